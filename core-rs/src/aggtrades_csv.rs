@@ -1,0 +1,1 @@
+//! Streaming reader of data.binance.vision aggTrades CSV dumps.

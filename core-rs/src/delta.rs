@@ -1,0 +1,61 @@
+//! What the merge book emits when it changes something, and the provenance of every entity.
+
+use crate::account::{Balance, Position};
+use crate::interval::Interval;
+use crate::market::{Kline, Tick};
+use crate::symbol::SymbolId;
+
+/// Which collector (or other peer) supplied a piece of data; assigned by the hub.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct SourceId(pub u16);
+
+/// Who supplied an entity's current value and when the hub received it (local Unix ms), so
+/// staleness can be judged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Provenance {
+    pub source: SourceId,
+    pub received_at: i64,
+}
+
+/// Symbols the traders must not open positions in; `all` stops every symbol (`ALL`).
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct BanList {
+    pub all: bool,
+    /// Sorted, without duplicates.
+    pub symbols: Vec<SymbolId>,
+}
+
+impl BanList {
+    /// A ban list from any order of ids; sorts and removes duplicates so equal lists compare equal.
+    pub fn new(all: bool, mut symbols: Vec<SymbolId>) -> BanList {
+        symbols.sort_unstable();
+        symbols.dedup();
+        BanList { all, symbols }
+    }
+
+    pub fn is_banned(&self, symbol: SymbolId) -> bool {
+        self.all || self.symbols.binary_search(&symbol).is_ok()
+    }
+}
+
+/// One real change made by the merge book, carrying the entity's new full value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Delta {
+    Kline {
+        symbol: SymbolId,
+        interval: Interval,
+        kline: Kline,
+    },
+    Tick {
+        symbol: SymbolId,
+        tick: Tick,
+    },
+    Position {
+        symbol: SymbolId,
+        position: Position,
+    },
+    Balance {
+        balance: Balance,
+    },
+    BanList(BanList),
+}

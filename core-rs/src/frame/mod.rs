@@ -1,0 +1,1 @@
+//! Hub frame codec over the FlatBuffers schema in core-rs/schema (DESIGN.md 3.3).

@@ -1,0 +1,22 @@
+//! Tributary's native core: exact market types, Binance payload parsers, the hub's merge book,
+//! the trader's book, the bar aggregator and the hub frame codec. No Node dependency.
+
+pub mod account;
+pub mod aggregator;
+pub mod aggtrades_csv;
+pub mod decimal;
+pub mod delta;
+pub mod frame;
+pub mod interval;
+pub mod market;
+pub mod merge_book;
+pub mod parse;
+pub mod symbol;
+pub mod trader_book;
+
+pub use account::{AccountSnapshot, Balance, Position, PositionSide, Side, SymbolPosition};
+pub use decimal::{Decimal, DecimalError};
+pub use delta::{BanList, Delta, Provenance, SourceId};
+pub use interval::Interval;
+pub use market::{AggTrade, Kline, KlineEvent, MarkPrice, SymbolTick, Tick};
+pub use symbol::{Asset, Name, Symbol, SymbolId, SymbolRegistry};

@@ -1,0 +1,117 @@
+//! Market records: aggregate trades, klines and top-of-book ticks, as the core keeps them.
+
+use crate::decimal::Decimal;
+use crate::interval::Interval;
+use crate::symbol::Symbol;
+
+/// One Binance aggregate trade (`aggTrade` event, REST `aggTrades` row or a data.binance.vision CSV row).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AggTrade {
+    pub symbol: Symbol,
+    /// Aggregate trade id (`a`); strictly increasing per symbol.
+    pub id: u64,
+    pub price: Decimal,
+    pub quantity: Decimal,
+    /// First and last underlying trade ids (`f`, `l`); `last_trade_id >= first_trade_id`.
+    pub first_trade_id: u64,
+    pub last_trade_id: u64,
+    /// Trade time (`T`), Unix ms.
+    pub trade_time: i64,
+    /// Event time (`E`), Unix ms; equals `trade_time` where the source has no event time.
+    pub event_time: i64,
+    /// `m`: true when the buyer was the maker, so the taker sold.
+    pub buyer_is_maker: bool,
+}
+
+impl AggTrade {
+    /// Underlying trades this aggregate trade stands for (`l − f + 1`).
+    pub fn trade_count(&self) -> u64 {
+        self.last_trade_id - self.first_trade_id + 1
+    }
+}
+
+/// One kline (candlestick) with Binance's fields. Symbol and interval are the key it is stored
+/// under, not part of the bar.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Kline {
+    pub open_time: i64,
+    /// The last millisecond inside the bar (`open_time + length − 1`).
+    pub close_time: i64,
+    pub open: Decimal,
+    pub high: Decimal,
+    pub low: Decimal,
+    pub close: Decimal,
+    /// Base asset volume (`v`).
+    pub volume: Decimal,
+    /// Quote asset volume (`q`).
+    pub quote_volume: Decimal,
+    /// Underlying trade count (`n`).
+    pub trades: u64,
+    /// Volume and quote volume of trades whose taker bought (`V`, `Q`).
+    pub taker_buy_volume: Decimal,
+    pub taker_buy_quote_volume: Decimal,
+    /// First and last underlying trade ids (`f`, `L`); `None` where the source has none (REST
+    /// arrays) or the bar has no trades (Binance sends -1).
+    pub first_trade_id: Option<u64>,
+    pub last_trade_id: Option<u64>,
+    /// `x`: the bar is final.
+    pub closed: bool,
+    /// Exchange time of the newest information in the bar (event time `E`, or a tick correction's
+    /// time); 0 when unknown (REST).
+    pub as_of: i64,
+}
+
+/// A kline together with the symbol and interval it belongs to (a websocket `kline` event).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KlineEvent {
+    pub symbol: Symbol,
+    pub interval: Interval,
+    pub event_time: i64,
+    pub kline: Kline,
+}
+
+/// Top of book for one symbol with the exchange time it describes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tick {
+    pub bid: Decimal,
+    pub bid_qty: Decimal,
+    pub ask: Decimal,
+    pub ask_qty: Decimal,
+    /// Last trade price where the source carries one.
+    pub last: Option<Decimal>,
+    /// Exchange time of the quote (`T` for bookTicker), Unix ms.
+    pub time: i64,
+    /// Book update id (`u` / `lastUpdateId`) where the source carries one.
+    pub update_id: Option<u64>,
+}
+
+impl Tick {
+    /// The price a tick contributes to a bar: the last trade price when known, else the exact
+    /// bid/ask midpoint.
+    pub fn reference_price(&self) -> Option<Decimal> {
+        match self.last {
+            Some(last) => Some(last),
+            None => self.bid.checked_add(&self.ask)?.half().map(|m| m.normalized()),
+        }
+    }
+}
+
+/// A tick with its symbol (a `bookTicker` event or a REST `ticker/bookTicker` row).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SymbolTick {
+    pub symbol: Symbol,
+    pub tick: Tick,
+}
+
+/// A `markPriceUpdate` event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MarkPrice {
+    pub symbol: Symbol,
+    pub event_time: i64,
+    pub mark_price: Decimal,
+    pub index_price: Decimal,
+    /// Estimated settle price (`P`).
+    pub estimated_settle_price: Decimal,
+    pub funding_rate: Decimal,
+    pub next_funding_time: i64,
+}

@@ -59,3 +59,23 @@ pub enum Delta {
     },
     BanList(BanList),
 }
+
+/// The full window of one `(symbol, interval)` series, oldest first.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KlineWindow {
+    pub symbol: SymbolId,
+    pub interval: Interval,
+    pub klines: Vec<Kline>,
+}
+
+/// Everything a subscriber needs to rebuild its book from nothing: what the hub sends on request,
+/// after a sequence gap, and periodically for reconciliation.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Snapshot {
+    pub klines: Vec<KlineWindow>,
+    pub ticks: Vec<(SymbolId, Tick)>,
+    pub positions: Vec<(SymbolId, Position)>,
+    pub balances: Vec<Balance>,
+    /// `None` when the snapshot does not cover the ban list.
+    pub ban_list: Option<BanList>,
+}

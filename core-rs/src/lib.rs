@@ -5,6 +5,7 @@ pub mod account;
 pub mod aggregator;
 pub mod aggtrades_csv;
 pub mod decimal;
+pub mod filters;
 pub mod delta;
 pub mod frame;
 pub mod interval;
@@ -16,7 +17,7 @@ pub mod trader_book;
 
 pub use account::{AccountSnapshot, Balance, Position, PositionSide, Side, SymbolPosition};
 pub use decimal::{Decimal, DecimalError};
-pub use delta::{BanList, Delta, Provenance, SourceId};
+pub use delta::{BanList, Delta, KlineWindow, Provenance, Snapshot, SourceId};
 pub use interval::Interval;
 pub use market::{AggTrade, Kline, KlineEvent, MarkPrice, SymbolTick, Tick};
 pub use symbol::{Asset, Name, Symbol, SymbolId, SymbolRegistry};

@@ -1,1 +1,3 @@
 //! Node binding for tributary-core: classes and batch functions over the core, no logic of its own.
+
+mod interval;

@@ -1,0 +1,46 @@
+// The `tributary` command line: one entry point, one module per command.
+import { runAggregate } from './aggregate.js';
+import { UsageError } from './usage-error.js';
+
+/** A CLI command: takes its own arguments, returns the process exit code. */
+type Command = {
+  summary: string;
+  run: (args: string[]) => Promise<number>;
+};
+
+const commands: Record<string, Command> = {
+  aggregate: {
+    summary: 'aggregate --interval <i> <aggTrades.csv>   build klines from a data.binance.vision aggTrades dump',
+    run: runAggregate,
+  },
+};
+
+function usage(): string {
+  const lines = Object.values(commands).map((c) => `  tributary ${c.summary}`);
+  return ['Usage:', ...lines, '', 'Run `tributary <command> --help` for the options of one command.'].join('\n');
+}
+
+/** Runs the CLI with `argv` (without node and script) and returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(`${usage()}\n`);
+    return 0;
+  }
+  const command = commands[name];
+  if (command === undefined) {
+    process.stderr.write(`tributary: unknown command "${name}"\n${usage()}\n`);
+    return 2;
+  }
+  try {
+    return await command.run(rest);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`tributary ${name}: ${error.message}\n`);
+      return 2;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`tributary ${name}: ${message}\n`);
+    return 1;
+  }
+}

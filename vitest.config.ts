@@ -1,0 +1,8 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['ts/**/*.test.ts', 'collectors/**/*.test.ts', 'trader/**/*.test.ts'],
+    testTimeout: 60_000,
+  },
+});

@@ -1,1 +1,1004 @@
 //! Bar aggregator: aggTrades into klines for every listed interval (DESIGN.md 3.5).
+//!
+//! One [`Aggregator`] serves one symbol. Trades are applied in aggregate-id order; a trade whose id
+//! is not above the last accepted one is dropped and counted, an id jump is reported (and the trade
+//! still applied) so the collector can backfill the affected bars from the exchange's REST klines.
+//!
+//! Rules where Binance leaves room:
+//! - A trade belongs to the bar whose window contains its trade time. A trade time that is earlier
+//!   than the current bar's open (ids increasing, times going backwards, or a trade arriving after
+//!   [`Aggregator::advance_to`] closed its window) counts in the current bar: closed bars are
+//!   final and are never reopened. Such trades are counted in [`AggregatorStats::out_of_window`].
+//! - Sums keep their natural scale: the largest scale of the addends, `price × qty` at the sum of
+//!   the two scales. Zero sums (taker-buy volume of a bar of sells, volumes of an empty bar) carry
+//!   the same scale as their volume column, so formatting gives the exchange's own strings.
+//! - `as_of` of a bar is the newest event time of the trades applied to it; an empty bar keeps the
+//!   `as_of` of the bar whose close it repeats.
+
+use crate::decimal::Decimal;
+use crate::interval::Interval;
+use crate::market::{AggTrade, Kline};
+use crate::symbol::Symbol;
+
+/// Most bars one step (a trade or [`Aggregator::advance_to`]) may close in one interval: about 69
+/// days of empty 1m bars. A larger jump means a broken clock or a corrupt time, not a quiet market,
+/// and emitting it would exhaust memory.
+pub const MAX_BARS_PER_STEP: i64 = 100_000;
+
+/// Latest trade time accepted: 9999-12-31T23:59:59.999Z. Keeps bar arithmetic far from overflow.
+pub const MAX_TRADE_TIME_MS: i64 = 253_402_300_799_999;
+
+/// One bar: a Binance kline plus the fields Binance does not send.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Bar {
+    pub kline: Kline,
+    /// Aggregate trades applied to the bar (the kline's `trades` counts underlying trades).
+    pub agg_trades: u64,
+}
+
+impl Bar {
+    /// True when no trade fell into the bar (its prices repeat the previous close).
+    pub fn is_empty(&self) -> bool {
+        self.agg_trades == 0
+    }
+
+    /// Volume-weighted average price, quote volume ÷ volume rounded half-to-even to `scale` digits;
+    /// `None` for a bar without volume (or a scale above the decimal maximum).
+    pub fn vwap(&self, scale: u8) -> Option<Decimal> {
+        if self.kline.volume.is_zero() {
+            return None;
+        }
+        self.kline.quote_volume.div_rounded(&self.kline.volume, scale).ok()
+    }
+
+    /// Volume of trades whose taker sold (`volume − taker-buy volume`). `None` only when the
+    /// difference overflows, which sums built by the aggregator never do.
+    pub fn sell_volume(&self) -> Option<Decimal> {
+        self.kline.volume.checked_sub(&self.kline.taker_buy_volume)
+    }
+
+    /// Quote volume of trades whose taker sold; `None` only on overflow, as [`Bar::sell_volume`].
+    pub fn sell_quote_volume(&self) -> Option<Decimal> {
+        self.kline.quote_volume.checked_sub(&self.kline.taker_buy_quote_volume)
+    }
+
+    /// A bar opened by `trade` at `open_time`.
+    fn first(interval_ms: i64, open_time: i64, trade: &AggTrade, applied: &AppliedTrade) -> Bar {
+        let (buy_volume, buy_quote) = applied.taker_buy_parts(trade);
+        Bar {
+            kline: Kline {
+                open_time,
+                close_time: open_time + interval_ms - 1,
+                open: trade.price,
+                high: trade.price,
+                low: trade.price,
+                close: trade.price,
+                volume: trade.quantity,
+                quote_volume: applied.notional,
+                trades: applied.trades,
+                taker_buy_volume: buy_volume,
+                taker_buy_quote_volume: buy_quote,
+                first_trade_id: Some(trade.first_trade_id),
+                last_trade_id: Some(trade.last_trade_id),
+                closed: false,
+                as_of: trade.event_time,
+            },
+            agg_trades: 1,
+        }
+    }
+
+    /// The empty bar at `open_time` that follows `previous`: prices repeat its close, sums are zero
+    /// at its sums' scales.
+    fn empty_after(previous: &Kline, interval_ms: i64, open_time: i64) -> Bar {
+        let volume = zero_at(previous.volume.scale());
+        let quote = zero_at(previous.quote_volume.scale());
+        Bar {
+            kline: Kline {
+                open_time,
+                close_time: open_time + interval_ms - 1,
+                open: previous.close,
+                high: previous.close,
+                low: previous.close,
+                close: previous.close,
+                volume,
+                quote_volume: quote,
+                trades: 0,
+                taker_buy_volume: volume,
+                taker_buy_quote_volume: quote,
+                first_trade_id: None,
+                last_trade_id: None,
+                closed: false,
+                as_of: previous.as_of,
+            },
+            agg_trades: 0,
+        }
+    }
+
+    /// This bar with `trade` applied; `None` when a sum overflows.
+    fn with_trade(&self, interval_ms: i64, trade: &AggTrade, applied: &AppliedTrade) -> Option<Bar> {
+        if self.is_empty() {
+            return Some(Bar::first(interval_ms, self.kline.open_time, trade, applied));
+        }
+        let k = &self.kline;
+        let (buy_volume, buy_quote) = applied.taker_buy_parts(trade);
+        Some(Bar {
+            kline: Kline {
+                high: k.high.max(trade.price),
+                low: k.low.min(trade.price),
+                close: trade.price,
+                volume: k.volume.checked_add(&trade.quantity)?,
+                quote_volume: k.quote_volume.checked_add(&applied.notional)?,
+                trades: k.trades.checked_add(applied.trades)?,
+                taker_buy_volume: k.taker_buy_volume.checked_add(&buy_volume)?,
+                taker_buy_quote_volume: k.taker_buy_quote_volume.checked_add(&buy_quote)?,
+                last_trade_id: Some(trade.last_trade_id),
+                as_of: k.as_of.max(trade.event_time),
+                ..*k
+            },
+            agg_trades: self.agg_trades.checked_add(1)?,
+        })
+    }
+}
+
+/// Zero carrying `scale` digits after the point (`scale` always comes from an existing decimal).
+fn zero_at(scale: u8) -> Decimal {
+    Decimal::new(0, scale).unwrap_or(Decimal::ZERO)
+}
+
+/// What one trade adds, computed once per trade rather than once per interval.
+struct AppliedTrade {
+    /// `price × quantity`, exact.
+    notional: Decimal,
+    /// Underlying trades, `l − f + 1`.
+    trades: u64,
+}
+
+impl AppliedTrade {
+    /// The trade's contribution to the taker-buy sums: its volumes when the taker bought, else
+    /// zeros at the same scales (so taker-buy columns keep the volume columns' scale).
+    fn taker_buy_parts(&self, trade: &AggTrade) -> (Decimal, Decimal) {
+        if trade.buyer_is_maker {
+            (zero_at(trade.quantity.scale()), zero_at(self.notional.scale()))
+        } else {
+            (trade.quantity, self.notional)
+        }
+    }
+}
+
+/// A bar the aggregator finished, with its interval; `bar.kline.closed` is true.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClosedBar {
+    pub interval: Interval,
+    pub bar: Bar,
+}
+
+/// Aggregate trade ids missing between the last accepted trade and the one just applied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IdGap {
+    pub first_missing: u64,
+    pub last_missing: u64,
+}
+
+impl IdGap {
+    /// How many aggregate trades are missing.
+    pub fn count(&self) -> u64 {
+        self.last_missing - self.first_missing + 1
+    }
+}
+
+/// What [`Aggregator::push`] did with a trade.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PushOutcome {
+    /// Applied; its id follows the last accepted one (or it is the first trade).
+    Accepted,
+    /// Applied, but ids were skipped: backfill the bars that cover the gap.
+    AcceptedAfterGap(IdGap),
+    /// Dropped: its id equals the last accepted id.
+    Duplicate,
+    /// Dropped: its id is below the last accepted id.
+    Late,
+}
+
+/// Counters since the aggregator was built.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct AggregatorStats {
+    /// Trades applied.
+    pub accepted: u64,
+    /// Trades dropped because their id equalled the last accepted id.
+    pub duplicates: u64,
+    /// Trades dropped because their id was below the last accepted id.
+    pub late: u64,
+    /// Id jumps seen, and the aggregate trades missing in them.
+    pub gaps: u64,
+    pub missing_ids: u64,
+    /// Applied trades whose time fell before the current bar's window (counted in that bar).
+    pub out_of_window: u64,
+    /// Trades refused with a [`TradeError`].
+    pub rejected: u64,
+}
+
+/// Why an aggregator could not be built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AggregatorError {
+    #[error("the aggregator needs at least one interval")]
+    NoIntervals,
+    #[error("interval {0} has no fixed length; the aggregator builds fixed-length bars only")]
+    CalendarInterval(Interval),
+    #[error("interval {0} is listed twice")]
+    DuplicateInterval(Interval),
+}
+
+/// A step that would close more than [`MAX_BARS_PER_STEP`] bars of one interval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "time jumps from the {interval} bar at {from_open_time} to {to_time}: more than {MAX_BARS_PER_STEP} bars at once"
+)]
+pub struct TimeJump {
+    pub interval: Interval,
+    pub from_open_time: i64,
+    pub to_time: i64,
+}
+
+/// Why a trade was refused. A refused trade changes nothing but [`AggregatorStats::rejected`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TradeError {
+    #[error("trade {id} is for {found}, the aggregator serves {expected}")]
+    WrongSymbol { id: u64, expected: Symbol, found: Symbol },
+    #[error("trade {id} has last trade id {last} below its first trade id {first}")]
+    LastBeforeFirst { id: u64, first: u64, last: u64 },
+    #[error("trade {id}: time {time} is outside 1970..9999")]
+    TimeOutOfRange { id: u64, time: i64 },
+    #[error("trade {id}: price × quantity does not fit an exact decimal")]
+    NotionalOverflow { id: u64 },
+    #[error("trade {id}: the {interval} bar's sums would overflow")]
+    SumOverflow { id: u64, interval: Interval },
+    #[error("trade {id}: {jump}")]
+    TimeJump { id: u64, jump: TimeJump },
+}
+
+/// The bar state of one interval.
+#[derive(Clone, Debug)]
+struct Series {
+    interval: Interval,
+    length_ms: i64,
+    /// The current (open) bar; `None` before the first trade and after [`Aggregator::finish`].
+    bar: Option<Bar>,
+}
+
+/// Builds bars of several intervals from one symbol's aggTrades.
+#[derive(Clone, Debug)]
+pub struct Aggregator {
+    symbol: Symbol,
+    series: Vec<Series>,
+    /// The next bar of every series, computed in full before any series changes so a refused
+    /// trade leaves no trace. Kept here to avoid an allocation per trade.
+    staged: Vec<Bar>,
+    last_id: Option<u64>,
+    stats: AggregatorStats,
+}
+
+impl Aggregator {
+    /// An aggregator for `symbol` building bars of `intervals` (each must have a fixed length;
+    /// use [`crate::interval::AGGREGATED`] for the design's set). Closed bars are reported in the
+    /// order the intervals are given here.
+    pub fn new(symbol: Symbol, intervals: &[Interval]) -> Result<Aggregator, AggregatorError> {
+        if intervals.is_empty() {
+            return Err(AggregatorError::NoIntervals);
+        }
+        let mut series: Vec<Series> = Vec::with_capacity(intervals.len());
+        for &interval in intervals {
+            let length_ms = interval.fixed_ms().ok_or(AggregatorError::CalendarInterval(interval))?;
+            if series.iter().any(|s| s.interval == interval) {
+                return Err(AggregatorError::DuplicateInterval(interval));
+            }
+            series.push(Series {
+                interval,
+                length_ms,
+                bar: None,
+            });
+        }
+        Ok(Aggregator {
+            symbol,
+            staged: Vec::with_capacity(series.len()),
+            series,
+            last_id: None,
+            stats: AggregatorStats::default(),
+        })
+    }
+
+    /// The symbol this aggregator serves.
+    pub fn symbol(&self) -> Symbol {
+        self.symbol
+    }
+
+    /// The intervals, in the order given to [`Aggregator::new`].
+    pub fn intervals(&self) -> impl Iterator<Item = Interval> + '_ {
+        self.series.iter().map(|s| s.interval)
+    }
+
+    /// The id of the last applied trade.
+    pub fn last_id(&self) -> Option<u64> {
+        self.last_id
+    }
+
+    /// Applies one trade. Bars that this trade closes, followed by the empty bars between them and
+    /// the trade's bar, are appended to `closed` (interval by interval, each in time order).
+    pub fn push(&mut self, trade: &AggTrade, closed: &mut Vec<ClosedBar>) -> Result<PushOutcome, TradeError> {
+        let gap = match self.last_id {
+            Some(last) if trade.id == last => {
+                self.stats.duplicates += 1;
+                return Ok(PushOutcome::Duplicate);
+            }
+            Some(last) if trade.id < last => {
+                self.stats.late += 1;
+                return Ok(PushOutcome::Late);
+            }
+            Some(last) if trade.id > last + 1 => Some(IdGap {
+                first_missing: last + 1,
+                last_missing: trade.id - 1,
+            }),
+            _ => None,
+        };
+        let out_of_window = match self.stage(trade) {
+            Ok(out_of_window) => out_of_window,
+            Err(error) => {
+                self.stats.rejected += 1;
+                return Err(error);
+            }
+        };
+        for (series, next) in self.series.iter_mut().zip(self.staged.iter()) {
+            if let Some(current) = &series.bar {
+                if current.kline.open_time != next.kline.open_time {
+                    close_through(series, next.kline.open_time, closed);
+                }
+            }
+            series.bar = Some(*next);
+        }
+        self.last_id = Some(trade.id);
+        self.stats.accepted += 1;
+        if out_of_window {
+            self.stats.out_of_window += 1;
+        }
+        Ok(match gap {
+            Some(gap) => {
+                self.stats.gaps += 1;
+                self.stats.missing_ids += gap.count();
+                PushOutcome::AcceptedAfterGap(gap)
+            }
+            None => PushOutcome::Accepted,
+        })
+    }
+
+    /// Fills `self.staged` with every series' bar after `trade`; changes nothing else. Returns
+    /// whether the trade time fell before a current bar's window.
+    fn stage(&mut self, trade: &AggTrade) -> Result<bool, TradeError> {
+        let id = trade.id;
+        if trade.symbol != self.symbol {
+            return Err(TradeError::WrongSymbol {
+                id,
+                expected: self.symbol,
+                found: trade.symbol,
+            });
+        }
+        if trade.last_trade_id < trade.first_trade_id {
+            return Err(TradeError::LastBeforeFirst {
+                id,
+                first: trade.first_trade_id,
+                last: trade.last_trade_id,
+            });
+        }
+        let time = trade.trade_time;
+        if !(0..=MAX_TRADE_TIME_MS).contains(&time) {
+            return Err(TradeError::TimeOutOfRange { id, time });
+        }
+        let applied = AppliedTrade {
+            notional: trade
+                .price
+                .checked_mul(&trade.quantity)
+                .ok_or(TradeError::NotionalOverflow { id })?,
+            trades: trade.last_trade_id - trade.first_trade_id + 1,
+        };
+        let mut out_of_window = false;
+        self.staged.clear();
+        for series in &self.series {
+            let next = match &series.bar {
+                None => Bar::first(series.length_ms, series.interval.open_time(time), trade, &applied),
+                Some(current) if time < current.kline.open_time + series.length_ms => {
+                    out_of_window |= time < current.kline.open_time;
+                    current
+                        .with_trade(series.length_ms, trade, &applied)
+                        .ok_or(TradeError::SumOverflow {
+                            id,
+                            interval: series.interval,
+                        })?
+                }
+                Some(current) => {
+                    check_jump(series, current, time).map_err(|jump| TradeError::TimeJump { id, jump })?;
+                    Bar::first(series.length_ms, series.interval.open_time(time), trade, &applied)
+                }
+            };
+            self.staged.push(next);
+        }
+        Ok(out_of_window)
+    }
+
+    /// Closes every bar whose window ended at or before `now_ms` (exchange time), empty bars
+    /// included, for a stream that has gone quiet. The current bar of each interval then is the
+    /// (possibly empty) bar containing `now_ms`. Pass a time the exchange has surely reached
+    /// (e.g. the newest event time seen, or the local clock minus a margin): a trade that arrives
+    /// later for a closed window counts in the current bar.
+    pub fn advance_to(&mut self, now_ms: i64, closed: &mut Vec<ClosedBar>) -> Result<(), TimeJump> {
+        for series in &self.series {
+            if let Some(current) = &series.bar {
+                check_jump(series, current, now_ms)?;
+            }
+        }
+        for series in &mut self.series {
+            if let Some(current) = &series.bar {
+                if now_ms >= current.kline.open_time + series.length_ms {
+                    close_through(series, series.interval.open_time(now_ms), closed);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The current, still-open bar of `interval`; `None` before the first trade, after
+    /// [`Aggregator::finish`], or for an interval this aggregator does not build.
+    pub fn open_bar(&self, interval: Interval) -> Option<&Bar> {
+        self.series
+            .iter()
+            .find(|s| s.interval == interval)
+            .and_then(|s| s.bar.as_ref())
+    }
+
+    /// End of input: emits every open bar that holds trades as it is, marked closed, and forgets
+    /// the open bars (an empty bar opened by [`Aggregator::advance_to`] is dropped: nothing was
+    /// observed in it). The last id and the counters stay, so a later trade is still checked
+    /// against the last id; it opens fresh bars without empty bars before them.
+    pub fn finish(&mut self, closed: &mut Vec<ClosedBar>) {
+        for series in &mut self.series {
+            if let Some(mut bar) = series.bar.take() {
+                if !bar.is_empty() {
+                    bar.kline.closed = true;
+                    closed.push(ClosedBar {
+                        interval: series.interval,
+                        bar,
+                    });
+                }
+            }
+        }
+    }
+
+    /// Counters since the aggregator was built.
+    pub fn stats(&self) -> AggregatorStats {
+        self.stats
+    }
+}
+
+/// Refuses a step from `current` to `time` that would close more than [`MAX_BARS_PER_STEP`] bars.
+fn check_jump(series: &Series, current: &Bar, time: i64) -> Result<(), TimeJump> {
+    let bars = time
+        .saturating_sub(current.kline.open_time)
+        .div_euclid(series.length_ms);
+    if bars > MAX_BARS_PER_STEP {
+        return Err(TimeJump {
+            interval: series.interval,
+            from_open_time: current.kline.open_time,
+            to_time: time,
+        });
+    }
+    Ok(())
+}
+
+/// Closes the series' current bar and emits empty bars up to (not including) the bar opening at
+/// `next_open`, which becomes the current bar (empty until a trade fills it).
+fn close_through(series: &mut Series, next_open: i64, closed: &mut Vec<ClosedBar>) {
+    let Some(mut bar) = series.bar.take() else {
+        return;
+    };
+    loop {
+        bar.kline.closed = true;
+        closed.push(ClosedBar {
+            interval: series.interval,
+            bar,
+        });
+        let open = bar.kline.open_time + series.length_ms;
+        bar = Bar::empty_after(&bar.kline, series.length_ms, open);
+        if open >= next_open {
+            break;
+        }
+    }
+    series.bar = Some(bar);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::interval::AGGREGATED;
+    use proptest::prelude::*;
+
+    const MIN: i64 = 60_000;
+    /// 2026-05-08 00:00 UTC.
+    const DAY0: i64 = 1_778_198_400_000;
+
+    fn d(s: &str) -> Decimal {
+        Decimal::parse(s).unwrap()
+    }
+
+    fn sym() -> Symbol {
+        Symbol::new("BTCUSDT").unwrap()
+    }
+
+    fn trade(id: u64, price: &str, qty: &str, time: i64, buyer_is_maker: bool) -> AggTrade {
+        AggTrade {
+            symbol: sym(),
+            id,
+            price: d(price),
+            quantity: d(qty),
+            first_trade_id: id * 10,
+            last_trade_id: id * 10 + 1,
+            trade_time: time,
+            event_time: time + 5,
+            buyer_is_maker,
+        }
+    }
+
+    fn agg(intervals: &[Interval]) -> Aggregator {
+        Aggregator::new(sym(), intervals).unwrap()
+    }
+
+    #[test]
+    fn builds_every_kline_field_with_natural_scales() {
+        let mut a = agg(&[Interval::M1]);
+        let mut closed = Vec::new();
+        assert_eq!(
+            a.push(&trade(1, "79972.8", "542.0", DAY0 + 20, false), &mut closed),
+            Ok(PushOutcome::Accepted)
+        );
+        assert_eq!(
+            a.push(&trade(2, "79973.0", "1.5", DAY0 + 30, true), &mut closed),
+            Ok(PushOutcome::Accepted)
+        );
+        assert_eq!(
+            a.push(&trade(3, "79970.1", "2.0", DAY0 + 40, false), &mut closed),
+            Ok(PushOutcome::Accepted)
+        );
+        assert!(closed.is_empty());
+        let bar = a.open_bar(Interval::M1).unwrap();
+        let k = &bar.kline;
+        assert_eq!((k.open_time, k.close_time), (DAY0, DAY0 + MIN - 1));
+        assert_eq!(k.open.to_string(), "79972.8");
+        assert_eq!(k.high.to_string(), "79973.0");
+        assert_eq!(k.low.to_string(), "79970.1");
+        assert_eq!(k.close.to_string(), "79970.1");
+        assert_eq!(k.volume.to_string(), "545.5");
+        // 79972.8×542.0 + 79973.0×1.5 + 79970.1×2.0
+        assert_eq!(k.quote_volume.to_string(), "43625157.30");
+        assert_eq!(k.taker_buy_volume.to_string(), "544.0");
+        assert_eq!(k.taker_buy_quote_volume.to_string(), "43505197.80");
+        assert_eq!(k.trades, 6);
+        assert_eq!((k.first_trade_id, k.last_trade_id), (Some(10), Some(31)));
+        assert!(!k.closed);
+        assert_eq!(k.as_of, DAY0 + 45);
+        assert_eq!(bar.agg_trades, 3);
+        assert_eq!(bar.sell_volume().unwrap().to_string(), "1.5");
+        assert_eq!(bar.sell_quote_volume().unwrap().to_string(), "119959.50");
+        // 43625157.30 / 545.5 = 79972.7906...
+        assert_eq!(bar.vwap(2).unwrap().to_string(), "79972.79");
+    }
+
+    #[test]
+    fn taker_buy_zero_keeps_the_volume_scale() {
+        let mut a = agg(&[Interval::M1]);
+        let mut closed = Vec::new();
+        a.push(&trade(1, "0.2468", "3218", DAY0, true), &mut closed).unwrap();
+        let k = a.open_bar(Interval::M1).unwrap().kline;
+        // As Binance formats KEEPUSDT: V "0", Q "0.0000".
+        assert_eq!(k.taker_buy_volume.to_string(), "0");
+        assert_eq!(k.taker_buy_quote_volume.to_string(), "0.0000");
+    }
+
+    #[test]
+    fn empty_intervals_repeat_the_previous_close() {
+        let mut a = agg(&[Interval::M1]);
+        let mut closed = Vec::new();
+        a.push(&trade(1, "10.0", "1.00", DAY0 + 5, false), &mut closed).unwrap();
+        a.push(&trade(2, "11.5", "2.00", DAY0 + 10, true), &mut closed).unwrap();
+        // Three minutes later: minute 0 closes, minutes 1 and 2 are empty.
+        a.push(&trade(3, "12.0", "1.00", DAY0 + 3 * MIN + 1, false), &mut closed)
+            .unwrap();
+        assert_eq!(closed.len(), 3);
+        let opens: Vec<i64> = closed.iter().map(|c| c.bar.kline.open_time).collect();
+        assert_eq!(opens, vec![DAY0, DAY0 + MIN, DAY0 + 2 * MIN]);
+        assert!(closed.iter().all(|c| c.bar.kline.closed && c.interval == Interval::M1));
+        assert_eq!(closed[0].bar.kline.close, d("11.5"));
+        for empty in &closed[1..] {
+            let k = &empty.bar.kline;
+            assert!(empty.bar.is_empty());
+            assert_eq!(
+                (k.open, k.high, k.low, k.close),
+                (d("11.5"), d("11.5"), d("11.5"), d("11.5"))
+            );
+            assert_eq!(k.volume.to_string(), "0.00");
+            assert_eq!(k.quote_volume.to_string(), "0.000");
+            assert_eq!(k.taker_buy_volume.to_string(), "0.00");
+            assert_eq!(k.taker_buy_quote_volume.to_string(), "0.000");
+            assert_eq!(k.trades, 0);
+            assert_eq!((k.first_trade_id, k.last_trade_id), (None, None));
+            assert_eq!(k.close_time, k.open_time + MIN - 1);
+            assert_eq!(empty.bar.vwap(4), None);
+            assert_eq!(empty.bar.sell_volume(), Some(Decimal::ZERO));
+        }
+        let open = a.open_bar(Interval::M1).unwrap();
+        assert_eq!(open.kline.open_time, DAY0 + 3 * MIN);
+        assert_eq!(open.kline.open, d("12.0"));
+    }
+
+    #[test]
+    fn advance_to_closes_quiet_windows_and_a_trade_then_fills_the_empty_bar() {
+        let mut a = agg(&[Interval::M1, Interval::M5]);
+        let mut closed = Vec::new();
+        a.push(&trade(1, "10", "1", DAY0 + 5, false), &mut closed).unwrap();
+        // Before the window ends nothing closes.
+        a.advance_to(DAY0 + MIN - 1, &mut closed).unwrap();
+        assert!(closed.is_empty());
+        // The window [DAY0, DAY0+1m) ends at DAY0+1m.
+        a.advance_to(DAY0 + 2 * MIN, &mut closed).unwrap();
+        assert_eq!(closed.len(), 2);
+        assert_eq!(closed[1].bar.kline.open_time, DAY0 + MIN);
+        assert!(closed[1].bar.is_empty());
+        let current = a.open_bar(Interval::M1).unwrap();
+        assert!(current.is_empty() && !current.kline.closed);
+        assert_eq!(current.kline.open_time, DAY0 + 2 * MIN);
+        assert_eq!(a.open_bar(Interval::M5).unwrap().kline.open_time, DAY0);
+        // A trade inside the empty current bar starts it afresh.
+        closed.clear();
+        a.push(&trade(2, "9", "3", DAY0 + 2 * MIN + 7, true), &mut closed)
+            .unwrap();
+        assert!(closed.is_empty());
+        let k = a.open_bar(Interval::M1).unwrap().kline;
+        assert_eq!((k.open, k.high, k.low, k.close), (d("9"), d("9"), d("9"), d("9")));
+        assert_eq!((k.volume, k.trades, k.first_trade_id), (d("3"), 2, Some(20)));
+        let k5 = a.open_bar(Interval::M5).unwrap().kline;
+        assert_eq!(
+            (k5.open, k5.high, k5.low, k5.close, k5.volume),
+            (d("10"), d("10"), d("9"), d("9"), d("4"))
+        );
+        // advance_to before any trade does nothing.
+        let mut fresh = agg(&[Interval::M1]);
+        fresh.advance_to(DAY0, &mut closed).unwrap();
+        assert!(fresh.open_bar(Interval::M1).is_none());
+    }
+
+    #[test]
+    fn multi_interval_boundaries() {
+        let mut a = agg(&AGGREGATED);
+        let mut closed = Vec::new();
+        a.push(&trade(1, "1", "1", DAY0 + 14 * MIN + 59_999, false), &mut closed)
+            .unwrap();
+        assert!(closed.is_empty());
+        // Crossing 00:15 closes 1m, 3m, 5m and 15m but not 30m and above.
+        a.push(&trade(2, "2", "1", DAY0 + 15 * MIN, false), &mut closed)
+            .unwrap();
+        let intervals: Vec<Interval> = closed.iter().map(|c| c.interval).collect();
+        assert_eq!(intervals, vec![Interval::M1, Interval::M3, Interval::M5, Interval::M15]);
+        let opens: Vec<i64> = closed.iter().map(|c| c.bar.kline.open_time).collect();
+        assert_eq!(opens, vec![DAY0 + 14 * MIN, DAY0 + 12 * MIN, DAY0 + 10 * MIN, DAY0]);
+        assert_eq!(a.open_bar(Interval::H1).unwrap().kline.close, d("2"));
+        // Crossing midnight closes every interval, each with its own close time.
+        closed.clear();
+        a.push(&trade(3, "3", "1", DAY0 + 24 * 60 * MIN, false), &mut closed)
+            .unwrap();
+        let day = closed.iter().find(|c| c.interval == Interval::D1).unwrap();
+        assert_eq!(day.bar.kline.close_time, DAY0 + 24 * 60 * MIN - 1);
+        assert_eq!(
+            (day.bar.kline.open, day.bar.kline.close, day.bar.agg_trades),
+            (d("1"), d("2"), 2)
+        );
+        // 1m: 00:15 closed, then empty bars 00:16 .. 23:59.
+        let m1 = closed.iter().filter(|c| c.interval == Interval::M1).count();
+        assert_eq!(m1, 24 * 60 - 15);
+        let h12: Vec<i64> = closed
+            .iter()
+            .filter(|c| c.interval == Interval::H12)
+            .map(|c| c.bar.kline.open_time)
+            .collect();
+        assert_eq!(h12, vec![DAY0, DAY0 + 12 * 60 * MIN]);
+        for interval in AGGREGATED {
+            assert_eq!(a.open_bar(interval).unwrap().kline.open_time, DAY0 + 24 * 60 * MIN);
+        }
+    }
+
+    #[test]
+    fn duplicates_late_and_gaps_are_counted() {
+        let mut a = agg(&[Interval::M1]);
+        let mut closed = Vec::new();
+        assert_eq!(
+            a.push(&trade(5, "1", "1", DAY0, false), &mut closed),
+            Ok(PushOutcome::Accepted)
+        );
+        assert_eq!(
+            a.push(&trade(5, "9", "1", DAY0, false), &mut closed),
+            Ok(PushOutcome::Duplicate)
+        );
+        assert_eq!(
+            a.push(&trade(4, "9", "1", DAY0, false), &mut closed),
+            Ok(PushOutcome::Late)
+        );
+        assert_eq!(
+            a.push(&trade(6, "2", "1", DAY0 + 1, false), &mut closed),
+            Ok(PushOutcome::Accepted)
+        );
+        let gap = IdGap {
+            first_missing: 7,
+            last_missing: 9,
+        };
+        assert_eq!(
+            a.push(&trade(10, "3", "1", DAY0 + 2, false), &mut closed),
+            Ok(PushOutcome::AcceptedAfterGap(gap))
+        );
+        assert_eq!(
+            a.push(&trade(12, "4", "1", DAY0 + 3, false), &mut closed)
+                .map(|o| o != PushOutcome::Accepted),
+            Ok(true)
+        );
+        assert_eq!(
+            a.stats(),
+            AggregatorStats {
+                accepted: 4,
+                duplicates: 1,
+                late: 1,
+                gaps: 2,
+                missing_ids: 4,
+                out_of_window: 0,
+                rejected: 0,
+            }
+        );
+        // Dropped trades never touched the bar; the gap trade did.
+        let k = a.open_bar(Interval::M1).unwrap().kline;
+        assert_eq!((k.high, k.close, k.volume, k.trades), (d("4"), d("4"), d("4"), 8));
+        assert_eq!(a.last_id(), Some(12));
+    }
+
+    #[test]
+    fn a_trade_time_going_backwards_counts_in_the_current_bar() {
+        let mut a = agg(&[Interval::M1]);
+        let mut closed = Vec::new();
+        a.push(&trade(1, "5", "1", DAY0 + 10, false), &mut closed).unwrap();
+        a.push(&trade(2, "6", "1", DAY0 + MIN + 10, false), &mut closed)
+            .unwrap();
+        assert_eq!(closed.len(), 1);
+        // Id 3 claims a time inside the closed minute: it goes to the current minute, and the
+        // closed bar stays as it was.
+        a.push(&trade(3, "4", "2", DAY0 + 20, true), &mut closed).unwrap();
+        assert_eq!(closed.len(), 1);
+        assert_eq!(closed[0].bar.kline.volume, d("1"));
+        let k = a.open_bar(Interval::M1).unwrap().kline;
+        assert_eq!(k.open_time, DAY0 + MIN);
+        assert_eq!((k.open, k.low, k.close, k.volume), (d("6"), d("4"), d("4"), d("3")));
+        assert_eq!(k.as_of, DAY0 + MIN + 15);
+        assert_eq!(a.stats().out_of_window, 1);
+    }
+
+    #[test]
+    fn finish_emits_open_bars_closed_and_skips_empty_ones() {
+        let mut a = agg(&[Interval::M1, Interval::H1]);
+        let mut closed = Vec::new();
+        a.push(&trade(1, "5", "1", DAY0 + 10, false), &mut closed).unwrap();
+        a.advance_to(DAY0 + MIN, &mut closed).unwrap();
+        closed.clear();
+        a.finish(&mut closed);
+        // The 1m current bar is the empty one advance_to opened: dropped. The hour is emitted.
+        assert_eq!(closed.len(), 1);
+        assert_eq!(closed[0].interval, Interval::H1);
+        assert!(closed[0].bar.kline.closed);
+        assert!(a.open_bar(Interval::H1).is_none());
+        // A later trade still meets the id check, and opens fresh bars without empty ones before.
+        closed.clear();
+        assert_eq!(
+            a.push(&trade(1, "5", "1", DAY0 + 10, false), &mut closed),
+            Ok(PushOutcome::Duplicate)
+        );
+        a.push(&trade(2, "7", "1", DAY0 + 10 * MIN, false), &mut closed)
+            .unwrap();
+        assert!(closed.is_empty());
+        assert_eq!(a.open_bar(Interval::M1).unwrap().kline.open, d("7"));
+    }
+
+    #[test]
+    fn refused_trades_change_nothing() {
+        let mut a = agg(&[Interval::M1, Interval::D1]);
+        let mut closed = Vec::new();
+        a.push(&trade(1, "5", "1", DAY0, false), &mut closed).unwrap();
+        let before = a.clone();
+        let mut other = trade(2, "5", "1", DAY0, false);
+        other.symbol = Symbol::new("ETHUSDT").unwrap();
+        assert!(matches!(
+            a.push(&other, &mut closed),
+            Err(TradeError::WrongSymbol { id: 2, .. })
+        ));
+        let mut inverted = trade(2, "5", "1", DAY0, false);
+        inverted.first_trade_id = 30;
+        inverted.last_trade_id = 29;
+        assert_eq!(
+            a.push(&inverted, &mut closed),
+            Err(TradeError::LastBeforeFirst {
+                id: 2,
+                first: 30,
+                last: 29
+            })
+        );
+        let mut huge = trade(2, "1", "1", DAY0, false);
+        huge.price = Decimal::new(i128::MAX / 4, 0).unwrap();
+        huge.quantity = d("8");
+        assert_eq!(a.push(&huge, &mut closed), Err(TradeError::NotionalOverflow { id: 2 }));
+        let mut big = trade(2, "1", "1", DAY0, false);
+        big.price = d("1");
+        big.quantity = Decimal::new(i128::MAX, 0).unwrap();
+        assert_eq!(
+            a.push(&big, &mut closed),
+            Err(TradeError::SumOverflow {
+                id: 2,
+                interval: Interval::M1
+            })
+        );
+        let mut ancient = trade(2, "5", "1", DAY0, false);
+        ancient.trade_time = -1;
+        assert_eq!(
+            a.push(&ancient, &mut closed),
+            Err(TradeError::TimeOutOfRange { id: 2, time: -1 })
+        );
+        let far = trade(2, "5", "1", DAY0 + (MAX_BARS_PER_STEP + 1) * MIN, false);
+        assert!(matches!(
+            a.push(&far, &mut closed),
+            Err(TradeError::TimeJump {
+                id: 2,
+                jump: TimeJump {
+                    interval: Interval::M1,
+                    ..
+                }
+            })
+        ));
+        assert!(closed.is_empty());
+        assert_eq!(a.stats().rejected, 6);
+        assert!(a.advance_to(i64::MAX, &mut closed).is_err());
+        assert_eq!(a.open_bar(Interval::M1), before.open_bar(Interval::M1));
+        assert_eq!(a.open_bar(Interval::D1), before.open_bar(Interval::D1));
+        assert_eq!(a.last_id(), Some(1));
+        assert!(a.advance_to(DAY0 + (MAX_BARS_PER_STEP + 1) * MIN, &mut closed).is_err());
+        assert!(closed.is_empty());
+        // The largest allowed jump passes.
+        a.push(&trade(2, "5", "1", DAY0 + MAX_BARS_PER_STEP * MIN, false), &mut closed)
+            .unwrap();
+        assert_eq!(closed.len() as i64, MAX_BARS_PER_STEP + 69);
+    }
+
+    #[test]
+    fn rejects_bad_interval_sets() {
+        assert_eq!(Aggregator::new(sym(), &[]).err(), Some(AggregatorError::NoIntervals));
+        assert_eq!(
+            Aggregator::new(sym(), &[Interval::M1, Interval::Mo1]).err(),
+            Some(AggregatorError::CalendarInterval(Interval::Mo1))
+        );
+        assert_eq!(
+            Aggregator::new(sym(), &[Interval::M1, Interval::M1]).err(),
+            Some(AggregatorError::DuplicateInterval(Interval::M1))
+        );
+        // Fixed-length intervals outside the default set are fine; weeks open on Monday.
+        let mut a = agg(&[Interval::W1, Interval::D3, Interval::H6]);
+        a.push(&trade(1, "1", "1", DAY0, false), &mut Vec::new()).unwrap();
+        assert_eq!(
+            a.open_bar(Interval::W1).unwrap().kline.open_time,
+            DAY0 - 4 * 24 * 60 * MIN
+        );
+        assert_eq!(
+            a.open_bar(Interval::W1).unwrap().kline.close_time,
+            DAY0 + 3 * 24 * 60 * MIN - 1
+        );
+        assert!(a.open_bar(Interval::M1).is_none());
+    }
+
+    /// The 5m bar that five consecutive 1m bars (some possibly empty, some possibly not seen
+    /// because aggregation started later) make.
+    fn merge(minutes: &[Bar], open_time: i64) -> Option<Kline> {
+        let full: Vec<&Kline> = minutes.iter().filter(|b| !b.is_empty()).map(|b| &b.kline).collect();
+        let first = full.first()?;
+        let last = full.last()?;
+        let sum = |f: fn(&Kline) -> Decimal| {
+            full.iter()
+                .fold(Decimal::ZERO, |acc, k| acc.checked_add(&f(k)).unwrap())
+        };
+        Some(Kline {
+            open_time,
+            close_time: open_time + 5 * MIN - 1,
+            open: first.open,
+            high: full.iter().map(|k| k.high).max()?,
+            low: full.iter().map(|k| k.low).min()?,
+            close: last.close,
+            volume: sum(|k| k.volume),
+            quote_volume: sum(|k| k.quote_volume),
+            trades: full.iter().map(|k| k.trades).sum(),
+            taker_buy_volume: sum(|k| k.taker_buy_volume),
+            taker_buy_quote_volume: sum(|k| k.taker_buy_quote_volume),
+            first_trade_id: first.first_trade_id,
+            last_trade_id: last.last_trade_id,
+            closed: true,
+            as_of: full.iter().map(|k| k.as_of).max()?,
+        })
+    }
+
+    fn trades_strategy() -> impl Strategy<Value = Vec<AggTrade>> {
+        // (time step in ms, price ticks, qty ticks, maker flag, id step 1 or 2)
+        proptest::collection::vec(
+            (0i64..200_000, 1i128..100_000, 1i128..5_000, any::<bool>(), 1u64..3),
+            1..120,
+        )
+        .prop_map(|steps| {
+            let mut time = DAY0 + 123_456;
+            let mut id = 100;
+            steps
+                .into_iter()
+                .map(|(dt, price, qty, maker, id_step)| {
+                    time += dt;
+                    id += id_step;
+                    AggTrade {
+                        symbol: sym(),
+                        id,
+                        price: Decimal::new(price, 2).unwrap(),
+                        quantity: Decimal::new(qty, 3).unwrap(),
+                        first_trade_id: id * 3,
+                        last_trade_id: id * 3 + (id % 3),
+                        trade_time: time,
+                        event_time: time + 1,
+                        buyer_is_maker: maker,
+                    }
+                })
+                .collect()
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn five_minute_bars_merge_five_one_minute_bars(trades in trades_strategy()) {
+            let mut a = agg(&[Interval::M1, Interval::M5]);
+            let mut closed = Vec::new();
+            for t in &trades {
+                a.push(t, &mut closed).unwrap();
+            }
+            a.finish(&mut closed);
+            let m1: Vec<Bar> = closed.iter().filter(|c| c.interval == Interval::M1).map(|c| c.bar).collect();
+            let m5: Vec<Bar> = closed.iter().filter(|c| c.interval == Interval::M5).map(|c| c.bar).collect();
+            prop_assert!(!m5.is_empty());
+            let mut previous_close = None;
+            for five in &m5 {
+                let open = five.kline.open_time;
+                let minutes: Vec<Bar> = m1
+                    .iter()
+                    .filter(|b| b.kline.open_time >= open && b.kline.open_time < open + 5 * MIN)
+                    .copied()
+                    .collect();
+                match merge(&minutes, open) {
+                    Some(expected) => {
+                        prop_assert_eq!(five.kline, expected);
+                        // Same strings, not only the same values.
+                        prop_assert_eq!(five.kline.volume.to_string(), expected.volume.to_string());
+                        prop_assert_eq!(five.kline.quote_volume.to_string(), expected.quote_volume.to_string());
+                        prop_assert_eq!(five.agg_trades, minutes.iter().map(|b| b.agg_trades).sum::<u64>());
+                    }
+                    None => {
+                        // No trade in the five minutes: an empty 5m bar at the previous close.
+                        prop_assert!(five.is_empty());
+                        prop_assert_eq!(Some(five.kline.close), previous_close);
+                        prop_assert!(minutes.iter().all(|b| b.kline.close == five.kline.close));
+                    }
+                }
+                previous_close = Some(five.kline.close);
+            }
+            // Both series cover the same trades.
+            let total = |bars: &[Bar]| bars.iter().map(|b| b.kline.trades).sum::<u64>();
+            prop_assert_eq!(total(&m1), total(&m5));
+            prop_assert_eq!(total(&m1), trades.iter().map(|t| t.trade_count()).sum::<u64>());
+        }
+    }
+}

@@ -9,6 +9,7 @@ pub mod filters;
 pub mod delta;
 pub mod frame;
 pub mod interval;
+pub mod kline_csv;
 pub mod market;
 pub mod merge_book;
 pub mod parse;

@@ -1,0 +1,209 @@
+//! Turns an aggTrades CSV dump into a kline CSV in data.binance.vision's 12-column layout.
+//!
+//! One row per interval from the first trade's bar to the last trade's, empty bars included (their
+//! prices repeat the previous close, their volumes are zero). Decimals are written exactly, at the
+//! natural scale of their sums (see [`crate::aggregator`]). Quote volume is `Σ price × qty`, which
+//! is the exchange's quote volume for USD-M contracts; COIN-M contracts count quantity in
+//! contracts, so for them that column is not the exchange's.
+
+use std::io::{BufRead, BufWriter, Write};
+
+use crate::aggregator::{Aggregator, AggregatorError, AggregatorStats, ClosedBar, TradeError};
+use crate::aggtrades_csv::{AggTradesCsv, CsvError};
+use crate::interval::Interval;
+use crate::market::Kline;
+use crate::symbol::Symbol;
+
+/// The header row of data.binance.vision kline dumps (present in the dumps since 2022).
+pub const KLINE_CSV_HEADER: &str = "open_time,open,high,low,close,volume,close_time,quote_volume,count,\
+taker_buy_volume,taker_buy_quote_volume,ignore";
+
+/// How to write the kline CSV.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct KlineCsvOptions {
+    /// Write [`KLINE_CSV_HEADER`] as the first row.
+    pub header: bool,
+}
+
+/// What [`aggregate_csv`] read and wrote.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AggregateSummary {
+    /// Kline rows written (header not counted), and how many of them are empty bars.
+    pub rows: u64,
+    pub empty_rows: u64,
+    /// Trade rows read, whether applied or dropped.
+    pub trades_read: u64,
+    /// The aggregator's counters: applied, duplicate and late trades dropped, id gaps.
+    pub stats: AggregatorStats,
+}
+
+/// Why [`aggregate_csv`] stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum AggregateCsvError {
+    #[error(transparent)]
+    Interval(#[from] AggregatorError),
+    #[error("reading trades: {0}")]
+    Csv(#[from] CsvError),
+    #[error("line {line}: {source}")]
+    Trade { line: u64, source: TradeError },
+    #[error("writing klines: {0}")]
+    Write(#[from] std::io::Error),
+}
+
+/// Reads aggregate trades of `symbol` from `input` (an aggTrades CSV, see [`AggTradesCsv`]) and
+/// writes `interval` klines to `out`. Stops at the first bad row. Output is buffered here, and
+/// flushed before returning.
+pub fn aggregate_csv<R: BufRead, W: Write>(
+    input: R,
+    symbol: Symbol,
+    interval: Interval,
+    options: KlineCsvOptions,
+    out: W,
+) -> Result<AggregateSummary, AggregateCsvError> {
+    let mut aggregator = Aggregator::new(symbol, &[interval])?;
+    let mut out = BufWriter::with_capacity(1 << 16, out);
+    if options.header {
+        writeln!(out, "{KLINE_CSV_HEADER}")?;
+    }
+    let mut summary = AggregateSummary::default();
+    let mut closed: Vec<ClosedBar> = Vec::new();
+    let mut trades = AggTradesCsv::new(input, symbol);
+    while let Some(trade) = trades.next() {
+        let trade = trade?;
+        summary.trades_read += 1;
+        aggregator
+            .push(&trade, &mut closed)
+            .map_err(|source| AggregateCsvError::Trade {
+                line: trades.line_number(),
+                source,
+            })?;
+        write_closed(&mut out, &mut closed, &mut summary)?;
+    }
+    aggregator.finish(&mut closed);
+    write_closed(&mut out, &mut closed, &mut summary)?;
+    out.flush()?;
+    summary.stats = aggregator.stats();
+    Ok(summary)
+}
+
+/// Writes and drains the closed bars.
+fn write_closed<W: Write>(
+    out: &mut W,
+    closed: &mut Vec<ClosedBar>,
+    summary: &mut AggregateSummary,
+) -> std::io::Result<()> {
+    for bar in closed.drain(..) {
+        write_kline_row(out, &bar.bar.kline)?;
+        summary.rows += 1;
+        if bar.bar.is_empty() {
+            summary.empty_rows += 1;
+        }
+    }
+    Ok(())
+}
+
+/// Writes one kline as a data.binance.vision CSV row (with its newline; `ignore` is 0).
+pub fn write_kline_row<W: Write>(out: &mut W, k: &Kline) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{},{},{},{},{},{},{},{},{},{},{},0",
+        k.open_time,
+        k.open,
+        k.high,
+        k.low,
+        k.close,
+        k.volume,
+        k.close_time,
+        k.quote_volume,
+        k.trades,
+        k.taker_buy_volume,
+        k.taker_buy_quote_volume
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aggtrades_csv::RowError;
+
+    fn run(input: &str, interval: Interval, header: bool) -> Result<(String, AggregateSummary), AggregateCsvError> {
+        let mut out = Vec::new();
+        let symbol = Symbol::new("BTCUSDT").unwrap();
+        let summary = aggregate_csv(input.as_bytes(), symbol, interval, KlineCsvOptions { header }, &mut out)?;
+        Ok((String::from_utf8(out).unwrap(), summary))
+    }
+
+    const TRADES: &str = "agg_trade_id,price,quantity,first_trade_id,last_trade_id,transact_time,is_buyer_maker\n\
+        10,100.5,2.0,100,101,1778198400020,false\n\
+        11,101.0,1.5,102,102,1778198430000,true\n\
+        11,101.0,1.5,102,102,1778198430000,true\n\
+        13,99.9,0.5,104,106,1778198580000,false\n";
+
+    #[test]
+    fn writes_rows_with_empty_minutes_and_exact_strings() {
+        let (text, summary) = run(TRADES, Interval::M1, false).unwrap();
+        // Minute 0 holds ids 10 and 11 (11 twice: dropped), minutes 1 and 2 are empty, minute 3
+        // holds id 13 after the gap at 12.
+        let expected = "\
+1778198400000,100.5,101.0,100.5,101.0,3.5,1778198459999,352.50,3,2.0,201.00,0
+1778198460000,101.0,101.0,101.0,101.0,0.0,1778198519999,0.00,0,0.0,0.00,0
+1778198520000,101.0,101.0,101.0,101.0,0.0,1778198579999,0.00,0,0.0,0.00,0
+1778198580000,99.9,99.9,99.9,99.9,0.5,1778198639999,49.95,3,0.5,49.95,0
+";
+        assert_eq!(text, expected);
+        assert_eq!(summary.rows, 4);
+        assert_eq!(summary.empty_rows, 2);
+        assert_eq!(summary.trades_read, 4);
+        assert_eq!(summary.stats.accepted, 3);
+        assert_eq!(summary.stats.duplicates, 1);
+        assert_eq!((summary.stats.gaps, summary.stats.missing_ids), (1, 1));
+    }
+
+    #[test]
+    fn header_is_an_option() {
+        let (text, summary) = run(TRADES, Interval::H1, true).unwrap();
+        let mut lines = text.lines();
+        assert_eq!(lines.next(), Some(KLINE_CSV_HEADER));
+        assert_eq!(
+            lines.next(),
+            Some("1778198400000,100.5,101.0,99.9,99.9,4.0,1778201999999,402.45,6,2.5,250.95,0")
+        );
+        assert_eq!(lines.next(), None);
+        assert_eq!(summary.rows, 1);
+        assert_eq!(KLINE_CSV_HEADER.split(',').count(), 12);
+    }
+
+    #[test]
+    fn no_trades_no_rows() {
+        let (text, summary) = run("", Interval::M1, false).unwrap();
+        assert_eq!((text.as_str(), summary.rows), ("", 0));
+    }
+
+    #[test]
+    fn stops_at_the_first_bad_row_naming_its_line() {
+        let input = format!("{TRADES}14,abc,1,107,107,1778198590000,true\n15,1,1,108,108,1778198600000,true\n");
+        match run(&input, Interval::M1, false) {
+            Err(AggregateCsvError::Csv(CsvError::Row { line, reason })) => {
+                assert_eq!(line, 6);
+                assert!(matches!(reason, RowError::BadDecimal { .. }));
+            }
+            other => panic!("expected a row error, got {other:?}"),
+        }
+        let huge = format!("1,{},1000,1,1,1778198400000,true\n", "9".repeat(37));
+        match run(&huge, Interval::M1, false) {
+            Err(error @ AggregateCsvError::Trade { line: 1, .. }) => {
+                assert_eq!(
+                    error.to_string(),
+                    "line 1: trade 1: price × quantity does not fit an exact decimal"
+                );
+            }
+            other => panic!("expected a trade error, got {other:?}"),
+        }
+        assert!(matches!(
+            run(TRADES, Interval::Mo1, false),
+            Err(AggregateCsvError::Interval(AggregatorError::CalendarInterval(
+                Interval::Mo1
+            )))
+        ));
+    }
+}

@@ -6,7 +6,8 @@ use tributary_core::Interval;
 
 /// Parses a Binance interval name, as a JS error naming the bad value.
 pub fn parse_interval(name: &str) -> Result<Interval> {
-    name.parse::<Interval>().map_err(|e| Error::new(Status::InvalidArg, e.to_string()))
+    name.parse::<Interval>()
+        .map_err(|e| Error::new(Status::InvalidArg, e.to_string()))
 }
 
 /// Open time (Unix ms, UTC boundary) of the `interval` bar that contains `timeMs`.

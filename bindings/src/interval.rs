@@ -1,17 +1,17 @@
-//! Interval boundaries for JS callers.
+//! Interval names and boundaries for JS callers.
 
-use napi::bindgen_prelude::*;
+use crate::error::fail;
+use napi::{Env, Result};
 use napi_derive::napi;
 use tributary_core::Interval;
 
-/// Parses a Binance interval name, as a JS error naming the bad value.
-pub fn parse_interval(name: &str) -> Result<Interval> {
-    name.parse::<Interval>()
-        .map_err(|e| Error::new(Status::InvalidArg, e.to_string()))
+/// Parses a Binance interval name; the JS error's code is `invalid_interval`.
+pub fn parse_interval(env: &Env, name: &str) -> Result<Interval> {
+    name.parse::<Interval>().map_err(|e| fail(env, "invalid_interval", e))
 }
 
 /// Open time (Unix ms, UTC boundary) of the `interval` bar that contains `timeMs`.
 #[napi]
-pub fn interval_open_time(interval: String, time_ms: i64) -> Result<i64> {
-    Ok(parse_interval(&interval)?.open_time(time_ms))
+pub fn interval_open_time(env: Env, interval: String, time_ms: i64) -> Result<i64> {
+    Ok(parse_interval(&env, &interval)?.open_time(time_ms))
 }

@@ -1,3 +1,5 @@
 //! Node binding for tributary-core: classes and batch functions over the core, no logic of its own.
 
+mod error;
 mod interval;
+mod kline_csv;

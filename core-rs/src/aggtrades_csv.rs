@@ -67,7 +67,13 @@ pub enum RowError {
     BadBool,
     #[error("last_trade_id {last} is below first_trade_id {first}")]
     LastBeforeFirst { first: u64, last: u64 },
+    #[error("line longer than {MAX_LINE_BYTES} bytes")]
+    LineTooLong,
 }
+
+/// Longest line a pushed stream keeps while waiting for its end; dump rows are under 100 bytes,
+/// so a longer line means the input is not an aggTrades dump.
+pub const MAX_LINE_BYTES: usize = 4096;
 
 /// Why reading stopped or a row was refused, with the 1-based line number.
 #[derive(Debug, thiserror::Error)]
@@ -128,27 +134,9 @@ impl<R: BufRead> Iterator for AggTradesCsv<R> {
                 Ok(0) => self.done = true,
                 Ok(_) => {
                     self.line_number = line_number;
-                    let mut text = trim_line_end(&self.line);
-                    if line_number == 1 {
-                        text = text.strip_prefix(UTF8_BOM).unwrap_or(text);
+                    if let Some(item) = parse_line(&self.line, line_number, self.symbol) {
+                        return Some(item);
                     }
-                    if text.iter().all(u8::is_ascii_whitespace) {
-                        continue;
-                    }
-                    if line_number == 1 && text.first().is_some_and(u8::is_ascii_alphabetic) {
-                        let found = text.split(|&b| b == b',').count();
-                        if found == COLUMNS {
-                            continue;
-                        }
-                        return Some(Err(CsvError::Row {
-                            line: line_number,
-                            reason: RowError::ColumnCount { found },
-                        }));
-                    }
-                    return Some(parse_row(text, self.symbol).map_err(|reason| CsvError::Row {
-                        line: line_number,
-                        reason,
-                    }));
                 }
                 Err(source) => {
                     self.done = true;
@@ -161,6 +149,32 @@ impl<R: BufRead> Iterator for AggTradesCsv<R> {
         }
         None
     }
+}
+
+/// One raw line (with or without its line end) of a dump: `None` for a line to skip (blank, or
+/// the header on line 1), else the trade or the row's error. `line_number` is 1-based.
+pub fn parse_line(raw: &[u8], line_number: u64, symbol: Symbol) -> Option<Result<AggTrade, CsvError>> {
+    let mut text = trim_line_end(raw);
+    if line_number == 1 {
+        text = text.strip_prefix(UTF8_BOM).unwrap_or(text);
+    }
+    if text.iter().all(u8::is_ascii_whitespace) {
+        return None;
+    }
+    if line_number == 1 && text.first().is_some_and(u8::is_ascii_alphabetic) {
+        let found = text.split(|&b| b == b',').count();
+        if found == COLUMNS {
+            return None;
+        }
+        return Some(Err(CsvError::Row {
+            line: line_number,
+            reason: RowError::ColumnCount { found },
+        }));
+    }
+    Some(parse_row(text, symbol).map_err(|reason| CsvError::Row {
+        line: line_number,
+        reason,
+    }))
 }
 
 /// The line without its `\n` or `\r\n`.

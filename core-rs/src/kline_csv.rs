@@ -6,10 +6,10 @@
 //! is the exchange's quote volume for USD-M contracts; COIN-M contracts count quantity in
 //! contracts, so for them that column is not the exchange's.
 
-use std::io::{BufRead, BufWriter, Write};
+use std::io::{BufRead, Write};
 
 use crate::aggregator::{Aggregator, AggregatorError, AggregatorStats, ClosedBar, TradeError};
-use crate::aggtrades_csv::{AggTradesCsv, CsvError};
+use crate::aggtrades_csv::{parse_line, CsvError, RowError, MAX_LINE_BYTES};
 use crate::interval::Interval;
 use crate::market::Kline;
 use crate::symbol::Symbol;
@@ -50,40 +50,140 @@ pub enum AggregateCsvError {
     Write(#[from] std::io::Error),
 }
 
-/// Reads aggregate trades of `symbol` from `input` (an aggTrades CSV, see [`AggTradesCsv`]) and
-/// writes `interval` klines to `out`. Stops at the first bad row. Output is buffered here, and
+/// Reads aggregate trades of `symbol` from `input` (an aggTrades CSV, see [`crate::aggtrades_csv::AggTradesCsv`]) and
+/// writes `interval` klines to `out`. Stops at the first bad row. Output is written in chunks and
 /// flushed before returning.
 pub fn aggregate_csv<R: BufRead, W: Write>(
-    input: R,
+    mut input: R,
     symbol: Symbol,
     interval: Interval,
     options: KlineCsvOptions,
-    out: W,
+    mut out: W,
 ) -> Result<AggregateSummary, AggregateCsvError> {
-    let mut aggregator = Aggregator::new(symbol, &[interval])?;
-    let mut out = BufWriter::with_capacity(1 << 16, out);
-    if options.header {
-        writeln!(out, "{KLINE_CSV_HEADER}")?;
+    let mut stream = KlineCsvStream::new(symbol, interval, options)?;
+    let mut buf = Vec::with_capacity(1 << 16);
+    loop {
+        let chunk = input.fill_buf().map_err(|source| CsvError::Io {
+            line: stream.line_number + 1,
+            source,
+        })?;
+        if chunk.is_empty() {
+            break;
+        }
+        let len = chunk.len();
+        stream.push(chunk, &mut buf)?;
+        input.consume(len);
+        out.write_all(&buf)?;
+        buf.clear();
     }
-    let mut summary = AggregateSummary::default();
-    let mut closed: Vec<ClosedBar> = Vec::new();
-    let mut trades = AggTradesCsv::new(input, symbol);
-    while let Some(trade) = trades.next() {
-        let trade = trade?;
-        summary.trades_read += 1;
-        aggregator
-            .push(&trade, &mut closed)
-            .map_err(|source| AggregateCsvError::Trade {
-                line: trades.line_number(),
-                source,
-            })?;
-        write_closed(&mut out, &mut closed, &mut summary)?;
-    }
-    aggregator.finish(&mut closed);
-    write_closed(&mut out, &mut closed, &mut summary)?;
+    let summary = stream.finish(&mut buf)?;
+    out.write_all(&buf)?;
     out.flush()?;
-    summary.stats = aggregator.stats();
     Ok(summary)
+}
+
+/// The push form of [`aggregate_csv`]: the dump arrives in chunks of any size (split anywhere,
+/// even inside a line) and each call appends the kline rows it completed to `out`. Used where the
+/// caller owns the input and output streams (the Node CLI), so nothing is held whole in memory.
+pub struct KlineCsvStream {
+    symbol: Symbol,
+    options: KlineCsvOptions,
+    aggregator: Aggregator,
+    /// The start of a line whose end has not arrived yet.
+    partial: Vec<u8>,
+    line_number: u64,
+    closed: Vec<ClosedBar>,
+    summary: AggregateSummary,
+    header_written: bool,
+}
+
+impl KlineCsvStream {
+    /// A stream of `symbol` trades into `interval` klines.
+    pub fn new(symbol: Symbol, interval: Interval, options: KlineCsvOptions) -> Result<Self, AggregateCsvError> {
+        Ok(KlineCsvStream {
+            symbol,
+            options,
+            aggregator: Aggregator::new(symbol, &[interval])?,
+            partial: Vec::with_capacity(256),
+            line_number: 0,
+            closed: Vec::new(),
+            summary: AggregateSummary::default(),
+            header_written: false,
+        })
+    }
+
+    /// Feeds the next bytes of the dump; rows of the bars they close are appended to `out`.
+    pub fn push(&mut self, mut chunk: &[u8], out: &mut Vec<u8>) -> Result<(), AggregateCsvError> {
+        self.write_header(out);
+        while let Some(end) = chunk.iter().position(|&b| b == b'\n') {
+            let (line, rest) = chunk.split_at(end + 1);
+            if self.partial.is_empty() {
+                self.line(line, out)?;
+            } else {
+                let mut joined = std::mem::take(&mut self.partial);
+                joined.extend_from_slice(line);
+                let result = self.line(&joined, out);
+                joined.clear();
+                self.partial = joined;
+                result?;
+            }
+            chunk = rest;
+        }
+        if self.partial.len() + chunk.len() > MAX_LINE_BYTES {
+            return Err(CsvError::Row {
+                line: self.line_number + 1,
+                reason: RowError::LineTooLong,
+            }
+            .into());
+        }
+        self.partial.extend_from_slice(chunk);
+        Ok(())
+    }
+
+    /// Ends the input: a last line without a line end is read, the open bar is written, and the
+    /// summary returned.
+    pub fn finish(&mut self, out: &mut Vec<u8>) -> Result<AggregateSummary, AggregateCsvError> {
+        self.write_header(out);
+        if !self.partial.is_empty() {
+            let last = std::mem::take(&mut self.partial);
+            self.line(&last, out)?;
+        }
+        self.aggregator.finish(&mut self.closed);
+        write_closed(out, &mut self.closed, &mut self.summary)?;
+        self.summary.stats = self.aggregator.stats();
+        Ok(self.summary)
+    }
+
+    /// Counters so far.
+    pub fn summary(&self) -> AggregateSummary {
+        AggregateSummary {
+            stats: self.aggregator.stats(),
+            ..self.summary
+        }
+    }
+
+    fn write_header(&mut self, out: &mut Vec<u8>) {
+        if self.options.header && !self.header_written {
+            out.extend_from_slice(KLINE_CSV_HEADER.as_bytes());
+            out.push(b'\n');
+        }
+        self.header_written = true;
+    }
+
+    fn line(&mut self, raw: &[u8], out: &mut Vec<u8>) -> Result<(), AggregateCsvError> {
+        self.line_number += 1;
+        let line = self.line_number;
+        let Some(trade) = parse_line(raw, line, self.symbol) else {
+            return Ok(());
+        };
+        let trade = trade?;
+        self.summary.trades_read += 1;
+        self.aggregator
+            .push(&trade, &mut self.closed)
+            .map_err(|source| AggregateCsvError::Trade { line, source })?;
+        write_closed(out, &mut self.closed, &mut self.summary)?;
+        Ok(())
+    }
 }
 
 /// Writes and drains the closed bars.
@@ -205,5 +305,53 @@ mod tests {
                 Interval::Mo1
             )))
         ));
+    }
+
+    #[test]
+    fn stream_output_does_not_depend_on_chunk_boundaries() {
+        let (whole, summary) = run(TRADES, Interval::M1, true).unwrap();
+        let symbol = Symbol::new("BTCUSDT").unwrap();
+        let options = KlineCsvOptions { header: true };
+        for size in 1..TRADES.len() {
+            let mut stream = KlineCsvStream::new(symbol, Interval::M1, options).unwrap();
+            let mut out = Vec::new();
+            for chunk in TRADES.as_bytes().chunks(size) {
+                stream.push(chunk, &mut out).unwrap();
+            }
+            let streamed = stream.finish(&mut out).unwrap();
+            assert_eq!(String::from_utf8(out).unwrap(), whole, "chunk size {size}");
+            assert_eq!(streamed, summary);
+        }
+    }
+
+    #[test]
+    fn stream_reads_a_last_line_without_newline_and_refuses_endless_lines() {
+        let symbol = Symbol::new("BTCUSDT").unwrap();
+        let mut stream = KlineCsvStream::new(symbol, Interval::M1, KlineCsvOptions::default()).unwrap();
+        let mut out = Vec::new();
+        stream
+            .push(b"1,100.5,2.0,100,101,1778198400020,false", &mut out)
+            .unwrap();
+        assert!(out.is_empty());
+        let summary = stream.finish(&mut out).unwrap();
+        assert_eq!(summary.rows, 1);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "1778198400000,100.5,100.5,100.5,100.5,2.0,1778198459999,201.00,2,2.0,201.00,0\n"
+        );
+
+        let mut stream = KlineCsvStream::new(symbol, Interval::M1, KlineCsvOptions::default()).unwrap();
+        let garbage = vec![b'7'; MAX_LINE_BYTES + 1];
+        let err = stream.push(&garbage, &mut Vec::new()).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                AggregateCsvError::Csv(CsvError::Row {
+                    line: 1,
+                    reason: RowError::LineTooLong
+                })
+            ),
+            "{err}"
+        );
     }
 }

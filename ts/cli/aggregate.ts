@@ -1,10 +1,12 @@
 // `tributary aggregate`: aggTrades CSV dump → klines CSV in the dump's 12-column layout, streamed.
+
+import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { basename } from 'node:path';
 import type { Writable } from 'node:stream';
-import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { KlineCsvAggregator } from '../native/aggregator.js';
+import { INTERVALS, isIntervalName } from '../native/interval.js';
 import { UsageError } from './usage-error.js';
 
 const HELP = `Usage: tributary aggregate --interval <i> [options] <aggTrades.csv>
@@ -55,6 +57,9 @@ export async function runAggregate(args: string[]): Promise<number> {
   const input = positionals[0];
   if (values.interval === undefined) {
     throw new UsageError('--interval is required (for example --interval 1m)');
+  }
+  if (!isIntervalName(values.interval)) {
+    throw new UsageError(`--interval: unknown interval "${values.interval}" (one of ${INTERVALS.join(' ')})`);
   }
   const symbol = values.symbol ?? symbolFromFileName(input);
   if (symbol === undefined) {

@@ -10,14 +10,17 @@ type Command = {
 
 const commands: Record<string, Command> = {
   aggregate: {
-    summary: 'aggregate --interval <i> <aggTrades.csv>   build klines from a data.binance.vision aggTrades dump',
+    summary:
+      'aggregate --interval <i> <aggTrades.csv>   build klines from a data.binance.vision aggTrades dump',
     run: runAggregate,
   },
 };
 
 function usage(): string {
   const lines = Object.values(commands).map((c) => `  tributary ${c.summary}`);
-  return ['Usage:', ...lines, '', 'Run `tributary <command> --help` for the options of one command.'].join('\n');
+  return ['Usage:', ...lines, '', 'Run `tributary <command> --help` for the options of one command.'].join(
+    '\n',
+  );
 }
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */

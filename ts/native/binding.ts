@@ -5,4 +5,6 @@ import type * as Binding from '../../bindings/index.cjs';
 import { packageRoot } from '../package-root.js';
 
 /** The raw native binding. Only the facade modules in ts/native/ import this. */
-export const binding: typeof Binding = createRequire(import.meta.url)(join(packageRoot, 'bindings', 'index.cjs'));
+export const binding: typeof Binding = createRequire(import.meta.url)(
+  join(packageRoot, 'bindings', 'index.cjs'),
+);

@@ -835,5 +835,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.Aggregator = nativeBinding.Aggregator
 module.exports.KlineCsvAggregator = nativeBinding.KlineCsvAggregator
+module.exports.SymbolRegistry = nativeBinding.SymbolRegistry
 module.exports.intervalOpenTime = nativeBinding.intervalOpenTime

@@ -9,6 +9,22 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** Builds bars of one symbol for several intervals from raw `aggTrade` websocket messages. */
+export declare class Aggregator {
+  /** An aggregator for `symbol`; `intervals` defaults to 1m 3m 5m 15m 30m 1h 2h 4h 8h 12h 1d. */
+  constructor(symbol: string, intervals?: Array<string> | undefined | null)
+  /**
+   * Parses and applies a batch of raw `aggTrade` messages (plain or combined-stream envelope),
+   * in order, in one call. Bad messages are reported, not thrown, so one never hides the rest.
+   */
+  pushMessages(messages: Array<Buffer>): AggregatorBatchResult
+  /** Closes every bar whose window ended at or before `nowMs` (a quiet market still gets its bars). */
+  advanceTo(nowMs: number): Array<BarObject>
+  /** The still-open bar of `interval`, if any trade has opened one. */
+  openBar(interval: string): BarObject | null
+  stats(): AggregatorStatsObject
+}
+
 /** Converts an aggTrades CSV dump, pushed in chunks split anywhere, into kline CSV rows. */
 export declare class KlineCsvAggregator {
   /** A converter for `symbol`'s trades into `interval` klines, optionally with the header row. */
@@ -19,6 +35,92 @@ export declare class KlineCsvAggregator {
   finish(): Buffer
   /** Counters so far. */
   summary(): KlineCsvSummary
+}
+
+/** Interns symbol names as the small integer ids frames carry. */
+export declare class SymbolRegistry {
+  constructor()
+  /** A registry holding `names` in order (ids 0, 1, ...). */
+  static fromNames(names: Array<string>): SymbolRegistry
+  /** The id of `symbol`, assigning the next one if it is new. */
+  intern(symbol: string): number
+  /** The id of `symbol`, or null when it is not registered. */
+  id(symbol: string): number | null
+  /** The name of `id`; a JS error (`unknown_symbol`) when it is not registered. */
+  name(id: number): string
+  /** All names in id order. */
+  names(): Array<string>
+  get size(): number
+}
+
+/** What one batch did. */
+export interface AggregatorBatchResult {
+  /** Bars the batch closed (empty bars included), grouped by interval, in time order. */
+  closed: Array<BarObject>
+  gaps: Array<IdGapObject>
+  rejected: Array<RejectedMessage>
+  accepted: number
+  duplicates: number
+  late: number
+}
+
+/** The aggregator's counters since it was created. */
+export interface AggregatorStatsObject {
+  accepted: number
+  duplicates: number
+  late: number
+  gaps: number
+  missingIds: number
+  outOfWindow: number
+  rejected: number
+}
+
+/** One aggregate trade. */
+export interface AggTradeObject {
+  symbol: string
+  id: number
+  price: string
+  quantity: string
+  firstTradeId: number
+  lastTradeId: number
+  tradeTime: number
+  eventTime: number
+  buyerIsMaker: boolean
+}
+
+/** One margin asset's balance. */
+export interface BalanceObject {
+  asset: string
+  walletBalance: string
+  crossWalletBalance?: string
+  availableBalance?: string
+  unrealizedPnl?: string
+  updateTime: number
+}
+
+/** The ban list: `all` stops every symbol. */
+export interface BanListObject {
+  all: boolean
+  symbols: Array<number>
+}
+
+/** A bar with the aggregator's extended fields. */
+export interface BarObject {
+  interval: string
+  kline: KlineObject
+  /** Aggregate trades in the bar. */
+  aggTrades: number
+  /** Volume-weighted average price at 8 decimals; absent for an empty bar. */
+  vwap?: string
+  /** Volume and quote volume of trades whose taker sold (`volume − takerBuyVolume`). */
+  sellVolume?: string
+  sellQuoteVolume?: string
+}
+
+/** Aggregate trade ids that never arrived: the collector backfills them (REST klines for the bars). */
+export interface IdGapObject {
+  firstMissing: number
+  lastMissing: number
 }
 
 /** Open time (Unix ms, UTC boundary) of the `interval` bar that contains `timeMs`. */
@@ -37,4 +139,66 @@ export interface KlineCsvSummary {
   /** Id gaps and the number of ids missing in them. */
   gaps: number
   missingIds: number
+}
+
+/** A kline; decimals are exact strings. */
+export interface KlineObject {
+  openTime: number
+  closeTime: number
+  open: string
+  high: string
+  low: string
+  close: string
+  volume: string
+  quoteVolume: string
+  trades: number
+  takerBuyVolume: string
+  takerBuyQuoteVolume: string
+  firstTradeId?: number
+  lastTradeId?: number
+  closed: boolean
+  /** Exchange time of the newest information in the bar; 0 when unknown. */
+  asOf: number
+}
+
+/** A `markPriceUpdate` event. */
+export interface MarkPriceObject {
+  symbol: string
+  eventTime: number
+  markPrice: string
+  indexPrice: string
+  estimatedSettlePrice: string
+  fundingRate: string
+  nextFundingTime: number
+}
+
+/** One position; `side` is `BOTH`, `LONG` or `SHORT`; absent fields were not in the source. */
+export interface PositionObject {
+  side: string
+  amount: string
+  entryPrice?: string
+  breakEvenPrice?: string
+  unrealizedPnl?: string
+  markPrice?: string
+  isolatedWallet?: string
+  updateTime: number
+}
+
+/** A message the aggregator could not use, with the core's reason label. */
+export interface RejectedMessage {
+  /** Position of the message in the batch. */
+  index: number
+  code: string
+  message: string
+}
+
+/** Top of book with its exchange time. */
+export interface TickObject {
+  bid: string
+  bidQty: string
+  ask: string
+  askQty: string
+  last?: string
+  time: number
+  updateId?: number
 }

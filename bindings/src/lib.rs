@@ -1,5 +1,9 @@
 //! Node binding for tributary-core: classes and batch functions over the core, no logic of its own.
 
+mod aggregator;
 mod error;
 mod interval;
 mod kline_csv;
+mod parse;
+mod records;
+mod registry;

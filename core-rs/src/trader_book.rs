@@ -1,1 +1,1199 @@
-//! Trader book: applies hub frames in sequence and exposes columnar views (DESIGN.md 3.4).
+//! Trader book: applies hub frames in sequence per stream and exposes columnar, copy-free views (DESIGN.md 3.4).
+//!
+//! Sequencing, per `stream`: the first frame must be a Snapshot; a Delta with the expected seq
+//! applies; an older seq is a duplicate and is ignored; a newer one is a gap: the stream turns
+//! stale, nothing is applied, and until a Snapshot arrives its deltas are ignored (counted).
+//!
+//! Views: every entity keeps its exact record and a block of `f64` values (stored as `f64` bits in
+//! `AtomicU64`, which has the layout of an `f64`) that JavaScript reads through an external
+//! `ArrayBuffer` without copying. A block is allocated once, on the entity's first sight, and
+//! updated in place; it is never reallocated, so a pointer into it stays valid while any `Arc`
+//! clone is alive. Stores are `Relaxed`: readers run on the same thread between calls, the atomics
+//! only make the shared mutation sound in safe Rust.
+
+use crate::account::{Balance, Position, PositionSide};
+use crate::decimal::Decimal;
+use crate::delta::{BanList, Delta, KlineWindow, Snapshot, SourceId};
+use crate::frame::{decode_frame, Frame, FrameError, FrameHeader, FrameKind, FramePayload};
+use crate::interval::Interval;
+use crate::market::{Kline, Tick};
+use crate::symbol::{Asset, SymbolId};
+use std::collections::hash_map::Entry;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// Klines kept per `(symbol, interval)` unless configured otherwise (the seed's 45).
+pub const DEFAULT_WINDOW: usize = 45;
+
+/// Columns of a kline block, in block order; column `c` of row `r` is at `c × capacity + r`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(usize)]
+pub enum KlineColumn {
+    OpenTime = 0,
+    CloseTime = 1,
+    Open = 2,
+    High = 3,
+    Low = 4,
+    Close = 5,
+    Volume = 6,
+    QuoteVolume = 7,
+    Trades = 8,
+    TakerBuyVolume = 9,
+    TakerBuyQuoteVolume = 10,
+}
+
+/// Number of columns in a kline block.
+pub const KLINE_COLUMNS: usize = 11;
+
+/// Slots of a tick block: `[bid, bid_qty, ask, ask_qty, last (NaN if none), time]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(usize)]
+pub enum TickSlot {
+    Bid = 0,
+    BidQty = 1,
+    Ask = 2,
+    AskQty = 3,
+    Last = 4,
+    Time = 5,
+}
+
+/// Slots of a position block: `[amount, entry_price, unrealized_pnl, mark_price, update_time]`,
+/// NaN where the source had no value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(usize)]
+pub enum PositionSlot {
+    Amount = 0,
+    EntryPrice = 1,
+    UnrealizedPnl = 2,
+    MarkPrice = 3,
+    UpdateTime = 4,
+}
+
+/// Slots of a balance block: `[wallet, cross_wallet, available, unrealized_pnl, update_time]`,
+/// NaN where the source had no value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(usize)]
+pub enum BalanceSlot {
+    Wallet = 0,
+    CrossWallet = 1,
+    Available = 2,
+    UnrealizedPnl = 3,
+    UpdateTime = 4,
+}
+
+pub const TICK_SLOTS: usize = 6;
+pub const POSITION_SLOTS: usize = 5;
+pub const BALANCE_SLOTS: usize = 5;
+
+/// A block of `f64` values shared with JavaScript (f64 bits in `AtomicU64`).
+pub type F64Block = Arc<[AtomicU64]>;
+
+fn new_block(len: usize) -> F64Block {
+    (0..len).map(|_| AtomicU64::new(f64::NAN.to_bits())).collect()
+}
+
+fn store(block: &[AtomicU64], index: usize, value: f64) {
+    if let Some(cell) = block.get(index) {
+        cell.store(value.to_bits(), Ordering::Relaxed);
+    }
+}
+
+/// Reads slot `index` of a block as `f64`; `None` outside the block.
+pub fn load_f64(block: &[AtomicU64], index: usize) -> Option<f64> {
+    block
+        .get(index)
+        .map(|cell| f64::from_bits(cell.load(Ordering::Relaxed)))
+}
+
+fn optional_f64(value: Option<Decimal>) -> f64 {
+    value.map_or(f64::NAN, |d| d.to_f64())
+}
+
+/// The frame that last wrote an entity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Written {
+    pub stream: u32,
+    pub seq: u64,
+    /// The frame header's source and receive time.
+    pub source: SourceId,
+    pub received_at: i64,
+}
+
+impl Written {
+    fn from_header(header: &FrameHeader) -> Written {
+        Written {
+            stream: header.stream,
+            seq: header.seq,
+            source: header.source,
+            received_at: header.received_at,
+        }
+    }
+}
+
+/// The last `capacity` klines of one `(symbol, interval)`: exact records and a column block.
+#[derive(Debug)]
+pub struct KlineSeries {
+    /// Oldest first, unique open times, at most `capacity`.
+    klines: Vec<Kline>,
+    capacity: usize,
+    /// `KLINE_COLUMNS × capacity` values, column-major; rows `[0, len)` are chronological.
+    columns: F64Block,
+    written: Written,
+}
+
+impl KlineSeries {
+    fn new(capacity: usize, written: Written) -> KlineSeries {
+        KlineSeries {
+            klines: Vec::with_capacity(capacity),
+            capacity,
+            columns: new_block(KLINE_COLUMNS * capacity),
+            written,
+        }
+    }
+
+    /// The column block: column `c` of row `r` at `c × capacity() + r`. Allocated once; hold a
+    /// clone to keep a pointer into it valid.
+    pub fn columns(&self) -> &F64Block {
+        &self.columns
+    }
+
+    /// Rows currently held.
+    pub fn len(&self) -> usize {
+        self.klines.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.klines.is_empty()
+    }
+
+    /// Most rows the series holds (the book's window).
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// The exact klines, oldest first.
+    pub fn klines(&self) -> &[Kline] {
+        &self.klines
+    }
+
+    /// Value of `column` at `row` as JavaScript sees it; `None` past `len()`.
+    pub fn value(&self, column: KlineColumn, row: usize) -> Option<f64> {
+        if row >= self.klines.len() {
+            return None;
+        }
+        load_f64(&self.columns, column as usize * self.capacity + row)
+    }
+
+    /// The frame that last wrote this series.
+    pub fn written(&self) -> Written {
+        self.written
+    }
+
+    /// The stream that last wrote this series.
+    pub fn stream(&self) -> u32 {
+        self.written.stream
+    }
+
+    fn write_row(&self, row: usize) {
+        let Some(k) = self.klines.get(row) else {
+            return;
+        };
+        let values = [
+            k.open_time as f64,
+            k.close_time as f64,
+            k.open.to_f64(),
+            k.high.to_f64(),
+            k.low.to_f64(),
+            k.close.to_f64(),
+            k.volume.to_f64(),
+            k.quote_volume.to_f64(),
+            k.trades as f64,
+            k.taker_buy_volume.to_f64(),
+            k.taker_buy_quote_volume.to_f64(),
+        ];
+        for (column, value) in values.into_iter().enumerate() {
+            store(&self.columns, column * self.capacity + row, value);
+        }
+    }
+
+    /// Rewrites rows `[from, len)` and blanks (NaN) the rows after them.
+    fn write_rows_from(&self, from: usize) {
+        for row in from..self.klines.len() {
+            self.write_row(row);
+        }
+        for row in self.klines.len()..self.capacity {
+            for column in 0..KLINE_COLUMNS {
+                store(&self.columns, column * self.capacity + row, f64::NAN);
+            }
+        }
+    }
+
+    /// Puts one kline in place by open time: replaces the bar with the same open time, appends a
+    /// newer one (shifting the oldest out when full) or inserts a missing one. Returns false when
+    /// the kline is older than every bar of a full window (dropped).
+    fn upsert(&mut self, kline: Kline) -> bool {
+        match self.klines.binary_search_by_key(&kline.open_time, |k| k.open_time) {
+            Ok(row) => {
+                if let Some(slot) = self.klines.get_mut(row) {
+                    *slot = kline;
+                }
+                self.write_row(row);
+            }
+            Err(row) if self.klines.len() < self.capacity => {
+                self.klines.insert(row, kline);
+                self.write_rows_from(row);
+            }
+            Err(0) => return false,
+            Err(row) => {
+                self.klines.remove(0);
+                self.klines.insert(row - 1, kline);
+                self.write_rows_from(0);
+            }
+        }
+        true
+    }
+
+    /// Replaces the whole series with `klines` (sorted by open time, the last of equal open times
+    /// kept, the newest `capacity` retained).
+    fn replace(&mut self, klines: &[Kline]) {
+        self.klines.clear();
+        self.klines.extend_from_slice(klines);
+        self.klines.sort_by_key(|k| k.open_time);
+        // Keep the last of equal open times: dedup keeps the first, so dedup in reverse.
+        self.klines.reverse();
+        self.klines.dedup_by_key(|k| k.open_time);
+        self.klines.reverse();
+        let excess = self.klines.len().saturating_sub(self.capacity);
+        self.klines.drain(..excess);
+        self.write_rows_from(0);
+    }
+}
+
+/// An entity's exact record and its small value block.
+#[derive(Debug)]
+pub struct RecordView<T> {
+    record: T,
+    values: F64Block,
+    written: Written,
+}
+
+impl<T> RecordView<T> {
+    /// The exact record.
+    pub fn record(&self) -> &T {
+        &self.record
+    }
+
+    /// The value block (see [`TickSlot`], [`PositionSlot`], [`BalanceSlot`]). Allocated on the
+    /// entity's first sight and updated in place.
+    pub fn values(&self) -> &F64Block {
+        &self.values
+    }
+
+    /// The frame that last wrote this entity.
+    pub fn written(&self) -> Written {
+        self.written
+    }
+}
+
+/// The tick of one symbol.
+pub type TickView = RecordView<Tick>;
+/// The position of one `(symbol, side)`.
+pub type PositionView = RecordView<Position>;
+/// The balance of one asset.
+pub type BalanceView = RecordView<Balance>;
+
+fn tick_values(tick: &Tick) -> [f64; TICK_SLOTS] {
+    [
+        tick.bid.to_f64(),
+        tick.bid_qty.to_f64(),
+        tick.ask.to_f64(),
+        tick.ask_qty.to_f64(),
+        optional_f64(tick.last),
+        tick.time as f64,
+    ]
+}
+
+fn position_values(position: &Position) -> [f64; POSITION_SLOTS] {
+    [
+        position.amount.to_f64(),
+        optional_f64(position.entry_price),
+        optional_f64(position.unrealized_pnl),
+        optional_f64(position.mark_price),
+        position.update_time as f64,
+    ]
+}
+
+fn balance_values(balance: &Balance) -> [f64; BALANCE_SLOTS] {
+    [
+        balance.wallet_balance.to_f64(),
+        optional_f64(balance.cross_wallet_balance),
+        optional_f64(balance.available_balance),
+        optional_f64(balance.unrealized_pnl),
+        balance.update_time as f64,
+    ]
+}
+
+/// Stores `record` under `key`, creating the view (and its block) on first sight.
+fn put_record<K, T, const N: usize>(
+    map: &mut HashMap<K, RecordView<T>>,
+    key: K,
+    record: T,
+    values: [f64; N],
+    written: Written,
+) where
+    K: std::hash::Hash + Eq,
+{
+    let view = match map.entry(key) {
+        Entry::Occupied(entry) => {
+            let view = entry.into_mut();
+            view.record = record;
+            view.written = written;
+            view
+        }
+        Entry::Vacant(entry) => entry.insert(RecordView {
+            record,
+            values: new_block(N),
+            written,
+        }),
+    };
+    for (slot, value) in values.into_iter().enumerate() {
+        store(&view.values, slot, value);
+    }
+}
+
+/// Sequencing state of one stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StreamState {
+    /// The seq the next Delta must carry.
+    pub expected_seq: u64,
+    /// True after a gap (or a delta before any snapshot) until a snapshot arrives.
+    pub stale: bool,
+}
+
+/// What applying one frame did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ApplyOutcome {
+    /// A Delta frame in sequence; `deltas` entity changes applied.
+    Applied { stream: u32, seq: u64, deltas: usize },
+    /// A Snapshot replaced the entities it carries; the stream is in sync from `seq + 1`.
+    SnapshotApplied { stream: u32, seq: u64 },
+    /// Already applied (a Delta below the expected seq, or a Snapshot older than the state held).
+    Duplicate { stream: u32, seq: u64 },
+    /// A Delta beyond the expected seq (`expected` is `None` when the stream had no snapshot
+    /// yet): the stream is now stale and the caller must ask the hub for a snapshot.
+    Gap {
+        stream: u32,
+        expected: Option<u64>,
+        got: u64,
+    },
+    /// A Delta of a stale stream, ignored until the snapshot arrives.
+    IgnoredStale { stream: u32, seq: u64 },
+    /// A frame kind a trader does not apply (Ingest).
+    WrongKind { kind: FrameKind },
+}
+
+impl ApplyOutcome {
+    /// True when the caller must request a snapshot for the stream.
+    pub fn needs_snapshot(&self) -> bool {
+        matches!(self, ApplyOutcome::Gap { .. })
+    }
+}
+
+/// Counters of what the book did with the frames it was given.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct TraderBookStats {
+    /// Frames applied: in-sequence Deltas and Snapshots.
+    pub frames_applied: u64,
+    /// Entity changes applied from Delta frames.
+    pub deltas_applied: u64,
+    pub duplicates: u64,
+    pub gaps: u64,
+    /// Delta frames ignored because their stream was stale.
+    pub ignored_while_stale: u64,
+    pub snapshots: u64,
+    /// Frames of a kind the trader does not apply.
+    pub wrong_kind: u64,
+    /// Kline deltas older than every bar of a full window.
+    pub old_klines_dropped: u64,
+}
+
+/// The trader's local book.
+#[derive(Debug)]
+pub struct TraderBook {
+    window: usize,
+    streams: HashMap<u32, StreamState>,
+    series: HashMap<(SymbolId, Interval), KlineSeries>,
+    ticks: HashMap<SymbolId, TickView>,
+    positions: HashMap<(SymbolId, PositionSide), PositionView>,
+    balances: HashMap<Asset, BalanceView>,
+    ban_list: BanList,
+    stats: TraderBookStats,
+}
+
+impl Default for TraderBook {
+    fn default() -> Self {
+        TraderBook::new()
+    }
+}
+
+impl TraderBook {
+    /// A book keeping [`DEFAULT_WINDOW`] klines per series.
+    pub fn new() -> TraderBook {
+        TraderBook::with_window(DEFAULT_WINDOW)
+    }
+
+    /// A book keeping `window` klines per series (at least 1).
+    pub fn with_window(window: usize) -> TraderBook {
+        TraderBook {
+            window: window.max(1),
+            streams: HashMap::new(),
+            series: HashMap::new(),
+            ticks: HashMap::new(),
+            positions: HashMap::new(),
+            balances: HashMap::new(),
+            ban_list: BanList::default(),
+            stats: TraderBookStats::default(),
+        }
+    }
+
+    /// Klines kept per series.
+    pub fn window(&self) -> usize {
+        self.window
+    }
+
+    /// Decodes and applies one frame.
+    pub fn apply_bytes(&mut self, bytes: &[u8]) -> Result<ApplyOutcome, FrameError> {
+        let frame = decode_frame(bytes)?;
+        Ok(self.apply(&frame))
+    }
+
+    /// Applies one decoded frame under the sequencing rules of the module doc.
+    pub fn apply(&mut self, frame: &Frame) -> ApplyOutcome {
+        let header = &frame.header;
+        let (stream, seq) = (header.stream, header.seq);
+        match (&frame.payload, header.kind) {
+            (FramePayload::Snapshot(snapshot), FrameKind::Snapshot) => {
+                if let Some(state) = self.streams.get(&stream) {
+                    // Older than what a healthy stream already holds: applying it would roll
+                    // entities back and make the next in-order delta look like a gap.
+                    if !state.stale && seq.saturating_add(1) < state.expected_seq {
+                        self.stats.duplicates += 1;
+                        return ApplyOutcome::Duplicate { stream, seq };
+                    }
+                }
+                self.apply_snapshot(header, snapshot);
+                self.streams.insert(
+                    stream,
+                    StreamState {
+                        expected_seq: seq.saturating_add(1),
+                        stale: false,
+                    },
+                );
+                self.stats.snapshots += 1;
+                self.stats.frames_applied += 1;
+                ApplyOutcome::SnapshotApplied { stream, seq }
+            }
+            (FramePayload::Deltas(deltas), FrameKind::Delta) => {
+                let Some(state) = self.streams.get_mut(&stream) else {
+                    self.streams.insert(
+                        stream,
+                        StreamState {
+                            expected_seq: 0,
+                            stale: true,
+                        },
+                    );
+                    self.stats.gaps += 1;
+                    return ApplyOutcome::Gap {
+                        stream,
+                        expected: None,
+                        got: seq,
+                    };
+                };
+                if state.stale {
+                    self.stats.ignored_while_stale += 1;
+                    return ApplyOutcome::IgnoredStale { stream, seq };
+                }
+                if seq < state.expected_seq {
+                    self.stats.duplicates += 1;
+                    return ApplyOutcome::Duplicate { stream, seq };
+                }
+                if seq > state.expected_seq {
+                    state.stale = true;
+                    self.stats.gaps += 1;
+                    return ApplyOutcome::Gap {
+                        stream,
+                        expected: Some(state.expected_seq),
+                        got: seq,
+                    };
+                }
+                state.expected_seq = seq.saturating_add(1);
+                let written = Written::from_header(header);
+                for delta in deltas {
+                    self.apply_delta(delta, written);
+                }
+                self.stats.deltas_applied += deltas.len() as u64;
+                self.stats.frames_applied += 1;
+                ApplyOutcome::Applied {
+                    stream,
+                    seq,
+                    deltas: deltas.len(),
+                }
+            }
+            (_, kind) => {
+                self.stats.wrong_kind += 1;
+                ApplyOutcome::WrongKind { kind }
+            }
+        }
+    }
+
+    fn apply_delta(&mut self, delta: &Delta, written: Written) {
+        match delta {
+            Delta::Kline {
+                symbol,
+                interval,
+                kline,
+            } => {
+                let window = self.window;
+                let series = self
+                    .series
+                    .entry((*symbol, *interval))
+                    .or_insert_with(|| KlineSeries::new(window, written));
+                series.written = written;
+                if !series.upsert(*kline) {
+                    self.stats.old_klines_dropped += 1;
+                }
+            }
+            Delta::Tick { symbol, tick } => {
+                put_record(&mut self.ticks, *symbol, *tick, tick_values(tick), written);
+            }
+            Delta::Position { symbol, position } => {
+                let values = position_values(position);
+                put_record(
+                    &mut self.positions,
+                    (*symbol, position.side),
+                    *position,
+                    values,
+                    written,
+                );
+            }
+            Delta::Balance { balance } => {
+                put_record(
+                    &mut self.balances,
+                    balance.asset,
+                    *balance,
+                    balance_values(balance),
+                    written,
+                );
+            }
+            Delta::BanList(list) => self.ban_list = list.clone(),
+        }
+    }
+
+    fn apply_snapshot(&mut self, header: &FrameHeader, snapshot: &Snapshot) {
+        let written = Written::from_header(header);
+        for KlineWindow {
+            symbol,
+            interval,
+            klines,
+        } in &snapshot.klines
+        {
+            let window = self.window;
+            let series = self
+                .series
+                .entry((*symbol, *interval))
+                .or_insert_with(|| KlineSeries::new(window, written));
+            series.written = written;
+            series.replace(klines);
+        }
+        for (symbol, tick) in &snapshot.ticks {
+            put_record(&mut self.ticks, *symbol, *tick, tick_values(tick), written);
+        }
+        for (symbol, position) in &snapshot.positions {
+            let values = position_values(position);
+            put_record(
+                &mut self.positions,
+                (*symbol, position.side),
+                *position,
+                values,
+                written,
+            );
+        }
+        for balance in &snapshot.balances {
+            put_record(
+                &mut self.balances,
+                balance.asset,
+                *balance,
+                balance_values(balance),
+                written,
+            );
+        }
+        if let Some(list) = &snapshot.ban_list {
+            self.ban_list = list.clone();
+        }
+    }
+
+    /// True while the stream waits for a snapshot after a gap.
+    pub fn is_stale(&self, stream: u32) -> bool {
+        self.streams.get(&stream).is_some_and(|s| s.stale)
+    }
+
+    /// Sequencing state of a stream seen before.
+    pub fn stream_state(&self, stream: u32) -> Option<StreamState> {
+        self.streams.get(&stream).copied()
+    }
+
+    /// Streams waiting for a snapshot, ascending.
+    pub fn stale_streams(&self) -> Vec<u32> {
+        let mut streams: Vec<u32> = self
+            .streams
+            .iter()
+            .filter(|(_, s)| s.stale)
+            .map(|(id, _)| *id)
+            .collect();
+        streams.sort_unstable();
+        streams
+    }
+
+    /// The kline series of `(symbol, interval)`, once seen.
+    pub fn kline_series(&self, symbol: SymbolId, interval: Interval) -> Option<&KlineSeries> {
+        self.series.get(&(symbol, interval))
+    }
+
+    /// Every kline series, in no particular order.
+    pub fn all_kline_series(&self) -> impl Iterator<Item = (SymbolId, Interval, &KlineSeries)> {
+        self.series
+            .iter()
+            .map(|(&(symbol, interval), series)| (symbol, interval, series))
+    }
+
+    pub fn tick(&self, symbol: SymbolId) -> Option<&TickView> {
+        self.ticks.get(&symbol)
+    }
+
+    /// Every tick, in no particular order.
+    pub fn ticks(&self) -> impl Iterator<Item = (SymbolId, &TickView)> {
+        self.ticks.iter().map(|(&symbol, view)| (symbol, view))
+    }
+
+    pub fn position(&self, symbol: SymbolId, side: PositionSide) -> Option<&PositionView> {
+        self.positions.get(&(symbol, side))
+    }
+
+    /// Every position, in no particular order.
+    pub fn positions(&self) -> impl Iterator<Item = (SymbolId, &PositionView)> {
+        self.positions.iter().map(|(&(symbol, _), view)| (symbol, view))
+    }
+
+    pub fn balance(&self, asset: &Asset) -> Option<&BalanceView> {
+        self.balances.get(asset)
+    }
+
+    /// Every balance, in no particular order.
+    pub fn balances(&self) -> impl Iterator<Item = &BalanceView> {
+        self.balances.values()
+    }
+
+    pub fn ban_list(&self) -> &BanList {
+        &self.ban_list
+    }
+
+    pub fn stats(&self) -> TraderBookStats {
+        self.stats
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frame::FrameEncoder;
+    use crate::symbol::Name;
+
+    fn d(text: &str) -> Decimal {
+        Decimal::parse(text).unwrap()
+    }
+
+    const BTC: SymbolId = SymbolId(1);
+
+    fn kline(minute: i64) -> Kline {
+        // Distinct, non-round values so every column is checked for real.
+        let price = Decimal::new(i128::from(7_000_000 + minute * 37), 4).unwrap();
+        Kline {
+            open_time: minute * 60_000,
+            close_time: minute * 60_000 + 59_999,
+            open: price,
+            high: price.checked_add(&d("0.0150")).unwrap(),
+            low: price.checked_sub(&d("0.0075")).unwrap(),
+            close: price.checked_add(&d("0.0003")).unwrap(),
+            volume: Decimal::new(i128::from(1000 + minute), 3).unwrap(),
+            quote_volume: Decimal::new(i128::from(700_000 + minute * 11), 5).unwrap(),
+            trades: 10 + minute as u64,
+            taker_buy_volume: Decimal::new(i128::from(500 + minute), 3).unwrap(),
+            taker_buy_quote_volume: Decimal::new(i128::from(350_000 + minute * 7), 5).unwrap(),
+            first_trade_id: None,
+            last_trade_id: None,
+            closed: true,
+            as_of: 0,
+        }
+    }
+
+    fn header(kind: FrameKind, stream: u32, seq: u64) -> FrameHeader {
+        FrameHeader {
+            kind,
+            stream,
+            seq,
+            source: SourceId(2),
+            received_at: 1_000 + seq as i64,
+        }
+    }
+
+    fn delta_frame(stream: u32, seq: u64, deltas: Vec<Delta>) -> Frame {
+        Frame {
+            header: header(FrameKind::Delta, stream, seq),
+            payload: FramePayload::Deltas(deltas),
+        }
+    }
+
+    fn snapshot_frame(stream: u32, seq: u64, snapshot: Snapshot) -> Frame {
+        Frame {
+            header: header(FrameKind::Snapshot, stream, seq),
+            payload: FramePayload::Snapshot(snapshot),
+        }
+    }
+
+    fn kline_delta(minute: i64) -> Delta {
+        Delta::Kline {
+            symbol: BTC,
+            interval: Interval::M1,
+            kline: kline(minute),
+        }
+    }
+
+    fn window_snapshot(minutes: std::ops::Range<i64>) -> Snapshot {
+        Snapshot {
+            klines: vec![KlineWindow {
+                symbol: BTC,
+                interval: Interval::M1,
+                klines: minutes.map(kline).collect(),
+            }],
+            ..Snapshot::default()
+        }
+    }
+
+    /// The columns JavaScript sees equal the exact klines' `to_f64()` values, and rows past
+    /// `len` are NaN.
+    fn assert_columns_match(series: &KlineSeries) {
+        let cap = series.capacity();
+        let block = series.columns();
+        assert_eq!(block.len(), KLINE_COLUMNS * cap);
+        for (row, k) in series.klines().iter().enumerate() {
+            let expected = [
+                k.open_time as f64,
+                k.close_time as f64,
+                k.open.to_f64(),
+                k.high.to_f64(),
+                k.low.to_f64(),
+                k.close.to_f64(),
+                k.volume.to_f64(),
+                k.quote_volume.to_f64(),
+                k.trades as f64,
+                k.taker_buy_volume.to_f64(),
+                k.taker_buy_quote_volume.to_f64(),
+            ];
+            for (column, value) in expected.into_iter().enumerate() {
+                assert_eq!(
+                    load_f64(block, column * cap + row),
+                    Some(value),
+                    "row {row} column {column}"
+                );
+            }
+        }
+        for row in series.len()..cap {
+            for column in 0..KLINE_COLUMNS {
+                assert!(load_f64(block, column * cap + row).unwrap().is_nan());
+            }
+        }
+        assert_eq!(series.value(KlineColumn::Close, series.len()), None);
+    }
+
+    #[test]
+    fn first_frame_must_be_a_snapshot() {
+        let mut book = TraderBook::new();
+        assert_eq!(
+            book.apply(&delta_frame(4, 10, vec![kline_delta(0)])),
+            ApplyOutcome::Gap {
+                stream: 4,
+                expected: None,
+                got: 10
+            }
+        );
+        assert!(book.is_stale(4));
+        assert!(book.kline_series(BTC, Interval::M1).is_none());
+        assert_eq!(
+            book.apply(&delta_frame(4, 11, vec![kline_delta(1)])),
+            ApplyOutcome::IgnoredStale { stream: 4, seq: 11 }
+        );
+        assert_eq!(
+            book.apply(&snapshot_frame(4, 11, window_snapshot(0..2))),
+            ApplyOutcome::SnapshotApplied { stream: 4, seq: 11 }
+        );
+        assert!(!book.is_stale(4));
+        assert_eq!(
+            book.stream_state(4),
+            Some(StreamState {
+                expected_seq: 12,
+                stale: false
+            })
+        );
+        assert_eq!(
+            book.apply(&delta_frame(4, 12, vec![kline_delta(2)])),
+            ApplyOutcome::Applied {
+                stream: 4,
+                seq: 12,
+                deltas: 1
+            }
+        );
+        assert_eq!(book.kline_series(BTC, Interval::M1).unwrap().len(), 3);
+    }
+
+    #[test]
+    fn in_order_duplicate_gap_stale_and_recovery() {
+        let mut book = TraderBook::new();
+        book.apply(&snapshot_frame(1, 100, window_snapshot(0..3)));
+        assert!(matches!(
+            book.apply(&delta_frame(1, 101, vec![kline_delta(3)])),
+            ApplyOutcome::Applied { deltas: 1, .. }
+        ));
+        // Replayed frame: ignored.
+        assert_eq!(
+            book.apply(&delta_frame(1, 101, vec![kline_delta(50)])),
+            ApplyOutcome::Duplicate { stream: 1, seq: 101 }
+        );
+        assert_eq!(book.kline_series(BTC, Interval::M1).unwrap().len(), 4);
+        // 102 lost: 103 is a gap, nothing applies.
+        assert_eq!(
+            book.apply(&delta_frame(1, 103, vec![kline_delta(5)])),
+            ApplyOutcome::Gap {
+                stream: 1,
+                expected: Some(102),
+                got: 103
+            }
+        );
+        // Only the gap itself asks for a snapshot; later frames of the stale stream do not.
+        assert_eq!(
+            book.apply(&delta_frame(1, 104, vec![])),
+            ApplyOutcome::IgnoredStale { stream: 1, seq: 104 }
+        );
+        assert!(book.is_stale(1));
+        assert_eq!(book.stale_streams(), vec![1]);
+        // Even the missing seq is ignored while stale: only a snapshot recovers.
+        assert_eq!(
+            book.apply(&delta_frame(1, 102, vec![kline_delta(4)])),
+            ApplyOutcome::IgnoredStale { stream: 1, seq: 102 }
+        );
+        let series = book.kline_series(BTC, Interval::M1).unwrap();
+        assert_eq!(series.klines().last().unwrap().open_time, kline(3).open_time);
+        // Other streams are unaffected.
+        assert!(!book.is_stale(2));
+
+        book.apply(&snapshot_frame(1, 110, window_snapshot(0..6)));
+        assert!(!book.is_stale(1));
+        assert!(book.stale_streams().is_empty());
+        assert!(matches!(
+            book.apply(&delta_frame(1, 111, vec![kline_delta(6)])),
+            ApplyOutcome::Applied { seq: 111, .. }
+        ));
+        // A snapshot older than the state held is a duplicate, not a rollback.
+        assert_eq!(
+            book.apply(&snapshot_frame(1, 105, window_snapshot(0..1))),
+            ApplyOutcome::Duplicate { stream: 1, seq: 105 }
+        );
+        assert_eq!(book.kline_series(BTC, Interval::M1).unwrap().len(), 7);
+
+        let stats = book.stats();
+        assert_eq!(
+            stats,
+            TraderBookStats {
+                frames_applied: 4,
+                deltas_applied: 2,
+                duplicates: 2,
+                gaps: 1,
+                ignored_while_stale: 2,
+                snapshots: 2,
+                wrong_kind: 0,
+                old_klines_dropped: 0,
+            }
+        );
+    }
+
+    #[test]
+    fn window_shifts_in_place_and_columns_follow() {
+        let mut book = TraderBook::with_window(5);
+        book.apply(&snapshot_frame(1, 0, window_snapshot(0..1)));
+        let block = Arc::clone(book.kline_series(BTC, Interval::M1).unwrap().columns());
+        assert_columns_match(book.kline_series(BTC, Interval::M1).unwrap());
+        for minute in 1..200 {
+            // A normal delta: the previous bar's final version and the new open bar.
+            let open = Kline {
+                closed: false,
+                ..kline(minute)
+            };
+            let deltas = vec![
+                kline_delta(minute - 1),
+                Delta::Kline {
+                    symbol: BTC,
+                    interval: Interval::M1,
+                    kline: open,
+                },
+            ];
+            book.apply(&delta_frame(1, minute as u64, deltas));
+            let series = book.kline_series(BTC, Interval::M1).unwrap();
+            assert_eq!(series.len(), (minute as usize + 1).min(5));
+            assert_columns_match(series);
+            // The block handed to JavaScript is the same allocation throughout.
+            assert!(Arc::ptr_eq(series.columns(), &block));
+        }
+        let series = book.kline_series(BTC, Interval::M1).unwrap();
+        let opens: Vec<i64> = series.klines().iter().map(|k| k.open_time / 60_000).collect();
+        assert_eq!(opens, vec![195, 196, 197, 198, 199]);
+        assert!(!series.klines()[4].closed);
+        assert_eq!(series.value(KlineColumn::OpenTime, 0), Some(195.0 * 60_000.0));
+        // The block outlives the book while a clone is held.
+        drop(book);
+        assert_eq!(load_f64(&block, 4), Some(199.0 * 60_000.0));
+    }
+
+    #[test]
+    fn out_of_order_klines_insert_or_drop() {
+        let mut book = TraderBook::with_window(4);
+        book.apply(&snapshot_frame(1, 0, window_snapshot(10..12)));
+        // A missing older bar inside a window that is not full is inserted in order.
+        book.apply(&delta_frame(1, 1, vec![kline_delta(8), kline_delta(9)]));
+        let opens = |book: &TraderBook| -> Vec<i64> {
+            book.kline_series(BTC, Interval::M1)
+                .unwrap()
+                .klines()
+                .iter()
+                .map(|k| k.open_time / 60_000)
+                .collect()
+        };
+        assert_eq!(opens(&book), vec![8, 9, 10, 11]);
+        // Older than the whole full window: dropped and counted.
+        book.apply(&delta_frame(1, 2, vec![kline_delta(3)]));
+        assert_eq!(opens(&book), vec![8, 9, 10, 11]);
+        assert_eq!(book.stats().old_klines_dropped, 1);
+        // Full window, a gap bar in the middle: the oldest goes.
+        book.apply(&delta_frame(1, 3, vec![kline_delta(13)]));
+        book.apply(&delta_frame(1, 4, vec![kline_delta(12)]));
+        assert_eq!(opens(&book), vec![10, 11, 12, 13]);
+        assert_columns_match(book.kline_series(BTC, Interval::M1).unwrap());
+    }
+
+    #[test]
+    fn snapshot_replaces_the_series_it_carries() {
+        let mut book = TraderBook::with_window(5);
+        book.apply(&snapshot_frame(1, 0, window_snapshot(0..5)));
+        let other = SymbolId(9);
+        book.apply(&delta_frame(
+            1,
+            1,
+            vec![Delta::Kline {
+                symbol: other,
+                interval: Interval::H1,
+                kline: kline(0),
+            }],
+        ));
+        // Fewer rows, unsorted, with a duplicate open time (the later one wins).
+        let mut replacement = kline(21);
+        replacement.trades = 999;
+        let snapshot = Snapshot {
+            klines: vec![KlineWindow {
+                symbol: BTC,
+                interval: Interval::M1,
+                klines: vec![kline(21), kline(20), replacement],
+            }],
+            ..Snapshot::default()
+        };
+        book.apply(&snapshot_frame(1, 7, snapshot));
+        let series = book.kline_series(BTC, Interval::M1).unwrap();
+        assert_eq!(series.klines(), &[kline(20), replacement]);
+        assert_eq!(series.klines()[1].trades, 999);
+        assert_columns_match(series);
+        assert_eq!(series.written().seq, 7);
+        // A series the snapshot does not carry is left alone.
+        assert_eq!(book.kline_series(other, Interval::H1).unwrap().len(), 1);
+        // More rows than the window: the newest are kept.
+        book.apply(&snapshot_frame(1, 8, window_snapshot(0..45)));
+        let series = book.kline_series(BTC, Interval::M1).unwrap();
+        assert_eq!(series.klines().first().unwrap().open_time, 40 * 60_000);
+        assert_columns_match(series);
+    }
+
+    #[test]
+    fn the_last_writing_stream_is_kept_per_series() {
+        let mut book = TraderBook::new();
+        book.apply(&snapshot_frame(1, 0, window_snapshot(0..1)));
+        book.apply(&snapshot_frame(2, 50, Snapshot::default()));
+        assert_eq!(book.kline_series(BTC, Interval::M1).unwrap().stream(), 1);
+        book.apply(&delta_frame(2, 51, vec![kline_delta(1)]));
+        let written = book.kline_series(BTC, Interval::M1).unwrap().written();
+        assert_eq!(
+            written,
+            Written {
+                stream: 2,
+                seq: 51,
+                source: SourceId(2),
+                received_at: 1_051
+            }
+        );
+    }
+
+    #[test]
+    fn ticks_positions_and_balances_have_views() {
+        let mut book = TraderBook::new();
+        let usdt = Name::new("USDT").unwrap();
+        let tick = Tick {
+            bid: d("100.5"),
+            bid_qty: d("3"),
+            ask: d("100.6"),
+            ask_qty: d("0.25"),
+            last: None,
+            time: 77,
+            update_id: Some(5),
+        };
+        let position = Position {
+            side: PositionSide::Short,
+            amount: d("-0.004"),
+            entry_price: Some(d("100.1")),
+            break_even_price: None,
+            unrealized_pnl: None,
+            mark_price: Some(d("100.55")),
+            isolated_wallet: None,
+            update_time: 66,
+        };
+        let balance = Balance {
+            asset: usdt,
+            wallet_balance: d("1000.5"),
+            cross_wallet_balance: None,
+            available_balance: Some(d("-2.5")),
+            unrealized_pnl: Some(d("0.1")),
+            update_time: 55,
+        };
+        let snapshot = Snapshot {
+            ticks: vec![(BTC, tick)],
+            positions: vec![(BTC, position)],
+            balances: vec![balance],
+            ban_list: Some(BanList::new(false, vec![SymbolId(3)])),
+            ..Snapshot::default()
+        };
+        book.apply(&snapshot_frame(1, 0, snapshot));
+        let values = |block: &F64Block| -> Vec<f64> { (0..block.len()).map(|i| load_f64(block, i).unwrap()).collect() };
+
+        let view = book.tick(BTC).unwrap();
+        assert_eq!(view.record(), &tick);
+        let v = values(view.values());
+        assert_eq!(v.len(), TICK_SLOTS);
+        assert_eq!(&v[..4], &[100.5, 3.0, 100.6, 0.25]);
+        assert!(v[TickSlot::Last as usize].is_nan());
+        assert_eq!(v[TickSlot::Time as usize], 77.0);
+        let tick_block = Arc::clone(view.values());
+
+        let view = book.position(BTC, PositionSide::Short).unwrap();
+        assert_eq!(view.record(), &position);
+        let v = values(view.values());
+        assert_eq!(v[PositionSlot::Amount as usize], -0.004);
+        assert_eq!(v[PositionSlot::EntryPrice as usize], 100.1);
+        assert!(v[PositionSlot::UnrealizedPnl as usize].is_nan());
+        assert_eq!(v[PositionSlot::MarkPrice as usize], 100.55);
+        assert_eq!(v[PositionSlot::UpdateTime as usize], 66.0);
+        assert!(book.position(BTC, PositionSide::Long).is_none());
+
+        let view = book.balance(&usdt).unwrap();
+        assert_eq!(view.record(), &balance);
+        assert_eq!(
+            values(view.values())[..4]
+                .iter()
+                .map(|x| x.to_bits())
+                .collect::<Vec<_>>(),
+            [1000.5, f64::NAN, -2.5, 0.1]
+                .iter()
+                .map(|x| x.to_bits())
+                .collect::<Vec<_>>()
+        );
+        assert!(book.ban_list().is_banned(SymbolId(3)));
+
+        // Deltas update the same blocks in place.
+        let newer = Tick {
+            last: Some(d("100.55")),
+            time: 78,
+            ..tick
+        };
+        book.apply(&delta_frame(
+            1,
+            1,
+            vec![
+                Delta::Tick {
+                    symbol: BTC,
+                    tick: newer,
+                },
+                Delta::BanList(BanList::new(true, vec![])),
+            ],
+        ));
+        let view = book.tick(BTC).unwrap();
+        assert!(Arc::ptr_eq(view.values(), &tick_block));
+        assert_eq!(load_f64(&tick_block, TickSlot::Last as usize), Some(100.55));
+        assert_eq!(load_f64(&tick_block, TickSlot::Time as usize), Some(78.0));
+        assert_eq!(view.record().last, Some(d("100.55")));
+        assert!(book.ban_list().all);
+        // A snapshot without a ban list leaves it.
+        book.apply(&snapshot_frame(1, 5, Snapshot::default()));
+        assert!(book.ban_list().all);
+        assert_eq!(book.ticks().count(), 1);
+        assert_eq!(book.positions().count(), 1);
+        assert_eq!(book.balances().count(), 1);
+    }
+
+    #[test]
+    fn ingest_frames_are_not_for_traders() {
+        let mut book = TraderBook::new();
+        let frame = Frame {
+            header: header(FrameKind::Ingest, 1, 0),
+            payload: FramePayload::Deltas(vec![kline_delta(0)]),
+        };
+        assert_eq!(
+            book.apply(&frame),
+            ApplyOutcome::WrongKind {
+                kind: FrameKind::Ingest
+            }
+        );
+        assert_eq!(book.stats().wrong_kind, 1);
+        assert!(book.stream_state(1).is_none());
+    }
+
+    #[test]
+    fn applies_encoded_frames() {
+        let mut encoder = FrameEncoder::new();
+        let mut book = TraderBook::new();
+        let bytes = encoder
+            .encode_snapshot(&header(FrameKind::Snapshot, 3, 9), &window_snapshot(0..45))
+            .unwrap()
+            .to_vec();
+        assert_eq!(
+            book.apply_bytes(&bytes),
+            Ok(ApplyOutcome::SnapshotApplied { stream: 3, seq: 9 })
+        );
+        let bytes = encoder
+            .encode_deltas(&header(FrameKind::Delta, 3, 10), &[kline_delta(45)])
+            .unwrap()
+            .to_vec();
+        assert!(matches!(
+            book.apply_bytes(&bytes),
+            Ok(ApplyOutcome::Applied { deltas: 1, .. })
+        ));
+        let series = book.kline_series(BTC, Interval::M1).unwrap();
+        assert_eq!(series.len(), DEFAULT_WINDOW);
+        assert_eq!(series.klines().last(), Some(&kline(45)));
+        assert_columns_match(series);
+        assert_eq!(book.apply_bytes(b"nope").unwrap_err().reason(), "bad_identifier");
+    }
+}

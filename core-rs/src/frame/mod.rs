@@ -1,1 +1,1171 @@
-//! Hub frame codec over the FlatBuffers schema in core-rs/schema (DESIGN.md 3.3).
+//! Hub frame codec over the FlatBuffers schema in core-rs/schema/hub.fbs (DESIGN.md 3.3).
+//!
+//! A frame is one `Frame` table: header fields (kind, stream, seq, source, received_at) and the
+//! entities it carries. Klines travel as `(symbol, interval, rows)` groups of fixed-size structs;
+//! ticks and positions as struct rows; balances as small tables with the asset name; the ban list
+//! as a table. Decimals are an `i64` mantissa with one scale byte per field group, so a one-kline
+//! delta is 216 bytes (Binance's own JSON event for it: about 270). The code in `generated/` comes
+//! from `scripts/gen-flatbuffers.sh`.
+//!
+//! Order: a decoded delta list holds the klines first, grouped by `(symbol, interval)` in
+//! ascending order with each group's rows in their original order, then ticks, positions and
+//! balances in their original order, then the ban list. Entities are independent, so only the
+//! order within one entity matters, and that is kept. Of several ban lists in one delta list
+//! only the last is sent (last writer wins).
+
+#[allow(
+    unknown_lints,
+    mismatched_lifetime_syntaxes,
+    elided_lifetimes_in_paths,
+    missing_docs,
+    unused_imports,
+    dead_code,
+    deprecated,
+    non_camel_case_types,
+    non_snake_case,
+    non_upper_case_globals,
+    unsafe_op_in_unsafe_fn,
+    clippy::all,
+    clippy::pedantic,
+    clippy::nursery
+)]
+#[rustfmt::skip]
+#[path = "generated/hub_generated.rs"]
+mod hub_generated;
+
+use crate::account::{Balance, Position, PositionSide};
+use crate::decimal::Decimal;
+use crate::delta::{BanList, Delta, KlineWindow, Snapshot, SourceId};
+use crate::interval::Interval;
+use crate::market::{Kline, Tick};
+use crate::symbol::{Name, SymbolId};
+use flatbuffers::{FlatBufferBuilder, VerifierOptions, WIPOffset};
+use hub_generated::tributary::hub as wire;
+
+/// Largest frame the codec writes or reads, in bytes.
+pub const MAX_FRAME_BYTES: usize = 16 << 20;
+
+/// The FlatBuffers file identifier every frame carries at bytes 4..8.
+pub const FRAME_IDENTIFIER: &str = "TRB1";
+
+/// What a frame is for. Control kinds the hub adds later take the next wire codes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FrameKind {
+    /// Collector → hub: data for the merge book.
+    Ingest,
+    /// Hub → trader: what changed in one stream since the previous seq.
+    Delta,
+    /// Hub → trader: the full state of one stream as of seq.
+    Snapshot,
+}
+
+impl FrameKind {
+    /// The wire code (`FrameKind` enum of the schema).
+    pub const fn code(self) -> u8 {
+        match self {
+            FrameKind::Ingest => 0,
+            FrameKind::Delta => 1,
+            FrameKind::Snapshot => 2,
+        }
+    }
+
+    /// The kind with this wire code, if it is one this codec knows.
+    pub fn from_code(code: u8) -> Option<FrameKind> {
+        match code {
+            0 => Some(FrameKind::Ingest),
+            1 => Some(FrameKind::Delta),
+            2 => Some(FrameKind::Snapshot),
+            _ => None,
+        }
+    }
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            FrameKind::Ingest => "ingest",
+            FrameKind::Delta => "delta",
+            FrameKind::Snapshot => "snapshot",
+        }
+    }
+}
+
+/// The envelope fields of a frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FrameHeader {
+    pub kind: FrameKind,
+    /// Topic / stream id; `seq` counts per stream.
+    pub stream: u32,
+    pub seq: u64,
+    /// The peer that supplied the data.
+    pub source: SourceId,
+    /// When the sender received the data, local Unix ms.
+    pub received_at: i64,
+}
+
+/// What a decoded frame carries: entity changes (Ingest, Delta) or a full state (Snapshot).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FramePayload {
+    Deltas(Vec<Delta>),
+    Snapshot(Snapshot),
+}
+
+/// A decoded frame.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Frame {
+    pub header: FrameHeader,
+    pub payload: FramePayload,
+}
+
+/// Why a frame could not be encoded or decoded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FrameError {
+    /// A decimal's mantissa does not fit in `i64` at its group's scale, even normalized.
+    #[error("{field} does not fit an i64 mantissa at its group's scale")]
+    DecimalOutOfRange { field: &'static str },
+    #[error("frame of {len} bytes exceeds the {max}-byte limit")]
+    TooLarge { len: usize, max: usize },
+    #[error("not a hub frame: file identifier is not {FRAME_IDENTIFIER}")]
+    BadIdentifier,
+    /// The FlatBuffers verifier rejected the buffer (truncated, out-of-bounds offsets, ...).
+    #[error("malformed frame: {0}")]
+    Malformed(String),
+    #[error("unknown frame kind code {code}")]
+    UnknownKind { code: u8 },
+    /// `encode_deltas` got a Snapshot header, or `encode_snapshot` a non-Snapshot one.
+    #[error("a {kind} header does not fit this payload", kind = kind.as_str())]
+    KindMismatch { kind: FrameKind },
+    #[error("unknown interval code {code}")]
+    UnknownInterval { code: u8 },
+    #[error("unknown position side code {code}")]
+    UnknownPositionSide { code: u8 },
+    #[error("{field} has scale {scale}, above the largest decimal scale")]
+    ScaleTooLarge { field: &'static str, scale: u8 },
+    #[error("{field} has unknown bits set: {flags:#04x}")]
+    UnknownFlags { field: &'static str, flags: u8 },
+    #[error("invalid asset name {name:?}")]
+    InvalidAssetName { name: String },
+}
+
+impl FrameError {
+    /// A stable short label for counters and logs.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            FrameError::DecimalOutOfRange { .. } => "decimal_out_of_range",
+            FrameError::TooLarge { .. } => "too_large",
+            FrameError::BadIdentifier => "bad_identifier",
+            FrameError::Malformed(_) => "malformed",
+            FrameError::UnknownKind { .. } => "unknown_kind",
+            FrameError::KindMismatch { .. } => "kind_mismatch",
+            FrameError::UnknownInterval { .. } => "unknown_interval",
+            FrameError::UnknownPositionSide { .. } => "unknown_position_side",
+            FrameError::ScaleTooLarge { .. } => "scale_too_large",
+            FrameError::UnknownFlags { .. } => "unknown_flags",
+            FrameError::InvalidAssetName { .. } => "invalid_asset_name",
+        }
+    }
+}
+
+// Row flag bits, as the schema's *Flag enums define them.
+const KLINE_CLOSED: u8 = 1;
+const KLINE_HAS_FIRST_TRADE_ID: u8 = 2;
+const KLINE_HAS_LAST_TRADE_ID: u8 = 4;
+const KLINE_FLAGS: u8 = 7;
+const TICK_HAS_LAST: u8 = 1;
+const TICK_HAS_UPDATE_ID: u8 = 2;
+const TICK_FLAGS: u8 = 3;
+const POSITION_HAS_ENTRY_PRICE: u8 = 1;
+const POSITION_HAS_BREAK_EVEN_PRICE: u8 = 2;
+const POSITION_HAS_MARK_PRICE: u8 = 4;
+const POSITION_HAS_UNREALIZED_PNL: u8 = 8;
+const POSITION_HAS_ISOLATED_WALLET: u8 = 16;
+const POSITION_FLAGS: u8 = 31;
+const BALANCE_HAS_CROSS_WALLET: u8 = 1;
+const BALANCE_HAS_AVAILABLE: u8 = 2;
+const BALANCE_HAS_UNREALIZED_PNL: u8 = 4;
+const BALANCE_FLAGS: u8 = 7;
+
+// Wire sizes used to refuse an oversize frame before building it (the builder itself panics
+// beyond 2 GiB). Per-item overheads are generous upper bounds.
+const KLINE_ROW_BYTES: usize = 120;
+const TICK_ROW_BYTES: usize = 64;
+const POSITION_ROW_BYTES: usize = 72;
+const GROUP_OVERHEAD_BYTES: usize = 48;
+const BALANCE_OVERHEAD_BYTES: usize = 128;
+const FRAME_OVERHEAD_BYTES: usize = 256;
+
+/// The `bit` of `flags` when `present`.
+fn flag(present: bool, bit: u8) -> u8 {
+    if present {
+        bit
+    } else {
+        0
+    }
+}
+
+/// The mantissas of one scale group at a common scale, or the first field that does not fit.
+fn at_common_scale<const N: usize>(
+    values: &[Option<Decimal>; N],
+    fields: &[&'static str; N],
+    normalize: bool,
+) -> Result<([i64; N], u8), &'static str> {
+    let pick = |d: &Decimal| if normalize { d.normalized() } else { *d };
+    let scale = values.iter().flatten().map(|d| pick(d).scale()).max().unwrap_or(0);
+    let mut mantissas = [0i64; N];
+    for ((slot, value), field) in mantissas.iter_mut().zip(values).zip(fields) {
+        if let Some(d) = value {
+            *slot = pick(d)
+                .with_scale(scale)
+                .and_then(|d| i64::try_from(d.mantissa()).ok())
+                .ok_or(*field)?;
+        }
+    }
+    Ok((mantissas, scale))
+}
+
+/// Encodes a scale group: every value raised to the group's largest scale (exact); when that
+/// overflows `i64`, the normalized values are tried before giving up, so the error means a value
+/// cannot travel in this group at all. Absent values encode as 0.
+fn encode_group<const N: usize>(
+    values: [Option<Decimal>; N],
+    fields: [&'static str; N],
+) -> Result<([i64; N], u8), FrameError> {
+    at_common_scale(&values, &fields, false)
+        .or_else(|_| at_common_scale(&values, &fields, true))
+        .map_err(|field| FrameError::DecimalOutOfRange { field })
+}
+
+/// Checks a group's scale byte.
+fn check_scale(scale: u8, field: &'static str) -> Result<u8, FrameError> {
+    if scale > crate::decimal::MAX_SCALE {
+        return Err(FrameError::ScaleTooLarge { field, scale });
+    }
+    Ok(scale)
+}
+
+/// A decimal from a mantissa and a scale already checked by [`check_scale`].
+fn decimal(mantissa: i64, scale: u8, field: &'static str) -> Result<Decimal, FrameError> {
+    Decimal::new(i128::from(mantissa), scale).map_err(|_| FrameError::ScaleTooLarge { field, scale })
+}
+
+fn optional_decimal(
+    present: bool,
+    mantissa: i64,
+    scale: u8,
+    field: &'static str,
+) -> Result<Option<Decimal>, FrameError> {
+    if present {
+        decimal(mantissa, scale, field).map(Some)
+    } else {
+        Ok(None)
+    }
+}
+
+fn check_flags(flags: u8, known: u8, field: &'static str) -> Result<u8, FrameError> {
+    if flags & !known != 0 {
+        return Err(FrameError::UnknownFlags { field, flags });
+    }
+    Ok(flags)
+}
+
+fn kline_row(kline: &Kline) -> Result<wire::KlineRow, FrameError> {
+    let ([open, high, low, close], price_scale) = encode_group(
+        [Some(kline.open), Some(kline.high), Some(kline.low), Some(kline.close)],
+        ["kline.open", "kline.high", "kline.low", "kline.close"],
+    )?;
+    let ([volume, taker_buy_volume], volume_scale) = encode_group(
+        [Some(kline.volume), Some(kline.taker_buy_volume)],
+        ["kline.volume", "kline.taker_buy_volume"],
+    )?;
+    let ([quote_volume, taker_buy_quote_volume], quote_scale) = encode_group(
+        [Some(kline.quote_volume), Some(kline.taker_buy_quote_volume)],
+        ["kline.quote_volume", "kline.taker_buy_quote_volume"],
+    )?;
+    let flags = flag(kline.closed, KLINE_CLOSED)
+        | flag(kline.first_trade_id.is_some(), KLINE_HAS_FIRST_TRADE_ID)
+        | flag(kline.last_trade_id.is_some(), KLINE_HAS_LAST_TRADE_ID);
+    Ok(wire::KlineRow::new(
+        kline.open_time,
+        kline.close_time,
+        kline.as_of,
+        kline.trades,
+        kline.first_trade_id.unwrap_or(0),
+        kline.last_trade_id.unwrap_or(0),
+        open,
+        high,
+        low,
+        close,
+        volume,
+        taker_buy_volume,
+        quote_volume,
+        taker_buy_quote_volume,
+        price_scale,
+        volume_scale,
+        quote_scale,
+        flags,
+    ))
+}
+
+fn kline_from_row(row: &wire::KlineRow) -> Result<Kline, FrameError> {
+    let flags = check_flags(row.flags(), KLINE_FLAGS, "kline.flags")?;
+    let ps = check_scale(row.price_scale(), "kline.price_scale")?;
+    let vs = check_scale(row.volume_scale(), "kline.volume_scale")?;
+    let qs = check_scale(row.quote_scale(), "kline.quote_scale")?;
+    Ok(Kline {
+        open_time: row.open_time(),
+        close_time: row.close_time(),
+        open: decimal(row.open(), ps, "kline.open")?,
+        high: decimal(row.high(), ps, "kline.high")?,
+        low: decimal(row.low(), ps, "kline.low")?,
+        close: decimal(row.close(), ps, "kline.close")?,
+        volume: decimal(row.volume(), vs, "kline.volume")?,
+        quote_volume: decimal(row.quote_volume(), qs, "kline.quote_volume")?,
+        trades: row.trades(),
+        taker_buy_volume: decimal(row.taker_buy_volume(), vs, "kline.taker_buy_volume")?,
+        taker_buy_quote_volume: decimal(row.taker_buy_quote_volume(), qs, "kline.taker_buy_quote_volume")?,
+        first_trade_id: (flags & KLINE_HAS_FIRST_TRADE_ID != 0).then(|| row.first_trade_id()),
+        last_trade_id: (flags & KLINE_HAS_LAST_TRADE_ID != 0).then(|| row.last_trade_id()),
+        closed: flags & KLINE_CLOSED != 0,
+        as_of: row.as_of(),
+    })
+}
+
+fn tick_row(symbol: SymbolId, tick: &Tick) -> Result<wire::TickRow, FrameError> {
+    let ([bid, ask, last], price_scale) = encode_group(
+        [Some(tick.bid), Some(tick.ask), tick.last],
+        ["tick.bid", "tick.ask", "tick.last"],
+    )?;
+    let ([bid_qty, ask_qty], qty_scale) = encode_group(
+        [Some(tick.bid_qty), Some(tick.ask_qty)],
+        ["tick.bid_qty", "tick.ask_qty"],
+    )?;
+    let flags = flag(tick.last.is_some(), TICK_HAS_LAST) | flag(tick.update_id.is_some(), TICK_HAS_UPDATE_ID);
+    Ok(wire::TickRow::new(
+        tick.time,
+        tick.update_id.unwrap_or(0),
+        bid,
+        ask,
+        last,
+        bid_qty,
+        ask_qty,
+        symbol.0,
+        price_scale,
+        qty_scale,
+        flags,
+    ))
+}
+
+fn tick_from_row(row: &wire::TickRow) -> Result<(SymbolId, Tick), FrameError> {
+    let flags = check_flags(row.flags(), TICK_FLAGS, "tick.flags")?;
+    let ps = check_scale(row.price_scale(), "tick.price_scale")?;
+    let qs = check_scale(row.qty_scale(), "tick.qty_scale")?;
+    let tick = Tick {
+        bid: decimal(row.bid(), ps, "tick.bid")?,
+        bid_qty: decimal(row.bid_qty(), qs, "tick.bid_qty")?,
+        ask: decimal(row.ask(), ps, "tick.ask")?,
+        ask_qty: decimal(row.ask_qty(), qs, "tick.ask_qty")?,
+        last: optional_decimal(flags & TICK_HAS_LAST != 0, row.last(), ps, "tick.last")?,
+        time: row.time(),
+        update_id: (flags & TICK_HAS_UPDATE_ID != 0).then(|| row.update_id()),
+    };
+    Ok((SymbolId(row.symbol()), tick))
+}
+
+fn position_row(symbol: SymbolId, position: &Position) -> Result<wire::PositionRow, FrameError> {
+    let ([amount], amount_scale) = encode_group([Some(position.amount)], ["position.amount"])?;
+    let ([entry_price, break_even_price, mark_price], price_scale) = encode_group(
+        [position.entry_price, position.break_even_price, position.mark_price],
+        [
+            "position.entry_price",
+            "position.break_even_price",
+            "position.mark_price",
+        ],
+    )?;
+    let ([unrealized_pnl, isolated_wallet], money_scale) = encode_group(
+        [position.unrealized_pnl, position.isolated_wallet],
+        ["position.unrealized_pnl", "position.isolated_wallet"],
+    )?;
+    let flags = flag(position.entry_price.is_some(), POSITION_HAS_ENTRY_PRICE)
+        | flag(position.break_even_price.is_some(), POSITION_HAS_BREAK_EVEN_PRICE)
+        | flag(position.mark_price.is_some(), POSITION_HAS_MARK_PRICE)
+        | flag(position.unrealized_pnl.is_some(), POSITION_HAS_UNREALIZED_PNL)
+        | flag(position.isolated_wallet.is_some(), POSITION_HAS_ISOLATED_WALLET);
+    Ok(wire::PositionRow::new(
+        position.update_time,
+        amount,
+        entry_price,
+        break_even_price,
+        mark_price,
+        unrealized_pnl,
+        isolated_wallet,
+        symbol.0,
+        wire::PositionSide(position.side as u8),
+        amount_scale,
+        price_scale,
+        money_scale,
+        flags,
+    ))
+}
+
+fn position_from_row(row: &wire::PositionRow) -> Result<(SymbolId, Position), FrameError> {
+    let flags = check_flags(row.flags(), POSITION_FLAGS, "position.flags")?;
+    let code = row.side().0;
+    let side = PositionSide::from_code(code).ok_or(FrameError::UnknownPositionSide { code })?;
+    let amount_scale = check_scale(row.amount_scale(), "position.amount_scale")?;
+    let ps = check_scale(row.price_scale(), "position.price_scale")?;
+    let ms = check_scale(row.money_scale(), "position.money_scale")?;
+    let has = |bit: u8| flags & bit != 0;
+    let position = Position {
+        side,
+        amount: decimal(row.amount(), amount_scale, "position.amount")?,
+        entry_price: optional_decimal(
+            has(POSITION_HAS_ENTRY_PRICE),
+            row.entry_price(),
+            ps,
+            "position.entry_price",
+        )?,
+        break_even_price: optional_decimal(
+            has(POSITION_HAS_BREAK_EVEN_PRICE),
+            row.break_even_price(),
+            ps,
+            "position.break_even_price",
+        )?,
+        unrealized_pnl: optional_decimal(
+            has(POSITION_HAS_UNREALIZED_PNL),
+            row.unrealized_pnl(),
+            ms,
+            "position.unrealized_pnl",
+        )?,
+        mark_price: optional_decimal(
+            has(POSITION_HAS_MARK_PRICE),
+            row.mark_price(),
+            ps,
+            "position.mark_price",
+        )?,
+        isolated_wallet: optional_decimal(
+            has(POSITION_HAS_ISOLATED_WALLET),
+            row.isolated_wallet(),
+            ms,
+            "position.isolated_wallet",
+        )?,
+        update_time: row.update_time(),
+    };
+    Ok((SymbolId(row.symbol()), position))
+}
+
+fn balance_from_table(table: &wire::Balance<'_>) -> Result<Balance, FrameError> {
+    let flags = check_flags(table.flags(), BALANCE_FLAGS, "balance.flags")?;
+    let scale = check_scale(table.scale(), "balance.scale")?;
+    let name = table.asset();
+    let asset = Name::new(name).map_err(|_| FrameError::InvalidAssetName { name: name.to_owned() })?;
+    let has = |bit: u8| flags & bit != 0;
+    Ok(Balance {
+        asset,
+        wallet_balance: decimal(table.wallet_balance(), scale, "balance.wallet_balance")?,
+        cross_wallet_balance: optional_decimal(
+            has(BALANCE_HAS_CROSS_WALLET),
+            table.cross_wallet_balance(),
+            scale,
+            "balance.cross_wallet_balance",
+        )?,
+        available_balance: optional_decimal(
+            has(BALANCE_HAS_AVAILABLE),
+            table.available_balance(),
+            scale,
+            "balance.available_balance",
+        )?,
+        unrealized_pnl: optional_decimal(
+            has(BALANCE_HAS_UNREALIZED_PNL),
+            table.unrealized_pnl(),
+            scale,
+            "balance.unrealized_pnl",
+        )?,
+        update_time: table.update_time(),
+    })
+}
+
+fn ban_list_from_table(table: &wire::BanList<'_>) -> Result<BanList, FrameError> {
+    let all = match table.all() {
+        0 => false,
+        1 => true,
+        other => {
+            return Err(FrameError::UnknownFlags {
+                field: "ban_list.all",
+                flags: other,
+            })
+        }
+    };
+    let symbols = table
+        .symbols()
+        .map(|v| v.iter().map(SymbolId).collect())
+        .unwrap_or_default();
+    Ok(BanList::new(all, symbols))
+}
+
+/// Builds frames into one reused buffer: after warm-up, encoding allocates nothing.
+pub struct FrameEncoder {
+    builder: FlatBufferBuilder<'static>,
+    /// `(symbol, interval code, index into the delta list)` of every kline delta, sorted to group them.
+    kline_order: Vec<(u32, u8, usize)>,
+    groups: Vec<WIPOffset<wire::KlineGroup<'static>>>,
+    balances: Vec<WIPOffset<wire::Balance<'static>>>,
+}
+
+impl Default for FrameEncoder {
+    fn default() -> Self {
+        FrameEncoder::new()
+    }
+}
+
+/// Where the entity vectors of a frame under construction live.
+#[derive(Default)]
+struct FrameParts {
+    klines: Option<WIPOffset<flatbuffers::Vector<'static, flatbuffers::ForwardsUOffset<wire::KlineGroup<'static>>>>>,
+    ticks: Option<WIPOffset<flatbuffers::Vector<'static, wire::TickRow>>>,
+    positions: Option<WIPOffset<flatbuffers::Vector<'static, wire::PositionRow>>>,
+    balances: Option<WIPOffset<flatbuffers::Vector<'static, flatbuffers::ForwardsUOffset<wire::Balance<'static>>>>>,
+    ban_list: Option<WIPOffset<wire::BanList<'static>>>,
+}
+
+impl FrameEncoder {
+    pub fn new() -> FrameEncoder {
+        FrameEncoder {
+            builder: FlatBufferBuilder::with_capacity(1024),
+            kline_order: Vec::new(),
+            groups: Vec::new(),
+            balances: Vec::new(),
+        }
+    }
+
+    /// Encodes an Ingest or Delta frame. The returned bytes live until the next call.
+    pub fn encode_deltas(&mut self, header: &FrameHeader, deltas: &[Delta]) -> Result<&[u8], FrameError> {
+        if header.kind == FrameKind::Snapshot {
+            return Err(FrameError::KindMismatch { kind: header.kind });
+        }
+        let estimate = deltas.iter().fold(FRAME_OVERHEAD_BYTES, |sum, delta| {
+            sum.saturating_add(match delta {
+                Delta::Kline { .. } => KLINE_ROW_BYTES + GROUP_OVERHEAD_BYTES,
+                Delta::Tick { .. } => TICK_ROW_BYTES,
+                Delta::Position { .. } => POSITION_ROW_BYTES,
+                Delta::Balance { .. } => BALANCE_OVERHEAD_BYTES,
+                Delta::BanList(list) => list.symbols.len().saturating_mul(4).saturating_add(32),
+            })
+        });
+        check_size(estimate)?;
+        self.builder.reset();
+        self.groups.clear();
+        self.balances.clear();
+        self.kline_order.clear();
+
+        let mut parts = FrameParts::default();
+
+        // Klines: group by (symbol, interval); the index keeps each group's rows in order.
+        for (index, delta) in deltas.iter().enumerate() {
+            if let Delta::Kline { symbol, interval, .. } = delta {
+                self.kline_order.push((symbol.0, interval.code(), index));
+            }
+        }
+        self.kline_order.sort_unstable();
+        let mut start = 0;
+        while start < self.kline_order.len() {
+            let (symbol, code, _) = self.kline_order[start];
+            let end = self.kline_order[start..]
+                .iter()
+                .position(|&(s, c, _)| (s, c) != (symbol, code))
+                .map_or(self.kline_order.len(), |n| start + n);
+            begin_struct_vector(&mut self.builder, end - start, KLINE_ROW_BYTES);
+            for &(_, _, index) in self.kline_order[start..end].iter().rev() {
+                if let Some(Delta::Kline { kline, .. }) = deltas.get(index) {
+                    self.builder.push(kline_row(kline)?);
+                }
+            }
+            let rows = self.builder.end_vector::<wire::KlineRow>(end - start);
+            let group = wire::KlineGroup::create(
+                &mut self.builder,
+                &wire::KlineGroupArgs {
+                    symbol,
+                    interval: wire::Interval(code),
+                    rows: Some(rows),
+                },
+            );
+            self.groups.push(group);
+            start = end;
+        }
+        if !self.groups.is_empty() {
+            parts.klines = Some(self.builder.create_vector(&self.groups));
+        }
+
+        let tick_count = deltas.iter().filter(|d| matches!(d, Delta::Tick { .. })).count();
+        if tick_count > 0 {
+            begin_struct_vector(&mut self.builder, tick_count, TICK_ROW_BYTES);
+            for delta in deltas.iter().rev() {
+                if let Delta::Tick { symbol, tick } = delta {
+                    self.builder.push(tick_row(*symbol, tick)?);
+                }
+            }
+            parts.ticks = Some(self.builder.end_vector(tick_count));
+        }
+
+        let position_count = deltas.iter().filter(|d| matches!(d, Delta::Position { .. })).count();
+        if position_count > 0 {
+            begin_struct_vector(&mut self.builder, position_count, POSITION_ROW_BYTES);
+            for delta in deltas.iter().rev() {
+                if let Delta::Position { symbol, position } = delta {
+                    self.builder.push(position_row(*symbol, position)?);
+                }
+            }
+            parts.positions = Some(self.builder.end_vector(position_count));
+        }
+
+        for delta in deltas {
+            if let Delta::Balance { balance } = delta {
+                let offset = build_balance(&mut self.builder, balance)?;
+                self.balances.push(offset);
+            }
+        }
+        if !self.balances.is_empty() {
+            parts.balances = Some(self.builder.create_vector(&self.balances));
+        }
+
+        // Last writer wins: only the newest ban list matters.
+        if let Some(list) = deltas.iter().rev().find_map(|d| match d {
+            Delta::BanList(list) => Some(list),
+            _ => None,
+        }) {
+            parts.ban_list = Some(build_ban_list(&mut self.builder, list));
+        }
+
+        self.finish(header, parts)
+    }
+
+    /// Encodes a Snapshot frame (`header.kind` must be `Snapshot`). Windows, ticks, positions and
+    /// balances keep their order. The returned bytes live until the next call.
+    pub fn encode_snapshot(&mut self, header: &FrameHeader, snapshot: &Snapshot) -> Result<&[u8], FrameError> {
+        if header.kind != FrameKind::Snapshot {
+            return Err(FrameError::KindMismatch { kind: header.kind });
+        }
+        let rows: usize = snapshot.klines.iter().map(|w| w.klines.len()).sum();
+        let estimate = FRAME_OVERHEAD_BYTES
+            .saturating_add(rows.saturating_mul(KLINE_ROW_BYTES))
+            .saturating_add(snapshot.klines.len().saturating_mul(GROUP_OVERHEAD_BYTES))
+            .saturating_add(snapshot.ticks.len().saturating_mul(TICK_ROW_BYTES))
+            .saturating_add(snapshot.positions.len().saturating_mul(POSITION_ROW_BYTES))
+            .saturating_add(snapshot.balances.len().saturating_mul(BALANCE_OVERHEAD_BYTES))
+            .saturating_add(
+                snapshot
+                    .ban_list
+                    .as_ref()
+                    .map_or(0, |l| l.symbols.len().saturating_mul(4)),
+            );
+        check_size(estimate)?;
+        self.builder.reset();
+        self.groups.clear();
+        self.balances.clear();
+
+        let mut parts = FrameParts::default();
+
+        for window in &snapshot.klines {
+            begin_struct_vector(&mut self.builder, window.klines.len(), KLINE_ROW_BYTES);
+            for kline in window.klines.iter().rev() {
+                self.builder.push(kline_row(kline)?);
+            }
+            let rows = self.builder.end_vector::<wire::KlineRow>(window.klines.len());
+            let group = wire::KlineGroup::create(
+                &mut self.builder,
+                &wire::KlineGroupArgs {
+                    symbol: window.symbol.0,
+                    interval: wire::Interval(window.interval.code()),
+                    rows: Some(rows),
+                },
+            );
+            self.groups.push(group);
+        }
+        if !self.groups.is_empty() {
+            parts.klines = Some(self.builder.create_vector(&self.groups));
+        }
+
+        if !snapshot.ticks.is_empty() {
+            begin_struct_vector(&mut self.builder, snapshot.ticks.len(), TICK_ROW_BYTES);
+            for (symbol, tick) in snapshot.ticks.iter().rev() {
+                self.builder.push(tick_row(*symbol, tick)?);
+            }
+            parts.ticks = Some(self.builder.end_vector(snapshot.ticks.len()));
+        }
+
+        if !snapshot.positions.is_empty() {
+            begin_struct_vector(&mut self.builder, snapshot.positions.len(), POSITION_ROW_BYTES);
+            for (symbol, position) in snapshot.positions.iter().rev() {
+                self.builder.push(position_row(*symbol, position)?);
+            }
+            parts.positions = Some(self.builder.end_vector(snapshot.positions.len()));
+        }
+
+        for balance in &snapshot.balances {
+            let offset = build_balance(&mut self.builder, balance)?;
+            self.balances.push(offset);
+        }
+        if !self.balances.is_empty() {
+            parts.balances = Some(self.builder.create_vector(&self.balances));
+        }
+
+        if let Some(list) = &snapshot.ban_list {
+            parts.ban_list = Some(build_ban_list(&mut self.builder, list));
+        }
+
+        self.finish(header, parts)
+    }
+
+    /// Encodes a decoded frame again (Deltas payload → Ingest/Delta frame, Snapshot → Snapshot).
+    pub fn encode(&mut self, frame: &Frame) -> Result<&[u8], FrameError> {
+        match &frame.payload {
+            FramePayload::Deltas(deltas) => self.encode_deltas(&frame.header, deltas),
+            FramePayload::Snapshot(snapshot) => self.encode_snapshot(&frame.header, snapshot),
+        }
+    }
+
+    fn finish(&mut self, header: &FrameHeader, parts: FrameParts) -> Result<&[u8], FrameError> {
+        let root = wire::Frame::create(
+            &mut self.builder,
+            &wire::FrameArgs {
+                kind: wire::FrameKind(header.kind.code()),
+                stream: header.stream,
+                seq: header.seq,
+                source: header.source.0,
+                received_at: header.received_at,
+                klines: parts.klines,
+                ticks: parts.ticks,
+                positions: parts.positions,
+                balances: parts.balances,
+                ban_list: parts.ban_list,
+            },
+        );
+        wire::finish_frame_buffer(&mut self.builder, root);
+        let bytes = self.builder.finished_data();
+        check_size(bytes.len())?;
+        Ok(bytes)
+    }
+}
+
+fn check_size(len: usize) -> Result<(), FrameError> {
+    if len > MAX_FRAME_BYTES {
+        return Err(FrameError::TooLarge {
+            len,
+            max: MAX_FRAME_BYTES,
+        });
+    }
+    Ok(())
+}
+
+/// Starts a vector of `count` structs of `row_bytes` each (a multiple of 8), aligned to 8 bytes
+/// as the schema's structs require. flatc 2.0.8's Rust structs are byte arrays that report an
+/// alignment of 1, so aligning through `start_vector::<u64>` over the same byte count keeps the
+/// buffer valid for every FlatBuffers reader, not only the forgiving ones.
+fn begin_struct_vector(builder: &mut FlatBufferBuilder<'static>, count: usize, row_bytes: usize) {
+    builder.start_vector::<u64>(count * row_bytes / 8);
+}
+
+fn build_balance(
+    builder: &mut FlatBufferBuilder<'static>,
+    balance: &Balance,
+) -> Result<WIPOffset<wire::Balance<'static>>, FrameError> {
+    let ([wallet_balance, cross_wallet_balance, available_balance, unrealized_pnl], scale) = encode_group(
+        [
+            Some(balance.wallet_balance),
+            balance.cross_wallet_balance,
+            balance.available_balance,
+            balance.unrealized_pnl,
+        ],
+        [
+            "balance.wallet_balance",
+            "balance.cross_wallet_balance",
+            "balance.available_balance",
+            "balance.unrealized_pnl",
+        ],
+    )?;
+    let flags = flag(balance.cross_wallet_balance.is_some(), BALANCE_HAS_CROSS_WALLET)
+        | flag(balance.available_balance.is_some(), BALANCE_HAS_AVAILABLE)
+        | flag(balance.unrealized_pnl.is_some(), BALANCE_HAS_UNREALIZED_PNL);
+    let asset = builder.create_string(balance.asset.as_str());
+    Ok(wire::Balance::create(
+        builder,
+        &wire::BalanceArgs {
+            asset: Some(asset),
+            update_time: balance.update_time,
+            wallet_balance,
+            cross_wallet_balance,
+            available_balance,
+            unrealized_pnl,
+            scale,
+            flags,
+        },
+    ))
+}
+
+fn build_ban_list(builder: &mut FlatBufferBuilder<'static>, list: &BanList) -> WIPOffset<wire::BanList<'static>> {
+    builder.start_vector::<u32>(list.symbols.len());
+    for symbol in list.symbols.iter().rev() {
+        builder.push(symbol.0);
+    }
+    let symbols = builder.end_vector::<u32>(list.symbols.len());
+    wire::BanList::create(
+        builder,
+        &wire::BanListArgs {
+            all: u8::from(list.all),
+            symbols: Some(symbols),
+        },
+    )
+}
+
+/// Verifier limits: the schema nests three tables deep; the apparent size bound stops a frame
+/// whose offsets share one large vector many times from decoding into far more memory than its
+/// own size.
+fn verifier_options() -> VerifierOptions {
+    VerifierOptions {
+        max_depth: 8,
+        max_tables: 1_000_000,
+        max_apparent_size: 2 * MAX_FRAME_BYTES,
+        ignore_missing_null_terminator: false,
+    }
+}
+
+/// Decodes one frame. The buffer is checked (size, identifier, FlatBuffers verifier) before any
+/// field is read, then every value is validated (kinds, intervals, sides, scales, flag bits), so
+/// garbage is a typed error, never a panic.
+pub fn decode_frame(bytes: &[u8]) -> Result<Frame, FrameError> {
+    check_size(bytes.len())?;
+    if bytes.get(4..8) != Some(FRAME_IDENTIFIER.as_bytes()) {
+        return Err(FrameError::BadIdentifier);
+    }
+    let frame =
+        wire::root_as_frame_with_opts(&verifier_options(), bytes).map_err(|e| FrameError::Malformed(e.to_string()))?;
+    let code = frame.kind().0;
+    let kind = FrameKind::from_code(code).ok_or(FrameError::UnknownKind { code })?;
+    let header = FrameHeader {
+        kind,
+        stream: frame.stream(),
+        seq: frame.seq(),
+        source: SourceId(frame.source()),
+        received_at: frame.received_at(),
+    };
+
+    let mut windows = Vec::new();
+    if let Some(groups) = frame.klines() {
+        windows.reserve(groups.len());
+        for group in groups.iter() {
+            let code = group.interval().0;
+            let interval = Interval::from_code(code).ok_or(FrameError::UnknownInterval { code })?;
+            let klines = group.rows().iter().map(kline_from_row).collect::<Result<Vec<_>, _>>()?;
+            windows.push(KlineWindow {
+                symbol: SymbolId(group.symbol()),
+                interval,
+                klines,
+            });
+        }
+    }
+    let ticks = frame
+        .ticks()
+        .unwrap_or_default()
+        .iter()
+        .map(tick_from_row)
+        .collect::<Result<Vec<_>, _>>()?;
+    let positions = frame
+        .positions()
+        .unwrap_or_default()
+        .iter()
+        .map(position_from_row)
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut balances = Vec::new();
+    if let Some(tables) = frame.balances() {
+        balances.reserve(tables.len());
+        for table in tables.iter() {
+            balances.push(balance_from_table(&table)?);
+        }
+    }
+    let ban_list = frame.ban_list().map(|t| ban_list_from_table(&t)).transpose()?;
+
+    let payload = match kind {
+        FrameKind::Snapshot => FramePayload::Snapshot(Snapshot {
+            klines: windows,
+            ticks,
+            positions,
+            balances,
+            ban_list,
+        }),
+        FrameKind::Ingest | FrameKind::Delta => {
+            let rows: usize = windows.iter().map(|w| w.klines.len()).sum();
+            let mut deltas = Vec::with_capacity(rows + ticks.len() + positions.len() + balances.len() + 1);
+            for window in windows {
+                let (symbol, interval) = (window.symbol, window.interval);
+                deltas.extend(window.klines.into_iter().map(|kline| Delta::Kline {
+                    symbol,
+                    interval,
+                    kline,
+                }));
+            }
+            deltas.extend(ticks.into_iter().map(|(symbol, tick)| Delta::Tick { symbol, tick }));
+            deltas.extend(
+                positions
+                    .into_iter()
+                    .map(|(symbol, position)| Delta::Position { symbol, position }),
+            );
+            deltas.extend(balances.into_iter().map(|balance| Delta::Balance { balance }));
+            deltas.extend(ban_list.map(Delta::BanList));
+            FramePayload::Deltas(deltas)
+        }
+    };
+    Ok(Frame { header, payload })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(kind: FrameKind) -> FrameHeader {
+        FrameHeader {
+            kind,
+            stream: 1,
+            seq: 1,
+            source: SourceId(1),
+            received_at: 0,
+        }
+    }
+
+    fn kline() -> Kline {
+        let p = Decimal::parse("1.5").unwrap();
+        Kline {
+            open_time: 0,
+            close_time: 59_999,
+            open: p,
+            high: p,
+            low: p,
+            close: p,
+            volume: p,
+            quote_volume: p,
+            trades: 1,
+            taker_buy_volume: p,
+            taker_buy_quote_volume: p,
+            first_trade_id: Some(1),
+            last_trade_id: Some(1),
+            closed: false,
+            as_of: 1,
+        }
+    }
+
+    /// Builds a frame by hand so fields the encoder never writes can be tested.
+    fn hand_built(kind: u8, build: impl FnOnce(&mut FlatBufferBuilder<'static>) -> FrameParts) -> Vec<u8> {
+        let mut builder = FlatBufferBuilder::new();
+        let parts = build(&mut builder);
+        let root = wire::Frame::create(
+            &mut builder,
+            &wire::FrameArgs {
+                kind: wire::FrameKind(kind),
+                stream: 1,
+                seq: 1,
+                source: 1,
+                received_at: 0,
+                klines: parts.klines,
+                ticks: parts.ticks,
+                positions: parts.positions,
+                balances: parts.balances,
+                ban_list: parts.ban_list,
+            },
+        );
+        wire::finish_frame_buffer(&mut builder, root);
+        builder.finished_data().to_vec()
+    }
+
+    fn with_kline_row(interval: u8, edit: impl FnOnce(&mut wire::KlineRow)) -> Vec<u8> {
+        hand_built(1, |b| {
+            let mut row = kline_row(&kline()).unwrap();
+            edit(&mut row);
+            let rows = b.create_vector(&[row]);
+            let group = wire::KlineGroup::create(
+                b,
+                &wire::KlineGroupArgs {
+                    symbol: 1,
+                    interval: wire::Interval(interval),
+                    rows: Some(rows),
+                },
+            );
+            FrameParts {
+                klines: Some(b.create_vector(&[group])),
+                ..FrameParts::default()
+            }
+        })
+    }
+
+    #[test]
+    fn hand_built_valid_frame_decodes() {
+        let frame = decode_frame(&with_kline_row(0, |_| {})).unwrap();
+        assert_eq!(
+            frame.payload,
+            FramePayload::Deltas(vec![Delta::Kline {
+                symbol: SymbolId(1),
+                interval: Interval::M1,
+                kline: kline(),
+            }])
+        );
+    }
+
+    #[test]
+    fn invalid_values_are_typed_errors() {
+        assert_eq!(
+            decode_frame(&hand_built(9, |_| FrameParts::default())),
+            Err(FrameError::UnknownKind { code: 9 })
+        );
+        assert_eq!(
+            decode_frame(&with_kline_row(15, |_| {})),
+            Err(FrameError::UnknownInterval { code: 15 })
+        );
+        assert_eq!(
+            decode_frame(&with_kline_row(0, |r| r.set_price_scale(31))),
+            Err(FrameError::ScaleTooLarge {
+                field: "kline.price_scale",
+                scale: 31
+            })
+        );
+        assert_eq!(
+            decode_frame(&with_kline_row(0, |r| r.set_flags(8))),
+            Err(FrameError::UnknownFlags {
+                field: "kline.flags",
+                flags: 8
+            })
+        );
+        let bad_side = hand_built(1, |b| {
+            let position = Position {
+                side: PositionSide::Long,
+                amount: Decimal::from_int(1),
+                entry_price: None,
+                break_even_price: None,
+                unrealized_pnl: None,
+                mark_price: None,
+                isolated_wallet: None,
+                update_time: 0,
+            };
+            let mut row = position_row(SymbolId(1), &position).unwrap();
+            row.set_side(wire::PositionSide(3));
+            FrameParts {
+                positions: Some(b.create_vector(&[row])),
+                ..FrameParts::default()
+            }
+        });
+        assert_eq!(
+            decode_frame(&bad_side),
+            Err(FrameError::UnknownPositionSide { code: 3 })
+        );
+        let bad_asset = hand_built(1, |b| {
+            let asset = b.create_string("US DT");
+            let balance = wire::Balance::create(
+                b,
+                &wire::BalanceArgs {
+                    asset: Some(asset),
+                    ..wire::BalanceArgs::default()
+                },
+            );
+            FrameParts {
+                balances: Some(b.create_vector(&[balance])),
+                ..FrameParts::default()
+            }
+        });
+        assert_eq!(decode_frame(&bad_asset).unwrap_err().reason(), "invalid_asset_name");
+        let bad_all = hand_built(1, |b| {
+            let list = wire::BanList::create(b, &wire::BanListArgs { all: 2, symbols: None });
+            FrameParts {
+                ban_list: Some(list),
+                ..FrameParts::default()
+            }
+        });
+        assert_eq!(
+            decode_frame(&bad_all),
+            Err(FrameError::UnknownFlags {
+                field: "ban_list.all",
+                flags: 2
+            })
+        );
+        let missing_asset = hand_built(1, |b| {
+            // The generated builder refuses a missing required field, so write an empty table.
+            let start = b.start_table();
+            let balance: WIPOffset<wire::Balance> = WIPOffset::new(b.end_table(start).value());
+            FrameParts {
+                balances: Some(b.create_vector(&[balance])),
+                ..FrameParts::default()
+            }
+        });
+        assert_eq!(decode_frame(&missing_asset).unwrap_err().reason(), "malformed");
+    }
+
+    #[test]
+    fn struct_rows_are_eight_byte_aligned() {
+        let mut encoder = FrameEncoder::new();
+        let p = Decimal::from_int(1);
+        let tick = Tick {
+            bid: p,
+            bid_qty: p,
+            ask: p,
+            ask_qty: p,
+            last: None,
+            time: 0,
+            update_id: None,
+        };
+        // Odd-length strings and several groups shift offsets around.
+        let deltas = vec![
+            Delta::Kline {
+                symbol: SymbolId(1),
+                interval: Interval::M1,
+                kline: kline(),
+            },
+            Delta::Kline {
+                symbol: SymbolId(2),
+                interval: Interval::M1,
+                kline: kline(),
+            },
+            Delta::Tick {
+                symbol: SymbolId(1),
+                tick,
+            },
+            Delta::Balance {
+                balance: Balance {
+                    asset: Name::new("ABC").unwrap(),
+                    wallet_balance: p,
+                    cross_wallet_balance: None,
+                    available_balance: None,
+                    unrealized_pnl: None,
+                    update_time: 0,
+                },
+            },
+        ];
+        let bytes = encoder
+            .encode_deltas(&header(FrameKind::Delta), &deltas)
+            .unwrap()
+            .to_vec();
+        assert_eq!(bytes.len() % 8, 0);
+        let frame = wire::root_as_frame(&bytes).unwrap();
+        let base = bytes.as_ptr() as usize;
+        let groups = frame.klines().unwrap();
+        assert_eq!(groups.len(), 2);
+        for group in groups.iter() {
+            assert_eq!((group.rows().as_ptr() as usize - base) % 8, 0);
+        }
+        assert_eq!((frame.ticks().unwrap().as_ptr() as usize - base) % 8, 0);
+    }
+
+    #[test]
+    fn encoder_reuses_its_buffer() {
+        let mut encoder = FrameEncoder::new();
+        let deltas = vec![Delta::Kline {
+            symbol: SymbolId(1),
+            interval: Interval::M1,
+            kline: kline(),
+        }];
+        let first = encoder
+            .encode_deltas(&header(FrameKind::Delta), &deltas)
+            .unwrap()
+            .to_vec();
+        let capacity = encoder.builder.unfinished_data().len();
+        for _ in 0..100 {
+            assert_eq!(
+                encoder.encode_deltas(&header(FrameKind::Delta), &deltas).unwrap(),
+                &first[..]
+            );
+        }
+        assert_eq!(encoder.builder.unfinished_data().len(), capacity);
+    }
+}

@@ -8,6 +8,7 @@ pub mod decimal;
 pub mod delta;
 pub mod filters;
 pub mod frame;
+pub mod ingest;
 pub mod interval;
 pub mod kline_csv;
 pub mod market;

@@ -13,7 +13,7 @@ mod market;
 mod order;
 mod rest;
 #[cfg(test)]
-mod samples;
+pub(crate) mod samples;
 mod user_data;
 mod wire;
 

@@ -1,0 +1,438 @@
+//! Collector → hub ingest: exchange payloads into records keyed by symbol id, and Ingest frames into the merge book.
+//!
+//! A collector parses what it read from the exchange into an [`IngestBatch`] (symbols resolved
+//! through the hub's registry; symbols the registry does not know, such as non-USDT contracts in
+//! an all-symbols poll, are skipped and counted) and sends it as one Ingest frame. The hub
+//! applies the frame with [`merge_ingest`]: every record is merged on its own, so one invalid
+//! record is counted and reported without voiding the rest of the frame.
+
+use crate::account::{Balance, Position, SymbolPosition};
+use crate::delta::{BanList, Delta, Provenance};
+use crate::frame::{Frame, FrameEncoder, FrameError, FrameHeader, FrameKind, FramePayload};
+use crate::interval::Interval;
+use crate::market::{Kline, Tick};
+use crate::merge_book::{MergeBook, MergeError, MergeOutcome};
+use crate::parse::{self, MarketEvent, ParseError, UserEvent};
+use crate::symbol::{SymbolId, SymbolRegistry};
+
+/// Why a payload or frame could not be ingested.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error(transparent)]
+    Parse(#[from] ParseError),
+    #[error(transparent)]
+    Frame(#[from] FrameError),
+    /// A market event the merge book does not hold (aggTrades go through the aggregator, mark
+    /// prices are not merged).
+    #[error("{event} events are not merged; aggTrades go through the aggregator")]
+    NotMergeable { event: &'static str },
+    /// A frame of another kind where an Ingest frame was expected.
+    #[error("expected an ingest frame, got a {kind} frame")]
+    NotIngest { kind: &'static str },
+}
+
+impl IngestError {
+    /// A stable short label for counters.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            IngestError::Parse(e) => e.reason(),
+            IngestError::Frame(e) => e.reason(),
+            IngestError::NotMergeable { .. } => "not_mergeable",
+            IngestError::NotIngest { .. } => "not_ingest",
+        }
+    }
+}
+
+/// Records read by a collector and not yet sent, in the order read.
+#[derive(Debug, Default, Clone)]
+pub struct IngestBatch {
+    records: Vec<Delta>,
+    unknown_symbols: u64,
+}
+
+impl IngestBatch {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The records so far.
+    pub fn records(&self) -> &[Delta] {
+        &self.records
+    }
+
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// Records skipped since the batch was created because the registry did not know their symbol.
+    pub fn unknown_symbols(&self) -> u64 {
+        self.unknown_symbols
+    }
+
+    /// Drops the records (after they were sent); the unknown-symbol counter is kept.
+    pub fn clear(&mut self) {
+        self.records.clear();
+    }
+
+    pub fn push_klines(&mut self, symbol: SymbolId, interval: Interval, klines: &[Kline]) {
+        self.records.extend(klines.iter().map(|&kline| Delta::Kline {
+            symbol,
+            interval,
+            kline,
+        }));
+    }
+
+    pub fn push_tick(&mut self, symbol: SymbolId, tick: Tick) {
+        self.records.push(Delta::Tick { symbol, tick });
+    }
+
+    pub fn push_position(&mut self, symbol: SymbolId, position: Position) {
+        self.records.push(Delta::Position { symbol, position });
+    }
+
+    pub fn push_balance(&mut self, balance: Balance) {
+        self.records.push(Delta::Balance { balance });
+    }
+
+    pub fn set_ban_list(&mut self, list: BanList) {
+        self.records.push(Delta::BanList(list));
+    }
+
+    /// Parses a websocket `kline` or `bookTicker` event and adds it; returns the records added
+    /// (0 for an unknown symbol).
+    pub fn push_market_event(&mut self, registry: &SymbolRegistry, bytes: &[u8]) -> Result<usize, IngestError> {
+        match parse::parse_market_event(bytes)? {
+            MarketEvent::Kline(event) => Ok(self.with_symbol(registry, &event.symbol, |batch, symbol| {
+                batch.push_klines(symbol, event.interval, &[event.kline]);
+            })),
+            MarketEvent::BookTicker(t) => Ok(self.with_symbol(registry, &t.symbol, |batch, symbol| {
+                batch.push_tick(symbol, t.tick);
+            })),
+            MarketEvent::AggTrade(_) => Err(IngestError::NotMergeable { event: "aggTrade" }),
+            MarketEvent::MarkPrice(_) => Err(IngestError::NotMergeable {
+                event: "markPriceUpdate",
+            }),
+        }
+    }
+
+    /// Parses a `GET /fapi/v1/klines` body for `symbol`/`interval` and adds its bars.
+    pub fn push_rest_klines(
+        &mut self,
+        symbol: SymbolId,
+        interval: Interval,
+        body: &[u8],
+        server_time_ms: i64,
+    ) -> Result<usize, IngestError> {
+        let klines = parse::parse_rest_klines(body, server_time_ms)?;
+        self.push_klines(symbol, interval, &klines);
+        Ok(klines.len())
+    }
+
+    /// Parses a `GET /fapi/v1/ticker/bookTicker` body and adds the ticks of known symbols.
+    pub fn push_rest_book_tickers(&mut self, registry: &SymbolRegistry, body: &[u8]) -> Result<usize, IngestError> {
+        let ticks = parse::parse_rest_book_tickers(body)?;
+        Ok(ticks
+            .iter()
+            .map(|t| self.with_symbol(registry, &t.symbol, |batch, symbol| batch.push_tick(symbol, t.tick)))
+            .sum())
+    }
+
+    /// Parses a `GET /fapi/v3/account` (or v2) body and adds its positions and balances.
+    pub fn push_account(&mut self, registry: &SymbolRegistry, body: &[u8]) -> Result<usize, IngestError> {
+        let account = parse::parse_account(body)?;
+        Ok(self.push_positions(registry, &account.positions) + self.push_balances(&account.balances))
+    }
+
+    /// Parses a `GET /fapi/v3/positionRisk` (or v2) body and adds its positions.
+    pub fn push_position_risk(&mut self, registry: &SymbolRegistry, body: &[u8]) -> Result<usize, IngestError> {
+        let positions = parse::parse_position_risk(body)?;
+        Ok(self.push_positions(registry, &positions))
+    }
+
+    /// Parses a user-data message; an `ACCOUNT_UPDATE` adds its positions and balances, any other
+    /// event adds nothing (order events go to the trader and the recorders, not the merge book).
+    pub fn push_user_event(&mut self, registry: &SymbolRegistry, bytes: &[u8]) -> Result<usize, IngestError> {
+        match parse::parse_user_event(bytes)? {
+            UserEvent::AccountUpdate(update) => {
+                Ok(self.push_positions(registry, &update.positions) + self.push_balances(&update.balances))
+            }
+            _ => Ok(0),
+        }
+    }
+
+    /// Encodes the records as an Ingest frame (the header's kind is set to Ingest).
+    pub fn encode<'e>(&self, encoder: &'e mut FrameEncoder, header: &FrameHeader) -> Result<&'e [u8], FrameError> {
+        let header = FrameHeader {
+            kind: FrameKind::Ingest,
+            ..*header
+        };
+        encoder.encode_deltas(&header, &self.records)
+    }
+
+    fn push_positions(&mut self, registry: &SymbolRegistry, positions: &[SymbolPosition]) -> usize {
+        positions
+            .iter()
+            .map(|p| {
+                self.with_symbol(registry, &p.symbol, |batch, symbol| {
+                    batch.push_position(symbol, p.position)
+                })
+            })
+            .sum()
+    }
+
+    fn push_balances(&mut self, balances: &[Balance]) -> usize {
+        self.records
+            .extend(balances.iter().map(|&balance| Delta::Balance { balance }));
+        balances.len()
+    }
+
+    /// Runs `add` with the symbol's id, or counts the symbol as unknown; returns records added.
+    fn with_symbol(
+        &mut self,
+        registry: &SymbolRegistry,
+        name: &crate::symbol::Symbol,
+        add: impl FnOnce(&mut Self, SymbolId),
+    ) -> usize {
+        match registry.id(name) {
+            Some(id) => {
+                add(self, id);
+                1
+            }
+            None => {
+                self.unknown_symbols += 1;
+                0
+            }
+        }
+    }
+}
+
+/// What [`merge_ingest`] did with a frame's records.
+#[derive(Debug, Default)]
+pub struct IngestCounts {
+    pub changed: usize,
+    pub unchanged: usize,
+    pub dropped: usize,
+    /// Records the merge book refused as invalid, with the reason of each.
+    pub rejected: Vec<MergeError>,
+}
+
+/// Applies an Ingest frame to the merge book: provenance is the frame's source and the hub's
+/// `received_at`. Deltas for every real change are appended to `out`.
+pub fn merge_ingest(
+    book: &mut MergeBook,
+    frame: &Frame,
+    received_at: i64,
+    out: &mut Vec<Delta>,
+) -> Result<IngestCounts, IngestError> {
+    let records = match (&frame.header.kind, &frame.payload) {
+        (FrameKind::Ingest, FramePayload::Deltas(records)) => records,
+        (kind, _) => return Err(IngestError::NotIngest { kind: kind.as_str() }),
+    };
+    let from = Provenance {
+        source: frame.header.source,
+        received_at,
+    };
+    let mut counts = IngestCounts::default();
+    for record in records {
+        let outcome = match record {
+            Delta::Kline {
+                symbol,
+                interval,
+                kline,
+            } => book.merge_kline(*symbol, *interval, kline, from, out),
+            Delta::Tick { symbol, tick } => book.merge_tick(*symbol, tick, from, out),
+            Delta::Position { symbol, position } => book.merge_position(*symbol, position, from, out),
+            Delta::Balance { balance } => Ok(book.merge_balance(balance, from, out)),
+            Delta::BanList(list) => Ok(book.set_ban_list(list.clone(), from, out)),
+        };
+        match outcome {
+            Ok(MergeOutcome::Changed) => counts.changed += 1,
+            Ok(MergeOutcome::Unchanged) => counts.unchanged += 1,
+            Ok(MergeOutcome::Dropped(_)) => counts.dropped += 1,
+            Err(error) => counts.rejected.push(error),
+        }
+    }
+    Ok(counts)
+}
+
+/// Decodes `bytes` and applies it with [`merge_ingest`].
+pub fn merge_ingest_bytes(
+    book: &mut MergeBook,
+    bytes: &[u8],
+    received_at: i64,
+    out: &mut Vec<Delta>,
+) -> Result<IngestCounts, IngestError> {
+    let frame = crate::frame::decode_frame(bytes)?;
+    merge_ingest(book, &frame, received_at, out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frame::decode_frame;
+    use crate::merge_book::MergeBookConfig;
+    use crate::parse::samples;
+    use crate::symbol::Name;
+    use crate::{Decimal, PositionSide, SourceId};
+
+    fn registry(names: &[&str]) -> SymbolRegistry {
+        let mut r = SymbolRegistry::new();
+        for n in names {
+            r.intern(Name::new(n).unwrap());
+        }
+        r
+    }
+
+    fn header(source: u16) -> FrameHeader {
+        FrameHeader {
+            kind: FrameKind::Ingest,
+            stream: 0,
+            seq: 1,
+            source: SourceId(source),
+            received_at: 5,
+        }
+    }
+
+    #[test]
+    fn market_events_resolve_symbols_and_skip_unknown_ones() {
+        let reg = registry(&["SUSHIUSDT", "CTKUSDT"]);
+        let mut batch = IngestBatch::new();
+        assert_eq!(batch.push_market_event(&reg, samples::KLINE.as_bytes()).unwrap(), 1);
+        assert_eq!(
+            batch.push_market_event(&reg, samples::BOOK_TICKER.as_bytes()).unwrap(),
+            1
+        );
+        // BTCUSDT is not registered: skipped and counted, not an error.
+        assert_eq!(
+            batch
+                .push_market_event(&reg, samples::KLINE_NO_TRADES.as_bytes())
+                .unwrap(),
+            0
+        );
+        assert_eq!(batch.unknown_symbols(), 1);
+        assert!(matches!(
+            batch.records()[0],
+            Delta::Kline {
+                symbol: SymbolId(1),
+                interval: Interval::M1,
+                ..
+            }
+        ));
+        assert!(matches!(
+            batch.records()[1],
+            Delta::Tick {
+                symbol: SymbolId(0),
+                ..
+            }
+        ));
+        let err = batch
+            .push_market_event(&reg, samples::AGG_TRADE.as_bytes())
+            .unwrap_err();
+        assert_eq!(err.reason(), "not_mergeable");
+        let err = batch.push_market_event(&reg, b"{\"e\":\"kline\"").unwrap_err();
+        assert_eq!(err.reason(), "truncated");
+        assert_eq!(batch.len(), 2);
+    }
+
+    #[test]
+    fn rest_and_account_payloads_become_records() {
+        let reg = registry(&["BTCUSDT"]);
+        let mut batch = IngestBatch::new();
+        assert_eq!(
+            batch
+                .push_rest_klines(SymbolId(0), Interval::M1, samples::REST_KLINES.as_bytes(), 0)
+                .unwrap(),
+            2
+        );
+        // SUSHIUSDT is not registered.
+        assert_eq!(
+            batch
+                .push_rest_book_tickers(&reg, samples::REST_BOOK_TICKERS.as_bytes())
+                .unwrap(),
+            1
+        );
+        assert_eq!(batch.push_account(&reg, samples::ACCOUNT_V3.as_bytes()).unwrap(), 2);
+        assert_eq!(
+            batch.push_user_event(&reg, samples::ACCOUNT_UPDATE.as_bytes()).unwrap(),
+            4
+        );
+        assert_eq!(
+            batch
+                .push_user_event(&reg, samples::ORDER_TRADE_UPDATE.as_bytes())
+                .unwrap(),
+            0
+        );
+        assert_eq!(
+            batch
+                .push_position_risk(&reg, samples::POSITION_RISK_V2.as_bytes())
+                .unwrap(),
+            1
+        );
+        assert_eq!(batch.len(), 10);
+        batch.clear();
+        assert!(batch.is_empty());
+        assert_eq!(batch.unknown_symbols(), 1);
+    }
+
+    #[test]
+    fn an_ingest_frame_merges_record_by_record() {
+        let reg = registry(&["CTKUSDT", "SUSHIUSDT", "BTCUSDT"]);
+        let mut batch = IngestBatch::new();
+        batch.push_market_event(&reg, samples::KLINE.as_bytes()).unwrap();
+        batch.push_market_event(&reg, samples::KLINE.as_bytes()).unwrap();
+        batch.push_user_event(&reg, samples::ACCOUNT_UPDATE.as_bytes()).unwrap();
+        // An invalid bar (high below low) must be refused alone.
+        let mut bad = match batch.records()[0] {
+            Delta::Kline { kline, .. } => kline,
+            _ => unreachable!(),
+        };
+        bad.open_time += 60_000;
+        bad.close_time += 60_000;
+        bad.high = Decimal::parse("0.5").unwrap();
+        batch.push_klines(SymbolId(0), Interval::M1, &[bad]);
+
+        let mut encoder = FrameEncoder::new();
+        let bytes = batch.encode(&mut encoder, &header(7)).unwrap().to_vec();
+        let mut book = MergeBook::new(MergeBookConfig::default()).unwrap();
+        let mut deltas = Vec::new();
+        let counts = merge_ingest_bytes(&mut book, &bytes, 1_000, &mut deltas).unwrap();
+        assert_eq!(counts.changed, 5, "kline, 2 balances, 2 positions");
+        assert_eq!(counts.unchanged, 1, "the kline sent twice");
+        assert_eq!(counts.rejected.len(), 1);
+        assert_eq!(deltas.len(), 5);
+        let (position, from) = book.position(SymbolId(2), PositionSide::Long).unwrap();
+        assert_eq!(position.amount.to_string(), "20");
+        assert_eq!(
+            from,
+            Provenance {
+                source: SourceId(7),
+                received_at: 1_000
+            }
+        );
+
+        // Only Ingest frames are merged.
+        let delta_frame = encoder
+            .encode_deltas(
+                &FrameHeader {
+                    kind: FrameKind::Delta,
+                    ..header(7)
+                },
+                &deltas,
+            )
+            .unwrap()
+            .to_vec();
+        let frame = decode_frame(&delta_frame).unwrap();
+        let err = merge_ingest(&mut book, &frame, 0, &mut Vec::new()).unwrap_err();
+        assert_eq!(err.reason(), "not_ingest");
+        assert_eq!(
+            merge_ingest_bytes(&mut book, b"garbage", 0, &mut Vec::new())
+                .unwrap_err()
+                .reason(),
+            "bad_identifier"
+        );
+    }
+}

@@ -836,6 +836,16 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.Aggregator = nativeBinding.Aggregator
+module.exports.IngestEncoder = nativeBinding.IngestEncoder
 module.exports.KlineCsvAggregator = nativeBinding.KlineCsvAggregator
+module.exports.MergeBook = nativeBinding.MergeBook
 module.exports.SymbolRegistry = nativeBinding.SymbolRegistry
+module.exports.TraderBook = nativeBinding.TraderBook
 module.exports.intervalOpenTime = nativeBinding.intervalOpenTime
+module.exports.parseAccount = nativeBinding.parseAccount
+module.exports.parseMarketEvent = nativeBinding.parseMarketEvent
+module.exports.parseMarketEvents = nativeBinding.parseMarketEvents
+module.exports.parsePositionRisk = nativeBinding.parsePositionRisk
+module.exports.parseRestBookTickers = nativeBinding.parseRestBookTickers
+module.exports.parseRestKlines = nativeBinding.parseRestKlines
+module.exports.parseUserEvent = nativeBinding.parseUserEvent

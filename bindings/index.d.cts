@@ -25,6 +25,43 @@ export declare class Aggregator {
   stats(): AggregatorStatsObject
 }
 
+/** Builds Ingest frames on a collector from exchange payloads, resolving symbols to the hub's ids. */
+export declare class IngestEncoder {
+  /** An encoder whose symbol ids are the positions of `symbols` (the hub's registry order). */
+  constructor(symbols: Array<string>)
+  /** Appends symbols to the registry (ids continue; known names keep theirs). */
+  addSymbols(symbols: Array<string>): void
+  /** The id of `symbol`, or null when the registry does not know it. */
+  symbolId(symbol: string): number | null
+  /** Parses websocket `kline` / `bookTicker` messages in one call; failures are returned, not thrown. */
+  pushMarketEvents(messages: Array<Buffer>): IngestPushResult
+  /** Adds the bars of a `GET /fapi/v1/klines` body. */
+  pushRestKlines(symbolId: number, interval: string, body: Uint8Array, serverTimeMs: number): number
+  /** Adds the ticks of a `GET /fapi/v1/ticker/bookTicker` body (known symbols only). */
+  pushRestBookTickers(body: Uint8Array): number
+  /** Adds the positions and balances of a `GET /fapi/v3/account` (or v2) body. */
+  pushAccount(body: Uint8Array): number
+  /** Adds the positions of a `GET /fapi/v3/positionRisk` (or v2) body. */
+  pushPositionRisk(body: Uint8Array): number
+  /** Adds the positions and balances of an `ACCOUNT_UPDATE`; other user events add nothing. */
+  pushUserEvent(message: Uint8Array): number
+  /** Adds bars (for example from the aggregator). */
+  pushKlines(symbolId: number, interval: string, klines: Array<KlineObject>): void
+  pushTick(symbolId: number, tick: TickObject): void
+  pushPosition(symbolId: number, position: PositionObject): void
+  pushBalance(balance: BalanceObject): void
+  setBanList(list: BanListObject): void
+  /** Records waiting to be sent. */
+  get pending(): number
+  /** Records skipped so far because the registry did not know their symbol. */
+  get unknownSymbols(): number
+  /**
+   * Encodes the waiting records as one Ingest frame from `source` and clears them; null when
+   * there is nothing to send. Frames are numbered 1, 2, ... per encoder.
+   */
+  takeFrame(source: number, sentAt: number): Buffer | null
+}
+
 /** Converts an aggTrades CSV dump, pushed in chunks split anywhere, into kline CSV rows. */
 export declare class KlineCsvAggregator {
   /** A converter for `symbol`'s trades into `interval` klines, optionally with the header row. */
@@ -35,6 +72,35 @@ export declare class KlineCsvAggregator {
   finish(): Buffer
   /** Counters so far. */
   summary(): KlineCsvSummary
+}
+
+/** The hub's merge book: Ingest frames in, Delta and Snapshot frames out. */
+export declare class MergeBook {
+  constructor(options?: MergeBookOptions | undefined | null)
+  /**
+   * Merges one Ingest frame received at `receivedAt` (hub clock, ms); its deltas wait for
+   * `takeDeltaFrame`. An undecodable frame throws a `NativeError` with the frame's reason.
+   */
+  ingest(frame: Uint8Array, receivedAt: number): IngestResult
+  /** Merges many Ingest frames in one call; undecodable frames are reported, not thrown. */
+  ingestMany(frames: Array<Buffer>, receivedAt: number): IngestManyResult
+  /** Deltas merged and not yet taken. */
+  get pendingDeltas(): number
+  /**
+   * Encodes every pending delta as one Delta frame of `stream` numbered `seq`, and clears them;
+   * null when nothing changed since the last call.
+   */
+  takeDeltaFrame(stream: number, seqNo: number, sentAt: number): Buffer | null
+  /** A Snapshot frame of everything (or of `symbols` only, plus balances and the ban list). */
+  snapshotFrame(stream: number, seqNo: number, sentAt: number, symbols?: Array<number> | undefined | null): Buffer
+  /** The window of `(symbol, interval)`, oldest first, each bar with who supplied it. */
+  klines(symbolId: number, interval: string): Array<KlineEntry>
+  tick(symbolId: number): TickEntry | null
+  /** The position of `(symbol, side)`; side is `BOTH`, `LONG` or `SHORT`. */
+  position(symbolId: number, side: string): PositionEntry | null
+  balance(asset: string): BalanceEntry | null
+  banList(): BanListObject
+  stats(): MergeStatsObject
 }
 
 /** Interns symbol names as the small integer ids frames carry. */
@@ -51,6 +117,57 @@ export declare class SymbolRegistry {
   /** All names in id order. */
   names(): Array<string>
   get size(): number
+}
+
+/** The trader's book: applies hub frames in sequence per stream and exposes copy-free views. */
+export declare class TraderBook {
+  /** A book keeping `window` bars per (symbol, interval); default 45. */
+  constructor(window?: number | undefined | null)
+  get window(): number
+  /** Applies one Delta or Snapshot frame. An undecodable frame throws a `NativeError`. */
+  apply(frame: Uint8Array): ApplyOutcomeObject
+  /** Applies frames in order in one call; undecodable ones give an `invalid` outcome. */
+  applyMany(frames: Array<Buffer>): Array<ApplyOutcomeObject>
+  /** True while `stream` waits for a snapshot after a gap. */
+  isStale(stream: number): boolean
+  staleStreams(): Array<number>
+  /**
+   * Live columns of `(symbol, interval)`: 11 × window f64 values, column-major (open_time,
+   * close_time, open, high, low, close, volume, quote_volume, trades, taker_buy_volume,
+   * taker_buy_quote_volume); rows `[0, klineCount)` oldest first, the rest NaN. Null until the
+   * series exists. Each series can be exported once: keep the returned array.
+   */
+  klineColumns(symbolId: number, interval: string): Float64Array | null
+  /** Bars currently held for `(symbol, interval)`. */
+  klineCount(symbolId: number, interval: string): number
+  /** The exact bars of `(symbol, interval)`, oldest first. */
+  klines(symbolId: number, interval: string): Array<KlineObject>
+  /** Live `[bid, bidQty, ask, askQty, last (NaN if none), time]` of a symbol. */
+  tickValues(symbolId: number): Float64Array | null
+  tick(symbolId: number): TickObject | null
+  /** Live `[amount, entryPrice, unrealizedPnl, markPrice, updateTime]` (NaN where unknown). */
+  positionValues(symbolId: number, side: string): Float64Array | null
+  position(symbolId: number, side: string): PositionObject | null
+  /** Live `[wallet, crossWallet, available, unrealizedPnl, updateTime]` (NaN where unknown). */
+  balanceValues(asset: string): Float64Array | null
+  balance(asset: string): BalanceObject | null
+  banList(): BanListObject
+  stats(): TraderBookStatsObject
+}
+
+/** Positions and balances of a `GET /fapi/v3/account` (or v2) body. */
+export interface AccountObject {
+  positions: Array<SymbolPositionObject>
+  balances: Array<BalanceObject>
+}
+
+/** An `ACCOUNT_UPDATE`: every position and balance carries the transaction time `T`. */
+export interface AccountUpdateObject {
+  eventTime: number
+  transactionTime: number
+  reason: string
+  balances: Array<BalanceObject>
+  positions: Array<SymbolPositionObject>
 }
 
 /** What one batch did. */
@@ -88,6 +205,61 @@ export interface AggTradeObject {
   buyerIsMaker: boolean
 }
 
+/** An `ALGO_UPDATE` (conditional orders placed through `/fapi/v1/algoOrder`). */
+export interface AlgoUpdateObject {
+  eventTime: number
+  transactionTime: number
+  clientAlgoId: string
+  algoId: string
+  algoType: string
+  orderType: string
+  symbol: string
+  side: string
+  positionSide: string
+  timeInForce: string
+  quantity: string
+  status: string
+  orderId?: string
+  averagePrice?: string
+  executedQuantity?: string
+  actualOrderType?: string
+  triggerPrice?: string
+  price?: string
+  selfTradePrevention?: string
+  workingType?: string
+  priceMatch?: string
+  closePosition: boolean
+  priceProtect: boolean
+  reduceOnly: boolean
+  triggerTime?: number
+  goodTillDate?: number
+  rejectReason?: string
+  callbackRate?: string
+}
+
+/** What applying one frame did. */
+export interface ApplyOutcomeObject {
+  kind: 'applied' | 'snapshot' | 'duplicate' | 'gap' | 'stale' | 'wrongKind' | 'invalid'
+  stream?: number
+  seq?: number
+  /** Entity changes applied (`applied`). */
+  deltas?: number
+  /** The seq the book waited for, absent when the stream had no snapshot yet (`gap`). */
+  expected?: number
+  /** The seq that arrived instead (`gap`). */
+  got?: number
+  /** True when the caller must ask the hub for a snapshot of `stream`. */
+  needsSnapshot: boolean
+  /** Reason label and message of an undecodable frame (`invalid`) or the frame kind (`wrongKind`). */
+  code?: string
+  message?: string
+}
+
+export interface BalanceEntry {
+  balance: BalanceObject
+  from: ProvenanceObject
+}
+
 /** One margin asset's balance. */
 export interface BalanceObject {
   asset: string
@@ -123,8 +295,43 @@ export interface IdGapObject {
   lastMissing: number
 }
 
+/** What a batch of Ingest frames did; frames that could not be decoded are listed, not thrown. */
+export interface IngestManyResult {
+  changed: number
+  unchanged: number
+  dropped: number
+  rejected: Array<RejectedRecord>
+  failures: Array<ParseFailure>
+}
+
+/** Records added by a batch call, and the messages that could not be used. */
+export interface IngestPushResult {
+  added: number
+  failures: Array<ParseFailure>
+}
+
+/** What one Ingest frame did. */
+export interface IngestResult {
+  changed: number
+  unchanged: number
+  dropped: number
+  rejected: Array<RejectedRecord>
+}
+
 /** Open time (Unix ms, UTC boundary) of the `interval` bar that contains `timeMs`. */
 export declare function intervalOpenTime(interval: string, timeMs: number): number
+
+/** Counters for one entity kind. */
+export interface KindStatsObject {
+  applied: number
+  unchanged: number
+  droppedOlder: number
+  ignoredClosed: number
+  ignoredNotMoreTrades: number
+  outsideWindow: number
+  rejectedInvalid: number
+  tickCorrections: number
+}
 
 /** Counters of a conversion so far. */
 export interface KlineCsvSummary {
@@ -139,6 +346,19 @@ export interface KlineCsvSummary {
   /** Id gaps and the number of ids missing in them. */
   gaps: number
   missingIds: number
+}
+
+export interface KlineEntry {
+  kline: KlineObject
+  from: ProvenanceObject
+}
+
+/** A websocket `kline` event. */
+export interface KlineEventObject {
+  symbol: string
+  interval: string
+  eventTime: number
+  kline: KlineObject
 }
 
 /** A kline; decimals are exact strings. */
@@ -161,6 +381,21 @@ export interface KlineObject {
   asOf: number
 }
 
+/** A batch of market events: the parsed ones in order, and the failures. */
+export interface MarketEventBatch {
+  events: Array<MarketEventObject>
+  failures: Array<ParseFailure>
+}
+
+/** One market event; exactly the field named by `kind` is present. */
+export interface MarketEventObject {
+  kind: 'aggTrade' | 'kline' | 'bookTicker' | 'markPrice'
+  aggTrade?: AggTradeObject
+  kline?: KlineEventObject
+  bookTicker?: SymbolTickObject
+  markPrice?: MarkPriceObject
+}
+
 /** A `markPriceUpdate` event. */
 export interface MarkPriceObject {
   symbol: string
@@ -170,6 +405,93 @@ export interface MarkPriceObject {
   estimatedSettlePrice: string
   fundingRate: string
   nextFundingTime: number
+}
+
+/** Options of a {@link MergeBook}. */
+export interface MergeBookOptions {
+  /** Bars kept per (symbol, interval); default 45. */
+  klineWindow?: number
+  /** Symbol ids must be below this; default 65,536. */
+  maxSymbols?: number
+}
+
+export interface MergeStatsObject {
+  klines: KindStatsObject
+  ticks: KindStatsObject
+  positions: KindStatsObject
+  balances: KindStatsObject
+  banList: KindStatsObject
+}
+
+/** An `ORDER_TRADE_UPDATE`; enum values are Binance's own strings. */
+export interface OrderUpdateObject {
+  eventTime: number
+  transactionTime: number
+  symbol: string
+  clientOrderId: string
+  side: string
+  orderType: string
+  timeInForce: string
+  originalQuantity: string
+  price: string
+  averagePrice: string
+  stopPrice?: string
+  executionType: string
+  status: string
+  /** Binance order ids exceed 2^53: kept as a decimal string. */
+  orderId: string
+  lastFilledQuantity: string
+  cumulativeFilledQuantity: string
+  lastFilledPrice: string
+  commissionAsset?: string
+  commission?: string
+  tradeTime: number
+  tradeId?: string
+  isMaker: boolean
+  reduceOnly: boolean
+  workingType: string
+  originalOrderType: string
+  positionSide: string
+  closePosition: boolean
+  activationPrice?: string
+  callbackRate?: string
+  realizedProfit: string
+  selfTradePrevention?: string
+  priceMatch?: string
+  goodTillDate?: number
+}
+
+/** Parses a `GET /fapi/v3/account` or `/fapi/v2/account` body. */
+export declare function parseAccount(body: Uint8Array): AccountObject
+
+/** A parse failure inside a batch: the message's position, the reason label and the message. */
+export interface ParseFailure {
+  index: number
+  code: string
+  message: string
+}
+
+/** Parses one websocket market message (plain event or combined-stream envelope). */
+export declare function parseMarketEvent(message: Uint8Array): MarketEventObject
+
+/** Parses many market messages in one call; failures are reported beside the events, never thrown. */
+export declare function parseMarketEvents(messages: Array<Buffer>): MarketEventBatch
+
+/** Parses a `GET /fapi/v3/positionRisk` or `/fapi/v2/positionRisk` body. */
+export declare function parsePositionRisk(body: Uint8Array): Array<SymbolPositionObject>
+
+/** Parses a `GET /fapi/v1/ticker/bookTicker` body (one object or an array). */
+export declare function parseRestBookTickers(body: Uint8Array): Array<SymbolTickObject>
+
+/** Parses a `GET /fapi/v1/klines` body; bars closing before `serverTimeMs` are marked closed. */
+export declare function parseRestKlines(body: Uint8Array, serverTimeMs: number): Array<KlineObject>
+
+/** Parses one user-data stream message. */
+export declare function parseUserEvent(message: Uint8Array): UserEventObject
+
+export interface PositionEntry {
+  position: PositionObject
+  from: ProvenanceObject
 }
 
 /** One position; `side` is `BOTH`, `LONG` or `SHORT`; absent fields were not in the source. */
@@ -184,12 +506,41 @@ export interface PositionObject {
   updateTime: number
 }
 
+/** Who supplied a value and when the hub received it. */
+export interface ProvenanceObject {
+  source: number
+  receivedAt: number
+}
+
 /** A message the aggregator could not use, with the core's reason label. */
 export interface RejectedMessage {
   /** Position of the message in the batch. */
   index: number
   code: string
   message: string
+}
+
+/** A record the merge book refused, with its reason. */
+export interface RejectedRecord {
+  code: string
+  message: string
+}
+
+/** A position with its symbol. */
+export interface SymbolPositionObject {
+  symbol: string
+  position: PositionObject
+}
+
+/** A tick with its symbol (`bookTicker` event or REST row). */
+export interface SymbolTickObject {
+  symbol: string
+  tick: TickObject
+}
+
+export interface TickEntry {
+  tick: TickObject
+  from: ProvenanceObject
 }
 
 /** Top of book with its exchange time. */
@@ -201,4 +552,25 @@ export interface TickObject {
   last?: string
   time: number
   updateId?: number
+}
+
+export interface TraderBookStatsObject {
+  framesApplied: number
+  deltasApplied: number
+  duplicates: number
+  gaps: number
+  ignoredWhileStale: number
+  snapshots: number
+  wrongKind: number
+  oldKlinesDropped: number
+}
+
+/** One user-data event; the field named by `kind` is present (`other` carries only the type name). */
+export interface UserEventObject {
+  kind: 'accountUpdate' | 'orderTradeUpdate' | 'algoUpdate' | 'listenKeyExpired' | 'other'
+  eventType: string
+  eventTime: number
+  accountUpdate?: AccountUpdateObject
+  orderUpdate?: OrderUpdateObject
+  algoUpdate?: AlgoUpdateObject
 }

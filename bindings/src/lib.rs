@@ -2,8 +2,10 @@
 
 mod aggregator;
 mod error;
+mod hub;
 mod interval;
 mod kline_csv;
 mod parse;
 mod records;
 mod registry;
+mod trader;

@@ -52,7 +52,7 @@ export async function runAggregate(args: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length !== 1 || positionals[0] === undefined) {
-    throw new UsageError('expected exactly one aggTrades CSV file\n' + HELP);
+    throw new UsageError(`expected exactly one aggTrades CSV file\n${HELP}`);
   }
   const input = positionals[0];
   if (values.interval === undefined) {

@@ -1,0 +1,298 @@
+//! The trader's local book as a JS class, with live typed-array views over native memory.
+//!
+//! Views are external ArrayBuffers over the book's `Arc<[AtomicU64]>` blocks: no copy, and they
+//! see every later apply. Each block is exported at most once (V8 refuses two ArrayBuffers over
+//! the same memory), so the TypeScript facade caches the views it gets; the ArrayBuffer's
+//! finalizer holds an `Arc` clone, so a view stays valid even after the book is gone.
+
+use crate::error::fail;
+use crate::interval::parse_interval;
+use crate::records::{name, position_side, BalanceObject, BanListObject, KlineObject, PositionObject, TickObject};
+use napi::bindgen_prelude::{Buffer, Float64Array};
+use napi::{Env, Result};
+use napi_derive::napi;
+use std::cell::RefCell;
+use std::collections::HashSet;
+use std::rc::Rc;
+use tributary_core::trader_book::{ApplyOutcome, F64Block, TraderBook as CoreTraderBook};
+use tributary_core::SymbolId;
+
+/// What applying one frame did.
+#[napi(object)]
+pub struct ApplyOutcomeObject {
+    #[napi(ts_type = "'applied' | 'snapshot' | 'duplicate' | 'gap' | 'stale' | 'wrongKind' | 'invalid'")]
+    pub kind: String,
+    pub stream: Option<u32>,
+    pub seq: Option<i64>,
+    /// Entity changes applied (`applied`).
+    pub deltas: Option<u32>,
+    /// The seq the book waited for, absent when the stream had no snapshot yet (`gap`).
+    pub expected: Option<i64>,
+    /// The seq that arrived instead (`gap`).
+    pub got: Option<i64>,
+    /// True when the caller must ask the hub for a snapshot of `stream`.
+    pub needs_snapshot: bool,
+    /// Reason label and message of an undecodable frame (`invalid`) or the frame kind (`wrongKind`).
+    pub code: Option<String>,
+    pub message: Option<String>,
+}
+
+impl ApplyOutcomeObject {
+    fn empty(kind: &str) -> Self {
+        ApplyOutcomeObject {
+            kind: kind.to_owned(),
+            stream: None,
+            seq: None,
+            deltas: None,
+            expected: None,
+            got: None,
+            needs_snapshot: false,
+            code: None,
+            message: None,
+        }
+    }
+}
+
+impl From<ApplyOutcome> for ApplyOutcomeObject {
+    fn from(o: ApplyOutcome) -> Self {
+        let needs_snapshot = o.needs_snapshot();
+        let mut out = match o {
+            ApplyOutcome::Applied { stream, seq, deltas } => ApplyOutcomeObject {
+                stream: Some(stream),
+                seq: Some(seq as i64),
+                deltas: Some(deltas as u32),
+                ..Self::empty("applied")
+            },
+            ApplyOutcome::SnapshotApplied { stream, seq } => ApplyOutcomeObject {
+                stream: Some(stream),
+                seq: Some(seq as i64),
+                ..Self::empty("snapshot")
+            },
+            ApplyOutcome::Duplicate { stream, seq } => ApplyOutcomeObject {
+                stream: Some(stream),
+                seq: Some(seq as i64),
+                ..Self::empty("duplicate")
+            },
+            ApplyOutcome::Gap { stream, expected, got } => ApplyOutcomeObject {
+                stream: Some(stream),
+                expected: expected.map(|e| e as i64),
+                got: Some(got as i64),
+                ..Self::empty("gap")
+            },
+            ApplyOutcome::IgnoredStale { stream, seq } => ApplyOutcomeObject {
+                stream: Some(stream),
+                seq: Some(seq as i64),
+                ..Self::empty("stale")
+            },
+            ApplyOutcome::WrongKind { kind } => ApplyOutcomeObject {
+                code: Some("wrong_kind".into()),
+                message: Some(format!("a trader book does not apply {} frames", kind.as_str())),
+                ..Self::empty("wrongKind")
+            },
+        };
+        out.needs_snapshot = needs_snapshot;
+        out
+    }
+}
+
+#[napi(object)]
+pub struct TraderBookStatsObject {
+    pub frames_applied: i64,
+    pub deltas_applied: i64,
+    pub duplicates: i64,
+    pub gaps: i64,
+    pub ignored_while_stale: i64,
+    pub snapshots: i64,
+    pub wrong_kind: i64,
+    pub old_klines_dropped: i64,
+}
+
+/// The trader's book: applies hub frames in sequence per stream and exposes copy-free views.
+#[napi]
+pub struct TraderBook {
+    book: CoreTraderBook,
+    /// Addresses of blocks currently exported to JS (removed by each view's finalizer).
+    exported: Rc<RefCell<HashSet<usize>>>,
+}
+
+#[napi]
+impl TraderBook {
+    /// A book keeping `window` bars per (symbol, interval); default 45.
+    #[napi(constructor)]
+    pub fn new(env: Env, window: Option<u32>) -> Result<Self> {
+        let book = match window {
+            Some(0) => return Err(fail(&env, "invalid_config", "window must hold at least one bar")),
+            Some(w) => CoreTraderBook::with_window(w as usize),
+            None => CoreTraderBook::new(),
+        };
+        Ok(TraderBook {
+            book,
+            exported: Rc::default(),
+        })
+    }
+
+    #[napi(getter)]
+    pub fn window(&self) -> u32 {
+        self.book.window() as u32
+    }
+
+    /// Applies one Delta or Snapshot frame. An undecodable frame throws a `NativeError`.
+    #[napi]
+    pub fn apply(&mut self, env: Env, frame: &[u8]) -> Result<ApplyOutcomeObject> {
+        self.book
+            .apply_bytes(frame)
+            .map(Into::into)
+            .map_err(|e| fail(&env, e.reason(), e))
+    }
+
+    /// Applies frames in order in one call; undecodable ones give an `invalid` outcome.
+    #[napi]
+    pub fn apply_many(&mut self, frames: Vec<Buffer>) -> Vec<ApplyOutcomeObject> {
+        frames
+            .iter()
+            .map(|f| match self.book.apply_bytes(f) {
+                Ok(o) => o.into(),
+                Err(e) => ApplyOutcomeObject {
+                    code: Some(e.reason().to_owned()),
+                    message: Some(e.to_string()),
+                    ..ApplyOutcomeObject::empty("invalid")
+                },
+            })
+            .collect()
+    }
+
+    /// True while `stream` waits for a snapshot after a gap.
+    #[napi]
+    pub fn is_stale(&self, stream: u32) -> bool {
+        self.book.is_stale(stream)
+    }
+
+    #[napi]
+    pub fn stale_streams(&self) -> Vec<u32> {
+        self.book.stale_streams()
+    }
+
+    /// Live columns of `(symbol, interval)`: 11 × window f64 values, column-major (open_time,
+    /// close_time, open, high, low, close, volume, quote_volume, trades, taker_buy_volume,
+    /// taker_buy_quote_volume); rows `[0, klineCount)` oldest first, the rest NaN. Null until the
+    /// series exists. Each series can be exported once: keep the returned array.
+    #[napi]
+    pub fn kline_columns(&self, env: Env, symbol_id: u32, interval: String) -> Result<Option<Float64Array>> {
+        let interval = parse_interval(&env, &interval)?;
+        self.book
+            .kline_series(SymbolId(symbol_id), interval)
+            .map(|s| self.export(&env, s.columns()))
+            .transpose()
+    }
+
+    /// Bars currently held for `(symbol, interval)`.
+    #[napi]
+    pub fn kline_count(&self, env: Env, symbol_id: u32, interval: String) -> Result<u32> {
+        let interval = parse_interval(&env, &interval)?;
+        Ok(self
+            .book
+            .kline_series(SymbolId(symbol_id), interval)
+            .map_or(0, |s| s.len() as u32))
+    }
+
+    /// The exact bars of `(symbol, interval)`, oldest first.
+    #[napi]
+    pub fn klines(&self, env: Env, symbol_id: u32, interval: String) -> Result<Vec<KlineObject>> {
+        let interval = parse_interval(&env, &interval)?;
+        Ok(self
+            .book
+            .kline_series(SymbolId(symbol_id), interval)
+            .map_or_else(Vec::new, |s| s.klines().iter().map(Into::into).collect()))
+    }
+
+    /// Live `[bid, bidQty, ask, askQty, last (NaN if none), time]` of a symbol.
+    #[napi]
+    pub fn tick_values(&self, env: Env, symbol_id: u32) -> Result<Option<Float64Array>> {
+        self.book
+            .tick(SymbolId(symbol_id))
+            .map(|v| self.export(&env, v.values()))
+            .transpose()
+    }
+
+    #[napi]
+    pub fn tick(&self, symbol_id: u32) -> Option<TickObject> {
+        self.book.tick(SymbolId(symbol_id)).map(|v| v.record().into())
+    }
+
+    /// Live `[amount, entryPrice, unrealizedPnl, markPrice, updateTime]` (NaN where unknown).
+    #[napi]
+    pub fn position_values(&self, env: Env, symbol_id: u32, side: String) -> Result<Option<Float64Array>> {
+        let side = position_side(&env, &side)?;
+        self.book
+            .position(SymbolId(symbol_id), side)
+            .map(|v| self.export(&env, v.values()))
+            .transpose()
+    }
+
+    #[napi]
+    pub fn position(&self, env: Env, symbol_id: u32, side: String) -> Result<Option<PositionObject>> {
+        let side = position_side(&env, &side)?;
+        Ok(self.book.position(SymbolId(symbol_id), side).map(|v| v.record().into()))
+    }
+
+    /// Live `[wallet, crossWallet, available, unrealizedPnl, updateTime]` (NaN where unknown).
+    #[napi]
+    pub fn balance_values(&self, env: Env, asset: String) -> Result<Option<Float64Array>> {
+        let asset = name(&env, "asset", &asset)?;
+        self.book
+            .balance(&asset)
+            .map(|v| self.export(&env, v.values()))
+            .transpose()
+    }
+
+    #[napi]
+    pub fn balance(&self, env: Env, asset: String) -> Result<Option<BalanceObject>> {
+        let asset = name(&env, "asset", &asset)?;
+        Ok(self.book.balance(&asset).map(|v| v.record().into()))
+    }
+
+    #[napi]
+    pub fn ban_list(&self) -> BanListObject {
+        self.book.ban_list().into()
+    }
+
+    #[napi]
+    pub fn stats(&self) -> TraderBookStatsObject {
+        let s = self.book.stats();
+        TraderBookStatsObject {
+            frames_applied: s.frames_applied as i64,
+            deltas_applied: s.deltas_applied as i64,
+            duplicates: s.duplicates as i64,
+            gaps: s.gaps as i64,
+            ignored_while_stale: s.ignored_while_stale as i64,
+            snapshots: s.snapshots as i64,
+            wrong_kind: s.wrong_kind as i64,
+            old_klines_dropped: s.old_klines_dropped as i64,
+        }
+    }
+
+    /// A Float64Array over `block` without copying; refuses a block already exported.
+    fn export(&self, env: &Env, block: &F64Block) -> Result<Float64Array> {
+        // AtomicU64 has the size and alignment of f64 and the book stores f64 bits in it.
+        let data = block.as_ptr() as *mut f64;
+        let address = data as usize;
+        if !self.exported.borrow_mut().insert(address) {
+            return Err(fail(
+                env,
+                "view_exported",
+                "this view was already handed out; keep and reuse the first array",
+            ));
+        }
+        let keep_alive = block.clone();
+        let exported = Rc::clone(&self.exported);
+        // SAFETY: the block is allocated once and never reallocated; `keep_alive` holds it until
+        // V8 finalizes the ArrayBuffer, and the address is exported at most once at a time.
+        let view = unsafe {
+            Float64Array::with_external_data(data, block.len(), move |_, _| {
+                exported.borrow_mut().remove(&address);
+                drop(keep_alive);
+            })
+        };
+        Ok(view)
+    }
+}

@@ -1,0 +1,136 @@
+import { describe, expect, it } from 'vitest';
+import { IngestEncoder, MergeBook } from './hub.js';
+import { NativeError } from './native-error.js';
+import type { Kline, Position } from './records.js';
+
+const SYMBOLS = ['BTCUSDT', 'ETHUSDT'];
+const BTC = 0;
+const T0 = 1778198400000;
+
+function bar(overrides: Partial<Kline>): Kline {
+  return {
+    openTime: T0,
+    closeTime: T0 + 59_999,
+    open: '100.0',
+    high: '101.0',
+    low: '99.0',
+    close: '100.5',
+    volume: '10.000',
+    quoteVolume: '1005.0000',
+    trades: 10,
+    takerBuyVolume: '5.000',
+    takerBuyQuoteVolume: '502.5000',
+    closed: false,
+    asOf: 0,
+    ...overrides,
+  };
+}
+
+/** One collector sending one Ingest frame to the hub; returns the hub's delta count. */
+function send(hub: MergeBook, source: number, fill: (c: IngestEncoder) => void): number {
+  const collector = new IngestEncoder(SYMBOLS);
+  fill(collector);
+  const frame = collector.takeFrame(source, 0);
+  if (frame === null) throw new Error('nothing to send');
+  hub.ingest(frame, 1_000 + source);
+  const pending = hub.pendingDeltas;
+  hub.takeDeltaFrame(1, 1, 0);
+  return pending;
+}
+
+describe('merge book through Ingest frames', () => {
+  it('takes the open bar that has seen more trades, and keeps extremes', () => {
+    const hub = new MergeBook();
+    expect(send(hub, 1, (c) => c.pushKlines(BTC, '1m', [bar({})]))).toBe(1);
+    // Fewer trades: ignored, whatever its prices.
+    expect(
+      send(hub, 2, (c) => c.pushKlines(BTC, '1m', [bar({ trades: 9, close: '90.0', low: '90.0' })])),
+    ).toBe(0);
+    // Same trades, more volume: wins. High only rises, low only falls.
+    expect(
+      send(hub, 3, (c) => c.pushKlines(BTC, '1m', [bar({ volume: '11.000', high: '100.9', low: '99.5' })])),
+    ).toBe(1);
+    const [entry] = hub.klines(BTC, '1m');
+    expect(entry?.kline).toMatchObject({ volume: '11.000', high: '101.0', low: '99.0' });
+    expect(entry?.from).toEqual({ source: 3, receivedAt: 1_003 });
+    // A closed bar is final.
+    expect(send(hub, 4, (c) => c.pushKlines(BTC, '1m', [bar({ trades: 12, closed: true })]))).toBe(1);
+    expect(send(hub, 5, (c) => c.pushKlines(BTC, '1m', [bar({ trades: 50, volume: '99.000' })]))).toBe(0);
+    expect(hub.klines(BTC, '1m')[0]?.kline).toMatchObject({ trades: 12, closed: true });
+    expect(hub.stats().klines).toMatchObject({ applied: 3, ignoredClosed: 1, ignoredNotMoreTrades: 1 });
+  });
+
+  it('corrects the open bar from a newer tick inside it', () => {
+    const hub = new MergeBook();
+    send(hub, 1, (c) => c.pushKlines(BTC, '1m', [bar({ asOf: T0 + 10_000 })]));
+    const tick = { bid: '101.9', bidQty: '1', ask: '102.1', askQty: '1', time: T0 + 20_000 };
+    expect(send(hub, 2, (c) => c.pushTick(BTC, tick))).toBe(2);
+    expect(hub.klines(BTC, '1m')[0]?.kline).toMatchObject({ close: '102', high: '102' });
+    // An older tick is dropped and corrects nothing.
+    expect(send(hub, 3, (c) => c.pushTick(BTC, { ...tick, bid: '50.0', time: T0 + 15_000 }))).toBe(0);
+    expect(hub.stats().ticks.droppedOlder).toBe(1);
+  });
+
+  it('keeps the newest position by exchange time whichever source arrives first', () => {
+    const older: Position = { side: 'BOTH', amount: '1.000', entryPrice: '100.0', updateTime: 10 };
+    const newer: Position = { side: 'BOTH', amount: '2.000', entryPrice: '101.0', updateTime: 20 };
+    for (const order of [
+      [older, newer],
+      [newer, older],
+    ]) {
+      const hub = new MergeBook();
+      order.forEach((p, i) => {
+        send(hub, i + 1, (c) => c.pushPosition(BTC, p));
+      });
+      expect(hub.position(BTC, 'BOTH')?.position).toMatchObject({ amount: '2.000', entryPrice: '101.0' });
+    }
+  });
+
+  it('treats the ban list as a command: last writer wins, no delta when equal', () => {
+    const hub = new MergeBook();
+    expect(send(hub, 1, (c) => c.setBanList({ all: false, symbols: [1, 0] }))).toBe(1);
+    expect(send(hub, 2, (c) => c.setBanList({ all: false, symbols: [0, 1, 1] }))).toBe(0);
+    expect(send(hub, 3, (c) => c.setBanList({ all: true, symbols: [] }))).toBe(1);
+    expect(hub.banList()).toEqual({ all: true, symbols: [] });
+  });
+
+  it('parses raw exchange payloads on the collector and skips unknown symbols', () => {
+    const collector = new IngestEncoder(SYMBOLS);
+    const result = collector.pushMarketEvents([
+      Buffer.from(
+        '{"e":"bookTicker","u":1,"s":"ETHUSDT","b":"3000.10","B":"2","a":"3000.20","A":"1","T":1778198400100,"E":1778198400101}',
+      ),
+      Buffer.from('{"e":"bookTicker","u":1,"s":"XRPUSDT","b":"1","B":"1","a":"2","A":"1","T":1,"E":1}'),
+      Buffer.from('{"e":"aggTrade"'),
+    ]);
+    expect(result.added).toBe(1);
+    expect(result.failures.map((f) => f.code)).toEqual(['truncated']);
+    expect(collector.unknownSymbols).toBe(1);
+    const hub = new MergeBook();
+    const frame = collector.takeFrame(9, 0);
+    expect(frame).not.toBeNull();
+    expect(collector.takeFrame(9, 0)).toBeNull();
+    hub.ingest(frame as Buffer, 5);
+    expect(hub.tick(1)).toMatchObject({ tick: { bid: '3000.10' }, from: { source: 9, receivedAt: 5 } });
+  });
+
+  it('rejects garbage frames with a typed error and keeps serving', () => {
+    const hub = new MergeBook();
+    expect(() => hub.ingest(Buffer.from('not a frame at all'), 0)).toThrow(NativeError);
+    const many = hub.ingestMany([Buffer.alloc(0), Buffer.from([1, 2, 3, 4, 5, 6, 7, 8, 9])], 0);
+    expect(many.failures).toHaveLength(2);
+    const delta = new MergeBook();
+    send(delta, 1, (c) => c.pushKlines(BTC, '1m', [bar({})]));
+    expect(() => hub.ingest(delta.snapshotFrame(1, 1, 0), 0)).toThrow(/expected an ingest frame/);
+    // An invalid bar is refused alone; the rest of the frame applies.
+    const collector = new IngestEncoder(SYMBOLS);
+    collector.pushKlines(BTC, '1m', [
+      bar({ high: '1.0' }),
+      bar({ openTime: T0 + 60_000, closeTime: T0 + 119_999 }),
+    ]);
+    const result = hub.ingest(collector.takeFrame(1, 0) as Buffer, 0);
+    expect(result.changed).toBe(1);
+    expect(result.rejected).toHaveLength(1);
+    expect(hub.stats().klines.rejectedInvalid).toBe(1);
+  });
+});

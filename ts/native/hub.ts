@@ -1,0 +1,169 @@
+// Typed facade over the collector's IngestEncoder and the hub's MergeBook.
+import type {
+  BalanceEntry,
+  IngestManyResult,
+  IngestPushResult,
+  IngestResult,
+  KlineEntry,
+  MergeBookOptions,
+  MergeStatsObject,
+  PositionEntry,
+  TickEntry,
+} from '../../bindings/index.cjs';
+import { binding } from './binding.js';
+import type { IntervalName } from './interval.js';
+import { callNative } from './native-error.js';
+import type { Balance, BanList, Kline, Position, PositionSide, Tick } from './records.js';
+
+export type {
+  BalanceEntry,
+  IngestManyResult,
+  IngestPushResult,
+  IngestResult,
+  KlineEntry,
+  MergeBookOptions,
+  MergeStatsObject,
+  PositionEntry,
+  TickEntry,
+};
+
+/**
+ * Collector side: parses exchange payloads into records keyed by the hub's symbol ids and encodes
+ * them as Ingest frames. Symbols the registry does not know are skipped and counted.
+ */
+export class IngestEncoder {
+  readonly #native: InstanceType<typeof binding.IngestEncoder>;
+
+  /** `symbols` in the hub's registry order: the id of a symbol is its position. */
+  constructor(symbols: string[]) {
+    this.#native = callNative(() => new binding.IngestEncoder(symbols));
+  }
+
+  addSymbols(symbols: string[]): void {
+    callNative(() => this.#native.addSymbols(symbols));
+  }
+
+  symbolId(symbol: string): number | null {
+    return callNative(() => this.#native.symbolId(symbol));
+  }
+
+  /** Websocket `kline` / `bookTicker` messages, in one native call. */
+  pushMarketEvents(messages: Buffer[]): IngestPushResult {
+    return this.#native.pushMarketEvents(messages);
+  }
+
+  pushRestKlines(symbolId: number, interval: IntervalName, body: Uint8Array, serverTimeMs: number): number {
+    return callNative(() => this.#native.pushRestKlines(symbolId, interval, body, serverTimeMs));
+  }
+
+  pushRestBookTickers(body: Uint8Array): number {
+    return callNative(() => this.#native.pushRestBookTickers(body));
+  }
+
+  pushAccount(body: Uint8Array): number {
+    return callNative(() => this.#native.pushAccount(body));
+  }
+
+  pushPositionRisk(body: Uint8Array): number {
+    return callNative(() => this.#native.pushPositionRisk(body));
+  }
+
+  pushUserEvent(message: Uint8Array): number {
+    return callNative(() => this.#native.pushUserEvent(message));
+  }
+
+  pushKlines(symbolId: number, interval: IntervalName, klines: Kline[]): void {
+    callNative(() => this.#native.pushKlines(symbolId, interval, klines));
+  }
+
+  pushTick(symbolId: number, tick: Tick): void {
+    callNative(() => this.#native.pushTick(symbolId, tick));
+  }
+
+  pushPosition(symbolId: number, position: Position): void {
+    callNative(() => this.#native.pushPosition(symbolId, position));
+  }
+
+  pushBalance(balance: Balance): void {
+    callNative(() => this.#native.pushBalance(balance));
+  }
+
+  setBanList(list: BanList): void {
+    this.#native.setBanList(list);
+  }
+
+  /** Records waiting to be sent. */
+  get pending(): number {
+    return this.#native.pending;
+  }
+
+  /** Records skipped so far because their symbol is not registered. */
+  get unknownSymbols(): number {
+    return this.#native.unknownSymbols;
+  }
+
+  /** One Ingest frame with every waiting record, or null when there is none. */
+  takeFrame(source: number, sentAt: number): Buffer | null {
+    return callNative(() => this.#native.takeFrame(source, sentAt));
+  }
+}
+
+/**
+ * Hub side: merges Ingest frames from every collector by the data's own exchange time and yields
+ * Delta frames (only what changed) and Snapshot frames (everything).
+ */
+export class MergeBook {
+  readonly #native: InstanceType<typeof binding.MergeBook>;
+
+  constructor(options: MergeBookOptions = {}) {
+    this.#native = callNative(() => new binding.MergeBook(options));
+  }
+
+  /** Merges one Ingest frame; an undecodable frame throws a `NativeError` with its reason. */
+  ingest(frame: Uint8Array, receivedAt: number): IngestResult {
+    return callNative(() => this.#native.ingest(frame, receivedAt));
+  }
+
+  /** Merges many frames in one native call; undecodable ones are listed in `failures`. */
+  ingestMany(frames: Buffer[], receivedAt: number): IngestManyResult {
+    return this.#native.ingestMany(frames, receivedAt);
+  }
+
+  get pendingDeltas(): number {
+    return this.#native.pendingDeltas;
+  }
+
+  /** Every pending delta as one Delta frame of `stream` numbered `seq`; null when nothing changed. */
+  takeDeltaFrame(stream: number, seq: number, sentAt: number): Buffer | null {
+    return callNative(() => this.#native.takeDeltaFrame(stream, seq, sentAt));
+  }
+
+  /** A Snapshot frame of everything, or of `symbols` only (plus balances and the ban list). */
+  snapshotFrame(stream: number, seq: number, sentAt: number, symbols?: number[]): Buffer {
+    return callNative(() => this.#native.snapshotFrame(stream, seq, sentAt, symbols));
+  }
+
+  klines(symbolId: number, interval: IntervalName): KlineEntry[] {
+    return callNative(() => this.#native.klines(symbolId, interval));
+  }
+
+  tick(symbolId: number): TickEntry | null {
+    return this.#native.tick(symbolId);
+  }
+
+  position(symbolId: number, side: PositionSide): PositionEntry | null {
+    return callNative(() => this.#native.position(symbolId, side));
+  }
+
+  balance(asset: string): BalanceEntry | null {
+    return callNative(() => this.#native.balance(asset));
+  }
+
+  banList(): BanList {
+    return this.#native.banList();
+  }
+
+  stats(): MergeStatsObject {
+    return this.#native.stats();
+  }
+}

@@ -1,0 +1,11 @@
+// Record types shared by the facade: exact decimals travel as strings.
+export type {
+  BalanceObject as Balance,
+  BanListObject as BanList,
+  KlineObject as Kline,
+  PositionObject as Position,
+  TickObject as Tick,
+} from '../../bindings/index.cjs';
+
+/** `BOTH` in one-way mode, `LONG` / `SHORT` in hedge mode. */
+export type PositionSide = 'BOTH' | 'LONG' | 'SHORT';

@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import { IngestEncoder, MergeBook } from './hub.js';
+import type { Kline } from './records.js';
+import { TraderBook } from './trader-book.js';
+
+const T0 = 1778198400000;
+const STREAM = 7;
+
+function bar(i: number, close: string): Kline {
+  return {
+    openTime: T0 + i * 60_000,
+    closeTime: T0 + i * 60_000 + 59_999,
+    open: '7.6110',
+    high: '9.0000',
+    low: '7.0000',
+    close,
+    volume: '100',
+    quoteVolume: '761.1000',
+    trades: 3,
+    takerBuyVolume: '40',
+    takerBuyQuoteVolume: '304.4400',
+    closed: false,
+    asOf: 0,
+  };
+}
+
+/** A hub with one collector; `step` merges bars and returns the next Delta frame. */
+function hubWithStream() {
+  const hub = new MergeBook({ klineWindow: 5 });
+  const collector = new IngestEncoder(['SUSHIUSDT']);
+  let seq = 0;
+  return {
+    hub,
+    step(bars: Kline[]): Buffer {
+      collector.pushKlines(0, '1m', bars);
+      hub.ingest(collector.takeFrame(1, 0) as Buffer, 0);
+      seq += 1;
+      const frame = hub.takeDeltaFrame(STREAM, seq, 0);
+      if (frame === null) throw new Error('no change');
+      return frame;
+    },
+    snapshot: () => hub.snapshotFrame(STREAM, seq, 0),
+  };
+}
+
+describe('trader book', () => {
+  it('applies deltas in sequence and keeps exact decimals end to end', () => {
+    const { step, snapshot } = hubWithStream();
+    const book = new TraderBook(5);
+    expect(book.apply(snapshot())).toMatchObject({ kind: 'snapshot', stream: STREAM, seq: 0 });
+    expect(book.apply(step([bar(0, '7.6120')]))).toMatchObject({ kind: 'applied', seq: 1, deltas: 1 });
+    expect(book.klines(0, '1m')[0]).toMatchObject({
+      open: '7.6110',
+      close: '7.6120',
+      quoteVolume: '761.1000',
+    });
+  });
+
+  it('marks a stream stale on a gap, ignores it, and recovers from a snapshot', () => {
+    const { step, snapshot } = hubWithStream();
+    const book = new TraderBook(5);
+    book.apply(snapshot());
+    book.apply(step([bar(0, '8.0000')]));
+    step([bar(1, '8.1000')]); // lost on the way
+    const gap = book.apply(step([bar(2, '8.2000')]));
+    expect(gap).toMatchObject({ kind: 'gap', expected: 2, got: 3, needsSnapshot: true });
+    expect(book.isStale(STREAM)).toBe(true);
+    expect(book.apply(step([bar(3, '8.3000')]))).toMatchObject({ kind: 'stale' });
+    expect(book.apply(snapshot())).toMatchObject({ kind: 'snapshot', seq: 4 });
+    expect(book.isStale(STREAM)).toBe(false);
+    expect(book.klines(0, '1m').map((k) => k.close)).toEqual(['8.0000', '8.1000', '8.2000', '8.3000']);
+    expect(book.apply(step([bar(4, '8.4000')]))).toMatchObject({ kind: 'applied', seq: 5 });
+    expect(book.stats()).toMatchObject({ gaps: 1, ignoredWhileStale: 1, snapshots: 2 });
+  });
+
+  it('starts a stream only from a snapshot and ignores duplicates', () => {
+    const { step, snapshot } = hubWithStream();
+    const book = new TraderBook(5);
+    const first = step([bar(0, '8.0000')]);
+    expect(book.apply(first)).toMatchObject({ kind: 'gap', got: 1, needsSnapshot: true });
+    expect(book.apply(snapshot())).toMatchObject({ kind: 'snapshot' });
+    expect(book.apply(first)).toMatchObject({ kind: 'duplicate' });
+    expect(() => book.apply(Buffer.from('garbage'))).toThrow(
+      expect.objectContaining({ code: 'bad_identifier' }),
+    );
+    const [invalid] = book.applyMany([Buffer.from('garbage')]);
+    expect(invalid).toMatchObject({ kind: 'invalid', code: 'bad_identifier', needsSnapshot: false });
+  });
+
+  it('exposes live columns over native memory, without copying', () => {
+    const { step, snapshot } = hubWithStream();
+    const book = new TraderBook(5);
+    book.apply(snapshot());
+    book.apply(step([bar(0, '8.0000')]));
+    const series = book.klineSeries(0, '1m');
+    if (series === undefined) throw new Error('no series');
+    expect(book.klineSeries(0, '1m')).toBe(series);
+    const close = series.column('close');
+    expect(Array.from(series.values('close'))).toEqual([8]);
+    // Later frames show through the same array: it is a view, not a copy.
+    for (let i = 1; i <= 6; i++) book.apply(step([bar(i, `8.${i}000`)]));
+    expect(series.length).toBe(5);
+    expect(Array.from(close)).toEqual([8.2, 8.3, 8.4, 8.5, 8.6]);
+    expect(Array.from(series.values('openTime'))).toEqual([2, 3, 4, 5, 6].map((i) => T0 + i * 60_000));
+    expect(series.values('trades').every((t) => t === 3)).toBe(true);
+  });
+});

@@ -16,6 +16,11 @@ fn ingest_failed(env: &Env, error: IngestError) -> napi::Error {
     fail(env, error.reason(), error)
 }
 
+/// The number of records a push added, or its error as a JS error.
+fn added(env: &Env, result: std::result::Result<usize, IngestError>) -> Result<u32> {
+    result.map(|n| n as u32).map_err(|e| ingest_failed(env, e))
+}
+
 fn frame_failed(env: &Env, error: FrameError) -> napi::Error {
     fail(env, error.reason(), error)
 }
@@ -101,46 +106,35 @@ impl IngestEncoder {
         server_time_ms: i64,
     ) -> Result<u32> {
         let interval = parse_interval(&env, &interval)?;
-        self.batch
-            .push_rest_klines(SymbolId(symbol_id), interval, body, server_time_ms)
-            .map(|n| n as u32)
-            .map_err(|e| ingest_failed(&env, e))
+        added(
+            &env,
+            self.batch
+                .push_rest_klines(SymbolId(symbol_id), interval, body, server_time_ms),
+        )
     }
 
     /// Adds the ticks of a `GET /fapi/v1/ticker/bookTicker` body (known symbols only).
     #[napi]
     pub fn push_rest_book_tickers(&mut self, env: Env, body: &[u8]) -> Result<u32> {
-        self.batch
-            .push_rest_book_tickers(&self.registry, body)
-            .map(|n| n as u32)
-            .map_err(|e| ingest_failed(&env, e))
+        added(&env, self.batch.push_rest_book_tickers(&self.registry, body))
     }
 
     /// Adds the positions and balances of a `GET /fapi/v3/account` (or v2) body.
     #[napi]
     pub fn push_account(&mut self, env: Env, body: &[u8]) -> Result<u32> {
-        self.batch
-            .push_account(&self.registry, body)
-            .map(|n| n as u32)
-            .map_err(|e| ingest_failed(&env, e))
+        added(&env, self.batch.push_account(&self.registry, body))
     }
 
     /// Adds the positions of a `GET /fapi/v3/positionRisk` (or v2) body.
     #[napi]
     pub fn push_position_risk(&mut self, env: Env, body: &[u8]) -> Result<u32> {
-        self.batch
-            .push_position_risk(&self.registry, body)
-            .map(|n| n as u32)
-            .map_err(|e| ingest_failed(&env, e))
+        added(&env, self.batch.push_position_risk(&self.registry, body))
     }
 
     /// Adds the positions and balances of an `ACCOUNT_UPDATE`; other user events add nothing.
     #[napi]
     pub fn push_user_event(&mut self, env: Env, message: &[u8]) -> Result<u32> {
-        self.batch
-            .push_user_event(&self.registry, message)
-            .map(|n| n as u32)
-            .map_err(|e| ingest_failed(&env, e))
+        added(&env, self.batch.push_user_event(&self.registry, message))
     }
 
     /// Adds bars (for example from the aggregator).

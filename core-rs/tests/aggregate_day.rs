@@ -1,6 +1,8 @@
 //! A full day of the official BTCUSD_PERP aggTrades dump through `aggregate_csv`: 1m, 1h and 1d
 //! klines checked against sums computed here directly from the file's text.
 
+mod common;
+
 use std::fs::File;
 use std::io::BufReader;
 use std::path::PathBuf;
@@ -12,14 +14,6 @@ use tributary_core::{Decimal, Interval, Symbol};
 const FILE: &str = "BTCUSD_PERP-aggTrades-2026-05-08.csv";
 /// 2026-05-08 00:00 UTC.
 const DAY_OPEN: i64 = 1_778_198_400_000;
-
-fn data_file() -> Option<PathBuf> {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    [manifest.join("../../shared/data"), manifest.join("../shared/data")]
-        .into_iter()
-        .map(|dir| dir.join(FILE))
-        .find(|p| p.is_file())
-}
 
 /// One dump row, read here with plain string splitting.
 struct Row {
@@ -100,8 +94,7 @@ fn column(row: &str, index: usize) -> &str {
 
 #[test]
 fn a_full_day_into_1m_1h_and_1d_klines() {
-    let Some(path) = data_file() else {
-        eprintln!("SKIP: shared/data/{FILE} not found");
+    let Some(path) = common::shared_data_file("aggregate_day", FILE) else {
         return;
     };
     let rows = read_rows(&path);

@@ -7,19 +7,13 @@
 //! after that trade (kline messages can arrive before the aggTrade they include, so bars are
 //! recorded per trade first and compared afterwards).
 
+mod common;
+
 use std::collections::HashMap;
-use std::path::PathBuf;
 
 use serde_json::Value;
 use tributary_core::aggregator::{Aggregator, Bar, ClosedBar, PushOutcome};
 use tributary_core::{AggTrade, Decimal, Interval, Kline, Symbol};
-
-fn data_dir() -> Option<PathBuf> {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    [manifest.join("../../shared/data"), manifest.join("../shared/data")]
-        .into_iter()
-        .find(|p| p.is_dir())
-}
 
 /// One `kline_1m` update with the exchange's strings.
 struct KlineUpdate {
@@ -92,11 +86,10 @@ struct SymbolRun {
 
 #[test]
 fn one_minute_bars_equal_the_exchange_klines() {
-    let Some(dir) = data_dir() else {
-        eprintln!("SKIP: shared/data not found; the capture proof needs usdm-ws-capture-2021-07-22.txt");
+    let Some(path) = common::shared_data_file("aggregator_capture", common::CAPTURE) else {
         return;
     };
-    let capture = std::fs::read_to_string(dir.join("usdm-ws-capture-2021-07-22.txt")).unwrap();
+    let capture = std::fs::read_to_string(path).unwrap();
     let mut runs: HashMap<String, SymbolRun> = HashMap::new();
     let mut updates: Vec<KlineUpdate> = Vec::new();
     let mut messages = 0;

@@ -1,7 +1,9 @@
 //! Hub frame codec: encode → decode round trips, limits, garbage, and bytes per update.
 
+mod common;
+
 use proptest::prelude::*;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use tributary_core::frame::{
     decode_frame, Frame, FrameEncoder, FrameError, FrameHeader, FrameKind, FramePayload, MAX_FRAME_BYTES,
 };
@@ -625,13 +627,6 @@ fn binance_kline_json(symbol: &str, k: &Kline) -> String {
     )
 }
 
-fn shared_data() -> Option<PathBuf> {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    [manifest.join("../../shared/data"), manifest.join("../shared/data")]
-        .into_iter()
-        .find(|p| p.is_dir())
-}
-
 #[test]
 fn bytes_per_update() {
     let mut encoder = FrameEncoder::new();
@@ -696,22 +691,19 @@ fn bytes_per_update() {
     assert!(two_bytes - one_bytes == 120, "{two_bytes}");
     assert!(one_bytes < json_one, "{one_bytes} vs {json_one}");
 
-    match shared_data().map(|dir| dir.join("usdm-ws-capture-2021-07-22.txt")) {
-        Some(path) if path.is_file() => {
-            let text = std::fs::read_to_string(&path).unwrap();
-            let events: Vec<usize> = text
-                .lines()
-                .filter(|line| line.contains("\"e\":\"kline\""))
-                .filter_map(|line| line.split_once(": ").map(|(_, json)| json.len()))
-                .collect();
-            assert!(!events.is_empty());
-            let mean = events.iter().sum::<usize>() as f64 / events.len() as f64;
-            eprintln!(
-                "capture: {} kline messages, mean {mean:.1} bytes as received (combined-stream wrapper included)",
-                events.len()
-            );
-        }
-        _ => eprintln!("SKIP: ../shared/data/usdm-ws-capture-2021-07-22.txt not found; capture sizes not measured"),
+    if let Some(path) = common::shared_data_file("frame_roundtrip bytes_per_update (capture sizes)", common::CAPTURE) {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let events: Vec<usize> = text
+            .lines()
+            .filter(|line| line.contains("\"e\":\"kline\""))
+            .filter_map(|line| line.split_once(": ").map(|(_, json)| json.len()))
+            .collect();
+        assert!(!events.is_empty());
+        let mean = events.iter().sum::<usize>() as f64 / events.len() as f64;
+        eprintln!(
+            "capture: {} kline messages, mean {mean:.1} bytes as received (combined-stream wrapper included)",
+            events.len()
+        );
     }
 }
 

@@ -1,11 +1,13 @@
 //! The parsers and filters against real exchange data: the 2021-07-22 USD-M combined-stream
 //! capture and the exchangeInfo of the same session (shared/data, see its README).
 
+mod common;
+
 use serde_json::Value;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use tributary_core::filters::SymbolFilters;
 use tributary_core::parse::{
     parse_exchange_info, parse_market_event, ContractType, MarketEvent, ParseError, SymbolStatus,
@@ -40,19 +42,6 @@ static GLOBAL: CountingAllocator = CountingAllocator;
 
 fn allocations() -> u64 {
     ALLOCATIONS.with(Cell::get)
-}
-
-/// The shared data folder, or `None` (with a visible SKIP) when this checkout has none.
-fn data_dir(test: &str) -> Option<PathBuf> {
-    let candidates = [
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"),
-        PathBuf::from("../shared/data"),
-    ];
-    let found = candidates.into_iter().find(|p| p.join("README.md").is_file());
-    if found.is_none() {
-        eprintln!("SKIP: {test}: shared/data not found next to the repository");
-    }
-    found
 }
 
 /// The JSON of every capture line after the subscription URL (`<unix seconds>: <json>`).
@@ -90,7 +79,7 @@ fn same(parsed: Decimal, raw: &str) {
 
 #[test]
 fn every_capture_line_parses_and_round_trips() {
-    let Some(dir) = data_dir("every_capture_line_parses_and_round_trips") else {
+    let Some(dir) = common::shared_data_dir("every_capture_line_parses_and_round_trips") else {
         return;
     };
     let mut counts: HashMap<&str, usize> = HashMap::new();
@@ -168,7 +157,7 @@ fn every_capture_line_parses_and_round_trips() {
 
 #[test]
 fn hot_path_parses_without_allocating() {
-    let Some(dir) = data_dir("hot_path_parses_without_allocating") else {
+    let Some(dir) = common::shared_data_dir("hot_path_parses_without_allocating") else {
         return;
     };
     let lines = capture_lines(&dir);
@@ -193,7 +182,7 @@ fn hot_path_parses_without_allocating() {
 
 #[test]
 fn exchange_info_file() {
-    let Some(dir) = data_dir("exchange_info_file") else {
+    let Some(dir) = common::shared_data_dir("exchange_info_file") else {
         return;
     };
     let json = exchange_info_json(&dir);
@@ -255,7 +244,7 @@ fn exchange_info_file() {
 
 #[test]
 fn real_filters_snap_and_check() {
-    let Some(dir) = data_dir("real_filters_snap_and_check") else {
+    let Some(dir) = common::shared_data_dir("real_filters_snap_and_check") else {
         return;
     };
     let info = parse_exchange_info(exchange_info_json(&dir).as_bytes()).unwrap();

@@ -1,7 +1,8 @@
 //! The whole native data path on the real capture: collector batch → Ingest frame → hub merge book
 //! → Delta frames → trader book, with a lost frame recovered by snapshot (shared/data, see its README).
 
-use std::path::{Path, PathBuf};
+mod common;
+
 use tributary_core::frame::{FrameEncoder, FrameHeader, FrameKind};
 use tributary_core::ingest::{merge_ingest_bytes, IngestBatch};
 use tributary_core::merge_book::{MergeBook, MergeBookConfig};
@@ -9,19 +10,8 @@ use tributary_core::trader_book::{ApplyOutcome, TraderBook};
 use tributary_core::{Interval, Name, SourceId, SymbolId, SymbolRegistry};
 
 fn capture() -> Option<String> {
-    let dir = [
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"),
-        PathBuf::from("../shared/data"),
-    ]
-    .into_iter()
-    .find(|d| d.is_dir());
-    match dir {
-        Some(d) => std::fs::read_to_string(d.join("usdm-ws-capture-2021-07-22.txt")).ok(),
-        None => {
-            eprintln!("SKIP: pipeline_capture: shared/data not found next to the repository");
-            None
-        }
-    }
+    let path = common::shared_data_file("pipeline_capture", common::CAPTURE)?;
+    Some(std::fs::read_to_string(path).expect("readable capture"))
 }
 
 const SYMBOLS: [&str; 4] = ["SUSHIUSDT", "AKROUSDT", "KEEPUSDT", "CTKUSDT"];

@@ -74,9 +74,24 @@ export declare class KlineCsvAggregator {
   summary(): KlineCsvSummary
 }
 
-/** The hub's merge book: Ingest frames in, Delta and Snapshot frames out. */
+/**
+ * The hub's merge book: Ingest frames (or, for collectors running inside the hub's process, raw
+ * exchange payloads) in; Delta and Snapshot frames out.
+ */
 export declare class MergeBook {
   constructor(options?: MergeBookOptions | undefined | null)
+  /** Appends symbols to the registry used for raw payloads (ids continue). */
+  addSymbols(symbols: Array<string>): void
+  /**
+   * Parses and merges raw websocket `kline` / `bookTicker` messages in one call, for a
+   * collector running inside the hub's process (no Ingest frame in between). Bad messages are
+   * listed in `failures`; unknown symbols are skipped.
+   */
+  mergeMarketEvents(messages: Array<Buffer>, source: number, receivedAt: number): IngestManyResult
+  /** Parses and merges raw user-data messages (`ACCOUNT_UPDATE` positions and balances). */
+  mergeUserEvents(messages: Array<Buffer>, source: number, receivedAt: number): IngestManyResult
+  /** Parses and merges a `GET /fapi/v1/klines` body for one series. */
+  mergeRestKlines(symbolId: number, interval: string, body: Uint8Array, serverTimeMs: number, source: number, receivedAt: number): IngestManyResult
   /**
    * Merges one Ingest frame received at `receivedAt` (hub clock, ms); its deltas wait for
    * `takeDeltaFrame`. An undecodable frame throws a `NativeError` with the frame's reason.
@@ -295,7 +310,10 @@ export interface IdGapObject {
   lastMissing: number
 }
 
-/** What a batch of Ingest frames did; frames that could not be decoded are listed, not thrown. */
+/**
+ * What a batch of Ingest frames or raw messages did; inputs that could not be decoded are
+ * listed, not thrown.
+ */
 export interface IngestManyResult {
   changed: number
   unchanged: number
@@ -413,6 +431,11 @@ export interface MergeBookOptions {
   klineWindow?: number
   /** Symbol ids must be below this; default 65,536. */
   maxSymbols?: number
+  /**
+   * The registry for merging raw exchange payloads in this process (`mergeMarketEvents`, ...):
+   * a symbol's id is its position. Not needed for Ingest frames, which carry ids.
+   */
+  symbols?: Array<string>
 }
 
 export interface MergeStatsObject {

@@ -8,7 +8,7 @@ use napi::bindgen_prelude::Buffer;
 use napi::{Env, Result};
 use napi_derive::napi;
 use tributary_core::frame::{FrameEncoder, FrameError, FrameHeader, FrameKind};
-use tributary_core::ingest::{merge_ingest_bytes, IngestBatch, IngestCounts, IngestError};
+use tributary_core::ingest::{merge_ingest_bytes, merge_records, IngestBatch, IngestCounts, IngestError};
 use tributary_core::merge_book::{KindStats, MergeBook as CoreMergeBook, MergeBookConfig};
 use tributary_core::{Delta, Provenance, SourceId, SymbolId, SymbolRegistry};
 
@@ -213,6 +213,9 @@ pub struct MergeBookOptions {
     pub kline_window: Option<u32>,
     /// Symbol ids must be below this; default 65,536.
     pub max_symbols: Option<u32>,
+    /// The registry for merging raw exchange payloads in this process (`mergeMarketEvents`, ...):
+    /// a symbol's id is its position. Not needed for Ingest frames, which carry ids.
+    pub symbols: Option<Vec<String>>,
 }
 
 /// A record the merge book refused, with its reason.
@@ -249,8 +252,10 @@ impl From<IngestCounts> for IngestResult {
     }
 }
 
-/// What a batch of Ingest frames did; frames that could not be decoded are listed, not thrown.
+/// What a batch of Ingest frames or raw messages did; inputs that could not be decoded are
+/// listed, not thrown.
 #[napi(object)]
+#[derive(Default)]
 pub struct IngestManyResult {
     pub changed: u32,
     pub unchanged: u32,
@@ -336,12 +341,54 @@ pub struct MergeStatsObject {
     pub ban_list: KindStatsObject,
 }
 
-/// The hub's merge book: Ingest frames in, Delta and Snapshot frames out.
+/// The hub's merge book: Ingest frames (or, for collectors running inside the hub's process, raw
+/// exchange payloads) in; Delta and Snapshot frames out.
 #[napi]
 pub struct MergeBook {
     book: CoreMergeBook,
     pending: Vec<Delta>,
     encoder: FrameEncoder,
+    registry: SymbolRegistry,
+    /// Records parsed from raw payloads, merged and cleared within each call.
+    scratch: IngestBatch,
+}
+
+impl MergeBook {
+    /// Merges and clears the scratch batch, adding its counts to `result`.
+    fn merge_scratch(&mut self, from: Provenance, result: &mut IngestManyResult) {
+        let counts = IngestResult::from(merge_records(
+            &mut self.book,
+            self.scratch.records(),
+            from,
+            &mut self.pending,
+        ));
+        self.scratch.clear();
+        result.changed += counts.changed;
+        result.unchanged += counts.unchanged;
+        result.dropped += counts.dropped;
+        result.rejected.extend(counts.rejected);
+    }
+
+    /// Parses every message into the scratch batch with `push`, then merges the batch.
+    fn merge_messages(
+        &mut self,
+        messages: &[Buffer],
+        from: Provenance,
+        push: fn(&mut IngestBatch, &SymbolRegistry, &[u8]) -> std::result::Result<usize, IngestError>,
+    ) -> IngestManyResult {
+        let mut result = IngestManyResult::default();
+        for (index, message) in messages.iter().enumerate() {
+            if let Err(e) = push(&mut self.scratch, &self.registry, message) {
+                result.failures.push(ParseFailure {
+                    index: index as u32,
+                    code: e.reason().to_owned(),
+                    message: e.to_string(),
+                });
+            }
+        }
+        self.merge_scratch(from, &mut result);
+        result
+    }
 }
 
 #[napi]
@@ -360,11 +407,76 @@ impl MergeBook {
                 .unwrap_or(defaults.max_symbols),
         };
         let book = CoreMergeBook::new(config).map_err(|e| fail(&env, "invalid_config", e))?;
+        let mut registry = SymbolRegistry::new();
+        for s in options.and_then(|o| o.symbols).unwrap_or_default() {
+            registry.intern(name(&env, "symbols", &s)?);
+        }
         Ok(MergeBook {
             book,
             pending: Vec::new(),
             encoder: FrameEncoder::new(),
+            registry,
+            scratch: IngestBatch::new(),
         })
+    }
+
+    /// Appends symbols to the registry used for raw payloads (ids continue).
+    #[napi]
+    pub fn add_symbols(&mut self, env: Env, symbols: Vec<String>) -> Result<()> {
+        for s in &symbols {
+            self.registry.intern(name(&env, "symbol", s)?);
+        }
+        Ok(())
+    }
+
+    /// Parses and merges raw websocket `kline` / `bookTicker` messages in one call, for a
+    /// collector running inside the hub's process (no Ingest frame in between). Bad messages are
+    /// listed in `failures`; unknown symbols are skipped.
+    #[napi]
+    pub fn merge_market_events(&mut self, messages: Vec<Buffer>, source: u16, received_at: i64) -> IngestManyResult {
+        let from = Provenance {
+            source: SourceId(source),
+            received_at,
+        };
+        self.merge_messages(&messages, from, IngestBatch::push_market_event)
+    }
+
+    /// Parses and merges raw user-data messages (`ACCOUNT_UPDATE` positions and balances).
+    #[napi]
+    pub fn merge_user_events(&mut self, messages: Vec<Buffer>, source: u16, received_at: i64) -> IngestManyResult {
+        let from = Provenance {
+            source: SourceId(source),
+            received_at,
+        };
+        self.merge_messages(&messages, from, IngestBatch::push_user_event)
+    }
+
+    /// Parses and merges a `GET /fapi/v1/klines` body for one series.
+    #[napi]
+    #[allow(clippy::too_many_arguments)]
+    pub fn merge_rest_klines(
+        &mut self,
+        env: Env,
+        symbol_id: u32,
+        interval: String,
+        body: &[u8],
+        server_time_ms: i64,
+        source: u16,
+        received_at: i64,
+    ) -> Result<IngestManyResult> {
+        let interval = parse_interval(&env, &interval)?;
+        self.scratch
+            .push_rest_klines(SymbolId(symbol_id), interval, body, server_time_ms)
+            .map_err(|e| ingest_failed(&env, e))?;
+        let mut result = IngestManyResult::default();
+        self.merge_scratch(
+            Provenance {
+                source: SourceId(source),
+                received_at,
+            },
+            &mut result,
+        );
+        Ok(result)
     }
 
     /// Merges one Ingest frame received at `receivedAt` (hub clock, ms); its deltas wait for
@@ -379,13 +491,7 @@ impl MergeBook {
     /// Merges many Ingest frames in one call; undecodable frames are reported, not thrown.
     #[napi]
     pub fn ingest_many(&mut self, frames: Vec<Buffer>, received_at: i64) -> IngestManyResult {
-        let mut result = IngestManyResult {
-            changed: 0,
-            unchanged: 0,
-            dropped: 0,
-            rejected: Vec::new(),
-            failures: Vec::new(),
-        };
+        let mut result = IngestManyResult::default();
         for (index, frame) in frames.iter().enumerate() {
             match merge_ingest_bytes(&mut self.book, frame, received_at, &mut self.pending) {
                 Ok(counts) => {

@@ -236,6 +236,13 @@ pub fn merge_ingest(
         source: frame.header.source,
         received_at,
     };
+    Ok(merge_records(book, records, from, out))
+}
+
+/// Merges records one by one (an invalid one is counted in `rejected`, the rest still apply).
+/// The hub calls it for a decoded Ingest frame, and directly on an [`IngestBatch`] when a
+/// collector runs as a task inside the hub's process (no frame in between).
+pub fn merge_records(book: &mut MergeBook, records: &[Delta], from: Provenance, out: &mut Vec<Delta>) -> IngestCounts {
     let mut counts = IngestCounts::default();
     for record in records {
         let outcome = match record {
@@ -256,7 +263,7 @@ pub fn merge_ingest(
             Err(error) => counts.rejected.push(error),
         }
     }
-    Ok(counts)
+    counts
 }
 
 /// Decodes `bytes` and applies it with [`merge_ingest`].

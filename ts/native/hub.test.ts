@@ -133,4 +133,50 @@ describe('merge book through Ingest frames', () => {
     expect(result.rejected).toHaveLength(1);
     expect(hub.stats().klines.rejectedInvalid).toBe(1);
   });
+
+  it('merges raw payloads in-process exactly as it merges the same payloads sent as frames', () => {
+    const messages = [
+      '{"e":"kline","E":1778198401000,"s":"ETHUSDT","k":{"t":1778198400000,"T":1778198459999,"s":"ETHUSDT","i":"1m","f":1,"L":3,"o":"3000.10","c":"3000.30","h":"3000.30","l":"3000.00","v":"1.500","n":3,"x":false,"q":"4500.30000","V":"1.000","Q":"3000.20000","B":"0"}}',
+      '{"e":"bookTicker","u":9,"s":"ETHUSDT","b":"3000.40","B":"2","a":"3000.60","A":"1","T":1778198402000,"E":1778198402001}',
+      '{"e":"depthUpdate","E":1}',
+    ].map((m) => Buffer.from(m));
+    const direct = new MergeBook({ symbols: SYMBOLS });
+    const result = direct.mergeMarketEvents(messages, 4, 77);
+    expect(result).toMatchObject({ changed: 2, unchanged: 0, dropped: 0, rejected: [] });
+    // Two records changed; the tick also corrected the open bar: three deltas wait.
+    expect(direct.pendingDeltas).toBe(3);
+    expect(result.failures.map((f) => [f.index, f.code])).toEqual([[2, 'unsupported_event']]);
+
+    const viaFrames = new MergeBook();
+    const collector = new IngestEncoder(SYMBOLS);
+    collector.pushMarketEvents(messages);
+    viaFrames.ingest(collector.takeFrame(4, 0) as Buffer, 77);
+    expect(direct.klines(1, '1m')).toEqual(viaFrames.klines(1, '1m'));
+    expect(direct.klines(1, '1m')[0]?.kline).toMatchObject({ close: '3000.5', high: '3000.5' });
+    expect(direct.tick(1)).toEqual(viaFrames.tick(1));
+
+    const account = direct.mergeUserEvents(
+      [
+        Buffer.from(
+          '{"e":"ACCOUNT_UPDATE","E":5,"T":4,"a":{"m":"ORDER","B":[{"a":"USDT","wb":"100.5","cw":"100.5","bc":"0"}],"P":[{"s":"BTCUSDT","pa":"0.010","ep":"80000.0","bep":"80010.0","cr":"0","up":"0.1","mt":"cross","iw":"0","ps":"BOTH"}]}}',
+        ),
+      ],
+      5,
+      78,
+    );
+    expect(account.changed).toBe(2);
+    expect(direct.position(0, 'BOTH')).toMatchObject({ position: { amount: '0.010' }, from: { source: 5 } });
+    const rest = direct.mergeRestKlines(
+      0,
+      '1m',
+      Buffer.from(
+        '[[1778198400000,"80000.0","80001.0","79999.0","80000.5","2.000",1778198459999,"160001.0000",7,"1.000","80000.5000","0"]]',
+      ),
+      1778198400500,
+      6,
+      79,
+    );
+    expect(rest.changed).toBe(1);
+    expect(() => direct.mergeRestKlines(0, '1m', Buffer.from('[[1'), 0, 6, 79)).toThrow(NativeError);
+  });
 });

@@ -119,6 +119,39 @@ export class MergeBook {
     this.#native = callNative(() => new binding.MergeBook(options));
   }
 
+  /** Appends symbols to the registry used for raw payloads (a symbol's id is its position). */
+  addSymbols(symbols: string[]): void {
+    callNative(() => this.#native.addSymbols(symbols));
+  }
+
+  /**
+   * Parses and merges raw websocket `kline` / `bookTicker` messages in one native call: the path
+   * for a collector running as a task inside the hub's process (no Ingest frame in between).
+   * Needs the registry (`symbols` option or `addSymbols`); unknown symbols are skipped.
+   */
+  mergeMarketEvents(messages: Buffer[], source: number, receivedAt: number): IngestManyResult {
+    return this.#native.mergeMarketEvents(messages, source, receivedAt);
+  }
+
+  /** Parses and merges raw user-data messages (`ACCOUNT_UPDATE` positions and balances). */
+  mergeUserEvents(messages: Buffer[], source: number, receivedAt: number): IngestManyResult {
+    return this.#native.mergeUserEvents(messages, source, receivedAt);
+  }
+
+  /** Parses and merges a `GET /fapi/v1/klines` body for one series. */
+  mergeRestKlines(
+    symbolId: number,
+    interval: IntervalName,
+    body: Uint8Array,
+    serverTimeMs: number,
+    source: number,
+    receivedAt: number,
+  ): IngestManyResult {
+    return callNative(() =>
+      this.#native.mergeRestKlines(symbolId, interval, body, serverTimeMs, source, receivedAt),
+    );
+  }
+
   /** Merges one Ingest frame; an undecodable frame throws a `NativeError` with its reason. */
   ingest(frame: Uint8Array, receivedAt: number): IngestResult {
     return callNative(() => this.#native.ingest(frame, receivedAt));

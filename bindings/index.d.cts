@@ -101,6 +101,8 @@ export declare class MergeBook {
   ingestMany(frames: Array<Buffer>, receivedAt: number): IngestManyResult
   /** Deltas merged and not yet taken. */
   get pendingDeltas(): number
+  /** Drops the pending deltas without encoding them (nobody subscribed); returns how many. */
+  discardDeltas(): number
   /**
    * Encodes every pending delta as one Delta frame of `stream` numbered `seq`, and clears them;
    * null when nothing changed since the last call.

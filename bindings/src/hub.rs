@@ -517,6 +517,14 @@ impl MergeBook {
         self.pending.len() as u32
     }
 
+    /// Drops the pending deltas without encoding them (nobody subscribed); returns how many.
+    #[napi]
+    pub fn discard_deltas(&mut self) -> u32 {
+        let count = self.pending.len() as u32;
+        self.pending.clear();
+        count
+    }
+
     /// Encodes every pending delta as one Delta frame of `stream` numbered `seq`, and clears them;
     /// null when nothing changed since the last call.
     #[napi]

@@ -166,6 +166,11 @@ export class MergeBook {
     return this.#native.pendingDeltas;
   }
 
+  /** Drops the pending deltas without encoding them (nobody subscribed); returns how many. */
+  discardDeltas(): number {
+    return this.#native.discardDeltas();
+  }
+
   /** Every pending delta as one Delta frame of `stream` numbered `seq`; null when nothing changed. */
   takeDeltaFrame(stream: number, seq: number, sentAt: number): Buffer | null {
     return callNative(() => this.#native.takeDeltaFrame(stream, seq, sentAt));

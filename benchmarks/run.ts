@@ -1,0 +1,67 @@
+// `npm run bench`: per-stage figures of the native path against pure-TypeScript baselines in one process.
+import { cpus } from 'node:os';
+import { parseArgs } from 'node:util';
+import type { Case } from './case.js';
+import { compare, FULL, measured, QUICK, type Result } from './harness.js';
+import { table, writeJson } from './report.js';
+import { aggregateCases } from './stages/aggregate.js';
+import { deltaCases } from './stages/delta.js';
+import { parseMergeCases } from './stages/parse-merge.js';
+import { wireBytes } from './stages/wire-bytes.js';
+
+const { values } = parseArgs({
+  args: process.argv.slice(2),
+  options: {
+    quick: { type: 'boolean' },
+    json: { type: 'string' },
+    filter: { type: 'string' },
+  },
+});
+
+const quick = values.quick === true;
+const budget = quick ? QUICK : FULL;
+const scale = quick ? 0.25 : 1;
+const started = Date.now();
+
+const cases: Case[] = [...parseMergeCases(scale), ...deltaCases(scale), ...aggregateCases()].filter(
+  (c) => values.filter === undefined || c.name.includes(values.filter),
+);
+const results: Result[] = [];
+for (const c of cases) {
+  process.stderr.write(`bench: ${c.name} ...\n`);
+  const result = compare(c, budget);
+  results.push(result);
+  if (c.name.startsWith('parse+aggregate/aggTrade')) {
+    // The same measurement as a rate: aggTrades per second into all 11 intervals.
+    const perSecond = (ns: number): number => 1e9 / ns;
+    results.push(
+      measured({
+        name: 'aggregate/aggTrades per second (11 intervals)',
+        unit: 'msg/s',
+        ours: perSecond(result.median),
+        baseline: perSecond(result.baseline),
+      }),
+    );
+  }
+}
+if (values.filter === undefined || 'wire'.includes(values.filter) || values.filter.startsWith('wire')) {
+  results.push(...wireBytes().map(measured));
+}
+
+const cpu = cpus()[0]?.model ?? 'unknown cpu';
+console.log(
+  `tributary bench (${quick ? 'quick' : 'full'}) on ${cpu} ×${cpus().length}, node ${process.version}`,
+);
+console.log('ours = native core; base = pure TypeScript doing the same work; ratio > 1: ours is better\n');
+console.log(table(results));
+console.log(`\n${results.length} figures in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+if (values.json !== undefined) {
+  writeJson(values.json, results, {
+    quick,
+    node: process.version,
+    cpu,
+    cpus: cpus().length,
+    date: new Date().toISOString(),
+  });
+  console.log(`wrote ${values.json}`);
+}

@@ -3,7 +3,7 @@
 use crate::error::fail;
 use crate::interval::parse_interval;
 use crate::records::{name, KlineObject};
-use napi::bindgen_prelude::Buffer;
+use napi::bindgen_prelude::BufferSlice;
 use napi::{Env, Result};
 use napi_derive::napi;
 use tributary_core::aggregator::{Aggregator as CoreAggregator, ClosedBar, PushOutcome};
@@ -109,7 +109,7 @@ impl Aggregator {
     /// Parses and applies a batch of raw `aggTrade` messages (plain or combined-stream envelope),
     /// in order, in one call. Bad messages are reported, not thrown, so one never hides the rest.
     #[napi]
-    pub fn push_messages(&mut self, messages: Vec<Buffer>) -> AggregatorBatchResult {
+    pub fn push_messages(&mut self, messages: Vec<BufferSlice>) -> AggregatorBatchResult {
         let mut result = AggregatorBatchResult {
             closed: Vec::new(),
             gaps: Vec::new(),

@@ -4,7 +4,7 @@ use crate::error::fail;
 use crate::interval::parse_interval;
 use crate::parse::ParseFailure;
 use crate::records::{name, position_side, BalanceObject, BanListObject, KlineObject, PositionObject, TickObject};
-use napi::bindgen_prelude::Buffer;
+use napi::bindgen_prelude::{Buffer, BufferSlice};
 use napi::{Env, Result};
 use napi_derive::napi;
 use tributary_core::frame::{FrameEncoder, FrameError, FrameHeader, FrameKind};
@@ -77,7 +77,7 @@ impl IngestEncoder {
 
     /// Parses websocket `kline` / `bookTicker` messages in one call; failures are returned, not thrown.
     #[napi]
-    pub fn push_market_events(&mut self, messages: Vec<Buffer>) -> IngestPushResult {
+    pub fn push_market_events(&mut self, messages: Vec<BufferSlice>) -> IngestPushResult {
         let mut result = IngestPushResult {
             added: 0,
             failures: Vec::new(),
@@ -372,7 +372,7 @@ impl MergeBook {
     /// Parses every message into the scratch batch with `push`, then merges the batch.
     fn merge_messages(
         &mut self,
-        messages: &[Buffer],
+        messages: &[BufferSlice],
         from: Provenance,
         push: fn(&mut IngestBatch, &SymbolRegistry, &[u8]) -> std::result::Result<usize, IngestError>,
     ) -> IngestManyResult {
@@ -433,7 +433,12 @@ impl MergeBook {
     /// collector running inside the hub's process (no Ingest frame in between). Bad messages are
     /// listed in `failures`; unknown symbols are skipped.
     #[napi]
-    pub fn merge_market_events(&mut self, messages: Vec<Buffer>, source: u16, received_at: i64) -> IngestManyResult {
+    pub fn merge_market_events(
+        &mut self,
+        messages: Vec<BufferSlice>,
+        source: u16,
+        received_at: i64,
+    ) -> IngestManyResult {
         let from = Provenance {
             source: SourceId(source),
             received_at,
@@ -443,7 +448,7 @@ impl MergeBook {
 
     /// Parses and merges raw user-data messages (`ACCOUNT_UPDATE` positions and balances).
     #[napi]
-    pub fn merge_user_events(&mut self, messages: Vec<Buffer>, source: u16, received_at: i64) -> IngestManyResult {
+    pub fn merge_user_events(&mut self, messages: Vec<BufferSlice>, source: u16, received_at: i64) -> IngestManyResult {
         let from = Provenance {
             source: SourceId(source),
             received_at,
@@ -490,7 +495,7 @@ impl MergeBook {
 
     /// Merges many Ingest frames in one call; undecodable frames are reported, not thrown.
     #[napi]
-    pub fn ingest_many(&mut self, frames: Vec<Buffer>, received_at: i64) -> IngestManyResult {
+    pub fn ingest_many(&mut self, frames: Vec<BufferSlice>, received_at: i64) -> IngestManyResult {
         let mut result = IngestManyResult::default();
         for (index, frame) in frames.iter().enumerate() {
             match merge_ingest_bytes(&mut self.book, frame, received_at, &mut self.pending) {

@@ -2,7 +2,7 @@
 
 use crate::error::fail;
 use crate::records::{AggTradeObject, BalanceObject, KlineObject, MarkPriceObject, PositionObject, TickObject};
-use napi::bindgen_prelude::Buffer;
+use napi::bindgen_prelude::BufferSlice;
 use napi::{Env, Result};
 use napi_derive::napi;
 use tributary_core::parse::{self, AlgoUpdate, MarketEvent, OrderUpdate, ParseError, UserEvent};
@@ -135,7 +135,7 @@ pub fn parse_market_event(env: Env, message: &[u8]) -> Result<MarketEventObject>
 
 /// Parses many market messages in one call; failures are reported beside the events, never thrown.
 #[napi]
-pub fn parse_market_events(messages: Vec<Buffer>) -> MarketEventBatch {
+pub fn parse_market_events(messages: Vec<BufferSlice>) -> MarketEventBatch {
     let mut batch = MarketEventBatch {
         events: Vec::with_capacity(messages.len()),
         failures: Vec::new(),

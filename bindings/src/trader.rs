@@ -8,7 +8,7 @@
 use crate::error::fail;
 use crate::interval::parse_interval;
 use crate::records::{name, position_side, BalanceObject, BanListObject, KlineObject, PositionObject, TickObject};
-use napi::bindgen_prelude::{Buffer, Float64Array};
+use napi::bindgen_prelude::{BufferSlice, Float64Array};
 use napi::{Env, Result};
 use napi_derive::napi;
 use std::cell::RefCell;
@@ -147,7 +147,7 @@ impl TraderBook {
 
     /// Applies frames in order in one call; undecodable ones give an `invalid` outcome.
     #[napi]
-    pub fn apply_many(&mut self, frames: Vec<Buffer>) -> Vec<ApplyOutcomeObject> {
+    pub fn apply_many(&mut self, frames: Vec<BufferSlice>) -> Vec<ApplyOutcomeObject> {
         frames
             .iter()
             .map(|f| match self.book.apply_bytes(f) {

@@ -190,6 +190,9 @@ impl Decimal {
     /// The same value at a larger scale (`1.2` at scale 3 → `"1.200"`); `None` when the scale is
     /// smaller than the current one or the result overflows.
     pub fn with_scale(&self, scale: u8) -> Option<Decimal> {
+        if scale == self.scale {
+            return Some(*self);
+        }
         if scale < self.scale || scale > MAX_SCALE {
             return None;
         }
@@ -210,6 +213,13 @@ impl Decimal {
 
     /// Exact sum, at the larger scale of the two; `None` on overflow.
     pub fn checked_add(&self, other: &Decimal) -> Option<Decimal> {
+        // Sums in a bar nearly always share a scale: skip the alignment multiply.
+        if self.scale == other.scale {
+            return Some(Decimal {
+                mantissa: self.mantissa.checked_add(other.mantissa)?,
+                scale: self.scale,
+            });
+        }
         let (a, b, scale) = self.aligned(other)?;
         Some(Decimal {
             mantissa: a.checked_add(b)?,
@@ -219,6 +229,12 @@ impl Decimal {
 
     /// Exact difference, at the larger scale of the two; `None` on overflow.
     pub fn checked_sub(&self, other: &Decimal) -> Option<Decimal> {
+        if self.scale == other.scale {
+            return Some(Decimal {
+                mantissa: self.mantissa.checked_sub(other.mantissa)?,
+                scale: self.scale,
+            });
+        }
         let (a, b, scale) = self.aligned(other)?;
         Some(Decimal {
             mantissa: a.checked_sub(b)?,

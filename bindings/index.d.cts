@@ -143,8 +143,12 @@ export declare class TraderBook {
   get window(): number
   /** Applies one Delta or Snapshot frame. An undecodable frame throws a `NativeError`. */
   apply(frame: Uint8Array): ApplyOutcomeObject
-  /** Applies frames in order in one call; undecodable ones give an `invalid` outcome. */
-  applyMany(frames: Array<Buffer>): Array<ApplyOutcomeObject>
+  /**
+   * Applies frames in order in one call. Returns counts, and lists individually only the
+   * frames that need attention (a gap, a wrong kind, an undecodable frame), so a healthy batch
+   * costs no per-frame JS objects.
+   */
+  applyMany(frames: Array<Buffer>): ApplyManyResult
   /** True while `stream` waits for a snapshot after a gap. */
   isStale(stream: number): boolean
   staleStreams(): Array<number>
@@ -252,6 +256,24 @@ export interface AlgoUpdateObject {
   goodTillDate?: number
   rejectReason?: string
   callbackRate?: string
+}
+
+/** A frame of a batch that needs attention, with its position in the batch. */
+export interface ApplyIssue {
+  index: number
+  outcome: ApplyOutcomeObject
+}
+
+/**
+ * What a batch of frames did: counts of the normal outcomes, and the frames that need attention
+ * (`gap`: ask the hub for a snapshot; `wrongKind`; `invalid`).
+ */
+export interface ApplyManyResult {
+  applied: number
+  snapshots: number
+  duplicates: number
+  ignoredStale: number
+  issues: Array<ApplyIssue>
 }
 
 /** What applying one frame did. */

@@ -106,12 +106,13 @@ export function deltaCases(scale: number): Case[] {
         // Both traders, fed the whole stream, hold the same closes for every symbol.
         const native = new TraderBook();
         native.apply(snapshot);
-        const outcomes = native.applyMany(frames);
+        const applied = native.applyMany(frames);
         const js = new JsTraderBook();
         js.applyJson(jsonSnapshot.toString());
         for (const text of json) js.applyJson(text.toString());
-        if (outcomes.some((o) => o.kind !== 'applied'))
+        if (applied.applied !== frames.length || applied.issues.length > 0) {
           throw new Error('native trader did not apply every frame');
+        }
         SYMBOLS.forEach((symbol, id) => {
           const ours = Array.from(native.klineSeries(id, '1m')?.values('close') ?? []);
           const theirs = Array.from(js.klineSeries(symbol, '1m')?.values('close') ?? []);

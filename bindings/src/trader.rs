@@ -95,6 +95,25 @@ impl From<ApplyOutcome> for ApplyOutcomeObject {
     }
 }
 
+/// A frame of a batch that needs attention, with its position in the batch.
+#[napi(object)]
+pub struct ApplyIssue {
+    pub index: u32,
+    pub outcome: ApplyOutcomeObject,
+}
+
+/// What a batch of frames did: counts of the normal outcomes, and the frames that need attention
+/// (`gap`: ask the hub for a snapshot; `wrongKind`; `invalid`).
+#[napi(object)]
+#[derive(Default)]
+pub struct ApplyManyResult {
+    pub applied: u32,
+    pub snapshots: u32,
+    pub duplicates: u32,
+    pub ignored_stale: u32,
+    pub issues: Vec<ApplyIssue>,
+}
+
 #[napi(object)]
 pub struct TraderBookStatsObject {
     pub frames_applied: i64,
@@ -145,20 +164,43 @@ impl TraderBook {
             .map_err(|e| fail(&env, e.reason(), e))
     }
 
-    /// Applies frames in order in one call; undecodable ones give an `invalid` outcome.
+    /// Applies frames in order in one call. Returns counts, and lists individually only the
+    /// frames that need attention (a gap, a wrong kind, an undecodable frame), so a healthy batch
+    /// costs no per-frame JS objects.
     #[napi]
-    pub fn apply_many(&mut self, frames: Vec<BufferSlice>) -> Vec<ApplyOutcomeObject> {
-        frames
-            .iter()
-            .map(|f| match self.book.apply_bytes(f) {
-                Ok(o) => o.into(),
+    pub fn apply_many(&mut self, frames: Vec<BufferSlice>) -> ApplyManyResult {
+        let mut result = ApplyManyResult::default();
+        for (index, frame) in frames.iter().enumerate() {
+            let outcome = match self.book.apply_bytes(frame) {
+                Ok(ApplyOutcome::Applied { .. }) => {
+                    result.applied += 1;
+                    continue;
+                }
+                Ok(ApplyOutcome::SnapshotApplied { .. }) => {
+                    result.snapshots += 1;
+                    continue;
+                }
+                Ok(ApplyOutcome::Duplicate { .. }) => {
+                    result.duplicates += 1;
+                    continue;
+                }
+                Ok(ApplyOutcome::IgnoredStale { .. }) => {
+                    result.ignored_stale += 1;
+                    continue;
+                }
+                Ok(other) => ApplyOutcomeObject::from(other),
                 Err(e) => ApplyOutcomeObject {
                     code: Some(e.reason().to_owned()),
                     message: Some(e.to_string()),
                     ..ApplyOutcomeObject::empty("invalid")
                 },
-            })
-            .collect()
+            };
+            result.issues.push(ApplyIssue {
+                index: index as u32,
+                outcome,
+            });
+        }
+        result
     }
 
     /// True while `stream` waits for a snapshot after a gap.

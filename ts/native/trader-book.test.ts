@@ -83,8 +83,15 @@ describe('trader book', () => {
     expect(() => book.apply(Buffer.from('garbage'))).toThrow(
       expect.objectContaining({ code: 'bad_identifier' }),
     );
-    const [invalid] = book.applyMany([Buffer.from('garbage')]);
-    expect(invalid).toMatchObject({ kind: 'invalid', code: 'bad_identifier', needsSnapshot: false });
+    const next = step([bar(1, '8.1000')]);
+    step([bar(2, '8.2000')]); // lost on the way
+    const batch = book.applyMany([first, Buffer.from('garbage'), next, step([bar(3, '8.3000')])]);
+    expect(batch).toMatchObject({ applied: 1, duplicates: 1, snapshots: 0, ignoredStale: 0 });
+    expect(batch.issues.map((i) => [i.index, i.outcome.kind, i.outcome.code ?? i.outcome.got])).toEqual([
+      [1, 'invalid', 'bad_identifier'],
+      [3, 'gap', 4],
+    ]);
+    expect(batch.issues[1]?.outcome.needsSnapshot).toBe(true);
   });
 
   it('exposes live columns over native memory, without copying', () => {

@@ -1,11 +1,21 @@
 // Typed facade over the native trader book, with cached copy-free views of its columns.
-import type { ApplyOutcomeObject, TraderBookStatsObject } from '../../bindings/index.cjs';
+import type {
+  ApplyIssue,
+  ApplyManyResult,
+  ApplyOutcomeObject,
+  TraderBookStatsObject,
+} from '../../bindings/index.cjs';
 import { binding } from './binding.js';
 import type { IntervalName } from './interval.js';
 import { callNative } from './native-error.js';
 import type { Balance, BanList, Kline, Position, PositionSide, Tick } from './records.js';
 
-export type { ApplyOutcomeObject as ApplyOutcome, TraderBookStatsObject as TraderBookStats };
+export type {
+  ApplyIssue,
+  ApplyManyResult,
+  ApplyOutcomeObject as ApplyOutcome,
+  TraderBookStatsObject as TraderBookStats,
+};
 
 /** The columns of a kline series block, in block order. */
 export const KLINE_COLUMNS = [
@@ -79,8 +89,11 @@ export class TraderBook {
     return callNative(() => this.#native.apply(frame));
   }
 
-  /** Applies frames in order in one native call; undecodable ones give an `invalid` outcome. */
-  applyMany(frames: Buffer[]): ApplyOutcomeObject[] {
+  /**
+   * Applies frames in order in one native call: counts for the normal outcomes, and `issues` for
+   * the frames that need attention (a gap: ask for a snapshot; a wrong kind; an undecodable frame).
+   */
+  applyMany(frames: Buffer[]): ApplyManyResult {
     return this.#native.applyMany(frames);
   }
 

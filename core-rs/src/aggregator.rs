@@ -261,8 +261,6 @@ pub enum TradeError {
 struct Series {
     interval: Interval,
     length_ms: i64,
-    /// The current (open) bar; `None` before the first trade and after [`Aggregator::finish`].
-    bar: Option<Bar>,
 }
 
 /// Builds bars of several intervals from one symbol's aggTrades.
@@ -270,9 +268,12 @@ struct Series {
 pub struct Aggregator {
     symbol: Symbol,
     series: Vec<Series>,
+    /// The current (open) bar of each series, by index; `None` before the first trade and after
+    /// [`Aggregator::finish`].
+    bars: Vec<Option<Bar>>,
     /// The next bar of every series, computed in full before any series changes so a refused
-    /// trade leaves no trace. Kept here to avoid an allocation per trade.
-    staged: Vec<Bar>,
+    /// trade leaves no trace; a push then commits by swapping it with `bars` (no copy per bar).
+    staged: Vec<Option<Bar>>,
     last_id: Option<u64>,
     stats: AggregatorStats,
 }
@@ -291,15 +292,12 @@ impl Aggregator {
             if series.iter().any(|s| s.interval == interval) {
                 return Err(AggregatorError::DuplicateInterval(interval));
             }
-            series.push(Series {
-                interval,
-                length_ms,
-                bar: None,
-            });
+            series.push(Series { interval, length_ms });
         }
         Ok(Aggregator {
             symbol,
-            staged: Vec::with_capacity(series.len()),
+            bars: vec![None; series.len()],
+            staged: vec![None; series.len()],
             series,
             last_id: None,
             stats: AggregatorStats::default(),
@@ -346,14 +344,14 @@ impl Aggregator {
                 return Err(error);
             }
         };
-        for (series, next) in self.series.iter_mut().zip(self.staged.iter()) {
-            if let Some(current) = &series.bar {
+        for ((series, bar), next) in self.series.iter().zip(self.bars.iter_mut()).zip(&self.staged) {
+            if let (Some(current), Some(next)) = (bar.as_ref(), next) {
                 if current.kline.open_time != next.kline.open_time {
-                    close_through(series, next.kline.open_time, closed);
+                    close_through(series, bar, next.kline.open_time, closed);
                 }
             }
-            series.bar = Some(*next);
         }
+        std::mem::swap(&mut self.bars, &mut self.staged);
         self.last_id = Some(trade.id);
         self.stats.accepted += 1;
         if out_of_window {
@@ -399,9 +397,8 @@ impl Aggregator {
             trades: trade.last_trade_id - trade.first_trade_id + 1,
         };
         let mut out_of_window = false;
-        self.staged.clear();
-        for series in &self.series {
-            let next = match &series.bar {
+        for ((series, bar), slot) in self.series.iter().zip(&self.bars).zip(self.staged.iter_mut()) {
+            *slot = Some(match bar {
                 None => Bar::first(series.length_ms, series.interval.open_time(time), trade, &applied),
                 Some(current) if time < current.kline.open_time + series.length_ms => {
                     out_of_window |= time < current.kline.open_time;
@@ -416,8 +413,7 @@ impl Aggregator {
                     check_jump(series, current, time).map_err(|jump| TradeError::TimeJump { id, jump })?;
                     Bar::first(series.length_ms, series.interval.open_time(time), trade, &applied)
                 }
-            };
-            self.staged.push(next);
+            });
         }
         Ok(out_of_window)
     }
@@ -428,15 +424,15 @@ impl Aggregator {
     /// (e.g. the newest event time seen, or the local clock minus a margin): a trade that arrives
     /// later for a closed window counts in the current bar.
     pub fn advance_to(&mut self, now_ms: i64, closed: &mut Vec<ClosedBar>) -> Result<(), TimeJump> {
-        for series in &self.series {
-            if let Some(current) = &series.bar {
+        for (series, bar) in self.series.iter().zip(&self.bars) {
+            if let Some(current) = bar {
                 check_jump(series, current, now_ms)?;
             }
         }
-        for series in &mut self.series {
-            if let Some(current) = &series.bar {
+        for (series, bar) in self.series.iter().zip(self.bars.iter_mut()) {
+            if let Some(current) = bar {
                 if now_ms >= current.kline.open_time + series.length_ms {
-                    close_through(series, series.interval.open_time(now_ms), closed);
+                    close_through(series, bar, series.interval.open_time(now_ms), closed);
                 }
             }
         }
@@ -448,8 +444,9 @@ impl Aggregator {
     pub fn open_bar(&self, interval: Interval) -> Option<&Bar> {
         self.series
             .iter()
-            .find(|s| s.interval == interval)
-            .and_then(|s| s.bar.as_ref())
+            .position(|s| s.interval == interval)
+            .and_then(|i| self.bars.get(i))
+            .and_then(Option::as_ref)
     }
 
     /// End of input: emits every open bar that holds trades as it is, marked closed, and forgets
@@ -457,8 +454,8 @@ impl Aggregator {
     /// observed in it). The last id and the counters stay, so a later trade is still checked
     /// against the last id; it opens fresh bars without empty bars before them.
     pub fn finish(&mut self, closed: &mut Vec<ClosedBar>) {
-        for series in &mut self.series {
-            if let Some(mut bar) = series.bar.take() {
+        for (series, slot) in self.series.iter().zip(self.bars.iter_mut()) {
+            if let Some(mut bar) = slot.take() {
                 if !bar.is_empty() {
                     bar.kline.closed = true;
                     closed.push(ClosedBar {
@@ -491,10 +488,10 @@ fn check_jump(series: &Series, current: &Bar, time: i64) -> Result<(), TimeJump>
     Ok(())
 }
 
-/// Closes the series' current bar and emits empty bars up to (not including) the bar opening at
-/// `next_open`, which becomes the current bar (empty until a trade fills it).
-fn close_through(series: &mut Series, next_open: i64, closed: &mut Vec<ClosedBar>) {
-    let Some(mut bar) = series.bar.take() else {
+/// Closes the series' current bar (`slot`) and emits empty bars up to (not including) the bar
+/// opening at `next_open`, which becomes the current bar (empty until a trade fills it).
+fn close_through(series: &Series, slot: &mut Option<Bar>, next_open: i64, closed: &mut Vec<ClosedBar>) {
+    let Some(mut bar) = slot.take() else {
         return;
     };
     loop {
@@ -509,7 +506,7 @@ fn close_through(series: &mut Series, next_open: i64, closed: &mut Vec<ClosedBar
             break;
         }
     }
-    series.bar = Some(bar);
+    *slot = Some(bar);
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 use super::envelope::{deserialize_event, event_type, locate, Located};
 use super::error::{check_len, id, invalid, name, non_negative, positive, ParseError};
+use super::fast;
 use super::MAX_EVENT_BYTES;
 use crate::decimal::Decimal;
 use crate::interval::Interval;
@@ -34,7 +35,43 @@ pub enum MarketEvent {
 /// Parses any supported market event, raw or in a combined-stream envelope, dispatching on `"e"`.
 /// Other event types (`depthUpdate`, `forceOrder`, ...) give [`ParseError::UnsupportedEvent`].
 pub fn parse_market_event(bytes: &[u8]) -> Result<MarketEvent, ParseError> {
+    market_event::<true>(bytes)
+}
+
+/// Parses an `aggTrade` event (raw or enveloped).
+pub fn parse_agg_trade(bytes: &[u8]) -> Result<AggTrade, ParseError> {
+    agg_trade::<true>(bytes)
+}
+
+/// Parses a `kline` event (raw or enveloped).
+pub fn parse_kline_event(bytes: &[u8]) -> Result<KlineEvent, ParseError> {
+    kline_event::<true>(bytes)
+}
+
+/// Parses a `bookTicker` event (raw or enveloped) into a tick timed by its transaction time `T`.
+pub fn parse_book_ticker(bytes: &[u8]) -> Result<SymbolTick, ParseError> {
+    book_ticker::<true>(bytes)
+}
+
+/// Parses a `markPriceUpdate` event (raw or enveloped).
+pub fn parse_mark_price(bytes: &[u8]) -> Result<MarkPrice, ParseError> {
     check_len(bytes, MAX_EVENT_BYTES)?;
+    let located = locate(bytes);
+    precheck(MARK_PRICE, located)?;
+    mark_price_at(bytes, located)
+}
+
+// The public parsers are these with `FAST = true`: the hand-written scan (`fast.rs`) first, and
+// serde when it declines. With `FAST = false` only serde runs: the reference the scan's tests
+// compare against.
+
+pub(super) fn market_event<const FAST: bool>(bytes: &[u8]) -> Result<MarketEvent, ParseError> {
+    check_len(bytes, MAX_EVENT_BYTES)?;
+    if FAST {
+        if let Some(event) = fast::market_event(bytes) {
+            return Ok(event);
+        }
+    }
     let located = locate(bytes);
     let event = event_type("market event", bytes, located)?;
     match event.as_ref() {
@@ -48,36 +85,40 @@ pub fn parse_market_event(bytes: &[u8]) -> Result<MarketEvent, ParseError> {
     }
 }
 
-/// Parses an `aggTrade` event (raw or enveloped).
-pub fn parse_agg_trade(bytes: &[u8]) -> Result<AggTrade, ParseError> {
+pub(super) fn agg_trade<const FAST: bool>(bytes: &[u8]) -> Result<AggTrade, ParseError> {
     check_len(bytes, MAX_EVENT_BYTES)?;
+    if FAST {
+        if let Some(trade) = fast::agg_trade(bytes) {
+            return Ok(trade);
+        }
+    }
     let located = locate(bytes);
     precheck(AGG_TRADE, located)?;
     agg_trade_at(bytes, located)
 }
 
-/// Parses a `kline` event (raw or enveloped).
-pub fn parse_kline_event(bytes: &[u8]) -> Result<KlineEvent, ParseError> {
+pub(super) fn kline_event<const FAST: bool>(bytes: &[u8]) -> Result<KlineEvent, ParseError> {
     check_len(bytes, MAX_EVENT_BYTES)?;
+    if FAST {
+        if let Some(event) = fast::kline_event(bytes) {
+            return Ok(event);
+        }
+    }
     let located = locate(bytes);
     precheck(KLINE, located)?;
     kline_at(bytes, located)
 }
 
-/// Parses a `bookTicker` event (raw or enveloped) into a tick timed by its transaction time `T`.
-pub fn parse_book_ticker(bytes: &[u8]) -> Result<SymbolTick, ParseError> {
+pub(super) fn book_ticker<const FAST: bool>(bytes: &[u8]) -> Result<SymbolTick, ParseError> {
     check_len(bytes, MAX_EVENT_BYTES)?;
+    if FAST {
+        if let Some(tick) = fast::book_ticker(bytes) {
+            return Ok(tick);
+        }
+    }
     let located = locate(bytes);
     precheck(BOOK_TICKER, located)?;
     book_ticker_at(bytes, located)
-}
-
-/// Parses a `markPriceUpdate` event (raw or enveloped).
-pub fn parse_mark_price(bytes: &[u8]) -> Result<MarkPrice, ParseError> {
-    check_len(bytes, MAX_EVENT_BYTES)?;
-    let located = locate(bytes);
-    precheck(MARK_PRICE, located)?;
-    mark_price_at(bytes, located)
 }
 
 /// Rejects early, before a full parse, a message whose scanned `"e"` is another event type.
@@ -97,25 +138,31 @@ fn expect_event(kind: &'static str, found: &str) -> Result<(), ParseError> {
     }
 }
 
+/// An `aggTrade` event's fields as sent; filled by serde or by the fast scan (`fast.rs`).
 #[derive(Deserialize)]
-struct RawAggTrade<'a> {
+pub(super) struct RawAggTrade<'a> {
     #[serde(borrow)]
-    e: Cow<'a, str>,
+    pub e: Cow<'a, str>,
     #[serde(rename = "E")]
-    event_time: i64,
-    s: &'a str,
-    a: i64,
-    p: &'a str,
-    q: &'a str,
-    f: i64,
-    l: i64,
+    pub event_time: i64,
+    pub s: &'a str,
+    pub a: i64,
+    pub p: &'a str,
+    pub q: &'a str,
+    pub f: i64,
+    pub l: i64,
     #[serde(rename = "T")]
-    trade_time: i64,
-    m: bool,
+    pub trade_time: i64,
+    pub m: bool,
 }
 
 fn agg_trade_at(bytes: &[u8], located: Located<'_>) -> Result<AggTrade, ParseError> {
     let raw: RawAggTrade<'_> = deserialize_event(AGG_TRADE, bytes, located.enveloped)?;
+    check_agg_trade(&raw)
+}
+
+/// Checks and converts a raw `aggTrade` event: the one set of rules for both scans.
+pub(super) fn check_agg_trade(raw: &RawAggTrade<'_>) -> Result<AggTrade, ParseError> {
     expect_event(AGG_TRADE, &raw.e)?;
     let symbol = name(AGG_TRADE, "s", raw.s)?;
     build_agg_trade(
@@ -175,48 +222,55 @@ pub(crate) fn build_agg_trade(
     })
 }
 
+/// A `kline` event's fields as sent; filled by serde or by the fast scan (`fast.rs`).
 #[derive(Deserialize)]
-struct RawKlineEvent<'a> {
+pub(super) struct RawKlineEvent<'a> {
     #[serde(borrow)]
-    e: Cow<'a, str>,
+    pub e: Cow<'a, str>,
     #[serde(rename = "E")]
-    event_time: i64,
-    s: &'a str,
+    pub event_time: i64,
+    pub s: &'a str,
     #[serde(borrow)]
-    k: RawKline<'a>,
+    pub k: RawKline<'a>,
 }
 
+/// The `k` object of a `kline` event.
 #[derive(Deserialize)]
-struct RawKline<'a> {
+pub(super) struct RawKline<'a> {
     #[serde(rename = "t")]
-    open_time: i64,
+    pub open_time: i64,
     #[serde(rename = "T")]
-    close_time: i64,
-    s: &'a str,
-    i: &'a str,
+    pub close_time: i64,
+    pub s: &'a str,
+    pub i: &'a str,
     #[serde(rename = "f")]
-    first_trade_id: i64,
+    pub first_trade_id: i64,
     #[serde(rename = "L")]
-    last_trade_id: i64,
-    o: &'a str,
-    c: &'a str,
-    h: &'a str,
-    l: &'a str,
-    v: &'a str,
-    n: u64,
-    x: bool,
-    q: &'a str,
+    pub last_trade_id: i64,
+    pub o: &'a str,
+    pub c: &'a str,
+    pub h: &'a str,
+    pub l: &'a str,
+    pub v: &'a str,
+    pub n: u64,
+    pub x: bool,
+    pub q: &'a str,
     #[serde(rename = "V")]
-    taker_buy_volume: &'a str,
+    pub taker_buy_volume: &'a str,
     #[serde(rename = "Q")]
-    taker_buy_quote_volume: &'a str,
+    pub taker_buy_quote_volume: &'a str,
 }
 
 fn kline_at(bytes: &[u8], located: Located<'_>) -> Result<KlineEvent, ParseError> {
     let raw: RawKlineEvent<'_> = deserialize_event(KLINE, bytes, located.enveloped)?;
+    check_kline_event(&raw)
+}
+
+/// Checks and converts a raw `kline` event: the one set of rules for both scans.
+pub(super) fn check_kline_event(raw: &RawKlineEvent<'_>) -> Result<KlineEvent, ParseError> {
     expect_event(KLINE, &raw.e)?;
     let symbol = name(KLINE, "s", raw.s)?;
-    let k = raw.k;
+    let k = &raw.k;
     if k.s != raw.s {
         return Err(invalid(KLINE, "k.s", k.s, "differs from the event symbol"));
     }
@@ -358,24 +412,30 @@ fn in_range(value: Decimal, low: Decimal, high: Decimal) -> bool {
     low <= value && value <= high
 }
 
+/// A `bookTicker` event's fields as sent; filled by serde or by the fast scan (`fast.rs`).
 #[derive(Deserialize)]
-struct RawBookTicker<'a> {
+pub(super) struct RawBookTicker<'a> {
     #[serde(borrow)]
-    e: Cow<'a, str>,
-    u: u64,
+    pub e: Cow<'a, str>,
+    pub u: u64,
     #[serde(rename = "T")]
-    transaction_time: i64,
-    s: &'a str,
-    b: &'a str,
+    pub transaction_time: i64,
+    pub s: &'a str,
+    pub b: &'a str,
     #[serde(rename = "B")]
-    bid_qty: &'a str,
-    a: &'a str,
+    pub bid_qty: &'a str,
+    pub a: &'a str,
     #[serde(rename = "A")]
-    ask_qty: &'a str,
+    pub ask_qty: &'a str,
 }
 
 fn book_ticker_at(bytes: &[u8], located: Located<'_>) -> Result<SymbolTick, ParseError> {
     let raw: RawBookTicker<'_> = deserialize_event(BOOK_TICKER, bytes, located.enveloped)?;
+    check_book_ticker(&raw)
+}
+
+/// Checks and converts a raw `bookTicker` event: the one set of rules for both scans.
+pub(super) fn check_book_ticker(raw: &RawBookTicker<'_>) -> Result<SymbolTick, ParseError> {
     expect_event(BOOK_TICKER, &raw.e)?;
     Ok(SymbolTick {
         symbol: name(BOOK_TICKER, "s", raw.s)?,

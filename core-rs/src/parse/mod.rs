@@ -9,6 +9,7 @@ mod account;
 mod envelope;
 mod error;
 mod exchange_info;
+mod fast;
 mod market;
 mod order;
 mod rest;

@@ -89,6 +89,14 @@ impl Decimal {
 
     /// [`Decimal::parse`] over raw bytes.
     pub fn parse_bytes(bytes: &[u8]) -> Result<Decimal, DecimalError> {
+        match Self::parse_short(bytes) {
+            Some(value) => Ok(value),
+            None => Self::parse_general(bytes),
+        }
+    }
+
+    /// The checked parse every input can take; [`Decimal::parse_short`] is its fast subset.
+    fn parse_general(bytes: &[u8]) -> Result<Decimal, DecimalError> {
         if bytes.is_empty() {
             return Err(DecimalError::Empty);
         }
@@ -134,6 +142,44 @@ impl Decimal {
             return Err(DecimalError::ScaleTooLarge);
         }
         Ok(Decimal {
+            mantissa: if negative { -mantissa } else { mantissa },
+            scale: scale as u8,
+        })
+    }
+
+    /// The common case of [`Decimal::parse_bytes`] without overflow checks: an optional `-` and
+    /// at most 19 bytes of digits with at most one point, which hold at most 19 digits and so
+    /// fit a `u64`. `None` for anything else, which the general path parses or rejects with its
+    /// precise error; where this returns a value, the general path returns the same one.
+    #[inline]
+    fn parse_short(bytes: &[u8]) -> Option<Decimal> {
+        let (negative, digits) = match bytes.split_first()? {
+            (b'-', rest) => (true, rest),
+            _ => (false, bytes),
+        };
+        if digits.len() > 19 {
+            return None;
+        }
+        let mut mantissa: u64 = 0;
+        let mut point = None;
+        for (i, &b) in digits.iter().enumerate() {
+            match b {
+                b'0'..=b'9' => mantissa = mantissa * 10 + u64::from(b - b'0'),
+                b'.' if point.is_none() => point = Some(i),
+                _ => return None,
+            }
+        }
+        let scale = match point {
+            None => 0,
+            // At least one digit on each side of the point.
+            Some(0) => return None,
+            Some(at) => digits.len() - at - 1,
+        };
+        if digits.is_empty() || (point.is_some() && scale == 0) {
+            return None;
+        }
+        let mantissa = i128::from(mantissa);
+        Some(Decimal {
             mantissa: if negative { -mantissa } else { mantissa },
             scale: scale as u8,
         })
@@ -571,6 +617,14 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn short_path_agrees_with_the_general_parse(text in "-?[0-9.]{0,21}|[0-9+e .-]{0,8}") {
+            if let Some(fast) = Decimal::parse_short(text.as_bytes()) {
+                let general = Decimal::parse_general(text.as_bytes());
+                prop_assert_eq!(Ok((fast.mantissa(), fast.scale())), general.map(|d| (d.mantissa(), d.scale())));
+            }
+        }
+
         #[test]
         fn text_round_trips(text in decimal_text()) {
             prop_assert_eq!(Decimal::parse(&text).unwrap().to_string(), text);

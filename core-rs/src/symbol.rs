@@ -34,10 +34,15 @@ impl Name {
         if text.len() > MAX_NAME_LEN {
             return Err(NameError::TooLong);
         }
-        if text
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '\\')
-        {
+        // ASCII names (nearly all) are checked bytewise: the ASCII whitespace and control
+        // characters are exactly the bytes up to the space, and DEL.
+        let invalid = if text.is_ascii() {
+            text.bytes().any(|b| b <= b' ' || b == 0x7f || b == b'"' || b == b'\\')
+        } else {
+            text.chars()
+                .any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '\\')
+        };
+        if invalid {
             return Err(NameError::InvalidChar);
         }
         let mut bytes = [0u8; MAX_NAME_LEN];

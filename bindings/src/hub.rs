@@ -4,6 +4,7 @@ use crate::error::fail;
 use crate::interval::parse_interval;
 use crate::parse::ParseFailure;
 use crate::records::{name, position_side, BalanceObject, BanListObject, KlineObject, PositionObject, TickObject};
+use crate::registry::intern_names;
 use napi::bindgen_prelude::{Buffer, BufferSlice};
 use napi::{Env, Result};
 use napi_derive::napi;
@@ -63,10 +64,7 @@ impl IngestEncoder {
     /// Appends symbols to the registry (ids continue; known names keep theirs).
     #[napi]
     pub fn add_symbols(&mut self, env: Env, symbols: Vec<String>) -> Result<()> {
-        for s in &symbols {
-            self.registry.intern(name(&env, "symbol", s)?);
-        }
-        Ok(())
+        intern_names(&env, &mut self.registry, &symbols)
     }
 
     /// The id of `symbol`, or null when the registry does not know it.
@@ -408,9 +406,11 @@ impl MergeBook {
         };
         let book = CoreMergeBook::new(config).map_err(|e| fail(&env, "invalid_config", e))?;
         let mut registry = SymbolRegistry::new();
-        for s in options.and_then(|o| o.symbols).unwrap_or_default() {
-            registry.intern(name(&env, "symbols", &s)?);
-        }
+        intern_names(
+            &env,
+            &mut registry,
+            &options.and_then(|o| o.symbols).unwrap_or_default(),
+        )?;
         Ok(MergeBook {
             book,
             pending: Vec::new(),
@@ -423,10 +423,7 @@ impl MergeBook {
     /// Appends symbols to the registry used for raw payloads (ids continue).
     #[napi]
     pub fn add_symbols(&mut self, env: Env, symbols: Vec<String>) -> Result<()> {
-        for s in &symbols {
-            self.registry.intern(name(&env, "symbol", s)?);
-        }
-        Ok(())
+        intern_names(&env, &mut self.registry, &symbols)
     }
 
     /// Parses and merges raw websocket `kline` / `bookTicker` messages in one call, for a

@@ -5,6 +5,15 @@ use crate::records::name;
 use napi::{Env, Result};
 use napi_derive::napi;
 
+/// Interns `names` in order into `registry` (ids continue; known names keep theirs); a bad name
+/// is a JS error naming it.
+pub fn intern_names(env: &Env, registry: &mut tributary_core::SymbolRegistry, names: &[String]) -> Result<()> {
+    for n in names {
+        registry.intern(name(env, "symbol", n)?);
+    }
+    Ok(())
+}
+
 /// Interns symbol names as the small integer ids frames carry.
 #[napi]
 #[derive(Default)]
@@ -23,9 +32,7 @@ impl SymbolRegistry {
     #[napi(factory)]
     pub fn from_names(env: Env, names: Vec<String>) -> Result<Self> {
         let mut registry = Self::default();
-        for n in &names {
-            registry.inner.intern(name(&env, "symbol", n)?);
-        }
+        intern_names(&env, &mut registry.inner, &names)?;
         Ok(registry)
     }
 

@@ -291,7 +291,10 @@ impl MergeBook {
         }
         let mut counts = MergeCounts::default();
         for kline in klines {
-            counts.add(self.merge_kline(symbol, interval, kline, from, out)?);
+            // Validated above: merge without checking each bar a second time.
+            let outcome = self.merge_valid_kline(symbol, interval, kline, from, out)?;
+            self.stats.klines.record(outcome);
+            counts.add(outcome);
         }
         Ok(counts)
     }
@@ -310,6 +313,18 @@ impl MergeBook {
             open_time: kline.open_time,
             defect,
         })?;
+        self.merge_valid_kline(symbol, interval, kline, from, out)
+    }
+
+    /// Merges a kline already validated with `validate_kline`; counts nothing.
+    fn merge_valid_kline(
+        &mut self,
+        symbol: SymbolId,
+        interval: Interval,
+        kline: &Kline,
+        from: Provenance,
+        out: &mut Vec<Delta>,
+    ) -> Result<MergeOutcome, MergeError> {
         let window = self.config.kline_window;
         let book = self.book_mut(symbol)?;
         let series = &mut book.klines[interval.code() as usize];

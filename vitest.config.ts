@@ -2,7 +2,13 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['ts/**/*.test.ts', 'benchmarks/**/*.test.ts', 'collectors/**/*.test.ts', 'trader/**/*.test.ts'],
+    include: [
+      'ts/**/*.test.ts',
+      'benchmarks/**/*.test.ts',
+      'sim/**/*.test.ts',
+      'collectors/**/*.test.ts',
+      'trader/**/*.test.ts',
+    ],
     testTimeout: 60_000,
   },
 });

@@ -1,0 +1,108 @@
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from './config-reader.js';
+import { loadConfig } from './load-config.js';
+import { readTributaryConfig } from './tributary-config.js';
+
+function tempFile(name: string, text: string, mode = 0o600): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'tributary-config-')), name);
+  writeFileSync(path, text);
+  chmodSync(path, mode);
+  return path;
+}
+
+function issuesOf(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof ConfigError) return error.issues.map((i) => `${i.path}: ${i.message}`);
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('configuration', () => {
+  it('defaults to the simulator on one machine', () => {
+    const { config, secrets } = loadConfig(undefined, {});
+    expect(config.exchange.kind).toBe('simulator');
+    expect(config.hub.host).toBe('127.0.0.1');
+    expect(config.collectors.kline.intervals).toEqual(['1m', '15m']);
+    expect(config.trader.mode).toBe('paper');
+    expect(secrets.apiKey).toBeUndefined();
+  });
+
+  it('names every invalid field, including misspelt ones', () => {
+    const issues = issuesOf(() =>
+      readTributaryConfig(
+        {
+          hub: { port: 70000, transprot: 'ws' },
+          collectors: { kline: { intervals: ['1m', '7m'] } },
+          exchange: { kind: 'kraken' },
+          simulator: { balance: 10000 },
+        },
+        'test',
+      ),
+    );
+    expect(issues).toEqual(
+      expect.arrayContaining([
+        'hub.port: must be an integer from 0 to 65535, got number',
+        'hub.transprot: is not a known option',
+        'collectors.kline.intervals[1]: "7m" is not a Binance interval',
+        'exchange.kind: must be one of simulator, binance, testnet, got "kraken"',
+        'simulator.balance: must be a decimal number written as a string, got number',
+      ]),
+    );
+  });
+
+  it('applies environment overrides onto the file, matching option names', () => {
+    const file = tempFile('t.json', JSON.stringify({ hub: { port: 7701 }, symbols: ['BTCUSDT'] }));
+    const { config, sources } = loadConfig(file, {
+      TRIBUTARY__HUB__PORT: '7702',
+      TRIBUTARY__COLLECTORS__POSITION_RISK__INTERVAL_MS: '2500',
+      TRIBUTARY__SYMBOLS: '["ETHUSDT","SOLUSDT"]',
+      TRIBUTARY__SIMULATOR__REPLAY__CSV_PATH: '/tmp/x.csv',
+      TRIBUTARY__SIMULATOR__REPLAY__SPEED: 'max',
+    });
+    expect(config.hub.port).toBe(7702);
+    expect(config.collectors.positionRisk.intervalMs).toBe(2500);
+    expect(config.symbols).toEqual(['ETHUSDT', 'SOLUSDT']);
+    expect(config.simulator.replay).toEqual({ csvPath: '/tmp/x.csv', symbol: 'BTCUSDT', speed: 'max' });
+    expect(sources).toEqual([file, 'environment']);
+  });
+
+  it('refuses a misspelt environment override by name', () => {
+    expect(issuesOf(() => loadConfig(undefined, { TRIBUTARY__HUB__PROT: '1' }))).toEqual([
+      'TRIBUTARY__HUB__PROT: no option "PROT" at this place',
+    ]);
+  });
+
+  it('reports a file that is not JSON with the file name', () => {
+    const file = tempFile('bad.json', '{ "hub": ');
+    expect(() => loadConfig(file, {})).toThrow(/bad\.json/);
+  });
+
+  it('takes secrets only from the environment or a private secrets file', () => {
+    const secretsFile = tempFile('secrets.env', 'BINANCE_API_KEY=k1\nBINANCE_API_SECRET=s1\n# comment\n');
+    const loaded = loadConfig(undefined, { TRIBUTARY_SECRETS_FILE: secretsFile, TRIBUTARY_HUB_SECRET: 'h' });
+    expect(loaded.secrets).toEqual({ apiKey: 'k1', apiSecret: 's1', hubSecret: 'h' });
+    const open = tempFile('open.env', 'BINANCE_API_KEY=k1\n', 0o644);
+    expect(issuesOf(() => loadConfig(undefined, { TRIBUTARY_SECRETS_FILE: open }))[0]).toMatch(/chmod 600/);
+  });
+
+  it('needs keys for a real exchange and the matching exchange for live or testnet trading', () => {
+    expect(issuesOf(() => loadConfig(undefined, { TRIBUTARY__EXCHANGE__KIND: 'binance' }))[0]).toMatch(
+      /BINANCE_API_KEY/,
+    );
+    expect(issuesOf(() => readTributaryConfig({ trader: { mode: 'live' } }, 't'))).toEqual([
+      'trader.mode: "live" needs exchange.kind "binance", got "simulator"',
+    ]);
+    const { config } = loadConfig(undefined, {
+      TRIBUTARY__EXCHANGE__KIND: 'testnet',
+      BINANCE_API_KEY: 'k',
+      BINANCE_API_SECRET: 's',
+    });
+    expect(config.exchange.restUrl).toBe('https://demo-fapi.binance.com');
+  });
+});

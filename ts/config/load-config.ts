@@ -1,0 +1,153 @@
+// Loads the configuration: one JSON file, then environment overrides, then secrets from the environment.
+import { readFileSync, statSync } from 'node:fs';
+import { ConfigError, type ConfigIssue, parseConfigText } from './config-reader.js';
+import { readTributaryConfig, type Secrets, type TributaryConfig } from './tributary-config.js';
+
+/** Prefix of environment overrides: `TRIBUTARY__HUB__PORT=7701` sets `hub.port`. */
+export const ENV_PREFIX = 'TRIBUTARY__';
+
+/** A loaded configuration with its secrets kept apart (secrets are never printed or logged). */
+export interface LoadedConfig {
+  readonly config: TributaryConfig;
+  readonly secrets: Secrets;
+  /** Where the configuration came from, for the start-up banner. */
+  readonly sources: readonly string[];
+}
+
+type Mutable = Record<string, unknown>;
+
+function isRecord(value: unknown): value is Mutable {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Finds `segment` among `keys` ignoring case and underscores (`POSITION_RISK` → `positionRisk`). */
+function matchKey(keys: readonly string[], segment: string): string | undefined {
+  const wanted = segment.replaceAll('_', '').toLowerCase();
+  return keys.find((key) => key.toLowerCase() === wanted);
+}
+
+/** Environment values are JSON when they parse as JSON (numbers, booleans, arrays), else strings. */
+function envValue(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * Applies `TRIBUTARY__A__B=value` overrides onto `raw`. Key segments are matched against the
+ * options the configuration knows (from its defaults), so a misspelt variable is an error naming it.
+ */
+export function applyEnvOverrides(
+  raw: unknown,
+  env: NodeJS.ProcessEnv,
+): { value: unknown; issues: ConfigIssue[] } {
+  const root: Mutable = isRecord(raw) ? structuredClone(raw) : {};
+  const defaults: Mutable = JSON.parse(JSON.stringify(readTributaryConfig({}, 'defaults')));
+  // Options that are absent by default still need their shape known.
+  (defaults.simulator as Mutable).replay = { csvPath: '', symbol: '', speed: 1 };
+  const issues: ConfigIssue[] = [];
+  for (const [name, text] of Object.entries(env)) {
+    if (!name.startsWith(ENV_PREFIX) || text === undefined) continue;
+    const segments = name.slice(ENV_PREFIX.length).split('__');
+    let target: Mutable = root;
+    let known: unknown = defaults;
+    for (let i = 0; i < segments.length; i++) {
+      const segment = segments[i] ?? '';
+      const keys = isRecord(known) ? Object.keys(known) : [];
+      const key = matchKey(keys, segment);
+      if (key === undefined) {
+        issues.push({ path: name, message: `no option "${segment}" at this place` });
+        break;
+      }
+      if (i === segments.length - 1) {
+        target[key] = envValue(text);
+        break;
+      }
+      const next = target[key];
+      target[key] = isRecord(next) ? next : {};
+      target = target[key] as Mutable;
+      known = isRecord(known) ? known[key] : undefined;
+    }
+  }
+  return { value: root, issues };
+}
+
+/** Reads `KEY=VALUE` lines of a secrets file, refusing one that others can read. */
+export function readSecretsFile(path: string): Record<string, string> {
+  const mode = statSync(path).mode & 0o777;
+  if ((mode & 0o077) !== 0) {
+    throw new ConfigError(
+      [
+        {
+          path: 'TRIBUTARY_SECRETS_FILE',
+          message: `${path} is readable by others (mode ${mode.toString(8)}); chmod 600 it`,
+        },
+      ],
+      path,
+    );
+  }
+  const values: Record<string, string> = {};
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    const trimmed = line.trim();
+    if (trimmed === '' || trimmed.startsWith('#')) continue;
+    const eq = trimmed.indexOf('=');
+    if (eq <= 0) continue;
+    values[trimmed.slice(0, eq).trim()] = trimmed.slice(eq + 1).trim();
+  }
+  return values;
+}
+
+/**
+ * Loads the configuration from `file` (optional: defaults when absent), applies environment
+ * overrides from `env`, validates everything, and reads secrets (`BINANCE_API_KEY`,
+ * `BINANCE_API_SECRET`, `TRIBUTARY_HUB_SECRET`) from `env` or from the file named by
+ * `TRIBUTARY_SECRETS_FILE`.
+ */
+export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+  const sources: string[] = [];
+  let raw: unknown = {};
+  if (file !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new ConfigError([{ path: '(file)', message: `cannot be read: ${reason}` }], file);
+    }
+    raw = parseConfigText(text, file);
+    sources.push(file);
+  }
+  const { value, issues } = applyEnvOverrides(raw, env);
+  if (issues.length > 0) throw new ConfigError(issues, 'environment');
+  if (Object.keys(env).some((k) => k.startsWith(ENV_PREFIX))) sources.push('environment');
+  const config = readTributaryConfig(value, sources.join(' + ') || 'defaults');
+
+  const fromFile =
+    env.TRIBUTARY_SECRETS_FILE === undefined ? {} : readSecretsFile(env.TRIBUTARY_SECRETS_FILE);
+  const secret = (name: string): string | undefined => {
+    const v = env[name] ?? fromFile[name];
+    return v === undefined || v === '' ? undefined : v;
+  };
+  const secrets: Secrets = {
+    apiKey: secret('BINANCE_API_KEY'),
+    apiSecret: secret('BINANCE_API_SECRET'),
+    hubSecret: secret('TRIBUTARY_HUB_SECRET'),
+  };
+  if (
+    config.exchange.kind !== 'simulator' &&
+    (secrets.apiKey === undefined || secrets.apiSecret === undefined)
+  ) {
+    throw new ConfigError(
+      [
+        {
+          path: 'exchange.kind',
+          message: `"${config.exchange.kind}" needs BINANCE_API_KEY and BINANCE_API_SECRET in the environment or the secrets file`,
+        },
+      ],
+      'secrets',
+    );
+  }
+  return { config, secrets, sources };
+}

@@ -843,6 +843,7 @@ module.exports.SymbolRegistry = nativeBinding.SymbolRegistry
 module.exports.TraderBook = nativeBinding.TraderBook
 module.exports.intervalOpenTime = nativeBinding.intervalOpenTime
 module.exports.parseAccount = nativeBinding.parseAccount
+module.exports.parseExchangeInfo = nativeBinding.parseExchangeInfo
 module.exports.parseMarketEvent = nativeBinding.parseMarketEvent
 module.exports.parseMarketEvents = nativeBinding.parseMarketEvents
 module.exports.parsePositionRisk = nativeBinding.parsePositionRisk

@@ -328,6 +328,13 @@ export interface BarObject {
   sellQuoteVolume?: string
 }
 
+/** A parsed `GET /fapi/v1/exchangeInfo`. */
+export interface ExchangeInfoObject {
+  serverTime: number
+  rateLimits: Array<RateLimitObject>
+  symbols: Array<SymbolInfoObject>
+}
+
 /** Aggregate trade ids that never arrived: the collector backfills them (REST klines for the bars). */
 export interface IdGapObject {
   firstMissing: number
@@ -511,6 +518,9 @@ export interface OrderUpdateObject {
 /** Parses a `GET /fapi/v3/account` or `/fapi/v2/account` body. */
 export declare function parseAccount(body: Uint8Array): AccountObject
 
+/** Parses a `GET /fapi/v1/exchangeInfo` body: rate limits and every symbol with its filters. */
+export declare function parseExchangeInfo(body: Uint8Array): ExchangeInfoObject
+
 /** A parse failure inside a batch: the message's position, the reason label and the message. */
 export interface ParseFailure {
   index: number
@@ -559,6 +569,13 @@ export interface ProvenanceObject {
   receivedAt: number
 }
 
+/** One rate limit of exchangeInfo; `window_ms` is null for an unknown unit. */
+export interface RateLimitObject {
+  rateLimitType: string
+  windowMs?: number
+  limit: number
+}
+
 /** A message the aggregator could not use, with the core's reason label. */
 export interface RejectedMessage {
   /** Position of the message in the batch. */
@@ -571,6 +588,33 @@ export interface RejectedMessage {
 export interface RejectedRecord {
   code: string
   message: string
+}
+
+/** One contract of exchangeInfo with its filters as exact decimal strings (absent filter: `null`). */
+export interface SymbolInfoObject {
+  symbol: string
+  status: string
+  contractType: string
+  underlyingType: string
+  baseAsset: string
+  quoteAsset: string
+  marginAsset: string
+  pricePrecision: number
+  quantityPrecision: number
+  /** Trading, perpetual, quoted in USDT and not index-like: the universe rule. */
+  tradable: boolean
+  tickSize?: string
+  minPrice?: string
+  maxPrice?: string
+  stepSize?: string
+  minQty?: string
+  maxQty?: string
+  marketStepSize?: string
+  marketMinQty?: string
+  marketMaxQty?: string
+  minNotional?: string
+  multiplierUp?: string
+  multiplierDown?: string
 }
 
 /** A position with its symbol. */

@@ -413,3 +413,94 @@ pub fn parse_user_event(env: Env, message: &[u8]) -> Result<UserEventObject> {
     }
     Ok(o)
 }
+
+/// One contract of exchangeInfo with its filters as exact decimal strings (absent filter: `null`).
+#[napi(object)]
+pub struct SymbolInfoObject {
+    pub symbol: String,
+    pub status: String,
+    pub contract_type: String,
+    pub underlying_type: String,
+    pub base_asset: String,
+    pub quote_asset: String,
+    pub margin_asset: String,
+    pub price_precision: u32,
+    pub quantity_precision: u32,
+    /// Trading, perpetual, quoted in USDT and not index-like: the universe rule.
+    pub tradable: bool,
+    pub tick_size: Option<String>,
+    pub min_price: Option<String>,
+    pub max_price: Option<String>,
+    pub step_size: Option<String>,
+    pub min_qty: Option<String>,
+    pub max_qty: Option<String>,
+    pub market_step_size: Option<String>,
+    pub market_min_qty: Option<String>,
+    pub market_max_qty: Option<String>,
+    pub min_notional: Option<String>,
+    pub multiplier_up: Option<String>,
+    pub multiplier_down: Option<String>,
+}
+
+/// One rate limit of exchangeInfo; `window_ms` is null for an unknown unit.
+#[napi(object)]
+pub struct RateLimitObject {
+    pub rate_limit_type: String,
+    pub window_ms: Option<i64>,
+    pub limit: u32,
+}
+
+/// A parsed `GET /fapi/v1/exchangeInfo`.
+#[napi(object)]
+pub struct ExchangeInfoObject {
+    pub server_time: i64,
+    pub rate_limits: Vec<RateLimitObject>,
+    pub symbols: Vec<SymbolInfoObject>,
+}
+
+fn symbol_info_object(info: &parse::SymbolInfo) -> SymbolInfoObject {
+    let f = &info.filters;
+    SymbolInfoObject {
+        symbol: info.symbol.as_str().to_owned(),
+        status: info.status.as_str().to_owned(),
+        contract_type: info.contract_type.as_str().to_owned(),
+        underlying_type: info.underlying_type.as_str().to_owned(),
+        base_asset: info.base_asset.as_str().to_owned(),
+        quote_asset: info.quote_asset.as_str().to_owned(),
+        margin_asset: info.margin_asset.as_str().to_owned(),
+        price_precision: info.price_precision,
+        quantity_precision: info.quantity_precision,
+        tradable: info.is_tradable_usdt_perpetual(),
+        tick_size: opt(f.price.map(|p| p.tick_size)),
+        min_price: opt(f.price.map(|p| p.min_price)),
+        max_price: opt(f.price.map(|p| p.max_price)),
+        step_size: opt(f.lot_size.map(|l| l.step_size)),
+        min_qty: opt(f.lot_size.map(|l| l.min_qty)),
+        max_qty: opt(f.lot_size.map(|l| l.max_qty)),
+        market_step_size: opt(f.market_lot_size.map(|l| l.step_size)),
+        market_min_qty: opt(f.market_lot_size.map(|l| l.min_qty)),
+        market_max_qty: opt(f.market_lot_size.map(|l| l.max_qty)),
+        min_notional: opt(f.min_notional),
+        multiplier_up: opt(f.percent_price.map(|p| p.multiplier_up)),
+        multiplier_down: opt(f.percent_price.map(|p| p.multiplier_down)),
+    }
+}
+
+/// Parses a `GET /fapi/v1/exchangeInfo` body: rate limits and every symbol with its filters.
+#[napi]
+pub fn parse_exchange_info(env: Env, body: &[u8]) -> Result<ExchangeInfoObject> {
+    let info = parse::parse_exchange_info(body).map_err(|e| parse_failed(&env, e))?;
+    Ok(ExchangeInfoObject {
+        server_time: info.server_time,
+        rate_limits: info
+            .rate_limits
+            .iter()
+            .map(|r| RateLimitObject {
+                rate_limit_type: r.kind.as_str().to_owned(),
+                window_ms: r.window_ms(),
+                limit: r.limit,
+            })
+            .collect(),
+        symbols: info.symbols.iter().map(symbol_info_object).collect(),
+    })
+}

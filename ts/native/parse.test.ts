@@ -1,7 +1,10 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { NativeError } from './native-error.js';
 import {
   parseAccount,
+  parseExchangeInfo,
   parseMarketEvent,
   parseMarketEvents,
   parsePositionRisk,
@@ -9,7 +12,7 @@ import {
   parseRestKlines,
   parseUserEvent,
 } from './parse.js';
-import { captureMessages } from './testing/capture.js';
+import { captureMessages, sharedDataDir } from './testing/capture.js';
 
 const b = (text: string): Buffer => Buffer.from(text);
 
@@ -207,5 +210,31 @@ describe('REST and user-data parsers', () => {
       kind: 'other',
       eventType: 'TRADE_LITE',
     });
+  });
+});
+
+describe('parseExchangeInfo', () => {
+  it('reads rate limits, filters and the universe rule from the real exchangeInfo capture', () => {
+    const path = join(sharedDataDir, 'usdm-exchangeInfo-2021-07-22.txt');
+    if (!existsSync(path)) {
+      console.warn(`SKIP: parseExchangeInfo capture: ${path} is absent`);
+      return;
+    }
+    const line = readFileSync(path, 'utf8').split('\n')[0] ?? '';
+    const body = Buffer.from(line.slice(line.indexOf('{')));
+    const info = parseExchangeInfo(body);
+    const weight = info.rateLimits.find((r) => r.rateLimitType === 'REQUEST_WEIGHT');
+    expect(weight).toEqual({ rateLimitType: 'REQUEST_WEIGHT', windowMs: 60_000, limit: 2400 });
+    const btc = info.symbols.find((s) => s.symbol === 'BTCUSDT');
+    expect(btc?.tradable).toBe(true);
+    expect(btc?.tickSize).toBe('0.01');
+    expect(btc?.stepSize).toBe('0.001');
+    const index = info.symbols.filter((s) => s.underlyingType === 'INDEX');
+    expect(index.length).toBeGreaterThan(0);
+    expect(index.every((s) => !s.tradable)).toBe(true);
+  });
+
+  it('throws a NativeError with a reason on a body that is not exchangeInfo', () => {
+    expect(() => parseExchangeInfo(Buffer.from('{"code":-1000,"msg":"x"}'))).toThrow(NativeError);
   });
 });

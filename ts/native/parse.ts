@@ -2,11 +2,14 @@
 import type {
   AccountObject,
   AggTradeObject,
+  ExchangeInfoObject,
   KlineEventObject,
   KlineObject,
   MarketEventObject,
   MarkPriceObject,
   ParseFailure,
+  RateLimitObject,
+  SymbolInfoObject,
   SymbolPositionObject,
   SymbolTickObject,
   UserEventObject,
@@ -17,10 +20,13 @@ import { callNative } from './native-error.js';
 export type {
   AccountObject,
   AggTradeObject,
+  ExchangeInfoObject,
   KlineEventObject,
   KlineObject,
   MarkPriceObject,
   ParseFailure,
+  RateLimitObject,
+  SymbolInfoObject,
   SymbolPositionObject,
   SymbolTickObject,
   UserEventObject,
@@ -79,4 +85,12 @@ export function parsePositionRisk(body: Uint8Array): SymbolPositionObject[] {
 /** One user-data stream message (`ACCOUNT_UPDATE`, `ORDER_TRADE_UPDATE`, `ALGO_UPDATE`, ...). */
 export function parseUserEvent(message: Uint8Array): UserEventObject {
   return callNative(() => binding.parseUserEvent(message));
+}
+
+/**
+ * Rate limits and every contract of a `GET /fapi/v1/exchangeInfo` body, filters as exact strings;
+ * `tradable` marks the universe (trading, perpetual, USDT-quoted, not index-like).
+ */
+export function parseExchangeInfo(body: Uint8Array): ExchangeInfoObject {
+  return callNative(() => binding.parseExchangeInfo(body));
 }

@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { TickSlotSchedule } from './tick-slot-schedule.js';
+
+describe('TickSlotSchedule', () => {
+  it('gives N collectors disjoint windows covering each eighth of a second', () => {
+    const slots = [0, 1, 2].map((index) => new TickSlotSchedule({ index, count: 3 }));
+    for (let t = 1_700_000_000_000; t < 1_700_000_001_000; t++) {
+      expect(slots.filter((s) => s.contains(t)).length).toBe(1);
+    }
+  });
+
+  it('polls at most 8 times a second, each inside its own window', () => {
+    const slot = new TickSlotSchedule({ index: 1, count: 4 });
+    let now = 1_700_000_000_003;
+    let last: number | undefined;
+    const polls: number[] = [];
+    while (now < 1_700_000_002_000) {
+      const next = slot.nextPollTime(now, last);
+      expect(slot.contains(next)).toBe(true);
+      polls.push(next);
+      last = next;
+      now = next + 1;
+    }
+    const perSecond = polls.filter((t) => t >= 1_700_000_001_000 && t < 1_700_000_002_000);
+    expect(perSecond.length).toBe(8);
+    // window 1 of 4 inside each 125 ms: [31.25, 62.5)
+    expect(perSecond.map((t) => (t % 1000) % 125)).toEqual(Array(8).fill(32));
+  });
+
+  it('rejects an impossible slot', () => {
+    expect(() => new TickSlotSchedule({ index: 3, count: 3 })).toThrow(RangeError);
+    expect(() => new TickSlotSchedule({ index: 0, count: 0 })).toThrow(RangeError);
+  });
+});

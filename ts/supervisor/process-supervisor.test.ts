@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { Logger } from '../log/logger.js';
+import { ProcessSupervisor } from './process-supervisor.js';
+
+function collect() {
+  const lines: string[] = [];
+  const logs: string[] = [];
+  const logger = new Logger('test', { format: 'json', sink: (line) => logs.push(line) });
+  return { lines, logs, logger, output: (name: string, line: string) => lines.push(`${name}:${line}`) };
+}
+
+async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
+  const start = Date.now();
+  while (!check()) {
+    if (Date.now() - start > timeoutMs) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('ProcessSupervisor', () => {
+  it('prefixes output, restarts a child that dies, and stops it cleanly', async () => {
+    const io = collect();
+    const sup = new ProcessSupervisor({
+      command: [process.execPath, '-e'],
+      logger: io.logger,
+      output: io.output,
+      restartDelayMs: 10,
+    });
+    sup.start({ name: 'worker', args: ['console.log("up"); setInterval(() => {}, 1000)'], restart: true });
+    await until(() => io.lines.includes('worker:up'));
+    const first = sup.pid('worker');
+    process.kill(first ?? -1, 'SIGKILL');
+    await until(() => io.lines.filter((l) => l === 'worker:up').length === 2);
+    expect(sup.pid('worker')).not.toBe(first);
+    expect(sup.status()[0]?.restarts).toBe(1);
+    expect(io.logs.some((l) => l.includes('restarting'))).toBe(true);
+    await sup.stopAll();
+    expect(sup.status()[0]?.state).toBe('stopped');
+  });
+
+  it('gives up on a child that keeps dying, and says so', async () => {
+    const io = collect();
+    const sup = new ProcessSupervisor({
+      command: [process.execPath, '-e'],
+      logger: io.logger,
+      output: io.output,
+      restartDelayMs: 5,
+      maxRestartsPerMinute: 2,
+    });
+    sup.start({ name: 'crasher', args: ['process.exit(3)'], restart: true });
+    await until(() => sup.status()[0]?.state === 'failed');
+    expect(sup.status()[0]).toMatchObject({ restarts: 2, lastExit: 'code 3' });
+    expect(io.logs.some((l) => l.includes('keeps dying'))).toBe(true);
+  });
+
+  it('kills a child that ignores SIGTERM after the timeout', async () => {
+    const io = collect();
+    const sup = new ProcessSupervisor({
+      command: [process.execPath, '-e'],
+      logger: io.logger,
+      output: io.output,
+      stopTimeoutMs: 200,
+    });
+    sup.start({
+      name: 'stubborn',
+      args: ['process.on("SIGTERM", () => {}); console.log("ready"); setInterval(() => {}, 1000)'],
+      restart: false,
+    });
+    await until(() => io.lines.includes('stubborn:ready'));
+    await sup.stop('stubborn');
+    expect(sup.status()[0]).toMatchObject({ state: 'stopped', lastExit: 'signal SIGKILL' });
+  });
+});

@@ -1,0 +1,202 @@
+// Starts, watches, restarts and stops the child processes of a one-machine Tributary.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import type { Logger } from '../log/logger.js';
+
+/** One supervised process. */
+export interface ChildSpec {
+  /** Unique name, used as the prefix of its output lines (`hub`, `collector.kline.0`, ...). */
+  readonly name: string;
+  /** Arguments after the command (e.g. `['collect', 'kline']`). */
+  readonly args: readonly string[];
+  /** Extra environment on top of the supervisor's own. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Restart it when it exits unexpectedly (within the restart budget). */
+  readonly restart: boolean;
+}
+
+export type ChildState = 'running' | 'restarting' | 'stopped' | 'failed';
+
+/** What `status()` reports per child. */
+export interface ChildStatus {
+  readonly name: string;
+  readonly pid: number | undefined;
+  readonly state: ChildState;
+  readonly restarts: number;
+  readonly lastExit: string | undefined;
+}
+
+export interface ProcessSupervisorOptions {
+  /** The program and leading arguments every child runs, e.g. `[process.execPath, 'bin/tributary.js']`. */
+  readonly command: readonly string[];
+  readonly logger: Logger;
+  /** Restarts allowed per child per minute before it is marked failed (default 5). */
+  readonly maxRestartsPerMinute?: number;
+  /** Delay before a restart (default 1 s). */
+  readonly restartDelayMs?: number;
+  /** How long a child may take to exit after SIGTERM before SIGKILL (default 5 s). */
+  readonly stopTimeoutMs?: number;
+  /** Where children's output lines go (default: this process's stdout/stderr with a prefix). */
+  readonly output?: (name: string, line: string, stream: 'stdout' | 'stderr') => void;
+}
+
+interface Child {
+  spec: ChildSpec;
+  process: ChildProcess | undefined;
+  state: ChildState;
+  restartTimes: number[];
+  restarts: number;
+  lastExit: string | undefined;
+  stopping: boolean;
+  timer: NodeJS.Timeout | undefined;
+}
+
+function defaultOutput(name: string, line: string, stream: 'stdout' | 'stderr'): void {
+  (stream === 'stdout' ? process.stdout : process.stderr).write(`[${name}] ${line}\n`);
+}
+
+/**
+ * Runs child processes with their output prefixed, restarts those that die (a bounded number of
+ * times a minute, each restart logged), and stops them all with SIGTERM, then SIGKILL after a
+ * timeout.
+ */
+export class ProcessSupervisor {
+  readonly #options: Required<Omit<ProcessSupervisorOptions, 'output'>> & {
+    output: NonNullable<ProcessSupervisorOptions['output']>;
+  };
+  readonly #children = new Map<string, Child>();
+
+  constructor(options: ProcessSupervisorOptions) {
+    this.#options = {
+      maxRestartsPerMinute: 5,
+      restartDelayMs: 1000,
+      stopTimeoutMs: 5000,
+      output: defaultOutput,
+      ...options,
+    };
+  }
+
+  /** Starts a child; a name already running is an error. */
+  start(spec: ChildSpec): void {
+    const existing = this.#children.get(spec.name);
+    if (existing !== undefined && (existing.state === 'running' || existing.state === 'restarting')) {
+      throw new Error(`child "${spec.name}" is already running`);
+    }
+    const child: Child = {
+      spec,
+      process: undefined,
+      state: 'running',
+      restartTimes: [],
+      restarts: 0,
+      lastExit: undefined,
+      stopping: false,
+      timer: undefined,
+    };
+    this.#children.set(spec.name, child);
+    this.#spawn(child);
+  }
+
+  #spawn(child: Child): void {
+    const [program, ...lead] = this.#options.command;
+    if (program === undefined) throw new Error('supervisor command is empty');
+    const proc = spawn(program, [...lead, ...child.spec.args], {
+      env: { ...process.env, ...child.spec.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.process = proc;
+    child.state = 'running';
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const source = proc[stream];
+      if (source === null) continue;
+      createInterface({ input: source }).on('line', (line) =>
+        this.#options.output(child.spec.name, line, stream),
+      );
+    }
+    proc.on('error', (error) => {
+      this.#options.logger.error('child could not start', { child: child.spec.name, error: error.message });
+    });
+    proc.on('exit', (code, signal) => this.#onExit(child, proc, code, signal));
+  }
+
+  #onExit(child: Child, proc: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (child.process !== proc) return;
+    child.process = undefined;
+    child.lastExit = signal === null ? `code ${code ?? 'unknown'}` : `signal ${signal}`;
+    if (child.stopping) {
+      child.state = 'stopped';
+      return;
+    }
+    const log = this.#options.logger;
+    if (!child.spec.restart) {
+      child.state = code === 0 ? 'stopped' : 'failed';
+      log.warn('child exited', { child: child.spec.name, exit: child.lastExit });
+      return;
+    }
+    const now = Date.now();
+    child.restartTimes = child.restartTimes.filter((t) => now - t < 60_000);
+    if (child.restartTimes.length >= this.#options.maxRestartsPerMinute) {
+      child.state = 'failed';
+      log.error('child keeps dying; not restarting it', {
+        child: child.spec.name,
+        exit: child.lastExit,
+        restartsLastMinute: child.restartTimes.length,
+      });
+      return;
+    }
+    child.restartTimes.push(now);
+    child.restarts += 1;
+    child.state = 'restarting';
+    log.warn('child exited; restarting', {
+      child: child.spec.name,
+      exit: child.lastExit,
+      attempt: child.restartTimes.length,
+      of: this.#options.maxRestartsPerMinute,
+    });
+    child.timer = setTimeout(() => {
+      child.timer = undefined;
+      if (!child.stopping) this.#spawn(child);
+    }, this.#options.restartDelayMs);
+  }
+
+  /** The pid of a running child (tests kill children on purpose). */
+  pid(name: string): number | undefined {
+    return this.#children.get(name)?.process?.pid;
+  }
+
+  /** Stops one child: SIGTERM, then SIGKILL after the stop timeout. */
+  async stop(name: string): Promise<void> {
+    const child = this.#children.get(name);
+    if (child === undefined) return;
+    child.stopping = true;
+    if (child.timer !== undefined) clearTimeout(child.timer);
+    const proc = child.process;
+    if (proc === undefined || proc.exitCode !== null || proc.signalCode !== null) {
+      child.state = 'stopped';
+      return;
+    }
+    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+    proc.kill('SIGTERM');
+    const killer = setTimeout(() => {
+      this.#options.logger.warn('child did not stop in time; killing it', { child: name });
+      proc.kill('SIGKILL');
+    }, this.#options.stopTimeoutMs);
+    await exited;
+    clearTimeout(killer);
+    child.state = 'stopped';
+  }
+
+  /** Stops every child, in reverse start order (traders first, the exchange last). */
+  async stopAll(): Promise<void> {
+    for (const name of [...this.#children.keys()].reverse()) await this.stop(name);
+  }
+
+  status(): ChildStatus[] {
+    return [...this.#children.values()].map((c) => ({
+      name: c.spec.name,
+      pid: c.process?.pid,
+      state: c.state,
+      restarts: c.restarts,
+      lastExit: c.lastExit,
+    }));
+  }
+}

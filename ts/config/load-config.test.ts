@@ -2,6 +2,7 @@ import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { packageRoot } from '../package-root.js';
 import { ConfigError } from './config-reader.js';
 import { loadConfig } from './load-config.js';
 import { readTributaryConfig } from './tributary-config.js';
@@ -104,5 +105,12 @@ describe('configuration', () => {
       BINANCE_API_SECRET: 's',
     });
     expect(config.exchange.restUrl).toBe('https://demo-fapi.binance.com');
+  });
+});
+
+describe('the example configuration', () => {
+  it('is valid as shipped', () => {
+    const { config } = loadConfig(join(packageRoot, 'config', 'tributary.example.json'), {});
+    expect(config.collectors.kline.instances).toBe(2);
   });
 });

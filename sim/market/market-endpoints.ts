@@ -1,0 +1,287 @@
+// The market's public REST endpoints (Binance USD-M paths, parameters, weights, error codes and bodies).
+import { isIntervalName } from '../../ts/native/interval.js';
+import {
+  type Endpoint,
+  type Json,
+  type Params,
+  RATE_LIMITS,
+  SimRejection,
+  type SymbolSpec,
+} from '../contracts.js';
+import { illegal, optionalInt, optionalString, requireString } from '../request-params.js';
+import type { SymbolMarket } from './symbol-market.js';
+
+/** What the endpoints read from the market. */
+export interface MarketRestSource {
+  specs(): readonly SymbolSpec[];
+  symbols(): readonly SymbolMarket[];
+  symbol(name: string): SymbolMarket | undefined;
+  /** Brings klines up to `now` (closing finished bars) before they are read. */
+  advance(now: number): void;
+}
+
+const DEPTH_LIMITS = [5, 10, 20, 50, 100, 500, 1000] as const;
+
+/** -1121, as Binance answers an unknown symbol. */
+export function invalidSymbol(): SimRejection {
+  return new SimRejection(400, -1121, 'Invalid symbol.');
+}
+
+function limitParam(params: Params, fallback: number, max: number): number {
+  return optionalInt(params, 'limit', 1, max) ?? fallback;
+}
+
+/** Weight of a parameter-dependent request, read leniently (a bad limit is refused by the handler). */
+function lenientLimit(params: Params, fallback: number): number {
+  const text = params.limit;
+  const value = text === undefined ? Number.NaN : Number(text);
+  return Number.isSafeInteger(value) && value > 0 ? value : fallback;
+}
+
+function klinesWeight(params: Params): number {
+  const limit = lenientLimit(params, 500);
+  return limit < 100 ? 1 : limit < 500 ? 2 : limit <= 1000 ? 5 : 10;
+}
+
+function depthWeight(params: Params): number {
+  const limit = lenientLimit(params, 500);
+  return limit <= 50 ? 2 : limit <= 100 ? 5 : limit <= 500 ? 10 : 20;
+}
+
+/** Weight `one` with a symbol, `all` without. */
+function bySymbol(one: number, all: number): (params: Params) => number {
+  return (params) => (optionalString(params, 'symbol') === undefined ? all : one);
+}
+
+function exchangeSymbol(spec: SymbolSpec): Json {
+  return {
+    symbol: spec.symbol,
+    pair: spec.symbol,
+    contractType: 'PERPETUAL',
+    deliveryDate: 4133404800000,
+    onboardDate: 1569398400000,
+    status: 'TRADING',
+    maintMarginPercent: '2.5000',
+    requiredMarginPercent: '5.0000',
+    baseAsset: spec.baseAsset,
+    quoteAsset: spec.quoteAsset,
+    marginAsset: spec.quoteAsset,
+    pricePrecision: spec.pricePrecision,
+    quantityPrecision: spec.quantityPrecision,
+    baseAssetPrecision: 8,
+    quotePrecision: 8,
+    underlyingType: 'COIN',
+    underlyingSubType: [],
+    settlePlan: 0,
+    triggerProtect: '0.0500',
+    liquidationFee: '0.012500',
+    marketTakeBound: '0.05',
+    maxMoveOrderLimit: 10000,
+    filters: [
+      {
+        filterType: 'PRICE_FILTER',
+        minPrice: spec.minPrice.toString(),
+        maxPrice: spec.maxPrice.toString(),
+        tickSize: spec.tickSize.toString(),
+      },
+      {
+        filterType: 'LOT_SIZE',
+        stepSize: spec.stepSize.toString(),
+        maxQty: spec.maxQty.toString(),
+        minQty: spec.minQty.toString(),
+      },
+      {
+        filterType: 'MARKET_LOT_SIZE',
+        stepSize: spec.marketStepSize.toString(),
+        maxQty: spec.marketMaxQty.toString(),
+        minQty: spec.marketMinQty.toString(),
+      },
+      { filterType: 'MAX_NUM_ORDERS', limit: 200 },
+      { filterType: 'MAX_NUM_ALGO_ORDERS', limit: 10 },
+      { filterType: 'MIN_NOTIONAL', notional: spec.minNotional.toString() },
+      {
+        filterType: 'PERCENT_PRICE',
+        multiplierUp: spec.multiplierUp.toFixed(4),
+        multiplierDown: spec.multiplierDown.toFixed(4),
+        multiplierDecimal: '4',
+      },
+    ],
+    orderTypes: [
+      'LIMIT',
+      'MARKET',
+      'STOP',
+      'STOP_MARKET',
+      'TAKE_PROFIT',
+      'TAKE_PROFIT_MARKET',
+      'TRAILING_STOP_MARKET',
+    ],
+    timeInForce: ['GTC', 'IOC', 'FOK', 'GTX', 'GTD'],
+    permissionSet: ['GRID', 'COPY'],
+  };
+}
+
+/** The `GET /fapi/v1/exchangeInfo` body. */
+export function exchangeInfo(specs: readonly SymbolSpec[], now: number): Json {
+  return {
+    timezone: 'UTC',
+    serverTime: now,
+    futuresType: 'U_MARGINED',
+    rateLimits: [
+      {
+        rateLimitType: 'REQUEST_WEIGHT',
+        interval: 'MINUTE',
+        intervalNum: 1,
+        limit: RATE_LIMITS.requestWeightPerMinute,
+      },
+      { rateLimitType: 'ORDERS', interval: 'MINUTE', intervalNum: 1, limit: RATE_LIMITS.ordersPerMinute },
+      { rateLimitType: 'ORDERS', interval: 'SECOND', intervalNum: 10, limit: RATE_LIMITS.ordersPer10s },
+    ],
+    exchangeFilters: [],
+    assets: [{ asset: 'USDT', marginAvailable: true, autoAssetExchange: '-10000' }],
+    symbols: specs.map(exchangeSymbol),
+  };
+}
+
+/** The market's REST endpoints, to be mounted by the server. */
+export function marketEndpoints(source: MarketRestSource): Endpoint[] {
+  const requireSymbol = (params: Params): SymbolMarket => {
+    const market = source.symbol(requireString(params, 'symbol'));
+    if (market === undefined) throw invalidSymbol();
+    return market;
+  };
+  /** One row for `symbol`, or an array of all when it is absent. */
+  const oneOrAll = (params: Params, row: (m: SymbolMarket) => Json): Json => {
+    const name = optionalString(params, 'symbol');
+    if (name === undefined) return source.symbols().map(row);
+    const market = source.symbol(name);
+    if (market === undefined) throw invalidSymbol();
+    return row(market);
+  };
+  const get = (path: string, weight: (params: Params) => number, handle: Endpoint['handle']): Endpoint => ({
+    method: 'GET',
+    path,
+    security: 'NONE',
+    weight,
+    countsAsOrder: false,
+    handle,
+  });
+
+  return [
+    get(
+      '/fapi/v1/ping',
+      () => 1,
+      () => ({}),
+    ),
+    get(
+      '/fapi/v1/time',
+      () => 1,
+      (ctx) => ({ serverTime: ctx.now }),
+    ),
+    get(
+      '/fapi/v1/exchangeInfo',
+      () => 1,
+      (ctx) => exchangeInfo(source.specs(), ctx.now),
+    ),
+    get('/fapi/v1/klines', klinesWeight, ({ params, now }) => {
+      const market = requireSymbol(params);
+      const interval = requireString(params, 'interval');
+      if (!isIntervalName(interval)) throw new SimRejection(400, -1120, 'Invalid interval.');
+      const startTime = optionalInt(params, 'startTime');
+      const endTime = optionalInt(params, 'endTime');
+      const limit = limitParam(params, 500, 1500);
+      source.advance(now);
+      return market.klines
+        .bars(interval, now, { startTime, endTime, limit })
+        .map((k) => [
+          k.openTime,
+          k.open,
+          k.high,
+          k.low,
+          k.close,
+          k.volume,
+          k.closeTime,
+          k.quoteVolume,
+          k.trades,
+          k.takerBuyVolume,
+          k.takerBuyQuoteVolume,
+          '0',
+        ]);
+    }),
+    get(
+      '/fapi/v1/aggTrades',
+      () => 20,
+      ({ params }) => {
+        const market = requireSymbol(params);
+        const fromId = optionalInt(params, 'fromId');
+        const startTime = optionalInt(params, 'startTime');
+        const endTime = optionalInt(params, 'endTime');
+        const limit = limitParam(params, 500, 1000);
+        if (startTime !== undefined && endTime !== undefined && endTime - startTime >= 3600_000) {
+          throw new SimRejection(400, -1127, 'More than 1 hours between startTime and endTime.');
+        }
+        return market.tape
+          .query({ fromId, startTime, endTime, limit })
+          .map((t) => ({ a: t.a, p: t.p, q: t.q, nq: t.q, f: t.f, l: t.l, T: t.T, m: t.m }));
+      },
+    ),
+    get('/fapi/v1/depth', depthWeight, ({ params, now }) => {
+      const market = requireSymbol(params);
+      const text = optionalString(params, 'limit');
+      const limit = text === undefined ? 500 : Number(text);
+      if (!(DEPTH_LIMITS as readonly number[]).includes(limit)) throw illegal('limit', text ?? '');
+      return market.depth(limit, now);
+    }),
+    get('/fapi/v1/ticker/bookTicker', bySymbol(2, 5), ({ params }) =>
+      oneOrAll(params, (m) => m.bookTickerRow()),
+    ),
+    get('/fapi/v1/ticker/24hr', bySymbol(1, 40), ({ params, now }) => {
+      source.advance(now);
+      return oneOrAll(params, (m) => m.ticker24h(now));
+    }),
+    get('/fapi/v1/ticker/price', bySymbol(1, 2), ({ params }) => oneOrAll(params, (m) => m.priceRow())),
+    get('/fapi/v1/premiumIndex', bySymbol(1, 10), ({ params, now }) =>
+      oneOrAll(params, (m) => m.premiumIndex(now)),
+    ),
+    // Binance charges no IP weight here; the call shares a separate 500 per 5 minutes limit with fundingInfo.
+    get(
+      '/fapi/v1/fundingRate',
+      () => 0,
+      ({ params }) => {
+        const name = optionalString(params, 'symbol');
+        const startTime = optionalInt(params, 'startTime');
+        const endTime = optionalInt(params, 'endTime');
+        const limit = limitParam(params, 100, 1000);
+        let markets = source.symbols();
+        if (name !== undefined) {
+          const market = source.symbol(name);
+          if (market === undefined) throw invalidSymbol();
+          markets = [market];
+        }
+        const rows = markets
+          .flatMap((m) =>
+            m.funding.history.map((r) => ({
+              symbol: m.spec.symbol,
+              time: r.fundingTime,
+              record: r,
+              market: m,
+            })),
+          )
+          .filter(
+            (r) =>
+              (startTime === undefined || r.time >= startTime) &&
+              (endTime === undefined || r.time <= endTime),
+          )
+          .sort((x, y) => x.time - y.time);
+        // Without a time range Binance returns the most recent records; with a start, from the start.
+        const picked =
+          startTime !== undefined ? rows.slice(0, limit) : rows.slice(Math.max(0, rows.length - limit));
+        return picked.map(({ symbol, record, market }) => ({
+          symbol,
+          fundingRate: record.fundingRate.toFixed(8),
+          fundingTime: record.fundingTime,
+          markPrice: record.markPrice.toFixed(Math.max(8, market.spec.pricePrecision)),
+        }));
+      },
+    ),
+  ];
+}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Decimal } from '../../ts/exact/decimal.js';
+import type { IncomeRecord } from '../../ts/exchange/usdm-decoders.js';
 import { BanRules } from './ban-rules.js';
-import { decodeIncome, IncomeDecodeError, type IncomeRecord } from './income-record.js';
 
 const NOW = 1_700_000_000_000;
 const HOUR = 3_600_000;
@@ -16,7 +16,7 @@ function row(symbol: string, incomeType: string, income: string, ageHours: numbe
     asset: 'USDT',
     info: '',
     time: NOW - ageHours * HOUR,
-    tranId: String(tran),
+    tranId: tran,
     tradeId: '',
   };
 }
@@ -54,34 +54,5 @@ describe('BanRules', () => {
     expect(rules.add([loss, loss, row('', 'TRANSFER', '-5000', 1)])).toBe(1);
     expect(rules.add([{ ...row('BTCUSDT', 'REALIZED_PNL', '-100', 1), asset: 'BNB' }])).toBe(0);
     expect(rules.decide(NOW).account24h.toString()).toBe('-100');
-  });
-});
-
-describe('decodeIncome', () => {
-  it('decodes Binance income rows exactly', () => {
-    const body = Buffer.from(
-      JSON.stringify([
-        {
-          symbol: 'BTCUSDT',
-          incomeType: 'COMMISSION',
-          income: '-0.01202398',
-          asset: 'USDT',
-          info: 'COMMISSION',
-          time: 1570636800000,
-          tranId: 9689322392,
-          tradeId: '2059192',
-        },
-      ]),
-    );
-    const [r] = decodeIncome(body);
-    expect(r?.income.toString()).toBe('-0.01202398');
-    expect(r?.tranId).toBe('9689322392');
-  });
-
-  it('names the row and field of a bad body', () => {
-    expect(() =>
-      decodeIncome(Buffer.from('[{"incomeType":"X","asset":"USDT","time":1,"tranId":1}]')),
-    ).toThrow(/row 0: missing "income"/);
-    expect(() => decodeIncome(Buffer.from('{"code":-1000}'))).toThrow(IncomeDecodeError);
   });
 });

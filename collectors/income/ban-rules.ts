@@ -1,6 +1,6 @@
 // The loss rules that ban trading a symbol, or everything, from recent realized income (DESIGN.md 6).
 import { Decimal } from '../../ts/exact/decimal.js';
-import type { IncomeRecord } from './income-record.js';
+import type { IncomeRecord } from '../../ts/exchange/usdm-decoders.js';
 
 /** Thresholds (negative USDT amounts): a loss at or below one bans. Defaults from the seeds. */
 export interface BanThresholds {

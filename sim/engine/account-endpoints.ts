@@ -1,0 +1,171 @@
+// REST handlers for account state and settings: account, balance, positionRisk, leverage, margin type,
+// position mode, commission rate and income history.
+import type { Endpoint, Json } from '../contracts.js';
+import { optionalEnum, optionalInt, optionalString, requireEnum, requireString } from '../request-params.js';
+import type { Account, MarginType } from './account.js';
+import {
+  accountV2Json,
+  accountV3Json,
+  balanceJson,
+  positionRiskV2Json,
+  positionRiskV3Json,
+  REPORTED_MAX_NOTIONAL,
+} from './account-views.js';
+import type { EngineContext, EngineDeps } from './engine-context.js';
+import { requestAccount } from './engine-context.js';
+import { BINANCE_INCOME_TYPES } from './income-ledger.js';
+import { limitParam } from './order-endpoints.js';
+import { incomeJson } from './order-views.js';
+import { Reject } from './rejections.js';
+import { requireSpec } from './symbol-filters.js';
+import { leverageUpdate } from './user-events.js';
+
+const SUCCESS: Json = { code: 200, msg: 'success' };
+
+function hasOpenOrders(ctx: EngineContext, account: Account, symbol?: string): boolean {
+  return ctx.orders.open(account.id, symbol).length > 0 || ctx.algos.waiting(account.id, symbol).length > 0;
+}
+
+function readEndpoint(
+  path: string,
+  weight: number,
+  body: (deps: EngineDeps, account: Account, symbol: string | undefined) => Json,
+) {
+  return (deps: EngineDeps): Endpoint => ({
+    method: 'GET',
+    path,
+    security: 'USER_DATA',
+    weight: () => weight,
+    countsAsOrder: false,
+    handle: ({ params, accountId }) => {
+      const account = requestAccount(deps.ctx, accountId);
+      const symbol = optionalString(params, 'symbol');
+      if (symbol !== undefined) requireSpec(deps.ctx.market, symbol);
+      return body(deps, account, symbol);
+    },
+  });
+}
+
+/** The account endpoints. */
+export function accountEndpoints(deps: EngineDeps): Endpoint[] {
+  const { ctx } = deps;
+  const market = ctx.market;
+  const reads = [
+    readEndpoint('/fapi/v3/account', 5, (d, a) => accountV3Json(d.snapshot(a))),
+    readEndpoint('/fapi/v2/account', 5, (d, a) => accountV2Json(d.snapshot(a))),
+    readEndpoint('/fapi/v3/balance', 5, (d, a) => balanceJson(d.snapshot(a))),
+    readEndpoint('/fapi/v2/balance', 5, (d, a) => balanceJson(d.snapshot(a))),
+    readEndpoint('/fapi/v3/positionRisk', 5, (d, a, s) => positionRiskV3Json(d.snapshot(a), s)),
+    readEndpoint('/fapi/v2/positionRisk', 5, (d, a, s) => positionRiskV2Json(d.snapshot(a), s)),
+  ].map((make) => make(deps));
+  return [
+    ...reads,
+    {
+      method: 'POST',
+      path: '/fapi/v1/leverage',
+      security: 'TRADE',
+      weight: () => 1,
+      countsAsOrder: false,
+      handle: ({ params, accountId }) => {
+        const account = requestAccount(ctx, accountId);
+        const spec = requireSpec(market, requireString(params, 'symbol'));
+        const text = requireString(params, 'leverage');
+        const leverage = /^\d{1,4}$/.test(text) ? Number(text) : Number.NaN;
+        if (!Number.isInteger(leverage) || leverage < 1 || leverage > spec.maxLeverage)
+          throw Reject.badLeverage(text);
+        account.settings(spec.symbol, spec.maxLeverage).leverage = leverage;
+        ctx.emit(account.id, leverageUpdate(spec.symbol, leverage, ctx.clock.now()));
+        return { leverage, maxNotionalValue: REPORTED_MAX_NOTIONAL, symbol: spec.symbol };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/fapi/v1/marginType',
+      security: 'TRADE',
+      weight: () => 1,
+      countsAsOrder: false,
+      handle: ({ params, accountId }) => {
+        const account = requestAccount(ctx, accountId);
+        const spec = requireSpec(market, requireString(params, 'symbol'));
+        const marginType: MarginType = requireEnum(params, 'marginType', ['ISOLATED', 'CROSSED'] as const);
+        const settings = account.settings(spec.symbol, spec.maxLeverage);
+        if (settings.marginType === marginType) throw Reject.marginTypeUnchanged();
+        if (account.openPositions(spec.symbol).length > 0) throw Reject.marginTypePosition();
+        if (hasOpenOrders(ctx, account, spec.symbol)) throw Reject.marginTypeOpenOrders();
+        settings.marginType = marginType;
+        return SUCCESS;
+      },
+    },
+    {
+      method: 'GET',
+      path: '/fapi/v1/positionSide/dual',
+      security: 'USER_DATA',
+      weight: () => 30,
+      countsAsOrder: false,
+      handle: ({ accountId }) => ({
+        dualSidePosition: requestAccount(ctx, accountId).positionMode === 'hedge',
+      }),
+    },
+    {
+      method: 'POST',
+      path: '/fapi/v1/positionSide/dual',
+      security: 'TRADE',
+      weight: () => 1,
+      countsAsOrder: false,
+      handle: ({ params, accountId }) => {
+        const account = requestAccount(ctx, accountId);
+        const dual = requireEnum(params, 'dualSidePosition', ['true', 'false'] as const) === 'true';
+        const mode = dual ? 'hedge' : 'one-way';
+        if (account.positionMode === mode) throw Reject.positionModeUnchanged();
+        if (account.openPositions().length > 0) throw Reject.positionModePosition();
+        if (hasOpenOrders(ctx, account)) throw Reject.positionModeOpenOrders();
+        account.positionMode = mode;
+        return SUCCESS;
+      },
+    },
+    {
+      method: 'GET',
+      path: '/fapi/v1/commissionRate',
+      security: 'USER_DATA',
+      weight: () => 20,
+      countsAsOrder: false,
+      handle: ({ params, accountId }) => {
+        const account = requestAccount(ctx, accountId);
+        const spec = requireSpec(market, requireString(params, 'symbol'));
+        return {
+          symbol: spec.symbol,
+          makerCommissionRate: account.makerFee.toString(),
+          takerCommissionRate: account.takerFee.toString(),
+        };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/fapi/v1/income',
+      security: 'USER_DATA',
+      weight: () => 30,
+      countsAsOrder: false,
+      handle: ({ params, accountId, now }) => {
+        const account = requestAccount(ctx, accountId);
+        const symbol = optionalString(params, 'symbol');
+        if (symbol !== undefined) requireSpec(market, symbol);
+        const incomeType = optionalEnum(params, 'incomeType', BINANCE_INCOME_TYPES);
+        const startTime = optionalInt(params, 'startTime');
+        const endTime = optionalInt(params, 'endTime');
+        const rows = ctx.income.query(
+          account.id,
+          {
+            page: optionalInt(params, 'page', 1) ?? 1,
+            limit: limitParam(params, 100, 1000),
+            ...(symbol === undefined ? {} : { symbol }),
+            ...(incomeType === undefined ? {} : { incomeType }),
+            ...(startTime === undefined ? {} : { startTime }),
+            ...(endTime === undefined ? {} : { endTime }),
+          },
+          now,
+        );
+        return rows.map(incomeJson);
+      },
+    },
+  ];
+}

@@ -1,0 +1,130 @@
+// Reads and validates a `POST /fapi/v1/algoOrder` (conditional order) request.
+import { Decimal } from '../../ts/exact/decimal.js';
+import type { MarketView, Params, SymbolSpec } from '../contracts.js';
+import {
+  illegal,
+  missing,
+  optionalBool,
+  optionalDecimal,
+  optionalEnum,
+  optionalString,
+  requireDecimal,
+  requireEnum,
+  requireString,
+} from '../request-params.js';
+import { ALGO_ORDER_TYPES, type AlgoOrderType } from './algo-store.js';
+import { clientIdParam, POSITION_SIDES, SIDES, TIME_IN_FORCE } from './order-request.js';
+import type { OrderSide, TimeInForce, WorkingType } from './order-store.js';
+import type { PositionSide } from './position-state.js';
+import { Reject } from './rejections.js';
+import {
+  checkNotional,
+  checkPercentPrice,
+  checkPrice,
+  checkQuantity,
+  checkStopPrice,
+  requireSpec,
+} from './symbol-filters.js';
+
+/** Callback rate range of TRAILING_STOP_MARKET, in percent (upper bound raised to 20 in 2026). */
+export const MIN_CALLBACK_RATE = Decimal.parse('0.1');
+export const MAX_CALLBACK_RATE = Decimal.parse('20');
+
+/** A validated conditional order. */
+export interface NewAlgoRequest {
+  readonly spec: SymbolSpec;
+  readonly side: OrderSide;
+  readonly positionSide: PositionSide | undefined;
+  readonly orderType: AlgoOrderType;
+  readonly timeInForce: TimeInForce;
+  /** Zero with closePosition. */
+  readonly quantity: Decimal;
+  readonly price: Decimal;
+  /** Zero for a trailing stop (its level follows the price). */
+  readonly triggerPrice: Decimal;
+  readonly workingType: WorkingType;
+  readonly priceProtect: boolean;
+  readonly reduceOnly: boolean;
+  readonly closePosition: boolean;
+  readonly activatePrice: Decimal | undefined;
+  readonly callbackRate: Decimal | undefined;
+  readonly clientAlgoId: string | undefined;
+}
+
+/** Parses and filter-checks a conditional order. */
+export function parseNewAlgo(params: Params, market: MarketView): NewAlgoRequest {
+  const algoType = requireString(params, 'algoType');
+  if (algoType !== 'CONDITIONAL') throw illegal('algoType', algoType);
+  const symbol = requireString(params, 'symbol');
+  const spec = requireSpec(market, symbol);
+  const side = requireEnum(params, 'side', SIDES);
+  const typeText = requireString(params, 'type');
+  if (!(ALGO_ORDER_TYPES as readonly string[]).includes(typeText)) throw Reject.invalidOrderType();
+  const orderType = typeText as AlgoOrderType;
+  const positionSide = optionalEnum(params, 'positionSide', POSITION_SIDES);
+  const timeInForce = optionalEnum(params, 'timeInForce', TIME_IN_FORCE) ?? 'GTC';
+  const workingType =
+    optionalEnum(params, 'workingType', ['MARK_PRICE', 'CONTRACT_PRICE'] as const) ?? 'CONTRACT_PRICE';
+  const priceProtect = optionalBool(params, 'priceProtect') ?? false;
+  const closePosition = optionalBool(params, 'closePosition') ?? false;
+  const reduceOnly = optionalBool(params, 'reduceOnly') ?? false;
+  const clientAlgoId = clientIdParam(params, 'clientAlgoId');
+  const trailing = orderType === 'TRAILING_STOP_MARKET';
+  const limitType = orderType === 'STOP' || orderType === 'TAKE_PROFIT';
+  if (closePosition && (trailing || limitType)) throw Reject.closePositionInvalid(orderType, true);
+  if (closePosition && optionalString(params, 'quantity') !== undefined) throw Reject.notRequired('quantity');
+  if (closePosition && reduceOnly) throw Reject.notRequired('reduceOnly');
+  const quantity = closePosition ? Decimal.ZERO : requireDecimal(params, 'quantity');
+  let price = Decimal.ZERO;
+  if (limitType) {
+    price = requireDecimal(params, 'price');
+  } else if (optionalString(params, 'price') !== undefined) {
+    throw Reject.notRequired('price');
+  }
+  let triggerPrice = Decimal.ZERO;
+  let activatePrice: Decimal | undefined;
+  let callbackRate: Decimal | undefined;
+  if (trailing) {
+    callbackRate = requireDecimal(params, 'callbackRate');
+    if (callbackRate.lt(MIN_CALLBACK_RATE) || callbackRate.gt(MAX_CALLBACK_RATE)) {
+      throw illegal('callbackRate', callbackRate.toString());
+    }
+    activatePrice = optionalDecimal(params, 'activatePrice');
+    if (activatePrice !== undefined) {
+      if (activatePrice.sign() <= 0 || !activatePrice.isMultipleOf(spec.tickSize))
+        throw Reject.invalidActivationPrice();
+    }
+  } else {
+    const tp = optionalString(params, 'triggerPrice');
+    if (tp === undefined) throw missing('triggerPrice');
+    triggerPrice = requireDecimal(params, 'triggerPrice');
+    checkStopPrice(spec, triggerPrice);
+  }
+  if (!closePosition) checkQuantity(spec, quantity, !limitType);
+  const mark = market.markPrice(symbol);
+  if (limitType) {
+    checkPrice(spec, price);
+    checkPercentPrice(spec, side, price, mark);
+  }
+  if (!closePosition) {
+    const reference = limitType ? price : triggerPrice.isZero() ? mark : triggerPrice;
+    checkNotional(spec, quantity, reference, reduceOnly);
+  }
+  return {
+    spec,
+    side,
+    positionSide,
+    orderType,
+    timeInForce,
+    quantity,
+    price,
+    triggerPrice,
+    workingType,
+    priceProtect,
+    reduceOnly,
+    closePosition,
+    activatePrice,
+    callbackRate,
+    clientAlgoId,
+  };
+}

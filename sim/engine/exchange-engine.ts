@@ -1,0 +1,346 @@
+// The simulator's exchange engine: accounts, orders, matching, positions, PnL, fees, funding, income.
+import { Decimal } from '../../ts/exact/decimal.js';
+import { Logger } from '../../ts/log/logger.js';
+import type {
+  AccountDirectory,
+  Endpoint,
+  Json,
+  MarketTrade,
+  MarketView,
+  SimClock,
+  UserEventListener,
+} from '../contracts.js';
+import { Account, MARGIN_ASSET, type MarginType } from './account.js';
+import { accountEndpoints } from './account-endpoints.js';
+import type { AccountSnapshot } from './account-views.js';
+import { algoEndpoints } from './algo-endpoints.js';
+import { AlgoService } from './algo-service.js';
+import { AlgoStore } from './algo-store.js';
+import { money } from './binance-format.js';
+import type { EngineContext, EngineDeps } from './engine-context.js';
+import { EngineConfigError } from './engine-errors.js';
+import { DEFAULT_FUNDING_INTERVAL_MS, FundingSchedule } from './funding.js';
+import { IdSource } from './id-source.js';
+import { IncomeLedger } from './income-ledger.js';
+import { assessAccount } from './margin.js';
+import { orderEndpoints } from './order-endpoints.js';
+import { OrderExecutor } from './order-executor.js';
+import { OrderStore } from './order-store.js';
+import { Reject } from './rejections.js';
+import { TradeLedger } from './trade-ledger.js';
+
+/** One simulated account. */
+export interface AccountConfig {
+  apiKey: string;
+  apiSecret: string;
+  /** Starting wallet per asset; default `{ USDT: '10000' }`. Booked as TRANSFER income. */
+  balances?: Readonly<Record<string, string>>;
+  /** Default `one-way`. */
+  positionMode?: 'one-way' | 'hedge';
+  /** Default `'0.0002'`. */
+  makerFee?: string;
+  /** Default `'0.0005'`. */
+  takerFee?: string;
+  /** Default 20 (capped per symbol at its maximum). */
+  defaultLeverage?: number;
+}
+
+/** What the engine runs on. */
+export interface ExchangeEngineOptions {
+  market: MarketView;
+  clock: SimClock;
+  accounts: readonly AccountConfig[];
+  /** Default 8 h; funding at multiples of it since the epoch (00/08/16 UTC). */
+  fundingIntervalMs?: number;
+  logger?: Logger;
+}
+
+/** A position as the read-only truth view shows it (exact strings). */
+export interface PositionTruth {
+  readonly symbol: string;
+  readonly positionSide: 'BOTH' | 'LONG' | 'SHORT';
+  readonly positionAmt: string;
+  readonly entryPrice: string;
+  readonly unrealizedPnl: string;
+  readonly isolatedWallet: string;
+  readonly marginType: MarginType;
+  readonly leverage: number;
+}
+
+/** An open order as the truth view shows it. */
+export interface OpenOrderTruth {
+  readonly symbol: string;
+  readonly orderId: number;
+  readonly clientOrderId: string;
+  readonly side: 'BUY' | 'SELL';
+  readonly type: string;
+  readonly price: string;
+  readonly origQty: string;
+  readonly executedQty: string;
+  readonly status: string;
+}
+
+/** The engine's own view of one account, for tests and the admin page (exact decimal strings). */
+export interface AccountTruth {
+  readonly accountId: string;
+  readonly positionMode: 'one-way' | 'hedge';
+  /** Wallet balance per asset (USDT includes isolated wallets). */
+  readonly walletBalances: Readonly<Record<string, string>>;
+  readonly crossWalletBalance: string;
+  readonly availableBalance: string;
+  readonly totalUnrealizedProfit: string;
+  readonly positions: readonly PositionTruth[];
+  readonly openOrders: readonly OpenOrderTruth[];
+  readonly openAlgoOrders: number;
+}
+
+const FEE_PATTERN = /^\d+(\.\d{1,8})?$/;
+
+function parseFee(text: string | undefined, fallback: string, field: string): Decimal {
+  const value = text ?? fallback;
+  if (!FEE_PATTERN.test(value))
+    throw new EngineConfigError(field, `not a fee rate: ${JSON.stringify(value)}`);
+  const fee = Decimal.parse(value);
+  if (fee.gte(Decimal.ONE)) throw new EngineConfigError(field, `fee rate ${value} is not below 1`);
+  return fee;
+}
+
+/**
+ * The exchange engine. It owns accounts, user orders, matching against the market's book and
+ * tape, conditional orders, positions, fees, funding and income; it hands the server its REST
+ * endpoints and emits user-data events.
+ */
+export class ExchangeEngine implements AccountDirectory {
+  readonly #market: MarketView;
+  readonly #clock: SimClock;
+  readonly #logger: Logger;
+  readonly #accounts = new Map<string, Account>();
+  readonly #byApiKey = new Map<string, Account>();
+  readonly #listeners = new Set<UserEventListener>();
+  readonly #ctx: EngineContext;
+  readonly #executor: OrderExecutor;
+  readonly #algoService: AlgoService;
+  readonly #funding: FundingSchedule;
+  readonly #unsubscribeTrades: () => void;
+  #listenerErrors = 0;
+
+  constructor(options: ExchangeEngineOptions) {
+    this.#market = options.market;
+    this.#clock = options.clock;
+    this.#logger = options.logger ?? new Logger('sim.engine');
+    const interval = options.fundingIntervalMs ?? DEFAULT_FUNDING_INTERVAL_MS;
+    if (!Number.isSafeInteger(interval) || interval <= 0) {
+      throw new EngineConfigError('fundingIntervalMs', `must be a positive integer, got ${interval}`);
+    }
+    const ids = new IdSource();
+    const income = new IncomeLedger();
+    this.#ctx = {
+      market: this.#market,
+      clock: this.#clock,
+      orders: new OrderStore(),
+      algos: new AlgoStore(),
+      trades: new TradeLedger(),
+      income,
+      ids,
+      logger: this.#logger,
+      account: (id) => {
+        const account = this.#accounts.get(id);
+        if (account === undefined) throw Reject.unknownAccount();
+        return account;
+      },
+      emit: (accountId, event) => this.#emit(accountId, event),
+    };
+    for (const [index, config] of options.accounts.entries()) this.#addAccount(config, index);
+    this.#executor = new OrderExecutor(this.#ctx);
+    this.#algoService = new AlgoService(this.#ctx, this.#executor);
+    this.#funding = new FundingSchedule(this.#ctx, this.#executor, interval, () => this.#accounts.values());
+    this.#unsubscribeTrades = this.#market.onTrade((trade) => this.#onTrade(trade));
+  }
+
+  /** Resolves an API key to its account id and secret. */
+  credentials(apiKey: string): { accountId: string; secret: string } | undefined {
+    const account = this.#byApiKey.get(apiKey);
+    return account === undefined ? undefined : { accountId: account.id, secret: account.secret };
+  }
+
+  /** Subscribes to user-data events of every account; returns the unsubscribe function. */
+  onUserEvent(listener: UserEventListener): () => void {
+    this.#listeners.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  }
+
+  /** The REST endpoints the server mounts. */
+  endpoints(): Endpoint[] {
+    const deps: EngineDeps = {
+      ctx: this.#ctx,
+      executor: this.#executor,
+      algoService: this.#algoService,
+      snapshot: (account) => this.#snapshot(account),
+    };
+    return [...orderEndpoints(deps), ...algoEndpoints(deps), ...accountEndpoints(deps)];
+  }
+
+  /** Time-driven work: funding at funding times, mark-price triggers of conditional orders. */
+  advance(now: number): void {
+    this.#funding.advance(now);
+    this.#algoService.check();
+  }
+
+  /** The next funding time after `now` (what premiumIndex reports as `nextFundingTime`). */
+  nextFundingTime(now: number): number {
+    return this.#funding.nextFundingTime(now);
+  }
+
+  /** Stops listening to the market's tape. */
+  close(): void {
+    this.#unsubscribeTrades();
+  }
+
+  /** Account ids in configuration order. */
+  accountIds(): string[] {
+    return [...this.#accounts.keys()];
+  }
+
+  /** Listener failures caught so far (each was logged). */
+  listenerErrors(): number {
+    return this.#listenerErrors;
+  }
+
+  /** The engine's truth about one account: balances, positions and open orders as exact strings. */
+  accountTruth(accountId: string): AccountTruth {
+    const account = this.#ctx.account(accountId);
+    const snap = this.#snapshot(account);
+    const walletBalances: Record<string, string> = {};
+    for (const asset of account.assets())
+      walletBalances[asset] = money(account.walletBalance(asset)).toString();
+    return {
+      accountId,
+      positionMode: account.positionMode,
+      walletBalances,
+      crossWalletBalance: snap.risk.crossWalletBalance.toString(),
+      availableBalance: snap.risk.availableBalance.toString(),
+      totalUnrealizedProfit: snap.risk.totalUnrealizedProfit.toString(),
+      positions: snap.risk.positions
+        .filter((p) => p.position.isOpen())
+        .map((p) => ({
+          symbol: p.position.symbol,
+          positionSide: p.position.side,
+          positionAmt: p.position.amount.normalize().toString(),
+          entryPrice: p.position.entryPrice.normalize().toString(),
+          unrealizedPnl: p.unrealizedPnl.toString(),
+          isolatedWallet: p.position.isolatedWallet.toString(),
+          marginType: p.settings.marginType,
+          leverage: p.settings.leverage,
+        })),
+      openOrders: snap.openOrders.map((o) => ({
+        symbol: o.symbol,
+        orderId: o.orderId,
+        clientOrderId: o.clientOrderId,
+        side: o.side,
+        type: o.type,
+        price: o.price.toString(),
+        origQty: o.origQty.toString(),
+        executedQty: o.executedQty.toString(),
+        status: o.status,
+      })),
+      openAlgoOrders: this.#ctx.algos.waiting(accountId).length,
+    };
+  }
+
+  #addAccount(config: AccountConfig, index: number): void {
+    const field = (name: string) => `accounts[${index}].${name}`;
+    if (config.apiKey === '') throw new EngineConfigError(field('apiKey'), 'must not be empty');
+    if (config.apiSecret === '') throw new EngineConfigError(field('apiSecret'), 'must not be empty');
+    if (this.#byApiKey.has(config.apiKey)) throw new EngineConfigError(field('apiKey'), 'duplicate apiKey');
+    const makerFee = parseFee(config.makerFee, '0.0002', field('makerFee'));
+    const takerFee = parseFee(config.takerFee, '0.0005', field('takerFee'));
+    const leverage = config.defaultLeverage ?? 20;
+    if (!Number.isInteger(leverage) || leverage < 1 || leverage > 125) {
+      throw new EngineConfigError(field('defaultLeverage'), `must be an integer in 1..125, got ${leverage}`);
+    }
+    const balances = new Map<string, Decimal>();
+    for (const [asset, text] of Object.entries(config.balances ?? { USDT: '10000' })) {
+      const amount = Decimal.tryParse(text);
+      if (!/^[A-Z0-9]{1,20}$/.test(asset))
+        throw new EngineConfigError(field(`balances.${asset}`), 'not an asset name');
+      if (amount === undefined || amount.sign() < 0) {
+        throw new EngineConfigError(
+          field(`balances.${asset}`),
+          `not a non-negative amount: ${JSON.stringify(text)}`,
+        );
+      }
+      balances.set(asset, amount);
+    }
+    const id = `account-${index + 1}`;
+    const account = new Account(
+      id,
+      config.apiKey,
+      config.apiSecret,
+      config.positionMode ?? 'one-way',
+      makerFee,
+      takerFee,
+      leverage,
+      new Map(),
+    );
+    const now = this.#clock.now();
+    for (const [asset, amount] of balances) {
+      account.adjustCrossWallet(amount, now, asset);
+      if (amount.isZero()) continue;
+      this.#ctx.income.record({
+        accountId: id,
+        symbol: '',
+        incomeType: 'TRANSFER',
+        income: amount,
+        asset,
+        info: 'TRANSFER',
+        time: now,
+        tranId: this.#ctx.ids.nextTranId(),
+        tradeId: '',
+      });
+    }
+    this.#accounts.set(id, account);
+    this.#byApiKey.set(config.apiKey, account);
+    this.#logger.info('account ready', { account: id, mode: account.positionMode, asset: MARGIN_ASSET });
+  }
+
+  #snapshot(account: Account): AccountSnapshot {
+    for (const spec of this.#market.specs())
+      for (const side of account.sides()) account.position(spec.symbol, side);
+    const openOrders = this.#ctx.orders.open(account.id);
+    return {
+      account,
+      risk: assessAccount(account, this.#market, openOrders),
+      openOrders,
+      symbolsWithAlgoOrders: new Set(this.#ctx.algos.waiting(account.id).map((a) => a.symbol)),
+    };
+  }
+
+  #onTrade(trade: MarketTrade): void {
+    try {
+      this.#executor.fillFromTrade(trade);
+      this.#algoService.check(trade.symbol, trade.price);
+    } catch (error) {
+      // A failure here is an engine bug; it must not break the market's tape for other listeners.
+      this.#logger.error('engine failed to process a market trade', {
+        symbol: trade.symbol,
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+  }
+
+  #emit(accountId: string, event: Json): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(accountId, event);
+      } catch (error) {
+        this.#listenerErrors += 1;
+        this.#logger.error('user event listener failed', {
+          account: accountId,
+          error: error instanceof Error ? error.message : String(error),
+        });
+      }
+    }
+  }
+}

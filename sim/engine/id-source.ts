@@ -1,0 +1,42 @@
+// Increasing identifiers for orders, algo orders, trades and income rows (unique across accounts).
+
+/** Counters for every id the engine hands out; each starts in its own range, like Binance's. */
+export class IdSource {
+  #order = 4_000_000_000;
+  #algo = 1_000_000;
+  #trade = 200_000_000;
+  #tran = 9_000_000_000;
+
+  nextOrderId(): number {
+    this.#order += 1;
+    return this.#order;
+  }
+  nextAlgoId(): number {
+    this.#algo += 1;
+    return this.#algo;
+  }
+  nextTradeId(): number {
+    this.#trade += 1;
+    return this.#trade;
+  }
+  nextTranId(): number {
+    this.#tran += 1;
+    return this.#tran;
+  }
+}
+
+const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+/**
+ * A 22-character client id like Binance generates, derived from the numeric id so runs are
+ * reproducible (`prefix` keeps order and algo ids apart).
+ */
+export function generatedClientId(prefix: string, id: number): string {
+  let n = BigInt(id) * 2654435761n + 97n;
+  let text = '';
+  while (text.length < 22 - prefix.length) {
+    text += ALPHABET[Number(n % 62n)];
+    n = n / 62n + BigInt(text.length) * 1_000_003n;
+  }
+  return prefix + text;
+}

@@ -1,0 +1,111 @@
+// Reads and validates a `POST /fapi/v1/order` request into a typed new-order request.
+import type { Decimal } from '../../ts/exact/decimal.js';
+import type { MarketView, Params, SymbolSpec } from '../contracts.js';
+import {
+  illegal,
+  missing,
+  optionalBool,
+  optionalDecimal,
+  optionalEnum,
+  optionalString,
+  requireDecimal,
+  requireEnum,
+  requireString,
+} from '../request-params.js';
+import { ALGO_ORDER_TYPES } from './algo-store.js';
+import type { MatchingType, OrderSide, TimeInForce } from './order-store.js';
+import type { PositionSide } from './position-state.js';
+import { Reject } from './rejections.js';
+import {
+  checkNotional,
+  checkPercentPrice,
+  checkPrice,
+  checkQuantity,
+  requireSpec,
+} from './symbol-filters.js';
+
+/** Binance's client-order-id rule. */
+export const CLIENT_ID_PATTERN = /^[.A-Z:/a-z0-9_-]{1,36}$/;
+
+export const SIDES: readonly OrderSide[] = ['BUY', 'SELL'];
+export const POSITION_SIDES: readonly PositionSide[] = ['BOTH', 'LONG', 'SHORT'];
+export const TIME_IN_FORCE: readonly TimeInForce[] = ['GTC', 'IOC', 'FOK', 'GTX'];
+
+/** A validated new order for the matching engine. */
+export interface NewOrderRequest {
+  readonly spec: SymbolSpec;
+  readonly side: OrderSide;
+  readonly type: MatchingType;
+  readonly timeInForce: TimeInForce;
+  /** As sent; checked against the account's position mode when placing. */
+  readonly positionSide: PositionSide | undefined;
+  readonly quantity: Decimal;
+  /** Limit price (LIMIT only). */
+  readonly price: Decimal | undefined;
+  readonly reduceOnly: boolean;
+  readonly clientOrderId: string | undefined;
+  readonly respType: 'ACK' | 'RESULT';
+}
+
+/** Validates `clientOrderId`-like parameters (-4015). */
+export function clientIdParam(params: Params, name: string): string | undefined {
+  const id = optionalString(params, name);
+  if (id !== undefined && !CLIENT_ID_PATTERN.test(id)) throw Reject.badClientOrderId();
+  return id;
+}
+
+/**
+ * Parses and filter-checks a new order. Conditional types belong to the algo endpoint (-4120);
+ * filters run in Binance's order (quantity, price, percent price, notional).
+ */
+export function parseNewOrder(params: Params, market: MarketView): NewOrderRequest {
+  const symbol = requireString(params, 'symbol');
+  const spec = requireSpec(market, symbol);
+  const side = requireEnum(params, 'side', SIDES);
+  const typeText = requireString(params, 'type');
+  if ((ALGO_ORDER_TYPES as readonly string[]).includes(typeText)) throw Reject.useAlgoEndpoint();
+  if (typeText !== 'LIMIT' && typeText !== 'MARKET') throw Reject.invalidOrderType();
+  const type: MatchingType = typeText;
+  const positionSide = optionalEnum(params, 'positionSide', POSITION_SIDES);
+  const reduceOnlyFlag = optionalBool(params, 'reduceOnly');
+  const clientOrderId = clientIdParam(params, 'newClientOrderId');
+  const respType = optionalEnum(params, 'newOrderRespType', ['ACK', 'RESULT'] as const) ?? 'ACK';
+  if (optionalString(params, 'closePosition') === 'true') throw Reject.closePositionInvalid(type, true);
+  const quantity = requireDecimal(params, 'quantity');
+  let timeInForce: TimeInForce = 'GTC';
+  let price: Decimal | undefined;
+  if (type === 'LIMIT') {
+    const tif = optionalString(params, 'timeInForce');
+    if (tif === undefined) throw missing('timeInForce');
+    if (!(TIME_IN_FORCE as readonly string[]).includes(tif)) throw Reject.invalidTimeInForce();
+    timeInForce = tif as TimeInForce;
+    price = requireDecimal(params, 'price');
+  } else {
+    if (optionalString(params, 'price') !== undefined) throw Reject.notRequired('price');
+    const tif = optionalString(params, 'timeInForce');
+    if (tif !== undefined && !(TIME_IN_FORCE as readonly string[]).includes(tif))
+      throw illegal('timeInForce', tif);
+  }
+  const reduceOnly = reduceOnlyFlag ?? false;
+  checkQuantity(spec, quantity, type === 'MARKET');
+  const mark = market.markPrice(symbol);
+  if (price !== undefined) {
+    checkPrice(spec, price);
+    checkPercentPrice(spec, side, price, mark);
+  }
+  checkNotional(spec, quantity, price ?? mark, reduceOnly);
+  // optionalDecimal validates a stray stopPrice so garbage is still refused with -1130.
+  optionalDecimal(params, 'stopPrice');
+  return {
+    spec,
+    side,
+    type,
+    timeInForce,
+    positionSide,
+    quantity,
+    price,
+    reduceOnly,
+    clientOrderId,
+    respType,
+  };
+}

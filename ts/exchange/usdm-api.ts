@@ -39,13 +39,9 @@ import {
   TERMINAL_ORDER_STATUSES,
   type TradeRecord,
 } from './usdm-decoders.js';
+import type { ListenKeyApi } from './user-data-stream.js';
 
-/** The listen-key calls a `UserDataStream` needs. */
-export interface ListenKeyApi {
-  createListenKey(): Promise<string>;
-  keepAliveListenKey(key: string): Promise<void>;
-  closeListenKey(key: string): Promise<void>;
-}
+export type { ListenKeyApi };
 
 /** Kline intervals Binance serves. */
 export type KlineInterval =

@@ -80,6 +80,8 @@ interface Session {
   readonly connectedAt: number;
   readonly budget: PeerBudget;
   state: SessionState;
+  /** The hub decided to close it: nothing more it sends is processed. */
+  closing: boolean;
   peer: string | undefined;
   role: PeerRole | undefined;
   kind: string | undefined;
@@ -436,6 +438,7 @@ export class HubServer {
       connectedAt: now,
       budget: new PeerBudget(this.#budget, now),
       state: 'hello',
+      closing: false,
       peer: undefined,
       role: undefined,
       kind: undefined,
@@ -488,7 +491,8 @@ export class HubServer {
   }
 
   #close(session: Session, code: number, reason: string): void {
-    if (session.state === 'closed') return;
+    if (session.state === 'closed' || session.closing) return;
+    session.closing = true;
     this.metrics.closed(reason.replaceAll(' ', '_'));
     session.connection.close(code, reason);
   }
@@ -533,7 +537,7 @@ export class HubServer {
   }
 
   #onMessage(session: Session, data: Buffer, isBinary: boolean): void {
-    if (session.state === 'closed') return;
+    if (session.state === 'closed' || session.closing) return;
     const now = Date.now();
     session.lastSeen = now;
     session.messagesIn += 1;

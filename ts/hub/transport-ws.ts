@@ -73,7 +73,8 @@ class WsConnection implements HubConnection {
   }
 
   bufferedAmount(): number {
-    return this.#open ? this.#ws.bufferedAmount + this.#socket.writableLength : 0;
+    // ws counts the socket's pending writes and its own queue.
+    return this.#open ? this.#ws.bufferedAmount : 0;
   }
 
   subscribe(topic: string): void {

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../log/logger.js';
 import { HubClient, HubConnectionError } from './hub-client.js';
 import type { HubServer, HubStatus } from './hub-server.js';
-import { RawPeer, SECRET, SYMBOLS, startHub, TRANSPORTS, waitFor } from './testing/hub-fixtures.js';
+import { RawPeer, SECRET, SYMBOLS, startHub, TRANSPORTS } from './testing/hub-fixtures.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {

@@ -20,7 +20,7 @@ describe('control message parser', () => {
     });
     expect(
       parseClientMessage(
-        '{"op":"auth","peer":"k-1","role":"collector","kind":"tick","mac":"' + 'a'.repeat(64) + '"}',
+        `{"op":"auth","peer":"k-1","role":"collector","kind":"tick","mac":"${'a'.repeat(64)}"}`,
       ),
     ).toMatchObject({
       op: 'auth',
@@ -40,9 +40,9 @@ describe('control message parser', () => {
     ['{"op":"subscribe","symbols":"*","kinds":"*","intervals":["2m"]}', 'bad_field'],
     ['{"op":"subscribe","symbols":["BTC USDT"],"kinds":"*","intervals":"*"}', 'bad_field'],
     ['{"op":"snapshot","stream":0}', 'bad_field'],
-    ['{"op":"auth","peer":"p","role":"admin","mac":"' + 'a'.repeat(64) + '"}', 'bad_field'],
+    [`{"op":"auth","peer":"p","role":"admin","mac":"${'a'.repeat(64)}"}`, 'bad_field'],
     ['{"op":"auth","peer":"p","role":"viewer","mac":"xyz"}', 'bad_field'],
-    ['{"op":"symbols.set","symbols":["' + 'A'.repeat(32) + '"]}', 'bad_field'],
+    [`{"op":"symbols.set","symbols":["${'A'.repeat(32)}"]}`, 'bad_field'],
     ['{"op":"ranks","top":0}', 'bad_field'],
   ])('refuses %s as %s', (text, code) => {
     const result = parseClientMessage(text);

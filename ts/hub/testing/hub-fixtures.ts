@@ -1,5 +1,5 @@
 // Test helpers for the hub: an in-test hub on loopback, a raw websocket peer, and polling waits.
-import { connect, type Socket } from 'node:net';
+import { connect, type createConnection, type NetConnectOpts, type Socket } from 'node:net';
 import WebSocket, { type RawData } from 'ws';
 import { silentLogger } from '../../log/logger.js';
 import {
@@ -80,10 +80,11 @@ export class RawPeer {
     const ws = new WebSocket(url, {
       perMessageDeflate: false,
       maxPayload: 256 * 1024 * 1024,
-      createConnection: (options) => {
+      // ws calls it with an options object only; keep the socket to pause it in tests.
+      createConnection: ((options: NetConnectOpts) => {
         socket = connect(options);
         return socket;
-      },
+      }) as typeof createConnection,
     });
     return new Promise((resolve, reject) => {
       ws.once('open', () => {

@@ -260,6 +260,31 @@ describe.each(TRANSPORTS)('hub over %s: ingest to subscribers', (transport: Tran
   });
 });
 
+describe.each(TRANSPORTS)('hub over %s: periodic snapshots', (transport: TransportName) => {
+  it('publishes a full snapshot of every stream at its current seq for reconciliation', async () => {
+    const hub = track(await startHub(transport, { snapshotIntervalMs: 100 }));
+    const collector = client(hub, 'synthetic', 'collector');
+    await collector.connect();
+    const encoder = new IngestEncoder(SYMBOLS);
+    const peer = track(await RawPeer.open(hub.url));
+    await peer.auth('reader', 'viewer');
+    peer.sendJson({ op: 'subscribe', id: 1, symbols: ['BTCUSDT'], kinds: ['kline'], intervals: '*' });
+    const { stream } = await peer.next('subscribed');
+    await sendSpread(hub, collector, [syntheticFrame(encoder, SYMBOLS.length, 3, 1)]);
+    await waitFor(() => hub.status().snapshots.periodic >= 2, 3_000, 'periodic snapshots');
+    const book = new TraderBook();
+    const outcomes = peer.frames.map((f) => book.apply(f));
+    const periodic = outcomes.slice(1).filter((o) => o.kind === 'snapshot');
+    expect(periodic.length).toBeGreaterThanOrEqual(1);
+    for (const o of periodic) expect(o).toMatchObject({ stream, seq: 1 });
+    expect(outcomes.filter((o) => o.kind === 'gap')).toEqual([]);
+    const btc = SYMBOLS.indexOf('BTCUSDT');
+    expect(book.klines(btc, '1m').map(comparable)).toEqual(
+      hub.book.klines(btc, '1m').map((e) => comparable(e.kline)),
+    );
+  });
+});
+
 describe.each(TRANSPORTS)('hub over %s: slow subscribers', (transport: TransportName) => {
   const MANY = Array.from({ length: 200 }, (_, i) => `SYM${i}USDT`);
 

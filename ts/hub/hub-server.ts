@@ -944,8 +944,10 @@ export class HubServer {
     }
     if (taken.frames.length === 0) return;
     const touched = new Set<Session>();
+    this.#transport.batch(() => {
+      for (const { stream, frame } of taken.frames) this.#transport.publish(topicName(stream), frame);
+    });
     for (const { stream, frame } of taken.frames) {
-      this.#transport.publish(topicName(stream), frame);
       this.metrics.deltaFrames += 1;
       const subscribers = this.#streams.get(stream)?.subscribers;
       if (subscribers === undefined) continue;
@@ -1018,7 +1020,10 @@ export class HubServer {
   }
 
   #periodicSnapshots(): void {
-    const now = Date.now();
+    this.#transport.batch(() => this.#publishSnapshots(Date.now()));
+  }
+
+  #publishSnapshots(now: number): void {
     for (const stream of this.#streams.all()) {
       let frame: Buffer;
       try {

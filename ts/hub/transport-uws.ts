@@ -192,6 +192,11 @@ export class UwsTransport implements HubTransport {
     this.#app.publish(topic, data, true);
   }
 
+  batch(fn: () => void): void {
+    // uWS queues published messages per subscriber and writes them corked by itself.
+    fn();
+  }
+
   async close(code: number, reason: string): Promise<void> {
     if (this.#listenSocket !== undefined) {
       this.#uws.us_listen_socket_close(this.#listenSocket);

@@ -72,6 +72,14 @@ class WsConnection implements HubConnection {
     }
   }
 
+  corkSocket(): void {
+    this.#socket.cork();
+  }
+
+  uncorkSocket(): void {
+    this.#socket.uncork();
+  }
+
   bufferedAmount(): number {
     // ws counts the socket's pending writes and its own queue.
     return this.#open ? this.#ws.bufferedAmount : 0;
@@ -162,6 +170,16 @@ export class WsTransport implements HubTransport {
     const members = this.#topics.get(topic);
     if (members === undefined) return;
     for (const connection of members) connection.sendBinary(data);
+  }
+
+  batch(fn: () => void): void {
+    const corked = [...this.#connections].filter((c) => c.topics.size > 0);
+    for (const connection of corked) connection.corkSocket();
+    try {
+      fn();
+    } finally {
+      for (const connection of corked) connection.uncorkSocket();
+    }
   }
 
   join(topic: string, connection: WsConnection): void {

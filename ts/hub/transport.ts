@@ -67,6 +67,11 @@ export interface HubTransport {
   listen(host: string, port: number): Promise<number>;
   /** Sends `data` as one binary message to every connection subscribed to `topic`. */
   publish(topic: string, data: Uint8Array): void;
+  /**
+   * Runs `fn` (a turn's publishes) with every subscriber corked, so what one subscriber gets in
+   * the turn leaves in one write.
+   */
+  batch(fn: () => void): void;
   /** Stops listening and closes every connection with `code`. */
   close(code: number, reason: string): Promise<void>;
 }

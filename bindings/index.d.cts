@@ -110,6 +110,27 @@ export declare class MergeBook {
   takeDeltaFrame(stream: number, seqNo: number, sentAt: number): Buffer | null
   /** A Snapshot frame of everything (or of `symbols` only, plus balances and the ban list). */
   snapshotFrame(stream: number, seqNo: number, sentAt: number, symbols?: Array<number> | undefined | null): Buffer
+  /**
+   * Merges many Ingest frames in one call, crediting frame `i` to peer `sources[i]` (the id
+   * the hub assigned to its sender) whatever the frame says; undecodable frames are reported.
+   */
+  ingestFrom(frames: Array<Buffer>, sources: Array<number>, receivedAt: number): IngestManyResult
+  /** Adds subscription stream `stream` (not 0) with its filter; its seq starts at 0. */
+  addTopic(stream: number, filter: TopicFilterObject): void
+  /** Removes a stream; false when it did not exist. */
+  removeTopic(stream: number): boolean
+  /** The seq of the last Delta frame of `stream` (0 before the first); null for no such stream. */
+  topicSeq(stream: number): number | null
+  /**
+   * Encodes the pending deltas as one Delta frame per stream with a matching delta (numbered
+   * with that stream's next seq) and clears them.
+   */
+  takeTopicFrames(sentAt: number): TopicFramesResult
+  /**
+   * The Snapshot frame of `stream` as of its current seq (take the pending deltas first, or
+   * the snapshot already contains changes its next Delta frame repeats).
+   */
+  topicSnapshotFrame(stream: number, sentAt: number): Buffer
   /** The window of `(symbol, interval)`, oldest first, each bar with who supplied it. */
   klines(symbolId: number, interval: string): Array<KlineEntry>
   tick(symbolId: number): TickEntry | null
@@ -643,6 +664,39 @@ export interface TickObject {
   last?: string
   time: number
   updateId?: number
+}
+
+/** A stream whose frame could not be encoded; its seq was consumed, so its subscribers see a gap. */
+export interface TopicFailureObject {
+  stream: number
+  seq: number
+  code: string
+  message: string
+}
+
+/**
+ * What a subscription stream carries; an absent list means "every" (symbols registered later
+ * included). Kinds: `kline`, `tick`, `position`, `balance`, `banlist`.
+ */
+export interface TopicFilterObject {
+  symbols?: Array<number>
+  kinds?: Array<string>
+  intervals?: Array<string>
+}
+
+/** One stream's Delta frame of a turn. */
+export interface TopicFrame {
+  stream: number
+  seq: number
+  frame: Buffer
+}
+
+/** The Delta frames of one turn, one per stream that had a matching delta. */
+export interface TopicFramesResult {
+  /** Deltas the turn produced (before filtering). */
+  deltas: number
+  frames: Array<TopicFrame>
+  failures: Array<TopicFailureObject>
 }
 
 export interface TraderBookStatsObject {

@@ -9,8 +9,11 @@ use napi::bindgen_prelude::{Buffer, BufferSlice};
 use napi::{Env, Result};
 use napi_derive::napi;
 use tributary_core::frame::{FrameEncoder, FrameError, FrameHeader, FrameKind};
-use tributary_core::ingest::{merge_ingest_bytes, merge_records, IngestBatch, IngestCounts, IngestError};
+use tributary_core::ingest::{
+    merge_ingest_bytes, merge_ingest_bytes_from, merge_records, IngestBatch, IngestCounts, IngestError,
+};
 use tributary_core::merge_book::{KindStats, MergeBook as CoreMergeBook, MergeBookConfig};
+use tributary_core::topic::{kind_bit, TopicFilter, TopicSet};
 use tributary_core::{Delta, Provenance, SourceId, SymbolId, SymbolRegistry};
 
 fn ingest_failed(env: &Env, error: IngestError) -> napi::Error {
@@ -339,6 +342,66 @@ pub struct MergeStatsObject {
     pub ban_list: KindStatsObject,
 }
 
+/// What a subscription stream carries; an absent list means "every" (symbols registered later
+/// included). Kinds: `kline`, `tick`, `position`, `balance`, `banlist`.
+#[napi(object)]
+pub struct TopicFilterObject {
+    pub symbols: Option<Vec<u32>>,
+    pub kinds: Option<Vec<String>>,
+    pub intervals: Option<Vec<String>>,
+}
+
+impl TopicFilterObject {
+    fn to_core(&self, env: &Env) -> Result<TopicFilter> {
+        let kinds = match &self.kinds {
+            None => tributary_core::topic::kinds::ALL,
+            Some(names) => names.iter().try_fold(0u8, |bits, name| {
+                kind_bit(name)
+                    .map(|bit| bits | bit)
+                    .ok_or_else(|| fail(env, "invalid_value", format!("unknown entity kind {name:?}")))
+            })?,
+        };
+        let intervals = self
+            .intervals
+            .as_ref()
+            .map(|names| names.iter().map(|n| parse_interval(env, n)).collect::<Result<Vec<_>>>())
+            .transpose()?;
+        Ok(TopicFilter::new(
+            self.symbols
+                .as_ref()
+                .map(|ids| ids.iter().map(|&id| SymbolId(id)).collect()),
+            kinds,
+            intervals.as_deref(),
+        ))
+    }
+}
+
+/// One stream's Delta frame of a turn.
+#[napi(object)]
+pub struct TopicFrame {
+    pub stream: u32,
+    pub seq: i64,
+    pub frame: Buffer,
+}
+
+/// A stream whose frame could not be encoded; its seq was consumed, so its subscribers see a gap.
+#[napi(object)]
+pub struct TopicFailureObject {
+    pub stream: u32,
+    pub seq: i64,
+    pub code: String,
+    pub message: String,
+}
+
+/// The Delta frames of one turn, one per stream that had a matching delta.
+#[napi(object)]
+pub struct TopicFramesResult {
+    /// Deltas the turn produced (before filtering).
+    pub deltas: u32,
+    pub frames: Vec<TopicFrame>,
+    pub failures: Vec<TopicFailureObject>,
+}
+
 /// The hub's merge book: Ingest frames (or, for collectors running inside the hub's process, raw
 /// exchange payloads) in; Delta and Snapshot frames out.
 #[napi]
@@ -349,6 +412,7 @@ pub struct MergeBook {
     registry: SymbolRegistry,
     /// Records parsed from raw payloads, merged and cleared within each call.
     scratch: IngestBatch,
+    topics: TopicSet,
 }
 
 impl MergeBook {
@@ -417,6 +481,7 @@ impl MergeBook {
             encoder: FrameEncoder::new(),
             registry,
             scratch: IngestBatch::new(),
+            topics: TopicSet::new(),
         })
     }
 
@@ -577,6 +642,108 @@ impl MergeBook {
             .encoder
             .encode_snapshot(&header, &snapshot)
             .map_err(|e| frame_failed(&env, e))?;
+        Ok(Buffer::from(bytes))
+    }
+
+    /// Merges many Ingest frames in one call, crediting frame `i` to peer `sources[i]` (the id
+    /// the hub assigned to its sender) whatever the frame says; undecodable frames are reported.
+    #[napi]
+    pub fn ingest_from(
+        &mut self,
+        env: Env,
+        frames: Vec<BufferSlice>,
+        sources: Vec<u32>,
+        received_at: i64,
+    ) -> Result<IngestManyResult> {
+        if sources.len() != frames.len() {
+            return Err(fail(
+                &env,
+                "invalid_value",
+                format!("{} frames but {} sources", frames.len(), sources.len()),
+            ));
+        }
+        let mut result = IngestManyResult::default();
+        for (index, (frame, &source)) in frames.iter().zip(&sources).enumerate() {
+            let source = u16::try_from(source)
+                .map_err(|_| fail(&env, "invalid_value", format!("source {source} is not a u16")))?;
+            match merge_ingest_bytes_from(&mut self.book, frame, SourceId(source), received_at, &mut self.pending) {
+                Ok(counts) => {
+                    let counts = IngestResult::from(counts);
+                    result.changed += counts.changed;
+                    result.unchanged += counts.unchanged;
+                    result.dropped += counts.dropped;
+                    result.rejected.extend(counts.rejected);
+                }
+                Err(e) => result.failures.push(ParseFailure {
+                    index: index as u32,
+                    code: e.reason().to_owned(),
+                    message: e.to_string(),
+                }),
+            }
+        }
+        Ok(result)
+    }
+
+    /// Adds subscription stream `stream` (not 0) with its filter; its seq starts at 0.
+    #[napi]
+    pub fn add_topic(&mut self, env: Env, stream: u32, filter: TopicFilterObject) -> Result<()> {
+        let filter = filter.to_core(&env)?;
+        self.topics
+            .insert(stream, filter)
+            .map_err(|e| fail(&env, e.reason(), e))
+    }
+
+    /// Removes a stream; false when it did not exist.
+    #[napi]
+    pub fn remove_topic(&mut self, stream: u32) -> bool {
+        self.topics.remove(stream)
+    }
+
+    /// The seq of the last Delta frame of `stream` (0 before the first); null for no such stream.
+    #[napi]
+    pub fn topic_seq(&self, stream: u32) -> Option<i64> {
+        self.topics.get(stream).map(|t| t.seq as i64)
+    }
+
+    /// Encodes the pending deltas as one Delta frame per stream with a matching delta (numbered
+    /// with that stream's next seq) and clears them.
+    #[napi]
+    pub fn take_topic_frames(&mut self, sent_at: i64) -> TopicFramesResult {
+        let mut frames = Vec::new();
+        let failures = self
+            .topics
+            .encode_deltas(&self.pending, &mut self.encoder, sent_at, |stream, seq, bytes| {
+                frames.push(TopicFrame {
+                    stream,
+                    seq: seq as i64,
+                    frame: Buffer::from(bytes),
+                })
+            })
+            .into_iter()
+            .map(|f| TopicFailureObject {
+                stream: f.stream,
+                seq: f.seq as i64,
+                code: f.error.reason().to_owned(),
+                message: f.error.to_string(),
+            })
+            .collect();
+        let deltas = self.pending.len() as u32;
+        self.pending.clear();
+        TopicFramesResult {
+            deltas,
+            frames,
+            failures,
+        }
+    }
+
+    /// The Snapshot frame of `stream` as of its current seq (take the pending deltas first, or
+    /// the snapshot already contains changes its next Delta frame repeats).
+    #[napi]
+    pub fn topic_snapshot_frame(&mut self, env: Env, stream: u32, sent_at: i64) -> Result<Buffer> {
+        let bytes = self
+            .topics
+            .encode_snapshot(&self.book, stream, &mut self.encoder, sent_at)
+            .map_err(|e| fail(&env, e.reason(), e))?;
         Ok(Buffer::from(bytes))
     }
 

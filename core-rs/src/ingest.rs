@@ -7,7 +7,7 @@
 //! record is counted and reported without voiding the rest of the frame.
 
 use crate::account::{Balance, Position, SymbolPosition};
-use crate::delta::{BanList, Delta, Provenance};
+use crate::delta::{BanList, Delta, Provenance, SourceId};
 use crate::frame::{Frame, FrameEncoder, FrameError, FrameHeader, FrameKind, FramePayload};
 use crate::interval::Interval;
 use crate::market::{Kline, Tick};
@@ -274,6 +274,21 @@ pub fn merge_ingest_bytes(
     out: &mut Vec<Delta>,
 ) -> Result<IngestCounts, IngestError> {
     let frame = crate::frame::decode_frame(bytes)?;
+    merge_ingest(book, &frame, received_at, out)
+}
+
+/// Decodes `bytes` and applies it with [`merge_ingest`], crediting the records to `source` (the
+/// id the hub assigned to the peer that sent the frame) whatever the frame's own `source` says,
+/// so a peer cannot pass its data off as another's.
+pub fn merge_ingest_bytes_from(
+    book: &mut MergeBook,
+    bytes: &[u8],
+    source: SourceId,
+    received_at: i64,
+    out: &mut Vec<Delta>,
+) -> Result<IngestCounts, IngestError> {
+    let mut frame = crate::frame::decode_frame(bytes)?;
+    frame.header.source = source;
     merge_ingest(book, &frame, received_at, out)
 }
 

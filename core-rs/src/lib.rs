@@ -15,6 +15,7 @@ pub mod market;
 pub mod merge_book;
 pub mod parse;
 pub mod symbol;
+pub mod topic;
 pub mod trader_book;
 
 pub use account::{AccountSnapshot, Balance, Position, PositionSide, Side, SymbolPosition};

@@ -11,6 +11,7 @@ use crate::delta::{BanList, Delta, KlineWindow, Provenance, Snapshot};
 use crate::interval::{Interval, ALL as ALL_INTERVALS};
 use crate::market::{Kline, Tick};
 use crate::symbol::{Asset, SymbolId};
+use crate::topic::{retain_matching, TopicFilter};
 
 /// Bars kept per `(symbol, interval)` unless configured otherwise (the seed reads `limit=45`).
 pub const DEFAULT_KLINE_WINDOW: usize = 45;
@@ -532,6 +533,18 @@ impl MergeBook {
             }
         }
         self.add_account_wide(&mut snapshot);
+        snapshot
+    }
+
+    /// The part of the book a subscription topic selects: what [`MergeBook::snapshot_of`] would
+    /// give for the filter's symbols (or [`MergeBook::snapshot`] for every symbol), keeping only the
+    /// filter's kinds and intervals; balances and the ban list only when their kind is selected.
+    pub fn snapshot_matching(&self, filter: &TopicFilter) -> Snapshot {
+        let mut snapshot = match filter.symbols() {
+            Some(ids) => self.snapshot_of(ids),
+            None => self.snapshot(),
+        };
+        retain_matching(&mut snapshot, filter);
         snapshot
     }
 

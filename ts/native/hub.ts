@@ -9,6 +9,10 @@ import type {
   MergeStatsObject,
   PositionEntry,
   TickEntry,
+  TopicFailureObject,
+  TopicFilterObject,
+  TopicFrame,
+  TopicFramesResult,
 } from '../../bindings/index.cjs';
 import { binding } from './binding.js';
 import type { IntervalName } from './interval.js';
@@ -25,7 +29,23 @@ export type {
   MergeStatsObject,
   PositionEntry,
   TickEntry,
+  TopicFailureObject as TopicFailure,
+  TopicFrame,
+  TopicFramesResult,
 };
+
+/** Entity kinds a subscription topic selects. */
+export type TopicKind = 'kline' | 'tick' | 'position' | 'balance' | 'banlist';
+
+/**
+ * What a subscription stream carries: absent lists mean "every" (symbols registered later
+ * included). Balances and the ban list are account-wide: only `kinds` selects them.
+ */
+export interface TopicFilter {
+  symbols?: number[];
+  kinds?: TopicKind[];
+  intervals?: IntervalName[];
+}
 
 /**
  * Collector side: parses exchange payloads into records keyed by the hub's symbol ids and encodes
@@ -179,6 +199,46 @@ export class MergeBook {
   /** A Snapshot frame of everything, or of `symbols` only (plus balances and the ban list). */
   snapshotFrame(stream: number, seq: number, sentAt: number, symbols?: number[]): Buffer {
     return callNative(() => this.#native.snapshotFrame(stream, seq, sentAt, symbols));
+  }
+
+  /**
+   * Merges a turn's Ingest frames in one native call, crediting frame `i` to `sources[i]` (the id
+   * the hub gave its sender) whatever the frame claims; undecodable frames are listed in `failures`.
+   */
+  ingestFrom(frames: Buffer[], sources: number[], receivedAt: number): IngestManyResult {
+    return callNative(() => this.#native.ingestFrom(frames, sources, receivedAt));
+  }
+
+  /** Adds subscription stream `stream` (not 0); its seq starts at 0. */
+  addTopic(stream: number, filter: TopicFilter): void {
+    const native: TopicFilterObject = {};
+    if (filter.symbols !== undefined) native.symbols = filter.symbols;
+    if (filter.kinds !== undefined) native.kinds = filter.kinds;
+    if (filter.intervals !== undefined) native.intervals = filter.intervals;
+    callNative(() => this.#native.addTopic(stream, native));
+  }
+
+  /** Removes a stream; false when it did not exist. */
+  removeTopic(stream: number): boolean {
+    return this.#native.removeTopic(stream);
+  }
+
+  /** The seq of the stream's last Delta frame (0 before the first); null for no such stream. */
+  topicSeq(stream: number): number | null {
+    return this.#native.topicSeq(stream);
+  }
+
+  /**
+   * The pending deltas as one Delta frame per stream with a matching delta (each numbered with
+   * its stream's next seq), encoded in one native call; clears the pending deltas.
+   */
+  takeTopicFrames(sentAt: number): TopicFramesResult {
+    return this.#native.takeTopicFrames(sentAt);
+  }
+
+  /** The Snapshot frame of a stream as of its current seq; throws `unknown_stream` for no such stream. */
+  topicSnapshotFrame(stream: number, sentAt: number): Buffer {
+    return callNative(() => this.#native.topicSnapshotFrame(stream, sentAt));
   }
 
   klines(symbolId: number, interval: IntervalName): KlineEntry[] {

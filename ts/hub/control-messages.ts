@@ -1,0 +1,346 @@
+// The hub's JSON control messages: their types and the strict parser for what peers send.
+
+import type { TopicKind } from '../native/hub.js';
+import { type IntervalName, isIntervalName as isKnownInterval } from '../native/interval.js';
+
+/** Version of the control protocol; `hello` and `welcome` carry it. */
+export const PROTOCOL_VERSION = 1;
+
+/** What a peer is: collectors ingest; traders and viewers subscribe; viewers are read-only. */
+export type PeerRole = 'collector' | 'trader' | 'viewer';
+
+export const PEER_ROLES: readonly PeerRole[] = ['collector', 'trader', 'viewer'];
+
+export const TOPIC_KINDS: readonly TopicKind[] = ['kline', 'tick', 'position', 'balance', 'banlist'];
+
+/** `'*'` or a list. */
+export type Selection<T> = '*' | T[];
+
+/** A subscription as a peer writes it: symbol names, kinds and interval names. */
+export interface SubscriptionRequest {
+  symbols: Selection<string>;
+  kinds: Selection<TopicKind>;
+  intervals: Selection<IntervalName>;
+}
+
+/** Messages a peer sends (text frames). `id`, when given, is echoed in the reply. */
+export type ClientMessage =
+  | { op: 'auth'; id?: number; peer: string; role: PeerRole; kind?: string; mac: string }
+  | { op: 'ping'; id?: number }
+  | { op: 'symbols'; id?: number }
+  | { op: 'symbols.set'; id?: number; symbols: string[] }
+  | { op: 'cursor.next'; id?: number; kind: string }
+  | { op: 'slot.register'; id?: number; group: string }
+  | { op: 'slot.release'; id?: number; group: string }
+  | ({ op: 'subscribe'; id?: number } & SubscriptionRequest)
+  | { op: 'unsubscribe'; id?: number; stream: number }
+  | { op: 'snapshot'; id?: number; stream: number }
+  | { op: 'ranks'; id?: number; top?: number }
+  | { op: 'ranks.set'; id?: number; symbols: string[] }
+  | { op: 'status'; id?: number };
+
+export type ClientOp = ClientMessage['op'];
+
+/** Error codes of `error` replies (stable labels, also the counters' reasons). */
+export type ControlErrorCode =
+  | 'bad_json'
+  | 'unknown_op'
+  | 'bad_field'
+  | 'not_authenticated'
+  | 'already_authenticated'
+  | 'forbidden'
+  | 'unknown_symbol'
+  | 'unknown_stream'
+  | 'no_symbols'
+  | 'throttled'
+  | 'oversized'
+  | 'bad_frame'
+  | 'internal';
+
+/** A control message that could not be accepted. */
+export class ControlError extends Error {
+  override readonly name = 'ControlError';
+  constructor(
+    readonly code: ControlErrorCode,
+    message: string,
+    /** The request's id, when it could be read. */
+    readonly id?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** Longest symbol or asset name (bytes of UTF-8), as in the native core. */
+const MAX_NAME_BYTES = 31;
+/** Longest list a peer may send (symbols, ranks, subscriptions). */
+export const MAX_LIST_LENGTH = 10_000;
+const PEER_NAME = /^[A-Za-z0-9._:@-]{1,64}$/;
+const KIND_NAME = /^[A-Za-z0-9._-]{1,32}$/;
+const HEX_MAC = /^[0-9a-f]{64}$/;
+
+const ALLOWED_KEYS: Record<ClientOp, readonly string[]> = {
+  auth: ['peer', 'role', 'kind', 'mac'],
+  ping: [],
+  symbols: [],
+  'symbols.set': ['symbols'],
+  'cursor.next': ['kind'],
+  'slot.register': ['group'],
+  'slot.release': ['group'],
+  subscribe: ['symbols', 'kinds', 'intervals'],
+  unsubscribe: ['stream'],
+  snapshot: ['stream'],
+  ranks: ['top'],
+  'ranks.set': ['symbols'],
+  status: [],
+};
+
+function isOp(op: unknown): op is ClientOp {
+  return typeof op === 'string' && Object.hasOwn(ALLOWED_KEYS, op);
+}
+
+/** Whether `name` can be a symbol name (non-empty, ≤ 31 UTF-8 bytes, no whitespace or controls). */
+export function isSymbolName(name: unknown): name is string {
+  return (
+    typeof name === 'string' &&
+    name.length > 0 &&
+    Buffer.byteLength(name) <= MAX_NAME_BYTES &&
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+    !/[\s\u0000-\u001f\u007f]/.test(name)
+  );
+}
+
+class Fields {
+  constructor(
+    private readonly body: Record<string, unknown>,
+    private readonly id: number | undefined,
+  ) {}
+
+  fail(message: string): ControlError {
+    return new ControlError('bad_field', message, this.id);
+  }
+
+  string(key: string, pattern: RegExp): string {
+    const value = this.body[key];
+    if (typeof value !== 'string' || !pattern.test(value))
+      throw this.fail(`${key} must match ${pattern.source}`);
+    return value;
+  }
+
+  optionalString(key: string, pattern: RegExp): string | undefined {
+    return this.body[key] === undefined ? undefined : this.string(key, pattern);
+  }
+
+  streamId(key: string): number {
+    const value = this.body[key];
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 0xffff_ffff) {
+      throw this.fail(`${key} must be a stream id (1 … 2^32−1)`);
+    }
+    return value;
+  }
+
+  symbolList(key: string): string[] {
+    const value = this.body[key];
+    if (!Array.isArray(value) || value.length > MAX_LIST_LENGTH) {
+      throw this.fail(`${key} must be a list of at most ${MAX_LIST_LENGTH} symbol names`);
+    }
+    for (const name of value) {
+      if (!isSymbolName(name)) throw this.fail(`${key} holds an invalid symbol name`);
+    }
+    return value as string[];
+  }
+
+  selection<T extends string>(key: string, check: (item: unknown) => item is T, what: string): Selection<T> {
+    const value = this.body[key];
+    if (value === '*') return '*';
+    if (!Array.isArray(value) || value.length === 0 || value.length > MAX_LIST_LENGTH) {
+      throw this.fail(`${key} must be "*" or a non-empty list of ${what}`);
+    }
+    for (const item of value) {
+      if (!check(item))
+        throw this.fail(`${key} holds an invalid ${what}: ${JSON.stringify(item).slice(0, 40)}`);
+    }
+    return value as T[];
+  }
+}
+
+function isTopicKind(value: unknown): value is TopicKind {
+  return typeof value === 'string' && (TOPIC_KINDS as readonly string[]).includes(value);
+}
+
+function isIntervalName(value: unknown): value is IntervalName {
+  return typeof value === 'string' && isKnownInterval(value);
+}
+
+function isRole(value: unknown): value is PeerRole {
+  return typeof value === 'string' && (PEER_ROLES as readonly string[]).includes(value);
+}
+
+/**
+ * Parses one text frame strictly: a JSON object with a known `op`, an optional integer `id`,
+ * and exactly the fields of that op with valid values. Anything else is a {@link ControlError}
+ * (returned, not thrown) carrying the id when it could be read.
+ */
+export function parseClientMessage(text: string): ClientMessage | ControlError {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (error) {
+    return new ControlError(
+      'bad_json',
+      `not JSON: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return new ControlError('bad_json', 'a control message is a JSON object');
+  }
+  const record = body as Record<string, unknown>;
+  const rawId = record.id;
+  let id: number | undefined;
+  if (rawId !== undefined) {
+    if (typeof rawId !== 'number' || !Number.isSafeInteger(rawId) || rawId < 0) {
+      return new ControlError('bad_field', 'id must be a non-negative integer');
+    }
+    id = rawId;
+  }
+  const op = record.op;
+  if (!isOp(op)) return new ControlError('unknown_op', `unknown op ${JSON.stringify(op)?.slice(0, 40)}`, id);
+  const allowed = ALLOWED_KEYS[op];
+  for (const key of Object.keys(record)) {
+    if (key !== 'op' && key !== 'id' && !allowed.includes(key)) {
+      return new ControlError('bad_field', `${op} has no field ${JSON.stringify(key.slice(0, 40))}`, id);
+    }
+  }
+  const f = new Fields(record, id);
+  const withId = <T extends object>(message: T): T & { id?: number } =>
+    id === undefined ? message : { ...message, id };
+  try {
+    switch (op) {
+      case 'auth': {
+        const peer = f.string('peer', PEER_NAME);
+        const role = record.role;
+        if (!isRole(role)) throw f.fail(`role must be one of ${PEER_ROLES.join(', ')}`);
+        const mac = f.string('mac', HEX_MAC);
+        const kind = f.optionalString('kind', KIND_NAME);
+        return withId(kind === undefined ? { op, peer, role, mac } : { op, peer, role, kind, mac });
+      }
+      case 'ping':
+      case 'symbols':
+      case 'status':
+        return withId({ op });
+      case 'symbols.set':
+      case 'ranks.set':
+        return withId({ op, symbols: f.symbolList('symbols') });
+      case 'cursor.next':
+        return withId({ op, kind: f.string('kind', KIND_NAME) });
+      case 'slot.register':
+      case 'slot.release':
+        return withId({ op, group: f.string('group', KIND_NAME) });
+      case 'subscribe':
+        return withId({
+          op,
+          symbols: f.selection('symbols', isSymbolName, 'symbol name'),
+          kinds: f.selection('kinds', isTopicKind, 'kind'),
+          intervals: f.selection('intervals', isIntervalName, 'interval'),
+        });
+      case 'unsubscribe':
+      case 'snapshot':
+        return withId({ op, stream: f.streamId('stream') });
+      case 'ranks': {
+        const top = record.top;
+        if (top !== undefined && (typeof top !== 'number' || !Number.isInteger(top) || top < 1)) {
+          throw f.fail('top must be a positive integer');
+        }
+        return withId(top === undefined ? { op } : { op, top });
+      }
+    }
+  } catch (error) {
+    if (error instanceof ControlError) return error;
+    throw error;
+  }
+}
+
+/** Messages the hub sends (text frames). Replies echo the request's `id`. */
+export type ServerMessage =
+  | { op: 'hello'; nonce: string; version: number; hub: string }
+  | {
+      op: 'welcome';
+      id?: number;
+      peerId: number;
+      peer: string;
+      role: PeerRole;
+      version: number;
+      hub: string;
+      symbols: string[];
+      symbolsVersion: number;
+      heartbeatMs: number;
+      idleTimeoutMs: number;
+    }
+  | { op: 'pong'; id?: number; time: number }
+  | { op: 'symbols'; id?: number; symbols: string[]; version: number }
+  | {
+      op: 'cursor';
+      id?: number;
+      kind: string;
+      index: number;
+      count: number;
+      symbolId: number;
+      symbol: string;
+    }
+  | { op: 'slot'; id?: number; group: string; k: number; n: number }
+  | { op: 'subscribed'; id?: number; stream: number; seq: number }
+  | { op: 'unsubscribed'; id?: number; stream: number }
+  | { op: 'snapshot'; id?: number; stream: number; seq: number }
+  | { op: 'ranks'; id?: number; symbols: string[]; updatedAt: number | null }
+  | { op: 'ok'; id?: number }
+  | { op: 'heartbeat'; time: number }
+  | { op: 'mode'; mode: 'snapshot' | 'live'; reason: string }
+  | { op: 'status'; id?: number; status: unknown }
+  | { op: 'error'; id?: number; code: ControlErrorCode; message: string };
+
+export type ServerOp = ServerMessage['op'];
+
+const SERVER_OPS: readonly ServerOp[] = [
+  'hello',
+  'welcome',
+  'pong',
+  'symbols',
+  'cursor',
+  'slot',
+  'subscribed',
+  'unsubscribed',
+  'snapshot',
+  'ranks',
+  'ok',
+  'heartbeat',
+  'mode',
+  'status',
+  'error',
+];
+
+/** A hub message the client could not read. */
+export class ServerMessageError extends Error {
+  override readonly name = 'ServerMessageError';
+}
+
+/**
+ * Reads a hub text frame: a JSON object with a known `op`. The hub is trusted more than peers are,
+ * so only the envelope is checked here; callers read the fields their op defines.
+ */
+export function parseServerMessage(text: string): ServerMessage | ServerMessageError {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (error) {
+    return new ServerMessageError(
+      `hub sent invalid JSON: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return new ServerMessageError('hub sent a non-object message');
+  }
+  const op = (body as { op?: unknown }).op;
+  if (typeof op !== 'string' || !(SERVER_OPS as readonly string[]).includes(op)) {
+    return new ServerMessageError(`hub sent unknown op ${JSON.stringify(op)?.slice(0, 40)}`);
+  }
+  return body as ServerMessage;
+}

@@ -1,0 +1,547 @@
+// The hub client for collectors, traders and viewers: connect, authenticate, reconnect, requests, frames.
+import WebSocket, { type RawData } from 'ws';
+import { Logger } from '../log/logger.js';
+import {
+  type ClientMessage,
+  type ControlErrorCode,
+  type PeerRole,
+  PROTOCOL_VERSION,
+  parseServerMessage,
+  type ServerMessage,
+  ServerMessageError,
+  type SubscriptionRequest,
+} from './control-messages.js';
+import { authMac } from './peer-auth.js';
+
+/** Where the client is. `ready` is emitted again after every reconnect: re-register then. */
+export type HubClientState = 'idle' | 'connecting' | 'ready' | 'reconnecting' | 'closed' | 'failed';
+
+/** Reconnect policy: delays double from `initialMs` up to `maxMs`, with jitter, at most `maxAttempts` in a row. */
+export interface BackoffOptions {
+  initialMs: number;
+  maxMs: number;
+  maxAttempts: number;
+}
+
+/** Options of a {@link HubClient}. */
+export interface HubClientOptions {
+  /** `ws://host:port/` of the hub. */
+  url: string;
+  /** This peer's name (unique per peer; a second connection with the same name replaces the first). */
+  peer: string;
+  role: PeerRole;
+  /** Collector kind (`kline`, `tick`, ...), shown in the hub's status. */
+  kind?: string;
+  /** The shared secret. Never logged or sent; only the MAC travels. */
+  secret: Uint8Array | string;
+  logger?: Logger;
+  /** Default 5,000 ms. */
+  requestTimeoutMs?: number;
+  /** Open + hello + welcome must finish within this; default 5,000 ms. */
+  connectTimeoutMs?: number;
+  backoff?: Partial<BackoffOptions>;
+}
+
+/** What the hub said when it accepted this peer. */
+export interface Welcome {
+  peerId: number;
+  peer: string;
+  role: PeerRole;
+  hub: string;
+  version: number;
+  symbols: string[];
+  symbolsVersion: number;
+  heartbeatMs: number;
+  idleTimeoutMs: number;
+}
+
+/** The hub answered a request with `error`, or the request timed out or lost its connection. */
+export class HubRequestError extends Error {
+  override readonly name = 'HubRequestError';
+  constructor(
+    readonly op: string,
+    readonly code: ControlErrorCode | 'timeout' | 'disconnected' | 'not_connected',
+    message: string,
+  ) {
+    super(`${op}: ${code}: ${message}`);
+  }
+}
+
+/** The client could not (re)connect: authentication refused, attempts exhausted, or closed. */
+export class HubConnectionError extends Error {
+  override readonly name = 'HubConnectionError';
+}
+
+/** A request without its `id` (the client numbers requests). */
+export type HubRequest = ClientMessage extends infer M
+  ? M extends ClientMessage
+    ? Omit<M, 'id'>
+    : never
+  : never;
+
+interface PendingRequest {
+  op: string;
+  resolve(message: ServerMessage): void;
+  reject(error: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+/** Close codes after which retrying cannot help (the configuration is wrong). */
+const FATAL_CLOSE_CODES = new Set([4401, 4403]);
+
+/**
+ * A connection to the hub that stays up: it authenticates (HMAC of the hub's nonce), reconnects
+ * with jittered, bounded exponential backoff, keeps the link alive with pings, and detects a
+ * silent hub. Binary frames are delivered in batches, one per event-loop turn.
+ */
+export class HubClient {
+  readonly #options: HubClientOptions;
+  readonly #log: Logger;
+  readonly #backoff: BackoffOptions;
+  readonly #requestTimeoutMs: number;
+  readonly #connectTimeoutMs: number;
+  readonly #stateListeners = new Set<(state: HubClientState, welcome: Welcome | undefined) => void>();
+  readonly #frameListeners = new Set<(frames: Buffer[]) => void>();
+  readonly #messageListeners = new Set<(message: ServerMessage) => void>();
+  readonly #pending = new Map<number, PendingRequest>();
+  #state: HubClientState = 'idle';
+  #welcome: Welcome | undefined;
+  #symbols: string[] = [];
+  #ws: WebSocket | undefined;
+  #nextId = 1;
+  #frames: Buffer[] = [];
+  #flushScheduled = false;
+  #keepAlive: NodeJS.Timeout | undefined;
+  #lastHeard = 0;
+  #wake: (() => void) | undefined;
+  #running: Promise<void> | undefined;
+  #firstReady: { resolve(w: Welcome): void; reject(e: Error): void } | undefined;
+  #reconnects = 0;
+
+  constructor(options: HubClientOptions) {
+    this.#options = options;
+    this.#log = (options.logger ?? new Logger('hub-client')).child(options.peer);
+    this.#backoff = {
+      initialMs: options.backoff?.initialMs ?? 200,
+      maxMs: options.backoff?.maxMs ?? 5_000,
+      maxAttempts: options.backoff?.maxAttempts ?? 10_000,
+    };
+    this.#requestTimeoutMs = options.requestTimeoutMs ?? 5_000;
+    this.#connectTimeoutMs = options.connectTimeoutMs ?? 5_000;
+  }
+
+  get state(): HubClientState {
+    return this.#state;
+  }
+
+  /** The welcome of the current connection (undefined while not ready). */
+  get welcome(): Welcome | undefined {
+    return this.#state === 'ready' ? this.#welcome : undefined;
+  }
+
+  /** The id the hub gave this peer (the `source` of its frames); 0 before the first welcome. */
+  get peerId(): number {
+    return this.#welcome?.peerId ?? 0;
+  }
+
+  /** The hub's symbol list in id order, as last received (welcome or `symbols` push). */
+  get symbols(): readonly string[] {
+    return this.#symbols;
+  }
+
+  /** Reconnections since start. */
+  get reconnects(): number {
+    return this.#reconnects;
+  }
+
+  /** Called on every state change (`ready` with the welcome). Returns an unsubscribe function. */
+  onState(listener: (state: HubClientState, welcome: Welcome | undefined) => void): () => void {
+    this.#stateListeners.add(listener);
+    return () => this.#stateListeners.delete(listener);
+  }
+
+  /** Called once per event-loop turn with the binary frames received in it, in order. */
+  onFrames(listener: (frames: Buffer[]) => void): () => void {
+    this.#frameListeners.add(listener);
+    return () => this.#frameListeners.delete(listener);
+  }
+
+  /** Called for every hub message that is not a reply: `symbols`, `slot`, `mode`, `heartbeat`, `error`. */
+  onMessage(listener: (message: ServerMessage) => void): () => void {
+    this.#messageListeners.add(listener);
+    return () => this.#messageListeners.delete(listener);
+  }
+
+  /**
+   * Starts the connection loop; resolves with the first welcome. Rejects when the hub refuses the
+   * credentials, the attempts run out, or the client is closed first.
+   */
+  connect(): Promise<Welcome> {
+    if (this.#state === 'ready' && this.#welcome !== undefined) return Promise.resolve(this.#welcome);
+    if (this.#state === 'closed' || this.#state === 'failed') {
+      return Promise.reject(new HubConnectionError(`client is ${this.#state}`));
+    }
+    const first = new Promise<Welcome>((resolve, reject) => {
+      const previous = this.#firstReady;
+      this.#firstReady = {
+        resolve: (w) => {
+          previous?.resolve(w);
+          resolve(w);
+        },
+        reject: (e) => {
+          previous?.reject(e);
+          reject(e);
+        },
+      };
+    });
+    if (this.#running === undefined) this.#running = this.#loop();
+    return first;
+  }
+
+  /** Closes the connection and stops reconnecting; pending requests fail with `disconnected`. */
+  async close(): Promise<void> {
+    if (this.#state === 'closed') return;
+    this.#setState('closed');
+    this.#wake?.();
+    this.#ws?.close(1000, 'client closing');
+    this.#firstReady?.reject(new HubConnectionError('client closed'));
+    this.#firstReady = undefined;
+    await this.#running;
+  }
+
+  /** Sends a control request and resolves with its reply; rejects with a {@link HubRequestError}. */
+  request(message: HubRequest, timeoutMs = this.#requestTimeoutMs): Promise<ServerMessage> {
+    const ws = this.#ws;
+    if (this.#state !== 'ready' || ws === undefined) {
+      return Promise.reject(new HubRequestError(message.op, 'not_connected', `client is ${this.#state}`));
+    }
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        reject(new HubRequestError(message.op, 'timeout', `no reply within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.#pending.set(id, { op: message.op, resolve, reject, timer });
+      ws.send(JSON.stringify({ ...message, id }));
+    });
+  }
+
+  /** Sends one Ingest frame; false when not connected (the caller keeps or drops its data). */
+  sendIngest(frame: Uint8Array): boolean {
+    if (this.#state !== 'ready' || this.#ws === undefined) return false;
+    this.#ws.send(frame, { binary: true });
+    return true;
+  }
+
+  /** Bytes queued to the hub and not yet written (the caller's own back-pressure signal). */
+  get bufferedAmount(): number {
+    return this.#ws?.bufferedAmount ?? 0;
+  }
+
+  // ── typed helpers over request() ───────────────────────────────────────────────────────
+
+  async ping(): Promise<number> {
+    return this.#expect(await this.request({ op: 'ping' }), 'pong').time;
+  }
+
+  /** The next symbol to poll for `kind` (DESIGN.md 4, cursor). */
+  async cursorNext(
+    kind: string,
+  ): Promise<{ index: number; count: number; symbolId: number; symbol: string }> {
+    const reply = this.#expect(await this.request({ op: 'cursor.next', kind }), 'cursor');
+    return { index: reply.index, count: reply.count, symbolId: reply.symbolId, symbol: reply.symbol };
+  }
+
+  /** Registers in a slot group (default `tick`); later changes arrive as `slot` messages. */
+  async registerSlot(group = 'tick'): Promise<{ k: number; n: number }> {
+    const reply = this.#expect(await this.request({ op: 'slot.register', group }), 'slot');
+    return { k: reply.k, n: reply.n };
+  }
+
+  async releaseSlot(group = 'tick'): Promise<void> {
+    this.#expect(await this.request({ op: 'slot.release', group }), 'ok');
+  }
+
+  /** Subscribes; the stream's Snapshot frame follows the reply. */
+  async subscribe(request: SubscriptionRequest): Promise<{ stream: number; seq: number }> {
+    const reply = this.#expect(await this.request({ op: 'subscribe', ...request }), 'subscribed');
+    return { stream: reply.stream, seq: reply.seq };
+  }
+
+  async unsubscribe(stream: number): Promise<void> {
+    this.#expect(await this.request({ op: 'unsubscribe', stream }), 'unsubscribed');
+  }
+
+  /** Asks for a stream's snapshot; the Snapshot frame arrives before the reply. */
+  async snapshot(stream: number): Promise<void> {
+    const reply = await this.request({ op: 'snapshot', stream });
+    if (reply.op !== 'snapshot' && reply.op !== 'ok') this.#unexpected('snapshot', reply);
+  }
+
+  async fetchSymbols(): Promise<{ symbols: string[]; version: number }> {
+    const reply = this.#expect(await this.request({ op: 'symbols' }), 'symbols');
+    this.#symbols = reply.symbols;
+    return { symbols: reply.symbols, version: reply.version };
+  }
+
+  /** Sets the active symbol universe (the universe collector). */
+  async setSymbols(symbols: string[]): Promise<void> {
+    this.#expect(await this.request({ op: 'symbols.set', symbols }), 'ok');
+  }
+
+  /** Symbols by 24 h volume, highest first (the hot-kline collectors' filter). */
+  async ranks(top?: number): Promise<{ symbols: string[]; updatedAt: number | null }> {
+    const reply = this.#expect(
+      await this.request(top === undefined ? { op: 'ranks' } : { op: 'ranks', top }),
+      'ranks',
+    );
+    return { symbols: reply.symbols, updatedAt: reply.updatedAt };
+  }
+
+  async setRanks(symbols: string[]): Promise<void> {
+    this.#expect(await this.request({ op: 'ranks.set', symbols }), 'ok');
+  }
+
+  async status(): Promise<unknown> {
+    return this.#expect(await this.request({ op: 'status' }), 'status').status;
+  }
+
+  #expect<O extends ServerMessage['op']>(reply: ServerMessage, op: O): Extract<ServerMessage, { op: O }> {
+    if (reply.op !== op) this.#unexpected(op, reply);
+    return reply as Extract<ServerMessage, { op: O }>;
+  }
+
+  #unexpected(expected: string, reply: ServerMessage): never {
+    throw new HubRequestError(expected, 'internal', `unexpected reply ${reply.op}`);
+  }
+
+  // ── connection loop ────────────────────────────────────────────────────────────────────
+
+  #setState(state: HubClientState): void {
+    if (this.#state === state && state !== 'ready') return;
+    this.#state = state;
+    const welcome = state === 'ready' ? this.#welcome : undefined;
+    for (const listener of this.#stateListeners) {
+      try {
+        listener(state, welcome);
+      } catch (error) {
+        this.#log.error('state listener failed', {
+          state,
+          error: error instanceof Error ? error.message : String(error),
+        });
+      }
+    }
+  }
+
+  async #loop(): Promise<void> {
+    let failures = 0;
+    while (!this.#isClosed()) {
+      this.#setState(failures === 0 && this.#reconnects === 0 ? 'connecting' : 'reconnecting');
+      const outcome = await this.#session();
+      if (this.#isClosed()) break;
+      if (outcome.fatal) {
+        this.#log.error('hub refused this peer; not retrying', {
+          code: outcome.code,
+          reason: outcome.reason,
+        });
+        this.#fail(new HubConnectionError(`hub refused the connection (${outcome.code} ${outcome.reason})`));
+        return;
+      }
+      failures = outcome.wasReady ? 1 : failures + 1;
+      if (outcome.wasReady) this.#reconnects += 1;
+      if (failures > this.#backoff.maxAttempts) {
+        this.#fail(new HubConnectionError(`gave up after ${this.#backoff.maxAttempts} attempts`));
+        return;
+      }
+      const ceiling = Math.min(
+        this.#backoff.maxMs,
+        this.#backoff.initialMs * 2 ** Math.min(failures - 1, 20),
+      );
+      const delay = Math.round(ceiling * (0.5 + Math.random() * 0.5));
+      this.#log.warn('hub connection lost, reconnecting', {
+        attempt: failures,
+        delayMs: delay,
+        code: outcome.code,
+        reason: outcome.reason,
+      });
+      this.#setState('reconnecting');
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, delay);
+        this.#wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.#wake = undefined;
+    }
+  }
+
+  #isClosed(): boolean {
+    return this.#state === 'closed';
+  }
+
+  #fail(error: HubConnectionError): void {
+    this.#setState('failed');
+    this.#firstReady?.reject(error);
+    this.#firstReady = undefined;
+  }
+
+  /** One connection from open to close. */
+  #session(): Promise<{ wasReady: boolean; fatal: boolean; code: number; reason: string }> {
+    return new Promise((resolve) => {
+      let wasReady = false;
+      let settled = false;
+      const ws = new WebSocket(this.#options.url, { perMessageDeflate: false, maxPayload: 64 * 1024 * 1024 });
+      this.#ws = ws;
+      const connectTimer = setTimeout(() => {
+        this.#log.warn('hub did not welcome in time', { timeoutMs: this.#connectTimeoutMs });
+        ws.terminate();
+      }, this.#connectTimeoutMs);
+      const finish = (code: number, reason: string): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(connectTimer);
+        clearInterval(this.#keepAlive);
+        this.#keepAlive = undefined;
+        this.#ws = undefined;
+        this.#flushFrames();
+        for (const [id, pending] of this.#pending) {
+          clearTimeout(pending.timer);
+          pending.reject(new HubRequestError(pending.op, 'disconnected', `connection closed (${code})`));
+          this.#pending.delete(id);
+        }
+        resolve({ wasReady, fatal: FATAL_CLOSE_CODES.has(code), code, reason });
+      };
+      ws.on('error', (error: Error) => {
+        this.#log.debug('hub socket error', { error: error.message });
+      });
+      ws.on('close', (code: number, reason: Buffer) => finish(code, reason.toString()));
+      ws.on('message', (data: RawData, isBinary: boolean) => {
+        this.#lastHeard = Date.now();
+        const bytes = Buffer.isBuffer(data)
+          ? data
+          : Array.isArray(data)
+            ? Buffer.concat(data)
+            : Buffer.from(data);
+        if (isBinary) {
+          this.#frames.push(bytes);
+          if (!this.#flushScheduled) {
+            this.#flushScheduled = true;
+            setImmediate(() => this.#flushFrames());
+          }
+          return;
+        }
+        const message = parseServerMessage(bytes.toString('utf8'));
+        if (message instanceof ServerMessageError) {
+          this.#log.warn('unreadable hub message', { error: message.message });
+          return;
+        }
+        if (message.op === 'hello') {
+          const { peer, role, kind, secret } = this.#options;
+          if (message.version !== PROTOCOL_VERSION) {
+            this.#log.warn('hub speaks another protocol version', {
+              hub: message.version,
+              client: PROTOCOL_VERSION,
+            });
+          }
+          const mac = authMac(secret, message.nonce, peer, role);
+          ws.send(
+            JSON.stringify(
+              kind === undefined ? { op: 'auth', peer, role, mac } : { op: 'auth', peer, role, kind, mac },
+            ),
+          );
+          return;
+        }
+        if (message.op === 'welcome') {
+          clearTimeout(connectTimer);
+          wasReady = true;
+          this.#welcome = {
+            peerId: message.peerId,
+            peer: message.peer,
+            role: message.role,
+            hub: message.hub,
+            version: message.version,
+            symbols: message.symbols,
+            symbolsVersion: message.symbolsVersion,
+            heartbeatMs: message.heartbeatMs,
+            idleTimeoutMs: message.idleTimeoutMs,
+          };
+          this.#symbols = message.symbols;
+          this.#startKeepAlive(ws, this.#welcome);
+          this.#log.info('connected to hub', {
+            hub: message.hub,
+            peerId: message.peerId,
+            symbols: message.symbols.length,
+          });
+          this.#setState('ready');
+          this.#firstReady?.resolve(this.#welcome);
+          this.#firstReady = undefined;
+          return;
+        }
+        this.#onServerMessage(message);
+      });
+    });
+  }
+
+  #startKeepAlive(ws: WebSocket, welcome: Welcome): void {
+    this.#lastHeard = Date.now();
+    const every = Math.max(50, Math.floor(welcome.idleTimeoutMs / 3));
+    clearInterval(this.#keepAlive);
+    this.#keepAlive = setInterval(() => {
+      // The hub sends a heartbeat every heartbeatMs: silence past its idle timeout means a dead link.
+      if (Date.now() - this.#lastHeard > welcome.idleTimeoutMs) {
+        this.#log.warn('hub silent, dropping the connection', { silentMs: Date.now() - this.#lastHeard });
+        ws.terminate();
+        return;
+      }
+      if (ws.readyState === WebSocket.OPEN) ws.send('{"op":"ping"}');
+    }, every);
+    this.#keepAlive.unref();
+  }
+
+  #onServerMessage(message: ServerMessage): void {
+    const id = 'id' in message ? message.id : undefined;
+    if (id !== undefined) {
+      const pending = this.#pending.get(id);
+      if (pending !== undefined) {
+        this.#pending.delete(id);
+        clearTimeout(pending.timer);
+        if (message.op === 'error')
+          pending.reject(new HubRequestError(pending.op, message.code, message.message));
+        else pending.resolve(message);
+        return;
+      }
+    }
+    if (message.op === 'symbols') this.#symbols = message.symbols;
+    if (message.op === 'error')
+      this.#log.warn('hub reported an error', { code: message.code, message: message.message });
+    if (message.op === 'pong') return;
+    for (const listener of this.#messageListeners) {
+      try {
+        listener(message);
+      } catch (error) {
+        this.#log.error('message listener failed', {
+          op: message.op,
+          error: error instanceof Error ? error.message : String(error),
+        });
+      }
+    }
+  }
+
+  #flushFrames(): void {
+    this.#flushScheduled = false;
+    if (this.#frames.length === 0) return;
+    const frames = this.#frames;
+    this.#frames = [];
+    for (const listener of this.#frameListeners) {
+      try {
+        listener(frames);
+      } catch (error) {
+        this.#log.error('frame listener failed', {
+          frames: frames.length,
+          error: error instanceof Error ? error.message : String(error),
+        });
+      }
+    }
+  }
+}

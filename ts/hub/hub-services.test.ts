@@ -1,0 +1,133 @@
+import { describe, expect, it } from 'vitest';
+import { ControlError, parseClientMessage } from './control-messages.js';
+import { authMac, verifyAuthMac } from './peer-auth.js';
+import { PeerBudget } from './peer-budget.js';
+import { PollCursor } from './poll-cursor.js';
+import { SlotTable, slotWindows } from './slot-table.js';
+import { SymbolDirectory } from './symbol-directory.js';
+import { filterKey, normaliseFilter, StreamTable } from './topic-streams.js';
+
+describe('control message parser', () => {
+  it('accepts the ops with exactly their fields', () => {
+    expect(parseClientMessage('{"op":"ping","id":3}')).toEqual({ op: 'ping', id: 3 });
+    expect(
+      parseClientMessage('{"op":"subscribe","symbols":["BTCUSDT"],"kinds":"*","intervals":["1m","5m"]}'),
+    ).toEqual({
+      op: 'subscribe',
+      symbols: ['BTCUSDT'],
+      kinds: '*',
+      intervals: ['1m', '5m'],
+    });
+    expect(
+      parseClientMessage(
+        `{"op":"auth","peer":"k-1","role":"collector","kind":"tick","mac":"${'a'.repeat(64)}"}`,
+      ),
+    ).toMatchObject({
+      op: 'auth',
+      kind: 'tick',
+    });
+  });
+
+  it.each([
+    ['[1]', 'bad_json'],
+    ['nope', 'bad_json'],
+    ['{"op":"ping","id":-1}', 'bad_field'],
+    ['{"op":"ping","id":1.5}', 'bad_field'],
+    ['{"op":"fly","id":4}', 'unknown_op'],
+    ['{"op":"ping","x":1}', 'bad_field'],
+    ['{"op":"subscribe","symbols":[],"kinds":"*","intervals":"*"}', 'bad_field'],
+    ['{"op":"subscribe","symbols":"*","kinds":["klines"],"intervals":"*"}', 'bad_field'],
+    ['{"op":"subscribe","symbols":"*","kinds":"*","intervals":["2m"]}', 'bad_field'],
+    ['{"op":"subscribe","symbols":["BTC USDT"],"kinds":"*","intervals":"*"}', 'bad_field'],
+    ['{"op":"snapshot","stream":0}', 'bad_field'],
+    [`{"op":"auth","peer":"p","role":"admin","mac":"${'a'.repeat(64)}"}`, 'bad_field'],
+    ['{"op":"auth","peer":"p","role":"viewer","mac":"xyz"}', 'bad_field'],
+    [`{"op":"symbols.set","symbols":["${'A'.repeat(32)}"]}`, 'bad_field'],
+    ['{"op":"ranks","top":0}', 'bad_field'],
+  ])('refuses %s as %s', (text, code) => {
+    const result = parseClientMessage(text);
+    expect(result).toBeInstanceOf(ControlError);
+    expect((result as ControlError).code).toBe(code);
+  });
+
+  it('keeps the id of a refused request so the error reply can carry it', () => {
+    expect(parseClientMessage('{"op":"fly","id":4}')).toMatchObject({ id: 4 });
+  });
+});
+
+describe('peer authentication', () => {
+  it('checks the HMAC of nonce, peer and role', () => {
+    const mac = authMac('s3cret', 'n0nce', 'peer-1', 'trader');
+    expect(mac).toMatch(/^[0-9a-f]{64}$/);
+    expect(verifyAuthMac('s3cret', 'n0nce', 'peer-1', 'trader', mac)).toBe(true);
+    expect(verifyAuthMac('s3cret', 'n0nce', 'peer-1', 'viewer', mac)).toBe(false);
+    expect(verifyAuthMac('s3cret', 'other', 'peer-1', 'trader', mac)).toBe(false);
+    expect(verifyAuthMac('other', 'n0nce', 'peer-1', 'trader', mac)).toBe(false);
+  });
+});
+
+describe('cursor, slots, directory, streams, budget', () => {
+  it('wraps cursors at the count, per kind', () => {
+    const cursor = new PollCursor(2);
+    expect([0, 1, 2, 3].map(() => cursor.next('kline', 3))).toEqual([0, 1, 2, 0]);
+    expect(cursor.next('hot', 3)).toBe(0);
+    expect(cursor.next('kline', 1)).toBe(0);
+    expect(() => cursor.next('third', 3)).toThrow(/cursor kinds/);
+  });
+
+  it('keeps slots dense and reports only changed ones', () => {
+    const slots = new SlotTable();
+    expect(slots.register('tick', 7)).toEqual([{ member: 7, k: 0, n: 1 }]);
+    expect(slots.register('tick', 8)).toEqual([
+      { member: 7, k: 0, n: 2 },
+      { member: 8, k: 1, n: 2 },
+    ]);
+    expect(slots.register('tick', 8)).toEqual([]);
+    expect(slots.releaseAll(7).get('tick')).toEqual([{ member: 8, k: 0, n: 1 }]);
+    expect(slots.slotOf('tick', 7)).toBeUndefined();
+    const windows = slotWindows(1, 2);
+    expect(windows).toHaveLength(8);
+    expect(windows[0]).toEqual([62.5, 125]);
+    expect(windows[7]).toEqual([937.5, 1000]);
+  });
+
+  it('never changes or reuses a symbol id', () => {
+    const d = new SymbolDirectory(['A', 'B']);
+    expect(d.setActive(['B', 'C', 'B'])).toBe(true);
+    expect(d.names).toEqual(['A', 'B', 'C']);
+    expect(d.active).toEqual([1, 2]);
+    expect(d.setActive(['B', 'C'])).toBe(false);
+    expect(d.version).toBe(2);
+  });
+
+  it('normalises filters so equal subscriptions share one stream', () => {
+    const d = new SymbolDirectory(['A', 'B']);
+    const one = normaliseFilter({ symbols: ['B', 'A', 'B'], kinds: ['tick', 'kline'], intervals: '*' }, d);
+    const two = normaliseFilter({ symbols: ['A', 'B'], kinds: ['kline', 'tick'], intervals: '*' }, d);
+    expect(filterKey(one)).toBe(filterKey(two));
+    const every = normaliseFilter(
+      { symbols: '*', kinds: ['kline', 'tick', 'position', 'balance', 'banlist'], intervals: '*' },
+      d,
+    );
+    expect(every).toEqual({ symbols: null, kinds: null, intervals: null });
+    expect(() => normaliseFilter({ symbols: ['Z'], kinds: '*', intervals: '*' }, d, 5)).toThrow(ControlError);
+    const table = new StreamTable();
+    const a = table.acquire(one, 1);
+    const b = table.acquire(two, 2);
+    expect(b.stream.id).toBe(a.stream.id);
+    expect([a.created, b.created]).toEqual([true, false]);
+    expect(table.release(a.stream.id, 1)).toBe(false);
+    expect(table.release(a.stream.id, 2)).toBe(true);
+    expect(table.acquire(one, 1).stream.id).not.toBe(a.stream.id);
+  });
+
+  it('budgets messages and bytes with a refilling bucket', () => {
+    const budget = new PeerBudget({ messagesPerSecond: 10, bytesPerSecond: 1_000, burstSeconds: 1 }, 0);
+    let taken = 0;
+    for (let i = 0; i < 20; i += 1) if (budget.take(10, 0)) taken += 1;
+    expect(taken).toBe(10);
+    expect(budget.take(10, 100)).toBe(true);
+    expect(budget.take(10, 100)).toBe(false);
+    expect(budget.take(2_000, 10_000)).toBe(false);
+  });
+});

@@ -1,0 +1,145 @@
+// Test helpers for the hub: an in-test hub on loopback, a raw websocket peer, and polling waits.
+import { connect, type createConnection, type NetConnectOpts, type Socket } from 'node:net';
+import WebSocket, { type RawData } from 'ws';
+import { silentLogger } from '../../log/logger.js';
+import {
+  type PeerRole,
+  parseServerMessage,
+  type ServerMessage,
+  ServerMessageError,
+} from '../control-messages.js';
+import { HubServer, type HubServerOptions } from '../hub-server.js';
+import { authMac } from '../peer-auth.js';
+
+export const SECRET = 'test-secret-not-for-production';
+export const SYMBOLS = ['SUSHIUSDT', 'AKROUSDT', 'KEEPUSDT', 'CTKUSDT', 'BTCUSDT'];
+export const TRANSPORTS = ['uws', 'ws'] as const;
+export type TransportName = (typeof TRANSPORTS)[number];
+
+/** A hub on 127.0.0.1, any free port, quiet logs. */
+export function startHub(
+  transport: TransportName,
+  options: Partial<HubServerOptions> = {},
+): Promise<HubServer> {
+  return HubServer.start({
+    secret: SECRET,
+    transport,
+    symbols: SYMBOLS,
+    logger: silentLogger('hub'),
+    ...options,
+  });
+}
+
+/** Polls `check` until it returns true or `timeoutMs` passes. */
+export async function waitFor(check: () => boolean, timeoutMs = 3_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** A websocket peer that speaks the protocol by hand (to send what a real client never would). */
+export class RawPeer {
+  readonly messages: ServerMessage[] = [];
+  readonly frames: Buffer[] = [];
+  readonly closed: Promise<{ code: number; reason: string }>;
+  #consumed = 0;
+  #closeInfo: { code: number; reason: string } | undefined;
+
+  private constructor(
+    readonly ws: WebSocket,
+    /** The TCP socket (pause it to play a slow reader). */
+    readonly socket: Socket,
+  ) {
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      const bytes = Buffer.isBuffer(data)
+        ? data
+        : Array.isArray(data)
+          ? Buffer.concat(data)
+          : Buffer.from(data);
+      if (isBinary) {
+        this.frames.push(bytes);
+        return;
+      }
+      const message = parseServerMessage(bytes.toString('utf8'));
+      if (message instanceof ServerMessageError) throw message;
+      this.messages.push(message);
+    });
+    ws.on('error', () => {});
+    this.closed = new Promise((resolve) => {
+      ws.on('close', (code: number, reason: Buffer) => {
+        this.#closeInfo = { code, reason: reason.toString() };
+        resolve(this.#closeInfo);
+      });
+    });
+  }
+
+  static open(url: string): Promise<RawPeer> {
+    let socket: Socket | undefined;
+    const ws = new WebSocket(url, {
+      perMessageDeflate: false,
+      maxPayload: 256 * 1024 * 1024,
+      // ws calls it with an options object only; keep the socket to pause it in tests.
+      createConnection: ((options: NetConnectOpts) => {
+        socket = connect(options);
+        return socket;
+      }) as typeof createConnection,
+    });
+    return new Promise((resolve, reject) => {
+      ws.once('open', () => {
+        if (socket === undefined) reject(new Error('no socket'));
+        else resolve(new RawPeer(ws, socket));
+      });
+      ws.once('error', reject);
+    });
+  }
+
+  get closeInfo(): { code: number; reason: string } | undefined {
+    return this.#closeInfo;
+  }
+
+  sendJson(message: unknown): void {
+    this.ws.send(JSON.stringify(message));
+  }
+
+  send(data: Uint8Array | string, binary: boolean): void {
+    this.ws.send(data, { binary });
+  }
+
+  /** The next message with `op` after the ones already taken. */
+  async next<O extends ServerMessage['op']>(
+    op: O,
+    timeoutMs = 3_000,
+  ): Promise<Extract<ServerMessage, { op: O }>> {
+    let found: ServerMessage | undefined;
+    await waitFor(
+      () => {
+        const index = this.messages.findIndex((m, i) => i >= this.#consumed && m.op === op);
+        if (index < 0) return false;
+        found = this.messages[index];
+        this.#consumed = index + 1;
+        return true;
+      },
+      timeoutMs,
+      `a ${op} message`,
+    );
+    return found as Extract<ServerMessage, { op: O }>;
+  }
+
+  /** Answers the hub's hello with a correct (or given) MAC and returns the welcome. */
+  async auth(peer: string, role: PeerRole, options: { kind?: string; secret?: string; mac?: string } = {}) {
+    const hello = await this.next('hello');
+    const mac = options.mac ?? authMac(options.secret ?? SECRET, hello.nonce, peer, role);
+    this.sendJson(
+      options.kind === undefined
+        ? { op: 'auth', peer, role, mac }
+        : { op: 'auth', peer, role, kind: options.kind, mac },
+    );
+    return this.next('welcome');
+  }
+
+  close(): void {
+    this.ws.terminate();
+  }
+}

@@ -1,0 +1,232 @@
+// A trader's (or viewer's) live book: HubClient subscriptions applied to a native TraderBook, with gap recovery.
+import * as flatbuffers from 'flatbuffers';
+import { Logger } from '../log/logger.js';
+import type { ApplyManyResult } from '../native/trader-book.js';
+import { TraderBook } from '../native/trader-book.js';
+import { Frame, FrameKind } from '../wire/generated/hub_generated.js';
+import type { SubscriptionRequest } from './control-messages.js';
+import { type HubClient, HubRequestError, type Welcome } from './hub-client.js';
+
+/** Options of a {@link TraderFeed}. */
+export interface TraderFeedOptions {
+  /** A client with role `trader` or `viewer`; the feed connects it if needed. */
+  client: HubClient;
+  /** What to follow; each becomes one hub stream. */
+  subscriptions: SubscriptionRequest[];
+  /** Klines kept per series in the book; default 45. */
+  window?: number;
+  logger?: Logger;
+  /** A stream still stale this long after its snapshot request is asked again; default 2,000 ms. */
+  staleRetryMs?: number;
+}
+
+/** Counters of the feed. */
+export interface TraderFeedStats {
+  framesApplied: number;
+  gaps: number;
+  snapshotRequests: number;
+  resubscribes: number;
+  invalidFrames: number;
+}
+
+/** One followed subscription and its current stream. */
+interface Followed {
+  request: SubscriptionRequest;
+  stream: number | undefined;
+  /** True once the stream's first snapshot applied. */
+  synced: boolean;
+}
+
+/** Kind and stream of a frame, read without decoding the rest. */
+function peekHeader(frame: Buffer): { kind: number; stream: number } | undefined {
+  if (frame.length < 8) return undefined;
+  try {
+    const root = Frame.getRootAsFrame(new flatbuffers.ByteBuffer(frame));
+    return { kind: root.kind(), stream: root.stream() };
+  } catch (error) {
+    if (error instanceof RangeError) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Subscribes to the hub and keeps a {@link TraderBook} current: frames of each turn go to the book
+ * in one `applyMany`; a gap (or a stream still stale after a while) gets a snapshot request; after
+ * every reconnect the feed subscribes again and the new streams' snapshots rebuild the book.
+ * Strategies read `feed.book` (live typed-array views; never parse).
+ */
+export class TraderFeed {
+  readonly book: TraderBook;
+  readonly #client: HubClient;
+  readonly #log: Logger;
+  readonly #followed: Followed[];
+  readonly #staleRetryMs: number;
+  readonly #asked = new Map<number, number>();
+  readonly #listeners = new Set<(result: ApplyManyResult) => void>();
+  readonly #syncWaiters = new Set<() => void>();
+  readonly #unsubscribers: Array<() => void> = [];
+  readonly #stats: TraderFeedStats = {
+    framesApplied: 0,
+    gaps: 0,
+    snapshotRequests: 0,
+    resubscribes: 0,
+    invalidFrames: 0,
+  };
+  #timer: NodeJS.Timeout | undefined;
+  #hub: string | undefined;
+
+  constructor(options: TraderFeedOptions) {
+    this.#client = options.client;
+    this.#log = options.logger ?? new Logger('trader-feed');
+    this.book = new TraderBook(options.window);
+    this.#followed = options.subscriptions.map((request) => ({ request, stream: undefined, synced: false }));
+    this.#staleRetryMs = options.staleRetryMs ?? 2_000;
+  }
+
+  /** Connects (if needed), subscribes, and resolves once every stream's first snapshot applied. */
+  async start(): Promise<void> {
+    this.#unsubscribers.push(
+      this.#client.onFrames((frames) => this.#onFrames(frames)),
+      this.#client.onState((state, welcome) => {
+        if (state === 'ready' && welcome !== undefined) void this.#subscribeAll(welcome);
+      }),
+    );
+    this.#timer = setInterval(() => this.#retryStale(), Math.max(50, Math.floor(this.#staleRetryMs / 2)));
+    this.#timer.unref();
+    const synced = this.whenSynced();
+    if (this.#client.state === 'ready' && this.#client.welcome !== undefined) {
+      await this.#subscribeAll(this.#client.welcome);
+    } else {
+      await this.#client.connect();
+    }
+    await synced;
+  }
+
+  /** Stops following (the client stays open; close it separately). */
+  stop(): void {
+    clearInterval(this.#timer);
+    for (const unsubscribe of this.#unsubscribers) unsubscribe();
+    this.#unsubscribers.length = 0;
+  }
+
+  /** Resolves when every followed stream has applied a snapshot. */
+  whenSynced(): Promise<void> {
+    if (this.synced) return Promise.resolve();
+    return new Promise((resolve) => this.#syncWaiters.add(resolve));
+  }
+
+  /** True when every stream has applied a snapshot and none is stale. */
+  get synced(): boolean {
+    return this.#followed.every((f) => f.synced && f.stream !== undefined && !this.book.isStale(f.stream));
+  }
+
+  /** The current stream id of each subscription, in the order given. */
+  streams(): Array<number | undefined> {
+    return this.#followed.map((f) => f.stream);
+  }
+
+  /** The hub's symbol id of `name` (ids are valid for the hub instance the client is connected to). */
+  symbolId(name: string): number | undefined {
+    const index = this.#client.symbols.indexOf(name);
+    return index < 0 ? undefined : index;
+  }
+
+  symbolName(id: number): string | undefined {
+    return this.#client.symbols[id];
+  }
+
+  get stats(): Readonly<TraderFeedStats> {
+    return this.#stats;
+  }
+
+  /** Called after each turn's frames applied. */
+  onUpdate(listener: (result: ApplyManyResult) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  async #subscribeAll(welcome: Welcome): Promise<void> {
+    if (this.#hub !== undefined) {
+      this.#stats.resubscribes += 1;
+      this.#log.info('resubscribing after reconnect', {
+        hub: welcome.hub,
+        sameHub: welcome.hub === this.#hub,
+      });
+    }
+    this.#hub = welcome.hub;
+    this.#asked.clear();
+    for (const followed of this.#followed) {
+      followed.stream = undefined;
+      followed.synced = false;
+    }
+    for (const followed of this.#followed) {
+      try {
+        const { stream } = await this.#client.subscribe(followed.request);
+        followed.stream = stream;
+      } catch (error) {
+        // A refused subscription (unknown symbol, ...) is a configuration error worth shouting
+        // about; a lost connection is retried by the next `ready`.
+        const level = error instanceof HubRequestError && error.code === 'disconnected' ? 'warn' : 'error';
+        this.#log[level]('subscribe failed', {
+          error: error instanceof Error ? error.message : String(error),
+        });
+      }
+    }
+  }
+
+  #onFrames(frames: Buffer[]): void {
+    const waiting = this.#followed.some((f) => !f.synced);
+    const result = this.book.applyMany(frames);
+    this.#stats.framesApplied += result.applied + result.snapshots;
+    if (waiting && result.snapshots > 0) {
+      for (const frame of frames) {
+        const header = peekHeader(frame);
+        if (header === undefined || header.kind !== FrameKind.Snapshot) continue;
+        for (const followed of this.#followed) {
+          if (followed.stream === header.stream) followed.synced = true;
+        }
+      }
+    }
+    for (const issue of result.issues) {
+      const outcome = issue.outcome;
+      if (outcome.needsSnapshot && outcome.stream !== undefined) {
+        this.#stats.gaps += 1;
+        this.#log.warn('sequence gap, asking for a snapshot', {
+          stream: outcome.stream,
+          expected: outcome.expected ?? null,
+          got: outcome.got ?? null,
+        });
+        this.#requestSnapshot(outcome.stream);
+      } else if (outcome.kind === 'invalid' || outcome.kind === 'wrongKind') {
+        this.#stats.invalidFrames += 1;
+        this.#log.error('hub frame not applied', { kind: outcome.kind, code: outcome.code ?? null });
+      }
+    }
+    for (const resolve of this.synced ? this.#syncWaiters : []) resolve();
+    if (this.synced) this.#syncWaiters.clear();
+    for (const listener of this.#listeners) listener(result);
+  }
+
+  #requestSnapshot(stream: number): void {
+    if (!this.#followed.some((f) => f.stream === stream)) return;
+    this.#asked.set(stream, Date.now());
+    this.#stats.snapshotRequests += 1;
+    this.#client.snapshot(stream).catch((error: unknown) => {
+      this.#log.warn('snapshot request failed; will retry while the stream is stale', {
+        stream,
+        error: error instanceof Error ? error.message : String(error),
+      });
+    });
+  }
+
+  #retryStale(): void {
+    if (this.#client.state !== 'ready') return;
+    const now = Date.now();
+    for (const followed of this.#followed) {
+      const stream = followed.stream;
+      if (stream === undefined || !this.book.isStale(stream)) continue;
+      const askedAt = this.#asked.get(stream) ?? 0;
+      if (now - askedAt >= this.#staleRetryMs) this.#requestSnapshot(stream);
+    }
+  }
+}

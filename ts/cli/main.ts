@@ -1,5 +1,10 @@
 // The `tributary` command line: one entry point, one module per command.
 import { runAggregate } from './aggregate.js';
+import { runCollect } from './collect.js';
+import { runHub } from './hub.js';
+import { runSim } from './sim.js';
+import { runTrader } from './trader.js';
+import { runUp } from './up.js';
 import { UsageError } from './usage-error.js';
 
 /** A CLI command: takes its own arguments, returns the process exit code. */
@@ -9,6 +14,27 @@ type Command = {
 };
 
 const commands: Record<string, Command> = {
+  up: {
+    summary:
+      'up [--config <file>]                   the whole system on this machine (what `npm start` runs)',
+    run: runUp,
+  },
+  sim: {
+    summary: 'sim [options]                          the Binance USD-M exchange simulator',
+    run: (args) => runSim(args),
+  },
+  hub: {
+    summary: 'hub [--config <file>]                  the hub: merges collectors, serves traders',
+    run: runHub,
+  },
+  collect: {
+    summary: 'collect <kind> [--config <file>]       one collector (kline, tick, stream, account, ...)',
+    run: runCollect,
+  },
+  trader: {
+    summary: 'trader [--config <file>]               the trading process',
+    run: runTrader,
+  },
   aggregate: {
     summary:
       'aggregate --interval <i> <aggTrades.csv>   build klines from a data.binance.vision aggTrades dump',

@@ -114,3 +114,16 @@ describe('the example configuration', () => {
     expect(config.collectors.kline.instances).toBe(2);
   });
 });
+
+describe('environment overrides of options without a default', () => {
+  it('sets the exchange and hub addresses', () => {
+    const { config } = loadConfig(undefined, {
+      TRIBUTARY__EXCHANGE__REST_URL: 'http://127.0.0.1:1',
+      TRIBUTARY__EXCHANGE__WS_URL: 'ws://127.0.0.1:1',
+      TRIBUTARY__HUB__URL: 'ws://10.0.0.2:7700',
+    });
+    expect(config.exchange.restUrl).toBe('http://127.0.0.1:1');
+    expect(config.exchange.wsUrl).toBe('ws://127.0.0.1:1');
+    expect(config.hub.url).toBe('ws://10.0.0.2:7700');
+  });
+});

@@ -47,6 +47,8 @@ export function applyEnvOverrides(
   const defaults: Mutable = JSON.parse(JSON.stringify(readTributaryConfig({}, 'defaults')));
   // Options that are absent by default still need their shape known.
   (defaults.simulator as Mutable).replay = { csvPath: '', symbol: '', speed: 1 };
+  Object.assign(defaults.exchange as Mutable, { restUrl: '', wsUrl: '' });
+  Object.assign(defaults.hub as Mutable, { url: '' });
   const issues: ConfigIssue[] = [];
   for (const [name, text] of Object.entries(env)) {
     if (!name.startsWith(ENV_PREFIX) || text === undefined) continue;

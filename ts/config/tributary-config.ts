@@ -60,7 +60,7 @@ export interface CollectorsConfig {
     readonly fullEveryMs: number;
   };
   readonly hotKline: PollerSettings & { readonly intervals: readonly IntervalName[]; readonly top: number };
-  readonly tick: { readonly instances: number };
+  readonly tick: { readonly instances: number; readonly maxPollsPerSecond: number };
   readonly stream: {
     readonly instances: number;
     readonly intervals: readonly IntervalName[];
@@ -184,7 +184,11 @@ export function readTributaryConfig(raw: unknown, source: string): TributaryConf
   };
   hotR.rejectUnknownKeys();
   const tickR = c.object('tick');
-  const tick = { instances: tickR.int('instances', 1, 0, 64) };
+  // All-symbol bookTicker costs weight 5: 2 polls a second is 600 of the 2,400 a minute.
+  const tick = {
+    instances: tickR.int('instances', 1, 0, 64),
+    maxPollsPerSecond: tickR.number('maxPollsPerSecond', 2, 0.1, 8),
+  };
   tickR.rejectUnknownKeys();
   const streamR = c.object('stream');
   const stream = {

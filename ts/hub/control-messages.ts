@@ -37,7 +37,9 @@ export type ClientMessage =
   | { op: 'snapshot'; id?: number; stream: number }
   | { op: 'ranks'; id?: number; top?: number }
   | { op: 'ranks.set'; id?: number; symbols: string[] }
-  | { op: 'status'; id?: number };
+  | { op: 'status'; id?: number }
+  | { op: 'events.publish'; id?: number; events: string[] }
+  | { op: 'events.subscribe'; id?: number };
 
 export type ClientOp = ClientMessage['op'];
 
@@ -77,6 +79,9 @@ export const MAX_LIST_LENGTH = 10_000;
 const PEER_NAME = /^[A-Za-z0-9._:@-]{1,64}$/;
 const KIND_NAME = /^[A-Za-z0-9._-]{1,32}$/;
 const HEX_MAC = /^[0-9a-f]{64}$/;
+/** Most exchange events in one `events.publish`, and the longest one (characters of JSON text). */
+export const MAX_EVENTS_PER_MESSAGE = 1000;
+export const MAX_EVENT_CHARS = 64 * 1024;
 
 const ALLOWED_KEYS: Record<ClientOp, readonly string[]> = {
   auth: ['peer', 'role', 'kind', 'mac'],
@@ -92,6 +97,8 @@ const ALLOWED_KEYS: Record<ClientOp, readonly string[]> = {
   ranks: ['top'],
   'ranks.set': ['symbols'],
   status: [],
+  'events.publish': ['events'],
+  'events.subscribe': [],
 };
 
 function isOp(op: unknown): op is ClientOp {
@@ -226,7 +233,20 @@ export function parseClientMessage(text: string): ClientMessage | ControlError {
       case 'ping':
       case 'symbols':
       case 'status':
+      case 'events.subscribe':
         return withId({ op });
+      case 'events.publish': {
+        const events = record.events;
+        if (!Array.isArray(events) || events.length === 0 || events.length > MAX_EVENTS_PER_MESSAGE) {
+          throw f.fail(`events must be a list of 1 … ${MAX_EVENTS_PER_MESSAGE} exchange events`);
+        }
+        for (const event of events) {
+          if (typeof event !== 'string' || event.length > MAX_EVENT_CHARS || !event.startsWith('{')) {
+            throw f.fail(`events must hold JSON object texts of at most ${MAX_EVENT_CHARS} characters`);
+          }
+        }
+        return withId({ op, events: events as string[] });
+      }
       case 'symbols.set':
       case 'ranks.set':
         return withId({ op, symbols: f.symbolList('symbols') });
@@ -295,6 +315,8 @@ export type ServerMessage =
   | { op: 'heartbeat'; time: number }
   | { op: 'mode'; mode: 'snapshot' | 'live'; reason: string }
   | { op: 'status'; id?: number; status: unknown }
+  /** Exchange user-data events (order updates) relayed from a user-stream collector; `seq` counts relays. */
+  | { op: 'events'; seq: number; events: string[] }
   | { op: 'error'; id?: number; code: ControlErrorCode; message: string };
 
 export type ServerOp = ServerMessage['op'];
@@ -314,6 +336,7 @@ const SERVER_OPS: readonly ServerOp[] = [
   'heartbeat',
   'mode',
   'status',
+  'events',
   'error',
 ];
 

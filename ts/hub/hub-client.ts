@@ -233,6 +233,21 @@ export class HubClient {
     return true;
   }
 
+  /**
+   * Relays raw exchange events (order updates from the user data stream) to the hub's event
+   * subscribers; fire and forget like `sendIngest`. False when not connected.
+   */
+  publishEvents(events: readonly Buffer[]): boolean {
+    if (this.#state !== 'ready' || this.#ws === undefined || events.length === 0) return false;
+    this.#ws.send(JSON.stringify({ op: 'events.publish', events: events.map((e) => e.toString('utf8')) }));
+    return true;
+  }
+
+  /** Asks the hub for relayed exchange events (`op: 'events'` messages through `onMessage`). */
+  async subscribeEvents(): Promise<void> {
+    this.#expect(await this.request({ op: 'events.subscribe' }), 'ok');
+  }
+
   /** Bytes queued to the hub and not yet written (the caller's own back-pressure signal). */
   get bufferedAmount(): number {
     return this.#ws?.bufferedAmount ?? 0;

@@ -35,6 +35,9 @@ export class HubMetrics {
   backpressureSnapshotMode = 0;
   backpressureDisconnects = 0;
   backpressureResumes = 0;
+  /** Exchange events relayed from user-stream collectors, and deliveries to subscribers. */
+  eventsRelayed = 0;
+  eventDeliveries = 0;
   readonly rejected = new Map<string, number>();
   readonly closes = new Map<string, number>();
   readonly #latency = hdr.build({

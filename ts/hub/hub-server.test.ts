@@ -228,3 +228,37 @@ describe.each(TRANSPORTS)('hub over %s: status', (transport) => {
     expect(viaOp.peers).toHaveLength(2);
   });
 });
+
+describe.each(TRANSPORTS)('hub over %s: relayed exchange events', (transport) => {
+  it('relays a collector’s order events to the traders that asked, in order, and refuses the rest', async () => {
+    const hub = track(await startHub(transport));
+    const collector = client(hub, 'user-stream-0', 'collector', 'user-stream');
+    const trader = client(hub, 'trader-0', 'trader');
+    const quiet = client(hub, 'trader-1', 'trader');
+    await Promise.all([collector.connect(), trader.connect(), quiet.connect()]);
+    await trader.subscribeEvents();
+    const got: { seq: number; events: string[] }[] = [];
+    trader.onMessage((m) => {
+      if (m.op === 'events') got.push({ seq: m.seq, events: m.events });
+    });
+    let quietGot = 0;
+    quiet.onMessage((m) => {
+      if (m.op === 'events') quietGot += 1;
+    });
+    const first = Buffer.from('{"e":"ORDER_TRADE_UPDATE","E":1,"o":{"s":"BTCUSDT","X":"NEW"}}');
+    const second = Buffer.from('{"e":"ALGO_UPDATE","E":2}');
+    expect(collector.publishEvents([first])).toBe(true);
+    expect(collector.publishEvents([second])).toBe(true);
+    const deadline = Date.now() + 3000;
+    while (got.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(got).toEqual([
+      { seq: 1, events: [first.toString()] },
+      { seq: 2, events: [second.toString()] },
+    ]);
+    expect(quietGot).toBe(0);
+    expect(hub.metrics.eventsRelayed).toBe(2);
+    // A trader may not publish, and a collector may not subscribe.
+    await expect(trader.request({ op: 'events.publish', events: ['{}'] })).rejects.toThrow(/collector/);
+    await expect(collector.subscribeEvents()).rejects.toThrow(/trader and viewer/);
+  });
+});

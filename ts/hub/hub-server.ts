@@ -90,6 +90,8 @@ interface Session {
   mode: 'live' | 'snapshot';
   readonly streams: Set<number>;
   readonly slotGroups: Set<string>;
+  /** Receives relayed exchange events (`events.subscribe`). */
+  wantsEvents: boolean;
   messagesIn: number;
   bytesIn: number;
   messagesOut: number;
@@ -183,7 +185,7 @@ export interface HubStatus {
 const MIB = 1024 * 1024;
 
 /** Messages that answer a request (and so may carry its id). */
-type ReplyMessage = Exclude<ServerMessage, { op: 'hello' | 'heartbeat' | 'mode' }>;
+type ReplyMessage = Exclude<ServerMessage, { op: 'hello' | 'heartbeat' | 'mode' | 'events' }>;
 
 function topicName(stream: number): string {
   return `s${stream}`;
@@ -209,6 +211,7 @@ export class HubServer {
   readonly #slots = new SlotTable();
   readonly #streams = new StreamTable();
   readonly #sessions = new Map<number, Session>();
+  #eventSeq = 0;
   readonly #byPeer = new Map<string, Session>();
   readonly #peerIds = new Map<string, number>();
   readonly #collectors = new Map<string, CollectorRecord>();
@@ -447,6 +450,7 @@ export class HubServer {
       mode: 'live',
       streams: new Set(),
       slotGroups: new Set(),
+      wantsEvents: false,
       messagesIn: 0,
       bytesIn: 0,
       messagesOut: 0,
@@ -821,6 +825,25 @@ export class HubServer {
       case 'status':
         this.#reply(session, id, { op: 'status', status: this.status() });
         return;
+      case 'events.subscribe':
+        this.#require(session, ['trader', 'viewer'], message.op, id);
+        session.wantsEvents = true;
+        this.#reply(session, id, { op: 'ok' });
+        return;
+      case 'events.publish': {
+        this.#require(session, ['collector'], message.op, id);
+        this.#eventSeq += 1;
+        this.metrics.eventsRelayed += message.events.length;
+        const push: ServerMessage = { op: 'events', seq: this.#eventSeq, events: message.events };
+        for (const other of this.#sessions.values()) {
+          if (!other.wantsEvents || other.closing) continue;
+          this.#send(other, push);
+          this.metrics.eventDeliveries += 1;
+        }
+        // Fire-and-forget without an id; a reply only when the publisher asked for one.
+        if (id !== undefined) this.#reply(session, id, { op: 'ok' });
+        return;
+      }
     }
   }
 

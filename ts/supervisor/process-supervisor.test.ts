@@ -71,3 +71,35 @@ describe('ProcessSupervisor', () => {
     expect(sup.status()[0]).toMatchObject({ state: 'stopped', lastExit: 'signal SIGKILL' });
   });
 });
+
+describe('ProcessSupervisor.stopAll', () => {
+  it('does not restart children that exit on their own while everything stops', async () => {
+    const io = collect();
+    const sup = new ProcessSupervisor({
+      command: [process.execPath, '-e'],
+      logger: io.logger,
+      output: io.output,
+      restartDelayMs: 5,
+    });
+    // Exits by itself 100 ms after SIGTERM reaches its sibling: as when Ctrl-C hits the whole group.
+    sup.start({
+      name: 'a',
+      args: ['console.log("a"); setTimeout(() => process.exit(0), 150)'],
+      restart: true,
+    });
+    sup.start({
+      name: 'b',
+      args: [
+        'console.log("b"); process.on("SIGTERM", () => setTimeout(() => process.exit(0), 300)); setInterval(() => {}, 1000)',
+      ],
+      restart: true,
+    });
+    await until(() => io.lines.includes('a:a') && io.lines.includes('b:b'));
+    await sup.stopAll();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(sup.status().map((s) => [s.name, s.state, s.restarts])).toEqual([
+      ['a', 'stopped', 0],
+      ['b', 'stopped', 0],
+    ]);
+  });
+});

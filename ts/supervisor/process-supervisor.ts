@@ -185,8 +185,16 @@ export class ProcessSupervisor {
     child.state = 'stopped';
   }
 
-  /** Stops every child, in reverse start order (traders first, the exchange last). */
+  /**
+   * Stops every child, in reverse start order (traders first, the hub last). All are marked as
+   * stopping first, so a child that exits on its own meanwhile (Ctrl-C reaches the whole process
+   * group) is not restarted.
+   */
   async stopAll(): Promise<void> {
+    for (const child of this.#children.values()) {
+      child.stopping = true;
+      if (child.timer !== undefined) clearTimeout(child.timer);
+    }
     for (const name of [...this.#children.keys()].reverse()) await this.stop(name);
   }
 

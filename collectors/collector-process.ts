@@ -1,0 +1,124 @@
+// Runs one collector of a kind as a process (or a task): exchange client, hub connection, the collector.
+import type { LoadedConfig } from '../ts/config/load-config.js';
+import { HubClient } from '../ts/hub/hub-client.js';
+import type { Logger } from '../ts/log/logger.js';
+import { connectExchange, hubSecret, hubUrl } from '../ts/process/exchange-link.js';
+import { AccountPoller } from './account/account-poller.js';
+import type { Collector, CollectorKind } from './collector.js';
+import type { CollectorContext } from './collector-context.js';
+import { IngestLink } from './collector-hub.js';
+import { IncomePoller } from './income/income-poller.js';
+import { KlinePoller } from './kline/kline-poller.js';
+import { StreamCollector } from './stream/stream-collector.js';
+import { TickPoller } from './tick/tick-poller.js';
+import { UniverseCollector } from './universe/universe-collector.js';
+import { UserStreamCollector } from './user-stream/user-stream-collector.js';
+
+/** A started collector with the connections it owns. */
+export interface RunningCollector {
+  readonly collector: Collector;
+  readonly hub: HubClient;
+  /** Stops the collector, then closes the hub connection and the exchange client. */
+  stop(): Promise<void>;
+}
+
+/** Builds the collector of `kind` from the configuration. */
+export function createCollector(
+  kind: CollectorKind,
+  ctx: CollectorContext,
+  loaded: LoadedConfig,
+  wsUrl: string,
+): Collector {
+  const c = loaded.config.collectors;
+  switch (kind) {
+    case 'kline':
+      return new KlinePoller(ctx, {
+        kind,
+        intervals: c.kline.intervals,
+        intervalMs: c.kline.intervalMs,
+        fullEveryMs: c.kline.fullEveryMs,
+      });
+    case 'hot-kline':
+      return new KlinePoller(ctx, {
+        kind,
+        intervals: c.hotKline.intervals,
+        intervalMs: c.hotKline.intervalMs,
+        fullEveryMs: c.kline.fullEveryMs,
+        top: c.hotKline.top,
+      });
+    case 'tick':
+      return new TickPoller(ctx, { maxPollsPerSecond: c.tick.maxPollsPerSecond });
+    case 'stream':
+      return new StreamCollector(ctx, {
+        wsUrl,
+        intervals: c.stream.intervals,
+        maxStreamsPerConnection: c.stream.maxStreamsPerConnection,
+        symbols: loaded.config.symbols,
+      });
+    case 'account':
+      return new AccountPoller(ctx, { kind, version: c.account.version, intervalMs: c.account.intervalMs });
+    case 'position-risk':
+      return new AccountPoller(ctx, {
+        kind,
+        version: c.positionRisk.version,
+        intervalMs: c.positionRisk.intervalMs,
+      });
+    case 'user-stream': {
+      const reconcile = new AccountPoller(ctx, {
+        kind: 'account',
+        version: c.account.version,
+        intervalMs: c.account.intervalMs,
+      });
+      return new UserStreamCollector(ctx, {
+        wsUrl,
+        reconcile,
+        onOrderEvents: (events) => ctx.hub.publishEvents(events),
+      });
+    }
+    case 'income':
+      return new IncomePoller(ctx, { intervalMs: c.income.intervalMs });
+    case 'universe':
+      return new UniverseCollector(ctx, {
+        intervalMs: c.universe.intervalMs,
+        symbols: loaded.config.symbols,
+      });
+  }
+}
+
+/**
+ * Connects to the exchange and the hub (as peer `<kind>-<instance>`, role collector) and starts
+ * the collector. The hub connection reconnects by itself; the collector skips polls while it is
+ * away.
+ */
+export async function startCollector(
+  kind: CollectorKind,
+  instance: number,
+  loaded: LoadedConfig,
+  logger: Logger,
+): Promise<RunningCollector> {
+  const exchange = connectExchange(loaded, logger);
+  const hub = new HubClient({
+    url: hubUrl(loaded),
+    peer: `${kind}-${instance}`,
+    role: 'collector',
+    kind,
+    secret: hubSecret(loaded),
+    logger: logger.child('hub'),
+  });
+  const link = new IngestLink(hub, logger.child('ingest'));
+  const ctx: CollectorContext = { api: exchange.api, hub, link, logger };
+  const collector = createCollector(kind, ctx, loaded, exchange.wsUrl);
+  await hub.connect();
+  collector.start();
+  logger.info('collector started', { kind, instance, hub: hubUrl(loaded) });
+  return {
+    collector,
+    hub,
+    async stop() {
+      await collector.stop();
+      link.close();
+      await hub.close();
+      exchange.close();
+    },
+  };
+}

@@ -1,0 +1,103 @@
+// Polls income history (realized PnL, commission, funding) and sends the ban list it implies to the hub.
+import { parseJson } from '../../ts/exchange/json-shape.js';
+import { decodeIncomes, type IncomeRecord } from '../../ts/exchange/usdm-decoders.js';
+import type { Collector, CollectorStatus } from '../collector.js';
+import { type CollectorContext, pollStatus } from '../collector-context.js';
+import { PollLoop } from '../poll-loop.js';
+import { type BanDecision, BanRules, type BanThresholds, DEFAULT_BAN_THRESHOLDS } from './ban-rules.js';
+
+const DAY_MS = 86_400_000;
+/** Binance's largest page. */
+const PAGE_LIMIT = 1000;
+/** Pages read per poll before yielding to the next poll (bounds one poll's weight). */
+const MAX_PAGES = 10;
+
+export interface IncomePollerOptions {
+  readonly intervalMs: number;
+  readonly thresholds?: BanThresholds;
+  /** Called with every new income row (recorders store them by `tranId`). */
+  readonly onIncome?: (rows: readonly IncomeRecord[]) => void;
+}
+
+/**
+ * Reads new income rows since the newest one seen (the last 24 h at start), keeps the 24 h window
+ * in `BanRules`, and sends the ban list to the hub whenever it changes (and on every poll after a
+ * hub reconnect, since the hub's ban list is last-writer).
+ */
+export class IncomePoller implements Collector {
+  readonly kind = 'income' as const;
+  readonly #ctx: CollectorContext;
+  readonly #options: IncomePollerOptions;
+  readonly #rules: BanRules;
+  readonly #loop: PollLoop;
+  #sentKey: string | undefined;
+  #rows = 0;
+  #decision: BanDecision | undefined;
+
+  constructor(ctx: CollectorContext, options: IncomePollerOptions) {
+    this.#ctx = ctx;
+    this.#options = options;
+    this.#rules = new BanRules(options.thresholds ?? DEFAULT_BAN_THRESHOLDS);
+    this.#loop = new PollLoop({ intervalMs: options.intervalMs, logger: ctx.logger }, () => this.#poll());
+    ctx.hub.onState((state) => {
+      if (state === 'ready') this.#sentKey = undefined;
+    });
+  }
+
+  start(): void {
+    this.#loop.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.#loop.stop();
+  }
+
+  /** The last decision: banned symbols and 24 h PnL. */
+  get decision(): BanDecision | undefined {
+    return this.#decision;
+  }
+
+  status(): CollectorStatus {
+    const d = this.#decision;
+    return pollStatus(this.kind, this.#loop, this.#ctx.link, {
+      rows: this.#rows,
+      bannedAll: d?.all === true ? 'yes' : 'no',
+      bannedSymbols: d?.symbols.join(',') ?? '',
+      account24h: d?.account24h.toString() ?? '',
+    });
+  }
+
+  async #poll(): Promise<void> {
+    const { api, link } = this.#ctx;
+    const now = Date.now();
+    let start = Math.max(this.#rules.newestTime() ?? now - DAY_MS, now - DAY_MS);
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const response = await api.income({ startTime: start, limit: PAGE_LIMIT });
+      const rows = decodeIncomes(parseJson(response.body));
+      const added = this.#rules.add(rows);
+      this.#rows += added;
+      if (added > 0) this.#options.onIncome?.(rows);
+      const newest = this.#rules.newestTime();
+      if (rows.length < PAGE_LIMIT || newest === undefined || newest <= start) break;
+      start = newest;
+    }
+    const decision = this.#rules.decide(now);
+    this.#decision = decision;
+    if (!link.ready) return;
+    const ids = decision.symbols.flatMap((s) => {
+      const id = link.symbolId(s);
+      return id === undefined ? [] : [id];
+    });
+    const key = `${decision.all}:${ids.join(',')}`;
+    if (key === this.#sentKey) return;
+    if (decision.all || decision.symbols.length > 0) {
+      this.#ctx.logger.warn('ban list changed', {
+        all: decision.all,
+        symbols: decision.symbols.join(','),
+        account24h: decision.account24h.toString(),
+      });
+    }
+    link.encoder.setBanList({ all: decision.all, symbols: ids });
+    if (link.flush()) this.#sentKey = key;
+  }
+}

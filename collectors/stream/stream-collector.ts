@@ -1,0 +1,256 @@
+// Market websocket streams into the hub: exchange klines and book tickers as they come, plus bars built from aggTrades.
+import { MarketStreamClient, type MarketStreamGap } from '../../ts/exchange/market-stream.js';
+import { BarAggregator, type BarObject } from '../../ts/native/bar-aggregator.js';
+import type { IntervalName } from '../../ts/native/interval.js';
+import type { Collector, CollectorStatus } from '../collector.js';
+import type { CollectorContext } from '../collector-context.js';
+import { routeFrames } from './stream-router.js';
+
+export interface StreamCollectorOptions {
+  /** Websocket base URL of the exchange (`wss://fstream.binance.com` or the simulator's). */
+  readonly wsUrl: string;
+  readonly intervals: readonly IntervalName[];
+  readonly maxStreamsPerConnection: number;
+  /** Restrict to these symbols (empty: every registry symbol). */
+  readonly symbols: readonly string[];
+  /** How often quiet bars are closed and open bars re-sent (default 1 s). */
+  readonly flushMs?: number;
+}
+
+/** Bars fetched by REST after a gap, per interval: the open bar and the one before it. */
+const BACKFILL_BARS = 2;
+
+/**
+ * Subscribes `<s>@aggTrade` and `<s>@kline_<i>` on `/market` and `<s>@bookTicker` on `/public` for
+ * every symbol. Kline and bookTicker frames go to the hub as they are; aggTrades feed a native
+ * `BarAggregator` per symbol whose bars go to the hub too (the merge keeps whichever has seen more
+ * trades). After a lost connection or an aggTrade id gap the affected symbols' recent bars are
+ * fetched by REST, so a bar is never left short of trades.
+ */
+export class StreamCollector implements Collector {
+  readonly kind = 'stream' as const;
+  readonly #ctx: CollectorContext;
+  readonly #options: StreamCollectorOptions;
+  readonly #market: MarketStreamClient;
+  readonly #public: MarketStreamClient;
+  readonly #aggregators = new Map<string, BarAggregator>();
+  readonly #off: (() => void)[] = [];
+  readonly #backfilling = new Set<string>();
+  #timer: NodeJS.Timeout | undefined;
+  #running = false;
+  #subscribed = new Set<string>();
+  #counters = { batches: 0, frames: 0, failures: 0, unknownFrames: 0, rejected: 0, gaps: 0, backfills: 0 };
+  #lastSuccessAt: number | null = null;
+  #lastError: string | null = null;
+
+  constructor(ctx: CollectorContext, options: StreamCollectorOptions) {
+    this.#ctx = ctx;
+    this.#options = options;
+    const common = {
+      baseUrl: options.wsUrl,
+      maxStreamsPerConnection: options.maxStreamsPerConnection,
+    };
+    this.#market = new MarketStreamClient({ ...common, route: 'market', logger: ctx.logger.child('market') });
+    this.#public = new MarketStreamClient({ ...common, route: 'public', logger: ctx.logger.child('public') });
+  }
+
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    const onFrames = (frames: Buffer[], receivedAt: number) => this.#onFrames(frames, receivedAt);
+    this.#off.push(
+      this.#market.onMessages(onFrames),
+      this.#public.onMessages(onFrames),
+      this.#market.onPossibleGap((gap) => this.#onGap(gap)),
+      this.#public.onPossibleGap((gap) => this.#onGap(gap)),
+      this.#ctx.hub.onState((state) => {
+        if (state === 'ready') void this.#syncSubscriptions();
+      }),
+      this.#ctx.hub.onMessage((message) => {
+        if (message.op === 'symbols') void this.#syncSubscriptions();
+      }),
+    );
+    void this.#syncSubscriptions();
+    this.#timer = setInterval(() => this.#advance(Date.now()), this.#options.flushMs ?? 1000);
+  }
+
+  async stop(): Promise<void> {
+    this.#running = false;
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    for (const off of this.#off.splice(0)) off();
+    await Promise.all([this.#market.close(), this.#public.close()]);
+  }
+
+  status(): CollectorStatus {
+    const link = this.#ctx.link;
+    const m = this.#market.status();
+    const p = this.#public.status();
+    return {
+      kind: this.kind,
+      running: this.#running,
+      polls: this.#counters.batches,
+      failures: this.#counters.failures,
+      framesSent: link.counters.framesSent,
+      framesDropped: link.counters.framesDropped,
+      recordsSent: link.counters.recordsSent,
+      lastSuccessAt: this.#lastSuccessAt,
+      lastError: this.#lastError,
+      detail: {
+        streams: m.streams + p.streams,
+        connections: m.connections.length + p.connections.length,
+        reconnects: m.reconnects + p.reconnects,
+        frames: this.#counters.frames,
+        unknownFrames: this.#counters.unknownFrames,
+        rejected: this.#counters.rejected,
+        aggTradeGaps: this.#counters.gaps,
+        backfills: this.#counters.backfills,
+      },
+    };
+  }
+
+  #wantedSymbols(): string[] {
+    const registry = this.#ctx.link.symbols;
+    const only = new Set(this.#options.symbols);
+    return registry.filter((s) => only.size === 0 || only.has(s));
+  }
+
+  async #syncSubscriptions(): Promise<void> {
+    if (!this.#running) return;
+    const symbols = this.#wantedSymbols().filter((s) => !this.#subscribed.has(s));
+    if (symbols.length === 0) return;
+    for (const s of symbols) this.#subscribed.add(s);
+    const market: string[] = [];
+    const publicStreams: string[] = [];
+    for (const symbol of symbols) {
+      const s = symbol.toLowerCase();
+      market.push(`${s}@aggTrade`, ...this.#options.intervals.map((i) => `${s}@kline_${i}`));
+      publicStreams.push(`${s}@bookTicker`);
+      if (!this.#aggregators.has(symbol)) {
+        this.#aggregators.set(symbol, new BarAggregator(symbol, this.#aggregatedIntervals()));
+      }
+    }
+    try {
+      await Promise.all([this.#market.subscribe(market), this.#public.subscribe(publicStreams)]);
+      this.#ctx.logger.info('subscribed', {
+        symbols: symbols.length,
+        streams: market.length + publicStreams.length,
+      });
+    } catch (error) {
+      for (const s of symbols) this.#subscribed.delete(s);
+      this.#fail('subscribe failed', error);
+    }
+  }
+
+  /** Intervals the aggregator can build (fixed-length ones; `1M` comes from the exchange's klines). */
+  #aggregatedIntervals(): IntervalName[] {
+    return this.#options.intervals.filter((i) => i !== '1M');
+  }
+
+  #fail(what: string, error: unknown): void {
+    this.#counters.failures += 1;
+    this.#lastError = `${what}: ${error instanceof Error ? error.message : String(error)}`;
+    this.#ctx.logger.warn(what, { error: this.#lastError });
+  }
+
+  #onFrames(frames: Buffer[], _receivedAt: number): void {
+    const { link } = this.#ctx;
+    this.#counters.batches += 1;
+    this.#counters.frames += frames.length;
+    const routed = routeFrames(frames);
+    this.#counters.unknownFrames += routed.unknown.length;
+    try {
+      if (routed.mergeable.length > 0) {
+        const result = link.encoder.pushMarketEvents(routed.mergeable);
+        this.#counters.rejected += result.failures.length;
+      }
+      for (const [symbol, trades] of routed.aggTrades) this.#pushTrades(symbol, trades);
+      link.flush();
+      this.#lastSuccessAt = Date.now();
+    } catch (error) {
+      this.#fail('stream batch failed', error);
+    }
+  }
+
+  #pushTrades(symbol: string, trades: Buffer[]): void {
+    const aggregator = this.#aggregators.get(symbol);
+    if (aggregator === undefined) return;
+    const result = aggregator.pushMessages(trades);
+    this.#counters.rejected += result.rejected.length;
+    this.#pushBars(symbol, result.closed);
+    this.#pushOpenBars(symbol, aggregator);
+    if (result.gaps.length > 0) {
+      this.#counters.gaps += result.gaps.length;
+      this.#ctx.logger.warn('aggTrade ids missing; backfilling bars by REST', {
+        symbol,
+        firstMissing: result.gaps[0]?.firstMissing ?? 0,
+      });
+      void this.#backfill([symbol]);
+    }
+  }
+
+  #pushBars(symbol: string, bars: readonly BarObject[]): void {
+    const { link } = this.#ctx;
+    const id = link.symbolId(symbol);
+    if (id === undefined || bars.length === 0) return;
+    const byInterval = new Map<IntervalName, BarObject['kline'][]>();
+    for (const bar of bars) {
+      const interval = bar.interval as IntervalName;
+      const list = byInterval.get(interval) ?? [];
+      list.push(bar.kline);
+      byInterval.set(interval, list);
+    }
+    for (const [interval, klines] of byInterval) link.encoder.pushKlines(id, interval, klines);
+  }
+
+  #pushOpenBars(symbol: string, aggregator: BarAggregator): void {
+    const open = this.#aggregatedIntervals().flatMap((i) => {
+      const bar = aggregator.openBar(i);
+      return bar === null ? [] : [bar];
+    });
+    this.#pushBars(symbol, open);
+  }
+
+  /** Closes bars of quiet symbols and sends them (a bar ends even when no trade comes). */
+  #advance(now: number): void {
+    const { link } = this.#ctx;
+    try {
+      for (const [symbol, aggregator] of this.#aggregators) this.#pushBars(symbol, aggregator.advanceTo(now));
+      link.flush();
+    } catch (error) {
+      this.#fail('closing bars failed', error);
+    }
+  }
+
+  #onGap(gap: MarketStreamGap): void {
+    const symbols = new Set(gap.streams.map((s) => s.slice(0, s.indexOf('@')).toUpperCase()));
+    this.#ctx.logger.warn('stream connection lost data; backfilling by REST', {
+      reason: gap.reason,
+      symbols: symbols.size,
+      lostMs: gap.restoredAt - gap.lostAt,
+    });
+    void this.#backfill([...symbols]);
+  }
+
+  /** Fetches each symbol's latest bars of every interval by REST and sends them to the hub. */
+  async #backfill(symbols: readonly string[]): Promise<void> {
+    const { api, link } = this.#ctx;
+    for (const symbol of symbols) {
+      if (this.#backfilling.has(symbol)) continue;
+      this.#backfilling.add(symbol);
+      try {
+        for (const interval of this.#options.intervals) {
+          const response = await api.klines({ symbol, interval, limit: BACKFILL_BARS });
+          const id = link.symbolId(symbol);
+          if (id === undefined) break;
+          link.encoder.pushRestKlines(id, interval, response.body, response.serverTimeMs);
+        }
+        link.flush();
+        this.#counters.backfills += 1;
+      } catch (error) {
+        this.#fail(`backfill of ${symbol} failed`, error);
+      } finally {
+        this.#backfilling.delete(symbol);
+      }
+    }
+  }
+}

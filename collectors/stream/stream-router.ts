@@ -1,0 +1,50 @@
+// Sorts raw combined-stream frames by stream kind without parsing them: aggTrades per symbol, the rest together.
+
+const STREAM_KEY = Buffer.from('"stream":"', 'latin1');
+const QUOTE = 0x22;
+
+/** A batch split by what each frame is. */
+export interface RoutedFrames {
+  /** `aggTrade` frames per upper-case symbol, in arrival order. */
+  readonly aggTrades: Map<string, Buffer[]>;
+  /** `kline_*` and `bookTicker` frames, for the native Ingest encoder. */
+  readonly mergeable: Buffer[];
+  /** Frames without a recognisable stream name (counted; the native parser would reject them). */
+  readonly unknown: Buffer[];
+}
+
+/**
+ * The stream name of a combined-stream frame (`{"stream":"btcusdt@aggTrade","data":...}`), read
+ * from the first bytes only, or undefined.
+ */
+export function streamName(frame: Buffer): string | undefined {
+  const at = frame.indexOf(STREAM_KEY, 0);
+  if (at < 0 || at > 16) return undefined;
+  const start = at + STREAM_KEY.length;
+  const end = frame.indexOf(QUOTE, start);
+  if (end < 0 || end - start > 64) return undefined;
+  return frame.toString('latin1', start, end);
+}
+
+/** Splits a batch of frames from the market and public routes. */
+export function routeFrames(frames: readonly Buffer[]): RoutedFrames {
+  const routed: RoutedFrames = { aggTrades: new Map(), mergeable: [], unknown: [] };
+  for (const frame of frames) {
+    const name = streamName(frame);
+    const at = name?.indexOf('@') ?? -1;
+    if (name === undefined || at <= 0) {
+      routed.unknown.push(frame);
+      continue;
+    }
+    const kind = name.slice(at + 1);
+    if (kind === 'aggTrade') {
+      const symbol = name.slice(0, at).toUpperCase();
+      const list = routed.aggTrades.get(symbol);
+      if (list === undefined) routed.aggTrades.set(symbol, [frame]);
+      else list.push(frame);
+    } else {
+      routed.mergeable.push(frame);
+    }
+  }
+  return routed;
+}

@@ -1,0 +1,118 @@
+// Polls every symbol's best bid/ask inside the sub-windows of each second the hub assigned to this collector.
+import type { Collector, CollectorStatus } from '../collector.js';
+import { type CollectorContext, pollStatus } from '../collector-context.js';
+import { PollLoop } from '../poll-loop.js';
+import { TickSlotSchedule } from './tick-slot-schedule.js';
+
+/** The hub's slot group for tick collectors. */
+export const TICK_SLOT_GROUP = 'tick';
+
+export interface TickPollerOptions {
+  /** Upper bound on polls per second (each costs weight 5), below the slot schedule's 8. */
+  readonly maxPollsPerSecond: number;
+}
+
+/**
+ * Registers with the hub for a slot `(k, N)` and polls `GET /fapi/v1/ticker/bookTicker` (all
+ * symbols) only inside its windows, so N tick collectors interleave evenly through each second.
+ * The hub reassigns slots when a collector leaves; this one re-registers after every reconnect.
+ */
+export class TickPoller implements Collector {
+  readonly kind = 'tick' as const;
+  readonly #ctx: CollectorContext;
+  readonly #minGapMs: number;
+  readonly #loop: PollLoop;
+  readonly #off: (() => void)[] = [];
+  #schedule: TickSlotSchedule | undefined;
+  #lastPoll: number | undefined;
+  #registering = false;
+
+  constructor(ctx: CollectorContext, options: TickPollerOptions) {
+    this.#ctx = ctx;
+    this.#minGapMs = 1000 / options.maxPollsPerSecond;
+    this.#loop = new PollLoop(
+      { intervalMs: this.#minGapMs, logger: ctx.logger, nextDelay: (now) => this.#delay(now) },
+      () => this.#poll(),
+    );
+  }
+
+  /** The slot in use, if registered: `{ index: k, count: N }`. */
+  get slot(): { index: number; count: number } | undefined {
+    return this.#schedule?.slot;
+  }
+
+  start(): void {
+    const { hub } = this.#ctx;
+    this.#off.push(
+      hub.onState((state) => {
+        if (state === 'ready') void this.#register();
+        else this.#schedule = undefined;
+      }),
+      hub.onMessage((message) => {
+        if (message.op === 'slot' && message.group === TICK_SLOT_GROUP) this.#assign(message.k, message.n);
+      }),
+    );
+    if (hub.state === 'ready') void this.#register();
+    this.#loop.start();
+  }
+
+  async stop(): Promise<void> {
+    for (const off of this.#off.splice(0)) off();
+    await this.#loop.stop();
+    if (this.#ctx.hub.state === 'ready' && this.#schedule !== undefined) {
+      try {
+        await this.#ctx.hub.releaseSlot(TICK_SLOT_GROUP);
+      } catch (error) {
+        this.#ctx.logger.warn('could not release the tick slot', {
+          error: error instanceof Error ? error.message : String(error),
+        });
+      }
+    }
+  }
+
+  status(): CollectorStatus {
+    return pollStatus(this.kind, this.#loop, this.#ctx.link, {
+      slot:
+        this.#schedule === undefined ? 'none' : `${this.#schedule.slot.index}/${this.#schedule.slot.count}`,
+    });
+  }
+
+  #assign(k: number, n: number): void {
+    this.#schedule = new TickSlotSchedule({ index: k, count: n });
+    this.#ctx.logger.info('tick slot assigned', { k, n });
+  }
+
+  async #register(): Promise<void> {
+    if (this.#registering) return;
+    this.#registering = true;
+    try {
+      const { k, n } = await this.#ctx.hub.registerSlot(TICK_SLOT_GROUP);
+      this.#assign(k, n);
+    } catch (error) {
+      this.#ctx.logger.warn('tick slot registration failed; retrying on the next poll', {
+        error: error instanceof Error ? error.message : String(error),
+      });
+    } finally {
+      this.#registering = false;
+    }
+  }
+
+  #delay(now: number): number {
+    if (this.#schedule === undefined) return 250;
+    const earliest = this.#lastPoll === undefined ? now : Math.max(now, this.#lastPoll + this.#minGapMs);
+    return this.#schedule.nextPollTime(earliest, this.#lastPoll) - now;
+  }
+
+  async #poll(): Promise<void> {
+    const { api, link } = this.#ctx;
+    if (this.#schedule === undefined) {
+      if (this.#ctx.hub.state === 'ready') await this.#register();
+      return;
+    }
+    if (!link.ready || !this.#schedule.contains(Date.now())) return;
+    this.#lastPoll = Date.now();
+    const response = await api.bookTicker();
+    link.encoder.pushRestBookTickers(response.body);
+    link.flush();
+  }
+}

@@ -1,0 +1,128 @@
+// The trading process's data side: a hub connection, the live local book and the relayed order events.
+import type { LoadedConfig } from '../ts/config/load-config.js';
+import { HubClient } from '../ts/hub/hub-client.js';
+import { TraderFeed } from '../ts/hub/trader-feed.js';
+import type { Logger } from '../ts/log/logger.js';
+import type { TraderBook } from '../ts/native/trader-book.js';
+import { hubSecret, hubUrl } from '../ts/process/exchange-link.js';
+
+/** Order events kept in memory for inspection (recorders store all of them). */
+const RECENT_EVENTS = 1000;
+
+/** One line of the trader's periodic status. */
+export interface TraderStatus {
+  readonly synced: boolean;
+  readonly hubState: string;
+  readonly symbols: number;
+  readonly staleStreams: number;
+  readonly framesApplied: number;
+  readonly gaps: number;
+  readonly snapshotRequests: number;
+  readonly orderEvents: number;
+  /** USDT wallet balance as the hub last merged it, or null before any account data. */
+  readonly usdtWallet: string | null;
+  /** Open positions as `SYMBOL:amount`. */
+  readonly positions: readonly string[];
+}
+
+/**
+ * Follows every symbol's klines (the configured intervals), ticks, positions, balances and the ban
+ * list through one hub stream, keeps them in a native `TraderBook` (strategies read it without
+ * parsing), and receives the order events user-stream collectors relay. Recovers from gaps and hub
+ * restarts by snapshot (the `TraderFeed`'s job).
+ */
+export class TraderProcess {
+  readonly client: HubClient;
+  readonly feed: TraderFeed;
+  readonly #log: Logger;
+  readonly #events: string[] = [];
+  #eventCount = 0;
+  #lastEventSeq = 0;
+  #off: (() => void) | undefined;
+
+  constructor(loaded: LoadedConfig, instance: number, logger: Logger) {
+    this.#log = logger;
+    this.client = new HubClient({
+      url: hubUrl(loaded),
+      peer: `trader-${instance}`,
+      role: 'trader',
+      secret: hubSecret(loaded),
+      logger: logger.child('hub'),
+    });
+    this.feed = new TraderFeed({
+      client: this.client,
+      subscriptions: [{ symbols: '*', kinds: '*', intervals: [...loaded.config.trader.intervals] }],
+      logger: logger.child('feed'),
+    });
+  }
+
+  /** The live book (symbol ids are the hub's: `feed.symbolId(name)`). */
+  get book(): TraderBook {
+    return this.feed.book;
+  }
+
+  /** Order events received so far, newest last (at most the last 1,000 kept). */
+  get recentOrderEvents(): readonly string[] {
+    return this.#events;
+  }
+
+  /** Connects, subscribes, and resolves once the first snapshot is in the book. */
+  async start(): Promise<void> {
+    this.#off = this.client.onMessage((message) => {
+      if (message.op !== 'events') return;
+      if (this.#lastEventSeq !== 0 && message.seq !== this.#lastEventSeq + 1) {
+        this.#log.warn('order events missed while away from the hub; recorders reconcile by REST', {
+          expected: this.#lastEventSeq + 1,
+          got: message.seq,
+        });
+      }
+      this.#lastEventSeq = message.seq;
+      this.#eventCount += message.events.length;
+      this.#events.push(...message.events);
+      if (this.#events.length > RECENT_EVENTS) this.#events.splice(0, this.#events.length - RECENT_EVENTS);
+    });
+    this.client.onState((state) => {
+      if (state !== 'ready') return;
+      // The event subscription does not survive a reconnect: ask again every time.
+      this.#lastEventSeq = 0;
+      this.client.subscribeEvents().catch((error: unknown) => {
+        this.#log.warn('event subscription failed', {
+          error: error instanceof Error ? error.message : String(error),
+        });
+      });
+    });
+    await this.feed.start();
+  }
+
+  async stop(): Promise<void> {
+    this.#off?.();
+    this.feed.stop();
+    await this.client.close();
+  }
+
+  status(): TraderStatus {
+    const book = this.feed.book;
+    const stats = this.feed.stats;
+    const positions: string[] = [];
+    for (const name of this.client.symbols) {
+      const id = this.feed.symbolId(name);
+      if (id === undefined) continue;
+      for (const side of ['BOTH', 'LONG', 'SHORT'] as const) {
+        const p = book.position(id, side);
+        if (p !== null && Number(p.amount) !== 0) positions.push(`${name}:${p.amount}`);
+      }
+    }
+    return {
+      synced: this.feed.synced,
+      hubState: this.client.state,
+      symbols: this.client.symbols.length,
+      staleStreams: book.staleStreams().length,
+      framesApplied: stats.framesApplied,
+      gaps: stats.gaps,
+      snapshotRequests: stats.snapshotRequests,
+      orderEvents: this.#eventCount,
+      usdtWallet: book.balance('USDT')?.walletBalance ?? null,
+      positions,
+    };
+  }
+}

@@ -1,0 +1,73 @@
+// Builds a process's exchange client and hub address from the loaded configuration.
+import { ConfigError } from '../config/config-reader.js';
+import type { LoadedConfig } from '../config/load-config.js';
+import { RestClient } from '../exchange/rest-client.js';
+import { BINANCE_LIMITS } from '../exchange/rest-config.js';
+import { UsdmApi } from '../exchange/usdm-api.js';
+import type { Logger } from '../log/logger.js';
+
+/** The exchange as one process uses it: REST API plus the websocket base URL. */
+export interface ExchangeLink {
+  readonly api: UsdmApi;
+  readonly rest: RestClient;
+  /** Websocket base (`wss://fstream.binance.com`, or the simulator's `ws://host:port`). */
+  readonly wsUrl: string;
+  close(): void;
+}
+
+/** The exchange URLs of the configuration, or a `ConfigError` naming the missing one. */
+export function exchangeUrls(loaded: LoadedConfig): { restUrl: string; wsUrl: string } {
+  const { restUrl, wsUrl } = loaded.config.exchange;
+  if (restUrl === undefined || wsUrl === undefined) {
+    throw new ConfigError(
+      [
+        {
+          path: restUrl === undefined ? 'exchange.restUrl' : 'exchange.wsUrl',
+          message:
+            'is needed with exchange.kind "simulator" outside `tributary up` (the simulator\'s address)',
+        },
+      ],
+      loaded.sources.join(' + ') || 'defaults',
+    );
+  }
+  return { restUrl, wsUrl };
+}
+
+/** A REST client paced to this machine's share of the IP weight, and the API over it. */
+export function connectExchange(loaded: LoadedConfig, logger: Logger): ExchangeLink {
+  const { restUrl, wsUrl } = exchangeUrls(loaded);
+  const { exchange } = loaded.config;
+  const rest = new RestClient(
+    {
+      baseUrl: restUrl,
+      apiKey: loaded.secrets.apiKey ?? null,
+      apiSecret: loaded.secrets.apiSecret ?? null,
+      recvWindow: exchange.recvWindow,
+      weightBudget: { perMinute: Math.floor(BINANCE_LIMITS.weightPerMinute * exchange.weightShare) },
+    },
+    {
+      logger: logger.child('rest'),
+      onAlert: (alert) =>
+        logger.error('exchange alert', { kind: alert.kind, message: alert.message, until: alert.until }),
+    },
+  );
+  return { api: new UsdmApi(rest, { logger: logger.child('api') }), rest, wsUrl, close: () => rest.close() };
+}
+
+/** Where peers reach the hub. */
+export function hubUrl(loaded: LoadedConfig): string {
+  const { hub } = loaded.config;
+  return hub.url ?? `ws://${hub.host}:${hub.port}`;
+}
+
+/** The hub's shared secret, or a `ConfigError` saying where to put it. */
+export function hubSecret(loaded: LoadedConfig): string {
+  const secret = loaded.secrets.hubSecret;
+  if (secret === undefined) {
+    throw new ConfigError(
+      [{ path: 'TRIBUTARY_HUB_SECRET', message: 'must be set in the environment or the secrets file' }],
+      'secrets',
+    );
+  }
+  return secret;
+}

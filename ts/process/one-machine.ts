@@ -1,0 +1,158 @@
+// The whole system on one machine: the simulator (unless a real exchange is set), the hub, every collector and the traders.
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { COLLECTOR_KINDS, type CollectorKind } from '../../collectors/collector.js';
+import type { RunningSimulator } from '../../sim/simulator.js';
+import { startSimulator } from '../../sim/simulator.js';
+import { type LoadedConfig, loadConfig } from '../config/load-config.js';
+import type { Logger } from '../log/logger.js';
+import { packageRoot } from '../package-root.js';
+import {
+  type ChildSpec,
+  ProcessSupervisor,
+  type ProcessSupervisorOptions,
+} from '../supervisor/process-supervisor.js';
+import { freePort } from './free-port.js';
+import { waitForHttp } from './wait-for-http.js';
+
+/** How a one-machine system is started. */
+export interface OneMachineOptions {
+  /** Configuration file (optional: defaults otherwise). */
+  readonly configFile: string | undefined;
+  /** Environment for overrides and secrets (default `process.env`). */
+  readonly env?: NodeJS.ProcessEnv;
+  readonly logger: Logger;
+  /** Where children's output lines go (default: stdout/stderr with a `[name]` prefix). */
+  readonly output?: ProcessSupervisorOptions['output'];
+  /** How long the hub may take to answer `/status` (default 20 s). */
+  readonly startTimeoutMs?: number;
+}
+
+/** What `start` reports, for the banner and for tests. */
+export interface OneMachineInfo {
+  readonly exchange: string;
+  readonly simulator: RunningSimulator | undefined;
+  readonly hubUrl: string;
+  readonly statusUrl: string;
+  /** Child process names in start order. */
+  readonly children: readonly string[];
+}
+
+/** The collector instances configured for each kind. */
+function instancesOf(loaded: LoadedConfig, kind: CollectorKind): number {
+  const c = loaded.config.collectors;
+  switch (kind) {
+    case 'kline':
+      return c.kline.instances;
+    case 'hot-kline':
+      return c.hotKline.instances;
+    case 'tick':
+      return c.tick.instances;
+    case 'stream':
+      return c.stream.instances;
+    case 'account':
+      return c.account.instances;
+    case 'position-risk':
+      return c.positionRisk.instances;
+    case 'user-stream':
+      return c.userStream.instances;
+    case 'income':
+      return c.income.instances;
+    case 'universe':
+      return c.universe.instances;
+  }
+}
+
+/**
+ * Starts, in order: the simulator inside this process (when `exchange.kind` is `simulator` and no
+ * `exchange.restUrl` is set), the hub, the universe collector (it fills the hub's registry), the
+ * other collectors and the traders, each as a child process of `tributary` restarted if it dies.
+ * Children get the exchange address, the API keys and the hub secret through their environment,
+ * never their command line.
+ */
+export class OneMachineSystem {
+  readonly #options: OneMachineOptions;
+  readonly supervisor: ProcessSupervisor;
+  #simulator: RunningSimulator | undefined;
+  #stopped = false;
+
+  constructor(options: OneMachineOptions) {
+    this.#options = options;
+    this.supervisor = new ProcessSupervisor({
+      command: [process.execPath, join(packageRoot, 'bin', 'tributary.js')],
+      logger: options.logger.child('supervisor'),
+      ...(options.output === undefined ? {} : { output: options.output }),
+    });
+  }
+
+  async start(): Promise<OneMachineInfo> {
+    const env = this.#options.env ?? process.env;
+    const log = this.#options.logger;
+    const loaded = loadConfig(this.#options.configFile, env);
+    const { config } = loaded;
+    const childEnv: Record<string, string> = {};
+
+    let exchange: string;
+    if (config.exchange.kind === 'simulator' && config.exchange.restUrl === undefined) {
+      const apiKey = randomBytes(24).toString('hex');
+      const apiSecret = randomBytes(32).toString('hex');
+      const sim = config.simulator;
+      this.#simulator = await startSimulator(
+        {
+          host: sim.host,
+          port: sim.port,
+          seed: sim.seed,
+          ...(sim.symbols.length > 0 ? { symbols: sim.symbols } : {}),
+          accounts: [{ apiKey, apiSecret, balances: { USDT: sim.balance }, positionMode: sim.positionMode }],
+          source:
+            sim.replay === undefined
+              ? { kind: 'random-walk', tradesPerSecond: sim.tradesPerSecond }
+              : { kind: 'replay', ...sim.replay },
+        },
+        { logger: log.child('sim') },
+      );
+      exchange = `simulator at ${this.#simulator.restUrl}`;
+      childEnv.TRIBUTARY__EXCHANGE__REST_URL = this.#simulator.restUrl;
+      childEnv.TRIBUTARY__EXCHANGE__WS_URL = this.#simulator.wsUrl;
+      childEnv.BINANCE_API_KEY = apiKey;
+      childEnv.BINANCE_API_SECRET = apiSecret;
+    } else {
+      exchange = `${config.exchange.kind} at ${config.exchange.restUrl ?? '(default URL)'}`;
+    }
+
+    const hubPort = config.hub.port === 0 ? await freePort(config.hub.host) : config.hub.port;
+    childEnv.TRIBUTARY__HUB__PORT = String(hubPort);
+    childEnv.TRIBUTARY_HUB_SECRET = loaded.secrets.hubSecret ?? randomBytes(32).toString('hex');
+    const hubUrl = config.hub.url ?? `ws://${config.hub.host}:${hubPort}`;
+    const statusUrl = `http://${config.hub.host}:${hubPort}/status`;
+    const configArgs = this.#options.configFile === undefined ? [] : ['--config', this.#options.configFile];
+
+    const children: ChildSpec[] = [];
+    const add = (name: string, args: string[]) =>
+      children.push({ name, args: [...args, ...configArgs], env: childEnv, restart: true });
+    add('hub', ['hub']);
+    const kinds: CollectorKind[] = ['universe', ...COLLECTOR_KINDS.filter((k) => k !== 'universe')];
+    for (const kind of kinds) {
+      for (let i = 0; i < instancesOf(loaded, kind); i++)
+        add(`${kind}-${i}`, ['collect', kind, '--instance', String(i)]);
+    }
+    for (let i = 0; i < config.trader.instances; i++) add(`trader-${i}`, ['trader', '--instance', String(i)]);
+
+    const [hub, ...rest] = children;
+    if (hub !== undefined) {
+      this.supervisor.start(hub);
+      await waitForHttp(statusUrl, this.#options.startTimeoutMs ?? 20_000);
+    }
+    for (const child of rest) this.supervisor.start(child);
+    log.info('system started', { exchange, hub: hubUrl, status: statusUrl, processes: children.length });
+    return { exchange, simulator: this.#simulator, hubUrl, statusUrl, children: children.map((c) => c.name) };
+  }
+
+  /** Stops traders, collectors and the hub (reverse start order), then the simulator. Idempotent. */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    await this.supervisor.stopAll();
+    await this.#simulator?.stop();
+  }
+}

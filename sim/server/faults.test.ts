@@ -1,0 +1,96 @@
+// Tests of fault requests: checking, applying, counting and resetting.
+import { describe, expect, it } from 'vitest';
+import { type FaultActions, FaultInjector, FaultSpecError, parseFaultSpec } from './faults.js';
+
+function actions(): FaultActions & { skew: number; frozen: number[]; drops: number } {
+  const state = {
+    skew: 0,
+    frozen: [] as number[],
+    drops: 0,
+    dropWebsockets: () => {
+      state.drops += 1;
+      return 3;
+    },
+    expireListenKeys: () => 2,
+    freezeMarket: (until: number) => {
+      state.frozen.push(until);
+    },
+    setClockSkew: (ms: number) => {
+      state.skew = ms;
+    },
+    clockSkewMs: () => state.skew,
+    now: () => 1_000_000 + state.skew,
+  };
+  return state;
+}
+
+describe('parseFaultSpec', () => {
+  it('accepts known fields and names the bad one', () => {
+    expect(parseFaultSpec({ latencyMs: 5, dropWebsockets: true, clockSkewMs: -100 })).toEqual({
+      latencyMs: 5,
+      dropWebsockets: true,
+      clockSkewMs: -100,
+    });
+    const fieldOf = (value: unknown): string | undefined => {
+      try {
+        parseFaultSpec(value);
+      } catch (error) {
+        if (error instanceof FaultSpecError) return error.field;
+        throw error;
+      }
+      return undefined;
+    };
+    expect(fieldOf([])).toBe('faults');
+    expect(fieldOf({ latencyMs: 1.5 })).toBe('faults.latencyMs');
+    expect(fieldOf({ banForMs: 86_400_001 })).toBe('faults.banForMs');
+    expect(fieldOf({ dropWebsockets: 'yes' })).toBe('faults.dropWebsockets');
+    expect(fieldOf({ clockSkewMs: '5' })).toBe('faults.clockSkewMs');
+    expect(fieldOf({ unknownStatusNextOrders: -1 })).toBe('faults.unknownStatusNextOrders');
+  });
+});
+
+describe('FaultInjector', () => {
+  it('serves counted faults, runs instant actions, and resets', () => {
+    const a = actions();
+    const faults = new FaultInjector(a, () => 0.5);
+    faults.apply({
+      latencyMs: 100,
+      latencyJitterMs: 10,
+      rateLimitNextRequests: 1,
+      unknownStatusNextOrders: 2,
+    });
+    expect(faults.latencyMs()).toBe(105);
+    expect(faults.takeForcedRateLimit(0)).toBe(1_000);
+    expect(faults.takeForcedRateLimit(0)).toBeUndefined();
+    expect([faults.takeUnknownStatus(), faults.takeUnknownStatus(), faults.takeUnknownStatus()]).toEqual([
+      true,
+      true,
+      false,
+    ]);
+    faults.apply({
+      clockSkewMs: 5_000,
+      staleMarketForMs: 2_000,
+      dropWebsockets: true,
+      expireListenKeys: true,
+    });
+    expect(a.frozen).toEqual([1_000_000 + 5_000 + 2_000]);
+    expect(faults.snapshot()).toMatchObject({
+      clockSkewMs: 5_000,
+      staleMarketRemainingMs: 2_000,
+      served: { rateLimited: 1, unknownStatus: 2, dropped: 3, expired: 2 },
+    });
+    faults.apply({ banForMs: 1_000 });
+    expect(faults.takeForcedBan(1_005_500)).toBe(1_006_000);
+    expect(faults.takeForcedBan(1_006_000)).toBeUndefined();
+    faults.apply({ reset: true });
+    expect(a.skew).toBe(0);
+    expect(faults.latencyMs()).toBe(0);
+  });
+
+  it('refuses a stale-market fault without a market, changing nothing', () => {
+    const { freezeMarket: _unused, ...withoutMarket } = actions();
+    const faults = new FaultInjector(withoutMarket);
+    expect(() => faults.apply({ latencyMs: 50, staleMarketForMs: 10 })).toThrow(FaultSpecError);
+    expect(faults.latencyMs()).toBe(0);
+  });
+});

@@ -1,0 +1,290 @@
+// Tests of the simulator's websocket side over real sockets: routes, subscriptions, user data, limits.
+import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { silentLogger } from '../../ts/log/logger.js';
+import type {
+  AccountDirectory,
+  Json,
+  MarketStreamListener,
+  StreamRoute,
+  UserEventListener,
+} from '../contracts.js';
+import type { ServerLimits } from './server-limits.js';
+import { SimulatorClock } from './sim-clock.js';
+import { SimServer } from './sim-server.js';
+
+const KEY = 'ws-key';
+const accounts: AccountDirectory = {
+  credentials: (apiKey) => (apiKey === KEY ? { accountId: 'acct-ws', secret: 'ws-secret' } : undefined),
+};
+
+class FakeMarket {
+  readonly listeners = new Set<MarketStreamListener>();
+  isWanted: (stream: string) => boolean = () => false;
+  onStream(listener: MarketStreamListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+  setStreamDemand(isWanted: (stream: string) => boolean): void {
+    this.isWanted = isWanted;
+  }
+  freeze(): void {}
+  emit(route: StreamRoute, stream: string, payload: Json): void {
+    for (const listener of this.listeners) listener(route, stream, payload);
+  }
+}
+
+class FakeEngine {
+  readonly listeners = new Set<UserEventListener>();
+  onUserEvent(listener: UserEventListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+  emit(accountId: string, event: Json): void {
+    for (const listener of this.listeners) listener(accountId, event);
+  }
+}
+
+let running: SimServer | undefined;
+const sockets: WebSocket[] = [];
+afterEach(async () => {
+  for (const socket of sockets.splice(0)) socket.terminate();
+  await running?.stop();
+  running = undefined;
+});
+
+async function start(limits: Partial<ServerLimits> = {}) {
+  const market = new FakeMarket();
+  const engine = new FakeEngine();
+  const server = await SimServer.start({
+    clock: new SimulatorClock(),
+    endpoints: [],
+    accounts,
+    market,
+    userEvents: engine,
+    limits,
+    logger: silentLogger(),
+  });
+  running = server;
+  return { server, market, engine };
+}
+
+/** An open client that queues every text message it receives. */
+class Client {
+  readonly messages: unknown[] = [];
+  readonly #waiters: (() => void)[] = [];
+  closed: { code: number; reason: string } | undefined;
+  constructor(readonly ws: WebSocket) {
+    ws.on('message', (data) => {
+      this.messages.push(JSON.parse(String(data)));
+      for (const wake of this.#waiters.splice(0)) wake();
+    });
+    ws.on('close', (code, reason) => {
+      this.closed = { code, reason: String(reason) };
+      for (const wake of this.#waiters.splice(0)) wake();
+    });
+  }
+  static async open(url: string, options: WebSocket.ClientOptions = {}): Promise<Client> {
+    const ws = new WebSocket(url, options);
+    sockets.push(ws);
+    const client = new Client(ws);
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    return client;
+  }
+  /** Waits until `count` messages have arrived (or the socket closed). */
+  async next(count = 1, timeoutMs = 2_000): Promise<unknown[]> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.messages.length < count && this.closed === undefined && Date.now() < deadline) {
+      await new Promise<void>((resolve) => {
+        this.#waiters.push(resolve);
+        setTimeout(resolve, 50);
+      });
+    }
+    return this.messages.splice(0, count);
+  }
+  async request(message: Json): Promise<unknown> {
+    this.ws.send(JSON.stringify(message));
+    const [reply] = await this.next(1);
+    return reply;
+  }
+  async waitClosed(timeoutMs = 3_000): Promise<{ code: number; reason: string } | undefined> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.closed === undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    return this.closed;
+  }
+}
+
+async function listenKeyOf(server: SimServer): Promise<string> {
+  const r = await fetch(`${server.restUrl}/fapi/v1/listenKey`, {
+    method: 'POST',
+    headers: { 'X-MBX-APIKEY': KEY },
+  });
+  return ((await r.json()) as { listenKey: string }).listenKey;
+}
+
+/** Lets in-flight frames arrive, so a test can assert that nothing did. */
+const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 100));
+
+describe('StreamHub market streams', () => {
+  it('delivers raw payloads on the right route and nothing on the wrong one', async () => {
+    const { server, market } = await start();
+    const raw = await Client.open(`${server.wsUrl}/market/ws/BTCUSDT@aggTrade`);
+    const wrong = await Client.open(`${server.wsUrl}/public/ws/btcusdt@aggTrade`);
+    const unrouted = await Client.open(`${server.wsUrl}/ws/btcusdt@aggTrade`);
+    expect(market.isWanted('btcusdt@aggTrade')).toBe(true);
+    expect(market.isWanted('ethusdt@aggTrade')).toBe(false);
+    market.emit('market', 'btcusdt@aggTrade', { e: 'aggTrade', p: '100.1' });
+    expect(await raw.next()).toEqual([{ e: 'aggTrade', p: '100.1' }]);
+    await settle();
+    expect(wrong.messages).toEqual([]);
+    expect(unrouted.messages).toEqual([]);
+    market.emit('public', 'btcusdt@bookTicker', { e: 'bookTicker' });
+    await settle();
+    expect(raw.messages).toEqual([]);
+  });
+
+  it('wraps combined streams and supports the live subscription protocol', async () => {
+    const { server, market } = await start();
+    const c = await Client.open(`${server.wsUrl}/market/stream?streams=btcusdt@aggTrade/ethusdt@markPrice`);
+    market.emit('market', 'ethusdt@markPrice', { e: 'markPriceUpdate' });
+    expect(await c.next()).toEqual([{ stream: 'ethusdt@markPrice', data: { e: 'markPriceUpdate' } }]);
+    expect(await c.request({ method: 'SUBSCRIBE', params: ['btcusdt@kline_1m'], id: 1 })).toEqual({
+      result: null,
+      id: 1,
+    });
+    expect(await c.request({ method: 'LIST_SUBSCRIPTIONS', id: 2 })).toEqual({
+      result: ['btcusdt@aggTrade', 'ethusdt@markPrice', 'btcusdt@kline_1m'],
+      id: 2,
+    });
+    expect(await c.request({ method: 'UNSUBSCRIBE', params: ['btcusdt@aggTrade'], id: 3 })).toEqual({
+      result: null,
+      id: 3,
+    });
+    expect(market.isWanted('btcusdt@aggTrade')).toBe(false);
+    expect(await c.request({ method: 'GET_PROPERTY', params: ['combined'], id: 4 })).toEqual({
+      result: true,
+      id: 4,
+    });
+    expect(await c.request({ method: 'SET_PROPERTY', params: ['combined', false], id: 5 })).toEqual({
+      result: null,
+      id: 5,
+    });
+    market.emit('market', 'btcusdt@kline_1m', { e: 'kline' });
+    expect(await c.next()).toEqual([{ e: 'kline' }]);
+  });
+
+  it("answers bad requests with Binance's error replies", async () => {
+    const { server } = await start();
+    const c = await Client.open(`${server.wsUrl}/market/ws`);
+    expect(await c.request({ method: 'SET_PROPERTY', params: ['combined', 'yes'], id: 1 })).toEqual({
+      error: { code: 1, msg: 'Invalid value type: expected Boolean' },
+      id: 1,
+    });
+    expect(await c.request({ method: 'GET_PROPERTY', params: ['colour'], id: 2 })).toEqual({
+      error: { code: 0, msg: 'Unknown property' },
+      id: 2,
+    });
+    expect(await c.request({ method: 'SET_PROPERTY', params: [7, true], id: 3 })).toMatchObject({
+      error: { code: 2, msg: 'Invalid request: property name must be a string' },
+    });
+    expect(await c.request({ method: 'SUBSCRIBE', params: ['a'], id: -1 })).toMatchObject({
+      error: { code: 2, msg: 'Invalid request: request ID must be an unsigned integer' },
+    });
+    expect(await c.request({ method: 'FLY', id: 4 })).toMatchObject({ error: { code: 2 }, id: 4 });
+    expect(await c.request({ params: [], id: 5 })).toMatchObject({ error: { code: 2 }, id: 5 });
+    c.ws.send('{not json');
+    expect(await c.next()).toMatchObject([{ error: { code: 3 } }]);
+    expect(c.closed).toBeUndefined();
+  });
+
+  it('limits streams per connection and refuses bad paths', async () => {
+    const { server } = await start({ wsMaxStreams: 3 });
+    const c = await Client.open(`${server.wsUrl}/market/ws/a@aggTrade/b@aggTrade`);
+    expect(await c.request({ method: 'SUBSCRIBE', params: ['c@aggTrade'], id: 1 })).toEqual({
+      result: null,
+      id: 1,
+    });
+    expect(await c.request({ method: 'SUBSCRIBE', params: ['d@aggTrade'], id: 2 })).toMatchObject({
+      error: { code: 2 },
+      id: 2,
+    });
+    await expect(Client.open(`${server.wsUrl}/market/ws/a@x/b@x/c@x/d@x`)).rejects.toThrow(/400/);
+    await expect(Client.open(`${server.wsUrl}/nowhere/ws`)).rejects.toThrow(/404/);
+    await expect(Client.open(`${server.wsUrl}/private/ws/${'x'.repeat(64)}`)).rejects.toThrow(/400/);
+  });
+
+  it('disconnects a client sending more than the message rate', async () => {
+    const { server } = await start({ wsMaxMessagesPerSecond: 3 });
+    const c = await Client.open(`${server.wsUrl}/public/ws`);
+    for (let i = 0; i < 6; i += 1) c.ws.send(JSON.stringify({ method: 'LIST_SUBSCRIPTIONS', id: i }));
+    expect((await c.waitClosed())?.code).toBe(1008);
+  });
+
+  it('pings, drops a connection that never pongs, and closes at the age limit', async () => {
+    const { server } = await start({
+      wsPingIntervalMs: 50,
+      wsPongTimeoutMs: 600,
+      housekeepingIntervalMs: 20,
+      wsMaxConnectionAgeMs: 1_500,
+    });
+    const silent = await Client.open(`${server.wsUrl}/public/ws`, { autoPong: false });
+    let pings = 0;
+    silent.ws.on('ping', () => {
+      pings += 1;
+    });
+    const polite = await Client.open(`${server.wsUrl}/public/ws`);
+    expect(await silent.waitClosed(3_000)).toBeDefined();
+    expect(pings).toBeGreaterThan(1);
+    expect(polite.closed).toBeUndefined();
+    expect((await polite.waitClosed(3_000))?.code).toBe(1000);
+  });
+});
+
+describe('StreamHub user data', () => {
+  it('routes user events to the account key on /private (raw, query and combined forms)', async () => {
+    const { server, engine } = await start();
+    const key = await listenKeyOf(server);
+    const byPath = await Client.open(`${server.wsUrl}/private/ws/${key}`);
+    const byQuery = await Client.open(`${server.wsUrl}/private/ws?listenKey=${key}`);
+    const combined = await Client.open(`${server.wsUrl}/private/stream?listenKey=${key}`);
+    engine.emit('acct-ws', { e: 'ORDER_TRADE_UPDATE', E: 1 });
+    engine.emit('someone-else', { e: 'ACCOUNT_UPDATE', E: 2 });
+    expect(await byPath.next()).toEqual([{ e: 'ORDER_TRADE_UPDATE', E: 1 }]);
+    expect(await byQuery.next()).toEqual([{ e: 'ORDER_TRADE_UPDATE', E: 1 }]);
+    expect(await combined.next()).toEqual([{ stream: key, data: { e: 'ORDER_TRADE_UPDATE', E: 1 } }]);
+    await settle();
+    expect(byPath.messages).toEqual([]);
+  });
+
+  it('sends listenKeyExpired and closes when a key expires, or is expired by a fault', async () => {
+    const { server } = await start({ listenKeyValidityMs: 800, housekeepingIntervalMs: 20 });
+    const key = await listenKeyOf(server);
+    const c = await Client.open(`${server.wsUrl}/private/ws/${key}`);
+    const [expired] = await c.next(1, 3_000);
+    expect(expired).toMatchObject({ e: 'listenKeyExpired', listenKey: key });
+    expect((expired as { E: unknown }).E).toMatch(/^\d{13}$/);
+    expect(await c.waitClosed()).toBeDefined();
+
+    const key2 = await listenKeyOf(server);
+    const c2 = await Client.open(`${server.wsUrl}/private/ws/${key2}`);
+    server.applyFaults({ expireListenKeys: true });
+    expect(await c2.next()).toMatchObject([{ e: 'listenKeyExpired', listenKey: key2 }]);
+    expect(await c2.waitClosed()).toBeDefined();
+  });
+
+  it('drops every connection on the dropWebsockets fault', async () => {
+    const { server } = await start();
+    const a = await Client.open(`${server.wsUrl}/market/ws/btcusdt@aggTrade`);
+    const b = await Client.open(`${server.wsUrl}/private/ws/${await listenKeyOf(server)}`);
+    const r = await fetch(`${server.restUrl}/_sim/faults`, {
+      method: 'POST',
+      body: JSON.stringify({ dropWebsockets: true }),
+    });
+    expect(r.status).toBe(200);
+    expect(await a.waitClosed()).toBeDefined();
+    expect(await b.waitClosed()).toBeDefined();
+  });
+});

@@ -1,6 +1,6 @@
 // REST handlers for account state and settings: account, balance, positionRisk, leverage, margin type,
 // position mode, commission rate and income history.
-import type { Endpoint, Json } from '../contracts.js';
+import type { Endpoint, Json, SymbolSpec } from '../contracts.js';
 import { optionalEnum, optionalInt, optionalString, requireEnum, requireString } from '../request-params.js';
 import type { Account, MarginType } from './account.js';
 import {
@@ -137,6 +137,35 @@ export function accountEndpoints(deps: EngineDeps): Endpoint[] {
           makerCommissionRate: account.makerFee.toString(),
           takerCommissionRate: account.takerFee.toString(),
         };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/fapi/v1/leverageBracket',
+      security: 'USER_DATA',
+      weight: () => 1,
+      countsAsOrder: false,
+      handle: ({ params, accountId }) => {
+        requestAccount(ctx, accountId);
+        const symbol = optionalString(params, 'symbol');
+        // One bracket per symbol: the simulator has no tiered margin (see maxNotionalValue).
+        const bracket = (spec: SymbolSpec) => ({
+          symbol: spec.symbol,
+          notionalCoef: 1.0,
+          brackets: [
+            {
+              bracket: 1,
+              initialLeverage: spec.maxLeverage,
+              notionalCap: Number(REPORTED_MAX_NOTIONAL),
+              notionalFloor: 0,
+              maintMarginRatio: spec.maintMarginRatio.toNumber(),
+              cum: 0.0,
+            },
+          ],
+        });
+        // With a symbol Binance answers one object, without it the list of every symbol.
+        if (symbol !== undefined) return bracket(requireSpec(market, symbol));
+        return market.specs().map(bracket);
       },
     },
     {

@@ -273,6 +273,12 @@ describe('account views and configuration', () => {
       makerCommissionRate: '0.0002',
       takerCommissionRate: '0.0005',
     });
+    expect(h.call('GET', '/fapi/v1/leverageBracket', { symbol: S })).toMatchObject({
+      symbol: S,
+      brackets: [{ bracket: 1, notionalFloor: 0, notionalCap: 1_000_000 }],
+    });
+    expect(h.call('GET', '/fapi/v1/leverageBracket')).toHaveLength(1);
+    expect(h.code('GET', '/fapi/v1/leverageBracket', { symbol: 'NOPEUSDT' })).toBe(-1121);
     expect(h.engine.credentials('k')).toEqual({ accountId: 'account-1', secret: 's' });
     expect(h.engine.credentials('nope')).toBeUndefined();
     expect(h.code('GET', '/fapi/v3/account', {}, 'account-9')).toBe(-2015);
@@ -314,10 +320,11 @@ describe('account views and configuration', () => {
     expect(table).toContain('GET /fapi/v3/account USER_DATA 5 false');
     expect(table).toContain('GET /fapi/v1/positionSide/dual USER_DATA 30 false');
     expect(table).toContain('GET /fapi/v1/commissionRate USER_DATA 20 false');
+    expect(table).toContain('GET /fapi/v1/leverageBracket USER_DATA 1 false');
     expect(table).toContain('POST /fapi/v1/algoOrder TRADE 0 true');
     const openOrders = h.engine.endpoints().find((e) => e.path === '/fapi/v1/openOrders');
     expect(openOrders?.weight({ symbol: S })).toBe(1);
     expect(new Set(table.map((t) => t.split(' ').slice(0, 2).join(' '))).size).toBe(table.length);
-    expect(table).toHaveLength(26);
+    expect(table).toHaveLength(27);
   });
 });

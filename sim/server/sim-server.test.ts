@@ -174,6 +174,18 @@ describe('SimServer REST', () => {
     expect(k.headers.get('x-mbx-used-weight-1m')).toBe('6');
   });
 
+  it('tells request listeners who asked what and when, admin requests excluded', async () => {
+    const h = await startServer();
+    const seen: string[] = [];
+    const off = h.server.onRequest((r) => seen.push(`${r.method} ${r.path}?${r.query} ${r.remotePort > 0}`));
+    await call(h, 'GET', '/fapi/v1/klines?symbol=BTCUSDT&limit=2');
+    await call(h, 'GET', '/_sim/health');
+    await call(h, 'GET', '/fapi/v1/nothing');
+    off();
+    await call(h, 'GET', '/fapi/v1/time');
+    expect(seen).toEqual(['GET /fapi/v1/klines?symbol=BTCUSDT&limit=2 true', 'GET /fapi/v1/nothing? true']);
+  });
+
   it('answers unknown paths and methods like Binance', async () => {
     const h = await startServer();
     const r = await call(h, 'GET', '/fapi/v1/nothing');

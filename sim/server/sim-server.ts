@@ -68,6 +68,19 @@ export interface SimServerOptions {
 }
 
 /** The server could not bind its address (the message says which, and why). */
+/** One exchange request as the simulator received it (see `SimServer.onRequest`). */
+export interface SimRequestRecord {
+  readonly method: string;
+  readonly path: string;
+  /** The raw query string (without `?`) and form body. */
+  readonly query: string;
+  readonly body: string;
+  /** The client's TCP port: one keep-alive connection per client, so it tells clients apart. */
+  readonly remotePort: number;
+  /** Simulator time of arrival, Unix ms. */
+  readonly receivedAt: number;
+}
+
 export class SimServerStartError extends Error {
   override readonly name = 'SimServerStartError';
 }
@@ -109,6 +122,7 @@ export class SimServer {
   #port = 0;
   #stopped = false;
   readonly #counters = { requests: 0, rejected: 0, internalErrors: 0 };
+  readonly #requestListeners = new Set<(request: SimRequestRecord) => void>();
 
   private constructor(options: SimServerOptions) {
     this.host = options.host ?? '127.0.0.1';
@@ -295,6 +309,30 @@ export class SimServer {
     };
   }
 
+  /**
+   * Calls `listener` for every exchange request as it arrives (admin requests excluded), before
+   * any check: what tests and operators use to see who asked what, and when. Returns an
+   * unsubscribe function; a throwing listener is logged and ignored.
+   */
+  onRequest(listener: (request: SimRequestRecord) => void): () => void {
+    this.#requestListeners.add(listener);
+    return () => {
+      this.#requestListeners.delete(listener);
+    };
+  }
+
+  #notifyRequest(record: SimRequestRecord): void {
+    for (const listener of this.#requestListeners) {
+      try {
+        listener(record);
+      } catch (error) {
+        this.#log.warn('request listener failed', {
+          error: error instanceof Error ? error.message : String(error),
+        });
+      }
+    }
+  }
+
   async #serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     this.#counters.requests += 1;
     const rawUrl = req.url ?? '/';
@@ -330,6 +368,16 @@ export class SimServer {
         this.#reject(res, internalError(), {}, false);
       }
       return;
+    }
+    if (this.#requestListeners.size > 0) {
+      this.#notifyRequest({
+        method,
+        path,
+        query: rawQuery,
+        body,
+        remotePort: req.socket.remotePort ?? 0,
+        receivedAt: this.#clock.now(),
+      });
     }
     const delay = this.faults.latencyMs();
     if (delay > 0) await this.#sleep(delay);

@@ -34,6 +34,12 @@ export class StreamCollector implements Collector {
   readonly #market: MarketStreamClient;
   readonly #public: MarketStreamClient;
   readonly #aggregators = new Map<string, BarAggregator>();
+  /**
+   * Per symbol, the time from which this collector saw every trade: bars opened earlier are
+   * missing trades (subscribed mid-bar, a lost connection, an id gap) and are never sent — closed
+   * bars are final at the hub, and the REST pollers and backfill supply complete ones.
+   */
+  readonly #completeFrom = new Map<string, number>();
   readonly #off: (() => void)[] = [];
   readonly #backfilling = new Set<string>();
   #timer: NodeJS.Timeout | undefined;
@@ -127,6 +133,7 @@ export class StreamCollector implements Collector {
       publicStreams.push(`${s}@bookTicker`);
       if (!this.#aggregators.has(symbol)) {
         this.#aggregators.set(symbol, new BarAggregator(symbol, this.#aggregatedIntervals()));
+        this.#completeFrom.set(symbol, Date.now());
       }
     }
     try {
@@ -180,6 +187,7 @@ export class StreamCollector implements Collector {
     this.#pushOpenBars(symbol, aggregator);
     if (result.gaps.length > 0) {
       this.#counters.gaps += result.gaps.length;
+      this.#completeFrom.set(symbol, Date.now());
       this.#ctx.logger.warn('aggTrade ids missing; backfilling bars by REST', {
         symbol,
         firstMissing: result.gaps[0]?.firstMissing ?? 0,
@@ -192,8 +200,10 @@ export class StreamCollector implements Collector {
     const { link } = this.#ctx;
     const id = link.symbolId(symbol);
     if (id === undefined || bars.length === 0) return;
+    const completeFrom = this.#completeFrom.get(symbol) ?? Number.POSITIVE_INFINITY;
     const byInterval = new Map<IntervalName, BarObject['kline'][]>();
     for (const bar of bars) {
+      if (bar.kline.openTime < completeFrom) continue;
       const interval = bar.interval as IntervalName;
       const list = byInterval.get(interval) ?? [];
       list.push(bar.kline);
@@ -223,6 +233,7 @@ export class StreamCollector implements Collector {
 
   #onGap(gap: MarketStreamGap): void {
     const symbols = new Set(gap.streams.map((s) => s.slice(0, s.indexOf('@')).toUpperCase()));
+    for (const symbol of symbols) this.#completeFrom.set(symbol, gap.restoredAt);
     this.#ctx.logger.warn('stream connection lost data; backfilling by REST', {
       reason: gap.reason,
       symbols: symbols.size,

@@ -1,0 +1,176 @@
+// Test rig: a real simulator and a real hub on loopback, with collectors and traders started in-process.
+import { randomBytes } from 'node:crypto';
+import type { SimRequestRecord } from '../../sim/server/sim-server.js';
+import { type RunningSimulator, startSimulator } from '../../sim/simulator.js';
+import { TraderProcess } from '../../trader/trader-process.js';
+import type { LoadedConfig } from '../../ts/config/load-config.js';
+import { readTributaryConfig } from '../../ts/config/tributary-config.js';
+import { RestClient } from '../../ts/exchange/rest-client.js';
+import { UsdmApi } from '../../ts/exchange/usdm-api.js';
+import { HubServer } from '../../ts/hub/hub-server.js';
+import { silentLogger } from '../../ts/log/logger.js';
+import type { CollectorKind } from '../collector.js';
+import { type RunningCollector, startCollector } from '../collector-process.js';
+
+/** Fast settings so a test sees many polls in a second or two. */
+const FAST_COLLECTORS = {
+  kline: { instances: 1, intervalMs: 60, intervals: ['1m', '5m'], fullEveryMs: 1000 },
+  hotKline: { instances: 1, intervalMs: 60, intervals: ['1m'], top: 3 },
+  tick: { instances: 1, maxPollsPerSecond: 8 },
+  stream: { instances: 1, intervals: ['1m', '5m'], maxStreamsPerConnection: 200 },
+  account: { instances: 1, intervalMs: 200, version: 'v3' },
+  positionRisk: { instances: 1, intervalMs: 200, version: 'v3' },
+  userStream: { instances: 1 },
+  income: { instances: 1, intervalMs: 200 },
+  universe: { instances: 1, intervalMs: 60_000 },
+};
+
+/** Polls `check` every 20 ms until it holds, or fails naming `what` after `timeoutMs`. */
+export async function eventually(
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** A simulator, a hub and whatever collectors and traders a test starts, all stopped by `stop`. */
+export class CollectorRig {
+  readonly requests: SimRequestRecord[] = [];
+  readonly #collectors: RunningCollector[] = [];
+  readonly #traders: TraderProcess[] = [];
+  readonly #apis: RestClient[] = [];
+  #hub: HubServer;
+
+  private constructor(
+    readonly sim: RunningSimulator,
+    hub: HubServer,
+    readonly loaded: LoadedConfig,
+    readonly secret: string,
+  ) {
+    this.#hub = hub;
+    sim.server.onRequest((r) => this.requests.push(r));
+  }
+
+  /** Starts the simulator (6 symbols, seeded) and a hub with an empty registry. */
+  static async start(
+    options: { collectors?: Record<string, unknown>; transport?: 'ws' | 'uws' } = {},
+  ): Promise<CollectorRig> {
+    const apiKey = randomBytes(16).toString('hex');
+    const apiSecret = randomBytes(32).toString('hex');
+    const sim = await startSimulator(
+      {
+        port: 0,
+        seed: 7,
+        accounts: [{ apiKey, apiSecret, balances: { USDT: '10000' } }],
+        source: { kind: 'random-walk', tradesPerSecond: 50 },
+      },
+      { logger: silentLogger('sim') },
+    );
+    const secret = randomBytes(32).toString('hex');
+    const hub = await HubServer.start({
+      secret,
+      port: 0,
+      transport: options.transport ?? 'ws',
+      logger: silentLogger('hub'),
+      snapshotIntervalMs: 60_000,
+    });
+    const config = readTributaryConfig(
+      {
+        exchange: { kind: 'simulator', restUrl: sim.restUrl, wsUrl: sim.wsUrl },
+        hub: { url: hub.url, port: hub.port },
+        collectors: { ...FAST_COLLECTORS, ...options.collectors },
+        trader: { intervals: ['1m', '5m'] },
+      },
+      'collector-rig',
+    );
+    const loaded: LoadedConfig = {
+      config,
+      secrets: { apiKey, apiSecret, hubSecret: secret },
+      sources: ['collector-rig'],
+    };
+    return new CollectorRig(sim, hub, loaded, secret);
+  }
+
+  get hub(): HubServer {
+    return this.#hub;
+  }
+
+  /** Starts a collector of `kind` in this process. */
+  async collector(kind: CollectorKind, instance = 0): Promise<RunningCollector> {
+    const running = await startCollector(kind, instance, this.loaded, silentLogger(`${kind}-${instance}`));
+    this.#collectors.push(running);
+    return running;
+  }
+
+  /** Stops one collector abruptly-but-cleanly (as a process exit would: its connections close). */
+  async kill(running: RunningCollector): Promise<void> {
+    const at = this.#collectors.indexOf(running);
+    if (at >= 0) this.#collectors.splice(at, 1);
+    await running.stop();
+  }
+
+  /** A trader in this process, synced with the hub. */
+  async trader(instance = 0): Promise<TraderProcess> {
+    const trader = new TraderProcess(this.loaded, instance, silentLogger(`trader-${instance}`));
+    this.#traders.push(trader);
+    await trader.start();
+    return trader;
+  }
+
+  async killTrader(trader: TraderProcess): Promise<void> {
+    const at = this.#traders.indexOf(trader);
+    if (at >= 0) this.#traders.splice(at, 1);
+    await trader.stop();
+  }
+
+  /** Closes the hub (every peer sees its connection drop) and starts a new, empty one on the same port. */
+  async restartHub(): Promise<void> {
+    const port = this.#hub.port;
+    const transport = this.#hub.transportName === 'uws' ? 'uws' : 'ws';
+    await this.#hub.close();
+    this.#hub = await HubServer.start({
+      secret: this.secret,
+      port,
+      transport,
+      logger: silentLogger('hub'),
+      snapshotIntervalMs: 60_000,
+    });
+  }
+
+  /** An API client of the simulated account (tests place orders with it). */
+  api(): UsdmApi {
+    const rest = new RestClient({
+      baseUrl: this.sim.restUrl,
+      apiKey: this.loaded.secrets.apiKey ?? null,
+      apiSecret: this.loaded.secrets.apiSecret ?? null,
+    });
+    this.#apis.push(rest);
+    return new UsdmApi(rest);
+  }
+
+  /** The simulator's account (there is one). */
+  truth() {
+    return this.sim.engine.accountTruth('account-1');
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.#traders.splice(0)) await t.stop();
+    for (const c of this.#collectors.splice(0)) await c.stop();
+    for (const r of this.#apis.splice(0)) r.close();
+    await this.#hub.close();
+    await this.sim.stop();
+  }
+}
+
+/** The same decimal written without trailing fraction zeros ("7.6200" and "7.62" compare equal). */
+export function exact(value: string | undefined | null): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!value.includes('.')) return value === '-0' ? '0' : value;
+  const trimmed = value.replace(/0+$/, '').replace(/\.$/, '');
+  return trimmed === '-0' ? '0' : trimmed;
+}

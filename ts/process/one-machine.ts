@@ -94,8 +94,9 @@ export class OneMachineSystem {
 
     let exchange: string;
     if (config.exchange.kind === 'simulator' && config.exchange.restUrl === undefined) {
-      const apiKey = randomBytes(24).toString('hex');
-      const apiSecret = randomBytes(32).toString('hex');
+      // The simulated account uses the configured keys when there are some, else a fresh pair.
+      const apiKey = loaded.secrets.apiKey ?? randomBytes(24).toString('hex');
+      const apiSecret = loaded.secrets.apiSecret ?? randomBytes(32).toString('hex');
       const sim = config.simulator;
       this.#simulator = await startSimulator(
         {

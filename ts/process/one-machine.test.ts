@@ -1,0 +1,117 @@
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Decimal } from '../exact/decimal.js';
+import { RestClient } from '../exchange/rest-client.js';
+import { UsdmApi } from '../exchange/usdm-api.js';
+import { HubClient } from '../hub/hub-client.js';
+import { TraderFeed } from '../hub/trader-feed.js';
+import { silentLogger } from '../log/logger.js';
+import { packageRoot } from '../package-root.js';
+import { OneMachineSystem } from './one-machine.js';
+
+const built = existsSync(join(packageRoot, 'dist', 'ts', 'cli', 'main.js'));
+const API_KEY = 'one-machine-test-key';
+const API_SECRET = 'one-machine-test-secret';
+const HUB_SECRET = 'one-machine-test-hub-secret-0123456789';
+
+async function eventually(check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterAll(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
+
+describe.skipIf(!built)('tributary up (OneMachineSystem)', () => {
+  it('runs every process, survives kill -9 of the hub, a collector and the trader, and stops cleanly', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tributary-up-'));
+    const configFile = join(dir, 'tributary.json');
+    writeFileSync(
+      configFile,
+      JSON.stringify({
+        simulator: { port: 0, tradesPerSecond: 50 },
+        hub: { port: 0 },
+        collectors: {
+          kline: { instances: 1, intervalMs: 100, intervals: ['1m'] },
+          hotKline: { instances: 0 },
+          account: { intervalMs: 300 },
+          positionRisk: { intervalMs: 300 },
+          income: { intervalMs: 1000 },
+        },
+        trader: { intervals: ['1m'] },
+      }),
+    );
+    const lines: string[] = [];
+    const system = new OneMachineSystem({
+      configFile,
+      env: {
+        ...process.env,
+        BINANCE_API_KEY: API_KEY,
+        BINANCE_API_SECRET: API_SECRET,
+        TRIBUTARY_HUB_SECRET: HUB_SECRET,
+      },
+      logger: silentLogger('up'),
+      output: (name, line) => lines.push(`[${name}] ${line}`),
+    });
+    cleanups.push(() => system.stop());
+    const info = await system.start();
+    expect(info.children).toContain('hub');
+    expect(info.children).toContain('trader-0');
+    const sim = info.simulator;
+    if (sim === undefined) throw new Error('the simulator should run in-process');
+
+    const viewer = new HubClient({
+      url: info.hubUrl,
+      peer: 'test-viewer',
+      role: 'viewer',
+      secret: HUB_SECRET,
+      logger: silentLogger('viewer'),
+      backoff: { initialMs: 50, maxMs: 500 },
+    });
+    cleanups.push(() => viewer.close());
+    const feed = new TraderFeed({
+      client: viewer,
+      subscriptions: [{ symbols: '*', kinds: ['position', 'balance'], intervals: '*' }],
+      logger: silentLogger('feed'),
+    });
+    await feed.start();
+    cleanups.push(() => feed.stop());
+    const rest = new RestClient({ baseUrl: sim.restUrl, apiKey: API_KEY, apiSecret: API_SECRET });
+    cleanups.push(() => rest.close());
+    const api = new UsdmApi(rest);
+    const truth = () =>
+      sim.engine.accountTruth('account-1').positions.find((p) => p.symbol === 'BTCUSDT')?.positionAmt ?? '0';
+    const seen = () => {
+      const id = feed.symbolId('BTCUSDT');
+      return id === undefined ? undefined : feed.book.position(id, 'BOTH')?.amount;
+    };
+    const same = () => seen() !== undefined && Decimal.parse(seen() ?? '0').eq(Decimal.parse(truth()));
+
+    await api.newOrder({ symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: Decimal.parse('0.005') });
+    await eventually(same, 'the position at a hub subscriber');
+
+    for (const name of ['hub', 'kline-0', 'trader-0']) {
+      const pid = system.supervisor.pid(name);
+      expect(pid).toBeDefined();
+      process.kill(pid ?? 0, 'SIGKILL');
+      await eventually(() => {
+        const s = system.supervisor.status().find((c) => c.name === name);
+        return s?.state === 'running' && s.restarts === 1 && system.supervisor.pid(name) !== pid;
+      }, `${name} restarted`);
+    }
+    await api.newOrder({ symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: Decimal.parse('0.002') });
+    await eventually(same, 'the position after the restarts');
+    expect(Decimal.parse(seen() ?? '0').toString()).toBe('0.007');
+    expect(lines.some((l) => l.startsWith('[trader-0] ') && l.includes('trader book synced'))).toBe(true);
+
+    await system.stop();
+    expect(system.supervisor.status().every((c) => c.state === 'stopped')).toBe(true);
+  }, 120_000);
+});

@@ -256,7 +256,7 @@ describe.each(TRANSPORTS)('hub over %s: relayed exchange events', (transport) =>
       { seq: 2, events: [second.toString()] },
     ]);
     expect(quietGot).toBe(0);
-    expect(hub.metrics.eventsRelayed).toBe(2);
+    expect(hub.status().events).toEqual({ relayed: 2, deliveries: 2, subscribers: 1 });
     // A trader may not publish, and a collector may not subscribe.
     await expect(trader.request({ op: 'events.publish', events: ['{}'] })).rejects.toThrow(/collector/);
     await expect(collector.subscribeEvents()).rejects.toThrow(/trader and viewer/);

@@ -172,6 +172,8 @@ export interface HubStatus {
     encodeFailures: number;
     book: MergeStatsObject;
   };
+  /** Relayed exchange events (order updates): how many, how many deliveries, to how many peers. */
+  events: { relayed: number; deliveries: number; subscribers: number };
   rejected: Record<string, number>;
   closed: Record<string, number>;
   snapshots: { requested: number; onSubscribe: number; periodic: number; onResume: number };
@@ -408,6 +410,11 @@ export class HubServer {
         deltaFrames: m.deltaFrames,
         encodeFailures: m.encodeFailures,
         book: this.book.stats(),
+      },
+      events: {
+        relayed: m.eventsRelayed,
+        deliveries: m.eventDeliveries,
+        subscribers: [...this.#sessions.values()].filter((x) => x.wantsEvents).length,
       },
       rejected: Object.fromEntries(m.rejected),
       closed: Object.fromEntries(m.closes),

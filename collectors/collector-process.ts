@@ -14,6 +14,9 @@ import { TickPoller } from './tick/tick-poller.js';
 import { UniverseCollector } from './universe/universe-collector.js';
 import { UserStreamCollector } from './user-stream/user-stream-collector.js';
 
+/** How often a collector reports its counters to the hub. */
+const STATUS_REPORT_MS = 10_000;
+
 /** A started collector with the connections it owns. */
 export interface RunningCollector {
   readonly collector: Collector;
@@ -108,6 +111,13 @@ export async function startCollector(
   const link = new IngestLink(hub, logger.child('ingest'));
   const ctx: CollectorContext = { api: exchange.api, hub, link, logger };
   const collector = createCollector(kind, ctx, loaded, exchange.wsUrl);
+  // The hub shows each collector's own counters in /status: at every (re)connect and every 10 s.
+  const report = () => hub.report({ ...collector.status(), instance });
+  const offReady = hub.onState((state) => {
+    if (state === 'ready') report();
+  });
+  const reporter = setInterval(report, STATUS_REPORT_MS);
+  reporter.unref();
   await hub.connect();
   collector.start();
   logger.info('collector started', { kind, instance, hub: hubUrl(loaded) });
@@ -115,6 +125,8 @@ export async function startCollector(
     collector,
     hub,
     async stop() {
+      clearInterval(reporter);
+      offReady();
       await collector.stop();
       link.close();
       await hub.close();

@@ -355,6 +355,19 @@ describe('the three account sources merged by exchange time', () => {
     expect(r.hub.book.position(id, 'BOTH')?.position).toEqual(newest?.position);
     expect(exact(hubAmount())).toBe('0.008');
 
+    // Every collector reports its own counters to the hub, which shows them in /status.
+    const reported = r.hub
+      .status()
+      .peers.filter((p) => p.role === 'collector')
+      .map((p) => `${p.peer}:${String(p.report?.kind)}`)
+      .sort();
+    expect(reported).toEqual(
+      expect.arrayContaining([
+        'account-0:account',
+        'position-risk-0:position-risk',
+        'user-stream-0:user-stream',
+      ]),
+    );
     // Each of the three sources delivered account data to the hub.
     expect(sources.account.collector.status().recordsSent).toBeGreaterThan(0);
     expect(sources.risk.collector.status().recordsSent).toBeGreaterThan(0);

@@ -39,6 +39,7 @@ export class TraderProcess {
   #eventCount = 0;
   #lastEventSeq = 0;
   #off: (() => void) | undefined;
+  #reporter: NodeJS.Timeout | undefined;
 
   constructor(loaded: LoadedConfig, instance: number, logger: Logger) {
     this.#log = logger;
@@ -91,10 +92,15 @@ export class TraderProcess {
         });
       });
     });
+    // The hub shows the trader's own status in /status.
+    this.#reporter = setInterval(() => this.client.report(this.status()), 10_000);
+    this.#reporter.unref();
     await this.feed.start();
+    this.client.report(this.status());
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.#reporter);
     this.#off?.();
     this.feed.stop();
     await this.client.close();

@@ -39,7 +39,8 @@ export type ClientMessage =
   | { op: 'ranks.set'; id?: number; symbols: string[] }
   | { op: 'status'; id?: number }
   | { op: 'events.publish'; id?: number; events: string[] }
-  | { op: 'events.subscribe'; id?: number };
+  | { op: 'events.subscribe'; id?: number }
+  | { op: 'report'; id?: number; status: Record<string, unknown> };
 
 export type ClientOp = ClientMessage['op'];
 
@@ -82,6 +83,8 @@ const HEX_MAC = /^[0-9a-f]{64}$/;
 /** Most exchange events in one `events.publish`, and the longest one (characters of JSON text). */
 export const MAX_EVENTS_PER_MESSAGE = 1000;
 export const MAX_EVENT_CHARS = 64 * 1024;
+/** Largest `report` status object (characters of its JSON). */
+export const MAX_REPORT_CHARS = 16 * 1024;
 
 const ALLOWED_KEYS: Record<ClientOp, readonly string[]> = {
   auth: ['peer', 'role', 'kind', 'mac'],
@@ -99,6 +102,7 @@ const ALLOWED_KEYS: Record<ClientOp, readonly string[]> = {
   status: [],
   'events.publish': ['events'],
   'events.subscribe': [],
+  report: ['status'],
 };
 
 function isOp(op: unknown): op is ClientOp {
@@ -235,6 +239,16 @@ export function parseClientMessage(text: string): ClientMessage | ControlError {
       case 'status':
       case 'events.subscribe':
         return withId({ op });
+      case 'report': {
+        const status = record.status;
+        if (typeof status !== 'object' || status === null || Array.isArray(status)) {
+          throw f.fail('status must be an object');
+        }
+        if (JSON.stringify(status).length > MAX_REPORT_CHARS) {
+          throw f.fail(`status must be at most ${MAX_REPORT_CHARS} characters of JSON`);
+        }
+        return withId({ op, status: status as Record<string, unknown> });
+      }
       case 'events.publish': {
         const events = record.events;
         if (!Array.isArray(events) || events.length === 0 || events.length > MAX_EVENTS_PER_MESSAGE) {

@@ -243,6 +243,16 @@ export class HubClient {
     return true;
   }
 
+  /**
+   * Reports this peer's own counters to the hub, which shows them in `/status` (fire and forget;
+   * false when not connected).
+   */
+  report(status: object): boolean {
+    if (this.#state !== 'ready' || this.#ws === undefined) return false;
+    this.#ws.send(JSON.stringify({ op: 'report', status }));
+    return true;
+  }
+
   /** Asks the hub for relayed exchange events (`op: 'events'` messages through `onMessage`). */
   async subscribeEvents(): Promise<void> {
     this.#expect(await this.request({ op: 'events.subscribe' }), 'ok');

@@ -257,6 +257,13 @@ describe.each(TRANSPORTS)('hub over %s: relayed exchange events', (transport) =>
     ]);
     expect(quietGot).toBe(0);
     expect(hub.status().events).toEqual({ relayed: 2, deliveries: 2, subscribers: 1 });
+    // Peers report their own counters; the hub shows them in status.
+    expect(collector.report({ kind: 'user-stream', polls: 3 })).toBe(true);
+    await trader.ping();
+    await collector.ping();
+    const row = hub.status().peers.find((p) => p.peer === 'user-stream-0');
+    expect(row?.report).toEqual({ kind: 'user-stream', polls: 3 });
+    expect(row?.reportedAt).toBeGreaterThan(0);
     // A trader may not publish, and a collector may not subscribe.
     await expect(trader.request({ op: 'events.publish', events: ['{}'] })).rejects.toThrow(/collector/);
     await expect(collector.subscribeEvents()).rejects.toThrow(/trader and viewer/);

@@ -92,6 +92,8 @@ interface Session {
   readonly slotGroups: Set<string>;
   /** Receives relayed exchange events (`events.subscribe`). */
   wantsEvents: boolean;
+  report: Record<string, unknown> | null;
+  reportedAt: number | null;
   messagesIn: number;
   bytesIn: number;
   messagesOut: number;
@@ -137,6 +139,9 @@ export interface PeerStatus {
   messagesOut: number;
   ingestFrames: number;
   bufferedBytes: number;
+  /** The peer's own counters (collector or trader status) as it last reported them, and when. */
+  report: Record<string, unknown> | null;
+  reportedAt: number | null;
 }
 
 /** The document `GET /status` serves (and the `status` op returns). */
@@ -368,6 +373,8 @@ export class HubServer {
         messagesOut: s.messagesOut,
         ingestFrames: s.ingestFrames,
         bufferedBytes: s.connection.bufferedAmount(),
+        report: s.report,
+        reportedAt: s.reportedAt,
       });
     }
     const m = this.metrics;
@@ -458,6 +465,8 @@ export class HubServer {
       streams: new Set(),
       slotGroups: new Set(),
       wantsEvents: false,
+      report: null,
+      reportedAt: null,
       messagesIn: 0,
       bytesIn: 0,
       messagesOut: 0,
@@ -831,6 +840,11 @@ export class HubServer {
       }
       case 'status':
         this.#reply(session, id, { op: 'status', status: this.status() });
+        return;
+      case 'report':
+        session.report = message.status;
+        session.reportedAt = Date.now();
+        if (id !== undefined) this.#reply(session, id, { op: 'ok' });
         return;
       case 'events.subscribe':
         this.#require(session, ['trader', 'viewer'], message.op, id);

@@ -1,7 +1,10 @@
 // What a benchmark case is: the native path and its pure-TypeScript baseline doing the same work.
 
-/** How a case's figure is expressed. Time-like units get `ratio = baseline / ours`. */
-export type Unit = 'ns/msg' | 'us/msg' | 'bytes' | 'msg/s';
+/**
+ * How a case's figure is expressed. Only `msg/s` is better when larger (`ratio = ours / baseline`);
+ * every other unit (times, sizes, CPU, memory) gets `ratio = baseline / ours`.
+ */
+export type Unit = 'ns/msg' | 'us/msg' | 'us' | 'bytes' | 'msg/s' | '%core' | 'MiB';
 
 /**
  * One comparison. `native` and `baseline` each process the same `batch` inputs once per call

@@ -12,6 +12,9 @@ export interface Result {
   baseline: number;
   baselineP99: number;
   ratio: number;
+  /** End-to-end latency rows also carry the 99.9th percentiles. */
+  p999?: number;
+  baselineP999?: number;
 }
 
 /** How long to measure each side: `rounds` alternating rounds of `roundMs` each. */
@@ -27,7 +30,8 @@ export const QUICK: Budget = { rounds: 2, roundMs: 150, warmupMs: 50 };
 /** Units where a larger figure is better. */
 const HIGHER_IS_BETTER: ReadonlySet<Unit> = new Set<Unit>(['msg/s']);
 
-function ratio(unit: Unit, ours: number, baseline: number): number {
+/** A row's ratio: above 1 means ours is better. */
+export function ratio(unit: Unit, ours: number, baseline: number): number {
   return HIGHER_IS_BETTER.has(unit) ? ours / baseline : baseline / ours;
 }
 

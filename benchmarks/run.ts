@@ -6,6 +6,7 @@ import { compare, FULL, measured, QUICK, type Result } from './harness.js';
 import { table, writeJson } from './report.js';
 import { aggregateCases } from './stages/aggregate.js';
 import { deltaCases } from './stages/delta.js';
+import { endToEndStage } from './stages/end-to-end.js';
 import { parseMergeCases } from './stages/parse-merge.js';
 import { wireBytes } from './stages/wire-bytes.js';
 
@@ -47,6 +48,16 @@ for (const c of cases) {
 if (values.filter === undefined || 'wire'.includes(values.filter) || values.filter.startsWith('wire')) {
   results.push(...wireBytes().map(measured));
 }
+// Stage 4 runs peer processes (dist/benchmarks/e2e/peer.js): `--filter e2e` runs it alone.
+let endToEndTable: string | undefined;
+let endToEndSeconds = 0;
+if (values.filter === undefined || values.filter.startsWith('e2e')) {
+  const stageStarted = Date.now();
+  const stage = await endToEndStage(quick);
+  results.push(...stage.results.filter((r) => values.filter === undefined || r.name.includes(values.filter)));
+  endToEndTable = stage.table;
+  endToEndSeconds = (Date.now() - stageStarted) / 1000;
+}
 
 const cpu = cpus()[0]?.model ?? 'unknown cpu';
 console.log(
@@ -54,6 +65,12 @@ console.log(
 );
 console.log('ours = native core; base = pure TypeScript doing the same work; ratio > 1: ours is better\n');
 console.log(table(results));
+if (endToEndTable !== undefined) {
+  console.log(
+    `\nstage 4 phases (${endToEndSeconds.toFixed(1)} s): latency from the collector's send to the subscriber's apply; CPU in % of one core, memory in MiB, subscribers as the mean of 4\n`,
+  );
+  console.log(endToEndTable);
+}
 console.log(`\n${results.length} figures in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 if (values.json !== undefined) {
   writeJson(values.json, results, {

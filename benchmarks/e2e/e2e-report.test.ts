@@ -1,0 +1,123 @@
+import { describe, expect, it } from 'vitest';
+import type { PhaseRun, Side } from './coordinator.js';
+import { endToEndResults, maxSustained, phaseTable, rateLabel, subscriberMean } from './e2e-report.js';
+import type { PhaseSummary } from './phase-summary.js';
+import type { ProcessUsage } from './protocol.js';
+
+const usage = (cpu: number, rss = 70): ProcessUsage => ({
+  cpuPercent: cpu,
+  rssMiB: rss,
+  heapUsedMiB: 10,
+  maxRssMiB: rss + 5,
+});
+
+function run(side: Side, rate: number, p50: number, p99: number, sustained = true, cpu = 10): PhaseRun {
+  const summary: PhaseSummary = {
+    rate,
+    sentRate: rate,
+    deliveredRate: rate,
+    p50Us: p50,
+    p99Us: p99,
+    p999Us: p99 * 2,
+    maxUs: p99 * 3,
+    earlyP50Us: p50,
+    lateP50Us: p50,
+    lost: 0,
+    collectorLagP99Ms: 1,
+    gaps: 0,
+    sustained,
+    verdict: sustained ? 'ok' : 'latency growing',
+  };
+  return {
+    side,
+    transport: 'uws',
+    rate,
+    summary,
+    usage: {
+      server: usage(cpu),
+      collector: usage(5),
+      subscribers: [usage(cpu), usage(cpu + 2), usage(cpu), usage(cpu + 2)],
+    },
+    notes: { server: {}, collector: {} },
+  };
+}
+
+describe('end-to-end report', () => {
+  const runs = {
+    transport: 'uws',
+    fixed: [
+      run('relay', 1_000, 300, 900),
+      run('hub', 1_000, 400, 1_000),
+      run('hub', 20_000, 500, 1_100, true, 20),
+      run('relay', 20_000, 400, 1_000),
+    ],
+    search: [
+      run('relay', 40_000, 300, 900),
+      run('hub', 40_000, 600, 2_000),
+      run('hub', 60_000, 700, 3_000),
+      run('relay', 60_000, 300, 900),
+      run('relay', 80_000, 300, 90_000, false),
+      run('hub', 80_000, 900, 60_000, false),
+    ],
+  };
+
+  it('finds the highest sustained rate per side', () => {
+    expect(maxSustained(runs.search, 'hub')?.rate).toBe(60_000);
+    expect(maxSustained(runs.search, 'relay')?.rate).toBe(60_000);
+    expect(maxSustained([run('hub', 40_000, 1, 1, false)], 'hub')).toBeUndefined();
+  });
+
+  it('pairs hub and relay per rate, with ratios above 1 meaning the hub is better', () => {
+    const rows = endToEndResults(runs, 20_000);
+    expect(rows.map((r) => r.name)).toEqual([
+      'e2e/uws latency @1k msg/s',
+      'e2e/uws latency @20k msg/s',
+      'e2e/uws p99 @20k msg/s (target: ratio >= 0.91)',
+      'e2e/uws max sustained ingest (4 subscribers)',
+      'e2e/uws server CPU @20k msg/s',
+      'e2e/uws subscriber CPU @20k msg/s (mean of 4)',
+      'e2e/uws server RSS @20k msg/s',
+      'e2e/uws subscriber RSS @20k msg/s (mean of 4)',
+    ]);
+    const [at1k, at20k, target, max, cpu, subCpu] = rows;
+    expect(at1k).toMatchObject({
+      unit: 'us',
+      median: 400,
+      p99: 1_000,
+      baseline: 300,
+      baselineP99: 900,
+      p999: 2_000,
+      baselineP999: 1_800,
+    });
+    expect(at1k?.ratio).toBeCloseTo(0.75, 9);
+    expect(at20k?.ratio).toBeCloseTo(0.8, 9);
+    expect(target).toMatchObject({ median: 1_100, baseline: 1_000 });
+    expect(target?.ratio).toBeCloseTo(1_000 / 1_100, 9);
+    expect(max).toMatchObject({ unit: 'msg/s', median: 60_000, baseline: 60_000, ratio: 1 });
+    expect(cpu).toMatchObject({ unit: '%core', median: 20, baseline: 10, ratio: 0.5 });
+    expect(subCpu).toMatchObject({ median: 21, baseline: 11 });
+  });
+
+  it('reports a max of 0 for a side that sustained nothing', () => {
+    const rows = endToEndResults(
+      { ...runs, search: [run('hub', 40_000, 1, 1, false), run('relay', 40_000, 1, 1)] },
+      20_000,
+    );
+    expect(rows.find((r) => r.unit === 'msg/s')).toMatchObject({ median: 0, baseline: 40_000, ratio: 0 });
+  });
+
+  it('averages subscribers and prints one table line per phase', () => {
+    expect(subscriberMean([usage(10, 60), usage(20, 80)])).toEqual({
+      cpuPercent: 15,
+      rssMiB: 70,
+      heapUsedMiB: 10,
+      maxRssMiB: 75,
+    });
+    expect(rateLabel(20_000)).toBe('20k');
+    expect(rateLabel(1_500)).toBe('1500');
+    const lines = phaseTable([...runs.fixed, ...runs.search]).split('\n');
+    expect(lines).toHaveLength(2 + 10);
+    expect(lines[2]).toMatch(/^uws\s+relay\s+1k\s.*ok$/);
+    expect(lines.at(-1)).toMatch(/latency growing$/);
+  });
+});

@@ -13,6 +13,32 @@ export interface CollectorContext {
   readonly logger: Logger;
 }
 
+/** What a collector knows of its own work; the frame counters come from its `IngestLink`. */
+export interface WorkCounters {
+  readonly running: boolean;
+  readonly polls: number;
+  readonly failures: number;
+  readonly lastSuccessAt: number | null;
+  readonly lastError: string | null;
+}
+
+/** A collector's status: its own counters, its link's frame counters and kind-specific `detail`. */
+export function collectorStatus(
+  kind: CollectorKind,
+  work: WorkCounters,
+  link: IngestLink,
+  detail: Readonly<Record<string, number | string>> = {},
+): CollectorStatus {
+  return {
+    kind,
+    ...work,
+    framesSent: link.counters.framesSent,
+    framesDropped: link.counters.framesDropped,
+    recordsSent: link.counters.recordsSent,
+    detail,
+  };
+}
+
 /** The status of a collector built on one poll loop. */
 export function pollStatus(
   kind: CollectorKind,
@@ -21,16 +47,16 @@ export function pollStatus(
   detail: Readonly<Record<string, number | string>> = {},
 ): CollectorStatus {
   const c = loop.counters;
-  return {
+  return collectorStatus(
     kind,
-    running: loop.running,
-    polls: c.polls,
-    failures: c.failures,
-    framesSent: link.counters.framesSent,
-    framesDropped: link.counters.framesDropped,
-    recordsSent: link.counters.recordsSent,
-    lastSuccessAt: c.lastSuccessAt,
-    lastError: c.lastError,
+    {
+      running: loop.running,
+      polls: c.polls,
+      failures: c.failures,
+      lastSuccessAt: c.lastSuccessAt,
+      lastError: c.lastError,
+    },
+    link,
     detail,
-  };
+  );
 }

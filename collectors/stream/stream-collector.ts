@@ -3,7 +3,7 @@ import { MarketStreamClient, type MarketStreamGap } from '../../ts/exchange/mark
 import { BarAggregator, type BarObject } from '../../ts/native/bar-aggregator.js';
 import type { IntervalName } from '../../ts/native/interval.js';
 import type { Collector, CollectorStatus } from '../collector.js';
-import type { CollectorContext } from '../collector-context.js';
+import { type CollectorContext, collectorStatus } from '../collector-context.js';
 import { routeFrames } from './stream-router.js';
 
 export interface StreamCollectorOptions {
@@ -88,30 +88,25 @@ export class StreamCollector implements Collector {
   }
 
   status(): CollectorStatus {
-    const link = this.#ctx.link;
     const m = this.#market.status();
     const p = this.#public.status();
-    return {
-      kind: this.kind,
+    const work = {
       running: this.#running,
       polls: this.#counters.batches,
       failures: this.#counters.failures,
-      framesSent: link.counters.framesSent,
-      framesDropped: link.counters.framesDropped,
-      recordsSent: link.counters.recordsSent,
       lastSuccessAt: this.#lastSuccessAt,
       lastError: this.#lastError,
-      detail: {
-        streams: m.streams + p.streams,
-        connections: m.connections.length + p.connections.length,
-        reconnects: m.reconnects + p.reconnects,
-        frames: this.#counters.frames,
-        unknownFrames: this.#counters.unknownFrames,
-        rejected: this.#counters.rejected,
-        aggTradeGaps: this.#counters.gaps,
-        backfills: this.#counters.backfills,
-      },
     };
+    return collectorStatus(this.kind, work, this.#ctx.link, {
+      streams: m.streams + p.streams,
+      connections: m.connections.length + p.connections.length,
+      reconnects: m.reconnects + p.reconnects,
+      frames: this.#counters.frames,
+      unknownFrames: this.#counters.unknownFrames,
+      rejected: this.#counters.rejected,
+      aggTradeGaps: this.#counters.gaps,
+      backfills: this.#counters.backfills,
+    });
   }
 
   #wantedSymbols(): string[] {

@@ -2,7 +2,7 @@
 import { UserDataStream, type UserStreamGap } from '../../ts/exchange/user-data-stream.js';
 import type { AccountPoller } from '../account/account-poller.js';
 import type { Collector, CollectorStatus } from '../collector.js';
-import type { CollectorContext } from '../collector-context.js';
+import { type CollectorContext, collectorStatus } from '../collector-context.js';
 
 export interface UserStreamCollectorOptions {
   /** Websocket base URL of the exchange. */
@@ -71,28 +71,23 @@ export class UserStreamCollector implements Collector {
   }
 
   status(): CollectorStatus {
-    const link = this.#ctx.link;
     const s = this.#stream.status();
-    return {
-      kind: this.kind,
+    const work = {
       running: this.#running,
       polls: this.#counters.batches,
       failures: this.#counters.failures,
-      framesSent: link.counters.framesSent,
-      framesDropped: link.counters.framesDropped,
-      recordsSent: link.counters.recordsSent,
       lastSuccessAt: this.#lastSuccessAt,
       lastError: this.#lastError,
-      detail: {
-        state: s.state,
-        accountUpdates: this.#counters.accountUpdates,
-        orderEvents: this.#counters.orderEvents,
-        rejected: this.#counters.rejected,
-        reconciles: this.#counters.reconciles,
-        reconnects: s.reconnects,
-        listenKeysCreated: s.listenKeysCreated,
-      },
     };
+    return collectorStatus(this.kind, work, this.#ctx.link, {
+      state: s.state,
+      accountUpdates: this.#counters.accountUpdates,
+      orderEvents: this.#counters.orderEvents,
+      rejected: this.#counters.rejected,
+      reconciles: this.#counters.reconciles,
+      reconnects: s.reconnects,
+      listenKeysCreated: s.listenKeysCreated,
+    });
   }
 
   #fail(what: string, error: unknown): void {

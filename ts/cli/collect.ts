@@ -1,11 +1,10 @@
 // `tributary collect <kind>`: one collector process (DESIGN.md 5).
-import { parseArgs } from 'node:util';
 import { COLLECTOR_KINDS, isCollectorKind } from '../../collectors/collector.js';
 import { startCollector } from '../../collectors/collector-process.js';
 import { loadConfig } from '../config/load-config.js';
 import { Logger } from '../log/logger.js';
 import { runUntilSignal } from '../process/run-until-signal.js';
-import { UsageError } from './usage-error.js';
+import { parseCommandArgs, UsageError } from './usage-error.js';
 
 const HELP = `Usage: tributary collect <kind> [--config <file>] [--instance <n>]
 
@@ -22,13 +21,16 @@ Options:
 
 /** Runs `tributary collect`; returns the exit code. */
 export async function runCollect(args: string[]): Promise<number> {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(args);
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      config: { type: 'string', short: 'c' },
+      instance: { type: 'string' },
+      'status-every': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
   if (values.help === true) {
     process.stdout.write(HELP);
     return 0;
@@ -66,18 +68,5 @@ export async function runCollect(args: string[]): Promise<number> {
   return runUntilSignal(logger, async () => {
     if (timer !== undefined) clearInterval(timer);
     await running.stop();
-  });
-}
-
-function parse(args: string[]) {
-  return parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      config: { type: 'string', short: 'c' },
-      instance: { type: 'string' },
-      'status-every': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
   });
 }

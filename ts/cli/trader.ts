@@ -1,10 +1,9 @@
 // `tributary trader`: the trading process (data side: the hub feed and the local book).
-import { parseArgs } from 'node:util';
 import { TraderProcess } from '../../trader/trader-process.js';
 import { loadConfig } from '../config/load-config.js';
 import { Logger } from '../log/logger.js';
 import { runUntilSignal } from '../process/run-until-signal.js';
-import { UsageError } from './usage-error.js';
+import { parseCommandArgs, UsageError } from './usage-error.js';
 
 const HELP = `Usage: tributary trader [--config <file>] [--instance <n>] [--status-every <s>]
 
@@ -19,25 +18,15 @@ Options:
 
 /** Runs `tributary trader`; returns the exit code. */
 export async function runTrader(args: string[]): Promise<number> {
-  let values: {
-    config?: string | undefined;
-    instance?: string | undefined;
-    'status-every'?: string | undefined;
-    help?: boolean | undefined;
-  };
-  try {
-    values = parseArgs({
-      args,
-      options: {
-        config: { type: 'string', short: 'c' },
-        instance: { type: 'string' },
-        'status-every': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }).values;
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
+  const { values } = parseCommandArgs({
+    args,
+    options: {
+      config: { type: 'string', short: 'c' },
+      instance: { type: 'string' },
+      'status-every': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
   if (values.help === true) {
     process.stdout.write(HELP);
     return 0;

@@ -1,9 +1,8 @@
 // `tributary up` (and `npm start`): the whole system on one machine until Ctrl-C.
-import { parseArgs } from 'node:util';
 import { Logger } from '../log/logger.js';
 import { OneMachineSystem } from '../process/one-machine.js';
 import { runUntilSignal } from '../process/run-until-signal.js';
-import { UsageError } from './usage-error.js';
+import { parseCommandArgs } from './usage-error.js';
 
 const HELP = `Usage: tributary up [--config <file>]
 
@@ -19,15 +18,10 @@ Options:
 
 /** Runs `tributary up`; returns the exit code. */
 export async function runUp(args: string[]): Promise<number> {
-  let values: { config?: string | undefined; help?: boolean | undefined };
-  try {
-    values = parseArgs({
-      args,
-      options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
-    }).values;
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
+  const { values } = parseCommandArgs({
+    args,
+    options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
+  });
   if (values.help === true) {
     process.stdout.write(HELP);
     return 0;

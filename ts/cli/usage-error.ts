@@ -1,6 +1,16 @@
-// The error a command throws for bad arguments (exit code 2, message names the argument).
+// The error a command throws for bad arguments (exit code 2, message names the argument), and argument parsing that throws it.
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 
 /** Bad command-line arguments: the message says which argument and why. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
+}
+
+/** `parseArgs`, with its failures (unknown option, missing value) turned into `UsageError`s. */
+export function parseCommandArgs<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config);
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
 }

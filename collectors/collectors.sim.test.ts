@@ -288,13 +288,14 @@ describe('collectors cooperating through the hub', () => {
     const slotsSeen = new Set<number>();
     for (const times of byPort.values()) {
       // Each collector's requests arrive inside one slot k: [k·125/3, (k+1)·125/3) of every 125 ms
-      // (plus at most a few ms of loopback transit), and at most 8 a second.
+      // (sent inside it, plus a few ms of loopback transit on a busy machine), at most 8 a second.
       const offsets = times.map((t) => t % 125);
-      const k = Math.floor((offsets[0] ?? 0) / windowMs);
+      const votes = [0, 1, 2].map((slot) => offsets.filter((o) => Math.floor(o / windowMs) === slot).length);
+      const k = votes.indexOf(Math.max(...votes));
       slotsSeen.add(k);
       for (const offset of offsets) {
-        expect(offset).toBeGreaterThanOrEqual(k * windowMs);
-        expect(offset).toBeLessThan((k + 1) * windowMs + 5);
+        const intoSlot = (offset - k * windowMs + 125) % 125;
+        expect(intoSlot).toBeLessThan(windowMs + 10);
       }
       expect(times.length).toBeGreaterThanOrEqual(8);
       expect(times.length).toBeLessThanOrEqual(17);

@@ -17,6 +17,9 @@ export interface StreamCollectorOptions {
   readonly flushMs?: number;
 }
 
+/** Wait before subscribing again after a refused or failed subscription. */
+const SUBSCRIBE_RETRY_MS = 5000;
+
 /** Bars fetched by REST after a gap, per interval: the open bar and the one before it. */
 const BACKFILL_BARS = 2;
 
@@ -120,18 +123,18 @@ export class StreamCollector implements Collector {
     const symbols = this.#wantedSymbols().filter((s) => !this.#subscribed.has(s));
     if (symbols.length === 0) return;
     for (const s of symbols) this.#subscribed.add(s);
-    const market: string[] = [];
-    const publicStreams: string[] = [];
-    for (const symbol of symbols) {
-      const s = symbol.toLowerCase();
-      market.push(`${s}@aggTrade`, ...this.#options.intervals.map((i) => `${s}@kline_${i}`));
-      publicStreams.push(`${s}@bookTicker`);
-      if (!this.#aggregators.has(symbol)) {
-        this.#aggregators.set(symbol, new BarAggregator(symbol, this.#aggregatedIntervals()));
-        this.#completeFrom.set(symbol, Date.now());
-      }
-    }
     try {
+      const market: string[] = [];
+      const publicStreams: string[] = [];
+      for (const symbol of symbols) {
+        const s = symbol.toLowerCase();
+        market.push(`${s}@aggTrade`, ...this.#options.intervals.map((i) => `${s}@kline_${i}`));
+        publicStreams.push(`${s}@bookTicker`);
+        if (!this.#aggregators.has(symbol)) {
+          this.#aggregators.set(symbol, new BarAggregator(symbol, this.#aggregatedIntervals()));
+          this.#completeFrom.set(symbol, Date.now());
+        }
+      }
       await Promise.all([this.#market.subscribe(market), this.#public.subscribe(publicStreams)]);
       this.#ctx.logger.info('subscribed', {
         symbols: symbols.length,
@@ -139,7 +142,9 @@ export class StreamCollector implements Collector {
       });
     } catch (error) {
       for (const s of symbols) this.#subscribed.delete(s);
-      this.#fail('subscribe failed', error);
+      this.#fail(`subscribe failed; retrying in ${SUBSCRIBE_RETRY_MS} ms`, error);
+      // Retried while running, one attempt per period, each logged (the streams' own reconnects are bounded).
+      setTimeout(() => void this.#syncSubscriptions(), SUBSCRIBE_RETRY_MS).unref();
     }
   }
 

@@ -45,7 +45,13 @@ export class UniverseCollector implements Collector {
     this.#loop = new PollLoop({ intervalMs: options.intervalMs, logger: ctx.logger }, () => this.refresh());
     // A restarted hub has lost its registry and ranks: give them back at once.
     ctx.hub.onState((state) => {
-      if (state === 'ready' && this.#universe.length > 0) void this.#publish();
+      if (state !== 'ready' || this.#universe.length === 0) return;
+      this.#publish().catch((error: unknown) => {
+        // The next refresh publishes again; until then pollers wait for a registry.
+        ctx.logger.warn('could not give the universe to the reconnected hub', {
+          error: error instanceof Error ? error.message : String(error),
+        });
+      });
     });
   }
 

@@ -2,7 +2,12 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Logger } from '../log/logger.js';
-import { MergeBook, type MergeStatsObject } from '../native/hub.js';
+import {
+  type IngestManyResult,
+  MergeBook,
+  type MergeStatsObject,
+  type TopicFramesResult,
+} from '../native/hub.js';
 import { NativeError } from '../native/native-error.js';
 import {
   type ClientMessage,
@@ -114,11 +119,27 @@ interface CollectorRecord {
   lastIngestAt: number | null;
 }
 
-/** An Ingest frame waiting for the end of the turn. */
-interface PendingIngest {
-  frame: Buffer;
-  session: Session;
-  arrival: number;
+/**
+ * The Ingest frames of the current turn, as parallel arrays: `frames` and `sources` go to the
+ * native merge as they are (no per-turn copy), `sessions` and `arrivals` serve the bookkeeping.
+ */
+class IngestBatch {
+  readonly frames: Buffer[] = [];
+  readonly sources: number[] = [];
+  readonly sessions: Session[] = [];
+  /** `performance.now()` at each frame's arrival (the status latency histogram). */
+  readonly arrivals: number[] = [];
+
+  get size(): number {
+    return this.frames.length;
+  }
+
+  add(frame: Buffer, session: Session, arrival: number): void {
+    this.frames.push(frame);
+    this.sources.push(session.peerId);
+    this.sessions.push(session);
+    this.arrivals.push(arrival);
+  }
 }
 
 /** One peer in `GET /status`. */
@@ -232,7 +253,7 @@ export class HubServer {
   readonly #floodDisconnectPerSecond: number;
   readonly #maxStreamsPerPeer: number;
   readonly #timers: NodeJS.Timeout[] = [];
-  #pending: PendingIngest[] = [];
+  #pending = new IngestBatch();
   #turnScheduled = false;
   #ranks: string[] = [];
   #ranksUpdatedAt: number | null = null;
@@ -589,7 +610,7 @@ export class HubServer {
         this.#replyError(session, 'forbidden', 'only collectors send frames');
         return;
       }
-      this.#pending.push({ frame: data, session, arrival: performance.now() });
+      this.#pending.add(data, session, performance.now());
       if (!this.#turnScheduled) {
         this.#turnScheduled = true;
         setImmediate(() => this.#turn());
@@ -922,26 +943,43 @@ export class HubServer {
 
   // ── ingest turn ────────────────────────────────────────────────────────────────────────
 
-  /** Once per event-loop turn: merge every Ingest frame of the turn, then one Delta frame per stream. */
+  /**
+   * Once per event-loop turn: merge every Ingest frame of the turn (one native call), encode one
+   * Delta frame per stream with changes (one native call) and publish them; the bookkeeping comes
+   * after the publish, so it never delays what subscribers wait for.
+   */
   #turn(): void {
     this.#turnScheduled = false;
     const batch = this.#pending;
-    this.#pending = [];
-    if (batch.length === 0 || this.#closed) return;
+    if (batch.size === 0) return;
+    this.#pending = new IngestBatch();
+    if (this.#closed) return;
     const receivedAt = Date.now();
-    const result = this.book.ingestFrom(
-      batch.map((p) => p.frame),
-      batch.map((p) => p.session.peerId),
-      receivedAt,
-    );
+    const result = this.book.ingestFrom(batch.frames, batch.sources, receivedAt);
+    const taken = this.book.takeTopicFrames(Date.now());
+    if (taken.frames.length > 0) {
+      this.#transport.batch(() => {
+        for (const { stream, frame } of taken.frames) this.#transport.publish(topicName(stream), frame);
+      });
+    }
+    const published = performance.now();
+    this.#afterIngest(batch, result, receivedAt);
+    this.#afterPublish(taken);
     const m = this.metrics;
-    const failed = new Set<number>();
+    for (const arrival of batch.arrivals) m.recordLatencyUs((published - arrival) * 1000);
+  }
+
+  /** Counts the turn's merge, answers frames the codec refused, and updates collector freshness. */
+  #afterIngest(batch: IngestBatch, result: IngestManyResult, receivedAt: number): void {
+    const m = this.metrics;
+    let failed: Set<number> | undefined;
     for (const failure of result.failures) {
+      failed ??= new Set();
       failed.add(failure.index);
-      const item = batch[failure.index];
-      if (item === undefined) continue;
-      this.#refuse(item.session, `frame_${failure.code}`, failure.message);
-      this.#replyError(item.session, 'bad_frame', `${failure.code}: ${failure.message}`);
+      const session = batch.sessions[failure.index];
+      if (session === undefined) continue;
+      this.#refuse(session, `frame_${failure.code}`, failure.message);
+      this.#replyError(session, 'bad_frame', `${failure.code}: ${failure.message}`);
     }
     if (result.rejected.length > 0) {
       m.reject('invalid_record', result.rejected.length);
@@ -955,28 +993,32 @@ export class HubServer {
         });
       }
     }
-    m.ingestFrames += batch.length - failed.size;
+    const merged = batch.size - (failed?.size ?? 0);
+    m.ingestFrames += merged;
     m.recordsChanged += result.changed;
     m.recordsUnchanged += result.unchanged;
     m.recordsDropped += result.dropped;
-    if (result.changed === 0) m.framesWithoutChange += batch.length - failed.size;
-    batch.forEach((item, index) => {
-      if (failed.has(index)) return;
-      item.session.ingestFrames += 1;
-      const record = item.session.peer === undefined ? undefined : this.#collectors.get(item.session.peer);
-      if (record !== undefined) {
-        record.frames += 1;
-        record.lastIngestAt = receivedAt;
+    if (result.changed === 0) m.framesWithoutChange += merged;
+    let lastSession: Session | undefined;
+    let lastRecord: CollectorRecord | undefined;
+    for (let index = 0; index < batch.size; index++) {
+      const session = batch.sessions[index];
+      if (session === undefined || failed?.has(index) === true) continue;
+      session.ingestFrames += 1;
+      // A turn's frames mostly come from a few collectors: look each one up once.
+      if (session !== lastSession) {
+        lastSession = session;
+        lastRecord = session.peer === undefined ? undefined : this.#collectors.get(session.peer);
       }
-    });
-    this.#broadcastDeltas();
-    const done = performance.now();
-    for (const item of batch) m.recordLatencyUs((done - item.arrival) * 1000);
+      if (lastRecord !== undefined) {
+        lastRecord.frames += 1;
+        lastRecord.lastIngestAt = receivedAt;
+      }
+    }
   }
 
-  /** Encodes the turn's deltas once per stream and publishes each to the stream's live subscribers. */
-  #broadcastDeltas(): void {
-    const taken = this.book.takeTopicFrames(Date.now());
+  /** Logs frames that could not be encoded, counts what went out, and checks each subscriber's back-pressure. */
+  #afterPublish(taken: TopicFramesResult): void {
     for (const failure of taken.failures) {
       this.metrics.encodeFailures += 1;
       this.#log.error('delta frame could not be encoded; subscribers will see a gap', {
@@ -988,9 +1030,6 @@ export class HubServer {
     }
     if (taken.frames.length === 0) return;
     const touched = new Set<Session>();
-    this.#transport.batch(() => {
-      for (const { stream, frame } of taken.frames) this.#transport.publish(topicName(stream), frame);
-    });
     for (const { stream, frame } of taken.frames) {
       this.metrics.deltaFrames += 1;
       const subscribers = this.#streams.get(stream)?.subscribers;

@@ -175,10 +175,9 @@ export class TraderFeed {
   }
 
   #onFrames(frames: Buffer[]): void {
-    const waiting = this.#followed.some((f) => !f.synced);
     const result = this.book.applyMany(frames);
     this.#stats.framesApplied += result.applied + result.snapshots;
-    if (waiting && result.snapshots > 0) {
+    if (result.snapshots > 0 && this.#followed.some((f) => !f.synced)) {
       for (const frame of frames) {
         const header = peekHeader(frame);
         if (header === undefined || header.kind !== FrameKind.Snapshot) continue;
@@ -202,8 +201,11 @@ export class TraderFeed {
         this.#log.error('hub frame not applied', { kind: outcome.kind, code: outcome.code ?? null });
       }
     }
-    for (const resolve of this.synced ? this.#syncWaiters : []) resolve();
-    if (this.synced) this.#syncWaiters.clear();
+    // `synced` asks the book about every stream: only worth it while someone waits for it.
+    if (this.#syncWaiters.size > 0 && this.synced) {
+      for (const resolve of this.#syncWaiters) resolve();
+      this.#syncWaiters.clear();
+    }
     for (const listener of this.#listeners) listener(result);
   }
 

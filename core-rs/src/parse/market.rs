@@ -2,7 +2,7 @@
 //! parsed from borrowed bytes without heap allocation.
 
 use super::envelope::{deserialize_event, event_type, locate, Located};
-use super::error::{check_len, id, invalid, name, non_negative, positive, ParseError};
+use super::error::{check_len, id, invalid, name, non_negative, positive, FieldText, ParseError};
 use super::fast;
 use super::MAX_EVENT_BYTES;
 use crate::decimal::Decimal;
@@ -342,19 +342,20 @@ fn kline_trade_ids(kind: &'static str, first: i64, last: i64) -> Result<(Option<
     Ok((Some(f), Some(l)))
 }
 
-/// The price and volume fields of a kline as text, shared by the websocket event and REST rows.
-pub(crate) struct KlineFields<'a> {
+/// The price and volume fields of a kline as text (`&str`, or bytes from the REST byte scan),
+/// shared by the websocket event and REST rows.
+pub(crate) struct KlineFields<T> {
     pub open_time: i64,
     pub close_time: i64,
-    pub open: &'a str,
-    pub high: &'a str,
-    pub low: &'a str,
-    pub close: &'a str,
-    pub volume: &'a str,
-    pub quote_volume: &'a str,
+    pub open: T,
+    pub high: T,
+    pub low: T,
+    pub close: T,
+    pub volume: T,
+    pub quote_volume: T,
     pub trades: u64,
-    pub taker_buy_volume: &'a str,
-    pub taker_buy_quote_volume: &'a str,
+    pub taker_buy_volume: T,
+    pub taker_buy_quote_volume: T,
 }
 
 /// What the source knows about a kline beyond its numbers.
@@ -367,7 +368,12 @@ pub(crate) struct KlineMeta {
 
 /// Checks and converts a kline: positive prices with `low <= open, close <= high`, non-negative
 /// volumes, close time after open time.
-pub(crate) fn build_kline(kind: &'static str, raw: KlineFields<'_>, meta: KlineMeta) -> Result<Kline, ParseError> {
+#[inline(always)]
+pub(crate) fn build_kline<T: FieldText>(
+    kind: &'static str,
+    raw: KlineFields<T>,
+    meta: KlineMeta,
+) -> Result<Kline, ParseError> {
     let open = positive(kind, "open", raw.open)?;
     let high = positive(kind, "high", raw.high)?;
     let low = positive(kind, "low", raw.low)?;

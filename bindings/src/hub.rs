@@ -10,11 +10,12 @@ use napi::{Env, Result};
 use napi_derive::napi;
 use tributary_core::frame::{FrameEncoder, FrameError, FrameHeader, FrameKind};
 use tributary_core::ingest::{
-    merge_ingest_bytes, merge_ingest_bytes_from, merge_records, IngestBatch, IngestCounts, IngestError,
+    merge_ingest_bytes, merge_ingest_bytes_from, merge_records, merge_rest_klines, IngestBatch, IngestCounts,
+    IngestError, RestKlinesPoll,
 };
 use tributary_core::merge_book::{KindStats, MergeBook as CoreMergeBook, MergeBookConfig};
 use tributary_core::topic::{kind_bit, TopicFilter, TopicSet};
-use tributary_core::{Delta, Provenance, SourceId, SymbolId, SymbolRegistry};
+use tributary_core::{Delta, Kline, Provenance, SourceId, SymbolId, SymbolRegistry};
 
 fn ingest_failed(env: &Env, error: IngestError) -> napi::Error {
     fail(env, error.reason(), error)
@@ -412,6 +413,8 @@ pub struct MergeBook {
     registry: SymbolRegistry,
     /// Records parsed from raw payloads, merged and cleared within each call.
     scratch: IngestBatch,
+    /// The bars of a REST klines body, kept between calls so a poll allocates nothing.
+    rest_rows: Vec<Kline>,
     topics: TopicSet,
 }
 
@@ -481,6 +484,7 @@ impl MergeBook {
             encoder: FrameEncoder::new(),
             registry,
             scratch: IngestBatch::new(),
+            rest_rows: Vec::new(),
             topics: TopicSet::new(),
         })
     }
@@ -532,18 +536,26 @@ impl MergeBook {
         received_at: i64,
     ) -> Result<IngestManyResult> {
         let interval = parse_interval(&env, &interval)?;
-        self.scratch
-            .push_rest_klines(SymbolId(symbol_id), interval, body, server_time_ms)
+        let from = Provenance {
+            source: SourceId(source),
+            received_at,
+        };
+        let poll = RestKlinesPoll {
+            symbol: SymbolId(symbol_id),
+            interval,
+            body,
+            server_time_ms,
+        };
+        let counts = merge_rest_klines(&mut self.book, poll, from, &mut self.rest_rows, &mut self.pending)
             .map_err(|e| ingest_failed(&env, e))?;
-        let mut result = IngestManyResult::default();
-        self.merge_scratch(
-            Provenance {
-                source: SourceId(source),
-                received_at,
-            },
-            &mut result,
-        );
-        Ok(result)
+        let counts = IngestResult::from(counts);
+        Ok(IngestManyResult {
+            changed: counts.changed,
+            unchanged: counts.unchanged,
+            dropped: counts.dropped,
+            rejected: counts.rejected,
+            failures: Vec::new(),
+        })
     }
 
     /// Merges one Ingest frame received at `receivedAt` (hub clock, ms); its deltas wait for

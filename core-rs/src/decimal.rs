@@ -84,13 +84,13 @@ impl Decimal {
 
     /// Parses a plain decimal string as Binance sends it: an optional `-`, digits, and optionally a
     /// point followed by digits. No exponent, no `+`, no surrounding spaces.
-    #[inline]
+    #[inline(always)]
     pub fn parse(text: &str) -> Result<Decimal, DecimalError> {
         Self::parse_bytes(text.as_bytes())
     }
 
     /// [`Decimal::parse`] over raw bytes.
-    #[inline]
+    #[inline(always)]
     pub fn parse_bytes(bytes: &[u8]) -> Result<Decimal, DecimalError> {
         match Self::parse_short(bytes) {
             Some(value) => Ok(value),
@@ -158,9 +158,15 @@ impl Decimal {
     /// the same one.
     #[inline(always)]
     fn parse_short(bytes: &[u8]) -> Option<Decimal> {
-        if let Some(value) = Self::parse_within(bytes, 0, bytes.len()) {
-            return Some(value);
+        match Self::parse_within(bytes, 0, bytes.len()) {
+            Some(value) => Some(value),
+            None => Self::parse_runs(bytes),
         }
+    }
+
+    /// [`Decimal::parse_short`] for longer digit runs (up to 15 on each side of the point).
+    #[inline(never)]
+    fn parse_runs(bytes: &[u8]) -> Option<Decimal> {
         let (negative, digits) = match bytes.split_first()? {
             (b'-', rest) => (true, rest),
             _ => (false, bytes),
@@ -182,10 +188,7 @@ impl Decimal {
             }
             (i128::from(int) * POW10[scale] + i128::from(fraction), scale)
         };
-        Some(Decimal {
-            mantissa: if negative { -mantissa } else { mantissa },
-            scale: scale as u8,
-        })
+        Some(Decimal::signed(negative, mantissa, scale as u8))
     }
 
     /// [`Decimal::parse_bytes`] of `bytes[start..end]` for the commonest shape, in a few word
@@ -313,6 +316,7 @@ impl Decimal {
     }
 
     /// Exact sum, at the larger scale of the two; `None` on overflow.
+    #[inline]
     pub fn checked_add(&self, other: &Decimal) -> Option<Decimal> {
         // Sums in a bar nearly always share a scale: skip the alignment multiply.
         if self.scale == other.scale {
@@ -321,6 +325,11 @@ impl Decimal {
                 scale: self.scale,
             });
         }
+        self.add_aligned(other)
+    }
+
+    #[inline(never)]
+    fn add_aligned(&self, other: &Decimal) -> Option<Decimal> {
         let (a, b, scale) = self.aligned(other)?;
         Some(Decimal {
             mantissa: a.checked_add(b)?,

@@ -21,8 +21,8 @@
 
 use super::error::FieldText;
 use super::market::{
-    build_kline, check_agg_trade, check_book_ticker, check_kline_event, KlineFields, KlineMeta, MarketEvent,
-    RawAggTrade, RawBookTicker, RawKline, RawKlineEvent,
+    build_kline, check_agg_trade, check_book_ticker, check_kline_event, kline_relation_defect, KlineFields, KlineMeta,
+    MarketEvent, RawAggTrade, RawBookTicker, RawKline, RawKlineEvent,
 };
 use super::rest::REST_KLINES;
 use crate::decimal::{Decimal, DecimalError};
@@ -238,6 +238,21 @@ impl FieldText for ScannedDecimal<'_> {
     fn excerpt(self) -> String {
         self.text.excerpt()
     }
+}
+
+/// The decimal an unsigned read gave (its scale is at most 15).
+#[inline(always)]
+fn value((mantissa, scale): (u64, u8)) -> Option<Decimal> {
+    Decimal::new(i128::from(mantissa), scale).ok()
+}
+
+/// [`value`] for a field that must be positive (an unsigned read is never negative).
+#[inline(always)]
+fn positive_value(read: (u64, u8)) -> Option<Decimal> {
+    if read.0 == 0 {
+        return None;
+    }
+    value(read)
 }
 
 /// `digits[.digits]"` at `at`, the digits and the point of a JSON string up to its closing quote,
@@ -632,6 +647,108 @@ impl<'a> Scanner<'a> {
     /// the eleventh are skipped, as serde ignores them.
     #[inline(always)]
     fn rest_kline_row(&mut self, server_time_ms: i64) -> Option<Kline> {
+        let start = self.pos;
+        if let Some(kline) = self.compact_rest_row(server_time_ms) {
+            return Some(kline);
+        }
+        self.pos = start;
+        let fields = self.rest_row_fields()?;
+        let close_time = fields.close_time;
+        let kline = build_kline(
+            REST_KLINES,
+            fields,
+            KlineMeta {
+                first_trade_id: None,
+                last_trade_id: None,
+                closed: close_time < server_time_ms,
+                as_of: 0,
+            },
+        );
+        kline.ok()
+    }
+
+    /// A row as Binance lays it out, `[int,"d",...]` without whitespace and with every decimal
+    /// of the common shape up to its eleventh element, as the kline `build_kline` gives: the
+    /// decimals are read unsigned (never negative), prices must not be zero, and the relations
+    /// are the shared `kline_relation_defect`. `None` (cursor anywhere) for anything else,
+    /// which the general reader then takes.
+    #[inline(always)]
+    fn compact_rest_row(&mut self, server_time_ms: i64) -> Option<Kline> {
+        self.expect(b'[')?;
+        let open_time = self.int()?;
+        self.compact_comma()?;
+        let open = positive_value(self.compact_decimal()?)?;
+        let high = positive_value(self.compact_decimal()?)?;
+        let low = positive_value(self.compact_decimal()?)?;
+        let close = positive_value(self.compact_decimal()?)?;
+        let volume = self.compact_decimal()?;
+        let close_time = self.int()?;
+        self.compact_comma()?;
+        let quote_volume = self.compact_decimal()?;
+        let trades = self.uint()?;
+        self.compact_comma()?;
+        let taker_buy_volume = self.compact_decimal()?;
+        let taker_buy_quote_volume = self.compact_last_decimal()?;
+        // The twelfth element is documented as "ignore" and is always "0".
+        if self.bytes.get(self.pos..self.pos + 5) == Some(b",\"0\"]") {
+            self.pos += 5;
+        } else {
+            self.rest_row_end()?;
+        }
+        if kline_relation_defect([open, high, low, close], open_time, close_time).is_some() {
+            return None;
+        }
+        Some(Kline {
+            open_time,
+            close_time,
+            open,
+            high,
+            low,
+            close,
+            volume: value(volume)?,
+            quote_volume: value(quote_volume)?,
+            trades,
+            taker_buy_volume: value(taker_buy_volume)?,
+            taker_buy_quote_volume: value(taker_buy_quote_volume)?,
+            first_trade_id: None,
+            last_trade_id: None,
+            closed: close_time < server_time_ms,
+            as_of: 0,
+        })
+    }
+
+    /// A `,` right at the cursor.
+    #[inline(always)]
+    fn compact_comma(&mut self) -> Option<()> {
+        if self.bytes.get(self.pos) != Some(&b',') {
+            return None;
+        }
+        self.pos += 1;
+        Some(())
+    }
+
+    /// A decimal string of the common shape and the `,` right after it, as `(mantissa, scale)`.
+    #[inline(always)]
+    fn compact_decimal(&mut self) -> Option<(u64, u8)> {
+        let decimal = self.compact_last_decimal()?;
+        self.compact_comma()?;
+        Some(decimal)
+    }
+
+    /// A decimal string of the common shape, as `(mantissa, scale)`.
+    #[inline(always)]
+    fn compact_last_decimal(&mut self) -> Option<(u64, u8)> {
+        let bytes = self.bytes;
+        if bytes.get(self.pos) != Some(&b'"') {
+            return None;
+        }
+        let (mantissa, scale, len) = unsigned_decimal(bytes, self.pos + 1)?;
+        self.pos += len + 2;
+        Some((mantissa, scale))
+    }
+
+    /// The fields of a row in any layout serde reads.
+    fn rest_row_fields(&mut self) -> Option<KlineFields<ScannedDecimal<'a>>> {
         self.expect(b'[')?;
         self.skip_ws();
         let open_time = self.int()?;
@@ -648,6 +765,25 @@ impl<'a> Scanner<'a> {
         self.comma()?;
         let taker_buy_volume = self.decimal_text()?;
         let taker_buy_quote_volume = self.decimal_string()?;
+        self.rest_row_end()?;
+        Some(KlineFields {
+            open_time,
+            close_time,
+            open,
+            high,
+            low,
+            close,
+            volume,
+            quote_volume,
+            trades,
+            taker_buy_volume,
+            taker_buy_quote_volume,
+        })
+    }
+
+    /// The rest of a row after its eleventh element, which serde ignores, through its `]`.
+    #[inline(always)]
+    fn rest_row_end(&mut self) -> Option<()> {
         while self.item_separator()? == b',' {
             // The documented twelfth element, `"ignore"`, is a string: skipped directly.
             if self.peek() == Some(b'"') {
@@ -656,29 +792,7 @@ impl<'a> Scanner<'a> {
                 self.skip_value()?;
             }
         }
-        let kline = build_kline(
-            REST_KLINES,
-            KlineFields {
-                open_time,
-                close_time,
-                open,
-                high,
-                low,
-                close,
-                volume,
-                quote_volume,
-                trades,
-                taker_buy_volume,
-                taker_buy_quote_volume,
-            },
-            KlineMeta {
-                first_trade_id: None,
-                last_trade_id: None,
-                closed: close_time < server_time_ms,
-                as_of: 0,
-            },
-        );
-        kline.ok()
+        Some(())
     }
 
     /// An escape-free string and the comma after it, as a decimal field.

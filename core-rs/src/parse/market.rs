@@ -378,22 +378,23 @@ pub(crate) fn build_kline<T: FieldText>(
     let high = positive(kind, "high", raw.high)?;
     let low = positive(kind, "low", raw.low)?;
     let close = positive(kind, "close", raw.close)?;
-    if low > high {
-        return Err(invalid(kind, "low", raw.low, "low is above high"));
-    }
-    if !in_range(open, low, high) {
-        return Err(invalid(kind, "open", raw.open, "open is outside low..high"));
-    }
-    if !in_range(close, low, high) {
-        return Err(invalid(kind, "close", raw.close, "close is outside low..high"));
-    }
-    if raw.close_time <= raw.open_time {
-        return Err(ParseError::InvalidValue {
-            kind,
-            field: "close time",
-            value: raw.close_time.to_string(),
-            reason: "close time is not after open time",
-        });
+    match kline_relation_defect([open, high, low, close], raw.open_time, raw.close_time) {
+        None => {}
+        Some(KlineRelation::LowAboveHigh) => return Err(invalid(kind, "low", raw.low, "low is above high")),
+        Some(KlineRelation::OpenOutside) => {
+            return Err(invalid(kind, "open", raw.open, "open is outside low..high"));
+        }
+        Some(KlineRelation::CloseOutside) => {
+            return Err(invalid(kind, "close", raw.close, "close is outside low..high"));
+        }
+        Some(KlineRelation::CloseNotAfterOpen) => {
+            return Err(ParseError::InvalidValue {
+                kind,
+                field: "close time",
+                value: raw.close_time.to_string(),
+                reason: "close time is not after open time",
+            });
+        }
     }
     Ok(Kline {
         open_time: raw.open_time,
@@ -414,6 +415,40 @@ pub(crate) fn build_kline<T: FieldText>(
     })
 }
 
+/// A relation between a kline's prices and times that does not hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum KlineRelation {
+    LowAboveHigh,
+    OpenOutside,
+    CloseOutside,
+    CloseNotAfterOpen,
+}
+
+/// The first relation that fails, in the order [`build_kline`] reports them, between positive
+/// `[open, high, low, close]` and the bar's times: `low <= open, close <= high`, close time
+/// after open time. Shared with the REST byte scan, which checks the signs itself.
+#[inline(always)]
+pub(crate) fn kline_relation_defect(
+    [open, high, low, close]: [Decimal; 4],
+    open_time: i64,
+    close_time: i64,
+) -> Option<KlineRelation> {
+    if low > high {
+        return Some(KlineRelation::LowAboveHigh);
+    }
+    if !in_range(open, low, high) {
+        return Some(KlineRelation::OpenOutside);
+    }
+    if !in_range(close, low, high) {
+        return Some(KlineRelation::CloseOutside);
+    }
+    if close_time <= open_time {
+        return Some(KlineRelation::CloseNotAfterOpen);
+    }
+    None
+}
+
+#[inline(always)]
 fn in_range(value: Decimal, low: Decimal, high: Decimal) -> bool {
     low <= value && value <= high
 }

@@ -90,8 +90,23 @@ export declare class MergeBook {
   mergeMarketEvents(messages: Array<Buffer>, source: number, receivedAt: number): IngestManyResult
   /** Parses and merges raw user-data messages (`ACCOUNT_UPDATE` positions and balances). */
   mergeUserEvents(messages: Array<Buffer>, source: number, receivedAt: number): IngestManyResult
-  /** Parses and merges a `GET /fapi/v1/klines` body for one series. */
-  mergeRestKlines(symbolId: number, interval: string, body: Uint8Array, serverTimeMs: number, source: number, receivedAt: number): IngestManyResult
+  /**
+   * Parses and merges a `GET /fapi/v1/klines` body for one series. Writes the bars changed,
+   * unchanged, dropped and refused to the array `restCounts` returned, in that order, and
+   * returns the number refused (their reasons come from `takeRejected`): a poll builds no
+   * JS value, each of which would cost about as much as merging a window of unchanged bars.
+   */
+  mergeRestKlines(symbolId: number, interval: string, body: Uint8Array, serverTimeMs: number, source: number, receivedAt: number): number
+  /**
+   * The four counts of the last `mergeRestKlines` (changed, unchanged, dropped, refused) as a
+   * live Uint32Array over native memory; can be taken once (keep it).
+   */
+  restCounts(): Uint32Array
+  /**
+   * The bars the last `mergeRestKlines` refused, with their reasons (taken: a second call
+   * returns none).
+   */
+  takeRejected(): Array<RejectedRecord>
   /**
    * Merges one Ingest frame received at `receivedAt` (hub clock, ms); its deltas wait for
    * `takeDeltaFrame`. An undecodable frame throws a `NativeError` with the frame's reason.

@@ -5,16 +5,19 @@ use crate::interval::parse_interval;
 use crate::parse::ParseFailure;
 use crate::records::{name, position_side, BalanceObject, BanListObject, KlineObject, PositionObject, TickObject};
 use crate::registry::intern_names;
-use napi::bindgen_prelude::{Buffer, BufferSlice};
+use napi::bindgen_prelude::{Buffer, BufferSlice, Uint32Array};
 use napi::{Env, Result};
 use napi_derive::napi;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
 use tributary_core::frame::{FrameEncoder, FrameError, FrameHeader, FrameKind};
 use tributary_core::ingest::{
-    merge_ingest_bytes, merge_ingest_bytes_from, merge_records, IngestBatch, IngestCounts, IngestError,
+    merge_ingest_bytes, merge_ingest_bytes_from, merge_records, merge_rest_klines, IngestBatch, IngestCounts,
+    IngestError, RestKlinesPoll,
 };
 use tributary_core::merge_book::{KindStats, MergeBook as CoreMergeBook, MergeBookConfig};
 use tributary_core::topic::{kind_bit, TopicFilter, TopicSet};
-use tributary_core::{Delta, Provenance, SourceId, SymbolId, SymbolRegistry};
+use tributary_core::{Delta, Kline, Provenance, SourceId, SymbolId, SymbolRegistry};
 
 fn ingest_failed(env: &Env, error: IngestError) -> napi::Error {
     fail(env, error.reason(), error)
@@ -412,6 +415,14 @@ pub struct MergeBook {
     registry: SymbolRegistry,
     /// Records parsed from raw payloads, merged and cleared within each call.
     scratch: IngestBatch,
+    /// The bars of a REST klines body, kept between calls so a poll allocates nothing.
+    rest_rows: Vec<Kline>,
+    /// The bars the last `merge_rest_klines` refused.
+    rejected: Vec<RejectedRecord>,
+    /// Changed, unchanged, dropped and refused bars of the last `merge_rest_klines`, read by JS
+    /// through the array `rest_counts` exports (once).
+    rest_counts: Arc<[AtomicU32; 4]>,
+    rest_counts_exported: bool,
     topics: TopicSet,
 }
 
@@ -481,6 +492,10 @@ impl MergeBook {
             encoder: FrameEncoder::new(),
             registry,
             scratch: IngestBatch::new(),
+            rest_rows: Vec::new(),
+            rejected: Vec::new(),
+            rest_counts: Arc::default(),
+            rest_counts_exported: false,
             topics: TopicSet::new(),
         })
     }
@@ -518,7 +533,10 @@ impl MergeBook {
         self.merge_messages(&messages, from, IngestBatch::push_user_event)
     }
 
-    /// Parses and merges a `GET /fapi/v1/klines` body for one series.
+    /// Parses and merges a `GET /fapi/v1/klines` body for one series. Writes the bars changed,
+    /// unchanged, dropped and refused to the array `restCounts` returned, in that order, and
+    /// returns the number refused (their reasons come from `takeRejected`): a poll builds no
+    /// JS value, each of which would cost about as much as merging a window of unchanged bars.
     #[napi]
     #[allow(clippy::too_many_arguments)]
     pub fn merge_rest_klines(
@@ -530,20 +548,56 @@ impl MergeBook {
         server_time_ms: i64,
         source: u16,
         received_at: i64,
-    ) -> Result<IngestManyResult> {
+    ) -> Result<u32> {
         let interval = parse_interval(&env, &interval)?;
-        self.scratch
-            .push_rest_klines(SymbolId(symbol_id), interval, body, server_time_ms)
+        let from = Provenance {
+            source: SourceId(source),
+            received_at,
+        };
+        let poll = RestKlinesPoll {
+            symbol: SymbolId(symbol_id),
+            interval,
+            body,
+            server_time_ms,
+        };
+        let merged = merge_rest_klines(&mut self.book, poll, from, &mut self.rest_rows, &mut self.pending)
             .map_err(|e| ingest_failed(&env, e))?;
-        let mut result = IngestManyResult::default();
-        self.merge_scratch(
-            Provenance {
-                source: SourceId(source),
-                received_at,
-            },
-            &mut result,
-        );
-        Ok(result)
+        let counts = [merged.changed, merged.unchanged, merged.dropped, merged.rejected.len()];
+        for (slot, count) in self.rest_counts.iter().zip(counts) {
+            slot.store(count as u32, Ordering::Relaxed);
+        }
+        self.rejected = IngestResult::from(merged).rejected;
+        Ok(self.rejected.len() as u32)
+    }
+
+    /// The four counts of the last `mergeRestKlines` (changed, unchanged, dropped, refused) as a
+    /// live Uint32Array over native memory; can be taken once (keep it).
+    #[napi]
+    pub fn rest_counts(&mut self, env: Env) -> Result<Uint32Array> {
+        if self.rest_counts_exported {
+            return Err(fail(
+                &env,
+                "view_exported",
+                "the counts were already handed out; keep and reuse the first array",
+            ));
+        }
+        self.rest_counts_exported = true;
+        let keep_alive = Arc::clone(&self.rest_counts);
+        // AtomicU32 has the size and alignment of u32.
+        let data = keep_alive.as_ptr() as *mut u32;
+        // SAFETY: the four counters are allocated once and never move; `keep_alive` holds them
+        // until V8 finalizes the ArrayBuffer, and they are exported once. Native code writes them
+        // only inside a call from JavaScript on this thread, so no JS access runs concurrently.
+        let view =
+            unsafe { Uint32Array::with_external_data(data, self.rest_counts.len(), move |_, _| drop(keep_alive)) };
+        Ok(view)
+    }
+
+    /// The bars the last `mergeRestKlines` refused, with their reasons (taken: a second call
+    /// returns none).
+    #[napi]
+    pub fn take_rejected(&mut self) -> Vec<RejectedRecord> {
+        std::mem::take(&mut self.rejected)
     }
 
     /// Merges one Ingest frame received at `receivedAt` (hub clock, ms); its deltas wait for

@@ -114,30 +114,67 @@ impl Bar {
         }
     }
 
-    /// This bar with `trade` applied; `None` when a sum overflows.
-    fn with_trade(&self, interval_ms: i64, trade: &AggTrade, applied: &AppliedTrade) -> Option<Bar> {
-        if self.is_empty() {
-            return Some(Bar::first(interval_ms, self.kline.open_time, trade, applied));
-        }
+    /// The sums of this bar once `trade` is added; `None` when one overflows. An empty bar's sums
+    /// are the trade's own (see [`Bar::first`]).
+    #[inline(always)]
+    fn sums_after(&self, trade: &AggTrade, applied: &AppliedTrade) -> Option<Sums> {
         let k = &self.kline;
         let (buy_volume, buy_quote) = applied.taker_buy_parts(trade);
-        Some(Bar {
-            kline: Kline {
-                high: k.high.max(trade.price),
-                low: k.low.min(trade.price),
-                close: trade.price,
-                volume: k.volume.checked_add(&trade.quantity)?,
-                quote_volume: k.quote_volume.checked_add(&applied.notional)?,
-                trades: k.trades.checked_add(applied.trades)?,
-                taker_buy_volume: k.taker_buy_volume.checked_add(&buy_volume)?,
-                taker_buy_quote_volume: k.taker_buy_quote_volume.checked_add(&buy_quote)?,
-                last_trade_id: Some(trade.last_trade_id),
-                as_of: k.as_of.max(trade.event_time),
-                ..*k
-            },
+        Some(Sums {
+            volume: k.volume.checked_add(&trade.quantity)?,
+            quote_volume: k.quote_volume.checked_add(&applied.notional)?,
+            trades: k.trades.checked_add(applied.trades)?,
+            taker_buy_volume: k.taker_buy_volume.checked_add(&buy_volume)?,
+            taker_buy_quote_volume: k.taker_buy_quote_volume.checked_add(&buy_quote)?,
             agg_trades: self.agg_trades.checked_add(1)?,
         })
     }
+
+    /// Whether `trade` can be added to this bar ([`Bar::add`] then succeeds).
+    #[inline(always)]
+    fn can_add(&self, trade: &AggTrade, applied: &AppliedTrade) -> bool {
+        self.is_empty() || self.sums_after(trade, applied).is_some()
+    }
+
+    /// Adds `trade` to this bar in place, the fields a trade changes only; `None` (bar unchanged)
+    /// when a sum overflows, which [`Bar::can_add`] rules out.
+    #[inline(always)]
+    fn add(&mut self, interval_ms: i64, trade: &AggTrade, applied: &AppliedTrade) -> Option<()> {
+        if self.is_empty() {
+            *self = Bar::first(interval_ms, self.kline.open_time, trade, applied);
+            return Some(());
+        }
+        let sums = self.sums_after(trade, applied)?;
+        let k = &mut self.kline;
+        // As `max` and `min` decide ties: a price equal to the high replaces it (it may carry
+        // another scale), one equal to the low does not.
+        if trade.price >= k.high {
+            k.high = trade.price;
+        }
+        if trade.price < k.low {
+            k.low = trade.price;
+        }
+        k.close = trade.price;
+        k.volume = sums.volume;
+        k.quote_volume = sums.quote_volume;
+        k.trades = sums.trades;
+        k.taker_buy_volume = sums.taker_buy_volume;
+        k.taker_buy_quote_volume = sums.taker_buy_quote_volume;
+        k.last_trade_id = Some(trade.last_trade_id);
+        k.as_of = k.as_of.max(trade.event_time);
+        self.agg_trades = sums.agg_trades;
+        Some(())
+    }
+}
+
+/// The sums of a bar after a trade, computed before any is stored.
+struct Sums {
+    volume: Decimal,
+    quote_volume: Decimal,
+    trades: u64,
+    taker_buy_volume: Decimal,
+    taker_buy_quote_volume: Decimal,
+    agg_trades: u64,
 }
 
 /// Zero carrying `scale` digits after the point (`scale` always comes from an existing decimal).
@@ -269,11 +306,9 @@ pub struct Aggregator {
     symbol: Symbol,
     series: Vec<Series>,
     /// The current (open) bar of each series, by index; `None` before the first trade and after
-    /// [`Aggregator::finish`].
+    /// [`Aggregator::finish`]. A push first checks that the trade can be applied to every
+    /// series, so a refused trade leaves no trace, then updates each bar in place.
     bars: Vec<Option<Bar>>,
-    /// The next bar of every series, computed in full before any series changes so a refused
-    /// trade leaves no trace; a push then commits by swapping it with `bars` (no copy per bar).
-    staged: Vec<Option<Bar>>,
     last_id: Option<u64>,
     stats: AggregatorStats,
 }
@@ -297,7 +332,6 @@ impl Aggregator {
         Ok(Aggregator {
             symbol,
             bars: vec![None; series.len()],
-            staged: vec![None; series.len()],
             series,
             last_id: None,
             stats: AggregatorStats::default(),
@@ -337,21 +371,31 @@ impl Aggregator {
             }),
             _ => None,
         };
-        let out_of_window = match self.stage(trade) {
-            Ok(out_of_window) => out_of_window,
+        let (applied, out_of_window) = match self.check(trade) {
+            Ok(checked) => checked,
             Err(error) => {
                 self.stats.rejected += 1;
                 return Err(error);
             }
         };
-        for ((series, bar), next) in self.series.iter().zip(self.bars.iter_mut()).zip(&self.staged) {
-            if let (Some(current), Some(next)) = (bar.as_ref(), next) {
-                if current.kline.open_time != next.kline.open_time {
-                    close_through(series, bar, next.kline.open_time, closed);
+        let time = trade.trade_time;
+        for (series, slot) in self.series.iter().zip(self.bars.iter_mut()) {
+            match slot {
+                Some(bar) if time < bar.kline.open_time + series.length_ms => {
+                    // Checked above: the sums fit.
+                    let _ = bar.add(series.length_ms, trade, &applied);
+                }
+                Some(_) => {
+                    let open_time = series.interval.open_time(time);
+                    close_through(series, slot, open_time, closed);
+                    *slot = Some(Bar::first(series.length_ms, open_time, trade, &applied));
+                }
+                None => {
+                    let open_time = series.interval.open_time(time);
+                    *slot = Some(Bar::first(series.length_ms, open_time, trade, &applied));
                 }
             }
         }
-        std::mem::swap(&mut self.bars, &mut self.staged);
         self.last_id = Some(trade.id);
         self.stats.accepted += 1;
         if out_of_window {
@@ -367,9 +411,9 @@ impl Aggregator {
         })
     }
 
-    /// Fills `self.staged` with every series' bar after `trade`; changes nothing else. Returns
-    /// whether the trade time fell before a current bar's window.
-    fn stage(&mut self, trade: &AggTrade) -> Result<bool, TradeError> {
+    /// Checks that `trade` can be applied to every series, changing nothing: what it adds, and
+    /// whether its time fell before a current bar's window.
+    fn check(&self, trade: &AggTrade) -> Result<(AppliedTrade, bool), TradeError> {
         let id = trade.id;
         if trade.symbol != self.symbol {
             return Err(TradeError::WrongSymbol {
@@ -397,25 +441,23 @@ impl Aggregator {
             trades: trade.last_trade_id - trade.first_trade_id + 1,
         };
         let mut out_of_window = false;
-        for ((series, bar), slot) in self.series.iter().zip(&self.bars).zip(self.staged.iter_mut()) {
-            *slot = Some(match bar {
-                None => Bar::first(series.length_ms, series.interval.open_time(time), trade, &applied),
-                Some(current) if time < current.kline.open_time + series.length_ms => {
-                    out_of_window |= time < current.kline.open_time;
-                    current
-                        .with_trade(series.length_ms, trade, &applied)
-                        .ok_or(TradeError::SumOverflow {
-                            id,
-                            interval: series.interval,
-                        })?
+        for (series, bar) in self.series.iter().zip(&self.bars) {
+            let Some(current) = bar else {
+                continue;
+            };
+            if time < current.kline.open_time + series.length_ms {
+                out_of_window |= time < current.kline.open_time;
+                if !current.can_add(trade, &applied) {
+                    return Err(TradeError::SumOverflow {
+                        id,
+                        interval: series.interval,
+                    });
                 }
-                Some(current) => {
-                    check_jump(series, current, time).map_err(|jump| TradeError::TimeJump { id, jump })?;
-                    Bar::first(series.length_ms, series.interval.open_time(time), trade, &applied)
-                }
-            });
+            } else {
+                check_jump(series, current, time).map_err(|jump| TradeError::TimeJump { id, jump })?;
+            }
         }
-        Ok(out_of_window)
+        Ok((applied, out_of_window))
     }
 
     /// Closes every bar whose window ended at or before `now_ms` (exchange time), empty bars
@@ -869,6 +911,45 @@ mod tests {
         a.push(&trade(2, "5", "1", DAY0 + MAX_BARS_PER_STEP * MIN, false), &mut closed)
             .unwrap();
         assert_eq!(closed.len() as i64, MAX_BARS_PER_STEP + 69);
+    }
+
+    #[test]
+    fn a_sum_overflowing_in_a_later_series_changes_no_series() {
+        let mut a = agg(&[Interval::M1, Interval::D1]);
+        let mut closed = Vec::new();
+        let mut first = trade(1, "1", "1", DAY0, false);
+        first.quantity = Decimal::new(i128::MAX / 2, 0).unwrap();
+        a.push(&first, &mut closed).unwrap();
+        let before = a.clone();
+        // A new minute: the 1m series would close its bar and open one with the trade alone,
+        // but the day's volume overflows, so nothing happens at all.
+        let mut second = trade(2, "1", "1", DAY0 + MIN, false);
+        second.quantity = Decimal::new(i128::MAX / 2 + 10, 0).unwrap();
+        assert_eq!(
+            a.push(&second, &mut closed),
+            Err(TradeError::SumOverflow {
+                id: 2,
+                interval: Interval::D1
+            })
+        );
+        assert!(closed.is_empty());
+        assert_eq!(a.open_bar(Interval::M1), before.open_bar(Interval::M1));
+        assert_eq!(a.open_bar(Interval::D1), before.open_bar(Interval::D1));
+        assert_eq!(a.last_id(), Some(1));
+    }
+
+    #[test]
+    fn price_ties_keep_the_scales_of_max_and_min() {
+        let mut a = agg(&[Interval::M1]);
+        let mut closed = Vec::new();
+        a.push(&trade(1, "5.0", "1", DAY0, false), &mut closed).unwrap();
+        a.push(&trade(2, "5.00", "1", DAY0 + 1, false), &mut closed).unwrap();
+        let k = a.open_bar(Interval::M1).unwrap().kline;
+        // A price equal to the high replaces it, as `max` does; the low keeps its own, as `min`.
+        assert_eq!(
+            (k.high.to_string(), k.low.to_string(), k.close.to_string()),
+            ("5.00".into(), "5.0".into(), "5.00".into())
+        );
     }
 
     #[test]

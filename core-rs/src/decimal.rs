@@ -1,5 +1,6 @@
 //! Exact decimal numbers for prices and quantities: parse, compare, add, multiply and format without binary rounding.
 
+use crate::swar::{digit_run, first_lane, lane_byte, leading_digits, non_digits, word_at, POW10 as SMALL_POW10};
 use std::cmp::Ordering;
 use std::fmt;
 use std::hash::{Hash, Hasher};
@@ -83,11 +84,13 @@ impl Decimal {
 
     /// Parses a plain decimal string as Binance sends it: an optional `-`, digits, and optionally a
     /// point followed by digits. No exponent, no `+`, no surrounding spaces.
+    #[inline(always)]
     pub fn parse(text: &str) -> Result<Decimal, DecimalError> {
         Self::parse_bytes(text.as_bytes())
     }
 
     /// [`Decimal::parse`] over raw bytes.
+    #[inline(always)]
     pub fn parse_bytes(bytes: &[u8]) -> Result<Decimal, DecimalError> {
         match Self::parse_short(bytes) {
             Some(value) => Ok(value),
@@ -96,6 +99,7 @@ impl Decimal {
     }
 
     /// The checked parse every input can take; [`Decimal::parse_short`] is its fast subset.
+    #[inline(never)]
     fn parse_general(bytes: &[u8]) -> Result<Decimal, DecimalError> {
         if bytes.is_empty() {
             return Err(DecimalError::Empty);
@@ -147,42 +151,96 @@ impl Decimal {
         })
     }
 
-    /// The common case of [`Decimal::parse_bytes`] without overflow checks: an optional `-` and
-    /// at most 19 bytes of digits with at most one point, which hold at most 19 digits and so
-    /// fit a `u64`. `None` for anything else, which the general path parses or rejects with its
-    /// precise error; where this returns a value, the general path returns the same one.
-    #[inline]
+    /// The common case of [`Decimal::parse_bytes`], read a word at a time: an optional `-`, up
+    /// to 15 digits, and optionally a point followed by up to 15 digits. The mantissa is below
+    /// `10^30`, so nothing can overflow. `None` for anything else, which the general path parses
+    /// or rejects with its precise error; where this returns a value, the general path returns
+    /// the same one.
+    #[inline(always)]
     fn parse_short(bytes: &[u8]) -> Option<Decimal> {
+        match Self::parse_within(bytes, 0, bytes.len()) {
+            Some(value) => Some(value),
+            None => Self::parse_runs(bytes),
+        }
+    }
+
+    /// [`Decimal::parse_short`] for longer digit runs (up to 15 on each side of the point).
+    #[inline(never)]
+    fn parse_runs(bytes: &[u8]) -> Option<Decimal> {
         let (negative, digits) = match bytes.split_first()? {
             (b'-', rest) => (true, rest),
             _ => (false, bytes),
         };
-        if digits.len() > 19 {
+        let (int, int_len) = digit_run(digits, 0)?;
+        if int_len == 0 {
             return None;
         }
-        let mut mantissa: u64 = 0;
-        let mut point = None;
-        for (i, &b) in digits.iter().enumerate() {
-            match b {
-                b'0'..=b'9' => mantissa = mantissa * 10 + u64::from(b - b'0'),
-                b'.' if point.is_none() => point = Some(i),
-                _ => return None,
+        let (mantissa, scale) = if int_len == digits.len() {
+            (i128::from(int), 0)
+        } else {
+            if digits.get(int_len) != Some(&b'.') {
+                return None;
             }
-        }
-        let scale = match point {
-            None => 0,
-            // At least one digit on each side of the point.
-            Some(0) => return None,
-            Some(at) => digits.len() - at - 1,
+            let (fraction, scale) = digit_run(digits, int_len + 1)?;
+            // At least one digit after the point, and nothing after the digits.
+            if scale == 0 || int_len + 1 + scale != digits.len() {
+                return None;
+            }
+            (i128::from(int) * POW10[scale] + i128::from(fraction), scale)
         };
-        if digits.is_empty() || (point.is_some() && scale == 0) {
+        Some(Decimal::signed(negative, mantissa, scale as u8))
+    }
+
+    /// [`Decimal::parse_bytes`] of `bytes[start..end]` for the commonest shape, in a few word
+    /// reads: an optional `-`, one to seven digits, and optionally a point followed by one to
+    /// fifteen digits. The reads may cover bytes of `bytes` after `end` (a scanner's message),
+    /// which never change the result. `None` for any other text or range.
+    #[inline(always)]
+    pub(crate) fn parse_within(bytes: &[u8], start: usize, end: usize) -> Option<Decimal> {
+        let negative = bytes.get(start) == Some(&b'-');
+        let at = start + usize::from(negative);
+        let len = end.checked_sub(at)?;
+        let word = word_at(bytes, at);
+        let int_len = first_lane(non_digits(word)).min(len);
+        // Eight digits may go on in the next word: left to the longer readers.
+        if int_len == 0 || int_len == 8 {
             return None;
         }
-        let mantissa = i128::from(mantissa);
-        Some(Decimal {
+        let int = leading_digits(word, int_len);
+        if int_len == len {
+            return Some(Decimal::signed(negative, i128::from(int), 0));
+        }
+        if lane_byte(word, int_len) != b'.' {
+            return None;
+        }
+        let scale = len - int_len - 1;
+        let fraction_at = at + int_len + 1;
+        let word = word_at(bytes, fraction_at);
+        let run = first_lane(non_digits(word));
+        let fraction = if scale <= 8 {
+            if scale == 0 || run < scale {
+                return None;
+            }
+            leading_digits(word, scale)
+        } else {
+            let rest = scale - 8;
+            let next = word_at(bytes, fraction_at + 8);
+            if run < 8 || rest > 7 || first_lane(non_digits(next)) < rest {
+                return None;
+            }
+            leading_digits(word, 8) * SMALL_POW10[rest] + leading_digits(next, rest)
+        };
+        let mantissa = i128::from(int) * POW10[scale] + i128::from(fraction);
+        Some(Decimal::signed(negative, mantissa, scale as u8))
+    }
+
+    /// `±mantissa × 10^-scale` for the readers above (negative zero is plain zero).
+    #[inline(always)]
+    fn signed(negative: bool, mantissa: i128, scale: u8) -> Decimal {
+        Decimal {
             mantissa: if negative { -mantissa } else { mantissa },
-            scale: scale as u8,
-        })
+            scale,
+        }
     }
 
     /// The integer `m` of `m × 10^-scale`.
@@ -258,6 +316,7 @@ impl Decimal {
     }
 
     /// Exact sum, at the larger scale of the two; `None` on overflow.
+    #[inline]
     pub fn checked_add(&self, other: &Decimal) -> Option<Decimal> {
         // Sums in a bar nearly always share a scale: skip the alignment multiply.
         if self.scale == other.scale {
@@ -266,6 +325,11 @@ impl Decimal {
                 scale: self.scale,
             });
         }
+        self.add_aligned(other)
+    }
+
+    #[inline(never)]
+    fn add_aligned(&self, other: &Decimal) -> Option<Decimal> {
         let (a, b, scale) = self.aligned(other)?;
         Some(Decimal {
             mantissa: a.checked_add(b)?,
@@ -445,16 +509,23 @@ impl FromStr for Decimal {
 }
 
 impl Ord for Decimal {
+    #[inline]
     fn cmp(&self, other: &Self) -> Ordering {
+        // Values of one column nearly always share a scale: one integer comparison.
         if self.scale == other.scale {
             return self.mantissa.cmp(&other.mantissa);
         }
-        // Compare integer parts, then fractions aligned to MAX_SCALE digits; neither step can
-        // overflow, whatever the two scales are.
-        let (ai, af) = split(self);
-        let (bi, bf) = split(other);
-        ai.cmp(&bi).then(af.cmp(&bf))
+        cmp_scaled(self, other)
     }
+}
+
+/// Compares values of different scales: integer parts, then fractions aligned to MAX_SCALE
+/// digits; neither step can overflow, whatever the two scales are.
+#[inline(never)]
+fn cmp_scaled(a: &Decimal, b: &Decimal) -> Ordering {
+    let (ai, af) = split(a);
+    let (bi, bf) = split(b);
+    ai.cmp(&bi).then(af.cmp(&bf))
 }
 
 /// Integer part and the fraction scaled to `MAX_SCALE` digits, both truncated toward zero.
@@ -466,12 +537,14 @@ fn split(d: &Decimal) -> (i128, i128) {
 }
 
 impl PartialOrd for Decimal {
+    #[inline]
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
 }
 
 impl PartialEq for Decimal {
+    #[inline]
     fn eq(&self, other: &Self) -> bool {
         self.cmp(other) == Ordering::Equal
     }
@@ -618,9 +691,39 @@ mod tests {
 
     proptest! {
         #[test]
-        fn short_path_agrees_with_the_general_parse(text in "-?[0-9.]{0,21}|[0-9+e .-]{0,8}") {
+        fn short_path_agrees_with_the_general_parse(text in "-?[0-9.]{0,35}|[0-9+e .-]{0,8}|-?0*[0-9]{0,16}[.]?[0-9]{0,17}") {
             if let Some(fast) = Decimal::parse_short(text.as_bytes()) {
                 let general = Decimal::parse_general(text.as_bytes());
+                prop_assert_eq!(Ok((fast.mantissa(), fast.scale())), general.map(|d| (d.mantissa(), d.scale())));
+            }
+        }
+
+        #[test]
+        fn short_path_takes_exchange_values(text in decimal_text(), pad in "[0-9.]{0,8}") {
+            // The word reads stop at the end of the text, whatever follows it in memory.
+            let padded = format!("{text}{pad}");
+            let fast = Decimal::parse_short(&padded.as_bytes()[..text.len()]);
+            let digits = text.bytes().filter(u8::is_ascii_digit).count();
+            let runs_fit = text.trim_start_matches('-').split('.').all(|run| run.len() < 16);
+            prop_assert_eq!(fast.is_some(), runs_fit, "{} ({} digits)", text, digits);
+            if let Some(fast) = fast {
+                let general = Decimal::parse_general(text.as_bytes()).unwrap();
+                prop_assert_eq!((fast.mantissa(), fast.scale()), (general.mantissa(), general.scale()));
+            }
+        }
+
+        #[test]
+        fn parse_within_agrees_with_the_general_parse(
+            bytes in proptest::collection::vec(
+                prop_oneof![3 => proptest::sample::select(b"0123456789".to_vec()), 1 => proptest::sample::select(b".-".to_vec()), 1 => any::<u8>()],
+                0..28,
+            ),
+            start in 0usize..30,
+            end in 0usize..30,
+        ) {
+            // Any range, in or out of the buffer; the bytes around it must not matter.
+            if let Some(fast) = Decimal::parse_within(&bytes, start, end) {
+                let general = Decimal::parse_general(&bytes[start..end]);
                 prop_assert_eq!(Ok((fast.mantissa(), fast.scale())), general.map(|d| (d.mantissa(), d.scale())));
             }
         }

@@ -266,6 +266,41 @@ pub fn merge_records(book: &mut MergeBook, records: &[Delta], from: Provenance, 
     counts
 }
 
+/// A `GET /fapi/v1/klines` body of one series as polled.
+#[derive(Clone, Copy, Debug)]
+pub struct RestKlinesPoll<'a> {
+    pub symbol: SymbolId,
+    pub interval: Interval,
+    pub body: &'a [u8],
+    /// The exchange's time of the response: rows closing before it are closed.
+    pub server_time_ms: i64,
+}
+
+/// Parses a REST klines poll and merges its bars, for a collector running inside the hub's
+/// process: the same result as [`IngestBatch::push_rest_klines`] followed by [`merge_records`]
+/// (every bar merged on its own, an invalid one counted in `rejected`), without copying the bars
+/// into records. `rows` is a scratch buffer the caller keeps between polls (cleared here).
+pub fn merge_rest_klines(
+    book: &mut MergeBook,
+    poll: RestKlinesPoll<'_>,
+    from: Provenance,
+    rows: &mut Vec<Kline>,
+    out: &mut Vec<Delta>,
+) -> Result<IngestCounts, IngestError> {
+    rows.clear();
+    parse::parse_rest_klines_into(poll.body, poll.server_time_ms, rows)?;
+    let mut counts = IngestCounts::default();
+    for kline in rows.iter() {
+        match book.merge_kline(poll.symbol, poll.interval, kline, from, out) {
+            Ok(MergeOutcome::Changed) => counts.changed += 1,
+            Ok(MergeOutcome::Unchanged) => counts.unchanged += 1,
+            Ok(MergeOutcome::Dropped(_)) => counts.dropped += 1,
+            Err(error) => counts.rejected.push(error),
+        }
+    }
+    Ok(counts)
+}
+
 /// Decodes `bytes` and applies it with [`merge_ingest`].
 pub fn merge_ingest_bytes(
     book: &mut MergeBook,
@@ -398,6 +433,73 @@ mod tests {
         batch.clear();
         assert!(batch.is_empty());
         assert_eq!(batch.unknown_symbols(), 1);
+    }
+
+    #[test]
+    fn rest_klines_merge_directly_as_through_a_batch() {
+        let from = Provenance {
+            source: SourceId(3),
+            received_at: 9,
+        };
+        let mut via_batch = MergeBook::new(MergeBookConfig::default()).unwrap();
+        let mut direct = via_batch.clone();
+        let (mut batch, mut rows) = (IngestBatch::new(), Vec::new());
+        let (mut batch_out, mut direct_out) = (Vec::new(), Vec::new());
+        let newer = samples::replaced(samples::REST_KLINES, ",48,", ",49,");
+        // The sample's first row is a weekly bar: as a 1m bar it is refused; the second merges,
+        // then is unchanged, then changes with one more trade.
+        for (body, server_time) in [
+            (samples::REST_KLINES, 0),
+            (samples::REST_KLINES, 0),
+            (newer.as_str(), 0),
+            (newer.as_str(), i64::MAX),
+        ] {
+            batch
+                .push_rest_klines(SymbolId(2), Interval::M1, body.as_bytes(), server_time)
+                .unwrap();
+            let expected = merge_records(&mut via_batch, batch.records(), from, &mut batch_out);
+            batch.clear();
+            let counts = merge_rest_klines(
+                &mut direct,
+                RestKlinesPoll {
+                    symbol: SymbolId(2),
+                    interval: Interval::M1,
+                    body: body.as_bytes(),
+                    server_time_ms: server_time,
+                },
+                from,
+                &mut rows,
+                &mut direct_out,
+            )
+            .unwrap();
+            assert_eq!(format!("{counts:?}"), format!("{expected:?}"));
+            assert_eq!(rows.len(), 2);
+        }
+        assert_eq!(format!("{direct_out:?}"), format!("{batch_out:?}"));
+        assert_eq!(direct_out.len(), 3);
+        assert_eq!(
+            direct.klines(SymbolId(2), Interval::M1),
+            via_batch.klines(SymbolId(2), Interval::M1)
+        );
+        assert_eq!(direct.stats(), via_batch.stats());
+        assert_eq!(direct.stats().klines.rejected_invalid, 4);
+        // A body that does not parse merges nothing.
+        let error = merge_rest_klines(
+            &mut direct,
+            RestKlinesPoll {
+                symbol: SymbolId(2),
+                interval: Interval::M1,
+                body: b"[[1",
+                server_time_ms: 0,
+            },
+            from,
+            &mut rows,
+            &mut direct_out,
+        )
+        .unwrap_err();
+        assert_eq!(error.reason(), "truncated");
+        assert_eq!(direct.stats(), via_batch.stats());
+        assert_eq!(direct_out.len(), 3);
     }
 
     #[test]

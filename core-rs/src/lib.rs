@@ -14,6 +14,7 @@ pub mod kline_csv;
 pub mod market;
 pub mod merge_book;
 pub mod parse;
+mod swar;
 pub mod symbol;
 pub mod topic;
 pub mod trader_book;

@@ -176,7 +176,28 @@ describe('merge book through Ingest frames', () => {
       6,
       79,
     );
-    expect(rest.changed).toBe(1);
+    expect(rest).toEqual({ changed: 1, unchanged: 0, dropped: 0, rejected: [], failures: [] });
+    // The same bar again, and a bar that is not a 1m bar (refused with its reason).
+    const row =
+      '[1778198400000,"80000.0","80001.0","79999.0","80000.5","2.000",1778198459999,"160001.0000",7,"1.000","80000.5000","0"]';
+    const misaligned = row.replace('1778198400000', '1778198400001');
+    const again = direct.mergeRestKlines(
+      0,
+      '1m',
+      Buffer.from(`[${row},${misaligned}]`),
+      1778198400500,
+      6,
+      80,
+    );
+    expect(again).toMatchObject({ changed: 0, unchanged: 1, dropped: 0, failures: [] });
+    expect(again.rejected).toEqual([{ code: 'invalid_record', message: expect.stringMatching(/1m/) }]);
+    expect(direct.mergeRestKlines(0, '1m', Buffer.from('[]'), 0, 6, 81)).toEqual({
+      changed: 0,
+      unchanged: 0,
+      dropped: 0,
+      rejected: [],
+      failures: [],
+    });
     expect(() => direct.mergeRestKlines(0, '1m', Buffer.from('[[1'), 0, 6, 79)).toThrow(NativeError);
   });
 });

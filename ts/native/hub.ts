@@ -134,9 +134,12 @@ export class IngestEncoder {
  */
 export class MergeBook {
   readonly #native: InstanceType<typeof binding.MergeBook>;
+  /** Changed, unchanged, dropped and refused bars of the last `mergeRestKlines`: a live view. */
+  readonly #restCounts: Uint32Array;
 
   constructor(options: MergeBookOptions = {}) {
     this.#native = callNative(() => new binding.MergeBook(options));
+    this.#restCounts = this.#native.restCounts();
   }
 
   /** Appends symbols to the registry used for raw payloads (a symbol's id is its position). */
@@ -167,9 +170,19 @@ export class MergeBook {
     source: number,
     receivedAt: number,
   ): IngestManyResult {
-    return callNative(() =>
+    // The native call writes its counts into `#restCounts` (native memory) and returns how many
+    // bars it refused: a JS result built here costs less than a native one per poll.
+    const refused = callNative(() =>
       this.#native.mergeRestKlines(symbolId, interval, body, serverTimeMs, source, receivedAt),
     );
+    const counts = this.#restCounts;
+    return {
+      changed: counts[0] ?? 0,
+      unchanged: counts[1] ?? 0,
+      dropped: counts[2] ?? 0,
+      rejected: refused === 0 ? [] : this.#native.takeRejected(),
+      failures: [],
+    };
   }
 
   /** Merges one Ingest frame; an undecodable frame throws a `NativeError` with its reason. */

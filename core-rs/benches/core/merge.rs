@@ -8,7 +8,7 @@ use std::hint::black_box;
 
 use criterion::{BatchSize, Criterion};
 use tributary_core::frame::{Frame, FrameEncoder, FrameHeader, FrameKind, FramePayload};
-use tributary_core::ingest::{merge_ingest, merge_ingest_bytes, IngestBatch};
+use tributary_core::ingest::{merge_ingest, merge_ingest_bytes, merge_rest_klines, IngestBatch, RestKlinesPoll};
 use tributary_core::merge_book::{DropReason, MergeBook, MergeBookConfig, MergeCounts, MergeError, MergeOutcome};
 use tributary_core::parse::{parse_book_ticker, parse_user_event, UserEvent};
 use tributary_core::{Decimal, Delta, Interval, Kline, Position, Provenance, SourceId, SymbolId, SymbolRegistry};
@@ -223,6 +223,43 @@ pub fn bench(c: &mut Criterion) {
     if ran_poll {
         assert_eq!(polled_book.klines(symbol, m1), &poll[..], "every poll applied");
     }
+
+    // merge_rest_klines: a poll's body parsed into a kept buffer and merged bar by bar (the hub's
+    // mergeRestKlines), against the book holding the window: 44 unchanged, the newest changed.
+    let (mut body, server_time) = inputs::rest_klines_body(&kline);
+    // The newest row with one more trade.
+    let newest_trades = window.last().map_or(0, |k| k.trades);
+    let at = body
+        .rfind(&format!(",{newest_trades},"))
+        .expect("the newest row's trade count");
+    body.replace_range(
+        at..at + newest_trades.to_string().len() + 2,
+        &format!(",{},", newest_trades + 1),
+    );
+    let mut rest_book = empty.clone();
+    rest_book
+        .merge_klines(symbol, m1, &window, from, &mut out)
+        .expect("valid window");
+    let mut rows = Vec::new();
+    let poll = RestKlinesPoll {
+        symbol,
+        interval: m1,
+        body: body.as_bytes(),
+        server_time_ms: server_time,
+    };
+    let counts = merge_rest_klines(&mut rest_book.clone(), poll, from, &mut rows, &mut out).expect("valid body");
+    assert_eq!(
+        (counts.changed, counts.unchanged, counts.rejected.len()),
+        (1, 44, 0),
+        "the poll changes the newest bar only"
+    );
+    group.bench_function("merge_rest_klines/rest_45_poll", |b| {
+        b.iter_batched_ref(
+            || (rest_book.clone(), Vec::with_capacity(4)),
+            |(book, out)| merge_rest_klines(book, black_box(poll), from, &mut rows, out),
+            BatchSize::NumIterations(64),
+        )
+    });
 
     // Ingest: one kline message parsed into a collector batch; then merged by the hub, directly
     // and through the Ingest frame's bytes. A message merges once, so the merging cases run on a

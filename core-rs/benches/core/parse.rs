@@ -5,9 +5,10 @@ use std::hint::black_box;
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, Throughput};
 use tributary_core::parse::{
-    parse_agg_trade, parse_book_ticker, parse_kline_event, parse_market_event, parse_rest_klines, parse_user_event,
-    ParseError,
+    parse_agg_trade, parse_book_ticker, parse_kline_event, parse_market_event, parse_rest_klines,
+    parse_rest_klines_into, parse_user_event, ParseError,
 };
+use tributary_core::Decimal;
 
 use crate::inputs::{self, raw_event};
 
@@ -48,6 +49,17 @@ pub fn bench(c: &mut Criterion) {
     payload_case(&mut group, "rest_klines_45", &rest_body, |bytes| {
         parse_rest_klines(bytes, server_time)
     });
+    // The same body into a buffer kept between polls (what the hub's mergeRestKlines does), and
+    // pretty-printed, which the byte scan's general row reader takes.
+    let mut rows = Vec::with_capacity(inputs::REST_WINDOW);
+    payload_case(&mut group, "rest_klines_45/into", &rest_body, |bytes| {
+        rows.clear();
+        parse_rest_klines_into(bytes, server_time, &mut rows)
+    });
+    let spaced = rest_body.replace(',', ", ");
+    payload_case(&mut group, "rest_klines_45/spaced", &spaced, |bytes| {
+        parse_rest_klines(bytes, server_time)
+    });
 
     for (name, payload) in [
         ("market_event/agg_trade", &messages.agg_trade),
@@ -68,6 +80,19 @@ pub fn bench(c: &mut Criterion) {
         })
     });
     group.finish();
+
+    // Decimal texts as Binance sends them: a price, an 8-decimal quantity, a long quote volume
+    // (past the one-word reader), and the general path's input (more than 15 digits in a run).
+    let mut group = c.benchmark_group("decimal");
+    for (name, text) in [
+        ("parse/price", "50003.7"),
+        ("parse/quantity_8dp", "0.01634790"),
+        ("parse/quote_volume", "17928899.62484339"),
+        ("parse/long_run", "1234567890123456789.5"),
+    ] {
+        group.bench_function(name, |b| b.iter(|| Decimal::parse(black_box(text))));
+    }
+    group.finish();
 }
 
 /// Benchmarks `parse` on `payload` after checking that it accepts it; throughput in bytes.
@@ -75,7 +100,7 @@ fn payload_case<T>(
     group: &mut BenchmarkGroup<'_, WallTime>,
     name: &str,
     payload: &str,
-    parse: impl Fn(&[u8]) -> Result<T, ParseError>,
+    mut parse: impl FnMut(&[u8]) -> Result<T, ParseError>,
 ) {
     let bytes = payload.as_bytes();
     if let Err(error) = parse(bytes) {

@@ -141,18 +141,62 @@ pub(crate) fn excerpt(text: &str) -> String {
     out
 }
 
+/// A field's text as sent: a `&str` (serde, the websocket scans) or raw bytes (the REST byte
+/// scan, whose decimal fields are ASCII whenever they parse). Errors quote it as text.
+pub(crate) trait FieldText: Copy {
+    fn parse_decimal(self) -> Result<Decimal, DecimalError>;
+    /// At most [`MAX_EXCERPT`] bytes of the text, for an error.
+    fn excerpt(self) -> String;
+}
+
+impl FieldText for &str {
+    #[inline(always)]
+    fn parse_decimal(self) -> Result<Decimal, DecimalError> {
+        Decimal::parse(self)
+    }
+
+    fn excerpt(self) -> String {
+        excerpt(self)
+    }
+}
+
+impl FieldText for &[u8] {
+    #[inline(always)]
+    fn parse_decimal(self) -> Result<Decimal, DecimalError> {
+        Decimal::parse_bytes(self)
+    }
+
+    fn excerpt(self) -> String {
+        excerpt(&String::from_utf8_lossy(self))
+    }
+}
+
+// The three decimal readers are inlined into the record builders of the hot paths, where the
+// error construction (out of line) is the only thing that is not a few instructions.
+
 /// An exact decimal from a JSON decimal string.
-pub(crate) fn decimal(kind: &'static str, field: &'static str, text: &str) -> Result<Decimal, ParseError> {
-    Decimal::parse(text).map_err(|source| ParseError::InvalidDecimal {
+#[inline(always)]
+pub(crate) fn decimal(kind: &'static str, field: &'static str, text: impl FieldText) -> Result<Decimal, ParseError> {
+    match text.parse_decimal() {
+        Ok(value) => Ok(value),
+        Err(source) => Err(invalid_decimal(kind, field, text, source)),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn invalid_decimal(kind: &'static str, field: &'static str, text: impl FieldText, source: DecimalError) -> ParseError {
+    ParseError::InvalidDecimal {
         kind,
         field,
-        value: excerpt(text),
+        value: text.excerpt(),
         source,
-    })
+    }
 }
 
 /// A decimal that must be above zero (trade prices and quantities, bar prices).
-pub(crate) fn positive(kind: &'static str, field: &'static str, text: &str) -> Result<Decimal, ParseError> {
+#[inline(always)]
+pub(crate) fn positive(kind: &'static str, field: &'static str, text: impl FieldText) -> Result<Decimal, ParseError> {
     let value = decimal(kind, field, text)?;
     if !value.is_positive() {
         return Err(invalid(kind, field, text, "must be positive"));
@@ -161,7 +205,12 @@ pub(crate) fn positive(kind: &'static str, field: &'static str, text: &str) -> R
 }
 
 /// A decimal that must not be below zero (volumes, book quantities, prices that may be unset).
-pub(crate) fn non_negative(kind: &'static str, field: &'static str, text: &str) -> Result<Decimal, ParseError> {
+#[inline(always)]
+pub(crate) fn non_negative(
+    kind: &'static str,
+    field: &'static str,
+    text: impl FieldText,
+) -> Result<Decimal, ParseError> {
     let value = decimal(kind, field, text)?;
     if value.is_negative() {
         return Err(invalid(kind, field, text, "must not be negative"));
@@ -214,11 +263,18 @@ pub(crate) fn id(kind: &'static str, field: &'static str, value: i64) -> Result<
 }
 
 /// An `InvalidValue` error for a text field.
-pub(crate) fn invalid(kind: &'static str, field: &'static str, text: &str, reason: &'static str) -> ParseError {
+#[cold]
+#[inline(never)]
+pub(crate) fn invalid(
+    kind: &'static str,
+    field: &'static str,
+    text: impl FieldText,
+    reason: &'static str,
+) -> ParseError {
     ParseError::InvalidValue {
         kind,
         field,
-        value: excerpt(text),
+        value: text.excerpt(),
         reason,
     }
 }

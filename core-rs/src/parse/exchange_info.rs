@@ -282,7 +282,7 @@ fn symbol_info(raw: &RawSymbol<'_>) -> Result<SymbolInfo, ParseError> {
                 let multiplier_decimal = match f.multiplier_decimal {
                     None => 0,
                     Some(FlexInt(d)) => u32::try_from(d)
-                        .map_err(|_| invalid(K, "multiplierDecimal", &d.to_string(), "must not be negative"))?,
+                        .map_err(|_| invalid(K, "multiplierDecimal", d.to_string().as_str(), "must not be negative"))?,
                 };
                 filters.percent_price = Some(PercentPriceFilter {
                     multiplier_up: need("multiplierUp", f.multiplier_up)?,

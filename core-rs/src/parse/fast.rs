@@ -1,5 +1,6 @@
-//! The hot websocket events (`aggTrade`, `kline`, `bookTicker`) read by a hand-written scan that
-//! either yields the record serde would give or declines, so serde stays the reference.
+//! The hot websocket events (`aggTrade`, `kline`, `bookTicker`) and the REST klines array read by
+//! a hand-written scan that either yields the records serde would give or declines, so serde
+//! stays the reference.
 //!
 //! The scan walks the event object (inside a combined-stream envelope when there is one), reads
 //! the fields it needs as integers, booleans and escape-free strings, and checks and skips every
@@ -11,13 +12,22 @@
 //! checks of `market.rs` reject. The caller then runs the serde path, which gives the typed
 //! error (or, for the unusual but valid layouts, the record), so errors never depend on this
 //! module. Where it returns `Some`, the record is the one serde gives: the raw fields go through
-//! the same `check_*` functions as serde's.
+//! the same `check_*` / `build_*` functions as serde's.
+//!
+//! The REST klines rows (`[openTime, "o", ..., "Q", "ignore"]`) are read positionally with the
+//! same primitives: integers as serde reads `i64` / `u64`, escape-free strings, and any later
+//! elements skipped; a row the shared `build_kline` rejects, or any other surprise, declines the
+//! whole body.
 
+use super::error::FieldText;
 use super::market::{
-    check_agg_trade, check_book_ticker, check_kline_event, MarketEvent, RawAggTrade, RawBookTicker, RawKline,
-    RawKlineEvent,
+    build_kline, check_agg_trade, check_book_ticker, check_kline_event, kline_relation_defect, KlineFields, KlineMeta,
+    MarketEvent, RawAggTrade, RawBookTicker, RawKline, RawKlineEvent,
 };
-use crate::market::{AggTrade, KlineEvent, SymbolTick};
+use super::rest::REST_KLINES;
+use crate::decimal::{Decimal, DecimalError};
+use crate::market::{AggTrade, Kline, KlineEvent, SymbolTick};
+use crate::swar::{first_lane, lane_byte, leading_digits, non_digits, string_stops, word_at, POW10};
 use std::borrow::Cow;
 
 /// Deepest nesting of arrays and objects inside one skipped value; deeper values decline.
@@ -179,6 +189,116 @@ fn book_ticker_in(text: &str) -> Option<SymbolTick> {
     check_book_ticker(&raw).ok()
 }
 
+/// The rows of a `GET /fapi/v1/klines` body appended to `out`, or `None` when the serde path must
+/// decide (`out` may then hold some of the rows: the caller truncates it).
+///
+/// Reads the bytes without a UTF-8 check of the whole body: the only text taken from it are the
+/// decimal strings, which parse only when they are ASCII; serde does not check the strings it
+/// ignores either (a row's elements after the eleventh).
+pub(super) fn rest_klines(bytes: &[u8], server_time_ms: i64, out: &mut Vec<Kline>) -> Option<()> {
+    let mut scanner = Scanner::over_bytes(bytes)?;
+    scanner.skip_ws();
+    scanner.expect(b'[')?;
+    scanner.skip_ws();
+    if scanner.peek()? == b']' {
+        scanner.pos += 1;
+        return scanner.at_end();
+    }
+    loop {
+        out.push(scanner.rest_kline_row(server_time_ms)?);
+        if scanner.item_separator()? == b']' {
+            break;
+        }
+    }
+    scanner.at_end()
+}
+
+/// A decimal string of a REST row: its bytes, and its value (`mantissa × 10^-scale`) when the
+/// scan read it, which is what `Decimal::parse_bytes` gives; the shared checks parse the text
+/// otherwise (`scale` is then [`NOT_READ`]).
+#[derive(Clone, Copy)]
+struct ScannedDecimal<'a> {
+    text: &'a [u8],
+    mantissa: u64,
+    scale: u8,
+}
+
+/// The `scale` of a [`ScannedDecimal`] the scan did not read.
+const NOT_READ: u8 = u8::MAX;
+
+impl FieldText for ScannedDecimal<'_> {
+    #[inline(always)]
+    fn parse_decimal(self) -> Result<Decimal, DecimalError> {
+        if self.scale == NOT_READ {
+            return self.text.parse_decimal();
+        }
+        Decimal::new(i128::from(self.mantissa), self.scale)
+    }
+
+    fn excerpt(self) -> String {
+        self.text.excerpt()
+    }
+}
+
+/// The decimal an unsigned read gave (its scale is at most 15).
+#[inline(always)]
+fn value((mantissa, scale): (u64, u8)) -> Option<Decimal> {
+    Decimal::new(i128::from(mantissa), scale).ok()
+}
+
+/// [`value`] for a field that must be positive (an unsigned read is never negative).
+#[inline(always)]
+fn positive_value(read: (u64, u8)) -> Option<Decimal> {
+    if read.0 == 0 {
+        return None;
+    }
+    value(read)
+}
+
+/// `digits[.digits]"` at `at`, the digits and the point of a JSON string up to its closing quote,
+/// as `(mantissa, scale, length)`: the value `Decimal::parse_bytes` gives for the digits and the
+/// point. `None` for any other bytes, and for more than 7 digits before the point, more than 15
+/// after it or more than 19 in all (the mantissa then always fits a `u64`).
+#[inline(always)]
+fn unsigned_decimal(bytes: &[u8], at: usize) -> Option<(u64, u8, usize)> {
+    let word = word_at(bytes, at);
+    let int_len = first_lane(non_digits(word));
+    if int_len == 0 || int_len == 8 {
+        return None;
+    }
+    let int = leading_digits(word, int_len);
+    match lane_byte(word, int_len) {
+        b'"' => return Some((int, 0, int_len)),
+        b'.' => {}
+        _ => return None,
+    }
+    let fraction_at = at + int_len + 1;
+    let word = word_at(bytes, fraction_at);
+    let run = first_lane(non_digits(word));
+    let (fraction, scale, end) = if run < 8 {
+        if run == 0 {
+            return None;
+        }
+        (leading_digits(word, run), run, lane_byte(word, run))
+    } else {
+        let next = word_at(bytes, fraction_at + 8);
+        let more = first_lane(non_digits(next));
+        if more == 8 {
+            return None;
+        }
+        let low = if more == 0 { 0 } else { leading_digits(next, more) };
+        (
+            leading_digits(word, 8) * POW10[more] + low,
+            8 + more,
+            lane_byte(next, more),
+        )
+    };
+    if end != b'"' || int_len + scale > 19 {
+        return None;
+    }
+    Some((int * POW10[scale] + fraction, scale as u8, int_len + 1 + scale))
+}
+
 /// How a field's value is read, and stored in its `u64` slot.
 #[derive(Clone, Copy)]
 enum Kind {
@@ -328,7 +448,7 @@ fn event_type(text: &str) -> Option<&str> {
 /// not what it reads, leaving the cursor anywhere: a `None` abandons the whole scan. Readers work
 /// on a local index and store it once, which keeps the byte loops in registers.
 struct Scanner<'a> {
-    text: &'a str,
+    bytes: &'a [u8],
     pos: usize,
 }
 
@@ -336,12 +456,18 @@ impl<'a> Scanner<'a> {
     /// A scanner at the start of `text`; `None` for texts whose offsets do not fit the `u32`
     /// halves of a [`Kind::Str`] slot (far beyond any event).
     fn new(text: &'a str) -> Option<Self> {
-        u32::try_from(text.len()).ok()?;
-        Some(Scanner { text, pos: 0 })
+        Self::over_bytes(text.as_bytes())
+    }
+
+    /// A scanner over bytes that may not be UTF-8: for readers that take no text from the
+    /// message but what they check further (decimal strings, which are ASCII when they parse).
+    fn over_bytes(bytes: &'a [u8]) -> Option<Self> {
+        u32::try_from(bytes.len()).ok()?;
+        Some(Scanner { bytes, pos: 0 })
     }
 
     fn bytes(&self) -> &'a [u8] {
-        self.text.as_bytes()
+        self.bytes
     }
 
     fn peek(&self) -> Option<u8> {
@@ -354,9 +480,17 @@ impl<'a> Scanner<'a> {
         Some(byte)
     }
 
-    /// Skips JSON whitespace (exactly the four bytes serde_json skips).
+    /// Skips JSON whitespace (exactly the four bytes serde_json skips). Binance sends none, so
+    /// the inlined part is one comparison.
     #[inline(always)]
     fn skip_ws(&mut self) {
+        if self.bytes.get(self.pos).is_some_and(|&b| b > b' ') {
+            return;
+        }
+        self.skip_ws_run();
+    }
+
+    fn skip_ws_run(&mut self) {
         let bytes = self.bytes();
         let mut i = self.pos;
         while let Some(b' ' | b'\n' | b'\t' | b'\r') = bytes.get(i) {
@@ -408,14 +542,14 @@ impl<'a> Scanner<'a> {
     /// Whether only whitespace is left.
     fn at_end(&mut self) -> Option<()> {
         self.skip_ws();
-        (self.pos == self.text.len()).then_some(())
+        (self.pos == self.bytes.len()).then_some(())
     }
 
     /// Whether the object at the cursor is a combined-stream envelope: its first key is `stream`
     /// or `data`, the rule the serde path's `locate` applies. Does not move the cursor.
     fn is_envelope(&self) -> Option<bool> {
         let mut probe = Scanner {
-            text: self.text,
+            bytes: self.bytes,
             pos: self.pos,
         };
         probe.expect(b'{')?;
@@ -424,7 +558,8 @@ impl<'a> Scanner<'a> {
             return Some(false);
         }
         let key = probe.string()?;
-        Some(matches!(text_at(self.text, key)?, "stream" | "data"))
+        let key = self.bytes.get((key >> 32) as usize..(key as u32) as usize)?;
+        Some(matches!(key, b"stream" | b"data"))
     }
 
     /// Reads the object at the cursor into `values` by `layout`, skipping unknown members, and
@@ -505,6 +640,220 @@ impl<'a> Scanner<'a> {
             return Some(letter);
         }
         None
+    }
+
+    /// One row of a REST klines array, `[openTime, "o", "h", "l", "c", "v", closeTime, "q", n,
+    /// "V", "Q", ...]`, read positionally and checked by the serde path's rules; elements after
+    /// the eleventh are skipped, as serde ignores them.
+    #[inline(always)]
+    fn rest_kline_row(&mut self, server_time_ms: i64) -> Option<Kline> {
+        let start = self.pos;
+        if let Some(kline) = self.compact_rest_row(server_time_ms) {
+            return Some(kline);
+        }
+        self.pos = start;
+        let fields = self.rest_row_fields()?;
+        let close_time = fields.close_time;
+        let kline = build_kline(
+            REST_KLINES,
+            fields,
+            KlineMeta {
+                first_trade_id: None,
+                last_trade_id: None,
+                closed: close_time < server_time_ms,
+                as_of: 0,
+            },
+        );
+        kline.ok()
+    }
+
+    /// A row as Binance lays it out, `[int,"d",...]` without whitespace and with every decimal
+    /// of the common shape up to its eleventh element, as the kline `build_kline` gives: the
+    /// decimals are read unsigned (never negative), prices must not be zero, and the relations
+    /// are the shared `kline_relation_defect`. `None` (cursor anywhere) for anything else,
+    /// which the general reader then takes.
+    #[inline(always)]
+    fn compact_rest_row(&mut self, server_time_ms: i64) -> Option<Kline> {
+        self.expect(b'[')?;
+        let open_time = self.int()?;
+        self.compact_comma()?;
+        let open = positive_value(self.compact_decimal()?)?;
+        let high = positive_value(self.compact_decimal()?)?;
+        let low = positive_value(self.compact_decimal()?)?;
+        let close = positive_value(self.compact_decimal()?)?;
+        let volume = self.compact_decimal()?;
+        let close_time = self.int()?;
+        self.compact_comma()?;
+        let quote_volume = self.compact_decimal()?;
+        let trades = self.uint()?;
+        self.compact_comma()?;
+        let taker_buy_volume = self.compact_decimal()?;
+        let taker_buy_quote_volume = self.compact_last_decimal()?;
+        // The twelfth element is documented as "ignore" and is always "0".
+        if self.bytes.get(self.pos..self.pos + 5) == Some(b",\"0\"]") {
+            self.pos += 5;
+        } else {
+            self.rest_row_end()?;
+        }
+        if kline_relation_defect([open, high, low, close], open_time, close_time).is_some() {
+            return None;
+        }
+        Some(Kline {
+            open_time,
+            close_time,
+            open,
+            high,
+            low,
+            close,
+            volume: value(volume)?,
+            quote_volume: value(quote_volume)?,
+            trades,
+            taker_buy_volume: value(taker_buy_volume)?,
+            taker_buy_quote_volume: value(taker_buy_quote_volume)?,
+            first_trade_id: None,
+            last_trade_id: None,
+            closed: close_time < server_time_ms,
+            as_of: 0,
+        })
+    }
+
+    /// A `,` right at the cursor.
+    #[inline(always)]
+    fn compact_comma(&mut self) -> Option<()> {
+        if self.bytes.get(self.pos) != Some(&b',') {
+            return None;
+        }
+        self.pos += 1;
+        Some(())
+    }
+
+    /// A decimal string of the common shape and the `,` right after it, as `(mantissa, scale)`.
+    #[inline(always)]
+    fn compact_decimal(&mut self) -> Option<(u64, u8)> {
+        let decimal = self.compact_last_decimal()?;
+        self.compact_comma()?;
+        Some(decimal)
+    }
+
+    /// A decimal string of the common shape, as `(mantissa, scale)`.
+    #[inline(always)]
+    fn compact_last_decimal(&mut self) -> Option<(u64, u8)> {
+        let bytes = self.bytes;
+        if bytes.get(self.pos) != Some(&b'"') {
+            return None;
+        }
+        let (mantissa, scale, len) = unsigned_decimal(bytes, self.pos + 1)?;
+        self.pos += len + 2;
+        Some((mantissa, scale))
+    }
+
+    /// The fields of a row in any layout serde reads.
+    fn rest_row_fields(&mut self) -> Option<KlineFields<ScannedDecimal<'a>>> {
+        self.expect(b'[')?;
+        self.skip_ws();
+        let open_time = self.int()?;
+        self.comma()?;
+        let open = self.decimal_text()?;
+        let high = self.decimal_text()?;
+        let low = self.decimal_text()?;
+        let close = self.decimal_text()?;
+        let volume = self.decimal_text()?;
+        let close_time = self.int()?;
+        self.comma()?;
+        let quote_volume = self.decimal_text()?;
+        let trades = self.uint()?;
+        self.comma()?;
+        let taker_buy_volume = self.decimal_text()?;
+        let taker_buy_quote_volume = self.decimal_string()?;
+        self.rest_row_end()?;
+        Some(KlineFields {
+            open_time,
+            close_time,
+            open,
+            high,
+            low,
+            close,
+            volume,
+            quote_volume,
+            trades,
+            taker_buy_volume,
+            taker_buy_quote_volume,
+        })
+    }
+
+    /// The rest of a row after its eleventh element, which serde ignores, through its `]`.
+    #[inline(always)]
+    fn rest_row_end(&mut self) -> Option<()> {
+        while self.item_separator()? == b',' {
+            // The documented twelfth element, `"ignore"`, is a string: skipped directly.
+            if self.peek() == Some(b'"') {
+                self.skip_string()?;
+            } else {
+                self.skip_value()?;
+            }
+        }
+        Some(())
+    }
+
+    /// An escape-free string and the comma after it, as a decimal field.
+    #[inline(always)]
+    fn decimal_text(&mut self) -> Option<ScannedDecimal<'a>> {
+        let decimal = self.decimal_string()?;
+        self.comma()?;
+        Some(decimal)
+    }
+
+    /// An escape-free string as a decimal field. The common shape, `digits[.digits]` with at
+    /// most 7 digits before the point and 19 in all, is read in a few word reads that both
+    /// parse it and find its closing quote (digits and the point are plain text); other
+    /// strings are scanned as any string and parsed when the shared checks ask for the value.
+    #[inline(always)]
+    fn decimal_string(&mut self) -> Option<ScannedDecimal<'a>> {
+        let bytes = self.bytes;
+        if bytes.get(self.pos) != Some(&b'"') {
+            return None;
+        }
+        let start = self.pos + 1;
+        if let Some((mantissa, scale, len)) = unsigned_decimal(bytes, start) {
+            self.pos = start + len + 1;
+            return Some(ScannedDecimal {
+                text: bytes.get(start..start + len)?,
+                mantissa,
+                scale,
+            });
+        }
+        let slot = self.string()?;
+        Some(ScannedDecimal {
+            text: self.slice(slot)?,
+            mantissa: 0,
+            scale: NOT_READ,
+        })
+    }
+
+    /// The bytes a [`Kind::Str`] slot points at.
+    #[inline(always)]
+    fn slice(&self, slot: u64) -> Option<&'a [u8]> {
+        self.bytes.get((slot >> 32) as usize..(slot as u32) as usize)
+    }
+
+    /// The comma between two array elements, with any whitespace around it.
+    #[inline(always)]
+    fn comma(&mut self) -> Option<()> {
+        self.skip_ws();
+        self.expect(b',')?;
+        self.skip_ws();
+        Some(())
+    }
+
+    /// The `,` or `]` after an array element (whitespace around it skipped), consumed.
+    #[inline(always)]
+    fn item_separator(&mut self) -> Option<u8> {
+        self.skip_ws();
+        let separator = self.bump()?;
+        if separator == b',' {
+            self.skip_ws();
+        }
+        matches!(separator, b',' | b']').then_some(separator)
     }
 
     /// The `,` or `}` after a member's value (whitespace around it skipped), consumed.
@@ -779,77 +1128,6 @@ impl<'a> Scanner<'a> {
         self.skip_digits();
         Some(())
     }
-}
-
-// Word-at-a-time (SWAR) helpers: eight bytes of the text in a `u64`, first byte lowest, and
-// masks with the top bit of each byte ("lane") set where that byte matches. Each mask may also
-// flag lanes above the first match (borrows propagate upwards), never below it, so only the
-// lowest flagged lane is used.
-
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGHS: u64 = 0x8080_8080_8080_8080;
-
-const POW10: [u64; 9] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000];
-
-/// The eight bytes at `at`; past the end of the text the missing bytes read as 0, which every
-/// mask flags (a control byte ends a string, a non-digit ends a number), so a scan stops there.
-#[inline(always)]
-fn word_at(bytes: &[u8], at: usize) -> u64 {
-    if let Some(chunk) = bytes.get(at..).and_then(|rest| rest.first_chunk::<8>()) {
-        return u64::from_le_bytes(*chunk);
-    }
-    let mut chunk = [0u8; 8];
-    let rest = bytes.get(at..).unwrap_or_default();
-    let len = rest.len().min(8);
-    if let (Some(to), Some(from)) = (chunk.get_mut(..len), rest.get(..len)) {
-        to.copy_from_slice(from);
-    }
-    u64::from_le_bytes(chunk)
-}
-
-/// The byte in lane `lane` of `word`; 0 past the word, like the padding of [`word_at`].
-#[inline(always)]
-fn lane_byte(word: u64, lane: usize) -> u8 {
-    (word.checked_shr(8 * lane as u32).unwrap_or(0) & 0xff) as u8
-}
-
-/// Index of the lowest flagged lane, or 8 when none is.
-#[inline(always)]
-fn first_lane(mask: u64) -> usize {
-    (mask.trailing_zeros() / 8) as usize
-}
-
-/// Lanes holding a byte that equals `byte`.
-#[inline(always)]
-fn lanes_equal(word: u64, byte: u8) -> u64 {
-    let x = word ^ (ONES * u64::from(byte));
-    x.wrapping_sub(ONES) & !x & HIGHS
-}
-
-/// Lanes where a string stops being plain text: `"`, `\` or a control byte (below 0x20).
-#[inline(always)]
-fn string_stops(word: u64) -> u64 {
-    let control = word.wrapping_sub(ONES * 0x20) & !word & HIGHS;
-    lanes_equal(word, b'"') | lanes_equal(word, b'\\') | control
-}
-
-/// Lanes holding anything but an ASCII digit: below `0` (the subtraction sets the top bit) or
-/// above `9` (adding 0x46 reaches the top bit from 0x3a up; bytes from 0x80 have it already or
-/// gain it in the subtraction).
-#[inline(always)]
-fn non_digits(word: u64) -> u64 {
-    (word.wrapping_add(ONES * 0x46) | word.wrapping_sub(ONES * 0x30)) & HIGHS
-}
-
-/// The number written by the first `count` (1..=8) bytes of `word`, all ASCII digits, most
-/// significant first: the digits move to the top lanes with zeros (leading zeros) below, then
-/// neighbouring lanes combine into pairs, quads and the whole (no lane overflows).
-#[inline(always)]
-fn leading_digits(word: u64, count: usize) -> u64 {
-    let v = word.wrapping_sub(ONES * u64::from(b'0')) << (8 * (8 - count));
-    let v = (v.wrapping_mul(10).wrapping_add(v >> 8)) & 0x00ff_00ff_00ff_00ff;
-    let v = (v.wrapping_mul(100).wrapping_add(v >> 16)) & 0x0000_ffff_0000_ffff;
-    (v.wrapping_mul(10_000).wrapping_add(v >> 32)) & 0xffff_ffff
 }
 
 #[cfg(test)]
@@ -1252,52 +1530,6 @@ mod tests {
         assert_eq!(check(&wrong_bar, false), "invalid_value");
     }
 
-    #[test]
-    fn swar_helpers_match_bytewise_definitions() {
-        let words: Vec<[u8; 8]> = (0u64..20_000)
-            .map(|i| {
-                // Deterministic spread over all byte values, biased to digits and JSON bytes.
-                let mut x = i.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ (i >> 3);
-                let mut word = [0u8; 8];
-                for byte in &mut word {
-                    x ^= x << 13;
-                    x ^= x >> 7;
-                    x ^= x << 17;
-                    *byte = match x % 4 {
-                        0 => b"0123456789\"\\.,e"[(x >> 8) as usize % 15],
-                        _ => (x >> 16) as u8,
-                    };
-                }
-                word
-            })
-            .collect();
-        for word in words {
-            let value = u64::from_le_bytes(word);
-            let digits = word.iter().take_while(|b| b.is_ascii_digit()).count();
-            assert_eq!(first_lane(non_digits(value)), digits, "{word:?}");
-            let stop = word
-                .iter()
-                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
-                .unwrap_or(8);
-            assert_eq!(first_lane(string_stops(value)), stop, "{word:?}");
-            if digits > 0 {
-                let text = std::str::from_utf8(&word[..digits]).unwrap();
-                assert_eq!(leading_digits(value, digits), text.parse::<u64>().unwrap(), "{word:?}");
-            }
-            for lane in 0..=8 {
-                assert_eq!(lane_byte(value, lane), word.get(lane).copied().unwrap_or(0));
-            }
-        }
-        let text = b"0123456789";
-        for at in 0..=text.len() + 1 {
-            let mut padded = [0u8; 8];
-            for (i, slot) in padded.iter_mut().enumerate() {
-                *slot = text.get(at + i).copied().unwrap_or(0);
-            }
-            assert_eq!(word_at(text, at), u64::from_le_bytes(padded), "at {at}");
-        }
-    }
-
     // Generated variations of the hot events: reordered, re-spaced, extended with unknown members
     // of every JSON type, numbers near the integer limits, in and out of an envelope.
 
@@ -1659,6 +1891,326 @@ mod tests {
         #[test]
         fn arbitrary_bytes_agree(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
             assert_agrees(&bytes);
+        }
+    }
+
+    // The REST klines array: the sample, rows made from the capture's kline events, and generated
+    // variations of them (re-spaced, extended, with values at and beyond the limits).
+
+    use crate::market::Kline;
+    use crate::parse::{parse_rest_klines, parse_rest_klines_into, rest as rest_path};
+
+    /// The byte scan's rows, or `None` when it declined.
+    fn fast_rest(bytes: &[u8], server_time: i64) -> Option<Vec<Kline>> {
+        let mut rows = Vec::new();
+        rest_klines(bytes, server_time, &mut rows).map(|()| rows)
+    }
+
+    /// The differential property of the REST reader: it yields nothing or serde's rows (with
+    /// every decimal's scale), and the public parsers return exactly what serde alone returns,
+    /// leaving a caller's buffer as it was on an error. Returns whether the scan took the body.
+    fn assert_rest_agrees(bytes: &[u8], server_time: i64) -> bool {
+        let mut reference = Vec::new();
+        let serde = rest_path::rest_klines_into::<false>(bytes, server_time, &mut reference).map(|_| reference);
+        let taken = same_as_serde(fast_rest(bytes, server_time), &serde, bytes);
+        same_result(parse_rest_klines(bytes, server_time), serde.clone(), bytes);
+        let prefill = parse_rest_klines(samples::REST_KLINES.as_bytes(), 0).unwrap();
+        let mut buffer = prefill.clone();
+        let added = parse_rest_klines_into(bytes, server_time, &mut buffer);
+        let expected: Result<Vec<Kline>, ParseError> = serde.map(|rows| [prefill, rows].concat());
+        same_result(added.map(|_| buffer), expected, bytes);
+        taken
+    }
+
+    /// REST rows made from the capture's kline events: the same numbers in the REST layout.
+    fn capture_rest_rows() -> &'static [Vec<String>] {
+        static ROWS: OnceLock<Vec<Vec<String>>> = OnceLock::new();
+        ROWS.get_or_init(|| {
+            capture()
+                .iter()
+                .filter_map(|line| {
+                    let value: serde_json::Value = serde_json::from_str(line).unwrap();
+                    let k = value["data"].get("k")?.clone();
+                    Some(
+                        ["t", "o", "h", "l", "c", "v", "T", "q", "n", "V", "Q", "B"]
+                            .iter()
+                            .map(|key| k[*key].to_string())
+                            .collect(),
+                    )
+                })
+                .collect()
+        })
+    }
+
+    /// Every row the variations start from, as element texts.
+    fn rest_bases() -> Vec<Vec<String>> {
+        let sample: Vec<Vec<serde_json::Value>> = serde_json::from_str(samples::REST_KLINES).unwrap();
+        sample
+            .iter()
+            .map(|row| row.iter().map(|v| v.to_string()).collect())
+            .chain(capture_rest_rows().iter().cloned())
+            .collect()
+    }
+
+    fn render_array(items: &[String], spaces: &mut Spaces) -> String {
+        let mut out = String::from("[");
+        for (i, item) in items.iter().enumerate() {
+            if i > 0 {
+                out.push_str(spaces.next());
+                out.push(',');
+            }
+            out.push_str(spaces.next());
+            out.push_str(item);
+        }
+        out.push_str(spaces.next());
+        out.push(']');
+        out
+    }
+
+    #[test]
+    fn rest_sample_and_capture_rows_take_the_fast_path() {
+        let server_time = 1_626_992_759_999;
+        assert!(assert_rest_agrees(samples::REST_KLINES.as_bytes(), server_time));
+        let rows = fast_rest(samples::REST_KLINES.as_bytes(), server_time).unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].taker_buy_quote_volume.to_string(), "28.46694368");
+        assert!(rows[0].closed && !rows[1].closed);
+        for body in ["[]", " [ ] ", "\n[\t]\r\n"] {
+            assert!(assert_rest_agrees(body.as_bytes(), 0), "{body}");
+        }
+        // The other samples are not klines arrays: declined, and serde gives the error.
+        for sample in HOT_SAMPLES.iter().chain(&OTHER_SAMPLES) {
+            if *sample != samples::REST_KLINES {
+                assert!(!assert_rest_agrees(sample.as_bytes(), 0), "{sample}");
+            }
+        }
+        let rows = capture_rest_rows();
+        if rows.is_empty() {
+            return;
+        }
+        assert_eq!(rows.len(), 67);
+        let mut spaces = Spaces { state: 1, density: 0 };
+        let rendered: Vec<String> = rows.iter().map(|row| render_array(row, &mut spaces)).collect();
+        for row in &rendered {
+            let body = format!("[{row}]");
+            assert!(assert_rest_agrees(body.as_bytes(), 1_626_992_760_000), "{body}");
+        }
+        let body = render_array(&rendered, &mut spaces);
+        assert!(assert_rest_agrees(body.as_bytes(), 1_626_992_760_000));
+        assert_eq!(fast_rest(body.as_bytes(), 0).map(|rows| rows.len()), Some(67));
+    }
+
+    #[test]
+    fn unsigned_decimals_take_the_exchange_shapes() {
+        for (text, read) in [
+            ("50003.7\"", Some((500037, 1, 7))),
+            ("0.01634790\"", Some((1634790, 8, 10))),
+            ("3917\"", Some((3917, 0, 4))),
+            ("1234567.123456789012\"", Some((1_234_567_123_456_789_012, 12, 20))),
+            ("1.123456789012345\"", Some((1_123_456_789_012_345, 15, 17))),
+            ("12345678.1\"", None),
+            ("1.1234567890123456\"", None),
+            ("1234567.1234567890123\"", None),
+            ("1.\"", None),
+            (".5\"", None),
+            ("-1\"", None),
+            ("1.5", None),
+            ("1.5x\"", None),
+        ] {
+            assert_eq!(unsigned_decimal(text.as_bytes(), 0), read, "{text}");
+        }
+    }
+
+    #[test]
+    fn rest_rows_decline_what_serde_must_decide() {
+        let sample = samples::REST_KLINES;
+        for (from, to, taken) in [
+            // Later elements of any type are skipped; whitespace anywhere.
+            (
+                "\"17928899.62484339\"]",
+                "\"17928899.62484339\",[1,{\"a\":null}],-2.5e3,true]",
+                true,
+            ),
+            ("[[1499040000000,", "[ [ 1499040000000 ,\n", true),
+            ("\"0\"]]", "\"0\" ] ]\n", true),
+            // An escaped or malformed needed string, a float or string where an integer goes.
+            ("\"0.80000000\"", "\"0.8000000\\u0030\"", false),
+            ("\"0.80000000\"", "\"8e-1\"", false),
+            ("\"0.80000000\"", "0.8", false),
+            (",308,", ",308.0,", false),
+            (",308,", ",-308,", false),
+            (",308,", ",\"308\",", false),
+            ("[[1499040000000", "[[1499040000000.0", false),
+            ("[[1499040000000", "[[01499040000000", false),
+            ("[[1499040000000", "[[-0", false),
+            // Rows the shared checks refuse, short rows, and bad array syntax.
+            ("\"0.80000000\"", "\"0.01\"", false),
+            (",1499644799999,", ",1499040000000,", false),
+            (",\"28.46694368\",\"17928899.62484339\"]", "]", false),
+            ("\"17928899.62484339\"]", "\"17928899.62484339\",]", false),
+            ("]]", "],]", false),
+            ("]]", "]]x", false),
+            ("[[", "[{}, [", false),
+        ] {
+            let body = samples::replaced(sample, from, to);
+            assert_eq!(assert_rest_agrees(body.as_bytes(), 0), taken, "{body}");
+        }
+        // Integers at the limits serde reads.
+        for (text, taken) in [("-9223372036854775808", true), ("9223372036854775808", false)] {
+            let body = samples::replaced(sample, "[[1499040000000", &format!("[[{text}"));
+            // The open time then lies after the close time: both paths refuse the row.
+            assert!(!assert_rest_agrees(body.as_bytes(), 0) || taken);
+        }
+        for (text, taken) in [("18446744073709551615", true), ("18446744073709551616", false)] {
+            let body = samples::replaced(sample, ",308,", &format!(",{text},"));
+            assert_eq!(assert_rest_agrees(body.as_bytes(), 0), taken, "{text}");
+        }
+        // Invalid UTF-8 in the ignored element: serde does not look, nor does the scan.
+        let mut latin1 = samples::replaced(sample, "\"0\"]]", "\"caf?\"]]").into_bytes();
+        let at = latin1.iter().position(|&b| b == b'?').unwrap();
+        latin1[at] = 0xe9;
+        assert!(assert_rest_agrees(&latin1, 0));
+        // ... but in a needed string it is an error of both.
+        let mut in_price = samples::replaced(sample, "\"0.80000000\"", "\"0.8?\"").into_bytes();
+        let at = in_price.iter().position(|&b| b == b'?').unwrap();
+        in_price[at] = 0xe9;
+        assert!(!assert_rest_agrees(&in_price, 0));
+        // Deep nesting in an ignored element declines past the scan's limit.
+        for (depth, taken) in [(MAX_SKIP_DEPTH as usize, true), (MAX_SKIP_DEPTH as usize + 1, false)] {
+            let nested = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+            let body = samples::replaced(sample, "\"0\"]]", &format!("\"0\",{nested}]]"));
+            assert_eq!(assert_rest_agrees(body.as_bytes(), 0), taken, "depth {depth}");
+        }
+    }
+
+    /// How to vary one row of a REST body: which base row, elements added after its twelve, one
+    /// needed element replaced, and how many of the twelve to keep.
+    #[derive(Clone, Debug)]
+    struct RowVariation {
+        base: usize,
+        extras: Vec<String>,
+        replace: Option<(usize, String)>,
+        keep: usize,
+    }
+
+    /// How to vary a REST body.
+    #[derive(Clone, Debug)]
+    struct RestVariation {
+        rows: Vec<RowVariation>,
+        seed: u64,
+        density: u64,
+        server_time: i64,
+    }
+
+    /// Texts for a needed element: decimals in and out of the parser's fast range, and values of
+    /// other kinds.
+    fn rest_element() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "-?[0-9]{1,20}(\\.[0-9]{1,20})?".prop_map(|d| format!("\"{d}\"")),
+            "[0-9]{1,9}\\.[0-9]{1,8}".prop_map(|d| format!("\"{d}\"")),
+            proptest::sample::select(LIMITS.to_vec()).prop_map(str::to_owned),
+            json_value(),
+        ]
+    }
+
+    fn rest_variation() -> impl Strategy<Value = RestVariation> {
+        let row = (
+            any::<usize>(),
+            proptest::collection::vec(json_value(), 0..3),
+            proptest::option::weighted(0.3, (any::<usize>(), rest_element())),
+            proptest::option::weighted(0.05, 0usize..12).prop_map(|cut| cut.unwrap_or(12)),
+        )
+            .prop_map(|(base, extras, replace, keep)| RowVariation {
+                base,
+                extras,
+                replace,
+                keep,
+            });
+        (
+            proptest::collection::vec(row, 0..6),
+            any::<u64>(),
+            0u64..4,
+            prop_oneof![Just(0i64), Just(i64::MAX), Just(1_626_992_760_000i64), any::<i64>()],
+        )
+            .prop_map(|(rows, seed, density, server_time)| RestVariation {
+                rows,
+                seed,
+                density,
+                server_time,
+            })
+    }
+
+    /// The body of a variation.
+    fn render_rest(v: &RestVariation) -> String {
+        let bases = rest_bases();
+        let mut spaces = Spaces {
+            state: v.seed | 1,
+            density: v.density,
+        };
+        let rows: Vec<String> = v
+            .rows
+            .iter()
+            .map(|v| {
+                let mut row = bases[v.base % bases.len()].clone();
+                if let Some((at, text)) = &v.replace {
+                    row[at % 11] = text.clone();
+                }
+                row.truncate(v.keep);
+                row.extend(v.extras.iter().cloned());
+                render_array(&row, &mut spaces)
+            })
+            .collect();
+        render_array(&rows, &mut spaces)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
+
+        #[test]
+        fn rest_variations_agree_and_valid_ones_take_the_fast_path(v in rest_variation()) {
+            let body = render_rest(&v);
+            let taken = assert_rest_agrees(body.as_bytes(), v.server_time);
+            let accepted = rest_path::rest_klines_into::<false>(body.as_bytes(), v.server_time, &mut Vec::new()).is_ok();
+            // Nothing generated nests deeper than the scan's limit or escapes a needed string
+            // that serde could read, so whatever serde accepts, the scan takes.
+            prop_assert_eq!(taken, accepted, "{}", body);
+        }
+
+        #[test]
+        fn edited_rest_variations_agree(
+            v in rest_variation(),
+            edits in proptest::collection::vec((any::<u8>(), any::<usize>(), any::<u8>()), 1..5),
+        ) {
+            let body = render_rest(&v);
+            assert_rest_agrees(&edited(body.into_bytes(), &edits), v.server_time);
+        }
+
+        #[test]
+        fn truncated_rest_variations_agree(v in rest_variation(), cut in any::<usize>()) {
+            let body = render_rest(&v);
+            let bytes = body.as_bytes();
+            assert_rest_agrees(&bytes[..cut % (bytes.len() + 1)], v.server_time);
+        }
+
+        #[test]
+        fn unsigned_decimals_read_as_the_decimal_parser_does(
+            text in proptest::collection::vec(
+                prop_oneof![4 => proptest::sample::select(b"0123456789".to_vec()), 1 => proptest::sample::select(b".\"-\\".to_vec()), 1 => any::<u8>()],
+                0..30,
+            ),
+            at in 0usize..4,
+        ) {
+            if let Some((mantissa, scale, len)) = unsigned_decimal(&text, at) {
+                // The text up to its closing quote parses to the same value and scale.
+                prop_assert_eq!(text.get(at + len), Some(&b'"'));
+                let parsed = Decimal::parse_bytes(&text[at..at + len]).unwrap();
+                prop_assert_eq!((parsed.mantissa(), parsed.scale()), (i128::from(mantissa), scale));
+            }
+        }
+
+        #[test]
+        fn arbitrary_bytes_agree_as_rest_bodies(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+            assert_rest_agrees(&bytes, 0);
         }
     }
 }

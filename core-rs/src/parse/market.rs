@@ -2,7 +2,7 @@
 //! parsed from borrowed bytes without heap allocation.
 
 use super::envelope::{deserialize_event, event_type, locate, Located};
-use super::error::{check_len, id, invalid, name, non_negative, positive, ParseError};
+use super::error::{check_len, id, invalid, name, non_negative, positive, FieldText, ParseError};
 use super::fast;
 use super::MAX_EVENT_BYTES;
 use crate::decimal::Decimal;
@@ -342,19 +342,20 @@ fn kline_trade_ids(kind: &'static str, first: i64, last: i64) -> Result<(Option<
     Ok((Some(f), Some(l)))
 }
 
-/// The price and volume fields of a kline as text, shared by the websocket event and REST rows.
-pub(crate) struct KlineFields<'a> {
+/// The price and volume fields of a kline as text (`&str`, or bytes from the REST byte scan),
+/// shared by the websocket event and REST rows.
+pub(crate) struct KlineFields<T> {
     pub open_time: i64,
     pub close_time: i64,
-    pub open: &'a str,
-    pub high: &'a str,
-    pub low: &'a str,
-    pub close: &'a str,
-    pub volume: &'a str,
-    pub quote_volume: &'a str,
+    pub open: T,
+    pub high: T,
+    pub low: T,
+    pub close: T,
+    pub volume: T,
+    pub quote_volume: T,
     pub trades: u64,
-    pub taker_buy_volume: &'a str,
-    pub taker_buy_quote_volume: &'a str,
+    pub taker_buy_volume: T,
+    pub taker_buy_quote_volume: T,
 }
 
 /// What the source knows about a kline beyond its numbers.
@@ -367,27 +368,33 @@ pub(crate) struct KlineMeta {
 
 /// Checks and converts a kline: positive prices with `low <= open, close <= high`, non-negative
 /// volumes, close time after open time.
-pub(crate) fn build_kline(kind: &'static str, raw: KlineFields<'_>, meta: KlineMeta) -> Result<Kline, ParseError> {
+#[inline(always)]
+pub(crate) fn build_kline<T: FieldText>(
+    kind: &'static str,
+    raw: KlineFields<T>,
+    meta: KlineMeta,
+) -> Result<Kline, ParseError> {
     let open = positive(kind, "open", raw.open)?;
     let high = positive(kind, "high", raw.high)?;
     let low = positive(kind, "low", raw.low)?;
     let close = positive(kind, "close", raw.close)?;
-    if low > high {
-        return Err(invalid(kind, "low", raw.low, "low is above high"));
-    }
-    if !in_range(open, low, high) {
-        return Err(invalid(kind, "open", raw.open, "open is outside low..high"));
-    }
-    if !in_range(close, low, high) {
-        return Err(invalid(kind, "close", raw.close, "close is outside low..high"));
-    }
-    if raw.close_time <= raw.open_time {
-        return Err(ParseError::InvalidValue {
-            kind,
-            field: "close time",
-            value: raw.close_time.to_string(),
-            reason: "close time is not after open time",
-        });
+    match kline_relation_defect([open, high, low, close], raw.open_time, raw.close_time) {
+        None => {}
+        Some(KlineRelation::LowAboveHigh) => return Err(invalid(kind, "low", raw.low, "low is above high")),
+        Some(KlineRelation::OpenOutside) => {
+            return Err(invalid(kind, "open", raw.open, "open is outside low..high"));
+        }
+        Some(KlineRelation::CloseOutside) => {
+            return Err(invalid(kind, "close", raw.close, "close is outside low..high"));
+        }
+        Some(KlineRelation::CloseNotAfterOpen) => {
+            return Err(ParseError::InvalidValue {
+                kind,
+                field: "close time",
+                value: raw.close_time.to_string(),
+                reason: "close time is not after open time",
+            });
+        }
     }
     Ok(Kline {
         open_time: raw.open_time,
@@ -408,6 +415,40 @@ pub(crate) fn build_kline(kind: &'static str, raw: KlineFields<'_>, meta: KlineM
     })
 }
 
+/// A relation between a kline's prices and times that does not hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum KlineRelation {
+    LowAboveHigh,
+    OpenOutside,
+    CloseOutside,
+    CloseNotAfterOpen,
+}
+
+/// The first relation that fails, in the order [`build_kline`] reports them, between positive
+/// `[open, high, low, close]` and the bar's times: `low <= open, close <= high`, close time
+/// after open time. Shared with the REST byte scan, which checks the signs itself.
+#[inline(always)]
+pub(crate) fn kline_relation_defect(
+    [open, high, low, close]: [Decimal; 4],
+    open_time: i64,
+    close_time: i64,
+) -> Option<KlineRelation> {
+    if low > high {
+        return Some(KlineRelation::LowAboveHigh);
+    }
+    if !in_range(open, low, high) {
+        return Some(KlineRelation::OpenOutside);
+    }
+    if !in_range(close, low, high) {
+        return Some(KlineRelation::CloseOutside);
+    }
+    if close_time <= open_time {
+        return Some(KlineRelation::CloseNotAfterOpen);
+    }
+    None
+}
+
+#[inline(always)]
 fn in_range(value: Decimal, low: Decimal, high: Decimal) -> bool {
     low <= value && value <= high
 }

@@ -2,7 +2,7 @@
 
 use super::error::{check_len, from_serde, name, ParseError};
 use super::market::{build_agg_trade, build_kline, build_tick, AggTradeFields, KlineFields, KlineMeta, TickFields};
-use super::MAX_REST_BYTES;
+use super::{fast, MAX_REST_BYTES};
 use crate::market::{AggTrade, Kline, SymbolTick};
 use crate::symbol::Symbol;
 use serde::de::{self, Deserializer, IgnoredAny, SeqAccess, Visitor};
@@ -10,7 +10,7 @@ use serde::Deserialize;
 use std::fmt;
 use std::marker::PhantomData;
 
-const REST_KLINES: &str = "REST klines";
+pub(super) const REST_KLINES: &str = "REST klines";
 const REST_AGG_TRADES: &str = "REST aggTrades";
 const REST_BOOK_TICKER: &str = "REST bookTicker";
 
@@ -18,34 +18,66 @@ const REST_BOOK_TICKER: &str = "REST bookTicker";
 /// closeTime, "q", n, "V", "Q", "ignore"]`. A row is `closed` when its close time is before
 /// `server_time_ms`; `as_of` is 0 and trade ids are `None` (the REST rows carry neither).
 pub fn parse_rest_klines(bytes: &[u8], server_time_ms: i64) -> Result<Vec<Kline>, ParseError> {
+    let mut rows = Vec::new();
+    parse_rest_klines_into(bytes, server_time_ms, &mut rows)?;
+    Ok(rows)
+}
+
+/// [`parse_rest_klines`] appending the rows to `out`, so a caller that polls can reuse one
+/// buffer; returns how many rows were added. On an error `out` is left as it was.
+pub fn parse_rest_klines_into(bytes: &[u8], server_time_ms: i64, out: &mut Vec<Kline>) -> Result<usize, ParseError> {
+    rest_klines_into::<true>(bytes, server_time_ms, out)
+}
+
+// With `FAST = true` the byte scan (`fast.rs`) runs first and serde only when it declines; with
+// `FAST = false` only serde runs: the reference the scan's tests compare against.
+pub(super) fn rest_klines_into<const FAST: bool>(
+    bytes: &[u8],
+    server_time_ms: i64,
+    out: &mut Vec<Kline>,
+) -> Result<usize, ParseError> {
     check_len(bytes, MAX_REST_BYTES)?;
+    let before = out.len();
+    if FAST {
+        if fast::rest_klines(bytes, server_time_ms, out).is_some() {
+            return Ok(out.len() - before);
+        }
+        out.truncate(before);
+    }
     let rows: Vec<RestKlineRow<'_>> = serde_json::from_slice(bytes).map_err(|e| from_serde(REST_KLINES, bytes, e))?;
-    rows.into_iter()
-        .map(|row| {
-            build_kline(
-                REST_KLINES,
-                KlineFields {
-                    open_time: row.open_time,
-                    close_time: row.close_time,
-                    open: row.open,
-                    high: row.high,
-                    low: row.low,
-                    close: row.close,
-                    volume: row.volume,
-                    quote_volume: row.quote_volume,
-                    trades: row.trades,
-                    taker_buy_volume: row.taker_buy_volume,
-                    taker_buy_quote_volume: row.taker_buy_quote_volume,
-                },
-                KlineMeta {
-                    first_trade_id: None,
-                    last_trade_id: None,
-                    closed: row.close_time < server_time_ms,
-                    as_of: 0,
-                },
-            )
-        })
-        .collect()
+    out.reserve(rows.len());
+    for row in rows {
+        let kline = build_kline(
+            REST_KLINES,
+            KlineFields {
+                open_time: row.open_time,
+                close_time: row.close_time,
+                open: row.open,
+                high: row.high,
+                low: row.low,
+                close: row.close,
+                volume: row.volume,
+                quote_volume: row.quote_volume,
+                trades: row.trades,
+                taker_buy_volume: row.taker_buy_volume,
+                taker_buy_quote_volume: row.taker_buy_quote_volume,
+            },
+            KlineMeta {
+                first_trade_id: None,
+                last_trade_id: None,
+                closed: row.close_time < server_time_ms,
+                as_of: 0,
+            },
+        );
+        match kline {
+            Ok(kline) => out.push(kline),
+            Err(error) => {
+                out.truncate(before);
+                return Err(error);
+            }
+        }
+    }
+    Ok(out.len() - before)
 }
 
 /// One row of the klines array, read positionally; elements after the eleventh are ignored.

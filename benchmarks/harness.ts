@@ -48,6 +48,10 @@ function round(fn: () => void, c: Case, budget: Budget, warm: boolean, histogram
     time: budget.roundMs,
     warmup: warm,
     warmupTime: budget.warmupMs,
+    // tinybench's defaults (64 iterations, 16 warm-up) are minimums that would let a 0.2 s call
+    // (the full-day baseline) take 15 s a round: the round's time governs instead.
+    iterations: 1,
+    warmupIterations: 1,
     retainSamples: true,
     throws: true,
   });

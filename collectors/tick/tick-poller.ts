@@ -100,7 +100,12 @@ export class TickPoller implements Collector {
 
   #delay(now: number): number {
     if (this.#schedule === undefined) return 250;
-    const earliest = this.#lastPoll === undefined ? now : Math.max(now, this.#lastPoll + this.#minGapMs);
+    // Spaced from the start of the last poll's window, not from when it ran, so polls stay at the
+    // start of their windows instead of drifting later by each timer's lateness.
+    const earliest =
+      this.#lastPoll === undefined
+        ? now
+        : Math.max(now, this.#schedule.windowStart(this.#lastPoll) + this.#minGapMs - 1);
     return this.#schedule.nextPollTime(earliest, this.#lastPoll) - now;
   }
 

@@ -32,3 +32,13 @@ describe('TickSlotSchedule', () => {
     expect(() => new TickSlotSchedule({ index: 0, count: 0 })).toThrow(RangeError);
   });
 });
+
+describe('TickSlotSchedule.windowStart', () => {
+  it('finds the start of the slot window containing or preceding a time', () => {
+    const slot = new TickSlotSchedule({ index: 1, count: 3 });
+    // slot 1 of 3: [41.67, 83.33) of every 125 ms
+    expect(slot.windowStart(1_000_050)).toBeCloseTo(1_000_041.67, 1);
+    expect(slot.windowStart(1_000_030)).toBeCloseTo(999_916.67, 1);
+    expect(slot.windowStart(1_000_100)).toBeCloseTo(1_000_041.67, 1);
+  });
+});

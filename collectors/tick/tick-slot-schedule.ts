@@ -37,6 +37,12 @@ export class TickSlotSchedule {
     return offset >= this.#start && offset < this.#end;
   }
 
+  /** The start of this slot's window that contains `timeMs`, or of the last one before it. */
+  windowStart(timeMs: number): number {
+    const start = Math.floor(timeMs / WINDOW_MS) * WINDOW_MS + this.#start;
+    return start > timeMs ? start - WINDOW_MS : start;
+  }
+
   /**
    * The start (Unix ms, an integer) of the first window at or after `timeMs` that begins after
    * `lastPollMs`'s window, so one window yields at most one poll.

@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { Decimal } from '../ts/exact/decimal.js';
+import { waitUntil } from '../ts/testing/wait-until.js';
 import type { Json } from './contracts.js';
 import { signedQuery } from './server/request-signature.js';
 import { type RunningSimulator, startSimulator } from './simulator.js';
@@ -73,13 +74,7 @@ async function openSocket(
   return { ws, messages, closed: () => closed };
 }
 
-async function until(condition: () => boolean, timeoutMs = 3_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+const until = (check: () => boolean, timeoutMs = 3_000) => waitUntil(check, 'the condition', timeoutMs, 20);
 
 describe('simulator over HTTP and websockets', () => {
   it('places a signed order and pushes ORDER_TRADE_UPDATE to the user-data stream', async () => {

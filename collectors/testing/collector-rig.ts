@@ -9,6 +9,7 @@ import { RestClient } from '../../ts/exchange/rest-client.js';
 import { UsdmApi } from '../../ts/exchange/usdm-api.js';
 import { HubServer } from '../../ts/hub/hub-server.js';
 import { silentLogger } from '../../ts/log/logger.js';
+import { waitUntil } from '../../ts/testing/wait-until.js';
 import type { CollectorKind } from '../collector.js';
 import { type RunningCollector, startCollector } from '../collector-process.js';
 
@@ -26,16 +27,12 @@ const FAST_COLLECTORS = {
 };
 
 /** Polls `check` every 20 ms until it holds, or fails naming `what` after `timeoutMs`. */
-export async function eventually(
+export function eventually(
   check: () => boolean | Promise<boolean>,
   what: string,
   timeoutMs = 10_000,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  return waitUntil(check, what, timeoutMs, 20);
 }
 
 /** A simulator, a hub and whatever collectors and traders a test starts, all stopped by `stop`. */

@@ -27,6 +27,16 @@ describe('TickSlotSchedule', () => {
     expect(perSecond.map((t) => (t % 1000) % 125)).toEqual(Array(8).fill(32));
   });
 
+  it('gives slot (1, 2) the second half of every eighth of a second', () => {
+    const slot = new TickSlotSchedule({ index: 1, count: 2 });
+    const second = 1_700_000_000_000;
+    for (let b = 0; b < 8; b++) {
+      expect(slot.contains(second + 125 * b + 62)).toBe(false);
+      expect(slot.contains(second + 125 * b + 63)).toBe(true);
+      expect(slot.contains(second + 125 * b + 124)).toBe(true);
+    }
+  });
+
   it('rejects an impossible slot', () => {
     expect(() => new TickSlotSchedule({ index: 3, count: 3 })).toThrow(RangeError);
     expect(() => new TickSlotSchedule({ index: 0, count: 0 })).toThrow(RangeError);

@@ -1,10 +1,6 @@
 // HMAC-SHA256 request signatures as Binance computes and checks them.
 import { createHmac, timingSafeEqual } from 'node:crypto';
-
-/** The lowercase hex HMAC-SHA256 of `payload` under `secret` (what a client puts in `signature`). */
-export function signPayload(secret: string, payload: string): string {
-  return createHmac('sha256', secret).update(payload, 'utf8').digest('hex');
-}
+import { hmacSha256Hex } from '../../ts/exchange/request-signer.js';
 
 /**
  * Whether `signature` is the HMAC of `payload`. Compared in constant time so the check leaks nothing
@@ -38,5 +34,5 @@ export function signedQuery(secret: string, params: Readonly<Record<string, stri
   const query = new URLSearchParams(
     Object.entries(params).map(([k, v]): [string, string] => [k, String(v)]),
   ).toString();
-  return `${query}&signature=${signPayload(secret, query)}`;
+  return `${query}&signature=${hmacSha256Hex(secret, query)}`;
 }

@@ -210,10 +210,10 @@ describe('SimServer REST', () => {
     // totalParams = query + body with no '&' between them.
     const query = 'symbol=ETHUSDT&side=SELL';
     const rest = `timestamp=${h.clock.now()}`;
-    const { signPayload } = await import('./request-signature.js');
+    const { hmacSha256Hex } = await import('../../ts/exchange/request-signer.js');
     const split = await call(h, 'POST', `/fapi/v1/order?${query}`, {
       apiKey: KEY,
-      body: `${rest}&signature=${signPayload(SECRET, query + rest)}`,
+      body: `${rest}&signature=${hmacSha256Hex(SECRET, query + rest)}`,
     });
     expect(split.status).toBe(200);
     expect(split.body.symbol).toBe('ETHUSDT');

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEMO_API_KEY } from '../../sim/simulator-config.js';
+import { waitUntil } from '../testing/wait-until.js';
 import { runSim } from './sim.js';
 import { UsageError } from './usage-error.js';
 
@@ -18,13 +19,7 @@ function launch(args: string[]) {
   return { exit, output: () => output, stop: () => release('SIGTERM') };
 }
 
-async function waitFor(condition: () => boolean): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+const waitFor = (check: () => boolean) => waitUntil(check, 'the condition', 5_000, 20);
 
 describe('tributary sim', () => {
   it('starts with the demo key, prints the URLs and the key but no secret, and stops cleanly', async () => {

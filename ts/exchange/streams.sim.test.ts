@@ -4,6 +4,7 @@ import { type RunningSimulator, startSimulator } from '../../sim/simulator.js';
 import { Decimal } from '../exact/decimal.js';
 import { silentLogger } from '../log/logger.js';
 import { parseMarketEvent, parseUserEvent } from '../native/parse.js';
+import { waitUntil } from '../testing/wait-until.js';
 import { MarketStreamClient } from './market-stream.js';
 import { RestClient } from './rest-client.js';
 import { UsdmApi } from './usdm-api.js';
@@ -32,13 +33,8 @@ afterAll(async () => {
   await sim?.stop();
 });
 
-async function until(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const until = (check: () => boolean, what: string, timeoutMs = 10_000) =>
+  waitUntil(check, what, timeoutMs, 20);
 
 const fastReconnect = { initialMs: 20, maxMs: 200, maxAttempts: 50 };
 

@@ -3,7 +3,7 @@ import { ControlError, parseClientMessage } from './control-messages.js';
 import { authMac, verifyAuthMac } from './peer-auth.js';
 import { PeerBudget } from './peer-budget.js';
 import { PollCursor } from './poll-cursor.js';
-import { SlotTable, slotWindows } from './slot-table.js';
+import { SlotTable } from './slot-table.js';
 import { SymbolDirectory } from './symbol-directory.js';
 import { filterKey, normaliseFilter, StreamTable } from './topic-streams.js';
 
@@ -85,10 +85,6 @@ describe('cursor, slots, directory, streams, budget', () => {
     expect(slots.register('tick', 8)).toEqual([]);
     expect(slots.releaseAll(7).get('tick')).toEqual([{ member: 8, k: 0, n: 1 }]);
     expect(slots.slotOf('tick', 7)).toBeUndefined();
-    const windows = slotWindows(1, 2);
-    expect(windows).toHaveLength(8);
-    expect(windows[0]).toEqual([62.5, 125]);
-    expect(windows[7]).toEqual([937.5, 1000]);
   });
 
   it('never changes or reuses a symbol id', () => {

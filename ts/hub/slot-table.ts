@@ -67,15 +67,3 @@ export class SlotTable {
       .filter((slot) => before.get(slot.member) !== `${slot.k}/${slot.n}`);
   }
 }
-
-/**
- * The sub-windows of each second that slot (k, N) may poll in (DESIGN.md 4): for b = 0 … 7,
- * `[k·1000/N/8 + 125b, (k+1)·1000/N/8 + 125b)` ms after the second starts.
- */
-export function slotWindows(k: number, n: number): Array<[number, number]> {
-  const width = 1000 / n / 8;
-  return Array.from(
-    { length: 8 },
-    (_, b) => [k * width + 125 * b, (k + 1) * width + 125 * b] as [number, number],
-  );
-}

@@ -9,6 +9,7 @@ import { HubClient } from '../hub/hub-client.js';
 import { TraderFeed } from '../hub/trader-feed.js';
 import { silentLogger } from '../log/logger.js';
 import { packageRoot } from '../package-root.js';
+import { waitUntil } from '../testing/wait-until.js';
 import { OneMachineSystem } from './one-machine.js';
 
 const built = existsSync(join(packageRoot, 'dist', 'ts', 'cli', 'main.js'));
@@ -16,13 +17,8 @@ const API_KEY = 'one-machine-test-key';
 const API_SECRET = 'one-machine-test-secret';
 const HUB_SECRET = 'one-machine-test-hub-secret-0123456789';
 
-async function eventually(check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const eventually = (check: () => boolean, what: string, timeoutMs = 30_000) =>
+  waitUntil(check, what, timeoutMs, 50);
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterAll(async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Logger } from '../log/logger.js';
+import { waitUntil } from '../testing/wait-until.js';
 import { ProcessSupervisor } from './process-supervisor.js';
 
 function collect() {
@@ -9,13 +10,7 @@ function collect() {
   return { lines, logs, logger, output: (name: string, line: string) => lines.push(`${name}:${line}`) };
 }
 
-async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const start = Date.now();
-  while (!check()) {
-    if (Date.now() - start > timeoutMs) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const until = (check: () => boolean, timeoutMs = 5000) => waitUntil(check, 'the condition', timeoutMs, 20);
 
 describe('ProcessSupervisor', () => {
   it('prefixes output, restarts a child that dies, and stops it cleanly', async () => {

@@ -3,6 +3,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { waitUntil } from '../../testing/wait-until.js';
 
 /** A control message the server received. */
 export interface ReceivedControl {
@@ -199,11 +200,5 @@ export class ScriptedServer {
   }
 }
 
-/** Resolves when `condition` holds, polling every 5 ms; rejects after `timeoutMs` with `what`. */
-export async function waitUntil(condition: () => boolean, what: string, timeoutMs = 3_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+/** Re-exported for the websocket tests, which import their helpers from here. */
+export { waitUntil };

@@ -2,6 +2,7 @@
 import { connect, type createConnection, type NetConnectOpts, type Socket } from 'node:net';
 import WebSocket, { type RawData } from 'ws';
 import { silentLogger } from '../../log/logger.js';
+import { waitUntil } from '../../testing/wait-until.js';
 import {
   type PeerRole,
   parseServerMessage,
@@ -31,12 +32,8 @@ export function startHub(
 }
 
 /** Polls `check` until it returns true or `timeoutMs` passes. */
-export async function waitFor(check: () => boolean, timeoutMs = 3_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+export function waitFor(check: () => boolean, timeoutMs = 3_000, what = 'condition'): Promise<void> {
+  return waitUntil(check, what, timeoutMs);
 }
 
 /** A websocket peer that speaks the protocol by hand (to send what a real client never would). */

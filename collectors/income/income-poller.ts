@@ -15,7 +15,7 @@ const MAX_PAGES = 10;
 export interface IncomePollerOptions {
   readonly intervalMs: number;
   readonly thresholds?: BanThresholds;
-  /** Called with every new income row (recorders store them by `tranId`). */
+  /** Called with each page that brought new rows (it may repeat known ones: recorders upsert by `tranId`). */
   readonly onIncome?: (rows: readonly IncomeRecord[]) => void;
 }
 

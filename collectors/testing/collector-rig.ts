@@ -5,6 +5,7 @@ import { type RunningSimulator, startSimulator } from '../../sim/simulator.js';
 import { TraderProcess } from '../../trader/trader-process.js';
 import type { LoadedConfig } from '../../ts/config/load-config.js';
 import { readTributaryConfig } from '../../ts/config/tributary-config.js';
+import { Decimal } from '../../ts/exact/decimal.js';
 import { RestClient } from '../../ts/exchange/rest-client.js';
 import { UsdmApi } from '../../ts/exchange/usdm-api.js';
 import { HubServer } from '../../ts/hub/hub-server.js';
@@ -166,8 +167,5 @@ export class CollectorRig {
 
 /** The same decimal written without trailing fraction zeros ("7.6200" and "7.62" compare equal). */
 export function exact(value: string | undefined | null): string | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (!value.includes('.')) return value === '-0' ? '0' : value;
-  const trimmed = value.replace(/0+$/, '').replace(/\.$/, '');
-  return trimmed === '-0' ? '0' : trimmed;
+  return value === undefined || value === null ? undefined : Decimal.parse(value).normalize().toString();
 }

@@ -8,6 +8,8 @@ export default defineConfig({
       'sim/**/*.test.ts',
       'collectors/**/*.test.ts',
       'trader/**/*.test.ts',
+      'web/**/*.test.ts',
+      'app/**/*.test.ts',
     ],
     testTimeout: 60_000,
   },

@@ -1,8 +1,9 @@
 // Runs one collector of a kind as a process (or a task): exchange client, hub connection, the collector.
 import type { LoadedConfig } from '../ts/config/load-config.js';
+import { connectExchange } from '../ts/exchange/exchange-link.js';
 import { HubClient } from '../ts/hub/hub-client.js';
+import { hubSecret, hubUrl } from '../ts/hub/hub-link.js';
 import type { Logger } from '../ts/log/logger.js';
-import { connectExchange, hubSecret, hubUrl } from '../ts/process/exchange-link.js';
 import { AccountPoller } from './account/account-poller.js';
 import type { Collector, CollectorKind } from './collector.js';
 import type { CollectorContext } from './collector-context.js';

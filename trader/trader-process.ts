@@ -1,10 +1,10 @@
 // The trading process's data side: a hub connection, the live local book and the relayed order events.
 import type { LoadedConfig } from '../ts/config/load-config.js';
 import { HubClient } from '../ts/hub/hub-client.js';
-import { TraderFeed } from '../ts/hub/trader-feed.js';
+import { hubSecret, hubUrl } from '../ts/hub/hub-link.js';
 import type { Logger } from '../ts/log/logger.js';
 import type { TraderBook } from '../ts/native/trader-book.js';
-import { hubSecret, hubUrl } from '../ts/process/exchange-link.js';
+import { TraderFeed } from './feed/trader-feed.js';
 
 /** Order events kept in memory for inspection (recorders store all of them). */
 const RECENT_EVENTS = 1000;

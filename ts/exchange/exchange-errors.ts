@@ -147,23 +147,6 @@ export class MalformedResponseError extends ExchangeError {
   }
 }
 
-/**
- * An order action's outcome stayed unknown after the bounded queries: the exchange neither
- * confirmed nor denied it. The caller must reconcile (user-data stream, openOrders) before acting.
- */
-export class OrderOutcomeUnknownError extends ExchangeError {
-  override readonly name = 'OrderOutcomeUnknownError';
-  constructor(
-    readonly action: 'place' | 'cancel',
-    readonly symbol: string | null,
-    readonly clientOrderId: string,
-    detail: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`${action} ${clientOrderId}: outcome unknown: ${detail}`, options);
-  }
-}
-
 /** The client was closed; no further requests are sent. */
 export class ClientClosedError extends ExchangeError {
   override readonly name = 'ClientClosedError';

@@ -1,4 +1,4 @@
-// Tests of the typed USD-M API: raw hand-off, decoding, and the 503-unknown recovery of orders and cancels.
+// Tests of the typed USD-M API: raw hand-off, decoding, and order calls that are each sent exactly once.
 import { afterEach, describe, expect, it } from 'vitest';
 import { Decimal } from '../exact/decimal.js';
 import { silentLogger } from '../log/logger.js';
@@ -6,11 +6,12 @@ import { CLIENT_ORDER_ID_PATTERN } from './client-order-id.js';
 import {
   BinanceApiError,
   InvalidRequestError,
+  isOutcomeUnknown,
   MalformedResponseError,
-  OrderOutcomeUnknownError,
 } from './exchange-errors.js';
 import { RestClient } from './rest-client.js';
-import type { ScriptedReply, ScriptedRequest } from './testing/scripted-server.js';
+import { algoJson, orderJson } from './testing/order-json.js';
+import type { ScriptedReply } from './testing/scripted-server.js';
 import { ScriptedServer } from './testing/scripted-server.js';
 import { VirtualScheduler } from './testing/virtual-scheduler.js';
 import { UsdmApi } from './usdm-api.js';
@@ -20,7 +21,6 @@ const UNKNOWN_503: ScriptedReply = {
   status: 503,
   body: { code: -1007, msg: 'Unknown error, please check your request or try again later.' },
 };
-const NO_SUCH_ORDER: ScriptedReply = { status: 400, body: { code: -2013, msg: 'Order does not exist.' } };
 
 let server: ScriptedServer;
 let rest: RestClient | null = null;
@@ -45,66 +45,7 @@ async function api(): Promise<{ api: UsdmApi; clock: VirtualScheduler }> {
     },
     { scheduler: clock, logger: silentLogger() },
   );
-  return { api: new UsdmApi(rest, { logger: silentLogger(), recovery: { queryDelayMs: 50 } }), clock };
-}
-
-function order(params: URLSearchParams, status = 'NEW'): Record<string, unknown> {
-  return {
-    orderId: 22542179,
-    symbol: params.get('symbol') ?? 'BTCUSDT',
-    status,
-    clientOrderId: params.get('newClientOrderId') ?? params.get('origClientOrderId') ?? 'x',
-    price: params.get('price') ?? '0',
-    avgPrice: '0.00000',
-    origQty: params.get('quantity') ?? '0.010',
-    executedQty: '0',
-    cumQty: '0',
-    cumQuote: '0',
-    timeInForce: params.get('timeInForce') ?? 'GTC',
-    type: params.get('type') ?? 'LIMIT',
-    reduceOnly: false,
-    closePosition: false,
-    side: params.get('side') ?? 'BUY',
-    positionSide: 'BOTH',
-    stopPrice: '0',
-    workingType: 'CONTRACT_PRICE',
-    priceProtect: false,
-    origType: params.get('type') ?? 'LIMIT',
-    priceMatch: 'NONE',
-    selfTradePreventionMode: 'NONE',
-    goodTillDate: 0,
-    updateTime: 1566818724722,
-  };
-}
-
-function algo(params: URLSearchParams, algoStatus = 'NEW'): Record<string, unknown> {
-  return {
-    algoId: 2146760,
-    clientAlgoId: params.get('clientAlgoId') ?? 'x',
-    algoType: 'CONDITIONAL',
-    orderType: params.get('type') ?? 'STOP_MARKET',
-    symbol: params.get('symbol') ?? 'BTCUSDT',
-    side: params.get('side') ?? 'SELL',
-    positionSide: 'BOTH',
-    timeInForce: 'GTC',
-    quantity: params.get('quantity') ?? '0.010',
-    algoStatus,
-    triggerPrice: params.get('triggerPrice') ?? '95000',
-    price: '0.00',
-    icebergQuantity: null,
-    selfTradePreventionMode: 'EXPIRE_MAKER',
-    workingType: 'CONTRACT_PRICE',
-    priceMatch: 'NONE',
-    closePosition: false,
-    priceProtect: false,
-    reduceOnly: true,
-    activatePrice: '',
-    callbackRate: '',
-    createTime: 1750485492076,
-    updateTime: 1750485492076,
-    triggerTime: 0,
-    goodTillDate: 0,
-  };
+  return { api: new UsdmApi(rest, { logger: silentLogger() }), clock };
 }
 
 const limitBuy = {
@@ -148,7 +89,7 @@ describe('UsdmApi market data and polls', () => {
 describe('UsdmApi orders', () => {
   it('places an order with a generated client order id and decodes it exactly', async () => {
     const { api: a } = await api();
-    server.on('POST', '/fapi/v1/order', (r) => ({ body: order(r.params) }));
+    server.on('POST', '/fapi/v1/order', (r) => ({ body: orderJson(r.params) }));
     const placed = await a.newOrder(limitBuy);
     const [sent] = server.requestsTo('/fapi/v1/order', 'POST');
     const id = sent?.params.get('newClientOrderId') ?? '';
@@ -161,71 +102,15 @@ describe('UsdmApi orders', () => {
     expect(placed.status).toBe('NEW');
   });
 
-  it('after 503 unknown, finds the order by its client id and does not resend', async () => {
-    const { api: a } = await api();
-    const placed: URLSearchParams[] = [];
-    server.on('POST', '/fapi/v1/order', (r) => {
-      placed.push(r.params);
-      return UNKNOWN_503;
-    });
-    server.on('GET', '/fapi/v1/order', (r) => ({ body: order(r.params, 'NEW') }));
-    const result = await a.newOrder({ ...limitBuy, newClientOrderId: 'm_abc-1' });
-    expect(result.clientOrderId).toBe('m_abc-1');
-    expect(placed).toHaveLength(1);
-    const [query] = server.requestsTo('/fapi/v1/order', 'GET');
-    expect(query?.params.get('origClientOrderId')).toBe('m_abc-1');
-    expect(query?.params.get('symbol')).toBe('BTCUSDT');
-  });
-
-  it('after 503 unknown and "order does not exist", resends once with the same client id', async () => {
-    const { api: a } = await api();
-    const ids: (string | null)[] = [];
-    server.on('POST', '/fapi/v1/order', (r) => {
-      ids.push(r.params.get('newClientOrderId'));
-      return ids.length === 1 ? UNKNOWN_503 : { body: order(r.params) };
-    });
-    server.on('GET', '/fapi/v1/order', () => NO_SUCH_ORDER);
-    const result = await a.newOrder(limitBuy);
-    expect(ids).toHaveLength(2);
-    expect(ids[0]).toBe(ids[1]);
-    expect(result.clientOrderId).toBe(ids[0]);
-  });
-
-  it('reads the order when the resend is refused as a duplicate client id', async () => {
-    const { api: a } = await api();
-    let posts = 0;
-    let queries = 0;
-    server.on('POST', '/fapi/v1/order', () => {
-      posts += 1;
-      return posts === 1
-        ? UNKNOWN_503
-        : { status: 400, body: { code: -4116, msg: 'ClientOrderId is duplicated.' } };
-    });
-    server.on('GET', '/fapi/v1/order', (r) => {
-      queries += 1;
-      return queries === 1 ? NO_SUCH_ORDER : { body: order(r.params, 'FILLED') };
-    });
-    const result = await a.newOrder(limitBuy);
-    expect(result.status).toBe('FILLED');
-    expect(posts).toBe(2);
-  });
-
-  it('treats a timeout after sending as unknown and resolves it by query', async () => {
-    const { api: a } = await api();
-    server.on('POST', '/fapi/v1/order', () => ({ delayMs: 1_000, body: {} }));
-    server.on('GET', '/fapi/v1/order', (r) => ({ body: order(r.params, 'PARTIALLY_FILLED') }));
-    const result = await a.newOrder(limitBuy);
-    expect(result.status).toBe('PARTIALLY_FILLED');
-    expect(server.requestsTo('/fapi/v1/order', 'POST')).toHaveLength(1);
-  });
-
-  it('bounds the resends: unknown twice and absent twice ends in OrderOutcomeUnknownError', async () => {
+  it('sends an order once: a 503 unknown reaches the caller as an unknown outcome, with the client id sent', async () => {
     const { api: a } = await api();
     server.on('POST', '/fapi/v1/order', () => UNKNOWN_503);
-    server.on('GET', '/fapi/v1/order', () => NO_SUCH_ORDER);
-    const error = await a.newOrder(limitBuy).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(OrderOutcomeUnknownError);
-    expect(server.requestsTo('/fapi/v1/order', 'POST')).toHaveLength(2);
+    const error = await a.newOrder({ ...limitBuy, newClientOrderId: 'm_once-1' }).catch((e: unknown) => e);
+    expect(isOutcomeUnknown(error)).toBe(true);
+    const posts = server.requestsTo('/fapi/v1/order', 'POST');
+    expect(posts).toHaveLength(1);
+    expect(posts[0]?.params.get('newClientOrderId')).toBe('m_once-1');
+    expect(server.requestsTo('/fapi/v1/order', 'GET')).toHaveLength(0);
   });
 
   it('does not retry definite rejections', async () => {
@@ -242,35 +127,15 @@ describe('UsdmApi orders', () => {
 
   it('rejects a malformed order answer with a typed error', async () => {
     const { api: a } = await api();
-    server.on('POST', '/fapi/v1/order', (r) => ({ body: { ...order(r.params), price: 90000.1 } }));
+    server.on('POST', '/fapi/v1/order', (r) => ({ body: { ...orderJson(r.params), price: 90000.1 } }));
     const error = await a.newOrder(limitBuy).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MalformedResponseError);
     expect(String(error)).toContain('$.price');
   });
 
-  it('resolves an unknown cancel by query: a cancelled order is returned, a live one is cancelled again', async () => {
-    const { api: a } = await api();
-    let cancels = 0;
-    let status = 'CANCELED';
-    server.on('DELETE', '/fapi/v1/order', (r) => {
-      cancels += 1;
-      return cancels === 1 ? UNKNOWN_503 : { body: order(r.params, 'CANCELED') };
-    });
-    server.on('GET', '/fapi/v1/order', (r) => ({ body: order(r.params, status) }));
-    const done = await a.cancelOrder({ symbol: 'BTCUSDT', origClientOrderId: 'm_1' });
-    expect(done.status).toBe('CANCELED');
-    expect(cancels).toBe(1);
-
-    cancels = 0;
-    status = 'NEW';
-    const again = await a.cancelOrder({ symbol: 'BTCUSDT', origClientOrderId: 'm_2' });
-    expect(again.status).toBe('CANCELED');
-    expect(cancels).toBe(2);
-  });
-
   it('decodes openOrders, userTrades and settings answers', async () => {
     const { api: a } = await api();
-    server.on('GET', '/fapi/v1/openOrders', (r) => ({ body: [order(r.params)] }));
+    server.on('GET', '/fapi/v1/openOrders', (r) => ({ body: [orderJson(r.params)] }));
     server.on('GET', '/fapi/v1/userTrades', () => ({
       body: [
         {
@@ -313,40 +178,12 @@ describe('UsdmApi orders', () => {
 });
 
 describe('UsdmApi algo orders and listen keys', () => {
-  it('places a conditional order through /fapi/v1/algoOrder and recovers an unknown outcome by clientAlgoId', async () => {
-    const { api: a } = await api();
-    let posts = 0;
-    let sent: ScriptedRequest | undefined;
-    server.on('POST', '/fapi/v1/algoOrder', (r) => {
-      posts += 1;
-      sent = r;
-      return UNKNOWN_503;
-    });
-    server.on('GET', '/fapi/v1/algoOrder', (r) => ({ body: algo(r.params) }));
-    const result = await a.newAlgoOrder({
-      symbol: 'BTCUSDT',
-      side: 'SELL',
-      type: 'STOP_MARKET',
-      quantity: Decimal.parse('0.010'),
-      triggerPrice: Decimal.parse('95000'),
-      reduceOnly: true,
-    });
-    expect(posts).toBe(1);
-    expect(sent?.params.get('algoType')).toBe('CONDITIONAL');
-    expect(sent?.params.get('reduceOnly')).toBe('true');
-    const id = sent?.params.get('clientAlgoId') ?? '';
-    expect(result.clientAlgoId).toBe(id);
-    expect(server.requestsTo('/fapi/v1/algoOrder', 'GET')[0]?.params.get('clientAlgoId')).toBe(id);
-    expect(result.triggerPrice?.toString()).toBe('95000');
-    expect(result.activatePrice).toBeNull();
-  });
-
   it('cancels an algo order and lists open ones', async () => {
     const { api: a } = await api();
     server.on('DELETE', '/fapi/v1/algoOrder', (r) => ({
       body: { algoId: 2146760, clientAlgoId: r.params.get('clientAlgoId'), code: '200', msg: 'success' },
     }));
-    server.on('GET', '/fapi/v1/openAlgoOrders', (r) => ({ body: [algo(r.params)] }));
+    server.on('GET', '/fapi/v1/openAlgoOrders', (r) => ({ body: [algoJson(r.params)] }));
     const cancelled = await a.cancelAlgoOrder({ clientAlgoId: 'sl_1' });
     expect(cancelled).toEqual({ algoId: 2146760, clientAlgoId: 'sl_1', algoStatus: null });
     expect(await a.openAlgoOrders()).toHaveLength(1);

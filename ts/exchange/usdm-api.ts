@@ -7,9 +7,7 @@ import {
   BinanceCode,
   hasBinanceCode,
   InvalidRequestError,
-  isOutcomeUnknown,
   MalformedResponseError,
-  OrderOutcomeUnknownError,
 } from './exchange-errors.js';
 import { parseJson, ShapeError } from './json-shape.js';
 import type { RequestParams } from './request-signer.js';
@@ -35,8 +33,6 @@ import {
   type OrderRecord,
   type OrderSide,
   type PositionSide,
-  TERMINAL_ALGO_STATUSES,
-  TERMINAL_ORDER_STATUSES,
   type TradeRecord,
 } from './usdm-decoders.js';
 import type { ListenKeyApi } from './user-data-stream.js';
@@ -130,21 +126,10 @@ export type AlgoOrderRef =
   | { readonly algoId: number; readonly clientAlgoId?: undefined }
   | { readonly clientAlgoId: string; readonly algoId?: undefined };
 
-/** How order actions whose outcome is unknown (503 "Unknown error", timeouts) are resolved. */
-export interface OutcomeRecoveryOptions {
-  /** Wait before each status query, ms, multiplied by the query's number (default 500). */
-  readonly queryDelayMs?: number;
-  /** Status queries per unknown outcome (default 3). */
-  readonly maxQueries?: number;
-  /** Resends (same client id) after a query says the order does not exist (default 1). */
-  readonly maxResends?: number;
-}
-
 /** Options of a `UsdmApi`. */
 export interface UsdmApiOptions {
   /** Prefix of generated client order ids (default `tb`). */
   readonly clientOrderIdPrefix?: string;
-  readonly recovery?: OutcomeRecoveryOptions;
   readonly logger?: Logger;
 }
 
@@ -194,27 +179,21 @@ function algoRefParams(ref: AlgoOrderRef): RequestParams {
  * The USD-M REST API Tributary uses, over one `RestClient` (and so one weight budget).
  *
  * Market data and account polls return `RawResponse` (body bytes for the native parsers);
- * order, trade and settings calls return decoded records. Order placement always sets a client
- * order id; when a placement's outcome is unknown (HTTP 5xx such as 503 "Unknown error",
- * -1006/-1007, a timeout after sending) the order is queried by that id and the found order is
- * returned; only when the exchange says it does not exist is it resent, with the same id. Cancels
- * are resolved the same way. Nothing is sent twice blindly.
+ * order, trade and settings calls return decoded records. Every order call is sent once: order
+ * placement always sets a client order id, so that an outcome the exchange left unknown (HTTP 5xx
+ * such as 503 "Unknown error", -1006/-1007, a timeout after sending; `isOutcomeUnknown`) can be
+ * resolved by querying that id. Resolving it is execution policy and lives with the trader
+ * (`trader/execution/order-sender.ts`), not here.
  */
 export class UsdmApi implements ListenKeyApi {
   readonly rest: RestClient;
   readonly #ids: ClientOrderIdGenerator;
   readonly #log: Logger;
-  readonly #queryDelayMs: number;
-  readonly #maxQueries: number;
-  readonly #maxResends: number;
 
   constructor(rest: RestClient, options: UsdmApiOptions = {}) {
     this.rest = rest;
     this.#ids = new ClientOrderIdGenerator(options.clientOrderIdPrefix ?? 'tb');
     this.#log = options.logger ?? new Logger('exchange.usdm');
-    this.#queryDelayMs = options.recovery?.queryDelayMs ?? 500;
-    this.#maxQueries = Math.max(1, options.recovery?.maxQueries ?? 3);
-    this.#maxResends = Math.max(0, options.recovery?.maxResends ?? 1);
   }
 
   /** A fresh client order id (for callers that record the id before placing). */
@@ -327,8 +306,8 @@ export class UsdmApi implements ListenKeyApi {
   // ---- orders: decoded ---------------------------------------------------------------------
 
   /**
-   * POST /fapi/v1/order. Returns the exchange's answer, or after an unknown outcome the order
-   * found by its client id. Throws `OrderOutcomeUnknownError` when the queries cannot tell.
+   * POST /fapi/v1/order, sent once with a client order id (generated when absent). An error for
+   * which `isOutcomeUnknown` holds means the order may exist: query it by that id.
    */
   async newOrder(params: NewOrderParams): Promise<OrderRecord> {
     const type: string = params.type;
@@ -358,14 +337,11 @@ export class UsdmApi implements ListenKeyApi {
       goodTillDate: optionalInt(params.goodTillDate, 'goodTillDate'),
       newOrderRespType: params.newOrderRespType,
     };
-    return this.#placeOnce({
-      kind: 'order',
-      symbol,
-      clientId: clientOrderId,
-      send: async () =>
-        this.#decode(ENDPOINTS.newOrder, await this.rest.request(ENDPOINTS.newOrder, request), decodeOrder),
-      query: () => this.queryOrder({ symbol, origClientOrderId: clientOrderId }),
-    });
+    return this.#decode(
+      ENDPOINTS.newOrder,
+      await this.rest.request(ENDPOINTS.newOrder, request),
+      decodeOrder,
+    );
   }
 
   /** GET /fapi/v1/order (weight 1). A missing order is `BinanceApiError` code -2013. */
@@ -374,29 +350,10 @@ export class UsdmApi implements ListenKeyApi {
     return this.#decode(ENDPOINTS.queryOrder, response, decodeOrder);
   }
 
-  /**
-   * DELETE /fapi/v1/order. After an unknown outcome the order is queried: a finished order is
-   * returned as found, a live one is cancelled again (bounded).
-   */
+  /** DELETE /fapi/v1/order (weight 1), sent once. */
   async cancelOrder(ref: OrderRef): Promise<OrderRecord> {
-    const params = orderRefParams(ref);
-    const label = ref.origClientOrderId ?? String(ref.orderId);
-    return this.#cancelOnce({
-      kind: 'order',
-      symbol: ref.symbol,
-      label,
-      send: async () =>
-        this.#decode(
-          ENDPOINTS.cancelOrder,
-          await this.rest.request(ENDPOINTS.cancelOrder, params),
-          decodeOrder,
-        ),
-      query: async () => {
-        const order = await this.queryOrder(ref);
-        return { done: TERMINAL_ORDER_STATUSES.includes(order.status), result: order };
-      },
-      alreadyGone: BinanceCode.CANCEL_REJECTED,
-    });
+    const response = await this.rest.request(ENDPOINTS.cancelOrder, orderRefParams(ref));
+    return this.#decode(ENDPOINTS.cancelOrder, response, decodeOrder);
   }
 
   /** DELETE /fapi/v1/allOpenOrders (weight 1): cancels every open order of `symbol`. */
@@ -438,7 +395,10 @@ export class UsdmApi implements ListenKeyApi {
 
   // ---- algo (conditional) orders -------------------------------------------------------------
 
-  /** POST /fapi/v1/algoOrder (algoType CONDITIONAL), with the same unknown-outcome recovery as `newOrder`. */
+  /**
+   * POST /fapi/v1/algoOrder (algoType CONDITIONAL), sent once with a client algo id (generated
+   * when absent); an unknown outcome is resolved by querying that id, as for `newOrder`.
+   */
   async newAlgoOrder(params: NewAlgoOrderParams): Promise<AlgoOrderRecord> {
     const symbol = requireSymbol(params.symbol);
     if (params.closePosition === true && params.quantity !== undefined) {
@@ -476,18 +436,8 @@ export class UsdmApi implements ListenKeyApi {
       selfTradePreventionMode: params.selfTradePreventionMode,
       goodTillDate: optionalInt(params.goodTillDate, 'goodTillDate'),
     };
-    return this.#placeOnce({
-      kind: 'algo order',
-      symbol,
-      clientId: clientAlgoId,
-      send: async () =>
-        this.#decode(
-          ENDPOINTS.newAlgoOrder,
-          await this.rest.request(ENDPOINTS.newAlgoOrder, request),
-          decodeAlgoOrder,
-        ),
-      query: () => this.queryAlgoOrder({ clientAlgoId }),
-    });
+    const response = await this.rest.request(ENDPOINTS.newAlgoOrder, request);
+    return this.#decode(ENDPOINTS.newAlgoOrder, response, decodeAlgoOrder);
   }
 
   /** GET /fapi/v1/algoOrder (weight 1). */
@@ -496,28 +446,10 @@ export class UsdmApi implements ListenKeyApi {
     return this.#decode(ENDPOINTS.queryAlgoOrder, response, decodeAlgoOrder);
   }
 
-  /** DELETE /fapi/v1/algoOrder (weight 1), resolved by a query when the outcome is unknown. */
+  /** DELETE /fapi/v1/algoOrder (weight 1), sent once. */
   async cancelAlgoOrder(ref: AlgoOrderRef): Promise<AlgoCancelRecord> {
-    const params = algoRefParams(ref);
-    return this.#cancelOnce({
-      kind: 'algo order',
-      symbol: null,
-      label: ref.clientAlgoId ?? String(ref.algoId),
-      send: async () =>
-        this.#decode(
-          ENDPOINTS.cancelAlgoOrder,
-          await this.rest.request(ENDPOINTS.cancelAlgoOrder, params),
-          decodeAlgoCancel,
-        ),
-      query: async () => {
-        const algo = await this.queryAlgoOrder(ref);
-        return {
-          done: TERMINAL_ALGO_STATUSES.includes(algo.algoStatus),
-          result: { algoId: algo.algoId, clientAlgoId: algo.clientAlgoId, algoStatus: algo.algoStatus },
-        };
-      },
-      alreadyGone: BinanceCode.CANCEL_REJECTED,
-    });
+    const response = await this.rest.request(ENDPOINTS.cancelAlgoOrder, algoRefParams(ref));
+    return this.#decode(ENDPOINTS.cancelAlgoOrder, response, decodeAlgoCancel);
   }
 
   /** DELETE /fapi/v1/algoOpenOrders (weight 1): cancels every open algo order of `symbol`. */
@@ -643,172 +575,5 @@ export class UsdmApi implements ListenKeyApi {
       });
       throw new MalformedResponseError(endpoint.method, endpoint.path, error.message, snippet);
     }
-  }
-
-  /**
-   * Sends a placement; on an unknown outcome queries by client id (bounded) and returns what it
-   * finds; resends with the same id only when the exchange says the order does not exist.
-   */
-  async #placeOnce<T>(action: {
-    kind: string;
-    symbol: string;
-    clientId: string;
-    send: () => Promise<T>;
-    query: () => Promise<T>;
-  }): Promise<T> {
-    let lastError: unknown = null;
-    for (let sends = 0; sends <= this.#maxResends; sends++) {
-      try {
-        return await action.send();
-      } catch (error) {
-        // A resend refused as a duplicate means the earlier send did land: read it.
-        const duplicate = sends > 0 && hasBinanceCode(error, BinanceCode.DUPLICATED_CLIENT_ORDER_ID);
-        if (!duplicate && !isOutcomeUnknown(error)) throw error;
-        lastError = error;
-        this.#warn(
-          `${action.kind} outcome unknown; querying by client id`,
-          action.symbol,
-          action.clientId,
-          error,
-        );
-      }
-      const found = await this.#find(action.kind, action.symbol, action.clientId, action.query, lastError);
-      if (found !== null) {
-        this.#log.info(`${action.kind} found after unknown outcome`, {
-          symbol: action.symbol,
-          clientId: action.clientId,
-        });
-        return found;
-      }
-      if (sends < this.#maxResends) {
-        this.#warn(
-          `${action.kind} does not exist; resending with the same client id`,
-          action.symbol,
-          action.clientId,
-          lastError,
-        );
-      }
-    }
-    throw new OrderOutcomeUnknownError(
-      'place',
-      action.symbol,
-      action.clientId,
-      `not found after ${this.#maxResends + 1} send(s) with unknown outcome`,
-      { cause: lastError },
-    );
-  }
-
-  /** Queries up to `maxQueries` times; the record, or `null` when the exchange says it does not exist. */
-  async #find<T>(
-    kind: string,
-    symbol: string | null,
-    clientId: string,
-    query: () => Promise<T>,
-    cause: unknown,
-  ): Promise<T | null> {
-    let lastError: unknown = cause;
-    for (let q = 1; q <= this.#maxQueries; q++) {
-      // give the matching engine time to finish what the lost response was about
-      await this.rest.scheduler.sleep(this.#queryDelayMs * q);
-      try {
-        return await query();
-      } catch (error) {
-        if (hasBinanceCode(error, BinanceCode.NO_SUCH_ORDER)) return null;
-        lastError = error;
-        this.#warn(`${kind} status query failed (${q}/${this.#maxQueries})`, symbol, clientId, error);
-      }
-    }
-    throw new OrderOutcomeUnknownError(
-      'place',
-      symbol,
-      clientId,
-      `status queries failed ${this.#maxQueries} times`,
-      {
-        cause: lastError,
-      },
-    );
-  }
-
-  /**
-   * Sends a cancel; on an unknown outcome (or "unknown order" on a repeat) queries the order: a
-   * finished order is returned as found, a live one is cancelled again (bounded).
-   */
-  async #cancelOnce<T>(action: {
-    kind: string;
-    symbol: string | null;
-    label: string;
-    send: () => Promise<T>;
-    query: () => Promise<{ done: boolean; result: T }>;
-    alreadyGone: number;
-  }): Promise<T> {
-    let lastError: unknown = null;
-    for (let sends = 0; sends <= this.#maxResends; sends++) {
-      try {
-        return await action.send();
-      } catch (error) {
-        const gone = sends > 0 && hasBinanceCode(error, action.alreadyGone);
-        if (!gone && !isOutcomeUnknown(error)) throw error;
-        lastError = error;
-        this.#warn(`${action.kind} cancel outcome unknown; querying`, action.symbol, action.label, error);
-      }
-      const state = await this.#findForCancel(action, lastError);
-      if (state.done) return state.result;
-      if (sends < this.#maxResends)
-        this.#warn(`${action.kind} still live; cancelling again`, action.symbol, action.label, lastError);
-    }
-    throw new OrderOutcomeUnknownError(
-      'cancel',
-      action.symbol,
-      action.label,
-      'still live after cancel attempts with unknown outcome',
-      {
-        cause: lastError,
-      },
-    );
-  }
-
-  async #findForCancel<T>(
-    action: {
-      kind: string;
-      symbol: string | null;
-      label: string;
-      query: () => Promise<{ done: boolean; result: T }>;
-    },
-    cause: unknown,
-  ): Promise<{ done: boolean; result: T }> {
-    let lastError: unknown = cause;
-    for (let q = 1; q <= this.#maxQueries; q++) {
-      await this.rest.scheduler.sleep(this.#queryDelayMs * q);
-      try {
-        return await action.query();
-      } catch (error) {
-        // the order was never there: nothing to cancel, and the caller must know
-        if (hasBinanceCode(error, BinanceCode.NO_SUCH_ORDER)) throw error;
-        lastError = error;
-        this.#warn(
-          `${action.kind} status query failed (${q}/${this.#maxQueries})`,
-          action.symbol,
-          action.label,
-          error,
-        );
-      }
-    }
-    throw new OrderOutcomeUnknownError(
-      'cancel',
-      action.symbol,
-      action.label,
-      `status queries failed ${this.#maxQueries} times`,
-      {
-        cause: lastError,
-      },
-    );
-  }
-
-  #warn(message: string, symbol: string | null, clientId: string, error: unknown): void {
-    this.#log.warn(message, {
-      symbol,
-      clientId,
-      error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
-    });
   }
 }

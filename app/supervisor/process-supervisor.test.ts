@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Logger } from '../log/logger.js';
-import { waitUntil } from '../testing/wait-until.js';
+import { Logger } from '../../ts/log/logger.js';
+import { waitUntil } from '../../ts/testing/wait-until.js';
 import { ProcessSupervisor } from './process-supervisor.js';
 
 function collect() {

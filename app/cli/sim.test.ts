@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEMO_API_KEY } from '../../sim/simulator-config.js';
-import { waitUntil } from '../testing/wait-until.js';
+import { waitUntil } from '../../ts/testing/wait-until.js';
 import { runSim } from './sim.js';
 import { UsageError } from './usage-error.js';
 

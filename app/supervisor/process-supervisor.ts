@@ -1,7 +1,7 @@
 // Starts, watches, restarts and stops the child processes of a one-machine Tributary.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import type { Logger } from '../log/logger.js';
+import type { Logger } from '../../ts/log/logger.js';
 
 /** One supervised process. */
 export interface ChildSpec {

@@ -6,7 +6,7 @@ import { HubClient } from '../ts/hub/hub-client.js';
 import type { HubServer } from '../ts/hub/hub-server.js';
 import { IngestEncoder } from '../ts/native/hub.js';
 import { parseRestBookTickers, parseRestKlines } from '../ts/native/parse.js';
-import { CollectorRig, eventually, exact } from './testing/collector-rig.js';
+import { CollectorRig, eventually, exact } from './testing/system-rig.js';
 
 const rigs: CollectorRig[] = [];
 afterEach(async () => {

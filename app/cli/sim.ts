@@ -11,7 +11,7 @@ import {
   SimulatorConfigError,
   validateSimulatorConfig,
 } from '../../sim/simulator-config.js';
-import { Logger } from '../log/logger.js';
+import { Logger } from '../../ts/log/logger.js';
 import { symbolFromFileName } from './aggregate.js';
 import { UsageError } from './usage-error.js';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { packageRoot } from '../package-root.js';
+import { packageRoot } from '../../ts/package-root.js';
 import { symbolFromFileName } from './aggregate.js';
 
 const run = promisify(execFile);

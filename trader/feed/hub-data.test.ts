@@ -1,9 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { silentLogger } from '../log/logger.js';
-import { IngestEncoder } from '../native/hub.js';
-import { TraderBook } from '../native/trader-book.js';
-import { HubClient, type HubClientOptions } from './hub-client.js';
-import type { HubServer } from './hub-server.js';
+import { HubClient, type HubClientOptions } from '../../ts/hub/hub-client.js';
+import type { HubServer } from '../../ts/hub/hub-server.js';
 import {
   RawPeer,
   SECRET,
@@ -12,14 +9,17 @@ import {
   TRANSPORTS,
   type TransportName,
   waitFor,
-} from './testing/hub-fixtures.js';
+} from '../../ts/hub/testing/hub-fixtures.js';
 import {
   booksEqual,
   captureIngestFrames,
   comparable,
   expectBooksEqual,
   syntheticFrame,
-} from './testing/ingest-data.js';
+} from '../../ts/hub/testing/ingest-data.js';
+import { silentLogger } from '../../ts/log/logger.js';
+import { IngestEncoder } from '../../ts/native/hub.js';
+import { TraderBook } from '../../ts/native/trader-book.js';
 import { TraderFeed } from './trader-feed.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];

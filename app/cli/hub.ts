@@ -1,10 +1,10 @@
 // `tributary hub`: runs the hub server until SIGINT/SIGTERM.
 import { readFile, stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../config/load-config.js';
-import { HubServer } from '../hub/hub-server.js';
-import type { TransportChoice } from '../hub/transport-select.js';
-import { Logger } from '../log/logger.js';
+import { loadConfig } from '../../ts/config/load-config.js';
+import { HubServer } from '../../ts/hub/hub-server.js';
+import type { TransportChoice } from '../../ts/hub/transport-select.js';
+import { Logger } from '../../ts/log/logger.js';
 import { UsageError } from './usage-error.js';
 
 const HELP = `Usage: tributary hub [--config <file>] [options]

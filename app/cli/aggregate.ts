@@ -5,8 +5,8 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { basename } from 'node:path';
 import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
-import { KlineCsvAggregator } from '../native/aggregator.js';
-import { INTERVALS, isIntervalName } from '../native/interval.js';
+import { KlineCsvAggregator } from '../../ts/native/aggregator.js';
+import { INTERVALS, isIntervalName } from '../../ts/native/interval.js';
 import { UsageError } from './usage-error.js';
 
 const HELP = `Usage: tributary aggregate --interval <i> [options] <aggTrades.csv>

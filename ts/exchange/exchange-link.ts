@@ -1,10 +1,10 @@
-// Builds a process's exchange client and hub address from the loaded configuration.
+// Builds a process's exchange client (REST API paced to the IP weight, websocket base) from the loaded configuration.
 import { ConfigError } from '../config/config-reader.js';
 import type { LoadedConfig } from '../config/load-config.js';
-import { RestClient } from '../exchange/rest-client.js';
-import { BINANCE_LIMITS } from '../exchange/rest-config.js';
-import { UsdmApi } from '../exchange/usdm-api.js';
 import type { Logger } from '../log/logger.js';
+import { RestClient } from './rest-client.js';
+import { BINANCE_LIMITS } from './rest-config.js';
+import { UsdmApi } from './usdm-api.js';
 
 /** The exchange as one process uses it: REST API plus the websocket base URL. */
 export interface ExchangeLink {
@@ -52,22 +52,4 @@ export function connectExchange(loaded: LoadedConfig, logger: Logger): ExchangeL
     },
   );
   return { api: new UsdmApi(rest, { logger: logger.child('api') }), rest, wsUrl, close: () => rest.close() };
-}
-
-/** Where peers reach the hub. */
-export function hubUrl(loaded: LoadedConfig): string {
-  const { hub } = loaded.config;
-  return hub.url ?? `ws://${hub.host}:${hub.port}`;
-}
-
-/** The hub's shared secret, or a `ConfigError` saying where to put it. */
-export function hubSecret(loaded: LoadedConfig): string {
-  const secret = loaded.secrets.hubSecret;
-  if (secret === undefined) {
-    throw new ConfigError(
-      [{ path: 'TRIBUTARY_HUB_SECRET', message: 'must be set in the environment or the secrets file' }],
-      'secrets',
-    );
-  }
-  return secret;
 }

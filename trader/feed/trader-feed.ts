@@ -1,11 +1,11 @@
 // A trader's (or viewer's) live book: HubClient subscriptions applied to a native TraderBook, with gap recovery.
 import * as flatbuffers from 'flatbuffers';
-import { Logger } from '../log/logger.js';
-import type { ApplyManyResult } from '../native/trader-book.js';
-import { TraderBook } from '../native/trader-book.js';
-import { Frame, FrameKind } from '../wire/generated/hub_generated.js';
-import type { SubscriptionRequest } from './control-messages.js';
-import { type HubClient, HubRequestError, type Welcome } from './hub-client.js';
+import type { SubscriptionRequest } from '../../ts/hub/control-messages.js';
+import { type HubClient, HubRequestError, type Welcome } from '../../ts/hub/hub-client.js';
+import { Logger } from '../../ts/log/logger.js';
+import type { ApplyManyResult } from '../../ts/native/trader-book.js';
+import { TraderBook } from '../../ts/native/trader-book.js';
+import { Frame, FrameKind } from '../../ts/wire/generated/hub_generated.js';
 
 /** Options of a {@link TraderFeed}. */
 export interface TraderFeedOptions {

@@ -1,8 +1,8 @@
 // `tributary trader`: the trading process (data side: the hub feed and the local book).
 import { TraderProcess } from '../../trader/trader-process.js';
-import { loadConfig } from '../config/load-config.js';
-import { Logger } from '../log/logger.js';
-import { runUntilSignal } from '../process/run-until-signal.js';
+import { loadConfig } from '../../ts/config/load-config.js';
+import { Logger } from '../../ts/log/logger.js';
+import { runUntilSignal } from '../../ts/process/run-until-signal.js';
 import { parseCommandArgs, UsageError } from './usage-error.js';
 
 const HELP = `Usage: tributary trader [--config <file>] [--instance <n>] [--status-every <s>]

@@ -1,10 +1,17 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { silentLogger } from '../log/logger.js';
-import { IngestEncoder, MergeBook } from '../native/hub.js';
-import { HubClient } from './hub-client.js';
-import type { HubServer } from './hub-server.js';
-import { RawPeer, SECRET, SYMBOLS, startHub, TRANSPORTS, waitFor } from './testing/hub-fixtures.js';
-import { booksEqual, captureIngestFrames, syntheticBar } from './testing/ingest-data.js';
+import { HubClient } from '../../ts/hub/hub-client.js';
+import type { HubServer } from '../../ts/hub/hub-server.js';
+import {
+  RawPeer,
+  SECRET,
+  SYMBOLS,
+  startHub,
+  TRANSPORTS,
+  waitFor,
+} from '../../ts/hub/testing/hub-fixtures.js';
+import { booksEqual, captureIngestFrames, syntheticBar } from '../../ts/hub/testing/ingest-data.js';
+import { silentLogger } from '../../ts/log/logger.js';
+import { IngestEncoder, MergeBook } from '../../ts/native/hub.js';
 import { TraderFeed } from './trader-feed.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];

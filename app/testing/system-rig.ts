@@ -1,5 +1,7 @@
 // Test rig: a real simulator and a real hub on loopback, with collectors and traders started in-process.
 import { randomBytes } from 'node:crypto';
+import type { CollectorKind } from '../../collectors/collector.js';
+import { type RunningCollector, startCollector } from '../../collectors/collector-process.js';
 import type { SimRequestRecord } from '../../sim/server/sim-server.js';
 import { type RunningSimulator, startSimulator } from '../../sim/simulator.js';
 import { TraderProcess } from '../../trader/trader-process.js';
@@ -11,8 +13,6 @@ import { UsdmApi } from '../../ts/exchange/usdm-api.js';
 import { HubServer } from '../../ts/hub/hub-server.js';
 import { silentLogger } from '../../ts/log/logger.js';
 import { waitUntil } from '../../ts/testing/wait-until.js';
-import type { CollectorKind } from '../collector.js';
-import { type RunningCollector, startCollector } from '../collector-process.js';
 
 /** Fast settings so a test sees many polls in a second or two. */
 const FAST_COLLECTORS = {

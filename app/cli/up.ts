@@ -1,7 +1,7 @@
 // `tributary up` (and `npm start`): the whole system on one machine until Ctrl-C.
-import { Logger } from '../log/logger.js';
-import { OneMachineSystem } from '../process/one-machine.js';
-import { runUntilSignal } from '../process/run-until-signal.js';
+import { Logger } from '../../ts/log/logger.js';
+import { runUntilSignal } from '../../ts/process/run-until-signal.js';
+import { OneMachineSystem } from '../one-machine/one-machine.js';
 import { parseCommandArgs } from './usage-error.js';
 
 const HELP = `Usage: tributary up [--config <file>]

@@ -1,9 +1,9 @@
 // `tributary collect <kind>`: one collector process (DESIGN.md 5).
 import { COLLECTOR_KINDS, isCollectorKind } from '../../collectors/collector.js';
 import { startCollector } from '../../collectors/collector-process.js';
-import { loadConfig } from '../config/load-config.js';
-import { Logger } from '../log/logger.js';
-import { runUntilSignal } from '../process/run-until-signal.js';
+import { loadConfig } from '../../ts/config/load-config.js';
+import { Logger } from '../../ts/log/logger.js';
+import { runUntilSignal } from '../../ts/process/run-until-signal.js';
 import { parseCommandArgs, UsageError } from './usage-error.js';
 
 const HELP = `Usage: tributary collect <kind> [--config <file>] [--instance <n>]

@@ -4,17 +4,17 @@ import { join } from 'node:path';
 import { COLLECTOR_KINDS, type CollectorKind } from '../../collectors/collector.js';
 import type { RunningSimulator } from '../../sim/simulator.js';
 import { startSimulator } from '../../sim/simulator.js';
-import { type LoadedConfig, loadConfig } from '../config/load-config.js';
-import type { CollectorsConfig } from '../config/tributary-config.js';
-import type { Logger } from '../log/logger.js';
-import { packageRoot } from '../package-root.js';
+import { type LoadedConfig, loadConfig } from '../../ts/config/load-config.js';
+import type { CollectorsConfig } from '../../ts/config/tributary-config.js';
+import type { Logger } from '../../ts/log/logger.js';
+import { packageRoot } from '../../ts/package-root.js';
+import { freePort } from '../../ts/process/free-port.js';
+import { waitForHttp } from '../../ts/process/wait-for-http.js';
 import {
   type ChildSpec,
   ProcessSupervisor,
   type ProcessSupervisorOptions,
 } from '../supervisor/process-supervisor.js';
-import { freePort } from './free-port.js';
-import { waitForHttp } from './wait-for-http.js';
 
 /** How a one-machine system is started. */
 export interface OneMachineOptions {

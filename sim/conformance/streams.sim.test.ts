@@ -1,14 +1,14 @@
 // Integration: the websocket clients against the built-in simulator, including its faults.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningSimulator, startSimulator } from '../../sim/simulator.js';
-import { Decimal } from '../exact/decimal.js';
-import { silentLogger } from '../log/logger.js';
-import { parseMarketEvent, parseUserEvent } from '../native/parse.js';
-import { waitUntil } from '../testing/wait-until.js';
-import { MarketStreamClient } from './market-stream.js';
-import { RestClient } from './rest-client.js';
-import { UsdmApi } from './usdm-api.js';
-import { UserDataStream } from './user-data-stream.js';
+import { Decimal } from '../../ts/exact/decimal.js';
+import { MarketStreamClient } from '../../ts/exchange/market-stream.js';
+import { RestClient } from '../../ts/exchange/rest-client.js';
+import { UsdmApi } from '../../ts/exchange/usdm-api.js';
+import { UserDataStream } from '../../ts/exchange/user-data-stream.js';
+import { silentLogger } from '../../ts/log/logger.js';
+import { parseMarketEvent, parseUserEvent } from '../../ts/native/parse.js';
+import { waitUntil } from '../../ts/testing/wait-until.js';
+import { type RunningSimulator, startSimulator } from '../simulator.js';
 
 const KEY = 'streams-sim-key';
 const SECRET = 'streams-sim-secret';

@@ -1,15 +1,20 @@
 // Integration: every UsdmApi endpoint against the built-in simulator, including its fault injection.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningSimulator, startSimulator } from '../../sim/simulator.js';
-import { DEMO_API_KEY, DEMO_API_SECRET } from '../../sim/simulator-config.js';
-import { Decimal } from '../exact/decimal.js';
-import { silentLogger } from '../log/logger.js';
-import { parseAccount, parsePositionRisk, parseRestBookTickers, parseRestKlines } from '../native/parse.js';
-import { IpBannedError } from './exchange-errors.js';
-import { parseJson } from './json-shape.js';
-import { RestClient } from './rest-client.js';
-import { UsdmApi } from './usdm-api.js';
-import { decodeIncomes, decodeRateLimits } from './usdm-decoders.js';
+import { Decimal } from '../../ts/exact/decimal.js';
+import { IpBannedError, isOutcomeUnknown } from '../../ts/exchange/exchange-errors.js';
+import { parseJson } from '../../ts/exchange/json-shape.js';
+import { RestClient } from '../../ts/exchange/rest-client.js';
+import { UsdmApi } from '../../ts/exchange/usdm-api.js';
+import { decodeIncomes, decodeRateLimits } from '../../ts/exchange/usdm-decoders.js';
+import { silentLogger } from '../../ts/log/logger.js';
+import {
+  parseAccount,
+  parsePositionRisk,
+  parseRestBookTickers,
+  parseRestKlines,
+} from '../../ts/native/parse.js';
+import { type RunningSimulator, startSimulator } from '../simulator.js';
+import { DEMO_API_KEY, DEMO_API_SECRET } from '../simulator-config.js';
 
 const SYMBOL = 'BTCUSDT';
 let sim: RunningSimulator;
@@ -22,7 +27,7 @@ beforeAll(async () => {
     { baseUrl: sim.restUrl, apiKey: DEMO_API_KEY, apiSecret: DEMO_API_SECRET, retries: { baseDelayMs: 50 } },
     { logger: silentLogger() },
   );
-  api = new UsdmApi(rest, { logger: silentLogger(), recovery: { queryDelayMs: 50 } });
+  api = new UsdmApi(rest, { logger: silentLogger() });
 });
 
 afterAll(async () => {
@@ -163,23 +168,27 @@ describe('UsdmApi against the simulator', () => {
   });
 });
 
-describe('UsdmApi recovery against simulator faults', () => {
-  it('503 unknown on a placed order: finds it by client id, places exactly one', async () => {
+describe('UsdmApi against simulator faults', () => {
+  it('503 unknown on a placed order: the answer is lost but the order exists under its client id', async () => {
     const { qty, last } = await quantityFor(200);
     const before = (await api.allOrders({ symbol: SYMBOL })).length;
     sim.faults.apply({ unknownStatusNextOrders: 1 });
     const price = last.mul(Decimal.parse('0.8')).snap(Decimal.parse('0.1'), 'down');
-    const order = await api.newOrder({
-      symbol: SYMBOL,
-      side: 'BUY',
-      type: 'LIMIT',
-      timeInForce: 'GTC',
-      quantity: qty,
-      price,
-    });
-    expect(order.status).toBe('NEW');
+    const error = await api
+      .newOrder({
+        symbol: SYMBOL,
+        side: 'BUY',
+        type: 'LIMIT',
+        timeInForce: 'GTC',
+        quantity: qty,
+        price,
+        newClientOrderId: 'conf_503_1',
+      })
+      .catch((e: unknown) => e);
+    expect(isOutcomeUnknown(error)).toBe(true);
     expect(sim.faults.snapshot()).toMatchObject({ unknownStatusNextOrders: 0, served: { unknownStatus: 1 } });
     expect((await api.allOrders({ symbol: SYMBOL })).length).toBe(before + 1);
+    expect((await api.queryOrder({ symbol: SYMBOL, origClientOrderId: 'conf_503_1' })).status).toBe('NEW');
     await api.cancelAllOrders(SYMBOL);
   });
 

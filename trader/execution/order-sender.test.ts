@@ -1,0 +1,171 @@
+// Tests of the order sender: unknown outcomes of placements and cancels resolved by client id, bounded.
+import { afterEach, describe, expect, it } from 'vitest';
+import { Decimal } from '../../ts/exact/decimal.js';
+import { RestClient } from '../../ts/exchange/rest-client.js';
+import { algoJson, orderJson } from '../../ts/exchange/testing/order-json.js';
+import type { ScriptedReply, ScriptedRequest } from '../../ts/exchange/testing/scripted-server.js';
+import { ScriptedServer } from '../../ts/exchange/testing/scripted-server.js';
+import { VirtualScheduler } from '../../ts/exchange/testing/virtual-scheduler.js';
+import { UsdmApi } from '../../ts/exchange/usdm-api.js';
+import { silentLogger } from '../../ts/log/logger.js';
+import { OrderOutcomeUnknownError, OrderSender } from './order-sender.js';
+
+const START = Date.UTC(2026, 0, 5, 10, 0, 0) + 1_000;
+const UNKNOWN_503: ScriptedReply = {
+  status: 503,
+  body: { code: -1007, msg: 'Unknown error, please check your request or try again later.' },
+};
+const NO_SUCH_ORDER: ScriptedReply = { status: 400, body: { code: -2013, msg: 'Order does not exist.' } };
+
+let server: ScriptedServer;
+let rest: RestClient | null = null;
+
+afterEach(async () => {
+  rest?.close();
+  rest = null;
+  await server?.close();
+});
+
+async function orderSender(): Promise<OrderSender> {
+  server = await ScriptedServer.start();
+  const clock = new VirtualScheduler(START);
+  server.on('GET', '/fapi/v1/time', () => ({ body: { serverTime: clock.now() } }));
+  rest = new RestClient(
+    {
+      baseUrl: server.url,
+      apiKey: 'k',
+      apiSecret: 's',
+      timeouts: { requestMs: 300 },
+      retries: { baseDelayMs: 1 },
+    },
+    { scheduler: clock, logger: silentLogger() },
+  );
+  const api = new UsdmApi(rest, { logger: silentLogger() });
+  return new OrderSender(api, { logger: silentLogger(), recovery: { queryDelayMs: 50 } });
+}
+
+const limitBuy = {
+  symbol: 'BTCUSDT',
+  side: 'BUY',
+  type: 'LIMIT',
+  timeInForce: 'GTX',
+  quantity: Decimal.parse('0.010'),
+  price: Decimal.parse('90000.10'),
+} as const;
+
+describe('OrderSender', () => {
+  it('after 503 unknown, finds the order by its client id and does not resend', async () => {
+    const sender = await orderSender();
+    const placed: URLSearchParams[] = [];
+    server.on('POST', '/fapi/v1/order', (r) => {
+      placed.push(r.params);
+      return UNKNOWN_503;
+    });
+    server.on('GET', '/fapi/v1/order', (r) => ({ body: orderJson(r.params, 'NEW') }));
+    const result = await sender.place({ ...limitBuy, newClientOrderId: 'm_abc-1' });
+    expect(result.clientOrderId).toBe('m_abc-1');
+    expect(placed).toHaveLength(1);
+    const [query] = server.requestsTo('/fapi/v1/order', 'GET');
+    expect(query?.params.get('origClientOrderId')).toBe('m_abc-1');
+    expect(query?.params.get('symbol')).toBe('BTCUSDT');
+  });
+
+  it('after 503 unknown and "order does not exist", resends once with the same client id', async () => {
+    const sender = await orderSender();
+    const ids: (string | null)[] = [];
+    server.on('POST', '/fapi/v1/order', (r) => {
+      ids.push(r.params.get('newClientOrderId'));
+      return ids.length === 1 ? UNKNOWN_503 : { body: orderJson(r.params) };
+    });
+    server.on('GET', '/fapi/v1/order', () => NO_SUCH_ORDER);
+    const result = await sender.place(limitBuy);
+    expect(ids).toHaveLength(2);
+    expect(ids[0]).toBe(ids[1]);
+    expect(result.clientOrderId).toBe(ids[0]);
+  });
+
+  it('reads the order when the resend is refused as a duplicate client id', async () => {
+    const sender = await orderSender();
+    let posts = 0;
+    let queries = 0;
+    server.on('POST', '/fapi/v1/order', () => {
+      posts += 1;
+      return posts === 1
+        ? UNKNOWN_503
+        : { status: 400, body: { code: -4116, msg: 'ClientOrderId is duplicated.' } };
+    });
+    server.on('GET', '/fapi/v1/order', (r) => {
+      queries += 1;
+      return queries === 1 ? NO_SUCH_ORDER : { body: orderJson(r.params, 'FILLED') };
+    });
+    const result = await sender.place(limitBuy);
+    expect(result.status).toBe('FILLED');
+    expect(posts).toBe(2);
+  });
+
+  it('treats a timeout after sending as unknown and resolves it by query', async () => {
+    const sender = await orderSender();
+    server.on('POST', '/fapi/v1/order', () => ({ delayMs: 1_000, body: {} }));
+    server.on('GET', '/fapi/v1/order', (r) => ({ body: orderJson(r.params, 'PARTIALLY_FILLED') }));
+    const result = await sender.place(limitBuy);
+    expect(result.status).toBe('PARTIALLY_FILLED');
+    expect(server.requestsTo('/fapi/v1/order', 'POST')).toHaveLength(1);
+  });
+
+  it('bounds the resends: unknown twice and absent twice ends in OrderOutcomeUnknownError', async () => {
+    const sender = await orderSender();
+    server.on('POST', '/fapi/v1/order', () => UNKNOWN_503);
+    server.on('GET', '/fapi/v1/order', () => NO_SUCH_ORDER);
+    const error = await sender.place(limitBuy).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OrderOutcomeUnknownError);
+    expect(server.requestsTo('/fapi/v1/order', 'POST')).toHaveLength(2);
+  });
+
+  it('resolves an unknown cancel by query: a cancelled order is returned, a live one is cancelled again', async () => {
+    const sender = await orderSender();
+    let cancels = 0;
+    let status = 'CANCELED';
+    server.on('DELETE', '/fapi/v1/order', (r) => {
+      cancels += 1;
+      return cancels === 1 ? UNKNOWN_503 : { body: orderJson(r.params, 'CANCELED') };
+    });
+    server.on('GET', '/fapi/v1/order', (r) => ({ body: orderJson(r.params, status) }));
+    const done = await sender.cancel({ symbol: 'BTCUSDT', origClientOrderId: 'm_1' });
+    expect(done.status).toBe('CANCELED');
+    expect(cancels).toBe(1);
+
+    cancels = 0;
+    status = 'NEW';
+    const again = await sender.cancel({ symbol: 'BTCUSDT', origClientOrderId: 'm_2' });
+    expect(again.status).toBe('CANCELED');
+    expect(cancels).toBe(2);
+  });
+
+  it('places a conditional order through /fapi/v1/algoOrder and recovers an unknown outcome by clientAlgoId', async () => {
+    const sender = await orderSender();
+    let posts = 0;
+    let sent: ScriptedRequest | undefined;
+    server.on('POST', '/fapi/v1/algoOrder', (r) => {
+      posts += 1;
+      sent = r;
+      return UNKNOWN_503;
+    });
+    server.on('GET', '/fapi/v1/algoOrder', (r) => ({ body: algoJson(r.params) }));
+    const result = await sender.placeAlgo({
+      symbol: 'BTCUSDT',
+      side: 'SELL',
+      type: 'STOP_MARKET',
+      quantity: Decimal.parse('0.010'),
+      triggerPrice: Decimal.parse('95000'),
+      reduceOnly: true,
+    });
+    expect(posts).toBe(1);
+    expect(sent?.params.get('algoType')).toBe('CONDITIONAL');
+    expect(sent?.params.get('reduceOnly')).toBe('true');
+    const id = sent?.params.get('clientAlgoId') ?? '';
+    expect(result.clientAlgoId).toBe(id);
+    expect(server.requestsTo('/fapi/v1/algoOrder', 'GET')[0]?.params.get('clientAlgoId')).toBe(id);
+    expect(result.triggerPrice?.toString()).toBe('95000');
+    expect(result.activatePrice).toBeNull();
+  });
+});

@@ -1,5 +1,5 @@
 // Where a peer process finds the hub and the secret it authenticates with, from the loaded configuration.
-import { ConfigError } from '../config/config-reader.js';
+import { ConfigError } from '../config/config-error.js';
 import type { LoadedConfig } from '../config/load-config.js';
 
 /** Where peers reach the hub. */

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../config/load-config.js';
 import { packageRoot } from '../package-root.js';
 import { isSecretFieldName, MIN_MASKED_SECRET_LENGTH, REDACTED, registerSecret } from './log-redaction.js';
 import { Logger, type LogLevel } from './logger.js';
@@ -151,6 +152,21 @@ describe('secret redaction', () => {
     expect(record.error.type).toBe('TypeError');
     expect(record.error.message).toBe(`no ${REDACTED} here`);
     expect(record.error.stack).toContain('logger.test');
+  });
+
+  it('masks secrets read by loadConfig from the environment', () => {
+    const key = randomBytes(20).toString('hex');
+    const secret = randomBytes(20).toString('hex');
+    const hub = randomBytes(20).toString('hex');
+    loadConfig(undefined, {
+      TRIBUTARY__EXCHANGE__KIND: 'binance',
+      BINANCE_API_KEY: key,
+      BINANCE_API_SECRET: secret,
+      TRIBUTARY_HUB_SECRET: hub,
+    });
+    const { log, text } = capture();
+    log.info(`k=${key} s=${secret}`, { h: hub });
+    for (const value of [key, secret, hub]) expect(text()).not.toContain(value);
   });
 
   it('leaves secrets too short to mask by value alone, and says which names are secret', () => {

@@ -15,7 +15,6 @@ interface ByteSource {
 
 class FileBytes implements ByteSource {
   readonly #fd: number;
-  readonly #buf = Buffer.allocUnsafe(READ);
   fileBytes = 0;
 
   constructor(path: string) {
@@ -23,9 +22,10 @@ class FileBytes implements ByteSource {
   }
 
   read(): Uint8Array | null {
-    const n = readSync(this.#fd, this.#buf, 0, READ, null);
+    const buf = Buffer.allocUnsafe(READ);
+    const n = readSync(this.#fd, buf, 0, READ, null);
     this.fileBytes += n;
-    return n === 0 ? null : Buffer.from(this.#buf.subarray(0, n));
+    return n === 0 ? null : buf.subarray(0, n);
   }
 
   close(): void {

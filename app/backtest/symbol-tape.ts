@@ -36,8 +36,9 @@ export type TapeKind =
   | { readonly kind: 'klines'; readonly interval: IntervalName };
 
 /**
- * A symbol's files (one kind, in date order) read chunk by chunk. `advance(T)` consumes every row
- * before time T: aggTrades go to the bar builders as raw bytes (one native call per step), and
+ * A symbol's files (one kind, in date order) read chunk by chunk. Each chunk of aggTrades goes to
+ * the bar builders as raw bytes in one call when it is read; `advance(T)` consumes every row
+ * before time T, and
  * only when `perTrade` asks (ticks, resting orders) does JavaScript read each row; otherwise only
  * the last row before T is read, to set the touch. Closed bars come out when their close time is
  * before T.
@@ -132,12 +133,7 @@ export class SymbolTape {
         if (last !== undefined) onLast(last);
       }
       this.#pos = cut;
-      if (cut < this.#buf.length) {
-        // The builders must see the first row at or after `time` to close the bar before it.
-        this.#build(lineEnd(this.#buf, cut, this.#buf.length) + 1);
-        break;
-      }
-      this.#build(this.#buf.length);
+      if (cut < this.#buf.length) break;
     }
     return this.#due(time);
   }
@@ -207,7 +203,6 @@ export class SymbolTape {
         this.#reader = undefined;
         continue;
       }
-      this.#build(this.#buf.length);
       this.#buf = chunk;
       this.#pos = 0;
       this.#built = 0;
@@ -219,6 +214,9 @@ export class SymbolTape {
         this.#built = this.#pos;
       }
       this.#fileStart = false;
+      // The builders take the whole chunk at once (one native call per MiB, not per step); the
+      // bars it closes wait in `#pending` until the replay reaches their close time.
+      this.#build(this.#buf.length);
       return true;
     }
   }

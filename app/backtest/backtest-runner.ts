@@ -152,7 +152,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestOut
       nativeBarBuilder,
     );
     let price = '1';
-    probe.advance(probe.nextTime() + 1, undefined, (row) => {
+    probe.advance(probe.nextTime() + 1, (row) => {
       price = row.price;
     });
     firstPrices.set(tape.symbol, price);
@@ -227,30 +227,18 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestOut
       const symbol = tape.symbol;
       const wantsTicks = req.ticks && engine.follows(symbol);
       const perTrade = wantsTicks || (resting.get(symbol) ?? 0) > 0;
-      const closed = tape.advance(
-        time,
-        perTrade
-          ? (row) => {
-              clock.advanceTo(row.time);
-              if ((resting.get(symbol) ?? 0) > 0)
-                market.publishTrade(symbol, row.price, row.qty, row.takerSold, row.time);
-              else market.setLastTrade(symbol, row.price, row.takerSold, row.time);
-              if (wantsTicks) {
-                const pending = engine.push({
-                  type: 'tick',
-                  symbol,
-                  price: Number(row.price),
-                  time: row.time,
-                });
-                if (pending !== undefined)
-                  throw new BacktestInputError(
-                    'a tick handler started async work; ticks must be synchronous',
-                  );
-              }
-            }
-          : undefined,
-        (row) => market.setLastTrade(symbol, row.price, row.takerSold, row.time),
-      );
+      const closed = perTrade
+        ? await tape.advanceEach(time, (row) => {
+            clock.advanceTo(row.time);
+            if ((resting.get(symbol) ?? 0) > 0)
+              market.publishTrade(symbol, row.price, row.qty, row.takerSold, row.time);
+            else market.setLastTrade(symbol, row.price, row.takerSold, row.time);
+            if (wantsTicks)
+              return engine.push({ type: 'tick', symbol, price: Number(row.price), time: row.time });
+            if (engine.executor.busy) return engine.idle();
+            return undefined;
+          })
+        : tape.advance(time, (row) => market.setLastTrade(symbol, row.price, row.takerSold, row.time));
       for (const bar of closed) {
         const v = bar.values;
         data.seriesFor(symbol, bar.interval).push(v);

@@ -106,34 +106,45 @@ export class SymbolTape {
   }
 
   /**
-   * Consumes rows before `time`. With `onTrade`, each trade row is handed to it in order; without,
-   * only the last one (the touch at `time`) is. Returns the bars closing before `time`.
+   * Consumes rows before `time`; only the last one (the touch at `time`) is read, by `onLast`.
+   * Returns the bars closing before `time`.
    */
-  advance(
-    time: number,
-    onTrade: ((row: TradeRow) => void) | undefined,
-    onLast: (row: TradeRow) => void,
-  ): ReplayBar[] {
+  advance(time: number, onLast: (row: TradeRow) => void): ReplayBar[] {
     if (this.kind.kind === 'klines') return this.#advanceKlines(time, onLast);
     for (;;) {
       if (this.#pos >= this.#buf.length && !this.#refill()) break;
       const cut = firstRowAtOrAfter(this.#buf, this.#pos, this.#buf.length, time);
-      if (onTrade !== undefined) {
-        for (let at = this.#pos; at < cut; ) {
-          const end = lineEnd(this.#buf, at, cut);
-          const row = parseRow(this.#buf, at, end);
-          if (row !== undefined) {
-            this.rows += 1;
-            onTrade(row);
-          }
-          at = end + 1;
-        }
-      } else if (cut > this.#pos) {
+      if (cut > this.#pos) {
         const last = lastRowBefore(this.#buf, this.#pos, cut);
         if (last !== undefined) onLast(last);
       }
       this.#pos = cut;
       if (cut < this.#buf.length) break;
+    }
+    return this.#due(time);
+  }
+
+  /**
+   * Consumes rows before `time`, each handed to `onTrade` in order (awaited when it returns a
+   * promise: an order it caused is executed before the next trade). Returns the bars closing before `time`.
+   */
+  async advanceEach(time: number, onTrade: (row: TradeRow) => void | Promise<void>): Promise<ReplayBar[]> {
+    if (this.kind.kind === 'klines') return this.#advanceKlines(time, (row) => void onTrade(row));
+    for (;;) {
+      if (this.#pos >= this.#buf.length && !this.#refill()) break;
+      const buf = this.#buf;
+      const cut = firstRowAtOrAfter(buf, this.#pos, buf.length, time);
+      while (this.#pos < cut) {
+        const end = lineEnd(buf, this.#pos, cut);
+        const row = parseRow(buf, this.#pos, end);
+        this.#pos = end + 1;
+        if (row === undefined) continue;
+        this.rows += 1;
+        const pending = onTrade(row);
+        if (pending !== undefined) await pending;
+      }
+      this.#pos = cut;
+      if (cut < buf.length) break;
     }
     return this.#due(time);
   }

@@ -52,10 +52,21 @@ export async function backtestMeasures(quick: boolean): Promise<Measure[]> {
   await once(nativeBarBuilder); // warm-up
   const native = await median(nativeBarBuilder, runs);
   const base = await median(jsBarBuilder, runs);
-  if (native.fills !== base.fills) throw new Error(`native and baseline backtests disagree: ${native.fills} vs ${base.fills} fills`);
+  if (native.fills !== base.fills)
+    throw new Error(`native and baseline backtests disagree: ${native.fills} vs ${base.fills} fills`);
   const trades = countTrades();
   return [
-    { name: 'backtest/full day, demo: aggTrades per second', unit: 'msg/s', ours: trades / native.seconds, baseline: trades / base.seconds },
-    { name: 'backtest/full day, demo: engine time', unit: 'us', ours: native.seconds * 1e6, baseline: base.seconds * 1e6 },
+    {
+      name: 'backtest/full day, demo: aggTrades per second',
+      unit: 'msg/s',
+      ours: trades / native.seconds,
+      baseline: trades / base.seconds,
+    },
+    {
+      name: 'backtest/full day, demo: engine time',
+      unit: 'us',
+      ours: native.seconds * 1e6,
+      baseline: base.seconds * 1e6,
+    },
   ];
 }

@@ -1,9 +1,13 @@
 // Strategy kinds by name: what `--strategy <name>` and the trader's configuration choose from.
 import type { z } from 'zod';
+import { bollingerStrategy } from './bollinger/bollinger-strategy.js';
 import { demoStrategy } from './demo/demo-strategy.js';
 import type { AnyStrategyDefinition, Strategy } from './strategy-api.js';
 
-const DEFINITIONS: readonly AnyStrategyDefinition[] = [demoStrategy as unknown as AnyStrategyDefinition];
+const DEFINITIONS: readonly AnyStrategyDefinition[] = [
+  demoStrategy as unknown as AnyStrategyDefinition,
+  bollingerStrategy as unknown as AnyStrategyDefinition,
+];
 
 /** A strategy name nobody defines, or a configuration its schema refuses (every problem with its path). */
 export class StrategyConfigError extends Error {

@@ -1,5 +1,6 @@
 // The `tributary` command line: one entry point, one module per command.
 import { runAggregate } from './aggregate.js';
+import { runBacktestCommand } from './backtest.js';
 import { runCollect } from './collect.js';
 import { runHub } from './hub.js';
 import { runSim } from './sim.js';
@@ -34,6 +35,10 @@ const commands: Record<string, Command> = {
   trader: {
     summary: 'trader [--config <file>]               the trading process',
     run: runTrader,
+  },
+  backtest: {
+    summary: 'backtest --strategy <name> <data files...>   replay dumps through a strategy, write a report',
+    run: runBacktestCommand,
   },
   aggregate: {
     summary:

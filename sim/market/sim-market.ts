@@ -259,6 +259,28 @@ export class SimMarket implements MarketView {
     for (const market of markets) this.#walk(market, count);
   }
 
+  /**
+   * Market control for tests and demos (`POST /_sim/market`): the price of `symbol` jumps to
+   * `price` snapped to the tick — the touch moves there and one minimum-size trade prints at it, so
+   * the last price, the mark price and conditional orders follow at once; a walking symbol walks on
+   * from there. Returns the price used.
+   */
+  movePrice(symbol: string, price: Decimal): Decimal {
+    const market = this.#market(symbol);
+    const spec = market.spec;
+    const snapped = price.snap(spec.tickSize, 'half-even');
+    if (snapped.sign() <= 0) throw new SimMarketError(`price of ${symbol} must be positive, got ${price}`);
+    const time = this.#clock.now();
+    const takerSold = snapped.lt(market.lastPrice());
+    market.book.touchAt(snapped, takerSold, 1, time);
+    const text = snapped.rescale(Math.max(spec.pricePrecision, spec.tickSize.scale)).toString();
+    const qty = spec.minQty.rescale(Math.max(spec.quantityPrecision, spec.stepSize.scale)).toString();
+    this.#record(market, text, qty, takerSold, time, 1, true);
+    this.#afterBatch(market);
+    this.#logger.info('price moved by the market control', { symbol, price: text });
+    return Decimal.parse(text);
+  }
+
   // ---- internals --------------------------------------------------------------------------
 
   #market(symbol: string): SymbolMarket {

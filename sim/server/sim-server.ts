@@ -1,6 +1,7 @@
 // The simulator's HTTP + websocket server: Binance's REST security, limits and faults around endpoints.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Decimal } from '../../ts/exact/decimal.js';
 import { type Logger, silentLogger } from '../../ts/log/logger.js';
 import {
   type AccountDirectory,
@@ -43,6 +44,8 @@ export interface MarketStreamSource {
   onStream(listener: MarketStreamListener): () => void;
   setStreamDemand(isWanted: (stream: string) => boolean): void;
   freeze(untilMs: number): void;
+  /** The market control of `POST /_sim/market` (absent: the route answers 404). */
+  movePrice?(symbol: string, price: Decimal): Decimal;
 }
 
 /** The engine as the server uses it: user-data events per account. */
@@ -162,10 +165,12 @@ export class SimServer {
       now: () => this.#clock.now(),
     });
     if (options.faults !== undefined) this.faults.apply(options.faults);
+    const movePrice = market?.movePrice?.bind(market);
     this.#admin = new AdminApi({
       faults: this.faults,
       health: () => this.#health(),
       logger: this.#log.child('admin'),
+      ...(movePrice === undefined ? {} : { movePrice }),
     });
     if (market !== undefined) {
       market.setStreamDemand((s) => this.#hub.wants(s));

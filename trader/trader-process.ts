@@ -23,6 +23,8 @@ export interface TraderStatus {
   readonly usdtWallet: string | null;
   /** Open positions as `SYMBOL:amount`. */
   readonly positions: readonly string[];
+  /** The trading side's state (risk state, ladders), when a strategy runs. */
+  readonly trading: object | null;
 }
 
 /**
@@ -41,6 +43,7 @@ export class TraderProcess {
   #lastEventSeq = 0;
   #off: (() => void) | undefined;
   #reporter: NodeJS.Timeout | undefined;
+  #tradingStatus: (() => object | null) | undefined;
 
   constructor(loaded: LoadedConfig, instance: number, logger: Logger) {
     this.#log = logger;
@@ -72,6 +75,17 @@ export class TraderProcess {
   onUserEvent(listener: (json: string) => void): () => void {
     this.#eventListeners.add(listener);
     return () => this.#eventListeners.delete(listener);
+  }
+
+  /** Adds the trading side's state to the status (and so to the hub's /status); reports it now. */
+  setTradingStatus(provider: () => object | null): void {
+    this.#tradingStatus = provider;
+    this.reportStatus();
+  }
+
+  /** Sends the status to the hub now (on a trading state change, without waiting for the timer). */
+  reportStatus(): void {
+    this.client.report(this.status());
   }
 
   /** Connects, subscribes, and resolves once the first snapshot is in the book. */
@@ -137,6 +151,7 @@ export class TraderProcess {
       orderEvents: this.#eventCount,
       usdtWallet: book.balance('USDT')?.walletBalance ?? null,
       positions,
+      trading: this.#tradingStatus?.() ?? null,
     };
   }
 }

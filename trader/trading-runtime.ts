@@ -1,4 +1,5 @@
 // Runs a strategy on a live trader: the hub-fed book becomes market events for the engine, on every feed update and on a timer.
+import type { RiskSettings } from '../ts/config/risk-config.js';
 import type { Logger } from '../ts/log/logger.js';
 import { BookBarWatcher, BookMarketData, type SymbolDirectory } from './engine/book-market-data.js';
 import { WallClock } from './engine/engine-clock.js';
@@ -9,6 +10,11 @@ import type { OrderJournal } from './execution/order-journal.js';
 import type { SymbolRules } from './execution/symbol-rules.js';
 import type { TradeRecorder } from './execution/trade-recorder.js';
 import type { ContractSettings, Venue } from './execution/venue.js';
+import { BookBanList, BookFreshness } from './risk/market-inputs.js';
+import type { OrderRateMeter } from './risk/order-rate.js';
+import type { RiskStateStore } from './risk/risk-state-store.js';
+import { TraderRisk } from './risk/trader-risk.js';
+import type { StopOrderVenue } from './stop-loss/stop-orders.js';
 import type { Strategy } from './strategies/strategy-api.js';
 import type { TraderProcess } from './trader-process.js';
 
@@ -29,6 +35,17 @@ export interface TradingRuntimeOptions {
   readonly stateStore?: StrategyStateStore;
   /** How often quiet markets are checked for closed bars (default 1 s). */
   readonly pollMs?: number;
+  /** The risk engine, stop-loss ladders and order timeouts (issue 14); replaces `risk` when given. */
+  readonly protection?: RuntimeProtection;
+}
+
+/** What the risk side needs from the mode: its settings, where its state lives, stops and order counts. */
+export interface RuntimeProtection {
+  readonly settings: RiskSettings;
+  readonly store: RiskStateStore;
+  /** Where ladder stops go (absent: no ladders). */
+  readonly stopOrders?: StopOrderVenue;
+  readonly orderRate?: OrderRateMeter;
 }
 
 /** Receives the venue's ACCOUNT_UPDATEs (the paper account keeps itself from them). */
@@ -44,6 +61,8 @@ export type TradingEngineAccountHook = NonNullable<
 export class TradingRuntime {
   readonly engine: TradingEngine;
   readonly market: BookMarketData;
+  /** The risk side, when `protection` was given. */
+  readonly risk: TraderRisk | undefined;
   readonly #trader: TraderProcess;
   readonly #watcher: BookBarWatcher;
   readonly #o: TradingRuntimeOptions;
@@ -61,6 +80,26 @@ export class TradingRuntime {
     };
     this.market = new BookMarketData(trader.book, this.#dir);
     this.#watcher = new BookBarWatcher(trader.book, this.#dir);
+    const clock = new WallClock();
+    const p = options.protection;
+    this.risk =
+      p === undefined || !p.settings.enabled
+        ? undefined
+        : new TraderRisk({
+            settings: p.settings,
+            store: p.store,
+            account,
+            market: this.market,
+            rules: options.rules,
+            clock,
+            logger: options.logger.child('risk'),
+            banList: new BookBanList(trader.book, this.#dir),
+            freshness: new BookFreshness(trader.book, this.#dir),
+            orderRate: p.orderRate,
+            positionsKnown: () => trader.book.balance('USDT') !== null || options.account !== undefined,
+            stopOrders: p.stopOrders,
+          });
+    const risk = this.risk?.gate ?? options.risk;
     this.engine = new TradingEngine({
       name: options.name,
       strategy: options.strategy,
@@ -68,15 +107,16 @@ export class TradingRuntime {
       account,
       venue: options.venue,
       rules: options.rules,
-      clock: new WallClock(),
+      clock,
       journal: options.journal,
       logger: options.logger,
-      ...(options.risk === undefined ? {} : { risk: options.risk }),
+      ...(risk === undefined ? {} : { risk }),
       ...(options.recorder === undefined ? {} : { recorder: options.recorder }),
       ...(options.stateStore === undefined ? {} : { stateStore: options.stateStore }),
       ...(options.onAccountUpdate === undefined ? {} : { onAccountUpdate: options.onAccountUpdate }),
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     });
+    this.risk?.attach(this.engine, options.venue);
   }
 
   /** Symbols the strategy follows that the exchange lists. */
@@ -90,9 +130,14 @@ export class TradingRuntime {
       await this.#o.venue.applySettings(this.#o.settings, this.tradedSymbols());
     const open = await this.engine.executor.resolveUnknown();
     if (open > 0) this.#o.logger.warn('orders from before the restart are still open', { open });
+    // Ladders are rebuilt from the exchange before the strategy may trade.
+    await this.risk?.start();
     await this.engine.start();
     this.#scan();
-    this.#off = this.#trader.feed.onUpdate(() => this.#scan());
+    this.#off = this.#trader.feed.onUpdate(() => {
+      this.risk?.onMarketUpdate();
+      this.#scan();
+    });
     this.#timer = setInterval(() => this.#scan(), this.#o.pollMs ?? 1_000);
     this.#timer.unref();
   }
@@ -100,6 +145,7 @@ export class TradingRuntime {
   async stop(): Promise<void> {
     clearInterval(this.#timer);
     this.#off?.();
+    await this.risk?.stop();
     await this.engine.stop();
   }
 

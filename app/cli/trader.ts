@@ -6,6 +6,7 @@ import { loadConfig } from '../../ts/config/load-config.js';
 import { Logger } from '../../ts/log/logger.js';
 import { runUntilSignal } from '../../ts/process/run-until-signal.js';
 import { startTraderTrading } from '../venues/trader-trading.js';
+import { runTraderState } from './trader-state.js';
 import { parseCommandArgs, UsageError } from './usage-error.js';
 
 const HELP = `Usage: tributary trader [--config <file>] [--instance <n>] [--strategy <name>] [--status-every <s>]
@@ -14,7 +15,9 @@ Connects to the hub as trader-<n>, follows every symbol's klines, ticks, positio
 ban list in a native local book, receives relayed order events, and runs the strategy in the
 configured mode (trader.mode): paper (the simulator's matching engine in this process, on the hub's
 data), live or testnet (orders to the exchange), dry-run (orders signed and logged, never sent).
-Needs TRIBUTARY_HUB_SECRET.
+Needs TRIBUTARY_HUB_SECRET. The risk engine, stop-loss ladders and order timeouts run with the strategy
+(configuration section "risk"); \`tributary trader state\` shows or switches the trading state
+(ACTIVE, REDUCING, HALTED).
 
 Options:
   -c, --config <file>     configuration file (TRIBUTARY__* environment variables override it)
@@ -27,6 +30,7 @@ Options:
 
 /** Runs `tributary trader`; returns the exit code. */
 export async function runTrader(args: string[]): Promise<number> {
+  if (args[0] === 'state') return runTraderState(args.slice(1));
   const { values } = parseCommandArgs({
     args,
     options: {
@@ -82,7 +86,7 @@ export async function runTrader(args: string[]): Promise<number> {
   const timer =
     every > 0
       ? setInterval(() => {
-          const s = trader.status();
+          const { trading: _tradingReport, ...s } = trader.status();
           const positions =
             trading === undefined
               ? s.positions
@@ -94,7 +98,12 @@ export async function runTrader(args: string[]): Promise<number> {
             positions: positions.join(' '),
             ...(trading === undefined
               ? {}
-              : { equity: trading.account.equity()?.toString() ?? null, ...trading.runtime.engine.stats }),
+              : {
+                  equity: trading.account.equity()?.toString() ?? null,
+                  ...trading.runtime.engine.stats,
+                  tradingState: trading.runtime.risk?.state.state ?? 'risk off',
+                  underCovered: trading.runtime.risk?.ladders?.watch.underCovered().join(' ') ?? '',
+                }),
           });
         }, every * 1000)
       : undefined;

@@ -4,12 +4,17 @@ import { SimRejection } from '../../sim/contracts.js';
 import type { ExchangeEngine } from '../../sim/engine/exchange-engine.js';
 import { applyContractSettings, type SettingsOperations } from '../../trader/execution/contract-settings.js';
 import type { ContractSettings, SymbolSettings, Venue, VenueOrder } from '../../trader/execution/venue.js';
+import { stopFromAlgoRecord } from '../../trader/stop-loss/exchange-stop-orders.js';
+import type { StopOrder, StopOrderRequest, StopOrderVenue } from '../../trader/stop-loss/stop-orders.js';
 import { BinanceApiError, BinanceCode, hasBinanceCode } from '../../ts/exchange/exchange-errors.js';
 import {
+  decodeAlgoOrder,
+  decodeAlgoOrders,
   decodeCodeMessage,
   decodeOrder,
   decodeOrders,
   type OrderRecord,
+  TERMINAL_ALGO_STATUSES,
 } from '../../ts/exchange/usdm-decoders.js';
 import { parseUserEvent, type UserEventObject } from '../../ts/native/parse.js';
 
@@ -20,7 +25,7 @@ import { parseUserEvent, type UserEventObject } from '../../ts/native/parse.js';
  * refusals turned into the client's `BinanceApiError`, and its user events parsed by the native
  * parser the live path uses. Nothing crosses a socket, so it is deterministic for backtests.
  */
-export class EngineVenue implements Venue, SettingsOperations {
+export class EngineVenue implements Venue, SettingsOperations, StopOrderVenue {
   readonly name = 'simulator engine';
   readonly #accountId: string;
   readonly #now: () => number;
@@ -101,6 +106,43 @@ export class EngineVenue implements Venue, SettingsOperations {
   onUserEvent(listener: (event: UserEventObject) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  // ---- StopOrderVenue (the engine's /fapi/v1/algoOrder) ------------------------------------
+
+  async placeStop(request: StopOrderRequest): Promise<StopOrder> {
+    const answer = this.#call('POST', '/fapi/v1/algoOrder', {
+      algoType: 'CONDITIONAL',
+      symbol: request.symbol,
+      side: request.side,
+      type: 'STOP_MARKET',
+      quantity: request.quantity.toString(),
+      triggerPrice: request.triggerPrice.toString(),
+      workingType: request.workingType,
+      reduceOnly: 'true',
+      clientAlgoId: request.clientAlgoId,
+    });
+    return stopFromAlgoRecord(decodeAlgoOrder(answer));
+  }
+
+  async cancelStop(_symbol: string, clientAlgoId: string): Promise<void> {
+    try {
+      this.#call('DELETE', '/fapi/v1/algoOrder', { clientAlgoId });
+    } catch (error) {
+      if (!hasBinanceCode(error, BinanceCode.CANCEL_REJECTED)) throw error;
+      // No longer waiting: triggered, cancelled before, or never there.
+      try {
+        const found = decodeAlgoOrder(this.#call('GET', '/fapi/v1/algoOrder', { clientAlgoId }));
+        if (!TERMINAL_ALGO_STATUSES.includes(found.algoStatus)) throw error;
+      } catch (queryError) {
+        if (!hasBinanceCode(queryError, BinanceCode.NO_SUCH_ORDER)) throw queryError;
+      }
+    }
+  }
+
+  async openStops(symbol?: string): Promise<StopOrder[]> {
+    const answer = this.#call('GET', '/fapi/v1/openAlgoOrders', symbol === undefined ? {} : { symbol });
+    return decodeAlgoOrders(answer).map(stopFromAlgoRecord);
   }
 
   // ---- SettingsOperations ------------------------------------------------------------------

@@ -14,6 +14,10 @@ import { OrderSender } from '../../trader/execution/order-sender.js';
 import { SymbolRules } from '../../trader/execution/symbol-rules.js';
 import { JsonLinesTradeRecorder } from '../../trader/execution/trade-recorder.js';
 import type { Venue } from '../../trader/execution/venue.js';
+import { BudgetOrderRate, LocalOrderRate, type OrderRateMeter } from '../../trader/risk/order-rate.js';
+import { FileRiskStateStore } from '../../trader/risk/risk-state-store.js';
+import { ExchangeStopOrders } from '../../trader/stop-loss/exchange-stop-orders.js';
+import type { StopOrderVenue } from '../../trader/stop-loss/stop-orders.js';
 import type { Strategy } from '../../trader/strategies/strategy-api.js';
 import type { TraderProcess } from '../../trader/trader-process.js';
 import { TradingRuntime } from '../../trader/trading-runtime.js';
@@ -70,6 +74,8 @@ export async function startTraderTrading(
   let journal: OrderJournal;
   let stopVenue = (): void => {};
   let recorder: JsonLinesTradeRecorder | undefined;
+  let stopOrders: StopOrderVenue | undefined;
+  let orderRate: OrderRateMeter;
   if (mode === 'paper') {
     const specs = tradable.map((s) => {
       const id = trader.feed.symbolId(s.symbol);
@@ -83,13 +89,20 @@ export async function startTraderTrading(
     journal = new MemoryOrderJournal();
     recorder = new JsonLinesTradeRecorder(join(options.stateDir, 'paper-records.jsonl'));
     stopVenue = paper.stop;
+    stopOrders = paper.venue;
+    orderRate = new LocalOrderRate(link.api.rest.budget.limits);
   } else {
     account = new BookAccount(trader.book, dir);
     journal = new FileOrderJournal(join(options.stateDir, 'orders.jsonl'), logger.child('journal'));
-    venue =
-      mode === 'dry-run'
-        ? new DryRunVenue(loaded.secrets.apiSecret, logger.child('dry-run'))
-        : new ExchangeVenue(mode, new OrderSender(link.api, { logger: logger.child('orders') }), trader);
+    orderRate = new BudgetOrderRate(link.api.rest.budget);
+    if (mode === 'dry-run') {
+      // Stops would be signed and logged, never placed: there would be no ladder to confirm.
+      venue = new DryRunVenue(loaded.secrets.apiSecret, logger.child('dry-run'));
+    } else {
+      const sender = new OrderSender(link.api, { logger: logger.child('orders') });
+      venue = new ExchangeVenue(mode, sender, trader);
+      stopOrders = new ExchangeStopOrders(sender);
+    }
   }
   const runtime = new TradingRuntime(
     trader,
@@ -102,9 +115,19 @@ export async function startTraderTrading(
       logger: logger.child('engine'),
       settings: { marginType: 'CROSSED', positionMode: 'one-way', leverage: options.leverage ?? 20 },
       ...(recorder === undefined ? {} : { recorder }),
+      protection: {
+        settings: loaded.config.risk,
+        store: new FileRiskStateStore(options.stateDir),
+        ...(stopOrders === undefined ? {} : { stopOrders }),
+        orderRate,
+      },
     },
     account,
   );
+  if (runtime.risk !== undefined) {
+    trader.setTradingStatus(() => runtime.risk?.status() ?? null);
+    runtime.risk.state.onChange(() => trader.reportStatus());
+  }
   await runtime.start();
   return {
     runtime,

@@ -1,4 +1,5 @@
 // The risk seam: every order intent passes here before execution (issue 14 puts its rules behind it).
+import type { Decimal } from '../../ts/exact/decimal.js';
 import type { OrderIntent } from './events.js';
 import type { AccountView, MarketData } from './market-data.js';
 
@@ -8,6 +9,8 @@ export interface RiskContext {
   readonly account: AccountView;
   /** Engine time. */
   readonly now: number;
+  /** The position `symbol` will have once every order already submitted has filled (the planner's view). */
+  readonly expectedPosition?: (symbol: string) => Decimal;
 }
 
 /** Pass, or refuse with the rule's name and why (a typed result, never an exception). */

@@ -272,6 +272,7 @@ export class TradingEngine {
         market: this.#o.market,
         account: this.#o.account,
         now: this.#o.clock.now(),
+        expectedPosition: (s) => this.tracker.expected(s, this.#o.account.position(s)),
       });
       if (!decision.allowed) {
         this.stats.refusedByRisk += 1;

@@ -77,6 +77,8 @@ export class OrderExecutor {
   readonly #chains = new Map<string, Promise<void>>();
   readonly #waiters = new Map<string, DoneWaiter>();
   readonly #done = new Map<string, OrderOutcome>();
+  /** Client ids of orders this executor has sent and not settled yet (the order timeouts leave them alone). */
+  readonly #working = new Set<string>();
   readonly stats: ExecutorStats = { orders: 0, rejected: 0, unknown: 0, skippedRepeats: 0 };
 
   constructor(deps: OrderExecutorDeps) {
@@ -94,6 +96,11 @@ export class OrderExecutor {
       if (this.#chains.get(symbol) === next) this.#chains.delete(symbol);
     });
     return next;
+  }
+
+  /** Whether this executor is working `clientOrderId` (sent and not yet settled). */
+  isWorking(clientOrderId: string): boolean {
+    return this.#working.has(clientOrderId);
   }
 
   /** Whether any symbol has work queued or running. */
@@ -293,6 +300,17 @@ export class OrderExecutor {
       if (found !== null) return this.#finish(intent, order, found.status, found.executedQty, restMs);
     }
     this.stats.orders += 1;
+    this.#working.add(id);
+    try {
+      return await this.#placeAndWait(intent, order, restMs);
+    } finally {
+      this.#working.delete(id);
+    }
+  }
+
+  /** Places `order` (retrying rate limits with the same id) and waits for its outcome. */
+  async #placeAndWait(intent: OrderIntent, order: VenueOrder, restMs: number): Promise<OrderOutcome> {
+    const id = order.clientOrderId;
     for (let retry = 0; ; retry++) {
       try {
         const record = await this.#d.venue.place(order);

@@ -5,6 +5,7 @@ import { ConfigError, configIssues } from './config-error.js';
 import { type DeepReadonly, expecting } from './config-fields.js';
 import { exchangeSection } from './exchange-config.js';
 import { hubSection } from './hub-config.js';
+import { riskSection } from './risk-config.js';
 import { simulatorSection } from './simulator-config.js';
 import { symbolsSection } from './symbols-config.js';
 import { traderSection } from './trader-config.js';
@@ -28,6 +29,7 @@ const SECTIONS = {
   symbols: symbolsSection,
   collectors: collectorsSection.prefault({}),
   trader: traderSection.prefault({}),
+  risk: riskSection.prefault({}),
 };
 
 /** Rules that span sections; each issue names the field the user should change. */

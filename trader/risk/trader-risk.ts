@@ -1,0 +1,226 @@
+// One trader's risk side put together: the risk state, the pre-trade gate, the loss guard, the stop-loss ladders and the order timeouts, wired to its engine.
+import type { RiskSettings } from '../../ts/config/risk-config.js';
+import { Decimal } from '../../ts/exact/decimal.js';
+import type { Logger } from '../../ts/log/logger.js';
+import type { UserEventObject } from '../../ts/native/parse.js';
+import type { EngineClock, ScheduledTask } from '../engine/engine-clock.js';
+import type { OrderSide } from '../engine/events.js';
+import type { AccountView, MarketData } from '../engine/market-data.js';
+import type { TradingEngine } from '../engine/trading-engine.js';
+import type { SymbolRules } from '../execution/symbol-rules.js';
+import type { Venue } from '../execution/venue.js';
+import { OrderTimeouts } from '../order-timeouts/order-timeouts.js';
+import { StopLossLadders } from '../stop-loss/stop-loss-ladders.js';
+import type { StopOrderVenue } from '../stop-loss/stop-orders.js';
+import { LossGuard } from './loss-guard.js';
+import type { BanListView, MarketFreshness } from './market-inputs.js';
+import type { OrderRateMeter } from './order-rate.js';
+import { PreTradeRisk } from './pre-trade-risk.js';
+import { RiskEventLog } from './risk-events.js';
+import { RiskState, type TradingState } from './risk-state.js';
+import type { RiskStateStore } from './risk-state-store.js';
+
+/** Where each part's inputs come from; the mode decides which are given. */
+export interface TraderRiskOptions {
+  readonly settings: RiskSettings;
+  readonly store: RiskStateStore;
+  readonly account: AccountView;
+  readonly market: MarketData;
+  readonly rules: SymbolRules;
+  readonly clock: EngineClock;
+  readonly logger: Logger;
+  readonly banList?: BanListView | undefined;
+  readonly freshness?: MarketFreshness | undefined;
+  readonly orderRate?: OrderRateMeter | undefined;
+  readonly positionsKnown?: (() => boolean) | undefined;
+  /** Where ladder stops go; absent: no ladders (dry-run, where nothing would exist to confirm). */
+  readonly stopOrders?: StopOrderVenue | undefined;
+  /** How often the owner's command file is looked at, ms (default 500). */
+  readonly ownerPollMs?: number;
+}
+
+/** The trading side's state as the trader reports it (the hub's /status shows it). */
+export interface TradingStatusReport {
+  readonly state: TradingState;
+  readonly stateSince: number;
+  readonly stateReason: string;
+  readonly closeAll: boolean;
+  readonly forceClosing: readonly string[];
+  readonly unrealizedPnl: string;
+  readonly refusals: Readonly<Record<string, number>>;
+  readonly ladders: ReturnType<StopLossLadders['status']>;
+  readonly underCovered: readonly string[];
+  readonly events: Readonly<Record<string, number>>;
+}
+
+const POSITION_CHECK_MS = 50;
+
+/**
+ * Builds the parts from the `risk` settings. `gate` goes to the engine; `attach(engine)` gives the
+ * loss guard and the ladders their way to close (the engine's `submitTarget`, so closes pass the
+ * same planner, gate, journal and executor) and their view of orders in flight; `start` loads
+ * nothing new (the state is loaded at construction) but rebuilds the ladders from the exchange and
+ * starts the timers; `onUserEvent` and `onMarketUpdate` feed the ladders and the timeouts.
+ */
+export class TraderRisk {
+  readonly events: RiskEventLog;
+  readonly state: RiskState;
+  readonly gate: PreTradeRisk;
+  guard: LossGuard | undefined;
+  ladders: StopLossLadders | undefined;
+  timeouts: OrderTimeouts | undefined;
+  readonly #o: TraderRiskOptions;
+  readonly #timers = new Map<string, ScheduledTask>();
+  #venueOff: (() => void) | undefined;
+  #venue: Venue | undefined;
+  #positionCheck: ScheduledTask | undefined;
+  #stopped = false;
+
+  constructor(options: TraderRiskOptions) {
+    this.#o = options;
+    this.events = new RiskEventLog(options.logger.child('events'));
+    this.state = new RiskState(options.store, this.events, options.logger.child('state'), () =>
+      options.clock.now(),
+    );
+    this.gate = new PreTradeRisk({
+      state: this.state,
+      settings: options.settings.preTrade,
+      events: this.events,
+      banList: options.banList,
+      freshness: options.freshness,
+      orderRate: options.orderRate,
+      positionsKnown: options.positionsKnown,
+    });
+  }
+
+  /** Gives the guard, the ladders and the timeouts the engine to act through. */
+  attach(engine: TradingEngine, venue: Venue): void {
+    const o = this.#o;
+    const s = o.settings;
+    this.#venue = venue;
+    const busy = (symbol: string): boolean => !engine.tracker.pending(symbol).isZero();
+    this.guard = new LossGuard({
+      state: this.state,
+      settings: s.lossGuard,
+      account: o.account,
+      market: o.market,
+      events: this.events,
+      logger: o.logger.child('loss-guard'),
+      closer: {
+        close: (symbol, reason) => engine.submitTarget('risk', symbol, Decimal.ZERO, reason),
+        busy,
+      },
+    });
+    if (s.stopLoss.enabled && o.stopOrders !== undefined) {
+      this.ladders = new StopLossLadders({
+        venue: o.stopOrders,
+        rules: o.rules,
+        account: o.account,
+        state: this.state,
+        settings: s.stopLoss,
+        clock: o.clock,
+        events: this.events,
+        logger: o.logger.child('stop-loss'),
+        busy,
+        closePassed: (symbol, side, quantity, reason) =>
+          engine.submitTarget('stop-loss', symbol, this.#shrunk(engine, symbol, side, quantity), reason),
+        orderRate: o.orderRate,
+      });
+    }
+    if (s.orderTimeouts.enabled) {
+      this.timeouts = new OrderTimeouts({
+        venue,
+        rules: o.rules,
+        settings: s.orderTimeouts,
+        state: this.state,
+        clock: o.clock,
+        events: this.events,
+        logger: o.logger.child('timeouts'),
+        isWorking: (id) => engine.executor.isWorking(id),
+        resend: (symbol, side, quantity, reduceOnly, reason) => {
+          const expected = engine.tracker.expected(symbol, o.account.position(symbol));
+          const target = reduceOnly
+            ? this.#shrunk(engine, symbol, side, quantity)
+            : expected.add(side === 'BUY' ? quantity : quantity.neg());
+          engine.submitTarget('timeout', symbol, target, reason);
+        },
+      });
+    }
+  }
+
+  /** Rebuilds the ladders from the exchange, reads resting orders, and starts the guard's and the owner's timers. */
+  async start(): Promise<void> {
+    const o = this.#o;
+    this.state.pollOwnerCommand();
+    this.#venueOff = this.#venue?.onUserEvent((event) => this.onUserEvent(event));
+    await this.ladders?.start();
+    await this.timeouts?.start();
+    this.#every('loss-guard', o.settings.lossGuard.checkMs, () => this.guard?.check(o.clock.now()));
+    this.#every('owner', o.ownerPollMs ?? 500, () => this.state.pollOwnerCommand());
+    this.guard?.check(o.clock.now());
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    for (const t of this.#timers.values()) t.cancel();
+    this.#positionCheck?.cancel();
+    this.#venueOff?.();
+    this.timeouts?.stop();
+    await this.ladders?.stop();
+  }
+
+  onUserEvent(event: UserEventObject): void {
+    this.ladders?.onUserEvent(event);
+    this.timeouts?.onUserEvent(event);
+  }
+
+  /** The book changed (a feed update): positions are compared at most every 50 ms. */
+  onMarketUpdate(): void {
+    if (this.#positionCheck !== undefined || this.#stopped || this.ladders === undefined) return;
+    const clock = this.#o.clock;
+    this.#positionCheck = clock.schedule(clock.now() + POSITION_CHECK_MS, () => {
+      this.#positionCheck = undefined;
+      this.ladders?.positionsMaybeChanged();
+    });
+  }
+
+  status(): TradingStatusReport {
+    const detail = this.state.detail;
+    return {
+      state: detail.state,
+      stateSince: detail.since,
+      stateReason: detail.reason,
+      closeAll: this.state.closeAll !== null,
+      forceClosing: [...this.state.forceClosing().keys()],
+      unrealizedPnl: this.guard?.unrealizedPnl.toString() ?? '0',
+      refusals: { ...this.gate.refusals },
+      ladders: this.ladders?.status() ?? [],
+      underCovered: this.ladders?.watch.underCovered() ?? [],
+      events: this.events.stats().byKind,
+    };
+  }
+
+  /** The target that closes `quantity` of `symbol` on `side`, never past flat. */
+  #shrunk(engine: TradingEngine, symbol: string, side: OrderSide, quantity: Decimal): Decimal {
+    const expected = engine.tracker.expected(symbol, this.#o.account.position(symbol));
+    const target = expected.add(side === 'BUY' ? quantity : quantity.neg());
+    return target.sign() !== 0 && target.sign() !== expected.sign() ? Decimal.ZERO : target;
+  }
+
+  #every(name: string, ms: number, run: () => void): void {
+    const clock = this.#o.clock;
+    const loop = (): void => {
+      if (this.#stopped) return;
+      try {
+        run();
+      } catch (error) {
+        this.#o.logger.error('risk timer failed', {
+          timer: name,
+          error: error instanceof Error ? error.message : String(error),
+        });
+      }
+      this.#timers.set(name, clock.schedule(clock.now() + ms, loop));
+    };
+    this.#timers.set(name, clock.schedule(clock.now() + ms, loop));
+  }
+}

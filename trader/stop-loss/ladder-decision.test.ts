@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import { Decimal } from '../../ts/exact/decimal.js';
+import { SymbolFilterSet } from '../../ts/native/filters.js';
+import { decideLadder, type LadderInputs } from './ladder-decision.js';
+import { ladderStopId } from './ladder-ids.js';
+import { planLadder } from './ladder-plan.js';
+import type { StopOrder } from './stop-orders.js';
+
+const FILTERS = new SymbolFilterSet({ tickSize: '0.1', stepSize: '0.001', minQty: '0.001', maxQty: '1000' });
+const SHAPE = { rungs: 5, firstPercent: Decimal.parse('5'), stepPercent: Decimal.parse('0.5') };
+const d = Decimal.parse;
+
+/** The stops of a ladder planned for `amount` at `entry`, as the exchange would list them. */
+function ladder(generation: string, amount: string, entry: string): StopOrder[] {
+  return planLadder(d(amount), d(entry), FILTERS, SHAPE).map((r) => ({
+    symbol: 'BTCUSDT',
+    clientAlgoId: ladderStopId(generation, r.rung),
+    side: r.side,
+    quantity: r.quantity,
+    triggerPrice: r.triggerPrice,
+    status: 'NEW',
+    reduceOnly: true,
+    updateTime: 0,
+  }));
+}
+
+function inputs(
+  amount: string,
+  entry: string,
+  stops: StopOrder[],
+  more: Partial<LadderInputs> = {},
+): LadderInputs {
+  return {
+    amount: d(amount),
+    entry: d(entry),
+    plan: planLadder(d(amount), d(entry), FILTERS, SHAPE),
+    stops,
+    minCoverage: d('0.95'),
+    maxCoverage: d('1.05'),
+    repricePercent: d('1'),
+    now: 10_000,
+    lastTriggerAt: undefined,
+    settleMs: 1000,
+    busy: false,
+    underCoveredSince: undefined,
+    graceMs: 5000,
+    ...more,
+  };
+}
+
+const ids = (stops: readonly StopOrder[]) => stops.map((s) => s.clientAlgoId).sort();
+
+describe('decideLadder', () => {
+  it('places a ladder at once for a position without stops', () => {
+    expect(decideLadder(inputs('1', '100', []))).toMatchObject({ kind: 'replace', cancelAfter: [] });
+  });
+
+  it('keeps a ladder that covers the position where the plan puts it', () => {
+    expect(decideLadder(inputs('1', '100', ladder('a1', '1', '100')))).toEqual({
+      kind: 'keep',
+      generation: 'a1',
+      cancel: [],
+    });
+  });
+
+  it('keeps a ladder within 95–105 % of a position that moved a little (the seed: 1,000 → 1,001 is left alone)', () => {
+    expect(decideLadder(inputs('1.04', '100.2', ladder('a1', '1', '100'))).kind).toBe('keep');
+    expect(decideLadder(inputs('0.96', '100', ladder('a1', '1', '100'))).kind).toBe('keep');
+  });
+
+  it('replaces the ladder of a position grown by 20 %, cancelling the old one only afterwards', () => {
+    const old = ladder('a1', '1', '100');
+    const decision = decideLadder(inputs('1.2', '101', old));
+    expect(decision.kind).toBe('replace');
+    expect(decision.kind === 'replace' && ids(decision.cancelAfter)).toEqual(ids(old));
+  });
+
+  it('replaces the ladder of a position that shrank (the rungs would close too much too early) or flipped', () => {
+    expect(decideLadder(inputs('0.8', '100', ladder('a1', '1', '100'))).kind).toBe('replace');
+    expect(decideLadder(inputs('-1', '100', ladder('a1', '1', '100'))).kind).toBe('replace');
+  });
+
+  it('replaces a ladder whose stops sit more than 1 % of the entry away from the plan', () => {
+    expect(decideLadder(inputs('1', '102', ladder('a1', '1', '100'))).kind).toBe('replace');
+    expect(decideLadder(inputs('1', '100.5', ladder('a1', '1', '100'))).kind).toBe('keep');
+  });
+
+  it('keeps the newest good ladder and cancels every other stop: duplicates, partial ladders, leftovers', () => {
+    const older = ladder('a1', '1', '100');
+    const partial = ladder('a3', '1', '100').slice(0, 2);
+    const newest = ladder('a2', '1', '100');
+    const decision = decideLadder(inputs('1', '100', [...older, ...partial, ...newest]));
+    expect(decision.kind).toBe('keep');
+    expect(decision.kind === 'keep' && decision.generation).toBe('a2');
+    expect(decision.kind === 'keep' && ids(decision.cancel)).toEqual(ids([...older, ...partial]));
+  });
+
+  it('cancels every stop of a closed position', () => {
+    const stops = [...ladder('a1', '1', '100'), ...ladder('a2', '-1', '90')];
+    const decision = decideLadder(inputs('0', '0', stops));
+    expect(decision).toMatchObject({ kind: 'keep', generation: null });
+    expect(decision.kind === 'keep' && ids(decision.cancel)).toEqual(ids(stops));
+  });
+
+  it('waits for the position to follow a stop that just triggered', () => {
+    // Rung 0 fired: the ladder covers 0.8 of a position that still shows 1 for a moment.
+    const rest = ladder('a1', '1', '100').slice(1);
+    const decision = decideLadder(inputs('1', '100', rest, { lastTriggerAt: 9_500 }));
+    expect(decision).toMatchObject({ kind: 'wait', retryAt: 10_500 });
+    expect(decideLadder(inputs('1', '100', rest, { lastTriggerAt: 8_000 })).kind).toBe('replace');
+    // Once the position shrank to 0.8 the rest of the ladder covers it exactly.
+    expect(decideLadder(inputs('0.8', '100', rest)).kind).toBe('keep');
+  });
+
+  it('waits while the engine has orders on their way, but not past half the grace under coverage', () => {
+    const old = ladder('a1', '1', '100');
+    expect(decideLadder(inputs('1.5', '100', old, { busy: true, underCoveredSince: 9_000 })).kind).toBe(
+      'wait',
+    );
+    expect(decideLadder(inputs('1.5', '100', old, { busy: true, underCoveredSince: 7_000 })).kind).toBe(
+      'replace',
+    );
+    // An unprotected position is protected at once, busy or not.
+    expect(decideLadder(inputs('1.5', '100', [], { busy: true })).kind).toBe('replace');
+  });
+
+  it('leaves the stops alone when no ladder can be planned (no entry price yet)', () => {
+    const stops = ladder('a1', '1', '100');
+    expect(decideLadder(inputs('1.5', '0', stops)).kind).toBe('wait');
+  });
+});

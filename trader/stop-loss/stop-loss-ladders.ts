@@ -1,0 +1,489 @@
+// Keeps a stop-loss ladder on every position (seed 000's makerStopLoss): placed when a position opens, replaced make-before-break when it changes, cancelled when it closes, rebuilt from the exchange after a restart.
+import type { StopLossSettings } from '../../ts/config/risk-config.js';
+import { Decimal } from '../../ts/exact/decimal.js';
+import { hasBinanceCode } from '../../ts/exchange/exchange-errors.js';
+import type { Logger } from '../../ts/log/logger.js';
+import type { UserEventObject } from '../../ts/native/parse.js';
+import type { EngineClock, ScheduledTask } from '../engine/engine-clock.js';
+import type { OrderSide } from '../engine/events.js';
+import type { AccountView } from '../engine/market-data.js';
+import { OrderOutcomeUnknownError } from '../execution/order-sender.js';
+import type { SymbolRules } from '../execution/symbol-rules.js';
+import type { OrderRateMeter } from '../risk/order-rate.js';
+import type { RiskEventSink } from '../risk/risk-events.js';
+import type { RiskState } from '../risk/risk-state.js';
+import { CoverageWatch } from './coverage-watch.js';
+import { KnownStops } from './known-stops.js';
+import { decideLadder, type LadderDecision } from './ladder-decision.js';
+import { GenerationClock, ladderStopId, parseLadderStopId } from './ladder-ids.js';
+import { type LadderRung, type LadderShape, planLadder } from './ladder-plan.js';
+import {
+  ORDER_WOULD_TRIGGER,
+  type StopOrder,
+  type StopOrderRequest,
+  type StopOrderVenue,
+} from './stop-orders.js';
+
+/** What the ladders work with. */
+export interface StopLossDeps {
+  readonly venue: StopOrderVenue;
+  readonly rules: SymbolRules;
+  readonly account: AccountView;
+  readonly state: RiskState;
+  readonly settings: StopLossSettings;
+  readonly clock: EngineClock;
+  readonly events: RiskEventSink;
+  readonly logger: Logger;
+  /** Whether the engine has orders for `symbol` on their way (absent: never). */
+  readonly busy?: ((symbol: string) => boolean) | undefined;
+  /** Closes `quantity` of `symbol` at market (a stop that would trigger at once: its price is passed). */
+  readonly closePassed?:
+    | ((symbol: string, side: OrderSide, quantity: Decimal, reason: string) => void)
+    | undefined;
+  readonly orderRate?: OrderRateMeter | undefined;
+}
+
+/** Counters of the ladders. */
+export interface StopLossStats {
+  reconciles: number;
+  laddersPlaced: number;
+  stopsPlaced: number;
+  stopsCancelled: number;
+  passedRungs: number;
+  notConfirmed: number;
+  failures: number;
+}
+
+const TICK_MS = 250;
+const MAX_BACKOFF_MS = 30_000;
+
+function message(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/**
+ * One reconcile loop per symbol, never two at once: read the symbol's waiting stops from the
+ * exchange, decide ({@link decideLadder}), act. A new ladder is placed under a new generation,
+ * confirmed by reading the exchange's list back, and only then are the older stops cancelled; a
+ * ladder that cannot be confirmed leaves the old one in place and is retried with back-off. A stop
+ * refused because its price is already passed (-2021) has its quantity closed at market instead.
+ * Reconciles run when a position changes, when an ALGO_UPDATE of a ladder stop arrives, at least
+ * every `resyncMs` per symbol, and `start` (and every `fullResyncMs`) reads every open algo
+ * order of the account, so orphans and a restart are handled from the exchange's own list. Nothing
+ * is placed or cancelled while HALTED; leaving HALTED reconciles everything.
+ */
+export class StopLossLadders {
+  readonly stats: StopLossStats = {
+    reconciles: 0,
+    laddersPlaced: 0,
+    stopsPlaced: 0,
+    stopsCancelled: 0,
+    passedRungs: 0,
+    notConfirmed: 0,
+    failures: 0,
+  };
+  readonly known = new KnownStops();
+  readonly watch: CoverageWatch;
+  readonly #d: StopLossDeps;
+  readonly #shape: LadderShape;
+  readonly #min: Decimal;
+  readonly #max: Decimal;
+  readonly #reprice: Decimal;
+  readonly #gens = new GenerationClock();
+  readonly #running = new Map<string, Promise<void>>();
+  readonly #dirty = new Set<string>();
+  readonly #seen = new Map<string, string>();
+  readonly #lastCheck = new Map<string, number>();
+  readonly #failures = new Map<string, number>();
+  readonly #retries = new Map<string, ScheduledTask>();
+  readonly #kept = new Map<string, string>();
+  #timer: ScheduledTask | undefined;
+  #lastFull = 0;
+  #full: Promise<void> | undefined;
+  #started = false;
+  #stopped = false;
+  #offState: (() => void) | undefined;
+
+  constructor(deps: StopLossDeps) {
+    this.#d = deps;
+    const s = deps.settings;
+    this.#shape = {
+      rungs: s.rungs,
+      firstPercent: Decimal.parse(s.firstPercent),
+      stepPercent: Decimal.parse(s.stepPercent),
+    };
+    this.#min = Decimal.parse(s.minCoverage);
+    this.#max = Decimal.parse(s.maxCoverage);
+    this.#reprice = Decimal.parse(s.repricePercent);
+    this.watch = new CoverageWatch(deps.events, this.#min, s.coverageGraceMs);
+  }
+
+  /** Reads every open algo order of the account, adopts the ladders found, and reconciles every position. */
+  async start(): Promise<void> {
+    if (this.#started) return;
+    this.#started = true;
+    this.#offState = this.#d.state.onChange((state) => {
+      if (state !== 'HALTED') for (const symbol of this.#tracked()) this.#kick(symbol);
+    });
+    await this.#fullResync();
+    this.#schedule();
+  }
+
+  /** Stops scheduling and waits for running reconciles. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#timer?.cancel();
+    for (const task of this.#retries.values()) task.cancel();
+    this.#offState?.();
+    await this.idle();
+  }
+
+  /** Resolves when no reconcile is running. */
+  async idle(): Promise<void> {
+    while (this.#running.size > 0 || this.#full !== undefined)
+      await Promise.all([...this.#running.values(), this.#full]);
+  }
+
+  /** A user-data event from the venue: ladder stops' ALGO_UPDATEs and positions' ACCOUNT_UPDATEs. */
+  onUserEvent(event: UserEventObject): void {
+    const a = event.algoUpdate;
+    if (a !== undefined && parseLadderStopId(a.clientAlgoId) !== undefined) {
+      this.known.update(
+        {
+          symbol: a.symbol,
+          clientAlgoId: a.clientAlgoId,
+          side: a.side === 'SELL' ? 'SELL' : 'BUY',
+          quantity: Decimal.parse(a.quantity),
+          triggerPrice:
+            a.triggerPrice === undefined || a.triggerPrice === '' ? null : Decimal.parse(a.triggerPrice),
+          status: a.status,
+          reduceOnly: a.reduceOnly,
+          updateTime: a.transactionTime,
+        },
+        this.#d.clock.now(),
+      );
+      this.#kick(a.symbol);
+    }
+    if (event.accountUpdate !== undefined) this.positionsMaybeChanged();
+  }
+
+  /** Looks for positions that changed since the last look and reconciles their symbols. */
+  positionsMaybeChanged(): void {
+    const account = this.#d.account;
+    const symbols = new Set([...account.openPositions(), ...this.#seen.keys(), ...this.known.symbols()]);
+    for (const symbol of symbols) {
+      const p = account.position(symbol);
+      const key = `${p.amount.toString()}|${p.entryPrice.toString()}`;
+      if (this.#seen.get(symbol) === key) continue;
+      if (p.amount.isZero() && this.known.of(symbol).length === 0) this.#seen.delete(symbol);
+      else this.#seen.set(symbol, key);
+      this.#kick(symbol);
+    }
+  }
+
+  /** The ladder kept for each symbol and how much of the position the known stops cover. */
+  status(): Array<{
+    symbol: string;
+    position: string;
+    covered: string;
+    generation: string | null;
+    stops: number;
+  }> {
+    return [...this.#tracked()].map((symbol) => {
+      const amount = this.#d.account.position(symbol).amount;
+      return {
+        symbol,
+        position: amount.toString(),
+        covered: this.known.covered(symbol, amount).toString(),
+        generation: this.#kept.get(symbol) ?? null,
+        stops: this.known.of(symbol).length,
+      };
+    });
+  }
+
+  #tracked(): Set<string> {
+    return new Set([...this.#d.account.openPositions(), ...this.known.symbols(), ...this.#seen.keys()]);
+  }
+
+  #schedule(): void {
+    if (this.#stopped) return;
+    this.#timer = this.#d.clock.schedule(this.#d.clock.now() + TICK_MS, () => {
+      this.#tick();
+      this.#schedule();
+    });
+  }
+
+  #tick(): void {
+    const now = this.#d.clock.now();
+    const s = this.#d.settings;
+    if (now - this.#lastFull >= s.fullResyncMs && this.#full === undefined) void this.#fullResync();
+    const tracked = this.#tracked();
+    for (const symbol of tracked) {
+      const amount = this.#d.account.position(symbol).amount;
+      this.watch.observe(symbol, amount, this.known.covered(symbol, amount), now);
+      if (now - (this.#lastCheck.get(symbol) ?? 0) >= s.resyncMs) this.#kick(symbol);
+    }
+    this.watch.retain(tracked);
+  }
+
+  async #fullResync(): Promise<void> {
+    const run = (async () => {
+      this.#lastFull = this.#d.clock.now();
+      let listed: StopOrder[];
+      try {
+        listed = await this.#d.venue.openStops();
+      } catch (error) {
+        this.#fail(null, `reading the account's open algo orders failed: ${message(error)}`);
+        return;
+      }
+      const bySymbol = new Map<string, StopOrder[]>();
+      for (const stop of listed) {
+        const slot = parseLadderStopId(stop.clientAlgoId);
+        if (slot === undefined) continue;
+        this.#gens.observe(slot.generation);
+        bySymbol.set(stop.symbol, [...(bySymbol.get(stop.symbol) ?? []), stop]);
+      }
+      for (const symbol of new Set([...bySymbol.keys(), ...this.known.symbols()])) {
+        // A reconcile running now reads the list itself; do not overwrite its newer view.
+        if (!this.#running.has(symbol)) this.known.replace(symbol, bySymbol.get(symbol) ?? []);
+      }
+      for (const symbol of this.#tracked()) this.#kick(symbol);
+    })();
+    this.#full = run;
+    await run;
+    this.#full = undefined;
+  }
+
+  /** Runs the symbol's reconcile now, or again right after the one running. */
+  #kick(symbol: string): void {
+    if (this.#stopped || !this.#started) return;
+    this.#dirty.add(symbol);
+    if (this.#running.has(symbol)) return;
+    const run = (async () => {
+      while (this.#dirty.has(symbol) && !this.#stopped) {
+        this.#dirty.delete(symbol);
+        try {
+          await this.#reconcile(symbol);
+        } catch (error) {
+          this.#fail(symbol, `reconcile failed: ${message(error)}`);
+          this.#retryLater(symbol);
+        }
+      }
+    })();
+    this.#running.set(symbol, run);
+    void run.finally(() => this.#running.delete(symbol));
+  }
+
+  async #reconcile(symbol: string): Promise<void> {
+    if (!this.#d.state.allowsReducing()) return;
+    this.stats.reconciles += 1;
+    const now = this.#d.clock.now();
+    this.#lastCheck.set(symbol, now);
+    const listed = this.known.replace(symbol, await this.#d.venue.openStops(symbol));
+    const position = this.#d.account.position(symbol);
+    const plan = position.amount.isZero()
+      ? []
+      : planLadder(position.amount, position.entryPrice, this.#d.rules.filters(symbol), this.#shape);
+    const amount = position.amount;
+    this.watch.observe(symbol, amount, this.known.covered(symbol, amount), now, true);
+    const decision = decideLadder({
+      amount,
+      entry: position.entryPrice,
+      plan,
+      stops: listed,
+      minCoverage: this.#min,
+      maxCoverage: this.#max,
+      repricePercent: this.#reprice,
+      now,
+      lastTriggerAt: this.known.lastTriggerAt(symbol),
+      settleMs: this.#d.settings.settleMs,
+      busy: this.#d.busy?.(symbol) ?? false,
+      underCoveredSince: this.watch.state(symbol)?.underSince,
+      graceMs: this.#d.settings.coverageGraceMs,
+    });
+    await this.#act(symbol, decision, plan);
+  }
+
+  async #act(symbol: string, decision: LadderDecision, plan: readonly LadderRung[]): Promise<void> {
+    switch (decision.kind) {
+      case 'wait':
+        this.#retryAt(symbol, decision.retryAt);
+        return;
+      case 'keep': {
+        if (decision.generation === null) this.#kept.delete(symbol);
+        else this.#kept.set(symbol, decision.generation);
+        const ok = await this.#cancel(symbol, decision.cancel);
+        if (ok) this.#failures.delete(symbol);
+        else this.#retryLater(symbol);
+        return;
+      }
+      case 'replace':
+        if (await this.#replace(symbol, plan, decision.reason, decision.cancelAfter))
+          this.#failures.delete(symbol);
+        else this.#retryLater(symbol);
+        return;
+    }
+  }
+
+  /** Places the planned ladder, confirms it by reading the exchange's list back, then cancels `old`. */
+  async #replace(
+    symbol: string,
+    plan: readonly LadderRung[],
+    reason: string,
+    old: readonly StopOrder[],
+  ): Promise<boolean> {
+    const generation = this.#gens.next(this.#d.clock.now());
+    const requests = plan.map(
+      (r): StopOrderRequest => ({
+        symbol,
+        side: r.side,
+        quantity: r.quantity,
+        triggerPrice: r.triggerPrice,
+        workingType: this.#d.settings.workingType,
+        clientAlgoId: ladderStopId(generation, r.rung),
+      }),
+    );
+    this.#d.logger.info('placing a stop-loss ladder', { symbol, generation, reason, stops: requests.length });
+    const outcomes = await Promise.all(requests.map((r) => this.#place(r)));
+    const expected = requests.filter((_, i) => outcomes[i] === 'placed' || outcomes[i] === 'unknown');
+    const problems = outcomes.filter((o) => o !== 'placed' && o !== 'unknown' && o !== 'passed');
+    const passed = requests.filter((_, i) => outcomes[i] === 'passed');
+    if (passed.length > 0) this.#passed(symbol, passed);
+    if (expected.length === 0) {
+      if (passed.length === 0)
+        this.#fail(symbol, `no stop of ladder ${generation} was placed: ${problems.join('; ')}`);
+      return passed.length > 0;
+    }
+    const confirmed = await this.#confirm(symbol, expected);
+    if (!confirmed || problems.length > 0) {
+      this.stats.notConfirmed += 1;
+      this.#fail(
+        symbol,
+        `ladder ${generation} not confirmed (${problems.length > 0 ? problems.join('; ') : 'stops missing from the exchange list'}); the previous stops stay`,
+      );
+      return false;
+    }
+    this.stats.laddersPlaced += 1;
+    this.#kept.set(symbol, generation);
+    this.#d.logger.info('stop-loss ladder confirmed', {
+      symbol,
+      generation,
+      stops: expected.map((r) => `${r.quantity.toString()}@${r.triggerPrice.toString()}`).join(' '),
+      replacing: old.length,
+    });
+    return this.#cancel(symbol, old);
+  }
+
+  /** One stop: placed, passed (-2021), unknown (the read-back decides), or what went wrong. */
+  async #place(request: StopOrderRequest): Promise<'placed' | 'passed' | 'unknown' | string> {
+    this.#d.orderRate?.record(this.#d.clock.now());
+    try {
+      const stop = await this.#d.venue.placeStop(request);
+      this.stats.stopsPlaced += 1;
+      this.known.update(stop, this.#d.clock.now());
+      return 'placed';
+    } catch (error) {
+      if (hasBinanceCode(error, ORDER_WOULD_TRIGGER)) return 'passed';
+      if (error instanceof OrderOutcomeUnknownError) return 'unknown';
+      return `${request.clientAlgoId}: ${message(error)}`;
+    }
+  }
+
+  /** Reads the symbol's list until every expected stop is in it (placing again, same id, what is missing). */
+  async #confirm(symbol: string, expected: readonly StopOrderRequest[]): Promise<boolean> {
+    const attempts = this.#d.settings.confirmAttempts;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      let listed: StopOrder[];
+      try {
+        listed = this.known.replace(symbol, await this.#d.venue.openStops(symbol));
+      } catch (error) {
+        this.#d.logger.warn('reading stops back failed', { symbol, attempt, error: message(error) });
+        await this.#sleep(100 * attempt);
+        continue;
+      }
+      const ids = new Set(listed.map((s) => s.clientAlgoId));
+      const missing = expected.filter((r) => !ids.has(r.clientAlgoId));
+      if (missing.length === 0) return true;
+      if (attempt === attempts) break;
+      this.#d.logger.warn('stops missing from the exchange list; placing them again with the same ids', {
+        symbol,
+        attempt,
+        missing: missing.map((r) => r.clientAlgoId).join(' '),
+      });
+      await this.#sleep(100 * attempt);
+      for (const r of missing) await this.#place(r);
+    }
+    return false;
+  }
+
+  /** Cancels stops; true when every one is gone. */
+  async #cancel(symbol: string, stops: readonly StopOrder[]): Promise<boolean> {
+    let ok = true;
+    for (const stop of stops) {
+      try {
+        await this.#d.venue.cancelStop(symbol, stop.clientAlgoId);
+        this.stats.stopsCancelled += 1;
+        this.known.remove(symbol, stop.clientAlgoId);
+      } catch (error) {
+        ok = false;
+        this.#fail(symbol, `cancelling ${stop.clientAlgoId} failed: ${message(error)}`);
+      }
+    }
+    return ok;
+  }
+
+  #passed(symbol: string, passed: readonly StopOrderRequest[]): void {
+    let quantity = Decimal.ZERO;
+    for (const r of passed) quantity = quantity.add(r.quantity);
+    this.stats.passedRungs += passed.length;
+    const side = passed[0]?.side ?? 'SELL';
+    const reason = `stops at ${passed.map((r) => r.triggerPrice.toString()).join(', ')} would trigger at once: ${quantity.toString()} closed at market`;
+    this.#d.events.emit({
+      kind: 'risk-action',
+      action: 'stop-passed',
+      symbol,
+      reason,
+      at: this.#d.clock.now(),
+    });
+    if (this.#d.closePassed === undefined) {
+      this.#fail(symbol, `${reason}, but nothing here can close it`);
+      return;
+    }
+    this.#d.closePassed(symbol, side, quantity, reason);
+  }
+
+  #fail(symbol: string | null, detail: string): void {
+    this.stats.failures += 1;
+    this.#d.events.emit({
+      kind: 'stop-loss-failure',
+      symbol: symbol ?? '*',
+      positionSide: 'BOTH',
+      detail,
+      at: this.#d.clock.now(),
+    });
+  }
+
+  #retryLater(symbol: string): void {
+    const failures = (this.#failures.get(symbol) ?? 0) + 1;
+    this.#failures.set(symbol, failures);
+    this.#retryAt(symbol, this.#d.clock.now() + Math.min(MAX_BACKOFF_MS, 250 * 2 ** Math.min(failures, 10)));
+  }
+
+  #retryAt(symbol: string, at: number): void {
+    if (this.#stopped) return;
+    this.#retries.get(symbol)?.cancel();
+    this.#retries.set(
+      symbol,
+      this.#d.clock.schedule(at, () => {
+        this.#retries.delete(symbol);
+        this.#kick(symbol);
+      }),
+    );
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.#d.clock.schedule(this.#d.clock.now() + ms, resolve);
+    });
+  }
+}

@@ -19,7 +19,10 @@ export class EventQueue {
   readonly #queue: EngineEvent[] = [];
   readonly #log: Logger;
   #head = 0;
-  #draining: Promise<void> | undefined;
+  /** Whether a drain is handling events (set and cleared synchronously around the handling itself). */
+  #running = false;
+  /** The promise of the drain running, or of the last one. */
+  #current: Promise<void> = Promise.resolve();
   #failures = 0;
   #handled = 0;
 
@@ -63,10 +66,10 @@ export class EventQueue {
    * share one drain, so events are never handled out of order.
    */
   drain(): Promise<void> {
-    this.#draining ??= this.#run().finally(() => {
-      this.#draining = undefined;
-    });
-    return this.#draining;
+    // A drain that has left its loop is finished even if its promise has not settled yet: events
+    // pushed since then start a new one (sharing its promise would leave them in the queue).
+    if (!this.#running) this.#current = this.#run();
+    return this.#current;
   }
 
   /**
@@ -74,17 +77,17 @@ export class EventQueue {
    * the rest otherwise (the backtest's hot path: bar closes without async work cost no promise).
    */
   drainSync(): Promise<void> | undefined {
-    if (this.#draining !== undefined) return this.#draining;
+    if (this.#running) return this.#current;
     while (this.#head < this.#queue.length) {
       const event = this.#take();
       const pending = this.#dispatch(event, 0);
       if (pending !== undefined) {
-        this.#draining = pending
-          .then(() => this.#run())
-          .finally(() => {
-            this.#draining = undefined;
-          });
-        return this.#draining;
+        this.#running = true;
+        this.#current = pending.then(() => {
+          this.#running = false;
+          return this.drain();
+        });
+        return this.#current;
       }
     }
     return undefined;
@@ -101,10 +104,15 @@ export class EventQueue {
   }
 
   async #run(): Promise<void> {
-    while (this.#head < this.#queue.length) {
-      const event = this.#take();
-      const pending = this.#dispatch(event, 0);
-      if (pending !== undefined) await pending;
+    this.#running = true;
+    try {
+      while (this.#head < this.#queue.length) {
+        const event = this.#take();
+        const pending = this.#dispatch(event, 0);
+        if (pending !== undefined) await pending;
+      }
+    } finally {
+      this.#running = false;
     }
   }
 

@@ -96,6 +96,8 @@ export class TradingEngine {
   readonly #ctx: StrategyContext;
   readonly #log: Logger;
   readonly #signalled = new Set<string>();
+  /** Last decision time given to each `source|symbol` of `submitTarget`. */
+  readonly #submitted = new Map<string, number>();
   readonly #warm = new Map<string, boolean>();
   readonly #symbols: ReadonlySet<string> | undefined;
   #decisionTime = 0;
@@ -173,9 +175,15 @@ export class TradingEngine {
    * keyed by `source` and the engine time, it goes through the same planner, risk and executor.
    */
   submitTarget(source: string, symbol: string, quantity: Decimal, reason: string, execution = MARKET): void {
+    // Two targets of one source and symbol in the same millisecond would share client ids (the
+    // second would be taken for a repeat of the first and not sent): each gets its own time.
+    const key = `${source}|${symbol}`;
+    const time = Math.max(this.#o.clock.now(), (this.#submitted.get(key) ?? 0) + 1);
+    this.#submitted.set(key, time);
+    if (this.#submitted.size > 10_000) this.#submitted.clear();
     this.queue.push({
       type: 'signal',
-      key: { strategy: source, symbol, time: this.#o.clock.now() },
+      key: { strategy: source, symbol, time },
       target: quantity,
       execution,
       reason,

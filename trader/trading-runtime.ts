@@ -100,12 +100,13 @@ export class TradingRuntime {
             stopOrders: p.stopOrders,
           });
     const risk = this.risk?.gate ?? options.risk;
+    const venue = this.risk?.guardVenue(options.venue) ?? options.venue;
     this.engine = new TradingEngine({
       name: options.name,
       strategy: options.strategy,
       market: this.market,
       account,
-      venue: options.venue,
+      venue,
       rules: options.rules,
       clock,
       journal: options.journal,
@@ -116,7 +117,7 @@ export class TradingRuntime {
       ...(options.onAccountUpdate === undefined ? {} : { onAccountUpdate: options.onAccountUpdate }),
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     });
-    this.risk?.attach(this.engine, options.venue);
+    this.risk?.attach(this.engine, venue);
   }
 
   /** Symbols the strategy follows that the exchange lists. */

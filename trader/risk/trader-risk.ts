@@ -19,6 +19,7 @@ import { PreTradeRisk } from './pre-trade-risk.js';
 import { RiskEventLog } from './risk-events.js';
 import { RiskState, type TradingState } from './risk-state.js';
 import type { RiskStateStore } from './risk-state-store.js';
+import { GuardedStopOrders, GuardedVenue } from './send-guard.js';
 
 /** Where each part's inputs come from; the mode decides which are given. */
 export interface TraderRiskOptions {
@@ -93,11 +94,17 @@ export class TraderRisk {
     });
   }
 
+  /** `venue` behind the trading state at the moment of sending: give the engine this, not the venue itself. */
+  guardVenue(venue: Venue): GuardedVenue {
+    return new GuardedVenue(venue, this.state);
+  }
+
   /** Gives the guard, the ladders and the timeouts the engine to act through. */
   attach(engine: TradingEngine, venue: Venue): void {
     const o = this.#o;
     const s = o.settings;
     this.#venue = venue;
+    const guarded = venue instanceof GuardedVenue ? venue : this.guardVenue(venue);
     const busy = (symbol: string): boolean => !engine.tracker.pending(symbol).isZero();
     this.guard = new LossGuard({
       state: this.state,
@@ -113,7 +120,7 @@ export class TraderRisk {
     });
     if (s.stopLoss.enabled && o.stopOrders !== undefined) {
       this.ladders = new StopLossLadders({
-        venue: o.stopOrders,
+        venue: new GuardedStopOrders(o.stopOrders, this.state),
         rules: o.rules,
         account: o.account,
         state: this.state,
@@ -129,7 +136,7 @@ export class TraderRisk {
     }
     if (s.orderTimeouts.enabled) {
       this.timeouts = new OrderTimeouts({
-        venue,
+        venue: guarded,
         rules: o.rules,
         settings: s.orderTimeouts,
         state: this.state,

@@ -43,6 +43,7 @@ function inputs(
     settleMs: 1000,
     busy: false,
     underCoveredSince: undefined,
+    waitingSince: undefined,
     graceMs: 5000,
     ...more,
   };
@@ -120,6 +121,9 @@ describe('decideLadder', () => {
     expect(decideLadder(inputs('1.5', '100', old, { busy: true, underCoveredSince: 7_000 })).kind).toBe(
       'replace',
     );
+    // Over-covered (the position shrank) and busy for half the grace already: replaced anyway.
+    expect(decideLadder(inputs('0.5', '100', old, { busy: true })).kind).toBe('wait');
+    expect(decideLadder(inputs('0.5', '100', old, { busy: true, waitingSince: 7_400 })).kind).toBe('replace');
     // An unprotected position is protected at once, busy or not.
     expect(decideLadder(inputs('1.5', '100', [], { busy: true })).kind).toBe('replace');
   });

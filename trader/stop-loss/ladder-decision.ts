@@ -25,6 +25,8 @@ export interface LadderInputs {
   readonly busy: boolean;
   /** Since when the position has been covered under `minCoverage`, if it is. */
   readonly underCoveredSince: number | undefined;
+  /** Since when decisions for this symbol have been waiting for the engine's orders, if they have. */
+  readonly waitingSince: number | undefined;
   readonly graceMs: number;
 }
 
@@ -97,7 +99,8 @@ function ladderProblem(group: readonly StopOrder[], input: LadderInputs): string
  * plan puts it is kept and every other stop cancelled. Without such a ladder a new one is placed —
  * at once when the position has no stop at all, else after waiting `settleMs` past a trigger (the
  * position shrinks a moment after its stop fired) and while the engine's orders for the symbol are
- * on their way, but never longer than half the grace under coverage.
+ * on their way, but never longer than half the grace (under coverage, or waiting at all: an order
+ * whose outcome stays unknown keeps the engine busy until it is resolved).
  */
 export function decideLadder(input: LadderInputs): LadderDecision {
   if (input.amount.isZero()) return { kind: 'keep', generation: null, cancel: input.stops };
@@ -125,8 +128,8 @@ export function decideLadder(input: LadderInputs): LadderDecision {
       reason: 'a stop triggered: the position follows',
       retryAt: input.lastTriggerAt + input.settleMs,
     };
-  const patience = input.underCoveredSince === undefined ? 0 : input.now - input.underCoveredSince;
-  if (input.busy && patience < input.graceMs / 2)
+  const since = Math.min(input.underCoveredSince ?? input.now, input.waitingSince ?? input.now);
+  if (input.busy && input.now - since < input.graceMs / 2)
     return { kind: 'wait', reason: 'orders for the symbol are on their way', retryAt: input.now + 200 };
   return { kind: 'replace', reason, cancelAfter: input.stops };
 }

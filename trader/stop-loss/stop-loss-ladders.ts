@@ -97,6 +97,7 @@ export class StopLossLadders {
   readonly #failures = new Map<string, number>();
   readonly #retries = new Map<string, ScheduledTask>();
   readonly #kept = new Map<string, string>();
+  readonly #waitingSince = new Map<string, number>();
   #timer: ScheduledTask | undefined;
   #lastFull = 0;
   #full: Promise<void> | undefined;
@@ -299,8 +300,12 @@ export class StopLossLadders {
       settleMs: this.#d.settings.settleMs,
       busy: this.#d.busy?.(symbol) ?? false,
       underCoveredSince: this.watch.state(symbol)?.underSince,
+      waitingSince: this.#waitingSince.get(symbol),
       graceMs: this.#d.settings.coverageGraceMs,
     });
+    if (decision.kind === 'wait') {
+      if (!this.#waitingSince.has(symbol)) this.#waitingSince.set(symbol, now);
+    } else this.#waitingSince.delete(symbol);
     await this.#act(symbol, decision, plan);
   }
 
@@ -463,10 +468,12 @@ export class StopLossLadders {
     });
   }
 
+  /** Tries again after a failure: back-off doubling from 250 ms, never longer than half the grace. */
   #retryLater(symbol: string): void {
     const failures = (this.#failures.get(symbol) ?? 0) + 1;
     this.#failures.set(symbol, failures);
-    this.#retryAt(symbol, this.#d.clock.now() + Math.min(MAX_BACKOFF_MS, 250 * 2 ** Math.min(failures, 10)));
+    const cap = Math.min(MAX_BACKOFF_MS, this.#d.settings.coverageGraceMs / 2);
+    this.#retryAt(symbol, this.#d.clock.now() + Math.min(cap, 250 * 2 ** Math.min(failures, 10)));
   }
 
   #retryAt(symbol: string, at: number): void {

@@ -1,5 +1,6 @@
 // Runs one collector of a kind as a process (or a task): exchange client, hub connection, the collector.
 import type { LoadedConfig } from '../ts/config/load-config.js';
+import { Decimal } from '../ts/exact/decimal.js';
 import { connectExchange } from '../ts/exchange/exchange-link.js';
 import { HubClient } from '../ts/hub/hub-client.js';
 import { hubSecret, hubUrl } from '../ts/hub/hub-link.js';
@@ -79,8 +80,17 @@ export function createCollector(
         onOrderEvents: (events) => ctx.hub.publishEvents(events),
       });
     }
-    case 'income':
-      return new IncomePoller(ctx, { intervalMs: c.income.intervalMs });
+    case 'income': {
+      const ban = loaded.config.risk.banList;
+      return new IncomePoller(ctx, {
+        intervalMs: c.income.intervalMs,
+        thresholds: {
+          symbol4h: Decimal.parse(ban.symbol4h),
+          symbol24h: Decimal.parse(ban.symbol24h),
+          account24h: Decimal.parse(ban.account24h),
+        },
+      });
+    }
     case 'universe':
       return new UniverseCollector(ctx, {
         intervalMs: c.universe.intervalMs,

@@ -133,6 +133,12 @@ export class TradingRuntime {
     if (open > 0) this.#o.logger.warn('orders from before the restart are still open', { open });
     // Ladders are rebuilt from the exchange before the strategy may trade.
     await this.risk?.start();
+    const risk = this.risk;
+    if (risk !== undefined) {
+      // The hub's /status shows the trading state; a change is reported at once.
+      this.#trader.setTradingStatus(() => risk.status());
+      risk.state.onChange(() => this.#trader.reportStatus());
+    }
     await this.engine.start();
     this.#scan();
     this.#off = this.#trader.feed.onUpdate(() => {

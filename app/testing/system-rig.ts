@@ -56,7 +56,11 @@ export class CollectorRig {
 
   /** Starts the simulator (6 symbols, seeded) and a hub with an empty registry. */
   static async start(
-    options: { collectors?: Record<string, unknown>; transport?: 'ws' | 'uws' } = {},
+    options: {
+      collectors?: Record<string, unknown>;
+      transport?: 'ws' | 'uws';
+      risk?: Record<string, unknown>;
+    } = {},
   ): Promise<CollectorRig> {
     const apiKey = randomBytes(16).toString('hex');
     const apiSecret = randomBytes(32).toString('hex');
@@ -83,6 +87,7 @@ export class CollectorRig {
         hub: { url: hub.url, port: hub.port },
         collectors: { ...FAST_COLLECTORS, ...options.collectors },
         trader: { intervals: ['1m', '5m'] },
+        ...(options.risk === undefined ? {} : { risk: options.risk }),
       },
       'collector-rig',
     );

@@ -124,10 +124,6 @@ export async function startTraderTrading(
     },
     account,
   );
-  if (runtime.risk !== undefined) {
-    trader.setTradingStatus(() => runtime.risk?.status() ?? null);
-    runtime.risk.state.onChange(() => trader.reportStatus());
-  }
   await runtime.start();
   return {
     runtime,

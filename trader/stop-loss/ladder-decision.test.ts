@@ -53,7 +53,11 @@ const ids = (stops: readonly StopOrder[]) => stops.map((s) => s.clientAlgoId).so
 
 describe('decideLadder', () => {
   it('places a ladder at once for a position without stops', () => {
-    expect(decideLadder(inputs('1', '100', []))).toMatchObject({ kind: 'replace', cancelAfter: [] });
+    expect(decideLadder(inputs('1', '100', []))).toMatchObject({
+      kind: 'replace',
+      cancelFirst: [],
+      cancelAfter: [],
+    });
   });
 
   it('keeps a ladder that covers the position where the plan puts it', () => {
@@ -74,6 +78,14 @@ describe('decideLadder', () => {
     const decision = decideLadder(inputs('1.2', '101', old));
     expect(decision.kind).toBe('replace');
     expect(decision.kind === 'replace' && ids(decision.cancelAfter)).toEqual(ids(old));
+  });
+
+  it('drops leftovers beside the best ladder before placing a new one (never three ladders at once)', () => {
+    const partial = ladder('a1', '1', '100').slice(0, 2);
+    const full = ladder('a2', '1', '100');
+    const decision = decideLadder(inputs('1.5', '100', [...partial, ...full]));
+    expect(decision.kind === 'replace' && ids(decision.cancelFirst)).toEqual(ids(partial));
+    expect(decision.kind === 'replace' && ids(decision.cancelAfter)).toEqual(ids(full));
   });
 
   it('replaces the ladder of a position that shrank (the rungs would close too much too early) or flipped', () => {

@@ -33,12 +33,19 @@ export interface LadderInputs {
 /**
  * `keep`: the ladder of `generation` protects the position (null: the position is flat); `cancel`
  * lists every other ladder stop (duplicates, leftovers, stops of a closed position).
- * `replace`: place the planned ladder, confirm it, and only then cancel `cancelAfter`.
+ * `replace`: cancel `cancelFirst` (leftovers beside the best existing ladder, which keeps
+ * protecting), place the planned ladder, confirm it, and only then cancel `cancelAfter`.
  * `wait`: the position is about to change; look again at `retryAt`.
  */
 export type LadderDecision =
   | { readonly kind: 'keep'; readonly generation: string | null; readonly cancel: readonly StopOrder[] }
-  | { readonly kind: 'replace'; readonly reason: string; readonly cancelAfter: readonly StopOrder[] }
+  | {
+      readonly kind: 'replace';
+      readonly reason: string;
+      /** Leftovers that protect less than the best existing ladder: cancelled before placing. */
+      readonly cancelFirst: readonly StopOrder[];
+      readonly cancelAfter: readonly StopOrder[];
+    }
   | { readonly kind: 'wait'; readonly reason: string; readonly retryAt: number };
 
 const HUNDRED = Decimal.fromInt(100);
@@ -121,7 +128,7 @@ export function decideLadder(input: LadderInputs): LadderDecision {
     newest === undefined
       ? 'no stop protects the position'
       : (ladderProblem(newest.stops, input) ?? 'no ladder');
-  if (input.stops.length === 0) return { kind: 'replace', reason, cancelAfter: [] };
+  if (input.stops.length === 0) return { kind: 'replace', reason, cancelFirst: [], cancelAfter: [] };
   if (input.lastTriggerAt !== undefined && input.now - input.lastTriggerAt < input.settleMs)
     return {
       kind: 'wait',
@@ -131,5 +138,22 @@ export function decideLadder(input: LadderInputs): LadderDecision {
   const since = Math.min(input.underCoveredSince ?? input.now, input.waitingSince ?? input.now);
   if (input.busy && input.now - since < input.graceMs / 2)
     return { kind: 'wait', reason: 'orders for the symbol are on their way', retryAt: input.now + 200 };
-  return { kind: 'replace', reason, cancelAfter: input.stops };
+  // Keep only the ladder that protects most (newest on a tie) while the new one is placed, so a
+  // crash's leftovers never pile up into a third ladder.
+  const size = input.amount.abs();
+  let best: StopOrder[] = [];
+  let bestCover = Decimal.ZERO;
+  for (const group of ladders(input.stops)) {
+    const cover = Decimal.min(coverage(group.stops, input.amount), size);
+    if (cover.gt(bestCover)) {
+      best = group.stops;
+      bestCover = cover;
+    }
+  }
+  return {
+    kind: 'replace',
+    reason,
+    cancelFirst: input.stops.filter((s) => !best.includes(s)),
+    cancelAfter: best,
+  };
 }

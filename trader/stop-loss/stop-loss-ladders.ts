@@ -322,11 +322,13 @@ export class StopLossLadders {
         else this.#retryLater(symbol);
         return;
       }
-      case 'replace':
-        if (await this.#replace(symbol, plan, decision.reason, decision.cancelAfter))
+      case 'replace': {
+        const cleared = await this.#cancel(symbol, decision.cancelFirst);
+        if (cleared && (await this.#replace(symbol, plan, decision.reason, decision.cancelAfter)))
           this.#failures.delete(symbol);
         else this.#retryLater(symbol);
         return;
+      }
     }
   }
 

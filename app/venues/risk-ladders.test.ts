@@ -196,3 +196,73 @@ describe('risk rules on the engine', () => {
     expect(rig.trader.risk.gate.refusals['trading-state']).toBe(5);
   });
 });
+
+describe('order timeouts by client id prefix', () => {
+  it('cancels a resting m_ order after 2.5 s and sends 30 % of what was left as a taker; MC after 60 s, no taker', async () => {
+    const s = defaultRiskSettings();
+    const rig = new RiskRig({ ...s, stopLoss: { ...s.stopLoss, enabled: false } });
+    await rig.start();
+    const below = rig.lastPrice('ETHUSDT').mul(d('0.9')).snap(d('0.01'), 'floor');
+    // Orders the trader does not work itself (placed by hand, or left by a crashed run).
+    await rig.placeByHand({
+      symbol: 'ETHUSDT',
+      side: 'BUY',
+      type: 'LIMIT',
+      timeInForce: 'GTC',
+      price: below,
+      quantity: d('1.000'),
+      reduceOnly: false,
+      clientOrderId: 'm_hand_1',
+    });
+    await rig.placeByHand({
+      symbol: 'ETHUSDT',
+      side: 'BUY',
+      type: 'LIMIT',
+      timeInForce: 'GTC',
+      price: below,
+      quantity: d('0.500'),
+      reduceOnly: false,
+      clientOrderId: 'MC_hand_1',
+    });
+    await rig.advance(2_000);
+    expect((await rig.openOrders()).map((o) => o.clientOrderId).sort()).toEqual(['MC_hand_1', 'm_hand_1']);
+    await rig.advance(1_000);
+    expect((await rig.openOrders()).map((o) => o.clientOrderId)).toEqual(['MC_hand_1']);
+    // 30 % of the unfilled 1.000 went as a taker order through the engine.
+    expect(rig.truth().get('ETHUSDT')?.amount.toString()).toBe('0.3');
+    await rig.advance(58_000);
+    expect(await rig.openOrders()).toEqual([]);
+    expect(rig.truth().get('ETHUSDT')?.amount.toString()).toBe('0.3');
+    expect(rig.trader.risk.timeouts?.stats).toMatchObject({ cancelled: 2, resent: 1 });
+  });
+
+  it('finds resting orders from before a restart on the exchange and leaves orders the executor works alone', async () => {
+    const s = defaultRiskSettings();
+    const rig = new RiskRig({ ...s, stopLoss: { ...s.stopLoss, enabled: false } });
+    const below = rig.lastPrice('BTCUSDT').mul(d('0.9')).snap(d('0.1'), 'floor');
+    await rig.placeByHand({
+      symbol: 'BTCUSDT',
+      side: 'BUY',
+      type: 'LIMIT',
+      timeInForce: 'GTC',
+      price: below,
+      quantity: d('0.010'),
+      reduceOnly: false,
+      clientOrderId: 'm_before_restart',
+    });
+    await rig.advance(5_000);
+    await rig.start();
+    await rig.advance(500);
+    expect(await rig.openOrders()).toEqual([]);
+    expect(rig.trader.risk.timeouts?.stats.cancelled).toBe(1);
+    // A post-only order the executor works: it times out on its own terms, not the sweeper's.
+    rig.trader.engine.submitTarget('test', 'BTCUSDT', d('0.010'), 'maker', {
+      kind: 'post-only',
+      timeoutMs: 10_000,
+    });
+    await rig.advance(5_000);
+    const resting = await rig.openOrders();
+    expect(resting.map((o) => o.clientOrderId.slice(0, 2))).toEqual(['m_']);
+    expect(rig.trader.risk.timeouts?.stats.cancelled).toBe(1);
+  });
+});

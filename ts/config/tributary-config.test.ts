@@ -48,6 +48,44 @@ describe('the configuration schema', () => {
         universe: { instances: 1, intervalMs: 86_400_000 },
       },
       trader: { instances: 1, mode: 'paper', intervals: ['1m', '15m'] },
+      risk: {
+        enabled: true,
+        banList: { symbol4h: '-150', symbol24h: '-1800', account24h: '-3000' },
+        preTrade: {
+          followBanList: true,
+          maxTickAgeMs: 10_000,
+          maxSymbolNotional: '10000',
+          maxTotalNotional: '50000',
+          maxLeverage: '5',
+          openingOrderShare: '0.8',
+        },
+        lossGuard: { forceClosePercent: '7', closeAllBelow: '-3000', checkMs: 500, retryMs: 3000 },
+        stopLoss: {
+          enabled: true,
+          rungs: 5,
+          firstPercent: '5',
+          stepPercent: '0.5',
+          minCoverage: '0.95',
+          maxCoverage: '1.05',
+          repricePercent: '1',
+          workingType: 'MARK_PRICE',
+          coverageGraceMs: 5000,
+          settleMs: 1000,
+          resyncMs: 15_000,
+          fullResyncMs: 60_000,
+          confirmAttempts: 3,
+        },
+        orderTimeouts: {
+          enabled: true,
+          checkMs: 250,
+          reconcileMs: 60_000,
+          rules: [
+            { prefix: 'm_', maxAgeMs: 2500, takerShare: '0.3' },
+            { prefix: 'wTake', maxAgeMs: 15_000, takerShare: '0' },
+            { prefix: 'MC', maxAgeMs: 60_000, takerShare: '0' },
+          ],
+        },
+      },
     });
   });
 

@@ -475,6 +475,16 @@ export class RiskRig {
     return out;
   }
 
+  /** Places an order on the account outside the trader (by hand, or left by a crashed run). */
+  async placeByHand(order: VenueOrder): Promise<OrderRecord> {
+    return this.#inner.place(order);
+  }
+
+  /** The account's open orders on the exchange. */
+  openOrders(): Promise<OrderRecord[]> {
+    return this.#inner.openOrders();
+  }
+
   /** Cancels every waiting stop on the exchange (by hand, outside the trader). */
   async cancelAllStops(): Promise<void> {
     for (const s of await this.stops()) await this.#inner.cancelStop(s.symbol, s.clientAlgoId);

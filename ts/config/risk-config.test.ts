@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from './config-error.js';
+import { readTributaryConfig } from './tributary-config.js';
+
+function problems(risk: unknown): string[] {
+  try {
+    readTributaryConfig({ risk }, 'test');
+    return [];
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    return error.issues.map((i) => `${i.path}: ${i.message}`);
+  }
+}
+
+describe('the risk section', () => {
+  it('takes partial sections, keeping the other defaults', () => {
+    const config = readTributaryConfig(
+      { risk: { stopLoss: { rungs: 3 }, orderTimeouts: { rules: [{ prefix: 'x_', maxAgeMs: 1000 }] } } },
+      'test',
+    );
+    expect(config.risk.stopLoss).toMatchObject({ rungs: 3, firstPercent: '5', stepPercent: '0.5' });
+    expect(config.risk.orderTimeouts.rules).toEqual([{ prefix: 'x_', maxAgeMs: 1000, takerShare: '0' }]);
+    expect(config.risk.lossGuard.forceClosePercent).toBe('7');
+  });
+
+  it('names each bad value: losses must be negative, shares between 0 and 1, money as strings', () => {
+    expect(
+      problems({
+        banList: { symbol4h: '150' },
+        preTrade: { openingOrderShare: '1.5', maxLeverage: 5 },
+        lossGuard: { forceClosePercent: '-7' },
+        stopLoss: { workingType: 'LAST', unknown: 1 },
+      }),
+    ).toEqual([
+      'risk.banList.symbol4h: must be a negative decimal number written as a string (a loss), got "150"',
+      'risk.preTrade.maxLeverage: must be a decimal number written as a string, got 5',
+      'risk.preTrade.openingOrderShare: must be a share from "0" to "1" written as a string, got "1.5"',
+      'risk.lossGuard.forceClosePercent: must be a positive decimal number written as a string, got "-7"',
+      'risk.stopLoss.workingType: must be one of MARK_PRICE, CONTRACT_PRICE, got "LAST"',
+      'risk.stopLoss.unknown: is not a known option',
+    ]);
+  });
+});

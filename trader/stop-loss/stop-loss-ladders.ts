@@ -1,13 +1,11 @@
 // Keeps a stop-loss ladder on every position (seed 000's makerStopLoss): placed when a position opens, replaced make-before-break when it changes, cancelled when it closes, rebuilt from the exchange after a restart.
 import type { StopLossSettings } from '../../ts/config/risk-config.js';
 import { Decimal } from '../../ts/exact/decimal.js';
-import { hasBinanceCode } from '../../ts/exchange/exchange-errors.js';
 import type { Logger } from '../../ts/log/logger.js';
 import type { UserEventObject } from '../../ts/native/parse.js';
 import type { EngineClock, ScheduledTask } from '../engine/engine-clock.js';
 import type { OrderSide } from '../engine/events.js';
 import type { AccountView } from '../engine/market-data.js';
-import { OrderOutcomeUnknownError } from '../execution/order-sender.js';
 import type { SymbolRules } from '../execution/symbol-rules.js';
 import type { OrderRateMeter } from '../risk/order-rate.js';
 import type { RiskEventSink } from '../risk/risk-events.js';
@@ -15,14 +13,10 @@ import type { RiskState } from '../risk/risk-state.js';
 import { CoverageWatch } from './coverage-watch.js';
 import { KnownStops } from './known-stops.js';
 import { decideLadder, type LadderDecision } from './ladder-decision.js';
-import { GenerationClock, ladderStopId, parseLadderStopId } from './ladder-ids.js';
+import { GenerationClock, parseLadderStopId } from './ladder-ids.js';
+import { LadderPlacer } from './ladder-placer.js';
 import { type LadderRung, type LadderShape, planLadder } from './ladder-plan.js';
-import {
-  ORDER_WOULD_TRIGGER,
-  type StopOrder,
-  type StopOrderRequest,
-  type StopOrderVenue,
-} from './stop-orders.js';
+import type { StopOrder, StopOrderVenue } from './stop-orders.js';
 
 /** What the ladders work with. */
 export interface StopLossDeps {
@@ -90,6 +84,7 @@ export class StopLossLadders {
   readonly #max: Decimal;
   readonly #reprice: Decimal;
   readonly #gens = new GenerationClock();
+  readonly #placer: LadderPlacer;
   readonly #running = new Map<string, Promise<void>>();
   readonly #dirty = new Set<string>();
   readonly #seen = new Map<string, string>();
@@ -117,6 +112,19 @@ export class StopLossLadders {
     this.#max = Decimal.parse(s.maxCoverage);
     this.#reprice = Decimal.parse(s.repricePercent);
     this.watch = new CoverageWatch(deps.events, this.#min, s.coverageGraceMs);
+    this.#placer = new LadderPlacer({
+      venue: deps.venue,
+      settings: s,
+      clock: deps.clock,
+      events: deps.events,
+      logger: deps.logger,
+      known: this.known,
+      gens: this.#gens,
+      stats: this.stats,
+      fail: (symbol, detail) => this.#fail(symbol, detail),
+      closePassed: deps.closePassed,
+      orderRate: deps.orderRate,
+    });
   }
 
   /** Reads every open algo order of the account, adopts the ladders found, and reconciles every position. */
@@ -317,146 +325,22 @@ export class StopLossLadders {
       case 'keep': {
         if (decision.generation === null) this.#kept.delete(symbol);
         else this.#kept.set(symbol, decision.generation);
-        const ok = await this.#cancel(symbol, decision.cancel);
+        const ok = await this.#placer.cancel(symbol, decision.cancel);
         if (ok) this.#failures.delete(symbol);
         else this.#retryLater(symbol);
         return;
       }
       case 'replace': {
-        const cleared = await this.#cancel(symbol, decision.cancelFirst);
-        if (cleared && (await this.#replace(symbol, plan, decision.reason, decision.cancelAfter)))
-          this.#failures.delete(symbol);
+        const cleared = await this.#placer.cancel(symbol, decision.cancelFirst);
+        const placed = cleared
+          ? await this.#placer.replace(symbol, plan, decision.reason, decision.cancelAfter)
+          : { ok: false, generation: null };
+        if (placed.generation !== null) this.#kept.set(symbol, placed.generation);
+        if (placed.ok) this.#failures.delete(symbol);
         else this.#retryLater(symbol);
         return;
       }
     }
-  }
-
-  /** Places the planned ladder, confirms it by reading the exchange's list back, then cancels `old`. */
-  async #replace(
-    symbol: string,
-    plan: readonly LadderRung[],
-    reason: string,
-    old: readonly StopOrder[],
-  ): Promise<boolean> {
-    const generation = this.#gens.next(this.#d.clock.now());
-    const requests = plan.map(
-      (r): StopOrderRequest => ({
-        symbol,
-        side: r.side,
-        quantity: r.quantity,
-        triggerPrice: r.triggerPrice,
-        workingType: this.#d.settings.workingType,
-        clientAlgoId: ladderStopId(generation, r.rung),
-      }),
-    );
-    this.#d.logger.info('placing a stop-loss ladder', { symbol, generation, reason, stops: requests.length });
-    const outcomes = await Promise.all(requests.map((r) => this.#place(r)));
-    const expected = requests.filter((_, i) => outcomes[i] === 'placed' || outcomes[i] === 'unknown');
-    const problems = outcomes.filter((o) => o !== 'placed' && o !== 'unknown' && o !== 'passed');
-    const passed = requests.filter((_, i) => outcomes[i] === 'passed');
-    if (passed.length > 0) this.#passed(symbol, passed);
-    if (expected.length === 0) {
-      if (passed.length === 0)
-        this.#fail(symbol, `no stop of ladder ${generation} was placed: ${problems.join('; ')}`);
-      return passed.length > 0;
-    }
-    const confirmed = await this.#confirm(symbol, expected);
-    if (!confirmed || problems.length > 0) {
-      this.stats.notConfirmed += 1;
-      this.#fail(
-        symbol,
-        `ladder ${generation} not confirmed (${problems.length > 0 ? problems.join('; ') : 'stops missing from the exchange list'}); the previous stops stay`,
-      );
-      return false;
-    }
-    this.stats.laddersPlaced += 1;
-    this.#kept.set(symbol, generation);
-    this.#d.logger.info('stop-loss ladder confirmed', {
-      symbol,
-      generation,
-      stops: expected.map((r) => `${r.quantity.toString()}@${r.triggerPrice.toString()}`).join(' '),
-      replacing: old.length,
-    });
-    return this.#cancel(symbol, old);
-  }
-
-  /** One stop: placed, passed (-2021), unknown (the read-back decides), or what went wrong. */
-  async #place(request: StopOrderRequest): Promise<'placed' | 'passed' | 'unknown' | string> {
-    this.#d.orderRate?.record(this.#d.clock.now());
-    try {
-      const stop = await this.#d.venue.placeStop(request);
-      this.stats.stopsPlaced += 1;
-      this.known.update(stop, this.#d.clock.now());
-      return 'placed';
-    } catch (error) {
-      if (hasBinanceCode(error, ORDER_WOULD_TRIGGER)) return 'passed';
-      if (error instanceof OrderOutcomeUnknownError) return 'unknown';
-      return `${request.clientAlgoId}: ${message(error)}`;
-    }
-  }
-
-  /** Reads the symbol's list until every expected stop is in it (placing again, same id, what is missing). */
-  async #confirm(symbol: string, expected: readonly StopOrderRequest[]): Promise<boolean> {
-    const attempts = this.#d.settings.confirmAttempts;
-    for (let attempt = 1; attempt <= attempts; attempt++) {
-      let listed: StopOrder[];
-      try {
-        listed = this.known.replace(symbol, await this.#d.venue.openStops(symbol));
-      } catch (error) {
-        this.#d.logger.warn('reading stops back failed', { symbol, attempt, error: message(error) });
-        await this.#sleep(100 * attempt);
-        continue;
-      }
-      const ids = new Set(listed.map((s) => s.clientAlgoId));
-      const missing = expected.filter((r) => !ids.has(r.clientAlgoId));
-      if (missing.length === 0) return true;
-      if (attempt === attempts) break;
-      this.#d.logger.warn('stops missing from the exchange list; placing them again with the same ids', {
-        symbol,
-        attempt,
-        missing: missing.map((r) => r.clientAlgoId).join(' '),
-      });
-      await this.#sleep(100 * attempt);
-      for (const r of missing) await this.#place(r);
-    }
-    return false;
-  }
-
-  /** Cancels stops; true when every one is gone. */
-  async #cancel(symbol: string, stops: readonly StopOrder[]): Promise<boolean> {
-    let ok = true;
-    for (const stop of stops) {
-      try {
-        await this.#d.venue.cancelStop(symbol, stop.clientAlgoId);
-        this.stats.stopsCancelled += 1;
-        this.known.remove(symbol, stop.clientAlgoId);
-      } catch (error) {
-        ok = false;
-        this.#fail(symbol, `cancelling ${stop.clientAlgoId} failed: ${message(error)}`);
-      }
-    }
-    return ok;
-  }
-
-  #passed(symbol: string, passed: readonly StopOrderRequest[]): void {
-    let quantity = Decimal.ZERO;
-    for (const r of passed) quantity = quantity.add(r.quantity);
-    this.stats.passedRungs += passed.length;
-    const side = passed[0]?.side ?? 'SELL';
-    const reason = `stops at ${passed.map((r) => r.triggerPrice.toString()).join(', ')} would trigger at once: ${quantity.toString()} closed at market`;
-    this.#d.events.emit({
-      kind: 'risk-action',
-      action: 'stop-passed',
-      symbol,
-      reason,
-      at: this.#d.clock.now(),
-    });
-    if (this.#d.closePassed === undefined) {
-      this.#fail(symbol, `${reason}, but nothing here can close it`);
-      return;
-    }
-    this.#d.closePassed(symbol, side, quantity, reason);
   }
 
   #fail(symbol: string | null, detail: string): void {
@@ -488,11 +372,5 @@ export class StopLossLadders {
         this.#kick(symbol);
       }),
     );
-  }
-
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      this.#d.clock.schedule(this.#d.clock.now() + ms, resolve);
-    });
   }
 }

@@ -1,7 +1,8 @@
 // The trading process's data side: a hub connection, the live local book and the relayed order events.
 import type { LoadedConfig } from '../ts/config/load-config.js';
 import { HubClient } from '../ts/hub/hub-client.js';
-import { hubSecret, hubUrl } from '../ts/hub/hub-link.js';
+import { hubKey, hubUrl } from '../ts/hub/hub-link.js';
+import type { HubKeyCredentials } from '../ts/hub/peer-keys.js';
 import type { Logger } from '../ts/log/logger.js';
 import type { TraderBook } from '../ts/native/trader-book.js';
 import { TraderFeed } from './feed/trader-feed.js';
@@ -41,13 +42,13 @@ export class TraderProcess {
   #off: (() => void) | undefined;
   #reporter: NodeJS.Timeout | undefined;
 
-  constructor(loaded: LoadedConfig, instance: number, logger: Logger) {
+  /** Authenticates with `key` (a trader key from `TRIBUTARY_HUB_KEY` unless given). */
+  constructor(loaded: LoadedConfig, instance: number, logger: Logger, key: HubKeyCredentials = hubKey()) {
     this.#log = logger;
     this.client = new HubClient({
       url: hubUrl(loaded),
       peer: `trader-${instance}`,
-      role: 'trader',
-      secret: hubSecret(loaded),
+      key,
       logger: logger.child('hub'),
     });
     this.feed = new TraderFeed({

@@ -19,6 +19,8 @@ export interface TraderStatus {
   readonly framesApplied: number;
   readonly gaps: number;
   readonly snapshotRequests: number;
+  /** Subscriptions the hub refuses now (retried with backoff while the reason may clear). */
+  readonly refusedSubscriptions: ReadonlyArray<{ code: string; attempts: number; since: number }>;
   readonly orderEvents: number;
   /** USDT wallet balance as the hub last merged it, or null before any account data. */
   readonly usdtWallet: string | null;
@@ -127,6 +129,7 @@ export class TraderProcess {
       framesApplied: stats.framesApplied,
       gaps: stats.gaps,
       snapshotRequests: stats.snapshotRequests,
+      refusedSubscriptions: this.feed.refused.map(({ code, attempts, since }) => ({ code, attempts, since })),
       orderEvents: this.#eventCount,
       usdtWallet: book.balance('USDT')?.walletBalance ?? null,
       positions,

@@ -8,7 +8,8 @@ import { parseCommandArgs, UsageError } from './usage-error.js';
 const HELP = `Usage: tributary trader [--config <file>] [--instance <n>] [--status-every <s>]
 
 Connects to the hub as trader-<n>, follows every symbol's klines, ticks, positions, balances and the
-ban list in a native local book, and receives relayed order events. Needs TRIBUTARY_HUB_SECRET.
+ban list in a native local book, and receives relayed order events. Needs TRIBUTARY_HUB_KEY (a trader
+key for the name trader-<n>: tributary keys issue --role trader --peer trader-<n>, on the hub machine).
 
 Options:
   -c, --config <file>     configuration file (TRIBUTARY__* environment variables override it)
@@ -46,7 +47,11 @@ export async function runTrader(args: string[]): Promise<number> {
     every > 0
       ? setInterval(() => {
           const s = trader.status();
-          logger.info('status', { ...s, positions: s.positions.join(' ') });
+          logger.info('status', {
+            ...s,
+            positions: s.positions.join(' '),
+            refusedSubscriptions: s.refusedSubscriptions.map((r) => `${r.code}x${r.attempts}`).join(' '),
+          });
         }, every * 1000)
       : undefined;
   return runUntilSignal(logger, async () => {

@@ -4,12 +4,11 @@ import { Logger } from '../log/logger.js';
 import { MergeBook } from '../native/hub.js';
 import { HubMetrics } from './hub-metrics.js';
 import type { HubHealth, HubStatus } from './hub-status.js';
-import type { BudgetLimits } from './peer-budget.js';
-import type { KeyRing } from './peer-keys.js';
-import { Backpressure, type BackpressureLimits } from './server/backpressure.js';
+import { Backpressure } from './server/backpressure.js';
 import { CollectorLedger } from './server/collector-ledger.js';
 import { ControlRouter } from './server/control-router.js';
 import { DataPlane } from './server/data-plane.js';
+import { type HubServerOptions, limitsOf, MIB } from './server/hub-options.js';
 import { HubTimers } from './server/hub-timers.js';
 import { InputPolice } from './server/input-police.js';
 import { PeerOutbox } from './server/peer-outbox.js';
@@ -30,68 +29,7 @@ import { createTransport, type TransportChoice } from './transport-select.js';
 
 export type { HubHealth, HubStatus, PeerHealth, PeerStatus } from './hub-status.js';
 export type { BackpressureLimits } from './server/backpressure.js';
-
-/** Options of {@link HubServer.start}. */
-export interface HubServerOptions {
-  /** The keys peers authenticate with (a watched key file's ring, or one built in memory). */
-  keys: KeyRing;
-  /** Default `127.0.0.1` (loopback). */
-  host?: string;
-  /** Default 0 (any free port; read {@link HubServer.port}). */
-  port?: number;
-  /** Default `auto`: uWebSockets.js where it loads, else ws. */
-  transport?: TransportChoice;
-  /** The symbol registry at start (a universe collector may replace the active list later). */
-  symbols?: readonly string[];
-  /** Bars kept per (symbol, interval); default 45. */
-  klineWindow?: number;
-  logger?: Logger;
-  /** A connection must authenticate within this; default 5,000 ms. */
-  authTimeoutMs?: number;
-  /** The hub sends `heartbeat` this often; default 5,000 ms. */
-  heartbeatMs?: number;
-  /** A peer silent for this long is closed (4408); default 3 heartbeats. */
-  idleTimeoutMs?: number;
-  /** Full snapshots of every stream this often, for reconciliation; 0 turns them off. Default 30,000 ms. */
-  snapshotIntervalMs?: number;
-  /** Largest message the hub processes; a bigger one is refused and counted (`oversized`). Default 4 MiB. */
-  maxMessageBytes?: number;
-  /** Transport limit: a bigger message closes the connection (1009). Default 16 MiB + 4 KiB. */
-  maxPayloadBytes?: number;
-  backpressure?: Partial<BackpressureLimits>;
-  /** Per-peer flood budget. Default 5,000 messages/s, 64 MiB/s, 2 s burst. */
-  budget?: Partial<BudgetLimits>;
-  /** Refused (over-budget) messages per second after which a peer is disconnected (4429). Default 1,000. */
-  floodDisconnectPerSecond?: number;
-  /** Streams one subscriber may hold; default 64. */
-  maxStreamsPerPeer?: number;
-}
-
-const MIB = 1024 * 1024;
-
-/** The limits of {@link HubServerOptions} with their defaults applied. */
-function limitsOf(options: HubServerOptions) {
-  const maxMessageBytes = options.maxMessageBytes ?? 4 * MIB;
-  const heartbeatMs = options.heartbeatMs ?? 5_000;
-  return {
-    maxMessageBytes,
-    maxPayloadBytes: Math.max(options.maxPayloadBytes ?? 16 * MIB + 4096, maxMessageBytes + 1024),
-    heartbeatMs,
-    idleTimeoutMs: options.idleTimeoutMs ?? 3 * heartbeatMs,
-    authTimeoutMs: options.authTimeoutMs ?? 5_000,
-    backpressure: {
-      snapshotModeBytes: options.backpressure?.snapshotModeBytes ?? 4 * MIB,
-      disconnectBytes: options.backpressure?.disconnectBytes ?? 64 * MIB,
-      resumeBytes: options.backpressure?.resumeBytes ?? 256 * 1024,
-    },
-    budget: {
-      messagesPerSecond: options.budget?.messagesPerSecond ?? 5_000,
-      bytesPerSecond: options.budget?.bytesPerSecond ?? 64 * MIB,
-      burstSeconds: options.budget?.burstSeconds ?? 2,
-    },
-    floodDisconnectPerSecond: options.floodDisconnectPerSecond ?? 1_000,
-  };
-}
+export type { HubServerOptions };
 
 /**
  * The hub (DESIGN.md 4). Start with {@link HubServer.start}; stop with {@link HubServer.close}.

@@ -4,11 +4,13 @@ import type { Logger } from '../../log/logger.js';
 import type { IngestManyResult, MergeBook, TopicFramesResult } from '../../native/hub.js';
 import { NativeError } from '../../native/native-error.js';
 import type { HubMetrics } from '../hub-metrics.js';
+import { LogThrottle } from '../log-throttle.js';
 import type { HubTransport } from '../transport.js';
 import type { Backpressure } from './backpressure.js';
 import type { CollectorLedger } from './collector-ledger.js';
 import type { InputPolice } from './input-police.js';
 import type { PeerOutbox } from './peer-outbox.js';
+import { tellRefusedRecords } from './record-refusals.js';
 import type { PeerSession } from './session.js';
 import type { Sessions } from './sessions.js';
 import { type Subscriptions, topicName } from './subscriptions.js';
@@ -40,22 +42,6 @@ class IngestBatch {
 }
 
 /**
- * A record the merge refused. The batch index of its frame is optional: a merge result that names
- * it lets the refusal go to the frame's sender; without it the refusal is attributed only when
- * every frame of the turn came from one peer.
- */
-type RecordRefusal = IngestManyResult['rejected'][number] & { index?: number };
-
-/** Refused records of one frame (or one sender), by reason. */
-interface RefusalTally {
-  session: PeerSession;
-  frame: number | undefined;
-  reasons: Record<string, number>;
-  records: number;
-  first: string;
-}
-
-/**
  * Once per event-loop turn: all Ingest frames received in the turn are merged in one native call,
  * one Delta frame per stream with changes is encoded (one native call) and published to the
  * stream's transport topic; then the bookkeeping: counters, refusals told to their senders,
@@ -73,6 +59,8 @@ export class DataPlane {
   readonly #ledger: CollectorLedger;
   readonly #metrics: HubMetrics;
   readonly #log: Logger;
+  /** Log lines about refusals no single sender can be told of: once a minute. */
+  readonly #throttle = new LogThrottle(60_000);
   #pending = new IngestBatch();
   #turnScheduled = false;
   #closed = false;
@@ -234,7 +222,10 @@ export class DataPlane {
         },
       );
     }
-    if (result.rejected.length > 0) this.#refusedRecords(batch, result.rejected);
+    if (result.rejected.length > 0) {
+      const parts = { police: this.#police, metrics: m, log: this.#log, throttle: this.#throttle };
+      tellRefusedRecords(result.rejected, batch, parts);
+    }
     const merged = batch.size - (failed?.size ?? 0);
     m.ingestFrames += merged;
     m.recordsChanged += result.changed;
@@ -257,53 +248,6 @@ export class DataPlane {
         lastRecord.frames += 1;
         lastRecord.lastIngestAt = receivedAt;
       }
-    }
-  }
-
-  /** Records the merge refused: counted by reason, logged, and told to the frame's sender. */
-  #refusedRecords(batch: IngestBatch, rejected: RecordRefusal[]): void {
-    const single = batch.sessions.every((s) => s === batch.sessions[0]) ? batch.sessions[0] : undefined;
-    const tallies = new Map<string, RefusalTally>();
-    let unattributed = 0;
-    for (const record of rejected) {
-      const index = record.index;
-      const session = index === undefined ? single : batch.sessions[index];
-      if (session === undefined) {
-        unattributed += 1;
-        this.#metrics.reject(`record_${record.code}`);
-        continue;
-      }
-      const frame = index === undefined ? undefined : batch.numbers[index];
-      const key = `${session.id}:${frame ?? '-'}`;
-      let tally = tallies.get(key);
-      if (tally === undefined) {
-        tally = { session, frame, reasons: {}, records: 0, first: record.message };
-        tallies.set(key, tally);
-      }
-      tally.records += 1;
-      tally.reasons[record.code] = (tally.reasons[record.code] ?? 0) + 1;
-    }
-    for (const tally of tallies.values()) {
-      for (const [reason, count] of Object.entries(tally.reasons)) {
-        this.#police.refuse(tally.session, `record_${reason}`, tally.first, count);
-      }
-      const where = tally.frame === undefined ? 'in your latest frames' : `of frame ${tally.frame}`;
-      this.#police.tell(
-        tally.session,
-        'invalid_record',
-        `${tally.records} records ${where} refused: ${tally.first}`,
-        {
-          ...(tally.frame === undefined ? {} : { frame: tally.frame }),
-          records: tally.records,
-          reasons: tally.reasons,
-        },
-      );
-    }
-    if (unattributed > 0) {
-      this.#log.warn('merge refused records of a turn with several senders', {
-        records: unattributed,
-        first: rejected[0]?.message.slice(0, 200) ?? null,
-      });
     }
   }
 

@@ -138,6 +138,7 @@ describe.each(TRANSPORTS)('hub over %s: authentication', (transport) => {
     const hub = track(await startHub(transport, { authTimeoutMs: 100 }));
     const peer = track(await RawPeer.open(hub.url));
     expect((await peer.closed).code).toBe(4408);
+    expect(peer.messages.map((m) => m.op)).toEqual(['hello', 'error']);
     expect(hub.status().rejected.auth_timeout).toBe(1);
   });
 

@@ -25,7 +25,7 @@ import { StatusRoutes } from './server/status-routes.js';
 import { Subscriptions } from './server/subscriptions.js';
 import { SymbolDirectory } from './symbol-directory.js';
 import { CloseCode, type ConnectionHandlers, type HubConnection, type HubTransport } from './transport.js';
-import { createTransport, type TransportChoice } from './transport-select.js';
+import { createTransport } from './transport-select.js';
 
 export type { HubHealth, HubStatus, PeerHealth, PeerStatus } from './hub-status.js';
 export type { BackpressureLimits } from './server/backpressure.js';

@@ -73,6 +73,15 @@ describe('peer authentication', () => {
     expect(verifyAuthMac('s3cret', 'other', 'hk1', 'peer-1', mac)).toBe(false);
     expect(verifyAuthMac('other', 'n0nce', 'hk1', 'peer-1', mac)).toBe(false);
     expect(verifyAuthMac('s3cret', 'n0nce', 'hk1', 'peer-1', '')).toBe(false);
+    // The test vector of docs/protocol.md, Authentication.
+    expect(
+      authMac(
+        '2b5eb11e18796d12d88f13dc27dbbd02c2cc51ff7059765ed9821957d82bb4d9',
+        '0'.repeat(64),
+        'hk0123456789abcdef',
+        'kline-0',
+      ),
+    ).toBe('e38a771c1ab9f07f65da0ccd4e7d64f90ab0f889415cabe6cafa1a8bbce1b356');
   });
 
   it('signs and reads the full-status Authorization header', () => {

@@ -105,6 +105,12 @@ export class Sessions {
       const current = this.#byConnection.get(connection.id);
       if (current?.state !== 'pending') return;
       this.#police.refuse(current, 'auth_timeout', 'no auth before the timeout');
+      this.#police.tell(
+        current,
+        'not_authenticated',
+        `no auth within ${this.#settings.authTimeoutMs} ms`,
+        {},
+      );
       this.close(current, CloseCode.timeout, 'auth timeout');
     }, this.#settings.authTimeoutMs);
     authTimer.unref();

@@ -43,4 +43,30 @@ describe.each(TRANSPORTS)('ingest link over %s', (transport) => {
     expect(link.counters.recordsSent).toBe(UNIVERSE.length * bars.length);
     expect(status.merge.ingestFrames).toBe(link.counters.framesSent);
   });
+
+  it('follows the cap the hub announces, and counts what the hub refuses', async () => {
+    const hub = await startHub(transport, { symbols: UNIVERSE, maxMessageBytes: 64 * 1024 });
+    cleanups.push(() => hub.close());
+    const hubClient = new HubClient({
+      url: hub.url,
+      peer: 'kline-0',
+      key: keyOf('collector'),
+      logger: silentLogger('client'),
+    });
+    cleanups.push(() => hubClient.close());
+    expect((await hubClient.connect()).maxMessageBytes).toBe(64 * 1024);
+    const link = new IngestLink(hubClient, silentLogger('ingest'));
+    cleanups.push(() => link.close());
+    expect(link.recordBudget).toBe(Math.floor((64 * 1024 - 1024) / 200));
+    for (let id = 0; id < 300; id += 1)
+      link.encoder.pushKlines(id, '1m', [syntheticBar(0, 1), syntheticBar(1, 1)]);
+    link.flush();
+    await waitFor(() => hub.book.klines(299, '1m').length === 2, 5_000, 'every symbol merged');
+    expect(link.counters.framesSent).toBeGreaterThan(1);
+    expect(hub.status().rejected).toEqual({});
+    // A frame the hub refuses is counted by the link with the hub's reason.
+    expect(hubClient.sendIngest(Buffer.from('not a frame'))).toBe(true);
+    await waitFor(() => link.counters.framesRefused === 1, 3_000, 'the refusal counted');
+    expect(link.counters.lastRefusal).toMatch(/^bad_frame: /);
+  });
 });

@@ -3,6 +3,7 @@ import { runAggregate } from './aggregate.js';
 import { runBacktestCommand } from './backtest.js';
 import { runCollect } from './collect.js';
 import { runHub } from './hub.js';
+import { runKeys } from './keys.js';
 import { runSim } from './sim.js';
 import { runTrader } from './trader.js';
 import { runUp } from './up.js';
@@ -27,6 +28,10 @@ const commands: Record<string, Command> = {
   hub: {
     summary: 'hub [--config <file>]                  the hub: merges collectors, serves traders',
     run: runHub,
+  },
+  keys: {
+    summary: "keys <issue|list|revoke> [options]     the hub's per-peer keys (key file)",
+    run: (args) => runKeys(args),
   },
   collect: {
     summary: 'collect <kind> [--config <file>]       one collector (kline, tick, stream, account, ...)',

@@ -6,11 +6,12 @@ import type { RunningSimulator } from '../../sim/simulator.js';
 import { startSimulator } from '../../sim/simulator.js';
 import { type LoadedConfig, loadConfig } from '../../ts/config/load-config.js';
 import type { CollectorsConfig } from '../../ts/config/tributary-config.js';
-import type { Logger } from '../../ts/log/logger.js';
+import { type Logger, registerSecret } from '../../ts/log/logger.js';
 import { packageRoot } from '../../ts/package-root.js';
 import { freePort } from '../../ts/process/free-port.js';
 import { waitForHttp } from '../../ts/process/wait-for-http.js';
 import {
+  type ChildFailure,
   type ChildSpec,
   ProcessSupervisor,
   type ProcessSupervisorOptions,
@@ -60,29 +61,44 @@ function instancesOf(loaded: LoadedConfig, kind: CollectorKind): number {
 /**
  * Starts, in order: the simulator inside this process (when `exchange.kind` is `simulator` and no
  * `exchange.restUrl` is set), the hub, the universe collector (it fills the hub's registry), the
- * other collectors and the traders, each as a child process of `tributary` restarted if it dies.
- * Children get the exchange address, the API keys and the hub secret through their environment,
- * never their command line.
+ * other collectors and the traders, each as a child process of `tributary` restarted if it dies
+ * (within the `supervisor` section's budget; past it `failure` resolves). Children get the exchange
+ * address, the API keys and the hub secret through their environment, never their command line,
+ * and stop by themselves if this process dies.
  */
 export class OneMachineSystem {
   readonly #options: OneMachineOptions;
+  readonly #loaded: LoadedConfig;
   readonly supervisor: ProcessSupervisor;
+  /** Resolves when a child is given up on (it kept dying); the system should then be stopped. */
+  readonly failure: Promise<ChildFailure>;
   #simulator: RunningSimulator | undefined;
   #stopped = false;
 
+  /** Reads the configuration (throwing a `ConfigError` naming every bad field). */
   constructor(options: OneMachineOptions) {
     this.#options = options;
+    this.#loaded = loadConfig(options.configFile, options.env ?? process.env);
+    const settings = this.#loaded.config.supervisor;
+    let failed: (failure: ChildFailure) => void = () => {};
+    this.failure = new Promise((resolve) => {
+      failed = resolve;
+    });
     this.supervisor = new ProcessSupervisor({
       command: [process.execPath, join(packageRoot, 'bin', 'tributary.js')],
       logger: options.logger.child('supervisor'),
+      maxRestarts: settings.maxRestarts,
+      restartWindowMs: settings.restartWindowMs,
+      restartDelayMs: settings.restartDelayMs,
+      stopTimeoutMs: settings.stopTimeoutMs,
+      onChildFailed: failed,
       ...(options.output === undefined ? {} : { output: options.output }),
     });
   }
 
   async start(): Promise<OneMachineInfo> {
-    const env = this.#options.env ?? process.env;
     const log = this.#options.logger;
-    const loaded = loadConfig(this.#options.configFile, env);
+    const loaded = this.#loaded;
     const { config } = loaded;
     const childEnv: Record<string, string> = {};
 
@@ -91,6 +107,8 @@ export class OneMachineSystem {
       // The simulated account uses the configured keys when there are some, else a fresh pair.
       const apiKey = loaded.secrets.apiKey ?? randomBytes(24).toString('hex');
       const apiSecret = loaded.secrets.apiSecret ?? randomBytes(32).toString('hex');
+      registerSecret(apiKey);
+      registerSecret(apiSecret);
       const sim = config.simulator;
       this.#simulator = await startSimulator(
         {
@@ -118,6 +136,7 @@ export class OneMachineSystem {
     const hubPort = config.hub.port === 0 ? await freePort(config.hub.host) : config.hub.port;
     childEnv.TRIBUTARY__HUB__PORT = String(hubPort);
     childEnv.TRIBUTARY_HUB_SECRET = loaded.secrets.hubSecret ?? randomBytes(32).toString('hex');
+    registerSecret(childEnv.TRIBUTARY_HUB_SECRET);
     const hubUrl = config.hub.url ?? `ws://${config.hub.host}:${hubPort}`;
     const statusUrl = `http://${config.hub.host}:${hubPort}/status`;
     const configArgs = this.#options.configFile === undefined ? [] : ['--config', this.#options.configFile];

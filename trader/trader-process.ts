@@ -36,6 +36,7 @@ export class TraderProcess {
   readonly feed: TraderFeed;
   readonly #log: Logger;
   readonly #events: string[] = [];
+  readonly #eventListeners = new Set<(json: string) => void>();
   #eventCount = 0;
   #lastEventSeq = 0;
   #off: (() => void) | undefined;
@@ -67,6 +68,12 @@ export class TraderProcess {
     return this.#events;
   }
 
+  /** Calls `listener` with every relayed user-data event (the exchange's JSON), in order. */
+  onUserEvent(listener: (json: string) => void): () => void {
+    this.#eventListeners.add(listener);
+    return () => this.#eventListeners.delete(listener);
+  }
+
   /** Connects, subscribes, and resolves once the first snapshot is in the book. */
   async start(): Promise<void> {
     this.#off = this.client.onMessage((message) => {
@@ -79,6 +86,7 @@ export class TraderProcess {
       }
       this.#lastEventSeq = message.seq;
       this.#eventCount += message.events.length;
+      for (const json of message.events) for (const listener of this.#eventListeners) listener(json);
       this.#events.push(...message.events);
       if (this.#events.length > RECENT_EVENTS) this.#events.splice(0, this.#events.length - RECENT_EVENTS);
     });

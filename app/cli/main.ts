@@ -3,6 +3,7 @@
 import { Logger } from '../../ts/log/logger.js';
 import { watchParent } from '../supervisor/parent-link.js';
 import { runAggregate } from './aggregate.js';
+import { runBacktestCommand } from './backtest.js';
 import { runCollect } from './collect.js';
 import { runHub } from './hub.js';
 import { runSim } from './sim.js';
@@ -37,6 +38,10 @@ const commands: Record<string, Command> = {
   trader: {
     summary: 'trader [--config <file>]               the trading process',
     run: runTrader,
+  },
+  backtest: {
+    summary: 'backtest --strategy <name> <data files...>   replay dumps through a strategy, write a report',
+    run: runBacktestCommand,
   },
   aggregate: {
     summary:

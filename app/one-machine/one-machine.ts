@@ -150,7 +150,13 @@ export class OneMachineSystem {
       for (let i = 0; i < instancesOf(loaded, kind); i++)
         add(`${kind}-${i}`, ['collect', kind, '--instance', String(i)]);
     }
-    for (let i = 0; i < config.trader.instances; i++) add(`trader-${i}`, ['trader', '--instance', String(i)]);
+    // The demo strategy; on the simulator's random walk (≈0.08 % a minute) with thresholds it reaches.
+    const demo =
+      this.#simulator === undefined
+        ? []
+        : ['--strategy-config', '{"openAbove":"0.0005","closeBelow":"-0.0003","notional":"500"}'];
+    for (let i = 0; i < config.trader.instances; i++)
+      add(`trader-${i}`, ['trader', '--instance', String(i), ...demo]);
 
     const [hub, ...rest] = children;
     if (hub !== undefined) {

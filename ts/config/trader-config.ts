@@ -2,8 +2,8 @@
 import { integer, intervalList, oneOf, type SectionSettings, section } from './config-fields.js';
 
 /**
- * Trading modes. Checked already, but no mode trades yet: a trader keeps its local book and places
- * no orders (docs/operations.md).
+ * Trading modes: `paper` (the simulator's matching engine inside the trader), `dry-run` (orders
+ * signed and logged, never sent), `testnet` and `live` (orders to the exchange).
  */
 export const TRADER_MODES = ['paper', 'live', 'testnet', 'dry-run'] as const;
 
@@ -13,7 +13,7 @@ export const traderSection = section({
   mode: oneOf(TRADER_MODES)
     .default('paper')
     .describe(
-      'Not in effect yet (a trader places no orders); "live" needs exchange.kind "binance", "testnet" needs "testnet"',
+      'paper: the simulator\'s matching engine inside the trader; dry-run: orders signed and logged, never sent; testnet and live: orders to the exchange ("live" needs exchange.kind "binance", "testnet" needs "testnet")',
     ),
   intervals: intervalList(['1m', '15m']).describe("Kline intervals the trader's book follows"),
 });

@@ -1,4 +1,7 @@
 // The `tributary` command line: one entry point, one module per command.
+
+import { Logger } from '../../ts/log/logger.js';
+import { watchParent } from '../supervisor/parent-link.js';
 import { runAggregate } from './aggregate.js';
 import { runBacktestCommand } from './backtest.js';
 import { runCollect } from './collect.js';
@@ -71,6 +74,8 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`tributary: unknown command "${name}"\n${usage()}\n`);
     return 2;
   }
+  // A child of `tributary up` stops when `up` is gone, whatever killed it.
+  watchParent(() => new Logger(name));
   try {
     return await command.run(rest);
   } catch (error) {

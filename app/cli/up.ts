@@ -7,8 +7,11 @@ import { parseCommandArgs } from './usage-error.js';
 const HELP = `Usage: tributary up [--config <file>]
 
 Starts the whole system on this machine: the exchange simulator (unless exchange.kind names a real
-exchange), the hub, one process per configured collector and the traders in paper mode. Output of
-every process is prefixed with its name. Ctrl-C stops everything cleanly.
+exchange or exchange.restUrl points at one), the hub, one process per configured collector and the
+traders. Output of every process is prefixed with its name. A process that dies is restarted; one
+that dies more than supervisor.maxRestarts times within supervisor.restartWindowMs stops everything
+and ends this command with exit code 1. Ctrl-C stops everything cleanly; the processes also stop
+by themselves if this command is killed.
 
 Options:
   -c, --config <file>   configuration file (see config/tributary.example.json); TRIBUTARY__*
@@ -52,5 +55,21 @@ export async function runUp(args: string[]): Promise<number> {
       '',
     ].join('\n'),
   );
-  return runUntilSignal(logger, () => system.stop());
+  const outcome = await Promise.race([
+    runUntilSignal(logger, () => system.stop()).then((code) => ({ code })),
+    system.failure.then((failure) => ({ failure })),
+  ]);
+  if ('code' in outcome) return outcome.code;
+  const { failure } = outcome;
+  logger.error('a process keeps dying; stopping everything', {
+    child: failure.name,
+    exit: failure.lastExit,
+    restarts: failure.restarts,
+    windowMs: failure.windowMs,
+  });
+  await system.stop();
+  throw new Error(
+    `${failure.name} died again after ${failure.restarts} restarts within ${failure.windowMs / 1000} s ` +
+      `(supervisor.maxRestarts), last exit ${failure.lastExit}; stopped everything`,
+  );
 }

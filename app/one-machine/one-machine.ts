@@ -10,11 +10,12 @@ import { type LoadedConfig, loadConfig } from '../../ts/config/load-config.js';
 import type { CollectorsConfig } from '../../ts/config/tributary-config.js';
 import { credentialsToken, newKey, writeNewKeyFile } from '../../ts/hub/key-file.js';
 import type { ActiveKey, HubKeyCredentials } from '../../ts/hub/peer-keys.js';
-import type { Logger } from '../../ts/log/logger.js';
+import { type Logger, registerSecret } from '../../ts/log/logger.js';
 import { packageRoot } from '../../ts/package-root.js';
 import { freePort } from '../../ts/process/free-port.js';
 import { waitForHttp } from '../../ts/process/wait-for-http.js';
 import {
+  type ChildFailure,
   type ChildSpec,
   ProcessSupervisor,
   type ProcessSupervisorOptions,
@@ -68,32 +69,47 @@ function instancesOf(loaded: LoadedConfig, kind: CollectorKind): number {
 /**
  * Starts, in order: the simulator inside this process (when `exchange.kind` is `simulator` and no
  * `exchange.restUrl` is set), the hub, the universe collector (it fills the hub's registry), the
- * other collectors and the traders, each as a child process of `tributary` restarted if it dies.
- * Children get the exchange address, the API keys and their own hub key through their
- * environment, never their command line. The hub keys are made for this run (one per child, for
- * its name only, and an admin key for the operator) in a private temporary directory removed on
- * stop.
+ * other collectors and the traders, each as a child process of `tributary` restarted if it dies
+ * (within the `supervisor` section's budget; past it `failure` resolves). Children get the exchange
+ * address, the API keys and their own hub key through their environment, never their command
+ * line, and stop by themselves if this process dies. The hub keys are made for this run (one per
+ * child, for its name only, and an admin key for the operator) in a private temporary directory
+ * removed on stop.
  */
 export class OneMachineSystem {
   readonly #options: OneMachineOptions;
+  readonly #loaded: LoadedConfig;
   readonly supervisor: ProcessSupervisor;
+  /** Resolves when a child is given up on (it kept dying); the system should then be stopped. */
+  readonly failure: Promise<ChildFailure>;
   #simulator: RunningSimulator | undefined;
   #keyDir: string | undefined;
   #stopped = false;
 
+  /** Reads the configuration (throwing a `ConfigError` naming every bad field). */
   constructor(options: OneMachineOptions) {
     this.#options = options;
+    this.#loaded = loadConfig(options.configFile, options.env ?? process.env);
+    const settings = this.#loaded.config.supervisor;
+    let failed: (failure: ChildFailure) => void = () => {};
+    this.failure = new Promise((resolve) => {
+      failed = resolve;
+    });
     this.supervisor = new ProcessSupervisor({
       command: [process.execPath, join(packageRoot, 'bin', 'tributary.js')],
       logger: options.logger.child('supervisor'),
+      maxRestarts: settings.maxRestarts,
+      restartWindowMs: settings.restartWindowMs,
+      restartDelayMs: settings.restartDelayMs,
+      stopTimeoutMs: settings.stopTimeoutMs,
+      onChildFailed: failed,
       ...(options.output === undefined ? {} : { output: options.output }),
     });
   }
 
   async start(): Promise<OneMachineInfo> {
-    const env = this.#options.env ?? process.env;
     const log = this.#options.logger;
-    const loaded = loadConfig(this.#options.configFile, env);
+    const loaded = this.#loaded;
     const { config } = loaded;
     const childEnv: Record<string, string> = {};
 
@@ -102,6 +118,8 @@ export class OneMachineSystem {
       // The simulated account uses the configured keys when there are some, else a fresh pair.
       const apiKey = loaded.secrets.apiKey ?? randomBytes(24).toString('hex');
       const apiSecret = loaded.secrets.apiSecret ?? randomBytes(32).toString('hex');
+      registerSecret(apiKey);
+      registerSecret(apiSecret);
       const sim = config.simulator;
       this.#simulator = await startSimulator(
         {
@@ -142,6 +160,7 @@ export class OneMachineSystem {
       if (role !== undefined) {
         const key = newKey({ role, peers: [name], label: `tributary up: ${name}` });
         keys.push(key);
+        registerSecret(key.secret);
         env.TRIBUTARY_HUB_KEY = credentialsToken(key);
       }
       children.push({ name, args: [...args, ...configArgs], env, restart: true });
@@ -165,6 +184,7 @@ export class OneMachineSystem {
       label: 'tributary up: operator',
     });
     keys.push(operator);
+    registerSecret(operator.secret);
     await writeNewKeyFile(keysFile, keys);
     const operatorKeyFile = join(this.#keyDir, 'operator.env');
     await writeFile(operatorKeyFile, `TRIBUTARY_HUB_KEY=${credentialsToken(operator)}\n`, { mode: 0o600 });

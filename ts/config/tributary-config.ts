@@ -6,6 +6,7 @@ import { type DeepReadonly, expecting } from './config-fields.js';
 import { exchangeSection } from './exchange-config.js';
 import { hubSection } from './hub-config.js';
 import { simulatorSection } from './simulator-config.js';
+import { supervisorSection } from './supervisor-config.js';
 import { symbolsSection } from './symbols-config.js';
 import { traderSection } from './trader-config.js';
 
@@ -14,6 +15,7 @@ export type { ExchangeConfig, ExchangeKind } from './exchange-config.js';
 export { EXCHANGE_ENDPOINTS } from './exchange-config.js';
 export type { HubSettings } from './hub-config.js';
 export type { SimulatorSettings } from './simulator-config.js';
+export type { SupervisorSettings } from './supervisor-config.js';
 export type { TraderSettings } from './trader-config.js';
 
 /**
@@ -28,6 +30,7 @@ const SECTIONS = {
   symbols: symbolsSection,
   collectors: collectorsSection.prefault({}),
   trader: traderSection.prefault({}),
+  supervisor: supervisorSection.prefault({}),
 };
 
 /** Rules that span sections; each issue names the field the user should change. */

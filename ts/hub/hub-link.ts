@@ -1,5 +1,6 @@
 // Where a peer process finds the hub and the key it authenticates with.
 import type { LoadedConfig } from '../config/load-config.js';
+import { registerSecret } from '../log/log-redaction.js';
 import type { HubKeyCredentials } from './peer-keys.js';
 
 /** The environment variable holding a peer's hub key: `<key id>:<secret>` as `tributary keys issue` prints it. */
@@ -38,5 +39,7 @@ export function hubKey(env: NodeJS.ProcessEnv = process.env): HubKeyCredentials 
   if (key === undefined) {
     throw new HubKeyError(`${HUB_KEY_ENV} must be <key id>:<secret> as \`tributary keys issue\` prints it`);
   }
+  // Masked wherever it might surface in a log line (an error text, a URL).
+  registerSecret(key.secret);
   return key;
 }

@@ -20,6 +20,7 @@ import { marketEndpoints } from './market-endpoints.js';
 import { Prng } from './prng.js';
 import { RandomWalk } from './random-walk.js';
 import { AggTradeCsvReplay, type ReplayTrade } from './replay.js';
+import { type MarketStream, resolveStream, type StreamRefusal } from './stream-catalog.js';
 import { SymbolMarket } from './symbol-market.js';
 
 /** Where trades come from. */
@@ -201,6 +202,11 @@ export class SimMarket implements MarketView {
   onStream(listener: MarketStreamListener): () => void {
     this.#streamListeners.add(listener);
     return () => this.#streamListeners.delete(listener);
+  }
+
+  /** A stream name a client sent, resolved to a stream this market serves (or refused with the reason). */
+  resolveStream(name: string): MarketStream | StreamRefusal {
+    return resolveStream(name, (symbol) => this.#markets.has(symbol));
   }
 
   /** The server tells the market which stream names have subscribers, so it builds only those payloads. */

@@ -36,10 +36,12 @@ import { IpWeightLimiter, OrderRateLimiter } from './rate-limiters.js';
 import { signatureMatches, signedPayload } from './request-signature.js';
 import { resolveLimits, type ServerLimits } from './server-limits.js';
 import type { SimulatorClock } from './sim-clock.js';
-import { StreamHub } from './stream-hub.js';
+import { type ResolvedStream, StreamHub } from './stream-hub.js';
 
 /** The market as the server uses it: stream payloads out, demand in, and the stale-data fault. */
 export interface MarketStreamSource {
+  /** A stream name a client sent, resolved to the served stream (canonical name, route) or refused. */
+  resolveStream(name: string): ResolvedStream | { readonly refused: string };
   onStream(listener: MarketStreamListener): () => void;
   setStreamDemand(isWanted: (stream: string) => boolean): void;
   freeze(untilMs: number): void;
@@ -136,7 +138,13 @@ export class SimServer {
     const market = options.market;
     this.#hub = new StreamHub({
       limits: this.limits,
-      listenKeys: this.listenKeys,
+      directory: {
+        resolveStream: (name) =>
+          market === undefined
+            ? { refused: 'the simulator runs without a market' }
+            : market.resolveStream(name),
+        accountOf: (key) => this.listenKeys.accountOf(key),
+      },
       logger: this.#log.child('ws'),
       clock: () => this.#clock.now(),
       ...(market === undefined

@@ -133,6 +133,21 @@ export interface MarketView {
   onTrade(listener: (trade: MarketTrade) => void): () => void;
   /** A user's taker fill, put on the public tape (aggTrades, klines, tickers) so every view agrees. */
   recordTakerFill(trade: MarketTrade): void;
+  /** An account's liquidation order, for the forceOrder streams (its fills went through `recordTakerFill`). */
+  recordLiquidation(report: LiquidationReport): void;
+}
+
+/** A liquidation order as the forceOrder streams report it. */
+export interface LiquidationReport {
+  readonly symbol: string;
+  /** The order's side (SELL closes a long). */
+  readonly side: 'BUY' | 'SELL';
+  /** Its limit price (the bankruptcy price) and the average price it filled at. */
+  readonly price: Decimal;
+  readonly averagePrice: Decimal;
+  /** Filled quantity. */
+  readonly qty: Decimal;
+  readonly time: number;
 }
 
 /** Where a market websocket stream is served: Binance's `/public` or `/market` routed path. */

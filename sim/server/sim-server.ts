@@ -43,7 +43,8 @@ export interface MarketStreamSource {
   /** A stream name a client sent, resolved to the served stream (canonical name, route) or refused. */
   resolveStream(name: string): ResolvedStream | { readonly refused: string };
   onStream(listener: MarketStreamListener): () => void;
-  setStreamDemand(isWanted: (stream: string) => boolean): void;
+  /** Which streams have subscribers: a predicate, and the list of them. */
+  setStreamDemand(isWanted: (stream: string) => boolean, wanted: () => Iterable<string>): void;
   freeze(untilMs: number): void;
 }
 
@@ -149,7 +150,13 @@ export class SimServer {
       clock: () => this.#clock.now(),
       ...(market === undefined
         ? {}
-        : { onDemandChange: () => market.setStreamDemand((s) => this.#hub.wants(s)) }),
+        : {
+            onDemandChange: () =>
+              market.setStreamDemand(
+                (s) => this.#hub.wants(s),
+                () => this.#hub.wantedStreams(),
+              ),
+          }),
     });
     const endListenKey = (ended: EndedListenKey): void => {
       this.#hub.endListenKey(ended);
@@ -176,7 +183,10 @@ export class SimServer {
       logger: this.#log.child('admin'),
     });
     if (market !== undefined) {
-      market.setStreamDemand((s) => this.#hub.wants(s));
+      market.setStreamDemand(
+        (s) => this.#hub.wants(s),
+        () => this.#hub.wantedStreams(),
+      );
       this.#unsubscribe.push(
         market.onStream((route, stream, payload) => this.#hub.publishMarket(route, stream, payload)),
       );

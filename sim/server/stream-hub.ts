@@ -193,6 +193,13 @@ export class StreamHub {
     return false;
   }
 
+  /** Every market stream some connection subscribes to. */
+  wantedStreams(): string[] {
+    const names: string[] = [];
+    for (const byStream of this.#subscribers.values()) names.push(...byStream.keys());
+    return names;
+  }
+
   /** Closes every connection now (the `dropWebsockets` fault); returns how many. */
   dropAll(): number {
     const count = this.#connections.size;

@@ -40,15 +40,29 @@ export class PriceUnits {
     return fixedPoint(units * this.tickMantissa * this.stepMantissa, this.priceScale + this.qtyScale);
   }
 
-  /** Whole ticks in a price string (exact: the price must be on the tick grid). */
+  /** Whole ticks in a price string (rounded half-even onto the grid). */
   ticksOf(text: string): number {
     const value = Decimal.parse(text).div(this.#tickDecimal, 0, 'half-even');
     return Number(value.mantissa);
   }
 
-  /** Whole steps in a quantity string. */
+  /** Whole ticks in a price string, or undefined when it is not on the tick grid (or not positive). */
+  exactTicks(text: string): number | undefined {
+    const value = Decimal.tryParse(text);
+    if (value === undefined || value.sign() <= 0 || !value.isMultipleOf(this.#tickDecimal)) return undefined;
+    return Number(value.div(this.#tickDecimal, 0).mantissa);
+  }
+
+  /** Whole steps in a quantity string (rounded half-even onto the grid). */
   stepsOf(text: string): bigint {
     return Decimal.parse(text).div(this.#stepDecimal, 0, 'half-even').mantissa;
+  }
+
+  /** Whole steps in a quantity string, or undefined when it is not on the step grid (or not positive). */
+  exactSteps(text: string): bigint | undefined {
+    const value = Decimal.tryParse(text);
+    if (value === undefined || value.sign() <= 0 || !value.isMultipleOf(this.#stepDecimal)) return undefined;
+    return value.div(this.#stepDecimal, 0).mantissa;
   }
 
   /** Tick·step units in a notional string. */

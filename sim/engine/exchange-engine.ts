@@ -33,6 +33,8 @@ import { TradeLedger } from './trade-ledger.js';
 export interface AccountConfig {
   apiKey: string;
   apiSecret: string;
+  /** More key pairs of the same account: orders placed with any of them share its order-rate limits. */
+  apiKeys?: ReadonlyArray<{ readonly apiKey: string; readonly apiSecret: string }>;
   /** Starting wallet per asset; default `{ USDT: '10000' }`. Booked as TRANSFER income. */
   balances?: Readonly<Record<string, string>>;
   /** Default `one-way`. */
@@ -115,7 +117,7 @@ export class ExchangeEngine implements AccountDirectory {
   readonly #clock: SimClock;
   readonly #logger: Logger;
   readonly #accounts = new Map<string, Account>();
-  readonly #byApiKey = new Map<string, Account>();
+  readonly #byApiKey = new Map<string, { readonly account: Account; readonly secret: string }>();
   readonly #listeners = new Set<UserEventListener>();
   readonly #ctx: EngineContext;
   readonly #executor: OrderExecutor;
@@ -159,8 +161,8 @@ export class ExchangeEngine implements AccountDirectory {
 
   /** Resolves an API key to its account id and secret. */
   credentials(apiKey: string): { accountId: string; secret: string } | undefined {
-    const account = this.#byApiKey.get(apiKey);
-    return account === undefined ? undefined : { accountId: account.id, secret: account.secret };
+    const entry = this.#byApiKey.get(apiKey);
+    return entry === undefined ? undefined : { accountId: entry.account.id, secret: entry.secret };
   }
 
   /** Subscribes to user-data events of every account; returns the unsubscribe function. */
@@ -253,7 +255,14 @@ export class ExchangeEngine implements AccountDirectory {
     const field = (name: string) => `accounts[${index}].${name}`;
     if (config.apiKey === '') throw new EngineConfigError(field('apiKey'), 'must not be empty');
     if (config.apiSecret === '') throw new EngineConfigError(field('apiSecret'), 'must not be empty');
-    if (this.#byApiKey.has(config.apiKey)) throw new EngineConfigError(field('apiKey'), 'duplicate apiKey');
+    const pairs = [{ apiKey: config.apiKey, apiSecret: config.apiSecret }, ...(config.apiKeys ?? [])];
+    pairs.forEach((pair, i) => {
+      const name = i === 0 ? field('apiKey') : field(`apiKeys[${i - 1}].apiKey`);
+      if (pair.apiKey === '' || pair.apiSecret === '') throw new EngineConfigError(name, 'must not be empty');
+      if (this.#byApiKey.has(pair.apiKey) || pairs.slice(0, i).some((p) => p.apiKey === pair.apiKey)) {
+        throw new EngineConfigError(name, 'duplicate apiKey');
+      }
+    });
     const makerFee = parseFee(config.makerFee, '0.0002', field('makerFee'));
     const takerFee = parseFee(config.takerFee, '0.0005', field('takerFee'));
     const leverage = config.defaultLeverage ?? 20;
@@ -301,7 +310,7 @@ export class ExchangeEngine implements AccountDirectory {
       });
     }
     this.#accounts.set(id, account);
-    this.#byApiKey.set(config.apiKey, account);
+    for (const pair of pairs) this.#byApiKey.set(pair.apiKey, { account, secret: pair.apiSecret });
     this.#logger.info('account ready', { account: id, mode: account.positionMode, asset: MARGIN_ASSET });
   }
 

@@ -319,7 +319,7 @@ export class SimMarket implements MarketView {
     });
   }
 
-  /** Starts the timers: trades, kline closes and stream pushes every 100 ms, mark price every second. */
+  /** Starts the timers: trades, kline closes and stream pushes every 50 ms, mark price every second. */
   start(): void {
     if (this.#timers.length > 0) return;
     const fast = setInterval(() => this.#guard('fast tick', () => this.tick()), FAST_TICK_MS);

@@ -18,7 +18,7 @@ import {
 import type { BookMark } from './synthetic-book.js';
 
 /** The fast tick every cadence is a multiple of. */
-export const FAST_TICK_MS = 100;
+export const FAST_TICK_MS = 50;
 
 export interface StreamPublisherOptions {
   readonly markets: () => readonly SymbolMarket[];

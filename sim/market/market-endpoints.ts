@@ -25,8 +25,8 @@ export interface MarketRestSource {
   specs(): readonly SymbolSpec[];
   symbols(): readonly SymbolMarket[];
   symbol(name: string): SymbolMarket | undefined;
-  /** Brings klines up to `now` (closing finished bars) before they are read. */
-  advance(now: number): void;
+  /** Brings klines up to `now` (closing finished bars) before they are read: of `market`, or all. */
+  advance(now: number, market?: SymbolMarket): void;
   /** Market time (the clock, or the newest trade of a replay running ahead of it). */
   now(): number;
 }
@@ -179,7 +179,7 @@ export function marketEndpoints(source: MarketRestSource): Endpoint[] {
     const endTime = optionalInt(params, 'endTime');
     const limit = limitParam(params, 500, 1500);
     const now = source.now();
-    source.advance(now);
+    source.advance(now, market);
     return market.klines
       .bars(interval, now, { startTime, endTime, limit })
       .map(({ bar, closed }) => klineRow(market, bar, closed));
@@ -244,7 +244,8 @@ export function marketEndpoints(source: MarketRestSource): Endpoint[] {
     get('/fapi/v1/ticker/bookTicker', bySymbol(2, 5), ({ params }) => oneOrAll(params, bookTickerRow)),
     get('/fapi/v1/ticker/24hr', bySymbol(1, 40), ({ params }) => {
       const now = source.now();
-      source.advance(now);
+      const one = optionalString(params, 'symbol');
+      source.advance(now, one === undefined ? undefined : source.symbol(one));
       return oneOrAll(params, (m) => ticker24hRow(m, now));
     }),
     // v1 is deprecated in favour of v2; both answer the same rows.

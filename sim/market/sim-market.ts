@@ -157,6 +157,7 @@ export class SimMarket implements MarketView {
         spec,
         prng,
         seed: symbolSeed,
+        index,
         now,
         tapeCapacity,
         start,
@@ -312,8 +313,9 @@ export class SimMarket implements MarketView {
       specs: () => this.#specs,
       symbols: () => this.#list,
       symbol: (name) => this.#markets.get(name),
-      advance: (now) => {
-        for (const market of this.#list) market.advanceKlines(Math.max(now, this.#now()));
+      advance: (now, market) => {
+        for (const m of market === undefined ? this.#list : [market])
+          m.advanceKlines(Math.max(now, this.#now()));
       },
       now: () => this.#now(),
     });

@@ -36,8 +36,9 @@ export interface SymbolMarketOptions {
   readonly spec: SymbolSpec;
   /** The symbol's own PRNG (the walk and the funding basis draw from it). */
   readonly prng: Prng;
-  /** The symbol's seed for its history. */
+  /** The symbol's seed for its history, and its index in the market (below 2,048). */
   readonly seed: number;
+  readonly index: number;
   /** Market start time; the history ends at its minute. */
   readonly now: number;
   readonly tapeCapacity: number;
@@ -99,6 +100,7 @@ export class SymbolMarket {
     this.history = new HistoryModel({
       spec,
       seed: options.seed,
+      index: options.index,
       startTime: Math.min(options.history.startTime, liveStart),
       endTime: liveStart,
       endTicks: startTicks,

@@ -21,6 +21,7 @@ function model(symbolIndex = 0, months = 3, aggPerMinute = 60): { history: Histo
   const history = new HistoryModel({
     spec,
     seed: 1234 + symbolIndex,
+    index: symbolIndex,
     startTime: Date.UTC(2026, 2 - months, 1),
     endTime: END,
     endTicks: units.ticksOf(spec.initialPrice.toString()),

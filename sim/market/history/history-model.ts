@@ -22,6 +22,8 @@ const FUNDING_MS = 8 * HOUR_MS;
 const CHILD_MS = [DAY_MS, 2 * HOUR_MS, HOUR_MS, 15 * MINUTE_MS, MINUTE_MS] as const;
 /** Level of minute nodes (months are level 0). */
 export const MINUTE_LEVEL = CHILD_MS.length;
+/** Cache level of a month node itself (levels 0..4 hold the children of split nodes). */
+const MONTH_KEY_LEVEL = 7;
 /** How strongly a month's log price is pulled back toward the start price (per month, backwards). */
 const MEAN_REVERSION = 0.7;
 
@@ -37,6 +39,8 @@ export interface HistoryModelOptions {
   readonly spec: SymbolSpec;
   /** The symbol's own seed (derived from the market seed and the symbol). */
   readonly seed: number;
+  /** The symbol's index in the market (its part of the shared cache's keys), below 2,048. */
+  readonly index: number;
   /** First month start of the history (UTC month boundary). */
   readonly startTime: number;
   /** Where the history ends and the live market begins (a minute boundary). */
@@ -81,7 +85,7 @@ export class HistoryModel {
   readonly end: number;
   readonly #options: HistoryModelOptions;
   readonly #shape: HistoryShape;
-  readonly #key: string;
+  readonly #index: number;
   readonly #lastMonth: number;
   readonly #firstMonth: number;
   /** Chain, newest month first: close ticks and first ids of month j (j = 0 is the newest). */
@@ -104,7 +108,10 @@ export class HistoryModel {
       minTick: Math.max(minTick, Math.floor(options.endTicks / 20)),
       maxTick: Math.min(maxTick, options.endTicks * 20),
     };
-    this.#key = spec.symbol;
+    if (!Number.isInteger(options.index) || options.index < 0 || options.index >= 2048) {
+      throw new RangeError(`history index ${options.index} must be 0..2047`);
+    }
+    this.#index = options.index;
     this.#lastMonth = monthIndex(options.endTime - 1);
     this.#firstMonth = monthIndex(options.startTime);
     this.#months = Math.max(0, this.#lastMonth - this.#firstMonth + 1);
@@ -240,7 +247,15 @@ export class HistoryModel {
   #month(j: number): HistNode {
     this.#extendTo(j);
     if (j >= this.#months) throw new RangeError(`month ${j} is before the history`);
-    return this.#monthNode(j);
+    const start = monthStartOfIndex(this.#lastMonth - j);
+    return this.#options.cache.get(this.#key(MONTH_KEY_LEVEL, start), () => [
+      this.#monthNode(j),
+    ])[0] as HistNode;
+  }
+
+  /** The shared cache's key of a node of this symbol: minute, level and symbol index in one number. */
+  #key(level: number, start: number): number {
+    return ((start / MINUTE_MS + 2 ** 30) * 8 + level) * 2048 + this.#index;
   }
 
   /** Month `j` from its close (chain) and its own random stream; ids from the chain when known. */
@@ -307,7 +322,7 @@ export class HistoryModel {
   }
 
   #children(node: HistNode, level: number): readonly HistNode[] {
-    return this.#options.cache.get(`${this.#key}|${level}|${node.start}`, () => {
+    return this.#options.cache.get(this.#key(level, node.start), () => {
       const step = CHILD_MS[level] ?? MINUTE_MS;
       const bounds = [node.start];
       for (let t = Math.floor(node.start / step) * step + step; t < node.end; t += step) bounds.push(t);

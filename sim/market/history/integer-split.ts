@@ -73,7 +73,7 @@ export function splitInt(total: number, floors: readonly number[], weights: read
     if (total !== 0) throw new RangeError(`cannot split ${total} into no parts`);
     return [];
   }
-  const w = integerWeights(weights, n).map((x) => Number(x));
+  const w = numberWeights(weights, n);
   let wSum = 0;
   for (const x of w) wSum += x;
   const parts = new Array<number>(n);
@@ -102,6 +102,20 @@ function giveRemainders(parts: number[], remainders: readonly number[], left: nu
     parts[best] = (parts[best] ?? 0) + 1;
     (remainders as number[])[best] = -1;
   }
+}
+
+/** Weights as whole millionths of the largest, equal ones when every weight is zero. */
+function numberWeights(weights: readonly number[], n: number): number[] {
+  let max = 0;
+  for (let i = 0; i < n; i++) {
+    const w = weights[i] ?? 0;
+    if (!(w >= 0) || !Number.isFinite(w))
+      throw new RangeError(`weight ${w} is not a finite non-negative number`);
+    if (w > max) max = w;
+  }
+  const out = new Array<number>(n);
+  for (let i = 0; i < n; i++) out[i] = max === 0 ? 1 : Math.round(((weights[i] ?? 0) / max) * 1_000_000);
+  return out;
 }
 
 /** Weights as positive integers (millionths), equal ones when every weight is zero. */

@@ -2,12 +2,14 @@
 import type { HistNode } from './history-node.js';
 
 /**
- * Children of recently split nodes, keyed by symbol, level and start. Splits are deterministic, so
- * an evicted entry is simply computed again; the bound keeps memory flat at any universe size.
+ * Children of recently split nodes, keyed by a number each symbol's history makes from its own
+ * index, the level and the start. Splits are deterministic, so an evicted entry is simply computed
+ * again; the bound keeps memory flat at any universe size. Eviction is first in, first out (a hit
+ * does not refresh an entry: that bookkeeping costs more than the occasional recomputation).
  */
 export class NodeCache {
   readonly #capacity: number;
-  readonly #entries = new Map<string, readonly HistNode[]>();
+  readonly #entries = new Map<number, readonly HistNode[]>();
   #hits = 0;
   #misses = 0;
 
@@ -17,13 +19,10 @@ export class NodeCache {
   }
 
   /** The cached children, or `make()`'s (then cached). */
-  get(key: string, make: () => readonly HistNode[]): readonly HistNode[] {
+  get(key: number, make: () => readonly HistNode[]): readonly HistNode[] {
     const found = this.#entries.get(key);
     if (found !== undefined) {
       this.#hits += 1;
-      // Refresh its place: a Map iterates in insertion order, oldest first.
-      this.#entries.delete(key);
-      this.#entries.set(key, found);
       return found;
     }
     this.#misses += 1;

@@ -56,6 +56,8 @@ export interface Endpoint {
   weight(params: Params): number;
   /** Whether the request counts toward the order-rate limits (`X-MBX-ORDER-COUNT-10S/1M`). */
   readonly countsAsOrder: boolean;
+  /** How much it counts on each window when not 1 and 1 (batch orders: 5 per 10 s, 1 per minute). */
+  orderCount?(params: Params): { readonly tenSeconds: number; readonly minute: number };
   handle(ctx: RequestContext): Json;
 }
 

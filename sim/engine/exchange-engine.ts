@@ -16,17 +16,21 @@ import type { AccountSnapshot } from './account-views.js';
 import { algoEndpoints } from './algo-endpoints.js';
 import { AlgoService } from './algo-service.js';
 import { AlgoStore } from './algo-store.js';
+import { batchEndpoints } from './batch-endpoints.js';
 import { money } from './binance-format.js';
+import { CountdownCancels } from './countdown-cancel.js';
 import type { EngineContext, EngineDeps } from './engine-context.js';
 import { EngineConfigError } from './engine-errors.js';
 import { DEFAULT_FUNDING_INTERVAL_MS, FundingSchedule } from './funding.js';
 import { IdSource } from './id-source.js';
 import { IncomeLedger } from './income-ledger.js';
+import { LiquidationEngine } from './liquidation.js';
 import { assessAccount } from './margin.js';
 import { orderEndpoints } from './order-endpoints.js';
 import { OrderExecutor } from './order-executor.js';
 import { OrderStore } from './order-store.js';
 import { Reject } from './rejections.js';
+import { riskEndpoints } from './risk-endpoints.js';
 import { TradeLedger } from './trade-ledger.js';
 
 /** One simulated account. */
@@ -123,6 +127,8 @@ export class ExchangeEngine implements AccountDirectory {
   readonly #executor: OrderExecutor;
   readonly #algoService: AlgoService;
   readonly #funding: FundingSchedule;
+  readonly #countdowns = new CountdownCancels();
+  readonly liquidations: LiquidationEngine;
   readonly #unsubscribeTrades: () => void;
   #listenerErrors = 0;
 
@@ -156,6 +162,14 @@ export class ExchangeEngine implements AccountDirectory {
     this.#executor = new OrderExecutor(this.#ctx);
     this.#algoService = new AlgoService(this.#ctx, this.#executor);
     this.#funding = new FundingSchedule(this.#ctx, this.#executor, interval, () => this.#accounts.values());
+    this.liquidations = new LiquidationEngine(
+      this.#ctx,
+      this.#executor,
+      () => this.#accounts.values(),
+      (accountId, symbol) => {
+        for (const algo of this.#ctx.algos.waiting(accountId, symbol)) this.#algoService.cancel(algo);
+      },
+    );
     this.#unsubscribeTrades = this.#market.onTrade((trade) => this.#onTrade(trade));
   }
 
@@ -179,15 +193,37 @@ export class ExchangeEngine implements AccountDirectory {
       ctx: this.#ctx,
       executor: this.#executor,
       algoService: this.#algoService,
+      countdowns: this.#countdowns,
+      liquidations: this.liquidations,
       snapshot: (account) => this.#snapshot(account),
     };
-    return [...orderEndpoints(deps), ...algoEndpoints(deps), ...accountEndpoints(deps)];
+    return [
+      ...orderEndpoints(deps),
+      ...batchEndpoints(deps),
+      ...algoEndpoints(deps),
+      ...accountEndpoints(deps),
+      ...riskEndpoints(deps),
+    ];
   }
 
-  /** Time-driven work: funding at funding times, mark-price triggers of conditional orders. */
+  /**
+   * Time-driven work: funding at funding times, mark-price triggers of conditional orders, missed
+   * countdowns (their symbol's open orders cancelled), and liquidations at the current mark prices.
+   */
   advance(now: number): void {
     this.#funding.advance(now);
     this.#algoService.check();
+    for (const due of this.#countdowns.due(now)) {
+      const account = this.#accounts.get(due.accountId);
+      if (account === undefined) continue;
+      for (const order of this.#ctx.orders.open(account.id, due.symbol))
+        this.#executor.cancel(account, order);
+      this.#logger.info('countdown ran out: open orders cancelled', {
+        account: account.id,
+        symbol: due.symbol,
+      });
+    }
+    this.liquidations.check();
   }
 
   /** The next funding time after `now` (what premiumIndex reports as `nextFundingTime`). */

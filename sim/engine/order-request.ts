@@ -13,7 +13,13 @@ import {
   requireString,
 } from '../request-params.js';
 import { ALGO_ORDER_TYPES } from './algo-store.js';
-import type { MatchingType, OrderSide, TimeInForce } from './order-store.js';
+import {
+  type MatchingType,
+  type OrderSide,
+  STP_MODES,
+  type StpMode,
+  type TimeInForce,
+} from './order-store.js';
 import type { PositionSide } from './position-state.js';
 import { Reject } from './rejections.js';
 import {
@@ -45,6 +51,36 @@ export interface NewOrderRequest {
   readonly reduceOnly: boolean;
   readonly clientOrderId: string | undefined;
   readonly respType: 'ACK' | 'RESULT';
+  readonly stp: StpMode;
+  /** Price from the book instead of `price` (OPPONENT… takes the other side's level, QUEUE… its own side's). */
+  readonly priceMatch: PriceMatch | undefined;
+}
+
+/** Binance's price-match modes for limit orders. */
+export const PRICE_MATCHES = [
+  'OPPONENT',
+  'OPPONENT_5',
+  'OPPONENT_10',
+  'OPPONENT_20',
+  'QUEUE',
+  'QUEUE_5',
+  'QUEUE_10',
+  'QUEUE_20',
+] as const;
+export type PriceMatch = (typeof PRICE_MATCHES)[number];
+
+/** The limit price a price-match mode gives on `side` from the book. */
+export function matchedPrice(
+  market: MarketView,
+  symbol: string,
+  side: OrderSide,
+  mode: PriceMatch,
+): Decimal | undefined {
+  const depth = mode.endsWith('_20') ? 20 : mode.endsWith('_10') ? 10 : mode.endsWith('_5') ? 5 : 1;
+  const book = market.book(symbol, depth);
+  const opponent = mode.startsWith('OPPONENT');
+  const levels = (side === 'BUY') === opponent ? book.asks : book.bids;
+  return levels[depth - 1]?.price ?? levels.at(-1)?.price;
 }
 
 /** Validates `clientOrderId`-like parameters (-4015). */
@@ -70,6 +106,8 @@ export function parseNewOrder(params: Params, market: MarketView): NewOrderReque
   const reduceOnlyFlag = optionalBool(params, 'reduceOnly');
   const clientOrderId = clientIdParam(params, 'newClientOrderId');
   const respType = optionalEnum(params, 'newOrderRespType', ['ACK', 'RESULT'] as const) ?? 'ACK';
+  const stp = optionalEnum(params, 'selfTradePreventionMode', STP_MODES) ?? 'NONE';
+  const priceMatch = optionalEnum(params, 'priceMatch', ['NONE', ...PRICE_MATCHES] as const);
   if (optionalString(params, 'closePosition') === 'true') throw Reject.closePositionInvalid(type, true);
   const quantity = requireDecimal(params, 'quantity');
   let timeInForce: TimeInForce = 'GTC';
@@ -79,9 +117,17 @@ export function parseNewOrder(params: Params, market: MarketView): NewOrderReque
     if (tif === undefined) throw missing('timeInForce');
     if (!(TIME_IN_FORCE as readonly string[]).includes(tif)) throw Reject.invalidTimeInForce();
     timeInForce = tif as TimeInForce;
-    price = requireDecimal(params, 'price');
+    if (priceMatch !== undefined && priceMatch !== 'NONE') {
+      // Binance refuses a price sent with priceMatch; the book always has the level here.
+      if (optionalString(params, 'price') !== undefined) throw Reject.notRequired('price');
+      price = matchedPrice(market, symbol, side, priceMatch);
+      if (price === undefined) throw missing('price');
+    } else {
+      price = requireDecimal(params, 'price');
+    }
   } else {
     if (optionalString(params, 'price') !== undefined) throw Reject.notRequired('price');
+    if (priceMatch !== undefined && priceMatch !== 'NONE') throw Reject.notRequired('priceMatch');
     const tif = optionalString(params, 'timeInForce');
     if (tif !== undefined && !(TIME_IN_FORCE as readonly string[]).includes(tif))
       throw illegal('timeInForce', tif);
@@ -107,5 +153,7 @@ export function parseNewOrder(params: Params, market: MarketView): NewOrderReque
     reduceOnly,
     clientOrderId,
     respType,
+    stp,
+    priceMatch: priceMatch === 'NONE' ? undefined : priceMatch,
   };
 }

@@ -7,8 +7,8 @@ import type { IncomeRow } from './income-ledger.js';
 import type { UserOrder } from './order-store.js';
 import type { TradeRow } from './trade-ledger.js';
 
-/** Binance's default self-trade-prevention mode for USD-M orders. */
-export const DEFAULT_STP = 'EXPIRE_MAKER';
+/** Binance's default self-trade-prevention mode for USD-M orders (`selfTradePreventionMode` unset). */
+export const DEFAULT_STP = 'NONE';
 
 export function qtyText(value: Decimal, spec: SymbolSpec): string {
   return value.toFixed(spec.quantityPrecision, 'down');
@@ -49,7 +49,7 @@ function common(order: UserOrder, spec: SymbolSpec): Record<string, Json> {
     priceProtect: order.priceProtect,
     origType: order.origType,
     priceMatch: 'NONE',
-    selfTradePreventionMode: DEFAULT_STP,
+    selfTradePreventionMode: order.stp,
     goodTillDate: 0,
   };
 }

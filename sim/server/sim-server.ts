@@ -465,7 +465,7 @@ export class SimServer {
     }
     const accountId = this.#authenticate(req, endpoint, params, rawQuery, formBody, now);
     if (endpoint.countsAsOrder && accountId !== null) {
-      const orders = this.#orders.charge(accountId, now);
+      const orders = this.#orders.charge(accountId, now, endpoint.orderCount?.(params));
       headers['X-MBX-ORDER-COUNT-10S'] = String(orders.count10s);
       headers['X-MBX-ORDER-COUNT-1M'] = String(orders.count1m);
       if (orders.exceeded !== undefined) throw tooManyOrders(orders.exceeded.limit, orders.exceeded.per);

@@ -153,9 +153,9 @@ export const simulatorConfigSchema = z
     const keys = new Set<string>();
     config.accounts.forEach((account, i) => {
       const pairs = [{ apiKey: account.apiKey, path: ['accounts', i, 'apiKey'] }];
-      (account.apiKeys ?? []).forEach((pair, j) =>
-        pairs.push({ apiKey: pair.apiKey, path: ['accounts', i, 'apiKeys', j, 'apiKey'] }),
-      );
+      (account.apiKeys ?? []).forEach((pair, j) => {
+        pairs.push({ apiKey: pair.apiKey, path: ['accounts', i, 'apiKeys', j, 'apiKey'] });
+      });
       for (const pair of pairs) {
         if (keys.has(pair.apiKey))
           ctx.addIssue({ code: 'custom', path: pair.path, message: 'is used by an earlier key' });

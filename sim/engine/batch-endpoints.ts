@@ -99,17 +99,23 @@ export function batchEndpoints(deps: EngineDeps): Endpoint[] {
       handle: ({ params, accountId }) => {
         const account = requestAccount(ctx, accountId);
         const spec = requireSpec(market, requireString(params, 'symbol'));
-        const byId = optionalString(params, 'orderIdList');
-        const byClient = optionalString(params, 'origClientOrderIdList');
+        // Binance also reads these two in lower case (ccxt sends `orderidlist`).
+        const idName = optionalString(params, 'orderIdList') !== undefined ? 'orderIdList' : 'orderidlist';
+        const clientName =
+          optionalString(params, 'origClientOrderIdList') !== undefined
+            ? 'origClientOrderIdList'
+            : 'origclientorderidlist';
+        const byId = optionalString(params, idName);
+        const byClient = optionalString(params, clientName);
         if (byId === undefined && byClient === undefined) throw missing('orderIdList');
         const ids =
           byId !== undefined
-            ? jsonList(params, 'orderIdList', MAX_CANCELS).map((id) => {
+            ? jsonList(params, idName, MAX_CANCELS).map((id) => {
                 if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 1)
                   throw illegal('orderIdList', String(id));
                 return { orderId: id };
               })
-            : jsonList(params, 'origClientOrderIdList', MAX_CANCELS).map((id) => {
+            : jsonList(params, clientName, MAX_CANCELS).map((id) => {
                 if (typeof id !== 'string' || !CLIENT_ID_PATTERN.test(id))
                   throw illegal('origClientOrderIdList', String(id));
                 return { clientId: id };

@@ -111,7 +111,7 @@ describe('batch orders', () => {
         newClientOrderId: 'b3',
       },
     ]);
-    const placed = h.call('POST', '/fapi/v1/batchOrders', { batchOrders: batch }) as unknown[];
+    const placed = h.call('POST', '/fapi/v1/batchOrders', { batchOrders: batch });
     expect(placed).toHaveLength(3);
     expect(at(placed, 0)).toMatchObject({ clientOrderId: 'b1', status: 'NEW', price: '97.00' });
     expect(at(placed, 1)).toEqual({ code: -4014, msg: 'Price not increased by tick size.' });

@@ -839,6 +839,7 @@ module.exports.Aggregator = nativeBinding.Aggregator
 module.exports.IngestEncoder = nativeBinding.IngestEncoder
 module.exports.KlineCsvAggregator = nativeBinding.KlineCsvAggregator
 module.exports.MergeBook = nativeBinding.MergeBook
+module.exports.SymbolFilters = nativeBinding.SymbolFilters
 module.exports.SymbolRegistry = nativeBinding.SymbolRegistry
 module.exports.TraderBook = nativeBinding.TraderBook
 module.exports.intervalOpenTime = nativeBinding.intervalOpenTime

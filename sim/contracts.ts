@@ -135,8 +135,12 @@ export interface MarketView {
   onTrade(listener: (trade: MarketTrade) => void): () => void;
   /** A user's taker fill, put on the public tape (aggTrades, klines, tickers) so every view agrees. */
   recordTakerFill(trade: MarketTrade): void;
-  /** An account's liquidation order, for the forceOrder streams (its fills went through `recordTakerFill`). */
-  recordLiquidation(report: LiquidationReport): void;
+  /**
+   * An account's liquidation order, for the forceOrder streams (its fills went through
+   * `recordTakerFill`). Optional: a market without public liquidation streams (the trader's
+   * driven market in paper mode and backtests) leaves it out.
+   */
+  recordLiquidation?(report: LiquidationReport): void;
 }
 
 /** A liquidation order as the forceOrder streams report it. */

@@ -220,7 +220,7 @@ export class LiquidationEngine {
       }
       if (isOpen(order)) this.#executor.expire(account, order);
       closedNotional = closedNotional.add(order.cumQuote);
-      ctx.market.recordLiquidation({
+      ctx.market.recordLiquidation?.({
         symbol: order.symbol,
         side: order.side,
         price: bankruptcy,

@@ -23,7 +23,7 @@ function refusal(error: unknown): Json {
 }
 
 /** A JSON list parameter (`batchOrders`, `orderIdList`, …) as the client encoded it. */
-function jsonList(params: Params, name: string, max: number): unknown[] {
+function jsonList(params: Params, name: string, max: number, tooLong: (count: number) => Error): unknown[] {
   const text = requireString(params, name);
   let value: unknown;
   try {
@@ -32,7 +32,7 @@ function jsonList(params: Params, name: string, max: number): unknown[] {
     throw illegal(name, text);
   }
   if (!Array.isArray(value) || value.length === 0) throw illegal(name, text);
-  if (value.length > max) throw Reject.batchTooLong(max);
+  if (value.length > max) throw tooLong(value.length);
   return value;
 }
 
@@ -63,9 +63,13 @@ export function batchEndpoints(deps: EngineDeps): Endpoint[] {
       orderCount: () => BATCH_ORDER_COUNT,
       handle: ({ params, accountId }) => {
         const account = requestAccount(ctx, accountId);
-        return jsonList(params, 'batchOrders', MAX_BATCH).map((item) => {
+        return jsonList(params, 'batchOrders', MAX_BATCH, Reject.batchTooLong).map((item) => {
           try {
-            return placeOrder(deps, account, parseNewOrder(itemParams(item, 'batchOrders'), market));
+            return placeOrder(
+              deps,
+              account,
+              parseNewOrder(itemParams(item, 'batchOrders'), market, ctx.clock.now()),
+            );
           } catch (error) {
             return refusal(error);
           }
@@ -81,7 +85,7 @@ export function batchEndpoints(deps: EngineDeps): Endpoint[] {
       orderCount: () => BATCH_ORDER_COUNT,
       handle: ({ params, accountId }) => {
         const account = requestAccount(ctx, accountId);
-        return jsonList(params, 'batchOrders', MAX_BATCH).map((item) => {
+        return jsonList(params, 'batchOrders', MAX_BATCH, Reject.batchTooLong).map((item) => {
           try {
             return modifyOrder(deps, account, itemParams(item, 'batchOrders'));
           } catch (error) {
@@ -110,12 +114,12 @@ export function batchEndpoints(deps: EngineDeps): Endpoint[] {
         if (byId === undefined && byClient === undefined) throw missing('orderIdList');
         const ids =
           byId !== undefined
-            ? jsonList(params, idName, MAX_CANCELS).map((id) => {
+            ? jsonList(params, idName, MAX_CANCELS, Reject.tooManyCancels).map((id) => {
                 if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 1)
                   throw illegal('orderIdList', String(id));
                 return { orderId: id };
               })
-            : jsonList(params, clientName, MAX_CANCELS).map((id) => {
+            : jsonList(params, clientName, MAX_CANCELS, Reject.tooManyCancels).map((id) => {
                 if (typeof id !== 'string' || !CLIENT_ID_PATTERN.test(id))
                   throw illegal('origClientOrderIdList', String(id));
                 return { clientId: id };

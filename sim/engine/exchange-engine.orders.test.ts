@@ -137,9 +137,98 @@ describe('batch orders', () => {
     const six = JSON.stringify(
       Array.from({ length: 6 }, () => ({ symbol: S, side: 'BUY', type: 'MARKET', quantity: '1' })),
     );
-    expect(h.code('POST', '/fapi/v1/batchOrders', { batchOrders: six })).toBe(-1130);
+    expect(h.code('POST', '/fapi/v1/batchOrders', { batchOrders: six })).toBe(-4082);
+    expect(
+      h.code('DELETE', '/fapi/v1/batchOrders', {
+        symbol: S,
+        orderIdList: JSON.stringify(Array.from({ length: 11 }, (_, i) => i + 1)),
+      }),
+    ).toBe(-4032);
     expect(h.code('POST', '/fapi/v1/batchOrders', { batchOrders: 'not json' })).toBe(-1130);
     expect(h.code('DELETE', '/fapi/v1/batchOrders', { symbol: S })).toBe(-1102);
+  });
+});
+
+describe('GTD orders', () => {
+  const gtd = (goodTillDate: string) => ({
+    side: 'BUY',
+    type: 'LIMIT',
+    timeInForce: 'GTD',
+    price: '98.0',
+    quantity: '1',
+    goodTillDate,
+  });
+
+  it('rest until goodTillDate (milliseconds dropped), then expire with an ORDER_TRADE_UPDATE', () => {
+    const h = new EngineHarness();
+    book(h);
+    const expiry = h.clock.now() + 3_600_000 + 999;
+    const placed = order(h, gtd(String(expiry)));
+    const whole = expiry - 999;
+    expect(placed).toMatchObject({ status: 'NEW', timeInForce: 'GTD', goodTillDate: whole });
+    expect(h.eventsOf('ORDER_TRADE_UPDATE').at(-1)?.o).toMatchObject({ f: 'GTD', gtd: whole });
+    h.clock.advance(3_600_000 - 1);
+    h.engine.advance(h.clock.now());
+    expect(h.call('GET', '/fapi/v1/openOrders', {})).toHaveLength(1);
+    h.clock.advance(1);
+    h.engine.advance(h.clock.now());
+    expect(h.call('GET', '/fapi/v1/openOrders', {})).toEqual([]);
+    expect(h.eventsOf('ORDER_TRADE_UPDATE').at(-1)?.o).toMatchObject({
+      x: 'EXPIRED',
+      X: 'EXPIRED',
+      f: 'GTD',
+    });
+    expect(
+      h.call('GET', '/fapi/v1/order', { symbol: S, orderId: String(field(placed, 'orderId')) }),
+    ).toMatchObject({
+      status: 'EXPIRED',
+      goodTillDate: whole,
+    });
+  });
+
+  it("refuses a missing or too-near goodTillDate, and GTD on conditional orders, with Binance's codes", () => {
+    const h = new EngineHarness();
+    book(h);
+    const now = h.clock.now();
+    expect(h.code('POST', '/fapi/v1/order', { symbol: S, ...gtd('') })).toBe(-1102);
+    // Later than now + 600 s is required: exactly 600 s (after dropping milliseconds) is refused.
+    expect(h.code('POST', '/fapi/v1/order', { symbol: S, ...gtd(String(now + 600_999)) })).toBe(-5040);
+    expect(h.code('POST', '/fapi/v1/order', { symbol: S, ...gtd('253402300799000') })).toBe(-5040);
+    expect(order(h, gtd(String(now + 601_000)))).toMatchObject({ status: 'NEW' });
+    expect(
+      h.code('POST', '/fapi/v1/algoOrder', {
+        algoType: 'CONDITIONAL',
+        symbol: S,
+        side: 'BUY',
+        type: 'STOP',
+        timeInForce: 'GTD',
+        triggerPrice: '102',
+        price: '102',
+        quantity: '1',
+      }),
+    ).toBe(-1130);
+  });
+
+  it('refuses unknown self-trade prevention and price-match modes, and price match on market orders', () => {
+    const h = new EngineHarness();
+    book(h);
+    const limit = { side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '1' };
+    expect(
+      h.code('POST', '/fapi/v1/order', { symbol: S, ...limit, price: '98', selfTradePreventionMode: 'X' }),
+    ).toBe(-5039);
+    expect(h.code('POST', '/fapi/v1/order', { symbol: S, ...limit, priceMatch: 'BEST' })).toBe(-5037);
+    expect(
+      h.code('POST', '/fapi/v1/order', {
+        symbol: S,
+        side: 'BUY',
+        type: 'MARKET',
+        quantity: '1',
+        priceMatch: 'QUEUE',
+      }),
+    ).toBe(-5038);
+    const matched = order(h, { ...limit, priceMatch: 'QUEUE' });
+    expect(matched).toMatchObject({ price: '99.00', priceMatch: 'QUEUE' });
+    expect(h.eventsOf('ORDER_TRADE_UPDATE').at(-1)?.o).toMatchObject({ pm: 'QUEUE' });
   });
 });
 

@@ -208,7 +208,8 @@ export class ExchangeEngine implements AccountDirectory {
 
   /**
    * Time-driven work: funding at funding times, mark-price triggers of conditional orders, missed
-   * countdowns (their symbol's open orders cancelled), and liquidations at the current mark prices.
+   * countdowns (their symbol's open orders cancelled), GTD orders at their `goodTillDate` (expired),
+   * and liquidations at the current mark prices.
    */
   advance(now: number): void {
     this.#funding.advance(now);
@@ -222,6 +223,10 @@ export class ExchangeEngine implements AccountDirectory {
         account: account.id,
         symbol: due.symbol,
       });
+    }
+    for (const order of this.#ctx.orders.dueGoodTillDate(now)) {
+      const account = this.#accounts.get(order.accountId);
+      if (account !== undefined) this.#executor.expire(account, order);
     }
     this.liquidations.check();
   }

@@ -53,6 +53,8 @@ export function placeOrder(deps: EngineDeps, account: Account, req: NewOrderRequ
       workingType: 'CONTRACT_PRICE',
       priceProtect: false,
       stp: req.stp,
+      ...(req.priceMatch === undefined ? {} : { priceMatch: req.priceMatch }),
+      goodTillDate: req.goodTillDate,
     },
     (o) => {
       accepted = orderResponseJson(o, req.spec);
@@ -117,7 +119,7 @@ export function orderEndpoints(deps: EngineDeps): Endpoint[] {
       weight: () => 0,
       countsAsOrder: true,
       handle: ({ params, accountId }) =>
-        placeOrder(deps, requestAccount(ctx, accountId), parseNewOrder(params, market)),
+        placeOrder(deps, requestAccount(ctx, accountId), parseNewOrder(params, market, ctx.clock.now())),
     },
     {
       method: 'PUT',
@@ -136,7 +138,7 @@ export function orderEndpoints(deps: EngineDeps): Endpoint[] {
       countsAsOrder: false,
       handle: ({ params, accountId, now }) => {
         const account = requestAccount(ctx, accountId);
-        const req = parseNewOrder(params, market);
+        const req = parseNewOrder(params, market, ctx.clock.now());
         const positionSide = resolvePositionSide(account, req.positionSide, req.reduceOnly);
         return orderResponseJson(
           {
@@ -157,6 +159,8 @@ export function orderEndpoints(deps: EngineDeps): Endpoint[] {
             workingType: 'CONTRACT_PRICE',
             priceProtect: false,
             stp: req.stp,
+            priceMatch: req.priceMatch ?? 'NONE',
+            goodTillDate: req.goodTillDate,
             amendments: 0,
             queue: 0,
             time: now,

@@ -51,6 +51,10 @@ export interface PlaceOrder {
   readonly priceProtect: boolean;
   /** Self-trade prevention mode (default NONE). */
   readonly stp?: StpMode;
+  /** The price-match mode that set the price (default NONE). */
+  readonly priceMatch?: string;
+  /** Expiry of a GTD order (default 0: none). */
+  readonly goodTillDate?: number;
 }
 
 /** How one fill reaches the books: on the public tape, or not (ADL and insurance fund fills are not market trades). */
@@ -151,6 +155,8 @@ export class OrderExecutor {
       workingType: req.workingType,
       priceProtect: req.priceProtect,
       stp: req.stp ?? 'NONE',
+      priceMatch: req.priceMatch ?? 'NONE',
+      goodTillDate: req.type === 'LIMIT' && req.timeInForce === 'GTD' ? (req.goodTillDate ?? 0) : 0,
       amendments: 0,
       queue: 0,
       time: now,
@@ -236,7 +242,9 @@ export class OrderExecutor {
     }
     if (isOpen(order)) {
       const rests =
-        order.type === 'LIMIT' && (order.timeInForce === 'GTC' || order.timeInForce === 'GTX') && !capped;
+        order.type === 'LIMIT' &&
+        (order.timeInForce === 'GTC' || order.timeInForce === 'GTX' || order.timeInForce === 'GTD') &&
+        !capped;
       if (!rests) this.#finish(account, order, 'EXPIRED');
     }
   }
@@ -326,6 +334,8 @@ export class OrderExecutor {
       workingType: 'CONTRACT_PRICE',
       priceProtect: false,
       stp: 'NONE',
+      priceMatch: 'NONE',
+      goodTillDate: 0,
       autoCloseType,
       amendments: 0,
       queue: 0,

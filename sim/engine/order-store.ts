@@ -5,7 +5,7 @@ import type { PositionSide } from './position-state.js';
 export type OrderSide = 'BUY' | 'SELL';
 /** Order types the matching engine runs (conditional types live in the algo service). */
 export type MatchingType = 'LIMIT' | 'MARKET';
-export type TimeInForce = 'GTC' | 'IOC' | 'FOK' | 'GTX';
+export type TimeInForce = 'GTC' | 'IOC' | 'FOK' | 'GTX' | 'GTD';
 export type OrderStatus = 'NEW' | 'PARTIALLY_FILLED' | 'FILLED' | 'CANCELED' | 'EXPIRED' | 'EXPIRED_IN_MATCH';
 export type WorkingType = 'MARK_PRICE' | 'CONTRACT_PRICE';
 /** Self-trade prevention: what happens when an order would trade against the same account's order. */
@@ -37,6 +37,10 @@ export interface UserOrder {
   readonly priceProtect: boolean;
   /** Self-trade prevention mode (a modify sets it to NONE, as on Binance). */
   stp: StpMode;
+  /** The price-match mode it was placed with (`NONE` when it was given a price). */
+  readonly priceMatch: string;
+  /** When a GTD order expires (ms, whole seconds); 0 for every other time in force. */
+  readonly goodTillDate: number;
   /** Set on the exchange's own liquidation and ADL orders. */
   readonly autoCloseType?: AutoCloseType;
   /** Times the order was modified. */
@@ -61,6 +65,8 @@ export class OrderStore {
   readonly #byId = new Map<number, UserOrder>();
   readonly #byAccount = new Map<string, UserOrder[]>();
   readonly #open = new Map<number, UserOrder>();
+  /** GTD orders not yet seen closed (checked for expiry by `dueGoodTillDate`). */
+  readonly #goodTillDate = new Set<UserOrder>();
   #queue = 0;
 
   add(order: UserOrder): void {
@@ -73,6 +79,7 @@ export class OrderStore {
     }
     list.push(order);
     if (isOpen(order)) this.#open.set(order.orderId, order);
+    if (order.goodTillDate > 0) this.#goodTillDate.add(order);
   }
 
   /** Moves an order to the back of the queue (a modified order loses its time priority). */
@@ -107,6 +114,16 @@ export class OrderStore {
       if (o.accountId === accountId && (symbol === undefined || o.symbol === symbol)) out.push(o);
     }
     return out.sort((a, b) => a.orderId - b.orderId);
+  }
+
+  /** Open GTD orders whose time has come (`goodTillDate <= now`). */
+  dueGoodTillDate(now: number): UserOrder[] {
+    const due: UserOrder[] = [];
+    for (const order of this.#goodTillDate) {
+      if (!isOpen(order)) this.#goodTillDate.delete(order);
+      else if (order.goodTillDate <= now) due.push(order);
+    }
+    return due;
   }
 
   /** Open orders of every account on `symbol` (resting orders the tape can fill). */

@@ -48,9 +48,9 @@ function common(order: UserOrder, spec: SymbolSpec): Record<string, Json> {
     workingType: order.workingType,
     priceProtect: order.priceProtect,
     origType: order.origType,
-    priceMatch: 'NONE',
+    priceMatch: order.priceMatch,
     selfTradePreventionMode: order.stp,
-    goodTillDate: 0,
+    goodTillDate: order.goodTillDate,
   };
 }
 

@@ -70,7 +70,16 @@ export const Reject = {
     ),
   isolatedUnderMultiAssets: () =>
     reject(-4168, 'Unable to adjust to isolated-margin mode under the Multi-Assets mode.'),
-  batchTooLong: (max: number) =>
-    reject(-1130, `Data sent for parameter 'batchOrders' is not valid: at most ${max} orders.`),
+  batchTooLong: (count: number) => reject(-4082, `Invalid number of batch place orders: ${count}`),
+  tooManyCancels: () => reject(-4032, 'Exceed maximum cancel order size.'),
+  invalidStpMode: () => reject(-5039, 'Invalid self trade prevention mode'),
+  invalidPriceMatch: () => reject(-5037, 'Invalid price match'),
+  priceMatchOrderType: () =>
+    reject(-5038, 'Price match only supports order type: LIMIT, STOP AND TAKE_PROFIT'),
+  goodTillDateOutOfRange: () =>
+    reject(
+      -5040,
+      'The goodTillDate timestamp must be greater than the current time plus 600 seconds and smaller than 253402300799000 (UTC 9999-12-31 23:59:59)',
+    ),
   unknownAccount: () => new SimRejection(401, -2015, 'Invalid API-key, IP, or permissions for action.'),
 } as const;

@@ -66,8 +66,8 @@ export function orderTradeUpdate(
     si: 0,
     ss: 0,
     V: order.stp,
-    pm: 'NONE',
-    gtd: 0,
+    pm: order.priceMatch,
+    gtd: order.goodTillDate,
   });
   return { e: 'ORDER_TRADE_UPDATE', E: time, T: time, o };
 }

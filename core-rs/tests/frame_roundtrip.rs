@@ -5,7 +5,7 @@ mod common;
 use proptest::prelude::*;
 use std::path::PathBuf;
 use tributary_core::frame::{
-    decode_frame, Frame, FrameEncoder, FrameError, FrameHeader, FrameKind, FramePayload, MAX_FRAME_BYTES,
+    decode_frame, Chunk, Frame, FrameEncoder, FrameError, FrameHeader, FrameKind, FramePayload, MAX_FRAME_BYTES,
 };
 use tributary_core::{
     Balance, BanList, Decimal, Delta, Interval, Kline, KlineWindow, Name, Position, PositionSide, Snapshot, SourceId,
@@ -23,6 +23,7 @@ fn header(kind: FrameKind, seq: u64) -> FrameHeader {
         seq,
         source: SourceId(3),
         received_at: 1_626_992_742_289,
+        chunk: Chunk::WHOLE,
     }
 }
 

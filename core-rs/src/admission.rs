@@ -309,7 +309,10 @@ mod tests {
         assert_eq!(reason(&tick(0, NOW / 1_000)), Some("time_too_old"));
         assert_eq!(reason(&tick(0, i64::MIN)), Some("time_too_old"));
         assert_eq!(reason(&kline(NOW - DEFAULT_MAX_AGE_MS, 0)), None);
-        assert_eq!(reason(&kline(NOW - DEFAULT_MAX_AGE_MS - 60_000, 0)), Some("time_too_old"));
+        assert_eq!(
+            reason(&kline(NOW - DEFAULT_MAX_AGE_MS - 60_000, 0)),
+            Some("time_too_old")
+        );
         // A bar's as_of is checked when known.
         assert_eq!(reason(&kline(NOW - 60_000, NOW * 1_000)), Some("time_in_future"));
         assert_eq!(reason(&kline(NOW - 60_000, 0)), None);

@@ -516,7 +516,11 @@ impl Aggregator {
 
     /// Parses one raw `aggTrade` websocket message (plain or combined-stream envelope) and
     /// applies it; returns what [`Aggregator::push`] did and the trade's time.
-    pub fn push_message(&mut self, bytes: &[u8], closed: &mut Vec<ClosedBar>) -> Result<(PushOutcome, i64), MessageError> {
+    pub fn push_message(
+        &mut self,
+        bytes: &[u8],
+        closed: &mut Vec<ClosedBar>,
+    ) -> Result<(PushOutcome, i64), MessageError> {
         let trade = crate::parse::parse_agg_trade(bytes)?;
         let outcome = self.push(&trade, closed)?;
         Ok((outcome, trade.trade_time))

@@ -253,7 +253,9 @@ mod tests {
     /// The committed TypeScript layout is what the enums say (regenerate as the module doc says).
     #[test]
     fn book_layout_typescript_is_current() {
-        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join(TYPESCRIPT_PATH);
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join(TYPESCRIPT_PATH);
         let expected = typescript_module();
         if std::env::var_os("TRIBUTARY_WRITE_LAYOUT").is_some() {
             std::fs::write(&path, &expected).unwrap();

@@ -178,7 +178,15 @@ impl HubBook {
                 source,
                 received_at: now,
             };
-            merge_ingest_bytes(&mut self.book, bytes, from, &admission, &mut self.pending, input, report);
+            merge_ingest_bytes(
+                &mut self.book,
+                bytes,
+                from,
+                &admission,
+                &mut self.pending,
+                input,
+                report,
+            );
         }
     }
 
@@ -218,13 +226,25 @@ impl HubBook {
     pub fn merge_records(&mut self, records: &[Delta], from: Provenance) -> IngestReport {
         let admission = self.admission(from.received_at);
         let mut report = IngestReport::default();
-        merge_records(&mut self.book, records, from, &admission, &mut self.pending, 0, &mut report);
+        merge_records(
+            &mut self.book,
+            records,
+            from,
+            &admission,
+            &mut self.pending,
+            0,
+            &mut report,
+        );
         report
     }
 
     /// Parses and merges a `GET /fapi/v1/klines` body of one series; its deltas wait. A body that
     /// does not parse merges nothing and is the error.
-    pub fn merge_rest_klines(&mut self, poll: RestKlinesPoll<'_>, from: Provenance) -> Result<IngestReport, IngestError> {
+    pub fn merge_rest_klines(
+        &mut self,
+        poll: RestKlinesPoll<'_>,
+        from: Provenance,
+    ) -> Result<IngestReport, IngestError> {
         let admission = self.admission(from.received_at);
         let mut report = IngestReport::default();
         merge_rest_klines(
@@ -262,15 +282,15 @@ impl HubBook {
     fn take_topic_frames_into(&mut self, sent_at: i64, turn: &mut Turn) {
         turn.deltas = self.pending.len();
         let frames = &mut turn.frames;
-        turn.encode_failures = self
-            .topics
-            .encode_deltas(&self.pending, &mut self.encoder, sent_at, |stream, seq, bytes| {
-                frames.push(TopicFrame {
-                    stream,
-                    seq,
-                    bytes: bytes.to_vec(),
+        turn.encode_failures =
+            self.topics
+                .encode_deltas(&self.pending, &mut self.encoder, sent_at, |stream, seq, bytes| {
+                    frames.push(TopicFrame {
+                        stream,
+                        seq,
+                        bytes: bytes.to_vec(),
+                    });
                 });
-            });
         self.pending.clear();
     }
 
@@ -507,11 +527,8 @@ mod tests {
     #[test]
     fn one_turn_merges_every_frame_and_yields_each_topics_frame() {
         let mut hub = hub(3);
-        hub.add_topic(
-            8,
-            TopicFilter::new(Some(vec![SymbolId(1)]), kinds::TICK, None),
-        )
-        .unwrap();
+        hub.add_topic(8, TopicFilter::new(Some(vec![SymbolId(1)]), kinds::TICK, None))
+            .unwrap();
         let mut trader = trader(&mut hub);
         let a = ingest_frame(&[
             kline_record(0, bar(NOW - MIN, ["10", "12", "9", "11"], 5)),
@@ -536,9 +553,15 @@ mod tests {
         assert_eq!((report.changed, report.unchanged, report.dropped), (2, 1, 0));
         assert_eq!(report.refused.len(), 1);
         let refused = &report.refused[0];
-        assert_eq!((refused.input, refused.entity, refused.refusal.reason()), (2, "kline", "unknown_symbol"));
+        assert_eq!(
+            (refused.input, refused.entity, refused.refusal.reason()),
+            (2, "kline", "unknown_symbol")
+        );
         assert_eq!(report.failures.len(), 1);
-        assert_eq!((report.failures[0].input, report.failures[0].error.reason()), (1, "bad_identifier"));
+        assert_eq!(
+            (report.failures[0].input, report.failures[0].error.reason()),
+            (1, "bad_identifier")
+        );
         assert_eq!(turn.deltas, 2);
         assert!(turn.encode_failures.is_empty());
         assert_eq!(
@@ -571,7 +594,11 @@ mod tests {
         // Ids 0 (0 × 97) is the only registered one in the list.
         assert_eq!(turn.ingest.changed, 1);
         assert_eq!(turn.ingest.refused.len(), records.len() - 1);
-        assert!(turn.ingest.refused.iter().all(|r| r.refusal.reason() == "unknown_symbol"));
+        assert!(turn
+            .ingest
+            .refused
+            .iter()
+            .all(|r| r.refusal.reason() == "unknown_symbol"));
         let snapshot = hub.book().snapshot();
         assert_eq!(snapshot.klines.len(), 1);
         assert!(hub.book().klines(SymbolId(65_535), Interval::M1).is_empty());
@@ -606,7 +633,11 @@ mod tests {
         ]);
         let turn = hub.ingest_turn([(micro.as_slice(), SourceId(1))], NOW);
         assert_eq!(
-            turn.ingest.refused.iter().map(|r| r.refusal.reason()).collect::<Vec<_>>(),
+            turn.ingest
+                .refused
+                .iter()
+                .map(|r| r.refusal.reason())
+                .collect::<Vec<_>>(),
             vec!["time_in_future"; 3]
         );
         assert!(hub.book().balance(&Name::new("USDT").unwrap()).is_none());
@@ -642,8 +673,14 @@ mod tests {
     fn a_tick_the_open_bar_cannot_carry_never_stops_the_topics() {
         let mut hub = hub(1);
         let mut trader = trader(&mut hub);
-        let open = ingest_frame(&[kline_record(0, bar(NOW - MIN, ["50000.1", "50010.5", "49990.2", "50001.7"], 5))]);
-        apply(&mut trader, &hub.ingest_turn([(open.as_slice(), SourceId(1))], NOW - 1_000));
+        let open = ingest_frame(&[kline_record(
+            0,
+            bar(NOW - MIN, ["50000.1", "50010.5", "49990.2", "50001.7"], 5),
+        )]);
+        apply(
+            &mut trader,
+            &hub.ingest_turn([(open.as_slice(), SourceId(1))], NOW - 1_000),
+        );
         let tiny = ingest_frame(&[Delta::Tick {
             symbol: SymbolId(0),
             tick: tick("0.000000000000000001", NOW - 500),
@@ -651,7 +688,10 @@ mod tests {
         let turn = hub.ingest_turn([(tiny.as_slice(), SourceId(1))], NOW);
         assert_eq!(turn.ingest.refused[0].refusal.reason(), "unrepresentable");
         assert!(turn.frames.is_empty() && turn.encode_failures.is_empty());
-        let next = ingest_frame(&[kline_record(0, bar(NOW - MIN, ["50000.1", "50020.5", "49990.2", "50015.7"], 9))]);
+        let next = ingest_frame(&[kline_record(
+            0,
+            bar(NOW - MIN, ["50000.1", "50020.5", "49990.2", "50015.7"], 9),
+        )]);
         let turn = hub.ingest_turn([(next.as_slice(), SourceId(1))], NOW);
         assert!(turn.encode_failures.is_empty());
         apply(&mut trader, &turn);

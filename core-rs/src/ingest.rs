@@ -732,7 +732,11 @@ mod tests {
         assert_eq!(counts.unchanged, 1, "the kline sent twice");
         assert_eq!(counts.refused.len(), 1);
         assert_eq!(
-            (counts.refused[0].input, counts.refused[0].entity, counts.refused[0].refusal.reason()),
+            (
+                counts.refused[0].input,
+                counts.refused[0].entity,
+                counts.refused[0].refusal.reason()
+            ),
             (3, "kline", "invalid_kline")
         );
         assert_eq!(counts.records(), 7);

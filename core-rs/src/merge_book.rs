@@ -460,7 +460,10 @@ impl MergeBook {
                 check_position(p).map_err(|e| unrepresentable("position", e))
             })?;
             if let Some(value) = merged {
-                out.push(Delta::Position { symbol, position: value });
+                out.push(Delta::Position {
+                    symbol,
+                    position: value,
+                });
             }
             Ok(outcome)
         });

@@ -105,7 +105,14 @@ impl StreamBars {
     fn send_closed(&mut self, target: &mut IngestEncoder, batch: &mut StreamBarsBatch) {
         let symbol = self.aggregator.symbol();
         for closed in self.closed.drain(..) {
-            send(target, batch, self.complete_from, symbol, closed.interval, &closed.bar.kline);
+            send(
+                target,
+                batch,
+                self.complete_from,
+                symbol,
+                closed.interval,
+                &closed.bar.kline,
+            );
         }
     }
 }
@@ -178,7 +185,11 @@ mod tests {
     fn a_bar_opened_before_the_subscription_is_withheld() {
         let mut target = encoder();
         let mut stream = StreamBars::new(btc(), &[Interval::M1], T0 + 10_000).unwrap();
-        let batch = push(&mut stream, &mut target, &[trade(1, T0 + 20_000, "10"), trade(2, T0 + MIN, "11")]);
+        let batch = push(
+            &mut stream,
+            &mut target,
+            &[trade(1, T0 + 20_000, "10"), trade(2, T0 + MIN, "11")],
+        );
         assert_eq!(batch.trades.accepted, 2);
         // The first minute closed but started before the subscription; the second is complete.
         assert_eq!(bars(&target), vec![(Interval::M1, T0 + MIN, false)]);
@@ -194,9 +205,9 @@ mod tests {
             &mut target,
             &[
                 trade(1, T0 + 1_000, "10"),
-                trade(2, T0 + MIN + 1_000, "11"), // closes minute 0, complete
+                trade(2, T0 + MIN + 1_000, "11"),     // closes minute 0, complete
                 trade(9, T0 + 2 * MIN + 5_000, "12"), // ids 3..8 missing: closes minute 1, which may miss them
-                trade(10, T0 + 3 * MIN, "13"), // closes minute 2, which holds the gap's trade
+                trade(10, T0 + 3 * MIN, "13"),        // closes minute 2, which holds the gap's trade
             ],
         );
         assert_eq!(batch.trades.gaps.len(), 1);

@@ -366,10 +366,10 @@ pub(crate) fn retain_matching(snapshot: &mut Snapshot, filter: &TopicFilter) {
 mod tests {
     use super::*;
     use crate::account::{Balance, Position, PositionSide};
+    use crate::admission::{Admission, AdmissionRules};
     use crate::decimal::Decimal;
     use crate::delta::{BanList, Provenance};
     use crate::frame::{decode_frame, FramePayload};
-    use crate::admission::{Admission, AdmissionRules};
     use crate::ingest::{merge_ingest_bytes, IngestBatch, IngestReport};
     use crate::market::{Kline, Tick};
     use crate::merge_book::MergeBookConfig;

@@ -672,9 +672,10 @@ impl TraderBook {
             );
             return ApplyOutcome::SnapshotChunk { stream, seq, chunk };
         }
-        let continues = self.assemblies.get(&stream).is_some_and(|a| {
-            a.seq == seq && a.count == chunk.count && a.parts.len() == chunk.index as usize
-        });
+        let continues = self
+            .assemblies
+            .get(&stream)
+            .is_some_and(|a| a.seq == seq && a.count == chunk.count && a.parts.len() == chunk.index as usize);
         if !continues {
             self.assemblies.remove(&stream);
             self.stats.snapshots_dropped += 1;

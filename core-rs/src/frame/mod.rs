@@ -230,7 +230,9 @@ pub const DEFAULT_SNAPSHOT_CHUNK_BYTES: usize = 1 << 20;
 /// uses, so a chunk planned within a budget encodes within it).
 pub fn snapshot_item_bytes(item: &SnapshotItem<'_>) -> usize {
     match item {
-        SnapshotItem::Window { klines, .. } => GROUP_OVERHEAD_BYTES.saturating_add(klines.len().saturating_mul(KLINE_ROW_BYTES)),
+        SnapshotItem::Window { klines, .. } => {
+            GROUP_OVERHEAD_BYTES.saturating_add(klines.len().saturating_mul(KLINE_ROW_BYTES))
+        }
         SnapshotItem::Tick(..) => TICK_ROW_BYTES,
         SnapshotItem::Position(..) => POSITION_ROW_BYTES,
         SnapshotItem::Balance(_) => BALANCE_OVERHEAD_BYTES,
@@ -852,7 +854,11 @@ impl FrameEncoder {
                 // A frame complete on its own writes neither field (both default to 0), so it is
                 // byte for byte what readers before chunking knew.
                 chunk: header.chunk.index,
-                chunks: if header.chunk == Chunk::WHOLE { 0 } else { header.chunk.count },
+                chunks: if header.chunk == Chunk::WHOLE {
+                    0
+                } else {
+                    header.chunk.count
+                },
             },
         );
         wire::finish_frame_buffer(&mut self.builder, root);

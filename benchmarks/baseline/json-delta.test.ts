@@ -51,7 +51,7 @@ class Pipelines {
   ): { native: Buffer; json: string } | null {
     merge.native(this.#encoder);
     const ingest = this.#encoder.takeFrame(1, 0);
-    if (ingest !== null) this.hub.ingest(ingest, 0);
+    if (ingest !== null) this.hub.ingest(ingest, 1, Date.now());
     merge.js(this.js);
     const next = this.seq + 1;
     const native = this.hub.takeDeltaFrame(STREAM, next, 0);

@@ -93,7 +93,7 @@ class BothPaths {
   #send(): void {
     const frame = this.#encoder.takeFrame(1, 0);
     if (frame === null) return;
-    this.hub.ingest(frame, 0);
+    this.hub.ingest(frame, 1, Date.now());
     this.nativeDeltas += this.hub.pendingDeltas;
     this.hub.takeDeltaFrame(1, 1, 0);
   }

@@ -12,7 +12,7 @@
 //! The same book also merges raw exchange payloads for a collector running inside the hub's
 //! process (no frame in between) with the same checks.
 
-use crate::admission::{Admission, AdmissionRules};
+use crate::admission::{Admission, AdmissionRules, REFUSAL_REASONS};
 use crate::delta::{Delta, Provenance, SourceId};
 use crate::frame::{Chunk, FrameEncoder, FrameError, FrameHeader, FrameKind, DEFAULT_SNAPSHOT_CHUNK_BYTES};
 use crate::ingest::{
@@ -100,6 +100,8 @@ pub struct HubBook {
     scratch: IngestBatch,
     /// The bars of a REST klines body, kept between calls so a poll allocates nothing.
     rest_rows: Vec<Kline>,
+    /// Records refused since the book was built, by reason (indexed like [`REFUSAL_REASONS`]).
+    refused: [u64; REFUSAL_REASONS.len()],
 }
 
 impl HubBook {
@@ -116,7 +118,23 @@ impl HubBook {
             encoder: FrameEncoder::new(),
             scratch: IngestBatch::new(),
             rest_rows: Vec::new(),
+            refused: [0; REFUSAL_REASONS.len()],
         })
+    }
+
+    /// Records refused since the book was built, by reason label (every label, zeros included).
+    pub fn refusals(&self) -> impl Iterator<Item = (&'static str, u64)> + '_ {
+        REFUSAL_REASONS.iter().copied().zip(self.refused.iter().copied())
+    }
+
+    /// Adds a report's refusals to the counters.
+    fn count_refusals(&mut self, report: &IngestReport) {
+        for refused in &report.refused {
+            let reason = refused.refusal.reason();
+            if let Some(i) = REFUSAL_REASONS.iter().position(|r| *r == reason) {
+                self.refused[i] += 1;
+            }
+        }
     }
 
     pub fn config(&self) -> HubBookConfig {
@@ -188,6 +206,7 @@ impl HubBook {
                 report,
             );
         }
+        self.count_refusals(report);
     }
 
     /// Parses raw messages with `push` (the registry resolves their symbol names) and merges the
@@ -218,6 +237,7 @@ impl HubBook {
             &mut report,
         );
         self.scratch.clear();
+        self.count_refusals(&report);
         report
     }
 
@@ -235,6 +255,7 @@ impl HubBook {
             0,
             &mut report,
         );
+        self.count_refusals(&report);
         report
     }
 
@@ -256,6 +277,7 @@ impl HubBook {
             &mut self.pending,
             &mut report,
         )?;
+        self.count_refusals(&report);
         Ok(report)
     }
 
@@ -602,6 +624,8 @@ mod tests {
         let snapshot = hub.book().snapshot();
         assert_eq!(snapshot.klines.len(), 1);
         assert!(hub.book().klines(SymbolId(65_535), Interval::M1).is_empty());
+        let counted: Vec<_> = hub.refusals().filter(|(_, n)| *n > 0).collect();
+        assert_eq!(counted, vec![("unknown_symbol", (records.len() - 1) as u64)]);
         // A ban list naming an unknown id is refused whole; registering the symbol admits it.
         let ban = ingest_frame(&[Delta::BanList(BanList::new(false, vec![SymbolId(2), SymbolId(5)]))]);
         let turn = hub.ingest_turn([(ban.as_slice(), SourceId(1))], NOW);

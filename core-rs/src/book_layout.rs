@@ -1,4 +1,4 @@
-//! The layout of the trader book's value blocks (kline columns; tick, position and balance slots) and the position sides, shared with TypeScript.
+//! The layout of the trader book's value blocks (kline columns; tick, position and balance slots), its per-frame report codes and the position sides, shared with TypeScript.
 //!
 //! JavaScript reads the trader book's `f64` blocks without copying, so it must know where each
 //! value sits. This module is the one place that says so: the trader book writes by these enums,
@@ -8,6 +8,8 @@
 //! with `TRIBUTARY_WRITE_LAYOUT=1 cargo test -p tributary-core book_layout`.
 
 use crate::account::PositionSide;
+use crate::frame::FrameKind;
+use crate::trader_book::FrameResult;
 
 /// Columns of a kline block, in block order; column `c` of row `r` is at `c × capacity + r`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -232,7 +234,21 @@ pub fn typescript_module() -> String {
         "POSITION_SIDES",
         POSITION_SIDES.map(PositionSide::as_str),
     );
-    out.push_str("export type PositionSide = (typeof POSITION_SIDES)[number];\n");
+    out.push_str("export type PositionSide = (typeof POSITION_SIDES)[number];\n\n");
+    const_list(
+        &mut out,
+        "Frame kinds by wire code (`TraderBook.applyMany` reports a frame's kind by this code).",
+        "FRAME_KINDS",
+        [FrameKind::Ingest, FrameKind::Delta, FrameKind::Snapshot].map(FrameKind::as_str),
+    );
+    out.push_str("export type FrameKindName = (typeof FRAME_KINDS)[number];\n\n");
+    const_list(
+        &mut out,
+        "What became of a frame of `TraderBook.applyMany`, by result code.",
+        "FRAME_RESULTS",
+        FrameResult::ALL.map(FrameResult::as_str),
+    );
+    out.push_str("export type FrameResultName = (typeof FRAME_RESULTS)[number];\n");
     out
 }
 
@@ -248,6 +264,11 @@ mod tests {
         assert!(PositionSlot::ALL.iter().enumerate().all(|(i, c)| *c as usize == i));
         assert!(BalanceSlot::ALL.iter().enumerate().all(|(i, c)| *c as usize == i));
         assert!(POSITION_SIDES.iter().enumerate().all(|(i, s)| *s as usize == i));
+        assert!(FrameResult::ALL.iter().enumerate().all(|(i, r)| *r as usize == i));
+        assert!([FrameKind::Ingest, FrameKind::Delta, FrameKind::Snapshot]
+            .iter()
+            .enumerate()
+            .all(|(i, k)| k.code() as usize == i));
     }
 
     /// The committed TypeScript layout is what the enums say (regenerate as the module doc says).

@@ -33,3 +33,21 @@ export type BalanceSlot = (typeof BALANCE_SLOTS)[number];
 /** Position sides in wire-code order: `BOTH` in one-way mode, `LONG` / `SHORT` in hedge mode. */
 export const POSITION_SIDES = ['BOTH', 'LONG', 'SHORT'] as const;
 export type PositionSide = (typeof POSITION_SIDES)[number];
+
+/** Frame kinds by wire code (`TraderBook.applyMany` reports a frame's kind by this code). */
+export const FRAME_KINDS = ['ingest', 'delta', 'snapshot'] as const;
+export type FrameKindName = (typeof FRAME_KINDS)[number];
+
+/** What became of a frame of `TraderBook.applyMany`, by result code. */
+export const FRAME_RESULTS = [
+  'applied',
+  'snapshot',
+  'chunk',
+  'duplicate',
+  'gap',
+  'stale',
+  'chunkDropped',
+  'wrongKind',
+  'invalid',
+] as const;
+export type FrameResultName = (typeof FRAME_RESULTS)[number];

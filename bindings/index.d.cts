@@ -224,10 +224,18 @@ export declare class TraderBook {
   /** Applies one Delta or Snapshot frame. An undecodable frame throws a `NativeError`. */
   apply(frame: Uint8Array): ApplyOutcomeObject
   /**
-   * Applies frames in order in one call. Returns counts, what each frame was (as numbers in
-   * one typed array), and lists individually only the frames that need attention.
+   * Applies frames in order in one call. Returns counts, and lists individually only the frames
+   * that need attention; what each frame was comes from `frameReports` (built only when asked
+   * for, so a healthy batch costs no per-frame JS value).
    */
   applyMany(frames: Array<Buffer>): ApplyManyResult
+  /**
+   * What each frame of the last `applyMany` was: four numbers per frame, in order: kind code
+   * (0 ingest, 1 delta, 2 snapshot, -1 when the frame did not decode), stream, seq (NaN when
+   * undecodable), and the result code (0 applied, 1 snapshot, 2 chunk, 3 duplicate, 4 gap,
+   * 5 stale, 6 chunkDropped, 7 wrongKind, 8 invalid).
+   */
+  frameReports(): Float64Array
   /** True while `stream` waits for a snapshot after a gap. */
   isStale(stream: number): boolean
   staleStreams(): Array<number>
@@ -360,13 +368,6 @@ export interface ApplyManyResult {
   duplicates: number
   ignoredStale: number
   issues: Array<ApplyIssue>
-  /**
-   * Four numbers per frame, in order: kind code (0 ingest, 1 delta, 2 snapshot, -1 when the
-   * frame did not decode), stream, seq (NaN when undecodable), and the result code (0
-   * applied, 1 snapshot, 2 chunk, 3 duplicate, 4 gap, 5 stale, 6 chunkDropped, 7 wrongKind,
-   * 8 invalid). One typed array per call instead of an object per frame.
-   */
-  frames: Float64Array
 }
 
 /** What applying one frame did. */

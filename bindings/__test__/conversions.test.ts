@@ -241,7 +241,20 @@ describe('batch failures', () => {
       [2, 'wrongKind', 'wrong_kind'],
     ]);
     // Four numbers per frame: kind code (-1: undecodable), stream, seq, result code.
-    expect(Array.from(result.frames)).toEqual([-1, Number.NaN, Number.NaN, 8, 2, 7, 0, 1, 0, 0, 1, 7]);
+    expect(Array.from(trader.frameReports())).toEqual([
+      -1,
+      Number.NaN,
+      Number.NaN,
+      8,
+      2,
+      7,
+      0,
+      1,
+      0,
+      0,
+      1,
+      7,
+    ]);
   });
 
   it('put a stream collector’s bars into the encoder’s batch without leaving native code', () => {

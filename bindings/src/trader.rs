@@ -149,23 +149,10 @@ pub struct ApplyManyResult {
     pub duplicates: u32,
     pub ignored_stale: u32,
     pub issues: Vec<ApplyIssue>,
-    /// Four numbers per frame, in order: kind code (0 ingest, 1 delta, 2 snapshot, -1 when the
-    /// frame did not decode), stream, seq (NaN when undecodable), and the result code (0
-    /// applied, 1 snapshot, 2 chunk, 3 duplicate, 4 gap, 5 stale, 6 chunkDropped, 7 wrongKind,
-    /// 8 invalid). One typed array per call instead of an object per frame.
-    pub frames: Float64Array,
 }
 
-impl From<ApplyReport> for ApplyManyResult {
-    fn from(report: ApplyReport) -> Self {
-        let mut frames = Vec::with_capacity(report.frames.len() * FRAME_FIELDS);
-        for frame in &report.frames {
-            match frame.header {
-                Some(h) => frames.extend([f64::from(h.kind.code()), f64::from(h.stream), h.seq as f64]),
-                None => frames.extend([-1.0, f64::NAN, f64::NAN]),
-            }
-            frames.push(f64::from(frame.result as u8));
-        }
+impl From<&ApplyReport> for ApplyManyResult {
+    fn from(report: &ApplyReport) -> Self {
         ApplyManyResult {
             applied: report.applied as u32,
             snapshots: report.snapshots as u32,
@@ -174,16 +161,15 @@ impl From<ApplyReport> for ApplyManyResult {
             ignored_stale: report.ignored_stale as u32,
             issues: report
                 .issues
-                .into_iter()
+                .iter()
                 .map(|issue| ApplyIssue {
                     index: issue.index as u32,
-                    outcome: match issue.outcome {
-                        Ok(outcome) => outcome.into(),
-                        Err(error) => ApplyOutcomeObject::invalid(&error),
+                    outcome: match &issue.outcome {
+                        Ok(outcome) => (*outcome).into(),
+                        Err(error) => ApplyOutcomeObject::invalid(error),
                     },
                 })
                 .collect(),
-            frames: Float64Array::new(frames),
         }
     }
 }
@@ -206,6 +192,9 @@ pub struct TraderBookStatsObject {
 #[napi]
 pub struct TraderBook {
     book: CoreTraderBook,
+    /// The last `apply_many`'s report, kept so its per-frame part is built only when asked for
+    /// (`frame_reports`) and its allocations are reused.
+    report: ApplyReport,
     /// Addresses of blocks currently exported to JS (removed by each view's finalizer).
     exported: Rc<RefCell<HashSet<usize>>>,
 }
@@ -222,6 +211,7 @@ impl TraderBook {
         };
         Ok(TraderBook {
             book,
+            report: ApplyReport::default(),
             exported: Rc::default(),
         })
     }
@@ -240,11 +230,31 @@ impl TraderBook {
             .map_err(|e| fail(&env, e.reason(), e))
     }
 
-    /// Applies frames in order in one call. Returns counts, what each frame was (as numbers in
-    /// one typed array), and lists individually only the frames that need attention.
+    /// Applies frames in order in one call. Returns counts, and lists individually only the frames
+    /// that need attention; what each frame was comes from `frameReports` (built only when asked
+    /// for, so a healthy batch costs no per-frame JS value).
     #[napi]
     pub fn apply_many(&mut self, frames: Vec<BufferSlice>) -> ApplyManyResult {
-        self.book.apply_many(frames.iter().map(|f| &f[..])).into()
+        self.book
+            .apply_many_into(frames.iter().map(|f| &f[..]), &mut self.report);
+        (&self.report).into()
+    }
+
+    /// What each frame of the last `applyMany` was: four numbers per frame, in order: kind code
+    /// (0 ingest, 1 delta, 2 snapshot, -1 when the frame did not decode), stream, seq (NaN when
+    /// undecodable), and the result code (0 applied, 1 snapshot, 2 chunk, 3 duplicate, 4 gap,
+    /// 5 stale, 6 chunkDropped, 7 wrongKind, 8 invalid).
+    #[napi]
+    pub fn frame_reports(&self) -> Float64Array {
+        let mut values = Vec::with_capacity(self.report.frames.len() * FRAME_FIELDS);
+        for frame in &self.report.frames {
+            match frame.header {
+                Some(h) => values.extend([f64::from(h.kind.code()), f64::from(h.stream), h.seq as f64]),
+                None => values.extend([-1.0, f64::NAN, f64::NAN]),
+            }
+            values.push(f64::from(frame.result as u8));
+        }
+        Float64Array::new(values)
     }
 
     /// True while `stream` waits for a snapshot after a gap.

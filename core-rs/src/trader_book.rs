@@ -469,6 +469,17 @@ pub struct ApplyReport {
 }
 
 impl ApplyReport {
+    /// Empties the report, keeping its allocations.
+    pub fn clear(&mut self) {
+        self.applied = 0;
+        self.snapshots = 0;
+        self.chunks = 0;
+        self.duplicates = 0;
+        self.ignored_stale = 0;
+        self.frames.clear();
+        self.issues.clear();
+    }
+
     /// Counts frame `index`'s outcome (or decode error).
     pub fn count(&mut self, index: usize, header: Option<FrameHeader>, outcome: Result<ApplyOutcome, FrameError>) {
         let result = outcome.as_ref().map_or(FrameResult::Invalid, ApplyOutcome::result);
@@ -575,6 +586,14 @@ impl TraderBook {
     /// frame is reported, never stops the batch.
     pub fn apply_many<'f>(&mut self, frames: impl IntoIterator<Item = &'f [u8]>) -> ApplyReport {
         let mut report = ApplyReport::default();
+        self.apply_many_into(frames, &mut report);
+        report
+    }
+
+    /// [`TraderBook::apply_many`] into a report the caller keeps between batches (cleared first),
+    /// so a batch allocates nothing once the report has grown to the batch size.
+    pub fn apply_many_into<'f>(&mut self, frames: impl IntoIterator<Item = &'f [u8]>, report: &mut ApplyReport) {
+        report.clear();
         for (index, bytes) in frames.into_iter().enumerate() {
             match decode_frame(bytes) {
                 Ok(frame) => {
@@ -584,7 +603,6 @@ impl TraderBook {
                 Err(error) => report.count(index, None, Err(error)),
             }
         }
-        report
     }
 
     /// Applies one decoded frame under the sequencing rules of the module doc.
@@ -608,7 +626,8 @@ impl TraderBook {
             }
             (FramePayload::Snapshot(snapshot), FrameKind::Snapshot) => self.apply_chunk(header, snapshot),
             (FramePayload::Deltas(deltas), FrameKind::Delta) => {
-                if self.assemblies.remove(&stream).is_some() {
+                // Most books have no snapshot in progress: skip the lookup then.
+                if !self.assemblies.is_empty() && self.assemblies.remove(&stream).is_some() {
                     self.stats.snapshots_dropped += 1;
                 }
                 self.apply_deltas(&header, &deltas)

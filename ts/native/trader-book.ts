@@ -52,19 +52,21 @@ export interface FrameReport {
 }
 
 /**
- * What each frame of an `applyMany` batch was, read from one typed array the native call fills
- * (no object per frame unless asked for one).
+ * What each frame of an `applyMany` batch was, read from one typed array the native book fills
+ * on first use (a healthy batch whose reports nobody reads costs nothing per frame). Read it
+ * before the next `applyMany` of the same book: it then describes that batch instead.
  */
 export class FrameReports {
-  readonly #values: Float64Array;
+  readonly #load: () => Float64Array;
+  #values: Float64Array | undefined;
 
-  constructor(values: Float64Array) {
-    this.#values = values;
+  constructor(load: () => Float64Array) {
+    this.#load = load;
   }
 
   /** Frames in the batch. */
   get length(): number {
-    return this.#values.length / FRAME_FIELDS;
+    return this.#array().length / FRAME_FIELDS;
   }
 
   /** The stream of frame `index` (undefined when it did not decode). */
@@ -77,11 +79,11 @@ export class FrameReports {
   }
 
   kind(index: number): FrameKindName | 'undecodable' {
-    return FRAME_KINDS[this.#values[index * FRAME_FIELDS] ?? -1] ?? 'undecodable';
+    return FRAME_KINDS[this.#array()[index * FRAME_FIELDS] ?? -1] ?? 'undecodable';
   }
 
   result(index: number): FrameResultName {
-    return FRAME_RESULTS[this.#values[index * FRAME_FIELDS + 3] ?? -1] ?? 'invalid';
+    return FRAME_RESULTS[this.#array()[index * FRAME_FIELDS + 3] ?? -1] ?? 'invalid';
   }
 
   /** Frame `index` as an object. */
@@ -94,18 +96,22 @@ export class FrameReports {
     };
   }
 
+  #array(): Float64Array {
+    this.#values ??= this.#load();
+    return this.#values;
+  }
+
   #number(index: number, field: number): number | undefined {
-    const value = this.#values[index * FRAME_FIELDS + field];
+    const value = this.#array()[index * FRAME_FIELDS + field];
     return value === undefined || Number.isNaN(value) ? undefined : value;
   }
 }
-
 /**
  * What a batch of frames did: counts of the normal outcomes, every frame's report (`frames`), and
  * `issues`, the frames that need attention (a gap, or a dropped chunk of a stream out of sync:
  * ask for a snapshot; a wrong kind; an undecodable frame).
  */
-export interface ApplyManyResult extends Omit<NativeApplyManyResult, 'frames'> {
+export interface ApplyManyResult extends NativeApplyManyResult {
   frames: FrameReports;
 }
 
@@ -170,9 +176,13 @@ export class TraderBook {
    * A chunked snapshot counts in `snapshots` once its last chunk applied it.
    */
   applyMany(frames: Buffer[]): ApplyManyResult {
-    const result = this.#native.applyMany(frames);
-    return { ...result, frames: new FrameReports(result.frames) };
+    const result = this.#native.applyMany(frames) as ApplyManyResult;
+    result.frames = new FrameReports(this.#frameReports);
+    return result;
   }
+
+  /** Loads the per-frame reports of the last `applyMany`. */
+  readonly #frameReports = (): Float64Array => this.#native.frameReports();
 
   isStale(stream: number): boolean {
     return this.#native.isStale(stream);

@@ -362,12 +362,34 @@ fn check_flags(flags: u8, known: u8, field: &'static str) -> Result<u8, FrameErr
 /// scale. The merge book refuses any change that would store a kline failing this, so every state
 /// it reaches can be encoded.
 pub fn check_kline(kline: &Kline) -> Result<(), FrameError> {
+    let fits = plainly_fits(&[Some(kline.open), Some(kline.high), Some(kline.low), Some(kline.close)])
+        && plainly_fits(&[Some(kline.volume), Some(kline.taker_buy_volume)])
+        && plainly_fits(&[Some(kline.quote_volume), Some(kline.taker_buy_quote_volume)]);
+    if fits {
+        return Ok(());
+    }
     kline_row(kline).map(|_| ())
 }
 
 /// Whether a tick travels on the wire (see [`check_kline`]).
 pub fn check_tick(tick: &Tick) -> Result<(), FrameError> {
+    if plainly_fits(&[Some(tick.bid), Some(tick.ask), tick.last])
+        && plainly_fits(&[Some(tick.bid_qty), Some(tick.ask_qty)])
+    {
+        return Ok(());
+    }
     tick_row(SymbolId(0), tick).map(|_| ())
+}
+
+/// The common case of a group that fits the wire, decided without arithmetic: every present value
+/// has the same scale and an i64 mantissa (how exchange payloads write a group). False means
+/// "ask the encoder", not "does not fit".
+fn plainly_fits(values: &[Option<Decimal>]) -> bool {
+    let mut scale = None;
+    values.iter().flatten().all(|d| {
+        let same_scale = *scale.get_or_insert(d.scale()) == d.scale();
+        same_scale && i64::try_from(d.mantissa()).is_ok()
+    })
 }
 
 /// Whether a position travels on the wire (see [`check_kline`]).

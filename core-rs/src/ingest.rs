@@ -397,7 +397,6 @@ pub fn merge_rest_klines(
 
 /// A collector's Ingest frames: exchange payloads resolved to the hub's symbol ids (the registry
 /// is the hub's, in its order), encoded as frames numbered 1, 2, ... per encoder.
-#[derive(Default)]
 pub struct IngestEncoder {
     registry: SymbolRegistry,
     batch: IngestBatch,
@@ -409,8 +408,10 @@ impl IngestEncoder {
     /// An encoder whose symbol ids are the positions of `symbols`.
     pub fn new(symbols: impl IntoIterator<Item = Symbol>) -> IngestEncoder {
         let mut encoder = IngestEncoder {
+            registry: SymbolRegistry::new(),
+            batch: IngestBatch::new(),
+            encoder: FrameEncoder::new(),
             next_seq: 1,
-            ..IngestEncoder::default()
         };
         encoder.add_symbols(symbols);
         encoder

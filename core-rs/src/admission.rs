@@ -18,6 +18,7 @@
 //! A refused record is counted by its [`Refusal::reason`] label and never changes the book.
 
 use crate::delta::Delta;
+use crate::market::Kline;
 use crate::merge_book::MergeError;
 use crate::symbol::SymbolId;
 
@@ -120,14 +121,7 @@ impl Admission {
     /// Checks a record's symbol ids and exchange times.
     pub fn check(&self, record: &Delta) -> Result<(), Refusal> {
         match record {
-            Delta::Kline { symbol, kline, .. } => {
-                self.symbol(*symbol)?;
-                self.time("kline.open_time", kline.open_time)?;
-                if kline.as_of != 0 {
-                    self.time("kline.as_of", kline.as_of)?;
-                }
-                Ok(())
-            }
+            Delta::Kline { symbol, kline, .. } => self.check_kline(*symbol, kline),
             Delta::Tick { symbol, tick } => {
                 self.symbol(*symbol)?;
                 self.time("tick.time", tick.time)
@@ -139,6 +133,16 @@ impl Admission {
             Delta::Balance { balance } => self.time_or_zero("balance.update_time", balance.update_time),
             Delta::BanList(list) => list.symbols.iter().try_for_each(|&s| self.symbol(s)),
         }
+    }
+
+    /// Checks a kline of `symbol` (what [`Admission::check`] does for a kline record).
+    pub fn check_kline(&self, symbol: SymbolId, kline: &Kline) -> Result<(), Refusal> {
+        self.symbol(symbol)?;
+        self.time("kline.open_time", kline.open_time)?;
+        if kline.as_of != 0 {
+            self.time("kline.as_of", kline.as_of)?;
+        }
+        Ok(())
     }
 
     fn symbol(&self, symbol: SymbolId) -> Result<(), Refusal> {
@@ -193,7 +197,7 @@ mod tests {
     use crate::decimal::Decimal;
     use crate::delta::BanList;
     use crate::interval::Interval;
-    use crate::market::{Kline, Tick};
+    use crate::market::Tick;
     use crate::symbol::Name;
 
     const NOW: i64 = 1_767_225_600_000; // 2026-01-01

@@ -249,15 +249,16 @@ pub struct IngestReport {
 impl IngestReport {
     /// Counts the result of merging one record of input `input`.
     pub fn count(&mut self, input: usize, record: &Delta, result: Result<MergeOutcome, Refusal>) {
+        self.count_entity(input, entity_name(record), result);
+    }
+
+    /// Counts the result of merging one record of input `input`, an `entity` (`kline`, ...).
+    pub fn count_entity(&mut self, input: usize, entity: &'static str, result: Result<MergeOutcome, Refusal>) {
         match result {
             Ok(MergeOutcome::Changed) => self.changed += 1,
             Ok(MergeOutcome::Unchanged) => self.unchanged += 1,
             Ok(MergeOutcome::Dropped(_)) => self.dropped += 1,
-            Err(refusal) => self.refused.push(RefusedRecord {
-                input,
-                entity: entity_name(record),
-                refusal,
-            }),
+            Err(refusal) => self.refused.push(RefusedRecord { input, entity, refusal }),
         }
     }
 
@@ -384,13 +385,10 @@ pub fn merge_rest_klines(
     rows.clear();
     parse::parse_rest_klines_into(poll.body, poll.server_time_ms, rows)?;
     for kline in rows.iter() {
-        let record = Delta::Kline {
-            symbol: poll.symbol,
-            interval: poll.interval,
-            kline: *kline,
-        };
-        let result = merge_record(book, &record, from, admission, out);
-        report.count(0, &record, result);
+        let result = admission
+            .check_kline(poll.symbol, kline)
+            .and_then(|()| Ok(book.merge_kline(poll.symbol, poll.interval, kline, from, out)?));
+        report.count_entity(0, "kline", result);
     }
     Ok(())
 }

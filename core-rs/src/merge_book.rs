@@ -414,12 +414,12 @@ impl MergeBook {
             return Ok((outcome, 0));
         }
         let price = correction_price(tick);
-        let mut corrected = [None; INTERVAL_COUNT];
+        // Check every correction first, apply them after: a refused tick leaves no trace. (The
+        // corrections are cheap to compute twice; holding 15 bars between the passes is not.)
         if let Some(price) = price {
-            for (slot, series) in corrected.iter_mut().zip(&book.klines) {
+            for series in &book.klines {
                 if let Some(bar) = series.corrected_newest(tick.time, price) {
                     check_kline(&bar.kline).map_err(|e| unrepresentable("kline corrected by a tick", e))?;
-                    *slot = Some(bar);
                 }
             }
         }
@@ -429,10 +429,12 @@ impl MergeBook {
         });
         out.push(Delta::Tick { symbol, tick: *tick });
         let mut corrections = 0;
-        for ((series, interval), bar) in book.klines.iter_mut().zip(ALL_INTERVALS).zip(corrected) {
-            if let Some(bar) = bar {
-                if series.apply_correction(symbol, interval, bar, from, out) {
-                    corrections += 1;
+        if let Some(price) = price {
+            for (series, interval) in book.klines.iter_mut().zip(ALL_INTERVALS) {
+                if let Some(bar) = series.corrected_newest(tick.time, price) {
+                    if series.apply_correction(symbol, interval, bar, from, out) {
+                        corrections += 1;
+                    }
                 }
             }
         }
@@ -792,21 +794,21 @@ impl KlineSeries {
                     // Unreachable: `offset` came from a search of the live bars.
                     return Ok(MergeOutcome::Dropped(DropReason::OutsideWindow));
                 };
-                // Merge into a copy: the merged bar combines both versions' prices and is stored
-                // only if it can travel.
-                let mut merged = *stored;
-                let outcome = merge_into_bar(&mut merged, incoming);
-                if outcome == MergeOutcome::Changed {
-                    check(&merged)?;
-                    *stored = merged;
-                    *provenance = from;
-                    out.push(Delta::Kline {
-                        symbol,
-                        interval,
-                        kline: merged,
-                    });
+                // The merged bar combines both versions' prices: it is stored only if it can travel.
+                match merge_into_bar(stored, incoming) {
+                    Ok(merged) => {
+                        check(&merged)?;
+                        *stored = merged;
+                        *provenance = from;
+                        out.push(Delta::Kline {
+                            symbol,
+                            interval,
+                            kline: merged,
+                        });
+                        Ok(MergeOutcome::Changed)
+                    }
+                    Err(unchanged) => Ok(unchanged),
                 }
-                Ok(outcome)
             }
             Err(offset) => {
                 if offset == 0 && live.len() >= window {
@@ -899,37 +901,35 @@ struct Correction {
     changed: bool,
 }
 
-/// The merge rules for a version of a bar the series already holds; on `Changed`, `stored`
-/// holds the merged bar.
-fn merge_into_bar(stored: &mut Kline, incoming: &Kline) -> MergeOutcome {
+/// The merge rules for a version of a bar the series already holds: the bar to store when the
+/// merge changes it, or the outcome when it does not.
+fn merge_into_bar(stored: &Kline, incoming: &Kline) -> Result<Kline, MergeOutcome> {
     if stored.closed {
-        return if same_bar(stored, incoming) {
+        return Err(if same_bar(stored, incoming) {
             MergeOutcome::Unchanged
         } else {
             MergeOutcome::Dropped(DropReason::Closed)
-        };
+        });
     }
     if incoming.closed {
         // The exchange's final word replaces the open version entirely.
         if incoming == stored {
-            return MergeOutcome::Unchanged;
+            return Err(MergeOutcome::Unchanged);
         }
-        *stored = *incoming;
-        return MergeOutcome::Changed;
+        return Ok(*incoming);
     }
     if (incoming.trades, incoming.volume) > (stored.trades, stored.volume) {
-        let (high, low, as_of) = (stored.high, stored.low, stored.as_of);
-        *stored = *incoming;
-        stored.high = stored.high.max(high);
-        stored.low = stored.low.min(low);
-        stored.as_of = stored.as_of.max(as_of);
-        return MergeOutcome::Changed;
+        let mut merged = *incoming;
+        merged.high = merged.high.max(stored.high);
+        merged.low = merged.low.min(stored.low);
+        merged.as_of = merged.as_of.max(stored.as_of);
+        return Ok(merged);
     }
-    if same_bar(stored, incoming) {
+    Err(if same_bar(stored, incoming) {
         MergeOutcome::Unchanged
     } else {
         MergeOutcome::Dropped(DropReason::NotMoreTrades)
-    }
+    })
 }
 
 /// Whether two versions of a bar say the same thing about the market: every field equal except

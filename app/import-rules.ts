@@ -19,7 +19,7 @@ export const ALLOWED: Record<Layer, { code: readonly Layer[]; tests: readonly La
   sim: { code: ['ts'], tests: [] },
   web: { code: ['ts'], tests: ['sim'] },
   app: { code: ['ts', 'collectors', 'trader', 'sim', 'web'], tests: [] },
-  benchmarks: { code: ['ts', 'collectors', 'trader', 'sim'], tests: [] },
+  benchmarks: { code: ['ts', 'collectors', 'trader', 'sim', 'app'], tests: [] },
   bindings: { code: [], tests: [] },
 };
 

@@ -5,6 +5,7 @@ import type { Case } from './case.js';
 import { compare, FULL, measured, QUICK, type Result } from './harness.js';
 import { table, writeJson } from './report.js';
 import { aggregateCases } from './stages/aggregate.js';
+import { backtestMeasures } from './stages/backtest.js';
 import { deltaCases } from './stages/delta.js';
 import { endToEndStage } from './stages/end-to-end.js';
 import { parseMergeCases } from './stages/parse-merge.js';
@@ -44,6 +45,10 @@ for (const c of cases) {
       }),
     );
   }
+}
+if (values.filter === undefined || values.filter.startsWith('backtest')) {
+  process.stderr.write('bench: backtest/full day ...\n');
+  results.push(...(await backtestMeasures(quick)).map(measured));
 }
 if (values.filter === undefined || 'wire'.includes(values.filter) || values.filter.startsWith('wire')) {
   results.push(...wireBytes().map(measured));

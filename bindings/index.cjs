@@ -840,6 +840,7 @@ module.exports.HubBook = nativeBinding.HubBook
 module.exports.IngestEncoder = nativeBinding.IngestEncoder
 module.exports.KlineCsvAggregator = nativeBinding.KlineCsvAggregator
 module.exports.StreamBars = nativeBinding.StreamBars
+module.exports.SymbolFilters = nativeBinding.SymbolFilters
 module.exports.SymbolRegistry = nativeBinding.SymbolRegistry
 module.exports.TraderBook = nativeBinding.TraderBook
 module.exports.intervalOpenTime = nativeBinding.intervalOpenTime

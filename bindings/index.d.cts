@@ -200,6 +200,26 @@ export declare class StreamBars {
   stats(): AggregatorStatsObject
 }
 
+/** The trading filters of one symbol (core `SymbolFilters`): every call is the core's rule. */
+export declare class SymbolFilters {
+  /** Builds the filters from exact decimal strings; a bad decimal throws `invalid_decimal`. */
+  constructor(fields: SymbolFilterFields)
+  /**
+   * `qty` rounded down to the step of `MARKET_LOT_SIZE` (market orders, when the symbol has
+   * one) or `LOT_SIZE`; never up.
+   */
+  snapQuantity(qty: string, market: boolean): string
+  /** `price` rounded to the tick toward the safe side: a buy down, a sell up. */
+  snapPrice(price: string, side: string): string
+  /**
+   * Checks an order against the lot filter, the price filter (limit orders) and MIN_NOTIONAL
+   * (price × qty; for market orders pass a reference price). `null` when it passes.
+   */
+  checkOrder(price: string | undefined | null, qty: string, market: boolean): FilterViolation | null
+  /** PERCENT_PRICE against the mark price; `null` when it passes. */
+  checkPercentPrice(price: string, side: string, markPrice: string): FilterViolation | null
+}
+
 /** Interns symbol names as the small integer ids frames carry. */
 export declare class SymbolRegistry {
   constructor()
@@ -427,6 +447,16 @@ export interface ExchangeInfoObject {
   serverTime: number
   rateLimits: Array<RateLimitObject>
   symbols: Array<SymbolInfoObject>
+}
+
+/**
+ * Why an order would be refused: `filter` as exchangeInfo names it (`LOT_SIZE`, `MIN_NOTIONAL`,
+ * ...; absent for sign checks), `reason` a stable label, `message` with the values involved.
+ */
+export interface FilterViolation {
+  filter?: string
+  reason: string
+  message: string
 }
 
 /** Options of a {@link HubBook}. */
@@ -737,6 +767,25 @@ export interface StreamBarsResult {
   bars: number
   /** Bars not sent because they opened before `completeFrom`. */
   withheld: number
+}
+
+/**
+ * The filter fields of one exchangeInfo symbol as exact decimal strings (the shape
+ * `parseExchangeInfo` returns); an absent group (`tickSize` unset, ...) imposes nothing.
+ */
+export interface SymbolFilterFields {
+  tickSize?: string
+  minPrice?: string
+  maxPrice?: string
+  stepSize?: string
+  minQty?: string
+  maxQty?: string
+  marketStepSize?: string
+  marketMinQty?: string
+  marketMaxQty?: string
+  minNotional?: string
+  multiplierUp?: string
+  multiplierDown?: string
 }
 
 /** One contract of exchangeInfo with its filters as exact decimal strings (absent filter: `null`). */

@@ -1,7 +1,8 @@
 // The trading process's data side: a hub connection, the live local book and the relayed order events.
 import type { LoadedConfig } from '../ts/config/load-config.js';
 import { HubClient } from '../ts/hub/hub-client.js';
-import { hubSecret, hubUrl } from '../ts/hub/hub-link.js';
+import { hubKey, hubUrl } from '../ts/hub/hub-link.js';
+import type { HubKeyCredentials } from '../ts/hub/peer-keys.js';
 import type { Logger } from '../ts/log/logger.js';
 import type { TraderBook } from '../ts/native/trader-book.js';
 import { TraderFeed } from './feed/trader-feed.js';
@@ -18,6 +19,8 @@ export interface TraderStatus {
   readonly framesApplied: number;
   readonly gaps: number;
   readonly snapshotRequests: number;
+  /** Subscriptions the hub refuses now (retried with backoff while the reason may clear). */
+  readonly refusedSubscriptions: ReadonlyArray<{ code: string; attempts: number; since: number }>;
   readonly orderEvents: number;
   /** USDT wallet balance as the hub last merged it, or null before any account data. */
   readonly usdtWallet: string | null;
@@ -36,18 +39,19 @@ export class TraderProcess {
   readonly feed: TraderFeed;
   readonly #log: Logger;
   readonly #events: string[] = [];
+  readonly #eventListeners = new Set<(json: string) => void>();
   #eventCount = 0;
   #lastEventSeq = 0;
   #off: (() => void) | undefined;
   #reporter: NodeJS.Timeout | undefined;
 
-  constructor(loaded: LoadedConfig, instance: number, logger: Logger) {
+  /** Authenticates with `key` (a trader key from `TRIBUTARY_HUB_KEY` unless given). */
+  constructor(loaded: LoadedConfig, instance: number, logger: Logger, key: HubKeyCredentials = hubKey()) {
     this.#log = logger;
     this.client = new HubClient({
       url: hubUrl(loaded),
       peer: `trader-${instance}`,
-      role: 'trader',
-      secret: hubSecret(loaded),
+      key,
       logger: logger.child('hub'),
     });
     this.feed = new TraderFeed({
@@ -67,6 +71,12 @@ export class TraderProcess {
     return this.#events;
   }
 
+  /** Calls `listener` with every relayed user-data event (the exchange's JSON), in order. */
+  onUserEvent(listener: (json: string) => void): () => void {
+    this.#eventListeners.add(listener);
+    return () => this.#eventListeners.delete(listener);
+  }
+
   /** Connects, subscribes, and resolves once the first snapshot is in the book. */
   async start(): Promise<void> {
     this.#off = this.client.onMessage((message) => {
@@ -79,6 +89,7 @@ export class TraderProcess {
       }
       this.#lastEventSeq = message.seq;
       this.#eventCount += message.events.length;
+      for (const json of message.events) for (const listener of this.#eventListeners) listener(json);
       this.#events.push(...message.events);
       if (this.#events.length > RECENT_EVENTS) this.#events.splice(0, this.#events.length - RECENT_EVENTS);
     });
@@ -126,6 +137,7 @@ export class TraderProcess {
       framesApplied: stats.framesApplied,
       gaps: stats.gaps,
       snapshotRequests: stats.snapshotRequests,
+      refusedSubscriptions: this.feed.refused.map(({ code, attempts, since }) => ({ code, attempts, since })),
       orderEvents: this.#eventCount,
       usdtWallet: book.balance('USDT')?.walletBalance ?? null,
       positions,

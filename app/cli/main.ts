@@ -1,7 +1,9 @@
 // The `tributary` command line: one entry point, one module per command.
 import { runAggregate } from './aggregate.js';
+import { runBacktestCommand } from './backtest.js';
 import { runCollect } from './collect.js';
 import { runHub } from './hub.js';
+import { runKeys } from './keys.js';
 import { runSim } from './sim.js';
 import { runTrader } from './trader.js';
 import { runUp } from './up.js';
@@ -27,6 +29,10 @@ const commands: Record<string, Command> = {
     summary: 'hub [--config <file>]                  the hub: merges collectors, serves traders',
     run: runHub,
   },
+  keys: {
+    summary: "keys <issue|list|revoke> [options]     the hub's per-peer keys (key file)",
+    run: (args) => runKeys(args),
+  },
   collect: {
     summary: 'collect <kind> [--config <file>]       one collector (kline, tick, stream, account, ...)',
     run: runCollect,
@@ -34,6 +40,10 @@ const commands: Record<string, Command> = {
   trader: {
     summary: 'trader [--config <file>]               the trading process',
     run: runTrader,
+  },
+  backtest: {
+    summary: 'backtest --strategy <name> <data files...>   replay dumps through a strategy, write a report',
+    run: runBacktestCommand,
   },
   aggregate: {
     summary:

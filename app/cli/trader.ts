@@ -1,19 +1,29 @@
 // `tributary trader`: the trading process (data side: the hub feed and the local book).
+import { join } from 'node:path';
+import { createStrategy } from '../../trader/strategies/registry.js';
 import { TraderProcess } from '../../trader/trader-process.js';
 import { loadConfig } from '../../ts/config/load-config.js';
 import { Logger } from '../../ts/log/logger.js';
 import { runUntilSignal } from '../../ts/process/run-until-signal.js';
+import { startTraderTrading } from '../venues/trader-trading.js';
 import { parseCommandArgs, UsageError } from './usage-error.js';
 
-const HELP = `Usage: tributary trader [--config <file>] [--instance <n>] [--status-every <s>]
+const HELP = `Usage: tributary trader [--config <file>] [--instance <n>] [--strategy <name>] [--status-every <s>]
 
 Connects to the hub as trader-<n>, follows every symbol's klines, ticks, positions, balances and the
-ban list in a native local book, and receives relayed order events. Needs TRIBUTARY_HUB_SECRET.
+ban list in a native local book, receives relayed order events, and runs the strategy in the
+configured mode (trader.mode): paper (the simulator's matching engine in this process, on the hub's
+data), live or testnet (orders to the exchange), dry-run (orders signed and logged, never sent).
+Needs TRIBUTARY_HUB_KEY (a trader key for the name trader-<n>: tributary keys issue --role trader
+--peer trader-<n>, on the hub machine).
 
 Options:
   -c, --config <file>     configuration file (TRIBUTARY__* environment variables override it)
       --instance <n>      instance number (default 0)
       --status-every <s>  log the book's status every s seconds (default 30, 0 = never)
+      --strategy <name>   strategy to run (default demo; \`none\` runs the book only)
+      --strategy-config <json>  the strategy's settings as JSON (checked against its schema)
+      --state-dir <dir>   order journal and records (default .tributary/trader-<n>)
 `;
 
 /** Runs `tributary trader`; returns the exit code. */
@@ -24,6 +34,9 @@ export async function runTrader(args: string[]): Promise<number> {
       config: { type: 'string', short: 'c' },
       instance: { type: 'string' },
       'status-every': { type: 'string' },
+      strategy: { type: 'string' },
+      'strategy-config': { type: 'string' },
+      'state-dir': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -37,20 +50,59 @@ export async function runTrader(args: string[]): Promise<number> {
   const every = Number(values['status-every'] ?? '30');
   if (!Number.isFinite(every) || every < 0)
     throw new UsageError(`--status-every must be seconds, got ${values['status-every']}`);
+  const strategyName = values.strategy ?? 'demo';
+  let strategyConfig: unknown = {};
+  if (values['strategy-config'] !== undefined) {
+    try {
+      strategyConfig = JSON.parse(values['strategy-config']);
+    } catch {
+      throw new UsageError('--strategy-config must be JSON');
+    }
+  }
+  const strategy = strategyName === 'none' ? undefined : createStrategy(strategyName, strategyConfig);
   const loaded = loadConfig(values.config);
   const logger = new Logger(`trader.${instance}`);
   const trader = new TraderProcess(loaded, instance, logger);
   await trader.start();
   logger.info('trader book synced', { mode: loaded.config.trader.mode });
+  const trading =
+    strategy === undefined
+      ? undefined
+      : await startTraderTrading(
+          trader,
+          loaded,
+          {
+            strategyName,
+            strategy,
+            instance,
+            stateDir: values['state-dir'] ?? join('.tributary', `trader-${instance}`),
+          },
+          logger.child('trading'),
+        );
+  if (trading !== undefined) logger.info('trading', { strategy: strategyName, venue: trading.venue.name });
   const timer =
     every > 0
       ? setInterval(() => {
           const s = trader.status();
-          logger.info('status', { ...s, positions: s.positions.join(' ') });
+          const positions =
+            trading === undefined
+              ? s.positions
+              : trading.account
+                  .openPositions()
+                  .map((p) => `${p}:${trading.account.position(p).amount.toString()}`);
+          logger.info('status', {
+            ...s,
+            positions: positions.join(' '),
+            refusedSubscriptions: s.refusedSubscriptions.map((r) => `${r.code}x${r.attempts}`).join(' '),
+            ...(trading === undefined
+              ? {}
+              : { equity: trading.account.equity()?.toString() ?? null, ...trading.runtime.engine.stats }),
+          });
         }, every * 1000)
       : undefined;
   return runUntilSignal(logger, async () => {
     if (timer !== undefined) clearInterval(timer);
+    await trading?.stop();
     await trader.stop();
   });
 }

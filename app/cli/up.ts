@@ -12,8 +12,12 @@ every process is prefixed with its name. Ctrl-C stops everything cleanly.
 
 Options:
   -c, --config <file>   configuration file (see config/tributary.example.json); TRIBUTARY__*
-                        environment variables override it; keys come from BINANCE_API_KEY,
-                        BINANCE_API_SECRET and TRIBUTARY_HUB_SECRET (or TRIBUTARY_SECRETS_FILE)
+                        environment variables override it; keys come from BINANCE_API_KEY
+                        and BINANCE_API_SECRET (or TRIBUTARY_SECRETS_FILE)
+
+Every process gets its own hub key, made for this run in a private temporary directory and removed
+on stop; an admin key for you (full status, subscriptions) is written there as operator.env, and
+its path is printed.
 `;
 
 /** Runs `tributary up`; returns the exit code. */
@@ -42,6 +46,7 @@ export async function runUp(args: string[]): Promise<number> {
       `  exchange: ${info.exchange}`,
       `  hub:      ${info.hubUrl}`,
       `  status:   ${info.statusUrl}   (JSON: peers, freshness, rates, latency)`,
+      `  full status: ${info.statusUrl}/full, signed with the admin key in ${info.operatorKeyFile}`,
       `  processes: ${info.children.join(', ')}`,
       'Press Ctrl-C to stop.',
       '',

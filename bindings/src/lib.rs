@@ -2,6 +2,7 @@
 
 mod aggregator;
 mod error;
+mod filters;
 mod hub;
 mod interval;
 mod kline_csv;

@@ -174,17 +174,28 @@ export class StreamCollector implements Collector {
     }
   }
 
+  /**
+   * Builds bars from a symbol's aggTrades straight into the link's encoder, in pieces that keep a
+   * frame under the hub's cap: a message closes at most a bar per interval, and every interval's
+   * open bar goes too.
+   */
   #pushTrades(symbol: string, trades: Buffer[]): void {
     const bars = this.#bars.get(symbol);
     if (bars === undefined) return;
-    const result = bars.pushMessages(trades, this.#ctx.link.encoder);
-    this.#counters.rejected += result.rejected.length;
-    if (result.gaps.length > 0) {
+    const { link } = this.#ctx;
+    const intervals = this.#aggregatedIntervals().length;
+    const piece = Math.max(1, Math.floor(link.recordBudget / intervals) - 1);
+    let firstMissing: number | undefined;
+    for (let start = 0; start < trades.length; start += piece) {
+      const part = trades.slice(start, start + piece);
+      link.makeRoom((part.length + 1) * intervals);
+      const result = bars.pushMessages(part, link.currentEncoder);
+      this.#counters.rejected += result.rejected.length;
       this.#counters.gaps += result.gaps.length;
-      this.#ctx.logger.warn('aggTrade ids missing; backfilling bars by REST', {
-        symbol,
-        firstMissing: result.gaps[0]?.firstMissing ?? 0,
-      });
+      firstMissing ??= result.gaps[0]?.firstMissing;
+    }
+    if (firstMissing !== undefined) {
+      this.#ctx.logger.warn('aggTrade ids missing; backfilling bars by REST', { symbol, firstMissing });
       void this.#backfill([symbol]);
     }
   }
@@ -192,8 +203,12 @@ export class StreamCollector implements Collector {
   /** Closes bars of quiet symbols and sends them (a bar ends even when no trade comes). */
   #advance(now: number): void {
     const { link } = this.#ctx;
+    const intervals = this.#aggregatedIntervals().length;
     try {
-      for (const bars of this.#bars.values()) bars.advanceTo(now, link.encoder);
+      for (const bars of this.#bars.values()) {
+        link.makeRoom(intervals);
+        bars.advanceTo(now, link.currentEncoder);
+      }
       link.flush();
     } catch (error) {
       this.#fail('closing bars failed', error);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { packageRoot } from '../package-root.js';
-import { ConfigError } from './config-reader.js';
+import { ConfigError } from './config-error.js';
 import { loadConfig } from './load-config.js';
 import { readTributaryConfig } from './tributary-config.js';
 
@@ -48,11 +48,11 @@ describe('configuration', () => {
     );
     expect(issues).toEqual(
       expect.arrayContaining([
-        'hub.port: must be an integer from 0 to 65535, got number',
+        'hub.port: must be an integer from 0 to 65535, got 70000',
         'hub.transprot: is not a known option',
         'collectors.kline.intervals[1]: "7m" is not a Binance interval',
         'exchange.kind: must be one of simulator, binance, testnet, got "kraken"',
-        'simulator.balance: must be a decimal number written as a string, got number',
+        'simulator.balance: must be a decimal number written as a string, got 10000',
       ]),
     );
   });
@@ -76,6 +76,18 @@ describe('configuration', () => {
   it('refuses a misspelt environment override by name', () => {
     expect(issuesOf(() => loadConfig(undefined, { TRIBUTARY__HUB__PROT: '1' }))).toEqual([
       'TRIBUTARY__HUB__PROT: no option "PROT" at this place',
+    ]);
+    expect(
+      issuesOf(() => loadConfig(undefined, { TRIBUTARY__COLLECTORS__KLINE__INTERVALS__X: '1' })),
+    ).toEqual(['TRIBUTARY__COLLECTORS__KLINE__INTERVALS__X: no option "X" at this place']);
+    expect(issuesOf(() => loadConfig(undefined, { TRIBUTARY__STORE__PATH: 'x' }))).toEqual([
+      'TRIBUTARY__STORE__PATH: no option "STORE" at this place',
+    ]);
+  });
+
+  it('names the option of an override with a bad value', () => {
+    expect(issuesOf(() => loadConfig(undefined, { TRIBUTARY__HUB__TRANSPORT: 'tcp' }))).toEqual([
+      'hub.transport: must be one of auto, uws, ws, got "tcp"',
     ]);
   });
 

@@ -1,7 +1,15 @@
 // Loads the configuration: one JSON file, then environment overrides, then secrets from the environment.
 import { readFileSync, statSync } from 'node:fs';
-import { ConfigError, type ConfigIssue, parseConfigText } from './config-reader.js';
-import { readTributaryConfig, type Secrets, type TributaryConfig } from './tributary-config.js';
+import { registerSecret } from '../log/log-redaction.js';
+import { ConfigError, type ConfigIssue, parseConfigText } from './config-error.js';
+import { readTributaryConfig, type TributaryConfig, tributaryJsonSchema } from './tributary-config.js';
+
+/** Secrets: only ever from the environment or a secrets file, never from the config file or logged. */
+export interface Secrets {
+  readonly apiKey: string | undefined;
+  readonly apiSecret: string | undefined;
+  readonly hubSecret: string | undefined;
+}
 
 /** Prefix of environment overrides: `TRIBUTARY__HUB__PORT=7701` sets `hub.port`. */
 export const ENV_PREFIX = 'TRIBUTARY__';
@@ -35,30 +43,33 @@ function envValue(text: string): unknown {
   }
 }
 
+/** The options at one place of the configuration's JSON schema (empty where the value is a leaf). */
+function optionsOf(schema: unknown): Mutable {
+  return isRecord(schema) && isRecord(schema.properties) ? schema.properties : {};
+}
+
+let jsonSchema: Mutable | undefined;
+
 /**
  * Applies `TRIBUTARY__A__B=value` overrides onto `raw`. Key segments are matched against the
- * options the configuration knows (from its defaults), so a misspelt variable is an error naming it.
+ * options the schema knows (every section, including options without a default), so a misspelt
+ * variable is an error naming it.
  */
 export function applyEnvOverrides(
   raw: unknown,
   env: NodeJS.ProcessEnv,
 ): { value: unknown; issues: ConfigIssue[] } {
   const root: Mutable = isRecord(raw) ? structuredClone(raw) : {};
-  const defaults: Mutable = JSON.parse(JSON.stringify(readTributaryConfig({}, 'defaults')));
-  // Options that are absent by default still need their shape known.
-  (defaults.simulator as Mutable).replay = { csvPath: '', symbol: '', speed: 1 };
-  Object.assign(defaults.exchange as Mutable, { restUrl: '', wsUrl: '' });
-  Object.assign(defaults.hub as Mutable, { url: '' });
+  jsonSchema ??= tributaryJsonSchema();
   const issues: ConfigIssue[] = [];
   for (const [name, text] of Object.entries(env)) {
     if (!name.startsWith(ENV_PREFIX) || text === undefined) continue;
     const segments = name.slice(ENV_PREFIX.length).split('__');
     let target: Mutable = root;
-    let known: unknown = defaults;
+    let known: Mutable = optionsOf(jsonSchema);
     for (let i = 0; i < segments.length; i++) {
       const segment = segments[i] ?? '';
-      const keys = isRecord(known) ? Object.keys(known) : [];
-      const key = matchKey(keys, segment);
+      const key = matchKey(Object.keys(known), segment);
       if (key === undefined) {
         issues.push({ path: name, message: `no option "${segment}" at this place` });
         break;
@@ -70,7 +81,7 @@ export function applyEnvOverrides(
       const next = target[key];
       target[key] = isRecord(next) ? next : {};
       target = target[key] as Mutable;
-      known = isRecord(known) ? known[key] : undefined;
+      known = optionsOf(known[key]);
     }
   }
   return { value: root, issues };
@@ -105,7 +116,7 @@ export function readSecretsFile(path: string): Record<string, string> {
  * Loads the configuration from `file` (optional: defaults when absent), applies environment
  * overrides from `env`, validates everything, and reads secrets (`BINANCE_API_KEY`,
  * `BINANCE_API_SECRET`, `TRIBUTARY_HUB_SECRET`) from `env` or from the file named by
- * `TRIBUTARY_SECRETS_FILE`.
+ * `TRIBUTARY_SECRETS_FILE`, registering them with the logger so no log line can show them.
  */
 export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
   const sources: string[] = [];
@@ -137,6 +148,10 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
     apiSecret: secret('BINANCE_API_SECRET'),
     hubSecret: secret('TRIBUTARY_HUB_SECRET'),
   };
+  // From here on, no log line of this process can show them.
+  registerSecret(secrets.apiKey);
+  registerSecret(secrets.apiSecret);
+  registerSecret(secrets.hubSecret);
   if (
     config.exchange.kind !== 'simulator' &&
     (secrets.apiKey === undefined || secrets.apiSecret === undefined)

@@ -1,5 +1,5 @@
 // Builds a process's exchange client (REST API paced to the IP weight, websocket base) from the loaded configuration.
-import { ConfigError } from '../config/config-reader.js';
+import { ConfigError } from '../config/config-error.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import type { Logger } from '../log/logger.js';
 import { RestClient } from './rest-client.js';

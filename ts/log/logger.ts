@@ -1,14 +1,38 @@
-// Structured logging for every process: one line per event, to stderr, with a component name.
+// Structured logging for every process: one line per event, to stderr, with a component name; pino underneath, secrets masked.
+import { type Logger as PinoLogger, pino } from 'pino';
+import { maskSecretValues, redactFields } from './log-redaction.js';
+import { textLogLine } from './log-text-format.js';
+
+export { registerSecret } from './log-redaction.js';
 
 /** Severity, lowest first. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
-const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+/** pino's numbers for our levels, and back. */
+const PINO_LEVEL: Record<LogLevel, number> = { debug: 20, info: 30, warn: 40, error: 50 };
+const LEVEL_OF = new Map<number, LogLevel>(
+  Object.entries(PINO_LEVEL).map(([name, value]) => [value, name as LogLevel]),
+);
 
-/** Extra fields of a log event; values must be JSON-serialisable. Secrets never go here. */
-export type LogFields = Readonly<Record<string, string | number | boolean | null | undefined>>;
+/**
+ * A value of a log field: JSON-like data (nested records and lists too) or an `Error`. Name secret
+ * fields for what they are (`apiSecret`, `token`): their values are masked; registered secret values
+ * are masked wherever they appear.
+ */
+export type LogValue =
+  | string
+  | number
+  | boolean
+  | null
+  | undefined
+  | Error
+  | readonly LogValue[]
+  | { readonly [key: string]: LogValue };
 
-/** Where formatted lines go; tests pass their own to read what was logged. */
+/** Extra fields of a log event. */
+export type LogFields = Readonly<Record<string, LogValue>>;
+
+/** Where formatted lines go (without the newline); tests pass their own to read what was logged. */
 export type LogSink = (line: string, level: LogLevel) => void;
 
 /** Options of a root logger. */
@@ -25,36 +49,86 @@ function defaultLevel(): LogLevel {
   return env === 'debug' || env === 'info' || env === 'warn' || env === 'error' ? env : 'info';
 }
 
+/**
+ * Standard error, written synchronously: a line logged just before a crash or `process.exit` is
+ * never lost in a buffer. One per process, shared by every logger.
+ */
+let stderr: pino.DestinationStream | undefined;
 const stderrSink: LogSink = (line) => {
-  process.stderr.write(`${line}\n`);
+  stderr ??= pino.destination({ dest: 2, sync: true });
+  stderr.write(`${line}\n`);
 };
 
 /**
+ * pino's destination: hands each finished line (secrets already masked by the `streamWrite` hook)
+ * to the sink, as JSON or as text. pino tells it each line's level through its metadata symbol.
+ */
+class SinkDestination {
+  [pino.symbols.needsMetadataGsym] = true as const;
+  lastLevel = 0;
+  lastTime = '';
+  lastMsg = '';
+  lastObj: object = {};
+  lastLogger: PinoLogger | undefined;
+
+  constructor(
+    private readonly sink: LogSink,
+    private readonly format: 'json' | 'text',
+  ) {}
+
+  write(chunk: string): void {
+    const line = chunk.endsWith('\n') ? chunk.slice(0, -1) : chunk;
+    this.sink(this.format === 'text' ? textLogLine(line) : line, LEVEL_OF.get(this.lastLevel) ?? 'error');
+  }
+}
+
+function createRoot(options: LoggerOptions): PinoLogger {
+  const destination = new SinkDestination(
+    options.sink ?? stderrSink,
+    options.format ?? (process.stderr.isTTY ? 'text' : 'json'),
+  );
+  return pino(
+    {
+      level: options.level ?? defaultLevel(),
+      // No pid or hostname: the supervisor prefixes each child's lines with its name.
+      base: null,
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: {
+        level: (label) => ({ level: label }),
+        log: (record) => redactFields(record) as Record<string, unknown>,
+      },
+      hooks: { streamWrite: maskSecretValues },
+    },
+    destination as pino.DestinationStream,
+  );
+}
+
+/** How `child` hands its root to the new logger without widening the public options. */
+const ROOT = Symbol('pino root');
+interface ChildOptions extends LoggerOptions {
+  readonly [ROOT]: PinoLogger;
+}
+
+/**
  * A logger bound to a component (`hub`, `collector.kline`, `sim.server`, ...). `child` adds a
- * sub-component; every line carries the time, level, component and message.
+ * sub-component; every line carries the time, level, component and message, then the fields.
  */
 export class Logger {
   readonly #component: string;
-  readonly #levelName: LogLevel;
-  readonly #level: number;
-  readonly #format: 'json' | 'text';
-  readonly #sink: LogSink;
+  /** The root's pino logger (level, destination), shared by every child. */
+  readonly #root: PinoLogger;
+  readonly #pino: PinoLogger;
 
   constructor(component: string, options: LoggerOptions = {}) {
     this.#component = component;
-    this.#levelName = options.level ?? defaultLevel();
-    this.#level = RANK[this.#levelName];
-    this.#format = options.format ?? (process.stderr.isTTY ? 'text' : 'json');
-    this.#sink = options.sink ?? stderrSink;
+    this.#root = (options as Partial<ChildOptions>)[ROOT] ?? createRoot(options);
+    this.#pino = this.#root.child({ component });
   }
 
   /** A logger for a part of this component, sharing its level, format and sink. */
   child(name: string): Logger {
-    return new Logger(`${this.#component}.${name}`, {
-      level: this.#levelName,
-      format: this.#format,
-      sink: this.#sink,
-    });
+    const options: ChildOptions = { [ROOT]: this.#root };
+    return new Logger(`${this.#component}.${name}`, options);
   }
 
   debug(message: string, fields?: LogFields): void {
@@ -72,24 +146,12 @@ export class Logger {
 
   /** Whether `level` would be written (to skip building expensive fields). */
   enabled(level: LogLevel): boolean {
-    return RANK[level] >= this.#level;
+    return this.#pino.isLevelEnabled(level);
   }
 
   #write(level: LogLevel, message: string, fields: LogFields | undefined): void {
-    if (RANK[level] < this.#level) return;
-    const time = new Date().toISOString();
-    if (this.#format === 'json') {
-      this.#sink(JSON.stringify({ time, level, component: this.#component, msg: message, ...fields }), level);
-      return;
-    }
-    const extra =
-      fields === undefined
-        ? ''
-        : Object.entries(fields)
-            .filter(([, v]) => v !== undefined)
-            .map(([k, v]) => ` ${k}=${typeof v === 'string' && /\s/.test(v) ? JSON.stringify(v) : String(v)}`)
-            .join('');
-    this.#sink(`${time} ${level.toUpperCase().padEnd(5)} ${this.#component}: ${message}${extra}`, level);
+    if (!this.#pino.isLevelEnabled(level)) return;
+    this.#pino[level](fields ?? {}, message);
   }
 }
 

@@ -1,0 +1,319 @@
+// Replays recorded data through the same engine, strategy and execution code as live, against the simulator's matching, fees and funding.
+import { statSync } from 'node:fs';
+import { basename } from 'node:path';
+import type { SymbolSpec } from '../../sim/contracts.js';
+import { ExchangeEngine } from '../../sim/engine/exchange-engine.js';
+import { VirtualClock } from '../../trader/engine/engine-clock.js';
+import { EventAccount } from '../../trader/engine/event-account.js';
+import type { BarEvent } from '../../trader/engine/events.js';
+import { TradingEngine } from '../../trader/engine/trading-engine.js';
+import { MemoryOrderJournal } from '../../trader/execution/order-journal.js';
+import { SymbolRules } from '../../trader/execution/symbol-rules.js';
+import { MemoryTradeRecorder } from '../../trader/execution/trade-recorder.js';
+import type { Strategy } from '../../trader/strategies/strategy-api.js';
+import { Decimal } from '../../ts/exact/decimal.js';
+import { type Logger, silentLogger } from '../../ts/log/logger.js';
+import { INTERVALS, type IntervalName, isIntervalName } from '../../ts/native/interval.js';
+import { DrivenMarket } from '../venues/driven-market.js';
+import { EngineVenue } from '../venues/engine-venue.js';
+import { ruleFields, simulatorSpec, specFromPrice } from '../venues/symbol-specs.js';
+import { BacktestMarketData } from './backtest-market-data.js';
+import { type BarBuilderFactory, nativeBarBuilder, SymbolTape, type TapeKind } from './symbol-tape.js';
+
+const STEP_MS = 60_000;
+const TERMINAL = new Set(['FILLED', 'CANCELED', 'EXPIRED', 'EXPIRED_IN_MATCH', 'REJECTED']);
+
+/** How a backtest runs. */
+export interface BacktestOptions {
+  /** Strategy name (for keys and the report) and the strategy itself. */
+  readonly strategyName: string;
+  readonly strategy: Strategy;
+  /** data.binance.vision files: `SYMBOL-aggTrades-DATE.csv|.zip` or `SYMBOL-<interval>-DATE.csv|.zip`. */
+  readonly files: readonly string[];
+  /** Starting USDT wallet, exact (default 10000). */
+  readonly balance?: string;
+  readonly makerFee?: string;
+  readonly takerFee?: string;
+  readonly leverage?: number;
+  /** Contract specs by symbol (exchangeInfo); the simulator's list, else derived from the data. */
+  readonly specs?: ReadonlyMap<string, SymbolSpec>;
+  readonly barBuilder?: BarBuilderFactory;
+  readonly logger?: Logger;
+  /** Called about every `progressEveryMs` of wall time with the share of input read. */
+  readonly onProgress?: (share: number, dataTime: number) => void;
+  readonly progressEveryMs?: number;
+}
+
+/** One equity sample. */
+export interface EquityPoint {
+  readonly time: number;
+  readonly equity: string;
+  /** Symbols with a position at that time. */
+  readonly exposed: number;
+}
+
+/** What a run produced (exact decimals as strings), for the report. */
+export interface BacktestOutcome {
+  readonly strategy: string;
+  readonly symbols: string[];
+  readonly files: string[];
+  readonly start: number;
+  readonly end: number;
+  readonly balance: string;
+  readonly finalEquity: string;
+  readonly recorder: MemoryTradeRecorder;
+  readonly equity: EquityPoint[];
+  /** Closes of the base series per symbol, for the price chart: [openTime, open, high, low, close]. */
+  readonly candles: Record<string, Array<[number, number, number, number, number]>>;
+  readonly fees: string;
+  readonly funding: string;
+  readonly realized: string;
+  readonly trades: number;
+  readonly assumedSpecs: string[];
+  readonly skippedLegs: number;
+  readonly stats: TradingEngine['stats'];
+}
+
+/** A file name that does not say what it holds. */
+export class BacktestInputError extends Error {
+  override readonly name = 'BacktestInputError';
+}
+
+interface FileGroup {
+  symbol: string;
+  kind: TapeKind;
+  files: string[];
+}
+
+/** Groups files by symbol, in name (date) order; every file of one symbol must be of one kind. */
+export function groupFiles(files: readonly string[]): FileGroup[] {
+  const groups = new Map<string, FileGroup>();
+  for (const file of [...files].sort((a, b) => basename(a).localeCompare(basename(b)))) {
+    const m = /^([A-Z0-9_]+)-(aggTrades|[0-9]+[smhdwM])-\d{4}-\d{2}(-\d{2})?\.(csv|zip)$/.exec(
+      basename(file),
+    );
+    if (m === null) {
+      throw new BacktestInputError(
+        `${file}: not a data.binance.vision aggTrades or klines file name (SYMBOL-aggTrades-YYYY-MM-DD.csv)`,
+      );
+    }
+    const symbol = m[1] as string;
+    const what = m[2] as string;
+    let kind: TapeKind;
+    if (what === 'aggTrades') kind = { kind: 'aggTrades' };
+    else if (isIntervalName(what)) kind = { kind: 'klines', interval: what };
+    else throw new BacktestInputError(`${file}: ${what} is not a kline interval`);
+    const group = groups.get(symbol);
+    if (group === undefined) groups.set(symbol, { symbol, kind, files: [file] });
+    else if (group.kind.kind !== kind.kind)
+      throw new BacktestInputError(`${symbol}: aggTrades and klines files mixed`);
+    else group.files.push(file);
+  }
+  return [...groups.values()];
+}
+
+/**
+ * Runs one backtest to the end of its data: minute by minute, each symbol's data up to the minute
+ * goes to the bar builders (native) and the driven market (the touch of its last trade; every
+ * trade when the strategy wants ticks or an order rests), bars that closed go to the engine in
+ * (time, interval, symbol) order, and the simulator's engine matches, charges fees and funding.
+ * Deterministic: the same files give the same outcome.
+ */
+export async function runBacktest(options: BacktestOptions): Promise<BacktestOutcome> {
+  const logger = options.logger ?? silentLogger('backtest');
+  const groups = groupFiles(options.files);
+  if (groups.length === 0) throw new BacktestInputError('no data files given');
+  const req = options.strategy.requirements;
+  const intervals = [...new Set<IntervalName>(['1m', ...req.intervals])].sort(
+    (a, b) => INTERVALS.indexOf(a) - INTERVALS.indexOf(b),
+  );
+  const tapes = groups.map(
+    (g) => new SymbolTape(g.symbol, g.kind, g.files, intervals, options.barBuilder ?? nativeBarBuilder),
+  );
+  const symbols = tapes.map((t) => t.symbol);
+  let start = Number.POSITIVE_INFINITY;
+  const firstPrices = new Map<string, string>();
+  for (const tape of tapes) start = Math.min(start, tape.nextTime());
+  if (!Number.isFinite(start)) throw new BacktestInputError('the data files hold no rows');
+  // A first look at each symbol's first price, for specs the data has to describe.
+  const specs: SymbolSpec[] = [];
+  const assumed: string[] = [];
+  for (const tape of tapes) {
+    const given = options.specs?.get(tape.symbol) ?? simulatorSpec(tape.symbol);
+    if (given !== undefined) {
+      specs.push(given);
+      continue;
+    }
+    const probe = new SymbolTape(
+      tape.symbol,
+      tape.kind,
+      groups.find((g) => g.symbol === tape.symbol)?.files ?? [],
+      [],
+      nativeBarBuilder,
+    );
+    let price = '1';
+    probe.advance(probe.nextTime() + 1, (row) => {
+      price = row.price;
+    });
+    firstPrices.set(tape.symbol, price);
+    specs.push(specFromPrice(tape.symbol, price));
+    assumed.push(tape.symbol);
+  }
+  const t0 = Math.floor(start / STEP_MS) * STEP_MS;
+  const clock = new VirtualClock(t0);
+  const market = new DrivenMarket(specs, t0);
+  const balance = options.balance ?? '10000';
+  const sim = new ExchangeEngine({
+    market,
+    clock,
+    accounts: [
+      {
+        apiKey: 'backtest',
+        apiSecret: 'backtest',
+        balances: { USDT: balance },
+        makerFee: options.makerFee ?? '0.0002',
+        takerFee: options.takerFee ?? '0.0005',
+        defaultLeverage: options.leverage ?? 20,
+      },
+    ],
+    logger: logger.child('sim'),
+  });
+  const venue = new EngineVenue(sim, 'account-1', () => clock.now());
+  const data = new BacktestMarketData(symbols, market, Math.max(2 * req.warmupBars, 64));
+  const account = new EventAccount(data, Decimal.parse(balance));
+  const recorder = new MemoryTradeRecorder();
+  const resting = new Map<string, number>();
+  const restingIds = new Map<string, string>();
+  venue.onUserEvent((event) => {
+    const u = event.orderUpdate;
+    if (u === undefined) return;
+    if (u.status === 'NEW' && u.orderType === 'LIMIT' && !restingIds.has(u.clientOrderId)) {
+      restingIds.set(u.clientOrderId, u.symbol);
+      resting.set(u.symbol, (resting.get(u.symbol) ?? 0) + 1);
+    } else if (TERMINAL.has(u.status) && restingIds.has(u.clientOrderId)) {
+      restingIds.delete(u.clientOrderId);
+      resting.set(u.symbol, (resting.get(u.symbol) ?? 1) - 1);
+    }
+  });
+  const engine = new TradingEngine({
+    name: options.strategyName,
+    strategy: options.strategy,
+    market: data,
+    account,
+    venue,
+    rules: new SymbolRules(specs.map(ruleFields)),
+    clock,
+    journal: new MemoryOrderJournal(),
+    recorder,
+    logger: logger.child('engine'),
+    onAccountUpdate: (u) => account.apply(u),
+  });
+  await venue.applySettings(
+    { marginType: 'CROSSED', positionMode: 'one-way', leverage: options.leverage ?? 20 },
+    symbols,
+  );
+  await engine.start();
+
+  const equity: EquityPoint[] = [];
+  const candles: BacktestOutcome['candles'] = {};
+  for (const s of symbols) candles[s] = [];
+  const totalBytes = options.files.reduce((sum, f) => sum + statSync(f).size, 0);
+  const everyMs = options.progressEveryMs ?? 2_000;
+  let lastProgress = Date.now();
+  let end = t0;
+  for (let time = t0 + STEP_MS; !tapes.every((t) => t.ended); time += STEP_MS) {
+    const bars: Array<BarEvent> = [];
+    for (const tape of tapes) {
+      const symbol = tape.symbol;
+      const wantsTicks = req.ticks && engine.follows(symbol);
+      const perTrade = wantsTicks || (resting.get(symbol) ?? 0) > 0;
+      const closed = perTrade
+        ? await tape.advanceEach(time, (row) => {
+            clock.advanceTo(row.time);
+            if ((resting.get(symbol) ?? 0) > 0)
+              market.publishTrade(symbol, row.price, row.qty, row.takerSold, row.time);
+            else market.setLastTrade(symbol, row.price, row.takerSold, row.time);
+            if (wantsTicks)
+              return engine.push({ type: 'tick', symbol, price: Number(row.price), time: row.time });
+            if (engine.executor.busy) return engine.idle();
+            return undefined;
+          })
+        : tape.advance(time, (row) => market.setLastTrade(symbol, row.price, row.takerSold, row.time));
+      for (const bar of closed) {
+        const v = bar.values;
+        data.seriesFor(symbol, bar.interval).push(v);
+        if (bar.interval === '1m')
+          candles[symbol]?.push([
+            v[0] as number,
+            v[2] as number,
+            v[3] as number,
+            v[4] as number,
+            v[5] as number,
+          ]);
+        bars.push({
+          type: 'bar',
+          symbol,
+          interval: bar.interval,
+          openTime: v[0] as number,
+          closeTime: v[1] as number,
+          open: v[2] as number,
+          high: v[3] as number,
+          low: v[4] as number,
+          close: v[5] as number,
+          volume: v[6] as number,
+          time,
+        });
+      }
+    }
+    clock.advanceTo(time);
+    sim.advance(time);
+    bars.sort(
+      (a, b) =>
+        a.closeTime - b.closeTime ||
+        INTERVALS.indexOf(a.interval) - INTERVALS.indexOf(b.interval) ||
+        (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0),
+    );
+    for (const bar of bars) {
+      if (!req.intervals.includes(bar.interval)) continue;
+      const pending = engine.push(bar);
+      if (pending !== undefined) await pending;
+    }
+    if (engine.executor.busy) await engine.idle();
+    const open = account.openPositions();
+    equity.push({ time, equity: (account.equity() ?? Decimal.ZERO).toString(), exposed: open.length });
+    end = time;
+    if (options.onProgress !== undefined && Date.now() - lastProgress >= everyMs) {
+      lastProgress = Date.now();
+      const read = tapes.reduce((sum, t) => sum + t.bytesRead, 0);
+      options.onProgress(totalBytes > 0 ? read / totalBytes : 0, time);
+    }
+  }
+  await engine.stop();
+  // Everything still open is valued at the last prices (not closed: the report says so).
+  const income = (await venue.income()) as ReadonlyArray<{ incomeType: string; income: string }>;
+  const sum = (type: string) =>
+    income
+      .filter((r) => r.incomeType === type)
+      .reduce((s, r) => s.add(Decimal.parse(r.income)), Decimal.ZERO);
+  venue.close();
+  sim.close();
+  return {
+    strategy: options.strategyName,
+    symbols,
+    files: options.files.map((f) => basename(f)),
+    start: t0,
+    end,
+    balance,
+    finalEquity: (account.equity() ?? Decimal.ZERO).toString(),
+    recorder,
+    equity,
+    candles,
+    fees: sum('COMMISSION').neg().toString(),
+    funding: sum('FUNDING_FEE').toString(),
+    realized: sum('REALIZED_PNL').toString(),
+    trades: recorder.fills.length,
+    assumedSpecs: assumed,
+    skippedLegs: engine.planner.skipped.length,
+    stats: { ...engine.stats },
+  };
+}

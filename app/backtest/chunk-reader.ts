@@ -1,0 +1,121 @@
+// Reads a data file (CSV, or a data.binance.vision .zip holding one) in chunks of whole lines, never the whole file at once.
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { Unzip, UnzipInflate } from 'fflate';
+
+const READ = 1 << 20;
+
+/** A source of raw bytes, read in order. */
+interface ByteSource {
+  /** The next raw bytes, or null at the end. */
+  read(): Uint8Array | null;
+  /** Bytes of the file read so far. */
+  readonly fileBytes: number;
+  close(): void;
+}
+
+class FileBytes implements ByteSource {
+  readonly #fd: number;
+  fileBytes = 0;
+
+  constructor(path: string) {
+    this.#fd = openSync(path, 'r');
+  }
+
+  read(): Uint8Array | null {
+    const buf = Buffer.allocUnsafe(READ);
+    const n = readSync(this.#fd, buf, 0, READ, null);
+    this.fileBytes += n;
+    return n === 0 ? null : buf.subarray(0, n);
+  }
+
+  close(): void {
+    closeSync(this.#fd);
+  }
+}
+
+/** The first file of a zip archive, inflated as it is read (fflate's streaming unzip). */
+class ZipBytes implements ByteSource {
+  readonly #file: FileBytes;
+  readonly #out: Uint8Array[] = [];
+  readonly #unzip = new Unzip();
+  #ended = false;
+  #taken = false;
+
+  get fileBytes(): number {
+    return this.#file.fileBytes;
+  }
+
+  constructor(path: string) {
+    this.#file = new FileBytes(path);
+    this.#unzip.register(UnzipInflate);
+    this.#unzip.onfile = (entry) => {
+      if (this.#taken) return; // data.binance.vision zips hold one CSV
+      this.#taken = true;
+      entry.ondata = (error, data) => {
+        if (error !== null) throw error;
+        if (data.length > 0) this.#out.push(data);
+      };
+      entry.start();
+    };
+  }
+
+  read(): Uint8Array | null {
+    while (this.#out.length === 0 && !this.#ended) {
+      const raw = this.#file.read();
+      if (raw === null) {
+        this.#unzip.push(new Uint8Array(0), true);
+        this.#ended = true;
+      } else this.#unzip.push(raw);
+    }
+    return this.#out.shift() ?? null;
+  }
+
+  close(): void {
+    this.#file.close();
+  }
+}
+
+/**
+ * Chunks of whole lines from a `.csv` or `.zip` file: each `next()` returns a buffer ending with a
+ * complete line (the partial last line is kept for the next chunk), null at the end. `progress`
+ * (`bytesRead`) counts the file's bytes read, for progress reports.
+ */
+export class LineChunkReader {
+  readonly size: number;
+  readonly #source: ByteSource;
+  #carry: Uint8Array = new Uint8Array(0);
+  #done = false;
+
+  constructor(path: string) {
+    this.size = statSync(path).size;
+    this.#source = path.toLowerCase().endsWith('.zip') ? new ZipBytes(path) : new FileBytes(path);
+  }
+
+  /** Bytes of the file (compressed, for a zip) read so far. */
+  get bytesRead(): number {
+    return this.#source.fileBytes;
+  }
+
+  next(): Buffer | null {
+    while (!this.#done) {
+      const raw = this.#source.read();
+      if (raw === null) {
+        this.#done = true;
+        this.#source.close();
+        if (this.#carry.length === 0) return null;
+        const last = Buffer.concat([this.#carry, Buffer.from('\n')]);
+        this.#carry = new Uint8Array(0);
+        return last;
+      }
+      const joined = this.#carry.length === 0 ? raw : Buffer.concat([this.#carry, raw]);
+      const cut = joined.lastIndexOf(10);
+      if (cut < 0) {
+        this.#carry = joined;
+        continue;
+      }
+      this.#carry = joined.subarray(cut + 1);
+      return Buffer.from(joined.buffer, joined.byteOffset, cut + 1);
+    }
+    return null;
+  }
+}

@@ -1,0 +1,62 @@
+// Bar columns of a backtest, filled from the replayed bars: the same column interface as the native book's views.
+import type { BarSeries } from '../../trader/engine/market-data.js';
+import { KLINE_COLUMNS, type KlineColumn } from '../../ts/native/trader-book.js';
+
+const COLUMN_INDEX = new Map<KlineColumn, number>(KLINE_COLUMNS.map((c, i) => [c, i]));
+
+/**
+ * The last `capacity` bars of one series as Float64Array columns, oldest first (a strategy reads
+ * them exactly as it reads `KlineSeriesView` live). Appending is amortised O(1): rows live in a
+ * buffer twice the capacity and slide back when it fills.
+ */
+export class ReplaySeries implements BarSeries {
+  readonly capacity: number;
+  readonly #columns: Float64Array[];
+  #start = 0;
+  #end = 0;
+
+  constructor(capacity: number) {
+    this.capacity = capacity;
+    this.#columns = KLINE_COLUMNS.map(() => new Float64Array(capacity * 2));
+  }
+
+  get length(): number {
+    return this.#end - this.#start;
+  }
+
+  values(column: KlineColumn): Float64Array {
+    const col = this.#columns[COLUMN_INDEX.get(column) as number] as Float64Array;
+    return col.subarray(this.#start, this.#end);
+  }
+
+  /** Appends a bar (11 values in column order), or replaces the last one when it has the same open time. */
+  push(row: ArrayLike<number>): void {
+    const open = this.#columns[0] as Float64Array;
+    if (this.#end > this.#start && open[this.#end - 1] === row[0]) {
+      for (let c = 0; c < KLINE_COLUMNS.length; c++)
+        (this.#columns[c] as Float64Array)[this.#end - 1] = row[c] as number;
+      return;
+    }
+    if (this.#end === this.capacity * 2) {
+      for (const col of this.#columns) col.copyWithin(0, this.#start, this.#end);
+      this.#end -= this.#start;
+      this.#start = 0;
+    }
+    for (let c = 0; c < KLINE_COLUMNS.length; c++)
+      (this.#columns[c] as Float64Array)[this.#end] = row[c] as number;
+    this.#end += 1;
+    if (this.#end - this.#start > this.capacity) this.#start += 1;
+  }
+}
+
+/**
+ * Parses one kline row of the dump layout (`openTime,open,high,low,close,volume,closeTime,
+ * quoteVolume,trades,takerBuyVolume,takerBuyQuoteVolume,ignore`) into column order; undefined
+ * for a header or malformed row.
+ */
+export function klineRowValues(line: string): number[] | undefined {
+  const f = line.split(',');
+  if (f.length < 11) return undefined;
+  const v = [f[0], f[6], f[1], f[2], f[3], f[4], f[5], f[7], f[8], f[9], f[10]].map(Number);
+  return v.every(Number.isFinite) ? v : undefined;
+}

@@ -1,0 +1,129 @@
+// Paper trading: the simulator's exchange engine in the trader's process, its market set from the trader's hub-fed book.
+import type { SymbolSpec } from '../../sim/contracts.js';
+import { ExchangeEngine } from '../../sim/engine/exchange-engine.js';
+import { BookMarketData } from '../../trader/engine/book-market-data.js';
+import { EventAccount } from '../../trader/engine/event-account.js';
+import type { TraderProcess } from '../../trader/trader-process.js';
+import { Decimal } from '../../ts/exact/decimal.js';
+import type { Logger } from '../../ts/log/logger.js';
+import { DrivenMarket } from './driven-market.js';
+import { EngineVenue } from './engine-venue.js';
+
+const TERMINAL = new Set(['FILLED', 'CANCELED', 'EXPIRED', 'EXPIRED_IN_MATCH', 'REJECTED']);
+
+/** A running paper venue. */
+export interface PaperVenue {
+  readonly venue: EngineVenue;
+  readonly account: EventAccount;
+  readonly engine: ExchangeEngine;
+  readonly market: DrivenMarket;
+  stop(): void;
+}
+
+/**
+ * Starts a paper venue for `specs` on the trader's book: after every feed update each symbol's
+ * book ticker sets the simulated touch and its last price the mark; for symbols where a paper
+ * limit order rests, the growth of the current 1-minute bar's volume becomes a public trade at
+ * its close (that is all the hub tells of trades), which fills resting orders as the simulator
+ * would. Funding and conditional triggers advance every second. Orders, fills, positions and the
+ * wallet live in the engine's account; `account` follows it from its ACCOUNT_UPDATE events.
+ */
+export function startPaperVenue(
+  trader: TraderProcess,
+  specs: readonly SymbolSpec[],
+  balance: string,
+  logger: Logger,
+): PaperVenue {
+  const market = new DrivenMarket(specs, Date.now());
+  const engine = new ExchangeEngine({
+    market,
+    clock: { now: () => Date.now() },
+    accounts: [{ apiKey: 'paper', apiSecret: 'paper', balances: { USDT: balance } }],
+    logger: logger.child('paper-engine'),
+  });
+  const venue = new EngineVenue(engine, 'account-1', () => Date.now());
+  const dir = { symbolId: (n: string) => trader.feed.symbolId(n), symbols: () => trader.client.symbols };
+  const data = new BookMarketData(trader.book, dir);
+  const account = new EventAccount(data, Decimal.parse(balance));
+  const resting = new Map<string, Set<string>>();
+  venue.onUserEvent((event) => {
+    if (event.accountUpdate !== undefined) account.apply(event.accountUpdate);
+    const u = event.orderUpdate;
+    if (u === undefined) return;
+    const set = resting.get(u.symbol) ?? new Set<string>();
+    if (u.status === 'NEW' && u.orderType === 'LIMIT') set.add(u.clientOrderId);
+    else if (TERMINAL.has(u.status)) set.delete(u.clientOrderId);
+    resting.set(u.symbol, set);
+  });
+  const seenTick = new Map<string, number>();
+  const seenVolume = new Map<string, { openTime: number; volume: number; takerBuy: number }>();
+  const sync = (): void => {
+    for (const spec of specs) {
+      const id = dir.symbolId(spec.symbol);
+      if (id === undefined) continue;
+      const values = trader.book.tickValues(id);
+      const time = values?.[5];
+      if (
+        values !== undefined &&
+        time !== undefined &&
+        Number.isFinite(time) &&
+        seenTick.get(spec.symbol) !== time
+      ) {
+        seenTick.set(spec.symbol, time);
+        const tick = trader.book.tick(id);
+        if (tick !== null) {
+          market.setQuote(spec.symbol, tick.bid, tick.ask, tick.time);
+          if (tick.last !== undefined) market.setLastPrice(spec.symbol, tick.last);
+        }
+      }
+      const bars = trader.book.klineSeries(id, '1m');
+      if (bars === undefined || bars.length === 0) continue;
+      const n = bars.length - 1;
+      const openTime = bars.values('openTime')[n] as number;
+      const volume = bars.values('volume')[n] as number;
+      const takerBuy = bars.values('takerBuyVolume')[n] as number;
+      const before = seenVolume.get(spec.symbol);
+      seenVolume.set(spec.symbol, { openTime, volume, takerBuy });
+      if (before === undefined || (resting.get(spec.symbol)?.size ?? 0) === 0) {
+        if (before === undefined && !seenTick.has(spec.symbol)) {
+          // No book ticker yet: the touch starts at the last bar's close.
+          const close = trader.book.klines(id, '1m').at(-1)?.close;
+          if (close !== undefined) market.setLastTrade(spec.symbol, close, false, Date.now());
+        }
+        continue;
+      }
+      const grown = before.openTime === openTime ? volume - before.volume : volume;
+      if (!(grown > 0)) continue;
+      const bar = trader.book.klines(id, '1m').at(-1);
+      if (bar === undefined) continue;
+      const buys = before.openTime === openTime ? takerBuy - before.takerBuy : takerBuy;
+      const qty = Decimal.parse(grown.toFixed(spec.stepSize.scale)).snap(spec.stepSize, 'floor');
+      if (qty.sign() <= 0) continue;
+      market.publishTrade(spec.symbol, bar.close, qty.toString(), buys < grown / 2, Date.now());
+    }
+  };
+  sync();
+  const off = trader.feed.onUpdate(() => sync());
+  const timer = setInterval(() => {
+    try {
+      engine.advance(Date.now());
+    } catch (error) {
+      logger.error('paper engine advance failed', {
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+  }, 1_000);
+  timer.unref();
+  return {
+    venue,
+    account,
+    engine,
+    market,
+    stop: () => {
+      clearInterval(timer);
+      off();
+      venue.close();
+      engine.close();
+    },
+  };
+}

@@ -1,0 +1,120 @@
+// Wires a trader's engine for its mode: the venue (paper engine, exchange, dry-run), the account, journal and recorder.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { BookAccount } from '../../trader/engine/book-market-data.js';
+import type { AccountView } from '../../trader/engine/market-data.js';
+import { DryRunVenue } from '../../trader/execution/dry-run-venue.js';
+import { ExchangeVenue } from '../../trader/execution/exchange-venue.js';
+import {
+  FileOrderJournal,
+  MemoryOrderJournal,
+  type OrderJournal,
+} from '../../trader/execution/order-journal.js';
+import { OrderSender } from '../../trader/execution/order-sender.js';
+import { SymbolRules } from '../../trader/execution/symbol-rules.js';
+import { JsonLinesTradeRecorder } from '../../trader/execution/trade-recorder.js';
+import type { Venue } from '../../trader/execution/venue.js';
+import type { Strategy } from '../../trader/strategies/strategy-api.js';
+import type { TraderProcess } from '../../trader/trader-process.js';
+import { TradingRuntime } from '../../trader/trading-runtime.js';
+import type { LoadedConfig } from '../../ts/config/load-config.js';
+import { Decimal } from '../../ts/exact/decimal.js';
+import { connectExchange } from '../../ts/exchange/exchange-link.js';
+import type { Logger } from '../../ts/log/logger.js';
+import { parseExchangeInfo } from '../../ts/native/parse.js';
+import { startPaperVenue } from './paper-venue.js';
+import { specFromExchangeInfo } from './symbol-specs.js';
+
+/** A trader's trading side as started. */
+export interface TraderTrading {
+  readonly runtime: TradingRuntime;
+  readonly venue: Venue;
+  readonly account: AccountView;
+  stop(): Promise<void>;
+}
+
+/** What the trading side runs. */
+export interface TraderTradingOptions {
+  readonly strategyName: string;
+  readonly strategy: Strategy;
+  /** Where the order journal and records live (default `.tributary/trader-<instance>`). */
+  readonly stateDir: string;
+  readonly instance: number;
+  /** Paper account's starting USDT (default 10000). */
+  readonly paperBalance?: string;
+  readonly leverage?: number;
+}
+
+/**
+ * Starts trading on a synced trader for `loaded.config.trader.mode`: `paper` trades on the
+ * simulator's engine inside this process (positions in its account, orders and fills recorded to
+ * `<stateDir>/paper-records.jsonl`); `live` and `testnet` on the exchange through `OrderSender`
+ * (positions from the hub-merged book, orders journaled to `<stateDir>/orders.jsonl` before they
+ * are sent); `dry-run` signs and logs. Contract settings are applied and verified first.
+ */
+export async function startTraderTrading(
+  trader: TraderProcess,
+  loaded: LoadedConfig,
+  options: TraderTradingOptions,
+  logger: Logger,
+): Promise<TraderTrading> {
+  mkdirSync(options.stateDir, { recursive: true });
+  const link = connectExchange(loaded, logger.child('exchange'));
+  const info = parseExchangeInfo((await link.api.exchangeInfo()).body);
+  const tradable = info.symbols.filter((s) => s.tradable);
+  const rules = new SymbolRules(tradable);
+  const mode = loaded.config.trader.mode;
+  const dir = { symbolId: (n: string) => trader.feed.symbolId(n), symbols: () => trader.client.symbols };
+  let venue: Venue;
+  let account: AccountView;
+  let journal: OrderJournal;
+  let stopVenue = (): void => {};
+  let recorder: JsonLinesTradeRecorder | undefined;
+  if (mode === 'paper') {
+    const specs = tradable.map((s) => {
+      const id = trader.feed.symbolId(s.symbol);
+      const close = id === undefined ? undefined : trader.book.klines(id, '1m').at(-1)?.close;
+      const fallback = Decimal.parse(s.maxPrice ?? '1000').div(Decimal.fromInt(1000), 8);
+      return specFromExchangeInfo(s, close === undefined ? fallback : Decimal.parse(close));
+    });
+    const paper = startPaperVenue(trader, specs, options.paperBalance ?? '10000', logger.child('paper'));
+    venue = paper.venue;
+    account = paper.account;
+    journal = new MemoryOrderJournal();
+    recorder = new JsonLinesTradeRecorder(join(options.stateDir, 'paper-records.jsonl'));
+    stopVenue = paper.stop;
+  } else {
+    account = new BookAccount(trader.book, dir);
+    journal = new FileOrderJournal(join(options.stateDir, 'orders.jsonl'), logger.child('journal'));
+    venue =
+      mode === 'dry-run'
+        ? new DryRunVenue(loaded.secrets.apiSecret, logger.child('dry-run'))
+        : new ExchangeVenue(mode, new OrderSender(link.api, { logger: logger.child('orders') }), trader);
+  }
+  const runtime = new TradingRuntime(
+    trader,
+    {
+      name: options.strategyName,
+      strategy: options.strategy,
+      venue,
+      rules,
+      journal,
+      logger: logger.child('engine'),
+      settings: { marginType: 'CROSSED', positionMode: 'one-way', leverage: options.leverage ?? 20 },
+      ...(recorder === undefined ? {} : { recorder }),
+    },
+    account,
+  );
+  await runtime.start();
+  return {
+    runtime,
+    venue,
+    account,
+    stop: async () => {
+      await runtime.stop();
+      stopVenue();
+      recorder?.close();
+      link.close();
+    },
+  };
+}

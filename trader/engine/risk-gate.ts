@@ -1,0 +1,33 @@
+// The risk seam: every order intent passes here before execution (issue 14 puts its rules behind it).
+import type { OrderIntent } from './events.js';
+import type { AccountView, MarketData } from './market-data.js';
+
+/** What a rule sees when it judges an order. */
+export interface RiskContext {
+  readonly market: MarketData;
+  readonly account: AccountView;
+  /** Engine time. */
+  readonly now: number;
+}
+
+/** Pass, or refuse with the rule's name and why (a typed result, never an exception). */
+export type RiskDecision =
+  | { readonly allowed: true }
+  | { readonly allowed: false; readonly rule: string; readonly reason: string };
+
+/**
+ * Judges every order intent (opening and reduce-only alike, from strategies and from risk's own
+ * force-closes) before it reaches an executor. Issue 14 implements trading states (ACTIVE,
+ * REDUCING, HALTED), the ban list, staleness, order-rate budgets, notional and leverage limits
+ * here; force-close and close-all submit intents through `TradingEngine.submitTarget`.
+ */
+export interface RiskGate {
+  check(intent: OrderIntent, ctx: RiskContext): RiskDecision;
+}
+
+/** Until issue 14: allows everything (the seam exists so that nothing else has to change). */
+export class PassThroughRisk implements RiskGate {
+  check(): RiskDecision {
+    return { allowed: true };
+  }
+}

@@ -1,0 +1,116 @@
+// Turns a target position into order legs: the difference from the expected position, snapped and checked by the native filters.
+import { Decimal } from '../../ts/exact/decimal.js';
+import type { Logger } from '../../ts/log/logger.js';
+import type { SymbolRules } from '../execution/symbol-rules.js';
+import type { OrderIntent, OrderSide, SignalEvent } from './events.js';
+
+/** A leg the planner dropped, and why (counted and logged, never silent). */
+export interface SkippedLeg {
+  readonly symbol: string;
+  readonly quantity: string;
+  readonly reason: string;
+}
+
+/**
+ * The target-position step of the engine (seed 003's portfolio): target − expected position →
+ * legs. A position that changes sign is closed by a reduce-only leg first and opened by a second
+ * leg; a shrinking position gets one reduce-only leg. Quantities are snapped down to the step
+ * (MARKET_LOT_SIZE for market execution) by the native filters; legs above the lot's maxQty are
+ * split. Opening legs must pass every filter including MIN_NOTIONAL at the reference price;
+ * reduce-only legs are exempt from MIN_NOTIONAL, as on Binance (-4164 "... unless you choose
+ * reduce only"), so a small remainder can always be closed.
+ */
+export class TargetPlanner {
+  readonly #rules: SymbolRules;
+  readonly #log: Logger;
+  readonly skipped: SkippedLeg[] = [];
+
+  constructor(rules: SymbolRules, logger: Logger) {
+    this.#rules = rules;
+    this.#log = logger;
+  }
+
+  plan(signal: SignalEvent, expected: Decimal, referencePrice: Decimal): OrderIntent[] {
+    const { target } = signal;
+    const symbol = signal.key.symbol;
+    if (target.eq(expected)) return [];
+    const legs: Array<{ side: OrderSide; qty: Decimal; reduceOnly: boolean }> = [];
+    const flips = !expected.isZero() && (target.isZero() || target.sign() !== expected.sign());
+    if (flips) {
+      legs.push({ side: expected.sign() > 0 ? 'SELL' : 'BUY', qty: expected.abs(), reduceOnly: true });
+      if (!target.isZero())
+        legs.push({ side: target.sign() > 0 ? 'BUY' : 'SELL', qty: target.abs(), reduceOnly: false });
+    } else if (target.abs().gt(expected.abs())) {
+      legs.push({
+        side: target.sign() > 0 ? 'BUY' : 'SELL',
+        qty: target.abs().sub(expected.abs()),
+        reduceOnly: false,
+      });
+    } else {
+      legs.push({
+        side: expected.sign() > 0 ? 'SELL' : 'BUY',
+        qty: expected.abs().sub(target.abs()),
+        reduceOnly: true,
+      });
+    }
+    const market = signal.execution.kind !== 'post-only';
+    const intents: OrderIntent[] = [];
+    for (const leg of legs) {
+      for (const qty of this.#split(symbol, this.#rules.snapQuantity(symbol, leg.qty, market), market)) {
+        const problem = this.#check(symbol, qty, referencePrice, market, leg.reduceOnly);
+        if (problem !== undefined) {
+          this.#skip(symbol, qty, problem, signal.reason);
+          continue;
+        }
+        intents.push({
+          key: signal.key,
+          leg: intents.length,
+          symbol,
+          side: leg.side,
+          quantity: qty,
+          reduceOnly: leg.reduceOnly,
+          execution: signal.execution,
+          referencePrice,
+          reason: signal.reason,
+        });
+      }
+    }
+    return intents;
+  }
+
+  /** Splits `qty` into pieces no larger than the lot's maxQty (each still on the step). */
+  #split(symbol: string, qty: Decimal, market: boolean): Decimal[] {
+    const fields = this.#rules.fields(symbol);
+    const maxText = market ? (fields?.marketMaxQty ?? fields?.maxQty) : fields?.maxQty;
+    const max = maxText === undefined || maxText === null ? undefined : Decimal.parse(maxText);
+    if (max === undefined || max.sign() <= 0 || qty.lte(max)) return [qty];
+    const cap = this.#rules.snapQuantity(symbol, max, market);
+    const pieces: Decimal[] = [];
+    let left = qty;
+    while (left.gt(cap)) {
+      pieces.push(cap);
+      left = left.sub(cap);
+    }
+    if (left.sign() > 0) pieces.push(left);
+    return pieces;
+  }
+
+  #check(
+    symbol: string,
+    qty: Decimal,
+    price: Decimal,
+    market: boolean,
+    reduceOnly: boolean,
+  ): string | undefined {
+    if (qty.sign() <= 0) return 'quantity is below one step after snapping';
+    const violation = this.#rules.filters(symbol).checkOrder(price, qty, market);
+    if (violation === null) return undefined;
+    if (reduceOnly && violation.filter === 'MIN_NOTIONAL') return undefined;
+    return violation.message;
+  }
+
+  #skip(symbol: string, qty: Decimal, reason: string, signalReason: string): void {
+    this.skipped.push({ symbol, quantity: qty.toString(), reason });
+    this.#log.warn('order leg skipped', { symbol, quantity: qty.toString(), reason, signal: signalReason });
+  }
+}

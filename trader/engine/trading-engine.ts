@@ -1,0 +1,324 @@
+// The event engine of a trader: market event → strategy → signal → target planner → risk → order → executor → fill, on one queue.
+import { Decimal } from '../../ts/exact/decimal.js';
+import type { Logger } from '../../ts/log/logger.js';
+import type { UserEventObject } from '../../ts/native/parse.js';
+import { OrderExecutor } from '../execution/order-executor.js';
+import type { OrderJournal } from '../execution/order-journal.js';
+import type { SymbolRules } from '../execution/symbol-rules.js';
+import type { TradeRecorder } from '../execution/trade-recorder.js';
+import type { Venue } from '../execution/venue.js';
+import type { VolumeProfile } from '../execution/volume-profile.js';
+import {
+  notionalQuantity,
+  type Strategy,
+  type StrategyContext,
+  type StrategyState,
+  type TargetOptions,
+} from '../strategies/strategy-api.js';
+import type { EngineClock } from './engine-clock.js';
+import { EventQueue } from './event-queue.js';
+import type {
+  BarEvent,
+  EngineEvent,
+  ExecutionStyle,
+  FillEvent,
+  MarketEvent,
+  SignalEvent,
+  TickEvent,
+} from './events.js';
+import { ExposureTracker } from './exposure-tracker.js';
+import type { AccountView, MarketData } from './market-data.js';
+import { PassThroughRisk, type RiskGate } from './risk-gate.js';
+import { TargetPlanner } from './target-planner.js';
+
+/** Where a strategy's state survives restarts. */
+export interface StrategyStateStore {
+  load(name: string): StrategyState | undefined;
+  save(name: string, state: StrategyState): void;
+}
+
+/** Everything one engine runs on; the mode decides which implementations are passed. */
+export interface TradingEngineOptions {
+  /** Instance name: part of every signal key and client order id (keep it stable across restarts). */
+  readonly name: string;
+  readonly strategy: Strategy;
+  readonly market: MarketData;
+  readonly account: AccountView;
+  readonly venue: Venue;
+  readonly rules: SymbolRules;
+  readonly clock: EngineClock;
+  readonly journal: OrderJournal;
+  readonly logger: Logger;
+  readonly risk?: RiskGate;
+  readonly recorder?: TradeRecorder;
+  readonly stateStore?: StrategyStateStore;
+  /** Applied to the account when the venue reports an ACCOUNT_UPDATE (paper and backtest accounts). */
+  readonly onAccountUpdate?: (update: NonNullable<UserEventObject['accountUpdate']>) => void;
+  readonly volumeProfile?: (symbol: string) => VolumeProfile | undefined;
+  /** Wall-time waits (rate-limit back-off); absent in backtests. */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/** Counters of one engine. */
+export interface TradingEngineStats {
+  marketEvents: number;
+  signals: number;
+  repeatedSignals: number;
+  orders: number;
+  refusedByRisk: number;
+  fills: number;
+}
+
+const MARKET: ExecutionStyle = { kind: 'market' };
+
+/**
+ * One trader's engine (seed 003's shape). Data sources push market events; the strategy is called
+ * on the queue; its targets become legs (`TargetPlanner`), each judged by the `RiskGate`, executed
+ * by the `OrderExecutor` on the `Venue`; the venue's user events come back as fills. The same class
+ * runs live, testnet, paper, dry-run and backtest: only the market data, account, venue and clock
+ * passed in differ.
+ */
+export class TradingEngine {
+  readonly queue: EventQueue;
+  readonly executor: OrderExecutor;
+  readonly planner: TargetPlanner;
+  readonly tracker = new ExposureTracker();
+  readonly stats: TradingEngineStats = {
+    marketEvents: 0,
+    signals: 0,
+    repeatedSignals: 0,
+    orders: 0,
+    refusedByRisk: 0,
+    fills: 0,
+  };
+  readonly #o: TradingEngineOptions;
+  readonly #risk: RiskGate;
+  readonly #ctx: StrategyContext;
+  readonly #log: Logger;
+  readonly #signalled = new Set<string>();
+  readonly #warm = new Map<string, boolean>();
+  readonly #symbols: ReadonlySet<string> | undefined;
+  #decisionTime = 0;
+  #offUser: (() => void) | undefined;
+  #started = false;
+
+  constructor(options: TradingEngineOptions) {
+    this.#o = options;
+    this.#log = options.logger;
+    this.#risk = options.risk ?? new PassThroughRisk();
+    this.queue = new EventQueue(options.logger.child('queue'));
+    this.planner = new TargetPlanner(options.rules, options.logger.child('planner'));
+    this.executor = new OrderExecutor({
+      venue: options.venue,
+      rules: options.rules,
+      clock: options.clock,
+      journal: options.journal,
+      tracker: this.tracker,
+      market: options.market,
+      logger: options.logger.child('executor'),
+      recorder: options.recorder,
+      volumeProfile: options.volumeProfile,
+      sleep: options.sleep,
+    });
+    const wanted = options.strategy.requirements.symbols;
+    this.#symbols = wanted === 'all' ? undefined : new Set(wanted);
+    this.#ctx = this.#context();
+    this.queue.on('bar', (e) => this.#onBar(e));
+    this.queue.on('tick', (e) => this.#onTick(e));
+    this.queue.on('signal', (e) => this.#onSignal(e));
+    this.queue.on('order', (e) => {
+      this.stats.orders += 1;
+      void this.executor.submit(e.intent);
+    });
+    this.queue.on('fill', (e) => this.#onFill(e));
+  }
+
+  /** The strategy's context (for tests and tools). */
+  get context(): StrategyContext {
+    return this.#ctx;
+  }
+
+  /** Subscribes to the venue, restores the strategy's state and starts it. */
+  async start(): Promise<void> {
+    if (this.#started) return;
+    this.#started = true;
+    this.#offUser = this.#o.venue.onUserEvent((e) => this.#onUserEvent(e));
+    const saved = this.#o.stateStore?.load(this.#o.name);
+    if (saved !== undefined) this.#o.strategy.restoreState?.(saved);
+    await this.#o.strategy.start?.(this.#ctx);
+  }
+
+  async stop(): Promise<void> {
+    await this.idle();
+    await this.#o.strategy.stop?.(this.#ctx);
+    this.#offUser?.();
+  }
+
+  /** Whether the strategy follows `symbol`. */
+  follows(symbol: string): boolean {
+    return this.#symbols === undefined || this.#symbols.has(symbol);
+  }
+
+  /** Queues a market event and handles the queue; returns a promise only when something async is running. */
+  push(event: MarketEvent): Promise<void> | undefined {
+    this.stats.marketEvents += 1;
+    this.queue.push(event);
+    const pending = this.queue.drainSync();
+    if (pending !== undefined || this.executor.busy) return this.idle();
+    return undefined;
+  }
+
+  /**
+   * Asks for a target position outside a strategy (issue 14's force-close and close-all use it):
+   * keyed by `source` and the engine time, it goes through the same planner, risk and executor.
+   */
+  submitTarget(source: string, symbol: string, quantity: Decimal, reason: string, execution = MARKET): void {
+    this.queue.push({
+      type: 'signal',
+      key: { strategy: source, symbol, time: this.#o.clock.now() },
+      target: quantity,
+      execution,
+      reason,
+    });
+    void this.queue.drain();
+  }
+
+  /** Resolves when the queue is empty and no order is being executed. */
+  async idle(): Promise<void> {
+    while (this.queue.size > 0 || this.executor.busy) {
+      await this.queue.drain();
+      await this.executor.idle();
+    }
+  }
+
+  #context(): StrategyContext {
+    const o = this.#o;
+    return {
+      name: o.name,
+      market: o.market,
+      account: o.account,
+      log: o.logger.child('strategy'),
+      now: () => o.clock.now(),
+      setTarget: (symbol: string, quantity: Decimal, options: TargetOptions) =>
+        this.#setTarget(symbol, quantity, options),
+      quantityFor: (symbol: string, notional: Decimal) => {
+        const price = o.market.lastPriceExact(symbol);
+        return price === undefined || price.sign() <= 0 ? undefined : notionalQuantity(notional, price);
+      },
+    };
+  }
+
+  #setTarget(symbol: string, quantity: Decimal, options: TargetOptions): void {
+    const key = { strategy: this.#o.name, symbol, time: this.#decisionTime };
+    const id = `${symbol}|${key.time}`;
+    if (this.#signalled.has(id)) {
+      this.stats.repeatedSignals += 1;
+      return;
+    }
+    this.#signalled.add(id);
+    if (this.#signalled.size > 100_000) this.#signalled.clear();
+    this.stats.signals += 1;
+    this.queue.push({
+      type: 'signal',
+      key,
+      target: quantity,
+      execution: options.execution ?? MARKET,
+      reason: options.reason,
+    });
+  }
+
+  #onBar(bar: BarEvent): void | Promise<void> {
+    const strategy = this.#o.strategy;
+    if (strategy.onBar === undefined || !this.follows(bar.symbol)) return;
+    if (!this.#isWarm(bar)) return;
+    this.#decisionTime = bar.closeTime;
+    const result = strategy.onBar(this.#ctx, bar);
+    if (result instanceof Promise) return result.then(() => this.#saveState());
+    this.#saveState();
+  }
+
+  #isWarm(bar: BarEvent): boolean {
+    const key = `${bar.symbol}|${bar.interval}`;
+    if (this.#warm.get(key) === true) return true;
+    const need = this.#o.strategy.requirements.warmupBars;
+    const held = this.#o.market.series(bar.symbol, bar.interval)?.length ?? 0;
+    const warm = held >= need;
+    if (warm) this.#warm.set(key, true);
+    return warm;
+  }
+
+  #onTick(tick: TickEvent): void {
+    const strategy = this.#o.strategy;
+    if (strategy.onTick === undefined || !this.follows(tick.symbol)) return;
+    this.#decisionTime = tick.time;
+    strategy.onTick(this.#ctx, tick);
+    this.#saveState();
+  }
+
+  #onSignal(signal: SignalEvent): void {
+    const symbol = signal.key.symbol;
+    if (!this.#o.rules.has(symbol)) {
+      this.#log.warn('signal for a symbol the exchange does not list', { symbol });
+      return;
+    }
+    const reference = this.#o.market.lastPriceExact(symbol);
+    if (reference === undefined) {
+      this.#log.warn('signal without a last price; not sized', { symbol, reason: signal.reason });
+      return;
+    }
+    const expected = this.tracker.expected(symbol, this.#o.account.position(symbol));
+    for (const intent of this.planner.plan(signal, expected, reference)) {
+      const decision = this.#risk.check(intent, {
+        market: this.#o.market,
+        account: this.#o.account,
+        now: this.#o.clock.now(),
+      });
+      if (!decision.allowed) {
+        this.stats.refusedByRisk += 1;
+        this.#log.warn('order refused by risk', { symbol, rule: decision.rule, reason: decision.reason });
+        continue;
+      }
+      this.queue.push({ type: 'order', intent });
+    }
+  }
+
+  #onFill(fill: FillEvent): void {
+    this.stats.fills += 1;
+    this.#o.recorder?.fill(fill);
+    this.#o.strategy.onFill?.(this.#ctx, fill);
+  }
+
+  #onUserEvent(event: UserEventObject): void {
+    if (event.accountUpdate !== undefined) this.#o.onAccountUpdate?.(event.accountUpdate);
+    const u = event.orderUpdate;
+    if (u === undefined) return;
+    if (u.executionType === 'TRADE') {
+      const qty = Decimal.parse(u.lastFilledQuantity);
+      const side = u.side === 'SELL' ? 'SELL' : 'BUY';
+      this.tracker.filled(u.symbol, side === 'BUY' ? qty : qty.neg(), u.tradeTime);
+      const fill: EngineEvent = {
+        type: 'fill',
+        symbol: u.symbol,
+        clientOrderId: u.clientOrderId,
+        side,
+        price: Decimal.parse(u.lastFilledPrice),
+        quantity: qty,
+        commission: Decimal.parse(u.commission ?? '0'),
+        commissionAsset: u.commissionAsset ?? 'USDT',
+        realizedPnl: Decimal.parse(u.realizedProfit),
+        maker: u.isMaker,
+        time: u.tradeTime,
+        tradeId: u.tradeId ?? '',
+      };
+      this.queue.push(fill);
+    }
+    this.executor.onOrderUpdate(u);
+  }
+
+  #saveState(): void {
+    const store = this.#o.stateStore;
+    const save = this.#o.strategy.saveState;
+    if (store === undefined || save === undefined) return;
+    store.save(this.#o.name, save.call(this.#o.strategy));
+  }
+}

@@ -1,0 +1,390 @@
+// Executes order intents on a venue: market, post-only (GTX), TWAP and VWAP, with write-ahead journaling and unknown outcomes resolved first.
+import { Decimal } from '../../ts/exact/decimal.js';
+import { BinanceApiError, IpBannedError, RateLimitedError } from '../../ts/exchange/exchange-errors.js';
+import { TERMINAL_ORDER_STATUSES } from '../../ts/exchange/usdm-decoders.js';
+import type { Logger } from '../../ts/log/logger.js';
+import type { UserEventObject } from '../../ts/native/parse.js';
+import type { EngineClock } from '../engine/engine-clock.js';
+import type { OrderIntent } from '../engine/events.js';
+import type { ExposureTracker } from '../engine/exposure-tracker.js';
+import type { MarketData } from '../engine/market-data.js';
+import { clientOrderId, type OrderSlot } from './client-order-ids.js';
+import type { OrderJournal } from './order-journal.js';
+import { OrderOutcomeUnknownError } from './order-sender.js';
+import type { SymbolRules } from './symbol-rules.js';
+import type { RecordedOrder, TradeRecorder } from './trade-recorder.js';
+import { NotSentError, type Venue, type VenueOrder } from './venue.js';
+import type { VolumeProfile } from './volume-profile.js';
+
+/** Post-only orders rest this long by default before the remainder goes as a taker order. */
+export const DEFAULT_POST_ONLY_TIMEOUT_MS = 2_500;
+/** Re-prices of a post-only order refused because it would take (-5022). */
+const POST_ONLY_REPRICES = 3;
+/** Retries of an order refused by a rate limit (429) or ban (418), each after the exchange's wait. */
+const RATE_LIMIT_RETRIES = 3;
+/** Longest wait for one rate-limit retry; a longer ban gives the order up (it was never executed). */
+const MAX_RATE_LIMIT_WAIT_MS = 120_000;
+/** How long a resting order's final state may take to arrive by user event before it is queried. */
+const DONE_QUERY_AFTER_MS = 10_000;
+
+/** What the executor needs. */
+export interface OrderExecutorDeps {
+  readonly venue: Venue;
+  readonly rules: SymbolRules;
+  readonly clock: EngineClock;
+  readonly journal: OrderJournal;
+  readonly tracker: ExposureTracker;
+  readonly market: MarketData;
+  readonly logger: Logger;
+  readonly recorder?: TradeRecorder | undefined;
+  /** The volume profile VWAP slices follow (equal weights without one). */
+  readonly volumeProfile?: ((symbol: string) => VolumeProfile | undefined) | undefined;
+  /** Waits in wall time (rate-limit back-off); a backtest never needs it. */
+  readonly sleep?: ((ms: number) => Promise<void>) | undefined;
+}
+
+/** How one order ended. */
+interface OrderOutcome {
+  readonly status: string;
+  readonly executed: Decimal;
+}
+
+interface DoneWaiter {
+  resolve(outcome: OrderOutcome): void;
+}
+
+/** Counters of the executor. */
+export interface ExecutorStats {
+  orders: number;
+  rejected: number;
+  unknown: number;
+  skippedRepeats: number;
+}
+
+function signed(side: 'BUY' | 'SELL', qty: Decimal): Decimal {
+  return side === 'BUY' ? qty : qty.neg();
+}
+
+/**
+ * Executes intents one symbol at a time (a symbol's intents queue behind each other), so an order
+ * whose outcome is unknown blocks only its own symbol until a query resolves it. Every order gets
+ * its deterministic client id and is written to the journal before it is sent; an id the journal
+ * already settled is not sent again (a repeated decision after a restart), an unsettled one is
+ * resolved by query first.
+ */
+export class OrderExecutor {
+  readonly #d: OrderExecutorDeps;
+  readonly #chains = new Map<string, Promise<void>>();
+  readonly #waiters = new Map<string, DoneWaiter>();
+  readonly #done = new Map<string, OrderOutcome>();
+  readonly stats: ExecutorStats = { orders: 0, rejected: 0, unknown: 0, skippedRepeats: 0 };
+
+  constructor(deps: OrderExecutorDeps) {
+    this.#d = deps;
+  }
+
+  /** Queues `intent` behind its symbol's earlier work; resolves when it is fully executed or given up. */
+  submit(intent: OrderIntent): Promise<void> {
+    const symbol = intent.symbol;
+    this.#d.tracker.submitted(symbol, signed(intent.side, intent.quantity));
+    const previous = this.#chains.get(symbol) ?? Promise.resolve();
+    const next = previous.then(() => this.#run(intent));
+    this.#chains.set(symbol, next);
+    void next.finally(() => {
+      if (this.#chains.get(symbol) === next) this.#chains.delete(symbol);
+    });
+    return next;
+  }
+
+  /** Whether any symbol has work queued or running. */
+  get busy(): boolean {
+    return this.#chains.size > 0;
+  }
+
+  /** Resolves when every queued intent has finished. */
+  async idle(): Promise<void> {
+    while (this.#chains.size > 0) await Promise.all([...this.#chains.values()]);
+  }
+
+  /** An order update from the venue's user events: wakes whoever waits for that order to finish. */
+  onOrderUpdate(update: NonNullable<UserEventObject['orderUpdate']>): void {
+    if (!TERMINAL_ORDER_STATUSES.includes(update.status)) return;
+    const outcome = { status: update.status, executed: Decimal.parse(update.cumulativeFilledQuantity) };
+    this.#done.set(update.clientOrderId, outcome);
+    const waiter = this.#waiters.get(update.clientOrderId);
+    if (waiter !== undefined) {
+      this.#waiters.delete(update.clientOrderId);
+      waiter.resolve(outcome);
+    }
+  }
+
+  /**
+   * Resolves every journal entry of `symbol` (or all) whose outcome is unknown, by querying its
+   * client id. Entries that still cannot be resolved stay; the symbol stays blocked.
+   */
+  async resolveUnknown(symbol?: string): Promise<number> {
+    let open = 0;
+    for (const entry of this.#d.journal.unresolved()) {
+      if (symbol !== undefined && entry.symbol !== symbol) continue;
+      const found = await this.#d.venue.query(entry.symbol, entry.clientOrderId);
+      if (found === null) {
+        this.#d.journal.settle(entry.clientOrderId, 'NOT_FOUND', '0');
+        this.#d.logger.info('unknown order resolved: never reached the exchange', {
+          clientOrderId: entry.clientOrderId,
+        });
+      } else if (TERMINAL_ORDER_STATUSES.includes(found.status)) {
+        this.#d.journal.settle(entry.clientOrderId, found.status, found.executedQty.toString());
+        this.#d.logger.info('unknown order resolved', {
+          clientOrderId: entry.clientOrderId,
+          status: found.status,
+        });
+      } else {
+        open += 1;
+      }
+    }
+    return open;
+  }
+
+  async #run(intent: OrderIntent): Promise<void> {
+    let executed = Decimal.ZERO;
+    try {
+      await this.resolveUnknown(intent.symbol);
+      executed = await this.#execute(intent);
+    } catch (error) {
+      this.#d.logger.error('order intent failed', {
+        symbol: intent.symbol,
+        side: intent.side,
+        quantity: intent.quantity.toString(),
+        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      });
+      if (error instanceof OrderOutcomeUnknownError) {
+        this.stats.unknown += 1;
+        // The order may exist: count it as pending until a later resolve says otherwise.
+        return;
+      }
+    }
+    this.#d.tracker.finished(intent.symbol, signed(intent.side, intent.quantity.sub(executed)));
+  }
+
+  async #execute(intent: OrderIntent): Promise<Decimal> {
+    switch (intent.execution.kind) {
+      case 'market':
+        return (
+          await this.#send(intent, { slice: 0, attempt: 0 }, { type: 'MARKET', quantity: intent.quantity })
+        ).executed;
+      case 'post-only':
+        return this.#postOnly(intent, intent.execution.timeoutMs ?? DEFAULT_POST_ONLY_TIMEOUT_MS);
+      case 'twap':
+      case 'vwap':
+        return this.#sliced(intent, intent.execution.durationMs, intent.execution.slices);
+    }
+  }
+
+  /** A GTX limit at our side's touch; re-priced when it would take; the remainder goes as a taker order after the timeout. */
+  async #postOnly(intent: OrderIntent, timeoutMs: number): Promise<Decimal> {
+    let executed = Decimal.ZERO;
+    for (let attempt = 0; attempt < POST_ONLY_REPRICES && executed.lt(intent.quantity); attempt++) {
+      const quote = this.#d.market.quote(intent.symbol);
+      if (quote === undefined) break;
+      const touch = intent.side === 'BUY' ? quote.bid : quote.ask;
+      const price = this.#d.rules.filters(intent.symbol).snapPrice(touch, intent.side);
+      const left = intent.quantity.sub(executed);
+      const outcome = await this.#send(
+        intent,
+        { slice: 0, attempt },
+        { type: 'LIMIT', timeInForce: 'GTX', price, quantity: left },
+        timeoutMs,
+      );
+      executed = executed.add(outcome.executed);
+      if (outcome.status !== 'EXPIRED' && outcome.status !== 'REJECTED') break;
+    }
+    const left = intent.quantity.sub(executed);
+    if (left.sign() > 0) {
+      const taker = await this.#send(
+        { ...intent, execution: { kind: 'market' } },
+        { slice: 0, attempt: POST_ONLY_REPRICES },
+        { type: 'MARKET', quantity: left },
+      );
+      executed = executed.add(taker.executed);
+    }
+    return executed;
+  }
+
+  /** Slices over `durationMs`: equal (TWAP) or by the volume profile (VWAP); each slice a taker order. */
+  async #sliced(intent: OrderIntent, durationMs: number, slices: number): Promise<Decimal> {
+    const start = this.#d.clock.now();
+    const weights =
+      intent.execution.kind === 'vwap'
+        ? (this.#d.volumeProfile?.(intent.symbol)?.weights(start, durationMs, slices) ??
+          Array(slices).fill(1 / slices))
+        : Array<number>(slices).fill(1 / slices);
+    let cumulative = 0;
+    let sent = Decimal.ZERO;
+    let executed = Decimal.ZERO;
+    for (let i = 0; i < slices; i++) {
+      cumulative += weights[i] ?? 0;
+      const at = start + Math.floor((durationMs * i) / slices);
+      if (at > this.#d.clock.now()) await this.#waitUntil(at);
+      // Cumulative targets snapped to the step, so the slices add up to the whole exactly.
+      const upTo =
+        i === slices - 1
+          ? intent.quantity
+          : this.#d.rules.snapQuantity(
+              intent.symbol,
+              intent.quantity.mul(Decimal.parse(cumulative.toFixed(12))),
+              true,
+            );
+      const qty = upTo.sub(sent);
+      if (qty.sign() <= 0) continue;
+      const price = this.#d.market.lastPriceExact(intent.symbol) ?? intent.referencePrice;
+      const violation = this.#d.rules.filters(intent.symbol).checkOrder(price, qty, true);
+      const exempt = intent.reduceOnly && violation?.filter === 'MIN_NOTIONAL';
+      if (violation !== null && !exempt && i < slices - 1) continue; // too small: carried to the next slice
+      sent = upTo;
+      const outcome = await this.#send(intent, { slice: i, attempt: 0 }, { type: 'MARKET', quantity: qty });
+      executed = executed.add(outcome.executed);
+    }
+    return executed;
+  }
+
+  #waitUntil(at: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.#d.clock.schedule(at, resolve);
+    });
+  }
+
+  /** Sends one order (journaled first); returns how it ended. */
+  async #send(
+    intent: OrderIntent,
+    place: Pick<OrderSlot, 'slice' | 'attempt'>,
+    shape: Pick<VenueOrder, 'type' | 'quantity' | 'price' | 'timeInForce'>,
+    restMs = DONE_QUERY_AFTER_MS,
+  ): Promise<OrderOutcome> {
+    const id = clientOrderId({ key: intent.key, leg: intent.leg, kind: intent.execution.kind, ...place });
+    const known = this.#d.journal.get(id);
+    if (known?.status !== undefined) {
+      this.stats.skippedRepeats += 1;
+      this.#d.logger.info('order already sent for this decision; not sending again', {
+        clientOrderId: id,
+        status: known.status,
+      });
+      return { status: known.status, executed: Decimal.parse(known.executedQty ?? '0') };
+    }
+    const order: VenueOrder = {
+      symbol: intent.symbol,
+      side: intent.side,
+      reduceOnly: intent.reduceOnly,
+      clientOrderId: id,
+      ...shape,
+    };
+    if (known === undefined) {
+      this.#d.journal.begin({
+        clientOrderId: id,
+        symbol: order.symbol,
+        side: order.side,
+        quantity: order.quantity.toString(),
+        reduceOnly: order.reduceOnly,
+        kind: intent.execution.kind,
+        decidedAt: this.#d.clock.now(),
+      });
+    } else {
+      // Journaled before a restart with no outcome: find out before (maybe) sending.
+      const found = await this.#d.venue.query(order.symbol, id);
+      if (found !== null) return this.#finish(intent, order, found.status, found.executedQty, restMs);
+    }
+    this.stats.orders += 1;
+    for (let retry = 0; ; retry++) {
+      try {
+        const record = await this.#d.venue.place(order);
+        return await this.#finish(intent, order, record.status, record.executedQty, restMs);
+      } catch (error) {
+        if (error instanceof NotSentError) return this.#settle(intent, order, 'NOT_SENT', Decimal.ZERO);
+        if (
+          (error instanceof RateLimitedError || error instanceof IpBannedError) &&
+          retry < RATE_LIMIT_RETRIES
+        ) {
+          const wait = Math.max(0, error.retryAfterMs);
+          if (wait <= MAX_RATE_LIMIT_WAIT_MS && this.#d.sleep !== undefined) {
+            this.#d.logger.warn('order refused by a rate limit; retrying with the same client id', {
+              clientOrderId: id,
+              waitMs: wait,
+            });
+            await this.#d.sleep(wait);
+            continue;
+          }
+        }
+        if (error instanceof BinanceApiError) {
+          this.stats.rejected += 1;
+          this.#d.logger.warn('order rejected', { clientOrderId: id, code: error.code, message: error.msg });
+          return this.#settle(intent, order, 'REJECTED', Decimal.ZERO);
+        }
+        throw error;
+      }
+    }
+  }
+
+  /** Waits for a resting order to finish (user event, else a query after `restMs`), then records it. */
+  async #finish(
+    intent: OrderIntent,
+    order: VenueOrder,
+    status: string,
+    executed: Decimal,
+    restMs: number,
+  ): Promise<OrderOutcome> {
+    if (TERMINAL_ORDER_STATUSES.includes(status)) return this.#settle(intent, order, status, executed);
+    const early = this.#done.get(order.clientOrderId);
+    const outcome = early ?? (await this.#waitDone(order, restMs));
+    return this.#settle(intent, order, outcome.status, outcome.executed);
+  }
+
+  async #waitDone(order: VenueOrder, restMs: number): Promise<OrderOutcome> {
+    const byEvent = new Promise<OrderOutcome | undefined>((resolve) => {
+      this.#waiters.set(order.clientOrderId, { resolve });
+      this.#d.clock.schedule(this.#d.clock.now() + restMs, () => resolve(undefined));
+    });
+    const outcome = await byEvent;
+    if (outcome !== undefined) return outcome;
+    this.#waiters.delete(order.clientOrderId);
+    // Still resting after its time: cancel it (the remainder is the caller's to re-send) and read how it ended.
+    try {
+      const cancelled = await this.#d.venue.cancel(order.symbol, order.clientOrderId);
+      if (TERMINAL_ORDER_STATUSES.includes(cancelled.status))
+        return { status: cancelled.status, executed: cancelled.executedQty };
+    } catch (error) {
+      this.#d.logger.info('cancel after timeout refused; reading the order', {
+        clientOrderId: order.clientOrderId,
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+    const found = await this.#d.venue.query(order.symbol, order.clientOrderId);
+    if (found === null) return { status: 'NOT_FOUND', executed: Decimal.ZERO };
+    if (!TERMINAL_ORDER_STATUSES.includes(found.status))
+      throw new OrderOutcomeUnknownError(
+        'cancel',
+        order.symbol,
+        order.clientOrderId,
+        `still ${found.status} after cancel`,
+      );
+    return { status: found.status, executed: found.executedQty };
+  }
+
+  #settle(intent: OrderIntent, order: VenueOrder, status: string, executed: Decimal): OrderOutcome {
+    this.#done.delete(order.clientOrderId);
+    this.#d.journal.settle(order.clientOrderId, status, executed.toString());
+    const record: RecordedOrder = {
+      clientOrderId: order.clientOrderId,
+      symbol: order.symbol,
+      side: order.side,
+      type: order.timeInForce === 'GTX' ? 'LIMIT_GTX' : order.type,
+      quantity: order.quantity.toString(),
+      price: order.price?.toString() ?? null,
+      reduceOnly: order.reduceOnly,
+      status,
+      executedQty: executed.toString(),
+      time: this.#d.clock.now(),
+      reason: intent.reason,
+    };
+    this.#d.recorder?.order(record);
+    return { status, executed };
+  }
+}

@@ -1,0 +1,77 @@
+// The `collectors` section: one sub-section per collector kind (how many processes, how often each polls).
+import { integer, intervalList, number, oneOf, type SectionSettings, section } from './config-fields.js';
+
+/** The options every polling collector has: its process count and poll interval. */
+function pollerOptions(instances: number, intervalMs: number) {
+  return {
+    instances: integer(0, 64).default(instances).describe('Processes `tributary up` starts for this kind'),
+    intervalMs: integer(50, 86_400_000).default(intervalMs).describe('Time between polls, ms'),
+  };
+}
+
+/** Bars (and the book ticker) by REST, one symbol per poll, the symbols in turn. */
+export const klineCollectorSection = section({
+  ...pollerOptions(1, 1000),
+  intervals: intervalList(['1m', '15m']).describe('Intervals polled'),
+  fullEveryMs: integer(1000, 3_600_000)
+    .default(30_000)
+    .describe('How often a full window is fetched instead of the latest bars, ms'),
+});
+
+/** The same for the hub's top-ranked symbols, polled faster. */
+export const hotKlineCollectorSection = section({
+  ...pollerOptions(1, 200),
+  intervals: intervalList(['1m']).describe('Intervals polled'),
+  top: integer(1, 500).default(5).describe('How many of the top-ranked symbols are polled'),
+});
+
+/** All-symbol book tickers. All-symbol bookTicker costs weight 5: 2 polls a second is 600 of the 2,400 a minute. */
+export const tickCollectorSection = section({
+  instances: integer(0, 64).default(1).describe('Processes `tributary up` starts for this kind'),
+  maxPollsPerSecond: number(0.1, 8).default(2).describe('Upper bound of all-symbol book ticker polls'),
+});
+
+/** Market websocket streams (klines). */
+export const streamCollectorSection = section({
+  instances: integer(0, 64).default(1).describe('Processes `tributary up` starts for this kind'),
+  intervals: intervalList(['1m', '15m']).describe('Kline intervals streamed'),
+  maxStreamsPerConnection: integer(1, 1024).default(200).describe('Streams per websocket connection'),
+});
+
+/** The account (balances) by REST. */
+export const accountCollectorSection = section({
+  ...pollerOptions(1, 5000),
+  version: oneOf(['v3', 'v2']).default('v3').describe('Binance endpoint version'),
+});
+
+/** Positions by REST. */
+export const positionRiskCollectorSection = section({
+  ...pollerOptions(1, 5000),
+  version: oneOf(['v3', 'v2']).default('v3').describe('Binance endpoint version'),
+});
+
+/** The user data stream (order, balance and position events). */
+export const userStreamCollectorSection = section({
+  instances: integer(0, 4).default(1).describe('Processes `tributary up` starts for this kind'),
+});
+
+/** Income history (funding, fees, realised PnL). */
+export const incomeCollectorSection = section(pollerOptions(1, 60_000));
+
+/** The exchange's symbol list and filters (fills the hub's registry). */
+export const universeCollectorSection = section(pollerOptions(1, 86_400_000));
+
+/** The `collectors` section: every collector kind, each absent one at its defaults. */
+export const collectorsSection = section({
+  kline: klineCollectorSection.prefault({}),
+  hotKline: hotKlineCollectorSection.prefault({}),
+  tick: tickCollectorSection.prefault({}),
+  stream: streamCollectorSection.prefault({}),
+  account: accountCollectorSection.prefault({}),
+  positionRisk: positionRiskCollectorSection.prefault({}),
+  userStream: userStreamCollectorSection.prefault({}),
+  income: incomeCollectorSection.prefault({}),
+  universe: universeCollectorSection.prefault({}),
+});
+
+export type CollectorsConfig = SectionSettings<typeof collectorsSection>;

@@ -1,0 +1,16 @@
+// The `trader` section: how many traders run, in which mode, on which intervals.
+import { integer, intervalList, oneOf, type SectionSettings, section } from './config-fields.js';
+
+/** Trading modes. Only the market-data side of a trader is built today; see docs/operations.md. */
+export const TRADER_MODES = ['paper', 'live', 'testnet', 'dry-run'] as const;
+
+/** The `trader` section. */
+export const traderSection = section({
+  instances: integer(0, 16).default(1).describe('Trader processes `tributary up` starts'),
+  mode: oneOf(TRADER_MODES)
+    .default('paper')
+    .describe('"live" needs exchange.kind "binance", "testnet" needs exchange.kind "testnet"'),
+  intervals: intervalList(['1m', '15m']).describe("Kline intervals the trader's book follows"),
+});
+
+export type TraderSettings = SectionSettings<typeof traderSection>;

@@ -1,0 +1,134 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { packageRoot } from '../package-root.js';
+import { ConfigError } from './config-error.js';
+import { readTributaryConfig, tributaryJsonSchema } from './tributary-config.js';
+
+function issuesOf(raw: unknown): string[] {
+  try {
+    readTributaryConfig(raw, 'test');
+  } catch (error) {
+    if (error instanceof ConfigError) return error.issues.map((i) => `${i.path}: ${i.message}`);
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('the configuration schema', () => {
+  it('fills every default of every section from an empty file', () => {
+    expect(readTributaryConfig({}, 'test')).toEqual({
+      exchange: {
+        kind: 'simulator',
+        restUrl: undefined,
+        wsUrl: undefined,
+        recvWindow: 5000,
+        weightShare: 0.8,
+      },
+      simulator: {
+        host: '127.0.0.1',
+        port: 0,
+        seed: 1,
+        symbols: [],
+        balance: '10000',
+        positionMode: 'one-way',
+        tradesPerSecond: 20,
+      },
+      hub: { host: '127.0.0.1', port: 7700, transport: 'auto', snapshotIntervalMs: 30_000 },
+      symbols: [],
+      collectors: {
+        kline: { instances: 1, intervalMs: 1000, intervals: ['1m', '15m'], fullEveryMs: 30_000 },
+        hotKline: { instances: 1, intervalMs: 200, intervals: ['1m'], top: 5 },
+        tick: { instances: 1, maxPollsPerSecond: 2 },
+        stream: { instances: 1, intervals: ['1m', '15m'], maxStreamsPerConnection: 200 },
+        account: { instances: 1, intervalMs: 5000, version: 'v3' },
+        positionRisk: { instances: 1, intervalMs: 5000, version: 'v3' },
+        userStream: { instances: 1 },
+        income: { instances: 1, intervalMs: 60_000 },
+        universe: { instances: 1, intervalMs: 86_400_000 },
+      },
+      trader: { instances: 1, mode: 'paper', intervals: ['1m', '15m'] },
+    });
+  });
+
+  it('gives each parse its own default lists', () => {
+    const a = readTributaryConfig({}, 'a');
+    const b = readTributaryConfig({}, 'b');
+    expect(a.trader.intervals).not.toBe(b.trader.intervals);
+  });
+
+  it('derives the exchange endpoints from the kind unless given', () => {
+    expect(readTributaryConfig({ exchange: { kind: 'binance' } }, 't').exchange).toMatchObject({
+      restUrl: 'https://fapi.binance.com',
+      wsUrl: 'wss://fstream.binance.com',
+    });
+    expect(
+      readTributaryConfig({ exchange: { kind: 'testnet', restUrl: 'http://127.0.0.1:9' } }, 't').exchange,
+    ).toMatchObject({ restUrl: 'http://127.0.0.1:9', wsUrl: 'wss://demo-fstream.binance.com' });
+  });
+
+  it('reports every problem at once, each at its own path', () => {
+    expect(
+      issuesOf({
+        hub: 'localhost',
+        simulator: { replay: { speed: 0 }, seed: 1.5, symbols: ['btcusdt'] },
+        collectors: { kline: { instances: -1, intervalz: ['1m'] }, tick: { maxPollsPerSecond: '2' } },
+        exchange: { restUrl: 'ftp://x', weightShare: 2 },
+        trader: { intervals: '1m' },
+        symbols: ['BTCUSDT', 7],
+        extra: true,
+      }),
+    ).toEqual([
+      'exchange.restUrl: must be a URL starting http:// or https://, got "ftp://x"',
+      'exchange.weightShare: must be a number from 0.05 to 1, got 2',
+      'simulator.seed: must be an integer from 0 to 2147483647, got 1.5',
+      'simulator.symbols[0]: "btcusdt" is not a symbol name (A-Z, 0-9)',
+      'simulator.replay.csvPath: is required (a non-empty string)',
+      'simulator.replay.speed: must be a number from 1 to 1000000 or "max", got 0',
+      'hub: must be an object, got "localhost"',
+      'symbols[1]: must be a symbol name, got 7',
+      'collectors.kline.instances: must be an integer from 0 to 64, got -1',
+      'collectors.kline.intervalz: is not a known option',
+      'collectors.tick.maxPollsPerSecond: must be a number from 0.1 to 8, got "2"',
+      'trader.intervals: must be an array of interval names, got "1m"',
+      'extra: is not a known option',
+    ]);
+  });
+
+  it('refuses a root that is not an object', () => {
+    expect(issuesOf([1])).toEqual(['(root): must be an object, got an array']);
+    expect(issuesOf(null)).toEqual(['(root): must be an object, got null']);
+  });
+
+  it('keeps the cross-section rules of the trading modes', () => {
+    expect(issuesOf({ trader: { mode: 'testnet' }, exchange: { kind: 'binance' } })).toEqual([
+      'trader.mode: "testnet" needs exchange.kind "testnet", got "binance"',
+    ]);
+    expect(
+      readTributaryConfig({ trader: { mode: 'live' }, exchange: { kind: 'binance' } }, 't').trader.mode,
+    ).toBe('live');
+  });
+
+  it('accepts the editor schema pointer and leaves it out of the result', () => {
+    const config = readTributaryConfig({ $schema: './tributary.schema.json' }, 't');
+    expect(Object.keys(config)).not.toContain('$schema');
+  });
+});
+
+describe('config/tributary.schema.json', () => {
+  it('is the schema the code validates with (regenerate: npm run config:schema)', () => {
+    const committed: unknown = JSON.parse(
+      readFileSync(join(packageRoot, 'config', 'tributary.schema.json'), 'utf8'),
+    );
+    expect(committed).toEqual(tributaryJsonSchema());
+  });
+
+  it('is what the example configuration points its editors to', () => {
+    const example = JSON.parse(
+      readFileSync(join(packageRoot, 'config', 'tributary.example.json'), 'utf8'),
+    ) as {
+      $schema?: string;
+    };
+    expect(example.$schema).toBe('./tributary.schema.json');
+  });
+});

@@ -516,7 +516,7 @@ export interface IngestTurnResult {
   /** Records that lost against the stored value (older, closed bar, fewer trades). */
   dropped: number
   /**
-   * Records refused, each with the index of its frame (`input`) and a reason label; they
+   * Records refused, each with the index of its frame (`index`) and a reason label; they
    * changed nothing.
    */
   refused: Array<RejectedRecord>
@@ -742,7 +742,7 @@ export interface RejectedMessage {
 /** A record the hub refused, with its reason. */
 export interface RejectedRecord {
   /** Index of the frame (or message) of the call the record came from. */
-  input: number
+  index: number
   /** `kline`, `tick`, `position`, `balance` or `banlist`. */
   entity: string
   /**

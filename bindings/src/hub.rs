@@ -250,7 +250,7 @@ impl HubBookOptions {
 #[napi(object)]
 pub struct RejectedRecord {
     /// Index of the frame (or message) of the call the record came from.
-    pub input: u32,
+    pub index: u32,
     /// `kline`, `tick`, `position`, `balance` or `banlist`.
     pub entity: String,
     /// Stable reason label: `unknown_symbol`, `time_in_future`, `time_too_old`, `invalid_kline`,
@@ -275,7 +275,7 @@ fn rejected(report: &IngestReport) -> Vec<RejectedRecord> {
         .refused
         .iter()
         .map(|r| RejectedRecord {
-            input: r.input as u32,
+            index: r.input as u32,
             entity: r.entity.to_owned(),
             code: r.refusal.reason().to_owned(),
             message: r.refusal.to_string(),
@@ -475,7 +475,7 @@ pub struct IngestTurnResult {
     pub unchanged: u32,
     /// Records that lost against the stored value (older, closed bar, fewer trades).
     pub dropped: u32,
-    /// Records refused, each with the index of its frame (`input`) and a reason label; they
+    /// Records refused, each with the index of its frame (`index`) and a reason label; they
     /// changed nothing.
     pub refused: Vec<RejectedRecord>,
     /// Frames that could not be decoded (`index` = the frame's position in the turn).

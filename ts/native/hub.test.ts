@@ -136,7 +136,7 @@ describe('merge book through Ingest frames', () => {
     const result = hub.ingest(collector.takeFrame(1, 0) as Buffer, 1, NOW);
     expect(result.changed).toBe(1);
     expect(result.rejected).toEqual([
-      { input: 0, entity: 'kline', code: 'invalid_kline', message: expect.stringMatching(/high/) },
+      { index: 0, entity: 'kline', code: 'invalid_kline', message: expect.stringMatching(/high/) },
     ]);
     expect(hub.stats().klines.rejectedInvalid).toBe(1);
   });
@@ -198,7 +198,7 @@ describe('merge book through Ingest frames', () => {
     );
     expect(again).toMatchObject({ changed: 0, unchanged: 1, dropped: 0, failures: [] });
     expect(again.rejected).toEqual([
-      { input: 0, entity: 'kline', code: 'invalid_kline', message: expect.stringMatching(/1m/) },
+      { index: 0, entity: 'kline', code: 'invalid_kline', message: expect.stringMatching(/1m/) },
     ]);
     expect(direct.mergeRestKlines(0, '1m', Buffer.from('[]'), 0, 6, NOW)).toEqual({
       changed: 0,
@@ -236,7 +236,7 @@ describe('hub book: one call per turn', () => {
     });
     const turn = hub.ingestTurn([a, Buffer.from('garbage!'), b], [4, 5, 6], NOW);
     expect(turn).toMatchObject({ changed: 2, unchanged: 0, dropped: 0, deltas: 2, encodeFailures: [] });
-    expect(turn.refused.map((r) => [r.input, r.entity, r.code])).toEqual([
+    expect(turn.refused.map((r) => [r.index, r.entity, r.code])).toEqual([
       [2, 'kline', 'unknown_symbol'],
       [2, 'balance', 'time_in_future'],
     ]);

@@ -8,7 +8,7 @@
 use crate::account::{Balance, Position, PositionSide};
 use crate::decimal::Decimal;
 use crate::delta::{BanList, Delta, KlineWindow, Provenance, Snapshot, SnapshotItem};
-use crate::frame::{check_balance, check_kline, check_position, check_tick, FrameError};
+use crate::frame::{check_balance, check_kline, check_position, check_tick, plainly_fits, FrameError};
 use crate::interval::{Interval, ALL as ALL_INTERVALS};
 use crate::market::{Kline, Tick};
 use crate::symbol::{Asset, SymbolId};
@@ -414,12 +414,15 @@ impl MergeBook {
             return Ok((outcome, 0));
         }
         let price = correction_price(tick);
-        // Check every correction first, apply them after: a refused tick leaves no trace. (The
-        // corrections are cheap to compute twice; holding 15 bars between the passes is not.)
+        // Check every correction first, apply them after: a refused tick leaves no trace. The
+        // first pass notes which intervals the tick corrects (bit `code`), so the second visits
+        // only those, and no bar is held between the passes.
+        let mut corrected: u16 = 0;
         if let Some(price) = price {
-            for series in &book.klines {
+            for (series, interval) in book.klines.iter().zip(ALL_INTERVALS) {
                 if let Some(bar) = series.corrected_newest(tick.time, price) {
                     check_kline(&bar.kline).map_err(|e| unrepresentable("kline corrected by a tick", e))?;
+                    corrected |= 1 << interval.code();
                 }
             }
         }
@@ -429,8 +432,11 @@ impl MergeBook {
         });
         out.push(Delta::Tick { symbol, tick: *tick });
         let mut corrections = 0;
-        if let Some(price) = price {
+        if let Some(price) = price.filter(|_| corrected != 0) {
             for (series, interval) in book.klines.iter_mut().zip(ALL_INTERVALS) {
+                if corrected & (1 << interval.code()) == 0 {
+                    continue;
+                }
                 if let Some(bar) = series.corrected_newest(tick.time, price) {
                     if series.apply_correction(symbol, interval, bar, from, out) {
                         corrections += 1;
@@ -491,18 +497,12 @@ impl MergeBook {
                 out.push(Delta::Balance { balance: *balance });
                 MergeOutcome::Changed
             }),
-            Some(stored) => {
-                let mut slot = Some(*stored);
-                merge_carried(&mut slot, balance, from, check).map(|(outcome, merged)| {
-                    if let Some(value) = merged {
-                        out.push(Delta::Balance { balance: value });
-                    }
-                    if let Some(merged) = slot {
-                        *stored = merged;
-                    }
-                    outcome
-                })
-            }
+            Some(stored) => merge_stored(stored, balance, from, check).map(|(outcome, merged)| {
+                if let Some(value) = merged {
+                    out.push(Delta::Balance { balance: value });
+                }
+                outcome
+            }),
         };
         match result {
             Ok(outcome) => self.stats.balances.record(outcome),
@@ -795,6 +795,26 @@ impl KlineSeries {
                     return Ok(MergeOutcome::Dropped(DropReason::OutsideWindow));
                 };
                 // The merged bar combines both versions' prices: it is stored only if it can travel.
+                // Fast path for the common update of an open bar, when its price group plainly
+                // fits whatever mix of the two versions the merge makes: merge in place.
+                if !stored.closed
+                    && !incoming.closed
+                    && (incoming.trades, incoming.volume) > (stored.trades, stored.volume)
+                    && kline_mix_plainly_fits(stored, incoming)
+                {
+                    let (high, low, as_of) = (stored.high, stored.low, stored.as_of);
+                    *stored = *incoming;
+                    stored.high = stored.high.max(high);
+                    stored.low = stored.low.min(low);
+                    stored.as_of = stored.as_of.max(as_of);
+                    *provenance = from;
+                    out.push(Delta::Kline {
+                        symbol,
+                        interval,
+                        kline: *stored,
+                    });
+                    return Ok(MergeOutcome::Changed);
+                }
                 match merge_into_bar(stored, incoming) {
                     Ok(merged) => {
                         check(&merged)?;
@@ -899,6 +919,20 @@ struct Correction {
     kline: Kline,
     /// Whether close, high or low changed (otherwise only `as_of` moved).
     changed: bool,
+}
+
+/// Whether any bar made of `incoming` with `stored`'s high and low fits the wire without
+/// arithmetic (see [`plainly_fits`]): the merge of an open bar with more trades makes one.
+fn kline_mix_plainly_fits(stored: &Kline, incoming: &Kline) -> bool {
+    plainly_fits(&[
+        Some(&incoming.open),
+        Some(&incoming.high),
+        Some(&incoming.low),
+        Some(&incoming.close),
+        Some(&stored.high),
+        Some(&stored.low),
+    ]) && plainly_fits(&[Some(&incoming.volume), Some(&incoming.taker_buy_volume)])
+        && plainly_fits(&[Some(&incoming.quote_volume), Some(&incoming.taker_buy_quote_volume)])
 }
 
 /// The merge rules for a version of a bar the series already holds: the bar to store when the
@@ -1044,24 +1078,40 @@ fn merge_carried<T: CarriedRecord>(
     from: Provenance,
     check: impl Fn(&T) -> Result<(), MergeError>,
 ) -> Result<(MergeOutcome, Option<T>), MergeError> {
-    let mut merged = match slot {
+    match slot {
         None => {
             check(incoming)?;
             *slot = Some(Carried::new(*incoming, from));
-            return Ok((MergeOutcome::Changed, Some(*incoming)));
+            Ok((MergeOutcome::Changed, Some(*incoming)))
         }
-        Some(stored) => *stored,
-    };
+        Some(stored) => merge_stored(stored, incoming, from, check),
+    }
+}
+
+/// [`merge_carried`] into a value the book already holds.
+fn merge_stored<T: CarriedRecord>(
+    stored: &mut Carried<T>,
+    incoming: &T,
+    from: Provenance,
+    check: impl Fn(&T) -> Result<(), MergeError>,
+) -> Result<(MergeOutcome, Option<T>), MergeError> {
+    // Fast path: when both records plainly fit together, any mix of their fields does, so the
+    // merge needs no copy to fall back on.
+    if stored.value.plainly_fits_with(incoming) {
+        let outcome = stored.merge(incoming, from);
+        return Ok((outcome, (outcome == MergeOutcome::Changed).then_some(stored.value)));
+    }
+    let mut merged = *stored;
     let outcome = merged.merge(incoming, from);
     if outcome != MergeOutcome::Changed {
         // The value is unchanged, but the merge may have learnt of an amount change (the
         // bookkeeping that places late records): keep it.
-        *slot = Some(merged);
+        *stored = merged;
         return Ok((outcome, None));
     }
     // A merged value combines fields of several records (and their scales): check the result.
     check(&merged.value)?;
-    *slot = Some(merged);
+    *stored = merged;
     Ok((outcome, Some(merged.value)))
 }
 
@@ -1073,6 +1123,9 @@ type OptionalFields = [Option<Decimal>; CARRIED_FIELDS];
 /// A record whose sources carry different subsets of optional fields, ordered by an exchange
 /// update time, with an amount whose change makes the optional fields stale.
 trait CarriedRecord: Copy + PartialEq {
+    /// Whether every value group of `self` and `other` together plainly fits the wire (one
+    /// scale, i64 mantissas), so any record mixing their fields does.
+    fn plainly_fits_with(&self, other: &Self) -> bool;
     fn update_time(&self) -> i64;
     fn amount(&self) -> Decimal;
     fn optional_fields(&self) -> OptionalFields;
@@ -1080,6 +1133,23 @@ trait CarriedRecord: Copy + PartialEq {
 }
 
 impl CarriedRecord for Position {
+    fn plainly_fits_with(&self, other: &Self) -> bool {
+        plainly_fits(&[Some(&self.amount), Some(&other.amount)])
+            && plainly_fits(&[
+                self.entry_price.as_ref(),
+                self.break_even_price.as_ref(),
+                self.mark_price.as_ref(),
+                other.entry_price.as_ref(),
+                other.break_even_price.as_ref(),
+                other.mark_price.as_ref(),
+            ])
+            && plainly_fits(&[
+                self.unrealized_pnl.as_ref(),
+                self.isolated_wallet.as_ref(),
+                other.unrealized_pnl.as_ref(),
+                other.isolated_wallet.as_ref(),
+            ])
+    }
     fn update_time(&self) -> i64 {
         self.update_time
     }
@@ -1105,6 +1175,18 @@ impl CarriedRecord for Position {
 }
 
 impl CarriedRecord for Balance {
+    fn plainly_fits_with(&self, other: &Self) -> bool {
+        plainly_fits(&[
+            Some(&self.wallet_balance),
+            self.cross_wallet_balance.as_ref(),
+            self.available_balance.as_ref(),
+            self.unrealized_pnl.as_ref(),
+            Some(&other.wallet_balance),
+            other.cross_wallet_balance.as_ref(),
+            other.available_balance.as_ref(),
+            other.unrealized_pnl.as_ref(),
+        ])
+    }
     fn update_time(&self) -> i64 {
         self.update_time
     }

@@ -362,9 +362,13 @@ fn check_flags(flags: u8, known: u8, field: &'static str) -> Result<u8, FrameErr
 /// scale. The merge book refuses any change that would store a kline failing this, so every state
 /// it reaches can be encoded.
 pub fn check_kline(kline: &Kline) -> Result<(), FrameError> {
-    let fits = plainly_fits(&[Some(kline.open), Some(kline.high), Some(kline.low), Some(kline.close)])
-        && plainly_fits(&[Some(kline.volume), Some(kline.taker_buy_volume)])
-        && plainly_fits(&[Some(kline.quote_volume), Some(kline.taker_buy_quote_volume)]);
+    let fits = plainly_fits(&[
+        Some(&kline.open),
+        Some(&kline.high),
+        Some(&kline.low),
+        Some(&kline.close),
+    ]) && plainly_fits(&[Some(&kline.volume), Some(&kline.taker_buy_volume)])
+        && plainly_fits(&[Some(&kline.quote_volume), Some(&kline.taker_buy_quote_volume)]);
     if fits {
         return Ok(());
     }
@@ -373,8 +377,8 @@ pub fn check_kline(kline: &Kline) -> Result<(), FrameError> {
 
 /// Whether a tick travels on the wire (see [`check_kline`]).
 pub fn check_tick(tick: &Tick) -> Result<(), FrameError> {
-    if plainly_fits(&[Some(tick.bid), Some(tick.ask), tick.last])
-        && plainly_fits(&[Some(tick.bid_qty), Some(tick.ask_qty)])
+    if plainly_fits(&[Some(&tick.bid), Some(&tick.ask), tick.last.as_ref()])
+        && plainly_fits(&[Some(&tick.bid_qty), Some(&tick.ask_qty)])
     {
         return Ok(());
     }
@@ -384,7 +388,7 @@ pub fn check_tick(tick: &Tick) -> Result<(), FrameError> {
 /// The common case of a group that fits the wire, decided without arithmetic: every present value
 /// has the same scale and an i64 mantissa (how exchange payloads write a group). False means
 /// "ask the encoder", not "does not fit".
-fn plainly_fits(values: &[Option<Decimal>]) -> bool {
+pub(crate) fn plainly_fits(values: &[Option<&Decimal>]) -> bool {
     let mut scale = None;
     values.iter().flatten().all(|d| {
         let same_scale = *scale.get_or_insert(d.scale()) == d.scale();

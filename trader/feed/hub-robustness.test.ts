@@ -39,7 +39,7 @@ describe.each(TRANSPORTS)('hub over %s: hostile input', (transport) => {
     expect(await bad.next('error')).toMatchObject({ code: 'bad_frame' });
     // A Delta frame where an Ingest frame belongs.
     const elsewhere = new MergeBook();
-    elsewhere.ingest(good, 0);
+    elsewhere.ingest(good, 1, Date.now());
     const delta = elsewhere.takeDeltaFrame(1, 1, 0);
     if (delta === null) throw new Error('no delta');
     bad.send(delta, true);

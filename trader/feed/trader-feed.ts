@@ -1,11 +1,9 @@
 // A trader's (or viewer's) live book: HubClient subscriptions applied to a native TraderBook, with gap recovery.
-import * as flatbuffers from 'flatbuffers';
 import type { SubscriptionRequest } from '../../ts/hub/control-messages.js';
 import { type HubClient, HubRequestError, type Welcome } from '../../ts/hub/hub-client.js';
 import { Logger } from '../../ts/log/logger.js';
 import type { ApplyManyResult } from '../../ts/native/trader-book.js';
 import { TraderBook } from '../../ts/native/trader-book.js';
-import { Frame, FrameKind } from '../../ts/wire/generated/hub_generated.js';
 
 /** Options of a {@link TraderFeed}. */
 export interface TraderFeedOptions {
@@ -64,18 +62,6 @@ interface Followed {
   synced: boolean;
   /** Set while the hub refuses it; cleared when accepted. */
   refused: (RefusedSubscription & { timer: NodeJS.Timeout | undefined }) | undefined;
-}
-
-/** Kind and stream of a frame, read without decoding the rest. */
-function peekHeader(frame: Buffer): { kind: number; stream: number } | undefined {
-  if (frame.length < 8) return undefined;
-  try {
-    const root = Frame.getRootAsFrame(new flatbuffers.ByteBuffer(frame));
-    return { kind: root.kind(), stream: root.stream() };
-  } catch (error) {
-    if (error instanceof RangeError) return undefined;
-    throw error;
-  }
 }
 
 /**
@@ -284,11 +270,13 @@ export class TraderFeed {
     const result = this.book.applyMany(frames);
     this.#stats.framesApplied += result.applied + result.snapshots;
     if (result.snapshots > 0 && this.#followed.some((f) => !f.synced)) {
-      for (const frame of frames) {
-        const header = peekHeader(frame);
-        if (header === undefined || header.kind !== FrameKind.Snapshot) continue;
+      // A stream is synced once a whole snapshot applied (a chunked one: with its last chunk).
+      const reports = result.frames;
+      for (let i = 0; i < reports.length; i++) {
+        if (reports.result(i) !== 'snapshot') continue;
+        const stream = reports.stream(i);
         for (const followed of this.#followed) {
-          if (followed.stream === header.stream) followed.synced = true;
+          if (followed.stream === stream) followed.synced = true;
         }
       }
     }
@@ -296,10 +284,11 @@ export class TraderFeed {
       const outcome = issue.outcome;
       if (outcome.needsSnapshot && outcome.stream !== undefined) {
         this.#stats.gaps += 1;
-        this.#log.warn('sequence gap, asking for a snapshot', {
+        const what = outcome.kind === 'gap' ? 'sequence gap' : 'snapshot chunk missing';
+        this.#log.warn(`${what}, asking for a snapshot`, {
           stream: outcome.stream,
           expected: outcome.expected ?? null,
-          got: outcome.got ?? null,
+          got: outcome.got ?? outcome.seq ?? null,
         });
         this.#requestSnapshot(outcome.stream);
       } else if (outcome.kind === 'invalid' || outcome.kind === 'wrongKind') {

@@ -10,6 +10,7 @@ export default defineConfig({
       'trader/**/*.test.ts',
       'web/**/*.test.ts',
       'app/**/*.test.ts',
+      'bindings/__test__/**/*.test.ts',
     ],
     testTimeout: 60_000,
   },

@@ -340,9 +340,8 @@ describe('the three account sources merged by exchange time', () => {
     const peer = new HubClient({
       url: r.hub.url,
       peer: 'late-risk',
-      role: 'collector',
       kind: 'position-risk',
-      secret: r.secret,
+      key: r.keys.collector,
     });
     await peer.connect();
     const encoder = new IngestEncoder([...r.hub.symbols.names]);

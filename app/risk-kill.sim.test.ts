@@ -39,7 +39,7 @@ async function startTrader(r: CollectorRig, config: string, stateDir: string): P
     {
       env: {
         PATH: process.env.PATH,
-        TRIBUTARY_HUB_SECRET: r.secret,
+        TRIBUTARY_HUB_KEY: `${r.keys.trader.id}:${r.keys.trader.secret}`,
         BINANCE_API_KEY: r.loaded.secrets.apiKey,
         BINANCE_API_SECRET: r.loaded.secrets.apiSecret,
       },

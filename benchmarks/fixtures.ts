@@ -17,6 +17,12 @@ export const SYMBOLS = Array.from({ length: 40 }, (_, i) => `SYM${i}USDT`);
 
 const T0 = 1778198400000;
 
+/**
+ * The hub's clock in the benchmarks: a day after the first fixture message, after every message's
+ * exchange time (the hub refuses times more than its skew ahead of its clock).
+ */
+export const HUB_CLOCK = T0 + 86_400_000;
+
 /** A price with one decimal from an integer number of ticks. */
 const price = (ticks: number): string => (ticks / 10).toFixed(1);
 /** A quantity with three decimals from an integer number of steps. */

@@ -836,9 +836,10 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.Aggregator = nativeBinding.Aggregator
+module.exports.HubBook = nativeBinding.HubBook
 module.exports.IngestEncoder = nativeBinding.IngestEncoder
 module.exports.KlineCsvAggregator = nativeBinding.KlineCsvAggregator
-module.exports.MergeBook = nativeBinding.MergeBook
+module.exports.StreamBars = nativeBinding.StreamBars
 module.exports.SymbolFilters = nativeBinding.SymbolFilters
 module.exports.SymbolRegistry = nativeBinding.SymbolRegistry
 module.exports.TraderBook = nativeBinding.TraderBook

@@ -25,6 +25,99 @@ export declare class Aggregator {
   stats(): AggregatorStatsObject
 }
 
+/**
+ * The hub's book: merge book, symbol registry, subscription topics, pending deltas and encoder.
+ * One `ingestTurn` per hub turn merges the turn's Ingest frames (every record checked first) and
+ * returns each topic's Delta frame; snapshots of any size come as chunks.
+ */
+export declare class HubBook {
+  constructor(options?: HubBookOptions | undefined | null)
+  /** Appends symbols to the registry (ids continue; known names keep theirs). */
+  addSymbols(symbols: Array<string>): void
+  /** Symbols registered. */
+  get symbolCount(): number
+  /**
+   * One hub turn in one call: merges every Ingest frame of the turn (frame `i` credited to peer
+   * `sources[i]` whatever it claims, received at `now` by the hub's clock, against which
+   * records' times are checked), then encodes one Delta frame per topic with a matching change
+   * (sent at `now`).
+   */
+  ingestTurn(frames: Array<Buffer>, sources: Array<number>, now: number): IngestTurnResult
+  /**
+   * Merges many Ingest frames, crediting frame `i` to peer `sources[i]`; their deltas wait for
+   * `takeTopicFrames`. Undecodable frames are reported.
+   */
+  ingestFrom(frames: Array<Buffer>, sources: Array<number>, receivedAt: number): IngestManyResult
+  /**
+   * Parses and merges raw websocket `kline` / `bookTicker` messages in one call, for a
+   * collector running inside the hub's process (no Ingest frame in between). Bad messages are
+   * listed in `failures`; unknown symbols are skipped.
+   */
+  mergeMarketEvents(messages: Array<Buffer>, source: number, receivedAt: number): IngestManyResult
+  /** Parses and merges raw user-data messages (`ACCOUNT_UPDATE` positions and balances). */
+  mergeUserEvents(messages: Array<Buffer>, source: number, receivedAt: number): IngestManyResult
+  /**
+   * Parses and merges a `GET /fapi/v1/klines` body for one series. Writes the bars changed,
+   * unchanged, dropped and refused to the array `restCounts` returned, in that order, and
+   * returns the number refused (their reasons come from `takeRejected`): a poll builds no
+   * JS value, each of which would cost about as much as merging a window of unchanged bars.
+   */
+  mergeRestKlines(symbolId: number, interval: string, body: Uint8Array, serverTimeMs: number, source: number, receivedAt: number): number
+  /**
+   * The four counts of the last `mergeRestKlines` (changed, unchanged, dropped, refused) as a
+   * live Uint32Array over native memory; can be taken once (keep it).
+   */
+  restCounts(): Uint32Array
+  /**
+   * The bars the last `mergeRestKlines` refused, with their reasons (taken: a second call
+   * returns none).
+   */
+  takeRejected(): Array<RejectedRecord>
+  /** Deltas merged and not yet taken. */
+  get pendingDeltas(): number
+  /** Drops the pending deltas without encoding them (nobody subscribed); returns how many. */
+  discardDeltas(): number
+  /**
+   * Encodes every pending delta as one Delta frame of `stream` numbered `seq`, and clears them;
+   * null when nothing changed since the last call.
+   */
+  takeDeltaFrame(stream: number, seqNo: number, sentAt: number): Buffer | null
+  /**
+   * A Snapshot frame of everything (or of `symbols` only, plus balances and the ban list), in
+   * one frame.
+   */
+  snapshotFrame(stream: number, seqNo: number, sentAt: number, symbols?: Array<number> | undefined | null): Buffer
+  /** Adds subscription stream `stream` (not 0) with its filter; its seq starts at 0. */
+  addTopic(stream: number, filter: TopicFilterObject): void
+  /** Removes a stream; false when it did not exist. */
+  removeTopic(stream: number): boolean
+  /** The seq of the last Delta frame of `stream` (0 before the first); null for no such stream. */
+  topicSeq(stream: number): number | null
+  /**
+   * Encodes the pending deltas as one Delta frame per stream with a matching delta (numbered
+   * with that stream's next seq) and clears them.
+   */
+  takeTopicFrames(sentAt: number): TopicFramesResult
+  /**
+   * The Snapshot of `stream` as of its current seq as chunk frames (each within the chunk
+   * budget), to send in order; the subscriber applies them once all arrived.
+   */
+  topicSnapshotFrames(stream: number, sentAt: number): Array<Buffer>
+  /**
+   * The Snapshot frame of `stream` as of its current seq in one frame (`too_large` past the
+   * 16 MiB frame limit: use `topicSnapshotFrames`).
+   */
+  topicSnapshotFrame(stream: number, sentAt: number): Buffer
+  /** The window of `(symbol, interval)`, oldest first, each bar with who supplied it. */
+  klines(symbolId: number, interval: string): Array<KlineEntry>
+  tick(symbolId: number): TickEntry | null
+  /** The position of `(symbol, side)`; side is `BOTH`, `LONG` or `SHORT`. */
+  position(symbolId: number, side: string): PositionEntry | null
+  balance(asset: string): BalanceEntry | null
+  banList(): BanListObject
+  stats(): MergeStatsObject
+}
+
 /** Builds Ingest frames on a collector from exchange payloads, resolving symbols to the hub's ids. */
 export declare class IngestEncoder {
   /** An encoder whose symbol ids are the positions of `symbols` (the hub's registry order). */
@@ -45,7 +138,7 @@ export declare class IngestEncoder {
   pushPositionRisk(body: Uint8Array): number
   /** Adds the positions and balances of an `ACCOUNT_UPDATE`; other user events add nothing. */
   pushUserEvent(message: Uint8Array): number
-  /** Adds bars (for example from the aggregator). */
+  /** Adds bars given as objects with exact decimal strings. */
   pushKlines(symbolId: number, interval: string, klines: Array<KlineObject>): void
   pushTick(symbolId: number, tick: TickObject): void
   pushPosition(symbolId: number, position: PositionObject): void
@@ -75,85 +168,36 @@ export declare class KlineCsvAggregator {
 }
 
 /**
- * The hub's merge book: Ingest frames (or, for collectors running inside the hub's process, raw
- * exchange payloads) in; Delta and Snapshot frames out.
+ * A stream collector's bars of one symbol, from raw aggTrade messages straight into its
+ * `IngestEncoder`'s batch: only bars whose every trade it saw (opened at or after
+ * `completeFrom`, which an id gap or `markIncompleteUntil` moves forward).
  */
-export declare class MergeBook {
-  constructor(options?: MergeBookOptions | undefined | null)
-  /** Appends symbols to the registry used for raw payloads (ids continue). */
-  addSymbols(symbols: Array<string>): void
+export declare class StreamBars {
   /**
-   * Parses and merges raw websocket `kline` / `bookTicker` messages in one call, for a
-   * collector running inside the hub's process (no Ingest frame in between). Bad messages are
-   * listed in `failures`; unknown symbols are skipped.
+   * Bars of `symbol` for `intervals` (default 1m 3m 5m 15m 30m 1h 2h 4h 8h 12h 1d); trades are
+   * complete from `completeFromMs` (when the collector subscribed).
    */
-  mergeMarketEvents(messages: Array<Buffer>, source: number, receivedAt: number): IngestManyResult
-  /** Parses and merges raw user-data messages (`ACCOUNT_UPDATE` positions and balances). */
-  mergeUserEvents(messages: Array<Buffer>, source: number, receivedAt: number): IngestManyResult
+  constructor(symbol: string, intervals: Array<string> | undefined | null, completeFromMs: number)
   /**
-   * Parses and merges a `GET /fapi/v1/klines` body for one series. Writes the bars changed,
-   * unchanged, dropped and refused to the array `restCounts` returned, in that order, and
-   * returns the number refused (their reasons come from `takeRejected`): a poll builds no
-   * JS value, each of which would cost about as much as merging a window of unchanged bars.
+   * Applies raw aggTrade messages in order; the complete bars they closed and each interval's
+   * open bar go into `encoder`'s batch. Bad messages are reported, not thrown.
    */
-  mergeRestKlines(symbolId: number, interval: string, body: Uint8Array, serverTimeMs: number, source: number, receivedAt: number): number
+  pushMessages(messages: Array<Buffer>, encoder: IngestEncoder): StreamBarsResult
   /**
-   * The four counts of the last `mergeRestKlines` (changed, unchanged, dropped, refused) as a
-   * live Uint32Array over native memory; can be taken once (keep it).
+   * Closes bars whose window ended at or before `nowMs` and puts the complete ones into
+   * `encoder`'s batch.
    */
-  restCounts(): Uint32Array
+  advanceTo(nowMs: number, encoder: IngestEncoder): StreamBarsResult
   /**
-   * The bars the last `mergeRestKlines` refused, with their reasons (taken: a second call
-   * returns none).
+   * Trades before `timeMs` may be missing (a connection lost and restored then): bars opened
+   * before it are not sent. Never moves back.
    */
-  takeRejected(): Array<RejectedRecord>
-  /**
-   * Merges one Ingest frame received at `receivedAt` (hub clock, ms); its deltas wait for
-   * `takeDeltaFrame`. An undecodable frame throws a `NativeError` with the frame's reason.
-   */
-  ingest(frame: Uint8Array, receivedAt: number): IngestResult
-  /** Merges many Ingest frames in one call; undecodable frames are reported, not thrown. */
-  ingestMany(frames: Array<Buffer>, receivedAt: number): IngestManyResult
-  /** Deltas merged and not yet taken. */
-  get pendingDeltas(): number
-  /** Drops the pending deltas without encoding them (nobody subscribed); returns how many. */
-  discardDeltas(): number
-  /**
-   * Encodes every pending delta as one Delta frame of `stream` numbered `seq`, and clears them;
-   * null when nothing changed since the last call.
-   */
-  takeDeltaFrame(stream: number, seqNo: number, sentAt: number): Buffer | null
-  /** A Snapshot frame of everything (or of `symbols` only, plus balances and the ban list). */
-  snapshotFrame(stream: number, seqNo: number, sentAt: number, symbols?: Array<number> | undefined | null): Buffer
-  /**
-   * Merges many Ingest frames in one call, crediting frame `i` to peer `sources[i]` (the id
-   * the hub assigned to its sender) whatever the frame says; undecodable frames are reported.
-   */
-  ingestFrom(frames: Array<Buffer>, sources: Array<number>, receivedAt: number): IngestManyResult
-  /** Adds subscription stream `stream` (not 0) with its filter; its seq starts at 0. */
-  addTopic(stream: number, filter: TopicFilterObject): void
-  /** Removes a stream; false when it did not exist. */
-  removeTopic(stream: number): boolean
-  /** The seq of the last Delta frame of `stream` (0 before the first); null for no such stream. */
-  topicSeq(stream: number): number | null
-  /**
-   * Encodes the pending deltas as one Delta frame per stream with a matching delta (numbered
-   * with that stream's next seq) and clears them.
-   */
-  takeTopicFrames(sentAt: number): TopicFramesResult
-  /**
-   * The Snapshot frame of `stream` as of its current seq (take the pending deltas first, or
-   * the snapshot already contains changes its next Delta frame repeats).
-   */
-  topicSnapshotFrame(stream: number, sentAt: number): Buffer
-  /** The window of `(symbol, interval)`, oldest first, each bar with who supplied it. */
-  klines(symbolId: number, interval: string): Array<KlineEntry>
-  tick(symbolId: number): TickEntry | null
-  /** The position of `(symbol, side)`; side is `BOTH`, `LONG` or `SHORT`. */
-  position(symbolId: number, side: string): PositionEntry | null
-  balance(asset: string): BalanceEntry | null
-  banList(): BanListObject
-  stats(): MergeStatsObject
+  markIncompleteUntil(timeMs: number): void
+  /** Bars opening before this time are not sent. */
+  get completeFrom(): number
+  /** The still-open bar of `interval`, if any trade has opened one. */
+  openBar(interval: string): BarObject | null
+  stats(): AggregatorStatsObject
 }
 
 /** The trading filters of one symbol (core `SymbolFilters`): every call is the core's rule. */
@@ -200,11 +244,18 @@ export declare class TraderBook {
   /** Applies one Delta or Snapshot frame. An undecodable frame throws a `NativeError`. */
   apply(frame: Uint8Array): ApplyOutcomeObject
   /**
-   * Applies frames in order in one call. Returns counts, and lists individually only the
-   * frames that need attention (a gap, a wrong kind, an undecodable frame), so a healthy batch
-   * costs no per-frame JS objects.
+   * Applies frames in order in one call. Returns counts, and lists individually only the frames
+   * that need attention; what each frame was comes from `frameReports` (built only when asked
+   * for, so a healthy batch costs no per-frame JS value).
    */
   applyMany(frames: Array<Buffer>): ApplyManyResult
+  /**
+   * What each frame of the last `applyMany` was: four numbers per frame, in order: kind code
+   * (0 ingest, 1 delta, 2 snapshot, -1 when the frame did not decode), stream, seq (NaN when
+   * undecodable), and the result code (0 applied, 1 snapshot, 2 chunk, 3 duplicate, 4 gap,
+   * 5 stale, 6 chunkDropped, 7 wrongKind, 8 invalid).
+   */
+  frameReports(): Float64Array
   /** True while `stream` waits for a snapshot after a gap. */
   isStale(stream: number): boolean
   staleStreams(): Array<number>
@@ -321,12 +372,19 @@ export interface ApplyIssue {
 }
 
 /**
- * What a batch of frames did: counts of the normal outcomes, and the frames that need attention
- * (`gap`: ask the hub for a snapshot; `wrongKind`; `invalid`).
+ * What a batch of frames did: counts of the normal outcomes, what each frame was, and the
+ * frames that need attention (`gap` or `chunkDropped` of a stream out of sync: ask the hub for
+ * a snapshot; `wrongKind`; `invalid`).
  */
 export interface ApplyManyResult {
   applied: number
+  /**
+   * Snapshots completed: whole Snapshot frames, or the last chunk of a chunked one. The
+   * stream is in sync from then on.
+   */
   snapshots: number
+  /** Snapshot chunks held until their snapshot's last chunk arrives. */
+  chunks: number
   duplicates: number
   ignoredStale: number
   issues: Array<ApplyIssue>
@@ -334,7 +392,7 @@ export interface ApplyManyResult {
 
 /** What applying one frame did. */
 export interface ApplyOutcomeObject {
-  kind: 'applied' | 'snapshot' | 'duplicate' | 'gap' | 'stale' | 'wrongKind' | 'invalid'
+  kind: 'applied' | 'snapshot' | 'chunk' | 'duplicate' | 'gap' | 'stale' | 'chunkDropped' | 'wrongKind' | 'invalid'
   stream?: number
   seq?: number
   /** Entity changes applied (`applied`). */
@@ -401,6 +459,30 @@ export interface FilterViolation {
   message: string
 }
 
+/** Options of a {@link HubBook}. */
+export interface HubBookOptions {
+  /** Bars kept per (symbol, interval); default 45. */
+  klineWindow?: number
+  /** Hard limit of the merge book's symbol table: ids must be below it; default 65,536. */
+  maxSymbols?: number
+  /**
+   * The registry in id order (a symbol's id is its position). Records of ids beyond it are
+   * refused (`unknown_symbol`), unless `unregisteredBelow` is given.
+   */
+  symbols?: Array<string>
+  /**
+   * Accept any id below this without a registry (for a book fed by frames whose registry lives
+   * elsewhere). The hub leaves it unset so only registered symbols enter.
+   */
+  unregisteredBelow?: number
+  /** How far an exchange time may be ahead of the hub's clock, ms; default 30,000. */
+  maxFutureMs?: number
+  /** How far an exchange time may be behind the hub's clock, ms; default ten years. */
+  maxAgeMs?: number
+  /** Budget of one snapshot chunk frame, bytes; default 1 MiB, at least 4 KiB. */
+  snapshotChunkBytes?: number
+}
+
 /** Aggregate trade ids that never arrived: the collector backfills them (REST klines for the bars). */
 export interface IdGapObject {
   firstMissing: number
@@ -425,12 +507,27 @@ export interface IngestPushResult {
   failures: Array<ParseFailure>
 }
 
-/** What one Ingest frame did. */
-export interface IngestResult {
+/** What one hub turn did (`ingestTurn`): the merge of every frame and the frames to publish. */
+export interface IngestTurnResult {
+  /** Records that changed the book. */
   changed: number
+  /** Records that carried nothing new. */
   unchanged: number
+  /** Records that lost against the stored value (older, closed bar, fewer trades). */
   dropped: number
-  rejected: Array<RejectedRecord>
+  /**
+   * Records refused, each with the index of its frame (`index`) and a reason label; they
+   * changed nothing.
+   */
+  refused: Array<RejectedRecord>
+  /** Frames that could not be decoded (`index` = the frame's position in the turn). */
+  undecodable: Array<ParseFailure>
+  /** Deltas the merge produced (before topic filtering). */
+  deltas: number
+  /** One Delta frame per topic with a matching change, numbered with its next seq. */
+  frames: Array<TopicFrame>
+  /** Topics whose frame could not be encoded (their seq was consumed: subscribers see a gap). */
+  encodeFailures: Array<TopicFailureObject>
 }
 
 /** Open time (Unix ms, UTC boundary) of the `interval` bar that contains `timeMs`. */
@@ -522,25 +619,17 @@ export interface MarkPriceObject {
   nextFundingTime: number
 }
 
-/** Options of a {@link MergeBook}. */
-export interface MergeBookOptions {
-  /** Bars kept per (symbol, interval); default 45. */
-  klineWindow?: number
-  /** Symbol ids must be below this; default 65,536. */
-  maxSymbols?: number
-  /**
-   * The registry for merging raw exchange payloads in this process (`mergeMarketEvents`, ...):
-   * a symbol's id is its position. Not needed for Ingest frames, which carry ids.
-   */
-  symbols?: Array<string>
-}
-
 export interface MergeStatsObject {
   klines: KindStatsObject
   ticks: KindStatsObject
   positions: KindStatsObject
   balances: KindStatsObject
   banList: KindStatsObject
+  /**
+   * Records refused before or by the merge since the book was built, by reason label (every
+   * label present, zeros included).
+   */
+  refused: Record<string, number>
 }
 
 /** An `ORDER_TRADE_UPDATE`; enum values are Binance's own strings. */
@@ -650,10 +739,34 @@ export interface RejectedMessage {
   message: string
 }
 
-/** A record the merge book refused, with its reason. */
+/** A record the hub refused, with its reason. */
 export interface RejectedRecord {
+  /** Index of the frame (or message) of the call the record came from. */
+  index: number
+  /** `kline`, `tick`, `position`, `balance` or `banlist`. */
+  entity: string
+  /**
+   * Stable reason label: `unknown_symbol`, `time_in_future`, `time_too_old`, `invalid_kline`,
+   * `invalid_tick`, `unrepresentable`, `symbol_out_of_range`.
+   */
   code: string
   message: string
+}
+
+/**
+ * What a `StreamBars` call did: the trades' counts, and the bars sent to the Ingest batch or
+ * withheld as incomplete.
+ */
+export interface StreamBarsResult {
+  accepted: number
+  duplicates: number
+  late: number
+  gaps: Array<IdGapObject>
+  rejected: Array<RejectedMessage>
+  /** Bars added to the encoder's batch. */
+  bars: number
+  /** Bars not sent because they opened before `completeFrom`. */
+  withheld: number
 }
 
 /**
@@ -771,6 +884,8 @@ export interface TraderBookStatsObject {
   ignoredWhileStale: number
   snapshots: number
   wrongKind: number
+  snapshotChunks: number
+  snapshotsDropped: number
   oldKlinesDropped: number
 }
 

@@ -1,14 +1,19 @@
-// The part of the hub connection collectors use, and the Ingest frames they send through it.
+// The part of the hub connection collectors use, and the Ingest frames they send through it, each under the hub's message cap.
+import type { ServerError } from '../ts/hub/control-messages.js';
 import type { HubClient } from '../ts/hub/hub-client.js';
 import type { Logger } from '../ts/log/logger.js';
+import type { IngestPushResult } from '../ts/native/hub.js';
 import { IngestEncoder } from '../ts/native/hub.js';
+import type { IntervalName } from '../ts/native/interval.js';
+import type { BanList, Kline } from '../ts/native/records.js';
 
-/** The hub as a collector sees it (a `HubClient` with role `collector`). */
+/** The hub as a collector sees it (a `HubClient` with a collector key). */
 export type CollectorHub = Pick<
   HubClient,
   | 'state'
   | 'symbols'
   | 'peerId'
+  | 'welcome'
   | 'onState'
   | 'onMessage'
   | 'sendIngest'
@@ -27,20 +32,128 @@ export interface IngestCounters {
   framesSent: number;
   framesDropped: number;
   recordsSent: number;
+  /** Frames the hub refused whole (`bad_frame`, `oversized`, `forbidden`), as it reported them. */
+  framesRefused: number;
+  /** Records the hub refused inside frames it merged (`invalid_record`). */
+  recordsRefused: number;
+  /** The hub's last refusal: code, message and what to do. */
+  lastRefusal: string | null;
+}
+
+/** The cap when the hub has not said (protocol.md: 4 MiB). */
+const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+/**
+ * The most one record can add to an Ingest frame: a kline row is 120 bytes, 136–152 with the
+ * `(symbol, interval)` group it opens (docs/protocol.md, Batching); ticks (64), positions (72)
+ * and balances (about 120 with a 31-byte asset name) are smaller.
+ */
+export const MAX_RECORD_BYTES = 200;
+/** The frame's envelope and vector headers, with room to spare. */
+const FRAME_OVERHEAD_BYTES = 1024;
+/**
+ * The fewest bytes of exchange JSON one record comes from (a REST kline row, a bookTicker or an
+ * account position is 60–400 bytes): bounds how many records a raw body can add.
+ */
+const MIN_JSON_BYTES_PER_RECORD = 40;
+
+/**
+ * Where collectors push records: the encoder's push calls, each preceded by a flush when the
+ * records could take the pending frame past the hub's cap, and long lists pushed in pieces. So a
+ * burst (after a stall, a reconnect, a full backfill) leaves as several frames under the cap
+ * instead of one the hub refuses.
+ */
+export class IngestSink {
+  readonly #link: IngestLink;
+
+  constructor(link: IngestLink) {
+    this.#link = link;
+  }
+
+  /** Websocket `kline` / `bookTicker` messages (at most one record each), in pieces under the cap. */
+  pushMarketEvents(messages: Buffer[]): IngestPushResult {
+    const result: IngestPushResult = { added: 0, failures: [] };
+    const piece = this.#link.recordBudget;
+    for (let start = 0; start < messages.length; start += piece) {
+      const chunk = messages.slice(start, start + piece);
+      this.#link.makeRoom(chunk.length);
+      const part = this.#link.currentEncoder.pushMarketEvents(chunk);
+      result.added += part.added;
+      for (const failure of part.failures) result.failures.push({ ...failure, index: failure.index + start });
+    }
+    return result;
+  }
+
+  pushKlines(symbolId: number, interval: IntervalName, klines: Kline[]): void {
+    const piece = this.#link.recordBudget;
+    for (let start = 0; start < klines.length; start += piece) {
+      const chunk = klines.slice(start, start + piece);
+      this.#link.makeRoom(chunk.length);
+      this.#link.currentEncoder.pushKlines(symbolId, interval, chunk);
+    }
+  }
+
+  pushRestKlines(symbolId: number, interval: IntervalName, body: Uint8Array, serverTimeMs: number): number {
+    this.#link.makeRoom(this.#bound(body));
+    return this.#link.currentEncoder.pushRestKlines(symbolId, interval, body, serverTimeMs);
+  }
+
+  pushRestBookTickers(body: Uint8Array): number {
+    this.#link.makeRoom(this.#bound(body));
+    return this.#link.currentEncoder.pushRestBookTickers(body);
+  }
+
+  pushAccount(body: Uint8Array): number {
+    this.#link.makeRoom(this.#bound(body));
+    return this.#link.currentEncoder.pushAccount(body);
+  }
+
+  pushPositionRisk(body: Uint8Array): number {
+    this.#link.makeRoom(this.#bound(body));
+    return this.#link.currentEncoder.pushPositionRisk(body);
+  }
+
+  pushUserEvent(message: Uint8Array): number {
+    this.#link.makeRoom(this.#bound(message));
+    return this.#link.currentEncoder.pushUserEvent(message);
+  }
+
+  setBanList(list: BanList): void {
+    this.#link.makeRoom(1);
+    this.#link.currentEncoder.setBanList(list);
+  }
+
+  /** Records waiting to be sent. */
+  get pending(): number {
+    return this.#link.currentEncoder.pending;
+  }
+
+  /** The most records a raw exchange body can hold. */
+  #bound(body: Uint8Array): number {
+    return Math.ceil(body.length / MIN_JSON_BYTES_PER_RECORD);
+  }
 }
 
 /**
  * Keeps an `IngestEncoder` on the hub's symbol registry (ids are registry positions, so the encoder
  * is rebuilt when the hub's list stops being an extension of ours, e.g. after a hub restart with a
- * new universe) and sends its frames to the hub. Frames built while the hub is away are dropped
- * and counted: collectors poll again, so the next poll carries the current state.
+ * new universe) and sends its frames to the hub, each under the hub's message cap (the `welcome`
+ * says it). Frames built while the hub is away are dropped and counted: collectors poll again, so
+ * the next poll carries the current state. What the hub refuses is counted and kept for status.
  */
 export class IngestLink {
   readonly #hub: CollectorHub;
   readonly #log: Logger;
   #symbols: string[] = [];
   #encoder = new IngestEncoder([]);
-  readonly counters: IngestCounters = { framesSent: 0, framesDropped: 0, recordsSent: 0 };
+  readonly #sink = new IngestSink(this);
+  readonly counters: IngestCounters = {
+    framesSent: 0,
+    framesDropped: 0,
+    recordsSent: 0,
+    framesRefused: 0,
+    recordsRefused: 0,
+    lastRefusal: null,
+  };
   readonly #unsubscribe: (() => void)[] = [];
 
   constructor(hub: CollectorHub, logger: Logger) {
@@ -53,12 +166,20 @@ export class IngestLink {
       }),
       hub.onMessage((message) => {
         if (message.op === 'symbols') this.#sync(message.symbols);
+        // Errors naming a frame (or records of one) are about data this link sent.
+        else if (message.op === 'error' && (message.frame !== undefined || message.code === 'invalid_record'))
+          this.#refused(message);
       }),
     );
   }
 
-  /** The encoder to push records into; re-read it after an `await`, it may have been rebuilt. */
-  get encoder(): IngestEncoder {
+  /** Where to push records; re-read it after an `await`, the encoder behind it may have been rebuilt. */
+  get encoder(): IngestSink {
+    return this.#sink;
+  }
+
+  /** The encoder records go into now (the sink's; collectors push through {@link encoder}). */
+  get currentEncoder(): IngestEncoder {
     return this.#encoder;
   }
 
@@ -75,6 +196,22 @@ export class IngestLink {
   /** Whether the hub is connected and has a registry. */
   get ready(): boolean {
     return this.#hub.state === 'ready' && this.#symbols.length > 0;
+  }
+
+  /** The hub's cap on one message. */
+  get maxFrameBytes(): number {
+    return this.#hub.welcome?.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  }
+
+  /** Records one frame may hold and stay under the cap whatever they are. */
+  get recordBudget(): number {
+    return Math.max(1, Math.floor((this.maxFrameBytes - FRAME_OVERHEAD_BYTES) / MAX_RECORD_BYTES));
+  }
+
+  /** Sends what is pending first when `records` more could take the frame past the cap. */
+  makeRoom(records: number): void {
+    const pending = this.#encoder.pending;
+    if (pending > 0 && pending + records > this.recordBudget) this.flush();
   }
 
   #sync(symbols: readonly string[]): void {
@@ -98,6 +235,16 @@ export class IngestLink {
     const records = this.#encoder.pending;
     const frame = this.#encoder.takeFrame(this.#hub.peerId, now);
     if (frame === null) return false;
+    if (frame.length > this.maxFrameBytes) {
+      // Only a raw body far larger than any the exchange sends can get here (makeRoom bounds the rest).
+      this.counters.framesDropped += 1;
+      this.#log.error('ingest frame over the hub cap not sent', {
+        bytes: frame.length,
+        cap: this.maxFrameBytes,
+        records,
+      });
+      return false;
+    }
     if (this.#hub.state !== 'ready' || !this.#hub.sendIngest(frame)) {
       this.counters.framesDropped += 1;
       return false;
@@ -109,5 +256,11 @@ export class IngestLink {
 
   close(): void {
     for (const off of this.#unsubscribe.splice(0)) off();
+  }
+
+  #refused(error: ServerError): void {
+    if (error.code === 'invalid_record') this.counters.recordsRefused += error.records ?? 1;
+    else this.counters.framesRefused += 1 + (error.suppressed ?? 0);
+    this.counters.lastRefusal = `${error.code}: ${error.message} (${error.hint})`;
   }
 }

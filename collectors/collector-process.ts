@@ -3,7 +3,8 @@ import type { LoadedConfig } from '../ts/config/load-config.js';
 import { Decimal } from '../ts/exact/decimal.js';
 import { connectExchange } from '../ts/exchange/exchange-link.js';
 import { HubClient } from '../ts/hub/hub-client.js';
-import { hubSecret, hubUrl } from '../ts/hub/hub-link.js';
+import { hubKey, hubUrl } from '../ts/hub/hub-link.js';
+import type { HubKeyCredentials } from '../ts/hub/peer-keys.js';
 import type { Logger } from '../ts/log/logger.js';
 import { AccountPoller } from './account/account-poller.js';
 import type { Collector, CollectorKind } from './collector.js';
@@ -100,30 +101,37 @@ export function createCollector(
 }
 
 /**
- * Connects to the exchange and the hub (as peer `<kind>-<instance>`, role collector) and starts
- * the collector. The hub connection reconnects by itself; the collector skips polls while it is
- * away.
+ * Connects to the exchange and the hub (as peer `<kind>-<instance>`, with `key`, a collector key
+ * from `TRIBUTARY_HUB_KEY` unless given) and starts the collector. The hub connection reconnects
+ * by itself; the collector skips polls while it is away.
  */
 export async function startCollector(
   kind: CollectorKind,
   instance: number,
   loaded: LoadedConfig,
   logger: Logger,
+  key?: HubKeyCredentials,
 ): Promise<RunningCollector> {
   const exchange = connectExchange(loaded, logger);
+  let credentials: HubKeyCredentials;
+  try {
+    credentials = key ?? hubKey();
+  } catch (error) {
+    exchange.close();
+    throw error;
+  }
   const hub = new HubClient({
     url: hubUrl(loaded),
     peer: `${kind}-${instance}`,
-    role: 'collector',
     kind,
-    secret: hubSecret(loaded),
+    key: credentials,
     logger: logger.child('hub'),
   });
   const link = new IngestLink(hub, logger.child('ingest'));
   const ctx: CollectorContext = { api: exchange.api, hub, link, logger };
   const collector = createCollector(kind, ctx, loaded, exchange.wsUrl);
   // The hub shows each collector's own counters in /status: at every (re)connect and every 10 s.
-  const report = () => hub.report({ ...collector.status(), instance });
+  const report = () => hub.report({ ...collector.status(), instance, ingest: { ...link.counters } });
   const offReady = hub.onState((state) => {
     if (state === 'ready') report();
   });

@@ -56,6 +56,8 @@ export interface Endpoint {
   weight(params: Params): number;
   /** Whether the request counts toward the order-rate limits (`X-MBX-ORDER-COUNT-10S/1M`). */
   readonly countsAsOrder: boolean;
+  /** How much it counts on each window when not 1 and 1 (batch orders: 5 per 10 s, 1 per minute). */
+  orderCount?(params: Params): { readonly tenSeconds: number; readonly minute: number };
   handle(ctx: RequestContext): Json;
 }
 
@@ -133,6 +135,25 @@ export interface MarketView {
   onTrade(listener: (trade: MarketTrade) => void): () => void;
   /** A user's taker fill, put on the public tape (aggTrades, klines, tickers) so every view agrees. */
   recordTakerFill(trade: MarketTrade): void;
+  /**
+   * An account's liquidation order, for the forceOrder streams (its fills went through
+   * `recordTakerFill`). Optional: a market without public liquidation streams (the trader's
+   * driven market in paper mode and backtests) leaves it out.
+   */
+  recordLiquidation?(report: LiquidationReport): void;
+}
+
+/** A liquidation order as the forceOrder streams report it. */
+export interface LiquidationReport {
+  readonly symbol: string;
+  /** The order's side (SELL closes a long). */
+  readonly side: 'BUY' | 'SELL';
+  /** Its limit price (the bankruptcy price) and the average price it filled at. */
+  readonly price: Decimal;
+  readonly averagePrice: Decimal;
+  /** Filled quantity. */
+  readonly qty: Decimal;
+  readonly time: number;
 }
 
 /** Where a market websocket stream is served: Binance's `/public` or `/market` routed path. */

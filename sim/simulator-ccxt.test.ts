@@ -82,4 +82,38 @@ describe('ccxt binanceusdm against the simulator', () => {
     const long = positions.find((p) => p.symbol === 'BTC/USDT:USDT' && (p.contracts ?? 0) > 0);
     expect(long).toMatchObject({ side: 'long', contracts: 0.02 });
   });
+
+  it('edits, batches and cancels orders in batches (PUT order, POST/DELETE batchOrders)', async () => {
+    await exchange.loadMarkets();
+    const last = sim.market.lastPrice('BTCUSDT');
+    const bid = (share: string) => Number(last.mul(Decimal.parse(share)).rescale(1, 'down').toFixed(1));
+    const order = await exchange.createOrder('BTC/USDT:USDT', 'limit', 'buy', 0.01, bid('0.97'));
+    const edited = await exchange.editOrder(idOf(order), 'BTC/USDT:USDT', 'limit', 'buy', 0.02, bid('0.96'));
+    expect([edited.id, edited.amount, edited.price]).toEqual([order.id, 0.02, bid('0.96')]);
+    const batch = await exchange.createOrders([
+      { symbol: 'BTC/USDT:USDT', type: 'limit', side: 'buy', amount: 0.01, price: bid('0.95') },
+      { symbol: 'BTC/USDT:USDT', type: 'limit', side: 'buy', amount: 0.01, price: bid('0.94') },
+    ]);
+    expect(batch.map((o) => o.status)).toEqual(['open', 'open']);
+    const canceled = await exchange.cancelOrders([idOf(order), ...batch.map(idOf)], 'BTC/USDT:USDT');
+    expect(canceled.map((o) => o.status)).toEqual(['canceled', 'canceled', 'canceled']);
+  });
+
+  it('reads history from the first second: 1,000 daily candles, funding history, trades, tickers, leverage tiers', async () => {
+    await exchange.loadMarkets();
+    // ccxt asks for at most 1,000 candles a request.
+    const candles = await exchange.fetchOHLCV('ETH/USDT:USDT', '1d', undefined, 1000);
+    expect(candles).toHaveLength(1000);
+    const funding = await exchange.fetchFundingRateHistory('ETH/USDT:USDT', undefined, 100);
+    expect(funding.length).toBe(100);
+    expect(funding.every((f) => typeof f.fundingRate === 'number')).toBe(true);
+    const trades = await exchange.fetchTrades('ETH/USDT:USDT', undefined, 100);
+    expect(trades).toHaveLength(100);
+    const tickers = await exchange.fetchTickers();
+    expect(Object.keys(tickers).sort()).toEqual(['BTC/USDT:USDT', 'ETH/USDT:USDT']);
+    const rates = await exchange.fetchFundingRates();
+    expect(Object.keys(rates).length).toBe(2);
+    const tiers = await exchange.fetchLeverageTiers(['BTC/USDT:USDT']);
+    expect((tiers['BTC/USDT:USDT'] ?? []).length).toBe(12);
+  });
 });

@@ -65,6 +65,29 @@ describe('validateSimulatorConfig', () => {
     expect(fieldOf({ accounts: [account], prot: 1 })).toBe('prot');
   });
 
+  it('checks the universe, history, liquidations, tape and extra key pairs', () => {
+    const config = {
+      accounts: [{ ...account, apiKeys: [{ apiKey: 'key-2-12345678', apiSecret: 'secret-2-12345678' }] }],
+      universe: 600,
+      symbols: ['BTCUSDT', 'XAAAUSDT', 'XAAZUSDT'],
+      history: { days: 30 },
+      liquidationShare: 0.01,
+      tapeBudget: 500_000,
+    };
+    expect(validateSimulatorConfig(config)).toEqual(config);
+    expect(fieldOf({ accounts: [account], universe: 0 })).toBe('universe');
+    expect(fieldOf({ accounts: [account], universe: 5000 })).toBe('universe');
+    expect(fieldOf({ accounts: [account], symbols: ['XAAAUSDT'] })).toBe('symbols[0]');
+    expect(fieldOf({ accounts: [account], history: { days: -1 } })).toBe('history.days');
+    expect(fieldOf({ accounts: [account], history: { weeks: 1 } })).toBe('history.weeks');
+    expect(fieldOf({ accounts: [account], liquidationShare: 2 })).toBe('liquidationShare');
+    expect(
+      fieldOf({
+        accounts: [{ ...account, apiKeys: [{ apiKey: account.apiKey, apiSecret: 'secret-x-12345678' }] }],
+      }),
+    ).toBe('accounts[0].apiKeys[0].apiKey');
+  });
+
   it('never puts the secret in the message', () => {
     try {
       validateSimulatorConfig({ accounts: [{ apiKey: 'key-12345678', apiSecret: 'has space secret' }] });

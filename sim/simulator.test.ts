@@ -100,9 +100,16 @@ describe('simulator over HTTP and websockets', () => {
 
   it('streams aggTrade frames to a /market subscriber, and nothing to /public', async () => {
     const market = await openSocket('/market/ws');
-    const pub = await openSocket('/public/ws/btcusdt@aggTrade');
+    const pub = await openSocket('/public/ws');
     market.ws.send(JSON.stringify({ method: 'SUBSCRIBE', params: ['btcusdt@aggTrade'], id: 1 }));
     await until(() => market.messages.some((m) => m.id === 1));
+    pub.ws.send(JSON.stringify({ method: 'SUBSCRIBE', params: ['btcusdt@aggTrade'], id: 2 }));
+    // aggTrade is a /market stream: /public refuses it instead of accepting it and staying silent.
+    await until(() => pub.messages.some((m) => m.id === 2));
+    expect(pub.messages.find((m) => m.id === 2)).toEqual({
+      error: { code: 2, msg: 'Invalid request: invalid stream' },
+      id: 2,
+    });
     sim.market.generateTrades(5, 'BTCUSDT');
     await until(() => market.messages.filter((m) => m.e === 'aggTrade').length >= 1);
     const trade = market.messages.find((m) => m.e === 'aggTrade');

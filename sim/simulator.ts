@@ -12,7 +12,7 @@ import {
   type SimulatorConfig,
   validateSimulatorConfig,
 } from './simulator-config.js';
-import { DEFAULT_SYMBOLS } from './symbols.js';
+import { universe } from './synthetic-universe.js';
 
 const DEFAULT_ADVANCE_INTERVAL_MS = 100;
 
@@ -50,13 +50,16 @@ export async function startSimulator(
   const logger = runtime.logger ?? silentLogger('sim');
   const clock = new SimulatorClock();
   const wanted = checked.symbols === undefined ? undefined : new Set(checked.symbols);
-  const symbols =
-    wanted === undefined ? DEFAULT_SYMBOLS : DEFAULT_SYMBOLS.filter((s) => wanted.has(s.symbol));
+  const listed = universe(checked.universe ?? 6);
+  const symbols = wanted === undefined ? listed : listed.filter((s) => wanted.has(s.symbol));
   const market = new SimMarket({
     clock,
     symbols,
     ...(checked.source === undefined ? {} : { source: checked.source }),
     ...(checked.seed === undefined ? {} : { seed: checked.seed }),
+    ...(checked.history === undefined ? {} : { history: checked.history }),
+    ...(checked.liquidationShare === undefined ? {} : { liquidationShare: checked.liquidationShare }),
+    ...(checked.tapeBudget === undefined ? {} : { tapeBudget: checked.tapeBudget }),
     logger: logger.child('market'),
   });
   const engine = new ExchangeEngine({

@@ -1,7 +1,8 @@
 // The trading process's data side: a hub connection, the live local book and the relayed order events.
 import type { LoadedConfig } from '../ts/config/load-config.js';
 import { HubClient } from '../ts/hub/hub-client.js';
-import { hubSecret, hubUrl } from '../ts/hub/hub-link.js';
+import { hubKey, hubUrl } from '../ts/hub/hub-link.js';
+import type { HubKeyCredentials } from '../ts/hub/peer-keys.js';
 import type { Logger } from '../ts/log/logger.js';
 import type { TraderBook } from '../ts/native/trader-book.js';
 import { TraderFeed } from './feed/trader-feed.js';
@@ -18,6 +19,8 @@ export interface TraderStatus {
   readonly framesApplied: number;
   readonly gaps: number;
   readonly snapshotRequests: number;
+  /** Subscriptions the hub refuses now (retried with backoff while the reason may clear). */
+  readonly refusedSubscriptions: ReadonlyArray<{ code: string; attempts: number; since: number }>;
   readonly orderEvents: number;
   /** USDT wallet balance as the hub last merged it, or null before any account data. */
   readonly usdtWallet: string | null;
@@ -45,13 +48,13 @@ export class TraderProcess {
   #reporter: NodeJS.Timeout | undefined;
   #tradingStatus: (() => object | null) | undefined;
 
-  constructor(loaded: LoadedConfig, instance: number, logger: Logger) {
+  /** Authenticates with `key` (a trader key from `TRIBUTARY_HUB_KEY` unless given). */
+  constructor(loaded: LoadedConfig, instance: number, logger: Logger, key: HubKeyCredentials = hubKey()) {
     this.#log = logger;
     this.client = new HubClient({
       url: hubUrl(loaded),
       peer: `trader-${instance}`,
-      role: 'trader',
-      secret: hubSecret(loaded),
+      key,
       logger: logger.child('hub'),
     });
     this.feed = new TraderFeed({
@@ -148,6 +151,7 @@ export class TraderProcess {
       framesApplied: stats.framesApplied,
       gaps: stats.gaps,
       snapshotRequests: stats.snapshotRequests,
+      refusedSubscriptions: this.feed.refused.map(({ code, attempts, since }) => ({ code, attempts, since })),
       orderEvents: this.#eventCount,
       usdtWallet: book.balance('USDT')?.walletBalance ?? null,
       positions,

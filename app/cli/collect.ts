@@ -10,7 +10,8 @@ const HELP = `Usage: tributary collect <kind> [--config <file>] [--instance <n>]
 
 Runs one collector: ${COLLECTOR_KINDS.join(', ')}.
 It reads the exchange and sends what it reads to the hub (hub.host/hub.port or hub.url), which
-merges every collector's data. Secrets come from the environment: TRIBUTARY_HUB_SECRET, and
+merges every collector's data. Secrets come from the environment: TRIBUTARY_HUB_KEY (a collector
+key allowing the name <kind>-<n>, from tributary keys issue on the hub machine), and
 BINANCE_API_KEY / BINANCE_API_SECRET for account data.
 
 Options:

@@ -35,7 +35,7 @@ describe('tributary commands', () => {
 
   it('a collector without an exchange address says which setting is missing', async () => {
     const saved = { ...process.env };
-    delete process.env.TRIBUTARY_HUB_SECRET;
+    delete process.env.TRIBUTARY_HUB_KEY;
     try {
       await expect(runCollect(['kline'])).rejects.toThrow(/exchange\.restUrl/);
     } finally {

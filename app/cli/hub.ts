@@ -1,26 +1,23 @@
 // `tributary hub`: runs the hub server until SIGINT/SIGTERM.
-import { readFile, stat } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { loadConfig } from '../../ts/config/load-config.js';
 import { HubServer } from '../../ts/hub/hub-server.js';
+import { KeyFileError, watchKeyFile } from '../../ts/hub/key-file.js';
 import type { TransportChoice } from '../../ts/hub/transport-select.js';
 import { Logger } from '../../ts/log/logger.js';
-import { UsageError } from './usage-error.js';
+import { parseCommandArgs, UsageError } from './usage-error.js';
 
-const HELP = `Usage: tributary hub [--config <file>] [options]
+const HELP = `Usage: tributary hub [--config <file>] --keys <file> [options]
 
 Runs the hub: collectors send it data, traders and viewers subscribe to it. Defaults come from the
 configuration (hub.host, hub.port, hub.transport, hub.snapshotIntervalMs, symbols); options
-override them. The shared secret is TRIBUTARY_HUB_SECRET (environment or TRIBUTARY_SECRETS_FILE),
-or the variable or file named below, never the command line.
+override them. Every peer authenticates with its own key from the key file (\`tributary keys\`),
+which the hub watches: keys issued or revoked there take effect without a restart (also on SIGHUP).
 
 Options:
   -c, --config <file>        configuration file (TRIBUTARY__* environment variables override it)
+      --keys <file>          the key file (default: TRIBUTARY_HUB_KEYS); mode 600
       --host <addr>          listen address (default hub.host, 127.0.0.1: loopback only)
       --port <n>             listen port (default hub.port, 7700; 0 picks a free one)
-      --secret-env <NAME>    environment variable that holds the shared secret
-      --secret-file <FILE>   file that holds the shared secret (trailing newline ignored;
-                             must not be readable by group or others)
       --symbols <list>       initial symbol registry, comma-separated (BTCUSDT,ETHUSDT,...);
                              the universe collector may set it later
       --transport <t>        auto (default: uWebSockets.js, else ws), uws or ws
@@ -28,18 +25,17 @@ Options:
       --snapshot-every <ms>  periodic full snapshots (default hub.snapshotIntervalMs; 0 turns them off)
 `;
 
-/** Shortest secret accepted: an HMAC key guessable by brute force protects nothing. */
-const MIN_SECRET_BYTES = 16;
+/** The environment variable naming the key file when --keys is not given. */
+export const KEYS_FILE_ENV = 'TRIBUTARY_HUB_KEYS';
 
 function parse(args: string[]) {
-  return parseArgs({
+  return parseCommandArgs({
     args,
     options: {
       config: { type: 'string', short: 'c' },
+      keys: { type: 'string' },
       host: { type: 'string' },
       port: { type: 'string' },
-      'secret-env': { type: 'string' },
-      'secret-file': { type: 'string' },
       symbols: { type: 'string' },
       transport: { type: 'string' },
       'kline-window': { type: 'string' },
@@ -60,50 +56,20 @@ function integer(name: string, text: string | undefined, fallback: number, min: 
   return value;
 }
 
-function checkLength(secret: string): string {
-  if (Buffer.byteLength(secret) < MIN_SECRET_BYTES) {
-    throw new UsageError(`the shared secret must be at least ${MIN_SECRET_BYTES} bytes`);
+/** The key file named by `--keys` or `TRIBUTARY_HUB_KEYS`, or a usage error saying how to make one. */
+export function keysFileOf(option: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  const file = option ?? env[KEYS_FILE_ENV];
+  if (file === undefined || file === '') {
+    throw new UsageError(
+      `no key file: give --keys <file> or set ${KEYS_FILE_ENV}; make one with \`tributary keys issue --file <file> --role collector --peer 'kline-*'\` (and one per peer)`,
+    );
   }
-  return secret;
-}
-
-/** Reads the shared secret from the named environment variable or file. */
-export async function readSecret(env: string | undefined, file: string | undefined): Promise<string> {
-  if ((env === undefined) === (file === undefined)) {
-    throw new UsageError('give exactly one of --secret-env NAME or --secret-file FILE');
-  }
-  let secret: string;
-  if (env !== undefined) {
-    const value = process.env[env];
-    if (value === undefined) throw new UsageError(`--secret-env: environment variable ${env} is not set`);
-    secret = value;
-  } else {
-    const path = file ?? '';
-    let info: Awaited<ReturnType<typeof stat>>;
-    try {
-      info = await stat(path);
-    } catch (error) {
-      throw new UsageError(
-        `--secret-file: cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`,
-      );
-    }
-    if ((info.mode & 0o077) !== 0) {
-      throw new UsageError(`--secret-file: ${path} is readable by group or others (chmod 600 it)`);
-    }
-    secret = (await readFile(path, 'utf8')).replace(/\r?\n$/, '');
-  }
-  return checkLength(secret);
+  return file;
 }
 
 /** Runs `tributary hub` with its arguments; resolves with the exit code once stopped by a signal. */
 export async function runHub(args: string[]): Promise<number> {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(args);
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
-  const { values } = parsed;
+  const { values } = parse(args);
   if (values.help === true) {
     process.stdout.write(HELP);
     return 0;
@@ -121,36 +87,55 @@ export async function runHub(args: string[]): Promise<number> {
           .split(',')
           .map((s) => s.trim())
           .filter((s) => s.length > 0);
-  let secret: string;
-  if (values['secret-env'] !== undefined || values['secret-file'] !== undefined) {
-    secret = await readSecret(values['secret-env'], values['secret-file']);
-  } else if (loaded.secrets.hubSecret !== undefined) {
-    secret = checkLength(loaded.secrets.hubSecret);
-  } else {
-    throw new UsageError('no shared secret: set TRIBUTARY_HUB_SECRET, or give --secret-env or --secret-file');
-  }
+  const port = integer('port', values.port, settings.port, 0, 65_535);
+  const klineWindow = integer('kline-window', values['kline-window'], 45, 1, 100_000);
+  const snapshotIntervalMs = integer(
+    'snapshot-every',
+    values['snapshot-every'],
+    settings.snapshotIntervalMs,
+    0,
+    86_400_000,
+  );
+  const keysFile = keysFileOf(values.keys);
   const log = new Logger('hub');
-  const hub = await HubServer.start({
-    secret,
-    host: values.host ?? settings.host,
-    port: integer('port', values.port, settings.port, 0, 65_535),
-    transport: transport satisfies TransportChoice,
-    symbols,
-    klineWindow: integer('kline-window', values['kline-window'], 45, 1, 100_000),
-    snapshotIntervalMs: integer(
-      'snapshot-every',
-      values['snapshot-every'],
-      settings.snapshotIntervalMs,
-      0,
-      86_400_000,
-    ),
-    logger: log,
-  });
+  if (process.env.TRIBUTARY_HUB_SECRET !== undefined) {
+    log.warn(
+      'TRIBUTARY_HUB_SECRET is no longer used: every peer authenticates with its own key (tributary keys)',
+    );
+  }
+  let keys: Awaited<ReturnType<typeof watchKeyFile>>;
+  try {
+    keys = await watchKeyFile(keysFile, log.child('keys'));
+  } catch (error) {
+    if (error instanceof KeyFileError) throw new UsageError(error.message);
+    throw error;
+  }
+  const onHangup = (): void => void keys.reload();
+  process.on('SIGHUP', onHangup);
+  let hub: HubServer;
+  try {
+    hub = await HubServer.start({
+      keys: keys.ring,
+      host: values.host ?? settings.host,
+      port,
+      transport: transport satisfies TransportChoice,
+      symbols,
+      klineWindow,
+      snapshotIntervalMs,
+      logger: log,
+    });
+  } catch (error) {
+    process.off('SIGHUP', onHangup);
+    keys.close();
+    throw error;
+  }
   const signal = await new Promise<string>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
   });
   log.info('stopping', { signal });
+  process.off('SIGHUP', onHangup);
+  keys.close();
   await hub.close();
   return 0;
 }

@@ -1,8 +1,12 @@
 // The `tributary` command line: one entry point, one module per command.
+
+import { Logger } from '../../ts/log/logger.js';
+import { watchParent } from '../supervisor/parent-link.js';
 import { runAggregate } from './aggregate.js';
 import { runBacktestCommand } from './backtest.js';
 import { runCollect } from './collect.js';
 import { runHub } from './hub.js';
+import { runKeys } from './keys.js';
 import { runSim } from './sim.js';
 import { runTrader } from './trader.js';
 import { runUp } from './up.js';
@@ -27,6 +31,10 @@ const commands: Record<string, Command> = {
   hub: {
     summary: 'hub [--config <file>]                  the hub: merges collectors, serves traders',
     run: runHub,
+  },
+  keys: {
+    summary: "keys <issue|list|revoke> [options]     the hub's per-peer keys (key file)",
+    run: (args) => runKeys(args),
   },
   collect: {
     summary: 'collect <kind> [--config <file>]       one collector (kline, tick, stream, account, ...)',
@@ -66,6 +74,8 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`tributary: unknown command "${name}"\n${usage()}\n`);
     return 2;
   }
+  // A child of `tributary up` stops when `up` is gone, whatever killed it.
+  watchParent(() => new Logger(name));
   try {
     return await command.run(rest);
   } catch (error) {

@@ -15,9 +15,10 @@ Connects to the hub as trader-<n>, follows every symbol's klines, ticks, positio
 ban list in a native local book, receives relayed order events, and runs the strategy in the
 configured mode (trader.mode): paper (the simulator's matching engine in this process, on the hub's
 data), live or testnet (orders to the exchange), dry-run (orders signed and logged, never sent).
-Needs TRIBUTARY_HUB_SECRET. The risk engine, stop-loss ladders and order timeouts run with the strategy
-(configuration section "risk"); \`tributary trader state\` shows or switches the trading state
-(ACTIVE, REDUCING, HALTED).
+Needs TRIBUTARY_HUB_KEY (a trader key for the name trader-<n>: tributary keys issue --role trader
+--peer trader-<n>, on the hub machine). The risk engine, stop-loss ladders and order timeouts run
+with the strategy (configuration section "risk"); \`tributary trader state\` shows or switches
+the trading state (ACTIVE, REDUCING, HALTED).
 
 Options:
   -c, --config <file>     configuration file (TRIBUTARY__* environment variables override it)
@@ -96,6 +97,7 @@ export async function runTrader(args: string[]): Promise<number> {
           logger.info('status', {
             ...s,
             positions: positions.join(' '),
+            refusedSubscriptions: s.refusedSubscriptions.map((r) => `${r.code}x${r.attempts}`).join(' '),
             ...(trading === undefined
               ? {}
               : {

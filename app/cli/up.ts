@@ -7,13 +7,20 @@ import { parseCommandArgs } from './usage-error.js';
 const HELP = `Usage: tributary up [--config <file>]
 
 Starts the whole system on this machine: the exchange simulator (unless exchange.kind names a real
-exchange), the hub, one process per configured collector and the traders in paper mode. Output of
-every process is prefixed with its name. Ctrl-C stops everything cleanly.
+exchange or exchange.restUrl points at one), the hub, one process per configured collector and the
+traders. Output of every process is prefixed with its name. A process that dies is restarted; one
+that dies more than supervisor.maxRestarts times within supervisor.restartWindowMs stops everything
+and ends this command with exit code 1. Ctrl-C stops everything cleanly; the processes also stop
+by themselves if this command is killed.
 
 Options:
   -c, --config <file>   configuration file (see config/tributary.example.json); TRIBUTARY__*
-                        environment variables override it; keys come from BINANCE_API_KEY,
-                        BINANCE_API_SECRET and TRIBUTARY_HUB_SECRET (or TRIBUTARY_SECRETS_FILE)
+                        environment variables override it; keys come from BINANCE_API_KEY
+                        and BINANCE_API_SECRET (or TRIBUTARY_SECRETS_FILE)
+
+Every process gets its own hub key, made for this run in a private temporary directory and removed
+on stop; an admin key for you (full status, subscriptions) is written there as operator.env, and
+its path is printed.
 `;
 
 /** Runs `tributary up`; returns the exit code. */
@@ -42,10 +49,27 @@ export async function runUp(args: string[]): Promise<number> {
       `  exchange: ${info.exchange}`,
       `  hub:      ${info.hubUrl}`,
       `  status:   ${info.statusUrl}   (JSON: peers, freshness, rates, latency)`,
+      `  full status: ${info.statusUrl}/full, signed with the admin key in ${info.operatorKeyFile}`,
       `  processes: ${info.children.join(', ')}`,
       'Press Ctrl-C to stop.',
       '',
     ].join('\n'),
   );
-  return runUntilSignal(logger, () => system.stop());
+  const outcome = await Promise.race([
+    runUntilSignal(logger, () => system.stop()).then((code) => ({ code })),
+    system.failure.then((failure) => ({ failure })),
+  ]);
+  if ('code' in outcome) return outcome.code;
+  const { failure } = outcome;
+  logger.error('a process keeps dying; stopping everything', {
+    child: failure.name,
+    exit: failure.lastExit,
+    restarts: failure.restarts,
+    windowMs: failure.windowMs,
+  });
+  await system.stop();
+  throw new Error(
+    `${failure.name} died again after ${failure.restarts} restarts within ${failure.windowMs / 1000} s ` +
+      `(supervisor.maxRestarts), last exit ${failure.lastExit}; stopped everything`,
+  );
 }

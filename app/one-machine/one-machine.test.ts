@@ -1,4 +1,5 @@
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -7,6 +8,8 @@ import { Decimal } from '../../ts/exact/decimal.js';
 import { RestClient } from '../../ts/exchange/rest-client.js';
 import { UsdmApi } from '../../ts/exchange/usdm-api.js';
 import { HubClient } from '../../ts/hub/hub-client.js';
+import { HubHealthSchema, HubStatusSchema } from '../../ts/hub/hub-status.js';
+import { statusAuthorization } from '../../ts/hub/peer-auth.js';
 import { silentLogger } from '../../ts/log/logger.js';
 import { packageRoot } from '../../ts/package-root.js';
 import { waitUntil } from '../../ts/testing/wait-until.js';
@@ -15,9 +18,8 @@ import { OneMachineSystem } from './one-machine.js';
 const built = existsSync(join(packageRoot, 'dist', 'app', 'cli', 'main.js'));
 const API_KEY = 'one-machine-test-key';
 const API_SECRET = 'one-machine-test-secret';
-const HUB_SECRET = 'one-machine-test-hub-secret-0123456789';
 
-const eventually = (check: () => boolean, what: string, timeoutMs = 30_000) =>
+const eventually = (check: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000) =>
   waitUntil(check, what, timeoutMs, 50);
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -51,7 +53,6 @@ describe.skipIf(!built)('tributary up (OneMachineSystem)', () => {
         ...process.env,
         BINANCE_API_KEY: API_KEY,
         BINANCE_API_SECRET: API_SECRET,
-        TRIBUTARY_HUB_SECRET: HUB_SECRET,
       },
       logger: silentLogger('up'),
       output: (name, line) => lines.push(`[${name}] ${line}`),
@@ -65,9 +66,8 @@ describe.skipIf(!built)('tributary up (OneMachineSystem)', () => {
 
     const viewer = new HubClient({
       url: info.hubUrl,
-      peer: 'test-viewer',
-      role: 'viewer',
-      secret: HUB_SECRET,
+      peer: 'operator-test',
+      key: info.operatorKey,
       logger: silentLogger('viewer'),
       backoff: { initialMs: 50, maxMs: 500 },
     });
@@ -111,7 +111,30 @@ describe.skipIf(!built)('tributary up (OneMachineSystem)', () => {
       'the trader synced',
     );
 
+    // The public status shows the peers but not the trader's report (wallet, positions); the
+    // operator key of this run reads the full document.
+    const health = async () => HubHealthSchema.parse(await (await fetch(info.statusUrl)).json());
+    await eventually(
+      async () => (await health()).peers.some((p) => p.peer === 'trader-0'),
+      'the trader back',
+    );
+    const full = async () => {
+      const response = await fetch(`${info.statusUrl}/full`, {
+        headers: { authorization: statusAuthorization(info.operatorKey, '/status/full') },
+      });
+      return HubStatusSchema.parse(await response.json());
+    };
+    await eventually(
+      async () => (await full()).peers.find((p) => p.peer === 'trader-0')?.report !== null,
+      'the trader report in the full status',
+    );
+    expect((await readFile(info.operatorKeyFile, 'utf8')).trim()).toBe(
+      `TRIBUTARY_HUB_KEY=${info.operatorKey.id}:${info.operatorKey.secret}`,
+    );
+
     await system.stop();
     expect(system.supervisor.status().every((c) => c.state === 'stopped')).toBe(true);
+    // The run's keys go with it.
+    await expect(readFile(info.operatorKeyFile, 'utf8')).rejects.toThrow(/ENOENT/);
   }, 120_000);
 });

@@ -1,16 +1,21 @@
 // The whole system on one machine: the simulator (unless a real exchange is set), the hub, every collector and the traders.
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { COLLECTOR_KINDS, type CollectorKind } from '../../collectors/collector.js';
 import type { RunningSimulator } from '../../sim/simulator.js';
 import { startSimulator } from '../../sim/simulator.js';
 import { type LoadedConfig, loadConfig } from '../../ts/config/load-config.js';
 import type { CollectorsConfig } from '../../ts/config/tributary-config.js';
-import type { Logger } from '../../ts/log/logger.js';
+import { credentialsToken, newKey, writeNewKeyFile } from '../../ts/hub/key-file.js';
+import type { ActiveKey, HubKeyCredentials } from '../../ts/hub/peer-keys.js';
+import { type Logger, registerSecret } from '../../ts/log/logger.js';
 import { packageRoot } from '../../ts/package-root.js';
 import { freePort } from '../../ts/process/free-port.js';
 import { waitForHttp } from '../../ts/process/wait-for-http.js';
 import {
+  type ChildFailure,
   type ChildSpec,
   ProcessSupervisor,
   type ProcessSupervisorOptions,
@@ -37,6 +42,10 @@ export interface OneMachineInfo {
   readonly statusUrl: string;
   /** Child process names in start order. */
   readonly children: readonly string[];
+  /** An admin key of this run (full status, subscriptions), also in {@link operatorKeyFile}. */
+  readonly operatorKey: HubKeyCredentials;
+  /** A 0600 file holding `TRIBUTARY_HUB_KEY=<id>:<secret>` of the operator key; removed on stop. */
+  readonly operatorKeyFile: string;
 }
 
 /** Where each collector kind's settings live in the configuration. */
@@ -60,29 +69,47 @@ function instancesOf(loaded: LoadedConfig, kind: CollectorKind): number {
 /**
  * Starts, in order: the simulator inside this process (when `exchange.kind` is `simulator` and no
  * `exchange.restUrl` is set), the hub, the universe collector (it fills the hub's registry), the
- * other collectors and the traders, each as a child process of `tributary` restarted if it dies.
- * Children get the exchange address, the API keys and the hub secret through their environment,
- * never their command line.
+ * other collectors and the traders, each as a child process of `tributary` restarted if it dies
+ * (within the `supervisor` section's budget; past it `failure` resolves). Children get the exchange
+ * address, the API keys and their own hub key through their environment, never their command
+ * line, and stop by themselves if this process dies. The hub keys are made for this run (one per
+ * child, for its name only, and an admin key for the operator) in a private temporary directory
+ * removed on stop.
  */
 export class OneMachineSystem {
   readonly #options: OneMachineOptions;
+  readonly #loaded: LoadedConfig;
   readonly supervisor: ProcessSupervisor;
+  /** Resolves when a child is given up on (it kept dying); the system should then be stopped. */
+  readonly failure: Promise<ChildFailure>;
   #simulator: RunningSimulator | undefined;
+  #keyDir: string | undefined;
   #stopped = false;
 
+  /** Reads the configuration (throwing a `ConfigError` naming every bad field). */
   constructor(options: OneMachineOptions) {
     this.#options = options;
+    this.#loaded = loadConfig(options.configFile, options.env ?? process.env);
+    const settings = this.#loaded.config.supervisor;
+    let failed: (failure: ChildFailure) => void = () => {};
+    this.failure = new Promise((resolve) => {
+      failed = resolve;
+    });
     this.supervisor = new ProcessSupervisor({
       command: [process.execPath, join(packageRoot, 'bin', 'tributary.js')],
       logger: options.logger.child('supervisor'),
+      maxRestarts: settings.maxRestarts,
+      restartWindowMs: settings.restartWindowMs,
+      restartDelayMs: settings.restartDelayMs,
+      stopTimeoutMs: settings.stopTimeoutMs,
+      onChildFailed: failed,
       ...(options.output === undefined ? {} : { output: options.output }),
     });
   }
 
   async start(): Promise<OneMachineInfo> {
-    const env = this.#options.env ?? process.env;
     const log = this.#options.logger;
-    const loaded = loadConfig(this.#options.configFile, env);
+    const loaded = this.#loaded;
     const { config } = loaded;
     const childEnv: Record<string, string> = {};
 
@@ -91,6 +118,8 @@ export class OneMachineSystem {
       // The simulated account uses the configured keys when there are some, else a fresh pair.
       const apiKey = loaded.secrets.apiKey ?? randomBytes(24).toString('hex');
       const apiSecret = loaded.secrets.apiSecret ?? randomBytes(32).toString('hex');
+      registerSecret(apiKey);
+      registerSecret(apiSecret);
       const sim = config.simulator;
       this.#simulator = await startSimulator(
         {
@@ -117,19 +146,30 @@ export class OneMachineSystem {
 
     const hubPort = config.hub.port === 0 ? await freePort(config.hub.host) : config.hub.port;
     childEnv.TRIBUTARY__HUB__PORT = String(hubPort);
-    childEnv.TRIBUTARY_HUB_SECRET = loaded.secrets.hubSecret ?? randomBytes(32).toString('hex');
     const hubUrl = config.hub.url ?? `ws://${config.hub.host}:${hubPort}`;
     const statusUrl = `http://${config.hub.host}:${hubPort}/status`;
     const configArgs = this.#options.configFile === undefined ? [] : ['--config', this.#options.configFile];
 
+    // Each peer its own key, for its own name only; the hub reads them from a private file.
+    this.#keyDir = await mkdtemp(join(tmpdir(), 'tributary-up-'));
+    const keysFile = join(this.#keyDir, 'hub-keys.json');
+    const keys: ActiveKey[] = [];
     const children: ChildSpec[] = [];
-    const add = (name: string, args: string[]) =>
-      children.push({ name, args: [...args, ...configArgs], env: childEnv, restart: true });
-    add('hub', ['hub']);
+    const add = (name: string, args: string[], role?: 'collector' | 'trader') => {
+      const env = { ...childEnv };
+      if (role !== undefined) {
+        const key = newKey({ role, peers: [name], label: `tributary up: ${name}` });
+        keys.push(key);
+        registerSecret(key.secret);
+        env.TRIBUTARY_HUB_KEY = credentialsToken(key);
+      }
+      children.push({ name, args: [...args, ...configArgs], env, restart: true });
+    };
+    add('hub', ['hub', '--keys', keysFile]);
     const kinds: CollectorKind[] = ['universe', ...COLLECTOR_KINDS.filter((k) => k !== 'universe')];
     for (const kind of kinds) {
       for (let i = 0; i < instancesOf(loaded, kind); i++)
-        add(`${kind}-${i}`, ['collect', kind, '--instance', String(i)]);
+        add(`${kind}-${i}`, ['collect', kind, '--instance', String(i)], 'collector');
     }
     // The demo strategy; on the simulator's random walk (≈0.08 % a minute) with thresholds it reaches.
     const demo =
@@ -137,7 +177,17 @@ export class OneMachineSystem {
         ? []
         : ['--strategy-config', '{"openAbove":"0.0005","closeBelow":"-0.0003","notional":"500"}'];
     for (let i = 0; i < config.trader.instances; i++)
-      add(`trader-${i}`, ['trader', '--instance', String(i), ...demo]);
+      add(`trader-${i}`, ['trader', '--instance', String(i), ...demo], 'trader');
+    const operator = newKey({
+      role: 'admin',
+      peers: ['operator', 'operator-*'],
+      label: 'tributary up: operator',
+    });
+    keys.push(operator);
+    registerSecret(operator.secret);
+    await writeNewKeyFile(keysFile, keys);
+    const operatorKeyFile = join(this.#keyDir, 'operator.env');
+    await writeFile(operatorKeyFile, `TRIBUTARY_HUB_KEY=${credentialsToken(operator)}\n`, { mode: 0o600 });
 
     const [hub, ...rest] = children;
     if (hub !== undefined) {
@@ -146,7 +196,15 @@ export class OneMachineSystem {
     }
     for (const child of rest) this.supervisor.start(child);
     log.info('system started', { exchange, hub: hubUrl, status: statusUrl, processes: children.length });
-    return { exchange, simulator: this.#simulator, hubUrl, statusUrl, children: children.map((c) => c.name) };
+    return {
+      exchange,
+      simulator: this.#simulator,
+      hubUrl,
+      statusUrl,
+      children: children.map((c) => c.name),
+      operatorKey: { id: operator.id, secret: operator.secret },
+      operatorKeyFile,
+    };
   }
 
   /** Stops traders, collectors and the hub (reverse start order), then the simulator. Idempotent. */
@@ -155,5 +213,6 @@ export class OneMachineSystem {
     this.#stopped = true;
     await this.supervisor.stopAll();
     await this.#simulator?.stop();
+    if (this.#keyDir !== undefined) await rm(this.#keyDir, { recursive: true, force: true });
   }
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Logger } from '../../ts/log/logger.js';
 import { waitUntil } from '../../ts/testing/wait-until.js';
-import { ProcessSupervisor } from './process-supervisor.js';
+import { type ChildFailure, ProcessSupervisor } from './process-supervisor.js';
 
 function collect() {
   const lines: string[] = [];
@@ -40,12 +40,16 @@ describe('ProcessSupervisor', () => {
       logger: io.logger,
       output: io.output,
       restartDelayMs: 5,
-      maxRestartsPerMinute: 2,
+      maxRestarts: 2,
+      restartWindowMs: 30_000,
+      onChildFailed: (failure) => failures.push(failure),
     });
+    const failures: ChildFailure[] = [];
     sup.start({ name: 'crasher', args: ['process.exit(3)'], restart: true });
     await until(() => sup.status()[0]?.state === 'failed');
     expect(sup.status()[0]).toMatchObject({ restarts: 2, lastExit: 'code 3' });
     expect(io.logs.some((l) => l.includes('keeps dying'))).toBe(true);
+    expect(failures).toEqual([{ name: 'crasher', lastExit: 'code 3', restarts: 2, windowMs: 30_000 }]);
   });
 
   it('kills a child that ignores SIGTERM after the timeout', async () => {
@@ -67,6 +71,27 @@ describe('ProcessSupervisor', () => {
   });
 });
 
+describe('the parent link', () => {
+  it('gives every child an IPC channel and the variable that tells it to watch the channel', async () => {
+    const io = collect();
+    const sup = new ProcessSupervisor({
+      command: [process.execPath, '-e'],
+      logger: io.logger,
+      output: io.output,
+    });
+    sup.start({
+      name: 'linked',
+      args: [
+        'console.log([process.env.TRIBUTARY_PARENT_LINK, typeof process.send, process.connected].join(" "))',
+      ],
+      restart: false,
+    });
+    await until(() => io.lines.length > 0);
+    expect(io.lines).toEqual(['linked:ipc function true']);
+    await sup.stopAll();
+  });
+});
+
 describe('ProcessSupervisor.stopAll', () => {
   it('does not restart children that exit on their own while everything stops', async () => {
     const io = collect();
@@ -76,12 +101,9 @@ describe('ProcessSupervisor.stopAll', () => {
       output: io.output,
       restartDelayMs: 5,
     });
-    // Exits by itself 100 ms after SIGTERM reaches its sibling: as when Ctrl-C hits the whole group.
-    sup.start({
-      name: 'a',
-      args: ['console.log("a"); setTimeout(() => process.exit(0), 150)'],
-      restart: true,
-    });
+    // As when Ctrl-C reaches the whole process group: `a` dies of the SIGINT by itself while the
+    // supervisor is still waiting for `b`, which takes 300 ms to stop.
+    sup.start({ name: 'a', args: ['console.log("a"); setInterval(() => {}, 1000)'], restart: true });
     sup.start({
       name: 'b',
       args: [
@@ -90,11 +112,13 @@ describe('ProcessSupervisor.stopAll', () => {
       restart: true,
     });
     await until(() => io.lines.includes('a:a') && io.lines.includes('b:b'));
-    await sup.stopAll();
+    const stopping = sup.stopAll();
+    process.kill(sup.pid('a') ?? -1, 'SIGINT');
+    await stopping;
     await new Promise((r) => setTimeout(r, 50));
-    expect(sup.status().map((s) => [s.name, s.state, s.restarts])).toEqual([
-      ['a', 'stopped', 0],
-      ['b', 'stopped', 0],
+    expect(sup.status().map((s) => [s.name, s.state, s.restarts, s.lastExit])).toEqual([
+      ['a', 'stopped', 0, 'signal SIGINT'],
+      ['b', 'stopped', 0, 'code 0'],
     ]);
   });
 });

@@ -2,6 +2,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Logger } from '../../ts/log/logger.js';
+import { PARENT_LINK_ENV, PARENT_LINK_IPC } from './parent-link.js';
 
 /** One supervised process. */
 export interface ChildSpec {
@@ -26,18 +27,32 @@ export interface ChildStatus {
   readonly lastExit: string | undefined;
 }
 
+/** A child that died more often than the restart budget allows, and is left down. */
+export interface ChildFailure {
+  readonly name: string;
+  /** How it ended the last time (`code 3`, `signal SIGKILL`). */
+  readonly lastExit: string;
+  /** Restarts it had within the window before this last death. */
+  readonly restarts: number;
+  readonly windowMs: number;
+}
+
 export interface ProcessSupervisorOptions {
   /** The program and leading arguments every child runs, e.g. `[process.execPath, 'bin/tributary.js']`. */
   readonly command: readonly string[];
   readonly logger: Logger;
-  /** Restarts allowed per child per minute before it is marked failed (default 5). */
-  readonly maxRestartsPerMinute?: number;
+  /** Restarts allowed per child within `restartWindowMs`; the next death marks it failed (default 5). */
+  readonly maxRestarts?: number;
+  /** The window restarts are counted in (default 60 s). */
+  readonly restartWindowMs?: number;
   /** Delay before a restart (default 1 s). */
   readonly restartDelayMs?: number;
   /** How long a child may take to exit after SIGTERM before SIGKILL (default 5 s). */
   readonly stopTimeoutMs?: number;
   /** Where children's output lines go (default: this process's stdout/stderr with a prefix). */
   readonly output?: (name: string, line: string, stream: 'stdout' | 'stderr') => void;
+  /** Called when a child is given up on (it kept dying, or it may not be restarted and failed). */
+  readonly onChildFailed?: (failure: ChildFailure) => void;
 }
 
 interface Child {
@@ -57,21 +72,23 @@ function defaultOutput(name: string, line: string, stream: 'stdout' | 'stderr'):
 
 /**
  * Runs child processes with their output prefixed, restarts those that die (a bounded number of
- * times a minute, each restart logged), and stops them all with SIGTERM, then SIGKILL after a
- * timeout.
+ * times within a window, each restart logged; past it the child is failed and `onChildFailed` is
+ * told), and stops them all with SIGTERM, then SIGKILL after a timeout. Each child gets an IPC
+ * channel whose close it watches (`parent-link.ts`), so children stop when this process dies,
+ * whatever kills it.
  */
 export class ProcessSupervisor {
-  readonly #options: Required<Omit<ProcessSupervisorOptions, 'output'>> & {
-    output: NonNullable<ProcessSupervisorOptions['output']>;
-  };
+  readonly #options: Required<ProcessSupervisorOptions>;
   readonly #children = new Map<string, Child>();
 
   constructor(options: ProcessSupervisorOptions) {
     this.#options = {
-      maxRestartsPerMinute: 5,
+      maxRestarts: 5,
+      restartWindowMs: 60_000,
       restartDelayMs: 1000,
       stopTimeoutMs: 5000,
       output: defaultOutput,
+      onChildFailed: () => {},
       ...options,
     };
   }
@@ -100,8 +117,9 @@ export class ProcessSupervisor {
     const [program, ...lead] = this.#options.command;
     if (program === undefined) throw new Error('supervisor command is empty');
     const proc = spawn(program, [...lead, ...child.spec.args], {
-      env: { ...process.env, ...child.spec.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...child.spec.env, [PARENT_LINK_ENV]: PARENT_LINK_IPC },
+      // The fourth descriptor is the parent link: it closes when this process dies.
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     child.process = proc;
     child.state = 'running';
@@ -127,19 +145,35 @@ export class ProcessSupervisor {
       return;
     }
     const log = this.#options.logger;
+    const { maxRestarts, restartWindowMs } = this.#options;
     if (!child.spec.restart) {
       child.state = code === 0 ? 'stopped' : 'failed';
       log.warn('child exited', { child: child.spec.name, exit: child.lastExit });
+      if (child.state === 'failed') {
+        this.#options.onChildFailed({
+          name: child.spec.name,
+          lastExit: child.lastExit,
+          restarts: 0,
+          windowMs: restartWindowMs,
+        });
+      }
       return;
     }
     const now = Date.now();
-    child.restartTimes = child.restartTimes.filter((t) => now - t < 60_000);
-    if (child.restartTimes.length >= this.#options.maxRestartsPerMinute) {
+    child.restartTimes = child.restartTimes.filter((t) => now - t < restartWindowMs);
+    if (child.restartTimes.length >= maxRestarts) {
       child.state = 'failed';
       log.error('child keeps dying; not restarting it', {
         child: child.spec.name,
         exit: child.lastExit,
-        restartsLastMinute: child.restartTimes.length,
+        restartsInWindow: child.restartTimes.length,
+        windowMs: restartWindowMs,
+      });
+      this.#options.onChildFailed({
+        name: child.spec.name,
+        lastExit: child.lastExit,
+        restarts: child.restartTimes.length,
+        windowMs: restartWindowMs,
       });
       return;
     }
@@ -150,7 +184,7 @@ export class ProcessSupervisor {
       child: child.spec.name,
       exit: child.lastExit,
       attempt: child.restartTimes.length,
-      of: this.#options.maxRestartsPerMinute,
+      of: maxRestarts,
     });
     child.timer = setTimeout(() => {
       child.timer = undefined;

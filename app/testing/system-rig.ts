@@ -11,6 +11,8 @@ import { Decimal } from '../../ts/exact/decimal.js';
 import { RestClient } from '../../ts/exchange/rest-client.js';
 import { UsdmApi } from '../../ts/exchange/usdm-api.js';
 import { HubServer } from '../../ts/hub/hub-server.js';
+import { newKey } from '../../ts/hub/key-file.js';
+import { type ActiveKey, type HubKeyCredentials, KeyRing } from '../../ts/hub/peer-keys.js';
 import { silentLogger } from '../../ts/log/logger.js';
 import { waitUntil } from '../../ts/testing/wait-until.js';
 
@@ -48,7 +50,10 @@ export class CollectorRig {
     readonly sim: RunningSimulator,
     hub: HubServer,
     readonly loaded: LoadedConfig,
-    readonly secret: string,
+    /** The hub's keys (kept across `restartHub`). */
+    readonly ring: KeyRing,
+    /** A key per role, each allowing any peer name. */
+    readonly keys: { collector: HubKeyCredentials; trader: HubKeyCredentials; viewer: HubKeyCredentials },
   ) {
     this.#hub = hub;
     sim.server.onRequest((r) => this.requests.push(r));
@@ -73,9 +78,14 @@ export class CollectorRig {
       },
       { logger: silentLogger('sim') },
     );
-    const secret = randomBytes(32).toString('hex');
+    const issued: ActiveKey[] = (['collector', 'trader', 'viewer'] as const).map((role) =>
+      newKey({ role, peers: ['*'], label: `rig ${role}` }),
+    );
+    const [collector, trader, viewer] = issued.map((k) => ({ id: k.id, secret: k.secret }));
+    if (collector === undefined || trader === undefined || viewer === undefined) throw new Error('rig keys');
+    const ring = new KeyRing(issued);
     const hub = await HubServer.start({
-      secret,
+      keys: ring,
       port: 0,
       transport: options.transport ?? 'ws',
       logger: silentLogger('hub'),
@@ -93,10 +103,10 @@ export class CollectorRig {
     );
     const loaded: LoadedConfig = {
       config,
-      secrets: { apiKey, apiSecret, hubSecret: secret },
+      secrets: { apiKey, apiSecret, hubSecret: undefined },
       sources: ['collector-rig'],
     };
-    return new CollectorRig(sim, hub, loaded, secret);
+    return new CollectorRig(sim, hub, loaded, ring, { collector, trader, viewer });
   }
 
   get hub(): HubServer {
@@ -105,7 +115,13 @@ export class CollectorRig {
 
   /** Starts a collector of `kind` in this process. */
   async collector(kind: CollectorKind, instance = 0): Promise<RunningCollector> {
-    const running = await startCollector(kind, instance, this.loaded, silentLogger(`${kind}-${instance}`));
+    const running = await startCollector(
+      kind,
+      instance,
+      this.loaded,
+      silentLogger(`${kind}-${instance}`),
+      this.keys.collector,
+    );
     this.#collectors.push(running);
     return running;
   }
@@ -119,7 +135,12 @@ export class CollectorRig {
 
   /** A trader in this process, synced with the hub. */
   async trader(instance = 0): Promise<TraderProcess> {
-    const trader = new TraderProcess(this.loaded, instance, silentLogger(`trader-${instance}`));
+    const trader = new TraderProcess(
+      this.loaded,
+      instance,
+      silentLogger(`trader-${instance}`),
+      this.keys.trader,
+    );
     this.#traders.push(trader);
     await trader.start();
     return trader;
@@ -137,7 +158,7 @@ export class CollectorRig {
     const transport = this.#hub.transportName === 'uws' ? 'uws' : 'ws';
     await this.#hub.close();
     this.#hub = await HubServer.start({
-      secret: this.secret,
+      keys: this.ring,
       port,
       transport,
       logger: silentLogger('hub'),

@@ -1,4 +1,5 @@
 // The JSON wire baseline: hub deltas and snapshots as JSON text, and a trader book that applies them.
+import { KLINE_COLUMNS, type KlineColumn } from '../../ts/native/book-layout.js';
 import type { JsIntervalName } from './interval.js';
 import type {
   JsBalance,
@@ -41,23 +42,11 @@ export function encodeJsonSnapshot(stream: number, seq: number, snapshot: JsSnap
   return JSON.stringify(frame);
 }
 
-/** The columns of a kline series, in the native trader book's order. */
-export const JS_KLINE_COLUMNS = [
-  'openTime',
-  'closeTime',
-  'open',
-  'high',
-  'low',
-  'close',
-  'volume',
-  'quoteVolume',
-  'trades',
-  'takerBuyVolume',
-  'takerBuyQuoteVolume',
-] as const;
+/** The columns of a kline series, in the native trader book's order (its layout, generated from Rust). */
+export const JS_KLINE_COLUMNS = KLINE_COLUMNS;
 
 /** A column of a kline series. */
-export type JsKlineColumn = (typeof JS_KLINE_COLUMNS)[number];
+export type JsKlineColumn = KlineColumn;
 
 /**
  * The last `capacity` bars of one `(symbol, interval)` as one Float64Array per column, rows

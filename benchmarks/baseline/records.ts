@@ -1,4 +1,5 @@
 // Records of the pure-TypeScript baselines: the native core's records with numbers for decimals.
+import type { PositionSide } from '../../ts/native/book-layout.js';
 import type { JsIntervalName } from './interval.js';
 
 /** A kline with Binance's fields; decimals are the nearest doubles of the exchange's strings. */
@@ -38,8 +39,8 @@ export interface JsTick {
   updateId: number | null;
 }
 
-/** `BOTH` in one-way mode, `LONG` / `SHORT` in hedge mode. */
-export type JsPositionSide = 'BOTH' | 'LONG' | 'SHORT';
+/** `BOTH` in one-way mode, `LONG` / `SHORT` in hedge mode (the native core's list). */
+export type JsPositionSide = PositionSide;
 
 /** One position; null where the source does not report a field. */
 export interface JsPosition {

@@ -41,7 +41,7 @@ describe('MarketStream', () => {
       const ingest = encoder.takeFrame(1, 0);
       if (ingest === null) throw new Error(`message ${m} encoded nothing`);
       expect(updates(ingest)).toEqual({ kind: FrameKind.Ingest, seen: [messageSeries(m)] });
-      expect(book.ingest(ingest, 0).changed).toBe(1);
+      expect(book.ingest(ingest, 1, Date.now()).changed).toBe(1);
       const { frames } = book.takeTopicFrames(0);
       expect(frames).toHaveLength(1);
       const delta = frames[0]?.frame;

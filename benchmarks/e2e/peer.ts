@@ -5,6 +5,7 @@ import { HubClient } from '../../ts/hub/hub-client.js';
 import { HubServer } from '../../ts/hub/hub-server.js';
 import { Logger } from '../../ts/log/logger.js';
 import { IngestEncoder } from '../../ts/native/hub.js';
+import { benchKey, benchKeyRing } from './bench-keys.js';
 import { monotonicMs } from './clock.js';
 import { DeliveryLog } from './delivery-log.js';
 import { E2E_SYMBOLS, frameUpdates, MarketStream, SERIES } from './market-stream.js';
@@ -40,7 +41,7 @@ const log = new Logger('bench.e2e', { level: 'warn' });
 async function serverRole(init: Init): Promise<Role> {
   if (init.role === 'hub') {
     const hub = await HubServer.start({
-      secret: init.secret,
+      keys: benchKeyRing(init.secret),
       transport: init.transport,
       symbols: E2E_SYMBOLS,
       logger: log.child('hub'),
@@ -92,9 +93,8 @@ async function collectorRole(init: Init): Promise<Role> {
   const client = new HubClient({
     url: init.url,
     peer: init.name,
-    role: 'collector',
     kind: 'bench',
-    secret: init.secret,
+    key: benchKey('collector', init.secret),
     logger: log.child('collector'),
   });
   const welcome = await client.connect();
@@ -189,8 +189,7 @@ async function subscriberRole(init: Init): Promise<Role> {
   const client = new HubClient({
     url: init.url,
     peer: init.name,
-    role: 'trader',
-    secret: init.secret,
+    key: benchKey('trader', init.secret),
     logger: log.child(init.name),
   });
   let feed: TraderFeed | undefined;

@@ -10,6 +10,7 @@ import { newNonce, verifyAuthMac } from '../../ts/hub/peer-auth.js';
 import { CloseCode, type HubConnection, type HubTransport } from '../../ts/hub/transport.js';
 import { createTransport, type TransportChoice } from '../../ts/hub/transport-select.js';
 import type { Logger } from '../../ts/log/logger.js';
+import { benchRoleOf } from './bench-keys.js';
 
 const TOPIC = 'relay';
 const HEARTBEAT_MS = 5_000;
@@ -120,17 +121,23 @@ export class RelayServer {
           return;
         }
         if (message.op === 'auth' && role === undefined) {
-          if (!verifyAuthMac(this.#options.secret, nonce, message.peer, message.role, message.mac)) {
+          const keyRole = benchRoleOf(message.key);
+          if (
+            keyRole === undefined ||
+            !verifyAuthMac(this.#options.secret, nonce, message.key, message.peer, message.mac)
+          ) {
             this.#refuse(connection, `bad credentials for ${message.peer}`);
             connection.close(CloseCode.unauthorized, 'bad credentials');
             return;
           }
-          role = message.role;
+          role = keyRole;
           const welcome: ServerMessage = {
             op: 'welcome',
             peerId: this.#connections.size,
             peer: message.peer,
-            role: message.role,
+            role: keyRole,
+            key: message.key,
+            maxMessageBytes: 4 * 1024 * 1024,
             version: PROTOCOL_VERSION,
             hub: this.#instance,
             symbols: [...this.#options.symbols],

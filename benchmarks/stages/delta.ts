@@ -5,7 +5,7 @@ import { JsMergeBook } from '../baseline/merge-book.js';
 import type { JsDelta } from '../baseline/records.js';
 import type { Case } from '../case.js';
 import { Feed } from '../feed.js';
-import { klineStream, SYMBOLS } from '../fixtures.js';
+import { HUB_CLOCK, klineStream, SYMBOLS } from '../fixtures.js';
 
 const STREAM = 1;
 /** Messages merged per hub turn before one delta frame is encoded. */
@@ -28,7 +28,7 @@ export function deltaFrames(messages: Buffer[]): {
   const snapshot = hub.snapshotFrame(STREAM, 0, 0);
   const jsonSnapshot = Buffer.from(encodeJsonSnapshot(STREAM, 0, jsHub.snapshot()));
   messages.forEach((message, i) => {
-    hub.mergeMarketEvents([message], 1, 0);
+    hub.mergeMarketEvents([message], 1, HUB_CLOCK);
     const frame = hub.takeDeltaFrame(STREAM, i + 1, 0);
     if (frame === null) throw new Error(`message ${i} changed nothing`);
     frames.push(frame);
@@ -76,7 +76,7 @@ export function deltaCases(scale: number): Case[] {
       },
       native: () => {
         const { state, items } = hubFeed.next();
-        state.mergeMarketEvents(items as Buffer[], 1, 0);
+        state.mergeMarketEvents(items as Buffer[], 1, HUB_CLOCK);
         state.takeDeltaFrame(STREAM, ++seq, 0);
       },
       baseline: () => {

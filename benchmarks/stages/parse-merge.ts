@@ -9,6 +9,7 @@ import {
   accountUpdateStream,
   aggTradeStream,
   bookTickerStream,
+  HUB_CLOCK,
   klineStream,
   restKlinesBodies,
   SYMBOLS,
@@ -88,19 +89,19 @@ export function parseMergeCases(scale: number): Case[] {
     streamCase(
       'parse+merge/kline',
       klineStream(n),
-      (book, batch) => book.mergeMarketEvents(batch, 1, 0),
+      (book, batch) => book.mergeMarketEvents(batch, 1, HUB_CLOCK),
       (book, text) => book.mergeKlineMessage(text),
     ),
     streamCase(
       'parse+merge/bookTicker',
       bookTickerStream(n),
-      (book, batch) => book.mergeMarketEvents(batch, 1, 0),
+      (book, batch) => book.mergeMarketEvents(batch, 1, HUB_CLOCK),
       (book, text) => book.mergeBookTickerMessage(text),
     ),
     streamCase(
       'parse+merge/ACCOUNT_UPDATE',
       accountUpdateStream(Math.max(BATCH * 4, Math.round(n / 4))),
-      (book, batch) => book.mergeUserEvents(batch, 1, 0),
+      (book, batch) => book.mergeUserEvents(batch, 1, HUB_CLOCK),
       (book, text) => book.mergeAccountUpdate(text),
     ),
     {
@@ -115,7 +116,7 @@ export function parseMergeCases(scale: number): Case[] {
         const { state, items } = restFeed.next();
         const [item] = items;
         if (item === undefined) return;
-        state.mergeRestKlines(0, '1m', item.body, item.serverTime, 2, 0);
+        state.mergeRestKlines(0, '1m', item.body, item.serverTime, 2, HUB_CLOCK);
         state.discardDeltas();
       },
       baseline: () => {

@@ -1,13 +1,14 @@
-//! The bar aggregator as a JS class: raw aggTrade messages in (batched), closed bars and id gaps out.
+//! The bar aggregator as JS classes: raw aggTrade messages in (batched); closed bars and id gaps out (`Aggregator`), or bars straight into a collector's Ingest batch (`StreamBars`).
 
 use crate::error::fail;
+use crate::hub::IngestEncoder;
 use crate::interval::parse_interval;
 use crate::records::{name, KlineObject};
 use napi::bindgen_prelude::BufferSlice;
 use napi::{Env, Result};
 use napi_derive::napi;
-use tributary_core::aggregator::{Aggregator as CoreAggregator, ClosedBar, PushOutcome};
-use tributary_core::parse::{parse_agg_trade, ParseError};
+use tributary_core::aggregator::{Aggregator as CoreAggregator, AggregatorStats, ClosedBar, TradeBatch};
+use tributary_core::stream_bars::{StreamBars as CoreStreamBars, StreamBarsBatch};
 use tributary_core::Interval;
 
 /// A bar with the aggregator's extended fields.
@@ -79,6 +80,51 @@ pub struct AggregatorStatsObject {
     pub rejected: i64,
 }
 
+impl From<AggregatorStats> for AggregatorStatsObject {
+    fn from(s: AggregatorStats) -> Self {
+        AggregatorStatsObject {
+            accepted: s.accepted as i64,
+            duplicates: s.duplicates as i64,
+            late: s.late as i64,
+            gaps: s.gaps as i64,
+            missing_ids: s.missing_ids as i64,
+            out_of_window: s.out_of_window as i64,
+            rejected: s.rejected as i64,
+        }
+    }
+}
+
+fn gaps(batch: &TradeBatch) -> Vec<IdGapObject> {
+    batch
+        .gaps
+        .iter()
+        .map(|gap| IdGapObject {
+            first_missing: gap.first_missing as i64,
+            last_missing: gap.last_missing as i64,
+        })
+        .collect()
+}
+
+fn rejected(batch: &TradeBatch) -> Vec<RejectedMessage> {
+    batch
+        .rejected
+        .iter()
+        .map(|r| RejectedMessage {
+            index: r.index as u32,
+            code: r.error.reason().to_owned(),
+            message: r.error.to_string(),
+        })
+        .collect()
+}
+
+/// The intervals given, or the aggregator's default set.
+fn intervals(env: &Env, names: Option<Vec<String>>) -> Result<Vec<Interval>> {
+    match names {
+        Some(names) => names.iter().map(|n| parse_interval(env, n)).collect(),
+        None => Ok(tributary_core::interval::AGGREGATED.to_vec()),
+    }
+}
+
 /// Builds bars of one symbol for several intervals from raw `aggTrade` websocket messages.
 #[napi]
 pub struct Aggregator {
@@ -92,13 +138,7 @@ impl Aggregator {
     #[napi(constructor)]
     pub fn new(env: Env, symbol: String, intervals: Option<Vec<String>>) -> Result<Self> {
         let symbol = name(&env, "symbol", &symbol)?;
-        let intervals = match intervals {
-            Some(names) => names
-                .iter()
-                .map(|n| parse_interval(&env, n))
-                .collect::<Result<Vec<_>>>()?,
-            None => tributary_core::interval::AGGREGATED.to_vec(),
-        };
+        let intervals = self::intervals(&env, intervals)?;
         let inner = CoreAggregator::new(symbol, &intervals).map_err(|e| fail(&env, "invalid_intervals", e))?;
         Ok(Aggregator {
             inner,
@@ -110,46 +150,21 @@ impl Aggregator {
     /// in order, in one call. Bad messages are reported, not thrown, so one never hides the rest.
     #[napi]
     pub fn push_messages(&mut self, messages: Vec<BufferSlice>) -> AggregatorBatchResult {
-        let mut result = AggregatorBatchResult {
-            closed: Vec::new(),
-            gaps: Vec::new(),
-            rejected: Vec::new(),
-            accepted: 0,
-            duplicates: 0,
-            late: 0,
-        };
-        for (index, message) in messages.iter().enumerate() {
-            let outcome = parse_agg_trade(message)
-                .map_err(|e: ParseError| (e.reason().to_owned(), e.to_string()))
-                .and_then(|trade| {
-                    self.inner
-                        .push(&trade, &mut self.closed)
-                        .map_err(|e| ("bad_trade".to_owned(), e.to_string()))
-                });
-            match outcome {
-                Ok(PushOutcome::Accepted) => result.accepted += 1,
-                Ok(PushOutcome::AcceptedAfterGap(gap)) => {
-                    result.accepted += 1;
-                    result.gaps.push(IdGapObject {
-                        first_missing: gap.first_missing as i64,
-                        last_missing: gap.last_missing as i64,
-                    });
-                }
-                Ok(PushOutcome::Duplicate) => result.duplicates += 1,
-                Ok(PushOutcome::Late) => result.late += 1,
-                Err((code, message)) => result.rejected.push(RejectedMessage {
-                    index: index as u32,
-                    code,
-                    message,
-                }),
-            }
+        let batch = self
+            .inner
+            .push_messages(messages.iter().map(|m| &m[..]), &mut self.closed);
+        AggregatorBatchResult {
+            closed: self
+                .closed
+                .drain(..)
+                .map(|c| BarObject::new(c.interval, &c.bar))
+                .collect(),
+            gaps: gaps(&batch),
+            rejected: rejected(&batch),
+            accepted: batch.accepted as u32,
+            duplicates: batch.duplicates as u32,
+            late: batch.late as u32,
         }
-        result.closed = self
-            .closed
-            .drain(..)
-            .map(|c| BarObject::new(c.interval, &c.bar))
-            .collect();
-        result
     }
 
     /// Closes every bar whose window ended at or before `nowMs` (a quiet market still gets its bars).
@@ -174,15 +189,105 @@ impl Aggregator {
 
     #[napi]
     pub fn stats(&self) -> AggregatorStatsObject {
-        let s = self.inner.stats();
-        AggregatorStatsObject {
-            accepted: s.accepted as i64,
-            duplicates: s.duplicates as i64,
-            late: s.late as i64,
-            gaps: s.gaps as i64,
-            missing_ids: s.missing_ids as i64,
-            out_of_window: s.out_of_window as i64,
-            rejected: s.rejected as i64,
+        self.inner.stats().into()
+    }
+}
+
+/// What a `StreamBars` call did: the trades' counts, and the bars sent to the Ingest batch or
+/// withheld as incomplete.
+#[napi(object)]
+pub struct StreamBarsResult {
+    pub accepted: u32,
+    pub duplicates: u32,
+    pub late: u32,
+    pub gaps: Vec<IdGapObject>,
+    pub rejected: Vec<RejectedMessage>,
+    /// Bars added to the encoder's batch.
+    pub bars: u32,
+    /// Bars not sent because they opened before `completeFrom`.
+    pub withheld: u32,
+}
+
+impl From<StreamBarsBatch> for StreamBarsResult {
+    fn from(batch: StreamBarsBatch) -> Self {
+        StreamBarsResult {
+            accepted: batch.trades.accepted as u32,
+            duplicates: batch.trades.duplicates as u32,
+            late: batch.trades.late as u32,
+            gaps: gaps(&batch.trades),
+            rejected: rejected(&batch.trades),
+            bars: batch.bars as u32,
+            withheld: batch.withheld as u32,
         }
+    }
+}
+
+/// A stream collector's bars of one symbol, from raw aggTrade messages straight into its
+/// `IngestEncoder`'s batch: only bars whose every trade it saw (opened at or after
+/// `completeFrom`, which an id gap or `markIncompleteUntil` moves forward).
+#[napi]
+pub struct StreamBars {
+    inner: CoreStreamBars,
+}
+
+#[napi]
+impl StreamBars {
+    /// Bars of `symbol` for `intervals` (default 1m 3m 5m 15m 30m 1h 2h 4h 8h 12h 1d); trades are
+    /// complete from `completeFromMs` (when the collector subscribed).
+    #[napi(constructor)]
+    pub fn new(env: Env, symbol: String, intervals: Option<Vec<String>>, complete_from_ms: i64) -> Result<Self> {
+        let symbol = name(&env, "symbol", &symbol)?;
+        let intervals = self::intervals(&env, intervals)?;
+        let inner = CoreStreamBars::new(symbol, &intervals, complete_from_ms)
+            .map_err(|e| fail(&env, "invalid_intervals", e))?;
+        Ok(StreamBars { inner })
+    }
+
+    /// Applies raw aggTrade messages in order; the complete bars they closed and each interval's
+    /// open bar go into `encoder`'s batch. Bad messages are reported, not thrown.
+    #[napi]
+    pub fn push_messages(&mut self, messages: Vec<BufferSlice>, encoder: &mut IngestEncoder) -> StreamBarsResult {
+        self.inner
+            .push_messages(messages.iter().map(|m| &m[..]), &mut encoder.inner)
+            .into()
+    }
+
+    /// Closes bars whose window ended at or before `nowMs` and puts the complete ones into
+    /// `encoder`'s batch.
+    #[napi]
+    pub fn advance_to(&mut self, env: Env, now_ms: i64, encoder: &mut IngestEncoder) -> Result<StreamBarsResult> {
+        self.inner
+            .advance_to(now_ms, &mut encoder.inner)
+            .map(Into::into)
+            .map_err(|e| fail(&env, "time_jump", e))
+    }
+
+    /// Trades before `timeMs` may be missing (a connection lost and restored then): bars opened
+    /// before it are not sent. Never moves back.
+    #[napi]
+    pub fn mark_incomplete_until(&mut self, time_ms: i64) {
+        self.inner.mark_incomplete_until(time_ms);
+    }
+
+    /// Bars opening before this time are not sent.
+    #[napi(getter)]
+    pub fn complete_from(&self) -> i64 {
+        self.inner.complete_from()
+    }
+
+    /// The still-open bar of `interval`, if any trade has opened one.
+    #[napi]
+    pub fn open_bar(&self, env: Env, interval: String) -> Result<Option<BarObject>> {
+        let interval = parse_interval(&env, &interval)?;
+        Ok(self
+            .inner
+            .aggregator()
+            .open_bar(interval)
+            .map(|b| BarObject::new(interval, b)))
+    }
+
+    #[napi]
+    pub fn stats(&self) -> AggregatorStatsObject {
+        self.inner.aggregator().stats().into()
     }
 }

@@ -1,23 +1,24 @@
-//! The collector's ingest encoder and the hub's merge book as JS classes.
+//! The collector's ingest encoder and the hub's book as JS classes: conversions over `tributary_core::ingest` and `tributary_core::hub_book`.
 
 use crate::error::fail;
 use crate::interval::parse_interval;
 use crate::parse::ParseFailure;
 use crate::records::{name, position_side, BalanceObject, BanListObject, KlineObject, PositionObject, TickObject};
-use crate::registry::intern_names;
 use napi::bindgen_prelude::{Buffer, BufferSlice, Uint32Array};
 use napi::{Env, Result};
 use napi_derive::napi;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
-use tributary_core::frame::{FrameEncoder, FrameError, FrameHeader, FrameKind};
+use tributary_core::admission::AdmissionRules;
+use tributary_core::frame::FrameError;
+use tributary_core::hub_book::{HubBook as CoreHubBook, HubBookConfig, SymbolScope, Turn};
 use tributary_core::ingest::{
-    merge_ingest_bytes, merge_ingest_bytes_from, merge_records, merge_rest_klines, IngestBatch, IngestCounts,
-    IngestError, RestKlinesPoll,
+    IngestBatch, IngestEncoder as CoreIngestEncoder, IngestError, IngestReport, RestKlinesPoll,
 };
-use tributary_core::merge_book::{KindStats, MergeBook as CoreMergeBook, MergeBookConfig};
-use tributary_core::topic::{kind_bit, TopicFilter, TopicSet};
-use tributary_core::{Delta, Kline, Provenance, SourceId, SymbolId, SymbolRegistry};
+use tributary_core::merge_book::{KindStats, MergeBookConfig};
+use tributary_core::topic::{kind_bit, TopicFailure, TopicFilter};
+use tributary_core::{Name, Provenance, SourceId, SymbolId};
 
 fn ingest_failed(env: &Env, error: IngestError) -> napi::Error {
     fail(env, error.reason(), error)
@@ -36,13 +37,20 @@ fn seq(env: &Env, seq: i64) -> Result<u64> {
     u64::try_from(seq).map_err(|_| fail(env, "invalid_value", format!("seq {seq} is negative")))
 }
 
+fn source(env: &Env, source: u32) -> Result<SourceId> {
+    u16::try_from(source)
+        .map(SourceId)
+        .map_err(|_| fail(env, "invalid_value", format!("source {source} is not a u16")))
+}
+
+fn names(env: &Env, symbols: &[String]) -> Result<Vec<Name>> {
+    symbols.iter().map(|s| name(env, "symbol", s)).collect()
+}
+
 /// Builds Ingest frames on a collector from exchange payloads, resolving symbols to the hub's ids.
 #[napi]
 pub struct IngestEncoder {
-    registry: SymbolRegistry,
-    batch: IngestBatch,
-    encoder: FrameEncoder,
-    next_seq: u64,
+    pub(crate) inner: CoreIngestEncoder,
 }
 
 /// Records added by a batch call, and the messages that could not be used.
@@ -57,26 +65,22 @@ impl IngestEncoder {
     /// An encoder whose symbol ids are the positions of `symbols` (the hub's registry order).
     #[napi(constructor)]
     pub fn new(env: Env, symbols: Vec<String>) -> Result<Self> {
-        let mut encoder = IngestEncoder {
-            registry: SymbolRegistry::new(),
-            batch: IngestBatch::new(),
-            encoder: FrameEncoder::new(),
-            next_seq: 1,
-        };
-        encoder.add_symbols(env, symbols)?;
-        Ok(encoder)
+        Ok(IngestEncoder {
+            inner: CoreIngestEncoder::new(names(&env, &symbols)?),
+        })
     }
 
     /// Appends symbols to the registry (ids continue; known names keep theirs).
     #[napi]
     pub fn add_symbols(&mut self, env: Env, symbols: Vec<String>) -> Result<()> {
-        intern_names(&env, &mut self.registry, &symbols)
+        self.inner.add_symbols(names(&env, &symbols)?);
+        Ok(())
     }
 
     /// The id of `symbol`, or null when the registry does not know it.
     #[napi]
     pub fn symbol_id(&self, env: Env, symbol: String) -> Result<Option<u32>> {
-        Ok(self.registry.id(&name(&env, "symbol", &symbol)?).map(|id| id.0))
+        Ok(self.inner.registry().id(&name(&env, "symbol", &symbol)?).map(|id| id.0))
     }
 
     /// Parses websocket `kline` / `bookTicker` messages in one call; failures are returned, not thrown.
@@ -87,13 +91,9 @@ impl IngestEncoder {
             failures: Vec::new(),
         };
         for (index, message) in messages.iter().enumerate() {
-            match self.batch.push_market_event(&self.registry, message) {
+            match self.inner.push_market_event(message) {
                 Ok(n) => result.added += n as u32,
-                Err(e) => result.failures.push(ParseFailure {
-                    index: index as u32,
-                    code: e.reason().to_owned(),
-                    message: e.to_string(),
-                }),
+                Err(e) => result.failures.push(ParseFailure::new(index, e.reason(), &e)),
             }
         }
         result
@@ -112,7 +112,8 @@ impl IngestEncoder {
         let interval = parse_interval(&env, &interval)?;
         added(
             &env,
-            self.batch
+            self.inner
+                .batch_mut()
                 .push_rest_klines(SymbolId(symbol_id), interval, body, server_time_ms),
         )
     }
@@ -120,152 +121,186 @@ impl IngestEncoder {
     /// Adds the ticks of a `GET /fapi/v1/ticker/bookTicker` body (known symbols only).
     #[napi]
     pub fn push_rest_book_tickers(&mut self, env: Env, body: &[u8]) -> Result<u32> {
-        added(&env, self.batch.push_rest_book_tickers(&self.registry, body))
+        added(&env, self.inner.push_rest_book_tickers(body))
     }
 
     /// Adds the positions and balances of a `GET /fapi/v3/account` (or v2) body.
     #[napi]
     pub fn push_account(&mut self, env: Env, body: &[u8]) -> Result<u32> {
-        added(&env, self.batch.push_account(&self.registry, body))
+        added(&env, self.inner.push_account(body))
     }
 
     /// Adds the positions of a `GET /fapi/v3/positionRisk` (or v2) body.
     #[napi]
     pub fn push_position_risk(&mut self, env: Env, body: &[u8]) -> Result<u32> {
-        added(&env, self.batch.push_position_risk(&self.registry, body))
+        added(&env, self.inner.push_position_risk(body))
     }
 
     /// Adds the positions and balances of an `ACCOUNT_UPDATE`; other user events add nothing.
     #[napi]
     pub fn push_user_event(&mut self, env: Env, message: &[u8]) -> Result<u32> {
-        added(&env, self.batch.push_user_event(&self.registry, message))
+        added(&env, self.inner.push_user_event(message))
     }
 
-    /// Adds bars (for example from the aggregator).
+    /// Adds bars given as objects with exact decimal strings.
     #[napi]
     pub fn push_klines(&mut self, env: Env, symbol_id: u32, interval: String, klines: Vec<KlineObject>) -> Result<()> {
         let interval = parse_interval(&env, &interval)?;
         let klines = klines.iter().map(|k| k.to_core(&env)).collect::<Result<Vec<_>>>()?;
-        self.batch.push_klines(SymbolId(symbol_id), interval, &klines);
+        self.inner
+            .batch_mut()
+            .push_klines(SymbolId(symbol_id), interval, &klines);
         Ok(())
     }
 
     #[napi]
     pub fn push_tick(&mut self, env: Env, symbol_id: u32, tick: TickObject) -> Result<()> {
-        self.batch.push_tick(SymbolId(symbol_id), tick.to_core(&env)?);
+        let tick = tick.to_core(&env)?;
+        self.inner.batch_mut().push_tick(SymbolId(symbol_id), tick);
         Ok(())
     }
 
     #[napi]
     pub fn push_position(&mut self, env: Env, symbol_id: u32, position: PositionObject) -> Result<()> {
-        self.batch.push_position(SymbolId(symbol_id), position.to_core(&env)?);
+        let position = position.to_core(&env)?;
+        self.inner.batch_mut().push_position(SymbolId(symbol_id), position);
         Ok(())
     }
 
     #[napi]
     pub fn push_balance(&mut self, env: Env, balance: BalanceObject) -> Result<()> {
-        self.batch.push_balance(balance.to_core(&env)?);
+        let balance = balance.to_core(&env)?;
+        self.inner.batch_mut().push_balance(balance);
         Ok(())
     }
 
     #[napi]
     pub fn set_ban_list(&mut self, list: BanListObject) {
-        self.batch.set_ban_list(list.to_core());
+        self.inner.batch_mut().set_ban_list(list.to_core());
     }
 
     /// Records waiting to be sent.
     #[napi(getter)]
     pub fn pending(&self) -> u32 {
-        self.batch.len() as u32
+        self.inner.batch().len() as u32
     }
 
     /// Records skipped so far because the registry did not know their symbol.
     #[napi(getter)]
     pub fn unknown_symbols(&self) -> i64 {
-        self.batch.unknown_symbols() as i64
+        self.inner.batch().unknown_symbols() as i64
     }
 
     /// Encodes the waiting records as one Ingest frame from `source` and clears them; null when
     /// there is nothing to send. Frames are numbered 1, 2, ... per encoder.
     #[napi]
     pub fn take_frame(&mut self, env: Env, source: u16, sent_at: i64) -> Result<Option<Buffer>> {
-        if self.batch.is_empty() {
-            return Ok(None);
-        }
-        let header = FrameHeader {
-            kind: FrameKind::Ingest,
-            stream: 0,
-            seq: self.next_seq,
-            source: SourceId(source),
-            received_at: sent_at,
-        };
         let bytes = self
-            .batch
-            .encode(&mut self.encoder, &header)
+            .inner
+            .take_frame(SourceId(source), sent_at)
             .map_err(|e| frame_failed(&env, e))?;
-        let buffer = Buffer::from(bytes);
-        self.batch.clear();
-        self.next_seq += 1;
-        Ok(Some(buffer))
+        Ok(bytes.map(Buffer::from))
     }
 }
 
-/// Options of a {@link MergeBook}.
+/// Options of a {@link HubBook}.
 #[napi(object)]
-pub struct MergeBookOptions {
+pub struct HubBookOptions {
     /// Bars kept per (symbol, interval); default 45.
     pub kline_window: Option<u32>,
-    /// Symbol ids must be below this; default 65,536.
+    /// Hard limit of the merge book's symbol table: ids must be below it; default 65,536.
     pub max_symbols: Option<u32>,
-    /// The registry for merging raw exchange payloads in this process (`mergeMarketEvents`, ...):
-    /// a symbol's id is its position. Not needed for Ingest frames, which carry ids.
+    /// The registry in id order (a symbol's id is its position). Records of ids beyond it are
+    /// refused (`unknown_symbol`), unless `unregisteredBelow` is given.
     pub symbols: Option<Vec<String>>,
+    /// Accept any id below this without a registry (for a book fed by frames whose registry lives
+    /// elsewhere). The hub leaves it unset so only registered symbols enter.
+    pub unregistered_below: Option<u32>,
+    /// How far an exchange time may be ahead of the hub's clock, ms; default 30,000.
+    pub max_future_ms: Option<i64>,
+    /// How far an exchange time may be behind the hub's clock, ms; default ten years.
+    pub max_age_ms: Option<i64>,
+    /// Budget of one snapshot chunk frame, bytes; default 1 MiB, at least 4 KiB.
+    pub snapshot_chunk_bytes: Option<u32>,
 }
 
-/// A record the merge book refused, with its reason.
-#[napi(object)]
-pub struct RejectedRecord {
-    pub code: String,
-    pub message: String,
-}
-
-/// What one Ingest frame did.
-#[napi(object)]
-pub struct IngestResult {
-    pub changed: u32,
-    pub unchanged: u32,
-    pub dropped: u32,
-    pub rejected: Vec<RejectedRecord>,
-}
-
-impl From<IngestCounts> for IngestResult {
-    fn from(c: IngestCounts) -> Self {
-        IngestResult {
-            changed: c.changed as u32,
-            unchanged: c.unchanged as u32,
-            dropped: c.dropped as u32,
-            rejected: c
-                .rejected
-                .iter()
-                .map(|e| RejectedRecord {
-                    code: "invalid_record".into(),
-                    message: e.to_string(),
-                })
-                .collect(),
+impl HubBookOptions {
+    fn to_core(&self) -> HubBookConfig {
+        let defaults = HubBookConfig::default();
+        HubBookConfig {
+            merge: MergeBookConfig {
+                kline_window: self.kline_window.map_or(defaults.merge.kline_window, |w| w as usize),
+                max_symbols: self.max_symbols.unwrap_or(defaults.merge.max_symbols),
+            },
+            admission: AdmissionRules {
+                max_future_ms: self.max_future_ms.unwrap_or(defaults.admission.max_future_ms),
+                max_age_ms: self.max_age_ms.unwrap_or(defaults.admission.max_age_ms),
+            },
+            symbols: self
+                .unregistered_below
+                .map_or(SymbolScope::Registered, SymbolScope::Below),
+            snapshot_chunk_bytes: self
+                .snapshot_chunk_bytes
+                .map_or(defaults.snapshot_chunk_bytes, |b| b as usize),
         }
     }
+}
+
+/// A record the hub refused, with its reason.
+#[napi(object)]
+pub struct RejectedRecord {
+    /// Index of the frame (or message) of the call the record came from.
+    pub index: u32,
+    /// `kline`, `tick`, `position`, `balance` or `banlist`.
+    pub entity: String,
+    /// Stable reason label: `unknown_symbol`, `time_in_future`, `time_too_old`, `invalid_kline`,
+    /// `invalid_tick`, `unrepresentable`, `symbol_out_of_range`.
+    pub code: String,
+    pub message: String,
 }
 
 /// What a batch of Ingest frames or raw messages did; inputs that could not be decoded are
 /// listed, not thrown.
 #[napi(object)]
-#[derive(Default)]
 pub struct IngestManyResult {
     pub changed: u32,
     pub unchanged: u32,
     pub dropped: u32,
     pub rejected: Vec<RejectedRecord>,
     pub failures: Vec<ParseFailure>,
+}
+
+fn rejected(report: &IngestReport) -> Vec<RejectedRecord> {
+    report
+        .refused
+        .iter()
+        .map(|r| RejectedRecord {
+            index: r.input as u32,
+            entity: r.entity.to_owned(),
+            code: r.refusal.reason().to_owned(),
+            message: r.refusal.to_string(),
+        })
+        .collect()
+}
+
+fn failures(report: &IngestReport) -> Vec<ParseFailure> {
+    report
+        .failures
+        .iter()
+        .map(|f| ParseFailure::new(f.input, f.error.reason(), &f.error))
+        .collect()
+}
+
+impl From<IngestReport> for IngestManyResult {
+    fn from(report: IngestReport) -> Self {
+        IngestManyResult {
+            changed: report.changed as u32,
+            unchanged: report.unchanged as u32,
+            dropped: report.dropped as u32,
+            rejected: rejected(&report),
+            failures: failures(&report),
+        }
+    }
 }
 
 /// Who supplied a value and when the hub received it.
@@ -343,6 +378,9 @@ pub struct MergeStatsObject {
     pub positions: KindStatsObject,
     pub balances: KindStatsObject,
     pub ban_list: KindStatsObject,
+    /// Records refused before or by the merge since the book was built, by reason label (every
+    /// label present, zeros included).
+    pub refused: HashMap<String, i64>,
 }
 
 /// What a subscription stream carries; an absent list means "every" (symbols registered later
@@ -405,105 +443,157 @@ pub struct TopicFramesResult {
     pub failures: Vec<TopicFailureObject>,
 }
 
-/// The hub's merge book: Ingest frames (or, for collectors running inside the hub's process, raw
-/// exchange payloads) in; Delta and Snapshot frames out.
+fn topic_frames(turn: Turn) -> (Vec<TopicFrame>, Vec<TopicFailureObject>) {
+    let frames = turn
+        .frames
+        .into_iter()
+        .map(|f| TopicFrame {
+            stream: f.stream,
+            seq: f.seq as i64,
+            frame: Buffer::from(f.bytes),
+        })
+        .collect();
+    let failures = turn
+        .encode_failures
+        .into_iter()
+        .map(|f: TopicFailure| TopicFailureObject {
+            stream: f.stream,
+            seq: f.seq as i64,
+            code: f.error.reason().to_owned(),
+            message: f.error.to_string(),
+        })
+        .collect();
+    (frames, failures)
+}
+
+/// What one hub turn did (`ingestTurn`): the merge of every frame and the frames to publish.
+#[napi(object)]
+pub struct IngestTurnResult {
+    /// Records that changed the book.
+    pub changed: u32,
+    /// Records that carried nothing new.
+    pub unchanged: u32,
+    /// Records that lost against the stored value (older, closed bar, fewer trades).
+    pub dropped: u32,
+    /// Records refused, each with the index of its frame (`index`) and a reason label; they
+    /// changed nothing.
+    pub refused: Vec<RejectedRecord>,
+    /// Frames that could not be decoded (`index` = the frame's position in the turn).
+    pub undecodable: Vec<ParseFailure>,
+    /// Deltas the merge produced (before topic filtering).
+    pub deltas: u32,
+    /// One Delta frame per topic with a matching change, numbered with its next seq.
+    pub frames: Vec<TopicFrame>,
+    /// Topics whose frame could not be encoded (their seq was consumed: subscribers see a gap).
+    pub encode_failures: Vec<TopicFailureObject>,
+}
+
+/// The hub's book: merge book, symbol registry, subscription topics, pending deltas and encoder.
+/// One `ingestTurn` per hub turn merges the turn's Ingest frames (every record checked first) and
+/// returns each topic's Delta frame; snapshots of any size come as chunks.
 #[napi]
-pub struct MergeBook {
-    book: CoreMergeBook,
-    pending: Vec<Delta>,
-    encoder: FrameEncoder,
-    registry: SymbolRegistry,
-    /// Records parsed from raw payloads, merged and cleared within each call.
-    scratch: IngestBatch,
-    /// The bars of a REST klines body, kept between calls so a poll allocates nothing.
-    rest_rows: Vec<Kline>,
+pub struct HubBook {
+    inner: CoreHubBook,
     /// The bars the last `merge_rest_klines` refused.
     rejected: Vec<RejectedRecord>,
     /// Changed, unchanged, dropped and refused bars of the last `merge_rest_klines`, read by JS
     /// through the array `rest_counts` exports (once).
     rest_counts: Arc<[AtomicU32; 4]>,
     rest_counts_exported: bool,
-    topics: TopicSet,
 }
 
-impl MergeBook {
-    /// Merges and clears the scratch batch, adding its counts to `result`.
-    fn merge_scratch(&mut self, from: Provenance, result: &mut IngestManyResult) {
-        let counts = IngestResult::from(merge_records(
-            &mut self.book,
-            self.scratch.records(),
-            from,
-            &mut self.pending,
-        ));
-        self.scratch.clear();
-        result.changed += counts.changed;
-        result.unchanged += counts.unchanged;
-        result.dropped += counts.dropped;
-        result.rejected.extend(counts.rejected);
-    }
-
-    /// Parses every message into the scratch batch with `push`, then merges the batch.
+impl HubBook {
     fn merge_messages(
         &mut self,
         messages: &[BufferSlice],
-        from: Provenance,
-        push: fn(&mut IngestBatch, &SymbolRegistry, &[u8]) -> std::result::Result<usize, IngestError>,
+        source: u16,
+        received_at: i64,
+        push: fn(&mut IngestBatch, &tributary_core::SymbolRegistry, &[u8]) -> std::result::Result<usize, IngestError>,
     ) -> IngestManyResult {
-        let mut result = IngestManyResult::default();
-        for (index, message) in messages.iter().enumerate() {
-            if let Err(e) = push(&mut self.scratch, &self.registry, message) {
-                result.failures.push(ParseFailure {
-                    index: index as u32,
-                    code: e.reason().to_owned(),
-                    message: e.to_string(),
-                });
-            }
-        }
-        self.merge_scratch(from, &mut result);
-        result
+        let from = Provenance {
+            source: SourceId(source),
+            received_at,
+        };
+        self.inner
+            .merge_messages(messages.iter().map(|m| &m[..]), from, push)
+            .into()
     }
 }
 
 #[napi]
-impl MergeBook {
+impl HubBook {
     #[napi(constructor)]
-    pub fn new(env: Env, options: Option<MergeBookOptions>) -> Result<Self> {
-        let defaults = MergeBookConfig::default();
-        let config = MergeBookConfig {
-            kline_window: options
-                .as_ref()
-                .and_then(|o| o.kline_window)
-                .map_or(defaults.kline_window, |w| w as usize),
-            max_symbols: options
-                .as_ref()
-                .and_then(|o| o.max_symbols)
-                .unwrap_or(defaults.max_symbols),
-        };
-        let book = CoreMergeBook::new(config).map_err(|e| fail(&env, "invalid_config", e))?;
-        let mut registry = SymbolRegistry::new();
-        intern_names(
-            &env,
-            &mut registry,
-            &options.and_then(|o| o.symbols).unwrap_or_default(),
-        )?;
-        Ok(MergeBook {
-            book,
-            pending: Vec::new(),
-            encoder: FrameEncoder::new(),
-            registry,
-            scratch: IngestBatch::new(),
-            rest_rows: Vec::new(),
+    pub fn new(env: Env, options: Option<HubBookOptions>) -> Result<Self> {
+        let config = options
+            .as_ref()
+            .map_or_else(HubBookConfig::default, HubBookOptions::to_core);
+        let mut inner = CoreHubBook::new(config).map_err(|e| fail(&env, "invalid_config", e))?;
+        let symbols = options.and_then(|o| o.symbols).unwrap_or_default();
+        inner.add_symbols(names(&env, &symbols)?);
+        Ok(HubBook {
+            inner,
             rejected: Vec::new(),
             rest_counts: Arc::default(),
             rest_counts_exported: false,
-            topics: TopicSet::new(),
         })
     }
 
-    /// Appends symbols to the registry used for raw payloads (ids continue).
+    /// Appends symbols to the registry (ids continue; known names keep theirs).
     #[napi]
     pub fn add_symbols(&mut self, env: Env, symbols: Vec<String>) -> Result<()> {
-        intern_names(&env, &mut self.registry, &symbols)
+        self.inner.add_symbols(names(&env, &symbols)?);
+        Ok(())
+    }
+
+    /// Symbols registered.
+    #[napi(getter)]
+    pub fn symbol_count(&self) -> u32 {
+        self.inner.registry().len() as u32
+    }
+
+    /// One hub turn in one call: merges every Ingest frame of the turn (frame `i` credited to peer
+    /// `sources[i]` whatever it claims, received at `now` by the hub's clock, against which
+    /// records' times are checked), then encodes one Delta frame per topic with a matching change
+    /// (sent at `now`).
+    #[napi]
+    pub fn ingest_turn(
+        &mut self,
+        env: Env,
+        frames: Vec<BufferSlice>,
+        sources: Vec<u32>,
+        now: i64,
+    ) -> Result<IngestTurnResult> {
+        let inputs = frame_sources(&env, &frames, &sources)?;
+        let turn = self.inner.ingest_turn(inputs, now);
+        let report = &turn.ingest;
+        let mut result = IngestTurnResult {
+            changed: report.changed as u32,
+            unchanged: report.unchanged as u32,
+            dropped: report.dropped as u32,
+            refused: rejected(report),
+            undecodable: failures(report),
+            deltas: turn.deltas as u32,
+            frames: Vec::new(),
+            encode_failures: Vec::new(),
+        };
+        (result.frames, result.encode_failures) = topic_frames(turn);
+        Ok(result)
+    }
+
+    /// Merges many Ingest frames, crediting frame `i` to peer `sources[i]`; their deltas wait for
+    /// `takeTopicFrames`. Undecodable frames are reported.
+    #[napi]
+    pub fn ingest_from(
+        &mut self,
+        env: Env,
+        frames: Vec<BufferSlice>,
+        sources: Vec<u32>,
+        received_at: i64,
+    ) -> Result<IngestManyResult> {
+        let inputs = frame_sources(&env, &frames, &sources)?;
+        let mut report = IngestReport::default();
+        self.inner.ingest_frames(inputs, received_at, &mut report);
+        Ok(report.into())
     }
 
     /// Parses and merges raw websocket `kline` / `bookTicker` messages in one call, for a
@@ -516,21 +606,13 @@ impl MergeBook {
         source: u16,
         received_at: i64,
     ) -> IngestManyResult {
-        let from = Provenance {
-            source: SourceId(source),
-            received_at,
-        };
-        self.merge_messages(&messages, from, IngestBatch::push_market_event)
+        self.merge_messages(&messages, source, received_at, IngestBatch::push_market_event)
     }
 
     /// Parses and merges raw user-data messages (`ACCOUNT_UPDATE` positions and balances).
     #[napi]
     pub fn merge_user_events(&mut self, messages: Vec<BufferSlice>, source: u16, received_at: i64) -> IngestManyResult {
-        let from = Provenance {
-            source: SourceId(source),
-            received_at,
-        };
-        self.merge_messages(&messages, from, IngestBatch::push_user_event)
+        self.merge_messages(&messages, source, received_at, IngestBatch::push_user_event)
     }
 
     /// Parses and merges a `GET /fapi/v1/klines` body for one series. Writes the bars changed,
@@ -550,23 +632,25 @@ impl MergeBook {
         received_at: i64,
     ) -> Result<u32> {
         let interval = parse_interval(&env, &interval)?;
-        let from = Provenance {
-            source: SourceId(source),
-            received_at,
-        };
         let poll = RestKlinesPoll {
             symbol: SymbolId(symbol_id),
             interval,
             body,
             server_time_ms,
         };
-        let merged = merge_rest_klines(&mut self.book, poll, from, &mut self.rest_rows, &mut self.pending)
+        let from = Provenance {
+            source: SourceId(source),
+            received_at,
+        };
+        let report = self
+            .inner
+            .merge_rest_klines(poll, from)
             .map_err(|e| ingest_failed(&env, e))?;
-        let counts = [merged.changed, merged.unchanged, merged.dropped, merged.rejected.len()];
+        let counts = [report.changed, report.unchanged, report.dropped, report.refused.len()];
         for (slot, count) in self.rest_counts.iter().zip(counts) {
             slot.store(count as u32, Ordering::Relaxed);
         }
-        self.rejected = IngestResult::from(merged).rejected;
+        self.rejected = rejected(&report);
         Ok(self.rejected.len() as u32)
     }
 
@@ -600,76 +684,32 @@ impl MergeBook {
         std::mem::take(&mut self.rejected)
     }
 
-    /// Merges one Ingest frame received at `receivedAt` (hub clock, ms); its deltas wait for
-    /// `takeDeltaFrame`. An undecodable frame throws a `NativeError` with the frame's reason.
-    #[napi]
-    pub fn ingest(&mut self, env: Env, frame: &[u8], received_at: i64) -> Result<IngestResult> {
-        merge_ingest_bytes(&mut self.book, frame, received_at, &mut self.pending)
-            .map(Into::into)
-            .map_err(|e| ingest_failed(&env, e))
-    }
-
-    /// Merges many Ingest frames in one call; undecodable frames are reported, not thrown.
-    #[napi]
-    pub fn ingest_many(&mut self, frames: Vec<BufferSlice>, received_at: i64) -> IngestManyResult {
-        let mut result = IngestManyResult::default();
-        for (index, frame) in frames.iter().enumerate() {
-            match merge_ingest_bytes(&mut self.book, frame, received_at, &mut self.pending) {
-                Ok(counts) => {
-                    let counts = IngestResult::from(counts);
-                    result.changed += counts.changed;
-                    result.unchanged += counts.unchanged;
-                    result.dropped += counts.dropped;
-                    result.rejected.extend(counts.rejected);
-                }
-                Err(e) => result.failures.push(ParseFailure {
-                    index: index as u32,
-                    code: e.reason().to_owned(),
-                    message: e.to_string(),
-                }),
-            }
-        }
-        result
-    }
-
     /// Deltas merged and not yet taken.
     #[napi(getter)]
     pub fn pending_deltas(&self) -> u32 {
-        self.pending.len() as u32
+        self.inner.pending_deltas() as u32
     }
 
     /// Drops the pending deltas without encoding them (nobody subscribed); returns how many.
     #[napi]
     pub fn discard_deltas(&mut self) -> u32 {
-        let count = self.pending.len() as u32;
-        self.pending.clear();
-        count
+        self.inner.discard_deltas() as u32
     }
 
     /// Encodes every pending delta as one Delta frame of `stream` numbered `seq`, and clears them;
     /// null when nothing changed since the last call.
     #[napi]
     pub fn take_delta_frame(&mut self, env: Env, stream: u32, seq_no: i64, sent_at: i64) -> Result<Option<Buffer>> {
-        if self.pending.is_empty() {
-            return Ok(None);
-        }
-        let header = FrameHeader {
-            kind: FrameKind::Delta,
-            stream,
-            seq: seq(&env, seq_no)?,
-            source: SourceId(0),
-            received_at: sent_at,
-        };
+        let seq = seq(&env, seq_no)?;
         let bytes = self
-            .encoder
-            .encode_deltas(&header, &self.pending)
+            .inner
+            .take_delta_frame(stream, seq, sent_at)
             .map_err(|e| frame_failed(&env, e))?;
-        let buffer = Buffer::from(bytes);
-        self.pending.clear();
-        Ok(Some(buffer))
+        Ok(bytes.map(Buffer::from))
     }
 
-    /// A Snapshot frame of everything (or of `symbols` only, plus balances and the ban list).
+    /// A Snapshot frame of everything (or of `symbols` only, plus balances and the ban list), in
+    /// one frame.
     #[napi]
     pub fn snapshot_frame(
         &mut self,
@@ -679,110 +719,43 @@ impl MergeBook {
         sent_at: i64,
         symbols: Option<Vec<u32>>,
     ) -> Result<Buffer> {
-        let snapshot = match symbols {
-            Some(ids) => self
-                .book
-                .snapshot_of(&ids.into_iter().map(SymbolId).collect::<Vec<_>>()),
-            None => self.book.snapshot(),
-        };
-        let header = FrameHeader {
-            kind: FrameKind::Snapshot,
-            stream,
-            seq: seq(&env, seq_no)?,
-            source: SourceId(0),
-            received_at: sent_at,
-        };
+        let seq = seq(&env, seq_no)?;
+        let ids = symbols.map(|ids| ids.into_iter().map(SymbolId).collect::<Vec<_>>());
         let bytes = self
-            .encoder
-            .encode_snapshot(&header, &snapshot)
+            .inner
+            .snapshot_frame(stream, seq, sent_at, ids.as_deref())
             .map_err(|e| frame_failed(&env, e))?;
         Ok(Buffer::from(bytes))
-    }
-
-    /// Merges many Ingest frames in one call, crediting frame `i` to peer `sources[i]` (the id
-    /// the hub assigned to its sender) whatever the frame says; undecodable frames are reported.
-    #[napi]
-    pub fn ingest_from(
-        &mut self,
-        env: Env,
-        frames: Vec<BufferSlice>,
-        sources: Vec<u32>,
-        received_at: i64,
-    ) -> Result<IngestManyResult> {
-        if sources.len() != frames.len() {
-            return Err(fail(
-                &env,
-                "invalid_value",
-                format!("{} frames but {} sources", frames.len(), sources.len()),
-            ));
-        }
-        let mut result = IngestManyResult::default();
-        for (index, (frame, &source)) in frames.iter().zip(&sources).enumerate() {
-            let source = u16::try_from(source)
-                .map_err(|_| fail(&env, "invalid_value", format!("source {source} is not a u16")))?;
-            match merge_ingest_bytes_from(&mut self.book, frame, SourceId(source), received_at, &mut self.pending) {
-                Ok(counts) => {
-                    let counts = IngestResult::from(counts);
-                    result.changed += counts.changed;
-                    result.unchanged += counts.unchanged;
-                    result.dropped += counts.dropped;
-                    result.rejected.extend(counts.rejected);
-                }
-                Err(e) => result.failures.push(ParseFailure {
-                    index: index as u32,
-                    code: e.reason().to_owned(),
-                    message: e.to_string(),
-                }),
-            }
-        }
-        Ok(result)
     }
 
     /// Adds subscription stream `stream` (not 0) with its filter; its seq starts at 0.
     #[napi]
     pub fn add_topic(&mut self, env: Env, stream: u32, filter: TopicFilterObject) -> Result<()> {
         let filter = filter.to_core(&env)?;
-        self.topics
-            .insert(stream, filter)
+        self.inner
+            .add_topic(stream, filter)
             .map_err(|e| fail(&env, e.reason(), e))
     }
 
     /// Removes a stream; false when it did not exist.
     #[napi]
     pub fn remove_topic(&mut self, stream: u32) -> bool {
-        self.topics.remove(stream)
+        self.inner.remove_topic(stream)
     }
 
     /// The seq of the last Delta frame of `stream` (0 before the first); null for no such stream.
     #[napi]
     pub fn topic_seq(&self, stream: u32) -> Option<i64> {
-        self.topics.get(stream).map(|t| t.seq as i64)
+        self.inner.topic_seq(stream).map(|s| s as i64)
     }
 
     /// Encodes the pending deltas as one Delta frame per stream with a matching delta (numbered
     /// with that stream's next seq) and clears them.
     #[napi]
     pub fn take_topic_frames(&mut self, sent_at: i64) -> TopicFramesResult {
-        let mut frames = Vec::new();
-        let failures = self
-            .topics
-            .encode_deltas(&self.pending, &mut self.encoder, sent_at, |stream, seq, bytes| {
-                frames.push(TopicFrame {
-                    stream,
-                    seq: seq as i64,
-                    frame: Buffer::from(bytes),
-                })
-            })
-            .into_iter()
-            .map(|f| TopicFailureObject {
-                stream: f.stream,
-                seq: f.seq as i64,
-                code: f.error.reason().to_owned(),
-                message: f.error.to_string(),
-            })
-            .collect();
-        let deltas = self.pending.len() as u32;
-        self.pending.clear();
+        let turn = self.inner.take_topic_frames(sent_at);
+        let deltas = turn.deltas as u32;
+        let (frames, failures) = topic_frames(turn);
         TopicFramesResult {
             deltas,
             frames,
@@ -790,13 +763,24 @@ impl MergeBook {
         }
     }
 
-    /// The Snapshot frame of `stream` as of its current seq (take the pending deltas first, or
-    /// the snapshot already contains changes its next Delta frame repeats).
+    /// The Snapshot of `stream` as of its current seq as chunk frames (each within the chunk
+    /// budget), to send in order; the subscriber applies them once all arrived.
+    #[napi]
+    pub fn topic_snapshot_frames(&mut self, env: Env, stream: u32, sent_at: i64) -> Result<Vec<Buffer>> {
+        let mut frames = Vec::new();
+        self.inner
+            .topic_snapshot_chunks(stream, sent_at, |_, bytes| frames.push(Buffer::from(bytes)))
+            .map_err(|e| fail(&env, e.reason(), e))?;
+        Ok(frames)
+    }
+
+    /// The Snapshot frame of `stream` as of its current seq in one frame (`too_large` past the
+    /// 16 MiB frame limit: use `topicSnapshotFrames`).
     #[napi]
     pub fn topic_snapshot_frame(&mut self, env: Env, stream: u32, sent_at: i64) -> Result<Buffer> {
         let bytes = self
-            .topics
-            .encode_snapshot(&self.book, stream, &mut self.encoder, sent_at)
+            .inner
+            .topic_snapshot_frame(stream, sent_at)
             .map_err(|e| fail(&env, e.reason(), e))?;
         Ok(Buffer::from(bytes))
     }
@@ -806,11 +790,11 @@ impl MergeBook {
     pub fn klines(&self, env: Env, symbol_id: u32, interval: String) -> Result<Vec<KlineEntry>> {
         let interval = parse_interval(&env, &interval)?;
         let id = SymbolId(symbol_id);
-        let klines = self.book.klines(id, interval);
-        let from = self.book.kline_provenances(id, interval);
-        Ok(klines
+        let book = self.inner.book();
+        Ok(book
+            .klines(id, interval)
             .iter()
-            .zip(from)
+            .zip(book.kline_provenances(id, interval))
             .map(|(k, p)| KlineEntry {
                 kline: k.into(),
                 from: (*p).into(),
@@ -820,7 +804,7 @@ impl MergeBook {
 
     #[napi]
     pub fn tick(&self, symbol_id: u32) -> Option<TickEntry> {
-        self.book.tick(SymbolId(symbol_id)).map(|(t, p)| TickEntry {
+        self.inner.book().tick(SymbolId(symbol_id)).map(|(t, p)| TickEntry {
             tick: t.into(),
             from: p.into(),
         })
@@ -831,7 +815,8 @@ impl MergeBook {
     pub fn position(&self, env: Env, symbol_id: u32, side: String) -> Result<Option<PositionEntry>> {
         let side = position_side(&env, &side)?;
         Ok(self
-            .book
+            .inner
+            .book()
             .position(SymbolId(symbol_id), side)
             .map(|(pos, p)| PositionEntry {
                 position: pos.into(),
@@ -842,7 +827,7 @@ impl MergeBook {
     #[napi]
     pub fn balance(&self, env: Env, asset: String) -> Result<Option<BalanceEntry>> {
         let asset = name(&env, "asset", &asset)?;
-        Ok(self.book.balance(&asset).map(|(b, p)| BalanceEntry {
+        Ok(self.inner.book().balance(&asset).map(|(b, p)| BalanceEntry {
             balance: b.into(),
             from: p.into(),
         }))
@@ -850,18 +835,39 @@ impl MergeBook {
 
     #[napi]
     pub fn ban_list(&self) -> BanListObject {
-        self.book.ban_list().into()
+        self.inner.book().ban_list().into()
     }
 
     #[napi]
     pub fn stats(&self) -> MergeStatsObject {
-        let s = self.book.stats();
+        let s = self.inner.book().stats();
         MergeStatsObject {
             klines: s.klines.into(),
             ticks: s.ticks.into(),
             positions: s.positions.into(),
             balances: s.balances.into(),
             ban_list: s.ban_list.into(),
+            refused: self
+                .inner
+                .refusals()
+                .map(|(reason, n)| (reason.to_owned(), n as i64))
+                .collect(),
         }
     }
+}
+
+/// Pairs each frame with its sender's id; the lists must be equally long.
+fn frame_sources<'f>(env: &Env, frames: &'f [BufferSlice], sources: &[u32]) -> Result<Vec<(&'f [u8], SourceId)>> {
+    if sources.len() != frames.len() {
+        return Err(fail(
+            env,
+            "invalid_value",
+            format!("{} frames but {} sources", frames.len(), sources.len()),
+        ));
+    }
+    frames
+        .iter()
+        .zip(sources)
+        .map(|(frame, &id)| Ok((&frame[..], source(env, id)?)))
+        .collect()
 }

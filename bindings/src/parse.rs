@@ -118,6 +118,17 @@ pub struct ParseFailure {
     pub message: String,
 }
 
+impl ParseFailure {
+    /// The failure of input `index` with the core's reason label and message.
+    pub fn new(index: usize, code: &str, error: &impl std::fmt::Display) -> Self {
+        ParseFailure {
+            index: index as u32,
+            code: code.to_owned(),
+            message: error.to_string(),
+        }
+    }
+}
+
 /// A batch of market events: the parsed ones in order, and the failures.
 #[napi(object)]
 pub struct MarketEventBatch {
@@ -143,11 +154,7 @@ pub fn parse_market_events(messages: Vec<BufferSlice>) -> MarketEventBatch {
     for (index, message) in messages.iter().enumerate() {
         match parse::parse_market_event(message) {
             Ok(e) => batch.events.push((&e).into()),
-            Err(e) => batch.failures.push(ParseFailure {
-                index: index as u32,
-                code: e.reason().to_owned(),
-                message: e.to_string(),
-            }),
+            Err(e) => batch.failures.push(ParseFailure::new(index, e.reason(), &e)),
         }
     }
     batch

@@ -20,51 +20,78 @@ fn optional_string(value: Option<Decimal>) -> Option<String> {
     value.map(|d| d.to_string())
 }
 
-fn trade_id(env: &Env, field: &str, id: Option<i64>) -> Result<Option<u64>> {
-    id.map(|v| u64::try_from(v).map_err(|_| fail(env, "invalid_value", format!("{field}: {v} is negative"))))
-        .transpose()
+/// Largest integer a JS number holds exactly (`Number.MAX_SAFE_INTEGER`).
+const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
+
+/// An integer field from JS: a JS number is a double, so anything but a whole number within
+/// ±(2^53 − 1) would be silently truncated or rounded on its way to an i64; it is refused instead.
+fn integer(env: &Env, field: &str, value: f64) -> Result<i64> {
+    if value.is_finite() && value.fract() == 0.0 && value.abs() <= MAX_SAFE_INTEGER {
+        Ok(value as i64)
+    } else {
+        Err(fail(
+            env,
+            "invalid_value",
+            format!("{field}: {value} is not a whole number within ±(2^53 − 1)"),
+        ))
+    }
+}
+
+/// An unsigned integer field from JS (see [`integer`]).
+fn unsigned(env: &Env, field: &str, value: f64) -> Result<u64> {
+    let v = integer(env, field, value)?;
+    u64::try_from(v).map_err(|_| fail(env, "invalid_value", format!("{field}: {v} is negative")))
+}
+
+fn optional_unsigned(env: &Env, field: &str, value: Option<f64>) -> Result<Option<u64>> {
+    value.map(|v| unsigned(env, field, v)).transpose()
+}
+
+/// An integer for JS. Exact up to 2^53; the core's counts, ids and times stay far below it.
+fn number(value: i64) -> f64 {
+    value as f64
 }
 
 /// A kline; decimals are exact strings.
 #[napi(object)]
 #[derive(Clone)]
 pub struct KlineObject {
-    pub open_time: i64,
-    pub close_time: i64,
+    pub open_time: f64,
+    pub close_time: f64,
     pub open: String,
     pub high: String,
     pub low: String,
     pub close: String,
     pub volume: String,
     pub quote_volume: String,
-    pub trades: i64,
+    pub trades: f64,
     pub taker_buy_volume: String,
     pub taker_buy_quote_volume: String,
-    pub first_trade_id: Option<i64>,
-    pub last_trade_id: Option<i64>,
+    pub first_trade_id: Option<f64>,
+    pub last_trade_id: Option<f64>,
     pub closed: bool,
     /// Exchange time of the newest information in the bar; 0 when unknown.
-    pub as_of: i64,
+    pub as_of: f64,
 }
 
 impl From<&Kline> for KlineObject {
     fn from(k: &Kline) -> Self {
         KlineObject {
-            open_time: k.open_time,
-            close_time: k.close_time,
+            open_time: number(k.open_time),
+            close_time: number(k.close_time),
             open: k.open.to_string(),
             high: k.high.to_string(),
             low: k.low.to_string(),
             close: k.close.to_string(),
             volume: k.volume.to_string(),
             quote_volume: k.quote_volume.to_string(),
-            trades: k.trades as i64,
+            trades: k.trades as f64,
             taker_buy_volume: k.taker_buy_volume.to_string(),
             taker_buy_quote_volume: k.taker_buy_quote_volume.to_string(),
-            first_trade_id: k.first_trade_id.map(|v| v as i64),
-            last_trade_id: k.last_trade_id.map(|v| v as i64),
+            first_trade_id: k.first_trade_id.map(|v| v as f64),
+            last_trade_id: k.last_trade_id.map(|v| v as f64),
             closed: k.closed,
-            as_of: k.as_of,
+            as_of: number(k.as_of),
         }
     }
 }
@@ -73,21 +100,21 @@ impl KlineObject {
     /// The core kline; a bad decimal or a negative count is a JS error naming the field.
     pub fn to_core(&self, env: &Env) -> Result<Kline> {
         Ok(Kline {
-            open_time: self.open_time,
-            close_time: self.close_time,
+            open_time: integer(env, "openTime", self.open_time)?,
+            close_time: integer(env, "closeTime", self.close_time)?,
             open: decimal(env, "open", &self.open)?,
             high: decimal(env, "high", &self.high)?,
             low: decimal(env, "low", &self.low)?,
             close: decimal(env, "close", &self.close)?,
             volume: decimal(env, "volume", &self.volume)?,
             quote_volume: decimal(env, "quoteVolume", &self.quote_volume)?,
-            trades: u64::try_from(self.trades).map_err(|_| fail(env, "invalid_value", "trades: negative"))?,
+            trades: unsigned(env, "trades", self.trades)?,
             taker_buy_volume: decimal(env, "takerBuyVolume", &self.taker_buy_volume)?,
             taker_buy_quote_volume: decimal(env, "takerBuyQuoteVolume", &self.taker_buy_quote_volume)?,
-            first_trade_id: trade_id(env, "firstTradeId", self.first_trade_id)?,
-            last_trade_id: trade_id(env, "lastTradeId", self.last_trade_id)?,
+            first_trade_id: optional_unsigned(env, "firstTradeId", self.first_trade_id)?,
+            last_trade_id: optional_unsigned(env, "lastTradeId", self.last_trade_id)?,
             closed: self.closed,
-            as_of: self.as_of,
+            as_of: integer(env, "asOf", self.as_of)?,
         })
     }
 }
@@ -101,8 +128,8 @@ pub struct TickObject {
     pub ask: String,
     pub ask_qty: String,
     pub last: Option<String>,
-    pub time: i64,
-    pub update_id: Option<i64>,
+    pub time: f64,
+    pub update_id: Option<f64>,
 }
 
 impl From<&Tick> for TickObject {
@@ -113,8 +140,8 @@ impl From<&Tick> for TickObject {
             ask: t.ask.to_string(),
             ask_qty: t.ask_qty.to_string(),
             last: optional_string(t.last),
-            time: t.time,
-            update_id: t.update_id.map(|v| v as i64),
+            time: number(t.time),
+            update_id: t.update_id.map(|v| v as f64),
         }
     }
 }
@@ -127,8 +154,8 @@ impl TickObject {
             ask: decimal(env, "ask", &self.ask)?,
             ask_qty: decimal(env, "askQty", &self.ask_qty)?,
             last: optional_decimal(env, "last", &self.last)?,
-            time: self.time,
-            update_id: trade_id(env, "updateId", self.update_id)?,
+            time: integer(env, "time", self.time)?,
+            update_id: optional_unsigned(env, "updateId", self.update_id)?,
         })
     }
 }
@@ -149,7 +176,7 @@ pub struct PositionObject {
     pub unrealized_pnl: Option<String>,
     pub mark_price: Option<String>,
     pub isolated_wallet: Option<String>,
-    pub update_time: i64,
+    pub update_time: f64,
 }
 
 impl From<&Position> for PositionObject {
@@ -162,7 +189,7 @@ impl From<&Position> for PositionObject {
             unrealized_pnl: optional_string(p.unrealized_pnl),
             mark_price: optional_string(p.mark_price),
             isolated_wallet: optional_string(p.isolated_wallet),
-            update_time: p.update_time,
+            update_time: number(p.update_time),
         }
     }
 }
@@ -177,7 +204,7 @@ impl PositionObject {
             unrealized_pnl: optional_decimal(env, "unrealizedPnl", &self.unrealized_pnl)?,
             mark_price: optional_decimal(env, "markPrice", &self.mark_price)?,
             isolated_wallet: optional_decimal(env, "isolatedWallet", &self.isolated_wallet)?,
-            update_time: self.update_time,
+            update_time: integer(env, "updateTime", self.update_time)?,
         })
     }
 }
@@ -191,7 +218,7 @@ pub struct BalanceObject {
     pub cross_wallet_balance: Option<String>,
     pub available_balance: Option<String>,
     pub unrealized_pnl: Option<String>,
-    pub update_time: i64,
+    pub update_time: f64,
 }
 
 impl From<&Balance> for BalanceObject {
@@ -202,7 +229,7 @@ impl From<&Balance> for BalanceObject {
             cross_wallet_balance: optional_string(b.cross_wallet_balance),
             available_balance: optional_string(b.available_balance),
             unrealized_pnl: optional_string(b.unrealized_pnl),
-            update_time: b.update_time,
+            update_time: number(b.update_time),
         }
     }
 }
@@ -215,7 +242,7 @@ impl BalanceObject {
             cross_wallet_balance: optional_decimal(env, "crossWalletBalance", &self.cross_wallet_balance)?,
             available_balance: optional_decimal(env, "availableBalance", &self.available_balance)?,
             unrealized_pnl: optional_decimal(env, "unrealizedPnl", &self.unrealized_pnl)?,
-            update_time: self.update_time,
+            update_time: integer(env, "updateTime", self.update_time)?,
         })
     }
 }

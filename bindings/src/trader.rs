@@ -14,13 +14,16 @@ use napi_derive::napi;
 use std::cell::RefCell;
 use std::collections::HashSet;
 use std::rc::Rc;
-use tributary_core::trader_book::{ApplyOutcome, F64Block, TraderBook as CoreTraderBook};
+use tributary_core::frame::FrameError;
+use tributary_core::trader_book::{ApplyOutcome, ApplyReport, F64Block, TraderBook as CoreTraderBook};
 use tributary_core::SymbolId;
 
 /// What applying one frame did.
 #[napi(object)]
 pub struct ApplyOutcomeObject {
-    #[napi(ts_type = "'applied' | 'snapshot' | 'duplicate' | 'gap' | 'stale' | 'wrongKind' | 'invalid'")]
+    #[napi(
+        ts_type = "'applied' | 'snapshot' | 'chunk' | 'duplicate' | 'gap' | 'stale' | 'chunkDropped' | 'wrongKind' | 'invalid'"
+    )]
     pub kind: String,
     pub stream: Option<u32>,
     pub seq: Option<i64>,
@@ -84,6 +87,21 @@ impl From<ApplyOutcome> for ApplyOutcomeObject {
                 seq: Some(seq as i64),
                 ..Self::empty("stale")
             },
+            ApplyOutcome::SnapshotChunk { stream, seq, .. } => ApplyOutcomeObject {
+                stream: Some(stream),
+                seq: Some(seq as i64),
+                ..Self::empty("chunk")
+            },
+            ApplyOutcome::ChunkDropped { stream, seq, chunk, .. } => ApplyOutcomeObject {
+                stream: Some(stream),
+                seq: Some(seq as i64),
+                code: Some("chunk_dropped".into()),
+                message: Some(format!(
+                    "chunk {} of {} continues no snapshot in progress",
+                    chunk.index, chunk.count
+                )),
+                ..Self::empty("chunkDropped")
+            },
             ApplyOutcome::WrongKind { kind } => ApplyOutcomeObject {
                 code: Some("wrong_kind".into()),
                 message: Some(format!("a trader book does not apply {} frames", kind.as_str())),
@@ -95,6 +113,16 @@ impl From<ApplyOutcome> for ApplyOutcomeObject {
     }
 }
 
+impl ApplyOutcomeObject {
+    fn invalid(error: &FrameError) -> Self {
+        ApplyOutcomeObject {
+            code: Some(error.reason().to_owned()),
+            message: Some(error.to_string()),
+            ..ApplyOutcomeObject::empty("invalid")
+        }
+    }
+}
+
 /// A frame of a batch that needs attention, with its position in the batch.
 #[napi(object)]
 pub struct ApplyIssue {
@@ -102,16 +130,48 @@ pub struct ApplyIssue {
     pub outcome: ApplyOutcomeObject,
 }
 
-/// What a batch of frames did: counts of the normal outcomes, and the frames that need attention
-/// (`gap`: ask the hub for a snapshot; `wrongKind`; `invalid`).
+/// Numbers per frame in `ApplyManyResult.frames`: kind code (0 ingest, 1 delta, 2 snapshot, -1
+/// undecodable), stream, seq, result code (`FrameResult`: 0 applied, 1 snapshot, 2 chunk,
+/// 3 duplicate, 4 gap, 5 stale, 6 chunkDropped, 7 wrongKind, 8 invalid).
+const FRAME_FIELDS: usize = 4;
+
+/// What a batch of frames did: counts of the normal outcomes, what each frame was, and the
+/// frames that need attention (`gap` or `chunkDropped` of a stream out of sync: ask the hub for
+/// a snapshot; `wrongKind`; `invalid`).
 #[napi(object)]
-#[derive(Default)]
 pub struct ApplyManyResult {
     pub applied: u32,
+    /// Snapshots completed: whole Snapshot frames, or the last chunk of a chunked one. The
+    /// stream is in sync from then on.
     pub snapshots: u32,
+    /// Snapshot chunks held until their snapshot's last chunk arrives.
+    pub chunks: u32,
     pub duplicates: u32,
     pub ignored_stale: u32,
     pub issues: Vec<ApplyIssue>,
+}
+
+impl From<&ApplyReport> for ApplyManyResult {
+    fn from(report: &ApplyReport) -> Self {
+        ApplyManyResult {
+            applied: report.applied as u32,
+            snapshots: report.snapshots as u32,
+            chunks: report.chunks as u32,
+            duplicates: report.duplicates as u32,
+            ignored_stale: report.ignored_stale as u32,
+            issues: report
+                .issues
+                .iter()
+                .map(|issue| ApplyIssue {
+                    index: issue.index as u32,
+                    outcome: match &issue.outcome {
+                        Ok(outcome) => (*outcome).into(),
+                        Err(error) => ApplyOutcomeObject::invalid(error),
+                    },
+                })
+                .collect(),
+        }
+    }
 }
 
 #[napi(object)]
@@ -123,6 +183,8 @@ pub struct TraderBookStatsObject {
     pub ignored_while_stale: i64,
     pub snapshots: i64,
     pub wrong_kind: i64,
+    pub snapshot_chunks: i64,
+    pub snapshots_dropped: i64,
     pub old_klines_dropped: i64,
 }
 
@@ -130,6 +192,9 @@ pub struct TraderBookStatsObject {
 #[napi]
 pub struct TraderBook {
     book: CoreTraderBook,
+    /// The last `apply_many`'s report, kept so its per-frame part is built only when asked for
+    /// (`frame_reports`) and its allocations are reused.
+    report: ApplyReport,
     /// Addresses of blocks currently exported to JS (removed by each view's finalizer).
     exported: Rc<RefCell<HashSet<usize>>>,
 }
@@ -146,6 +211,7 @@ impl TraderBook {
         };
         Ok(TraderBook {
             book,
+            report: ApplyReport::default(),
             exported: Rc::default(),
         })
     }
@@ -164,43 +230,31 @@ impl TraderBook {
             .map_err(|e| fail(&env, e.reason(), e))
     }
 
-    /// Applies frames in order in one call. Returns counts, and lists individually only the
-    /// frames that need attention (a gap, a wrong kind, an undecodable frame), so a healthy batch
-    /// costs no per-frame JS objects.
+    /// Applies frames in order in one call. Returns counts, and lists individually only the frames
+    /// that need attention; what each frame was comes from `frameReports` (built only when asked
+    /// for, so a healthy batch costs no per-frame JS value).
     #[napi]
     pub fn apply_many(&mut self, frames: Vec<BufferSlice>) -> ApplyManyResult {
-        let mut result = ApplyManyResult::default();
-        for (index, frame) in frames.iter().enumerate() {
-            let outcome = match self.book.apply_bytes(frame) {
-                Ok(ApplyOutcome::Applied { .. }) => {
-                    result.applied += 1;
-                    continue;
-                }
-                Ok(ApplyOutcome::SnapshotApplied { .. }) => {
-                    result.snapshots += 1;
-                    continue;
-                }
-                Ok(ApplyOutcome::Duplicate { .. }) => {
-                    result.duplicates += 1;
-                    continue;
-                }
-                Ok(ApplyOutcome::IgnoredStale { .. }) => {
-                    result.ignored_stale += 1;
-                    continue;
-                }
-                Ok(other) => ApplyOutcomeObject::from(other),
-                Err(e) => ApplyOutcomeObject {
-                    code: Some(e.reason().to_owned()),
-                    message: Some(e.to_string()),
-                    ..ApplyOutcomeObject::empty("invalid")
-                },
-            };
-            result.issues.push(ApplyIssue {
-                index: index as u32,
-                outcome,
-            });
+        self.book
+            .apply_many_into(frames.iter().map(|f| &f[..]), &mut self.report);
+        (&self.report).into()
+    }
+
+    /// What each frame of the last `applyMany` was: four numbers per frame, in order: kind code
+    /// (0 ingest, 1 delta, 2 snapshot, -1 when the frame did not decode), stream, seq (NaN when
+    /// undecodable), and the result code (0 applied, 1 snapshot, 2 chunk, 3 duplicate, 4 gap,
+    /// 5 stale, 6 chunkDropped, 7 wrongKind, 8 invalid).
+    #[napi]
+    pub fn frame_reports(&self) -> Float64Array {
+        let mut values = Vec::with_capacity(self.report.frames.len() * FRAME_FIELDS);
+        for frame in &self.report.frames {
+            match frame.header {
+                Some(h) => values.extend([f64::from(h.kind.code()), f64::from(h.stream), h.seq as f64]),
+                None => values.extend([-1.0, f64::NAN, f64::NAN]),
+            }
+            values.push(f64::from(frame.result as u8));
         }
-        result
+        Float64Array::new(values)
     }
 
     /// True while `stream` waits for a snapshot after a gap.
@@ -309,6 +363,8 @@ impl TraderBook {
             ignored_while_stale: s.ignored_while_stale as i64,
             snapshots: s.snapshots as i64,
             wrong_kind: s.wrong_kind as i64,
+            snapshot_chunks: s.snapshot_chunks as i64,
+            snapshots_dropped: s.snapshots_dropped as i64,
             old_klines_dropped: s.old_klines_dropped as i64,
         }
     }

@@ -1,6 +1,6 @@
 // Market websocket streams into the hub: exchange klines and book tickers as they come, plus bars built from aggTrades.
 import { MarketStreamClient, type MarketStreamGap } from '../../ts/exchange/market-stream.js';
-import { BarAggregator, type BarObject } from '../../ts/native/bar-aggregator.js';
+import { StreamBars } from '../../ts/native/bar-aggregator.js';
 import type { IntervalName } from '../../ts/native/interval.js';
 import type { Collector, CollectorStatus } from '../collector.js';
 import { type CollectorContext, collectorStatus } from '../collector-context.js';
@@ -26,9 +26,11 @@ const BACKFILL_BARS = 2;
 /**
  * Subscribes `<s>@aggTrade` and `<s>@kline_<i>` on `/market` and `<s>@bookTicker` on `/public` for
  * every symbol. Kline and bookTicker frames go to the hub as they are; aggTrades feed a native
- * `BarAggregator` per symbol whose bars go to the hub too (the merge keeps whichever has seen more
- * trades). After a lost connection or an aggTrade id gap the affected symbols' recent bars are
- * fetched by REST, so a bar is never left short of trades.
+ * `StreamBars` per symbol that puts its bars into the Ingest batch without leaving native code
+ * (the merge keeps whichever version has seen more trades). Only bars this collector saw whole
+ * are sent — not one it joined mid-way, nor one spanning a lost connection or an id gap (closed
+ * bars are final at the hub) — and after a lost connection or an id gap the affected symbols'
+ * recent bars are fetched by REST, so a bar is never left short of trades.
  */
 export class StreamCollector implements Collector {
   readonly kind = 'stream' as const;
@@ -36,13 +38,8 @@ export class StreamCollector implements Collector {
   readonly #options: StreamCollectorOptions;
   readonly #market: MarketStreamClient;
   readonly #public: MarketStreamClient;
-  readonly #aggregators = new Map<string, BarAggregator>();
-  /**
-   * Per symbol, the time from which this collector saw every trade: bars opened earlier are
-   * missing trades (subscribed mid-bar, a lost connection, an id gap) and are never sent — closed
-   * bars are final at the hub, and the REST pollers and backfill supply complete ones.
-   */
-  readonly #completeFrom = new Map<string, number>();
+  /** Per symbol, its bars and the time from which this collector saw every trade. */
+  readonly #bars = new Map<string, StreamBars>();
   readonly #off: (() => void)[] = [];
   readonly #backfilling = new Set<string>();
   #timer: NodeJS.Timeout | undefined;
@@ -130,9 +127,8 @@ export class StreamCollector implements Collector {
         const s = symbol.toLowerCase();
         market.push(`${s}@aggTrade`, ...this.#options.intervals.map((i) => `${s}@kline_${i}`));
         publicStreams.push(`${s}@bookTicker`);
-        if (!this.#aggregators.has(symbol)) {
-          this.#aggregators.set(symbol, new BarAggregator(symbol, this.#aggregatedIntervals()));
-          this.#completeFrom.set(symbol, Date.now());
+        if (!this.#bars.has(symbol)) {
+          this.#bars.set(symbol, new StreamBars(symbol, this.#aggregatedIntervals(), Date.now()));
         }
       }
       await Promise.all([this.#market.subscribe(market), this.#public.subscribe(publicStreams)]);
@@ -178,53 +174,41 @@ export class StreamCollector implements Collector {
     }
   }
 
+  /**
+   * Builds bars from a symbol's aggTrades straight into the link's encoder, in pieces that keep a
+   * frame under the hub's cap: a message closes at most a bar per interval, and every interval's
+   * open bar goes too.
+   */
   #pushTrades(symbol: string, trades: Buffer[]): void {
-    const aggregator = this.#aggregators.get(symbol);
-    if (aggregator === undefined) return;
-    const result = aggregator.pushMessages(trades);
-    this.#counters.rejected += result.rejected.length;
-    this.#pushBars(symbol, result.closed);
-    this.#pushOpenBars(symbol, aggregator);
-    if (result.gaps.length > 0) {
+    const bars = this.#bars.get(symbol);
+    if (bars === undefined) return;
+    const { link } = this.#ctx;
+    const intervals = this.#aggregatedIntervals().length;
+    const piece = Math.max(1, Math.floor(link.recordBudget / intervals) - 1);
+    let firstMissing: number | undefined;
+    for (let start = 0; start < trades.length; start += piece) {
+      const part = trades.slice(start, start + piece);
+      link.makeRoom((part.length + 1) * intervals);
+      const result = bars.pushMessages(part, link.currentEncoder);
+      this.#counters.rejected += result.rejected.length;
       this.#counters.gaps += result.gaps.length;
-      this.#completeFrom.set(symbol, Date.now());
-      this.#ctx.logger.warn('aggTrade ids missing; backfilling bars by REST', {
-        symbol,
-        firstMissing: result.gaps[0]?.firstMissing ?? 0,
-      });
+      firstMissing ??= result.gaps[0]?.firstMissing;
+    }
+    if (firstMissing !== undefined) {
+      this.#ctx.logger.warn('aggTrade ids missing; backfilling bars by REST', { symbol, firstMissing });
       void this.#backfill([symbol]);
     }
-  }
-
-  #pushBars(symbol: string, bars: readonly BarObject[]): void {
-    const { link } = this.#ctx;
-    const id = link.symbolId(symbol);
-    if (id === undefined || bars.length === 0) return;
-    const completeFrom = this.#completeFrom.get(symbol) ?? Number.POSITIVE_INFINITY;
-    const byInterval = new Map<IntervalName, BarObject['kline'][]>();
-    for (const bar of bars) {
-      if (bar.kline.openTime < completeFrom) continue;
-      const interval = bar.interval as IntervalName;
-      const list = byInterval.get(interval) ?? [];
-      list.push(bar.kline);
-      byInterval.set(interval, list);
-    }
-    for (const [interval, klines] of byInterval) link.encoder.pushKlines(id, interval, klines);
-  }
-
-  #pushOpenBars(symbol: string, aggregator: BarAggregator): void {
-    const open = this.#aggregatedIntervals().flatMap((i) => {
-      const bar = aggregator.openBar(i);
-      return bar === null ? [] : [bar];
-    });
-    this.#pushBars(symbol, open);
   }
 
   /** Closes bars of quiet symbols and sends them (a bar ends even when no trade comes). */
   #advance(now: number): void {
     const { link } = this.#ctx;
+    const intervals = this.#aggregatedIntervals().length;
     try {
-      for (const [symbol, aggregator] of this.#aggregators) this.#pushBars(symbol, aggregator.advanceTo(now));
+      for (const bars of this.#bars.values()) {
+        link.makeRoom(intervals);
+        bars.advanceTo(now, link.currentEncoder);
+      }
       link.flush();
     } catch (error) {
       this.#fail('closing bars failed', error);
@@ -233,7 +217,7 @@ export class StreamCollector implements Collector {
 
   #onGap(gap: MarketStreamGap): void {
     const symbols = new Set(gap.streams.map((s) => s.slice(0, s.indexOf('@')).toUpperCase()));
-    for (const symbol of symbols) this.#completeFrom.set(symbol, gap.restoredAt);
+    for (const symbol of symbols) this.#bars.get(symbol)?.markIncompleteUntil(gap.restoredAt);
     this.#ctx.logger.warn('stream connection lost data; backfilling by REST', {
       reason: gap.reason,
       symbols: symbols.size,

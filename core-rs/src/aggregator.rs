@@ -513,6 +513,85 @@ impl Aggregator {
     pub fn stats(&self) -> AggregatorStats {
         self.stats
     }
+
+    /// Parses one raw `aggTrade` websocket message (plain or combined-stream envelope) and
+    /// applies it; returns what [`Aggregator::push`] did and the trade's time.
+    pub fn push_message(
+        &mut self,
+        bytes: &[u8],
+        closed: &mut Vec<ClosedBar>,
+    ) -> Result<(PushOutcome, i64), MessageError> {
+        let trade = crate::parse::parse_agg_trade(bytes)?;
+        let outcome = self.push(&trade, closed)?;
+        Ok((outcome, trade.trade_time))
+    }
+
+    /// Parses and applies raw messages in order; a bad one is reported and the rest still apply.
+    pub fn push_messages<'m>(
+        &mut self,
+        messages: impl IntoIterator<Item = &'m [u8]>,
+        closed: &mut Vec<ClosedBar>,
+    ) -> TradeBatch {
+        let mut batch = TradeBatch::default();
+        for (index, message) in messages.into_iter().enumerate() {
+            let result = self.push_message(message, closed);
+            batch.count(index, result.map(|(outcome, _)| outcome));
+        }
+        batch
+    }
+}
+
+/// Why a raw aggTrade message was not applied.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MessageError {
+    #[error(transparent)]
+    Parse(#[from] crate::parse::ParseError),
+    #[error(transparent)]
+    Trade(#[from] TradeError),
+}
+
+impl MessageError {
+    /// A stable short label: the parser's reason, or `bad_trade`.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            MessageError::Parse(e) => e.reason(),
+            MessageError::Trade(_) => "bad_trade",
+        }
+    }
+}
+
+/// A message of a batch that was not applied, with its index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RejectedMessage {
+    pub index: usize,
+    pub error: MessageError,
+}
+
+/// What a batch of raw aggTrade messages did. Counts are added up here and nowhere else.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TradeBatch {
+    pub accepted: usize,
+    pub duplicates: usize,
+    pub late: usize,
+    /// Id gaps seen (each trade after one was still applied).
+    pub gaps: Vec<IdGap>,
+    pub rejected: Vec<RejectedMessage>,
+}
+
+impl TradeBatch {
+    /// Counts the result of message `index`.
+    pub fn count(&mut self, index: usize, result: Result<PushOutcome, MessageError>) {
+        match result {
+            Ok(PushOutcome::Accepted) => self.accepted += 1,
+            Ok(PushOutcome::AcceptedAfterGap(gap)) => {
+                self.accepted += 1;
+                self.gaps.push(gap);
+            }
+            Ok(PushOutcome::Duplicate) => self.duplicates += 1,
+            Ok(PushOutcome::Late) => self.late += 1,
+            Err(error) => self.rejected.push(RejectedMessage { index, error }),
+        }
+    }
 }
 
 /// Refuses a step from `current` to `time` that would close more than [`MAX_BARS_PER_STEP`] bars.

@@ -79,3 +79,47 @@ pub struct Snapshot {
     /// `None` when the snapshot does not cover the ban list.
     pub ban_list: Option<BanList>,
 }
+
+/// One entity of a snapshot, borrowed from where it is kept (see `MergeBook::visit_matching`).
+#[derive(Clone, Copy, Debug)]
+pub enum SnapshotItem<'a> {
+    Window {
+        symbol: SymbolId,
+        interval: Interval,
+        klines: &'a [Kline],
+    },
+    Tick(SymbolId, &'a Tick),
+    Position(SymbolId, &'a Position),
+    Balance(&'a Balance),
+    BanList(&'a BanList),
+}
+
+impl Snapshot {
+    /// Adds a copy of `item`.
+    pub fn push(&mut self, item: SnapshotItem<'_>) {
+        match item {
+            SnapshotItem::Window {
+                symbol,
+                interval,
+                klines,
+            } => self.klines.push(KlineWindow {
+                symbol,
+                interval,
+                klines: klines.to_vec(),
+            }),
+            SnapshotItem::Tick(symbol, tick) => self.ticks.push((symbol, *tick)),
+            SnapshotItem::Position(symbol, position) => self.positions.push((symbol, *position)),
+            SnapshotItem::Balance(balance) => self.balances.push(*balance),
+            SnapshotItem::BanList(list) => self.ban_list = Some(list.clone()),
+        }
+    }
+
+    /// True when the snapshot carries nothing at all.
+    pub fn is_empty(&self) -> bool {
+        self.klines.is_empty()
+            && self.ticks.is_empty()
+            && self.positions.is_empty()
+            && self.balances.is_empty()
+            && self.ban_list.is_none()
+    }
+}

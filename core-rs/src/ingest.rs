@@ -2,18 +2,20 @@
 //!
 //! A collector parses what it read from the exchange into an [`IngestBatch`] (symbols resolved
 //! through the hub's registry; symbols the registry does not know, such as non-USDT contracts in
-//! an all-symbols poll, are skipped and counted) and sends it as one Ingest frame. The hub
-//! applies the frame with [`merge_ingest`]: every record is merged on its own, so one invalid
-//! record is counted and reported without voiding the rest of the frame.
+//! an all-symbols poll, are skipped and counted) and sends it as one Ingest frame
+//! ([`IngestEncoder`]). The hub applies the frame with [`merge_ingest`]: every record is checked
+//! ([`Admission`]) and merged on its own, so one refused record is counted and reported without
+//! voiding the rest of the frame ([`IngestReport`]).
 
 use crate::account::{Balance, Position, SymbolPosition};
+use crate::admission::{entity_name, Admission, Refusal};
 use crate::delta::{BanList, Delta, Provenance, SourceId};
-use crate::frame::{Frame, FrameEncoder, FrameError, FrameHeader, FrameKind, FramePayload};
+use crate::frame::{Chunk, Frame, FrameEncoder, FrameError, FrameHeader, FrameKind, FramePayload};
 use crate::interval::Interval;
 use crate::market::{Kline, Tick};
-use crate::merge_book::{MergeBook, MergeError, MergeOutcome};
+use crate::merge_book::{MergeBook, MergeOutcome};
 use crate::parse::{self, MarketEvent, ParseError, UserEvent};
-use crate::symbol::{SymbolId, SymbolRegistry};
+use crate::symbol::{Symbol, SymbolId, SymbolRegistry};
 
 /// Why a payload or frame could not be ingested.
 #[derive(Debug, thiserror::Error)]
@@ -210,60 +212,150 @@ impl IngestBatch {
     }
 }
 
-/// What [`merge_ingest`] did with a frame's records.
-#[derive(Debug, Default)]
-pub struct IngestCounts {
-    pub changed: usize,
-    pub unchanged: usize,
-    pub dropped: usize,
-    /// Records the merge book refused as invalid, with the reason of each.
-    pub rejected: Vec<MergeError>,
+/// A record the hub refused, with the input (frame or message of the batch) it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefusedRecord {
+    /// Index of the frame or message in the batch.
+    pub input: usize,
+    /// `kline`, `tick`, `position`, `balance` or `banlist`.
+    pub entity: &'static str,
+    pub refusal: Refusal,
 }
 
-/// Applies an Ingest frame to the merge book: provenance is the frame's source and the hub's
-/// `received_at`. Deltas for every real change are appended to `out`.
+/// An input of a batch that could not be used at all (undecodable frame, unparsable payload).
+#[derive(Debug)]
+pub struct InputFailure {
+    /// Index of the frame or message in the batch.
+    pub input: usize,
+    pub error: IngestError,
+}
+
+/// What a batch of inputs (Ingest frames, raw exchange messages, a REST poll) did to the merge
+/// book. Counts of every merge are added up here and nowhere else.
+#[derive(Debug, Default)]
+pub struct IngestReport {
+    /// Records that changed the book (each produced one or more deltas).
+    pub changed: usize,
+    /// Records that carried nothing the book did not already hold.
+    pub unchanged: usize,
+    /// Records that lost against the stored value (older, closed bar, fewer trades, ...).
+    pub dropped: usize,
+    /// Records refused, each with its reason; they changed nothing.
+    pub refused: Vec<RefusedRecord>,
+    /// Inputs that could not be decoded or parsed.
+    pub failures: Vec<InputFailure>,
+}
+
+impl IngestReport {
+    /// Counts the result of merging one record of input `input`.
+    pub fn count(&mut self, input: usize, record: &Delta, result: Result<MergeOutcome, Refusal>) {
+        self.count_entity(input, entity_name(record), result);
+    }
+
+    /// Counts the result of merging one record of input `input`, an `entity` (`kline`, ...).
+    pub fn count_entity(&mut self, input: usize, entity: &'static str, result: Result<MergeOutcome, Refusal>) {
+        match result {
+            Ok(MergeOutcome::Changed) => self.changed += 1,
+            Ok(MergeOutcome::Unchanged) => self.unchanged += 1,
+            Ok(MergeOutcome::Dropped(_)) => self.dropped += 1,
+            Err(refusal) => self.refused.push(RefusedRecord { input, entity, refusal }),
+        }
+    }
+
+    /// Records an input that could not be used.
+    pub fn fail(&mut self, input: usize, error: IngestError) {
+        self.failures.push(InputFailure { input, error });
+    }
+
+    /// Records merged (changed + unchanged + dropped + refused).
+    pub fn records(&self) -> usize {
+        self.changed + self.unchanged + self.dropped + self.refused.len()
+    }
+
+    pub fn clear(&mut self) {
+        *self = IngestReport::default();
+    }
+}
+
+/// Checks one record with `admission`, then merges it. Deltas for a real change are appended to
+/// `out`; a refused record changes nothing.
+pub fn merge_record(
+    book: &mut MergeBook,
+    record: &Delta,
+    from: Provenance,
+    admission: &Admission,
+    out: &mut Vec<Delta>,
+) -> Result<MergeOutcome, Refusal> {
+    admission.check(record)?;
+    let outcome = match record {
+        Delta::Kline {
+            symbol,
+            interval,
+            kline,
+        } => book.merge_kline(*symbol, *interval, kline, from, out),
+        Delta::Tick { symbol, tick } => book.merge_tick(*symbol, tick, from, out),
+        Delta::Position { symbol, position } => book.merge_position(*symbol, position, from, out),
+        Delta::Balance { balance } => book.merge_balance(balance, from, out),
+        Delta::BanList(list) => Ok(book.set_ban_list(list.clone(), from, out)),
+    };
+    Ok(outcome?)
+}
+
+/// Merges records one by one (a refused one is reported, the rest still apply), counting them as
+/// input `input` of `report`. The hub calls it for a decoded Ingest frame, and directly on an
+/// [`IngestBatch`] when a collector runs as a task inside the hub's process (no frame between).
+pub fn merge_records(
+    book: &mut MergeBook,
+    records: &[Delta],
+    from: Provenance,
+    admission: &Admission,
+    out: &mut Vec<Delta>,
+    input: usize,
+    report: &mut IngestReport,
+) {
+    for record in records {
+        let result = merge_record(book, record, from, admission, out);
+        report.count(input, record, result);
+    }
+}
+
+/// Applies a decoded Ingest frame to the merge book, crediting its records to `from` (the hub
+/// sets the source to the peer that sent the frame, whatever the frame claims, and the receive
+/// time to its own clock). Deltas for every real change are appended to `out`.
 pub fn merge_ingest(
     book: &mut MergeBook,
     frame: &Frame,
-    received_at: i64,
+    from: Provenance,
+    admission: &Admission,
     out: &mut Vec<Delta>,
-) -> Result<IngestCounts, IngestError> {
+    input: usize,
+    report: &mut IngestReport,
+) -> Result<(), IngestError> {
     let records = match (&frame.header.kind, &frame.payload) {
         (FrameKind::Ingest, FramePayload::Deltas(records)) => records,
         (kind, _) => return Err(IngestError::NotIngest { kind: kind.as_str() }),
     };
-    let from = Provenance {
-        source: frame.header.source,
-        received_at,
-    };
-    Ok(merge_records(book, records, from, out))
+    merge_records(book, records, from, admission, out, input, report);
+    Ok(())
 }
 
-/// Merges records one by one (an invalid one is counted in `rejected`, the rest still apply).
-/// The hub calls it for a decoded Ingest frame, and directly on an [`IngestBatch`] when a
-/// collector runs as a task inside the hub's process (no frame in between).
-pub fn merge_records(book: &mut MergeBook, records: &[Delta], from: Provenance, out: &mut Vec<Delta>) -> IngestCounts {
-    let mut counts = IngestCounts::default();
-    for record in records {
-        let outcome = match record {
-            Delta::Kline {
-                symbol,
-                interval,
-                kline,
-            } => book.merge_kline(*symbol, *interval, kline, from, out),
-            Delta::Tick { symbol, tick } => book.merge_tick(*symbol, tick, from, out),
-            Delta::Position { symbol, position } => book.merge_position(*symbol, position, from, out),
-            Delta::Balance { balance } => Ok(book.merge_balance(balance, from, out)),
-            Delta::BanList(list) => Ok(book.set_ban_list(list.clone(), from, out)),
-        };
-        match outcome {
-            Ok(MergeOutcome::Changed) => counts.changed += 1,
-            Ok(MergeOutcome::Unchanged) => counts.unchanged += 1,
-            Ok(MergeOutcome::Dropped(_)) => counts.dropped += 1,
-            Err(error) => counts.rejected.push(error),
-        }
+/// Decodes `bytes` and applies it with [`merge_ingest`]; an undecodable frame is reported as a
+/// failure of input `input`, not returned.
+pub fn merge_ingest_bytes(
+    book: &mut MergeBook,
+    bytes: &[u8],
+    from: Provenance,
+    admission: &Admission,
+    out: &mut Vec<Delta>,
+    input: usize,
+    report: &mut IngestReport,
+) {
+    let result = crate::frame::decode_frame(bytes)
+        .map_err(IngestError::from)
+        .and_then(|frame| merge_ingest(book, &frame, from, admission, out, input, report));
+    if let Err(error) = result {
+        report.fail(input, error);
     }
-    counts
 }
 
 /// A `GET /fapi/v1/klines` body of one series as polled.
@@ -278,53 +370,131 @@ pub struct RestKlinesPoll<'a> {
 
 /// Parses a REST klines poll and merges its bars, for a collector running inside the hub's
 /// process: the same result as [`IngestBatch::push_rest_klines`] followed by [`merge_records`]
-/// (every bar merged on its own, an invalid one counted in `rejected`), without copying the bars
-/// into records. `rows` is a scratch buffer the caller keeps between polls (cleared here).
+/// (every bar checked and merged on its own), without copying the bars into records. `rows` is a
+/// scratch buffer the caller keeps between polls (cleared here). A body that does not parse
+/// merges nothing and is returned as the error.
 pub fn merge_rest_klines(
     book: &mut MergeBook,
     poll: RestKlinesPoll<'_>,
     from: Provenance,
+    admission: &Admission,
     rows: &mut Vec<Kline>,
     out: &mut Vec<Delta>,
-) -> Result<IngestCounts, IngestError> {
+    report: &mut IngestReport,
+) -> Result<(), IngestError> {
     rows.clear();
     parse::parse_rest_klines_into(poll.body, poll.server_time_ms, rows)?;
-    let mut counts = IngestCounts::default();
     for kline in rows.iter() {
-        match book.merge_kline(poll.symbol, poll.interval, kline, from, out) {
-            Ok(MergeOutcome::Changed) => counts.changed += 1,
-            Ok(MergeOutcome::Unchanged) => counts.unchanged += 1,
-            Ok(MergeOutcome::Dropped(_)) => counts.dropped += 1,
-            Err(error) => counts.rejected.push(error),
+        let result = admission
+            .check_kline(poll.symbol, kline)
+            .and_then(|()| Ok(book.merge_kline(poll.symbol, poll.interval, kline, from, out)?));
+        report.count_entity(0, "kline", result);
+    }
+    Ok(())
+}
+
+/// A collector's Ingest frames: exchange payloads resolved to the hub's symbol ids (the registry
+/// is the hub's, in its order), encoded as frames numbered 1, 2, ... per encoder.
+pub struct IngestEncoder {
+    registry: SymbolRegistry,
+    batch: IngestBatch,
+    encoder: FrameEncoder,
+    next_seq: u64,
+}
+
+impl IngestEncoder {
+    /// An encoder whose symbol ids are the positions of `symbols`.
+    pub fn new(symbols: impl IntoIterator<Item = Symbol>) -> IngestEncoder {
+        let mut encoder = IngestEncoder {
+            registry: SymbolRegistry::new(),
+            batch: IngestBatch::new(),
+            encoder: FrameEncoder::new(),
+            next_seq: 1,
+        };
+        encoder.add_symbols(symbols);
+        encoder
+    }
+
+    /// Appends symbols to the registry (ids continue; known names keep theirs).
+    pub fn add_symbols(&mut self, symbols: impl IntoIterator<Item = Symbol>) {
+        for symbol in symbols {
+            self.registry.intern(symbol);
         }
     }
-    Ok(counts)
-}
 
-/// Decodes `bytes` and applies it with [`merge_ingest`].
-pub fn merge_ingest_bytes(
-    book: &mut MergeBook,
-    bytes: &[u8],
-    received_at: i64,
-    out: &mut Vec<Delta>,
-) -> Result<IngestCounts, IngestError> {
-    let frame = crate::frame::decode_frame(bytes)?;
-    merge_ingest(book, &frame, received_at, out)
-}
+    pub fn registry(&self) -> &SymbolRegistry {
+        &self.registry
+    }
 
-/// Decodes `bytes` and applies it with [`merge_ingest`], crediting the records to `source` (the
-/// id the hub assigned to the peer that sent the frame) whatever the frame's own `source` says,
-/// so a peer cannot pass its data off as another's.
-pub fn merge_ingest_bytes_from(
-    book: &mut MergeBook,
-    bytes: &[u8],
-    source: SourceId,
-    received_at: i64,
-    out: &mut Vec<Delta>,
-) -> Result<IngestCounts, IngestError> {
-    let mut frame = crate::frame::decode_frame(bytes)?;
-    frame.header.source = source;
-    merge_ingest(book, &frame, received_at, out)
+    /// The records waiting to be sent.
+    pub fn batch(&self) -> &IngestBatch {
+        &self.batch
+    }
+
+    /// The batch, to push records already keyed by id.
+    pub fn batch_mut(&mut self) -> &mut IngestBatch {
+        &mut self.batch
+    }
+
+    /// See [`IngestBatch::push_market_event`].
+    pub fn push_market_event(&mut self, bytes: &[u8]) -> Result<usize, IngestError> {
+        self.batch.push_market_event(&self.registry, bytes)
+    }
+
+    /// See [`IngestBatch::push_rest_book_tickers`].
+    pub fn push_rest_book_tickers(&mut self, body: &[u8]) -> Result<usize, IngestError> {
+        self.batch.push_rest_book_tickers(&self.registry, body)
+    }
+
+    /// See [`IngestBatch::push_account`].
+    pub fn push_account(&mut self, body: &[u8]) -> Result<usize, IngestError> {
+        self.batch.push_account(&self.registry, body)
+    }
+
+    /// See [`IngestBatch::push_position_risk`].
+    pub fn push_position_risk(&mut self, body: &[u8]) -> Result<usize, IngestError> {
+        self.batch.push_position_risk(&self.registry, body)
+    }
+
+    /// See [`IngestBatch::push_user_event`].
+    pub fn push_user_event(&mut self, bytes: &[u8]) -> Result<usize, IngestError> {
+        self.batch.push_user_event(&self.registry, bytes)
+    }
+
+    /// Adds bars of the symbol named `symbol` (an aggregator's); returns the bars added (none
+    /// when the registry does not know the symbol, which is counted).
+    pub fn push_named_klines(&mut self, symbol: &Symbol, interval: Interval, klines: &[Kline]) -> usize {
+        match self.registry.id(symbol) {
+            Some(id) => {
+                self.batch.push_klines(id, interval, klines);
+                klines.len()
+            }
+            None => {
+                self.batch.unknown_symbols += 1;
+                0
+            }
+        }
+    }
+
+    /// Encodes the waiting records as one Ingest frame from `source` and clears them; `None`
+    /// when there is nothing to send. The bytes live until the next call.
+    pub fn take_frame(&mut self, source: SourceId, sent_at: i64) -> Result<Option<&[u8]>, FrameError> {
+        if self.batch.is_empty() {
+            return Ok(None);
+        }
+        let header = FrameHeader {
+            kind: FrameKind::Ingest,
+            stream: 0,
+            seq: self.next_seq,
+            source,
+            received_at: sent_at,
+            chunk: Chunk::WHOLE,
+        };
+        let bytes = self.batch.encode(&mut self.encoder, &header)?;
+        self.batch.clear();
+        self.next_seq += 1;
+        Ok(Some(bytes))
+    }
 }
 
 #[cfg(test)]
@@ -344,6 +514,18 @@ mod tests {
         r
     }
 
+    /// Any registered-or-not id at any time: these tests are about merging, not admission.
+    fn lenient() -> Admission {
+        Admission {
+            symbols: u32::MAX,
+            now: 0,
+            rules: crate::admission::AdmissionRules {
+                max_future_ms: i64::MAX,
+                max_age_ms: i64::MAX,
+            },
+        }
+    }
+
     fn header(source: u16) -> FrameHeader {
         FrameHeader {
             kind: FrameKind::Ingest,
@@ -351,6 +533,7 @@ mod tests {
             seq: 1,
             source: SourceId(source),
             received_at: 5,
+            chunk: crate::frame::Chunk::WHOLE,
         }
     }
 
@@ -457,9 +640,19 @@ mod tests {
             batch
                 .push_rest_klines(SymbolId(2), Interval::M1, body.as_bytes(), server_time)
                 .unwrap();
-            let expected = merge_records(&mut via_batch, batch.records(), from, &mut batch_out);
+            let mut expected = IngestReport::default();
+            merge_records(
+                &mut via_batch,
+                batch.records(),
+                from,
+                &lenient(),
+                &mut batch_out,
+                0,
+                &mut expected,
+            );
             batch.clear();
-            let counts = merge_rest_klines(
+            let mut counts = IngestReport::default();
+            merge_rest_klines(
                 &mut direct,
                 RestKlinesPoll {
                     symbol: SymbolId(2),
@@ -468,8 +661,10 @@ mod tests {
                     server_time_ms: server_time,
                 },
                 from,
+                &lenient(),
                 &mut rows,
                 &mut direct_out,
+                &mut counts,
             )
             .unwrap();
             assert_eq!(format!("{counts:?}"), format!("{expected:?}"));
@@ -493,8 +688,10 @@ mod tests {
                 server_time_ms: 0,
             },
             from,
+            &lenient(),
             &mut rows,
             &mut direct_out,
+            &mut IngestReport::default(),
         )
         .unwrap_err();
         assert_eq!(error.reason(), "truncated");
@@ -523,10 +720,25 @@ mod tests {
         let bytes = batch.encode(&mut encoder, &header(7)).unwrap().to_vec();
         let mut book = MergeBook::new(MergeBookConfig::default()).unwrap();
         let mut deltas = Vec::new();
-        let counts = merge_ingest_bytes(&mut book, &bytes, 1_000, &mut deltas).unwrap();
+        let from = Provenance {
+            source: SourceId(7),
+            received_at: 1_000,
+        };
+        let mut counts = IngestReport::default();
+        merge_ingest_bytes(&mut book, &bytes, from, &lenient(), &mut deltas, 3, &mut counts);
+        assert!(counts.failures.is_empty());
         assert_eq!(counts.changed, 5, "kline, 2 balances, 2 positions");
         assert_eq!(counts.unchanged, 1, "the kline sent twice");
-        assert_eq!(counts.rejected.len(), 1);
+        assert_eq!(counts.refused.len(), 1);
+        assert_eq!(
+            (
+                counts.refused[0].input,
+                counts.refused[0].entity,
+                counts.refused[0].refusal.reason()
+            ),
+            (3, "kline", "invalid_kline")
+        );
+        assert_eq!(counts.records(), 7);
         assert_eq!(deltas.len(), 5);
         let (position, from) = book.position(SymbolId(2), PositionSide::Long).unwrap();
         assert_eq!(position.amount.to_string(), "20");
@@ -550,13 +762,14 @@ mod tests {
             .unwrap()
             .to_vec();
         let frame = decode_frame(&delta_frame).unwrap();
-        let err = merge_ingest(&mut book, &frame, 0, &mut Vec::new()).unwrap_err();
+        let mut report = IngestReport::default();
+        let err = merge_ingest(&mut book, &frame, from, &lenient(), &mut Vec::new(), 0, &mut report).unwrap_err();
         assert_eq!(err.reason(), "not_ingest");
+        merge_ingest_bytes(&mut book, b"garbage", from, &lenient(), &mut Vec::new(), 4, &mut report);
+        assert_eq!(report.failures.len(), 1);
         assert_eq!(
-            merge_ingest_bytes(&mut book, b"garbage", 0, &mut Vec::new())
-                .unwrap_err()
-                .reason(),
-            "bad_identifier"
+            (report.failures[0].input, report.failures[0].error.reason()),
+            (4, "bad_identifier")
         );
     }
 }

@@ -2,18 +2,22 @@
 //! the trader's book, the bar aggregator and the hub frame codec. No Node dependency.
 
 pub mod account;
+pub mod admission;
 pub mod aggregator;
 pub mod aggtrades_csv;
+pub mod book_layout;
 pub mod decimal;
 pub mod delta;
 pub mod filters;
 pub mod frame;
+pub mod hub_book;
 pub mod ingest;
 pub mod interval;
 pub mod kline_csv;
 pub mod market;
 pub mod merge_book;
 pub mod parse;
+pub mod stream_bars;
 mod swar;
 pub mod symbol;
 pub mod topic;

@@ -7,11 +7,12 @@
 
 use crate::account::{Balance, Position, PositionSide};
 use crate::decimal::Decimal;
-use crate::delta::{BanList, Delta, KlineWindow, Provenance, Snapshot};
+use crate::delta::{BanList, Delta, KlineWindow, Provenance, Snapshot, SnapshotItem};
+use crate::frame::{check_balance, check_kline, check_position, check_tick, plainly_fits, FrameError};
 use crate::interval::{Interval, ALL as ALL_INTERVALS};
 use crate::market::{Kline, Tick};
 use crate::symbol::{Asset, SymbolId};
-use crate::topic::{retain_matching, TopicFilter};
+use crate::topic::{kinds, retain_matching, TopicFilter};
 
 /// Bars kept per `(symbol, interval)` unless configured otherwise (the seed reads `limit=45`).
 pub const DEFAULT_KLINE_WINDOW: usize = 45;
@@ -101,6 +102,34 @@ pub enum MergeError {
         time: i64,
         defect: TickDefect,
     },
+    /// Storing the record (or what merging it would make of the stored value) would leave a
+    /// value the wire cannot carry: a decimal group whose mantissas do not fit an i64 at their
+    /// common scale. The book never holds such a value, so every Delta and Snapshot encodes.
+    #[error("{entity} would not travel on the wire: {field} does not fit an i64 mantissa at its group's scale")]
+    Unrepresentable { entity: &'static str, field: &'static str },
+}
+
+impl MergeError {
+    /// A stable short label for counters and logs.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            MergeError::ZeroKlineWindow | MergeError::ZeroMaxSymbols => "invalid_config",
+            MergeError::SymbolOutOfRange { .. } => "symbol_out_of_range",
+            MergeError::InvalidKline { .. } => "invalid_kline",
+            MergeError::InvalidTick { .. } => "invalid_tick",
+            MergeError::Unrepresentable { .. } => "unrepresentable",
+        }
+    }
+}
+
+/// The merge error for a value the wire cannot carry.
+fn unrepresentable(entity: &'static str, error: FrameError) -> MergeError {
+    let field = match error {
+        FrameError::DecimalOutOfRange { field } => field,
+        // The record checks raise nothing else; keep the label if that ever changes.
+        other => other.reason(),
+    };
+    MergeError::Unrepresentable { entity, field }
 }
 
 /// Why an input changed nothing although it differs from what the book holds.
@@ -329,7 +358,7 @@ impl MergeBook {
         let window = self.config.kline_window;
         let book = self.book_mut(symbol)?;
         let series = &mut book.klines[interval.code() as usize];
-        Ok(series.merge(symbol, interval, kline, from, window, out))
+        series.merge(symbol, interval, kline, from, window, out)
     }
 
     /// Merges a tick: the newest exchange `time` wins; on equal times the larger `update_id`
@@ -344,45 +373,78 @@ impl MergeBook {
         from: Provenance,
         out: &mut Vec<Delta>,
     ) -> Result<MergeOutcome, MergeError> {
-        if let Err(defect) = validate_tick(tick) {
-            self.stats.ticks.rejected_invalid += 1;
-            return Err(MergeError::InvalidTick {
-                symbol,
-                time: tick.time,
-                defect,
-            });
-        }
-        let book = match self.book_mut(symbol) {
-            Ok(book) => book,
+        let result = self.merge_tick_uncounted(symbol, tick, from, out);
+        match result {
+            Ok((outcome, corrections)) => {
+                self.stats.ticks.record(outcome);
+                self.stats.klines.tick_corrections += corrections;
+                Ok(outcome)
+            }
             Err(error) => {
                 self.stats.ticks.rejected_invalid += 1;
-                return Err(error);
+                Err(error)
             }
-        };
+        }
+    }
+
+    /// [`MergeBook::merge_tick`] without the counters; returns the outcome and the bars corrected.
+    /// Every bar the tick would correct is checked before anything changes, so a refused tick
+    /// leaves no trace.
+    fn merge_tick_uncounted(
+        &mut self,
+        symbol: SymbolId,
+        tick: &Tick,
+        from: Provenance,
+        out: &mut Vec<Delta>,
+    ) -> Result<(MergeOutcome, u64), MergeError> {
+        validate_tick(tick).map_err(|defect| MergeError::InvalidTick {
+            symbol,
+            time: tick.time,
+            defect,
+        })?;
+        check_tick(tick).map_err(|e| unrepresentable("tick", e))?;
+        let book = self.book_mut(symbol)?;
         let outcome = match &book.tick {
             None => MergeOutcome::Changed,
             Some(stored) if stored.value == *tick => MergeOutcome::Unchanged,
             Some(stored) if tick_is_newer(tick, &stored.value) => MergeOutcome::Changed,
             Some(_) => MergeOutcome::Dropped(DropReason::NotNewer),
         };
+        if outcome != MergeOutcome::Changed {
+            return Ok((outcome, 0));
+        }
+        let price = correction_price(tick);
+        // Check every correction first, apply them after: a refused tick leaves no trace. The
+        // first pass notes which intervals the tick corrects (bit `code`), so the second visits
+        // only those, and no bar is held between the passes.
+        let mut corrected: u16 = 0;
+        if let Some(price) = price {
+            for (series, interval) in book.klines.iter().zip(ALL_INTERVALS) {
+                if let Some(bar) = series.corrected_newest(tick.time, price) {
+                    check_kline(&bar.kline).map_err(|e| unrepresentable("kline corrected by a tick", e))?;
+                    corrected |= 1 << interval.code();
+                }
+            }
+        }
+        book.tick = Some(Stored {
+            value: *tick,
+            provenance: from,
+        });
+        out.push(Delta::Tick { symbol, tick: *tick });
         let mut corrections = 0;
-        if outcome == MergeOutcome::Changed {
-            book.tick = Some(Stored {
-                value: *tick,
-                provenance: from,
-            });
-            out.push(Delta::Tick { symbol, tick: *tick });
-            if let Some(price) = correction_price(tick) {
-                for (series, interval) in book.klines.iter_mut().zip(ALL_INTERVALS) {
-                    if series.correct_newest(symbol, interval, tick.time, price, from, out) {
+        if let Some(price) = price.filter(|_| corrected != 0) {
+            for (series, interval) in book.klines.iter_mut().zip(ALL_INTERVALS) {
+                if corrected & (1 << interval.code()) == 0 {
+                    continue;
+                }
+                if let Some(bar) = series.corrected_newest(tick.time, price) {
+                    if series.apply_correction(symbol, interval, bar, from, out) {
                         corrections += 1;
                     }
                 }
             }
         }
-        self.stats.ticks.record(outcome);
-        self.stats.klines.tick_corrections += corrections;
-        Ok(outcome)
+        Ok((outcome, corrections))
     }
 
     /// Merges a position, keyed by `(symbol, position.side)`.
@@ -400,52 +462,53 @@ impl MergeBook {
         from: Provenance,
         out: &mut Vec<Delta>,
     ) -> Result<MergeOutcome, MergeError> {
-        let book = match self.book_mut(symbol) {
-            Ok(book) => book,
-            Err(error) => {
-                self.stats.positions.rejected_invalid += 1;
-                return Err(error);
-            }
-        };
-        let slot = &mut book.positions[position.side as usize];
-        let outcome = match slot {
-            None => {
-                *slot = Some(Carried::new(*position, from));
-                MergeOutcome::Changed
-            }
-            Some(stored) => stored.merge(position, from),
-        };
-        if outcome == MergeOutcome::Changed {
-            if let Some(stored) = slot {
+        let result = self.book_mut(symbol).and_then(|book| {
+            let slot = &mut book.positions[position.side as usize];
+            let (outcome, merged) = merge_carried(slot, position, from, |p| {
+                check_position(p).map_err(|e| unrepresentable("position", e))
+            })?;
+            if let Some(value) = merged {
                 out.push(Delta::Position {
                     symbol,
-                    position: stored.value,
+                    position: value,
                 });
             }
+            Ok(outcome)
+        });
+        match result {
+            Ok(outcome) => self.stats.positions.record(outcome),
+            Err(_) => self.stats.positions.rejected_invalid += 1,
         }
-        self.stats.positions.record(outcome);
-        Ok(outcome)
+        result
     }
 
     /// Merges a balance, keyed by asset, with the same rules as [`MergeBook::merge_position`]
     /// (the wallet balance plays the position amount's part).
-    pub fn merge_balance(&mut self, balance: &Balance, from: Provenance, out: &mut Vec<Delta>) -> MergeOutcome {
-        let outcome = match self.balances.iter_mut().find(|b| b.value.asset == balance.asset) {
-            None => {
+    pub fn merge_balance(
+        &mut self,
+        balance: &Balance,
+        from: Provenance,
+        out: &mut Vec<Delta>,
+    ) -> Result<MergeOutcome, MergeError> {
+        let check = |b: &Balance| check_balance(b).map_err(|e| unrepresentable("balance", e));
+        let result = match self.balances.iter_mut().find(|b| b.value.asset == balance.asset) {
+            None => check(balance).map(|()| {
                 self.balances.push(Carried::new(*balance, from));
                 out.push(Delta::Balance { balance: *balance });
                 MergeOutcome::Changed
-            }
-            Some(stored) => {
-                let outcome = stored.merge(balance, from);
-                if outcome == MergeOutcome::Changed {
-                    out.push(Delta::Balance { balance: stored.value });
+            }),
+            Some(stored) => merge_stored(stored, balance, from, check).map(|(outcome, merged)| {
+                if let Some(value) = merged {
+                    out.push(Delta::Balance { balance: value });
                 }
                 outcome
-            }
+            }),
         };
-        self.stats.balances.record(outcome);
-        outcome
+        match result {
+            Ok(outcome) => self.stats.balances.record(outcome),
+            Err(_) => self.stats.balances.rejected_invalid += 1,
+        }
+        result
     }
 
     /// Replaces the ban list (last writer wins: it is a command, not a measurement).
@@ -546,6 +609,62 @@ impl MergeBook {
         };
         retain_matching(&mut snapshot, filter);
         snapshot
+    }
+
+    /// Visits, without copying, what [`MergeBook::snapshot_matching`] would hold for `filter`,
+    /// in the same order: per symbol (ascending id) its kline windows by interval, its tick and
+    /// its positions by side; then balances by asset name; then the ban list.
+    pub fn visit_matching(&self, filter: &TopicFilter, mut visit: impl FnMut(SnapshotItem<'_>)) {
+        let mut visit_symbol = |id: SymbolId, book: &SymbolBook| {
+            if filter.has_kind(kinds::KLINE) {
+                for (series, interval) in book.klines.iter().zip(ALL_INTERVALS) {
+                    let klines = series.live();
+                    if !klines.is_empty() && filter.has_interval(interval) {
+                        visit(SnapshotItem::Window {
+                            symbol: id,
+                            interval,
+                            klines,
+                        });
+                    }
+                }
+            }
+            if filter.has_kind(kinds::TICK) {
+                if let Some(tick) = &book.tick {
+                    visit(SnapshotItem::Tick(id, &tick.value));
+                }
+            }
+            if filter.has_kind(kinds::POSITION) {
+                for position in book.positions.iter().flatten() {
+                    visit(SnapshotItem::Position(id, &position.value));
+                }
+            }
+        };
+        match filter.symbols() {
+            Some(ids) => {
+                for &id in ids {
+                    if let Some(book) = self.book(id) {
+                        visit_symbol(id, book);
+                    }
+                }
+            }
+            None => {
+                for (id, book) in self.symbols.iter().enumerate() {
+                    if let Some(book) = book {
+                        visit_symbol(SymbolId(id as u32), book);
+                    }
+                }
+            }
+        }
+        if filter.has_kind(kinds::BALANCE) {
+            let mut balances: Vec<&Balance> = self.balances.iter().map(|b| &b.value).collect();
+            balances.sort_by(|a, b| a.asset.as_str().cmp(b.asset.as_str()));
+            for balance in balances {
+                visit(SnapshotItem::Balance(balance));
+            }
+        }
+        if filter.has_kind(kinds::BAN_LIST) {
+            visit(SnapshotItem::BanList(&self.ban_list));
+        }
     }
 
     /// Counters of everything merged so far.
@@ -649,6 +768,7 @@ impl KlineSeries {
         self.provenance.get(self.start..).unwrap_or(&[])
     }
 
+    /// Merges one bar; refuses it when the bar it would store cannot travel on the wire.
     fn merge(
         &mut self,
         symbol: SymbolId,
@@ -657,7 +777,8 @@ impl KlineSeries {
         from: Provenance,
         window: usize,
         out: &mut Vec<Delta>,
-    ) -> MergeOutcome {
+    ) -> Result<MergeOutcome, MergeError> {
+        let check = |k: &Kline| check_kline(k).map_err(|e| unrepresentable("kline", e));
         let live = self.live();
         // Nearly every update is for the newest bar or a new newest bar: check that first.
         let position = match live.last() {
@@ -671,23 +792,49 @@ impl KlineSeries {
                 let (Some(stored), Some(provenance)) = (self.bars.get_mut(index), self.provenance.get_mut(index))
                 else {
                     // Unreachable: `offset` came from a search of the live bars.
-                    return MergeOutcome::Dropped(DropReason::OutsideWindow);
+                    return Ok(MergeOutcome::Dropped(DropReason::OutsideWindow));
                 };
-                let outcome = merge_into_bar(stored, incoming);
-                if outcome == MergeOutcome::Changed {
+                // The merged bar combines both versions' prices: it is stored only if it can travel.
+                // Fast path for the common update of an open bar, when its price group plainly
+                // fits whatever mix of the two versions the merge makes: merge in place.
+                if !stored.closed
+                    && !incoming.closed
+                    && (incoming.trades, incoming.volume) > (stored.trades, stored.volume)
+                    && kline_mix_plainly_fits(stored, incoming)
+                {
+                    let (high, low, as_of) = (stored.high, stored.low, stored.as_of);
+                    *stored = *incoming;
+                    stored.high = stored.high.max(high);
+                    stored.low = stored.low.min(low);
+                    stored.as_of = stored.as_of.max(as_of);
                     *provenance = from;
                     out.push(Delta::Kline {
                         symbol,
                         interval,
                         kline: *stored,
                     });
+                    return Ok(MergeOutcome::Changed);
                 }
-                outcome
+                match merge_into_bar(stored, incoming) {
+                    Ok(merged) => {
+                        check(&merged)?;
+                        *stored = merged;
+                        *provenance = from;
+                        out.push(Delta::Kline {
+                            symbol,
+                            interval,
+                            kline: merged,
+                        });
+                        Ok(MergeOutcome::Changed)
+                    }
+                    Err(unchanged) => Ok(unchanged),
+                }
             }
             Err(offset) => {
                 if offset == 0 && live.len() >= window {
-                    return MergeOutcome::Dropped(DropReason::OutsideWindow);
+                    return Ok(MergeOutcome::Dropped(DropReason::OutsideWindow));
                 }
+                check(incoming)?;
                 let index = self.start + offset;
                 self.bars.insert(index, *incoming);
                 self.provenance.insert(index, from);
@@ -704,20 +851,46 @@ impl KlineSeries {
                     interval,
                     kline: *incoming,
                 });
-                MergeOutcome::Changed
+                Ok(MergeOutcome::Changed)
             }
         }
     }
 
-    /// Applies a tick at `time` with reference `price` to the newest bar when that bar is open,
-    /// contains `time` and is not newer than it. Returns whether close, high or low changed (a
-    /// delta was appended); `as_of` advances silently otherwise.
-    fn correct_newest(
+    /// What a tick at `time` with reference `price` would make of the newest bar: a bar that is
+    /// open, contains `time` and is not newer than it gets `as_of = time` and the price as close
+    /// (raising high or lowering low). `None` when the tick does not apply to the newest bar.
+    fn corrected_newest(&self, time: i64, price: Decimal) -> Option<Correction> {
+        let bar = self.live().last()?;
+        if bar.closed || time < bar.open_time || time > bar.close_time || time < bar.as_of {
+            return None;
+        }
+        let mut kline = *bar;
+        kline.as_of = time;
+        // Compare by value so an equal price in another scale does not count as a change.
+        let mut changed = false;
+        if kline.close != price {
+            kline.close = price;
+            changed = true;
+        }
+        if price > kline.high {
+            kline.high = price;
+            changed = true;
+        }
+        if price < kline.low {
+            kline.low = price;
+            changed = true;
+        }
+        Some(Correction { kline, changed })
+    }
+
+    /// Stores a correction from [`KlineSeries::corrected_newest`] as the newest bar. Returns
+    /// whether close, high or low changed (a delta was appended); `as_of` advances silently
+    /// otherwise.
+    fn apply_correction(
         &mut self,
         symbol: SymbolId,
         interval: Interval,
-        time: i64,
-        price: Decimal,
+        correction: Correction,
         from: Provenance,
         out: &mut Vec<Delta>,
     ) -> bool {
@@ -725,70 +898,72 @@ impl KlineSeries {
         let Some(bar) = self.bars.get_mut(start..).and_then(<[Kline]>::last_mut) else {
             return false;
         };
-        if bar.closed || time < bar.open_time || time > bar.close_time || time < bar.as_of {
-            return false;
-        }
-        bar.as_of = time;
-        let mut changed = false;
-        // Compare by value so an equal price in another scale does not count as a change.
-        if bar.close != price {
-            bar.close = price;
-            changed = true;
-        }
-        if price > bar.high {
-            bar.high = price;
-            changed = true;
-        }
-        if price < bar.low {
-            bar.low = price;
-            changed = true;
-        }
-        if changed {
-            let kline = *bar;
+        *bar = correction.kline;
+        if correction.changed {
             if let Some(provenance) = self.provenance.last_mut() {
                 *provenance = from;
             }
             out.push(Delta::Kline {
                 symbol,
                 interval,
-                kline,
+                kline: correction.kline,
             });
         }
-        changed
+        correction.changed
     }
 }
 
-/// The merge rules for a version of a bar the series already holds; on `Changed`, `stored`
-/// holds the merged bar.
-fn merge_into_bar(stored: &mut Kline, incoming: &Kline) -> MergeOutcome {
+/// The newest bar as a tick would correct it.
+#[derive(Clone, Copy, Debug)]
+struct Correction {
+    kline: Kline,
+    /// Whether close, high or low changed (otherwise only `as_of` moved).
+    changed: bool,
+}
+
+/// Whether any bar made of `incoming` with `stored`'s high and low fits the wire without
+/// arithmetic (see [`plainly_fits`]): the merge of an open bar with more trades makes one.
+fn kline_mix_plainly_fits(stored: &Kline, incoming: &Kline) -> bool {
+    plainly_fits(&[
+        Some(&incoming.open),
+        Some(&incoming.high),
+        Some(&incoming.low),
+        Some(&incoming.close),
+        Some(&stored.high),
+        Some(&stored.low),
+    ]) && plainly_fits(&[Some(&incoming.volume), Some(&incoming.taker_buy_volume)])
+        && plainly_fits(&[Some(&incoming.quote_volume), Some(&incoming.taker_buy_quote_volume)])
+}
+
+/// The merge rules for a version of a bar the series already holds: the bar to store when the
+/// merge changes it, or the outcome when it does not.
+fn merge_into_bar(stored: &Kline, incoming: &Kline) -> Result<Kline, MergeOutcome> {
     if stored.closed {
-        return if same_bar(stored, incoming) {
+        return Err(if same_bar(stored, incoming) {
             MergeOutcome::Unchanged
         } else {
             MergeOutcome::Dropped(DropReason::Closed)
-        };
+        });
     }
     if incoming.closed {
         // The exchange's final word replaces the open version entirely.
         if incoming == stored {
-            return MergeOutcome::Unchanged;
+            return Err(MergeOutcome::Unchanged);
         }
-        *stored = *incoming;
-        return MergeOutcome::Changed;
+        return Ok(*incoming);
     }
     if (incoming.trades, incoming.volume) > (stored.trades, stored.volume) {
-        let (high, low, as_of) = (stored.high, stored.low, stored.as_of);
-        *stored = *incoming;
-        stored.high = stored.high.max(high);
-        stored.low = stored.low.min(low);
-        stored.as_of = stored.as_of.max(as_of);
-        return MergeOutcome::Changed;
+        let mut merged = *incoming;
+        merged.high = merged.high.max(stored.high);
+        merged.low = merged.low.min(stored.low);
+        merged.as_of = merged.as_of.max(stored.as_of);
+        return Ok(merged);
     }
-    if same_bar(stored, incoming) {
+    Err(if same_bar(stored, incoming) {
         MergeOutcome::Unchanged
     } else {
         MergeOutcome::Dropped(DropReason::NotMoreTrades)
-    }
+    })
 }
 
 /// Whether two versions of a bar say the same thing about the market: every field equal except
@@ -894,6 +1069,52 @@ fn tick_is_newer(incoming: &Tick, stored: &Tick) -> bool {
     matches!((incoming.update_id, stored.update_id), (Some(a), Some(b)) if a > b)
 }
 
+/// Merges `incoming` into the carried value in `slot` (creating it when empty), storing the result
+/// only when `check` accepts the value it would hold. Returns the outcome and, on `Changed`, the
+/// new value (for the delta).
+fn merge_carried<T: CarriedRecord>(
+    slot: &mut Option<Carried<T>>,
+    incoming: &T,
+    from: Provenance,
+    check: impl Fn(&T) -> Result<(), MergeError>,
+) -> Result<(MergeOutcome, Option<T>), MergeError> {
+    match slot {
+        None => {
+            check(incoming)?;
+            *slot = Some(Carried::new(*incoming, from));
+            Ok((MergeOutcome::Changed, Some(*incoming)))
+        }
+        Some(stored) => merge_stored(stored, incoming, from, check),
+    }
+}
+
+/// [`merge_carried`] into a value the book already holds.
+fn merge_stored<T: CarriedRecord>(
+    stored: &mut Carried<T>,
+    incoming: &T,
+    from: Provenance,
+    check: impl Fn(&T) -> Result<(), MergeError>,
+) -> Result<(MergeOutcome, Option<T>), MergeError> {
+    // Fast path: when both records plainly fit together, any mix of their fields does, so the
+    // merge needs no copy to fall back on.
+    if stored.value.plainly_fits_with(incoming) {
+        let outcome = stored.merge(incoming, from);
+        return Ok((outcome, (outcome == MergeOutcome::Changed).then_some(stored.value)));
+    }
+    let mut merged = *stored;
+    let outcome = merged.merge(incoming, from);
+    if outcome != MergeOutcome::Changed {
+        // The value is unchanged, but the merge may have learnt of an amount change (the
+        // bookkeeping that places late records): keep it.
+        *stored = merged;
+        return Ok((outcome, None));
+    }
+    // A merged value combines fields of several records (and their scales): check the result.
+    check(&merged.value)?;
+    *stored = merged;
+    Ok((outcome, Some(merged.value)))
+}
+
 /// Most optional fields any carried record has (a position's five).
 const CARRIED_FIELDS: usize = 5;
 
@@ -902,6 +1123,9 @@ type OptionalFields = [Option<Decimal>; CARRIED_FIELDS];
 /// A record whose sources carry different subsets of optional fields, ordered by an exchange
 /// update time, with an amount whose change makes the optional fields stale.
 trait CarriedRecord: Copy + PartialEq {
+    /// Whether every value group of `self` and `other` together plainly fits the wire (one
+    /// scale, i64 mantissas), so any record mixing their fields does.
+    fn plainly_fits_with(&self, other: &Self) -> bool;
     fn update_time(&self) -> i64;
     fn amount(&self) -> Decimal;
     fn optional_fields(&self) -> OptionalFields;
@@ -909,6 +1133,23 @@ trait CarriedRecord: Copy + PartialEq {
 }
 
 impl CarriedRecord for Position {
+    fn plainly_fits_with(&self, other: &Self) -> bool {
+        plainly_fits(&[Some(&self.amount), Some(&other.amount)])
+            && plainly_fits(&[
+                self.entry_price.as_ref(),
+                self.break_even_price.as_ref(),
+                self.mark_price.as_ref(),
+                other.entry_price.as_ref(),
+                other.break_even_price.as_ref(),
+                other.mark_price.as_ref(),
+            ])
+            && plainly_fits(&[
+                self.unrealized_pnl.as_ref(),
+                self.isolated_wallet.as_ref(),
+                other.unrealized_pnl.as_ref(),
+                other.isolated_wallet.as_ref(),
+            ])
+    }
     fn update_time(&self) -> i64 {
         self.update_time
     }
@@ -934,6 +1175,18 @@ impl CarriedRecord for Position {
 }
 
 impl CarriedRecord for Balance {
+    fn plainly_fits_with(&self, other: &Self) -> bool {
+        plainly_fits(&[
+            Some(&self.wallet_balance),
+            self.cross_wallet_balance.as_ref(),
+            self.available_balance.as_ref(),
+            self.unrealized_pnl.as_ref(),
+            Some(&other.wallet_balance),
+            other.cross_wallet_balance.as_ref(),
+            other.available_balance.as_ref(),
+            other.unrealized_pnl.as_ref(),
+        ])
+    }
     fn update_time(&self) -> i64 {
         self.update_time
     }
@@ -1708,6 +1961,35 @@ mod tests {
         assert_eq!(b.stats().ticks.applied, 2);
     }
 
+    /// Defect 1 of issue 10: a tick whose price the open bar's price group cannot carry on the wire
+    /// (12 × 10^18 overflows an i64 mantissa) made every later Delta and Snapshot of the bar fail
+    /// to encode until it closed. It is refused and changes nothing.
+    #[test]
+    fn a_tick_whose_price_the_bar_cannot_carry_is_refused_and_changes_nothing() {
+        let (mut b, k) = book_with_open_bar();
+        let before = b.clone();
+        let tiny = Tick {
+            last: Some(d("0.000000000000000001")),
+            ..tick("0.000000000000000001", "0.000000000000000001", T0 + 20_000)
+        };
+        let mut out = Vec::new();
+        let result = b.merge_tick(S, &tiny, prov(4, 0), &mut out);
+        assert!(result.is_err(), "{result:?}");
+        assert!(out.is_empty());
+        assert_eq!(b.klines(S, Interval::M1), &[k]);
+        assert_eq!(b.tick(S), before.tick(S));
+        let mut encoder = crate::frame::FrameEncoder::new();
+        let header = crate::frame::FrameHeader {
+            kind: crate::frame::FrameKind::Snapshot,
+            stream: 1,
+            seq: 1,
+            source: SourceId(0),
+            received_at: 0,
+            chunk: crate::frame::Chunk::WHOLE,
+        };
+        encoder.encode_snapshot(&header, &b.snapshot()).unwrap();
+    }
+
     #[test]
     fn tick_outside_the_bar_does_not_correct_it() {
         for time in [T0 - 1, T0 + MIN] {
@@ -2237,7 +2519,7 @@ mod tests {
                 let mut b = book();
                 let mut out = Vec::new();
                 for &i in &order {
-                    b.merge_balance(&records[i], prov(i as u16, 0), &mut out);
+                    b.merge_balance(&records[i], prov(i as u16, 0), &mut out).unwrap();
                 }
                 finals.push(*b.balance(&usdt()).unwrap().0);
             }
@@ -2253,14 +2535,14 @@ mod tests {
         }
         let mut b = book();
         let mut out = Vec::new();
-        b.merge_balance(&after_fee, prov(1, 5), &mut out);
+        b.merge_balance(&after_fee, prov(1, 5), &mut out).unwrap();
         assert_eq!(
             b.merge_balance(&account, prov(2, 6), &mut out),
-            MergeOutcome::Dropped(DropReason::NotNewer)
+            Ok(MergeOutcome::Dropped(DropReason::NotNewer))
         );
         assert_eq!(
             b.merge_balance(&after_fee, prov(2, 7), &mut out),
-            MergeOutcome::Unchanged
+            Ok(MergeOutcome::Unchanged)
         );
         assert_eq!(b.balance(&usdt()), Some((&after_fee, prov(1, 5))));
         assert_eq!(b.balance(&Name::new("BNB").unwrap()), None);
@@ -2390,8 +2672,8 @@ mod tests {
             asset: Name::new("BNB").unwrap(),
             ..balance("1", 1)
         };
-        b.merge_balance(&balance("10", 1), prov(1, 0), &mut out);
-        b.merge_balance(&bnb, prov(1, 0), &mut out);
+        b.merge_balance(&balance("10", 1), prov(1, 0), &mut out).unwrap();
+        b.merge_balance(&bnb, prov(1, 0), &mut out).unwrap();
         let bans = BanList::new(true, vec![]);
         b.set_ban_list(bans.clone(), prov(1, 0), &mut out);
 

@@ -10,7 +10,7 @@
 //! kind list does. The interval list restricts klines only.
 
 use crate::delta::{Delta, Snapshot, SourceId};
-use crate::frame::{FrameEncoder, FrameError, FrameHeader, FrameKind};
+use crate::frame::{snapshot_item_bytes, Chunk, ChunkPlanner, FrameEncoder, FrameError, FrameHeader, FrameKind};
 use crate::interval::Interval;
 use crate::merge_book::MergeBook;
 use crate::symbol::SymbolId;
@@ -234,6 +234,7 @@ impl TopicSet {
                 seq: topic.seq,
                 source: SourceId(0),
                 received_at: sent_at,
+                chunk: Chunk::WHOLE,
             };
             match encoder.encode_deltas(&header, &self.scratch) {
                 Ok(bytes) => emit(topic.stream, topic.seq, bytes),
@@ -247,8 +248,62 @@ impl TopicSet {
         failures
     }
 
-    /// The Snapshot frame of `stream` as of its current seq: applying it and then the stream's
-    /// next Delta frames reproduces the book's view of the topic.
+    /// The Snapshot of `stream` as of its current seq, as chunk frames of at most about
+    /// `chunk_bytes` each (see [`ChunkPlanner`]), handed to `emit(chunk, bytes)` in order (the
+    /// bytes live until `emit` returns). Applying every chunk, then the stream's next Delta
+    /// frames, reproduces the book's view of the topic. Returns the number of chunks. The book is
+    /// walked twice (count, then encode), so no copy of the whole snapshot is ever held.
+    pub fn encode_snapshot_chunks(
+        &self,
+        book: &MergeBook,
+        stream: u32,
+        encoder: &mut FrameEncoder,
+        sent_at: i64,
+        chunk_bytes: usize,
+        mut emit: impl FnMut(Chunk, &[u8]),
+    ) -> Result<u32, TopicSnapshotError> {
+        let topic = self.get(stream).ok_or(TopicError::UnknownStream { stream })?;
+        let mut plan = ChunkPlanner::new(chunk_bytes);
+        book.visit_matching(&topic.filter, |item| {
+            plan.place(snapshot_item_bytes(&item));
+        });
+        let count = plan.chunks();
+        let mut header = FrameHeader {
+            kind: FrameKind::Snapshot,
+            stream,
+            seq: topic.seq,
+            source: SourceId(0),
+            received_at: sent_at,
+            chunk: Chunk { index: 0, count },
+        };
+        let mut placing = ChunkPlanner::new(chunk_bytes);
+        let mut part = Snapshot::default();
+        let mut failure = None;
+        book.visit_matching(&topic.filter, |item| {
+            if failure.is_some() {
+                return;
+            }
+            if placing.place(snapshot_item_bytes(&item)) {
+                match encoder.encode_snapshot(&header, &part) {
+                    Ok(bytes) => emit(header.chunk, bytes),
+                    Err(error) => failure = Some(error),
+                }
+                part = Snapshot::default();
+                header.chunk.index += 1;
+            }
+            part.push(item);
+        });
+        if let Some(error) = failure {
+            return Err(error.into());
+        }
+        let bytes = encoder.encode_snapshot(&header, &part)?;
+        emit(header.chunk, bytes);
+        Ok(count)
+    }
+
+    /// The Snapshot frame of `stream` as of its current seq in one frame (refused with
+    /// `too_large` beyond the frame limit; [`TopicSet::encode_snapshot_chunks`] has no limit):
+    /// applying it and then the stream's next Delta frames reproduces the book's view of the topic.
     pub fn encode_snapshot<'e>(
         &self,
         book: &MergeBook,
@@ -264,6 +319,7 @@ impl TopicSet {
             seq: topic.seq,
             source: SourceId(0),
             received_at: sent_at,
+            chunk: Chunk::WHOLE,
         };
         Ok(encoder.encode_snapshot(&header, &snapshot)?)
     }
@@ -310,10 +366,11 @@ pub(crate) fn retain_matching(snapshot: &mut Snapshot, filter: &TopicFilter) {
 mod tests {
     use super::*;
     use crate::account::{Balance, Position, PositionSide};
+    use crate::admission::{Admission, AdmissionRules};
     use crate::decimal::Decimal;
     use crate::delta::{BanList, Provenance};
     use crate::frame::{decode_frame, FramePayload};
-    use crate::ingest::{merge_ingest_bytes_from, IngestBatch};
+    use crate::ingest::{merge_ingest_bytes, IngestBatch, IngestReport};
     use crate::market::{Kline, Tick};
     use crate::merge_book::MergeBookConfig;
     use crate::symbol::Name;
@@ -406,7 +463,7 @@ mod tests {
         book.merge_tick(ETH, &tick("11", T0 + 10), from(2), &mut out).unwrap();
         book.merge_position(BTC, &position("0.5", T0), from(3), &mut out)
             .unwrap();
-        book.merge_balance(&balance("100", T0), from(3), &mut out);
+        book.merge_balance(&balance("100", T0), from(3), &mut out).unwrap();
         book.set_ban_list(BanList::new(false, vec![ETH]), from(4), &mut out);
         (book, out)
     }
@@ -592,12 +649,23 @@ mod tests {
             seq: 1,
             source: SourceId(99),
             received_at: 5,
+            chunk: Chunk::WHOLE,
         };
         let mut encoder = FrameEncoder::new();
         let bytes = batch.encode(&mut encoder, &header).unwrap().to_vec();
         let mut book = MergeBook::new(MergeBookConfig::default()).unwrap();
         let mut out = Vec::new();
-        let counts = merge_ingest_bytes_from(&mut book, &bytes, SourceId(4), 1_000, &mut out).unwrap();
+        let from = Provenance {
+            source: SourceId(4),
+            received_at: 1_000,
+        };
+        let admission = Admission {
+            symbols: 2,
+            now: T0,
+            rules: AdmissionRules::default(),
+        };
+        let mut counts = IngestReport::default();
+        merge_ingest_bytes(&mut book, &bytes, from, &admission, &mut out, 0, &mut counts);
         assert_eq!(counts.changed, 1);
         assert_eq!(
             book.tick(BTC).map(|(_, p)| p),

@@ -4,6 +4,14 @@
 //! applies; an older seq is a duplicate and is ignored; a newer one is a gap: the stream turns
 //! stale, nothing is applied, and until a Snapshot arrives its deltas are ignored (counted).
 //!
+//! Chunked snapshots (frames `chunk` = 0 … n − 1 of one stream and seq) are applied atomically:
+//! chunks are held until the last one arrives, then all apply in one step, and only then is the
+//! stream in sync. Chunk 0 starts a snapshot (dropping one still incomplete: the hub started
+//! over); a chunk that does not continue the snapshot in progress (a missing chunk, another seq)
+//! drops it, and the stream stays as it was, asking for a snapshot if it is not in sync. A Delta
+//! of the stream while a snapshot is incomplete drops the snapshot too (the hub sends chunks back
+//! to back, so that delta means the rest is not coming).
+//!
 //! Views: every entity keeps its exact record and a block of `f64` values (stored as `f64` bits in
 //! `AtomicU64`, which has the layout of an `f64`) that JavaScript reads through an external
 //! `ArrayBuffer` without copying. A block is allocated once, on the entity's first sight, and
@@ -14,7 +22,7 @@
 use crate::account::{Balance, Position, PositionSide};
 use crate::decimal::Decimal;
 use crate::delta::{BanList, Delta, KlineWindow, Snapshot, SourceId};
-use crate::frame::{decode_frame, Frame, FrameError, FrameHeader, FrameKind, FramePayload};
+use crate::frame::{decode_frame, Chunk, Frame, FrameError, FrameHeader, FrameKind, FramePayload};
 use crate::interval::Interval;
 use crate::market::{Kline, Tick};
 use crate::symbol::{Asset, SymbolId};
@@ -26,65 +34,9 @@ use std::sync::Arc;
 /// Klines kept per `(symbol, interval)` unless configured otherwise (the seed's 45).
 pub const DEFAULT_WINDOW: usize = 45;
 
-/// Columns of a kline block, in block order; column `c` of row `r` is at `c × capacity + r`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(usize)]
-pub enum KlineColumn {
-    OpenTime = 0,
-    CloseTime = 1,
-    Open = 2,
-    High = 3,
-    Low = 4,
-    Close = 5,
-    Volume = 6,
-    QuoteVolume = 7,
-    Trades = 8,
-    TakerBuyVolume = 9,
-    TakerBuyQuoteVolume = 10,
-}
-
-/// Number of columns in a kline block.
-pub const KLINE_COLUMNS: usize = 11;
-
-/// Slots of a tick block: `[bid, bid_qty, ask, ask_qty, last (NaN if none), time]`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(usize)]
-pub enum TickSlot {
-    Bid = 0,
-    BidQty = 1,
-    Ask = 2,
-    AskQty = 3,
-    Last = 4,
-    Time = 5,
-}
-
-/// Slots of a position block: `[amount, entry_price, unrealized_pnl, mark_price, update_time]`,
-/// NaN where the source had no value.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(usize)]
-pub enum PositionSlot {
-    Amount = 0,
-    EntryPrice = 1,
-    UnrealizedPnl = 2,
-    MarkPrice = 3,
-    UpdateTime = 4,
-}
-
-/// Slots of a balance block: `[wallet, cross_wallet, available, unrealized_pnl, update_time]`,
-/// NaN where the source had no value.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(usize)]
-pub enum BalanceSlot {
-    Wallet = 0,
-    CrossWallet = 1,
-    Available = 2,
-    UnrealizedPnl = 3,
-    UpdateTime = 4,
-}
-
-pub const TICK_SLOTS: usize = 6;
-pub const POSITION_SLOTS: usize = 5;
-pub const BALANCE_SLOTS: usize = 5;
+pub use crate::book_layout::{
+    BalanceSlot, KlineColumn, PositionSlot, TickSlot, BALANCE_SLOTS, KLINE_COLUMNS, POSITION_SLOTS, TICK_SLOTS,
+};
 
 /// A block of `f64` values shared with JavaScript (f64 bits in `AtomicU64`).
 pub type F64Block = Arc<[AtomicU64]>;
@@ -199,21 +151,21 @@ impl KlineSeries {
         let Some(k) = self.klines.get(row) else {
             return;
         };
-        let values = [
-            k.open_time as f64,
-            k.close_time as f64,
-            k.open.to_f64(),
-            k.high.to_f64(),
-            k.low.to_f64(),
-            k.close.to_f64(),
-            k.volume.to_f64(),
-            k.quote_volume.to_f64(),
-            k.trades as f64,
-            k.taker_buy_volume.to_f64(),
-            k.taker_buy_quote_volume.to_f64(),
-        ];
-        for (column, value) in values.into_iter().enumerate() {
-            store(&self.columns, column * self.capacity + row, value);
+        for column in KlineColumn::ALL {
+            let value = match column {
+                KlineColumn::OpenTime => k.open_time as f64,
+                KlineColumn::CloseTime => k.close_time as f64,
+                KlineColumn::Open => k.open.to_f64(),
+                KlineColumn::High => k.high.to_f64(),
+                KlineColumn::Low => k.low.to_f64(),
+                KlineColumn::Close => k.close.to_f64(),
+                KlineColumn::Volume => k.volume.to_f64(),
+                KlineColumn::QuoteVolume => k.quote_volume.to_f64(),
+                KlineColumn::Trades => k.trades as f64,
+                KlineColumn::TakerBuyVolume => k.taker_buy_volume.to_f64(),
+                KlineColumn::TakerBuyQuoteVolume => k.taker_buy_quote_volume.to_f64(),
+            };
+            store(&self.columns, column as usize * self.capacity + row, value);
         }
     }
 
@@ -304,34 +256,34 @@ pub type PositionView = RecordView<Position>;
 pub type BalanceView = RecordView<Balance>;
 
 fn tick_values(tick: &Tick) -> [f64; TICK_SLOTS] {
-    [
-        tick.bid.to_f64(),
-        tick.bid_qty.to_f64(),
-        tick.ask.to_f64(),
-        tick.ask_qty.to_f64(),
-        optional_f64(tick.last),
-        tick.time as f64,
-    ]
+    TickSlot::ALL.map(|slot| match slot {
+        TickSlot::Bid => tick.bid.to_f64(),
+        TickSlot::BidQty => tick.bid_qty.to_f64(),
+        TickSlot::Ask => tick.ask.to_f64(),
+        TickSlot::AskQty => tick.ask_qty.to_f64(),
+        TickSlot::Last => optional_f64(tick.last),
+        TickSlot::Time => tick.time as f64,
+    })
 }
 
 fn position_values(position: &Position) -> [f64; POSITION_SLOTS] {
-    [
-        position.amount.to_f64(),
-        optional_f64(position.entry_price),
-        optional_f64(position.unrealized_pnl),
-        optional_f64(position.mark_price),
-        position.update_time as f64,
-    ]
+    PositionSlot::ALL.map(|slot| match slot {
+        PositionSlot::Amount => position.amount.to_f64(),
+        PositionSlot::EntryPrice => optional_f64(position.entry_price),
+        PositionSlot::UnrealizedPnl => optional_f64(position.unrealized_pnl),
+        PositionSlot::MarkPrice => optional_f64(position.mark_price),
+        PositionSlot::UpdateTime => position.update_time as f64,
+    })
 }
 
 fn balance_values(balance: &Balance) -> [f64; BALANCE_SLOTS] {
-    [
-        balance.wallet_balance.to_f64(),
-        optional_f64(balance.cross_wallet_balance),
-        optional_f64(balance.available_balance),
-        optional_f64(balance.unrealized_pnl),
-        balance.update_time as f64,
-    ]
+    BalanceSlot::ALL.map(|slot| match slot {
+        BalanceSlot::Wallet => balance.wallet_balance.to_f64(),
+        BalanceSlot::CrossWallet => optional_f64(balance.cross_wallet_balance),
+        BalanceSlot::Available => optional_f64(balance.available_balance),
+        BalanceSlot::UnrealizedPnl => optional_f64(balance.unrealized_pnl),
+        BalanceSlot::UpdateTime => balance.update_time as f64,
+    })
 }
 
 /// Stores `record` under `key`, creating the view (and its block) on first sight.
@@ -376,8 +328,20 @@ pub struct StreamState {
 pub enum ApplyOutcome {
     /// A Delta frame in sequence; `deltas` entity changes applied.
     Applied { stream: u32, seq: u64, deltas: usize },
-    /// A Snapshot replaced the entities it carries; the stream is in sync from `seq + 1`.
+    /// A Snapshot replaced the entities it carries (a whole one, or the last chunk completed
+    /// one); the stream is in sync from `seq + 1`.
     SnapshotApplied { stream: u32, seq: u64 },
+    /// A chunk of a snapshot, held until the snapshot's last chunk arrives.
+    SnapshotChunk { stream: u32, seq: u64, chunk: Chunk },
+    /// A chunk that continues no snapshot in progress (one before it is missing, or it belongs to
+    /// another seq); the snapshot in progress, if any, was dropped. `resync` when the stream is
+    /// not in sync (no snapshot yet, or stale): the caller must ask for a snapshot.
+    ChunkDropped {
+        stream: u32,
+        seq: u64,
+        chunk: Chunk,
+        resync: bool,
+    },
     /// Already applied (a Delta below the expected seq, or a Snapshot older than the state held).
     Duplicate { stream: u32, seq: u64 },
     /// A Delta beyond the expected seq (`expected` is `None` when the stream had no snapshot
@@ -396,7 +360,141 @@ pub enum ApplyOutcome {
 impl ApplyOutcome {
     /// True when the caller must request a snapshot for the stream.
     pub fn needs_snapshot(&self) -> bool {
-        matches!(self, ApplyOutcome::Gap { .. })
+        matches!(
+            self,
+            ApplyOutcome::Gap { .. } | ApplyOutcome::ChunkDropped { resync: true, .. }
+        )
+    }
+
+    /// What became of the frame, as reported per frame by [`TraderBook::apply_many`].
+    pub fn result(&self) -> FrameResult {
+        match self {
+            ApplyOutcome::Applied { .. } => FrameResult::Applied,
+            ApplyOutcome::SnapshotApplied { .. } => FrameResult::Snapshot,
+            ApplyOutcome::SnapshotChunk { .. } => FrameResult::Chunk,
+            ApplyOutcome::ChunkDropped { .. } => FrameResult::ChunkDropped,
+            ApplyOutcome::Duplicate { .. } => FrameResult::Duplicate,
+            ApplyOutcome::Gap { .. } => FrameResult::Gap,
+            ApplyOutcome::IgnoredStale { .. } => FrameResult::Stale,
+            ApplyOutcome::WrongKind { .. } => FrameResult::WrongKind,
+        }
+    }
+}
+
+/// What became of one frame of a batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum FrameResult {
+    /// A Delta in sequence, applied.
+    Applied = 0,
+    /// A snapshot applied (whole, or completed by this chunk): the stream is in sync.
+    Snapshot = 1,
+    /// A snapshot chunk held until the last one arrives.
+    Chunk = 2,
+    /// Already applied.
+    Duplicate = 3,
+    /// A sequence gap: the stream is stale and needs a snapshot.
+    Gap = 4,
+    /// A Delta of a stale stream, ignored.
+    Stale = 5,
+    /// A chunk that continued no snapshot in progress.
+    ChunkDropped = 6,
+    /// A frame kind a trader does not apply.
+    WrongKind = 7,
+    /// Undecodable.
+    Invalid = 8,
+}
+
+impl FrameResult {
+    /// Every result in code order.
+    pub const ALL: [FrameResult; 9] = [
+        FrameResult::Applied,
+        FrameResult::Snapshot,
+        FrameResult::Chunk,
+        FrameResult::Duplicate,
+        FrameResult::Gap,
+        FrameResult::Stale,
+        FrameResult::ChunkDropped,
+        FrameResult::WrongKind,
+        FrameResult::Invalid,
+    ];
+
+    /// The label JavaScript sees.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            FrameResult::Applied => "applied",
+            FrameResult::Snapshot => "snapshot",
+            FrameResult::Chunk => "chunk",
+            FrameResult::Duplicate => "duplicate",
+            FrameResult::Gap => "gap",
+            FrameResult::Stale => "stale",
+            FrameResult::ChunkDropped => "chunkDropped",
+            FrameResult::WrongKind => "wrongKind",
+            FrameResult::Invalid => "invalid",
+        }
+    }
+}
+
+/// One frame of a batch: what it was (its header; `None` when it did not decode) and what
+/// became of it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FrameReport {
+    pub header: Option<FrameHeader>,
+    pub result: FrameResult,
+}
+
+/// A frame of a batch that needs the caller's attention, with its index in the batch: a gap or a
+/// dropped chunk of a stream out of sync (ask for a snapshot), a wrong kind, an undecodable frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApplyIssue {
+    pub index: usize,
+    pub outcome: Result<ApplyOutcome, FrameError>,
+}
+
+/// What a batch of frames did: counts of the normal outcomes, every frame's report, and the
+/// frames that need attention. Counts are added up here and nowhere else.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ApplyReport {
+    /// Deltas applied.
+    pub applied: usize,
+    /// Snapshots completed (whole frames, or last chunks).
+    pub snapshots: usize,
+    /// Snapshot chunks held for later.
+    pub chunks: usize,
+    pub duplicates: usize,
+    pub ignored_stale: usize,
+    /// One per frame, in order.
+    pub frames: Vec<FrameReport>,
+    pub issues: Vec<ApplyIssue>,
+}
+
+impl ApplyReport {
+    /// Empties the report, keeping its allocations.
+    pub fn clear(&mut self) {
+        self.applied = 0;
+        self.snapshots = 0;
+        self.chunks = 0;
+        self.duplicates = 0;
+        self.ignored_stale = 0;
+        self.frames.clear();
+        self.issues.clear();
+    }
+
+    /// Counts frame `index`'s outcome (or decode error).
+    pub fn count(&mut self, index: usize, header: Option<FrameHeader>, outcome: Result<ApplyOutcome, FrameError>) {
+        let result = outcome.as_ref().map_or(FrameResult::Invalid, ApplyOutcome::result);
+        self.frames.push(FrameReport { header, result });
+        match result {
+            FrameResult::Applied => self.applied += 1,
+            FrameResult::Snapshot => self.snapshots += 1,
+            FrameResult::Chunk => self.chunks += 1,
+            FrameResult::Duplicate => self.duplicates += 1,
+            FrameResult::Stale => self.ignored_stale += 1,
+            FrameResult::ChunkDropped if !outcome.as_ref().is_ok_and(ApplyOutcome::needs_snapshot) => {}
+            FrameResult::Gap | FrameResult::ChunkDropped | FrameResult::WrongKind | FrameResult::Invalid => {
+                self.issues.push(ApplyIssue { index, outcome })
+            }
+        }
     }
 }
 
@@ -414,6 +512,11 @@ pub struct TraderBookStats {
     pub snapshots: u64,
     /// Frames of a kind the trader does not apply.
     pub wrong_kind: u64,
+    /// Snapshot chunks received (completed snapshots count once in `snapshots`).
+    pub snapshot_chunks: u64,
+    /// Chunked snapshots dropped before they completed (a missing chunk, a new snapshot or a
+    /// delta mid-way), and chunks that continued none.
+    pub snapshots_dropped: u64,
     /// Kline deltas older than every bar of a full window.
     pub old_klines_dropped: u64,
 }
@@ -429,6 +532,16 @@ pub struct TraderBook {
     balances: HashMap<Asset, BalanceView>,
     ban_list: BanList,
     stats: TraderBookStats,
+    /// Chunked snapshots in progress, by stream.
+    assemblies: HashMap<u32, Assembly>,
+}
+
+/// A chunked snapshot being received: the chunks so far, in order.
+#[derive(Debug)]
+struct Assembly {
+    seq: u64,
+    count: u32,
+    parts: Vec<(FrameHeader, Snapshot)>,
 }
 
 impl Default for TraderBook {
@@ -454,6 +567,7 @@ impl TraderBook {
             balances: HashMap::new(),
             ban_list: BanList::default(),
             stats: TraderBookStats::default(),
+            assemblies: HashMap::new(),
         }
     }
 
@@ -465,85 +579,190 @@ impl TraderBook {
     /// Decodes and applies one frame.
     pub fn apply_bytes(&mut self, bytes: &[u8]) -> Result<ApplyOutcome, FrameError> {
         let frame = decode_frame(bytes)?;
-        Ok(self.apply(&frame))
+        Ok(self.apply_owned(frame.header, frame.payload))
+    }
+
+    /// Decodes and applies frames in order, reporting each (see [`ApplyReport`]); an undecodable
+    /// frame is reported, never stops the batch.
+    pub fn apply_many<'f>(&mut self, frames: impl IntoIterator<Item = &'f [u8]>) -> ApplyReport {
+        let mut report = ApplyReport::default();
+        self.apply_many_into(frames, &mut report);
+        report
+    }
+
+    /// [`TraderBook::apply_many`] into a report the caller keeps between batches (cleared first),
+    /// so a batch allocates nothing once the report has grown to the batch size.
+    pub fn apply_many_into<'f>(&mut self, frames: impl IntoIterator<Item = &'f [u8]>, report: &mut ApplyReport) {
+        report.clear();
+        for (index, bytes) in frames.into_iter().enumerate() {
+            match decode_frame(bytes) {
+                Ok(frame) => {
+                    let outcome = self.apply_owned(frame.header, frame.payload);
+                    report.count(index, Some(frame.header), Ok(outcome));
+                }
+                Err(error) => report.count(index, None, Err(error)),
+            }
+        }
     }
 
     /// Applies one decoded frame under the sequencing rules of the module doc.
     pub fn apply(&mut self, frame: &Frame) -> ApplyOutcome {
-        let header = &frame.header;
+        self.apply_owned(frame.header, frame.payload.clone())
+    }
+
+    /// [`TraderBook::apply`] of a frame the book may keep (a snapshot chunk is held as it is).
+    fn apply_owned(&mut self, header: FrameHeader, payload: FramePayload) -> ApplyOutcome {
         let (stream, seq) = (header.stream, header.seq);
-        match (&frame.payload, header.kind) {
-            (FramePayload::Snapshot(snapshot), FrameKind::Snapshot) => {
-                if let Some(state) = self.streams.get(&stream) {
-                    // Older than what a healthy stream already holds: applying it would roll
-                    // entities back and make the next in-order delta look like a gap.
-                    if !state.stale && seq.saturating_add(1) < state.expected_seq {
-                        self.stats.duplicates += 1;
-                        return ApplyOutcome::Duplicate { stream, seq };
-                    }
+        match (payload, header.kind) {
+            (FramePayload::Snapshot(snapshot), FrameKind::Snapshot) if header.chunk == Chunk::WHOLE => {
+                if self.assemblies.remove(&stream).is_some() {
+                    self.stats.snapshots_dropped += 1;
                 }
-                self.apply_snapshot(header, snapshot);
-                self.streams.insert(
-                    stream,
-                    StreamState {
-                        expected_seq: seq.saturating_add(1),
-                        stale: false,
-                    },
-                );
-                self.stats.snapshots += 1;
-                self.stats.frames_applied += 1;
-                ApplyOutcome::SnapshotApplied { stream, seq }
-            }
-            (FramePayload::Deltas(deltas), FrameKind::Delta) => {
-                let Some(state) = self.streams.get_mut(&stream) else {
-                    self.streams.insert(
-                        stream,
-                        StreamState {
-                            expected_seq: 0,
-                            stale: true,
-                        },
-                    );
-                    self.stats.gaps += 1;
-                    return ApplyOutcome::Gap {
-                        stream,
-                        expected: None,
-                        got: seq,
-                    };
-                };
-                if state.stale {
-                    self.stats.ignored_while_stale += 1;
-                    return ApplyOutcome::IgnoredStale { stream, seq };
-                }
-                if seq < state.expected_seq {
+                if self.is_older_than_held(stream, seq) {
                     self.stats.duplicates += 1;
                     return ApplyOutcome::Duplicate { stream, seq };
                 }
-                if seq > state.expected_seq {
-                    state.stale = true;
-                    self.stats.gaps += 1;
-                    return ApplyOutcome::Gap {
-                        stream,
-                        expected: Some(state.expected_seq),
-                        got: seq,
-                    };
+                self.complete_snapshot(stream, seq, [(header, snapshot)])
+            }
+            (FramePayload::Snapshot(snapshot), FrameKind::Snapshot) => self.apply_chunk(header, snapshot),
+            (FramePayload::Deltas(deltas), FrameKind::Delta) => {
+                // Most books have no snapshot in progress: skip the lookup then.
+                if !self.assemblies.is_empty() && self.assemblies.remove(&stream).is_some() {
+                    self.stats.snapshots_dropped += 1;
                 }
-                state.expected_seq = seq.saturating_add(1);
-                let written = Written::from_header(header);
-                for delta in deltas {
-                    self.apply_delta(delta, written);
-                }
-                self.stats.deltas_applied += deltas.len() as u64;
-                self.stats.frames_applied += 1;
-                ApplyOutcome::Applied {
-                    stream,
-                    seq,
-                    deltas: deltas.len(),
-                }
+                self.apply_deltas(&header, &deltas)
             }
             (_, kind) => {
                 self.stats.wrong_kind += 1;
                 ApplyOutcome::WrongKind { kind }
             }
+        }
+    }
+
+    /// True when a snapshot at `seq` is older than what a healthy stream already holds: applying
+    /// it would roll entities back and make the next in-order delta look like a gap.
+    fn is_older_than_held(&self, stream: u32, seq: u64) -> bool {
+        self.streams
+            .get(&stream)
+            .is_some_and(|state| !state.stale && seq.saturating_add(1) < state.expected_seq)
+    }
+
+    /// Applies the parts of one snapshot in one step and puts the stream in sync after `seq`.
+    fn complete_snapshot(
+        &mut self,
+        stream: u32,
+        seq: u64,
+        parts: impl IntoIterator<Item = (FrameHeader, Snapshot)>,
+    ) -> ApplyOutcome {
+        for (header, snapshot) in parts {
+            self.apply_snapshot(&header, &snapshot);
+        }
+        self.streams.insert(
+            stream,
+            StreamState {
+                expected_seq: seq.saturating_add(1),
+                stale: false,
+            },
+        );
+        self.stats.snapshots += 1;
+        self.stats.frames_applied += 1;
+        ApplyOutcome::SnapshotApplied { stream, seq }
+    }
+
+    /// One chunk of a chunked snapshot (see the module doc).
+    fn apply_chunk(&mut self, header: FrameHeader, snapshot: Snapshot) -> ApplyOutcome {
+        let (stream, seq, chunk) = (header.stream, header.seq, header.chunk);
+        self.stats.snapshot_chunks += 1;
+        if chunk.index == 0 {
+            if self.assemblies.remove(&stream).is_some() {
+                self.stats.snapshots_dropped += 1;
+            }
+            if self.is_older_than_held(stream, seq) {
+                self.stats.duplicates += 1;
+                return ApplyOutcome::Duplicate { stream, seq };
+            }
+            self.assemblies.insert(
+                stream,
+                Assembly {
+                    seq,
+                    count: chunk.count,
+                    parts: vec![(header, snapshot)],
+                },
+            );
+            return ApplyOutcome::SnapshotChunk { stream, seq, chunk };
+        }
+        let continues = self
+            .assemblies
+            .get(&stream)
+            .is_some_and(|a| a.seq == seq && a.count == chunk.count && a.parts.len() == chunk.index as usize);
+        if !continues {
+            self.assemblies.remove(&stream);
+            self.stats.snapshots_dropped += 1;
+            let resync = self.streams.get(&stream).is_none_or(|s| s.stale);
+            return ApplyOutcome::ChunkDropped {
+                stream,
+                seq,
+                chunk,
+                resync,
+            };
+        }
+        if !chunk.is_last() {
+            if let Some(assembly) = self.assemblies.get_mut(&stream) {
+                assembly.parts.push((header, snapshot));
+            }
+            return ApplyOutcome::SnapshotChunk { stream, seq, chunk };
+        }
+        let mut parts = self.assemblies.remove(&stream).map(|a| a.parts).unwrap_or_default();
+        parts.push((header, snapshot));
+        self.complete_snapshot(stream, seq, parts)
+    }
+
+    /// A Delta frame under the sequencing rules.
+    fn apply_deltas(&mut self, header: &FrameHeader, deltas: &[Delta]) -> ApplyOutcome {
+        let (stream, seq) = (header.stream, header.seq);
+        let Some(state) = self.streams.get_mut(&stream) else {
+            self.streams.insert(
+                stream,
+                StreamState {
+                    expected_seq: 0,
+                    stale: true,
+                },
+            );
+            self.stats.gaps += 1;
+            return ApplyOutcome::Gap {
+                stream,
+                expected: None,
+                got: seq,
+            };
+        };
+        if state.stale {
+            self.stats.ignored_while_stale += 1;
+            return ApplyOutcome::IgnoredStale { stream, seq };
+        }
+        if seq < state.expected_seq {
+            self.stats.duplicates += 1;
+            return ApplyOutcome::Duplicate { stream, seq };
+        }
+        if seq > state.expected_seq {
+            state.stale = true;
+            self.stats.gaps += 1;
+            return ApplyOutcome::Gap {
+                stream,
+                expected: Some(state.expected_seq),
+                got: seq,
+            };
+        }
+        state.expected_seq = seq.saturating_add(1);
+        let written = Written::from_header(header);
+        for delta in deltas {
+            self.apply_delta(delta, written);
+        }
+        self.stats.deltas_applied += deltas.len() as u64;
+        self.stats.frames_applied += 1;
+        ApplyOutcome::Applied {
+            stream,
+            seq,
+            deltas: deltas.len(),
         }
     }
 
@@ -698,6 +917,37 @@ impl TraderBook {
         &self.ban_list
     }
 
+    /// Everything the book holds, ordered as the hub orders a snapshot (klines by symbol id then
+    /// interval, ticks by symbol, positions by symbol then side, balances by asset name), so a
+    /// trader's state compares equal to the hub's `MergeBook::snapshot` of the same data.
+    pub fn snapshot(&self) -> Snapshot {
+        let mut klines: Vec<KlineWindow> = self
+            .series
+            .iter()
+            .filter(|(_, s)| !s.is_empty())
+            .map(|(&(symbol, interval), s)| KlineWindow {
+                symbol,
+                interval,
+                klines: s.klines().to_vec(),
+            })
+            .collect();
+        klines.sort_by_key(|w| (w.symbol, w.interval.code()));
+        let mut ticks: Vec<(SymbolId, Tick)> = self.ticks.iter().map(|(&s, v)| (s, v.record)).collect();
+        ticks.sort_by_key(|(s, _)| *s);
+        let mut positions: Vec<(SymbolId, Position)> =
+            self.positions.iter().map(|(&(s, _), v)| (s, v.record)).collect();
+        positions.sort_by_key(|(s, p)| (*s, p.side));
+        let mut balances: Vec<Balance> = self.balances.values().map(|v| v.record).collect();
+        balances.sort_by(|a, b| a.asset.as_str().cmp(b.asset.as_str()));
+        Snapshot {
+            klines,
+            ticks,
+            positions,
+            balances,
+            ban_list: Some(self.ban_list.clone()),
+        }
+    }
+
     pub fn stats(&self) -> TraderBookStats {
         self.stats
     }
@@ -744,6 +994,7 @@ mod tests {
             seq,
             source: SourceId(2),
             received_at: 1_000 + seq as i64,
+            chunk: crate::frame::Chunk::WHOLE,
         }
     }
 
@@ -921,6 +1172,8 @@ mod tests {
                 ignored_while_stale: 2,
                 snapshots: 2,
                 wrong_kind: 0,
+                snapshot_chunks: 0,
+                snapshots_dropped: 0,
                 old_klines_dropped: 0,
             }
         );

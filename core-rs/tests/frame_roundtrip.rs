@@ -5,7 +5,7 @@ mod common;
 use proptest::prelude::*;
 use std::path::PathBuf;
 use tributary_core::frame::{
-    decode_frame, Frame, FrameEncoder, FrameError, FrameHeader, FrameKind, FramePayload, MAX_FRAME_BYTES,
+    decode_frame, Chunk, Frame, FrameEncoder, FrameError, FrameHeader, FrameKind, FramePayload, MAX_FRAME_BYTES,
 };
 use tributary_core::{
     Balance, BanList, Decimal, Delta, Interval, Kline, KlineWindow, Name, Position, PositionSide, Snapshot, SourceId,
@@ -23,6 +23,7 @@ fn header(kind: FrameKind, seq: u64) -> FrameHeader {
         seq,
         source: SourceId(3),
         received_at: 1_626_992_742_289,
+        chunk: Chunk::WHOLE,
     }
 }
 
@@ -707,20 +708,280 @@ fn bytes_per_update() {
     }
 }
 
-/// Writes sample frames for the TypeScript cross-check when `TRIBUTARY_FRAME_OUT` names a folder.
-#[test]
-fn write_frames_for_typescript_check() {
-    let Some(dir) = std::env::var_os("TRIBUTARY_FRAME_OUT") else {
-        return;
+/// Where the frames of the TypeScript cross-check live (committed, relative to this crate):
+/// `ts/wire/rust-frames.test.ts` decodes them with the TypeScript readers generated from the same
+/// schema and compares every field with `expected.json`.
+const TYPESCRIPT_FIXTURES: &str = "../ts/wire/testing/rust-frames";
+
+/// A 64-bit integer as JSON: a decimal string, since JSON numbers lose precision past 2^53.
+fn int64(value: impl ToString) -> serde_json::Value {
+    serde_json::Value::String(value.to_string())
+}
+
+fn opt_decimal(value: Option<Decimal>) -> serde_json::Value {
+    value.map_or(serde_json::Value::Null, |d| d.to_string().into())
+}
+
+/// The known contents of a frame as JSON: header fields, and every entity with its decimals as
+/// the exact strings they were built from.
+fn frame_json(frame: &Frame) -> serde_json::Value {
+    use serde_json::json;
+    let header = &frame.header;
+    let kline = |k: &Kline| {
+        json!({
+            "openTime": int64(k.open_time), "closeTime": int64(k.close_time), "asOf": int64(k.as_of),
+            "trades": int64(k.trades),
+            "firstTradeId": k.first_trade_id.map_or(serde_json::Value::Null, int64),
+            "lastTradeId": k.last_trade_id.map_or(serde_json::Value::Null, int64),
+            "open": k.open.to_string(), "high": k.high.to_string(), "low": k.low.to_string(),
+            "close": k.close.to_string(), "volume": k.volume.to_string(),
+            "takerBuyVolume": k.taker_buy_volume.to_string(), "quoteVolume": k.quote_volume.to_string(),
+            "takerBuyQuoteVolume": k.taker_buy_quote_volume.to_string(), "closed": k.closed,
+        })
     };
-    let dir = PathBuf::from(dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let frames = valid_frames();
-    std::fs::write(dir.join("delta.bin"), &frames[0]).unwrap();
-    std::fs::write(dir.join("snapshot.bin"), &frames[1]).unwrap();
-    eprintln!(
-        "wrote {} and {}",
-        dir.join("delta.bin").display(),
-        dir.join("snapshot.bin").display()
+    let tick = |symbol: SymbolId, t: &Tick| {
+        json!({
+            "symbol": symbol.0, "time": int64(t.time),
+            "updateId": t.update_id.map_or(serde_json::Value::Null, int64),
+            "bid": t.bid.to_string(), "ask": t.ask.to_string(), "last": opt_decimal(t.last),
+            "bidQty": t.bid_qty.to_string(), "askQty": t.ask_qty.to_string(),
+        })
+    };
+    let position = |symbol: SymbolId, p: &Position| {
+        json!({
+            "symbol": symbol.0, "side": p.side as u8, "updateTime": int64(p.update_time),
+            "amount": p.amount.to_string(), "entryPrice": opt_decimal(p.entry_price),
+            "breakEvenPrice": opt_decimal(p.break_even_price), "markPrice": opt_decimal(p.mark_price),
+            "unrealizedPnl": opt_decimal(p.unrealized_pnl), "isolatedWallet": opt_decimal(p.isolated_wallet),
+        })
+    };
+    let balance = |b: &Balance| {
+        json!({
+            "asset": b.asset.as_str(), "updateTime": int64(b.update_time),
+            "walletBalance": b.wallet_balance.to_string(),
+            "crossWalletBalance": opt_decimal(b.cross_wallet_balance),
+            "availableBalance": opt_decimal(b.available_balance),
+            "unrealizedPnl": opt_decimal(b.unrealized_pnl),
+        })
+    };
+    let ban_list = |l: &BanList| json!({ "all": l.all, "symbols": l.symbols.iter().map(|s| s.0).collect::<Vec<_>>() });
+    let (groups, ticks, positions, balances, bans): (Vec<_>, Vec<_>, Vec<_>, Vec<_>, Option<_>) = match &frame.payload {
+        FramePayload::Snapshot(snap) => (
+            snap.klines
+                .iter()
+                .map(|w| json!({ "symbol": w.symbol.0, "interval": w.interval.code(), "rows": w.klines.iter().map(kline).collect::<Vec<_>>() }))
+                .collect(),
+            snap.ticks.iter().map(|(s, t)| tick(*s, t)).collect(),
+            snap.positions.iter().map(|(s, p)| position(*s, p)).collect(),
+            snap.balances.iter().map(balance).collect(),
+            snap.ban_list.as_ref().map(ban_list),
+        ),
+        FramePayload::Deltas(deltas) => {
+            // The fixtures list deltas in wire order: one group per consecutive (symbol, interval).
+            let mut groups: Vec<(SymbolId, Interval, Vec<serde_json::Value>)> = Vec::new();
+            let (mut ticks, mut positions, mut balances, mut bans) = (Vec::new(), Vec::new(), Vec::new(), None);
+            for delta in deltas {
+                match delta {
+                    Delta::Kline { symbol, interval, kline: k } => match groups.last_mut() {
+                        Some((s, i, rows)) if s == symbol && i == interval => rows.push(kline(k)),
+                        _ => groups.push((*symbol, *interval, vec![kline(k)])),
+                    },
+                    Delta::Tick { symbol, tick: t } => ticks.push(tick(*symbol, t)),
+                    Delta::Position { symbol, position: p } => positions.push(position(*symbol, p)),
+                    Delta::Balance { balance: b } => balances.push(balance(b)),
+                    Delta::BanList(l) => bans = Some(ban_list(l)),
+                }
+            }
+            let groups = groups
+                .into_iter()
+                .map(|(s, i, rows)| json!({ "symbol": s.0, "interval": i.code(), "rows": rows }))
+                .collect();
+            (groups, ticks, positions, balances, bans)
+        }
+    };
+    json!({
+        "kind": header.kind.code(), "stream": header.stream, "seq": int64(header.seq),
+        "source": header.source.0, "receivedAt": int64(header.received_at),
+        "chunk": header.chunk.index, "chunks": if header.chunk == Chunk::WHOLE { 0 } else { header.chunk.count },
+        "klines": groups, "ticks": ticks, "positions": positions, "balances": balances, "banList": bans,
+    })
+}
+
+/// Frames with known contents covering every field: every entity kind, optional values present
+/// and absent, scales from 0 to 18, i64 and u64 limits, negative values, a non-ASCII asset, a
+/// whole snapshot and one chunk of a chunked one. Deltas are listed in wire order.
+fn typescript_fixtures() -> Vec<(&'static str, Frame)> {
+    let extreme = Kline {
+        open_time: i64::MIN + 1,
+        close_time: i64::MAX,
+        open: Decimal::new(i128::from(i64::MAX), 18).unwrap(),
+        high: Decimal::new(i128::from(i64::MAX), 18).unwrap(),
+        low: Decimal::new(1, 18).unwrap(),
+        close: Decimal::new(-i128::from(i64::MAX), 18).unwrap(),
+        volume: Decimal::new(i128::from(i64::MIN), 0).unwrap(),
+        quote_volume: d("0.5"),
+        trades: u64::MAX,
+        taker_buy_volume: Decimal::ZERO,
+        taker_buy_quote_volume: d("-0.25"),
+        first_trade_id: Some(u64::MAX),
+        last_trade_id: Some(0),
+        closed: true,
+        as_of: -1,
+    };
+    let deltas = vec![
+        Delta::Kline {
+            symbol: SymbolId(0),
+            interval: Interval::M1,
+            kline: rest_kline(1_626_992_640_000),
+        },
+        Delta::Kline {
+            symbol: SymbolId(0),
+            interval: Interval::M1,
+            kline: rest_kline(1_626_992_700_000),
+        },
+        Delta::Kline {
+            symbol: SymbolId(7),
+            interval: Interval::W1,
+            kline: extreme,
+        },
+        Delta::Kline {
+            symbol: SymbolId(u32::MAX),
+            interval: Interval::Mo1,
+            kline: ctk_kline(),
+        },
+        Delta::Tick {
+            symbol: SymbolId(41),
+            tick: tick(Some("1.01050"), Some(u64::MAX)),
+        },
+        Delta::Tick {
+            symbol: SymbolId(0),
+            tick: tick(None, None),
+        },
+        Delta::Position {
+            symbol: SymbolId(3),
+            position: position("1.5", PositionSide::Long, true),
+        },
+        Delta::Position {
+            symbol: SymbolId(41),
+            position: position("-12", PositionSide::Short, false),
+        },
+        Delta::Position {
+            symbol: SymbolId(0),
+            position: position("-0.250", PositionSide::Both, true),
+        },
+        Delta::Balance {
+            balance: balance("USDT", true),
+        },
+        Delta::Balance {
+            balance: balance("币安人生USDT", false),
+        },
+        Delta::BanList(BanList::new(false, vec![SymbolId(9), SymbolId(3)])),
+    ];
+    let header = |kind, stream, seq, chunk| FrameHeader {
+        kind,
+        stream,
+        seq,
+        source: SourceId(u16::MAX),
+        received_at: i64::MIN,
+        chunk,
+    };
+    vec![
+        (
+            "delta",
+            Frame {
+                header: header(FrameKind::Delta, u32::MAX, u64::MAX, Chunk::WHOLE),
+                payload: FramePayload::Deltas(deltas),
+            },
+        ),
+        (
+            "ingest",
+            Frame {
+                header: FrameHeader {
+                    kind: FrameKind::Ingest,
+                    stream: 0,
+                    seq: 1,
+                    source: SourceId(12),
+                    received_at: 1_626_992_742_289,
+                    chunk: Chunk::WHOLE,
+                },
+                payload: FramePayload::Deltas(vec![
+                    Delta::Kline {
+                        symbol: SymbolId(2),
+                        interval: Interval::M5,
+                        kline: Kline {
+                            open_time: 1_626_992_700_000,
+                            close_time: 1_626_993_000_000 - 1,
+                            ..ctk_kline()
+                        },
+                    },
+                    Delta::Balance {
+                        balance: balance("BNB", true),
+                    },
+                ]),
+            },
+        ),
+        (
+            "snapshot",
+            Frame {
+                header: header(FrameKind::Snapshot, 5, 77, Chunk::WHOLE),
+                payload: FramePayload::Snapshot(sample_snapshot()),
+            },
+        ),
+        (
+            "snapshot-chunk",
+            Frame {
+                header: header(FrameKind::Snapshot, 5, 78, Chunk { index: 1, count: 3 }),
+                payload: FramePayload::Snapshot(Snapshot {
+                    ticks: vec![(SymbolId(2), tick(Some("0.000000000000000001"), Some(1)))],
+                    ..Snapshot::default()
+                }),
+            },
+        ),
+    ]
+}
+
+/// The cross-language check, Rust side: frames with known contents are encoded, decoded back to
+/// exactly those contents, and written with their expected contents where the TypeScript test
+/// (`ts/wire/rust-frames.test.ts`) reads them. The committed files must be what this writes:
+/// regenerate them with `TRIBUTARY_WRITE_FRAMES=1 cargo test -p tributary-core --test frame_roundtrip`.
+#[test]
+fn frames_for_the_typescript_readers_are_current() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(TYPESCRIPT_FIXTURES);
+    let write = std::env::var_os("TRIBUTARY_WRITE_FRAMES").is_some();
+    if write {
+        std::fs::create_dir_all(&dir).unwrap();
+    }
+    let stale = |path: &std::path::Path| {
+        format!(
+            "{} is not what the Rust encoder writes; regenerate with \
+             TRIBUTARY_WRITE_FRAMES=1 cargo test -p tributary-core --test frame_roundtrip",
+            path.display()
+        )
+    };
+    let mut encoder = FrameEncoder::new();
+    let mut expected = serde_json::Map::new();
+    for (name, frame) in typescript_fixtures() {
+        let bytes = encoder.encode(&frame).unwrap().to_vec();
+        assert_eq!(
+            decode_frame(&bytes).unwrap(),
+            frame,
+            "{name} decodes to what was written"
+        );
+        expected.insert(name.to_owned(), frame_json(&frame));
+        let path = dir.join(format!("{name}.bin"));
+        if write {
+            std::fs::write(&path, &bytes).unwrap();
+        }
+        assert!(std::fs::read(&path).unwrap_or_default() == bytes, "{}", stale(&path));
+    }
+    let json = serde_json::to_string_pretty(&serde_json::Value::Object(expected)).unwrap() + "\n";
+    let path = dir.join("expected.json");
+    if write {
+        std::fs::write(&path, &json).unwrap();
+    }
+    assert!(
+        std::fs::read_to_string(&path).unwrap_or_default() == json,
+        "{}",
+        stale(&path)
     );
 }

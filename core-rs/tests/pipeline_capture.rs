@@ -3,11 +3,12 @@
 
 mod common;
 
-use tributary_core::frame::{FrameEncoder, FrameHeader, FrameKind};
-use tributary_core::ingest::{merge_ingest_bytes, IngestBatch};
+use tributary_core::admission::{Admission, AdmissionRules};
+use tributary_core::frame::{Chunk, FrameEncoder, FrameHeader, FrameKind};
+use tributary_core::ingest::{merge_ingest_bytes, IngestBatch, IngestReport};
 use tributary_core::merge_book::{MergeBook, MergeBookConfig};
 use tributary_core::trader_book::{ApplyOutcome, TraderBook};
-use tributary_core::{Interval, Name, SourceId, SymbolId, SymbolRegistry};
+use tributary_core::{Interval, Name, Provenance, SourceId, SymbolId, SymbolRegistry};
 
 fn capture() -> Option<String> {
     let path = common::shared_data_file("pipeline_capture", common::CAPTURE)?;
@@ -40,6 +41,16 @@ fn trader_book_converges_to_the_hub_through_frames_and_a_gap() {
         seq,
         source: SourceId(1),
         received_at: 0,
+        chunk: Chunk::WHOLE,
+    };
+    // The capture's symbols, at any time: this test is about the pipeline, not admission.
+    let admission = Admission {
+        symbols: registry.len() as u32,
+        now: 0,
+        rules: AdmissionRules {
+            max_future_ms: i64::MAX,
+            max_age_ms: i64::MAX,
+        },
     };
     let bytes = hub_encoder
         .encode_snapshot(&header(FrameKind::Snapshot, seq), &snapshot)
@@ -74,7 +85,13 @@ fn trader_book_converges_to_the_hub_through_frames_and_a_gap() {
 
         // Hub side: merge, and send what changed as the stream's next Delta frame.
         deltas.clear();
-        merge_ingest_bytes(&mut hub, &frame, n as i64, &mut deltas).unwrap();
+        let from = Provenance {
+            source: SourceId(1),
+            received_at: n as i64,
+        };
+        let mut report = IngestReport::default();
+        merge_ingest_bytes(&mut hub, &frame, from, &admission, &mut deltas, 0, &mut report);
+        assert!(report.failures.is_empty() && report.refused.is_empty(), "{report:?}");
         if deltas.is_empty() {
             continue;
         }

@@ -9,16 +9,17 @@ import {
   balanceJson,
   positionRiskV2Json,
   positionRiskV3Json,
-  REPORTED_MAX_NOTIONAL,
 } from './account-views.js';
 import type { EngineContext, EngineDeps } from './engine-context.js';
 import { requestAccount } from './engine-context.js';
 import { BINANCE_INCOME_TYPES } from './income-ledger.js';
+import { bracketsFor, maxNotional } from './leverage-brackets.js';
+import { assessAccount } from './margin.js';
 import { limitParam } from './order-endpoints.js';
 import { incomeJson } from './order-views.js';
 import { Reject } from './rejections.js';
 import { requireSpec } from './symbol-filters.js';
-import { leverageUpdate } from './user-events.js';
+import { assetModeUpdate, leverageUpdate } from './user-events.js';
 
 const SUCCESS: Json = { code: 200, msg: 'success' };
 
@@ -73,9 +74,16 @@ export function accountEndpoints(deps: EngineDeps): Endpoint[] {
         const leverage = /^\d{1,4}$/.test(text) ? Number(text) : Number.NaN;
         if (!Number.isInteger(leverage) || leverage < 1 || leverage > spec.maxLeverage)
           throw Reject.badLeverage(text);
+        // The positions of the symbol (both sides in hedge mode) must fit the new leverage's brackets.
+        const cap = maxNotional(bracketsFor(spec), leverage);
+        const risk = assessAccount(account, market, ctx.orders.open(account.id));
+        for (const p of risk.positions) {
+          if (p.position.symbol === spec.symbol && p.notional.abs().gt(cap))
+            throw Reject.leverageTooHighForPosition();
+        }
         account.settings(spec.symbol, spec.maxLeverage).leverage = leverage;
         ctx.emit(account.id, leverageUpdate(spec.symbol, leverage, ctx.clock.now()));
-        return { leverage, maxNotionalValue: REPORTED_MAX_NOTIONAL, symbol: spec.symbol };
+        return { leverage, maxNotionalValue: cap.toString(), symbol: spec.symbol };
       },
     },
     {
@@ -90,6 +98,7 @@ export function accountEndpoints(deps: EngineDeps): Endpoint[] {
         const marginType: MarginType = requireEnum(params, 'marginType', ['ISOLATED', 'CROSSED'] as const);
         const settings = account.settings(spec.symbol, spec.maxLeverage);
         if (settings.marginType === marginType) throw Reject.marginTypeUnchanged();
+        if (marginType === 'ISOLATED' && account.multiAssetsMargin) throw Reject.isolatedUnderMultiAssets();
         if (account.openPositions(spec.symbol).length > 0) throw Reject.marginTypePosition();
         if (hasOpenOrders(ctx, account, spec.symbol)) throw Reject.marginTypeOpenOrders();
         settings.marginType = marginType;
@@ -125,6 +134,36 @@ export function accountEndpoints(deps: EngineDeps): Endpoint[] {
     },
     {
       method: 'GET',
+      path: '/fapi/v1/multiAssetsMargin',
+      security: 'USER_DATA',
+      weight: () => 30,
+      countsAsOrder: false,
+      handle: ({ accountId }) => ({ multiAssetsMargin: requestAccount(ctx, accountId).multiAssetsMargin }),
+    },
+    {
+      method: 'POST',
+      path: '/fapi/v1/multiAssetsMargin',
+      security: 'TRADE',
+      weight: () => 1,
+      countsAsOrder: false,
+      handle: ({ params, accountId }) => {
+        const account = requestAccount(ctx, accountId);
+        const on = requireEnum(params, 'multiAssetsMargin', ['true', 'false'] as const) === 'true';
+        if (account.multiAssetsMargin === on) throw Reject.multiAssetsUnchanged();
+        if (on) {
+          for (const spec of market.specs()) {
+            if (account.settings(spec.symbol, spec.maxLeverage).marginType === 'ISOLATED') {
+              throw Reject.multiAssetsWithIsolated();
+            }
+          }
+        }
+        account.multiAssetsMargin = on;
+        ctx.emit(account.id, assetModeUpdate(on, ctx.clock.now()));
+        return SUCCESS;
+      },
+    },
+    {
+      method: 'GET',
       path: '/fapi/v1/commissionRate',
       security: 'USER_DATA',
       weight: () => 20,
@@ -148,20 +187,17 @@ export function accountEndpoints(deps: EngineDeps): Endpoint[] {
       handle: ({ params, accountId }) => {
         requestAccount(ctx, accountId);
         const symbol = optionalString(params, 'symbol');
-        // One bracket per symbol: the simulator has no tiered margin (see maxNotionalValue).
         const bracket = (spec: SymbolSpec) => ({
           symbol: spec.symbol,
           notionalCoef: 1.0,
-          brackets: [
-            {
-              bracket: 1,
-              initialLeverage: spec.maxLeverage,
-              notionalCap: Number(REPORTED_MAX_NOTIONAL),
-              notionalFloor: 0,
-              maintMarginRatio: spec.maintMarginRatio.toNumber(),
-              cum: 0.0,
-            },
-          ],
+          brackets: bracketsFor(spec).map((b) => ({
+            bracket: b.bracket,
+            initialLeverage: b.initialLeverage,
+            notionalCap: b.notionalCap.toNumber(),
+            notionalFloor: b.notionalFloor.toNumber(),
+            maintMarginRatio: b.maintMarginRatio.toNumber(),
+            cum: b.cum.toNumber(),
+          })),
         });
         // With a symbol Binance answers one object, without it the list of every symbol.
         if (symbol !== undefined) return bracket(requireSpec(market, symbol));

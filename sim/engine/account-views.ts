@@ -7,13 +7,6 @@ import type { AccountRisk, PositionRisk } from './margin.js';
 import type { UserOrder } from './order-store.js';
 import { qtyText } from './order-views.js';
 
-/**
- * The simulator has one leverage bracket per symbol and does not cap notional by leverage; this is
- * the cap it reports in `maxNotional` / `maxNotionalValue` (Binance's first-bracket figure for
- * majors).
- */
-export const REPORTED_MAX_NOTIONAL = '1000000';
-
 /** Everything the account views need besides the account itself. */
 export interface AccountSnapshot {
   readonly account: Account;
@@ -52,9 +45,10 @@ function isolatedMargin(p: PositionRisk): Decimal {
 }
 
 /**
- * Liquidation price of one position: where margin + amount × (price − entry) equals the
- * maintenance margin |amount| × price × mmr. The margin is the isolated wallet, or for cross the
- * cross wallet plus the other cross positions' unrealized PnL less their maintenance margin.
+ * Liquidation price of one position (Binance's formula): where margin + amount × (price − entry)
+ * equals the maintenance margin |amount| × price × mmr − cum of the position's bracket. The margin
+ * is the isolated wallet, or for cross the cross wallet plus the other cross positions' unrealized
+ * PnL less their maintenance margin.
  */
 export function liquidationPrice(p: PositionRisk, risk: AccountRisk): Decimal {
   const q = p.position.amount;
@@ -69,8 +63,9 @@ export function liquidationPrice(p: PositionRisk, risk: AccountRisk): Decimal {
       margin = margin.add(other.unrealizedPnl).sub(other.maintMargin);
     }
   }
+  margin = margin.add(p.bracket.cum);
   const numerator = q.mul(p.position.entryPrice).sub(margin);
-  const denominator = q.sub(q.abs().mul(p.spec.maintMarginRatio));
+  const denominator = q.sub(q.abs().mul(p.bracket.maintMarginRatio));
   if (denominator.isZero()) return Decimal.ZERO;
   const price = numerator.div(denominator, 8, 'half-even');
   return price.sign() > 0 ? price : Decimal.ZERO;
@@ -167,7 +162,7 @@ export function accountV2Json(snap: AccountSnapshot): Json {
         isolated: p.isolated,
         entryPrice: entryText(p),
         breakEvenPrice: breakEvenText(p, snap.account),
-        maxNotional: REPORTED_MAX_NOTIONAL,
+        maxNotional: p.maxNotional.toString(),
         bidNotional: orderNotional(snap.openOrders, p, 'BUY'),
         askNotional: orderNotional(snap.openOrders, p, 'SELL'),
         positionSide: p.position.side,
@@ -182,7 +177,7 @@ export function accountV2Json(snap: AccountSnapshot): Json {
     canDeposit: true,
     canWithdraw: true,
     updateTime: 0,
-    multiAssetsMargin: false,
+    multiAssetsMargin: snap.account.multiAssetsMargin,
     tradeGroupId: -1,
     ...totalsJson(snap.risk),
     assets: assetsJson(snap, true),
@@ -276,7 +271,7 @@ export function positionRiskV2Json(snap: AccountSnapshot, symbol: string | undef
         leverage: String(p.settings.leverage),
         liquidationPrice: atLeast(liquidationPrice(p, snap.risk), 1),
         markPrice: markText(p),
-        maxNotionalValue: REPORTED_MAX_NOTIONAL,
+        maxNotionalValue: p.maxNotional.toString(),
         positionAmt: qtyText(p.position.amount, p.spec),
         notional: notionalText(p),
         isolatedWallet: moneyText(p.position.isolatedWallet),

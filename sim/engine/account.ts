@@ -25,6 +25,8 @@ export class Account {
   readonly #positions = new Map<string, PositionState>();
   /** Time of the last balance change (Binance's asset `updateTime`). */
   balanceUpdateTime = 0;
+  /** Multi-Assets mode (margin shared across assets); the simulator's margin stays USDT either way. */
+  multiAssetsMargin = false;
 
   constructor(
     readonly id: string,

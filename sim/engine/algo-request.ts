@@ -14,6 +14,9 @@ import {
 } from '../request-params.js';
 import { ALGO_ORDER_TYPES, type AlgoOrderType } from './algo-store.js';
 import { clientIdParam, POSITION_SIDES, SIDES, TIME_IN_FORCE } from './order-request.js';
+
+const ALGO_TIME_IN_FORCE = TIME_IN_FORCE.filter((tif) => tif !== 'GTD');
+
 import type { OrderSide, TimeInForce, WorkingType } from './order-store.js';
 import type { PositionSide } from './position-state.js';
 import { Reject } from './rejections.js';
@@ -62,7 +65,8 @@ export function parseNewAlgo(params: Params, market: MarketView): NewAlgoRequest
   if (!(ALGO_ORDER_TYPES as readonly string[]).includes(typeText)) throw Reject.invalidOrderType();
   const orderType = typeText as AlgoOrderType;
   const positionSide = optionalEnum(params, 'positionSide', POSITION_SIDES);
-  const timeInForce = optionalEnum(params, 'timeInForce', TIME_IN_FORCE) ?? 'GTC';
+  // GTD is not served on conditional orders: refused as an unknown time in force.
+  const timeInForce = optionalEnum(params, 'timeInForce', ALGO_TIME_IN_FORCE) ?? 'GTC';
   const workingType =
     optionalEnum(params, 'workingType', ['MARK_PRICE', 'CONTRACT_PRICE'] as const) ?? 'CONTRACT_PRICE';
   const priceProtect = optionalBool(params, 'priceProtect') ?? false;

@@ -18,6 +18,9 @@ import { averagePrice } from './order-views.js';
 import { Reject } from './rejections.js';
 import { algoUpdate } from './user-events.js';
 
+/** Binance's `triggerProtect` of every USD-M perpetual (exchangeInfo), the simulator's too. */
+export const TRIGGER_PROTECT = Decimal.parse('0.05');
+
 /** Conditional orders of every account. */
 export class AlgoService {
   readonly #ctx: EngineContext;
@@ -107,6 +110,10 @@ export class AlgoService {
         algo.orderType === 'TRAILING_STOP_MARKET'
           ? advanceTrailing(algo, price, spec.tickSize)
           : reachesTrigger(algo.orderType, algo.side, algo.triggerPrice, price);
+      if (fires && algo.priceProtect && !this.#pricesAgree(algo.symbol)) {
+        // priceProtect: no trigger while the contract price is more than triggerProtect off the mark.
+        continue;
+      }
       if (fires) this.#trigger(algo, spec);
     }
   }
@@ -174,6 +181,14 @@ export class AlgoService {
     algo.status = 'FINISHED';
     algo.updateTime = this.#ctx.clock.now();
     this.#emit(algo, { avgPrice: averagePrice(order), qty: order.executedQty });
+  }
+
+  /** Whether last and mark price differ by at most the symbol's triggerProtect (5 %, exchangeInfo). */
+  #pricesAgree(symbol: string): boolean {
+    const mark = this.#ctx.market.markPrice(symbol);
+    if (mark.sign() <= 0) return false;
+    const gap = this.#ctx.market.lastPrice(symbol).sub(mark).abs();
+    return gap.div(mark, 12).lte(TRIGGER_PROTECT);
   }
 
   #watchPrice(symbol: string, workingType: AlgoOrder['workingType']): Decimal {

@@ -5,8 +5,10 @@ import type { Account } from './account.js';
 import type { AccountSnapshot } from './account-views.js';
 import type { AlgoService } from './algo-service.js';
 import type { AlgoStore } from './algo-store.js';
+import type { CountdownCancels } from './countdown-cancel.js';
 import type { IdSource } from './id-source.js';
 import type { IncomeLedger } from './income-ledger.js';
+import type { LiquidationEngine } from './liquidation.js';
 import type { OrderExecutor } from './order-executor.js';
 import type { OrderStore } from './order-store.js';
 import { Reject } from './rejections.js';
@@ -33,6 +35,8 @@ export interface EngineDeps {
   readonly ctx: EngineContext;
   readonly executor: OrderExecutor;
   readonly algoService: AlgoService;
+  readonly countdowns: CountdownCancels;
+  readonly liquidations: LiquidationEngine;
   /** The account valued now, with every listed symbol's positions of its mode present. */
   snapshot(account: Account): AccountSnapshot;
 }

@@ -100,9 +100,10 @@ describe('hedge mode', () => {
 describe('leverage and margin type', () => {
   it('leverage 1..maxLeverage, -4028 otherwise, with ACCOUNT_CONFIG_UPDATE', () => {
     const h = new EngineHarness();
+    // 7× is offered up to the 10× bracket, whose cap is 230,000,000 USDT.
     expect(h.call('POST', '/fapi/v1/leverage', { symbol: S, leverage: '7' })).toEqual({
       leverage: 7,
-      maxNotionalValue: '1000000',
+      maxNotionalValue: '230000000',
       symbol: S,
     });
     expect(h.code('POST', '/fapi/v1/leverage', { symbol: S, leverage: '0' })).toBe(-4028);
@@ -273,10 +274,55 @@ describe('account views and configuration', () => {
       makerCommissionRate: '0.0002',
       takerCommissionRate: '0.0005',
     });
-    expect(h.call('GET', '/fapi/v1/leverageBracket', { symbol: S })).toMatchObject({
-      symbol: S,
-      brackets: [{ bracket: 1, notionalFloor: 0, notionalCap: 1_000_000 }],
-    });
+    const brackets = h.call('GET', '/fapi/v1/leverageBracket', { symbol: S }) as {
+      brackets: {
+        bracket: number;
+        initialLeverage: number;
+        notionalFloor: number;
+        notionalCap: number;
+        maintMarginRatio: number;
+        cum: number;
+      }[];
+    };
+    expect(brackets.brackets).toHaveLength(12);
+    expect(brackets.brackets.slice(0, 3)).toEqual([
+      {
+        bracket: 1,
+        initialLeverage: 125,
+        notionalFloor: 0,
+        notionalCap: 50_000,
+        maintMarginRatio: 0.004,
+        cum: 0,
+      },
+      // cum = 0 + 50,000 × (0.005 − 0.004) = 50
+      {
+        bracket: 2,
+        initialLeverage: 100,
+        notionalFloor: 50_000,
+        notionalCap: 600_000,
+        maintMarginRatio: 0.005,
+        cum: 50,
+      },
+      // cum = 50 + 600,000 × (0.0065 − 0.005) = 950
+      {
+        bracket: 3,
+        initialLeverage: 75,
+        notionalFloor: 600_000,
+        notionalCap: 3_000_000,
+        maintMarginRatio: 0.0065,
+        cum: 950,
+      },
+    ]);
+    // Every floor is the cap before it, and cum keeps the maintenance margin continuous there.
+    for (let i = 1; i < brackets.brackets.length; i++) {
+      const [a, b] = [brackets.brackets[i - 1], brackets.brackets[i]];
+      expect(b?.notionalFloor).toBe(a?.notionalCap);
+      const floor = b?.notionalFloor ?? 0;
+      expect(floor * (b?.maintMarginRatio ?? 0) - (b?.cum ?? 0)).toBeCloseTo(
+        floor * (a?.maintMarginRatio ?? 0) - (a?.cum ?? 0),
+        6,
+      );
+    }
     expect(h.call('GET', '/fapi/v1/leverageBracket')).toHaveLength(1);
     expect(h.code('GET', '/fapi/v1/leverageBracket', { symbol: 'NOPEUSDT' })).toBe(-1121);
     expect(h.engine.credentials('k')).toEqual({ accountId: 'account-1', secret: 's' });
@@ -322,9 +368,23 @@ describe('account views and configuration', () => {
     expect(table).toContain('GET /fapi/v1/commissionRate USER_DATA 20 false');
     expect(table).toContain('GET /fapi/v1/leverageBracket USER_DATA 1 false');
     expect(table).toContain('POST /fapi/v1/algoOrder TRADE 0 true');
+    expect(table).toContain('PUT /fapi/v1/order TRADE 1 true');
+    expect(table).toContain('POST /fapi/v1/order/test TRADE 0 false');
+    expect(table).toContain('POST /fapi/v1/batchOrders TRADE 5 true');
+    expect(table).toContain('PUT /fapi/v1/batchOrders TRADE 5 true');
+    expect(table).toContain('DELETE /fapi/v1/batchOrders TRADE 1 false');
+    expect(table).toContain('POST /fapi/v1/countdownCancelAll TRADE 10 false');
+    expect(table).toContain('GET /fapi/v1/adlQuantile USER_DATA 5 false');
+    expect(table).toContain('GET /fapi/v1/forceOrders USER_DATA 50 false');
+    expect(table).toContain('GET /fapi/v1/multiAssetsMargin USER_DATA 30 false');
+    expect(table).toContain('POST /fapi/v1/multiAssetsMargin TRADE 1 false');
+    const batch = h.engine.endpoints().find((e) => e.path === '/fapi/v1/batchOrders' && e.method === 'POST');
+    expect(batch?.orderCount?.({})).toEqual({ tenSeconds: 5, minute: 1 });
+    const forceOrders = h.engine.endpoints().find((e) => e.path === '/fapi/v1/forceOrders');
+    expect(forceOrders?.weight({ symbol: S })).toBe(20);
     const openOrders = h.engine.endpoints().find((e) => e.path === '/fapi/v1/openOrders');
     expect(openOrders?.weight({ symbol: S })).toBe(1);
     expect(new Set(table.map((t) => t.split(' ').slice(0, 2).join(' '))).size).toBe(table.length);
-    expect(table).toHaveLength(27);
+    expect(table).toHaveLength(37);
   });
 });

@@ -16,23 +16,29 @@ import type { AccountSnapshot } from './account-views.js';
 import { algoEndpoints } from './algo-endpoints.js';
 import { AlgoService } from './algo-service.js';
 import { AlgoStore } from './algo-store.js';
+import { batchEndpoints } from './batch-endpoints.js';
 import { money } from './binance-format.js';
+import { CountdownCancels } from './countdown-cancel.js';
 import type { EngineContext, EngineDeps } from './engine-context.js';
 import { EngineConfigError } from './engine-errors.js';
 import { DEFAULT_FUNDING_INTERVAL_MS, FundingSchedule } from './funding.js';
 import { IdSource } from './id-source.js';
 import { IncomeLedger } from './income-ledger.js';
+import { LiquidationEngine } from './liquidation.js';
 import { assessAccount } from './margin.js';
 import { orderEndpoints } from './order-endpoints.js';
 import { OrderExecutor } from './order-executor.js';
 import { OrderStore } from './order-store.js';
 import { Reject } from './rejections.js';
+import { riskEndpoints } from './risk-endpoints.js';
 import { TradeLedger } from './trade-ledger.js';
 
 /** One simulated account. */
 export interface AccountConfig {
   apiKey: string;
   apiSecret: string;
+  /** More key pairs of the same account: orders placed with any of them share its order-rate limits. */
+  apiKeys?: ReadonlyArray<{ readonly apiKey: string; readonly apiSecret: string }>;
   /** Starting wallet per asset; default `{ USDT: '10000' }`. Booked as TRANSFER income. */
   balances?: Readonly<Record<string, string>>;
   /** Default `one-way`. */
@@ -115,12 +121,14 @@ export class ExchangeEngine implements AccountDirectory {
   readonly #clock: SimClock;
   readonly #logger: Logger;
   readonly #accounts = new Map<string, Account>();
-  readonly #byApiKey = new Map<string, Account>();
+  readonly #byApiKey = new Map<string, { readonly account: Account; readonly secret: string }>();
   readonly #listeners = new Set<UserEventListener>();
   readonly #ctx: EngineContext;
   readonly #executor: OrderExecutor;
   readonly #algoService: AlgoService;
   readonly #funding: FundingSchedule;
+  readonly #countdowns = new CountdownCancels();
+  readonly liquidations: LiquidationEngine;
   readonly #unsubscribeTrades: () => void;
   #listenerErrors = 0;
 
@@ -154,13 +162,21 @@ export class ExchangeEngine implements AccountDirectory {
     this.#executor = new OrderExecutor(this.#ctx);
     this.#algoService = new AlgoService(this.#ctx, this.#executor);
     this.#funding = new FundingSchedule(this.#ctx, this.#executor, interval, () => this.#accounts.values());
+    this.liquidations = new LiquidationEngine(
+      this.#ctx,
+      this.#executor,
+      () => this.#accounts.values(),
+      (accountId, symbol) => {
+        for (const algo of this.#ctx.algos.waiting(accountId, symbol)) this.#algoService.cancel(algo);
+      },
+    );
     this.#unsubscribeTrades = this.#market.onTrade((trade) => this.#onTrade(trade));
   }
 
   /** Resolves an API key to its account id and secret. */
   credentials(apiKey: string): { accountId: string; secret: string } | undefined {
-    const account = this.#byApiKey.get(apiKey);
-    return account === undefined ? undefined : { accountId: account.id, secret: account.secret };
+    const entry = this.#byApiKey.get(apiKey);
+    return entry === undefined ? undefined : { accountId: entry.account.id, secret: entry.secret };
   }
 
   /** Subscribes to user-data events of every account; returns the unsubscribe function. */
@@ -177,15 +193,42 @@ export class ExchangeEngine implements AccountDirectory {
       ctx: this.#ctx,
       executor: this.#executor,
       algoService: this.#algoService,
+      countdowns: this.#countdowns,
+      liquidations: this.liquidations,
       snapshot: (account) => this.#snapshot(account),
     };
-    return [...orderEndpoints(deps), ...algoEndpoints(deps), ...accountEndpoints(deps)];
+    return [
+      ...orderEndpoints(deps),
+      ...batchEndpoints(deps),
+      ...algoEndpoints(deps),
+      ...accountEndpoints(deps),
+      ...riskEndpoints(deps),
+    ];
   }
 
-  /** Time-driven work: funding at funding times, mark-price triggers of conditional orders. */
+  /**
+   * Time-driven work: funding at funding times, mark-price triggers of conditional orders, missed
+   * countdowns (their symbol's open orders cancelled), GTD orders at their `goodTillDate` (expired),
+   * and liquidations at the current mark prices.
+   */
   advance(now: number): void {
     this.#funding.advance(now);
     this.#algoService.check();
+    for (const due of this.#countdowns.due(now)) {
+      const account = this.#accounts.get(due.accountId);
+      if (account === undefined) continue;
+      for (const order of this.#ctx.orders.open(account.id, due.symbol))
+        this.#executor.cancel(account, order);
+      this.#logger.info('countdown ran out: open orders cancelled', {
+        account: account.id,
+        symbol: due.symbol,
+      });
+    }
+    for (const order of this.#ctx.orders.dueGoodTillDate(now)) {
+      const account = this.#accounts.get(order.accountId);
+      if (account !== undefined) this.#executor.expire(account, order);
+    }
+    this.liquidations.check();
   }
 
   /** The next funding time after `now` (what premiumIndex reports as `nextFundingTime`). */
@@ -253,7 +296,14 @@ export class ExchangeEngine implements AccountDirectory {
     const field = (name: string) => `accounts[${index}].${name}`;
     if (config.apiKey === '') throw new EngineConfigError(field('apiKey'), 'must not be empty');
     if (config.apiSecret === '') throw new EngineConfigError(field('apiSecret'), 'must not be empty');
-    if (this.#byApiKey.has(config.apiKey)) throw new EngineConfigError(field('apiKey'), 'duplicate apiKey');
+    const pairs = [{ apiKey: config.apiKey, apiSecret: config.apiSecret }, ...(config.apiKeys ?? [])];
+    pairs.forEach((pair, i) => {
+      const name = i === 0 ? field('apiKey') : field(`apiKeys[${i - 1}].apiKey`);
+      if (pair.apiKey === '' || pair.apiSecret === '') throw new EngineConfigError(name, 'must not be empty');
+      if (this.#byApiKey.has(pair.apiKey) || pairs.slice(0, i).some((p) => p.apiKey === pair.apiKey)) {
+        throw new EngineConfigError(name, 'duplicate apiKey');
+      }
+    });
     const makerFee = parseFee(config.makerFee, '0.0002', field('makerFee'));
     const takerFee = parseFee(config.takerFee, '0.0005', field('takerFee'));
     const leverage = config.defaultLeverage ?? 20;
@@ -301,7 +351,7 @@ export class ExchangeEngine implements AccountDirectory {
       });
     }
     this.#accounts.set(id, account);
-    this.#byApiKey.set(config.apiKey, account);
+    for (const pair of pairs) this.#byApiKey.set(pair.apiKey, { account, secret: pair.apiSecret });
     this.#logger.info('account ready', { account: id, mode: account.positionMode, asset: MARGIN_ASSET });
   }
 

@@ -1,9 +1,9 @@
 // The income history (`GET /fapi/v1/income`): transfers, realized PnL, commission and funding.
 import type { Decimal } from '../../ts/exact/decimal.js';
 
-export type IncomeType = 'TRANSFER' | 'REALIZED_PNL' | 'COMMISSION' | 'FUNDING_FEE';
+export type IncomeType = 'TRANSFER' | 'REALIZED_PNL' | 'COMMISSION' | 'FUNDING_FEE' | 'INSURANCE_CLEAR';
 
-/** Every `incomeType` Binance accepts as a filter; the simulator books only the four above. */
+/** Every `incomeType` Binance accepts as a filter; the simulator books only the five above. */
 export const BINANCE_INCOME_TYPES = [
   'TRANSFER',
   'WELCOME_BONUS',

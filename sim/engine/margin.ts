@@ -3,6 +3,7 @@ import { Decimal } from '../../ts/exact/decimal.js';
 import type { MarketView, SymbolSpec } from '../contracts.js';
 import type { Account, SymbolSettings } from './account.js';
 import { money } from './binance-format.js';
+import { bracketOf, bracketsFor, type LeverageBracket, maxNotional } from './leverage-brackets.js';
 import type { OrderSide, UserOrder } from './order-store.js';
 import type { PositionSide, PositionState } from './position-state.js';
 
@@ -17,8 +18,12 @@ export interface PositionRisk {
   readonly unrealizedPnl: Decimal;
   /** |notional| / leverage. */
   readonly initialMargin: Decimal;
-  /** |notional| × maintMarginRatio. */
+  /** |notional| × maintMarginRatio − cum of the position's bracket. */
   readonly maintMargin: Decimal;
+  /** The bracket of the position's notional at the mark price. */
+  readonly bracket: LeverageBracket;
+  /** The largest notional the position's leverage allows. */
+  readonly maxNotional: Decimal;
   /** Margin of the symbol's open orders on this position side. */
   readonly openOrderInitialMargin: Decimal;
   readonly isolated: boolean;
@@ -35,6 +40,8 @@ export interface AccountRisk {
   readonly totalOpenOrderInitialMargin: Decimal;
   readonly totalInitialMargin: Decimal;
   readonly totalMaintMargin: Decimal;
+  /** Maintenance margin of the cross positions (what the cross margin balance is held against). */
+  readonly crossMaintMargin: Decimal;
   readonly marginBalance: Decimal;
   readonly availableBalance: Decimal;
   readonly maxWithdrawAmount: Decimal;
@@ -90,6 +97,7 @@ export function assessAccount(
   let totalPositionIM = Decimal.ZERO;
   let crossPositionIM = Decimal.ZERO;
   let totalMaint = Decimal.ZERO;
+  let crossMaint = Decimal.ZERO;
   for (const position of account.positions()) {
     const spec = market.spec(position.symbol);
     if (spec === undefined) continue;
@@ -98,7 +106,9 @@ export function assessAccount(
     const notional = position.amount.mul(mark);
     const unrealized = position.unrealizedPnl(mark);
     const im = money(notional.abs().div(Decimal.fromInt(settings.leverage), 12));
-    const mm = money(notional.abs().mul(spec.maintMarginRatio));
+    const brackets = bracketsFor(spec);
+    const bracket = bracketOf(brackets, notional);
+    const mm = money(notional.abs().mul(bracket.maintMarginRatio).sub(bracket.cum));
     const isolated = settings.marginType === 'ISOLATED';
     positions.push({
       position,
@@ -109,6 +119,8 @@ export function assessAccount(
       unrealizedPnl: unrealized,
       initialMargin: im,
       maintMargin: mm,
+      bracket,
+      maxNotional: maxNotional(brackets, settings.leverage),
       openOrderInitialMargin: orderMargin.get(`${position.symbol}\u0000${position.side}`) ?? Decimal.ZERO,
       isolated,
     });
@@ -118,6 +130,7 @@ export function assessAccount(
     if (!isolated) {
       crossUnPnl = crossUnPnl.add(unrealized);
       crossPositionIM = crossPositionIM.add(im);
+      crossMaint = crossMaint.add(mm);
     }
   }
   const cross = money(account.crossWallet());
@@ -134,6 +147,7 @@ export function assessAccount(
     totalOpenOrderInitialMargin: totalOpenOrderIM,
     totalInitialMargin: totalPositionIM.add(totalOpenOrderIM),
     totalMaintMargin: totalMaint,
+    crossMaintMargin: crossMaint,
     marginBalance: wallet.add(totalUnPnl),
     availableBalance: available,
     maxWithdrawAmount: withdrawable,

@@ -3,10 +3,68 @@ import { Decimal } from '../../ts/exact/decimal.js';
 import type { BookLevel, MarketTrade } from '../contracts.js';
 import type { OrderSide, UserOrder } from './order-store.js';
 
-/** One planned fill at one price level. */
+/** One planned fill at one price level; `maker` is set when it is another user order. */
 export interface PlannedFill {
   readonly price: Decimal;
   readonly qty: Decimal;
+  readonly maker?: UserOrder;
+}
+
+/** Liquidity a taker can meet: a level of the market's book, or a resting user order. */
+export interface Liquidity {
+  readonly price: Decimal;
+  readonly qty: Decimal;
+  readonly maker?: UserOrder;
+}
+
+/**
+ * The opposing side as a taker on `side` meets it: the market's book levels and the resting limit
+ * orders of every account, best price first; at one price the market's level (older liquidity)
+ * comes before user orders, and user orders by time.
+ */
+export function opposingLiquidity(
+  book: BookSides,
+  side: OrderSide,
+  resting: readonly UserOrder[],
+): Liquidity[] {
+  const makerSide: OrderSide = side === 'BUY' ? 'SELL' : 'BUY';
+  const out: Liquidity[] = [...opposingLevels(book, side)];
+  for (const o of resting) {
+    if (o.type !== 'LIMIT' || o.side !== makerSide) continue;
+    const left = o.origQty.sub(o.executedQty);
+    if (left.sign() > 0) out.push({ price: o.price, qty: left, maker: o });
+  }
+  return out.sort((a, b) => {
+    const byPrice = side === 'BUY' ? a.price.cmp(b.price) : b.price.cmp(a.price);
+    if (byPrice !== 0) return byPrice;
+    if (a.maker === undefined || b.maker === undefined)
+      return a.maker === undefined ? (b.maker === undefined ? 0 : -1) : 1;
+    return a.maker.queue - b.maker.queue;
+  });
+}
+
+/** {@link sweep} over liquidity that may hold user orders. */
+export function sweepLiquidity(
+  levels: readonly Liquidity[],
+  side: OrderSide,
+  qty: Decimal,
+  limit?: Decimal,
+): PlannedFill[] {
+  const fills: PlannedFill[] = [];
+  let remaining = qty;
+  for (const level of levels) {
+    if (remaining.sign() <= 0) break;
+    if (limit !== undefined && !marketable(side, limit, level.price)) break;
+    if (level.qty.sign() <= 0) continue;
+    const take = Decimal.min(remaining, level.qty);
+    fills.push(
+      level.maker === undefined
+        ? { price: level.price, qty: take }
+        : { price: level.price, qty: take, maker: level.maker },
+    );
+    remaining = remaining.sub(take);
+  }
+  return fills;
 }
 
 /** Book snapshot the engine matches against. */
@@ -68,7 +126,7 @@ export function allocateTrade(
     .filter((o) => o.type === 'LIMIT' && o.side === side && marketable(side, o.price, trade.price))
     .sort((a, b) => {
       const byPrice = side === 'BUY' ? b.price.cmp(a.price) : a.price.cmp(b.price);
-      return byPrice !== 0 ? byPrice : a.orderId - b.orderId;
+      return byPrice !== 0 ? byPrice : a.queue - b.queue;
     });
   const out: Array<{ order: UserOrder; qty: Decimal }> = [];
   let left = trade.qty;

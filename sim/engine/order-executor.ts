@@ -5,12 +5,15 @@ import { type Account, MARGIN_ASSET } from './account.js';
 import { money } from './binance-format.js';
 import type { EngineContext } from './engine-context.js';
 import { generatedClientId } from './id-source.js';
+import { bracketsFor, maxNotional } from './leverage-brackets.js';
 import { assessAccount, closesHedgeSide, openingQty } from './margin.js';
-import { allocateTrade, sweep, totalQty, wouldTake } from './matching.js';
+import { allocateTrade, opposingLiquidity, type PlannedFill, sweepLiquidity, totalQty } from './matching.js';
 import {
+  type AutoCloseType,
   isOpen,
   type MatchingType,
   type OrderSide,
+  type StpMode,
   type TimeInForce,
   type UserOrder,
   type WorkingType,
@@ -23,6 +26,7 @@ import {
   type FillReport,
   orderTradeUpdate,
   type PositionRow,
+  tradeLite,
 } from './user-events.js';
 
 /** Levels of the market book a taker order may sweep. */
@@ -45,6 +49,20 @@ export interface PlaceOrder {
   readonly stopPrice: Decimal;
   readonly workingType: WorkingType;
   readonly priceProtect: boolean;
+  /** Self-trade prevention mode (default NONE). */
+  readonly stp?: StpMode;
+  /** The price-match mode that set the price (default NONE). */
+  readonly priceMatch?: string;
+  /** Expiry of a GTD order (default 0: none). */
+  readonly goodTillDate?: number;
+}
+
+/** How one fill reaches the books: on the public tape, or not (ADL and insurance fund fills are not market trades). */
+export interface FillOptions {
+  readonly maker: boolean;
+  readonly onTape: boolean;
+  /** No commission (the exchange's own ADL closes). */
+  readonly free?: boolean;
 }
 
 /**
@@ -101,18 +119,22 @@ export class OrderExecutor {
     if (closing && reducible.isZero()) throw Reject.reduceOnlyRejected();
     if (closesHedgeSide(req.positionSide, req.side) && req.quantity.gt(reducible))
       throw Reject.reduceOnlyRejected();
-    const book = market.book(symbol, BOOK_LEVELS);
-    if (
-      req.type === 'LIMIT' &&
-      req.timeInForce === 'GTX' &&
-      req.price !== undefined &&
-      wouldTake(book, req.side, req.price)
-    ) {
-      throw Reject.postOnlyWouldTake();
+    const liquidity = opposingLiquidity(
+      market.book(symbol, BOOK_LEVELS),
+      req.side,
+      this.#ctx.orders.openOnSymbol(symbol),
+    );
+    if (req.type === 'LIMIT' && req.timeInForce === 'GTX' && req.price !== undefined) {
+      const best = liquidity[0];
+      if (best !== undefined && marketablePrice(req.side, req.price, best.price))
+        throw Reject.postOnlyWouldTake();
     }
     const limit = req.type === 'LIMIT' ? req.price : undefined;
-    let planned = sweep(book, req.side, req.quantity, limit);
-    if (!req.reduceOnly) this.#checkMargin(account, req, position, planned);
+    const planned = sweepLiquidity(liquidity, req.side, req.quantity, limit);
+    if (!req.reduceOnly) {
+      this.#checkMargin(account, req, position, planned);
+      this.#checkMaxNotional(account, req, position);
+    }
     const now = this.#ctx.clock.now();
     const orderId = this.#ctx.ids.nextOrderId();
     const order: UserOrder = {
@@ -132,6 +154,11 @@ export class OrderExecutor {
       closePosition: req.closePosition,
       workingType: req.workingType,
       priceProtect: req.priceProtect,
+      stp: req.stp ?? 'NONE',
+      priceMatch: req.priceMatch ?? 'NONE',
+      goodTillDate: req.type === 'LIMIT' && req.timeInForce === 'GTD' ? (req.goodTillDate ?? 0) : 0,
+      amendments: 0,
+      queue: 0,
       time: now,
       executedQty: Decimal.ZERO,
       cumQuote: Decimal.ZERO,
@@ -141,31 +168,199 @@ export class OrderExecutor {
     this.#ctx.orders.add(order);
     this.#emitOrder(account, order, 'NEW', undefined);
     onAccepted?.(order);
-    if (req.timeInForce === 'GTX' && req.type === 'LIMIT') planned = [];
+    this.#execute(
+      account,
+      order,
+      req.timeInForce === 'GTX' && req.type === 'LIMIT' ? [] : planned,
+      reducible,
+    );
+    return order;
+  }
+
+  /**
+   * Runs an accepted order as taker through `planned` fills: against the market's book, or against
+   * another account's resting order (a trade between them); against the same account's order the
+   * taker's self-trade prevention decides. A reduce-only order is capped at what it can reduce.
+   * What is left rests (GTC and GTX limits) or expires by its time in force.
+   */
+  #execute(
+    account: Account,
+    order: UserOrder,
+    plannedFills: readonly PlannedFill[],
+    reducible: Decimal,
+  ): void {
+    let planned = [...plannedFills];
     let capped = false;
-    if (req.reduceOnly) {
+    if (order.reduceOnly) {
       const capResult = capFills(planned, reducible);
       planned = capResult.fills;
       capped = capResult.capped;
     }
-    if (req.type === 'LIMIT' && req.timeInForce === 'FOK' && totalQty(planned).lt(req.quantity)) {
+    if (
+      order.type === 'LIMIT' &&
+      order.timeInForce === 'FOK' &&
+      totalQty(planned).lt(order.origQty.sub(order.executedQty))
+    ) {
       this.#finish(account, order, 'EXPIRED');
-      return order;
+      return;
     }
     for (const fill of planned) {
-      this.applyFill(account, order, fill.price, fill.qty, false);
-      market.recordTakerFill({
-        symbol,
-        price: fill.price,
-        qty: fill.qty,
-        time: this.#ctx.clock.now(),
-        buyerIsMaker: req.side === 'SELL',
-      });
+      if (!isOpen(order)) return;
+      const maker = fill.maker;
+      if (maker === undefined) {
+        const qty = Decimal.min(fill.qty, order.origQty.sub(order.executedQty));
+        this.applyFill(account, order, fill.price, qty, { maker: false, onTape: true });
+        continue;
+      }
+      if (!isOpen(maker)) continue;
+      if (maker.accountId === account.id && order.stp !== 'NONE') {
+        // Self-trade prevention: the taker's mode decides who expires.
+        if (order.stp === 'EXPIRE_MAKER' || order.stp === 'EXPIRE_BOTH')
+          this.#finish(account, maker, 'EXPIRED_IN_MATCH');
+        if (order.stp === 'EXPIRE_TAKER' || order.stp === 'EXPIRE_BOTH') {
+          this.#finish(account, order, 'EXPIRED_IN_MATCH');
+          return;
+        }
+        continue;
+      }
+      const makerAccount = this.#ctx.account(maker.accountId);
+      let qty = Decimal.min(
+        fill.qty,
+        Decimal.min(maker.origQty.sub(maker.executedQty), order.origQty.sub(order.executedQty)),
+      );
+      if (maker.reduceOnly)
+        qty = Decimal.min(
+          qty,
+          reducibleQty(makerAccount.position(maker.symbol, maker.positionSide), maker.side),
+        );
+      if (qty.sign() <= 0) {
+        if (maker.reduceOnly) this.#finish(makerAccount, maker, 'EXPIRED');
+        continue;
+      }
+      this.applyFill(makerAccount, maker, maker.price, qty, { maker: true, onTape: false });
+      this.applyFill(account, order, maker.price, qty, { maker: false, onTape: true });
     }
     if (isOpen(order)) {
       const rests =
-        req.type === 'LIMIT' && (req.timeInForce === 'GTC' || req.timeInForce === 'GTX') && !capped;
+        order.type === 'LIMIT' &&
+        (order.timeInForce === 'GTC' || order.timeInForce === 'GTX' || order.timeInForce === 'GTD') &&
+        !capped;
       if (!rests) this.#finish(account, order, 'EXPIRED');
+    }
+  }
+
+  /**
+   * Modifies an open limit order (PUT /fapi/v1/order): a new quantity at or below what has filled
+   * cancels it, as does a post-only price that would take; otherwise it takes the new price and
+   * quantity (ORDER_TRADE_UPDATE AMENDMENT), loses its self-trade prevention (NONE), and, moved to the
+   * back of the queue, trades as taker if it now crosses. Returns the order.
+   */
+  modify(account: Account, order: UserOrder, quantity: Decimal, price: Decimal): UserOrder {
+    const spec = this.#spec(order.symbol);
+    if (quantity.lte(order.executedQty)) {
+      this.#finish(account, order, 'CANCELED');
+      return order;
+    }
+    const liquidity = opposingLiquidity(
+      this.#ctx.market.book(order.symbol, BOOK_LEVELS),
+      order.side,
+      this.#ctx.orders.openOnSymbol(order.symbol).filter((o) => o !== order),
+    );
+    const best = liquidity[0];
+    if (order.timeInForce === 'GTX' && best !== undefined && marketablePrice(order.side, price, best.price)) {
+      this.#finish(account, order, 'CANCELED');
+      return order;
+    }
+    const position = account.position(order.symbol, order.positionSide);
+    if (!order.reduceOnly) {
+      const extra = quantity
+        .sub(order.origQty)
+        .mul(price)
+        .add(order.origQty.sub(order.executedQty).mul(price.sub(order.price)));
+      const leverage = account.settings(order.symbol, spec.maxLeverage).leverage;
+      const needed = money(Decimal.max(Decimal.ZERO, extra).div(Decimal.fromInt(leverage), 12));
+      const risk = assessAccount(account, this.#ctx.market, this.#ctx.orders.open(account.id));
+      if (
+        openingQty(position, order.side, quantity.sub(order.executedQty)).sign() > 0 &&
+        needed.gt(risk.availableBalance)
+      ) {
+        throw Reject.marginInsufficient();
+      }
+    }
+    order.price = price;
+    order.origQty = quantity;
+    order.stp = 'NONE';
+    order.amendments += 1;
+    order.updateTime = this.#ctx.clock.now();
+    this.#ctx.orders.requeue(order);
+    this.#emitOrder(account, order, 'AMENDMENT', undefined);
+    const planned = sweepLiquidity(liquidity, order.side, quantity.sub(order.executedQty), price);
+    if (planned.length > 0) this.#execute(account, order, planned, reducibleQty(position, order.side));
+    return order;
+  }
+
+  /**
+   * An order the exchange places itself to close `qty` of a position (a liquidation or an ADL
+   * close): LIMIT IOC at `price`, reduce-only, under the given client id. With `takeFromMarket` it
+   * first trades as taker against the book and resting orders at `price` or better. It is left
+   * open for the caller to fill the rest (`applyFill`) and then `expire` what is left.
+   */
+  exchangeOrder(
+    account: Account,
+    position: PositionState,
+    qty: Decimal,
+    price: Decimal,
+    autoCloseType: AutoCloseType,
+    clientOrderId: string,
+    takeFromMarket: boolean,
+  ): UserOrder {
+    const now = this.#ctx.clock.now();
+    const side: OrderSide = position.amount.sign() > 0 ? 'SELL' : 'BUY';
+    const order: UserOrder = {
+      accountId: account.id,
+      symbol: position.symbol,
+      orderId: this.#ctx.ids.nextOrderId(),
+      clientOrderId,
+      side,
+      type: 'LIMIT',
+      origType: 'LIMIT',
+      timeInForce: 'IOC',
+      positionSide: position.side,
+      price,
+      origQty: qty,
+      stopPrice: Decimal.ZERO,
+      reduceOnly: position.side === 'BOTH',
+      closePosition: false,
+      workingType: 'CONTRACT_PRICE',
+      priceProtect: false,
+      stp: 'NONE',
+      priceMatch: 'NONE',
+      goodTillDate: 0,
+      autoCloseType,
+      amendments: 0,
+      queue: 0,
+      time: now,
+      executedQty: Decimal.ZERO,
+      cumQuote: Decimal.ZERO,
+      status: 'NEW',
+      updateTime: now,
+    };
+    this.#ctx.orders.add(order);
+    this.#emitOrder(account, order, 'NEW', undefined);
+    if (!takeFromMarket) return order;
+    const resting = this.#ctx.orders.openOnSymbol(position.symbol).filter((o) => o.accountId !== account.id);
+    const liquidity = opposingLiquidity(this.#ctx.market.book(position.symbol, BOOK_LEVELS), side, resting);
+    for (const fill of sweepLiquidity(liquidity, side, qty, price)) {
+      if (!isOpen(order)) break;
+      const maker = fill.maker;
+      if (maker === undefined) {
+        this.applyFill(account, order, fill.price, fill.qty, { maker: false, onTape: true });
+      } else if (isOpen(maker)) {
+        const makerAccount = this.#ctx.account(maker.accountId);
+        const take = Decimal.min(fill.qty, maker.origQty.sub(maker.executedQty));
+        this.applyFill(makerAccount, maker, maker.price, take, { maker: true, onTape: false });
+        this.applyFill(account, order, maker.price, take, { maker: false, onTape: true });
+      }
     }
     return order;
   }
@@ -190,7 +385,7 @@ export class OrderExecutor {
           continue;
         }
       }
-      this.applyFill(account, order, order.price, fillQty, true);
+      this.applyFill(account, order, order.price, fillQty, { maker: true, onTape: false });
     }
   }
 
@@ -198,8 +393,9 @@ export class OrderExecutor {
    * Books one fill: position and entry, realized PnL, commission, isolated margin moves, the trade
    * row, income rows, and the ORDER_TRADE_UPDATE TRADE + ACCOUNT_UPDATE ORDER events.
    */
-  applyFill(account: Account, order: UserOrder, price: Decimal, qty: Decimal, maker: boolean): void {
+  applyFill(account: Account, order: UserOrder, price: Decimal, qty: Decimal, options: FillOptions): void {
     const ctx = this.#ctx;
+    const maker = options.maker;
     const now = ctx.clock.now();
     const spec = this.#spec(order.symbol);
     const settings = account.settings(order.symbol, spec.maxLeverage);
@@ -208,7 +404,8 @@ export class OrderExecutor {
     const isolatedBefore = position.isolatedWallet;
     const effect = position.applyFill(signed, price, now);
     const notional = price.mul(qty);
-    const commission = money(notional.mul(maker ? account.makerFee : account.takerFee));
+    const commission =
+      options.free === true ? Decimal.ZERO : money(notional.mul(maker ? account.makerFee : account.takerFee));
     if (settings.marginType === 'ISOLATED') {
       if (effect.closedQty.sign() > 0) {
         const withPnl = isolatedBefore.add(effect.realizedPnl);
@@ -276,8 +473,18 @@ export class OrderExecutor {
       });
     }
     const report: FillReport = { qty, price, commission, tradeId, maker, realizedPnl: effect.realizedPnl };
+    ctx.emit(account.id, tradeLite(order, report, now));
     this.#emitOrder(account, order, 'TRADE', report);
     this.emitAccountUpdate(account, 'ORDER', [position]);
+    if (options.onTape) {
+      ctx.market.recordTakerFill({
+        symbol: order.symbol,
+        price,
+        qty,
+        time: now,
+        buyerIsMaker: order.side === 'SELL',
+      });
+    }
     if (!isOpen(order)) this.#notifyClosed(order);
   }
 
@@ -313,7 +520,7 @@ export class OrderExecutor {
     account: Account,
     req: PlaceOrder,
     position: PositionState,
-    planned: ReturnType<typeof sweep>,
+    planned: readonly PlannedFill[],
   ): void {
     const opening = openingQty(position, req.side, req.quantity);
     if (opening.isZero()) return;
@@ -330,12 +537,35 @@ export class OrderExecutor {
     if (required.gt(risk.availableBalance)) throw Reject.marginInsufficient();
   }
 
-  #finish(account: Account, order: UserOrder, status: 'CANCELED' | 'EXPIRED'): void {
+  #finish(account: Account, order: UserOrder, status: 'CANCELED' | 'EXPIRED' | 'EXPIRED_IN_MATCH'): void {
     order.status = status;
     order.updateTime = this.#ctx.clock.now();
     this.#ctx.orders.touch(order);
-    this.#emitOrder(account, order, status, undefined);
+    this.#emitOrder(account, order, status === 'CANCELED' ? 'CANCELED' : 'EXPIRED', undefined);
     this.#notifyClosed(order);
+  }
+
+  /** Expires an open order the exchange ends itself (e.g. a liquidation's leftover). */
+  expire(account: Account, order: UserOrder): void {
+    this.#finish(account, order, 'EXPIRED');
+  }
+
+  /**
+   * -2027 when the position this order would open, with the account's other opening orders on it,
+   * is larger at the mark price than the symbol's brackets allow at the position's leverage.
+   */
+  #checkMaxNotional(account: Account, req: PlaceOrder, position: PositionState): void {
+    const opening = openingQty(position, req.side, req.quantity);
+    if (opening.isZero()) return;
+    const spec = req.spec;
+    const leverage = account.settings(spec.symbol, spec.maxLeverage).leverage;
+    let qty = position.amount.abs().add(opening);
+    for (const o of this.#ctx.orders.open(account.id, spec.symbol)) {
+      if (o.positionSide !== req.positionSide || o.reduceOnly) continue;
+      qty = qty.add(openingQty(position, o.side, o.origQty.sub(o.executedQty)));
+    }
+    const mark = this.#ctx.market.markPrice(spec.symbol);
+    if (qty.mul(mark).gt(maxNotional(bracketsFor(spec), leverage))) throw Reject.maxNotionalExceeded();
   }
 
   #notifyClosed(order: UserOrder): void {
@@ -369,12 +599,14 @@ export class OrderExecutor {
   }
 }
 
+/** Whether a limit at `limit` on `side` meets a level at `levelPrice`. */
+function marketablePrice(side: OrderSide, limit: Decimal, levelPrice: Decimal): boolean {
+  return side === 'BUY' ? levelPrice.lte(limit) : levelPrice.gte(limit);
+}
+
 /** Trims planned fills to at most `cap` in total; says whether anything was cut. */
-function capFills(
-  fills: ReturnType<typeof sweep>,
-  cap: Decimal,
-): { fills: ReturnType<typeof sweep>; capped: boolean } {
-  const out: Array<{ price: Decimal; qty: Decimal }> = [];
+function capFills(fills: readonly PlannedFill[], cap: Decimal): { fills: PlannedFill[]; capped: boolean } {
+  const out: PlannedFill[] = [];
   let left = cap;
   let capped = false;
   for (const f of fills) {
@@ -384,7 +616,9 @@ function capFills(
     }
     const take = Decimal.min(f.qty, left);
     if (take.lt(f.qty)) capped = true;
-    out.push({ price: f.price, qty: take });
+    out.push(
+      f.maker === undefined ? { price: f.price, qty: take } : { price: f.price, qty: take, maker: f.maker },
+    );
     left = left.sub(take);
   }
   return { fills: out, capped };

@@ -7,8 +7,8 @@ import type { IncomeRow } from './income-ledger.js';
 import type { UserOrder } from './order-store.js';
 import type { TradeRow } from './trade-ledger.js';
 
-/** Binance's default self-trade-prevention mode for USD-M orders. */
-export const DEFAULT_STP = 'EXPIRE_MAKER';
+/** Binance's default self-trade-prevention mode for USD-M orders (`selfTradePreventionMode` unset). */
+export const DEFAULT_STP = 'NONE';
 
 export function qtyText(value: Decimal, spec: SymbolSpec): string {
   return value.toFixed(spec.quantityPrecision, 'down');
@@ -48,9 +48,9 @@ function common(order: UserOrder, spec: SymbolSpec): Record<string, Json> {
     workingType: order.workingType,
     priceProtect: order.priceProtect,
     origType: order.origType,
-    priceMatch: 'NONE',
-    selfTradePreventionMode: DEFAULT_STP,
-    goodTillDate: 0,
+    priceMatch: order.priceMatch,
+    selfTradePreventionMode: order.stp,
+    goodTillDate: order.goodTillDate,
   };
 }
 

@@ -1,9 +1,9 @@
 // One position (symbol × side) and the exact arithmetic of applying a fill to it.
 import { Decimal } from '../../ts/exact/decimal.js';
+import type { PositionSide } from '../../ts/native/book-layout.js';
 import { money } from './binance-format.js';
 
-/** `BOTH` in one-way mode, `LONG` / `SHORT` in hedge mode. */
-export type PositionSide = 'BOTH' | 'LONG' | 'SHORT';
+export type { PositionSide };
 
 /** Digits the engine keeps for an average entry price (shown rounded to 8). */
 export const ENTRY_SCALE = 12;

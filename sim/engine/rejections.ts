@@ -17,6 +17,9 @@ export const Reject = {
   unknownOrderCancel: () => reject(-2011, 'Unknown order sent.'),
   noSuchOrder: () => reject(-2013, 'Order does not exist.'),
   marginInsufficient: () => reject(-2019, 'Margin is insufficient.'),
+  maxNotionalExceeded: () => reject(-2027, 'Exceeded the maximum allowable position at current leverage.'),
+  leverageTooHighForPosition: () =>
+    reject(-2027, 'Exceeded the maximum allowable position at current leverage.'),
   wouldTrigger: () => reject(-2021, 'Order would immediately trigger.'),
   reduceOnlyRejected: () => reject(-2022, 'ReduceOnly Order is rejected.'),
   priceNotPositive: () => reject(-4001, 'Price less than 0.'),
@@ -55,6 +58,28 @@ export const Reject = {
     reject(
       -5022,
       'Due to the order could not be executed as maker, the Post Only order will be rejected. The order will not be recorded in the order history',
+    ),
+  tooManyModifications: () => reject(-5026, 'Exceed maximum modify order limit.'),
+  nothingToModify: () => reject(-5027, 'No need to modify the order.'),
+  multiAssetsUnchanged: () =>
+    reject(-4171, 'Adjusted asset mode is currently set and does not need to be adjusted.'),
+  multiAssetsWithIsolated: () =>
+    reject(
+      -4167,
+      'Unable to adjust to Multi-Assets mode with symbols of USDⓈ-M Futures under isolated-margin mode.',
+    ),
+  isolatedUnderMultiAssets: () =>
+    reject(-4168, 'Unable to adjust to isolated-margin mode under the Multi-Assets mode.'),
+  batchTooLong: (count: number) => reject(-4082, `Invalid number of batch place orders: ${count}`),
+  tooManyCancels: () => reject(-4032, 'Exceed maximum cancel order size.'),
+  invalidStpMode: () => reject(-5039, 'Invalid self trade prevention mode'),
+  invalidPriceMatch: () => reject(-5037, 'Invalid price match'),
+  priceMatchOrderType: () =>
+    reject(-5038, 'Price match only supports order type: LIMIT, STOP AND TAKE_PROFIT'),
+  goodTillDateOutOfRange: () =>
+    reject(
+      -5040,
+      'The goodTillDate timestamp must be greater than the current time plus 600 seconds and smaller than 253402300799000 (UTC 9999-12-31 23:59:59)',
     ),
   unknownAccount: () => new SimRejection(401, -2015, 'Invalid API-key, IP, or permissions for action.'),
 } as const;

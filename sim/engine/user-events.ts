@@ -8,7 +8,7 @@ import { averagePrice, DEFAULT_STP, priceText, qtyText } from './order-views.js'
 import type { PositionState } from './position-state.js';
 
 /** Execution types of ORDER_TRADE_UPDATE the engine produces. */
-export type ExecutionType = 'NEW' | 'TRADE' | 'CANCELED' | 'EXPIRED';
+export type ExecutionType = 'NEW' | 'TRADE' | 'CANCELED' | 'EXPIRED' | 'AMENDMENT';
 
 /** The fill an ORDER_TRADE_UPDATE reports (absent for NEW / CANCELED / EXPIRED). */
 export interface FillReport {
@@ -65,11 +65,30 @@ export function orderTradeUpdate(
     pP: order.priceProtect,
     si: 0,
     ss: 0,
-    V: DEFAULT_STP,
-    pm: 'NONE',
-    gtd: 0,
+    V: order.stp,
+    pm: order.priceMatch,
+    gtd: order.goodTillDate,
   });
   return { e: 'ORDER_TRADE_UPDATE', E: time, T: time, o };
+}
+
+/** `TRADE_LITE`: the short form of a fill, sent before its ORDER_TRADE_UPDATE. */
+export function tradeLite(order: UserOrder, fill: FillReport, time: number): Json {
+  return {
+    e: 'TRADE_LITE',
+    E: time,
+    T: time,
+    s: order.symbol,
+    q: order.origQty.toString(),
+    p: order.price.toString(),
+    m: fill.maker,
+    c: order.clientOrderId,
+    S: order.side,
+    L: fill.price.toString(),
+    l: fill.qty.toString(),
+    t: fill.tradeId,
+    i: order.orderId,
+  };
 }
 
 /** One balance row of ACCOUNT_UPDATE. */
@@ -165,4 +184,9 @@ export function algoUpdate(
 /** `ACCOUNT_CONFIG_UPDATE` after a leverage change. */
 export function leverageUpdate(symbol: string, leverage: number, time: number): Json {
   return { e: 'ACCOUNT_CONFIG_UPDATE', E: time, T: time, ac: { s: symbol, l: leverage } };
+}
+
+/** `ACCOUNT_CONFIG_UPDATE` after a Multi-Assets mode change. */
+export function assetModeUpdate(multiAssets: boolean, time: number): Json {
+  return { e: 'ACCOUNT_CONFIG_UPDATE', E: time, T: time, ai: { j: multiAssets } };
 }

@@ -10,14 +10,25 @@ import {
 } from '../contracts.js';
 import { illegal, optionalInt, optionalString, requireString } from '../request-params.js';
 import type { SymbolMarket } from './symbol-market.js';
+import {
+  bookTickerRow,
+  depthBody,
+  klineRow,
+  premiumIndexRow,
+  priceRow,
+  ticker24hRow,
+} from './symbol-views.js';
+import { aggTrades } from './trade-query.js';
 
 /** What the endpoints read from the market. */
 export interface MarketRestSource {
   specs(): readonly SymbolSpec[];
   symbols(): readonly SymbolMarket[];
   symbol(name: string): SymbolMarket | undefined;
-  /** Brings klines up to `now` (closing finished bars) before they are read. */
-  advance(now: number): void;
+  /** Brings klines up to `now` (closing finished bars) before they are read: of `market`, or all. */
+  advance(now: number, market?: SymbolMarket): void;
+  /** Market time (the clock, or the newest trade of a replay running ahead of it). */
+  now(): number;
 }
 
 const DEPTH_LIMITS = [5, 10, 20, 50, 100, 500, 1000] as const;
@@ -53,13 +64,13 @@ function bySymbol(one: number, all: number): (params: Params) => number {
   return (params) => (optionalString(params, 'symbol') === undefined ? all : one);
 }
 
-function exchangeSymbol(spec: SymbolSpec): Json {
+function exchangeSymbol(spec: SymbolSpec, onboardDate: number): Json {
   return {
     symbol: spec.symbol,
     pair: spec.symbol,
     contractType: 'PERPETUAL',
     deliveryDate: 4133404800000,
-    onboardDate: 1569398400000,
+    onboardDate,
     status: 'TRADING',
     maintMarginPercent: '2.5000',
     requiredMarginPercent: '5.0000',
@@ -120,8 +131,12 @@ function exchangeSymbol(spec: SymbolSpec): Json {
   };
 }
 
-/** The `GET /fapi/v1/exchangeInfo` body. */
-export function exchangeInfo(specs: readonly SymbolSpec[], now: number): Json {
+/** The `GET /fapi/v1/exchangeInfo` body; `onboardDate` is when each symbol's history begins. */
+export function exchangeInfo(
+  specs: readonly SymbolSpec[],
+  now: number,
+  onboardDate: (symbol: string) => number,
+): Json {
   return {
     timezone: 'UTC',
     serverTime: now,
@@ -138,7 +153,7 @@ export function exchangeInfo(specs: readonly SymbolSpec[], now: number): Json {
     ],
     exchangeFilters: [],
     assets: [{ asset: 'USDT', marginAvailable: true, autoAssetExchange: '-10000' }],
-    symbols: specs.map(exchangeSymbol),
+    symbols: specs.map((spec) => exchangeSymbol(spec, onboardDate(spec.symbol))),
   };
 }
 
@@ -156,6 +171,18 @@ export function marketEndpoints(source: MarketRestSource): Endpoint[] {
     const market = source.symbol(name);
     if (market === undefined) throw invalidSymbol();
     return row(market);
+  };
+  const klinesOf = (market: SymbolMarket, params: Params): Json => {
+    const interval = requireString(params, 'interval');
+    if (!isIntervalName(interval)) throw new SimRejection(400, -1120, 'Invalid interval.');
+    const startTime = optionalInt(params, 'startTime');
+    const endTime = optionalInt(params, 'endTime');
+    const limit = limitParam(params, 500, 1500);
+    const now = source.now();
+    source.advance(now, market);
+    return market.klines
+      .bars(interval, now, { startTime, endTime, limit })
+      .map(({ bar, closed }) => klineRow(market, bar, closed));
   };
   const get = (path: string, weight: (params: Params) => number, handle: Endpoint['handle']): Endpoint => ({
     method: 'GET',
@@ -180,32 +207,17 @@ export function marketEndpoints(source: MarketRestSource): Endpoint[] {
     get(
       '/fapi/v1/exchangeInfo',
       () => 1,
-      (ctx) => exchangeInfo(source.specs(), ctx.now),
+      (ctx) =>
+        exchangeInfo(source.specs(), ctx.now, (symbol) => source.symbol(symbol)?.klines.firstTime ?? ctx.now),
     ),
-    get('/fapi/v1/klines', klinesWeight, ({ params, now }) => {
-      const market = requireSymbol(params);
-      const interval = requireString(params, 'interval');
-      if (!isIntervalName(interval)) throw new SimRejection(400, -1120, 'Invalid interval.');
-      const startTime = optionalInt(params, 'startTime');
-      const endTime = optionalInt(params, 'endTime');
-      const limit = limitParam(params, 500, 1500);
-      source.advance(now);
-      return market.klines
-        .bars(interval, now, { startTime, endTime, limit })
-        .map((k) => [
-          k.openTime,
-          k.open,
-          k.high,
-          k.low,
-          k.close,
-          k.volume,
-          k.closeTime,
-          k.quoteVolume,
-          k.trades,
-          k.takerBuyVolume,
-          k.takerBuyQuoteVolume,
-          '0',
-        ]);
+    get('/fapi/v1/klines', klinesWeight, ({ params }) => klinesOf(requireSymbol(params), params)),
+    // Only perpetual contracts are listed, so a perpetual pair's continuous klines are its klines.
+    get('/fapi/v1/continuousKlines', klinesWeight, ({ params }) => {
+      const contractType = requireString(params, 'contractType');
+      if (contractType !== 'PERPETUAL') throw illegal('contractType', contractType);
+      const market = source.symbol(requireString(params, 'pair'));
+      if (market === undefined) throw new SimRejection(400, -1121, 'Invalid pair.');
+      return klinesOf(market, params);
     }),
     get(
       '/fapi/v1/aggTrades',
@@ -219,9 +231,7 @@ export function marketEndpoints(source: MarketRestSource): Endpoint[] {
         if (startTime !== undefined && endTime !== undefined && endTime - startTime >= 3600_000) {
           throw new SimRejection(400, -1127, 'More than 1 hours between startTime and endTime.');
         }
-        return market.tape
-          .query({ fromId, startTime, endTime, limit })
-          .map((t) => ({ a: t.a, p: t.p, q: t.q, nq: t.q, f: t.f, l: t.l, T: t.T, m: t.m }));
+        return aggTrades(market, { fromId, startTime, endTime, limit });
       },
     ),
     get('/fapi/v1/depth', depthWeight, ({ params, now }) => {
@@ -229,19 +239,22 @@ export function marketEndpoints(source: MarketRestSource): Endpoint[] {
       const text = optionalString(params, 'limit');
       const limit = text === undefined ? 500 : Number(text);
       if (!(DEPTH_LIMITS as readonly number[]).includes(limit)) throw illegal('limit', text ?? '');
-      return market.depth(limit, now);
+      return depthBody(market, limit, now);
     }),
-    get('/fapi/v1/ticker/bookTicker', bySymbol(2, 5), ({ params }) =>
-      oneOrAll(params, (m) => m.bookTickerRow()),
-    ),
-    get('/fapi/v1/ticker/24hr', bySymbol(1, 40), ({ params, now }) => {
-      source.advance(now);
-      return oneOrAll(params, (m) => m.ticker24h(now));
+    get('/fapi/v1/ticker/bookTicker', bySymbol(2, 5), ({ params }) => oneOrAll(params, bookTickerRow)),
+    get('/fapi/v1/ticker/24hr', bySymbol(1, 40), ({ params }) => {
+      const now = source.now();
+      const one = optionalString(params, 'symbol');
+      source.advance(now, one === undefined ? undefined : source.symbol(one));
+      return oneOrAll(params, (m) => ticker24hRow(m, now));
     }),
-    get('/fapi/v1/ticker/price', bySymbol(1, 2), ({ params }) => oneOrAll(params, (m) => m.priceRow())),
-    get('/fapi/v1/premiumIndex', bySymbol(1, 10), ({ params, now }) =>
-      oneOrAll(params, (m) => m.premiumIndex(now)),
-    ),
+    // v1 is deprecated in favour of v2; both answer the same rows.
+    get('/fapi/v1/ticker/price', bySymbol(1, 2), ({ params }) => oneOrAll(params, priceRow)),
+    get('/fapi/v2/ticker/price', bySymbol(1, 2), ({ params }) => oneOrAll(params, priceRow)),
+    get('/fapi/v1/premiumIndex', bySymbol(1, 10), ({ params }) => {
+      const now = source.now();
+      return oneOrAll(params, (m) => premiumIndexRow(m, now));
+    }),
     // Binance charges no IP weight here; the call shares a separate 500 per 5 minutes limit with fundingInfo.
     get(
       '/fapi/v1/fundingRate',
@@ -257,29 +270,31 @@ export function marketEndpoints(source: MarketRestSource): Endpoint[] {
           if (market === undefined) throw invalidSymbol();
           markets = [market];
         }
-        const rows = markets
-          .flatMap((m) =>
-            m.funding.history.map((r) => ({
+        // Without a start Binance returns the most recent records; with one, from the start.
+        const fromEnd = startTime === undefined;
+        const from = startTime ?? Number.NEGATIVE_INFINITY;
+        const to = endTime ?? Number.POSITIVE_INFINITY;
+        const rows: Array<{ symbol: string; time: number; rate: string; mark: string }> = [];
+        for (const m of markets) {
+          const scale = Math.max(8, m.spec.pricePrecision);
+          const live = m.funding.history.filter((r) => r.fundingTime >= from && r.fundingTime <= to);
+          const past = m.history.fundings(from, to, limit, fromEnd);
+          for (const r of [...past, ...live]) {
+            rows.push({
               symbol: m.spec.symbol,
               time: r.fundingTime,
-              record: r,
-              market: m,
-            })),
-          )
-          .filter(
-            (r) =>
-              (startTime === undefined || r.time >= startTime) &&
-              (endTime === undefined || r.time <= endTime),
-          )
-          .sort((x, y) => x.time - y.time);
-        // Without a time range Binance returns the most recent records; with a start, from the start.
-        const picked =
-          startTime !== undefined ? rows.slice(0, limit) : rows.slice(Math.max(0, rows.length - limit));
-        return picked.map(({ symbol, record, market }) => ({
-          symbol,
-          fundingRate: record.fundingRate.toFixed(8),
-          fundingTime: record.fundingTime,
-          markPrice: record.markPrice.toFixed(Math.max(8, market.spec.pricePrecision)),
+              rate: r.fundingRate.toFixed(8),
+              mark: r.markPrice.toFixed(scale),
+            });
+          }
+        }
+        rows.sort((x, y) => x.time - y.time || (x.symbol < y.symbol ? -1 : 1));
+        const picked = fromEnd ? rows.slice(Math.max(0, rows.length - limit)) : rows.slice(0, limit);
+        return picked.map((r) => ({
+          symbol: r.symbol,
+          fundingRate: r.rate,
+          fundingTime: r.time,
+          markPrice: r.mark,
         }));
       },
     ),

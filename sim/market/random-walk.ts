@@ -34,6 +34,15 @@ export class RandomWalk {
   readonly #baseSteps: bigint;
   readonly #maxSteps: bigint;
 
+  /** Steps in the walk's base trade size (`BASE_NOTIONAL` at the start price, at least `minQty`). */
+  static baseSteps(spec: SymbolSpec): bigint {
+    const base = BASE_NOTIONAL.div(spec.initialPrice, spec.stepSize.scale + 2, 'ceil').snap(
+      spec.stepSize,
+      'ceil',
+    );
+    return Decimal.max(base, spec.minQty).div(spec.stepSize, 0, 'ceil').mantissa;
+  }
+
   constructor(spec: SymbolSpec, prng: Prng, book: SyntheticBook, tradesPerSecond: number) {
     this.#spec = spec;
     this.#prng = prng;
@@ -41,11 +50,7 @@ export class RandomWalk {
     const perTrade = ANNUAL_VOLATILITY / Math.sqrt(SECONDS_PER_YEAR * tradesPerSecond);
     // A float is fine here: it only scales random tick counts, every price stays an exact multiple of the tick.
     this.#sigmaTicks = (spec.initialPrice.toNumber() * perTrade) / spec.tickSize.toNumber();
-    const base = BASE_NOTIONAL.div(spec.initialPrice, spec.stepSize.scale + 2, 'ceil').snap(
-      spec.stepSize,
-      'ceil',
-    );
-    this.#baseSteps = Decimal.max(base, spec.minQty).div(spec.stepSize, 0, 'ceil').mantissa;
+    this.#baseSteps = RandomWalk.baseSteps(spec);
     const cap = spec.marketMaxQty.div(Decimal.fromInt(10), spec.stepSize.scale, 'floor');
     this.#maxSteps = Decimal.max(cap.div(spec.stepSize, 0, 'floor'), Decimal.ONE).mantissa;
   }

@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { Decimal } from '../../ts/exact/decimal.js';
 import { silentLogger } from '../../ts/log/logger.js';
 import { BarAggregator } from '../../ts/native/bar-aggregator.js';
 import type { KlineObject } from '../../ts/native/index.js';
@@ -194,38 +195,50 @@ describe('aggTrades CSV replay', () => {
       fromId: String(first.aggTradeId),
       limit: '3',
     }) as Json[];
-    expect(tape[0]).toEqual({
+    // Written at the symbol's scales (BTCUSDT: 2 price and 3 quantity digits), as Binance writes them.
+    const num = (text: string): string => Decimal.parse(text).normalize().toString();
+    const row = tape[0] as { a: number; p: string; q: string; f: number; l: number; T: number; m: boolean };
+    expect(row).toMatchObject({
       a: first.aggTradeId,
-      p: first.price,
-      q: first.quantity,
-      nq: first.quantity,
       f: first.firstTradeId,
       l: first.lastTradeId,
       T: first.time,
-      m: first.buyerIsMaker,
     });
+    expect(row.m).toBe(first.buyerIsMaker);
+    expect(num(row.p)).toBe(num(first.price));
+    expect(num(row.q)).toBe(num(first.quantity));
+    expect(row.p).toMatch(/^\d+\.\d{2}$/);
+    const liveStart = Math.floor(first.time / 60_000) * 60_000;
     for (const interval of ['1m', '5m', '1h'] as const) {
       const body = Buffer.from(
         JSON.stringify(call('/fapi/v1/klines', { symbol: 'BTCUSDT', interval, limit: '1500' })),
       );
       const served = parseRestKlines(body, last.time);
-      const want = expected.get(interval) ?? [];
-      expect(served.length).toBe(want.length);
-      const strip = (k: KlineObject) => [
-        k.openTime,
-        k.closeTime,
-        k.open,
-        k.high,
-        k.low,
-        k.close,
-        k.volume,
-        k.quoteVolume,
-        k.trades,
-        k.takerBuyVolume,
-        k.takerBuyQuoteVolume,
-      ];
-      expect(served.map(strip)).toEqual(want.map(strip));
+      // Every interval has 1,500 bars from the first second: the generated past, then the replay.
+      expect(served).toHaveLength(1500);
+      const want = (expected.get(interval) ?? []).filter((k) => k.openTime >= liveStart);
+      const live = served.filter((k) => k.openTime >= liveStart);
+      expect(live.length).toBe(want.length);
+      const values = (k: KlineObject) =>
+        [
+          k.open,
+          k.high,
+          k.low,
+          k.close,
+          k.volume,
+          k.quoteVolume,
+          k.takerBuyVolume,
+          k.takerBuyQuoteVolume,
+        ].map(num);
+      expect(live.map((k) => [k.openTime, k.trades, ...values(k)])).toEqual(
+        want.map((k) => [k.openTime, k.trades, ...values(k)]),
+      );
+      // The past ends where the dump begins.
+      const before = served.filter((k) => k.closeTime < liveStart).at(-1);
+      if (interval === '1m') expect(num(before?.close ?? '0')).toBe(num(first.price));
     }
-    expect(market.lastPrice('BTCUSDT').toString()).toBe(last.price);
+    expect(market.lastPrice('BTCUSDT').normalize().toString()).toBe(
+      Decimal.parse(last.price).normalize().toString(),
+    );
   });
 });

@@ -1,5 +1,5 @@
 // Streams a data.binance.vision aggTrades CSV into the market at a chosen speed, rebasing trade times.
-import { createReadStream } from 'node:fs';
+import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep, setImmediate as yieldToLoop } from 'node:timers/promises';
 import { Decimal } from '../../ts/exact/decimal.js';
@@ -59,6 +59,32 @@ export function parseAggTradeCsvLine(line: string): CsvAggTrade {
     time: int('transact_time', t),
     buyerIsMaker: flag === 'true',
   };
+}
+
+/**
+ * The first valid trade of an aggTrades CSV (a header row and blank or malformed lines before it
+ * are skipped), read synchronously from the file's first 64 KiB; undefined when there is none.
+ */
+export function firstCsvTrade(csvPath: string): CsvAggTrade | undefined {
+  const fd = openSync(csvPath, 'r');
+  try {
+    const buffer = Buffer.alloc(64 * 1024);
+    const read = readSync(fd, buffer, 0, buffer.length, 0);
+    const lines = buffer.subarray(0, read).toString('utf8').split(/\r?\n/);
+    // The last piece may be a cut line unless the whole file fit.
+    const complete = read < buffer.length ? lines : lines.slice(0, -1);
+    for (const line of complete) {
+      if (line.trim() === '' || line.startsWith('agg_trade_id')) continue;
+      try {
+        return parseAggTradeCsvLine(line);
+      } catch (error) {
+        if (!(error instanceof CsvRowError)) throw error;
+      }
+    }
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** A trade ready for the market: its time rebased onto the replay's clock. */

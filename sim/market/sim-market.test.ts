@@ -120,29 +120,37 @@ describe('sim market', () => {
     const { market: m, clock } = market(11);
     const events: Event[] = [];
     m.onStream((route, stream, payload) => events.push({ route, stream, payload }));
-    m.setStreamDemand((s) => s.startsWith('ethusdt@') || s === '!bookTicker');
+    m.setStreamDemand((s) => s.startsWith('ethusdt') || s === '!bookTicker');
     const seen: MarketTrade[] = [];
     m.onTrade((t) => seen.push(t));
+    const firstLive = (
+      call(m.endpoints(), '/fapi/v1/aggTrades', { symbol: 'ETHUSDT', limit: '1' }, clock.time) as {
+        a: number;
+      }[]
+    )[0]?.a;
     for (let i = 0; i < 30; i++) {
       m.generateTrades(7, 'ETHUSDT');
       clock.time += 7_000; // crosses minute boundaries: closed bars are streamed too
+      for (let t = 0; t < 3; t++) m.tick();
+      m.markTick();
     }
-    m.generateTrades(5, 'BTCUSDT');
+    const ethTrades = seen.filter((t) => t.symbol === 'ETHUSDT');
     expect(events.every((e) => !e.stream.startsWith('btcusdt@'))).toBe(true);
     const rest = m.endpoints();
-    const tape = call(rest, '/fapi/v1/aggTrades', { symbol: 'ETHUSDT', limit: '1000' }, clock.time) as {
-      a: number;
-      f: number;
-      l: number;
-    }[];
+    const tape = call(
+      rest,
+      '/fapi/v1/aggTrades',
+      { symbol: 'ETHUSDT', fromId: String((firstLive ?? 0) + 1), limit: '1000' },
+      clock.time,
+    ) as { a: number; p: string; q: string; f: number; l: number; T: number; m: boolean }[];
     const aggEvents = events.filter((e) => e.stream === 'ethusdt@aggTrade');
-    expect(aggEvents).toHaveLength(210);
-    expect(seen.filter((t) => t.symbol === 'ETHUSDT')).toHaveLength(210);
+    expect(aggEvents).toHaveLength(ethTrades.length);
+    expect(tape).toHaveLength(ethTrades.length);
     for (const [i, e] of aggEvents.entries()) {
       expect(e.route).toBe('market');
       const parsed = parseMarketEvent(bytes(e.payload));
       if (parsed.kind !== 'aggTrade') throw new Error('not an aggTrade');
-      const t = tape[i] as { a: number; p: string; q: string; f: number; l: number; T: number; m: boolean };
+      const t = tape[i] as (typeof tape)[number];
       expect(parsed.aggTrade).toMatchObject({
         symbol: 'ETHUSDT',
         id: t.a,
@@ -153,7 +161,7 @@ describe('sim market', () => {
         tradeTime: t.T,
         buyerIsMaker: t.m,
       });
-      expect(seen[i]?.price.toString()).toBe(t.p);
+      expect(ethTrades[i]?.price.toString()).toBe(t.p);
     }
     const klineEvents = events.filter((e) => e.stream.startsWith('ethusdt@kline_'));
     expect(new Set(klineEvents.map((e) => e.stream)).size).toBe(15);
@@ -165,10 +173,18 @@ describe('sim market', () => {
       lastByStream.set(e.stream, e.payload);
     }
     expect(klineEvents.some((e) => (e.payload as { k: { x: boolean } }).k.x)).toBe(true);
+    // Continuous klines of the perpetual carry the same bars.
+    const continuous = events.filter((e) => e.stream === 'ethusdt_perpetual@continuousKline_1m');
+    expect(continuous.at(-1)?.payload).toMatchObject({
+      e: 'continuous_kline',
+      ps: 'ETHUSDT',
+      ct: 'PERPETUAL',
+    });
     // REST klines parse, and the newest bar equals the last kline stream update of each interval.
     for (const interval of ['1m', '5m', '1h', '1d', '1w', '1M']) {
       const body = call(rest, '/fapi/v1/klines', { symbol: 'ETHUSDT', interval, limit: '1500' }, clock.time);
       const bars = parseRestKlines(bytes(body), clock.time);
+      expect(bars).toHaveLength(1500);
       const lastEvent = lastByStream.get(`ethusdt@kline_${interval}`);
       if (lastEvent === undefined) throw new Error(`no ${interval} stream`);
       const streamed = parseMarketEvent(bytes(lastEvent));
@@ -176,13 +192,22 @@ describe('sim market', () => {
       const { firstTradeId, lastTradeId, asOf, closed, ...values } = streamed.kline.kline;
       expect(bars.at(-1)).toMatchObject(values);
     }
+    // The live minutes hold exactly the live trades.
+    const liveStart = Math.floor(T0 / 60_000) * 60_000;
     const minutes = parseRestKlines(
-      bytes(call(rest, '/fapi/v1/klines', { symbol: 'ETHUSDT', interval: '1m' }, clock.time)),
+      bytes(
+        call(
+          rest,
+          '/fapi/v1/klines',
+          { symbol: 'ETHUSDT', interval: '1m', startTime: String(liveStart) },
+          clock.time,
+        ),
+      ),
       clock.time,
     );
     expect(minutes.length).toBeGreaterThan(3);
     expect(minutes.reduce((sum, k) => sum + k.trades, 0)).toBe((tape.at(-1)?.l ?? 0) - (tape[0]?.f ?? 0) + 1);
-    // bookTicker payloads parse to the book's touch, on both stream names.
+    // bookTicker payloads parse to the book's touch; the all-symbol stream every 5 s.
     const tickers = events.filter((e) => e.stream === 'ethusdt@bookTicker');
     const all = events.filter((e) => e.stream === '!bookTicker');
     expect(tickers.length).toBeGreaterThan(0);
@@ -266,6 +291,7 @@ describe('sim market', () => {
     expect([...byPath.keys()].sort()).toEqual(
       [
         '/fapi/v1/aggTrades',
+        '/fapi/v1/continuousKlines',
         '/fapi/v1/depth',
         '/fapi/v1/exchangeInfo',
         '/fapi/v1/fundingRate',
@@ -276,6 +302,7 @@ describe('sim market', () => {
         '/fapi/v1/ticker/bookTicker',
         '/fapi/v1/ticker/price',
         '/fapi/v1/time',
+        '/fapi/v2/ticker/price',
       ].sort(),
     );
     expect(rest.every((e) => e.method === 'GET' && e.security === 'NONE' && !e.countsAsOrder)).toBe(true);
@@ -393,7 +420,15 @@ describe('sim market', () => {
     );
     expect(premium.nextFundingTime).toBe(Date.UTC(2026, 4, 8, 16));
     expect(premium.lastFundingRate).toBe(m.fundingRate('ETHUSDT').toFixed(8));
-    expect(call(rest, '/fapi/v1/fundingRate', { symbol: 'ETHUSDT' }, clock.time)).toEqual([]);
+    // The generated past has funding from the first second: the 100 most recent settlements.
+    const funding = call(rest, '/fapi/v1/fundingRate', { symbol: 'ETHUSDT' }, clock.time) as {
+      fundingTime: number;
+      fundingRate: string;
+      markPrice: string;
+    }[];
+    expect(funding).toHaveLength(100);
+    expect(funding.at(-1)?.fundingTime).toBe(Date.UTC(2026, 4, 8, 8));
+    expect(funding.at(-1)?.fundingRate).toMatch(/^-?\d\.\d{8}$/);
   });
 
   it('ticks mark price every second, settles funding at 00/08/16 UTC and clamps the rate', () => {
@@ -428,7 +463,12 @@ describe('sim market', () => {
     const history = call(m.endpoints(), '/fapi/v1/fundingRate', { symbol: 'BTCUSDT' }, clock.time) as {
       fundingTime: number;
     }[];
-    expect(history.map((h) => h.fundingTime)).toEqual([Date.UTC(2026, 4, 8, 16)]);
+    // The generated past's settlements, then the live one at 16:00.
+    expect(history).toHaveLength(100);
+    expect(history.at(-1)?.fundingTime).toBe(Date.UTC(2026, 4, 8, 16));
+    for (let i = 1; i < history.length; i++) {
+      expect((history[i]?.fundingTime ?? 0) - (history[i - 1]?.fundingTime ?? 0)).toBe(8 * 3_600_000);
+    }
     const depth = events.filter((e) => e.stream.startsWith('btcusdt@depth5'));
     expect(new Set(depth.map((e) => e.stream))).toEqual(
       new Set(['btcusdt@depth5', 'btcusdt@depth5@100ms', 'btcusdt@depth5@500ms']),

@@ -1,13 +1,12 @@
-// The simulator's market: a seeded random walk or a CSV replay, and every Binance view derived from its trades.
+// The simulator's market: a seeded random walk or a CSV replay with a generated past, and every Binance view of it.
 import { statSync } from 'node:fs';
 import { Decimal } from '../../ts/exact/decimal.js';
 import { Logger } from '../../ts/log/logger.js';
-import type { BarObject } from '../../ts/native/index.js';
-import { INTERVALS } from '../../ts/native/interval.js';
 import type {
   BookLevel,
   Endpoint,
   Json,
+  LiquidationReport,
   MarketStreamListener,
   MarketTrade,
   MarketView,
@@ -16,22 +15,39 @@ import type {
   SymbolSpec,
 } from '../contracts.js';
 import { DEFAULT_SYMBOLS } from '../symbols.js';
+import { NodeCache } from './history/node-cache.js';
 import { marketEndpoints } from './market-endpoints.js';
-import { Prng } from './prng.js';
+import { mixHash, Prng } from './prng.js';
 import { RandomWalk } from './random-walk.js';
-import { AggTradeCsvReplay, type ReplayTrade } from './replay.js';
-import { SymbolMarket } from './symbol-market.js';
+import { AggTradeCsvReplay, firstCsvTrade, type ReplayTrade } from './replay.js';
+import { type MarketStream, resolveStream, type StreamRefusal } from './stream-catalog.js';
+import { FAST_TICK_MS, StreamPublisher } from './stream-publisher.js';
+import { type LiveStart, OffGridTrade, SymbolMarket } from './symbol-market.js';
 
 /** Where trades come from. */
 export type MarketSourceConfig =
   | { kind: 'random-walk'; tradesPerSecond?: number }
   | { kind: 'replay'; csvPath: string; symbol: string; speed: number | 'max' };
 
+/** How much past every symbol has (see `HistoryModel`). */
+export interface MarketHistoryConfig {
+  /**
+   * Days of history before the start (rounded back to a month start). Default 46,000: enough for
+   * 1,500 bars of every interval, `1M` included.
+   */
+  readonly days?: number;
+}
+
 export interface SimMarketOptions {
   clock: SimClock;
   symbols?: readonly SymbolSpec[];
   source?: MarketSourceConfig;
   seed?: number;
+  history?: MarketHistoryConfig;
+  /** Share (0..1) of the walk's trades that are other traders' liquidations (the forceOrder streams). */
+  liquidationShare?: number;
+  /** Live aggTrades kept over all symbols together (older ones drop off the tape). */
+  tapeBudget?: number;
   logger?: Logger;
 }
 
@@ -40,29 +56,33 @@ export class SimMarketError extends Error {
   override readonly name = 'SimMarketError';
 }
 
-const FAST_TICK_MS = 100;
 const MARK_TICK_MS = 1000;
 const DEFAULT_TRADES_PER_SECOND = 4;
-const TAPE_CAPACITY = 100_000;
-const KLINE_HISTORY = 2000;
-const DEPTH_LEVELS = [5, 10, 20] as const;
-/** Partial depth update speeds: stream suffix → push period in fast ticks (the default is 250 ms). */
-const DEPTH_SPEEDS = [
-  { suffix: '@100ms', everyMs: 100 },
-  { suffix: '', everyMs: 250 },
-  { suffix: '@500ms', everyMs: 500 },
-] as const;
+export const DEFAULT_HISTORY_DAYS = 46_000;
+export const DEFAULT_LIQUIDATION_SHARE = 0.002;
+export const DEFAULT_TAPE_BUDGET = 2_000_000;
+const MIN_TAPE = 2_000;
+const MAX_TAPE = 100_000;
+/** Split history nodes kept over every symbol (about 25 MB). */
+const NODE_CACHE_ENTRIES = 4_000;
+/** Aggregate trades per minute the history never goes below (room for open/high/low/close). */
+const MIN_HISTORY_TRADES_PER_MINUTE = 12;
+const DAY_MS = 86_400_000;
+/** Mean trade size of the walk, in steps of its base size (its Pareto multiple has mean ≈ 4.3). */
+const MEAN_SIZE_MULTIPLE = 4.3;
+const MEAN_FILLS = 1.6;
+const ANNUAL_VOLATILITY = 0.6;
 
 /**
- * The simulated market of the exchange simulator (see the module comment of each part for the
- * model). Trades come from a seeded random walk per symbol, or for one symbol from an aggTrades CSV
- * replay (the other symbols keep walking). Each trade is put on the tape, fed to the klines as the
- * exact aggTrade message streamed, moves the book's touch and reaches `onTrade` listeners; a user's
- * fill from the engine (`recordTakerFill`) goes on the tape the same way but not to the listeners.
+ * The simulated market of the exchange simulator. Every symbol has a generated past (klines,
+ * aggTrades and funding from the first second) ending at the start minute, and from then trades
+ * from a seeded random walk or, for one symbol, an aggTrades CSV replay (the other symbols keep
+ * walking). Each live trade goes on the tape and, as the exact aggTrade message streamed, into
+ * the klines; it moves the book's touch and reaches `onTrade` listeners; a user's fill from the
+ * engine (`recordTakerFill`) goes on the tape the same way but not to the listeners.
  *
  * Market time is the clock's time, or the newest trade's when a `max`-speed replay runs ahead of it.
- * Stream payloads are built only for stream names the server's demand function accepts (none until
- * `setStreamDemand` is called).
+ * Stream payloads are built only for subscribed streams (see {@link StreamPublisher}).
  */
 export class SimMarket implements MarketView {
   readonly #clock: SimClock;
@@ -73,11 +93,10 @@ export class SimMarket implements MarketView {
   readonly #source: MarketSourceConfig;
   readonly #timing: Prng;
   readonly #tradesPerSecond: number;
+  readonly #liquidationShare: number;
   readonly #streamListeners = new Set<MarketStreamListener>();
   readonly #tradeListeners = new Set<(trade: MarketTrade) => void>();
-  readonly #depthSent = new Map<string, number>();
-  readonly #bookTickerSent = new Map<string, number>();
-  #wanted: (stream: string) => boolean = () => false;
+  readonly #publisher: StreamPublisher;
   #frozenUntil = 0;
   #timers: NodeJS.Timeout[] = [];
   #replay: AggTradeCsvReplay | undefined;
@@ -85,6 +104,7 @@ export class SimMarket implements MarketView {
   #fastTicks = 0;
   #aggregatorProblems = 0;
   #listenerErrors = 0;
+  #offGrid = 0;
 
   constructor(options: SimMarketOptions) {
     this.#clock = options.clock;
@@ -104,38 +124,88 @@ export class SimMarket implements MarketView {
     ) {
       throw new SimMarketError(`source.tradesPerSecond must be in (0, 10000], got ${this.#tradesPerSecond}`);
     }
+    this.#liquidationShare = options.liquidationShare ?? DEFAULT_LIQUIDATION_SHARE;
+    if (!(this.#liquidationShare >= 0 && this.#liquidationShare <= 1)) {
+      throw new SimMarketError(`liquidationShare must be in [0, 1], got ${this.#liquidationShare}`);
+    }
+    const days = options.history?.days ?? DEFAULT_HISTORY_DAYS;
+    if (!Number.isSafeInteger(days) || days < 0 || days > 100_000) {
+      throw new SimMarketError(`history.days must be an integer in 0..100000, got ${days}`);
+    }
+    const budget = options.tapeBudget ?? DEFAULT_TAPE_BUDGET;
+    const tapeCapacity = Math.min(MAX_TAPE, Math.max(MIN_TAPE, Math.floor(budget / this.#specs.length)));
     this.#timing = Prng.derive(seed, 0xffff);
     const now = this.#clock.now();
+    const historyStart = monthStart(now - days * DAY_MS);
+    const minutes = Math.ceil((now - historyStart) / 60_000) + 1;
+    const aggPerMinute = Math.max(MIN_HISTORY_TRADES_PER_MINUTE, this.#tradesPerSecond * 60);
+    const cache = new NodeCache(NODE_CACHE_ENTRIES);
+    const replaySymbol = this.#source.kind === 'replay' ? this.#source.symbol : undefined;
+    const replayStart = this.#source.kind === 'replay' ? this.#replayStart(this.#source) : undefined;
     this.#specs.forEach((spec, index) => {
       if (this.#markets.has(spec.symbol)) throw new SimMarketError(`symbol ${spec.symbol} is listed twice`);
       const prng = Prng.derive(seed, index);
+      const symbolSeed = mixHash(seed >>> 0, index + 0x5eed);
+      // Ids of the live market start above every id the history can use (the history counts down).
+      const bound = 8 * aggPerMinute * minutes + 1;
+      const start: LiveStart =
+        spec.symbol === replaySymbol && replayStart !== undefined
+          ? replayStart
+          : { price: spec.initialPrice, aggId: bound, tradeId: Math.ceil(bound * 4 * MEAN_FILLS) };
+      const unitSteps = RandomWalk.baseSteps(spec);
       const market = new SymbolMarket({
         spec,
         prng,
+        seed: symbolSeed,
+        index,
         now,
-        tapeCapacity: TAPE_CAPACITY,
-        klineHistory: KLINE_HISTORY,
-        firstAggId: 1_000_000 * (index + 1),
-        firstTradeId: 3_000_000 * (index + 1),
+        tapeCapacity,
+        start,
+        history: {
+          startTime: historyStart,
+          aggPerMinute:
+            spec.symbol === replaySymbol ? fitHistory(start.aggId, minutes, aggPerMinute) : aggPerMinute,
+          meanTradeSteps: Number(unitSteps) * MEAN_SIZE_MULTIPLE,
+          fillsPerAgg: MEAN_FILLS,
+          annualVolatility: ANNUAL_VOLATILITY,
+          cache,
+        },
       });
       market.walk = new RandomWalk(spec, prng, market.book, this.#tradesPerSecond);
       this.#markets.set(spec.symbol, market);
       this.#list.push(market);
     });
+    this.#publisher = new StreamPublisher({
+      markets: () => this.#list,
+      market: (symbol) => this.#markets.get(symbol),
+      resolve: (name) => this.resolveStream(name),
+      emit: (route, stream, payload) => this.#emit(route, stream, payload),
+    });
     if (this.#source.kind === 'replay') this.#configureReplay(this.#source);
+  }
+
+  /** The first trade of the replay file: the live market of its symbol starts there. */
+  #replayStart(source: { csvPath: string; symbol: string }): LiveStart | undefined {
+    if (!this.#specs.some((s) => s.symbol === source.symbol)) {
+      throw new SimMarketError(`source.symbol ${source.symbol} is not a listed symbol`);
+    }
+    let first: ReturnType<typeof firstCsvTrade>;
+    try {
+      if (!statSync(source.csvPath).isFile())
+        throw new SimMarketError(`source.csvPath ${source.csvPath} is not a file`);
+      first = firstCsvTrade(source.csvPath);
+    } catch (error) {
+      if (error instanceof SimMarketError) throw error;
+      throw new SimMarketError(`source.csvPath ${source.csvPath} cannot be read: ${String(error)}`);
+    }
+    if (first === undefined) return undefined;
+    return { price: Decimal.parse(first.price), aggId: first.aggTradeId, tradeId: first.firstTradeId };
   }
 
   #configureReplay(source: { csvPath: string; symbol: string; speed: number | 'max' }): void {
     const market = this.#markets.get(source.symbol);
     if (market === undefined)
       throw new SimMarketError(`source.symbol ${source.symbol} is not a listed symbol`);
-    try {
-      if (!statSync(source.csvPath).isFile())
-        throw new SimMarketError(`source.csvPath ${source.csvPath} is not a file`);
-    } catch (error) {
-      if (error instanceof SimMarketError) throw error;
-      throw new SimMarketError(`source.csvPath ${source.csvPath} cannot be read: ${String(error)}`);
-    }
     market.walk = undefined;
     try {
       this.#replay = new AggTradeCsvReplay({
@@ -190,10 +260,27 @@ export class SimMarket implements MarketView {
     if (trade.price.sign() <= 0 || trade.qty.sign() <= 0) {
       throw new SimMarketError(`taker fill of ${trade.symbol} needs a positive price and quantity`);
     }
-    const price = fixedIfExact(trade.price, Math.max(market.spec.pricePrecision, market.spec.tickSize.scale));
-    const qty = fixedIfExact(trade.qty, Math.max(market.spec.quantityPrecision, market.spec.stepSize.scale));
-    this.#record(market, price, qty, trade.buyerIsMaker, trade.time, 1, false);
+    this.#record(
+      market,
+      trade.price.toString(),
+      trade.qty.toString(),
+      trade.buyerIsMaker,
+      trade.time,
+      1,
+      false,
+    );
     this.#afterBatch(market);
+  }
+
+  recordLiquidation(report: LiquidationReport): void {
+    const market = this.#market(report.symbol);
+    market.pendingLiquidation = {
+      side: report.side,
+      price: report.price,
+      averagePrice: report.averagePrice,
+      qty: report.qty,
+      time: report.time,
+    };
   }
 
   // ---- control ----------------------------------------------------------------------------
@@ -203,9 +290,22 @@ export class SimMarket implements MarketView {
     return () => this.#streamListeners.delete(listener);
   }
 
-  /** The server tells the market which stream names have subscribers, so it builds only those payloads. */
-  setStreamDemand(isWanted: (stream: string) => boolean): void {
-    this.#wanted = isWanted;
+  /** A stream name a client sent, resolved to a stream this market serves (or refused with the reason). */
+  resolveStream(name: string): MarketStream | StreamRefusal {
+    return resolveStream(name, (symbol) => this.#markets.has(symbol));
+  }
+
+  /**
+   * The server tells the market which streams have subscribers, so it builds only those payloads:
+   * `wanted` lists them (the predicate form, without a list, is for callers that cannot list).
+   */
+  setStreamDemand(isWanted: (stream: string) => boolean, wanted?: () => Iterable<string>): void {
+    if (wanted !== undefined) {
+      this.#publisher.setDemand(wanted());
+      return;
+    }
+    // Without a list every stream of every listed symbol is asked about once.
+    this.#publisher.setDemand(this.#allStreamNames().filter(isWanted));
   }
 
   endpoints(): Endpoint[] {
@@ -213,17 +313,19 @@ export class SimMarket implements MarketView {
       specs: () => this.#specs,
       symbols: () => this.#list,
       symbol: (name) => this.#markets.get(name),
-      advance: (now) => {
-        for (const market of this.#list) this.#advance(market, Math.max(now, this.#now()));
+      advance: (now, market) => {
+        for (const m of market === undefined ? this.#list : [market])
+          m.advanceKlines(Math.max(now, this.#now()));
       },
+      now: () => this.#now(),
     });
   }
 
-  /** Starts the timers: trades and kline closes every 100 ms, depth pushes, mark price every second. */
+  /** Starts the timers: trades, kline closes and stream pushes every 50 ms, mark price every second. */
   start(): void {
     if (this.#timers.length > 0) return;
-    const fast = setInterval(() => this.#guard('fast tick', () => this.#fastTick()), FAST_TICK_MS);
-    const mark = setInterval(() => this.#guard('mark tick', () => this.#markTick()), MARK_TICK_MS);
+    const fast = setInterval(() => this.#guard('fast tick', () => this.tick()), FAST_TICK_MS);
+    const mark = setInterval(() => this.#guard('mark tick', () => this.markTick()), MARK_TICK_MS);
     fast.unref();
     mark.unref();
     this.#timers = [fast, mark];
@@ -281,6 +383,37 @@ export class SimMarket implements MarketView {
     return Decimal.parse(text);
   }
 
+  /** One fast tick (the timer's work; tests call it to step deterministically): trades, closes, pushes. */
+  tick(): void {
+    this.#fastTicks += 1;
+    if (!this.#frozen()) {
+      // Trade arrivals per symbol: Poisson with the configured rate (Knuth's method, bounded).
+      const expected = (this.#tradesPerSecond * FAST_TICK_MS) / 1000;
+      const limit = Math.exp(-expected);
+      for (const market of this.#list) {
+        if (market.walk === undefined) continue;
+        let count = 0;
+        for (let p = this.#timing.next(); p > limit && count < 10_000; p *= this.#timing.next()) count += 1;
+        this.#walk(market, count);
+      }
+    }
+    const now = this.#now();
+    for (const market of this.#list) market.advanceKlines(now);
+    if (!this.#frozen() && this.#streamListeners.size > 0) this.#publisher.onFastTick(this.#fastTicks, now);
+  }
+
+  /** One mark tick (every second): funding samples and settlements, then the per-second streams. */
+  markTick(): void {
+    this.#markTicks += 1;
+    const now = this.#now();
+    for (const market of this.#list) {
+      market.funding.tick(market.bid(), market.ask());
+      const settled = market.funding.settle(now, market.markPrice(now));
+      if (settled > 0) this.#logger.debug('funding settled', { symbol: market.spec.symbol, settled });
+    }
+    if (!this.#frozen() && this.#streamListeners.size > 0) this.#publisher.onSecond(this.#markTicks, now);
+  }
+
   // ---- internals --------------------------------------------------------------------------
 
   #market(symbol: string): SymbolMarket {
@@ -304,7 +437,7 @@ export class SimMarket implements MarketView {
       run();
     } catch (error) {
       this.#logger.error(`market ${what} failed`, {
-        error: error instanceof Error ? error.message : String(error),
+        error: error instanceof Error ? (error.stack ?? error.message) : String(error),
       });
     }
   }
@@ -324,9 +457,53 @@ export class SimMarket implements MarketView {
     }
   }
 
-  /** Whether a payload for `stream` should be built now (wanted and not frozen). */
-  #wants(stream: string): boolean {
-    return this.#streamListeners.size > 0 && !this.#frozen() && this.#wanted(stream);
+  #allStreamNames(): string[] {
+    const names = [
+      '!bookTicker',
+      '!markPrice@arr',
+      '!markPrice@arr@1s',
+      '!ticker@arr',
+      '!miniTicker@arr',
+      '!forceOrder@arr',
+    ];
+    const suffixes = [
+      'aggTrade',
+      'markPrice',
+      'markPrice@1s',
+      'ticker',
+      'miniTicker',
+      'forceOrder',
+      'bookTicker',
+      'depth',
+      'depth@100ms',
+      'depth@500ms',
+      'rpiDepth@500ms',
+      ...['5', '10', '20'].flatMap((l) => [`depth${l}`, `depth${l}@100ms`, `depth${l}@500ms`]),
+    ];
+    const intervals = [
+      '1m',
+      '3m',
+      '5m',
+      '15m',
+      '30m',
+      '1h',
+      '2h',
+      '4h',
+      '6h',
+      '8h',
+      '12h',
+      '1d',
+      '3d',
+      '1w',
+      '1M',
+    ];
+    for (const market of this.#list) {
+      for (const suffix of suffixes) names.push(`${market.stream}@${suffix}`);
+      for (const i of intervals) {
+        names.push(`${market.stream}@kline_${i}`, `${market.stream}_perpetual@continuousKline_${i}`);
+      }
+    }
+    return names;
   }
 
   #walk(market: SymbolMarket, count: number): void {
@@ -335,6 +512,7 @@ export class SimMarket implements MarketView {
     const time = this.#clock.now();
     for (let i = 0; i < count; i++) {
       const trade = walk.next(time);
+      const aggId = market.nextAggId();
       this.#record(
         market,
         trade.price.toString(),
@@ -344,13 +522,22 @@ export class SimMarket implements MarketView {
         trade.fills,
         true,
       );
+      if (this.#liquidationShare > 0 && mixHash(aggId, 0x11c) / 4_294_967_296 < this.#liquidationShare) {
+        // Another trader's liquidation: an IOC order whose limit is its bankruptcy price, beyond the fill.
+        const worse = trade.buyerIsMaker ? Decimal.parse('0.995') : Decimal.parse('1.005');
+        market.pendingLiquidation = {
+          side: trade.buyerIsMaker ? 'SELL' : 'BUY',
+          price: trade.price.mul(worse).snap(market.spec.tickSize, trade.buyerIsMaker ? 'floor' : 'ceil'),
+          averagePrice: trade.price,
+          qty: trade.qty,
+          time,
+        };
+      }
     }
     this.#afterBatch(market);
   }
 
   #deliverReplay(market: SymbolMarket, trades: ReplayTrade[]): void {
-    const first = trades[0];
-    if (first !== undefined) market.adoptIds(first.aggTradeId, first.firstTradeId);
     for (const t of trades) {
       // The touch follows the tape: a taker buy lifted the ask, a taker sell hit the bid.
       market.book.touchAt(Decimal.parse(t.price), t.buyerIsMaker, 1, t.replayTime);
@@ -377,15 +564,29 @@ export class SimMarket implements MarketView {
     fills: number,
     isPublic: boolean,
   ): void {
-    const { trade, event } = market.record(price, qty, buyerIsMaker, time, fills);
+    let event: { [key: string]: Json };
+    try {
+      event = market.record(price, qty, buyerIsMaker, time, fills);
+    } catch (error) {
+      if (!(error instanceof OffGridTrade) || isPublic === false) throw error;
+      // A replayed trade off the listed grids (another contract's dump): counted, not recorded.
+      this.#offGrid += 1;
+      if (this.#offGrid <= 20 || this.#offGrid % 1000 === 0) {
+        this.#logger.warn('trade off the symbol grid skipped', {
+          error: error.message,
+          skipped: this.#offGrid,
+        });
+      }
+      return;
+    }
     const stream = `${market.stream}@aggTrade`;
-    if (this.#wants(stream)) this.#emit('market', stream, event);
+    if (this.#publisher.wants(stream) && !this.#frozen()) this.#emit('market', stream, event);
     if (!isPublic) return;
     const view: MarketTrade = {
       symbol: market.spec.symbol,
-      price: Decimal.parse(trade.p),
-      qty: Decimal.parse(trade.q),
-      time: trade.T,
+      price: Decimal.parse(event.p as string),
+      qty: Decimal.parse(event.q as string),
+      time: event.T as number,
       buyerIsMaker,
     };
     for (const listener of this.#tradeListeners) {
@@ -402,10 +603,9 @@ export class SimMarket implements MarketView {
     }
   }
 
-  /** After a batch of trades: klines (with their stream updates) and the book ticker. */
+  /** After a batch of trades: klines, and the real-time book ticker. */
   #afterBatch(market: SymbolMarket): void {
     const result = market.flushKlines();
-    const now = this.#now();
     if (result !== undefined) {
       if (result.rejected.length > 0 || result.late > 0 || result.duplicates > 0 || result.gaps.length > 0) {
         this.#aggregatorProblems += 1;
@@ -418,110 +618,18 @@ export class SimMarket implements MarketView {
           problems: this.#aggregatorProblems,
         });
       }
-      this.#emitClosed(market, result.closed, now);
-      for (const interval of INTERVALS) {
-        const stream = `${market.stream}@kline_${interval}`;
-        if (!this.#wants(stream)) continue;
-        const bar = market.klines.current(interval, now);
-        if (bar !== undefined) this.#emit('market', stream, market.klineEvent(interval, bar, now));
-      }
     }
-    this.#pushBookTicker(market, now);
-  }
-
-  #emitClosed(market: SymbolMarket, closed: BarObject[], now: number): void {
-    for (const bar of closed) {
-      const stream = `${market.stream}@kline_${bar.interval}`;
-      if (this.#wants(stream)) {
-        this.#emit(
-          'market',
-          stream,
-          market.klineEvent(bar.interval as (typeof INTERVALS)[number], bar.kline, now),
-        );
-      }
-    }
-  }
-
-  /** Closes finished bars of `market` up to `now` and streams them. */
-  #advance(market: SymbolMarket, now: number): void {
-    if (!market.hasTraded()) return;
-    market.flushKlines();
-    this.#emitClosed(market, market.klines.advance(now), now);
-  }
-
-  #pushBookTicker(market: SymbolMarket, now: number): void {
-    if (this.#bookTickerSent.get(market.spec.symbol) === market.book.updateId) return;
-    const one = `${market.stream}@bookTicker`;
-    const wantOne = this.#wants(one);
-    const wantAll = this.#wants('!bookTicker');
-    if (!wantOne && !wantAll) return;
-    this.#bookTickerSent.set(market.spec.symbol, market.book.updateId);
-    const payload = market.bookTickerEvent(now);
-    if (wantOne) this.#emit('public', one, payload);
-    if (wantAll) this.#emit('public', '!bookTicker', payload);
-  }
-
-  #fastTick(): void {
-    this.#fastTicks += 1;
-    if (!this.#frozen()) {
-      // Trade arrivals per symbol: Poisson with the configured rate (Knuth's method, bounded).
-      const expected = (this.#tradesPerSecond * FAST_TICK_MS) / 1000;
-      for (const market of this.#list) {
-        if (market.walk === undefined) continue;
-        const limit = Math.exp(-expected);
-        let count = 0;
-        for (let p = this.#timing.next(); p > limit && count < 10_000; p *= this.#timing.next()) count += 1;
-        this.#walk(market, count);
-      }
-    }
-    const now = this.#now();
-    for (const market of this.#list) this.#advance(market, now);
-    const elapsed = this.#fastTicks * FAST_TICK_MS;
-    for (const speed of DEPTH_SPEEDS) {
-      if (elapsed % speed.everyMs >= FAST_TICK_MS) continue;
-      for (const market of this.#list) {
-        for (const levels of DEPTH_LEVELS) this.#pushDepth(market, levels, speed.suffix, now);
-      }
-    }
-  }
-
-  #pushDepth(market: SymbolMarket, levels: number, suffix: string, now: number): void {
-    const stream = `${market.stream}@depth${levels}${suffix}`;
-    const previous = this.#depthSent.get(stream) ?? -1;
-    if (previous === market.book.updateId || !this.#wants(stream)) return;
-    this.#depthSent.set(stream, market.book.updateId);
-    this.#emit('public', stream, market.depthEvent(levels, now, previous));
-  }
-
-  #markTick(): void {
-    this.#markTicks += 1;
-    const now = this.#now();
-    const everyThree = this.#markTicks % 3 === 0;
-    const all: Json[] = [];
-    const allWanted = this.#wants('!markPrice@arr@1s') || (everyThree && this.#wants('!markPrice@arr'));
-    for (const market of this.#list) {
-      market.funding.tick(market.bid(), market.ask());
-      const settled = market.funding.settle(now, market.markPrice(now));
-      if (settled > 0) this.#logger.debug('funding settled', { symbol: market.spec.symbol, settled });
-      const fast = `${market.stream}@markPrice@1s`;
-      const slow = `${market.stream}@markPrice`;
-      const wantFast = this.#wants(fast);
-      const wantSlow = everyThree && this.#wants(slow);
-      if (!wantFast && !wantSlow && !allWanted) continue;
-      const payload = market.markPriceEvent(now);
-      if (wantFast) this.#emit('market', fast, payload);
-      if (wantSlow) this.#emit('market', slow, payload);
-      all.push(payload);
-    }
-    if (allWanted) {
-      if (this.#wants('!markPrice@arr@1s')) this.#emit('market', '!markPrice@arr@1s', all);
-      if (everyThree && this.#wants('!markPrice@arr')) this.#emit('market', '!markPrice@arr', all);
-    }
+    if (!this.#frozen() && this.#streamListeners.size > 0) this.#publisher.afterTrades(market, this.#now());
   }
 }
 
-/** `value` at `scale` digits when that is exact, else its own string (a fill is never rounded). */
-function fixedIfExact(value: Decimal, scale: number): string {
-  const fixed = value.rescale(Math.max(scale, 0), 'down');
-  return fixed.eq(value) ? fixed.toString() : value.toString();
+function monthStart(time: number): number {
+  const d = new Date(time);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+}
+
+/** History trades per minute that fit below a replay's first id (its ids are the dump's own). */
+function fitHistory(firstAggId: number, minutes: number, wanted: number): number {
+  const room = Math.floor((firstAggId - 1) / (8 * minutes));
+  return Math.max(MIN_HISTORY_TRADES_PER_MINUTE, Math.min(wanted, room));
 }

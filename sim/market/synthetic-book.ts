@@ -1,44 +1,67 @@
-// A synthetic order book for one symbol that follows the market's touch, with sizes growing away from it.
+// A synthetic order book for one symbol: a level on every tick near the touch, sizes fixed per price.
 import { Decimal } from '../../ts/exact/decimal.js';
 import type { BookLevel, SymbolSpec } from '../contracts.js';
 import { mixHash } from './prng.js';
 
-/** Notional (USDT) of one size unit at the touch; deeper levels hold whole multiples of it. */
+/** Notional (USDT) of one size unit; a level holds 1–4 units (a few hold 8 times more: walls). */
 const LEVEL_UNIT_NOTIONAL = Decimal.fromInt(2000);
+/** Levels on each side: the deepest REST depth Binance serves. */
+export const BOOK_DEPTH = 1000;
 
-/** Distance in ticks of level `i` from the touch: one tick apart near it, wider further out. */
-export function levelOffset(i: number): number {
-  return i + Math.floor((i * i) / 400);
+/** A change of one price level as a diff depth event lists it: `qty` 0 removes the level. */
+export interface LevelChange {
+  readonly ticks: number;
+  readonly steps: number;
+}
+
+/** Where the book was: enough to compute what changed since (see {@link SyntheticBook.diffSince}). */
+export interface BookMark {
+  readonly bidTicks: number;
+  readonly askTicks: number;
+  readonly updateId: number;
 }
 
 /**
  * The book of one symbol in integer ticks: best bid and ask, an update id that grows with every
- * change and the exchange time of the last change. Levels are computed on request from the touch,
- * each level's size from a hash of its price, so a level keeps its size while the book moves past.
+ * change and the exchange time of the last change. The book has a level on every tick from the
+ * touch outward, {@link BOOK_DEPTH} deep (inside PRICE_FILTER); a level's size is a hash of its
+ * price, so it keeps its size while the touch moves past it. A change of the touch therefore
+ * changes exactly the levels it uncovers, crosses or pushes out of the depth window, which is what
+ * a diff depth event reports, so a client that keeps a local book from the diffs stays equal to it.
  */
 export class SyntheticBook {
   readonly spec: SymbolSpec;
   readonly #salt: number;
-  readonly #unitSteps: bigint;
+  readonly #unitSteps: number;
   readonly #minTicks: number;
   readonly #maxTicks: number;
+  readonly #priceScale: number;
+  readonly #qtyScale: number;
   bidTicks: number;
   askTicks: number;
   updateId: number;
   /** Exchange time of the last change, Unix ms. */
   time: number;
 
-  constructor(spec: SymbolSpec, salt: number, now: number, firstUpdateId: number) {
+  constructor(
+    spec: SymbolSpec,
+    salt: number,
+    now: number,
+    firstUpdateId: number,
+    startPrice = spec.initialPrice,
+  ) {
     this.spec = spec;
     this.#salt = salt;
-    const unit = LEVEL_UNIT_NOTIONAL.div(spec.initialPrice, spec.stepSize.scale + 2, 'ceil').snap(
+    const unit = LEVEL_UNIT_NOTIONAL.div(startPrice, spec.stepSize.scale + 2, 'ceil').snap(
       spec.stepSize,
       'ceil',
     );
-    this.#unitSteps = Decimal.max(unit, spec.minQty).div(spec.stepSize, 0, 'ceil').mantissa;
+    this.#unitSteps = Number(Decimal.max(unit, spec.minQty).div(spec.stepSize, 0, 'ceil').mantissa);
     this.#minTicks = Number(spec.minPrice.div(spec.tickSize, 0, 'ceil').mantissa);
     this.#maxTicks = Number(spec.maxPrice.div(spec.tickSize, 0, 'floor').mantissa);
-    const start = this.ticksOf(spec.initialPrice);
+    this.#priceScale = Math.max(spec.pricePrecision, spec.tickSize.scale);
+    this.#qtyScale = Math.max(spec.quantityPrecision, spec.stepSize.scale);
+    const start = this.ticksOf(startPrice);
     this.bidTicks = start;
     this.askTicks = start + 1;
     this.updateId = firstUpdateId;
@@ -48,7 +71,14 @@ export class SyntheticBook {
   /** The price `ticks` ticks above zero, at the symbol's price precision. */
   price(ticks: number): Decimal {
     return Decimal.of(BigInt(ticks) * this.spec.tickSize.mantissa, this.spec.tickSize.scale).rescale(
-      Math.max(this.spec.pricePrecision, this.spec.tickSize.scale),
+      this.#priceScale,
+    );
+  }
+
+  /** A quantity of `steps` steps, at the symbol's quantity precision. */
+  qty(steps: number): Decimal {
+    return Decimal.of(BigInt(steps) * this.spec.stepSize.mantissa, this.spec.stepSize.scale).rescale(
+      this.#qtyScale,
     );
   }
 
@@ -74,27 +104,60 @@ export class SyntheticBook {
     else this.setTouch(ticks - spreadTicks, ticks, time);
   }
 
-  /** Quantity of the level at `ticks` that is `depth` levels from the touch. */
-  #qty(ticks: number, depth: number): Decimal {
-    const jitter = BigInt(1 + (mixHash(this.#salt, ticks) % 4));
-    const growth = BigInt(1 + Math.floor(depth / 4));
-    const steps = this.#unitSteps * jitter * growth;
-    return Decimal.of(steps * this.spec.stepSize.mantissa, this.spec.stepSize.scale).rescale(
-      Math.max(this.spec.quantityPrecision, this.spec.stepSize.scale),
-    );
+  /** Steps resting at `ticks` (the same on either side). */
+  stepsAt(ticks: number): number {
+    const h = mixHash(this.#salt, ticks);
+    const wall = h % 53 === 0 ? 8 : 1;
+    return this.#unitSteps * (1 + ((h >>> 8) % 4)) * wall;
   }
 
-  /** The best `levels` levels of each side, best first. */
+  /** The best `levels` levels of each side (at most {@link BOOK_DEPTH}), best first. */
   levels(levels: number): { bids: BookLevel[]; asks: BookLevel[] } {
+    const n = Math.min(Math.max(0, levels), BOOK_DEPTH);
     const bids: BookLevel[] = [];
     const asks: BookLevel[] = [];
-    for (let i = 0; i < levels; i++) {
-      const bid = this.bidTicks - levelOffset(i);
-      if (bid >= this.#minTicks) bids.push({ price: this.price(bid), qty: this.#qty(bid, i) });
-      const ask = this.askTicks + levelOffset(i);
-      if (ask <= this.#maxTicks) asks.push({ price: this.price(ask), qty: this.#qty(ask, i) });
+    for (let i = 0; i < n; i++) {
+      const bid = this.bidTicks - i;
+      if (bid >= this.#minTicks) bids.push({ price: this.price(bid), qty: this.qty(this.stepsAt(bid)) });
+      const ask = this.askTicks + i;
+      if (ask <= this.#maxTicks) asks.push({ price: this.price(ask), qty: this.qty(this.stepsAt(ask)) });
     }
     return { bids, asks };
+  }
+
+  /** Where the book is now (for a later {@link diffSince}). */
+  mark(): BookMark {
+    return { bidTicks: this.bidTicks, askTicks: this.askTicks, updateId: this.updateId };
+  }
+
+  /**
+   * The level changes from `before` to now: every level that entered or left each side's depth
+   * window with its current size (0 when it left), bids best first, asks best first.
+   */
+  diffSince(before: BookMark): { bids: LevelChange[]; asks: LevelChange[] } {
+    const bids = this.#sideDiff(
+      [Math.max(this.#minTicks, before.bidTicks - BOOK_DEPTH + 1), before.bidTicks],
+      [Math.max(this.#minTicks, this.bidTicks - BOOK_DEPTH + 1), this.bidTicks],
+    ).sort((x, y) => y.ticks - x.ticks);
+    const asks = this.#sideDiff(
+      [before.askTicks, Math.min(this.#maxTicks, before.askTicks + BOOK_DEPTH - 1)],
+      [this.askTicks, Math.min(this.#maxTicks, this.askTicks + BOOK_DEPTH - 1)],
+    ).sort((x, y) => x.ticks - y.ticks);
+    return { bids, asks };
+  }
+
+  /** Levels in `now` but not `was` (with their sizes) and in `was` but not `now` (size 0). */
+  #sideDiff(was: readonly [number, number], now: readonly [number, number]): LevelChange[] {
+    const out: LevelChange[] = [];
+    const [a0, a1] = was;
+    const [b0, b1] = now;
+    // now \ was: below was, then above it.
+    for (let t = b0; t <= Math.min(b1, a0 - 1); t++) out.push({ ticks: t, steps: this.stepsAt(t) });
+    for (let t = Math.max(b0, a1 + 1); t <= b1; t++) out.push({ ticks: t, steps: this.stepsAt(t) });
+    // was \ now: gone.
+    for (let t = a0; t <= Math.min(a1, b0 - 1); t++) out.push({ ticks: t, steps: 0 });
+    for (let t = Math.max(a0, b1 + 1); t <= a1; t++) out.push({ ticks: t, steps: 0 });
+    return out;
   }
 
   /** Mid price (may sit half a tick off the grid), exact. */

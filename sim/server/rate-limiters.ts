@@ -99,8 +99,12 @@ export class OrderRateLimiter {
     this.#limits = limits;
   }
 
-  /** Counts one order for `accountId`; every attempt counts, refused ones included, as on Binance. */
-  charge(accountId: string, now: number): OrderVerdict {
+  /**
+   * Counts an order request for `accountId` (`count` on each window, default one); every attempt
+   * counts, refused ones included, as on Binance. The account, not the API key, is counted: every
+   * key of an account shares its limits.
+   */
+  charge(accountId: string, now: number, count = { tenSeconds: 1, minute: 1 }): OrderVerdict {
     const tenSeconds = Math.floor(now / TEN_SECONDS_MS);
     const minute = Math.floor(now / MINUTE_MS);
     let windows = this.#accounts.get(accountId);
@@ -116,8 +120,8 @@ export class OrderRateLimiter {
       windows.minute = minute;
       windows.count1m = 0;
     }
-    windows.count10s += 1;
-    windows.count1m += 1;
+    windows.count10s += count.tenSeconds;
+    windows.count1m += count.minute;
     const counts = { count10s: windows.count10s, count1m: windows.count1m };
     if (windows.count10s > this.#limits.ordersPer10s) {
       return { ...counts, exceeded: { limit: this.#limits.ordersPer10s, per: '10 SECOND' } };

@@ -10,6 +10,7 @@ import {
   type Params,
   SimRejection,
 } from '../contracts.js';
+import { resolveStream } from '../market/stream-catalog.js';
 import { signedQuery } from './request-signature.js';
 import type { ServerLimits } from './server-limits.js';
 import { SimulatorClock } from './sim-clock.js';
@@ -84,6 +85,9 @@ function testEndpoints(placed: Params[]): Endpoint[] {
 /** A market that records freezes and lets the test emit stream payloads. */
 class FakeMarket {
   readonly listeners = new Set<MarketStreamListener>();
+  resolveStream(name: string) {
+    return resolveStream(name, (symbol) => symbol === 'BTCUSDT');
+  }
   isWanted: (stream: string) => boolean = () => false;
   frozenUntil = 0;
   onStream(listener: MarketStreamListener): () => void {

@@ -37,12 +37,15 @@ import { IpWeightLimiter, OrderRateLimiter } from './rate-limiters.js';
 import { signatureMatches, signedPayload } from './request-signature.js';
 import { resolveLimits, type ServerLimits } from './server-limits.js';
 import type { SimulatorClock } from './sim-clock.js';
-import { StreamHub } from './stream-hub.js';
+import { type ResolvedStream, StreamHub } from './stream-hub.js';
 
 /** The market as the server uses it: stream payloads out, demand in, and the stale-data fault. */
 export interface MarketStreamSource {
+  /** A stream name a client sent, resolved to the served stream (canonical name, route) or refused. */
+  resolveStream(name: string): ResolvedStream | { readonly refused: string };
   onStream(listener: MarketStreamListener): () => void;
-  setStreamDemand(isWanted: (stream: string) => boolean): void;
+  /** Which streams have subscribers: a predicate, and the list of them. */
+  setStreamDemand(isWanted: (stream: string) => boolean, wanted: () => Iterable<string>): void;
   freeze(untilMs: number): void;
   /** The market control of `POST /_sim/market` (absent: the route answers 404). */
   movePrice?(symbol: string, price: Decimal): Decimal;
@@ -139,12 +142,24 @@ export class SimServer {
     const market = options.market;
     this.#hub = new StreamHub({
       limits: this.limits,
-      listenKeys: this.listenKeys,
+      directory: {
+        resolveStream: (name) =>
+          market === undefined
+            ? { refused: 'the simulator runs without a market' }
+            : market.resolveStream(name),
+        accountOf: (key) => this.listenKeys.accountOf(key),
+      },
       logger: this.#log.child('ws'),
       clock: () => this.#clock.now(),
       ...(market === undefined
         ? {}
-        : { onDemandChange: () => market.setStreamDemand((s) => this.#hub.wants(s)) }),
+        : {
+            onDemandChange: () =>
+              market.setStreamDemand(
+                (s) => this.#hub.wants(s),
+                () => this.#hub.wantedStreams(),
+              ),
+          }),
     });
     const endListenKey = (ended: EndedListenKey): void => {
       this.#hub.endListenKey(ended);
@@ -173,7 +188,10 @@ export class SimServer {
       ...(movePrice === undefined ? {} : { movePrice }),
     });
     if (market !== undefined) {
-      market.setStreamDemand((s) => this.#hub.wants(s));
+      market.setStreamDemand(
+        (s) => this.#hub.wants(s),
+        () => this.#hub.wantedStreams(),
+      );
       this.#unsubscribe.push(
         market.onStream((route, stream, payload) => this.#hub.publishMarket(route, stream, payload)),
       );
@@ -452,7 +470,7 @@ export class SimServer {
     }
     const accountId = this.#authenticate(req, endpoint, params, rawQuery, formBody, now);
     if (endpoint.countsAsOrder && accountId !== null) {
-      const orders = this.#orders.charge(accountId, now);
+      const orders = this.#orders.charge(accountId, now, endpoint.orderCount?.(params));
       headers['X-MBX-ORDER-COUNT-10S'] = String(orders.count10s);
       headers['X-MBX-ORDER-COUNT-1M'] = String(orders.count1m);
       if (orders.exceeded !== undefined) throw tooManyOrders(orders.exceeded.limit, orders.exceeded.per);

@@ -9,17 +9,29 @@ import type {
   StreamRoute,
   UserEventListener,
 } from '../contracts.js';
+import { resolveStream } from '../market/stream-catalog.js';
 import type { ServerLimits } from './server-limits.js';
 import { SimulatorClock } from './sim-clock.js';
 import { SimServer } from './sim-server.js';
 
 const KEY = 'ws-key';
+const KEY2 = 'ws-key-2';
 const accounts: AccountDirectory = {
-  credentials: (apiKey) => (apiKey === KEY ? { accountId: 'acct-ws', secret: 'ws-secret' } : undefined),
+  credentials: (apiKey) =>
+    apiKey === KEY
+      ? { accountId: 'acct-ws', secret: 'ws-secret' }
+      : apiKey === KEY2
+        ? { accountId: 'acct-ws-2', secret: 'ws-secret-2' }
+        : undefined,
 };
+
+const LISTED = new Set(['BTCUSDT', 'ETHUSDT', 'AAAUSDT', 'BBBUSDT', 'CCCUSDT', 'DDDUSDT']);
 
 class FakeMarket {
   readonly listeners = new Set<MarketStreamListener>();
+  resolveStream(name: string) {
+    return resolveStream(name, (symbol) => LISTED.has(symbol));
+  }
   isWanted: (stream: string) => boolean = () => false;
   onStream(listener: MarketStreamListener): () => void {
     this.listeners.add(listener);
@@ -129,21 +141,102 @@ async function listenKeyOf(server: SimServer): Promise<string> {
 const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 100));
 
 describe('StreamHub market streams', () => {
-  it('delivers raw payloads on the right route and nothing on the wrong one', async () => {
+  it('delivers raw payloads on the right route, and refuses a stream on the wrong route', async () => {
     const { server, market } = await start();
     const raw = await Client.open(`${server.wsUrl}/market/ws/BTCUSDT@aggTrade`);
-    const wrong = await Client.open(`${server.wsUrl}/public/ws/btcusdt@aggTrade`);
-    const unrouted = await Client.open(`${server.wsUrl}/ws/btcusdt@aggTrade`);
+    await expect(Client.open(`${server.wsUrl}/public/ws/btcusdt@aggTrade`)).rejects.toThrow(/400/);
+    await expect(Client.open(`${server.wsUrl}/ws/btcusdt@aggTrade`)).rejects.toThrow(/400/);
     expect(market.isWanted('btcusdt@aggTrade')).toBe(true);
     expect(market.isWanted('ethusdt@aggTrade')).toBe(false);
     market.emit('market', 'btcusdt@aggTrade', { e: 'aggTrade', p: '100.1' });
     expect(await raw.next()).toEqual([{ e: 'aggTrade', p: '100.1' }]);
-    await settle();
-    expect(wrong.messages).toEqual([]);
-    expect(unrouted.messages).toEqual([]);
     market.emit('public', 'btcusdt@bookTicker', { e: 'bookTicker' });
     await settle();
     expect(raw.messages).toEqual([]);
+    const pub = await Client.open(`${server.wsUrl}/public/ws`);
+    expect(await pub.request({ method: 'SUBSCRIBE', params: ['btcusdt@aggTrade'], id: 7 })).toEqual({
+      error: { code: 2, msg: 'Invalid request: invalid stream' },
+      id: 7,
+    });
+    expect(await pub.request({ method: 'LIST_SUBSCRIPTIONS', id: 8 })).toEqual({ result: [], id: 8 });
+  });
+
+  it('keeps all-market stream names as Binance spells them and delivers them', async () => {
+    const { server, market } = await start();
+    const byPath = await Client.open(`${server.wsUrl}/public/ws/!bookTicker`);
+    const combined = await Client.open(
+      `${server.wsUrl}/market/stream?streams=!markPrice@arr/!markPrice@arr@1s`,
+    );
+    const live = await Client.open(`${server.wsUrl}/market/ws`);
+    expect(
+      await live.request({
+        method: 'SUBSCRIBE',
+        params: ['!ticker@arr', '!miniTicker@arr', '!forceOrder@arr'],
+        id: 1,
+      }),
+    ).toEqual({ result: null, id: 1 });
+    expect(await live.request({ method: 'LIST_SUBSCRIPTIONS', id: 2 })).toEqual({
+      result: ['!ticker@arr', '!miniTicker@arr', '!forceOrder@arr'],
+      id: 2,
+    });
+    for (const name of [
+      '!bookTicker',
+      '!markPrice@arr',
+      '!markPrice@arr@1s',
+      '!ticker@arr',
+      '!miniTicker@arr',
+      '!forceOrder@arr',
+    ]) {
+      expect(market.isWanted(name)).toBe(true);
+    }
+    market.emit('public', '!bookTicker', { e: 'bookTicker', s: 'BTCUSDT' });
+    market.emit('market', '!markPrice@arr@1s', [{ e: 'markPriceUpdate' }]);
+    market.emit('market', '!ticker@arr', [{ e: '24hrTicker' }]);
+    expect(await byPath.next()).toEqual([{ e: 'bookTicker', s: 'BTCUSDT' }]);
+    expect(await combined.next()).toEqual([
+      { stream: '!markPrice@arr@1s', data: [{ e: 'markPriceUpdate' }] },
+    ]);
+    expect(await live.next()).toEqual([[{ e: '24hrTicker' }]]);
+  });
+
+  it('refuses streams it does not serve, unlisted symbols and bad intervals, by URL and by SUBSCRIBE', async () => {
+    const { server } = await start();
+    for (const path of [
+      '/market/ws/!contractInfo',
+      '/market/ws/btcusdt@compositeIndex',
+      '/market/ws/xyzusdt@aggTrade',
+      '/market/ws/btcusdt@kline_7m',
+      '/market/ws/btcusdt_current_quarter@continuousKline_1m',
+      '/public/ws/btcusdt@depth7',
+      '/public/stream?streams=btcusdt@depth@250ms',
+    ]) {
+      await expect(Client.open(`${server.wsUrl}${path}`), path).rejects.toThrow(/400/);
+    }
+    const c = await Client.open(`${server.wsUrl}/market/ws/btcusdt@aggTrade`);
+    expect(
+      await c.request({ method: 'SUBSCRIBE', params: ['ethusdt@kline_1m', 'btcusdt@trade'], id: 3 }),
+    ).toEqual({ error: { code: 2, msg: 'Invalid request: invalid stream' }, id: 3 });
+    // One bad name refuses the whole request.
+    expect(await c.request({ method: 'LIST_SUBSCRIPTIONS', id: 4 })).toEqual({
+      result: ['btcusdt@aggTrade'],
+      id: 4,
+    });
+    expect(
+      await c.request({
+        method: 'SUBSCRIBE',
+        params: ['BTCUSDT_PERPETUAL@continuousKline_1m', 'ethusdt@forceOrder', 'ethusdt@markPrice@1s'],
+        id: 5,
+      }),
+    ).toEqual({ result: null, id: 5 });
+    expect(await c.request({ method: 'LIST_SUBSCRIPTIONS', id: 6 })).toEqual({
+      result: [
+        'btcusdt@aggTrade',
+        'btcusdt_perpetual@continuousKline_1m',
+        'ethusdt@forceOrder',
+        'ethusdt@markPrice@1s',
+      ],
+      id: 6,
+    });
   });
 
   it('wraps combined streams and supports the live subscription protocol', async () => {
@@ -202,18 +295,23 @@ describe('StreamHub market streams', () => {
 
   it('limits streams per connection and refuses bad paths', async () => {
     const { server } = await start({ wsMaxStreams: 3 });
-    const c = await Client.open(`${server.wsUrl}/market/ws/a@aggTrade/b@aggTrade`);
-    expect(await c.request({ method: 'SUBSCRIBE', params: ['c@aggTrade'], id: 1 })).toEqual({
+    const c = await Client.open(`${server.wsUrl}/market/ws/aaausdt@aggTrade/bbbusdt@aggTrade`);
+    expect(await c.request({ method: 'SUBSCRIBE', params: ['cccusdt@aggTrade'], id: 1 })).toEqual({
       result: null,
       id: 1,
     });
-    expect(await c.request({ method: 'SUBSCRIBE', params: ['d@aggTrade'], id: 2 })).toMatchObject({
+    expect(await c.request({ method: 'SUBSCRIBE', params: ['dddusdt@aggTrade'], id: 2 })).toMatchObject({
       error: { code: 2 },
       id: 2,
     });
-    await expect(Client.open(`${server.wsUrl}/market/ws/a@x/b@x/c@x/d@x`)).rejects.toThrow(/400/);
+    await expect(
+      Client.open(
+        `${server.wsUrl}/market/ws/aaausdt@aggTrade/bbbusdt@aggTrade/cccusdt@aggTrade/dddusdt@aggTrade`,
+      ),
+    ).rejects.toThrow(/400/);
     await expect(Client.open(`${server.wsUrl}/nowhere/ws`)).rejects.toThrow(/404/);
     await expect(Client.open(`${server.wsUrl}/private/ws/${'x'.repeat(64)}`)).rejects.toThrow(/400/);
+    await expect(Client.open(`${server.wsUrl}/private/nowhere`)).rejects.toThrow(/404/);
   });
 
   it('disconnects a client sending more than the message rate', async () => {
@@ -257,6 +355,60 @@ describe('StreamHub user data', () => {
     expect(await combined.next()).toEqual([{ stream: key, data: { e: 'ORDER_TRADE_UPDATE', E: 1 } }]);
     await settle();
     expect(byPath.messages).toEqual([]);
+  });
+
+  it('filters by events=, takes keys by SUBSCRIBE on a bare /private connection, several per connection', async () => {
+    const { server, engine } = await start();
+    const key = await listenKeyOf(server);
+    const other = await fetch(`${server.restUrl}/fapi/v1/listenKey`, {
+      method: 'POST',
+      headers: { 'X-MBX-APIKEY': KEY2 },
+    });
+    const key2 = ((await other.json()) as { listenKey: string }).listenKey;
+    const filtered = await Client.open(
+      `${server.wsUrl}/private/ws?listenKey=${key}&events=ORDER_TRADE_UPDATE/TRADE_LITE`,
+    );
+    const bare = await Client.open(`${server.wsUrl}/private/stream`);
+    expect(await bare.request({ method: 'SUBSCRIBE', params: [key, key2], id: 1 })).toEqual({
+      result: null,
+      id: 1,
+    });
+    expect(await bare.request({ method: 'LIST_SUBSCRIPTIONS', id: 2 })).toEqual({
+      result: [key, key2],
+      id: 2,
+    });
+    expect(await bare.request({ method: 'SUBSCRIBE', params: ['x'.repeat(64)], id: 3 })).toEqual({
+      error: { code: 2, msg: 'Invalid request: invalid stream' },
+      id: 3,
+    });
+    engine.emit('acct-ws', { e: 'ACCOUNT_UPDATE', E: 1 });
+    engine.emit('acct-ws', { e: 'TRADE_LITE', E: 2 });
+    engine.emit('acct-ws-2', { e: 'ORDER_TRADE_UPDATE', E: 3 });
+    expect(await filtered.next()).toEqual([{ e: 'TRADE_LITE', E: 2 }]);
+    expect(await bare.next(3)).toEqual([
+      { stream: key, data: { e: 'ACCOUNT_UPDATE', E: 1 } },
+      { stream: key, data: { e: 'TRADE_LITE', E: 2 } },
+      { stream: key2, data: { e: 'ORDER_TRADE_UPDATE', E: 3 } },
+    ]);
+    expect(await bare.request({ method: 'UNSUBSCRIBE', params: [key], id: 4 })).toEqual({
+      result: null,
+      id: 4,
+    });
+    engine.emit('acct-ws', { e: 'ORDER_TRADE_UPDATE', E: 5 });
+    expect(await filtered.next()).toEqual([{ e: 'ORDER_TRADE_UPDATE', E: 5 }]);
+    await settle();
+    expect(bare.messages).toEqual([]);
+    // Ending one key leaves the bare connection open with the other.
+    server.applyFaults({ expireListenKeys: true });
+    expect(await filtered.waitClosed()).toBeDefined();
+    expect(await bare.next()).toEqual([
+      { stream: key2, data: expect.objectContaining({ e: 'listenKeyExpired' }) },
+    ]);
+    await settle();
+    expect(bare.closed).toBeUndefined();
+    await expect(Client.open(`${server.wsUrl}/private/ws?listenKey=${key}&events=NOPE`)).rejects.toThrow(
+      /400/,
+    );
   });
 
   it('sends listenKeyExpired and closes when a key expires, or is expired by a fault', async () => {

@@ -6,25 +6,27 @@ import type { Logger } from '../../ts/log/logger.js';
 import type { Json, StreamRoute } from '../contracts.js';
 import type { EndedListenKey } from './listen-keys.js';
 import type { ServerLimits } from './server-limits.js';
-
-/** Where a connection is attached: a market route, or a user data stream. */
-type ConnectionRoute = StreamRoute | 'private';
+import { type ConnectionRoute, parseWsTarget, UpgradeRefusal, type WsTarget } from './ws-target.js';
 
 /** A client sending more than this many bytes un-read is too slow; it is dropped, not buffered. */
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 /** Largest client message accepted (a SUBSCRIBE of 1,024 long names fits easily). */
 const MAX_CLIENT_MESSAGE_BYTES = 64 * 1024;
 const METHODS = ['SUBSCRIBE', 'UNSUBSCRIBE', 'LIST_SUBSCRIPTIONS', 'SET_PROPERTY', 'GET_PROPERTY'] as const;
+/** Binance's reply to a stream name it does not serve (code 2 of the live-subscription protocol). */
+const INVALID_STREAM = 'Invalid request: invalid stream';
 
 interface Connection {
   readonly id: number;
   readonly ws: WebSocket;
   readonly route: ConnectionRoute;
   combined: boolean;
+  /** Market stream names, or listen keys on `/private`. */
   readonly streams: Set<string>;
-  /** For `/private` connections: the listen key and its account. */
-  readonly listenKey: string | undefined;
-  readonly accountId: string | undefined;
+  /** `/private`: the `events=` allow list (undefined: every event). */
+  readonly events: ReadonlySet<string> | undefined;
+  /** `/private`: opened with keys in its URL (closed when its last key ends). */
+  readonly keyedAtOpen: boolean;
   readonly connectedAt: number;
   lastPingAt: number;
   lastPongAt: number;
@@ -32,14 +34,23 @@ interface Connection {
   messagesThisSecond: number;
 }
 
-/** What the hub needs to resolve `/private` connections. */
-export interface ListenKeyLookup {
+/** A market stream as the hub needs it: its canonical name and route. */
+export interface ResolvedStream {
+  readonly name: string;
+  readonly route: StreamRoute;
+}
+
+/** What the hub needs to accept streams and listen keys. */
+export interface StreamDirectory {
+  /** Resolves a name a client sent to a served stream, or a refusal reason. */
+  resolveStream(name: string): ResolvedStream | { readonly refused: string };
+  /** The account of a live listen key. */
   accountOf(listenKey: string): string | undefined;
 }
 
 export interface StreamHubOptions {
   readonly limits: ServerLimits;
-  readonly listenKeys: ListenKeyLookup;
+  readonly directory: StreamDirectory;
   readonly logger: Logger;
   /** Simulator clock, for event times (`E`) the hub writes itself. */
   readonly clock: () => number;
@@ -49,36 +60,12 @@ export interface StreamHubOptions {
   readonly wallNow?: () => number;
 }
 
-/** A path a client may connect to, parsed. */
-interface Target {
-  readonly route: ConnectionRoute;
-  readonly combined: boolean;
-  readonly streams: readonly string[];
-  readonly listenKey?: string;
-}
-
-/** A refused upgrade: the HTTP status and Binance-style body written before the socket is closed. */
-class UpgradeRefusal extends Error {
-  override readonly name = 'UpgradeRefusal';
-  constructor(
-    readonly status: number,
-    readonly code: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/** Binance writes symbols in stream names in lower case; the rest (`aggTrade`, `kline_1m`) is kept. */
-export function normaliseStream(name: string): string {
-  const at = name.indexOf('@');
-  return at < 0 ? name.toLowerCase() : name.slice(0, at).toLowerCase() + name.slice(at);
-}
-
 /**
  * Serves `/public` and `/market` market streams (raw `/ws...` and combined `/stream?streams=`), user
- * data on `/private`, and Binance's live-subscription protocol, with its limits: streams per
- * connection, client messages per second, server pings with a pong deadline, and a maximum age.
+ * data on `/private` (listen keys in the URL or subscribed later, several per connection, filtered
+ * by `events=`), and Binance's live-subscription protocol, with its limits: streams per connection,
+ * client messages per second, server pings with a pong deadline, and a maximum age. A stream the
+ * simulator does not serve, or one asked for on the wrong route, is refused, never left silent.
  */
 export class StreamHub {
   readonly #options: StreamHubOptions;
@@ -94,7 +81,15 @@ export class StreamHub {
   ]);
   readonly #byListenKey = new Map<string, Set<Connection>>();
   #nextId = 1;
-  readonly #counters = { connected: 0, refused: 0, rateDropped: 0, slowDropped: 0, pongDropped: 0, aged: 0 };
+  readonly #counters = {
+    connected: 0,
+    refused: 0,
+    refusedStreams: 0,
+    rateDropped: 0,
+    slowDropped: 0,
+    pongDropped: 0,
+    aged: 0,
+  };
 
   constructor(options: StreamHubOptions) {
     this.#options = options;
@@ -111,9 +106,13 @@ export class StreamHub {
 
   /** Takes over an HTTP upgrade request on the server's port. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    let target: Target;
+    let target: WsTarget;
+    let streams: string[];
     try {
-      target = this.#parseTarget(req.url ?? '/');
+      target = parseWsTarget(req.url ?? '/', this.#limits.wsMaxStreams);
+      streams = this.#checkNames(target.route, target.names, (name, reason) => {
+        throw new UpgradeRefusal(400, 2, `${INVALID_STREAM}: ${name.slice(0, 100)} (${reason})`);
+      });
     } catch (error) {
       this.#counters.refused += 1;
       const refusal =
@@ -129,7 +128,7 @@ export class StreamHub {
       );
       return;
     }
-    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#attach(ws, target));
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#attach(ws, target, streams));
   }
 
   /** Sends a market payload to the connections subscribed to `stream` on `route`. */
@@ -149,29 +148,39 @@ export class StreamHub {
     }
   }
 
-  /** Sends a user-data event to the connections of `listenKey` (the account's live key). */
+  /** Sends a user-data event to the connections listening to `listenKey`, honouring their `events=`. */
   publishUser(listenKey: string, event: Json): void {
     const connections = this.#byListenKey.get(listenKey);
     if (connections === undefined) return;
-    for (const connection of connections) this.#sendUser(connection, listenKey, event);
+    const type = eventType(event);
+    for (const connection of connections) {
+      if (connection.events !== undefined && !connection.events.has(type)) continue;
+      this.#sendUser(connection, listenKey, event);
+    }
   }
 
-  /** Tells the connections of an ended key (`listenKeyExpired` when it expired) and closes them. */
+  /**
+   * Ends a key on every connection listening to it: `listenKeyExpired` first when it expired, then
+   * the key is dropped; a connection opened with keys in its URL is closed when it has none left.
+   */
   endListenKey(ended: EndedListenKey): number {
     const connections = this.#byListenKey.get(ended.listenKey);
     if (connections === undefined) return 0;
     const count = connections.size;
     for (const connection of [...connections]) {
       if (ended.reason === 'expired') {
-        this.#sendUser(connection, ended.listenKey, {
+        this.#publishUserTo(connection, ended.listenKey, {
           e: 'listenKeyExpired',
           // USD-M futures sends this event time as a string (unlike every other event).
           E: String(this.#options.clock()),
           listenKey: ended.listenKey,
         });
       }
-      connection.ws.close(1000, ended.reason === 'expired' ? 'listenKey expired' : 'listenKey closed');
-      this.#detach(connection);
+      this.#unsubscribe(connection, [ended.listenKey]);
+      if (connection.streams.size === 0 && connection.keyedAtOpen) {
+        connection.ws.close(1000, ended.reason === 'expired' ? 'listenKey expired' : 'listenKey closed');
+        this.#detach(connection);
+      }
     }
     return count;
   }
@@ -182,6 +191,13 @@ export class StreamHub {
       if ((byStream.get(stream)?.size ?? 0) > 0) return true;
     }
     return false;
+  }
+
+  /** Every market stream some connection subscribes to. */
+  wantedStreams(): string[] {
+    const names: string[] = [];
+    for (const byStream of this.#subscribers.values()) names.push(...byStream.keys());
+    return names;
   }
 
   /** Closes every connection now (the `dropWebsockets` fault); returns how many. */
@@ -218,7 +234,12 @@ export class StreamHub {
   stats(): Json {
     let streams = 0;
     for (const byStream of this.#subscribers.values()) streams += byStream.size;
-    return { connections: this.#connections.size, marketStreams: streams, ...this.#counters };
+    return {
+      connections: this.#connections.size,
+      marketStreams: streams,
+      listenKeys: this.#byListenKey.size,
+      ...this.#counters,
+    };
   }
 
   /** Closes every connection and the websocket server. */
@@ -231,61 +252,42 @@ export class StreamHub {
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
   }
 
-  #parseTarget(rawUrl: string): Target {
-    const url = new URL(rawUrl, 'http://localhost');
-    const segments = url.pathname.split('/').filter((s) => s !== '');
-    const [first, second, ...rest] = segments;
-    const decoded = (parts: readonly string[]): string[] =>
-      parts
-        .join('/')
-        .split('/')
-        .filter((s) => s !== '')
-        .map((s) => normaliseStream(decodeURIComponent(s)));
-    const streamsParam = url.searchParams.get('streams');
-    if (first === 'private') {
-      const key =
-        url.searchParams.get('listenKey') ??
-        (second === 'ws' && rest.length === 1 && rest[0] !== undefined
-          ? decodeURIComponent(rest[0])
-          : undefined) ??
-        (second === 'stream' && streamsParam !== null ? streamsParam : undefined);
-      if ((second !== 'ws' && second !== 'stream') || key === undefined || key === '') {
-        throw new UpgradeRefusal(404, -1125, 'This listenKey does not exist.');
+  /**
+   * Resolves the names a client sent for a connection on `route`: market stream names to their
+   * canonical spelling on that route, listen keys to live keys. Calls `refuse` for the first bad one.
+   */
+  #checkNames(
+    route: ConnectionRoute,
+    names: readonly string[],
+    refuse: (name: string, reason: string) => never,
+  ): string[] {
+    const out: string[] = [];
+    for (const name of names) {
+      if (typeof name !== 'string' || name === '') refuse(String(name), 'empty name');
+      if (route === 'private') {
+        if (this.#options.directory.accountOf(name) === undefined) {
+          throw new UpgradeRefusal(400, -1125, 'This listenKey does not exist.');
+        }
+        out.push(name);
+        continue;
       }
-      if (this.#options.listenKeys.accountOf(key) === undefined) {
-        throw new UpgradeRefusal(400, -1125, 'This listenKey does not exist.');
+      const resolved = this.#options.directory.resolveStream(name);
+      if ('refused' in resolved) refuse(name, resolved.refused);
+      if (resolved.route !== route) {
+        refuse(name, `served on /${resolved.route}, not /${route}`);
       }
-      return { route: 'private', combined: second === 'stream', streams: [], listenKey: key };
+      out.push(resolved.name);
     }
-    // A connection without a routed path gets only /public data, as on Binance.
-    const routed = first === 'public' || first === 'market';
-    const route: StreamRoute = first === 'market' ? 'market' : 'public';
-    const kind = routed ? second : first;
-    const tail = routed ? rest : second === undefined ? rest : [second, ...rest];
-    let streams: string[];
-    if (kind === 'ws') {
-      streams = decoded(tail);
-    } else if (kind === 'stream' && tail.length === 0) {
-      streams = streamsParam === null ? [] : decoded([streamsParam]);
-    } else {
-      throw new UpgradeRefusal(404, -1000, `Unknown websocket path ${url.pathname.slice(0, 200)}`);
-    }
-    if (streams.length > this.#limits.wsMaxStreams) {
-      throw new UpgradeRefusal(
-        400,
-        -1000,
-        `Too many streams; at most ${this.#limits.wsMaxStreams} per connection.`,
-      );
-    }
-    return { route, combined: kind === 'stream', streams };
+    return out;
   }
 
-  #attach(ws: WebSocket, target: Target): void {
+  #attach(ws: WebSocket, target: WsTarget, streams: readonly string[]): void {
     const now = this.#wallNow();
-    const accountId =
-      target.listenKey === undefined ? undefined : this.#options.listenKeys.accountOf(target.listenKey);
-    if (target.listenKey !== undefined && accountId === undefined) {
-      // The key ended between the upgrade check and now.
+    if (
+      target.route === 'private' &&
+      streams.some((k) => this.#options.directory.accountOf(k) === undefined)
+    ) {
+      // A key ended between the upgrade check and now.
       ws.close(1008, 'listenKey does not exist');
       return;
     }
@@ -295,8 +297,8 @@ export class StreamHub {
       route: target.route,
       combined: target.combined,
       streams: new Set(),
-      listenKey: target.listenKey,
-      accountId,
+      events: target.events,
+      keyedAtOpen: target.route === 'private' && streams.length > 0,
       connectedAt: now,
       lastPingAt: now,
       lastPongAt: now,
@@ -305,15 +307,7 @@ export class StreamHub {
     };
     this.#connections.add(connection);
     this.#counters.connected += 1;
-    if (target.listenKey !== undefined) {
-      let set = this.#byListenKey.get(target.listenKey);
-      if (set === undefined) {
-        set = new Set();
-        this.#byListenKey.set(target.listenKey, set);
-      }
-      set.add(connection);
-    }
-    this.#subscribe(connection, target.streams);
+    this.#subscribe(connection, streams);
     ws.on('pong', () => {
       connection.lastPongAt = this.#wallNow();
     });
@@ -326,32 +320,26 @@ export class StreamHub {
     this.#log.debug('websocket connected', {
       connection: connection.id,
       route: target.route,
-      streams: target.streams.length,
+      streams: streams.length,
     });
   }
 
   #detach(connection: Connection): void {
     if (!this.#connections.delete(connection)) return;
     this.#unsubscribe(connection, [...connection.streams]);
-    if (connection.listenKey !== undefined) {
-      const set = this.#byListenKey.get(connection.listenKey);
-      set?.delete(connection);
-      if (set !== undefined && set.size === 0) this.#byListenKey.delete(connection.listenKey);
-    }
   }
 
   #subscribe(connection: Connection, streams: readonly string[]): void {
     let changed = false;
-    const byStream = connection.route === 'private' ? undefined : this.#subscribers.get(connection.route);
     for (const stream of streams) {
       if (connection.streams.has(stream)) continue;
       connection.streams.add(stream);
-      if (byStream === undefined) continue;
-      let set = byStream.get(stream);
+      const index = this.#indexOf(connection);
+      let set = index.get(stream);
       if (set === undefined) {
         set = new Set();
-        byStream.set(stream, set);
-        changed = true;
+        index.set(stream, set);
+        changed = connection.route !== 'private';
       }
       set.add(connection);
     }
@@ -360,17 +348,24 @@ export class StreamHub {
 
   #unsubscribe(connection: Connection, streams: readonly string[]): void {
     let changed = false;
-    const byStream = connection.route === 'private' ? undefined : this.#subscribers.get(connection.route);
     for (const stream of streams) {
-      if (!connection.streams.delete(stream) || byStream === undefined) continue;
-      const set = byStream.get(stream);
+      if (!connection.streams.delete(stream)) continue;
+      const index = this.#indexOf(connection);
+      const set = index.get(stream);
       set?.delete(connection);
       if (set !== undefined && set.size === 0) {
-        byStream.delete(stream);
-        changed = true;
+        index.delete(stream);
+        changed = connection.route !== 'private';
       }
     }
     if (changed) this.#options.onDemandChange?.();
+  }
+
+  #indexOf(connection: Connection): Map<string, Set<Connection>> {
+    if (connection.route === 'private') return this.#byListenKey;
+    const index = this.#subscribers.get(connection.route);
+    if (index === undefined) throw new Error(`no index for route ${connection.route}`);
+    return index;
   }
 
   #send(connection: Connection, text: string): void {
@@ -386,6 +381,12 @@ export class StreamHub {
       return;
     }
     connection.ws.send(text);
+  }
+
+  /** Sends `event` of `listenKey` to one connection if its `events=` allow it. */
+  #publishUserTo(connection: Connection, listenKey: string, event: Json): void {
+    if (connection.events !== undefined && !connection.events.has(eventType(event))) return;
+    this.#sendUser(connection, listenKey, event);
   }
 
   #sendUser(connection: Connection, listenKey: string, event: Json): void {
@@ -480,23 +481,7 @@ export class StreamHub {
           this.#error(connection, 2, 'Invalid request: stream names must be non-empty strings', id);
           return;
         }
-        const streams = params.map(normaliseStream);
-        if (method === 'UNSUBSCRIBE') {
-          this.#unsubscribe(connection, streams);
-        } else {
-          const added = new Set(streams.filter((s) => !connection.streams.has(s))).size;
-          if (connection.streams.size + added > this.#limits.wsMaxStreams) {
-            this.#error(
-              connection,
-              2,
-              `Invalid request: too many streams; at most ${this.#limits.wsMaxStreams} per connection`,
-              id,
-            );
-            return;
-          }
-          this.#subscribe(connection, streams);
-        }
-        this.#reply(connection, { result: null, id });
+        this.#subscription(connection, method, params, id);
         return;
       }
       case 'LIST_SUBSCRIPTIONS':
@@ -527,4 +512,72 @@ export class StreamHub {
       }
     }
   }
+
+  /** SUBSCRIBE / UNSUBSCRIBE: all names are checked first; one bad name refuses the whole request. */
+  #subscription(
+    connection: Connection,
+    method: 'SUBSCRIBE' | 'UNSUBSCRIBE',
+    params: string[],
+    id: Json,
+  ): void {
+    let names: string[];
+    try {
+      // Leaving a stream one holds needs no check (an expired key can still be unsubscribed).
+      const toCheck = method === 'UNSUBSCRIBE' ? params.filter((p) => !connection.streams.has(p)) : params;
+      const held = method === 'UNSUBSCRIBE' ? params.filter((p) => connection.streams.has(p)) : [];
+      names = [
+        ...held,
+        ...this.#checkNames(connection.route, toCheck, (name, reason) => {
+          throw new StreamRefused(name, reason);
+        }),
+      ];
+    } catch (error) {
+      if (error instanceof StreamRefused || error instanceof UpgradeRefusal) {
+        this.#counters.refusedStreams += 1;
+        this.#log.info('stream refused', {
+          connection: connection.id,
+          route: connection.route,
+          stream: error instanceof StreamRefused ? error.stream.slice(0, 100) : 'listenKey',
+          reason: error.message,
+        });
+        this.#error(connection, 2, INVALID_STREAM, id);
+        return;
+      }
+      throw error;
+    }
+    if (method === 'UNSUBSCRIBE') {
+      this.#unsubscribe(connection, names);
+    } else {
+      const added = new Set(names.filter((s) => !connection.streams.has(s))).size;
+      if (connection.streams.size + added > this.#limits.wsMaxStreams) {
+        this.#error(
+          connection,
+          2,
+          `Invalid request: too many streams; at most ${this.#limits.wsMaxStreams} per connection`,
+          id,
+        );
+        return;
+      }
+      this.#subscribe(connection, names);
+    }
+    this.#reply(connection, { result: null, id });
+  }
+}
+
+/** A stream name refused during SUBSCRIBE (answered as Binance's code 2, logged with the reason). */
+class StreamRefused extends Error {
+  override readonly name = 'StreamRefused';
+  constructor(
+    readonly stream: string,
+    reason: string,
+  ) {
+    super(reason);
+  }
+}
+
+/** The `e` of a user-data event (empty when it has none). */
+function eventType(event: Json): string {
+  if (typeof event !== 'object' || event === null || Array.isArray(event)) return '';
+  const type = (event as { readonly [key: string]: Json }).e;
+  return typeof type === 'string' ? type : '';
 }

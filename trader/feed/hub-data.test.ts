@@ -2,8 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { HubClient, type HubClientOptions } from '../../ts/hub/hub-client.js';
 import type { HubServer } from '../../ts/hub/hub-server.js';
 import {
+  keyOf,
   RawPeer,
-  SECRET,
   SYMBOLS,
   startHub,
   TRANSPORTS,
@@ -40,8 +40,7 @@ function clientOptions(
   return {
     url: typeof hub === 'string' ? hub : hub.url,
     peer,
-    role,
-    secret: SECRET,
+    key: keyOf(role),
     logger: silentLogger('client'),
     backoff: { initialMs: 20, maxMs: 200 },
   };
@@ -260,6 +259,31 @@ describe.each(TRANSPORTS)('hub over %s: ingest to subscribers', (transport: Tran
   });
 });
 
+describe.each(TRANSPORTS)('hub over %s: refused subscriptions', (transport: TransportName) => {
+  it('retries a refused subscription with bounded backoff and reports it until it is accepted (defect 7)', async () => {
+    // A restarted hub knows no symbols until the universe collector registers them again.
+    const hub = track(await startHub(transport, { symbols: ['BTCUSDT'] }));
+    const f = new TraderFeed({
+      client: client(hub, 'trader-eth', 'trader'),
+      subscriptions: [{ symbols: ['ETHUSDT'], kinds: ['kline'], intervals: '*' }],
+      logger: silentLogger('feed'),
+      staleRetryMs: 200,
+      subscribeRetry: { initialMs: 50, maxMs: 200 },
+    });
+    cleanups.push(() => f.stop());
+    const started = f.start();
+    const refusedOf = () => f.refused;
+    await waitFor(() => (refusedOf()?.[0]?.attempts ?? 0) >= 2, 3_000, 'retries reported');
+    expect(refusedOf()[0]).toMatchObject({ code: 'unknown_symbol' });
+    const universe = client(hub, 'universe-0', 'collector');
+    await universe.connect();
+    await universe.setSymbols(['BTCUSDT', 'ETHUSDT']);
+    await started;
+    expect(f.synced).toBe(true);
+    expect(refusedOf()).toEqual([]);
+  });
+});
+
 describe.each(TRANSPORTS)('hub over %s: periodic snapshots', (transport: TransportName) => {
   it('publishes a full snapshot of every stream at its current seq for reconciliation', async () => {
     const hub = track(await startHub(transport, { snapshotIntervalMs: 100 }));
@@ -336,6 +360,72 @@ describe.each(TRANSPORTS)('hub over %s: slow subscribers', (transport: Transport
     );
     expect(seq).toBeGreaterThan(0);
     expect(hub.status().snapshots.onResume).toBe(1);
+  });
+
+  /** A hub whose book holds `MANY` symbols × 10 bars (an all-symbols snapshot of about 280 KB). */
+  async function filledHub(backpressure: {
+    snapshotModeBytes: number;
+    disconnectBytes: number;
+    resumeBytes: number;
+  }) {
+    const hub = track(await startHub(transport, { symbols: MANY, backpressure }));
+    const collector = client(hub, 'synthetic', 'collector');
+    await collector.connect();
+    await sendSpread(hub, collector, [syntheticFrame(new IngestEncoder(MANY), MANY.length, 10, 1)]);
+    return hub;
+  }
+
+  it('counts requested snapshots against the bounds: a paused reader asking for them stays bounded (defect 5)', async () => {
+    const limits = {
+      snapshotModeBytes: 512 * 1024,
+      disconnectBytes: 4 * 1024 * 1024,
+      resumeBytes: 64 * 1024,
+    };
+    const hub = await filledHub(limits);
+    const slow = track(await RawPeer.open(hub.url));
+    await slow.auth('slow', 'trader');
+    slow.sendJson({ op: 'subscribe', id: 1, symbols: '*', kinds: '*', intervals: '*' });
+    const { stream } = await slow.next('subscribed');
+    await waitFor(() => slow.frames.length === 1, 3_000, 'snapshot');
+    const snapshotBytes = slow.frames[0]?.length ?? 0;
+    expect(snapshotBytes).toBeGreaterThan(200_000);
+    slow.socket.pause();
+    // 400 snapshots would queue about 110 MB if replies escaped the bounds.
+    let worst = 0;
+    for (let i = 0; i < 400 && slow.closeInfo === undefined; i += 1) {
+      slow.sendJson({ op: 'snapshot', id: 2 + i, stream });
+      if (i % 10 === 9) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        const row = hub.status().peers.find((p) => p.peer === 'slow');
+        worst = Math.max(worst, row?.bufferedBytes ?? 0);
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const row = hub.status().peers.find((p) => p.peer === 'slow');
+    worst = Math.max(worst, row?.bufferedBytes ?? 0);
+    expect(worst).toBeLessThanOrEqual(limits.disconnectBytes + snapshotBytes);
+    // It was switched to snapshot mode (or cut): its requests stopped adding snapshots to its queue.
+    expect(hub.status().backpressure.snapshotMode + hub.status().backpressure.disconnects).toBeGreaterThan(0);
+  });
+
+  it('counts control replies against the hard bound: a paused reader of replies is cut with 4413 (defect 5)', async () => {
+    const hub = await filledHub({
+      snapshotModeBytes: 256 * 1024,
+      disconnectBytes: 2 * 1024 * 1024,
+      resumeBytes: 64 * 1024,
+    });
+    const slow = track(await RawPeer.open(hub.url));
+    await slow.auth('slow', 'viewer');
+    slow.socket.pause();
+    // Each `symbols` reply carries 200 names (about 2.4 KB): 9,000 of them are about 22 MB.
+    for (let i = 0; i < 9_000 && hub.status().closed.slow_consumer === undefined; i += 1) {
+      slow.sendJson({ op: 'symbols', id: i });
+      if (i % 500 === 499) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await waitFor(() => hub.status().closed.slow_consumer === 1, 5_000, 'the slow reader cut');
+    expect(hub.status().backpressure.disconnects).toBe(1);
+    // A reader that reads nothing cannot take the close handshake: it is cut after the grace period.
+    await waitFor(() => !hub.status().peers.some((p) => p.peer === 'slow'), 5_000, 'the slow reader gone');
   });
 
   it('disconnects a reader past the hard bound (4413) and counts it', async () => {

@@ -1,14 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { HubClient } from '../../ts/hub/hub-client.js';
 import type { HubServer } from '../../ts/hub/hub-server.js';
-import {
-  RawPeer,
-  SECRET,
-  SYMBOLS,
-  startHub,
-  TRANSPORTS,
-  waitFor,
-} from '../../ts/hub/testing/hub-fixtures.js';
+import { keyOf, RawPeer, SYMBOLS, startHub, TRANSPORTS, waitFor } from '../../ts/hub/testing/hub-fixtures.js';
 import { booksEqual, captureIngestFrames, syntheticBar } from '../../ts/hub/testing/ingest-data.js';
 import { silentLogger } from '../../ts/log/logger.js';
 import { IngestEncoder, MergeBook } from '../../ts/native/hub.js';
@@ -25,7 +18,7 @@ function track<T extends { close(): Promise<void> | void }>(thing: T): T {
 }
 
 function client(hub: HubServer, peer: string, role: 'collector' | 'trader'): HubClient {
-  return track(new HubClient({ url: hub.url, peer, role, secret: SECRET, logger: silentLogger('client') }));
+  return track(new HubClient({ url: hub.url, peer, key: keyOf(role), logger: silentLogger('client') }));
 }
 
 const ALL_IDS = SYMBOLS.map((_, i) => i);
@@ -46,7 +39,7 @@ describe.each(TRANSPORTS)('hub over %s: hostile input', (transport) => {
     expect(await bad.next('error')).toMatchObject({ code: 'bad_frame' });
     // A Delta frame where an Ingest frame belongs.
     const elsewhere = new MergeBook();
-    elsewhere.ingest(good, 0);
+    elsewhere.ingest(good, 1, Date.now());
     const delta = elsewhere.takeDeltaFrame(1, 1, 0);
     if (delta === null) throw new Error('no delta');
     bad.send(delta, true);
@@ -61,7 +54,7 @@ describe.each(TRANSPORTS)('hub over %s: hostile input', (transport) => {
     expect(await bad.next('error')).toMatchObject({ id: 8, code: 'bad_field' });
     bad.sendJson({ op: 'cursor.next', id: 9, kind: 42 });
     expect(await bad.next('error')).toMatchObject({ id: 9, code: 'bad_field' });
-    bad.sendJson({ op: 'auth', id: 10, peer: 'x', role: 'trader', mac: 'ab'.repeat(32) });
+    bad.sendJson({ op: 'auth', id: 10, key: 'test-trader', peer: 'x', mac: 'ab'.repeat(32) });
     expect(await bad.next('error')).toMatchObject({ id: 10, code: 'already_authenticated' });
 
     const rejected = hub.status().rejected;
@@ -116,6 +109,59 @@ describe.each(TRANSPORTS)('hub over %s: hostile input', (transport) => {
     await waitFor(() => hub.metrics.ingestFrames === frames.length, 3_000, 'good frames merged');
     await waitFor(() => booksEqual(hub.book, f.book, ALL_IDS), 3_000, 'trader in sync');
     expect(collector.state).toBe('ready');
+  });
+
+  it('closes a peer sending more than the transport limit with 1009, before and after auth (defect 9)', async () => {
+    const hub = track(await startHub(transport, { maxMessageBytes: 64 * 1024, maxPayloadBytes: 256 * 1024 }));
+    const authed = track(await RawPeer.open(hub.url));
+    await authed.auth('big-sender', 'collector');
+    authed.send(Buffer.alloc(300 * 1024), true);
+    expect((await authed.closed).code).toBe(1009);
+    const early = track(await RawPeer.open(hub.url));
+    await early.next('hello');
+    early.send(Buffer.alloc(300 * 1024), true);
+    expect((await early.closed).code).toBe(1009);
+  });
+
+  it('tells the sender which frame it refused and what to do (defect 10)', async () => {
+    const hub = track(await startHub(transport, { maxMessageBytes: 64 * 1024 }));
+    const peer = track(await RawPeer.open(hub.url));
+    await peer.auth('collector-x', 'collector');
+    peer.send(Buffer.from('not a frame'), true);
+    peer.send(Buffer.alloc(64 * 1024 + 1), true);
+    await peer.next('error');
+    await peer.next('error');
+    // The oversized one is refused on arrival, the bad one after its turn's merge: any order.
+    const errors = peer.messages.filter((m) => m.op === 'error');
+    const first = errors.find((e) => e.code === 'bad_frame');
+    const second = errors.find((e) => e.code === 'oversized');
+    expect(first).toMatchObject({ code: 'bad_frame', frame: 1 });
+    expect(second).toMatchObject({ code: 'oversized', frame: 2 });
+    if (first === undefined || second === undefined) throw new Error('both errors');
+    for (const e of [first, second]) expect((e as { hint?: string }).hint).toMatch(/\w+/);
+    expect(second.message).toContain(String(64 * 1024));
+  });
+
+  it('tells the sender about records the merge refused, and merges the rest of the frame', async () => {
+    const hub = track(await startHub(transport));
+    const peer = track(await RawPeer.open(hub.url));
+    await peer.auth('collector-y', 'collector');
+    const encoder = new IngestEncoder(SYMBOLS);
+    const good = syntheticBar(0, 1);
+    // A bar whose open time is not on a minute boundary cannot be a 1m bar.
+    encoder.pushKlines(0, '1m', [{ ...good, openTime: good.openTime + 1, closeTime: good.closeTime + 1 }]);
+    encoder.pushKlines(1, '1m', [good]);
+    const frame = encoder.takeFrame(0, Date.now());
+    if (frame === null) throw new Error('no frame');
+    peer.send(frame, true);
+    const error = await peer.next('error');
+    expect(error).toMatchObject({ code: 'invalid_record', records: 1, hint: expect.any(String) });
+    expect(Object.values(error.reasons ?? {})).toEqual([1]);
+    expect(hub.book.klines(1, '1m')).toHaveLength(1);
+    expect(hub.book.klines(0, '1m')).toHaveLength(0);
+    const status = hub.status();
+    expect(status.merge.recordsRefused).toBe(1);
+    expect(Object.keys(status.rejected).filter((r) => r.startsWith('record_'))).toHaveLength(1);
   });
 
   it('closes a peer that goes silent (idle timeout, 4408)', async () => {

@@ -1,11 +1,9 @@
 // A trader's (or viewer's) live book: HubClient subscriptions applied to a native TraderBook, with gap recovery.
-import * as flatbuffers from 'flatbuffers';
 import type { SubscriptionRequest } from '../../ts/hub/control-messages.js';
 import { type HubClient, HubRequestError, type Welcome } from '../../ts/hub/hub-client.js';
 import { Logger } from '../../ts/log/logger.js';
 import type { ApplyManyResult } from '../../ts/native/trader-book.js';
 import { TraderBook } from '../../ts/native/trader-book.js';
-import { Frame, FrameKind } from '../../ts/wire/generated/hub_generated.js';
 
 /** Options of a {@link TraderFeed}. */
 export interface TraderFeedOptions {
@@ -18,7 +16,32 @@ export interface TraderFeedOptions {
   logger?: Logger;
   /** A stream still stale this long after its snapshot request is asked again; default 2,000 ms. */
   staleRetryMs?: number;
+  /** Backoff of refused subscriptions (e.g. `unknown_symbol` after a hub restart); default 500 ms doubling to 30 s. */
+  subscribeRetry?: Partial<SubscribeRetry>;
 }
+
+/** Delays between attempts of a refused subscription: doubling from `initialMs` up to `maxMs`, with jitter. */
+export interface SubscribeRetry {
+  initialMs: number;
+  maxMs: number;
+}
+
+/** A subscription the hub refused, as the feed reports it. */
+export interface RefusedSubscription {
+  request: SubscriptionRequest;
+  /** The hub's error code (`unknown_symbol`, ...). */
+  code: string;
+  message: string;
+  /** Attempts refused so far. */
+  attempts: number;
+  /** When it was first refused (Unix ms). */
+  since: number;
+  /** When it is tried again; null when retrying cannot help (a malformed request or a key without the right). */
+  nextRetryAt: number | null;
+}
+
+/** Refusals that may clear by themselves (a symbol not registered yet, a hub under load). */
+const RETRIED_CODES = new Set(['unknown_symbol', 'no_symbols', 'throttled', 'internal', 'timeout']);
 
 /** Counters of the feed. */
 export interface TraderFeedStats {
@@ -27,6 +50,8 @@ export interface TraderFeedStats {
   snapshotRequests: number;
   resubscribes: number;
   invalidFrames: number;
+  /** Subscription attempts the hub refused (each retry counts). */
+  subscribeRefusals: number;
 }
 
 /** One followed subscription and its current stream. */
@@ -35,18 +60,8 @@ interface Followed {
   stream: number | undefined;
   /** True once the stream's first snapshot applied. */
   synced: boolean;
-}
-
-/** Kind and stream of a frame, read without decoding the rest. */
-function peekHeader(frame: Buffer): { kind: number; stream: number } | undefined {
-  if (frame.length < 8) return undefined;
-  try {
-    const root = Frame.getRootAsFrame(new flatbuffers.ByteBuffer(frame));
-    return { kind: root.kind(), stream: root.stream() };
-  } catch (error) {
-    if (error instanceof RangeError) return undefined;
-    throw error;
-  }
+  /** Set while the hub refuses it; cleared when accepted. */
+  refused: (RefusedSubscription & { timer: NodeJS.Timeout | undefined }) | undefined;
 }
 
 /**
@@ -71,7 +86,9 @@ export class TraderFeed {
     snapshotRequests: 0,
     resubscribes: 0,
     invalidFrames: 0,
+    subscribeRefusals: 0,
   };
+  readonly #retry: SubscribeRetry;
   #timer: NodeJS.Timeout | undefined;
   #hub: string | undefined;
 
@@ -79,8 +96,17 @@ export class TraderFeed {
     this.#client = options.client;
     this.#log = options.logger ?? new Logger('trader-feed');
     this.book = new TraderBook(options.window);
-    this.#followed = options.subscriptions.map((request) => ({ request, stream: undefined, synced: false }));
+    this.#followed = options.subscriptions.map((request) => ({
+      request,
+      stream: undefined,
+      synced: false,
+      refused: undefined,
+    }));
     this.#staleRetryMs = options.staleRetryMs ?? 2_000;
+    this.#retry = {
+      initialMs: options.subscribeRetry?.initialMs ?? 500,
+      maxMs: options.subscribeRetry?.maxMs ?? 30_000,
+    };
   }
 
   /** Connects (if needed), subscribes, and resolves once every stream's first snapshot applied. */
@@ -89,6 +115,10 @@ export class TraderFeed {
       this.#client.onFrames((frames) => this.#onFrames(frames)),
       this.#client.onState((state, welcome) => {
         if (state === 'ready' && welcome !== undefined) void this.#subscribeAll(welcome);
+      }),
+      // A registry change may register what a refused subscription named: try those again now.
+      this.#client.onMessage((message) => {
+        if (message.op === 'symbols') this.#retryRefusedNow();
       }),
     );
     this.#timer = setInterval(() => this.#retryStale(), Math.max(50, Math.floor(this.#staleRetryMs / 2)));
@@ -105,6 +135,7 @@ export class TraderFeed {
   /** Stops following (the client stays open; close it separately). */
   stop(): void {
     clearInterval(this.#timer);
+    for (const followed of this.#followed) clearTimeout(followed.refused?.timer);
     for (const unsubscribe of this.#unsubscribers) unsubscribe();
     this.#unsubscribers.length = 0;
   }
@@ -139,6 +170,15 @@ export class TraderFeed {
     return this.#stats;
   }
 
+  /** Subscriptions the hub refuses now, with the reason and when they are tried again. */
+  get refused(): RefusedSubscription[] {
+    return this.#followed.flatMap((f) => {
+      if (f.refused === undefined) return [];
+      const { timer: _timer, ...refusal } = f.refused;
+      return [refusal];
+    });
+  }
+
   /** Called after each turn's frames applied. */
   onUpdate(listener: (result: ApplyManyResult) => void): () => void {
     this.#listeners.add(listener);
@@ -158,19 +198,71 @@ export class TraderFeed {
     for (const followed of this.#followed) {
       followed.stream = undefined;
       followed.synced = false;
+      clearTimeout(followed.refused?.timer);
     }
-    for (const followed of this.#followed) {
-      try {
-        const { stream } = await this.#client.subscribe(followed.request);
-        followed.stream = stream;
-      } catch (error) {
-        // A refused subscription (unknown symbol, ...) is a configuration error worth shouting
-        // about; a lost connection is retried by the next `ready`.
-        const level = error instanceof HubRequestError && error.code === 'disconnected' ? 'warn' : 'error';
-        this.#log[level]('subscribe failed', {
-          error: error instanceof Error ? error.message : String(error),
+    for (const followed of this.#followed) await this.#subscribe(followed);
+  }
+
+  /** One attempt; a refusal is recorded and, when it may clear by itself, retried with backoff. */
+  async #subscribe(followed: Followed): Promise<void> {
+    try {
+      const { stream } = await this.#client.subscribe(followed.request);
+      followed.stream = stream;
+      if (followed.refused !== undefined) {
+        this.#log.info('subscription accepted after being refused', {
+          attempts: followed.refused.attempts,
+          code: followed.refused.code,
         });
+        clearTimeout(followed.refused.timer);
+        followed.refused = undefined;
       }
+    } catch (error) {
+      if (!(error instanceof HubRequestError)) throw error;
+      // A lost connection is retried by the next `ready`.
+      if (error.code === 'disconnected' || error.code === 'not_connected') return;
+      this.#refused(followed, error);
+    }
+  }
+
+  #refused(followed: Followed, error: HubRequestError): void {
+    this.#stats.subscribeRefusals += 1;
+    const now = Date.now();
+    const attempts = (followed.refused?.attempts ?? 0) + 1;
+    const retry = RETRIED_CODES.has(error.code);
+    const ceiling = Math.min(this.#retry.maxMs, this.#retry.initialMs * 2 ** Math.min(attempts - 1, 20));
+    const delay = Math.round(ceiling * (0.5 + Math.random() * 0.5));
+    clearTimeout(followed.refused?.timer);
+    followed.refused = {
+      request: followed.request,
+      code: error.code,
+      message: error.message,
+      attempts,
+      since: followed.refused?.since ?? now,
+      nextRetryAt: retry ? now + delay : null,
+      timer: retry ? setTimeout(() => this.#retryRefused(followed), delay) : undefined,
+    };
+    followed.refused.timer?.unref();
+    // Logged at the first refusal and then at 2, 4, 8, ... attempts: visible, not a flood.
+    if ((attempts & (attempts - 1)) === 0) {
+      this.#log[retry ? 'warn' : 'error'](retry ? 'subscription refused; retrying' : 'subscription refused', {
+        code: error.code,
+        error: error.message,
+        attempts,
+        retryInMs: retry ? delay : null,
+      });
+    }
+  }
+
+  #retryRefused(followed: Followed): void {
+    if (followed.refused === undefined || this.#client.state !== 'ready') return;
+    void this.#subscribe(followed);
+  }
+
+  #retryRefusedNow(): void {
+    for (const followed of this.#followed) {
+      if (followed.refused?.nextRetryAt === null || followed.refused === undefined) continue;
+      clearTimeout(followed.refused.timer);
+      this.#retryRefused(followed);
     }
   }
 
@@ -178,11 +270,13 @@ export class TraderFeed {
     const result = this.book.applyMany(frames);
     this.#stats.framesApplied += result.applied + result.snapshots;
     if (result.snapshots > 0 && this.#followed.some((f) => !f.synced)) {
-      for (const frame of frames) {
-        const header = peekHeader(frame);
-        if (header === undefined || header.kind !== FrameKind.Snapshot) continue;
+      // A stream is synced once a whole snapshot applied (a chunked one: with its last chunk).
+      const reports = result.frames;
+      for (let i = 0; i < reports.length; i++) {
+        if (reports.result(i) !== 'snapshot') continue;
+        const stream = reports.stream(i);
         for (const followed of this.#followed) {
-          if (followed.stream === header.stream) followed.synced = true;
+          if (followed.stream === stream) followed.synced = true;
         }
       }
     }
@@ -190,10 +284,11 @@ export class TraderFeed {
       const outcome = issue.outcome;
       if (outcome.needsSnapshot && outcome.stream !== undefined) {
         this.#stats.gaps += 1;
-        this.#log.warn('sequence gap, asking for a snapshot', {
+        const what = outcome.kind === 'gap' ? 'sequence gap' : 'snapshot chunk missing';
+        this.#log.warn(`${what}, asking for a snapshot`, {
           stream: outcome.stream,
           expected: outcome.expected ?? null,
-          got: outcome.got ?? null,
+          got: outcome.got ?? outcome.seq ?? null,
         });
         this.#requestSnapshot(outcome.stream);
       } else if (outcome.kind === 'invalid' || outcome.kind === 'wrongKind') {

@@ -1,7 +1,10 @@
 // The `trader` section: how many traders run, in which mode, on which intervals.
 import { integer, intervalList, oneOf, type SectionSettings, section } from './config-fields.js';
 
-/** Trading modes. Only the market-data side of a trader is built today; see docs/operations.md. */
+/**
+ * Trading modes: `paper` (the simulator's matching engine inside the trader), `dry-run` (orders
+ * signed and logged, never sent), `testnet` and `live` (orders to the exchange).
+ */
 export const TRADER_MODES = ['paper', 'live', 'testnet', 'dry-run'] as const;
 
 /** The `trader` section. */
@@ -9,7 +12,9 @@ export const traderSection = section({
   instances: integer(0, 16).default(1).describe('Trader processes `tributary up` starts'),
   mode: oneOf(TRADER_MODES)
     .default('paper')
-    .describe('"live" needs exchange.kind "binance", "testnet" needs exchange.kind "testnet"'),
+    .describe(
+      'paper: the simulator\'s matching engine inside the trader; dry-run: orders signed and logged, never sent; testnet and live: orders to the exchange ("live" needs exchange.kind "binance", "testnet" needs "testnet")',
+    ),
   intervals: intervalList(['1m', '15m']).describe("Kline intervals the trader's book follows"),
 });
 

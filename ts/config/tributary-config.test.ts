@@ -48,6 +48,7 @@ describe('the configuration schema', () => {
         universe: { instances: 1, intervalMs: 86_400_000 },
       },
       trader: { instances: 1, mode: 'paper', intervals: ['1m', '15m'] },
+      supervisor: { maxRestarts: 5, restartWindowMs: 60_000, restartDelayMs: 1000, stopTimeoutMs: 5000 },
       risk: {
         enabled: true,
         banList: { symbol4h: '-150', symbol24h: '-1800', account24h: '-3000' },

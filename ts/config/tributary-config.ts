@@ -7,6 +7,7 @@ import { exchangeSection } from './exchange-config.js';
 import { hubSection } from './hub-config.js';
 import { riskSection } from './risk-config.js';
 import { simulatorSection } from './simulator-config.js';
+import { supervisorSection } from './supervisor-config.js';
 import { symbolsSection } from './symbols-config.js';
 import { traderSection } from './trader-config.js';
 
@@ -15,6 +16,7 @@ export type { ExchangeConfig, ExchangeKind } from './exchange-config.js';
 export { EXCHANGE_ENDPOINTS } from './exchange-config.js';
 export type { HubSettings } from './hub-config.js';
 export type { SimulatorSettings } from './simulator-config.js';
+export type { SupervisorSettings } from './supervisor-config.js';
 export type { TraderSettings } from './trader-config.js';
 
 /**
@@ -29,6 +31,7 @@ const SECTIONS = {
   symbols: symbolsSection,
   collectors: collectorsSection.prefault({}),
   trader: traderSection.prefault({}),
+  supervisor: supervisorSection.prefault({}),
   risk: riskSection.prefault({}),
 };
 

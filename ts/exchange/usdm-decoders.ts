@@ -1,5 +1,6 @@
 // Typed decoders for the USD-M REST responses the client returns as objects (orders, trades, settings).
 import type { Decimal } from '../exact/decimal.js';
+import { POSITION_SIDES, type PositionSide } from '../native/book-layout.js';
 import {
   arrayOf,
   bool,
@@ -17,9 +18,9 @@ import {
 } from './json-shape.js';
 
 export type OrderSide = 'BUY' | 'SELL';
-export type PositionSide = 'BOTH' | 'LONG' | 'SHORT';
+export type { PositionSide };
+
 const SIDES: readonly OrderSide[] = ['BUY', 'SELL'];
-const POSITION_SIDES: readonly PositionSide[] = ['BOTH', 'LONG', 'SHORT'];
 
 /** Order statuses after which nothing more happens to an order. */
 export const TERMINAL_ORDER_STATUSES: readonly string[] = [

@@ -3,13 +3,20 @@
 import type { TopicKind } from '../native/hub.js';
 import { type IntervalName, isIntervalName as isKnownInterval } from '../native/interval.js';
 
-/** Version of the control protocol; `hello` and `welcome` carry it. */
-export const PROTOCOL_VERSION = 1;
+/**
+ * Version of the control protocol; `hello` and `welcome` carry it. 2: per-peer keys (`auth` names
+ * its key, the key gives the role), `error` with `hint` and `frame`, two status documents.
+ */
+export const PROTOCOL_VERSION = 2;
 
-/** What a peer is: collectors ingest; traders and viewers subscribe; viewers are read-only. */
-export type PeerRole = 'collector' | 'trader' | 'viewer';
+/**
+ * What a peer may do, given by its key: collectors ingest and run the collector services; traders
+ * and viewers subscribe; viewers and admins read the full status; admins may also set the symbol
+ * universe and the ranks by hand.
+ */
+export type PeerRole = 'collector' | 'trader' | 'viewer' | 'admin';
 
-export const PEER_ROLES: readonly PeerRole[] = ['collector', 'trader', 'viewer'];
+export const PEER_ROLES: readonly PeerRole[] = ['collector', 'trader', 'viewer', 'admin'];
 
 export const TOPIC_KINDS: readonly TopicKind[] = ['kline', 'tick', 'position', 'balance', 'banlist'];
 
@@ -25,7 +32,7 @@ export interface SubscriptionRequest {
 
 /** Messages a peer sends (text frames). `id`, when given, is echoed in the reply. */
 export type ClientMessage =
-  | { op: 'auth'; id?: number; peer: string; role: PeerRole; kind?: string; mac: string }
+  | { op: 'auth'; id?: number; key: string; peer: string; kind?: string; mac: string }
   | { op: 'ping'; id?: number }
   | { op: 'symbols'; id?: number }
   | { op: 'symbols.set'; id?: number; symbols: string[] }
@@ -58,7 +65,29 @@ export type ControlErrorCode =
   | 'throttled'
   | 'oversized'
   | 'bad_frame'
+  | 'invalid_record'
   | 'internal';
+
+/** What a peer should do about each error (the `hint` of an `error` message). */
+export const ERROR_HINTS: Readonly<Record<ControlErrorCode, string>> = {
+  bad_json: 'send each control message as one JSON object text (docs/protocol.md, Control ops)',
+  unknown_op: 'use only the ops of docs/protocol.md; the message was ignored',
+  bad_field: 'send exactly the fields of the op with valid values; the message was ignored',
+  not_authenticated:
+    'check the key id and secret (`tributary keys list` on the hub machine) and answer hello with auth',
+  already_authenticated: 'send auth once, as the first message of a connection',
+  forbidden: "this key's role may not do this; use a key of the right role (docs/protocol.md, Roles)",
+  unknown_symbol: 'wait for the next symbols push (the universe collector registers symbols), then retry',
+  unknown_stream: 'subscribe first; stream ids change when the hub restarts',
+  no_symbols: 'wait for the universe collector to register the symbols, then retry',
+  throttled: 'slow down: messages over the budget are dropped; batch records into fewer frames',
+  oversized:
+    'split the data into messages under maxMessageBytes (welcome); the message was dropped whole (docs/protocol.md, Batching)',
+  bad_frame: 'fix the frame encoding; the whole frame was dropped and nothing of it merged',
+  invalid_record:
+    'the named records were dropped, the rest of the frame merged; check their symbol ids, values and times',
+  internal: 'a hub failure, logged at the hub; retry later and report it if it persists',
+};
 
 /** A control message that could not be accepted. */
 export class ControlError extends Error {
@@ -80,6 +109,8 @@ export const MAX_LIST_LENGTH = 10_000;
 const PEER_NAME = /^[A-Za-z0-9._:@-]{1,64}$/;
 const KIND_NAME = /^[A-Za-z0-9._-]{1,32}$/;
 const HEX_MAC = /^[0-9a-f]{64}$/;
+/** A key id: what `tributary keys issue` prints before the colon. */
+export const KEY_ID = /^[A-Za-z0-9._-]{1,64}$/;
 /** Most exchange events in one `events.publish`, and the longest one (characters of JSON text). */
 export const MAX_EVENTS_PER_MESSAGE = 1000;
 export const MAX_EVENT_CHARS = 64 * 1024;
@@ -87,7 +118,7 @@ export const MAX_EVENT_CHARS = 64 * 1024;
 export const MAX_REPORT_CHARS = 16 * 1024;
 
 const ALLOWED_KEYS: Record<ClientOp, readonly string[]> = {
-  auth: ['peer', 'role', 'kind', 'mac'],
+  auth: ['key', 'peer', 'kind', 'mac'],
   ping: [],
   symbols: [],
   'symbols.set': ['symbols'],
@@ -182,8 +213,14 @@ function isIntervalName(value: unknown): value is IntervalName {
   return typeof value === 'string' && isKnownInterval(value);
 }
 
-function isRole(value: unknown): value is PeerRole {
+/** Whether `value` names a role. */
+export function isPeerRole(value: unknown): value is PeerRole {
   return typeof value === 'string' && (PEER_ROLES as readonly string[]).includes(value);
+}
+
+/** Whether `value` can be a peer name (`[A-Za-z0-9._:@-]{1,64}`). */
+export function isPeerName(value: unknown): value is string {
+  return typeof value === 'string' && PEER_NAME.test(value);
 }
 
 /**
@@ -227,12 +264,11 @@ export function parseClientMessage(text: string): ClientMessage | ControlError {
   try {
     switch (op) {
       case 'auth': {
+        const key = f.string('key', KEY_ID);
         const peer = f.string('peer', PEER_NAME);
-        const role = record.role;
-        if (!isRole(role)) throw f.fail(`role must be one of ${PEER_ROLES.join(', ')}`);
         const mac = f.string('mac', HEX_MAC);
         const kind = f.optionalString('kind', KIND_NAME);
-        return withId(kind === undefined ? { op, peer, role, mac } : { op, peer, role, kind, mac });
+        return withId(kind === undefined ? { op, key, peer, mac } : { op, key, peer, kind, mac });
       }
       case 'ping':
       case 'symbols':
@@ -301,13 +337,18 @@ export type ServerMessage =
       id?: number;
       peerId: number;
       peer: string;
+      /** The role the peer's key gives it. */
       role: PeerRole;
+      /** The id of the key it authenticated with. */
+      key: string;
       version: number;
       hub: string;
       symbols: string[];
       symbolsVersion: number;
       heartbeatMs: number;
       idleTimeoutMs: number;
+      /** Largest message the hub processes; bigger ones are refused (`oversized`). */
+      maxMessageBytes: number;
     }
   | { op: 'pong'; id?: number; time: number }
   | { op: 'symbols'; id?: number; symbols: string[]; version: number }
@@ -328,12 +369,38 @@ export type ServerMessage =
   | { op: 'ok'; id?: number }
   | { op: 'heartbeat'; time: number }
   | { op: 'mode'; mode: 'snapshot' | 'live'; reason: string }
-  | { op: 'status'; id?: number; status: unknown }
+  /** `full` for viewer and admin keys, `health` (the public document) for the others. */
+  | { op: 'status'; id?: number; scope: 'health' | 'full'; status: unknown }
   /** Exchange user-data events (order updates) relayed from a user-stream collector; `seq` counts relays. */
   | { op: 'events'; seq: number; events: string[] }
-  | { op: 'error'; id?: number; code: ControlErrorCode; message: string };
+  | ServerError;
+
+/**
+ * A refusal. `hint` says what to do; `frame` is the 1-based index of the binary message it is
+ * about, counted over every binary message the peer sent on this connection; `records` how many
+ * records of that frame were refused and `reasons` their count by reason (invalid_record);
+ * `suppressed` how many error messages were held back since the previous one (at most 20 a second
+ * go to a peer).
+ */
+export interface ServerError {
+  op: 'error';
+  id?: number;
+  code: ControlErrorCode;
+  message: string;
+  hint: string;
+  frame?: number;
+  records?: number;
+  reasons?: Record<string, number>;
+  suppressed?: number;
+}
 
 export type ServerOp = ServerMessage['op'];
+
+/** Messages that answer a request (and so may carry its id); errors go through the hub's input policing. */
+export type ReplyMessage = Exclude<
+  ServerMessage,
+  { op: 'hello' | 'heartbeat' | 'mode' | 'events' | 'error' }
+>;
 
 const SERVER_OPS: readonly ServerOp[] = [
   'hello',

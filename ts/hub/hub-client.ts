@@ -12,6 +12,7 @@ import {
   type SubscriptionRequest,
 } from './control-messages.js';
 import { authMac } from './peer-auth.js';
+import type { HubKeyCredentials } from './peer-keys.js';
 
 /** Where the client is. `ready` is emitted again after every reconnect: re-register then. */
 export type HubClientState = 'idle' | 'connecting' | 'ready' | 'reconnecting' | 'closed' | 'failed';
@@ -27,13 +28,18 @@ export interface BackoffOptions {
 export interface HubClientOptions {
   /** `ws://host:port/` of the hub. */
   url: string;
-  /** This peer's name (unique per peer; a second connection with the same name replaces the first). */
+  /**
+   * This peer's name (unique per peer; a second connection with the same name replaces the first).
+   * The key must allow it.
+   */
   peer: string;
-  role: PeerRole;
   /** Collector kind (`kline`, `tick`, ...), shown in the hub's status. */
   kind?: string;
-  /** The shared secret. Never logged or sent; only the MAC travels. */
-  secret: Uint8Array | string;
+  /**
+   * The peer's key (`tributary keys issue`): its id, and its secret, which is never logged or
+   * sent (only the MAC travels). The key gives the role.
+   */
+  key: HubKeyCredentials;
   logger?: Logger;
   /** Default 5,000 ms. */
   requestTimeoutMs?: number;
@@ -46,13 +52,18 @@ export interface HubClientOptions {
 export interface Welcome {
   peerId: number;
   peer: string;
+  /** The role the key gives. */
   role: PeerRole;
+  /** The key's id. */
+  key: string;
   hub: string;
   version: number;
   symbols: string[];
   symbolsVersion: number;
   heartbeatMs: number;
   idleTimeoutMs: number;
+  /** Largest message the hub processes (split bigger data: docs/protocol.md, Batching). */
+  maxMessageBytes: number;
 }
 
 /** The hub answered a request with `error`, or the request timed out or lost its connection. */
@@ -327,8 +338,10 @@ export class HubClient {
     this.#expect(await this.request({ op: 'ranks.set', symbols }), 'ok');
   }
 
-  async status(): Promise<unknown> {
-    return this.#expect(await this.request({ op: 'status' }), 'status').status;
+  /** The status document the key may read: `full` for viewer and admin keys, else `health`. */
+  async status(): Promise<{ scope: 'health' | 'full'; status: unknown }> {
+    const reply = this.#expect(await this.request({ op: 'status' }), 'status');
+    return { scope: reply.scope, status: reply.status };
   }
 
   #expect<O extends ServerMessage['op']>(reply: ServerMessage, op: O): Extract<ServerMessage, { op: O }> {
@@ -462,17 +475,19 @@ export class HubClient {
           return;
         }
         if (message.op === 'hello') {
-          const { peer, role, kind, secret } = this.#options;
+          const { peer, kind, key } = this.#options;
           if (message.version !== PROTOCOL_VERSION) {
             this.#log.warn('hub speaks another protocol version', {
               hub: message.version,
               client: PROTOCOL_VERSION,
             });
           }
-          const mac = authMac(secret, message.nonce, peer, role);
+          const mac = authMac(key.secret, message.nonce, key.id, peer);
           ws.send(
             JSON.stringify(
-              kind === undefined ? { op: 'auth', peer, role, mac } : { op: 'auth', peer, role, kind, mac },
+              kind === undefined
+                ? { op: 'auth', key: key.id, peer, mac }
+                : { op: 'auth', key: key.id, peer, kind, mac },
             ),
           );
           return;
@@ -484,17 +499,20 @@ export class HubClient {
             peerId: message.peerId,
             peer: message.peer,
             role: message.role,
+            key: message.key,
             hub: message.hub,
             version: message.version,
             symbols: message.symbols,
             symbolsVersion: message.symbolsVersion,
             heartbeatMs: message.heartbeatMs,
             idleTimeoutMs: message.idleTimeoutMs,
+            maxMessageBytes: message.maxMessageBytes,
           };
           this.#symbols = message.symbols;
           this.#startKeepAlive(ws, this.#welcome);
           this.#log.info('connected to hub', {
             hub: message.hub,
+            role: message.role,
             peerId: message.peerId,
             symbols: message.symbols.length,
           });
@@ -539,7 +557,13 @@ export class HubClient {
     }
     if (message.op === 'symbols') this.#symbols = message.symbols;
     if (message.op === 'error')
-      this.#log.warn('hub reported an error', { code: message.code, message: message.message });
+      this.#log.warn('hub reported an error', {
+        code: message.code,
+        message: message.message,
+        hint: message.hint,
+        frame: message.frame ?? null,
+        suppressed: message.suppressed ?? 0,
+      });
     if (message.op === 'pong') return;
     for (const listener of this.#messageListeners) {
       try {

@@ -1,6 +1,15 @@
-// Where a peer process finds the hub and the secret it authenticates with, from the loaded configuration.
-import { ConfigError } from '../config/config-error.js';
+// Where a peer process finds the hub and the key it authenticates with.
 import type { LoadedConfig } from '../config/load-config.js';
+import { registerSecret } from '../log/log-redaction.js';
+import type { HubKeyCredentials } from './peer-keys.js';
+
+/** The environment variable holding a peer's hub key: `<key id>:<secret>` as `tributary keys issue` prints it. */
+export const HUB_KEY_ENV = 'TRIBUTARY_HUB_KEY';
+
+/** A peer's hub key is missing or malformed. */
+export class HubKeyError extends Error {
+  override readonly name = 'HubKeyError';
+}
 
 /** Where peers reach the hub. */
 export function hubUrl(loaded: LoadedConfig): string {
@@ -8,14 +17,29 @@ export function hubUrl(loaded: LoadedConfig): string {
   return hub.url ?? `ws://${hub.host}:${hub.port}`;
 }
 
-/** The hub's shared secret, or a `ConfigError` saying where to put it. */
-export function hubSecret(loaded: LoadedConfig): string {
-  const secret = loaded.secrets.hubSecret;
-  if (secret === undefined) {
-    throw new ConfigError(
-      [{ path: 'TRIBUTARY_HUB_SECRET', message: 'must be set in the environment or the secrets file' }],
-      'secrets',
+/** Reads a `<key id>:<secret>` token. */
+export function parseHubKey(token: string): HubKeyCredentials | undefined {
+  const colon = token.indexOf(':');
+  if (colon <= 0) return undefined;
+  const id = token.slice(0, colon).trim();
+  const secret = token.slice(colon + 1).trim();
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(id) || secret.length < 32) return undefined;
+  return { id, secret };
+}
+
+/** This process's hub key from `TRIBUTARY_HUB_KEY`, or a {@link HubKeyError} saying how to get one. */
+export function hubKey(env: NodeJS.ProcessEnv = process.env): HubKeyCredentials {
+  const token = env[HUB_KEY_ENV];
+  if (token === undefined || token === '') {
+    throw new HubKeyError(
+      `${HUB_KEY_ENV} is not set: issue this peer a key on the hub machine (\`tributary keys issue --role <role> --peer <name>\`) and put the printed ${HUB_KEY_ENV}=<id>:<secret> line in its environment`,
     );
   }
-  return secret;
+  const key = parseHubKey(token);
+  if (key === undefined) {
+    throw new HubKeyError(`${HUB_KEY_ENV} must be <key id>:<secret> as \`tributary keys issue\` prints it`);
+  }
+  // Masked wherever it might surface in a log line (an error text, a URL).
+  registerSecret(key.secret);
+  return key;
 }

@@ -1,15 +1,6 @@
 // The hub's counters and its ingest→broadcast latency histogram, for GET /status.
 import * as hdr from 'hdr-histogram-js';
-
-/** Latency percentiles in microseconds. */
-export interface LatencySummary {
-  count: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  p999: number;
-  max: number;
-}
+import type { LatencySummary } from './hub-status.js';
 
 /** Everything the hub counts. Reasons are stable labels (see docs/protocol.md). */
 export class HubMetrics {
@@ -23,6 +14,8 @@ export class HubMetrics {
   recordsUnchanged = 0;
   /** Records older than what the book held (dropped by the merge rules). */
   recordsDropped = 0;
+  /** Records the book refused as invalid (never merged). */
+  recordsRefused = 0;
   /** Ingest frames whose records all changed nothing. */
   framesWithoutChange = 0;
   deltaFrames = 0;
@@ -32,12 +25,16 @@ export class HubMetrics {
   snapshotsOnSubscribe = 0;
   snapshotsPeriodic = 0;
   snapshotsOnResume = 0;
+  /** Snapshot requests answered at the next resume (the previous snapshot was still queued). */
+  snapshotsDeferred = 0;
   backpressureSnapshotMode = 0;
   backpressureDisconnects = 0;
   backpressureResumes = 0;
   /** Exchange events relayed from user-stream collectors, and deliveries to subscribers. */
   eventsRelayed = 0;
   eventDeliveries = 0;
+  /** Event deliveries skipped because the subscriber was in snapshot mode. */
+  eventsDropped = 0;
   readonly rejected = new Map<string, number>();
   readonly closes = new Map<string, number>();
   readonly #latency = hdr.build({

@@ -1,8 +1,25 @@
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../log/logger.js';
+import { waitUntil } from '../testing/wait-until.js';
+import type { PeerRole } from './control-messages.js';
 import { HubClient, HubConnectionError } from './hub-client.js';
-import type { HubServer, HubStatus } from './hub-server.js';
-import { RawPeer, SECRET, SYMBOLS, startHub, TRANSPORTS } from './testing/hub-fixtures.js';
+import type { HubServer } from './hub-server.js';
+import { HubHealthSchema, HubStatusSchema } from './hub-status.js';
+import { issueKey, revokeKey, watchKeyFile } from './key-file.js';
+import { authMac, statusAuthorization } from './peer-auth.js';
+import { type ActiveKey, type HubKeyCredentials, KeyRing } from './peer-keys.js';
+import {
+  keyOf,
+  RawPeer,
+  SYMBOLS,
+  startHub,
+  TEST_KEYS,
+  TRANSPORTS,
+  testKeyRing,
+} from './testing/hub-fixtures.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -17,20 +34,32 @@ function track<T extends { close(): Promise<void> | void }>(thing: T): T {
 function client(
   hub: HubServer,
   peer: string,
-  role: 'collector' | 'trader' | 'viewer',
+  role: PeerRole | HubKeyCredentials,
   kind?: string,
+  backoff = { initialMs: 20, maxMs: 200 },
 ): HubClient {
   return track(
     new HubClient({
       url: hub.url,
       peer,
-      role,
       ...(kind === undefined ? {} : { kind }),
-      secret: SECRET,
+      key: typeof role === 'string' ? keyOf(role) : role,
       logger: silentLogger('client'),
-      backoff: { initialMs: 20, maxMs: 200 },
+      backoff,
     }),
   );
+}
+
+/** A key of `role` for exactly the names `peers`. */
+function narrowKey(id: string, role: PeerRole, peers: string[]): ActiveKey {
+  return {
+    id,
+    secret: `${id}-secret-0123456789abcdef0123456789`,
+    role,
+    peers,
+    createdAt: 0,
+    revokedAt: null,
+  };
 }
 
 describe.each(TRANSPORTS)('hub over %s: authentication', (transport) => {
@@ -39,15 +68,17 @@ describe.each(TRANSPORTS)('hub over %s: authentication', (transport) => {
     expect(hub.transportName).toBe(transport);
   });
 
-  it('welcomes a peer with a correct MAC and gives it an id and the symbols', async () => {
+  it('welcomes a peer with a correct MAC, with the role its key gives, an id and the symbols', async () => {
     const hub = track(await startHub(transport));
     const c = client(hub, 'kline-1', 'collector', 'kline');
     const welcome = await c.connect();
     expect(welcome).toMatchObject({
       peer: 'kline-1',
       role: 'collector',
+      key: TEST_KEYS.collector.id,
       hub: hub.instance,
       symbols: SYMBOLS,
+      maxMessageBytes: 4 * 1024 * 1024,
     });
     expect(welcome.peerId).toBeGreaterThan(0);
     expect(c.state).toBe('ready');
@@ -58,31 +89,46 @@ describe.each(TRANSPORTS)('hub over %s: authentication', (transport) => {
     expect((await again.connect()).peerId).toBe(welcome.peerId);
   });
 
-  it('closes a peer with a bad MAC (4401) and counts it', async () => {
+  it('refuses a wrong MAC or an unknown key: error, then 4401, counted', async () => {
     const hub = track(await startHub(transport));
     const peer = track(await RawPeer.open(hub.url));
     await peer.next('hello');
-    peer.sendJson({ op: 'auth', peer: 'x', role: 'trader', mac: 'ab'.repeat(32) });
+    peer.sendJson({ op: 'auth', key: TEST_KEYS.trader.id, peer: 'x', mac: 'ab'.repeat(32) });
+    expect(await peer.next('error')).toMatchObject({ code: 'not_authenticated' });
     expect((await peer.closed).code).toBe(4401);
     expect(hub.status().rejected.bad_mac).toBe(1);
-    // A MAC made for another role does not pass either.
+    // A MAC made for another peer name does not pass either.
     const other = track(await RawPeer.open(hub.url));
     const hello = await other.next('hello');
-    const { authMac } = await import('./peer-auth.js');
+    const key = keyOf('collector');
     other.sendJson({
       op: 'auth',
+      key: key.id,
       peer: 'x',
-      role: 'collector',
-      mac: authMac(SECRET, hello.nonce, 'x', 'viewer'),
+      mac: authMac(key.secret, hello.nonce, key.id, 'y'),
     });
     expect((await other.closed).code).toBe(4401);
     expect(hub.status().rejected.bad_mac).toBe(2);
+    // A key the hub does not know gets the same answer.
+    const stranger = track(await RawPeer.open(hub.url));
+    const strangerHello = await stranger.next('hello');
+    stranger.sendJson(
+      stranger.authMessage(strangerHello.nonce, 'x', { id: 'hk-unknown', secret: 'z'.repeat(40) }),
+    );
+    expect(await stranger.next('error')).toMatchObject({ code: 'not_authenticated' });
+    expect((await stranger.closed).code).toBe(4401);
+    expect(hub.status().rejected.unknown_key).toBe(1);
   });
 
   it('a client with the wrong secret fails without retrying', async () => {
     const hub = track(await startHub(transport));
     const c = track(
-      new HubClient({ url: hub.url, peer: 't', role: 'trader', secret: 'wrong', logger: silentLogger() }),
+      new HubClient({
+        url: hub.url,
+        peer: 't',
+        key: { id: TEST_KEYS.trader.id, secret: 'wrong'.repeat(8) },
+        logger: silentLogger(),
+      }),
     );
     await expect(c.connect()).rejects.toBeInstanceOf(HubConnectionError);
     expect(c.state).toBe('failed');
@@ -92,14 +138,16 @@ describe.each(TRANSPORTS)('hub over %s: authentication', (transport) => {
     const hub = track(await startHub(transport, { authTimeoutMs: 100 }));
     const peer = track(await RawPeer.open(hub.url));
     expect((await peer.closed).code).toBe(4408);
+    expect(peer.messages.map((m) => m.op)).toEqual(['hello', 'error']);
     expect(hub.status().rejected.auth_timeout).toBe(1);
   });
 
-  it('accepts nothing before auth: a control op or a frame closes the connection (4400)', async () => {
+  it('accepts nothing before auth: an error names why, then 4400', async () => {
     const hub = track(await startHub(transport));
     const a = track(await RawPeer.open(hub.url));
     await a.next('hello');
     a.sendJson({ op: 'subscribe', symbols: '*', kinds: '*', intervals: '*' });
+    expect(await a.next('error')).toMatchObject({ code: 'not_authenticated', hint: expect.any(String) });
     expect((await a.closed).code).toBe(4400);
     const b = track(await RawPeer.open(hub.url));
     await b.next('hello');
@@ -109,24 +157,102 @@ describe.each(TRANSPORTS)('hub over %s: authentication', (transport) => {
     await c.next('hello');
     c.send('not json', false);
     expect((await c.closed).code).toBe(4400);
-    expect(hub.status().rejected.unauthenticated).toBe(3);
+    // The role is not the peer's to say: an auth naming one is malformed.
+    const d = track(await RawPeer.open(hub.url));
+    const hello = await d.next('hello');
+    d.sendJson({ ...d.authMessage(hello.nonce, 'x', keyOf('viewer')), role: 'collector' });
+    expect((await d.closed).code).toBe(4400);
+    expect(hub.status().rejected.unauthenticated).toBe(4);
     expect(hub.status().peers).toEqual([]);
   });
 
-  it('enforces roles: a viewer cannot ingest or set symbols, a collector cannot subscribe', async () => {
+  it('takes the role from the key: a viewer key cannot ingest or set symbols, a collector key cannot subscribe (defect 8)', async () => {
     const hub = track(await startHub(transport));
     const viewer = track(await RawPeer.open(hub.url));
-    await viewer.auth('v', 'viewer');
+    // The viewer key allows any name, collector-like ones included: the name gives no rights.
+    expect(await viewer.auth('kline-0', 'viewer', { kind: 'kline' })).toMatchObject({ role: 'viewer' });
     viewer.sendJson({ op: 'symbols.set', id: 1, symbols: ['X'] });
     expect(await viewer.next('error')).toMatchObject({ id: 1, code: 'forbidden' });
     viewer.send(Buffer.alloc(32), true);
-    expect(await viewer.next('error')).toMatchObject({ code: 'forbidden' });
+    expect(await viewer.next('error')).toMatchObject({ code: 'forbidden', frame: 1 });
     const collector = track(await RawPeer.open(hub.url));
     await collector.auth('c', 'collector');
     collector.sendJson({ op: 'subscribe', id: 2, symbols: '*', kinds: '*', intervals: '*' });
     expect(await collector.next('error')).toMatchObject({ id: 2, code: 'forbidden' });
     expect(hub.status().rejected.forbidden).toBe(3);
     expect(hub.symbols.active.length).toBe(SYMBOLS.length);
+    expect(hub.status().merge.ingestFrames).toBe(0);
+  });
+
+  it('takes the names from the key: a viewer cannot take a trader’s name and get it closed (defect 8)', async () => {
+    const viewerKey = narrowKey('viewer-narrow', 'viewer', ['dashboard', 'viewer-*']);
+    const traderKey = narrowKey('trader-narrow', 'trader', ['trader-0']);
+    const hub = track(await startHub(transport, { keys: new KeyRing([viewerKey, traderKey]) }));
+    const trader = client(hub, 'trader-0', traderKey);
+    await trader.connect();
+    const impostor = track(await RawPeer.open(hub.url));
+    const hello = await impostor.next('hello');
+    impostor.sendJson(impostor.authMessage(hello.nonce, 'trader-0', viewerKey));
+    expect(await impostor.next('error')).toMatchObject({ code: 'forbidden' });
+    expect((await impostor.closed).code).toBe(4403);
+    expect(hub.status().rejected.name_not_allowed).toBe(1);
+    expect(trader.state).toBe('ready');
+    expect(hub.status().peers.map((p) => p.peer)).toEqual(['trader-0']);
+    // Patterns: viewer-* allows viewer-7.
+    const allowed = client(hub, 'viewer-7', viewerKey);
+    expect((await allowed.connect()).role).toBe('viewer');
+    // A client refused a name does not retry.
+    const refused = client(hub, 'trader-1', traderKey);
+    await expect(refused.connect()).rejects.toBeInstanceOf(HubConnectionError);
+  });
+
+  it('revokes and issues keys without a restart: the peers of a revoked key are closed (4401)', async () => {
+    const extra = narrowKey('extra', 'trader', ['trader-x']);
+    const ring = testKeyRing([extra]);
+    const hub = track(await startHub(transport, { keys: ring }));
+    const peer = track(await RawPeer.open(hub.url));
+    await peer.auth('trader-x', 'trader', { key: extra });
+    const other = client(hub, 'viewer-1', 'viewer');
+    await other.connect();
+    ring.replace(Object.values(TEST_KEYS));
+    expect(await peer.next('error')).toMatchObject({ code: 'not_authenticated' });
+    expect((await peer.closed).code).toBe(4401);
+    expect(hub.status().closed.key_revoked).toBe(1);
+    expect(other.state).toBe('ready');
+    const again = track(await RawPeer.open(hub.url));
+    const hello = await again.next('hello');
+    again.sendJson(again.authMessage(hello.nonce, 'trader-x', extra));
+    expect((await again.closed).code).toBe(4401);
+    // Issued again (as a new key): accepted at once.
+    const fresh = narrowKey('fresh', 'trader', ['trader-x']);
+    ring.replace([...Object.values(TEST_KEYS), fresh]);
+    expect((await client(hub, 'trader-x', fresh).connect()).role).toBe('trader');
+  });
+
+  it('follows its key file: keys issued and revoked by `tributary keys` take effect within a poll', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'hub-keys-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const file = join(dir, 'keys.json');
+    const first = await issueKey(file, { role: 'collector', peers: ['kline-*'], label: 'test' });
+    const watched = await watchKeyFile(file, silentLogger('keys'), 20);
+    cleanups.push(() => watched.close());
+    const hub = track(await startHub(transport, { keys: watched.ring }));
+    const kline = client(hub, 'kline-3', first, 'kline');
+    await kline.connect();
+    const second = await issueKey(file, { role: 'trader', peers: ['trader-0'] });
+    await waitUntil(() => watched.ring.lookup(second.id) !== undefined, 'the issued key in force');
+    const trader = client(hub, 'trader-0', second);
+    expect((await trader.connect()).role).toBe('trader');
+    const states: string[] = [];
+    kline.onState((state) => states.push(state));
+    await revokeKey(file, first.id);
+    await waitUntil(() => kline.state === 'failed', 'the revoked peer closed, and not retrying');
+    expect(trader.state).toBe('ready');
+    // A file that becomes invalid keeps the keys in force.
+    await chmod(file, 0o644);
+    expect(await watched.reload()).toBe(false);
+    expect(watched.ring.lookup(second.id)).toBeDefined();
+    expect(watched.ring.state.failedLoads).toBe(1);
   });
 });
 
@@ -204,7 +330,7 @@ describe.each(TRANSPORTS)('hub over %s: cursor, slots, symbols, ranks', (transpo
 });
 
 describe.each(TRANSPORTS)('hub over %s: status', (transport) => {
-  it('serves GET /status with peers, counters and latency, and 404 elsewhere', async () => {
+  it('serves the public health document at GET /status, valid for its schema, and 404 elsewhere', async () => {
     const hub = track(await startHub(transport));
     const c = client(hub, 'kline-1', 'collector', 'kline');
     const t = client(hub, 'trader-1', 'trader');
@@ -212,7 +338,8 @@ describe.each(TRANSPORTS)('hub over %s: status', (transport) => {
     const response = await fetch(`http://127.0.0.1:${hub.port}/status`);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toContain('application/json');
-    const status = (await response.json()) as HubStatus;
+    const status = HubHealthSchema.parse(await response.json());
+    expect(status.scope).toBe('health');
     expect(status.transport).toBe(transport);
     expect(status.hub).toBe(hub.instance);
     expect(status.peers.map((p) => [p.peer, p.role, p.kind]).sort()).toEqual([
@@ -220,12 +347,67 @@ describe.each(TRANSPORTS)('hub over %s: status', (transport) => {
       ['trader-1', 'trader', null],
     ]);
     expect(status.collectors).toMatchObject([{ peer: 'kline-1', connected: true, lastIngestAt: null }]);
-    for (const key of ['messages', 'merge', 'rejected', 'snapshots', 'backpressure', 'latencyUs'] as const) {
-      expect(status[key]).toBeDefined();
-    }
     expect((await fetch(`http://127.0.0.1:${hub.port}/nope`)).status).toBe(404);
-    const viaOp = (await t.status()) as HubStatus;
-    expect(viaOp.peers).toHaveLength(2);
+    // The status op answers a trader key with the health document, a viewer key with the full one.
+    expect((await t.status()).scope).toBe('health');
+    HubHealthSchema.parse((await t.status()).status);
+    const v = client(hub, 'viewer-1', 'viewer');
+    await v.connect();
+    const full = await v.status();
+    expect(full.scope).toBe('full');
+    expect(HubStatusSchema.parse(full.status).peers).toHaveLength(3);
+    HubStatusSchema.parse(hub.status());
+  });
+
+  it('shows no account data and no peer reports to an unauthenticated reader (defect 8)', async () => {
+    const hub = track(await startHub(transport));
+    const t = client(hub, 'trader-0', 'trader');
+    await t.connect();
+    t.report({ usdtWallet: '98765.4321', positions: ['BTCUSDT:0.125'] });
+    await t.ping();
+    const body = await (await fetch(`http://127.0.0.1:${hub.port}/status`)).text();
+    expect(body).toContain('trader-0');
+    expect(body).not.toContain('98765.4321');
+    expect(body).not.toContain('BTCUSDT:0.125');
+    expect(body).not.toContain('"remote"');
+    HubHealthSchema.parse(JSON.parse(body));
+  });
+
+  it('serves the full document at GET /status/full to requests signed with a viewer or admin key', async () => {
+    const hub = track(await startHub(transport));
+    const t = client(hub, 'trader-0', 'trader');
+    await t.connect();
+    t.report({ usdtWallet: '98765.4321' });
+    await t.ping();
+    const url = `http://127.0.0.1:${hub.port}/status/full`;
+    const get = (authorization?: string) =>
+      fetch(url, authorization === undefined ? {} : { headers: { authorization } });
+    const none = await get();
+    expect(none.status).toBe(401);
+    expect(none.headers.get('www-authenticate')).toContain('Tributary');
+    for (const role of ['viewer', 'admin'] as const) {
+      const ok = await get(statusAuthorization(keyOf(role), '/status/full'));
+      expect(ok.status).toBe(200);
+      const status = HubStatusSchema.parse(await ok.json());
+      expect(status.peers.find((p) => p.peer === 'trader-0')?.report).toEqual({ usdtWallet: '98765.4321' });
+    }
+    expect((await get(statusAuthorization(keyOf('collector'), '/status/full'))).status).toBe(403);
+    expect((await get(statusAuthorization(keyOf('trader'), '/status/full'))).status).toBe(403);
+    // A wrong secret, an old time, a replayed header, a header for another path: all refused.
+    const viewer = keyOf('viewer');
+    expect(
+      (await get(statusAuthorization({ ...viewer, secret: 'w'.repeat(40) }, '/status/full'))).status,
+    ).toBe(401);
+    expect((await get(statusAuthorization(viewer, '/status/full', Date.now() - 60_000))).status).toBe(401);
+    const once = statusAuthorization(viewer, '/status/full');
+    expect((await get(once)).status).toBe(200);
+    expect((await get(once)).status).toBe(401);
+    expect((await get(statusAuthorization(viewer, '/status'))).status).toBe(401);
+    expect(hub.status().rejected).toMatchObject({
+      http_no_credentials: 1,
+      http_forbidden: 2,
+      http_replay: 1,
+    });
   });
 });
 
@@ -256,7 +438,7 @@ describe.each(TRANSPORTS)('hub over %s: relayed exchange events', (transport) =>
       { seq: 2, events: [second.toString()] },
     ]);
     expect(quietGot).toBe(0);
-    expect(hub.status().events).toEqual({ relayed: 2, deliveries: 2, subscribers: 1 });
+    expect(hub.status().events).toEqual({ relayed: 2, deliveries: 2, subscribers: 1, dropped: 0 });
     // Peers report their own counters; the hub shows them in status.
     expect(collector.report({ kind: 'user-stream', polls: 3 })).toBe(true);
     await trader.ping();

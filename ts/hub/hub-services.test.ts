@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { ControlError, parseClientMessage } from './control-messages.js';
-import { authMac, verifyAuthMac } from './peer-auth.js';
+import { hubKey } from './hub-link.js';
+import {
+  authMac,
+  parseStatusAuthorization,
+  statusAuthorization,
+  verifyAuthMac,
+  verifyHttpMac,
+} from './peer-auth.js';
 import { PeerBudget } from './peer-budget.js';
+import { KeyFileSchema, KeyRing, keyAllowsName } from './peer-keys.js';
 import { PollCursor } from './poll-cursor.js';
 import { SlotTable } from './slot-table.js';
 import { SymbolDirectory } from './symbol-directory.js';
@@ -19,9 +27,7 @@ describe('control message parser', () => {
       intervals: ['1m', '5m'],
     });
     expect(
-      parseClientMessage(
-        `{"op":"auth","peer":"k-1","role":"collector","kind":"tick","mac":"${'a'.repeat(64)}"}`,
-      ),
+      parseClientMessage(`{"op":"auth","key":"hk0123","peer":"k-1","kind":"tick","mac":"${'a'.repeat(64)}"}`),
     ).toMatchObject({
       op: 'auth',
       kind: 'tick',
@@ -40,8 +46,10 @@ describe('control message parser', () => {
     ['{"op":"subscribe","symbols":"*","kinds":"*","intervals":["2m"]}', 'bad_field'],
     ['{"op":"subscribe","symbols":["BTC USDT"],"kinds":"*","intervals":"*"}', 'bad_field'],
     ['{"op":"snapshot","stream":0}', 'bad_field'],
-    [`{"op":"auth","peer":"p","role":"admin","mac":"${'a'.repeat(64)}"}`, 'bad_field'],
-    ['{"op":"auth","peer":"p","role":"viewer","mac":"xyz"}', 'bad_field'],
+    [`{"op":"auth","key":"k","peer":"p","role":"admin","mac":"${'a'.repeat(64)}"}`, 'bad_field'],
+    [`{"op":"auth","peer":"p","mac":"${'a'.repeat(64)}"}`, 'bad_field'],
+    [`{"op":"auth","key":"a b","peer":"p","mac":"${'a'.repeat(64)}"}`, 'bad_field'],
+    ['{"op":"auth","key":"k","peer":"p","mac":"xyz"}', 'bad_field'],
     [`{"op":"symbols.set","symbols":["${'A'.repeat(32)}"]}`, 'bad_field'],
     ['{"op":"ranks","top":0}', 'bad_field'],
   ])('refuses %s as %s', (text, code) => {
@@ -56,13 +64,94 @@ describe('control message parser', () => {
 });
 
 describe('peer authentication', () => {
-  it('checks the HMAC of nonce, peer and role', () => {
-    const mac = authMac('s3cret', 'n0nce', 'peer-1', 'trader');
+  it('checks the HMAC of nonce, key id and peer name with the key’s secret', () => {
+    const mac = authMac('s3cret', 'n0nce', 'hk1', 'peer-1');
     expect(mac).toMatch(/^[0-9a-f]{64}$/);
-    expect(verifyAuthMac('s3cret', 'n0nce', 'peer-1', 'trader', mac)).toBe(true);
-    expect(verifyAuthMac('s3cret', 'n0nce', 'peer-1', 'viewer', mac)).toBe(false);
-    expect(verifyAuthMac('s3cret', 'other', 'peer-1', 'trader', mac)).toBe(false);
-    expect(verifyAuthMac('other', 'n0nce', 'peer-1', 'trader', mac)).toBe(false);
+    expect(verifyAuthMac('s3cret', 'n0nce', 'hk1', 'peer-1', mac)).toBe(true);
+    expect(verifyAuthMac('s3cret', 'n0nce', 'hk1', 'peer-2', mac)).toBe(false);
+    expect(verifyAuthMac('s3cret', 'n0nce', 'hk2', 'peer-1', mac)).toBe(false);
+    expect(verifyAuthMac('s3cret', 'other', 'hk1', 'peer-1', mac)).toBe(false);
+    expect(verifyAuthMac('other', 'n0nce', 'hk1', 'peer-1', mac)).toBe(false);
+    expect(verifyAuthMac('s3cret', 'n0nce', 'hk1', 'peer-1', '')).toBe(false);
+    // The test vector of docs/protocol.md, Authentication.
+    expect(
+      authMac(
+        '2b5eb11e18796d12d88f13dc27dbbd02c2cc51ff7059765ed9821957d82bb4d9',
+        '0'.repeat(64),
+        'hk0123456789abcdef',
+        'kline-0',
+      ),
+    ).toBe('e38a771c1ab9f07f65da0ccd4e7d64f90ab0f889415cabe6cafa1a8bbce1b356');
+  });
+
+  it('signs and reads the full-status Authorization header', () => {
+    const header = statusAuthorization({ id: 'hk1', secret: 's3cret' }, '/status/full', 1_700_000_000_000);
+    const parsed = parseStatusAuthorization(header);
+    expect(parsed).toMatchObject({ key: 'hk1', time: 1_700_000_000_000 });
+    if (parsed === undefined) throw new Error('parsed');
+    expect(verifyHttpMac('s3cret', '/status/full', parsed)).toBe(true);
+    expect(verifyHttpMac('s3cret', '/status', parsed)).toBe(false);
+    expect(parseStatusAuthorization('Bearer abc')).toBeUndefined();
+    expect(parseStatusAuthorization(undefined)).toBeUndefined();
+  });
+
+  it('matches peer names against a key’s names and patterns', () => {
+    const key = { peers: ['trader-0', 'kline-*', '*-viewer'] };
+    expect(keyAllowsName(key, 'trader-0')).toBe(true);
+    expect(keyAllowsName(key, 'trader-1')).toBe(false);
+    expect(keyAllowsName(key, 'kline-12')).toBe(true);
+    expect(keyAllowsName(key, 'kline-')).toBe(true);
+    expect(keyAllowsName(key, 'hot-kline-1')).toBe(false);
+    expect(keyAllowsName(key, 'ops.viewer')).toBe(false);
+    expect(keyAllowsName(key, 'ops-viewer')).toBe(true);
+    // A dot in a pattern is a dot, not "any character".
+    expect(keyAllowsName({ peers: ['a.b'] }, 'axb')).toBe(false);
+    expect(keyAllowsName({ peers: ['*'] }, 'bad name')).toBe(false);
+  });
+
+  it('keeps only active keys in force, and validates the key file', () => {
+    const active = {
+      id: 'a',
+      secret: 'x'.repeat(40),
+      role: 'viewer' as const,
+      peers: ['*'],
+      createdAt: 1,
+      revokedAt: null,
+    };
+    const revoked = { id: 'b', role: 'trader' as const, peers: ['t'], createdAt: 1, revokedAt: 2 };
+    const ring = new KeyRing([active, revoked]);
+    expect(ring.lookup('a')?.role).toBe('viewer');
+    expect(ring.lookup('b')).toBeUndefined();
+    expect(ring.state).toMatchObject({ active: 1, revoked: 1 });
+    let changes = 0;
+    ring.onChange(() => {
+      changes += 1;
+    });
+    ring.replace([revoked]);
+    expect(ring.lookup('a')).toBeUndefined();
+    expect(changes).toBe(1);
+    expect(KeyFileSchema.safeParse({ version: 1, keys: [active, revoked] }).success).toBe(true);
+    for (const bad of [
+      { version: 1, keys: [active, active] },
+      { version: 1, keys: [{ ...active, secret: undefined }] },
+      { version: 1, keys: [{ ...active, secret: 'short' }] },
+      { version: 1, keys: [{ ...active, role: 'root' }] },
+      { version: 1, keys: [{ ...active, peers: [] }] },
+      { version: 1, keys: [{ ...active, extra: 1 }] },
+      { version: 2, keys: [] },
+    ]) {
+      expect(KeyFileSchema.safeParse(bad).success).toBe(false);
+    }
+  });
+
+  it('reads a peer’s TRIBUTARY_HUB_KEY', () => {
+    expect(hubKey({ TRIBUTARY_HUB_KEY: `hk1:${'s'.repeat(64)}` })).toEqual({
+      id: 'hk1',
+      secret: 's'.repeat(64),
+    });
+    expect(() => hubKey({})).toThrow(/tributary keys issue/);
+    expect(() => hubKey({ TRIBUTARY_HUB_KEY: 'no-colon' })).toThrow(/<key id>:<secret>/);
+    expect(() => hubKey({ TRIBUTARY_HUB_KEY: 'hk1:short' })).toThrow(/<key id>:<secret>/);
   });
 });
 

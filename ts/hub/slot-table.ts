@@ -52,6 +52,16 @@ export class SlotTable {
     return members !== undefined && k >= 0 ? { member, k, n: members.length } : undefined;
   }
 
+  /** The slot of `member` in every group it belongs to (for status). */
+  slotsOf(member: number): Record<string, { k: number; n: number }> {
+    const slots: Record<string, { k: number; n: number }> = {};
+    for (const [group, members] of this.#groups) {
+      const k = members.indexOf(member);
+      if (k >= 0) slots[group] = { k, n: members.length };
+    }
+    return slots;
+  }
+
   /** Members per group, in slot order (for status). */
   groups(): Record<string, number[]> {
     return Object.fromEntries([...this.#groups].map(([g, m]) => [g, [...m]]));

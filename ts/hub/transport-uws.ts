@@ -1,10 +1,12 @@
 // The hub transport on uWebSockets.js (npm @trufflesuite/uws-js-unofficial), loaded where its binary works.
+import { STATUS_CODES } from 'node:http';
 import { createRequire } from 'node:module';
 import type * as Uws from '@trufflesuite/uws-js-unofficial';
 import type { Logger } from '../log/logger.js';
 import {
   type ConnectionHandlers,
   type HttpReply,
+  type HttpRequest,
   type HubConnection,
   type HubTransport,
   TransportError,
@@ -39,11 +41,15 @@ export function loadUws(): UwsModule | Error {
 
 let nextConnectionId = 1;
 
+/** How long a closing connection may take to finish the close handshake before it is cut. */
+const CLOSE_GRACE_MS = 2_000;
+
 class UwsConnection implements HubConnection {
   readonly id = nextConnectionId++;
   readonly remoteAddress: string;
   readonly #ws: Uws.WebSocket<SocketData>;
   #open = true;
+  #gone = false;
 
   constructor(ws: Uws.WebSocket<SocketData>) {
     this.#ws = ws;
@@ -52,10 +58,6 @@ class UwsConnection implements HubConnection {
 
   get isOpen(): boolean {
     return this.#open;
-  }
-
-  markClosed(): void {
-    this.#open = false;
   }
 
   sendBinary(data: Uint8Array): boolean {
@@ -88,6 +90,16 @@ class UwsConnection implements HubConnection {
     if (!this.#open) return;
     this.#open = false;
     this.#ws.end(code, reason);
+    // A peer that never reads (its close frame queued behind what it did not read) is cut.
+    setTimeout(() => {
+      if (!this.#gone) this.#ws.close();
+    }, CLOSE_GRACE_MS).unref();
+  }
+
+  /** The transport's close callback ran: the socket is gone. */
+  markGone(): void {
+    this.#open = false;
+    this.#gone = true;
   }
 }
 
@@ -97,7 +109,7 @@ export class UwsTransport implements HubTransport {
   readonly #uws: UwsModule;
   readonly #app: Uws.TemplatedApp;
   readonly #log: Logger;
-  readonly #routes = new Map<string, () => HttpReply>();
+  readonly #routes = new Map<string, (request: HttpRequest) => HttpReply>();
   readonly #connections = new Set<UwsConnection>();
   #listenSocket: Uws.us_listen_socket | undefined;
   #accept: ((connection: HubConnection) => ConnectionHandlers) | undefined;
@@ -112,7 +124,9 @@ export class UwsTransport implements HubTransport {
     this.#log = log;
     this.#app = uws.App();
     this.#app.ws<SocketData>('/*', {
-      maxPayloadLength: limits.maxPayloadBytes,
+      // uWS cuts a connection whose message passes this without a close frame (the peer sees 1006):
+      // twice the limit lets the server see such a message and close with 1009 as documented.
+      maxPayloadLength: 2 * limits.maxPayloadBytes,
       maxBackpressure: limits.maxBackpressureBytes,
       closeOnBackpressureLimit: 0,
       // The hub runs its own heartbeat and idle timeout, the same on both transports.
@@ -142,7 +156,7 @@ export class UwsTransport implements HubTransport {
       close: (ws, code, message) => {
         const connection = ws.getUserData().connection;
         if (connection === undefined) return;
-        connection.markClosed();
+        connection.markGone();
         this.#connections.delete(connection);
         const handlers = this.#handlers.get(connection);
         this.#handlers.delete(connection);
@@ -154,15 +168,16 @@ export class UwsTransport implements HubTransport {
       },
     });
     this.#app.any('/*', (res, req) => {
-      const route = req.getMethod() === 'get' ? this.#routes.get(req.getUrl()) : undefined;
+      const path = req.getUrl();
+      const route = req.getMethod() === 'get' ? this.#routes.get(path) : undefined;
+      // Headers are read inside the handler: uWS frees the request when it returns.
       const reply: HttpReply = route
-        ? route()
+        ? route({ path, header: (name) => req.getHeader(name) || undefined })
         : { status: 404, contentType: 'application/json', body: '{"error":"not_found"}' };
       res.cork(() => {
-        res
-          .writeStatus(`${reply.status} ${reply.status === 200 ? 'OK' : 'Not Found'}`)
-          .writeHeader('content-type', reply.contentType)
-          .end(reply.body);
+        res.writeStatus(`${reply.status} ${STATUS_CODES[reply.status] ?? ''}`);
+        for (const [name, value] of Object.entries(reply.headers ?? {})) res.writeHeader(name, value);
+        res.writeHeader('content-type', reply.contentType).end(reply.body);
       });
     });
   }
@@ -171,7 +186,7 @@ export class UwsTransport implements HubTransport {
     this.#accept = accept;
   }
 
-  onGet(path: string, handler: () => HttpReply): void {
+  onGet(path: string, handler: (request: HttpRequest) => HttpReply): void {
     this.#routes.set(path, handler);
   }
 

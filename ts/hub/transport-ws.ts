@@ -7,6 +7,7 @@ import type { Logger } from '../log/logger.js';
 import {
   type ConnectionHandlers,
   type HttpReply,
+  type HttpRequest,
   type HubConnection,
   type HubTransport,
   TransportError,
@@ -114,7 +115,7 @@ export class WsTransport implements HubTransport {
   readonly #log: Logger;
   readonly #http: Server;
   readonly #wss: WebSocketServer;
-  readonly #routes = new Map<string, () => HttpReply>();
+  readonly #routes = new Map<string, (request: HttpRequest) => HttpReply>();
   readonly #topics = new Map<string, Set<WsConnection>>();
   readonly #connections = new Set<WsConnection>();
   readonly #closeWaiters = new Map<WsConnection, () => void>();
@@ -130,10 +131,14 @@ export class WsTransport implements HubTransport {
     this.#http = createServer((request, response) => {
       const path = (request.url ?? '/').split('?')[0] ?? '/';
       const route = request.method === 'GET' ? this.#routes.get(path) : undefined;
+      const header = (name: string): string | undefined => {
+        const value = request.headers[name];
+        return Array.isArray(value) ? value[0] : value;
+      };
       const reply: HttpReply = route
-        ? route()
+        ? route({ path, header })
         : { status: 404, contentType: 'application/json', body: '{"error":"not_found"}' };
-      response.writeHead(reply.status, { 'content-type': reply.contentType });
+      response.writeHead(reply.status, { ...reply.headers, 'content-type': reply.contentType });
       response.end(reply.body);
     });
     this.#http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -145,7 +150,7 @@ export class WsTransport implements HubTransport {
     this.#accept = accept;
   }
 
-  onGet(path: string, handler: () => HttpReply): void {
+  onGet(path: string, handler: (request: HttpRequest) => HttpReply): void {
     this.#routes.set(path, handler);
   }
 

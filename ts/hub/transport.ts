@@ -4,11 +4,13 @@
 export const CloseCode = {
   /** The hub is shutting down. */
   goingAway: 1001,
+  /** A message above the transport limit (`maxPayloadBytes`). */
+  messageTooBig: 1009,
   /** A message before authentication, or a malformed auth message. */
   badRequest: 4400,
-  /** Bad credentials (wrong MAC, unknown role). */
+  /** Bad credentials (unknown or revoked key, wrong MAC), or the key was revoked while connected. */
   unauthorized: 4401,
-  /** The peer asked for something its role may not do, repeatedly, or an unsupported version. */
+  /** The key may not use the peer name asked for, or peer ids are exhausted. */
   forbidden: 4403,
   /** No auth within the auth timeout, or silent longer than the idle timeout. */
   timeout: 4408,
@@ -53,6 +55,15 @@ export interface HttpReply {
   status: number;
   contentType: string;
   body: string;
+  /** Extra response headers (lower-case names). */
+  headers?: Record<string, string>;
+}
+
+/** What a GET route may read of its request (synchronously: uWS frees the request afterwards). */
+export interface HttpRequest {
+  readonly path: string;
+  /** A request header by lower-case name. */
+  header(name: string): string | undefined;
 }
 
 /** What the server needs from a transport. */
@@ -62,7 +73,7 @@ export interface HubTransport {
   /** Called for every new websocket connection (any path); returns the connection's handlers. */
   onConnection(accept: (connection: HubConnection) => ConnectionHandlers): void;
   /** Serves `GET path` (exact match) with `handler`; other paths answer 404. */
-  onGet(path: string, handler: () => HttpReply): void;
+  onGet(path: string, handler: (request: HttpRequest) => HttpReply): void;
   /** Starts listening; resolves with the bound port (useful with port 0). */
   listen(host: string, port: number): Promise<number>;
   /** Sends `data` as one binary message to every connection subscribed to `topic`. */
@@ -78,7 +89,11 @@ export interface HubTransport {
 
 /** Limits a transport enforces itself. */
 export interface TransportLimits {
-  /** Largest message accepted; a bigger one closes the connection (1009). */
+  /**
+   * Largest message accepted; a bigger one closes the connection with 1009. (uWS cuts a connection
+   * without a close frame when a message passes its own limit, so it is given twice this and the
+   * server closes with 1009 itself.)
+   */
   maxPayloadBytes: number;
   /**
    * Bytes a connection may queue before the transport itself drops messages (uWS); the server

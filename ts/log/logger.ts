@@ -53,9 +53,19 @@ function defaultLevel(): LogLevel {
  * Standard error, written synchronously: a line logged just before a crash or `process.exit` is
  * never lost in a buffer. One per process, shared by every logger.
  */
-let stderr: pino.DestinationStream | undefined;
+let stderr: ReturnType<typeof pino.destination> | undefined;
+/** Set when stderr cannot be written any more (EPIPE: the supervisor reading it is gone). */
+let stderrClosed = false;
 const stderrSink: LogSink = (line) => {
-  stderr ??= pino.destination({ dest: 2, sync: true });
+  if (stderrClosed) return;
+  if (stderr === undefined) {
+    stderr = pino.destination({ dest: 2, sync: true });
+    // The log's own channel is the only place a failure to write it could be reported, so the
+    // lines are dropped from here on; the process goes on (and stops cleanly when told to).
+    stderr.on('error', () => {
+      stderrClosed = true;
+    });
+  }
   stderr.write(`${line}\n`);
 };
 

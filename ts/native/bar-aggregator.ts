@@ -1,10 +1,16 @@
-// Typed facade over the native bar aggregator used by stream collectors.
-import type { AggregatorBatchResult, AggregatorStatsObject, BarObject } from '../../bindings/index.cjs';
+// Typed facade over the native bar aggregator: bars as objects (BarAggregator), or straight into a collector's Ingest batch (StreamBars).
+import type {
+  AggregatorBatchResult,
+  AggregatorStatsObject,
+  BarObject,
+  StreamBarsResult,
+} from '../../bindings/index.cjs';
 import { binding } from './binding.js';
+import type { IngestEncoder } from './hub.js';
 import type { IntervalName } from './interval.js';
 import { callNative } from './native-error.js';
 
-export type { AggregatorBatchResult, AggregatorStatsObject, BarObject };
+export type { AggregatorBatchResult, AggregatorStatsObject, BarObject, StreamBarsResult };
 
 /**
  * Builds bars of one symbol for several intervals from raw `aggTrade` websocket messages, equal
@@ -27,6 +33,58 @@ export class BarAggregator {
   /** Closes bars whose window ended at or before `nowMs` (empty bars included). */
   advanceTo(nowMs: number): BarObject[] {
     return callNative(() => this.#native.advanceTo(nowMs));
+  }
+
+  openBar(interval: IntervalName): BarObject | null {
+    return callNative(() => this.#native.openBar(interval));
+  }
+
+  stats(): AggregatorStatsObject {
+    return this.#native.stats();
+  }
+}
+
+/**
+ * A stream collector's bars of one symbol, built from raw aggTrade messages and put straight into
+ * its {@link IngestEncoder}'s batch without leaving native code. Only bars whose every trade the
+ * collector saw are sent: bars opening at or after `completeFrom`, which starts at the
+ * subscription time and moves forward past an aggTrade id gap (to just after the trade that
+ * revealed it) and past a lost connection ({@link StreamBars.markIncompleteUntil}). Closed bars
+ * are final at the hub; the REST pollers and backfill supply the bars withheld here.
+ */
+export class StreamBars {
+  readonly #native: InstanceType<typeof binding.StreamBars>;
+
+  /**
+   * `intervals` defaults to 1m 3m 5m 15m 30m 1h 2h 4h 8h 12h 1d; trades are complete from
+   * `completeFromMs` (when the collector subscribed).
+   */
+  constructor(symbol: string, intervals: IntervalName[] | undefined, completeFromMs: number) {
+    this.#native = callNative(() => new binding.StreamBars(symbol, intervals, completeFromMs));
+  }
+
+  /**
+   * Applies a batch of raw messages in order in one native call; the complete bars they closed and
+   * each interval's open bar go into `encoder`'s batch. Bad messages are listed, not thrown;
+   * `gaps` lists aggTrade ids that never arrived (backfill those bars by REST).
+   */
+  pushMessages(messages: Buffer[], encoder: IngestEncoder): StreamBarsResult {
+    return this.#native.pushMessages(messages, encoder.native);
+  }
+
+  /** Closes bars whose window ended at or before `nowMs` and puts the complete ones into `encoder`'s batch. */
+  advanceTo(nowMs: number, encoder: IngestEncoder): StreamBarsResult {
+    return callNative(() => this.#native.advanceTo(nowMs, encoder.native));
+  }
+
+  /** Trades before `timeMs` may be missing (a connection lost and restored then); never moves back. */
+  markIncompleteUntil(timeMs: number): void {
+    this.#native.markIncompleteUntil(timeMs);
+  }
+
+  /** Bars opening before this time (Unix ms) are not sent. */
+  get completeFrom(): number {
+    return this.#native.completeFrom;
   }
 
   openBar(interval: IntervalName): BarObject | null {

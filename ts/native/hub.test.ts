@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { IngestEncoder, MergeBook } from './hub.js';
+import { HubBook, IngestEncoder, MergeBook } from './hub.js';
 import { NativeError } from './native-error.js';
 import type { Kline, Position } from './records.js';
 
 const SYMBOLS = ['BTCUSDT', 'ETHUSDT'];
 const BTC = 0;
 const T0 = 1778198400000;
+/** The hub's clock in these tests: a minute after T0. */
+const NOW = T0 + 60_000;
 
 function bar(overrides: Partial<Kline>): Kline {
   return {
@@ -32,7 +34,7 @@ function send(hub: MergeBook, source: number, fill: (c: IngestEncoder) => void):
   fill(collector);
   const frame = collector.takeFrame(source, 0);
   if (frame === null) throw new Error('nothing to send');
-  hub.ingest(frame, 1_000 + source);
+  hub.ingest(frame, source, NOW + source);
   const pending = hub.pendingDeltas;
   hub.takeDeltaFrame(1, 1, 0);
   return pending;
@@ -52,7 +54,7 @@ describe('merge book through Ingest frames', () => {
     ).toBe(1);
     const [entry] = hub.klines(BTC, '1m');
     expect(entry?.kline).toMatchObject({ volume: '11.000', high: '101.0', low: '99.0' });
-    expect(entry?.from).toEqual({ source: 3, receivedAt: 1_003 });
+    expect(entry?.from).toEqual({ source: 3, receivedAt: NOW + 3 });
     // A closed bar is final.
     expect(send(hub, 4, (c) => c.pushKlines(BTC, '1m', [bar({ trades: 12, closed: true })]))).toBe(1);
     expect(send(hub, 5, (c) => c.pushKlines(BTC, '1m', [bar({ trades: 50, volume: '99.000' })]))).toBe(0);
@@ -72,8 +74,8 @@ describe('merge book through Ingest frames', () => {
   });
 
   it('keeps the newest position by exchange time whichever source arrives first', () => {
-    const older: Position = { side: 'BOTH', amount: '1.000', entryPrice: '100.0', updateTime: 10 };
-    const newer: Position = { side: 'BOTH', amount: '2.000', entryPrice: '101.0', updateTime: 20 };
+    const older: Position = { side: 'BOTH', amount: '1.000', entryPrice: '100.0', updateTime: T0 + 10 };
+    const newer: Position = { side: 'BOTH', amount: '2.000', entryPrice: '101.0', updateTime: T0 + 20 };
     for (const order of [
       [older, newer],
       [newer, older],
@@ -110,27 +112,32 @@ describe('merge book through Ingest frames', () => {
     const frame = collector.takeFrame(9, 0);
     expect(frame).not.toBeNull();
     expect(collector.takeFrame(9, 0)).toBeNull();
-    hub.ingest(frame as Buffer, 5);
-    expect(hub.tick(1)).toMatchObject({ tick: { bid: '3000.10' }, from: { source: 9, receivedAt: 5 } });
+    hub.ingest(frame as Buffer, 9, NOW);
+    expect(hub.tick(1)).toMatchObject({ tick: { bid: '3000.10' }, from: { source: 9, receivedAt: NOW } });
   });
 
   it('rejects garbage frames with a typed error and keeps serving', () => {
     const hub = new MergeBook();
-    expect(() => hub.ingest(Buffer.from('not a frame at all'), 0)).toThrow(NativeError);
-    const many = hub.ingestMany([Buffer.alloc(0), Buffer.from([1, 2, 3, 4, 5, 6, 7, 8, 9])], 0);
-    expect(many.failures).toHaveLength(2);
+    expect(() => hub.ingest(Buffer.from('not a frame at all'), 1, NOW)).toThrow(NativeError);
+    const many = hub.ingestFrom([Buffer.alloc(0), Buffer.from([1, 2, 3, 4, 5, 6, 7, 8, 9])], [1, 2], NOW);
+    expect(many.failures.map((f) => [f.index, f.code])).toEqual([
+      [0, 'bad_identifier'],
+      [1, 'bad_identifier'],
+    ]);
     const delta = new MergeBook();
     send(delta, 1, (c) => c.pushKlines(BTC, '1m', [bar({})]));
-    expect(() => hub.ingest(delta.snapshotFrame(1, 1, 0), 0)).toThrow(/expected an ingest frame/);
+    expect(() => hub.ingest(delta.snapshotFrame(1, 1, 0), 1, NOW)).toThrow(/expected an ingest frame/);
     // An invalid bar is refused alone; the rest of the frame applies.
     const collector = new IngestEncoder(SYMBOLS);
     collector.pushKlines(BTC, '1m', [
       bar({ high: '1.0' }),
       bar({ openTime: T0 + 60_000, closeTime: T0 + 119_999 }),
     ]);
-    const result = hub.ingest(collector.takeFrame(1, 0) as Buffer, 0);
+    const result = hub.ingest(collector.takeFrame(1, 0) as Buffer, 1, NOW);
     expect(result.changed).toBe(1);
-    expect(result.rejected).toHaveLength(1);
+    expect(result.rejected).toEqual([
+      { index: 0, entity: 'kline', code: 'invalid_kline', message: expect.stringMatching(/high/) },
+    ]);
     expect(hub.stats().klines.rejectedInvalid).toBe(1);
   });
 
@@ -141,7 +148,7 @@ describe('merge book through Ingest frames', () => {
       '{"e":"depthUpdate","E":1}',
     ].map((m) => Buffer.from(m));
     const direct = new MergeBook({ symbols: SYMBOLS });
-    const result = direct.mergeMarketEvents(messages, 4, 77);
+    const result = direct.mergeMarketEvents(messages, 4, NOW);
     expect(result).toMatchObject({ changed: 2, unchanged: 0, dropped: 0, rejected: [] });
     // Two records changed; the tick also corrected the open bar: three deltas wait.
     expect(direct.pendingDeltas).toBe(3);
@@ -150,7 +157,7 @@ describe('merge book through Ingest frames', () => {
     const viaFrames = new MergeBook();
     const collector = new IngestEncoder(SYMBOLS);
     collector.pushMarketEvents(messages);
-    viaFrames.ingest(collector.takeFrame(4, 0) as Buffer, 77);
+    viaFrames.ingest(collector.takeFrame(4, 0) as Buffer, 4, NOW);
     expect(direct.klines(1, '1m')).toEqual(viaFrames.klines(1, '1m'));
     expect(direct.klines(1, '1m')[0]?.kline).toMatchObject({ close: '3000.5', high: '3000.5' });
     expect(direct.tick(1)).toEqual(viaFrames.tick(1));
@@ -158,11 +165,11 @@ describe('merge book through Ingest frames', () => {
     const account = direct.mergeUserEvents(
       [
         Buffer.from(
-          '{"e":"ACCOUNT_UPDATE","E":5,"T":4,"a":{"m":"ORDER","B":[{"a":"USDT","wb":"100.5","cw":"100.5","bc":"0"}],"P":[{"s":"BTCUSDT","pa":"0.010","ep":"80000.0","bep":"80010.0","cr":"0","up":"0.1","mt":"cross","iw":"0","ps":"BOTH"}]}}',
+          '{"e":"ACCOUNT_UPDATE","E":1778198405000,"T":1778198404000,"a":{"m":"ORDER","B":[{"a":"USDT","wb":"100.5","cw":"100.5","bc":"0"}],"P":[{"s":"BTCUSDT","pa":"0.010","ep":"80000.0","bep":"80010.0","cr":"0","up":"0.1","mt":"cross","iw":"0","ps":"BOTH"}]}}',
         ),
       ],
       5,
-      78,
+      NOW,
     );
     expect(account.changed).toBe(2);
     expect(direct.position(0, 'BOTH')).toMatchObject({ position: { amount: '0.010' }, from: { source: 5 } });
@@ -174,7 +181,7 @@ describe('merge book through Ingest frames', () => {
       ),
       1778198400500,
       6,
-      79,
+      NOW,
     );
     expect(rest).toEqual({ changed: 1, unchanged: 0, dropped: 0, rejected: [], failures: [] });
     // The same bar again, and a bar that is not a 1m bar (refused with its reason).
@@ -187,17 +194,98 @@ describe('merge book through Ingest frames', () => {
       Buffer.from(`[${row},${misaligned}]`),
       1778198400500,
       6,
-      80,
+      NOW,
     );
     expect(again).toMatchObject({ changed: 0, unchanged: 1, dropped: 0, failures: [] });
-    expect(again.rejected).toEqual([{ code: 'invalid_record', message: expect.stringMatching(/1m/) }]);
-    expect(direct.mergeRestKlines(0, '1m', Buffer.from('[]'), 0, 6, 81)).toEqual({
+    expect(again.rejected).toEqual([
+      { index: 0, entity: 'kline', code: 'invalid_kline', message: expect.stringMatching(/1m/) },
+    ]);
+    expect(direct.mergeRestKlines(0, '1m', Buffer.from('[]'), 0, 6, NOW)).toEqual({
       changed: 0,
       unchanged: 0,
       dropped: 0,
       rejected: [],
       failures: [],
     });
-    expect(() => direct.mergeRestKlines(0, '1m', Buffer.from('[[1'), 0, 6, 79)).toThrow(NativeError);
+    expect(() => direct.mergeRestKlines(0, '1m', Buffer.from('[[1'), 0, 6, NOW)).toThrow(NativeError);
+  });
+});
+
+/** One collector's frame of `fill`'s records. */
+function frameOf(fill: (c: IngestEncoder) => void): Buffer {
+  const collector = new IngestEncoder(SYMBOLS);
+  fill(collector);
+  const frame = collector.takeFrame(99, 0);
+  if (frame === null) throw new Error('nothing to send');
+  return frame;
+}
+
+describe('hub book: one call per turn', () => {
+  it('merges every frame of a turn, reports what it refused and could not decode, and yields each topic frame', () => {
+    const hub = new HubBook({ symbols: SYMBOLS });
+    hub.addTopic(1, {});
+    hub.addTopic(2, { symbols: [1], kinds: ['tick'] });
+    const a = frameOf((c) => {
+      c.pushKlines(BTC, '1m', [bar({})]);
+      c.pushTick(1, { bid: '3000.1', bidQty: '1', ask: '3000.2', askQty: '1', time: NOW - 5 });
+    });
+    // Id 2 is not registered; a balance stamped in microseconds would win every later merge.
+    const b = frameOf((c) => {
+      c.pushKlines(2, '1m', [bar({})]);
+      c.pushBalance({ asset: 'USDT', walletBalance: '1.00', updateTime: NOW * 1000 });
+    });
+    const turn = hub.ingestTurn([a, Buffer.from('garbage!'), b], [4, 5, 6], NOW);
+    expect(turn).toMatchObject({ changed: 2, unchanged: 0, dropped: 0, deltas: 2, encodeFailures: [] });
+    expect(turn.refused.map((r) => [r.index, r.entity, r.code])).toEqual([
+      [2, 'kline', 'unknown_symbol'],
+      [2, 'balance', 'time_in_future'],
+    ]);
+    expect(turn.undecodable.map((f) => [f.index, f.code])).toEqual([[1, 'bad_identifier']]);
+    expect(turn.frames.map((f) => [f.stream, f.seq])).toEqual([
+      [1, 1],
+      [2, 1],
+    ]);
+    expect(hub.tick(1)?.from).toEqual({ source: 4, receivedAt: NOW });
+    expect(hub.balance('USDT')).toBeNull();
+    expect(hub.stats().refused).toMatchObject({ unknown_symbol: 1, time_in_future: 1, unrepresentable: 0 });
+    // Registering the symbol admits its records.
+    hub.addSymbols(['SOLUSDT']);
+    expect(hub.symbolCount).toBe(3);
+    expect(hub.ingestTurn([b], [6], NOW).changed).toBe(1);
+    // The lists must pair up.
+    expect(() => hub.ingestTurn([a], [], NOW)).toThrow(NativeError);
+  });
+
+  it('refuses a tick price the open bar cannot carry on the wire, and keeps encoding', () => {
+    const hub = new HubBook({ symbols: SYMBOLS });
+    hub.addTopic(1, {});
+    hub.ingestTurn([frameOf((c) => c.pushKlines(BTC, '1m', [bar({ asOf: T0 + 1_000 })]))], [1], NOW);
+    const tiny = '0.000000000000000001';
+    const turn = hub.ingestTurn(
+      [
+        frameOf((c) =>
+          c.pushTick(BTC, { bid: tiny, bidQty: '1', ask: tiny, askQty: '1', last: tiny, time: T0 + 2_000 }),
+        ),
+      ],
+      [1],
+      NOW,
+    );
+    expect(turn.refused.map((r) => r.code)).toEqual(['unrepresentable']);
+    expect(turn.frames).toEqual([]);
+    expect(hub.topicSnapshotFrames(1, NOW)).toHaveLength(1);
+  });
+
+  it('keeps the facade the hub server uses working over the same book', () => {
+    const hub = new MergeBook();
+    hub.addTopic(3, { kinds: ['kline'] });
+    // Without a registry the legacy face accepts any id below maxSymbols (65,536).
+    const merged = hub.ingestFrom([frameOf((c) => c.pushKlines(40_000, '1m', [bar({})]))], [2], NOW);
+    expect(merged.changed).toBe(1);
+    const taken = hub.takeTopicFrames(NOW);
+    expect(taken.frames.map((f) => [f.stream, f.seq])).toEqual([[3, 1]]);
+    expect(hub.topicSeq(3)).toBe(1);
+    expect(hub.topicSnapshotFrame(3, NOW).length).toBeGreaterThan(100);
+    expect(hub.removeTopic(3)).toBe(true);
+    expect(() => hub.topicSnapshotFrame(3, NOW)).toThrow(/does not exist/);
   });
 });

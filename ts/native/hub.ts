@@ -1,13 +1,15 @@
-// Typed facade over the collector's IngestEncoder and the hub's MergeBook.
+// Typed facade over the collector's IngestEncoder and the hub's HubBook (and MergeBook, its legacy face).
 import type {
   BalanceEntry,
+  HubBookOptions,
   IngestManyResult,
   IngestPushResult,
-  IngestResult,
+  IngestTurnResult,
   KlineEntry,
-  MergeBookOptions,
   MergeStatsObject,
+  ParseFailure,
   PositionEntry,
+  RejectedRecord,
   TickEntry,
   TopicFailureObject,
   TopicFilterObject,
@@ -16,23 +18,45 @@ import type {
 } from '../../bindings/index.cjs';
 import { binding } from './binding.js';
 import type { IntervalName } from './interval.js';
-import { callNative } from './native-error.js';
+import { callNative, NativeError } from './native-error.js';
 import type { Balance, BanList, Kline, Position, PositionSide, Tick } from './records.js';
 
 export type {
   BalanceEntry,
+  HubBookOptions,
   IngestManyResult,
   IngestPushResult,
-  IngestResult,
+  IngestTurnResult,
   KlineEntry,
-  MergeBookOptions,
   MergeStatsObject,
+  ParseFailure,
   PositionEntry,
+  RejectedRecord,
   TickEntry,
   TopicFailureObject as TopicFailure,
   TopicFrame,
   TopicFramesResult,
 };
+
+/** Options of the legacy {@link MergeBook}. */
+export interface MergeBookOptions {
+  /** Bars kept per (symbol, interval); default 45. */
+  klineWindow?: number;
+  /** Symbol ids must be below this; default 65,536. No registry is checked. */
+  maxSymbols?: number;
+  /** The registry for raw exchange payloads (`mergeMarketEvents`, ...): a symbol's id is its position. */
+  symbols?: string[];
+}
+
+/** Stable labels of refused records (`RejectedRecord.code`). */
+export type RefusalReason =
+  | 'unknown_symbol'
+  | 'time_in_future'
+  | 'time_too_old'
+  | 'invalid_kline'
+  | 'invalid_tick'
+  | 'unrepresentable'
+  | 'symbol_out_of_range';
 
 /** Entity kinds a subscription topic selects. */
 export type TopicKind = 'kline' | 'tick' | 'position' | 'balance' | 'banlist';
@@ -52,105 +76,140 @@ export interface TopicFilter {
  * them as Ingest frames. Symbols the registry does not know are skipped and counted.
  */
 export class IngestEncoder {
-  readonly #native: InstanceType<typeof binding.IngestEncoder>;
+  /** The native encoder, for the facade's own native calls that fill it (`StreamBars`). */
+  readonly native: InstanceType<typeof binding.IngestEncoder>;
 
   /** `symbols` in the hub's registry order: the id of a symbol is its position. */
   constructor(symbols: string[]) {
-    this.#native = callNative(() => new binding.IngestEncoder(symbols));
+    this.native = callNative(() => new binding.IngestEncoder(symbols));
   }
 
   addSymbols(symbols: string[]): void {
-    callNative(() => this.#native.addSymbols(symbols));
+    callNative(() => this.native.addSymbols(symbols));
   }
 
   symbolId(symbol: string): number | null {
-    return callNative(() => this.#native.symbolId(symbol));
+    return callNative(() => this.native.symbolId(symbol));
   }
 
   /** Websocket `kline` / `bookTicker` messages, in one native call. */
   pushMarketEvents(messages: Buffer[]): IngestPushResult {
-    return this.#native.pushMarketEvents(messages);
+    return this.native.pushMarketEvents(messages);
   }
 
   pushRestKlines(symbolId: number, interval: IntervalName, body: Uint8Array, serverTimeMs: number): number {
-    return callNative(() => this.#native.pushRestKlines(symbolId, interval, body, serverTimeMs));
+    return callNative(() => this.native.pushRestKlines(symbolId, interval, body, serverTimeMs));
   }
 
   pushRestBookTickers(body: Uint8Array): number {
-    return callNative(() => this.#native.pushRestBookTickers(body));
+    return callNative(() => this.native.pushRestBookTickers(body));
   }
 
   pushAccount(body: Uint8Array): number {
-    return callNative(() => this.#native.pushAccount(body));
+    return callNative(() => this.native.pushAccount(body));
   }
 
   pushPositionRisk(body: Uint8Array): number {
-    return callNative(() => this.#native.pushPositionRisk(body));
+    return callNative(() => this.native.pushPositionRisk(body));
   }
 
   pushUserEvent(message: Uint8Array): number {
-    return callNative(() => this.#native.pushUserEvent(message));
+    return callNative(() => this.native.pushUserEvent(message));
   }
 
+  /** Bars given as objects with exact decimal strings (a stream collector's bars go through `StreamBars` instead). */
   pushKlines(symbolId: number, interval: IntervalName, klines: Kline[]): void {
-    callNative(() => this.#native.pushKlines(symbolId, interval, klines));
+    callNative(() => this.native.pushKlines(symbolId, interval, klines));
   }
 
   pushTick(symbolId: number, tick: Tick): void {
-    callNative(() => this.#native.pushTick(symbolId, tick));
+    callNative(() => this.native.pushTick(symbolId, tick));
   }
 
   pushPosition(symbolId: number, position: Position): void {
-    callNative(() => this.#native.pushPosition(symbolId, position));
+    callNative(() => this.native.pushPosition(symbolId, position));
   }
 
   pushBalance(balance: Balance): void {
-    callNative(() => this.#native.pushBalance(balance));
+    callNative(() => this.native.pushBalance(balance));
   }
 
   setBanList(list: BanList): void {
-    this.#native.setBanList(list);
+    this.native.setBanList(list);
   }
 
   /** Records waiting to be sent. */
   get pending(): number {
-    return this.#native.pending;
+    return this.native.pending;
   }
 
   /** Records skipped so far because their symbol is not registered. */
   get unknownSymbols(): number {
-    return this.#native.unknownSymbols;
+    return this.native.unknownSymbols;
   }
 
   /** One Ingest frame with every waiting record, or null when there is none. */
   takeFrame(source: number, sentAt: number): Buffer | null {
-    return callNative(() => this.#native.takeFrame(source, sentAt));
+    return callNative(() => this.native.takeFrame(source, sentAt));
   }
 }
 
 /**
- * Hub side: merges Ingest frames from every collector by the data's own exchange time and yields
- * Delta frames (only what changed) and Snapshot frames (everything).
+ * The hub's book: merges Ingest frames from every collector by the data's own exchange time and
+ * yields Delta frames (only what changed) and Snapshot frames (everything), per subscription topic.
+ *
+ * Every record is checked before it enters the book: its symbol id must be registered
+ * (`symbols` / `addSymbols`), its exchange times must lie within `maxFutureMs` ahead of and
+ * `maxAgeMs` behind the hub's clock, and the book must be able to encode the result. What fails
+ * is refused with a {@link RefusalReason}, counted (`stats().refused`) and never changes the book.
+ *
+ * One call per hub turn: {@link HubBook.ingestTurn}. Snapshots of any size:
+ * {@link HubBook.topicSnapshotFrames}.
  */
-export class MergeBook {
-  readonly #native: InstanceType<typeof binding.MergeBook>;
+export class HubBook {
+  readonly #native: InstanceType<typeof binding.HubBook>;
   /** Changed, unchanged, dropped and refused bars of the last `mergeRestKlines`: a live view. */
   readonly #restCounts: Uint32Array;
 
-  constructor(options: MergeBookOptions = {}) {
-    this.#native = callNative(() => new binding.MergeBook(options));
+  constructor(options: HubBookOptions = {}) {
+    this.#native = callNative(() => new binding.HubBook(options));
     this.#restCounts = this.#native.restCounts();
   }
 
-  /** Appends symbols to the registry used for raw payloads (a symbol's id is its position). */
+  /** Appends symbols to the registry: a symbol's id is its position; ids only grow. */
   addSymbols(symbols: string[]): void {
     callNative(() => this.#native.addSymbols(symbols));
+  }
+
+  /** Symbols registered. */
+  get symbolCount(): number {
+    return this.#native.symbolCount;
+  }
+
+  /**
+   * One hub turn in one native call: merges every Ingest frame of the turn, crediting frame `i` to
+   * peer `sources[i]` (whatever the frame claims) and to the hub's clock `now` (which records' times
+   * are checked against), then encodes one Delta frame per topic with a matching change.
+   * Refused records (`refused`, each with its frame index and reason) and undecodable frames
+   * (`undecodable`) are reported, never thrown; `frames` are ready to publish.
+   */
+  ingestTurn(frames: Buffer[], sources: number[], now: number): IngestTurnResult {
+    return callNative(() => this.#native.ingestTurn(frames, sources, now));
+  }
+
+  /**
+   * The Snapshot of a topic as of its current seq, as chunk frames (each at most the chunk budget,
+   * default 1 MiB) to send in order, back to back; a subscriber applies them once all arrived.
+   * Throws `unknown_stream` for no such topic.
+   */
+  topicSnapshotFrames(stream: number, sentAt: number): Buffer[] {
+    return callNative(() => this.#native.topicSnapshotFrames(stream, sentAt));
   }
 
   /**
    * Parses and merges raw websocket `kline` / `bookTicker` messages in one native call: the path
    * for a collector running as a task inside the hub's process (no Ingest frame in between).
-   * Needs the registry (`symbols` option or `addSymbols`); unknown symbols are skipped.
+   * Needs the registry; unknown symbols are skipped.
    */
   mergeMarketEvents(messages: Buffer[], source: number, receivedAt: number): IngestManyResult {
     return this.#native.mergeMarketEvents(messages, source, receivedAt);
@@ -185,14 +244,24 @@ export class MergeBook {
     };
   }
 
-  /** Merges one Ingest frame; an undecodable frame throws a `NativeError` with its reason. */
-  ingest(frame: Uint8Array, receivedAt: number): IngestResult {
-    return callNative(() => this.#native.ingest(frame, receivedAt));
+  /**
+   * Merges a turn's Ingest frames in one native call, crediting frame `i` to `sources[i]` (the id
+   * the hub gave its sender) whatever the frame claims; undecodable frames are listed in
+   * `failures`. Their deltas wait for {@link HubBook.takeTopicFrames} (`ingestTurn` does both).
+   */
+  ingestFrom(frames: Buffer[], sources: number[], receivedAt: number): IngestManyResult {
+    return callNative(() => this.#native.ingestFrom(frames, sources, receivedAt));
   }
 
-  /** Merges many frames in one native call; undecodable ones are listed in `failures`. */
-  ingestMany(frames: Buffer[], receivedAt: number): IngestManyResult {
-    return this.#native.ingestMany(frames, receivedAt);
+  /**
+   * Merges one Ingest frame from peer `source` at the hub's clock `receivedAt`; its deltas wait.
+   * An undecodable frame throws a {@link NativeError} with the codec's reason.
+   */
+  ingest(frame: Buffer, source: number, receivedAt: number): IngestManyResult {
+    const result = this.ingestFrom([frame], [source], receivedAt);
+    const failure = result.failures[0];
+    if (failure !== undefined) throw new NativeError(failure.code, failure.message);
+    return result;
   }
 
   get pendingDeltas(): number {
@@ -209,17 +278,9 @@ export class MergeBook {
     return callNative(() => this.#native.takeDeltaFrame(stream, seq, sentAt));
   }
 
-  /** A Snapshot frame of everything, or of `symbols` only (plus balances and the ban list). */
+  /** A Snapshot frame of everything, or of `symbols` only (plus balances and the ban list), in one frame. */
   snapshotFrame(stream: number, seq: number, sentAt: number, symbols?: number[]): Buffer {
     return callNative(() => this.#native.snapshotFrame(stream, seq, sentAt, symbols));
-  }
-
-  /**
-   * Merges a turn's Ingest frames in one native call, crediting frame `i` to `sources[i]` (the id
-   * the hub gave its sender) whatever the frame claims; undecodable frames are listed in `failures`.
-   */
-  ingestFrom(frames: Buffer[], sources: number[], receivedAt: number): IngestManyResult {
-    return callNative(() => this.#native.ingestFrom(frames, sources, receivedAt));
   }
 
   /** Adds subscription stream `stream` (not 0); its seq starts at 0. */
@@ -249,7 +310,10 @@ export class MergeBook {
     return this.#native.takeTopicFrames(sentAt);
   }
 
-  /** The Snapshot frame of a stream as of its current seq; throws `unknown_stream` for no such stream. */
+  /**
+   * The Snapshot frame of a stream as of its current seq in one frame; throws `unknown_stream` for
+   * no such stream and `too_large` past the 16 MiB frame limit (use {@link HubBook.topicSnapshotFrames}).
+   */
   topicSnapshotFrame(stream: number, sentAt: number): Buffer {
     return callNative(() => this.#native.topicSnapshotFrame(stream, sentAt));
   }
@@ -274,7 +338,24 @@ export class MergeBook {
     return this.#native.banList();
   }
 
+  /** The merge book's counters per entity kind, and the records refused so far by reason. */
   stats(): MergeStatsObject {
     return this.#native.stats();
+  }
+}
+
+/**
+ * The hub's book as the hub server uses it today: a {@link HubBook} that accepts any symbol id
+ * below `maxSymbols` without a registry (the server keeps its registry itself). Exchange times
+ * and wire ranges are checked as in every HubBook. New code uses {@link HubBook} with the
+ * registry, which also refuses unregistered ids.
+ */
+export class MergeBook extends HubBook {
+  constructor(options: MergeBookOptions = {}) {
+    const native: HubBookOptions = { unregisteredBelow: options.maxSymbols ?? 65_536 };
+    if (options.klineWindow !== undefined) native.klineWindow = options.klineWindow;
+    if (options.maxSymbols !== undefined) native.maxSymbols = options.maxSymbols;
+    if (options.symbols !== undefined) native.symbols = options.symbols;
+    super(native);
   }
 }

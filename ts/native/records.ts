@@ -7,5 +7,5 @@ export type {
   TickObject as Tick,
 } from '../../bindings/index.cjs';
 
-/** `BOTH` in one-way mode, `LONG` / `SHORT` in hedge mode. */
-export type PositionSide = 'BOTH' | 'LONG' | 'SHORT';
+/** `BOTH` in one-way mode, `LONG` / `SHORT` in hedge mode: the core's list, generated from Rust. */
+export { POSITION_SIDES, type PositionSide } from './book-layout.js';

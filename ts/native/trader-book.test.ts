@@ -33,7 +33,7 @@ function hubWithStream() {
     hub,
     step(bars: Kline[]): Buffer {
       collector.pushKlines(0, '1m', bars);
-      hub.ingest(collector.takeFrame(1, 0) as Buffer, 0);
+      hub.ingest(collector.takeFrame(1, 0) as Buffer, 1, Date.now());
       seq += 1;
       const frame = hub.takeDeltaFrame(STREAM, seq, 0);
       if (frame === null) throw new Error('no change');

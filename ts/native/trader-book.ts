@@ -1,38 +1,119 @@
 // Typed facade over the native trader book, with cached copy-free views of its columns.
 import type {
   ApplyIssue,
-  ApplyManyResult,
   ApplyOutcomeObject,
+  ApplyManyResult as NativeApplyManyResult,
   TraderBookStatsObject,
 } from '../../bindings/index.cjs';
 import { binding } from './binding.js';
+import {
+  BALANCE_SLOTS,
+  type BalanceSlot,
+  FRAME_KINDS,
+  FRAME_RESULTS,
+  type FrameKindName,
+  type FrameResultName,
+  KLINE_COLUMNS,
+  type KlineColumn,
+  POSITION_SLOTS,
+  type PositionSlot,
+  TICK_SLOTS,
+  type TickSlot,
+} from './book-layout.js';
 import type { IntervalName } from './interval.js';
 import { callNative } from './native-error.js';
 import type { Balance, BanList, Kline, Position, PositionSide, Tick } from './records.js';
 
-export type {
-  ApplyIssue,
-  ApplyManyResult,
-  ApplyOutcomeObject as ApplyOutcome,
-  TraderBookStatsObject as TraderBookStats,
+export type { ApplyIssue, ApplyOutcomeObject as ApplyOutcome, TraderBookStatsObject as TraderBookStats };
+export {
+  BALANCE_SLOTS,
+  type BalanceSlot,
+  type FrameKindName,
+  type FrameResultName,
+  KLINE_COLUMNS,
+  type KlineColumn,
+  POSITION_SLOTS,
+  type PositionSlot,
+  TICK_SLOTS,
+  type TickSlot,
 };
 
-/** The columns of a kline series block, in block order. */
-export const KLINE_COLUMNS = [
-  'openTime',
-  'closeTime',
-  'open',
-  'high',
-  'low',
-  'close',
-  'volume',
-  'quoteVolume',
-  'trades',
-  'takerBuyVolume',
-  'takerBuyQuoteVolume',
-] as const;
+/** Numbers per frame in the native report: kind code, stream, seq, result code. */
+const FRAME_FIELDS = 4;
 
-export type KlineColumn = (typeof KLINE_COLUMNS)[number];
+/** One frame of an `applyMany` batch: what it was and what became of it. */
+export interface FrameReport {
+  /** The frame's kind, or `undecodable`. */
+  kind: FrameKindName | 'undecodable';
+  /** Stream and seq from the frame's header (undefined when it did not decode). */
+  stream: number | undefined;
+  seq: number | undefined;
+  result: FrameResultName;
+}
+
+/**
+ * What each frame of an `applyMany` batch was, read from one typed array the native book fills
+ * on first use (a healthy batch whose reports nobody reads costs nothing per frame). Read it
+ * before the next `applyMany` of the same book: it then describes that batch instead.
+ */
+export class FrameReports {
+  readonly #load: () => Float64Array;
+  #values: Float64Array | undefined;
+
+  constructor(load: () => Float64Array) {
+    this.#load = load;
+  }
+
+  /** Frames in the batch. */
+  get length(): number {
+    return this.#array().length / FRAME_FIELDS;
+  }
+
+  /** The stream of frame `index` (undefined when it did not decode). */
+  stream(index: number): number | undefined {
+    return this.#number(index, 1);
+  }
+
+  seq(index: number): number | undefined {
+    return this.#number(index, 2);
+  }
+
+  kind(index: number): FrameKindName | 'undecodable' {
+    return FRAME_KINDS[this.#array()[index * FRAME_FIELDS] ?? -1] ?? 'undecodable';
+  }
+
+  result(index: number): FrameResultName {
+    return FRAME_RESULTS[this.#array()[index * FRAME_FIELDS + 3] ?? -1] ?? 'invalid';
+  }
+
+  /** Frame `index` as an object. */
+  at(index: number): FrameReport {
+    return {
+      kind: this.kind(index),
+      stream: this.stream(index),
+      seq: this.seq(index),
+      result: this.result(index),
+    };
+  }
+
+  #array(): Float64Array {
+    this.#values ??= this.#load();
+    return this.#values;
+  }
+
+  #number(index: number, field: number): number | undefined {
+    const value = this.#array()[index * FRAME_FIELDS + field];
+    return value === undefined || Number.isNaN(value) ? undefined : value;
+  }
+}
+/**
+ * What a batch of frames did: counts of the normal outcomes, every frame's report (`frames`), and
+ * `issues`, the frames that need attention (a gap, or a dropped chunk of a stream out of sync:
+ * ask for a snapshot; a wrong kind; an undecodable frame).
+ */
+export interface ApplyManyResult extends NativeApplyManyResult {
+  frames: FrameReports;
+}
 
 /**
  * Live, copy-free columns of one `(symbol, interval)` series: each column is a Float64Array over
@@ -90,12 +171,18 @@ export class TraderBook {
   }
 
   /**
-   * Applies frames in order in one native call: counts for the normal outcomes, and `issues` for
-   * the frames that need attention (a gap: ask for a snapshot; a wrong kind; an undecodable frame).
+   * Applies frames in order in one native call: counts for the normal outcomes, what each frame
+   * was (`frames`: kind, stream, seq, result), and `issues` for the frames that need attention.
+   * A chunked snapshot counts in `snapshots` once its last chunk applied it.
    */
   applyMany(frames: Buffer[]): ApplyManyResult {
-    return this.#native.applyMany(frames);
+    const result = this.#native.applyMany(frames) as ApplyManyResult;
+    result.frames = new FrameReports(this.#frameReports);
+    return result;
   }
+
+  /** Loads the per-frame reports of the last `applyMany`. */
+  readonly #frameReports = (): Float64Array => this.#native.frameReports();
 
   isStale(stream: number): boolean {
     return this.#native.isStale(stream);
@@ -122,7 +209,7 @@ export class TraderBook {
     return callNative(() => this.#native.klines(symbolId, interval));
   }
 
-  /** Live `[bid, bidQty, ask, askQty, last (NaN if none), time]`. */
+  /** Live tick values, slots in {@link TICK_SLOTS} order (`last` NaN if none). */
   tickValues(symbolId: number): Float64Array | undefined {
     return this.#cachedArray(`t:${symbolId}`, () => this.#native.tickValues(symbolId));
   }
@@ -131,7 +218,7 @@ export class TraderBook {
     return this.#native.tick(symbolId);
   }
 
-  /** Live `[amount, entryPrice, unrealizedPnl, markPrice, updateTime]` (NaN where unknown). */
+  /** Live position values, slots in {@link POSITION_SLOTS} order (NaN where unknown). */
   positionValues(symbolId: number, side: PositionSide): Float64Array | undefined {
     return this.#cachedArray(`p:${symbolId}:${side}`, () => this.#native.positionValues(symbolId, side));
   }
@@ -140,7 +227,7 @@ export class TraderBook {
     return callNative(() => this.#native.position(symbolId, side));
   }
 
-  /** Live `[wallet, crossWallet, available, unrealizedPnl, updateTime]` (NaN where unknown). */
+  /** Live balance values, slots in {@link BALANCE_SLOTS} order (NaN where unknown). */
   balanceValues(asset: string): Float64Array | undefined {
     return this.#cachedArray(`b:${asset}`, () => this.#native.balanceValues(asset));
   }

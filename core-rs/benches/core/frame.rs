@@ -3,7 +3,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput};
-use tributary_core::frame::{decode_frame, FrameEncoder, FrameHeader, FrameKind};
+use tributary_core::frame::{decode_frame, Chunk, FrameEncoder, FrameHeader, FrameKind};
 use tributary_core::trader_book::{ApplyOutcome, TraderBook};
 use tributary_core::{Delta, Interval, KlineWindow, Snapshot, SourceId, SymbolRegistry};
 
@@ -18,6 +18,7 @@ fn header(kind: FrameKind, seq: u64) -> FrameHeader {
         seq,
         source: SourceId(1),
         received_at: 1_700_000_011_915,
+        chunk: Chunk::WHOLE,
     }
 }
 

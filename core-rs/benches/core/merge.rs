@@ -7,8 +7,11 @@
 use std::hint::black_box;
 
 use criterion::{BatchSize, Criterion};
-use tributary_core::frame::{Frame, FrameEncoder, FrameHeader, FrameKind, FramePayload};
-use tributary_core::ingest::{merge_ingest, merge_ingest_bytes, merge_rest_klines, IngestBatch, RestKlinesPoll};
+use tributary_core::admission::{Admission, AdmissionRules};
+use tributary_core::frame::{Chunk, Frame, FrameEncoder, FrameHeader, FrameKind, FramePayload};
+use tributary_core::ingest::{
+    merge_ingest, merge_ingest_bytes, merge_rest_klines, IngestBatch, IngestError, IngestReport, RestKlinesPoll,
+};
 use tributary_core::merge_book::{DropReason, MergeBook, MergeBookConfig, MergeCounts, MergeError, MergeOutcome};
 use tributary_core::parse::{parse_book_ticker, parse_user_event, UserEvent};
 use tributary_core::{Decimal, Delta, Interval, Kline, Position, Provenance, SourceId, SymbolId, SymbolRegistry};
@@ -28,6 +31,12 @@ pub fn bench(c: &mut Criterion) {
     };
     let m1 = Interval::M1;
     let mut out = Vec::new();
+    // What the hub checks every record against: its registry and clock.
+    let admission = Admission {
+        symbols: registry.len() as u32,
+        now: from.received_at,
+        rules: AdmissionRules::default(),
+    };
 
     // The hub mid-minute: the REST seed's closed bars and the previous version of the open bar.
     let mut hub = MergeBook::new(MergeBookConfig::default()).expect("default config");
@@ -247,16 +256,26 @@ pub fn bench(c: &mut Criterion) {
         body: body.as_bytes(),
         server_time_ms: server_time,
     };
-    let counts = merge_rest_klines(&mut rest_book.clone(), poll, from, &mut rows, &mut out).expect("valid body");
+    let mut counts = IngestReport::default();
+    merge_rest_klines(
+        &mut rest_book.clone(),
+        poll,
+        from,
+        &admission,
+        &mut rows,
+        &mut out,
+        &mut counts,
+    )
+    .expect("valid body");
     assert_eq!(
-        (counts.changed, counts.unchanged, counts.rejected.len()),
+        (counts.changed, counts.unchanged, counts.refused.len()),
         (1, 44, 0),
         "the poll changes the newest bar only"
     );
     group.bench_function("merge_rest_klines/rest_45_poll", |b| {
         b.iter_batched_ref(
-            || (rest_book.clone(), Vec::with_capacity(4)),
-            |(book, out)| merge_rest_klines(book, black_box(poll), from, &mut rows, out),
+            || (rest_book.clone(), Vec::with_capacity(4), IngestReport::default()),
+            |(book, out, report)| merge_rest_klines(book, black_box(poll), from, &admission, &mut rows, out, report),
             BatchSize::NumIterations(64),
         )
     });
@@ -272,6 +291,7 @@ pub fn bench(c: &mut Criterion) {
         seq: 0,
         source: SourceId(1),
         received_at: from.received_at - 2,
+        chunk: Chunk::WHOLE,
     };
     let mut batch = IngestBatch::new();
     assert_eq!(batch.push_market_event(&registry, message).ok(), Some(1));
@@ -291,10 +311,12 @@ pub fn bench(c: &mut Criterion) {
             header,
             payload: FramePayload::Deltas(batch.records().to_vec()),
         };
-        merge_ingest(book, &frame, from.received_at, out)
+        let mut report = IngestReport::default();
+        merge_ingest(book, &frame, from, &admission, out, 0, &mut report)?;
+        Ok::<_, IngestError>(report)
     };
     let counts = push_and_merge(&mut hub_before.clone(), &mut IngestBatch::new(), &mut Vec::new()).expect("ingested");
-    assert_eq!((counts.changed, counts.rejected.len()), (1, 0));
+    assert_eq!((counts.changed, counts.refused.len()), (1, 0));
     group.bench_function("ingest/push_and_merge_ingest_kline", |b| {
         b.iter_batched_ref(
             || (hub_before.clone(), IngestBatch::new(), Vec::with_capacity(8)),
@@ -306,10 +328,12 @@ pub fn bench(c: &mut Criterion) {
     let mut via_frame = |book: &mut MergeBook, batch: &mut IngestBatch, out: &mut Vec<Delta>| {
         batch.push_market_event(&registry, black_box(message))?;
         let bytes = batch.encode(&mut encoder, &header)?;
-        merge_ingest_bytes(book, bytes, from.received_at, out)
+        let mut report = IngestReport::default();
+        merge_ingest_bytes(book, bytes, from, &admission, out, 0, &mut report);
+        Ok::<_, IngestError>(report)
     };
     let counts = via_frame(&mut hub_before.clone(), &mut IngestBatch::new(), &mut Vec::new()).expect("ingested");
-    assert_eq!((counts.changed, counts.rejected.len()), (1, 0));
+    assert_eq!((counts.changed, counts.refused.len(), counts.failures.len()), (1, 0, 0));
     group.bench_function("ingest/push_encode_merge_ingest_bytes_kline", |b| {
         b.iter_batched_ref(
             || (hub_before.clone(), IngestBatch::new(), Vec::with_capacity(8)),

@@ -35,7 +35,7 @@ mod hub_generated;
 
 use crate::account::{Balance, Position, PositionSide};
 use crate::decimal::Decimal;
-use crate::delta::{BanList, Delta, KlineWindow, Snapshot, SourceId};
+use crate::delta::{BanList, Delta, KlineWindow, Snapshot, SnapshotItem, SourceId};
 use crate::interval::Interval;
 use crate::market::{Kline, Tick};
 use crate::symbol::{Name, SymbolId};
@@ -47,6 +47,29 @@ pub const MAX_FRAME_BYTES: usize = 16 << 20;
 
 /// The FlatBuffers file identifier every frame carries at bytes 4..8.
 pub const FRAME_IDENTIFIER: &str = "TRB1";
+
+/// Most chunks one snapshot may be split into: far above any real universe (800 symbols × 15
+/// intervals × 45 bars is about 65 chunks of 1 MiB), low enough that a corrupt count cannot make
+/// a reader wait for millions of frames.
+pub const MAX_SNAPSHOT_CHUNKS: u32 = 1 << 16;
+
+/// Which part of a snapshot a frame is: chunk `index` of `count`. Every frame that is not a
+/// chunked snapshot (Ingest, Delta, a snapshot in one frame) is [`Chunk::WHOLE`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Chunk {
+    pub index: u32,
+    pub count: u32,
+}
+
+impl Chunk {
+    /// A frame that is complete on its own.
+    pub const WHOLE: Chunk = Chunk { index: 0, count: 1 };
+
+    /// True for the last chunk of a snapshot (and for a whole frame).
+    pub fn is_last(&self) -> bool {
+        self.index.saturating_add(1) == self.count
+    }
+}
 
 /// What a frame is for. Control kinds the hub adds later take the next wire codes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -99,6 +122,8 @@ pub struct FrameHeader {
     pub source: SourceId,
     /// When the sender received the data, local Unix ms.
     pub received_at: i64,
+    /// The part of a snapshot this frame carries; [`Chunk::WHOLE`] for every other frame.
+    pub chunk: Chunk,
 }
 
 /// What a decoded frame carries: entity changes (Ingest, Delta) or a full state (Snapshot).
@@ -143,6 +168,10 @@ pub enum FrameError {
     UnknownFlags { field: &'static str, flags: u8 },
     #[error("invalid asset name {name:?}")]
     InvalidAssetName { name: String },
+    /// A chunk number outside its count, a count above [`MAX_SNAPSHOT_CHUNKS`], or chunk fields
+    /// on a frame that is not a snapshot.
+    #[error("a {kind} frame cannot be chunk {index} of {count}", kind = kind.as_str())]
+    BadChunk { kind: FrameKind, index: u32, count: u32 },
 }
 
 impl FrameError {
@@ -160,6 +189,7 @@ impl FrameError {
             FrameError::ScaleTooLarge { .. } => "scale_too_large",
             FrameError::UnknownFlags { .. } => "unknown_flags",
             FrameError::InvalidAssetName { .. } => "invalid_asset_name",
+            FrameError::BadChunk { .. } => "bad_chunk",
         }
     }
 }
@@ -191,6 +221,68 @@ const POSITION_ROW_BYTES: usize = 72;
 const GROUP_OVERHEAD_BYTES: usize = 48;
 const BALANCE_OVERHEAD_BYTES: usize = 128;
 const FRAME_OVERHEAD_BYTES: usize = 256;
+
+/// Chunk size the hub aims at for snapshots: a sixteenth of the frame limit, so a chunk never
+/// comes near it, and small enough that a subscriber's queue grows in steps it can drain.
+pub const DEFAULT_SNAPSHOT_CHUNK_BYTES: usize = 1 << 20;
+
+/// An upper bound of the bytes `item` adds to a Snapshot frame (what the encoder's size check
+/// uses, so a chunk planned within a budget encodes within it).
+pub fn snapshot_item_bytes(item: &SnapshotItem<'_>) -> usize {
+    match item {
+        SnapshotItem::Window { klines, .. } => {
+            GROUP_OVERHEAD_BYTES.saturating_add(klines.len().saturating_mul(KLINE_ROW_BYTES))
+        }
+        SnapshotItem::Tick(..) => TICK_ROW_BYTES,
+        SnapshotItem::Position(..) => POSITION_ROW_BYTES,
+        SnapshotItem::Balance(_) => BALANCE_OVERHEAD_BYTES,
+        SnapshotItem::BanList(list) => 32usize.saturating_add(list.symbols.len().saturating_mul(4)),
+    }
+}
+
+/// Splits a sequence of snapshot items into chunks of at most `budget` estimated bytes, in
+/// order: a kline window is never split, and an item larger than the budget gets a chunk of its
+/// own. Feeding the same items to two planners gives the same boundaries, which lets the hub count
+/// the chunks in one pass and encode them in a second without holding the whole snapshot.
+#[derive(Clone, Copy, Debug)]
+pub struct ChunkPlanner {
+    budget: usize,
+    /// Estimated bytes of the chunk being filled (frame overhead included).
+    used: usize,
+    /// Items in the chunk being filled.
+    items: usize,
+    /// Chunks started so far (at least one: an empty snapshot is one empty chunk).
+    chunks: u32,
+}
+
+impl ChunkPlanner {
+    pub fn new(budget: usize) -> ChunkPlanner {
+        ChunkPlanner {
+            budget,
+            used: FRAME_OVERHEAD_BYTES,
+            items: 0,
+            chunks: 1,
+        }
+    }
+
+    /// Places an item of `bytes`; true when it starts a new chunk (the previous one is complete).
+    pub fn place(&mut self, bytes: usize) -> bool {
+        let starts_new = self.items > 0 && self.used.saturating_add(bytes) > self.budget;
+        if starts_new {
+            self.chunks = self.chunks.saturating_add(1);
+            self.used = FRAME_OVERHEAD_BYTES;
+            self.items = 0;
+        }
+        self.used = self.used.saturating_add(bytes);
+        self.items += 1;
+        starts_new
+    }
+
+    /// Chunks needed for the items placed so far.
+    pub fn chunks(&self) -> u32 {
+        self.chunks
+    }
+}
 
 /// The `bit` of `flags` when `present`.
 fn flag(present: bool, bit: u8) -> u8 {
@@ -264,6 +356,54 @@ fn check_flags(flags: u8, known: u8, field: &'static str) -> Result<u8, FrameErr
         return Err(FrameError::UnknownFlags { field, flags });
     }
     Ok(flags)
+}
+
+/// Whether a kline travels on the wire: every decimal group fits an i64 mantissa at its group's
+/// scale. The merge book refuses any change that would store a kline failing this, so every state
+/// it reaches can be encoded.
+pub fn check_kline(kline: &Kline) -> Result<(), FrameError> {
+    let fits = plainly_fits(&[
+        Some(&kline.open),
+        Some(&kline.high),
+        Some(&kline.low),
+        Some(&kline.close),
+    ]) && plainly_fits(&[Some(&kline.volume), Some(&kline.taker_buy_volume)])
+        && plainly_fits(&[Some(&kline.quote_volume), Some(&kline.taker_buy_quote_volume)]);
+    if fits {
+        return Ok(());
+    }
+    kline_row(kline).map(|_| ())
+}
+
+/// Whether a tick travels on the wire (see [`check_kline`]).
+pub fn check_tick(tick: &Tick) -> Result<(), FrameError> {
+    if plainly_fits(&[Some(&tick.bid), Some(&tick.ask), tick.last.as_ref()])
+        && plainly_fits(&[Some(&tick.bid_qty), Some(&tick.ask_qty)])
+    {
+        return Ok(());
+    }
+    tick_row(SymbolId(0), tick).map(|_| ())
+}
+
+/// The common case of a group that fits the wire, decided without arithmetic: every present value
+/// has the same scale and an i64 mantissa (how exchange payloads write a group). False means
+/// "ask the encoder", not "does not fit".
+pub(crate) fn plainly_fits(values: &[Option<&Decimal>]) -> bool {
+    let mut scale = None;
+    values.iter().flatten().all(|d| {
+        let same_scale = *scale.get_or_insert(d.scale()) == d.scale();
+        same_scale && i64::try_from(d.mantissa()).is_ok()
+    })
+}
+
+/// Whether a position travels on the wire (see [`check_kline`]).
+pub fn check_position(position: &Position) -> Result<(), FrameError> {
+    position_row(SymbolId(0), position).map(|_| ())
+}
+
+/// Whether a balance travels on the wire (see [`check_kline`]).
+pub fn check_balance(balance: &Balance) -> Result<(), FrameError> {
+    balance_group(balance).map(|_| ())
 }
 
 fn kline_row(kline: &Kline) -> Result<wire::KlineRow, FrameError> {
@@ -540,6 +680,7 @@ impl FrameEncoder {
         if header.kind == FrameKind::Snapshot {
             return Err(FrameError::KindMismatch { kind: header.kind });
         }
+        check_chunk(header.kind, header.chunk)?;
         let estimate = deltas.iter().fold(FRAME_OVERHEAD_BYTES, |sum, delta| {
             sum.saturating_add(match delta {
                 Delta::Kline { .. } => KLINE_ROW_BYTES + GROUP_OVERHEAD_BYTES,
@@ -642,6 +783,7 @@ impl FrameEncoder {
         if header.kind != FrameKind::Snapshot {
             return Err(FrameError::KindMismatch { kind: header.kind });
         }
+        check_chunk(header.kind, header.chunk)?;
         let rows: usize = snapshot.klines.iter().map(|w| w.klines.len()).sum();
         let estimate = FRAME_OVERHEAD_BYTES
             .saturating_add(rows.saturating_mul(KLINE_ROW_BYTES))
@@ -735,12 +877,38 @@ impl FrameEncoder {
                 positions: parts.positions,
                 balances: parts.balances,
                 ban_list: parts.ban_list,
+                // A frame complete on its own writes neither field (both default to 0), so it is
+                // byte for byte what readers before chunking knew.
+                chunk: header.chunk.index,
+                chunks: if header.chunk == Chunk::WHOLE {
+                    0
+                } else {
+                    header.chunk.count
+                },
             },
         );
         wire::finish_frame_buffer(&mut self.builder, root);
         let bytes = self.builder.finished_data();
         check_size(bytes.len())?;
         Ok(bytes)
+    }
+}
+
+/// Checks a header's chunk: whole for Ingest and Delta frames, `index < count ≤ MAX_SNAPSHOT_CHUNKS`
+/// for snapshots.
+fn check_chunk(kind: FrameKind, chunk: Chunk) -> Result<(), FrameError> {
+    let valid = match kind {
+        FrameKind::Snapshot => chunk.index < chunk.count && chunk.count <= MAX_SNAPSHOT_CHUNKS,
+        FrameKind::Ingest | FrameKind::Delta => chunk == Chunk::WHOLE,
+    };
+    if valid {
+        Ok(())
+    } else {
+        Err(FrameError::BadChunk {
+            kind,
+            index: chunk.index,
+            count: chunk.count,
+        })
     }
 }
 
@@ -766,20 +934,7 @@ fn build_balance(
     builder: &mut FlatBufferBuilder<'static>,
     balance: &Balance,
 ) -> Result<WIPOffset<wire::Balance<'static>>, FrameError> {
-    let ([wallet_balance, cross_wallet_balance, available_balance, unrealized_pnl], scale) = encode_group(
-        [
-            Some(balance.wallet_balance),
-            balance.cross_wallet_balance,
-            balance.available_balance,
-            balance.unrealized_pnl,
-        ],
-        [
-            "balance.wallet_balance",
-            "balance.cross_wallet_balance",
-            "balance.available_balance",
-            "balance.unrealized_pnl",
-        ],
-    )?;
+    let ([wallet_balance, cross_wallet_balance, available_balance, unrealized_pnl], scale) = balance_group(balance)?;
     let flags = flag(balance.cross_wallet_balance.is_some(), BALANCE_HAS_CROSS_WALLET)
         | flag(balance.available_balance.is_some(), BALANCE_HAS_AVAILABLE)
         | flag(balance.unrealized_pnl.is_some(), BALANCE_HAS_UNREALIZED_PNL);
@@ -797,6 +952,24 @@ fn build_balance(
             flags,
         },
     ))
+}
+
+/// A balance's four amounts at their common scale.
+fn balance_group(balance: &Balance) -> Result<([i64; 4], u8), FrameError> {
+    encode_group(
+        [
+            Some(balance.wallet_balance),
+            balance.cross_wallet_balance,
+            balance.available_balance,
+            balance.unrealized_pnl,
+        ],
+        [
+            "balance.wallet_balance",
+            "balance.cross_wallet_balance",
+            "balance.available_balance",
+            "balance.unrealized_pnl",
+        ],
+    )
 }
 
 fn build_ban_list(builder: &mut FlatBufferBuilder<'static>, list: &BanList) -> WIPOffset<wire::BanList<'static>> {
@@ -838,12 +1011,25 @@ pub fn decode_frame(bytes: &[u8]) -> Result<Frame, FrameError> {
         wire::root_as_frame_with_opts(&verifier_options(), bytes).map_err(|e| FrameError::Malformed(e.to_string()))?;
     let code = frame.kind().0;
     let kind = FrameKind::from_code(code).ok_or(FrameError::UnknownKind { code })?;
+    // `chunks` = 0 is the encoding of a whole frame.
+    let chunk = match frame.chunks() {
+        0 => Chunk {
+            index: frame.chunk(),
+            count: 1,
+        },
+        count => Chunk {
+            index: frame.chunk(),
+            count,
+        },
+    };
+    check_chunk(kind, chunk)?;
     let header = FrameHeader {
         kind,
         stream: frame.stream(),
         seq: frame.seq(),
         source: SourceId(frame.source()),
         received_at: frame.received_at(),
+        chunk,
     };
 
     let mut windows = Vec::new();
@@ -925,6 +1111,7 @@ mod tests {
             seq: 1,
             source: SourceId(1),
             received_at: 0,
+            chunk: Chunk::WHOLE,
         }
     }
 
@@ -966,6 +1153,8 @@ mod tests {
                 positions: parts.positions,
                 balances: parts.balances,
                 ban_list: parts.ban_list,
+                chunk: 0,
+                chunks: 0,
             },
         );
         wire::finish_frame_buffer(&mut builder, root);

@@ -1,6 +1,13 @@
 // TEST ONLY: a deterministic MarketView whose book, prices and trades a test scripts by hand.
 import { Decimal } from '../../../ts/exact/decimal.js';
-import type { BookLevel, MarketTrade, MarketView, SimClock, SymbolSpec } from '../../contracts.js';
+import type {
+  BookLevel,
+  LiquidationReport,
+  MarketTrade,
+  MarketView,
+  SimClock,
+  SymbolSpec,
+} from '../../contracts.js';
 
 const d = Decimal.parse;
 
@@ -58,6 +65,7 @@ export class ScriptedMarket implements MarketView {
   readonly #funding = new Map<string, Decimal>();
   readonly #listeners = new Set<(trade: MarketTrade) => void>();
   readonly takerFills: MarketTrade[] = [];
+  readonly liquidations: LiquidationReport[] = [];
 
   constructor(
     specs: readonly SymbolSpec[],
@@ -127,6 +135,10 @@ export class ScriptedMarket implements MarketView {
     };
     this.#last.set(symbol, trade.price);
     for (const l of this.#listeners) l(trade);
+  }
+
+  recordLiquidation(report: LiquidationReport): void {
+    this.liquidations.push(report);
   }
 
   recordTakerFill(trade: MarketTrade): void {

@@ -1,4 +1,4 @@
-// Test helpers for the hub: an in-test hub on loopback, a raw websocket peer, and polling waits.
+// Test helpers for the hub: an in-test hub on loopback with a key per role, a raw websocket peer, and polling waits.
 import { connect, type createConnection, type NetConnectOpts, type Socket } from 'node:net';
 import WebSocket, { type RawData } from 'ws';
 import { silentLogger } from '../../log/logger.js';
@@ -11,19 +11,49 @@ import {
 } from '../control-messages.js';
 import { HubServer, type HubServerOptions } from '../hub-server.js';
 import { authMac } from '../peer-auth.js';
+import { type ActiveKey, type HubKeyCredentials, KeyRing } from '../peer-keys.js';
 
-export const SECRET = 'test-secret-not-for-production';
 export const SYMBOLS = ['SUSHIUSDT', 'AKROUSDT', 'KEEPUSDT', 'CTKUSDT', 'BTCUSDT'];
 export const TRANSPORTS = ['uws', 'ws'] as const;
 export type TransportName = (typeof TRANSPORTS)[number];
 
-/** A hub on 127.0.0.1, any free port, quiet logs. */
+function testKey(role: PeerRole, peers: string[] = ['*']): ActiveKey {
+  return {
+    id: `test-${role}`,
+    secret: `${role}-secret-for-tests-only-0123456789abcdef`,
+    role,
+    peers,
+    createdAt: 0,
+    revokedAt: null,
+  };
+}
+
+/** One key per role, each allowing any peer name (tests that check names make their own). */
+export const TEST_KEYS: Readonly<Record<PeerRole, ActiveKey>> = {
+  collector: testKey('collector'),
+  trader: testKey('trader'),
+  viewer: testKey('viewer'),
+  admin: testKey('admin'),
+};
+
+/** The credentials of the test key of `role`. */
+export function keyOf(role: PeerRole): HubKeyCredentials {
+  const key = TEST_KEYS[role];
+  return { id: key.id, secret: key.secret };
+}
+
+/** A ring holding {@link TEST_KEYS} (and `extra`). */
+export function testKeyRing(extra: ActiveKey[] = []): KeyRing {
+  return new KeyRing([...Object.values(TEST_KEYS), ...extra]);
+}
+
+/** A hub on 127.0.0.1, any free port, quiet logs, the test keys. */
 export function startHub(
   transport: TransportName,
   options: Partial<HubServerOptions> = {},
 ): Promise<HubServer> {
   return HubServer.start({
-    secret: SECRET,
+    keys: testKeyRing(),
     transport,
     symbols: SYMBOLS,
     logger: silentLogger('hub'),
@@ -124,16 +154,32 @@ export class RawPeer {
     return found as Extract<ServerMessage, { op: O }>;
   }
 
-  /** Answers the hub's hello with a correct (or given) MAC and returns the welcome. */
-  async auth(peer: string, role: PeerRole, options: { kind?: string; secret?: string; mac?: string } = {}) {
+  /**
+   * Answers the hub's hello as `peer` with the test key of `role` (or the given key, or a given
+   * MAC) and returns the welcome.
+   */
+  async auth(
+    peer: string,
+    role: PeerRole,
+    options: { kind?: string; key?: HubKeyCredentials; mac?: string } = {},
+  ) {
     const hello = await this.next('hello');
-    const mac = options.mac ?? authMac(options.secret ?? SECRET, hello.nonce, peer, role);
-    this.sendJson(
-      options.kind === undefined
-        ? { op: 'auth', peer, role, mac }
-        : { op: 'auth', peer, role, kind: options.kind, mac },
-    );
+    const key = options.key ?? keyOf(role);
+    this.sendJson(this.authMessage(hello.nonce, peer, key, options));
     return this.next('welcome');
+  }
+
+  /** An `auth` message for `nonce` (with a given MAC when `mac` is set). */
+  authMessage(
+    nonce: string,
+    peer: string,
+    key: HubKeyCredentials,
+    options: { kind?: string; mac?: string } = {},
+  ) {
+    const mac = options.mac ?? authMac(key.secret, nonce, key.id, peer);
+    return options.kind === undefined
+      ? { op: 'auth', key: key.id, peer, mac }
+      : { op: 'auth', key: key.id, peer, kind: options.kind, mac };
   }
 
   close(): void {

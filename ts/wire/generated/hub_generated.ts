@@ -723,7 +723,8 @@ static createBanList(builder:flatbuffers.Builder, all:number, symbolsOffset:flat
 
 /**
  * The envelope. Ingest and Delta frames carry changed entities (at most one group per
- * (symbol, interval), one ban list); a Snapshot frame carries the full state of its stream.
+ * (symbol, interval), one ban list); a Snapshot frame carries the full state of its stream, or
+ * one chunk of it (`chunk`, `chunks`).
  * Absent vectors mean "nothing of this kind".
  */
 export class Frame {
@@ -830,8 +831,24 @@ banList(obj?:BanList):BanList|null {
   return offset ? (obj || new BanList()).__init(this.bb!.__indirect(this.bb_pos + offset), this.bb!) : null;
 }
 
+/**
+ * Snapshot frames only. A snapshot too large for one frame travels as `chunks` frames of the
+ * same stream and seq, numbered `chunk` = 0 … chunks − 1 and sent back to back; a reader
+ * applies it only once every chunk arrived, all at once. `chunks` = 0 (the default, and
+ * what every Ingest and Delta frame carries) is a snapshot in one frame, as is 1 of 1.
+ */
+chunk():number {
+  const offset = this.bb!.__offset(this.bb_pos, 24);
+  return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
+}
+
+chunks():number {
+  const offset = this.bb!.__offset(this.bb_pos, 26);
+  return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
+}
+
 static startFrame(builder:flatbuffers.Builder) {
-  builder.startObject(10);
+  builder.startObject(12);
 }
 
 static addKind(builder:flatbuffers.Builder, kind:FrameKind) {
@@ -904,6 +921,14 @@ static startBalancesVector(builder:flatbuffers.Builder, numElems:number) {
 
 static addBanList(builder:flatbuffers.Builder, banListOffset:flatbuffers.Offset) {
   builder.addFieldOffset(9, banListOffset, 0);
+}
+
+static addChunk(builder:flatbuffers.Builder, chunk:number) {
+  builder.addFieldInt32(10, chunk, 0);
+}
+
+static addChunks(builder:flatbuffers.Builder, chunks:number) {
+  builder.addFieldInt32(11, chunks, 0);
 }
 
 static endFrame(builder:flatbuffers.Builder):flatbuffers.Offset {

@@ -2498,7 +2498,8 @@ pub enum FrameOffset {}
 #[derive(Copy, Clone, PartialEq)]
 
 /// The envelope. Ingest and Delta frames carry changed entities (at most one group per
-/// (symbol, interval), one ban list); a Snapshot frame carries the full state of its stream.
+/// (symbol, interval), one ban list); a Snapshot frame carries the full state of its stream, or
+/// one chunk of it (`chunk`, `chunks`).
 /// Absent vectors mean "nothing of this kind".
 pub struct Frame<'a> {
   pub _tab: flatbuffers::Table<'a>,
@@ -2523,6 +2524,8 @@ impl<'a> Frame<'a> {
   pub const VT_POSITIONS: flatbuffers::VOffsetT = 18;
   pub const VT_BALANCES: flatbuffers::VOffsetT = 20;
   pub const VT_BAN_LIST: flatbuffers::VOffsetT = 22;
+  pub const VT_CHUNK: flatbuffers::VOffsetT = 24;
+  pub const VT_CHUNKS: flatbuffers::VOffsetT = 26;
 
   #[inline]
   pub fn init_from_table(table: flatbuffers::Table<'a>) -> Self {
@@ -2536,6 +2539,8 @@ impl<'a> Frame<'a> {
     let mut builder = FrameBuilder::new(_fbb);
     builder.add_received_at(args.received_at);
     builder.add_seq(args.seq);
+    builder.add_chunks(args.chunks);
+    builder.add_chunk(args.chunk);
     if let Some(x) = args.ban_list { builder.add_ban_list(x); }
     if let Some(x) = args.balances { builder.add_balances(x); }
     if let Some(x) = args.positions { builder.add_positions(x); }
@@ -2592,6 +2597,18 @@ impl<'a> Frame<'a> {
   pub fn ban_list(&self) -> Option<BanList<'a>> {
     self._tab.get::<flatbuffers::ForwardsUOffset<BanList>>(Frame::VT_BAN_LIST, None)
   }
+  /// Snapshot frames only. A snapshot too large for one frame travels as `chunks` frames of the
+  /// same stream and seq, numbered `chunk` = 0 … chunks − 1 and sent back to back; a reader
+  /// applies it only once every chunk arrived, all at once. `chunks` = 0 (the default, and
+  /// what every Ingest and Delta frame carries) is a snapshot in one frame, as is 1 of 1.
+  #[inline]
+  pub fn chunk(&self) -> u32 {
+    self._tab.get::<u32>(Frame::VT_CHUNK, Some(0)).unwrap()
+  }
+  #[inline]
+  pub fn chunks(&self) -> u32 {
+    self._tab.get::<u32>(Frame::VT_CHUNKS, Some(0)).unwrap()
+  }
 }
 
 impl flatbuffers::Verifiable for Frame<'_> {
@@ -2611,6 +2628,8 @@ impl flatbuffers::Verifiable for Frame<'_> {
      .visit_field::<flatbuffers::ForwardsUOffset<flatbuffers::Vector<'_, PositionRow>>>("positions", Self::VT_POSITIONS, false)?
      .visit_field::<flatbuffers::ForwardsUOffset<flatbuffers::Vector<'_, flatbuffers::ForwardsUOffset<Balance>>>>("balances", Self::VT_BALANCES, false)?
      .visit_field::<flatbuffers::ForwardsUOffset<BanList>>("ban_list", Self::VT_BAN_LIST, false)?
+     .visit_field::<u32>("chunk", Self::VT_CHUNK, false)?
+     .visit_field::<u32>("chunks", Self::VT_CHUNKS, false)?
      .finish();
     Ok(())
   }
@@ -2626,6 +2645,8 @@ pub struct FrameArgs<'a> {
     pub positions: Option<flatbuffers::WIPOffset<flatbuffers::Vector<'a, PositionRow>>>,
     pub balances: Option<flatbuffers::WIPOffset<flatbuffers::Vector<'a, flatbuffers::ForwardsUOffset<Balance<'a>>>>>,
     pub ban_list: Option<flatbuffers::WIPOffset<BanList<'a>>>,
+    pub chunk: u32,
+    pub chunks: u32,
 }
 impl<'a> Default for FrameArgs<'a> {
   #[inline]
@@ -2641,6 +2662,8 @@ impl<'a> Default for FrameArgs<'a> {
       positions: None,
       balances: None,
       ban_list: None,
+      chunk: 0,
+      chunks: 0,
     }
   }
 }
@@ -2691,6 +2714,14 @@ impl<'a: 'b, 'b> FrameBuilder<'a, 'b> {
     self.fbb_.push_slot_always::<flatbuffers::WIPOffset<BanList>>(Frame::VT_BAN_LIST, ban_list);
   }
   #[inline]
+  pub fn add_chunk(&mut self, chunk: u32) {
+    self.fbb_.push_slot::<u32>(Frame::VT_CHUNK, chunk, 0);
+  }
+  #[inline]
+  pub fn add_chunks(&mut self, chunks: u32) {
+    self.fbb_.push_slot::<u32>(Frame::VT_CHUNKS, chunks, 0);
+  }
+  #[inline]
   pub fn new(_fbb: &'b mut flatbuffers::FlatBufferBuilder<'a>) -> FrameBuilder<'a, 'b> {
     let start = _fbb.start_table();
     FrameBuilder {
@@ -2718,6 +2749,8 @@ impl core::fmt::Debug for Frame<'_> {
       ds.field("positions", &self.positions());
       ds.field("balances", &self.balances());
       ds.field("ban_list", &self.ban_list());
+      ds.field("chunk", &self.chunk());
+      ds.field("chunks", &self.chunks());
       ds.finish()
   }
 }

@@ -1,0 +1,278 @@
+// The binding's conversions at its edges: exact decimal strings, integer limits, optional fields, errors with codes, buffers, batch failures.
+import { createRequire } from 'node:module';
+import { describe, expect, it } from 'vitest';
+import type * as Binding from '../index.cjs';
+
+const binding: typeof Binding = createRequire(import.meta.url)('../index.cjs');
+
+const T0 = 1778198400000;
+const NOW = T0 + 60_000;
+
+function bar(overrides: Partial<Binding.KlineObject> = {}): Binding.KlineObject {
+  return {
+    openTime: T0,
+    closeTime: T0 + 59_999,
+    open: '7.6110',
+    high: '9.0000',
+    low: '7.0000',
+    close: '8.0000',
+    volume: '100',
+    quoteVolume: '761.1000',
+    trades: 3,
+    takerBuyVolume: '40',
+    takerBuyQuoteVolume: '304.4400',
+    closed: false,
+    asOf: 0,
+    ...overrides,
+  };
+}
+
+/** The error a native call threw, with its `code`. */
+function thrown(call: () => unknown): { code: unknown; message: string } {
+  try {
+    call();
+  } catch (error) {
+    if (error instanceof Error)
+      return { code: (error as Error & { code?: unknown }).code, message: error.message };
+    throw error;
+  }
+  throw new Error('the call did not throw');
+}
+
+/** A hub book with BTCUSDT and ETHUSDT registered and one topic (7) following everything. */
+function hub(): Binding.HubBook {
+  const book = new binding.HubBook({ symbols: ['BTCUSDT', 'ETHUSDT'] });
+  book.addTopic(7, {});
+  return book;
+}
+
+function frameOf(fill: (encoder: Binding.IngestEncoder) => void): Buffer {
+  const encoder = new binding.IngestEncoder(['BTCUSDT', 'ETHUSDT']);
+  fill(encoder);
+  const frame = encoder.takeFrame(1, 0);
+  if (frame === null) throw new Error('nothing encoded');
+  return frame;
+}
+
+describe('decimal strings', () => {
+  it('come back exactly as they went in, scale included', () => {
+    const book = hub();
+    const turn = book.ingestTurn([frameOf((e) => e.pushKlines(0, '1m', [bar()]))], [1], NOW);
+    expect(turn.changed).toBe(1);
+    const [entry] = book.klines(0, '1m');
+    // The price group shares one scale on the wire: 9 and 7 travel as 9.0000 and 7.0000.
+    expect(entry?.kline).toMatchObject({ open: '7.6110', high: '9.0000', close: '8.0000', volume: '100' });
+    const tiny = '0.000000000000000001';
+    const turn2 = book.ingestTurn(
+      [frameOf((e) => e.pushTick(1, { bid: tiny, bidQty: '1', ask: tiny, askQty: '1', time: NOW - 10 }))],
+      [1],
+      NOW,
+    );
+    expect(turn2.changed).toBe(1);
+    expect(book.tick(1)?.tick.bid).toBe(tiny);
+  });
+
+  it('are refused with the field named when they are not plain decimals', () => {
+    const encoder = new binding.IngestEncoder(['BTCUSDT']);
+    for (const text of ['1e5', '', ' 1', '+1', '1.2.3', 'NaN', `0.${'0'.repeat(30)}1`]) {
+      const error = thrown(() => encoder.pushKlines(0, '1m', [bar({ open: text })]));
+      expect(error.code, text).toBe('invalid_decimal');
+      expect(error.message).toContain('open');
+    }
+    expect(encoder.pending).toBe(0);
+  });
+});
+
+describe('integers', () => {
+  it('round-trip up to Number.MAX_SAFE_INTEGER', () => {
+    const encoder = new binding.IngestEncoder(['BTCUSDT']);
+    encoder.pushKlines(0, '1m', [
+      bar({ firstTradeId: Number.MAX_SAFE_INTEGER - 1, lastTradeId: Number.MAX_SAFE_INTEGER }),
+    ]);
+    const frame = encoder.takeFrame(1, 0);
+    if (frame === null) throw new Error('nothing encoded');
+    const trader = new binding.TraderBook();
+    const book = hub();
+    book.ingestTurn([frame], [1], NOW);
+    for (const chunk of book.topicSnapshotFrames(7, NOW)) trader.apply(chunk);
+    expect(trader.klines(0, '1m')[0]).toMatchObject({
+      firstTradeId: Number.MAX_SAFE_INTEGER - 1,
+      lastTradeId: Number.MAX_SAFE_INTEGER,
+    });
+  });
+
+  it('are refused when a JS number would not convert exactly: fractions, NaN, beyond 2^53, negative counts', () => {
+    const encoder = new binding.IngestEncoder(['BTCUSDT']);
+    for (const [field, value] of [
+      ['trades', 3.5],
+      ['trades', Number.NaN],
+      ['trades', -1],
+      ['openTime', 2 ** 53],
+      ['asOf', Number.POSITIVE_INFINITY],
+      ['firstTradeId', -5],
+    ] as const) {
+      const error = thrown(() => encoder.pushKlines(0, '1m', [bar({ [field]: value })]));
+      expect(error.code, `${field} ${value}`).toBe('invalid_value');
+      expect(error.message).toContain(field);
+    }
+    const tick = { bid: '1', bidQty: '1', ask: '2', askQty: '1', time: 1.5 };
+    expect(thrown(() => encoder.pushTick(0, tick)).code).toBe('invalid_value');
+    expect(encoder.pending).toBe(0);
+  });
+
+  it('refuses values outside the native type of an argument', () => {
+    const book = hub();
+    expect(thrown(() => book.ingestTurn([Buffer.alloc(8)], [70_000], NOW)).code).toBe('invalid_value');
+    expect(thrown(() => book.takeDeltaFrame(1, -1, 0)).code).toBe('invalid_value');
+    // A value of the wrong JS type is napi's own conversion error.
+    const wrongType = thrown(() =>
+      new binding.IngestEncoder(['BTCUSDT']).pushKlines(0, '1m', [bar({ trades: '3' as unknown as number })]),
+    );
+    expect(wrongType.message).toContain('trades');
+  });
+});
+
+describe('optional fields', () => {
+  it('are absent when the source had none and present when it had one', () => {
+    const book = hub();
+    const base = { bid: '1.5', bidQty: '2', ask: '1.6', askQty: '3' };
+    book.ingestTurn([frameOf((e) => e.pushTick(0, { ...base, time: NOW - 20 }))], [1], NOW);
+    const bare = book.tick(0)?.tick;
+    expect(bare).toEqual({ ...base, time: NOW - 20 });
+    expect(bare !== undefined && 'last' in bare).toBe(false);
+    book.ingestTurn(
+      [frameOf((e) => e.pushTick(0, { ...base, last: '1.55', updateId: 9, time: NOW - 10 }))],
+      [1],
+      NOW,
+    );
+    expect(book.tick(0)?.tick).toMatchObject({ last: '1.55', updateId: 9 });
+    book.ingestTurn(
+      [
+        frameOf((e) =>
+          e.pushPosition(1, { side: 'SHORT', amount: '-2.5', markPrice: '3000.1', updateTime: NOW - 5 }),
+        ),
+      ],
+      [1],
+      NOW,
+    );
+    const position = book.position(1, 'SHORT')?.position;
+    expect(position).toEqual({ side: 'SHORT', amount: '-2.5', markPrice: '3000.1', updateTime: NOW - 5 });
+  });
+});
+
+describe('errors', () => {
+  it('carry the core reason label as `code`', () => {
+    expect(thrown(() => new binding.IngestEncoder(['BTC USDT'])).code).toBe('invalid_name');
+    expect(thrown(() => new binding.IngestEncoder(['BTCUSDT']).pushKlines(0, '2m', [])).code).toBe(
+      'invalid_interval',
+    );
+    expect(thrown(() => new binding.TraderBook(0)).code).toBe('invalid_config');
+    expect(thrown(() => new binding.HubBook({ snapshotChunkBytes: 10 })).code).toBe('invalid_config');
+    const book = hub();
+    expect(thrown(() => book.topicSnapshotFrames(99, NOW)).code).toBe('unknown_stream');
+    expect(thrown(() => book.addTopic(7, {})).code).toBe('duplicate_stream');
+    expect(thrown(() => book.addTopic(8, { kinds: ['candles'] })).code).toBe('invalid_value');
+    book.restCounts();
+    expect(thrown(() => book.restCounts()).code).toBe('view_exported');
+    expect(thrown(() => book.mergeRestKlines(0, '1m', Buffer.from('[[1'), 0, 1, NOW)).code).toBe('truncated');
+    expect(thrown(() => new binding.TraderBook().apply(Buffer.from('nope'))).code).toBe('bad_identifier');
+  });
+});
+
+describe('buffers', () => {
+  it('are read where they lie (a frame inside a larger buffer) and returned as Buffers', () => {
+    const frame = frameOf((e) => e.pushKlines(0, '1m', [bar()]));
+    const host = Buffer.alloc(frame.length + 13);
+    frame.copy(host, 5);
+    const book = hub();
+    const turn = book.ingestTurn([host.subarray(5, 5 + frame.length)], [1], NOW);
+    expect(turn.undecodable).toEqual([]);
+    expect(turn.frames[0]?.frame).toBeInstanceOf(Buffer);
+    expect(book.topicSnapshotFrames(7, NOW).every((b) => Buffer.isBuffer(b))).toBe(true);
+  });
+
+  it('hand out live views of native memory, once each', () => {
+    const book = hub();
+    const trader = new binding.TraderBook(5);
+    for (const chunk of book.topicSnapshotFrames(7, NOW)) trader.apply(chunk);
+    const turn = book.ingestTurn([frameOf((e) => e.pushKlines(0, '1m', [bar()]))], [1], NOW);
+    trader.applyMany(turn.frames.map((f) => f.frame));
+    const columns = trader.klineColumns(0, '1m');
+    if (columns === null) throw new Error('no series');
+    expect(columns.length).toBe(11 * 5);
+    expect(columns[5 * 5]).toBe(8); // close of row 0
+    const next = book.ingestTurn(
+      [frameOf((e) => e.pushKlines(0, '1m', [bar({ close: '8.5000', trades: 4 })]))],
+      [1],
+      NOW,
+    );
+    trader.applyMany(next.frames.map((f) => f.frame));
+    expect(columns[5 * 5]).toBe(8.5);
+    expect(thrown(() => trader.klineColumns(0, '1m')).code).toBe('view_exported');
+  });
+});
+
+describe('batch failures', () => {
+  it('are listed per item with their index and code, and never hide the rest of the batch', () => {
+    const encoder = new binding.IngestEncoder(['ETHUSDT']);
+    const pushed = encoder.pushMarketEvents([
+      Buffer.from('{"e":"bookTicker"'),
+      Buffer.from(
+        '{"e":"bookTicker","u":1,"s":"ETHUSDT","b":"3000.10","B":"2","a":"3000.20","A":"1","T":1778198400100,"E":1778198400101}',
+      ),
+      Buffer.from('{"e":"aggTrade","E":1,"s":"ETHUSDT","a":1,"p":"1","q":"1","f":1,"l":1,"T":1,"m":true}'),
+    ]);
+    expect(pushed.added).toBe(1);
+    expect(pushed.failures.map((f) => [f.index, f.code])).toEqual([
+      [0, 'truncated'],
+      [2, 'not_mergeable'],
+    ]);
+    const trader = new binding.TraderBook();
+    const book = hub();
+    const snapshot = book.topicSnapshotFrames(7, NOW);
+    const result = trader.applyMany([
+      Buffer.from('garbage!'),
+      ...snapshot,
+      frameOf((e) => e.pushKlines(0, '1m', [bar()])),
+    ]);
+    expect(result).toMatchObject({ applied: 0, snapshots: 1, chunks: 0 });
+    expect(result.issues.map((i) => [i.index, i.outcome.kind, i.outcome.code])).toEqual([
+      [0, 'invalid', 'bad_identifier'],
+      [2, 'wrongKind', 'wrong_kind'],
+    ]);
+    // Four numbers per frame: kind code (-1: undecodable), stream, seq, result code.
+    expect(Array.from(trader.frameReports())).toEqual([
+      -1,
+      Number.NaN,
+      Number.NaN,
+      8,
+      2,
+      7,
+      0,
+      1,
+      0,
+      0,
+      1,
+      7,
+    ]);
+  });
+
+  it('put a stream collector’s bars into the encoder’s batch without leaving native code', () => {
+    const encoder = new binding.IngestEncoder(['BTCUSDT']);
+    const bars = new binding.StreamBars('BTCUSDT', ['1m'], T0);
+    const trade = (id: number, time: number) =>
+      Buffer.from(
+        `{"e":"aggTrade","E":${time},"s":"BTCUSDT","a":${id},"p":"100.5","q":"2","f":${id},"l":${id},"T":${time},"m":false}`,
+      );
+    const result = bars.pushMessages(
+      [trade(1, T0 + 1_000), Buffer.from('{'), trade(2, T0 + 61_000)],
+      encoder,
+    );
+    expect(result).toMatchObject({ accepted: 2, bars: 2, withheld: 0 });
+    expect(result.rejected.map((r) => [r.index, r.code])).toEqual([[1, 'truncated']]);
+    expect(encoder.pending).toBe(2);
+    expect(bars.completeFrom).toBe(T0);
+    bars.markIncompleteUntil(T0 + 90_000);
+    expect(bars.advanceTo(T0 + 120_000, encoder)).toMatchObject({ bars: 0, withheld: 1 });
+  });
+});

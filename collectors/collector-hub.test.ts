@@ -1,0 +1,72 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { HubClient } from '../ts/hub/hub-client.js';
+import { keyOf, startHub, TRANSPORTS, waitFor } from '../ts/hub/testing/hub-fixtures.js';
+import { syntheticBar } from '../ts/hub/testing/ingest-data.js';
+import { silentLogger } from '../ts/log/logger.js';
+import { IngestLink } from './collector-hub.js';
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** The USD-M universe's size: 650 symbols. */
+const UNIVERSE = Array.from({ length: 650 }, (_, i) => `SYM${i}USDT`);
+
+describe.each(TRANSPORTS)('ingest link over %s', (transport) => {
+  it('splits what exceeds the hub’s message cap into frames under it, so nothing is refused (defect 10)', async () => {
+    const hub = await startHub(transport, { symbols: UNIVERSE });
+    cleanups.push(() => hub.close());
+    const hubClient = new HubClient({
+      url: hub.url,
+      peer: 'stream-0',
+      key: keyOf('collector'),
+      logger: silentLogger('client'),
+    });
+    cleanups.push(() => hubClient.close());
+    await hubClient.connect();
+    const link = new IngestLink(hubClient, silentLogger('ingest'));
+    cleanups.push(() => link.close());
+    // After a stall: 45 bars of every symbol at once, about 3.6 MB of rows, plus 20 more bars of
+    // each (about 5.2 MB in all), more than the 4 MiB a message may carry.
+    const bars = Array.from({ length: 65 }, (_, i) => syntheticBar(i, 1));
+    for (let id = 0; id < UNIVERSE.length; id += 1) link.encoder.pushKlines(id, '1m', bars);
+    link.flush();
+    await waitFor(
+      () => hub.book.klines(UNIVERSE.length - 1, '1m').length === 45,
+      10_000,
+      'every symbol merged',
+    );
+    const status = hub.status();
+    expect(status.rejected).toEqual({});
+    expect(link.counters.framesSent).toBeGreaterThan(1);
+    expect(link.counters.recordsSent).toBe(UNIVERSE.length * bars.length);
+    expect(status.merge.ingestFrames).toBe(link.counters.framesSent);
+  });
+
+  it('follows the cap the hub announces, and counts what the hub refuses', async () => {
+    const hub = await startHub(transport, { symbols: UNIVERSE, maxMessageBytes: 64 * 1024 });
+    cleanups.push(() => hub.close());
+    const hubClient = new HubClient({
+      url: hub.url,
+      peer: 'kline-0',
+      key: keyOf('collector'),
+      logger: silentLogger('client'),
+    });
+    cleanups.push(() => hubClient.close());
+    expect((await hubClient.connect()).maxMessageBytes).toBe(64 * 1024);
+    const link = new IngestLink(hubClient, silentLogger('ingest'));
+    cleanups.push(() => link.close());
+    expect(link.recordBudget).toBe(Math.floor((64 * 1024 - 1024) / 200));
+    for (let id = 0; id < 300; id += 1)
+      link.encoder.pushKlines(id, '1m', [syntheticBar(0, 1), syntheticBar(1, 1)]);
+    link.flush();
+    await waitFor(() => hub.book.klines(299, '1m').length === 2, 5_000, 'every symbol merged');
+    expect(link.counters.framesSent).toBeGreaterThan(1);
+    expect(hub.status().rejected).toEqual({});
+    // A frame the hub refuses is counted by the link with the hub's reason.
+    expect(hubClient.sendIngest(Buffer.from('not a frame'))).toBe(true);
+    await waitFor(() => link.counters.framesRefused === 1, 3_000, 'the refusal counted');
+    expect(link.counters.lastRefusal).toMatch(/^bad_frame: /);
+  });
+});

@@ -1,0 +1,345 @@
+// One span of a symbol's generated history (a month … a minute), and how it splits into its children.
+import { mixHash, Prng } from '../prng.js';
+import { splitBigint, splitInt } from './integer-split.js';
+
+/**
+ * A span `[start, end)` of history with everything its kline and its aggTrades must add up to.
+ * Prices are ticks, volumes steps, quotes tick·step units; `*Buy` is the taker-buy side (the
+ * aggTrades with `m = false`), `*Sell` the other side. Ids are the first aggregate trade id and
+ * the first underlying trade id of the span.
+ *
+ * Invariant (what makes every split and every minute's trades possible, see `splitNode`): each
+ * side has at least 6 aggTrades per minute and at least one step per aggTrade, and its quote lies
+ * in `[low·vol + W, high·vol − W]` with `W = 3·(high − low)·minutes`.
+ */
+export interface HistNode {
+  readonly start: number;
+  readonly end: number;
+  readonly open: number;
+  readonly high: number;
+  readonly low: number;
+  readonly close: number;
+  readonly aggBuy: number;
+  readonly aggSell: number;
+  /** Underlying trades, at least `aggBuy + aggSell`. */
+  readonly trades: number;
+  readonly volBuy: bigint;
+  readonly volSell: bigint;
+  readonly quoteBuy: bigint;
+  readonly quoteSell: bigint;
+  readonly firstAggId: number;
+  readonly firstTradeId: number;
+}
+
+/** What shapes a symbol's history: its seed, volatility, activity and price bounds. */
+export interface HistoryShape {
+  readonly seed: number;
+  /** Standard deviation of the log price over one minute. */
+  readonly sigmaPerMinute: number;
+  readonly minTick: number;
+  readonly maxTick: number;
+}
+
+export const MINUTE_MS = 60_000;
+/** Fewest aggTrades per minute on each taker side (room for the open/high/low/close trades). */
+export const MIN_AGG_PER_SIDE_PER_MINUTE = 6;
+
+/** Minutes in a node. */
+export function minutesOf(node: { readonly start: number; readonly end: number }): number {
+  return (node.end - node.start) / MINUTE_MS;
+}
+
+/** The quote margin `W` of a span (see {@link HistNode}). */
+export function quoteMargin(high: number, low: number, minutes: number): bigint {
+  // At most ~10^7 ticks × 44,640 minutes × 3: exact in a double.
+  return BigInt(3 * (high - low) * minutes);
+}
+
+/** A generator keyed by position: the same node always draws the same numbers. */
+export function keyedPrng(seed: number, level: number, time: number): Prng {
+  const lo = time % 4_294_967_296;
+  const hi = Math.floor(time / 4_294_967_296);
+  return new Prng(mixHash(mixHash(mixHash(seed, level), lo >>> 0), hi >>> 0));
+}
+
+function clamp(value: number, low: number, high: number): number {
+  return Math.max(low, Math.min(value, high));
+}
+
+interface ChildDraft {
+  start: number;
+  end: number;
+  minutes: number;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+}
+
+/**
+ * Splits `node` at `bounds` (its start, the child boundaries, its end) into children whose sums
+ * are exactly the node's: the closes follow a Brownian bridge from the node's open to its close
+ * inside its range, one child reaches the node's high and one its low; counts, volumes and
+ * quotes are split with floors so every child keeps the {@link HistNode} invariant. When the
+ * node's quote needs more room than the children's ranges give, children are widened toward the
+ * node's high or low (always enough: with every child at the node's range the invariant holds).
+ */
+export function splitNode(
+  node: HistNode,
+  bounds: readonly number[],
+  level: number,
+  shape: HistoryShape,
+): HistNode[] {
+  const k = bounds.length - 1;
+  if (k < 1) throw new RangeError('a split needs at least one child');
+  const rng = keyedPrng(shape.seed, level, node.start);
+  const drafts = pricePath(node, bounds, shape, rng);
+  const minutes = drafts.map((d) => d.minutes);
+  const activity = drafts.map(() => Math.exp(0.25 * rng.gaussian()));
+  const tilt = drafts.map((d) => {
+    const scale = Math.max(1, d.open * shape.sigmaPerMinute * Math.sqrt(d.minutes));
+    return clamp(0.5 + 0.3 * Math.tanh((d.close - d.open) / scale), 0.15, 0.85);
+  });
+  const aggBuy = splitInt(
+    node.aggBuy,
+    minutes.map((m) => MIN_AGG_PER_SIDE_PER_MINUTE * m),
+    minutes.map((m, i) => m * (activity[i] ?? 1) * (tilt[i] ?? 0.5)),
+  );
+  const aggSell = splitInt(
+    node.aggSell,
+    minutes.map((m) => MIN_AGG_PER_SIDE_PER_MINUTE * m),
+    minutes.map((m, i) => m * (activity[i] ?? 1) * (1 - (tilt[i] ?? 0.5))),
+  );
+  const aggAll = aggBuy.map((b, i) => b + (aggSell[i] ?? 0));
+  const trades = splitInt(node.trades, aggAll, aggAll);
+  const size = drafts.map(() => Math.exp(0.2 * rng.gaussian()));
+  const volBuy = splitBigint(
+    node.volBuy,
+    aggBuy.map((a) => BigInt(a)),
+    aggBuy.map((a, i) => a * (size[i] ?? 1)),
+  );
+  const volSell = splitBigint(
+    node.volSell,
+    aggSell.map((a) => BigInt(a)),
+    aggSell.map((a, i) => a * (size[i] ?? 1)),
+  );
+  widenForQuotes(node, drafts, volBuy, volSell);
+  const quoteBuy = allocateQuotes(node.quoteBuy, drafts, volBuy, rng);
+  const quoteSell = allocateQuotes(node.quoteSell, drafts, volSell, rng);
+  const children: HistNode[] = [];
+  let aggId = node.firstAggId;
+  let tradeId = node.firstTradeId;
+  for (let i = 0; i < k; i++) {
+    const d = drafts[i] as ChildDraft;
+    children.push({
+      start: d.start,
+      end: d.end,
+      open: d.open,
+      high: d.high,
+      low: d.low,
+      close: d.close,
+      aggBuy: aggBuy[i] ?? 0,
+      aggSell: aggSell[i] ?? 0,
+      trades: trades[i] ?? 0,
+      volBuy: volBuy[i] ?? 0n,
+      volSell: volSell[i] ?? 0n,
+      quoteBuy: quoteBuy[i] ?? 0n,
+      quoteSell: quoteSell[i] ?? 0n,
+      firstAggId: aggId,
+      firstTradeId: tradeId,
+    });
+    aggId += aggAll[i] ?? 0;
+    tradeId += trades[i] ?? 0;
+  }
+  return children;
+}
+
+/** Opens, closes, highs and lows of the children: a bridge in log price, clamped to the node's range. */
+function pricePath(node: HistNode, bounds: readonly number[], shape: HistoryShape, rng: Prng): ChildDraft[] {
+  const k = bounds.length - 1;
+  const total = node.end - node.start;
+  const logOpen = Math.log(node.open);
+  const logClose = Math.log(node.close);
+  const walk: number[] = [];
+  let w = 0;
+  for (let i = 0; i < k; i++) {
+    const minutes = ((bounds[i + 1] ?? 0) - (bounds[i] ?? 0)) / MINUTE_MS;
+    w += rng.gaussian() * shape.sigmaPerMinute * Math.sqrt(minutes);
+    walk.push(w);
+  }
+  const drafts: ChildDraft[] = [];
+  let open = node.open;
+  for (let i = 0; i < k; i++) {
+    const start = bounds[i] ?? 0;
+    const end = bounds[i + 1] ?? 0;
+    const share = (end - node.start) / total;
+    let close: number;
+    if (i === k - 1) {
+      close = node.close;
+    } else {
+      const bridge = (walk[i] ?? 0) - share * w;
+      close = clamp(
+        Math.round(Math.exp(logOpen + share * (logClose - logOpen) + bridge)),
+        node.low,
+        node.high,
+      );
+    }
+    const minutes = (end - start) / MINUTE_MS;
+    const spread = Math.max(open, close) * shape.sigmaPerMinute * Math.sqrt(minutes) * 0.8;
+    const high = clamp(
+      Math.max(open, close) + Math.round(Math.abs(rng.gaussian()) * spread),
+      node.low,
+      node.high,
+    );
+    const low = clamp(
+      Math.min(open, close) - Math.round(Math.abs(rng.gaussian()) * spread),
+      node.low,
+      node.high,
+    );
+    drafts.push({ start, end, minutes, open, high, low, close });
+    open = close;
+  }
+  // The node's extremes are reached by the children that came closest to them.
+  let top = drafts[0] as ChildDraft;
+  let bottom = drafts[0] as ChildDraft;
+  for (const d of drafts) {
+    if (d.high > top.high) top = d;
+    if (d.low < bottom.low) bottom = d;
+  }
+  top.high = node.high;
+  bottom.low = node.low;
+  return drafts;
+}
+
+/** The quote bounds `[Σ low·vol + W, Σ high·vol − W]` the children of one side can reach. */
+function sideBounds(drafts: readonly ChildDraft[], volumes: readonly bigint[]): { lo: bigint; hi: bigint } {
+  let lo = 0n;
+  let hi = 0n;
+  for (let i = 0; i < drafts.length; i++) {
+    const d = drafts[i] as ChildDraft;
+    const v = volumes[i] ?? 0n;
+    const margin = quoteMargin(d.high, d.low, d.minutes);
+    lo += BigInt(d.low) * v + margin;
+    hi += BigInt(d.high) * v - margin;
+  }
+  return { lo, hi };
+}
+
+/**
+ * Widens children toward the node's low (or high), the child that gains most first, until both
+ * sides' quotes are within reach. Ends at the latest when every child spans the node's range,
+ * where the node's invariant makes both sides reachable.
+ */
+function widenForQuotes(
+  node: HistNode,
+  drafts: ChildDraft[],
+  volBuy: readonly bigint[],
+  volSell: readonly bigint[],
+): void {
+  for (let step = 0; step <= 2 * drafts.length; step++) {
+    const buy = sideBounds(drafts, volBuy);
+    const sell = sideBounds(drafts, volSell);
+    const tooLow = node.quoteBuy < buy.lo || node.quoteSell < sell.lo;
+    const tooHigh = node.quoteBuy > buy.hi || node.quoteSell > sell.hi;
+    if (!tooLow && !tooHigh) return;
+    let best = -1;
+    let gain = 0n;
+    for (let i = 0; i < drafts.length; i++) {
+      const d = drafts[i] as ChildDraft;
+      const v = (volBuy[i] ?? 0n) + (volSell[i] ?? 0n);
+      const room = tooLow ? BigInt(d.low - node.low) : BigInt(node.high - d.high);
+      if (room > 0n && room * v > gain) {
+        gain = room * v;
+        best = i;
+      }
+    }
+    if (best < 0) break;
+    const d = drafts[best] as ChildDraft;
+    if (tooLow) d.low = node.low;
+    else d.high = node.high;
+  }
+  const buy = sideBounds(drafts, volBuy);
+  const sell = sideBounds(drafts, volSell);
+  if (
+    node.quoteBuy < buy.lo ||
+    node.quoteBuy > buy.hi ||
+    node.quoteSell < sell.lo ||
+    node.quoteSell > sell.hi
+  ) {
+    throw new RangeError(`history node at ${node.start} breaks its quote invariant`);
+  }
+}
+
+/**
+ * Splits one side's quote over the children: each starts near its volume × typical price, inside its
+ * bounds, and the difference to the node's quote is spread over the room the children have left.
+ */
+function allocateQuotes(
+  total: bigint,
+  drafts: readonly ChildDraft[],
+  volumes: readonly bigint[],
+  rng: Prng,
+): bigint[] {
+  const n = drafts.length;
+  const lo: bigint[] = [];
+  const hi: bigint[] = [];
+  const q: bigint[] = [];
+  let sum = 0n;
+  for (let i = 0; i < n; i++) {
+    const d = drafts[i] as ChildDraft;
+    const v = volumes[i] ?? 0n;
+    const margin = quoteMargin(d.high, d.low, d.minutes);
+    const low = BigInt(d.low) * v + margin;
+    const high = BigInt(d.high) * v - margin;
+    const typical = (d.open + d.high + d.low + d.close) / 4 + rng.gaussian() * (d.high - d.low) * 0.1;
+    let guess = BigInt(Math.round(typical)) * v;
+    if (guess < low) guess = low;
+    if (guess > high) guess = high;
+    lo.push(low);
+    hi.push(high);
+    q.push(guess);
+    sum += guess;
+  }
+  const diff = total - sum;
+  if (diff !== 0n) {
+    const room = q.map((x, i) => (diff > 0n ? (hi[i] ?? 0n) - x : x - (lo[i] ?? 0n)));
+    const shares = distribute(diff > 0n ? diff : -diff, room);
+    for (let i = 0; i < n; i++) q[i] = (q[i] ?? 0n) + (diff > 0n ? (shares[i] ?? 0n) : -(shares[i] ?? 0n));
+  }
+  return q;
+}
+
+/**
+ * Splits `total` over parts in proportion to `capacities` (largest remainder), never giving a part
+ * more than its capacity; `total` must not exceed the sum of capacities.
+ */
+export function distribute(total: bigint, capacities: readonly bigint[]): bigint[] {
+  let capacity = 0n;
+  for (const c of capacities) capacity += c;
+  if (total > capacity) throw new RangeError(`cannot place ${total} in capacity ${capacity}`);
+  if (total === 0n) return capacities.map(() => 0n);
+  const out: bigint[] = [];
+  const rest: bigint[] = [];
+  let given = 0n;
+  for (const c of capacities) {
+    const scaled = total * c;
+    const share = scaled / capacity;
+    out.push(share);
+    rest.push(scaled - share * capacity);
+    given += share;
+  }
+  let left = total - given;
+  const order = [...rest.keys()].sort((a, b) => {
+    const ra = rest[a] ?? 0n;
+    const rb = rest[b] ?? 0n;
+    return ra > rb ? -1 : ra < rb ? 1 : a - b;
+  });
+  for (const i of order) {
+    if (left === 0n) break;
+    if ((out[i] ?? 0n) < (capacities[i] ?? 0n)) {
+      out[i] = (out[i] ?? 0n) + 1n;
+      left -= 1n;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,270 @@
+// The data plane: collectors' Ingest frames merged once per turn, Delta frames published per stream, snapshots sent under back-pressure.
+import { performance } from 'node:perf_hooks';
+import type { Logger } from '../../log/logger.js';
+import type { IngestManyResult, MergeBook, TopicFramesResult } from '../../native/hub.js';
+import { NativeError } from '../../native/native-error.js';
+import type { HubMetrics } from '../hub-metrics.js';
+import { LogThrottle } from '../log-throttle.js';
+import type { HubTransport } from '../transport.js';
+import type { Backpressure } from './backpressure.js';
+import type { CollectorLedger } from './collector-ledger.js';
+import type { InputPolice } from './input-police.js';
+import type { PeerOutbox } from './peer-outbox.js';
+import { tellRefusedRecords } from './record-refusals.js';
+import type { PeerSession } from './session.js';
+import type { Sessions } from './sessions.js';
+import { type Subscriptions, topicName } from './subscriptions.js';
+
+/**
+ * The Ingest frames of the current turn, as parallel arrays: `frames` and `sources` go to the
+ * native merge as they are (no per-turn copy); the rest serves the bookkeeping and the errors.
+ */
+class IngestBatch {
+  readonly frames: Buffer[] = [];
+  readonly sources: number[] = [];
+  readonly sessions: PeerSession[] = [];
+  /** Each frame's index among its sender's binary messages (the `frame` an `error` names). */
+  readonly numbers: number[] = [];
+  /** `performance.now()` at each frame's arrival (the status latency histogram). */
+  readonly arrivals: number[] = [];
+
+  get size(): number {
+    return this.frames.length;
+  }
+
+  add(frame: Buffer, session: PeerSession, arrival: number): void {
+    this.frames.push(frame);
+    this.sources.push(session.identity.peerId);
+    this.sessions.push(session);
+    this.numbers.push(session.traffic.binaryIn);
+    this.arrivals.push(arrival);
+  }
+}
+
+/**
+ * Once per event-loop turn: all Ingest frames received in the turn are merged in one native call,
+ * one Delta frame per stream with changes is encoded (one native call) and published to the
+ * stream's transport topic; then the bookkeeping: counters, refusals told to their senders,
+ * collector freshness, back-pressure of every subscriber that got bytes. Snapshots (on subscribe,
+ * on request, periodic, on resume) go out through the outbox, so they count as well.
+ */
+export class DataPlane {
+  readonly #book: MergeBook;
+  readonly #transport: HubTransport;
+  readonly #subscriptions: Subscriptions;
+  readonly #backpressure: Backpressure;
+  readonly #outbox: PeerOutbox;
+  readonly #police: InputPolice;
+  readonly #sessions: Sessions;
+  readonly #ledger: CollectorLedger;
+  readonly #metrics: HubMetrics;
+  readonly #log: Logger;
+  /** Log lines about refusals no single sender can be told of: once a minute. */
+  readonly #throttle = new LogThrottle(60_000);
+  #pending = new IngestBatch();
+  #turnScheduled = false;
+  #closed = false;
+
+  constructor(parts: {
+    book: MergeBook;
+    transport: HubTransport;
+    subscriptions: Subscriptions;
+    backpressure: Backpressure;
+    outbox: PeerOutbox;
+    police: InputPolice;
+    sessions: Sessions;
+    ledger: CollectorLedger;
+    metrics: HubMetrics;
+    log: Logger;
+  }) {
+    this.#book = parts.book;
+    this.#transport = parts.transport;
+    this.#subscriptions = parts.subscriptions;
+    this.#backpressure = parts.backpressure;
+    this.#outbox = parts.outbox;
+    this.#police = parts.police;
+    this.#sessions = parts.sessions;
+    this.#ledger = parts.ledger;
+    this.#metrics = parts.metrics;
+    this.#log = parts.log;
+  }
+
+  /** Queues one binary message of a peer for this turn's merge (collectors only). */
+  ingest(session: PeerSession, frame: Buffer): void {
+    if (session.identity.role !== 'collector') {
+      this.#police.refuseAndTell(
+        session,
+        'forbidden',
+        'forbidden',
+        `a ${session.identity.role} key may not send frames`,
+        {
+          frame: session.traffic.binaryIn,
+          hint: 'only collector keys send Ingest frames',
+        },
+      );
+      return;
+    }
+    this.#pending.add(frame, session, performance.now());
+    if (!this.#turnScheduled) {
+      this.#turnScheduled = true;
+      setImmediate(() => this.#turn());
+    }
+  }
+
+  /**
+   * Sends the current snapshot of `stream` to one peer, unless back-pressure defers it (the peer
+   * has not read the previous one, or is in snapshot mode: it gets a fresh one when it drains).
+   * Returns the snapshot's seq, or undefined when deferred.
+   */
+  sendSnapshot(session: PeerSession, stream: number): number | undefined {
+    if (!this.#backpressure.mayQueueSnapshot(session, stream)) return undefined;
+    const frame = this.#book.topicSnapshotFrame(stream, Date.now());
+    this.#backpressure.snapshotQueued(session, stream, frame.length);
+    this.#outbox.frame(session, frame);
+    return this.#subscriptions.seq(stream);
+  }
+
+  /** A fresh snapshot of each stream for a peer that resumed from snapshot mode. */
+  resendSnapshots(session: PeerSession, streams: number[]): void {
+    const now = Date.now();
+    for (const stream of streams) {
+      if (session.closing) return;
+      const frame = this.#snapshotFrame(stream, now);
+      if (frame === undefined) continue;
+      this.#metrics.snapshotsOnResume += 1;
+      this.#backpressure.snapshotQueued(session, stream, frame.length);
+      this.#outbox.frame(session, frame);
+    }
+  }
+
+  /** A full snapshot of every stream to its live subscribers, for reconciliation. */
+  publishSnapshots(): void {
+    const now = Date.now();
+    const sent: Array<{ stream: number; bytes: number }> = [];
+    this.#transport.batch(() => {
+      for (const stream of this.#subscriptions.streams()) {
+        const frame = this.#snapshotFrame(stream.id, now);
+        if (frame === undefined) continue;
+        this.#transport.publish(topicName(stream.id), frame);
+        this.#metrics.snapshotsPeriodic += 1;
+        sent.push({ stream: stream.id, bytes: frame.length });
+      }
+    });
+    for (const { stream, bytes } of sent) {
+      for (const session of this.#liveSubscribers(stream)) {
+        this.#backpressure.snapshotQueued(session, stream, bytes);
+        this.#outbox.published(session, bytes);
+      }
+    }
+  }
+
+  /** Stops merging (the hub is closing). */
+  close(): void {
+    this.#closed = true;
+  }
+
+  #snapshotFrame(stream: number, now: number): Buffer | undefined {
+    try {
+      return this.#book.topicSnapshotFrame(stream, now);
+    } catch (error) {
+      if (!(error instanceof NativeError)) throw error;
+      this.#metrics.encodeFailures += 1;
+      this.#log.error('snapshot could not be encoded', { stream, code: error.code, message: error.message });
+      return undefined;
+    }
+  }
+
+  *#liveSubscribers(stream: number): IterableIterator<PeerSession> {
+    for (const sessionId of this.#subscriptions.subscribersOf(stream)) {
+      const session = this.#sessions.get(sessionId);
+      if (session?.state === 'ready' && !session.closing && !this.#subscriptions.isPaused(sessionId))
+        yield session;
+    }
+  }
+
+  #turn(): void {
+    this.#turnScheduled = false;
+    const batch = this.#pending;
+    if (batch.size === 0) return;
+    this.#pending = new IngestBatch();
+    if (this.#closed) return;
+    const receivedAt = Date.now();
+    const result = this.#book.ingestFrom(batch.frames, batch.sources, receivedAt);
+    const taken = this.#book.takeTopicFrames(Date.now());
+    if (taken.frames.length > 0) {
+      this.#transport.batch(() => {
+        for (const { stream, frame } of taken.frames) this.#transport.publish(topicName(stream), frame);
+      });
+    }
+    // The bookkeeping comes after the publish, so it never delays what subscribers wait for.
+    const published = performance.now();
+    this.#afterIngest(batch, result, receivedAt);
+    this.#afterPublish(taken);
+    for (const arrival of batch.arrivals) this.#metrics.recordLatencyUs((published - arrival) * 1000);
+  }
+
+  /** Counts the turn's merge, tells senders what was refused, and updates collector freshness. */
+  #afterIngest(batch: IngestBatch, result: IngestManyResult, receivedAt: number): void {
+    const m = this.#metrics;
+    let failed: Set<number> | undefined;
+    for (const failure of result.failures) {
+      failed ??= new Set();
+      failed.add(failure.index);
+      const session = batch.sessions[failure.index];
+      if (session === undefined) continue;
+      this.#police.refuseAndTell(
+        session,
+        `frame_${failure.code}`,
+        'bad_frame',
+        `${failure.code}: ${failure.message}`,
+        {
+          frame: batch.numbers[failure.index] ?? 0,
+        },
+      );
+    }
+    if (result.rejected.length > 0) {
+      const parts = { police: this.#police, metrics: m, log: this.#log, throttle: this.#throttle };
+      tellRefusedRecords(result.rejected, batch, parts);
+    }
+    const merged = batch.size - (failed?.size ?? 0);
+    m.ingestFrames += merged;
+    m.recordsChanged += result.changed;
+    m.recordsUnchanged += result.unchanged;
+    m.recordsDropped += result.dropped;
+    m.recordsRefused += result.rejected.length;
+    if (result.changed === 0) m.framesWithoutChange += merged;
+    let lastSession: PeerSession | undefined;
+    let lastRecord: ReturnType<CollectorLedger['of']>;
+    for (let index = 0; index < batch.size; index++) {
+      const session = batch.sessions[index];
+      if (session === undefined || failed?.has(index) === true) continue;
+      session.ingestFrames += 1;
+      // A turn's frames mostly come from a few collectors: look each one up once.
+      if (session !== lastSession) {
+        lastSession = session;
+        lastRecord = this.#ledger.of(session.identity.peer);
+      }
+      if (lastRecord !== undefined) {
+        lastRecord.frames += 1;
+        lastRecord.lastIngestAt = receivedAt;
+      }
+    }
+  }
+
+  /** Logs frames that could not be encoded, counts what went out, and checks each subscriber's back-pressure. */
+  #afterPublish(taken: TopicFramesResult): void {
+    for (const failure of taken.failures) {
+      this.#metrics.encodeFailures += 1;
+      this.#log.error('delta frame could not be encoded; subscribers will see a gap', {
+        stream: failure.stream,
+        seq: failure.seq,
+        code: failure.code,
+        message: failure.message,
+      });
+    }
+    for (const { stream, frame } of taken.frames) {
+      this.#metrics.deltaFrames += 1;
+      for (const session of this.#liveSubscribers(stream)) this.#outbox.published(session, frame.length);
+    }
+  }
+}

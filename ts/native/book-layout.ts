@@ -1,0 +1,53 @@
+// The trader book's block layout and the position sides, generated from core-rs/src/book_layout.rs: do not edit.
+// Regenerate with `TRIBUTARY_WRITE_LAYOUT=1 cargo test -p tributary-core book_layout`; a Rust test fails while
+// this file differs from the Rust enums.
+
+/** Columns of a kline series block in block order: column `c` of row `r` is at `c × capacity + r`. */
+export const KLINE_COLUMNS = [
+  'openTime',
+  'closeTime',
+  'open',
+  'high',
+  'low',
+  'close',
+  'volume',
+  'quoteVolume',
+  'trades',
+  'takerBuyVolume',
+  'takerBuyQuoteVolume',
+] as const;
+export type KlineColumn = (typeof KLINE_COLUMNS)[number];
+
+/** Slots of a tick block (`last` is NaN when the source had no last trade price). */
+export const TICK_SLOTS = ['bid', 'bidQty', 'ask', 'askQty', 'last', 'time'] as const;
+export type TickSlot = (typeof TICK_SLOTS)[number];
+
+/** Slots of a position block (NaN where the source had no value). */
+export const POSITION_SLOTS = ['amount', 'entryPrice', 'unrealizedPnl', 'markPrice', 'updateTime'] as const;
+export type PositionSlot = (typeof POSITION_SLOTS)[number];
+
+/** Slots of a balance block (NaN where the source had no value). */
+export const BALANCE_SLOTS = ['wallet', 'crossWallet', 'available', 'unrealizedPnl', 'updateTime'] as const;
+export type BalanceSlot = (typeof BALANCE_SLOTS)[number];
+
+/** Position sides in wire-code order: `BOTH` in one-way mode, `LONG` / `SHORT` in hedge mode. */
+export const POSITION_SIDES = ['BOTH', 'LONG', 'SHORT'] as const;
+export type PositionSide = (typeof POSITION_SIDES)[number];
+
+/** Frame kinds by wire code (`TraderBook.applyMany` reports a frame's kind by this code). */
+export const FRAME_KINDS = ['ingest', 'delta', 'snapshot'] as const;
+export type FrameKindName = (typeof FRAME_KINDS)[number];
+
+/** What became of a frame of `TraderBook.applyMany`, by result code. */
+export const FRAME_RESULTS = [
+  'applied',
+  'snapshot',
+  'chunk',
+  'duplicate',
+  'gap',
+  'stale',
+  'chunkDropped',
+  'wrongKind',
+  'invalid',
+] as const;
+export type FrameResultName = (typeof FRAME_RESULTS)[number];

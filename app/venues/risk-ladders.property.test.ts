@@ -1,4 +1,5 @@
 // Property test: random sequences of fills, price moves, owner commands, crashes and faults against the trader's engine and risk side (no network); the invariants hold after every sequence.
+// CI runs 40 sequences from a fixed seed; a longer search: RUNS=1000 SEED=<n> npx vitest run app/venues/risk-ladders.property.test.ts
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { coverage, coverageWithin, ladders } from '../../trader/stop-loss/ladder-decision.js';

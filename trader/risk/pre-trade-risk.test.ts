@@ -183,3 +183,19 @@ describe('PreTradeRisk', () => {
     expect(events.stats()).toMatchObject({ suppressed: 1, byKind: { 'risk-action:refuse': 2 } });
   });
 });
+
+describe('RiskEventLog', () => {
+  it('counts a refusal repeated by symbol and rule within a minute without logging it again, whatever its details', () => {
+    const events = new RiskEventLog(silentLogger('x'));
+    const seen: string[] = [];
+    events.onEvent((e) => seen.push(e.kind === 'risk-action' ? e.reason : e.detail));
+    const refuse = (reason: string, at: number) =>
+      events.emit({ kind: 'risk-action', action: 'refuse', symbol: 'AAAUSDT', reason, at });
+    refuse("book-stale: AAAUSDT's last price is 10001 ms old", 0);
+    refuse("book-stale: AAAUSDT's last price is 10250 ms old", 1_000);
+    refuse('ban-list: AAAUSDT is on the ban list', 2_000);
+    refuse("book-stale: AAAUSDT's last price is 70000 ms old", 61_000);
+    expect(seen).toHaveLength(3);
+    expect(events.stats()).toMatchObject({ suppressed: 1, byKind: { 'risk-action:refuse': 4 } });
+  });
+});

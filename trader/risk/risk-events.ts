@@ -58,7 +58,7 @@ const RECENT = 50;
 /**
  * Logs every risk event (stop-loss failures as errors, actions as warnings), counts them by kind
  * and action, keeps the last 50 for the status, and hands them to listeners (the alert channel).
- * The same refusal repeated (same action, symbol and reason) within `repeatWindowMs` is counted but
+ * The same refusal repeated (same symbol and rule) within `repeatWindowMs` is counted but
  * neither logged nor handed on again, so a strategy that keeps asking for a banned symbol cannot
  * flood the log or the alerts.
  */
@@ -86,7 +86,8 @@ export class RiskEventLog implements RiskEventSink {
     const label = event.kind === 'risk-action' ? `risk-action:${event.action}` : event.kind;
     this.#counts[label] = (this.#counts[label] ?? 0) + 1;
     if (event.kind === 'risk-action' && event.action === 'refuse') {
-      const key = `${event.symbol}|${event.reason}`;
+      // By symbol and rule (the reason starts with the rule's name; its details, e.g. a price's age, vary).
+      const key = `${event.symbol}|${event.reason.split(':')[0]}`;
       const last = this.#lastSeen.get(key);
       if (last !== undefined && event.at - last < this.#repeatWindowMs) {
         this.#suppressed += 1;

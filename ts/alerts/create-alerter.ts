@@ -1,6 +1,7 @@
 // Builds a process's alerter from the `alerts` section and the webhook secrets: Feishu when a webhook URL is set, the log alone otherwise.
 import { hostname } from 'node:os';
 import type { AlertsSettings } from '../config/alerts-config.js';
+import type { LoadedConfig } from '../config/load-config.js';
 import type { Logger } from '../log/logger.js';
 import { Alerter } from './alerter.js';
 import { FeishuWebhook } from './feishu-webhook.js';
@@ -49,5 +50,16 @@ export function createAlerter(options: CreateAlerterOptions): Alerter {
     gatherMs: settings.gatherMs,
     maxPending: settings.maxPending,
     limits: { maxKinds: settings.maxKinds, maxDetailChars: settings.maxDetailChars },
+  });
+}
+
+/** The alerter of a process from its loaded configuration (the `alerts` section and the webhook secrets). */
+export function alerterFromConfig(loaded: LoadedConfig, process: string, logger: Logger): Alerter {
+  return createAlerter({
+    settings: loaded.config.alerts,
+    webhookUrl: loaded.secrets.alertWebhookUrl,
+    webhookSecret: loaded.secrets.alertWebhookSecret,
+    process,
+    logger: logger.child('alerts'),
   });
 }

@@ -32,6 +32,12 @@ describe('the alerts section', () => {
       maxPending: 1000,
       maxKinds: 15,
       maxDetailChars: 200,
+      watch: {
+        checkMs: 5000,
+        peerSilentMs: 30_000,
+        staleDataMs: 60_000,
+        sparseKinds: ['universe', 'income', 'user-stream'],
+      },
     });
   });
 

@@ -1,5 +1,23 @@
 // The `alerts` section: how often a process may message the owner's chat, how hard it tries, how messages read (the webhook itself is a secret: TRIBUTARY_ALERT_WEBHOOK_URL).
-import { integer, type SectionSettings, section, text } from './config-fields.js';
+import { z } from 'zod';
+import { expecting, integer, type SectionSettings, section, text } from './config-fields.js';
+
+/** What the hub and the traders watch for: silent processes and stale data. */
+export const alertWatchSection = section({
+  checkMs: integer(500, 600_000).default(5000).describe('How often peers and data are looked at, ms'),
+  peerSilentMs: integer(1000, 3_600_000)
+    .default(30_000)
+    .describe('A collector, trader or recorder the hub has not heard from this long is alerted, ms'),
+  staleDataMs: integer(1000, 3_600_000)
+    .default(60_000)
+    .describe(
+      "A collector's last ingest (at the hub) or a trader's book (not synced) this old is alerted, ms",
+    ),
+  sparseKinds: z
+    .array(text(), { error: expecting('an array of collector kinds') })
+    .default(() => ['universe', 'income', 'user-stream'])
+    .describe('Collector kinds whose data is naturally sparse (events, daily lists): never called stale'),
+});
 
 /** The `alerts` section (DESIGN.md 7; seed 000: a Feishu bot, at most one message a minute). */
 export const alertsSection = section({
@@ -26,9 +44,11 @@ export const alertsSection = section({
     .default(15)
     .describe('Kinds of alert (source and title) listed in one message; the rest are summed up'),
   maxDetailChars: integer(20, 2000).default(200).describe('Characters shown of one detail value'),
+  watch: alertWatchSection.prefault({}),
 });
 
 export type AlertsSettings = SectionSettings<typeof alertsSection>;
+export type AlertWatchSettings = AlertsSettings['watch'];
 
 /** The defaults, for code that runs without a configuration file (tests, tools). */
 export function defaultAlertsSettings(): AlertsSettings {

@@ -97,6 +97,12 @@ describe('the configuration schema', () => {
         maxPending: 1000,
         maxKinds: 15,
         maxDetailChars: 200,
+        watch: {
+          checkMs: 5000,
+          peerSilentMs: 30_000,
+          staleDataMs: 60_000,
+          sparseKinds: ['universe', 'income', 'user-stream'],
+        },
       },
     });
   });

@@ -283,7 +283,7 @@ describe('log fallback', () => {
     expect(a.stats()).toMatchObject({ raised: 3, messages: 0, pending: 0 });
   });
 
-  it('on close sends what is pending when the window is open, else logs its summary', async () => {
+  it('on close sends what is pending when the window is open or an alert is critical, else logs its summary', async () => {
     const bot = await receiver();
     const log = capture();
     const a = alerter(log, bot.url, { gatherMs: 10_000 });
@@ -294,13 +294,25 @@ describe('log fallback', () => {
     const b = alerter(log, bot.url, { gatherMs: 0, minIntervalMs: 60_000 });
     b.raise({ severity: 'info', source: 's', title: 'first' });
     await waitUntil(() => b.stats().delivered === 1, 'first delivered');
-    b.raise({ severity: 'critical', source: 's', title: 'held at close' });
+    b.raise({ severity: 'warning', source: 's', title: 'held at close' });
     await b.close();
     expect(bot.accepted).toHaveLength(2);
     const summary = log.records().find((r) => String(r.msg).startsWith('alerts not sent before stopping'));
     expect(String(summary?.text)).toContain('held at close');
     b.raise({ severity: 'info', source: 's', title: 'after close' });
     expect(b.stats().pending).toBe(0);
+
+    // A critical alert pending at close is sent at once, inside the minute.
+    const c = alerter(log, bot.url, { gatherMs: 0, minIntervalMs: 60_000 });
+    c.raise({ severity: 'info', source: 's', title: 'before' });
+    await waitUntil(() => c.stats().delivered === 1, 'before delivered');
+    c.raise({ severity: 'warning', source: 's', title: 'a restart' });
+    c.raise({ severity: 'critical', source: 's', title: 'crash loop: stopping' });
+    await c.close();
+    expect(bot.accepted).toHaveLength(4);
+    expect(bot.accepted[3]?.title).toBe('[CRITICAL] Tributary trader@box1: 2 alerts');
+    expect(bot.accepted[3]?.text).toContain('crash loop: stopping');
+    expect(bot.accepted[3]?.text).toContain('a restart');
   });
 });
 

@@ -105,8 +105,11 @@ export class Alerter implements AlertSink {
 
   /**
    * Stops the alerter: waits for a message in flight, then sends what is pending if the
-   * one-a-minute limit allows it now; otherwise writes the pending alerts' summary to the log as an
-   * error (they were each logged when raised). Alerts raised afterwards are only logged.
+   * one-a-minute limit allows it now, or if a pending alert is critical (the one exception to the
+   * limit: a process stopping on a critical event, such as a crash loop that ends `tributary up`,
+   * must not leave it in the log only; it can happen once per alerter). Otherwise the pending
+   * alerts' summary goes to the log as an error (each was logged when raised). Alerts raised
+   * afterwards are only logged.
    */
   async close(): Promise<void> {
     this.#closed = true;
@@ -115,7 +118,9 @@ export class Alerter implements AlertSink {
     await this.#inFlight;
     if (this.#pending.length === 0 && this.#pendingUnkept === 0) return;
     const now = this.#now();
-    if (this.#lastSentAt === undefined || now >= this.#lastSentAt + this.#options.minIntervalMs) {
+    const windowOpen =
+      this.#lastSentAt === undefined || now >= this.#lastSentAt + this.#options.minIntervalMs;
+    if (windowOpen || this.#pending.some((alert) => alert.severity === 'critical')) {
       this.#flush();
       await this.#inFlight;
       return;

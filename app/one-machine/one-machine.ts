@@ -118,6 +118,10 @@ export class OneMachineSystem {
     const loaded = this.#loaded;
     const { config } = loaded;
     const childEnv: Record<string, string> = {};
+    // Every child alerts the owner through the same bot (each at most one message a minute).
+    const { alertWebhookUrl, alertWebhookSecret } = loaded.secrets;
+    if (alertWebhookUrl !== undefined) childEnv.TRIBUTARY_ALERT_WEBHOOK_URL = alertWebhookUrl;
+    if (alertWebhookSecret !== undefined) childEnv.TRIBUTARY_ALERT_WEBHOOK_SECRET = alertWebhookSecret;
 
     let exchange: string;
     if (config.exchange.kind === 'simulator' && config.exchange.restUrl === undefined) {

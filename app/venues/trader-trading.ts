@@ -15,7 +15,7 @@ import { SymbolRules } from '../../trader/execution/symbol-rules.js';
 import { JsonLinesTradeRecorder } from '../../trader/execution/trade-recorder.js';
 import type { Venue } from '../../trader/execution/venue.js';
 import { BudgetOrderRate, LocalOrderRate, type OrderRateMeter } from '../../trader/risk/order-rate.js';
-import { riskEventAlert } from '../../trader/risk/risk-alerts.js';
+import { alertRiskEvents } from '../../trader/risk/risk-alerts.js';
 import { FileRiskStateStore } from '../../trader/risk/risk-state-store.js';
 import { ExchangeStopOrders } from '../../trader/stop-loss/exchange-stop-orders.js';
 import type { StopOrderVenue } from '../../trader/stop-loss/stop-orders.js';
@@ -135,13 +135,9 @@ export async function startTraderTrading(
     },
     account,
   );
+  const riskEvents = runtime.risk?.events;
   const offAlerts =
-    alerts === undefined
-      ? undefined
-      : runtime.risk?.events.onEvent((event) => {
-          const alert = riskEventAlert(event);
-          if (alert !== undefined) alerts.raise(alert);
-        });
+    alerts === undefined || riskEvents === undefined ? undefined : alertRiskEvents(riskEvents, alerts);
   await runtime.start();
   return {
     runtime,

@@ -1,6 +1,6 @@
 // Which risk events the owner is alerted to, and how urgently: closes, state changes and stop-loss failures; routine refusals and timeouts stay in the log.
-import type { AlertInput } from '../../ts/alerts/alert.js';
-import type { RiskEvent } from './risk-events.js';
+import type { AlertInput, AlertSink } from '../../ts/alerts/alert.js';
+import type { RiskEvent, RiskEventLog } from './risk-events.js';
 
 /**
  * The alert for a risk event, or `undefined` for the routine ones (a refused order, a resting order
@@ -54,4 +54,12 @@ export function riskEventAlert(event: RiskEvent): AlertInput | undefined {
     case 'order-timeout':
       return undefined;
   }
+}
+
+/** Raises `riskEventAlert` of every event of `events` on `alerts`; returns the unsubscribe function. */
+export function alertRiskEvents(events: RiskEventLog, alerts: AlertSink): () => void {
+  return events.onEvent((event) => {
+    const alert = riskEventAlert(event);
+    if (alert !== undefined) alerts.raise(alert);
+  });
 }

@@ -45,6 +45,9 @@ describe('the alerts section', () => {
     expect(issuesOf(() => readTributaryConfig({ alerts: { minIntervalMs: 10 } }, 't'))).toEqual([
       'alerts.minIntervalMs: must be an integer from 1000 to 3600000, got 10',
     ]);
+    expect(issuesOf(() => readTributaryConfig({ alerts: { watch: { peerSilentMs: 5000 } } }, 't'))).toEqual([
+      'alerts.watch.peerSilentMs: must be an integer from 16000 to 3600000, got 5000',
+    ]);
     expect(issuesOf(() => readTributaryConfig({ alerts: { webhookUrl: HOOK } }, 't'))[0]).toMatch(/^alerts/);
   });
 

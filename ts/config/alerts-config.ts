@@ -5,9 +5,12 @@ import { expecting, integer, type SectionSettings, section, text } from './confi
 /** What the hub and the traders watch for: silent processes and stale data. */
 export const alertWatchSection = section({
   checkMs: integer(500, 600_000).default(5000).describe('How often peers and data are looked at, ms'),
-  peerSilentMs: integer(1000, 3_600_000)
+  // Peers ping every 5 s and the hub drops one silent for 15 s: a shorter limit would call live peers silent.
+  peerSilentMs: integer(16_000, 3_600_000)
     .default(30_000)
-    .describe('A collector, trader or recorder the hub has not heard from this long is alerted, ms'),
+    .describe(
+      'A collector, trader or recorder the hub has not heard from this long is alerted, ms (above the hub’s 15 s idle timeout)',
+    ),
   staleDataMs: integer(1000, 3_600_000)
     .default(60_000)
     .describe(

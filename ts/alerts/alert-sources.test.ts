@@ -64,19 +64,33 @@ describe('alert sources', () => {
     });
   });
 
-  it('grades filled gaps info and differing or unknown records a warning, with at most five examples', () => {
-    const base = { account: 'main', table: 'trades', missing: 3, changed: 0, unknown: 0 };
-    expect(reconciliationAlert(base)).toMatchObject({ severity: 'info', source: 'records.reconciliation' });
-    const differing = reconciliationAlert({
-      ...base,
-      changed: 1,
-      trigger: 'restart',
-      examples: ['1', '2', '3', '4', '5', '6'],
-    });
-    expect(differing).toMatchObject({
+  it('sums a reconciliation pass into one warning, and nothing when it found nothing', () => {
+    expect(reconciliationAlert({ reason: 'periodic', differences: [] })).toBeUndefined();
+    const many = Array.from({ length: 12 }, (_, i) => ({
+      symbol: `S${i}USDT`,
+      orders: 1,
+      fills: 2,
+      income: 0,
+    }));
+    expect(
+      reconciliationAlert({
+        reason: 'event gap',
+        differences: [...many, { symbol: '', orders: 0, fills: 0, income: 3 }],
+      }),
+    ).toEqual({
       severity: 'warning',
-      details: { changed: 1, trigger: 'restart', examples: '1 2 3 4 5' },
+      source: 'records.reconciliation',
+      title: 'Reconciliation found records the stream did not deliver (stored from REST)',
+      details: {
+        reason: 'event gap',
+        orders: 12,
+        fills: 24,
+        income: 3,
+        symbols: 'S0USDT S1USDT S2USDT S3USDT S4USDT S5USDT S6USDT S7USDT S8USDT S9USDT +3',
+      },
     });
-    expect(reconciliationAlert({ ...base, unknown: 2 }).severity).toBe('warning');
+    expect(reconciliationAlert({ reason: 'periodic', differences: [], changed: 2 })?.details).toMatchObject({
+      changed: 2,
+    });
   });
 });

@@ -119,53 +119,51 @@ export function processExitAlert(exit: {
   };
 }
 
-/**
- * What a reconciliation of the store against the exchange's REST history found (the recorder's
- * call: `alerts.raise(reconciliationAlert({ ... }))` after each pass that found anything).
- */
-export interface ReconciliationDifferences {
-  /** The account (or store) reconciled, as the owner names it. */
-  readonly account: string;
-  /** What was compared: `orders`, `trades`, `income`, `balances`, ... */
-  readonly table: string;
-  /** Rows the exchange has and the store lacked (now written): expected after a gap or restart. */
-  readonly missing: number;
-  /** Rows present on both sides whose values differ (the exchange's values were kept). */
-  readonly changed: number;
-  /** Rows the store has and the exchange does not know. */
-  readonly unknown: number;
-  /** The time range compared, e.g. `2026-12-02T09:00Z..09:10Z`. */
-  readonly range?: string;
-  /** Why it ran: `start`, `gap`, `stream-loss`, `periodic`. */
-  readonly trigger?: string;
-  /** A few natural keys of differing rows (order ids, trade ids, tranIds), for the owner to look up. */
-  readonly examples?: readonly string[];
+/** Rows the exchange's REST history had that the store lacked, for one symbol (`''`: account-wide rows). */
+export interface ReconciliationDifference {
+  readonly symbol: string;
+  /** Order states, fills and income rows written by the reconciliation. */
+  readonly orders: number;
+  readonly fills: number;
+  readonly income: number;
 }
 
 /**
- * The alert for a reconciliation pass: `warning` when rows differed or the store held rows the
- * exchange does not know (something recorded wrongly), `info` when rows were only missing (a gap
- * the recorder filled, as designed).
+ * What one reconciliation pass found: the recorder's `ReconcileReport` fits as it is. `changed`:
+ * rows present on both sides whose values differed (the exchange's kept), when the caller counts
+ * them.
  */
-export function reconciliationAlert(found: ReconciliationDifferences): AlertInput {
-  const suspicious = found.changed > 0 || found.unknown > 0;
+export interface ReconciliationFindings {
+  /** Why the pass ran (`start`, `event gap`, `hub connection`, `periodic`). */
+  readonly reason: string;
+  readonly differences: readonly ReconciliationDifference[];
+  readonly changed?: number;
+}
+
+/**
+ * The alert for a reconciliation pass that found records the stream had not delivered (now stored
+ * from REST), or `undefined` when it found none. A warning: the store was repaired, but the data
+ * path lost something the owner may want to look into. One alert per pass with the totals and the
+ * symbols, however many rows.
+ */
+export function reconciliationAlert(found: ReconciliationFindings): AlertInput | undefined {
+  const sum = (pick: (d: ReconciliationDifference) => number) =>
+    found.differences.reduce((n, d) => n + pick(d), 0);
+  const changed = found.changed ?? 0;
+  if (found.differences.length === 0 && changed === 0) return undefined;
+  const symbols = found.differences.map((d) => d.symbol || 'account');
   return {
-    severity: suspicious ? 'warning' : 'info',
+    severity: 'warning',
     source: 'records.reconciliation',
-    title: suspicious
-      ? 'Reconciliation found records that differ from the exchange'
-      : 'Reconciliation filled records missing from the store',
+    title: 'Reconciliation found records the stream did not deliver (stored from REST)',
     details: {
-      account: found.account,
-      table: found.table,
-      missing: found.missing,
-      changed: found.changed,
-      unknown: found.unknown,
-      ...(found.range === undefined ? {} : { range: found.range }),
-      ...(found.trigger === undefined ? {} : { trigger: found.trigger }),
-      ...(found.examples === undefined || found.examples.length === 0
-        ? {}
-        : { examples: found.examples.slice(0, 5).join(' ') }),
+      reason: found.reason,
+      orders: sum((d) => d.orders),
+      fills: sum((d) => d.fills),
+      income: sum((d) => d.income),
+      ...(changed === 0 ? {} : { changed }),
+      symbols:
+        symbols.length > 10 ? `${symbols.slice(0, 10).join(' ')} +${symbols.length - 10}` : symbols.join(' '),
     },
   };
 }

@@ -280,7 +280,18 @@ describe('log fallback', () => {
       ['error', 'alert: three', 'critical'],
     ]);
     expect(alerts[1]?.details).toEqual({ n: 2 });
-    expect(a.stats()).toMatchObject({ raised: 3, messages: 0, pending: 0 });
+    // Listeners (the recorder's store) see every alert, stamped; one that throws is logged, not fatal.
+    const seen: string[] = [];
+    const off = a.onAlert((alert) => seen.push(`${alert.severity}:${alert.title}:${alert.at > 0}`));
+    a.onAlert(() => {
+      throw new Error('store down');
+    });
+    a.raise({ severity: 'warning', source: 's', title: 'four' });
+    off();
+    a.raise({ severity: 'warning', source: 's', title: 'five' });
+    expect(seen).toEqual(['warning:four:true']);
+    expect(log.records().filter((r) => r.msg === 'alert listener failed')).toHaveLength(2);
+    expect(a.stats()).toMatchObject({ raised: 5, messages: 0, pending: 0 });
   });
 
   it('on close sends what is pending when the window is open or an alert is critical, else logs its summary', async () => {

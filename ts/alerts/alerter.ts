@@ -60,6 +60,7 @@ export class Alerter implements AlertSink {
   #timer: NodeJS.Timeout | undefined;
   #inFlight: Promise<void> | undefined;
   #closed = false;
+  readonly #listeners = new Set<(alert: Alert) => void>();
   #stats = { raised: 0, heldBack: 0, unkept: 0, messages: 0, delivered: 0, failed: 0 };
 
   constructor(options: AlerterOptions) {
@@ -82,6 +83,15 @@ export class Alerter implements AlertSink {
       source: alert.source,
       details: alert.details ?? {},
     });
+    for (const listener of this.#listeners) {
+      try {
+        listener(alert);
+      } catch (error) {
+        this.#options.logger.error('alert listener failed', {
+          error: error instanceof Error ? error : String(error),
+        });
+      }
+    }
     if (this.#options.channel === undefined || this.#closed) return;
     const windowClosed =
       this.#lastSentAt !== undefined && now < this.#lastSentAt + this.#options.minIntervalMs;
@@ -96,6 +106,15 @@ export class Alerter implements AlertSink {
       this.#stats.unkept += 1;
     }
     this.#schedule();
+  }
+
+  /**
+   * Calls `listener` with every alert raised (stamped), before any message: for a process that
+   * also keeps alerts elsewhere (the recorder's store). Returns the unsubscribe function.
+   */
+  onAlert(listener: (alert: Alert) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 
   /** Counts since start. */

@@ -9,6 +9,11 @@ export interface Secrets {
   readonly apiKey: string | undefined;
   readonly apiSecret: string | undefined;
   readonly hubSecret: string | undefined;
+  /**
+   * The records database URL with its password (`TRIBUTARY_STORE_URL`); replaces `store.url`, which
+   * may name the server but carries no password.
+   */
+  readonly storeUrl?: string | undefined;
 }
 
 /** Prefix of environment overrides: `TRIBUTARY__HUB__PORT=7701` sets `hub.port`. */
@@ -87,6 +92,17 @@ export function applyEnvOverrides(
   return { value: root, issues };
 }
 
+/** The password of a database URL (so a log line showing the URL never shows it), if any. */
+function passwordOf(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  try {
+    const password = decodeURIComponent(new URL(url).password);
+    return password === '' ? undefined : password;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Reads `KEY=VALUE` lines of a secrets file, refusing one that others can read. */
 export function readSecretsFile(path: string): Record<string, string> {
   const mode = statSync(path).mode & 0o777;
@@ -147,11 +163,14 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
     apiKey: secret('BINANCE_API_KEY'),
     apiSecret: secret('BINANCE_API_SECRET'),
     hubSecret: secret('TRIBUTARY_HUB_SECRET'),
+    storeUrl: secret('TRIBUTARY_STORE_URL'),
   };
   // From here on, no log line of this process can show them.
   registerSecret(secrets.apiKey);
   registerSecret(secrets.apiSecret);
   registerSecret(secrets.hubSecret);
+  registerSecret(secrets.storeUrl);
+  registerSecret(passwordOf(secrets.storeUrl));
   if (
     config.exchange.kind !== 'simulator' &&
     (secrets.apiKey === undefined || secrets.apiSecret === undefined)

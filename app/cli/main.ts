@@ -7,6 +7,7 @@ import { runBacktestCommand } from './backtest.js';
 import { runCollect } from './collect.js';
 import { runHub } from './hub.js';
 import { runKeys } from './keys.js';
+import { runRecord } from './record.js';
 import { runSim } from './sim.js';
 import { runTrader } from './trader.js';
 import { runUp } from './up.js';
@@ -43,6 +44,11 @@ const commands: Record<string, Command> = {
   trader: {
     summary: 'trader [--config <file>]               the trading process',
     run: runTrader,
+  },
+  record: {
+    summary:
+      'record [--config <file>]               the recorder: orders, fills, income, snapshots into the store',
+    run: runRecord,
   },
   backtest: {
     summary: 'backtest --strategy <name> <data files...>   replay dumps through a strategy, write a report',

@@ -13,7 +13,9 @@ describe('tributary commands', () => {
     await expect(runCollect(['kline', '--bogus'])).rejects.toBeInstanceOf(UsageError);
     await expect(runTrader(['--status-every', 'soon'])).rejects.toThrow(/--status-every/);
     await expect(runUp(['--bogus'])).rejects.toBeInstanceOf(UsageError);
-    await expect(runRecord(['--mode', 'pretend'])).rejects.toThrow(/--mode must be one of live, testnet, paper/);
+    await expect(runRecord(['--mode', 'pretend'])).rejects.toThrow(
+      /--mode must be one of live, testnet, paper/,
+    );
     await expect(runRecord(['--instance', 'x'])).rejects.toThrow(/--instance/);
   });
 

@@ -1,5 +1,7 @@
 // `tributary record`: the recorder process (order events from the hub, REST reconciliation, snapshots) into the records store.
 import { RecorderProcess } from '../../recorder/recorder-process.js';
+import { reconciliationAlert } from '../../ts/alerts/alert-sources.js';
+import { alerterFromConfig } from '../../ts/alerts/create-alerter.js';
 import type { LoadedConfig } from '../../ts/config/load-config.js';
 import { loadConfig } from '../../ts/config/load-config.js';
 import { connectExchange } from '../../ts/exchange/exchange-link.js';
@@ -59,7 +61,9 @@ export async function runRecord(args: string[]): Promise<number> {
   const logger = new Logger(`recorder.${instance}`);
   const key = hubKey();
   const store = await openRecordStore(loaded);
-  const link = connectExchange(loaded, logger.child('exchange'));
+  // Exchange bans and reconciliation differences reach the owner (alerts section; the log without a bot).
+  const alerts = alerterFromConfig(loaded, `recorder-${instance}`, logger);
+  const link = connectExchange(loaded, logger.child('exchange'), alerts);
   const mode = (values.mode as TradingMode | undefined) ?? recordedMode(loaded);
   const recorder = new RecorderProcess({
     store,
@@ -69,6 +73,11 @@ export async function runRecord(args: string[]): Promise<number> {
     hub: { url: hubUrl(loaded), key, peer: `recorder-${instance}` },
     writer: { flushMs: loaded.config.store.flushMs, maxBatch: loaded.config.store.maxBatch },
     logger,
+    // One difference per symbol: the alerter groups a pass's into one line of its next message.
+    onReconciliationDifference: (difference) => {
+      const alert = reconciliationAlert({ reason: difference.reason, differences: [difference] });
+      if (alert !== undefined) alerts.raise(alert);
+    },
   });
   try {
     await recorder.start();
@@ -76,6 +85,7 @@ export async function runRecord(args: string[]): Promise<number> {
     await recorder.stop().catch(() => undefined);
     link.close();
     await store.close();
+    await alerts.close();
     throw error;
   }
   logger.info('recording', {
@@ -88,5 +98,6 @@ export async function runRecord(args: string[]): Promise<number> {
     await recorder.stop();
     link.close();
     await store.close();
+    await alerts.close();
   });
 }

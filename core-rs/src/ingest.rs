@@ -230,6 +230,15 @@ pub struct InputFailure {
     pub error: IngestError,
 }
 
+/// What a batch push of raw messages added to an encoder's records.
+#[derive(Debug, Default)]
+pub struct PushReport {
+    /// Records added.
+    pub added: usize,
+    /// Messages that could not be parsed (the others were added).
+    pub failures: Vec<InputFailure>,
+}
+
 /// What a batch of inputs (Ingest frames, raw exchange messages, a REST poll) did to the merge
 /// book. Counts of every merge are added up here and nowhere else.
 #[derive(Debug, Default)]
@@ -439,6 +448,19 @@ impl IngestEncoder {
     /// See [`IngestBatch::push_market_event`].
     pub fn push_market_event(&mut self, bytes: &[u8]) -> Result<usize, IngestError> {
         self.batch.push_market_event(&self.registry, bytes)
+    }
+
+    /// Pushes many websocket messages in one call: a message that does not parse is a failure of
+    /// its index (the others still count), so one bad message never loses a batch.
+    pub fn push_market_events<'m>(&mut self, messages: impl IntoIterator<Item = &'m [u8]>) -> PushReport {
+        let mut report = PushReport::default();
+        for (input, message) in messages.into_iter().enumerate() {
+            match self.batch.push_market_event(&self.registry, message) {
+                Ok(n) => report.added += n,
+                Err(error) => report.failures.push(InputFailure { input, error }),
+            }
+        }
+        report
     }
 
     /// See [`IngestBatch::push_rest_book_tickers`].

@@ -1,5 +1,5 @@
 // Builds the two status documents from the hub's parts: the public health document and the full one.
-import type { MergeBook } from '../../native/hub.js';
+import type { HubBook } from '../../native/hub.js';
 import { PROTOCOL_VERSION } from '../control-messages.js';
 import type { HubMetrics } from '../hub-metrics.js';
 import type { HubHealth, HubStatus, PeerHealth, PeerStatus } from '../hub-status.js';
@@ -32,7 +32,7 @@ export interface StatusSources {
   instance: string;
   transport: string;
   startedAt: number;
-  book: MergeBook;
+  book: HubBook;
   symbols: SymbolDirectory;
   sessions: Sessions;
   subscriptions: Subscriptions;

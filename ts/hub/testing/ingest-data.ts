@@ -1,7 +1,7 @@
 // Test data for the hub: Ingest frames from the real capture or synthetic klines, and book comparison.
 import { expect } from 'vitest';
 import { Decimal } from '../../exact/decimal.js';
-import { IngestEncoder, type MergeBook } from '../../native/hub.js';
+import { type HubBook, IngestEncoder } from '../../native/hub.js';
 import type { IntervalName } from '../../native/interval.js';
 import type { Kline } from '../../native/records.js';
 import { captureMessages } from '../../native/testing/capture.js';
@@ -85,7 +85,7 @@ export function comparable(record: object | null | undefined): unknown {
   );
 }
 
-function sideBySide(hub: MergeBook, trader: TraderBook, id: number, interval: IntervalName) {
+function sideBySide(hub: HubBook, trader: TraderBook, id: number, interval: IntervalName) {
   return {
     trader: { klines: trader.klines(id, interval).map(comparable), tick: comparable(trader.tick(id)) },
     hub: {
@@ -97,7 +97,7 @@ function sideBySide(hub: MergeBook, trader: TraderBook, id: number, interval: In
 
 /** Whether the trader book holds the hub's klines and ticks of `symbolIds`, value for exact value. */
 export function booksEqual(
-  hub: MergeBook,
+  hub: HubBook,
   trader: TraderBook,
   symbolIds: number[],
   intervals: IntervalName[] = ['1m'],
@@ -111,7 +111,7 @@ export function booksEqual(
 }
 
 /** Asserts {@link booksEqual} with a readable diff of the first difference. */
-export function expectBooksEqual(hub: MergeBook, trader: TraderBook, symbolIds: number[]): void {
+export function expectBooksEqual(hub: HubBook, trader: TraderBook, symbolIds: number[]): void {
   for (const id of symbolIds) {
     const both = sideBySide(hub, trader, id, '1m');
     expect(both.trader).toEqual(both.hub);

@@ -1,11 +1,13 @@
 // Test data for the hub: Ingest frames from the real capture or synthetic klines, and book comparison.
 import { expect } from 'vitest';
-import { Decimal } from '../../exact/decimal.js';
 import { type HubBook, IngestEncoder } from '../../native/hub.js';
 import type { IntervalName } from '../../native/interval.js';
 import type { Kline } from '../../native/records.js';
 import { captureMessages } from '../../native/testing/capture.js';
 import type { TraderBook } from '../../native/trader-book.js';
+import { comparableRecord as comparable } from './comparable.js';
+
+export { comparableRecord as comparable } from './comparable.js';
 
 /**
  * The capture's kline and bookTicker messages as Ingest frames of `perFrame` messages each,
@@ -65,24 +67,6 @@ export function syntheticFrame(
   const frame = encoder.takeFrame(0, Date.now());
   if (frame === null) throw new Error('synthetic frame is empty');
   return frame;
-}
-
-/**
- * A record in comparable form: every decimal string as its exact value with trailing zeros
- * removed (the wire may add zeros: a kline's prices share one scale, docs/protocol.md "Values"),
- * and without `asOf` (the hub advances it silently when a tick only confirms a close, so a trader
- * that followed the deltas may hold an older `asOf` than a fresh snapshot; protocol.md "Semantics").
- */
-export function comparable(record: object | null | undefined): unknown {
-  if (record === null || record === undefined) return null;
-  return Object.fromEntries(
-    Object.entries(record)
-      .filter(([key]) => key !== 'asOf')
-      .map(([key, value]) => {
-        const exact = typeof value === 'string' ? Decimal.tryParse(value) : undefined;
-        return [key, exact === undefined ? value : exact.normalize().toString()];
-      }),
-  );
 }
 
 function sideBySide(hub: HubBook, trader: TraderBook, id: number, interval: IntervalName) {

@@ -211,7 +211,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         nextOrder = now + 15_000;
         const side = random() < 0.5 ? 'BUY' : 'SELL';
         await api
-          .newOrder({ symbol: 'BTCUSDT', side, type: 'MARKET', quantity: Decimal.parse('0.001') })
+          .newOrder({ symbol: 'BTCUSDT', side, type: 'MARKET', quantity: Decimal.parse('0.005') })
           .catch((error: unknown) => log.warn('soak order failed', { error: String(error) }));
       }
       if (now < nextKill) continue;

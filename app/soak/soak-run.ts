@@ -87,7 +87,12 @@ function mean(values: number[]): number {
 function perMinute(samples: RssSample[]): number[] {
   const start = samples[0]?.at ?? 0;
   const minutes: number[][] = [];
-  for (const s of samples) (minutes[Math.floor((s.at - start) / 60_000)] ??= []).push(s.mib);
+  for (const s of samples) {
+    const minute = Math.floor((s.at - start) / 60_000);
+    const bucket = minutes[minute] ?? [];
+    bucket.push(s.mib);
+    minutes[minute] = bucket;
+  }
   return minutes.map((m) => Math.round(mean(m ?? [])));
 }
 

@@ -4,7 +4,7 @@
  * How a case's figure is expressed. Only `msg/s` is better when larger (`ratio = ours / baseline`);
  * every other unit (times, sizes, CPU, memory) gets `ratio = baseline / ours`.
  */
-export type Unit = 'ns/msg' | 'us/msg' | 'us' | 'bytes' | 'msg/s' | '%core' | 'MiB';
+export type Unit = 'ns/msg' | 'us/msg' | 'us' | 'bytes' | 'rows' | 'msg/s' | '%core' | 'MiB';
 
 /**
  * One comparison. `native` and `baseline` each process the same `batch` inputs once per call

@@ -8,6 +8,7 @@ import { aggregateCases } from './stages/aggregate.js';
 import { backtestMeasures } from './stages/backtest.js';
 import { deltaCases } from './stages/delta.js';
 import { endToEndStage, uwsUnavailable } from './stages/end-to-end.js';
+import { coalescingMeasures, fixedCostCases } from './stages/fixed-costs.js';
 import { parseMergeCases } from './stages/parse-merge.js';
 import { wireBytes } from './stages/wire-bytes.js';
 
@@ -25,9 +26,12 @@ const budget = quick ? QUICK : FULL;
 const scale = quick ? 0.25 : 1;
 const started = Date.now();
 
-const cases: Case[] = [...parseMergeCases(scale), ...deltaCases(scale), ...aggregateCases()].filter(
-  (c) => values.filter === undefined || c.name.includes(values.filter),
-);
+const cases: Case[] = [
+  ...parseMergeCases(scale),
+  ...deltaCases(scale),
+  ...fixedCostCases(scale),
+  ...aggregateCases(),
+].filter((c) => values.filter === undefined || c.name.includes(values.filter));
 const results: Result[] = [];
 for (const c of cases) {
   process.stderr.write(`bench: ${c.name} ...\n`);
@@ -52,6 +56,9 @@ if (values.filter === undefined || values.filter.startsWith('backtest')) {
 }
 if (values.filter === undefined || 'wire'.includes(values.filter) || values.filter.startsWith('wire')) {
   results.push(...wireBytes().map(measured));
+}
+if (values.filter === undefined || values.filter.startsWith('hub/')) {
+  results.push(...coalescingMeasures().map(measured));
 }
 // Stage 4 runs peer processes (dist/benchmarks/e2e/peer.js): `--filter e2e` runs it alone.
 let endToEndTable: string | undefined;

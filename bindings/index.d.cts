@@ -25,11 +25,6 @@ export declare class Aggregator {
   stats(): AggregatorStatsObject
 }
 
-/**
- * The hub's book: merge book, symbol registry, subscription topics, pending deltas and encoder.
- * One `ingestTurn` per hub turn merges the turn's Ingest frames (every record checked first) and
- * returns each topic's Delta frame; snapshots of any size come as chunks.
- */
 export declare class HubBook {
   constructor(options?: HubBookOptions | undefined | null)
   /** Appends symbols to the registry (ids continue; known names keep theirs). */
@@ -40,19 +35,28 @@ export declare class HubBook {
    * One hub turn in one call: merges every Ingest frame of the turn (frame `i` credited to peer
    * `sources[i]` whatever it claims, received at `now` by the hub's clock, against which
    * records' times are checked), then encodes one Delta frame per topic with a matching change
-   * (sent at `now`).
+   * (sent at `now`). Returns the frames as `[stream, seq, frame, ...]`; the counts go to
+   * `turnCounts()`, refusals and failures (only when counted) to `takeTurnIssues`.
    */
-  ingestTurn(frames: Array<Buffer>, sources: Array<number>, now: number): IngestTurnResult
+  ingestTurn(frames: Array<Buffer>, sources: Array<number>, now: number): unknown[]
   /**
-   * Merges many Ingest frames, crediting frame `i` to peer `sources[i]`; their deltas wait for
-   * `takeTopicFrames`. Undecodable frames are reported.
+   * Merges a turn's Ingest frames as `ingestTurn` does, leaving their deltas pending; the
+   * counts go to `turnCounts()` (deltas and encode failures 0), the details to
+   * `takeTurnIssues`. Returns the number of records refused plus frames undecodable.
    */
-  ingestFrom(frames: Array<Buffer>, sources: Array<number>, receivedAt: number): IngestManyResult
+  ingestFrom(frames: Array<Buffer>, sources: Array<number>, receivedAt: number): number
   /**
-   * Parses and merges raw websocket `kline` / `bookTicker` messages in one call, for a
-   * collector running inside the hub's process (no Ingest frame in between). Bad messages are
-   * listed in `failures`; unknown symbols are skipped.
+   * The eight counts of the last `ingestTurn` / `ingestFrom` / `takeTopicFrames` (changed,
+   * unchanged, dropped, deltas, refused, undecodable, encode failures, deltas superseded
+   * within the turn) as a live Uint32Array
+   * over native memory; can be taken once (keep it).
    */
+  turnCounts(): Uint32Array
+  /**
+   * The refused records, undecodable frames and encode failures behind the last call's counts
+   * (taken: a second call returns empty lists).
+   */
+  takeTurnIssues(): TurnIssues
   mergeMarketEvents(messages: Array<Buffer>, source: number, receivedAt: number): IngestManyResult
   /** Parses and merges raw user-data messages (`ACCOUNT_UPDATE` positions and balances). */
   mergeUserEvents(messages: Array<Buffer>, source: number, receivedAt: number): IngestManyResult
@@ -95,9 +99,10 @@ export declare class HubBook {
   topicSeq(stream: number): number | null
   /**
    * Encodes the pending deltas as one Delta frame per stream with a matching delta (numbered
-   * with that stream's next seq) and clears them.
+   * with that stream's next seq) and clears them. Returns `[stream, seq, frame, ...]`; the
+   * number of deltas and of encode failures go to `turnCounts()`.
    */
-  takeTopicFrames(sentAt: number): TopicFramesResult
+  takeTopicFrames(sentAt: number): unknown[]
   /**
    * The Snapshot of `stream` as of its current seq as chunk frames (each within the chunk
    * budget), to send in order; the subscriber applies them once all arrived.
@@ -126,8 +131,19 @@ export declare class IngestEncoder {
   addSymbols(symbols: Array<string>): void
   /** The id of `symbol`, or null when the registry does not know it. */
   symbolId(symbol: string): number | null
-  /** Parses websocket `kline` / `bookTicker` messages in one call; failures are returned, not thrown. */
-  pushMarketEvents(messages: Array<Buffer>): IngestPushResult
+  /**
+   * Parses websocket `kline` / `bookTicker` messages in one call and returns the records added;
+   * failures are not thrown: their number goes to `pushCounts()[1]` and the failures themselves
+   * come from `takeFailures` (a healthy call builds no JS value).
+   */
+  pushMarketEvents(messages: Array<Buffer>): number
+  /**
+   * `[records added, messages failed]` of the last `pushMarketEvents`, as a live Uint32Array
+   * over native memory; can be taken once (keep it).
+   */
+  pushCounts(): Uint32Array
+  /** The messages the last `pushMarketEvents` could not use (taken: a second call returns none). */
+  takeFailures(): Array<ParseFailure>
   /** Adds the bars of a `GET /fapi/v1/klines` body. */
   pushRestKlines(symbolId: number, interval: string, body: Uint8Array, serverTimeMs: number): number
   /** Adds the ticks of a `GET /fapi/v1/ticker/bookTicker` body (known symbols only). */
@@ -244,11 +260,19 @@ export declare class TraderBook {
   /** Applies one Delta or Snapshot frame. An undecodable frame throws a `NativeError`. */
   apply(frame: Uint8Array): ApplyOutcomeObject
   /**
-   * Applies frames in order in one call. Returns counts, and lists individually only the frames
-   * that need attention; what each frame was comes from `frameReports` (built only when asked
-   * for, so a healthy batch costs no per-frame JS value).
+   * Applies frames in order in one call and returns how many need attention. The counts go to
+   * `applyCounts()`, the frames needing attention come from `takeIssues`, what each frame was
+   * from `frameReports`: each is built only when asked for, so a healthy batch builds no JS
+   * value (a result object cost more than decoding and applying a one-row frame).
    */
-  applyMany(frames: Array<Buffer>): ApplyManyResult
+  applyMany(frames: Array<Buffer>): number
+  /**
+   * The six counts of the last `applyMany` (applied, snapshots, chunks, duplicates, ignored
+   * stale, issues) as a live Uint32Array over native memory; can be taken once (keep it).
+   */
+  applyCounts(): Uint32Array
+  /** The frames of the last `applyMany` that need attention, with their index in the batch. */
+  takeIssues(): Array<ApplyIssue>
   /**
    * What each frame of the last `applyMany` was: four numbers per frame, in order: kind code
    * (0 ingest, 1 delta, 2 snapshot, -1 when the frame did not decode), stream, seq (NaN when
@@ -371,25 +395,6 @@ export interface ApplyIssue {
   outcome: ApplyOutcomeObject
 }
 
-/**
- * What a batch of frames did: counts of the normal outcomes, what each frame was, and the
- * frames that need attention (`gap` or `chunkDropped` of a stream out of sync: ask the hub for
- * a snapshot; `wrongKind`; `invalid`).
- */
-export interface ApplyManyResult {
-  applied: number
-  /**
-   * Snapshots completed: whole Snapshot frames, or the last chunk of a chunked one. The
-   * stream is in sync from then on.
-   */
-  snapshots: number
-  /** Snapshot chunks held until their snapshot's last chunk arrives. */
-  chunks: number
-  duplicates: number
-  ignoredStale: number
-  issues: Array<ApplyIssue>
-}
-
 /** What applying one frame did. */
 export interface ApplyOutcomeObject {
   kind: 'applied' | 'snapshot' | 'chunk' | 'duplicate' | 'gap' | 'stale' | 'chunkDropped' | 'wrongKind' | 'invalid'
@@ -494,35 +499,6 @@ export interface IngestManyResult {
   dropped: number
   rejected: Array<RejectedRecord>
   failures: Array<ParseFailure>
-}
-
-/** Records added by a batch call, and the messages that could not be used. */
-export interface IngestPushResult {
-  added: number
-  failures: Array<ParseFailure>
-}
-
-/** What one hub turn did (`ingestTurn`): the merge of every frame and the frames to publish. */
-export interface IngestTurnResult {
-  /** Records that changed the book. */
-  changed: number
-  /** Records that carried nothing new. */
-  unchanged: number
-  /** Records that lost against the stored value (older, closed bar, fewer trades). */
-  dropped: number
-  /**
-   * Records refused, each with the index of its frame (`index`) and a reason label; they
-   * changed nothing.
-   */
-  refused: Array<RejectedRecord>
-  /** Frames that could not be decoded (`index` = the frame's position in the turn). */
-  undecodable: Array<ParseFailure>
-  /** Deltas the merge produced (before topic filtering). */
-  deltas: number
-  /** One Delta frame per topic with a matching change, numbered with its next seq. */
-  frames: Array<TopicFrame>
-  /** Topics whose frame could not be encoded (their seq was consumed: subscribers see a gap). */
-  encodeFailures: Array<TopicFailureObject>
 }
 
 /** Open time (Unix ms, UTC boundary) of the `interval` bar that contains `timeMs`. */
@@ -838,7 +814,7 @@ export interface TickObject {
   updateId?: number
 }
 
-/** A stream whose frame could not be encoded; its seq was consumed, so its subscribers see a gap. */
+/** One stream's Delta frame of a turn. */
 export interface TopicFailureObject {
   stream: number
   seq: number
@@ -856,21 +832,6 @@ export interface TopicFilterObject {
   intervals?: Array<string>
 }
 
-/** One stream's Delta frame of a turn. */
-export interface TopicFrame {
-  stream: number
-  seq: number
-  frame: Buffer
-}
-
-/** The Delta frames of one turn, one per stream that had a matching delta. */
-export interface TopicFramesResult {
-  /** Deltas the turn produced (before filtering). */
-  deltas: number
-  frames: Array<TopicFrame>
-  failures: Array<TopicFailureObject>
-}
-
 export interface TraderBookStatsObject {
   framesApplied: number
   deltasApplied: number
@@ -882,6 +843,16 @@ export interface TraderBookStatsObject {
   snapshotChunks: number
   snapshotsDropped: number
   oldKlinesDropped: number
+}
+
+/**
+ * What a turn refused or could not do, taken by `takeTurnIssues` only when the counts say
+ * there is something (a healthy turn builds no object for it).
+ */
+export interface TurnIssues {
+  refused: Array<RejectedRecord>
+  undecodable: Array<ParseFailure>
+  encodeFailures: Array<TopicFailureObject>
 }
 
 /** One user-data event; the field named by `kind` is present (`other` carries only the type name). */

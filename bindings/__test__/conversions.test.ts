@@ -46,6 +46,11 @@ function hub(): Binding.HubBook {
   return book;
 }
 
+/** The frames of a native `ingestTurn` (`[stream, seq, frame, ...]`). */
+function framesOf(flat: unknown[]): Buffer[] {
+  return flat.filter((x): x is Buffer => Buffer.isBuffer(x));
+}
+
 function frameOf(fill: (encoder: Binding.IngestEncoder) => void): Buffer {
   const encoder = new binding.IngestEncoder(['BTCUSDT', 'ETHUSDT']);
   fill(encoder);
@@ -57,18 +62,19 @@ function frameOf(fill: (encoder: Binding.IngestEncoder) => void): Buffer {
 describe('decimal strings', () => {
   it('come back exactly as they went in, scale included', () => {
     const book = hub();
-    const turn = book.ingestTurn([frameOf((e) => e.pushKlines(0, '1m', [bar()]))], [1], NOW);
-    expect(turn.changed).toBe(1);
+    const counts = book.turnCounts();
+    book.ingestTurn([frameOf((e) => e.pushKlines(0, '1m', [bar()]))], [1], NOW);
+    expect(counts[0]).toBe(1); // changed
     const [entry] = book.klines(0, '1m');
     // The price group shares one scale on the wire: 9 and 7 travel as 9.0000 and 7.0000.
     expect(entry?.kline).toMatchObject({ open: '7.6110', high: '9.0000', close: '8.0000', volume: '100' });
     const tiny = '0.000000000000000001';
-    const turn2 = book.ingestTurn(
+    book.ingestTurn(
       [frameOf((e) => e.pushTick(1, { bid: tiny, bidQty: '1', ask: tiny, askQty: '1', time: NOW - 10 }))],
       [1],
       NOW,
     );
-    expect(turn2.changed).toBe(1);
+    expect(counts[0]).toBe(1);
     expect(book.tick(1)?.tick.bid).toBe(tiny);
   });
 
@@ -185,9 +191,12 @@ describe('buffers', () => {
     const host = Buffer.alloc(frame.length + 13);
     frame.copy(host, 5);
     const book = hub();
+    const counts = book.turnCounts();
     const turn = book.ingestTurn([host.subarray(5, 5 + frame.length)], [1], NOW);
-    expect(turn.undecodable).toEqual([]);
-    expect(turn.frames[0]?.frame).toBeInstanceOf(Buffer);
+    expect(counts[5]).toBe(0); // undecodable
+    // Flat: stream, seq, frame.
+    expect(turn.slice(0, 2)).toEqual([7, 1]);
+    expect(turn[2]).toBeInstanceOf(Buffer);
     expect(book.topicSnapshotFrames(7, NOW).every((b) => Buffer.isBuffer(b))).toBe(true);
   });
 
@@ -196,7 +205,7 @@ describe('buffers', () => {
     const trader = new binding.TraderBook(5);
     for (const chunk of book.topicSnapshotFrames(7, NOW)) trader.apply(chunk);
     const turn = book.ingestTurn([frameOf((e) => e.pushKlines(0, '1m', [bar()]))], [1], NOW);
-    trader.applyMany(turn.frames.map((f) => f.frame));
+    trader.applyMany(framesOf(turn));
     const columns = trader.klineColumns(0, '1m');
     if (columns === null) throw new Error('no series');
     expect(columns.length).toBe(11 * 5);
@@ -206,7 +215,7 @@ describe('buffers', () => {
       [1],
       NOW,
     );
-    trader.applyMany(next.frames.map((f) => f.frame));
+    trader.applyMany(framesOf(next));
     expect(columns[5 * 5]).toBe(8.5);
     expect(thrown(() => trader.klineColumns(0, '1m')).code).toBe('view_exported');
   });
@@ -215,28 +224,33 @@ describe('buffers', () => {
 describe('batch failures', () => {
   it('are listed per item with their index and code, and never hide the rest of the batch', () => {
     const encoder = new binding.IngestEncoder(['ETHUSDT']);
-    const pushed = encoder.pushMarketEvents([
+    const pushCounts = encoder.pushCounts();
+    const added = encoder.pushMarketEvents([
       Buffer.from('{"e":"bookTicker"'),
       Buffer.from(
         '{"e":"bookTicker","u":1,"s":"ETHUSDT","b":"3000.10","B":"2","a":"3000.20","A":"1","T":1778198400100,"E":1778198400101}',
       ),
       Buffer.from('{"e":"aggTrade","E":1,"s":"ETHUSDT","a":1,"p":"1","q":"1","f":1,"l":1,"T":1,"m":true}'),
     ]);
-    expect(pushed.added).toBe(1);
-    expect(pushed.failures.map((f) => [f.index, f.code])).toEqual([
+    expect(added).toBe(1);
+    expect(Array.from(pushCounts)).toEqual([1, 2]);
+    expect(encoder.takeFailures().map((f) => [f.index, f.code])).toEqual([
       [0, 'truncated'],
       [2, 'not_mergeable'],
     ]);
     const trader = new binding.TraderBook();
+    const applyCounts = trader.applyCounts();
     const book = hub();
     const snapshot = book.topicSnapshotFrames(7, NOW);
-    const result = trader.applyMany([
+    const issues = trader.applyMany([
       Buffer.from('garbage!'),
       ...snapshot,
       frameOf((e) => e.pushKlines(0, '1m', [bar()])),
     ]);
-    expect(result).toMatchObject({ applied: 0, snapshots: 1, chunks: 0 });
-    expect(result.issues.map((i) => [i.index, i.outcome.kind, i.outcome.code])).toEqual([
+    expect(issues).toBe(2);
+    // applied, snapshots, chunks, duplicates, ignored stale, issues
+    expect(Array.from(applyCounts)).toEqual([0, 1, 0, 0, 0, 2]);
+    expect(trader.takeIssues().map((i) => [i.index, i.outcome.kind, i.outcome.code])).toEqual([
       [0, 'invalid', 'bad_identifier'],
       [2, 'wrongKind', 'wrong_kind'],
     ]);

@@ -1,15 +1,14 @@
 //! The collector's ingest encoder and the hub's book as JS classes: conversions over `tributary_core::ingest` and `tributary_core::hub_book`.
 
+use crate::counts::{buffer_copy, LiveCounts};
 use crate::error::fail;
 use crate::interval::parse_interval;
 use crate::parse::ParseFailure;
 use crate::records::{name, position_side, BalanceObject, BanListObject, KlineObject, PositionObject, TickObject};
-use napi::bindgen_prelude::{Buffer, BufferSlice, Uint32Array};
+use napi::bindgen_prelude::{Array, Buffer, BufferSlice, Uint32Array};
 use napi::{Env, Result};
 use napi_derive::napi;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::Arc;
 use tributary_core::admission::AdmissionRules;
 use tributary_core::frame::FrameError;
 use tributary_core::hub_book::{HubBook as CoreHubBook, HubBookConfig, Turn};
@@ -51,13 +50,10 @@ fn names(env: &Env, symbols: &[String]) -> Result<Vec<Name>> {
 #[napi]
 pub struct IngestEncoder {
     pub(crate) inner: CoreIngestEncoder,
-}
-
-/// Records added by a batch call, and the messages that could not be used.
-#[napi(object)]
-pub struct IngestPushResult {
-    pub added: u32,
-    pub failures: Vec<ParseFailure>,
+    /// Messages of the last `pushMarketEvents` that could not be used (taken by `takeFailures`).
+    failures: Vec<ParseFailure>,
+    /// `[records added, messages failed]` of the last `pushMarketEvents`.
+    push_counts: LiveCounts<2>,
 }
 
 #[napi]
@@ -67,6 +63,8 @@ impl IngestEncoder {
     pub fn new(env: Env, symbols: Vec<String>) -> Result<Self> {
         Ok(IngestEncoder {
             inner: CoreIngestEncoder::new(names(&env, &symbols)?),
+            failures: Vec::new(),
+            push_counts: LiveCounts::default(),
         })
     }
 
@@ -83,18 +81,32 @@ impl IngestEncoder {
         Ok(self.inner.registry().id(&name(&env, "symbol", &symbol)?).map(|id| id.0))
     }
 
-    /// Parses websocket `kline` / `bookTicker` messages in one call; failures are returned, not thrown.
+    /// Parses websocket `kline` / `bookTicker` messages in one call and returns the records added;
+    /// failures are not thrown: their number goes to `pushCounts()[1]` and the failures themselves
+    /// come from `takeFailures` (a healthy call builds no JS value).
     #[napi]
-    pub fn push_market_events(&mut self, messages: Vec<BufferSlice>) -> IngestPushResult {
+    pub fn push_market_events(&mut self, messages: Vec<BufferSlice>) -> u32 {
         let report = self.inner.push_market_events(messages.iter().map(|m| &m[..]));
-        IngestPushResult {
-            added: report.added as u32,
-            failures: report
-                .failures
-                .iter()
-                .map(|f| ParseFailure::new(f.input, f.error.reason(), &f.error))
-                .collect(),
-        }
+        self.failures = report
+            .failures
+            .iter()
+            .map(|f| ParseFailure::new(f.input, f.error.reason(), &f.error))
+            .collect();
+        self.push_counts.set([report.added, self.failures.len()]);
+        report.added as u32
+    }
+
+    /// `[records added, messages failed]` of the last `pushMarketEvents`, as a live Uint32Array
+    /// over native memory; can be taken once (keep it).
+    #[napi]
+    pub fn push_counts(&mut self, env: Env) -> Result<Uint32Array> {
+        self.push_counts.export(&env)
+    }
+
+    /// The messages the last `pushMarketEvents` could not use (taken: a second call returns none).
+    #[napi]
+    pub fn take_failures(&mut self) -> Vec<ParseFailure> {
+        std::mem::take(&mut self.failures)
     }
 
     /// Adds the bars of a `GET /fapi/v1/klines` body.
@@ -192,12 +204,12 @@ impl IngestEncoder {
     /// Encodes the waiting records as one Ingest frame from `source` and clears them; null when
     /// there is nothing to send. Frames are numbered 1, 2, ... per encoder.
     #[napi]
-    pub fn take_frame(&mut self, env: Env, source: u16, sent_at: i64) -> Result<Option<Buffer>> {
+    pub fn take_frame<'env>(&mut self, env: &'env Env, source: u16, sent_at: i64) -> Result<Option<BufferSlice<'env>>> {
         let bytes = self
             .inner
             .take_frame(SourceId(source), sent_at)
-            .map_err(|e| frame_failed(&env, e))?;
-        Ok(bytes.map(Buffer::from))
+            .map_err(|e| frame_failed(env, e))?;
+        bytes.map(|b| buffer_copy(env, b)).transpose()
     }
 }
 
@@ -411,14 +423,6 @@ impl TopicFilterObject {
 
 /// One stream's Delta frame of a turn.
 #[napi(object)]
-pub struct TopicFrame {
-    pub stream: u32,
-    pub seq: i64,
-    pub frame: Buffer,
-}
-
-/// A stream whose frame could not be encoded; its seq was consumed, so its subscribers see a gap.
-#[napi(object)]
 pub struct TopicFailureObject {
     pub stream: u32,
     pub seq: i64,
@@ -426,75 +430,85 @@ pub struct TopicFailureObject {
     pub message: String,
 }
 
-/// The Delta frames of one turn, one per stream that had a matching delta.
+/// What a turn refused or could not do, taken by `takeTurnIssues` only when the counts say
+/// there is something (a healthy turn builds no object for it).
 #[napi(object)]
-pub struct TopicFramesResult {
-    /// Deltas the turn produced (before filtering).
-    pub deltas: u32,
-    pub frames: Vec<TopicFrame>,
-    pub failures: Vec<TopicFailureObject>,
+pub struct TurnIssues {
+    pub refused: Vec<RejectedRecord>,
+    pub undecodable: Vec<ParseFailure>,
+    pub encode_failures: Vec<TopicFailureObject>,
 }
 
-fn topic_frames(turn: Turn) -> (Vec<TopicFrame>, Vec<TopicFailureObject>) {
-    let frames = turn
-        .frames
-        .into_iter()
-        .map(|f| TopicFrame {
-            stream: f.stream,
-            seq: f.seq as i64,
-            frame: Buffer::from(f.bytes),
-        })
-        .collect();
-    let failures = turn
-        .encode_failures
-        .into_iter()
-        .map(|f: TopicFailure| TopicFailureObject {
+/// Slots of `turnCounts()`.
+const TURN_COUNTS: usize = 8;
+
+/// The turn's frames as one flat array `[stream, seq, frame, stream, seq, frame, ...]`, each frame
+/// a JS-owned copy: one array and one small Buffer per frame instead of an object per frame.
+fn flat_frames<'env>(env: &'env Env, turn: &Turn) -> Result<Array<'env>> {
+    let mut out = env.create_array((turn.frames.len() * 3) as u32)?;
+    for (i, frame) in turn.frames.iter().enumerate() {
+        let at = (i * 3) as u32;
+        out.set(at, frame.stream)?;
+        out.set(at + 1, frame.seq as f64)?;
+        out.set(at + 2, buffer_copy(env, &frame.bytes)?)?;
+    }
+    Ok(out)
+}
+
+fn encode_failures(turn: &Turn) -> Vec<TopicFailureObject> {
+    turn.encode_failures
+        .iter()
+        .map(|f: &TopicFailure| TopicFailureObject {
             stream: f.stream,
             seq: f.seq as i64,
             code: f.error.reason().to_owned(),
             message: f.error.to_string(),
         })
-        .collect();
-    (frames, failures)
+        .collect()
 }
 
-/// What one hub turn did (`ingestTurn`): the merge of every frame and the frames to publish.
-#[napi(object)]
-pub struct IngestTurnResult {
-    /// Records that changed the book.
-    pub changed: u32,
-    /// Records that carried nothing new.
-    pub unchanged: u32,
-    /// Records that lost against the stored value (older, closed bar, fewer trades).
-    pub dropped: u32,
-    /// Records refused, each with the index of its frame (`index`) and a reason label; they
-    /// changed nothing.
-    pub refused: Vec<RejectedRecord>,
-    /// Frames that could not be decoded (`index` = the frame's position in the turn).
-    pub undecodable: Vec<ParseFailure>,
-    /// Deltas the merge produced (before topic filtering).
-    pub deltas: u32,
-    /// One Delta frame per topic with a matching change, numbered with its next seq.
-    pub frames: Vec<TopicFrame>,
-    /// Topics whose frame could not be encoded (their seq was consumed: subscribers see a gap).
-    pub encode_failures: Vec<TopicFailureObject>,
-}
-
-/// The hub's book: merge book, symbol registry, subscription topics, pending deltas and encoder.
-/// One `ingestTurn` per hub turn merges the turn's Ingest frames (every record checked first) and
-/// returns each topic's Delta frame; snapshots of any size come as chunks.
 #[napi]
 pub struct HubBook {
     inner: CoreHubBook,
+    /// `[changed, unchanged, dropped, deltas, refused, undecodable, encode failures, superseded]`
+    /// of the last `ingestTurn` / `ingestFrom` / `takeTopicFrames`.
+    turn_counts: LiveCounts<TURN_COUNTS>,
+    /// The details behind the last turn's non-zero refusal and failure counts.
+    issues: TurnIssues,
     /// The bars the last `merge_rest_klines` refused.
     rejected: Vec<RejectedRecord>,
     /// Changed, unchanged, dropped and refused bars of the last `merge_rest_klines`, read by JS
     /// through the array `rest_counts` exports (once).
-    rest_counts: Arc<[AtomicU32; 4]>,
-    rest_counts_exported: bool,
+    rest_counts: LiveCounts<4>,
 }
 
 impl HubBook {
+    /// Writes a turn's counts to `turn_counts` and keeps its refusals and failures for
+    /// `take_turn_issues` (built only when there are any).
+    fn record_turn(&mut self, report: &IngestReport, turn: &Turn) {
+        self.turn_counts.set([
+            report.changed,
+            report.unchanged,
+            report.dropped,
+            turn.deltas,
+            report.refused.len(),
+            report.failures.len(),
+            turn.encode_failures.len(),
+            turn.superseded,
+        ]);
+        self.issues.refused = if report.refused.is_empty() {
+            Vec::new()
+        } else {
+            rejected(report)
+        };
+        self.issues.undecodable = if report.failures.is_empty() {
+            Vec::new()
+        } else {
+            failures(report)
+        };
+        self.issues.encode_failures = encode_failures(turn);
+    }
+
     fn merge_messages(
         &mut self,
         messages: &[BufferSlice],
@@ -524,9 +538,14 @@ impl HubBook {
         inner.add_symbols(names(&env, &symbols)?);
         Ok(HubBook {
             inner,
+            turn_counts: LiveCounts::default(),
+            issues: TurnIssues {
+                refused: Vec::new(),
+                undecodable: Vec::new(),
+                encode_failures: Vec::new(),
+            },
             rejected: Vec::new(),
-            rest_counts: Arc::default(),
-            rest_counts_exported: false,
+            rest_counts: LiveCounts::default(),
         })
     }
 
@@ -546,34 +565,25 @@ impl HubBook {
     /// One hub turn in one call: merges every Ingest frame of the turn (frame `i` credited to peer
     /// `sources[i]` whatever it claims, received at `now` by the hub's clock, against which
     /// records' times are checked), then encodes one Delta frame per topic with a matching change
-    /// (sent at `now`).
+    /// (sent at `now`). Returns the frames as `[stream, seq, frame, ...]`; the counts go to
+    /// `turnCounts()`, refusals and failures (only when counted) to `takeTurnIssues`.
     #[napi]
-    pub fn ingest_turn(
+    pub fn ingest_turn<'env>(
         &mut self,
-        env: Env,
+        env: &'env Env,
         frames: Vec<BufferSlice>,
         sources: Vec<u32>,
         now: i64,
-    ) -> Result<IngestTurnResult> {
-        let inputs = frame_sources(&env, &frames, &sources)?;
+    ) -> Result<Array<'env>> {
+        let inputs = frame_sources(env, &frames, &sources)?;
         let turn = self.inner.ingest_turn(inputs, now);
-        let report = &turn.ingest;
-        let mut result = IngestTurnResult {
-            changed: report.changed as u32,
-            unchanged: report.unchanged as u32,
-            dropped: report.dropped as u32,
-            refused: rejected(report),
-            undecodable: failures(report),
-            deltas: turn.deltas as u32,
-            frames: Vec::new(),
-            encode_failures: Vec::new(),
-        };
-        (result.frames, result.encode_failures) = topic_frames(turn);
-        Ok(result)
+        self.record_turn(&turn.ingest, &turn);
+        flat_frames(env, &turn)
     }
 
-    /// Merges many Ingest frames, crediting frame `i` to peer `sources[i]`; their deltas wait for
-    /// `takeTopicFrames`. Undecodable frames are reported.
+    /// Merges a turn's Ingest frames as `ingestTurn` does, leaving their deltas pending; the
+    /// counts go to `turnCounts()` (deltas and encode failures 0), the details to
+    /// `takeTurnIssues`. Returns the number of records refused plus frames undecodable.
     #[napi]
     pub fn ingest_from(
         &mut self,
@@ -581,16 +591,34 @@ impl HubBook {
         frames: Vec<BufferSlice>,
         sources: Vec<u32>,
         received_at: i64,
-    ) -> Result<IngestManyResult> {
+    ) -> Result<u32> {
         let inputs = frame_sources(&env, &frames, &sources)?;
         let mut report = IngestReport::default();
         self.inner.ingest_frames(inputs, received_at, &mut report);
-        Ok(report.into())
+        self.record_turn(&report, &Turn::default());
+        Ok((report.refused.len() + report.failures.len()) as u32)
     }
 
-    /// Parses and merges raw websocket `kline` / `bookTicker` messages in one call, for a
-    /// collector running inside the hub's process (no Ingest frame in between). Bad messages are
-    /// listed in `failures`; unknown symbols are skipped.
+    /// The eight counts of the last `ingestTurn` / `ingestFrom` / `takeTopicFrames` (changed,
+    /// unchanged, dropped, deltas, refused, undecodable, encode failures, deltas superseded
+    /// within the turn) as a live Uint32Array
+    /// over native memory; can be taken once (keep it).
+    #[napi]
+    pub fn turn_counts(&mut self, env: Env) -> Result<Uint32Array> {
+        self.turn_counts.export(&env)
+    }
+
+    /// The refused records, undecodable frames and encode failures behind the last call's counts
+    /// (taken: a second call returns empty lists).
+    #[napi]
+    pub fn take_turn_issues(&mut self) -> TurnIssues {
+        TurnIssues {
+            refused: std::mem::take(&mut self.issues.refused),
+            undecodable: std::mem::take(&mut self.issues.undecodable),
+            encode_failures: std::mem::take(&mut self.issues.encode_failures),
+        }
+    }
+
     #[napi]
     pub fn merge_market_events(
         &mut self,
@@ -638,10 +666,8 @@ impl HubBook {
             .inner
             .merge_rest_klines(poll, from)
             .map_err(|e| ingest_failed(&env, e))?;
-        let counts = [report.changed, report.unchanged, report.dropped, report.refused.len()];
-        for (slot, count) in self.rest_counts.iter().zip(counts) {
-            slot.store(count as u32, Ordering::Relaxed);
-        }
+        self.rest_counts
+            .set([report.changed, report.unchanged, report.dropped, report.refused.len()]);
         self.rejected = rejected(&report);
         Ok(self.rejected.len() as u32)
     }
@@ -650,23 +676,7 @@ impl HubBook {
     /// live Uint32Array over native memory; can be taken once (keep it).
     #[napi]
     pub fn rest_counts(&mut self, env: Env) -> Result<Uint32Array> {
-        if self.rest_counts_exported {
-            return Err(fail(
-                &env,
-                "view_exported",
-                "the counts were already handed out; keep and reuse the first array",
-            ));
-        }
-        self.rest_counts_exported = true;
-        let keep_alive = Arc::clone(&self.rest_counts);
-        // AtomicU32 has the size and alignment of u32.
-        let data = keep_alive.as_ptr() as *mut u32;
-        // SAFETY: the four counters are allocated once and never move; `keep_alive` holds them
-        // until V8 finalizes the ArrayBuffer, and they are exported once. Native code writes them
-        // only inside a call from JavaScript on this thread, so no JS access runs concurrently.
-        let view =
-            unsafe { Uint32Array::with_external_data(data, self.rest_counts.len(), move |_, _| drop(keep_alive)) };
-        Ok(view)
+        self.rest_counts.export(&env)
     }
 
     /// The bars the last `mergeRestKlines` refused, with their reasons (taken: a second call
@@ -691,13 +701,19 @@ impl HubBook {
     /// Encodes every pending delta as one Delta frame of `stream` numbered `seq`, and clears them;
     /// null when nothing changed since the last call.
     #[napi]
-    pub fn take_delta_frame(&mut self, env: Env, stream: u32, seq_no: i64, sent_at: i64) -> Result<Option<Buffer>> {
-        let seq = seq(&env, seq_no)?;
+    pub fn take_delta_frame<'env>(
+        &mut self,
+        env: &'env Env,
+        stream: u32,
+        seq_no: i64,
+        sent_at: i64,
+    ) -> Result<Option<BufferSlice<'env>>> {
+        let seq = seq(env, seq_no)?;
         let bytes = self
             .inner
             .take_delta_frame(stream, seq, sent_at)
-            .map_err(|e| frame_failed(&env, e))?;
-        Ok(bytes.map(Buffer::from))
+            .map_err(|e| frame_failed(env, e))?;
+        bytes.map(|b| buffer_copy(env, b)).transpose()
     }
 
     /// A Snapshot frame of everything (or of `symbols` only, plus balances and the ban list), in
@@ -742,17 +758,13 @@ impl HubBook {
     }
 
     /// Encodes the pending deltas as one Delta frame per stream with a matching delta (numbered
-    /// with that stream's next seq) and clears them.
+    /// with that stream's next seq) and clears them. Returns `[stream, seq, frame, ...]`; the
+    /// number of deltas and of encode failures go to `turnCounts()`.
     #[napi]
-    pub fn take_topic_frames(&mut self, sent_at: i64) -> TopicFramesResult {
+    pub fn take_topic_frames<'env>(&mut self, env: &'env Env, sent_at: i64) -> Result<Array<'env>> {
         let turn = self.inner.take_topic_frames(sent_at);
-        let deltas = turn.deltas as u32;
-        let (frames, failures) = topic_frames(turn);
-        TopicFramesResult {
-            deltas,
-            frames,
-            failures,
-        }
+        self.record_turn(&IngestReport::default(), &turn);
+        flat_frames(env, &turn)
     }
 
     /// The Snapshot of `stream` as of its current seq as chunk frames (each within the chunk

@@ -5,10 +5,11 @@
 //! the same memory), so the TypeScript facade caches the views it gets; the ArrayBuffer's
 //! finalizer holds an `Arc` clone, so a view stays valid even after the book is gone.
 
+use crate::counts::LiveCounts;
 use crate::error::fail;
 use crate::interval::parse_interval;
 use crate::records::{name, position_side, BalanceObject, BanListObject, KlineObject, PositionObject, TickObject};
-use napi::bindgen_prelude::{BufferSlice, Float64Array};
+use napi::bindgen_prelude::{BufferSlice, Float64Array, Uint32Array};
 use napi::{Env, Result};
 use napi_derive::napi;
 use std::cell::RefCell;
@@ -135,43 +136,24 @@ pub struct ApplyIssue {
 /// 3 duplicate, 4 gap, 5 stale, 6 chunkDropped, 7 wrongKind, 8 invalid).
 const FRAME_FIELDS: usize = 4;
 
-/// What a batch of frames did: counts of the normal outcomes, what each frame was, and the
-/// frames that need attention (`gap` or `chunkDropped` of a stream out of sync: ask the hub for
-/// a snapshot; `wrongKind`; `invalid`).
-#[napi(object)]
-pub struct ApplyManyResult {
-    pub applied: u32,
-    /// Snapshots completed: whole Snapshot frames, or the last chunk of a chunked one. The
-    /// stream is in sync from then on.
-    pub snapshots: u32,
-    /// Snapshot chunks held until their snapshot's last chunk arrives.
-    pub chunks: u32,
-    pub duplicates: u32,
-    pub ignored_stale: u32,
-    pub issues: Vec<ApplyIssue>,
-}
+/// Slots of `applyCounts()`: applied, snapshots completed (whole Snapshot frames, or the last
+/// chunk of a chunked one), snapshot chunks held, duplicates, ignored while stale, issues.
+const APPLY_COUNTS: usize = 6;
 
-impl From<&ApplyReport> for ApplyManyResult {
-    fn from(report: &ApplyReport) -> Self {
-        ApplyManyResult {
-            applied: report.applied as u32,
-            snapshots: report.snapshots as u32,
-            chunks: report.chunks as u32,
-            duplicates: report.duplicates as u32,
-            ignored_stale: report.ignored_stale as u32,
-            issues: report
-                .issues
-                .iter()
-                .map(|issue| ApplyIssue {
-                    index: issue.index as u32,
-                    outcome: match &issue.outcome {
-                        Ok(outcome) => (*outcome).into(),
-                        Err(error) => ApplyOutcomeObject::invalid(error),
-                    },
-                })
-                .collect(),
-        }
-    }
+/// The frames of a batch that need attention (`gap` or `chunkDropped` of a stream out of sync:
+/// ask the hub for a snapshot; `wrongKind`; `invalid`).
+fn issues(report: &ApplyReport) -> Vec<ApplyIssue> {
+    report
+        .issues
+        .iter()
+        .map(|issue| ApplyIssue {
+            index: issue.index as u32,
+            outcome: match &issue.outcome {
+                Ok(outcome) => (*outcome).into(),
+                Err(error) => ApplyOutcomeObject::invalid(error),
+            },
+        })
+        .collect()
 }
 
 #[napi(object)]
@@ -197,6 +179,8 @@ pub struct TraderBook {
     report: ApplyReport,
     /// Addresses of blocks currently exported to JS (removed by each view's finalizer).
     exported: Rc<RefCell<HashSet<usize>>>,
+    /// The counts of the last `apply_many`, read by JS through the array `apply_counts` exports.
+    counts: LiveCounts<APPLY_COUNTS>,
 }
 
 #[napi]
@@ -213,6 +197,7 @@ impl TraderBook {
             book,
             report: ApplyReport::default(),
             exported: Rc::default(),
+            counts: LiveCounts::default(),
         })
     }
 
@@ -230,14 +215,37 @@ impl TraderBook {
             .map_err(|e| fail(&env, e.reason(), e))
     }
 
-    /// Applies frames in order in one call. Returns counts, and lists individually only the frames
-    /// that need attention; what each frame was comes from `frameReports` (built only when asked
-    /// for, so a healthy batch costs no per-frame JS value).
+    /// Applies frames in order in one call and returns how many need attention. The counts go to
+    /// `applyCounts()`, the frames needing attention come from `takeIssues`, what each frame was
+    /// from `frameReports`: each is built only when asked for, so a healthy batch builds no JS
+    /// value (a result object cost more than decoding and applying a one-row frame).
     #[napi]
-    pub fn apply_many(&mut self, frames: Vec<BufferSlice>) -> ApplyManyResult {
+    pub fn apply_many(&mut self, frames: Vec<BufferSlice>) -> u32 {
         self.book
             .apply_many_into(frames.iter().map(|f| &f[..]), &mut self.report);
-        (&self.report).into()
+        let r = &self.report;
+        self.counts.set([
+            r.applied,
+            r.snapshots,
+            r.chunks,
+            r.duplicates,
+            r.ignored_stale,
+            r.issues.len(),
+        ]);
+        r.issues.len() as u32
+    }
+
+    /// The six counts of the last `applyMany` (applied, snapshots, chunks, duplicates, ignored
+    /// stale, issues) as a live Uint32Array over native memory; can be taken once (keep it).
+    #[napi]
+    pub fn apply_counts(&mut self, env: Env) -> Result<Uint32Array> {
+        self.counts.export(&env)
+    }
+
+    /// The frames of the last `applyMany` that need attention, with their index in the batch.
+    #[napi]
+    pub fn take_issues(&self) -> Vec<ApplyIssue> {
+        issues(&self.report)
     }
 
     /// What each frame of the last `applyMany` was: four numbers per frame, in order: kind code

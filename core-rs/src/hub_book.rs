@@ -13,6 +13,7 @@
 //! process (no frame in between) with the same checks.
 
 use crate::admission::{Admission, AdmissionRules, REFUSAL_REASONS};
+use crate::coalesce::Coalescer;
 use crate::delta::{Delta, Provenance, SourceId};
 use crate::frame::{Chunk, FrameEncoder, FrameError, FrameHeader, FrameKind, DEFAULT_SNAPSHOT_CHUNK_BYTES};
 use crate::ingest::{
@@ -67,8 +68,10 @@ pub struct TopicFrame {
 #[derive(Debug, Default)]
 pub struct Turn {
     pub ingest: IngestReport,
-    /// Deltas the merge produced (before topic filtering).
+    /// Deltas the merge produced, one per changed entity (before topic filtering).
     pub deltas: usize,
+    /// Deltas dropped because a newer version of the same entity came later in the turn.
+    pub superseded: usize,
     /// One Delta frame per topic with a matching delta, numbered with the topic's next seq.
     pub frames: Vec<TopicFrame>,
     /// Topics whose frame could not be encoded; their seq was consumed, so subscribers see a gap.
@@ -83,6 +86,10 @@ pub struct HubBook {
     topics: TopicSet,
     /// Deltas merged and not yet encoded into topic frames.
     pending: Vec<Delta>,
+    /// Leaves the newest delta per entity before the pending deltas are encoded.
+    coalescer: Coalescer,
+    /// Deltas superseded within their turn since the book was built.
+    superseded: u64,
     encoder: FrameEncoder,
     /// Records parsed from raw payloads, merged and cleared within each call.
     scratch: IngestBatch,
@@ -103,6 +110,8 @@ impl HubBook {
             registry: SymbolRegistry::new(),
             topics: TopicSet::new(),
             pending: Vec::new(),
+            coalescer: Coalescer::new(),
+            superseded: 0,
             encoder: FrameEncoder::new(),
             scratch: IngestBatch::new(),
             rest_rows: Vec::new(),
@@ -280,14 +289,29 @@ impl HubBook {
     }
 
     /// Encodes the pending deltas as one Delta frame per topic with a matching delta and clears
-    /// them (the second half of [`HubBook::ingest_turn`]).
+    /// them (the second half of [`HubBook::ingest_turn`]). Only the newest delta of each entity
+    /// is encoded ([`Coalescer`]).
     pub fn take_topic_frames(&mut self, sent_at: i64) -> Turn {
         let mut turn = Turn::default();
         self.take_topic_frames_into(sent_at, &mut turn);
         turn
     }
 
+    /// Deltas superseded within their turn (a newer version of the entity came later in the
+    /// same turn, so only that one was encoded) since the book was built.
+    pub fn superseded_deltas(&self) -> u64 {
+        self.superseded
+    }
+
+    /// Drops every pending delta that a later one of the same entity supersedes.
+    fn coalesce_pending(&mut self) -> usize {
+        let removed = self.coalescer.coalesce(&mut self.pending);
+        self.superseded += removed as u64;
+        removed
+    }
+
     fn take_topic_frames_into(&mut self, sent_at: i64, turn: &mut Turn) {
+        turn.superseded = self.coalesce_pending();
         turn.deltas = self.pending.len();
         let frames = &mut turn.frames;
         turn.encode_failures =
@@ -302,12 +326,13 @@ impl HubBook {
         self.pending.clear();
     }
 
-    /// Encodes every pending delta as one Delta frame of `stream` numbered `seq` and clears them;
-    /// `None` when nothing is pending. For a hub without topics.
+    /// Encodes the pending deltas (the newest of each entity) as one Delta frame of `stream`
+    /// numbered `seq` and clears them; `None` when nothing is pending. For a hub without topics.
     pub fn take_delta_frame(&mut self, stream: u32, seq: u64, sent_at: i64) -> Result<Option<&[u8]>, FrameError> {
         if self.pending.is_empty() {
             return Ok(None);
         }
+        self.coalesce_pending();
         let header = FrameHeader {
             kind: FrameKind::Delta,
             stream,

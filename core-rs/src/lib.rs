@@ -6,6 +6,7 @@ pub mod admission;
 pub mod aggregator;
 pub mod aggtrades_csv;
 pub mod book_layout;
+pub mod coalesce;
 pub mod decimal;
 pub mod delta;
 pub mod filters;

@@ -3,8 +3,6 @@ import type {
   BalanceEntry,
   HubBookOptions,
   IngestManyResult,
-  IngestPushResult,
-  IngestTurnResult,
   KlineEntry,
   MergeStatsObject,
   ParseFailure,
@@ -13,8 +11,7 @@ import type {
   TickEntry,
   TopicFailureObject,
   TopicFilterObject,
-  TopicFrame,
-  TopicFramesResult,
+  TurnIssues,
 } from '../../bindings/index.cjs';
 import { binding } from './binding.js';
 import type { IntervalName } from './interval.js';
@@ -25,8 +22,6 @@ export type {
   BalanceEntry,
   HubBookOptions,
   IngestManyResult,
-  IngestPushResult,
-  IngestTurnResult,
   KlineEntry,
   MergeStatsObject,
   ParseFailure,
@@ -34,9 +29,43 @@ export type {
   RejectedRecord,
   TickEntry,
   TopicFailureObject as TopicFailure,
-  TopicFrame,
-  TopicFramesResult,
 };
+
+/** Records added by a batch call, and the messages that could not be used. */
+export interface IngestPushResult {
+  added: number;
+  failures: ParseFailure[];
+}
+
+/** One stream's Delta frame of a turn. */
+export interface TopicFrame {
+  stream: number;
+  seq: number;
+  frame: Buffer;
+}
+
+/** The pending deltas as one Delta frame per stream with a matching delta. */
+export interface TopicFramesResult {
+  /** Deltas encoded, one per entity changed (before topic filtering). */
+  deltas: number;
+  frames: TopicFrame[];
+  failures: TopicFailureObject[];
+}
+
+/** What one hub turn did: the merge's counts and refusals, and the frames to publish. */
+export interface IngestTurnResult {
+  changed: number;
+  unchanged: number;
+  dropped: number;
+  refused: RejectedRecord[];
+  undecodable: ParseFailure[];
+  /** Deltas encoded: one per entity changed in the turn. */
+  deltas: number;
+  /** Deltas dropped because a newer version of the same entity came later in the turn. */
+  superseded: number;
+  frames: TopicFrame[];
+  encodeFailures: TopicFailureObject[];
+}
 
 /** Stable labels of refused records (`RejectedRecord.code`). */
 export type RefusalReason =
@@ -68,10 +97,13 @@ export interface TopicFilter {
 export class IngestEncoder {
   /** The native encoder, for the facade's own native calls that fill it (`StreamBars`). */
   readonly native: InstanceType<typeof binding.IngestEncoder>;
+  /** `[added, failed]` of the last `pushMarketEvents`: a live view the native call writes. */
+  readonly #pushCounts: Uint32Array;
 
   /** `symbols` in the hub's registry order: the id of a symbol is its position. */
   constructor(symbols: string[]) {
     this.native = callNative(() => new binding.IngestEncoder(symbols));
+    this.#pushCounts = this.native.pushCounts();
   }
 
   addSymbols(symbols: string[]): void {
@@ -84,7 +116,10 @@ export class IngestEncoder {
 
   /** Websocket `kline` / `bookTicker` messages, in one native call. */
   pushMarketEvents(messages: Buffer[]): IngestPushResult {
-    return this.native.pushMarketEvents(messages);
+    // The native call returns a number and writes its failure count to `#pushCounts`: a result
+    // object built natively would cost more than parsing a message (docs/benchmarks.md).
+    const added = this.native.pushMarketEvents(messages);
+    return { added, failures: this.#pushCounts[1] === 0 ? [] : this.native.takeFailures() };
   }
 
   pushRestKlines(symbolId: number, interval: IntervalName, body: Uint8Array, serverTimeMs: number): number {
@@ -144,6 +179,15 @@ export class IngestEncoder {
   }
 }
 
+/** A turn's frames from the native flat list `[stream, seq, frame, ...]`. */
+function topicFrames(flat: unknown[]): TopicFrame[] {
+  const frames: TopicFrame[] = [];
+  for (let i = 0; i + 2 < flat.length; i += 3) {
+    frames.push({ stream: flat[i] as number, seq: flat[i + 1] as number, frame: flat[i + 2] as Buffer });
+  }
+  return frames;
+}
+
 /**
  * The hub's book: merges Ingest frames from every collector by the data's own exchange time and
  * yields Delta frames (only what changed) and Snapshot frames (everything), per subscription topic.
@@ -160,10 +204,17 @@ export class HubBook {
   readonly #native: InstanceType<typeof binding.HubBook>;
   /** Changed, unchanged, dropped and refused bars of the last `mergeRestKlines`: a live view. */
   readonly #restCounts: Uint32Array;
+  /**
+   * Changed, unchanged, dropped, deltas, refused, undecodable, encode failures and superseded deltas of the last
+   * `ingestTurn` / `ingestFrom` / `takeTopicFrames`: a live view the native calls write, so a
+   * turn returns no native object (building one costs more than merging a one-update frame).
+   */
+  readonly #turnCounts: Uint32Array;
 
   constructor(options: HubBookOptions = {}) {
     this.#native = callNative(() => new binding.HubBook(options));
     this.#restCounts = this.#native.restCounts();
+    this.#turnCounts = this.#native.turnCounts();
   }
 
   /** Appends symbols to the registry: a symbol's id is its position; ids only grow. */
@@ -184,7 +235,27 @@ export class HubBook {
    * (`undecodable`) are reported, never thrown; `frames` are ready to publish.
    */
   ingestTurn(frames: Buffer[], sources: number[], now: number): IngestTurnResult {
-    return callNative(() => this.#native.ingestTurn(frames, sources, now));
+    const flat = callNative(() => this.#native.ingestTurn(frames, sources, now));
+    const counts = this.#turnCounts;
+    const issues = this.#issues();
+    return {
+      changed: counts[0] ?? 0,
+      unchanged: counts[1] ?? 0,
+      dropped: counts[2] ?? 0,
+      refused: issues?.refused ?? [],
+      undecodable: issues?.undecodable ?? [],
+      deltas: counts[3] ?? 0,
+      superseded: counts[7] ?? 0,
+      frames: topicFrames(flat),
+      encodeFailures: issues?.encodeFailures ?? [],
+    };
+  }
+
+  /** The refusals and failures of the last turn call, taken only when its counts show any. */
+  #issues(): TurnIssues | undefined {
+    const counts = this.#turnCounts;
+    if ((counts[4] ?? 0) + (counts[5] ?? 0) + (counts[6] ?? 0) === 0) return undefined;
+    return this.#native.takeTurnIssues();
   }
 
   /**
@@ -240,7 +311,16 @@ export class HubBook {
    * `failures`. Their deltas wait for {@link HubBook.takeTopicFrames} (`ingestTurn` does both).
    */
   ingestFrom(frames: Buffer[], sources: number[], receivedAt: number): IngestManyResult {
-    return callNative(() => this.#native.ingestFrom(frames, sources, receivedAt));
+    callNative(() => this.#native.ingestFrom(frames, sources, receivedAt));
+    const counts = this.#turnCounts;
+    const issues = this.#issues();
+    return {
+      changed: counts[0] ?? 0,
+      unchanged: counts[1] ?? 0,
+      dropped: counts[2] ?? 0,
+      rejected: issues?.refused ?? [],
+      failures: issues?.undecodable ?? [],
+    };
   }
 
   /**
@@ -297,7 +377,12 @@ export class HubBook {
    * its stream's next seq), encoded in one native call; clears the pending deltas.
    */
   takeTopicFrames(sentAt: number): TopicFramesResult {
-    return this.#native.takeTopicFrames(sentAt);
+    const flat = this.#native.takeTopicFrames(sentAt);
+    return {
+      deltas: this.#turnCounts[3] ?? 0,
+      frames: topicFrames(flat),
+      failures: this.#issues()?.encodeFailures ?? [],
+    };
   }
 
   /**

@@ -1,10 +1,5 @@
 // Typed facade over the native trader book, with cached copy-free views of its columns.
-import type {
-  ApplyIssue,
-  ApplyOutcomeObject,
-  ApplyManyResult as NativeApplyManyResult,
-  TraderBookStatsObject,
-} from '../../bindings/index.cjs';
+import type { ApplyIssue, ApplyOutcomeObject, TraderBookStatsObject } from '../../bindings/index.cjs';
 import { binding } from './binding.js';
 import {
   BALANCE_SLOTS,
@@ -111,7 +106,20 @@ export class FrameReports {
  * `issues`, the frames that need attention (a gap, or a dropped chunk of a stream out of sync:
  * ask for a snapshot; a wrong kind; an undecodable frame).
  */
-export interface ApplyManyResult extends NativeApplyManyResult {
+/**
+ * What a batch of frames did: counts of the normal outcomes, what each frame was, and the
+ * frames that need attention (`gap` or `chunkDropped` of a stream out of sync: ask the hub for
+ * a snapshot; `wrongKind`; `invalid`).
+ */
+export interface ApplyManyResult {
+  applied: number;
+  /** Snapshots completed: whole Snapshot frames, or the last chunk of a chunked one. The stream is in sync from then on. */
+  snapshots: number;
+  /** Snapshot chunks held until their snapshot's last chunk arrives. */
+  chunks: number;
+  duplicates: number;
+  ignoredStale: number;
+  issues: ApplyIssue[];
   frames: FrameReports;
 }
 
@@ -157,8 +165,12 @@ export class TraderBook {
   readonly #native: InstanceType<typeof binding.TraderBook>;
   readonly #views = new Map<string, KlineSeriesView | Float64Array>();
 
+  /** Counts of the last `applyMany` (applied, snapshots, chunks, duplicates, ignored stale, issues): a live view. */
+  readonly #counts: Uint32Array;
+
   constructor(window?: number) {
     this.#native = callNative(() => new binding.TraderBook(window));
+    this.#counts = this.#native.applyCounts();
   }
 
   get window(): number {
@@ -176,9 +188,19 @@ export class TraderBook {
    * A chunked snapshot counts in `snapshots` once its last chunk applied it.
    */
   applyMany(frames: Buffer[]): ApplyManyResult {
-    const result = this.#native.applyMany(frames) as ApplyManyResult;
-    result.frames = new FrameReports(this.#frameReports);
-    return result;
+    // The native call writes its counts to `#counts` and returns how many frames need attention:
+    // a native result object would cost more than applying a one-row frame (docs/benchmarks.md).
+    const issues = this.#native.applyMany(frames);
+    const counts = this.#counts;
+    return {
+      applied: counts[0] ?? 0,
+      snapshots: counts[1] ?? 0,
+      chunks: counts[2] ?? 0,
+      duplicates: counts[3] ?? 0,
+      ignoredStale: counts[4] ?? 0,
+      issues: issues === 0 ? [] : this.#native.takeIssues(),
+      frames: new FrameReports(this.#frameReports),
+    };
   }
 
   /** Loads the per-frame reports of the last `applyMany`. */

@@ -1,4 +1,7 @@
 // The recorder process: order events from the hub into the store, REST reconciliation after every gap, and minute snapshots.
+
+import type { AlertSink } from '../ts/alerts/alert.js';
+import { reconciliationAlert } from '../ts/alerts/alert-sources.js';
 import type { RecorderSettings } from '../ts/config/recorder-config.js';
 import type { KlineInterval, UsdmApi } from '../ts/exchange/usdm-api.js';
 import { HubClient } from '../ts/hub/hub-client.js';
@@ -28,6 +31,8 @@ export interface RecorderOptions {
    * not deliver): the alert channel's hook. Each is also stored as an alert record.
    */
   readonly onReconciliationDifference?: (difference: ReconciliationDifference) => void;
+  /** Where a reconciliation that found differences raises its alert (one per pass, a warning). */
+  readonly alerts?: AlertSink;
 }
 
 /** The recorder's counters (reported to the hub's /status). */
@@ -244,6 +249,8 @@ export class RecorderProcess {
         .join(' '),
     });
     if (report.differences.length === 0) return;
+    const alert = reconciliationAlert(report);
+    if (alert !== undefined) this.#o.alerts?.raise(alert);
     const now = Date.now();
     const alerts: AlertRecord[] = [];
     for (const d of report.differences) {

@@ -76,6 +76,7 @@ export class RecorderProcess {
   #reconciling: Promise<void> | undefined;
   #again: string | undefined;
   #stopped = false;
+  #derivedAt: number | undefined;
 
   constructor(options: RecorderOptions) {
     this.#o = options;
@@ -281,7 +282,14 @@ export class RecorderProcess {
     const batch: RecordBatch = await readSnapshot(this.#o.api, this.#o.scope, this.#o.settings.snapshotMs);
     const peers = await this.#peers();
     await this.writer.add({ ...batch, peers });
-    await this.#o.store.rebuildDerived(this.#o.scope);
+    // Round trips and daily rows of the symbols that traded since the last rebuild (all at first).
+    const since = this.#derivedAt;
+    this.#derivedAt = Date.now();
+    const symbols =
+      since === undefined
+        ? undefined
+        : await this.#o.store.activeSymbols(this.#o.scope, since - this.#o.settings.overlapMs);
+    await this.#o.store.rebuildDerived(this.#o.scope, symbols);
   }
 
   async #peers(): Promise<PeerStatusRecord[]> {

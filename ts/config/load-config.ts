@@ -9,15 +9,15 @@ export interface Secrets {
   readonly apiKey: string | undefined;
   readonly apiSecret: string | undefined;
   readonly hubSecret: string | undefined;
+  /** The alert bot's webhook URL (`TRIBUTARY_ALERT_WEBHOOK_URL`): its path holds the bot's token. */
+  readonly alertWebhookUrl?: string | undefined;
+  /** The alert bot's signing secret (`TRIBUTARY_ALERT_WEBHOOK_SECRET`), when signing is on. */
+  readonly alertWebhookSecret?: string | undefined;
   /**
    * The records database URL with its password (`TRIBUTARY_STORE_URL`); replaces `store.url`, which
    * may name the server but carries no password.
    */
   readonly storeUrl?: string | undefined;
-  /** The alert bot's webhook URL (`TRIBUTARY_ALERT_WEBHOOK_URL`): its path holds the bot's token. */
-  readonly alertWebhookUrl?: string | undefined;
-  /** The alert bot's signing secret (`TRIBUTARY_ALERT_WEBHOOK_SECRET`), when signing is on. */
-  readonly alertWebhookSecret?: string | undefined;
 }
 
 /** Prefix of environment overrides: `TRIBUTARY__HUB__PORT=7701` sets `hub.port`. */
@@ -197,19 +197,19 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
     apiKey: secret('BINANCE_API_KEY'),
     apiSecret: secret('BINANCE_API_SECRET'),
     hubSecret: secret('TRIBUTARY_HUB_SECRET'),
-    storeUrl: secret('TRIBUTARY_STORE_URL'),
     alertWebhookUrl: secret('TRIBUTARY_ALERT_WEBHOOK_URL'),
     alertWebhookSecret: secret('TRIBUTARY_ALERT_WEBHOOK_SECRET'),
+    storeUrl: secret('TRIBUTARY_STORE_URL'),
   };
   // From here on, no log line of this process can show them.
   registerSecret(secrets.apiKey);
   registerSecret(secrets.apiSecret);
   registerSecret(secrets.hubSecret);
-  registerSecret(secrets.storeUrl);
-  registerSecret(passwordOf(secrets.storeUrl));
   registerSecret(secrets.alertWebhookUrl);
   registerSecret(secrets.alertWebhookSecret);
   checkAlertWebhook(secrets);
+  registerSecret(secrets.storeUrl);
+  registerSecret(passwordOf(secrets.storeUrl));
   if (
     config.exchange.kind !== 'simulator' &&
     (secrets.apiKey === undefined || secrets.apiSecret === undefined)

@@ -38,9 +38,9 @@ const SECTIONS = {
   trader: traderSection.prefault({}),
   supervisor: supervisorSection.prefault({}),
   risk: riskSection.prefault({}),
+  alerts: alertsSection.prefault({}),
   store: storeSection.prefault({}),
   recorder: recorderSection.prefault({}),
-  alerts: alertsSection.prefault({}),
 };
 
 /** Rules that span sections; each issue names the field the user should change. */

@@ -10,6 +10,7 @@ import { deltaCases } from './stages/delta.js';
 import { endToEndStage, uwsUnavailable } from './stages/end-to-end.js';
 import { coalescingMeasures, fixedCostCases } from './stages/fixed-costs.js';
 import { parseMergeCases } from './stages/parse-merge.js';
+import { storageMeasures } from './stages/storage.js';
 import { wireBytes } from './stages/wire-bytes.js';
 
 const { values } = parseArgs({
@@ -53,6 +54,10 @@ for (const c of cases) {
 if (values.filter === undefined || values.filter.startsWith('backtest')) {
   process.stderr.write('bench: backtest/full day ...\n');
   results.push(...(await backtestMeasures(quick)).map(measured));
+}
+if (values.filter === undefined || values.filter.startsWith('storage')) {
+  process.stderr.write('bench: storage ...\n');
+  results.push(...(await storageMeasures(quick)).map(measured));
 }
 if (values.filter === undefined || 'wire'.includes(values.filter) || values.filter.startsWith('wire')) {
   results.push(...wireBytes().map(measured));

@@ -1,4 +1,7 @@
 // The recorder process: order events from the hub into the store, REST reconciliation after every gap, and minute snapshots.
+
+import type { AlertSink } from '../ts/alerts/alert.js';
+import { reconciliationAlert } from '../ts/alerts/alert-sources.js';
 import type { RecorderSettings } from '../ts/config/recorder-config.js';
 import type { KlineInterval, UsdmApi } from '../ts/exchange/usdm-api.js';
 import { HubClient } from '../ts/hub/hub-client.js';
@@ -28,6 +31,8 @@ export interface RecorderOptions {
    * not deliver): the alert channel's hook. Each is also stored as an alert record.
    */
   readonly onReconciliationDifference?: (difference: ReconciliationDifference) => void;
+  /** Where a reconciliation that found differences raises its alert (one per pass, a warning). */
+  readonly alerts?: AlertSink;
 }
 
 /** The recorder's counters (reported to the hub's /status). */
@@ -71,6 +76,7 @@ export class RecorderProcess {
   #reconciling: Promise<void> | undefined;
   #again: string | undefined;
   #stopped = false;
+  #derivedAt: number | undefined;
 
   constructor(options: RecorderOptions) {
     this.#o = options;
@@ -244,6 +250,8 @@ export class RecorderProcess {
         .join(' '),
     });
     if (report.differences.length === 0) return;
+    const alert = reconciliationAlert(report);
+    if (alert !== undefined) this.#o.alerts?.raise(alert);
     const now = Date.now();
     const alerts: AlertRecord[] = [];
     for (const d of report.differences) {
@@ -274,7 +282,14 @@ export class RecorderProcess {
     const batch: RecordBatch = await readSnapshot(this.#o.api, this.#o.scope, this.#o.settings.snapshotMs);
     const peers = await this.#peers();
     await this.writer.add({ ...batch, peers });
-    await this.#o.store.rebuildDerived(this.#o.scope);
+    // Round trips and daily rows of the symbols that traded since the last rebuild (all at first).
+    const since = this.#derivedAt;
+    this.#derivedAt = Date.now();
+    const symbols =
+      since === undefined
+        ? undefined
+        : await this.#o.store.activeSymbols(this.#o.scope, since - this.#o.settings.overlapMs);
+    await this.#o.store.rebuildDerived(this.#o.scope, symbols);
   }
 
   async #peers(): Promise<PeerStatusRecord[]> {

@@ -1,6 +1,5 @@
 // `tributary record`: the recorder process (order events from the hub, REST reconciliation, snapshots) into the records store.
 import { RecorderProcess } from '../../recorder/recorder-process.js';
-import { reconciliationAlert } from '../../ts/alerts/alert-sources.js';
 import { alerterFromConfig } from '../../ts/alerts/create-alerter.js';
 import type { LoadedConfig } from '../../ts/config/load-config.js';
 import { loadConfig } from '../../ts/config/load-config.js';
@@ -20,7 +19,7 @@ the user-stream collectors relay through the hub, the income history, and minute
 positions, balances and equity. After its start, every reconnection to the hub, any gap in the
 relayed events and every recorder.reconcileMs it reads the exchange's orders, fills and income by
 REST and stores what the stream missed, so the store converges to the exchange's truth; each such
-difference is logged and stored as an alert. Round trips and daily statistics are recomputed
+difference is logged, stored as an alert record and sent to the alert bot (section "alerts"). Round trips and daily statistics are recomputed
 with every snapshot. \`tributary up\` starts one (recorder.enabled).
 
 Needs TRIBUTARY_HUB_KEY (a viewer key for the name recorder-<n>: tributary keys issue --role viewer
@@ -61,9 +60,8 @@ export async function runRecord(args: string[]): Promise<number> {
   const logger = new Logger(`recorder.${instance}`);
   const key = hubKey();
   const store = await openRecordStore(loaded);
-  // Exchange bans and reconciliation differences reach the owner (alerts section; the log without a bot).
-  const alerts = alerterFromConfig(loaded, `recorder-${instance}`, logger);
-  const link = connectExchange(loaded, logger.child('exchange'), alerts);
+  const alerter = alerterFromConfig(loaded, `recorder-${instance}`, logger);
+  const link = connectExchange(loaded, logger.child('exchange'), alerter);
   const mode = (values.mode as TradingMode | undefined) ?? recordedMode(loaded);
   const recorder = new RecorderProcess({
     store,
@@ -73,11 +71,7 @@ export async function runRecord(args: string[]): Promise<number> {
     hub: { url: hubUrl(loaded), key, peer: `recorder-${instance}` },
     writer: { flushMs: loaded.config.store.flushMs, maxBatch: loaded.config.store.maxBatch },
     logger,
-    // One difference per symbol: the alerter groups a pass's into one line of its next message.
-    onReconciliationDifference: (difference) => {
-      const alert = reconciliationAlert({ reason: difference.reason, differences: [difference] });
-      if (alert !== undefined) alerts.raise(alert);
-    },
+    alerts: alerter,
   });
   try {
     await recorder.start();
@@ -85,7 +79,7 @@ export async function runRecord(args: string[]): Promise<number> {
     await recorder.stop().catch(() => undefined);
     link.close();
     await store.close();
-    await alerts.close();
+    await alerter.close();
     throw error;
   }
   logger.info('recording', {
@@ -98,6 +92,6 @@ export async function runRecord(args: string[]): Promise<number> {
     await recorder.stop();
     link.close();
     await store.close();
-    await alerts.close();
+    await alerter.close();
   });
 }

@@ -175,7 +175,8 @@ export interface PeerStatusRecord {
 
 /**
  * One round trip: a position of one symbol from flat to flat (a flip closes one and opens the
- * next). Net PnL = realized PnL − commission + funding. Natural key: scope, symbol, open time.
+ * next; its fill counts in both). Net PnL = realized PnL − commission + funding. Natural key:
+ * scope, symbol, direction, open time.
  */
 export interface RoundTripRecord extends RecordScope {
   readonly symbol: string;
@@ -189,7 +190,7 @@ export interface RoundTripRecord extends RecordScope {
   readonly entryPrice: DecimalText;
   readonly exitPrice: DecimalText;
   readonly realizedPnl: DecimalText;
-  /** Commission in USDT (fills paid in another asset are counted in `otherCommission`). */
+  /** Commission paid in USDT (a commission in another asset, such as BNB, is not counted). */
   readonly commission: DecimalText;
   readonly funding: DecimalText;
   readonly netPnl: DecimalText;
@@ -197,8 +198,8 @@ export interface RoundTripRecord extends RecordScope {
 }
 
 /**
- * One UTC day of one symbol (`symbol` = '' holds account-wide rows: transfers and funding without a
- * symbol). Natural key: scope, day, symbol.
+ * One UTC day of one symbol (transfers are not PnL and have no row). Natural key: scope, day,
+ * symbol.
  */
 export interface DailyStatRecord extends RecordScope {
   /** UTC day as `YYYY-MM-DD`. */

@@ -5,6 +5,7 @@ import { watchParent } from '../supervisor/parent-link.js';
 import { runAggregate } from './aggregate.js';
 import { runBacktestCommand } from './backtest.js';
 import { runCollect } from './collect.js';
+import { runGateway } from './gateway.js';
 import { runHub } from './hub.js';
 import { runKeys } from './keys.js';
 import { runSim } from './sim.js';
@@ -43,6 +44,11 @@ const commands: Record<string, Command> = {
   trader: {
     summary: 'trader [--config <file>]               the trading process',
     run: runTrader,
+  },
+  gateway: {
+    summary:
+      'gateway --keys <file> [--config <file>]   the order gateway: one order per signal for redundant traders',
+    run: runGateway,
   },
   backtest: {
     summary: 'backtest --strategy <name> <data files...>   replay dumps through a strategy, write a report',

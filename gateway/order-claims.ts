@@ -17,11 +17,12 @@ import {
   orderToJson,
   type PlaceAnswer,
   type PlaceRequest,
+  shareClientOrderId,
 } from '../ts/gateway/gateway-protocol.js';
 import type { Logger } from '../ts/log/logger.js';
 import type { SymbolFilterSet } from '../ts/native/filters.js';
 import { type Claim, type ClaimLog, type ClaimOrder, claimKey } from './claim-log.js';
-import { shareClientOrderId, splitShare } from './split-shares.js';
+import { splitShare } from './split-shares.js';
 
 /** What places and reads orders at the exchange (`OrderSender` for placements and cancels, the API for queries). */
 export interface OrderPlacer {

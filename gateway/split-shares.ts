@@ -31,10 +31,3 @@ export function splitShare(
         );
   return upTo(index + 1).sub(upTo(index));
 }
-
-/** The client id of a member's share at the exchange: the decision's id and the member's index. */
-export function shareClientOrderId(clientOrderId: string, index: number): string {
-  const id = `${clientOrderId}.${index}`;
-  if (id.length > 36) throw new RangeError(`client order id ${clientOrderId} is too long to split`);
-  return id;
-}

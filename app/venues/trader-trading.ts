@@ -113,13 +113,22 @@ export async function startTraderTrading(
       if (gateway.enabled) {
         // Redundant traders: orders go through the gateway, one per signal (or this trader's share).
         const key = options.gatewayKey ?? hubKey();
+        const peer = `trader-${options.instance}`;
+        const member = gateway.members.indexOf(peer);
+        if (gateway.mode === 'split' && member < 0)
+          throw new Error(`gateway.mode is split and ${peer} is not one of gateway.members`);
         const client = new GatewayClient({
           url: gatewayUrl(gateway),
-          credentials: { keyId: key.id, secret: key.secret, peer: `trader-${options.instance}` },
+          credentials: { keyId: key.id, secret: key.secret, peer },
           logger: logger.child('gateway'),
           requestTimeoutMs: gateway.requestTimeoutMs,
         });
-        venue = new GatewayVenue(venue, client, logger.child('gateway'));
+        venue = new GatewayVenue(
+          venue,
+          client,
+          logger.child('gateway'),
+          gateway.mode === 'split' ? member : undefined,
+        );
       }
       stopOrders = new ExchangeStopOrders(sender);
     }

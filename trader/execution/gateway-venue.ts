@@ -3,6 +3,7 @@ import { BinanceApiError } from '../../ts/exchange/exchange-errors.js';
 import { decodeOrder, type OrderRecord } from '../../ts/exchange/usdm-decoders.js';
 import type { GatewayClient } from '../../ts/gateway/gateway-client.js';
 import { GatewayRequestError, GatewayUnreachableError } from '../../ts/gateway/gateway-error.js';
+import { parseShareClientOrderId } from '../../ts/gateway/gateway-protocol.js';
 import type { Logger } from '../../ts/log/logger.js';
 import type { UserEventObject } from '../../ts/native/parse.js';
 import { OrderOutcomeUnknownError } from './order-sender.js';
@@ -26,7 +27,8 @@ const MAX_ALIASES = 50_000;
  * journal keeps the order unresolved and the next query asks the gateway again). Queries and
  * cancels of the gateway's orders go through it (it knows their exchange ids); everything else —
  * open orders, settings, user events — is the exchange venue's. In split mode the exchange knows
- * the order by the member's id (`<id>.<n>`): user events are given back under the decision's id.
+ * the order by the member's id (`<id>.<n>`): this member's user events are given back under the
+ * decision's id, other members' are left out.
  */
 export class GatewayVenue implements Venue {
   readonly name: string;
@@ -35,8 +37,16 @@ export class GatewayVenue implements Venue {
   readonly #log: Logger;
   readonly #aliases = new Map<string, string>();
 
-  constructor(inner: Venue, client: GatewayClient, logger: Logger) {
+  readonly #member: number | undefined;
+
+  /**
+   * `splitMember`: in split mode, this trader's index in `gateway.members`. Other members' shares
+   * fill the same account; their user events are not this trader's fills and are not passed on
+   * (the account's position shows them), so each engine counts only what its own orders filled.
+   */
+  constructor(inner: Venue, client: GatewayClient, logger: Logger, splitMember?: number) {
     this.name = `${inner.name} via gateway`;
+    this.#member = splitMember;
     this.#inner = inner;
     this.#client = client;
     this.#log = logger;
@@ -106,9 +116,10 @@ export class GatewayVenue implements Venue {
   onUserEvent(listener: (event: UserEventObject) => void): () => void {
     return this.#inner.onUserEvent((event) => {
       const update = event.orderUpdate;
-      const decision = update === undefined ? undefined : this.#aliases.get(update.clientOrderId);
-      if (update === undefined || decision === undefined) return listener(event);
-      listener({ ...event, orderUpdate: { ...update, clientOrderId: decision } });
+      const share = update === undefined ? undefined : parseShareClientOrderId(update.clientOrderId);
+      if (update === undefined || share === undefined || this.#member === undefined) return listener(event);
+      if (share.index !== this.#member) return;
+      listener({ ...event, orderUpdate: { ...update, clientOrderId: share.clientOrderId } });
     });
   }
 

@@ -1,5 +1,5 @@
 // A trader's client of the order gateway: signed requests, answers checked, and the same request asked again (bounded) while the answer is unknown.
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { Logger } from '../log/logger.js';
 import { type GatewayCredentials, gatewayAuthorization } from './gateway-auth.js';
 import { GatewayRequestError, GatewayUnreachableError } from './gateway-error.js';
@@ -29,6 +29,9 @@ export interface GatewayClientOptions {
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
 }
+
+/** The status document: an object (its fields are documented in docs/protocol.md). */
+const StatusSchema = z.record(z.string(), z.unknown());
 
 /** Codes after which asking again with the same request may succeed. */
 const RETRYABLE = new Set(['outcome-unknown', 'internal']);
@@ -72,6 +75,11 @@ export class GatewayClient {
   /** `DELETE /v1/orders/<symbol>/<clientOrderId>`. */
   cancel(ref: OrderRef): Promise<OrderAnswer> {
     return this.#call('DELETE', orderPath(ref), '', OrderAnswerSchema);
+  }
+
+  /** `GET /v1/status`: the gateway's mode and counters (any role's key may read it). */
+  status(): Promise<Record<string, unknown>> {
+    return this.#call('GET', `${GATEWAY_PATH}/status`, '', StatusSchema);
   }
 
   async #call<S extends z.ZodType>(

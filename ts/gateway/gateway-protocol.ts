@@ -154,3 +154,21 @@ export function orderToJson(order: OrderRecord): OrderJson {
     updateTime: order.updateTime,
   };
 }
+
+/**
+ * The client id of split member `index`'s share at the exchange: the decision's id, a dot, the
+ * member's index (`t_…20 digits….2`). Members and the gateway derive it alike, after restarts too.
+ */
+export function shareClientOrderId(clientOrderId: string, index: number): string {
+  const id = `${clientOrderId}.${index}`;
+  if (!CLIENT_ORDER_ID_PATTERN.test(id))
+    throw new RangeError(`client order id ${clientOrderId} cannot carry a share index`);
+  return id;
+}
+
+/** The decision id and member index of a split share's exchange id; undefined for any other id. */
+export function parseShareClientOrderId(id: string): { clientOrderId: string; index: number } | undefined {
+  const match = /^([A-Za-z0-9_:/-]+)\.(\d{1,2})$/.exec(id);
+  if (match === null || match[1] === undefined || match[2] === undefined) return undefined;
+  return { clientOrderId: match[1], index: Number(match[2]) };
+}

@@ -86,6 +86,10 @@ export async function startGatewayService(
       claims,
       stop: async () => {
         await server.close();
+        // Let placements under way write their outcome (bounded: a stuck one is resumed at the next start).
+        const until = Date.now() + 10_000;
+        while (claims.busy && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+        if (claims.busy) logger.warn('stopping with placements under way; the next start resumes them');
         claimLog.close();
         link.close();
       },

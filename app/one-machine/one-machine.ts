@@ -40,6 +40,8 @@ export interface OneMachineInfo {
   readonly simulator: RunningSimulator | undefined;
   readonly hubUrl: string;
   readonly statusUrl: string;
+  /** The order gateway's address, when `gateway.enabled`. */
+  readonly gatewayUrl: string | undefined;
   /** Child process names in start order. */
   readonly children: readonly string[];
   /** An admin key of this run (full status, subscriptions), also in {@link operatorKeyFile}. */
@@ -170,11 +172,13 @@ export class OneMachineSystem {
       children.push({ name, args: [...args, ...configArgs], env, restart: true });
     };
     add('hub', ['hub', '--keys', keysFile]);
+    let gatewayUrl: string | undefined;
     if (config.gateway.enabled) {
       // The order gateway checks traders' requests against the hub's key file; traders find it by gateway.port.
       const gatewayPort =
         config.gateway.port === 0 ? await freePort(config.gateway.host) : config.gateway.port;
       childEnv.TRIBUTARY__GATEWAY__PORT = String(gatewayPort);
+      gatewayUrl = config.gateway.url ?? `http://${config.gateway.host}:${gatewayPort}`;
       add('gateway', ['gateway', '--keys', keysFile]);
     }
     const kinds: CollectorKind[] = ['universe', ...COLLECTOR_KINDS.filter((k) => k !== 'universe')];
@@ -212,6 +216,7 @@ export class OneMachineSystem {
       simulator: this.#simulator,
       hubUrl,
       statusUrl,
+      gatewayUrl,
       children: children.map((c) => c.name),
       operatorKey: { id: operator.id, secret: operator.secret },
       operatorKeyFile,

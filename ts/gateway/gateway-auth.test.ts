@@ -41,7 +41,7 @@ describe('gateway request authentication', () => {
       undefined,
       '',
       'Bearer abc',
-      'Tributary key=k, time=1, mac=' + '0'.repeat(64),
+      `Tributary key=k, time=1, mac=${'0'.repeat(64)}`,
       `Tributary key=k, peer=p q, time=1, mac=${'0'.repeat(64)}`,
       `Tributary key=k, peer=p, time=x, mac=${'0'.repeat(64)}`,
       `Tributary key=k, peer=p, time=1, mac=${'0'.repeat(63)}`,

@@ -243,7 +243,13 @@ function readBody(req: IncomingMessage): Promise<string> {
       chunks.push(chunk);
     });
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', (error) => reject(error));
+    req.on('error', (error) =>
+      reject(new GatewayRequestError('bad-request', `the body was cut off: ${describe(error)}`)),
+    );
+    // A peer that goes away mid-body: refused (and counted) rather than left waiting for an end.
+    req.on('close', () => {
+      if (!req.complete) reject(new GatewayRequestError('bad-request', 'the body was cut off'));
+    });
   });
 }
 

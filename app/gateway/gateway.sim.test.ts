@@ -1,9 +1,11 @@
 // System test: three traders running the demo strategy send their orders through a real `tributary gateway` process to the simulator: one order per signal, also when the gateway is SIGKILLed between receiving a signal and placing it; split mode trades 1/N each.
 import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TradingEngine } from '../../trader/engine/trading-engine.js';
 import { Decimal } from '../../ts/exact/decimal.js';
 import type { OrderRecord } from '../../ts/exchange/usdm-decoders.js';
+import { gatewayAuthorization } from '../../ts/gateway/gateway-auth.js';
 import { GatewayRequestError } from '../../ts/gateway/gateway-error.js';
 import { newKey } from '../../ts/hub/key-file.js';
 import { waitUntil } from '../../ts/testing/wait-until.js';
@@ -194,9 +196,44 @@ describe('the order gateway with three traders running the same strategy', () =>
       .catch((e: unknown) => e);
     expect((bad as GatewayRequestError).code).toBe('bad-request');
     expect((bad as GatewayRequestError).message).toMatch(/symbol/);
+    // Signed but not JSON, and signed but too large: typed refusals too.
+    const key = rig.keys[0];
+    if (key === undefined) throw new Error('no key');
+    const signed = (body: string) =>
+      fetch(`${gateway.url}/v1/orders`, {
+        method: 'POST',
+        body,
+        headers: {
+          authorization: gatewayAuthorization(
+            { keyId: key.id, secret: key.secret, peer: 'trader-0' },
+            { method: 'POST', path: '/v1/orders', body },
+          ),
+        },
+      });
+    const notJson = await signed('{not json');
+    expect(notJson.status).toBe(400);
+    expect(await notJson.json()).toMatchObject({ error: 'bad-request' });
+    const huge = await signed(`{"pad":"${'x'.repeat(40_000)}"}`).catch(() => undefined);
+    expect(huge === undefined || huge.status === 413).toBe(true);
+    // A body cut off mid-way (the peer's process dies).
+    await new Promise<void>((resolve) => {
+      const socket = connect(gateway.port, '127.0.0.1', () => {
+        socket.write('POST /v1/orders HTTP/1.1\r\nHost: x\r\nContent-Length: 500\r\n\r\n{"symbol":', () => {
+          socket.destroy();
+          resolve();
+        });
+      });
+    });
+    await waitUntil(
+      async () =>
+        ((await client.status()).server as { refused: Record<string, number> }).refused['bad-request'] === 3,
+      'the cut-off body counted',
+      10_000,
+      50,
+    );
     const status = await client.status();
     expect(status.server).toMatchObject({
-      refused: { 'unknown-peer': 1, forbidden: 1, unauthenticated: 1, 'bad-request': 1 },
+      refused: { 'unknown-peer': 1, forbidden: 1, unauthenticated: 1, 'bad-request': 3, 'too-large': 1 },
     });
     await killHard(gateway.proc);
   }, 60_000);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningSimulator, startSimulator } from '../sim/simulator.js';
+import type { AlertInput } from '../ts/alerts/alert.js';
 import { Decimal } from '../ts/exact/decimal.js';
 import { RestClient } from '../ts/exchange/rest-client.js';
 import { UsdmApi } from '../ts/exchange/usdm-api.js';
@@ -51,6 +52,9 @@ const placer = (): OrderPlacer => ({
   cancel: (ref) => api.cancelOrder(ref),
 });
 
+/** Alerts raised, as the process's alerter would receive them. */
+const raised: AlertInput[] = [];
+
 function claims(mode: ClaimMode = { kind: 'first' }, now?: () => number) {
   const log = new ClaimLog(
     join(mkdtempSync(join(tmpdir(), 'tributary-order-claims-')), 'claims.jsonl'),
@@ -65,6 +69,7 @@ function claims(mode: ClaimMode = { kind: 'first' }, now?: () => number) {
     logger: silentLogger('claims'),
     placeWithinMs: 60_000,
     settleMs: 200,
+    alerts: { raise: (alert) => raised.push(alert) },
     ...(now === undefined ? {} : { now }),
   });
   return { log, claims: c };
@@ -102,6 +107,7 @@ describe('order claims', () => {
     const later = await c.place('trader-1', order(id, '0.200'));
     expect(later.outcome).toBe('duplicate');
     expect(c.stats.conflicts).toBe(1);
+    expect(raised.filter((a) => a.source === 'gateway.conflict').map((a) => a.severity)).toEqual(['warning']);
     expect(ordersWith(id)).toHaveLength(1);
   });
 
@@ -161,6 +167,10 @@ describe('order claims', () => {
     const stale = await c.place('trader-2', order(staleId)).catch((e: unknown) => e);
     expect((stale as GatewayRequestError).code).toBe('expired');
     expect(c.stats).toMatchObject({ recovered: 2, expired: 1 });
+    expect(raised.find((a) => a.source === 'gateway.expired')).toMatchObject({
+      severity: 'critical',
+      details: { clientOrderId: staleId },
+    });
   });
 
   it('split mode: members only, each its own share under its own id; an empty share places nothing', async () => {

@@ -1,4 +1,5 @@
 // Claims and places orders: the first request for a signal's order claims it (durably) and has it placed exactly once; every other request gets that order.
+import type { AlertSink } from '../ts/alerts/alert.js';
 import { Decimal } from '../ts/exact/decimal.js';
 import {
   BinanceApiError,
@@ -49,6 +50,8 @@ export interface OrderClaimsOptions {
    * recvWindow plus a margin, after which a request still in flight can no longer be accepted.
    */
   readonly settleMs: number;
+  /** Told of a claimed signal that expired unplaced (critical) and of traders disagreeing on an order (warning). */
+  readonly alerts?: AlertSink;
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
 }
@@ -149,6 +152,17 @@ export class OrderClaims {
       this.stats.duplicates += 1;
       if (!sameOrder(claim.order, wanted)) {
         this.stats.conflicts += 1;
+        this.#o.alerts?.raise({
+          severity: 'warning',
+          source: 'gateway.conflict',
+          title: 'traders sent different orders for one signal; the first stands',
+          details: {
+            symbol: request.symbol,
+            clientOrderId: request.clientOrderId,
+            claimedBy: claim.peer,
+            peer,
+          },
+        });
         this.#o.logger.warn('a duplicate differs from the claimed order; the claimed one stands', {
           clientOrderId: request.clientOrderId,
           claimedBy: claim.peer,
@@ -355,6 +369,12 @@ export class OrderClaims {
       if (this.#now() - claim.claimedAt > this.#o.placeWithinMs) {
         log.finish(claim, this.#now(), { kind: 'expired' });
         this.stats.expired += 1;
+        this.#o.alerts?.raise({
+          severity: 'critical',
+          source: 'gateway.expired',
+          title: 'a claimed signal could not be placed in time and was dropped',
+          details: { symbol: claim.symbol, clientOrderId: claim.exchangeClientOrderId, peer: claim.peer },
+        });
         this.#o.logger.error('claim expired before it could be placed; not sent', {
           clientOrderId: claim.exchangeClientOrderId,
           claimedAt: claim.claimedAt,

@@ -1,4 +1,5 @@
 // `tributary gateway`: the order gateway redundant traders send their orders through, until SIGINT/SIGTERM.
+import { alerterFromConfig } from '../../ts/alerts/create-alerter.js';
 import { loadConfig } from '../../ts/config/load-config.js';
 import { KeyFileError, watchKeyFile } from '../../ts/hub/key-file.js';
 import { Logger } from '../../ts/log/logger.js';
@@ -57,9 +58,11 @@ export async function runGateway(args: string[]): Promise<number> {
   }
   const onHangup = (): void => void keys.reload();
   process.on('SIGHUP', onHangup);
+  const alerts = alerterFromConfig(loaded, 'gateway', logger);
   let gateway: Awaited<ReturnType<typeof startGatewayService>>;
   try {
     gateway = await startGatewayService(loaded, keys.ring, logger, {
+      alerts,
       ...(values.host === undefined ? {} : { host: values.host }),
       ...(port === undefined ? {} : { port }),
       ...(values['claim-log'] === undefined ? {} : { claimLog: values['claim-log'] }),
@@ -67,11 +70,13 @@ export async function runGateway(args: string[]): Promise<number> {
   } catch (error) {
     process.off('SIGHUP', onHangup);
     keys.close();
+    await alerts.close();
     throw error;
   }
   return runUntilSignal(logger, async () => {
     process.off('SIGHUP', onHangup);
     keys.close();
     await gateway.stop();
+    await alerts.close();
   });
 }

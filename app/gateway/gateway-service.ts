@@ -4,6 +4,7 @@ import { ClaimLog } from '../../gateway/claim-log.js';
 import { GatewayServer } from '../../gateway/gateway-server.js';
 import { type ClaimMode, OrderClaims } from '../../gateway/order-claims.js';
 import { OrderSender } from '../../trader/execution/order-sender.js';
+import type { AlertSink } from '../../ts/alerts/alert.js';
 import type { LoadedConfig } from '../../ts/config/load-config.js';
 import { connectExchange } from '../../ts/exchange/exchange-link.js';
 import type { KeyRing } from '../../ts/hub/peer-keys.js';
@@ -25,6 +26,8 @@ export interface GatewayServiceOptions {
   readonly host?: string;
   readonly port?: number;
   readonly claimLog?: string;
+  /** The process's alerter: expired claims, traders disagreeing, unknown outcomes, exchange bans. */
+  readonly alerts?: AlertSink;
 }
 
 /**
@@ -39,7 +42,8 @@ export async function startGatewayService(
   options: GatewayServiceOptions = {},
 ): Promise<RunningGateway> {
   const settings = loaded.config.gateway;
-  const link = connectExchange(loaded, logger.child('exchange'));
+  const alerts = options.alerts;
+  const link = connectExchange(loaded, logger.child('exchange'), alerts);
   let log: ClaimLog | undefined;
   try {
     const info = parseExchangeInfo((await link.api.exchangeInfo()).body);
@@ -53,7 +57,11 @@ export async function startGatewayService(
       settings.mode === 'split' ? { kind: 'split', members: [...settings.members] } : { kind: 'first' };
     const claims = new OrderClaims({
       log,
-      placer: new OrderSender(link.api, { logger: logger.child('orders') }),
+      placer: new OrderSender(link.api, {
+        logger: logger.child('orders'),
+        ...(alerts === undefined ? {} : { alerts }),
+      }),
+      ...(alerts === undefined ? {} : { alerts }),
       mode,
       filters: (symbol) => filters.get(symbol),
       logger: logger.child('claims'),

@@ -178,13 +178,7 @@ export class OrderClaims {
 
   /** The order of `peer`'s claim of `ref`, as the exchange reports it now. */
   async query(peer: string, ref: OrderRef): Promise<OrderAnswer> {
-    const claim = this.#claimOf(peer, ref);
-    if (claim.outcome === null) await this.#settle(claim);
-    if (claim.outcome?.kind !== 'placed')
-      throw new GatewayRequestError(
-        'not-claimed',
-        `${ref.clientOrderId} was not placed (${claim.outcome?.kind})`,
-      );
+    const claim = await this.#placedClaim(peer, ref);
     const order = await this.#o.placer.api.queryOrder({
       symbol: claim.symbol,
       origClientOrderId: claim.exchangeClientOrderId,
@@ -194,13 +188,7 @@ export class OrderClaims {
 
   /** Cancels the order of `peer`'s claim of `ref` (an unknown outcome is resolved by the sender). */
   async cancel(peer: string, ref: OrderRef): Promise<OrderAnswer> {
-    const claim = this.#claimOf(peer, ref);
-    if (claim.outcome === null) await this.#settle(claim);
-    if (claim.outcome?.kind !== 'placed')
-      throw new GatewayRequestError(
-        'not-claimed',
-        `${ref.clientOrderId} was not placed (${claim.outcome?.kind})`,
-      );
+    const claim = await this.#placedClaim(peer, ref);
     try {
       const order = await this.#o.placer.cancel({
         symbol: claim.symbol,
@@ -287,6 +275,21 @@ export class OrderClaims {
       ...(request.timeInForce === undefined ? {} : { timeInForce: request.timeInForce }),
       reduceOnly: request.reduceOnly,
     };
+  }
+
+  /** The claim of `ref` once it has an outcome; `not-claimed` when none was placed, `outcome-unknown` while open. */
+  async #placedClaim(peer: string, ref: OrderRef): Promise<Claim> {
+    const claim = this.#claimOf(peer, ref);
+    if (claim.outcome === null) await this.#settle(claim);
+    const outcome = claim.outcome as Claim['outcome'];
+    if (outcome === null)
+      throw new GatewayRequestError(
+        'outcome-unknown',
+        `${ref.clientOrderId} is still being placed; ask again`,
+      );
+    if (outcome.kind !== 'placed')
+      throw new GatewayRequestError('not-claimed', `${ref.clientOrderId} was never placed (${outcome.kind})`);
+    return claim;
   }
 
   #claimOf(peer: string, ref: OrderRef): Claim {

@@ -467,14 +467,9 @@ export interface HubBookOptions {
   maxSymbols?: number
   /**
    * The registry in id order (a symbol's id is its position). Records of ids beyond it are
-   * refused (`unknown_symbol`), unless `unregisteredBelow` is given.
+   * refused (`unknown_symbol`); `addSymbols` extends it.
    */
   symbols?: Array<string>
-  /**
-   * Accept any id below this without a registry (for a book fed by frames whose registry lives
-   * elsewhere). The hub leaves it unset so only registered symbols enter.
-   */
-  unregisteredBelow?: number
   /** How far an exchange time may be ahead of the hub's clock, ms; default 30,000. */
   maxFutureMs?: number
   /** How far an exchange time may be behind the hub's clock, ms; default ten years. */

@@ -69,4 +69,28 @@ describe.each(TRANSPORTS)('ingest link over %s', (transport) => {
     await waitFor(() => link.counters.framesRefused === 1, 3_000, 'the refusal counted');
     expect(link.counters.lastRefusal).toMatch(/^bad_frame: /);
   });
+
+  it('drops a batch no frame can carry, counts it, and sends the next one', async () => {
+    const hub = await startHub(transport, { symbols: UNIVERSE });
+    cleanups.push(() => hub.close());
+    const hubClient = new HubClient({
+      url: hub.url,
+      peer: 'kline-1',
+      key: keyOf('collector'),
+      logger: silentLogger('client'),
+    });
+    cleanups.push(() => hubClient.close());
+    await hubClient.connect();
+    const link = new IngestLink(hubClient, silentLogger('ingest'));
+    cleanups.push(() => link.close());
+    // 1e-18 beside a 20-digit price: no i64 mantissa holds both at the bar's one scale.
+    link.encoder.pushKlines(0, '1m', [
+      { ...syntheticBar(0, 1), low: '0.000000000000000001', high: '99999999999999999999' },
+    ]);
+    expect(link.flush()).toBe(false);
+    expect(link.counters.framesDropped).toBe(1);
+    link.encoder.pushKlines(1, '1m', [syntheticBar(0, 1)]);
+    expect(link.flush()).toBe(true);
+    await waitFor(() => hub.book.klines(1, '1m').length === 1, 5_000, 'the next batch merged');
+  });
 });

@@ -5,6 +5,7 @@ import type { Logger } from '../ts/log/logger.js';
 import type { IngestPushResult } from '../ts/native/hub.js';
 import { IngestEncoder } from '../ts/native/hub.js';
 import type { IntervalName } from '../ts/native/interval.js';
+import { NativeError } from '../ts/native/native-error.js';
 import type { BanList, Kline } from '../ts/native/records.js';
 
 /** The hub as a collector sees it (a `HubClient` with a collector key). */
@@ -233,7 +234,21 @@ export class IngestLink {
   /** Sends every pending record as one Ingest frame; true when a frame went to the hub. */
   flush(now: number = Date.now()): boolean {
     const records = this.#encoder.pending;
-    const frame = this.#encoder.takeFrame(this.#hub.peerId, now);
+    let frame: Buffer | null;
+    try {
+      frame = this.#encoder.takeFrame(this.#hub.peerId, now);
+    } catch (error) {
+      // A value no frame can carry (far outside any price the exchange sends): the encoder dropped
+      // the batch, so the next one goes out; this one is counted and logged, never retried.
+      if (!(error instanceof NativeError)) throw error;
+      this.counters.framesDropped += 1;
+      this.#log.error('ingest batch could not be encoded; dropped', {
+        records,
+        code: error.code,
+        message: error.message,
+      });
+      return false;
+    }
     if (frame === null) return false;
     if (frame.length > this.maxFrameBytes) {
       // Only a raw body far larger than any the exchange sends can get here (makeRoom bounds the rest).

@@ -161,7 +161,8 @@ describe('ProcessSupervisor.stopAll', () => {
     sup.start({
       name: 'b',
       args: [
-        'console.log("b"); process.on("SIGTERM", () => setTimeout(() => process.exit(0), 300)); setInterval(() => {}, 1000)',
+        // The handler first, then the line the test waits for: a SIGTERM between them would kill b outright.
+        'process.on("SIGTERM", () => setTimeout(() => process.exit(0), 300)); console.log("b"); setInterval(() => {}, 1000)',
       ],
       restart: true,
     });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { IngestEncoder, MergeBook } from '../../ts/native/hub.js';
+import { HubBook, IngestEncoder } from '../../ts/native/hub.js';
 import { captureMessages } from '../../ts/native/testing/capture.js';
 import { TraderBook } from '../../ts/native/trader-book.js';
 import type { JsIntervalName } from './interval.js';
@@ -13,13 +13,13 @@ const T0 = 1_626_992_700_000;
 const MIN = 60_000;
 
 /**
- * Collector → hub → trader twice: natively (Ingest frames, MergeBook, Delta/Snapshot frames,
+ * Collector → hub → trader twice: natively (Ingest frames, HubBook, Delta/Snapshot frames,
  * TraderBook) and in TypeScript (JsMergeBook, JSON frames, JsTraderBook), one turn per call.
  */
 class Pipelines {
   readonly #symbols: string[];
   readonly #encoder: IngestEncoder;
-  readonly hub = new MergeBook();
+  readonly hub: HubBook;
   readonly trader: TraderBook;
   readonly #deltas: JsDelta[] = [];
   readonly js = new JsMergeBook(this.#deltas);
@@ -30,6 +30,7 @@ class Pipelines {
   constructor(symbols: string[], traderWindow?: number) {
     this.#symbols = symbols;
     this.#encoder = new IngestEncoder(symbols);
+    this.hub = new HubBook({ symbols });
     this.trader = new TraderBook(traderWindow);
     this.jsTrader = new JsTraderBook(traderWindow);
   }

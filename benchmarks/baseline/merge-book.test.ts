@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { IngestEncoder, MergeBook } from '../../ts/native/hub.js';
+import { HubBook, IngestEncoder } from '../../ts/native/hub.js';
 import { captureMessages } from '../../ts/native/testing/capture.js';
 import type { JsIntervalName } from './interval.js';
 import { JsMergeBook } from './merge-book.js';
@@ -21,7 +21,7 @@ const MIN = 60_000;
 class BothPaths {
   readonly deltas: JsDelta[] = [];
   readonly js: JsMergeBook;
-  readonly hub: MergeBook;
+  readonly hub: HubBook;
   nativeDeltas = 0;
   readonly #encoder: IngestEncoder;
   readonly #symbols: string[];
@@ -29,7 +29,7 @@ class BothPaths {
   constructor(symbols: string[], klineWindow?: number) {
     this.#symbols = symbols;
     this.js = new JsMergeBook(this.deltas, klineWindow);
-    this.hub = new MergeBook(klineWindow === undefined ? {} : { klineWindow });
+    this.hub = new HubBook(klineWindow === undefined ? { symbols } : { klineWindow, symbols });
     this.#encoder = new IngestEncoder(symbols);
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { IngestEncoder, MergeBook } from '../../ts/native/hub.js';
+import { HubBook, IngestEncoder } from '../../ts/native/hub.js';
 import {
   E2E_SYMBOLS,
   FrameKind,
@@ -31,7 +31,7 @@ describe('MarketStream', () => {
   it('changes the book with every message, and the frames on both sides of the hub name it', () => {
     const stream = new MarketStream();
     const encoder = new IngestEncoder(E2E_SYMBOLS);
-    const book = new MergeBook({ symbols: E2E_SYMBOLS });
+    const book = new HubBook({ symbols: E2E_SYMBOLS });
     book.addTopic(7, { kinds: ['kline', 'tick'], intervals: ['1m'] });
     const count = SERIES * 2 + 5;
     for (let m = 0; m < count; m++) {

@@ -1,5 +1,5 @@
 // Stage 2: delta encode at the hub and decode + apply at the trader, FlatBuffers frames against JSON.
-import { MergeBook, TraderBook } from '../../ts/native/index.js';
+import { HubBook, TraderBook } from '../../ts/native/index.js';
 import { encodeJsonDelta, encodeJsonSnapshot, JsTraderBook } from '../baseline/json-delta.js';
 import { JsMergeBook } from '../baseline/merge-book.js';
 import type { JsDelta } from '../baseline/records.js';
@@ -20,7 +20,7 @@ export function deltaFrames(messages: Buffer[]): {
   snapshot: Buffer;
   jsonSnapshot: Buffer;
 } {
-  const hub = new MergeBook({ symbols: SYMBOLS });
+  const hub = new HubBook({ symbols: SYMBOLS });
   const out: JsDelta[] = [];
   const jsHub = new JsMergeBook(out);
   const frames: Buffer[] = [];
@@ -46,7 +46,7 @@ export function deltaCases(scale: number): Case[] {
   // Hub: merge a turn's messages, then encode what changed as one frame.
   let seq = 0;
   let jsSeq = 0;
-  const hubFeed = new Feed(messages, HUB_BATCH, () => new MergeBook({ symbols: SYMBOLS }));
+  const hubFeed = new Feed(messages, HUB_BATCH, () => new HubBook({ symbols: SYMBOLS }));
   const jsHubFeed = new Feed(messages, HUB_BATCH, () => {
     const out: JsDelta[] = [];
     return { book: new JsMergeBook(out), out };

@@ -1,5 +1,5 @@
-// Stage 1: parse + merge of exchange messages, native MergeBook / BarAggregator against JSON.parse + a JS merge.
-import { BarAggregator, MergeBook } from '../../ts/native/index.js';
+// Stage 1: parse + merge of exchange messages, native HubBook / BarAggregator against JSON.parse + a JS merge.
+import { BarAggregator, HubBook } from '../../ts/native/index.js';
 import { JsBarAggregator } from '../baseline/aggregator.js';
 import { JsMergeBook } from '../baseline/merge-book.js';
 import type { JsDelta } from '../baseline/records.js';
@@ -19,8 +19,8 @@ import {
 const BATCH = 64;
 
 /** A native merge book with the registry, and a JS one with its delta sink. */
-function nativeBook(): MergeBook {
-  return new MergeBook({ symbols: SYMBOLS });
+function nativeBook(): HubBook {
+  return new HubBook({ symbols: SYMBOLS });
 }
 
 function jsBook(): { book: JsMergeBook; out: JsDelta[] } {
@@ -32,7 +32,7 @@ function jsBook(): { book: JsMergeBook; out: JsDelta[] } {
 function streamCase(
   name: string,
   messages: Buffer[],
-  native: (book: MergeBook, batch: Buffer[]) => void,
+  native: (book: HubBook, batch: Buffer[]) => void,
   baseline: (book: JsMergeBook, text: string) => void,
 ): Case {
   const ours = new Feed(messages, BATCH, nativeBook);

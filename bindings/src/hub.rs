@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use tributary_core::admission::AdmissionRules;
 use tributary_core::frame::FrameError;
-use tributary_core::hub_book::{HubBook as CoreHubBook, HubBookConfig, SymbolScope, Turn};
+use tributary_core::hub_book::{HubBook as CoreHubBook, HubBookConfig, Turn};
 use tributary_core::ingest::{
     IngestBatch, IngestEncoder as CoreIngestEncoder, IngestError, IngestReport, RestKlinesPoll,
 };
@@ -86,17 +86,15 @@ impl IngestEncoder {
     /// Parses websocket `kline` / `bookTicker` messages in one call; failures are returned, not thrown.
     #[napi]
     pub fn push_market_events(&mut self, messages: Vec<BufferSlice>) -> IngestPushResult {
-        let mut result = IngestPushResult {
-            added: 0,
-            failures: Vec::new(),
-        };
-        for (index, message) in messages.iter().enumerate() {
-            match self.inner.push_market_event(message) {
-                Ok(n) => result.added += n as u32,
-                Err(e) => result.failures.push(ParseFailure::new(index, e.reason(), &e)),
-            }
+        let report = self.inner.push_market_events(messages.iter().map(|m| &m[..]));
+        IngestPushResult {
+            added: report.added as u32,
+            failures: report
+                .failures
+                .iter()
+                .map(|f| ParseFailure::new(f.input, f.error.reason(), &f.error))
+                .collect(),
         }
-        result
     }
 
     /// Adds the bars of a `GET /fapi/v1/klines` body.
@@ -211,11 +209,8 @@ pub struct HubBookOptions {
     /// Hard limit of the merge book's symbol table: ids must be below it; default 65,536.
     pub max_symbols: Option<u32>,
     /// The registry in id order (a symbol's id is its position). Records of ids beyond it are
-    /// refused (`unknown_symbol`), unless `unregisteredBelow` is given.
+    /// refused (`unknown_symbol`); `addSymbols` extends it.
     pub symbols: Option<Vec<String>>,
-    /// Accept any id below this without a registry (for a book fed by frames whose registry lives
-    /// elsewhere). The hub leaves it unset so only registered symbols enter.
-    pub unregistered_below: Option<u32>,
     /// How far an exchange time may be ahead of the hub's clock, ms; default 30,000.
     pub max_future_ms: Option<i64>,
     /// How far an exchange time may be behind the hub's clock, ms; default ten years.
@@ -236,9 +231,6 @@ impl HubBookOptions {
                 max_future_ms: self.max_future_ms.unwrap_or(defaults.admission.max_future_ms),
                 max_age_ms: self.max_age_ms.unwrap_or(defaults.admission.max_age_ms),
             },
-            symbols: self
-                .unregistered_below
-                .map_or(SymbolScope::Registered, SymbolScope::Below),
             snapshot_chunk_bytes: self
                 .snapshot_chunk_bytes
                 .map_or(defaults.snapshot_chunk_bytes, |b| b as usize),

@@ -23,22 +23,11 @@ use crate::merge_book::{MergeBook, MergeBookConfig, MergeError};
 use crate::symbol::{Symbol, SymbolId, SymbolRegistry};
 use crate::topic::{TopicError, TopicFailure, TopicFilter, TopicSet, TopicSnapshotError};
 
-/// Which symbol ids the book accepts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SymbolScope {
-    /// Ids of the registered symbols only (the hub: its registry is the universe).
-    Registered,
-    /// Any id below the limit, registered or not: for a book fed by frames whose registry lives
-    /// elsewhere (the legacy `MergeBook` facade). The merge book's own `max_symbols` still holds.
-    Below(u32),
-}
-
 /// How a [`HubBook`] is built.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct HubBookConfig {
     pub merge: MergeBookConfig,
     pub admission: AdmissionRules,
-    pub symbols: SymbolScope,
     /// Budget of one snapshot chunk frame, bytes (at least 4 KiB).
     pub snapshot_chunk_bytes: usize,
 }
@@ -48,7 +37,6 @@ impl Default for HubBookConfig {
         HubBookConfig {
             merge: MergeBookConfig::default(),
             admission: AdmissionRules::default(),
-            symbols: SymbolScope::Registered,
             snapshot_chunk_bytes: DEFAULT_SNAPSHOT_CHUNK_BYTES,
         }
     }
@@ -160,12 +148,10 @@ impl HubBook {
 
     /// What a record must satisfy at `now` (hub clock, ms).
     pub fn admission(&self, now: i64) -> Admission {
-        let symbols = match self.config.symbols {
-            SymbolScope::Registered => self.registry.len() as u32,
-            SymbolScope::Below(limit) => limit,
-        };
+        // Only registered ids enter: the registry is the universe (a record of any other id would
+        // grow the book's tables for a symbol nobody can name).
         Admission {
-            symbols,
+            symbols: self.registry.len() as u32,
             now,
             rules: self.config.admission,
         }
@@ -763,23 +749,28 @@ mod tests {
     }
 
     #[test]
-    fn legacy_scope_accepts_ids_below_its_limit_without_a_registry() {
-        let mut hub = HubBook::new(HubBookConfig {
-            symbols: SymbolScope::Below(10),
-            ..HubBookConfig::default()
-        })
-        .unwrap();
-        let frame = ingest_frame(&[
+    fn only_registered_ids_enter_and_a_registration_admits_the_next() {
+        let mut hub = HubBook::new(HubBookConfig::default()).unwrap();
+        hub.add_symbols((0..10).map(|i| Name::new(&format!("S{i}USDT")).unwrap()));
+        let records = [
             kline_record(9, bar(NOW - MIN, ["10", "12", "9", "11"], 5)),
             kline_record(10, bar(NOW - MIN, ["10", "12", "9", "11"], 5)),
-        ]);
+        ];
+        let frame = ingest_frame(&records);
         let mut report = IngestReport::default();
         hub.ingest_frames([(frame.as_slice(), SourceId(1))], NOW, &mut report);
         assert_eq!((report.changed, report.refused.len()), (1, 1));
+        assert_eq!(report.refused[0].refusal.reason(), "unknown_symbol");
         let bytes = hub.take_delta_frame(3, 1, NOW).unwrap().unwrap().to_vec();
         let frame = decode_frame(&bytes).unwrap();
         assert!(matches!(frame.payload, FramePayload::Deltas(ref d) if d.len() == 1));
         assert!(hub.take_delta_frame(3, 2, NOW).unwrap().is_none());
+        // Once the registry knows id 10, the same record enters.
+        hub.add_symbols([Name::new("S10USDT").unwrap()]);
+        let frame = ingest_frame(&records[1..]);
+        let mut report = IngestReport::default();
+        hub.ingest_frames([(frame.as_slice(), SourceId(1))], NOW, &mut report);
+        assert_eq!((report.changed, report.refused.len()), (1, 0));
         assert!(HubBook::new(HubBookConfig {
             snapshot_chunk_bytes: 100,
             ..HubBookConfig::default()

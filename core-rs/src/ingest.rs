@@ -230,6 +230,15 @@ pub struct InputFailure {
     pub error: IngestError,
 }
 
+/// What a batch push of raw messages added to an encoder's records.
+#[derive(Debug, Default)]
+pub struct PushReport {
+    /// Records added.
+    pub added: usize,
+    /// Messages that could not be parsed (the others were added).
+    pub failures: Vec<InputFailure>,
+}
+
 /// What a batch of inputs (Ingest frames, raw exchange messages, a REST poll) did to the merge
 /// book. Counts of every merge are added up here and nowhere else.
 #[derive(Debug, Default)]
@@ -441,6 +450,19 @@ impl IngestEncoder {
         self.batch.push_market_event(&self.registry, bytes)
     }
 
+    /// Pushes many websocket messages in one call: a message that does not parse is a failure of
+    /// its index (the others still count), so one bad message never loses a batch.
+    pub fn push_market_events<'m>(&mut self, messages: impl IntoIterator<Item = &'m [u8]>) -> PushReport {
+        let mut report = PushReport::default();
+        for (input, message) in messages.into_iter().enumerate() {
+            match self.batch.push_market_event(&self.registry, message) {
+                Ok(n) => report.added += n,
+                Err(error) => report.failures.push(InputFailure { input, error }),
+            }
+        }
+        report
+    }
+
     /// See [`IngestBatch::push_rest_book_tickers`].
     pub fn push_rest_book_tickers(&mut self, body: &[u8]) -> Result<usize, IngestError> {
         self.batch.push_rest_book_tickers(&self.registry, body)
@@ -477,7 +499,9 @@ impl IngestEncoder {
     }
 
     /// Encodes the waiting records as one Ingest frame from `source` and clears them; `None`
-    /// when there is nothing to send. The bytes live until the next call.
+    /// when there is nothing to send. The bytes live until the next call. Records the wire cannot
+    /// carry (a value past its range) fail the whole frame: they are dropped with the error, so
+    /// one bad record never blocks every frame after it.
     pub fn take_frame(&mut self, source: SourceId, sent_at: i64) -> Result<Option<&[u8]>, FrameError> {
         if self.batch.is_empty() {
             return Ok(None);
@@ -490,7 +514,13 @@ impl IngestEncoder {
             received_at: sent_at,
             chunk: Chunk::WHOLE,
         };
-        let bytes = self.batch.encode(&mut self.encoder, &header)?;
+        let bytes = match self.batch.encode(&mut self.encoder, &header) {
+            Ok(bytes) => bytes,
+            Err(error) => {
+                self.batch.clear();
+                return Err(error);
+            }
+        };
         self.batch.clear();
         self.next_seq += 1;
         Ok(Some(bytes))
@@ -697,6 +727,27 @@ mod tests {
         assert_eq!(error.reason(), "truncated");
         assert_eq!(direct.stats(), via_batch.stats());
         assert_eq!(direct_out.len(), 3);
+    }
+
+    #[test]
+    fn a_batch_the_wire_cannot_carry_is_dropped_with_the_error_and_the_next_one_encodes() {
+        let mut encoder = IngestEncoder::new([Name::new("CTKUSDT").unwrap()]);
+        let reg = registry(&["CTKUSDT"]);
+        let mut probe = IngestBatch::new();
+        probe.push_market_event(&reg, samples::KLINE.as_bytes()).unwrap();
+        let mut bar = match probe.records()[0] {
+            Delta::Kline { kline, .. } => kline,
+            _ => unreachable!(),
+        };
+        // 1e-18 beside prices of 20 digits: no i64 mantissa holds both at one scale.
+        bar.low = Decimal::parse("0.000000000000000001").unwrap();
+        bar.high = Decimal::parse("99999999999999999999").unwrap();
+        encoder.batch_mut().push_klines(SymbolId(0), Interval::M1, &[bar]);
+        assert!(encoder.take_frame(SourceId(1), 5).is_err());
+        assert_eq!(encoder.batch().len(), 0);
+        encoder.push_market_event(samples::KLINE.as_bytes()).unwrap();
+        let bytes = encoder.take_frame(SourceId(1), 5).unwrap().unwrap().to_vec();
+        assert_eq!(decode_frame(&bytes).unwrap().header.seq, 1);
     }
 
     #[test]

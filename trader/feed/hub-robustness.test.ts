@@ -4,7 +4,7 @@ import type { HubServer } from '../../ts/hub/hub-server.js';
 import { keyOf, RawPeer, SYMBOLS, startHub, TRANSPORTS, waitFor } from '../../ts/hub/testing/hub-fixtures.js';
 import { booksEqual, captureIngestFrames, syntheticBar } from '../../ts/hub/testing/ingest-data.js';
 import { silentLogger } from '../../ts/log/logger.js';
-import { IngestEncoder, MergeBook } from '../../ts/native/hub.js';
+import { HubBook, IngestEncoder } from '../../ts/native/hub.js';
 import { TraderFeed } from './trader-feed.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -38,7 +38,7 @@ describe.each(TRANSPORTS)('hub over %s: hostile input', (transport) => {
     bad.send(good.subarray(0, Math.floor(good.length / 2)), true);
     expect(await bad.next('error')).toMatchObject({ code: 'bad_frame' });
     // A Delta frame where an Ingest frame belongs.
-    const elsewhere = new MergeBook();
+    const elsewhere = new HubBook({ symbols: SYMBOLS });
     elsewhere.ingest(good, 1, Date.now());
     const delta = elsewhere.takeDeltaFrame(1, 1, 0);
     if (delta === null) throw new Error('no delta');

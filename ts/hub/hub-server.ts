@@ -1,7 +1,7 @@
 // The hub server: its parts (sessions, input policing, control services, data plane, status, timers) put together.
 import { randomBytes } from 'node:crypto';
 import { Logger } from '../log/logger.js';
-import { MergeBook } from '../native/hub.js';
+import { HubBook } from '../native/hub.js';
 import { HubMetrics } from './hub-metrics.js';
 import type { HubHealth, HubStatus } from './hub-status.js';
 import { isLoopbackAddress, loadServerTls, PLAIN_REFUSED } from './hub-tls.js';
@@ -41,8 +41,11 @@ export type { HubServerOptions };
  * snapshots) with `Subscriptions` and `Backpressure`, the `StatusBuilder`, and the `HubTimers`.
  */
 export class HubServer {
-  /** The merge book (read it for checks; only the data plane writes it). */
-  readonly book: MergeBook;
+  /**
+   * The book: merge book, registry (following {@link HubServer.symbols}), topics, encoder. Read it
+   * for checks; only the data plane writes it.
+   */
+  readonly book: HubBook;
   readonly symbols: SymbolDirectory;
   /** Random id of this hub instance, sent in `hello` and `welcome`. */
   readonly instance = randomBytes(8).toString('hex');
@@ -67,8 +70,13 @@ export class HubServer {
     this.#log = log;
     this.#transport = transport;
     this.#host = options.host ?? '127.0.0.1';
-    this.book = new MergeBook(options.klineWindow === undefined ? {} : { klineWindow: options.klineWindow });
     this.symbols = new SymbolDirectory(options.symbols ?? []);
+    // The book admits only the symbols the directory registered: ids beyond it are refused.
+    const symbols = [...this.symbols.names];
+    this.book = new HubBook(
+      options.klineWindow === undefined ? { symbols } : { symbols, klineWindow: options.klineWindow },
+    );
+    this.symbols.onAdded((added) => this.book.addSymbols([...added]));
     const metrics = this.metrics;
     const outbox = new PeerOutbox(metrics);
     const close = (session: Parameters<Sessions['close']>[0], code: number, reason: string) =>

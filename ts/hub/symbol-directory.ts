@@ -16,9 +16,18 @@ export class SymbolDirectory {
   readonly #ids = new Map<string, number>();
   #active: number[] = [];
   #version = 0;
+  readonly #listeners: Array<(added: readonly string[]) => void> = [];
 
   constructor(initial: readonly string[] = []) {
     if (initial.length > 0) this.setActive(initial);
+  }
+
+  /**
+   * Calls `listener` with the names each change registers, in id order (the hub's book extends
+   * its own registry with them, so it admits exactly the symbols named here).
+   */
+  onAdded(listener: (added: readonly string[]) => void): void {
+    this.#listeners.push(listener);
   }
 
   /** Every name ever registered, in id order (the list peers build their encoders from). */
@@ -51,22 +60,25 @@ export class SymbolDirectory {
   setActive(names: readonly string[]): boolean {
     const active: number[] = [];
     const seen = new Set<number>();
-    let added = false;
+    const added: string[] = [];
     for (const name of names) {
       let id = this.#ids.get(name);
       if (id === undefined) {
         id = this.#names.length;
         this.#names.push(name);
         this.#ids.set(name, id);
-        added = true;
+        added.push(name);
       }
       if (!seen.has(id)) {
         seen.add(id);
         active.push(id);
       }
     }
+    if (added.length > 0) for (const listener of this.#listeners) listener(added);
     const same =
-      !added && active.length === this.#active.length && active.every((id, i) => this.#active[i] === id);
+      added.length === 0 &&
+      active.length === this.#active.length &&
+      active.every((id, i) => this.#active[i] === id);
     if (same) return false;
     this.#active = active;
     this.#version += 1;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HubBook, IngestEncoder, MergeBook } from './hub.js';
+import { HubBook, IngestEncoder } from './hub.js';
 import { NativeError } from './native-error.js';
 import type { Kline, Position } from './records.js';
 
@@ -29,7 +29,7 @@ function bar(overrides: Partial<Kline>): Kline {
 }
 
 /** One collector sending one Ingest frame to the hub; returns the hub's delta count. */
-function send(hub: MergeBook, source: number, fill: (c: IngestEncoder) => void): number {
+function send(hub: HubBook, source: number, fill: (c: IngestEncoder) => void): number {
   const collector = new IngestEncoder(SYMBOLS);
   fill(collector);
   const frame = collector.takeFrame(source, 0);
@@ -42,7 +42,7 @@ function send(hub: MergeBook, source: number, fill: (c: IngestEncoder) => void):
 
 describe('merge book through Ingest frames', () => {
   it('takes the open bar that has seen more trades, and keeps extremes', () => {
-    const hub = new MergeBook();
+    const hub = new HubBook({ symbols: SYMBOLS });
     expect(send(hub, 1, (c) => c.pushKlines(BTC, '1m', [bar({})]))).toBe(1);
     // Fewer trades: ignored, whatever its prices.
     expect(
@@ -63,7 +63,7 @@ describe('merge book through Ingest frames', () => {
   });
 
   it('corrects the open bar from a newer tick inside it', () => {
-    const hub = new MergeBook();
+    const hub = new HubBook({ symbols: SYMBOLS });
     send(hub, 1, (c) => c.pushKlines(BTC, '1m', [bar({ asOf: T0 + 10_000 })]));
     const tick = { bid: '101.9', bidQty: '1', ask: '102.1', askQty: '1', time: T0 + 20_000 };
     expect(send(hub, 2, (c) => c.pushTick(BTC, tick))).toBe(2);
@@ -80,7 +80,7 @@ describe('merge book through Ingest frames', () => {
       [older, newer],
       [newer, older],
     ]) {
-      const hub = new MergeBook();
+      const hub = new HubBook({ symbols: SYMBOLS });
       order.forEach((p, i) => {
         send(hub, i + 1, (c) => c.pushPosition(BTC, p));
       });
@@ -89,7 +89,7 @@ describe('merge book through Ingest frames', () => {
   });
 
   it('treats the ban list as a command: last writer wins, no delta when equal', () => {
-    const hub = new MergeBook();
+    const hub = new HubBook({ symbols: SYMBOLS });
     expect(send(hub, 1, (c) => c.setBanList({ all: false, symbols: [1, 0] }))).toBe(1);
     expect(send(hub, 2, (c) => c.setBanList({ all: false, symbols: [0, 1, 1] }))).toBe(0);
     expect(send(hub, 3, (c) => c.setBanList({ all: true, symbols: [] }))).toBe(1);
@@ -108,7 +108,7 @@ describe('merge book through Ingest frames', () => {
     expect(result.added).toBe(1);
     expect(result.failures.map((f) => f.code)).toEqual(['truncated']);
     expect(collector.unknownSymbols).toBe(1);
-    const hub = new MergeBook();
+    const hub = new HubBook({ symbols: SYMBOLS });
     const frame = collector.takeFrame(9, 0);
     expect(frame).not.toBeNull();
     expect(collector.takeFrame(9, 0)).toBeNull();
@@ -117,14 +117,14 @@ describe('merge book through Ingest frames', () => {
   });
 
   it('rejects garbage frames with a typed error and keeps serving', () => {
-    const hub = new MergeBook();
+    const hub = new HubBook({ symbols: SYMBOLS });
     expect(() => hub.ingest(Buffer.from('not a frame at all'), 1, NOW)).toThrow(NativeError);
     const many = hub.ingestFrom([Buffer.alloc(0), Buffer.from([1, 2, 3, 4, 5, 6, 7, 8, 9])], [1, 2], NOW);
     expect(many.failures.map((f) => [f.index, f.code])).toEqual([
       [0, 'bad_identifier'],
       [1, 'bad_identifier'],
     ]);
-    const delta = new MergeBook();
+    const delta = new HubBook({ symbols: SYMBOLS });
     send(delta, 1, (c) => c.pushKlines(BTC, '1m', [bar({})]));
     expect(() => hub.ingest(delta.snapshotFrame(1, 1, 0), 1, NOW)).toThrow(/expected an ingest frame/);
     // An invalid bar is refused alone; the rest of the frame applies.
@@ -147,14 +147,14 @@ describe('merge book through Ingest frames', () => {
       '{"e":"bookTicker","u":9,"s":"ETHUSDT","b":"3000.40","B":"2","a":"3000.60","A":"1","T":1778198402000,"E":1778198402001}',
       '{"e":"depthUpdate","E":1}',
     ].map((m) => Buffer.from(m));
-    const direct = new MergeBook({ symbols: SYMBOLS });
+    const direct = new HubBook({ symbols: SYMBOLS });
     const result = direct.mergeMarketEvents(messages, 4, NOW);
     expect(result).toMatchObject({ changed: 2, unchanged: 0, dropped: 0, rejected: [] });
     // Two records changed; the tick also corrected the open bar: three deltas wait.
     expect(direct.pendingDeltas).toBe(3);
     expect(result.failures.map((f) => [f.index, f.code])).toEqual([[2, 'unsupported_event']]);
 
-    const viaFrames = new MergeBook();
+    const viaFrames = new HubBook({ symbols: SYMBOLS });
     const collector = new IngestEncoder(SYMBOLS);
     collector.pushMarketEvents(messages);
     viaFrames.ingest(collector.takeFrame(4, 0) as Buffer, 4, NOW);
@@ -275,12 +275,20 @@ describe('hub book: one call per turn', () => {
     expect(hub.topicSnapshotFrames(1, NOW)).toHaveLength(1);
   });
 
-  it('keeps the facade the hub server uses working over the same book', () => {
-    const hub = new MergeBook();
+  it('serves the hub server’s stepwise calls over the registry it holds', () => {
+    const hub = new HubBook({ symbols: SYMBOLS });
     hub.addTopic(3, { kinds: ['kline'] });
-    // Without a registry the legacy face accepts any id below maxSymbols (65,536).
-    const merged = hub.ingestFrom([frameOf((c) => c.pushKlines(40_000, '1m', [bar({})]))], [2], NOW);
+    // An id the registry does not hold is refused, whatever the merge book could store.
+    const merged = hub.ingestFrom(
+      [
+        frameOf((c) => c.pushKlines(BTC, '1m', [bar({})])),
+        frameOf((c) => c.pushKlines(40_000, '1m', [bar({})])),
+      ],
+      [2, 3],
+      NOW,
+    );
     expect(merged.changed).toBe(1);
+    expect(merged.rejected.map((r) => [r.index, r.code])).toEqual([[1, 'unknown_symbol']]);
     const taken = hub.takeTopicFrames(NOW);
     expect(taken.frames.map((f) => [f.stream, f.seq])).toEqual([[3, 1]]);
     expect(hub.topicSeq(3)).toBe(1);

@@ -1,4 +1,4 @@
-// Typed facade over the collector's IngestEncoder and the hub's HubBook (and MergeBook, its legacy face).
+// Typed facade over the collector's IngestEncoder and the hub's HubBook.
 import type {
   BalanceEntry,
   HubBookOptions,
@@ -37,16 +37,6 @@ export type {
   TopicFrame,
   TopicFramesResult,
 };
-
-/** Options of the legacy {@link MergeBook}. */
-export interface MergeBookOptions {
-  /** Bars kept per (symbol, interval); default 45. */
-  klineWindow?: number;
-  /** Symbol ids must be below this; default 65,536. No registry is checked. */
-  maxSymbols?: number;
-  /** The registry for raw exchange payloads (`mergeMarketEvents`, ...): a symbol's id is its position. */
-  symbols?: string[];
-}
 
 /** Stable labels of refused records (`RejectedRecord.code`). */
 export type RefusalReason =
@@ -341,21 +331,5 @@ export class HubBook {
   /** The merge book's counters per entity kind, and the records refused so far by reason. */
   stats(): MergeStatsObject {
     return this.#native.stats();
-  }
-}
-
-/**
- * The hub's book as the hub server uses it today: a {@link HubBook} that accepts any symbol id
- * below `maxSymbols` without a registry (the server keeps its registry itself). Exchange times
- * and wire ranges are checked as in every HubBook. New code uses {@link HubBook} with the
- * registry, which also refuses unregistered ids.
- */
-export class MergeBook extends HubBook {
-  constructor(options: MergeBookOptions = {}) {
-    const native: HubBookOptions = { unregisteredBelow: options.maxSymbols ?? 65_536 };
-    if (options.klineWindow !== undefined) native.klineWindow = options.klineWindow;
-    if (options.maxSymbols !== undefined) native.maxSymbols = options.maxSymbols;
-    if (options.symbols !== undefined) native.symbols = options.symbols;
-    super(native);
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { IngestEncoder, MergeBook } from './hub.js';
+import { HubBook, IngestEncoder } from './hub.js';
 import type { Kline } from './records.js';
 import { TraderBook } from './trader-book.js';
 
@@ -26,7 +26,7 @@ function bar(i: number, close: string): Kline {
 
 /** A hub with one collector; `step` merges bars and returns the next Delta frame. */
 function hubWithStream() {
-  const hub = new MergeBook({ klineWindow: 5 });
+  const hub = new HubBook({ klineWindow: 5, symbols: ['SUSHIUSDT'] });
   const collector = new IngestEncoder(['SUSHIUSDT']);
   let seq = 0;
   return {

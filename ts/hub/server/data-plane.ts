@@ -1,10 +1,9 @@
 // The data plane: collectors' Ingest frames merged once per turn, Delta frames published per stream, snapshots sent under back-pressure.
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../../log/logger.js';
-import type { IngestManyResult, MergeBook, TopicFramesResult } from '../../native/hub.js';
+import type { HubBook, IngestTurnResult } from '../../native/hub.js';
 import { NativeError } from '../../native/native-error.js';
 import type { HubMetrics } from '../hub-metrics.js';
-import { LogThrottle } from '../log-throttle.js';
 import type { HubTransport } from '../transport.js';
 import type { Backpressure } from './backpressure.js';
 import type { CollectorLedger } from './collector-ledger.js';
@@ -42,14 +41,16 @@ class IngestBatch {
 }
 
 /**
- * Once per event-loop turn: all Ingest frames received in the turn are merged in one native call,
- * one Delta frame per stream with changes is encoded (one native call) and published to the
- * stream's transport topic; then the bookkeeping: counters, refusals told to their senders,
- * collector freshness, back-pressure of every subscriber that got bytes. Snapshots (on subscribe,
- * on request, periodic, on resume) go out through the outbox, so they count as well.
+ * Once per event-loop turn: all Ingest frames received in the turn go to the book in one native
+ * call (`HubBook.ingestTurn`: every record checked against the registry, the time window and the
+ * wire's range, merged, and one Delta frame per stream with changes encoded), and the frames are
+ * published to each stream's transport topic; then the bookkeeping: counters, refusals told to the
+ * sender of their frame, collector freshness, back-pressure of every subscriber that got bytes.
+ * Snapshots (on subscribe, on request, periodic, on resume) go out as chunk frames of at most
+ * 1 MiB, back to back, through the outbox, so they count against back-pressure as well.
  */
 export class DataPlane {
-  readonly #book: MergeBook;
+  readonly #book: HubBook;
   readonly #transport: HubTransport;
   readonly #subscriptions: Subscriptions;
   readonly #backpressure: Backpressure;
@@ -59,14 +60,12 @@ export class DataPlane {
   readonly #ledger: CollectorLedger;
   readonly #metrics: HubMetrics;
   readonly #log: Logger;
-  /** Log lines about refusals no single sender can be told of: once a minute. */
-  readonly #throttle = new LogThrottle(60_000);
   #pending = new IngestBatch();
   #turnScheduled = false;
   #closed = false;
 
   constructor(parts: {
-    book: MergeBook;
+    book: HubBook;
     transport: HubTransport;
     subscriptions: Subscriptions;
     backpressure: Backpressure;
@@ -112,15 +111,14 @@ export class DataPlane {
   }
 
   /**
-   * Sends the current snapshot of `stream` to one peer, unless back-pressure defers it (the peer
-   * has not read the previous one, or is in snapshot mode: it gets a fresh one when it drains).
-   * Returns the snapshot's seq, or undefined when deferred.
+   * Sends the current snapshot of `stream` (its chunk frames, back to back) to one peer, unless
+   * back-pressure defers it (the peer has not read the previous one, or is in snapshot mode: it
+   * gets a fresh one when it drains). Returns the snapshot's seq, or undefined when deferred.
    */
   sendSnapshot(session: PeerSession, stream: number): number | undefined {
     if (!this.#backpressure.mayQueueSnapshot(session, stream)) return undefined;
-    const frame = this.#book.topicSnapshotFrame(stream, Date.now());
-    this.#backpressure.snapshotQueued(session, stream, frame.length);
-    this.#outbox.frame(session, frame);
+    const chunks = this.#book.topicSnapshotFrames(stream, Date.now());
+    this.#sendChunks(session, stream, chunks);
     return this.#subscriptions.seq(stream);
   }
 
@@ -129,31 +127,32 @@ export class DataPlane {
     const now = Date.now();
     for (const stream of streams) {
       if (session.closing) return;
-      const frame = this.#snapshotFrame(stream, now);
-      if (frame === undefined) continue;
+      const chunks = this.#snapshotChunks(stream, now);
+      if (chunks === undefined) continue;
       this.#metrics.snapshotsOnResume += 1;
-      this.#backpressure.snapshotQueued(session, stream, frame.length);
-      this.#outbox.frame(session, frame);
+      this.#sendChunks(session, stream, chunks);
     }
   }
 
   /** A full snapshot of every stream to its live subscribers, for reconciliation. */
   publishSnapshots(): void {
     const now = Date.now();
-    const sent: Array<{ stream: number; bytes: number }> = [];
+    const sent: Array<{ stream: number; sizes: number[] }> = [];
     this.#transport.batch(() => {
       for (const stream of this.#subscriptions.streams()) {
-        const frame = this.#snapshotFrame(stream.id, now);
-        if (frame === undefined) continue;
-        this.#transport.publish(topicName(stream.id), frame);
+        const chunks = this.#snapshotChunks(stream.id, now);
+        if (chunks === undefined) continue;
+        const topic = topicName(stream.id);
+        for (const chunk of chunks) this.#transport.publish(topic, chunk);
         this.#metrics.snapshotsPeriodic += 1;
-        sent.push({ stream: stream.id, bytes: frame.length });
+        sent.push({ stream: stream.id, sizes: chunks.map((c) => c.length) });
       }
     });
-    for (const { stream, bytes } of sent) {
+    for (const { stream, sizes } of sent) {
+      const bytes = sizes.reduce((a, b) => a + b, 0);
       for (const session of this.#liveSubscribers(stream)) {
         this.#backpressure.snapshotQueued(session, stream, bytes);
-        this.#outbox.published(session, bytes);
+        for (const size of sizes) this.#outbox.published(session, size);
       }
     }
   }
@@ -163,9 +162,20 @@ export class DataPlane {
     this.#closed = true;
   }
 
-  #snapshotFrame(stream: number, now: number): Buffer | undefined {
+  /**
+   * Records the snapshot's bytes as the peer's allowance, then queues its chunks: back-pressure,
+   * asked once they are all queued, counts only what goes beyond the allowance.
+   */
+  #sendChunks(session: PeerSession, stream: number, chunks: Buffer[]): void {
+    let bytes = 0;
+    for (const chunk of chunks) bytes += chunk.length;
+    this.#backpressure.snapshotQueued(session, stream, bytes);
+    session.connection.cork(() => this.#outbox.frames(session, chunks));
+  }
+
+  #snapshotChunks(stream: number, now: number): Buffer[] | undefined {
     try {
-      return this.#book.topicSnapshotFrame(stream, now);
+      return this.#book.topicSnapshotFrames(stream, now);
     } catch (error) {
       if (!(error instanceof NativeError)) throw error;
       this.#metrics.encodeFailures += 1;
@@ -188,26 +198,25 @@ export class DataPlane {
     if (batch.size === 0) return;
     this.#pending = new IngestBatch();
     if (this.#closed) return;
-    const receivedAt = Date.now();
-    const result = this.#book.ingestFrom(batch.frames, batch.sources, receivedAt);
-    const taken = this.#book.takeTopicFrames(Date.now());
-    if (taken.frames.length > 0) {
+    const now = Date.now();
+    const turn = this.#book.ingestTurn(batch.frames, batch.sources, now);
+    if (turn.frames.length > 0) {
       this.#transport.batch(() => {
-        for (const { stream, frame } of taken.frames) this.#transport.publish(topicName(stream), frame);
+        for (const { stream, frame } of turn.frames) this.#transport.publish(topicName(stream), frame);
       });
     }
     // The bookkeeping comes after the publish, so it never delays what subscribers wait for.
     const published = performance.now();
-    this.#afterIngest(batch, result, receivedAt);
-    this.#afterPublish(taken);
+    this.#afterIngest(batch, turn, now);
+    this.#afterPublish(turn);
     for (const arrival of batch.arrivals) this.#metrics.recordLatencyUs((published - arrival) * 1000);
   }
 
   /** Counts the turn's merge, tells senders what was refused, and updates collector freshness. */
-  #afterIngest(batch: IngestBatch, result: IngestManyResult, receivedAt: number): void {
+  #afterIngest(batch: IngestBatch, result: IngestTurnResult, receivedAt: number): void {
     const m = this.#metrics;
     let failed: Set<number> | undefined;
-    for (const failure of result.failures) {
+    for (const failure of result.undecodable) {
       failed ??= new Set();
       failed.add(failure.index);
       const session = batch.sessions[failure.index];
@@ -222,16 +231,22 @@ export class DataPlane {
         },
       );
     }
-    if (result.rejected.length > 0) {
-      const parts = { police: this.#police, metrics: m, log: this.#log, throttle: this.#throttle };
-      tellRefusedRecords(result.rejected, batch, parts);
+    if (result.refused.length > 0) {
+      const unattributed = tellRefusedRecords(result.refused, batch, this.#police);
+      if (unattributed > 0) {
+        m.reject('record_unattributed', unattributed);
+        this.#log.error('refused records name no frame of their turn', {
+          records: unattributed,
+          frames: batch.size,
+        });
+      }
     }
     const merged = batch.size - (failed?.size ?? 0);
     m.ingestFrames += merged;
     m.recordsChanged += result.changed;
     m.recordsUnchanged += result.unchanged;
     m.recordsDropped += result.dropped;
-    m.recordsRefused += result.rejected.length;
+    m.recordsRefused += result.refused.length;
     if (result.changed === 0) m.framesWithoutChange += merged;
     let lastSession: PeerSession | undefined;
     let lastRecord: ReturnType<CollectorLedger['of']>;
@@ -252,8 +267,8 @@ export class DataPlane {
   }
 
   /** Logs frames that could not be encoded, counts what went out, and checks each subscriber's back-pressure. */
-  #afterPublish(taken: TopicFramesResult): void {
-    for (const failure of taken.failures) {
+  #afterPublish(turn: IngestTurnResult): void {
+    for (const failure of turn.encodeFailures) {
       this.#metrics.encodeFailures += 1;
       this.#log.error('delta frame could not be encoded; subscribers will see a gap', {
         stream: failure.stream,
@@ -262,7 +277,7 @@ export class DataPlane {
         message: failure.message,
       });
     }
-    for (const { stream, frame } of taken.frames) {
+    for (const { stream, frame } of turn.frames) {
       this.#metrics.deltaFrames += 1;
       for (const session of this.#liveSubscribers(stream)) this.#outbox.published(session, frame.length);
     }

@@ -44,6 +44,23 @@ export class PeerOutbox {
     this.#sent(session, session.connection.sendBinary(frame), frame.length);
   }
 
+  /**
+   * Sends the chunk frames of one snapshot back to back, and asks back-pressure once they are all
+   * queued: asked after the first chunk, it could see the socket drained and forget the
+   * snapshot's allowance while the rest is still to come.
+   */
+  frames(session: PeerSession, frames: readonly Uint8Array[]): void {
+    for (const frame of frames) {
+      if (session.closing) return;
+      if (!session.connection.sendBinary(frame)) {
+        if (session.connection.isOpen && !session.closing) this.#guard?.refused(session);
+        return;
+      }
+      this.#count(session, frame.length);
+    }
+    this.#guard?.afterSend(session);
+  }
+
   /** Counts a frame the transport published to `session` through a topic, and checks its queue. */
   published(session: PeerSession, bytes: number): void {
     this.#count(session, bytes);

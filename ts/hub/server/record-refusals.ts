@@ -1,17 +1,7 @@
-// Records the merge refused inside frames it otherwise merged: counted by reason, logged, told to each frame's sender.
-import type { Logger } from '../../log/logger.js';
-import type { IngestManyResult } from '../../native/hub.js';
-import type { HubMetrics } from '../hub-metrics.js';
-import type { LogThrottle } from '../log-throttle.js';
+// Records the merge refused inside frames it otherwise merged: counted by reason, logged, told to the sender of their frame.
+import type { RejectedRecord } from '../../native/hub.js';
 import type { InputPolice } from './input-police.js';
 import type { PeerSession } from './session.js';
-
-/**
- * A record the merge refused. The batch index of its frame is optional: a merge result that names
- * it lets the refusal go to that frame's sender, numbered; without it the refusal is attributed
- * only when every frame of the turn came from one peer.
- */
-export type RecordRefusal = IngestManyResult['rejected'][number] & { index?: number };
 
 /** The frames of one turn: who sent each, and its index among its sender's binary messages. */
 export interface TurnFrames {
@@ -19,69 +9,59 @@ export interface TurnFrames {
   readonly numbers: readonly number[];
 }
 
-/** Refused records of one frame (or one sender), by reason. */
+/** Refused records of one frame, by reason. */
 interface RefusalTally {
   session: PeerSession;
-  frame: number | undefined;
+  frame: number;
   reasons: Record<string, number>;
   records: number;
   first: string;
 }
 
 /**
- * Tells each sender which records of which frame were refused and why (one `invalid_record` error
- * per frame, with the count by reason), counts them as `record_<reason>` and logs them at most
- * once a minute per peer and reason.
+ * Tells each sender which records of which of its frames were refused and why (one
+ * `invalid_record` error per frame, with the count by reason), counts them as `record_<reason>`
+ * and logs them at most once a minute per peer and reason. A refused record names the index of
+ * its frame in the turn (`RejectedRecord.index`), so the turn's frame list says who sent it.
+ * Returns how many records named no frame of the turn (a native bug: the caller logs it).
  */
 export function tellRefusedRecords(
-  rejected: readonly RecordRefusal[],
+  rejected: readonly RejectedRecord[],
   turn: TurnFrames,
-  parts: { police: InputPolice; metrics: HubMetrics; log: Logger; throttle: LogThrottle },
-): void {
-  const first = turn.sessions[0];
-  const single = turn.sessions.every((s) => s === first) ? first : undefined;
-  const tallies = new Map<string, RefusalTally>();
+  police: InputPolice,
+): number {
+  const tallies = new Map<number, RefusalTally>();
   let unattributed = 0;
   for (const record of rejected) {
-    const index = record.index;
-    const session = index === undefined ? single : turn.sessions[index];
-    if (session === undefined) {
-      unattributed += 1;
-      parts.metrics.reject(`record_${record.code}`);
-      continue;
-    }
-    const frame = index === undefined ? undefined : turn.numbers[index];
-    const key = `${session.id}:${frame ?? '-'}`;
-    let tally = tallies.get(key);
+    let tally = tallies.get(record.index);
     if (tally === undefined) {
+      const session = turn.sessions[record.index];
+      const frame = turn.numbers[record.index];
+      // The native merge names only frames of the turn it was given: anything else is a bug there.
+      if (session === undefined || frame === undefined) {
+        unattributed += 1;
+        continue;
+      }
       tally = { session, frame, reasons: {}, records: 0, first: record.message };
-      tallies.set(key, tally);
+      tallies.set(record.index, tally);
     }
     tally.records += 1;
     tally.reasons[record.code] = (tally.reasons[record.code] ?? 0) + 1;
   }
   for (const tally of tallies.values()) {
     for (const [reason, count] of Object.entries(tally.reasons)) {
-      parts.police.refuse(tally.session, `record_${reason}`, tally.first, count);
+      police.refuse(tally.session, `record_${reason}`, tally.first, count);
     }
-    const where = tally.frame === undefined ? 'in your latest frames' : `of frame ${tally.frame}`;
-    parts.police.tell(
+    police.tell(
       tally.session,
       'invalid_record',
-      `${tally.records} records ${where} refused: ${tally.first}`,
+      `${tally.records} records of frame ${tally.frame} refused: ${tally.first}`,
       {
-        ...(tally.frame === undefined ? {} : { frame: tally.frame }),
+        frame: tally.frame,
         records: tally.records,
         reasons: tally.reasons,
       },
     );
   }
-  const suppressed = unattributed > 0 ? parts.throttle.allow('unattributed', Date.now()) : undefined;
-  if (suppressed !== undefined) {
-    parts.log.warn('merge refused records of a turn with several senders', {
-      records: unattributed,
-      first: rejected[0]?.message.slice(0, 200) ?? null,
-      suppressed,
-    });
-  }
+  return unattributed;
 }

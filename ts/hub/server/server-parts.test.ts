@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../log/logger.js';
-import { MergeBook } from '../../native/hub.js';
+import { HubBook } from '../../native/hub.js';
 import type { ServerMessage } from '../control-messages.js';
 import { HubMetrics } from '../hub-metrics.js';
 import { PeerBudget } from '../peer-budget.js';
@@ -70,7 +70,7 @@ const TICKS = { symbols: null, kinds: ['tick' as const], intervals: null };
 
 describe('Subscriptions: one owner of the stream table, the native topics and the transport topics', () => {
   it('keeps the three consistent through join, leave, pause, resume and forget', () => {
-    const book = new MergeBook();
+    const book = new HubBook();
     const subs = new Subscriptions(book);
     const a = peer(1);
     const b = peer(2);
@@ -112,7 +112,7 @@ describe('Backpressure: every byte counts, unread snapshots allowed once per str
   const limits = { snapshotModeBytes: 1_000, disconnectBytes: 10_000, resumeBytes: 100 };
 
   function setup() {
-    const subs = new Subscriptions(new MergeBook());
+    const subs = new Subscriptions(new HubBook());
     const bp = new Backpressure(limits, new HubMetrics(), silentLogger('bp'), subs);
     const sent: ServerMessage[] = [];
     const closed: Array<{ session: Session; code: number }> = [];

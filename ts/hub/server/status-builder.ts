@@ -1,5 +1,5 @@
 // Builds the two status documents from the hub's parts: the public health document and the full one.
-import type { MergeBook } from '../../native/hub.js';
+import type { HubBook } from '../../native/hub.js';
 import { releaseVersion } from '../../process/release-info.js';
 import { PROTOCOL_VERSION } from '../control-messages.js';
 import type { HubMetrics } from '../hub-metrics.js';
@@ -36,7 +36,7 @@ export interface StatusSources {
   tls: boolean;
   startedAt: number;
   history: PeerHistory;
-  book: MergeBook;
+  book: HubBook;
   symbols: SymbolDirectory;
   sessions: Sessions;
   subscriptions: Subscriptions;

@@ -1,5 +1,5 @@
 // Subscription state in one place: the stream table, the book's native topics and the transport's topics, kept consistent.
-import type { MergeBook } from '../../native/hub.js';
+import type { HubBook } from '../../native/hub.js';
 import { type NormalisedFilter, nativeFilter, type Stream, StreamTable } from '../topic-streams.js';
 import type { HubConnection } from '../transport.js';
 import type { PeerSession } from './session.js';
@@ -23,11 +23,11 @@ interface Subscriber {
  * is not paused. Every change goes through here, so the three never disagree.
  */
 export class Subscriptions {
-  readonly #book: MergeBook;
+  readonly #book: HubBook;
   readonly #streams = new StreamTable();
   readonly #subscribers = new Map<number, Subscriber>();
 
-  constructor(book: MergeBook) {
+  constructor(book: HubBook) {
     this.#book = book;
   }
 

@@ -1,11 +1,13 @@
 // Test data for the hub: Ingest frames from the real capture or synthetic klines, and book comparison.
 import { expect } from 'vitest';
-import { Decimal } from '../../exact/decimal.js';
-import { IngestEncoder, type MergeBook } from '../../native/hub.js';
+import { type HubBook, IngestEncoder } from '../../native/hub.js';
 import type { IntervalName } from '../../native/interval.js';
 import type { Kline } from '../../native/records.js';
 import { captureMessages } from '../../native/testing/capture.js';
 import type { TraderBook } from '../../native/trader-book.js';
+import { comparableRecord as comparable } from './comparable.js';
+
+export { comparableRecord as comparable } from './comparable.js';
 
 /**
  * The capture's kline and bookTicker messages as Ingest frames of `perFrame` messages each,
@@ -67,25 +69,7 @@ export function syntheticFrame(
   return frame;
 }
 
-/**
- * A record in comparable form: every decimal string as its exact value with trailing zeros
- * removed (the wire may add zeros: a kline's prices share one scale, docs/protocol.md "Values"),
- * and without `asOf` (the hub advances it silently when a tick only confirms a close, so a trader
- * that followed the deltas may hold an older `asOf` than a fresh snapshot; protocol.md "Semantics").
- */
-export function comparable(record: object | null | undefined): unknown {
-  if (record === null || record === undefined) return null;
-  return Object.fromEntries(
-    Object.entries(record)
-      .filter(([key]) => key !== 'asOf')
-      .map(([key, value]) => {
-        const exact = typeof value === 'string' ? Decimal.tryParse(value) : undefined;
-        return [key, exact === undefined ? value : exact.normalize().toString()];
-      }),
-  );
-}
-
-function sideBySide(hub: MergeBook, trader: TraderBook, id: number, interval: IntervalName) {
+function sideBySide(hub: HubBook, trader: TraderBook, id: number, interval: IntervalName) {
   return {
     trader: { klines: trader.klines(id, interval).map(comparable), tick: comparable(trader.tick(id)) },
     hub: {
@@ -97,7 +81,7 @@ function sideBySide(hub: MergeBook, trader: TraderBook, id: number, interval: In
 
 /** Whether the trader book holds the hub's klines and ticks of `symbolIds`, value for exact value. */
 export function booksEqual(
-  hub: MergeBook,
+  hub: HubBook,
   trader: TraderBook,
   symbolIds: number[],
   intervals: IntervalName[] = ['1m'],
@@ -111,7 +95,7 @@ export function booksEqual(
 }
 
 /** Asserts {@link booksEqual} with a readable diff of the first difference. */
-export function expectBooksEqual(hub: MergeBook, trader: TraderBook, symbolIds: number[]): void {
+export function expectBooksEqual(hub: HubBook, trader: TraderBook, symbolIds: number[]): void {
   for (const id of symbolIds) {
     const both = sideBySide(hub, trader, id, '1m');
     expect(both.trader).toEqual(both.hub);

@@ -47,7 +47,7 @@ describe.skipIf(!built)('tributary up with gateway.enabled', () => {
       output: () => {},
     });
     const info = await system.start();
-    expect(info.children).toEqual(['hub', 'gateway']);
+    expect(info.children.slice(0, 2)).toEqual(['hub', 'gateway']);
     const url = info.gatewayUrl;
     if (url === undefined) throw new Error('no gateway address');
     await waitUntil(

@@ -6,6 +6,7 @@ import { runAggregate } from './aggregate.js';
 import { runBacktestCommand } from './backtest.js';
 import { runCollect } from './collect.js';
 import { runDeploy } from './deploy.js';
+import { runGateway } from './gateway.js';
 import { runHub } from './hub.js';
 import { runKeys } from './keys.js';
 import { runRecord } from './record.js';
@@ -54,6 +55,11 @@ const commands: Record<string, Command> = {
   trader: {
     summary: 'trader [--config <file>]               the trading process',
     run: runTrader,
+  },
+  gateway: {
+    summary:
+      'gateway --keys <file> [--config <file>]   the order gateway: one order per signal for redundant traders',
+    run: runGateway,
   },
   record: {
     summary:

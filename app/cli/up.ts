@@ -8,7 +8,7 @@ const HELP = `Usage: tributary up [--config <file>]
 
 Starts the whole system on this machine: the exchange simulator (unless exchange.kind names a real
 exchange or exchange.restUrl points at one), the hub, one process per configured collector and the
-traders. Output of every process is prefixed with its name. A process that dies is restarted; one
+traders (and the order gateway before them when gateway.enabled). Output of every process is prefixed with its name. A process that dies is restarted; one
 that dies more than supervisor.maxRestarts times within supervisor.restartWindowMs stops everything
 and ends this command with exit code 1. Ctrl-C stops everything cleanly; the processes also stop
 by themselves if this command is killed.
@@ -49,6 +49,9 @@ export async function runUp(args: string[]): Promise<number> {
       `  exchange: ${info.exchange}`,
       `  hub:      ${info.hubUrl}`,
       `  status:   ${info.statusUrl}   (JSON: peers, freshness, rates, latency)`,
+      ...(info.gatewayUrl === undefined
+        ? []
+        : [`  gateway:  ${info.gatewayUrl}   (orders of testnet/live traders)`]),
       `  full status: ${info.statusUrl}/full, signed with the admin key in ${info.operatorKeyFile}`,
       `  processes: ${info.children.join(', ')}`,
       'Press Ctrl-C to stop.',

@@ -1,4 +1,4 @@
-// The whole system on one machine: the simulator (unless a real exchange is set), the hub, every collector and the traders.
+// The whole system on one machine: the simulator (unless a real exchange is set), the hub, the gateway when enabled, every collector and the traders.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -42,6 +42,8 @@ export interface OneMachineInfo {
   readonly simulator: RunningSimulator | undefined;
   readonly hubUrl: string;
   readonly statusUrl: string;
+  /** The order gateway's address, when `gateway.enabled`. */
+  readonly gatewayUrl: string | undefined;
   /** Child process names in start order. */
   readonly children: readonly string[];
   /** An admin key of this run (full status, subscriptions), also in {@link operatorKeyFile}. */
@@ -70,8 +72,8 @@ function instancesOf(loaded: LoadedConfig, kind: CollectorKind): number {
 
 /**
  * Starts, in order: the simulator inside this process (when `exchange.kind` is `simulator` and no
- * `exchange.restUrl` is set), the hub, the universe collector (it fills the hub's registry), the
- * other collectors, the traders and the recorder (unless `recorder.enabled` is false), each as a child process of `tributary` restarted if it dies
+ * `exchange.restUrl` is set), the hub, the order gateway (when `gateway.enabled`), the universe
+ * collector (it fills the hub's registry), the other collectors, the traders and the recorder (unless `recorder.enabled` is false), each as a child process of `tributary` restarted if it dies
  * (within the `supervisor` section's budget; past it `failure` resolves). Children get the exchange
  * address, the API keys and their own hub key through their environment, never their command
  * line, and stop by themselves if this process dies. The hub keys are made for this run (one per
@@ -180,6 +182,15 @@ export class OneMachineSystem {
       children.push({ name, args: [...args, ...configArgs], env, restart: true });
     };
     add('hub', ['hub', '--keys', keysFile]);
+    let gatewayUrl: string | undefined;
+    if (config.gateway.enabled) {
+      // The order gateway checks traders' requests against the hub's key file; traders find it by gateway.port.
+      const gatewayPort =
+        config.gateway.port === 0 ? await freePort(config.gateway.host) : config.gateway.port;
+      childEnv.TRIBUTARY__GATEWAY__PORT = String(gatewayPort);
+      gatewayUrl = config.gateway.url ?? `http://${config.gateway.host}:${gatewayPort}`;
+      add('gateway', ['gateway', '--keys', keysFile]);
+    }
     const kinds: CollectorKind[] = ['universe', ...COLLECTOR_KINDS.filter((k) => k !== 'universe')];
     for (const kind of kinds) {
       for (let i = 0; i < instancesOf(loaded, kind); i++)
@@ -217,6 +228,7 @@ export class OneMachineSystem {
       simulator: this.#simulator,
       hubUrl,
       statusUrl,
+      gatewayUrl,
       children: children.map((c) => c.name),
       operatorKey: { id: operator.id, secret: operator.secret },
       operatorKeyFile,

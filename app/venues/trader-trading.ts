@@ -5,6 +5,7 @@ import { BookAccount } from '../../trader/engine/book-market-data.js';
 import type { AccountView } from '../../trader/engine/market-data.js';
 import { DryRunVenue } from '../../trader/execution/dry-run-venue.js';
 import { ExchangeVenue } from '../../trader/execution/exchange-venue.js';
+import { GatewayVenue } from '../../trader/execution/gateway-venue.js';
 import {
   FileOrderJournal,
   MemoryOrderJournal,
@@ -23,9 +24,13 @@ import type { Strategy } from '../../trader/strategies/strategy-api.js';
 import type { TraderProcess } from '../../trader/trader-process.js';
 import { TradingRuntime } from '../../trader/trading-runtime.js';
 import type { AlertSink } from '../../ts/alerts/alert.js';
+import { gatewayUrl } from '../../ts/config/gateway-config.js';
 import type { LoadedConfig } from '../../ts/config/load-config.js';
 import { Decimal } from '../../ts/exact/decimal.js';
 import { connectExchange } from '../../ts/exchange/exchange-link.js';
+import { GatewayClient } from '../../ts/gateway/gateway-client.js';
+import { hubKey } from '../../ts/hub/hub-link.js';
+import type { HubKeyCredentials } from '../../ts/hub/peer-keys.js';
 import type { Logger } from '../../ts/log/logger.js';
 import { parseExchangeInfo } from '../../ts/native/parse.js';
 import { BufferedRecordWriter } from '../../ts/store/buffered-writer.js';
@@ -52,6 +57,8 @@ export interface TraderTradingOptions {
   /** Paper account's starting USDT (default 10000). */
   readonly paperBalance?: string;
   readonly leverage?: number;
+  /** The key the trader signs gateway requests with (its hub key from TRIBUTARY_HUB_KEY unless given). */
+  readonly gatewayKey?: HubKeyCredentials;
   /**
    * The process's alerter: risk actions and stop-loss failures (`riskEventAlert`), unknown order
    * outcomes, exchange bans. Absent: they are only logged.
@@ -64,7 +71,8 @@ export interface TraderTradingOptions {
  * simulator's engine inside this process (positions in its account, orders and fills recorded in
  * the records store with mode `paper` under the account `paper-<instance>`); `live` and `testnet` on the exchange through `OrderSender`
  * (positions from the hub-merged book, orders journaled to `<stateDir>/orders.jsonl` before they
- * are sent); `dry-run` signs and logs. Contract settings are applied and verified first.
+ * are sent; through the order gateway when `gateway.enabled`); `dry-run` signs and logs. Contract
+ * settings are applied and verified first.
  */
 export async function startTraderTrading(
   trader: TraderProcess,
@@ -123,6 +131,27 @@ export async function startTraderTrading(
         ...(alerts === undefined ? {} : { alerts }),
       });
       venue = new ExchangeVenue(mode, sender, trader);
+      const gateway = loaded.config.gateway;
+      if (gateway.enabled) {
+        // Redundant traders: orders go through the gateway, one per signal (or this trader's share).
+        const key = options.gatewayKey ?? hubKey();
+        const peer = `trader-${options.instance}`;
+        const member = gateway.members.indexOf(peer);
+        if (gateway.mode === 'split' && member < 0)
+          throw new Error(`gateway.mode is split and ${peer} is not one of gateway.members`);
+        const client = new GatewayClient({
+          url: gatewayUrl(gateway),
+          credentials: { keyId: key.id, secret: key.secret, peer },
+          logger: logger.child('gateway'),
+          requestTimeoutMs: gateway.requestTimeoutMs,
+        });
+        venue = new GatewayVenue(
+          venue,
+          client,
+          logger.child('gateway'),
+          gateway.mode === 'split' ? member : undefined,
+        );
+      }
       stopOrders = new ExchangeStopOrders(sender);
     }
   }

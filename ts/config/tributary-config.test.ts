@@ -35,6 +35,17 @@ describe('the configuration schema', () => {
         tradesPerSecond: 20,
       },
       hub: { host: '127.0.0.1', port: 7700, transport: 'auto', snapshotIntervalMs: 30_000 },
+      gateway: {
+        enabled: false,
+        host: '127.0.0.1',
+        port: 7710,
+        mode: 'first',
+        members: [],
+        claimLog: '.tributary/gateway/claims.jsonl',
+        placeWithinMs: 60_000,
+        retentionMs: 604_800_000,
+        requestTimeoutMs: 30_000,
+      },
       symbols: [],
       collectors: {
         kline: { instances: 1, intervalMs: 1000, intervals: ['1m', '15m'], fullEveryMs: 30_000 },

@@ -6,6 +6,7 @@ import { collectorsSection } from './collectors-config.js';
 import { ConfigError, configIssues } from './config-error.js';
 import { type DeepReadonly, expecting } from './config-fields.js';
 import { exchangeSection } from './exchange-config.js';
+import { gatewaySection } from './gateway-config.js';
 import { hubSection } from './hub-config.js';
 import { recorderSection } from './recorder-config.js';
 import { riskSection } from './risk-config.js';
@@ -18,6 +19,7 @@ export type { AlertsSettings } from './alerts-config.js';
 export type { CollectorsConfig } from './collectors-config.js';
 export type { ExchangeConfig, ExchangeKind } from './exchange-config.js';
 export { EXCHANGE_ENDPOINTS } from './exchange-config.js';
+export type { GatewaySettings } from './gateway-config.js';
 export type { HubSettings } from './hub-config.js';
 export type { RecorderSettings } from './recorder-config.js';
 export type { SimulatorSettings } from './simulator-config.js';
@@ -38,6 +40,7 @@ const SECTIONS = {
   trader: traderSection.prefault({}),
   supervisor: supervisorSection.prefault({}),
   risk: riskSection.prefault({}),
+  gateway: gatewaySection.prefault({}),
   alerts: alertsSection.prefault({}),
   store: storeSection.prefault({}),
   recorder: recorderSection.prefault({}),
@@ -45,10 +48,25 @@ const SECTIONS = {
 
 /** Rules that span sections; each issue names the field the user should change. */
 function crossSectionRules(
-  config: { exchange: { kind: string }; trader: { mode: string } },
+  config: {
+    exchange: { kind: string };
+    trader: { mode: string };
+    gateway: { mode: string; members: readonly string[] };
+  },
   ctx: z.RefinementCtx,
 ): void {
-  const { exchange, trader } = config;
+  const { exchange, trader, gateway } = config;
+  if (gateway.mode === 'split' && gateway.members.length === 0) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['gateway', 'members'],
+      message:
+        'split mode needs the members sharing each order (their peer names, e.g. ["trader-0", "trader-1"])',
+    });
+  }
+  if (new Set(gateway.members).size !== gateway.members.length) {
+    ctx.addIssue({ code: 'custom', path: ['gateway', 'members'], message: 'names a member twice' });
+  }
   if (trader.mode === 'live' && exchange.kind !== 'binance') {
     ctx.addIssue({
       code: 'custom',

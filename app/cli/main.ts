@@ -5,6 +5,7 @@ import { watchParent } from '../supervisor/parent-link.js';
 import { runAggregate } from './aggregate.js';
 import { runBacktestCommand } from './backtest.js';
 import { runCollect } from './collect.js';
+import { runDownload } from './download.js';
 import { runHub } from './hub.js';
 import { runKeys } from './keys.js';
 import { runSim } from './sim.js';
@@ -47,6 +48,11 @@ const commands: Record<string, Command> = {
   backtest: {
     summary: 'backtest --strategy <name> <data files...>   replay dumps through a strategy, write a report',
     run: runBacktestCommand,
+  },
+  download: {
+    summary:
+      'download --symbols <list> --from <date>   fetch data.binance.vision dumps (checksummed, resumable)',
+    run: runDownload,
   },
   aggregate: {
     summary:

@@ -52,7 +52,9 @@ export interface TraderTradingOptions {
 /**
  * Starts trading on a synced trader for `loaded.config.trader.mode`: `paper` trades on the
  * simulator's engine inside this process (positions in its account, orders and fills recorded to
- * `<stateDir>/paper-records.jsonl`); `live` and `testnet` on the exchange through `OrderSender`
+ * `<stateDir>/paper-records.jsonl`), except when the exchange is the built-in simulator: that is
+ * already a paper exchange, so orders go to it like `testnet` (recorded the same way) and positions
+ * come back through the hub; `live` and `testnet` on the exchange through `OrderSender`
  * (positions from the hub-merged book, orders journaled to `<stateDir>/orders.jsonl` before they
  * are sent); `dry-run` signs and logs. Contract settings are applied and verified first.
  */
@@ -76,7 +78,10 @@ export async function startTraderTrading(
   let recorder: JsonLinesTradeRecorder | undefined;
   let stopOrders: StopOrderVenue | undefined;
   let orderRate: OrderRateMeter;
-  if (mode === 'paper') {
+  // On the built-in simulator the simulator is the paper exchange: orders go to it (its matching
+  // engine, on the market the hub shows), positions come back through the hub into the book.
+  const paperInProcess = mode === 'paper' && loaded.config.exchange.kind !== 'simulator';
+  if (paperInProcess) {
     const specs = tradable.map((s) => {
       const id = trader.feed.symbolId(s.symbol);
       const close = id === undefined ? undefined : trader.book.klines(id, '1m').at(-1)?.close;
@@ -95,12 +100,14 @@ export async function startTraderTrading(
     account = new BookAccount(trader.book, dir);
     journal = new FileOrderJournal(join(options.stateDir, 'orders.jsonl'), logger.child('journal'));
     orderRate = new BudgetOrderRate(link.api.rest.budget);
+    if (mode === 'paper')
+      recorder = new JsonLinesTradeRecorder(join(options.stateDir, 'paper-records.jsonl'));
     if (mode === 'dry-run') {
       // Stops would be signed and logged, never placed: there would be no ladder to confirm.
       venue = new DryRunVenue(loaded.secrets.apiSecret, logger.child('dry-run'));
     } else {
       const sender = new OrderSender(link.api, { logger: logger.child('orders') });
-      venue = new ExchangeVenue(mode, sender, trader);
+      venue = new ExchangeVenue(mode === 'paper' ? 'simulator' : mode, sender, trader);
       stopOrders = new ExchangeStopOrders(sender);
     }
   }

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { BookAccount } from '../../trader/engine/book-market-data.js';
 import type { AccountView } from '../../trader/engine/market-data.js';
+import { FileStrategyStateStore } from '../../trader/engine/strategy-state-file.js';
 import { DryRunVenue } from '../../trader/execution/dry-run-venue.js';
 import { ExchangeVenue } from '../../trader/execution/exchange-venue.js';
 import {
@@ -122,6 +123,8 @@ export async function startTraderTrading(
       logger: logger.child('engine'),
       settings: { marginType: 'CROSSED', positionMode: 'one-way', leverage: options.leverage ?? 20 },
       ...(recorder === undefined ? {} : { recorder }),
+      // What the strategy keeps across restarts (`saveState`), beside the journal.
+      stateStore: new FileStrategyStateStore(options.stateDir, logger.child('strategy-state')),
       protection: {
         settings: loaded.config.risk,
         store: new FileRiskStateStore(options.stateDir),

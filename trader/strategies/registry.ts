@@ -2,6 +2,7 @@
 import type { z } from 'zod';
 import { bollingerStrategy } from './bollinger/bollinger-strategy.js';
 import { demoStrategy } from './demo/demo-strategy.js';
+import { exampleStrategy } from './example/example-strategy.js';
 import { factorStrategy } from './factor/factor-strategy.js';
 import type { AnyStrategyDefinition, Strategy } from './strategy-api.js';
 
@@ -9,6 +10,7 @@ const DEFINITIONS: readonly AnyStrategyDefinition[] = [
   demoStrategy as unknown as AnyStrategyDefinition,
   bollingerStrategy as unknown as AnyStrategyDefinition,
   factorStrategy as unknown as AnyStrategyDefinition,
+  exampleStrategy as unknown as AnyStrategyDefinition,
 ];
 
 /** A strategy name nobody defines, or a configuration its schema refuses (every problem with its path). */

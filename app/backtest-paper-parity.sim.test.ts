@@ -1,5 +1,5 @@
 // System test: one strategy file, unchanged, gives the same fills in a backtest of an aggTrades file and in paper mode against the simulator replaying that file.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -12,6 +12,7 @@ import { CollectorRig, eventually } from './testing/system-rig.js';
 import { startTraderTrading, type TraderTrading } from './venues/trader-trading.js';
 
 const MINUTE = 60_000;
+const FIRST_ID = 500_000_000;
 /** The simulator's polls share one per-IP weight: poll gently; bars and the touch come from the streams. */
 const PACED_COLLECTORS = {
   account: { instances: 1, intervalMs: 1000, version: 'v3' },
@@ -53,32 +54,26 @@ function facts(f: Record<string, unknown>): FillFacts {
 
 describe('backtest and paper mode give the same fills', () => {
   it('the demo strategy on one aggTrades file: backtest vs the simulator replaying it', async () => {
-    // The simulator's clock is set 2 s into a minute, so the replay's minutes are the file's
-    // minutes (its trades sit 3..58 s into each minute) and bars close at the same times.
-    const minute = Math.floor(Date.now() / MINUTE) * MINUTE;
-    const skew = minute + 2_000 - Date.now();
-    // Minute 0: +2 % (the demo opens at its close); minute 1: −1 % (it closes); minute 2: flat.
-    const trades = minuteTrades(minute, [100_000, 102_000, 101_000], [102_000, 101_000, 101_000]);
+    // Minute 0: +3 % (the demo opens at its close); minute 1: −2 % (it closes); minute 2: flat.
     // Ids high enough for the simulator's generated past to fit below them.
-    const file = join(
-      mkdtempSync(join(tmpdir(), 'tributary-parity-data-')),
-      `BTCUSDT-aggTrades-${new Date(minute).toISOString().slice(0, 10)}.csv`,
+    const MINUTE_0 = Math.floor(Date.now() / MINUTE) * MINUTE;
+    const dir = mkdtempSync(join(tmpdir(), 'tributary-parity-data-'));
+    const file = join(dir, `BTCUSDT-aggTrades-${new Date(MINUTE_0).toISOString().slice(0, 10)}.csv`);
+    writeFileSync(
+      file,
+      aggTradesCsv(
+        minuteTrades(MINUTE_0, [100_000, 103_000, 101_000], [103_000, 101_000, 101_000]),
+        FIRST_ID,
+      ),
     );
-    writeFileSync(file, aggTradesCsv(trades, 500_000_000));
     const config = { symbols: ['BTCUSDT'], notional: '1000' };
-
-    const backtest = await runBacktest({
-      strategyName: 'parity',
-      strategy: demoStrategy.create(demoStrategy.config.parse(config)),
-      files: [file],
-    });
-    const expected = backtest.recorder.fills.map((f) => facts(f as unknown as Record<string, unknown>));
-    expect(expected.map((f) => f.side)).toEqual(['BUY', 'SELL']);
-
+    // The simulator's clock starts 2 s into a minute, so the replay's minutes hold the file's
+    // minutes (its trades sit 3..58 s into each); how far the start slips under load is read back below.
+    const minute = Math.floor(Date.now() / MINUTE) * MINUTE;
     rig = await CollectorRig.start({
       collectors: PACED_COLLECTORS,
       source: { kind: 'replay', csvPath: file, symbol: 'BTCUSDT', speed: 1 },
-      faults: { clockSkewMs: skew },
+      faults: { clockSkewMs: minute + 2_000 - Date.now() },
       // Stop-loss ladders would add orders of their own; this compares the strategy's.
       risk: { enabled: false },
     });
@@ -127,6 +122,45 @@ describe('backtest and paper mode give the same fills', () => {
         ),
       );
       throw error;
+    }
+    await eventually(() => r.sim.clock.now() > minute + 3 * MINUTE, 'the end of the replay', 60_000);
+
+    // The trades exactly as the simulator replayed them (its clock's start slips a little under
+    // load, so their times are read back rather than assumed), as a data.binance.vision file.
+    const answer = await fetch(
+      `${r.sim.restUrl}/fapi/v1/aggTrades?symbol=BTCUSDT&fromId=${FIRST_ID}&limit=1000`,
+    );
+    const replayed = (await answer.json()) as Array<{ p: string; q: string; T: number; m: boolean }>;
+    expect(replayed).toHaveLength(36);
+    const replayedFile = join(
+      dir,
+      'replayed',
+      `BTCUSDT-aggTrades-${new Date(minute).toISOString().slice(0, 10)}.csv`,
+    );
+    mkdirSync(join(dir, 'replayed'));
+    writeFileSync(
+      replayedFile,
+      aggTradesCsv(
+        replayed.map((row) => ({ time: row.T, price: row.p, qty: row.q, takerSold: row.m })),
+        FIRST_ID,
+      ),
+    );
+    const backtest = await runBacktest({
+      strategyName: 'parity',
+      strategy: demoStrategy.create(demoStrategy.config.parse(config)),
+      files: [replayedFile],
+    });
+    const expected = backtest.recorder.fills.map((f) => facts(f as unknown as Record<string, unknown>));
+    expect(expected.map((f) => f.side)).toEqual(['BUY', 'SELL']);
+    if (JSON.stringify(paperFills()) !== JSON.stringify(expected)) {
+      const id = trader.feed.symbolId('BTCUSDT');
+      console.log(
+        JSON.stringify({
+          records: readFileSync(join(stateDir, 'paper-records.jsonl'), 'utf8'),
+          backtestOrders: backtest.recorder.orders,
+          bars: id === undefined ? [] : trader.book.klines(id, '1m').slice(-5),
+        }),
+      );
     }
     expect(paperFills()).toEqual(expected);
     // Both orders went to the simulator over HTTP, once each.

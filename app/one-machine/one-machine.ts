@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { COLLECTOR_KINDS, type CollectorKind } from '../../collectors/collector.js';
 import type { RunningSimulator } from '../../sim/simulator.js';
 import { startSimulator } from '../../sim/simulator.js';
+import type { Alerter } from '../../ts/alerts/alerter.js';
+import { alerterFromConfig } from '../../ts/alerts/create-alerter.js';
 import { type LoadedConfig, loadConfig } from '../../ts/config/load-config.js';
 import type { CollectorsConfig } from '../../ts/config/tributary-config.js';
 import { credentialsToken, newKey, writeNewKeyFile } from '../../ts/hub/key-file.js';
@@ -80,6 +82,8 @@ export class OneMachineSystem {
   readonly #options: OneMachineOptions;
   readonly #loaded: LoadedConfig;
   readonly supervisor: ProcessSupervisor;
+  /** The supervisor's alerter: children that die (restarted) and crash loops (given up on). */
+  readonly alerts: Alerter;
   /** Resolves when a child is given up on (it kept dying); the system should then be stopped. */
   readonly failure: Promise<ChildFailure>;
   #simulator: RunningSimulator | undefined;
@@ -95,9 +99,11 @@ export class OneMachineSystem {
     this.failure = new Promise((resolve) => {
       failed = resolve;
     });
+    this.alerts = alerterFromConfig(this.#loaded, 'supervisor', options.logger);
     this.supervisor = new ProcessSupervisor({
       command: [process.execPath, join(packageRoot, 'bin', 'tributary.js')],
       logger: options.logger.child('supervisor'),
+      alerts: this.alerts,
       maxRestarts: settings.maxRestarts,
       restartWindowMs: settings.restartWindowMs,
       restartDelayMs: settings.restartDelayMs,
@@ -112,6 +118,10 @@ export class OneMachineSystem {
     const loaded = this.#loaded;
     const { config } = loaded;
     const childEnv: Record<string, string> = {};
+    // Every child alerts the owner through the same bot (each at most one message a minute).
+    const { alertWebhookUrl, alertWebhookSecret } = loaded.secrets;
+    if (alertWebhookUrl !== undefined) childEnv.TRIBUTARY_ALERT_WEBHOOK_URL = alertWebhookUrl;
+    if (alertWebhookSecret !== undefined) childEnv.TRIBUTARY_ALERT_WEBHOOK_SECRET = alertWebhookSecret;
 
     let exchange: string;
     if (config.exchange.kind === 'simulator' && config.exchange.restUrl === undefined) {
@@ -126,7 +136,11 @@ export class OneMachineSystem {
           host: sim.host,
           port: sim.port,
           seed: sim.seed,
+          ...(sim.universe !== undefined ? { universe: sim.universe } : {}),
           ...(sim.symbols.length > 0 ? { symbols: sim.symbols } : {}),
+          ...(sim.historyDays !== undefined ? { history: { days: sim.historyDays } } : {}),
+          ...(sim.liquidationShare !== undefined ? { liquidationShare: sim.liquidationShare } : {}),
+          ...(sim.tapeBudget !== undefined ? { tapeBudget: sim.tapeBudget } : {}),
           accounts: [{ apiKey, apiSecret, balances: { USDT: sim.balance }, positionMode: sim.positionMode }],
           source:
             sim.replay === undefined
@@ -218,6 +232,7 @@ export class OneMachineSystem {
     if (this.#stopped) return;
     this.#stopped = true;
     await this.supervisor.stopAll();
+    await this.alerts.close();
     await this.#simulator?.stop();
     if (this.#keyDir !== undefined) await rm(this.#keyDir, { recursive: true, force: true });
   }

@@ -115,8 +115,8 @@ export class ArchiveServer {
     res.writeHead(status, headers);
     if (fault?.kind === 'cut') {
       res.write(body.subarray(0, fault.afterBytes), () => {
-        // The bytes are out; the connection dies before the rest.
-        setTimeout(() => res.socket?.destroy(), 20);
+        // The bytes are out; the connection ends (FIN, so they are delivered) before the rest.
+        res.socket?.end();
       });
       return;
     }

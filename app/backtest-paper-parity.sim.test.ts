@@ -1,5 +1,5 @@
 // System test: one strategy file, unchanged, gives the same fills in a backtest of an aggTrades file and in paper mode against the simulator replaying that file.
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -102,11 +102,11 @@ describe('backtest and paper mode give the same fills', () => {
       silentLogger('trading'),
     );
     const t = trading;
-    const paperFills = (): FillFacts[] =>
-      readFileSync(join(stateDir, 'paper-records.jsonl'), 'utf8')
-        .split('\n')
-        .filter((line) => line.includes('"record":"fill"'))
-        .map((line) => facts(JSON.parse(line) as Record<string, unknown>));
+    const fills: FillFacts[] = [];
+    trading.runtime.engine.queue.on('fill', (f) => {
+      fills.push(facts(f as unknown as Record<string, unknown>));
+    });
+    const paperFills = (): FillFacts[] => fills;
     try {
       await eventually(() => paperFills().length >= 2, 'the paper run’s open and close', 240_000);
     } catch (error) {
@@ -172,7 +172,7 @@ describe('backtest and paper mode give the same fills', () => {
       const id = trader.feed.symbolId('BTCUSDT');
       console.log(
         JSON.stringify({
-          records: readFileSync(join(stateDir, 'paper-records.jsonl'), 'utf8'),
+          paper: fills,
           backtestOrders: backtest.recorder.orders,
           bars: id === undefined ? [] : trader.book.klines(id, '1m').slice(-5),
         }),

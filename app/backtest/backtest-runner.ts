@@ -6,7 +6,7 @@ import { ExchangeEngine } from '../../sim/engine/exchange-engine.js';
 import { VirtualClock } from '../../trader/engine/engine-clock.js';
 import { EventAccount } from '../../trader/engine/event-account.js';
 import type { BarEvent } from '../../trader/engine/events.js';
-import { TradingEngine } from '../../trader/engine/trading-engine.js';
+import { type StrategyStateStore, TradingEngine } from '../../trader/engine/trading-engine.js';
 import { MemoryOrderJournal } from '../../trader/execution/order-journal.js';
 import { SymbolRules } from '../../trader/execution/symbol-rules.js';
 import { MemoryTradeRecorder, type TradeRecorder } from '../../trader/execution/trade-recorder.js';
@@ -38,6 +38,8 @@ export interface BacktestOptions {
   /** Contract specs by symbol (exchangeInfo); the simulator's list, else derived from the data. */
   readonly specs?: ReadonlyMap<string, SymbolSpec>;
   readonly barBuilder?: BarBuilderFactory;
+  /** Where the strategy's `saveState` goes and `restoreState` comes from (default: nowhere). */
+  readonly stateStore?: StrategyStateStore;
   readonly logger?: Logger;
   /** Called about every `progressEveryMs` of wall time with the share of input read. */
   readonly onProgress?: (share: number, dataTime: number) => void;
@@ -209,6 +211,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestOut
     recorder: teeRecorder(recorder, options.record),
     logger: logger.child('engine'),
     onAccountUpdate: (u) => account.apply(u),
+    ...(options.stateStore === undefined ? {} : { stateStore: options.stateStore }),
   });
   await venue.applySettings(
     { marginType: 'CROSSED', positionMode: 'one-way', leverage: options.leverage ?? 20 },

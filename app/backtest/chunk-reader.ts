@@ -6,8 +6,11 @@ const READ = 1 << 20;
 
 /** A source of raw bytes, read in order. */
 interface ByteSource {
-  /** The next raw bytes, or null at the end. */
-  read(): Uint8Array | null;
+  /**
+   * The next raw bytes, or null at the end; with `before`, a buffer that starts with a copy of it
+   * (a file reads straight behind it, so the 1 MiB chunk is never copied to join a partial line).
+   */
+  read(before?: Uint8Array): Uint8Array | null;
   /** Bytes of the file read so far. */
   readonly fileBytes: number;
   close(): void;
@@ -21,11 +24,13 @@ class FileBytes implements ByteSource {
     this.#fd = openSync(path, 'r');
   }
 
-  read(): Uint8Array | null {
-    const buf = Buffer.allocUnsafe(READ);
-    const n = readSync(this.#fd, buf, 0, READ, null);
+  read(before?: Uint8Array): Uint8Array | null {
+    const head = before?.length ?? 0;
+    const buf = Buffer.allocUnsafe(head + READ);
+    if (before !== undefined && head > 0) buf.set(before, 0);
+    const n = readSync(this.#fd, buf, head, READ, null);
     this.fileBytes += n;
-    return n === 0 ? null : buf.subarray(0, n);
+    return n === 0 ? null : buf.subarray(0, head + n);
   }
 
   close(): void {
@@ -59,7 +64,7 @@ class ZipBytes implements ByteSource {
     };
   }
 
-  read(): Uint8Array | null {
+  read(before?: Uint8Array): Uint8Array | null {
     while (this.#out.length === 0 && !this.#ended) {
       const raw = this.#file.read();
       if (raw === null) {
@@ -67,7 +72,9 @@ class ZipBytes implements ByteSource {
         this.#ended = true;
       } else this.#unzip.push(raw);
     }
-    return this.#out.shift() ?? null;
+    const next = this.#out.shift();
+    if (next === undefined) return null;
+    return before === undefined || before.length === 0 ? next : Buffer.concat([before, next]);
   }
 
   close(): void {
@@ -98,7 +105,7 @@ export class LineChunkReader {
 
   next(): Buffer | null {
     while (!this.#done) {
-      const raw = this.#source.read();
+      const raw = this.#source.read(this.#carry.length === 0 ? undefined : this.#carry);
       if (raw === null) {
         this.#done = true;
         this.#source.close();
@@ -107,7 +114,8 @@ export class LineChunkReader {
         this.#carry = new Uint8Array(0);
         return last;
       }
-      const joined = this.#carry.length === 0 ? raw : Buffer.concat([this.#carry, raw]);
+      // The source put the carried partial line in front of what it read.
+      const joined = Buffer.from(raw.buffer, raw.byteOffset, raw.length);
       const cut = joined.lastIndexOf(10);
       if (cut < 0) {
         this.#carry = joined;

@@ -6,6 +6,7 @@ import { runAggregate } from './aggregate.js';
 import { runBacktestCommand } from './backtest.js';
 import { runCollect } from './collect.js';
 import { runDeploy } from './deploy.js';
+import { runDownload } from './download.js';
 import { runGateway } from './gateway.js';
 import { runHub } from './hub.js';
 import { runKeys } from './keys.js';
@@ -69,6 +70,11 @@ const commands: Record<string, Command> = {
   backtest: {
     summary: 'backtest --strategy <name> <data files...>   replay dumps through a strategy, write a report',
     run: runBacktestCommand,
+  },
+  download: {
+    summary:
+      'download --symbols <list> --from <date>   fetch data.binance.vision dumps (checksummed, resumable)',
+    run: runDownload,
   },
   aggregate: {
     summary:

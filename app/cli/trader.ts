@@ -1,12 +1,12 @@
 // `tributary trader`: the trading process (data side: the hub feed and the local book).
 import { join } from 'node:path';
-import { createStrategy } from '../../trader/strategies/registry.js';
 import { TraderProcess } from '../../trader/trader-process.js';
 import { alerterFromConfig } from '../../ts/alerts/create-alerter.js';
 import { StaleWatch } from '../../ts/alerts/stale-watch.js';
 import { loadConfig } from '../../ts/config/load-config.js';
 import { Logger } from '../../ts/log/logger.js';
 import { runUntilSignal } from '../../ts/process/run-until-signal.js';
+import { chooseStrategy } from '../venues/trader-strategy.js';
 import { startTraderTrading } from '../venues/trader-trading.js';
 import { runTraderState } from './trader-state.js';
 import { parseCommandArgs, UsageError } from './usage-error.js';
@@ -26,8 +26,11 @@ Options:
   -c, --config <file>     configuration file (TRIBUTARY__* environment variables override it)
       --instance <n>      instance number (default 0)
       --status-every <s>  log the book's status every s seconds (default 30, 0 = never)
-      --strategy <name>   strategy to run (default demo; \`none\` runs the book only)
-      --strategy-config <json>  the strategy's settings as JSON (checked against its schema)
+      --strategy <name>   strategy to run (default trader.strategy; in paper mode demo when neither
+                          is set; live, testnet and dry-run refuse to start without one);
+                          \`none\` runs the book only
+      --strategy-config <json>  the strategy's settings as JSON (default trader.strategyConfig;
+                          checked against the strategy's schema)
       --state-dir <dir>   order journal and records (default .tributary/trader-<n>)
 `;
 
@@ -56,8 +59,7 @@ export async function runTrader(args: string[]): Promise<number> {
   const every = Number(values['status-every'] ?? '30');
   if (!Number.isFinite(every) || every < 0)
     throw new UsageError(`--status-every must be seconds, got ${values['status-every']}`);
-  const strategyName = values.strategy ?? 'demo';
-  let strategyConfig: unknown = {};
+  let strategyConfig: unknown;
   if (values['strategy-config'] !== undefined) {
     try {
       strategyConfig = JSON.parse(values['strategy-config']);
@@ -65,8 +67,17 @@ export async function runTrader(args: string[]): Promise<number> {
       throw new UsageError('--strategy-config must be JSON');
     }
   }
-  const strategy = strategyName === 'none' ? undefined : createStrategy(strategyName, strategyConfig);
   const loaded = loadConfig(values.config);
+  const chosen = chooseStrategy(
+    loaded.config.trader,
+    {
+      ...(values.strategy === undefined ? {} : { strategy: values.strategy }),
+      ...(strategyConfig === undefined ? {} : { strategyConfig }),
+    },
+    loaded.sources.join(' + ') || 'defaults',
+  );
+  const strategyName = chosen.name;
+  const strategy = 'strategy' in chosen ? chosen.strategy : undefined;
   const logger = new Logger(`trader.${instance}`);
   const trader = new TraderProcess(loaded, instance, logger);
   const alerts = alerterFromConfig(loaded, `trader-${instance}`, logger);

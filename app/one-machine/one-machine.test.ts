@@ -44,7 +44,8 @@ describe.skipIf(!built)('tributary up (OneMachineSystem)', () => {
           positionRisk: { intervalMs: 300 },
           income: { intervalMs: 1000 },
         },
-        trader: { intervals: ['1m'] },
+        // The book only: a paper trader on the simulator would trade this account (its positions are checked below).
+        trader: { intervals: ['1m'], strategy: 'none' },
         alerts: { minIntervalMs: 1000, gatherMs: 100 },
       }),
     );

@@ -196,11 +196,17 @@ export class OneMachineSystem {
       for (let i = 0; i < instancesOf(loaded, kind); i++)
         add(`${kind}-${i}`, ['collect', kind, '--instance', String(i)], 'collector');
     }
-    // The demo strategy; on the simulator's random walk (≈0.08 % a minute) with thresholds it reaches.
+    // Without a configured strategy, paper traders run the demo; on the simulator's random walk
+    // (≈0.08 % a minute) with thresholds it reaches. A configured strategy runs as configured.
     const demo =
-      this.#simulator === undefined
+      this.#simulator === undefined || config.trader.strategy !== undefined || config.trader.mode !== 'paper'
         ? []
-        : ['--strategy-config', '{"openAbove":"0.0005","closeBelow":"-0.0003","notional":"500"}'];
+        : [
+            '--strategy',
+            'demo',
+            '--strategy-config',
+            '{"openAbove":"0.0005","closeBelow":"-0.0003","notional":"500"}',
+          ];
     for (let i = 0; i < config.trader.instances; i++)
       add(`trader-${i}`, ['trader', '--instance', String(i), ...demo], 'trader');
     // The recorder only reads from the hub (order events, status): a viewer key.

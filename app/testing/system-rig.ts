@@ -2,8 +2,10 @@
 import { randomBytes } from 'node:crypto';
 import type { CollectorKind } from '../../collectors/collector.js';
 import { type RunningCollector, startCollector } from '../../collectors/collector-process.js';
+import type { FaultSpec } from '../../sim/server/faults.js';
 import type { SimRequestRecord } from '../../sim/server/sim-server.js';
 import { type RunningSimulator, startSimulator } from '../../sim/simulator.js';
+import type { SimMarketSource } from '../../sim/simulator-config.js';
 import { TraderProcess } from '../../trader/trader-process.js';
 import type { LoadedConfig } from '../../ts/config/load-config.js';
 import { readTributaryConfig } from '../../ts/config/tributary-config.js';
@@ -65,6 +67,10 @@ export class CollectorRig {
       collectors?: Record<string, unknown>;
       transport?: 'ws' | 'uws';
       risk?: Record<string, unknown>;
+      /** The simulator's market (default a seeded random walk, 50 trades a second). */
+      source?: SimMarketSource;
+      /** Faults standing from the simulator's start (a clock skew moves the exchange in time). */
+      faults?: FaultSpec;
     } = {},
   ): Promise<CollectorRig> {
     const apiKey = randomBytes(16).toString('hex');
@@ -74,7 +80,8 @@ export class CollectorRig {
         port: 0,
         seed: 7,
         accounts: [{ apiKey, apiSecret, balances: { USDT: '10000' } }],
-        source: { kind: 'random-walk', tradesPerSecond: 50 },
+        source: options.source ?? { kind: 'random-walk', tradesPerSecond: 50 },
+        ...(options.faults === undefined ? {} : { faults: options.faults }),
       },
       { logger: silentLogger('sim') },
     );

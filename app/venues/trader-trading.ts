@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { BookAccount } from '../../trader/engine/book-market-data.js';
 import type { AccountView } from '../../trader/engine/market-data.js';
+import { FileStrategyStateStore } from '../../trader/engine/strategy-state-file.js';
 import { DryRunVenue } from '../../trader/execution/dry-run-venue.js';
 import { ExchangeVenue } from '../../trader/execution/exchange-venue.js';
 import { GatewayVenue } from '../../trader/execution/gateway-venue.js';
@@ -69,7 +70,9 @@ export interface TraderTradingOptions {
 /**
  * Starts trading on a synced trader for `loaded.config.trader.mode`: `paper` trades on the
  * simulator's engine inside this process (positions in its account, orders and fills recorded in
- * the records store with mode `paper` under the account `paper-<instance>`); `live` and `testnet` on the exchange through `OrderSender`
+ * the records store with mode `paper` under the account `paper-<instance>`), except when the
+ * exchange is the built-in simulator: that is already a paper exchange, so orders go to it like
+ * `testnet` and positions come back through the hub; `live` and `testnet` on the exchange through `OrderSender`
  * (positions from the hub-merged book, orders journaled to `<stateDir>/orders.jsonl` before they
  * are sent; through the order gateway when `gateway.enabled`); `dry-run` signs and logs. Contract
  * settings are applied and verified first.
@@ -96,7 +99,10 @@ export async function startTraderTrading(
   let records: { store: RecordStore; writer: BufferedRecordWriter } | undefined;
   let stopOrders: StopOrderVenue | undefined;
   let orderRate: OrderRateMeter;
-  if (mode === 'paper') {
+  // On the built-in simulator the simulator is the paper exchange: orders go to it (its matching
+  // engine, on the market the hub shows), positions come back through the hub into the book.
+  const paperInProcess = mode === 'paper' && loaded.config.exchange.kind !== 'simulator';
+  if (paperInProcess) {
     const specs = tradable.map((s) => {
       const id = trader.feed.symbolId(s.symbol);
       const close = id === undefined ? undefined : trader.book.klines(id, '1m').at(-1)?.close;
@@ -130,9 +136,9 @@ export async function startTraderTrading(
         logger: logger.child('orders'),
         ...(alerts === undefined ? {} : { alerts }),
       });
-      venue = new ExchangeVenue(mode, sender, trader);
+      venue = new ExchangeVenue(mode === 'paper' ? 'simulator' : mode, sender, trader);
       const gateway = loaded.config.gateway;
-      if (gateway.enabled) {
+      if (gateway.enabled && mode !== 'paper') {
         // Redundant traders: orders go through the gateway, one per signal (or this trader's share).
         const key = options.gatewayKey ?? hubKey();
         const peer = `trader-${options.instance}`;
@@ -166,6 +172,8 @@ export async function startTraderTrading(
       logger: logger.child('engine'),
       settings: { marginType: 'CROSSED', positionMode: 'one-way', leverage: options.leverage ?? 20 },
       ...(recorder === undefined ? {} : { recorder }),
+      // What the strategy keeps across restarts (`saveState`), beside the journal.
+      stateStore: new FileStrategyStateStore(options.stateDir, logger.child('strategy-state')),
       protection: {
         settings: loaded.config.risk,
         store: new FileRiskStateStore(options.stateDir),

@@ -136,6 +136,20 @@ export class BookBarWatcher {
       return [];
     }
     if (closedUpTo <= reported) return [];
+    if (
+      n >= 2 &&
+      closedUpTo === (opens[n - 2] as number) &&
+      now <= (closes[n - 2] as number) + this.#graceMs
+    ) {
+      // A newer bar can reach the book before the final update of the one before it (two
+      // sources, or a stream's throttled updates): that bar is closed once the book says so, or
+      // after the grace; never reported with a partial close.
+      const previous = this.#book.klines(id, interval).at(-2);
+      if (previous !== undefined && previous.openTime === closedUpTo && previous.closed !== true) {
+        closedUpTo = n >= 3 ? (opens[n - 3] as number) : Number.NEGATIVE_INFINITY;
+        if (closedUpTo <= reported) return [];
+      }
+    }
     const out: BarEvent[] = [];
     const o = view.values('open');
     const h = view.values('high');

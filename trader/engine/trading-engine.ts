@@ -320,6 +320,9 @@ export class TradingEngine {
         tradeId: u.tradeId ?? '',
       };
       this.queue.push(fill);
+      // Handled now, not with the next market event (a quiet market may not bring one for a
+      // minute); after the current call stack, so a drain in progress is never re-entered.
+      queueMicrotask(() => void this.queue.drain());
     }
     this.executor.onOrderUpdate(u);
   }

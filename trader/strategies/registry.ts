@@ -2,6 +2,7 @@
 import type { z } from 'zod';
 import { bollingerStrategy } from './bollinger/bollinger-strategy.js';
 import { demoStrategy } from './demo/demo-strategy.js';
+import { exampleStrategy } from './example/example-strategy.js';
 import { factorStrategy } from './factor/factor-strategy.js';
 import type { AnyStrategyDefinition, Strategy } from './strategy-api.js';
 
@@ -9,11 +10,19 @@ const DEFINITIONS: readonly AnyStrategyDefinition[] = [
   demoStrategy as unknown as AnyStrategyDefinition,
   bollingerStrategy as unknown as AnyStrategyDefinition,
   factorStrategy as unknown as AnyStrategyDefinition,
+  exampleStrategy as unknown as AnyStrategyDefinition,
 ];
 
 /** A strategy name nobody defines, or a configuration its schema refuses (every problem with its path). */
 export class StrategyConfigError extends Error {
   override readonly name = 'StrategyConfigError';
+  constructor(
+    message: string,
+    /** Each refused setting: its path inside the strategy's configuration (empty for the name) and why. */
+    readonly issues: ReadonlyArray<{ readonly path: readonly string[]; readonly message: string }> = [],
+  ) {
+    super(message);
+  }
 }
 
 /** Every strategy kind, in a stable order. */
@@ -32,16 +41,21 @@ export function registerStrategy(definition: AnyStrategyDefinition): void {
 export function createStrategy(name: string, config: unknown): Strategy {
   const definition = DEFINITIONS.find((d) => d.name === name);
   if (definition === undefined) {
-    throw new StrategyConfigError(
-      `unknown strategy "${name}" (one of ${DEFINITIONS.map((d) => d.name).join(', ')})`,
-    );
+    const message = `unknown strategy "${name}" (one of ${DEFINITIONS.map((d) => d.name).join(', ')})`;
+    throw new StrategyConfigError(message, [{ path: [], message }]);
   }
   const parsed = definition.config.safeParse(config ?? {});
   if (!parsed.success) {
-    const problems = parsed.error.issues.map(
-      (i: z.core.$ZodIssue) => `strategy.${[name, ...i.path.map(String)].join('.')}: ${i.message}`,
+    // An unknown setting is named on its own (a misspelt option silently ignored loses money).
+    const issues = parsed.error.issues.flatMap((i: z.core.$ZodIssue) =>
+      i.code === 'unrecognized_keys'
+        ? i.keys.map((key) => ({ path: [...i.path.map(String), key], message: 'is not a known setting' }))
+        : [{ path: i.path.map(String), message: i.message }],
     );
-    throw new StrategyConfigError(problems.join('; '));
+    throw new StrategyConfigError(
+      issues.map((i) => `strategy.${[name, ...i.path].join('.')}: ${i.message}`).join('; '),
+      issues,
+    );
   }
   return definition.create(parsed.data);
 }

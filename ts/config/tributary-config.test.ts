@@ -58,7 +58,7 @@ describe('the configuration schema', () => {
         income: { instances: 1, intervalMs: 60_000 },
         universe: { instances: 1, intervalMs: 86_400_000 },
       },
-      trader: { instances: 1, mode: 'paper', intervals: ['1m', '15m'] },
+      trader: { instances: 1, mode: 'paper', intervals: ['1m', '15m'], strategyConfig: {} },
       supervisor: { maxRestarts: 5, restartWindowMs: 60_000, restartDelayMs: 1000, stopTimeoutMs: 5000 },
       risk: {
         enabled: true,

@@ -1,0 +1,89 @@
+// `tributary download` against a local server with data.binance.vision's paths, its files then read by a backtest.
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { strToU8, zipSync } from 'fflate';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createStrategy } from '../../trader/strategies/registry.js';
+import { ArchiveServer } from '../../ts/binance-archive/testing/archive-server.js';
+import { runBacktest } from '../backtest/backtest-runner.js';
+import { aggTradesCsv, minuteTrades } from '../backtest/testing/trade-files.js';
+import { runDownload } from './download.js';
+import { UsageError } from './usage-error.js';
+
+let server: ArchiveServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+async function captured(run: () => Promise<number>): Promise<{ code: number; out: string }> {
+  const out: string[] = [];
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((chunk: string) => {
+    out.push(String(chunk));
+    return true;
+  }) as typeof process.stdout.write;
+  try {
+    return { code: await run(), out: out.join('') };
+  } finally {
+    process.stdout.write = write;
+  }
+}
+
+describe('tributary download', () => {
+  it('fetches USD-M aggTrades days, reports a missing one, and a backtest reads what it wrote', async () => {
+    server = await ArchiveServer.start();
+    const start = Date.parse('2024-03-01T00:00:00Z');
+    // Day one: +2 % in minute 1 (the demo opens), −1 % in minute 3 (it closes).
+    const trades = minuteTrades(
+      start,
+      [100000, 100000, 102000, 102000, 101000],
+      [100000, 102000, 102000, 101000, 101000],
+    );
+    const name = 'BTCUSDT-aggTrades-2024-03-01';
+    server.publish(
+      `data/futures/um/daily/aggTrades/BTCUSDT/${name}.zip`,
+      Buffer.from(zipSync({ [`${name}.csv`]: strToU8(aggTradesCsv(trades)) })),
+    );
+    server.fault(`data/futures/um/daily/aggTrades/BTCUSDT/${name}.zip`, { kind: 'status', status: 503 });
+    const out = mkdtempSync(join(tmpdir(), 'tributary-download-cli-'));
+    const args = ['--symbols', 'BTCUSDT', '--from', '2024-03-01', '--to', '2024-03-02', '-o', out];
+    const first = await captured(() =>
+      runDownload([...args, '--base-url', server?.url ?? '', '--rate', '50']),
+    );
+    expect(first.code).toBe(0);
+    expect(first.out).toContain(`[1/2] downloaded ${join(out, `${name}.zip`)}`);
+    expect(first.out).toMatch(/\[2\/2\] missing .*BTCUSDT-aggTrades-2024-03-02\.zip \(404\)/);
+    expect(first.out).toContain('1 downloaded, 0 already present, 1 missing, 0 failed');
+    expect(readdirSync(out)).toEqual([`${name}.zip`]);
+    // The base URL may come from the environment too.
+    process.env.TRIBUTARY_ARCHIVE_URL = server.url;
+    try {
+      const second = await captured(() => runDownload([...args, '--rate', '50']));
+      expect(second.out).toContain('0 downloaded, 1 already present, 1 missing, 0 failed');
+    } finally {
+      delete process.env.TRIBUTARY_ARCHIVE_URL;
+    }
+
+    const outcome = await runBacktest({
+      strategyName: 'demo',
+      strategy: createStrategy('demo', { notional: '1000' }),
+      files: [join(out, `${name}.zip`)],
+    });
+    expect(outcome.recorder.fills.map((f) => f.side)).toEqual(['BUY', 'SELL']);
+  });
+
+  it('refuses bad arguments naming them', async () => {
+    await expect(runDownload(['--from', '2024-01-01'])).rejects.toThrow(/--symbols is required/);
+    await expect(runDownload(['--symbols', 'BTCUSDT', '--from', '2024-13-01'])).rejects.toBeInstanceOf(
+      UsageError,
+    );
+    await expect(
+      runDownload(['--symbols', 'BTCUSDT', '--from', '2024-01-01', '--kind', 'trades']),
+    ).rejects.toThrow(/--kind/);
+    await expect(
+      runDownload(['--symbols', 'BTCUSDT', '--from', '2024-01-01', '--base-url', 'ftp://x']),
+    ).rejects.toThrow(/--base-url/);
+  });
+});

@@ -157,8 +157,12 @@ export declare class IngestEncoder {
 
 /** Converts an aggTrades CSV dump, pushed in chunks split anywhere, into kline CSV rows. */
 export declare class KlineCsvAggregator {
-  /** A converter for `symbol`'s trades into `interval` klines, optionally with the header row. */
-  constructor(symbol: string, interval: string, header: boolean)
+  /**
+   * A converter for `symbol`'s trades into `interval` klines, optionally with the header row.
+   * `contract_size` (a positive decimal) marks an inverse (COIN-M) contract: quote columns are
+   * then base asset volumes, `qty × contract_size ÷ price`.
+   */
+  constructor(symbol: string, interval: string, header: boolean, contractSize?: string | undefined | null)
   /** Feeds the next chunk of the dump; returns the kline rows it completed (possibly empty). */
   push(chunk: Uint8Array): Buffer
   /** Ends the input; returns the last rows. */

@@ -69,7 +69,9 @@ async function differences(
   r: CollectorRig,
   book: {
     klines: (symbol: string) => KlineLike[];
-    tick: (symbol: string) => { bid: string; ask: string; bidQty: string; askQty: string } | null;
+    tick: (
+      symbol: string,
+    ) => { bid: string; ask: string; bidQty: string; askQty: string; last?: string } | null;
     position: (symbol: string) => { amount: string; entryPrice?: string } | null;
     wallet: () => string | undefined;
   },
@@ -82,13 +84,13 @@ async function differences(
   for (const k of view.klines) {
     const mine = ours.get(k.openTime);
     const expected = [klineKey(k)];
-    // DESIGN 3.2: a tick inside the open bar corrects its close/high/low with the tick's price
-    // (the book's midpoint when there is no last trade), so the open bar may carry that correction.
-    if (!k.closed && tick !== null) {
-      const mid = Decimal.parse(tick.bid).add(Decimal.parse(tick.ask)).div(Decimal.parse('2'), 12);
-      const high = Decimal.max(Decimal.parse(k.high), mid).toString();
-      const low = Decimal.min(Decimal.parse(k.low), mid).toString();
-      expected.push(klineKey({ ...k, close: mid.toString(), high, low }));
+    // DESIGN 3.2: the latest traded price (never bid, ask or their midpoint) inside the open bar
+    // corrects its close/high/low, so the open bar may carry that correction.
+    if (!k.closed && tick?.last !== undefined) {
+      const last = Decimal.parse(tick.last);
+      const high = Decimal.max(Decimal.parse(k.high), last).toString();
+      const low = Decimal.min(Decimal.parse(k.low), last).toString();
+      expected.push(klineKey({ ...k, close: last.toString(), high, low }));
     }
     if (mine === undefined || !expected.includes(mine)) {
       const b = book.klines(SYMBOL).find((x) => x.openTime === k.openTime);

@@ -132,6 +132,8 @@ export declare class IngestEncoder {
   pushRestKlines(symbolId: number, interval: string, body: Uint8Array, serverTimeMs: number): number
   /** Adds the ticks of a `GET /fapi/v1/ticker/bookTicker` body (known symbols only). */
   pushRestBookTickers(body: Uint8Array): number
+  /** Adds the traded-price ticks of a `GET /fapi/v1/ticker/price` body (known symbols only). */
+  pushRestPriceTickers(body: Uint8Array): number
   /** Adds the positions and balances of a `GET /fapi/v3/account` (or v2) body. */
   pushAccount(body: Uint8Array): number
   /** Adds the positions of a `GET /fapi/v3/positionRisk` (or v2) body. */

@@ -102,6 +102,12 @@ export class IngestSink {
     return this.#link.currentEncoder.pushRestBookTickers(body);
   }
 
+  /** Latest traded prices (`ticker/price`): the ticks that correct open bars. */
+  pushRestPriceTickers(body: Uint8Array): number {
+    this.#link.makeRoom(this.#bound(body));
+    return this.#link.currentEncoder.pushRestPriceTickers(body);
+  }
+
   pushAccount(body: Uint8Array): number {
     this.#link.makeRoom(this.#bound(body));
     return this.#link.currentEncoder.pushAccount(body);

@@ -124,6 +124,12 @@ impl IngestEncoder {
         added(&env, self.inner.push_rest_book_tickers(body))
     }
 
+    /// Adds the traded-price ticks of a `GET /fapi/v1/ticker/price` body (known symbols only).
+    #[napi]
+    pub fn push_rest_price_tickers(&mut self, env: Env, body: &[u8]) -> Result<u32> {
+        added(&env, self.inner.push_rest_price_tickers(body))
+    }
+
     /// Adds the positions and balances of a `GET /fapi/v3/account` (or v2) body.
     #[napi]
     pub fn push_account(&mut self, env: Env, body: &[u8]) -> Result<u32> {

@@ -26,8 +26,9 @@ export interface KlinePollerOptions {
 /**
  * Each poll asks the hub's cursor for the next symbol, so several pollers of a kind share the
  * symbols without overlap, then fetches `klines?limit=2` per interval (`limit=45` when that
- * series' full window is due) and the symbol's bookTicker, whose prices let the hub correct the
- * newest bar (DESIGN.md 5). All rows go to the hub in one Ingest frame.
+ * series' full window is due) and the symbol's latest traded price (`ticker/price`), which lets
+ * the hub correct the newest bar (DESIGN.md 3.2: traded prices only, never bid/ask). All rows go
+ * to the hub in one Ingest frame.
  */
 export class KlinePoller implements Collector {
   readonly kind: 'kline' | 'hot-kline';
@@ -99,9 +100,9 @@ export class KlinePoller implements Collector {
       link.encoder.pushRestKlines(symbolId, interval, response.body, response.serverTimeMs);
       if (full) this.#lastFull.set(key, now);
     }
-    const ticker = await api.bookTicker({ symbol });
+    const traded = await api.tickerPrice({ symbol });
     this.#requests += 1;
-    link.encoder.pushRestBookTickers(ticker.body);
+    link.encoder.pushRestPriceTickers(traded.body);
     link.flush();
   }
 }

@@ -143,6 +143,16 @@ impl IngestBatch {
             .sum())
     }
 
+    /// Parses a `GET /fapi/v1/ticker/price` body and adds the traded-price ticks of known
+    /// symbols (they correct open bars; see [`crate::merge_book::MergeBook::merge_tick`]).
+    pub fn push_rest_price_tickers(&mut self, registry: &SymbolRegistry, body: &[u8]) -> Result<usize, IngestError> {
+        let ticks = parse::parse_rest_price_tickers(body)?;
+        Ok(ticks
+            .iter()
+            .map(|t| self.with_symbol(registry, &t.symbol, |batch, symbol| batch.push_tick(symbol, t.tick)))
+            .sum())
+    }
+
     /// Parses a `GET /fapi/v3/account` (or v2) body and adds its positions and balances.
     pub fn push_account(&mut self, registry: &SymbolRegistry, body: &[u8]) -> Result<usize, IngestError> {
         let account = parse::parse_account(body)?;
@@ -444,6 +454,11 @@ impl IngestEncoder {
     /// See [`IngestBatch::push_rest_book_tickers`].
     pub fn push_rest_book_tickers(&mut self, body: &[u8]) -> Result<usize, IngestError> {
         self.batch.push_rest_book_tickers(&self.registry, body)
+    }
+
+    /// See [`IngestBatch::push_rest_price_tickers`].
+    pub fn push_rest_price_tickers(&mut self, body: &[u8]) -> Result<usize, IngestError> {
+        self.batch.push_rest_price_tickers(&self.registry, body)
     }
 
     /// See [`IngestBatch::push_account`].

@@ -86,13 +86,33 @@ pub struct Tick {
 }
 
 impl Tick {
-    /// The price a tick contributes to a bar: the last trade price when known, else the exact
-    /// bid/ask midpoint.
-    pub fn reference_price(&self) -> Option<Decimal> {
-        match self.last {
-            Some(last) => Some(last),
-            None => self.bid.checked_add(&self.ask)?.half().map(|m| m.normalized()),
+    /// A tick that carries only the latest traded price (REST `ticker/price`, an aggTrade): an
+    /// empty book (zero prices and quantities) and `last` at exchange time `time`.
+    pub fn traded(last: Decimal, time: i64) -> Tick {
+        Tick {
+            bid: Decimal::ZERO,
+            bid_qty: Decimal::ZERO,
+            ask: Decimal::ZERO,
+            ask_qty: Decimal::ZERO,
+            last: Some(last),
+            time,
+            update_id: None,
         }
+    }
+
+    /// Whether the tick carries a book (either side's price or quantity non-zero); a tick made by
+    /// [`Tick::traded`] does not.
+    pub fn has_book(&self) -> bool {
+        !(self.bid.is_zero() && self.ask.is_zero() && self.bid_qty.is_zero() && self.ask_qty.is_zero())
+    }
+
+    /// The exact bid/ask midpoint, for execution and display only: nothing traded there, so it
+    /// never enters a kline. `None` when a book side is empty.
+    pub fn midpoint(&self) -> Option<Decimal> {
+        if !(self.bid.is_positive() && self.ask.is_positive()) {
+            return None;
+        }
+        self.bid.checked_add(&self.ask)?.half().map(|m| m.normalized())
     }
 }
 

@@ -361,11 +361,14 @@ impl MergeBook {
         series.merge(symbol, interval, kline, from, window, out)
     }
 
-    /// Merges a tick: the newest exchange `time` wins; on equal times the larger `update_id`
-    /// when both carry one, else the first arrival. An accepted tick then corrects the newest
-    /// open bar of every interval of the symbol whose span contains the tick's time (see
-    /// [`Tick::reference_price`]); each corrected bar whose close, high or low changed appends a
-    /// kline delta after the tick's own delta.
+    /// Merges a tick. Its two parts are merged separately, each newest by its own exchange time:
+    /// the book (bid/ask and their quantities, `update_id`; on equal times the larger
+    /// `update_id` when both carry one, else the first arrival) and the latest traded price
+    /// `last` (a tick without a book, see [`Tick::traded`], carries only that). The stored tick
+    /// holds the newest of each, timed by its book. A newer traded price then corrects the newest
+    /// open bar of every interval of the symbol whose span contains its time; each corrected bar
+    /// whose close, high or low changed appends a kline delta after the tick's own delta. Bid,
+    /// ask and their midpoint never enter a bar: nothing traded there (DESIGN.md 3.2).
     pub fn merge_tick(
         &mut self,
         symbol: SymbolId,
@@ -404,16 +407,43 @@ impl MergeBook {
         })?;
         check_tick(tick).map_err(|e| unrepresentable("tick", e))?;
         let book = self.book_mut(symbol)?;
-        let outcome = match &book.tick {
-            None => MergeOutcome::Changed,
-            Some(stored) if stored.value == *tick => MergeOutcome::Unchanged,
-            Some(stored) if tick_is_newer(tick, &stored.value) => MergeOutcome::Changed,
-            Some(_) => MergeOutcome::Dropped(DropReason::NotNewer),
-        };
-        if outcome != MergeOutcome::Changed {
+        let stored = book.tick.as_ref().map(|s| s.value);
+        let book_newer = tick.has_book()
+            && match &stored {
+                None => true,
+                Some(s) if !s.has_book() => true,
+                Some(s) => tick_is_newer(tick, s),
+            };
+        let price = tick
+            .last
+            .filter(|_| book.last_time.is_none_or(|last_time| tick.time > last_time));
+        if !book_newer && price.is_none() {
+            // Nothing newer: a repeat of what is stored, or an older record.
+            let last_time = book.last_time;
+            let repeat = stored.is_some_and(|s| {
+                (!tick.has_book() || same_book(&s, tick))
+                    && (tick.last.is_none() || (tick.last == s.last && last_time == Some(tick.time)))
+            });
+            let outcome = if repeat {
+                MergeOutcome::Unchanged
+            } else {
+                MergeOutcome::Dropped(DropReason::NotNewer)
+            };
             return Ok((outcome, 0));
         }
-        let price = correction_price(tick);
+        // The stored tick after the merge: the newer book, the newer traded price.
+        let mut merged = match stored {
+            Some(s) if !book_newer => s,
+            Some(s) => Tick { last: s.last, ..*tick },
+            None => Tick { last: None, ..*tick },
+        };
+        if price.is_some() {
+            merged.last = price;
+        }
+        let tick_changed = stored != Some(merged);
+        if tick_changed {
+            check_tick(&merged).map_err(|e| unrepresentable("tick", e))?;
+        }
         // Check every correction first, apply them after: a refused tick leaves no trace. The
         // first pass notes which intervals the tick corrects (bit `code`), so the second visits
         // only those, and no bar is held between the passes.
@@ -425,12 +455,15 @@ impl MergeBook {
                     corrected |= 1 << interval.code();
                 }
             }
+            book.last_time = Some(tick.time);
         }
-        book.tick = Some(Stored {
-            value: *tick,
-            provenance: from,
-        });
-        out.push(Delta::Tick { symbol, tick: *tick });
+        if tick_changed {
+            book.tick = Some(Stored {
+                value: merged,
+                provenance: from,
+            });
+            out.push(Delta::Tick { symbol, tick: merged });
+        }
         let mut corrections = 0;
         if let Some(price) = price.filter(|_| corrected != 0) {
             for (series, interval) in book.klines.iter_mut().zip(ALL_INTERVALS) {
@@ -444,6 +477,12 @@ impl MergeBook {
                 }
             }
         }
+        // The same traded price again moves only its time (and may still correct a new bar).
+        let outcome = if tick_changed {
+            MergeOutcome::Changed
+        } else {
+            MergeOutcome::Unchanged
+        };
         Ok((outcome, corrections))
     }
 
@@ -715,6 +754,8 @@ struct SymbolBook {
     /// Indexed by `Interval::code()`.
     klines: [KlineSeries; INTERVAL_COUNT],
     tick: Option<Stored<Tick>>,
+    /// Exchange time of the stored tick's `last` (the tick's own `time` is its book's).
+    last_time: Option<i64>,
     /// Indexed by `PositionSide as usize` (both, long, short).
     positions: [Option<Carried<Position>>; POSITION_SIDES],
 }
@@ -1051,13 +1092,14 @@ fn validate_tick(t: &Tick) -> Result<(), TickDefect> {
     Ok(())
 }
 
-/// The price a tick writes into bars: its reference price, but never a midpoint of a book with an
-/// empty side (that "midpoint" is half a price and would corrupt the bar's low).
-fn correction_price(t: &Tick) -> Option<Decimal> {
-    if t.last.is_none() && !(t.bid.is_positive() && t.ask.is_positive()) {
-        return None;
-    }
-    t.reference_price().filter(Decimal::is_positive)
+/// Whether two ticks carry the same book (prices, quantities, time, update id).
+fn same_book(a: &Tick, b: &Tick) -> bool {
+    a.bid == b.bid
+        && a.ask == b.ask
+        && a.bid_qty == b.bid_qty
+        && a.ask_qty == b.ask_qty
+        && a.time == b.time
+        && a.update_id == b.update_id
 }
 
 /// Whether `incoming` supersedes `stored`: a later exchange time, or the same time with a larger
@@ -1930,12 +1972,16 @@ mod tests {
         (b, k)
     }
 
+    /// A tick carrying only a traded price (REST `ticker/price`).
+    fn traded(price: &str, time: i64) -> Tick {
+        Tick::traded(d(price), time)
+    }
+
     #[test]
-    fn tick_inside_the_open_bar_corrects_close_high_low() {
+    fn a_traded_price_inside_the_open_bar_corrects_close_high_low() {
         let (mut b, k) = book_with_open_bar();
         let mut out = Vec::new();
-        // Midpoint of 12.5 and 12.6 is exactly 12.55: a new high.
-        let t = tick("12.5", "12.6", T0 + 20_000);
+        let t = traded("12.55", T0 + 20_000);
         assert_eq!(b.merge_tick(S, &t, prov(4, 77), &mut out), Ok(MergeOutcome::Changed));
         let corrected = Kline {
             close: d("12.55"),
@@ -1946,7 +1992,7 @@ mod tests {
         assert_eq!(b.klines(S, Interval::M1), &[corrected]);
         assert_eq!(out, vec![Delta::Tick { symbol: S, tick: t }, kline_delta(corrected)]);
         assert_eq!(b.kline_provenance(S, Interval::M1, T0), Some(prov(4, 77)));
-        // A last trade price takes precedence over the midpoint: a new low.
+        // A tick carrying a book and a traded price corrects from the traded price: a new low.
         let t2 = Tick {
             last: Some(d("8.5")),
             ..tick("8.4", "8.6", T0 + 30_000)
@@ -1959,6 +2005,67 @@ mod tests {
         );
         assert_eq!(b.stats().klines.tick_corrections, 2);
         assert_eq!(b.stats().ticks.applied, 2);
+    }
+
+    /// Seed 000 corrects the last kline from the latest traded price; a book quote is no trade.
+    #[test]
+    fn bid_ask_and_midpoint_never_enter_a_bar() {
+        let (mut b, k) = book_with_open_bar();
+        let mut out = Vec::new();
+        // Midpoint 12.55 would be a new high, a bid of 8 a new low: neither traded.
+        for (i, (bid, ask)) in [("12.5", "12.6"), ("8", "8.1"), ("20", "21")].into_iter().enumerate() {
+            let t = tick(bid, ask, T0 + 20_000 + i as i64);
+            assert_eq!(b.merge_tick(S, &t, prov(4, 0), &mut out), Ok(MergeOutcome::Changed));
+        }
+        assert_eq!(b.klines(S, Interval::M1), &[k]);
+        assert_eq!(b.stats().klines.tick_corrections, 0);
+        assert!(out.iter().all(|delta| matches!(delta, Delta::Tick { .. })));
+    }
+
+    #[test]
+    fn book_and_traded_price_merge_separately_each_by_its_own_time() {
+        let (mut b, k) = book_with_open_bar();
+        let mut out = Vec::new();
+        // A book at T0 + 30 s, then a traded price at T0 + 20 s: older than the book, newer than
+        // any traded price, so it is kept beside the book and corrects the bar.
+        let book_tick = tick("11.4", "11.6", T0 + 30_000);
+        b.merge_tick(S, &book_tick, prov(4, 0), &mut out).unwrap();
+        assert_eq!(
+            b.merge_tick(S, &traded("11.5", T0 + 20_000), prov(5, 0), &mut out),
+            Ok(MergeOutcome::Changed)
+        );
+        let merged = Tick {
+            last: Some(d("11.5")),
+            ..book_tick
+        };
+        assert_eq!(b.tick(S).map(|(t, _)| *t), Some(merged));
+        assert_eq!(b.klines(S, Interval::M1)[0].close, d("11.5"));
+        // A newer book keeps the traded price; an older traded price is dropped.
+        let newer_book = tick("11.7", "11.8", T0 + 40_000);
+        b.merge_tick(S, &newer_book, prov(4, 0), &mut out).unwrap();
+        assert_eq!(b.tick(S).map(|(t, _)| t.last), Some(Some(d("11.5"))));
+        assert_eq!(
+            b.merge_tick(S, &traded("9", T0 + 19_000), prov(5, 0), &mut out),
+            Ok(MergeOutcome::Dropped(DropReason::NotNewer))
+        );
+        // The newer book did not move the bar, the older price did not either.
+        assert_eq!(
+            b.klines(S, Interval::M1)[0],
+            Kline {
+                close: d("11.5"),
+                as_of: T0 + 20_000,
+                ..k
+            }
+        );
+        // Repeats are unchanged.
+        assert_eq!(
+            b.merge_tick(S, &newer_book, prov(4, 0), &mut out),
+            Ok(MergeOutcome::Unchanged)
+        );
+        assert_eq!(
+            b.merge_tick(S, &traded("11.5", T0 + 20_000), prov(5, 0), &mut out),
+            Ok(MergeOutcome::Unchanged)
+        );
     }
 
     /// Defect 1 of issue 10: a tick whose price the open bar's price group cannot carry on the wire
@@ -1995,13 +2102,13 @@ mod tests {
         for time in [T0 - 1, T0 + MIN] {
             let (mut b, k) = book_with_open_bar();
             let mut out = Vec::new();
-            b.merge_tick(S, &tick("20", "20", time), prov(4, 0), &mut out).unwrap();
+            b.merge_tick(S, &traded("20", time), prov(4, 0), &mut out).unwrap();
             assert_eq!(b.klines(S, Interval::M1), &[k], "tick at {time}");
             assert_eq!(out.len(), 1);
         }
         // The bar's last millisecond is inside.
         let (mut b, _) = book_with_open_bar();
-        b.merge_tick(S, &tick("20", "20", T0 + MIN - 1), prov(4, 0), &mut Vec::new())
+        b.merge_tick(S, &traded("20", T0 + MIN - 1), prov(4, 0), &mut Vec::new())
             .unwrap();
         assert_eq!(b.klines(S, Interval::M1)[0].close, d("20"));
     }
@@ -2010,11 +2117,11 @@ mod tests {
     fn tick_older_than_the_bar_as_of_does_not_correct_it() {
         let (mut b, k) = book_with_open_bar();
         let mut out = Vec::new();
-        b.merge_tick(S, &tick("20", "20", T0 + 9_999), prov(4, 0), &mut out)
+        b.merge_tick(S, &traded("20", T0 + 9_999), prov(4, 0), &mut out)
             .unwrap();
         assert_eq!(b.klines(S, Interval::M1), &[k]);
         // Exactly at as_of is allowed.
-        b.merge_tick(S, &tick("20", "20", T0 + 10_000), prov(4, 0), &mut out)
+        b.merge_tick(S, &traded("20", T0 + 10_000), prov(4, 0), &mut out)
             .unwrap();
         assert_eq!(b.klines(S, Interval::M1)[0].close, d("20"));
         assert_eq!(b.stats().klines.tick_corrections, 1);
@@ -2030,8 +2137,7 @@ mod tests {
         b.merge_kline(S, Interval::M1, &closed, prov(1, 0), &mut Vec::new())
             .unwrap();
         let mut out = Vec::new();
-        b.merge_tick(S, &tick("20", "20", T0 + 5), prov(4, 0), &mut out)
-            .unwrap();
+        b.merge_tick(S, &traded("20", T0 + 5), prov(4, 0), &mut out).unwrap();
         assert_eq!(b.klines(S, Interval::M1), &[closed]);
         assert_eq!(out.len(), 1);
         assert_eq!(b.stats().klines.tick_corrections, 0);
@@ -2051,10 +2157,9 @@ mod tests {
             .unwrap();
         let mut out = Vec::new();
         // Inside the older (still open) bar only.
-        b.merge_tick(S, &tick("20", "20", T0 + 5), prov(4, 0), &mut out)
-            .unwrap();
+        b.merge_tick(S, &traded("20", T0 + 5), prov(4, 0), &mut out).unwrap();
         assert_eq!(b.klines(S, Interval::M1), &[older, newest]);
-        b.merge_tick(S, &tick("20", "20", T0 + MIN + 5), prov(4, 0), &mut out)
+        b.merge_tick(S, &traded("20", T0 + MIN + 5), prov(4, 0), &mut out)
             .unwrap();
         assert_eq!(b.klines(S, Interval::M1)[0], older);
         assert_eq!(b.klines(S, Interval::M1)[1].close, d("20"));
@@ -2074,7 +2179,7 @@ mod tests {
         b.merge_kline(SymbolId(0), Interval::M1, &one, prov(1, 0), &mut out)
             .unwrap();
         out.clear();
-        b.merge_tick(S, &tick("13", "13", T0 + 1_000), prov(4, 0), &mut out)
+        b.merge_tick(S, &traded("13", T0 + 1_000), prov(4, 0), &mut out)
             .unwrap();
         assert_eq!(out.len(), 3);
         assert_eq!(b.klines(S, Interval::M1)[0].high, d("13"));
@@ -2087,8 +2192,8 @@ mod tests {
     fn tick_that_changes_no_price_emits_no_kline_delta() {
         let (mut b, k) = book_with_open_bar();
         let mut out = Vec::new();
-        // Close is 11; a midpoint of exactly 11.00 in another scale changes nothing but as_of.
-        let t = tick("10.99", "11.01", T0 + 20_000);
+        // Close is 11; a traded 11.00 in another scale changes nothing but as_of.
+        let t = traded("11.00", T0 + 20_000);
         b.merge_tick(S, &t, prov(4, 0), &mut out).unwrap();
         assert_eq!(out, vec![Delta::Tick { symbol: S, tick: t }]);
         let stored = b.klines(S, Interval::M1)[0];
@@ -2107,7 +2212,7 @@ mod tests {
     fn a_later_kline_version_keeps_the_tick_extremes() {
         let (mut b, k) = book_with_open_bar();
         let mut out = Vec::new();
-        b.merge_tick(S, &tick("13", "13", T0 + 20_000), prov(4, 0), &mut out)
+        b.merge_tick(S, &traded("13", T0 + 20_000), prov(4, 0), &mut out)
             .unwrap();
         // The kline stream catches up with more trades but an older view of the high.
         let next = Kline {
@@ -2126,7 +2231,7 @@ mod tests {
     fn one_sided_book_does_not_correct_bars() {
         let (mut b, k) = book_with_open_bar();
         let mut out = Vec::new();
-        // An empty bid side: its "midpoint" would be half the ask.
+        // An empty bid side (its "midpoint" would be half the ask): a book, never a trade.
         let t = tick("0", "12", T0 + 20_000);
         assert_eq!(b.merge_tick(S, &t, prov(4, 0), &mut out), Ok(MergeOutcome::Changed));
         assert_eq!(b.klines(S, Interval::M1), &[k]);
@@ -2608,9 +2713,9 @@ mod tests {
             prov(1, 0),
             &mut out,
         );
-        b.merge_tick(S, &tick("30", "30", T0 + 2 * MIN + 1), prov(1, 0), &mut out)
+        b.merge_tick(S, &traded("30", T0 + 2 * MIN + 1), prov(1, 0), &mut out)
             .unwrap();
-        b.merge_tick(S, &tick("30", "30", T0), prov(1, 0), &mut out).unwrap();
+        b.merge_tick(S, &traded("30", T0), prov(1, 0), &mut out).unwrap();
         assert_eq!(
             b.stats().klines,
             KindStats {
@@ -2871,6 +2976,12 @@ mod tests {
                         update_id: data["u"].as_u64(),
                     },
                 ));
+            } else if stream.ends_with("@aggTrade") {
+                // A trade's price, as a tick collector would pass the latest traded price on.
+                events.push(Event::Tick(
+                    symbol,
+                    Tick::traded(dec(&data["p"]), data["T"].as_i64().unwrap()),
+                ));
             }
         }
         Some(events)
@@ -2948,6 +3059,33 @@ mod tests {
         let stats = b.stats();
         assert!(stats.klines.tick_corrections > 0);
         assert_eq!(stats.ticks.rejected_invalid, 0);
+        // Every bar's close, high and low is a price something traded at: the exchange's own
+        // kline prices or an aggTrade's, never a bid, an ask or their midpoint.
+        let mut traded: std::collections::HashSet<(SymbolId, Decimal)> = std::collections::HashSet::new();
+        for e in &events {
+            match e {
+                Event::Kline(s, k) => {
+                    traded.extend([k.open, k.high, k.low, k.close].map(|p| (*s, p)));
+                }
+                Event::Tick(s, t) => traded.extend(t.last.map(|p| (*s, p))),
+            }
+        }
+        let mut book_prices = 0;
+        for e in &events {
+            if let Event::Tick(s, t) = e {
+                if t.has_book() && !traded.contains(&(*s, t.bid)) {
+                    book_prices += 1;
+                }
+            }
+        }
+        assert!(book_prices > 0, "the capture has bids at which nothing traded");
+        for s in 0..4 {
+            for k in b.klines(SymbolId(s), Interval::M1) {
+                for price in [k.high, k.low, k.close] {
+                    assert!(traded.contains(&(SymbolId(s), price)), "{price} in {k:?}");
+                }
+            }
+        }
         // Closed bars are exactly the exchange's closed messages.
         for e in &events {
             if let Event::Kline(s, k) = e {

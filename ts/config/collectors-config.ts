@@ -25,10 +25,12 @@ export const hotKlineCollectorSection = section({
   top: integer(1, 500).default(5).describe('How many of the top-ranked symbols are polled'),
 });
 
-/** All-symbol book tickers. All-symbol bookTicker costs weight 5: 2 polls a second is 600 of the 2,400 a minute. */
+/** All-symbol book tickers and traded prices. A poll costs weight 7 (bookTicker 5 + ticker/price 2): 2 polls a second is 840 of the 2,400 a minute. */
 export const tickCollectorSection = section({
   instances: integer(0, 64).default(1).describe('Processes `tributary up` starts for this kind'),
-  maxPollsPerSecond: number(0.1, 8).default(2).describe('Upper bound of all-symbol book ticker polls'),
+  maxPollsPerSecond: number(0.1, 8)
+    .default(2)
+    .describe('Upper bound of all-symbol book ticker + traded price polls per second'),
 });
 
 /** Market websocket streams (klines). */

@@ -101,8 +101,14 @@ export class IngestEncoder {
     return callNative(() => this.native.pushRestKlines(symbolId, interval, body, serverTimeMs));
   }
 
+  /** Book ticks (bid/ask) of a `ticker/bookTicker` body: for execution, never for klines. */
   pushRestBookTickers(body: Uint8Array): number {
     return callNative(() => this.native.pushRestBookTickers(body));
+  }
+
+  /** Latest traded prices of a `ticker/price` body: ticks without a book that correct open bars. */
+  pushRestPriceTickers(body: Uint8Array): number {
+    return callNative(() => this.native.pushRestPriceTickers(body));
   }
 
   pushAccount(body: Uint8Array): number {

@@ -830,7 +830,7 @@ mod tests {
         assert_eq!(t.tick.time, 1626992741012);
         assert_eq!(t.tick.update_id, Some(600859600576));
         assert_eq!(t.tick.last, None);
-        assert_eq!(t.tick.reference_price(), Some(d("7.6115")));
+        assert_eq!(t.tick.midpoint(), Some(d("7.6115")));
         let negative = replaced(samples::BOOK_TICKER, "\"b\":\"7.6110\"", "\"b\":\"-7.6110\"");
         assert_eq!(reason_of(parse_book_ticker(negative.as_bytes())), "invalid_value");
         let untimed = replaced(samples::BOOK_TICKER, ",\"T\":1626992741012", "");

@@ -31,7 +31,9 @@ pub use order::{
     AlgoStatus, AlgoType, ExecutionType, OrderStatus, OrderType, PriceMatch, SelfTradePrevention, TimeInForce,
     WorkingType,
 };
-pub use rest::{parse_rest_agg_trades, parse_rest_book_tickers, parse_rest_klines, parse_rest_klines_into};
+pub use rest::{
+    parse_rest_agg_trades, parse_rest_book_tickers, parse_rest_klines, parse_rest_klines_into, parse_rest_price_tickers,
+};
 pub use user_data::{parse_user_event, AccountUpdate, AlgoUpdate, OrderUpdate, UserEvent};
 
 /// Largest websocket event accepted, in bytes.

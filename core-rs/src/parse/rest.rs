@@ -1,9 +1,10 @@
-//! REST market bodies: `GET /fapi/v1/klines`, `/fapi/v1/aggTrades` and `/fapi/v1/ticker/bookTicker`.
+//! REST market bodies: `GET /fapi/v1/klines`, `/fapi/v1/aggTrades`, `/fapi/v1/ticker/bookTicker`
+//! and `/fapi/v1/ticker/price` (v2 answers the same rows).
 
-use super::error::{check_len, from_serde, name, ParseError};
+use super::error::{check_len, from_serde, name, positive, ParseError};
 use super::market::{build_agg_trade, build_kline, build_tick, AggTradeFields, KlineFields, KlineMeta, TickFields};
 use super::{fast, MAX_REST_BYTES};
-use crate::market::{AggTrade, Kline, SymbolTick};
+use crate::market::{AggTrade, Kline, SymbolTick, Tick};
 use crate::symbol::Symbol;
 use serde::de::{self, Deserializer, IgnoredAny, SeqAccess, Visitor};
 use serde::Deserialize;
@@ -13,6 +14,7 @@ use std::marker::PhantomData;
 pub(super) const REST_KLINES: &str = "REST klines";
 const REST_AGG_TRADES: &str = "REST aggTrades";
 const REST_BOOK_TICKER: &str = "REST bookTicker";
+const REST_PRICE_TICKER: &str = "REST ticker/price";
 
 /// Parses a `GET /fapi/v1/klines` body: an array of rows `[openTime, "o", "h", "l", "c", "v",
 /// closeTime, "q", n, "V", "Q", "ignore"]`. A row is `closed` when its close time is before
@@ -218,9 +220,39 @@ pub fn parse_rest_book_tickers(bytes: &[u8]) -> Result<Vec<SymbolTick>, ParseErr
         .collect()
 }
 
+#[derive(Deserialize)]
+struct RawRestPriceTicker<'a> {
+    symbol: &'a str,
+    price: &'a str,
+    time: i64,
+}
+
+/// Parses a `GET /fapi/v1/ticker/price` (or v2) body: one object (with `symbol=`) or an array
+/// (all symbols). Each row becomes a tick carrying only the latest traded price (see
+/// [`Tick::traded`]), timed by `time`; the price must be positive, as a trade's.
+pub fn parse_rest_price_tickers(bytes: &[u8]) -> Result<Vec<SymbolTick>, ParseError> {
+    check_len(bytes, MAX_REST_BYTES)?;
+    let is_array = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[');
+    let rows: Vec<RawRestPriceTicker<'_>> = if is_array {
+        serde_json::from_slice(bytes)
+    } else {
+        serde_json::from_slice(bytes).map(|one| vec![one])
+    }
+    .map_err(|e| from_serde(REST_PRICE_TICKER, bytes, e))?;
+    rows.into_iter()
+        .map(|row| {
+            Ok(SymbolTick {
+                symbol: name(REST_PRICE_TICKER, "symbol", row.symbol)?,
+                tick: Tick::traded(positive(REST_PRICE_TICKER, "price", row.price)?, row.time),
+            })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::decimal::Decimal;
     use crate::parse::samples::{self, assert_prefixes_truncated, reason_of, replaced};
     use crate::symbol::Name;
 
@@ -353,5 +385,30 @@ mod tests {
             assert_eq!(reason_of(parse_rest_book_tickers(bad.as_bytes())), reason, "{to}");
         }
         assert_eq!(reason_of(parse_rest_book_tickers(b"7")), "schema");
+    }
+
+    #[test]
+    fn price_tickers_are_traded_prices_without_a_book() {
+        let all = parse_rest_price_tickers(samples::REST_PRICE_TICKERS.as_bytes()).unwrap();
+        assert_eq!(all.len(), 2);
+        assert_eq!(all[0].symbol.as_str(), "BTCUSDT");
+        assert_eq!(
+            all[0].tick,
+            Tick::traded(Decimal::parse("6000.01").unwrap(), 1589437530011)
+        );
+        assert!(!all[0].tick.has_book());
+        assert_eq!(all[1].tick.last.unwrap().to_string(), "7.6115");
+        let one = parse_rest_price_tickers(br#"{"symbol":"BTCUSDT","price":"6000.01","time":1589437530011}"#).unwrap();
+        assert_eq!(one, all[..1]);
+        assert_prefixes_truncated(samples::REST_PRICE_TICKERS, parse_rest_price_tickers);
+        for (from, to, reason) in [
+            ("\"6000.01\"", "\"0\"", "invalid_value"),
+            ("\"6000.01\"", "\"-1\"", "invalid_value"),
+            ("\"6000.01\"", "\"x\"", "invalid_value"),
+            ("1589437530011", "\"1589437530011\"", "schema"),
+        ] {
+            let bad = replaced(samples::REST_PRICE_TICKERS, from, to);
+            assert_eq!(reason_of(parse_rest_price_tickers(bad.as_bytes())), reason, "{to}");
+        }
     }
 }

@@ -404,7 +404,7 @@ mod tests {
         for (from, to, reason) in [
             ("\"6000.01\"", "\"0\"", "invalid_value"),
             ("\"6000.01\"", "\"-1\"", "invalid_value"),
-            ("\"6000.01\"", "\"x\"", "invalid_value"),
+            ("\"6000.01\"", "\"x\"", "invalid_decimal"),
             ("1589437530011", "\"1589437530011\"", "schema"),
         ] {
             let bad = replaced(samples::REST_PRICE_TICKERS, from, to);

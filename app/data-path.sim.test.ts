@@ -241,6 +241,60 @@ describe('collectors against the simulator, through the hub, into a trader', () 
 });
 
 describe('collectors cooperating through the hub', () => {
+  it('mark price, index price and funding reach the hub and a trader’s live columns, from the stream and from premiumIndex while the stream is silent', async () => {
+    const r = await rig();
+    await r.collector('universe');
+    await eventually(() => r.hub.symbols.names.length === 6, 'the universe in the hub registry');
+    const stream = await r.collector('stream');
+    const trader = await r.trader();
+    const hubId = () => r.hub.symbols.id(SYMBOL) ?? -1;
+    const traderId = () => trader.feed.symbolId(SYMBOL) ?? -1;
+    await eventually(() => r.hub.book.mark(hubId()) !== null, 'a mark in the hub');
+    const detail = () => stream.collector.status().detail;
+    await eventually(() => Number(detail().markMessages) >= 2, 'two mark price stream messages');
+    // The stream flows: no REST fallback.
+    expect(detail().markPolls).toBe(0);
+    // Every symbol has a mark; the values are the simulator's (same mark, index and funding
+    // rate as its premiumIndex at or after the hub's exchange time).
+    for (const name of r.hub.symbols.names) {
+      const entry = r.hub.book.mark(r.hub.symbols.id(name) ?? -1);
+      expect(entry, name).not.toBeNull();
+    }
+    const mark = r.hub.book.mark(hubId())?.mark;
+    const truth = JSON.parse((await r.api().premiumIndex({ symbol: SYMBOL })).body.toString()) as {
+      markPrice: string;
+      indexPrice: string;
+      lastFundingRate: string;
+      nextFundingTime: number;
+      time: number;
+    };
+    expect(mark).toBeDefined();
+    expect(truth.time).toBeGreaterThanOrEqual(mark?.time ?? Number.POSITIVE_INFINITY);
+    expect(mark?.nextFundingTime).toBe(truth.nextFundingTime);
+    expect(exact(mark?.fundingRate ?? '')).toBe(exact(truth.lastFundingRate));
+    // The trader's book holds the same record and live columns in MARK_SLOTS order.
+    await eventually(() => trader.book.mark(traderId())?.time === r.hub.book.mark(hubId())?.mark.time, 'the trader in step');
+    const values = trader.book.markValues(traderId());
+    const held = trader.book.mark(traderId());
+    expect(values?.[0]).toBe(Number(held?.markPrice));
+    expect(values?.[1]).toBe(Number(held?.indexPrice));
+    expect(values?.[3]).toBe(Number(held?.fundingRate));
+    expect(values?.[4]).toBe(held?.nextFundingTime);
+    // Live: a later mark updates the same array in place.
+    const before = values?.[5];
+    await eventually(() => (values?.[5] ?? 0) > (before ?? 0), 'a newer mark in the live columns');
+    await r.kill(stream);
+
+    // Silence longer than markFallbackMs (here shorter than the stream's one second) → premiumIndex.
+    const r2 = await rig({ collectors: { stream: { markFallbackMs: 200 } } });
+    await r2.collector('universe');
+    await eventually(() => r2.hub.symbols.names.length === 6, 'the universe in the second hub');
+    const polling = await r2.collector('stream');
+    await eventually(() => Number(polling.collector.status().detail.markPolls) >= 2, 'premiumIndex polls');
+    const id2 = r2.hub.symbols.id(SYMBOL) ?? -1;
+    await eventually(() => r2.hub.book.mark(id2) !== null, 'a mark in the second hub');
+  });
+
   it('two kline pollers split the symbols through the hub cursor: every round of hand-outs covers each symbol once', async () => {
     const r = await rig({
       collectors: { kline: { instances: 2, intervalMs: 60, intervals: ['1m'], fullEveryMs: 60_000 } },

@@ -59,6 +59,7 @@ export function createCollector(
         wsUrl,
         intervals: c.stream.intervals,
         maxStreamsPerConnection: c.stream.maxStreamsPerConnection,
+        markFallbackMs: c.stream.markFallbackMs,
         symbols: loaded.config.symbols,
       });
     case 'account':

@@ -123,6 +123,22 @@ pub struct SymbolTick {
     pub tick: Tick,
 }
 
+/// Mark price, index price and funding of one symbol at one exchange time: the hub's mark entity
+/// (from `markPriceUpdate` or REST `premiumIndex`), merged by `time` like a tick.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Mark {
+    /// Exchange time of the values (`E` of the event, `time` of premiumIndex), Unix ms.
+    pub time: i64,
+    pub mark_price: Decimal,
+    pub index_price: Decimal,
+    /// Estimated settle price (`P`); meaningful near delivery, else close to the index.
+    pub estimated_settle_price: Decimal,
+    /// The funding rate of the current period (`r`, `lastFundingRate`), a signed fraction.
+    pub funding_rate: Decimal,
+    /// When the next funding is settled, Unix ms.
+    pub next_funding_time: i64,
+}
+
 /// A `markPriceUpdate` event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MarkPrice {
@@ -134,4 +150,18 @@ pub struct MarkPrice {
     pub estimated_settle_price: Decimal,
     pub funding_rate: Decimal,
     pub next_funding_time: i64,
+}
+
+impl MarkPrice {
+    /// The event's values as the hub's mark entity, timed by the event time.
+    pub fn mark(&self) -> Mark {
+        Mark {
+            time: self.event_time,
+            mark_price: self.mark_price,
+            index_price: self.index_price,
+            estimated_settle_price: self.estimated_settle_price,
+            funding_rate: self.funding_rate,
+            next_funding_time: self.next_funding_time,
+        }
+    }
 }

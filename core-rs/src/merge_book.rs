@@ -8,9 +8,9 @@
 use crate::account::{Balance, Position, PositionSide};
 use crate::decimal::Decimal;
 use crate::delta::{BanList, Delta, KlineWindow, Provenance, Snapshot, SnapshotItem};
-use crate::frame::{check_balance, check_kline, check_position, check_tick, plainly_fits, FrameError};
+use crate::frame::{check_balance, check_kline, check_mark, check_position, check_tick, plainly_fits, FrameError};
 use crate::interval::{Interval, ALL as ALL_INTERVALS};
-use crate::market::{Kline, Tick};
+use crate::market::{Kline, Mark, Tick};
 use crate::symbol::{Asset, SymbolId};
 use crate::topic::{kinds, retain_matching, TopicFilter};
 
@@ -80,6 +80,17 @@ pub enum TickDefect {
     CrossedBook,
 }
 
+/// What is wrong with a mark the book refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum MarkDefect {
+    #[error("mark price is not positive")]
+    NonPositiveMark,
+    #[error("index or estimated settle price is negative")]
+    NegativeIndex,
+    #[error("next funding time is negative")]
+    NegativeFundingTime,
+}
+
 /// Why the book refused a configuration or an input. Refused inputs are counted and never stored.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MergeError {
@@ -102,6 +113,12 @@ pub enum MergeError {
         time: i64,
         defect: TickDefect,
     },
+    #[error("invalid mark of symbol id {} at {time}: {defect}", symbol.0)]
+    InvalidMark {
+        symbol: SymbolId,
+        time: i64,
+        defect: MarkDefect,
+    },
     /// Storing the record (or what merging it would make of the stored value) would leave a
     /// value the wire cannot carry: a decimal group whose mantissas do not fit an i64 at their
     /// common scale. The book never holds such a value, so every Delta and Snapshot encodes.
@@ -117,6 +134,7 @@ impl MergeError {
             MergeError::SymbolOutOfRange { .. } => "symbol_out_of_range",
             MergeError::InvalidKline { .. } => "invalid_kline",
             MergeError::InvalidTick { .. } => "invalid_tick",
+            MergeError::InvalidMark { .. } => "invalid_mark",
             MergeError::Unrepresentable { .. } => "unrepresentable",
         }
     }
@@ -225,6 +243,8 @@ pub struct MergeStats {
     pub balances: KindStats,
     /// Ban list writes.
     pub ban_list: KindStats,
+    /// Mark price / funding merges.
+    pub marks: KindStats,
 }
 
 /// The hub's merge book. See the module documentation and DESIGN.md 3.2.
@@ -486,6 +506,54 @@ impl MergeBook {
         Ok((outcome, corrections))
     }
 
+    /// Merges a mark (mark price, index price, funding rate, next funding time) as ticks merge:
+    /// the newest exchange `time` wins, on equal times the first arrival. The websocket
+    /// `!markPrice@arr@1s` stream and the REST `premiumIndex` fallback both feed it.
+    pub fn merge_mark(
+        &mut self,
+        symbol: SymbolId,
+        mark: &Mark,
+        from: Provenance,
+        out: &mut Vec<Delta>,
+    ) -> Result<MergeOutcome, MergeError> {
+        let result = self.merge_mark_uncounted(symbol, mark, from, out);
+        match result {
+            Ok(outcome) => self.stats.marks.record(outcome),
+            Err(_) => self.stats.marks.rejected_invalid += 1,
+        }
+        result
+    }
+
+    fn merge_mark_uncounted(
+        &mut self,
+        symbol: SymbolId,
+        mark: &Mark,
+        from: Provenance,
+        out: &mut Vec<Delta>,
+    ) -> Result<MergeOutcome, MergeError> {
+        validate_mark(mark).map_err(|defect| MergeError::InvalidMark {
+            symbol,
+            time: mark.time,
+            defect,
+        })?;
+        check_mark(mark).map_err(|e| unrepresentable("mark", e))?;
+        let book = self.book_mut(symbol)?;
+        let outcome = match &book.mark {
+            None => MergeOutcome::Changed,
+            Some(stored) if stored.value == *mark => MergeOutcome::Unchanged,
+            Some(stored) if mark.time > stored.value.time => MergeOutcome::Changed,
+            Some(_) => MergeOutcome::Dropped(DropReason::NotNewer),
+        };
+        if outcome == MergeOutcome::Changed {
+            book.mark = Some(Stored {
+                value: *mark,
+                provenance: from,
+            });
+            out.push(Delta::Mark { symbol, mark: *mark });
+        }
+        Ok(outcome)
+    }
+
     /// Merges a position, keyed by `(symbol, position.side)`.
     ///
     /// The newest `update_time` wins and ties keep the first arrival's values. Optional fields a
@@ -579,6 +647,12 @@ impl MergeBook {
         let series = self.series(symbol, interval)?;
         let index = series.live().binary_search_by_key(&open_time, |k| k.open_time).ok()?;
         series.live_provenance().get(index).copied()
+    }
+
+    /// The stored mark (mark price, index, funding) of `symbol` and who supplied it.
+    pub fn mark(&self, symbol: SymbolId) -> Option<(&Mark, Provenance)> {
+        let stored = self.book(symbol)?.mark.as_ref()?;
+        Some((&stored.value, stored.provenance))
     }
 
     /// The stored tick of `symbol` and who supplied it.
@@ -677,6 +751,11 @@ impl MergeBook {
                     visit(SnapshotItem::Position(id, &position.value));
                 }
             }
+            if filter.has_kind(kinds::MARK) {
+                if let Some(mark) = &book.mark {
+                    visit(SnapshotItem::Mark(id, &mark.value));
+                }
+            }
         };
         match filter.symbols() {
             Some(ids) => {
@@ -758,6 +837,7 @@ struct SymbolBook {
     last_time: Option<i64>,
     /// Indexed by `PositionSide as usize` (both, long, short).
     positions: [Option<Carried<Position>>; POSITION_SIDES],
+    mark: Option<Stored<Mark>>,
 }
 
 impl SymbolBook {
@@ -776,6 +856,9 @@ impl SymbolBook {
         }
         for position in self.positions.iter().flatten() {
             snapshot.positions.push((symbol, position.value));
+        }
+        if let Some(mark) = &self.mark {
+            snapshot.marks.push((symbol, mark.value));
         }
     }
 }
@@ -1088,6 +1171,21 @@ fn validate_tick(t: &Tick) -> Result<(), TickDefect> {
     }
     if t.bid.is_positive() && t.ask.is_positive() && t.bid > t.ask {
         return Err(TickDefect::CrossedBook);
+    }
+    Ok(())
+}
+
+/// Cheap consistency checks on a mark: a positive mark price, non-negative index and settle
+/// prices (zero when the exchange has none yet) and funding time. The funding rate has any sign.
+fn validate_mark(m: &Mark) -> Result<(), MarkDefect> {
+    if !m.mark_price.is_positive() {
+        return Err(MarkDefect::NonPositiveMark);
+    }
+    if m.index_price.is_negative() || m.estimated_settle_price.is_negative() {
+        return Err(MarkDefect::NegativeIndex);
+    }
+    if m.next_funding_time < 0 {
+        return Err(MarkDefect::NegativeFundingTime);
     }
     Ok(())
 }
@@ -2237,6 +2335,78 @@ mod tests {
         assert_eq!(b.klines(S, Interval::M1), &[k]);
     }
 
+    // ---- marks ------------------------------------------------------------------------------
+
+    fn mark(price: &str, time: i64) -> Mark {
+        Mark {
+            time,
+            mark_price: d(price),
+            index_price: d("99.5"),
+            estimated_settle_price: d("99.6"),
+            funding_rate: d("-0.0001"),
+            next_funding_time: T0 + 8 * 60 * MIN,
+        }
+    }
+
+    #[test]
+    fn newest_mark_wins_by_exchange_time_and_never_touches_bars() {
+        let (mut b, k) = book_with_open_bar();
+        let mut out = Vec::new();
+        let m2 = mark("100.2", T0 + 2_000);
+        assert_eq!(b.merge_mark(S, &m2, prov(6, 1), &mut out), Ok(MergeOutcome::Changed));
+        // Older: dropped. The same again: unchanged. Equal time, other values: first arrival.
+        assert_eq!(
+            b.merge_mark(S, &mark("1", T0 + 1_000), prov(7, 2), &mut out),
+            Ok(MergeOutcome::Dropped(DropReason::NotNewer))
+        );
+        assert_eq!(b.merge_mark(S, &m2, prov(7, 2), &mut out), Ok(MergeOutcome::Unchanged));
+        assert_eq!(
+            b.merge_mark(S, &mark("100.3", T0 + 2_000), prov(7, 2), &mut out),
+            Ok(MergeOutcome::Dropped(DropReason::NotNewer))
+        );
+        assert_eq!(b.mark(S), Some((&m2, prov(6, 1))));
+        let m3 = mark("100.4", T0 + 3_000);
+        b.merge_mark(S, &m3, prov(7, 3), &mut out).unwrap();
+        assert_eq!(
+            out,
+            vec![Delta::Mark { symbol: S, mark: m2 }, Delta::Mark { symbol: S, mark: m3 }]
+        );
+        // A mark price is no trade: the open bar is as it was.
+        assert_eq!(b.klines(S, Interval::M1), &[k]);
+        assert_eq!(b.snapshot().marks, vec![(S, m3)]);
+        let stats = b.stats().marks;
+        assert_eq!((stats.applied, stats.unchanged, stats.dropped_older), (2, 1, 2));
+    }
+
+    #[test]
+    fn bad_marks_are_refused_and_counted() {
+        let mut b = book();
+        let mut out = Vec::new();
+        for (bad, reason) in [
+            (mark("0", T0), "mark price is not positive"),
+            (
+                Mark {
+                    index_price: d("-1"),
+                    ..mark("1", T0)
+                },
+                "index or estimated settle price is negative",
+            ),
+            (
+                Mark {
+                    next_funding_time: -1,
+                    ..mark("1", T0)
+                },
+                "next funding time is negative",
+            ),
+        ] {
+            let error = b.merge_mark(S, &bad, prov(6, 0), &mut out).unwrap_err();
+            assert_eq!(error.reason(), "invalid_mark");
+            assert!(error.to_string().contains(reason), "{error}");
+        }
+        assert!(out.is_empty() && b.mark(S).is_none());
+        assert_eq!(b.stats().marks.rejected_invalid, 3);
+    }
+
     // ---- ticks ------------------------------------------------------------------------------
 
     #[test]
@@ -2802,6 +2972,7 @@ mod tests {
                 positions: vec![(S, long), (S, short)],
                 balances: vec![bnb, balance("10", 1)],
                 ban_list: Some(bans.clone()),
+                marks: vec![],
             }
         );
         let only_s = b.snapshot_of(&[S, SymbolId(40), S, SymbolId(1_000_000)]);
@@ -2817,6 +2988,7 @@ mod tests {
                 positions: vec![(S, long), (S, short)],
                 balances: vec![bnb, balance("10", 1)],
                 ban_list: Some(bans),
+                marks: vec![],
             }
         );
         assert_eq!(

@@ -38,6 +38,9 @@ export const streamCollectorSection = section({
   instances: integer(0, 64).default(1).describe('Processes `tributary up` starts for this kind'),
   intervals: intervalList(['1m', '15m']).describe('Kline intervals streamed'),
   maxStreamsPerConnection: integer(1, 1024).default(200).describe('Streams per websocket connection'),
+  markFallbackMs: integer(100, 600_000)
+    .default(3000)
+    .describe('Mark prices come from REST premiumIndex (weight 10) while !markPrice@arr@1s is silent this long'),
 });
 
 /** The account (balances) by REST. */

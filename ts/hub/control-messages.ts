@@ -20,7 +20,7 @@ export type PeerRole = 'collector' | 'trader' | 'viewer' | 'admin';
 
 export const PEER_ROLES: readonly PeerRole[] = ['collector', 'trader', 'viewer', 'admin'];
 
-export const TOPIC_KINDS: readonly TopicKind[] = ['kline', 'tick', 'position', 'balance', 'banlist'];
+export const TOPIC_KINDS: readonly TopicKind[] = ['kline', 'tick', 'position', 'balance', 'banlist', 'mark'];
 
 /** `'*'` or a list. */
 export type Selection<T> = '*' | T[];

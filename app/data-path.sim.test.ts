@@ -273,7 +273,10 @@ describe('collectors cooperating through the hub', () => {
     expect(mark?.nextFundingTime).toBe(truth.nextFundingTime);
     expect(exact(mark?.fundingRate ?? '')).toBe(exact(truth.lastFundingRate));
     // The trader's book holds the same record and live columns in MARK_SLOTS order.
-    await eventually(() => trader.book.mark(traderId())?.time === r.hub.book.mark(hubId())?.mark.time, 'the trader in step');
+    await eventually(
+      () => trader.book.mark(traderId())?.time === r.hub.book.mark(hubId())?.mark.time,
+      'the trader in step',
+    );
     const values = trader.book.markValues(traderId());
     const held = trader.book.mark(traderId());
     expect(values?.[0]).toBe(Number(held?.markPrice));

@@ -159,7 +159,10 @@ export class StreamCollector implements Collector {
       }
       const markStream = this.#markSubscribed ? [] : [MARK_PRICE_STREAM];
       this.#markSubscribed = true;
-      await Promise.all([this.#market.subscribe([...markStream, ...market]), this.#public.subscribe(publicStreams)]);
+      await Promise.all([
+        this.#market.subscribe([...markStream, ...market]),
+        this.#public.subscribe(publicStreams),
+      ]);
       this.#ctx.logger.info('subscribed', {
         symbols: symbols.length,
         streams: market.length + publicStreams.length,

@@ -40,7 +40,9 @@ export const streamCollectorSection = section({
   maxStreamsPerConnection: integer(1, 1024).default(200).describe('Streams per websocket connection'),
   markFallbackMs: integer(100, 600_000)
     .default(3000)
-    .describe('Mark prices come from REST premiumIndex (weight 10) while !markPrice@arr@1s is silent this long'),
+    .describe(
+      'Mark prices come from REST premiumIndex (weight 10) while !markPrice@arr@1s is silent this long',
+    ),
 });
 
 /** The account (balances) by REST. */

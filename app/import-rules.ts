@@ -3,11 +3,20 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 
 /** Top-level folders that hold TypeScript. */
-export type Layer = 'ts' | 'collectors' | 'trader' | 'sim' | 'web' | 'app' | 'benchmarks' | 'bindings';
+export type Layer =
+  | 'ts'
+  | 'collectors'
+  | 'trader'
+  | 'recorder'
+  | 'sim'
+  | 'web'
+  | 'app'
+  | 'benchmarks'
+  | 'bindings';
 
 /**
  * What each folder may import besides itself and packages. `ts/` is the library every process
- * shares: it imports no process. Processes (`collectors/`, `trader/`, `sim/`, `web/`) import the
+ * shares: it imports no process. Processes (`collectors/`, `trader/`, `recorder/`, `sim/`, `web/`) import the
  * library, never each other; only the composition root (`app/`) wires them. Tests of a process may
  * also use the simulator, the exchange they run against. Only `ts/native/` touches the binding
  * (and the binding's own tests in `bindings/__test__/`).
@@ -16,10 +25,11 @@ export const ALLOWED: Record<Layer, { code: readonly Layer[]; tests: readonly La
   ts: { code: [], tests: [] },
   collectors: { code: ['ts'], tests: ['sim'] },
   trader: { code: ['ts'], tests: ['sim'] },
+  recorder: { code: ['ts'], tests: ['sim'] },
   sim: { code: ['ts'], tests: [] },
   web: { code: ['ts'], tests: ['sim'] },
-  app: { code: ['ts', 'collectors', 'trader', 'sim', 'web'], tests: [] },
-  benchmarks: { code: ['ts', 'collectors', 'trader', 'sim', 'app'], tests: [] },
+  app: { code: ['ts', 'collectors', 'trader', 'recorder', 'sim', 'web'], tests: [] },
+  benchmarks: { code: ['ts', 'collectors', 'trader', 'recorder', 'sim', 'app'], tests: [] },
   bindings: { code: [], tests: [] },
 };
 

@@ -8,6 +8,7 @@ import { runCollect } from './collect.js';
 import { runDeploy } from './deploy.js';
 import { runHub } from './hub.js';
 import { runKeys } from './keys.js';
+import { runRecord } from './record.js';
 import { runSim } from './sim.js';
 import { runStatus } from './status.js';
 import { runTrader } from './trader.js';
@@ -53,6 +54,11 @@ const commands: Record<string, Command> = {
   trader: {
     summary: 'trader [--config <file>]               the trading process',
     run: runTrader,
+  },
+  record: {
+    summary:
+      'record [--config <file>]               the recorder: orders, fills, income, snapshots into the store',
+    run: runRecord,
   },
   backtest: {
     summary: 'backtest --strategy <name> <data files...>   replay dumps through a strategy, write a report',

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { COLLECTOR_KINDS, type CollectorKind } from '../../collectors/collector.js';
 import type { RunningSimulator } from '../../sim/simulator.js';
 import { startSimulator } from '../../sim/simulator.js';
+import type { Alerter } from '../../ts/alerts/alerter.js';
+import { alerterFromConfig } from '../../ts/alerts/create-alerter.js';
 import { type LoadedConfig, loadConfig } from '../../ts/config/load-config.js';
 import type { CollectorsConfig } from '../../ts/config/tributary-config.js';
 import { credentialsToken, newKey, writeNewKeyFile } from '../../ts/hub/key-file.js';
@@ -69,7 +71,7 @@ function instancesOf(loaded: LoadedConfig, kind: CollectorKind): number {
 /**
  * Starts, in order: the simulator inside this process (when `exchange.kind` is `simulator` and no
  * `exchange.restUrl` is set), the hub, the universe collector (it fills the hub's registry), the
- * other collectors and the traders, each as a child process of `tributary` restarted if it dies
+ * other collectors, the traders and the recorder (unless `recorder.enabled` is false), each as a child process of `tributary` restarted if it dies
  * (within the `supervisor` section's budget; past it `failure` resolves). Children get the exchange
  * address, the API keys and their own hub key through their environment, never their command
  * line, and stop by themselves if this process dies. The hub keys are made for this run (one per
@@ -80,6 +82,8 @@ export class OneMachineSystem {
   readonly #options: OneMachineOptions;
   readonly #loaded: LoadedConfig;
   readonly supervisor: ProcessSupervisor;
+  /** The supervisor's alerter: children that die (restarted) and crash loops (given up on). */
+  readonly alerts: Alerter;
   /** Resolves when a child is given up on (it kept dying); the system should then be stopped. */
   readonly failure: Promise<ChildFailure>;
   #simulator: RunningSimulator | undefined;
@@ -95,9 +99,11 @@ export class OneMachineSystem {
     this.failure = new Promise((resolve) => {
       failed = resolve;
     });
+    this.alerts = alerterFromConfig(this.#loaded, 'supervisor', options.logger);
     this.supervisor = new ProcessSupervisor({
       command: [process.execPath, join(packageRoot, 'bin', 'tributary.js')],
       logger: options.logger.child('supervisor'),
+      alerts: this.alerts,
       maxRestarts: settings.maxRestarts,
       restartWindowMs: settings.restartWindowMs,
       restartDelayMs: settings.restartDelayMs,
@@ -112,6 +118,10 @@ export class OneMachineSystem {
     const loaded = this.#loaded;
     const { config } = loaded;
     const childEnv: Record<string, string> = {};
+    // Every child alerts the owner through the same bot (each at most one message a minute).
+    const { alertWebhookUrl, alertWebhookSecret } = loaded.secrets;
+    if (alertWebhookUrl !== undefined) childEnv.TRIBUTARY_ALERT_WEBHOOK_URL = alertWebhookUrl;
+    if (alertWebhookSecret !== undefined) childEnv.TRIBUTARY_ALERT_WEBHOOK_SECRET = alertWebhookSecret;
 
     let exchange: string;
     if (config.exchange.kind === 'simulator' && config.exchange.restUrl === undefined) {
@@ -159,7 +169,7 @@ export class OneMachineSystem {
     const keysFile = join(this.#keyDir, 'hub-keys.json');
     const keys: ActiveKey[] = [];
     const children: ChildSpec[] = [];
-    const add = (name: string, args: string[], role?: 'collector' | 'trader') => {
+    const add = (name: string, args: string[], role?: 'collector' | 'trader' | 'viewer') => {
       const env = { ...childEnv };
       if (role !== undefined) {
         const key = newKey({ role, peers: [name], label: `tributary up: ${name}` });
@@ -182,6 +192,8 @@ export class OneMachineSystem {
         : ['--strategy-config', '{"openAbove":"0.0005","closeBelow":"-0.0003","notional":"500"}'];
     for (let i = 0; i < config.trader.instances; i++)
       add(`trader-${i}`, ['trader', '--instance', String(i), ...demo], 'trader');
+    // The recorder only reads from the hub (order events, status): a viewer key.
+    if (config.recorder.enabled) add('recorder-0', ['record', '--instance', '0'], 'viewer');
     const operator = newKey({
       role: 'admin',
       peers: ['operator', 'operator-*'],
@@ -216,6 +228,7 @@ export class OneMachineSystem {
     if (this.#stopped) return;
     this.#stopped = true;
     await this.supervisor.stopAll();
+    await this.alerts.close();
     await this.#simulator?.stop();
     if (this.#keyDir !== undefined) await rm(this.#keyDir, { recursive: true, force: true });
   }

@@ -11,21 +11,26 @@ import {
   type OrderJournal,
 } from '../../trader/execution/order-journal.js';
 import { OrderSender } from '../../trader/execution/order-sender.js';
+import { StoreTradeRecorder } from '../../trader/execution/store-trade-recorder.js';
 import { SymbolRules } from '../../trader/execution/symbol-rules.js';
-import { JsonLinesTradeRecorder } from '../../trader/execution/trade-recorder.js';
 import type { Venue } from '../../trader/execution/venue.js';
 import { BudgetOrderRate, LocalOrderRate, type OrderRateMeter } from '../../trader/risk/order-rate.js';
+import { alertRiskEvents } from '../../trader/risk/risk-alerts.js';
 import { FileRiskStateStore } from '../../trader/risk/risk-state-store.js';
 import { ExchangeStopOrders } from '../../trader/stop-loss/exchange-stop-orders.js';
 import type { StopOrderVenue } from '../../trader/stop-loss/stop-orders.js';
 import type { Strategy } from '../../trader/strategies/strategy-api.js';
 import type { TraderProcess } from '../../trader/trader-process.js';
 import { TradingRuntime } from '../../trader/trading-runtime.js';
+import type { AlertSink } from '../../ts/alerts/alert.js';
 import type { LoadedConfig } from '../../ts/config/load-config.js';
 import { Decimal } from '../../ts/exact/decimal.js';
 import { connectExchange } from '../../ts/exchange/exchange-link.js';
 import type { Logger } from '../../ts/log/logger.js';
 import { parseExchangeInfo } from '../../ts/native/parse.js';
+import { BufferedRecordWriter } from '../../ts/store/buffered-writer.js';
+import { openRecordStore } from '../../ts/store/open-store.js';
+import type { RecordStore } from '../../ts/store/record-store.js';
 import { startPaperVenue } from './paper-venue.js';
 import { specFromExchangeInfo } from './symbol-specs.js';
 
@@ -47,12 +52,17 @@ export interface TraderTradingOptions {
   /** Paper account's starting USDT (default 10000). */
   readonly paperBalance?: string;
   readonly leverage?: number;
+  /**
+   * The process's alerter: risk actions and stop-loss failures (`riskEventAlert`), unknown order
+   * outcomes, exchange bans. Absent: they are only logged.
+   */
+  readonly alerts?: AlertSink;
 }
 
 /**
  * Starts trading on a synced trader for `loaded.config.trader.mode`: `paper` trades on the
- * simulator's engine inside this process (positions in its account, orders and fills recorded to
- * `<stateDir>/paper-records.jsonl`); `live` and `testnet` on the exchange through `OrderSender`
+ * simulator's engine inside this process (positions in its account, orders and fills recorded in
+ * the records store with mode `paper` under the account `paper-<instance>`); `live` and `testnet` on the exchange through `OrderSender`
  * (positions from the hub-merged book, orders journaled to `<stateDir>/orders.jsonl` before they
  * are sent); `dry-run` signs and logs. Contract settings are applied and verified first.
  */
@@ -63,7 +73,8 @@ export async function startTraderTrading(
   logger: Logger,
 ): Promise<TraderTrading> {
   mkdirSync(options.stateDir, { recursive: true });
-  const link = connectExchange(loaded, logger.child('exchange'));
+  const alerts = options.alerts;
+  const link = connectExchange(loaded, logger.child('exchange'), alerts);
   const info = parseExchangeInfo((await link.api.exchangeInfo()).body);
   const tradable = info.symbols.filter((s) => s.tradable);
   const rules = new SymbolRules(tradable);
@@ -73,7 +84,8 @@ export async function startTraderTrading(
   let account: AccountView;
   let journal: OrderJournal;
   let stopVenue = (): void => {};
-  let recorder: JsonLinesTradeRecorder | undefined;
+  let recorder: StoreTradeRecorder | undefined;
+  let records: { store: RecordStore; writer: BufferedRecordWriter } | undefined;
   let stopOrders: StopOrderVenue | undefined;
   let orderRate: OrderRateMeter;
   if (mode === 'paper') {
@@ -87,7 +99,14 @@ export async function startTraderTrading(
     venue = paper.venue;
     account = paper.account;
     journal = new MemoryOrderJournal();
-    recorder = new JsonLinesTradeRecorder(join(options.stateDir, 'paper-records.jsonl'));
+    const store = await openRecordStore(loaded);
+    const writer = new BufferedRecordWriter(store, {
+      flushMs: loaded.config.store.flushMs,
+      maxBatch: loaded.config.store.maxBatch,
+      logger: logger.child('records'),
+    });
+    records = { store, writer };
+    recorder = new StoreTradeRecorder(writer, { mode: 'paper', account: `paper-${options.instance}` });
     stopVenue = paper.stop;
     stopOrders = paper.venue;
     orderRate = new LocalOrderRate(link.api.rest.budget.limits);
@@ -99,7 +118,10 @@ export async function startTraderTrading(
       // Stops would be signed and logged, never placed: there would be no ladder to confirm.
       venue = new DryRunVenue(loaded.secrets.apiSecret, logger.child('dry-run'));
     } else {
-      const sender = new OrderSender(link.api, { logger: logger.child('orders') });
+      const sender = new OrderSender(link.api, {
+        logger: logger.child('orders'),
+        ...(alerts === undefined ? {} : { alerts }),
+      });
       venue = new ExchangeVenue(mode, sender, trader);
       stopOrders = new ExchangeStopOrders(sender);
     }
@@ -124,6 +146,9 @@ export async function startTraderTrading(
     },
     account,
   );
+  const riskEvents = runtime.risk?.events;
+  const offAlerts =
+    alerts === undefined || riskEvents === undefined ? undefined : alertRiskEvents(riskEvents, alerts);
   await runtime.start();
   return {
     runtime,
@@ -131,8 +156,10 @@ export async function startTraderTrading(
     account,
     stop: async () => {
       await runtime.stop();
+      offAlerts?.();
       stopVenue();
-      recorder?.close();
+      await records?.writer.close();
+      await records?.store.close();
       link.close();
     },
   };

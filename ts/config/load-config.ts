@@ -9,6 +9,15 @@ export interface Secrets {
   readonly apiKey: string | undefined;
   readonly apiSecret: string | undefined;
   readonly hubSecret: string | undefined;
+  /** The alert bot's webhook URL (`TRIBUTARY_ALERT_WEBHOOK_URL`): its path holds the bot's token. */
+  readonly alertWebhookUrl?: string | undefined;
+  /** The alert bot's signing secret (`TRIBUTARY_ALERT_WEBHOOK_SECRET`), when signing is on. */
+  readonly alertWebhookSecret?: string | undefined;
+  /**
+   * The records database URL with its password (`TRIBUTARY_STORE_URL`); replaces `store.url`, which
+   * may name the server but carries no password.
+   */
+  readonly storeUrl?: string | undefined;
 }
 
 /** Prefix of environment overrides: `TRIBUTARY__HUB__PORT=7701` sets `hub.port`. */
@@ -87,6 +96,17 @@ export function applyEnvOverrides(
   return { value: root, issues };
 }
 
+/** The password of a database URL (so a log line showing the URL never shows it), if any. */
+function passwordOf(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  try {
+    const password = decodeURIComponent(new URL(url).password);
+    return password === '' ? undefined : password;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Reads `KEY=VALUE` lines of a secrets file, refusing one that others can read. */
 export function readSecretsFile(path: string): Record<string, string> {
   const mode = statSync(path).mode & 0o777;
@@ -112,10 +132,40 @@ export function readSecretsFile(path: string): Record<string, string> {
   return values;
 }
 
+/** The alert webhook must be an http(s) URL, and a signing secret needs a webhook to sign for. */
+function checkAlertWebhook(secrets: Secrets): void {
+  const { alertWebhookUrl: url, alertWebhookSecret: secret } = secrets;
+  if (url === undefined) {
+    if (secret === undefined) return;
+    throw new ConfigError(
+      [{ path: 'TRIBUTARY_ALERT_WEBHOOK_SECRET', message: 'is set but TRIBUTARY_ALERT_WEBHOOK_URL is not' }],
+      'secrets',
+    );
+  }
+  let protocol = '';
+  try {
+    protocol = new URL(url).protocol;
+  } catch {
+    // Not a URL at all: reported below without echoing the value (it holds the bot's token).
+  }
+  if (protocol !== 'https:' && protocol !== 'http:') {
+    throw new ConfigError(
+      [
+        {
+          path: 'TRIBUTARY_ALERT_WEBHOOK_URL',
+          message: 'must be an http:// or https:// URL (value not shown: it is a secret)',
+        },
+      ],
+      'secrets',
+    );
+  }
+}
+
 /**
  * Loads the configuration from `file` (optional: defaults when absent), applies environment
  * overrides from `env`, validates everything, and reads secrets (`BINANCE_API_KEY`,
- * `BINANCE_API_SECRET`, `TRIBUTARY_HUB_SECRET`) from `env` or from the file named by
+ * `BINANCE_API_SECRET`, `TRIBUTARY_HUB_SECRET`, `TRIBUTARY_ALERT_WEBHOOK_URL`,
+ * `TRIBUTARY_ALERT_WEBHOOK_SECRET`) from `env` or from the file named by
  * `TRIBUTARY_SECRETS_FILE`, registering them with the logger so no log line can show them.
  */
 export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
@@ -147,11 +197,19 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
     apiKey: secret('BINANCE_API_KEY'),
     apiSecret: secret('BINANCE_API_SECRET'),
     hubSecret: secret('TRIBUTARY_HUB_SECRET'),
+    alertWebhookUrl: secret('TRIBUTARY_ALERT_WEBHOOK_URL'),
+    alertWebhookSecret: secret('TRIBUTARY_ALERT_WEBHOOK_SECRET'),
+    storeUrl: secret('TRIBUTARY_STORE_URL'),
   };
   // From here on, no log line of this process can show them.
   registerSecret(secrets.apiKey);
   registerSecret(secrets.apiSecret);
   registerSecret(secrets.hubSecret);
+  registerSecret(secrets.alertWebhookUrl);
+  registerSecret(secrets.alertWebhookSecret);
+  checkAlertWebhook(secrets);
+  registerSecret(secrets.storeUrl);
+  registerSecret(passwordOf(secrets.storeUrl));
   if (
     config.exchange.kind !== 'simulator' &&
     (secrets.apiKey === undefined || secrets.apiSecret === undefined)

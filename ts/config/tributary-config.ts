@@ -1,20 +1,25 @@
 // The whole system's configuration: every section composed into one schema (types, defaults, errors naming the field).
 import { z } from 'zod';
+import { storeSection } from '../store/store-config.js';
+import { alertsSection } from './alerts-config.js';
 import { collectorsSection } from './collectors-config.js';
 import { ConfigError, configIssues } from './config-error.js';
 import { type DeepReadonly, expecting } from './config-fields.js';
 import { exchangeSection } from './exchange-config.js';
 import { hubSection } from './hub-config.js';
+import { recorderSection } from './recorder-config.js';
 import { riskSection } from './risk-config.js';
 import { simulatorSection } from './simulator-config.js';
 import { supervisorSection } from './supervisor-config.js';
 import { symbolsSection } from './symbols-config.js';
 import { traderSection } from './trader-config.js';
 
+export type { AlertsSettings } from './alerts-config.js';
 export type { CollectorsConfig } from './collectors-config.js';
 export type { ExchangeConfig, ExchangeKind } from './exchange-config.js';
 export { EXCHANGE_ENDPOINTS } from './exchange-config.js';
 export type { HubSettings } from './hub-config.js';
+export type { RecorderSettings } from './recorder-config.js';
 export type { SimulatorSettings } from './simulator-config.js';
 export type { SupervisorSettings } from './supervisor-config.js';
 export type { TraderSettings } from './trader-config.js';
@@ -33,6 +38,9 @@ const SECTIONS = {
   trader: traderSection.prefault({}),
   supervisor: supervisorSection.prefault({}),
   risk: riskSection.prefault({}),
+  alerts: alertsSection.prefault({}),
+  store: storeSection.prefault({}),
+  recorder: recorderSection.prefault({}),
 };
 
 /** Rules that span sections; each issue names the field the user should change. */

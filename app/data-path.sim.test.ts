@@ -298,6 +298,42 @@ describe('collectors cooperating through the hub', () => {
     await eventually(() => r2.hub.book.mark(id2) !== null, 'a mark in the second hub');
   });
 
+  it('hot-kline pollers poll the symbols passing the volume condition, each equally often', async () => {
+    const probe = await rig();
+    const all = JSON.parse((await probe.api().ticker24h()).body.toString()) as {
+      symbol: string;
+      quoteVolume: string;
+    }[];
+    // The condition passes four of the six symbols: a cursor wrapping at the universe (6) would
+    // poll two of them twice as often as the other two.
+    const volumes = all.map((t) => Decimal.parse(t.quoteVolume)).sort((a, b) => b.cmp(a));
+    const threshold = volumes[3]?.toString() ?? '0';
+    await probe.stop();
+    rigs.splice(rigs.indexOf(probe), 1);
+    const r = await rig({ collectors: { hotKline: { minQuoteVolume: threshold, top: 10, intervalMs: 50 } } });
+    await r.collector('universe');
+    await eventually(() => r.hub.symbols.names.length === 6, 'the universe in the hub registry');
+    const hot = all
+      .filter((t) => Decimal.parse(t.quoteVolume).gte(Decimal.parse(threshold)))
+      .map((t) => t.symbol);
+    expect(hot).toHaveLength(4);
+    const from = r.requests.length;
+    const pollers = [await r.collector('hot-kline', 0), await r.collector('hot-kline', 1)];
+    const klinePolls = () =>
+      r.requests.slice(from).filter((q) => q.path === '/fapi/v1/klines' && q.query.includes('symbol='));
+    await eventually(() => klinePolls().length >= 48, '48 hot kline polls');
+    for (const p of pollers) await r.kill(p);
+    const counts = new Map<string, number>();
+    for (const q of klinePolls()) {
+      const symbol = new URLSearchParams(q.query).get('symbol') ?? '';
+      counts.set(symbol, (counts.get(symbol) ?? 0) + 1);
+    }
+    expect([...counts.keys()].sort()).toEqual([...hot].sort());
+    const n = [...counts.values()];
+    // Handed out in turn by one cursor: equal up to the polls in flight when the pollers stopped.
+    expect(Math.max(...n) - Math.min(...n)).toBeLessThanOrEqual(2);
+  });
+
   it('two kline pollers split the symbols through the hub cursor: every round of hand-outs covers each symbol once', async () => {
     const r = await rig({
       collectors: { kline: { instances: 2, intervalMs: 60, intervals: ['1m'], fullEveryMs: 60_000 } },

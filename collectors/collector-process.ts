@@ -52,6 +52,8 @@ export function createCollector(
         intervalMs: c.hotKline.intervalMs,
         fullEveryMs: c.kline.fullEveryMs,
         top: c.hotKline.top,
+        minQuoteVolume: c.hotKline.minQuoteVolume,
+        conditionRefreshMs: c.hotKline.conditionRefreshMs,
       });
     case 'tick':
       return new TickPoller(ctx, { maxPollsPerSecond: c.tick.maxPollsPerSecond });

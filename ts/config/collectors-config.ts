@@ -1,5 +1,13 @@
 // The `collectors` section: one sub-section per collector kind (how many processes, how often each polls).
-import { integer, intervalList, number, oneOf, type SectionSettings, section } from './config-fields.js';
+import {
+  decimalString,
+  integer,
+  intervalList,
+  number,
+  oneOf,
+  type SectionSettings,
+  section,
+} from './config-fields.js';
 
 /** The options every polling collector has: its process count and poll interval. */
 function pollerOptions(instances: number, intervalMs: number) {
@@ -22,7 +30,17 @@ export const klineCollectorSection = section({
 export const hotKlineCollectorSection = section({
   ...pollerOptions(1, 200),
   intervals: intervalList(['1m']).describe('Intervals polled'),
-  top: integer(1, 500).default(5).describe('How many of the top-ranked symbols are polled'),
+  top: integer(1, 500)
+    .default(5)
+    .describe('At most this many symbols pass the condition (the largest volumes first)'),
+  minQuoteVolume: decimalString()
+    .default('0')
+    .describe(
+      'The volume condition (seed 000): 24 h quote volume a symbol needs to be hot, in the quote asset',
+    ),
+  conditionRefreshMs: integer(10_000, 86_400_000)
+    .default(300_000)
+    .describe('How often the condition is re-evaluated from GET ticker/24hr (weight 40)'),
 });
 
 /** All-symbol book tickers and traded prices. A poll costs weight 7 (bookTicker 5 + ticker/price 2): 2 polls a second is 840 of the 2,400 a minute. */

@@ -293,7 +293,12 @@ describe('collectors cooperating through the hub', () => {
     await r2.collector('universe');
     await eventually(() => r2.hub.symbols.names.length === 6, 'the universe in the second hub');
     const polling = await r2.collector('stream');
-    await eventually(() => Number(polling.collector.status().detail.markPolls) >= 2, 'premiumIndex polls');
+    await eventually(
+      () => Number(polling.collector.status().detail.markPolls) >= 2,
+      'premiumIndex polls',
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}: ${JSON.stringify(polling.collector.status())}`);
+    });
     const id2 = r2.hub.symbols.id(SYMBOL) ?? -1;
     await eventually(() => r2.hub.book.mark(id2) !== null, 'a mark in the second hub');
   });

@@ -55,6 +55,7 @@ export class StreamCollector implements Collector {
   readonly #off: (() => void)[] = [];
   readonly #backfilling = new Set<string>();
   #timer: NodeJS.Timeout | undefined;
+  #markTimer: NodeJS.Timeout | undefined;
   #running = false;
   #subscribed = new Set<string>();
   #counters = { batches: 0, frames: 0, failures: 0, unknownFrames: 0, rejected: 0, gaps: 0, backfills: 0 };
@@ -97,16 +98,22 @@ export class StreamCollector implements Collector {
     );
     void this.#syncSubscriptions();
     this.#lastMarkAt = Date.now();
-    this.#timer = setInterval(() => {
-      const now = Date.now();
-      this.#advance(now);
-      if (now - this.#lastMarkAt > (this.#options.markFallbackMs ?? 3000)) void this.#pollMarks();
-    }, this.#options.flushMs ?? 1000);
+    this.#timer = setInterval(() => this.#advance(Date.now()), this.#options.flushMs ?? 1000);
+    // Its own clock, checked twice per fallback period, so silence is seen whatever the phase of
+    // the stream's one-a-second messages.
+    const fallbackMs = this.#options.markFallbackMs ?? 3000;
+    this.#markTimer = setInterval(
+      () => {
+        if (Date.now() - this.#lastMarkAt > fallbackMs) void this.#pollMarks();
+      },
+      Math.max(50, fallbackMs / 2),
+    );
   }
 
   async stop(): Promise<void> {
     this.#running = false;
     if (this.#timer !== undefined) clearInterval(this.#timer);
+    if (this.#markTimer !== undefined) clearInterval(this.#markTimer);
     for (const off of this.#off.splice(0)) off();
     await Promise.all([this.#market.close(), this.#public.close()]);
   }

@@ -69,7 +69,9 @@ async function differences(
   r: CollectorRig,
   book: {
     klines: (symbol: string) => KlineLike[];
-    tick: (symbol: string) => { bid: string; ask: string; bidQty: string; askQty: string } | null;
+    tick: (
+      symbol: string,
+    ) => { bid: string; ask: string; bidQty: string; askQty: string; last?: string } | null;
     position: (symbol: string) => { amount: string; entryPrice?: string } | null;
     wallet: () => string | undefined;
   },
@@ -82,13 +84,13 @@ async function differences(
   for (const k of view.klines) {
     const mine = ours.get(k.openTime);
     const expected = [klineKey(k)];
-    // DESIGN 3.2: a tick inside the open bar corrects its close/high/low with the tick's price
-    // (the book's midpoint when there is no last trade), so the open bar may carry that correction.
-    if (!k.closed && tick !== null) {
-      const mid = Decimal.parse(tick.bid).add(Decimal.parse(tick.ask)).div(Decimal.parse('2'), 12);
-      const high = Decimal.max(Decimal.parse(k.high), mid).toString();
-      const low = Decimal.min(Decimal.parse(k.low), mid).toString();
-      expected.push(klineKey({ ...k, close: mid.toString(), high, low }));
+    // DESIGN 3.2: the latest traded price (never bid, ask or their midpoint) inside the open bar
+    // corrects its close/high/low, so the open bar may carry that correction.
+    if (!k.closed && tick?.last !== undefined) {
+      const last = Decimal.parse(tick.last);
+      const high = Decimal.max(Decimal.parse(k.high), last).toString();
+      const low = Decimal.min(Decimal.parse(k.low), last).toString();
+      expected.push(klineKey({ ...k, close: last.toString(), high, low }));
     }
     if (mine === undefined || !expected.includes(mine)) {
       const b = book.klines(SYMBOL).find((x) => x.openTime === k.openTime);
@@ -239,6 +241,104 @@ describe('collectors against the simulator, through the hub, into a trader', () 
 });
 
 describe('collectors cooperating through the hub', () => {
+  it('mark price, index price and funding reach the hub and a trader’s live columns, from the stream and from premiumIndex while the stream is silent', async () => {
+    const r = await rig();
+    await r.collector('universe');
+    await eventually(() => r.hub.symbols.names.length === 6, 'the universe in the hub registry');
+    const stream = await r.collector('stream');
+    const trader = await r.trader();
+    const hubId = () => r.hub.symbols.id(SYMBOL) ?? -1;
+    const traderId = () => trader.feed.symbolId(SYMBOL) ?? -1;
+    await eventually(() => r.hub.book.mark(hubId()) !== null, 'a mark in the hub');
+    const detail = () => stream.collector.status().detail;
+    await eventually(() => Number(detail().markMessages) >= 2, 'two mark price stream messages');
+    // The stream flows: no REST fallback.
+    expect(detail().markPolls).toBe(0);
+    // Every symbol has a mark; the values are the simulator's (same mark, index and funding
+    // rate as its premiumIndex at or after the hub's exchange time).
+    for (const name of r.hub.symbols.names) {
+      const entry = r.hub.book.mark(r.hub.symbols.id(name) ?? -1);
+      expect(entry, name).not.toBeNull();
+    }
+    const mark = r.hub.book.mark(hubId())?.mark;
+    const truth = JSON.parse((await r.api().premiumIndex({ symbol: SYMBOL })).body.toString()) as {
+      markPrice: string;
+      indexPrice: string;
+      lastFundingRate: string;
+      nextFundingTime: number;
+      time: number;
+    };
+    expect(mark).toBeDefined();
+    expect(truth.time).toBeGreaterThanOrEqual(mark?.time ?? Number.POSITIVE_INFINITY);
+    expect(mark?.nextFundingTime).toBe(truth.nextFundingTime);
+    expect(exact(mark?.fundingRate ?? '')).toBe(exact(truth.lastFundingRate));
+    // The trader's book holds the same record and live columns in MARK_SLOTS order.
+    await eventually(
+      () => trader.book.mark(traderId())?.time === r.hub.book.mark(hubId())?.mark.time,
+      'the trader in step',
+    );
+    const values = trader.book.markValues(traderId());
+    const held = trader.book.mark(traderId());
+    expect(values?.[0]).toBe(Number(held?.markPrice));
+    expect(values?.[1]).toBe(Number(held?.indexPrice));
+    expect(values?.[3]).toBe(Number(held?.fundingRate));
+    expect(values?.[4]).toBe(held?.nextFundingTime);
+    // Live: a later mark updates the same array in place.
+    const before = values?.[5];
+    await eventually(() => (values?.[5] ?? 0) > (before ?? 0), 'a newer mark in the live columns');
+    await r.kill(stream);
+
+    // Silence longer than markFallbackMs (here shorter than the stream's one second) → premiumIndex.
+    const r2 = await rig({ collectors: { stream: { markFallbackMs: 200 } } });
+    await r2.collector('universe');
+    await eventually(() => r2.hub.symbols.names.length === 6, 'the universe in the second hub');
+    const polling = await r2.collector('stream');
+    await eventually(
+      () => Number(polling.collector.status().detail.markPolls) >= 2,
+      'premiumIndex polls',
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}: ${JSON.stringify(polling.collector.status())}`);
+    });
+    const id2 = r2.hub.symbols.id(SYMBOL) ?? -1;
+    await eventually(() => r2.hub.book.mark(id2) !== null, 'a mark in the second hub');
+  });
+
+  it('hot-kline pollers poll the symbols passing the volume condition, each equally often', async () => {
+    const probe = await rig();
+    const all = JSON.parse((await probe.api().ticker24h()).body.toString()) as {
+      symbol: string;
+      quoteVolume: string;
+    }[];
+    // The condition passes four of the six symbols: a cursor wrapping at the universe (6) would
+    // poll two of them twice as often as the other two.
+    const volumes = all.map((t) => Decimal.parse(t.quoteVolume)).sort((a, b) => b.cmp(a));
+    const threshold = volumes[3]?.toString() ?? '0';
+    await probe.stop();
+    rigs.splice(rigs.indexOf(probe), 1);
+    const r = await rig({ collectors: { hotKline: { minQuoteVolume: threshold, top: 10, intervalMs: 50 } } });
+    await r.collector('universe');
+    await eventually(() => r.hub.symbols.names.length === 6, 'the universe in the hub registry');
+    const hot = all
+      .filter((t) => Decimal.parse(t.quoteVolume).gte(Decimal.parse(threshold)))
+      .map((t) => t.symbol);
+    expect(hot).toHaveLength(4);
+    const from = r.requests.length;
+    const pollers = [await r.collector('hot-kline', 0), await r.collector('hot-kline', 1)];
+    const klinePolls = () =>
+      r.requests.slice(from).filter((q) => q.path === '/fapi/v1/klines' && q.query.includes('symbol='));
+    await eventually(() => klinePolls().length >= 48, '48 hot kline polls');
+    for (const p of pollers) await r.kill(p);
+    const counts = new Map<string, number>();
+    for (const q of klinePolls()) {
+      const symbol = new URLSearchParams(q.query).get('symbol') ?? '';
+      counts.set(symbol, (counts.get(symbol) ?? 0) + 1);
+    }
+    expect([...counts.keys()].sort()).toEqual([...hot].sort());
+    const n = [...counts.values()];
+    // Handed out in turn by one cursor: equal up to the polls in flight when the pollers stopped.
+    expect(Math.max(...n) - Math.min(...n)).toBeLessThanOrEqual(2);
+  });
+
   it('two kline pollers split the symbols through the hub cursor: every round of hand-outs covers each symbol once', async () => {
     const r = await rig({
       collectors: { kline: { instances: 2, intervalMs: 60, intervals: ['1m'], fullEveryMs: 60_000 } },

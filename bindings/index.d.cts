@@ -116,6 +116,8 @@ export declare class HubBook {
   /** The window of `(symbol, interval)`, oldest first, each bar with who supplied it. */
   klines(symbolId: number, interval: string): Array<KlineEntry>
   tick(symbolId: number): TickEntry | null
+  /** The mark price, index price and funding of a symbol, and who supplied them. */
+  mark(symbolId: number): MarkEntry | null
   /** The position of `(symbol, side)`; side is `BOTH`, `LONG` or `SHORT`. */
   position(symbolId: number, side: string): PositionEntry | null
   balance(asset: string): BalanceEntry | null
@@ -148,6 +150,12 @@ export declare class IngestEncoder {
   pushRestKlines(symbolId: number, interval: string, body: Uint8Array, serverTimeMs: number): number
   /** Adds the ticks of a `GET /fapi/v1/ticker/bookTicker` body (known symbols only). */
   pushRestBookTickers(body: Uint8Array): number
+  /** Adds the marks of a `!markPrice@arr@1s` message (plain or enveloped; known symbols only). */
+  pushMarkPrices(message: Uint8Array): number
+  /** Adds the marks of a `GET /fapi/v1/premiumIndex` body (known symbols only). */
+  pushPremiumIndex(body: Uint8Array): number
+  /** Adds the traded-price ticks of a `GET /fapi/v1/ticker/price` body (known symbols only). */
+  pushRestPriceTickers(body: Uint8Array): number
   /** Adds the positions and balances of a `GET /fapi/v3/account` (or v2) body. */
   pushAccount(body: Uint8Array): number
   /** Adds the positions of a `GET /fapi/v3/positionRisk` (or v2) body. */
@@ -156,6 +164,7 @@ export declare class IngestEncoder {
   pushUserEvent(message: Uint8Array): number
   /** Adds bars given as objects with exact decimal strings. */
   pushKlines(symbolId: number, interval: string, klines: Array<KlineObject>): void
+  pushMark(symbolId: number, mark: MarkObject): void
   pushTick(symbolId: number, tick: TickObject): void
   pushPosition(symbolId: number, position: PositionObject): void
   pushBalance(balance: BalanceObject): void
@@ -173,8 +182,12 @@ export declare class IngestEncoder {
 
 /** Converts an aggTrades CSV dump, pushed in chunks split anywhere, into kline CSV rows. */
 export declare class KlineCsvAggregator {
-  /** A converter for `symbol`'s trades into `interval` klines, optionally with the header row. */
-  constructor(symbol: string, interval: string, header: boolean)
+  /**
+   * A converter for `symbol`'s trades into `interval` klines, optionally with the header row.
+   * `contract_size` (a positive decimal) marks an inverse (COIN-M) contract: quote columns are
+   * then base asset volumes, `qty × contract_size ÷ price`.
+   */
+  constructor(symbol: string, interval: string, header: boolean, contractSize?: string | undefined | null)
   /** Feeds the next chunk of the dump; returns the kline rows it completed (possibly empty). */
   push(chunk: Uint8Array): Buffer
   /** Ends the input; returns the last rows. */
@@ -297,6 +310,12 @@ export declare class TraderBook {
   /** Live `[bid, bidQty, ask, askQty, last (NaN if none), time]` of a symbol. */
   tickValues(symbolId: number): Float64Array | null
   tick(symbolId: number): TickObject | null
+  /**
+   * Live `[markPrice, indexPrice, estimatedSettlePrice, fundingRate, nextFundingTime, time]`
+   * of a symbol (`MARK_SLOTS` order).
+   */
+  markValues(symbolId: number): Float64Array | null
+  mark(symbolId: number): MarkObject | null
   /** Live `[amount, entryPrice, unrealizedPnl, markPrice, updateTime]` (NaN where unknown). */
   positionValues(symbolId: number, side: string): Float64Array | null
   position(symbolId: number, side: string): PositionObject | null
@@ -564,6 +583,11 @@ export interface KlineObject {
   asOf: number
 }
 
+export interface MarkEntry {
+  mark: MarkObject
+  from: ProvenanceObject
+}
+
 /** A batch of market events: the parsed ones in order, and the failures. */
 export interface MarketEventBatch {
   events: Array<MarketEventObject>
@@ -577,6 +601,19 @@ export interface MarketEventObject {
   kline?: KlineEventObject
   bookTicker?: SymbolTickObject
   markPrice?: MarkPriceObject
+}
+
+/**
+ * Mark price, index price and funding of one symbol at exchange time `time` (the hub's mark
+ * entity, from `!markPrice@arr@1s` or REST `premiumIndex`).
+ */
+export interface MarkObject {
+  time: number
+  markPrice: string
+  indexPrice: string
+  estimatedSettlePrice: string
+  fundingRate: string
+  nextFundingTime: number
 }
 
 /** A `markPriceUpdate` event. */
@@ -596,6 +633,7 @@ export interface MergeStatsObject {
   positions: KindStatsObject
   balances: KindStatsObject
   banList: KindStatsObject
+  marks: KindStatsObject
   /**
    * Records refused before or by the merge since the book was built, by reason label (every
    * label present, zeros included).
@@ -824,7 +862,7 @@ export interface TopicFailureObject {
 
 /**
  * What a subscription stream carries; an absent list means "every" (symbols registered later
- * included). Kinds: `kline`, `tick`, `position`, `balance`, `banlist`.
+ * included). Kinds: `kline`, `tick`, `position`, `balance`, `banlist`, `mark`.
  */
 export interface TopicFilterObject {
   symbols?: Array<number>

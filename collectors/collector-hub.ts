@@ -103,6 +103,24 @@ export class IngestSink {
     return this.#link.currentEncoder.pushRestBookTickers(body);
   }
 
+  /** Every symbol's mark price and funding from one `!markPrice@arr@1s` message. */
+  pushMarkPrices(message: Uint8Array): number {
+    this.#link.makeRoom(this.#bound(message));
+    return this.#link.currentEncoder.pushMarkPrices(message);
+  }
+
+  /** Mark prices and funding from a `premiumIndex` body (the fallback while the stream is down). */
+  pushPremiumIndex(body: Uint8Array): number {
+    this.#link.makeRoom(this.#bound(body));
+    return this.#link.currentEncoder.pushPremiumIndex(body);
+  }
+
+  /** Latest traded prices (`ticker/price`): the ticks that correct open bars. */
+  pushRestPriceTickers(body: Uint8Array): number {
+    this.#link.makeRoom(this.#bound(body));
+    return this.#link.currentEncoder.pushRestPriceTickers(body);
+  }
+
   pushAccount(body: Uint8Array): number {
     this.#link.makeRoom(this.#bound(body));
     return this.#link.currentEncoder.pushAccount(body);

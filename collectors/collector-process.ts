@@ -52,6 +52,8 @@ export function createCollector(
         intervalMs: c.hotKline.intervalMs,
         fullEveryMs: c.kline.fullEveryMs,
         top: c.hotKline.top,
+        minQuoteVolume: c.hotKline.minQuoteVolume,
+        conditionRefreshMs: c.hotKline.conditionRefreshMs,
       });
     case 'tick':
       return new TickPoller(ctx, { maxPollsPerSecond: c.tick.maxPollsPerSecond });
@@ -60,6 +62,7 @@ export function createCollector(
         wsUrl,
         intervals: c.stream.intervals,
         maxStreamsPerConnection: c.stream.maxStreamsPerConnection,
+        markFallbackMs: c.stream.markFallbackMs,
         symbols: loaded.config.symbols,
       });
     case 'account':

@@ -50,6 +50,28 @@ class BothPaths {
     }
   }
 
+  /** A traded price without a book (as `ticker/price` gives it), one collector batch. */
+  traded(symbol: string, price: string, time: number): void {
+    this.#encoder.pushTick(this.id(symbol), {
+      bid: '0',
+      bidQty: '0',
+      ask: '0',
+      askQty: '0',
+      last: price,
+      time,
+    });
+    this.#send();
+    this.js.mergeTick(symbol, {
+      bid: 0,
+      bidQty: 0,
+      ask: 0,
+      askQty: 0,
+      last: Number(price),
+      time,
+      updateId: null,
+    });
+  }
+
   account(message: string): void {
     this.#encoder.pushUserEvent(Buffer.from(message));
     this.#send();
@@ -86,7 +108,7 @@ class BothPaths {
       );
     }
     // The baseline checks no records before merging (the native admission is not part of the work compared).
-    const { banList: _, refused, ...native } = this.hub.stats();
+    const { banList: _, refused, marks: _marks, ...native } = this.hub.stats();
     expect(Object.values(refused).every((n) => n === 0)).toBe(true);
     expect(this.js.stats()).toEqual(native);
     expect(this.deltas.length).toBe(this.nativeDeltas);
@@ -150,16 +172,25 @@ describe('JsMergeBook does the work of the native merge book', () => {
   it('merges the real capture to the same bars, ticks, counters and deltas', () => {
     const messages = captureMessages('JsMergeBook capture');
     if (messages === undefined) return;
-    const market = messages.filter((m) => m.includes('"e":"kline"') || m.includes('"e":"bookTicker"'));
-    expect(market.length).toBe(67 + 613);
+    const market = messages.filter(
+      (m) => m.includes('"e":"kline"') || m.includes('"e":"bookTicker"') || m.includes('"e":"aggTrade"'),
+    );
+    expect(market.length).toBe(67 + 613 + 91);
     // One Ingest frame per message: a frame carries its klines before its ticks, so a batch would
     // merge in another order than the messages arrived (same final bars here, other counters).
+    // An aggTrade's price goes in as a traded price, the only kind of tick that corrects a bar.
     const both = new BothPaths(CAPTURE_SYMBOLS);
-    for (const message of market) both.market([message]);
+    for (const message of market) {
+      if (message.includes('"e":"aggTrade"')) {
+        const parsed = JSON.parse(message) as { data?: { s: string; p: string; T: number } };
+        const trade = parsed.data ?? (parsed as unknown as { s: string; p: string; T: number });
+        both.traded(trade.s, trade.p, trade.T);
+      } else both.market([message]);
+    }
     both.expectSame(['1m']);
     // The capture exercises the rules, not only the happy path.
     const stats = both.js.stats();
-    expect(stats.klines.tickCorrections).toBeGreaterThan(50);
+    expect(stats.klines.tickCorrections).toBeGreaterThan(0);
     expect(stats.klines.applied + stats.klines.ignoredNotMoreTrades + stats.klines.unchanged).toBe(67);
     expect(stats.ticks.applied).toBeGreaterThan(500);
     expect(both.js.klines('CTKUSDT', '1m').map((k) => k.closed)).toEqual([true, false]);
@@ -194,26 +225,32 @@ describe('JsMergeBook does the work of the native merge book', () => {
     });
   });
 
-  it('corrects the newest open bar from newer ticks like the native book', () => {
+  it('corrects the newest open bar from newer traded prices only, like the native book', () => {
     const both = new BothPaths(['BTCUSDT']);
     both.market([klineMessage(T0, ['7.6110', '7.6200', '7.6000', '7.6110'], '5', 5, false, T0 + 10_000)]);
-    // Midpoint 7.6115 (one ulp away from (bid + ask) / 2 in doubles) becomes the close.
+    // A book whose midpoint would be a new close: the bar stays (nothing traded there).
     both.market([bookTicker('7.6110', '7.6120', T0 + 20_000, 10)]);
-    expect(both.js.klines('BTCUSDT', '1m')[0]?.close).toBe(7.6115);
-    // Older tick: dropped. Same time, larger update id: newer. Same values: unchanged.
+    expect(both.js.klines('BTCUSDT', '1m')[0]?.close).toBe(7.611);
+    // A traded price becomes the close, and a new high.
+    both.traded('BTCUSDT', '7.6250', T0 + 19_000);
+    expect(both.js.klines('BTCUSDT', '1m')[0]).toMatchObject({ close: 7.625, high: 7.625 });
+    // Older book: dropped. Same time, larger update id: newer. Same values: unchanged.
     both.market([bookTicker('7.0000', '7.0010', T0 + 15_000, 11)]);
     both.market([bookTicker('7.6300', '7.6320', T0 + 20_000, 12, true)]);
     both.market([bookTicker('7.6300', '7.6320', T0 + 20_000, 12)]);
-    // An empty book side corrects nothing; a tick past the bar's window corrects nothing.
+    // An older traded price: dropped; the same again: unchanged; past the bar: corrects nothing.
+    both.traded('BTCUSDT', '7.0000', T0 + 18_000);
+    both.traded('BTCUSDT', '7.6250', T0 + 19_000);
     both.market([bookTicker('0', '7.6500', T0 + 21_000, 13)]);
-    both.market([bookTicker('7.5900', '7.5910', T0 + MIN + 5, 14)]);
-    // A tick that confirms the close only advances asOf (no kline delta).
+    // A traded price that confirms the close only advances asOf (no kline delta).
     both.market([klineMessage(T0 + MIN, ['7.6', '7.6', '7.6', '7.6'], '1', 1, false, T0 + MIN + 10)]);
-    both.market([bookTicker('7.5990', '7.6010', T0 + MIN + 20, 15)]);
+    both.traded('BTCUSDT', '7.6', T0 + MIN + 20);
     both.expectSame(['1m']);
     expect(both.js.klines('BTCUSDT', '1m')[1]?.asOf).toBe(T0 + MIN + 20);
-    expect(both.js.stats().ticks).toMatchObject({ applied: 5, unchanged: 1, droppedOlder: 1 });
-    expect(both.js.stats().klines.tickCorrections).toBe(2);
+    expect(both.js.stats().ticks).toMatchObject({ applied: 5, unchanged: 2, droppedOlder: 2 });
+    expect(both.hub.stats().ticks).toMatchObject({ applied: 5, unchanged: 2, droppedOlder: 2 });
+    expect(both.js.stats().klines.tickCorrections).toBe(1);
+    expect(both.hub.stats().klines.tickCorrections).toBe(1);
   });
 
   it('merges ACCOUNT_UPDATE positions and balances like the native book, in any arrival order', () => {

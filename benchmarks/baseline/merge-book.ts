@@ -301,17 +301,14 @@ function tickIsNewer(incoming: JsTick, stored: JsTick): boolean {
   return incoming.updateId !== null && stored.updateId !== null && incoming.updateId > stored.updateId;
 }
 
-/**
- * The price a tick writes into bars: the last trade price, else the bid/ask midpoint; none for a
- * book with an empty side. The midpoint is rounded to 9 decimals, which is exact for prices of at
- * most 8 decimals below about 10^6 (all USDT-M prices), so it is the nearest double of the exact
- * midpoint, as in the native core; a plain `(bid + ask) / 2` is one ulp off for 4 ticks in 10 of
- * the real capture and would then "change" bars the exact book leaves alone.
- */
-function correctionPrice(t: JsTick): number | undefined {
-  if (t.last !== null) return t.last > 0 ? t.last : undefined;
-  if (!(t.bid > 0 && t.ask > 0)) return undefined;
-  return Math.round((t.bid + t.ask) * 5e8) / 1e9;
+/** Whether a tick carries a book; one with only a traded price (`ticker/price`) does not. */
+function hasBook(t: JsTick): boolean {
+  return t.bid !== 0 || t.ask !== 0 || t.bidQty !== 0 || t.askQty !== 0;
+}
+
+/** Whether two ticks carry the same book (prices, quantities, time, update id). */
+function sameBook(a: JsTick, b: JsTick): boolean {
+  return equalTicks({ ...a, last: null }, { ...b, last: null });
 }
 
 /** Index of the bar opening at `openTime` (found), or where it would be inserted. */
@@ -332,6 +329,8 @@ interface SymbolBook {
   /** Bars of each interval, oldest first, at most the window. */
   klines: Map<JsIntervalName, JsKline[]>;
   tick: JsTick | undefined;
+  /** Exchange time of the stored tick's `last` (the tick's own time is its book's). */
+  lastTime: number | undefined;
   positions: Map<JsPositionSide, Carried<JsPosition>>;
 }
 
@@ -427,8 +426,9 @@ export class JsMergeBook {
   }
 
   /**
-   * Merges a tick: the newest exchange time wins. An accepted tick then corrects the newest open
-   * bar of every interval of the symbol whose span contains the tick's time.
+   * Merges a tick as the native book does: the book (bid/ask) and the traded price (`last`) each
+   * newest by their own time; only a newer traded price corrects the newest open bar of every
+   * interval whose span contains its time. Bid, ask and midpoint never enter a bar.
    */
   mergeTick(symbol: string, tick: JsTick): JsMergeOutcome {
     const defect = tickDefect(tick);
@@ -438,21 +438,38 @@ export class JsMergeBook {
     }
     const book = this.#book(symbol);
     const stored = book.tick;
+    const bookNewer =
+      hasBook(tick) && (stored === undefined || !hasBook(stored) || tickIsNewer(tick, stored));
+    const price =
+      tick.last !== null && (book.lastTime === undefined || tick.time > book.lastTime)
+        ? tick.last
+        : undefined;
     let result: MergeResult;
-    if (stored === undefined || tickIsNewer(tick, stored)) result = 'changed';
-    else if (equalTicks(stored, tick)) result = 'unchanged';
-    else result = 'notNewer';
-    if (result === 'changed') {
-      book.tick = tick;
-      this.#out.push({ kind: 'tick', symbol, tick });
-      const price = correctionPrice(tick);
+    if (!bookNewer && price === undefined) {
+      const repeat =
+        stored !== undefined &&
+        (!hasBook(tick) || sameBook(stored, tick)) &&
+        (tick.last === null || (tick.last === stored.last && book.lastTime === tick.time));
+      result = repeat ? 'unchanged' : 'notNewer';
+    } else {
+      let merged: JsTick;
+      if (stored !== undefined && !bookNewer) merged = { ...stored };
+      else merged = { ...tick, last: stored?.last ?? null };
+      if (price !== undefined) merged.last = price;
+      const changed = stored === undefined || !equalTicks(stored, merged);
+      if (changed) {
+        book.tick = merged;
+        this.#out.push({ kind: 'tick', symbol, tick: merged });
+      }
       if (price !== undefined) {
+        book.lastTime = tick.time;
         for (const [interval, series] of book.klines) {
           if (this.#correctNewest(symbol, interval, series, tick.time, price)) {
             this.#stats.klines.tickCorrections += 1;
           }
         }
       }
+      result = changed ? 'changed' : 'unchanged';
     }
     return record(this.#stats.ticks, result);
   }
@@ -535,7 +552,7 @@ export class JsMergeBook {
   #book(symbol: string): SymbolBook {
     let book = this.#symbols.get(symbol);
     if (book === undefined) {
-      book = { klines: new Map(), tick: undefined, positions: new Map() };
+      book = { klines: new Map(), tick: undefined, lastTime: undefined, positions: new Map() };
       this.#symbols.set(symbol, book);
     }
     return book;

@@ -4,7 +4,9 @@ use crate::counts::{buffer_copy, LiveCounts};
 use crate::error::fail;
 use crate::interval::parse_interval;
 use crate::parse::ParseFailure;
-use crate::records::{name, position_side, BalanceObject, BanListObject, KlineObject, PositionObject, TickObject};
+use crate::records::{
+    name, position_side, BalanceObject, BanListObject, KlineObject, MarkObject, PositionObject, TickObject,
+};
 use napi::bindgen_prelude::{Array, Buffer, BufferSlice, Uint32Array};
 use napi::{Env, Result};
 use napi_derive::napi;
@@ -134,6 +136,24 @@ impl IngestEncoder {
         added(&env, self.inner.push_rest_book_tickers(body))
     }
 
+    /// Adds the marks of a `!markPrice@arr@1s` message (plain or enveloped; known symbols only).
+    #[napi]
+    pub fn push_mark_prices(&mut self, env: Env, message: &[u8]) -> Result<u32> {
+        added(&env, self.inner.push_mark_prices(message))
+    }
+
+    /// Adds the marks of a `GET /fapi/v1/premiumIndex` body (known symbols only).
+    #[napi]
+    pub fn push_premium_index(&mut self, env: Env, body: &[u8]) -> Result<u32> {
+        added(&env, self.inner.push_premium_index(body))
+    }
+
+    /// Adds the traded-price ticks of a `GET /fapi/v1/ticker/price` body (known symbols only).
+    #[napi]
+    pub fn push_rest_price_tickers(&mut self, env: Env, body: &[u8]) -> Result<u32> {
+        added(&env, self.inner.push_rest_price_tickers(body))
+    }
+
     /// Adds the positions and balances of a `GET /fapi/v3/account` (or v2) body.
     #[napi]
     pub fn push_account(&mut self, env: Env, body: &[u8]) -> Result<u32> {
@@ -160,6 +180,13 @@ impl IngestEncoder {
         self.inner
             .batch_mut()
             .push_klines(SymbolId(symbol_id), interval, &klines);
+        Ok(())
+    }
+
+    #[napi]
+    pub fn push_mark(&mut self, env: Env, symbol_id: u32, mark: MarkObject) -> Result<()> {
+        let mark = mark.to_core(&env)?;
+        self.inner.batch_mut().push_mark(SymbolId(symbol_id), mark);
         Ok(())
     }
 
@@ -336,6 +363,12 @@ pub struct TickEntry {
 }
 
 #[napi(object)]
+pub struct MarkEntry {
+    pub mark: MarkObject,
+    pub from: ProvenanceObject,
+}
+
+#[napi(object)]
 pub struct PositionEntry {
     pub position: PositionObject,
     pub from: ProvenanceObject,
@@ -382,13 +415,14 @@ pub struct MergeStatsObject {
     pub positions: KindStatsObject,
     pub balances: KindStatsObject,
     pub ban_list: KindStatsObject,
+    pub marks: KindStatsObject,
     /// Records refused before or by the merge since the book was built, by reason label (every
     /// label present, zeros included).
     pub refused: HashMap<String, i64>,
 }
 
 /// What a subscription stream carries; an absent list means "every" (symbols registered later
-/// included). Kinds: `kline`, `tick`, `position`, `balance`, `banlist`.
+/// included). Kinds: `kline`, `tick`, `position`, `balance`, `banlist`, `mark`.
 #[napi(object)]
 pub struct TopicFilterObject {
     pub symbols: Option<Vec<u32>>,
@@ -814,6 +848,15 @@ impl HubBook {
         })
     }
 
+    /// The mark price, index price and funding of a symbol, and who supplied them.
+    #[napi]
+    pub fn mark(&self, symbol_id: u32) -> Option<MarkEntry> {
+        self.inner.book().mark(SymbolId(symbol_id)).map(|(m, p)| MarkEntry {
+            mark: m.into(),
+            from: p.into(),
+        })
+    }
+
     /// The position of `(symbol, side)`; side is `BOTH`, `LONG` or `SHORT`.
     #[napi]
     pub fn position(&self, env: Env, symbol_id: u32, side: String) -> Result<Option<PositionEntry>> {
@@ -851,6 +894,7 @@ impl HubBook {
             positions: s.positions.into(),
             balances: s.balances.into(),
             ban_list: s.ban_list.into(),
+            marks: s.marks.into(),
             refused: self
                 .inner
                 .refusals()

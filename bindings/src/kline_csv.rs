@@ -5,8 +5,9 @@ use crate::interval::parse_interval;
 use napi::bindgen_prelude::Buffer;
 use napi::{Env, Result};
 use napi_derive::napi;
+use tributary_core::aggregator::QuoteRule;
 use tributary_core::kline_csv::{AggregateCsvError, AggregateSummary, KlineCsvOptions, KlineCsvStream};
-use tributary_core::Name;
+use tributary_core::{Decimal, Name};
 
 /// Counters of a conversion so far.
 #[napi(object)]
@@ -43,6 +44,8 @@ fn csv_error(env: &Env, error: AggregateCsvError) -> napi::Error {
         AggregateCsvError::Interval(_) => "invalid_interval",
         AggregateCsvError::Csv(_) => "bad_csv_row",
         AggregateCsvError::Trade { .. } => "bad_trade",
+        AggregateCsvError::IdOutOfOrder { .. } | AggregateCsvError::TimeOutOfOrder { .. } => "out_of_order",
+        AggregateCsvError::QuoteRounding { .. } => "bad_trade",
         AggregateCsvError::Write(_) => "write_failed",
     };
     fail(env, code, error)
@@ -58,12 +61,30 @@ pub struct KlineCsvAggregator {
 #[napi]
 impl KlineCsvAggregator {
     /// A converter for `symbol`'s trades into `interval` klines, optionally with the header row.
+    /// `contract_size` (a positive decimal) marks an inverse (COIN-M) contract: quote columns are
+    /// then base asset volumes, `qty × contract_size ÷ price`.
     #[napi(constructor)]
-    pub fn new(env: Env, symbol: String, interval: String, header: bool) -> Result<Self> {
+    pub fn new(
+        env: Env,
+        symbol: String,
+        interval: String,
+        header: bool,
+        contract_size: Option<String>,
+    ) -> Result<Self> {
         let symbol = Name::new(&symbol).map_err(|e| fail(&env, "invalid_symbol", e))?;
         let interval = parse_interval(&env, &interval)?;
+        let quote = match contract_size {
+            None => QuoteRule::Linear,
+            Some(text) => {
+                let contract_size = Decimal::parse(&text).map_err(|e| fail(&env, "invalid_contract_size", e))?;
+                if !contract_size.is_positive() {
+                    return Err(fail(&env, "invalid_contract_size", format!("{text} is not positive")));
+                }
+                QuoteRule::Inverse { contract_size }
+            }
+        };
         let stream =
-            KlineCsvStream::new(symbol, interval, KlineCsvOptions { header }).map_err(|e| csv_error(&env, e))?;
+            KlineCsvStream::new(symbol, interval, KlineCsvOptions { header, quote }).map_err(|e| csv_error(&env, e))?;
         Ok(KlineCsvAggregator {
             stream,
             out: Vec::with_capacity(1 << 16),

@@ -4,7 +4,7 @@ use crate::error::fail;
 use napi::{Env, Result};
 use napi_derive::napi;
 use tributary_core::{
-    AggTrade, Balance, BanList, Decimal, Kline, MarkPrice, Name, Position, PositionSide, SymbolId, Tick,
+    AggTrade, Balance, BanList, Decimal, Kline, Mark, MarkPrice, Name, Position, PositionSide, SymbolId, Tick,
 };
 
 /// Parses a decimal string from JS; the error names the field.
@@ -156,6 +156,45 @@ impl TickObject {
             last: optional_decimal(env, "last", &self.last)?,
             time: integer(env, "time", self.time)?,
             update_id: optional_unsigned(env, "updateId", self.update_id)?,
+        })
+    }
+}
+
+/// Mark price, index price and funding of one symbol at exchange time `time` (the hub's mark
+/// entity, from `!markPrice@arr@1s` or REST `premiumIndex`).
+#[napi(object)]
+#[derive(Clone)]
+pub struct MarkObject {
+    pub time: f64,
+    pub mark_price: String,
+    pub index_price: String,
+    pub estimated_settle_price: String,
+    pub funding_rate: String,
+    pub next_funding_time: f64,
+}
+
+impl From<&Mark> for MarkObject {
+    fn from(m: &Mark) -> Self {
+        MarkObject {
+            time: number(m.time),
+            mark_price: m.mark_price.to_string(),
+            index_price: m.index_price.to_string(),
+            estimated_settle_price: m.estimated_settle_price.to_string(),
+            funding_rate: m.funding_rate.to_string(),
+            next_funding_time: number(m.next_funding_time),
+        }
+    }
+}
+
+impl MarkObject {
+    pub fn to_core(&self, env: &Env) -> Result<Mark> {
+        Ok(Mark {
+            time: integer(env, "time", self.time)?,
+            mark_price: decimal(env, "markPrice", &self.mark_price)?,
+            index_price: decimal(env, "indexPrice", &self.index_price)?,
+            estimated_settle_price: decimal(env, "estimatedSettlePrice", &self.estimated_settle_price)?,
+            funding_rate: decimal(env, "fundingRate", &self.funding_rate)?,
+            next_funding_time: integer(env, "nextFundingTime", self.next_funding_time)?,
         })
     }
 }

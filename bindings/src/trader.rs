@@ -8,7 +8,9 @@
 use crate::counts::LiveCounts;
 use crate::error::fail;
 use crate::interval::parse_interval;
-use crate::records::{name, position_side, BalanceObject, BanListObject, KlineObject, PositionObject, TickObject};
+use crate::records::{
+    name, position_side, BalanceObject, BanListObject, KlineObject, MarkObject, PositionObject, TickObject,
+};
 use napi::bindgen_prelude::{BufferSlice, Float64Array, Uint32Array};
 use napi::{Env, Result};
 use napi_derive::napi;
@@ -321,6 +323,21 @@ impl TraderBook {
     #[napi]
     pub fn tick(&self, symbol_id: u32) -> Option<TickObject> {
         self.book.tick(SymbolId(symbol_id)).map(|v| v.record().into())
+    }
+
+    /// Live `[markPrice, indexPrice, estimatedSettlePrice, fundingRate, nextFundingTime, time]`
+    /// of a symbol (`MARK_SLOTS` order).
+    #[napi]
+    pub fn mark_values(&self, env: Env, symbol_id: u32) -> Result<Option<Float64Array>> {
+        self.book
+            .mark(SymbolId(symbol_id))
+            .map(|v| self.export(&env, v.values()))
+            .transpose()
+    }
+
+    #[napi]
+    pub fn mark(&self, symbol_id: u32) -> Option<MarkObject> {
+        self.book.mark(SymbolId(symbol_id)).map(|v| v.record().into())
     }
 
     /// Live `[amount, entryPrice, unrealizedPnl, markPrice, updateTime]` (NaN where unknown).

@@ -1,4 +1,5 @@
 // Polls REST klines symbol by symbol from the hub's cursor (kline) or its volume ranks (hot-kline).
+import { Decimal } from '../../ts/exact/decimal.js';
 import type { IntervalName } from '../../ts/native/interval.js';
 import type { Collector, CollectorStatus } from '../collector.js';
 import { type CollectorContext, pollStatus } from '../collector-context.js';
@@ -8,26 +9,62 @@ import { PollLoop } from '../poll-loop.js';
 export const RECENT_BARS = 2;
 /** Bars sent on a full poll, for the trader's window. */
 export const FULL_BARS = 45;
-/** How often a hot-kline poller refreshes its list from the hub's volume ranks. */
-const RANKS_REFRESH_MS = 60_000;
+/** How often a hot-kline poller re-evaluates its volume condition, unless configured. */
+const CONDITION_REFRESH_MS = 300_000;
 
 export interface KlinePollerOptions {
-  /** `kline` polls every registry symbol; `hot-kline` only the `top` symbols by 24 h volume. */
+  /** `kline` polls every registry symbol; `hot-kline` only the symbols passing the volume condition. */
   readonly kind: 'kline' | 'hot-kline';
   readonly intervals: readonly IntervalName[];
   /** Time between two polls of this collector (each poll covers one symbol). */
   readonly intervalMs: number;
   /** A symbol's full window is re-sent when it is older than this. */
   readonly fullEveryMs: number;
-  /** Hot-kline only: how many of the ranked symbols. */
+  /** Hot-kline only: at most this many symbols pass the condition (largest 24 h quote volume first). */
   readonly top?: number;
+  /** Hot-kline only: the volume condition, a symbol's minimum 24 h quote volume (decimal string). */
+  readonly minQuoteVolume?: string;
+  /** Hot-kline only: how often the condition is re-evaluated (`ticker/24hr`, weight 40). */
+  readonly conditionRefreshMs?: number;
+}
+
+/** One row of `GET /fapi/v1/ticker/24hr` as far as the condition reads it. */
+interface TickerRow {
+  symbol: string;
+  quoteVolume: string;
+}
+
+/**
+ * The hot list: registry symbols whose 24 h quote volume is at least `minQuoteVolume`, largest
+ * first, at most `top`, ties by name (every poller computes the same list from the same data).
+ */
+export function hotSymbols(
+  rows: readonly TickerRow[],
+  registry: ReadonlySet<string>,
+  minQuoteVolume: Decimal,
+  top: number,
+): string[] {
+  const passing: { symbol: string; volume: Decimal }[] = [];
+  for (const row of rows) {
+    if (!registry.has(row.symbol)) continue;
+    let volume: Decimal;
+    try {
+      volume = Decimal.parse(row.quoteVolume);
+    } catch {
+      continue;
+    }
+    if (volume.gte(minQuoteVolume)) passing.push({ symbol: row.symbol, volume });
+  }
+  passing.sort((a, b) => b.volume.cmp(a.volume) || (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0));
+  return passing.slice(0, top).map((p) => p.symbol);
 }
 
 /**
  * Each poll asks the hub's cursor for the next symbol, so several pollers of a kind share the
  * symbols without overlap, then fetches `klines?limit=2` per interval (`limit=45` when that
- * series' full window is due) and the symbol's bookTicker, whose prices let the hub correct the
- * newest bar (DESIGN.md 5). All rows go to the hub in one Ingest frame.
+ * series' full window is due) and the symbol's latest traded price (`ticker/price`), which lets
+ * the hub correct the newest bar (DESIGN.md 3.2: traded prices only, never bid/ask). All rows go
+ * to the hub in one Ingest frame.
  */
 export class KlinePoller implements Collector {
   readonly kind: 'kline' | 'hot-kline';
@@ -67,13 +104,32 @@ export class KlinePoller implements Collector {
     const { hub } = this.#ctx;
     if (this.kind === 'kline') return (await hub.cursorNext('kline')).symbol;
     const now = Date.now();
-    if (now - this.#hotAt > RANKS_REFRESH_MS || this.#hot.length === 0) {
-      this.#hot = (await hub.ranks(this.#options.top ?? 5)).symbols;
-      this.#hotAt = now;
-    }
+    const refreshMs = this.#options.conditionRefreshMs ?? CONDITION_REFRESH_MS;
+    if (now - this.#hotAt > refreshMs || this.#hot.length === 0) await this.#evaluateCondition(now);
     if (this.#hot.length === 0) return undefined;
-    const { index } = await hub.cursorNext('hot-kline');
-    return this.#hot[index % this.#hot.length];
+    // The shared cursor wraps at the hot list's length, so every hot symbol comes round equally
+    // often however many pollers share it.
+    const { index } = await hub.cursorNext('hot-kline', this.#hot.length);
+    return this.#hot[index];
+  }
+
+  /** Re-evaluates the volume condition from the exchange's 24 h tickers. */
+  async #evaluateCondition(now: number): Promise<void> {
+    const response = await this.#ctx.api.ticker24h();
+    this.#requests += 1;
+    const rows = JSON.parse(response.body.toString()) as TickerRow[];
+    if (!Array.isArray(rows)) throw new Error('ticker/24hr: expected an array of all symbols');
+    const hot = hotSymbols(
+      rows,
+      new Set(this.#ctx.link.symbols),
+      Decimal.parse(this.#options.minQuoteVolume ?? '0'),
+      this.#options.top ?? 5,
+    );
+    if (hot.join() !== this.#hot.join()) {
+      this.#ctx.logger.info('hot symbols', { count: hot.length, symbols: hot.slice(0, 20) });
+    }
+    this.#hot = hot;
+    this.#hotAt = now;
   }
 
   async #poll(): Promise<void> {
@@ -99,9 +155,9 @@ export class KlinePoller implements Collector {
       link.encoder.pushRestKlines(symbolId, interval, response.body, response.serverTimeMs);
       if (full) this.#lastFull.set(key, now);
     }
-    const ticker = await api.bookTicker({ symbol });
+    const traded = await api.tickerPrice({ symbol });
     this.#requests += 1;
-    link.encoder.pushRestBookTickers(ticker.body);
+    link.encoder.pushRestPriceTickers(traded.body);
     link.flush();
   }
 }

@@ -1,4 +1,4 @@
-// Market websocket streams into the hub: exchange klines and book tickers as they come, plus bars built from aggTrades.
+// Market websocket streams into the hub: exchange klines, book tickers and mark prices as they come, plus bars built from aggTrades.
 import { MarketStreamClient, type MarketStreamGap } from '../../ts/exchange/market-stream.js';
 import { StreamBars } from '../../ts/native/bar-aggregator.js';
 import type { IntervalName } from '../../ts/native/interval.js';
@@ -15,7 +15,15 @@ export interface StreamCollectorOptions {
   readonly symbols: readonly string[];
   /** How often quiet bars are closed and open bars re-sent (default 1 s). */
   readonly flushMs?: number;
+  /**
+   * After this long without a `!markPrice@arr@1s` message (stream down or not yet subscribed),
+   * mark prices come from REST `premiumIndex` (all symbols, weight 10), once per period (default 3 s).
+   */
+  readonly markFallbackMs?: number;
 }
+
+/** The all-symbol mark price stream, one message a second. */
+export const MARK_PRICE_STREAM = '!markPrice@arr@1s';
 
 /** Wait before subscribing again after a refused or failed subscription. */
 const SUBSCRIBE_RETRY_MS = 5000;
@@ -31,6 +39,10 @@ const BACKFILL_BARS = 2;
  * are sent — not one it joined mid-way, nor one spanning a lost connection or an id gap (closed
  * bars are final at the hub) — and after a lost connection or an id gap the affected symbols'
  * recent bars are fetched by REST, so a bar is never left short of trades.
+ *
+ * Mark price, index price, funding rate and next funding time of every symbol come from
+ * `!markPrice@arr@1s` (one message a second); while it is silent longer than `markFallbackMs`, from
+ * REST `premiumIndex` instead. The hub keeps the newest by exchange time, whichever source.
  */
 export class StreamCollector implements Collector {
   readonly kind = 'stream' as const;
@@ -43,11 +55,19 @@ export class StreamCollector implements Collector {
   readonly #off: (() => void)[] = [];
   readonly #backfilling = new Set<string>();
   #timer: NodeJS.Timeout | undefined;
+  #markTimer: NodeJS.Timeout | undefined;
   #running = false;
   #subscribed = new Set<string>();
   #counters = { batches: 0, frames: 0, failures: 0, unknownFrames: 0, rejected: 0, gaps: 0, backfills: 0 };
   #lastSuccessAt: number | null = null;
   #lastError: string | null = null;
+  /** When the last mark price message arrived (stream), or the collector started. */
+  #lastMarkAt = Date.now();
+  #markSubscribed = false;
+  #markPolling = false;
+  /** True while mark prices come from the REST fallback (logged when it starts and ends). */
+  #markFallback = false;
+  #markCounters = { streamed: 0, polled: 0 };
 
   constructor(ctx: CollectorContext, options: StreamCollectorOptions) {
     this.#ctx = ctx;
@@ -77,12 +97,23 @@ export class StreamCollector implements Collector {
       }),
     );
     void this.#syncSubscriptions();
+    this.#lastMarkAt = Date.now();
     this.#timer = setInterval(() => this.#advance(Date.now()), this.#options.flushMs ?? 1000);
+    // Its own clock, checked twice per fallback period, so silence is seen whatever the phase of
+    // the stream's one-a-second messages.
+    const fallbackMs = this.#options.markFallbackMs ?? 3000;
+    this.#markTimer = setInterval(
+      () => {
+        if (Date.now() - this.#lastMarkAt > fallbackMs) void this.#pollMarks();
+      },
+      Math.max(50, fallbackMs / 2),
+    );
   }
 
   async stop(): Promise<void> {
     this.#running = false;
     if (this.#timer !== undefined) clearInterval(this.#timer);
+    if (this.#markTimer !== undefined) clearInterval(this.#markTimer);
     for (const off of this.#off.splice(0)) off();
     await Promise.all([this.#market.close(), this.#public.close()]);
   }
@@ -106,6 +137,8 @@ export class StreamCollector implements Collector {
       rejected: this.#counters.rejected,
       aggTradeGaps: this.#counters.gaps,
       backfills: this.#counters.backfills,
+      markMessages: this.#markCounters.streamed,
+      markPolls: this.#markCounters.polled,
     });
   }
 
@@ -131,13 +164,19 @@ export class StreamCollector implements Collector {
           this.#bars.set(symbol, new StreamBars(symbol, this.#aggregatedIntervals(), Date.now()));
         }
       }
-      await Promise.all([this.#market.subscribe(market), this.#public.subscribe(publicStreams)]);
+      const markStream = this.#markSubscribed ? [] : [MARK_PRICE_STREAM];
+      this.#markSubscribed = true;
+      await Promise.all([
+        this.#market.subscribe([...markStream, ...market]),
+        this.#public.subscribe(publicStreams),
+      ]);
       this.#ctx.logger.info('subscribed', {
         symbols: symbols.length,
         streams: market.length + publicStreams.length,
       });
     } catch (error) {
       for (const s of symbols) this.#subscribed.delete(s);
+      this.#markSubscribed = false;
       this.#fail(`subscribe failed; retrying in ${SUBSCRIBE_RETRY_MS} ms`, error);
       // Retried while running, one attempt per period, each logged (the streams' own reconnects are bounded).
       setTimeout(() => void this.#syncSubscriptions(), SUBSCRIBE_RETRY_MS).unref();
@@ -165,6 +204,9 @@ export class StreamCollector implements Collector {
       if (routed.mergeable.length > 0) {
         const result = link.encoder.pushMarketEvents(routed.mergeable);
         this.#counters.rejected += result.failures.length;
+      }
+      for (const message of routed.markPrices) {
+        this.#counters.rejected += this.#pushMarks(message);
       }
       for (const [symbol, trades] of routed.aggTrades) this.#pushTrades(symbol, trades);
       link.flush();
@@ -197,6 +239,47 @@ export class StreamCollector implements Collector {
     if (firstMissing !== undefined) {
       this.#ctx.logger.warn('aggTrade ids missing; backfilling bars by REST', { symbol, firstMissing });
       void this.#backfill([symbol]);
+    }
+  }
+
+  /** Pushes one `!markPrice@arr` message; returns 1 when it was refused (counted), else 0. */
+  #pushMarks(message: Buffer): number {
+    try {
+      this.#ctx.link.encoder.pushMarkPrices(message);
+      this.#lastMarkAt = Date.now();
+      this.#markCounters.streamed += 1;
+      if (this.#markFallback) {
+        this.#markFallback = false;
+        this.#ctx.logger.info('mark price stream back; premiumIndex polling stopped');
+      }
+      return 0;
+    } catch (error) {
+      this.#ctx.logger.warn('mark price message refused', {
+        error: error instanceof Error ? error.message : String(error),
+      });
+      return 1;
+    }
+  }
+
+  /** The fallback while the mark price stream is silent: every symbol's `premiumIndex`, once. */
+  async #pollMarks(): Promise<void> {
+    if (this.#markPolling || !this.#running || !this.#ctx.link.ready) return;
+    this.#markPolling = true;
+    try {
+      const response = await this.#ctx.api.premiumIndex();
+      this.#ctx.link.encoder.pushPremiumIndex(response.body);
+      this.#ctx.link.flush();
+      this.#markCounters.polled += 1;
+      if (!this.#markFallback) {
+        this.#markFallback = true;
+        this.#ctx.logger.warn('mark price stream silent; polling premiumIndex until it is back', {
+          silentMs: Date.now() - this.#lastMarkAt,
+        });
+      }
+    } catch (error) {
+      this.#fail('premiumIndex fallback failed', error);
+    } finally {
+      this.#markPolling = false;
     }
   }
 

@@ -9,6 +9,8 @@ export interface RoutedFrames {
   readonly aggTrades: Map<string, Buffer[]>;
   /** `kline_*` and `bookTicker` frames, for the native Ingest encoder. */
   readonly mergeable: Buffer[];
+  /** `!markPrice@arr` / `!markPrice@arr@1s` frames: every symbol's mark price and funding. */
+  readonly markPrices: Buffer[];
   /** Frames without a recognisable stream name (counted; the native parser would reject them). */
   readonly unknown: Buffer[];
 }
@@ -28,7 +30,7 @@ export function streamName(frame: Buffer): string | undefined {
 
 /** Splits a batch of frames from the market and public routes. */
 export function routeFrames(frames: readonly Buffer[]): RoutedFrames {
-  const routed: RoutedFrames = { aggTrades: new Map(), mergeable: [], unknown: [] };
+  const routed: RoutedFrames = { aggTrades: new Map(), mergeable: [], markPrices: [], unknown: [] };
   for (const frame of frames) {
     const name = streamName(frame);
     const at = name?.indexOf('@') ?? -1;
@@ -37,7 +39,9 @@ export function routeFrames(frames: readonly Buffer[]): RoutedFrames {
       continue;
     }
     const kind = name.slice(at + 1);
-    if (kind === 'aggTrade') {
+    if (name.startsWith('!markPrice@arr')) {
+      routed.markPrices.push(frame);
+    } else if (kind === 'aggTrade') {
       const symbol = name.slice(0, at).toUpperCase();
       const list = routed.aggTrades.get(symbol);
       if (list === undefined) routed.aggTrades.set(symbol, [frame]);

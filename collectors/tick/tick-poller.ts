@@ -1,4 +1,4 @@
-// Polls every symbol's best bid/ask inside the sub-windows of each second the hub assigned to this collector.
+// Polls every symbol's best bid/ask and latest traded price inside the sub-windows of each second the hub assigned to this collector.
 import type { Collector, CollectorStatus } from '../collector.js';
 import { type CollectorContext, pollStatus } from '../collector-context.js';
 import { PollLoop } from '../poll-loop.js';
@@ -8,13 +8,15 @@ import { TickSlotSchedule } from './tick-slot-schedule.js';
 export const TICK_SLOT_GROUP = 'tick';
 
 export interface TickPollerOptions {
-  /** Upper bound on polls per second (each costs weight 5), below the slot schedule's 8. */
+  /** Upper bound on polls per second (each costs weight 7: bookTicker 5 + ticker/price 2), below the slot schedule's 8. */
   readonly maxPollsPerSecond: number;
 }
 
 /**
- * Registers with the hub for a slot `(k, N)` and polls `GET /fapi/v1/ticker/bookTicker` (all
- * symbols) only inside its windows, so N tick collectors interleave evenly through each second.
+ * Registers with the hub for a slot `(k, N)` and polls `GET /fapi/v1/ticker/bookTicker` and
+ * `GET /fapi/v2/ticker/price` (all symbols) only inside its windows, so N tick collectors
+ * interleave evenly through each second. The book (bid/ask) is for execution; the traded price
+ * is what corrects the hub's open bars (DESIGN.md 3.2): the hub merges the two separately.
  * The hub reassigns slots when a collector leaves; this one re-registers after every reconnect.
  */
 export class TickPoller implements Collector {
@@ -117,8 +119,11 @@ export class TickPoller implements Collector {
     }
     if (!link.ready || !this.#schedule.contains(Date.now())) return;
     this.#lastPoll = Date.now();
-    const response = await api.bookTicker();
-    link.encoder.pushRestBookTickers(response.body);
+    // One after the other on one connection, both inside this collector's window.
+    const book = await api.bookTicker();
+    const traded = await api.tickerPrice();
+    link.encoder.pushRestBookTickers(book.body);
+    link.encoder.pushRestPriceTickers(traded.body);
     link.flush();
   }
 }

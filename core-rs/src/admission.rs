@@ -96,12 +96,13 @@ impl Refusal {
 }
 
 /// Every label [`Refusal::reason`] can return, for documentation and counters.
-pub const REFUSAL_REASONS: [&str; 7] = [
+pub const REFUSAL_REASONS: [&str; 8] = [
     "unknown_symbol",
     "time_in_future",
     "time_too_old",
     "invalid_kline",
     "invalid_tick",
+    "invalid_mark",
     "unrepresentable",
     "symbol_out_of_range",
 ];
@@ -114,6 +115,7 @@ pub fn entity_name(record: &Delta) -> &'static str {
         Delta::Position { .. } => "position",
         Delta::Balance { .. } => "balance",
         Delta::BanList(_) => "banlist",
+        Delta::Mark { .. } => "mark",
     }
 }
 
@@ -132,6 +134,10 @@ impl Admission {
             }
             Delta::Balance { balance } => self.time_or_zero("balance.update_time", balance.update_time),
             Delta::BanList(list) => list.symbols.iter().try_for_each(|&s| self.symbol(s)),
+            Delta::Mark { symbol, mark } => {
+                self.symbol(*symbol)?;
+                self.time("mark.time", mark.time)
+            }
         }
     }
 

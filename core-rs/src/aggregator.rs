@@ -293,6 +293,36 @@ pub enum TradeError {
     TimeJump { id: u64, jump: TimeJump },
 }
 
+/// How a trade's quote volume is computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum QuoteRule {
+    /// `price × quantity`, exact: spot and USD-M (linear) contracts.
+    #[default]
+    Linear,
+    /// `quantity × contract_size ÷ price` rounded half-to-even to [`INVERSE_QUOTE_SCALE`] digits:
+    /// COIN-M (inverse) contracts, whose quantity counts contracts of `contract_size` USD and
+    /// whose klines' quote column is the base asset volume (coins), summed from each trade's
+    /// base quantity as the exchange publishes it (`baseQty`, 8 decimals).
+    Inverse { contract_size: Decimal },
+}
+
+/// Digits of an inverse contract's per-trade base quantity, as Binance prints `baseQty`.
+pub const INVERSE_QUOTE_SCALE: u8 = 8;
+
+impl QuoteRule {
+    /// The quote volume of `quantity` at `price`; `None` when it does not fit an exact decimal
+    /// (or the price is zero, which parsed trades never have).
+    pub fn quote(&self, price: &Decimal, quantity: &Decimal) -> Option<Decimal> {
+        match self {
+            QuoteRule::Linear => price.checked_mul(quantity),
+            QuoteRule::Inverse { contract_size } => quantity
+                .checked_mul(contract_size)?
+                .div_rounded(price, INVERSE_QUOTE_SCALE)
+                .ok(),
+        }
+    }
+}
+
 /// The bar state of one interval.
 #[derive(Clone, Debug)]
 struct Series {
@@ -311,6 +341,7 @@ pub struct Aggregator {
     bars: Vec<Option<Bar>>,
     last_id: Option<u64>,
     stats: AggregatorStats,
+    quote: QuoteRule,
 }
 
 impl Aggregator {
@@ -335,7 +366,15 @@ impl Aggregator {
             series,
             last_id: None,
             stats: AggregatorStats::default(),
+            quote: QuoteRule::Linear,
         })
+    }
+
+    /// The same aggregator computing quote volumes by `rule` (default [`QuoteRule::Linear`]).
+    /// Set it before the first trade: bars already built keep the rule they were built by.
+    pub fn with_quote_rule(mut self, rule: QuoteRule) -> Aggregator {
+        self.quote = rule;
+        self
     }
 
     /// The symbol this aggregator serves.
@@ -434,9 +473,9 @@ impl Aggregator {
             return Err(TradeError::TimeOutOfRange { id, time });
         }
         let applied = AppliedTrade {
-            notional: trade
-                .price
-                .checked_mul(&trade.quantity)
+            notional: self
+                .quote
+                .quote(&trade.price, &trade.quantity)
                 .ok_or(TradeError::NotionalOverflow { id })?,
             trades: trade.last_trade_id - trade.first_trade_id + 1,
         };

@@ -1,14 +1,17 @@
 //! Streaming reader of data.binance.vision aggTrades CSV dumps.
 //!
-//! Columns: `agg_trade_id,price,quantity,first_trade_id,last_trade_id,transact_time,is_buyer_maker`.
+//! Columns: `agg_trade_id,price,quantity,first_trade_id,last_trade_id,transact_time,is_buyer_maker`
+//! (futures, USD-M and COIN-M), plus `is_best_match` in the spot dumps ([`Layout`]).
 //! Accepted variations, as the dumps have shipped over the years:
-//! - a header row or none: the first line is taken as a header when it does not start with a
-//!   starts with a letter (a UTF-8 byte-order mark before it is skipped); it must still have seven
-//!   columns;
+//! - a header row or none: the first line is taken as a header when it starts with a letter (a
+//!   UTF-8 byte-order mark before it is skipped); it must have seven or eight columns;
 //! - times in milliseconds or microseconds (the spot dumps switched to µs in 2025): a time above
-//!   [`MICROS_THRESHOLD`] is microseconds and is divided down to milliseconds, per row;
+//!   [`MICROS_THRESHOLD`] is microseconds and is divided down to milliseconds. The first data row
+//!   fixes the file's layout and time unit; a later row in another layout or unit is refused;
 //! - `true`/`false` in any letter case; CRLF line ends; blank lines (such as a trailing one) are
 //!   skipped.
+//!
+//! Price and quantity must be positive, as the websocket parser requires of an `aggTrade`.
 
 use std::io::BufRead;
 
@@ -19,7 +22,9 @@ use crate::symbol::Symbol;
 /// Times above this are microseconds: 10^14 ms is the year 5138, 10^14 µs is 1973.
 pub const MICROS_THRESHOLD: u64 = 100_000_000_000_000;
 
+/// Columns of a futures dump; a spot dump adds `is_best_match`.
 const COLUMNS: usize = 7;
+const SPOT_COLUMNS: usize = 8;
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// A CSV column, named as in the dumps' header.
@@ -32,6 +37,7 @@ pub enum Column {
     LastTradeId,
     TransactTime,
     IsBuyerMaker,
+    IsBestMatch,
 }
 
 impl Column {
@@ -44,6 +50,7 @@ impl Column {
             Column::LastTradeId => "last_trade_id",
             Column::TransactTime => "transact_time",
             Column::IsBuyerMaker => "is_buyer_maker",
+            Column::IsBestMatch => "is_best_match",
         }
     }
 }
@@ -54,17 +61,67 @@ impl std::fmt::Display for Column {
     }
 }
 
+/// The column layout of a dump, told by its column count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// Seven columns: the USD-M and COIN-M futures dumps.
+    Futures,
+    /// Eight columns, the last `is_best_match`: the spot dumps.
+    Spot,
+}
+
+impl Layout {
+    fn from_columns(found: usize) -> Option<Layout> {
+        match found {
+            COLUMNS => Some(Layout::Futures),
+            SPOT_COLUMNS => Some(Layout::Spot),
+            _ => None,
+        }
+    }
+
+    /// Columns in a row of this layout.
+    pub const fn columns(self) -> usize {
+        match self {
+            Layout::Futures => COLUMNS,
+            Layout::Spot => SPOT_COLUMNS,
+        }
+    }
+}
+
+/// The unit of `transact_time` in a dump.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeUnit {
+    Millis,
+    /// The spot dumps since 2025.
+    Micros,
+}
+
+impl std::fmt::Display for TimeUnit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            TimeUnit::Millis => "milliseconds",
+            TimeUnit::Micros => "microseconds",
+        })
+    }
+}
+
 /// What is wrong with one row.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RowError {
-    #[error("expected {COLUMNS} columns, found {found}")]
+    #[error("expected {COLUMNS} columns (futures) or {SPOT_COLUMNS} (spot), found {found}")]
     ColumnCount { found: usize },
+    #[error("expected {expected} columns as the rows before, found {found}")]
+    LayoutChanged { expected: usize, found: usize },
+    #[error("column transact_time: in {found}, the rows before are in {expected}")]
+    TimeUnitChanged { expected: TimeUnit, found: TimeUnit },
+    #[error("column {column}: must be positive")]
+    NotPositive { column: Column },
     #[error("column {column}: {source}")]
     BadDecimal { column: Column, source: DecimalError },
     #[error("column {column}: not an unsigned integer (or out of range)")]
     BadInteger { column: Column },
-    #[error("column is_buyer_maker: expected true or false")]
-    BadBool,
+    #[error("column {column}: expected true or false")]
+    BadBool { column: Column },
     #[error("last_trade_id {last} is below first_trade_id {first}")]
     LastBeforeFirst { first: u64, last: u64 },
     #[error("line longer than {MAX_LINE_BYTES} bytes")]
@@ -99,7 +156,7 @@ impl CsvError {
 /// with the next line; a read failure yields its error and ends the iteration.
 pub struct AggTradesCsv<R> {
     input: R,
-    symbol: Symbol,
+    rows: RowParser,
     line: Vec<u8>,
     line_number: u64,
     done: bool,
@@ -110,7 +167,7 @@ impl<R: BufRead> AggTradesCsv<R> {
     pub fn new(input: R, symbol: Symbol) -> Self {
         AggTradesCsv {
             input,
-            symbol,
+            rows: RowParser::new(symbol),
             line: Vec::with_capacity(128),
             line_number: 0,
             done: false,
@@ -134,7 +191,7 @@ impl<R: BufRead> Iterator for AggTradesCsv<R> {
                 Ok(0) => self.done = true,
                 Ok(_) => {
                     self.line_number = line_number;
-                    if let Some(item) = parse_line(&self.line, line_number, self.symbol) {
+                    if let Some(item) = self.rows.parse_line(&self.line, line_number) {
                         return Some(item);
                     }
                 }
@@ -151,30 +208,122 @@ impl<R: BufRead> Iterator for AggTradesCsv<R> {
     }
 }
 
-/// One raw line (with or without its line end) of a dump: `None` for a line to skip (blank, or
-/// the header on line 1), else the trade or the row's error. `line_number` is 1-based.
-pub fn parse_line(raw: &[u8], line_number: u64, symbol: Symbol) -> Option<Result<AggTrade, CsvError>> {
-    let mut text = trim_line_end(raw);
-    if line_number == 1 {
-        text = text.strip_prefix(UTF8_BOM).unwrap_or(text);
+/// Parses the lines of one dump, holding what its first row fixed: the layout and time unit.
+#[derive(Clone, Debug)]
+pub struct RowParser {
+    symbol: Symbol,
+    layout: Option<Layout>,
+    unit: Option<TimeUnit>,
+}
+
+impl RowParser {
+    /// A parser for a dump of `symbol`'s trades.
+    pub fn new(symbol: Symbol) -> Self {
+        RowParser {
+            symbol,
+            layout: None,
+            unit: None,
+        }
     }
-    if text.iter().all(u8::is_ascii_whitespace) {
-        return None;
+
+    /// The layout, once a header or row has fixed it.
+    pub fn layout(&self) -> Option<Layout> {
+        self.layout
     }
-    if line_number == 1 && text.first().is_some_and(u8::is_ascii_alphabetic) {
-        let found = text.split(|&b| b == b',').count();
-        if found == COLUMNS {
+
+    /// The time unit, once a row has fixed it.
+    pub fn time_unit(&self) -> Option<TimeUnit> {
+        self.unit
+    }
+
+    /// One raw line (with or without its line end): `None` for a line to skip (blank, or the
+    /// header on line 1), else the trade or the row's error. `line_number` is 1-based.
+    pub fn parse_line(&mut self, raw: &[u8], line_number: u64) -> Option<Result<AggTrade, CsvError>> {
+        let mut text = trim_line_end(raw);
+        if line_number == 1 {
+            text = text.strip_prefix(UTF8_BOM).unwrap_or(text);
+        }
+        if text.iter().all(u8::is_ascii_whitespace) {
             return None;
         }
-        return Some(Err(CsvError::Row {
+        let row = |reason| CsvError::Row {
             line: line_number,
-            reason: RowError::ColumnCount { found },
-        }));
+            reason,
+        };
+        if line_number == 1 && text.first().is_some_and(u8::is_ascii_alphabetic) {
+            let found = text.split(|&b| b == b',').count();
+            return match Layout::from_columns(found) {
+                Some(layout) => {
+                    self.layout = Some(layout);
+                    None
+                }
+                None => Some(Err(row(RowError::ColumnCount { found }))),
+            };
+        }
+        Some(self.parse_row(text).map_err(row))
     }
-    Some(parse_row(text, symbol).map_err(|reason| CsvError::Row {
-        line: line_number,
-        reason,
-    }))
+
+    /// One data row into a trade.
+    fn parse_row(&mut self, text: &[u8]) -> Result<AggTrade, RowError> {
+        let mut fields: [&[u8]; SPOT_COLUMNS] = [&[]; SPOT_COLUMNS];
+        let mut found = 0;
+        for field in text.split(|&b| b == b',') {
+            if let Some(slot) = fields.get_mut(found) {
+                *slot = field;
+            }
+            found += 1;
+        }
+        let layout = Layout::from_columns(found).ok_or(RowError::ColumnCount { found })?;
+        if let Some(expected) = self.layout.filter(|&l| l != layout) {
+            return Err(RowError::LayoutChanged {
+                expected: expected.columns(),
+                found,
+            });
+        }
+        let [id, price, quantity, first, last, time, maker, best_match] = fields;
+        // Columns are checked left to right, so the error names the first bad one.
+        let id = parse_u64(id, Column::AggTradeId)?;
+        let price = parse_positive(price, Column::Price)?;
+        let quantity = parse_positive(quantity, Column::Quantity)?;
+        let first_trade_id = parse_u64(first, Column::FirstTradeId)?;
+        let last_trade_id = parse_u64(last, Column::LastTradeId)?;
+        let raw_time = parse_u64(time, Column::TransactTime)?;
+        let buyer_is_maker = parse_bool(maker, Column::IsBuyerMaker)?;
+        if layout == Layout::Spot {
+            parse_bool(best_match, Column::IsBestMatch)?;
+        }
+        if last_trade_id < first_trade_id {
+            return Err(RowError::LastBeforeFirst {
+                first: first_trade_id,
+                last: last_trade_id,
+            });
+        }
+        let (unit, time_ms) = if raw_time > MICROS_THRESHOLD {
+            (TimeUnit::Micros, raw_time / 1000)
+        } else {
+            (TimeUnit::Millis, raw_time)
+        };
+        if let Some(expected) = self.unit.filter(|&u| u != unit) {
+            return Err(RowError::TimeUnitChanged { expected, found: unit });
+        }
+        // A u64 divided by 1000 fits an i64, and so does anything at or below the threshold.
+        let trade_time = i64::try_from(time_ms).map_err(|_| RowError::BadInteger {
+            column: Column::TransactTime,
+        })?;
+        self.layout = Some(layout);
+        self.unit = Some(unit);
+        Ok(AggTrade {
+            symbol: self.symbol,
+            id,
+            price,
+            quantity,
+            first_trade_id,
+            last_trade_id,
+            trade_time,
+            event_time: trade_time,
+            buyer_is_maker,
+        })
+    }
 }
 
 /// The line without its `\n` or `\r\n`.
@@ -183,58 +332,13 @@ fn trim_line_end(line: &[u8]) -> &[u8] {
     line.strip_suffix(b"\r").unwrap_or(line)
 }
 
-/// One data row into a trade.
-fn parse_row(text: &[u8], symbol: Symbol) -> Result<AggTrade, RowError> {
-    let mut fields: [&[u8]; COLUMNS] = [&[]; COLUMNS];
-    let mut found = 0;
-    for field in text.split(|&b| b == b',') {
-        if let Some(slot) = fields.get_mut(found) {
-            *slot = field;
-        }
-        found += 1;
+/// A decimal that must be above zero (a zero or negative price or quantity is no trade).
+fn parse_positive(field: &[u8], column: Column) -> Result<Decimal, RowError> {
+    let value = Decimal::parse_bytes(field).map_err(|source| RowError::BadDecimal { column, source })?;
+    if !value.is_positive() {
+        return Err(RowError::NotPositive { column });
     }
-    if found != COLUMNS {
-        return Err(RowError::ColumnCount { found });
-    }
-    let [id, price, quantity, first, last, time, maker] = fields;
-    // Columns are checked left to right, so the error names the first bad one.
-    let id = parse_u64(id, Column::AggTradeId)?;
-    let price = parse_decimal(price, Column::Price)?;
-    let quantity = parse_decimal(quantity, Column::Quantity)?;
-    let first_trade_id = parse_u64(first, Column::FirstTradeId)?;
-    let last_trade_id = parse_u64(last, Column::LastTradeId)?;
-    let raw_time = parse_u64(time, Column::TransactTime)?;
-    let buyer_is_maker = parse_bool(maker)?;
-    if last_trade_id < first_trade_id {
-        return Err(RowError::LastBeforeFirst {
-            first: first_trade_id,
-            last: last_trade_id,
-        });
-    }
-    let time_ms = if raw_time > MICROS_THRESHOLD {
-        raw_time / 1000
-    } else {
-        raw_time
-    };
-    // A u64 divided by 1000 fits an i64, and so does anything at or below the threshold.
-    let trade_time = i64::try_from(time_ms).map_err(|_| RowError::BadInteger {
-        column: Column::TransactTime,
-    })?;
-    Ok(AggTrade {
-        symbol,
-        id,
-        price,
-        quantity,
-        first_trade_id,
-        last_trade_id,
-        trade_time,
-        event_time: trade_time,
-        buyer_is_maker,
-    })
-}
-
-fn parse_decimal(field: &[u8], column: Column) -> Result<Decimal, RowError> {
-    Decimal::parse_bytes(field).map_err(|source| RowError::BadDecimal { column, source })
+    Ok(value)
 }
 
 /// Plain ASCII digits into a `u64`, refusing signs, spaces and overflow.
@@ -252,13 +356,13 @@ fn parse_u64(field: &[u8], column: Column) -> Result<u64, RowError> {
     })
 }
 
-fn parse_bool(field: &[u8]) -> Result<bool, RowError> {
+fn parse_bool(field: &[u8], column: Column) -> Result<bool, RowError> {
     if field.eq_ignore_ascii_case(b"true") {
         Ok(true)
     } else if field.eq_ignore_ascii_case(b"false") {
         Ok(false)
     } else {
-        Err(RowError::BadBool)
+        Err(RowError::BadBool { column })
     }
 }
 
@@ -343,10 +447,80 @@ mod tests {
     }
 
     #[test]
-    fn microsecond_times_become_milliseconds_per_row() {
-        let got = trades("1,1,1,1,1,1735689600123456,true\n2,1,1,2,2,1735689600124,true\n");
+    fn microsecond_times_become_milliseconds_and_fix_the_unit() {
+        let got = trades("1,1,1,1,1,1735689600123456,true\n2,1,1,2,2,1735689600124999,true\n");
         assert_eq!(got[0].trade_time, 1_735_689_600_123);
         assert_eq!(got[1].trade_time, 1_735_689_600_124);
+        let mut rows = RowParser::new(sym());
+        assert!(rows.parse_line(b"1,1,1,1,1,1735689600123456,true", 1).unwrap().is_ok());
+        assert_eq!(rows.time_unit(), Some(TimeUnit::Micros));
+        // A file does not change its unit half way.
+        assert_eq!(
+            row_error("1,1,1,1,1,1735689600123456,true\n2,1,1,2,2,1735689600124,true\n"),
+            (
+                2,
+                RowError::TimeUnitChanged {
+                    expected: TimeUnit::Micros,
+                    found: TimeUnit::Millis
+                }
+            )
+        );
+    }
+
+    #[test]
+    fn reads_the_spot_layout_with_is_best_match() {
+        // As data.binance.vision ships spot dumps since 2025: no header, µs times, capitalised bools.
+        let text = "3000000001,80006.00000000,0.00012000,5000000001,5000000002,1778198400000123,False,True\n\
+                    3000000002,80006.01000000,0.50000000,5000000003,5000000003,1778198400000456,True,True\n";
+        let got = trades(text);
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].price.to_string(), "80006.00000000");
+        assert_eq!(got[0].trade_time, 1_778_198_400_000);
+        assert!(!got[0].buyer_is_maker && got[1].buyer_is_maker);
+        let mut rows = RowParser::new(sym());
+        assert!(rows
+            .parse_line(text.lines().next().unwrap().as_bytes(), 1)
+            .unwrap()
+            .is_ok());
+        assert_eq!(rows.layout(), Some(Layout::Spot));
+        let header =
+            "agg_trade_id,price,quantity,first_trade_id,last_trade_id,transact_time,is_buyer_maker,is_best_match\n";
+        assert_eq!(trades(&format!("{header}{text}")).len(), 2);
+        assert_eq!(
+            row_error("1,1,1,1,1,1,true,maybe\n"),
+            (
+                1,
+                RowError::BadBool {
+                    column: Column::IsBestMatch
+                }
+            )
+        );
+        // The header or first row fixes the layout.
+        assert_eq!(
+            row_error(&format!("{header}1,1,1,1,1,1,true\n")),
+            (2, RowError::LayoutChanged { expected: 8, found: 7 })
+        );
+        assert_eq!(
+            row_error("1,1,1,1,1,1,true\n2,1,1,2,2,2,true,true\n"),
+            (2, RowError::LayoutChanged { expected: 7, found: 8 })
+        );
+    }
+
+    #[test]
+    fn refuses_prices_and_quantities_that_are_not_positive() {
+        for (row, column) in [
+            ("1,0,1,1,1,1,true\n", Column::Price),
+            ("1,-3.5,1,1,1,1,true\n", Column::Price),
+            ("1,0.00000000,1,1,1,1,true\n", Column::Price),
+            ("1,2,0,1,1,1,true\n", Column::Quantity),
+            ("1,2,-0.001,1,1,1,true\n", Column::Quantity),
+        ] {
+            assert_eq!(row_error(row), (1, RowError::NotPositive { column }), "{row}");
+        }
+        assert_eq!(
+            read("1,0,1,1,1,1,true\n")[0].as_ref().unwrap_err().to_string(),
+            "line 1: column price: must be positive"
+        );
     }
 
     #[test]
@@ -368,8 +542,8 @@ mod tests {
             (2, RowError::ColumnCount { found: 6 })
         );
         assert_eq!(
-            row_error(&format!("{ok}1,1,1,1,1,1,true,x\n")),
-            (2, RowError::ColumnCount { found: 8 })
+            row_error(&format!("{ok}1,1,1,1,1,1,true,x,y\n")),
+            (2, RowError::ColumnCount { found: 9 })
         );
         assert_eq!(
             row_error(&format!("{HEADER}{ok}2,1.2.3,1,1,1,1,true\n")),
@@ -427,8 +601,11 @@ mod tests {
                 }
             )
         );
-        assert_eq!(row_error("1,1,1,1,1,1,yes\n"), (1, RowError::BadBool));
-        assert_eq!(row_error("1,1,1,1,1,1,\n"), (1, RowError::BadBool));
+        let maker = RowError::BadBool {
+            column: Column::IsBuyerMaker,
+        };
+        assert_eq!(row_error("1,1,1,1,1,1,yes\n"), (1, maker.clone()));
+        assert_eq!(row_error("1,1,1,1,1,1,\n"), (1, maker));
         assert_eq!(
             row_error("1,1,1,5,4,1,true\n"),
             (1, RowError::LastBeforeFirst { first: 5, last: 4 })

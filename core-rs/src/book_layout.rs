@@ -167,6 +167,43 @@ impl BalanceSlot {
     }
 }
 
+/// Slots of a mark block: mark price, index price, estimated settle price, funding rate, next
+/// funding time and the exchange time of the values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(usize)]
+pub enum MarkSlot {
+    MarkPrice = 0,
+    IndexPrice = 1,
+    EstimatedSettlePrice = 2,
+    FundingRate = 3,
+    NextFundingTime = 4,
+    Time = 5,
+}
+
+pub const MARK_SLOTS: usize = 6;
+
+impl MarkSlot {
+    pub const ALL: [MarkSlot; MARK_SLOTS] = [
+        MarkSlot::MarkPrice,
+        MarkSlot::IndexPrice,
+        MarkSlot::EstimatedSettlePrice,
+        MarkSlot::FundingRate,
+        MarkSlot::NextFundingTime,
+        MarkSlot::Time,
+    ];
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            MarkSlot::MarkPrice => "markPrice",
+            MarkSlot::IndexPrice => "indexPrice",
+            MarkSlot::EstimatedSettlePrice => "estimatedSettlePrice",
+            MarkSlot::FundingRate => "fundingRate",
+            MarkSlot::NextFundingTime => "nextFundingTime",
+            MarkSlot::Time => "time",
+        }
+    }
+}
+
 /// Every position side in wire-code order.
 pub const POSITION_SIDES: [PositionSide; 3] = [PositionSide::Both, PositionSide::Long, PositionSide::Short];
 
@@ -228,6 +265,13 @@ pub fn typescript_module() -> String {
         BalanceSlot::ALL.map(BalanceSlot::name),
     );
     out.push_str("export type BalanceSlot = (typeof BALANCE_SLOTS)[number];\n\n");
+    const_list(
+        &mut out,
+        "Slots of a mark block: mark, index and settle prices, funding rate, next funding time, time.",
+        "MARK_SLOTS",
+        MarkSlot::ALL.map(MarkSlot::name),
+    );
+    out.push_str("export type MarkSlot = (typeof MARK_SLOTS)[number];\n\n");
     const_list(
         &mut out,
         "Position sides in wire-code order: `BOTH` in one-way mode, `LONG` / `SHORT` in hedge mode.",

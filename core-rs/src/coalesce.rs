@@ -22,6 +22,7 @@ enum Entity {
     Position(SymbolId, PositionSide),
     Balance(Name),
     BanList,
+    Mark(SymbolId),
 }
 
 fn entity(delta: &Delta) -> Entity {
@@ -35,6 +36,7 @@ fn entity(delta: &Delta) -> Entity {
         Delta::Position { symbol, position } => Entity::Position(*symbol, position.side),
         Delta::Balance { balance } => Entity::Balance(balance.asset),
         Delta::BanList(_) => Entity::BanList,
+        Delta::Mark { symbol, .. } => Entity::Mark(*symbol),
     }
 }
 

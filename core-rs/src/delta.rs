@@ -2,7 +2,7 @@
 
 use crate::account::{Balance, Position};
 use crate::interval::Interval;
-use crate::market::{Kline, Tick};
+use crate::market::{Kline, Mark, Tick};
 use crate::symbol::SymbolId;
 
 /// Which collector (or other peer) supplied a piece of data; assigned by the hub.
@@ -58,6 +58,11 @@ pub enum Delta {
         balance: Balance,
     },
     BanList(BanList),
+    /// Mark price, index price and funding of a symbol (appended last: kinds only grow).
+    Mark {
+        symbol: SymbolId,
+        mark: Mark,
+    },
 }
 
 /// The full window of one `(symbol, interval)` series, oldest first.
@@ -78,6 +83,7 @@ pub struct Snapshot {
     pub balances: Vec<Balance>,
     /// `None` when the snapshot does not cover the ban list.
     pub ban_list: Option<BanList>,
+    pub marks: Vec<(SymbolId, Mark)>,
 }
 
 /// One entity of a snapshot, borrowed from where it is kept (see `MergeBook::visit_matching`).
@@ -92,6 +98,7 @@ pub enum SnapshotItem<'a> {
     Position(SymbolId, &'a Position),
     Balance(&'a Balance),
     BanList(&'a BanList),
+    Mark(SymbolId, &'a Mark),
 }
 
 impl Snapshot {
@@ -111,6 +118,7 @@ impl Snapshot {
             SnapshotItem::Position(symbol, position) => self.positions.push((symbol, *position)),
             SnapshotItem::Balance(balance) => self.balances.push(*balance),
             SnapshotItem::BanList(list) => self.ban_list = Some(list.clone()),
+            SnapshotItem::Mark(symbol, mark) => self.marks.push((symbol, *mark)),
         }
     }
 
@@ -121,5 +129,6 @@ impl Snapshot {
             && self.positions.is_empty()
             && self.balances.is_empty()
             && self.ban_list.is_none()
+            && self.marks.is_empty()
     }
 }

@@ -517,6 +517,7 @@ mod tests {
                 Delta::Position { symbol, position } => batch.push_position(*symbol, *position),
                 Delta::Balance { balance } => batch.push_balance(*balance),
                 Delta::BanList(list) => batch.set_ban_list(list.clone()),
+                Delta::Mark { symbol, mark } => batch.push_mark(*symbol, *mark),
             }
         }
         let header = FrameHeader {

@@ -12,7 +12,7 @@ use crate::admission::{entity_name, Admission, Refusal};
 use crate::delta::{BanList, Delta, Provenance, SourceId};
 use crate::frame::{Chunk, Frame, FrameEncoder, FrameError, FrameHeader, FrameKind, FramePayload};
 use crate::interval::Interval;
-use crate::market::{Kline, Tick};
+use crate::market::{Kline, Mark, Tick};
 use crate::merge_book::{MergeBook, MergeOutcome};
 use crate::parse::{self, MarketEvent, ParseError, UserEvent};
 use crate::symbol::{Symbol, SymbolId, SymbolRegistry};
@@ -92,6 +92,10 @@ impl IngestBatch {
         self.records.push(Delta::Tick { symbol, tick });
     }
 
+    pub fn push_mark(&mut self, symbol: SymbolId, mark: Mark) {
+        self.records.push(Delta::Mark { symbol, mark });
+    }
+
     pub fn push_position(&mut self, symbol: SymbolId, position: Position) {
         self.records.push(Delta::Position { symbol, position });
     }
@@ -115,10 +119,30 @@ impl IngestBatch {
                 batch.push_tick(symbol, t.tick);
             })),
             MarketEvent::AggTrade(_) => Err(IngestError::NotMergeable { event: "aggTrade" }),
-            MarketEvent::MarkPrice(_) => Err(IngestError::NotMergeable {
-                event: "markPriceUpdate",
-            }),
+            MarketEvent::MarkPrice(m) => Ok(self.with_symbol(registry, &m.symbol, |batch, symbol| {
+                batch.push_mark(symbol, m.mark());
+            })),
         }
+    }
+
+    /// Parses a `!markPrice@arr@1s` message (every symbol's `markPriceUpdate` in one array, plain
+    /// or in a combined-stream envelope) and adds the marks of known symbols.
+    pub fn push_mark_prices(&mut self, registry: &SymbolRegistry, bytes: &[u8]) -> Result<usize, IngestError> {
+        let marks = parse::parse_mark_price_array(bytes)?;
+        Ok(marks
+            .iter()
+            .map(|m| self.with_symbol(registry, &m.symbol, |batch, symbol| batch.push_mark(symbol, m.mark())))
+            .sum())
+    }
+
+    /// Parses a `GET /fapi/v1/premiumIndex` body (one object or all symbols) and adds the marks
+    /// of known symbols: the fallback when the mark price stream is down.
+    pub fn push_premium_index(&mut self, registry: &SymbolRegistry, body: &[u8]) -> Result<usize, IngestError> {
+        let marks = parse::parse_premium_index(body)?;
+        Ok(marks
+            .iter()
+            .map(|m| self.with_symbol(registry, &m.symbol, |batch, symbol| batch.push_mark(symbol, m.mark())))
+            .sum())
     }
 
     /// Parses a `GET /fapi/v1/klines` body for `symbol`/`interval` and adds its bars.
@@ -137,6 +161,16 @@ impl IngestBatch {
     /// Parses a `GET /fapi/v1/ticker/bookTicker` body and adds the ticks of known symbols.
     pub fn push_rest_book_tickers(&mut self, registry: &SymbolRegistry, body: &[u8]) -> Result<usize, IngestError> {
         let ticks = parse::parse_rest_book_tickers(body)?;
+        Ok(ticks
+            .iter()
+            .map(|t| self.with_symbol(registry, &t.symbol, |batch, symbol| batch.push_tick(symbol, t.tick)))
+            .sum())
+    }
+
+    /// Parses a `GET /fapi/v1/ticker/price` body and adds the traded-price ticks of known
+    /// symbols (they correct open bars; see [`crate::merge_book::MergeBook::merge_tick`]).
+    pub fn push_rest_price_tickers(&mut self, registry: &SymbolRegistry, body: &[u8]) -> Result<usize, IngestError> {
+        let ticks = parse::parse_rest_price_tickers(body)?;
         Ok(ticks
             .iter()
             .map(|t| self.with_symbol(registry, &t.symbol, |batch, symbol| batch.push_tick(symbol, t.tick)))
@@ -306,6 +340,7 @@ pub fn merge_record(
         Delta::Position { symbol, position } => book.merge_position(*symbol, position, from, out),
         Delta::Balance { balance } => book.merge_balance(balance, from, out),
         Delta::BanList(list) => Ok(book.set_ban_list(list.clone(), from, out)),
+        Delta::Mark { symbol, mark } => book.merge_mark(*symbol, mark, from, out),
     };
     Ok(outcome?)
 }
@@ -466,6 +501,21 @@ impl IngestEncoder {
     /// See [`IngestBatch::push_rest_book_tickers`].
     pub fn push_rest_book_tickers(&mut self, body: &[u8]) -> Result<usize, IngestError> {
         self.batch.push_rest_book_tickers(&self.registry, body)
+    }
+
+    /// See [`IngestBatch::push_mark_prices`].
+    pub fn push_mark_prices(&mut self, bytes: &[u8]) -> Result<usize, IngestError> {
+        self.batch.push_mark_prices(&self.registry, bytes)
+    }
+
+    /// See [`IngestBatch::push_premium_index`].
+    pub fn push_premium_index(&mut self, body: &[u8]) -> Result<usize, IngestError> {
+        self.batch.push_premium_index(&self.registry, body)
+    }
+
+    /// See [`IngestBatch::push_rest_price_tickers`].
+    pub fn push_rest_price_tickers(&mut self, body: &[u8]) -> Result<usize, IngestError> {
+        self.batch.push_rest_price_tickers(&self.registry, body)
     }
 
     /// See [`IngestBatch::push_account`].

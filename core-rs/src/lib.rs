@@ -28,5 +28,5 @@ pub use account::{AccountSnapshot, Balance, Position, PositionSide, Side, Symbol
 pub use decimal::{Decimal, DecimalError};
 pub use delta::{BanList, Delta, KlineWindow, Provenance, Snapshot, SourceId};
 pub use interval::Interval;
-pub use market::{AggTrade, Kline, KlineEvent, MarkPrice, SymbolTick, Tick};
+pub use market::{AggTrade, Kline, KlineEvent, Mark, MarkPrice, SymbolTick, Tick};
 pub use symbol::{Asset, Name, Symbol, SymbolId, SymbolRegistry};

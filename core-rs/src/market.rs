@@ -86,13 +86,33 @@ pub struct Tick {
 }
 
 impl Tick {
-    /// The price a tick contributes to a bar: the last trade price when known, else the exact
-    /// bid/ask midpoint.
-    pub fn reference_price(&self) -> Option<Decimal> {
-        match self.last {
-            Some(last) => Some(last),
-            None => self.bid.checked_add(&self.ask)?.half().map(|m| m.normalized()),
+    /// A tick that carries only the latest traded price (REST `ticker/price`, an aggTrade): an
+    /// empty book (zero prices and quantities) and `last` at exchange time `time`.
+    pub fn traded(last: Decimal, time: i64) -> Tick {
+        Tick {
+            bid: Decimal::ZERO,
+            bid_qty: Decimal::ZERO,
+            ask: Decimal::ZERO,
+            ask_qty: Decimal::ZERO,
+            last: Some(last),
+            time,
+            update_id: None,
         }
+    }
+
+    /// Whether the tick carries a book (either side's price or quantity non-zero); a tick made by
+    /// [`Tick::traded`] does not.
+    pub fn has_book(&self) -> bool {
+        !(self.bid.is_zero() && self.ask.is_zero() && self.bid_qty.is_zero() && self.ask_qty.is_zero())
+    }
+
+    /// The exact bid/ask midpoint, for execution and display only: nothing traded there, so it
+    /// never enters a kline. `None` when a book side is empty.
+    pub fn midpoint(&self) -> Option<Decimal> {
+        if !(self.bid.is_positive() && self.ask.is_positive()) {
+            return None;
+        }
+        self.bid.checked_add(&self.ask)?.half().map(|m| m.normalized())
     }
 }
 
@@ -101,6 +121,22 @@ impl Tick {
 pub struct SymbolTick {
     pub symbol: Symbol,
     pub tick: Tick,
+}
+
+/// Mark price, index price and funding of one symbol at one exchange time: the hub's mark entity
+/// (from `markPriceUpdate` or REST `premiumIndex`), merged by `time` like a tick.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Mark {
+    /// Exchange time of the values (`E` of the event, `time` of premiumIndex), Unix ms.
+    pub time: i64,
+    pub mark_price: Decimal,
+    pub index_price: Decimal,
+    /// Estimated settle price (`P`); meaningful near delivery, else close to the index.
+    pub estimated_settle_price: Decimal,
+    /// The funding rate of the current period (`r`, `lastFundingRate`), a signed fraction.
+    pub funding_rate: Decimal,
+    /// When the next funding is settled, Unix ms.
+    pub next_funding_time: i64,
 }
 
 /// A `markPriceUpdate` event.
@@ -114,4 +150,18 @@ pub struct MarkPrice {
     pub estimated_settle_price: Decimal,
     pub funding_rate: Decimal,
     pub next_funding_time: i64,
+}
+
+impl MarkPrice {
+    /// The event's values as the hub's mark entity, timed by the event time.
+    pub fn mark(&self) -> Mark {
+        Mark {
+            time: self.event_time,
+            mark_price: self.mark_price,
+            index_price: self.index_price,
+            estimated_settle_price: self.estimated_settle_price,
+            funding_rate: self.funding_rate,
+            next_funding_time: self.next_funding_time,
+        }
+    }
 }

@@ -8,9 +8,9 @@
 use crate::account::{Balance, Position, PositionSide};
 use crate::decimal::Decimal;
 use crate::delta::{BanList, Delta, KlineWindow, Provenance, Snapshot, SnapshotItem};
-use crate::frame::{check_balance, check_kline, check_position, check_tick, plainly_fits, FrameError};
+use crate::frame::{check_balance, check_kline, check_mark, check_position, check_tick, plainly_fits, FrameError};
 use crate::interval::{Interval, ALL as ALL_INTERVALS};
-use crate::market::{Kline, Tick};
+use crate::market::{Kline, Mark, Tick};
 use crate::symbol::{Asset, SymbolId};
 use crate::topic::{kinds, retain_matching, TopicFilter};
 
@@ -80,6 +80,17 @@ pub enum TickDefect {
     CrossedBook,
 }
 
+/// What is wrong with a mark the book refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum MarkDefect {
+    #[error("mark price is not positive")]
+    NonPositiveMark,
+    #[error("index or estimated settle price is negative")]
+    NegativeIndex,
+    #[error("next funding time is negative")]
+    NegativeFundingTime,
+}
+
 /// Why the book refused a configuration or an input. Refused inputs are counted and never stored.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MergeError {
@@ -102,6 +113,12 @@ pub enum MergeError {
         time: i64,
         defect: TickDefect,
     },
+    #[error("invalid mark of symbol id {} at {time}: {defect}", symbol.0)]
+    InvalidMark {
+        symbol: SymbolId,
+        time: i64,
+        defect: MarkDefect,
+    },
     /// Storing the record (or what merging it would make of the stored value) would leave a
     /// value the wire cannot carry: a decimal group whose mantissas do not fit an i64 at their
     /// common scale. The book never holds such a value, so every Delta and Snapshot encodes.
@@ -117,6 +134,7 @@ impl MergeError {
             MergeError::SymbolOutOfRange { .. } => "symbol_out_of_range",
             MergeError::InvalidKline { .. } => "invalid_kline",
             MergeError::InvalidTick { .. } => "invalid_tick",
+            MergeError::InvalidMark { .. } => "invalid_mark",
             MergeError::Unrepresentable { .. } => "unrepresentable",
         }
     }
@@ -225,6 +243,8 @@ pub struct MergeStats {
     pub balances: KindStats,
     /// Ban list writes.
     pub ban_list: KindStats,
+    /// Mark price / funding merges.
+    pub marks: KindStats,
 }
 
 /// The hub's merge book. See the module documentation and DESIGN.md 3.2.
@@ -361,11 +381,14 @@ impl MergeBook {
         series.merge(symbol, interval, kline, from, window, out)
     }
 
-    /// Merges a tick: the newest exchange `time` wins; on equal times the larger `update_id`
-    /// when both carry one, else the first arrival. An accepted tick then corrects the newest
-    /// open bar of every interval of the symbol whose span contains the tick's time (see
-    /// [`Tick::reference_price`]); each corrected bar whose close, high or low changed appends a
-    /// kline delta after the tick's own delta.
+    /// Merges a tick. Its two parts are merged separately, each newest by its own exchange time:
+    /// the book (bid/ask and their quantities, `update_id`; on equal times the larger
+    /// `update_id` when both carry one, else the first arrival) and the latest traded price
+    /// `last` (a tick without a book, see [`Tick::traded`], carries only that). The stored tick
+    /// holds the newest of each, timed by its book. A newer traded price then corrects the newest
+    /// open bar of every interval of the symbol whose span contains its time; each corrected bar
+    /// whose close, high or low changed appends a kline delta after the tick's own delta. Bid,
+    /// ask and their midpoint never enter a bar: nothing traded there (DESIGN.md 3.2).
     pub fn merge_tick(
         &mut self,
         symbol: SymbolId,
@@ -404,16 +427,43 @@ impl MergeBook {
         })?;
         check_tick(tick).map_err(|e| unrepresentable("tick", e))?;
         let book = self.book_mut(symbol)?;
-        let outcome = match &book.tick {
-            None => MergeOutcome::Changed,
-            Some(stored) if stored.value == *tick => MergeOutcome::Unchanged,
-            Some(stored) if tick_is_newer(tick, &stored.value) => MergeOutcome::Changed,
-            Some(_) => MergeOutcome::Dropped(DropReason::NotNewer),
-        };
-        if outcome != MergeOutcome::Changed {
+        let stored = book.tick.as_ref().map(|s| s.value);
+        let book_newer = tick.has_book()
+            && match &stored {
+                None => true,
+                Some(s) if !s.has_book() => true,
+                Some(s) => tick_is_newer(tick, s),
+            };
+        let price = tick
+            .last
+            .filter(|_| book.last_time.is_none_or(|last_time| tick.time > last_time));
+        if !book_newer && price.is_none() {
+            // Nothing newer: a repeat of what is stored, or an older record.
+            let last_time = book.last_time;
+            let repeat = stored.is_some_and(|s| {
+                (!tick.has_book() || same_book(&s, tick))
+                    && (tick.last.is_none() || (tick.last == s.last && last_time == Some(tick.time)))
+            });
+            let outcome = if repeat {
+                MergeOutcome::Unchanged
+            } else {
+                MergeOutcome::Dropped(DropReason::NotNewer)
+            };
             return Ok((outcome, 0));
         }
-        let price = correction_price(tick);
+        // The stored tick after the merge: the newer book, the newer traded price.
+        let mut merged = match stored {
+            Some(s) if !book_newer => s,
+            Some(s) => Tick { last: s.last, ..*tick },
+            None => Tick { last: None, ..*tick },
+        };
+        if price.is_some() {
+            merged.last = price;
+        }
+        let tick_changed = stored != Some(merged);
+        if tick_changed {
+            check_tick(&merged).map_err(|e| unrepresentable("tick", e))?;
+        }
         // Check every correction first, apply them after: a refused tick leaves no trace. The
         // first pass notes which intervals the tick corrects (bit `code`), so the second visits
         // only those, and no bar is held between the passes.
@@ -425,12 +475,15 @@ impl MergeBook {
                     corrected |= 1 << interval.code();
                 }
             }
+            book.last_time = Some(tick.time);
         }
-        book.tick = Some(Stored {
-            value: *tick,
-            provenance: from,
-        });
-        out.push(Delta::Tick { symbol, tick: *tick });
+        if tick_changed {
+            book.tick = Some(Stored {
+                value: merged,
+                provenance: from,
+            });
+            out.push(Delta::Tick { symbol, tick: merged });
+        }
         let mut corrections = 0;
         if let Some(price) = price.filter(|_| corrected != 0) {
             for (series, interval) in book.klines.iter_mut().zip(ALL_INTERVALS) {
@@ -444,7 +497,61 @@ impl MergeBook {
                 }
             }
         }
+        // The same traded price again moves only its time (and may still correct a new bar).
+        let outcome = if tick_changed {
+            MergeOutcome::Changed
+        } else {
+            MergeOutcome::Unchanged
+        };
         Ok((outcome, corrections))
+    }
+
+    /// Merges a mark (mark price, index price, funding rate, next funding time) as ticks merge:
+    /// the newest exchange `time` wins, on equal times the first arrival. The websocket
+    /// `!markPrice@arr@1s` stream and the REST `premiumIndex` fallback both feed it.
+    pub fn merge_mark(
+        &mut self,
+        symbol: SymbolId,
+        mark: &Mark,
+        from: Provenance,
+        out: &mut Vec<Delta>,
+    ) -> Result<MergeOutcome, MergeError> {
+        let result = self.merge_mark_uncounted(symbol, mark, from, out);
+        match result {
+            Ok(outcome) => self.stats.marks.record(outcome),
+            Err(_) => self.stats.marks.rejected_invalid += 1,
+        }
+        result
+    }
+
+    fn merge_mark_uncounted(
+        &mut self,
+        symbol: SymbolId,
+        mark: &Mark,
+        from: Provenance,
+        out: &mut Vec<Delta>,
+    ) -> Result<MergeOutcome, MergeError> {
+        validate_mark(mark).map_err(|defect| MergeError::InvalidMark {
+            symbol,
+            time: mark.time,
+            defect,
+        })?;
+        check_mark(mark).map_err(|e| unrepresentable("mark", e))?;
+        let book = self.book_mut(symbol)?;
+        let outcome = match &book.mark {
+            None => MergeOutcome::Changed,
+            Some(stored) if stored.value == *mark => MergeOutcome::Unchanged,
+            Some(stored) if mark.time > stored.value.time => MergeOutcome::Changed,
+            Some(_) => MergeOutcome::Dropped(DropReason::NotNewer),
+        };
+        if outcome == MergeOutcome::Changed {
+            book.mark = Some(Stored {
+                value: *mark,
+                provenance: from,
+            });
+            out.push(Delta::Mark { symbol, mark: *mark });
+        }
+        Ok(outcome)
     }
 
     /// Merges a position, keyed by `(symbol, position.side)`.
@@ -540,6 +647,12 @@ impl MergeBook {
         let series = self.series(symbol, interval)?;
         let index = series.live().binary_search_by_key(&open_time, |k| k.open_time).ok()?;
         series.live_provenance().get(index).copied()
+    }
+
+    /// The stored mark (mark price, index, funding) of `symbol` and who supplied it.
+    pub fn mark(&self, symbol: SymbolId) -> Option<(&Mark, Provenance)> {
+        let stored = self.book(symbol)?.mark.as_ref()?;
+        Some((&stored.value, stored.provenance))
     }
 
     /// The stored tick of `symbol` and who supplied it.
@@ -638,6 +751,11 @@ impl MergeBook {
                     visit(SnapshotItem::Position(id, &position.value));
                 }
             }
+            if filter.has_kind(kinds::MARK) {
+                if let Some(mark) = &book.mark {
+                    visit(SnapshotItem::Mark(id, &mark.value));
+                }
+            }
         };
         match filter.symbols() {
             Some(ids) => {
@@ -715,8 +833,11 @@ struct SymbolBook {
     /// Indexed by `Interval::code()`.
     klines: [KlineSeries; INTERVAL_COUNT],
     tick: Option<Stored<Tick>>,
+    /// Exchange time of the stored tick's `last` (the tick's own `time` is its book's).
+    last_time: Option<i64>,
     /// Indexed by `PositionSide as usize` (both, long, short).
     positions: [Option<Carried<Position>>; POSITION_SIDES],
+    mark: Option<Stored<Mark>>,
 }
 
 impl SymbolBook {
@@ -735,6 +856,9 @@ impl SymbolBook {
         }
         for position in self.positions.iter().flatten() {
             snapshot.positions.push((symbol, position.value));
+        }
+        if let Some(mark) = &self.mark {
+            snapshot.marks.push((symbol, mark.value));
         }
     }
 }
@@ -1051,13 +1175,29 @@ fn validate_tick(t: &Tick) -> Result<(), TickDefect> {
     Ok(())
 }
 
-/// The price a tick writes into bars: its reference price, but never a midpoint of a book with an
-/// empty side (that "midpoint" is half a price and would corrupt the bar's low).
-fn correction_price(t: &Tick) -> Option<Decimal> {
-    if t.last.is_none() && !(t.bid.is_positive() && t.ask.is_positive()) {
-        return None;
+/// Cheap consistency checks on a mark: a positive mark price, non-negative index and settle
+/// prices (zero when the exchange has none yet) and funding time. The funding rate has any sign.
+fn validate_mark(m: &Mark) -> Result<(), MarkDefect> {
+    if !m.mark_price.is_positive() {
+        return Err(MarkDefect::NonPositiveMark);
     }
-    t.reference_price().filter(Decimal::is_positive)
+    if m.index_price.is_negative() || m.estimated_settle_price.is_negative() {
+        return Err(MarkDefect::NegativeIndex);
+    }
+    if m.next_funding_time < 0 {
+        return Err(MarkDefect::NegativeFundingTime);
+    }
+    Ok(())
+}
+
+/// Whether two ticks carry the same book (prices, quantities, time, update id).
+fn same_book(a: &Tick, b: &Tick) -> bool {
+    a.bid == b.bid
+        && a.ask == b.ask
+        && a.bid_qty == b.bid_qty
+        && a.ask_qty == b.ask_qty
+        && a.time == b.time
+        && a.update_id == b.update_id
 }
 
 /// Whether `incoming` supersedes `stored`: a later exchange time, or the same time with a larger
@@ -1930,12 +2070,16 @@ mod tests {
         (b, k)
     }
 
+    /// A tick carrying only a traded price (REST `ticker/price`).
+    fn traded(price: &str, time: i64) -> Tick {
+        Tick::traded(d(price), time)
+    }
+
     #[test]
-    fn tick_inside_the_open_bar_corrects_close_high_low() {
+    fn a_traded_price_inside_the_open_bar_corrects_close_high_low() {
         let (mut b, k) = book_with_open_bar();
         let mut out = Vec::new();
-        // Midpoint of 12.5 and 12.6 is exactly 12.55: a new high.
-        let t = tick("12.5", "12.6", T0 + 20_000);
+        let t = traded("12.55", T0 + 20_000);
         assert_eq!(b.merge_tick(S, &t, prov(4, 77), &mut out), Ok(MergeOutcome::Changed));
         let corrected = Kline {
             close: d("12.55"),
@@ -1946,7 +2090,7 @@ mod tests {
         assert_eq!(b.klines(S, Interval::M1), &[corrected]);
         assert_eq!(out, vec![Delta::Tick { symbol: S, tick: t }, kline_delta(corrected)]);
         assert_eq!(b.kline_provenance(S, Interval::M1, T0), Some(prov(4, 77)));
-        // A last trade price takes precedence over the midpoint: a new low.
+        // A tick carrying a book and a traded price corrects from the traded price: a new low.
         let t2 = Tick {
             last: Some(d("8.5")),
             ..tick("8.4", "8.6", T0 + 30_000)
@@ -1959,6 +2103,67 @@ mod tests {
         );
         assert_eq!(b.stats().klines.tick_corrections, 2);
         assert_eq!(b.stats().ticks.applied, 2);
+    }
+
+    /// Seed 000 corrects the last kline from the latest traded price; a book quote is no trade.
+    #[test]
+    fn bid_ask_and_midpoint_never_enter_a_bar() {
+        let (mut b, k) = book_with_open_bar();
+        let mut out = Vec::new();
+        // Midpoint 12.55 would be a new high, a bid of 8 a new low: neither traded.
+        for (i, (bid, ask)) in [("12.5", "12.6"), ("8", "8.1"), ("20", "21")].into_iter().enumerate() {
+            let t = tick(bid, ask, T0 + 20_000 + i as i64);
+            assert_eq!(b.merge_tick(S, &t, prov(4, 0), &mut out), Ok(MergeOutcome::Changed));
+        }
+        assert_eq!(b.klines(S, Interval::M1), &[k]);
+        assert_eq!(b.stats().klines.tick_corrections, 0);
+        assert!(out.iter().all(|delta| matches!(delta, Delta::Tick { .. })));
+    }
+
+    #[test]
+    fn book_and_traded_price_merge_separately_each_by_its_own_time() {
+        let (mut b, k) = book_with_open_bar();
+        let mut out = Vec::new();
+        // A book at T0 + 30 s, then a traded price at T0 + 20 s: older than the book, newer than
+        // any traded price, so it is kept beside the book and corrects the bar.
+        let book_tick = tick("11.4", "11.6", T0 + 30_000);
+        b.merge_tick(S, &book_tick, prov(4, 0), &mut out).unwrap();
+        assert_eq!(
+            b.merge_tick(S, &traded("11.5", T0 + 20_000), prov(5, 0), &mut out),
+            Ok(MergeOutcome::Changed)
+        );
+        let merged = Tick {
+            last: Some(d("11.5")),
+            ..book_tick
+        };
+        assert_eq!(b.tick(S).map(|(t, _)| *t), Some(merged));
+        assert_eq!(b.klines(S, Interval::M1)[0].close, d("11.5"));
+        // A newer book keeps the traded price; an older traded price is dropped.
+        let newer_book = tick("11.7", "11.8", T0 + 40_000);
+        b.merge_tick(S, &newer_book, prov(4, 0), &mut out).unwrap();
+        assert_eq!(b.tick(S).map(|(t, _)| t.last), Some(Some(d("11.5"))));
+        assert_eq!(
+            b.merge_tick(S, &traded("9", T0 + 19_000), prov(5, 0), &mut out),
+            Ok(MergeOutcome::Dropped(DropReason::NotNewer))
+        );
+        // The newer book did not move the bar, the older price did not either.
+        assert_eq!(
+            b.klines(S, Interval::M1)[0],
+            Kline {
+                close: d("11.5"),
+                as_of: T0 + 20_000,
+                ..k
+            }
+        );
+        // Repeats are unchanged.
+        assert_eq!(
+            b.merge_tick(S, &newer_book, prov(4, 0), &mut out),
+            Ok(MergeOutcome::Unchanged)
+        );
+        assert_eq!(
+            b.merge_tick(S, &traded("11.5", T0 + 20_000), prov(5, 0), &mut out),
+            Ok(MergeOutcome::Unchanged)
+        );
     }
 
     /// Defect 1 of issue 10: a tick whose price the open bar's price group cannot carry on the wire
@@ -1995,13 +2200,13 @@ mod tests {
         for time in [T0 - 1, T0 + MIN] {
             let (mut b, k) = book_with_open_bar();
             let mut out = Vec::new();
-            b.merge_tick(S, &tick("20", "20", time), prov(4, 0), &mut out).unwrap();
+            b.merge_tick(S, &traded("20", time), prov(4, 0), &mut out).unwrap();
             assert_eq!(b.klines(S, Interval::M1), &[k], "tick at {time}");
             assert_eq!(out.len(), 1);
         }
         // The bar's last millisecond is inside.
         let (mut b, _) = book_with_open_bar();
-        b.merge_tick(S, &tick("20", "20", T0 + MIN - 1), prov(4, 0), &mut Vec::new())
+        b.merge_tick(S, &traded("20", T0 + MIN - 1), prov(4, 0), &mut Vec::new())
             .unwrap();
         assert_eq!(b.klines(S, Interval::M1)[0].close, d("20"));
     }
@@ -2010,11 +2215,11 @@ mod tests {
     fn tick_older_than_the_bar_as_of_does_not_correct_it() {
         let (mut b, k) = book_with_open_bar();
         let mut out = Vec::new();
-        b.merge_tick(S, &tick("20", "20", T0 + 9_999), prov(4, 0), &mut out)
+        b.merge_tick(S, &traded("20", T0 + 9_999), prov(4, 0), &mut out)
             .unwrap();
         assert_eq!(b.klines(S, Interval::M1), &[k]);
         // Exactly at as_of is allowed.
-        b.merge_tick(S, &tick("20", "20", T0 + 10_000), prov(4, 0), &mut out)
+        b.merge_tick(S, &traded("20", T0 + 10_000), prov(4, 0), &mut out)
             .unwrap();
         assert_eq!(b.klines(S, Interval::M1)[0].close, d("20"));
         assert_eq!(b.stats().klines.tick_corrections, 1);
@@ -2030,8 +2235,7 @@ mod tests {
         b.merge_kline(S, Interval::M1, &closed, prov(1, 0), &mut Vec::new())
             .unwrap();
         let mut out = Vec::new();
-        b.merge_tick(S, &tick("20", "20", T0 + 5), prov(4, 0), &mut out)
-            .unwrap();
+        b.merge_tick(S, &traded("20", T0 + 5), prov(4, 0), &mut out).unwrap();
         assert_eq!(b.klines(S, Interval::M1), &[closed]);
         assert_eq!(out.len(), 1);
         assert_eq!(b.stats().klines.tick_corrections, 0);
@@ -2051,10 +2255,9 @@ mod tests {
             .unwrap();
         let mut out = Vec::new();
         // Inside the older (still open) bar only.
-        b.merge_tick(S, &tick("20", "20", T0 + 5), prov(4, 0), &mut out)
-            .unwrap();
+        b.merge_tick(S, &traded("20", T0 + 5), prov(4, 0), &mut out).unwrap();
         assert_eq!(b.klines(S, Interval::M1), &[older, newest]);
-        b.merge_tick(S, &tick("20", "20", T0 + MIN + 5), prov(4, 0), &mut out)
+        b.merge_tick(S, &traded("20", T0 + MIN + 5), prov(4, 0), &mut out)
             .unwrap();
         assert_eq!(b.klines(S, Interval::M1)[0], older);
         assert_eq!(b.klines(S, Interval::M1)[1].close, d("20"));
@@ -2074,7 +2277,7 @@ mod tests {
         b.merge_kline(SymbolId(0), Interval::M1, &one, prov(1, 0), &mut out)
             .unwrap();
         out.clear();
-        b.merge_tick(S, &tick("13", "13", T0 + 1_000), prov(4, 0), &mut out)
+        b.merge_tick(S, &traded("13", T0 + 1_000), prov(4, 0), &mut out)
             .unwrap();
         assert_eq!(out.len(), 3);
         assert_eq!(b.klines(S, Interval::M1)[0].high, d("13"));
@@ -2087,8 +2290,8 @@ mod tests {
     fn tick_that_changes_no_price_emits_no_kline_delta() {
         let (mut b, k) = book_with_open_bar();
         let mut out = Vec::new();
-        // Close is 11; a midpoint of exactly 11.00 in another scale changes nothing but as_of.
-        let t = tick("10.99", "11.01", T0 + 20_000);
+        // Close is 11; a traded 11.00 in another scale changes nothing but as_of.
+        let t = traded("11.00", T0 + 20_000);
         b.merge_tick(S, &t, prov(4, 0), &mut out).unwrap();
         assert_eq!(out, vec![Delta::Tick { symbol: S, tick: t }]);
         let stored = b.klines(S, Interval::M1)[0];
@@ -2107,7 +2310,7 @@ mod tests {
     fn a_later_kline_version_keeps_the_tick_extremes() {
         let (mut b, k) = book_with_open_bar();
         let mut out = Vec::new();
-        b.merge_tick(S, &tick("13", "13", T0 + 20_000), prov(4, 0), &mut out)
+        b.merge_tick(S, &traded("13", T0 + 20_000), prov(4, 0), &mut out)
             .unwrap();
         // The kline stream catches up with more trades but an older view of the high.
         let next = Kline {
@@ -2126,10 +2329,82 @@ mod tests {
     fn one_sided_book_does_not_correct_bars() {
         let (mut b, k) = book_with_open_bar();
         let mut out = Vec::new();
-        // An empty bid side: its "midpoint" would be half the ask.
+        // An empty bid side (its "midpoint" would be half the ask): a book, never a trade.
         let t = tick("0", "12", T0 + 20_000);
         assert_eq!(b.merge_tick(S, &t, prov(4, 0), &mut out), Ok(MergeOutcome::Changed));
         assert_eq!(b.klines(S, Interval::M1), &[k]);
+    }
+
+    // ---- marks ------------------------------------------------------------------------------
+
+    fn mark(price: &str, time: i64) -> Mark {
+        Mark {
+            time,
+            mark_price: d(price),
+            index_price: d("99.5"),
+            estimated_settle_price: d("99.6"),
+            funding_rate: d("-0.0001"),
+            next_funding_time: T0 + 8 * 60 * MIN,
+        }
+    }
+
+    #[test]
+    fn newest_mark_wins_by_exchange_time_and_never_touches_bars() {
+        let (mut b, k) = book_with_open_bar();
+        let mut out = Vec::new();
+        let m2 = mark("100.2", T0 + 2_000);
+        assert_eq!(b.merge_mark(S, &m2, prov(6, 1), &mut out), Ok(MergeOutcome::Changed));
+        // Older: dropped. The same again: unchanged. Equal time, other values: first arrival.
+        assert_eq!(
+            b.merge_mark(S, &mark("1", T0 + 1_000), prov(7, 2), &mut out),
+            Ok(MergeOutcome::Dropped(DropReason::NotNewer))
+        );
+        assert_eq!(b.merge_mark(S, &m2, prov(7, 2), &mut out), Ok(MergeOutcome::Unchanged));
+        assert_eq!(
+            b.merge_mark(S, &mark("100.3", T0 + 2_000), prov(7, 2), &mut out),
+            Ok(MergeOutcome::Dropped(DropReason::NotNewer))
+        );
+        assert_eq!(b.mark(S), Some((&m2, prov(6, 1))));
+        let m3 = mark("100.4", T0 + 3_000);
+        b.merge_mark(S, &m3, prov(7, 3), &mut out).unwrap();
+        assert_eq!(
+            out,
+            vec![Delta::Mark { symbol: S, mark: m2 }, Delta::Mark { symbol: S, mark: m3 }]
+        );
+        // A mark price is no trade: the open bar is as it was.
+        assert_eq!(b.klines(S, Interval::M1), &[k]);
+        assert_eq!(b.snapshot().marks, vec![(S, m3)]);
+        let stats = b.stats().marks;
+        assert_eq!((stats.applied, stats.unchanged, stats.dropped_older), (2, 1, 2));
+    }
+
+    #[test]
+    fn bad_marks_are_refused_and_counted() {
+        let mut b = book();
+        let mut out = Vec::new();
+        for (bad, reason) in [
+            (mark("0", T0), "mark price is not positive"),
+            (
+                Mark {
+                    index_price: d("-1"),
+                    ..mark("1", T0)
+                },
+                "index or estimated settle price is negative",
+            ),
+            (
+                Mark {
+                    next_funding_time: -1,
+                    ..mark("1", T0)
+                },
+                "next funding time is negative",
+            ),
+        ] {
+            let error = b.merge_mark(S, &bad, prov(6, 0), &mut out).unwrap_err();
+            assert_eq!(error.reason(), "invalid_mark");
+            assert!(error.to_string().contains(reason), "{error}");
+        }
+        assert!(out.is_empty() && b.mark(S).is_none());
+        assert_eq!(b.stats().marks.rejected_invalid, 3);
     }
 
     // ---- ticks ------------------------------------------------------------------------------
@@ -2608,9 +2883,9 @@ mod tests {
             prov(1, 0),
             &mut out,
         );
-        b.merge_tick(S, &tick("30", "30", T0 + 2 * MIN + 1), prov(1, 0), &mut out)
+        b.merge_tick(S, &traded("30", T0 + 2 * MIN + 1), prov(1, 0), &mut out)
             .unwrap();
-        b.merge_tick(S, &tick("30", "30", T0), prov(1, 0), &mut out).unwrap();
+        b.merge_tick(S, &traded("30", T0), prov(1, 0), &mut out).unwrap();
         assert_eq!(
             b.stats().klines,
             KindStats {
@@ -2697,6 +2972,7 @@ mod tests {
                 positions: vec![(S, long), (S, short)],
                 balances: vec![bnb, balance("10", 1)],
                 ban_list: Some(bans.clone()),
+                marks: vec![],
             }
         );
         let only_s = b.snapshot_of(&[S, SymbolId(40), S, SymbolId(1_000_000)]);
@@ -2712,6 +2988,7 @@ mod tests {
                 positions: vec![(S, long), (S, short)],
                 balances: vec![bnb, balance("10", 1)],
                 ban_list: Some(bans),
+                marks: vec![],
             }
         );
         assert_eq!(
@@ -2871,6 +3148,12 @@ mod tests {
                         update_id: data["u"].as_u64(),
                     },
                 ));
+            } else if stream.ends_with("@aggTrade") {
+                // A trade's price, as a tick collector would pass the latest traded price on.
+                events.push(Event::Tick(
+                    symbol,
+                    Tick::traded(dec(&data["p"]), data["T"].as_i64().unwrap()),
+                ));
             }
         }
         Some(events)
@@ -2948,6 +3231,33 @@ mod tests {
         let stats = b.stats();
         assert!(stats.klines.tick_corrections > 0);
         assert_eq!(stats.ticks.rejected_invalid, 0);
+        // Every bar's close, high and low is a price something traded at: the exchange's own
+        // kline prices or an aggTrade's, never a bid, an ask or their midpoint.
+        let mut traded: std::collections::HashSet<(SymbolId, Decimal)> = std::collections::HashSet::new();
+        for e in &events {
+            match e {
+                Event::Kline(s, k) => {
+                    traded.extend([k.open, k.high, k.low, k.close].map(|p| (*s, p)));
+                }
+                Event::Tick(s, t) => traded.extend(t.last.map(|p| (*s, p))),
+            }
+        }
+        let mut book_prices = 0;
+        for e in &events {
+            if let Event::Tick(s, t) = e {
+                if t.has_book() && !traded.contains(&(*s, t.bid)) {
+                    book_prices += 1;
+                }
+            }
+        }
+        assert!(book_prices > 0, "the capture has bids at which nothing traded");
+        for s in 0..4 {
+            for k in b.klines(SymbolId(s), Interval::M1) {
+                for price in [k.high, k.low, k.close] {
+                    assert!(traded.contains(&(SymbolId(s), price)), "{price} in {k:?}");
+                }
+            }
+        }
         // Closed bars are exactly the exchange's closed messages.
         for e in &events {
             if let Event::Kline(s, k) = e {

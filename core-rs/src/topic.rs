@@ -22,8 +22,10 @@ pub mod kinds {
     pub const POSITION: u8 = 4;
     pub const BALANCE: u8 = 8;
     pub const BAN_LIST: u8 = 16;
+    /// Mark price, index price and funding.
+    pub const MARK: u8 = 32;
     /// Every kind.
-    pub const ALL: u8 = 31;
+    pub const ALL: u8 = 63;
 }
 
 /// Bits of every interval in [`TopicFilter::intervals`] (bit `Interval::code()`).
@@ -37,6 +39,7 @@ pub fn kind_bit(name: &str) -> Option<u8> {
         "position" => kinds::POSITION,
         "balance" => kinds::BALANCE,
         "banlist" => kinds::BAN_LIST,
+        "mark" => kinds::MARK,
         _ => return None,
     })
 }
@@ -117,6 +120,7 @@ impl TopicFilter {
             Delta::Position { symbol, .. } => self.has_kind(kinds::POSITION) && self.has_symbol(*symbol),
             Delta::Balance { .. } => self.has_kind(kinds::BALANCE),
             Delta::BanList(_) => self.has_kind(kinds::BAN_LIST),
+            Delta::Mark { symbol, .. } => self.has_kind(kinds::MARK) && self.has_symbol(*symbol),
         }
     }
 }
@@ -354,6 +358,9 @@ pub(crate) fn retain_matching(snapshot: &mut Snapshot, filter: &TopicFilter) {
     snapshot
         .positions
         .retain(|(s, _)| filter.has_kind(kinds::POSITION) && filter.has_symbol(*s));
+    snapshot
+        .marks
+        .retain(|(s, _)| filter.has_kind(kinds::MARK) && filter.has_symbol(*s));
     if !filter.has_kind(kinds::BALANCE) {
         snapshot.balances.clear();
     }

@@ -24,7 +24,7 @@ use crate::decimal::Decimal;
 use crate::delta::{BanList, Delta, KlineWindow, Snapshot, SourceId};
 use crate::frame::{decode_frame, Chunk, Frame, FrameError, FrameHeader, FrameKind, FramePayload};
 use crate::interval::Interval;
-use crate::market::{Kline, Tick};
+use crate::market::{Kline, Mark, Tick};
 use crate::symbol::{Asset, SymbolId};
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
@@ -35,7 +35,8 @@ use std::sync::Arc;
 pub const DEFAULT_WINDOW: usize = 45;
 
 pub use crate::book_layout::{
-    BalanceSlot, KlineColumn, PositionSlot, TickSlot, BALANCE_SLOTS, KLINE_COLUMNS, POSITION_SLOTS, TICK_SLOTS,
+    BalanceSlot, KlineColumn, MarkSlot, PositionSlot, TickSlot, BALANCE_SLOTS, KLINE_COLUMNS, MARK_SLOTS,
+    POSITION_SLOTS, TICK_SLOTS,
 };
 
 /// A block of `f64` values shared with JavaScript (f64 bits in `AtomicU64`).
@@ -254,6 +255,19 @@ pub type TickView = RecordView<Tick>;
 pub type PositionView = RecordView<Position>;
 /// The balance of one asset.
 pub type BalanceView = RecordView<Balance>;
+/// The mark price and funding of one symbol.
+pub type MarkView = RecordView<Mark>;
+
+fn mark_values(mark: &Mark) -> [f64; MARK_SLOTS] {
+    MarkSlot::ALL.map(|slot| match slot {
+        MarkSlot::MarkPrice => mark.mark_price.to_f64(),
+        MarkSlot::IndexPrice => mark.index_price.to_f64(),
+        MarkSlot::EstimatedSettlePrice => mark.estimated_settle_price.to_f64(),
+        MarkSlot::FundingRate => mark.funding_rate.to_f64(),
+        MarkSlot::NextFundingTime => mark.next_funding_time as f64,
+        MarkSlot::Time => mark.time as f64,
+    })
+}
 
 fn tick_values(tick: &Tick) -> [f64; TICK_SLOTS] {
     TickSlot::ALL.map(|slot| match slot {
@@ -528,6 +542,7 @@ pub struct TraderBook {
     streams: HashMap<u32, StreamState>,
     series: HashMap<(SymbolId, Interval), KlineSeries>,
     ticks: HashMap<SymbolId, TickView>,
+    marks: HashMap<SymbolId, MarkView>,
     positions: HashMap<(SymbolId, PositionSide), PositionView>,
     balances: HashMap<Asset, BalanceView>,
     ban_list: BanList,
@@ -563,6 +578,7 @@ impl TraderBook {
             streams: HashMap::new(),
             series: HashMap::new(),
             ticks: HashMap::new(),
+            marks: HashMap::new(),
             positions: HashMap::new(),
             balances: HashMap::new(),
             ban_list: BanList::default(),
@@ -786,6 +802,9 @@ impl TraderBook {
             Delta::Tick { symbol, tick } => {
                 put_record(&mut self.ticks, *symbol, *tick, tick_values(tick), written);
             }
+            Delta::Mark { symbol, mark } => {
+                put_record(&mut self.marks, *symbol, *mark, mark_values(mark), written);
+            }
             Delta::Position { symbol, position } => {
                 let values = position_values(position);
                 put_record(
@@ -827,6 +846,9 @@ impl TraderBook {
         }
         for (symbol, tick) in &snapshot.ticks {
             put_record(&mut self.ticks, *symbol, *tick, tick_values(tick), written);
+        }
+        for (symbol, mark) in &snapshot.marks {
+            put_record(&mut self.marks, *symbol, *mark, mark_values(mark), written);
         }
         for (symbol, position) in &snapshot.positions {
             let values = position_values(position);
@@ -890,6 +912,11 @@ impl TraderBook {
         self.ticks.get(&symbol)
     }
 
+    /// The mark price, index price and funding of `symbol` (live columns: [`MarkSlot`]).
+    pub fn mark(&self, symbol: SymbolId) -> Option<&MarkView> {
+        self.marks.get(&symbol)
+    }
+
     /// Every tick, in no particular order.
     pub fn ticks(&self) -> impl Iterator<Item = (SymbolId, &TickView)> {
         self.ticks.iter().map(|(&symbol, view)| (symbol, view))
@@ -939,12 +966,15 @@ impl TraderBook {
         positions.sort_by_key(|(s, p)| (*s, p.side));
         let mut balances: Vec<Balance> = self.balances.values().map(|v| v.record).collect();
         balances.sort_by(|a, b| a.asset.as_str().cmp(b.asset.as_str()));
+        let mut marks: Vec<(SymbolId, Mark)> = self.marks.iter().map(|(&s, v)| (s, v.record)).collect();
+        marks.sort_by_key(|(s, _)| *s);
         Snapshot {
             klines,
             ticks,
             positions,
             balances,
             ban_list: Some(self.ban_list.clone()),
+            marks,
         }
     }
 

@@ -1,5 +1,7 @@
 //! A full day of the official BTCUSD_PERP aggTrades dump through `aggregate_csv`: 1m, 1h and 1d
-//! klines checked against sums computed here directly from the file's text.
+//! klines checked against sums computed here directly from the file's text. BTCUSD_PERP is an
+//! inverse contract of 100 USD, so its quote columns are base asset volumes: Σ qty × 100 ÷ price,
+//! each trade's at 8 decimals.
 
 mod common;
 
@@ -8,12 +10,25 @@ use std::io::BufReader;
 use std::path::PathBuf;
 use std::time::Instant;
 
+use tributary_core::aggregator::QuoteRule;
 use tributary_core::kline_csv::{aggregate_csv, AggregateSummary, KlineCsvOptions, KLINE_CSV_HEADER};
 use tributary_core::{Decimal, Interval, Symbol};
 
 const FILE: &str = "BTCUSD_PERP-aggTrades-2026-05-08.csv";
 /// 2026-05-08 00:00 UTC.
 const DAY_OPEN: i64 = 1_778_198_400_000;
+
+/// BTCUSD_PERP's contract size (exchangeInfo `contractSize`).
+const CONTRACT_SIZE: i64 = 100;
+
+fn options(header: bool) -> KlineCsvOptions {
+    KlineCsvOptions {
+        header,
+        quote: QuoteRule::Inverse {
+            contract_size: Decimal::from_int(CONTRACT_SIZE),
+        },
+    }
+}
 
 /// One dump row, read here with plain string splitting.
 struct Row {
@@ -57,7 +72,13 @@ fn expected_row(rows: &[Row], open: i64, len: i64) -> String {
     let mut buy_volume = Decimal::ZERO;
     let mut buy_quote = Decimal::ZERO;
     for r in &inside {
-        let notional = r.price.checked_mul(&r.qty).unwrap();
+        // Base asset volume of the trade, as Binance publishes `baseQty` (8 decimals).
+        let notional = r
+            .qty
+            .checked_mul(&Decimal::from_int(CONTRACT_SIZE))
+            .unwrap()
+            .div_rounded(&r.price, 8)
+            .unwrap();
         volume = add(volume, r.qty);
         quote = add(quote, notional);
         // Zero-padded to the column's scale, as the aggregator keeps taker-buy columns.
@@ -82,7 +103,7 @@ fn aggregate(path: &PathBuf, interval: Interval) -> (Vec<String>, AggregateSumma
     let mut out = Vec::with_capacity(1 << 20);
     let symbol = Symbol::new("BTCUSD_PERP").unwrap();
     let started = Instant::now();
-    let summary = aggregate_csv(input, symbol, interval, KlineCsvOptions { header: false }, &mut out).unwrap();
+    let summary = aggregate_csv(input, symbol, interval, options(false), &mut out).unwrap();
     let elapsed = started.elapsed().as_secs_f64();
     let text = String::from_utf8(out).unwrap();
     (text.lines().map(str::to_owned).collect(), summary, elapsed)
@@ -164,7 +185,10 @@ fn a_full_day_into_1m_1h_and_1d_klines() {
                         empty += 1;
                         let close = column(previous, 4);
                         assert_eq!([1, 2, 3, 4].map(|i| column(kline, i)), [close; 4], "{kline}");
-                        assert_eq!([5, 7, 9, 10].map(|i| column(kline, i)), ["0.0", "0.00", "0.0", "0.00"]);
+                        assert_eq!(
+                            [5, 7, 9, 10].map(|i| column(kline, i)),
+                            ["0.0", "0.00000000", "0.0", "0.00000000"]
+                        );
                     }
                 }
                 assert_eq!(empty, summary.empty_rows);
@@ -180,7 +204,7 @@ fn a_full_day_into_1m_1h_and_1d_klines() {
     let input = BufReader::new(File::open(&path).unwrap());
     let mut out = Vec::new();
     let symbol = Symbol::new("BTCUSD_PERP").unwrap();
-    aggregate_csv(input, symbol, Interval::D1, KlineCsvOptions { header: true }, &mut out).unwrap();
+    aggregate_csv(input, symbol, Interval::D1, options(true), &mut out).unwrap();
     let text = String::from_utf8(out).unwrap();
     assert_eq!(text.lines().next(), Some(KLINE_CSV_HEADER));
     assert_eq!(text.lines().count(), 2);

@@ -156,6 +156,7 @@ fn as_frame(record: &Delta) -> Option<Vec<u8>> {
         Delta::Position { symbol, position } => batch.push_position(*symbol, *position),
         Delta::Balance { balance } => batch.push_balance(*balance),
         Delta::BanList(list) => batch.set_ban_list(list.clone()),
+        Delta::Mark { symbol, mark } => batch.push_mark(*symbol, *mark),
     }
     let header = FrameHeader {
         kind: FrameKind::Ingest,

@@ -186,7 +186,10 @@ fn a_snapshot_is_applied_only_once_complete_and_restarts_cleanly() {
     let records: Vec<Delta> = universe_records()
         .into_iter()
         .filter(|r| match r {
-            Delta::Kline { symbol, .. } | Delta::Tick { symbol, .. } | Delta::Position { symbol, .. } => symbol.0 < 40,
+            Delta::Kline { symbol, .. }
+            | Delta::Tick { symbol, .. }
+            | Delta::Position { symbol, .. }
+            | Delta::Mark { symbol, .. } => symbol.0 < 40,
             Delta::BanList(_) => false,
             Delta::Balance { .. } => true,
         })

@@ -1,5 +1,13 @@
 // The `collectors` section: one sub-section per collector kind (how many processes, how often each polls).
-import { integer, intervalList, number, oneOf, type SectionSettings, section } from './config-fields.js';
+import {
+  decimalString,
+  integer,
+  intervalList,
+  number,
+  oneOf,
+  type SectionSettings,
+  section,
+} from './config-fields.js';
 
 /** The options every polling collector has: its process count and poll interval. */
 function pollerOptions(instances: number, intervalMs: number) {
@@ -22,13 +30,25 @@ export const klineCollectorSection = section({
 export const hotKlineCollectorSection = section({
   ...pollerOptions(1, 200),
   intervals: intervalList(['1m']).describe('Intervals polled'),
-  top: integer(1, 500).default(5).describe('How many of the top-ranked symbols are polled'),
+  top: integer(1, 500)
+    .default(5)
+    .describe('At most this many symbols pass the condition (the largest volumes first)'),
+  minQuoteVolume: decimalString()
+    .default('0')
+    .describe(
+      'The volume condition (seed 000): 24 h quote volume a symbol needs to be hot, in the quote asset',
+    ),
+  conditionRefreshMs: integer(10_000, 86_400_000)
+    .default(300_000)
+    .describe('How often the condition is re-evaluated from GET ticker/24hr (weight 40)'),
 });
 
-/** All-symbol book tickers. All-symbol bookTicker costs weight 5: 2 polls a second is 600 of the 2,400 a minute. */
+/** All-symbol book tickers and traded prices. A poll costs weight 7 (bookTicker 5 + ticker/price 2): 2 polls a second is 840 of the 2,400 a minute. */
 export const tickCollectorSection = section({
   instances: integer(0, 64).default(1).describe('Processes `tributary up` starts for this kind'),
-  maxPollsPerSecond: number(0.1, 8).default(2).describe('Upper bound of all-symbol book ticker polls'),
+  maxPollsPerSecond: number(0.1, 8)
+    .default(2)
+    .describe('Upper bound of all-symbol book ticker + traded price polls per second'),
 });
 
 /** Market websocket streams (klines). */
@@ -36,6 +56,11 @@ export const streamCollectorSection = section({
   instances: integer(0, 64).default(1).describe('Processes `tributary up` starts for this kind'),
   intervals: intervalList(['1m', '15m']).describe('Kline intervals streamed'),
   maxStreamsPerConnection: integer(1, 1024).default(200).describe('Streams per websocket connection'),
+  markFallbackMs: integer(100, 600_000)
+    .default(3000)
+    .describe(
+      'Mark prices come from REST premiumIndex (weight 10) while !markPrice@arr@1s is silent this long',
+    ),
 });
 
 /** The account (balances) by REST. */

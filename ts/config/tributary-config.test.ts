@@ -49,9 +49,21 @@ describe('the configuration schema', () => {
       symbols: [],
       collectors: {
         kline: { instances: 1, intervalMs: 1000, intervals: ['1m', '15m'], fullEveryMs: 30_000 },
-        hotKline: { instances: 1, intervalMs: 200, intervals: ['1m'], top: 5 },
+        hotKline: {
+          instances: 1,
+          intervalMs: 200,
+          intervals: ['1m'],
+          top: 5,
+          minQuoteVolume: '0',
+          conditionRefreshMs: 300_000,
+        },
         tick: { instances: 1, maxPollsPerSecond: 2 },
-        stream: { instances: 1, intervals: ['1m', '15m'], maxStreamsPerConnection: 200 },
+        stream: {
+          instances: 1,
+          intervals: ['1m', '15m'],
+          maxStreamsPerConnection: 200,
+          markFallbackMs: 3000,
+        },
         account: { instances: 1, intervalMs: 5000, version: 'v3' },
         positionRisk: { instances: 1, intervalMs: 5000, version: 'v3' },
         userStream: { instances: 1 },

@@ -96,6 +96,7 @@ export const ENDPOINTS = {
   aggTrades: spec('aggTrades', 'GET', '/fapi/v1/aggTrades', 'NONE', fixed(20)),
   depth: spec('depth', 'GET', '/fapi/v1/depth', 'NONE', depthWeight),
   bookTicker: spec('bookTicker', 'GET', '/fapi/v1/ticker/bookTicker', 'NONE', bySymbol(2, 5)),
+  tickerPrice: spec('tickerPrice', 'GET', '/fapi/v2/ticker/price', 'NONE', bySymbol(1, 2)),
   ticker24h: spec('ticker24h', 'GET', '/fapi/v1/ticker/24hr', 'NONE', bySymbol(1, 40)),
   premiumIndex: spec('premiumIndex', 'GET', '/fapi/v1/premiumIndex', 'NONE', bySymbol(1, 10)),
   // fundingRate has its own 500/5 min/IP limit; one unit of IP weight is counted to stay conservative.

@@ -236,6 +236,11 @@ export class UsdmApi implements ListenKeyApi {
     return this.rest.request(ENDPOINTS.bookTicker, { symbol: this.#optSymbol(params.symbol) });
   }
 
+  /** GET /fapi/v2/ticker/price (weight 1, or 2 for all symbols): latest traded prices, for `pushRestPriceTickers`. */
+  async tickerPrice(params: { symbol?: string } = {}): Promise<RawResponse> {
+    return this.rest.request(ENDPOINTS.tickerPrice, { symbol: this.#optSymbol(params.symbol) });
+  }
+
   /** GET /fapi/v1/ticker/24hr (weight 1, or 40 for all symbols). */
   async ticker24h(params: { symbol?: string } = {}): Promise<RawResponse> {
     return this.rest.request(ENDPOINTS.ticker24h, { symbol: this.#optSymbol(params.symbol) });

@@ -20,7 +20,7 @@ export type PeerRole = 'collector' | 'trader' | 'viewer' | 'admin';
 
 export const PEER_ROLES: readonly PeerRole[] = ['collector', 'trader', 'viewer', 'admin'];
 
-export const TOPIC_KINDS: readonly TopicKind[] = ['kline', 'tick', 'position', 'balance', 'banlist'];
+export const TOPIC_KINDS: readonly TopicKind[] = ['kline', 'tick', 'position', 'balance', 'banlist', 'mark'];
 
 /** `'*'` or a list. */
 export type Selection<T> = '*' | T[];
@@ -54,7 +54,7 @@ export type ClientMessage =
   | { op: 'ping'; id?: number }
   | { op: 'symbols'; id?: number }
   | { op: 'symbols.set'; id?: number; symbols: string[] }
-  | { op: 'cursor.next'; id?: number; kind: string }
+  | { op: 'cursor.next'; id?: number; kind: string; count?: number }
   | { op: 'slot.register'; id?: number; group: string }
   | { op: 'slot.release'; id?: number; group: string }
   | ({ op: 'subscribe'; id?: number } & SubscriptionRequest)
@@ -140,7 +140,7 @@ const ALLOWED_KEYS: Record<ClientOp, readonly string[]> = {
   ping: [],
   symbols: [],
   'symbols.set': ['symbols'],
-  'cursor.next': ['kind'],
+  'cursor.next': ['kind', 'count'],
   'slot.register': ['group'],
   'slot.release': ['group'],
   subscribe: ['symbols', 'kinds', 'intervals'],
@@ -350,8 +350,18 @@ export function parseClientMessage(text: string): ClientMessage | ControlError {
       case 'symbols.set':
       case 'ranks.set':
         return withId({ op, symbols: f.symbolList('symbols') });
-      case 'cursor.next':
-        return withId({ op, kind: f.string('kind', KIND_NAME) });
+      case 'cursor.next': {
+        // `count`: wrap at a list of the poller's own (a hot-kline list) instead of the universe.
+        const count = record.count;
+        if (
+          count !== undefined &&
+          (typeof count !== 'number' || !Number.isInteger(count) || count < 1 || count > MAX_LIST_LENGTH)
+        ) {
+          throw f.fail(`count must be an integer from 1 to ${MAX_LIST_LENGTH}`);
+        }
+        const kind = f.string('kind', KIND_NAME);
+        return withId(count === undefined ? { op, kind } : { op, kind, count });
+      }
       case 'slot.register':
       case 'slot.release':
         return withId({ op, group: f.string('group', KIND_NAME) });

@@ -287,11 +287,19 @@ export class HubClient {
     return this.#expect(await this.request({ op: 'ping' }), 'pong').time;
   }
 
-  /** The next symbol to poll for `kind` (DESIGN.md 4, cursor). */
+  /**
+   * The next symbol to poll for `kind` (DESIGN.md 4, cursor). With `count`, the next position in
+   * `[0, count)` of the caller's own list instead (the cursor wraps there; `symbol` is empty).
+   */
   async cursorNext(
     kind: string,
+    count?: number,
   ): Promise<{ index: number; count: number; symbolId: number; symbol: string }> {
-    const reply = this.#expect(await this.request({ op: 'cursor.next', kind }), 'cursor');
+    const request =
+      count === undefined
+        ? { op: 'cursor.next' as const, kind }
+        : { op: 'cursor.next' as const, kind, count };
+    const reply = this.#expect(await this.request(request), 'cursor');
     return { index: reply.index, count: reply.count, symbolId: reply.symbolId, symbol: reply.symbol };
   }
 

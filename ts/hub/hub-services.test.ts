@@ -191,7 +191,7 @@ describe('cursor, slots, directory, streams, budget', () => {
     const two = normaliseFilter({ symbols: ['A', 'B'], kinds: ['kline', 'tick'], intervals: '*' }, d);
     expect(filterKey(one)).toBe(filterKey(two));
     const every = normaliseFilter(
-      { symbols: '*', kinds: ['kline', 'tick', 'position', 'balance', 'banlist'], intervals: '*' },
+      { symbols: '*', kinds: ['kline', 'tick', 'position', 'balance', 'banlist', 'mark'], intervals: '*' },
       d,
     );
     expect(every).toEqual({ symbols: null, kinds: null, intervals: null });

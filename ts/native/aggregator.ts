@@ -12,18 +12,30 @@ export interface KlineCsvAggregatorOptions {
   interval: string;
   /** Start the output with the dump's column header row. */
   header: boolean;
+  /**
+   * Contract size of an inverse (COIN-M) contract, a positive decimal string: quote columns are
+   * then base asset volumes, `qty × contractSize ÷ price` at 8 decimals. Omit for USD-M and spot.
+   */
+  contractSize?: string;
 }
 
 /**
  * Converts an aggTrades CSV dump, pushed in chunks split anywhere, into kline CSV rows. Bad rows
- * throw a `NativeError` whose code is `bad_csv_row` or `bad_trade` and whose message names the line.
+ * throw a `NativeError` whose code is `bad_csv_row`, `bad_trade` or `out_of_order` and whose message
+ * names the line.
  */
 export class KlineCsvAggregator {
   readonly #native: InstanceType<typeof binding.KlineCsvAggregator>;
 
   constructor(options: KlineCsvAggregatorOptions) {
     this.#native = callNative(
-      () => new binding.KlineCsvAggregator(options.symbol, options.interval, options.header),
+      () =>
+        new binding.KlineCsvAggregator(
+          options.symbol,
+          options.interval,
+          options.header,
+          options.contractSize,
+        ),
     );
   }
 

@@ -30,6 +30,17 @@ export type PositionSlot = (typeof POSITION_SLOTS)[number];
 export const BALANCE_SLOTS = ['wallet', 'crossWallet', 'available', 'unrealizedPnl', 'updateTime'] as const;
 export type BalanceSlot = (typeof BALANCE_SLOTS)[number];
 
+/** Slots of a mark block: mark, index and settle prices, funding rate, next funding time, time. */
+export const MARK_SLOTS = [
+  'markPrice',
+  'indexPrice',
+  'estimatedSettlePrice',
+  'fundingRate',
+  'nextFundingTime',
+  'time',
+] as const;
+export type MarkSlot = (typeof MARK_SLOTS)[number];
+
 /** Position sides in wire-code order: `BOTH` in one-way mode, `LONG` / `SHORT` in hedge mode. */
 export const POSITION_SIDES = ['BOTH', 'LONG', 'SHORT'] as const;
 export type PositionSide = (typeof POSITION_SIDES)[number];

@@ -62,14 +62,25 @@ describe('merge book through Ingest frames', () => {
     expect(hub.stats().klines).toMatchObject({ applied: 3, ignoredClosed: 1, ignoredNotMoreTrades: 1 });
   });
 
-  it('corrects the open bar from a newer tick inside it', () => {
+  it('corrects the open bar from a newer traded price inside it, never from bid/ask', () => {
     const hub = new HubBook({ symbols: SYMBOLS });
     send(hub, 1, (c) => c.pushKlines(BTC, '1m', [bar({ asOf: T0 + 10_000 })]));
-    const tick = { bid: '101.9', bidQty: '1', ask: '102.1', askQty: '1', time: T0 + 20_000 };
-    expect(send(hub, 2, (c) => c.pushTick(BTC, tick))).toBe(2);
-    expect(hub.klines(BTC, '1m')[0]?.kline).toMatchObject({ close: '102', high: '102' });
-    // An older tick is dropped and corrects nothing.
-    expect(send(hub, 3, (c) => c.pushTick(BTC, { ...tick, bid: '50.0', time: T0 + 15_000 }))).toBe(0);
+    // A book whose midpoint (102) would be a new high: a tick delta only, the bar stays.
+    const book = { bid: '101.9', bidQty: '1', ask: '102.1', askQty: '1', time: T0 + 20_000 };
+    expect(send(hub, 2, (c) => c.pushTick(BTC, book))).toBe(1);
+    expect(hub.klines(BTC, '1m')[0]?.kline).toMatchObject({ close: '100.5', high: '101.0' });
+    // A traded price (as ticker/price gives it: no book) corrects it, and joins the stored book.
+    const traded = { bid: '0', bidQty: '0', ask: '0', askQty: '0', last: '102.0', time: T0 + 19_000 };
+    expect(send(hub, 3, (c) => c.pushTick(BTC, traded))).toBe(2);
+    expect(hub.klines(BTC, '1m')[0]?.kline).toMatchObject({ close: '102.0', high: '102.0' });
+    expect(hub.tick(BTC)?.tick).toMatchObject({
+      bid: '101.9',
+      ask: '102.1',
+      last: '102.0',
+      time: T0 + 20_000,
+    });
+    // An older traded price is dropped and corrects nothing.
+    expect(send(hub, 4, (c) => c.pushTick(BTC, { ...traded, last: '50.0', time: T0 + 15_000 }))).toBe(0);
     expect(hub.stats().ticks.droppedOlder).toBe(1);
   });
 
@@ -150,8 +161,8 @@ describe('merge book through Ingest frames', () => {
     const direct = new HubBook({ symbols: SYMBOLS });
     const result = direct.mergeMarketEvents(messages, 4, NOW);
     expect(result).toMatchObject({ changed: 2, unchanged: 0, dropped: 0, rejected: [] });
-    // Two records changed; the tick also corrected the open bar: three deltas wait.
-    expect(direct.pendingDeltas).toBe(3);
+    // Two records changed; a book tick corrects no bar (nothing traded at bid/ask): two deltas.
+    expect(direct.pendingDeltas).toBe(2);
     expect(result.failures.map((f) => [f.index, f.code])).toEqual([[2, 'unsupported_event']]);
 
     const viaFrames = new HubBook({ symbols: SYMBOLS });
@@ -159,7 +170,7 @@ describe('merge book through Ingest frames', () => {
     collector.pushMarketEvents(messages);
     viaFrames.ingest(collector.takeFrame(4, 0) as Buffer, 4, NOW);
     expect(direct.klines(1, '1m')).toEqual(viaFrames.klines(1, '1m'));
-    expect(direct.klines(1, '1m')[0]?.kline).toMatchObject({ close: '3000.5', high: '3000.5' });
+    expect(direct.klines(1, '1m')[0]?.kline).toMatchObject({ close: '3000.30', high: '3000.30' });
     expect(direct.tick(1)).toEqual(viaFrames.tick(1));
 
     const account = direct.mergeUserEvents(

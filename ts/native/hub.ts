@@ -4,6 +4,7 @@ import type {
   HubBookOptions,
   IngestManyResult,
   KlineEntry,
+  MarkEntry,
   MergeStatsObject,
   ParseFailure,
   PositionEntry,
@@ -16,13 +17,14 @@ import type {
 import { binding } from './binding.js';
 import type { IntervalName } from './interval.js';
 import { callNative, NativeError } from './native-error.js';
-import type { Balance, BanList, Kline, Position, PositionSide, Tick } from './records.js';
+import type { Balance, BanList, Kline, Mark, Position, PositionSide, Tick } from './records.js';
 
 export type {
   BalanceEntry,
   HubBookOptions,
   IngestManyResult,
   KlineEntry,
+  MarkEntry,
   MergeStatsObject,
   ParseFailure,
   PositionEntry,
@@ -74,11 +76,12 @@ export type RefusalReason =
   | 'time_too_old'
   | 'invalid_kline'
   | 'invalid_tick'
+  | 'invalid_mark'
   | 'unrepresentable'
   | 'symbol_out_of_range';
 
 /** Entity kinds a subscription topic selects. */
-export type TopicKind = 'kline' | 'tick' | 'position' | 'balance' | 'banlist';
+export type TopicKind = 'kline' | 'tick' | 'position' | 'balance' | 'banlist' | 'mark';
 
 /**
  * What a subscription stream carries: absent lists mean "every" (symbols registered later
@@ -126,8 +129,14 @@ export class IngestEncoder {
     return callNative(() => this.native.pushRestKlines(symbolId, interval, body, serverTimeMs));
   }
 
+  /** Book ticks (bid/ask) of a `ticker/bookTicker` body: for execution, never for klines. */
   pushRestBookTickers(body: Uint8Array): number {
     return callNative(() => this.native.pushRestBookTickers(body));
+  }
+
+  /** Latest traded prices of a `ticker/price` body: ticks without a book that correct open bars. */
+  pushRestPriceTickers(body: Uint8Array): number {
+    return callNative(() => this.native.pushRestPriceTickers(body));
   }
 
   pushAccount(body: Uint8Array): number {
@@ -149,6 +158,21 @@ export class IngestEncoder {
 
   pushTick(symbolId: number, tick: Tick): void {
     callNative(() => this.native.pushTick(symbolId, tick));
+  }
+
+  /** A mark price / funding record of a symbol (merged by `time`, newest wins). */
+  pushMark(symbolId: number, mark: Mark): void {
+    callNative(() => this.native.pushMark(symbolId, mark));
+  }
+
+  /** Every symbol's mark price and funding from one `!markPrice@arr@1s` message. */
+  pushMarkPrices(message: Uint8Array): number {
+    return callNative(() => this.native.pushMarkPrices(message));
+  }
+
+  /** Mark prices and funding from a `GET /fapi/v1/premiumIndex` body (the stream's fallback). */
+  pushPremiumIndex(body: Uint8Array): number {
+    return callNative(() => this.native.pushPremiumIndex(body));
   }
 
   pushPosition(symbolId: number, position: Position): void {
@@ -399,6 +423,11 @@ export class HubBook {
 
   tick(symbolId: number): TickEntry | null {
     return this.#native.tick(symbolId);
+  }
+
+  /** Mark price, index price and funding of a symbol, with who supplied them. */
+  mark(symbolId: number): MarkEntry | null {
+    return this.#native.mark(symbolId);
   }
 
   position(symbolId: number, side: PositionSide): PositionEntry | null {

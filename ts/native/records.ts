@@ -3,6 +3,7 @@ export type {
   BalanceObject as Balance,
   BanListObject as BanList,
   KlineObject as Kline,
+  MarkObject as Mark,
   PositionObject as Position,
   TickObject as Tick,
 } from '../../bindings/index.cjs';

@@ -10,6 +10,8 @@ import {
   type FrameResultName,
   KLINE_COLUMNS,
   type KlineColumn,
+  MARK_SLOTS,
+  type MarkSlot,
   POSITION_SLOTS,
   type PositionSlot,
   TICK_SLOTS,
@@ -17,7 +19,7 @@ import {
 } from './book-layout.js';
 import type { IntervalName } from './interval.js';
 import { callNative } from './native-error.js';
-import type { Balance, BanList, Kline, Position, PositionSide, Tick } from './records.js';
+import type { Balance, BanList, Kline, Mark, Position, PositionSide, Tick } from './records.js';
 
 export type { ApplyIssue, ApplyOutcomeObject as ApplyOutcome, TraderBookStatsObject as TraderBookStats };
 export {
@@ -27,6 +29,8 @@ export {
   type FrameResultName,
   KLINE_COLUMNS,
   type KlineColumn,
+  MARK_SLOTS,
+  type MarkSlot,
   POSITION_SLOTS,
   type PositionSlot,
   TICK_SLOTS,
@@ -238,6 +242,19 @@ export class TraderBook {
 
   tick(symbolId: number): Tick | null {
     return this.#native.tick(symbolId);
+  }
+
+  /**
+   * Live mark values, slots in {@link MARK_SLOTS} order: mark, index and estimated settle price,
+   * funding rate, next funding time, exchange time. Updated in place by every mark delta.
+   */
+  markValues(symbolId: number): Float64Array | undefined {
+    return this.#cachedArray(`m:${symbolId}`, () => this.#native.markValues(symbolId));
+  }
+
+  /** The exact mark record (decimal strings) of a symbol. */
+  mark(symbolId: number): Mark | null {
+    return this.#native.mark(symbolId);
   }
 
   /** Live position values, slots in {@link POSITION_SLOTS} order (NaN where unknown). */

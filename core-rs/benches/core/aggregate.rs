@@ -41,7 +41,10 @@ pub fn bench(c: &mut Criterion) {
     // A day's CSV dump into 1m klines; a few iterations of tens of milliseconds each.
     group.sample_size(10).sampling_mode(SamplingMode::Flat);
     let csv = inputs::agg_trades_csv(&day);
-    let options = KlineCsvOptions { header: true };
+    let options = KlineCsvOptions {
+        header: true,
+        ..KlineCsvOptions::default()
+    };
     let summary = aggregate_csv(csv.as_slice(), inputs::btcusdt(), Interval::M1, options, io::sink()).expect("valid");
     assert_eq!(summary.trades_read, day.len() as u64);
     group.throughput(Throughput::Elements(summary.trades_read));

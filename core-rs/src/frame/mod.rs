@@ -37,7 +37,7 @@ use crate::account::{Balance, Position, PositionSide};
 use crate::decimal::Decimal;
 use crate::delta::{BanList, Delta, KlineWindow, Snapshot, SnapshotItem, SourceId};
 use crate::interval::Interval;
-use crate::market::{Kline, Tick};
+use crate::market::{Kline, Mark, Tick};
 use crate::symbol::{Name, SymbolId};
 use flatbuffers::{FlatBufferBuilder, VerifierOptions, WIPOffset};
 use hub_generated::tributary::hub as wire;
@@ -218,6 +218,7 @@ const BALANCE_FLAGS: u8 = 7;
 const KLINE_ROW_BYTES: usize = 120;
 const TICK_ROW_BYTES: usize = 64;
 const POSITION_ROW_BYTES: usize = 72;
+const MARK_ROW_BYTES: usize = 56;
 const GROUP_OVERHEAD_BYTES: usize = 48;
 const BALANCE_OVERHEAD_BYTES: usize = 128;
 const FRAME_OVERHEAD_BYTES: usize = 256;
@@ -237,6 +238,7 @@ pub fn snapshot_item_bytes(item: &SnapshotItem<'_>) -> usize {
         SnapshotItem::Position(..) => POSITION_ROW_BYTES,
         SnapshotItem::Balance(_) => BALANCE_OVERHEAD_BYTES,
         SnapshotItem::BanList(list) => 32usize.saturating_add(list.symbols.len().saturating_mul(4)),
+        SnapshotItem::Mark(..) => MARK_ROW_BYTES,
     }
 }
 
@@ -509,6 +511,48 @@ fn tick_from_row(row: &wire::TickRow) -> Result<(SymbolId, Tick), FrameError> {
     Ok((SymbolId(row.symbol()), tick))
 }
 
+fn mark_row(symbol: SymbolId, mark: &Mark) -> Result<wire::MarkRow, FrameError> {
+    let ([mark_price, index_price, settle], price_scale) = encode_group(
+        [
+            Some(mark.mark_price),
+            Some(mark.index_price),
+            Some(mark.estimated_settle_price),
+        ],
+        ["mark.mark_price", "mark.index_price", "mark.estimated_settle_price"],
+    )?;
+    let ([funding_rate], rate_scale) = encode_group([Some(mark.funding_rate)], ["mark.funding_rate"])?;
+    Ok(wire::MarkRow::new(
+        mark.time,
+        mark.next_funding_time,
+        mark_price,
+        index_price,
+        settle,
+        funding_rate,
+        symbol.0,
+        price_scale,
+        rate_scale,
+    ))
+}
+
+fn mark_from_row(row: &wire::MarkRow) -> Result<(SymbolId, Mark), FrameError> {
+    let ps = check_scale(row.price_scale(), "mark.price_scale")?;
+    let rs = check_scale(row.rate_scale(), "mark.rate_scale")?;
+    let mark = Mark {
+        time: row.time(),
+        mark_price: decimal(row.mark_price(), ps, "mark.mark_price")?,
+        index_price: decimal(row.index_price(), ps, "mark.index_price")?,
+        estimated_settle_price: decimal(row.estimated_settle_price(), ps, "mark.estimated_settle_price")?,
+        funding_rate: decimal(row.funding_rate(), rs, "mark.funding_rate")?,
+        next_funding_time: row.next_funding_time(),
+    };
+    Ok((SymbolId(row.symbol()), mark))
+}
+
+/// Whether a mark travels on the wire (see [`check_kline`]).
+pub fn check_mark(mark: &Mark) -> Result<(), FrameError> {
+    mark_row(SymbolId(0), mark).map(|_| ())
+}
+
 fn position_row(symbol: SymbolId, position: &Position) -> Result<wire::PositionRow, FrameError> {
     let ([amount], amount_scale) = encode_group([Some(position.amount)], ["position.amount"])?;
     let ([entry_price, break_even_price, mark_price], price_scale) = encode_group(
@@ -663,6 +707,7 @@ struct FrameParts {
     positions: Option<WIPOffset<flatbuffers::Vector<'static, wire::PositionRow>>>,
     balances: Option<WIPOffset<flatbuffers::Vector<'static, flatbuffers::ForwardsUOffset<wire::Balance<'static>>>>>,
     ban_list: Option<WIPOffset<wire::BanList<'static>>>,
+    marks: Option<WIPOffset<flatbuffers::Vector<'static, wire::MarkRow>>>,
 }
 
 impl FrameEncoder {
@@ -688,6 +733,7 @@ impl FrameEncoder {
                 Delta::Position { .. } => POSITION_ROW_BYTES,
                 Delta::Balance { .. } => BALANCE_OVERHEAD_BYTES,
                 Delta::BanList(list) => list.symbols.len().saturating_mul(4).saturating_add(32),
+                Delta::Mark { .. } => MARK_ROW_BYTES,
             })
         });
         check_size(estimate)?;
@@ -766,6 +812,17 @@ impl FrameEncoder {
             parts.balances = Some(self.builder.create_vector(&self.balances));
         }
 
+        let mark_count = deltas.iter().filter(|d| matches!(d, Delta::Mark { .. })).count();
+        if mark_count > 0 {
+            begin_struct_vector(&mut self.builder, mark_count, MARK_ROW_BYTES);
+            for delta in deltas.iter().rev() {
+                if let Delta::Mark { symbol, mark } = delta {
+                    self.builder.push(mark_row(*symbol, mark)?);
+                }
+            }
+            parts.marks = Some(self.builder.end_vector(mark_count));
+        }
+
         // Last writer wins: only the newest ban list matters.
         if let Some(list) = deltas.iter().rev().find_map(|d| match d {
             Delta::BanList(list) => Some(list),
@@ -790,6 +847,7 @@ impl FrameEncoder {
             .saturating_add(snapshot.klines.len().saturating_mul(GROUP_OVERHEAD_BYTES))
             .saturating_add(snapshot.ticks.len().saturating_mul(TICK_ROW_BYTES))
             .saturating_add(snapshot.positions.len().saturating_mul(POSITION_ROW_BYTES))
+            .saturating_add(snapshot.marks.len().saturating_mul(MARK_ROW_BYTES))
             .saturating_add(snapshot.balances.len().saturating_mul(BALANCE_OVERHEAD_BYTES))
             .saturating_add(
                 snapshot
@@ -852,6 +910,14 @@ impl FrameEncoder {
             parts.ban_list = Some(build_ban_list(&mut self.builder, list));
         }
 
+        if !snapshot.marks.is_empty() {
+            begin_struct_vector(&mut self.builder, snapshot.marks.len(), MARK_ROW_BYTES);
+            for (symbol, mark) in snapshot.marks.iter().rev() {
+                self.builder.push(mark_row(*symbol, mark)?);
+            }
+            parts.marks = Some(self.builder.end_vector(snapshot.marks.len()));
+        }
+
         self.finish(header, parts)
     }
 
@@ -877,6 +943,7 @@ impl FrameEncoder {
                 positions: parts.positions,
                 balances: parts.balances,
                 ban_list: parts.ban_list,
+                marks: parts.marks,
                 // A frame complete on its own writes neither field (both default to 0), so it is
                 // byte for byte what readers before chunking knew.
                 chunk: header.chunk.index,
@@ -1066,6 +1133,12 @@ pub fn decode_frame(bytes: &[u8]) -> Result<Frame, FrameError> {
         }
     }
     let ban_list = frame.ban_list().map(|t| ban_list_from_table(&t)).transpose()?;
+    let marks = frame
+        .marks()
+        .unwrap_or_default()
+        .iter()
+        .map(mark_from_row)
+        .collect::<Result<Vec<_>, _>>()?;
 
     let payload = match kind {
         FrameKind::Snapshot => FramePayload::Snapshot(Snapshot {
@@ -1074,6 +1147,7 @@ pub fn decode_frame(bytes: &[u8]) -> Result<Frame, FrameError> {
             positions,
             balances,
             ban_list,
+            marks,
         }),
         FrameKind::Ingest | FrameKind::Delta => {
             let rows: usize = windows.iter().map(|w| w.klines.len()).sum();
@@ -1094,6 +1168,7 @@ pub fn decode_frame(bytes: &[u8]) -> Result<Frame, FrameError> {
             );
             deltas.extend(balances.into_iter().map(|balance| Delta::Balance { balance }));
             deltas.extend(ban_list.map(Delta::BanList));
+            deltas.extend(marks.into_iter().map(|(symbol, mark)| Delta::Mark { symbol, mark }));
             FramePayload::Deltas(deltas)
         }
     };
@@ -1153,6 +1228,7 @@ mod tests {
                 positions: parts.positions,
                 balances: parts.balances,
                 ban_list: parts.ban_list,
+                marks: parts.marks,
                 chunk: 0,
                 chunks: 0,
             },

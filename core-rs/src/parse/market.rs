@@ -536,17 +536,46 @@ struct RawMarkPrice<'a> {
 
 fn mark_price_at(bytes: &[u8], located: Located<'_>) -> Result<MarkPrice, ParseError> {
     let raw: RawMarkPrice<'_> = deserialize_event(MARK_PRICE, bytes, located.enveloped)?;
-    expect_event(MARK_PRICE, &raw.e)?;
+    build_mark_price(MARK_PRICE, raw)
+}
+
+/// Checks and converts one `markPriceUpdate` (alone or an element of the `@arr` stream).
+fn build_mark_price(kind: &'static str, raw: RawMarkPrice<'_>) -> Result<MarkPrice, ParseError> {
+    expect_event(kind, &raw.e)?;
     Ok(MarkPrice {
-        symbol: name(MARK_PRICE, "s", raw.s)?,
+        symbol: name(kind, "s", raw.s)?,
         event_time: raw.event_time,
-        mark_price: non_negative(MARK_PRICE, "p", raw.p)?,
-        index_price: non_negative(MARK_PRICE, "i", raw.i)?,
-        estimated_settle_price: non_negative(MARK_PRICE, "P", raw.estimated_settle_price)?,
+        mark_price: non_negative(kind, "p", raw.p)?,
+        index_price: non_negative(kind, "i", raw.i)?,
+        estimated_settle_price: non_negative(kind, "P", raw.estimated_settle_price)?,
         // Funding rates are signed.
-        funding_rate: super::error::decimal(MARK_PRICE, "r", raw.r)?,
+        funding_rate: super::error::decimal(kind, "r", raw.r)?,
         next_funding_time: raw.next_funding_time,
     })
+}
+
+#[derive(Deserialize)]
+struct RawMarkPriceArrayEnvelope<'a> {
+    #[serde(borrow)]
+    data: Vec<RawMarkPrice<'a>>,
+}
+
+/// Longest `!markPrice@arr@1s` message accepted: every USD-M symbol's update (~250 bytes each).
+pub const MAX_MARK_ARRAY_BYTES: usize = 4 << 20;
+
+/// Parses a `!markPrice@arr@1s` message: an array of `markPriceUpdate` events, plain or inside a
+/// combined-stream envelope (`{"stream":"!markPrice@arr@1s","data":[...]}`). One bad element
+/// refuses the message (the next arrives within a second).
+pub fn parse_mark_price_array(bytes: &[u8]) -> Result<Vec<MarkPrice>, ParseError> {
+    check_len(bytes, MAX_MARK_ARRAY_BYTES)?;
+    let is_array = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[');
+    let rows: Vec<RawMarkPrice<'_>> = if is_array {
+        serde_json::from_slice(bytes)
+    } else {
+        serde_json::from_slice::<RawMarkPriceArrayEnvelope<'_>>(bytes).map(|e| e.data)
+    }
+    .map_err(|e| super::error::from_serde(MARK_PRICE, bytes, e))?;
+    rows.into_iter().map(|raw| build_mark_price(MARK_PRICE, raw)).collect()
 }
 
 #[cfg(test)]
@@ -556,6 +585,27 @@ mod tests {
 
     fn d(s: &str) -> Decimal {
         Decimal::parse(s).unwrap()
+    }
+
+    #[test]
+    fn mark_price_array_plain_and_enveloped() {
+        let one = samples::MARK_PRICE;
+        let other = replaced(one, "\"BTCUSDT\"", "\"ETHUSDT\"");
+        let plain = format!("[{one},{other}]");
+        let marks = parse_mark_price_array(plain.as_bytes()).unwrap();
+        assert_eq!(marks.len(), 2);
+        assert_eq!(marks[0], parse_mark_price(one.as_bytes()).unwrap());
+        assert_eq!(marks[1].symbol.as_str(), "ETHUSDT");
+        assert_eq!(marks[0].mark().funding_rate, d("-0.00038167"));
+        let enveloped = format!("{{\"stream\":\"!markPrice@arr@1s\",\"data\":{plain}}}");
+        assert_eq!(parse_mark_price_array(enveloped.as_bytes()).unwrap(), marks);
+        assert!(parse_mark_price_array(b"[]").unwrap().is_empty());
+        assert_prefixes_truncated(&plain, parse_mark_price_array);
+        // One bad element refuses the message.
+        let bad = format!("[{one},{}]", replaced(one, "\"p\":\"11794.15000000\"", "\"p\":\"-1\""));
+        assert_eq!(reason_of(parse_mark_price_array(bad.as_bytes())), "invalid_value");
+        let wrong = format!("[{}]", replaced(one, "markPriceUpdate", "kline"));
+        assert!(parse_mark_price_array(wrong.as_bytes()).is_err());
     }
 
     #[test]
@@ -830,7 +880,7 @@ mod tests {
         assert_eq!(t.tick.time, 1626992741012);
         assert_eq!(t.tick.update_id, Some(600859600576));
         assert_eq!(t.tick.last, None);
-        assert_eq!(t.tick.reference_price(), Some(d("7.6115")));
+        assert_eq!(t.tick.midpoint(), Some(d("7.6115")));
         let negative = replaced(samples::BOOK_TICKER, "\"b\":\"7.6110\"", "\"b\":\"-7.6110\"");
         assert_eq!(reason_of(parse_book_ticker(negative.as_bytes())), "invalid_value");
         let untimed = replaced(samples::BOOK_TICKER, ",\"T\":1626992741012", "");

@@ -25,13 +25,17 @@ pub use exchange_info::{
     SymbolStatus, UnderlyingType,
 };
 pub use market::{
-    parse_agg_trade, parse_book_ticker, parse_kline_event, parse_mark_price, parse_market_event, MarketEvent,
+    parse_agg_trade, parse_book_ticker, parse_kline_event, parse_mark_price, parse_mark_price_array,
+    parse_market_event, MarketEvent,
 };
 pub use order::{
     AlgoStatus, AlgoType, ExecutionType, OrderStatus, OrderType, PriceMatch, SelfTradePrevention, TimeInForce,
     WorkingType,
 };
-pub use rest::{parse_rest_agg_trades, parse_rest_book_tickers, parse_rest_klines, parse_rest_klines_into};
+pub use rest::{
+    parse_premium_index, parse_rest_agg_trades, parse_rest_book_tickers, parse_rest_klines, parse_rest_klines_into,
+    parse_rest_price_tickers,
+};
 pub use user_data::{parse_user_event, AccountUpdate, AlgoUpdate, OrderUpdate, UserEvent};
 
 /// Largest websocket event accepted, in bytes.

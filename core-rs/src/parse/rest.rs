@@ -1,9 +1,10 @@
-//! REST market bodies: `GET /fapi/v1/klines`, `/fapi/v1/aggTrades` and `/fapi/v1/ticker/bookTicker`.
+//! REST market bodies: `GET /fapi/v1/klines`, `/fapi/v1/aggTrades`, `/fapi/v1/ticker/bookTicker`
+//! and `/fapi/v1/ticker/price` (v2 answers the same rows).
 
-use super::error::{check_len, from_serde, name, ParseError};
+use super::error::{check_len, from_serde, name, non_negative, positive, ParseError};
 use super::market::{build_agg_trade, build_kline, build_tick, AggTradeFields, KlineFields, KlineMeta, TickFields};
 use super::{fast, MAX_REST_BYTES};
-use crate::market::{AggTrade, Kline, SymbolTick};
+use crate::market::{AggTrade, Kline, MarkPrice, SymbolTick, Tick};
 use crate::symbol::Symbol;
 use serde::de::{self, Deserializer, IgnoredAny, SeqAccess, Visitor};
 use serde::Deserialize;
@@ -13,6 +14,8 @@ use std::marker::PhantomData;
 pub(super) const REST_KLINES: &str = "REST klines";
 const REST_AGG_TRADES: &str = "REST aggTrades";
 const REST_BOOK_TICKER: &str = "REST bookTicker";
+const REST_PRICE_TICKER: &str = "REST ticker/price";
+const REST_PREMIUM_INDEX: &str = "REST premiumIndex";
 
 /// Parses a `GET /fapi/v1/klines` body: an array of rows `[openTime, "o", "h", "l", "c", "v",
 /// closeTime, "q", n, "V", "Q", "ignore"]`. A row is `closed` when its close time is before
@@ -218,9 +221,79 @@ pub fn parse_rest_book_tickers(bytes: &[u8]) -> Result<Vec<SymbolTick>, ParseErr
         .collect()
 }
 
+#[derive(Deserialize)]
+struct RawRestPriceTicker<'a> {
+    symbol: &'a str,
+    price: &'a str,
+    time: i64,
+}
+
+/// Parses a `GET /fapi/v1/ticker/price` (or v2) body: one object (with `symbol=`) or an array
+/// (all symbols). Each row becomes a tick carrying only the latest traded price (see
+/// [`Tick::traded`]), timed by `time`; the price must be positive, as a trade's.
+pub fn parse_rest_price_tickers(bytes: &[u8]) -> Result<Vec<SymbolTick>, ParseError> {
+    check_len(bytes, MAX_REST_BYTES)?;
+    let is_array = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[');
+    let rows: Vec<RawRestPriceTicker<'_>> = if is_array {
+        serde_json::from_slice(bytes)
+    } else {
+        serde_json::from_slice(bytes).map(|one| vec![one])
+    }
+    .map_err(|e| from_serde(REST_PRICE_TICKER, bytes, e))?;
+    rows.into_iter()
+        .map(|row| {
+            Ok(SymbolTick {
+                symbol: name(REST_PRICE_TICKER, "symbol", row.symbol)?,
+                tick: Tick::traded(positive(REST_PRICE_TICKER, "price", row.price)?, row.time),
+            })
+        })
+        .collect()
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawPremiumIndex<'a> {
+    symbol: &'a str,
+    mark_price: &'a str,
+    index_price: &'a str,
+    estimated_settle_price: &'a str,
+    last_funding_rate: &'a str,
+    next_funding_time: i64,
+    time: i64,
+}
+
+/// Parses a `GET /fapi/v1/premiumIndex` body (one object with `symbol=`, or all symbols) into
+/// mark price records timed by `time`, as a `markPriceUpdate` is by its event time. A contract
+/// that has no funding (delivery) reports rate and next funding time as given (often 0).
+pub fn parse_premium_index(bytes: &[u8]) -> Result<Vec<MarkPrice>, ParseError> {
+    check_len(bytes, MAX_REST_BYTES)?;
+    let is_array = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[');
+    let rows: Vec<RawPremiumIndex<'_>> = if is_array {
+        serde_json::from_slice(bytes)
+    } else {
+        serde_json::from_slice(bytes).map(|one| vec![one])
+    }
+    .map_err(|e| from_serde(REST_PREMIUM_INDEX, bytes, e))?;
+    let k = REST_PREMIUM_INDEX;
+    rows.into_iter()
+        .map(|row| {
+            Ok(MarkPrice {
+                symbol: name(k, "symbol", row.symbol)?,
+                event_time: row.time,
+                mark_price: non_negative(k, "markPrice", row.mark_price)?,
+                index_price: non_negative(k, "indexPrice", row.index_price)?,
+                estimated_settle_price: non_negative(k, "estimatedSettlePrice", row.estimated_settle_price)?,
+                funding_rate: super::error::decimal(k, "lastFundingRate", row.last_funding_rate)?,
+                next_funding_time: row.next_funding_time,
+            })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::decimal::Decimal;
     use crate::parse::samples::{self, assert_prefixes_truncated, reason_of, replaced};
     use crate::symbol::Name;
 
@@ -353,5 +426,51 @@ mod tests {
             assert_eq!(reason_of(parse_rest_book_tickers(bad.as_bytes())), reason, "{to}");
         }
         assert_eq!(reason_of(parse_rest_book_tickers(b"7")), "schema");
+    }
+
+    #[test]
+    fn premium_index_is_a_mark_price_record() {
+        let body = r#"[{"symbol":"BTCUSDT","markPrice":"11793.63104562","indexPrice":"11781.80495970","estimatedSettlePrice":"11781.16138815","lastFundingRate":"-0.00038246","interestRate":"0.00010000","nextFundingTime":1597392000000,"time":1597370495002}]"#;
+        let marks = parse_premium_index(body.as_bytes()).unwrap();
+        assert_eq!(marks.len(), 1);
+        let m = marks[0].mark();
+        assert_eq!(marks[0].symbol.as_str(), "BTCUSDT");
+        assert_eq!(m.time, 1597370495002);
+        assert_eq!(m.mark_price.to_string(), "11793.63104562");
+        assert_eq!(m.index_price.to_string(), "11781.80495970");
+        assert_eq!(m.funding_rate.to_string(), "-0.00038246");
+        assert_eq!(m.next_funding_time, 1597392000000);
+        let one = &body[1..body.len() - 1];
+        assert_eq!(parse_premium_index(one.as_bytes()).unwrap(), marks);
+        assert_prefixes_truncated(body, parse_premium_index);
+        let bad = replaced(body, "\"11781.80495970\"", "\"-1\"");
+        assert_eq!(reason_of(parse_premium_index(bad.as_bytes())), "invalid_value");
+        let bad = replaced(body, "1597370495002", "\"x\"");
+        assert_eq!(reason_of(parse_premium_index(bad.as_bytes())), "schema");
+    }
+
+    #[test]
+    fn price_tickers_are_traded_prices_without_a_book() {
+        let all = parse_rest_price_tickers(samples::REST_PRICE_TICKERS.as_bytes()).unwrap();
+        assert_eq!(all.len(), 2);
+        assert_eq!(all[0].symbol.as_str(), "BTCUSDT");
+        assert_eq!(
+            all[0].tick,
+            Tick::traded(Decimal::parse("6000.01").unwrap(), 1589437530011)
+        );
+        assert!(!all[0].tick.has_book());
+        assert_eq!(all[1].tick.last.unwrap().to_string(), "7.6115");
+        let one = parse_rest_price_tickers(br#"{"symbol":"BTCUSDT","price":"6000.01","time":1589437530011}"#).unwrap();
+        assert_eq!(one, all[..1]);
+        assert_prefixes_truncated(samples::REST_PRICE_TICKERS, parse_rest_price_tickers);
+        for (from, to, reason) in [
+            ("\"6000.01\"", "\"0\"", "invalid_value"),
+            ("\"6000.01\"", "\"-1\"", "invalid_value"),
+            ("\"6000.01\"", "\"x\"", "invalid_decimal"),
+            ("1589437530011", "\"1589437530011\"", "schema"),
+        ] {
+            let bad = replaced(samples::REST_PRICE_TICKERS, from, to);
+            assert_eq!(reason_of(parse_rest_price_tickers(bad.as_bytes())), reason, "{to}");
+        }
     }
 }

@@ -36,6 +36,9 @@ pub const REST_BOOK_TICKER: &str = r#"{"symbol":"BTCUSDT","bidPrice":"4.00000000
 /// `GET /fapi/v1/ticker/bookTicker` for all symbols.
 pub const REST_BOOK_TICKERS: &str = r#"[{"symbol":"BTCUSDT","bidPrice":"4.00000000","bidQty":"431.00000000","askPrice":"4.00000200","askQty":"9.00000000","time":1589437530011,"lastUpdateId":1027024},{"symbol":"SUSHIUSDT","bidPrice":"7.6110","bidQty":"2","askPrice":"7.6120","askQty":"297","time":1626992741012,"lastUpdateId":600859600576}]"#;
 
+/// `GET /fapi/v1/ticker/price` for all symbols (latest traded price).
+pub const REST_PRICE_TICKERS: &str = r#"[{"symbol":"BTCUSDT","price":"6000.01","time":1589437530011},{"symbol":"SUSHIUSDT","price":"7.6115","time":1626992741012}]"#;
+
 /// `GET /fapi/v3/account`: positions without entry price.
 pub const ACCOUNT_V3: &str = r#"{"totalInitialMargin":"0.00000000","totalMaintMargin":"0.00000000","totalWalletBalance":"103.12345678","totalUnrealizedProfit":"0.00000000","totalMarginBalance":"103.12345678","totalPositionInitialMargin":"0.00000000","totalOpenOrderInitialMargin":"0.00000000","totalCrossWalletBalance":"103.12345678","totalCrossUnPnl":"0.00000000","availableBalance":"103.12345678","maxWithdrawAmount":"103.12345678","assets":[{"asset":"USDT","walletBalance":"23.72469206","unrealizedProfit":"-0.51000000","marginBalance":"23.21469206","maintMargin":"0.00000000","initialMargin":"0.00000000","positionInitialMargin":"0.00000000","openOrderInitialMargin":"0.00000000","crossWalletBalance":"23.72469206","crossUnPnl":"0.00000000","availableBalance":"23.72469206","maxWithdrawAmount":"23.72469206","updateTime":1625474304765}],"positions":[{"symbol":"BTCUSDT","positionSide":"BOTH","positionAmt":"-1.000","unrealizedProfit":"-0.51000000","isolatedMargin":"0.00000000","notional":"-31000","isolatedWallet":"0","initialMargin":"0","maintMargin":"0","updateTime":1625474304766}]}"#;
 

@@ -430,6 +430,88 @@ static createPositionRow(builder:flatbuffers.Builder, update_time: bigint, amoun
 }
 
 /**
+ * Mark price, index price and funding of one symbol (56 bytes; `Frame.marks`, added in
+ * protocol 2). The three prices share `price_scale`; the signed funding rate has its own scale.
+ */
+export class MarkRow {
+  bb: flatbuffers.ByteBuffer|null = null;
+  bb_pos = 0;
+  __init(i:number, bb:flatbuffers.ByteBuffer):MarkRow {
+  this.bb_pos = i;
+  this.bb = bb;
+  return this;
+}
+
+/**
+ * Exchange time of the values (`E` of markPriceUpdate, `time` of premiumIndex).
+ */
+time():bigint {
+  return this.bb!.readInt64(this.bb_pos);
+}
+
+/**
+ * When the next funding settles.
+ */
+nextFundingTime():bigint {
+  return this.bb!.readInt64(this.bb_pos + 8);
+}
+
+/**
+ * × 10^-price_scale
+ */
+markPrice():bigint {
+  return this.bb!.readInt64(this.bb_pos + 16);
+}
+
+indexPrice():bigint {
+  return this.bb!.readInt64(this.bb_pos + 24);
+}
+
+estimatedSettlePrice():bigint {
+  return this.bb!.readInt64(this.bb_pos + 32);
+}
+
+/**
+ * × 10^-rate_scale
+ */
+fundingRate():bigint {
+  return this.bb!.readInt64(this.bb_pos + 40);
+}
+
+symbol():number {
+  return this.bb!.readUint32(this.bb_pos + 48);
+}
+
+priceScale():number {
+  return this.bb!.readUint8(this.bb_pos + 52);
+}
+
+rateScale():number {
+  return this.bb!.readUint8(this.bb_pos + 53);
+}
+
+static sizeOf():number {
+  return 56;
+}
+
+static createMarkRow(builder:flatbuffers.Builder, time: bigint, next_funding_time: bigint, mark_price: bigint, index_price: bigint, estimated_settle_price: bigint, funding_rate: bigint, symbol: number, price_scale: number, rate_scale: number):flatbuffers.Offset {
+  builder.prep(8, 56);
+  builder.pad(2);
+  builder.writeInt8(rate_scale);
+  builder.writeInt8(price_scale);
+  builder.writeInt32(symbol);
+  builder.writeInt64(funding_rate);
+  builder.writeInt64(estimated_settle_price);
+  builder.writeInt64(index_price);
+  builder.writeInt64(mark_price);
+  builder.writeInt64(next_funding_time);
+  builder.writeInt64(time);
+  return builder.offset();
+}
+
+}
+
+/**
  * One margin asset's balance; assets are few, so they travel by name. Amounts are × 10^-scale;
  * optional ones are meaningful only with their BalanceFlag bit.
  */
@@ -847,8 +929,21 @@ chunks():number {
   return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
 }
 
+/**
+ * Mark price / funding per symbol (appended: readers of protocol 1 ignore it).
+ */
+marks(index: number, obj?:MarkRow):MarkRow|null {
+  const offset = this.bb!.__offset(this.bb_pos, 28);
+  return offset ? (obj || new MarkRow()).__init(this.bb!.__vector(this.bb_pos + offset) + index * 56, this.bb!) : null;
+}
+
+marksLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 28);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
 static startFrame(builder:flatbuffers.Builder) {
-  builder.startObject(12);
+  builder.startObject(13);
 }
 
 static addKind(builder:flatbuffers.Builder, kind:FrameKind) {
@@ -929,6 +1024,14 @@ static addChunk(builder:flatbuffers.Builder, chunk:number) {
 
 static addChunks(builder:flatbuffers.Builder, chunks:number) {
   builder.addFieldInt32(11, chunks, 0);
+}
+
+static addMarks(builder:flatbuffers.Builder, marksOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(12, marksOffset, 0);
+}
+
+static startMarksVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(56, numElems, 8);
 }
 
 static endFrame(builder:flatbuffers.Builder):flatbuffers.Offset {

@@ -2061,6 +2061,320 @@ impl<'a> PositionRow {
 
 }
 
+/// Mark price, index price and funding of one symbol (56 bytes; `Frame.marks`, added in
+/// protocol 2). The three prices share `price_scale`; the signed funding rate has its own scale.
+// struct MarkRow, aligned to 8
+#[repr(transparent)]
+#[derive(Clone, Copy, PartialEq)]
+pub struct MarkRow(pub [u8; 56]);
+impl Default for MarkRow { 
+  fn default() -> Self { 
+    Self([0; 56])
+  }
+}
+impl core::fmt::Debug for MarkRow {
+  fn fmt(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
+    f.debug_struct("MarkRow")
+      .field("time", &self.time())
+      .field("next_funding_time", &self.next_funding_time())
+      .field("mark_price", &self.mark_price())
+      .field("index_price", &self.index_price())
+      .field("estimated_settle_price", &self.estimated_settle_price())
+      .field("funding_rate", &self.funding_rate())
+      .field("symbol", &self.symbol())
+      .field("price_scale", &self.price_scale())
+      .field("rate_scale", &self.rate_scale())
+      .finish()
+  }
+}
+
+impl flatbuffers::SimpleToVerifyInSlice for MarkRow {}
+impl flatbuffers::SafeSliceAccess for MarkRow {}
+impl<'a> flatbuffers::Follow<'a> for MarkRow {
+  type Inner = &'a MarkRow;
+  #[inline]
+  fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    <&'a MarkRow>::follow(buf, loc)
+  }
+}
+impl<'a> flatbuffers::Follow<'a> for &'a MarkRow {
+  type Inner = &'a MarkRow;
+  #[inline]
+  fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    flatbuffers::follow_cast_ref::<MarkRow>(buf, loc)
+  }
+}
+impl<'b> flatbuffers::Push for MarkRow {
+    type Output = MarkRow;
+    #[inline]
+    fn push(&self, dst: &mut [u8], _rest: &[u8]) {
+        let src = unsafe {
+            ::core::slice::from_raw_parts(self as *const MarkRow as *const u8, Self::size())
+        };
+        dst.copy_from_slice(src);
+    }
+}
+impl<'b> flatbuffers::Push for &'b MarkRow {
+    type Output = MarkRow;
+
+    #[inline]
+    fn push(&self, dst: &mut [u8], _rest: &[u8]) {
+        let src = unsafe {
+            ::core::slice::from_raw_parts(*self as *const MarkRow as *const u8, Self::size())
+        };
+        dst.copy_from_slice(src);
+    }
+}
+
+impl<'a> flatbuffers::Verifiable for MarkRow {
+  #[inline]
+  fn run_verifier(
+    v: &mut flatbuffers::Verifier, pos: usize
+  ) -> Result<(), flatbuffers::InvalidFlatbuffer> {
+    use self::flatbuffers::Verifiable;
+    v.in_buffer::<Self>(pos)
+  }
+}
+
+impl<'a> MarkRow {
+  #[allow(clippy::too_many_arguments)]
+  pub fn new(
+    time: i64,
+    next_funding_time: i64,
+    mark_price: i64,
+    index_price: i64,
+    estimated_settle_price: i64,
+    funding_rate: i64,
+    symbol: u32,
+    price_scale: u8,
+    rate_scale: u8,
+  ) -> Self {
+    let mut s = Self([0; 56]);
+    s.set_time(time);
+    s.set_next_funding_time(next_funding_time);
+    s.set_mark_price(mark_price);
+    s.set_index_price(index_price);
+    s.set_estimated_settle_price(estimated_settle_price);
+    s.set_funding_rate(funding_rate);
+    s.set_symbol(symbol);
+    s.set_price_scale(price_scale);
+    s.set_rate_scale(rate_scale);
+    s
+  }
+
+  /// Exchange time of the values (`E` of markPriceUpdate, `time` of premiumIndex).
+  pub fn time(&self) -> i64 {
+    let mut mem = core::mem::MaybeUninit::<i64>::uninit();
+    unsafe {
+      core::ptr::copy_nonoverlapping(
+        self.0[0..].as_ptr(),
+        mem.as_mut_ptr() as *mut u8,
+        core::mem::size_of::<i64>(),
+      );
+      mem.assume_init()
+    }.from_little_endian()
+  }
+
+  pub fn set_time(&mut self, x: i64) {
+    let x_le = x.to_little_endian();
+    unsafe {
+      core::ptr::copy_nonoverlapping(
+        &x_le as *const i64 as *const u8,
+        self.0[0..].as_mut_ptr(),
+        core::mem::size_of::<i64>(),
+      );
+    }
+  }
+
+  /// When the next funding settles.
+  pub fn next_funding_time(&self) -> i64 {
+    let mut mem = core::mem::MaybeUninit::<i64>::uninit();
+    unsafe {
+      core::ptr::copy_nonoverlapping(
+        self.0[8..].as_ptr(),
+        mem.as_mut_ptr() as *mut u8,
+        core::mem::size_of::<i64>(),
+      );
+      mem.assume_init()
+    }.from_little_endian()
+  }
+
+  pub fn set_next_funding_time(&mut self, x: i64) {
+    let x_le = x.to_little_endian();
+    unsafe {
+      core::ptr::copy_nonoverlapping(
+        &x_le as *const i64 as *const u8,
+        self.0[8..].as_mut_ptr(),
+        core::mem::size_of::<i64>(),
+      );
+    }
+  }
+
+  /// × 10^-price_scale
+  pub fn mark_price(&self) -> i64 {
+    let mut mem = core::mem::MaybeUninit::<i64>::uninit();
+    unsafe {
+      core::ptr::copy_nonoverlapping(
+        self.0[16..].as_ptr(),
+        mem.as_mut_ptr() as *mut u8,
+        core::mem::size_of::<i64>(),
+      );
+      mem.assume_init()
+    }.from_little_endian()
+  }
+
+  pub fn set_mark_price(&mut self, x: i64) {
+    let x_le = x.to_little_endian();
+    unsafe {
+      core::ptr::copy_nonoverlapping(
+        &x_le as *const i64 as *const u8,
+        self.0[16..].as_mut_ptr(),
+        core::mem::size_of::<i64>(),
+      );
+    }
+  }
+
+  pub fn index_price(&self) -> i64 {
+    let mut mem = core::mem::MaybeUninit::<i64>::uninit();
+    unsafe {
+      core::ptr::copy_nonoverlapping(
+        self.0[24..].as_ptr(),
+        mem.as_mut_ptr() as *mut u8,
+        core::mem::size_of::<i64>(),
+      );
+      mem.assume_init()
+    }.from_little_endian()
+  }
+
+  pub fn set_index_price(&mut self, x: i64) {
+    let x_le = x.to_little_endian();
+    unsafe {
+      core::ptr::copy_nonoverlapping(
+        &x_le as *const i64 as *const u8,
+        self.0[24..].as_mut_ptr(),
+        core::mem::size_of::<i64>(),
+      );
+    }
+  }
+
+  pub fn estimated_settle_price(&self) -> i64 {
+    let mut mem = core::mem::MaybeUninit::<i64>::uninit();
+    unsafe {
+      core::ptr::copy_nonoverlapping(
+        self.0[32..].as_ptr(),
+        mem.as_mut_ptr() as *mut u8,
+        core::mem::size_of::<i64>(),
+      );
+      mem.assume_init()
+    }.from_little_endian()
+  }
+
+  pub fn set_estimated_settle_price(&mut self, x: i64) {
+    let x_le = x.to_little_endian();
+    unsafe {
+      core::ptr::copy_nonoverlapping(
+        &x_le as *const i64 as *const u8,
+        self.0[32..].as_mut_ptr(),
+        core::mem::size_of::<i64>(),
+      );
+    }
+  }
+
+  /// × 10^-rate_scale
+  pub fn funding_rate(&self) -> i64 {
+    let mut mem = core::mem::MaybeUninit::<i64>::uninit();
+    unsafe {
+      core::ptr::copy_nonoverlapping(
+        self.0[40..].as_ptr(),
+        mem.as_mut_ptr() as *mut u8,
+        core::mem::size_of::<i64>(),
+      );
+      mem.assume_init()
+    }.from_little_endian()
+  }
+
+  pub fn set_funding_rate(&mut self, x: i64) {
+    let x_le = x.to_little_endian();
+    unsafe {
+      core::ptr::copy_nonoverlapping(
+        &x_le as *const i64 as *const u8,
+        self.0[40..].as_mut_ptr(),
+        core::mem::size_of::<i64>(),
+      );
+    }
+  }
+
+  pub fn symbol(&self) -> u32 {
+    let mut mem = core::mem::MaybeUninit::<u32>::uninit();
+    unsafe {
+      core::ptr::copy_nonoverlapping(
+        self.0[48..].as_ptr(),
+        mem.as_mut_ptr() as *mut u8,
+        core::mem::size_of::<u32>(),
+      );
+      mem.assume_init()
+    }.from_little_endian()
+  }
+
+  pub fn set_symbol(&mut self, x: u32) {
+    let x_le = x.to_little_endian();
+    unsafe {
+      core::ptr::copy_nonoverlapping(
+        &x_le as *const u32 as *const u8,
+        self.0[48..].as_mut_ptr(),
+        core::mem::size_of::<u32>(),
+      );
+    }
+  }
+
+  pub fn price_scale(&self) -> u8 {
+    let mut mem = core::mem::MaybeUninit::<u8>::uninit();
+    unsafe {
+      core::ptr::copy_nonoverlapping(
+        self.0[52..].as_ptr(),
+        mem.as_mut_ptr() as *mut u8,
+        core::mem::size_of::<u8>(),
+      );
+      mem.assume_init()
+    }.from_little_endian()
+  }
+
+  pub fn set_price_scale(&mut self, x: u8) {
+    let x_le = x.to_little_endian();
+    unsafe {
+      core::ptr::copy_nonoverlapping(
+        &x_le as *const u8 as *const u8,
+        self.0[52..].as_mut_ptr(),
+        core::mem::size_of::<u8>(),
+      );
+    }
+  }
+
+  pub fn rate_scale(&self) -> u8 {
+    let mut mem = core::mem::MaybeUninit::<u8>::uninit();
+    unsafe {
+      core::ptr::copy_nonoverlapping(
+        self.0[53..].as_ptr(),
+        mem.as_mut_ptr() as *mut u8,
+        core::mem::size_of::<u8>(),
+      );
+      mem.assume_init()
+    }.from_little_endian()
+  }
+
+  pub fn set_rate_scale(&mut self, x: u8) {
+    let x_le = x.to_little_endian();
+    unsafe {
+      core::ptr::copy_nonoverlapping(
+        &x_le as *const u8 as *const u8,
+        self.0[53..].as_mut_ptr(),
+        core::mem::size_of::<u8>(),
+      );
+    }
+  }
+
+}
+
 pub enum BalanceOffset {}
 #[derive(Copy, Clone, PartialEq)]
 
@@ -2526,6 +2840,7 @@ impl<'a> Frame<'a> {
   pub const VT_BAN_LIST: flatbuffers::VOffsetT = 22;
   pub const VT_CHUNK: flatbuffers::VOffsetT = 24;
   pub const VT_CHUNKS: flatbuffers::VOffsetT = 26;
+  pub const VT_MARKS: flatbuffers::VOffsetT = 28;
 
   #[inline]
   pub fn init_from_table(table: flatbuffers::Table<'a>) -> Self {
@@ -2539,6 +2854,7 @@ impl<'a> Frame<'a> {
     let mut builder = FrameBuilder::new(_fbb);
     builder.add_received_at(args.received_at);
     builder.add_seq(args.seq);
+    if let Some(x) = args.marks { builder.add_marks(x); }
     builder.add_chunks(args.chunks);
     builder.add_chunk(args.chunk);
     if let Some(x) = args.ban_list { builder.add_ban_list(x); }
@@ -2609,6 +2925,11 @@ impl<'a> Frame<'a> {
   pub fn chunks(&self) -> u32 {
     self._tab.get::<u32>(Frame::VT_CHUNKS, Some(0)).unwrap()
   }
+  /// Mark price / funding per symbol (appended: readers of protocol 1 ignore it).
+  #[inline]
+  pub fn marks(&self) -> Option<&'a [MarkRow]> {
+    self._tab.get::<flatbuffers::ForwardsUOffset<flatbuffers::Vector<'a, MarkRow>>>(Frame::VT_MARKS, None).map(|v| v.safe_slice())
+  }
 }
 
 impl flatbuffers::Verifiable for Frame<'_> {
@@ -2630,6 +2951,7 @@ impl flatbuffers::Verifiable for Frame<'_> {
      .visit_field::<flatbuffers::ForwardsUOffset<BanList>>("ban_list", Self::VT_BAN_LIST, false)?
      .visit_field::<u32>("chunk", Self::VT_CHUNK, false)?
      .visit_field::<u32>("chunks", Self::VT_CHUNKS, false)?
+     .visit_field::<flatbuffers::ForwardsUOffset<flatbuffers::Vector<'_, MarkRow>>>("marks", Self::VT_MARKS, false)?
      .finish();
     Ok(())
   }
@@ -2647,6 +2969,7 @@ pub struct FrameArgs<'a> {
     pub ban_list: Option<flatbuffers::WIPOffset<BanList<'a>>>,
     pub chunk: u32,
     pub chunks: u32,
+    pub marks: Option<flatbuffers::WIPOffset<flatbuffers::Vector<'a, MarkRow>>>,
 }
 impl<'a> Default for FrameArgs<'a> {
   #[inline]
@@ -2664,6 +2987,7 @@ impl<'a> Default for FrameArgs<'a> {
       ban_list: None,
       chunk: 0,
       chunks: 0,
+      marks: None,
     }
   }
 }
@@ -2722,6 +3046,10 @@ impl<'a: 'b, 'b> FrameBuilder<'a, 'b> {
     self.fbb_.push_slot::<u32>(Frame::VT_CHUNKS, chunks, 0);
   }
   #[inline]
+  pub fn add_marks(&mut self, marks: flatbuffers::WIPOffset<flatbuffers::Vector<'b , MarkRow>>) {
+    self.fbb_.push_slot_always::<flatbuffers::WIPOffset<_>>(Frame::VT_MARKS, marks);
+  }
+  #[inline]
   pub fn new(_fbb: &'b mut flatbuffers::FlatBufferBuilder<'a>) -> FrameBuilder<'a, 'b> {
     let start = _fbb.start_table();
     FrameBuilder {
@@ -2751,6 +3079,7 @@ impl core::fmt::Debug for Frame<'_> {
       ds.field("ban_list", &self.ban_list());
       ds.field("chunk", &self.chunk());
       ds.field("chunks", &self.chunks());
+      ds.field("marks", &self.marks());
       ds.finish()
   }
 }

@@ -23,21 +23,24 @@ export class CursorService {
         handle: (message, { id, reply }) => {
           const active = this.#symbols.active;
           if (active.length === 0) throw new ControlError('no_symbols', 'the symbol universe is empty', id);
+          // With `count` the cursor wraps at the caller's own list (a hot-kline list), so every
+          // entry of that list comes round equally often; the reply then names no symbol.
+          const count = message.count ?? active.length;
           let index: number;
           try {
-            index = this.cursor.next(message.kind, active.length);
+            index = this.cursor.next(message.kind, count);
           } catch (error) {
             if (error instanceof CursorLimitError) throw new ControlError('forbidden', error.message, id);
             throw error;
           }
-          const symbolId = active[index] ?? 0;
+          const symbolId = message.count === undefined ? (active[index] ?? 0) : 0;
           reply({
             op: 'cursor',
             kind: message.kind,
             index,
-            count: active.length,
+            count,
             symbolId,
-            symbol: this.#symbols.name(symbolId) ?? '',
+            symbol: message.count === undefined ? (this.#symbols.name(symbolId) ?? '') : '',
           });
         },
       },

@@ -8,6 +8,7 @@ export default defineConfig({
       'sim/**/*.test.ts',
       'collectors/**/*.test.ts',
       'trader/**/*.test.ts',
+      'publisher/**/*.test.ts',
       'web/**/*.test.ts',
       'app/**/*.test.ts',
       'bindings/__test__/**/*.test.ts',

@@ -3,11 +3,20 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 
 /** Top-level folders that hold TypeScript. */
-export type Layer = 'ts' | 'collectors' | 'trader' | 'sim' | 'web' | 'app' | 'benchmarks' | 'bindings';
+export type Layer =
+  | 'ts'
+  | 'collectors'
+  | 'trader'
+  | 'sim'
+  | 'publisher'
+  | 'web'
+  | 'app'
+  | 'benchmarks'
+  | 'bindings';
 
 /**
  * What each folder may import besides itself and packages. `ts/` is the library every process
- * shares: it imports no process. Processes (`collectors/`, `trader/`, `sim/`, `web/`) import the
+ * shares: it imports no process. Processes (`collectors/`, `trader/`, `sim/`, `publisher/`, `web/`) import the
  * library, never each other; only the composition root (`app/`) wires them. Tests of a process may
  * also use the simulator, the exchange they run against. Only `ts/native/` touches the binding
  * (and the binding's own tests in `bindings/__test__/`).
@@ -17,8 +26,10 @@ export const ALLOWED: Record<Layer, { code: readonly Layer[]; tests: readonly La
   collectors: { code: ['ts'], tests: ['sim'] },
   trader: { code: ['ts'], tests: ['sim'] },
   sim: { code: ['ts'], tests: [] },
-  web: { code: ['ts'], tests: ['sim'] },
-  app: { code: ['ts', 'collectors', 'trader', 'sim', 'web'], tests: [] },
+  publisher: { code: ['ts'], tests: ['sim'] },
+  // The dashboard's tests publish documents to read, so they may use the publisher.
+  web: { code: ['ts'], tests: ['sim', 'publisher'] },
+  app: { code: ['ts', 'collectors', 'trader', 'sim', 'publisher', 'web'], tests: [] },
   benchmarks: { code: ['ts', 'collectors', 'trader', 'sim', 'app'], tests: [] },
   bindings: { code: [], tests: [] },
 };

@@ -9,6 +9,11 @@ export interface Secrets {
   readonly apiKey: string | undefined;
   readonly apiSecret: string | undefined;
   readonly hubSecret: string | undefined;
+  /** Aliyun OSS credentials of the publisher (`OSS_ACCESS_KEY_ID`, `OSS_ACCESS_KEY_SECRET`). */
+  readonly ossAccessKeyId: string | undefined;
+  readonly ossAccessKeySecret: string | undefined;
+  /** The owner view's password (`TRIBUTARY_OWNER_TOKEN`); without it the owner view is closed. */
+  readonly ownerToken: string | undefined;
 }
 
 /** Prefix of environment overrides: `TRIBUTARY__HUB__PORT=7701` sets `hub.port`. */
@@ -115,7 +120,8 @@ export function readSecretsFile(path: string): Record<string, string> {
 /**
  * Loads the configuration from `file` (optional: defaults when absent), applies environment
  * overrides from `env`, validates everything, and reads secrets (`BINANCE_API_KEY`,
- * `BINANCE_API_SECRET`, `TRIBUTARY_HUB_SECRET`) from `env` or from the file named by
+ * `BINANCE_API_SECRET`, `TRIBUTARY_HUB_SECRET`, `OSS_ACCESS_KEY_ID`,
+ * `OSS_ACCESS_KEY_SECRET`, `TRIBUTARY_OWNER_TOKEN`) from `env` or from the file named by
  * `TRIBUTARY_SECRETS_FILE`, registering them with the logger so no log line can show them.
  */
 export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
@@ -147,11 +153,17 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
     apiKey: secret('BINANCE_API_KEY'),
     apiSecret: secret('BINANCE_API_SECRET'),
     hubSecret: secret('TRIBUTARY_HUB_SECRET'),
+    ossAccessKeyId: secret('OSS_ACCESS_KEY_ID'),
+    ossAccessKeySecret: secret('OSS_ACCESS_KEY_SECRET'),
+    ownerToken: secret('TRIBUTARY_OWNER_TOKEN'),
   };
   // From here on, no log line of this process can show them.
   registerSecret(secrets.apiKey);
   registerSecret(secrets.apiSecret);
   registerSecret(secrets.hubSecret);
+  registerSecret(secrets.ossAccessKeyId);
+  registerSecret(secrets.ossAccessKeySecret);
+  registerSecret(secrets.ownerToken);
   if (
     config.exchange.kind !== 'simulator' &&
     (secrets.apiKey === undefined || secrets.apiSecret === undefined)

@@ -87,6 +87,23 @@ describe('the configuration schema', () => {
           ],
         },
       },
+      publish: {
+        enabled: true,
+        intervalMs: 5000,
+        target: { kind: 'folder', dir: '.tributary/public' },
+        retry: { attempts: 4, baseDelayMs: 500, maxDelayMs: 5000 },
+        equityDays: 30,
+        equityPoints: 2000,
+        dailyDays: 90,
+        roundTrips: 200,
+        largeLoss: '-50',
+        largeLosses: 50,
+        chartInterval: '15m',
+        chartCandles: 300,
+        chartSymbols: 20,
+        chartDays: 3,
+      },
+      dashboard: { enabled: true, host: '127.0.0.1', port: 7780, logLines: 500 },
     });
   });
 

@@ -5,6 +5,7 @@ import { ConfigError, configIssues } from './config-error.js';
 import { type DeepReadonly, expecting } from './config-fields.js';
 import { exchangeSection } from './exchange-config.js';
 import { hubSection } from './hub-config.js';
+import { dashboardSection, publishSection } from './publish-config.js';
 import { riskSection } from './risk-config.js';
 import { simulatorSection } from './simulator-config.js';
 import { supervisorSection } from './supervisor-config.js';
@@ -15,6 +16,7 @@ export type { CollectorsConfig } from './collectors-config.js';
 export type { ExchangeConfig, ExchangeKind } from './exchange-config.js';
 export { EXCHANGE_ENDPOINTS } from './exchange-config.js';
 export type { HubSettings } from './hub-config.js';
+export type { DashboardSettings, PublishSettings } from './publish-config.js';
 export type { SimulatorSettings } from './simulator-config.js';
 export type { SupervisorSettings } from './supervisor-config.js';
 export type { TraderSettings } from './trader-config.js';
@@ -33,6 +35,8 @@ const SECTIONS = {
   trader: traderSection.prefault({}),
   supervisor: supervisorSection.prefault({}),
   risk: riskSection.prefault({}),
+  publish: publishSection.prefault({}),
+  dashboard: dashboardSection.prefault({}),
 };
 
 /** Rules that span sections; each issue names the field the user should change. */

@@ -1,26 +1,11 @@
 // The built dashboard's files (index.html, the bundle), read from its folder for publishing.
 import { readdir, readFile } from 'node:fs/promises';
-import { extname, join, relative, sep } from 'node:path';
+import { join, relative, sep } from 'node:path';
+import { contentTypeOf } from '../ts/publish/content-types.js';
 import type { PublishedFile } from './publish-target.js';
 
 /** One file of the built dashboard. */
 export type SiteFile = PublishedFile;
-
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.txt': 'text/plain; charset=utf-8',
-};
-
-/** The content type of a file by its name. */
-export function contentTypeOf(path: string): string {
-  return TYPES[extname(path).toLowerCase()] ?? 'application/octet-stream';
-}
 
 /**
  * Every file under `dir` except those below an `owner` folder (the owner's view is never

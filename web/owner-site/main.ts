@@ -6,6 +6,9 @@ import { OWNER_CSRF_HEADER, type OwnerLive } from '../ui/owner-types.js';
 
 const REFRESH_MS = 3000;
 
+/** The answer to the last command, kept across refreshes (each refresh redraws the page). */
+const commandStatus = '';
+
 function gib(bytes: number): string {
   return `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
 }
@@ -61,7 +64,7 @@ function tradingSection(live: OwnerLive): HTMLElement {
         ),
       ]),
     ),
-    el('p', { id: 'command-status', class: 'meta' }),
+    el('p', { id: 'command-status', class: 'meta' }, commandStatus),
   );
 }
 

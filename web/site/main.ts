@@ -40,7 +40,7 @@ async function render(): Promise<void> {
   charts = [];
   main.replaceChildren(rendered.node);
   main.dataset.page = page.id;
-  charts = rendered.charts;
+  charts = rendered.draw();
   const updated = document.getElementById('updated');
   if (updated !== null) updated.textContent = `updated ${formatTime(loaded.manifest.generatedAt)} UTC`;
   document.body.dataset.ready = page.id;

@@ -6,10 +6,13 @@ import { type Loaded, loadChart } from '../ui/documents.js';
 import { card, el, num, section, table } from '../ui/dom.js';
 import { formatAge, formatTime } from '../ui/format.js';
 
-/** What a page hands back: its content, and charts to dispose when leaving it. */
+/**
+ * What a page hands back: its content, and a function that draws its charts once the content is
+ * in the document (a chart measures its container: drawn detached it would have no width).
+ */
 export interface Rendered {
   readonly node: HTMLElement;
-  readonly charts: IChartApi[];
+  readonly draw: () => IChartApi[];
 }
 
 /** A page of the dashboard. */
@@ -66,7 +69,7 @@ const overview: Page = {
         `Mode ${s.mode} · strategies ${s.strategies.join(', ') || '—'} · account as of ${formatTime(s.asOf)} UTC`,
       ),
     );
-    return { node, charts: [equityChart(box, docs['equity.json'].points)] };
+    return { node, draw: () => [equityChart(box, docs['equity.json'].points)] };
   },
 };
 
@@ -98,7 +101,7 @@ const daily: Page = {
         ),
       ),
     );
-    return { node, charts: [dailyChart(box, days)] };
+    return { node, draw: () => [dailyChart(box, days)] };
   },
 };
 
@@ -122,7 +125,7 @@ const symbols: Page = {
         ]),
       ),
     );
-    return { node, charts: [] };
+    return { node, draw: () => [] };
   },
 };
 
@@ -168,7 +171,7 @@ const trades: Page = {
       ),
       section('Latest round trips', table('round-trips', TRIP_HEADERS, tripRows(d.roundTrips))),
     );
-    return { node, charts: [] };
+    return { node, draw: () => [] };
   },
 };
 
@@ -186,7 +189,10 @@ const charts: Page = {
       ),
     );
     if (symbol === undefined)
-      return { node: section('Charts', el('p', { class: 'empty' }, 'No symbol traded yet.')), charts: [] };
+      return {
+        node: section('Charts', el('p', { class: 'empty' }, 'No symbol traded yet.')),
+        draw: () => [],
+      };
     const doc = await loadChart(base, manifest, symbol);
     const box = chartBox('candle-chart');
     const node = el(
@@ -200,7 +206,7 @@ const charts: Page = {
         `${doc.trades.length} fills marked (arrows: entries, circles: exits) · ${doc.stops.length} stop levels (red)`,
       ),
     );
-    return { node, charts: [candleChart(box, doc)] };
+    return { node, draw: () => [candleChart(box, doc)] };
   },
 };
 
@@ -260,7 +266,7 @@ const status: Page = {
         ),
       ),
     );
-    return { node, charts: [] };
+    return { node, draw: () => [] };
   },
 };
 

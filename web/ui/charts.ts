@@ -115,7 +115,10 @@ export function candleChart(container: HTMLElement, doc: ChartDocument): IChartA
       price: Number(t.price),
       shape: t.kind === 'exit' ? 'circle' : buy ? 'arrowUp' : 'arrowDown',
       color: t.kind === 'exit' ? COLOURS.text : buy ? COLOURS.up : COLOURS.down,
-      text: `${t.kind === 'exit' ? 'exit' : buy ? 'buy' : 'sell'} ${t.quantity}`,
+      // Words only when few: dozens of labels on one chart hide the candles.
+      ...(doc.trades.length <= 12
+        ? { text: `${t.kind === 'exit' ? 'exit' : buy ? 'buy' : 'sell'} ${t.quantity}` }
+        : {}),
     };
   });
   createSeriesMarkers(candles, markers);

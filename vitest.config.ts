@@ -13,6 +13,8 @@ export default defineConfig({
       'app/**/*.test.ts',
       'bindings/__test__/**/*.test.ts',
     ],
+    // The fleet test (root, network namespaces, sshd; minutes) runs alone: npm run test:fleet.
+    exclude: ['**/node_modules/**', '**/dist/**', '**/*.netns.test.ts'],
     testTimeout: 60_000,
   },
 });

@@ -7,7 +7,7 @@ import { table, writeJson } from './report.js';
 import { aggregateCases } from './stages/aggregate.js';
 import { backtestMeasures } from './stages/backtest.js';
 import { deltaCases } from './stages/delta.js';
-import { endToEndStage } from './stages/end-to-end.js';
+import { endToEndStage, uwsUnavailable } from './stages/end-to-end.js';
 import { parseMergeCases } from './stages/parse-merge.js';
 import { wireBytes } from './stages/wire-bytes.js';
 
@@ -69,6 +69,12 @@ console.log(
   `tributary bench (${quick ? 'quick' : 'full'}) on ${cpu} ×${cpus().length}, node ${process.version}`,
 );
 console.log('ours = native core; base = pure TypeScript doing the same work; ratio > 1: ours is better\n');
+const noUws = uwsUnavailable();
+if (noUws !== undefined && endToEndTable !== undefined) {
+  console.log(
+    `${noUws}\nThe hub runs on ws here: the e2e/ws rows are what this Node gives; what uWS would add is the\n"e2e/fallback to ws" rows of a run on Node 20 (docs/benchmarks.md).\n`,
+  );
+}
 console.log(table(results));
 if (endToEndTable !== undefined) {
   console.log(

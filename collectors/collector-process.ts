@@ -3,7 +3,7 @@ import type { LoadedConfig } from '../ts/config/load-config.js';
 import { Decimal } from '../ts/exact/decimal.js';
 import { connectExchange } from '../ts/exchange/exchange-link.js';
 import { HubClient } from '../ts/hub/hub-client.js';
-import { hubKey, hubUrl } from '../ts/hub/hub-link.js';
+import { hubKey, hubTlsOption, hubUrl } from '../ts/hub/hub-link.js';
 import type { HubKeyCredentials } from '../ts/hub/peer-keys.js';
 import type { Logger } from '../ts/log/logger.js';
 import { AccountPoller } from './account/account-poller.js';
@@ -122,6 +122,7 @@ export async function startCollector(
   }
   const hub = new HubClient({
     url: hubUrl(loaded),
+    ...hubTlsOption(loaded),
     peer: `${kind}-${instance}`,
     kind,
     key: credentials,
@@ -131,7 +132,14 @@ export async function startCollector(
   const ctx: CollectorContext = { api: exchange.api, hub, link, logger };
   const collector = createCollector(kind, ctx, loaded, exchange.wsUrl);
   // The hub shows each collector's own counters in /status: at every (re)connect and every 10 s.
-  const report = () => hub.report({ ...collector.status(), instance, ingest: { ...link.counters } });
+  // `weight`: this IP's used weight this minute (the exchange's count covers every process on the
+  // IP) against the share this process paces to; `tributary status` shows it per host.
+  const weight = () => {
+    const stats = exchange.rest.budget.stats();
+    return { used: stats.usedWeight, limit: stats.limits.perMinute };
+  };
+  const report = () =>
+    hub.report({ ...collector.status(), instance, ingest: { ...link.counters }, weight: weight() });
   const offReady = hub.onState((state) => {
     if (state === 'ready') report();
   });

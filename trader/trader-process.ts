@@ -1,7 +1,7 @@
 // The trading process's data side: a hub connection, the live local book and the relayed order events.
 import type { LoadedConfig } from '../ts/config/load-config.js';
 import { HubClient } from '../ts/hub/hub-client.js';
-import { hubKey, hubUrl } from '../ts/hub/hub-link.js';
+import { hubKey, hubTlsOption, hubUrl } from '../ts/hub/hub-link.js';
 import type { HubKeyCredentials } from '../ts/hub/peer-keys.js';
 import type { Logger } from '../ts/log/logger.js';
 import type { TraderBook } from '../ts/native/trader-book.js';
@@ -53,6 +53,7 @@ export class TraderProcess {
     this.#log = logger;
     this.client = new HubClient({
       url: hubUrl(loaded),
+      ...hubTlsOption(loaded),
       peer: `trader-${instance}`,
       key,
       logger: logger.child('hub'),

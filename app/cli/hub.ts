@@ -1,5 +1,6 @@
 // `tributary hub`: runs the hub server until SIGINT/SIGTERM.
 import { loadConfig } from '../../ts/config/load-config.js';
+import { hubServerTls } from '../../ts/hub/hub-link.js';
 import { HubServer } from '../../ts/hub/hub-server.js';
 import { KeyFileError, watchKeyFile } from '../../ts/hub/key-file.js';
 import type { TransportChoice } from '../../ts/hub/transport-select.js';
@@ -23,6 +24,10 @@ Options:
       --transport <t>        auto (default: uWebSockets.js, else ws), uws or ws
       --kline-window <n>     bars kept per symbol and interval (default 45)
       --snapshot-every <ms>  periodic full snapshots (default hub.snapshotIntervalMs; 0 turns them off)
+
+TLS: with hub.tls.cert and hub.tls.key the hub speaks TLS only (wss://, https://); with hub.tls.ca
+it also requires every peer's certificate to be signed by that CA. Without TLS it accepts plain
+connections from loopback addresses only (others are closed with 4426).
 `;
 
 /** The environment variable naming the key file when --keys is not given. */
@@ -97,6 +102,7 @@ export async function runHub(args: string[]): Promise<number> {
     86_400_000,
   );
   const keysFile = keysFileOf(values.keys);
+  const tls = hubServerTls(loaded);
   const log = new Logger('hub');
   if (process.env.TRIBUTARY_HUB_SECRET !== undefined) {
     log.warn(
@@ -123,6 +129,7 @@ export async function runHub(args: string[]): Promise<number> {
       klineWindow,
       snapshotIntervalMs,
       logger: log,
+      ...(tls === undefined ? {} : { tls }),
     });
   } catch (error) {
     process.off('SIGHUP', onHangup);

@@ -5,9 +5,11 @@ import { watchParent } from '../supervisor/parent-link.js';
 import { runAggregate } from './aggregate.js';
 import { runBacktestCommand } from './backtest.js';
 import { runCollect } from './collect.js';
+import { runDeploy } from './deploy.js';
 import { runHub } from './hub.js';
 import { runKeys } from './keys.js';
 import { runSim } from './sim.js';
+import { runStatus } from './status.js';
 import { runTrader } from './trader.js';
 import { runUp } from './up.js';
 import { UsageError } from './usage-error.js';
@@ -35,6 +37,14 @@ const commands: Record<string, Command> = {
   keys: {
     summary: "keys <issue|list|revoke> [options]     the hub's per-peer keys (key file)",
     run: (args) => runKeys(args),
+  },
+  status: {
+    summary: "status [--hub <url>] [--json]          the fleet as the hub sees it (hub's full status)",
+    run: runStatus,
+  },
+  deploy: {
+    summary: 'deploy <release|plan|apply|status|rollback> -i <inventory>   a fleet over ssh',
+    run: runDeploy,
   },
   collect: {
     summary: 'collect <kind> [--config <file>]       one collector (kline, tick, stream, account, ...)',

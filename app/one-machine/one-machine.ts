@@ -126,7 +126,11 @@ export class OneMachineSystem {
           host: sim.host,
           port: sim.port,
           seed: sim.seed,
+          ...(sim.universe !== undefined ? { universe: sim.universe } : {}),
           ...(sim.symbols.length > 0 ? { symbols: sim.symbols } : {}),
+          ...(sim.historyDays !== undefined ? { history: { days: sim.historyDays } } : {}),
+          ...(sim.liquidationShare !== undefined ? { liquidationShare: sim.liquidationShare } : {}),
+          ...(sim.tapeBudget !== undefined ? { tapeBudget: sim.tapeBudget } : {}),
           accounts: [{ apiKey, apiSecret, balances: { USDT: sim.balance }, positionMode: sim.positionMode }],
           source:
             sim.replay === undefined

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { PhaseRun, Side } from './coordinator.js';
-import { endToEndResults, maxSustained, phaseTable, rateLabel, subscriberMean } from './e2e-report.js';
+import {
+  endToEndResults,
+  fallbackCost,
+  maxSustained,
+  phaseTable,
+  rateLabel,
+  subscriberMean,
+} from './e2e-report.js';
 import type { PhaseSummary } from './phase-summary.js';
 import type { ProcessUsage } from './protocol.js';
 
@@ -119,5 +126,21 @@ describe('end-to-end report', () => {
     expect(lines).toHaveLength(2 + 10);
     expect(lines[2]).toMatch(/^uws\s+relay\s+1k\s.*ok$/);
     expect(lines.at(-1)).toMatch(/latency growing$/);
+  });
+
+  it('says what the ws fallback costs when both transports ran, and nothing when one did', () => {
+    const ws = {
+      transport: 'ws',
+      fixed: [run('hub', 20_000, 800, 2_200, true, 30)],
+      search: [run('hub', 40_000, 1, 1), run('hub', 60_000, 1, 1, false)],
+    };
+    const rows = fallbackCost([runs, ws], 20_000);
+    expect(rows.map((r) => [r.name, r.median, r.baseline])).toEqual([
+      ['e2e/fallback to ws: hub p99 @20k msg/s (uWS vs ws)', 1_100, 2_200],
+      ['e2e/fallback to ws: hub server CPU @20k msg/s (uWS vs ws)', 20, 30],
+      ['e2e/fallback to ws: hub max sustained ingest (uWS vs ws)', 60_000, 40_000],
+    ]);
+    expect(rows[0]?.ratio).toBeCloseTo(2, 9);
+    expect(fallbackCost([ws], 20_000)).toEqual([]);
   });
 });

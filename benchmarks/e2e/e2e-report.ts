@@ -175,3 +175,39 @@ export function phaseTable(runs: readonly PhaseRun[]): string {
       .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
+
+/**
+ * What a user loses where uWebSockets.js does not load and the hub falls back to `ws` (Node 22 and
+ * 24 with the uWS build we can install, or mutual TLS): the hub's own figures on uWS ("ours")
+ * against the same on ws ("base"), so a ratio above 1 is what the fallback costs.
+ */
+export function fallbackCost(runs: readonly TransportRuns[], targetRate: number): Result[] {
+  const uws = runs.find((r) => r.transport === 'uws');
+  const ws = runs.find((r) => r.transport === 'ws');
+  if (uws === undefined || ws === undefined) return [];
+  const out: Result[] = [];
+  const hubAt = (r: TransportRuns) => r.fixed.find((p) => p.rate === targetRate && p.side === 'hub');
+  const u = hubAt(uws);
+  const w = hubAt(ws);
+  const at = `@${rateLabel(targetRate)} msg/s`;
+  if (u !== undefined && w !== undefined) {
+    out.push(
+      row(`e2e/fallback to ws: hub p99 ${at} (uWS vs ws)`, 'us', u.summary.p99Us, w.summary.p99Us),
+      row(
+        `e2e/fallback to ws: hub server CPU ${at} (uWS vs ws)`,
+        '%core',
+        u.usage.server.cpuPercent,
+        w.usage.server.cpuPercent,
+      ),
+    );
+  }
+  out.push(
+    row(
+      'e2e/fallback to ws: hub max sustained ingest (uWS vs ws)',
+      'msg/s',
+      maxSustained(uws.search, 'hub')?.rate ?? 0,
+      maxSustained(ws.search, 'hub')?.rate ?? 0,
+    ),
+  );
+  return out;
+}

@@ -1,6 +1,8 @@
 // Stage 4: collector → hub → 4 trader processes on loopback against a plain relay on the same transport, at fixed rates and at the maximum sustained rate.
+
+import { loadUws } from '../../ts/hub/transport-uws.js';
 import { type PhaseRun, type PhaseTiming, Pipeline, type Side } from '../e2e/coordinator.js';
-import { endToEndResults, phaseTable, type TransportRuns } from '../e2e/e2e-report.js';
+import { endToEndResults, fallbackCost, phaseTable, type TransportRuns } from '../e2e/e2e-report.js';
 import type { E2eTransport } from '../e2e/protocol.js';
 import type { Result } from '../harness.js';
 
@@ -90,10 +92,23 @@ async function runTransport(transport: E2eTransport, budget: EndToEndBudget): Pr
   }
 }
 
-/** Stage 4 figures for both transports, and the per-phase table. */
+/**
+ * Why uWebSockets.js cannot run here (the hub then serves on ws), or undefined when it loads:
+ * its npm build carries binaries for Node 16, 18 and 20 only.
+ */
+export function uwsUnavailable(): string | undefined {
+  const loaded = loadUws();
+  if (!(loaded instanceof Error)) return undefined;
+  return `uWebSockets.js does not load on Node ${process.versions.node} (ABI ${process.versions.modules}): ${loaded.message}`;
+}
+
+/**
+ * Stage 4 figures for each transport that runs here (uWS where it loads, and ws), the cost of
+ * the ws fallback when both ran, and the per-phase table.
+ */
 export async function endToEndStage(
   quick: boolean,
-  transports: readonly E2eTransport[] = ['uws', 'ws'],
+  transports: readonly E2eTransport[] = uwsUnavailable() === undefined ? ['uws', 'ws'] : ['ws'],
 ): Promise<{ results: Result[]; table: string; runs: TransportRuns[] }> {
   const budget = quick ? E2E_QUICK : E2E_FULL;
   const runs: TransportRuns[] = [];
@@ -104,7 +119,7 @@ export async function endToEndStage(
     runs.push(await runTransport(transport, budget));
   }
   return {
-    results: runs.flatMap((r) => endToEndResults(r, TARGET_RATE)),
+    results: [...runs.flatMap((r) => endToEndResults(r, TARGET_RATE)), ...fallbackCost(runs, TARGET_RATE)],
     table: phaseTable(runs.flatMap((r) => [...r.fixed, ...r.search])),
     runs,
   };

@@ -5,9 +5,11 @@ import { type IntervalName, isIntervalName as isKnownInterval } from '../native/
 
 /**
  * Version of the control protocol; `hello` and `welcome` carry it. 2: per-peer keys (`auth` names
- * its key, the key gives the role), `error` with `hint` and `frame`, two status documents.
+ * its key, the key gives the role), `error` with `hint` and `frame`, two status documents. 3: `auth`
+ * may carry `agent` (a peer sends it only to a hub of version 3 or later, which a version 2 hub
+ * would refuse as an unknown field).
  */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 /**
  * What a peer may do, given by its key: collectors ingest and run the collector services; traders
@@ -30,9 +32,25 @@ export interface SubscriptionRequest {
   intervals: Selection<IntervalName>;
 }
 
+/**
+ * What a peer says about its own process in `auth` (optional; shown in the full status, not
+ * covered by the MAC: it is information, never a credential).
+ */
+export interface PeerAgent {
+  /** The machine it runs on (the deploy's host name, else the OS host name). */
+  host: string;
+  /** Tributary's package version. */
+  version: string;
+  /** Node.js version. */
+  node: string;
+  pid: number;
+  /** When the process started (Unix ms): a new value for the same peer name is a restart. */
+  startedAt: number;
+}
+
 /** Messages a peer sends (text frames). `id`, when given, is echoed in the reply. */
 export type ClientMessage =
-  | { op: 'auth'; id?: number; key: string; peer: string; kind?: string; mac: string }
+  | { op: 'auth'; id?: number; key: string; peer: string; kind?: string; mac: string; agent?: PeerAgent }
   | { op: 'ping'; id?: number }
   | { op: 'symbols'; id?: number }
   | { op: 'symbols.set'; id?: number; symbols: string[] }
@@ -118,7 +136,7 @@ export const MAX_EVENT_CHARS = 64 * 1024;
 export const MAX_REPORT_CHARS = 16 * 1024;
 
 const ALLOWED_KEYS: Record<ClientOp, readonly string[]> = {
-  auth: ['key', 'peer', 'kind', 'mac'],
+  auth: ['key', 'peer', 'kind', 'mac', 'agent'],
   ping: [],
   symbols: [],
   'symbols.set': ['symbols'],
@@ -149,6 +167,30 @@ export function isSymbolName(name: unknown): name is string {
     // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
     !/[\s\u0000-\u001f\u007f]/.test(name)
   );
+}
+
+const AGENT_TEXT = /^[A-Za-z0-9._:+@-]{1,64}$/;
+
+/** An `auth` message's `agent`: every field present and of its shape, nothing else. */
+function parseAgent(value: unknown, f: Fields): PeerAgent {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw f.fail('agent must be an object');
+  const a = value as Record<string, unknown>;
+  const keys = Object.keys(a).sort().join(',');
+  if (keys !== 'host,node,pid,startedAt,version') {
+    throw f.fail('agent must have exactly host, version, node, pid and startedAt');
+  }
+  const { host, version, node, pid, startedAt } = a;
+  if (typeof host !== 'string' || !AGENT_TEXT.test(host)) throw f.fail('agent.host must be a host name');
+  if (typeof version !== 'string' || !AGENT_TEXT.test(version))
+    throw f.fail('agent.version must be a version');
+  if (typeof node !== 'string' || !AGENT_TEXT.test(node)) throw f.fail('agent.node must be a version');
+  if (typeof pid !== 'number' || !Number.isSafeInteger(pid) || pid < 0)
+    throw f.fail('agent.pid must be an integer');
+  if (typeof startedAt !== 'number' || !Number.isSafeInteger(startedAt) || startedAt < 0) {
+    throw f.fail('agent.startedAt must be Unix milliseconds');
+  }
+  return { host, version, node, pid, startedAt };
 }
 
 class Fields {
@@ -268,7 +310,15 @@ export function parseClientMessage(text: string): ClientMessage | ControlError {
         const peer = f.string('peer', PEER_NAME);
         const mac = f.string('mac', HEX_MAC);
         const kind = f.optionalString('kind', KIND_NAME);
-        return withId(kind === undefined ? { op, key, peer, mac } : { op, key, peer, kind, mac });
+        const agent = record.agent === undefined ? undefined : parseAgent(record.agent, f);
+        return withId({
+          op,
+          key,
+          peer,
+          mac,
+          ...(kind === undefined ? {} : { kind }),
+          ...(agent === undefined ? {} : { agent }),
+        });
       }
       case 'ping':
       case 'symbols':

@@ -1,6 +1,7 @@
 // The hub client for collectors, traders and viewers: connect, authenticate, reconnect, requests, frames.
 import WebSocket, { type RawData } from 'ws';
 import { Logger } from '../log/logger.js';
+import { hostName, processStartedAt, releaseVersion } from '../process/release-info.js';
 import {
   type ClientMessage,
   type ControlErrorCode,
@@ -11,6 +12,7 @@ import {
   ServerMessageError,
   type SubscriptionRequest,
 } from './control-messages.js';
+import type { HubClientTls } from './hub-tls.js';
 import { authMac } from './peer-auth.js';
 import type { HubKeyCredentials } from './peer-keys.js';
 
@@ -26,8 +28,13 @@ export interface BackoffOptions {
 
 /** Options of a {@link HubClient}. */
 export interface HubClientOptions {
-  /** `ws://host:port/` of the hub. */
+  /** `ws://host:port/` of the hub (`wss://` when it speaks TLS). */
   url: string;
+  /**
+   * For `wss://`: the CA the hub's certificate must chain to (no other is trusted) and, for a hub
+   * that requires one, this peer's certificate and key.
+   */
+  tls?: HubClientTls;
   /**
    * This peer's name (unique per peer; a second connection with the same name replaces the first).
    * The key must allow it.
@@ -98,7 +105,7 @@ interface PendingRequest {
 }
 
 /** Close codes after which retrying cannot help (the configuration is wrong). */
-const FATAL_CLOSE_CODES = new Set([4401, 4403]);
+const FATAL_CLOSE_CODES = new Set([4401, 4403, 4426]);
 
 /**
  * A connection to the hub that stays up: it authenticates (HMAC of the hub's nonce), reconnects
@@ -429,7 +436,12 @@ export class HubClient {
     return new Promise((resolve) => {
       let wasReady = false;
       let settled = false;
-      const ws = new WebSocket(this.#options.url, { perMessageDeflate: false, maxPayload: 64 * 1024 * 1024 });
+      const tls = this.#options.tls;
+      const ws = new WebSocket(this.#options.url, {
+        perMessageDeflate: false,
+        maxPayload: 64 * 1024 * 1024,
+        ...(tls === undefined ? {} : { ca: tls.ca, cert: tls.cert, key: tls.key }),
+      });
       this.#ws = ws;
       const connectTimer = setTimeout(() => {
         this.#log.warn('hub did not welcome in time', { timeoutMs: this.#connectTimeoutMs });
@@ -451,7 +463,16 @@ export class HubClient {
         resolve({ wasReady, fatal: FATAL_CLOSE_CODES.has(code), code, reason });
       };
       ws.on('error', (error: Error) => {
-        this.#log.debug('hub socket error', { error: error.message });
+        // A certificate the CA did not sign (or a hub that refused ours) needs a person: say so.
+        const code = (error as NodeJS.ErrnoException).code ?? '';
+        if (
+          /CERT|SSL|TLS|SELF_SIGNED|VERIFY|ALTNAME/.test(code) ||
+          /certificate|handshake/i.test(error.message)
+        ) {
+          this.#log.warn('TLS with the hub failed', { error: error.message, code });
+        } else {
+          this.#log.debug('hub socket error', { error: error.message });
+        }
       });
       ws.on('close', (code: number, reason: Buffer) => finish(code, reason.toString()));
       ws.on('message', (data: RawData, isBinary: boolean) => {
@@ -483,13 +504,18 @@ export class HubClient {
             });
           }
           const mac = authMac(key.secret, message.nonce, key.id, peer);
-          ws.send(
-            JSON.stringify(
-              kind === undefined
-                ? { op: 'auth', key: key.id, peer, mac }
-                : { op: 'auth', key: key.id, peer, kind, mac },
-            ),
-          );
+          const agent = {
+            host: hostName(),
+            version: releaseVersion,
+            node: process.versions.node,
+            pid: process.pid,
+            startedAt: processStartedAt,
+          };
+          const auth: Record<string, unknown> = { op: 'auth', key: key.id, peer, mac };
+          if (kind !== undefined) auth.kind = kind;
+          // A version 2 hub refuses fields it does not know: `agent` only from version 3 on.
+          if (message.version >= 3) auth.agent = agent;
+          ws.send(JSON.stringify(auth));
           return;
         }
         if (message.op === 'welcome') {

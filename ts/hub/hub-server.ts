@@ -4,6 +4,7 @@ import { Logger } from '../log/logger.js';
 import { MergeBook } from '../native/hub.js';
 import { HubMetrics } from './hub-metrics.js';
 import type { HubHealth, HubStatus } from './hub-status.js';
+import { isLoopbackAddress, loadServerTls, PLAIN_REFUSED } from './hub-tls.js';
 import { Backpressure } from './server/backpressure.js';
 import { CollectorLedger } from './server/collector-ledger.js';
 import { ControlRouter } from './server/control-router.js';
@@ -11,6 +12,7 @@ import { DataPlane } from './server/data-plane.js';
 import { type HubServerOptions, limitsOf, MIB } from './server/hub-options.js';
 import { HubTimers } from './server/hub-timers.js';
 import { InputPolice } from './server/input-police.js';
+import { PeerHistory } from './server/peer-history.js';
 import { PeerOutbox } from './server/peer-outbox.js';
 import type { OpTable } from './server/services/control-service.js';
 import { EventRelay } from './server/services/event-relay.js';
@@ -87,6 +89,7 @@ export class HubServer {
     this.#backpressure = new Backpressure(limits.backpressure, metrics, log, subscriptions);
     outbox.guardWith(this.#backpressure);
     const ledger = new CollectorLedger();
+    const history = new PeerHistory();
     this.#dataPlane = new DataPlane({
       book: this.book,
       transport,
@@ -113,7 +116,9 @@ export class HubServer {
     this.#status = new StatusBuilder({
       instance: this.instance,
       transport: transport.name,
+      tls: transport.secure,
       startedAt: Date.now(),
+      history,
       book: this.book,
       symbols: this.symbols,
       sessions: this.#sessions,
@@ -144,7 +149,10 @@ export class HubServer {
     };
     this.#router = new ControlRouter(table, { police: this.#police, outbox, metrics, log });
     this.#sessions.hookWith({
-      ready: (session) => ledger.arrived(session),
+      ready: (session) => {
+        ledger.arrived(session);
+        history.arrived(session.identity);
+      },
       gone: (session) => {
         subscriptions.forget(session.id);
         slots.forget(session.id);
@@ -183,6 +191,7 @@ export class HubServer {
         maxBackpressureBytes: 1024 * MIB,
       },
       log,
+      options.tls === undefined ? undefined : loadServerTls(options.tls),
     );
     const hub = new HubServer(options, transport, log);
     try {
@@ -195,6 +204,11 @@ export class HubServer {
       host: hub.#host,
       port: hub.#port,
       transport: transport.name,
+      tls: transport.secure
+        ? options.tls?.caFile === undefined
+          ? 'server'
+          : 'mutual'
+        : 'off (loopback only)',
       hub: hub.instance,
       symbols: hub.symbols.names.length,
       keys: options.keys.state.active,
@@ -210,9 +224,14 @@ export class HubServer {
     return this.#transport.name;
   }
 
-  /** `ws://host:port/` of the hub. */
+  /** True when the hub speaks TLS. */
+  get secure(): boolean {
+    return this.#transport.secure;
+  }
+
+  /** `ws://host:port/` of the hub (`wss://` with TLS). */
   get url(): string {
-    return `ws://${this.#host.includes(':') ? `[${this.#host}]` : this.#host}:${this.#port}/`;
+    return `${this.#transport.secure ? 'wss' : 'ws'}://${this.#host.includes(':') ? `[${this.#host}]` : this.#host}:${this.#port}/`;
   }
 
   /** Replaces the active symbol list (config or an operator); pushes `symbols` to every peer on change. */
@@ -242,6 +261,17 @@ export class HubServer {
   }
 
   #accept(connection: HubConnection): ConnectionHandlers {
+    if (!this.#transport.secure && !isLoopbackAddress(connection.remoteAddress)) {
+      // Without TLS the keys' MACs would still hold, but everything else (data, reports) would
+      // cross the network readable: plain is for this machine only.
+      this.metrics.closed('tls_required');
+      this.#log.warn('plain connection from a non-loopback address refused: configure hub.tls', {
+        remote: connection.remoteAddress,
+        code: PLAIN_REFUSED.code,
+      });
+      connection.close(PLAIN_REFUSED.code, PLAIN_REFUSED.reason);
+      return { message: () => {}, drain: () => {}, close: () => {} };
+    }
     this.#sessions.accept(connection, Date.now());
     return {
       message: (data, isBinary) => this.#onMessage(connection.id, data, isBinary),

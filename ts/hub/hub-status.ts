@@ -55,6 +55,13 @@ export const PeerStatusSchema = PeerHealthSchema.extend({
   /** The peer's own counters as it last reported them (a trader's include its wallet and positions). */
   report: z.record(z.string(), z.unknown()).nullable(),
   reportedAt: time.nullable(),
+  /** What the peer said of its process in `auth` (host, Tributary version, Node version), if anything. */
+  agent: z
+    .strictObject({ host: z.string(), version: z.string(), node: z.string(), pid: count, startedAt: time })
+    .nullable(),
+  /** Since the hub started: times this peer name authenticated, and times its process changed (restarts). */
+  connections: count,
+  restarts: count,
 });
 
 const healthFields = {
@@ -62,6 +69,10 @@ const healthFields = {
   /** The control protocol version. */
   version: count,
   transport: z.string(),
+  /** True when the hub speaks TLS. */
+  tls: z.boolean(),
+  /** The hub's own release and Node version. */
+  software: z.strictObject({ version: z.string(), node: z.string() }),
   startedAt: time,
   now: time,
   uptimeMs: count,

@@ -3,6 +3,7 @@ import { STATUS_CODES } from 'node:http';
 import { createRequire } from 'node:module';
 import type * as Uws from '@trufflesuite/uws-js-unofficial';
 import type { Logger } from '../log/logger.js';
+import type { LoadedServerTls } from './hub-tls.js';
 import {
   type ConnectionHandlers,
   type HttpReply,
@@ -106,6 +107,7 @@ class UwsConnection implements HubConnection {
 /** uWebSockets.js implementation of {@link HubTransport}. */
 export class UwsTransport implements HubTransport {
   readonly name = 'uws';
+  readonly secure: boolean;
   readonly #uws: UwsModule;
   readonly #app: Uws.TemplatedApp;
   readonly #log: Logger;
@@ -116,13 +118,25 @@ export class UwsTransport implements HubTransport {
   readonly #handlers = new Map<UwsConnection, ConnectionHandlers>();
   readonly #closeWaiters = new Set<() => void>();
 
-  /** Throws a {@link TransportError} when the uWS binary does not load; see {@link loadUws}. */
-  constructor(limits: TransportLimits, log: Logger) {
+  /**
+   * Throws a {@link TransportError} when the uWS binary does not load; see {@link loadUws}. With
+   * `tls`, an SSLApp: TLS only. (With a CA, uSockets refuses a peer certificate the CA did not
+   * sign but accepts a peer that sends none, so `createTransport` never builds this with a CA.)
+   */
+  constructor(limits: TransportLimits, log: Logger, tls?: LoadedServerTls) {
     const uws = loadUws();
     if (uws instanceof Error) throw uws;
     this.#uws = uws;
     this.#log = log;
-    this.#app = uws.App();
+    this.secure = tls !== undefined;
+    this.#app =
+      tls === undefined
+        ? uws.App()
+        : uws.SSLApp({
+            cert_file_name: tls.files.certFile,
+            key_file_name: tls.files.keyFile,
+            ...(tls.files.caFile === undefined ? {} : { ca_file_name: tls.files.caFile }),
+          });
     this.#app.ws<SocketData>('/*', {
       // uWS cuts a connection whose message passes this without a close frame (the peer sees 1006):
       // twice the limit lets the server see such a message and close with 1009 as documented.
@@ -171,8 +185,9 @@ export class UwsTransport implements HubTransport {
       const path = req.getUrl();
       const route = req.getMethod() === 'get' ? this.#routes.get(path) : undefined;
       // Headers are read inside the handler: uWS frees the request when it returns.
+      const remoteAddress = Buffer.from(res.getRemoteAddressAsText()).toString();
       const reply: HttpReply = route
-        ? route({ path, header: (name) => req.getHeader(name) || undefined })
+        ? route({ path, remoteAddress, header: (name) => req.getHeader(name) || undefined })
         : { status: 404, contentType: 'application/json', body: '{"error":"not_found"}' };
       res.cork(() => {
         res.writeStatus(`${reply.status} ${STATUS_CODES[reply.status] ?? ''}`);

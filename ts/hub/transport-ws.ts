@@ -1,9 +1,11 @@
 // The hub transport on the `ws` library over node:http: the portable fallback for uWebSockets.js.
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import type { Logger } from '../log/logger.js';
+import type { LoadedServerTls } from './hub-tls.js';
 import {
   type ConnectionHandlers,
   type HttpReply,
@@ -109,9 +111,10 @@ class WsConnection implements HubConnection {
   }
 }
 
-/** `ws` + node:http implementation of {@link HubTransport}. */
+/** `ws` + node:http (node:https with TLS) implementation of {@link HubTransport}. */
 export class WsTransport implements HubTransport {
   readonly name = 'ws';
+  readonly secure: boolean;
   readonly #log: Logger;
   readonly #http: Server;
   readonly #wss: WebSocketServer;
@@ -121,26 +124,47 @@ export class WsTransport implements HubTransport {
   readonly #closeWaiters = new Map<WsConnection, () => void>();
   #accept: ((connection: HubConnection) => ConnectionHandlers) | undefined;
 
-  constructor(limits: TransportLimits, log: Logger) {
+  /** With `tls`, speaks TLS only; with `tls.ca`, also requires a client certificate signed by it. */
+  constructor(limits: TransportLimits, log: Logger, tls?: LoadedServerTls) {
     this.#log = log;
+    this.secure = tls !== undefined;
     this.#wss = new WebSocketServer({
       noServer: true,
       maxPayload: limits.maxPayloadBytes,
       perMessageDeflate: false,
     });
-    this.#http = createServer((request, response) => {
+    const serve = (request: IncomingMessage, response: ServerResponse): void => {
       const path = (request.url ?? '/').split('?')[0] ?? '/';
       const route = request.method === 'GET' ? this.#routes.get(path) : undefined;
       const header = (name: string): string | undefined => {
         const value = request.headers[name];
         return Array.isArray(value) ? value[0] : value;
       };
+      const remoteAddress = request.socket.remoteAddress ?? 'unknown';
       const reply: HttpReply = route
-        ? route({ path, header })
+        ? route({ path, header, remoteAddress })
         : { status: 404, contentType: 'application/json', body: '{"error":"not_found"}' };
       response.writeHead(reply.status, { ...reply.headers, 'content-type': reply.contentType });
       response.end(reply.body);
-    });
+    };
+    if (tls === undefined) {
+      this.#http = createServer(serve);
+    } else {
+      const verifyPeers = tls.ca !== undefined;
+      this.#http = createTlsServer(
+        {
+          cert: tls.cert,
+          key: tls.key,
+          ...(verifyPeers ? { ca: tls.ca, requestCert: true, rejectUnauthorized: true } : {}),
+          minVersion: 'TLSv1.2',
+        },
+        serve,
+      );
+      this.#http.on('tlsClientError', (error: Error, socket) => {
+        // A peer without a certificate the CA signed, or one that does not trust ours.
+        this.#log.warn('TLS handshake refused', { remote: socket.remoteAddress, error: error.message });
+      });
+    }
     this.#http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
       this.#wss.handleUpgrade(request, socket, head, (ws) => this.#opened(ws, socket, request));
     });

@@ -20,6 +20,8 @@ export const CloseCode = {
   slowConsumer: 4413,
   /** The peer kept exceeding its message or byte budget. */
   flood: 4429,
+  /** A plain (non-TLS) connection from an address that is not loopback. */
+  tlsRequired: 4426,
 } as const;
 
 /** Callbacks of one connection; the server sets them when the connection opens. */
@@ -62,6 +64,8 @@ export interface HttpReply {
 /** What a GET route may read of its request (synchronously: uWS frees the request afterwards). */
 export interface HttpRequest {
   readonly path: string;
+  /** The client's address as the transport reports it. */
+  readonly remoteAddress: string;
   /** A request header by lower-case name. */
   header(name: string): string | undefined;
 }
@@ -70,6 +74,8 @@ export interface HttpRequest {
 export interface HubTransport {
   /** `uws` or `ws`. */
   readonly name: string;
+  /** True when the transport speaks TLS (wss:// and https://). */
+  readonly secure: boolean;
   /** Called for every new websocket connection (any path); returns the connection's handlers. */
   onConnection(accept: (connection: HubConnection) => ConnectionHandlers): void;
   /** Serves `GET path` (exact match) with `handler`; other paths answer 404. */

@@ -1,5 +1,6 @@
 // The hub's options and their defaults (docs/protocol.md gives the same numbers).
 import type { Logger } from '../../log/logger.js';
+import type { HubServerTls } from '../hub-tls.js';
 import type { BudgetLimits } from '../peer-budget.js';
 import type { KeyRing } from '../peer-keys.js';
 import type { TransportChoice } from '../transport-select.js';
@@ -15,6 +16,11 @@ export interface HubServerOptions {
   port?: number;
   /** Default `auto`: uWebSockets.js where it loads, else ws. */
   transport?: TransportChoice;
+  /**
+   * TLS files: with them the hub speaks TLS only (and with a CA, requires peers' certificates);
+   * without them it accepts plain connections from loopback addresses only.
+   */
+  tls?: HubServerTls;
   /** The symbol registry at start (a universe collector may replace the active list later). */
   symbols?: readonly string[];
   /** Bars kept per (symbol, interval); default 45. */

@@ -57,7 +57,7 @@ function peer(id: number): PeerSession & { connection: FakeConnection } {
       errorsInWindow: 0,
       errorsSuppressed: 0,
     },
-    identity: { peer: `p${id}`, peerId: id, role: 'trader', key: 'k', kind: undefined },
+    identity: { peer: `p${id}`, peerId: id, role: 'trader', key: 'k', kind: undefined, agent: undefined },
     ingestFrames: 0,
     report: null,
     reportedAt: null,

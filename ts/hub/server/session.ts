@@ -1,5 +1,5 @@
 // A connection's state from accept to close: pending (not authenticated) or a peer (authenticated), as a union.
-import type { PeerRole } from '../control-messages.js';
+import type { PeerAgent, PeerRole } from '../control-messages.js';
 import type { PeerBudget } from '../peer-budget.js';
 import type { HubConnection } from '../transport.js';
 
@@ -57,6 +57,8 @@ export interface PeerIdentity {
   readonly key: string;
   /** Collector kind, shown in status. */
   readonly kind: string | undefined;
+  /** What the peer said of its process (host, version, Node, start time), if anything. */
+  readonly agent: PeerAgent | undefined;
 }
 
 /**

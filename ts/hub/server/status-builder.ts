@@ -1,5 +1,6 @@
 // Builds the two status documents from the hub's parts: the public health document and the full one.
 import type { MergeBook } from '../../native/hub.js';
+import { releaseVersion } from '../../process/release-info.js';
 import { PROTOCOL_VERSION } from '../control-messages.js';
 import type { HubMetrics } from '../hub-metrics.js';
 import type { HubHealth, HubStatus, PeerHealth, PeerStatus } from '../hub-status.js';
@@ -7,6 +8,7 @@ import type { KeyRing } from '../peer-keys.js';
 import type { SlotTable } from '../slot-table.js';
 import type { SymbolDirectory } from '../symbol-directory.js';
 import type { CollectorLedger } from './collector-ledger.js';
+import type { PeerHistory } from './peer-history.js';
 import type { EventRelay } from './services/event-relay.js';
 import type { CursorService } from './services/poll-services.js';
 import type { RankService } from './services/rank-service.js';
@@ -31,7 +33,9 @@ function countersByKind(stats: object): Record<string, Record<string, number>> {
 export interface StatusSources {
   instance: string;
   transport: string;
+  tls: boolean;
   startedAt: number;
+  history: PeerHistory;
   book: MergeBook;
   symbols: SymbolDirectory;
   sessions: Sessions;
@@ -73,6 +77,8 @@ export class StatusBuilder {
       key: p.identity.key,
       report: p.report,
       reportedAt: p.reportedAt,
+      agent: p.identity.agent ?? null,
+      ...this.#s.history.of(p.identity.peer),
     }));
     return { scope: 'full', ...this.#common(now), peers, keys: this.#s.keys.state };
   }
@@ -105,6 +111,8 @@ export class StatusBuilder {
       hub: s.instance,
       version: PROTOCOL_VERSION,
       transport: s.transport,
+      tls: s.tls,
+      software: { version: releaseVersion, node: process.versions.node },
       startedAt: s.startedAt,
       now,
       uptimeMs: now - s.startedAt,

@@ -1,6 +1,7 @@
 // The status documents over HTTP: `GET /status` public, `GET /status/full` for requests signed with a viewer or admin key.
 import type { Logger } from '../../log/logger.js';
 import type { HubMetrics } from '../hub-metrics.js';
+import { isLoopbackAddress, PLAIN_REFUSED } from '../hub-tls.js';
 import {
   parseStatusAuthorization,
   STATUS_AUTH_SCHEME,
@@ -48,8 +49,16 @@ export class StatusRoutes {
   }
 
   register(transport: HubTransport): void {
-    transport.onGet(HEALTH_PATH, () => json(200, this.#status.health()));
-    transport.onGet(FULL_STATUS_PATH, (request) => this.#full(request));
+    // Without TLS, status is served to this machine only, like the websocket (hub-tls.ts).
+    const plainRemote = (request: HttpRequest): boolean =>
+      !transport.secure && !isLoopbackAddress(request.remoteAddress);
+    const refusedPlain = (): HttpReply => this.#refuse(403, 'http_tls_required', PLAIN_REFUSED.reason);
+    transport.onGet(HEALTH_PATH, (request) =>
+      plainRemote(request) ? refusedPlain() : json(200, this.#status.health()),
+    );
+    transport.onGet(FULL_STATUS_PATH, (request) =>
+      plainRemote(request) ? refusedPlain() : this.#full(request),
+    );
   }
 
   #full(request: HttpRequest): HttpReply {

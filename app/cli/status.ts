@@ -1,0 +1,51 @@
+// `tributary status`: the fleet as the hub sees it, from its full status document.
+import { loadConfig } from '../../ts/config/load-config.js';
+import { renderFleet } from '../../ts/deploy/fleet-view.js';
+import { hubClientTls, hubKey, hubUrl } from '../../ts/hub/hub-link.js';
+import { readFullStatus } from '../../ts/hub/status-client.js';
+import { parseCommandArgs } from './usage-error.js';
+
+const HELP = `Usage: tributary status [--config <file>] [--hub <url>] [--json]
+
+Prints the fleet from the hub's full status (GET /status/full): for every connected peer its host,
+role, kind, instance, when the hub last heard from it, the age of its data (collectors), its
+restarts and its Tributary and Node versions; the weight each host's collectors used this minute
+against their share; collectors that are not connected; the hub's own version and transport.
+
+The request is signed with the viewer or admin key in TRIBUTARY_HUB_KEY (\`tributary keys issue
+--role viewer --peer status\` on the hub machine). The hub's address is hub.url from the
+configuration (or --hub); for a TLS hub, hub.tls.ca (and this machine's hub.tls.cert and
+hub.tls.key when the hub requires peer certificates) come from the configuration too.
+
+Options:
+  -c, --config <file>   configuration file
+      --hub <url>       the hub (ws://, wss://, http:// or https://; default hub.url)
+      --json            the full status document as JSON instead of the table
+`;
+
+/** Runs `tributary status`; exit code 0 when the hub answered, 1 otherwise. */
+export async function runStatus(args: string[]): Promise<number> {
+  const { values } = parseCommandArgs({
+    args,
+    options: {
+      config: { type: 'string', short: 'c' },
+      hub: { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    allowPositionals: false,
+    strict: true,
+  });
+  if (values.help === true) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const loaded = loadConfig(values.config);
+  const status = await readFullStatus({
+    hubUrl: values.hub ?? hubUrl(loaded),
+    key: hubKey(),
+    tls: hubClientTls(loaded),
+  });
+  process.stdout.write(values.json === true ? `${JSON.stringify(status, null, 2)}\n` : renderFleet(status));
+  return 0;
+}

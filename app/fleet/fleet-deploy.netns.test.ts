@@ -1,0 +1,282 @@
+// The fleet test (`npm run test:fleet`, root only): three machines as network namespaces with sshd, deployed, changed, rolled back and one taken down, all checked through the hub.
+import { execFile, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningSimulator, startSimulator } from '../../sim/simulator.js';
+import { DeployState } from '../../ts/deploy/deploy-state.js';
+import { loadInventory } from '../../ts/deploy/inventory.js';
+import type { HubStatus } from '../../ts/hub/hub-status.js';
+import { readFullStatus } from '../../ts/hub/status-client.js';
+import { silentLogger } from '../../ts/log/logger.js';
+import { packageRoot } from '../../ts/package-root.js';
+import { type SshTestHost, sshHostsUnavailable, startSshHosts } from './testing/ssh-test-hosts.js';
+
+const run = promisify(execFile);
+const unitRunner = join(packageRoot, 'dist', 'ts', 'deploy', 'testing', 'unit-runner.js');
+const cli = join(packageRoot, 'bin', 'tributary.js');
+
+const unavailable = sshHostsUnavailable(unitRunner);
+if (unavailable !== undefined) process.stderr.write(`fleet test skipped: ${unavailable}\n`);
+const systemdRuns = spawnSync('sh', ['-c', 'ps -o comm= 1']).stdout?.toString().trim() === 'systemd';
+
+/** Runs `tributary <args>`; resolves with its exit code and output (never throws for a non-zero exit). */
+async function tributary(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [cli, ...args], {
+      maxBuffer: 16 * 1024 * 1024,
+      timeout: 600_000,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+describe.skipIf(unavailable !== undefined)('a fleet on three machines (network namespaces with sshd)', () => {
+  let dir: string;
+  let hosts: SshTestHost[];
+  let closeHosts: () => void;
+  let sim: RunningSimulator;
+  let release1: string;
+  let release2: string;
+  let identityFile: string;
+  let hostAddress: string;
+  const apiKey = randomBytes(16).toString('hex');
+  const apiSecret = randomBytes(32).toString('hex');
+
+  function writeInventory(
+    name: string,
+    services: [Record<string, number>, Record<string, number>, Record<string, number>],
+  ) {
+    const file = join(dir, name);
+    writeFileSync(
+      file,
+      JSON.stringify(
+        {
+          fleet: 'test',
+          ssh: {
+            user: 'root',
+            identityFile,
+            options: ['StrictHostKeyChecking=no', 'UserKnownHostsFile=/dev/null', 'LogLevel=ERROR'],
+          },
+          hub: { host: 'hub-1', port: 7700 },
+          secretsFile: 'secrets.env',
+          healthTimeoutMs: 90_000,
+          config: {
+            exchange: { kind: 'simulator', restUrl: sim.restUrl, wsUrl: sim.wsUrl },
+            collectors: { kline: { intervalMs: 500, intervals: ['1m'] }, tick: { maxPollsPerSecond: 2 } },
+            trader: { intervals: ['1m'] },
+          },
+          hosts: [
+            { name: 'hub-1', address: hosts[0]?.address, services: services[0] },
+            { name: 'col-1', address: hosts[1]?.address, services: services[1] },
+            { name: 'trd-1', address: hosts[2]?.address, services: services[2] },
+          ],
+        },
+        null,
+        2,
+      ),
+    );
+    return file;
+  }
+
+  async function fullStatus(inventoryFile: string): Promise<HubStatus> {
+    const inventory = loadInventory(inventoryFile);
+    const state = new DeployState(inventory, dir);
+    const key = state.deployKey();
+    if (key === undefined) throw new Error('the deploy has no key');
+    return readFullStatus({ hubUrl: `wss://${hosts[0]?.address}:7700`, key, tls: await state.clientTls() });
+  }
+
+  const processes = (status: HubStatus) =>
+    Object.fromEntries(
+      status.peers.map((p) => [p.peer, `${p.agent?.host}/${p.agent?.pid}@${p.agent?.startedAt}`]),
+    );
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'tributary-fleet-'));
+    const started = await startSshHosts(join(dir, 'hosts'), 'fl', 3, unitRunner);
+    hosts = started.hosts;
+    identityFile = started.identityFile;
+    hostAddress = started.network.hostAddress;
+    closeHosts = started.close;
+    sim = await startSimulator(
+      {
+        host: hostAddress,
+        port: 0,
+        seed: 11,
+        accounts: [{ apiKey, apiSecret, balances: { USDT: '10000' } }],
+        source: { kind: 'random-walk', tradesPerSecond: 20 },
+      },
+      { logger: silentLogger('sim') },
+    );
+    writeFileSync(join(dir, 'secrets.env'), `BINANCE_API_KEY=${apiKey}\nBINANCE_API_SECRET=${apiSecret}\n`, {
+      mode: 0o600,
+    });
+    // Release 1 as a user builds it; release 2 is the same files under another id (a new version to roll back from).
+    const built = await tributary(['deploy', 'release', '--out', join(dir, 'releases')]);
+    expect(built.code, built.stderr).toBe(0);
+    release1 = built.stdout.trim().split('\n')[0] ?? '';
+    const unpacked = join(dir, 'r2');
+    mkdirSync(unpacked);
+    await run('tar', ['-xzf', release1, '-C', unpacked]);
+    const manifest = JSON.parse((await run('cat', [join(unpacked, 'package', 'release.json')])).stdout) as {
+      id: string;
+    };
+    manifest.id = 'feedfacecafe0002';
+    writeFileSync(join(unpacked, 'package', 'release.json'), JSON.stringify(manifest));
+    release2 = join(dir, 'releases', 'tributary-second.tgz');
+    await run('tar', ['-czf', release2, '-C', unpacked, 'package']);
+  }, 300_000);
+
+  afterAll(async () => {
+    closeHosts?.();
+    await sim?.stop();
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('deploys hub, collectors and a trader, idempotently, changes one host, rolls back, and refuses a down host', async () => {
+    if (!systemdRuns) {
+      process.stderr.write(
+        'fleet test: systemd is not PID 1 here, so units are not run by systemd: each unit file is checked with `systemd-analyze verify` and run by the unit runner (ExecStart as User with EnvironmentFile, WorkingDirectory and Restart; the sandboxing directives are not applied)\n',
+      );
+    }
+    const first = writeInventory('fleet.json', [
+      { hub: 1, universe: 1, kline: 1 },
+      { kline: 1, tick: 1 },
+      { trader: 1 },
+    ]);
+
+    const plan = await tributary(['deploy', 'plan', '-i', first, '--release', release1]);
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(plan.stdout).toMatch(/hub-1:\n {2}create the service user\n {2}upload release/);
+    expect(plan.stdout).toMatch(/start trader-0/);
+
+    // 1. The first apply.
+    const apply = await tributary(['deploy', 'apply', '-i', first, '--release', release1]);
+    expect(apply.code, `${apply.stdout}\n${apply.stderr}`).toBe(0);
+    expect(apply.stdout).toMatch(/Healthy: the hub reports all 5 peers/);
+    let status = await fullStatus(first);
+    expect(status.tls).toBe(true);
+    const where = Object.fromEntries(status.peers.map((p) => [p.peer, p.agent?.host]));
+    expect(where).toEqual({
+      'universe-0': 'hub-1',
+      'kline-0': 'hub-1',
+      'kline-1': 'col-1',
+      'tick-0': 'col-1',
+      'trader-0': 'trd-1',
+    });
+    // Peers reach the hub from their own machines' addresses, over TLS.
+    expect(status.peers.find((p) => p.peer === 'trader-0')?.remote).toContain(hosts[2]?.address);
+    // Data flows to the trader: its own report counts frames applied to its book.
+    const deadline = Date.now() + 40_000;
+    let framesApplied = 0;
+    while (Date.now() < deadline) {
+      status = await fullStatus(first);
+      const report = status.peers.find((p) => p.peer === 'trader-0')?.report;
+      framesApplied = typeof report?.framesApplied === 'number' ? report.framesApplied : 0;
+      if (framesApplied > 0 && report?.synced === true) break;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    expect(framesApplied).toBeGreaterThan(0);
+
+    // Secrets in 0600 env files; services run as the non-root user; units pass systemd-analyze.
+    const hub = hosts[0] as SshTestHost;
+    for (const file of readdirSync(join(hub.opt, 'tributary', 'etc', 'env'))) {
+      expect(statSync(join(hub.opt, 'tributary', 'etc', 'env', file)).mode & 0o777, file).toBe(0o600);
+    }
+    for (const peer of status.peers) {
+      const uid = spawnSync('ps', ['-o', 'uid=', '-p', String(peer.agent?.pid)], {
+        encoding: 'utf8',
+      }).stdout.trim();
+      expect(Number(uid), peer.peer).toBeGreaterThan(0);
+    }
+    const unitsDir = join(hub.etc, 'systemd', 'system');
+    const units = readdirSync(unitsDir).filter((f) => f.startsWith('tributary-'));
+    expect(units.sort()).toEqual([
+      'tributary-hub.service',
+      'tributary-kline-0.service',
+      'tributary-universe-0.service',
+    ]);
+    // systemd-analyze warns (and still exits 0) on unknown keys and bad values: none may appear.
+    const verify = spawnSync('systemd-analyze', ['verify', ...units.map((u) => join(unitsDir, u))], {
+      encoding: 'utf8',
+    });
+    expect(verify.status).toBe(0);
+    expect(verify.stderr.trim()).toBe('');
+
+    // 2. The same inventory again changes nothing: same processes.
+    const before = processes(status);
+    const again = await tributary(['deploy', 'apply', '-i', first, '--release', release1]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/Nothing to change\./);
+    expect(processes(await fullStatus(first))).toEqual(before);
+
+    // 3. One collector fewer on hub-1, one more on col-1: only those change.
+    const changed = writeInventory('fleet-2.json', [
+      { hub: 1, universe: 1 },
+      { kline: 2, tick: 1 },
+      { trader: 1 },
+    ]);
+    const apply2 = await tributary(['deploy', 'apply', '-i', changed, '--release', release1]);
+    expect(apply2.code, `${apply2.stdout}\n${apply2.stderr}`).toBe(0);
+    expect(apply2.stdout).toMatch(/hub-1:\n {2}stop and remove kline-0/);
+    expect(apply2.stdout).toMatch(/col-1:\n(?: {2}.*\n)* {2}start kline-0/);
+    status = await fullStatus(changed);
+    const after = processes(status);
+    expect(after['kline-0']).toMatch(/^col-1\//);
+    for (const same of ['universe-0', 'kline-1', 'tick-0', 'trader-0'])
+      expect(after[same], same).toBe(before[same]);
+    expect(
+      readdirSync(unitsDir)
+        .filter((f) => f.startsWith('tributary-'))
+        .sort(),
+    ).toEqual(['tributary-hub.service', 'tributary-universe-0.service']);
+
+    // 4. A new release everywhere, then rollback to the first.
+    const upgrade = await tributary(['deploy', 'apply', '-i', changed, '--release', release2]);
+    expect(upgrade.code, `${upgrade.stdout}\n${upgrade.stderr}`).toBe(0);
+    status = await fullStatus(changed);
+    expect(status.peers.every((p) => p.agent?.version.endsWith('+feedfacecafe0002'))).toBe(true);
+    const rollback = await tributary(['deploy', 'rollback', '-i', changed]);
+    expect(rollback.code, `${rollback.stdout}\n${rollback.stderr}`).toBe(0);
+    status = await fullStatus(changed);
+    const id1 = /tributary-[^-]+-([0-9a-f]{16})\.tgz$/.exec(release1)?.[1] ?? '';
+    expect(status.software.version.endsWith(`+${id1}`)).toBe(true);
+    expect(status.peers.map((p) => p.agent?.version.endsWith(`+${id1}`))).toEqual(
+      status.peers.map(() => true),
+    );
+
+    // 5. A host that is down: a clear error, and nothing changed on any host.
+    const col = hosts[1] as SshTestHost;
+    await col.stopSshd();
+    const beforeDown = processes(status);
+    const withDown = writeInventory('fleet-3.json', [
+      { hub: 1, universe: 1 },
+      { kline: 2, tick: 1 },
+      { trader: 1, tick: 1 },
+    ]);
+    const refused = await tributary(['deploy', 'apply', '-i', withDown, '--release', release2]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/cannot reach a host; nothing was changed on any host/);
+    expect(refused.stderr).toMatch(
+      new RegExp(`col-1: probe: cannot reach ${col.address.replace(/\./g, '\\.')} over ssh`),
+    );
+    expect(
+      readdirSync(join((hosts[2] as SshTestHost).etc, 'systemd', 'system')).filter((f) =>
+        f.startsWith('tributary-'),
+      ),
+    ).toEqual(['tributary-trader-0.service']);
+    expect(processes(await fullStatus(changed))).toEqual(beforeDown);
+    const fleetStatus = await tributary(['deploy', 'status', '-i', withDown]);
+    expect(fleetStatus.code).toBe(1);
+    expect(fleetStatus.stdout).toMatch(/^col-1: probe: cannot reach/m);
+    expect(fleetStatus.stdout).toMatch(/trader-0/);
+    await col.startSshd();
+  }, 900_000);
+});

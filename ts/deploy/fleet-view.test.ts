@@ -1,0 +1,61 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { HubClient } from '../hub/hub-client.js';
+import { readFullStatus, StatusReadError } from '../hub/status-client.js';
+import { keyOf, startHub, waitFor } from '../hub/testing/hub-fixtures.js';
+import { silentLogger } from '../log/logger.js';
+import { fleetRows, hostWeights, renderFleet } from './fleet-view.js';
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+describe('the fleet table from the hub full status', () => {
+  it('shows each peer with host, instance, data age, restarts and versions, and weight per host', async () => {
+    const hub = await startHub('ws');
+    cleanups.push(() => hub.close());
+    const collector = new HubClient({
+      url: hub.url,
+      peer: 'kline-2',
+      kind: 'kline',
+      key: keyOf('collector'),
+      logger: silentLogger('c'),
+    });
+    const trader = new HubClient({
+      url: hub.url,
+      peer: 'trader-0',
+      key: keyOf('trader'),
+      logger: silentLogger('t'),
+    });
+    cleanups.push(
+      () => collector.close(),
+      () => trader.close(),
+    );
+    await collector.connect();
+    await trader.connect();
+    collector.report({ instance: 2, weight: { used: 480, limit: 1920 } });
+    await waitFor(() => hub.status().peers.some((p) => p.report !== null));
+
+    const status = await readFullStatus({ hubUrl: hub.url, key: keyOf('viewer') });
+    const rows = fleetRows(status);
+    expect(rows.map((r) => [r.role, r.peer, r.instance])).toEqual([
+      ['collector', 'kline-2', '2'],
+      ['trader', 'trader-0', '0'],
+    ]);
+    expect(rows[0]?.version).toBe(status.software.version);
+    expect(hostWeights(status)).toEqual([{ host: rows[0]?.host, used: 480, limit: 1920 }]);
+    const text = renderFleet(status);
+    expect(text).toMatch(/^hub [0-9a-f]+: version /);
+    expect(text).toMatch(/kline-2\s+2\s/);
+    expect(text).toMatch(/480\s+1920\s+25%/);
+  });
+
+  it('says why when the key may not read the full status', async () => {
+    const hub = await startHub('ws');
+    cleanups.push(() => hub.close());
+    const error = await readFullStatus({ hubUrl: hub.url, key: keyOf('collector') }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StatusReadError);
+    expect((error as StatusReadError).status).toBe(403);
+    expect((error as Error).message).toMatch(/viewer and admin keys/);
+  });
+});

@@ -1,0 +1,151 @@
+// The fleet as a table, from the hub's full status: one row per peer, weight per host, collectors gone quiet.
+import type { HubStatus, PeerStatus } from '../hub/hub-status.js';
+
+/** One peer as `tributary status` shows it. */
+export interface FleetRow {
+  host: string;
+  role: string;
+  kind: string;
+  peer: string;
+  instance: string;
+  /** ms since the hub last heard from the peer. */
+  lastSeenMs: number;
+  /** ms since the collector's last data reached the hub (collectors only). */
+  dataAgeMs: number | null;
+  restarts: number;
+  connections: number;
+  version: string;
+  node: string;
+}
+
+/** Weight a host's collectors used this minute against the share they pace to. */
+export interface HostWeight {
+  host: string;
+  used: number;
+  limit: number;
+}
+
+function instanceOf(peer: PeerStatus): string {
+  const reported = peer.report?.instance;
+  if (typeof reported === 'number' && Number.isInteger(reported)) return String(reported);
+  const suffix = /-(\d+)$/.exec(peer.peer);
+  return suffix?.[1] ?? '-';
+}
+
+function hostOf(peer: PeerStatus): string {
+  return peer.agent?.host ?? peer.remote;
+}
+
+/** The rows of the fleet table, sorted by host, role, peer. */
+export function fleetRows(status: HubStatus): FleetRow[] {
+  const ages = new Map(status.collectors.map((c) => [c.peer, c.ageMs]));
+  return status.peers
+    .map((peer) => ({
+      host: hostOf(peer),
+      role: peer.role,
+      kind: peer.kind ?? '-',
+      peer: peer.peer,
+      instance: instanceOf(peer),
+      lastSeenMs: Math.max(0, status.now - peer.lastSeen),
+      dataAgeMs: peer.role === 'collector' ? (ages.get(peer.peer) ?? null) : null,
+      restarts: peer.restarts,
+      connections: peer.connections,
+      version: peer.agent?.version ?? '?',
+      node: peer.agent?.node ?? '?',
+    }))
+    .sort(
+      (a, b) => a.host.localeCompare(b.host) || a.role.localeCompare(b.role) || a.peer.localeCompare(b.peer),
+    );
+}
+
+/**
+ * Weight per host from the collectors' reports (`weight: { used, limit }`). The exchange counts
+ * weight per IP across processes, so a host's figure is the largest any of its collectors saw.
+ */
+export function hostWeights(status: HubStatus): HostWeight[] {
+  const byHost = new Map<string, HostWeight>();
+  for (const peer of status.peers) {
+    const weight = peer.report?.weight;
+    if (typeof weight !== 'object' || weight === null) continue;
+    const { used, limit } = weight as { used?: unknown; limit?: unknown };
+    if (typeof used !== 'number' || typeof limit !== 'number') continue;
+    const host = hostOf(peer);
+    const seen = byHost.get(host);
+    if (seen === undefined) byHost.set(host, { host, used, limit });
+    else byHost.set(host, { host, used: Math.max(seen.used, used), limit: Math.max(seen.limit, limit) });
+  }
+  return [...byHost.values()].sort((a, b) => a.host.localeCompare(b.host));
+}
+
+/** A duration for people: `850ms`, `4.2s`, `3m10s`, `2h05m`. */
+export function shortDuration(ms: number | null): string {
+  if (ms === null) return '-';
+  if (ms < 1_000) return `${Math.round(ms)}ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
+  const s = Math.floor(ms / 1000);
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+function table(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)];
+}
+
+/** The whole `tributary status` text. */
+export function renderFleet(status: HubStatus): string {
+  const lines: string[] = [];
+  lines.push(
+    `hub ${status.hub}: version ${status.software.version}, node ${status.software.node}, transport ${status.transport}` +
+      `, TLS ${status.tls ? 'on' : 'off'}, up ${shortDuration(status.uptimeMs)}, ${status.symbols.active} symbols, ${status.peers.length} peers`,
+  );
+  lines.push('');
+  const rows = fleetRows(status);
+  lines.push(
+    ...table(
+      ['HOST', 'ROLE', 'KIND', 'PEER', 'INST', 'LAST SEEN', 'DATA AGE', 'RESTARTS', 'VERSION', 'NODE'],
+      rows.map((r) => [
+        r.host,
+        r.role,
+        r.kind,
+        r.peer,
+        r.instance,
+        shortDuration(r.lastSeenMs),
+        shortDuration(r.dataAgeMs),
+        String(r.restarts),
+        r.version,
+        r.node,
+      ]),
+    ),
+  );
+  const weights = hostWeights(status);
+  if (weights.length > 0) {
+    lines.push('', 'Weight this minute (per host IP, against the paced share):');
+    lines.push(
+      ...table(
+        ['HOST', 'USED', 'LIMIT', 'SHARE'],
+        weights.map((w) => [
+          w.host,
+          String(w.used),
+          String(w.limit),
+          w.limit > 0 ? `${Math.round((100 * w.used) / w.limit)}%` : '-',
+        ]),
+      ),
+    );
+  }
+  const gone = status.collectors.filter((c) => !c.connected);
+  if (gone.length > 0) {
+    lines.push('', 'Collectors not connected:');
+    for (const c of gone)
+      lines.push(`  ${c.peer} (${c.kind ?? '?'}): last data ${shortDuration(c.ageMs)} ago`);
+  }
+  const versions = new Set(rows.map((r) => r.version).filter((v) => v !== '?'));
+  versions.add(status.software.version);
+  if (versions.size > 1) lines.push('', `Mixed versions in the fleet: ${[...versions].sort().join(', ')}`);
+  return `${lines.join('\n')}\n`;
+}

@@ -43,6 +43,8 @@ export interface PublisherOptions {
   readonly logger: Logger;
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Told after every round (the process writes its state file for the owner view). */
+  readonly onRound?: (report: PublishReport & { at: number }) => void;
 }
 
 /** What one round did. */
@@ -190,6 +192,7 @@ export class Publisher {
     this.#rounds++;
     this.#last = { ...report, at: now };
     this.#alertOn(report);
+    this.#o.onRound?.(this.#last);
     this.#o.logger.debug('published', {
       uploaded: uploaded.length,
       unchanged,

@@ -5,6 +5,7 @@ import { watchParent } from '../supervisor/parent-link.js';
 import { runAggregate } from './aggregate.js';
 import { runBacktestCommand } from './backtest.js';
 import { runCollect } from './collect.js';
+import { runDashboard } from './dashboard.js';
 import { runDeploy } from './deploy.js';
 import { runHub } from './hub.js';
 import { runKeys } from './keys.js';
@@ -53,6 +54,10 @@ const commands: Record<string, Command> = {
   trader: {
     summary: 'trader [--config <file>]               the trading process',
     run: runTrader,
+  },
+  dashboard: {
+    summary: 'dashboard [--config <file>]            the public dashboard and the owner view on a local URL',
+    run: runDashboard,
   },
   backtest: {
     summary: 'backtest --strategy <name> <data files...>   replay dumps through a strategy, write a report',

@@ -120,7 +120,8 @@ describe.skipIf(!haveChromium)('dashboard in Chromium', () => {
       ownerDir: join(SITE, 'owner'),
       ownerToken: TOKEN,
       owner: {
-        hubStatus: () => readHubStatus(`http://127.0.0.1:${hub.port}/status`, keyOf('viewer')),
+        hubStatus: () =>
+          readHubStatus({ hubUrl: `ws://127.0.0.1:${hub.port}`, key: keyOf('viewer'), timeoutMs: 3000 }),
         machine: new MachineSampler(work),
         config: { hub: { port: hub.port }, exchange: { kind: 'simulator' } },
         secrets: {

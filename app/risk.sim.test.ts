@@ -1,8 +1,10 @@
 // System test: the risk engine and stop-loss ladders of a live trader against the simulator over HTTP, fed by the hub and real collectors, with the simulator's faults.
 import { afterEach, describe, expect, it } from 'vitest';
+import { alertRiskEvents } from '../trader/risk/risk-alerts.js';
 import { writeOwnerCommand } from '../trader/risk/risk-state-store.js';
 import { coverage, ladders } from '../trader/stop-loss/ladder-decision.js';
 import { parseLadderStopId } from '../trader/stop-loss/ladder-ids.js';
+import type { AlertInput } from '../ts/alerts/alert.js';
 import { defaultRiskSettings, type RiskSettings } from '../ts/config/risk-config.js';
 import { Decimal } from '../ts/exact/decimal.js';
 import { parseUserEvent } from '../ts/native/parse.js';
@@ -243,12 +245,22 @@ describe('risk rules against the simulator', () => {
       undefined,
       settings((s) => ({ ...s, stopLoss: { ...s.stopLoss, enabled: false } })),
     );
+    const raised: AlertInput[] = [];
+    const events = l.runtime.risk?.events;
+    if (events !== undefined) alertRiskEvents(events, { raise: (a) => raised.push(a) });
     l.runtime.engine.submitTarget('test', 'ETHUSDT', d('0.300'), 'open');
     await eventually(() => exchangeTruth(r, 'ETHUSDT').amount.toString() === '0.3', 'position', 5000);
     const entry = exchangeTruth(r, 'ETHUSDT').entry;
     await move(r, 'ETHUSDT', entry.mul(d('0.929')));
     await eventually(() => exchangeTruth(r, 'ETHUSDT').amount.isZero(), 'force-closed', 5000);
     expect(l.runtime.risk?.events.stats().byKind['risk-action:force-close']).toBe(1);
+    // The owner is told (the trader's alerter, wired the same way by app/venues/trader-trading.ts).
+    expect(raised.filter((a) => a.source === 'risk.force-close')).toEqual([
+      expect.objectContaining({
+        severity: 'warning',
+        details: expect.objectContaining({ symbol: 'ETHUSDT' }),
+      }),
+    ]);
     expect(r.truth().openAlgoOrders).toBe(0);
   }, 30_000);
 

@@ -1,4 +1,5 @@
 // Runs one collector of a kind as a process (or a task): exchange client, hub connection, the collector.
+import type { AlertSink } from '../ts/alerts/alert.js';
 import type { LoadedConfig } from '../ts/config/load-config.js';
 import { Decimal } from '../ts/exact/decimal.js';
 import { connectExchange } from '../ts/exchange/exchange-link.js';
@@ -103,7 +104,8 @@ export function createCollector(
 /**
  * Connects to the exchange and the hub (as peer `<kind>-<instance>`, with `key`, a collector key
  * from `TRIBUTARY_HUB_KEY` unless given) and starts the collector. The hub connection reconnects
- * by itself; the collector skips polls while it is away.
+ * by itself; the collector skips polls while it is away. Exchange bans and rate limits are raised
+ * on `alerts` (the process's alerter) when given.
  */
 export async function startCollector(
   kind: CollectorKind,
@@ -111,8 +113,9 @@ export async function startCollector(
   loaded: LoadedConfig,
   logger: Logger,
   key?: HubKeyCredentials,
+  alerts?: AlertSink,
 ): Promise<RunningCollector> {
-  const exchange = connectExchange(loaded, logger);
+  const exchange = connectExchange(loaded, logger, alerts);
   let credentials: HubKeyCredentials;
   try {
     credentials = key ?? hubKey();

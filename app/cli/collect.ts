@@ -1,6 +1,7 @@
 // `tributary collect <kind>`: one collector process (DESIGN.md 5).
 import { COLLECTOR_KINDS, isCollectorKind } from '../../collectors/collector.js';
 import { startCollector } from '../../collectors/collector-process.js';
+import { alerterFromConfig } from '../../ts/alerts/create-alerter.js';
 import { loadConfig } from '../../ts/config/load-config.js';
 import { Logger } from '../../ts/log/logger.js';
 import { runUntilSignal } from '../../ts/process/run-until-signal.js';
@@ -51,7 +52,14 @@ export async function runCollect(args: string[]): Promise<number> {
   }
   const loaded = loadConfig(values.config);
   const logger = new Logger(`collector.${kind}.${instance}`);
-  const running = await startCollector(kind, instance, loaded, logger);
+  const alerts = alerterFromConfig(loaded, `${kind}-${instance}`, logger);
+  let running: Awaited<ReturnType<typeof startCollector>>;
+  try {
+    running = await startCollector(kind, instance, loaded, logger, undefined, alerts);
+  } catch (error) {
+    await alerts.close();
+    throw error;
+  }
   const timer =
     statusEvery > 0
       ? setInterval(() => {
@@ -69,5 +77,6 @@ export async function runCollect(args: string[]): Promise<number> {
   return runUntilSignal(logger, async () => {
     if (timer !== undefined) clearInterval(timer);
     await running.stop();
+    await alerts.close();
   });
 }

@@ -1,7 +1,9 @@
 // `tributary hub`: runs the hub server until SIGINT/SIGTERM.
+import { alerterFromConfig } from '../../ts/alerts/create-alerter.js';
 import { loadConfig } from '../../ts/config/load-config.js';
 import { hubServerTls } from '../../ts/hub/hub-link.js';
 import { HubServer } from '../../ts/hub/hub-server.js';
+import { HubWatch } from '../../ts/hub/hub-watch.js';
 import { KeyFileError, watchKeyFile } from '../../ts/hub/key-file.js';
 import type { TransportChoice } from '../../ts/hub/transport-select.js';
 import { Logger } from '../../ts/log/logger.js';
@@ -136,6 +138,18 @@ export async function runHub(args: string[]): Promise<number> {
     keys.close();
     throw error;
   }
+  // Silent peers and stale collectors are told to the owner (alerts section; the log without a webhook).
+  const alerts = alerterFromConfig(loaded, 'hub', log);
+  const { watch } = loaded.config.alerts;
+  const hubWatch = new HubWatch({
+    health: () => hub.health(),
+    alerts,
+    peerSilentMs: watch.peerSilentMs,
+    staleDataMs: watch.staleDataMs,
+    sparseKinds: watch.sparseKinds,
+    checkMs: watch.checkMs,
+  });
+  hubWatch.start();
   const signal = await new Promise<string>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
@@ -143,6 +157,8 @@ export async function runHub(args: string[]): Promise<number> {
   log.info('stopping', { signal });
   process.off('SIGHUP', onHangup);
   keys.close();
+  hubWatch.stop();
   await hub.close();
+  await alerts.close();
   return 0;
 }

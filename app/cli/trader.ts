@@ -2,6 +2,8 @@
 import { join } from 'node:path';
 import { createStrategy } from '../../trader/strategies/registry.js';
 import { TraderProcess } from '../../trader/trader-process.js';
+import { alerterFromConfig } from '../../ts/alerts/create-alerter.js';
+import { StaleWatch } from '../../ts/alerts/stale-watch.js';
 import { loadConfig } from '../../ts/config/load-config.js';
 import { Logger } from '../../ts/log/logger.js';
 import { runUntilSignal } from '../../ts/process/run-until-signal.js';
@@ -67,7 +69,29 @@ export async function runTrader(args: string[]): Promise<number> {
   const loaded = loadConfig(values.config);
   const logger = new Logger(`trader.${instance}`);
   const trader = new TraderProcess(loaded, instance, logger);
-  await trader.start();
+  const alerts = alerterFromConfig(loaded, `trader-${instance}`, logger);
+  const { watch } = loaded.config.alerts;
+  // Market and account data the strategy and the risk rules read: stale while the hub is away or the book waits for a snapshot.
+  const staleWatch = new StaleWatch({
+    where: 'trader',
+    what: `the book of trader-${instance}`,
+    problem: () => {
+      const state = trader.client.state;
+      if (state !== 'ready') return `hub connection ${state}`;
+      return trader.feed.synced ? undefined : 'the book waits for a snapshot from the hub';
+    },
+    graceMs: watch.staleDataMs,
+    checkMs: watch.checkMs,
+    alerts,
+  });
+  staleWatch.start();
+  try {
+    await trader.start();
+  } catch (error) {
+    staleWatch.stop();
+    await alerts.close();
+    throw error;
+  }
   logger.info('trader book synced', { mode: loaded.config.trader.mode });
   const trading =
     strategy === undefined
@@ -80,6 +104,7 @@ export async function runTrader(args: string[]): Promise<number> {
             strategy,
             instance,
             stateDir: values['state-dir'] ?? join('.tributary', `trader-${instance}`),
+            alerts,
           },
           logger.child('trading'),
         );
@@ -111,7 +136,9 @@ export async function runTrader(args: string[]): Promise<number> {
       : undefined;
   return runUntilSignal(logger, async () => {
     if (timer !== undefined) clearInterval(timer);
+    staleWatch.stop();
     await trading?.stop();
     await trader.stop();
+    await alerts.close();
   });
 }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TraderFeed } from '../../trader/feed/trader-feed.js';
+import { FeishuReceiver } from '../../ts/alerts/testing/feishu-receiver.js';
 import { Decimal } from '../../ts/exact/decimal.js';
 import { RestClient } from '../../ts/exchange/rest-client.js';
 import { UsdmApi } from '../../ts/exchange/usdm-api.js';
@@ -46,8 +47,15 @@ describe.skipIf(!built)('tributary up (OneMachineSystem)', () => {
           income: { intervalMs: 1000 },
         },
         trader: { intervals: ['1m'] },
+        alerts: { minIntervalMs: 1000, gatherMs: 100 },
       }),
     );
+    // The owner's chat bot, signing on: the supervisor's restart alerts must reach it.
+    const bot = await FeishuReceiver.start({
+      token: 'one-machine-bot-token',
+      secret: 'one-machine-bot-secret',
+    });
+    cleanups.push(() => bot.close());
     const lines: string[] = [];
     const system = new OneMachineSystem({
       configFile,
@@ -55,6 +63,8 @@ describe.skipIf(!built)('tributary up (OneMachineSystem)', () => {
         ...process.env,
         BINANCE_API_KEY: API_KEY,
         BINANCE_API_SECRET: API_SECRET,
+        TRIBUTARY_ALERT_WEBHOOK_URL: bot.url,
+        TRIBUTARY_ALERT_WEBHOOK_SECRET: 'one-machine-bot-secret',
       },
       logger: silentLogger('up'),
       output: (name, line) => lines.push(`[${name}] ${line}`),
@@ -129,6 +139,19 @@ describe.skipIf(!built)('tributary up (OneMachineSystem)', () => {
         const s = system.supervisor.status().find((c) => c.name === name);
         return s?.state === 'running' && s.restarts === 1 && system.supervisor.pid(name) !== pid;
       }, `${name} restarted`);
+    }
+    // Each death was told to the owner: three restarts, signed, in messages at least a second apart.
+    const restartsTold = () =>
+      bot.accepted
+        .filter((m) => m.title.includes('supervisor@'))
+        .flatMap((m) => m.text.split('\n'))
+        .filter((l) => l.includes('A process died and is restarted'))
+        .reduce((n, l) => n + Number(/×(\d+)/.exec(l)?.[1] ?? 1), 0);
+    await eventually(() => restartsTold() === 3, 'three restart alerts at the bot');
+    expect(bot.refused).toEqual([]);
+    const supervisorTimes = bot.accepted.filter((m) => m.title.includes('supervisor@')).map((m) => m.at);
+    for (let i = 1; i < supervisorTimes.length; i++) {
+      expect((supervisorTimes[i] ?? 0) - (supervisorTimes[i - 1] ?? 0)).toBeGreaterThanOrEqual(900);
     }
     await api.newOrder({ symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: Decimal.parse('0.002') });
     await eventually(same, 'the position after the restarts');

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { COLLECTOR_KINDS, type CollectorKind } from '../../collectors/collector.js';
 import type { RunningSimulator } from '../../sim/simulator.js';
 import { startSimulator } from '../../sim/simulator.js';
+import type { Alerter } from '../../ts/alerts/alerter.js';
+import { alerterFromConfig } from '../../ts/alerts/create-alerter.js';
 import { type LoadedConfig, loadConfig } from '../../ts/config/load-config.js';
 import type { CollectorsConfig } from '../../ts/config/tributary-config.js';
 import { credentialsToken, newKey, writeNewKeyFile } from '../../ts/hub/key-file.js';
@@ -93,6 +95,8 @@ export class OneMachineSystem {
   readonly #options: OneMachineOptions;
   readonly #loaded: LoadedConfig;
   readonly supervisor: ProcessSupervisor;
+  /** The supervisor's alerter: children that die (restarted) and crash loops (given up on). */
+  readonly alerts: Alerter;
   /** Resolves when a child is given up on (it kept dying); the system should then be stopped. */
   readonly failure: Promise<ChildFailure>;
   #simulator: RunningSimulator | undefined;
@@ -115,9 +119,11 @@ export class OneMachineSystem {
     this.failure = new Promise((resolve) => {
       failed = resolve;
     });
+    this.alerts = alerterFromConfig(this.#loaded, 'supervisor', options.logger);
     this.supervisor = new ProcessSupervisor({
       command: [process.execPath, join(packageRoot, 'bin', 'tributary.js')],
       logger: options.logger.child('supervisor'),
+      alerts: this.alerts,
       maxRestarts: settings.maxRestarts,
       restartWindowMs: settings.restartWindowMs,
       restartDelayMs: settings.restartDelayMs,
@@ -132,6 +138,10 @@ export class OneMachineSystem {
     const loaded = this.#loaded;
     const { config } = loaded;
     const childEnv: Record<string, string> = {};
+    // Every child alerts the owner through the same bot (each at most one message a minute).
+    const { alertWebhookUrl, alertWebhookSecret } = loaded.secrets;
+    if (alertWebhookUrl !== undefined) childEnv.TRIBUTARY_ALERT_WEBHOOK_URL = alertWebhookUrl;
+    if (alertWebhookSecret !== undefined) childEnv.TRIBUTARY_ALERT_WEBHOOK_SECRET = alertWebhookSecret;
 
     let exchange: string;
     if (config.exchange.kind === 'simulator' && config.exchange.restUrl === undefined) {
@@ -266,6 +276,7 @@ export class OneMachineSystem {
     if (this.#stopped) return;
     this.#stopped = true;
     await this.supervisor.stopAll();
+    await this.alerts.close();
     await this.#simulator?.stop();
     if (this.#keyDir !== undefined) await rm(this.#keyDir, { recursive: true, force: true });
   }

@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { Alerter } from '../../ts/alerts/alerter.js';
+import { FeishuWebhook } from '../../ts/alerts/feishu-webhook.js';
+import { FeishuReceiver } from '../../ts/alerts/testing/feishu-receiver.js';
 import { Logger } from '../../ts/log/logger.js';
 import { waitUntil } from '../../ts/testing/wait-until.js';
 import { type ChildFailure, ProcessSupervisor } from './process-supervisor.js';
@@ -50,6 +53,57 @@ describe('ProcessSupervisor', () => {
     expect(sup.status()[0]).toMatchObject({ restarts: 2, lastExit: 'code 3' });
     expect(io.logs.some((l) => l.includes('keeps dying'))).toBe(true);
     expect(failures).toEqual([{ name: 'crasher', lastExit: 'code 3', restarts: 2, windowMs: 30_000 }]);
+  });
+
+  it('alerts the owner of each restart and of the crash loop, through a signed webhook', async () => {
+    const io = collect();
+    const bot = await FeishuReceiver.start({
+      token: 'supervisor-test-token',
+      secret: 'supervisor-test-secret',
+    });
+    const alerts = new Alerter({
+      logger: io.logger,
+      channel: new FeishuWebhook({
+        url: bot.url,
+        secret: 'supervisor-test-secret',
+        timeoutMs: 2000,
+        attempts: 2,
+        retryDelayMs: 10,
+        logger: io.logger,
+      }),
+      origin: { label: 'Tributary', process: 'supervisor', host: 'test' },
+      minIntervalMs: 300,
+      gatherMs: 20,
+      maxPending: 100,
+      limits: { maxKinds: 10, maxDetailChars: 100 },
+    });
+    try {
+      const sup = new ProcessSupervisor({
+        command: [process.execPath, '-e'],
+        logger: io.logger,
+        output: io.output,
+        restartDelayMs: 5,
+        maxRestarts: 2,
+        restartWindowMs: 30_000,
+        alerts,
+      });
+      sup.start({ name: 'crasher', args: ['process.exit(3)'], restart: true });
+      await until(() => sup.status()[0]?.state === 'failed');
+      await alerts.close();
+      const texts = bot.accepted.map((m) => `${m.title}\n${m.text}`).join('\n');
+      expect(texts).toContain('[CRITICAL] A process keeps dying: not restarted, the system stops');
+      expect(texts).toContain('process=crasher exit=code 3 restarts=2');
+      // Two restarts, whether they went out in one message or two.
+      const restarts = bot.accepted.reduce((n, m) => {
+        const line = m.text.split('\n').find((l) => l.includes('A process died and is restarted'));
+        return n + (line === undefined ? 0 : Number(/×(\d+)/.exec(line)?.[1] ?? 1));
+      }, 0);
+      expect(restarts).toBe(2);
+      expect(bot.refused).toEqual([]);
+    } finally {
+      await alerts.close();
+      await bot.close();
+    }
   });
 
   it('kills a child that ignores SIGTERM after the timeout', async () => {

@@ -1,6 +1,8 @@
 // Starts, watches, restarts and stops the child processes of a one-machine Tributary.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import type { AlertSink } from '../../ts/alerts/alert.js';
+import { processExitAlert } from '../../ts/alerts/alert-sources.js';
 import type { Logger } from '../../ts/log/logger.js';
 import { PARENT_LINK_ENV, PARENT_LINK_IPC } from './parent-link.js';
 
@@ -53,6 +55,8 @@ export interface ProcessSupervisorOptions {
   readonly output?: (name: string, line: string, stream: 'stdout' | 'stderr') => void;
   /** Called when a child is given up on (it kept dying, or it may not be restarted and failed). */
   readonly onChildFailed?: (failure: ChildFailure) => void;
+  /** Told of every unexpected death (warning) and every child given up on (critical: a crash loop). */
+  readonly alerts?: AlertSink;
 }
 
 interface Child {
@@ -79,10 +83,12 @@ export function defaultOutput(name: string, line: string, stream: 'stdout' | 'st
  * whatever kills it.
  */
 export class ProcessSupervisor {
-  readonly #options: Required<ProcessSupervisorOptions>;
+  readonly #options: Required<Omit<ProcessSupervisorOptions, 'alerts'>>;
+  readonly #alerts: AlertSink | undefined;
   readonly #children = new Map<string, Child>();
 
   constructor(options: ProcessSupervisorOptions) {
+    this.#alerts = options.alerts;
     this.#options = {
       maxRestarts: 5,
       restartWindowMs: 60_000,
@@ -151,12 +157,14 @@ export class ProcessSupervisor {
       child.state = code === 0 ? 'stopped' : 'failed';
       log.warn('child exited', { child: child.spec.name, exit: child.lastExit });
       if (child.state === 'failed') {
-        this.#options.onChildFailed({
+        const failure = {
           name: child.spec.name,
           lastExit: child.lastExit,
           restarts: 0,
           windowMs: restartWindowMs,
-        });
+        };
+        this.#alerts?.raise(processExitAlert({ ...failure, givenUp: true }));
+        this.#options.onChildFailed(failure);
       }
       return;
     }
@@ -170,12 +178,14 @@ export class ProcessSupervisor {
         restartsInWindow: child.restartTimes.length,
         windowMs: restartWindowMs,
       });
-      this.#options.onChildFailed({
+      const failure = {
         name: child.spec.name,
         lastExit: child.lastExit,
         restarts: child.restartTimes.length,
         windowMs: restartWindowMs,
-      });
+      };
+      this.#alerts?.raise(processExitAlert({ ...failure, givenUp: true }));
+      this.#options.onChildFailed(failure);
       return;
     }
     child.restartTimes.push(now);
@@ -187,6 +197,15 @@ export class ProcessSupervisor {
       attempt: child.restartTimes.length,
       of: maxRestarts,
     });
+    this.#alerts?.raise(
+      processExitAlert({
+        name: child.spec.name,
+        lastExit: child.lastExit,
+        restarts: child.restartTimes.length,
+        windowMs: restartWindowMs,
+        givenUp: false,
+      }),
+    );
     child.timer = setTimeout(() => {
       child.timer = undefined;
       if (!child.stopping) this.#spawn(child);

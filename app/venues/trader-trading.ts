@@ -15,12 +15,14 @@ import { SymbolRules } from '../../trader/execution/symbol-rules.js';
 import { JsonLinesTradeRecorder } from '../../trader/execution/trade-recorder.js';
 import type { Venue } from '../../trader/execution/venue.js';
 import { BudgetOrderRate, LocalOrderRate, type OrderRateMeter } from '../../trader/risk/order-rate.js';
+import { alertRiskEvents } from '../../trader/risk/risk-alerts.js';
 import { FileRiskStateStore } from '../../trader/risk/risk-state-store.js';
 import { ExchangeStopOrders } from '../../trader/stop-loss/exchange-stop-orders.js';
 import type { StopOrderVenue } from '../../trader/stop-loss/stop-orders.js';
 import type { Strategy } from '../../trader/strategies/strategy-api.js';
 import type { TraderProcess } from '../../trader/trader-process.js';
 import { TradingRuntime } from '../../trader/trading-runtime.js';
+import type { AlertSink } from '../../ts/alerts/alert.js';
 import type { LoadedConfig } from '../../ts/config/load-config.js';
 import { Decimal } from '../../ts/exact/decimal.js';
 import { connectExchange } from '../../ts/exchange/exchange-link.js';
@@ -47,6 +49,11 @@ export interface TraderTradingOptions {
   /** Paper account's starting USDT (default 10000). */
   readonly paperBalance?: string;
   readonly leverage?: number;
+  /**
+   * The process's alerter: risk actions and stop-loss failures (`riskEventAlert`), unknown order
+   * outcomes, exchange bans. Absent: they are only logged.
+   */
+  readonly alerts?: AlertSink;
 }
 
 /**
@@ -63,7 +70,8 @@ export async function startTraderTrading(
   logger: Logger,
 ): Promise<TraderTrading> {
   mkdirSync(options.stateDir, { recursive: true });
-  const link = connectExchange(loaded, logger.child('exchange'));
+  const alerts = options.alerts;
+  const link = connectExchange(loaded, logger.child('exchange'), alerts);
   const info = parseExchangeInfo((await link.api.exchangeInfo()).body);
   const tradable = info.symbols.filter((s) => s.tradable);
   const rules = new SymbolRules(tradable);
@@ -99,7 +107,10 @@ export async function startTraderTrading(
       // Stops would be signed and logged, never placed: there would be no ladder to confirm.
       venue = new DryRunVenue(loaded.secrets.apiSecret, logger.child('dry-run'));
     } else {
-      const sender = new OrderSender(link.api, { logger: logger.child('orders') });
+      const sender = new OrderSender(link.api, {
+        logger: logger.child('orders'),
+        ...(alerts === undefined ? {} : { alerts }),
+      });
       venue = new ExchangeVenue(mode, sender, trader);
       stopOrders = new ExchangeStopOrders(sender);
     }
@@ -124,6 +135,9 @@ export async function startTraderTrading(
     },
     account,
   );
+  const riskEvents = runtime.risk?.events;
+  const offAlerts =
+    alerts === undefined || riskEvents === undefined ? undefined : alertRiskEvents(riskEvents, alerts);
   await runtime.start();
   return {
     runtime,
@@ -131,6 +145,7 @@ export async function startTraderTrading(
     account,
     stop: async () => {
       await runtime.stop();
+      offAlerts?.();
       stopVenue();
       recorder?.close();
       link.close();

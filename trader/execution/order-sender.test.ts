@@ -1,5 +1,6 @@
 // Tests of the order sender: unknown outcomes of placements and cancels resolved by client id, bounded.
 import { afterEach, describe, expect, it } from 'vitest';
+import type { AlertInput } from '../../ts/alerts/alert.js';
 import { Decimal } from '../../ts/exact/decimal.js';
 import { RestClient } from '../../ts/exchange/rest-client.js';
 import { algoJson, orderJson } from '../../ts/exchange/testing/order-json.js';
@@ -19,8 +20,11 @@ const NO_SUCH_ORDER: ScriptedReply = { status: 400, body: { code: -2013, msg: 'O
 
 let server: ScriptedServer;
 let rest: RestClient | null = null;
+/** Alerts the sender raised in the current test. */
+let raised: AlertInput[] = [];
 
 afterEach(async () => {
+  raised = [];
   rest?.close();
   rest = null;
   await server?.close();
@@ -41,7 +45,11 @@ async function orderSender(): Promise<OrderSender> {
     { scheduler: clock, logger: silentLogger() },
   );
   const api = new UsdmApi(rest, { logger: silentLogger() });
-  return new OrderSender(api, { logger: silentLogger(), recovery: { queryDelayMs: 50 } });
+  return new OrderSender(api, {
+    logger: silentLogger(),
+    recovery: { queryDelayMs: 50 },
+    alerts: { raise: (alert) => raised.push(alert) },
+  });
 }
 
 const limitBuy = {
@@ -110,6 +118,7 @@ describe('OrderSender', () => {
     const result = await sender.place(limitBuy);
     expect(result.status).toBe('PARTIALLY_FILLED');
     expect(server.requestsTo('/fapi/v1/order', 'POST')).toHaveLength(1);
+    expect(raised).toEqual([]); // resolved: nothing for the owner
   });
 
   it('bounds the resends: unknown twice and absent twice ends in OrderOutcomeUnknownError', async () => {
@@ -119,6 +128,12 @@ describe('OrderSender', () => {
     const error = await sender.place(limitBuy).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OrderOutcomeUnknownError);
     expect(server.requestsTo('/fapi/v1/order', 'POST')).toHaveLength(2);
+    expect(raised).toHaveLength(1);
+    expect(raised[0]).toMatchObject({
+      severity: 'critical',
+      source: 'orders.outcome-unknown',
+      details: { symbol: 'BTCUSDT', clientOrderId: (error as OrderOutcomeUnknownError).clientOrderId },
+    });
   });
 
   it('resolves an unknown cancel by query: a cancelled order is returned, a live one is cancelled again', async () => {

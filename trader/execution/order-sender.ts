@@ -1,4 +1,7 @@
 // Sends orders and cancels so that none is lost or doubled: an unknown outcome is resolved by client id before anything else.
+
+import type { AlertSink } from '../../ts/alerts/alert.js';
+import { orderOutcomeUnknownAlert } from '../../ts/alerts/alert-sources.js';
 import {
   BinanceCode,
   ExchangeError,
@@ -35,6 +38,8 @@ export interface OutcomeRecoveryOptions {
 export interface OrderSenderOptions {
   readonly recovery?: OutcomeRecoveryOptions;
   readonly logger?: Logger;
+  /** Told (critical) of every outcome that stays unknown: the owner may have to look at the account. */
+  readonly alerts?: AlertSink;
 }
 
 /**
@@ -85,6 +90,7 @@ interface Cancel<T> {
 export class OrderSender {
   readonly api: UsdmApi;
   readonly #log: Logger;
+  readonly #alerts: AlertSink | undefined;
   readonly #queryDelayMs: number;
   readonly #maxQueries: number;
   readonly #maxResends: number;
@@ -92,6 +98,7 @@ export class OrderSender {
   constructor(api: UsdmApi, options: OrderSenderOptions = {}) {
     this.api = api;
     this.#log = options.logger ?? new Logger('trader.orders');
+    this.#alerts = options.alerts;
     this.#queryDelayMs = options.recovery?.queryDelayMs ?? 500;
     this.#maxQueries = Math.max(1, options.recovery?.maxQueries ?? 3);
     this.#maxResends = Math.max(0, options.recovery?.maxResends ?? 1);
@@ -188,7 +195,7 @@ export class OrderSender {
         );
       }
     }
-    throw new OrderOutcomeUnknownError(
+    throw this.#unknown(
       'place',
       action.symbol,
       action.clientId,
@@ -216,7 +223,7 @@ export class OrderSender {
         );
       }
     }
-    throw new OrderOutcomeUnknownError(
+    throw this.#unknown(
       'place',
       action.symbol,
       action.clientId,
@@ -242,7 +249,7 @@ export class OrderSender {
       if (sends < this.#maxResends)
         this.#warn(`${action.kind} still live; cancelling again`, action.symbol, action.label, lastError);
     }
-    throw new OrderOutcomeUnknownError(
+    throw this.#unknown(
       'cancel',
       action.symbol,
       action.label,
@@ -269,13 +276,26 @@ export class OrderSender {
         );
       }
     }
-    throw new OrderOutcomeUnknownError(
+    throw this.#unknown(
       'cancel',
       action.symbol,
       action.label,
       `status queries failed ${this.#maxQueries} times`,
       { cause: lastError },
     );
+  }
+
+  /** The error for an outcome that stays unknown, raised as an alert on its way out. */
+  #unknown(
+    action: 'place' | 'cancel',
+    symbol: string | null,
+    clientOrderId: string,
+    detail: string,
+    options: { cause?: unknown },
+  ): OrderOutcomeUnknownError {
+    const error = new OrderOutcomeUnknownError(action, symbol, clientOrderId, detail, options);
+    this.#alerts?.raise(orderOutcomeUnknownAlert({ action, symbol, clientOrderId, detail }));
+    return error;
   }
 
   #warn(message: string, symbol: string | null, clientId: string, error: unknown): void {

@@ -1,5 +1,6 @@
 // What the risk engine and the stop-loss ladders report when they act or fail: typed events, logged, counted, and ready for the alert channel.
 import type { Logger } from '../../ts/log/logger.js';
+import type { TradingState } from './risk-state-store.js';
 
 /** What a risk rule did. */
 export type RiskAction =
@@ -24,6 +25,8 @@ export interface RiskActionEvent {
   /** The rule's name and why, for a person. */
   readonly reason: string;
   readonly at: number;
+  /** For `state`: the state switched to (grades the alert: HALTED is critical). */
+  readonly state?: TradingState;
 }
 
 /** A stop-loss order could not be placed, confirmed or replaced, or a position stayed under-covered. */

@@ -64,6 +64,7 @@ export class RiskState {
         symbol: null,
         reason: `HALTED at start: the saved risk state is unusable (${problem}); the owner decides`,
         at: now(),
+        state: 'HALTED',
       });
     } else {
       this.#log.info('risk state loaded', {
@@ -184,6 +185,7 @@ export class RiskState {
       symbol: null,
       reason: `${from} → ${state} (${source}): ${reason}`,
       at: this.#now(),
+      state,
     });
     for (const listener of this.#listeners) listener(state);
   }

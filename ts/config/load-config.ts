@@ -10,10 +10,14 @@ export interface Secrets {
   readonly apiSecret: string | undefined;
   readonly hubSecret: string | undefined;
   /** Aliyun OSS credentials of the publisher (`OSS_ACCESS_KEY_ID`, `OSS_ACCESS_KEY_SECRET`). */
-  readonly ossAccessKeyId: string | undefined;
-  readonly ossAccessKeySecret: string | undefined;
+  readonly ossAccessKeyId?: string | undefined;
+  readonly ossAccessKeySecret?: string | undefined;
   /** The owner view's password (`TRIBUTARY_OWNER_TOKEN`); without it the owner view is closed. */
-  readonly ownerToken: string | undefined;
+  readonly ownerToken?: string | undefined;
+  /** The alert bot's webhook URL (`TRIBUTARY_ALERT_WEBHOOK_URL`): its path holds the bot's token. */
+  readonly alertWebhookUrl?: string | undefined;
+  /** The alert bot's signing secret (`TRIBUTARY_ALERT_WEBHOOK_SECRET`), when signing is on. */
+  readonly alertWebhookSecret?: string | undefined;
 }
 
 /** Prefix of environment overrides: `TRIBUTARY__HUB__PORT=7701` sets `hub.port`. */
@@ -117,11 +121,41 @@ export function readSecretsFile(path: string): Record<string, string> {
   return values;
 }
 
+/** The alert webhook must be an http(s) URL, and a signing secret needs a webhook to sign for. */
+function checkAlertWebhook(secrets: Secrets): void {
+  const { alertWebhookUrl: url, alertWebhookSecret: secret } = secrets;
+  if (url === undefined) {
+    if (secret === undefined) return;
+    throw new ConfigError(
+      [{ path: 'TRIBUTARY_ALERT_WEBHOOK_SECRET', message: 'is set but TRIBUTARY_ALERT_WEBHOOK_URL is not' }],
+      'secrets',
+    );
+  }
+  let protocol = '';
+  try {
+    protocol = new URL(url).protocol;
+  } catch {
+    // Not a URL at all: reported below without echoing the value (it holds the bot's token).
+  }
+  if (protocol !== 'https:' && protocol !== 'http:') {
+    throw new ConfigError(
+      [
+        {
+          path: 'TRIBUTARY_ALERT_WEBHOOK_URL',
+          message: 'must be an http:// or https:// URL (value not shown: it is a secret)',
+        },
+      ],
+      'secrets',
+    );
+  }
+}
+
 /**
  * Loads the configuration from `file` (optional: defaults when absent), applies environment
  * overrides from `env`, validates everything, and reads secrets (`BINANCE_API_KEY`,
- * `BINANCE_API_SECRET`, `TRIBUTARY_HUB_SECRET`, `OSS_ACCESS_KEY_ID`,
- * `OSS_ACCESS_KEY_SECRET`, `TRIBUTARY_OWNER_TOKEN`) from `env` or from the file named by
+ * `BINANCE_API_SECRET`, `TRIBUTARY_HUB_SECRET`, `OSS_ACCESS_KEY_ID`, `OSS_ACCESS_KEY_SECRET`,
+ * `TRIBUTARY_OWNER_TOKEN`, `TRIBUTARY_ALERT_WEBHOOK_URL`, `TRIBUTARY_ALERT_WEBHOOK_SECRET`) from
+ * `env` or from the file named by
  * `TRIBUTARY_SECRETS_FILE`, registering them with the logger so no log line can show them.
  */
 export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
@@ -156,6 +190,8 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
     ossAccessKeyId: secret('OSS_ACCESS_KEY_ID'),
     ossAccessKeySecret: secret('OSS_ACCESS_KEY_SECRET'),
     ownerToken: secret('TRIBUTARY_OWNER_TOKEN'),
+    alertWebhookUrl: secret('TRIBUTARY_ALERT_WEBHOOK_URL'),
+    alertWebhookSecret: secret('TRIBUTARY_ALERT_WEBHOOK_SECRET'),
   };
   // From here on, no log line of this process can show them.
   registerSecret(secrets.apiKey);
@@ -164,6 +200,9 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
   registerSecret(secrets.ossAccessKeyId);
   registerSecret(secrets.ossAccessKeySecret);
   registerSecret(secrets.ownerToken);
+  registerSecret(secrets.alertWebhookUrl);
+  registerSecret(secrets.alertWebhookSecret);
+  checkAlertWebhook(secrets);
   if (
     config.exchange.kind !== 'simulator' &&
     (secrets.apiKey === undefined || secrets.apiSecret === undefined)

@@ -104,6 +104,23 @@ describe('the configuration schema', () => {
         chartDays: 3,
       },
       dashboard: { enabled: true, host: '127.0.0.1', port: 7780, logLines: 500 },
+      alerts: {
+        label: 'Tributary',
+        minIntervalMs: 60_000,
+        gatherMs: 1000,
+        timeoutMs: 5000,
+        attempts: 3,
+        retryDelayMs: 2000,
+        maxPending: 1000,
+        maxKinds: 15,
+        maxDetailChars: 200,
+        watch: {
+          checkMs: 5000,
+          peerSilentMs: 30_000,
+          staleDataMs: 60_000,
+          sparseKinds: ['universe', 'income', 'user-stream'],
+        },
+      },
     });
   });
 

@@ -1,5 +1,6 @@
 // The whole system's configuration: every section composed into one schema (types, defaults, errors naming the field).
 import { z } from 'zod';
+import { alertsSection } from './alerts-config.js';
 import { collectorsSection } from './collectors-config.js';
 import { ConfigError, configIssues } from './config-error.js';
 import { type DeepReadonly, expecting } from './config-fields.js';
@@ -12,6 +13,7 @@ import { supervisorSection } from './supervisor-config.js';
 import { symbolsSection } from './symbols-config.js';
 import { traderSection } from './trader-config.js';
 
+export type { AlertsSettings } from './alerts-config.js';
 export type { CollectorsConfig } from './collectors-config.js';
 export type { ExchangeConfig, ExchangeKind } from './exchange-config.js';
 export { EXCHANGE_ENDPOINTS } from './exchange-config.js';
@@ -37,6 +39,7 @@ const SECTIONS = {
   risk: riskSection.prefault({}),
   publish: publishSection.prefault({}),
   dashboard: dashboardSection.prefault({}),
+  alerts: alertsSection.prefault({}),
 };
 
 /** Rules that span sections; each issue names the field the user should change. */

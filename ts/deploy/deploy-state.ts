@@ -6,6 +6,7 @@ import { parseHubKey } from '../hub/hub-link.js';
 import type { HubClientTls } from '../hub/hub-tls.js';
 import type { HubKeyCredentials } from '../hub/peer-keys.js';
 import { ensureFleetCa, type FleetCa, issueHostCertificate } from './fleet-ca.js';
+import { ALERT_SECRETS, EXCHANGE_SECRETS } from './fleet-plan.js';
 import type { Inventory, InventoryHost } from './inventory.js';
 
 /** The peer name of the deploy's own (viewer) key at the hub. */
@@ -73,13 +74,13 @@ export class DeployState {
     writeFileSync(join(this.dir, 'deploy.key'), `${line.trim()}\n`, { mode: 0o600 });
   }
 
-  /** BINANCE_API_KEY / _SECRET for `host`: the fleet's secrets file, the host's over it. */
+  /** The exchange keys and the alert bot for `host`: the fleet's secrets file, the host's over it. */
   secretsFor(host: InventoryHost): Record<string, string> {
     const pick = (file: string | undefined) => {
       if (file === undefined) return {};
       const all = readSecretsFile(file);
       const out: Record<string, string> = {};
-      for (const name of ['BINANCE_API_KEY', 'BINANCE_API_SECRET']) {
+      for (const name of [...EXCHANGE_SECRETS, ...ALERT_SECRETS]) {
         const value = all[name];
         if (value !== undefined && value !== '') out[name] = value;
       }

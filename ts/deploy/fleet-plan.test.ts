@@ -112,6 +112,30 @@ describe('planning a fleet', () => {
     expect(next.get('b')?.map((s) => s.name)).toEqual(['kline-1', 'kline-2', 'kline-3', 'trader-0']);
   });
 
+  it('gives the exchange keys to services that reach the exchange and the alert bot to every service', () => {
+    const inv = inventory({ a: { hub: 1, kline: 1 } });
+    const [services] = [...assignInstances(inv.hosts, new Map()).values()];
+    const host = inv.hosts[0];
+    if (host === undefined || services === undefined) throw new Error('one host');
+    const desired = desiredHost(inv, host, services, {
+      tls: undefined,
+      secrets: {
+        BINANCE_API_KEY: 'k',
+        BINANCE_API_SECRET: 's',
+        TRIBUTARY_ALERT_WEBHOOK_URL: 'https://open.feishu.cn/open-apis/bot/v2/hook/t',
+        TRIBUTARY_ALERT_WEBHOOK_SECRET: 'w',
+      },
+    });
+    const hub = desired.envs.get('hub') ?? '';
+    const kline = desired.envs.get('kline-0') ?? '';
+    expect(hub).not.toContain('BINANCE_API');
+    for (const env of [hub, kline]) {
+      expect(env).toContain('TRIBUTARY_ALERT_WEBHOOK_URL=https://open.feishu.cn/open-apis/bot/v2/hook/t\n');
+      expect(env).toContain('TRIBUTARY_ALERT_WEBHOOK_SECRET=w\n');
+    }
+    expect(kline).toContain('BINANCE_API_KEY=k\nBINANCE_API_SECRET=s\n');
+  });
+
   it('changes nothing when the hosts already match, and only the changed services otherwise', () => {
     const inv = inventory({ a: { hub: 1, universe: 1 }, b: { kline: 2, trader: 1 } });
     const fresh = desiredAll(inv, new Map());

@@ -88,10 +88,15 @@ export interface DesiredHost {
   readonly units: ReadonlyMap<string, string>;
 }
 
+/** Secrets of the services that reach the exchange. */
+export const EXCHANGE_SECRETS = ['BINANCE_API_KEY', 'BINANCE_API_SECRET'] as const;
+/** Secrets of every service: the owner's alert bot (docs/operations.md, Alerts). */
+export const ALERT_SECRETS = ['TRIBUTARY_ALERT_WEBHOOK_URL', 'TRIBUTARY_ALERT_WEBHOOK_SECRET'] as const;
+
 /** Inputs to {@link desiredHost} the deploy computes (TLS material, secrets, addresses). */
 export interface HostInputs {
   readonly tls: { ca: string; cert: string; key: string } | undefined;
-  /** BINANCE_API_KEY / BINANCE_API_SECRET for services that reach the exchange. */
+  /** {@link EXCHANGE_SECRETS} for services that reach the exchange, {@link ALERT_SECRETS} for all. */
   readonly secrets: Readonly<Record<string, string>>;
 }
 
@@ -186,11 +191,11 @@ export function desiredHost(
       `# Managed by \`tributary deploy\` (fleet ${inventory.fleet}): ${service.name} on ${host.name}`,
       `TRIBUTARY_HOST=${host.name}`,
     ];
-    if (service.kind !== 'hub') {
-      for (const name of ['BINANCE_API_KEY', 'BINANCE_API_SECRET']) {
-        const value = inputs.secrets[name];
-        if (value !== undefined) lines.push(`${name}=${value}`);
-      }
+    // The exchange keys only where the exchange is reached; the alert bot everywhere (the hub alerts too).
+    const names = service.kind === 'hub' ? ALERT_SECRETS : [...EXCHANGE_SECRETS, ...ALERT_SECRETS];
+    for (const name of names) {
+      const value = inputs.secrets[name];
+      if (value !== undefined) lines.push(`${name}=${value}`);
     }
     envs.set(service.name, `${lines.join('\n')}\n`);
     units.set(service.name, unitFile(service, layout, inventory.fleet));

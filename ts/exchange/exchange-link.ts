@@ -1,4 +1,6 @@
 // Builds a process's exchange client (REST API paced to the IP weight, websocket base) from the loaded configuration.
+import type { AlertSink } from '../alerts/alert.js';
+import { exchangeBlockAlert } from '../alerts/alert-sources.js';
 import { ConfigError } from '../config/config-error.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import type { Logger } from '../log/logger.js';
@@ -33,8 +35,11 @@ export function exchangeUrls(loaded: LoadedConfig): { restUrl: string; wsUrl: st
   return { restUrl, wsUrl };
 }
 
-/** A REST client paced to this machine's share of the IP weight, and the API over it. */
-export function connectExchange(loaded: LoadedConfig, logger: Logger): ExchangeLink {
+/**
+ * A REST client paced to this machine's share of the IP weight, and the API over it. A 418 ban or a
+ * 429 that fails a request is raised on `alerts` (the process's alerter), else logged as an error.
+ */
+export function connectExchange(loaded: LoadedConfig, logger: Logger, alerts?: AlertSink): ExchangeLink {
   const { restUrl, wsUrl } = exchangeUrls(loaded);
   const { exchange } = loaded.config;
   const rest = new RestClient(
@@ -48,7 +53,9 @@ export function connectExchange(loaded: LoadedConfig, logger: Logger): ExchangeL
     {
       logger: logger.child('rest'),
       onAlert: (alert) =>
-        logger.error('exchange alert', { kind: alert.kind, message: alert.message, until: alert.until }),
+        alerts === undefined
+          ? logger.error('exchange alert', { kind: alert.kind, message: alert.message, until: alert.until })
+          : alerts.raise(exchangeBlockAlert(alert)),
     },
   );
   return { api: new UsdmApi(rest, { logger: logger.child('api') }), rest, wsUrl, close: () => rest.close() };

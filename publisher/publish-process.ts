@@ -1,6 +1,7 @@
 // `tributary publish` as a process: the target from the configuration, the forbidden texts from the secrets and addresses, the state file, the rounds.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { AlertSink } from '../ts/alerts/alert.js';
 import { ConfigError } from '../ts/config/config-error.js';
 import type { LoadedConfig } from '../ts/config/load-config.js';
 import type { Logger } from '../ts/log/logger.js';
@@ -9,7 +10,7 @@ import type { DocumentLimits } from './document-builder.js';
 import { type ForbiddenText, forbiddenAddress } from './forbidden-text.js';
 import { OssTarget } from './oss-target.js';
 import { LocalFolderTarget, type PublishTarget } from './publish-target.js';
-import { type PublishAlert, Publisher, type PublishReport } from './publisher.js';
+import { Publisher, type PublishReport } from './publisher.js';
 import { readSiteFiles } from './site-files.js';
 import { writeFileAtomic } from './state-file.js';
 
@@ -23,7 +24,7 @@ export interface PublishProcessOptions {
   readonly stateFile: string;
   /** Other text never to publish: addresses and keys only the caller knows (hub key, store URL). */
   readonly extraForbidden: readonly ForbiddenText[];
-  readonly alert: (alert: PublishAlert) => void;
+  readonly alerts: AlertSink;
   readonly logger: Logger;
 }
 
@@ -140,7 +141,7 @@ export function createPublishProcess(options: PublishProcessOptions): {
     site: siteDir === undefined ? undefined : () => readSiteFiles(siteDir),
     forbidden: () => forbidden,
     retry: loaded.config.publish.retry,
-    alert: options.alert,
+    alerts: options.alerts,
     logger,
     onRound: (report) => writeState(report, publisher),
   });

@@ -4,13 +4,14 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { AlertInput } from '../ts/alerts/alert.js';
 import { Logger } from '../ts/log/logger.js';
 import { DOCUMENT_FOLDER, type ManifestDocument } from '../ts/publish/dashboard-documents.js';
 import { buildDocuments, type DocumentLimits } from './document-builder.js';
 import { type ForbiddenText, forbiddenAddress } from './forbidden-text.js';
 import { OssTarget } from './oss-target.js';
 import { LocalFolderTarget } from './publish-target.js';
-import { type PublishAlert, Publisher, type PublisherOptions } from './publisher.js';
+import { Publisher, type PublisherOptions } from './publisher.js';
 import { readSiteFiles } from './site-files.js';
 import { LocalOssServer, ossStringToSign } from './testing/local-oss-server.js';
 import type { MemoryDashboardSource } from './testing/memory-dashboard-source.js';
@@ -39,7 +40,7 @@ const LIMITS: DocumentLimits = {
 
 let server: LocalOssServer;
 let siteDir: string;
-let alerts: PublishAlert[];
+let alerts: AlertInput[];
 let logs: string[];
 
 beforeEach(async () => {
@@ -89,7 +90,7 @@ function publisher(source: MemoryDashboardSource, overrides: Partial<PublisherOp
     site: () => readSiteFiles(siteDir),
     forbidden,
     retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 5 },
-    alert: (a) => alerts.push(a),
+    alerts: { raise: (a) => alerts.push(a) },
     logger: new Logger('publisher', { format: 'json', sink: (line) => logs.push(line) }),
     // Each round a second later (documents carry their build time).
     now: () => {
@@ -187,12 +188,12 @@ describe('publisher', () => {
     expect(failed.attempts).toBe(files * 3);
     expect(server.requests.length).toBe(files * 3);
     expect(failed.failed).not.toContain(`${DOCUMENT_FOLDER}/manifest.json`);
-    expect(alerts.map((a) => a.code)).toEqual(['publish_failed']);
+    expect(alerts.map((a) => a.source)).toEqual(['publish.failed']);
     expect(logs.filter((l) => l.includes('upload failed')).length).toBe(files * 3);
 
     // Still failing: tried again, but no second alert.
     await p.publishOnce();
-    expect(alerts.map((a) => a.code)).toEqual(['publish_failed']);
+    expect(alerts.map((a) => a.source)).toEqual(['publish.failed']);
 
     server.failWith(undefined);
     source.accountRow = {
@@ -201,7 +202,7 @@ describe('publisher', () => {
     };
     const recovered = await p.publishOnce();
     expect(recovered.failed).toEqual([]);
-    expect(alerts.map((a) => a.code)).toEqual(['publish_failed', 'publish_recovered']);
+    expect(alerts.map((a) => a.source)).toEqual(['publish.failed', 'publish.recovered']);
     const expected = await buildDocuments(source, LIMITS, NOW + 3000);
     for (const [path, document] of expected)
       expect({ ...(stored(`${DOCUMENT_FOLDER}/${path}`) as object), generatedAt: 0 }).toEqual({
@@ -230,7 +231,7 @@ describe('publisher', () => {
     expect(report.uploaded).toEqual([]);
     expect(server.objects.size).toBe(0);
     expect(new Set(server.requests.map((r) => r.code))).toEqual(new Set(['SignatureDoesNotMatch']));
-    expect(alerts.map((a) => a.code)).toEqual(['publish_failed']);
+    expect(alerts.map((a) => a.source)).toEqual(['publish.failed']);
   });
 
   it('refuses a document holding a secret or an internal address, and alerts', async () => {
@@ -241,7 +242,7 @@ describe('publisher', () => {
     expect(server.objects.has(`site/${DOCUMENT_FOLDER}/summary.json`)).toBe(false);
     // The manifest is held back: the page keeps showing the last complete set.
     expect(server.objects.has(`site/${DOCUMENT_FOLDER}/manifest.json`)).toBe(false);
-    expect(alerts.map((a) => a.code)).toEqual(['publish_refused']);
+    expect(alerts.map((a) => a.source)).toEqual(['publish.refused']);
     expect(logs.join('\n')).not.toContain(HUB_URL);
     expectNothingSecret();
   });

@@ -1,5 +1,6 @@
 // The publishing round: build the documents, upload the changed ones (bounded retries), then the manifest; alert on failure.
 import { createHash } from 'node:crypto';
+import type { AlertSink } from '../ts/alerts/alert.js';
 import type { Logger } from '../ts/log/logger.js';
 import {
   DOCUMENT_FOLDER,
@@ -12,13 +13,21 @@ import { type ForbiddenText, findForbidden } from './forbidden-text.js';
 import type { PublishedFile, PublishTarget } from './publish-target.js';
 import type { SiteFile } from './site-files.js';
 
-/** What the publisher tells the alert channel. */
-export interface PublishAlert {
-  readonly severity: 'error' | 'info';
-  /** `publish_failed`: uploads kept failing; `publish_refused`: a file held a secret or an internal address; `publish_recovered`. */
-  readonly code: 'publish_failed' | 'publish_refused' | 'publish_recovered';
-  readonly message: string;
-  readonly paths: readonly string[];
+/**
+ * The publisher's alert sources: `publish.failed` (uploads kept failing), `publish.refused` (a file
+ * held a secret or an internal address), `publish.recovered`.
+ */
+export const PUBLISH_ALERTS = {
+  failed: 'publish.failed',
+  refused: 'publish.refused',
+  recovered: 'publish.recovered',
+} as const;
+
+/** The first few paths of a list, for an alert's details. */
+function somePaths(paths: readonly string[]): string {
+  return paths.length <= 5
+    ? paths.join(', ')
+    : `${paths.slice(0, 5).join(', ')} and ${paths.length - 5} more`;
 }
 
 /** How uploads are retried within one round. */
@@ -39,7 +48,7 @@ export interface PublisherOptions {
   /** Text that must never be published (secrets, keys, internal hosts and addresses). */
   readonly forbidden: () => readonly ForbiddenText[];
   readonly retry: RetryPolicy;
-  readonly alert: (alert: PublishAlert) => void;
+  readonly alerts: AlertSink;
   readonly logger: Logger;
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
@@ -84,7 +93,7 @@ function bytesHash(body: Uint8Array): string {
  * changed), and uploads the manifest last, so a reader never finds a manifest naming a document
  * that is not there yet. A failed upload is retried within the round (bounded), then left for the
  * next round; while anything fails the manifest is not replaced. The first failing round raises
- * one `publish_failed` alert, the first clean round after it `publish_recovered`.
+ * one `publish.failed` alert (warning), the first clean round after it `publish.recovered`.
  */
 export class Publisher {
   readonly #o: PublisherOptions;
@@ -203,29 +212,35 @@ export class Publisher {
   }
 
   #alertOn(report: PublishReport): void {
+    const target = this.#o.target.description;
     if (report.refused.length > 0) {
-      this.#o.alert({
-        severity: 'error',
-        code: 'publish_refused',
-        message: `${report.refused.length} file(s) held a secret or an internal address and were not published`,
-        paths: report.refused,
+      this.#o.alerts.raise({
+        severity: 'critical',
+        source: PUBLISH_ALERTS.refused,
+        title: 'files holding a secret or an internal address were not published',
+        details: { files: report.refused.length, paths: somePaths(report.refused) },
       });
     }
     if (report.failed.length > 0 && !this.#failing) {
       this.#failing = true;
-      this.#o.alert({
-        severity: 'error',
-        code: 'publish_failed',
-        message: `${report.failed.length} upload(s) to ${this.#o.target.description} failed after ${this.#o.retry.attempts} tries; the public page is stale until they succeed`,
-        paths: report.failed,
+      this.#o.alerts.raise({
+        severity: 'warning',
+        source: PUBLISH_ALERTS.failed,
+        title: 'publishing the dashboard fails: the public page is stale until it works again',
+        details: {
+          target,
+          files: report.failed.length,
+          tries: this.#o.retry.attempts,
+          paths: somePaths(report.failed),
+        },
       });
     } else if (report.failed.length === 0 && this.#failing) {
       this.#failing = false;
-      this.#o.alert({
+      this.#o.alerts.raise({
         severity: 'info',
-        code: 'publish_recovered',
-        message: `publishing to ${this.#o.target.description} works again`,
-        paths: report.uploaded,
+        source: PUBLISH_ALERTS.recovered,
+        title: 'publishing the dashboard works again',
+        details: { target, files: report.uploaded.length },
       });
     }
   }

@@ -82,7 +82,7 @@ describe.skipIf(!haveChromium)('dashboard in Chromium', () => {
       site: () => readSiteFiles(join(SITE, 'public')),
       forbidden: () => [],
       retry: { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 },
-      alert: () => {},
+      alerts: { raise: () => {} },
       logger: silentLogger('publisher'),
       now: () => now,
     });

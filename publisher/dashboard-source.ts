@@ -43,8 +43,8 @@ export interface DailyIncome extends IncomeTotals {
   readonly day: string;
 }
 
-/** A round trip as recorded (net is computed by the publisher). */
-export type SourceRoundTrip = Omit<RoundTripRow, 'net'>;
+/** A round trip as recorded (net = realized PnL − commission + funding, as the records compute it). */
+export type SourceRoundTrip = RoundTripRow;
 
 /** Processes, freshness and latency for the public status (no addresses: the builder copies fields). */
 export interface SystemStatusInput {
@@ -75,11 +75,11 @@ export interface DashboardSource {
   equity(since: Millis, limit: number): Promise<readonly EquityPoint[]>;
   /** Income per UTC day from `sinceDay` (`YYYY-MM-DD`) on, oldest first. */
   dailyIncome(sinceDay: string): Promise<readonly DailyIncome[]>;
-  /** Income per symbol since `since` (null: all of it). */
-  symbolIncome(since: Millis | null): Promise<ReadonlyMap<string, IncomeTotals>>;
+  /** Income per symbol from the UTC day `sinceDay` (`YYYY-MM-DD`) on (null: all of it). */
+  symbolIncome(sinceDay: string | null): Promise<ReadonlyMap<string, IncomeTotals>>;
   /** The latest round trips, newest first. */
   roundTrips(limit: number): Promise<readonly SourceRoundTrip[]>;
-  /** Round trips whose pnl − commission ≤ `threshold`, worst first. */
+  /** Round trips whose net ≤ `threshold`, worst first. */
   largeLosses(threshold: Decimal, limit: number): Promise<readonly SourceRoundTrip[]>;
   /** Stop-loss trigger prices in force now, by symbol. */
   openStops(): Promise<ReadonlyMap<string, readonly Decimal[]>>;

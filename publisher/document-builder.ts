@@ -9,10 +9,9 @@ import {
   PNL_WINDOWS,
   type PnlWindow,
   type PositionRow,
-  type RoundTripRow,
   type WindowPnl,
 } from '../ts/publish/dashboard-documents.js';
-import type { DashboardSource, IncomeTotals, SourceRoundTrip } from './dashboard-source.js';
+import type { DashboardSource, IncomeTotals } from './dashboard-source.js';
 
 const DAY_MS = 86_400_000;
 
@@ -53,10 +52,6 @@ function netOf(totals: IncomeTotals): string {
   return dec(totals.realizedPnl).add(dec(totals.funding)).sub(dec(totals.commission)).toString();
 }
 
-function withNet(trip: SourceRoundTrip): RoundTripRow {
-  return { ...trip, net: dec(trip.pnl).sub(dec(trip.commission)).toString() };
-}
-
 const ZERO_WINDOW: WindowPnl = { realizedPnl: '0', commission: '0', funding: '0', net: '0', trades: 0 };
 
 function windowOf(totals: IncomeTotals | undefined): WindowPnl {
@@ -81,10 +76,11 @@ export async function buildDocuments(
 ): Promise<DocumentSet> {
   const header: DocumentHeader = { version: DOCUMENT_VERSION, generatedAt: now };
   const today = utcDay(now);
-  const windowStart: Record<PnlWindow, number | null> = {
-    '1d': now - DAY_MS,
-    '7d': now - 7 * DAY_MS,
-    '30d': now - 30 * DAY_MS,
+  // Windows of whole UTC days, today included: 1d is today, 7d today and the six days before.
+  const windowStart: Record<PnlWindow, string | null> = {
+    '1d': today,
+    '7d': utcDay(now - 6 * DAY_MS),
+    '30d': utcDay(now - 29 * DAY_MS),
     all: null,
   };
   const [
@@ -173,9 +169,9 @@ export async function buildDocuments(
     },
     'round-trips.json': {
       ...header,
-      roundTrips: trips.map(withNet),
+      roundTrips: [...trips],
       largeLossThreshold: limits.largeLossThreshold,
-      largeLosses: losses.map(withNet),
+      largeLosses: [...losses],
     },
     'status.json': {
       ...header,

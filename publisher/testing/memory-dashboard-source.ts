@@ -95,10 +95,10 @@ export class MemoryDashboardSource implements DashboardSource {
     return [...byDay.keys()].sort().map((day) => ({ day, ...this.#totals(byDay.get(day) ?? []) }));
   }
 
-  async symbolIncome(since: Millis | null) {
+  async symbolIncome(sinceDay: string | null) {
     const bySymbol = new Map<string, MemoryIncome[]>();
     for (const r of this.incomes) {
-      if (since !== null && r.time < since) continue;
+      if (sinceDay !== null && new Date(r.time).toISOString().slice(0, 10) < sinceDay) continue;
       bySymbol.set(r.symbol, [...(bySymbol.get(r.symbol) ?? []), r]);
     }
     return new Map([...bySymbol].map(([symbol, rows]) => [symbol, this.#totals(rows)]));
@@ -110,7 +110,7 @@ export class MemoryDashboardSource implements DashboardSource {
 
   async largeLosses(threshold: string, limit: number) {
     const line = Decimal.parse(threshold);
-    const net = (t: SourceRoundTrip) => Decimal.parse(t.pnl).sub(Decimal.parse(t.commission));
+    const net = (t: SourceRoundTrip) => Decimal.parse(t.net);
     return this.trips
       .filter((t) => net(t).lte(line))
       .sort((a, b) => net(a).cmp(net(b)))

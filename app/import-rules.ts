@@ -7,8 +7,9 @@ export type Layer =
   | 'ts'
   | 'collectors'
   | 'trader'
-  | 'sim'
   | 'publisher'
+  | 'recorder'
+  | 'sim'
   | 'web'
   | 'app'
   | 'benchmarks'
@@ -16,7 +17,7 @@ export type Layer =
 
 /**
  * What each folder may import besides itself and packages. `ts/` is the library every process
- * shares: it imports no process. Processes (`collectors/`, `trader/`, `sim/`, `publisher/`, `web/`) import the
+ * shares: it imports no process. Processes (`collectors/`, `trader/`, `recorder/`, `sim/`, `publisher/`, `web/`) import the
  * library, never each other; only the composition root (`app/`) wires them. Tests of a process may
  * also use the simulator, the exchange they run against. Only `ts/native/` touches the binding
  * (and the binding's own tests in `bindings/__test__/`).
@@ -25,12 +26,13 @@ export const ALLOWED: Record<Layer, { code: readonly Layer[]; tests: readonly La
   ts: { code: [], tests: [] },
   collectors: { code: ['ts'], tests: ['sim'] },
   trader: { code: ['ts'], tests: ['sim'] },
+  recorder: { code: ['ts'], tests: ['sim'] },
   sim: { code: ['ts'], tests: [] },
   publisher: { code: ['ts'], tests: ['sim'] },
   // The dashboard's tests publish documents to read, so they may use the publisher.
   web: { code: ['ts'], tests: ['sim', 'publisher'] },
-  app: { code: ['ts', 'collectors', 'trader', 'sim', 'publisher', 'web'], tests: [] },
-  benchmarks: { code: ['ts', 'collectors', 'trader', 'sim', 'app'], tests: [] },
+  app: { code: ['ts', 'collectors', 'trader', 'recorder', 'sim', 'publisher', 'web'], tests: [] },
+  benchmarks: { code: ['ts', 'collectors', 'trader', 'recorder', 'sim', 'app'], tests: [] },
   bindings: { code: [], tests: [] },
 };
 

@@ -9,7 +9,7 @@ import type { BarEvent } from '../../trader/engine/events.js';
 import { TradingEngine } from '../../trader/engine/trading-engine.js';
 import { MemoryOrderJournal } from '../../trader/execution/order-journal.js';
 import { SymbolRules } from '../../trader/execution/symbol-rules.js';
-import { MemoryTradeRecorder } from '../../trader/execution/trade-recorder.js';
+import { MemoryTradeRecorder, type TradeRecorder } from '../../trader/execution/trade-recorder.js';
 import type { Strategy } from '../../trader/strategies/strategy-api.js';
 import { Decimal } from '../../ts/exact/decimal.js';
 import { type Logger, silentLogger } from '../../ts/log/logger.js';
@@ -42,6 +42,8 @@ export interface BacktestOptions {
   /** Called about every `progressEveryMs` of wall time with the share of input read. */
   readonly onProgress?: (share: number, dataTime: number) => void;
   readonly progressEveryMs?: number;
+  /** Also records every order and fill here (the records store, mode `backtest`). */
+  readonly record?: TradeRecorder;
 }
 
 /** One equity sample. */
@@ -204,7 +206,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestOut
     rules: new SymbolRules(specs.map(ruleFields)),
     clock,
     journal: new MemoryOrderJournal(),
-    recorder,
+    recorder: teeRecorder(recorder, options.record),
     logger: logger.child('engine'),
     onAccountUpdate: (u) => account.apply(u),
   });
@@ -315,5 +317,20 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestOut
     assumedSpecs: assumed,
     skippedLegs: engine.planner.skipped.length,
     stats: { ...engine.stats },
+  };
+}
+
+/** Records to `memory` (the report) and, when given, to `also`. */
+function teeRecorder(memory: MemoryTradeRecorder, also: TradeRecorder | undefined): TradeRecorder {
+  if (also === undefined) return memory;
+  return {
+    order: (order) => {
+      memory.order(order);
+      also.order(order);
+    },
+    fill: (fill) => {
+      memory.fill(fill);
+      also.fill(fill);
+    },
   };
 }

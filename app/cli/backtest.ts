@@ -2,13 +2,41 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SymbolSpec } from '../../sim/contracts.js';
+import { StoreTradeRecorder } from '../../trader/execution/store-trade-recorder.js';
 import { createStrategy, strategyDefinitions } from '../../trader/strategies/registry.js';
+import { loadConfig } from '../../ts/config/load-config.js';
 import { Decimal } from '../../ts/exact/decimal.js';
+import { Logger } from '../../ts/log/logger.js';
 import { parseExchangeInfo } from '../../ts/native/parse.js';
+import { BufferedRecordWriter } from '../../ts/store/buffered-writer.js';
+import { openRecordStore } from '../../ts/store/open-store.js';
 import { reportHtml, reportJson, summaryText } from '../backtest/backtest-report.js';
 import { runBacktest } from '../backtest/backtest-runner.js';
 import { specFromExchangeInfo } from '../venues/symbol-specs.js';
 import { parseCommandArgs, UsageError } from './usage-error.js';
+
+/** The records store as a backtest's recorder (mode `backtest`, account `account`); `close` writes the rest and derives round trips. */
+async function openBacktestRecords(
+  configFile: string | undefined,
+  account: string,
+): Promise<{ recorder: StoreTradeRecorder; close(): Promise<void> }> {
+  const loaded = loadConfig(configFile);
+  const store = await openRecordStore(loaded);
+  const writer = new BufferedRecordWriter(store, {
+    flushMs: loaded.config.store.flushMs,
+    maxBatch: loaded.config.store.maxBatch,
+    logger: new Logger('backtest.records'),
+  });
+  const scope = { mode: 'backtest' as const, account };
+  return {
+    recorder: new StoreTradeRecorder(writer, scope),
+    close: async () => {
+      await writer.close();
+      await store.rebuildDerived(scope);
+      await store.close();
+    },
+  };
+}
 
 const HELP = `Usage: tributary backtest --strategy <name> [options] <data files...>
 
@@ -29,6 +57,9 @@ Options:
       --taker-fee <rate>        default 0.0005
       --exchange-info <file>    exchangeInfo JSON for the symbols' real filters
   -q, --quiet                   no progress lines
+      --record <name>           also keep the orders and fills in the records store (section "store"),
+                                mode backtest, account <name> (round trips and daily stats derived)
+  -c, --config <file>           configuration file (for --record's store)
 `;
 
 /** Runs `tributary backtest`; returns the exit code. */
@@ -46,6 +77,8 @@ export async function runBacktestCommand(args: string[]): Promise<number> {
       'taker-fee': { type: 'string' },
       'exchange-info': { type: 'string' },
       quiet: { type: 'boolean', short: 'q' },
+      record: { type: 'string' },
+      config: { type: 'string', short: 'c' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -80,7 +113,10 @@ export async function runBacktestCommand(args: string[]): Promise<number> {
   }
   const quiet = values.quiet === true;
   const started = Date.now();
+  const records =
+    values.record === undefined ? undefined : await openBacktestRecords(values.config, values.record);
   const outcome = await runBacktest({
+    ...(records === undefined ? {} : { record: records.recorder }),
     strategyName: name,
     strategy: createStrategy(name, config),
     files: positionals,
@@ -98,6 +134,7 @@ export async function runBacktestCommand(args: string[]): Promise<number> {
             ),
         }),
   });
+  if (records !== undefined) await records.close();
   const out = values.out ?? `backtest-${name}`;
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'report.json'), reportJson(outcome));

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { runCollect } from './collect.js';
 import { main } from './main.js';
+import { runRecord } from './record.js';
 import { runTrader } from './trader.js';
 import { runUp } from './up.js';
 import { UsageError } from './usage-error.js';
@@ -12,6 +13,10 @@ describe('tributary commands', () => {
     await expect(runCollect(['kline', '--bogus'])).rejects.toBeInstanceOf(UsageError);
     await expect(runTrader(['--status-every', 'soon'])).rejects.toThrow(/--status-every/);
     await expect(runUp(['--bogus'])).rejects.toBeInstanceOf(UsageError);
+    await expect(runRecord(['--mode', 'pretend'])).rejects.toThrow(
+      /--mode must be one of live, testnet, paper/,
+    );
+    await expect(runRecord(['--instance', 'x'])).rejects.toThrow(/--instance/);
   });
 
   it('exit 2 on a usage error and list every command', async () => {
@@ -28,7 +33,7 @@ describe('tributary commands', () => {
       process.stderr.write = write;
     }
     const text = err.join('');
-    for (const command of ['up', 'sim', 'hub', 'collect', 'trader', 'aggregate']) {
+    for (const command of ['up', 'sim', 'hub', 'collect', 'trader', 'record', 'aggregate']) {
       expect(text).toContain(`tributary ${command}`);
     }
   });

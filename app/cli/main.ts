@@ -9,6 +9,7 @@ import { runDashboard } from './dashboard.js';
 import { runDeploy } from './deploy.js';
 import { runHub } from './hub.js';
 import { runKeys } from './keys.js';
+import { runRecord } from './record.js';
 import { runSim } from './sim.js';
 import { runStatus } from './status.js';
 import { runTrader } from './trader.js';
@@ -58,6 +59,11 @@ const commands: Record<string, Command> = {
   dashboard: {
     summary: 'dashboard [--config <file>]            the public dashboard and the owner view on a local URL',
     run: runDashboard,
+  },
+  record: {
+    summary:
+      'record [--config <file>]               the recorder: orders, fills, income, snapshots into the store',
+    run: runRecord,
   },
   backtest: {
     summary: 'backtest --strategy <name> <data files...>   replay dumps through a strategy, write a report',

@@ -84,7 +84,7 @@ function instancesOf(loaded: LoadedConfig, kind: CollectorKind): number {
 /**
  * Starts, in order: the simulator inside this process (when `exchange.kind` is `simulator` and no
  * `exchange.restUrl` is set), the hub, the universe collector (it fills the hub's registry), the
- * other collectors and the traders, each as a child process of `tributary` restarted if it dies
+ * other collectors, the traders and the recorder (unless `recorder.enabled` is false), each as a child process of `tributary` restarted if it dies
  * (within the `supervisor` section's budget; past it `failure` resolves). Children get the exchange
  * address, the API keys and their own hub key through their environment, never their command
  * line, and stop by themselves if this process dies. The hub keys are made for this run (one per
@@ -225,6 +225,8 @@ export class OneMachineSystem {
         : ['--strategy-config', '{"openAbove":"0.0005","closeBelow":"-0.0003","notional":"500"}'];
     for (let i = 0; i < config.trader.instances; i++)
       add(`trader-${i}`, ['trader', '--instance', String(i), ...demo], 'trader');
+    // The recorder only reads from the hub (order events, status): a viewer key.
+    if (config.recorder.enabled) add('recorder-0', ['record', '--instance', '0'], 'viewer');
     // The dashboard shows the owner the hub's full status, so it gets a viewer key.
     let ownerTokenFile: string | undefined;
     if (config.dashboard.enabled) {

@@ -164,7 +164,12 @@ function startUp(config: Record<string, unknown>): UpRun {
 }
 
 /** The line each kind of process logs once it is at work. */
-const STARTED = ['"msg":"hub listening"', '"msg":"collector started"', '"msg":"trader book synced"'];
+const STARTED = [
+  '"msg":"hub listening"',
+  '"msg":"collector started"',
+  '"msg":"trader book synced"',
+  '"msg":"recording"',
+];
 
 /** Waits for the banner and for every process it names to be at work (collectors polling the exchange). */
 async function untilRunning(up: UpRun): Promise<{ pid: number; args: string[] }[]> {

@@ -11,8 +11,8 @@ import {
   type OrderJournal,
 } from '../../trader/execution/order-journal.js';
 import { OrderSender } from '../../trader/execution/order-sender.js';
+import { StoreTradeRecorder } from '../../trader/execution/store-trade-recorder.js';
 import { SymbolRules } from '../../trader/execution/symbol-rules.js';
-import { JsonLinesTradeRecorder } from '../../trader/execution/trade-recorder.js';
 import type { Venue } from '../../trader/execution/venue.js';
 import { BudgetOrderRate, LocalOrderRate, type OrderRateMeter } from '../../trader/risk/order-rate.js';
 import { alertRiskEvents } from '../../trader/risk/risk-alerts.js';
@@ -28,6 +28,9 @@ import { Decimal } from '../../ts/exact/decimal.js';
 import { connectExchange } from '../../ts/exchange/exchange-link.js';
 import type { Logger } from '../../ts/log/logger.js';
 import { parseExchangeInfo } from '../../ts/native/parse.js';
+import { BufferedRecordWriter } from '../../ts/store/buffered-writer.js';
+import { openRecordStore } from '../../ts/store/open-store.js';
+import type { RecordStore } from '../../ts/store/record-store.js';
 import { startPaperVenue } from './paper-venue.js';
 import { specFromExchangeInfo } from './symbol-specs.js';
 
@@ -58,8 +61,8 @@ export interface TraderTradingOptions {
 
 /**
  * Starts trading on a synced trader for `loaded.config.trader.mode`: `paper` trades on the
- * simulator's engine inside this process (positions in its account, orders and fills recorded to
- * `<stateDir>/paper-records.jsonl`); `live` and `testnet` on the exchange through `OrderSender`
+ * simulator's engine inside this process (positions in its account, orders and fills recorded in
+ * the records store with mode `paper` under the account `paper-<instance>`); `live` and `testnet` on the exchange through `OrderSender`
  * (positions from the hub-merged book, orders journaled to `<stateDir>/orders.jsonl` before they
  * are sent); `dry-run` signs and logs. Contract settings are applied and verified first.
  */
@@ -81,7 +84,8 @@ export async function startTraderTrading(
   let account: AccountView;
   let journal: OrderJournal;
   let stopVenue = (): void => {};
-  let recorder: JsonLinesTradeRecorder | undefined;
+  let recorder: StoreTradeRecorder | undefined;
+  let records: { store: RecordStore; writer: BufferedRecordWriter } | undefined;
   let stopOrders: StopOrderVenue | undefined;
   let orderRate: OrderRateMeter;
   if (mode === 'paper') {
@@ -95,7 +99,14 @@ export async function startTraderTrading(
     venue = paper.venue;
     account = paper.account;
     journal = new MemoryOrderJournal();
-    recorder = new JsonLinesTradeRecorder(join(options.stateDir, 'paper-records.jsonl'));
+    const store = await openRecordStore(loaded);
+    const writer = new BufferedRecordWriter(store, {
+      flushMs: loaded.config.store.flushMs,
+      maxBatch: loaded.config.store.maxBatch,
+      logger: logger.child('records'),
+    });
+    records = { store, writer };
+    recorder = new StoreTradeRecorder(writer, { mode: 'paper', account: `paper-${options.instance}` });
     stopVenue = paper.stop;
     stopOrders = paper.venue;
     orderRate = new LocalOrderRate(link.api.rest.budget.limits);
@@ -147,7 +158,8 @@ export async function startTraderTrading(
       await runtime.stop();
       offAlerts?.();
       stopVenue();
-      recorder?.close();
+      await records?.writer.close();
+      await records?.store.close();
       link.close();
     },
   };

@@ -586,9 +586,11 @@ export class OrderExecutor {
       else asks = asks.add(n);
     }
     const spec = this.#spec(order.symbol);
+    // The event's transaction time is the order's update time (and the fill's trade time), as on
+    // Binance: a recorder matches a streamed state with the same state read by REST by it.
     this.#ctx.emit(
       account.id,
-      orderTradeUpdate(order, spec, execution, fill, { bids, asks }, this.#ctx.clock.now()),
+      orderTradeUpdate(order, spec, execution, fill, { bids, asks }, order.updateTime),
     );
   }
 

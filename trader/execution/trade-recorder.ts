@@ -1,5 +1,4 @@
 // Where paper and backtest orders and fills are recorded: an interface the records store implements.
-import { closeSync, openSync, writeSync } from 'node:fs';
 import type { FillEvent } from '../engine/events.js';
 
 /** One order as recorded: what was sent and how it ended. */
@@ -18,9 +17,8 @@ export interface RecordedOrder {
 }
 
 /**
- * Records orders and fills. The storage helper's recorders implement it on the records database
- * (orders and trades tables, idempotent upserts on client order id and trade id); the trader ships
- * a JSON-lines file recorder and a memory one (the backtest report reads it).
+ * Records orders and fills. `StoreTradeRecorder` keeps them in the records store (paper and
+ * backtest modes, marked with their mode); the memory one feeds the backtest report.
  */
 export interface TradeRecorder {
   order(order: RecordedOrder): void;
@@ -38,26 +36,5 @@ export class MemoryTradeRecorder implements TradeRecorder {
 
   fill(fill: FillEvent): void {
     this.fills.push(fill);
-  }
-}
-
-/** Appends one JSON line per order and per fill to a file (exact decimals as strings). */
-export class JsonLinesTradeRecorder implements TradeRecorder {
-  readonly #fd: number;
-
-  constructor(path: string) {
-    this.#fd = openSync(path, 'a');
-  }
-
-  order(order: RecordedOrder): void {
-    writeSync(this.#fd, `${JSON.stringify({ record: 'order', ...order })}\n`);
-  }
-
-  fill(fill: FillEvent): void {
-    writeSync(this.#fd, `${JSON.stringify({ record: 'fill', ...fill })}\n`);
-  }
-
-  close(): void {
-    closeSync(this.#fd);
   }
 }

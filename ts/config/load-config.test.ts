@@ -80,8 +80,8 @@ describe('configuration', () => {
     expect(
       issuesOf(() => loadConfig(undefined, { TRIBUTARY__COLLECTORS__KLINE__INTERVALS__X: '1' })),
     ).toEqual(['TRIBUTARY__COLLECTORS__KLINE__INTERVALS__X: no option "X" at this place']);
-    expect(issuesOf(() => loadConfig(undefined, { TRIBUTARY__STORE__PATH: 'x' }))).toEqual([
-      'TRIBUTARY__STORE__PATH: no option "STORE" at this place',
+    expect(issuesOf(() => loadConfig(undefined, { TRIBUTARY__STORAGE__PATH: 'x' }))).toEqual([
+      'TRIBUTARY__STORAGE__PATH: no option "STORAGE" at this place',
     ]);
   });
 

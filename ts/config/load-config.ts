@@ -18,6 +18,11 @@ export interface Secrets {
   readonly alertWebhookUrl?: string | undefined;
   /** The alert bot's signing secret (`TRIBUTARY_ALERT_WEBHOOK_SECRET`), when signing is on. */
   readonly alertWebhookSecret?: string | undefined;
+  /**
+   * The records database URL with its password (`TRIBUTARY_STORE_URL`); replaces `store.url`, which
+   * may name the server but carries no password.
+   */
+  readonly storeUrl?: string | undefined;
 }
 
 /** Prefix of environment overrides: `TRIBUTARY__HUB__PORT=7701` sets `hub.port`. */
@@ -94,6 +99,17 @@ export function applyEnvOverrides(
     }
   }
   return { value: root, issues };
+}
+
+/** The password of a database URL (so a log line showing the URL never shows it), if any. */
+function passwordOf(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  try {
+    const password = decodeURIComponent(new URL(url).password);
+    return password === '' ? undefined : password;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Reads `KEY=VALUE` lines of a secrets file, refusing one that others can read. */
@@ -192,6 +208,7 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
     ownerToken: secret('TRIBUTARY_OWNER_TOKEN'),
     alertWebhookUrl: secret('TRIBUTARY_ALERT_WEBHOOK_URL'),
     alertWebhookSecret: secret('TRIBUTARY_ALERT_WEBHOOK_SECRET'),
+    storeUrl: secret('TRIBUTARY_STORE_URL'),
   };
   // From here on, no log line of this process can show them.
   registerSecret(secrets.apiKey);
@@ -203,6 +220,8 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
   registerSecret(secrets.alertWebhookUrl);
   registerSecret(secrets.alertWebhookSecret);
   checkAlertWebhook(secrets);
+  registerSecret(secrets.storeUrl);
+  registerSecret(passwordOf(secrets.storeUrl));
   if (
     config.exchange.kind !== 'simulator' &&
     (secrets.apiKey === undefined || secrets.apiSecret === undefined)

@@ -121,7 +121,38 @@ describe('the configuration schema', () => {
           sparseKinds: ['universe', 'income', 'user-stream'],
         },
       },
+      store: {
+        sqlitePath: '.tributary/records.sqlite',
+        url: undefined,
+        account: 'main',
+        flushMs: 200,
+        maxBatch: 2000,
+      },
+      recorder: {
+        enabled: true,
+        reconcileMs: 300_000,
+        incomeMs: 60_000,
+        snapshotMs: 60_000,
+        lookbackMs: 86_400_000,
+        overlapMs: 120_000,
+        activeDays: 7,
+        symbols: [],
+        klineSymbols: [],
+        klineIntervals: [],
+      },
     });
+  });
+
+  it('takes a MySQL URL for the store only without a password', () => {
+    expect(
+      readTributaryConfig({ store: { url: 'mysql://rec@db.local:3306/tributary' } }, 't').store.url,
+    ).toBe('mysql://rec@db.local:3306/tributary');
+    expect(() =>
+      readTributaryConfig({ store: { url: 'mysql://rec:pw@db.local:3306/tributary' } }, 't'),
+    ).toThrow(/store\.url: must not carry a password: put the whole URL in TRIBUTARY_STORE_URL/);
+    expect(() => readTributaryConfig({ store: { url: 'postgres://db/x' } }, 't')).toThrow(
+      /store\.url: must be a URL/,
+    );
   });
 
   it('gives each parse its own default lists', () => {

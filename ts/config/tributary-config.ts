@@ -1,5 +1,6 @@
 // The whole system's configuration: every section composed into one schema (types, defaults, errors naming the field).
 import { z } from 'zod';
+import { storeSection } from '../store/store-config.js';
 import { alertsSection } from './alerts-config.js';
 import { collectorsSection } from './collectors-config.js';
 import { ConfigError, configIssues } from './config-error.js';
@@ -7,6 +8,7 @@ import { type DeepReadonly, expecting } from './config-fields.js';
 import { exchangeSection } from './exchange-config.js';
 import { hubSection } from './hub-config.js';
 import { dashboardSection, publishSection } from './publish-config.js';
+import { recorderSection } from './recorder-config.js';
 import { riskSection } from './risk-config.js';
 import { simulatorSection } from './simulator-config.js';
 import { supervisorSection } from './supervisor-config.js';
@@ -19,6 +21,7 @@ export type { ExchangeConfig, ExchangeKind } from './exchange-config.js';
 export { EXCHANGE_ENDPOINTS } from './exchange-config.js';
 export type { HubSettings } from './hub-config.js';
 export type { DashboardSettings, PublishSettings } from './publish-config.js';
+export type { RecorderSettings } from './recorder-config.js';
 export type { SimulatorSettings } from './simulator-config.js';
 export type { SupervisorSettings } from './supervisor-config.js';
 export type { TraderSettings } from './trader-config.js';
@@ -40,6 +43,8 @@ const SECTIONS = {
   publish: publishSection.prefault({}),
   dashboard: dashboardSection.prefault({}),
   alerts: alertsSection.prefault({}),
+  store: storeSection.prefault({}),
+  recorder: recorderSection.prefault({}),
 };
 
 /** Rules that span sections; each issue names the field the user should change. */

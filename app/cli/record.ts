@@ -1,0 +1,92 @@
+// `tributary record`: the recorder process (order events from the hub, REST reconciliation, snapshots) into the records store.
+import { RecorderProcess } from '../../recorder/recorder-process.js';
+import type { LoadedConfig } from '../../ts/config/load-config.js';
+import { loadConfig } from '../../ts/config/load-config.js';
+import { connectExchange } from '../../ts/exchange/exchange-link.js';
+import { hubKey, hubUrl } from '../../ts/hub/hub-link.js';
+import { Logger } from '../../ts/log/logger.js';
+import { runUntilSignal } from '../../ts/process/run-until-signal.js';
+import { openRecordStore } from '../../ts/store/open-store.js';
+import { TRADING_MODES, type TradingMode } from '../../ts/store/store-records.js';
+import { parseCommandArgs, UsageError } from './usage-error.js';
+
+const HELP = `Usage: tributary record [--config <file>] [--instance <n>] [--mode <mode>]
+
+Records the exchange account into the records store (configuration section "store": a SQLite file
+by default, MySQL/MariaDB when store.url or TRIBUTARY_STORE_URL is set): every order state and fill
+the user-stream collectors relay through the hub, the income history, and minute snapshots of
+positions, balances and equity. After its start, every reconnection to the hub, any gap in the
+relayed events and every recorder.reconcileMs it reads the exchange's orders, fills and income by
+REST and stores what the stream missed, so the store converges to the exchange's truth; each such
+difference is logged and stored as an alert. Round trips and daily statistics are recomputed
+with every snapshot. \`tributary up\` starts one (recorder.enabled).
+
+Needs TRIBUTARY_HUB_KEY (a viewer key for the name recorder-<n>: tributary keys issue --role viewer
+--peer recorder-<n>) and the account's BINANCE_API_KEY / BINANCE_API_SECRET.
+
+Options:
+  -c, --config <file>   configuration file (TRIBUTARY__* environment variables override it)
+      --instance <n>    instance number (default 0): the hub peer name is recorder-<n>
+      --mode <mode>     the mode the records are marked with (default: live on binance, else testnet)
+`;
+
+/** The mode an exchange account's records are marked with: `live` on Binance itself, else `testnet`. */
+export function recordedMode(loaded: LoadedConfig): TradingMode {
+  return loaded.config.exchange.kind === 'binance' ? 'live' : 'testnet';
+}
+
+/** Runs `tributary record`; returns the exit code. */
+export async function runRecord(args: string[]): Promise<number> {
+  const { values } = parseCommandArgs({
+    args,
+    options: {
+      config: { type: 'string', short: 'c' },
+      instance: { type: 'string' },
+      mode: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help === true) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const instance = Number(values.instance ?? '0');
+  if (!Number.isInteger(instance) || instance < 0)
+    throw new UsageError(`--instance must be a whole number, got ${values.instance}`);
+  if (values.mode !== undefined && !(TRADING_MODES as readonly string[]).includes(values.mode))
+    throw new UsageError(`--mode must be one of ${TRADING_MODES.join(', ')}, got ${values.mode}`);
+  const loaded = loadConfig(values.config);
+  const logger = new Logger(`recorder.${instance}`);
+  const key = hubKey();
+  const store = await openRecordStore(loaded);
+  const link = connectExchange(loaded, logger.child('exchange'));
+  const mode = (values.mode as TradingMode | undefined) ?? recordedMode(loaded);
+  const recorder = new RecorderProcess({
+    store,
+    api: link.api,
+    scope: { mode, account: loaded.config.store.account },
+    settings: loaded.config.recorder,
+    hub: { url: hubUrl(loaded), key, peer: `recorder-${instance}` },
+    writer: { flushMs: loaded.config.store.flushMs, maxBatch: loaded.config.store.maxBatch },
+    logger,
+  });
+  try {
+    await recorder.start();
+  } catch (error) {
+    await recorder.stop().catch(() => undefined);
+    link.close();
+    await store.close();
+    throw error;
+  }
+  logger.info('recording', {
+    store: store.kind,
+    schema: store.schemaVersion,
+    mode,
+    account: loaded.config.store.account,
+  });
+  return runUntilSignal(logger, async () => {
+    await recorder.stop();
+    link.close();
+    await store.close();
+  });
+}

@@ -1,0 +1,422 @@
+// System test: the recorder against the simulator through the hub, with 503-unknown orders, dropped user streams, trader and recorder restarts, and kill -9 of a real recorder process; on SQLite and on MariaDB.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { RecorderProcess } from '../recorder/recorder-process.js';
+import { defaultRiskSettings } from '../ts/config/risk-config.js';
+import { Decimal } from '../ts/exact/decimal.js';
+import { parseJson } from '../ts/exchange/json-shape.js';
+import type { UsdmApi } from '../ts/exchange/usdm-api.js';
+import { decodeIncomes } from '../ts/exchange/usdm-decoders.js';
+import { silentLogger } from '../ts/log/logger.js';
+import { packageRoot } from '../ts/package-root.js';
+import { openMysqlStore, openSqliteStore } from '../ts/store/open-store.js';
+import type { SqlRecordStore } from '../ts/store/sql/sql-record-store.js';
+import type { RecordScope } from '../ts/store/store-records.js';
+import {
+  mariadbReachable,
+  mariadbTestDatabase,
+  sqliteTestDatabase,
+  type TestDatabase,
+} from '../ts/store/testing/test-databases.js';
+import { type LiveTrading, startLiveTrading } from './testing/live-trading-rig.js';
+import { CollectorRig, eventually } from './testing/system-rig.js';
+
+const mariadb = await mariadbReachable();
+if (!mariadb)
+  console.warn(
+    'MariaDB is not reachable on 127.0.0.1:3306: the MariaDB runs of the recorder system test are SKIPPED',
+  );
+const built = existsSync(join(packageRoot, 'dist', 'app', 'cli', 'main.js'));
+
+const d = Decimal.parse;
+const n = (v: string | null | undefined) =>
+  v === null || v === undefined ? null : d(v).normalize().toString();
+const SCOPE: RecordScope = { mode: 'testnet', account: 'main' };
+const SYMBOLS = ['BTCUSDT', 'ETHUSDT'];
+/** Market orders of the kill test's burst. */
+const BURST = 150;
+/** Collectors poll slowly: every process of this machine shares the simulator's per-IP weight. */
+const PACED = {
+  account: { instances: 1, intervalMs: 2000, version: 'v3' },
+  positionRisk: { instances: 1, intervalMs: 2000, version: 'v3' },
+  income: { instances: 1, intervalMs: 5000 },
+};
+const RECORDER_SETTINGS = {
+  enabled: true,
+  reconcileMs: 8000,
+  incomeMs: 5000,
+  snapshotMs: 5000,
+  lookbackMs: 3_600_000,
+  overlapMs: 60_000,
+  activeDays: 1,
+  symbols: [],
+  klineSymbols: [],
+  klineIntervals: [],
+};
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+}, 60_000);
+
+async function openStore(db: TestDatabase): Promise<SqlRecordStore> {
+  return db.kind === 'sqlite' ? openSqliteStore(db.sqlitePath ?? '') : openMysqlStore(db.url ?? '');
+}
+
+async function faults(rig: CollectorRig, spec: Record<string, unknown>): Promise<void> {
+  const answer = await fetch(`${rig.sim.restUrl}/_sim/faults`, {
+    method: 'POST',
+    body: JSON.stringify(spec),
+  });
+  expect(answer.status).toBe(200);
+}
+
+/** The exchange's orders, fills and income of the account, as comparable exact lines. */
+async function exchangeRecords(
+  api: UsdmApi,
+): Promise<{ orders: string[]; fills: string[]; income: string[] }> {
+  const orders: string[] = [];
+  const fills: string[] = [];
+  for (const symbol of SYMBOLS) {
+    for (const o of await api.allOrders({ symbol, limit: 1000 }))
+      orders.push(
+        [
+          o.symbol,
+          o.orderId,
+          o.clientOrderId,
+          o.status,
+          n(o.executedQty.toString()),
+          n(o.origQty.toString()),
+          n(o.price.toString()),
+          o.updateTime,
+        ].join(' '),
+      );
+    for (const t of await api.userTrades({ symbol, limit: 1000 }))
+      fills.push(
+        [
+          t.symbol,
+          t.id,
+          t.orderId,
+          t.side,
+          n(t.price.toString()),
+          n(t.qty.toString()),
+          n(t.quoteQty.toString()),
+          n(t.realizedPnl.toString()),
+          n(t.commission.toString()),
+          t.commissionAsset,
+          t.maker,
+          t.time,
+        ].join(' '),
+      );
+  }
+  const income = decodeIncomes(parseJson((await api.income({ limit: 1000 })).body)).map((i) =>
+    [i.incomeType, i.tranId, i.symbol, n(i.income.toString()), i.asset, i.time].join(' '),
+  );
+  return { orders: orders.sort(), fills: fills.sort(), income: income.sort() };
+}
+
+/** What one side has that the other lacks, per kind (for a failure message). */
+function difference(want: Record<string, string[]>, have: Record<string, string[]>): string {
+  return Object.keys(want)
+    .map((k) => {
+      const w = new Set(want[k]);
+      const h = new Set(have[k]);
+      const missing = [...w].filter((x) => !h.has(x));
+      const extra = [...h].filter((x) => !w.has(x));
+      return `${k}: missing ${JSON.stringify(missing)} extra ${JSON.stringify(extra)}`;
+    })
+    .join('\n');
+}
+
+async function storeRecords(
+  store: SqlRecordStore,
+): Promise<{ orders: string[]; fills: string[]; income: string[] }> {
+  const orders = (await store.orders(SCOPE)).map((o) =>
+    [
+      o.symbol,
+      o.orderId,
+      o.clientOrderId,
+      o.status,
+      n(o.executedQty),
+      n(o.origQty),
+      n(o.price),
+      o.updateTime,
+    ].join(' '),
+  );
+  const fills = (await store.fills(SCOPE)).map((f) =>
+    [
+      f.symbol,
+      f.tradeId,
+      f.orderId,
+      f.side,
+      n(f.price),
+      n(f.qty),
+      n(f.quoteQty),
+      n(f.realizedPnl),
+      n(f.commission),
+      f.commissionAsset,
+      f.maker,
+      f.time,
+    ].join(' '),
+  );
+  const income = (await store.income(SCOPE)).map((i) =>
+    [i.incomeType, i.tranId, i.symbol, n(i.income), i.asset, i.time].join(' '),
+  );
+  return { orders: orders.sort(), fills: fills.sort(), income: income.sort() };
+}
+
+const backends = [
+  { name: 'SQLite', skip: false, make: sqliteTestDatabase },
+  { name: 'MariaDB', skip: !mariadb, make: mariadbTestDatabase },
+];
+
+for (const backend of backends) {
+  describe.skipIf(backend.skip)(`the recorder on ${backend.name}`, () => {
+    it('stores every order, fill and income row of a trader under faults and restarts exactly once, with exact values', async () => {
+      const db = backend.make();
+      cleanups.push(() => db.drop());
+      const rig = await CollectorRig.start({ collectors: PACED });
+      cleanups.push(() => rig.stop());
+      for (const kind of ['universe', 'user-stream', 'account', 'position-risk', 'tick', 'stream'] as const)
+        await rig.collector(kind);
+      const store = await openStore(db);
+      cleanups.push(() => store.close());
+      const api = rig.api();
+      const differences: string[] = [];
+      const startRecorder = async () => {
+        const recorder = new RecorderProcess({
+          store,
+          api: rig.api(),
+          scope: SCOPE,
+          settings: RECORDER_SETTINGS,
+          hub: { url: rig.hub.url, key: rig.keys.viewer, peer: 'recorder-0' },
+          writer: { flushMs: 100, maxBatch: 500 },
+          logger: silentLogger('recorder'),
+          onReconciliationDifference: (x) =>
+            differences.push(`${x.reason} ${x.symbol} ${x.orders}/${x.fills}/${x.income}`),
+        });
+        await recorder.start();
+        return recorder;
+      };
+      let recorder: RecorderProcess | undefined = await startRecorder();
+      cleanups.push(() => recorder?.stop());
+      const risk = defaultRiskSettings();
+      const riskOff = { ...risk, enabled: false };
+      const stateDir = mkdtempSync(join(tmpdir(), 'tributary-records-trader-'));
+      let live: LiveTrading | undefined = await startLiveTrading(rig, riskOff, stateDir);
+      cleanups.push(() => live?.stop());
+      const position = (symbol: string) =>
+        d(
+          rig.truth().positions.find((p) => p.symbol === symbol && p.positionSide === 'BOTH')?.positionAmt ??
+            '0',
+        );
+      const booked = (symbol: string) => {
+        const t = live?.trader;
+        const id = t?.feed.symbolId(symbol);
+        return id === undefined ? undefined : d(t?.book.position(id, 'BOTH')?.amount ?? '0');
+      };
+      /**
+       * Asks the trader for a position and waits for the exchange to hold it. Under faults the
+       * trader's book may lag the exchange (its orders are then refused, e.g. reduce-only): it is
+       * asked again once its book agrees with the exchange, at most three times.
+       */
+      const target = async (symbol: string, qty: string) => {
+        for (let attempt = 1; attempt <= 3; attempt++) {
+          const l = live;
+          if (l === undefined) throw new Error('no trader');
+          await eventually(
+            () => l.runtime.market.lastPriceExact(symbol) !== undefined,
+            `a price of ${symbol}`,
+            15_000,
+          );
+          // Best effort: a book that lags the exchange makes the trader send orders the exchange refuses.
+          await eventually(
+            () => booked(symbol)?.eq(position(symbol)) === true,
+            `${symbol} booked`,
+            8_000,
+          ).catch(() => undefined);
+          l.runtime.engine.submitTarget('records-test', symbol, d(qty), `test ${attempt}`);
+          const reached = await eventually(
+            () => position(symbol).eq(d(qty)),
+            `${symbol} at ${qty}`,
+            10_000,
+          ).then(
+            () => true,
+            () => false,
+          );
+          if (reached) return;
+        }
+      };
+      const restartTrader = async () => {
+        await live?.stop();
+        live = await startLiveTrading(rig, riskOff, stateDir);
+      };
+
+      await target('BTCUSDT', '0.010');
+      await target('ETHUSDT', '-0.20');
+      // Orders whose answer is lost (503, the order placed anyway): the sender resolves them by query.
+      await faults(rig, { unknownStatusNextOrders: 2 });
+      await target('BTCUSDT', '0.020');
+      await target('ETHUSDT', '0.10');
+      // The user stream drops: its events in between never reach the hub.
+      await faults(rig, { dropWebsockets: true });
+      await target('BTCUSDT', '0');
+      await restartTrader();
+      await target('ETHUSDT', '-0.10');
+      // The recorder stops (its buffer written) and misses what happens while it is away.
+      await recorder.stop();
+      recorder = undefined;
+      await target('BTCUSDT', '-0.015');
+      await target('ETHUSDT', '0');
+      recorder = await startRecorder();
+      await faults(rig, { unknownStatusNextOrders: 1, dropWebsockets: true });
+      await target('BTCUSDT', '0.005');
+      await restartTrader();
+      await target('BTCUSDT', '0');
+
+      // The store converges to the exchange's truth by the recorder's own schedule.
+      let last = '';
+      await eventually(
+        async () => {
+          const [want, have] = [await exchangeRecords(api), await storeRecords(store)];
+          last = difference(want, have);
+          return JSON.stringify(want) === JSON.stringify(have);
+        },
+        'the store equal to the exchange',
+        60_000,
+      ).catch((error: unknown) => {
+        throw new Error(`${(error as Error).message}\n${last.slice(0, 4000)}`);
+      });
+      const { orders, fills, income } = await exchangeRecords(api);
+      expect(orders.length).toBeGreaterThanOrEqual(10);
+      expect(fills.length).toBeGreaterThanOrEqual(10);
+      expect(income.some((line) => line.startsWith('COMMISSION'))).toBe(true);
+      // Exactly once: the natural keys admit no second row, and the counts match the exchange's.
+      expect((await store.fills(SCOPE)).length).toBe(fills.length);
+      expect((await store.income(SCOPE)).length).toBe(income.length);
+      // What the stream missed was found by REST and reported.
+      expect(differences.length).toBeGreaterThan(0);
+      expect((await store.alerts()).some((a) => a.kind === 'reconciliation-difference')).toBe(true);
+      // Snapshots, equity and derived statistics follow.
+      await eventually(async () => (await store.equitySeries(SCOPE)).length > 0, 'an equity point', 15_000);
+      await store.rebuildDerived(SCOPE);
+      const trips = await store.roundTrips(SCOPE, { symbol: 'BTCUSDT' });
+      expect(trips.length).toBeGreaterThanOrEqual(2);
+    }, 300_000);
+
+    it.skipIf(!built)(
+      'loses no acknowledged record when the recorder process is killed with SIGKILL in a burst, and the next start reconciles the rest',
+      async () => {
+        const db = backend.make();
+        cleanups.push(() => db.drop());
+        const rig = await CollectorRig.start({ collectors: PACED });
+        cleanups.push(() => rig.stop());
+        for (const kind of ['universe', 'user-stream'] as const) await rig.collector(kind);
+        const dir = mkdtempSync(join(tmpdir(), 'tributary-records-kill-'));
+        const configFile = join(dir, 'tributary.json');
+        writeFileSync(
+          configFile,
+          JSON.stringify({
+            exchange: { kind: 'simulator', restUrl: rig.sim.restUrl, wsUrl: rig.sim.wsUrl },
+            hub: { url: rig.hub.url },
+            store: db.kind === 'sqlite' ? { sqlitePath: db.sqlitePath, flushMs: 20 } : { flushMs: 20 },
+            recorder: { ...RECORDER_SETTINGS, reconcileMs: 600_000 },
+          }),
+        );
+        const acknowledged = new Set<string>();
+        const output: string[] = [];
+        const startProcess = (): ChildProcess => {
+          const child = spawn(
+            process.execPath,
+            [join(packageRoot, 'bin', 'tributary.js'), 'record', '--config', configFile],
+            {
+              env: {
+                ...process.env,
+                TRIBUTARY_HUB_KEY: `${rig.keys.viewer.id}:${rig.keys.viewer.secret}`,
+                BINANCE_API_KEY: rig.loaded.secrets.apiKey ?? '',
+                BINANCE_API_SECRET: rig.loaded.secrets.apiSecret ?? '',
+                TRIBUTARY_LOG_LEVEL: 'debug',
+                ...(db.url === undefined ? {} : { TRIBUTARY_STORE_URL: db.url }),
+              },
+              stdio: ['ignore', 'pipe', 'pipe'],
+            },
+          );
+          let rest = '';
+          const read = (chunk: string) => {
+            output.push(chunk);
+            const lines = (rest + chunk).split('\n');
+            rest = lines.pop() ?? '';
+            for (const line of lines) {
+              // Only a line written after its commit names trades: those are acknowledged.
+              if (!line.includes('"msg":"records committed"')) continue;
+              const trades = (JSON.parse(line) as { trades?: string }).trades ?? '';
+              for (const t of trades.split(' ').filter(Boolean)) acknowledged.add(t);
+            }
+          };
+          child.stderr?.setEncoding('utf8').on('data', read);
+          child.stdout?.setEncoding('utf8').on('data', read);
+          cleanups.push(() => {
+            if (child.exitCode === null) child.kill('SIGKILL');
+          });
+          return child;
+        };
+        const first = startProcess();
+        const api = rig.api();
+        await eventually(
+          () => rig.hub.status().peers.some((p) => p.peer === 'recorder-0'),
+          'the recorder at the hub',
+          30_000,
+        );
+        // A burst of fills: market orders as fast as the exchange takes them; the recorder dies in it.
+        let sent = 0;
+        const burst = (async () => {
+          for (let i = 0; i < BURST; i++) {
+            await api.newOrder({
+              symbol: SYMBOLS[i % 2] ?? 'BTCUSDT',
+              side: i % 4 < 2 ? 'BUY' : 'SELL',
+              type: 'MARKET',
+              // Well above the 100 USDT minimum notional at the simulator's prices.
+              quantity: d(i % 2 === 0 ? '0.01' : '1'),
+            });
+            sent += 1;
+          }
+        })();
+        await eventually(() => acknowledged.size >= 5, 'some fills acknowledged', 30_000).catch(
+          (error: unknown) => {
+            throw new Error(`${(error as Error).message}\n${output.join('').slice(-3000)}`);
+          },
+        );
+        first.kill('SIGKILL');
+        await new Promise((resolve) => first.once('exit', resolve));
+        const killedAfter = sent;
+        await burst;
+        // Every acknowledged fill is in the store, read by a fresh connection after the kill.
+        const store = await openStore(db);
+        cleanups.push(() => store.close());
+        const stored = new Set((await store.fills(SCOPE)).map((f) => `${f.symbol}:${f.tradeId}`));
+        const lost = [...acknowledged].filter((t) => !stored.has(t));
+        expect(lost).toEqual([]);
+        expect(killedAfter).toBeLessThan(BURST);
+        // The next start reconciles everything the dead one never saw.
+        startProcess();
+        let last = '';
+        await eventually(
+          async () => {
+            const [want, have] = [await exchangeRecords(api), await storeRecords(store)];
+            last = difference(want, have);
+            return JSON.stringify(want) === JSON.stringify(have);
+          },
+          'the store equal to the exchange after the restart',
+          60_000,
+        ).catch((error: unknown) => {
+          throw new Error(`${(error as Error).message}: ${last}`);
+        });
+        expect((await store.fills(SCOPE)).length).toBe(BURST);
+      },
+      180_000,
+    );
+  });
+}

@@ -1,0 +1,338 @@
+// The RecordStore contract, run on SQLite and on MariaDB (skipped with a message when no MariaDB answers on 127.0.0.1:3306).
+import { afterEach, describe, expect, it } from 'vitest';
+import { Decimal } from '../exact/decimal.js';
+import { openMysqlStore, openSqliteStore } from './open-store.js';
+import { SchemaTooNewError, StoreError } from './record-store.js';
+import { SCHEMA_VERSION } from './sql/migrations.js';
+import type { SqlRecordStore } from './sql/sql-record-store.js';
+import type { RecordScope } from './store-records.js';
+import { fill, income, order, scriptedDays } from './testing/record-fixtures.js';
+import {
+  mariadbReachable,
+  mariadbTestDatabase,
+  sqliteTestDatabase,
+  type TestDatabase,
+} from './testing/test-databases.js';
+
+const mariadb = await mariadbReachable();
+if (!mariadb)
+  console.warn(
+    'MariaDB is not reachable on 127.0.0.1:3306: the MariaDB half of the store contract is SKIPPED',
+  );
+
+const LIVE: RecordScope = { mode: 'live', account: 'main' };
+const PAPER: RecordScope = { mode: 'paper', account: 'main' };
+const n = (v: string) => Decimal.parse(v).normalize().toString();
+
+const backends: Array<{ name: 'sqlite' | 'mysql'; skip: boolean; make: () => TestDatabase }> = [
+  { name: 'sqlite', skip: false, make: sqliteTestDatabase },
+  { name: 'mysql', skip: !mariadb, make: mariadbTestDatabase },
+];
+
+for (const backend of backends) {
+  describe.skipIf(backend.skip)(`RecordStore contract on ${backend.name}`, () => {
+    const opened: SqlRecordStore[] = [];
+    const databases: TestDatabase[] = [];
+
+    async function open(db?: TestDatabase): Promise<{ store: SqlRecordStore; db: TestDatabase }> {
+      const where = db ?? backend.make();
+      if (db === undefined) databases.push(where);
+      const store =
+        where.kind === 'sqlite'
+          ? await openSqliteStore(where.sqlitePath ?? '')
+          : await openMysqlStore(where.url ?? '');
+      opened.push(store);
+      return { store, db: where };
+    }
+
+    afterEach(async () => {
+      for (const s of opened.splice(0)) await s.close();
+      for (const d of databases.splice(0)) await d.drop();
+    });
+
+    it('migrates a new database to the newest version, and again is a no-op', async () => {
+      const { store, db } = await open();
+      expect(store.schemaVersion).toBe(SCHEMA_VERSION);
+      await store.close();
+      const again = await open(db);
+      expect(again.store.schemaVersion).toBe(SCHEMA_VERSION);
+    });
+
+    it('refuses a database whose schema is newer than the code', async () => {
+      const { store, db } = await open();
+      await store.driver.run(
+        'INSERT INTO `schema_migrations` (`version`, `description`, `applied_at`) VALUES (?, ?, ?)',
+        [SCHEMA_VERSION + 1, 'from the future', Date.now()],
+      );
+      await store.close();
+      const reopening = open(db);
+      await expect(reopening).rejects.toBeInstanceOf(SchemaTooNewError);
+      await expect(reopening).rejects.toThrow(/newer than this version of tributary knows/);
+    });
+
+    it('stores orders, fills and income once by their natural keys, with exact decimal text', async () => {
+      const { store } = await open();
+      const batch = {
+        orderUpdates: [
+          order(),
+          order({
+            status: 'FILLED',
+            executionType: 'TRADE',
+            executedQty: '0.010',
+            avgPrice: '40000.10',
+            updateTime: 1_700_000_000_500,
+          }),
+        ],
+        fills: [fill()],
+        income: [income(), income({ incomeType: 'REALIZED_PNL', income: '0', tranId: '9002' })],
+      };
+      expect(await store.write(batch)).toEqual({ inserted: 5, duplicates: 0 });
+      expect(await store.write(batch)).toEqual({ inserted: 0, duplicates: 5 });
+      // The same fill learned by REST later is the same fill.
+      expect(await store.write({ fills: [fill({ source: 'rest', clientOrderId: null })] })).toEqual({
+        inserted: 0,
+        duplicates: 1,
+      });
+      const fills = await store.fills(LIVE);
+      expect(fills).toHaveLength(1);
+      expect(fills[0]).toEqual(fill());
+      const orders = await store.orders(LIVE);
+      expect(orders).toHaveLength(1);
+      expect(orders[0]?.status).toBe('FILLED');
+      expect(orders[0]?.origQty).toBe('0.010');
+      expect(await store.orderUpdates(LIVE)).toHaveLength(2);
+      expect((await store.income(LIVE)).map((i) => [i.incomeType, i.income])).toEqual([
+        ['COMMISSION', '-0.16000040'],
+        ['REALIZED_PNL', '0'],
+      ]);
+      // Another mode's records are apart.
+      expect(await store.fills(PAPER)).toEqual([]);
+    });
+
+    it('keeps the latest state of an order whatever order its states arrive in', async () => {
+      const { store } = await open();
+      const filled = order({ status: 'FILLED', executedQty: '0.010', updateTime: 1_700_000_000_900 });
+      const partial1 = order({
+        status: 'PARTIALLY_FILLED',
+        executedQty: '0.004',
+        updateTime: 1_700_000_000_900,
+      });
+      const partial2 = order({
+        status: 'PARTIALLY_FILLED',
+        executedQty: '0.006',
+        updateTime: 1_700_000_000_900,
+      });
+      await store.write({ orderUpdates: [filled] });
+      await store.write({ orderUpdates: [partial2, order(), partial1] });
+      const [latest] = await store.orders(LIVE);
+      expect(latest?.status).toBe('FILLED');
+      expect(latest?.executedQty).toBe('0.010');
+      // Both partial fills of one millisecond are kept as states.
+      expect((await store.orderUpdates(LIVE)).map((u) => `${u.status}:${u.executedQty}`).sort()).toEqual([
+        'FILLED:0.010',
+        'NEW:0',
+        'PARTIALLY_FILLED:0.004',
+        'PARTIALLY_FILLED:0.006',
+      ]);
+      // Within one batch too: the later state wins.
+      await store.write({
+        orderUpdates: [
+          order({ orderId: '7', status: 'CANCELED', updateTime: 5 }),
+          order({ orderId: '7', updateTime: 4 }),
+        ],
+      });
+      expect((await store.orders(LIVE, { symbol: 'BTCUSDT' })).find((o) => o.orderId === '7')?.status).toBe(
+        'CANCELED',
+      );
+    });
+
+    it('writes a batch all or nothing, with its cursors', async () => {
+      const { store } = await open();
+      const bad = { ...fill({ tradeId: '2' }), price: null as unknown as string };
+      await expect(
+        store.write({ fills: [fill({ tradeId: '1' }), bad] }, { reconciled: '5' }),
+      ).rejects.toBeInstanceOf(StoreError);
+      expect(await store.fills(LIVE)).toEqual([]);
+      expect(await store.cursor('reconciled')).toBeUndefined();
+      await store.write({ fills: [fill({ tradeId: '1' })] }, { reconciled: '6' });
+      expect(await store.cursor('reconciled')).toBe('6');
+      await store.write({}, { reconciled: '7' });
+      expect(await store.cursor('reconciled')).toBe('7');
+    });
+
+    it('splits a large batch into statements under the parameter limit', async () => {
+      const { store } = await open();
+      const many = Array.from({ length: 6000 }, (_, i) =>
+        fill({ tradeId: String(100_000 + i), time: 1_700_000_000_000 + i }),
+      );
+      expect(await store.write({ fills: many })).toEqual({ inserted: 6000, duplicates: 0 });
+      expect(await store.fills(LIVE, { limit: 3 })).toHaveLength(3);
+      expect((await store.fills(LIVE, { limit: 1 }))[0]?.tradeId).toBe('105999');
+    });
+
+    it('serves the read side: account summary, equity, snapshots, alerts, peers, klines, symbols, marks', async () => {
+      const { store } = await open();
+      await store.write({
+        balances: [
+          {
+            ...LIVE,
+            time: 60_000,
+            asset: 'USDT',
+            walletBalance: '10000.00',
+            availableBalance: '9000.5',
+            unrealizedPnl: '1.5',
+          },
+          {
+            ...LIVE,
+            time: 120_000,
+            asset: 'USDT',
+            walletBalance: '10010.00',
+            availableBalance: null,
+            unrealizedPnl: '-2.25',
+          },
+        ],
+        positions: [
+          {
+            ...LIVE,
+            time: 120_000,
+            symbol: 'BTCUSDT',
+            positionSide: 'BOTH',
+            amount: '0.010',
+            entryPrice: '40000',
+            markPrice: '40100',
+            unrealizedPnl: '1.0',
+          },
+          {
+            ...LIVE,
+            time: 120_000,
+            symbol: 'ETHUSDT',
+            positionSide: 'BOTH',
+            amount: '0',
+            entryPrice: '0',
+            markPrice: null,
+            unrealizedPnl: '0',
+          },
+        ],
+        equity: [
+          { ...LIVE, time: 60_000, walletBalance: '10000.00', unrealizedPnl: '1.5', equity: '10001.50' },
+          { ...LIVE, time: 120_000, walletBalance: '10010.00', unrealizedPnl: '-2.25', equity: '10007.75' },
+        ],
+        alerts: [
+          {
+            time: 5,
+            severity: 'warning',
+            source: 'recorder-0',
+            kind: 'reconciliation',
+            message: 'x',
+            details: '{}',
+          },
+        ],
+        peers: [
+          { time: 1, peer: 'trader-0', role: 'trader', state: 'ready', lastSeen: 1, details: '{}' },
+          { time: 2, peer: 'trader-0', role: 'trader', state: 'gone', lastSeen: null, details: '{}' },
+        ],
+        klines: [
+          {
+            symbol: 'BTCUSDT',
+            interval: '1m',
+            openTime: 0,
+            closeTime: 59_999,
+            open: '1.0',
+            high: '2.0',
+            low: '0.5',
+            close: '1.5',
+            volume: '10',
+            quoteVolume: '15',
+            trades: 3,
+          },
+        ],
+        symbols: [
+          {
+            symbol: 'BTCUSDT',
+            status: 'TRADING',
+            baseAsset: 'BTC',
+            quoteAsset: 'USDT',
+            tickSize: '0.10',
+            stepSize: '0.001',
+            minNotional: '100',
+            updatedAt: 1,
+          },
+        ],
+        orderUpdates: [order({ orderId: '11' }), order({ orderId: '12', status: 'CANCELED' })],
+        fills: [fill({ time: 777 })],
+      });
+      const summary = await store.accountSummary(LIVE);
+      expect(summary.time).toBe(120_000);
+      expect(summary.balances.map((b) => b.walletBalance)).toEqual(['10010.00']);
+      expect(summary.positions.map((p) => p.symbol)).toEqual(['BTCUSDT']);
+      expect(summary.equity?.equity).toBe('10007.75');
+      expect((await store.equitySeries(LIVE, { from: 100_000 })).map((e) => e.equity)).toEqual(['10007.75']);
+      expect(await store.balanceSnapshots(LIVE)).toHaveLength(2);
+      expect(await store.positionSnapshots(LIVE, { symbol: 'BTCUSDT' })).toHaveLength(1);
+      expect((await store.alerts()).map((a) => a.kind)).toEqual(['reconciliation']);
+      expect((await store.peerStatus()).map((p) => p.state)).toEqual(['gone']);
+      expect((await store.klines('BTCUSDT', '1m'))[0]?.close).toBe('1.5');
+      expect((await store.symbols())[0]?.tickSize).toBe('0.10');
+      const marks = await store.symbolMarks(LIVE, 'BTCUSDT');
+      expect(marks.openOrderIds).toEqual(['11']);
+      expect(marks.lastFillTime).toBe(777);
+      expect(await store.activeSymbols(LIVE, 0)).toEqual(['BTCUSDT']);
+      expect(await store.activeSymbols(PAPER, 0)).toEqual([]);
+      // A symbol's listing is replaced, not duplicated.
+      await store.write({
+        symbols: [
+          {
+            symbol: 'BTCUSDT',
+            status: 'BREAK',
+            baseAsset: 'BTC',
+            quoteAsset: 'USDT',
+            tickSize: '0.10',
+            stepSize: '0.001',
+            minNotional: null,
+            updatedAt: 2,
+          },
+        ],
+      });
+      expect((await store.symbols()).map((s) => s.status)).toEqual(['BREAK']);
+    });
+
+    it('derives round trips, daily statistics, per-symbol PnL and large losses from the stored fills and funding', async () => {
+      const { store } = await open();
+      const { fills, funding } = scriptedDays();
+      await store.write({ fills, income: funding });
+      expect(await store.rebuildDerived(LIVE)).toEqual({ roundTrips: 3, days: 3 });
+      // Rebuilding again replaces, never adds.
+      expect(await store.rebuildDerived(LIVE, ['BTCUSDT'])).toEqual({ roundTrips: 2, days: 2 });
+      const trips = await store.roundTrips(LIVE);
+      expect(trips.map((t) => [t.symbol, t.direction, n(t.netPnl)])).toEqual([
+        ['BTCUSDT', 'LONG', '20.4234'],
+        ['BTCUSDT', 'SHORT', '-5.9206'],
+        ['ETHUSDT', 'SHORT', '5'],
+      ]);
+      const totals = await store.dailyTotals(LIVE);
+      expect(
+        totals.map((t) => [
+          t.day,
+          n(t.realizedPnl),
+          n(t.commission),
+          n(t.funding),
+          n(t.netPnl),
+          t.roundTrips,
+        ]),
+      ).toEqual([
+        ['2026-01-05', '22', '1.1372', '-0.603', '20.2598', 1],
+        ['2026-01-06', '-1', '0.166', '0.409', '-0.757', 2],
+      ]);
+      const bySymbol = await store.symbolPnl(LIVE);
+      expect(bySymbol.map((s) => [s.symbol, n(s.netPnl)])).toEqual([
+        ['ETHUSDT', '5'],
+        ['BTCUSDT', '14.5028'],
+      ]);
+      expect((await store.symbolPnl(LIVE, '2026-01-06')).map((s) => [s.symbol, n(s.netPnl)])).toEqual([
+        ['BTCUSDT', '-5.757'],
+        ['ETHUSDT', '5'],
+      ]);
+      expect((await store.largeLosses(LIVE, '-1')).map((t) => n(t.netPnl))).toEqual(['-5.9206']);
+    });
+  });
+}

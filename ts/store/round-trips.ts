@@ -1,0 +1,246 @@
+// Round trips (flat → position → flat) and daily statistics computed exactly from fills and income.
+import { Decimal } from '../exact/decimal.js';
+import type {
+  DailyStatRecord,
+  FillRecord,
+  IncomeRecord,
+  RecordScope,
+  RoundTripRecord,
+} from './store-records.js';
+
+/** Commission paid in this asset counts in USDT results; another asset (BNB) is left out of them. */
+export const QUOTE_ASSET = 'USDT';
+/** Scale of averaged prices and of a flip's split commission. */
+const PRICE_SCALE = 8;
+
+const ZERO = Decimal.ZERO;
+
+interface OpenTrip {
+  symbol: string;
+  positionSide: string;
+  direction: 'LONG' | 'SHORT';
+  openTime: number;
+  entryQty: Decimal;
+  entryNotional: Decimal;
+  exitQty: Decimal;
+  exitNotional: Decimal;
+  realized: Decimal;
+  commission: Decimal;
+  funding: Decimal;
+  maxQty: Decimal;
+  fills: number;
+}
+
+function byTimeThenId(a: FillRecord, b: FillRecord): number {
+  if (a.time !== b.time) return a.time - b.time;
+  const ai = BigInt(/^\d+$/.test(a.tradeId) ? a.tradeId : '0');
+  const bi = BigInt(/^\d+$/.test(b.tradeId) ? b.tradeId : '0');
+  return ai < bi ? -1 : ai > bi ? 1 : a.tradeId.localeCompare(b.tradeId);
+}
+
+function finish(trip: OpenTrip, closeTime: number, scope: RecordScope): RoundTripRecord {
+  const net = trip.realized.sub(trip.commission).add(trip.funding);
+  return {
+    mode: scope.mode,
+    account: scope.account,
+    symbol: trip.symbol,
+    direction: trip.direction,
+    openTime: trip.openTime,
+    closeTime,
+    maxQty: trip.maxQty.toString(),
+    entryPrice: trip.entryNotional.div(trip.entryQty, PRICE_SCALE).toString(),
+    exitPrice: trip.exitQty.isZero() ? '0' : trip.exitNotional.div(trip.exitQty, PRICE_SCALE).toString(),
+    realizedPnl: trip.realized.toString(),
+    commission: trip.commission.toString(),
+    funding: trip.funding.toString(),
+    netPnl: net.toString(),
+    fills: trip.fills,
+  };
+}
+
+/**
+ * Round trips of `scope` from its fills and funding income. Each (symbol, position side) is
+ * followed as a signed position: a trip opens when it leaves zero and closes when it returns to
+ * zero. A fill that flips the position closes one trip and opens the next: its realized PnL goes to
+ * the closing trip (the exchange books it there), its commission is split by quantity (the closing
+ * share at 8 decimals, the rest to the new trip, so the two add up exactly). Funding of a symbol at
+ * time t goes to the trip open at t. Trips still open at the end are not returned.
+ */
+export function computeRoundTrips(
+  scope: RecordScope,
+  fills: readonly FillRecord[],
+  income: readonly IncomeRecord[],
+): RoundTripRecord[] {
+  const done: Array<{ trip: OpenTrip; closeTime: number }> = [];
+  const open = new Map<string, OpenTrip>();
+  const position = new Map<string, Decimal>();
+  const fundingBySymbol = new Map<string, IncomeRecord[]>();
+  for (const row of income) {
+    if (row.incomeType !== 'FUNDING_FEE' || row.asset !== QUOTE_ASSET) continue;
+    const list = fundingBySymbol.get(row.symbol) ?? [];
+    list.push(row);
+    fundingBySymbol.set(row.symbol, list);
+  }
+  for (const fill of [...fills].sort(byTimeThenId)) {
+    const key = `${fill.symbol}\u0000${fill.positionSide}`;
+    const price = Decimal.parse(fill.price);
+    const qty = Decimal.parse(fill.qty);
+    if (qty.isZero()) continue;
+    const signed = fill.side === 'BUY' ? qty : qty.neg();
+    const commission = fill.commissionAsset === QUOTE_ASSET ? Decimal.parse(fill.commission) : ZERO;
+    const before = position.get(key) ?? ZERO;
+    const after = before.add(signed);
+    position.set(key, after);
+    let trip = open.get(key);
+    if (trip === undefined || before.isZero()) {
+      trip = newTrip(fill, signed, qty, price, commission, Decimal.parse(fill.realizedPnl));
+      open.set(key, trip);
+      continue;
+    }
+    trip.fills += 1;
+    if (before.sign() === signed.sign()) {
+      trip.entryQty = trip.entryQty.add(qty);
+      trip.entryNotional = trip.entryNotional.add(qty.mul(price));
+      trip.commission = trip.commission.add(commission);
+      trip.realized = trip.realized.add(Decimal.parse(fill.realizedPnl));
+      trip.maxQty = Decimal.max(trip.maxQty, after.abs());
+      continue;
+    }
+    const closing = Decimal.min(qty, before.abs());
+    const closeShare = closing.eq(qty) ? commission : commission.mul(closing).div(qty, PRICE_SCALE);
+    trip.exitQty = trip.exitQty.add(closing);
+    trip.exitNotional = trip.exitNotional.add(closing.mul(price));
+    trip.commission = trip.commission.add(closeShare);
+    trip.realized = trip.realized.add(Decimal.parse(fill.realizedPnl));
+    if (after.isZero() || after.sign() !== before.sign()) {
+      done.push({ trip, closeTime: fill.time });
+      open.delete(key);
+      if (!after.isZero()) {
+        const rest = qty.sub(closing);
+        const next = newTrip(fill, signed, rest, price, commission.sub(closeShare), ZERO);
+        open.set(key, next);
+      }
+    }
+  }
+  for (const { trip, closeTime } of done) {
+    for (const row of fundingBySymbol.get(trip.symbol) ?? []) {
+      if (row.time >= trip.openTime && row.time <= closeTime)
+        trip.funding = trip.funding.add(Decimal.parse(row.income));
+    }
+  }
+  return done
+    .map(({ trip, closeTime }) => finish(trip, closeTime, scope))
+    .sort((a, b) => a.closeTime - b.closeTime || a.symbol.localeCompare(b.symbol));
+}
+
+function newTrip(
+  fill: FillRecord,
+  signed: Decimal,
+  qty: Decimal,
+  price: Decimal,
+  commission: Decimal,
+  realized: Decimal,
+): OpenTrip {
+  return {
+    symbol: fill.symbol,
+    positionSide: fill.positionSide,
+    direction: signed.sign() > 0 ? 'LONG' : 'SHORT',
+    openTime: fill.time,
+    entryQty: qty,
+    entryNotional: qty.mul(price),
+    exitQty: ZERO,
+    exitNotional: ZERO,
+    realized,
+    commission,
+    funding: ZERO,
+    maxQty: qty,
+    fills: 1,
+  };
+}
+
+/** The UTC day (`YYYY-MM-DD`) of a Unix-ms time. */
+export function utcDay(time: number): string {
+  return new Date(time).toISOString().slice(0, 10);
+}
+
+interface DayAcc {
+  realized: Decimal;
+  commission: Decimal;
+  funding: Decimal;
+  volume: Decimal;
+  fills: number;
+  roundTrips: number;
+  wins: number;
+  losses: number;
+}
+
+/**
+ * Daily statistics per UTC day and symbol: realized PnL, USDT commission and traded quote volume
+ * from the fills, funding from FUNDING_FEE income, round trips (with wins and losses by net PnL)
+ * counted on the day they closed. Transfers are not PnL and are left out.
+ */
+export function computeDailyStats(
+  scope: RecordScope,
+  fills: readonly FillRecord[],
+  income: readonly IncomeRecord[],
+  roundTrips: readonly RoundTripRecord[],
+): DailyStatRecord[] {
+  const days = new Map<string, DayAcc>();
+  const at = (day: string, symbol: string): DayAcc => {
+    const key = `${day}\u0000${symbol}`;
+    let acc = days.get(key);
+    if (acc === undefined) {
+      acc = {
+        realized: ZERO,
+        commission: ZERO,
+        funding: ZERO,
+        volume: ZERO,
+        fills: 0,
+        roundTrips: 0,
+        wins: 0,
+        losses: 0,
+      };
+      days.set(key, acc);
+    }
+    return acc;
+  };
+  for (const f of fills) {
+    const acc = at(utcDay(f.time), f.symbol);
+    acc.realized = acc.realized.add(Decimal.parse(f.realizedPnl));
+    if (f.commissionAsset === QUOTE_ASSET) acc.commission = acc.commission.add(Decimal.parse(f.commission));
+    acc.volume = acc.volume.add(Decimal.parse(f.quoteQty));
+    acc.fills += 1;
+  }
+  for (const row of income) {
+    if (row.incomeType !== 'FUNDING_FEE' || row.asset !== QUOTE_ASSET) continue;
+    const acc = at(utcDay(row.time), row.symbol);
+    acc.funding = acc.funding.add(Decimal.parse(row.income));
+  }
+  for (const trip of roundTrips) {
+    const acc = at(utcDay(trip.closeTime), trip.symbol);
+    acc.roundTrips += 1;
+    const net = Decimal.parse(trip.netPnl);
+    if (net.sign() > 0) acc.wins += 1;
+    else if (net.sign() < 0) acc.losses += 1;
+  }
+  const out: DailyStatRecord[] = [];
+  for (const [key, acc] of days) {
+    const [day = '', symbol = ''] = key.split('\u0000');
+    out.push({
+      mode: scope.mode,
+      account: scope.account,
+      day,
+      symbol,
+      realizedPnl: acc.realized.toString(),
+      commission: acc.commission.toString(),
+      funding: acc.funding.toString(),
+      netPnl: acc.realized.sub(acc.commission).add(acc.funding).toString(),
+      volume: acc.volume.toString(),
+      fills: acc.fills,
+      roundTrips: acc.roundTrips,
+      wins: acc.wins,
+      losses: acc.losses,
+    });
+  }
+  return out.sort((a, b) => a.day.localeCompare(b.day) || a.symbol.localeCompare(b.symbol));
+}

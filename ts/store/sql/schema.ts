@@ -1,0 +1,319 @@
+// The records tables as data (columns, natural keys, indexes), spelled as CREATE TABLE for SQLite or MySQL.
+
+/**
+ * Column kinds. `dec` holds an exact decimal as text (never a float); `key` is short text that
+ * takes part in keys (MySQL needs a bounded length there); `int` is a 64-bit integer (times in ms).
+ */
+export type ColumnKind = 'key' | 'dec' | 'int' | 'bool' | 'text';
+
+export interface ColumnDef {
+  readonly name: string;
+  readonly kind: ColumnKind;
+  readonly nullable?: boolean;
+}
+
+export interface TableDef {
+  readonly name: string;
+  readonly columns: readonly ColumnDef[];
+  /** The natural key: a row with the same values is the same record. */
+  readonly key: readonly string[];
+  readonly indexes?: ReadonlyArray<readonly string[]>;
+}
+
+const c = (name: string, kind: ColumnKind, nullable = false): ColumnDef => ({ name, kind, nullable });
+const SCOPE = [c('mode', 'key'), c('account', 'key')];
+
+/** Reconciliation cursors (last reconciled time per account, ...), written with the rows they cover. */
+export const CURSORS: TableDef = {
+  name: 'cursors',
+  columns: [c('name', 'key'), c('value', 'text'), c('updated_at', 'int')],
+  key: ['name'],
+};
+
+export const SYMBOLS: TableDef = {
+  name: 'symbols',
+  columns: [
+    c('symbol', 'key'),
+    c('status', 'key'),
+    c('base_asset', 'key'),
+    c('quote_asset', 'key'),
+    c('tick_size', 'dec'),
+    c('step_size', 'dec'),
+    c('min_notional', 'dec', true),
+    c('updated_at', 'int'),
+  ],
+  key: ['symbol'],
+};
+
+export const KLINES: TableDef = {
+  name: 'klines',
+  columns: [
+    c('symbol', 'key'),
+    c('bar_interval', 'key'),
+    c('open_time', 'int'),
+    c('close_time', 'int'),
+    c('open_price', 'dec'),
+    c('high_price', 'dec'),
+    c('low_price', 'dec'),
+    c('close_price', 'dec'),
+    c('volume', 'dec'),
+    c('quote_volume', 'dec'),
+    c('trades', 'int'),
+  ],
+  key: ['symbol', 'bar_interval', 'open_time'],
+};
+
+const ORDER_COLUMNS: ColumnDef[] = [
+  ...SCOPE,
+  c('symbol', 'key'),
+  c('order_id', 'key'),
+  c('client_order_id', 'key'),
+  c('side', 'key'),
+  c('position_side', 'key'),
+  c('order_type', 'key'),
+  c('time_in_force', 'key', true),
+  c('status', 'key'),
+  c('execution_type', 'key', true),
+  c('price', 'dec'),
+  c('orig_qty', 'dec'),
+  c('executed_qty', 'dec'),
+  c('avg_price', 'dec', true),
+  c('stop_price', 'dec', true),
+  c('reduce_only', 'bool'),
+  c('create_time', 'int', true),
+  c('update_time', 'int'),
+  c('source', 'key'),
+  c('recorded_at', 'int'),
+];
+
+/** Every state change of every order. */
+export const ORDER_UPDATES: TableDef = {
+  name: 'order_updates',
+  columns: ORDER_COLUMNS,
+  key: ['mode', 'account', 'symbol', 'order_id', 'update_time', 'status', 'executed_qty'],
+  indexes: [['mode', 'account', 'update_time']],
+};
+
+/** The latest state of every order (`state_key` orders states: time, then finality, then quantity). */
+export const ORDERS: TableDef = {
+  name: 'orders',
+  columns: [...ORDER_COLUMNS, c('state_key', 'key')],
+  key: ['mode', 'account', 'symbol', 'order_id'],
+  indexes: [
+    ['mode', 'account', 'update_time'],
+    ['mode', 'account', 'client_order_id'],
+  ],
+};
+
+export const FILLS: TableDef = {
+  name: 'fills',
+  columns: [
+    ...SCOPE,
+    c('symbol', 'key'),
+    c('trade_id', 'key'),
+    c('order_id', 'key'),
+    c('client_order_id', 'key', true),
+    c('side', 'key'),
+    c('position_side', 'key'),
+    c('price', 'dec'),
+    c('qty', 'dec'),
+    c('quote_qty', 'dec'),
+    c('realized_pnl', 'dec'),
+    c('commission', 'dec'),
+    c('commission_asset', 'key'),
+    c('maker', 'bool'),
+    c('time', 'int'),
+    c('source', 'key'),
+    c('recorded_at', 'int'),
+  ],
+  key: ['mode', 'account', 'symbol', 'trade_id'],
+  indexes: [
+    ['mode', 'account', 'time'],
+    ['mode', 'account', 'symbol', 'time'],
+  ],
+};
+
+export const INCOME: TableDef = {
+  name: 'income',
+  columns: [
+    ...SCOPE,
+    c('income_type', 'key'),
+    c('tran_id', 'key'),
+    c('symbol', 'key'),
+    c('income', 'dec'),
+    c('asset', 'key'),
+    c('info', 'text'),
+    c('time', 'int'),
+    c('trade_id', 'key'),
+    c('recorded_at', 'int'),
+  ],
+  key: ['mode', 'account', 'income_type', 'tran_id'],
+  indexes: [
+    ['mode', 'account', 'time'],
+    ['mode', 'account', 'symbol', 'time'],
+  ],
+};
+
+export const POSITION_SNAPSHOTS: TableDef = {
+  name: 'position_snapshots',
+  columns: [
+    ...SCOPE,
+    c('time', 'int'),
+    c('symbol', 'key'),
+    c('position_side', 'key'),
+    c('amount', 'dec'),
+    c('entry_price', 'dec'),
+    c('mark_price', 'dec', true),
+    c('unrealized_pnl', 'dec'),
+  ],
+  key: ['mode', 'account', 'time', 'symbol', 'position_side'],
+};
+
+export const BALANCE_SNAPSHOTS: TableDef = {
+  name: 'balance_snapshots',
+  columns: [
+    ...SCOPE,
+    c('time', 'int'),
+    c('asset', 'key'),
+    c('wallet_balance', 'dec'),
+    c('available_balance', 'dec', true),
+    c('unrealized_pnl', 'dec'),
+  ],
+  key: ['mode', 'account', 'time', 'asset'],
+};
+
+export const EQUITY: TableDef = {
+  name: 'equity',
+  columns: [
+    ...SCOPE,
+    c('time', 'int'),
+    c('wallet_balance', 'dec'),
+    c('unrealized_pnl', 'dec'),
+    c('equity', 'dec'),
+  ],
+  key: ['mode', 'account', 'time'],
+};
+
+export const DAILY_STATS: TableDef = {
+  name: 'daily_stats',
+  columns: [
+    ...SCOPE,
+    c('day', 'key'),
+    c('symbol', 'key'),
+    c('realized_pnl', 'dec'),
+    c('commission', 'dec'),
+    c('funding', 'dec'),
+    c('net_pnl', 'dec'),
+    c('volume', 'dec'),
+    c('fills', 'int'),
+    c('round_trips', 'int'),
+    c('wins', 'int'),
+    c('losses', 'int'),
+  ],
+  key: ['mode', 'account', 'day', 'symbol'],
+};
+
+export const ROUND_TRIPS: TableDef = {
+  name: 'round_trips',
+  columns: [
+    ...SCOPE,
+    c('symbol', 'key'),
+    c('direction', 'key'),
+    c('open_time', 'int'),
+    c('close_time', 'int'),
+    c('max_qty', 'dec'),
+    c('entry_price', 'dec'),
+    c('exit_price', 'dec'),
+    c('realized_pnl', 'dec'),
+    c('commission', 'dec'),
+    c('funding', 'dec'),
+    c('net_pnl', 'dec'),
+    c('fills', 'int'),
+  ],
+  key: ['mode', 'account', 'symbol', 'direction', 'open_time'],
+  indexes: [['mode', 'account', 'close_time']],
+};
+
+export const ALERTS: TableDef = {
+  name: 'alerts',
+  columns: [
+    c('time', 'int'),
+    c('source', 'key'),
+    c('kind', 'key'),
+    c('severity', 'key'),
+    c('message', 'text'),
+    c('details', 'text'),
+  ],
+  key: ['source', 'time', 'kind'],
+  indexes: [['time']],
+};
+
+export const PEER_STATUS: TableDef = {
+  name: 'peer_status',
+  columns: [
+    c('peer', 'key'),
+    c('time', 'int'),
+    c('peer_role', 'key'),
+    c('state', 'key'),
+    c('last_seen', 'int', true),
+    c('details', 'text'),
+  ],
+  key: ['peer', 'time'],
+};
+
+/** Every table of schema version 1. */
+export const TABLES_V1: readonly TableDef[] = [
+  CURSORS,
+  SYMBOLS,
+  KLINES,
+  ORDER_UPDATES,
+  ORDERS,
+  FILLS,
+  INCOME,
+  POSITION_SNAPSHOTS,
+  BALANCE_SNAPSHOTS,
+  EQUITY,
+  DAILY_STATS,
+  ROUND_TRIPS,
+  ALERTS,
+  PEER_STATUS,
+];
+
+function columnType(kind: ColumnKind, dialect: 'sqlite' | 'mysql'): string {
+  if (dialect === 'sqlite') return kind === 'int' || kind === 'bool' ? 'INTEGER' : 'TEXT';
+  switch (kind) {
+    case 'key':
+      return 'VARCHAR(64)';
+    case 'dec':
+      // Exact text: a DECIMAL column would pad "0.010" to its scale and lose how it was written.
+      return 'VARCHAR(80)';
+    case 'int':
+      return 'BIGINT';
+    case 'bool':
+      return 'TINYINT';
+    case 'text':
+      return 'TEXT';
+  }
+}
+
+/** `CREATE TABLE` and `CREATE INDEX` statements for `table`. */
+export function createTableSql(table: TableDef, dialect: 'sqlite' | 'mysql'): string[] {
+  const columns = table.columns.map(
+    (col) => `\`${col.name}\` ${columnType(col.kind, dialect)}${col.nullable === true ? '' : ' NOT NULL'}`,
+  );
+  const key = `PRIMARY KEY (${table.key.map((k) => `\`${k}\``).join(', ')})`;
+  const tail = dialect === 'mysql' ? ' ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin' : '';
+  const statements = [
+    `CREATE TABLE IF NOT EXISTS \`${table.name}\` (${[...columns, key].join(', ')})${tail}`,
+  ];
+  (table.indexes ?? []).forEach((index, i) => {
+    const name = `${table.name}_ix${i + 1}`;
+    const cols = index.map((k) => `\`${k}\``).join(', ');
+    statements.push(
+      dialect === 'sqlite'
+        ? `CREATE INDEX IF NOT EXISTS \`${name}\` ON \`${table.name}\` (${cols})`
+        : `CREATE INDEX \`${name}\` ON \`${table.name}\` (${cols})`,
+    );
+  });
+  return statements;
+}

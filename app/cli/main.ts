@@ -9,6 +9,7 @@ import { runDashboard } from './dashboard.js';
 import { runDeploy } from './deploy.js';
 import { runHub } from './hub.js';
 import { runKeys } from './keys.js';
+import { runPublish } from './publish.js';
 import { runRecord } from './record.js';
 import { runSim } from './sim.js';
 import { runStatus } from './status.js';
@@ -55,6 +56,10 @@ const commands: Record<string, Command> = {
   trader: {
     summary: 'trader [--config <file>]               the trading process',
     run: runTrader,
+  },
+  publish: {
+    summary: 'publish [--config <file>] [--once]     the dashboard documents to a folder or Aliyun OSS',
+    run: runPublish,
   },
   dashboard: {
     summary: 'dashboard [--config <file>]            the public dashboard and the owner view on a local URL',

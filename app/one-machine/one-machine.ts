@@ -227,6 +227,8 @@ export class OneMachineSystem {
       add(`trader-${i}`, ['trader', '--instance', String(i), ...demo], 'trader');
     // The recorder only reads from the hub (order events, status): a viewer key.
     if (config.recorder.enabled) add('recorder-0', ['record', '--instance', '0'], 'viewer');
+    // The publisher reads the records store and the hub's public status (no key needed).
+    if (config.publish.enabled) add('publish', ['publish']);
     // The dashboard shows the owner the hub's full status, so it gets a viewer key.
     let ownerTokenFile: string | undefined;
     if (config.dashboard.enabled) {

@@ -5,10 +5,11 @@ import { hubClientTls, hubKey, hubUrl } from '../../ts/hub/hub-link.js';
 import { Logger } from '../../ts/log/logger.js';
 import { packageRoot } from '../../ts/package-root.js';
 import { runUntilSignal } from '../../ts/process/run-until-signal.js';
+import { openRecordStore } from '../../ts/store/open-store.js';
 import { DashboardServer } from '../../web/server/dashboard-server.js';
 import { readHubStatus } from '../../web/server/hub-status-reader.js';
 import { MachineSampler } from '../../web/server/machine-stats.js';
-import { PaperRecordsTrades } from '../dashboard/paper-trades.js';
+import { StorePaperTrades } from '../dashboard/paper-trades.js';
 import { FileTradingControl } from '../dashboard/trading-control.js';
 import { parseCommandArgs } from './usage-error.js';
 
@@ -63,6 +64,7 @@ export async function runDashboard(args: string[]): Promise<number> {
     logger.warn('no hub key: the owner view shows no hub status', { reason: keyProblem });
   }
   const tls = hubClientTls(loaded);
+  const store = await openRecordStore(loaded);
   const logFile = values['log-file'] ?? process.env.TRIBUTARY_LOG_FILE;
   const server = new DashboardServer({
     host: config.dashboard.host,
@@ -93,7 +95,7 @@ export async function runDashboard(args: string[]): Promise<number> {
         instances: config.trader.instances,
         applyWaitMs: 3000,
       }),
-      paperTrades: new PaperRecordsTrades(stateRoot, config.trader.instances),
+      paperTrades: new StorePaperTrades(store, config.trader.instances),
       publisherStateFile: join(stateRoot, 'publisher-state.json'),
     },
     logger,
@@ -104,5 +106,8 @@ export async function runDashboard(args: string[]): Promise<number> {
     public: publicDir,
     owner: loaded.secrets.ownerToken === undefined ? 'closed (no TRIBUTARY_OWNER_TOKEN)' : `${url}/owner/`,
   });
-  return runUntilSignal(logger, () => server.stop());
+  return runUntilSignal(logger, async () => {
+    await server.stop();
+    await store.close();
+  });
 }

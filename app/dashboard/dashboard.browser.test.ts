@@ -23,11 +23,14 @@ import type {
   RoundTripRow,
   SymbolsDocument,
 } from '../../ts/publish/dashboard-documents.js';
+import { openSqliteStore } from '../../ts/store/open-store.js';
+import type { RecordStore } from '../../ts/store/record-store.js';
+import { fill } from '../../ts/store/testing/record-fixtures.js';
 import { DashboardServer } from '../../web/server/dashboard-server.js';
 import { readHubStatus } from '../../web/server/hub-status-reader.js';
 import { MachineSampler } from '../../web/server/machine-stats.js';
 import { formatExact, formatMoney } from '../../web/ui/format.js';
-import { PaperRecordsTrades } from './paper-trades.js';
+import { StorePaperTrades } from './paper-trades.js';
 import { FileTradingControl } from './trading-control.js';
 
 const CHROMIUM = process.env.TRIBUTARY_CHROMIUM ?? '/usr/bin/chromium';
@@ -67,6 +70,7 @@ describe.skipIf(!haveChromium)('dashboard in Chromium', () => {
   let work: string;
   let source: MemoryDashboardSource;
   let docs: FixedDocuments;
+  let store: RecordStore;
 
   beforeAll(async () => {
     if (!existsSync(join(SITE, 'public', 'index.html')) || !existsSync(join(SITE, 'owner', 'index.html')))
@@ -100,10 +104,21 @@ describe.skipIf(!haveChromium)('dashboard in Chromium', () => {
       forceClosing: {},
       lastOwnerCommand: null,
     });
-    await writeFile(
-      join(traders, 'trader-0', 'paper-records.jsonl'),
-      `${JSON.stringify({ record: 'fill', symbol: 'BTCUSDT', side: 'BUY', price: '64250.10', quantity: '0.004', realizedPnl: '0', commission: '0.1028', time: now - 5000 })}\n`,
-    );
+    store = await openSqliteStore(join(work, 'records.sqlite'));
+    await store.write({
+      fills: [
+        fill({
+          mode: 'paper',
+          account: 'paper-0',
+          price: '64250.10',
+          qty: '0.004',
+          quoteQty: '257.0004',
+          realizedPnl: '0',
+          commission: '0.1028',
+          time: now - 5000,
+        }),
+      ],
+    });
     const logFile = join(work, 'tributary.log');
     registerSecret(API_SECRET);
     await writeFile(
@@ -132,7 +147,7 @@ describe.skipIf(!haveChromium)('dashboard in Chromium', () => {
         logFile,
         logLines: 100,
         trading: new FileTradingControl({ root: traders, instances: 1, applyWaitMs: 200 }),
-        paperTrades: new PaperRecordsTrades(traders, 1),
+        paperTrades: new StorePaperTrades(store, 1),
         publisherStateFile: undefined,
       },
       logger: new Logger('dashboard', { level: 'error', sink: () => {} }),
@@ -146,6 +161,7 @@ describe.skipIf(!haveChromium)('dashboard in Chromium', () => {
     await browser?.close();
     await server?.stop();
     await hub?.close();
+    await store?.close();
     if (work !== undefined) await rm(work, { recursive: true, force: true });
   });
 
@@ -374,9 +390,17 @@ describe.skipIf(!haveChromium)('dashboard in Chromium', () => {
         expect(body).toContain('peer refused');
         await page.screenshot({ path: join(SCREENSHOTS, `owner-${width.name}.png`), fullPage: true });
 
-        page.once('dialog', (dialog) => void dialog.accept(`halt from the ${width.name} test`));
-        await page.click('[data-command="trader-0:HALTED"]');
-        await page.waitForSelector('#command-status:has-text("HALTED")', { timeout: 10_000 });
+        page.on('dialog', (dialog) => void dialog.accept(`halt from the ${width.name} test`));
+        // The page redraws every 3 s; a click that races a redraw is tried again (three times at most).
+        for (let attempt = 1; attempt <= 3; attempt++) {
+          await page.click('[data-command="trader-0:HALTED"]');
+          const shown = await page
+            .waitForSelector('#command-status:has-text("HALTED")', { timeout: 5_000 })
+            .then(() => true)
+            .catch(() => false);
+          if (shown) break;
+          if (attempt === 3) throw new Error('the HALTED command was not acknowledged on the page');
+        }
         const command = JSON.parse(
           await readFile(join(work, 'traders', 'trader-0', OWNER_COMMAND_FILE), 'utf8'),
         ) as {

@@ -6,8 +6,19 @@ import { OWNER_CSRF_HEADER, type OwnerLive } from '../ui/owner-types.js';
 
 const REFRESH_MS = 3000;
 
+/** While a button is held down the page is not redrawn, so the click lands on the button pressed. */
+let pressing = false;
+document.addEventListener('pointerdown', () => {
+  pressing = true;
+});
+document.addEventListener('pointerup', () => {
+  setTimeout(() => {
+    pressing = false;
+  }, 0);
+});
+
 /** The answer to the last command, kept across refreshes (each refresh redraws the page). */
-const commandStatus = '';
+let commandStatus = '';
 
 function gib(bytes: number): string {
   return `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
@@ -22,9 +33,12 @@ async function setState(trader: string, state: string): Promise<void> {
     body: JSON.stringify({ trader, state, reason }),
   });
   const text = await response.text();
+  if (response.status === 200) commandStatus = `${trader}: ${state} applied`;
+  else if (response.status === 202)
+    commandStatus = `${trader}: ${state} written; the trader applies it when it runs`;
+  else commandStatus = `refused: ${text}`;
   const status = document.getElementById('command-status');
-  if (status !== null)
-    status.textContent = response.ok ? `${trader}: ${state} requested` : `refused: ${text}`;
+  if (status !== null) status.textContent = commandStatus;
   await refresh();
 }
 
@@ -175,6 +189,7 @@ function render(live: OwnerLive): HTMLElement {
 }
 
 async function refresh(): Promise<void> {
+  if (pressing) return;
   const main = document.getElementById('page');
   try {
     const response = await fetch('./api/live', { cache: 'no-store' });

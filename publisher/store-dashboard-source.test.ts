@@ -146,8 +146,13 @@ describe('StoreDashboardSource', () => {
       });
     }
     const positions = docs.get('positions.json') as { positions: { symbol: string; stopPrices: string[] }[] };
-    expect(positions.positions).toEqual([expect.objectContaining({ symbol: 'BTCUSDT', stopPrices: ['38000.0'] })]);
-    const chart = docs.get('charts/BTCUSDT.json') as { trades: { kind: string }[]; stops: { price: string }[] };
+    expect(positions.positions).toEqual([
+      expect.objectContaining({ symbol: 'BTCUSDT', stopPrices: ['38000.0'] }),
+    ]);
+    const chart = docs.get('charts/BTCUSDT.json') as {
+      trades: { kind: string }[];
+      stops: { price: string }[];
+    };
     expect(chart.stops.map((s) => s.price)).toEqual(['38000.0']);
   });
 });

@@ -9,6 +9,7 @@ export default defineConfig({
       'collectors/**/*.test.ts',
       'trader/**/*.test.ts',
       'gateway/**/*.test.ts',
+      'publisher/**/*.test.ts',
       'recorder/**/*.test.ts',
       'web/**/*.test.ts',
       'app/**/*.test.ts',

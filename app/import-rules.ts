@@ -8,6 +8,7 @@ export type Layer =
   | 'collectors'
   | 'trader'
   | 'gateway'
+  | 'publisher'
   | 'recorder'
   | 'sim'
   | 'web'
@@ -17,7 +18,7 @@ export type Layer =
 
 /**
  * What each folder may import besides itself and packages. `ts/` is the library every process
- * shares: it imports no process. Processes (`collectors/`, `trader/`, `gateway/`, `recorder/`, `sim/`, `web/`) import the
+ * shares: it imports no process. Processes (`collectors/`, `trader/`, `gateway/`, `recorder/`, `sim/`, `publisher/`, `web/`) import the
  * library, never each other; only the composition root (`app/`) wires them. Tests of a process may
  * also use the simulator, the exchange they run against. Only `ts/native/` touches the binding
  * (and the binding's own tests in `bindings/__test__/`).
@@ -29,8 +30,10 @@ export const ALLOWED: Record<Layer, { code: readonly Layer[]; tests: readonly La
   gateway: { code: ['ts'], tests: ['sim'] },
   recorder: { code: ['ts'], tests: ['sim'] },
   sim: { code: ['ts'], tests: [] },
-  web: { code: ['ts'], tests: ['sim'] },
-  app: { code: ['ts', 'collectors', 'trader', 'gateway', 'recorder', 'sim', 'web'], tests: [] },
+  publisher: { code: ['ts'], tests: ['sim'] },
+  // The dashboard's tests publish documents to read, so they may use the publisher.
+  web: { code: ['ts'], tests: ['sim', 'publisher'] },
+  app: { code: ['ts', 'collectors', 'trader', 'gateway', 'recorder', 'sim', 'publisher', 'web'], tests: [] },
   benchmarks: { code: ['ts', 'collectors', 'trader', 'recorder', 'sim', 'app'], tests: [] },
   bindings: { code: [], tests: [] },
 };

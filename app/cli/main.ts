@@ -5,11 +5,13 @@ import { watchParent } from '../supervisor/parent-link.js';
 import { runAggregate } from './aggregate.js';
 import { runBacktestCommand } from './backtest.js';
 import { runCollect } from './collect.js';
+import { runDashboard } from './dashboard.js';
 import { runDeploy } from './deploy.js';
 import { runDownload } from './download.js';
 import { runGateway } from './gateway.js';
 import { runHub } from './hub.js';
 import { runKeys } from './keys.js';
+import { runPublish } from './publish.js';
 import { runRecord } from './record.js';
 import { runSim } from './sim.js';
 import { runStatus } from './status.js';
@@ -61,6 +63,14 @@ const commands: Record<string, Command> = {
     summary:
       'gateway --keys <file> [--config <file>]   the order gateway: one order per signal for redundant traders',
     run: runGateway,
+  },
+  publish: {
+    summary: 'publish [--config <file>] [--once]     the dashboard documents to a folder or Aliyun OSS',
+    run: runPublish,
+  },
+  dashboard: {
+    summary: 'dashboard [--config <file>]            the public dashboard and the owner view on a local URL',
+    run: runDashboard,
   },
   record: {
     summary:

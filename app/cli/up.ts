@@ -7,8 +7,10 @@ import { parseCommandArgs } from './usage-error.js';
 const HELP = `Usage: tributary up [--config <file>]
 
 Starts the whole system on this machine: the exchange simulator (unless exchange.kind names a real
-exchange or exchange.restUrl points at one), the hub, one process per configured collector and the
-traders (and the order gateway before them when gateway.enabled). Output of every process is prefixed with its name. A process that dies is restarted; one
+exchange or exchange.restUrl points at one), the hub, the order gateway when gateway.enabled, one
+process per configured collector, the traders, the recorder, the publisher (publish section) and the
+dashboard server (dashboard section), whose URL it prints. Output of every process is prefixed with
+its name. A process that dies is restarted; one
 that dies more than supervisor.maxRestarts times within supervisor.restartWindowMs stops everything
 and ends this command with exit code 1. Ctrl-C stops everything cleanly; the processes also stop
 by themselves if this command is killed.
@@ -53,6 +55,13 @@ export async function runUp(args: string[]): Promise<number> {
         ? []
         : [`  gateway:  ${info.gatewayUrl}   (orders of testnet/live traders)`]),
       `  full status: ${info.statusUrl}/full, signed with the admin key in ${info.operatorKeyFile}`,
+      ...(info.dashboardUrl === undefined
+        ? []
+        : [
+            `  dashboard: ${info.dashboardUrl}/   (the public page as published)`,
+            `  owner view: ${info.dashboardUrl}/owner/   (password: TRIBUTARY_OWNER_TOKEN${info.ownerTokenFile === undefined ? ' from your secrets' : ` in ${info.ownerTokenFile}`})`,
+          ]),
+      `  log:      ${info.logFile}`,
       `  processes: ${info.children.join(', ')}`,
       'Press Ctrl-C to stop.',
       '',

@@ -37,6 +37,8 @@ describe.skipIf(!built)('tributary up (OneMachineSystem)', () => {
       JSON.stringify({
         simulator: { port: 0, tradesPerSecond: 50 },
         hub: { port: 0 },
+        dashboard: { port: 0 },
+        publish: { target: { kind: 'folder', dir: join(dir, 'public') } },
         collectors: {
           kline: { instances: 1, intervalMs: 100, intervals: ['1m'] },
           hotKline: { instances: 0 },
@@ -67,11 +69,37 @@ describe.skipIf(!built)('tributary up (OneMachineSystem)', () => {
       },
       logger: silentLogger('up'),
       output: (name, line) => lines.push(`[${name}] ${line}`),
+      logFile: join(dir, 'logs', 'tributary.log'),
     });
     cleanups.push(() => system.stop());
     const info = await system.start();
     expect(info.children).toContain('hub');
     expect(info.children).toContain('trader-0');
+    expect(info.children).toContain('dashboard');
+
+    // The dashboard: the owner view refuses without the password of this run, answers with it.
+    const dashboard = info.dashboardUrl ?? '';
+    const tokenFile = info.ownerTokenFile ?? '';
+    const token = (await readFile(tokenFile, 'utf8')).trim().replace(/^TRIBUTARY_OWNER_TOKEN=/, '');
+    await waitUntil(
+      async () => (await fetch(`${dashboard}/owner/api/live`).catch(() => undefined))?.status === 401,
+      'the dashboard refusing the owner view without the password',
+      30_000,
+      100,
+    );
+    const live = await fetch(`${dashboard}/owner/api/live`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(live.status).toBe(200);
+    const liveText = await live.text();
+    expect(liveText).not.toContain(API_SECRET);
+    expect(liveText).not.toContain(token);
+    await waitUntil(
+      async () => (await readFile(info.logFile, 'utf8').catch(() => '')).includes('[trader-0]'),
+      "the trader's lines in the system log",
+      30_000,
+      100,
+    );
     const sim = info.simulator;
     if (sim === undefined) throw new Error('the simulator should run in-process');
 

@@ -19,9 +19,11 @@ import { waitForHttp } from '../../ts/process/wait-for-http.js';
 import {
   type ChildFailure,
   type ChildSpec,
+  defaultOutput,
   ProcessSupervisor,
   type ProcessSupervisorOptions,
 } from '../supervisor/process-supervisor.js';
+import { LogFile } from './log-file.js';
 
 /** How a one-machine system is started. */
 export interface OneMachineOptions {
@@ -34,6 +36,8 @@ export interface OneMachineOptions {
   readonly output?: ProcessSupervisorOptions['output'];
   /** How long the hub may take to answer `/status` (default 20 s). */
   readonly startTimeoutMs?: number;
+  /** The system's log file (default `.tributary/logs/tributary.log`). */
+  readonly logFile?: string;
 }
 
 /** What `start` reports, for the banner and for tests. */
@@ -50,6 +54,15 @@ export interface OneMachineInfo {
   readonly operatorKey: HubKeyCredentials;
   /** A 0600 file holding `TRIBUTARY_HUB_KEY=<id>:<secret>` of the operator key; removed on stop. */
   readonly operatorKeyFile: string;
+  /** The dashboard's URL (public page at `/`, owner view at `/owner/`), when it runs. */
+  readonly dashboardUrl: string | undefined;
+  /**
+   * A 0600 file holding `TRIBUTARY_OWNER_TOKEN=<password>` of the owner view when this run made
+   * one (none was configured); removed on stop. Undefined when the password came from the secrets.
+   */
+  readonly ownerTokenFile: string | undefined;
+  /** Every process's output lines, also written here (`[name] line`); the owner view shows its end. */
+  readonly logFile: string;
 }
 
 /** Where each collector kind's settings live in the configuration. */
@@ -91,12 +104,19 @@ export class OneMachineSystem {
   #simulator: RunningSimulator | undefined;
   #keyDir: string | undefined;
   #stopped = false;
+  readonly #logFile: LogFile;
 
   /** Reads the configuration (throwing a `ConfigError` naming every bad field). */
   constructor(options: OneMachineOptions) {
     this.#options = options;
     this.#loaded = loadConfig(options.configFile, options.env ?? process.env);
     const settings = this.#loaded.config.supervisor;
+    this.#logFile = new LogFile(options.logFile ?? join('.tributary', 'logs', 'tributary.log'));
+    const print = options.output ?? defaultOutput;
+    const output: ProcessSupervisorOptions['output'] = (name, line, stream) => {
+      print(name, line, stream);
+      this.#logFile.write(name, line);
+    };
     let failed: (failure: ChildFailure) => void = () => {};
     this.failure = new Promise((resolve) => {
       failed = resolve;
@@ -111,7 +131,7 @@ export class OneMachineSystem {
       restartDelayMs: settings.restartDelayMs,
       stopTimeoutMs: settings.stopTimeoutMs,
       onChildFailed: failed,
-      ...(options.output === undefined ? {} : { output: options.output }),
+      output,
     });
   }
 
@@ -162,6 +182,14 @@ export class OneMachineSystem {
 
     const hubPort = config.hub.port === 0 ? await freePort(config.hub.host) : config.hub.port;
     childEnv.TRIBUTARY__HUB__PORT = String(hubPort);
+    let dashboardUrl: string | undefined;
+    if (config.dashboard.enabled) {
+      const port =
+        config.dashboard.port === 0 ? await freePort(config.dashboard.host) : config.dashboard.port;
+      childEnv.TRIBUTARY__DASHBOARD__PORT = String(port);
+      const host = config.dashboard.host.includes(':') ? `[${config.dashboard.host}]` : config.dashboard.host;
+      dashboardUrl = `http://${host}:${port}`;
+    }
     const hubUrl = config.hub.url ?? `ws://${config.hub.host}:${hubPort}`;
     const statusUrl = `http://${config.hub.host}:${hubPort}/status`;
     const configArgs = this.#options.configFile === undefined ? [] : ['--config', this.#options.configFile];
@@ -171,8 +199,13 @@ export class OneMachineSystem {
     const keysFile = join(this.#keyDir, 'hub-keys.json');
     const keys: ActiveKey[] = [];
     const children: ChildSpec[] = [];
-    const add = (name: string, args: string[], role?: 'collector' | 'trader' | 'viewer') => {
-      const env = { ...childEnv };
+    const add = (
+      name: string,
+      args: string[],
+      role?: 'collector' | 'trader' | 'viewer',
+      ownEnv: Record<string, string> = {},
+    ) => {
+      const env = { ...childEnv, ...ownEnv };
       if (role !== undefined) {
         const key = newKey({ role, peers: [name], label: `tributary up: ${name}` });
         keys.push(key);
@@ -211,6 +244,22 @@ export class OneMachineSystem {
       add(`trader-${i}`, ['trader', '--instance', String(i), ...demo], 'trader');
     // The recorder only reads from the hub (order events, status): a viewer key.
     if (config.recorder.enabled) add('recorder-0', ['record', '--instance', '0'], 'viewer');
+    // The publisher reads the records store and the hub's public status (no key needed).
+    if (config.publish.enabled) add('publish', ['publish']);
+    // The dashboard shows the owner the hub's full status, so it gets a viewer key.
+    let ownerTokenFile: string | undefined;
+    if (config.dashboard.enabled) {
+      const ownEnv: Record<string, string> = {};
+      if (loaded.secrets.ownerToken === undefined) {
+        // No password configured: one for this run, in a private file the banner names.
+        const token = randomBytes(18).toString('base64url');
+        registerSecret(token);
+        ownerTokenFile = join(this.#keyDir, 'owner.env');
+        await writeFile(ownerTokenFile, `TRIBUTARY_OWNER_TOKEN=${token}\n`, { mode: 0o600 });
+        ownEnv.TRIBUTARY_OWNER_TOKEN = token;
+      }
+      add('dashboard', ['dashboard', '--log-file', this.#logFile.path], 'viewer', ownEnv);
+    }
     const operator = newKey({
       role: 'admin',
       peers: ['operator', 'operator-*'],
@@ -238,6 +287,9 @@ export class OneMachineSystem {
       children: children.map((c) => c.name),
       operatorKey: { id: operator.id, secret: operator.secret },
       operatorKeyFile,
+      dashboardUrl,
+      ownerTokenFile,
+      logFile: this.#logFile.path,
     };
   }
 

@@ -111,6 +111,7 @@ function startUp(config: Record<string, unknown>): UpRun {
     JSON.stringify({
       exchange: { kind: 'simulator', restUrl: sim.restUrl, wsUrl: sim.wsUrl },
       hub: { port: 0 },
+      dashboard: { port: 0 },
       collectors: {
         kline: { intervalMs: 200, intervals: ['1m'] },
         account: { intervalMs: 500 },

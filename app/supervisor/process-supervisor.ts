@@ -70,7 +70,8 @@ interface Child {
   timer: NodeJS.Timeout | undefined;
 }
 
-function defaultOutput(name: string, line: string, stream: 'stdout' | 'stderr'): void {
+/** Writes a child's line to this process's stdout or stderr with a `[name]` prefix. */
+export function defaultOutput(name: string, line: string, stream: 'stdout' | 'stderr'): void {
   (stream === 'stdout' ? process.stdout : process.stderr).write(`[${name}] ${line}\n`);
 }
 

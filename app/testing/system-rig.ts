@@ -110,7 +110,14 @@ export class CollectorRig {
     );
     const loaded: LoadedConfig = {
       config,
-      secrets: { apiKey, apiSecret, hubSecret: undefined },
+      secrets: {
+        apiKey,
+        apiSecret,
+        hubSecret: undefined,
+        ossAccessKeyId: undefined,
+        ossAccessKeySecret: undefined,
+        ownerToken: undefined,
+      },
       sources: ['collector-rig'],
     };
     return new CollectorRig(sim, hub, loaded, ring, { collector, trader, viewer });

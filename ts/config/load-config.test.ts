@@ -99,7 +99,14 @@ describe('configuration', () => {
   it('takes secrets only from the environment or a private secrets file', () => {
     const secretsFile = tempFile('secrets.env', 'BINANCE_API_KEY=k1\nBINANCE_API_SECRET=s1\n# comment\n');
     const loaded = loadConfig(undefined, { TRIBUTARY_SECRETS_FILE: secretsFile, TRIBUTARY_HUB_SECRET: 'h' });
-    expect(loaded.secrets).toEqual({ apiKey: 'k1', apiSecret: 's1', hubSecret: 'h' });
+    expect(loaded.secrets).toEqual({
+      apiKey: 'k1',
+      apiSecret: 's1',
+      hubSecret: 'h',
+      ossAccessKeyId: undefined,
+      ossAccessKeySecret: undefined,
+      ownerToken: undefined,
+    });
     const open = tempFile('open.env', 'BINANCE_API_KEY=k1\n', 0o644);
     expect(issuesOf(() => loadConfig(undefined, { TRIBUTARY_SECRETS_FILE: open }))[0]).toMatch(/chmod 600/);
   });

@@ -9,6 +9,11 @@ export interface Secrets {
   readonly apiKey: string | undefined;
   readonly apiSecret: string | undefined;
   readonly hubSecret: string | undefined;
+  /** Aliyun OSS credentials of the publisher (`OSS_ACCESS_KEY_ID`, `OSS_ACCESS_KEY_SECRET`). */
+  readonly ossAccessKeyId?: string | undefined;
+  readonly ossAccessKeySecret?: string | undefined;
+  /** The owner view's password (`TRIBUTARY_OWNER_TOKEN`); without it the owner view is closed. */
+  readonly ownerToken?: string | undefined;
   /** The alert bot's webhook URL (`TRIBUTARY_ALERT_WEBHOOK_URL`): its path holds the bot's token. */
   readonly alertWebhookUrl?: string | undefined;
   /** The alert bot's signing secret (`TRIBUTARY_ALERT_WEBHOOK_SECRET`), when signing is on. */
@@ -164,8 +169,9 @@ function checkAlertWebhook(secrets: Secrets): void {
 /**
  * Loads the configuration from `file` (optional: defaults when absent), applies environment
  * overrides from `env`, validates everything, and reads secrets (`BINANCE_API_KEY`,
- * `BINANCE_API_SECRET`, `TRIBUTARY_HUB_SECRET`, `TRIBUTARY_ALERT_WEBHOOK_URL`,
- * `TRIBUTARY_ALERT_WEBHOOK_SECRET`) from `env` or from the file named by
+ * `BINANCE_API_SECRET`, `TRIBUTARY_HUB_SECRET`, `OSS_ACCESS_KEY_ID`, `OSS_ACCESS_KEY_SECRET`,
+ * `TRIBUTARY_OWNER_TOKEN`, `TRIBUTARY_ALERT_WEBHOOK_URL`, `TRIBUTARY_ALERT_WEBHOOK_SECRET`) from
+ * `env` or from the file named by
  * `TRIBUTARY_SECRETS_FILE`, registering them with the logger so no log line can show them.
  */
 export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
@@ -197,6 +203,9 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
     apiKey: secret('BINANCE_API_KEY'),
     apiSecret: secret('BINANCE_API_SECRET'),
     hubSecret: secret('TRIBUTARY_HUB_SECRET'),
+    ossAccessKeyId: secret('OSS_ACCESS_KEY_ID'),
+    ossAccessKeySecret: secret('OSS_ACCESS_KEY_SECRET'),
+    ownerToken: secret('TRIBUTARY_OWNER_TOKEN'),
     alertWebhookUrl: secret('TRIBUTARY_ALERT_WEBHOOK_URL'),
     alertWebhookSecret: secret('TRIBUTARY_ALERT_WEBHOOK_SECRET'),
     storeUrl: secret('TRIBUTARY_STORE_URL'),
@@ -205,6 +214,9 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
   registerSecret(secrets.apiKey);
   registerSecret(secrets.apiSecret);
   registerSecret(secrets.hubSecret);
+  registerSecret(secrets.ossAccessKeyId);
+  registerSecret(secrets.ossAccessKeySecret);
+  registerSecret(secrets.ownerToken);
   registerSecret(secrets.alertWebhookUrl);
   registerSecret(secrets.alertWebhookSecret);
   checkAlertWebhook(secrets);

@@ -8,6 +8,7 @@ import { type DeepReadonly, expecting } from './config-fields.js';
 import { exchangeSection } from './exchange-config.js';
 import { gatewaySection } from './gateway-config.js';
 import { hubSection } from './hub-config.js';
+import { dashboardSection, publishSection } from './publish-config.js';
 import { recorderSection } from './recorder-config.js';
 import { riskSection } from './risk-config.js';
 import { simulatorSection } from './simulator-config.js';
@@ -21,6 +22,7 @@ export type { ExchangeConfig, ExchangeKind } from './exchange-config.js';
 export { EXCHANGE_ENDPOINTS } from './exchange-config.js';
 export type { GatewaySettings } from './gateway-config.js';
 export type { HubSettings } from './hub-config.js';
+export type { DashboardSettings, PublishSettings } from './publish-config.js';
 export type { RecorderSettings } from './recorder-config.js';
 export type { SimulatorSettings } from './simulator-config.js';
 export type { SupervisorSettings } from './supervisor-config.js';
@@ -41,6 +43,8 @@ const SECTIONS = {
   supervisor: supervisorSection.prefault({}),
   risk: riskSection.prefault({}),
   gateway: gatewaySection.prefault({}),
+  publish: publishSection.prefault({}),
+  dashboard: dashboardSection.prefault({}),
   alerts: alertsSection.prefault({}),
   store: storeSection.prefault({}),
   recorder: recorderSection.prefault({}),

@@ -1,0 +1,124 @@
+// `tributary publish`: the dashboard's documents from the records store, and the built page, to a folder or Aliyun OSS every few seconds.
+import { join, resolve } from 'node:path';
+import { ExchangeCandles } from '../../publisher/exchange-candles.js';
+import { hubHealthStatus } from '../../publisher/hub-health-status.js';
+import { createPublishProcess } from '../../publisher/publish-process.js';
+import { StoreDashboardSource, type StoreScope } from '../../publisher/store-dashboard-source.js';
+import { alerterFromConfig } from '../../ts/alerts/create-alerter.js';
+import { loadConfig } from '../../ts/config/load-config.js';
+import { connectExchange } from '../../ts/exchange/exchange-link.js';
+import { Logger } from '../../ts/log/logger.js';
+import { packageRoot } from '../../ts/package-root.js';
+import { runUntilSignal } from '../../ts/process/run-until-signal.js';
+import { openRecordStore } from '../../ts/store/open-store.js';
+import { TRADING_MODES } from '../../ts/store/store-records.js';
+import { FileTradingControl } from '../dashboard/trading-control.js';
+import { parseCommandArgs, UsageError } from './usage-error.js';
+
+const HELP = `Usage: tributary publish [--config <file>] [--mode <mode>] [--account <name>] [--once]
+
+Every publish.intervalMs (5 s) builds the dashboard's documents from the records store (section
+"store") — account summary, positions, equity and balance, daily PnL and commission, per-symbol PnL
+for 1 d / 7 d / 30 d / all, round trips and large losses, system status, a candle chart per traded
+symbol with entries, exits and stop levels — and writes those that changed, with the built page
+(dist/site/public), to publish.target: a folder (default .tributary/public, served by tributary
+dashboard) or an Aliyun OSS bucket (OSS_ACCESS_KEY_ID / OSS_ACCESS_KEY_SECRET). Nothing holding a
+secret or an internal address is ever published. Failures are retried (publish.retry) and alerted.
+
+Options:
+  -c, --config <file>    configuration file
+      --mode <mode>      whose records: live, testnet, paper, ... (default trader.mode)
+      --account <name>   the account of those records (default paper-0 in paper mode, else main)
+      --state-root <dir> where the traders keep their state (default .tributary), for their states
+      --once             publish one round and exit (0 when everything was published)
+`;
+
+/** Runs `tributary publish`; returns the exit code. */
+export async function runPublish(args: string[]): Promise<number> {
+  const { values } = parseCommandArgs({
+    args,
+    options: {
+      config: { type: 'string', short: 'c' },
+      mode: { type: 'string' },
+      account: { type: 'string' },
+      'state-root': { type: 'string' },
+      once: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help === true) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const loaded = loadConfig(values.config);
+  const { config } = loaded;
+  const mode = values.mode ?? config.trader.mode;
+  if (!(TRADING_MODES as readonly string[]).includes(mode))
+    throw new UsageError(`--mode must be one of ${TRADING_MODES.join(', ')}, got ${mode}`);
+  const scope: StoreScope = {
+    mode: mode as StoreScope['mode'],
+    account: values.account ?? (mode === 'paper' ? 'paper-0' : 'main'),
+  };
+  const logger = new Logger('publish');
+  const alerts = alerterFromConfig(loaded, 'publish', logger);
+  const stateRoot = resolve(values['state-root'] ?? '.tributary');
+  const store = await openRecordStore(loaded);
+  const exchange = connectExchange(loaded, logger, alerts);
+  const traders = new FileTradingControl({
+    root: stateRoot,
+    instances: config.trader.instances,
+    applyWaitMs: 0,
+  });
+  const hubStatusUrl = `http://${config.hub.host}:${config.hub.port}/status`;
+  let hubDown = false;
+  const source = new StoreDashboardSource({
+    store,
+    scope,
+    asset: 'USDT',
+    strategies: [],
+    candles: new ExchangeCandles(exchange.api),
+    status: () =>
+      hubHealthStatus(
+        hubStatusUrl,
+        async () => (await traders.states()).map((t) => ({ trader: t.trader, state: t.state })),
+        (reason) => {
+          if (!hubDown) logger.warn('hub status unreachable; the public status says so', { reason });
+          hubDown = true;
+        },
+      ).then((status) => {
+        if (status.hubSeenAt !== null) hubDown = false;
+        return status;
+      }),
+  });
+  const hubKey = process.env.TRIBUTARY_HUB_KEY;
+  const { publisher, target } = createPublishProcess({
+    loaded,
+    source,
+    siteDir: join(packageRoot, 'dist', 'site', 'public'),
+    stateFile: join(stateRoot, 'publisher-state.json'),
+    extraForbidden: [
+      ...(hubKey === undefined || hubKey === '' ? [] : [{ label: 'hub key', text: hubKey }]),
+      ...(config.store.url === undefined ? [] : [{ label: 'store URL', text: config.store.url }]),
+      { label: 'store file', text: resolve(config.store.sqlitePath) },
+      { label: 'state folder', text: stateRoot },
+    ],
+    alerts,
+    logger,
+  });
+  logger.info('publishing', { to: target.description, scope: `${scope.mode}/${scope.account}` });
+  const close = async () => {
+    await publisher.stop();
+    exchange.close();
+    await alerts.close();
+    await store.close();
+  };
+  if (values.once === true) {
+    const report = await publisher.publishOnce().finally(close);
+    process.stdout.write(
+      `published ${report.uploaded.length} file(s) to ${target.description}, ${report.unchanged} unchanged, ${report.failed.length} failed, ${report.refused.length} refused\n`,
+    );
+    return report.failed.length === 0 && report.refused.length === 0 ? 0 : 1;
+  }
+  publisher.start(config.publish.intervalMs);
+  return runUntilSignal(logger, close);
+}

@@ -1,0 +1,158 @@
+// The publisher over a real SQLite records store: the documents equal what the store holds.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type {
+  DailyDocument,
+  RoundTripsDocument,
+  SummaryDocument,
+  SymbolsDocument,
+} from '../ts/publish/dashboard-documents.js';
+import { openSqliteStore } from '../ts/store/open-store.js';
+import type { RecordStore } from '../ts/store/record-store.js';
+import type { RecordScope } from '../ts/store/store-records.js';
+import { order, scriptedDays } from '../ts/store/testing/record-fixtures.js';
+import { buildDocuments, type DocumentLimits } from './document-builder.js';
+import { StoreDashboardSource } from './store-dashboard-source.js';
+
+const SCOPE: RecordScope = { mode: 'paper', account: 'paper-0' };
+const NOW = Date.parse('2026-01-06T12:00:00Z');
+const LIMITS: DocumentLimits = {
+  equityDays: 30,
+  equityPoints: 2000,
+  dailyDays: 90,
+  roundTrips: 200,
+  largeLossThreshold: '-5',
+  largeLosses: 50,
+  chartInterval: '15m',
+  chartCandles: 300,
+  chartSymbols: 20,
+  chartDays: 30,
+};
+
+let dir: string;
+let store: RecordStore;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'publisher-store-'));
+  store = await openSqliteStore(join(dir, 'records.sqlite'));
+  const { fills, funding } = scriptedDays(SCOPE);
+  await store.write({
+    fills,
+    income: funding,
+    orderUpdates: [
+      order({
+        ...SCOPE,
+        symbol: 'BTCUSDT',
+        orderId: 's1',
+        clientOrderId: 'sl-1',
+        type: 'STOP_MARKET',
+        side: 'SELL',
+        stopPrice: '38000.0',
+        reduceOnly: true,
+        createTime: NOW - 3_600_000,
+        updateTime: NOW - 3_600_000,
+      }),
+    ],
+    balances: [
+      {
+        ...SCOPE,
+        time: NOW - 60_000,
+        asset: 'USDT',
+        walletBalance: '10021.5',
+        availableBalance: '9800',
+        unrealizedPnl: '3.25',
+      },
+    ],
+    positions: [
+      {
+        ...SCOPE,
+        time: NOW - 60_000,
+        symbol: 'BTCUSDT',
+        positionSide: 'BOTH',
+        amount: '0.010',
+        entryPrice: '41500.0',
+        markPrice: '41825.0',
+        unrealizedPnl: '3.25',
+      },
+    ],
+    equity: [
+      { ...SCOPE, time: NOW - 120_000, walletBalance: '10020', unrealizedPnl: '1', equity: '10021' },
+      { ...SCOPE, time: NOW - 60_000, walletBalance: '10021.5', unrealizedPnl: '3.25', equity: '10024.75' },
+    ],
+  });
+  await store.rebuildDerived(SCOPE);
+});
+
+afterEach(async () => {
+  await store.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+function source(): StoreDashboardSource {
+  return new StoreDashboardSource({
+    store,
+    scope: SCOPE,
+    asset: 'USDT',
+    strategies: ['demo'],
+    candles: undefined,
+    status: async () => ({
+      hubSeenAt: null,
+      hubUptimeMs: null,
+      hubLatencyUs: null,
+      processes: [],
+      collectors: [],
+      tradingStates: [],
+    }),
+  });
+}
+
+describe('StoreDashboardSource', () => {
+  it('builds documents whose figures are the store’s', async () => {
+    const docs = await buildDocuments(source(), LIMITS, NOW);
+    const summary = docs.get('summary.json') as SummaryDocument;
+    expect(summary).toMatchObject({
+      walletBalance: '10021.5',
+      unrealizedPnl: '3.25',
+      availableBalance: '9800',
+      equity: '10024.75',
+      openPositions: 1,
+      mode: 'paper',
+    });
+    const totals = await store.dailyTotals(SCOPE);
+    const daily = docs.get('daily.json') as DailyDocument;
+    expect(daily.days.map((d) => [d.day, d.realizedPnl, d.commission, d.funding])).toEqual(
+      totals.map((d) => [d.day, d.realizedPnl, d.commission, d.funding]),
+    );
+    const today = totals.find((d) => d.day === '2026-01-06');
+    expect(summary.todayCommission).toBe(today?.commission);
+
+    const trips = await store.roundTrips(SCOPE);
+    const published = docs.get('round-trips.json') as RoundTripsDocument;
+    expect(published.roundTrips.length).toBe(trips.length);
+    expect(new Set(published.roundTrips.map((t) => t.net))).toEqual(new Set(trips.map((t) => t.netPnl)));
+    const losses = await store.largeLosses(SCOPE, '-5');
+    expect(published.largeLosses.map((t) => t.net)).toEqual(losses.map((t) => t.netPnl));
+
+    const symbols = docs.get('symbols.json') as SymbolsDocument;
+    const all = await store.symbolPnl(SCOPE);
+    for (const row of all.filter((r) => r.symbol !== '')) {
+      const s = symbols.symbols.find((x) => x.symbol === row.symbol);
+      expect(s?.windows.all).toMatchObject({
+        realizedPnl: row.realizedPnl,
+        commission: row.commission,
+        funding: row.funding,
+      });
+    }
+    const positions = docs.get('positions.json') as { positions: { symbol: string; stopPrices: string[] }[] };
+    expect(positions.positions).toEqual([
+      expect.objectContaining({ symbol: 'BTCUSDT', stopPrices: ['38000.0'] }),
+    ]);
+    const chart = docs.get('charts/BTCUSDT.json') as {
+      trades: { kind: string }[];
+      stops: { price: string }[];
+    };
+    expect(chart.stops.map((s) => s.price)).toEqual(['38000.0']);
+  });
+});

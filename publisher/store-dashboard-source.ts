@@ -1,0 +1,357 @@
+// The dashboard's records read from the records store (ts/store's RecordStore read side), candles from the exchange, status from the hub.
+import { Decimal } from '../ts/exact/decimal.js';
+import type {
+  Candle,
+  ChartTrade,
+  EquityPoint,
+  Millis,
+  StopLevel,
+} from '../ts/publish/dashboard-documents.js';
+import type {
+  AccountRow,
+  DailyIncome,
+  DashboardSource,
+  IncomeTotals,
+  SourcePosition,
+  SourceRoundTrip,
+  SystemStatusInput,
+} from './dashboard-source.js';
+import type { CandleProvider } from './exchange-candles.js';
+
+/** Whose records: a trading mode and an account (`paper-0` for the first paper trader, `main` live). */
+export interface StoreScope {
+  readonly mode: 'live' | 'testnet' | 'paper' | 'backtest' | 'dry-run';
+  readonly account: string;
+}
+
+interface TimeRange {
+  readonly from?: number;
+  readonly to?: number;
+}
+
+interface RowQuery extends TimeRange {
+  readonly symbol?: string;
+  readonly limit?: number;
+}
+
+/** A round trip row as the store keeps it (the fields read here). */
+interface StoreRoundTrip {
+  readonly symbol: string;
+  readonly direction: 'LONG' | 'SHORT';
+  readonly openTime: number;
+  readonly closeTime: number;
+  readonly maxQty: string;
+  readonly entryPrice: string;
+  readonly exitPrice: string;
+  readonly realizedPnl: string;
+  readonly commission: string;
+  readonly netPnl: string;
+}
+
+/** An order state as the store keeps it (the fields read here). */
+interface StoreOrder {
+  readonly symbol: string;
+  readonly orderId: string;
+  readonly status: string;
+  readonly stopPrice: string | null;
+  readonly createTime: number | null;
+  readonly updateTime: number;
+}
+
+/**
+ * The records store's read side as this adapter uses it: the methods and fields of `RecordStore`
+ * (ts/store/record-store.ts) it calls, so the store satisfies it as it is and nothing else of the
+ * store is depended on.
+ */
+export interface StoreReads {
+  accountSummary(scope: StoreScope): Promise<{
+    readonly time: number | null;
+    readonly balances: readonly {
+      readonly asset: string;
+      readonly walletBalance: string;
+      readonly availableBalance: string | null;
+      readonly unrealizedPnl: string;
+      readonly time: number;
+    }[];
+    readonly positions: readonly {
+      readonly symbol: string;
+      readonly amount: string;
+      readonly entryPrice: string;
+      readonly markPrice: string | null;
+      readonly unrealizedPnl: string;
+      readonly time: number;
+    }[];
+  }>;
+  equitySeries(
+    scope: StoreScope,
+    range?: TimeRange,
+  ): Promise<readonly { readonly time: number; readonly walletBalance: string; readonly equity: string }[]>;
+  dailyTotals(
+    scope: StoreScope,
+    fromDay?: string,
+    toDay?: string,
+  ): Promise<
+    readonly {
+      readonly day: string;
+      readonly realizedPnl: string;
+      readonly commission: string;
+      readonly funding: string;
+      readonly fills: number;
+    }[]
+  >;
+  symbolPnl(
+    scope: StoreScope,
+    fromDay?: string,
+  ): Promise<
+    readonly {
+      readonly symbol: string;
+      readonly realizedPnl: string;
+      readonly commission: string;
+      readonly funding: string;
+      readonly roundTrips: number;
+    }[]
+  >;
+  roundTrips(scope: StoreScope, query?: RowQuery): Promise<readonly StoreRoundTrip[]>;
+  largeLosses(scope: StoreScope, threshold: string, limit?: number): Promise<readonly StoreRoundTrip[]>;
+  orders(scope: StoreScope, query?: RowQuery): Promise<readonly StoreOrder[]>;
+  orderUpdates(scope: StoreScope, query?: RowQuery & { orderId?: string }): Promise<readonly StoreOrder[]>;
+  fills(
+    scope: StoreScope,
+    query?: RowQuery,
+  ): Promise<
+    readonly {
+      readonly time: number;
+      readonly side: 'BUY' | 'SELL';
+      readonly price: string;
+      readonly qty: string;
+      readonly realizedPnl: string;
+    }[]
+  >;
+  activeSymbols(scope: StoreScope, since: number): Promise<readonly string[]>;
+  klines(
+    symbol: string,
+    interval: string,
+    range?: TimeRange,
+  ): Promise<
+    readonly {
+      readonly openTime: number;
+      readonly open: string;
+      readonly high: string;
+      readonly low: string;
+      readonly close: string;
+      readonly volume: string;
+    }[]
+  >;
+}
+
+export interface StoreSourceOptions {
+  readonly store: StoreReads;
+  readonly scope: StoreScope;
+  /** The quote asset of the account figures. */
+  readonly asset: string;
+  readonly strategies: readonly string[];
+  /** Candles when the store keeps none for a symbol (the exchange's klines). */
+  readonly candles: CandleProvider | undefined;
+  readonly status: () => Promise<SystemStatusInput>;
+}
+
+/** Order states after which a stop no longer protects anything. */
+const FINAL = new Set([
+  'FILLED',
+  'CANCELED',
+  'EXPIRED',
+  'EXPIRED_IN_MATCH',
+  'REJECTED',
+  'FINISHED',
+  'TRIGGERED',
+]);
+
+function toRoundTrip(t: StoreRoundTrip): SourceRoundTrip {
+  return {
+    symbol: t.symbol,
+    side: t.direction,
+    openedAt: t.openTime,
+    closedAt: t.closeTime,
+    quantity: t.maxQty,
+    entryPrice: t.entryPrice,
+    exitPrice: t.exitPrice,
+    pnl: t.realizedPnl,
+    commission: t.commission,
+    net: t.netPnl,
+  };
+}
+
+/** Keeps at most `limit` points, evenly spread, always with the newest. */
+function thin<T>(points: readonly T[], limit: number): T[] {
+  if (points.length <= limit) return [...points];
+  const step = points.length / limit;
+  const out: T[] = [];
+  for (let i = 0; i < limit - 1; i++) {
+    const p = points[Math.floor(i * step)];
+    if (p !== undefined) out.push(p);
+  }
+  const last = points[points.length - 1];
+  if (last !== undefined) out.push(last);
+  return out;
+}
+
+/**
+ * Reads the dashboard from the records store of one scope. Entries and exits on the chart: a fill
+ * that realized PnL closed (part of) a position, one that realized none opened or added.
+ */
+export class StoreDashboardSource implements DashboardSource {
+  readonly #o: StoreSourceOptions;
+
+  constructor(options: StoreSourceOptions) {
+    this.#o = options;
+  }
+
+  async describe() {
+    return { mode: this.#o.scope.mode, strategies: this.#o.strategies };
+  }
+
+  async account(): Promise<AccountRow | undefined> {
+    const summary = await this.#o.store.accountSummary(this.#o.scope);
+    const balance = summary.balances.find((b) => b.asset === this.#o.asset);
+    if (balance === undefined) return undefined;
+    return {
+      time: summary.time ?? balance.time,
+      asset: balance.asset,
+      walletBalance: balance.walletBalance,
+      unrealizedPnl: balance.unrealizedPnl,
+      availableBalance: balance.availableBalance,
+    };
+  }
+
+  async positions(): Promise<SourcePosition[]> {
+    const summary = await this.#o.store.accountSummary(this.#o.scope);
+    return summary.positions.map((p) => ({
+      symbol: p.symbol,
+      amount: p.amount,
+      entryPrice: p.entryPrice,
+      markPrice: p.markPrice,
+      unrealizedPnl: p.unrealizedPnl,
+      updatedAt: p.time,
+    }));
+  }
+
+  async equity(since: Millis, limit: number): Promise<EquityPoint[]> {
+    const series = await this.#o.store.equitySeries(this.#o.scope, { from: since });
+    return thin(series, limit).map((p) => ({
+      time: p.time,
+      equity: p.equity,
+      walletBalance: p.walletBalance,
+    }));
+  }
+
+  async dailyIncome(sinceDay: string): Promise<DailyIncome[]> {
+    const days = await this.#o.store.dailyTotals(this.#o.scope, sinceDay);
+    return days.map((d) => ({
+      day: d.day,
+      realizedPnl: d.realizedPnl,
+      commission: d.commission,
+      funding: d.funding,
+      trades: d.fills,
+    }));
+  }
+
+  async symbolIncome(sinceDay: string | null): Promise<Map<string, IncomeTotals>> {
+    const rows = await this.#o.store.symbolPnl(this.#o.scope, sinceDay ?? undefined);
+    // Account-wide rows (no symbol: transfers, funding without one) are not a symbol's.
+    return new Map(
+      rows
+        .filter((r) => r.symbol !== '')
+        .map((r) => [
+          r.symbol,
+          { realizedPnl: r.realizedPnl, commission: r.commission, funding: r.funding, trades: r.roundTrips },
+        ]),
+    );
+  }
+
+  async roundTrips(limit: number): Promise<SourceRoundTrip[]> {
+    const trips = await this.#o.store.roundTrips(this.#o.scope, { limit });
+    return trips.map(toRoundTrip).sort((a, b) => b.closedAt - a.closedAt);
+  }
+
+  async largeLosses(threshold: string, limit: number): Promise<SourceRoundTrip[]> {
+    return (await this.#o.store.largeLosses(this.#o.scope, threshold, limit)).map(toRoundTrip);
+  }
+
+  async openStops(): Promise<Map<string, string[]>> {
+    const orders = await this.#o.store.orders(this.#o.scope);
+    const stops = new Map<string, string[]>();
+    for (const o of orders) {
+      if (o.stopPrice === null || FINAL.has(o.status) || Decimal.parse(o.stopPrice).isZero()) continue;
+      stops.set(o.symbol, [...(stops.get(o.symbol) ?? []), o.stopPrice]);
+    }
+    for (const [symbol, prices] of stops)
+      stops.set(
+        symbol,
+        prices.sort((a, b) => Decimal.parse(a).cmp(Decimal.parse(b))),
+      );
+    return stops;
+  }
+
+  async chartSymbols(since: Millis, limit: number): Promise<string[]> {
+    const [active, summary] = await Promise.all([
+      this.#o.store.activeSymbols(this.#o.scope, since),
+      this.#o.store.accountSummary(this.#o.scope),
+    ]);
+    const symbols = new Set<string>(summary.positions.map((p) => p.symbol));
+    for (const s of active) symbols.add(s);
+    return [...symbols].sort().slice(0, limit);
+  }
+
+  async klines(symbol: string, interval: string, since: Millis, limit: number): Promise<readonly Candle[]> {
+    const kept = await this.#o.store.klines(symbol, interval, { from: since });
+    if (kept.length > 0 || this.#o.candles === undefined)
+      return kept.slice(-limit).map((k) => ({
+        openTime: k.openTime,
+        open: k.open,
+        high: k.high,
+        low: k.low,
+        close: k.close,
+        volume: k.volume,
+      }));
+    return this.#o.candles.candles(symbol, interval, since, limit);
+  }
+
+  async trades(symbol: string, since: Millis): Promise<ChartTrade[]> {
+    const fills = await this.#o.store.fills(this.#o.scope, { symbol, from: since });
+    return fills.map((f) => ({
+      time: f.time,
+      side: f.side,
+      price: f.price,
+      quantity: f.qty,
+      kind: Decimal.parse(f.realizedPnl).isZero() ? 'entry' : 'exit',
+    }));
+  }
+
+  async stopLevels(symbol: string, since: Millis): Promise<StopLevel[]> {
+    const [updates, latest] = await Promise.all([
+      this.#o.store.orderUpdates(this.#o.scope, { symbol, from: since }),
+      this.#o.store.orders(this.#o.scope, { symbol }),
+    ]);
+    // Each stop order's span: from its first state to the state that ended it (null: still open).
+    const spans = new Map<string, { price: string; from: number; to: number | null }>();
+    for (const o of [...latest, ...updates].sort((a, b) => a.updateTime - b.updateTime)) {
+      if (o.stopPrice === null || Decimal.parse(o.stopPrice).isZero()) continue;
+      const span = spans.get(o.orderId) ?? {
+        price: o.stopPrice,
+        from: o.createTime ?? o.updateTime,
+        to: null,
+      };
+      span.from = Math.min(span.from, o.createTime ?? o.updateTime);
+      if (FINAL.has(o.status)) span.to = span.to === null ? o.updateTime : Math.max(span.to, o.updateTime);
+      spans.set(o.orderId, span);
+    }
+    return [...spans.values()]
+      .filter((s) => s.to === null || s.to >= since)
+      .map((s) => ({ price: s.price, from: s.from, to: s.to }))
+      .sort((a, b) => a.from - b.from);
+  }
+
+  systemStatus(): Promise<SystemStatusInput> {
+    return this.#o.status();
+  }
+}

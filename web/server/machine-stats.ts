@@ -1,0 +1,46 @@
+// CPU, memory and disk of this machine for the owner view (CPU busy share measured between two samples).
+import { statfs } from 'node:fs/promises';
+import { cpus, freemem, hostname, loadavg, totalmem, uptime } from 'node:os';
+import type { MachineStats } from '../ui/owner-types.js';
+
+function cpuTimes(): { busy: number; total: number } {
+  let busy = 0;
+  let total = 0;
+  for (const cpu of cpus()) {
+    const t = cpu.times;
+    const all = t.user + t.nice + t.sys + t.idle + t.irq;
+    total += all;
+    busy += all - t.idle;
+  }
+  return { busy, total };
+}
+
+/** Samples this machine; the CPU busy share covers the time since the previous call. */
+export class MachineSampler {
+  #previous = cpuTimes();
+  readonly #diskPath: string;
+
+  constructor(diskPath: string) {
+    this.#diskPath = diskPath;
+  }
+
+  async sample(): Promise<MachineStats> {
+    const now = cpuTimes();
+    const total = now.total - this.#previous.total;
+    const cpuBusy = total > 0 ? (now.busy - this.#previous.busy) / total : null;
+    this.#previous = now;
+    const disk = await statfs(this.#diskPath);
+    return {
+      name: hostname(),
+      cores: cpus().length,
+      load1: loadavg()[0] ?? 0,
+      cpuBusy,
+      memoryTotal: totalmem(),
+      memoryFree: freemem(),
+      diskPath: this.#diskPath,
+      diskTotal: disk.blocks * disk.bsize,
+      diskFree: disk.bavail * disk.bsize,
+      uptimeS: uptime(),
+    };
+  }
+}

@@ -1,0 +1,121 @@
+// Gathers the owner's live view: hub status, machines, masked configuration, logs and alerts, paper trades, trading states, publisher state.
+import { readFile } from 'node:fs/promises';
+import { maskSecretValues, redactFields } from '../../ts/log/log-redaction.js';
+import type { OwnerLive, OwnerTrade, OwnerTradingState } from '../ui/owner-types.js';
+import type { HubStatusResult } from './hub-status-reader.js';
+import { tailLines } from './log-tail.js';
+import type { MachineSampler } from './machine-stats.js';
+
+/** The trading states and the owner's switch (the risk engine's command file, wired by the app). */
+export interface TradingControl {
+  states(): Promise<readonly OwnerTradingState[]>;
+  /** Writes the owner command; resolves whether the trader applied it within the wait. */
+  command(
+    trader: string,
+    state: 'ACTIVE' | 'REDUCING' | 'HALTED',
+    reason: string,
+  ): Promise<{ applied: boolean }>;
+}
+
+/** Recent paper-mode fills (newest first) and a note saying where they come from. */
+export interface PaperTrades {
+  recent(limit: number): Promise<{ trades: readonly OwnerTrade[]; note: string | null }>;
+}
+
+/** What the live view reads. */
+export interface OwnerSources {
+  readonly hubStatus: () => Promise<HubStatusResult>;
+  readonly machine: MachineSampler;
+  /** The configuration in force (secrets are never part of it; fields with secret names are masked anyway). */
+  readonly config: unknown;
+  /** Secret names → whether set; values never leave the process. */
+  readonly secrets: Readonly<Record<string, string | undefined>>;
+  /** The system's log file (`tributary up` writes every process's lines there). */
+  readonly logFile: string | undefined;
+  readonly logLines: number;
+  readonly trading: TradingControl;
+  readonly paperTrades: PaperTrades;
+  /** The publisher's state file (rounds, failures), if any. */
+  readonly publisherStateFile: string | undefined;
+}
+
+/** Masks a secret's value: only whether it is set, and its length class. */
+export function maskedSecret(value: string | undefined): string {
+  return value === undefined ? 'not set' : `set (${value.length} characters, masked)`;
+}
+
+/** A log line is an alert when it is a warning or worse (JSON or text format). */
+function isAlert(line: string): boolean {
+  return /"level":"(warn|error|fatal)"|\b(WARN|ERROR|FATAL)\b|"level":(40|50|60)\b/.test(line);
+}
+
+async function readJson(path: string | undefined): Promise<Record<string, unknown> | null> {
+  if (path === undefined) return null;
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+}
+
+/** Builds the live document; each part fails on its own (an unreachable hub still shows the rest). */
+export async function gatherOwnerLive(sources: OwnerSources, now = Date.now()): Promise<OwnerLive> {
+  const [hub, machine, lines, trades, trading, publisher] = await Promise.all([
+    sources.hubStatus(),
+    sources.machine.sample(),
+    sources.logFile === undefined
+      ? Promise.resolve([])
+      : tailLines(sources.logFile, Math.max(sources.logLines, 1) * 4),
+    sources.paperTrades.recent(200),
+    sources.trading.states(),
+    readJson(sources.publisherStateFile),
+  ]);
+  // Every line passes the logger's own masking again: a secret never reaches the page.
+  const masked = lines.map(maskSecretValues);
+  const status = hub.ok ? hub.status : undefined;
+  return {
+    now,
+    hub: {
+      reachable: hub.ok,
+      error: hub.ok ? null : hub.error,
+      uptimeMs: status?.uptimeMs ?? null,
+      latencyUs:
+        status === undefined
+          ? null
+          : {
+              p50: status.latencyUs.p50,
+              p90: status.latencyUs.p90,
+              p99: status.latencyUs.p99,
+              max: status.latencyUs.max,
+            },
+      peers: (status?.peers ?? []).map((p) => ({
+        name: p.peer,
+        role: p.role,
+        kind: p.kind,
+        remote: p.remote,
+        connectedAt: p.connectedAt,
+        lastSeen: p.lastSeen,
+        mode: p.mode,
+        messagesIn: p.messagesIn,
+        messagesOut: p.messagesOut,
+        report: p.report === null ? null : (redactFields(p.report) as Record<string, unknown>),
+      })),
+      collectors: (status?.collectors ?? []).map((c) => ({
+        name: c.peer,
+        kind: c.kind,
+        connected: c.connected,
+        frames: c.frames,
+        ageMs: c.ageMs,
+      })),
+    },
+    machines: [machine],
+    config: redactFields(sources.config),
+    secrets: Object.fromEntries(Object.entries(sources.secrets).map(([k, v]) => [k, maskedSecret(v)])),
+    logs: masked.slice(-sources.logLines),
+    alerts: masked.filter(isAlert).slice(-100),
+    trades: trades.trades,
+    tradesNote: trades.note,
+    trading,
+    publisher,
+  };
+}

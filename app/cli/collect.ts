@@ -5,7 +5,7 @@ import { alerterFromConfig } from '../../ts/alerts/create-alerter.js';
 import { loadConfig } from '../../ts/config/load-config.js';
 import { Logger } from '../../ts/log/logger.js';
 import { runUntilSignal } from '../../ts/process/run-until-signal.js';
-import { parseCommandArgs, UsageError } from './usage-error.js';
+import { instanceArg, parseCommandArgs, UsageError } from './usage-error.js';
 
 const HELP = `Usage: tributary collect <kind> [--config <file>] [--instance <n>]
 
@@ -43,9 +43,7 @@ export async function runCollect(args: string[]): Promise<number> {
       `expected one collector kind (${COLLECTOR_KINDS.join(', ')}), got ${positionals.join(' ') || 'none'}`,
     );
   }
-  const instance = Number(values.instance ?? '0');
-  if (!Number.isInteger(instance) || instance < 0)
-    throw new UsageError(`--instance must be a whole number, got ${values.instance}`);
+  const instance = instanceArg(values.instance);
   const statusEvery = Number(values['status-every'] ?? '60');
   if (!Number.isFinite(statusEvery) || statusEvery < 0) {
     throw new UsageError(`--status-every must be a number of seconds, got ${values['status-every']}`);

@@ -9,7 +9,7 @@ import { Logger } from '../../ts/log/logger.js';
 import { runUntilSignal } from '../../ts/process/run-until-signal.js';
 import { openRecordStore } from '../../ts/store/open-store.js';
 import { TRADING_MODES, type TradingMode } from '../../ts/store/store-records.js';
-import { parseCommandArgs, UsageError } from './usage-error.js';
+import { instanceArg, parseCommandArgs, UsageError } from './usage-error.js';
 
 const HELP = `Usage: tributary record [--config <file>] [--instance <n>] [--mode <mode>]
 
@@ -51,9 +51,7 @@ export async function runRecord(args: string[]): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
-  const instance = Number(values.instance ?? '0');
-  if (!Number.isInteger(instance) || instance < 0)
-    throw new UsageError(`--instance must be a whole number, got ${values.instance}`);
+  const instance = instanceArg(values.instance);
   if (values.mode !== undefined && !(TRADING_MODES as readonly string[]).includes(values.mode))
     throw new UsageError(`--mode must be one of ${TRADING_MODES.join(', ')}, got ${values.mode}`);
   const loaded = loadConfig(values.config);

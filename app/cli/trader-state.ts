@@ -8,7 +8,7 @@ import {
   type TradingState,
   writeOwnerCommand,
 } from '../../trader/risk/risk-state-store.js';
-import { parseCommandArgs, UsageError } from './usage-error.js';
+import { instanceArg, parseCommandArgs, UsageError } from './usage-error.js';
 
 const HELP = `Usage: tributary trader state [ACTIVE|REDUCING|HALTED] [--reason <text>] [--instance <n>] [--state-dir <dir>] [--wait <s>]
 
@@ -55,9 +55,7 @@ export async function runTraderState(args: string[]): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
-  const instance = Number(values.instance ?? '0');
-  if (!Number.isInteger(instance) || instance < 0)
-    throw new UsageError(`--instance must be a whole number, got ${values.instance}`);
+  const instance = instanceArg(values.instance);
   const wait = Number(values.wait ?? '5');
   if (!Number.isFinite(wait) || wait < 0) throw new UsageError(`--wait must be seconds, got ${values.wait}`);
   const dir = values['state-dir'] ?? join('.tributary', `trader-${instance}`);

@@ -9,7 +9,7 @@ import { runUntilSignal } from '../../ts/process/run-until-signal.js';
 import { chooseStrategy } from '../venues/trader-strategy.js';
 import { startTraderTrading } from '../venues/trader-trading.js';
 import { runTraderState } from './trader-state.js';
-import { parseCommandArgs, UsageError } from './usage-error.js';
+import { instanceArg, parseCommandArgs, UsageError } from './usage-error.js';
 
 const HELP = `Usage: tributary trader [--config <file>] [--instance <n>] [--strategy <name>] [--status-every <s>]
 
@@ -53,9 +53,7 @@ export async function runTrader(args: string[]): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
-  const instance = Number(values.instance ?? '0');
-  if (!Number.isInteger(instance) || instance < 0)
-    throw new UsageError(`--instance must be a whole number, got ${values.instance}`);
+  const instance = instanceArg(values.instance);
   const every = Number(values['status-every'] ?? '30');
   if (!Number.isFinite(every) || every < 0)
     throw new UsageError(`--status-every must be seconds, got ${values['status-every']}`);

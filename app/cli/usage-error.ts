@@ -14,3 +14,12 @@ export function parseCommandArgs<T extends ParseArgsConfig>(config: T): ReturnTy
     throw new UsageError(error instanceof Error ? error.message : String(error));
   }
 }
+
+/** The `--instance` option: a whole number, 0 when absent. */
+export function instanceArg(value: string | undefined): number {
+  const instance = Number(value ?? '0');
+  if (!Number.isInteger(instance) || instance < 0) {
+    throw new UsageError(`--instance must be a whole number, got ${value}`);
+  }
+  return instance;
+}

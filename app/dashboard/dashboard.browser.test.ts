@@ -26,6 +26,7 @@ import type {
 import { openSqliteStore } from '../../ts/store/open-store.js';
 import type { RecordStore } from '../../ts/store/record-store.js';
 import { fill } from '../../ts/store/testing/record-fixtures.js';
+import { waitUntil } from '../../ts/testing/wait-until.js';
 import { DashboardServer } from '../../web/server/dashboard-server.js';
 import { readHubStatus } from '../../web/server/hub-status-reader.js';
 import { MachineSampler } from '../../web/server/machine-stats.js';
@@ -358,7 +359,14 @@ describe.skipIf(!haveChromium)('dashboard in Chromium', () => {
       (error: Error) => error.message,
     );
     expect(status).toMatch(/^401$|ERR_INVALID_AUTH_CREDENTIALS/);
-    expect(await page.content()).not.toContain('Processes and heartbeats');
+    // A refused navigation may still be settling (Chromium moves on to its error page): read the
+    // page once it holds still.
+    let content: string | undefined;
+    await waitUntil(async () => {
+      content = await page.content().catch(() => undefined);
+      return content !== undefined;
+    }, 'the refused page to settle');
+    expect(content).not.toContain('Processes and heartbeats');
     await context.close();
     // The public site never serves the owner's files.
     expect((await fetch(`${server.url}/../owner/index.html`)).status).not.toBe(200);

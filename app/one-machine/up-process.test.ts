@@ -169,6 +169,9 @@ const STARTED = [
   '"msg":"collector started"',
   '"msg":"trader book synced"',
   '"msg":"recording"',
+  '"msg":"publishing"',
+  '"msg":"dashboard serving"',
+  '"msg":"gateway listening"',
 ];
 
 /** Waits for the banner and for every process it names to be at work (collectors polling the exchange). */

@@ -11,6 +11,7 @@ import { readHubStatus } from '../../web/server/hub-status-reader.js';
 import { MachineSampler } from '../../web/server/machine-stats.js';
 import { StorePaperTrades } from '../dashboard/paper-trades.js';
 import { FileTradingControl } from '../dashboard/trading-control.js';
+import { dashboardScope } from './record.js';
 import { parseCommandArgs } from './usage-error.js';
 
 const HELP = `Usage: tributary dashboard [--config <file>] [--state-root <dir>] [--log-file <file>]
@@ -95,7 +96,11 @@ export async function runDashboard(args: string[]): Promise<number> {
         instances: config.trader.instances,
         applyWaitMs: 3000,
       }),
-      paperTrades: new StorePaperTrades(store, config.trader.instances),
+      paperTrades: new StorePaperTrades(
+        store,
+        config.trader.instances,
+        dashboardScope(loaded).mode === 'paper' ? dashboardScope(loaded).account : undefined,
+      ),
       publisherStateFile: join(stateRoot, 'publisher-state.json'),
     },
     logger,

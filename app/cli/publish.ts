@@ -13,6 +13,7 @@ import { runUntilSignal } from '../../ts/process/run-until-signal.js';
 import { openRecordStore } from '../../ts/store/open-store.js';
 import { TRADING_MODES } from '../../ts/store/store-records.js';
 import { FileTradingControl } from '../dashboard/trading-control.js';
+import { dashboardScope } from './record.js';
 import { parseCommandArgs, UsageError } from './usage-error.js';
 
 const HELP = `Usage: tributary publish [--config <file>] [--mode <mode>] [--account <name>] [--once]
@@ -27,8 +28,10 @@ secret or an internal address is ever published. Failures are retried (publish.r
 
 Options:
   -c, --config <file>    configuration file
-      --mode <mode>      whose records: live, testnet, paper, ... (default trader.mode)
-      --account <name>   the account of those records (default paper-0 in paper mode, else main)
+      --mode <mode>      whose records: live, testnet, paper, ... (default: what the recorder
+                         marks, or paper for a paper trader beside a real exchange)
+      --account <name>   the account of those records (default store.account; paper-0 for a
+                         paper trader beside a real exchange)
       --state-root <dir> where the traders keep their state (default .tributary), for their states
       --once             publish one round and exit (0 when everything was published)
 `;
@@ -52,12 +55,15 @@ export async function runPublish(args: string[]): Promise<number> {
   }
   const loaded = loadConfig(values.config);
   const { config } = loaded;
-  const mode = values.mode ?? config.trader.mode;
+  const fallback = dashboardScope(loaded);
+  const mode = values.mode ?? fallback.mode;
   if (!(TRADING_MODES as readonly string[]).includes(mode))
     throw new UsageError(`--mode must be one of ${TRADING_MODES.join(', ')}, got ${mode}`);
   const scope: StoreScope = {
     mode: mode as StoreScope['mode'],
-    account: values.account ?? (mode === 'paper' ? 'paper-0' : 'main'),
+    account:
+      values.account ??
+      (values.mode === undefined ? fallback.account : mode === 'paper' ? 'paper-0' : 'main'),
   };
   const logger = new Logger('publish');
   const alerts = alerterFromConfig(loaded, 'publish', logger);

@@ -28,12 +28,30 @@ Needs TRIBUTARY_HUB_KEY (a viewer key for the name recorder-<n>: tributary keys 
 Options:
   -c, --config <file>   configuration file (TRIBUTARY__* environment variables override it)
       --instance <n>    instance number (default 0): the hub peer name is recorder-<n>
-      --mode <mode>     the mode the records are marked with (default: live on binance, else testnet)
+      --mode <mode>     the mode the records are marked with (default: live on binance, paper on the simulator
+                        under paper traders, else testnet)
 `;
 
-/** The mode an exchange account's records are marked with: `live` on Binance itself, else `testnet`. */
+/**
+ * The mode an exchange account's records are marked with: `live` on Binance itself; `paper` on the
+ * built-in simulator when the traders run in paper mode (their orders go to it, a paper exchange);
+ * else `testnet`.
+ */
 export function recordedMode(loaded: LoadedConfig): TradingMode {
-  return loaded.config.exchange.kind === 'binance' ? 'live' : 'testnet';
+  const { exchange, trader } = loaded.config;
+  if (exchange.kind === 'binance') return 'live';
+  if (exchange.kind === 'simulator' && trader.mode === 'paper') return 'paper';
+  return 'testnet';
+}
+
+/**
+ * Whose records the dashboard shows by default: a paper trader beside a real exchange keeps its own
+ * (`paper`, `paper-0`); otherwise the recorder's exchange account (`store.account`).
+ */
+export function dashboardScope(loaded: LoadedConfig): { mode: TradingMode; account: string } {
+  const { exchange, trader, store } = loaded.config;
+  if (trader.mode === 'paper' && exchange.kind !== 'simulator') return { mode: 'paper', account: 'paper-0' };
+  return { mode: recordedMode(loaded), account: store.account };
 }
 
 /** Runs `tributary record`; returns the exit code. */

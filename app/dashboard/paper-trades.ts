@@ -6,17 +6,22 @@ import type { OwnerTrade } from '../../web/ui/owner-types.js';
 /** The newest fills of every paper trader (newest first). */
 export class StorePaperTrades implements PaperTrades {
   readonly #store: Pick<RecordStore, 'fills'>;
-  readonly #instances: number;
+  readonly #accounts: string[];
 
-  constructor(store: Pick<RecordStore, 'fills'>, instances: number) {
+  /**
+   * `instances` paper traders keeping their own records (`paper-<n>`), and `exchangeAccount` when
+   * paper traders trade at the built-in simulator (the recorder keeps that account as mode paper).
+   */
+  constructor(store: Pick<RecordStore, 'fills'>, instances: number, exchangeAccount?: string) {
     this.#store = store;
-    this.#instances = instances;
+    this.#accounts = Array.from({ length: instances }, (_, n) => `paper-${n}`);
+    if (exchangeAccount !== undefined) this.#accounts.push(exchangeAccount);
   }
 
   async recent(limit: number): Promise<{ trades: OwnerTrade[]; note: string | null }> {
     const trades: OwnerTrade[] = [];
-    for (let n = 0; n < this.#instances; n++) {
-      const fills = await this.#store.fills({ mode: 'paper', account: `paper-${n}` }, { limit });
+    for (const account of this.#accounts) {
+      const fills = await this.#store.fills({ mode: 'paper', account }, { limit });
       for (const f of fills)
         trades.push({
           time: f.time,

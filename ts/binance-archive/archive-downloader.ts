@@ -305,9 +305,34 @@ export class ArchiveDownloader {
     }
     const expectedLength = Number(res.headers['content-length'] ?? Number.NaN);
     const before = append ? have : 0;
-    await pipeline(res, createWriteStream(part, { flags: append ? 'a' : 'w' }));
+    await saveBody(res, part, append);
     const got = statSync(part).size - before;
     if (Number.isFinite(expectedLength) && got !== expectedLength)
       throw new RetryableError(`body ended after ${got} of ${expectedLength} bytes`, undefined);
   }
+}
+
+/**
+ * Writes a response body to `part` (appending or anew). Every chunk that arrived is on disk before
+ * a cut connection is reported, so the next try resumes from all of it: the chunks are taken as they
+ * arrive and the file is ended, not destroyed (a stream pipeline destroys both sides on a cut, and
+ * the response's unread and the file's unwritten chunks are lost).
+ */
+function saveBody(res: IncomingMessage, part: string, append: boolean): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const out = createWriteStream(part, { flags: append ? 'a' : 'w' });
+    let failure: Error | undefined;
+    out.on('error', (error) => {
+      failure ??= error;
+      res.destroy();
+    });
+    res.on('data', (chunk: Buffer) => out.write(chunk));
+    res.on('error', (error) => {
+      failure ??= error;
+    });
+    res.on('close', () => {
+      if (!res.complete) failure ??= new RetryableError('connection closed before the body ended', undefined);
+      out.end(() => (failure === undefined ? resolve() : reject(failure)));
+    });
+  });
 }

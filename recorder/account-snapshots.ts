@@ -1,8 +1,8 @@
 // Minute snapshots of the account (positions, balances, equity), the symbol list, and the closed bars the user keeps.
 import { Decimal } from '../ts/exact/decimal.js';
 import type { KlineInterval, UsdmApi } from '../ts/exchange/usdm-api.js';
-import type { AccountObject } from '../ts/native/parse.js';
-import { parseAccount, parseExchangeInfo, parseRestKlines } from '../ts/native/parse.js';
+import type { AccountObject, SymbolPositionObject } from '../ts/native/parse.js';
+import { parseAccount, parseExchangeInfo, parsePositionRisk, parseRestKlines } from '../ts/native/parse.js';
 import type { KlineRecord, RecordBatch, RecordScope, SymbolRecord } from '../ts/store/store-records.js';
 
 /** The quote asset the equity curve is kept in. */
@@ -18,8 +18,11 @@ export function snapshotRecords(
   account: AccountObject,
   now: number,
   everyMs: number,
+  risk: readonly SymbolPositionObject[] = [],
 ): RecordBatch {
   const time = now - (now % everyMs);
+  // The v3 account leaves out entry and mark prices; positionRisk has them.
+  const detail = new Map(risk.map((r) => [`${r.symbol} ${r.position.side}`, r.position]));
   const positions = account.positions
     .filter((p) => !Decimal.parse(p.position.amount).isZero())
     .map((p) => ({
@@ -28,8 +31,8 @@ export function snapshotRecords(
       symbol: p.symbol,
       positionSide: p.position.side,
       amount: p.position.amount,
-      entryPrice: p.position.entryPrice ?? '0',
-      markPrice: p.position.markPrice ?? null,
+      entryPrice: p.position.entryPrice ?? detail.get(`${p.symbol} ${p.position.side}`)?.entryPrice ?? '0',
+      markPrice: p.position.markPrice ?? detail.get(`${p.symbol} ${p.position.side}`)?.markPrice ?? null,
       unrealizedPnl: p.position.unrealizedPnl ?? '0',
     }));
   const balances = account.balances.map((b) => ({
@@ -60,10 +63,13 @@ export function snapshotRecords(
   };
 }
 
-/** Reads the account and returns its snapshot records. */
+/** Reads the account and its positions' details and returns its snapshot records. */
 export async function readSnapshot(api: UsdmApi, scope: RecordScope, everyMs: number): Promise<RecordBatch> {
-  const response = await api.accountV3();
-  return snapshotRecords(scope, parseAccount(response.body), Date.now(), everyMs);
+  const account = parseAccount((await api.accountV3()).body);
+  const risk = account.positions.some((p) => !Decimal.parse(p.position.amount).isZero())
+    ? parsePositionRisk((await api.positionRiskV3()).body)
+    : [];
+  return snapshotRecords(scope, account, Date.now(), everyMs, risk);
 }
 
 /** Every symbol the exchange lists, as the symbols table keeps them. */

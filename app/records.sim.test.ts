@@ -318,7 +318,7 @@ for (const backend of backends) {
       await store.rebuildDerived(SCOPE);
       const trips = await store.roundTrips(SCOPE, { symbol: 'BTCUSDT' });
       expect(trips.length).toBeGreaterThanOrEqual(2);
-    }, 300_000);
+    }, 300_000 * FAULT_ROUNDS);
 
     it.skipIf(!built)(
       'loses no acknowledged record when the recorder process is killed with SIGKILL in a burst, and the next start reconciles the rest',

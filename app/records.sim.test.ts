@@ -184,141 +184,145 @@ const backends = [
 
 for (const backend of backends) {
   describe.skipIf(backend.skip)(`the recorder on ${backend.name}`, () => {
-    it('stores every order, fill and income row of a trader under faults and restarts exactly once, with exact values', async () => {
-      const db = backend.make();
-      cleanups.push(() => db.drop());
-      const rig = await CollectorRig.start({ collectors: PACED });
-      cleanups.push(() => rig.stop());
-      for (const kind of ['universe', 'user-stream', 'account', 'position-risk', 'tick', 'stream'] as const)
-        await rig.collector(kind);
-      const store = await openStore(db);
-      cleanups.push(() => store.close());
-      const differences: string[] = [];
-      const startRecorder = async () => {
-        const recorder = new RecorderProcess({
-          store,
-          api: rig.api(),
-          scope: SCOPE,
-          settings: RECORDER_SETTINGS,
-          hub: { url: rig.hub.url, key: rig.keys.viewer, peer: 'recorder-0' },
-          writer: { flushMs: 100, maxBatch: 500 },
-          logger: silentLogger('recorder'),
-          onReconciliationDifference: (x) =>
-            differences.push(`${x.reason} ${x.symbol} ${x.orders}/${x.fills}/${x.income}`),
-        });
-        await recorder.start();
-        return recorder;
-      };
-      let recorder: RecorderProcess | undefined = await startRecorder();
-      cleanups.push(() => recorder?.stop());
-      const risk = defaultRiskSettings();
-      const riskOff = { ...risk, enabled: false };
-      const stateDir = mkdtempSync(join(tmpdir(), 'tributary-records-trader-'));
-      let live: LiveTrading | undefined = await startLiveTrading(rig, riskOff, stateDir);
-      cleanups.push(() => live?.stop());
-      const position = (symbol: string) =>
-        d(
-          rig.truth().positions.find((p) => p.symbol === symbol && p.positionSide === 'BOTH')?.positionAmt ??
-            '0',
-        );
-      const booked = (symbol: string) => {
-        const t = live?.trader;
-        const id = t?.feed.symbolId(symbol);
-        return id === undefined ? undefined : d(t?.book.position(id, 'BOTH')?.amount ?? '0');
-      };
-      /**
-       * Asks the trader for a position and waits for the exchange to hold it. Under faults the
-       * trader's book may lag the exchange (its orders are then refused, e.g. reduce-only): it is
-       * asked again once its book agrees with the exchange, at most three times.
-       */
-      const target = async (symbol: string, qty: string) => {
-        for (let attempt = 1; attempt <= 3; attempt++) {
-          const l = live;
-          if (l === undefined) throw new Error('no trader');
-          await eventually(
-            () => l.runtime.market.lastPriceExact(symbol) !== undefined,
-            `a price of ${symbol}`,
-            15_000,
+    it(
+      'stores every order, fill and income row of a trader under faults and restarts exactly once, with exact values',
+      async () => {
+        const db = backend.make();
+        cleanups.push(() => db.drop());
+        const rig = await CollectorRig.start({ collectors: PACED });
+        cleanups.push(() => rig.stop());
+        for (const kind of ['universe', 'user-stream', 'account', 'position-risk', 'tick', 'stream'] as const)
+          await rig.collector(kind);
+        const store = await openStore(db);
+        cleanups.push(() => store.close());
+        const differences: string[] = [];
+        const startRecorder = async () => {
+          const recorder = new RecorderProcess({
+            store,
+            api: rig.api(),
+            scope: SCOPE,
+            settings: RECORDER_SETTINGS,
+            hub: { url: rig.hub.url, key: rig.keys.viewer, peer: 'recorder-0' },
+            writer: { flushMs: 100, maxBatch: 500 },
+            logger: silentLogger('recorder'),
+            onReconciliationDifference: (x) =>
+              differences.push(`${x.reason} ${x.symbol} ${x.orders}/${x.fills}/${x.income}`),
+          });
+          await recorder.start();
+          return recorder;
+        };
+        let recorder: RecorderProcess | undefined = await startRecorder();
+        cleanups.push(() => recorder?.stop());
+        const risk = defaultRiskSettings();
+        const riskOff = { ...risk, enabled: false };
+        const stateDir = mkdtempSync(join(tmpdir(), 'tributary-records-trader-'));
+        let live: LiveTrading | undefined = await startLiveTrading(rig, riskOff, stateDir);
+        cleanups.push(() => live?.stop());
+        const position = (symbol: string) =>
+          d(
+            rig.truth().positions.find((p) => p.symbol === symbol && p.positionSide === 'BOTH')
+              ?.positionAmt ?? '0',
           );
-          // Best effort: a book that lags the exchange makes the trader send orders the exchange refuses.
-          await eventually(
-            () => booked(symbol)?.eq(position(symbol)) === true,
-            `${symbol} booked`,
-            8_000,
-          ).catch(() => undefined);
-          l.runtime.engine.submitTarget('records-test', symbol, d(qty), `test ${attempt}`);
-          const reached = await eventually(
-            () => position(symbol).eq(d(qty)),
-            `${symbol} at ${qty}`,
-            10_000,
-          ).then(
-            () => true,
-            () => false,
-          );
-          if (reached) return;
+        const booked = (symbol: string) => {
+          const t = live?.trader;
+          const id = t?.feed.symbolId(symbol);
+          return id === undefined ? undefined : d(t?.book.position(id, 'BOTH')?.amount ?? '0');
+        };
+        /**
+         * Asks the trader for a position and waits for the exchange to hold it. Under faults the
+         * trader's book may lag the exchange (its orders are then refused, e.g. reduce-only): it is
+         * asked again once its book agrees with the exchange, at most three times.
+         */
+        const target = async (symbol: string, qty: string) => {
+          for (let attempt = 1; attempt <= 3; attempt++) {
+            const l = live;
+            if (l === undefined) throw new Error('no trader');
+            await eventually(
+              () => l.runtime.market.lastPriceExact(symbol) !== undefined,
+              `a price of ${symbol}`,
+              15_000,
+            );
+            // Best effort: a book that lags the exchange makes the trader send orders the exchange refuses.
+            await eventually(
+              () => booked(symbol)?.eq(position(symbol)) === true,
+              `${symbol} booked`,
+              8_000,
+            ).catch(() => undefined);
+            l.runtime.engine.submitTarget('records-test', symbol, d(qty), `test ${attempt}`);
+            const reached = await eventually(
+              () => position(symbol).eq(d(qty)),
+              `${symbol} at ${qty}`,
+              10_000,
+            ).then(
+              () => true,
+              () => false,
+            );
+            if (reached) return;
+          }
+        };
+        const restartTrader = async () => {
+          await live?.stop();
+          live = await startLiveTrading(rig, riskOff, stateDir);
+        };
+
+        // One round of the scripted faults takes about 20 s; RECORDS_FAULT_ROUNDS=8 runs it for a few
+        // minutes (docs/operations.md, Records).
+        for (let round = 0; round < FAULT_ROUNDS; round++) {
+          await target('BTCUSDT', '0.010');
+          await target('ETHUSDT', '-0.20');
+          // Orders whose answer is lost (503, the order placed anyway): the sender resolves them by query.
+          await faults(rig, { unknownStatusNextOrders: 2 });
+          await target('BTCUSDT', '0.020');
+          await target('ETHUSDT', '0.10');
+          // The user stream drops: its events in between never reach the hub.
+          await faults(rig, { dropWebsockets: true });
+          await target('BTCUSDT', '0');
+          await restartTrader();
+          await target('ETHUSDT', '-0.10');
+          // The recorder stops (its buffer written) and misses what happens while it is away.
+          await recorder.stop();
+          recorder = undefined;
+          await target('BTCUSDT', '-0.015');
+          await target('ETHUSDT', '0');
+          recorder = await startRecorder();
+          await faults(rig, { unknownStatusNextOrders: 1, dropWebsockets: true });
+          await target('BTCUSDT', '0.005');
+          await restartTrader();
+          await target('BTCUSDT', '0');
         }
-      };
-      const restartTrader = async () => {
-        await live?.stop();
-        live = await startLiveTrading(rig, riskOff, stateDir);
-      };
 
-      // One round of the scripted faults takes about 20 s; RECORDS_FAULT_ROUNDS=8 runs it for a few
-      // minutes (docs/operations.md, Records).
-      for (let round = 0; round < FAULT_ROUNDS; round++) {
-        await target('BTCUSDT', '0.010');
-        await target('ETHUSDT', '-0.20');
-        // Orders whose answer is lost (503, the order placed anyway): the sender resolves them by query.
-        await faults(rig, { unknownStatusNextOrders: 2 });
-        await target('BTCUSDT', '0.020');
-        await target('ETHUSDT', '0.10');
-        // The user stream drops: its events in between never reach the hub.
-        await faults(rig, { dropWebsockets: true });
-        await target('BTCUSDT', '0');
-        await restartTrader();
-        await target('ETHUSDT', '-0.10');
-        // The recorder stops (its buffer written) and misses what happens while it is away.
-        await recorder.stop();
-        recorder = undefined;
-        await target('BTCUSDT', '-0.015');
-        await target('ETHUSDT', '0');
-        recorder = await startRecorder();
-        await faults(rig, { unknownStatusNextOrders: 1, dropWebsockets: true });
-        await target('BTCUSDT', '0.005');
-        await restartTrader();
-        await target('BTCUSDT', '0');
-      }
-
-      // The store converges to the exchange's truth by the recorder's own schedule.
-      let last = '';
-      await waitUntil(
-        async () => {
-          const [want, have] = [exchangeRecords(rig), await storeRecords(store)];
-          last = difference(want, have);
-          return JSON.stringify(want) === JSON.stringify(have);
-        },
-        'the store equal to the exchange',
-        90_000,
-        500,
-      ).catch((error: unknown) => {
-        throw new Error(`${(error as Error).message}\n${last.slice(0, 4000)}`);
-      });
-      const { orders, fills, income } = exchangeRecords(rig);
-      expect(orders.length).toBeGreaterThanOrEqual(10);
-      expect(fills.length).toBeGreaterThanOrEqual(10);
-      expect(income.some((line) => line.startsWith('COMMISSION'))).toBe(true);
-      // Exactly once: the natural keys admit no second row, and the counts match the exchange's.
-      expect((await store.fills(SCOPE)).length).toBe(fills.length);
-      expect((await store.income(SCOPE)).length).toBe(income.length);
-      // What the stream missed was found by REST and reported.
-      expect(differences.length).toBeGreaterThan(0);
-      expect((await store.alerts()).some((a) => a.kind === 'reconciliation-difference')).toBe(true);
-      // Snapshots, equity and derived statistics follow.
-      await eventually(async () => (await store.equitySeries(SCOPE)).length > 0, 'an equity point', 15_000);
-      await store.rebuildDerived(SCOPE);
-      const trips = await store.roundTrips(SCOPE, { symbol: 'BTCUSDT' });
-      expect(trips.length).toBeGreaterThanOrEqual(2);
-    }, 300_000 * FAULT_ROUNDS);
+        // The store converges to the exchange's truth by the recorder's own schedule.
+        let last = '';
+        await waitUntil(
+          async () => {
+            const [want, have] = [exchangeRecords(rig), await storeRecords(store)];
+            last = difference(want, have);
+            return JSON.stringify(want) === JSON.stringify(have);
+          },
+          'the store equal to the exchange',
+          90_000,
+          500,
+        ).catch((error: unknown) => {
+          throw new Error(`${(error as Error).message}\n${last.slice(0, 4000)}`);
+        });
+        const { orders, fills, income } = exchangeRecords(rig);
+        expect(orders.length).toBeGreaterThanOrEqual(10);
+        expect(fills.length).toBeGreaterThanOrEqual(10);
+        expect(income.some((line) => line.startsWith('COMMISSION'))).toBe(true);
+        // Exactly once: the natural keys admit no second row, and the counts match the exchange's.
+        expect((await store.fills(SCOPE)).length).toBe(fills.length);
+        expect((await store.income(SCOPE)).length).toBe(income.length);
+        // What the stream missed was found by REST and reported.
+        expect(differences.length).toBeGreaterThan(0);
+        expect((await store.alerts()).some((a) => a.kind === 'reconciliation-difference')).toBe(true);
+        // Snapshots, equity and derived statistics follow.
+        await eventually(async () => (await store.equitySeries(SCOPE)).length > 0, 'an equity point', 15_000);
+        await store.rebuildDerived(SCOPE);
+        const trips = await store.roundTrips(SCOPE, { symbol: 'BTCUSDT' });
+        expect(trips.length).toBeGreaterThanOrEqual(2);
+      },
+      300_000 * FAULT_ROUNDS,
+    );
 
     it.skipIf(!built)(
       'loses no acknowledged record when the recorder process is killed with SIGKILL in a burst, and the next start reconciles the rest',

@@ -348,7 +348,7 @@ for (const backend of backends) {
         const startProcess = (): ChildProcess => {
           const child = spawn(
             process.execPath,
-            [join(packageRoot, 'bin', 'tributary.js'), 'record', '--config', configFile],
+            [join(packageRoot, 'bin', 'tributary.js'), 'record', '--config', configFile, '--mode', 'testnet'],
             {
               env: {
                 ...process.env,

@@ -52,8 +52,4 @@ node -e "
     console.log('== node ${version} pass: ' + name + ' loads (ABI ' + process.versions.modules + ')');
   }
 "
-# Known open defect (closing note of stop 20): on Node 22 the recorder kill test finds none of the
-# fills its `tributary record` child acknowledged; it passes on Node 20. Left out here, said aloud,
-# until it is understood.
-echo "== node ${version} pass: SKIPPED app/records.sim.test.ts (known Node 22 failure of the recorder kill test; see docs/operations.md#supported-node-versions)"
-node node_modules/vitest/vitest.mjs run --exclude app/records.sim.test.ts
+node node_modules/vitest/vitest.mjs run

@@ -2,14 +2,16 @@
 
 import type { TopicKind } from '../native/hub.js';
 import { type IntervalName, isIntervalName as isKnownInterval } from '../native/interval.js';
+import { type AlertWire, parseAlertWires, type RelayedAlert } from './relayed-alerts.js';
 
 /**
  * Version of the control protocol; `hello` and `welcome` carry it. 2: per-peer keys (`auth` names
  * its key, the key gives the role), `error` with `hint` and `frame`, two status documents. 3: `auth`
  * may carry `agent` (a peer sends it only to a hub of version 3 or later, which a version 2 hub
- * would refuse as an unknown field).
+ * would refuse as an unknown field). 4: `alerts.publish`, `alerts.subscribe` and the `alerts` push
+ * (a peer publishes alerts only to a hub of version 4 or later).
  */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 
 /**
  * What a peer may do, given by its key: collectors ingest and run the collector services; traders
@@ -65,6 +67,8 @@ export type ClientMessage =
   | { op: 'status'; id?: number }
   | { op: 'events.publish'; id?: number; events: string[] }
   | { op: 'events.subscribe'; id?: number }
+  | { op: 'alerts.publish'; id?: number; alerts: AlertWire[] }
+  | { op: 'alerts.subscribe'; id?: number; after?: number }
   | { op: 'report'; id?: number; status: Record<string, unknown> };
 
 export type ClientOp = ClientMessage['op'];
@@ -151,6 +155,8 @@ const ALLOWED_KEYS: Record<ClientOp, readonly string[]> = {
   status: [],
   'events.publish': ['events'],
   'events.subscribe': [],
+  'alerts.publish': ['alerts'],
+  'alerts.subscribe': ['after'],
   report: ['status'],
 };
 
@@ -347,6 +353,18 @@ export function parseClientMessage(text: string): ClientMessage | ControlError {
         }
         return withId({ op, events: events as string[] });
       }
+      case 'alerts.publish': {
+        const alerts = parseAlertWires(record.alerts);
+        if (typeof alerts === 'string') throw f.fail(alerts);
+        return withId({ op, alerts });
+      }
+      case 'alerts.subscribe': {
+        const after = record.after;
+        if (after !== undefined && (typeof after !== 'number' || !Number.isSafeInteger(after) || after < 0)) {
+          throw f.fail('after must be a non-negative integer (a relayed alert seq)');
+        }
+        return withId(after === undefined ? { op } : { op, after });
+      }
       case 'symbols.set':
       case 'ranks.set':
         return withId({ op, symbols: f.symbolList('symbols') });
@@ -433,6 +451,8 @@ export type ServerMessage =
   | { op: 'status'; id?: number; scope: 'health' | 'full'; status: unknown }
   /** Exchange user-data events (order updates) relayed from a user-stream collector; `seq` counts relays. */
   | { op: 'events'; seq: number; events: string[] }
+  /** Alerts raised by any process, relayed to `alerts.subscribe`rs (the recorder keeps them). */
+  | { op: 'alerts'; alerts: RelayedAlert[] }
   | ServerError;
 
 /**
@@ -459,7 +479,7 @@ export type ServerOp = ServerMessage['op'];
 /** Messages that answer a request (and so may carry its id); errors go through the hub's input policing. */
 export type ReplyMessage = Exclude<
   ServerMessage,
-  { op: 'hello' | 'heartbeat' | 'mode' | 'events' | 'error' }
+  { op: 'hello' | 'heartbeat' | 'mode' | 'events' | 'alerts' | 'error' }
 >;
 
 const SERVER_OPS: readonly ServerOp[] = [
@@ -478,6 +498,7 @@ const SERVER_OPS: readonly ServerOp[] = [
   'mode',
   'status',
   'events',
+  'alerts',
   'error',
 ];
 

@@ -1,6 +1,7 @@
 // `tributary gateway`: the order gateway redundant traders send their orders through, until SIGINT/SIGTERM.
 import { alerterFromConfig } from '../../ts/alerts/create-alerter.js';
 import { loadConfig } from '../../ts/config/load-config.js';
+import { HubAlertLink } from '../../ts/hub/hub-alert-link.js';
 import { KeyFileError, watchKeyFile } from '../../ts/hub/key-file.js';
 import { Logger } from '../../ts/log/logger.js';
 import { runUntilSignal } from '../../ts/process/run-until-signal.js';
@@ -59,6 +60,15 @@ export async function runGateway(args: string[]): Promise<number> {
   const onHangup = (): void => void keys.reload();
   process.on('SIGHUP', onHangup);
   const alerts = alerterFromConfig(loaded, 'gateway', logger);
+  // With a hub key (\`tributary up\` gives one), its alerts are kept in the records store too.
+  const alertLink = HubAlertLink.fromEnvironment({
+    loaded,
+    peer: 'gateway',
+    kind: 'gateway',
+    alerts,
+    logger: logger.child('alerts'),
+  });
+  alertLink?.start();
   let gateway: Awaited<ReturnType<typeof startGatewayService>>;
   try {
     gateway = await startGatewayService(loaded, keys.ring, logger, {
@@ -70,6 +80,7 @@ export async function runGateway(args: string[]): Promise<number> {
   } catch (error) {
     process.off('SIGHUP', onHangup);
     keys.close();
+    await alertLink?.stop(0);
     await alerts.close();
     throw error;
   }
@@ -77,6 +88,7 @@ export async function runGateway(args: string[]): Promise<number> {
     process.off('SIGHUP', onHangup);
     keys.close();
     await gateway.stop();
+    await alertLink?.stop();
     await alerts.close();
   });
 }

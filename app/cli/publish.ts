@@ -7,6 +7,7 @@ import { StoreDashboardSource, type StoreScope } from '../../publisher/store-das
 import { alerterFromConfig } from '../../ts/alerts/create-alerter.js';
 import { loadConfig } from '../../ts/config/load-config.js';
 import { connectExchange } from '../../ts/exchange/exchange-link.js';
+import { HubAlertLink } from '../../ts/hub/hub-alert-link.js';
 import { Logger } from '../../ts/log/logger.js';
 import { packageRoot } from '../../ts/package-root.js';
 import { runUntilSignal } from '../../ts/process/run-until-signal.js';
@@ -112,9 +113,11 @@ export async function runPublish(args: string[]): Promise<number> {
     logger,
   });
   logger.info('publishing', { to: target.description, scope: `${scope.mode}/${scope.account}` });
+  let alertLink: HubAlertLink | undefined;
   const close = async () => {
     await publisher.stop();
     exchange.close();
+    await alertLink?.stop();
     await alerts.close();
     await store.close();
   };
@@ -125,6 +128,15 @@ export async function runPublish(args: string[]): Promise<number> {
     );
     return report.failed.length === 0 && report.refused.length === 0 ? 0 : 1;
   }
+  // Running on: with a hub key (\`tributary up\` gives one), its alerts are kept in the records store too.
+  alertLink = HubAlertLink.fromEnvironment({
+    loaded,
+    peer: 'publish',
+    kind: 'publish',
+    alerts,
+    logger: logger.child('alerts'),
+  });
+  alertLink?.start();
   publisher.start(config.publish.intervalMs);
   return runUntilSignal(logger, close);
 }

@@ -10,6 +10,7 @@ import type { Alerter } from '../../ts/alerts/alerter.js';
 import { alerterFromConfig } from '../../ts/alerts/create-alerter.js';
 import { type LoadedConfig, loadConfig } from '../../ts/config/load-config.js';
 import type { CollectorsConfig } from '../../ts/config/tributary-config.js';
+import { HubAlertLink } from '../../ts/hub/hub-alert-link.js';
 import { credentialsToken, newKey, writeNewKeyFile } from '../../ts/hub/key-file.js';
 import type { ActiveKey, HubKeyCredentials } from '../../ts/hub/peer-keys.js';
 import { type Logger, registerSecret } from '../../ts/log/logger.js';
@@ -103,6 +104,7 @@ export class OneMachineSystem {
   readonly failure: Promise<ChildFailure>;
   #simulator: RunningSimulator | undefined;
   #keyDir: string | undefined;
+  #alertLink: HubAlertLink | undefined;
   #stopped = false;
   readonly #logFile: LogFile;
 
@@ -222,7 +224,8 @@ export class OneMachineSystem {
         config.gateway.port === 0 ? await freePort(config.gateway.host) : config.gateway.port;
       childEnv.TRIBUTARY__GATEWAY__PORT = String(gatewayPort);
       gatewayUrl = config.gateway.url ?? `http://${config.gateway.host}:${gatewayPort}`;
-      add('gateway', ['gateway', '--keys', keysFile]);
+      // A viewer key of its own carries its alerts to the hub (and the records store).
+      add('gateway', ['gateway', '--keys', keysFile], 'viewer');
     }
     const kinds: CollectorKind[] = ['universe', ...COLLECTOR_KINDS.filter((k) => k !== 'universe')];
     for (const kind of kinds) {
@@ -244,8 +247,9 @@ export class OneMachineSystem {
       add(`trader-${i}`, ['trader', '--instance', String(i), ...demo], 'trader');
     // The recorder only reads from the hub (order events, status): a viewer key.
     if (config.recorder.enabled) add('recorder-0', ['record', '--instance', '0'], 'viewer');
-    // The publisher reads the records store and the hub's public status (no key needed).
-    if (config.publish.enabled) add('publish', ['publish']);
+    // The publisher reads the records store and the hub's public status; its viewer key only
+    // carries its alerts to the hub (and the records store).
+    if (config.publish.enabled) add('publish', ['publish'], 'viewer');
     // The dashboard shows the owner the hub's full status, so it gets a viewer key.
     let ownerTokenFile: string | undefined;
     if (config.dashboard.enabled) {
@@ -260,6 +264,14 @@ export class OneMachineSystem {
       }
       add('dashboard', ['dashboard', '--log-file', this.#logFile.path], 'viewer', ownEnv);
     }
+    // The supervisor's own alerts (children dying, crash loops) reach the records store through the hub too.
+    const supervisorKey = newKey({
+      role: 'viewer',
+      peers: ['supervisor'],
+      label: 'tributary up: supervisor',
+    });
+    keys.push(supervisorKey);
+    registerSecret(supervisorKey.secret);
     const operator = newKey({
       role: 'admin',
       peers: ['operator', 'operator-*'],
@@ -277,6 +289,16 @@ export class OneMachineSystem {
       await waitForHttp(statusUrl, this.#options.startTimeoutMs ?? 20_000);
     }
     for (const child of rest) this.supervisor.start(child);
+    this.#alertLink = new HubAlertLink({
+      loaded,
+      url: hubUrl,
+      peer: 'supervisor',
+      kind: 'supervisor',
+      key: { id: supervisorKey.id, secret: supervisorKey.secret },
+      alerts: this.alerts,
+      logger: log.child('alerts'),
+    });
+    this.#alertLink.start();
     log.info('system started', { exchange, hub: hubUrl, status: statusUrl, processes: children.length });
     return {
       exchange,
@@ -297,6 +319,7 @@ export class OneMachineSystem {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    await this.#alertLink?.stop();
     await this.supervisor.stopAll();
     await this.alerts.close();
     await this.#simulator?.stop();

@@ -27,9 +27,10 @@ const TRANSIENT_ROLES = new Set(['viewer', 'admin']);
 
 /**
  * Viewers that are long-running processes rather than an operator's look: the recorder reads the
- * hub with a viewer key, and a recorder that stops means records (and alerts) stop being kept.
+ * hub with a viewer key (one that stops means records and alerts stop being kept), and the order
+ * gateway holds one to carry its alerts (one that stops means live traders' orders fail).
  */
-export const WATCHED_VIEWER_KINDS: readonly string[] = ['recorder'];
+export const WATCHED_VIEWER_KINDS: readonly string[] = ['recorder', 'gateway'];
 
 interface KnownPeer {
   readonly peer: string;
@@ -40,7 +41,7 @@ interface KnownPeer {
 
 /**
  * Looks at the hub's health every `checkMs`. Every collector and trader (any role but viewer and
- * admin), and every viewer of a watched kind (the recorder), it has seen is remembered; one absent or silent for `peerSilentMs` raises
+ * admin), and every viewer of a watched kind (the recorder, the gateway), it has seen is remembered; one absent or silent for `peerSilentMs` raises
  * `hub.peer-silent` (the hub closes a peer silent for three heartbeats, so "stopped sending
  * heartbeats" and "gone" are the same thing seen a little apart), and its return `hub.peer-back`.
  * A collector of a watched kind whose last ingest is older than `staleDataMs` raises

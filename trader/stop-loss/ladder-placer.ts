@@ -97,41 +97,53 @@ export class LadderPlacer {
       }),
     );
     this.#d.logger.info('placing a stop-loss ladder', { symbol, generation, reason, stops: requests.length });
-    // Make before break within the exchange's open-stop limit: the stops that fit beside the old
-    // ones go first, largest first, so when old stops must go to make room for the rest, what
-    // already stands covers most; room is made from the front of `old`.
-    const largestFirst = [...requests].sort((a, b) => b.quantity.cmp(a.quantity));
-    const room = Math.max(0, this.#d.settings.maxOpenStops - old.length);
-    const first = largestFirst.slice(0, room);
-    const rest = largestFirst.slice(room);
+    // Make before break within the exchange's open-stop limit: what fits beside the old stops is
+    // placed at once, largest first; past the limit, one old stop goes (from the front of `old`)
+    // for each new one, so the coverage never drops by more than one old stop at a time.
+    const pending = [...requests].sort((a, b) => b.quantity.cmp(a.quantity));
     const outcomes = new Map<StopOrderRequest, string>();
-    for (const [i, o] of (await Promise.all(first.map((r) => this.#place(r)))).entries()) {
-      outcomes.set(first[i] as StopOrderRequest, o);
-    }
     let remaining = old;
-    if (rest.length > 0) {
-      const firstProblems = [...outcomes.values()].filter(
-        (o) => o !== 'placed' && o !== 'unknown' && o !== 'passed',
-      );
-      const freed = remaining.slice(0, rest.length);
-      if (firstProblems.length > 0 || !(await this.cancel(symbol, freed))) {
+    let open = old.length;
+    let madeRoom = 0;
+    while (pending.length > 0) {
+      const room = this.#d.settings.maxOpenStops - open;
+      if (room > 0) {
+        const batch = pending.splice(0, room);
+        const results = await Promise.all(batch.map((r) => this.#place(r)));
+        const refused: string[] = [];
+        for (const [i, o] of results.entries()) {
+          outcomes.set(batch[i] as StopOrderRequest, o);
+          if (o === 'placed' || o === 'unknown') open += 1;
+          else if (o !== 'passed') refused.push(o);
+        }
+        if (refused.length > 0 && pending.length > 0) {
+          this.#d.fail(
+            symbol,
+            `ladder ${generation}: ${refused.join('; ')}; ${pending.length} stops not placed, the previous stops stay`,
+          );
+          return { ok: false, generation: null };
+        }
+        continue;
+      }
+      const next = remaining[0];
+      if (next === undefined || !(await this.cancel(symbol, [next]))) {
         this.#d.fail(
           symbol,
-          `ladder ${generation}: no room made for ${rest.length} more stops (${firstProblems.join('; ') || 'cancel failed'}); the previous stops stay`,
+          `ladder ${generation}: no room made for ${pending.length} more stops; the previous stops stay`,
         );
         return { ok: false, generation: null };
       }
-      remaining = remaining.slice(rest.length);
-      this.#d.logger.info('made room for the rest of a stop-loss ladder', {
+      remaining = remaining.slice(1);
+      open -= 1;
+      madeRoom += 1;
+    }
+    if (madeRoom > 0)
+      this.#d.logger.info('made room for a stop-loss ladder within the open-stop limit', {
         symbol,
         generation,
-        cancelled: freed.length,
+        cancelled: madeRoom,
         limit: this.#d.settings.maxOpenStops,
       });
-      for (const [i, o] of (await Promise.all(rest.map((r) => this.#place(r)))).entries()) {
-        outcomes.set(rest[i] as StopOrderRequest, o);
-      }
-    }
     const outcomeOf = (r: StopOrderRequest): string => outcomes.get(r) ?? 'not sent';
     const expected = requests.filter((r) => outcomeOf(r) === 'placed' || outcomeOf(r) === 'unknown');
     const problems = requests

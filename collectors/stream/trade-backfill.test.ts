@@ -1,7 +1,8 @@
-// TradeBackfill against the simulator's market served over HTTP: pages by id, duplicates, and every bound that gives a hold up.
+// TradeBackfill against the simulator's market served over HTTP (pages by id, duplicates, every bound that gives a hold up) and against real captured trades.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Json, Params } from '../../sim/contracts.js';
 import { SimMarket } from '../../sim/market/sim-market.js';
+import { Decimal } from '../../ts/exact/decimal.js';
 import { RestClient } from '../../ts/exchange/rest-client.js';
 import { type ScriptedReply, ScriptedServer } from '../../ts/exchange/testing/scripted-server.js';
 import { VirtualScheduler } from '../../ts/exchange/testing/virtual-scheduler.js';
@@ -10,6 +11,7 @@ import { silentLogger } from '../../ts/log/logger.js';
 import { StreamBars } from '../../ts/native/bar-aggregator.js';
 import { IngestEncoder } from '../../ts/native/hub.js';
 import type { IntervalName } from '../../ts/native/interval.js';
+import { captureMessages } from '../../ts/native/testing/capture.js';
 import {
   type BarSink,
   type HoldOutcome,
@@ -318,3 +320,130 @@ describe('TradeBackfill', () => {
     expect(fresh.bars.completeFrom).toBe(T0 + 5_000);
   });
 });
+
+/** A captured combined-stream message. */
+interface Captured {
+  stream: string;
+  data: {
+    a: number;
+    p: string;
+    q: string;
+    f: number;
+    l: number;
+    T: number;
+    m: boolean;
+    k: {
+      t: number;
+      L: number;
+      o: string;
+      h: string;
+      l: string;
+      c: string;
+      v: string;
+      q: string;
+      n: number;
+      V: string;
+      Q: string;
+    };
+  };
+}
+
+const same = (a: string | undefined, b: string | undefined) =>
+  a !== undefined && b !== undefined && Decimal.parse(a).eq(Decimal.parse(b));
+
+describe('TradeBackfill on real exchange data', () => {
+  it('heals ids cut out of the middle of a real minute from a served copy of the capture: every exchange kline update of the minute is matched', async () => {
+    const messages = captureMessages('real-data aggTrade backfill');
+    if (messages === undefined) return;
+    const captured = messages.map((m) => JSON.parse(m) as Captured);
+    const server = await ScriptedServer.start();
+    const rest = new RestClient(
+      { baseUrl: server.url, retries: { maxAttempts: 1 } },
+      { logger: silentLogger() },
+    );
+    cleanup.push(
+      () => server.close(),
+      () => rest.close(),
+    );
+    // The served copy: the capture's aggTrades of the asked symbol from fromId, as REST rows, up to
+    // the newest one the exchange had made when asked (the one the stream delivered last).
+    let madeUpTo = 0;
+    server.on('GET', '/fapi/v1/aggTrades', (request) => {
+      const stream = `${(request.query.get('symbol') ?? '').toLowerCase()}@aggTrade`;
+      const fromId = Number(request.query.get('fromId'));
+      const limit = Number(request.query.get('limit') ?? '500');
+      const rows = captured
+        .filter((c) => c.stream === stream && c.data.a >= fromId && c.data.a <= madeUpTo)
+        .slice(0, limit)
+        .map(({ data: { a, p, q, f, l, T, m } }) => ({ a, p, q, f, l, T, m }));
+      return { body: rows };
+    });
+    const cuts: Record<string, [number, number]> = {
+      // 12:06:01–03 and 12:06:03–05 of 2021-07-22: inside the minute that opens during the capture.
+      SUSHIUSDT: [87_353_261, 87_353_265],
+      CTKUSDT: [16_599_318, 16_599_322],
+    };
+    let compared = 0;
+    for (const [symbol, [cutFrom, cutTo]] of Object.entries(cuts)) {
+      const lower = symbol.toLowerCase();
+      const trades = captured.filter((c) => c.stream === `${lower}@aggTrade`);
+      const klines = captured.filter((c) => c.stream === `${lower}@kline_1m`).map((c) => c.data.k);
+      const minute = Math.floor((trades.at(-1)?.data.T ?? 0) / 60_000) * 60_000;
+      const sink = new SmallFrames();
+      sink.currentEncoder.addSymbols([symbol]);
+      // Complete from the capture's start: the minute that opens inside it is whole.
+      const bars = new StreamBars(symbol, ['1m'], (trades[0]?.data.T ?? 0) - 1, true);
+      let settled = 0;
+      const backfill = new TradeBackfill(new UsdmApi(rest), sink, silentLogger(), { intervals: 1 }, () => {
+        settled += 1;
+      });
+      cleanup.push(() => backfill.stop());
+      let streamed = 0;
+      let healedCompared = 0;
+      for (const trade of trades) {
+        const id = trade.data.a;
+        madeUpTo = id;
+        if (id >= cutFrom && id <= cutTo) continue; // lost by the stream
+        bars.pushMessages([Buffer.from(JSON.stringify(trade))], sink.currentEncoder);
+        backfill.follow(symbol, bars);
+        if (bars.holding) {
+          expect([bars.missingFrom, bars.missingUntil]).toEqual([cutFrom, cutTo]);
+          const before = settled;
+          await eventually(() => settled > before && !bars.holding);
+        }
+        streamed += trade.data.T >= minute ? 1 : 0;
+        // Every exchange kline update of the minute that ends at this trade is the bar, exactly.
+        const open = bars.openBar('1m')?.kline;
+        for (const k of klines.filter((k) => k.t === minute && k.L === trade.data.l)) {
+          expect(open?.openTime).toBe(k.t);
+          expect(same(open?.open, k.o), `${symbol} open`).toBe(true);
+          expect(same(open?.high, k.h), `${symbol} high`).toBe(true);
+          expect(same(open?.low, k.l), `${symbol} low`).toBe(true);
+          expect(same(open?.close, k.c), `${symbol} close`).toBe(true);
+          expect(same(open?.volume, k.v), `${symbol} volume`).toBe(true);
+          expect(same(open?.quoteVolume, k.q), `${symbol} quote volume`).toBe(true);
+          expect(same(open?.takerBuyVolume, k.V), `${symbol} taker buy volume`).toBe(true);
+          expect(same(open?.takerBuyQuoteVolume, k.Q), `${symbol} taker buy quote volume`).toBe(true);
+          expect(open?.trades).toBe(k.n);
+          compared += 1;
+          if (id > cutTo) healedCompared += 1;
+        }
+      }
+      expect(settled).toBe(1);
+      // Kline updates after the cut, when the bar holds trades that came by REST, were matched too.
+      expect(healedCompared).toBeGreaterThanOrEqual(2);
+      expect(backfill.counters).toMatchObject({ healed: 1, released: 0, pages: 1, tradesBackfilled: 5 });
+      expect(bars.stats().gaps).toBe(0);
+      // The stream alone held fewer trades than the exchange's last kline of the minute counts.
+      const last = klines.filter((k) => k.t === minute).at(-1);
+      expect(streamed).toBeLessThan(last?.n ?? 0);
+    }
+    // Every update of the minute whose last trade id is a streamed aggTrade's (8 in the capture).
+    expect(compared).toBe(8);
+  });
+});
+
+async function eventually(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  expect(check()).toBe(true);
+}

@@ -98,6 +98,9 @@ export class SimMarket implements MarketView {
   readonly #tradeListeners = new Set<(trade: MarketTrade) => void>();
   readonly #publisher: StreamPublisher;
   #frozenUntil = 0;
+  /** aggTrade stream messages still to drop per symbol (the `dropAggTrades` fault), and dropped so far. */
+  readonly #aggTradeDrops = new Map<string, number>();
+  #aggTradesDropped = 0;
   #timers: NodeJS.Timeout[] = [];
   #replay: AggTradeCsvReplay | undefined;
   #markTicks = 0;
@@ -339,6 +342,28 @@ export class SimMarket implements MarketView {
     this.#replay?.stop();
   }
 
+  /**
+   * Lost-message fault: the next `count` aggTrade stream messages of `symbol` are not sent (0
+   * clears), so subscribers see an id gap; the trades still happen (tape, REST aggTrades, klines).
+   * False, changing nothing, when the symbol is not listed.
+   */
+  dropAggTrades(symbol: string, count: number): boolean {
+    if (!this.#markets.has(symbol)) return false;
+    if (count > 0) this.#aggTradeDrops.set(symbol, count);
+    else this.#aggTradeDrops.delete(symbol);
+    this.#logger.info('aggTrade stream messages to drop', { symbol, count });
+    return true;
+  }
+
+  clearAggTradeDrops(): void {
+    this.#aggTradeDrops.clear();
+  }
+
+  /** Drops still to come per symbol, and aggTrade messages dropped so far. */
+  aggTradeDrops(): { pending: Record<string, number>; dropped: number } {
+    return { pending: Object.fromEntries(this.#aggTradeDrops), dropped: this.#aggTradesDropped };
+  }
+
   /** Stale-data fault: no trades, no stream events until `untilMs`; REST keeps serving the frozen state. */
   freeze(untilMs: number): void {
     this.#frozenUntil = Math.max(this.#frozenUntil, untilMs);
@@ -426,6 +451,16 @@ export class SimMarket implements MarketView {
     let now = this.#clock.now();
     for (const market of this.#list) now = Math.max(now, market.lastTime);
     return now;
+  }
+
+  /** Whether this aggTrade message is one the `dropAggTrades` fault drops (counted). */
+  #takeAggTradeDrop(market: SymbolMarket): boolean {
+    const left = this.#aggTradeDrops.get(market.spec.symbol);
+    if (left === undefined) return false;
+    if (left <= 1) this.#aggTradeDrops.delete(market.spec.symbol);
+    else this.#aggTradeDrops.set(market.spec.symbol, left - 1);
+    this.#aggTradesDropped += 1;
+    return true;
   }
 
   #frozen(): boolean {
@@ -580,7 +615,9 @@ export class SimMarket implements MarketView {
       return;
     }
     const stream = `${market.stream}@aggTrade`;
-    if (this.#publisher.wants(stream) && !this.#frozen()) this.#emit('market', stream, event);
+    if (this.#publisher.wants(stream) && !this.#frozen() && !this.#takeAggTradeDrop(market)) {
+      this.#emit('market', stream, event);
+    }
     if (!isPublic) return;
     const view: MarketTrade = {
       symbol: market.spec.symbol,

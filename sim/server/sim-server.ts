@@ -49,6 +49,10 @@ export interface MarketStreamSource {
   freeze(untilMs: number): void;
   /** The market control of `POST /_sim/market` (absent: the route answers 404). */
   movePrice?(symbol: string, price: Decimal): Decimal;
+  /** The `dropAggTrades` fault (absent: it is refused): see `SimMarket.dropAggTrades`. */
+  dropAggTrades?(symbol: string, count: number): boolean;
+  clearAggTradeDrops?(): void;
+  aggTradeDrops?(): { pending: Record<string, number>; dropped: number };
 }
 
 /** The engine as the server uses it: user-data events per account. */
@@ -174,7 +178,19 @@ export class SimServer {
         for (const key of ended) this.#hub.endListenKey(key);
         return ended.length;
       },
-      ...(market === undefined ? {} : { freezeMarket: (untilMs: number) => market.freeze(untilMs) }),
+      ...(market === undefined
+        ? {}
+        : {
+            freezeMarket: (untilMs: number) => market.freeze(untilMs),
+            ...(market.dropAggTrades === undefined
+              ? {}
+              : {
+                  dropAggTrades: (symbol: string, count: number) =>
+                    market.dropAggTrades?.(symbol, count) ?? false,
+                  clearAggTradeDrops: () => market.clearAggTradeDrops?.(),
+                  aggTradeDrops: () => market.aggTradeDrops?.() ?? { pending: {}, dropped: 0 },
+                }),
+          }),
       setClockSkew: (skewMs) => this.#clock.setSkew(skewMs),
       clockSkewMs: () => this.#clock.skewMs,
       now: () => this.#clock.now(),

@@ -164,5 +164,6 @@ export function placementProblems(
         `${where(host, index, 'gateway', 'enabled')}: traders would send their orders to a gateway no host runs: add "gateway": 1 to the services of hub.host ("${inventory.hub.host}"), or set gateway.url`,
       );
   });
-  return problems;
+  // A fleet-wide field is named once, not once per host.
+  return [...new Set(problems)];
 }

@@ -30,7 +30,7 @@ import type { LoadedConfig } from '../../ts/config/load-config.js';
 import { Decimal } from '../../ts/exact/decimal.js';
 import { connectExchange } from '../../ts/exchange/exchange-link.js';
 import { GatewayClient } from '../../ts/gateway/gateway-client.js';
-import { hubKey } from '../../ts/hub/hub-link.js';
+import { hubClientTls, hubKey } from '../../ts/hub/hub-link.js';
 import type { HubKeyCredentials } from '../../ts/hub/peer-keys.js';
 import type { Logger } from '../../ts/log/logger.js';
 import { parseExchangeInfo } from '../../ts/native/parse.js';
@@ -147,6 +147,8 @@ export async function startTraderTrading(
           throw new Error(`gateway.mode is split and ${peer} is not one of gateway.members`);
         const client = new GatewayClient({
           url: gatewayUrl(gateway),
+          // With gateway.tls the gateway presents the fleet's certificate: trust only hub.tls.ca.
+          ...(gateway.tls ? { tls: hubClientTls(loaded) } : {}),
           credentials: { keyId: key.id, secret: key.secret, peer },
           logger: logger.child('gateway'),
           requestTimeoutMs: gateway.requestTimeoutMs,

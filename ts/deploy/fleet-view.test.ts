@@ -27,27 +27,54 @@ describe('the fleet table from the hub full status', () => {
       key: keyOf('trader'),
       logger: silentLogger('t'),
     });
+    const publisher = new HubClient({
+      url: hub.url,
+      peer: 'publisher-0',
+      kind: 'publisher',
+      key: keyOf('viewer'),
+      logger: silentLogger('p'),
+    });
     cleanups.push(
       () => collector.close(),
       () => trader.close(),
+      () => publisher.close(),
     );
     await collector.connect();
     await trader.connect();
+    await publisher.connect();
     collector.report({ instance: 2, weight: { used: 480, limit: 1920 } });
-    await waitFor(() => hub.status().peers.some((p) => p.report !== null));
+    publisher.report({ instance: 0, lastRoundAt: Date.now() - 4_000 });
+    await waitFor(() => hub.status().peers.filter((p) => p.report !== null).length === 2);
 
     const status = await readFullStatus({ hubUrl: hub.url, key: keyOf('viewer') });
     const rows = fleetRows(status);
-    expect(rows.map((r) => [r.role, r.peer, r.instance])).toEqual([
-      ['collector', 'kline-2', '2'],
-      ['trader', 'trader-0', '0'],
+    expect(rows.map((r) => [r.role, r.kind, r.peer, r.instance])).toEqual([
+      ['collector', 'kline', 'kline-2', '2'],
+      ['trader', '-', 'trader-0', '0'],
+      ['viewer', 'publisher', 'publisher-0', '0'],
     ]);
     expect(rows[0]?.version).toBe(status.software.version);
+    // Data age: the hub's own measure for a collector, the last round for the publisher, none for a trader.
+    expect(rows[0]?.dataAgeMs).toBe(status.collectors.find((c) => c.peer === 'kline-2')?.ageMs ?? null);
+    expect(rows[1]?.dataAgeMs).toBeNull();
+    expect(rows[2]?.dataAgeMs).toBeGreaterThanOrEqual(4_000);
     expect(hostWeights(status)).toEqual([{ host: rows[0]?.host, used: 480, limit: 1920 }]);
     const text = renderFleet(status);
     expect(text).toMatch(/^hub [0-9a-f]+: version /);
     expect(text).toMatch(/kline-2\s+2\s/);
+    expect(text).toMatch(/trader-0\s+0\s+\S+\s+-\s+0\s/);
     expect(text).toMatch(/480\s+1920\s+25%/);
+
+    // A host whose peers report no weight (and a peer that said nothing of its process) shows "-".
+    const elsewhere = structuredClone(status);
+    const traderRow = elsewhere.peers.find((p) => p.peer === 'trader-0');
+    if (traderRow === undefined) throw new Error('no trader row');
+    traderRow.agent = null;
+    traderRow.remote = '10.1.2.3:5555';
+    expect(hostWeights(elsewhere)).toContainEqual({ host: '10.1.2.3:5555', used: null, limit: null });
+    const lines = renderFleet(elsewhere).split('\n');
+    expect(lines.find((l) => l.startsWith('10.1.2.3:5555') && l.includes('trader-0'))).toMatch(/\s-\s+-$/);
+    expect(lines.filter((l) => /^10\.1\.2\.3:5555\s+-\s+-\s+-$/.test(l))).toHaveLength(1);
   });
 
   it('says why when the key may not read the full status', async () => {

@@ -10,7 +10,11 @@ export interface FleetRow {
   instance: string;
   /** ms since the hub last heard from the peer. */
   lastSeenMs: number;
-  /** ms since the collector's last data reached the hub (collectors only). */
+  /**
+   * How old the data this peer brings is: a collector's last data at the hub (the hub's own
+   * measure), the recorder's last reconciliation with the exchange, the publisher's last round
+   * (from their reports); null where the peer has no such figure.
+   */
   dataAgeMs: number | null;
   restarts: number;
   connections: number;
@@ -18,11 +22,33 @@ export interface FleetRow {
   node: string;
 }
 
-/** Weight a host's collectors used this minute against the share they pace to. */
+/** Weight a host's collectors used this minute against the share they pace to (null: no collector reported one). */
 export interface HostWeight {
   host: string;
-  used: number;
-  limit: number;
+  used: number | null;
+  limit: number | null;
+}
+
+/** A time in a peer's report (Unix ms), or undefined. */
+function reportedTime(peer: PeerStatus, field: string): number | undefined {
+  const value = peer.report?.[field];
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : undefined;
+}
+
+/** {@link FleetRow.dataAgeMs} of `peer`. */
+function dataAgeOf(
+  peer: PeerStatus,
+  status: HubStatus,
+  collectorAges: ReadonlyMap<string, number | null>,
+): number | null {
+  if (peer.role === 'collector') return collectorAges.get(peer.peer) ?? null;
+  const at =
+    peer.kind === 'recorder'
+      ? reportedTime(peer, 'lastReconciledAt')
+      : peer.kind === 'publisher'
+        ? reportedTime(peer, 'lastRoundAt')
+        : undefined;
+  return at === undefined ? null : Math.max(0, status.now - at);
 }
 
 function instanceOf(peer: PeerStatus): string {
@@ -47,11 +73,11 @@ export function fleetRows(status: HubStatus): FleetRow[] {
       peer: peer.peer,
       instance: instanceOf(peer),
       lastSeenMs: Math.max(0, status.now - peer.lastSeen),
-      dataAgeMs: peer.role === 'collector' ? (ages.get(peer.peer) ?? null) : null,
+      dataAgeMs: dataAgeOf(peer, status, ages),
       restarts: peer.restarts,
       connections: peer.connections,
-      version: peer.agent?.version ?? '?',
-      node: peer.agent?.node ?? '?',
+      version: peer.agent?.version ?? '-',
+      node: peer.agent?.node ?? '-',
     }))
     .sort(
       (a, b) => a.host.localeCompare(b.host) || a.role.localeCompare(b.role) || a.peer.localeCompare(b.peer),
@@ -59,20 +85,25 @@ export function fleetRows(status: HubStatus): FleetRow[] {
 }
 
 /**
- * Weight per host from the collectors' reports (`weight: { used, limit }`). The exchange counts
- * weight per IP across processes, so a host's figure is the largest any of its collectors saw.
+ * Weight per host of the fleet from the collectors' reports (`weight: { used, limit }`). The
+ * exchange counts weight per IP across processes, so a host's figure is the largest any of its
+ * collectors saw. Every host with a peer is listed; one without a reported figure has nulls.
  */
 export function hostWeights(status: HubStatus): HostWeight[] {
   const byHost = new Map<string, HostWeight>();
   for (const peer of status.peers) {
+    const host = hostOf(peer);
+    const seen = byHost.get(host) ?? { host, used: null, limit: null };
+    byHost.set(host, seen);
     const weight = peer.report?.weight;
     if (typeof weight !== 'object' || weight === null) continue;
     const { used, limit } = weight as { used?: unknown; limit?: unknown };
     if (typeof used !== 'number' || typeof limit !== 'number') continue;
-    const host = hostOf(peer);
-    const seen = byHost.get(host);
-    if (seen === undefined) byHost.set(host, { host, used, limit });
-    else byHost.set(host, { host, used: Math.max(seen.used, used), limit: Math.max(seen.limit, limit) });
+    byHost.set(host, {
+      host,
+      used: Math.max(seen.used ?? used, used),
+      limit: Math.max(seen.limit ?? limit, limit),
+    });
   }
   return [...byHost.values()].sort((a, b) => a.host.localeCompare(b.host));
 }
@@ -125,15 +156,20 @@ export function renderFleet(status: HubStatus): string {
   );
   const weights = hostWeights(status);
   if (weights.length > 0) {
-    lines.push('', 'Weight this minute (per host IP, against the paced share):');
+    lines.push(
+      '',
+      'Weight this minute (per host IP, against the paced share; - where no collector reports it):',
+    );
     lines.push(
       ...table(
         ['HOST', 'USED', 'LIMIT', 'SHARE'],
         weights.map((w) => [
           w.host,
-          String(w.used),
-          String(w.limit),
-          w.limit > 0 ? `${Math.round((100 * w.used) / w.limit)}%` : '-',
+          w.used === null ? '-' : String(w.used),
+          w.limit === null ? '-' : String(w.limit),
+          w.used !== null && w.limit !== null && w.limit > 0
+            ? `${Math.round((100 * w.used) / w.limit)}%`
+            : '-',
         ]),
       ),
     );
@@ -144,7 +180,7 @@ export function renderFleet(status: HubStatus): string {
     for (const c of gone)
       lines.push(`  ${c.peer} (${c.kind ?? '?'}): last data ${shortDuration(c.ageMs)} ago`);
   }
-  const versions = new Set(rows.map((r) => r.version).filter((v) => v !== '?'));
+  const versions = new Set(rows.map((r) => r.version).filter((v) => v !== '-'));
   versions.add(status.software.version);
   if (versions.size > 1) lines.push('', `Mixed versions in the fleet: ${[...versions].sort().join(', ')}`);
   return `${lines.join('\n')}\n`;

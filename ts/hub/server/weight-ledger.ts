@@ -175,11 +175,11 @@ export class WeightLedger<R> {
     return true;
   }
 
-  /** Exchange time the held asks next need a look (the next minute, or the end of a block), or null. */
-  nextWakeAt(slackMs: number): number | null {
+  /** Exchange time the held asks next need a look (the end of a block, else the next minute), or null. */
+  nextWakeAt(now: number, slackMs: number): number | null {
     if (this.#queue.size === 0) return null;
-    const boundary = (this.#minute + 1) * MINUTE_MS + slackMs;
-    return this.#blockedUntil > boundary - slackMs ? this.#blockedUntil : boundary;
+    if (now < this.#blockedUntil) return this.#blockedUntil;
+    return (this.#minute + 1) * MINUTE_MS + slackMs;
   }
 
   /** The group for the status documents, as of exchange time `now`. */

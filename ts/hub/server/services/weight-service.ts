@@ -172,9 +172,11 @@ export class WeightService {
     clearTimeout(this.#timers.get(group));
     this.#timers.delete(group);
     const ledger = this.#ledgers.get(group);
-    const wakeAt = ledger?.nextWakeAt(BOUNDARY_SLACK_MS);
-    if (ledger === undefined || wakeAt === null || wakeAt === undefined) return;
-    const delay = Math.max(0, wakeAt - this.#exchangeNow(group));
+    if (ledger === undefined) return;
+    const now = this.#exchangeNow(group);
+    const wakeAt = ledger.nextWakeAt(now, BOUNDARY_SLACK_MS);
+    if (wakeAt === null) return;
+    const delay = Math.max(0, wakeAt - now);
     const timer = setTimeout(() => {
       this.#timers.delete(group);
       this.#answer(ledger.tick(this.#exchangeNow(group)));

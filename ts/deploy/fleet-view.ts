@@ -1,4 +1,5 @@
 // The fleet as a table, from the hub's full status: one row per peer, weight per host, collectors gone quiet.
+import { BUDGET_KINDS, type PerKind } from '../exchange/budget-kinds.js';
 import type { HubStatus, PeerStatus } from '../hub/hub-status.js';
 
 /** One peer as `tributary status` shows it. */
@@ -18,11 +19,19 @@ export interface FleetRow {
   node: string;
 }
 
-/** Weight a host's collectors used this minute against the share they pace to. */
+/** Weight a host used this minute against its limit. */
 export interface HostWeight {
   host: string;
   used: number;
   limit: number;
+  /**
+   * From the hub's shared budget (`leased`): granted by kind, requests waiting by kind, the block in
+   * force. From collectors' own reports (`reported`, hosts whose processes do not lease): none of it.
+   */
+  source: 'leased' | 'reported';
+  byKind: PerKind | null;
+  waiting: number;
+  block: string | null;
 }
 
 function instanceOf(peer: PeerStatus): string {
@@ -59,11 +68,28 @@ export function fleetRows(status: HubStatus): FleetRow[] {
 }
 
 /**
- * Weight per host from the collectors' reports (`weight: { used, limit }`). The exchange counts
- * weight per IP across processes, so a host's figure is the largest any of its collectors saw.
+ * Weight per host: the hub's shared budget of each IP group (used this minute against the limit,
+ * by kind), then hosts seen only in collectors' reports (`weight: { used, limit }`, processes
+ * pacing alone). The exchange counts weight per IP across processes, so a reported host's figure
+ * is the largest any of its collectors saw.
  */
 export function hostWeights(status: HubStatus): HostWeight[] {
   const byHost = new Map<string, HostWeight>();
+  for (const group of status.weight) {
+    const waiting = BUDGET_KINDS.reduce((n, kind) => n + group.waiting[kind], 0);
+    byHost.set(group.group, {
+      host: group.group,
+      used: group.used,
+      limit: group.limit,
+      source: 'leased',
+      byKind: group.granted,
+      waiting,
+      block:
+        group.block === null
+          ? null
+          : `${group.block.kind} until ${new Date(group.block.until).toISOString().slice(11, 19)}`,
+    });
+  }
   for (const peer of status.peers) {
     const weight = peer.report?.weight;
     if (typeof weight !== 'object' || weight === null) continue;
@@ -71,8 +97,10 @@ export function hostWeights(status: HubStatus): HostWeight[] {
     if (typeof used !== 'number' || typeof limit !== 'number') continue;
     const host = hostOf(peer);
     const seen = byHost.get(host);
-    if (seen === undefined) byHost.set(host, { host, used, limit });
-    else byHost.set(host, { host, used: Math.max(seen.used, used), limit: Math.max(seen.limit, limit) });
+    if (seen?.source === 'leased') continue;
+    const base = { host, source: 'reported' as const, byKind: null, waiting: 0, block: null };
+    if (seen === undefined) byHost.set(host, { ...base, used, limit });
+    else byHost.set(host, { ...base, used: Math.max(seen.used, used), limit: Math.max(seen.limit, limit) });
   }
   return [...byHost.values()].sort((a, b) => a.host.localeCompare(b.host));
 }
@@ -125,15 +153,18 @@ export function renderFleet(status: HubStatus): string {
   );
   const weights = hostWeights(status);
   if (weights.length > 0) {
-    lines.push('', 'Weight this minute (per host IP, against the paced share):');
+    lines.push('', 'Request weight this minute per host (one IP), against its limit; by kind:');
     lines.push(
       ...table(
-        ['HOST', 'USED', 'LIMIT', 'SHARE'],
+        ['HOST', 'USED', 'LIMIT', 'SHARE', ...BUDGET_KINDS.map((k) => k.toUpperCase()), 'WAITING', 'BLOCK'],
         weights.map((w) => [
           w.host,
           String(w.used),
           String(w.limit),
           w.limit > 0 ? `${Math.round((100 * w.used) / w.limit)}%` : '-',
+          ...BUDGET_KINDS.map((k) => (w.byKind === null ? '-' : String(w.byKind[k]))),
+          w.source === 'leased' ? String(w.waiting) : 'not shared',
+          w.block ?? '-',
         ]),
       ),
     );

@@ -174,6 +174,8 @@ export async function startCollector(
     async stop() {
       clearInterval(reporter);
       offReady();
+      // A poll waiting for weight (possibly until the next minute) fails now instead of holding the stop.
+      exchange.rest.budget.close();
       await collector.stop();
       link.close();
       stopLeasing();

@@ -110,6 +110,8 @@ export class RestClient {
   readonly #port: number;
   readonly #basePath: string;
   #closed = false;
+  /** A budget this client made (a shared one is closed by its owner). */
+  readonly #ownBudget: boolean;
 
   constructor(config: RestClientConfigInput | RestClientConfig, deps: RestClientDeps = {}) {
     this.#config = resolveRestConfig(config);
@@ -132,6 +134,7 @@ export class RestClient {
     this.#agent = secure ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
     this.clock = new ServerClock(this.scheduler, () => this.#timeSample(), this.#log.child('clock'));
     const { coordinated, fallbackShare, orderReserve, ...limits } = this.#config.weightBudget;
+    this.#ownBudget = deps.budget === undefined;
     this.budget =
       deps.budget ??
       new WeightBudget(limits, {
@@ -155,9 +158,13 @@ export class RestClient {
     return this.clock.sync();
   }
 
-  /** Closes the keep-alive sockets; later requests fail with `ClientClosedError`. */
+  /**
+   * Closes the keep-alive sockets; later requests fail with `ClientClosedError`, and requests
+   * waiting for weight in a budget of the client's own fail at once (`BudgetClosedError`).
+   */
   close(): void {
     this.#closed = true;
+    if (this.#ownBudget) this.budget.close();
     this.#agent.destroy();
   }
 

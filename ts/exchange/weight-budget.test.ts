@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../log/logger.js';
 import { limitsFromRateLimits, readUsageHeaders, type WeightLimits } from './rate-limits.js';
 import { VirtualScheduler } from './testing/virtual-scheduler.js';
-import { WeightBudget } from './weight-budget.js';
+import { BudgetClosedError, WeightBudget } from './weight-budget.js';
 import type {
   IpBlock,
   WeightCoordinator,
@@ -257,6 +257,18 @@ describe('WeightBudget with a coordinator', () => {
     await b.acquire(10, 'kline');
     expect((await b.acquire(1, 'kline')).minute).toBe(Math.floor(START / MINUTE) + 1);
     expect(b.stats()).toMatchObject({ mode: 'fallback', fallbackGrants: 2 });
+  });
+
+  it('fails the requests waiting for weight at once when closed, so a stopping process does not wait a window', async () => {
+    const { budget: b } = coordinatedBudget();
+    const coordinator = new ScriptedCoordinator();
+    coordinator.answer = () => new Promise(() => {}); // held at the coordinator
+    b.attachCoordinator(coordinator);
+    const leasing = b.acquire(1, 'kline');
+    await Promise.resolve();
+    b.close();
+    await expect(leasing).rejects.toBeInstanceOf(BudgetClosedError);
+    await expect(b.acquire(1, 'kline')).rejects.toBeInstanceOf(BudgetClosedError);
   });
 
   it("shares its own IP blocks, not the account's order-count blocks, and obeys the IP's", async () => {

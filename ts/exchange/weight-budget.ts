@@ -14,6 +14,14 @@ const MAX_STALLED_SLEEPS = 1000;
 /** A grant that arrives after its minute ended is asked for again this many times, then paced locally. */
 const MAX_LEASE_ATTEMPTS = 3;
 
+/** A request that was waiting for weight when the process stopped (the budget was closed). */
+export class BudgetClosedError extends ExchangeError {
+  override readonly name = 'BudgetClosedError';
+  constructor() {
+    super('weight budget closed: the process is stopping');
+  }
+}
+
 /** A granted request: settle it with `WeightBudget.settle` when its response (or failure) arrives. */
 export interface WeightTicket {
   readonly weight: number;
@@ -93,8 +101,6 @@ interface Waiter {
   readonly isOrder: boolean;
   readonly resolve: (ticket: WeightTicket) => void;
   readonly reject: (error: Error) => void;
-  /** Paced here at the fallback share (its lease failed). */
-  local: boolean;
 }
 
 /**
@@ -134,6 +140,9 @@ export class WeightBudget {
   #blockedUntil = 0;
   #blockKind: 'rate-limited' | 'banned' = 'rate-limited';
   #pumping = false;
+  #closed = false;
+  /** Requests whose lease is being asked (failed at once by `close`). */
+  readonly #leasing = new Set<Waiter>();
   #outstanding = 0;
   #slotListeners: (() => void)[] = [];
   /** Local time before which the coordinator is not asked (after a failed lease). */
@@ -204,10 +213,24 @@ export class WeightBudget {
    * block is in force, then counts it. Bounded: fails only if the clock stops advancing.
    */
   acquire(weight: number, kind: BudgetKind, isOrder = false): Promise<WeightTicket> {
+    if (this.#closed) return Promise.reject(new BudgetClosedError());
     return new Promise<WeightTicket>((resolve, reject) => {
-      this.#waiting.push({ weight, kind, isOrder, resolve, reject, local: false }, budgetRank(kind));
+      this.#waiting.push({ weight, kind, isOrder, resolve, reject }, budgetRank(kind));
       this.#kick();
     });
+  }
+
+  /**
+   * The process is stopping: every request still waiting for weight (here or at the coordinator)
+   * fails at once with {@link BudgetClosedError}, and so does every later one, so a stop never
+   * waits for the next window.
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const waiter of this.#leasing) waiter.reject(new BudgetClosedError());
+    this.#leasing.clear();
+    for (const entry of this.#waiting.removeWhere(() => true)) entry.item.reject(new BudgetClosedError());
   }
 
   /** Records the outcome of a granted request; `usage` is null when no response arrived. */
@@ -344,7 +367,6 @@ export class WeightBudget {
   #leasable(waiter: Waiter): boolean {
     return (
       waiter.weight > 0 &&
-      !waiter.local &&
       this.#coordinator?.available === true &&
       this.#scheduler.now() >= this.#fallbackUntil
     );
@@ -355,7 +377,7 @@ export class WeightBudget {
     this.#pumping = true;
     let stalled = 0;
     try {
-      while (this.#waiting.size > 0) {
+      while (this.#waiting.size > 0 && !this.#closed) {
         const now = this.#now();
         this.#roll(now);
         const entry = this.#waiting.peek();
@@ -375,7 +397,11 @@ export class WeightBudget {
           void this.#lease(entry);
           continue;
         }
-        if (wait === 0) wait = this.#weightWait(waiter.weight, this.#localLimit(), now);
+        if (wait === 0) {
+          wait = this.#weightWait(waiter.weight, this.#localLimit(), now);
+          // Paced to the fallback share: look again soon, so a coordinator that answers again is used.
+          if (wait > 0 && this.#coordinator !== undefined) wait = Math.min(wait, this.#coordinatorRetryMs);
+        }
         if (wait === 0) {
           this.#waiting.remove(entry);
           this.#countOrder(waiter);
@@ -459,10 +485,14 @@ export class WeightBudget {
     });
   }
 
-  /** Leases one request's weight; a failure sends it back to be paced here at the fallback share. */
+  /**
+   * Leases one request's weight. A failure sends it back to the queue, and for `coordinatorRetryMs`
+   * every request is paced here at the fallback share before the coordinator is asked again.
+   */
   async #lease(entry: Ranked<Waiter>): Promise<void> {
     const waiter = entry.item;
     const coordinator = this.#coordinator;
+    this.#leasing.add(waiter);
     try {
       if (coordinator === undefined) throw new ExchangeError('the coordinator was detached');
       for (let attempt = 1; ; attempt++) {
@@ -475,11 +505,13 @@ export class WeightBudget {
           reserve: Math.floor(this.#limits.perMinute * this.#orderReserve),
           used: this.#headerMinute === Math.floor(at / MINUTE_MS) ? this.#headerUsed : null,
         });
+        if (!this.#leasing.has(waiter)) return; // closed meanwhile: already failed
         let now = this.#now();
         const start = grant.minute * MINUTE_MS;
         // Granted in a later window than asked: start after its boundary, with the clock's slack.
         if (start > at && now < start + this.#boundarySlackMs) {
           await this.#scheduler.sleep(start + this.#boundarySlackMs - now);
+          if (!this.#leasing.has(waiter)) return; // closed meanwhile: already failed
           now = this.#now();
         }
         if (now < this.#blockedUntil) {
@@ -504,6 +536,7 @@ export class WeightBudget {
         if (attempt >= MAX_LEASE_ATTEMPTS) throw new ExchangeError('grants kept arriving after their window');
       }
     } catch (error) {
+      if (!this.#leasing.has(waiter)) return; // closed meanwhile: already failed
       const reason = error instanceof Error ? error.message : String(error);
       this.#fallbackUntil = this.#scheduler.now() + this.#coordinatorRetryMs;
       if (this.#fallbackReason !== reason) {
@@ -515,10 +548,10 @@ export class WeightBudget {
           retryMs: this.#coordinatorRetryMs,
         });
       }
-      waiter.local = true;
       this.#uncountOrder(waiter);
       this.#waiting.restore(entry);
     } finally {
+      this.#leasing.delete(waiter);
       this.#outstanding -= 1;
       const listeners = this.#slotListeners;
       this.#slotListeners = [];

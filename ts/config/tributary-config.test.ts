@@ -204,7 +204,13 @@ describe('the configuration schema', () => {
     expect(
       issuesOf({
         exchange: {
-          budget: { coordinator: 'host', group: 'a b', fallbackShare: 0, orderReserve: 0.6, limitsRefreshMs: 1 },
+          budget: {
+            coordinator: 'host',
+            group: 'a b',
+            fallbackShare: 0,
+            orderReserve: 0.6,
+            limitsRefreshMs: 1,
+          },
         },
       }),
     ).toEqual([
@@ -214,7 +220,9 @@ describe('the configuration schema', () => {
       'exchange.budget.orderReserve: must be a number from 0 to 0.5, got 0.6',
       'exchange.budget.limitsRefreshMs: must be an integer from 60000 to 86400000, got 1',
     ]);
-    expect(readTributaryConfig({ exchange: { budget: { group: 'box-1' } } }, 'test').exchange.budget).toMatchObject({
+    expect(
+      readTributaryConfig({ exchange: { budget: { group: 'box-1' } } }, 'test').exchange.budget,
+    ).toMatchObject({
       coordinator: 'hub',
       group: 'box-1',
     });

@@ -191,3 +191,6 @@ export const RATE_LIMITS = {
   ordersPer10s: 300,
   ordersPerMinute: 1200,
 } as const;
+
+/** Open conditional orders allowed per account and symbol (exchangeInfo's MAX_NUM_ALGO_ORDERS); the next is refused with -4045. */
+export const MAX_OPEN_ALGO_ORDERS = 10;

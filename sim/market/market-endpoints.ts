@@ -3,6 +3,7 @@ import { isIntervalName } from '../../ts/native/interval.js';
 import {
   type Endpoint,
   type Json,
+  MAX_OPEN_ALGO_ORDERS,
   type Params,
   RATE_LIMITS,
   type RateLimitValues,
@@ -111,7 +112,7 @@ function exchangeSymbol(spec: SymbolSpec, onboardDate: number): Json {
         minQty: spec.marketMinQty.toString(),
       },
       { filterType: 'MAX_NUM_ORDERS', limit: 200 },
-      { filterType: 'MAX_NUM_ALGO_ORDERS', limit: 10 },
+      { filterType: 'MAX_NUM_ALGO_ORDERS', limit: MAX_OPEN_ALGO_ORDERS },
       { filterType: 'MIN_NOTIONAL', notional: spec.minNotional.toString() },
       {
         filterType: 'PERCENT_PRICE',

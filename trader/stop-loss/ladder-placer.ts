@@ -75,7 +75,10 @@ export class LadderPlacer {
     this.#gens = deps.gens;
   }
 
-  /** Places the planned ladder, confirms it by reading the exchange's list back, then cancels `old`. */
+  /**
+   * Places the planned ladder, confirms it by reading the exchange's list back, then cancels `old`
+   * (from its front first when the open-stop limit needs room before the whole ladder fits).
+   */
   async replace(
     symbol: string,
     plan: readonly LadderRung[],
@@ -94,10 +97,47 @@ export class LadderPlacer {
       }),
     );
     this.#d.logger.info('placing a stop-loss ladder', { symbol, generation, reason, stops: requests.length });
-    const outcomes = await Promise.all(requests.map((r) => this.#place(r)));
-    const expected = requests.filter((_, i) => outcomes[i] === 'placed' || outcomes[i] === 'unknown');
-    const problems = outcomes.filter((o) => o !== 'placed' && o !== 'unknown' && o !== 'passed');
-    const passed = requests.filter((_, i) => outcomes[i] === 'passed');
+    // Make before break within the exchange's open-stop limit: the stops that fit beside the old
+    // ones go first, largest first, so when old stops must go to make room for the rest, what
+    // already stands covers most; room is made from the front of `old`.
+    const largestFirst = [...requests].sort((a, b) => b.quantity.cmp(a.quantity));
+    const room = Math.max(0, this.#d.settings.maxOpenStops - old.length);
+    const first = largestFirst.slice(0, room);
+    const rest = largestFirst.slice(room);
+    const outcomes = new Map<StopOrderRequest, string>();
+    for (const [i, o] of (await Promise.all(first.map((r) => this.#place(r)))).entries()) {
+      outcomes.set(first[i] as StopOrderRequest, o);
+    }
+    let remaining = old;
+    if (rest.length > 0) {
+      const firstProblems = [...outcomes.values()].filter(
+        (o) => o !== 'placed' && o !== 'unknown' && o !== 'passed',
+      );
+      const freed = remaining.slice(0, rest.length);
+      if (firstProblems.length > 0 || !(await this.cancel(symbol, freed))) {
+        this.#d.fail(
+          symbol,
+          `ladder ${generation}: no room made for ${rest.length} more stops (${firstProblems.join('; ') || 'cancel failed'}); the previous stops stay`,
+        );
+        return { ok: false, generation: null };
+      }
+      remaining = remaining.slice(rest.length);
+      this.#d.logger.info('made room for the rest of a stop-loss ladder', {
+        symbol,
+        generation,
+        cancelled: freed.length,
+        limit: this.#d.settings.maxOpenStops,
+      });
+      for (const [i, o] of (await Promise.all(rest.map((r) => this.#place(r)))).entries()) {
+        outcomes.set(rest[i] as StopOrderRequest, o);
+      }
+    }
+    const outcomeOf = (r: StopOrderRequest): string => outcomes.get(r) ?? 'not sent';
+    const expected = requests.filter((r) => outcomeOf(r) === 'placed' || outcomeOf(r) === 'unknown');
+    const problems = requests
+      .map(outcomeOf)
+      .filter((o) => o !== 'placed' && o !== 'unknown' && o !== 'passed');
+    const passed = requests.filter((r) => outcomeOf(r) === 'passed');
     if (passed.length > 0) this.#passed(symbol, passed);
     if (expected.length === 0) {
       if (passed.length === 0)
@@ -118,9 +158,9 @@ export class LadderPlacer {
       symbol,
       generation,
       stops: expected.map((r) => `${r.quantity.toString()}@${r.triggerPrice.toString()}`).join(' '),
-      replacing: old.length,
+      replacing: remaining.length,
     });
-    return { ok: await this.cancel(symbol, old), generation };
+    return { ok: await this.cancel(symbol, remaining), generation };
   }
 
   /** One stop: placed, passed (-2021), unknown (the read-back decides), or what went wrong. */

@@ -174,6 +174,15 @@ export interface AccountDirectory {
   credentials(apiKey: string): { readonly accountId: string; readonly secret: string } | undefined;
 }
 
+/** The limits exchangeInfo's `rateLimits` states and the server enforces. */
+export interface RateLimitValues {
+  /** IP weight per minute. */
+  readonly requestWeightPerMinute: number;
+  /** Orders per account per 10 s and per minute. */
+  readonly ordersPer10s: number;
+  readonly ordersPerMinute: number;
+}
+
 /** Binance's published limits, served in exchangeInfo `rateLimits` and enforced by the server. */
 export const RATE_LIMITS = {
   /** IP weight per minute. */

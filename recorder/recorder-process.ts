@@ -28,11 +28,12 @@ export interface RecorderOptions {
   readonly api: UsdmApi;
   readonly scope: RecordScope;
   readonly settings: RecorderSettings;
+  /** The hub, with `tls` for a `wss://` hub (the fleet's CA, this host's certificate). */
   readonly hub: {
     readonly url: string;
     readonly key: HubKeyCredentials;
     readonly peer: string;
-    readonly tls?: HubClientTls;
+    readonly tls?: HubClientTls | undefined;
   };
   readonly writer: { readonly flushMs: number; readonly maxBatch: number };
   readonly logger: Logger;

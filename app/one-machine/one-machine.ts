@@ -10,7 +10,8 @@ import type { Alerter } from '../../ts/alerts/alerter.js';
 import { alerterFromConfig } from '../../ts/alerts/create-alerter.js';
 import { type LoadedConfig, loadConfig } from '../../ts/config/load-config.js';
 import type { CollectorsConfig } from '../../ts/config/tributary-config.js';
-import { HubAlertLink } from '../../ts/hub/hub-alert-link.js';
+import { hubClientTls } from '../../ts/hub/hub-link.js';
+import { HubPresence } from '../../ts/hub/hub-presence.js';
 import { credentialsToken, newKey, writeNewKeyFile } from '../../ts/hub/key-file.js';
 import type { ActiveKey, HubKeyCredentials } from '../../ts/hub/peer-keys.js';
 import { type Logger, registerSecret } from '../../ts/log/logger.js';
@@ -104,7 +105,7 @@ export class OneMachineSystem {
   readonly failure: Promise<ChildFailure>;
   #simulator: RunningSimulator | undefined;
   #keyDir: string | undefined;
-  #alertLink: HubAlertLink | undefined;
+  #presence: HubPresence | undefined;
   #stopped = false;
   readonly #logFile: LogFile;
 
@@ -206,10 +207,11 @@ export class OneMachineSystem {
       args: string[],
       role?: 'collector' | 'trader' | 'viewer',
       ownEnv: Record<string, string> = {},
+      peer = name,
     ) => {
       const env = { ...childEnv, ...ownEnv };
       if (role !== undefined) {
-        const key = newKey({ role, peers: [name], label: `tributary up: ${name}` });
+        const key = newKey({ role, peers: [peer], label: `tributary up: ${name}` });
         keys.push(key);
         registerSecret(key.secret);
         env.TRIBUTARY_HUB_KEY = credentialsToken(key);
@@ -224,8 +226,9 @@ export class OneMachineSystem {
         config.gateway.port === 0 ? await freePort(config.gateway.host) : config.gateway.port;
       childEnv.TRIBUTARY__GATEWAY__PORT = String(gatewayPort);
       gatewayUrl = config.gateway.url ?? `http://${config.gateway.host}:${gatewayPort}`;
-      // A viewer key of its own carries its alerts to the hub (and the records store).
-      add('gateway', ['gateway', '--keys', keysFile], 'viewer');
+      // Its viewer key lets the hub show it (peer gateway-0) and carries its alerts to the records
+      // store; traders' requests are checked against the key file.
+      add('gateway', ['gateway', '--keys', keysFile], 'viewer', {}, 'gateway-0');
     }
     const kinds: CollectorKind[] = ['universe', ...COLLECTOR_KINDS.filter((k) => k !== 'universe')];
     for (const kind of kinds) {
@@ -247,9 +250,9 @@ export class OneMachineSystem {
       add(`trader-${i}`, ['trader', '--instance', String(i), ...demo], 'trader');
     // The recorder only reads from the hub (order events, status): a viewer key.
     if (config.recorder.enabled) add('recorder-0', ['record', '--instance', '0'], 'viewer');
-    // The publisher reads the records store and the hub's public status; its viewer key only
-    // carries its alerts to the hub (and the records store).
-    if (config.publish.enabled) add('publish', ['publish'], 'viewer');
+    // The publisher reads the records store, and the hub's status over its own connection (a viewer
+    // key, which also carries its alerts).
+    if (config.publish.enabled) add('publish', ['publish'], 'viewer', {}, 'publisher-0');
     // The dashboard shows the owner the hub's full status, so it gets a viewer key.
     let ownerTokenFile: string | undefined;
     if (config.dashboard.enabled) {
@@ -262,7 +265,7 @@ export class OneMachineSystem {
         await writeFile(ownerTokenFile, `TRIBUTARY_OWNER_TOKEN=${token}\n`, { mode: 0o600 });
         ownEnv.TRIBUTARY_OWNER_TOKEN = token;
       }
-      add('dashboard', ['dashboard', '--log-file', this.#logFile.path], 'viewer', ownEnv);
+      add('dashboard', ['dashboard', '--log-file', this.#logFile.path], 'viewer', ownEnv, 'dashboard-0');
     }
     // The supervisor's own alerts (children dying, crash loops) reach the records store through the hub too.
     const supervisorKey = newKey({
@@ -289,16 +292,24 @@ export class OneMachineSystem {
       await waitForHttp(statusUrl, this.#options.startTimeoutMs ?? 20_000);
     }
     for (const child of rest) this.supervisor.start(child);
-    this.#alertLink = new HubAlertLink({
-      loaded,
-      url: hubUrl,
-      peer: 'supervisor',
-      kind: 'supervisor',
-      key: { id: supervisorKey.id, secret: supervisorKey.secret },
-      alerts: this.alerts,
-      logger: log.child('alerts'),
-    });
-    this.#alertLink.start();
+    const tls = hubClientTls(loaded);
+    this.#presence = new HubPresence(
+      {
+        url: hubUrl,
+        ...(tls === undefined ? {} : { tls }),
+        key: { id: supervisorKey.id, secret: supervisorKey.secret },
+      },
+      {
+        peer: 'supervisor',
+        kind: 'supervisor',
+        logger: log.child('hub'),
+        report: () => {
+          const children = this.supervisor.status();
+          return { children: children.length, running: children.filter((c) => c.state === 'running').length };
+        },
+        alerts: this.alerts,
+      },
+    );
     log.info('system started', { exchange, hub: hubUrl, status: statusUrl, processes: children.length });
     return {
       exchange,
@@ -319,7 +330,7 @@ export class OneMachineSystem {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
-    await this.#alertLink?.stop();
+    await this.#presence?.close();
     await this.supervisor.stopAll();
     await this.alerts.close();
     await this.#simulator?.stop();

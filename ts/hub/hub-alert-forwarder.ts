@@ -1,6 +1,7 @@
 // Carries a process's alerts to the hub, which relays them to the recorder: queued while the link is down, bounded, retried.
 import type { Alert, AlertFeed } from '../alerts/alert.js';
 import type { Logger } from '../log/logger.js';
+import { ALERTS_VERSION } from './control-messages.js';
 import { type HubClient, HubRequestError } from './hub-client.js';
 import { MAX_ALERTS_PER_MESSAGE, toAlertWire } from './relayed-alerts.js';
 
@@ -34,7 +35,7 @@ const FINAL_CODES = new Set(['bad_field', 'forbidden', 'unknown_op', 'oversized'
  * recorder for the store's alerts table. An alert stays queued until the hub acknowledged it: while
  * the link is down it waits for the next `ready`, after a failed publish it is sent again after
  * `retryMs` (each failure logged), at most `maxQueued` wait (the oldest dropped first, logged). A
- * hub older than protocol 4 cannot take alerts: they are dropped with one log line (they remain in
+ * hub older than protocol 5 cannot take alerts: they are dropped with one log line (they remain in
  * this process's log and chat messages, as every alert does).
  */
 export class HubAlertForwarder {
@@ -103,11 +104,11 @@ export class HubAlertForwarder {
     if (this.#stopped || this.#sending !== undefined || this.#retry !== undefined) return;
     if (this.#queue.length === 0 || this.#o.client.state !== 'ready') return;
     const version = this.#o.client.welcome?.version ?? 0;
-    if (version < 4) {
+    if (version < ALERTS_VERSION) {
       this.#stats.dropped += this.#queue.length;
       if (!this.#warnedVersion)
         this.#o.logger.warn(
-          'the hub is older than protocol 4 and takes no alerts; they stay in this log only',
+          'the hub is older than protocol 5 and takes no alerts; they stay in this log only',
           {
             hubVersion: version,
           },

@@ -279,7 +279,7 @@ export class HubClient {
 
   /**
    * Publishes alerts this process raised; resolves when the hub took them (relayed to the
-   * recorder). Needs a hub of protocol version 4 (`welcome.version`).
+   * recorder). Needs a hub of protocol version 5 (`welcome.version`).
    */
   async publishAlerts(alerts: readonly AlertWire[]): Promise<void> {
     this.#expect(await this.request({ op: 'alerts.publish', alerts: [...alerts] }), 'ok');

@@ -24,6 +24,7 @@ import { CursorService, SlotService } from './server/services/poll-services.js';
 import { RankService } from './server/services/rank-service.js';
 import { SubscriptionService } from './server/services/subscription-service.js';
 import { SymbolService } from './server/services/symbol-service.js';
+import { WeightService } from './server/services/weight-service.js';
 import { Sessions } from './server/sessions.js';
 import { StatusBuilder } from './server/status-builder.js';
 import { StatusRoutes } from './server/status-routes.js';
@@ -62,6 +63,7 @@ export class HubServer {
   readonly #dataPlane: DataPlane;
   readonly #backpressure: Backpressure;
   readonly #symbolService: SymbolService;
+  readonly #weights: WeightService;
   readonly #status: StatusBuilder;
   readonly #alerts: AlertRelay;
   readonly #timers: HubTimers;
@@ -126,6 +128,7 @@ export class HubServer {
     const ranks = new RankService(this.symbols);
     const events = new EventRelay(this.#sessions, subscriptions, outbox, metrics);
     this.#alerts = new AlertRelay(this.#sessions, outbox);
+    this.#weights = new WeightService(this.#sessions, outbox, log.child('weight'));
     this.#status = new StatusBuilder({
       instance: this.instance,
       transport: transport.name,
@@ -144,6 +147,7 @@ export class HubServer {
       ledger,
       metrics,
       keys: options.keys,
+      weights: this.#weights,
     });
     const table: OpTable = {
       ...new PeerService(this.#status).ops(),
@@ -153,6 +157,7 @@ export class HubServer {
       ...ranks.ops(),
       ...events.ops(),
       ...this.#alerts.ops(),
+      ...this.#weights.ops(),
       ...new SubscriptionService({
         subscriptions,
         dataPlane: this.#dataPlane,
@@ -173,6 +178,7 @@ export class HubServer {
         slots.forget(session.id);
         events.forget(session.id);
         this.#alerts.forget(session.id);
+        this.#weights.forget(session.id);
       },
     });
     this.#offKeys = options.keys.onChange(() => this.#sessions.recheckKeys());
@@ -279,6 +285,7 @@ export class HubServer {
     if (this.#closed) return;
     this.#closed = true;
     this.#timers.stop();
+    this.#weights.close();
     this.#offKeys();
     this.#dataPlane.close();
     await this.#transport.close(CloseCode.goingAway, 'hub shutting down');

@@ -13,6 +13,7 @@ import type { AlertRelay } from './services/alert-relay.js';
 import type { EventRelay } from './services/event-relay.js';
 import type { CursorService } from './services/poll-services.js';
 import type { RankService } from './services/rank-service.js';
+import type { WeightService } from './services/weight-service.js';
 import type { PeerSession } from './session.js';
 import type { Sessions } from './sessions.js';
 import type { Subscriptions } from './subscriptions.js';
@@ -49,6 +50,7 @@ export interface StatusSources {
   ledger: CollectorLedger;
   metrics: HubMetrics;
   keys: KeyRing;
+  weights: WeightService;
 }
 
 /** Reads the hub's parts into {@link HubHealth} (public) and {@link HubStatus} (viewer and admin keys). */
@@ -173,6 +175,7 @@ export class StatusBuilder {
       cursors: s.cursors.cursor.snapshot(),
       slots: s.slots.groups(),
       ranks: s.ranks.summary,
+      weight: s.weights.status(),
     };
   }
 }

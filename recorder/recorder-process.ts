@@ -1,7 +1,6 @@
 // The recorder process: order events, account state and every process's alerts from the hub into the store; REST reconciliation after gaps; minute snapshots.
 
 import type { AlertFeed, AlertSink } from '../ts/alerts/alert.js';
-import { reconciliationAlert } from '../ts/alerts/alert-sources.js';
 import type { RecorderSettings } from '../ts/config/recorder-config.js';
 import type { KlineInterval, UsdmApi } from '../ts/exchange/usdm-api.js';
 import { HubClient } from '../ts/hub/hub-client.js';
@@ -18,7 +17,8 @@ import type { PeerStatusRecord, RecordBatch, RecordScope } from '../ts/store/sto
 import { readClosedKlines, readSnapshot, readSymbols, snapshotRecords } from './account-snapshots.js';
 import { alertRecord } from './alert-records.js';
 import { HubAccount } from './hub-account.js';
-import { type ReconcileReport, Reconciler, type ReconciliationDifference } from './reconciler.js';
+import { type ReconcileCounters, ReconcileScheduler } from './reconcile-scheduler.js';
+import { Reconciler, type ReconciliationDifference } from './reconciler.js';
 
 const DAY_MS = 86_400_000;
 
@@ -50,23 +50,14 @@ export interface RecorderOptions {
   readonly alerts?: AlertSink & AlertFeed;
 }
 
-/** The recorder's counters (reported to the hub's /status). */
-export interface RecorderStatus {
+/** The recorder's counters (reported to the hub's /status), with its reconciliation counters. */
+export interface RecorderStatus extends Readonly<ReconcileCounters> {
   readonly hubState: string;
   readonly events: number;
   readonly rejectedEvents: number;
   readonly gaps: number;
   /** User-stream gap notices relayed by the collector (each starts a full reconciliation). */
   readonly streamGaps: number;
-  readonly reconciliations: number;
-  /** ... of which full passes (after a start, reconnection, gap or stream loss). */
-  readonly fullReconciliations: number;
-  readonly reconcileFailures: number;
-  readonly differences: number;
-  /** Request weight-bearing REST calls the reconciliations and income reads made. */
-  readonly reconcileRequests: number;
-  readonly lastReconciledAt: number | null;
-  readonly incomeReads: number;
   /** Whether the hub's account state (positions, balances) is in sync. */
   readonly accountSynced: boolean;
   /** Snapshots written from the hub's account state, and read by REST while it was not in sync. */
@@ -76,12 +67,6 @@ export interface RecorderStatus {
   readonly relayedAlerts: number;
   readonly ownAlerts: number;
   readonly writer: WriterStats;
-}
-
-/** A reconciliation asked for and not yet run. */
-interface ReconcileRequest {
-  readonly reason: string;
-  readonly full: boolean;
 }
 
 /**
@@ -106,22 +91,15 @@ export class RecorderProcess {
   readonly client: HubClient;
   readonly writer: BufferedRecordWriter;
   readonly reconciler: Reconciler;
+  readonly scheduler: ReconcileScheduler;
   readonly account: HubAccount;
   readonly #o: RecorderOptions;
   readonly #log: Logger;
   readonly #timers: NodeJS.Timeout[] = [];
   readonly #off: Array<() => void> = [];
-  /** Symbols with activity (events, income) since the last reconciliation. */
-  readonly #active = new Set<string>();
   #lastSeq = 0;
-  #tradedSinceIncome = false;
-  #lastIncomeAt = 0;
   #alertHub: string | undefined;
   #alertSeq = 0;
-  #reconciling: Promise<void> | undefined;
-  #again: ReconcileRequest | undefined;
-  /** A full pass that failed: asked for again at the next periodic tick. */
-  #owedFull: string | undefined;
   #stopped = false;
   #derivedAt: number | undefined;
   #restFallbackLogged = false;
@@ -130,13 +108,6 @@ export class RecorderProcess {
     rejectedEvents: 0,
     gaps: 0,
     streamGaps: 0,
-    reconciliations: 0,
-    fullReconciliations: 0,
-    reconcileFailures: 0,
-    differences: 0,
-    reconcileRequests: 0,
-    lastReconciledAt: null as number | null,
-    incomeReads: 0,
     hubSnapshots: 0,
     restSnapshots: 0,
     relayedAlerts: 0,
@@ -174,6 +145,17 @@ export class RecorderProcess {
       logger: options.logger.child('reconcile'),
     });
     this.account = new HubAccount(this.client, options.logger.child('account'));
+    this.scheduler = new ReconcileScheduler({
+      reconciler: this.reconciler,
+      flush: () => this.writer.flush(),
+      openPositions: () => this.account.openPositionSymbols(),
+      reconcileMs: options.settings.reconcileMs,
+      logger: options.logger.child('reconcile'),
+      ...(options.onReconciliationDifference === undefined
+        ? {}
+        : { onDifference: options.onReconciliationDifference }),
+      ...(options.alerts === undefined ? {} : { alerts: options.alerts }),
+    });
   }
 
   /**
@@ -225,13 +207,8 @@ export class RecorderProcess {
     this.account.start();
     await this.client.connect();
     const s = this.#o.settings;
-    this.#every(s.reconcileMs, () => {
-      const owed = this.#owedFull;
-      this.#owedFull = undefined;
-      if (owed !== undefined) this.requestReconcile(`retry of ${owed}`);
-      else if (this.#active.size > 0) this.requestReconcile('activity', false);
-    });
-    this.#every(s.incomeMs, () => void this.#guard('income', () => this.#income()));
+    this.#every(s.reconcileMs, () => this.scheduler.tick());
+    this.#every(s.incomeMs, () => void this.#guard('income', () => this.scheduler.incomeTick()));
     this.#every(s.snapshotMs, () => void this.#guard('snapshot', () => this.#snapshot()));
     this.#every(DAY_MS, () => void this.#guard('symbols', () => this.#symbols()));
     if (s.klineSymbols.length > 0 && s.klineIntervals.length > 0)
@@ -241,26 +218,14 @@ export class RecorderProcess {
     await this.#guard('snapshot', () => this.#snapshot());
   }
 
-  /**
-   * Asks for a reconciliation: full (the default) when the stream may have missed anything, else
-   * over the symbols with activity. Merged with one that is running.
-   */
-  requestReconcile(reason: string, full = true): void {
-    if (this.#stopped) return;
-    if (this.#reconciling !== undefined) {
-      // A full pass already queued covers a pass over the active symbols.
-      if (this.#again === undefined || full || !this.#again.full)
-        this.#again = { reason, full: full || (this.#again?.full ?? false) };
-      return;
-    }
-    this.#reconciling = this.#reconcileLoop({ reason, full }).finally(() => {
-      this.#reconciling = undefined;
-    });
+  /** Asks for a full reconciliation (merged with one that is running). */
+  requestReconcile(reason: string): void {
+    if (!this.#stopped) this.scheduler.requestFull(reason);
   }
 
   /** Resolves when no reconciliation runs or is queued (tests wait on it). */
   async settled(): Promise<void> {
-    while (this.#reconciling !== undefined) await this.#reconciling;
+    await this.scheduler.settled();
   }
 
   /** Runs a full reconciliation now and waits for it (and any queued after it). */
@@ -273,6 +238,7 @@ export class RecorderProcess {
     return {
       hubState: this.client.state,
       ...this.#s,
+      ...this.scheduler.counters,
       accountSynced: this.account.synced,
       writer: { ...this.writer.stats },
     };
@@ -283,7 +249,7 @@ export class RecorderProcess {
     this.#stopped = true;
     for (const t of this.#timers.splice(0)) clearInterval(t);
     for (const off of this.#off.splice(0)) off();
-    await this.settled().catch(() => undefined);
+    await this.scheduler.stop();
     this.account.stop();
     await this.client.close();
     await this.writer.close();
@@ -311,77 +277,12 @@ export class RecorderProcess {
     }
     const o = parsed.orderUpdate;
     if (o === undefined) return;
-    this.#active.add(o.symbol);
     const fill = fillFromStream(this.#o.scope, o);
-    if (fill !== undefined) this.#tradedSinceIncome = true;
+    this.scheduler.activity(o.symbol, fill !== undefined);
     void this.writer.add({
       orderUpdates: [orderUpdateFromStream(this.#o.scope, o)],
       ...(fill === undefined ? {} : { fills: [fill] }),
     });
-  }
-
-  async #reconcileLoop(first: ReconcileRequest): Promise<void> {
-    let request: ReconcileRequest | undefined = first;
-    while (request !== undefined && !this.#stopped) {
-      this.#again = undefined;
-      const seen = [...this.#active];
-      this.#active.clear();
-      try {
-        // Whatever the stream delivered is committed first, so REST rows count as differences
-        // only when the stream really missed them.
-        await this.writer.flush();
-        const positions = this.account.openPositionSymbols();
-        const report = await this.reconciler.reconcile(request.reason, {
-          full: request.full,
-          seen,
-          ...(positions === undefined ? {} : { positions }),
-        });
-        this.#s.reconciliations += 1;
-        if (request.full) {
-          this.#s.fullReconciliations += 1;
-          // A full pass read the income.
-          this.#lastIncomeAt = Date.now();
-        }
-        this.#s.reconcileRequests += report.requests;
-        this.#s.lastReconciledAt = Date.now();
-        await this.#report(report);
-      } catch (error) {
-        this.#s.reconcileFailures += 1;
-        for (const s of seen) this.#active.add(s);
-        this.#log.error('reconciliation failed; the next one retries', {
-          reason: request.reason,
-          error: messageOf(error),
-        });
-        // A failed full pass is owed: the next periodic tick asks for it again.
-        if (request.full && this.#again === undefined) this.#owedFull = request.reason;
-      }
-      request = this.#again;
-    }
-  }
-
-  async #report(report: ReconcileReport): Promise<void> {
-    const level = report.differences.length > 0 ? 'warn' : 'info';
-    this.#log[level]('reconciled', {
-      reason: report.reason,
-      full: report.full,
-      since: report.since,
-      symbols: report.symbols,
-      requests: report.requests,
-      differences: report.differences
-        .map((d) => `${d.symbol || 'account'}:${d.orders}/${d.fills}/${d.income}`)
-        .join(' '),
-    });
-    if (report.differences.length === 0) return;
-    for (const d of report.differences) {
-      this.#s.differences += 1;
-      try {
-        this.#o.onReconciliationDifference?.(d);
-      } catch (error) {
-        this.#log.error('reconciliation difference listener failed', { error: messageOf(error) });
-      }
-    }
-    const alert = reconciliationAlert(report);
-    if (alert !== undefined) this.#o.alerts?.raise(alert);
   }
 
   #storeOwnAlert(alert: Parameters<typeof alertRecord>[1]): void {
@@ -394,26 +295,6 @@ export class RecorderProcess {
     this.#s.relayedAlerts += alerts.length;
     for (const a of alerts) this.#alertSeq = Math.max(this.#alertSeq, a.seq);
     void this.writer.add({ alerts: alerts.map((a) => alertRecord(a.peer, a)) });
-  }
-
-  async #income(): Promise<void> {
-    const now = Date.now();
-    const positions = this.account.openPositionSymbols();
-    // Income is booked by fills (commission, realized PnL) and, for open positions, by funding;
-    // anything else (transfers, ...) is picked up at least every reconcileMs.
-    const due =
-      this.#tradedSinceIncome ||
-      positions === undefined ||
-      positions.length > 0 ||
-      now - this.#lastIncomeAt >= this.#o.settings.reconcileMs;
-    if (!due) return;
-    this.#tradedSinceIncome = false;
-    this.#lastIncomeAt = now;
-    const result = await this.reconciler.income();
-    this.#s.incomeReads += 1;
-    this.#s.reconcileRequests += result.requests;
-    for (const s of result.symbols) this.#active.add(s);
-    if (result.inserted > 0) this.#log.debug('income stored', { rows: result.inserted });
   }
 
   async #snapshot(): Promise<void> {

@@ -54,7 +54,8 @@ export async function runDashboard(args: string[]): Promise<number> {
     return 0;
   }
   const instance = instanceArg(values.instance);
-  const loaded = loadConfig(values.config);
+  // It never calls the exchange: no exchange keys needed (the deploy gives it none).
+  const loaded = loadConfig(values.config, process.env, { exchangeKeys: 'unused' });
   const { config } = loaded;
   const logger = new Logger('dashboard');
   const stateRoot = resolve(values['state-root'] ?? '.tributary');

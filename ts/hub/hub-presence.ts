@@ -33,6 +33,7 @@ export class HubPresence {
   readonly client: HubClient;
   readonly #timer: NodeJS.Timeout;
   readonly #offReady: () => void;
+  #closing = false;
 
   constructor(
     connection: { url: string; tls?: HubClientTls; key: HubKeyCredentials },
@@ -61,19 +62,20 @@ export class HubPresence {
     });
     this.#timer = setInterval(report, options.everyMs ?? PRESENCE_REPORT_MS);
     this.#timer.unref();
-    this.client.connect().then(
-      () => log.info('connected to the hub', { peer: options.peer, hub: connection.url }),
-      (error: unknown) =>
-        log.error('the hub does not see this process: its connection ended', {
-          peer: options.peer,
-          hub: connection.url,
-          error: error instanceof Error ? error.message : String(error),
-        }),
-    );
+    // The client logs its connections; what ends them for good is logged here.
+    this.client.connect().catch((error: unknown) => {
+      if (this.#closing) return;
+      log.error('the hub does not see this process: its connection ended', {
+        peer: options.peer,
+        hub: connection.url,
+        error: error instanceof Error ? error.message : String(error),
+      });
+    });
   }
 
   /** Stops reporting and closes the connection. */
   async close(): Promise<void> {
+    this.#closing = true;
     clearInterval(this.#timer);
     this.#offReady();
     await this.client.close();

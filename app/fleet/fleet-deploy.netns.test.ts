@@ -177,6 +177,10 @@ describe.skipIf(unavailable !== undefined)('a fleet on three machines (network n
         'fleet test: systemd is not PID 1 here, so units are not run by systemd: each unit file is checked with `systemd-analyze verify` and run by the unit runner (ExecStart as User with EnvironmentFile, WorkingDirectory and Restart; the sandboxing directives are not applied)\n',
       );
     }
+    // Where the time goes (the test reports it; CI machines differ too much to assert it).
+    const started = Date.now();
+    const lap = (step: string) =>
+      process.stderr.write(`fleet test: ${step} at ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
     const trading = { trader: 1, account: 1, 'user-stream': 1, recorder: 1, publisher: 1, dashboard: 1 };
     const first = writeInventory('fleet.json', [
       { hub: 1, universe: 1, kline: 1, gateway: 1 },
@@ -302,6 +306,7 @@ describe.skipIf(unavailable !== undefined)('a fleet on three machines (network n
     expect(fleetView.stdout).toMatch(/^col-1\s+collector\s+tick\s+tick-0\s+0\s+\S+\s+\d/m);
     expect(fleetView.stdout).toMatch(/^HOST\s+USED\s+LIMIT\s+SHARE$/m);
 
+    lap('first apply checked');
     // 2. The same inventory again changes nothing: same processes.
     const before = processes(status);
     const again = await tributary(['deploy', 'apply', '-i', first, '--release', release1]);
@@ -309,6 +314,7 @@ describe.skipIf(unavailable !== undefined)('a fleet on three machines (network n
     expect(again.stdout).toMatch(/Nothing to change\./);
     expect(processes(await fullStatus(first))).toEqual(before);
 
+    lap('same inventory again');
     // 3. One collector fewer on hub-1, one more on col-1: only those change.
     const changed = writeInventory('fleet-2.json', [
       { hub: 1, universe: 1, gateway: 1 },
@@ -330,6 +336,7 @@ describe.skipIf(unavailable !== undefined)('a fleet on three machines (network n
         .sort(),
     ).toEqual(['tributary-gateway-0.service', 'tributary-hub.service', 'tributary-universe-0.service']);
 
+    lap('changed inventory');
     // The trader's order went through the gateway (claimed and placed there), and its fill came
     // back through the user-stream collector and the hub into the recorder.
     const orderBy = Date.now() + 100_000;
@@ -351,6 +358,7 @@ describe.skipIf(unavailable !== undefined)('a fleet on three machines (network n
     const publisherReport = status.peers.find((p) => p.peer === 'publisher-0')?.report;
     expect(publisherReport?.rounds).toBeGreaterThan(0);
 
+    lap('order through the gateway');
     // 4. A new release everywhere, then rollback to the first.
     const upgrade = await tributary(['deploy', 'apply', '-i', changed, '--release', release2]);
     expect(upgrade.code, `${upgrade.stdout}\n${upgrade.stderr}`).toBe(0);
@@ -365,6 +373,7 @@ describe.skipIf(unavailable !== undefined)('a fleet on three machines (network n
       status.peers.map(() => true),
     );
 
+    lap('upgrade and rollback');
     // 5. A host that is down: a clear error, and nothing changed on any host.
     const col = hosts[1] as SshTestHost;
     await col.stopSshd();
@@ -391,5 +400,6 @@ describe.skipIf(unavailable !== undefined)('a fleet on three machines (network n
     expect(fleetStatus.stdout).toMatch(/^col-1: probe: cannot reach/m);
     expect(fleetStatus.stdout).toMatch(/trader-0/);
     await col.startSshd();
+    lap('down host refused');
   }, 900_000);
 });

@@ -45,6 +45,7 @@ describe('the configuration schema', () => {
         placeWithinMs: 60_000,
         retentionMs: 604_800_000,
         requestTimeoutMs: 30_000,
+        tls: false,
       },
       symbols: [],
       collectors: {

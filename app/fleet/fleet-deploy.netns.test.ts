@@ -314,36 +314,13 @@ describe.skipIf(unavailable !== undefined)('a fleet on three machines (network n
     expect(again.stdout).toMatch(/Nothing to change\./);
     expect(processes(await fullStatus(first))).toEqual(before);
 
-    lap('same inventory again');
-    // 3. One collector fewer on hub-1, one more on col-1: only those change.
-    const changed = writeInventory('fleet-2.json', [
-      { hub: 1, universe: 1, gateway: 1 },
-      { kline: 2, tick: 1 },
-      trading,
-    ]);
-    const apply2 = await tributary(['deploy', 'apply', '-i', changed, '--release', release1]);
-    expect(apply2.code, `${apply2.stdout}\n${apply2.stderr}`).toBe(0);
-    expect(apply2.stdout).toMatch(/hub-1:\n {2}stop and remove kline-0/);
-    expect(apply2.stdout).toMatch(/col-1:\n(?: {2}.*\n)* {2}start kline-0/);
-    status = await fullStatus(changed);
-    const after = processes(status);
-    expect(after['kline-0']).toMatch(/^col-1\//);
-    for (const same of ['universe-0', 'kline-1', 'tick-0', 'trader-0', 'gateway-0', 'dashboard-0'])
-      expect(after[same], same).toBe(before[same]);
-    expect(
-      readdirSync(unitsDir)
-        .filter((f) => f.startsWith('tributary-'))
-        .sort(),
-    ).toEqual(['tributary-gateway-0.service', 'tributary-hub.service', 'tributary-universe-0.service']);
-
-    lap('changed inventory');
     // The trader's order went through the gateway (claimed and placed there), and its fill came
     // back through the user-stream collector and the hub into the recorder.
     const orderBy = Date.now() + 100_000;
     let placed = 0;
     let recorded = 0;
     while (Date.now() < orderBy) {
-      status = await fullStatus(changed);
+      status = await fullStatus(first);
       const claims = status.peers.find((p) => p.peer === 'gateway-0')?.report?.claims as
         | { placed?: number }
         | undefined;
@@ -358,7 +335,32 @@ describe.skipIf(unavailable !== undefined)('a fleet on three machines (network n
     const publisherReport = status.peers.find((p) => p.peer === 'publisher-0')?.report;
     expect(publisherReport?.rounds).toBeGreaterThan(0);
 
-    lap('order through the gateway');
+    lap('same inventory again, order through the gateway');
+    // 3. One collector fewer on hub-1, one more on col-1, and trd-1 down to its trader: only those
+    // change (the removed services' keys are revoked).
+    const changed = writeInventory('fleet-2.json', [
+      { hub: 1, universe: 1, gateway: 1 },
+      { kline: 2, tick: 1 },
+      { trader: 1 },
+    ]);
+    const apply2 = await tributary(['deploy', 'apply', '-i', changed, '--release', release1]);
+    expect(apply2.code, `${apply2.stdout}\n${apply2.stderr}`).toBe(0);
+    expect(apply2.stdout).toMatch(/hub-1:\n {2}stop and remove kline-0/);
+    expect(apply2.stdout).toMatch(/col-1:\n(?: {2}.*\n)* {2}start kline-0/);
+    expect(apply2.stdout).toMatch(/trd-1:\n(?: {2}.*\n)* {2}stop and remove dashboard-0/);
+    expect(apply2.stdout).toMatch(/revoked 6 hub key\(s\)/);
+    status = await fullStatus(changed);
+    const after = processes(status);
+    expect(after['kline-0']).toMatch(/^col-1\//);
+    for (const same of ['universe-0', 'kline-1', 'tick-0', 'trader-0', 'gateway-0'])
+      expect(after[same], same).toBe(before[same]);
+    expect(
+      readdirSync(unitsDir)
+        .filter((f) => f.startsWith('tributary-'))
+        .sort(),
+    ).toEqual(['tributary-gateway-0.service', 'tributary-hub.service', 'tributary-universe-0.service']);
+
+    lap('changed inventory');
     // 4. A new release everywhere, then rollback to the first.
     const upgrade = await tributary(['deploy', 'apply', '-i', changed, '--release', release2]);
     expect(upgrade.code, `${upgrade.stdout}\n${upgrade.stderr}`).toBe(0);
@@ -381,7 +383,7 @@ describe.skipIf(unavailable !== undefined)('a fleet on three machines (network n
     const withDown = writeInventory('fleet-3.json', [
       { hub: 1, universe: 1, gateway: 1 },
       { kline: 2, tick: 1 },
-      { ...trading, tick: 1 },
+      { trader: 1, tick: 1 },
     ]);
     const refused = await tributary(['deploy', 'apply', '-i', withDown, '--release', release2]);
     expect(refused.code).toBe(1);
@@ -393,7 +395,7 @@ describe.skipIf(unavailable !== undefined)('a fleet on three machines (network n
       readdirSync(join((hosts[2] as SshTestHost).etc, 'systemd', 'system')).filter((f) =>
         f.startsWith('tributary-'),
       ),
-    ).toHaveLength(6);
+    ).toEqual(['tributary-trader-0.service']);
     expect(processes(await fullStatus(changed))).toEqual(beforeDown);
     const fleetStatus = await tributary(['deploy', 'status', '-i', withDown]);
     expect(fleetStatus.code).toBe(1);

@@ -236,12 +236,13 @@ export declare class StreamBars {
   holdStats(): HoldStatsObject
   /**
    * Applies raw aggTrade messages in order; the complete bars they closed and each interval's
-   * open bar go into `encoder`'s batch. Bad messages are reported, not thrown.
+   * open bar go into `encoder`'s batch. While a hold is on (or when one starts) trades are put
+   * aside for `resume` instead. Bad messages are reported, not thrown.
    */
   pushMessages(messages: Array<Buffer>, encoder: IngestEncoder): StreamBarsResult
   /**
    * Closes bars whose window ended at or before `nowMs` and puts the complete ones into
-   * `encoder`'s batch.
+   * `encoder`'s batch; nothing closes while a hold is on.
    */
   advanceTo(nowMs: number, encoder: IngestEncoder): StreamBarsResult
   /**

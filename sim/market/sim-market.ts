@@ -10,10 +10,12 @@ import type {
   MarketStreamListener,
   MarketTrade,
   MarketView,
+  RateLimitValues,
   SimClock,
   StreamRoute,
   SymbolSpec,
 } from '../contracts.js';
+import { RATE_LIMITS } from '../contracts.js';
 import { DEFAULT_SYMBOLS } from '../symbols.js';
 import { NodeCache } from './history/node-cache.js';
 import { marketEndpoints } from './market-endpoints.js';
@@ -48,6 +50,8 @@ export interface SimMarketOptions {
   liquidationShare?: number;
   /** Live aggTrades kept over all symbols together (older ones drop off the tape). */
   tapeBudget?: number;
+  /** The limits exchangeInfo's `rateLimits` states (the server's, which enforces them); Binance's by default. */
+  rateLimits?: RateLimitValues;
   logger?: Logger;
 }
 
@@ -88,6 +92,7 @@ export class SimMarket implements MarketView {
   readonly #clock: SimClock;
   readonly #logger: Logger;
   readonly #specs: readonly SymbolSpec[];
+  readonly #rateLimits: RateLimitValues;
   readonly #markets = new Map<string, SymbolMarket>();
   readonly #list: SymbolMarket[] = [];
   readonly #source: MarketSourceConfig;
@@ -113,6 +118,7 @@ export class SimMarket implements MarketView {
     this.#clock = options.clock;
     this.#logger = options.logger ?? new Logger('sim.market');
     this.#specs = options.symbols ?? DEFAULT_SYMBOLS;
+    this.#rateLimits = options.rateLimits ?? RATE_LIMITS;
     this.#source = options.source ?? { kind: 'random-walk' };
     const seed = options.seed ?? 1;
     if (this.#specs.length === 0) throw new SimMarketError('the market needs at least one symbol');
@@ -313,6 +319,7 @@ export class SimMarket implements MarketView {
 
   endpoints(): Endpoint[] {
     return marketEndpoints({
+      rateLimits: this.#rateLimits,
       specs: () => this.#specs,
       symbols: () => this.#list,
       symbol: (name) => this.#markets.get(name),

@@ -131,7 +131,8 @@ export class SimServer {
   #housekeeping: NodeJS.Timeout | undefined;
   #port = 0;
   #stopped = false;
-  readonly #counters = { requests: 0, rejected: 0, internalErrors: 0 };
+  /** `rateLimited` / `banned`: requests answered 429 / 418 (a client pacing right sees none). */
+  readonly #counters = { requests: 0, rejected: 0, internalErrors: 0, rateLimited: 0, banned: 0 };
   readonly #requestListeners = new Set<(request: SimRequestRecord) => void>();
 
   private constructor(options: SimServerOptions) {
@@ -251,6 +252,17 @@ export class SimServer {
       );
     }
     return server;
+  }
+
+  /** Requests served and refused since start (`GET /_sim/health` shows the same). */
+  get counters(): {
+    readonly requests: number;
+    readonly rejected: number;
+    readonly internalErrors: number;
+    readonly rateLimited: number;
+    readonly banned: number;
+  } {
+    return { ...this.#counters };
   }
 
   get port(): number {
@@ -558,6 +570,8 @@ export class SimServer {
     close: boolean,
   ): void {
     this.#counters.rejected += 1;
+    if (rejection.status === 429) this.#counters.rateLimited += 1;
+    if (rejection.status === 418) this.#counters.banned += 1;
     if (rejection.status >= 500 || rejection.status === 418) {
       this.#log.info('request refused', { status: rejection.status, code: rejection.code });
     } else {

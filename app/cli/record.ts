@@ -6,6 +6,7 @@ import { loadConfig } from '../../ts/config/load-config.js';
 import { dashboardTraders } from '../../ts/config/publish-config.js';
 import { connectExchange } from '../../ts/exchange/exchange-link.js';
 import { hubKey, hubTlsOption, hubUrl } from '../../ts/hub/hub-link.js';
+import { coordinateWeight } from '../../ts/hub/hub-weight-coordinator.js';
 import { Logger } from '../../ts/log/logger.js';
 import { runUntilSignal } from '../../ts/process/run-until-signal.js';
 import { openRecordStore } from '../../ts/store/open-store.js';
@@ -95,10 +96,13 @@ export async function runRecord(args: string[]): Promise<number> {
     logger,
     alerts: alerter,
   });
+  // The recorder's reconciliation reads lease from the host's budget at the hub.
+  const stopLeasing = coordinateWeight(link, recorder.client, logger.child('weight'));
   try {
     await recorder.start();
   } catch (error) {
     await recorder.stop().catch(() => undefined);
+    stopLeasing();
     link.close();
     await store.close();
     await alerter.close();
@@ -112,6 +116,7 @@ export async function runRecord(args: string[]): Promise<number> {
   });
   return runUntilSignal(logger, async () => {
     await recorder.stop();
+    stopLeasing();
     link.close();
     await store.close();
     await alerter.close();

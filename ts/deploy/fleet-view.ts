@@ -1,4 +1,5 @@
 // The fleet as a table, from the hub's full status: one row per peer, weight per host, collectors gone quiet.
+import { BUDGET_KINDS, type PerKind } from '../exchange/budget-kinds.js';
 import type { HubStatus, PeerStatus } from '../hub/hub-status.js';
 
 /** One peer as `tributary status` shows it. */
@@ -22,11 +23,20 @@ export interface FleetRow {
   node: string;
 }
 
-/** Weight a host's collectors used this minute against the share they pace to (null: no collector reported one). */
+/** Weight a host used this minute against its limit (null: nothing reported it). */
 export interface HostWeight {
   host: string;
   used: number | null;
   limit: number | null;
+  /**
+   * From the hub's shared budget (`leased`): granted by kind, requests waiting by kind, the block in
+   * force. From collectors' own reports (`reported`, hosts whose processes do not lease): none of
+   * it. `none`: a host with peers and no weight figure at all.
+   */
+  source: 'leased' | 'reported' | 'none';
+  byKind: PerKind | null;
+  waiting: number;
+  block: string | null;
 }
 
 /** A time in a peer's report (Unix ms), or undefined. */
@@ -85,24 +95,51 @@ export function fleetRows(status: HubStatus): FleetRow[] {
 }
 
 /**
- * Weight per host of the fleet from the collectors' reports (`weight: { used, limit }`). The
- * exchange counts weight per IP across processes, so a host's figure is the largest any of its
- * collectors saw. Every host with a peer is listed; one without a reported figure has nulls.
+ * Weight per host: the hub's shared budget of each IP group (used this minute against the limit,
+ * by kind), then hosts seen only in collectors' reports (`weight: { used, limit }`, processes
+ * pacing alone; the exchange counts weight per IP across processes, so a reported host's figure is
+ * the largest any of its collectors saw). Every host with a peer is listed; one without any figure
+ * has nulls.
  */
 export function hostWeights(status: HubStatus): HostWeight[] {
   const byHost = new Map<string, HostWeight>();
+  for (const group of status.weight) {
+    const waiting = BUDGET_KINDS.reduce((n, kind) => n + group.waiting[kind], 0);
+    byHost.set(group.group, {
+      host: group.group,
+      used: group.used,
+      limit: group.limit,
+      source: 'leased',
+      byKind: group.granted,
+      waiting,
+      block:
+        group.block === null
+          ? null
+          : `${group.block.kind} until ${new Date(group.block.until).toISOString().slice(11, 19)}`,
+    });
+  }
   for (const peer of status.peers) {
     const host = hostOf(peer);
-    const seen = byHost.get(host) ?? { host, used: null, limit: null };
+    const seen: HostWeight = byHost.get(host) ?? {
+      host,
+      used: null,
+      limit: null,
+      source: 'none',
+      byKind: null,
+      waiting: 0,
+      block: null,
+    };
     byHost.set(host, seen);
     const weight = peer.report?.weight;
     if (typeof weight !== 'object' || weight === null) continue;
     const { used, limit } = weight as { used?: unknown; limit?: unknown };
     if (typeof used !== 'number' || typeof limit !== 'number') continue;
+    if (seen?.source === 'leased') continue;
+    const base = { host, source: 'reported' as const, byKind: null, waiting: 0, block: null };
     byHost.set(host, {
-      host,
-      used: Math.max(seen.used ?? used, used),
-      limit: Math.max(seen.limit ?? limit, limit),
+      ...base,
+      used: Math.max(seen?.used ?? used, used),
+      limit: Math.max(seen?.limit ?? limit, limit),
     });
   }
   return [...byHost.values()].sort((a, b) => a.host.localeCompare(b.host));
@@ -158,11 +195,11 @@ export function renderFleet(status: HubStatus): string {
   if (weights.length > 0) {
     lines.push(
       '',
-      'Weight this minute (per host IP, against the paced share; - where no collector reports it):',
+      'Request weight this minute per host (one IP), against its limit; by kind (- where nothing reports it):',
     );
     lines.push(
       ...table(
-        ['HOST', 'USED', 'LIMIT', 'SHARE'],
+        ['HOST', 'USED', 'LIMIT', 'SHARE', ...BUDGET_KINDS.map((k) => k.toUpperCase()), 'WAITING', 'BLOCK'],
         weights.map((w) => [
           w.host,
           w.used === null ? '-' : String(w.used),
@@ -170,6 +207,9 @@ export function renderFleet(status: HubStatus): string {
           w.used !== null && w.limit !== null && w.limit > 0
             ? `${Math.round((100 * w.used) / w.limit)}%`
             : '-',
+          ...BUDGET_KINDS.map((k) => (w.byKind === null ? '-' : String(w.byKind[k]))),
+          w.source === 'leased' ? String(w.waiting) : w.source === 'reported' ? 'not shared' : '-',
+          w.block ?? '-',
         ]),
       ),
     );

@@ -4,7 +4,7 @@ import { StreamBars } from '../../ts/native/bar-aggregator.js';
 import type { IntervalName } from '../../ts/native/interval.js';
 import type { Collector, CollectorStatus } from '../collector.js';
 import { type CollectorContext, collectorStatus } from '../collector-context.js';
-import { routeFrames } from './stream-router.js';
+import { newestEventTime, routeFrames } from './stream-router.js';
 
 export interface StreamCollectorOptions {
   /** Websocket base URL of the exchange (`wss://fstream.binance.com` or the simulator's). */
@@ -13,8 +13,14 @@ export interface StreamCollectorOptions {
   readonly maxStreamsPerConnection: number;
   /** Restrict to these symbols (empty: every registry symbol). */
   readonly symbols: readonly string[];
-  /** How often quiet bars are closed and open bars re-sent (default 1 s). */
+  /** How often quiet bars are closed (default 1 s). */
   readonly flushMs?: number;
+  /**
+   * A quiet bar is closed once the market streams have delivered an event this long past its end
+   * (default 1 s): their exchange time, not this machine's clock, which may be off or ahead of
+   * trades still in flight, and the margin covers events of other streams arriving first.
+   */
+  readonly quietCloseLagMs?: number;
   /**
    * After this long without a `!markPrice@arr@1s` message (stream down or not yet subscribed),
    * mark prices come from REST `premiumIndex` (all symbols, weight 10), once per period (default 3 s).
@@ -68,6 +74,8 @@ export class StreamCollector implements Collector {
   /** True while mark prices come from the REST fallback (logged when it starts and ends). */
   #markFallback = false;
   #markCounters = { streamed: 0, polled: 0 };
+  /** The newest exchange event time (`E`) the market route delivered; undefined before the first. */
+  #marketTime: number | undefined;
 
   constructor(ctx: CollectorContext, options: StreamCollectorOptions) {
     this.#ctx = ctx;
@@ -84,8 +92,15 @@ export class StreamCollector implements Collector {
     if (this.#running) return;
     this.#running = true;
     const onFrames = (frames: Buffer[], receivedAt: number) => this.#onFrames(frames, receivedAt);
+    const onMarketFrames = (frames: Buffer[], receivedAt: number) => {
+      // The market route carries the aggTrades: its exchange time says which bars have ended.
+      const newest = newestEventTime(frames);
+      if (newest !== undefined && (this.#marketTime === undefined || newest > this.#marketTime))
+        this.#marketTime = newest;
+      this.#onFrames(frames, receivedAt);
+    };
     this.#off.push(
-      this.#market.onMessages(onFrames),
+      this.#market.onMessages(onMarketFrames),
       this.#public.onMessages(onFrames),
       this.#market.onPossibleGap((gap) => this.#onGap(gap)),
       this.#public.onPossibleGap((gap) => this.#onGap(gap)),
@@ -98,7 +113,7 @@ export class StreamCollector implements Collector {
     );
     void this.#syncSubscriptions();
     this.#lastMarkAt = Date.now();
-    this.#timer = setInterval(() => this.#advance(Date.now()), this.#options.flushMs ?? 1000);
+    this.#timer = setInterval(() => this.#advanceQuietBars(), this.#options.flushMs ?? 1000);
     // Its own clock, checked twice per fallback period, so silence is seen whatever the phase of
     // the stream's one-a-second messages.
     const fallbackMs = this.#options.markFallbackMs ?? 3000;
@@ -137,6 +152,7 @@ export class StreamCollector implements Collector {
       rejected: this.#counters.rejected,
       aggTradeGaps: this.#counters.gaps,
       backfills: this.#counters.backfills,
+      marketTime: this.#marketTime ?? 0,
       markMessages: this.#markCounters.streamed,
       markPolls: this.#markCounters.polled,
     });
@@ -283,8 +299,14 @@ export class StreamCollector implements Collector {
     }
   }
 
-  /** Closes bars of quiet symbols and sends them (a bar ends even when no trade comes). */
-  #advance(now: number): void {
+  /**
+   * Closes bars of quiet symbols and sends them (a bar ends even when no trade comes), up to the
+   * exchange time the market streams have reached less the lag; nothing before their first event.
+   * A bar closed here is final at the hub, so this never goes by this machine's clock.
+   */
+  #advanceQuietBars(): void {
+    if (this.#marketTime === undefined) return;
+    const now = this.#marketTime - (this.#options.quietCloseLagMs ?? 1000);
     const { link } = this.#ctx;
     const intervals = this.#aggregatedIntervals().length;
     try {

@@ -826,6 +826,8 @@ impl TraderBook {
                 );
             }
             Delta::BanList(list) => self.ban_list = list.clone(),
+            // Collector → hub only: a Delta frame cannot carry it (the decoder refuses one).
+            Delta::PositionsComplete { .. } => {}
         }
     }
 

@@ -85,7 +85,7 @@ describe('aggTrade gap backfill, simulator → stream collector → hub', () => 
     expect(faults.served.aggTradesDropped).toBe(DROPPED);
 
     // Nothing trades or streams from now until after the minute: the collector closes the bar by
-    // its clock and sends it; the exchange's closing kline update comes only after the freeze,
+    // the exchange's clock (as its stream last showed it) and sends it; the exchange's closing kline update comes only after the freeze,
     // when the hub's bar (closed: final) is already the collector's.
     r.sim.market.freeze(minute + MINUTE + 2_000);
     const hubBar = () => r.hub.book.klines(id, '1m').find((e) => e.kline.openTime === minute)?.kline;
@@ -118,4 +118,36 @@ describe('aggTrade gap backfill, simulator → stream collector → hub', () => 
     expect(requests.length).toBe(d.backfillPages);
     expect(requests.every((q) => new URLSearchParams(q.query).get('fromId') !== null)).toBe(true);
   }, 180_000);
+
+  it('after a lost connection the trades missed meanwhile are fetched by id for every symbol: holds heal, none is given up, no gap applied', async () => {
+    const r = await CollectorRig.start();
+    rigs.push(r);
+    await r.collector('universe');
+    await eventually(() => r.hub.symbols.names.length === 6, 'the universe in the hub registry');
+    const stream = await r.collector('stream');
+    const detail = () => stream.collector.status().detail;
+    await eventually(() => Number(detail().frames) > 200, 'trades streaming');
+    const response = await fetch(`${r.sim.restUrl}/_sim/faults`, {
+      method: 'POST',
+      body: JSON.stringify({ dropWebsockets: true }),
+    });
+    expect(response.status).toBe(200);
+    await eventually(() => Number(detail().reconnects) >= 1, 'the stream reconnected');
+    await eventually(
+      () => Number(detail().holds) >= 6 && detail().holding === 0,
+      'a hold per symbol, each ended',
+      30_000,
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}: ${JSON.stringify(detail())}`);
+    });
+    const d = detail();
+    expect(d.holdsReleased).toBe(0);
+    expect(d.holdsHealed).toBe(d.holds);
+    expect(d.aggTradeGaps).toBe(0);
+    // Trades made while the connection was down came by REST aggTrades, asked by id.
+    expect(Number(d.tradesBackfilled)).toBeGreaterThan(0);
+    const requests = r.requests.filter((q) => q.path === '/fapi/v1/aggTrades');
+    expect(requests.length).toBe(d.backfillPages);
+    expect(requests.every((q) => new URLSearchParams(q.query).get('fromId') !== null)).toBe(true);
+  }, 60_000);
 });

@@ -168,6 +168,12 @@ export declare class IngestEncoder {
   pushTick(symbolId: number, tick: TickObject): void
   pushPosition(symbolId: number, position: PositionObject): void
   pushBalance(balance: BalanceObject): void
+  /**
+   * Says that the positions pushed with it (a full `GET /fapi/v3/account` or `/fapi/v3/positionRisk`
+   * list, pushed just before into this batch) are every non-flat position as of `as_of`
+   * (exchange ms): the hub sets any older position it holds that they leave out to flat.
+   */
+  markPositionsComplete(asOf: number): void
   setBanList(list: BanListObject): void
   /** Records waiting to be sent. */
   get pending(): number

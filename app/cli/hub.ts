@@ -81,7 +81,8 @@ export async function runHub(args: string[]): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
-  const loaded = loadConfig(values.config);
+  // It never calls the exchange: no exchange keys needed (the deploy gives it none).
+  const loaded = loadConfig(values.config, process.env, { exchangeKeys: 'unused' });
   const settings = loaded.config.hub;
   const transport = values.transport ?? settings.transport;
   if (transport !== 'auto' && transport !== 'uws' && transport !== 'ws') {

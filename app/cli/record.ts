@@ -3,6 +3,7 @@ import { RecorderProcess } from '../../recorder/recorder-process.js';
 import { alerterFromConfig } from '../../ts/alerts/create-alerter.js';
 import type { LoadedConfig } from '../../ts/config/load-config.js';
 import { loadConfig } from '../../ts/config/load-config.js';
+import { dashboardTraders } from '../../ts/config/publish-config.js';
 import { connectExchange } from '../../ts/exchange/exchange-link.js';
 import { hubKey, hubTlsOption, hubUrl } from '../../ts/hub/hub-link.js';
 import { coordinateWeight } from '../../ts/hub/hub-weight-coordinator.js';
@@ -50,11 +51,16 @@ export function recordedMode(loaded: LoadedConfig): TradingMode {
 
 /**
  * Whose records the dashboard shows by default: a paper trader beside a real exchange keeps its own
- * (`paper`, `paper-0`); otherwise the recorder's exchange account (`store.account`).
+ * (`paper`, `paper-<n>` of the first of `dashboard.traders`); otherwise the recorder's exchange
+ * account (`store.account`).
  */
-export function dashboardScope(loaded: LoadedConfig): { mode: TradingMode; account: string } {
+export function dashboardScope(
+  loaded: LoadedConfig,
+  traders: readonly number[] = dashboardTraders(loaded.config),
+): { mode: TradingMode; account: string } {
   const { exchange, trader, store } = loaded.config;
-  if (trader.mode === 'paper' && exchange.kind !== 'simulator') return { mode: 'paper', account: 'paper-0' };
+  if (trader.mode === 'paper' && exchange.kind !== 'simulator')
+    return { mode: 'paper', account: `paper-${traders[0] ?? 0}` };
   return { mode: recordedMode(loaded), account: store.account };
 }
 

@@ -42,6 +42,7 @@ export class HubPresence {
   readonly forwarder: HubAlertForwarder | undefined;
   readonly #timer: NodeJS.Timeout;
   readonly #offReady: () => void;
+  #closing = false;
 
   constructor(
     connection: { url: string; tls?: HubClientTls; key: HubKeyCredentials },
@@ -75,20 +76,21 @@ export class HubPresence {
         ? undefined
         : new HubAlertForwarder({ client: this.client, alerts: options.alerts, logger: log.child('alerts') });
     this.forwarder?.start();
-    this.client.connect().then(
-      () => log.info('connected to the hub', { peer: options.peer, hub: connection.url }),
-      (error: unknown) =>
-        log.error('the hub does not see this process: its connection ended', {
-          peer: options.peer,
-          hub: connection.url,
-          error: error instanceof Error ? error.message : String(error),
-        }),
-    );
+    // The client logs its connections; what ends them for good is logged here.
+    this.client.connect().catch((error: unknown) => {
+      if (this.#closing) return;
+      log.error('the hub does not see this process: its connection ended', {
+        peer: options.peer,
+        hub: connection.url,
+        error: error instanceof Error ? error.message : String(error),
+      });
+    });
   }
 
   /** Stops reporting, hands queued alerts to the hub if it takes them within `waitMs`, and closes the connection. */
   async close(waitMs?: number): Promise<void> {
     await this.forwarder?.stop(waitMs);
+    this.#closing = true;
     clearInterval(this.#timer);
     this.#offReady();
     await this.client.close();

@@ -942,8 +942,19 @@ marksLength():number {
   return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
 }
 
+/**
+ * Ingest frames only (appended: readers before it ignore it). When non-zero, `positions` lists
+ * every non-flat position of the account as of this exchange time (Unix ms): a full list such
+ * as GET /fapi/v3/account or /fapi/v3/positionRisk gives, which leave flat symbols out. The hub
+ * sets every position it holds that is not listed and is older than this time to flat.
+ */
+positionsCompleteAt():bigint {
+  const offset = this.bb!.__offset(this.bb_pos, 30);
+  return offset ? this.bb!.readInt64(this.bb_pos + offset) : BigInt('0');
+}
+
 static startFrame(builder:flatbuffers.Builder) {
-  builder.startObject(13);
+  builder.startObject(14);
 }
 
 static addKind(builder:flatbuffers.Builder, kind:FrameKind) {
@@ -1032,6 +1043,10 @@ static addMarks(builder:flatbuffers.Builder, marksOffset:flatbuffers.Offset) {
 
 static startMarksVector(builder:flatbuffers.Builder, numElems:number) {
   builder.startVector(56, numElems, 8);
+}
+
+static addPositionsCompleteAt(builder:flatbuffers.Builder, positionsCompleteAt:bigint) {
+  builder.addFieldInt64(13, positionsCompleteAt, BigInt('0'));
 }
 
 static endFrame(builder:flatbuffers.Builder):flatbuffers.Offset {

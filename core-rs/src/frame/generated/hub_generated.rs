@@ -2841,6 +2841,7 @@ impl<'a> Frame<'a> {
   pub const VT_CHUNK: flatbuffers::VOffsetT = 24;
   pub const VT_CHUNKS: flatbuffers::VOffsetT = 26;
   pub const VT_MARKS: flatbuffers::VOffsetT = 28;
+  pub const VT_POSITIONS_COMPLETE_AT: flatbuffers::VOffsetT = 30;
 
   #[inline]
   pub fn init_from_table(table: flatbuffers::Table<'a>) -> Self {
@@ -2852,6 +2853,7 @@ impl<'a> Frame<'a> {
     args: &'args FrameArgs<'args>
   ) -> flatbuffers::WIPOffset<Frame<'bldr>> {
     let mut builder = FrameBuilder::new(_fbb);
+    builder.add_positions_complete_at(args.positions_complete_at);
     builder.add_received_at(args.received_at);
     builder.add_seq(args.seq);
     if let Some(x) = args.marks { builder.add_marks(x); }
@@ -2930,6 +2932,14 @@ impl<'a> Frame<'a> {
   pub fn marks(&self) -> Option<&'a [MarkRow]> {
     self._tab.get::<flatbuffers::ForwardsUOffset<flatbuffers::Vector<'a, MarkRow>>>(Frame::VT_MARKS, None).map(|v| v.safe_slice())
   }
+  /// Ingest frames only (appended: readers before it ignore it). When non-zero, `positions` lists
+  /// every non-flat position of the account as of this exchange time (Unix ms): a full list such
+  /// as GET /fapi/v3/account or /fapi/v3/positionRisk gives, which leave flat symbols out. The hub
+  /// sets every position it holds that is not listed and is older than this time to flat.
+  #[inline]
+  pub fn positions_complete_at(&self) -> i64 {
+    self._tab.get::<i64>(Frame::VT_POSITIONS_COMPLETE_AT, Some(0)).unwrap()
+  }
 }
 
 impl flatbuffers::Verifiable for Frame<'_> {
@@ -2952,6 +2962,7 @@ impl flatbuffers::Verifiable for Frame<'_> {
      .visit_field::<u32>("chunk", Self::VT_CHUNK, false)?
      .visit_field::<u32>("chunks", Self::VT_CHUNKS, false)?
      .visit_field::<flatbuffers::ForwardsUOffset<flatbuffers::Vector<'_, MarkRow>>>("marks", Self::VT_MARKS, false)?
+     .visit_field::<i64>("positions_complete_at", Self::VT_POSITIONS_COMPLETE_AT, false)?
      .finish();
     Ok(())
   }
@@ -2970,6 +2981,7 @@ pub struct FrameArgs<'a> {
     pub chunk: u32,
     pub chunks: u32,
     pub marks: Option<flatbuffers::WIPOffset<flatbuffers::Vector<'a, MarkRow>>>,
+    pub positions_complete_at: i64,
 }
 impl<'a> Default for FrameArgs<'a> {
   #[inline]
@@ -2988,6 +3000,7 @@ impl<'a> Default for FrameArgs<'a> {
       chunk: 0,
       chunks: 0,
       marks: None,
+      positions_complete_at: 0,
     }
   }
 }
@@ -3050,6 +3063,10 @@ impl<'a: 'b, 'b> FrameBuilder<'a, 'b> {
     self.fbb_.push_slot_always::<flatbuffers::WIPOffset<_>>(Frame::VT_MARKS, marks);
   }
   #[inline]
+  pub fn add_positions_complete_at(&mut self, positions_complete_at: i64) {
+    self.fbb_.push_slot::<i64>(Frame::VT_POSITIONS_COMPLETE_AT, positions_complete_at, 0);
+  }
+  #[inline]
   pub fn new(_fbb: &'b mut flatbuffers::FlatBufferBuilder<'a>) -> FrameBuilder<'a, 'b> {
     let start = _fbb.start_table();
     FrameBuilder {
@@ -3080,6 +3097,7 @@ impl core::fmt::Debug for Frame<'_> {
       ds.field("chunk", &self.chunk());
       ds.field("chunks", &self.chunks());
       ds.field("marks", &self.marks());
+      ds.field("positions_complete_at", &self.positions_complete_at());
       ds.finish()
   }
 }

@@ -280,7 +280,7 @@ for (const backend of backends) {
           live = await startLiveTrading(rig, riskOff, stateDir);
         };
 
-        // One round of the scripted faults takes about 20 s; RECORDS_FAULT_ROUNDS=8 runs it for a few
+        // One round of the scripted faults takes 15–60 s; RECORDS_FAULT_ROUNDS=12 runs it for several
         // minutes (docs/operations.md, Records).
         for (let round = 0; round < FAULT_ROUNDS; round++) {
           await target('BTCUSDT', '0.010');

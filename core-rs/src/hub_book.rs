@@ -340,6 +340,7 @@ impl HubBook {
             source: SourceId(0),
             received_at: sent_at,
             chunk: Chunk::WHOLE,
+            turn: 0,
         };
         let bytes = self.encoder.encode_deltas(&header, &self.pending)?;
         self.pending.clear();
@@ -366,6 +367,7 @@ impl HubBook {
             source: SourceId(0),
             received_at: sent_at,
             chunk: Chunk::WHOLE,
+            turn: 0,
         };
         self.encoder.encode_snapshot(&header, &snapshot)
     }
@@ -527,6 +529,7 @@ mod tests {
             source: SourceId(99),
             received_at: 0,
             chunk: Chunk::WHOLE,
+            turn: 0,
         };
         batch.encode(&mut FrameEncoder::new(), &header).unwrap().to_vec()
     }

@@ -239,6 +239,7 @@ impl TopicSet {
                 source: SourceId(0),
                 received_at: sent_at,
                 chunk: Chunk::WHOLE,
+                turn: 0,
             };
             match encoder.encode_deltas(&header, &self.scratch) {
                 Ok(bytes) => emit(topic.stream, topic.seq, bytes),
@@ -279,6 +280,7 @@ impl TopicSet {
             source: SourceId(0),
             received_at: sent_at,
             chunk: Chunk { index: 0, count },
+            turn: 0,
         };
         let mut placing = ChunkPlanner::new(chunk_bytes);
         let mut part = Snapshot::default();
@@ -324,6 +326,7 @@ impl TopicSet {
             source: SourceId(0),
             received_at: sent_at,
             chunk: Chunk::WHOLE,
+            turn: 0,
         };
         Ok(encoder.encode_snapshot(&header, &snapshot)?)
     }
@@ -657,6 +660,7 @@ mod tests {
             source: SourceId(99),
             received_at: 5,
             chunk: Chunk::WHOLE,
+            turn: 0,
         };
         let mut encoder = FrameEncoder::new();
         let bytes = batch.encode(&mut encoder, &header).unwrap().to_vec();

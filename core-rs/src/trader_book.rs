@@ -1025,6 +1025,7 @@ mod tests {
             source: SourceId(2),
             received_at: 1_000 + seq as i64,
             chunk: crate::frame::Chunk::WHOLE,
+            turn: 0,
         }
     }
 

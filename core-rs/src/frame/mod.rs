@@ -13,6 +13,8 @@
 //! order within one entity matters, and that is kept. Of several ban lists in one delta list
 //! only the last is sent (last writer wins).
 
+pub mod compact;
+
 #[allow(
     unknown_lints,
     mismatched_lifetime_syntaxes,
@@ -39,6 +41,7 @@ use crate::delta::{BanList, Delta, KlineWindow, Snapshot, SnapshotItem, SourceId
 use crate::interval::Interval;
 use crate::market::{Kline, Mark, Tick};
 use crate::symbol::{Name, SymbolId};
+use compact::{CompactDelta, CompactRow, COMPACT_MARKER};
 use flatbuffers::{FlatBufferBuilder, VerifierOptions, WIPOffset};
 use hub_generated::tributary::hub as wire;
 
@@ -124,6 +127,9 @@ pub struct FrameHeader {
     pub received_at: i64,
     /// The part of a snapshot this frame carries; [`Chunk::WHOLE`] for every other frame.
     pub chunk: Chunk,
+    /// The hub turn a wire-2 stream's Snapshot is as of (see [`compact`]); 0 on every other
+    /// frame (and on a compact Delta frame, whose turn counts from its stream's previous one).
+    pub turn: u64,
 }
 
 /// What a decoded frame carries: entity changes (Ingest, Delta) or a full state (Snapshot).
@@ -131,6 +137,9 @@ pub struct FrameHeader {
 pub enum FramePayload {
     Deltas(Vec<Delta>),
     Snapshot(Snapshot),
+    /// A wire-2 compact Delta frame: kline rows relative to versions the reader holds, which
+    /// only a book can resolve ([`compact`]), and the other entities whole.
+    Compact(CompactDelta),
 }
 
 /// A decoded frame.
@@ -166,6 +175,9 @@ pub enum FrameError {
     ScaleTooLarge { field: &'static str, scale: u8 },
     #[error("{field} has unknown bits set: {flags:#04x}")]
     UnknownFlags { field: &'static str, flags: u8 },
+    /// Bits outside a compact row's mask or flags (a value wider than the byte of `UnknownFlags`).
+    #[error("{field} has unknown bits set: {bits:#x}")]
+    UnknownBits { field: &'static str, bits: u64 },
     #[error("invalid asset name {name:?}")]
     InvalidAssetName { name: String },
     /// A chunk number outside its count, a count above [`MAX_SNAPSHOT_CHUNKS`], or chunk fields
@@ -187,7 +199,7 @@ impl FrameError {
             FrameError::UnknownInterval { .. } => "unknown_interval",
             FrameError::UnknownPositionSide { .. } => "unknown_position_side",
             FrameError::ScaleTooLarge { .. } => "scale_too_large",
-            FrameError::UnknownFlags { .. } => "unknown_flags",
+            FrameError::UnknownFlags { .. } | FrameError::UnknownBits { .. } => "unknown_flags",
             FrameError::InvalidAssetName { .. } => "invalid_asset_name",
             FrameError::BadChunk { .. } => "bad_chunk",
         }
@@ -687,6 +699,8 @@ fn ban_list_from_table(table: &wire::BanList<'_>) -> Result<BanList, FrameError>
 /// Builds frames into one reused buffer: after warm-up, encoding allocates nothing.
 pub struct FrameEncoder {
     builder: FlatBufferBuilder<'static>,
+    /// The bytes of the last compact frame.
+    compact: Vec<u8>,
     /// `(symbol, interval code, index into the delta list)` of every kline delta, sorted to group them.
     kline_order: Vec<(u32, u8, usize)>,
     groups: Vec<WIPOffset<wire::KlineGroup<'static>>>,
@@ -714,6 +728,7 @@ impl FrameEncoder {
     pub fn new() -> FrameEncoder {
         FrameEncoder {
             builder: FlatBufferBuilder::with_capacity(1024),
+            compact: Vec::new(),
             kline_order: Vec::new(),
             groups: Vec::new(),
             balances: Vec::new(),
@@ -921,12 +936,66 @@ impl FrameEncoder {
         self.finish(header, parts)
     }
 
-    /// Encodes a decoded frame again (Deltas payload → Ingest/Delta frame, Snapshot → Snapshot).
+    /// Encodes a decoded frame again (Deltas payload → Ingest/Delta frame, Snapshot → Snapshot,
+    /// Compact → compact Delta frame).
     pub fn encode(&mut self, frame: &Frame) -> Result<&[u8], FrameError> {
         match &frame.payload {
             FramePayload::Deltas(deltas) => self.encode_deltas(&frame.header, deltas),
             FramePayload::Snapshot(snapshot) => self.encode_snapshot(&frame.header, snapshot),
+            FramePayload::Compact(compact) => {
+                let sent_at = frame.header.received_at;
+                self.encode_compact(
+                    &frame.header,
+                    compact.turn_step,
+                    compact.rows.len(),
+                    |out| {
+                        for row in &compact.rows {
+                            row.write(out, sent_at);
+                        }
+                    },
+                    &compact.tail,
+                )
+            }
         }
+    }
+
+    /// Encodes a compact (wire 2) Delta frame: the header (`header.received_at` is its send
+    /// time, which rows are written against), `rows` rows appended by `write_rows`, and the
+    /// `tail` deltas (no klines) as a TRB1 Delta frame after them when there are any. The
+    /// returned bytes live until the next call.
+    pub fn encode_compact(
+        &mut self,
+        header: &FrameHeader,
+        turn_step: u64,
+        rows: usize,
+        write_rows: impl FnOnce(&mut Vec<u8>),
+        tail: &[Delta],
+    ) -> Result<&[u8], FrameError> {
+        if header.kind != FrameKind::Delta {
+            return Err(FrameError::KindMismatch { kind: header.kind });
+        }
+        check_chunk(header.kind, header.chunk)?;
+        let mut out = std::mem::take(&mut self.compact);
+        out.clear();
+        compact::write_header(&mut out, header.stream, header.seq, turn_step, header.received_at, rows);
+        write_rows(&mut out);
+        if !tail.is_empty() {
+            let tail_header = FrameHeader {
+                source: SourceId(0),
+                turn: 0,
+                ..*header
+            };
+            match self.encode_deltas(&tail_header, tail) {
+                Ok(bytes) => out.extend_from_slice(bytes),
+                Err(error) => {
+                    self.compact = out;
+                    return Err(error);
+                }
+            }
+        }
+        self.compact = out;
+        check_size(self.compact.len())?;
+        Ok(&self.compact)
     }
 
     fn finish(&mut self, header: &FrameHeader, parts: FrameParts) -> Result<&[u8], FrameError> {
@@ -952,6 +1021,8 @@ impl FrameEncoder {
                 } else {
                     header.chunk.count
                 },
+                // 0 (every frame but a wire-2 snapshot) is the default and not written.
+                turn: header.turn,
             },
         );
         wire::finish_frame_buffer(&mut self.builder, root);
@@ -1071,6 +1142,9 @@ fn verifier_options() -> VerifierOptions {
 /// garbage is a typed error, never a panic.
 pub fn decode_frame(bytes: &[u8]) -> Result<Frame, FrameError> {
     check_size(bytes.len())?;
+    if bytes.first() == Some(&COMPACT_MARKER) {
+        return decode_compact(bytes);
+    }
     if bytes.get(4..8) != Some(FRAME_IDENTIFIER.as_bytes()) {
         return Err(FrameError::BadIdentifier);
     }
@@ -1097,6 +1171,7 @@ pub fn decode_frame(bytes: &[u8]) -> Result<Frame, FrameError> {
         source: SourceId(frame.source()),
         received_at: frame.received_at(),
         chunk,
+        turn: frame.turn(),
     };
 
     let mut windows = Vec::new();
@@ -1175,6 +1250,53 @@ pub fn decode_frame(bytes: &[u8]) -> Result<Frame, FrameError> {
     Ok(Frame { header, payload })
 }
 
+/// Decodes a compact (wire 2) Delta frame: its header, its rows as written (resolving them needs
+/// the reader's book) and its tail, a TRB1 Delta frame of the same stream and seq without klines.
+fn decode_compact(bytes: &[u8]) -> Result<Frame, FrameError> {
+    let mut reader = compact::Reader::new(bytes);
+    let head = compact::read_header(&mut reader)?;
+    let mut rows = Vec::with_capacity(head.rows);
+    for _ in 0..head.rows {
+        rows.push(CompactRow::read(&mut reader, head.sent_at)?);
+    }
+    let rest = reader.rest();
+    let tail = if rest.is_empty() {
+        Vec::new()
+    } else {
+        let bad_tail = |what: &str| FrameError::Malformed(format!("compact frame: its tail {what}"));
+        if rest.first() == Some(&COMPACT_MARKER) {
+            return Err(bad_tail("is another compact frame"));
+        }
+        let frame = decode_frame(rest)?;
+        let same = frame.header.stream == head.stream && frame.header.seq == head.seq;
+        match (frame.header.kind, frame.payload) {
+            (FrameKind::Delta, FramePayload::Deltas(deltas)) if same => {
+                if deltas.iter().any(|d| matches!(d, Delta::Kline { .. })) {
+                    return Err(bad_tail("carries klines"));
+                }
+                deltas
+            }
+            _ => return Err(bad_tail("is not a Delta frame of the same stream and seq")),
+        }
+    };
+    Ok(Frame {
+        header: FrameHeader {
+            kind: FrameKind::Delta,
+            stream: head.stream,
+            seq: head.seq,
+            source: SourceId(0),
+            received_at: head.sent_at,
+            chunk: Chunk::WHOLE,
+            turn: 0,
+        },
+        payload: FramePayload::Compact(CompactDelta {
+            turn_step: head.turn_step,
+            rows,
+            tail,
+        }),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1187,6 +1309,7 @@ mod tests {
             source: SourceId(1),
             received_at: 0,
             chunk: Chunk::WHOLE,
+            turn: 0,
         }
     }
 
@@ -1230,6 +1353,7 @@ mod tests {
                 ban_list: parts.ban_list,
                 marks: parts.marks,
                 chunk: 0,
+                turn: 0,
                 chunks: 0,
             },
         );

@@ -942,8 +942,18 @@ marksLength():number {
   return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
 }
 
+/**
+ * Wire 2 streams only (appended; 0, the default, on every other frame): the hub turn the
+ * frame's state is as of. A Snapshot of a wire-2 stream carries it so that the stream's
+ * compact Delta frames, which count turns from it, can be followed (docs/protocol.md).
+ */
+turn():bigint {
+  const offset = this.bb!.__offset(this.bb_pos, 30);
+  return offset ? this.bb!.readUint64(this.bb_pos + offset) : BigInt('0');
+}
+
 static startFrame(builder:flatbuffers.Builder) {
-  builder.startObject(13);
+  builder.startObject(14);
 }
 
 static addKind(builder:flatbuffers.Builder, kind:FrameKind) {
@@ -1032,6 +1042,10 @@ static addMarks(builder:flatbuffers.Builder, marksOffset:flatbuffers.Offset) {
 
 static startMarksVector(builder:flatbuffers.Builder, numElems:number) {
   builder.startVector(56, numElems, 8);
+}
+
+static addTurn(builder:flatbuffers.Builder, turn:bigint) {
+  builder.addFieldInt64(13, turn, BigInt('0'));
 }
 
 static endFrame(builder:flatbuffers.Builder):flatbuffers.Offset {

@@ -2841,6 +2841,7 @@ impl<'a> Frame<'a> {
   pub const VT_CHUNK: flatbuffers::VOffsetT = 24;
   pub const VT_CHUNKS: flatbuffers::VOffsetT = 26;
   pub const VT_MARKS: flatbuffers::VOffsetT = 28;
+  pub const VT_TURN: flatbuffers::VOffsetT = 30;
 
   #[inline]
   pub fn init_from_table(table: flatbuffers::Table<'a>) -> Self {
@@ -2852,6 +2853,7 @@ impl<'a> Frame<'a> {
     args: &'args FrameArgs<'args>
   ) -> flatbuffers::WIPOffset<Frame<'bldr>> {
     let mut builder = FrameBuilder::new(_fbb);
+    builder.add_turn(args.turn);
     builder.add_received_at(args.received_at);
     builder.add_seq(args.seq);
     if let Some(x) = args.marks { builder.add_marks(x); }
@@ -2930,6 +2932,13 @@ impl<'a> Frame<'a> {
   pub fn marks(&self) -> Option<&'a [MarkRow]> {
     self._tab.get::<flatbuffers::ForwardsUOffset<flatbuffers::Vector<'a, MarkRow>>>(Frame::VT_MARKS, None).map(|v| v.safe_slice())
   }
+  /// Wire 2 streams only (appended; 0, the default, on every other frame): the hub turn the
+  /// frame's state is as of. A Snapshot of a wire-2 stream carries it so that the stream's
+  /// compact Delta frames, which count turns from it, can be followed (docs/protocol.md).
+  #[inline]
+  pub fn turn(&self) -> u64 {
+    self._tab.get::<u64>(Frame::VT_TURN, Some(0)).unwrap()
+  }
 }
 
 impl flatbuffers::Verifiable for Frame<'_> {
@@ -2952,6 +2961,7 @@ impl flatbuffers::Verifiable for Frame<'_> {
      .visit_field::<u32>("chunk", Self::VT_CHUNK, false)?
      .visit_field::<u32>("chunks", Self::VT_CHUNKS, false)?
      .visit_field::<flatbuffers::ForwardsUOffset<flatbuffers::Vector<'_, MarkRow>>>("marks", Self::VT_MARKS, false)?
+     .visit_field::<u64>("turn", Self::VT_TURN, false)?
      .finish();
     Ok(())
   }
@@ -2970,6 +2980,7 @@ pub struct FrameArgs<'a> {
     pub chunk: u32,
     pub chunks: u32,
     pub marks: Option<flatbuffers::WIPOffset<flatbuffers::Vector<'a, MarkRow>>>,
+    pub turn: u64,
 }
 impl<'a> Default for FrameArgs<'a> {
   #[inline]
@@ -2988,6 +2999,7 @@ impl<'a> Default for FrameArgs<'a> {
       chunk: 0,
       chunks: 0,
       marks: None,
+      turn: 0,
     }
   }
 }
@@ -3050,6 +3062,10 @@ impl<'a: 'b, 'b> FrameBuilder<'a, 'b> {
     self.fbb_.push_slot_always::<flatbuffers::WIPOffset<_>>(Frame::VT_MARKS, marks);
   }
   #[inline]
+  pub fn add_turn(&mut self, turn: u64) {
+    self.fbb_.push_slot::<u64>(Frame::VT_TURN, turn, 0);
+  }
+  #[inline]
   pub fn new(_fbb: &'b mut flatbuffers::FlatBufferBuilder<'a>) -> FrameBuilder<'a, 'b> {
     let start = _fbb.start_table();
     FrameBuilder {
@@ -3080,6 +3096,7 @@ impl core::fmt::Debug for Frame<'_> {
       ds.field("chunk", &self.chunk());
       ds.field("chunks", &self.chunks());
       ds.field("marks", &self.marks());
+      ds.field("turn", &self.turn());
       ds.finish()
   }
 }

@@ -114,6 +114,34 @@ impl FrameKind {
     }
 }
 
+/// The Delta frame encoding a stream speaks, as its subscribers stated at `subscribe`: TRB1
+/// frames (wire 1), or compact frames whose kline rows are relative to the subscriber's previous
+/// version of each bar (wire 2, [`compact`]). Snapshots are TRB1 frames on both.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum WireVersion {
+    #[default]
+    V1,
+    V2,
+}
+
+impl WireVersion {
+    /// The version of its number (1 or 2).
+    pub fn from_number(number: u32) -> Option<WireVersion> {
+        match number {
+            1 => Some(WireVersion::V1),
+            2 => Some(WireVersion::V2),
+            _ => None,
+        }
+    }
+
+    pub const fn number(self) -> u32 {
+        match self {
+            WireVersion::V1 => 1,
+            WireVersion::V2 => 2,
+        }
+    }
+}
+
 /// The envelope fields of a frame.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FrameHeader {

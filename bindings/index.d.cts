@@ -91,8 +91,15 @@ export declare class HubBook {
    * one frame.
    */
   snapshotFrame(stream: number, seqNo: number, sentAt: number, symbols?: Array<number> | undefined | null): Buffer
-  /** Adds subscription stream `stream` (not 0) with its filter; its seq starts at 0. */
-  addTopic(stream: number, filter: TopicFilterObject): void
+  /**
+   * Adds subscription stream `stream` (not 0) with its filter and the Delta encoding its
+   * subscribers speak (`wire` 1, the default, or 2: compact frames); its seq starts at 0.
+   */
+  addTopic(stream: number, filter: TopicFilterObject, wire?: number | undefined | null): void
+  /** The turn of the last publication of stream frames (1 before the first). */
+  get turn(): number
+  /** Bars whose last published version is kept as the base of their next wire-2 row. */
+  get klineBases(): number
   /** Removes a stream; false when it did not exist. */
   removeTopic(stream: number): boolean
   /** The seq of the last Delta frame of `stream` (0 before the first); null for no such stream. */
@@ -290,7 +297,7 @@ export declare class TraderBook {
    * What each frame of the last `applyMany` was: four numbers per frame, in order: kind code
    * (0 ingest, 1 delta, 2 snapshot, -1 when the frame did not decode), stream, seq (NaN when
    * undecodable), and the result code (0 applied, 1 snapshot, 2 chunk, 3 duplicate, 4 gap,
-   * 5 stale, 6 chunkDropped, 7 wrongKind, 8 invalid).
+   * 5 stale, 6 chunkDropped, 7 wrongKind, 8 invalid, 9 baseMismatch).
    */
   frameReports(): Float64Array
   /** True while `stream` waits for a snapshot after a gap. */
@@ -416,7 +423,7 @@ export interface ApplyIssue {
 
 /** What applying one frame did. */
 export interface ApplyOutcomeObject {
-  kind: 'applied' | 'snapshot' | 'chunk' | 'duplicate' | 'gap' | 'stale' | 'chunkDropped' | 'wrongKind' | 'invalid'
+  kind: 'applied' | 'snapshot' | 'chunk' | 'duplicate' | 'gap' | 'stale' | 'chunkDropped' | 'wrongKind' | 'invalid' | 'baseMismatch'
   stream?: number
   seq?: number
   /** Entity changes applied (`applied`). */
@@ -425,6 +432,8 @@ export interface ApplyOutcomeObject {
   expected?: number
   /** The seq that arrived instead (`gap`). */
   got?: number
+  /** Kline rows not applied because the book does not hold their base version (`baseMismatch`). */
+  rows?: number
   /** True when the caller must ask the hub for a snapshot of `stream`. */
   needsSnapshot: boolean
   /** Reason label and message of an undecodable frame (`invalid`) or the frame kind (`wrongKind`). */
@@ -881,6 +890,8 @@ export interface TraderBookStatsObject {
   snapshotChunks: number
   snapshotsDropped: number
   oldKlinesDropped: number
+  baseMismatches: number
+  rowsAlreadyHeld: number
 }
 
 /**

@@ -1,15 +1,17 @@
 // The hub's JSON control messages: their types and the strict parser for what peers send.
 
-import type { TopicKind } from '../native/hub.js';
+import type { TopicKind, WireVersion } from '../native/hub.js';
 import { type IntervalName, isIntervalName as isKnownInterval } from '../native/interval.js';
 
 /**
  * Version of the control protocol; `hello` and `welcome` carry it. 2: per-peer keys (`auth` names
  * its key, the key gives the role), `error` with `hint` and `frame`, two status documents. 3: `auth`
  * may carry `agent` (a peer sends it only to a hub of version 3 or later, which a version 2 hub
- * would refuse as an unknown field).
+ * would refuse as an unknown field). 4: `subscribe` may carry `wire` (the Delta frame encoding
+ * the subscriber speaks: 2 for compact frames; sent only to a hub of version 4 or later) and
+ * `subscribed` says the stream's.
  */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 
 /**
  * What a peer may do, given by its key: collectors ingest and run the collector services; traders
@@ -20,16 +22,23 @@ export type PeerRole = 'collector' | 'trader' | 'viewer' | 'admin';
 
 export const PEER_ROLES: readonly PeerRole[] = ['collector', 'trader', 'viewer', 'admin'];
 
+/** The Delta frame encodings (`subscribe.wire`) this hub speaks, oldest first. */
+export const WIRE_VERSIONS: readonly WireVersion[] = [1, 2];
+
 export const TOPIC_KINDS: readonly TopicKind[] = ['kline', 'tick', 'position', 'balance', 'banlist', 'mark'];
 
 /** `'*'` or a list. */
 export type Selection<T> = '*' | T[];
 
-/** A subscription as a peer writes it: symbol names, kinds and interval names. */
+/**
+ * A subscription as a peer writes it: symbol names, kinds and interval names, and the Delta frame
+ * encoding it speaks (`wire`, default 1; docs/protocol.md, Compact Delta frames).
+ */
 export interface SubscriptionRequest {
   symbols: Selection<string>;
   kinds: Selection<TopicKind>;
   intervals: Selection<IntervalName>;
+  wire?: WireVersion;
 }
 
 /**
@@ -143,7 +152,7 @@ const ALLOWED_KEYS: Record<ClientOp, readonly string[]> = {
   'cursor.next': ['kind', 'count'],
   'slot.register': ['group'],
   'slot.release': ['group'],
-  subscribe: ['symbols', 'kinds', 'intervals'],
+  subscribe: ['symbols', 'kinds', 'intervals', 'wire'],
   unsubscribe: ['stream'],
   snapshot: ['stream'],
   ranks: ['top'],
@@ -365,13 +374,21 @@ export function parseClientMessage(text: string): ClientMessage | ControlError {
       case 'slot.register':
       case 'slot.release':
         return withId({ op, group: f.string('group', KIND_NAME) });
-      case 'subscribe':
-        return withId({
+      case 'subscribe': {
+        const wire = record.wire;
+        if (wire !== undefined && !(WIRE_VERSIONS as readonly unknown[]).includes(wire)) {
+          throw f.fail(
+            `wire must be one of ${WIRE_VERSIONS.join(', ')} (the Delta frame encodings this hub speaks)`,
+          );
+        }
+        const request = {
           op,
           symbols: f.selection('symbols', isSymbolName, 'symbol name'),
           kinds: f.selection('kinds', isTopicKind, 'kind'),
           intervals: f.selection('intervals', isIntervalName, 'interval'),
-        });
+        };
+        return withId(wire === undefined ? request : { ...request, wire: wire as WireVersion });
+      }
       case 'unsubscribe':
       case 'snapshot':
         return withId({ op, stream: f.streamId('stream') });
@@ -422,7 +439,8 @@ export type ServerMessage =
       symbol: string;
     }
   | { op: 'slot'; id?: number; group: string; k: number; n: number }
-  | { op: 'subscribed'; id?: number; stream: number; seq: number }
+  /** `wire`: the stream's Delta frame encoding (absent from hubs before protocol 4: 1). */
+  | { op: 'subscribed'; id?: number; stream: number; seq: number; wire?: WireVersion }
   | { op: 'unsubscribed'; id?: number; stream: number }
   | { op: 'snapshot'; id?: number; stream: number; seq: number }
   | { op: 'ranks'; id?: number; symbols: string[]; updatedAt: number | null }

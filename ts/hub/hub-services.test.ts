@@ -197,13 +197,18 @@ describe('cursor, slots, directory, streams, budget', () => {
     expect(every).toEqual({ symbols: null, kinds: null, intervals: null });
     expect(() => normaliseFilter({ symbols: ['Z'], kinds: '*', intervals: '*' }, d, 5)).toThrow(ControlError);
     const table = new StreamTable();
-    const a = table.acquire(one, 1);
-    const b = table.acquire(two, 2);
+    const a = table.acquire(one, 1, 1);
+    const b = table.acquire(two, 1, 2);
     expect(b.stream.id).toBe(a.stream.id);
     expect([a.created, b.created]).toEqual([true, false]);
     expect(table.release(a.stream.id, 1)).toBe(false);
     expect(table.release(a.stream.id, 2)).toBe(true);
-    expect(table.acquire(one, 1).stream.id).not.toBe(a.stream.id);
+    expect(table.acquire(one, 1, 1).stream.id).not.toBe(a.stream.id);
+    // The same filter in the other wire version is a stream of its own.
+    const compact = table.acquire(two, 2, 3);
+    expect(compact.created).toBe(true);
+    expect(compact.stream.wire).toBe(2);
+    expect(compact.stream.id).not.toBe(table.acquire(one, 1, 4).stream.id);
   });
 
   it('budgets messages and bytes with a refilling bucket', () => {

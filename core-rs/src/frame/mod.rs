@@ -1565,6 +1565,91 @@ mod tests {
     }
 
     #[test]
+    fn compact_frames_round_trip_and_refuse_a_tail_of_another_frame() {
+        let mut encoder = FrameEncoder::new();
+        let sent_at = 1_767_225_600_123;
+        let delta = header(FrameKind::Delta);
+        // A compact frame has no source field: the hub's own frames say 0.
+        let header = FrameHeader {
+            received_at: sent_at,
+            source: SourceId(0),
+            ..delta
+        };
+        let wire = compact::WireKline::of(&kline()).unwrap();
+        let row = CompactRow::diff(SymbolId(4), Interval::H1, &wire, Some((2, &wire)), sent_at);
+        let tick = Delta::Tick {
+            symbol: SymbolId(4),
+            tick: Tick {
+                bid: Decimal::from_int(1),
+                bid_qty: Decimal::from_int(2),
+                ask: Decimal::from_int(3),
+                ask_qty: Decimal::from_int(4),
+                last: None,
+                time: 5,
+                update_id: None,
+            },
+        };
+        let compact = CompactDelta {
+            turn_step: 3,
+            rows: vec![row],
+            tail: vec![tick],
+        };
+        let frame = Frame {
+            header,
+            payload: FramePayload::Compact(compact.clone()),
+        };
+        let bytes = encoder.encode(&frame).unwrap().to_vec();
+        assert_eq!(bytes[0], COMPACT_MARKER);
+        assert_eq!(decode_frame(&bytes).unwrap(), frame);
+        // The same rows without a tail are a few bytes, not a TRB1 frame's hundreds.
+        let rows_only = Frame {
+            payload: FramePayload::Compact(CompactDelta {
+                tail: Vec::new(),
+                ..compact.clone()
+            }),
+            ..frame.clone()
+        };
+        assert!(encoder.encode(&rows_only).unwrap().len() < 40);
+        // A tail of another seq, a compact tail, a lying row count, a turn step of 0.
+        let head_len = {
+            let mut out = Vec::new();
+            compact::write_header(&mut out, 1, 1, 3, sent_at, 1);
+            row.write(&mut out, sent_at);
+            out.len()
+        };
+        let mut other_seq = bytes[..head_len].to_vec();
+        let tail_header = FrameHeader { seq: 9, ..header };
+        other_seq.extend_from_slice(encoder.encode_deltas(&tail_header, &compact.tail).unwrap());
+        assert_eq!(decode_frame(&other_seq).unwrap_err().reason(), "malformed");
+        let mut nested = bytes[..head_len].to_vec();
+        nested.extend_from_slice(&bytes);
+        assert_eq!(decode_frame(&nested).unwrap_err().reason(), "malformed");
+        let mut lying = Vec::new();
+        compact::write_header(&mut lying, 1, 1, 3, sent_at, 1_000);
+        assert_eq!(decode_frame(&lying).unwrap_err().reason(), "malformed");
+        let mut still = Vec::new();
+        compact::write_header(&mut still, 1, 1, 0, sent_at, 0);
+        assert_eq!(decode_frame(&still).unwrap_err().reason(), "malformed");
+        // A tail with klines is not a compact frame's.
+        let mut with_klines = bytes[..head_len].to_vec();
+        let kline_delta = [Delta::Kline {
+            symbol: SymbolId(1),
+            interval: Interval::M1,
+            kline: kline(),
+        }];
+        with_klines.extend_from_slice(encoder.encode_deltas(&header, &kline_delta).unwrap());
+        assert_eq!(decode_frame(&with_klines).unwrap_err().reason(), "malformed");
+        // Only Delta headers encode compact frames.
+        assert_eq!(
+            encoder
+                .encode_compact(&self::header(FrameKind::Ingest), 1, 0, |_| {}, &[])
+                .unwrap_err()
+                .reason(),
+            "kind_mismatch"
+        );
+    }
+
+    #[test]
     fn encoder_reuses_its_buffer() {
         let mut encoder = FrameEncoder::new();
         let deltas = vec![Delta::Kline {

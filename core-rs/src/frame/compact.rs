@@ -608,6 +608,34 @@ mod tests {
         assert!(len <= 14, "{len} bytes");
     }
 
+    /// The example of docs/protocol.md ("Compact Delta frames", Example), byte for byte.
+    #[test]
+    fn the_documented_example_is_what_the_codec_writes() {
+        let base = bar();
+        let mut next = base;
+        next.close = d("50003.2");
+        next.trades = 123;
+        next.last_trade_id = Some(9_000_000_123);
+        next.volume = d("12.400");
+        next.quote_volume = d("620033.1234");
+        next.as_of = T + 20_250;
+        let sent_at = T + 20_260;
+        let base_wire = WireKline::of(&base).unwrap();
+        let row = CompactRow::diff(
+            SymbolId(3),
+            Interval::M1,
+            &WireKline::of(&next).unwrap(),
+            Some((40, &base_wire)),
+            sent_at,
+        );
+        let mut bytes = Vec::new();
+        row.write(&mut bytes, sent_at);
+        assert_eq!(
+            bytes,
+            [0x30, 0x3f, 0x28, 0x00, 0x13, 0x06, 0x1e, 0x6e, 0xc0, 0xf7, 0x9c, 0x1a]
+        );
+    }
+
     #[test]
     fn a_row_without_base_carries_the_whole_bar() {
         let (back, len) = round_trip(&bar(), None, T + 20_010);

@@ -211,17 +211,45 @@ export declare class KlineCsvAggregator {
 export declare class StreamBars {
   /**
    * Bars of `symbol` for `intervals` (default 1m 3m 5m 15m 30m 1h 2h 4h 8h 12h 1d); trades are
-   * complete from `completeFromMs` (when the collector subscribed).
+   * complete from `completeFromMs` (when the collector subscribed). With `holdGaps`, trades
+   * after an id gap are put aside until the missing ids are backfilled.
    */
-  constructor(symbol: string, intervals: Array<string> | undefined | null, completeFromMs: number)
+  constructor(symbol: string, intervals: Array<string> | undefined | null, completeFromMs: number, holdGaps?: boolean | undefined | null)
+  /**
+   * Applies up to `maxTrades` trades put aside, in id order, while ids follow each other (all
+   * of them once released); ends the hold when nothing is left or missing.
+   */
+  resume(encoder: IngestEncoder, maxTrades: number): StreamBarsResult
+  /**
+   * Adds a `GET /fapi/v1/aggTrades` body fetched for the hold (`limit`: the page size asked
+   * for). Throws with the parser's reason code when the body is not an aggTrades array.
+   */
+  addBackfillPage(body: Uint8Array, limit: number): BackfillPageObject
+  /**
+   * A lost connection was restored at `restoredAtMs`: true when a hold now waits for the ids
+   * after the last applied one, false when trades before it were marked incomplete instead.
+   */
+  expectAfterLoss(restoredAtMs: number): boolean
+  /** Gives the hold up (what is put aside is applied with the gap by `resume`); false when none. */
+  release(): boolean
+  /** Whether a hold is on. */
+  get holding(): boolean
+  /** Trades put aside, not applied yet. */
+  get heldTrades(): number
+  /** The `fromId` to fetch when a hold waits for missing ids, else null. */
+  get missingFrom(): number | null
+  /** The last missing id when known, else null. */
+  get missingUntil(): number | null
+  holdStats(): HoldStatsObject
   /**
    * Applies raw aggTrade messages in order; the complete bars they closed and each interval's
-   * open bar go into `encoder`'s batch. Bad messages are reported, not thrown.
+   * open bar go into `encoder`'s batch. While a hold is on (or when one starts) trades are put
+   * aside for `resume` instead. Bad messages are reported, not thrown.
    */
   pushMessages(messages: Array<Buffer>, encoder: IngestEncoder): StreamBarsResult
   /**
    * Closes bars whose window ended at or before `nowMs` and puts the complete ones into
-   * `encoder`'s batch.
+   * `encoder`'s batch; nothing closes while a hold is on.
    */
   advanceTo(nowMs: number, encoder: IngestEncoder): StreamBarsResult
   /**
@@ -441,6 +469,17 @@ export interface ApplyOutcomeObject {
   message?: string
 }
 
+/** What a REST backfill page added to a hold. */
+export interface BackfillPageObject {
+  rows: number
+  /** Trades put aside to be applied in id order. */
+  added: number
+  /** Rows already applied or put aside: dropped, never counted twice. */
+  duplicates: number
+  firstId?: number
+  lastId?: number
+}
+
 export interface BalanceEntry {
   balance: BalanceObject
   from: ProvenanceObject
@@ -490,6 +529,15 @@ export interface FilterViolation {
   filter?: string
   reason: string
   message: string
+}
+
+/** Counters of the holds of one symbol's bars. */
+export interface HoldStatsObject {
+  holds: number
+  healed: number
+  released: number
+  backfilled: number
+  duplicates: number
 }
 
 /** Options of a {@link HubBook}. */
@@ -785,6 +833,10 @@ export interface StreamBarsResult {
   bars: number
   /** Bars not sent because they opened before `completeFrom`. */
   withheld: number
+  /** Trades put aside because ids before them are missing (a hold is on). */
+  held: number
+  /** Trades applied that came from a REST backfill page. */
+  backfilled: number
 }
 
 /**

@@ -5,6 +5,7 @@ import { Decimal } from '../ts/exact/decimal.js';
 import { connectExchange } from '../ts/exchange/exchange-link.js';
 import { HubClient } from '../ts/hub/hub-client.js';
 import { hubKey, hubTlsOption, hubUrl } from '../ts/hub/hub-link.js';
+import { coordinateWeight } from '../ts/hub/hub-weight-coordinator.js';
 import type { HubKeyCredentials } from '../ts/hub/peer-keys.js';
 import type { Logger } from '../ts/log/logger.js';
 import { AccountPoller } from './account/account-poller.js';
@@ -134,15 +135,28 @@ export async function startCollector(
     key: credentials,
     logger: logger.child('hub'),
   });
+  // Every process of this host leases its request weight from one budget at the hub.
+  const stopLeasing = coordinateWeight(exchange, hub, logger.child('weight'));
   const link = new IngestLink(hub, logger.child('ingest'));
   const ctx: CollectorContext = { api: exchange.api, hub, link, logger };
   const collector = createCollector(kind, ctx, loaded, exchange.wsUrl);
   // The hub shows each collector's own counters in /status: at every (re)connect and every 10 s.
   // `weight`: this IP's used weight this minute (the exchange's count covers every process on the
-  // IP) against the share this process paces to; `tributary status` shows it per host.
+  // IP) against the limit, how this process paces (leasing, fallback, alone) and its refusals; the
+  // host's shared budget itself is the hub's `weight` section, which `tributary status` shows.
   const weight = () => {
     const stats = exchange.rest.budget.stats();
-    return { used: stats.usedWeight, limit: stats.limits.perMinute };
+    return {
+      used: stats.usedWeight,
+      limit: stats.limits.perMinute,
+      mode: stats.mode,
+      group: stats.group,
+      waiting: stats.waiting,
+      fallbacks: stats.fallbacks,
+      fallbackGrants: stats.fallbackGrants,
+      rateLimited: stats.rateLimited,
+      banned: stats.banned,
+    };
   };
   const report = () =>
     hub.report({ ...collector.status(), instance, ingest: { ...link.counters }, weight: weight() });
@@ -160,8 +174,11 @@ export async function startCollector(
     async stop() {
       clearInterval(reporter);
       offReady();
+      // A poll waiting for weight (possibly until the next minute) fails now instead of holding the stop.
+      exchange.rest.budget.close();
       await collector.stop();
       link.close();
+      stopLeasing();
       await hub.close();
       exchange.close();
     },

@@ -1,5 +1,6 @@
 // Runs one poll at a fixed pace, backing off on failures and waiting out exchange rate-limit blocks.
 import { IpBannedError, RateLimitedError } from '../ts/exchange/exchange-errors.js';
+import { BudgetClosedError } from '../ts/exchange/weight-budget.js';
 import type { Logger } from '../ts/log/logger.js';
 
 export interface PollLoopOptions {
@@ -103,7 +104,9 @@ export class PollLoop {
         error instanceof RateLimitedError || error instanceof IpBannedError
           ? Math.max(backoff, error.retryAfterMs)
           : backoff;
-      this.#options.logger.warn('poll failed', {
+      // A poll cut short by the stop (its request was waiting for weight) is no failure to report.
+      const level = !this.#running && error instanceof BudgetClosedError ? 'debug' : 'warn';
+      this.#options.logger[level]('poll failed', {
         error: this.counters.lastError,
         consecutive: this.counters.consecutiveFailures,
         retryInMs: Math.round(delay),

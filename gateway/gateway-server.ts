@@ -1,5 +1,6 @@
 // The gateway's HTTP server: authenticates every request with the peer's hub key, checks it against the protocol, and hands it to the claims.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { z } from 'zod';
 import {
@@ -15,6 +16,7 @@ import {
   PlaceRequestSchema,
 } from '../ts/gateway/gateway-protocol.js';
 import type { PeerRole } from '../ts/hub/control-messages.js';
+import { isLoopbackAddress } from '../ts/hub/hub-tls.js';
 import { type KeyRing, keyAllowsName } from '../ts/hub/peer-keys.js';
 import type { Logger } from '../ts/log/logger.js';
 import type { OrderClaims } from './order-claims.js';
@@ -29,6 +31,11 @@ export interface GatewayServerOptions {
   readonly logger: Logger;
   readonly host?: string;
   readonly port?: number;
+  /**
+   * HTTPS with this certificate and key (PEM); with `ca`, a client must show a certificate it
+   * signed (mutual TLS, as the hub asks). Without TLS only loopback clients are served.
+   */
+  readonly tls?: { readonly cert: Buffer; readonly key: Buffer; readonly ca?: Buffer | undefined };
   /** Longest a request waits for its order's outcome before it is told to ask again (`outcome-unknown`). */
   readonly answerWithinMs?: number;
   /** Status fields added by the owner (claim log counters, mode). */
@@ -65,7 +72,19 @@ export class GatewayServer {
   private constructor(options: GatewayServerOptions) {
     this.#o = options;
     this.#now = options.now ?? Date.now;
-    this.#server = createServer((req, res) => void this.#handle(req, res));
+    const handle = (req: IncomingMessage, res: ServerResponse) => void this.#handle(req, res);
+    const tls = options.tls;
+    this.#server =
+      tls === undefined
+        ? createServer(handle)
+        : createTlsServer(
+            {
+              cert: tls.cert,
+              key: tls.key,
+              ...(tls.ca === undefined ? {} : { ca: tls.ca, requestCert: true, rejectUnauthorized: true }),
+            },
+            handle,
+          );
   }
 
   /** Starts listening; resolves once the port is bound. */
@@ -86,7 +105,8 @@ export class GatewayServer {
   }
 
   get url(): string {
-    return `http://${this.#o.host ?? '127.0.0.1'}:${this.port}`;
+    const host = this.#o.host ?? '127.0.0.1';
+    return `${this.#o.tls === undefined ? 'http' : 'https'}://${host.includes(':') ? `[${host}]` : host}:${this.port}`;
   }
 
   /** Stops accepting and closes every connection. */
@@ -103,6 +123,13 @@ export class GatewayServer {
     const path = req.url ?? '/';
     try {
       const body = await readBody(req);
+      // Plain HTTP carries orders and their answers unprotected: from this machine only (as the hub).
+      const remote = req.socket.remoteAddress ?? '';
+      if (this.#o.tls === undefined && !isLoopbackAddress(remote))
+        throw new GatewayRequestError(
+          'tls-required',
+          `plain requests are served from loopback only, this one came from ${remote}: set gateway.tls (and hub.tls) to serve other machines`,
+        );
       if (method === 'GET' && path === `${GATEWAY_PATH}/health`) return this.#reply(res, 200, { ok: true });
       const caller = this.#authenticate(req, method, path, body);
       const answer = await this.#route(caller, method, path, body);
@@ -161,7 +188,7 @@ export class GatewayServer {
     const parts = url.pathname.split('/').filter((p) => p.length > 0);
     if (parts[0] !== GATEWAY_PATH.slice(1))
       throw new GatewayRequestError('no-such-endpoint', `${method} ${url.pathname}`);
-    if (parts[1] === 'status' && parts.length === 2 && method === 'GET') return this.#status();
+    if (parts[1] === 'status' && parts.length === 2 && method === 'GET') return this.status();
     if (parts[1] !== 'orders') throw new GatewayRequestError('no-such-endpoint', `${method} ${url.pathname}`);
     if (caller.role !== 'trader')
       throw new GatewayRequestError(
@@ -209,7 +236,8 @@ export class GatewayServer {
     }
   }
 
-  #status(): Record<string, unknown> {
+  /** The status document: the owner's fields (mode, claim log), the claims' and the server's counters. */
+  status(): Record<string, unknown> {
     return {
       ...this.#o.status?.(),
       claims: this.#o.claims.stats,

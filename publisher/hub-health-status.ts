@@ -1,5 +1,5 @@
-// The public status document's input from the hub's public health document (`GET /status`): names, roles, freshness, latency; never addresses.
-import { HubHealthSchema } from '../ts/hub/hub-status.js';
+// The public status document's input from the hub's status (its health document, or the full one read over the publisher's own hub connection): names, roles, freshness, latency; never addresses.
+import type { HubHealth, PeerHealth } from '../ts/hub/hub-status.js';
 import type { SystemStatusInput } from './dashboard-source.js';
 
 /** A peer not heard from for this long is shown as late. */
@@ -8,24 +8,26 @@ export const LATE_AFTER_MS = 30_000;
 /** Trading states by trader name (the app reads them from the traders' state files). */
 export type TradingStates = () => Promise<readonly { readonly trader: string; readonly state: string }[]>;
 
+/** The parts of the hub's status the public document takes (the health and the full document both have them). */
+export type HubStatusParts = Pick<HubHealth, 'now' | 'uptimeMs' | 'latencyUs' | 'collectors'> & {
+  readonly peers: readonly Pick<PeerHealth, 'peer' | 'role' | 'lastSeen'>[];
+};
+
 /**
- * Reads the hub's health document and keeps what the public may see: each peer's name, role and
+ * Reads the hub's status with `read` and keeps what the public may see: each peer's name, role and
  * when it was last heard from, each collector's data age, the merge latency. A hub that cannot be
  * reached gives an empty status with `hubSeenAt: null` (the page then says so) and `onUnreachable`
  * hears why.
  */
 export async function hubHealthStatus(
-  statusUrl: string,
+  read: () => Promise<HubStatusParts>,
   tradingStates: TradingStates,
   onUnreachable: (reason: string) => void,
   now: number = Date.now(),
-  timeoutMs = 3000,
 ): Promise<SystemStatusInput> {
   const trading = await tradingStates();
   try {
-    const response = await fetch(statusUrl, { signal: AbortSignal.timeout(timeoutMs) });
-    if (!response.ok) throw new Error(`hub answered ${response.status}`);
-    const health = HubHealthSchema.parse(await response.json());
+    const health = await read();
     return {
       hubSeenAt: now,
       hubUptimeMs: health.uptimeMs,

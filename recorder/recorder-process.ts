@@ -5,6 +5,7 @@ import { reconciliationAlert } from '../ts/alerts/alert-sources.js';
 import type { RecorderSettings } from '../ts/config/recorder-config.js';
 import type { KlineInterval, UsdmApi } from '../ts/exchange/usdm-api.js';
 import { HubClient } from '../ts/hub/hub-client.js';
+import type { HubClientTls } from '../ts/hub/hub-tls.js';
 import type { HubKeyCredentials } from '../ts/hub/peer-keys.js';
 import type { Logger } from '../ts/log/logger.js';
 import { parseUserEvent } from '../ts/native/parse.js';
@@ -23,7 +24,13 @@ export interface RecorderOptions {
   readonly api: UsdmApi;
   readonly scope: RecordScope;
   readonly settings: RecorderSettings;
-  readonly hub: { readonly url: string; readonly key: HubKeyCredentials; readonly peer: string };
+  /** The hub, with `tls` for a `wss://` hub (the fleet's CA, this host's certificate). */
+  readonly hub: {
+    readonly url: string;
+    readonly key: HubKeyCredentials;
+    readonly peer: string;
+    readonly tls?: HubClientTls | undefined;
+  };
   readonly writer: { readonly flushMs: number; readonly maxBatch: number };
   readonly logger: Logger;
   /**
@@ -83,6 +90,7 @@ export class RecorderProcess {
     this.#log = options.logger;
     this.client = new HubClient({
       url: options.hub.url,
+      ...(options.hub.tls === undefined ? {} : { tls: options.hub.tls }),
       peer: options.hub.peer,
       kind: 'recorder',
       key: options.hub.key,

@@ -174,6 +174,15 @@ export interface AccountDirectory {
   credentials(apiKey: string): { readonly accountId: string; readonly secret: string } | undefined;
 }
 
+/** The limits exchangeInfo's `rateLimits` states and the server enforces. */
+export interface RateLimitValues {
+  /** IP weight per minute. */
+  readonly requestWeightPerMinute: number;
+  /** Orders per account per 10 s and per minute. */
+  readonly ordersPer10s: number;
+  readonly ordersPerMinute: number;
+}
+
 /** Binance's published limits, served in exchangeInfo `rateLimits` and enforced by the server. */
 export const RATE_LIMITS = {
   /** IP weight per minute. */
@@ -182,3 +191,6 @@ export const RATE_LIMITS = {
   ordersPer10s: 300,
   ordersPerMinute: 1200,
 } as const;
+
+/** Open conditional orders allowed per account and symbol (exchangeInfo's MAX_NUM_ALGO_ORDERS); the next is refused with -4045. */
+export const MAX_OPEN_ALGO_ORDERS = 10;

@@ -3,6 +3,7 @@ import { type Logger, silentLogger } from '../ts/log/logger.js';
 import { ExchangeEngine } from './engine/exchange-engine.js';
 import { SimMarket } from './market/sim-market.js';
 import type { FaultInjector } from './server/faults.js';
+import { resolveLimits } from './server/server-limits.js';
 import { SimulatorClock } from './server/sim-clock.js';
 import { SimServer } from './server/sim-server.js';
 import {
@@ -52,9 +53,12 @@ export async function startSimulator(
   const wanted = checked.symbols === undefined ? undefined : new Set(checked.symbols);
   const listed = universe(checked.universe ?? 6);
   const symbols = wanted === undefined ? listed : listed.filter((s) => wanted.has(s.symbol));
+  // exchangeInfo states the limits the server enforces, as Binance's does.
+  const limits = resolveLimits(checked.limits);
   const market = new SimMarket({
     clock,
     symbols,
+    rateLimits: limits,
     ...(checked.source === undefined ? {} : { source: checked.source }),
     ...(checked.seed === undefined ? {} : { seed: checked.seed }),
     ...(checked.history === undefined ? {} : { history: checked.history }),

@@ -2,6 +2,7 @@
 import { join, resolve } from 'node:path';
 import { loadConfig } from '../../ts/config/load-config.js';
 import { hubClientTls, hubKey, hubUrl } from '../../ts/hub/hub-link.js';
+import { startHubPresence } from '../../ts/hub/hub-presence.js';
 import { Logger } from '../../ts/log/logger.js';
 import { packageRoot } from '../../ts/package-root.js';
 import { runUntilSignal } from '../../ts/process/run-until-signal.js';
@@ -12,7 +13,7 @@ import { MachineSampler } from '../../web/server/machine-stats.js';
 import { StorePaperTrades } from '../dashboard/paper-trades.js';
 import { FileTradingControl } from '../dashboard/trading-control.js';
 import { dashboardScope } from './record.js';
-import { parseCommandArgs } from './usage-error.js';
+import { instanceArg, parseCommandArgs } from './usage-error.js';
 
 const HELP = `Usage: tributary dashboard [--config <file>] [--state-root <dir>] [--log-file <file>]
 
@@ -26,12 +27,14 @@ Serves, on dashboard.host:dashboard.port:
 The owner view needs the password in TRIBUTARY_OWNER_TOKEN (environment or secrets file): the
 browser asks for it (any user name), scripts send "Authorization: Bearer <token>". Without it
 every /owner/ request is refused. The hub's full status is read with the viewer or admin key in
-TRIBUTARY_HUB_KEY (tributary keys issue --role viewer --peer dashboard).
+TRIBUTARY_HUB_KEY (tributary keys issue --role viewer --peer dashboard-0); with that key the
+dashboard also connects to the hub as dashboard-<n> once it serves, so the hub's status shows it.
 
 Options:
   -c, --config <file>     configuration file
       --state-root <dir>  where the traders keep their state (default .tributary: trader-<n>/)
       --log-file <file>   the system's log for the owner view (default TRIBUTARY_LOG_FILE)
+      --instance <n>      instance number (default 0): the hub peer name is dashboard-<n>
 `;
 
 /** Runs `tributary dashboard`; returns the exit code. */
@@ -42,6 +45,7 @@ export async function runDashboard(args: string[]): Promise<number> {
       config: { type: 'string', short: 'c' },
       'state-root': { type: 'string' },
       'log-file': { type: 'string' },
+      instance: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -49,6 +53,7 @@ export async function runDashboard(args: string[]): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
+  const instance = instanceArg(values.instance);
   const loaded = loadConfig(values.config);
   const { config } = loaded;
   const logger = new Logger('dashboard');
@@ -111,7 +116,18 @@ export async function runDashboard(args: string[]): Promise<number> {
     public: publicDir,
     owner: loaded.secrets.ownerToken === undefined ? 'closed (no TRIBUTARY_OWNER_TOKEN)' : `${url}/owner/`,
   });
+  // Seen by the hub only once it serves: the deploy's health check then knows the port is open.
+  const presence =
+    key === undefined
+      ? undefined
+      : startHubPresence(loaded, {
+          peer: `dashboard-${instance}`,
+          kind: 'dashboard',
+          logger: logger.child('hub'),
+          report: () => ({ instance, url, owner: loaded.secrets.ownerToken !== undefined }),
+        });
   return runUntilSignal(logger, async () => {
+    await presence?.close();
     await server.stop();
     await store.close();
   });

@@ -1,12 +1,13 @@
 // `tributary gateway`: the order gateway redundant traders send their orders through, until SIGINT/SIGTERM.
 import { alerterFromConfig } from '../../ts/alerts/create-alerter.js';
 import { loadConfig } from '../../ts/config/load-config.js';
+import { startHubPresence } from '../../ts/hub/hub-presence.js';
 import { KeyFileError, watchKeyFile } from '../../ts/hub/key-file.js';
 import { Logger } from '../../ts/log/logger.js';
 import { runUntilSignal } from '../../ts/process/run-until-signal.js';
 import { startGatewayService } from '../gateway/gateway-service.js';
 import { keysFileOf } from './hub.js';
-import { parseCommandArgs, UsageError } from './usage-error.js';
+import { instanceArg, parseCommandArgs, UsageError } from './usage-error.js';
 
 const HELP = `Usage: tributary gateway [--config <file>] --keys <file> [options]
 
@@ -17,6 +18,9 @@ its own 1/N share, snapped to the symbol's lot step. Claims are written to an fs
 (gateway.claimLog) before an order is sent, so a restarted gateway neither loses nor doubles one.
 Traders authenticate with their own hub key (the hub's key file, watched: keys issued or revoked
 take effect without a restart). Places orders with BINANCE_API_KEY and BINANCE_API_SECRET.
+With gateway.tls it speaks HTTPS with the fleet's certificates (hub.tls). With a viewer key in
+TRIBUTARY_HUB_KEY (for the name gateway-<n>) it also connects to the hub, once it listens, so the
+hub's status shows it and its counters.
 
 Options:
   -c, --config <file>   configuration file (TRIBUTARY__* environment variables override it)
@@ -24,6 +28,7 @@ Options:
       --host <addr>     listen address (default gateway.host, 127.0.0.1)
       --port <n>        listen port (default gateway.port, 7710; 0 picks a free one)
       --claim-log <f>   the claim log (default gateway.claimLog)
+      --instance <n>    instance number (default 0): the hub peer name is gateway-<n>
 `;
 
 /** Runs `tributary gateway`; resolves with the exit code once stopped by a signal. */
@@ -36,6 +41,7 @@ export async function runGateway(args: string[]): Promise<number> {
       host: { type: 'string' },
       port: { type: 'string' },
       'claim-log': { type: 'string' },
+      instance: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -43,6 +49,7 @@ export async function runGateway(args: string[]): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
+  const instance = instanceArg(values.instance);
   const port = values.port === undefined ? undefined : Number(values.port);
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65_535))
     throw new UsageError(`--port must be an integer from 0 to 65535, got ${JSON.stringify(values.port)}`);
@@ -73,8 +80,16 @@ export async function runGateway(args: string[]): Promise<number> {
     await alerts.close();
     throw error;
   }
+  const running = gateway;
+  const presence = startHubPresence(loaded, {
+    peer: `gateway-${instance}`,
+    kind: 'gateway',
+    logger: logger.child('hub'),
+    report: () => ({ instance, url: running.url, ...running.status() }),
+  });
   return runUntilSignal(logger, async () => {
     process.off('SIGHUP', onHangup);
+    await presence?.close();
     keys.close();
     await gateway.stop();
     await alerts.close();

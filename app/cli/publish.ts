@@ -1,12 +1,16 @@
 // `tributary publish`: the dashboard's documents from the records store, and the built page, to a folder or Aliyun OSS every few seconds.
 import { join, resolve } from 'node:path';
 import { ExchangeCandles } from '../../publisher/exchange-candles.js';
-import { hubHealthStatus } from '../../publisher/hub-health-status.js';
+import { type HubStatusParts, hubHealthStatus } from '../../publisher/hub-health-status.js';
 import { createPublishProcess } from '../../publisher/publish-process.js';
 import { StoreDashboardSource, type StoreScope } from '../../publisher/store-dashboard-source.js';
 import { alerterFromConfig } from '../../ts/alerts/create-alerter.js';
 import { loadConfig } from '../../ts/config/load-config.js';
 import { connectExchange } from '../../ts/exchange/exchange-link.js';
+import { hubTlsOption, hubUrl } from '../../ts/hub/hub-link.js';
+import { startHubPresence } from '../../ts/hub/hub-presence.js';
+import { HubHealthSchema, HubStatusSchema } from '../../ts/hub/hub-status.js';
+import { readHealthStatus } from '../../ts/hub/status-client.js';
 import { Logger } from '../../ts/log/logger.js';
 import { packageRoot } from '../../ts/package-root.js';
 import { runUntilSignal } from '../../ts/process/run-until-signal.js';
@@ -14,7 +18,7 @@ import { openRecordStore } from '../../ts/store/open-store.js';
 import { TRADING_MODES } from '../../ts/store/store-records.js';
 import { FileTradingControl } from '../dashboard/trading-control.js';
 import { dashboardScope } from './record.js';
-import { parseCommandArgs, UsageError } from './usage-error.js';
+import { instanceArg, parseCommandArgs, UsageError } from './usage-error.js';
 
 const HELP = `Usage: tributary publish [--config <file>] [--mode <mode>] [--account <name>] [--once]
 
@@ -26,6 +30,10 @@ symbol with entries, exits and stop levels — and writes those that changed, wi
 dashboard) or an Aliyun OSS bucket (OSS_ACCESS_KEY_ID / OSS_ACCESS_KEY_SECRET). Nothing holding a
 secret or an internal address is ever published. Failures are retried (publish.retry) and alerted.
 
+With a viewer key in TRIBUTARY_HUB_KEY (for the name publisher-<n>) it connects to the hub, reads
+the hub's status over that connection and reports its rounds (the hub's status shows it); without
+one it reads the hub's public /status (https with hub.tls when set).
+
 Options:
   -c, --config <file>    configuration file
       --mode <mode>      whose records: live, testnet, paper, ... (default: what the recorder
@@ -33,6 +41,7 @@ Options:
       --account <name>   the account of those records (default store.account; paper-0 for a
                          paper trader beside a real exchange)
       --state-root <dir> where the traders keep their state (default .tributary), for their states
+      --instance <n>     instance number (default 0): the hub peer name is publisher-<n>
       --once             publish one round and exit (0 when everything was published)
 `;
 
@@ -45,6 +54,7 @@ export async function runPublish(args: string[]): Promise<number> {
       mode: { type: 'string' },
       account: { type: 'string' },
       'state-root': { type: 'string' },
+      instance: { type: 'string' },
       once: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -53,6 +63,7 @@ export async function runPublish(args: string[]): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
+  const instance = instanceArg(values.instance);
   const loaded = loadConfig(values.config);
   const { config } = loaded;
   const fallback = dashboardScope(loaded);
@@ -75,7 +86,14 @@ export async function runPublish(args: string[]): Promise<number> {
     instances: config.trader.instances,
     applyWaitMs: 0,
   });
-  const hubStatusUrl = `http://${config.hub.host}:${config.hub.port}/status`;
+  // The hub's status: over the publisher's own hub connection when it has a key, else the public /status.
+  let presence: ReturnType<typeof startHubPresence>;
+  const readHub = async (): Promise<HubStatusParts> => {
+    if (presence === undefined)
+      return readHealthStatus({ hubUrl: hubUrl(loaded), ...hubTlsOption(loaded), timeoutMs: 3000 });
+    const { scope, status } = await presence.client.status();
+    return (scope === 'full' ? HubStatusSchema : HubHealthSchema).parse(status);
+  };
   let hubDown = false;
   const source = new StoreDashboardSource({
     store,
@@ -85,7 +103,7 @@ export async function runPublish(args: string[]): Promise<number> {
     candles: new ExchangeCandles(exchange.api),
     status: () =>
       hubHealthStatus(
-        hubStatusUrl,
+        readHub,
         async () => (await traders.states()).map((t) => ({ trader: t.trader, state: t.state })),
         (reason) => {
           if (!hubDown) logger.warn('hub status unreachable; the public status says so', { reason });
@@ -112,7 +130,32 @@ export async function runPublish(args: string[]): Promise<number> {
     logger,
   });
   logger.info('publishing', { to: target.description, scope: `${scope.mode}/${scope.account}` });
+  if (values.once !== true) {
+    presence = startHubPresence(loaded, {
+      peer: `publisher-${instance}`,
+      kind: 'publisher',
+      logger: logger.child('hub'),
+      report: () => {
+        const { rounds, failing, last } = publisher.stats();
+        return {
+          instance,
+          target: config.publish.target.kind,
+          rounds,
+          failing,
+          ...(last === undefined
+            ? {}
+            : {
+                lastRoundAt: last.at,
+                uploaded: last.uploaded.length,
+                failed: last.failed.length,
+                refused: last.refused.length,
+              }),
+        };
+      },
+    });
+  }
   const close = async () => {
+    await presence?.close();
     await publisher.stop();
     exchange.close();
     await alerts.close();

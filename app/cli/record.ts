@@ -4,7 +4,8 @@ import { alerterFromConfig } from '../../ts/alerts/create-alerter.js';
 import type { LoadedConfig } from '../../ts/config/load-config.js';
 import { loadConfig } from '../../ts/config/load-config.js';
 import { connectExchange } from '../../ts/exchange/exchange-link.js';
-import { hubKey, hubUrl } from '../../ts/hub/hub-link.js';
+import { hubKey, hubTlsOption, hubUrl } from '../../ts/hub/hub-link.js';
+import { coordinateWeight } from '../../ts/hub/hub-weight-coordinator.js';
 import { Logger } from '../../ts/log/logger.js';
 import { runUntilSignal } from '../../ts/process/run-until-signal.js';
 import { openRecordStore } from '../../ts/store/open-store.js';
@@ -84,15 +85,18 @@ export async function runRecord(args: string[]): Promise<number> {
     api: link.api,
     scope: { mode, account: loaded.config.store.account },
     settings: loaded.config.recorder,
-    hub: { url: hubUrl(loaded), key, peer: `recorder-${instance}` },
+    hub: { url: hubUrl(loaded), key, peer: `recorder-${instance}`, ...hubTlsOption(loaded) },
     writer: { flushMs: loaded.config.store.flushMs, maxBatch: loaded.config.store.maxBatch },
     logger,
     alerts: alerter,
   });
+  // The recorder's reconciliation reads lease from the host's budget at the hub.
+  const stopLeasing = coordinateWeight(link, recorder.client, logger.child('weight'));
   try {
     await recorder.start();
   } catch (error) {
     await recorder.stop().catch(() => undefined);
+    stopLeasing();
     link.close();
     await store.close();
     await alerter.close();
@@ -106,6 +110,7 @@ export async function runRecord(args: string[]): Promise<number> {
   });
   return runUntilSignal(logger, async () => {
     await recorder.stop();
+    stopLeasing();
     link.close();
     await store.close();
     await alerter.close();

@@ -7,10 +7,13 @@ import { parseCommandArgs } from './usage-error.js';
 
 const HELP = `Usage: tributary status [--config <file>] [--hub <url>] [--json]
 
-Prints the fleet from the hub's full status (GET /status/full): for every connected peer its host,
-role, kind, instance, when the hub last heard from it, the age of its data (collectors), its
-restarts and its Tributary and Node versions; the weight each host's collectors used this minute
-against their share; collectors that are not connected; the hub's own version and transport.
+Prints the fleet from the hub's full status (GET /status/full): for every connected peer (the
+gateway, publisher and dashboard too) its host, role, kind, instance, when the hub last heard from
+it, the age of its data (a collector's last data at the hub, the recorder's last reconciliation,
+the publisher's last round), its restarts and its Tributary and Node versions; the request weight
+each host (one IP) used this minute against its limit, by kind (order, account, kline, tick,
+income, universe), with requests waiting and any 429/418 block in force; collectors that are not
+connected; the hub's own version and transport. "-" marks a figure the hub does not have.
 
 The request is signed with the viewer or admin key in TRIBUTARY_HUB_KEY (\`tributary keys issue
 --role viewer --peer status\` on the hub machine). The hub's address is hub.url from the

@@ -7,6 +7,8 @@ import { OrderSender } from '../../trader/execution/order-sender.js';
 import type { AlertSink } from '../../ts/alerts/alert.js';
 import type { LoadedConfig } from '../../ts/config/load-config.js';
 import { connectExchange } from '../../ts/exchange/exchange-link.js';
+import { hubServerTls } from '../../ts/hub/hub-link.js';
+import { HubTlsError, type LoadedServerTls, loadServerTls } from '../../ts/hub/hub-tls.js';
 import type { KeyRing } from '../../ts/hub/peer-keys.js';
 import type { Logger } from '../../ts/log/logger.js';
 import { SymbolFilterSet } from '../../ts/native/filters.js';
@@ -18,7 +20,22 @@ export interface RunningGateway {
   readonly port: number;
   readonly server: GatewayServer;
   readonly claims: OrderClaims;
+  /** What `GET /v1/status` answers: mode, members, claim log, claims' and server's counters. */
+  status(): Record<string, unknown>;
   stop(): Promise<void>;
+}
+
+/**
+ * The gateway's TLS material when `gateway.tls` is on: the fleet's files in `hub.tls` (the
+ * gateway runs beside the hub and presents the same certificate); a {@link HubTlsError} naming the
+ * field when they are missing or unreadable.
+ */
+export function gatewayServerTls(loaded: LoadedConfig): LoadedServerTls | undefined {
+  if (!loaded.config.gateway.tls) return undefined;
+  const files = hubServerTls(loaded);
+  if (files === undefined)
+    throw new HubTlsError('gateway.tls', 'needs hub.tls.cert and hub.tls.key (the fleet certificate)');
+  return loadServerTls(files);
 }
 
 /** Overrides of the configuration's `gateway` section (command-line options). */
@@ -43,6 +60,7 @@ export async function startGatewayService(
 ): Promise<RunningGateway> {
   const settings = loaded.config.gateway;
   const alerts = options.alerts;
+  const tls = gatewayServerTls(loaded);
   const link = connectExchange(loaded, logger.child('exchange'), alerts);
   let log: ClaimLog | undefined;
   try {
@@ -76,6 +94,7 @@ export async function startGatewayService(
       logger: logger.child('server'),
       host: options.host ?? settings.host,
       port: options.port ?? settings.port,
+      ...(tls === undefined ? {} : { tls: { cert: tls.cert, key: tls.key, ca: tls.ca } }),
       answerWithinMs: Math.max(1000, settings.requestTimeoutMs - 2000),
       status: () => ({ mode: settings.mode, members: settings.members, log: claimLog.stats }),
     });
@@ -92,6 +111,7 @@ export async function startGatewayService(
       port: server.port,
       server,
       claims,
+      status: () => server.status(),
       stop: async () => {
         await server.close();
         // Let placements under way write their outcome (bounded: a stuck one is resumed at the next start).

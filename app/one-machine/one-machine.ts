@@ -204,10 +204,11 @@ export class OneMachineSystem {
       args: string[],
       role?: 'collector' | 'trader' | 'viewer',
       ownEnv: Record<string, string> = {},
+      peer = name,
     ) => {
       const env = { ...childEnv, ...ownEnv };
       if (role !== undefined) {
-        const key = newKey({ role, peers: [name], label: `tributary up: ${name}` });
+        const key = newKey({ role, peers: [peer], label: `tributary up: ${name}` });
         keys.push(key);
         registerSecret(key.secret);
         env.TRIBUTARY_HUB_KEY = credentialsToken(key);
@@ -222,7 +223,8 @@ export class OneMachineSystem {
         config.gateway.port === 0 ? await freePort(config.gateway.host) : config.gateway.port;
       childEnv.TRIBUTARY__GATEWAY__PORT = String(gatewayPort);
       gatewayUrl = config.gateway.url ?? `http://${config.gateway.host}:${gatewayPort}`;
-      add('gateway', ['gateway', '--keys', keysFile]);
+      // Its viewer key only lets the hub show it (peer gateway-0); traders' requests are checked against the key file.
+      add('gateway', ['gateway', '--keys', keysFile], 'viewer', {}, 'gateway-0');
     }
     const kinds: CollectorKind[] = ['universe', ...COLLECTOR_KINDS.filter((k) => k !== 'universe')];
     for (const kind of kinds) {
@@ -244,8 +246,8 @@ export class OneMachineSystem {
       add(`trader-${i}`, ['trader', '--instance', String(i), ...demo], 'trader');
     // The recorder only reads from the hub (order events, status): a viewer key.
     if (config.recorder.enabled) add('recorder-0', ['record', '--instance', '0'], 'viewer');
-    // The publisher reads the records store and the hub's public status (no key needed).
-    if (config.publish.enabled) add('publish', ['publish']);
+    // The publisher reads the records store, and the hub's status over its own connection (a viewer key).
+    if (config.publish.enabled) add('publish', ['publish'], 'viewer', {}, 'publisher-0');
     // The dashboard shows the owner the hub's full status, so it gets a viewer key.
     let ownerTokenFile: string | undefined;
     if (config.dashboard.enabled) {
@@ -258,7 +260,7 @@ export class OneMachineSystem {
         await writeFile(ownerTokenFile, `TRIBUTARY_OWNER_TOKEN=${token}\n`, { mode: 0o600 });
         ownEnv.TRIBUTARY_OWNER_TOKEN = token;
       }
-      add('dashboard', ['dashboard', '--log-file', this.#logFile.path], 'viewer', ownEnv);
+      add('dashboard', ['dashboard', '--log-file', this.#logFile.path], 'viewer', ownEnv, 'dashboard-0');
     }
     const operator = newKey({
       role: 'admin',

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { CollectorKind } from '../../collectors/collector.js';
 import { type RunningCollector, startCollector } from '../../collectors/collector-process.js';
 import type { FaultSpec } from '../../sim/server/faults.js';
+import type { ServerLimits } from '../../sim/server/server-limits.js';
 import type { SimRequestRecord } from '../../sim/server/sim-server.js';
 import { type RunningSimulator, startSimulator } from '../../sim/simulator.js';
 import type { SimMarketSource } from '../../sim/simulator-config.js';
@@ -71,6 +72,11 @@ export class CollectorRig {
       source?: SimMarketSource;
       /** Faults standing from the simulator's start (a clock skew moves the exchange in time). */
       faults?: FaultSpec;
+      /** The simulator's universe size (default its six symbols) and limits (default Binance's). */
+      universe?: number;
+      limits?: Partial<ServerLimits>;
+      /** The `exchange` section beyond the simulator's address (e.g. `budget`). */
+      exchange?: Record<string, unknown>;
     } = {},
   ): Promise<CollectorRig> {
     const apiKey = randomBytes(16).toString('hex');
@@ -82,6 +88,8 @@ export class CollectorRig {
         accounts: [{ apiKey, apiSecret, balances: { USDT: '10000' } }],
         source: options.source ?? { kind: 'random-walk', tradesPerSecond: 50 },
         ...(options.faults === undefined ? {} : { faults: options.faults }),
+        ...(options.universe === undefined ? {} : { universe: options.universe }),
+        ...(options.limits === undefined ? {} : { limits: options.limits }),
       },
       { logger: silentLogger('sim') },
     );
@@ -100,7 +108,7 @@ export class CollectorRig {
     });
     const config = readTributaryConfig(
       {
-        exchange: { kind: 'simulator', restUrl: sim.restUrl, wsUrl: sim.wsUrl },
+        exchange: { ...options.exchange, kind: 'simulator', restUrl: sim.restUrl, wsUrl: sim.wsUrl },
         hub: { url: hub.url, port: hub.port },
         collectors: { ...FAST_COLLECTORS, ...options.collectors },
         trader: { intervals: ['1m', '5m'] },

@@ -30,7 +30,8 @@ import type { LoadedConfig } from '../../ts/config/load-config.js';
 import { Decimal } from '../../ts/exact/decimal.js';
 import { connectExchange } from '../../ts/exchange/exchange-link.js';
 import { GatewayClient } from '../../ts/gateway/gateway-client.js';
-import { hubKey } from '../../ts/hub/hub-link.js';
+import { hubClientTls, hubKey } from '../../ts/hub/hub-link.js';
+import { coordinateWeight } from '../../ts/hub/hub-weight-coordinator.js';
 import type { HubKeyCredentials } from '../../ts/hub/peer-keys.js';
 import type { Logger } from '../../ts/log/logger.js';
 import { parseExchangeInfo } from '../../ts/native/parse.js';
@@ -86,6 +87,8 @@ export async function startTraderTrading(
   mkdirSync(options.stateDir, { recursive: true });
   const alerts = options.alerts;
   const link = connectExchange(loaded, logger.child('exchange'), alerts);
+  // The trader's requests (orders first) lease from the host's budget at the hub like the collectors'.
+  const stopLeasing = coordinateWeight(link, trader.client, logger.child('weight'));
   const info = parseExchangeInfo((await link.api.exchangeInfo()).body);
   const tradable = info.symbols.filter((s) => s.tradable);
   const rules = new SymbolRules(tradable);
@@ -147,6 +150,8 @@ export async function startTraderTrading(
           throw new Error(`gateway.mode is split and ${peer} is not one of gateway.members`);
         const client = new GatewayClient({
           url: gatewayUrl(gateway),
+          // With gateway.tls the gateway presents the fleet's certificate: trust only hub.tls.ca.
+          ...(gateway.tls ? { tls: hubClientTls(loaded) } : {}),
           credentials: { keyId: key.id, secret: key.secret, peer },
           logger: logger.child('gateway'),
           requestTimeoutMs: gateway.requestTimeoutMs,
@@ -197,6 +202,7 @@ export async function startTraderTrading(
       stopVenue();
       await records?.writer.close();
       await records?.store.close();
+      stopLeasing();
       link.close();
     },
   };

@@ -8,7 +8,7 @@ use napi::bindgen_prelude::BufferSlice;
 use napi::{Env, Result};
 use napi_derive::napi;
 use tributary_core::aggregator::{Aggregator as CoreAggregator, AggregatorStats, ClosedBar, TradeBatch};
-use tributary_core::stream_bars::{StreamBars as CoreStreamBars, StreamBarsBatch};
+use tributary_core::stream_bars::{BackfillPage, HoldStats, StreamBars as CoreStreamBars, StreamBarsBatch};
 use tributary_core::Interval;
 
 /// A bar with the aggregator's extended fields.
@@ -206,6 +206,10 @@ pub struct StreamBarsResult {
     pub bars: u32,
     /// Bars not sent because they opened before `completeFrom`.
     pub withheld: u32,
+    /// Trades put aside because ids before them are missing (a hold is on).
+    pub held: u32,
+    /// Trades applied that came from a REST backfill page.
+    pub backfilled: u32,
 }
 
 impl From<StreamBarsBatch> for StreamBarsResult {
@@ -218,6 +222,54 @@ impl From<StreamBarsBatch> for StreamBarsResult {
             rejected: rejected(&batch.trades),
             bars: batch.bars as u32,
             withheld: batch.withheld as u32,
+            held: batch.held as u32,
+            backfilled: batch.backfilled as u32,
+        }
+    }
+}
+
+/// What a REST backfill page added to a hold.
+#[napi(object)]
+pub struct BackfillPageObject {
+    pub rows: u32,
+    /// Trades put aside to be applied in id order.
+    pub added: u32,
+    /// Rows already applied or put aside: dropped, never counted twice.
+    pub duplicates: u32,
+    pub first_id: Option<i64>,
+    pub last_id: Option<i64>,
+}
+
+impl From<BackfillPage> for BackfillPageObject {
+    fn from(p: BackfillPage) -> Self {
+        BackfillPageObject {
+            rows: p.rows as u32,
+            added: p.added as u32,
+            duplicates: p.duplicates as u32,
+            first_id: p.first_id.map(|id| id as i64),
+            last_id: p.last_id.map(|id| id as i64),
+        }
+    }
+}
+
+/// Counters of the holds of one symbol's bars.
+#[napi(object)]
+pub struct HoldStatsObject {
+    pub holds: i64,
+    pub healed: i64,
+    pub released: i64,
+    pub backfilled: i64,
+    pub duplicates: i64,
+}
+
+impl From<HoldStats> for HoldStatsObject {
+    fn from(s: HoldStats) -> Self {
+        HoldStatsObject {
+            holds: s.holds as i64,
+            healed: s.healed as i64,
+            released: s.released as i64,
+            backfilled: s.backfilled as i64,
+            duplicates: s.duplicates as i64,
         }
     }
 }
@@ -233,18 +285,86 @@ pub struct StreamBars {
 #[napi]
 impl StreamBars {
     /// Bars of `symbol` for `intervals` (default 1m 3m 5m 15m 30m 1h 2h 4h 8h 12h 1d); trades are
-    /// complete from `completeFromMs` (when the collector subscribed).
+    /// complete from `completeFromMs` (when the collector subscribed). With `holdGaps`, trades
+    /// after an id gap are put aside until the missing ids are backfilled.
     #[napi(constructor)]
-    pub fn new(env: Env, symbol: String, intervals: Option<Vec<String>>, complete_from_ms: i64) -> Result<Self> {
+    pub fn new(
+        env: Env,
+        symbol: String,
+        intervals: Option<Vec<String>>,
+        complete_from_ms: i64,
+        hold_gaps: Option<bool>,
+    ) -> Result<Self> {
         let symbol = name(&env, "symbol", &symbol)?;
         let intervals = self::intervals(&env, intervals)?;
         let inner = CoreStreamBars::new(symbol, &intervals, complete_from_ms)
-            .map_err(|e| fail(&env, "invalid_intervals", e))?;
+            .map_err(|e| fail(&env, "invalid_intervals", e))?
+            .holding_gaps(hold_gaps.unwrap_or(false));
         Ok(StreamBars { inner })
     }
 
+    /// Applies up to `maxTrades` trades put aside, in id order, while ids follow each other (all
+    /// of them once released); ends the hold when nothing is left or missing.
+    #[napi]
+    pub fn resume(&mut self, encoder: &mut IngestEncoder, max_trades: u32) -> StreamBarsResult {
+        self.inner.resume(&mut encoder.inner, max_trades as usize).into()
+    }
+
+    /// Adds a `GET /fapi/v1/aggTrades` body fetched for the hold (`limit`: the page size asked
+    /// for). Throws with the parser's reason code when the body is not an aggTrades array.
+    #[napi]
+    pub fn add_backfill_page(&mut self, env: Env, body: &[u8], limit: u32) -> Result<BackfillPageObject> {
+        self.inner
+            .add_backfill_page(body, limit as usize)
+            .map(Into::into)
+            .map_err(|e| fail(&env, e.reason(), e))
+    }
+
+    /// A lost connection was restored at `restoredAtMs`: true when a hold now waits for the ids
+    /// after the last applied one, false when trades before it were marked incomplete instead.
+    #[napi]
+    pub fn expect_after_loss(&mut self, restored_at_ms: i64) -> bool {
+        self.inner.expect_after_loss(restored_at_ms)
+    }
+
+    /// Gives the hold up (what is put aside is applied with the gap by `resume`); false when none.
+    #[napi]
+    pub fn release(&mut self) -> bool {
+        self.inner.release()
+    }
+
+    /// Whether a hold is on.
+    #[napi(getter)]
+    pub fn holding(&self) -> bool {
+        self.inner.is_holding()
+    }
+
+    /// Trades put aside, not applied yet.
+    #[napi(getter)]
+    pub fn held_trades(&self) -> u32 {
+        self.inner.held_trades() as u32
+    }
+
+    /// The `fromId` to fetch when a hold waits for missing ids, else null.
+    #[napi(getter)]
+    pub fn missing_from(&self) -> Option<i64> {
+        self.inner.missing_from().map(|id| id as i64)
+    }
+
+    /// The last missing id when known, else null.
+    #[napi(getter)]
+    pub fn missing_until(&self) -> Option<i64> {
+        self.inner.missing_until().map(|id| id as i64)
+    }
+
+    #[napi]
+    pub fn hold_stats(&self) -> HoldStatsObject {
+        self.inner.hold_stats().into()
+    }
+
     /// Applies raw aggTrade messages in order; the complete bars they closed and each interval's
-    /// open bar go into `encoder`'s batch. Bad messages are reported, not thrown.
+    /// open bar go into `encoder`'s batch. While a hold is on (or when one starts) trades are put
+    /// aside for `resume` instead. Bad messages are reported, not thrown.
     #[napi]
     pub fn push_messages(&mut self, messages: Vec<BufferSlice>, encoder: &mut IngestEncoder) -> StreamBarsResult {
         self.inner
@@ -253,7 +373,7 @@ impl StreamBars {
     }
 
     /// Closes bars whose window ended at or before `nowMs` and puts the complete ones into
-    /// `encoder`'s batch.
+    /// `encoder`'s batch; nothing closes while a hold is on.
     #[napi]
     pub fn advance_to(&mut self, env: Env, now_ms: i64, encoder: &mut IngestEncoder) -> Result<StreamBarsResult> {
         self.inner

@@ -5,6 +5,7 @@ import type { IntervalName } from '../../ts/native/interval.js';
 import type { Collector, CollectorStatus } from '../collector.js';
 import { type CollectorContext, collectorStatus } from '../collector-context.js';
 import { routeFrames } from './stream-router.js';
+import { type HoldOutcome, TradeBackfill, type TradeBackfillOptions } from './trade-backfill.js';
 
 export interface StreamCollectorOptions {
   /** Websocket base URL of the exchange (`wss://fstream.binance.com` or the simulator's). */
@@ -20,6 +21,8 @@ export interface StreamCollectorOptions {
    * mark prices come from REST `premiumIndex` (all symbols, weight 10), once per period (default 3 s).
    */
   readonly markFallbackMs?: number;
+  /** Bounds of the aggTrade backfill after id gaps and lost connections (tests shorten them). */
+  readonly tradeBackfill?: Omit<TradeBackfillOptions, 'intervals'>;
 }
 
 /** The all-symbol mark price stream, one message a second. */
@@ -36,9 +39,15 @@ const BACKFILL_BARS = 2;
  * every symbol. Kline and bookTicker frames go to the hub as they are; aggTrades feed a native
  * `StreamBars` per symbol that puts its bars into the Ingest batch without leaving native code
  * (the merge keeps whichever version has seen more trades). Only bars this collector saw whole
- * are sent — not one it joined mid-way, nor one spanning a lost connection or an id gap (closed
- * bars are final at the hub) — and after a lost connection or an id gap the affected symbols'
- * recent bars are fetched by REST, so a bar is never left short of trades.
+ * are sent — not one it joined mid-way (closed bars are final at the hub).
+ *
+ * An aggTrade id gap costs no bar: the symbol's later trades are held while {@link TradeBackfill}
+ * fetches the missing ids from REST `aggTrades` by id, then everything is applied in id order,
+ * so the open bar and every bar the gap spanned come out exact; the symbol's recent bars are then
+ * fetched by REST klines too. After a lost `/market` connection the next trade's id (or REST)
+ * tells whether trades were lost, the same way. A hold given up (bounds in
+ * {@link TradeBackfillOptions}) leaves the gap's bars to the REST klines, as does a loss before
+ * the first trade was seen.
  *
  * Mark price, index price, funding rate and next funding time of every symbol come from
  * `!markPrice@arr@1s` (one message a second); while it is silent longer than `markFallbackMs`, from
@@ -54,11 +63,12 @@ export class StreamCollector implements Collector {
   readonly #bars = new Map<string, StreamBars>();
   readonly #off: (() => void)[] = [];
   readonly #backfilling = new Set<string>();
+  readonly #trades: TradeBackfill;
   #timer: NodeJS.Timeout | undefined;
   #markTimer: NodeJS.Timeout | undefined;
   #running = false;
   #subscribed = new Set<string>();
-  #counters = { batches: 0, frames: 0, failures: 0, unknownFrames: 0, rejected: 0, gaps: 0, backfills: 0 };
+  #counters = { batches: 0, frames: 0, failures: 0, unknownFrames: 0, rejected: 0, gaps: 0, barRefreshes: 0 };
   #lastSuccessAt: number | null = null;
   #lastError: string | null = null;
   /** When the last mark price message arrived (stream), or the collector started. */
@@ -78,6 +88,13 @@ export class StreamCollector implements Collector {
     };
     this.#market = new MarketStreamClient({ ...common, route: 'market', logger: ctx.logger.child('market') });
     this.#public = new MarketStreamClient({ ...common, route: 'public', logger: ctx.logger.child('public') });
+    this.#trades = new TradeBackfill(
+      ctx.api,
+      ctx.link,
+      ctx.logger.child('backfill'),
+      { ...options.tradeBackfill, intervals: this.#aggregatedIntervals().length },
+      (symbol, outcome) => this.#settled(symbol, outcome),
+    );
   }
 
   start(): void {
@@ -112,6 +129,7 @@ export class StreamCollector implements Collector {
 
   async stop(): Promise<void> {
     this.#running = false;
+    this.#trades.stop();
     if (this.#timer !== undefined) clearInterval(this.#timer);
     if (this.#markTimer !== undefined) clearInterval(this.#markTimer);
     for (const off of this.#off.splice(0)) off();
@@ -128,15 +146,39 @@ export class StreamCollector implements Collector {
       lastSuccessAt: this.#lastSuccessAt,
       lastError: this.#lastError,
     };
+    const holds = { holds: 0, healed: 0, released: 0, backfilled: 0, duplicates: 0 };
+    for (const bars of this.#bars.values()) {
+      const h = bars.holdStats();
+      holds.holds += h.holds;
+      holds.healed += h.healed;
+      holds.released += h.released;
+      holds.backfilled += h.backfilled;
+      holds.duplicates += h.duplicates;
+    }
+    const t = this.#trades.counters;
     return collectorStatus(this.kind, work, this.#ctx.link, {
       streams: m.streams + p.streams,
       connections: m.connections.length + p.connections.length,
       reconnects: m.reconnects + p.reconnects,
       frames: this.#counters.frames,
       unknownFrames: this.#counters.unknownFrames,
-      rejected: this.#counters.rejected,
-      aggTradeGaps: this.#counters.gaps,
-      backfills: this.#counters.backfills,
+      rejected: this.#counters.rejected + t.rejected,
+      // Holds: an id gap or a lost connection, healed (every id applied in order) or released.
+      holds: holds.holds,
+      holdsHealed: holds.healed,
+      holdsReleased: holds.released,
+      holding: this.#trades.holding,
+      heldTrades: this.#trades.heldTrades,
+      tradesBackfilled: holds.backfilled,
+      backfillDuplicates: holds.duplicates,
+      backfillPages: t.pages,
+      backfillPageFailures: t.pageFailures,
+      backfillStalls: t.stalls,
+      backfillRowsFetched: t.tradesFetched,
+      lastBackfillError: this.#trades.lastError ?? '',
+      // Id gaps applied as gaps (a hold given up): their bars came from REST klines.
+      aggTradeGaps: this.#counters.gaps + t.gapsApplied,
+      barRefreshes: this.#counters.barRefreshes,
       markMessages: this.#markCounters.streamed,
       markPolls: this.#markCounters.polled,
     });
@@ -161,7 +203,7 @@ export class StreamCollector implements Collector {
         market.push(`${s}@aggTrade`, ...this.#options.intervals.map((i) => `${s}@kline_${i}`));
         publicStreams.push(`${s}@bookTicker`);
         if (!this.#bars.has(symbol)) {
-          this.#bars.set(symbol, new StreamBars(symbol, this.#aggregatedIntervals(), Date.now()));
+          this.#bars.set(symbol, new StreamBars(symbol, this.#aggregatedIntervals(), Date.now(), true));
         }
       }
       const markStream = this.#markSubscribed ? [] : [MARK_PRICE_STREAM];
@@ -219,7 +261,7 @@ export class StreamCollector implements Collector {
   /**
    * Builds bars from a symbol's aggTrades straight into the link's encoder, in pieces that keep a
    * frame under the hub's cap: a message closes at most a bar per interval, and every interval's
-   * open bar goes too.
+   * open bar goes too. While the symbol's bars hold (an id gap), the backfill applies what follows on.
    */
   #pushTrades(symbol: string, trades: Buffer[]): void {
     const bars = this.#bars.get(symbol);
@@ -227,19 +269,14 @@ export class StreamCollector implements Collector {
     const { link } = this.#ctx;
     const intervals = this.#aggregatedIntervals().length;
     const piece = Math.max(1, Math.floor(link.recordBudget / intervals) - 1);
-    let firstMissing: number | undefined;
     for (let start = 0; start < trades.length; start += piece) {
       const part = trades.slice(start, start + piece);
       link.makeRoom((part.length + 1) * intervals);
       const result = bars.pushMessages(part, link.currentEncoder);
       this.#counters.rejected += result.rejected.length;
       this.#counters.gaps += result.gaps.length;
-      firstMissing ??= result.gaps[0]?.firstMissing;
     }
-    if (firstMissing !== undefined) {
-      this.#ctx.logger.warn('aggTrade ids missing; backfilling bars by REST', { symbol, firstMissing });
-      void this.#backfill([symbol]);
-    }
+    this.#trades.follow(symbol, bars);
   }
 
   /** Pushes one `!markPrice@arr` message; returns 1 when it was refused (counted), else 0. */
@@ -298,19 +335,48 @@ export class StreamCollector implements Collector {
     }
   }
 
+  /**
+   * A connection was lost and restored. `/public` carries book tickers only, which the next one
+   * replaces: bars are not concerned. On `/market`, klines were lost (refreshed by REST now) and
+   * aggTrades: a symbol with a trade seen checks the ids after it (a hold); one without has its
+   * bars before the restoration marked incomplete (REST klines supply them).
+   */
   #onGap(gap: MarketStreamGap): void {
-    const symbols = new Set(gap.streams.map((s) => s.slice(0, s.indexOf('@')).toUpperCase()));
-    for (const symbol of symbols) this.#bars.get(symbol)?.markIncompleteUntil(gap.restoredAt);
-    this.#ctx.logger.warn('stream connection lost data; backfilling by REST', {
-      reason: gap.reason,
-      symbols: symbols.size,
-      lostMs: gap.restoredAt - gap.lostAt,
-    });
-    void this.#backfill([...symbols]);
+    if (!gap.streams.some((s) => s.endsWith('@aggTrade') || s.includes('@kline_'))) return;
+    const symbols = new Set<string>();
+    const checked: string[] = [];
+    for (const stream of gap.streams) {
+      const at = stream.indexOf('@');
+      if (at <= 0 || stream.startsWith('!')) continue;
+      const symbol = stream.slice(0, at).toUpperCase();
+      symbols.add(symbol);
+      const bars = this.#bars.get(symbol);
+      if (stream.endsWith('@aggTrade') && bars !== undefined) {
+        if (this.#trades.followLoss(symbol, bars, gap.restoredAt)) checked.push(symbol);
+      }
+    }
+    this.#ctx.logger.warn(
+      'market stream connection lost data; checking aggTrade ids and refreshing bars by REST',
+      {
+        reason: gap.reason,
+        symbols: symbols.size,
+        checkingIds: checked.length,
+        lostMs: gap.restoredAt - gap.lostAt,
+      },
+    );
+    // Holding symbols get theirs when the hold ends (then the trades are in).
+    const held = new Set(checked);
+    void this.#refreshBars([...symbols].filter((s) => !held.has(s)));
+  }
+
+  /** A hold ended: the symbol's bars by REST klines too (they confirm, or supply what was given up). */
+  #settled(symbol: string, outcome: HoldOutcome): void {
+    this.#ctx.logger.info('aggTrade hold ended', { symbol, outcome });
+    if (this.#running) void this.#refreshBars([symbol]);
   }
 
   /** Fetches each symbol's latest bars of every interval by REST and sends them to the hub. */
-  async #backfill(symbols: readonly string[]): Promise<void> {
+  async #refreshBars(symbols: readonly string[]): Promise<void> {
     const { api, link } = this.#ctx;
     for (const symbol of symbols) {
       if (this.#backfilling.has(symbol)) continue;
@@ -323,7 +389,7 @@ export class StreamCollector implements Collector {
           link.encoder.pushRestKlines(id, interval, response.body, response.serverTimeMs);
         }
         link.flush();
-        this.#counters.backfills += 1;
+        this.#counters.barRefreshes += 1;
       } catch (error) {
         this.#fail(`backfill of ${symbol} failed`, error);
       } finally {

@@ -1,6 +1,6 @@
 // The algo service: accepts conditional orders, watches prices, and places the real order on trigger.
 import { Decimal } from '../../ts/exact/decimal.js';
-import { type Json, SimRejection, type SymbolSpec } from '../contracts.js';
+import { type Json, MAX_OPEN_ALGO_ORDERS, SimRejection, type SymbolSpec } from '../contracts.js';
 import type { Account } from './account.js';
 import type { NewAlgoRequest } from './algo-request.js';
 import {
@@ -45,6 +45,9 @@ export class AlgoService {
       const same = this.#ctx.algos.find(account.id, undefined, req.clientAlgoId);
       if (same !== undefined && isWaiting(same)) throw Reject.duplicateClientOrderId();
     }
+    // MAX_NUM_ALGO_ORDERS of exchangeInfo: open conditional orders per account and symbol.
+    if (this.#ctx.algos.waiting(account.id, symbol).length >= MAX_OPEN_ALGO_ORDERS)
+      throw Reject.maxStopOrders();
     const price = this.#watchPrice(symbol, req.workingType);
     const algo: AlgoOrder = {
       accountId: account.id,

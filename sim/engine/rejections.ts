@@ -21,6 +21,7 @@ export const Reject = {
   leverageTooHighForPosition: () =>
     reject(-2027, 'Exceeded the maximum allowable position at current leverage.'),
   wouldTrigger: () => reject(-2021, 'Order would immediately trigger.'),
+  maxStopOrders: () => reject(-4045, 'Reach max stop order limit.'),
   reduceOnlyRejected: () => reject(-2022, 'ReduceOnly Order is rejected.'),
   priceNotPositive: () => reject(-4001, 'Price less than 0.'),
   priceAboveMax: () => reject(-4002, 'Price greater than max price.'),

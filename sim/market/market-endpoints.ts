@@ -3,8 +3,10 @@ import { isIntervalName } from '../../ts/native/interval.js';
 import {
   type Endpoint,
   type Json,
+  MAX_OPEN_ALGO_ORDERS,
   type Params,
   RATE_LIMITS,
+  type RateLimitValues,
   SimRejection,
   type SymbolSpec,
 } from '../contracts.js';
@@ -22,6 +24,8 @@ import { aggTrades } from './trade-query.js';
 
 /** What the endpoints read from the market. */
 export interface MarketRestSource {
+  /** What exchangeInfo's `rateLimits` states (the server's limits). */
+  readonly rateLimits: RateLimitValues;
   specs(): readonly SymbolSpec[];
   symbols(): readonly SymbolMarket[];
   symbol(name: string): SymbolMarket | undefined;
@@ -108,7 +112,7 @@ function exchangeSymbol(spec: SymbolSpec, onboardDate: number): Json {
         minQty: spec.marketMinQty.toString(),
       },
       { filterType: 'MAX_NUM_ORDERS', limit: 200 },
-      { filterType: 'MAX_NUM_ALGO_ORDERS', limit: 10 },
+      { filterType: 'MAX_NUM_ALGO_ORDERS', limit: MAX_OPEN_ALGO_ORDERS },
       { filterType: 'MIN_NOTIONAL', notional: spec.minNotional.toString() },
       {
         filterType: 'PERCENT_PRICE',
@@ -136,6 +140,7 @@ export function exchangeInfo(
   specs: readonly SymbolSpec[],
   now: number,
   onboardDate: (symbol: string) => number,
+  limits: RateLimitValues = RATE_LIMITS,
 ): Json {
   return {
     timezone: 'UTC',
@@ -146,10 +151,10 @@ export function exchangeInfo(
         rateLimitType: 'REQUEST_WEIGHT',
         interval: 'MINUTE',
         intervalNum: 1,
-        limit: RATE_LIMITS.requestWeightPerMinute,
+        limit: limits.requestWeightPerMinute,
       },
-      { rateLimitType: 'ORDERS', interval: 'MINUTE', intervalNum: 1, limit: RATE_LIMITS.ordersPerMinute },
-      { rateLimitType: 'ORDERS', interval: 'SECOND', intervalNum: 10, limit: RATE_LIMITS.ordersPer10s },
+      { rateLimitType: 'ORDERS', interval: 'MINUTE', intervalNum: 1, limit: limits.ordersPerMinute },
+      { rateLimitType: 'ORDERS', interval: 'SECOND', intervalNum: 10, limit: limits.ordersPer10s },
     ],
     exchangeFilters: [],
     assets: [{ asset: 'USDT', marginAvailable: true, autoAssetExchange: '-10000' }],
@@ -208,7 +213,12 @@ export function marketEndpoints(source: MarketRestSource): Endpoint[] {
       '/fapi/v1/exchangeInfo',
       () => 1,
       (ctx) =>
-        exchangeInfo(source.specs(), ctx.now, (symbol) => source.symbol(symbol)?.klines.firstTime ?? ctx.now),
+        exchangeInfo(
+          source.specs(),
+          ctx.now,
+          (symbol) => source.symbol(symbol)?.klines.firstTime ?? ctx.now,
+          source.rateLimits,
+        ),
     ),
     get('/fapi/v1/klines', klinesWeight, ({ params }) => klinesOf(requireSymbol(params), params)),
     // Only perpetual contracts are listed, so a perpetual pair's continuous klines are its klines.

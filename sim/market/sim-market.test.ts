@@ -283,6 +283,82 @@ describe('sim market', () => {
     expect(events.length).toBeGreaterThan(before);
   });
 
+  it('serves aggTrades by id as Binance does: fromId inclusive, a p q f l T m, limit 500 by default and 1000 at most, pages contiguous from the history into the live tape', () => {
+    const { market: m, clock } = market(5);
+    for (let i = 0; i < 6; i++) {
+      m.generateTrades(300, 'ETHUSDT');
+      clock.time += 1000;
+    }
+    const rest = m.endpoints();
+    type Row = { a: number; p: string; q: string; f: number; l: number; T: number; m: boolean };
+    const page = (params: Params): Row[] =>
+      call(rest, '/fapi/v1/aggTrades', { symbol: 'ETHUSDT', ...params }, clock.time) as Row[];
+    const newest = page({ limit: '1' })[0]?.a ?? 0;
+    const from = newest - 1800 - 2500; // 2,500 ids back in the history, then the live tape
+    const first = page({ fromId: String(from) });
+    expect(first).toHaveLength(500);
+    expect(first[0]?.a).toBe(from);
+    for (const row of first) expect(Object.keys(row).sort()).toEqual(['T', 'a', 'f', 'l', 'm', 'p', 'q']);
+    expect(page({ fromId: String(from), limit: '1000' })).toHaveLength(1000);
+    expect(rejection(() => page({ fromId: String(from), limit: '1001' })).code).toBe(-1130);
+    expect(rejection(() => page({ fromId: String(from), limit: '0' })).code).toBe(-1130);
+    // Paging by the last id + 1 walks every id once, in order, up to the newest trade.
+    const ids: number[] = [];
+    for (let next = from, n = 0; n < 20; n++) {
+      const rows = page({ fromId: String(next), limit: '1000' });
+      if (rows.length === 0) break;
+      for (const [i, row] of rows.entries()) {
+        if (i > 0) expect(row.f).toBe((rows[i - 1]?.l ?? 0) + 1);
+        ids.push(row.a);
+      }
+      next = (rows.at(-1)?.a ?? 0) + 1;
+    }
+    expect(ids.length).toBe(newest - from + 1);
+    expect(ids.every((id, i) => id === from + i)).toBe(true);
+    expect(page({ fromId: String(newest + 1) })).toEqual([]);
+  });
+
+  it('answers nothing for ids the live tape no longer keeps rather than skip them', () => {
+    const clock = new TestClock();
+    const m = new SimMarket({ clock, seed: 3, logger: silentLogger(), tapeBudget: 1 });
+    const rest = m.endpoints();
+    const page = (params: Params) =>
+      call(rest, '/fapi/v1/aggTrades', { symbol: 'BTCUSDT', ...params }, clock.time) as { a: number }[];
+    const firstLive = (page({ limit: '1' })[0]?.a ?? 0) + 1;
+    m.generateTrades(2_500, 'BTCUSDT'); // the tape keeps 2,000: the first 500 live ids are gone
+    expect(page({ fromId: String(firstLive) })).toEqual([]);
+    expect(page({ fromId: String(firstLive + 500), limit: '3' }).map((t) => t.a)).toEqual([
+      firstLive + 500,
+      firstLive + 501,
+      firstLive + 502,
+    ]);
+  });
+
+  it('drops the next aggTrade stream messages of a symbol on request: an id gap, the trades still on the tape', () => {
+    const { market: m, clock } = market(9);
+    const events: Event[] = [];
+    m.onStream((route, stream, payload) => events.push({ route, stream, payload }));
+    m.setStreamDemand((s) => s.endsWith('@aggTrade'));
+    expect(m.dropAggTrades('NOPEUSDT', 3)).toBe(false);
+    expect(m.dropAggTrades('ETHUSDT', 3)).toBe(true);
+    m.generateTrades(5, 'ETHUSDT');
+    m.generateTrades(5, 'BTCUSDT');
+    const ids = (symbol: string) =>
+      events.filter((e) => e.stream === `${symbol}@aggTrade`).map((e) => (e.payload as { a: number }).a);
+    const tape = (
+      call(m.endpoints(), '/fapi/v1/aggTrades', { symbol: 'ETHUSDT', limit: '5' }, clock.time) as {
+        a: number;
+      }[]
+    ).map((t) => t.a);
+    expect(ids('ethusdt')).toEqual(tape.slice(3));
+    expect(ids('btcusdt')).toHaveLength(5);
+    expect(m.aggTradeDrops()).toEqual({ pending: {}, dropped: 3 });
+    m.dropAggTrades('ETHUSDT', 2);
+    m.clearAggTradeDrops();
+    m.generateTrades(2, 'ETHUSDT');
+    expect(ids('ethusdt')).toHaveLength(4);
+  });
+
   it('serves Binance bodies, weights and error codes', () => {
     const { market: m, clock } = market();
     m.generateTrades(20);

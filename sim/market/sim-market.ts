@@ -10,10 +10,12 @@ import type {
   MarketStreamListener,
   MarketTrade,
   MarketView,
+  RateLimitValues,
   SimClock,
   StreamRoute,
   SymbolSpec,
 } from '../contracts.js';
+import { RATE_LIMITS } from '../contracts.js';
 import { DEFAULT_SYMBOLS } from '../symbols.js';
 import { NodeCache } from './history/node-cache.js';
 import { marketEndpoints } from './market-endpoints.js';
@@ -48,6 +50,8 @@ export interface SimMarketOptions {
   liquidationShare?: number;
   /** Live aggTrades kept over all symbols together (older ones drop off the tape). */
   tapeBudget?: number;
+  /** The limits exchangeInfo's `rateLimits` states (the server's, which enforces them); Binance's by default. */
+  rateLimits?: RateLimitValues;
   logger?: Logger;
 }
 
@@ -88,6 +92,7 @@ export class SimMarket implements MarketView {
   readonly #clock: SimClock;
   readonly #logger: Logger;
   readonly #specs: readonly SymbolSpec[];
+  readonly #rateLimits: RateLimitValues;
   readonly #markets = new Map<string, SymbolMarket>();
   readonly #list: SymbolMarket[] = [];
   readonly #source: MarketSourceConfig;
@@ -98,6 +103,9 @@ export class SimMarket implements MarketView {
   readonly #tradeListeners = new Set<(trade: MarketTrade) => void>();
   readonly #publisher: StreamPublisher;
   #frozenUntil = 0;
+  /** aggTrade stream messages still to drop per symbol (the `dropAggTrades` fault), and dropped so far. */
+  readonly #aggTradeDrops = new Map<string, number>();
+  #aggTradesDropped = 0;
   #timers: NodeJS.Timeout[] = [];
   #replay: AggTradeCsvReplay | undefined;
   #markTicks = 0;
@@ -110,6 +118,7 @@ export class SimMarket implements MarketView {
     this.#clock = options.clock;
     this.#logger = options.logger ?? new Logger('sim.market');
     this.#specs = options.symbols ?? DEFAULT_SYMBOLS;
+    this.#rateLimits = options.rateLimits ?? RATE_LIMITS;
     this.#source = options.source ?? { kind: 'random-walk' };
     const seed = options.seed ?? 1;
     if (this.#specs.length === 0) throw new SimMarketError('the market needs at least one symbol');
@@ -310,6 +319,7 @@ export class SimMarket implements MarketView {
 
   endpoints(): Endpoint[] {
     return marketEndpoints({
+      rateLimits: this.#rateLimits,
       specs: () => this.#specs,
       symbols: () => this.#list,
       symbol: (name) => this.#markets.get(name),
@@ -337,6 +347,28 @@ export class SimMarket implements MarketView {
     for (const timer of this.#timers) clearInterval(timer);
     this.#timers = [];
     this.#replay?.stop();
+  }
+
+  /**
+   * Lost-message fault: the next `count` aggTrade stream messages of `symbol` are not sent (0
+   * clears), so subscribers see an id gap; the trades still happen (tape, REST aggTrades, klines).
+   * False, changing nothing, when the symbol is not listed.
+   */
+  dropAggTrades(symbol: string, count: number): boolean {
+    if (!this.#markets.has(symbol)) return false;
+    if (count > 0) this.#aggTradeDrops.set(symbol, count);
+    else this.#aggTradeDrops.delete(symbol);
+    this.#logger.info('aggTrade stream messages to drop', { symbol, count });
+    return true;
+  }
+
+  clearAggTradeDrops(): void {
+    this.#aggTradeDrops.clear();
+  }
+
+  /** Drops still to come per symbol, and aggTrade messages dropped so far. */
+  aggTradeDrops(): { pending: Record<string, number>; dropped: number } {
+    return { pending: Object.fromEntries(this.#aggTradeDrops), dropped: this.#aggTradesDropped };
   }
 
   /** Stale-data fault: no trades, no stream events until `untilMs`; REST keeps serving the frozen state. */
@@ -426,6 +458,16 @@ export class SimMarket implements MarketView {
     let now = this.#clock.now();
     for (const market of this.#list) now = Math.max(now, market.lastTime);
     return now;
+  }
+
+  /** Whether this aggTrade message is one the `dropAggTrades` fault drops (counted). */
+  #takeAggTradeDrop(market: SymbolMarket): boolean {
+    const left = this.#aggTradeDrops.get(market.spec.symbol);
+    if (left === undefined) return false;
+    if (left <= 1) this.#aggTradeDrops.delete(market.spec.symbol);
+    else this.#aggTradeDrops.set(market.spec.symbol, left - 1);
+    this.#aggTradesDropped += 1;
+    return true;
   }
 
   #frozen(): boolean {
@@ -580,7 +622,9 @@ export class SimMarket implements MarketView {
       return;
     }
     const stream = `${market.stream}@aggTrade`;
-    if (this.#publisher.wants(stream) && !this.#frozen()) this.#emit('market', stream, event);
+    if (this.#publisher.wants(stream) && !this.#frozen() && !this.#takeAggTradeDrop(market)) {
+      this.#emit('market', stream, event);
+    }
     if (!isPublic) return;
     const view: MarketTrade = {
       symbol: market.spec.symbol,

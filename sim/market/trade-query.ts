@@ -10,31 +10,38 @@ const MAX_MINUTES = 61;
 
 type Row = { [key: string]: Json };
 
+// Binance's REST rows carry a, p, q, f, l, T, m (the stream's `nq` is not among them).
 function historyRow(m: SymbolMarket, t: HistTrade): Row {
   const q = m.units.qty(t.steps);
-  return { a: t.a, p: m.units.price(t.ticks), q, nq: q, f: t.f, l: t.l, T: t.T, m: t.m };
+  return { a: t.a, p: m.units.price(t.ticks), q, f: t.f, l: t.l, T: t.T, m: t.m };
 }
 
 function tapeRow(t: TapeTrade): Row {
-  return { a: t.a, p: t.p, q: t.q, nq: t.q, f: t.f, l: t.l, T: t.T, m: t.m };
+  return { a: t.a, p: t.p, q: t.q, f: t.f, l: t.l, T: t.T, m: t.m };
 }
 
 /**
- * The aggTrades a request selects, oldest first: by `fromId` (ids continue from the history into
- * the live tape), by time, or the most recent ones. The history is regenerated minute by minute on
- * demand; the live tape keeps only its newest trades, so a live span older than it returns nothing.
+ * The aggTrades a request selects, oldest first: by `fromId` (inclusive; ids continue from the
+ * history into the live tape), by time, or the most recent ones. The history is regenerated minute
+ * by minute on demand; the live tape keeps only its newest trades, so a live span older than it
+ * returns nothing.
  */
 export function aggTrades(m: SymbolMarket, q: TapeQuery): Row[] {
   const liveFirst = m.history.liveFirstAggId;
   const out: Row[] = [];
   const fromId = q.fromId;
   if (fromId !== undefined) {
-    if (fromId < liveFirst)
+    // The history scan may stop before the live tape (a page of at most an hour): the page then
+    // ends there, and the client's next page goes on from its last id.
+    const historyDone =
+      fromId >= liveFirst ||
       collectForward(m, m.history.minuteOfAggId(fromId), (t) => t.a >= fromId, q.limit, out);
-    if (out.length < q.limit) {
-      for (const t of m.tape.query({ fromId: Math.max(fromId, liveFirst), limit: q.limit - out.length })) {
-        out.push(tapeRow(t));
-      }
+    const from = Math.max(fromId, liveFirst);
+    // Ids are contiguous: a tape that dropped `from` (it keeps only its newest trades) cannot
+    // answer from there, and skipping to its first trade would hide the hole from the client.
+    const tapeFirst = m.tape.first()?.a;
+    if (historyDone && out.length < q.limit && (tapeFirst === undefined || tapeFirst <= from)) {
+      for (const t of m.tape.query({ fromId: from, limit: q.limit - out.length })) out.push(tapeRow(t));
     }
     return out;
   }
@@ -69,19 +76,24 @@ export function aggTrades(m: SymbolMarket, q: TapeQuery): Row[] {
   return [...older.reverse(), ...live];
 }
 
-/** History trades from `minute` on that pass `keep`, until `limit` rows or the history's end. */
+/**
+ * History trades from `minute` on that pass `keep`, until `limit` rows, `MAX_MINUTES` minutes or
+ * the history's end; true when it scanned to the history's end.
+ */
 function collectForward(
   m: SymbolMarket,
   minute: number | undefined,
   keep: (t: HistTrade) => boolean,
   limit: number,
   out: Row[],
-): void {
-  if (minute === undefined) return;
-  for (let t = minute, i = 0; t < m.history.end && i < MAX_MINUTES && out.length < limit; t += MINUTE, i++) {
+): boolean {
+  if (minute === undefined) return false;
+  let t = minute;
+  for (let i = 0; t < m.history.end && i < MAX_MINUTES && out.length < limit; t += MINUTE, i++) {
     for (const trade of m.history.minuteTradesAt(t)) {
-      if (out.length >= limit) return;
+      if (out.length >= limit) return false;
       if (keep(trade)) out.push(historyRow(m, trade));
     }
   }
+  return t >= m.history.end;
 }

@@ -46,6 +46,15 @@ describe('parseFaultSpec', () => {
     expect(fieldOf({ dropWebsockets: 'yes' })).toBe('faults.dropWebsockets');
     expect(fieldOf({ clockSkewMs: '5' })).toBe('faults.clockSkewMs');
     expect(fieldOf({ unknownStatusNextOrders: -1 })).toBe('faults.unknownStatusNextOrders');
+    expect(parseFaultSpec({ dropAggTrades: { symbol: 'BTCUSDT', count: 20 } })).toEqual({
+      dropAggTrades: { symbol: 'BTCUSDT', count: 20 },
+    });
+    expect(fieldOf({ dropAggTrades: 5 })).toBe('faults.dropAggTrades');
+    expect(fieldOf({ dropAggTrades: { symbol: 'btc usdt', count: 1 } })).toBe('faults.dropAggTrades.symbol');
+    expect(fieldOf({ dropAggTrades: { symbol: 'BTCUSDT', count: 1.5 } })).toBe('faults.dropAggTrades.count');
+    expect(fieldOf({ dropAggTrades: { symbol: 'BTCUSDT', count: 1, side: 'x' } })).toBe(
+      'faults.dropAggTrades.side',
+    );
   });
 });
 
@@ -85,6 +94,38 @@ describe('FaultInjector', () => {
     faults.apply({ reset: true });
     expect(a.skew).toBe(0);
     expect(faults.latencyMs()).toBe(0);
+  });
+
+  it('drops aggTrades through the market, refuses an unlisted symbol changing nothing, and resets', () => {
+    const a = actions();
+    const pending = new Map<string, number>();
+    const faults = new FaultInjector({
+      ...a,
+      dropAggTrades: (symbol, count) => {
+        if (symbol !== 'BTCUSDT') return false;
+        pending.set(symbol, count);
+        return true;
+      },
+      clearAggTradeDrops: () => pending.clear(),
+      aggTradeDrops: () => ({ pending: Object.fromEntries(pending), dropped: 7 }),
+    });
+    expect(() => faults.apply({ latencyMs: 9, dropAggTrades: { symbol: 'NOPEUSDT', count: 2 } })).toThrow(
+      FaultSpecError,
+    );
+    expect(faults.latencyMs()).toBe(0);
+    faults.apply({ dropAggTrades: { symbol: 'BTCUSDT', count: 2 } });
+    expect(faults.snapshot()).toMatchObject({
+      dropAggTradesPending: { BTCUSDT: 2 },
+      served: { aggTradesDropped: 7 },
+    });
+    faults.apply({ reset: true });
+    expect(pending.size).toBe(0);
+    faults.apply({ reset: true, dropAggTrades: { symbol: 'BTCUSDT', count: 4 } });
+    expect(pending.get('BTCUSDT')).toBe(4);
+    const { dropAggTrades: _none, ...plain } = a as FaultActions;
+    expect(() => new FaultInjector(plain).apply({ dropAggTrades: { symbol: 'BTCUSDT', count: 1 } })).toThrow(
+      'needs a market',
+    );
   });
 
   it('refuses a stale-market fault without a market, changing nothing', () => {

@@ -1,4 +1,4 @@
-// Fault injection: latency, forced 429/418, 503 unknown-status orders, dropped sockets, expiry, skew.
+// Fault injection: latency, forced 429/418, 503 unknown-status orders, dropped sockets and aggTrades, expiry, skew.
 import type { Json } from '../contracts.js';
 
 /**
@@ -27,6 +27,11 @@ export interface FaultSpec {
   readonly staleMarketForMs?: number;
   /** Server clock = wall clock + this skew (replaces the previous skew). */
   readonly clockSkewMs?: number;
+  /**
+   * The next `count` aggTrade stream messages of `symbol` are not sent (an id gap for every
+   * subscriber); the trades still happen: tape, REST aggTrades, klines. Replaces an earlier count.
+   */
+  readonly dropAggTrades?: { readonly symbol: string; readonly count: number };
 }
 
 /** A fault request that is not valid; `field` names the offending field. */
@@ -49,7 +54,15 @@ const DURATION_FIELDS = [
   'staleMarketForMs',
 ] as const;
 const FLAG_FIELDS = ['reset', 'dropWebsockets', 'expireListenKeys'] as const;
-const KNOWN = new Set<string>([...COUNT_FIELDS, ...DURATION_FIELDS, ...FLAG_FIELDS, 'clockSkewMs']);
+const KNOWN = new Set<string>([
+  ...COUNT_FIELDS,
+  ...DURATION_FIELDS,
+  ...FLAG_FIELDS,
+  'clockSkewMs',
+  'dropAggTrades',
+]);
+/** A symbol name as Binance spells them. */
+const SYMBOL = /^[A-Z0-9]{1,32}$/;
 /** One day: no fault needs to last longer, and it keeps arithmetic far from overflow. */
 const MAX_MS = 86_400_000;
 
@@ -59,12 +72,14 @@ export function parseFaultSpec(value: unknown, path = 'faults'): FaultSpec {
     throw new FaultSpecError(path, 'must be a JSON object');
   }
   const record = value as Record<string, unknown>;
-  const spec: Record<string, number | boolean> = {};
+  const spec: Record<string, number | boolean | { symbol: string; count: number }> = {};
   for (const [key, field] of Object.entries(record)) {
     const name = `${path}.${key}`;
     if (!KNOWN.has(key))
       throw new FaultSpecError(name, `is not a known fault (one of ${[...KNOWN].join(', ')})`);
-    if ((FLAG_FIELDS as readonly string[]).includes(key)) {
+    if (key === 'dropAggTrades') {
+      spec[key] = parseDropAggTrades(field, name);
+    } else if ((FLAG_FIELDS as readonly string[]).includes(key)) {
       if (typeof field !== 'boolean') throw new FaultSpecError(name, 'must be true or false');
       spec[key] = field;
     } else if (key === 'clockSkewMs') {
@@ -83,12 +98,37 @@ export function parseFaultSpec(value: unknown, path = 'faults'): FaultSpec {
   return spec as FaultSpec;
 }
 
+function parseDropAggTrades(value: unknown, name: string): { symbol: string; count: number } {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new FaultSpecError(name, 'must be an object {"symbol": "BTCUSDT", "count": 20}');
+  }
+  const { symbol, count, ...rest } = value as Record<string, unknown>;
+  const extra = Object.keys(rest)[0];
+  if (extra !== undefined) throw new FaultSpecError(`${name}.${extra}`, 'is not a field (symbol, count)');
+  if (typeof symbol !== 'string' || !SYMBOL.test(symbol)) {
+    throw new FaultSpecError(`${name}.symbol`, 'must be a symbol name such as BTCUSDT');
+  }
+  if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0 || count > 1_000_000) {
+    throw new FaultSpecError(`${name}.count`, 'must be an integer between 0 and 1000000');
+  }
+  return { symbol, count };
+}
+
 /** The instant actions a fault can trigger in other parts of the simulator. */
 export interface FaultActions {
   dropWebsockets(): number;
   expireListenKeys(): number;
   /** Freezes the market until `untilMs` (simulator clock); absent when no market is attached. */
   freezeMarket?(untilMs: number): void;
+  /**
+   * Drops the next `count` aggTrade stream messages of `symbol` (0 clears); false when the market
+   * does not list the symbol. Absent when no market is attached.
+   */
+  dropAggTrades?(symbol: string, count: number): boolean;
+  /** Clears every pending aggTrade drop. */
+  clearAggTradeDrops?(): void;
+  /** Drops still to come per symbol, and aggTrade messages dropped so far. */
+  aggTradeDrops?(): { pending: Record<string, number>; dropped: number };
   setClockSkew(skewMs: number): void;
   clockSkewMs(): number;
   /** The simulator clock (read after a skew change, so durations run on the new time). */
@@ -119,6 +159,16 @@ export class FaultInjector {
       // Refuse before anything changes, so a refused request leaves no partial effect.
       throw new FaultSpecError('faults.staleMarketForMs', 'needs a market, and none is attached');
     }
+    if (spec.dropAggTrades !== undefined) {
+      // First, so a refused request (no market, unknown symbol) leaves no partial effect.
+      const { symbol, count } = spec.dropAggTrades;
+      if (this.#actions.dropAggTrades === undefined) {
+        throw new FaultSpecError('faults.dropAggTrades', 'needs a market, and none is attached');
+      }
+      if (!this.#actions.dropAggTrades(symbol, count)) {
+        throw new FaultSpecError('faults.dropAggTrades.symbol', `${symbol} is not listed`);
+      }
+    }
     if (spec.reset === true) {
       this.#latencyMs = 0;
       this.#latencyJitterMs = 0;
@@ -127,6 +177,11 @@ export class FaultInjector {
       this.#banUntil = 0;
       this.#unknownNext = 0;
       this.#actions.setClockSkew(0);
+      this.#actions.clearAggTradeDrops?.();
+      // The drop this request asks for (checked and set above) stands after the reset.
+      if (spec.dropAggTrades !== undefined) {
+        this.#actions.dropAggTrades?.(spec.dropAggTrades.symbol, spec.dropAggTrades.count);
+      }
     }
     if (spec.clockSkewMs !== undefined) this.#actions.setClockSkew(spec.clockSkewMs);
     const now = this.#actions.now();
@@ -191,7 +246,8 @@ export class FaultInjector {
       unknownStatusNextOrders: this.#unknownNext,
       staleMarketRemainingMs: Math.max(0, this.#staleUntil - now),
       clockSkewMs: this.#actions.clockSkewMs(),
-      served: { ...this.#served },
+      dropAggTradesPending: this.#actions.aggTradeDrops?.().pending ?? {},
+      served: { ...this.#served, aggTradesDropped: this.#actions.aggTradeDrops?.().dropped ?? 0 },
     };
   }
 }

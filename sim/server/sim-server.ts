@@ -49,6 +49,10 @@ export interface MarketStreamSource {
   freeze(untilMs: number): void;
   /** The market control of `POST /_sim/market` (absent: the route answers 404). */
   movePrice?(symbol: string, price: Decimal): Decimal;
+  /** The `dropAggTrades` fault (absent: it is refused): see `SimMarket.dropAggTrades`. */
+  dropAggTrades?(symbol: string, count: number): boolean;
+  clearAggTradeDrops?(): void;
+  aggTradeDrops?(): { pending: Record<string, number>; dropped: number };
 }
 
 /** The engine as the server uses it: user-data events per account. */
@@ -127,7 +131,8 @@ export class SimServer {
   #housekeeping: NodeJS.Timeout | undefined;
   #port = 0;
   #stopped = false;
-  readonly #counters = { requests: 0, rejected: 0, internalErrors: 0 };
+  /** `rateLimited` / `banned`: requests answered 429 / 418 (a client pacing right sees none). */
+  readonly #counters = { requests: 0, rejected: 0, internalErrors: 0, rateLimited: 0, banned: 0 };
   readonly #requestListeners = new Set<(request: SimRequestRecord) => void>();
 
   private constructor(options: SimServerOptions) {
@@ -174,7 +179,19 @@ export class SimServer {
         for (const key of ended) this.#hub.endListenKey(key);
         return ended.length;
       },
-      ...(market === undefined ? {} : { freezeMarket: (untilMs: number) => market.freeze(untilMs) }),
+      ...(market === undefined
+        ? {}
+        : {
+            freezeMarket: (untilMs: number) => market.freeze(untilMs),
+            ...(market.dropAggTrades === undefined
+              ? {}
+              : {
+                  dropAggTrades: (symbol: string, count: number) =>
+                    market.dropAggTrades?.(symbol, count) ?? false,
+                  clearAggTradeDrops: () => market.clearAggTradeDrops?.(),
+                  aggTradeDrops: () => market.aggTradeDrops?.() ?? { pending: {}, dropped: 0 },
+                }),
+          }),
       setClockSkew: (skewMs) => this.#clock.setSkew(skewMs),
       clockSkewMs: () => this.#clock.skewMs,
       now: () => this.#clock.now(),
@@ -235,6 +252,17 @@ export class SimServer {
       );
     }
     return server;
+  }
+
+  /** Requests served and refused since start (`GET /_sim/health` shows the same). */
+  get counters(): {
+    readonly requests: number;
+    readonly rejected: number;
+    readonly internalErrors: number;
+    readonly rateLimited: number;
+    readonly banned: number;
+  } {
+    return { ...this.#counters };
   }
 
   get port(): number {
@@ -542,6 +570,8 @@ export class SimServer {
     close: boolean,
   ): void {
     this.#counters.rejected += 1;
+    if (rejection.status === 429) this.#counters.rateLimited += 1;
+    if (rejection.status === 418) this.#counters.banned += 1;
     if (rejection.status >= 500 || rejection.status === 418) {
       this.#log.info('request refused', { status: rejection.status, code: rejection.code });
     } else {

@@ -21,7 +21,7 @@ export interface TraderFeedOptions {
   subscribeRetry?: Partial<SubscribeRetry>;
   /**
    * The Delta frame encoding every subscription asks for: 2 (compact frames, the default; a hub
-   * before protocol 4 answers with wire 1) or 1. One for all: a book that took a bar from a
+   * before protocol 5 answers with wire 1) or 1. One for all: a book that took a bar from a
    * wire-1 frame cannot check a wire-2 row of it against its base (a snapshot each time).
    */
   wire?: WireVersion;

@@ -55,8 +55,7 @@ describe('decideLadder', () => {
   it('places a ladder at once for a position without stops', () => {
     expect(decideLadder(inputs('1', '100', []))).toMatchObject({
       kind: 'replace',
-      cancelFirst: [],
-      cancelAfter: [],
+      old: [],
     });
   });
 
@@ -77,15 +76,18 @@ describe('decideLadder', () => {
     const old = ladder('a1', '1', '100');
     const decision = decideLadder(inputs('1.2', '101', old));
     expect(decision.kind).toBe('replace');
-    expect(decision.kind === 'replace' && ids(decision.cancelAfter)).toEqual(ids(old));
+    expect(decision.kind === 'replace' && ids(decision.old)).toEqual(ids(old));
   });
 
-  it('drops leftovers beside the best ladder before placing a new one (never three ladders at once)', () => {
+  it('orders the old stops for cancelling: leftovers beside the best ladder, then its stops from the furthest trigger', () => {
     const partial = ladder('a1', '1', '100').slice(0, 2);
     const full = ladder('a2', '1', '100');
     const decision = decideLadder(inputs('1.5', '100', [...partial, ...full]));
-    expect(decision.kind === 'replace' && ids(decision.cancelFirst)).toEqual(ids(partial));
-    expect(decision.kind === 'replace' && ids(decision.cancelAfter)).toEqual(ids(full));
+    if (decision.kind !== 'replace') throw new Error(`expected replace, got ${decision.kind}`);
+    expect(ids(decision.old.slice(0, 2))).toEqual(ids(partial));
+    // A long's stops lie under the entry: the furthest is the lowest trigger.
+    const triggers = decision.old.slice(2).map((s) => s.triggerPrice?.toString());
+    expect(triggers).toEqual(['93.0', '93.5', '94.0', '94.5', '95.0']);
   });
 
   it('replaces the ladder of a position that shrank (the rungs would close too much too early) or flipped', () => {

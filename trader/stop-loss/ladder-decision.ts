@@ -33,8 +33,8 @@ export interface LadderInputs {
 /**
  * `keep`: the ladder of `generation` protects the position (null: the position is flat); `cancel`
  * lists every other ladder stop (duplicates, leftovers, stops of a closed position).
- * `replace`: cancel `cancelFirst` (leftovers beside the best existing ladder, which keeps
- * protecting), place the planned ladder, confirm it, and only then cancel `cancelAfter`.
+ * `replace`: place the planned ladder, confirm it, and only then cancel `old`; where the exchange's
+ * open-stop limit leaves too little room, `old` is cancelled from its front as room is needed.
  * `wait`: the position is about to change; look again at `retryAt`.
  */
 export type LadderDecision =
@@ -42,9 +42,11 @@ export type LadderDecision =
   | {
       readonly kind: 'replace';
       readonly reason: string;
-      /** Leftovers that protect less than the best existing ladder: cancelled before placing. */
-      readonly cancelFirst: readonly StopOrder[];
-      readonly cancelAfter: readonly StopOrder[];
+      /**
+       * Every stop of the symbol, in the order to cancel them when room must be made: leftovers
+       * beside the ladder that protects most first, then that ladder's stops, furthest trigger first.
+       */
+      readonly old: readonly StopOrder[];
     }
   | { readonly kind: 'wait'; readonly reason: string; readonly retryAt: number };
 
@@ -128,7 +130,7 @@ export function decideLadder(input: LadderInputs): LadderDecision {
     newest === undefined
       ? 'no stop protects the position'
       : (ladderProblem(newest.stops, input) ?? 'no ladder');
-  if (input.stops.length === 0) return { kind: 'replace', reason, cancelFirst: [], cancelAfter: [] };
+  if (input.stops.length === 0) return { kind: 'replace', reason, old: [] };
   if (input.lastTriggerAt !== undefined && input.now - input.lastTriggerAt < input.settleMs)
     return {
       kind: 'wait',
@@ -138,8 +140,9 @@ export function decideLadder(input: LadderInputs): LadderDecision {
   const since = Math.min(input.underCoveredSince ?? input.now, input.waitingSince ?? input.now);
   if (input.busy && input.now - since < input.graceMs / 2)
     return { kind: 'wait', reason: 'orders for the symbol are on their way', retryAt: input.now + 200 };
-  // Keep only the ladder that protects most (newest on a tie) while the new one is placed, so a
-  // crash's leftovers never pile up into a third ladder.
+  // Cancelling anything before the new ladder stands would leave the position under-covered, so
+  // nothing is (make-before-break); only the exchange's open-stop limit can force a cancel first, and
+  // then the leftovers go before the ladder that protects most (newest on a tie).
   const size = input.amount.abs();
   let best: StopOrder[] = [];
   let bestCover = Decimal.ZERO;
@@ -150,10 +153,12 @@ export function decideLadder(input: LadderInputs): LadderDecision {
       bestCover = cover;
     }
   }
-  return {
-    kind: 'replace',
-    reason,
-    cancelFirst: input.stops.filter((s) => !best.includes(s)),
-    cancelAfter: best,
-  };
+  const leftovers = input.stops.filter((s) => !best.includes(s));
+  const fromFurthest = [...best].sort((a, b) => distance(b, input.entry).cmp(distance(a, input.entry)));
+  return { kind: 'replace', reason, old: [...leftovers, ...fromFurthest] };
+}
+
+/** How far a stop's trigger lies from the entry (a stop without a trigger counts as nearest). */
+function distance(stop: StopOrder, entry: Decimal): Decimal {
+  return stop.triggerPrice === null ? Decimal.ZERO : stop.triggerPrice.sub(entry).abs();
 }

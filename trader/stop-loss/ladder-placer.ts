@@ -75,7 +75,10 @@ export class LadderPlacer {
     this.#gens = deps.gens;
   }
 
-  /** Places the planned ladder, confirms it by reading the exchange's list back, then cancels `old`. */
+  /**
+   * Places the planned ladder, confirms it by reading the exchange's list back, then cancels `old`
+   * (from its front first when the open-stop limit needs room before the whole ladder fits).
+   */
   async replace(
     symbol: string,
     plan: readonly LadderRung[],
@@ -94,10 +97,59 @@ export class LadderPlacer {
       }),
     );
     this.#d.logger.info('placing a stop-loss ladder', { symbol, generation, reason, stops: requests.length });
-    const outcomes = await Promise.all(requests.map((r) => this.#place(r)));
-    const expected = requests.filter((_, i) => outcomes[i] === 'placed' || outcomes[i] === 'unknown');
-    const problems = outcomes.filter((o) => o !== 'placed' && o !== 'unknown' && o !== 'passed');
-    const passed = requests.filter((_, i) => outcomes[i] === 'passed');
+    // Make before break within the exchange's open-stop limit: what fits beside the old stops is
+    // placed at once, largest first; past the limit, one old stop goes (from the front of `old`)
+    // for each new one, so the coverage never drops by more than one old stop at a time.
+    const pending = [...requests].sort((a, b) => b.quantity.cmp(a.quantity));
+    const outcomes = new Map<StopOrderRequest, string>();
+    let remaining = old;
+    let open = old.length;
+    let madeRoom = 0;
+    while (pending.length > 0) {
+      const room = this.#d.settings.maxOpenStops - open;
+      if (room > 0) {
+        const batch = pending.splice(0, room);
+        const results = await Promise.all(batch.map((r) => this.#place(r)));
+        const refused: string[] = [];
+        for (const [i, o] of results.entries()) {
+          outcomes.set(batch[i] as StopOrderRequest, o);
+          if (o === 'placed' || o === 'unknown') open += 1;
+          else if (o !== 'passed') refused.push(o);
+        }
+        if (refused.length > 0 && pending.length > 0) {
+          this.#d.fail(
+            symbol,
+            `ladder ${generation}: ${refused.join('; ')}; ${pending.length} stops not placed, the previous stops stay`,
+          );
+          return { ok: false, generation: null };
+        }
+        continue;
+      }
+      const next = remaining[0];
+      if (next === undefined || !(await this.cancel(symbol, [next]))) {
+        this.#d.fail(
+          symbol,
+          `ladder ${generation}: no room made for ${pending.length} more stops; the previous stops stay`,
+        );
+        return { ok: false, generation: null };
+      }
+      remaining = remaining.slice(1);
+      open -= 1;
+      madeRoom += 1;
+    }
+    if (madeRoom > 0)
+      this.#d.logger.info('made room for a stop-loss ladder within the open-stop limit', {
+        symbol,
+        generation,
+        cancelled: madeRoom,
+        limit: this.#d.settings.maxOpenStops,
+      });
+    const outcomeOf = (r: StopOrderRequest): string => outcomes.get(r) ?? 'not sent';
+    const expected = requests.filter((r) => outcomeOf(r) === 'placed' || outcomeOf(r) === 'unknown');
+    const problems = requests
+      .map(outcomeOf)
+      .filter((o) => o !== 'placed' && o !== 'unknown' && o !== 'passed');
+    const passed = requests.filter((r) => outcomeOf(r) === 'passed');
     if (passed.length > 0) this.#passed(symbol, passed);
     if (expected.length === 0) {
       if (passed.length === 0)
@@ -118,9 +170,9 @@ export class LadderPlacer {
       symbol,
       generation,
       stops: expected.map((r) => `${r.quantity.toString()}@${r.triggerPrice.toString()}`).join(' '),
-      replacing: old.length,
+      replacing: remaining.length,
     });
-    return { ok: await this.cancel(symbol, old), generation };
+    return { ok: await this.cancel(symbol, remaining), generation };
   }
 
   /** One stop: placed, passed (-2021), unknown (the read-back decides), or what went wrong. */

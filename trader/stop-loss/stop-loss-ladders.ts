@@ -331,10 +331,7 @@ export class StopLossLadders {
         return;
       }
       case 'replace': {
-        const cleared = await this.#placer.cancel(symbol, decision.cancelFirst);
-        const placed = cleared
-          ? await this.#placer.replace(symbol, plan, decision.reason, decision.cancelAfter)
-          : { ok: false, generation: null };
+        const placed = await this.#placer.replace(symbol, plan, decision.reason, decision.old);
         if (placed.generation !== null) this.#kept.set(symbol, placed.generation);
         if (placed.ok) this.#failures.delete(symbol);
         else this.#retryLater(symbol);

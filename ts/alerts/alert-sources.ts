@@ -7,6 +7,8 @@ export function exchangeBlockAlert(block: {
   readonly message: string;
   /** Exchange time, epoch ms. */
   readonly until: number;
+  /** The IP group (host) whose processes all stop, when they share one budget. */
+  readonly group?: string;
 }): AlertInput {
   const banned = block.kind === 'ip-banned';
   return {
@@ -15,7 +17,11 @@ export function exchangeBlockAlert(block: {
     title: banned
       ? 'IP banned by the exchange (418): no request leaves until the ban ends'
       : 'Rate limited by the exchange (429): requests wait',
-    details: { until: new Date(block.until).toISOString(), message: block.message },
+    details: {
+      until: new Date(block.until).toISOString(),
+      message: block.message,
+      ...(block.group === undefined ? {} : { host: block.group }),
+    },
   };
 }
 

@@ -29,7 +29,12 @@ export const gatewaySection = section({
   port: integer(0, 65_535).default(7710).describe('Port the gateway listens on'),
   url: url(['http', 'https'])
     .optional()
-    .describe('Where traders reach the gateway; derived from host and port when absent'),
+    .describe('Where traders reach the gateway; derived from host, port and tls when absent'),
+  tls: flag()
+    .default(false)
+    .describe(
+      "HTTPS with the fleet's certificates in hub.tls: the gateway presents hub.tls.cert and asks traders for theirs (when hub.tls.peerCertificates is required); traders trust only hub.tls.ca. Without it the gateway serves loopback only",
+    ),
   mode: oneOf(GATEWAY_MODES)
     .default('first')
     .describe('first: one order per signal, whoever sends it first; split: each member trades 1/N'),
@@ -58,6 +63,7 @@ export const gatewaySection = section({
 export type GatewaySettings = SectionSettings<typeof gatewaySection>;
 
 /** Where traders reach the gateway. */
-export function gatewayUrl(settings: Pick<GatewaySettings, 'url' | 'host' | 'port'>): string {
-  return settings.url ?? `http://${settings.host}:${settings.port}`;
+export function gatewayUrl(settings: Pick<GatewaySettings, 'url' | 'host' | 'port' | 'tls'>): string {
+  const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
+  return settings.url ?? `${settings.tls ? 'https' : 'http'}://${host}:${settings.port}`;
 }

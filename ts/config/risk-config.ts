@@ -115,6 +115,11 @@ export const stopLossSection = section({
   fullResyncMs: integer(5000, 3_600_000)
     .default(60_000)
     .describe('Every open algo order of the account is read this often (finds orphans), ms'),
+  maxOpenStops: integer(1, 100)
+    .default(10)
+    .describe(
+      "Open conditional orders the exchange allows per symbol (exchangeInfo's MAX_NUM_ALGO_ORDERS): a replacement never exceeds it",
+    ),
   confirmAttempts: integer(1, 20)
     .default(3)
     .describe('Read-backs of a new ladder before it counts as not confirmed'),

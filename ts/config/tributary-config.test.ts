@@ -24,6 +24,12 @@ describe('the configuration schema', () => {
         wsUrl: undefined,
         recvWindow: 5000,
         weightShare: 0.8,
+        budget: {
+          coordinator: 'hub',
+          fallbackShare: 0.25,
+          orderReserve: 0.05,
+          limitsRefreshMs: 3_600_000,
+        },
       },
       simulator: {
         host: '127.0.0.1',
@@ -45,6 +51,7 @@ describe('the configuration schema', () => {
         placeWithinMs: 60_000,
         retentionMs: 604_800_000,
         requestTimeoutMs: 30_000,
+        tls: false,
       },
       symbols: [],
       collectors: {
@@ -91,6 +98,7 @@ describe('the configuration schema', () => {
           stepPercent: '0.5',
           minCoverage: '0.95',
           maxCoverage: '1.05',
+          maxOpenStops: 10,
           repricePercent: '1',
           workingType: 'MARK_PRICE',
           coverageGraceMs: 5000,
@@ -192,6 +200,34 @@ describe('the configuration schema', () => {
     expect(
       readTributaryConfig({ exchange: { kind: 'testnet', restUrl: 'http://127.0.0.1:9' } }, 't').exchange,
     ).toMatchObject({ restUrl: 'http://127.0.0.1:9', wsUrl: 'wss://demo-fstream.binance.com' });
+  });
+
+  it('validates the shared weight budget, naming each bad field', () => {
+    expect(
+      issuesOf({
+        exchange: {
+          budget: {
+            coordinator: 'host',
+            group: 'a b',
+            fallbackShare: 0,
+            orderReserve: 0.6,
+            limitsRefreshMs: 1,
+          },
+        },
+      }),
+    ).toEqual([
+      'exchange.budget.coordinator: must be one of hub, none, got "host"',
+      'exchange.budget.group: must be 1 to 64 characters of A-Z a-z 0-9 . _ : + @ -, got "a b"',
+      'exchange.budget.fallbackShare: must be a number from 0.01 to 1, got 0',
+      'exchange.budget.orderReserve: must be a number from 0 to 0.5, got 0.6',
+      'exchange.budget.limitsRefreshMs: must be an integer from 60000 to 86400000, got 1',
+    ]);
+    expect(
+      readTributaryConfig({ exchange: { budget: { group: 'box-1' } } }, 'test').exchange.budget,
+    ).toMatchObject({
+      coordinator: 'hub',
+      group: 'box-1',
+    });
   });
 
   it('reports every problem at once, each at its own path', () => {

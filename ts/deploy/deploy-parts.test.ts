@@ -3,7 +3,7 @@ import type { HubStatus } from '../hub/hub-status.js';
 import { healthProblems } from './health-check.js';
 import { parseProbe } from './host-probe.js';
 import { isOtherPlatformBinary } from './release-artifact.js';
-import { serviceInstance, unitFile } from './systemd-unit.js';
+import { serviceInstance, serviceNamed, unitFile, writablePaths } from './systemd-unit.js';
 import { parseUnit } from './testing/unit-runner.js';
 
 describe('host probe output', () => {
@@ -90,6 +90,58 @@ describe('unit files', () => {
       restartSec: 1,
       startLimitBurst: 5,
     });
+  });
+});
+
+describe('the services of the owner and the gateway', () => {
+  const layout = { dir: '/opt/t', user: 'tributary', node: '/usr/bin/node', unitDir: '/etc/systemd/system' };
+  const exec = (kind: Parameters<typeof serviceInstance>[0]) =>
+    parseUnit(unitFile(serviceInstance(kind, 1), layout, 'prod')).execStart.slice(2);
+
+  it('run with their instance (their hub peer name), the gateway on the hub key file, the owner tools over the host state', () => {
+    expect(exec('gateway')).toEqual([
+      'gateway',
+      '--config',
+      '/opt/t/etc/config.json',
+      '--keys',
+      '/opt/t/var/hub/hub-keys.json',
+      '--instance',
+      '1',
+    ]);
+    expect(exec('publisher')).toEqual([
+      'publish',
+      '--config',
+      '/opt/t/etc/config.json',
+      '--instance',
+      '1',
+      '--state-root',
+      '/opt/t/var',
+    ]);
+    expect(exec('dashboard')).toEqual([
+      'dashboard',
+      '--config',
+      '/opt/t/etc/config.json',
+      '--instance',
+      '1',
+      '--state-root',
+      '/opt/t/var',
+    ]);
+    expect(exec('recorder')).toEqual(['record', '--config', '/opt/t/etc/config.json', '--instance', '1']);
+  });
+
+  it('may write their own folder, and the host records store and publish folder where they share them', () => {
+    expect(writablePaths(serviceInstance('gateway', 0), '/opt/t')).toEqual(['/opt/t/var/gateway-0']);
+    expect(writablePaths(serviceInstance('recorder', 0), '/opt/t')).toEqual([
+      '/opt/t/var/recorder-0',
+      '/opt/t/var/records',
+    ]);
+    expect(unitFile(serviceInstance('dashboard', 0), layout, 'prod')).toMatch(
+      /^ReadWritePaths=\/opt\/t\/var\/dashboard-0 \/opt\/t\/var \/opt\/t\/var\/records \/opt\/t\/var\/public$/m,
+    );
+    expect(serviceNamed('dashboard-0')).toEqual(serviceInstance('dashboard', 0));
+    expect(serviceNamed('hot-kline-12')).toEqual(serviceInstance('hot-kline', 12));
+    expect(serviceNamed('hub')).toEqual(serviceInstance('hub', 0));
+    expect(serviceNamed('nothing-1')).toBeUndefined();
   });
 });
 

@@ -6,8 +6,8 @@ import { parseHubKey } from '../hub/hub-link.js';
 import type { HubClientTls } from '../hub/hub-tls.js';
 import type { HubKeyCredentials } from '../hub/peer-keys.js';
 import { ensureFleetCa, type FleetCa, issueHostCertificate } from './fleet-ca.js';
-import { ALERT_SECRETS, EXCHANGE_SECRETS } from './fleet-plan.js';
 import type { Inventory, InventoryHost } from './inventory.js';
+import { SECRET_NAMES } from './service-secrets.js';
 
 /** The peer name of the deploy's own (viewer) key at the hub. */
 export const DEPLOY_PEER = 'deploy';
@@ -74,13 +74,13 @@ export class DeployState {
     writeFileSync(join(this.dir, 'deploy.key'), `${line.trim()}\n`, { mode: 0o600 });
   }
 
-  /** The exchange keys and the alert bot for `host`: the fleet's secrets file, the host's over it. */
+  /** The secrets for `host` (`SECRET_NAMES`): the fleet's secrets file, the host's over it. */
   secretsFor(host: InventoryHost): Record<string, string> {
     const pick = (file: string | undefined) => {
       if (file === undefined) return {};
       const all = readSecretsFile(file);
       const out: Record<string, string> = {};
-      for (const name of [...EXCHANGE_SECRETS, ...ALERT_SECRETS]) {
+      for (const name of SECRET_NAMES) {
         const value = all[name];
         if (value !== undefined && value !== '') out[name] = value;
       }

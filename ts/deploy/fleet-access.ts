@@ -2,8 +2,9 @@
 import type { HubStatus } from '../hub/hub-status.js';
 import { readFullStatus, type StatusSource } from '../hub/status-client.js';
 import type { DeployState } from './deploy-state.js';
-import { hubUrlOf, layoutOf, PlanError } from './fleet-plan.js';
+import { layoutOf, PlanError } from './fleet-plan.js';
 import { type HealthExpectation, processesOf, waitHealthy } from './health-check.js';
+import { hubUrlOf } from './host-config.js';
 import { type HostState, probeHost } from './host-probe.js';
 import type { Inventory, InventoryHost } from './inventory.js';
 import { RemoteError, type RemoteShell, type SshTarget } from './remote-shell.js';

@@ -18,6 +18,7 @@ import {
   planHost,
   releaseProblems,
 } from './fleet-plan.js';
+import { placementProblems } from './host-config.js';
 import type { HostState } from './host-probe.js';
 import { activateScript, keysScript, listKeysScript, prepareScript, stagingDir } from './host-scripts.js';
 import type { Inventory } from './inventory.js';
@@ -94,6 +95,8 @@ export class FleetDeploy {
 
   /** Builds the plan of every host against the release; changes nothing. */
   async plan(release: ReleaseArtifact, states?: Map<string, HostState>): Promise<FleetPlan> {
+    const placement = placementProblems(this.#inventory, (host) => this.#state.secretsFor(host));
+    if (placement.length > 0) throw new PlanError(placement);
     const observed = states ?? (await this.#fleet.observe());
     const services = assignInstances(this.#inventory.hosts, observed);
     const problems = releaseProblems(

@@ -1,7 +1,7 @@
 // What the fleet should run (services with fleet-wide instance numbers, their files) and what each host must change to get there.
 import { createHash } from 'node:crypto';
-import { isIP } from 'node:net';
 import { readTributaryConfig } from '../config/tributary-config.js';
+import { hostConfig } from './host-config.js';
 import type { HostState } from './host-probe.js';
 import {
   type Inventory,
@@ -11,6 +11,7 @@ import {
   type ServiceKind,
 } from './inventory.js';
 import type { ReleaseManifest } from './release-artifact.js';
+import { secretsOf } from './service-secrets.js';
 import {
   commandOf,
   type InstallLayout,
@@ -88,68 +89,11 @@ export interface DesiredHost {
   readonly units: ReadonlyMap<string, string>;
 }
 
-/** Secrets of the services that reach the exchange. */
-export const EXCHANGE_SECRETS = ['BINANCE_API_KEY', 'BINANCE_API_SECRET'] as const;
-/** Secrets of every service: the owner's alert bot (docs/operations.md, Alerts). */
-export const ALERT_SECRETS = ['TRIBUTARY_ALERT_WEBHOOK_URL', 'TRIBUTARY_ALERT_WEBHOOK_SECRET'] as const;
-
 /** Inputs to {@link desiredHost} the deploy computes (TLS material, secrets, addresses). */
 export interface HostInputs {
   readonly tls: { ca: string; cert: string; key: string } | undefined;
-  /** {@link EXCHANGE_SECRETS} for services that reach the exchange, {@link ALERT_SECRETS} for all. */
+  /** The host's secrets by name; each service gets those of its kind (`service-secrets.ts`). */
   readonly secrets: Readonly<Record<string, string>>;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** `over` merged into `base`, objects key by key, anything else replaced. */
-export function mergeConfig(
-  base: Record<string, unknown>,
-  over: Record<string, unknown>,
-): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...base };
-  for (const [key, value] of Object.entries(over)) {
-    const existing = out[key];
-    out[key] = isObject(existing) && isObject(value) ? mergeConfig(existing, value) : value;
-  }
-  return out;
-}
-
-/** Where peers reach the hub (over TLS at the hub host's address; without TLS only on the hub host itself). */
-export function hubUrlOf(inventory: Inventory): string {
-  if (!inventory.tls.enabled) return `ws://127.0.0.1:${inventory.hub.port}`;
-  const hub = inventory.hosts.find((h) => h.name === inventory.hub.host);
-  const address = hub?.address ?? inventory.hub.host;
-  const bracketed = address.includes(':') ? `[${address}]` : address;
-  return `wss://${bracketed}:${inventory.hub.port}`;
-}
-
-/** The configuration file of `host`: the fleet's, the host's over it, then what the deploy decides. */
-export function hostConfig(inventory: Inventory, host: InventoryHost, dir: string): Record<string, unknown> {
-  const isHub = host.name === inventory.hub.host;
-  const managedHub: Record<string, unknown> = {
-    url: hubUrlOf(inventory),
-    port: inventory.hub.port,
-    ...(inventory.hub.transport === undefined ? {} : { transport: inventory.hub.transport }),
-    // With TLS the hub listens on the address the inventory gives (all interfaces when that is a
-    // name): not on a public interface the operator did not name.
-    ...(isHub
-      ? { host: inventory.tls.enabled ? (isIP(host.address) === 0 ? '0.0.0.0' : host.address) : '127.0.0.1' }
-      : {}),
-    ...(inventory.tls.enabled
-      ? {
-          tls: {
-            ca: `${dir}/etc/tls/ca.crt`,
-            cert: `${dir}/etc/tls/host.crt`,
-            key: `${dir}/etc/tls/host.key`,
-            peerCertificates: inventory.tls.peerCertificates,
-          },
-        }
-      : {}),
-  };
-  return mergeConfig(mergeConfig(inventory.config, host.config ?? {}), { hub: managedHub });
 }
 
 /** The install layout of `host` (the fleet's, with the host's Node binary). */
@@ -175,7 +119,7 @@ export function desiredHost(
     readTributaryConfig(config, `configuration of host ${host.name}`);
   } catch (error) {
     throw new PlanError([
-      `${(error as Error).message}\n  (config and hosts[${inventory.hosts.indexOf(host)}].config are merged, then hub.url/host/port/tls set by the deploy)`,
+      `${(error as Error).message}\n  (config and hosts[${inventory.hosts.indexOf(host)}].config are merged, then hub.url/host/port/tls, store.sqlitePath, publish.target and gateway.url/host/port/tls set by the deploy)`,
     ]);
   }
   const files = new Map<string, string>([['etc/config.json', `${JSON.stringify(config, null, 2)}\n`]]);
@@ -191,9 +135,7 @@ export function desiredHost(
       `# Managed by \`tributary deploy\` (fleet ${inventory.fleet}): ${service.name} on ${host.name}`,
       `TRIBUTARY_HOST=${host.name}`,
     ];
-    // The exchange keys only where the exchange is reached; the alert bot everywhere (the hub alerts too).
-    const names = service.kind === 'hub' ? ALERT_SECRETS : [...EXCHANGE_SECRETS, ...ALERT_SECRETS];
-    for (const name of names) {
+    for (const name of secretsOf(service.kind)) {
       const value = inputs.secrets[name];
       if (value !== undefined) lines.push(`${name}=${value}`);
     }

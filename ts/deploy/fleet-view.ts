@@ -1,4 +1,5 @@
 // The fleet as a table, from the hub's full status: one row per peer, weight per host, collectors gone quiet.
+import { BUDGET_KINDS, type PerKind } from '../exchange/budget-kinds.js';
 import type { HubStatus, PeerStatus } from '../hub/hub-status.js';
 
 /** One peer as `tributary status` shows it. */
@@ -10,7 +11,11 @@ export interface FleetRow {
   instance: string;
   /** ms since the hub last heard from the peer. */
   lastSeenMs: number;
-  /** ms since the collector's last data reached the hub (collectors only). */
+  /**
+   * How old the data this peer brings is: a collector's last data at the hub (the hub's own
+   * measure), the recorder's last reconciliation with the exchange, the publisher's last round
+   * (from their reports); null where the peer has no such figure.
+   */
   dataAgeMs: number | null;
   restarts: number;
   connections: number;
@@ -18,11 +23,42 @@ export interface FleetRow {
   node: string;
 }
 
-/** Weight a host's collectors used this minute against the share they pace to. */
+/** Weight a host used this minute against its limit (null: nothing reported it). */
 export interface HostWeight {
   host: string;
-  used: number;
-  limit: number;
+  used: number | null;
+  limit: number | null;
+  /**
+   * From the hub's shared budget (`leased`): granted by kind, requests waiting by kind, the block in
+   * force. From collectors' own reports (`reported`, hosts whose processes do not lease): none of
+   * it. `none`: a host with peers and no weight figure at all.
+   */
+  source: 'leased' | 'reported' | 'none';
+  byKind: PerKind | null;
+  waiting: number;
+  block: string | null;
+}
+
+/** A time in a peer's report (Unix ms), or undefined. */
+function reportedTime(peer: PeerStatus, field: string): number | undefined {
+  const value = peer.report?.[field];
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : undefined;
+}
+
+/** {@link FleetRow.dataAgeMs} of `peer`. */
+function dataAgeOf(
+  peer: PeerStatus,
+  status: HubStatus,
+  collectorAges: ReadonlyMap<string, number | null>,
+): number | null {
+  if (peer.role === 'collector') return collectorAges.get(peer.peer) ?? null;
+  const at =
+    peer.kind === 'recorder'
+      ? reportedTime(peer, 'lastReconciledAt')
+      : peer.kind === 'publisher'
+        ? reportedTime(peer, 'lastRoundAt')
+        : undefined;
+  return at === undefined ? null : Math.max(0, status.now - at);
 }
 
 function instanceOf(peer: PeerStatus): string {
@@ -47,11 +83,11 @@ export function fleetRows(status: HubStatus): FleetRow[] {
       peer: peer.peer,
       instance: instanceOf(peer),
       lastSeenMs: Math.max(0, status.now - peer.lastSeen),
-      dataAgeMs: peer.role === 'collector' ? (ages.get(peer.peer) ?? null) : null,
+      dataAgeMs: dataAgeOf(peer, status, ages),
       restarts: peer.restarts,
       connections: peer.connections,
-      version: peer.agent?.version ?? '?',
-      node: peer.agent?.node ?? '?',
+      version: peer.agent?.version ?? '-',
+      node: peer.agent?.node ?? '-',
     }))
     .sort(
       (a, b) => a.host.localeCompare(b.host) || a.role.localeCompare(b.role) || a.peer.localeCompare(b.peer),
@@ -59,20 +95,52 @@ export function fleetRows(status: HubStatus): FleetRow[] {
 }
 
 /**
- * Weight per host from the collectors' reports (`weight: { used, limit }`). The exchange counts
- * weight per IP across processes, so a host's figure is the largest any of its collectors saw.
+ * Weight per host: the hub's shared budget of each IP group (used this minute against the limit,
+ * by kind), then hosts seen only in collectors' reports (`weight: { used, limit }`, processes
+ * pacing alone; the exchange counts weight per IP across processes, so a reported host's figure is
+ * the largest any of its collectors saw). Every host with a peer is listed; one without any figure
+ * has nulls.
  */
 export function hostWeights(status: HubStatus): HostWeight[] {
   const byHost = new Map<string, HostWeight>();
+  for (const group of status.weight) {
+    const waiting = BUDGET_KINDS.reduce((n, kind) => n + group.waiting[kind], 0);
+    byHost.set(group.group, {
+      host: group.group,
+      used: group.used,
+      limit: group.limit,
+      source: 'leased',
+      byKind: group.granted,
+      waiting,
+      block:
+        group.block === null
+          ? null
+          : `${group.block.kind} until ${new Date(group.block.until).toISOString().slice(11, 19)}`,
+    });
+  }
   for (const peer of status.peers) {
+    const host = hostOf(peer);
+    const seen: HostWeight = byHost.get(host) ?? {
+      host,
+      used: null,
+      limit: null,
+      source: 'none',
+      byKind: null,
+      waiting: 0,
+      block: null,
+    };
+    byHost.set(host, seen);
     const weight = peer.report?.weight;
     if (typeof weight !== 'object' || weight === null) continue;
     const { used, limit } = weight as { used?: unknown; limit?: unknown };
     if (typeof used !== 'number' || typeof limit !== 'number') continue;
-    const host = hostOf(peer);
-    const seen = byHost.get(host);
-    if (seen === undefined) byHost.set(host, { host, used, limit });
-    else byHost.set(host, { host, used: Math.max(seen.used, used), limit: Math.max(seen.limit, limit) });
+    if (seen?.source === 'leased') continue;
+    const base = { host, source: 'reported' as const, byKind: null, waiting: 0, block: null };
+    byHost.set(host, {
+      ...base,
+      used: Math.max(seen?.used ?? used, used),
+      limit: Math.max(seen?.limit ?? limit, limit),
+    });
   }
   return [...byHost.values()].sort((a, b) => a.host.localeCompare(b.host));
 }
@@ -125,15 +193,23 @@ export function renderFleet(status: HubStatus): string {
   );
   const weights = hostWeights(status);
   if (weights.length > 0) {
-    lines.push('', 'Weight this minute (per host IP, against the paced share):');
+    lines.push(
+      '',
+      'Request weight this minute per host (one IP), against its limit; by kind (- where nothing reports it):',
+    );
     lines.push(
       ...table(
-        ['HOST', 'USED', 'LIMIT', 'SHARE'],
+        ['HOST', 'USED', 'LIMIT', 'SHARE', ...BUDGET_KINDS.map((k) => k.toUpperCase()), 'WAITING', 'BLOCK'],
         weights.map((w) => [
           w.host,
-          String(w.used),
-          String(w.limit),
-          w.limit > 0 ? `${Math.round((100 * w.used) / w.limit)}%` : '-',
+          w.used === null ? '-' : String(w.used),
+          w.limit === null ? '-' : String(w.limit),
+          w.used !== null && w.limit !== null && w.limit > 0
+            ? `${Math.round((100 * w.used) / w.limit)}%`
+            : '-',
+          ...BUDGET_KINDS.map((k) => (w.byKind === null ? '-' : String(w.byKind[k]))),
+          w.source === 'leased' ? String(w.waiting) : w.source === 'reported' ? 'not shared' : '-',
+          w.block ?? '-',
         ]),
       ),
     );
@@ -144,7 +220,7 @@ export function renderFleet(status: HubStatus): string {
     for (const c of gone)
       lines.push(`  ${c.peer} (${c.kind ?? '?'}): last data ${shortDuration(c.ageMs)} ago`);
   }
-  const versions = new Set(rows.map((r) => r.version).filter((v) => v !== '?'));
+  const versions = new Set(rows.map((r) => r.version).filter((v) => v !== '-'));
   versions.add(status.software.version);
   if (versions.size > 1) lines.push('', `Mixed versions in the fleet: ${[...versions].sort().join(', ')}`);
   return `${lines.join('\n')}\n`;

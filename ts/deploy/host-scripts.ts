@@ -1,7 +1,7 @@
 // The shell scripts a host runs as root: prepare (user, folders, release, files; no service touched), activate (env files, units, release switch, services), rollback.
 import type { HostPlan } from './fleet-plan.js';
 import { shellQuote as q } from './remote-shell.js';
-import { hostPaths, type InstallLayout, unitName } from './systemd-unit.js';
+import { hostPaths, type InstallLayout, serviceNamed, unitName, writablePaths } from './systemd-unit.js';
 
 /** Where the deploy uploads a host's files before a script installs them (named per host: test hosts may share /var/tmp). */
 export function stagingDir(fleet: string, host: string): string {
@@ -172,14 +172,20 @@ export function activateScript(
       `mv -T ${q(`${p.current}.tmp`)} ${q(p.current)}`,
     );
   }
+  // The folders a service writes (its WorkingDirectory and ReadWritePaths): systemd starts no
+  // unit whose folders are missing.
+  for (const service of [...plan.startServices, ...plan.restartServices]) {
+    const instance = serviceNamed(service);
+    const folders = instance === undefined ? [`${p.var}/${service}`] : writablePaths(instance, layout.dir);
+    for (const folder of folders) {
+      lines.push(
+        `mkdir -p ${q(folder)}`,
+        `chown ${q(layout.user)}:${q(layout.user)} ${q(folder)}`,
+        `chmod 750 ${q(folder)}`,
+      );
+    }
+  }
   for (const service of plan.startServices) {
-    // A service's own state folder (its WorkingDirectory): systemd will not start it without one.
-    const work = `${p.var}/${service}`;
-    lines.push(
-      `mkdir -p ${q(work)}`,
-      `chown ${q(layout.user)}:${q(layout.user)} ${q(work)}`,
-      `chmod 750 ${q(work)}`,
-    );
     lines.push(
       `systemctl enable ${q(unitName(service))} >/dev/null 2>&1`,
       `systemctl start ${q(unitName(service))}`,

@@ -76,6 +76,45 @@ describe('the deploy inventory', () => {
       'hosts[1].services: without tls.enabled the hub accepts plain connections from its own machine only: run these on the hub host or enable TLS',
     ]);
   });
+
+  it('keeps the gateway beside the hub, one of it, and one recorder, publisher and dashboard per host', () => {
+    expect(
+      problems({
+        ...base,
+        hosts: [
+          { name: 'hub-1', address: '10.0.0.2', services: { hub: 1, universe: 1 } },
+          {
+            name: 'c-1',
+            address: '10.0.0.3',
+            services: { gateway: 1, recorder: 2, publisher: 1, dashboard: 2 },
+          },
+        ],
+      }),
+    ).toEqual([
+      "hosts[1].services.recorder: must be 0 or 1: a host's recorder shares its records store, publish folder and dashboard port with the others",
+      "hosts[1].services.dashboard: must be 0 or 1: a host's dashboard shares its records store, publish folder and dashboard port with the others",
+      `hosts[1].services.gateway: the gateway checks traders against the hub's key file: run it on hub.host ("hub-1")`,
+    ]);
+    expect(
+      problems({
+        ...base,
+        hosts: [{ name: 'hub-1', address: '10.0.0.2', services: { hub: 1, universe: 1, gateway: 2 } }],
+      }),
+    ).toEqual(['hosts[0].services.gateway: 2 gateways: run one (one order per signal needs one claim log)']);
+    expect(
+      problems({
+        ...base,
+        hosts: [
+          { name: 'hub-1', address: '10.0.0.2', services: { hub: 1, universe: 1, gateway: 1 } },
+          {
+            name: 'c-1',
+            address: '10.0.0.3',
+            services: { trader: 2, recorder: 1, publisher: 1, dashboard: 1 },
+          },
+        ],
+      }),
+    ).toEqual([]);
+  });
 });
 
 describe('deploy/inventory.example.json', () => {

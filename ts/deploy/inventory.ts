@@ -19,14 +19,31 @@ export const COLLECTOR_SERVICES = [
   'income',
 ] as const;
 
-/** Every service kind an inventory may name, in the order a host starts them. */
-export const SERVICE_KINDS = ['hub', ...COLLECTOR_SERVICES, 'trader', 'recorder', 'publisher'] as const;
+/**
+ * Every service kind an inventory may name, in the order a host starts them: the hub, the order
+ * gateway beside it, the collectors, the traders, then the owner's tools (recorder, publisher,
+ * dashboard).
+ */
+export const SERVICE_KINDS = [
+  'hub',
+  'gateway',
+  ...COLLECTOR_SERVICES,
+  'trader',
+  'recorder',
+  'publisher',
+  'dashboard',
+] as const;
 
 export type ServiceKind = (typeof SERVICE_KINDS)[number];
 
-/** The hub key role each service kind authenticates with (the hub itself has none). */
+/**
+ * The hub key role each service kind authenticates with (the hub itself has none). The gateway,
+ * publisher and dashboard are no data peers: their viewer key lets the hub see them (and the
+ * publisher and dashboard read its status).
+ */
 export const SERVICE_ROLE: Readonly<Record<ServiceKind, 'collector' | 'trader' | 'viewer' | null>> = {
   hub: null,
+  gateway: 'viewer',
   universe: 'collector',
   kline: 'collector',
   'hot-kline': 'collector',
@@ -39,7 +56,14 @@ export const SERVICE_ROLE: Readonly<Record<ServiceKind, 'collector' | 'trader' |
   trader: 'trader',
   recorder: 'viewer',
   publisher: 'viewer',
+  dashboard: 'viewer',
 };
+
+/**
+ * Kinds a host runs at most one of: they share the host's records store, publish folder and
+ * dashboard port (ts/deploy/systemd-unit.ts, hostPaths).
+ */
+export const ONE_PER_HOST: readonly ServiceKind[] = ['recorder', 'publisher', 'dashboard'];
 
 const NAME = /^[a-z0-9][a-z0-9-]{0,30}$/;
 const HOST_ADDRESS = /^[A-Za-z0-9.:-]{1,253}$/;
@@ -76,7 +100,9 @@ const hostSchema = z.strictObject({
     .string({ error: expecting('an IP address or DNS name') })
     .regex(HOST_ADDRESS, { error: expecting('an IP address or DNS name') })
     .describe('Where ssh and the other hosts reach this host'),
-  services: serviceCounts.describe('Instances of each service on this host: { "kline": 2, "tick": 1 }'),
+  services: serviceCounts.describe(
+    'Instances of each service on this host: { "kline": 2, "tick": 1 }; hub and gateway on hub.host only, at most one recorder, publisher and dashboard per host',
+  ),
   ssh: sshSettings.optional(),
   node: text().optional().describe('Node.js binary on this host; default the fleet setting'),
   config: z
@@ -164,6 +190,33 @@ export const inventorySchema = z
         }
       }
     });
+    inventory.hosts.forEach((host, index) => {
+      for (const kind of ONE_PER_HOST) {
+        if ((host.services[kind] ?? 0) > 1) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['hosts', index, 'services', kind],
+            message: `must be 0 or 1: a host's ${kind} shares its records store, publish folder and dashboard port with the others`,
+          });
+        }
+      }
+      if ((host.services.gateway ?? 0) > 0 && host.name !== inventory.hub.host) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['hosts', index, 'services', 'gateway'],
+          message: `the gateway checks traders against the hub's key file: run it on hub.host ("${inventory.hub.host}")`,
+        });
+      }
+    });
+    const gateways = inventory.hosts.reduce((n, h) => n + (h.services.gateway ?? 0), 0);
+    if (gateways > 1) {
+      const index = inventory.hosts.findIndex((h) => (h.services.gateway ?? 0) > 0);
+      ctx.addIssue({
+        code: 'custom',
+        path: ['hosts', index, 'services', 'gateway'],
+        message: `${gateways} gateways: run one (one order per signal needs one claim log)`,
+      });
+    }
     const hubHost = inventory.hosts.find((h) => h.name === inventory.hub.host);
     if (hubHost === undefined) {
       ctx.addIssue({

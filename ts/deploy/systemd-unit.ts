@@ -1,5 +1,5 @@
 // The services of a host and their systemd unit files: one unit per service instance, run as the fleet's user.
-import { COLLECTOR_SERVICES, type ServiceKind } from './inventory.js';
+import { COLLECTOR_SERVICES, SERVICE_KINDS, type ServiceKind } from './inventory.js';
 
 /** One service instance on a host. */
 export interface ServiceInstance {
@@ -21,6 +21,15 @@ export interface InstallLayout {
 /** The service of `kind` and `instance`. */
 export function serviceInstance(kind: ServiceKind, instance: number): ServiceInstance {
   return { kind, instance, name: kind === 'hub' ? 'hub' : `${kind}-${instance}` };
+}
+
+/** The service a name (`hub`, `<kind>-<n>`) stands for, or undefined for a name that is none. */
+export function serviceNamed(name: string): ServiceInstance | undefined {
+  if (name === 'hub') return serviceInstance('hub', 0);
+  const match = /^([a-z-]+)-(\d+)$/.exec(name);
+  const kind = SERVICE_KINDS.find((k) => k === match?.[1]);
+  if (kind === undefined || kind === 'hub' || match?.[2] === undefined) return undefined;
+  return serviceInstance(kind, Number(match[2]));
 }
 
 /** `tributary-<name>.service`. */
@@ -46,6 +55,10 @@ export function hostPaths(dir: string) {
     /** The hub's key file: in the hub's own state folder, written by `tributary keys` as the service user. */
     hubKeys: `${dir}/var/hub/hub-keys.json`,
     var: `${dir}/var`,
+    /** The host's SQLite records store (store.sqlitePath): its recorder writes it, its publisher and dashboard read it. */
+    records: `${dir}/var/records`,
+    /** The host's publish folder (publish.target.dir of a folder target): its publisher writes it, its dashboard serves it. */
+    public: `${dir}/var/public`,
     staging: `${dir}/staging`,
   };
 }
@@ -66,15 +79,42 @@ export function serviceCommand(service: ServiceInstance, dir: string): string[] 
         '--state-dir',
         `${paths.var}/${service.name}`,
       ];
+    case 'gateway':
+      return ['gateway', ...config, '--keys', paths.hubKeys, '--instance', String(service.instance)];
     case 'recorder':
       return ['record', ...config, '--instance', String(service.instance)];
+    // The publisher and the dashboard read the traders' folders on their host (var/trader-<n>).
     case 'publisher':
-      return ['publish', ...config, '--instance', String(service.instance)];
+      return ['publish', ...config, '--instance', String(service.instance), '--state-root', paths.var];
+    case 'dashboard':
+      return ['dashboard', ...config, '--instance', String(service.instance), '--state-root', paths.var];
     default:
       if ((COLLECTOR_SERVICES as readonly string[]).includes(service.kind)) {
         return ['collect', service.kind, ...config, '--instance', String(service.instance)];
       }
       throw new Error(`no command for service kind ${service.kind}`);
+  }
+}
+
+/**
+ * The folders a service may write (its unit's ReadWritePaths; the deploy creates them, owned by the
+ * service user). Each has its own state folder; the recorder and traders (paper records) also the
+ * host's records store; the publisher and dashboard the whole `var`: the publisher keeps its state
+ * file beside the traders' folders (which the dashboard shows and writes HALT/REDUCE commands
+ * into), and writes the publish folder.
+ */
+export function writablePaths(service: ServiceInstance, dir: string): string[] {
+  const paths = hostPaths(dir);
+  const own = `${paths.var}/${service.name}`;
+  switch (service.kind) {
+    case 'recorder':
+    case 'trader':
+      return [own, paths.records];
+    case 'publisher':
+    case 'dashboard':
+      return [own, paths.var, paths.records, paths.public];
+    default:
+      return [own];
   }
 }
 
@@ -116,7 +156,7 @@ export function unitFile(service: ServiceInstance, layout: InstallLayout, fleet:
     'ProtectSystem=strict',
     'ProtectHome=true',
     'PrivateTmp=true',
-    `ReadWritePaths=${workDir}`,
+    `ReadWritePaths=${writablePaths(service, layout.dir).join(' ')}`,
     'LimitNOFILE=65536',
     '',
     '[Install]',

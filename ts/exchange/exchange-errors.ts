@@ -10,6 +10,8 @@ export const BinanceCode = {
   TIMEOUT: -1007,
   /** Server overloaded / system-level throttle (the request was not executed). */
   SERVER_BUSY: -1008,
+  /** Too many new orders (the account's ORDERS limit, not the IP's weight). */
+  TOO_MANY_ORDERS: -1015,
   /** `timestamp` outside `recvWindow`, or ahead of the server. */
   INVALID_TIMESTAMP: -1021,
   /** Signature did not verify. */

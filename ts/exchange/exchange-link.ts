@@ -4,6 +4,8 @@ import { exchangeBlockAlert } from '../alerts/alert-sources.js';
 import { ConfigError } from '../config/config-error.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import type { Logger } from '../log/logger.js';
+import { hostName } from '../process/release-info.js';
+import { RateLimitRefresher } from './rate-limit-refresher.js';
 import { RestClient } from './rest-client.js';
 import { BINANCE_LIMITS } from './rest-config.js';
 import { UsdmApi } from './usdm-api.js';
@@ -14,6 +16,13 @@ export interface ExchangeLink {
   readonly rest: RestClient;
   /** Websocket base (`wss://fstream.binance.com`, or the simulator's `ws://host:port`). */
   readonly wsUrl: string;
+  /**
+   * The IP group whose processes share one weight budget (`exchange.budget.group`, default this
+   * host's name), or null when each process paces alone (`exchange.budget.coordinator` "none").
+   */
+  readonly budgetGroup: string | null;
+  /** Keeps the budget's limits at the share of exchangeInfo's rateLimits. */
+  readonly limits: RateLimitRefresher;
   close(): void;
 }
 
@@ -36,27 +45,60 @@ export function exchangeUrls(loaded: LoadedConfig): { restUrl: string; wsUrl: st
 }
 
 /**
- * A REST client paced to this machine's share of the IP weight, and the API over it. A 418 ban or a
- * 429 that fails a request is raised on `alerts` (the process's alerter), else logged as an error.
+ * A REST client paced to this IP's share of the exchange's limits, and the API over it. The limits
+ * start at the share of Binance's published ones and follow exchangeInfo's `rateLimits` from the
+ * first read (at once, then every `exchange.budget.limitsRefreshMs`). With `exchange.budget.coordinator`
+ * "hub" the budget expects a coordinator (`coordinateWeight` in `ts/hub/hub-weight-coordinator.ts`)
+ * and paces to the fallback share until one answers. A 418 ban or a 429 that fails a request is
+ * raised on `alerts` (the process's alerter), else logged as an error.
  */
 export function connectExchange(loaded: LoadedConfig, logger: Logger, alerts?: AlertSink): ExchangeLink {
   const { restUrl, wsUrl } = exchangeUrls(loaded);
   const { exchange } = loaded.config;
+  const { budget } = exchange;
+  const share = (limit: number) => Math.max(1, Math.floor(limit * exchange.weightShare));
+  const coordinated = budget.coordinator === 'hub';
+  const group = coordinated ? (budget.group ?? hostName()) : null;
   const rest = new RestClient(
     {
       baseUrl: restUrl,
       apiKey: loaded.secrets.apiKey ?? null,
       apiSecret: loaded.secrets.apiSecret ?? null,
       recvWindow: exchange.recvWindow,
-      weightBudget: { perMinute: Math.floor(BINANCE_LIMITS.weightPerMinute * exchange.weightShare) },
+      weightBudget: {
+        perMinute: share(BINANCE_LIMITS.weightPerMinute),
+        ordersPer10s: share(BINANCE_LIMITS.ordersPer10s),
+        ordersPerMinute: share(BINANCE_LIMITS.ordersPerMinute),
+        coordinated,
+        fallbackShare: budget.fallbackShare,
+        orderReserve: budget.orderReserve,
+      },
     },
     {
       logger: logger.child('rest'),
-      onAlert: (alert) =>
-        alerts === undefined
-          ? logger.error('exchange alert', { kind: alert.kind, message: alert.message, until: alert.until })
-          : alerts.raise(exchangeBlockAlert(alert)),
+      onAlert: (alert) => {
+        const raised = { ...alert, ...(group === null ? {} : { group }) };
+        if (alerts === undefined) logger.error('exchange alert', raised);
+        else alerts.raise(exchangeBlockAlert(raised));
+      },
     },
   );
-  return { api: new UsdmApi(rest, { logger: logger.child('api') }), rest, wsUrl, close: () => rest.close() };
+  const api = new UsdmApi(rest, { logger: logger.child('api') });
+  const limits = new RateLimitRefresher(api, {
+    share: exchange.weightShare,
+    everyMs: budget.limitsRefreshMs,
+    log: logger.child('limits'),
+  });
+  limits.start();
+  return {
+    api,
+    rest,
+    wsUrl,
+    budgetGroup: group,
+    limits,
+    close: () => {
+      limits.stop();
+      rest.close();
+    },
+  };
 }

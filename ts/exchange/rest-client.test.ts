@@ -323,7 +323,14 @@ describe('resolveRestConfig', () => {
   it('fills defaults: 80 % of the published limits, recvWindow 5000', () => {
     const config = resolveRestConfig({ baseUrl: 'https://fapi.binance.com/' });
     expect(config.baseUrl).toBe('https://fapi.binance.com');
-    expect(config.weightBudget).toEqual({ perMinute: 1920, ordersPer10s: 240, ordersPerMinute: 960 });
+    expect(config.weightBudget).toEqual({
+      perMinute: 1920,
+      ordersPer10s: 240,
+      ordersPerMinute: 960,
+      coordinated: false,
+      fallbackShare: 0.25,
+      orderReserve: 0.05,
+    });
     expect(config.recvWindow).toBe(5000);
     expect(config.apiKey).toBeNull();
   });
@@ -335,6 +342,9 @@ describe('resolveRestConfig', () => {
     [{ baseUrl: 'http://127.0.0.1:1', apiKey: 'k' }, 'apiSecret'],
     [{ baseUrl: 'http://127.0.0.1:1', apiKey: 'k', apiSecret: 3 }, 'apiSecret'],
     [{ baseUrl: 'http://127.0.0.1:1', weightBudget: { perMinute: 0 } }, 'weightBudget.perMinute'],
+    [{ baseUrl: 'http://127.0.0.1:1', weightBudget: { fallbackShare: 0 } }, 'weightBudget.fallbackShare'],
+    [{ baseUrl: 'http://127.0.0.1:1', weightBudget: { orderReserve: 0.9 } }, 'weightBudget.orderReserve'],
+    [{ baseUrl: 'http://127.0.0.1:1', weightBudget: { coordinated: 'yes' } }, 'weightBudget.coordinated'],
     [{ baseUrl: 'http://127.0.0.1:1', timeouts: { requestMs: 'x' } }, 'timeouts.requestMs'],
   ])('names the bad field of %j', (input, field) => {
     let caught: unknown;

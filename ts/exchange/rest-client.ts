@@ -15,11 +15,12 @@ import {
   UnexpectedStatusError,
 } from './exchange-errors.js';
 import { int, objectAt, parseJson, ShapeError } from './json-shape.js';
+import { readUsageHeaders, type UsageHeaders } from './rate-limits.js';
 import { encodeParams, type RequestParams, RequestSigner } from './request-signer.js';
 import { type RestClientConfig, type RestClientConfigInput, resolveRestConfig } from './rest-config.js';
 import { type Scheduler, systemScheduler } from './scheduler.js';
 import { ServerClock, type TimeSample } from './server-clock.js';
-import { readUsageHeaders, type UsageHeaders, WeightBudget } from './weight-budget.js';
+import { WeightBudget } from './weight-budget.js';
 
 /** A successful (2xx) response as received: the body bytes go unparsed to whoever needs them. */
 export interface RawResponse {
@@ -109,6 +110,8 @@ export class RestClient {
   readonly #port: number;
   readonly #basePath: string;
   #closed = false;
+  /** A budget this client made (a shared one is closed by its owner). */
+  readonly #ownBudget: boolean;
 
   constructor(config: RestClientConfigInput | RestClientConfig, deps: RestClientDeps = {}) {
     this.#config = resolveRestConfig(config);
@@ -130,12 +133,17 @@ export class RestClient {
     const agentOptions = { keepAlive: true, keepAliveMsecs: 1000, maxSockets: this.#config.maxSockets };
     this.#agent = secure ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
     this.clock = new ServerClock(this.scheduler, () => this.#timeSample(), this.#log.child('clock'));
+    const { coordinated, fallbackShare, orderReserve, ...limits } = this.#config.weightBudget;
+    this.#ownBudget = deps.budget === undefined;
     this.budget =
       deps.budget ??
-      new WeightBudget(this.#config.weightBudget, {
+      new WeightBudget(limits, {
         now: () => this.clock.now(),
         scheduler: this.scheduler,
         log: this.#log.child('budget'),
+        coordinated,
+        fallbackShare,
+        orderReserve,
       });
   }
 
@@ -150,9 +158,13 @@ export class RestClient {
     return this.clock.sync();
   }
 
-  /** Closes the keep-alive sockets; later requests fail with `ClientClosedError`. */
+  /**
+   * Closes the keep-alive sockets; later requests fail with `ClientClosedError`, and requests
+   * waiting for weight in a budget of the client's own fail at once (`BudgetClosedError`).
+   */
   close(): void {
     this.#closed = true;
+    if (this.#ownBudget) this.budget.close();
     this.#agent.destroy();
   }
 
@@ -174,7 +186,7 @@ export class RestClient {
       attempt += 1;
       if (this.#closed) throw new ClientClosedError(endpoint);
       this.#failFastWhenBlocked(endpoint);
-      const ticket = await this.budget.acquire(weight, endpoint.countsAsOrder);
+      const ticket = await this.budget.acquire(weight, endpoint.budgetKind, endpoint.countsAsOrder);
       let received: Received;
       try {
         received = await this.#send(endpoint, await this.#payload(endpoint, params));
@@ -327,8 +339,10 @@ export class RestClient {
     const retryAfterMs =
       parseRetryAfter(received.headers, received.receivedAt) ?? 60_000 - (now % 60_000) + 250;
     const until = now + retryAfterMs;
-    this.budget.blockUntil(until, `429 on ${endpoint.method} ${endpoint.path}`);
     const code = error instanceof BinanceApiError ? error.code : -1003;
+    // The account's order count (-1015) limits this account, not the IP: only the weight is shared.
+    const shared = code !== BinanceCode.TOO_MANY_ORDERS;
+    this.budget.blockUntil(until, `429 on ${endpoint.method} ${endpoint.path}`, 'rate-limited', shared);
     const msg = error instanceof BinanceApiError ? error.msg : error.bodySnippet;
     return new RateLimitedError(code, msg, endpoint.method, endpoint.path, retryAfterMs, until);
   }

@@ -29,6 +29,12 @@ export interface RestClientConfig {
     readonly ordersPer10s: number | null;
     /** Orders per minute to pace to (default 80 % of 1,200; `null` disables). */
     readonly ordersPerMinute: number | null;
+    /** Whether the weight is leased from a coordinator (the hub); until one answers, the fallback share applies. */
+    readonly coordinated: boolean;
+    /** Share of `perMinute` paced to while coordinated but unable to lease (default 0.25). */
+    readonly fallbackShare: number;
+    /** Share of `perMinute` only order requests may use (the coordinator keeps it free; default 0.05). */
+    readonly orderReserve: number;
   };
   readonly timeouts: {
     /** Whole request (connect, send, receive), ms (default 10 000). */
@@ -95,6 +101,14 @@ function integer(
   return value;
 }
 
+function flag(input: Record<string, unknown>, key: string, field: string, fallback: boolean): boolean {
+  const value = input[key];
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean')
+    throw new ExchangeConfigError(field, `must be true or false, got ${JSON.stringify(value)}`);
+  return value;
+}
+
 function optionalLimit(
   input: Record<string, unknown>,
   key: string,
@@ -103,6 +117,25 @@ function optionalLimit(
 ): number | null {
   if (input[key] === null) return null;
   return integer(input, key, field, fallback, 1, 1_000_000);
+}
+
+function share(
+  input: Record<string, unknown>,
+  key: string,
+  field: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  const value = input[key];
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    throw new ExchangeConfigError(
+      field,
+      `must be a number from ${min} to ${max}, got ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
 }
 
 function credential(input: Record<string, unknown>, key: string): string | null {
@@ -176,6 +209,9 @@ export function resolveRestConfig(input: unknown): RestClientConfig {
         'weightBudget.ordersPerMinute',
         Math.floor(BINANCE_LIMITS.ordersPerMinute * f),
       ),
+      coordinated: flag(budget, 'coordinated', 'weightBudget.coordinated', false),
+      fallbackShare: share(budget, 'fallbackShare', 'weightBudget.fallbackShare', 0.25, 0.01, 1),
+      orderReserve: share(budget, 'orderReserve', 'weightBudget.orderReserve', 0.05, 0, 0.5),
     },
     timeouts: {
       requestMs: integer(timeouts, 'requestMs', 'timeouts.requestMs', 10_000, 10, 600_000),

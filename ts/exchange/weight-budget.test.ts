@@ -1,8 +1,15 @@
 // Tests of weight pacing: per-minute windows, header accounting, blocks and order limits on a virtual clock.
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../log/logger.js';
+import { limitsFromRateLimits, readUsageHeaders, type WeightLimits } from './rate-limits.js';
 import { VirtualScheduler } from './testing/virtual-scheduler.js';
-import { limitsFromRateLimits, readUsageHeaders, WeightBudget, type WeightLimits } from './weight-budget.js';
+import { BudgetClosedError, WeightBudget } from './weight-budget.js';
+import type {
+  IpBlock,
+  WeightCoordinator,
+  WeightLeaseGrant,
+  WeightLeaseRequest,
+} from './weight-coordinator.js';
 
 const MINUTE = 60_000;
 const START = Date.UTC(2026, 0, 5, 10, 0, 0) + 1_000; // one second into a UTC minute
@@ -19,44 +26,43 @@ function budget(limits: Partial<WeightLimits> = {}): { budget: WeightBudget; clo
 describe('WeightBudget', () => {
   it('sends a burst up to the budget at once and holds the rest for the next minute window', async () => {
     const { budget: b, clock } = budget();
-    const admittedAt: number[] = [];
+    const minutes: number[] = [];
     const order: number[] = [];
     await Promise.all(
       Array.from({ length: 13 }, async (_, i) => {
-        const ticket = await b.acquire(1);
-        admittedAt.push(clock.now());
+        const ticket = await b.acquire(1, 'kline');
+        minutes.push(ticket.minute);
         order.push(i);
         b.settle(ticket, null);
       }),
     );
-    expect(order).toEqual([...Array(13).keys()]); // first come, first served
-    expect(admittedAt.slice(0, 10).every((t) => t === START)).toBe(true);
-    const nextWindow = START - (START % MINUTE) + MINUTE;
-    for (const t of admittedAt.slice(10)) {
-      expect(t).toBeGreaterThanOrEqual(nextWindow);
-      expect(t).toBeLessThan(nextWindow + 1_000);
-    }
+    expect(order).toEqual([...Array(13).keys()]); // one kind: first come, first served
+    const first = Math.floor(START / MINUTE);
+    expect(minutes).toEqual([...Array(10).fill(first), first + 1, first + 1, first + 1]);
+    const nextWindow = (first + 1) * MINUTE;
+    expect(clock.now()).toBeGreaterThanOrEqual(nextWindow);
+    expect(clock.now()).toBeLessThan(nextWindow + 1_000);
     expect(b.stats().windowWaits).toBe(1);
     expect(b.stats().usedWeight).toBe(3);
   });
 
   it("raises its count to the exchange's X-MBX-USED-WEIGHT-1M (other processes on the IP)", async () => {
     const { budget: b, clock } = budget();
-    const t = await b.acquire(1);
+    const t = await b.acquire(1, 'kline');
     b.settle(t, { usedWeight1m: 9, orderCount10s: null, orderCount1m: null });
     expect(b.stats().usedWeight).toBe(9);
-    await b.acquire(1); // 10: fits
+    await b.acquire(1, 'kline'); // 10: fits
     expect(clock.now()).toBe(START);
-    await b.acquire(1); // 11: next window
+    await b.acquire(1, 'kline'); // 11: next window
     expect(clock.now()).toBeGreaterThanOrEqual(START - (START % MINUTE) + MINUTE);
   });
 
   it('never lowers its count from a header and ignores headers of requests sent in an earlier window', async () => {
     const { budget: b, clock } = budget();
-    const early = await b.acquire(5);
+    const early = await b.acquire(5, 'kline');
     b.settle(early, { usedWeight1m: 2, orderCount10s: null, orderCount1m: null });
     expect(b.stats().usedWeight).toBe(5);
-    const late = await b.acquire(1);
+    const late = await b.acquire(1, 'kline');
     clock.advance(MINUTE); // the response arrives in the next window
     b.settle(late, { usedWeight1m: 9, orderCount10s: null, orderCount1m: null });
     expect(b.stats().usedWeight).toBe(0);
@@ -64,27 +70,27 @@ describe('WeightBudget', () => {
 
   it('lets a request heavier than the whole budget go alone in a fresh window', async () => {
     const { budget: b, clock } = budget();
-    await b.acquire(25);
+    await b.acquire(25, 'kline');
     expect(clock.now()).toBe(START);
-    await b.acquire(1);
+    await b.acquire(1, 'kline');
     expect(clock.now()).toBeGreaterThan(START);
   });
 
   it('admits nothing before a block ends (429 / 418)', async () => {
     const { budget: b, clock } = budget();
     b.blockUntil(START + 7_500, 'test');
-    await b.acquire(0);
+    await b.acquire(0, 'kline');
     expect(clock.now()).toBe(START + 7_500);
   });
 
   it('paces orders to the 10-second order limit', async () => {
     const { budget: b, clock } = budget({ perMinute: 1000, ordersPer10s: 2 });
-    await b.acquire(0, true);
-    await b.acquire(0, true);
+    await b.acquire(0, 'order', true);
+    await b.acquire(0, 'order', true);
     expect(clock.now()).toBe(START);
-    await b.acquire(0, true);
+    await b.acquire(0, 'order', true);
     expect(clock.now()).toBeGreaterThanOrEqual(START - (START % 10_000) + 10_000);
-    await b.acquire(1, false); // reads are not held by the order limit
+    await b.acquire(1, 'tick', false); // reads are not held by the order limit
   });
 
   it('reads the usage headers and rejects garbage', () => {
@@ -108,5 +114,175 @@ describe('WeightBudget', () => {
       { perMinute: 1, ordersPer10s: null, ordersPerMinute: null },
     );
     expect(limits).toEqual({ perMinute: 1920, ordersPer10s: 240, ordersPerMinute: 960 });
+  });
+
+  it('serves waiting requests by kind when a window opens: order, account, kline, tick, income, universe', async () => {
+    const { budget: b } = budget({ perMinute: 3 });
+    await b.acquire(3, 'kline'); // the window is full
+    const served: string[] = [];
+    const kinds = ['universe', 'kline', 'income', 'order', 'tick', 'account', 'kline'] as const;
+    await Promise.all(
+      kinds.map(async (kind) => {
+        const ticket = await b.acquire(1, kind);
+        served.push(`${kind}@${ticket.minute - Math.floor(START / MINUTE)}`);
+      }),
+    );
+    // Three fit each window; the better kind goes first (each rank one better per window waited),
+    // then the older request; the universe request, last by kind, still gets the third window.
+    expect(served).toEqual([
+      'order@1',
+      'account@1',
+      'kline@1',
+      'kline@2',
+      'tick@2',
+      'income@2',
+      'universe@3',
+    ]);
+  });
+});
+
+/** A coordinator that grants what the test tells it to (or fails), recording what was asked. */
+class ScriptedCoordinator implements WeightCoordinator {
+  readonly group = 'host-a';
+  available = true;
+  readonly asked: WeightLeaseRequest[] = [];
+  readonly reported: IpBlock[] = [];
+  answer: (request: WeightLeaseRequest) => Promise<WeightLeaseGrant> = (r) =>
+    Promise.resolve({ minute: Math.floor(r.at / MINUTE) });
+  readonly #listeners = new Set<(block: IpBlock) => void>();
+
+  lease(request: WeightLeaseRequest): Promise<WeightLeaseGrant> {
+    this.asked.push(request);
+    return this.answer(request);
+  }
+
+  reportBlock(block: IpBlock): void {
+    this.reported.push(block);
+  }
+
+  onBlock(listener: (block: IpBlock) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  push(block: IpBlock): void {
+    for (const listener of this.#listeners) listener(block);
+  }
+}
+
+function coordinatedBudget(perMinute = 100): { budget: WeightBudget; clock: VirtualScheduler } {
+  const clock = new VirtualScheduler(START);
+  const b = new WeightBudget(
+    { perMinute, ordersPer10s: null, ordersPerMinute: null },
+    {
+      now: () => clock.now(),
+      scheduler: clock,
+      log: silentLogger(),
+      boundarySlackMs: 100,
+      coordinated: true,
+      fallbackShare: 0.1,
+      orderReserve: 0.05,
+      coordinatorRetryMs: 5_000,
+    },
+  );
+  return { budget: b, clock };
+}
+
+describe('WeightBudget with a coordinator', () => {
+  it('leases every request with its kind, the limit, the reserve and the exchange-reported use', async () => {
+    const { budget: b } = coordinatedBudget();
+    const coordinator = new ScriptedCoordinator();
+    b.attachCoordinator(coordinator);
+    const first = await b.acquire(5, 'account');
+    b.settle(first, { usedWeight1m: 40, orderCount10s: null, orderCount1m: null });
+    await b.acquire(2, 'tick');
+    await b.acquire(0, 'order', true); // no IP weight: nothing to lease
+    expect(coordinator.asked.map((r) => [r.kind, r.weight, r.limit, r.reserve, r.used])).toEqual([
+      ['account', 5, 100, 5, null],
+      ['tick', 2, 100, 5, 40],
+    ]);
+    const stats = b.stats();
+    expect(stats.mode).toBe('coordinated');
+    expect(stats.group).toBe('host-a');
+    expect(stats.leases).toBe(2);
+    expect(stats.usedByKind).toMatchObject({ account: 5, tick: 2 });
+  });
+
+  it('starts a request granted for a later minute only once that minute has begun', async () => {
+    const { budget: b, clock } = coordinatedBudget();
+    const coordinator = new ScriptedCoordinator();
+    coordinator.answer = (r) => Promise.resolve({ minute: Math.floor(r.at / MINUTE) + 1 });
+    b.attachCoordinator(coordinator);
+    const ticket = await b.acquire(3, 'kline');
+    expect(ticket.minute).toBe(Math.floor(START / MINUTE) + 1);
+    expect(clock.now()).toBeGreaterThanOrEqual((Math.floor(START / MINUTE) + 1) * MINUTE + 100);
+  });
+
+  it('falls back to its conservative share when the coordinator fails, counts it, and leases again later', async () => {
+    const { budget: b, clock } = coordinatedBudget(100);
+    const coordinator = new ScriptedCoordinator();
+    coordinator.answer = () => Promise.reject(new Error('hub: disconnected'));
+    b.attachCoordinator(coordinator);
+    const tickets = [];
+    for (let i = 0; i < 11; i++) tickets.push(await b.acquire(1, 'kline'));
+    // 10 % of 100 per minute while the coordinator cannot be asked: the eleventh waits a window
+    expect(tickets.slice(0, 10).every((t) => t.minute === Math.floor(START / MINUTE))).toBe(true);
+    expect(tickets[10]?.minute).toBe(Math.floor(START / MINUTE) + 1);
+    let stats = b.stats();
+    expect(stats.mode).toBe('fallback');
+    expect(stats.fallbacks).toBe(1);
+    expect(stats.fallbackGrants).toBe(11);
+    coordinator.answer = (r) => Promise.resolve({ minute: Math.floor(r.at / MINUTE) });
+    clock.advance(5_000);
+    await b.acquire(1, 'kline');
+    stats = b.stats();
+    expect(stats.mode).toBe('coordinated');
+    expect(stats.leases).toBe(1);
+  });
+
+  it('paces to the fallback share while the coordinator is disconnected', async () => {
+    const { budget: b } = coordinatedBudget(100);
+    const coordinator = new ScriptedCoordinator();
+    coordinator.available = false;
+    b.attachCoordinator(coordinator);
+    await b.acquire(10, 'kline');
+    const next = await b.acquire(1, 'kline');
+    expect(next.minute).toBe(Math.floor(START / MINUTE) + 1);
+    expect(coordinator.asked).toHaveLength(0);
+    expect(b.stats().mode).toBe('fallback');
+  });
+
+  it('paces to the fallback share when it is meant to lease but has no coordinator', async () => {
+    const { budget: b } = coordinatedBudget(100);
+    await b.acquire(10, 'kline');
+    expect((await b.acquire(1, 'kline')).minute).toBe(Math.floor(START / MINUTE) + 1);
+    expect(b.stats()).toMatchObject({ mode: 'fallback', fallbackGrants: 2 });
+  });
+
+  it('fails the requests waiting for weight at once when closed, so a stopping process does not wait a window', async () => {
+    const { budget: b } = coordinatedBudget();
+    const coordinator = new ScriptedCoordinator();
+    coordinator.answer = () => new Promise(() => {}); // held at the coordinator
+    b.attachCoordinator(coordinator);
+    const leasing = b.acquire(1, 'kline');
+    await Promise.resolve();
+    b.close();
+    await expect(leasing).rejects.toBeInstanceOf(BudgetClosedError);
+    await expect(b.acquire(1, 'kline')).rejects.toBeInstanceOf(BudgetClosedError);
+  });
+
+  it("shares its own IP blocks, not the account's order-count blocks, and obeys the IP's", async () => {
+    const { budget: b, clock } = coordinatedBudget();
+    const coordinator = new ScriptedCoordinator();
+    b.attachCoordinator(coordinator);
+    b.blockUntil(START + 1_000, '418 on GET /fapi/v1/klines', 'banned');
+    b.blockUntil(START + 2_000, '429 on POST /fapi/v1/order', 'rate-limited', false);
+    expect(coordinator.reported).toEqual([
+      { until: START + 1_000, kind: 'banned', reason: '418 on GET /fapi/v1/klines' },
+    ]);
+    coordinator.push({ until: START + 30_000, kind: 'banned', reason: 'another process' });
+    await b.acquire(1, 'account');
+    expect(clock.now()).toBeGreaterThanOrEqual(START + 30_000);
+    expect(b.stats()).toMatchObject({ banned: 1, rateLimited: 1, sharedBlocks: 1 });
   });
 });

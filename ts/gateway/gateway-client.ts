@@ -1,5 +1,8 @@
 // A trader's client of the order gateway: signed requests, answers checked, and the same request asked again (bounded) while the answer is unknown.
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { z } from 'zod';
+import type { HubClientTls } from '../hub/hub-tls.js';
 import type { Logger } from '../log/logger.js';
 import { type GatewayCredentials, gatewayAuthorization } from './gateway-auth.js';
 import { GatewayRequestError, GatewayUnreachableError } from './gateway-error.js';
@@ -16,8 +19,10 @@ import {
 
 /** Options of a {@link GatewayClient}. */
 export interface GatewayClientOptions {
-  /** The gateway's base URL (`http://host:port`). */
+  /** The gateway's base URL (`http://host:port`, or `https://` for a gateway with TLS). */
   readonly url: string;
+  /** For `https://`: the CA the gateway's certificate must chain to (no other is trusted), and this trader's certificate. */
+  readonly tls?: HubClientTls | undefined;
   readonly credentials: GatewayCredentials;
   readonly logger: Logger;
   /** How long one request may take before it is asked again (default 30 s). */
@@ -125,13 +130,15 @@ export class GatewayClient {
       authorization: gatewayAuthorization(this.#o.credentials, { method, path, body }, this.#now()),
     };
     if (body !== '') headers['content-type'] = 'application/json';
-    const response = await fetch(`${this.url}${path}`, {
+    const response = await exchange(
+      `${this.url}${path}`,
       method,
       headers,
-      ...(body === '' ? {} : { body }),
-      signal: AbortSignal.timeout(this.#o.requestTimeoutMs ?? 30_000),
-    });
-    const text = await response.text();
+      body,
+      this.#o.requestTimeoutMs ?? 30_000,
+      this.#o.tls,
+    );
+    const text = response.text;
     let json: unknown;
     try {
       json = JSON.parse(text);
@@ -149,6 +156,36 @@ export class GatewayClient {
       throw new GatewayRequestError('internal', 'an answer that does not follow the protocol');
     return parsed.data;
   }
+}
+
+/** One HTTP(S) request and its whole answer; rejects on a network failure or after `timeoutMs`. */
+function exchange(
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  body: string,
+  timeoutMs: number,
+  tls: HubClientTls | undefined,
+): Promise<{ status: number; text: string }> {
+  const secure = url.startsWith('https:');
+  const options = {
+    method,
+    headers: body === '' ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+    signal: AbortSignal.timeout(timeoutMs),
+    ...(secure && tls !== undefined ? { ca: tls.ca, cert: tls.cert, key: tls.key } : {}),
+  };
+  return new Promise((resolve, reject) => {
+    const req = (secure ? httpsRequest : httpRequest)(url, options, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('error', reject);
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+      );
+    });
+    req.on('error', reject);
+    req.end(body === '' ? undefined : body);
+  });
 }
 
 function orderPath(ref: OrderRef): string {

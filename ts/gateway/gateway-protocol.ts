@@ -78,6 +78,8 @@ export const GATEWAY_ERRORS = {
   'stale-request': 401,
   /** The key's role may not use this endpoint, or its names do not include the peer. */
   forbidden: 403,
+  /** A plain (not TLS) request from an address that is not loopback. */
+  'tls-required': 403,
   /** Split mode: the peer is not one of the configured members. */
   'not-a-member': 403,
   /** The body or path does not follow the protocol. */

@@ -1,5 +1,6 @@
 // The hub's JSON control messages: their types and the strict parser for what peers send.
 
+import { type BudgetKind, isBudgetKind } from '../exchange/budget-kinds.js';
 import type { TopicKind, WireVersion } from '../native/hub.js';
 import { type IntervalName, isIntervalName as isKnownInterval } from '../native/interval.js';
 
@@ -7,11 +8,45 @@ import { type IntervalName, isIntervalName as isKnownInterval } from '../native/
  * Version of the control protocol; `hello` and `welcome` carry it. 2: per-peer keys (`auth` names
  * its key, the key gives the role), `error` with `hint` and `frame`, two status documents. 3: `auth`
  * may carry `agent` (a peer sends it only to a hub of version 3 or later, which a version 2 hub
- * would refuse as an unknown field). 4: `subscribe` may carry `wire` (the Delta frame encoding
- * the subscriber speaks: 2 for compact frames; sent only to a hub of version 4 or later) and
- * `subscribed` says the stream's.
+ * would refuse as an unknown field). 4: `weight.lease` and `weight.block`, one request-weight
+ * budget per IP group (a peer leases only from a hub of version 4 or later). 5: `subscribe` may
+ * carry `wire` (the Delta frame encoding the subscriber speaks: 2 for compact frames; sent only to
+ * a hub of version 5 or later) and `subscribed` says the stream's.
  */
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;
+
+/** The first protocol version with `weight.lease` and `weight.block`. */
+export const WEIGHT_LEASE_VERSION = 4;
+
+/** The first protocol version with `subscribe.wire` (compact Delta frames). */
+export const WIRE_SUBSCRIBE_VERSION = 5;
+
+/** What the exchange refused an IP with: a 429 rate limit or a 418 ban. */
+export type IpBlockKind = 'rate-limited' | 'banned';
+
+/** A `weight.lease` as a peer sends it: one request's weight in the exchange minute of `at`. */
+export interface WeightLeaseMessage {
+  /** The IP group (its host, unless configured) whose processes share one budget. */
+  group: string;
+  kind: BudgetKind;
+  weight: number;
+  /** The peer's estimate of the exchange's time (Unix ms). */
+  at: number;
+  /** The weight per minute the peer paces the IP to, and the part of it only `order` may take. */
+  limit: number;
+  reserve: number;
+  /** The exchange's `X-MBX-USED-WEIGHT-1M` the peer last saw in that minute, or null. */
+  used: number | null;
+}
+
+/** A `weight.block`: the exchange refused the group's IP until `until` (exchange Unix ms). */
+export interface WeightBlockMessage {
+  group: string;
+  until: number;
+  kind: IpBlockKind;
+  /** What was refused, for the logs (≤ 200 characters). */
+  reason: string;
+}
 
 /**
  * What a peer may do, given by its key: collectors ingest and run the collector services; traders
@@ -74,7 +109,9 @@ export type ClientMessage =
   | { op: 'status'; id?: number }
   | { op: 'events.publish'; id?: number; events: string[] }
   | { op: 'events.subscribe'; id?: number }
-  | { op: 'report'; id?: number; status: Record<string, unknown> };
+  | { op: 'report'; id?: number; status: Record<string, unknown> }
+  | ({ op: 'weight.lease'; id?: number } & WeightLeaseMessage)
+  | ({ op: 'weight.block'; id?: number } & WeightBlockMessage);
 
 export type ClientOp = ClientMessage['op'];
 
@@ -161,6 +198,8 @@ const ALLOWED_KEYS: Record<ClientOp, readonly string[]> = {
   'events.publish': ['events'],
   'events.subscribe': [],
   report: ['status'],
+  'weight.lease': ['group', 'kind', 'weight', 'at', 'limit', 'reserve', 'used'],
+  'weight.block': ['group', 'until', 'kind', 'reason'],
 };
 
 function isOp(op: unknown): op is ClientOp {
@@ -179,6 +218,10 @@ export function isSymbolName(name: unknown): name is string {
 }
 
 const AGENT_TEXT = /^[A-Za-z0-9._:+@-]{1,64}$/;
+/** Largest weight, limit or reserve a `weight.lease` may name. */
+const MAX_WEIGHT = 10_000_000;
+/** Longest `reason` of a `weight.block`. */
+export const MAX_BLOCK_REASON_CHARS = 200;
 
 /** An `auth` message's `agent`: every field present and of its shape, nothing else. */
 function parseAgent(value: unknown, f: Fields): PeerAgent {
@@ -216,6 +259,14 @@ class Fields {
     const value = this.body[key];
     if (typeof value !== 'string' || !pattern.test(value))
       throw this.fail(`${key} must match ${pattern.source}`);
+    return value;
+  }
+
+  integer(key: string, min: number, max: number): number {
+    const value = this.body[key];
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
+      throw this.fail(`${key} must be an integer from ${min} to ${max}`);
+    }
     return value;
   }
 
@@ -356,6 +407,38 @@ export function parseClientMessage(text: string): ClientMessage | ControlError {
         }
         return withId({ op, events: events as string[] });
       }
+      case 'weight.lease': {
+        const kind = record.kind;
+        if (!isBudgetKind(kind))
+          throw f.fail('kind must be a budget kind (order, account, kline, tick, income, universe)');
+        const limit = f.integer('limit', 1, MAX_WEIGHT);
+        const used = record.used === null ? null : f.integer('used', 0, MAX_WEIGHT);
+        return withId({
+          op,
+          group: f.string('group', AGENT_TEXT),
+          kind,
+          weight: f.integer('weight', 1, MAX_WEIGHT),
+          at: f.integer('at', 0, Number.MAX_SAFE_INTEGER),
+          limit,
+          reserve: f.integer('reserve', 0, limit),
+          used,
+        });
+      }
+      case 'weight.block': {
+        const kind = record.kind;
+        if (kind !== 'rate-limited' && kind !== 'banned') throw f.fail('kind must be rate-limited or banned');
+        const reason = record.reason;
+        if (typeof reason !== 'string' || reason.length > MAX_BLOCK_REASON_CHARS) {
+          throw f.fail(`reason must be a text of at most ${MAX_BLOCK_REASON_CHARS} characters`);
+        }
+        return withId({
+          op,
+          group: f.string('group', AGENT_TEXT),
+          until: f.integer('until', 0, Number.MAX_SAFE_INTEGER),
+          kind,
+          reason,
+        });
+      }
       case 'symbols.set':
       case 'ranks.set':
         return withId({ op, symbols: f.symbolList('symbols') });
@@ -439,7 +522,7 @@ export type ServerMessage =
       symbol: string;
     }
   | { op: 'slot'; id?: number; group: string; k: number; n: number }
-  /** `wire`: the stream's Delta frame encoding (absent from hubs before protocol 4: 1). */
+  /** `wire`: the stream's Delta frame encoding (absent from hubs before protocol 5: 1). */
   | { op: 'subscribed'; id?: number; stream: number; seq: number; wire?: WireVersion }
   | { op: 'unsubscribed'; id?: number; stream: number }
   | { op: 'snapshot'; id?: number; stream: number; seq: number }
@@ -451,6 +534,10 @@ export type ServerMessage =
   | { op: 'status'; id?: number; scope: 'health' | 'full'; status: unknown }
   /** Exchange user-data events (order updates) relayed from a user-stream collector; `seq` counts relays. */
   | { op: 'events'; seq: number; events: string[] }
+  /** The answer to a `weight.lease`: the weight is the peer's in exchange minute `minute` (ms / 60 000). */
+  | { op: 'weight.grant'; id?: number; minute: number }
+  /** Pushed to every process leasing for `group` when one of them was refused by the exchange. */
+  | ({ op: 'weight.block' } & WeightBlockMessage)
   | ServerError;
 
 /**
@@ -477,7 +564,7 @@ export type ServerOp = ServerMessage['op'];
 /** Messages that answer a request (and so may carry its id); errors go through the hub's input policing. */
 export type ReplyMessage = Exclude<
   ServerMessage,
-  { op: 'hello' | 'heartbeat' | 'mode' | 'events' | 'error' }
+  { op: 'hello' | 'heartbeat' | 'mode' | 'events' | 'weight.block' | 'error' }
 >;
 
 const SERVER_OPS: readonly ServerOp[] = [
@@ -496,6 +583,8 @@ const SERVER_OPS: readonly ServerOp[] = [
   'mode',
   'status',
   'events',
+  'weight.grant',
+  'weight.block',
   'error',
 ];
 

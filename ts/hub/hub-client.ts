@@ -12,6 +12,7 @@ import {
   type ServerMessage,
   ServerMessageError,
   type SubscriptionRequest,
+  WIRE_SUBSCRIBE_VERSION,
 } from './control-messages.js';
 import type { HubClientTls } from './hub-tls.js';
 import { authMac } from './peer-auth.js';
@@ -316,12 +317,12 @@ export class HubClient {
 
   /**
    * Subscribes; the stream's Snapshot frame follows the reply. `request.wire` is sent only to a
-   * hub of protocol 4 or later (an older one would refuse the field and speaks wire 1 only);
+   * hub of protocol 5 or later (an older one would refuse the field and speaks wire 1 only);
    * `wire` in the result is the encoding the stream's Delta frames use.
    */
   async subscribe(request: SubscriptionRequest): Promise<{ stream: number; seq: number; wire: WireVersion }> {
     const { wire, ...filter } = request;
-    const speaksWire = (this.#welcome?.version ?? 0) >= 4;
+    const speaksWire = (this.#welcome?.version ?? 0) >= WIRE_SUBSCRIBE_VERSION;
     const message =
       wire === undefined || !speaksWire
         ? { op: 'subscribe' as const, ...filter }

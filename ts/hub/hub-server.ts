@@ -21,6 +21,7 @@ import { CursorService, SlotService } from './server/services/poll-services.js';
 import { RankService } from './server/services/rank-service.js';
 import { SubscriptionService } from './server/services/subscription-service.js';
 import { SymbolService } from './server/services/symbol-service.js';
+import { WeightService } from './server/services/weight-service.js';
 import { Sessions } from './server/sessions.js';
 import { StatusBuilder } from './server/status-builder.js';
 import { StatusRoutes } from './server/status-routes.js';
@@ -59,6 +60,7 @@ export class HubServer {
   readonly #dataPlane: DataPlane;
   readonly #backpressure: Backpressure;
   readonly #symbolService: SymbolService;
+  readonly #weights: WeightService;
   readonly #status: StatusBuilder;
   readonly #timers: HubTimers;
   readonly #offKeys: () => void;
@@ -121,6 +123,7 @@ export class HubServer {
     const slots = new SlotService(this.#sessions, outbox);
     const ranks = new RankService(this.symbols);
     const events = new EventRelay(this.#sessions, subscriptions, outbox, metrics);
+    this.#weights = new WeightService(this.#sessions, outbox, log.child('weight'));
     this.#status = new StatusBuilder({
       instance: this.instance,
       transport: transport.name,
@@ -138,6 +141,7 @@ export class HubServer {
       ledger,
       metrics,
       keys: options.keys,
+      weights: this.#weights,
     });
     const table: OpTable = {
       ...new PeerService(this.#status).ops(),
@@ -146,6 +150,7 @@ export class HubServer {
       ...slots.ops(),
       ...ranks.ops(),
       ...events.ops(),
+      ...this.#weights.ops(),
       ...new SubscriptionService({
         subscriptions,
         dataPlane: this.#dataPlane,
@@ -165,6 +170,7 @@ export class HubServer {
         subscriptions.forget(session.id);
         slots.forget(session.id);
         events.forget(session.id);
+        this.#weights.forget(session.id);
       },
     });
     this.#offKeys = options.keys.onChange(() => this.#sessions.recheckKeys());
@@ -262,6 +268,7 @@ export class HubServer {
     if (this.#closed) return;
     this.#closed = true;
     this.#timers.stop();
+    this.#weights.close();
     this.#offKeys();
     this.#dataPlane.close();
     await this.#transport.close(CloseCode.goingAway, 'hub shutting down');

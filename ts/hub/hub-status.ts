@@ -1,5 +1,6 @@
 // The hub's two status documents as schemas: the public health document and the authenticated full one.
 import { z } from 'zod';
+import { BUDGET_KINDS, type BudgetKind } from '../exchange/budget-kinds.js';
 import { PEER_ROLES, type PeerRole, TOPIC_KINDS } from './control-messages.js';
 
 const count = z.number().int().nonnegative();
@@ -24,6 +25,39 @@ export const StreamFilterSchema = z.strictObject({
 });
 
 const role = z.enum(PEER_ROLES as [PeerRole, ...PeerRole[]]);
+
+const budgetKind = z.enum(BUDGET_KINDS as unknown as [BudgetKind, ...BudgetKind[]]);
+/** A count for every budget kind (order, account, kline, tick, income, universe). */
+const perKind = z.strictObject(
+  Object.fromEntries(BUDGET_KINDS.map((kind) => [kind, count])) as Record<BudgetKind, typeof count>,
+);
+
+/** One IP group's (host's) request weight, as the hub leases it (see `WeightLedger`). */
+export const WeightGroupSchema = z.strictObject({
+  group: z.string(),
+  limit: count,
+  reserve: count,
+  minute: z.number().int(),
+  used: count,
+  granted: perKind,
+  reported: count,
+  waiting: perKind,
+  previous: z.strictObject({ minute: z.number().int(), used: count, granted: perKind }).nullable(),
+  asks: perKind,
+  weight: perKind,
+  held: perKind,
+  maxWaitWindows: perKind,
+  block: z.strictObject({ until: time, kind: z.enum(['rate-limited', 'banned']) }).nullable(),
+  rateLimited: count,
+  banned: count,
+  members: count,
+  lastRollover: z
+    .strictObject({
+      minute: z.number().int(),
+      served: z.array(z.strictObject({ kind: budgetKind, rank: count })),
+    })
+    .nullable(),
+});
 
 /** One connected peer as anyone may see it: who, since when, how much traffic; no account data. */
 export const PeerHealthSchema = z.strictObject({
@@ -139,6 +173,8 @@ const healthFields = {
   cursors: counters,
   slots: z.record(z.string(), z.array(count)),
   ranks: z.strictObject({ count, updatedAt: time.nullable() }),
+  /** Request weight per IP group (host): used this minute against the limit, by kind. */
+  weight: z.array(WeightGroupSchema),
 };
 
 /** `GET /status`: the public health document. Holds no account data and no peer reports. */
@@ -162,6 +198,7 @@ export const HubStatusSchema = z.strictObject({
   }),
 });
 
+export type WeightGroup = z.infer<typeof WeightGroupSchema>;
 export type LatencySummary = z.infer<typeof LatencySummarySchema>;
 export type PeerHealth = z.infer<typeof PeerHealthSchema>;
 export type PeerStatus = z.infer<typeof PeerStatusSchema>;

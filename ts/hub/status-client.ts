@@ -1,7 +1,8 @@
-// Reads the hub's full status document over HTTP(S), signed with a viewer or admin key, checked against its schema.
+// Reads the hub's status documents over HTTP(S): the full one signed with a viewer or admin key, the public health one; each checked against its schema.
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { type HubStatus, HubStatusSchema } from './hub-status.js';
+import type { z } from 'zod';
+import { type HubHealth, HubHealthSchema, type HubStatus, HubStatusSchema } from './hub-status.js';
 import type { HubClientTls } from './hub-tls.js';
 import { statusAuthorization } from './peer-auth.js';
 import type { HubKeyCredentials } from './peer-keys.js';
@@ -20,13 +21,18 @@ export class StatusReadError extends Error {
   }
 }
 
-/** `http(s)://host:port/status/full` for a hub at `ws(s)://host:port/`. */
-export function fullStatusUrl(hubUrl: string): string {
+/** `http(s)://host:port/<path>` for a hub at `ws(s)://host:port/`. */
+function statusUrl(hubUrl: string, path: '/status' | '/status/full'): string {
   const url = new URL(hubUrl);
   url.protocol = url.protocol === 'wss:' || url.protocol === 'https:' ? 'https:' : 'http:';
-  url.pathname = '/status/full';
+  url.pathname = path;
   url.search = '';
   return url.toString();
+}
+
+/** `http(s)://host:port/status/full` for a hub at `ws(s)://host:port/`. */
+export function fullStatusUrl(hubUrl: string): string {
+  return statusUrl(hubUrl, '/status/full');
 }
 
 /** Where and how to read a hub's full status. */
@@ -44,11 +50,36 @@ export interface StatusSource {
 /** GETs `/status/full` once and returns the document, or throws a {@link StatusReadError}. */
 export function readFullStatus(source: StatusSource): Promise<HubStatus> {
   const url = fullStatusUrl(source.hubUrl);
+  return readDocument(
+    url,
+    { authorization: statusAuthorization(source.key, '/status/full') },
+    source,
+    HubStatusSchema,
+    'a full status document',
+  );
+}
+
+/**
+ * GETs the public `/status` once (no key; over https the CA and this host's certificate, which a
+ * hub asking for peer certificates wants from every client), or throws a {@link StatusReadError}.
+ */
+export function readHealthStatus(source: Omit<StatusSource, 'key'>): Promise<HubHealth> {
+  const url = statusUrl(source.hubUrl, '/status');
+  return readDocument(url, {}, source, HubHealthSchema, 'a health status document');
+}
+
+function readDocument<S extends z.ZodType>(
+  url: string,
+  headers: Record<string, string>,
+  source: Omit<StatusSource, 'key' | 'hubUrl'>,
+  schema: S,
+  what: string,
+): Promise<z.output<S>> {
   const secure = url.startsWith('https:');
   const timeoutMs = source.timeoutMs ?? 5_000;
   return new Promise((resolve, reject) => {
     const options = {
-      headers: { authorization: statusAuthorization(source.key, '/status/full') },
+      headers,
       timeout: timeoutMs,
       ...(secure && source.tls !== undefined
         ? { ca: source.tls.ca, cert: source.tls.cert, key: source.tls.key }
@@ -80,13 +111,13 @@ export function readFullStatus(source: StatusSource): Promise<HubStatus> {
           reject(new StatusReadError(url, 'the answer is not JSON', 200, { cause: error }));
           return;
         }
-        const parsed = HubStatusSchema.safeParse(json);
+        const parsed = schema.safeParse(json);
         if (!parsed.success) {
           const issue = parsed.error.issues[0];
           reject(
             new StatusReadError(
               url,
-              `not a full status document (${issue?.path.join('.') ?? ''}: ${issue?.message ?? ''}); is the hub of another version?`,
+              `not ${what} (${issue?.path.join('.') ?? ''}: ${issue?.message ?? ''}); is the hub of another version?`,
               200,
             ),
           );

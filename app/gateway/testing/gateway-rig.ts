@@ -148,13 +148,23 @@ export class GatewayRig {
     return path;
   }
 
-  /** Starts `tributary gateway` (port 0 picks one); resolves once it listens. */
-  async gateway(config: string, port = 0): Promise<GatewayChild> {
+  /** Starts `tributary gateway` (port 0 picks one; `env` and `args` added); resolves once it listens. */
+  async gateway(
+    config: string,
+    port = 0,
+    env: Record<string, string> = {},
+    args: readonly string[] = [],
+  ): Promise<GatewayChild> {
     const proc = spawn(
       process.execPath,
-      [CLI, 'gateway', '--config', config, '--keys', this.keysFile, '--port', String(port)],
+      [CLI, 'gateway', '--config', config, '--keys', this.keysFile, '--port', String(port), ...args],
       {
-        env: { PATH: process.env.PATH, BINANCE_API_KEY: this.apiKey, BINANCE_API_SECRET: this.apiSecret },
+        env: {
+          PATH: process.env.PATH,
+          BINANCE_API_KEY: this.apiKey,
+          BINANCE_API_SECRET: this.apiSecret,
+          ...env,
+        },
         stdio: ['ignore', 'ignore', 'pipe'],
       },
     );

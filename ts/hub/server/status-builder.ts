@@ -12,6 +12,7 @@ import type { PeerHistory } from './peer-history.js';
 import type { EventRelay } from './services/event-relay.js';
 import type { CursorService } from './services/poll-services.js';
 import type { RankService } from './services/rank-service.js';
+import type { WeightService } from './services/weight-service.js';
 import type { PeerSession } from './session.js';
 import type { Sessions } from './sessions.js';
 import type { Subscriptions } from './subscriptions.js';
@@ -47,6 +48,7 @@ export interface StatusSources {
   ledger: CollectorLedger;
   metrics: HubMetrics;
   keys: KeyRing;
+  weights: WeightService;
 }
 
 /** Reads the hub's parts into {@link HubHealth} (public) and {@link HubStatus} (viewer and admin keys). */
@@ -171,6 +173,7 @@ export class StatusBuilder {
       cursors: s.cursors.cursor.snapshot(),
       slots: s.slots.groups(),
       ranks: s.ranks.summary,
+      weight: s.weights.status(),
     };
   }
 }

@@ -1,0 +1,100 @@
+// A process that is no data peer (gateway, publisher, dashboard) keeps one hub connection so the hub's status, `tributary status` and the deploy's health check see it.
+import type { LoadedConfig } from '../config/load-config.js';
+import type { Logger } from '../log/logger.js';
+import { HubClient } from './hub-client.js';
+import { HUB_KEY_ENV, hubKey, hubTlsOption, hubUrl } from './hub-link.js';
+import type { HubClientTls } from './hub-tls.js';
+import type { HubKeyCredentials } from './peer-keys.js';
+
+/** How often a present process reports its counters (and at every (re)connection). */
+export const PRESENCE_REPORT_MS = 10_000;
+
+/** What {@link HubPresence} needs. */
+export interface HubPresenceOptions {
+  /** The peer name (`gateway-0`, `publisher-0`, `dashboard-0`); the key must allow it. */
+  readonly peer: string;
+  /** Shown as the peer's kind in the hub's status. */
+  readonly kind: string;
+  /** The process's own counters, sent as its report (the hub shows them in `/status/full`). */
+  readonly report: () => Record<string, unknown>;
+  readonly logger: Logger;
+  /** Default {@link PRESENCE_REPORT_MS}. */
+  readonly everyMs?: number;
+}
+
+/**
+ * One hub connection that carries nothing but the process's identity (host, release, Node, pid:
+ * the client's `auth`) and its report, so the hub knows the process is there, which release it
+ * runs and how often it restarted. Connecting happens in the background and never stops the
+ * process's own work: a hub that is away is retried by the client (bounded, logged); a hub that
+ * refuses the key is logged as an error once, and the process goes on without being seen.
+ */
+export class HubPresence {
+  readonly client: HubClient;
+  readonly #timer: NodeJS.Timeout;
+  readonly #offReady: () => void;
+
+  constructor(
+    connection: { url: string; tls?: HubClientTls; key: HubKeyCredentials },
+    options: HubPresenceOptions,
+  ) {
+    const log = options.logger;
+    this.client = new HubClient({
+      url: connection.url,
+      ...(connection.tls === undefined ? {} : { tls: connection.tls }),
+      peer: options.peer,
+      kind: options.kind,
+      key: connection.key,
+      logger: log,
+    });
+    const report = () => {
+      try {
+        this.client.report(options.report());
+      } catch (error) {
+        log.warn('report to the hub not sent', {
+          error: error instanceof Error ? error.message : String(error),
+        });
+      }
+    };
+    this.#offReady = this.client.onState((state) => {
+      if (state === 'ready') report();
+    });
+    this.#timer = setInterval(report, options.everyMs ?? PRESENCE_REPORT_MS);
+    this.#timer.unref();
+    this.client.connect().then(
+      () => log.info('connected to the hub', { peer: options.peer, hub: connection.url }),
+      (error: unknown) =>
+        log.error('the hub does not see this process: its connection ended', {
+          peer: options.peer,
+          hub: connection.url,
+          error: error instanceof Error ? error.message : String(error),
+        }),
+    );
+  }
+
+  /** Stops reporting and closes the connection. */
+  async close(): Promise<void> {
+    clearInterval(this.#timer);
+    this.#offReady();
+    await this.client.close();
+  }
+}
+
+/**
+ * The presence of this process at the hub of `loaded` (its URL and TLS), with the key in
+ * `TRIBUTARY_HUB_KEY`; undefined, with an info line saying so, when no key is set (a process run
+ * by hand without one works as before, unseen by the hub). A malformed key throws `HubKeyError`.
+ */
+export function startHubPresence(
+  loaded: LoadedConfig,
+  options: HubPresenceOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): HubPresence | undefined {
+  const token = env[HUB_KEY_ENV];
+  if (token === undefined || token === '') {
+    options.logger.info(`no ${HUB_KEY_ENV}: the hub does not see this process`, { peer: options.peer });
+    return undefined;
+  }
+  const key = hubKey(env);
+  return new HubPresence({ url: hubUrl(loaded), ...hubTlsOption(loaded), key }, options);
+}

@@ -26,6 +26,16 @@ describe('control message parser', () => {
       kinds: '*',
       intervals: ['1m', '5m'],
     });
+    // `wire` (protocol 5): the Delta frame encoding; absent means 1.
+    expect(
+      parseClientMessage('{"op":"subscribe","symbols":"*","kinds":"*","intervals":"*","wire":2}'),
+    ).toEqual({
+      op: 'subscribe',
+      symbols: '*',
+      kinds: '*',
+      intervals: '*',
+      wire: 2,
+    });
     expect(
       parseClientMessage(`{"op":"auth","key":"hk0123","peer":"k-1","kind":"tick","mac":"${'a'.repeat(64)}"}`),
     ).toMatchObject({
@@ -45,6 +55,9 @@ describe('control message parser', () => {
     ['{"op":"subscribe","symbols":"*","kinds":["klines"],"intervals":"*"}', 'bad_field'],
     ['{"op":"subscribe","symbols":"*","kinds":"*","intervals":["2m"]}', 'bad_field'],
     ['{"op":"subscribe","symbols":["BTC USDT"],"kinds":"*","intervals":"*"}', 'bad_field'],
+    ['{"op":"subscribe","symbols":"*","kinds":"*","intervals":"*","wire":3}', 'bad_field'],
+    ['{"op":"subscribe","symbols":"*","kinds":"*","intervals":"*","wire":"2"}', 'bad_field'],
+    ['{"op":"subscribe","symbols":"*","kinds":"*","intervals":"*","wire":null}', 'bad_field'],
     ['{"op":"snapshot","stream":0}', 'bad_field'],
     [`{"op":"auth","key":"k","peer":"p","role":"admin","mac":"${'a'.repeat(64)}"}`, 'bad_field'],
     [`{"op":"auth","peer":"p","mac":"${'a'.repeat(64)}"}`, 'bad_field'],

@@ -7,7 +7,11 @@
 //! that has a matching change. Everything the hub needs to count, log and answer comes back in one
 //! [`Turn`]: the counts, each refused record with its frame and reason, each undecodable frame,
 //! and the per-topic frames. Snapshots of any size come out as chunks
-//! ([`HubBook::topic_snapshot_chunks`]).
+//! ([`HubBook::topic_snapshot_chunks`]). Topics speak wire 1 (TRB1 Delta frames) or wire 2
+//! (compact frames whose kline rows are relative to each bar's last published version): the
+//! topic set numbers the turns and keeps those versions (`crate::kline_bases`); this book forgets
+//! a bar's version whenever its change goes unpublished (deltas discarded, a snapshot taken while
+//! deltas wait), so no row is ever written against a version a subscriber does not hold.
 //!
 //! The same book also merges raw exchange payloads for a collector running inside the hub's
 //! process (no frame in between) with the same checks.

@@ -5,7 +5,9 @@
 //! ticks and positions as struct rows; balances as small tables with the asset name; the ban list
 //! as a table. Decimals are an `i64` mantissa with one scale byte per field group, so a one-kline
 //! delta is 216 bytes (Binance's own JSON event for it: about 270). The code in `generated/` comes
-//! from `scripts/gen-flatbuffers.sh`.
+//! from `scripts/gen-flatbuffers.sh`. Wire-2 streams get their Delta frames in the compact form of
+//! [`compact`] instead (not FlatBuffers; a few dozen bytes a kline update); their snapshots are
+//! these frames with `turn` set.
 //!
 //! Order: a decoded delta list holds the klines first, grouped by `(symbol, interval)` in
 //! ascending order with each group's rows in their original order, then ticks, positions and

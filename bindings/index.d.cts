@@ -356,6 +356,10 @@ export declare class TraderBook {
   /** Live `[wallet, crossWallet, available, unrealizedPnl, updateTime]` (NaN where unknown). */
   balanceValues(asset: string): Float64Array | null
   balance(asset: string): BalanceObject | null
+  /** Every position the book holds (zero amounts included), in no particular order. */
+  positions(): Array<BookPositionObject>
+  /** Every balance the book holds, in no particular order. */
+  balances(): Array<BalanceObject>
   banList(): BanListObject
   stats(): TraderBookStatsObject
 }
@@ -509,6 +513,12 @@ export interface BarObject {
   /** Volume and quote volume of trades whose taker sold (`volume − takerBuyVolume`). */
   sellVolume?: string
   sellQuoteVolume?: string
+}
+
+/** A position of the book with its symbol id. */
+export interface BookPositionObject {
+  symbolId: number
+  position: PositionObject
 }
 
 /** A parsed `GET /fapi/v1/exchangeInfo`. */

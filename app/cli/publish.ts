@@ -144,6 +144,8 @@ export async function runPublish(args: string[]): Promise<number> {
       peer: `publisher-${instance}`,
       kind: 'publisher',
       logger: logger.child('hub'),
+      // Its alerts reach the records store through the hub too.
+      alerts,
       report: () => {
         const { rounds, failing, last } = publisher.stats();
         return {

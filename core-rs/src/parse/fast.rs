@@ -78,11 +78,7 @@ fn compact_agg_trade(bytes: &[u8]) -> Option<AggTrade> {
     let id = u64::try_from(scanner.int()?).ok()?;
     scanner.literal(b",\"s\":")?;
     let symbol = scanner.string()?;
-    let symbol = bytes.get((symbol >> 32) as usize..(symbol as u32) as usize)?;
-    if !symbol.is_ascii() {
-        return None;
-    }
-    let symbol = Symbol::new(std::str::from_utf8(symbol).ok()?).ok()?;
+    let symbol = Symbol::from_plain_ascii(bytes.get((symbol >> 32) as usize..(symbol as u32) as usize)?)?;
     scanner.literal(b",\"p\":")?;
     let price = positive_value(scanner.compact_last_decimal()?)?;
     scanner.literal(b",\"q\":")?;

@@ -16,8 +16,21 @@ export declare class Aggregator {
   /**
    * Parses and applies a batch of raw `aggTrade` messages (plain or combined-stream envelope),
    * in order, in one call. Bad messages are reported, not thrown, so one never hides the rest.
+   * The counts go to `batchCounts` (accepted, duplicates, late, closed bars, id gaps,
+   * rejected); returns closed bars + gaps + rejected, and when that is not 0 the lists come
+   * from `takeBatchDetails`: a batch that closes nothing builds no JS value.
    */
-  pushMessages(messages: Array<Buffer>): AggregatorBatchResult
+  pushMessages(messages: Array<Buffer>): number
+  /**
+   * The six counts of the last `pushMessages` as a live Uint32Array over native memory; can be
+   * taken once (keep it).
+   */
+  batchCounts(): Uint32Array
+  /**
+   * The closed bars, id gaps and rejected messages of the last `pushMessages` (taken: a
+   * second call returns empty lists).
+   */
+  takeBatchDetails(): AggregatorBatchDetails
   /** Closes every bar whose window ended at or before `nowMs` (a quiet market still gets its bars). */
   advanceTo(nowMs: number): Array<BarObject>
   /** The still-open bar of `interval`, if any trade has opened one. */
@@ -379,15 +392,12 @@ export interface AccountUpdateObject {
   positions: Array<SymbolPositionObject>
 }
 
-/** What one batch did. */
-export interface AggregatorBatchResult {
+/** The lists of the last batch (its counts are in `batchCounts`). */
+export interface AggregatorBatchDetails {
   /** Bars the batch closed (empty bars included), grouped by interval, in time order. */
   closed: Array<BarObject>
   gaps: Array<IdGapObject>
   rejected: Array<RejectedMessage>
-  accepted: number
-  duplicates: number
-  late: number
 }
 
 /** The aggregator's counters since it was created. */

@@ -85,7 +85,7 @@ describe('aggTrade gap backfill, simulator → stream collector → hub', () => 
     expect(faults.served.aggTradesDropped).toBe(DROPPED);
 
     // Nothing trades or streams from now until after the minute: the collector closes the bar by
-    // its clock and sends it; the exchange's closing kline update comes only after the freeze,
+    // the exchange's clock (as its stream last showed it) and sends it; the exchange's closing kline update comes only after the freeze,
     // when the hub's bar (closed: final) is already the collector's.
     r.sim.market.freeze(minute + MINUTE + 2_000);
     const hubBar = () => r.hub.book.klines(id, '1m').find((e) => e.kline.openTime === minute)?.kline;

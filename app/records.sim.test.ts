@@ -4,7 +4,8 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RecorderProcess } from '../recorder/recorder-process.js';
+import { RecorderProcess, type RecorderStatus } from '../recorder/recorder-process.js';
+import { alerterFromConfig } from '../ts/alerts/create-alerter.js';
 import { defaultRiskSettings } from '../ts/config/risk-config.js';
 import { Decimal } from '../ts/exact/decimal.js';
 import { decodeIncomes, decodeOrders, decodeTrades } from '../ts/exchange/usdm-decoders.js';
@@ -37,8 +38,12 @@ const SCOPE: RecordScope = { mode: 'testnet', account: 'main' };
 const SYMBOLS = ['BTCUSDT', 'ETHUSDT'];
 /** Market orders of the kill test's burst. */
 const BURST = 150;
-/** Collectors poll slowly: every process of this machine shares the simulator's per-IP weight. */
+/**
+ * Collectors poll at their production pace or slower: every process of this machine shares the
+ * simulator's per-IP weight (the rig's fast tick poller alone would take more than all of it).
+ */
 const PACED = {
+  tick: { instances: 1, maxPollsPerSecond: 2 },
   account: { instances: 1, intervalMs: 2000, version: 'v3' },
   positionRisk: { instances: 1, intervalMs: 2000, version: 'v3' },
   income: { instances: 1, intervalMs: 5000 },
@@ -196,6 +201,11 @@ for (const backend of backends) {
         const store = await openStore(db);
         cleanups.push(() => store.close());
         const differences: string[] = [];
+        const startedAt = Date.now();
+        // The recorder's own alerts (its reconciliation findings) go to the store through its alerter.
+        const alerter = alerterFromConfig(rig.loaded, 'recorder-0', silentLogger('recorder'));
+        cleanups.push(() => alerter.close());
+        const stopped: RecorderStatus[] = [];
         const startRecorder = async () => {
           const recorder = new RecorderProcess({
             store,
@@ -207,12 +217,17 @@ for (const backend of backends) {
             logger: silentLogger('recorder'),
             onReconciliationDifference: (x) =>
               differences.push(`${x.reason} ${x.symbol} ${x.orders}/${x.fills}/${x.income}`),
+            alerts: alerter,
           });
           await recorder.start();
           return recorder;
         };
+        const stopRecorder = async (r: RecorderProcess) => {
+          await r.stop();
+          stopped.push(r.status());
+        };
         let recorder: RecorderProcess | undefined = await startRecorder();
-        cleanups.push(() => recorder?.stop());
+        cleanups.push(() => (recorder === undefined ? undefined : stopRecorder(recorder)));
         const risk = defaultRiskSettings();
         const riskOff = { ...risk, enabled: false };
         const stateDir = mkdtempSync(join(tmpdir(), 'tributary-records-trader-'));
@@ -280,7 +295,7 @@ for (const backend of backends) {
           await restartTrader();
           await target('ETHUSDT', '-0.10');
           // The recorder stops (its buffer written) and misses what happens while it is away.
-          await recorder.stop();
+          await stopRecorder(recorder);
           recorder = undefined;
           await target('BTCUSDT', '-0.015');
           await target('ETHUSDT', '0');
@@ -312,14 +327,35 @@ for (const backend of backends) {
         // Exactly once: the natural keys admit no second row, and the counts match the exchange's.
         expect((await store.fills(SCOPE)).length).toBe(fills.length);
         expect((await store.income(SCOPE)).length).toBe(income.length);
-        // What the stream missed was found by REST and reported.
+        // What the stream missed was found by REST and reported, and the alert kept in the store.
         expect(differences.length).toBeGreaterThan(0);
-        expect((await store.alerts()).some((a) => a.kind === 'reconciliation-difference')).toBe(true);
+        await eventually(
+          async () =>
+            (await store.alerts()).some(
+              (a) => a.kind === 'records.reconciliation' && a.source === 'recorder-0',
+            ),
+          'the reconciliation alert stored',
+          15_000,
+        );
+        // Account state came from the hub: every snapshot since the hub's book synced was written from it.
+        const current = recorder?.status();
+        const all = [...stopped, ...(current === undefined ? [] : [current])];
+        const total = (pick: (s: RecorderStatus) => number) => all.reduce((n, s) => n + pick(s), 0);
+        expect(total((s) => s.hubSnapshots)).toBeGreaterThan(0);
         // Snapshots, equity and derived statistics follow.
         await eventually(async () => (await store.equitySeries(SCOPE)).length > 0, 'an equity point', 15_000);
         await store.rebuildDerived(SCOPE);
         const trips = await store.roundTrips(SCOPE, { symbol: 'BTCUSDT' });
         expect(trips.length).toBeGreaterThanOrEqual(2);
+        // What a long run reports (docs/operations.md, Records).
+        console.info(
+          `records fault run on ${backend.name}: ${FAULT_ROUNDS} round(s) in ${((Date.now() - startedAt) / 1000).toFixed(0)} s; ` +
+            `exchange and store: ${orders.length} orders, ${fills.length} fills, ${income.length} income rows; ` +
+            `recorder: ${total((s) => s.reconciliations)} reconciliations (${total((s) => s.fullReconciliations)} full), ` +
+            `${total((s) => s.reconcileRequests)} REST requests, ${total((s) => s.incomeReads)} income reads, ` +
+            `${total((s) => s.hubSnapshots)} snapshots from the hub and ${total((s) => s.restSnapshots)} by REST, ` +
+            `${total((s) => s.streamGaps)} stream gap notices, ${total((s) => s.gaps)} event gaps, ${differences.length} differences`,
+        );
       },
       300_000 * FAULT_ROUNDS,
     );

@@ -12,13 +12,13 @@ import { CollectorRig, eventually } from './testing/system-rig.js';
 
 const d = Decimal.parse;
 /**
- * positionRisk v2 lists every symbol, so a position closed while the user stream was down is read
- * back as flat; v3 (and account v3) omit flat symbols, and the book then keeps the last non-zero
- * amount until the user stream reports the symbol again (a gap of the account data path, reported).
+ * account v3 and positionRisk v3 leave flat symbols out: each poll marks its list complete, and
+ * the hub sets a position it holds that the list leaves out to flat, so one closed while the user
+ * stream was down is flat after the next poll.
  */
 const PACED_COLLECTORS = {
   account: { instances: 1, intervalMs: 1000, version: 'v3' },
-  positionRisk: { instances: 1, intervalMs: 1000, version: 'v2' },
+  positionRisk: { instances: 1, intervalMs: 1000, version: 'v3' },
   income: { instances: 1, intervalMs: 1000 },
   tick: { instances: 1, maxPollsPerSecond: 2 },
 };
@@ -32,6 +32,13 @@ afterEach(async () => {
   await rig?.stop();
   rig = undefined;
 }, 60_000);
+
+/** Places an order at the simulator inside it, as another tool of the account would (no stream sees it go out). */
+function placeInside(r: CollectorRig, params: Record<string, string>): void {
+  const handler = r.sim.engine.endpoints().find((e) => e.method === 'POST' && e.path === '/fapi/v1/order');
+  if (handler === undefined) throw new Error('the simulator has no order endpoint');
+  handler.handle({ params, accountId: 'account-1', now: r.sim.clock.now() });
+}
 
 /** Every order the simulator holds for `symbol`, read inside it (no request counted, no fault applied). */
 function exchangeOrders(r: CollectorRig, symbol: string) {
@@ -161,4 +168,44 @@ describe('orders through exchange faults', () => {
       expect(d(p?.positionAmt ?? '0').isZero()).toBe(true);
     }
   }, 180_000);
+
+  it('a position closed while the user stream is down is flat after the reconciliation (v3 leaves it out)', async () => {
+    // No pollers: the user-stream collector's reconciliation (account v3) is the only REST read.
+    rig = await CollectorRig.start({ collectors: PACED_COLLECTORS });
+    const r = rig;
+    for (const kind of ['universe', 'tick', 'stream'] as const) await r.collector(kind);
+    const userStream = await r.collector('user-stream');
+    live = await startLiveTrading(r, { ...defaultRiskSettings(), enabled: false });
+    const l = live;
+    await eventually(() => l.runtime.market.lastPriceExact('BTCUSDT') !== undefined, 'a BTC price', 15_000);
+    const book = new BookAccount(l.trader.book, {
+      symbolId: (n: string) => l.trader.feed.symbolId(n),
+      symbols: () => l.trader.client.symbols,
+    });
+    const exchange = () =>
+      d(
+        r.truth().positions.find((p) => p.symbol === 'BTCUSDT' && p.positionSide === 'BOTH')?.positionAmt ??
+          '0',
+      );
+    l.runtime.engine.submitTarget('outage', 'BTCUSDT', d('0.010'), 'open');
+    await l.runtime.engine.idle();
+    await eventually(() => book.position('BTCUSDT').amount.eq(d('0.010')), 'the long in the book', 30_000);
+
+    // The user stream goes down; the position is closed meanwhile, outside this trader.
+    await r.kill(userStream);
+    placeInside(r, {
+      symbol: 'BTCUSDT',
+      side: 'SELL',
+      type: 'MARKET',
+      quantity: '0.010',
+      reduceOnly: 'true',
+    });
+    expect(exchange().isZero()).toBe(true);
+    // Nothing told the hub: the book still holds the long.
+    expect(book.position('BTCUSDT').amount.eq(d('0.010'))).toBe(true);
+
+    // The stream comes back and reconciles with account v3, whose positions leave BTCUSDT out.
+    await r.collector('user-stream');
+    await eventually(() => book.position('BTCUSDT').amount.isZero(), 'BTCUSDT flat in the book', 30_000);
+  }, 120_000);
 });

@@ -16,8 +16,21 @@ export declare class Aggregator {
   /**
    * Parses and applies a batch of raw `aggTrade` messages (plain or combined-stream envelope),
    * in order, in one call. Bad messages are reported, not thrown, so one never hides the rest.
+   * The counts go to `batchCounts` (accepted, duplicates, late, closed bars, id gaps,
+   * rejected); returns closed bars + gaps + rejected, and when that is not 0 the lists come
+   * from `takeBatchDetails`: a batch that closes nothing builds no JS value.
    */
-  pushMessages(messages: Array<Buffer>): AggregatorBatchResult
+  pushMessages(messages: Array<Buffer>): number
+  /**
+   * The six counts of the last `pushMessages` as a live Uint32Array over native memory; can be
+   * taken once (keep it).
+   */
+  batchCounts(): Uint32Array
+  /**
+   * The closed bars, id gaps and rejected messages of the last `pushMessages` (taken: a
+   * second call returns empty lists).
+   */
+  takeBatchDetails(): AggregatorBatchDetails
   /** Closes every bar whose window ended at or before `nowMs` (a quiet market still gets its bars). */
   advanceTo(nowMs: number): Array<BarObject>
   /** The still-open bar of `interval`, if any trade has opened one. */
@@ -175,6 +188,12 @@ export declare class IngestEncoder {
   pushTick(symbolId: number, tick: TickObject): void
   pushPosition(symbolId: number, position: PositionObject): void
   pushBalance(balance: BalanceObject): void
+  /**
+   * Says that the positions pushed with it (a full `GET /fapi/v3/account` or `/fapi/v3/positionRisk`
+   * list, pushed just before into this batch) are every non-flat position as of `as_of`
+   * (exchange ms): the hub sets any older position it holds that they leave out to flat.
+   */
+  markPositionsComplete(asOf: number): void
   setBanList(list: BanListObject): void
   /** Records waiting to be sent. */
   get pending(): number
@@ -357,6 +376,10 @@ export declare class TraderBook {
   /** Live `[wallet, crossWallet, available, unrealizedPnl, updateTime]` (NaN where unknown). */
   balanceValues(asset: string): Float64Array | null
   balance(asset: string): BalanceObject | null
+  /** Every position the book holds (zero amounts included), in no particular order. */
+  positions(): Array<BookPositionObject>
+  /** Every balance the book holds, in no particular order. */
+  balances(): Array<BalanceObject>
   banList(): BanListObject
   stats(): TraderBookStatsObject
 }
@@ -376,15 +399,12 @@ export interface AccountUpdateObject {
   positions: Array<SymbolPositionObject>
 }
 
-/** What one batch did. */
-export interface AggregatorBatchResult {
+/** The lists of the last batch (its counts are in `batchCounts`). */
+export interface AggregatorBatchDetails {
   /** Bars the batch closed (empty bars included), grouped by interval, in time order. */
   closed: Array<BarObject>
   gaps: Array<IdGapObject>
   rejected: Array<RejectedMessage>
-  accepted: number
-  duplicates: number
-  late: number
 }
 
 /** The aggregator's counters since it was created. */
@@ -512,6 +532,12 @@ export interface BarObject {
   /** Volume and quote volume of trades whose taker sold (`volume − takerBuyVolume`). */
   sellVolume?: string
   sellQuoteVolume?: string
+}
+
+/** A position of the book with its symbol id. */
+export interface BookPositionObject {
+  symbolId: number
+  position: PositionObject
 }
 
 /** A parsed `GET /fapi/v1/exchangeInfo`. */

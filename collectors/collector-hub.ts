@@ -121,14 +121,24 @@ export class IngestSink {
     return this.#link.currentEncoder.pushRestPriceTickers(body);
   }
 
-  pushAccount(body: Uint8Array): number {
-    this.#link.makeRoom(this.#bound(body));
-    return this.#link.currentEncoder.pushAccount(body);
+  /**
+   * An account body's positions and balances. With `completeAsOf` (a whole account, fetched at
+   * that exchange time or later) they are marked as every non-flat position then, in the same
+   * frame: v3 leaves flat symbols out, and the hub sets a held position the list lacks to flat.
+   */
+  pushAccount(body: Uint8Array, completeAsOf?: number): number {
+    this.#link.makeRoom(this.#bound(body) + 1);
+    const added = this.#link.currentEncoder.pushAccount(body);
+    if (completeAsOf !== undefined) this.#link.currentEncoder.markPositionsComplete(completeAsOf);
+    return added;
   }
 
-  pushPositionRisk(body: Uint8Array): number {
-    this.#link.makeRoom(this.#bound(body));
-    return this.#link.currentEncoder.pushPositionRisk(body);
+  /** A positionRisk body's positions; `completeAsOf` as for {@link pushAccount} (every symbol's list only). */
+  pushPositionRisk(body: Uint8Array, completeAsOf?: number): number {
+    this.#link.makeRoom(this.#bound(body) + 1);
+    const added = this.#link.currentEncoder.pushPositionRisk(body);
+    if (completeAsOf !== undefined) this.#link.currentEncoder.markPositionsComplete(completeAsOf);
+    return added;
   }
 
   pushUserEvent(message: Uint8Array): number {

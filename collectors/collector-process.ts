@@ -1,8 +1,9 @@
 // Runs one collector of a kind as a process (or a task): exchange client, hub connection, the collector.
-import type { AlertSink } from '../ts/alerts/alert.js';
+import type { AlertFeed, AlertSink } from '../ts/alerts/alert.js';
 import type { LoadedConfig } from '../ts/config/load-config.js';
 import { Decimal } from '../ts/exact/decimal.js';
 import { connectExchange } from '../ts/exchange/exchange-link.js';
+import { HubAlertForwarder } from '../ts/hub/hub-alert-forwarder.js';
 import { HubClient } from '../ts/hub/hub-client.js';
 import { hubKey, hubTlsOption, hubUrl } from '../ts/hub/hub-link.js';
 import { coordinateWeight } from '../ts/hub/hub-weight-coordinator.js';
@@ -109,7 +110,8 @@ export function createCollector(
  * Connects to the exchange and the hub (as peer `<kind>-<instance>`, with `key`, a collector key
  * from `TRIBUTARY_HUB_KEY` unless given) and starts the collector. The hub connection reconnects
  * by itself; the collector skips polls while it is away. Exchange bans and rate limits are raised
- * on `alerts` (the process's alerter) when given.
+ * on `alerts` (the process's alerter) when given; every alert raised there is also carried to the
+ * hub (relayed to the recorder's store).
  */
 export async function startCollector(
   kind: CollectorKind,
@@ -117,7 +119,7 @@ export async function startCollector(
   loaded: LoadedConfig,
   logger: Logger,
   key?: HubKeyCredentials,
-  alerts?: AlertSink,
+  alerts?: AlertSink & AlertFeed,
 ): Promise<RunningCollector> {
   const exchange = connectExchange(loaded, logger, alerts);
   let credentials: HubKeyCredentials;
@@ -165,6 +167,11 @@ export async function startCollector(
   });
   const reporter = setInterval(report, STATUS_REPORT_MS);
   reporter.unref();
+  const forwarder =
+    alerts === undefined
+      ? undefined
+      : new HubAlertForwarder({ client: hub, alerts, logger: logger.child('alerts') });
+  forwarder?.start();
   await hub.connect();
   collector.start();
   logger.info('collector started', { kind, instance, hub: hubUrl(loaded) });
@@ -177,6 +184,7 @@ export async function startCollector(
       // A poll waiting for weight (possibly until the next minute) fails now instead of holding the stop.
       exchange.rest.budget.close();
       await collector.stop();
+      await forwarder?.stop();
       link.close();
       stopLeasing();
       await hub.close();

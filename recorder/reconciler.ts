@@ -1,7 +1,12 @@
-// Reconciliation from REST: the exchange's orders, fills and income since the last reconciliation, so the store converges to the exchange's truth.
+// Reconciliation from REST: the exchange's orders, fills and income since what was last confirmed, so the store converges to the exchange's truth.
 import { parseJson } from '../ts/exchange/json-shape.js';
 import type { UsdmApi } from '../ts/exchange/usdm-api.js';
-import { decodeIncomes, type OrderRecord, type TradeRecord } from '../ts/exchange/usdm-decoders.js';
+import {
+  decodeIncomes,
+  type OrderRecord,
+  TERMINAL_ORDER_STATUSES,
+  type TradeRecord,
+} from '../ts/exchange/usdm-decoders.js';
 import type { Logger } from '../ts/log/logger.js';
 import { parseAccount } from '../ts/native/parse.js';
 import { fillFromRest, incomeFromRest, orderUpdateFromRest } from '../ts/store/exchange-records.js';
@@ -15,6 +20,7 @@ const MAX_PAGES = 50;
 /** userTrades and allOrders take windows of at most 7 days. */
 const MAX_WINDOW_MS = 7 * 86_400_000 - 60_000;
 const DAY_MS = 86_400_000;
+const TERMINAL = new Set(TERMINAL_ORDER_STATUSES);
 
 /** What reconciliation needs to know. */
 export interface ReconcilerSettings {
@@ -36,21 +42,66 @@ export interface ReconciliationDifference {
 /** The outcome of one reconciliation. */
 export interface ReconcileReport {
   readonly reason: string;
+  /** Whether it was a full pass (every candidate symbol) or only the symbols with activity. */
+  readonly full: boolean;
   readonly since: number;
   readonly symbols: number;
   readonly differences: readonly ReconciliationDifference[];
   readonly requests: number;
 }
 
+/** What one reconciliation looks at. */
+export interface ReconcilePlan {
+  /**
+   * A full pass (after a start, a hub reconnection, a gap in the relayed events, a user-stream
+   * loss): the stream may have missed anything, so it reads income, open orders and positions to
+   * find the symbols that changed, and looks at every configured symbol and every symbol with
+   * stored activity within `activeDays`. Otherwise only `seen` is looked at.
+   */
+  readonly full: boolean;
+  /** Symbols the caller knows had activity (events, income) since the last reconciliation. */
+  readonly seen?: Iterable<string>;
+  /**
+   * Symbols with an open position, as the caller knows them (the hub's account state); absent:
+   * a full pass reads the account by REST.
+   */
+  readonly positions?: readonly string[];
+}
+
+/** Where the next reconciliation of one symbol starts reading (both ids inclusive). */
+export interface SymbolCursor {
+  /**
+   * The oldest order that may still change: the oldest working one, else the one after the newest
+   * seen; null while none was seen (orders are then read by time).
+   */
+  readonly order: number | null;
+  /** The trade after the newest one REST returned; null while none was. */
+  readonly trade: number | null;
+}
+
 const ms = (a: number) => Math.max(0, Math.floor(a));
+
+/** Reads a stored symbol cursor (`{"order":…, "trade":…}`); anything else is treated as none. */
+export function parseSymbolCursor(text: string | undefined): SymbolCursor | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const value = JSON.parse(text) as { order?: unknown; trade?: unknown };
+    const id = (v: unknown) => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : null);
+    return { order: id(value.order), trade: id(value.trade) };
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * Reads the exchange's record of the account through REST and stores what the store lacks, by the
- * same natural keys the stream's records use (so nothing is stored twice). Which symbols: those
- * configured, those with stored activity within `activeDays`, those with income since the cursor
- * (every fill books commission), open positions and open orders, and any the caller saw events of.
- * The cursor moves only after everything up to it is committed, in the same transaction as the
- * last rows.
+ * same natural keys the stream's records use (so nothing is stored twice).
+ *
+ * Each symbol keeps its own cursor (order and trade ids, committed with its rows): `allOrders` from
+ * the oldest order that may still change and `userTrades` from the trade after the last one REST
+ * returned, so a pass over a quiet symbol costs two small requests and never re-reads history. A
+ * symbol seen for the first time is read from a time (the last full pass, else `lookbackMs` ago).
+ * Which symbols: see {@link ReconcilePlan}.
  */
 export class Reconciler {
   readonly #store: RecordStore;
@@ -77,6 +128,11 @@ export class Reconciler {
     this.#incomeCursor = `income:${options.scope.mode}:${options.scope.account}`;
   }
 
+  /** The name of `symbol`'s cursor in the store. */
+  symbolCursorName(symbol: string): string {
+    return `${this.#cursorName}:${symbol}`;
+  }
+
   async #since(cursor: string, now: number): Promise<number> {
     const stored = await this.#store.cursor(cursor);
     const wanted =
@@ -93,12 +149,15 @@ export class Reconciler {
   }
 
   /**
-   * Reads income since its cursor (pages of 1,000) and stores it; returns the symbols that had
-   * income and how many rows were new.
+   * Reads income since its cursor (pages of 1,000) and stores it; returns how many rows were new
+   * and the symbols of the rows booked after the previous read (the overlap re-read before it is
+   * not counted as news).
    */
   async income(): Promise<{ symbols: Set<string>; inserted: number; requests: number }> {
     const now = Date.now();
+    const previous = await this.#store.cursor(this.#incomeCursor);
     const since = await this.#since(this.#incomeCursor, now);
+    const after = previous === undefined ? 0 : Number(previous);
     const symbols = new Set<string>();
     const rows = [];
     let requests = 0;
@@ -108,7 +167,7 @@ export class Reconciler {
       const got = decodeIncomes(parseJson(response.body));
       for (const row of got) {
         rows.push(incomeFromRest(this.#scope, row));
-        if (row.symbol !== '') symbols.add(row.symbol);
+        if (row.symbol !== '' && row.time >= after) symbols.add(row.symbol);
       }
       if (got.length < PAGE) break;
       if (page === MAX_PAGES) this.#log.warn('income pages cut at the per-run limit', { pages: MAX_PAGES });
@@ -118,77 +177,103 @@ export class Reconciler {
   }
 
   /**
-   * One full reconciliation: income, then orders and fills of every symbol that may have changed.
-   * `seen` adds symbols the caller knows had events. Differences are returned (and counted per
-   * symbol) for the alert channel.
+   * One reconciliation (see {@link ReconcilePlan}). Differences are returned (per symbol, and the
+   * account's income) for the alert channel.
    */
-  async reconcile(reason: string, seen: Iterable<string> = []): Promise<ReconcileReport> {
+  async reconcile(reason: string, plan: ReconcilePlan): Promise<ReconcileReport> {
     const now = Date.now();
     const since = await this.#since(this.#cursorName, now);
-    const symbols = new Set<string>([...this.#settings.symbols, ...seen]);
-    for (const s of await this.#store.activeSymbols(this.#scope, now - this.#settings.activeDays * DAY_MS))
-      symbols.add(s);
-    const income = await this.income();
-    for (const s of income.symbols) symbols.add(s);
-    let requests = income.requests;
-    const open = await this.#api.openOrders();
-    requests += 1;
-    for (const o of open) symbols.add(o.symbol);
-    const account = parseAccount((await this.#api.accountV3()).body);
-    requests += 1;
-    for (const p of account.positions) if (Number(p.position.amount) !== 0) symbols.add(p.symbol);
-
+    const symbols = new Set<string>(plan.seen ?? []);
     const differences: ReconciliationDifference[] = [];
-    if (income.inserted > 0)
-      differences.push({ reason, symbol: '', orders: 0, fills: 0, income: income.inserted });
-    for (const symbol of [...symbols].sort()) {
-      const orders = await this.#orders(symbol, since);
-      const trades = await this.#trades(symbol, since);
-      requests += orders.requests + trades.requests;
-      const clientIds = new Map(orders.rows.map((o) => [String(o.orderId), o.clientOrderId]));
-      const o = await this.#store.write({
-        orderUpdates: orders.rows.map((r) => orderUpdateFromRest(this.#scope, r)),
-      });
-      const f = await this.#store.write({
-        fills: trades.rows.map((t) => fillFromRest(this.#scope, t, clientIds.get(String(t.orderId)) ?? null)),
-      });
-      if (o.inserted > 0 || f.inserted > 0)
-        differences.push({ reason, symbol, orders: o.inserted, fills: f.inserted, income: 0 });
-    }
-    await this.#store.write({}, { [this.#cursorName]: String(now) });
-    return { reason, since, symbols: symbols.size, differences, requests };
-  }
-
-  /** Orders created since `since`, and every order the store still holds as working (it may have ended since). */
-  async #orders(symbol: string, since: number): Promise<{ rows: OrderRecord[]; requests: number }> {
-    const rows = new Map<number, OrderRecord>();
     let requests = 0;
-    const marks = await this.#store.symbolMarks(this.#scope, symbol);
-    const page = async (first: OrderRecord[]): Promise<void> => {
-      let batch = first;
-      for (let n = 1; ; n++) {
-        for (const o of batch) rows.set(o.orderId, o);
-        if (batch.length < PAGE || n >= MAX_PAGES) return;
-        const last = batch.at(-1)?.orderId ?? 0;
-        batch = await this.#api.allOrders({ symbol, orderId: last + 1, limit: PAGE });
-        requests += 1;
-      }
-    };
-    const oldestOpen = marks.openOrderIds[0];
-    if (oldestOpen !== undefined) {
+    if (plan.full) {
+      for (const s of this.#settings.symbols) symbols.add(s);
+      for (const s of await this.#store.activeSymbols(this.#scope, now - this.#settings.activeDays * DAY_MS))
+        symbols.add(s);
+      const income = await this.income();
+      requests += income.requests;
+      for (const s of income.symbols) symbols.add(s);
+      if (income.inserted > 0)
+        differences.push({ reason, symbol: '', orders: 0, fills: 0, income: income.inserted });
+      const open = await this.#api.openOrders();
       requests += 1;
-      await page(await this.#api.allOrders({ symbol, orderId: Number(oldestOpen), limit: PAGE }));
+      for (const o of open) symbols.add(o.symbol);
+      if (plan.positions !== undefined) {
+        for (const s of plan.positions) symbols.add(s);
+      } else {
+        const account = parseAccount((await this.#api.accountV3()).body);
+        requests += 1;
+        for (const p of account.positions) if (Number(p.position.amount) !== 0) symbols.add(p.symbol);
+      }
     }
-    requests += 1;
-    await page(await this.#api.allOrders({ symbol, startTime: ms(since), limit: PAGE }));
-    return { rows: [...rows.values()], requests };
+    for (const symbol of [...symbols].sort()) {
+      const found = await this.#symbol(symbol, since);
+      requests += found.requests;
+      if (found.orders > 0 || found.fills > 0)
+        differences.push({ reason, symbol, orders: found.orders, fills: found.fills, income: 0 });
+    }
+    // The time a symbol without a cursor of its own is first read from: only a full pass has looked everywhere.
+    if (plan.full) await this.#store.write({}, { [this.#cursorName]: String(now) });
+    return { reason, full: plan.full, since, symbols: symbols.size, differences, requests };
   }
 
-  /** Fills since `since` (a time window first, then from the last id upward). */
-  async #trades(symbol: string, since: number): Promise<{ rows: TradeRecord[]; requests: number }> {
+  /** Orders and fills of one symbol from its cursor, stored with the moved cursor in one transaction. */
+  async #symbol(symbol: string, since: number): Promise<{ orders: number; fills: number; requests: number }> {
+    const name = this.symbolCursorName(symbol);
+    const cursor = parseSymbolCursor(await this.#store.cursor(name));
+    const marks = await this.#store.symbolMarks(this.#scope, symbol);
+    const oldestOpen = marks.openOrderIds[0] === undefined ? undefined : Number(marks.openOrderIds[0]);
+    const orders = await this.#orders(symbol, since, minDefined(cursor?.order ?? undefined, oldestOpen));
+    const trades = await this.#trades(symbol, since, cursor?.trade ?? undefined);
+    const clientIds = new Map(orders.rows.map((o) => [String(o.orderId), o.clientOrderId]));
+    const next = nextCursor(cursor, orders.from, orders.rows, trades.rows);
+    const o = await this.#store.write({
+      orderUpdates: orders.rows.map((r) => orderUpdateFromRest(this.#scope, r)),
+    });
+    // The cursor moves with the fills, after the orders are in: a failure in between re-reads them.
+    const f = await this.#store.write(
+      {
+        fills: trades.rows.map((t) => fillFromRest(this.#scope, t, clientIds.get(String(t.orderId)) ?? null)),
+      },
+      next === undefined ? {} : { [name]: JSON.stringify(next) },
+    );
+    return { orders: o.inserted, fills: f.inserted, requests: orders.requests + trades.requests };
+  }
+
+  /** Orders from `fromId` upward, or (no id known yet) created since `since`; pages by order id. */
+  async #orders(
+    symbol: string,
+    since: number,
+    fromId: number | undefined,
+  ): Promise<{ rows: OrderRecord[]; requests: number; from: number | undefined }> {
+    const rows = new Map<number, OrderRecord>();
+    let requests = 1;
+    let batch =
+      fromId === undefined
+        ? await this.#api.allOrders({ symbol, startTime: ms(since), limit: PAGE })
+        : await this.#api.allOrders({ symbol, orderId: fromId, limit: PAGE });
+    for (let n = 1; ; n++) {
+      for (const o of batch) rows.set(o.orderId, o);
+      if (batch.length < PAGE || n >= MAX_PAGES) break;
+      const last = batch.at(-1)?.orderId ?? 0;
+      batch = await this.#api.allOrders({ symbol, orderId: last + 1, limit: PAGE });
+      requests += 1;
+    }
+    return { rows: [...rows.values()].sort((a, b) => a.orderId - b.orderId), requests, from: fromId };
+  }
+
+  /** Fills from `fromId` upward, or (no id known yet) since `since`; pages by trade id. */
+  async #trades(
+    symbol: string,
+    since: number,
+    fromId: number | undefined,
+  ): Promise<{ rows: TradeRecord[]; requests: number }> {
     const rows: TradeRecord[] = [];
     let requests = 1;
-    let batch = await this.#api.userTrades({ symbol, startTime: ms(since), limit: PAGE });
+    let batch =
+      fromId === undefined
+        ? await this.#api.userTrades({ symbol, startTime: ms(since), limit: PAGE })
+        : await this.#api.userTrades({ symbol, fromId, limit: PAGE });
     for (let n = 1; ; n++) {
       rows.push(...batch);
       if (batch.length < PAGE || n >= MAX_PAGES) break;
@@ -198,4 +283,30 @@ export class Reconciler {
     }
     return { rows, requests };
   }
+}
+
+function minDefined(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return Math.min(a, b);
+}
+
+/**
+ * Where a symbol's next reconciliation starts: orders from the oldest one REST still showed working
+ * (else the one after the newest it showed, else where this one started); trades after the newest
+ * REST showed. Undefined while nothing was ever seen (the next pass reads by time again).
+ */
+export function nextCursor(
+  previous: SymbolCursor | undefined,
+  ordersFrom: number | undefined,
+  orders: readonly OrderRecord[],
+  trades: readonly TradeRecord[],
+): SymbolCursor | undefined {
+  const working = orders.find((o) => !TERMINAL.has(o.status));
+  const newest = orders.at(-1);
+  const order = working?.orderId ?? (newest === undefined ? ordersFrom : newest.orderId + 1) ?? null;
+  let trade = previous?.trade ?? null;
+  for (const t of trades) if (trade === null || t.id + 1 > trade) trade = t.id + 1;
+  if (order === null && trade === null) return undefined;
+  return { order, trade };
 }

@@ -1,19 +1,23 @@
-// The recorder process: order events from the hub into the store, REST reconciliation after every gap, and minute snapshots.
+// The recorder process: order events, account state and every process's alerts from the hub into the store; REST reconciliation after gaps; minute snapshots.
 
-import type { AlertSink } from '../ts/alerts/alert.js';
+import type { AlertFeed, AlertSink } from '../ts/alerts/alert.js';
 import { reconciliationAlert } from '../ts/alerts/alert-sources.js';
 import type { RecorderSettings } from '../ts/config/recorder-config.js';
 import type { KlineInterval, UsdmApi } from '../ts/exchange/usdm-api.js';
 import { HubClient } from '../ts/hub/hub-client.js';
 import type { HubClientTls } from '../ts/hub/hub-tls.js';
 import type { HubKeyCredentials } from '../ts/hub/peer-keys.js';
+import type { RelayedAlert } from '../ts/hub/relayed-alerts.js';
+import { readStreamGapNotice } from '../ts/hub/stream-gap-notice.js';
 import type { Logger } from '../ts/log/logger.js';
 import { parseUserEvent } from '../ts/native/parse.js';
 import { BufferedRecordWriter, type WriterStats } from '../ts/store/buffered-writer.js';
 import { fillFromStream, orderUpdateFromStream } from '../ts/store/exchange-records.js';
 import type { RecordStore } from '../ts/store/record-store.js';
-import type { AlertRecord, PeerStatusRecord, RecordBatch, RecordScope } from '../ts/store/store-records.js';
-import { readClosedKlines, readSnapshot, readSymbols } from './account-snapshots.js';
+import type { PeerStatusRecord, RecordBatch, RecordScope } from '../ts/store/store-records.js';
+import { readClosedKlines, readSnapshot, readSymbols, snapshotRecords } from './account-snapshots.js';
+import { alertRecord } from './alert-records.js';
+import { HubAccount } from './hub-account.js';
 import { type ReconcileReport, Reconciler, type ReconciliationDifference } from './reconciler.js';
 
 const DAY_MS = 86_400_000;
@@ -35,11 +39,15 @@ export interface RecorderOptions {
   readonly logger: Logger;
   /**
    * Called for every difference a reconciliation found (rows the exchange had and the stream did
-   * not deliver): the alert channel's hook. Each is also stored as an alert record.
+   * not deliver): a per-symbol hook for tests and other listeners.
    */
   readonly onReconciliationDifference?: (difference: ReconciliationDifference) => void;
-  /** Where a reconciliation that found differences raises its alert (one per pass, a warning). */
-  readonly alerts?: AlertSink;
+  /**
+   * This process's alerter: a reconciliation that found differences raises its alert (one per
+   * pass, a warning) through it, and every alert it raises (those of the exchange link too) is
+   * kept in the store's alerts table under the recorder's peer name.
+   */
+  readonly alerts?: AlertSink & AlertFeed;
 }
 
 /** The recorder's counters (reported to the hub's /status). */
@@ -48,42 +56,92 @@ export interface RecorderStatus {
   readonly events: number;
   readonly rejectedEvents: number;
   readonly gaps: number;
+  /** User-stream gap notices relayed by the collector (each starts a full reconciliation). */
+  readonly streamGaps: number;
   readonly reconciliations: number;
+  /** ... of which full passes (after a start, reconnection, gap or stream loss). */
+  readonly fullReconciliations: number;
   readonly reconcileFailures: number;
   readonly differences: number;
+  /** Request weight-bearing REST calls the reconciliations and income reads made. */
+  readonly reconcileRequests: number;
   readonly lastReconciledAt: number | null;
+  readonly incomeReads: number;
+  /** Whether the hub's account state (positions, balances) is in sync. */
+  readonly accountSynced: boolean;
+  /** Snapshots written from the hub's account state, and read by REST while it was not in sync. */
+  readonly hubSnapshots: number;
+  readonly restSnapshots: number;
+  /** Alerts stored: relayed by the hub from every process, and the recorder's own. */
+  readonly relayedAlerts: number;
+  readonly ownAlerts: number;
   readonly writer: WriterStats;
 }
 
+/** A reconciliation asked for and not yet run. */
+interface ReconcileRequest {
+  readonly reason: string;
+  readonly full: boolean;
+}
+
 /**
- * Records one exchange account (DESIGN.md 7). Order events arrive through the hub (the user-stream
- * collectors publish them) and are buffered into the store; after a start, every (re)connection to
- * the hub, a jump in the events' sequence, and every `reconcileMs`, the `Reconciler` reads the
- * exchange's orders, fills and income by REST and stores what the stream missed. Income is read
- * every `incomeMs`, the account snapshotted every `snapshotMs` (with the hub's peer list), the
- * symbol list daily and the kept bars every minute. Reconciliations run one at a time; a request
- * while one runs makes one more run afterwards.
+ * Records one exchange account (DESIGN.md 7), as a viewer of the hub:
+ *
+ * - **Order events** the user-stream collectors relay are buffered into the store (order states,
+ *   fills); the symbols they name are remembered as active.
+ * - **Account state** (positions, balances) comes from the hub's topics ({@link HubAccount}); a
+ *   snapshot every `snapshotMs` is written from it (read by REST only while it is not in sync).
+ * - **Alerts** of every process come from the hub's relay (with a replay of what the hub kept
+ *   after a reconnection); the recorder's own are stored directly.
+ * - **Reconciliation** by REST (`Reconciler`): a full pass after the start, every (re)connection
+ *   to the hub, a jump in the events' sequence and every gap notice of the user stream (the stream
+ *   may have missed anything); every `reconcileMs` a pass over only the symbols with activity since
+ *   the last one (none: no requests). Passes run one at a time; requests while one runs are merged
+ *   into one more run afterwards (full if any was).
+ * - **Income** is read every `incomeMs` when something may have booked some (a fill seen, an open
+ *   position's funding), and at least every `reconcileMs`; its new rows name symbols for the next
+ *   pass (a fill the stream missed still books commission).
  */
 export class RecorderProcess {
   readonly client: HubClient;
   readonly writer: BufferedRecordWriter;
   readonly reconciler: Reconciler;
+  readonly account: HubAccount;
   readonly #o: RecorderOptions;
   readonly #log: Logger;
   readonly #timers: NodeJS.Timeout[] = [];
-  readonly #seenSymbols = new Set<string>();
+  readonly #off: Array<() => void> = [];
+  /** Symbols with activity (events, income) since the last reconciliation. */
+  readonly #active = new Set<string>();
   #lastSeq = 0;
-  #events = 0;
-  #rejected = 0;
-  #gaps = 0;
-  #reconciliations = 0;
-  #reconcileFailures = 0;
-  #differences = 0;
-  #lastReconciledAt: number | null = null;
+  #tradedSinceIncome = false;
+  #lastIncomeAt = 0;
+  #alertHub: string | undefined;
+  #alertSeq = 0;
   #reconciling: Promise<void> | undefined;
-  #again: string | undefined;
+  #again: ReconcileRequest | undefined;
+  /** A full pass that failed: asked for again at the next periodic tick. */
+  #owedFull: string | undefined;
   #stopped = false;
   #derivedAt: number | undefined;
+  #restFallbackLogged = false;
+  #s = {
+    events: 0,
+    rejectedEvents: 0,
+    gaps: 0,
+    streamGaps: 0,
+    reconciliations: 0,
+    fullReconciliations: 0,
+    reconcileFailures: 0,
+    differences: 0,
+    reconcileRequests: 0,
+    lastReconciledAt: null as number | null,
+    incomeReads: 0,
+    hubSnapshots: 0,
+    restSnapshots: 0,
+    relayedAlerts: 0,
+    ownAlerts: 0,
+  };
 
   constructor(options: RecorderOptions) {
     this.#o = options;
@@ -115,56 +173,87 @@ export class RecorderProcess {
       settings: options.settings,
       logger: options.logger.child('reconcile'),
     });
+    this.account = new HubAccount(this.client, options.logger.child('account'));
   }
 
-  /** Connects to the hub, subscribes to order events, runs the first reconciliation, starts the timers. */
+  /**
+   * Connects to the hub, subscribes to order events, account state and alerts, runs the first
+   * (full) reconciliation, starts the timers.
+   */
   async start(): Promise<void> {
-    this.client.onMessage((message) => {
-      if (message.op !== 'events') return;
-      if (this.#lastSeq !== 0 && message.seq !== this.#lastSeq + 1) {
-        this.#gaps += 1;
-        this.#log.warn('order events missed; reconciling by REST', {
-          expected: this.#lastSeq + 1,
-          got: message.seq,
-        });
-        this.requestReconcile('event gap');
-      }
-      this.#lastSeq = message.seq;
-      for (const json of message.events) this.#onEvent(json);
-    });
-    this.client.onState((state) => {
-      if (state !== 'ready') return;
-      this.#lastSeq = 0;
-      this.client
-        .subscribeEvents()
-        .then(() => this.requestReconcile('hub connection'))
-        .catch((error: unknown) => {
-          this.#log.warn('event subscription failed; the next connection retries', {
+    const own = this.#o.alerts;
+    if (own !== undefined) this.#off.push(own.onAlert((alert) => this.#storeOwnAlert(alert)));
+    this.#off.push(
+      this.client.onMessage((message) => {
+        if (message.op === 'events') {
+          if (this.#lastSeq !== 0 && message.seq !== this.#lastSeq + 1) {
+            this.#s.gaps += 1;
+            this.#log.warn('order events missed; reconciling by REST', {
+              expected: this.#lastSeq + 1,
+              got: message.seq,
+            });
+            this.requestReconcile('event gap');
+          }
+          this.#lastSeq = message.seq;
+          for (const json of message.events) this.#onEvent(json);
+        } else if (message.op === 'alerts') {
+          this.#storeRelayedAlerts(message.alerts);
+        }
+      }),
+      this.client.onState((state, welcome) => {
+        if (state !== 'ready') return;
+        this.#lastSeq = 0;
+        this.client
+          .subscribeEvents()
+          .then(() => this.requestReconcile('hub connection'))
+          .catch((error: unknown) => {
+            this.#log.warn('event subscription failed; the next connection retries', {
+              error: messageOf(error),
+            });
+          });
+        // The same hub instance continues its alert numbering: ask only for what came after.
+        const sameHub = welcome !== undefined && welcome.hub === this.#alertHub;
+        this.#alertHub = welcome?.hub;
+        if (!sameHub) this.#alertSeq = 0;
+        this.client.subscribeAlerts(sameHub ? this.#alertSeq : undefined).catch((error: unknown) => {
+          this.#log.warn('alert subscription failed; the next connection retries', {
             error: messageOf(error),
           });
         });
-    });
+      }),
+    );
+    this.account.start();
     await this.client.connect();
     const s = this.#o.settings;
-    this.#every(s.reconcileMs, () => this.requestReconcile('periodic'));
-    this.#every(s.incomeMs, () => this.#guard('income', () => this.#income()));
-    this.#every(s.snapshotMs, () => this.#guard('snapshot', () => this.#snapshot()));
-    this.#every(DAY_MS, () => this.#guard('symbols', () => this.#symbols()));
+    this.#every(s.reconcileMs, () => {
+      const owed = this.#owedFull;
+      this.#owedFull = undefined;
+      if (owed !== undefined) this.requestReconcile(`retry of ${owed}`);
+      else if (this.#active.size > 0) this.requestReconcile('activity', false);
+    });
+    this.#every(s.incomeMs, () => void this.#guard('income', () => this.#income()));
+    this.#every(s.snapshotMs, () => void this.#guard('snapshot', () => this.#snapshot()));
+    this.#every(DAY_MS, () => void this.#guard('symbols', () => this.#symbols()));
     if (s.klineSymbols.length > 0 && s.klineIntervals.length > 0)
-      this.#every(60_000, () => this.#guard('klines', () => this.#klines()));
+      this.#every(60_000, () => void this.#guard('klines', () => this.#klines()));
     this.#every(10_000, () => this.client.report(this.status()));
     await this.#guard('symbols', () => this.#symbols());
     await this.#guard('snapshot', () => this.#snapshot());
   }
 
-  /** Asks for a reconciliation (coalesced with one that is running). */
-  requestReconcile(reason: string): void {
+  /**
+   * Asks for a reconciliation: full (the default) when the stream may have missed anything, else
+   * over the symbols with activity. Merged with one that is running.
+   */
+  requestReconcile(reason: string, full = true): void {
     if (this.#stopped) return;
     if (this.#reconciling !== undefined) {
-      this.#again = reason;
+      // A full pass already queued covers a pass over the active symbols.
+      if (this.#again === undefined || full || !this.#again.full)
+        this.#again = { reason, full: full || (this.#again?.full ?? false) };
       return;
     }
-    this.#reconciling = this.#reconcileLoop(reason).finally(() => {
+    this.#reconciling = this.#reconcileLoop({ reason, full }).finally(() => {
       this.#reconciling = undefined;
     });
   }
@@ -174,7 +263,7 @@ export class RecorderProcess {
     while (this.#reconciling !== undefined) await this.#reconciling;
   }
 
-  /** Runs a reconciliation now and waits for it (and any queued after it). */
+  /** Runs a full reconciliation now and waits for it (and any queued after it). */
   async reconcileNow(reason: string): Promise<void> {
     this.requestReconcile(reason);
     await this.settled();
@@ -183,13 +272,8 @@ export class RecorderProcess {
   status(): RecorderStatus {
     return {
       hubState: this.client.state,
-      events: this.#events,
-      rejectedEvents: this.#rejected,
-      gaps: this.#gaps,
-      reconciliations: this.#reconciliations,
-      reconcileFailures: this.#reconcileFailures,
-      differences: this.#differences,
-      lastReconciledAt: this.#lastReconciledAt,
+      ...this.#s,
+      accountSynced: this.account.synced,
       writer: { ...this.writer.stats },
     };
   }
@@ -198,51 +282,80 @@ export class RecorderProcess {
   async stop(): Promise<void> {
     this.#stopped = true;
     for (const t of this.#timers.splice(0)) clearInterval(t);
+    for (const off of this.#off.splice(0)) off();
     await this.settled().catch(() => undefined);
+    this.account.stop();
     await this.client.close();
     await this.writer.close();
   }
 
   #onEvent(json: string): void {
-    this.#events += 1;
+    this.#s.events += 1;
+    const notice = readStreamGapNotice(json);
+    if (notice !== undefined) {
+      this.#s.streamGaps += 1;
+      this.#log.info('the user stream may have missed events; reconciling by REST', {
+        reason: notice.reason,
+        lostAt: notice.lostAt,
+      });
+      this.requestReconcile(`user stream ${notice.reason}`);
+      return;
+    }
     let parsed: ReturnType<typeof parseUserEvent>;
     try {
       parsed = parseUserEvent(Buffer.from(json));
     } catch (error) {
-      this.#rejected += 1;
+      this.#s.rejectedEvents += 1;
       this.#log.warn('user event refused', { error: messageOf(error), bytes: json.length });
       return;
     }
     const o = parsed.orderUpdate;
     if (o === undefined) return;
-    this.#seenSymbols.add(o.symbol);
+    this.#active.add(o.symbol);
     const fill = fillFromStream(this.#o.scope, o);
+    if (fill !== undefined) this.#tradedSinceIncome = true;
     void this.writer.add({
       orderUpdates: [orderUpdateFromStream(this.#o.scope, o)],
       ...(fill === undefined ? {} : { fills: [fill] }),
     });
   }
 
-  async #reconcileLoop(first: string): Promise<void> {
-    let reason: string | undefined = first;
-    while (reason !== undefined && !this.#stopped) {
+  async #reconcileLoop(first: ReconcileRequest): Promise<void> {
+    let request: ReconcileRequest | undefined = first;
+    while (request !== undefined && !this.#stopped) {
       this.#again = undefined;
-      const seen = [...this.#seenSymbols];
-      this.#seenSymbols.clear();
+      const seen = [...this.#active];
+      this.#active.clear();
       try {
         // Whatever the stream delivered is committed first, so REST rows count as differences
         // only when the stream really missed them.
         await this.writer.flush();
-        const report = await this.reconciler.reconcile(reason, seen);
-        this.#reconciliations += 1;
-        this.#lastReconciledAt = Date.now();
+        const positions = this.account.openPositionSymbols();
+        const report = await this.reconciler.reconcile(request.reason, {
+          full: request.full,
+          seen,
+          ...(positions === undefined ? {} : { positions }),
+        });
+        this.#s.reconciliations += 1;
+        if (request.full) {
+          this.#s.fullReconciliations += 1;
+          // A full pass read the income.
+          this.#lastIncomeAt = Date.now();
+        }
+        this.#s.reconcileRequests += report.requests;
+        this.#s.lastReconciledAt = Date.now();
         await this.#report(report);
       } catch (error) {
-        this.#reconcileFailures += 1;
-        for (const s of seen) this.#seenSymbols.add(s);
-        this.#log.error('reconciliation failed; the next one retries', { reason, error: messageOf(error) });
+        this.#s.reconcileFailures += 1;
+        for (const s of seen) this.#active.add(s);
+        this.#log.error('reconciliation failed; the next one retries', {
+          reason: request.reason,
+          error: messageOf(error),
+        });
+        // A failed full pass is owed: the next periodic tick asks for it again.
+        if (request.full && this.#again === undefined) this.#owedFull = request.reason;
       }
-      reason = this.#again;
+      request = this.#again;
     }
   }
 
@@ -250,6 +363,7 @@ export class RecorderProcess {
     const level = report.differences.length > 0 ? 'warn' : 'info';
     this.#log[level]('reconciled', {
       reason: report.reason,
+      full: report.full,
       since: report.since,
       symbols: report.symbols,
       requests: report.requests,
@@ -258,36 +372,66 @@ export class RecorderProcess {
         .join(' '),
     });
     if (report.differences.length === 0) return;
-    const alert = reconciliationAlert(report);
-    if (alert !== undefined) this.#o.alerts?.raise(alert);
-    const now = Date.now();
-    const alerts: AlertRecord[] = [];
     for (const d of report.differences) {
-      this.#differences += 1;
+      this.#s.differences += 1;
       try {
         this.#o.onReconciliationDifference?.(d);
       } catch (error) {
         this.#log.error('reconciliation difference listener failed', { error: messageOf(error) });
       }
     }
-    alerts.push({
-      time: now,
-      severity: 'warning',
-      source: this.#o.hub.peer,
-      kind: 'reconciliation-difference',
-      message: `${report.reason}: REST had ${report.differences.reduce((n, d) => n + d.orders, 0)} order states, ${report.differences.reduce((n, d) => n + d.fills, 0)} fills and ${report.differences.reduce((n, d) => n + d.income, 0)} income rows the stream did not deliver`,
-      details: JSON.stringify(report.differences),
-    });
-    await this.writer.add({ alerts });
+    const alert = reconciliationAlert(report);
+    if (alert !== undefined) this.#o.alerts?.raise(alert);
+  }
+
+  #storeOwnAlert(alert: Parameters<typeof alertRecord>[1]): void {
+    this.#s.ownAlerts += 1;
+    void this.writer.add({ alerts: [alertRecord(this.#o.hub.peer, alert)] });
+  }
+
+  #storeRelayedAlerts(alerts: readonly RelayedAlert[]): void {
+    if (alerts.length === 0) return;
+    this.#s.relayedAlerts += alerts.length;
+    for (const a of alerts) this.#alertSeq = Math.max(this.#alertSeq, a.seq);
+    void this.writer.add({ alerts: alerts.map((a) => alertRecord(a.peer, a)) });
   }
 
   async #income(): Promise<void> {
+    const now = Date.now();
+    const positions = this.account.openPositionSymbols();
+    // Income is booked by fills (commission, realized PnL) and, for open positions, by funding;
+    // anything else (transfers, ...) is picked up at least every reconcileMs.
+    const due =
+      this.#tradedSinceIncome ||
+      positions === undefined ||
+      positions.length > 0 ||
+      now - this.#lastIncomeAt >= this.#o.settings.reconcileMs;
+    if (!due) return;
+    this.#tradedSinceIncome = false;
+    this.#lastIncomeAt = now;
     const result = await this.reconciler.income();
+    this.#s.incomeReads += 1;
+    this.#s.reconcileRequests += result.requests;
+    for (const s of result.symbols) this.#active.add(s);
     if (result.inserted > 0) this.#log.debug('income stored', { rows: result.inserted });
   }
 
   async #snapshot(): Promise<void> {
-    const batch: RecordBatch = await readSnapshot(this.#o.api, this.#o.scope, this.#o.settings.snapshotMs);
+    const now = Date.now();
+    const everyMs = this.#o.settings.snapshotMs;
+    const account = this.account.account();
+    let batch: RecordBatch;
+    if (account !== undefined) {
+      batch = snapshotRecords(this.#o.scope, account, now, everyMs);
+      this.#s.hubSnapshots += 1;
+      this.#restFallbackLogged = false;
+    } else {
+      if (!this.#restFallbackLogged)
+        this.#log.warn("the hub's account state is not in sync; snapshots are read by REST until it is");
+      this.#restFallbackLogged = true;
+      batch = await readSnapshot(this.#o.api, this.#o.scope, everyMs);
+      this.#s.restSnapshots += 1;
+    }
     const peers = await this.#peers();
     await this.writer.add({ ...batch, peers });
     // Round trips and daily rows of the symbols that traded since the last rebuild (all at first).

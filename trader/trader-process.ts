@@ -3,9 +3,9 @@ import type { LoadedConfig } from '../ts/config/load-config.js';
 import { HubClient } from '../ts/hub/hub-client.js';
 import { hubKey, hubTlsOption, hubUrl } from '../ts/hub/hub-link.js';
 import type { HubKeyCredentials } from '../ts/hub/peer-keys.js';
+import { TraderFeed } from '../ts/hub/trader-feed.js';
 import type { Logger } from '../ts/log/logger.js';
 import type { TraderBook } from '../ts/native/trader-book.js';
-import { TraderFeed } from './feed/trader-feed.js';
 
 /** Order events kept in memory for inspection (recorders store all of them). */
 const RECENT_EVENTS = 1000;

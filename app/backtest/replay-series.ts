@@ -3,6 +3,9 @@ import type { BarSeries } from '../../trader/engine/market-data.js';
 import { KLINE_COLUMNS, type KlineColumn } from '../../ts/native/trader-book.js';
 
 const COLUMN_INDEX = new Map<KlineColumn, number>(KLINE_COLUMNS.map((c, i) => [c, i]));
+/** The columns a pushed row gives: every one but `closed` (the last), in block order. */
+const ROW_COLUMNS = KLINE_COLUMNS.length - 1;
+const CLOSED = COLUMN_INDEX.get('closed') as number;
 
 /**
  * The last `capacity` bars of one series as Float64Array columns, oldest first (a strategy reads
@@ -29,11 +32,14 @@ export class ReplaySeries implements BarSeries {
     return col.subarray(this.#start, this.#end);
   }
 
-  /** Appends a bar (11 values in column order), or replaces the last one when it has the same open time. */
+  /**
+   * Appends a closed bar (11 values in column order, `closed` left out: a replay's bars are final),
+   * or replaces the last one when it has the same open time.
+   */
   push(row: ArrayLike<number>): void {
     const open = this.#columns[0] as Float64Array;
     if (this.#end > this.#start && open[this.#end - 1] === row[0]) {
-      for (let c = 0; c < KLINE_COLUMNS.length; c++)
+      for (let c = 0; c < ROW_COLUMNS; c++)
         (this.#columns[c] as Float64Array)[this.#end - 1] = row[c] as number;
       return;
     }
@@ -42,8 +48,8 @@ export class ReplaySeries implements BarSeries {
       this.#end -= this.#start;
       this.#start = 0;
     }
-    for (let c = 0; c < KLINE_COLUMNS.length; c++)
-      (this.#columns[c] as Float64Array)[this.#end] = row[c] as number;
+    for (let c = 0; c < ROW_COLUMNS; c++) (this.#columns[c] as Float64Array)[this.#end] = row[c] as number;
+    (this.#columns[CLOSED] as Float64Array)[this.#end] = 1;
     this.#end += 1;
     if (this.#end - this.#start > this.capacity) this.#start += 1;
   }

@@ -1,6 +1,7 @@
 // `tributary dashboard`: serves the published dashboard and the owner's live view (behind the owner password) on a local URL.
 import { join, resolve } from 'node:path';
 import { loadConfig } from '../../ts/config/load-config.js';
+import { dashboardTraders } from '../../ts/config/publish-config.js';
 import { hubClientTls, hubKey, hubUrl } from '../../ts/hub/hub-link.js';
 import { startHubPresence } from '../../ts/hub/hub-presence.js';
 import { Logger } from '../../ts/log/logger.js';
@@ -13,7 +14,7 @@ import { MachineSampler } from '../../web/server/machine-stats.js';
 import { StorePaperTrades } from '../dashboard/paper-trades.js';
 import { FileTradingControl } from '../dashboard/trading-control.js';
 import { dashboardScope } from './record.js';
-import { instanceArg, parseCommandArgs } from './usage-error.js';
+import { instanceArg, parseCommandArgs, tradersArg } from './usage-error.js';
 
 const HELP = `Usage: tributary dashboard [--config <file>] [--state-root <dir>] [--log-file <file>]
 
@@ -35,6 +36,8 @@ Options:
       --state-root <dir>  where the traders keep their state (default .tributary: trader-<n>/)
       --log-file <file>   the system's log for the owner view (default TRIBUTARY_LOG_FILE)
       --instance <n>      instance number (default 0): the hub peer name is dashboard-<n>
+      --traders <list>    instance numbers of the traders it shows and switches (0,2, or none;
+                          default dashboard.traders, else 0 to trader.instances - 1)
 `;
 
 /** Runs `tributary dashboard`; returns the exit code. */
@@ -46,6 +49,7 @@ export async function runDashboard(args: string[]): Promise<number> {
       'state-root': { type: 'string' },
       'log-file': { type: 'string' },
       instance: { type: 'string' },
+      traders: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -54,8 +58,10 @@ export async function runDashboard(args: string[]): Promise<number> {
     return 0;
   }
   const instance = instanceArg(values.instance);
-  const loaded = loadConfig(values.config);
+  // It never calls the exchange: no exchange keys needed (the deploy gives it none).
+  const loaded = loadConfig(values.config, process.env, { exchangeKeys: 'unused' });
   const { config } = loaded;
+  const traders = values.traders === undefined ? dashboardTraders(config) : tradersArg(values.traders);
   const logger = new Logger('dashboard');
   const stateRoot = resolve(values['state-root'] ?? '.tributary');
   const target = config.publish.target;
@@ -98,13 +104,15 @@ export async function runDashboard(args: string[]): Promise<number> {
       logLines: config.dashboard.logLines,
       trading: new FileTradingControl({
         root: stateRoot,
-        instances: config.trader.instances,
+        traders,
         applyWaitMs: 3000,
       }),
       paperTrades: new StorePaperTrades(
         store,
-        config.trader.instances,
-        dashboardScope(loaded).mode === 'paper' ? dashboardScope(loaded).account : undefined,
+        traders,
+        dashboardScope(loaded, traders).mode === 'paper'
+          ? dashboardScope(loaded, traders).account
+          : undefined,
       ),
       publisherStateFile: join(stateRoot, 'publisher-state.json'),
     },

@@ -85,6 +85,8 @@ export async function runGateway(args: string[]): Promise<number> {
     peer: `gateway-${instance}`,
     kind: 'gateway',
     logger: logger.child('hub'),
+    // Its alerts reach the records store through the hub too.
+    alerts,
     report: () => ({ instance, url: running.url, ...running.status() }),
   });
   return runUntilSignal(logger, async () => {

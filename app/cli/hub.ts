@@ -81,7 +81,8 @@ export async function runHub(args: string[]): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
-  const loaded = loadConfig(values.config);
+  // It never calls the exchange: no exchange keys needed (the deploy gives it none).
+  const loaded = loadConfig(values.config, process.env, { exchangeKeys: 'unused' });
   const settings = loaded.config.hub;
   const transport = values.transport ?? settings.transport;
   if (transport !== 'auto' && transport !== 'uws' && transport !== 'ws') {
@@ -140,6 +141,8 @@ export async function runHub(args: string[]): Promise<number> {
   }
   // Silent peers and stale collectors are told to the owner (alerts section; the log without a webhook).
   const alerts = alerterFromConfig(loaded, 'hub', log);
+  // Its alerts reach the records store like every process's: relayed to the recorder.
+  const offRelay = hub.relayAlertsFrom(alerts);
   const { watch } = loaded.config.alerts;
   const hubWatch = new HubWatch({
     health: () => hub.health(),
@@ -158,6 +161,7 @@ export async function runHub(args: string[]): Promise<number> {
   process.off('SIGHUP', onHangup);
   keys.close();
   hubWatch.stop();
+  offRelay();
   await hub.close();
   await alerts.close();
   return 0;

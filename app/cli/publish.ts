@@ -6,6 +6,7 @@ import { createPublishProcess } from '../../publisher/publish-process.js';
 import { StoreDashboardSource, type StoreScope } from '../../publisher/store-dashboard-source.js';
 import { alerterFromConfig } from '../../ts/alerts/create-alerter.js';
 import { loadConfig } from '../../ts/config/load-config.js';
+import { dashboardTraders } from '../../ts/config/publish-config.js';
 import { connectExchange } from '../../ts/exchange/exchange-link.js';
 import { hubTlsOption, hubUrl } from '../../ts/hub/hub-link.js';
 import { startHubPresence } from '../../ts/hub/hub-presence.js';
@@ -18,7 +19,7 @@ import { openRecordStore } from '../../ts/store/open-store.js';
 import { TRADING_MODES } from '../../ts/store/store-records.js';
 import { FileTradingControl } from '../dashboard/trading-control.js';
 import { dashboardScope } from './record.js';
-import { instanceArg, parseCommandArgs, UsageError } from './usage-error.js';
+import { instanceArg, parseCommandArgs, tradersArg, UsageError } from './usage-error.js';
 
 const HELP = `Usage: tributary publish [--config <file>] [--mode <mode>] [--account <name>] [--once]
 
@@ -38,10 +39,12 @@ Options:
   -c, --config <file>    configuration file
       --mode <mode>      whose records: live, testnet, paper, ... (default: what the recorder
                          marks, or paper for a paper trader beside a real exchange)
-      --account <name>   the account of those records (default store.account; paper-0 for a
+      --account <name>   the account of those records (default store.account; paper-<n> of the first trader (dashboard.traders) for a
                          paper trader beside a real exchange)
       --state-root <dir> where the traders keep their state (default .tributary), for their states
       --instance <n>     instance number (default 0): the hub peer name is publisher-<n>
+      --traders <list>   instance numbers of the traders whose state it shows (0,2, or none;
+                         default dashboard.traders, else 0 to trader.instances - 1)
       --once             publish one round and exit (0 when everything was published)
 `;
 
@@ -55,6 +58,7 @@ export async function runPublish(args: string[]): Promise<number> {
       account: { type: 'string' },
       'state-root': { type: 'string' },
       instance: { type: 'string' },
+      traders: { type: 'string' },
       once: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -66,7 +70,8 @@ export async function runPublish(args: string[]): Promise<number> {
   const instance = instanceArg(values.instance);
   const loaded = loadConfig(values.config);
   const { config } = loaded;
-  const fallback = dashboardScope(loaded);
+  const traderNumbers = values.traders === undefined ? dashboardTraders(config) : tradersArg(values.traders);
+  const fallback = dashboardScope(loaded, traderNumbers);
   const mode = values.mode ?? fallback.mode;
   if (!(TRADING_MODES as readonly string[]).includes(mode))
     throw new UsageError(`--mode must be one of ${TRADING_MODES.join(', ')}, got ${mode}`);
@@ -74,7 +79,11 @@ export async function runPublish(args: string[]): Promise<number> {
     mode: mode as StoreScope['mode'],
     account:
       values.account ??
-      (values.mode === undefined ? fallback.account : mode === 'paper' ? 'paper-0' : 'main'),
+      (values.mode === undefined
+        ? fallback.account
+        : mode === 'paper'
+          ? `paper-${traderNumbers[0] ?? 0}`
+          : 'main'),
   };
   const logger = new Logger('publish');
   const alerts = alerterFromConfig(loaded, 'publish', logger);
@@ -83,7 +92,7 @@ export async function runPublish(args: string[]): Promise<number> {
   const exchange = connectExchange(loaded, logger, alerts);
   const traders = new FileTradingControl({
     root: stateRoot,
-    instances: config.trader.instances,
+    traders: traderNumbers,
     applyWaitMs: 0,
   });
   // The hub's status: over the publisher's own hub connection when it has a key, else the public /status.
@@ -135,6 +144,8 @@ export async function runPublish(args: string[]): Promise<number> {
       peer: `publisher-${instance}`,
       kind: 'publisher',
       logger: logger.child('hub'),
+      // Its alerts reach the records store through the hub too.
+      alerts,
       report: () => {
         const { rounds, failing, last } = publisher.stats();
         return {

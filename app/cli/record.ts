@@ -3,6 +3,7 @@ import { RecorderProcess } from '../../recorder/recorder-process.js';
 import { alerterFromConfig } from '../../ts/alerts/create-alerter.js';
 import type { LoadedConfig } from '../../ts/config/load-config.js';
 import { loadConfig } from '../../ts/config/load-config.js';
+import { dashboardTraders } from '../../ts/config/publish-config.js';
 import { connectExchange } from '../../ts/exchange/exchange-link.js';
 import { hubKey, hubTlsOption, hubUrl } from '../../ts/hub/hub-link.js';
 import { coordinateWeight } from '../../ts/hub/hub-weight-coordinator.js';
@@ -15,13 +16,16 @@ import { instanceArg, parseCommandArgs, UsageError } from './usage-error.js';
 const HELP = `Usage: tributary record [--config <file>] [--instance <n>] [--mode <mode>]
 
 Records the exchange account into the records store (configuration section "store": a SQLite file
-by default, MySQL/MariaDB when store.url or TRIBUTARY_STORE_URL is set): every order state and fill
-the user-stream collectors relay through the hub, the income history, and minute snapshots of
-positions, balances and equity. After its start, every reconnection to the hub, any gap in the
-relayed events and every recorder.reconcileMs it reads the exchange's orders, fills and income by
-REST and stores what the stream missed, so the store converges to the exchange's truth; each such
-difference is logged, stored as an alert record and sent to the alert bot (section "alerts"). Round trips and daily statistics are recomputed
-with every snapshot. \`tributary up\` starts one (recorder.enabled).
+by default, MySQL/MariaDB when store.url or TRIBUTARY_STORE_URL is set), as a viewer of the hub:
+every order state and fill the user-stream collectors relay, the account's positions and balances
+the hub holds (a snapshot every recorder.snapshotMs, with equity), the income history, and the
+alerts of every process (relayed by the hub; its own too). After its start, every reconnection to
+the hub, any gap in the relayed events and every loss of the user stream it reconciles the
+exchange's orders, fills and income by REST and stores what the stream missed, so the store
+converges to the exchange's truth; every recorder.reconcileMs it checks the symbols that had
+activity. Each difference is logged, stored as an alert and sent to the alert bot (section
+"alerts"). Round trips and daily statistics are recomputed with every snapshot. \`tributary up\`
+starts one (recorder.enabled).
 
 Needs TRIBUTARY_HUB_KEY (a viewer key for the name recorder-<n>: tributary keys issue --role viewer
 --peer recorder-<n>) and the account's BINANCE_API_KEY / BINANCE_API_SECRET.
@@ -47,11 +51,16 @@ export function recordedMode(loaded: LoadedConfig): TradingMode {
 
 /**
  * Whose records the dashboard shows by default: a paper trader beside a real exchange keeps its own
- * (`paper`, `paper-0`); otherwise the recorder's exchange account (`store.account`).
+ * (`paper`, `paper-<n>` of the first of `dashboard.traders`); otherwise the recorder's exchange
+ * account (`store.account`).
  */
-export function dashboardScope(loaded: LoadedConfig): { mode: TradingMode; account: string } {
+export function dashboardScope(
+  loaded: LoadedConfig,
+  traders: readonly number[] = dashboardTraders(loaded.config),
+): { mode: TradingMode; account: string } {
   const { exchange, trader, store } = loaded.config;
-  if (trader.mode === 'paper' && exchange.kind !== 'simulator') return { mode: 'paper', account: 'paper-0' };
+  if (trader.mode === 'paper' && exchange.kind !== 'simulator')
+    return { mode: 'paper', account: `paper-${traders[0] ?? 0}` };
   return { mode: recordedMode(loaded), account: store.account };
 }
 

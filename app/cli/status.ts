@@ -43,7 +43,8 @@ export async function runStatus(args: string[]): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
-  const loaded = loadConfig(values.config);
+  // It never calls the exchange: no exchange keys needed.
+  const loaded = loadConfig(values.config, process.env, { exchangeKeys: 'unused' });
   const status = await readFullStatus({
     hubUrl: values.hub ?? hubUrl(loaded),
     key: hubKey(),

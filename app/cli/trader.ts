@@ -4,6 +4,7 @@ import { TraderProcess } from '../../trader/trader-process.js';
 import { alerterFromConfig } from '../../ts/alerts/create-alerter.js';
 import { StaleWatch } from '../../ts/alerts/stale-watch.js';
 import { loadConfig } from '../../ts/config/load-config.js';
+import { HubAlertForwarder } from '../../ts/hub/hub-alert-forwarder.js';
 import { Logger } from '../../ts/log/logger.js';
 import { runUntilSignal } from '../../ts/process/run-until-signal.js';
 import { chooseStrategy } from '../venues/trader-strategy.js';
@@ -79,6 +80,9 @@ export async function runTrader(args: string[]): Promise<number> {
   const logger = new Logger(`trader.${instance}`);
   const trader = new TraderProcess(loaded, instance, logger);
   const alerts = alerterFromConfig(loaded, `trader-${instance}`, logger);
+  // Every alert of this process also goes to the hub, which relays it to the recorder's store.
+  const forwarder = new HubAlertForwarder({ client: trader.client, alerts, logger: logger.child('alerts') });
+  forwarder.start();
   const { watch } = loaded.config.alerts;
   // Market and account data the strategy and the risk rules read: stale while the hub is away or the book waits for a snapshot.
   const staleWatch = new StaleWatch({
@@ -98,6 +102,7 @@ export async function runTrader(args: string[]): Promise<number> {
     await trader.start();
   } catch (error) {
     staleWatch.stop();
+    await forwarder.stop(0);
     await alerts.close();
     throw error;
   }
@@ -147,6 +152,7 @@ export async function runTrader(args: string[]): Promise<number> {
     if (timer !== undefined) clearInterval(timer);
     staleWatch.stop();
     await trading?.stop();
+    await forwarder.stop();
     await trader.stop();
     await alerts.close();
   });

@@ -15,6 +15,17 @@ export function parseCommandArgs<T extends ParseArgsConfig>(config: T): ReturnTy
   }
 }
 
+/** The `--traders` option: trader instance numbers (`0,2`), or `none`. */
+export function tradersArg(value: string): number[] {
+  if (value === 'none') return [];
+  const numbers = value.split(',').map((part) => Number(part.trim()));
+  if (value.trim() === '' || numbers.some((n) => !Number.isInteger(n) || n < 0))
+    throw new UsageError(
+      `--traders must be instance numbers such as 0,2 (or none), got ${JSON.stringify(value)}`,
+    );
+  return numbers;
+}
+
 /** The `--instance` option: a whole number, 0 when absent. */
 export function instanceArg(value: string | undefined): number {
   const instance = Number(value ?? '0');

@@ -9,12 +9,13 @@ export class StorePaperTrades implements PaperTrades {
   readonly #accounts: string[];
 
   /**
-   * `instances` paper traders keeping their own records (`paper-<n>`), and `exchangeAccount` when
-   * paper traders trade at the built-in simulator (the recorder keeps that account as mode paper).
+   * The paper traders of instance numbers `traders` keeping their own records (`paper-<n>`), and
+   * `exchangeAccount` when paper traders trade at the built-in simulator (the recorder keeps that
+   * account as mode paper).
    */
-  constructor(store: Pick<RecordStore, 'fills'>, instances: number, exchangeAccount?: string) {
+  constructor(store: Pick<RecordStore, 'fills'>, traders: readonly number[], exchangeAccount?: string) {
     this.#store = store;
-    this.#accounts = Array.from({ length: instances }, (_, n) => `paper-${n}`);
+    this.#accounts = traders.map((n) => `paper-${n}`);
     if (exchangeAccount !== undefined) this.#accounts.push(exchangeAccount);
   }
 

@@ -5,10 +5,11 @@ import { readRiskState, type TradingState, writeOwnerCommand } from '../../trade
 import type { TradingControl } from '../../web/server/owner-live.js';
 import type { OwnerTradingState } from '../../web/ui/owner-types.js';
 
-/** Where the traders keep their state: `<root>/trader-<n>` for n < instances. */
+/** Where the traders keep their state: `<root>/trader-<n>` for each n of `traders`. */
 export interface TraderStateDirs {
   readonly root: string;
-  readonly instances: number;
+  /** Instance numbers of the traders (`dashboardTraders`). */
+  readonly traders: readonly number[];
   /** How long a command may take to be applied before the answer says "not yet" (ms). */
   readonly applyWaitMs: number;
 }
@@ -23,14 +24,14 @@ export class FileTradingControl implements TradingControl {
 
   #dir(trader: string): string | undefined {
     const n = Number(trader.slice('trader-'.length));
-    if (!trader.startsWith('trader-') || !Number.isInteger(n) || n < 0 || n >= this.#dirs.instances)
+    if (!trader.startsWith('trader-') || !Number.isInteger(n) || !this.#dirs.traders.includes(n))
       return undefined;
     return join(this.#dirs.root, trader);
   }
 
   async states(): Promise<OwnerTradingState[]> {
     const out: OwnerTradingState[] = [];
-    for (let n = 0; n < this.#dirs.instances; n++) {
+    for (const n of this.#dirs.traders) {
       const trader = `trader-${n}`;
       let state: ReturnType<typeof readRiskState>;
       let problem: string | null = null;

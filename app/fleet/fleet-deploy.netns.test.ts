@@ -24,11 +24,15 @@ if (unavailable !== undefined) process.stderr.write(`fleet test skipped: ${unava
 const systemdRuns = spawnSync('sh', ['-c', 'ps -o comm= 1']).stdout?.toString().trim() === 'systemd';
 
 /** Runs `tributary <args>`; resolves with its exit code and output (never throws for a non-zero exit). */
-async function tributary(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function tributary(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const { stdout, stderr } = await run(process.execPath, [cli, ...args], {
       maxBuffer: 16 * 1024 * 1024,
       timeout: 600_000,
+      env: { ...process.env, ...env },
     });
     return { code: 0, stdout, stderr };
   } catch (error) {
@@ -48,6 +52,7 @@ describe.skipIf(unavailable !== undefined)('a fleet on three machines (network n
   let hostAddress: string;
   const apiKey = randomBytes(16).toString('hex');
   const apiSecret = randomBytes(32).toString('hex');
+  const ownerToken = randomBytes(18).toString('hex');
 
   function writeInventory(
     name: string,
@@ -75,7 +80,28 @@ describe.skipIf(unavailable !== undefined)('a fleet on three machines (network n
           hosts: [
             { name: 'hub-1', address: hosts[0]?.address, services: services[0] },
             { name: 'col-1', address: hosts[1]?.address, services: services[1] },
-            { name: 'trd-1', address: hosts[2]?.address, services: services[2] },
+            {
+              name: 'trd-1',
+              address: hosts[2]?.address,
+              services: services[2],
+              // The trading host: a testnet trader at the simulator, its orders through the gateway
+              // (the demo buys at the first closed bar); the dashboard open to the test on its address.
+              config: {
+                exchange: { kind: 'testnet', restUrl: sim.restUrl, wsUrl: sim.wsUrl },
+                trader: {
+                  mode: 'testnet',
+                  strategy: 'demo',
+                  strategyConfig: {
+                    symbols: ['BTCUSDT'],
+                    openAbove: '-1',
+                    closeBelow: '-1',
+                    notional: '200',
+                  },
+                },
+                risk: { stopLoss: { enabled: false } },
+                dashboard: { host: hosts[2]?.address },
+              },
+            },
           ],
         },
         null,
@@ -115,9 +141,11 @@ describe.skipIf(unavailable !== undefined)('a fleet on three machines (network n
       },
       { logger: silentLogger('sim') },
     );
-    writeFileSync(join(dir, 'secrets.env'), `BINANCE_API_KEY=${apiKey}\nBINANCE_API_SECRET=${apiSecret}\n`, {
-      mode: 0o600,
-    });
+    writeFileSync(
+      join(dir, 'secrets.env'),
+      `BINANCE_API_KEY=${apiKey}\nBINANCE_API_SECRET=${apiSecret}\nTRIBUTARY_OWNER_TOKEN=${ownerToken}\n`,
+      { mode: 0o600 },
+    );
     // Release 1 as a user builds it; release 2 is the same files under another id (a new version to roll back from).
     const built = await tributary(['deploy', 'release', '--out', join(dir, 'releases')]);
     expect(built.code, built.stderr).toBe(0);
@@ -137,19 +165,27 @@ describe.skipIf(unavailable !== undefined)('a fleet on three machines (network n
   afterAll(async () => {
     closeHosts?.();
     await sim?.stop();
-    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+    // TRIBUTARY_FLEET_KEEP=1 keeps the hosts' folders (install, units, the unit runner's logs) to look at.
+    if (dir !== undefined && process.env.TRIBUTARY_FLEET_KEEP === '1')
+      process.stderr.write(`fleet test: kept ${dir}\n`);
+    else if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('deploys hub, collectors and a trader, idempotently, changes one host, rolls back, and refuses a down host', async () => {
+  it('deploys hub, gateway, collectors, a trader through the gateway, recorder, publisher and dashboard, idempotently, changes one host, rolls back, and refuses a down host', async () => {
     if (!systemdRuns) {
       process.stderr.write(
         'fleet test: systemd is not PID 1 here, so units are not run by systemd: each unit file is checked with `systemd-analyze verify` and run by the unit runner (ExecStart as User with EnvironmentFile, WorkingDirectory and Restart; the sandboxing directives are not applied)\n',
       );
     }
+    // Where the time goes (the test reports it; CI machines differ too much to assert it).
+    const started = Date.now();
+    const lap = (step: string) =>
+      process.stderr.write(`fleet test: ${step} at ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+    const trading = { trader: 1, account: 1, 'user-stream': 1, recorder: 1, publisher: 1, dashboard: 1 };
     const first = writeInventory('fleet.json', [
-      { hub: 1, universe: 1, kline: 1 },
+      { hub: 1, universe: 1, kline: 1, gateway: 1 },
       { kline: 1, tick: 1 },
-      { trader: 1 },
+      trading,
     ]);
 
     const plan = await tributary(['deploy', 'plan', '-i', first, '--release', release1]);
@@ -160,17 +196,41 @@ describe.skipIf(unavailable !== undefined)('a fleet on three machines (network n
     // 1. The first apply.
     const apply = await tributary(['deploy', 'apply', '-i', first, '--release', release1]);
     expect(apply.code, `${apply.stdout}\n${apply.stderr}`).toBe(0);
-    expect(apply.stdout).toMatch(/Healthy: the hub reports all 5 peers/);
+    expect(apply.stdout).toMatch(/Healthy: the hub reports all 11 peers/);
     let status = await fullStatus(first);
     expect(status.tls).toBe(true);
     const where = Object.fromEntries(status.peers.map((p) => [p.peer, p.agent?.host]));
     expect(where).toEqual({
       'universe-0': 'hub-1',
       'kline-0': 'hub-1',
+      'gateway-0': 'hub-1',
       'kline-1': 'col-1',
       'tick-0': 'col-1',
       'trader-0': 'trd-1',
+      'account-0': 'trd-1',
+      'user-stream-0': 'trd-1',
+      'recorder-0': 'trd-1',
+      'publisher-0': 'trd-1',
+      'dashboard-0': 'trd-1',
     });
+    // The fleet table after the apply (what `tributary status` prints) has a row for each.
+    for (const peer of ['gateway-0', 'recorder-0', 'publisher-0', 'dashboard-0'])
+      expect(apply.stdout).toMatch(new RegExp(`^(hub-1|trd-1)\\s+viewer\\s+\\S+\\s+${peer}\\s`, 'm'));
+    // The gateway speaks HTTPS beside the hub; the dashboard serves its page and, with the owner's
+    // password from the secrets file, the owner view.
+    const gatewayReport = status.peers.find((p) => p.peer === 'gateway-0')?.report;
+    expect(gatewayReport?.url).toBe(`https://${hosts[0]?.address}:7710`);
+    const dashboard = `http://${hosts[2]?.address}:7780`;
+    // The page is there once the publisher's first round wrote it (every 5 s).
+    let page = 0;
+    for (const until = Date.now() + 20_000; page !== 200 && Date.now() < until; ) {
+      page = (await fetch(`${dashboard}/`)).status;
+      if (page !== 200) await new Promise((r) => setTimeout(r, 1000));
+    }
+    expect(page).toBe(200);
+    expect((await fetch(`${dashboard}/owner/`)).status).toBe(401);
+    const owner = await fetch(`${dashboard}/owner/`, { headers: { authorization: `Bearer ${ownerToken}` } });
+    expect(owner.status).toBe(200);
     // Peers reach the hub from their own machines' addresses, over TLS.
     expect(status.peers.find((p) => p.peer === 'trader-0')?.remote).toContain(hosts[2]?.address);
     // Data flows to the trader: its own report counts frames applied to its book.
@@ -199,17 +259,54 @@ describe.skipIf(unavailable !== undefined)('a fleet on three machines (network n
     const unitsDir = join(hub.etc, 'systemd', 'system');
     const units = readdirSync(unitsDir).filter((f) => f.startsWith('tributary-'));
     expect(units.sort()).toEqual([
+      'tributary-gateway-0.service',
       'tributary-hub.service',
       'tributary-kline-0.service',
       'tributary-universe-0.service',
     ]);
+    const tradeUnitsDir = join((hosts[2] as SshTestHost).etc, 'systemd', 'system');
+    const tradeUnits = readdirSync(tradeUnitsDir).filter((f) => f.startsWith('tributary-'));
+    expect(tradeUnits).toHaveLength(6);
     // systemd-analyze warns (and still exits 0) on unknown keys and bad values: none may appear.
-    const verify = spawnSync('systemd-analyze', ['verify', ...units.map((u) => join(unitsDir, u))], {
-      encoding: 'utf8',
-    });
+    const verify = spawnSync(
+      'systemd-analyze',
+      ['verify', ...units.map((u) => join(unitsDir, u)), ...tradeUnits.map((u) => join(tradeUnitsDir, u))],
+      { encoding: 'utf8' },
+    );
     expect(verify.status).toBe(0);
     expect(verify.stderr.trim()).toBe('');
 
+    // `tributary status` from this machine, with the deploy's key and certificate.
+    const inventory = loadInventory(first);
+    const deployState = new DeployState(inventory, dir);
+    const statusConfig = join(dir, 'status-config.json');
+    writeFileSync(
+      statusConfig,
+      JSON.stringify({
+        hub: {
+          url: `wss://${hosts[0]?.address}:7700`,
+          tls: {
+            ca: join(deployState.dir, 'ca', 'ca.crt'),
+            cert: join(deployState.dir, 'certs', 'deploy.crt'),
+            key: join(deployState.dir, 'certs', 'deploy.key'),
+          },
+        },
+      }),
+    );
+    const deployKey = deployState.deployKey();
+    const fleetView = await tributary(['status', '--config', statusConfig], {
+      TRIBUTARY_HUB_KEY: `${deployKey?.id}:${deployKey?.secret}`,
+    });
+    expect(fleetView.code, fleetView.stderr).toBe(0);
+    const header = fleetView.stdout.split('\n').find((l) => l.startsWith('HOST '));
+    expect(header).toMatch(
+      /^HOST\s+ROLE\s+KIND\s+PEER\s+INST\s+LAST SEEN\s+DATA AGE\s+RESTARTS\s+VERSION\s+NODE$/,
+    );
+    expect(fleetView.stdout).toMatch(/^trd-1\s+viewer\s+dashboard\s+dashboard-0\s+0\s/m);
+    expect(fleetView.stdout).toMatch(/^col-1\s+collector\s+tick\s+tick-0\s+0\s+\S+\s+\d/m);
+    expect(fleetView.stdout).toMatch(/^HOST\s+USED\s+LIMIT\s+SHARE$/m);
+
+    lap('first apply checked');
     // 2. The same inventory again changes nothing: same processes.
     const before = processes(status);
     const again = await tributary(['deploy', 'apply', '-i', first, '--release', release1]);
@@ -217,9 +314,32 @@ describe.skipIf(unavailable !== undefined)('a fleet on three machines (network n
     expect(again.stdout).toMatch(/Nothing to change\./);
     expect(processes(await fullStatus(first))).toEqual(before);
 
-    // 3. One collector fewer on hub-1, one more on col-1: only those change.
+    // The trader's order went through the gateway (claimed and placed there), and its fill came
+    // back through the user-stream collector and the hub into the recorder.
+    const orderBy = Date.now() + 100_000;
+    let placed = 0;
+    let recorded = 0;
+    while (Date.now() < orderBy) {
+      status = await fullStatus(first);
+      const claims = status.peers.find((p) => p.peer === 'gateway-0')?.report?.claims as
+        | { placed?: number }
+        | undefined;
+      placed = claims?.placed ?? 0;
+      const events = status.peers.find((p) => p.peer === 'recorder-0')?.report?.events;
+      recorded = typeof events === 'number' ? events : 0;
+      if (placed > 0 && recorded > 0) break;
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+    expect(placed).toBeGreaterThan(0);
+    expect(recorded).toBeGreaterThan(0);
+    const publisherReport = status.peers.find((p) => p.peer === 'publisher-0')?.report;
+    expect(publisherReport?.rounds).toBeGreaterThan(0);
+
+    lap('same inventory again, order through the gateway');
+    // 3. One collector fewer on hub-1, one more on col-1, and trd-1 down to its trader: only those
+    // change (the removed services' keys are revoked).
     const changed = writeInventory('fleet-2.json', [
-      { hub: 1, universe: 1 },
+      { hub: 1, universe: 1, gateway: 1 },
       { kline: 2, tick: 1 },
       { trader: 1 },
     ]);
@@ -227,17 +347,20 @@ describe.skipIf(unavailable !== undefined)('a fleet on three machines (network n
     expect(apply2.code, `${apply2.stdout}\n${apply2.stderr}`).toBe(0);
     expect(apply2.stdout).toMatch(/hub-1:\n {2}stop and remove kline-0/);
     expect(apply2.stdout).toMatch(/col-1:\n(?: {2}.*\n)* {2}start kline-0/);
+    expect(apply2.stdout).toMatch(/trd-1:\n(?: {2}.*\n)* {2}stop and remove dashboard-0/);
+    expect(apply2.stdout).toMatch(/revoked 6 hub key\(s\)/);
     status = await fullStatus(changed);
     const after = processes(status);
     expect(after['kline-0']).toMatch(/^col-1\//);
-    for (const same of ['universe-0', 'kline-1', 'tick-0', 'trader-0'])
+    for (const same of ['universe-0', 'kline-1', 'tick-0', 'trader-0', 'gateway-0'])
       expect(after[same], same).toBe(before[same]);
     expect(
       readdirSync(unitsDir)
         .filter((f) => f.startsWith('tributary-'))
         .sort(),
-    ).toEqual(['tributary-hub.service', 'tributary-universe-0.service']);
+    ).toEqual(['tributary-gateway-0.service', 'tributary-hub.service', 'tributary-universe-0.service']);
 
+    lap('changed inventory');
     // 4. A new release everywhere, then rollback to the first.
     const upgrade = await tributary(['deploy', 'apply', '-i', changed, '--release', release2]);
     expect(upgrade.code, `${upgrade.stdout}\n${upgrade.stderr}`).toBe(0);
@@ -252,12 +375,13 @@ describe.skipIf(unavailable !== undefined)('a fleet on three machines (network n
       status.peers.map(() => true),
     );
 
+    lap('upgrade and rollback');
     // 5. A host that is down: a clear error, and nothing changed on any host.
     const col = hosts[1] as SshTestHost;
     await col.stopSshd();
     const beforeDown = processes(status);
     const withDown = writeInventory('fleet-3.json', [
-      { hub: 1, universe: 1 },
+      { hub: 1, universe: 1, gateway: 1 },
       { kline: 2, tick: 1 },
       { trader: 1, tick: 1 },
     ]);
@@ -278,5 +402,6 @@ describe.skipIf(unavailable !== undefined)('a fleet on three machines (network n
     expect(fleetStatus.stdout).toMatch(/^col-1: probe: cannot reach/m);
     expect(fleetStatus.stdout).toMatch(/trader-0/);
     await col.startSshd();
+    lap('down host refused');
   }, 900_000);
 });

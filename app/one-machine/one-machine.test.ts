@@ -3,7 +3,6 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { TraderFeed } from '../../trader/feed/trader-feed.js';
 import { FeishuReceiver } from '../../ts/alerts/testing/feishu-receiver.js';
 import { Decimal } from '../../ts/exact/decimal.js';
 import { RestClient } from '../../ts/exchange/rest-client.js';
@@ -11,8 +10,10 @@ import { UsdmApi } from '../../ts/exchange/usdm-api.js';
 import { HubClient } from '../../ts/hub/hub-client.js';
 import { HubHealthSchema, HubStatusSchema } from '../../ts/hub/hub-status.js';
 import { statusAuthorization } from '../../ts/hub/peer-auth.js';
+import { TraderFeed } from '../../ts/hub/trader-feed.js';
 import { silentLogger } from '../../ts/log/logger.js';
 import { packageRoot } from '../../ts/package-root.js';
+import { openSqliteStore } from '../../ts/store/open-store.js';
 import { waitUntil } from '../../ts/testing/wait-until.js';
 import { OneMachineSystem } from './one-machine.js';
 
@@ -39,6 +40,7 @@ describe.skipIf(!built)('tributary up (OneMachineSystem)', () => {
         hub: { port: 0 },
         dashboard: { port: 0 },
         publish: { target: { kind: 'folder', dir: join(dir, 'public') } },
+        store: { sqlitePath: join(dir, 'records.sqlite') },
         collectors: {
           kline: { instances: 1, intervalMs: 100, intervals: ['1m'] },
           hotKline: { instances: 0 },
@@ -154,6 +156,17 @@ describe.skipIf(!built)('tributary up (OneMachineSystem)', () => {
     for (let i = 1; i < supervisorTimes.length; i++) {
       expect((supervisorTimes[i] ?? 0) - (supervisorTimes[i - 1] ?? 0)).toBeGreaterThanOrEqual(900);
     }
+    // ... and kept in the records store: carried through the hub (the one about the hub itself once
+    // the hub was back) to the recorder.
+    const store = await openSqliteStore(join(dir, 'records.sqlite'));
+    cleanups.push(() => store.close());
+    await eventually(
+      async () =>
+        (await store.alerts()).filter((a) => a.source === 'supervisor' && a.kind === 'supervisor.restart')
+          .length === 3,
+      'the three restart alerts in the records store',
+      60_000,
+    );
     await api.newOrder({ symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: Decimal.parse('0.002') });
     await eventually(same, 'the position after the restarts');
     expect(Decimal.parse(seen() ?? '0').toString()).toBe('0.007');

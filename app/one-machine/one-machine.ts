@@ -10,6 +10,8 @@ import type { Alerter } from '../../ts/alerts/alerter.js';
 import { alerterFromConfig } from '../../ts/alerts/create-alerter.js';
 import { type LoadedConfig, loadConfig } from '../../ts/config/load-config.js';
 import type { CollectorsConfig } from '../../ts/config/tributary-config.js';
+import { hubClientTls } from '../../ts/hub/hub-link.js';
+import { HubPresence } from '../../ts/hub/hub-presence.js';
 import { credentialsToken, newKey, writeNewKeyFile } from '../../ts/hub/key-file.js';
 import type { ActiveKey, HubKeyCredentials } from '../../ts/hub/peer-keys.js';
 import { type Logger, registerSecret } from '../../ts/log/logger.js';
@@ -103,6 +105,7 @@ export class OneMachineSystem {
   readonly failure: Promise<ChildFailure>;
   #simulator: RunningSimulator | undefined;
   #keyDir: string | undefined;
+  #presence: HubPresence | undefined;
   #stopped = false;
   readonly #logFile: LogFile;
 
@@ -223,7 +226,8 @@ export class OneMachineSystem {
         config.gateway.port === 0 ? await freePort(config.gateway.host) : config.gateway.port;
       childEnv.TRIBUTARY__GATEWAY__PORT = String(gatewayPort);
       gatewayUrl = config.gateway.url ?? `http://${config.gateway.host}:${gatewayPort}`;
-      // Its viewer key only lets the hub show it (peer gateway-0); traders' requests are checked against the key file.
+      // Its viewer key lets the hub show it (peer gateway-0) and carries its alerts to the records
+      // store; traders' requests are checked against the key file.
       add('gateway', ['gateway', '--keys', keysFile], 'viewer', {}, 'gateway-0');
     }
     const kinds: CollectorKind[] = ['universe', ...COLLECTOR_KINDS.filter((k) => k !== 'universe')];
@@ -246,7 +250,8 @@ export class OneMachineSystem {
       add(`trader-${i}`, ['trader', '--instance', String(i), ...demo], 'trader');
     // The recorder only reads from the hub (order events, status): a viewer key.
     if (config.recorder.enabled) add('recorder-0', ['record', '--instance', '0'], 'viewer');
-    // The publisher reads the records store, and the hub's status over its own connection (a viewer key).
+    // The publisher reads the records store, and the hub's status over its own connection (a viewer
+    // key, which also carries its alerts).
     if (config.publish.enabled) add('publish', ['publish'], 'viewer', {}, 'publisher-0');
     // The dashboard shows the owner the hub's full status, so it gets a viewer key.
     let ownerTokenFile: string | undefined;
@@ -262,6 +267,14 @@ export class OneMachineSystem {
       }
       add('dashboard', ['dashboard', '--log-file', this.#logFile.path], 'viewer', ownEnv, 'dashboard-0');
     }
+    // The supervisor's own alerts (children dying, crash loops) reach the records store through the hub too.
+    const supervisorKey = newKey({
+      role: 'viewer',
+      peers: ['supervisor'],
+      label: 'tributary up: supervisor',
+    });
+    keys.push(supervisorKey);
+    registerSecret(supervisorKey.secret);
     const operator = newKey({
       role: 'admin',
       peers: ['operator', 'operator-*'],
@@ -279,6 +292,24 @@ export class OneMachineSystem {
       await waitForHttp(statusUrl, this.#options.startTimeoutMs ?? 20_000);
     }
     for (const child of rest) this.supervisor.start(child);
+    const tls = hubClientTls(loaded);
+    this.#presence = new HubPresence(
+      {
+        url: hubUrl,
+        ...(tls === undefined ? {} : { tls }),
+        key: { id: supervisorKey.id, secret: supervisorKey.secret },
+      },
+      {
+        peer: 'supervisor',
+        kind: 'supervisor',
+        logger: log.child('hub'),
+        report: () => {
+          const children = this.supervisor.status();
+          return { children: children.length, running: children.filter((c) => c.state === 'running').length };
+        },
+        alerts: this.alerts,
+      },
+    );
     log.info('system started', { exchange, hub: hubUrl, status: statusUrl, processes: children.length });
     return {
       exchange,
@@ -299,6 +330,7 @@ export class OneMachineSystem {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    await this.#presence?.close();
     await this.supervisor.stopAll();
     await this.alerts.close();
     await this.#simulator?.stop();

@@ -155,6 +155,7 @@ export class JsKlineSeries {
     c.trades[row] = k.trades;
     c.takerBuyVolume[row] = k.takerBuyVolume;
     c.takerBuyQuoteVolume[row] = k.takerBuyQuoteVolume;
+    c.closed[row] = k.closed ? 1 : 0;
   }
 }
 

@@ -1,8 +1,8 @@
 // A peer process of the end-to-end benchmark (hub, relay, collector or subscriber), driven by the coordinator over IPC.
 
-import { TraderFeed } from '../../trader/feed/trader-feed.js';
 import { HubClient } from '../../ts/hub/hub-client.js';
 import { HubServer } from '../../ts/hub/hub-server.js';
+import { TraderFeed } from '../../ts/hub/trader-feed.js';
 import { Logger } from '../../ts/log/logger.js';
 import { IngestEncoder } from '../../ts/native/hub.js';
 import { benchKey, benchKeyRing } from './bench-keys.js';

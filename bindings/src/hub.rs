@@ -211,6 +211,14 @@ impl IngestEncoder {
         Ok(())
     }
 
+    /// Says that the positions pushed with it (a full `GET /fapi/v3/account` or `/fapi/v3/positionRisk`
+    /// list, pushed just before into this batch) are every non-flat position as of `as_of`
+    /// (exchange ms): the hub sets any older position it holds that they leave out to flat.
+    #[napi]
+    pub fn mark_positions_complete(&mut self, as_of: i64) {
+        self.inner.batch_mut().mark_positions_complete(as_of);
+    }
+
     #[napi]
     pub fn set_ban_list(&mut self, list: BanListObject) {
         self.inner.batch_mut().set_ban_list(list.to_core());

@@ -21,6 +21,13 @@ use tributary_core::frame::FrameError;
 use tributary_core::trader_book::{ApplyOutcome, ApplyReport, F64Block, TraderBook as CoreTraderBook};
 use tributary_core::SymbolId;
 
+/// A position of the book with its symbol id.
+#[napi(object)]
+pub struct BookPositionObject {
+    pub symbol_id: u32,
+    pub position: PositionObject,
+}
+
 /// What applying one frame did.
 #[napi(object)]
 pub struct ApplyOutcomeObject {
@@ -385,6 +392,24 @@ impl TraderBook {
     pub fn balance(&self, env: Env, asset: String) -> Result<Option<BalanceObject>> {
         let asset = name(&env, "asset", &asset)?;
         Ok(self.book.balance(&asset).map(|v| v.record().into()))
+    }
+
+    /// Every position the book holds (zero amounts included), in no particular order.
+    #[napi]
+    pub fn positions(&self) -> Vec<BookPositionObject> {
+        self.book
+            .positions()
+            .map(|(symbol, view)| BookPositionObject {
+                symbol_id: symbol.0,
+                position: view.record().into(),
+            })
+            .collect()
+    }
+
+    /// Every balance the book holds, in no particular order.
+    #[napi]
+    pub fn balances(&self) -> Vec<BalanceObject> {
+        self.book.balances().map(|view| view.record().into()).collect()
     }
 
     #[napi]

@@ -45,12 +45,14 @@ export class AccountPoller implements Collector {
     const { api, link } = this.#ctx;
     if (!link.ready) return;
     const v3 = this.#options.version === 'v3';
+    // Both versions list the whole account (v3 without its flat symbols): as of when the request
+    // left, which the exchange had surely reached when it made the list.
     if (this.kind === 'account') {
       const response = await (v3 ? api.accountV3() : api.accountV2());
-      this.#records += link.encoder.pushAccount(response.body);
+      this.#records += link.encoder.pushAccount(response.body, response.serverSentAtMs);
     } else {
       const response = await (v3 ? api.positionRiskV3() : api.positionRiskV2());
-      this.#records += link.encoder.pushPositionRisk(response.body);
+      this.#records += link.encoder.pushPositionRisk(response.body, response.serverSentAtMs);
     }
     link.flush();
   }

@@ -4,7 +4,7 @@ import { StreamBars } from '../../ts/native/bar-aggregator.js';
 import type { IntervalName } from '../../ts/native/interval.js';
 import type { Collector, CollectorStatus } from '../collector.js';
 import { type CollectorContext, collectorStatus } from '../collector-context.js';
-import { routeFrames } from './stream-router.js';
+import { newestEventTime, routeFrames } from './stream-router.js';
 import { type HoldOutcome, TradeBackfill, type TradeBackfillOptions } from './trade-backfill.js';
 
 export interface StreamCollectorOptions {
@@ -14,8 +14,14 @@ export interface StreamCollectorOptions {
   readonly maxStreamsPerConnection: number;
   /** Restrict to these symbols (empty: every registry symbol). */
   readonly symbols: readonly string[];
-  /** How often quiet bars are closed and open bars re-sent (default 1 s). */
+  /** How often quiet bars are closed (default 250 ms). */
   readonly flushMs?: number;
+  /**
+   * A quiet bar is closed once the exchange's clock, as the market streams show it, is this far
+   * past its end (default 500 ms): not this machine's clock, which may be off by any amount, and
+   * the margin covers trades still in flight behind the newest event.
+   */
+  readonly quietCloseLagMs?: number;
   /**
    * After this long without a `!markPrice@arr@1s` message (stream down or not yet subscribed),
    * mark prices come from REST `premiumIndex` (all symbols, weight 10), once per period (default 3 s).
@@ -78,6 +84,11 @@ export class StreamCollector implements Collector {
   /** True while mark prices come from the REST fallback (logged when it starts and ends). */
   #markFallback = false;
   #markCounters = { streamed: 0, polled: 0 };
+  /**
+   * The exchange's clock as the market route shows it: the newest event time (`E`) of the last
+   * batch and when that batch arrived here; undefined before the first.
+   */
+  #marketClock: { event: number; receivedAt: number } | undefined;
 
   constructor(ctx: CollectorContext, options: StreamCollectorOptions) {
     this.#ctx = ctx;
@@ -101,8 +112,14 @@ export class StreamCollector implements Collector {
     if (this.#running) return;
     this.#running = true;
     const onFrames = (frames: Buffer[], receivedAt: number) => this.#onFrames(frames, receivedAt);
+    const onMarketFrames = (frames: Buffer[], receivedAt: number) => {
+      // The market route carries the aggTrades: its exchange time says which bars have ended.
+      const newest = newestEventTime(frames);
+      if (newest !== undefined) this.#marketClock = { event: newest, receivedAt };
+      this.#onFrames(frames, receivedAt);
+    };
     this.#off.push(
-      this.#market.onMessages(onFrames),
+      this.#market.onMessages(onMarketFrames),
       this.#public.onMessages(onFrames),
       this.#market.onPossibleGap((gap) => this.#onGap(gap)),
       this.#public.onPossibleGap((gap) => this.#onGap(gap)),
@@ -115,7 +132,7 @@ export class StreamCollector implements Collector {
     );
     void this.#syncSubscriptions();
     this.#lastMarkAt = Date.now();
-    this.#timer = setInterval(() => this.#advance(Date.now()), this.#options.flushMs ?? 1000);
+    this.#timer = setInterval(() => this.#advanceQuietBars(), this.#options.flushMs ?? 250);
     // Its own clock, checked twice per fallback period, so silence is seen whatever the phase of
     // the stream's one-a-second messages.
     const fallbackMs = this.#options.markFallbackMs ?? 3000;
@@ -179,6 +196,7 @@ export class StreamCollector implements Collector {
       // Id gaps applied as gaps (a hold given up): their bars came from REST klines.
       aggTradeGaps: this.#counters.gaps + t.gapsApplied,
       barRefreshes: this.#counters.barRefreshes,
+      marketTime: this.#exchangeNow() ?? 0,
       markMessages: this.#markCounters.streamed,
       markPolls: this.#markCounters.polled,
     });
@@ -320,8 +338,25 @@ export class StreamCollector implements Collector {
     }
   }
 
-  /** Closes bars of quiet symbols and sends them (a bar ends even when no trade comes). */
-  #advance(now: number): void {
+  /**
+   * The exchange's time now as the market route shows it: the newest event time plus what this
+   * machine's clock says has passed since it arrived. It trails the exchange by that event's
+   * delivery delay and follows it whatever this machine's clock is set to.
+   */
+  #exchangeNow(): number | undefined {
+    const clock = this.#marketClock;
+    return clock === undefined ? undefined : clock.event + (Date.now() - clock.receivedAt);
+  }
+
+  /**
+   * Closes bars of quiet symbols and sends them (a bar ends even when no trade comes), up to the
+   * exchange's time less the lag; nothing before the first market event. A bar closed here is
+   * final at the hub: never by this machine's clock, which may run ahead of the exchange.
+   */
+  #advanceQuietBars(): void {
+    const exchangeNow = this.#exchangeNow();
+    if (exchangeNow === undefined) return;
+    const now = exchangeNow - (this.#options.quietCloseLagMs ?? 500);
     const { link } = this.#ctx;
     const intervals = this.#aggregatedIntervals().length;
     try {

@@ -1,7 +1,10 @@
 // Sorts raw combined-stream frames by stream kind without parsing them: aggTrades per symbol, the rest together.
 
 const STREAM_KEY = Buffer.from('"stream":"', 'latin1');
+const EVENT_TIME_KEY = Buffer.from('"E":', 'latin1');
 const QUOTE = 0x22;
+const ZERO = 0x30;
+const NINE = 0x39;
 
 /** A batch split by what each frame is. */
 export interface RoutedFrames {
@@ -26,6 +29,34 @@ export function streamName(frame: Buffer): string | undefined {
   const end = frame.indexOf(QUOTE, start);
   if (end < 0 || end - start > 64) return undefined;
   return frame.toString('latin1', start, end);
+}
+
+/**
+ * The exchange's event time (`E`, Unix ms) of a combined-stream frame, read near its start (every
+ * market event puts `e` and `E` first; an array payload gives its first element's), or undefined.
+ */
+export function eventTime(frame: Buffer): number | undefined {
+  const at = frame.indexOf(EVENT_TIME_KEY, 0);
+  if (at < 0 || at > 128) return undefined;
+  let value = 0;
+  let digits = 0;
+  for (let i = at + EVENT_TIME_KEY.length; i < frame.length && digits < 16; i++) {
+    const c = frame[i] as number;
+    if (c < ZERO || c > NINE) break;
+    value = value * 10 + (c - ZERO);
+    digits += 1;
+  }
+  return digits === 0 ? undefined : value;
+}
+
+/** The newest event time of a batch of frames, or undefined when none carries one. */
+export function newestEventTime(frames: readonly Buffer[]): number | undefined {
+  let newest: number | undefined;
+  for (const frame of frames) {
+    const time = eventTime(frame);
+    if (time !== undefined && (newest === undefined || time > newest)) newest = time;
+  }
+  return newest;
 }
 
 /** Splits a batch of frames from the market and public routes. */

@@ -1,5 +1,6 @@
 // The user-data stream into the hub: positions and balances from ACCOUNT_UPDATE, order events relayed, gaps reconciled by REST.
 import { UserDataStream, type UserStreamGap } from '../../ts/exchange/user-data-stream.js';
+import { type StreamGapNotice, streamGapEvent } from '../../ts/hub/stream-gap-notice.js';
 import type { AccountPoller } from '../account/account-poller.js';
 import type { Collector, CollectorStatus } from '../collector.js';
 import { type CollectorContext, collectorStatus } from '../collector-context.js';
@@ -9,7 +10,11 @@ export interface UserStreamCollectorOptions {
   readonly wsUrl: string;
   /** Polls the account once, to reconcile after a gap in the stream (and once at start). */
   readonly reconcile: Pick<AccountPoller, 'poll'>;
-  /** Receives the raw order events (`ORDER_TRADE_UPDATE`, `ALGO_UPDATE`, ...) for traders and recorders. */
+  /**
+   * Receives the raw order events (`ORDER_TRADE_UPDATE`, `ALGO_UPDATE`, ...) for traders and
+   * recorders, and a stream-gap notice (`ts/hub/stream-gap-notice.ts`) whenever events may have
+   * been missed: when the stream starts, after it reconnects, and when the hub link is back.
+   */
   readonly onOrderEvents?: (events: Buffer[]) => void;
 }
 
@@ -35,6 +40,7 @@ export class UserStreamCollector implements Collector {
     records: 0,
     rejected: 0,
     reconciles: 0,
+    notices: 0,
     failures: 0,
   };
   #lastSuccessAt: number | null = null;
@@ -58,8 +64,25 @@ export class UserStreamCollector implements Collector {
       this.#stream.onPossibleGap((gap) => void this.#reconcile(gap)),
       this.#stream.onFailure((error) => this.#fail('user data stream gave up', error)),
     );
+    // Relayed events published while the hub link was down are lost: readers are told when it is back.
+    let hubLostAt: number | null = null;
+    this.#off.push(
+      this.#ctx.hub.onState((state) => {
+        if (state === 'ready') {
+          if (hubLostAt !== null)
+            this.#notice({ reason: 'hub-reconnect', at: Date.now(), lostAt: hubLostAt });
+          hubLostAt = null;
+        } else if (hubLostAt === null && (state === 'reconnecting' || state === 'connecting')) {
+          hubLostAt = Date.now();
+        }
+      }),
+    );
     this.#stream.start().then(
-      () => this.#reconcile(undefined),
+      () => {
+        // Whatever happened before this stream connected reached no reader.
+        this.#notice({ reason: 'stream-start', at: Date.now(), lostAt: null });
+        return this.#reconcile(undefined);
+      },
       (error: unknown) => this.#fail('user data stream did not start', error),
     );
   }
@@ -85,6 +108,7 @@ export class UserStreamCollector implements Collector {
       orderEvents: this.#counters.orderEvents,
       rejected: this.#counters.rejected,
       reconciles: this.#counters.reconciles,
+      gapNotices: this.#counters.notices,
       reconnects: s.reconnects,
       listenKeysCreated: s.listenKeysCreated,
     });
@@ -124,8 +148,14 @@ export class UserStreamCollector implements Collector {
     this.#lastSuccessAt = Date.now();
   }
 
+  #notice(notice: StreamGapNotice): void {
+    this.#counters.notices += 1;
+    this.#options.onOrderEvents?.([streamGapEvent(notice)]);
+  }
+
   async #reconcile(gap: UserStreamGap | undefined): Promise<void> {
     if (gap !== undefined) {
+      this.#notice({ reason: 'stream-reconnect', at: gap.restoredAt, lostAt: gap.lostAt });
       this.#ctx.logger.warn('user data stream may have missed events; reconciling by REST', {
         reason: gap.reason,
         newListenKey: gap.newListenKey,

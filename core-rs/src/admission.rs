@@ -116,6 +116,7 @@ pub fn entity_name(record: &Delta) -> &'static str {
         Delta::Balance { .. } => "balance",
         Delta::BanList(_) => "banlist",
         Delta::Mark { .. } => "mark",
+        Delta::PositionsComplete { .. } => "positions_complete",
     }
 }
 
@@ -138,6 +139,8 @@ impl Admission {
                 self.symbol(*symbol)?;
                 self.time("mark.time", mark.time)
             }
+            // A time in the future would set positions opened later flat.
+            Delta::PositionsComplete { as_of } => self.time("positions_complete.as_of", *as_of),
         }
     }
 

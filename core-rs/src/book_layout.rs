@@ -26,10 +26,12 @@ pub enum KlineColumn {
     Trades = 8,
     TakerBuyVolume = 9,
     TakerBuyQuoteVolume = 10,
+    /// 1 when the bar is final (the exchange's `x`, or a source that saw it whole), else 0.
+    Closed = 11,
 }
 
 /// Number of columns in a kline block.
-pub const KLINE_COLUMNS: usize = 11;
+pub const KLINE_COLUMNS: usize = 12;
 
 impl KlineColumn {
     /// Every column in block order.
@@ -45,6 +47,7 @@ impl KlineColumn {
         KlineColumn::Trades,
         KlineColumn::TakerBuyVolume,
         KlineColumn::TakerBuyQuoteVolume,
+        KlineColumn::Closed,
     ];
 
     /// The name JavaScript uses.
@@ -61,6 +64,7 @@ impl KlineColumn {
             KlineColumn::Trades => "trades",
             KlineColumn::TakerBuyVolume => "takerBuyVolume",
             KlineColumn::TakerBuyQuoteVolume => "takerBuyQuoteVolume",
+            KlineColumn::Closed => "closed",
         }
     }
 }
@@ -239,7 +243,7 @@ pub fn typescript_module() -> String {
     );
     const_list(
         &mut out,
-        "Columns of a kline series block in block order: column `c` of row `r` is at `c × capacity + r`.",
+        "Kline series block columns in block order (row `r` of column `c` at `c × capacity + r`; `closed`: 1 or 0).",
         "KLINE_COLUMNS",
         KlineColumn::ALL.map(KlineColumn::name),
     );

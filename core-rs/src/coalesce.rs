@@ -23,6 +23,8 @@ enum Entity {
     Balance(Name),
     BanList,
     Mark(SymbolId),
+    /// Never pending (the merge emits the positions it sets flat instead); keyed for completeness.
+    PositionsComplete(i64),
 }
 
 fn entity(delta: &Delta) -> Entity {
@@ -37,6 +39,7 @@ fn entity(delta: &Delta) -> Entity {
         Delta::Balance { balance } => Entity::Balance(balance.asset),
         Delta::BanList(_) => Entity::BanList,
         Delta::Mark { symbol, .. } => Entity::Mark(*symbol),
+        Delta::PositionsComplete { as_of } => Entity::PositionsComplete(*as_of),
     }
 }
 

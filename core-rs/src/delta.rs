@@ -63,6 +63,14 @@ pub enum Delta {
         symbol: SymbolId,
         mark: Mark,
     },
+    /// Collector → hub only: the `Position` records beside it (the same batch or frame) are every
+    /// non-flat position of the account as of `as_of` (exchange Unix ms), a full list such as
+    /// `GET /fapi/v3/account` gives, which leaves flat symbols out. The merge sets every position
+    /// it holds that is not listed and is older to flat; it never appears in a hub Delta frame or
+    /// a snapshot. Appended last: kinds only grow.
+    PositionsComplete {
+        as_of: i64,
+    },
 }
 
 /// The full window of one `(symbol, interval)` series, oldest first.

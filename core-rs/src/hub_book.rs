@@ -561,6 +561,7 @@ mod tests {
                 Delta::Balance { balance } => batch.push_balance(*balance),
                 Delta::BanList(list) => batch.set_ban_list(list.clone()),
                 Delta::Mark { symbol, mark } => batch.push_mark(*symbol, *mark),
+                Delta::PositionsComplete { as_of } => batch.mark_positions_complete(*as_of),
             }
         }
         let header = FrameHeader {

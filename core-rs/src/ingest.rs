@@ -7,7 +7,7 @@
 //! ([`Admission`]) and merged on its own, so one refused record is counted and reported without
 //! voiding the rest of the frame ([`IngestReport`]).
 
-use crate::account::{Balance, Position, SymbolPosition};
+use crate::account::{Balance, Position, PositionSide, SymbolPosition};
 use crate::admission::{entity_name, Admission, Refusal};
 use crate::delta::{BanList, Delta, Provenance, SourceId};
 use crate::frame::{Chunk, Frame, FrameEncoder, FrameError, FrameHeader, FrameKind, FramePayload};
@@ -106,6 +106,14 @@ impl IngestBatch {
 
     pub fn set_ban_list(&mut self, list: BanList) {
         self.records.push(Delta::BanList(list));
+    }
+
+    /// Says that the positions pushed with it are every non-flat position of the account as of
+    /// `as_of` (exchange ms; a time the exchange had surely reached when it made the list): call
+    /// it right after pushing a full list (`GET /fapi/v3/account`, `/fapi/v3/positionRisk` without
+    /// a symbol), in the same batch. See [`Delta::PositionsComplete`].
+    pub fn mark_positions_complete(&mut self, as_of: i64) {
+        self.records.push(Delta::PositionsComplete { as_of });
     }
 
     /// Parses a websocket `kline` or `bookTicker` event and adds it; returns the records added
@@ -321,10 +329,25 @@ impl IngestReport {
 }
 
 /// Checks one record with `admission`, then merges it. Deltas for a real change are appended to
-/// `out`; a refused record changes nothing.
+/// `out`; a refused record changes nothing. A [`Delta::PositionsComplete`] merged on its own lists
+/// nothing, so it sets every older held position flat: merge it with its positions through
+/// [`merge_records`].
 pub fn merge_record(
     book: &mut MergeBook,
     record: &Delta,
+    from: Provenance,
+    admission: &Admission,
+    out: &mut Vec<Delta>,
+) -> Result<MergeOutcome, Refusal> {
+    merge_listed(book, record, &[], from, admission, out)
+}
+
+/// [`merge_record`] with the `(symbol, side)` of every position of the record's batch, which a
+/// [`Delta::PositionsComplete`] keeps as they are.
+fn merge_listed(
+    book: &mut MergeBook,
+    record: &Delta,
+    listed: &[(SymbolId, PositionSide)],
     from: Provenance,
     admission: &Admission,
     out: &mut Vec<Delta>,
@@ -341,6 +364,7 @@ pub fn merge_record(
         Delta::Balance { balance } => book.merge_balance(balance, from, out),
         Delta::BanList(list) => Ok(book.set_ban_list(list.clone(), from, out)),
         Delta::Mark { symbol, mark } => book.merge_mark(*symbol, mark, from, out),
+        Delta::PositionsComplete { as_of } => book.apply_positions_complete(listed, *as_of, from, out),
     };
     Ok(outcome?)
 }
@@ -357,8 +381,21 @@ pub fn merge_records(
     input: usize,
     report: &mut IngestReport,
 ) {
+    // A full positions list keeps what its batch lists: collected only when a batch has one.
+    let listed: Vec<(SymbolId, PositionSide)> = if records.iter().any(|r| matches!(r, Delta::PositionsComplete { .. }))
+    {
+        records
+            .iter()
+            .filter_map(|r| match r {
+                Delta::Position { symbol, position } => Some((*symbol, position.side)),
+                _ => None,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     for record in records {
-        let result = merge_record(book, record, from, admission, out);
+        let result = merge_listed(book, record, &listed, from, admission, out);
         report.count(input, record, result);
     }
 }
@@ -698,6 +735,89 @@ mod tests {
         batch.clear();
         assert!(batch.is_empty());
         assert_eq!(batch.unknown_symbols(), 1);
+    }
+
+    fn held(side: PositionSide, amount: &str, update_time: i64) -> Position {
+        Position {
+            side,
+            amount: Decimal::parse(amount).unwrap(),
+            entry_price: None,
+            break_even_price: None,
+            unrealized_pnl: None,
+            mark_price: None,
+            isolated_wallet: None,
+            update_time,
+        }
+    }
+
+    /// Issue 13: v3 leaves flat symbols out, so a position closed while the user stream was down
+    /// must become flat from the next full list, through the Ingest frame like any record.
+    #[test]
+    fn a_full_positions_list_sets_held_positions_it_leaves_out_flat() {
+        let (btc, eth, sol) = (SymbolId(0), SymbolId(1), SymbolId(2));
+        let mut book = MergeBook::new(MergeBookConfig::default()).unwrap();
+        let from = Provenance {
+            source: SourceId(4),
+            received_at: 9,
+        };
+        let mut out = Vec::new();
+        let mut report = IngestReport::default();
+        // From the user stream: BTC long at 100, ETH short opened at 300 (after the list below).
+        for (symbol, position) in [
+            (btc, held(PositionSide::Both, "0.5", 100)),
+            (eth, held(PositionSide::Both, "-1", 300)),
+        ] {
+            let record = Delta::Position { symbol, position };
+            merge_record(&mut book, &record, from, &lenient(), &mut out).unwrap();
+        }
+        // The list as of 200 holds SOL only; it crosses the wire.
+        let mut batch = IngestBatch::new();
+        batch.push_position(sol, held(PositionSide::Both, "2", 150));
+        batch.mark_positions_complete(200);
+        let mut encoder = FrameEncoder::new();
+        let frame = decode_frame(batch.encode(&mut encoder, &header(4)).unwrap()).unwrap();
+        let FramePayload::Deltas(records) = &frame.payload else {
+            panic!("an Ingest frame carries records")
+        };
+        assert_eq!(records.last(), Some(&Delta::PositionsComplete { as_of: 200 }));
+        out.clear();
+        merge_ingest(&mut book, &frame, from, &lenient(), &mut out, 0, &mut report).unwrap();
+        let amount = |s: SymbolId| {
+            book.position(s, PositionSide::Both)
+                .map(|(p, _)| (p.amount.to_string(), p.update_time))
+        };
+        assert_eq!(amount(btc), Some(("0".to_string(), 200)));
+        assert_eq!(amount(eth), Some(("-1".to_string(), 300)));
+        assert_eq!(amount(sol), Some(("2".to_string(), 150)));
+        assert_eq!(out.len(), 2, "SOL's record and BTC set flat: {out:?}");
+        assert_eq!(report.changed, 2);
+        // The same list again changes nothing: a flat position gets no delta.
+        out.clear();
+        merge_ingest(&mut book, &frame, from, &lenient(), &mut out, 0, &mut report).unwrap();
+        assert!(out.is_empty(), "{out:?}");
+        // Only an Ingest frame may carry it.
+        let delta = FrameHeader {
+            kind: FrameKind::Delta,
+            ..header(4)
+        };
+        assert!(matches!(
+            encoder.encode_deltas(&delta, batch.records()),
+            Err(FrameError::KindMismatch { .. })
+        ));
+    }
+
+    #[test]
+    fn a_positions_list_from_the_future_is_refused() {
+        let admission = Admission {
+            symbols: 10,
+            now: 1_000_000,
+            rules: crate::admission::AdmissionRules::default(),
+        };
+        let mut book = MergeBook::new(MergeBookConfig::default()).unwrap();
+        let from = Provenance::default();
+        let far = Delta::PositionsComplete { as_of: i64::MAX / 2 };
+        let refusal = merge_record(&mut book, &far, from, &admission, &mut Vec::new()).unwrap_err();
+        assert_eq!(refusal.reason(), "time_in_future");
     }
 
     #[test]

@@ -589,6 +589,47 @@ impl MergeBook {
         result
     }
 
+    /// Applies a full positions list of the account as of `as_of` (exchange ms): every position
+    /// the book holds with a non-zero amount, an update time before `as_of` and a `(symbol, side)`
+    /// not in `listed` is merged as flat at `as_of` (the list leaves flat symbols out, so it was
+    /// flat then). Changed if any was, Unchanged otherwise; a flat position never gets a delta.
+    pub fn apply_positions_complete(
+        &mut self,
+        listed: &[(SymbolId, PositionSide)],
+        as_of: i64,
+        from: Provenance,
+        out: &mut Vec<Delta>,
+    ) -> Result<MergeOutcome, MergeError> {
+        let mut stale = Vec::new();
+        for (id, book) in self.symbols.iter().enumerate() {
+            let Some(book) = book else { continue };
+            for stored in book.positions.iter().flatten() {
+                let p = &stored.value;
+                let symbol = SymbolId(id as u32);
+                if !p.amount.is_zero() && p.update_time < as_of && !listed.contains(&(symbol, p.side)) {
+                    stale.push((symbol, p.side));
+                }
+            }
+        }
+        let mut outcome = MergeOutcome::Unchanged;
+        for (symbol, side) in stale {
+            let flat = Position {
+                side,
+                amount: Decimal::ZERO,
+                entry_price: None,
+                break_even_price: None,
+                unrealized_pnl: None,
+                mark_price: None,
+                isolated_wallet: None,
+                update_time: as_of,
+            };
+            if self.merge_position(symbol, &flat, from, out)? == MergeOutcome::Changed {
+                outcome = MergeOutcome::Changed;
+            }
+        }
+        Ok(outcome)
+    }
+
     /// Merges a balance, keyed by asset, with the same rules as [`MergeBook::merge_position`]
     /// (the wallet balance plays the position amount's part).
     pub fn merge_balance(

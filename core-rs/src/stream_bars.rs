@@ -10,7 +10,9 @@
 //! `complete_from` starts at the subscription time and moves forward: after an id gap to just
 //! past the time of the trade that revealed it (the missing trades happened at or before it),
 //! and after a lost connection to when the connection was restored
-//! ([`StreamBars::mark_incomplete_until`]). Because closed bars are filtered per trade, a bar that
+//! ([`StreamBars::mark_incomplete_until`]). The first trade applied counts as revealing a gap too:
+//! the subscription time is the collector's clock, which may lag the exchange's, while every trade
+//! after the first one is known by its id to arrive. Because closed bars are filtered per trade, a bar that
 //! closed complete before a gap later in the same batch is still sent.
 //!
 //! **Holding gaps** ([`StreamBars::holding_gaps`]): instead of applying the trade after an id gap
@@ -348,10 +350,14 @@ impl StreamBars {
         target: &mut IngestEncoder,
         batch: &mut StreamBarsBatch,
     ) {
+        let first = self.aggregator.last_id().is_none();
         let result = self.aggregator.push(trade, &mut self.closed);
-        if let Ok(PushOutcome::AcceptedAfterGap(_)) = result {
+        match result {
             // The missing trades happened at or before this one.
-            self.mark_incomplete_until(trade.trade_time.saturating_add(1));
+            Ok(PushOutcome::AcceptedAfterGap(_)) => self.mark_incomplete_until(trade.trade_time.saturating_add(1)),
+            // Trades before the first one applied, at its time included, may never arrive.
+            Ok(PushOutcome::Accepted) if first => self.mark_incomplete_until(trade.trade_time.saturating_add(1)),
+            _ => {}
         }
         if by_rest && matches!(result, Ok(PushOutcome::Accepted | PushOutcome::AcceptedAfterGap(_))) {
             batch.backfilled += 1;
@@ -511,7 +517,8 @@ mod tests {
             &mut stream,
             &mut target,
             &[
-                trade(1, T0 + 1_000, "10"),
+                trade(0, T0 - 1, "10"),               // the first trade: complete from T0
+                trade(1, T0 + 1_000, "10"),           // closes the minute before, withheld
                 trade(2, T0 + MIN + 1_000, "11"),     // closes minute 0, complete
                 trade(9, T0 + 2 * MIN + 5_000, "12"), // ids 3..8 missing: closes minute 1, which may miss them
                 trade(10, T0 + 3 * MIN, "13"),        // closes minute 2, which holds the gap's trade
@@ -523,7 +530,23 @@ mod tests {
             bars(&target),
             vec![(Interval::M1, T0, true), (Interval::M1, T0 + 3 * MIN, false)]
         );
-        assert_eq!(batch.withheld, 2);
+        assert_eq!(batch.withheld, 3);
+    }
+
+    #[test]
+    fn a_collector_clock_behind_the_exchange_does_not_make_a_joined_bar_complete() {
+        let mut target = encoder();
+        // Subscribed, by the collector's clock, five minutes before the exchange's time: the
+        // first trade received is what says where complete bars start.
+        let mut stream = StreamBars::new(btc(), &[Interval::M1], T0 - 5 * MIN).unwrap();
+        let batch = push(
+            &mut stream,
+            &mut target,
+            &[trade(7, T0 + 30_000, "10"), trade(8, T0 + MIN, "11")],
+        );
+        assert_eq!(stream.complete_from(), T0 + 30_001);
+        assert_eq!(bars(&target), vec![(Interval::M1, T0 + MIN, false)]);
+        assert_eq!((batch.bars, batch.withheld), (1, 1));
     }
 
     #[test]
@@ -549,7 +572,12 @@ mod tests {
     fn bars_of_a_symbol_the_registry_does_not_know_are_skipped_and_counted() {
         let mut target = IngestEncoder::new([Name::new("ETHUSDT").unwrap()]);
         let mut stream = StreamBars::new(btc(), &[Interval::M1], T0).unwrap();
-        let batch = push(&mut stream, &mut target, &[trade(1, T0 + 1_000, "10")]);
+        // The first trade makes bars complete from T0; the second's open bar is complete.
+        let batch = push(
+            &mut stream,
+            &mut target,
+            &[trade(1, T0 - 1, "10"), trade(2, T0 + 1_000, "10")],
+        );
         assert_eq!(batch.bars, 0);
         assert!(target.batch().is_empty());
         assert_eq!(target.batch().unknown_symbols(), 1);
@@ -713,6 +741,8 @@ mod tests {
         let mut target = encoder();
         let mut stream = StreamBars::new(btc(), &[Interval::M1], T0).unwrap().holding_gaps(true);
         push(&mut stream, &mut target, &stream_of(&rows[..3]));
+        // Complete from just after the first trade received.
+        let complete = stream.complete_from();
         assert!(stream.expect_after_loss(T0 + 20_000));
         assert_eq!(
             stream.missing_from(),
@@ -725,7 +755,7 @@ mod tests {
         assert_eq!(stream.missing_from(), None);
         stream.resume(&mut target, 100);
         assert!(!stream.is_holding());
-        assert_eq!(stream.complete_from(), T0, "bars stay complete");
+        assert_eq!(stream.complete_from(), complete, "bars stay complete");
         // Lost again; this time the stream comes back past a gap (ids 6..=7 lost).
         assert!(stream.expect_after_loss(T0 + 50_000));
         push(&mut stream, &mut target, &stream_of(&rows[4..5]));
@@ -735,7 +765,7 @@ mod tests {
         stream.add_backfill_page(&page_of(&rows[5..9]), 1000).unwrap();
         stream.resume(&mut target, 100);
         assert!(!stream.is_holding());
-        assert_eq!(stream.complete_from(), T0);
+        assert_eq!(stream.complete_from(), complete);
         assert_eq!((stream.hold_stats().holds, stream.hold_stats().healed), (3, 3));
     }
 
@@ -745,6 +775,7 @@ mod tests {
         let mut target = encoder();
         let mut stream = StreamBars::new(btc(), &[Interval::M1], T0).unwrap().holding_gaps(true);
         push(&mut stream, &mut target, &stream_of(&rows[..3]));
+        let complete = stream.complete_from();
         stream.expect_after_loss(T0 + 20_000);
         // A full page (limit 2) leaves the end open; the short one after it closes it.
         stream.add_backfill_page(&page_of(&rows[3..5]), 2).unwrap();
@@ -755,7 +786,7 @@ mod tests {
         stream.resume(&mut target, 100);
         assert!(!stream.is_holding());
         assert_eq!(stream.aggregator().last_id(), Some(5));
-        assert_eq!(stream.complete_from(), T0);
+        assert_eq!(stream.complete_from(), complete);
     }
 
     #[test]

@@ -125,6 +125,8 @@ impl TopicFilter {
             Delta::Balance { .. } => self.has_kind(kinds::BALANCE),
             Delta::BanList(_) => self.has_kind(kinds::BAN_LIST),
             Delta::Mark { symbol, .. } => self.has_kind(kinds::MARK) && self.has_symbol(*symbol),
+            // Collector → hub only: traders get the positions it set flat.
+            Delta::PositionsComplete { .. } => false,
         }
     }
 }

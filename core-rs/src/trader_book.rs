@@ -175,6 +175,7 @@ impl KlineSeries {
                 KlineColumn::Trades => k.trades as f64,
                 KlineColumn::TakerBuyVolume => k.taker_buy_volume.to_f64(),
                 KlineColumn::TakerBuyQuoteVolume => k.taker_buy_quote_volume.to_f64(),
+                KlineColumn::Closed => f64::from(u8::from(k.closed)),
             };
             store(&self.columns, column as usize * self.capacity + row, value);
         }
@@ -1031,6 +1032,8 @@ impl TraderBook {
                 );
             }
             Delta::BanList(list) => self.ban_list = list.clone(),
+            // Collector → hub only: a Delta frame cannot carry it (the decoder refuses one).
+            Delta::PositionsComplete { .. } => {}
         }
     }
 

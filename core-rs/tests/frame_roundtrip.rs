@@ -851,6 +851,7 @@ fn frame_json(frame: &Frame) -> serde_json::Value {
                     Delta::Balance { balance: b } => balances.push(balance(b)),
                     Delta::BanList(l) => bans = Some(ban_list(l)),
                     Delta::Mark { .. } => unreachable!("the fixture frames carry no marks"),
+                    Delta::PositionsComplete { .. } => unreachable!("the fixture frames carry no positions lists"),
                 }
             }
             let groups = groups

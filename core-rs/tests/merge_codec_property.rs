@@ -157,6 +157,7 @@ fn as_frame(record: &Delta) -> Option<Vec<u8>> {
         Delta::Balance { balance } => batch.push_balance(*balance),
         Delta::BanList(list) => batch.set_ban_list(list.clone()),
         Delta::Mark { symbol, mark } => batch.push_mark(*symbol, *mark),
+        Delta::PositionsComplete { as_of } => batch.mark_positions_complete(*as_of),
     }
     let header = FrameHeader {
         kind: FrameKind::Ingest,

@@ -190,7 +190,7 @@ fn a_snapshot_is_applied_only_once_complete_and_restarts_cleanly() {
             | Delta::Tick { symbol, .. }
             | Delta::Position { symbol, .. }
             | Delta::Mark { symbol, .. } => symbol.0 < 40,
-            Delta::BanList(_) => false,
+            Delta::BanList(_) | Delta::PositionsComplete { .. } => false,
             Delta::Balance { .. } => true,
         })
         .collect();

@@ -14,6 +14,28 @@ function order(h: EngineHarness, params: Record<string, string>) {
   return h.call('POST', '/fapi/v1/order', { symbol: S, newOrderRespType: 'RESULT', ...params });
 }
 
+describe('v3 position lists', () => {
+  it('leave a flat symbol out unless it has an open order, as Binance does; v2 lists it at zero', () => {
+    const h = new EngineHarness();
+    h.market.setBook(S, [['99.0', '10']], [['101.0', '10']]);
+    h.market.setMark(S, '100');
+    const v3Symbols = () => [
+      parseAccount(bytes(h.call('GET', '/fapi/v3/account'))).positions.map((p) => p.symbol),
+      parsePositionRisk(bytes(h.call('GET', '/fapi/v3/positionRisk'))).map((p) => p.symbol),
+    ];
+    expect(v3Symbols()).toEqual([[], []]);
+    order(h, { side: 'BUY', type: 'MARKET', quantity: '0.5' });
+    expect(v3Symbols()).toEqual([[S], [S]]);
+    order(h, { side: 'SELL', type: 'MARKET', quantity: '0.5', reduceOnly: 'true' });
+    expect(v3Symbols()).toEqual([[], []]);
+    const v2 = parsePositionRisk(bytes(h.call('GET', '/fapi/v2/positionRisk', { symbol: S })));
+    expect(v2.map((p) => p.position.amount)).toEqual(['0.000']);
+    // A resting order shows the flat symbol again (its margin is reported there).
+    order(h, { side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', price: '90.0', quantity: '0.1' });
+    expect(v3Symbols()).toEqual([[S], [S]]);
+  });
+});
+
 describe('hedge mode', () => {
   it('keeps LONG and SHORT apart, requires the side, refuses reduceOnly and over-closing', () => {
     const h = new EngineHarness([{ apiKey: 'k', apiSecret: 's', positionMode: 'hedge' }]);

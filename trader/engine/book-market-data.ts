@@ -1,7 +1,7 @@
 // Market data and account from the trader's native book (live, testnet, paper, dry-run): copy-free columns, no parsing.
 import { Decimal } from '../../ts/exact/decimal.js';
 import type { IntervalName } from '../../ts/native/interval.js';
-import type { TraderBook } from '../../ts/native/trader-book.js';
+import { MARK_SLOTS, TICK_SLOTS, type TraderBook } from '../../ts/native/trader-book.js';
 import type { BarEvent } from './events.js';
 import type { AccountView, BarSeries, MarketData, PositionState, Quote } from './market-data.js';
 
@@ -97,10 +97,18 @@ export class BookAccount implements AccountView {
   }
 }
 
+/** Where the exchange times sit in the book's tick and mark blocks. */
+const TICK_TIME = TICK_SLOTS.indexOf('time');
+const MARK_TIME = MARK_SLOTS.indexOf('time');
+
 /**
- * Finds closed bars in the book's series: a bar is closed once a newer bar follows it in the
- * series, or once its close time is `graceMs` past and the book marks it closed (a quiet market).
- * Each bar is reported once, oldest first.
+ * Finds closed bars in the book's series: a bar is final when the book marks it closed (the
+ * exchange's `x`, or a collector that saw every trade of it), reported on the first scan after.
+ * A bar not marked closed but followed by a newer one is taken as final `graceMs` of exchange time
+ * after its end (a source that never sends the final update must not stall the strategy). Exchange
+ * time is the symbol's newest tick or mark time, so neither this machine's clock nor a newer bar
+ * reaching the book before the last trades of the one before it can close a bar early. Each bar
+ * is reported once, oldest first.
  */
 export class BookBarWatcher {
   readonly #book: TraderBook;
@@ -114,7 +122,11 @@ export class BookBarWatcher {
     this.#graceMs = graceMs;
   }
 
-  /** Closed bars of `(symbol, interval)` not reported yet; the first call only marks where it starts. */
+  /**
+   * Closed bars of `(symbol, interval)` not reported yet; the first call only marks where it
+   * starts. `now` (this machine's clock) stands in for exchange time only while the book has
+   * neither a tick nor a mark of the symbol.
+   */
   closed(symbol: string, interval: IntervalName, now: number): BarEvent[] {
     const id = this.#dir.symbolId(symbol);
     const view = id === undefined ? undefined : this.#book.klineSeries(id, interval);
@@ -122,48 +134,39 @@ export class BookBarWatcher {
     const key = `${symbol}|${interval}`;
     const opens = view.values('openTime');
     const closes = view.values('closeTime');
+    const final = view.values('closed');
     const n = opens.length;
-    const lastOpen = opens[n - 1] as number;
-    let closedUpTo = n >= 2 ? (opens[n - 2] as number) : Number.NEGATIVE_INFINITY;
-    if (now > (closes[n - 1] as number) + this.#graceMs) {
-      const last = this.#book.klines(id, interval).at(-1);
-      if (last?.closed === true && last.openTime === lastOpen) closedUpTo = lastOpen;
-    }
     const reported = this.#lastReported.get(key);
+    // The first row not reported yet.
+    let first = n;
+    while (first > 0 && (reported === undefined || (opens[first - 1] as number) > reported)) first -= 1;
+    if (first === n) return [];
+    const exchangeNow = this.#exchangeTime(id, now);
+    let end = first;
+    while (
+      end < n &&
+      (final[end] === 1 || (end < n - 1 && exchangeNow > (closes[end] as number) + this.#graceMs))
+    )
+      end += 1;
     if (reported === undefined) {
       // Start after what the book already held: history is warm-up, not a fresh close.
-      this.#lastReported.set(key, closedUpTo);
+      this.#lastReported.set(key, end > first ? (opens[end - 1] as number) : Number.NEGATIVE_INFINITY);
       return [];
     }
-    if (closedUpTo <= reported) return [];
-    if (
-      n >= 2 &&
-      closedUpTo === (opens[n - 2] as number) &&
-      now <= (closes[n - 2] as number) + this.#graceMs
-    ) {
-      // A newer bar can reach the book before the final update of the one before it (two
-      // sources, or a stream's throttled updates): that bar is closed once the book says so, or
-      // after the grace; never reported with a partial close.
-      const previous = this.#book.klines(id, interval).at(-2);
-      if (previous !== undefined && previous.openTime === closedUpTo && previous.closed !== true) {
-        closedUpTo = n >= 3 ? (opens[n - 3] as number) : Number.NEGATIVE_INFINITY;
-        if (closedUpTo <= reported) return [];
-      }
-    }
+    if (end === first) return [];
+    this.#lastReported.set(key, opens[end - 1] as number);
     const out: BarEvent[] = [];
     const o = view.values('open');
     const h = view.values('high');
     const l = view.values('low');
     const c = view.values('close');
     const v = view.values('volume');
-    for (let i = 0; i < n; i++) {
-      const openTime = opens[i] as number;
-      if (openTime <= reported || openTime > closedUpTo) continue;
+    for (let i = first; i < end; i++) {
       out.push({
         type: 'bar',
         symbol,
         interval,
-        openTime,
+        openTime: opens[i] as number,
         closeTime: closes[i] as number,
         open: o[i] as number,
         high: h[i] as number,
@@ -173,7 +176,17 @@ export class BookBarWatcher {
         time: now,
       });
     }
-    this.#lastReported.set(key, closedUpTo);
     return out;
+  }
+
+  /** The newest exchange time the book holds for the symbol (tick or mark), else `now`. */
+  #exchangeTime(id: number, now: number): number {
+    const tick = this.#book.tickValues(id)?.[TICK_TIME] ?? Number.NaN;
+    const mark = this.#book.markValues(id)?.[MARK_TIME] ?? Number.NaN;
+    // NaN (never set) compares false.
+    let newest = 0;
+    if (tick > newest) newest = tick;
+    if (mark > newest) newest = mark;
+    return newest > 0 ? newest : now;
   }
 }

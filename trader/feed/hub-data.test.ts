@@ -17,10 +17,10 @@ import {
   expectBooksEqual,
   syntheticFrame,
 } from '../../ts/hub/testing/ingest-data.js';
+import { TraderFeed } from '../../ts/hub/trader-feed.js';
 import { silentLogger } from '../../ts/log/logger.js';
 import { IngestEncoder } from '../../ts/native/hub.js';
 import { TraderBook } from '../../ts/native/trader-book.js';
-import { TraderFeed } from './trader-feed.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {

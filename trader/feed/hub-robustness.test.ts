@@ -3,9 +3,9 @@ import { HubClient } from '../../ts/hub/hub-client.js';
 import type { HubServer } from '../../ts/hub/hub-server.js';
 import { keyOf, RawPeer, SYMBOLS, startHub, TRANSPORTS, waitFor } from '../../ts/hub/testing/hub-fixtures.js';
 import { booksEqual, captureIngestFrames, syntheticBar } from '../../ts/hub/testing/ingest-data.js';
+import { TraderFeed } from '../../ts/hub/trader-feed.js';
 import { silentLogger } from '../../ts/log/logger.js';
 import { HubBook, IngestEncoder } from '../../ts/native/hub.js';
-import { TraderFeed } from './trader-feed.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {

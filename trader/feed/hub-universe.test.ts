@@ -11,11 +11,11 @@ import {
   waitFor,
 } from '../../ts/hub/testing/hub-fixtures.js';
 import { comparable } from '../../ts/hub/testing/ingest-data.js';
+import { TraderFeed } from '../../ts/hub/trader-feed.js';
 import { silentLogger } from '../../ts/log/logger.js';
 import { IngestEncoder } from '../../ts/native/hub.js';
 import { INTERVALS, type IntervalName, intervalOpenTime } from '../../ts/native/interval.js';
 import type { Kline } from '../../ts/native/records.js';
-import { TraderFeed } from './trader-feed.js';
 
 const SYMBOL_COUNT = 800;
 const BARS = 45;

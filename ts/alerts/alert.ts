@@ -40,3 +40,11 @@ export interface Alert extends AlertInput {
 export interface AlertSink {
   raise(alert: AlertInput): void;
 }
+
+/**
+ * Where every alert a process raises can be watched, stamped (the `Alerter`): for carrying them to
+ * the records store (through the hub, or the recorder's own store writer).
+ */
+export interface AlertFeed {
+  onAlert(listener: (alert: Alert) => void): () => void;
+}

@@ -1,7 +1,7 @@
 // A process's alerter: logs every alert, and sends at most one message a minute to the chat channel, summarising what waited; the log is the fallback.
 import { maskSecretValues } from '../log/log-redaction.js';
 import type { Logger, LogLevel } from '../log/logger.js';
-import type { Alert, AlertInput, AlertSeverity, AlertSink } from './alert.js';
+import type { Alert, AlertFeed, AlertInput, AlertSeverity, AlertSink } from './alert.js';
 import { composeAlertMessage, type MessageLimits, type MessageOrigin } from './alert-message.js';
 import type { AlertChannel } from './feishu-webhook.js';
 
@@ -50,7 +50,7 @@ const LOG_LEVEL: Record<AlertSeverity, LogLevel> = { info: 'info', warning: 'war
  * until `minIntervalMs` has passed, and everything raised meanwhile goes into it, counted and
  * grouped by kind. A message the channel cannot deliver is logged in full as an error.
  */
-export class Alerter implements AlertSink {
+export class Alerter implements AlertSink, AlertFeed {
   readonly #options: AlerterOptions;
   readonly #now: () => number;
   #pending: Alert[] = [];
@@ -60,6 +60,7 @@ export class Alerter implements AlertSink {
   #timer: NodeJS.Timeout | undefined;
   #inFlight: Promise<void> | undefined;
   #closed = false;
+  #lastAt = 0;
   readonly #listeners = new Set<(alert: Alert) => void>();
   #stats = { raised: 0, heldBack: 0, unkept: 0, messages: 0, delivered: 0, failed: 0 };
 
@@ -76,7 +77,10 @@ export class Alerter implements AlertSink {
   /** Logs `input` and queues it for the next message. Never throws, never waits. */
   raise(input: AlertInput): void {
     const now = this.#now();
-    const alert: Alert = { ...input, at: now };
+    // Stamps strictly increase: an alert record is keyed by process, time and kind, so two alerts
+    // of one burst in the same millisecond must not share a stamp (a later one moves up by 1 ms).
+    this.#lastAt = Math.max(now, this.#lastAt + 1);
+    const alert: Alert = { ...input, at: this.#lastAt };
     this.#stats.raised += 1;
     this.#options.logger[LOG_LEVEL[alert.severity]](`alert: ${alert.title}`, {
       severity: alert.severity,

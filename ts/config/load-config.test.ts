@@ -124,6 +124,13 @@ describe('configuration', () => {
       BINANCE_API_SECRET: 's',
     });
     expect(config.exchange.restUrl).toBe('https://demo-fapi.binance.com');
+    // The hub, the dashboard and `tributary status` never call the exchange: they run without keys.
+    const keyless = loadConfig(
+      undefined,
+      { TRIBUTARY__EXCHANGE__KIND: 'binance' },
+      { exchangeKeys: 'unused' },
+    );
+    expect([keyless.config.exchange.kind, keyless.secrets.apiKey]).toEqual(['binance', undefined]);
   });
 });
 

@@ -172,9 +172,15 @@ function checkAlertWebhook(secrets: Secrets): void {
  * `BINANCE_API_SECRET`, `TRIBUTARY_HUB_SECRET`, `OSS_ACCESS_KEY_ID`, `OSS_ACCESS_KEY_SECRET`,
  * `TRIBUTARY_OWNER_TOKEN`, `TRIBUTARY_ALERT_WEBHOOK_URL`, `TRIBUTARY_ALERT_WEBHOOK_SECRET`) from
  * `env` or from the file named by
- * `TRIBUTARY_SECRETS_FILE`, registering them with the logger so no log line can show them.
+ * `TRIBUTARY_SECRETS_FILE`, registering them with the logger so no log line can show them. The
+ * exchange keys are required for a real exchange unless `options.exchangeKeys` is `unused`: a
+ * process that never calls the exchange (the hub, the dashboard, `tributary status`) runs without.
  */
-export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+export function loadConfig(
+  file: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+  options: { readonly exchangeKeys?: 'required' | 'unused' } = {},
+): LoadedConfig {
   const sources: string[] = [];
   let raw: unknown = {};
   if (file !== undefined) {
@@ -223,6 +229,7 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
   registerSecret(secrets.storeUrl);
   registerSecret(passwordOf(secrets.storeUrl));
   if (
+    options.exchangeKeys !== 'unused' &&
     config.exchange.kind !== 'simulator' &&
     (secrets.apiKey === undefined || secrets.apiSecret === undefined)
   ) {

@@ -70,7 +70,21 @@ export const dashboardSection = section({
   host: text().default('127.0.0.1').describe('Address the dashboard server listens on'),
   port: integer(0, 65_535).default(7780).describe('Port of the dashboard server (0: any free port)'),
   logLines: integer(0, 100_000).default(500).describe('Recent log lines kept for the owner view'),
+  traders: z
+    .array(integer(0, 10_000), { error: expecting('a list of trader instance numbers') })
+    .optional()
+    .describe(
+      "Instance numbers of the traders on this machine whose trading state the owner view and the public status show (and whose paper records the owner view lists); default 0 to trader.instances - 1 (tributary deploy passes each host's own as --traders)",
+    ),
 });
 
 export type PublishSettings = SectionSettings<typeof publishSection>;
+
+/** The instance numbers of the traders the dashboard and publisher look after: `dashboard.traders`, else 0 … `trader.instances` − 1. */
+export function dashboardTraders(config: {
+  readonly dashboard: { readonly traders?: readonly number[] | undefined };
+  readonly trader: { readonly instances: number };
+}): number[] {
+  return [...(config.dashboard.traders ?? Array.from({ length: config.trader.instances }, (_, n) => n))];
+}
 export type DashboardSettings = SectionSettings<typeof dashboardSection>;

@@ -7,9 +7,13 @@ export const recorderSection = section({
   reconcileMs: integer(10_000, 86_400_000)
     .default(300_000)
     .describe(
-      'Orders and fills are reconciled from REST this often besides after every start, hub reconnect and event gap, ms',
+      'The symbols with activity since the last reconciliation are reconciled from REST this often (besides the full passes after a start, hub reconnect, event gap or user-stream loss), ms',
     ),
-  incomeMs: integer(1000, 3_600_000).default(60_000).describe('Income history is read this often, ms'),
+  incomeMs: integer(1000, 3_600_000)
+    .default(60_000)
+    .describe(
+      'Income history is read this often while fills or open positions may have booked some (else every reconcileMs), ms',
+    ),
   snapshotMs: integer(1000, 3_600_000)
     .default(60_000)
     .describe('Positions, balances and equity are snapshotted this often, ms'),
@@ -19,12 +23,16 @@ export const recorderSection = section({
   overlapMs: integer(0, 3_600_000)
     .default(120_000)
     .describe(
-      'Each reconciliation re-reads this much before the last one (rows already stored are skipped), ms',
+      "Each income read, and a new symbol's first read by time, starts this much before the last one (rows already stored are skipped), ms",
     ),
   activeDays: integer(1, 90)
     .default(7)
-    .describe('Symbols with stored orders, fills or income within this many days are reconciled'),
-  symbols: symbolList().describe('Symbols always reconciled (besides the active ones and open positions)'),
+    .describe(
+      'A full reconciliation looks at symbols with stored orders, fills or income within this many days',
+    ),
+  symbols: symbolList().describe(
+    'Symbols every full reconciliation looks at (besides the active ones and open positions)',
+  ),
   klineSymbols: symbolList().describe('Symbols whose closed bars are kept in the store'),
   klineIntervals: intervalList([]).describe('Intervals of the kept bars (with klineSymbols)'),
 });

@@ -95,8 +95,8 @@ describe('unit files', () => {
 
 describe('the services of the owner and the gateway', () => {
   const layout = { dir: '/opt/t', user: 'tributary', node: '/usr/bin/node', unitDir: '/etc/systemd/system' };
-  const exec = (kind: Parameters<typeof serviceInstance>[0]) =>
-    parseUnit(unitFile(serviceInstance(kind, 1), layout, 'prod')).execStart.slice(2);
+  const exec = (kind: Parameters<typeof serviceInstance>[0], traders: number[] = [2, 5]) =>
+    parseUnit(unitFile(serviceInstance(kind, 1), layout, 'prod', traders)).execStart.slice(2);
 
   it('run with their instance (their hub peer name), the gateway on the hub key file, the owner tools over the host state', () => {
     expect(exec('gateway')).toEqual([
@@ -116,8 +116,10 @@ describe('the services of the owner and the gateway', () => {
       '1',
       '--state-root',
       '/opt/t/var',
+      '--traders',
+      '2,5',
     ]);
-    expect(exec('dashboard')).toEqual([
+    expect(exec('dashboard', [])).toEqual([
       'dashboard',
       '--config',
       '/opt/t/etc/config.json',
@@ -125,6 +127,8 @@ describe('the services of the owner and the gateway', () => {
       '1',
       '--state-root',
       '/opt/t/var',
+      '--traders',
+      'none',
     ]);
     expect(exec('recorder')).toEqual(['record', '--config', '/opt/t/etc/config.json', '--instance', '1']);
   });

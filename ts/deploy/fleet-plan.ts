@@ -115,6 +115,7 @@ export function desiredHost(
 ): DesiredHost {
   const layout = layoutOf(inventory, host);
   const config = hostConfig(inventory, host, layout.dir);
+  const traders = services.filter((s) => s.kind === 'trader').map((s) => s.instance);
   try {
     readTributaryConfig(config, `configuration of host ${host.name}`);
   } catch (error) {
@@ -140,7 +141,7 @@ export function desiredHost(
       if (value !== undefined) lines.push(`${name}=${value}`);
     }
     envs.set(service.name, `${lines.join('\n')}\n`);
-    units.set(service.name, unitFile(service, layout, inventory.fleet));
+    units.set(service.name, unitFile(service, layout, inventory.fleet, traders));
   }
   return { host, layout, services, files, envs, units };
 }

@@ -123,5 +123,7 @@ describe('deploy/inventory.example.json', () => {
     const { packageRoot } = await import('../package-root.js');
     const inventory = loadInventory(`${packageRoot}/deploy/inventory.example.json`);
     expect(inventory.hosts.map((h) => h.name)).toEqual(['hub-1', 'poll-1', 'trade-1']);
+    const { placementProblems } = await import('./host-config.js');
+    expect(placementProblems(inventory, () => ({}))).toEqual([]);
   });
 });

@@ -63,8 +63,16 @@ export function hostPaths(dir: string) {
   };
 }
 
-/** The `tributary` command line a service runs (after `node <current>/bin/tributary.js`). */
-export function serviceCommand(service: ServiceInstance, dir: string): string[] {
+/**
+ * The `tributary` command line a service runs (after `node <current>/bin/tributary.js`).
+ * `traders`: the instance numbers of the traders on the service's host, whose state (and paper
+ * records) its publisher and dashboard look after (`--traders`; `none` when it has none).
+ */
+export function serviceCommand(
+  service: ServiceInstance,
+  dir: string,
+  traders: readonly number[] = [],
+): string[] {
   const paths = hostPaths(dir);
   const config = ['--config', paths.config];
   switch (service.kind) {
@@ -85,9 +93,17 @@ export function serviceCommand(service: ServiceInstance, dir: string): string[] 
       return ['record', ...config, '--instance', String(service.instance)];
     // The publisher and the dashboard read the traders' folders on their host (var/trader-<n>).
     case 'publisher':
-      return ['publish', ...config, '--instance', String(service.instance), '--state-root', paths.var];
     case 'dashboard':
-      return ['dashboard', ...config, '--instance', String(service.instance), '--state-root', paths.var];
+      return [
+        service.kind === 'publisher' ? 'publish' : 'dashboard',
+        ...config,
+        '--instance',
+        String(service.instance),
+        '--state-root',
+        paths.var,
+        '--traders',
+        traders.length === 0 ? 'none' : traders.join(','),
+      ];
     default:
       if ((COLLECTOR_SERVICES as readonly string[]).includes(service.kind)) {
         return ['collect', service.kind, ...config, '--instance', String(service.instance)];
@@ -128,10 +144,19 @@ export function commandOf(kind: ServiceKind): string {
  * mode 600 environment file, restarts after a crash (at most 5 times a minute, then systemd gives
  * up and the fleet view shows it gone), and may write only its own state directory.
  */
-export function unitFile(service: ServiceInstance, layout: InstallLayout, fleet: string): string {
+export function unitFile(
+  service: ServiceInstance,
+  layout: InstallLayout,
+  fleet: string,
+  traders: readonly number[] = [],
+): string {
   const paths = hostPaths(layout.dir);
   const workDir = `${paths.var}/${service.name}`;
-  const exec = [layout.node, `${paths.current}/bin/tributary.js`, ...serviceCommand(service, layout.dir)];
+  const exec = [
+    layout.node,
+    `${paths.current}/bin/tributary.js`,
+    ...serviceCommand(service, layout.dir, traders),
+  ];
   return [
     `# Managed by \`tributary deploy\` (fleet ${fleet}): edits are overwritten by the next apply.`,
     '[Unit]',

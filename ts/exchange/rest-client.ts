@@ -37,6 +37,8 @@ export interface RawResponse {
   readonly receivedAt: number;
   /** Estimated exchange time when the response was complete (for `parseRestKlines`' closed flag). */
   readonly serverTimeMs: number;
+  /** Estimated exchange time when the request left: the exchange answered at or after it. */
+  readonly serverSentAtMs: number;
 }
 
 /** Something an operator must hear about (wired to the alert channel by the process). */
@@ -214,6 +216,7 @@ export class RestClient {
           usage,
           weight,
           serverTimeMs: received.receivedAt + this.clock.offsetMs,
+          serverSentAtMs: received.sentAt + this.clock.offsetMs,
         };
       }
       const error = this.#errorOf(endpoint, received);

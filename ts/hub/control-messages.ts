@@ -3,15 +3,17 @@
 import { type BudgetKind, isBudgetKind } from '../exchange/budget-kinds.js';
 import type { TopicKind, WireVersion } from '../native/hub.js';
 import { type IntervalName, isIntervalName as isKnownInterval } from '../native/interval.js';
+import { type AlertWire, parseAlertWires, type RelayedAlert } from './relayed-alerts.js';
 
 /**
  * Version of the control protocol; `hello` and `welcome` carry it. 2: per-peer keys (`auth` names
  * its key, the key gives the role), `error` with `hint` and `frame`, two status documents. 3: `auth`
  * may carry `agent` (a peer sends it only to a hub of version 3 or later, which a version 2 hub
  * would refuse as an unknown field). 4: `weight.lease` and `weight.block`, one request-weight
- * budget per IP group (a peer leases only from a hub of version 4 or later). 5: `subscribe` may
- * carry `wire` (the Delta frame encoding the subscriber speaks: 2 for compact frames; sent only to
- * a hub of version 5 or later) and `subscribed` says the stream's.
+ * budget per IP group (a peer leases only from a hub of version 4 or later). 5: `alerts.publish`,
+ * `alerts.subscribe` and the `alerts` push (a peer publishes alerts only to a hub of version 5 or
+ * later); `subscribe` may carry `wire` (the Delta frame encoding the subscriber speaks: 2 for
+ * compact frames; sent only to a hub of version 5 or later) and `subscribed` says the stream's.
  */
 export const PROTOCOL_VERSION = 5;
 
@@ -20,6 +22,9 @@ export const WEIGHT_LEASE_VERSION = 4;
 
 /** The first protocol version with `subscribe.wire` (compact Delta frames). */
 export const WIRE_SUBSCRIBE_VERSION = 5;
+
+/** The first protocol version with `alerts.publish`, `alerts.subscribe` and the `alerts` push. */
+export const ALERTS_VERSION = 5;
 
 /** What the exchange refused an IP with: a 429 rate limit or a 418 ban. */
 export type IpBlockKind = 'rate-limited' | 'banned';
@@ -109,6 +114,8 @@ export type ClientMessage =
   | { op: 'status'; id?: number }
   | { op: 'events.publish'; id?: number; events: string[] }
   | { op: 'events.subscribe'; id?: number }
+  | { op: 'alerts.publish'; id?: number; alerts: AlertWire[] }
+  | { op: 'alerts.subscribe'; id?: number; after?: number }
   | { op: 'report'; id?: number; status: Record<string, unknown> }
   | ({ op: 'weight.lease'; id?: number } & WeightLeaseMessage)
   | ({ op: 'weight.block'; id?: number } & WeightBlockMessage);
@@ -197,6 +204,8 @@ const ALLOWED_KEYS: Record<ClientOp, readonly string[]> = {
   status: [],
   'events.publish': ['events'],
   'events.subscribe': [],
+  'alerts.publish': ['alerts'],
+  'alerts.subscribe': ['after'],
   report: ['status'],
   'weight.lease': ['group', 'kind', 'weight', 'at', 'limit', 'reserve', 'used'],
   'weight.block': ['group', 'until', 'kind', 'reason'],
@@ -407,6 +416,18 @@ export function parseClientMessage(text: string): ClientMessage | ControlError {
         }
         return withId({ op, events: events as string[] });
       }
+      case 'alerts.publish': {
+        const alerts = parseAlertWires(record.alerts);
+        if (typeof alerts === 'string') throw f.fail(alerts);
+        return withId({ op, alerts });
+      }
+      case 'alerts.subscribe': {
+        const after = record.after;
+        if (after !== undefined && (typeof after !== 'number' || !Number.isSafeInteger(after) || after < 0)) {
+          throw f.fail('after must be a non-negative integer (a relayed alert seq)');
+        }
+        return withId(after === undefined ? { op } : { op, after });
+      }
       case 'weight.lease': {
         const kind = record.kind;
         if (!isBudgetKind(kind))
@@ -534,6 +555,8 @@ export type ServerMessage =
   | { op: 'status'; id?: number; scope: 'health' | 'full'; status: unknown }
   /** Exchange user-data events (order updates) relayed from a user-stream collector; `seq` counts relays. */
   | { op: 'events'; seq: number; events: string[] }
+  /** Alerts raised by any process, relayed to `alerts.subscribe`rs (the recorder keeps them). */
+  | { op: 'alerts'; alerts: RelayedAlert[] }
   /** The answer to a `weight.lease`: the weight is the peer's in exchange minute `minute` (ms / 60 000). */
   | { op: 'weight.grant'; id?: number; minute: number }
   /** Pushed to every process leasing for `group` when one of them was refused by the exchange. */
@@ -564,7 +587,7 @@ export type ServerOp = ServerMessage['op'];
 /** Messages that answer a request (and so may carry its id); errors go through the hub's input policing. */
 export type ReplyMessage = Exclude<
   ServerMessage,
-  { op: 'hello' | 'heartbeat' | 'mode' | 'events' | 'weight.block' | 'error' }
+  { op: 'hello' | 'heartbeat' | 'mode' | 'events' | 'alerts' | 'weight.block' | 'error' }
 >;
 
 const SERVER_OPS: readonly ServerOp[] = [
@@ -583,6 +606,7 @@ const SERVER_OPS: readonly ServerOp[] = [
   'mode',
   'status',
   'events',
+  'alerts',
   'weight.grant',
   'weight.block',
   'error',

@@ -17,6 +17,7 @@ import {
 import type { HubClientTls } from './hub-tls.js';
 import { authMac } from './peer-auth.js';
 import type { HubKeyCredentials } from './peer-keys.js';
+import type { AlertWire } from './relayed-alerts.js';
 
 /** Where the client is. `ready` is emitted again after every reconnect: re-register then. */
 export type HubClientState = 'idle' | 'connecting' | 'ready' | 'reconnecting' | 'closed' | 'failed';
@@ -276,6 +277,27 @@ export class HubClient {
   /** Asks the hub for relayed exchange events (`op: 'events'` messages through `onMessage`). */
   async subscribeEvents(): Promise<void> {
     this.#expect(await this.request({ op: 'events.subscribe' }), 'ok');
+  }
+
+  /**
+   * Publishes alerts this process raised; resolves when the hub took them (relayed to the
+   * recorder). Needs a hub of protocol version 5 (`welcome.version`).
+   */
+  async publishAlerts(alerts: readonly AlertWire[]): Promise<void> {
+    this.#expect(await this.request({ op: 'alerts.publish', alerts: [...alerts] }), 'ok');
+  }
+
+  /**
+   * Asks the hub for every process's alerts (`op: 'alerts'` messages through `onMessage`): first
+   * those it kept with a `seq` after `after` (all it kept without), then each as it is raised.
+   */
+  async subscribeAlerts(after?: number): Promise<void> {
+    this.#expect(
+      await this.request(
+        after === undefined ? { op: 'alerts.subscribe' } : { op: 'alerts.subscribe', after },
+      ),
+      'ok',
+    );
   }
 
   /** Bytes queued to the hub and not yet written (the caller's own back-pressure signal). */

@@ -1,6 +1,8 @@
-// A process that is no data peer (gateway, publisher, dashboard) keeps one hub connection so the hub's status, `tributary status` and the deploy's health check see it.
+// A process that is no data peer (gateway, publisher, dashboard, the supervisor) keeps one hub connection so the hub's status, `tributary status` and the deploy's health check see it, and its alerts reach the records store.
+import type { AlertFeed } from '../alerts/alert.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import type { Logger } from '../log/logger.js';
+import { HubAlertForwarder } from './hub-alert-forwarder.js';
 import { HubClient } from './hub-client.js';
 import { HUB_KEY_ENV, hubKey, hubTlsOption, hubUrl } from './hub-link.js';
 import type { HubClientTls } from './hub-tls.js';
@@ -20,6 +22,11 @@ export interface HubPresenceOptions {
   readonly logger: Logger;
   /** Default {@link PRESENCE_REPORT_MS}. */
   readonly everyMs?: number;
+  /**
+   * The process's alerter: every alert it raises is also carried to the hub, which relays it to
+   * the recorder's store (a `HubAlertForwarder` on this connection).
+   */
+  readonly alerts?: AlertFeed;
 }
 
 /**
@@ -27,12 +34,15 @@ export interface HubPresenceOptions {
  * the client's `auth`) and its report, so the hub knows the process is there, which release it
  * runs and how often it restarted. Connecting happens in the background and never stops the
  * process's own work: a hub that is away is retried by the client (bounded, logged); a hub that
- * refuses the key is logged as an error once, and the process goes on without being seen.
+ * refuses the key is logged as an error once, and the process goes on without being seen. With
+ * `alerts`, the process's alerts travel on the same connection.
  */
 export class HubPresence {
   readonly client: HubClient;
+  readonly forwarder: HubAlertForwarder | undefined;
   readonly #timer: NodeJS.Timeout;
   readonly #offReady: () => void;
+  #closing = false;
 
   constructor(
     connection: { url: string; tls?: HubClientTls; key: HubKeyCredentials },
@@ -61,19 +71,26 @@ export class HubPresence {
     });
     this.#timer = setInterval(report, options.everyMs ?? PRESENCE_REPORT_MS);
     this.#timer.unref();
-    this.client.connect().then(
-      () => log.info('connected to the hub', { peer: options.peer, hub: connection.url }),
-      (error: unknown) =>
-        log.error('the hub does not see this process: its connection ended', {
-          peer: options.peer,
-          hub: connection.url,
-          error: error instanceof Error ? error.message : String(error),
-        }),
-    );
+    this.forwarder =
+      options.alerts === undefined
+        ? undefined
+        : new HubAlertForwarder({ client: this.client, alerts: options.alerts, logger: log.child('alerts') });
+    this.forwarder?.start();
+    // The client logs its connections; what ends them for good is logged here.
+    this.client.connect().catch((error: unknown) => {
+      if (this.#closing) return;
+      log.error('the hub does not see this process: its connection ended', {
+        peer: options.peer,
+        hub: connection.url,
+        error: error instanceof Error ? error.message : String(error),
+      });
+    });
   }
 
-  /** Stops reporting and closes the connection. */
-  async close(): Promise<void> {
+  /** Stops reporting, hands queued alerts to the hub if it takes them within `waitMs`, and closes the connection. */
+  async close(waitMs?: number): Promise<void> {
+    this.#closing = true;
+    await this.forwarder?.stop(waitMs);
     clearInterval(this.#timer);
     this.#offReady();
     await this.client.close();
@@ -92,7 +109,10 @@ export function startHubPresence(
 ): HubPresence | undefined {
   const token = env[HUB_KEY_ENV];
   if (token === undefined || token === '') {
-    options.logger.info(`no ${HUB_KEY_ENV}: the hub does not see this process`, { peer: options.peer });
+    options.logger.info(
+      `no ${HUB_KEY_ENV}: the hub does not see this process, and its alerts are logged and messaged but not kept in the records store`,
+      { peer: options.peer },
+    );
     return undefined;
   }
   const key = hubKey(env);

@@ -1,10 +1,12 @@
 // The hub server: its parts (sessions, input policing, control services, data plane, status, timers) put together.
 import { randomBytes } from 'node:crypto';
+import type { AlertFeed } from '../alerts/alert.js';
 import { Logger } from '../log/logger.js';
 import { HubBook } from '../native/hub.js';
 import { HubMetrics } from './hub-metrics.js';
 import type { HubHealth, HubStatus } from './hub-status.js';
 import { isLoopbackAddress, loadServerTls, PLAIN_REFUSED } from './hub-tls.js';
+import { toAlertWire } from './relayed-alerts.js';
 import { Backpressure } from './server/backpressure.js';
 import { CollectorLedger } from './server/collector-ledger.js';
 import { ControlRouter } from './server/control-router.js';
@@ -14,6 +16,7 @@ import { HubTimers } from './server/hub-timers.js';
 import { InputPolice } from './server/input-police.js';
 import { PeerHistory } from './server/peer-history.js';
 import { PeerOutbox } from './server/peer-outbox.js';
+import { AlertRelay } from './server/services/alert-relay.js';
 import type { OpTable } from './server/services/control-service.js';
 import { EventRelay } from './server/services/event-relay.js';
 import { PeerService } from './server/services/peer-service.js';
@@ -62,6 +65,7 @@ export class HubServer {
   readonly #symbolService: SymbolService;
   readonly #weights: WeightService;
   readonly #status: StatusBuilder;
+  readonly #alerts: AlertRelay;
   readonly #timers: HubTimers;
   readonly #offKeys: () => void;
   #port = 0;
@@ -123,6 +127,7 @@ export class HubServer {
     const slots = new SlotService(this.#sessions, outbox);
     const ranks = new RankService(this.symbols);
     const events = new EventRelay(this.#sessions, subscriptions, outbox, metrics);
+    this.#alerts = new AlertRelay(this.#sessions, outbox);
     this.#weights = new WeightService(this.#sessions, outbox, log.child('weight'));
     this.#status = new StatusBuilder({
       instance: this.instance,
@@ -138,6 +143,7 @@ export class HubServer {
       cursors,
       ranks,
       events,
+      alerts: this.#alerts,
       ledger,
       metrics,
       keys: options.keys,
@@ -150,6 +156,7 @@ export class HubServer {
       ...slots.ops(),
       ...ranks.ops(),
       ...events.ops(),
+      ...this.#alerts.ops(),
       ...this.#weights.ops(),
       ...new SubscriptionService({
         subscriptions,
@@ -170,6 +177,7 @@ export class HubServer {
         subscriptions.forget(session.id);
         slots.forget(session.id);
         events.forget(session.id);
+        this.#alerts.forget(session.id);
         this.#weights.forget(session.id);
       },
     });
@@ -259,6 +267,15 @@ export class HubServer {
   }
 
   /** The public health document (`GET /status`). */
+  /**
+   * Relays every alert the hub process raises (its watch over peers and data, its exchange-less
+   * alerter) to the alert subscribers, as if the peer `hub` had published them. Returns the
+   * function that stops it.
+   */
+  relayAlertsFrom(alerts: AlertFeed): () => void {
+    return alerts.onAlert((alert) => this.#alerts.publishLocal('hub', [toAlertWire(alert)]));
+  }
+
   health(): HubHealth {
     return this.#status.health();
   }

@@ -151,6 +151,8 @@ const healthFields = {
   }),
   /** Relayed exchange events (order updates). `dropped`: deliveries skipped while in snapshot mode. */
   events: z.strictObject({ relayed: count, deliveries: count, subscribers: count, dropped: count }),
+  /** Alerts relayed from every process to the recorder; `kept`: the recent ones a returning subscriber replays. */
+  alerts: z.strictObject({ relayed: count, deliveries: count, subscribers: count, kept: count }),
   /** Refused inputs by reason. */
   rejected: counters,
   /** Connections the hub closed, by reason. */

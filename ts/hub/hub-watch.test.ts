@@ -96,4 +96,36 @@ describe('HubWatch', () => {
     expect(raised.some((a) => JSON.stringify(a).includes('operator'))).toBe(false);
     expect(raised.some((a) => JSON.stringify(a).includes('user-stream-0'))).toBe(false);
   });
+  it('watches the recorder (a viewer key) like a trader, and leaves other viewers alone', async () => {
+    const hub = await startHub('ws', { heartbeatMs: 60 });
+    cleanups.push(() => hub.close());
+    const raised: AlertInput[] = [];
+    const watch = new HubWatch({
+      health: () => hub.health(),
+      alerts: { raise: (alert) => raised.push(alert) },
+      peerSilentMs: 400,
+      staleDataMs: 60_000,
+      sparseKinds: [],
+      checkMs: 50,
+    });
+    watch.start();
+    cleanups.push(() => watch.stop());
+    const recorder = client(hub, 'recorder-0', 'viewer', 'recorder');
+    const dashboard = client(hub, 'dashboard', 'viewer');
+    await Promise.all([recorder.connect(), dashboard.connect()]);
+    watch.check();
+    await dashboard.close();
+    await recorder.close();
+    await waitUntil(() => raised.some((a) => a.source === 'hub.peer-silent'), 'the silent recorder', 5000);
+    expect(raised.filter((a) => a.source === 'hub.peer-silent')).toEqual([
+      expect.objectContaining({
+        severity: 'critical',
+        details: expect.objectContaining({ peer: 'recorder-0', role: 'viewer' }),
+      }),
+    ]);
+    const back = client(hub, 'recorder-0', 'viewer', 'recorder');
+    await back.connect();
+    await waitUntil(() => raised.some((a) => a.source === 'hub.peer-back'), 'the recorder back', 5000);
+    expect(raised.some((a) => JSON.stringify(a).includes('dashboard'))).toBe(false);
+  });
 });

@@ -17,11 +17,20 @@ export interface HubWatchOptions {
   readonly sparseKinds: readonly string[];
   /** How often the health document is looked at, ms. */
   readonly checkMs: number;
+  /** Peer kinds of viewer or admin keys that are processes of the system, watched like traders (default {@link WATCHED_VIEWER_KINDS}). */
+  readonly watchedViewerKinds?: readonly string[];
   readonly now?: () => number;
 }
 
 /** Roles that come and go by design (operators' status queries): their leaving is not an alert. */
 const TRANSIENT_ROLES = new Set(['viewer', 'admin']);
+
+/**
+ * Viewers that are long-running processes rather than an operator's look: the recorder reads the
+ * hub with a viewer key (one that stops means records and alerts stop being kept), and the order
+ * gateway holds one to carry its alerts (one that stops means live traders' orders fail).
+ */
+export const WATCHED_VIEWER_KINDS: readonly string[] = ['recorder', 'gateway'];
 
 interface KnownPeer {
   readonly peer: string;
@@ -32,7 +41,7 @@ interface KnownPeer {
 
 /**
  * Looks at the hub's health every `checkMs`. Every collector and trader (any role but viewer and
- * admin) it has seen is remembered; one absent or silent for `peerSilentMs` raises
+ * admin), and every viewer of a watched kind (the recorder, the gateway), it has seen is remembered; one absent or silent for `peerSilentMs` raises
  * `hub.peer-silent` (the hub closes a peer silent for three heartbeats, so "stopped sending
  * heartbeats" and "gone" are the same thing seen a little apart), and its return `hub.peer-back`.
  * A collector of a watched kind whose last ingest is older than `staleDataMs` raises
@@ -69,8 +78,9 @@ export class HubWatch {
     const now = this.#now();
     const health = this.#o.health();
     const connected = new Set<string>();
+    const watchedKinds = this.#o.watchedViewerKinds ?? WATCHED_VIEWER_KINDS;
     for (const p of health.peers) {
-      if (TRANSIENT_ROLES.has(p.role)) continue;
+      if (TRANSIENT_ROLES.has(p.role) && (p.kind === null || !watchedKinds.includes(p.kind))) continue;
       connected.add(p.peer);
       const known = this.#known.get(p.peer);
       if (known === undefined)

@@ -2,7 +2,7 @@
 // Regenerate with `TRIBUTARY_WRITE_LAYOUT=1 cargo test -p tributary-core book_layout`; a Rust test fails while
 // this file differs from the Rust enums.
 
-/** Columns of a kline series block in block order: column `c` of row `r` is at `c × capacity + r`. */
+/** Kline series block columns in block order (row `r` of column `c` at `c × capacity + r`; `closed`: 1 or 0). */
 export const KLINE_COLUMNS = [
   'openTime',
   'closeTime',
@@ -15,6 +15,7 @@ export const KLINE_COLUMNS = [
   'trades',
   'takerBuyVolume',
   'takerBuyQuoteVolume',
+  'closed',
 ] as const;
 export type KlineColumn = (typeof KLINE_COLUMNS)[number];
 

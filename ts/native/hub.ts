@@ -154,6 +154,15 @@ export class IngestEncoder {
     return callNative(() => this.native.pushPositionRisk(body));
   }
 
+  /**
+   * Says the positions just pushed (a full account or positionRisk list) are every non-flat
+   * position as of `asOf` (exchange ms, a time the exchange had surely reached when it made the
+   * list): the hub sets every older position it holds that they leave out to flat.
+   */
+  markPositionsComplete(asOf: number): void {
+    callNative(() => this.native.markPositionsComplete(asOf));
+  }
+
   pushUserEvent(message: Uint8Array): number {
     return callNative(() => this.native.pushUserEvent(message));
   }

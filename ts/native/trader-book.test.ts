@@ -111,6 +111,35 @@ describe('trader book', () => {
     expect(Array.from(series.values('openTime'))).toEqual([2, 3, 4, 5, 6].map((i) => T0 + i * 60_000));
     expect(series.values('trades').every((t) => t === 3)).toBe(true);
   });
+  it('lists every position and balance it holds, exact, by symbol and side and by asset', () => {
+    const hub = new HubBook({ klineWindow: 5, symbols: ['SUSHIUSDT', 'BTCUSDT'] });
+    const collector = new IngestEncoder(['SUSHIUSDT', 'BTCUSDT']);
+    const position = (side: 'LONG' | 'SHORT' | 'BOTH', amount: string) => ({
+      side,
+      amount,
+      entryPrice: '7.6110',
+      unrealizedPnl: '-0.120',
+      updateTime: T0,
+    });
+    collector.pushPosition(1, position('BOTH', '0.010'));
+    collector.pushPosition(0, position('SHORT', '-3'));
+    collector.pushPosition(0, position('LONG', '0'));
+    collector.pushBalance({ asset: 'USDT', walletBalance: '1000.50', updateTime: T0 });
+    collector.pushBalance({ asset: 'BNB', walletBalance: '0.00000001', updateTime: T0 });
+    hub.ingest(collector.takeFrame(1, 0) as Buffer, 1, Date.now());
+    const book = new TraderBook(5);
+    expect(book.apply(hub.snapshotFrame(STREAM, 0, 0))).toMatchObject({ kind: 'snapshot' });
+    expect(book.positions().map((p) => `${p.symbolId} ${p.position.side} ${p.position.amount}`)).toEqual([
+      '0 LONG 0',
+      '0 SHORT -3',
+      '1 BOTH 0.010',
+    ]);
+    expect(book.positions()[2]?.position).toMatchObject({ entryPrice: '7.6110', unrealizedPnl: '-0.120' });
+    expect(book.balances().map((b) => `${b.asset} ${b.walletBalance}`)).toEqual([
+      'BNB 0.00000001',
+      'USDT 1000.50',
+    ]);
+  });
 });
 
 describe('wire 2 through the binding', () => {

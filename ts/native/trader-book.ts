@@ -271,6 +271,18 @@ export class TraderBook {
     return callNative(() => this.#native.balance(asset));
   }
 
+  /** Every position the book holds (zero amounts included) with its symbol id, by symbol id then side. */
+  positions(): Array<{ symbolId: number; position: Position }> {
+    return callNative(() => this.#native.positions()).sort(
+      (a, b) => a.symbolId - b.symbolId || a.position.side.localeCompare(b.position.side),
+    );
+  }
+
+  /** Every balance the book holds, by asset. */
+  balances(): Balance[] {
+    return callNative(() => this.#native.balances()).sort((a, b) => a.asset.localeCompare(b.asset));
+  }
+
   banList(): BanList {
     return this.#native.banList();
   }

@@ -752,6 +752,8 @@ struct FrameParts {
     balances: Option<WIPOffset<flatbuffers::Vector<'static, flatbuffers::ForwardsUOffset<wire::Balance<'static>>>>>,
     ban_list: Option<WIPOffset<wire::BanList<'static>>>,
     marks: Option<WIPOffset<flatbuffers::Vector<'static, wire::MarkRow>>>,
+    /// Ingest frames: the time of a full positions list (0: none).
+    positions_complete_at: i64,
 }
 
 impl FrameEncoder {
@@ -779,6 +781,7 @@ impl FrameEncoder {
                 Delta::Balance { .. } => BALANCE_OVERHEAD_BYTES,
                 Delta::BanList(list) => list.symbols.len().saturating_mul(4).saturating_add(32),
                 Delta::Mark { .. } => MARK_ROW_BYTES,
+                Delta::PositionsComplete { .. } => 0,
             })
         });
         check_size(estimate)?;
@@ -874,6 +877,20 @@ impl FrameEncoder {
             _ => None,
         }) {
             parts.ban_list = Some(build_ban_list(&mut self.builder, list));
+        }
+
+        // Two full lists in one frame make one list of their union as of the newer time: a
+        // position either listed stays as merged, which never sets a held position flat wrongly.
+        parts.positions_complete_at = deltas
+            .iter()
+            .filter_map(|d| match d {
+                Delta::PositionsComplete { as_of } => Some(*as_of),
+                _ => None,
+            })
+            .max()
+            .unwrap_or(0);
+        if parts.positions_complete_at != 0 && header.kind != FrameKind::Ingest {
+            return Err(FrameError::KindMismatch { kind: header.kind });
         }
 
         self.finish(header, parts)
@@ -1043,6 +1060,7 @@ impl FrameEncoder {
                 balances: parts.balances,
                 ban_list: parts.ban_list,
                 marks: parts.marks,
+                positions_complete_at: parts.positions_complete_at,
                 // A frame complete on its own writes neither field (both default to 0), so it is
                 // byte for byte what readers before chunking knew.
                 chunk: header.chunk.index,
@@ -1245,6 +1263,11 @@ pub fn decode_frame(bytes: &[u8]) -> Result<Frame, FrameError> {
         .map(mark_from_row)
         .collect::<Result<Vec<_>, _>>()?;
 
+    // A whole positions list is for the hub's merge: only an Ingest frame may carry one.
+    let complete_at = frame.positions_complete_at();
+    if complete_at != 0 && kind != FrameKind::Ingest {
+        return Err(FrameError::KindMismatch { kind });
+    }
     let payload = match kind {
         FrameKind::Snapshot => FramePayload::Snapshot(Snapshot {
             klines: windows,
@@ -1274,6 +1297,9 @@ pub fn decode_frame(bytes: &[u8]) -> Result<Frame, FrameError> {
             deltas.extend(balances.into_iter().map(|balance| Delta::Balance { balance }));
             deltas.extend(ban_list.map(Delta::BanList));
             deltas.extend(marks.into_iter().map(|(symbol, mark)| Delta::Mark { symbol, mark }));
+            if complete_at != 0 {
+                deltas.push(Delta::PositionsComplete { as_of: complete_at });
+            }
             FramePayload::Deltas(deltas)
         }
     };
@@ -1382,6 +1408,7 @@ mod tests {
                 balances: parts.balances,
                 ban_list: parts.ban_list,
                 marks: parts.marks,
+                positions_complete_at: parts.positions_complete_at,
                 chunk: 0,
                 turn: 0,
                 chunks: 0,
@@ -1430,6 +1457,19 @@ mod tests {
             decode_frame(&hand_built(9, |_| FrameParts::default())),
             Err(FrameError::UnknownKind { code: 9 })
         );
+        // A full positions list is for the hub: a Delta frame carrying one is refused.
+        let complete = |_: &mut FlatBufferBuilder<'static>| FrameParts {
+            positions_complete_at: 7,
+            ..FrameParts::default()
+        };
+        assert_eq!(
+            decode_frame(&hand_built(1, complete)),
+            Err(FrameError::KindMismatch { kind: FrameKind::Delta })
+        );
+        assert!(matches!(
+            decode_frame(&hand_built(0, complete)).map(|f| f.payload),
+            Ok(FramePayload::Deltas(d)) if d == vec![Delta::PositionsComplete { as_of: 7 }]
+        ));
         assert_eq!(
             decode_frame(&with_kline_row(15, |_| {})),
             Err(FrameError::UnknownInterval { code: 15 })

@@ -9,6 +9,7 @@ import type { SlotTable } from '../slot-table.js';
 import type { SymbolDirectory } from '../symbol-directory.js';
 import type { CollectorLedger } from './collector-ledger.js';
 import type { PeerHistory } from './peer-history.js';
+import type { AlertRelay } from './services/alert-relay.js';
 import type { EventRelay } from './services/event-relay.js';
 import type { CursorService } from './services/poll-services.js';
 import type { RankService } from './services/rank-service.js';
@@ -45,6 +46,7 @@ export interface StatusSources {
   cursors: CursorService;
   ranks: RankService;
   events: EventRelay;
+  alerts: AlertRelay;
   ledger: CollectorLedger;
   metrics: HubMetrics;
   keys: KeyRing;
@@ -154,6 +156,7 @@ export class StatusBuilder {
         subscribers: s.events.subscriberCount,
         dropped: m.eventsDropped,
       },
+      alerts: s.alerts.stats(),
       rejected: Object.fromEntries(m.rejected),
       closed: Object.fromEntries(m.closes),
       snapshots: {

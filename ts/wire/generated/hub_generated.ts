@@ -952,8 +952,19 @@ turn():bigint {
   return offset ? this.bb!.readUint64(this.bb_pos + offset) : BigInt('0');
 }
 
+/**
+ * Ingest frames only (appended: readers before it ignore it). When non-zero, `positions` lists
+ * every non-flat position of the account as of this exchange time (Unix ms): a full list such
+ * as GET /fapi/v3/account or /fapi/v3/positionRisk gives, which leave flat symbols out. The hub
+ * sets every position it holds that is not listed and is older than this time to flat.
+ */
+positionsCompleteAt():bigint {
+  const offset = this.bb!.__offset(this.bb_pos, 32);
+  return offset ? this.bb!.readInt64(this.bb_pos + offset) : BigInt('0');
+}
+
 static startFrame(builder:flatbuffers.Builder) {
-  builder.startObject(14);
+  builder.startObject(15);
 }
 
 static addKind(builder:flatbuffers.Builder, kind:FrameKind) {
@@ -1046,6 +1057,10 @@ static startMarksVector(builder:flatbuffers.Builder, numElems:number) {
 
 static addTurn(builder:flatbuffers.Builder, turn:bigint) {
   builder.addFieldInt64(13, turn, BigInt('0'));
+}
+
+static addPositionsCompleteAt(builder:flatbuffers.Builder, positionsCompleteAt:bigint) {
+  builder.addFieldInt64(14, positionsCompleteAt, BigInt('0'));
 }
 
 static endFrame(builder:flatbuffers.Builder):flatbuffers.Offset {

@@ -2842,6 +2842,7 @@ impl<'a> Frame<'a> {
   pub const VT_CHUNKS: flatbuffers::VOffsetT = 26;
   pub const VT_MARKS: flatbuffers::VOffsetT = 28;
   pub const VT_TURN: flatbuffers::VOffsetT = 30;
+  pub const VT_POSITIONS_COMPLETE_AT: flatbuffers::VOffsetT = 32;
 
   #[inline]
   pub fn init_from_table(table: flatbuffers::Table<'a>) -> Self {
@@ -2853,6 +2854,7 @@ impl<'a> Frame<'a> {
     args: &'args FrameArgs<'args>
   ) -> flatbuffers::WIPOffset<Frame<'bldr>> {
     let mut builder = FrameBuilder::new(_fbb);
+    builder.add_positions_complete_at(args.positions_complete_at);
     builder.add_turn(args.turn);
     builder.add_received_at(args.received_at);
     builder.add_seq(args.seq);
@@ -2939,6 +2941,14 @@ impl<'a> Frame<'a> {
   pub fn turn(&self) -> u64 {
     self._tab.get::<u64>(Frame::VT_TURN, Some(0)).unwrap()
   }
+  /// Ingest frames only (appended: readers before it ignore it). When non-zero, `positions` lists
+  /// every non-flat position of the account as of this exchange time (Unix ms): a full list such
+  /// as GET /fapi/v3/account or /fapi/v3/positionRisk gives, which leave flat symbols out. The hub
+  /// sets every position it holds that is not listed and is older than this time to flat.
+  #[inline]
+  pub fn positions_complete_at(&self) -> i64 {
+    self._tab.get::<i64>(Frame::VT_POSITIONS_COMPLETE_AT, Some(0)).unwrap()
+  }
 }
 
 impl flatbuffers::Verifiable for Frame<'_> {
@@ -2962,6 +2972,7 @@ impl flatbuffers::Verifiable for Frame<'_> {
      .visit_field::<u32>("chunks", Self::VT_CHUNKS, false)?
      .visit_field::<flatbuffers::ForwardsUOffset<flatbuffers::Vector<'_, MarkRow>>>("marks", Self::VT_MARKS, false)?
      .visit_field::<u64>("turn", Self::VT_TURN, false)?
+     .visit_field::<i64>("positions_complete_at", Self::VT_POSITIONS_COMPLETE_AT, false)?
      .finish();
     Ok(())
   }
@@ -2981,6 +2992,7 @@ pub struct FrameArgs<'a> {
     pub chunks: u32,
     pub marks: Option<flatbuffers::WIPOffset<flatbuffers::Vector<'a, MarkRow>>>,
     pub turn: u64,
+    pub positions_complete_at: i64,
 }
 impl<'a> Default for FrameArgs<'a> {
   #[inline]
@@ -3000,6 +3012,7 @@ impl<'a> Default for FrameArgs<'a> {
       chunks: 0,
       marks: None,
       turn: 0,
+      positions_complete_at: 0,
     }
   }
 }
@@ -3066,6 +3079,10 @@ impl<'a: 'b, 'b> FrameBuilder<'a, 'b> {
     self.fbb_.push_slot::<u64>(Frame::VT_TURN, turn, 0);
   }
   #[inline]
+  pub fn add_positions_complete_at(&mut self, positions_complete_at: i64) {
+    self.fbb_.push_slot::<i64>(Frame::VT_POSITIONS_COMPLETE_AT, positions_complete_at, 0);
+  }
+  #[inline]
   pub fn new(_fbb: &'b mut flatbuffers::FlatBufferBuilder<'a>) -> FrameBuilder<'a, 'b> {
     let start = _fbb.start_table();
     FrameBuilder {
@@ -3097,6 +3114,7 @@ impl core::fmt::Debug for Frame<'_> {
       ds.field("chunks", &self.chunks());
       ds.field("marks", &self.marks());
       ds.field("turn", &self.turn());
+      ds.field("positions_complete_at", &self.positions_complete_at());
       ds.finish()
   }
 }

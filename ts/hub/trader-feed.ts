@@ -1,10 +1,11 @@
 // A trader's (or viewer's) live book: HubClient subscriptions applied to a native TraderBook, with gap recovery.
-import type { SubscriptionRequest } from '../../ts/hub/control-messages.js';
-import { type HubClient, HubRequestError, type Welcome } from '../../ts/hub/hub-client.js';
-import { Logger } from '../../ts/log/logger.js';
-import type { WireVersion } from '../../ts/native/hub.js';
-import type { ApplyManyResult } from '../../ts/native/trader-book.js';
-import { TraderBook } from '../../ts/native/trader-book.js';
+
+import { Logger } from '../log/logger.js';
+import type { WireVersion } from '../native/hub.js';
+import type { ApplyManyResult } from '../native/trader-book.js';
+import { TraderBook } from '../native/trader-book.js';
+import type { SubscriptionRequest } from './control-messages.js';
+import { type HubClient, HubRequestError, type Welcome } from './hub-client.js';
 
 /** Options of a {@link TraderFeed}. */
 export interface TraderFeedOptions {

@@ -1,0 +1,192 @@
+// The reconciler against the simulator and a SQLite store: what each kind of pass reads by REST, from which cursors, and what it stores.
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningSimulator, startSimulator } from '../sim/simulator.js';
+import { Decimal } from '../ts/exact/decimal.js';
+import { RestClient } from '../ts/exchange/rest-client.js';
+import { UsdmApi } from '../ts/exchange/usdm-api.js';
+import type { OrderRecord, TradeRecord } from '../ts/exchange/usdm-decoders.js';
+import { silentLogger } from '../ts/log/logger.js';
+import { openSqliteStore } from '../ts/store/open-store.js';
+import type { SqlRecordStore } from '../ts/store/sql/sql-record-store.js';
+import type { RecordScope } from '../ts/store/store-records.js';
+import { sqliteTestDatabase, type TestDatabase } from '../ts/store/testing/test-databases.js';
+import { nextCursor, parseSymbolCursor, Reconciler } from './reconciler.js';
+
+const SCOPE: RecordScope = { mode: 'testnet', account: 'main' };
+const SETTINGS = { lookbackMs: 3_600_000, overlapMs: 60_000, activeDays: 1, symbols: [] };
+
+let sim: RunningSimulator;
+let rest: RestClient;
+let api: UsdmApi;
+let db: TestDatabase;
+let store: SqlRecordStore;
+/** Every API call the reconciler makes, as `method {params}`. */
+const calls: string[] = [];
+
+/** The API, with every call written to `calls` (what a pass asked, and how). */
+function recordedApi(inner: UsdmApi): UsdmApi {
+  return new Proxy(inner, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        calls.push(`${String(property)} ${JSON.stringify(args[0] ?? {})}`);
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+}
+
+beforeAll(async () => {
+  const apiKey = randomBytes(16).toString('hex');
+  const apiSecret = randomBytes(32).toString('hex');
+  sim = await startSimulator(
+    {
+      port: 0,
+      seed: 7,
+      accounts: [{ apiKey, apiSecret, balances: { USDT: '100000' } }],
+      source: { kind: 'random-walk', tradesPerSecond: 10 },
+    },
+    { logger: silentLogger('sim') },
+  );
+  rest = new RestClient({ baseUrl: sim.restUrl, apiKey, apiSecret });
+  api = new UsdmApi(rest);
+  db = sqliteTestDatabase();
+  store = await openSqliteStore(db.sqlitePath ?? '');
+}, 30_000);
+
+afterAll(async () => {
+  await store?.close();
+  await db?.drop();
+  rest?.close();
+  await sim?.stop();
+});
+
+function reconciler(): Reconciler {
+  return new Reconciler({
+    store,
+    api: recordedApi(api),
+    scope: SCOPE,
+    settings: SETTINGS,
+    logger: silentLogger('reconcile'),
+  });
+}
+
+const market = (symbol: string, side: 'BUY' | 'SELL', qty: string) =>
+  api.newOrder({ symbol, side, type: 'MARKET', quantity: Decimal.parse(qty) });
+
+describe('Reconciler', () => {
+  it('reads everything on a full pass, asks two questions from its cursors for an active symbol, and nothing when none is active', async () => {
+    await market('BTCUSDT', 'BUY', '0.010');
+    await market('ETHUSDT', 'SELL', '0.50');
+    const r = reconciler();
+
+    calls.length = 0;
+    const full = await r.reconcile('start', { full: true, positions: ['BTCUSDT', 'ETHUSDT'] });
+    // Income, open orders, then orders and fills of each symbol; positions came from the caller.
+    expect(calls.filter((c) => c.startsWith('accountV3'))).toEqual([]);
+    expect(calls.filter((c) => c.startsWith('openOrders'))).toHaveLength(1);
+    expect(full.differences.map((d) => `${d.symbol} ${d.orders}/${d.fills}`)).toEqual(
+      expect.arrayContaining(['BTCUSDT 1/1', 'ETHUSDT 1/1']),
+    );
+    const btc = (await store.orders(SCOPE, { symbol: 'BTCUSDT' }))[0];
+    const btcTrade = (await store.fills(SCOPE, { symbol: 'BTCUSDT' }))[0];
+    expect(btc?.status).toBe('FILLED');
+    // The cursor: the order after the newest (none is working), the trade after the newest.
+    expect(parseSymbolCursor(await store.cursor(r.symbolCursorName('BTCUSDT')))).toEqual({
+      order: Number(btc?.orderId) + 1,
+      trade: Number(btcTrade?.tradeId) + 1,
+    });
+
+    // A pass over one active symbol with nothing new: two requests, by id, no time window.
+    calls.length = 0;
+    const quiet = await r.reconcile('activity', { full: false, seen: ['BTCUSDT'] });
+    expect(quiet.requests).toBe(2);
+    expect(calls).toEqual([
+      `allOrders ${JSON.stringify({ symbol: 'BTCUSDT', orderId: Number(btc?.orderId) + 1, limit: 1000 })}`,
+      `userTrades ${JSON.stringify({ symbol: 'BTCUSDT', fromId: Number(btcTrade?.tradeId) + 1, limit: 1000 })}`,
+    ]);
+    expect(quiet.differences).toEqual([]);
+
+    // Nothing active: no request at all.
+    calls.length = 0;
+    const idle = await r.reconcile('activity', { full: false, seen: [] });
+    expect(idle.requests).toBe(0);
+    expect(calls).toEqual([]);
+
+    // An order the stream missed is found by the next pass over its symbol, once.
+    await market('BTCUSDT', 'SELL', '0.010');
+    const found = await r.reconcile('activity', { full: false, seen: ['BTCUSDT'] });
+    expect(found.differences.map((d) => `${d.symbol} ${d.orders}/${d.fills}`)).toEqual(['BTCUSDT 1/1']);
+    const again = await r.reconcile('activity', { full: false, seen: ['BTCUSDT'] });
+    expect(again.differences).toEqual([]);
+    expect(await store.orders(SCOPE, { symbol: 'BTCUSDT' })).toHaveLength(2);
+  });
+
+  it('keeps a working order as the cursor until it ends, then stores its final state', async () => {
+    const r = reconciler();
+    const ticker = JSON.parse((await api.tickerPrice({ symbol: 'SOLUSDT' })).body.toString('utf8')) as {
+      price: string;
+    };
+    const working = await api.newOrder({
+      symbol: 'SOLUSDT',
+      side: 'BUY',
+      type: 'LIMIT',
+      timeInForce: 'GTC',
+      quantity: Decimal.parse('5'),
+      // Well below the market: it waits.
+      price: Decimal.parse(ticker.price).mul(Decimal.parse('0.8')).rescale(2, 'down'),
+    });
+    await r.reconcile('start', { full: true, positions: [] });
+    expect(parseSymbolCursor(await store.cursor(r.symbolCursorName('SOLUSDT')))?.order).toBe(working.orderId);
+    await market('SOLUSDT', 'BUY', '1');
+    await r.reconcile('activity', { full: false, seen: ['SOLUSDT'] });
+    // Still the working order: it may change yet.
+    expect(parseSymbolCursor(await store.cursor(r.symbolCursorName('SOLUSDT')))?.order).toBe(working.orderId);
+    await api.cancelOrder({ symbol: 'SOLUSDT', orderId: working.orderId });
+    const ended = await r.reconcile('activity', { full: false, seen: ['SOLUSDT'] });
+    expect(ended.differences.map((d) => `${d.symbol} ${d.orders}/${d.fills}`)).toEqual(['SOLUSDT 1/0']);
+    const latest = (await store.orders(SCOPE, { symbol: 'SOLUSDT' })).find(
+      (o) => o.orderId === String(working.orderId),
+    );
+    expect(latest?.status).toBe('CANCELED');
+    expect(parseSymbolCursor(await store.cursor(r.symbolCursorName('SOLUSDT')))?.order).toBeGreaterThan(
+      working.orderId,
+    );
+  });
+});
+
+describe('nextCursor', () => {
+  const order = (orderId: number, status: string) => ({ orderId, status }) as OrderRecord;
+  const trade = (id: number) => ({ id }) as TradeRecord;
+
+  it('starts orders at the oldest working one, else after the newest, and trades after the newest', () => {
+    expect(
+      nextCursor(
+        undefined,
+        undefined,
+        [order(5, 'FILLED'), order(7, 'NEW'), order(9, 'CANCELED')],
+        [trade(3), trade(4)],
+      ),
+    ).toEqual({ order: 7, trade: 5 });
+    expect(nextCursor(undefined, undefined, [order(5, 'FILLED'), order(9, 'EXPIRED')], [])).toEqual({
+      order: 10,
+      trade: null,
+    });
+  });
+
+  it('keeps what it had when REST returned nothing new, and stays unset until something was seen', () => {
+    expect(nextCursor({ order: 12, trade: 40 }, 12, [], [])).toEqual({ order: 12, trade: 40 });
+    expect(nextCursor(undefined, undefined, [], [])).toBeUndefined();
+    // Fills without their orders (an order older than the time window): orders are read by time again.
+    expect(nextCursor(undefined, undefined, [], [trade(8)])).toEqual({ order: null, trade: 9 });
+  });
+
+  it('reads a stored cursor back, and treats anything else as none', () => {
+    expect(parseSymbolCursor('{"order":3,"trade":null}')).toEqual({ order: 3, trade: null });
+    expect(parseSymbolCursor('not json')).toBeUndefined();
+    expect(parseSymbolCursor(undefined)).toBeUndefined();
+    expect(parseSymbolCursor('{"order":-1,"trade":"x"}')).toEqual({ order: null, trade: null });
+  });
+});

@@ -208,7 +208,10 @@ describe('stop-loss ladders against the simulator', () => {
         return now.unknownStatus === 8 && (now.rateLimited ?? 0) >= 7 && (now.dropped ?? 0) >= 2;
       },
       'every fault served',
-      10_000,
+      // Each 429 holds the weight budget's requests until its Retry-After ends (the host's whole
+      // budget when leased from a hub), so the seven rate-limited answers come one block after
+      // another; on a loaded machine that took more than 10 s.
+      30_000,
     );
     await faults(r, { reset: true });
     const min = d('0.95');

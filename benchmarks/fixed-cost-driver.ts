@@ -4,15 +4,18 @@
 //   valgrind --tool=callgrind node dist/benchmarks/fixed-cost-driver.js encode 3500
 //
 // (the difference of the two totals, per function, divided by 3,000 is the cost of one call;
-// docs/benchmarks.md, issue 18). Paths: encode, hubturn, apply1.
-import { HubBook, IngestEncoder, TraderBook } from '../ts/native/index.js';
+// docs/benchmarks.md, issue 18). Paths: encode, hubturn, apply1; hubturn2 and apply2 are the same
+// turns and applies with a wire-2 (compact frame) topic.
+import { HubBook, IngestEncoder, TraderBook, type WireVersion } from '../ts/native/index.js';
 import { HUB_CLOCK, klineStream, SYMBOLS } from './fixtures.js';
 
 const [path, callsText] = process.argv.slice(2);
 const calls = Number(callsText);
 const INPUTS = 4_000;
 if (!Number.isInteger(calls) || calls < 0 || calls > INPUTS) {
-  throw new Error(`usage: fixed-cost-driver <encode|hubturn|apply1> <calls, at most ${INPUTS}>`);
+  throw new Error(
+    `usage: fixed-cost-driver <encode|hubturn|hubturn2|apply1|apply2> <calls, at most ${INPUTS}>`,
+  );
 }
 const messages = klineStream(INPUTS);
 const frames: Buffer[] = [];
@@ -23,18 +26,29 @@ for (const message of messages) {
   if (frame === null) throw new Error('no frame');
   frames.push(frame);
 }
-const hub = new HubBook({ symbols: SYMBOLS });
-hub.addTopic(7, {});
-const snapshot = hub.topicSnapshotFrames(7, HUB_CLOCK);
-const deltas = frames.map((frame) => {
-  const delta = hub.ingestTurn([frame], [1], HUB_CLOCK).frames[0];
-  if (delta === undefined) throw new Error('no delta');
-  return delta.frame;
-});
+/** The Delta frames of every turn in `wire` (stream 7 for wire 1, 8 for wire 2), and the snapshot they follow. */
+function published(wire: WireVersion): { snapshot: Buffer[]; deltas: Buffer[] } {
+  const stream = 6 + wire;
+  const hub = new HubBook({ symbols: SYMBOLS });
+  hub.addTopic(stream, {}, wire);
+  const snapshot = hub.topicSnapshotFrames(stream, HUB_CLOCK);
+  const deltas = frames.map((frame) => {
+    const delta = hub.ingestTurn([frame], [1], HUB_CLOCK).frames[0];
+    if (delta === undefined) throw new Error('no delta');
+    return delta.frame;
+  });
+  return { snapshot, deltas };
+}
+const wire1 = published(1);
+const wire2 = published(2);
 const timedHub = new HubBook({ symbols: SYMBOLS });
 timedHub.addTopic(7, {});
+const timedHub2 = new HubBook({ symbols: SYMBOLS });
+timedHub2.addTopic(8, {}, 2);
 const trader = new TraderBook();
-for (const chunk of snapshot) trader.apply(chunk);
+for (const chunk of wire1.snapshot) trader.apply(chunk);
+const trader2 = new TraderBook();
+for (const chunk of wire2.snapshot) trader2.apply(chunk);
 const encoder = new IngestEncoder(SYMBOLS);
 
 const paths: Record<string, (i: number) => void> = {
@@ -45,8 +59,14 @@ const paths: Record<string, (i: number) => void> = {
   hubturn: (i) => {
     timedHub.ingestTurn([frames[i] as Buffer], [1], HUB_CLOCK);
   },
+  hubturn2: (i) => {
+    timedHub2.ingestTurn([frames[i] as Buffer], [1], HUB_CLOCK);
+  },
   apply1: (i) => {
-    trader.applyMany([deltas[i] as Buffer]);
+    trader.applyMany([wire1.deltas[i] as Buffer]);
+  },
+  apply2: (i) => {
+    trader2.applyMany([wire2.deltas[i] as Buffer]);
   },
 };
 const call = paths[path ?? ''];

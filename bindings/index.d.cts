@@ -16,8 +16,21 @@ export declare class Aggregator {
   /**
    * Parses and applies a batch of raw `aggTrade` messages (plain or combined-stream envelope),
    * in order, in one call. Bad messages are reported, not thrown, so one never hides the rest.
+   * The counts go to `batchCounts` (accepted, duplicates, late, closed bars, id gaps,
+   * rejected); returns closed bars + gaps + rejected, and when that is not 0 the lists come
+   * from `takeBatchDetails`: a batch that closes nothing builds no JS value.
    */
-  pushMessages(messages: Array<Buffer>): AggregatorBatchResult
+  pushMessages(messages: Array<Buffer>): number
+  /**
+   * The six counts of the last `pushMessages` as a live Uint32Array over native memory; can be
+   * taken once (keep it).
+   */
+  batchCounts(): Uint32Array
+  /**
+   * The closed bars, id gaps and rejected messages of the last `pushMessages` (taken: a
+   * second call returns empty lists).
+   */
+  takeBatchDetails(): AggregatorBatchDetails
   /** Closes every bar whose window ended at or before `nowMs` (a quiet market still gets its bars). */
   advanceTo(nowMs: number): Array<BarObject>
   /** The still-open bar of `interval`, if any trade has opened one. */
@@ -91,8 +104,15 @@ export declare class HubBook {
    * one frame.
    */
   snapshotFrame(stream: number, seqNo: number, sentAt: number, symbols?: Array<number> | undefined | null): Buffer
-  /** Adds subscription stream `stream` (not 0) with its filter; its seq starts at 0. */
-  addTopic(stream: number, filter: TopicFilterObject): void
+  /**
+   * Adds subscription stream `stream` (not 0) with its filter and the Delta encoding its
+   * subscribers speak (`wire` 1, the default, or 2: compact frames); its seq starts at 0.
+   */
+  addTopic(stream: number, filter: TopicFilterObject, wire?: number | undefined | null): void
+  /** The turn of the last publication of stream frames (1 before the first). */
+  get turn(): number
+  /** Bars whose last published version is kept as the base of their next wire-2 row. */
+  get klineBases(): number
   /** Removes a stream; false when it did not exist. */
   removeTopic(stream: number): boolean
   /** The seq of the last Delta frame of `stream` (0 before the first); null for no such stream. */
@@ -324,7 +344,7 @@ export declare class TraderBook {
    * What each frame of the last `applyMany` was: four numbers per frame, in order: kind code
    * (0 ingest, 1 delta, 2 snapshot, -1 when the frame did not decode), stream, seq (NaN when
    * undecodable), and the result code (0 applied, 1 snapshot, 2 chunk, 3 duplicate, 4 gap,
-   * 5 stale, 6 chunkDropped, 7 wrongKind, 8 invalid).
+   * 5 stale, 6 chunkDropped, 7 wrongKind, 8 invalid, 9 baseMismatch).
    */
   frameReports(): Float64Array
   /** True while `stream` waits for a snapshot after a gap. */
@@ -379,15 +399,12 @@ export interface AccountUpdateObject {
   positions: Array<SymbolPositionObject>
 }
 
-/** What one batch did. */
-export interface AggregatorBatchResult {
+/** The lists of the last batch (its counts are in `batchCounts`). */
+export interface AggregatorBatchDetails {
   /** Bars the batch closed (empty bars included), grouped by interval, in time order. */
   closed: Array<BarObject>
   gaps: Array<IdGapObject>
   rejected: Array<RejectedMessage>
-  accepted: number
-  duplicates: number
-  late: number
 }
 
 /** The aggregator's counters since it was created. */
@@ -454,7 +471,7 @@ export interface ApplyIssue {
 
 /** What applying one frame did. */
 export interface ApplyOutcomeObject {
-  kind: 'applied' | 'snapshot' | 'chunk' | 'duplicate' | 'gap' | 'stale' | 'chunkDropped' | 'wrongKind' | 'invalid'
+  kind: 'applied' | 'snapshot' | 'chunk' | 'duplicate' | 'gap' | 'stale' | 'chunkDropped' | 'wrongKind' | 'invalid' | 'baseMismatch'
   stream?: number
   seq?: number
   /** Entity changes applied (`applied`). */
@@ -463,6 +480,8 @@ export interface ApplyOutcomeObject {
   expected?: number
   /** The seq that arrived instead (`gap`). */
   got?: number
+  /** Kline rows not applied because the book does not hold their base version (`baseMismatch`). */
+  rows?: number
   /** True when the caller must ask the hub for a snapshot of `stream`. */
   needsSnapshot: boolean
   /** Reason label and message of an undecodable frame (`invalid`) or the frame kind (`wrongKind`). */
@@ -949,6 +968,8 @@ export interface TraderBookStatsObject {
   snapshotChunks: number
   snapshotsDropped: number
   oldKlinesDropped: number
+  baseMismatches: number
+  rowsAlreadyHeld: number
 }
 
 /**

@@ -18,6 +18,8 @@ export interface TraderStatus {
   readonly staleStreams: number;
   readonly framesApplied: number;
   readonly gaps: number;
+  /** Compact Delta frames with rows against versions the book did not hold (a snapshot each). */
+  readonly baseMismatches: number;
   readonly snapshotRequests: number;
   /** Subscriptions the hub refuses now (retried with backoff while the reason may clear). */
   readonly refusedSubscriptions: ReadonlyArray<{ code: string; attempts: number; since: number }>;
@@ -151,6 +153,7 @@ export class TraderProcess {
       staleStreams: book.staleStreams().length,
       framesApplied: stats.framesApplied,
       gaps: stats.gaps,
+      baseMismatches: stats.baseMismatches,
       snapshotRequests: stats.snapshotRequests,
       refusedSubscriptions: this.feed.refused.map(({ code, attempts, since }) => ({ code, attempts, since })),
       orderEvents: this.#eventCount,

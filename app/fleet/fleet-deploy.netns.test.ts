@@ -304,7 +304,10 @@ describe.skipIf(unavailable !== undefined)('a fleet on three machines (network n
     );
     expect(fleetView.stdout).toMatch(/^trd-1\s+viewer\s+dashboard\s+dashboard-0\s+0\s/m);
     expect(fleetView.stdout).toMatch(/^col-1\s+collector\s+tick\s+tick-0\s+0\s+\S+\s+\d/m);
-    expect(fleetView.stdout).toMatch(/^HOST\s+USED\s+LIMIT\s+SHARE$/m);
+    // Weight per host against its limit: every host of the fleet has a row.
+    expect(fleetView.stdout).toMatch(/^HOST\s+USED\s+LIMIT\s+SHARE\b/m);
+    for (const host of ['hub-1', 'col-1', 'trd-1'])
+      expect(fleetView.stdout).toMatch(new RegExp(`^${host}\\s+\\d+\\s+\\d+\\s+\\d+%`, 'm'));
 
     lap('first apply checked');
     // 2. The same inventory again changes nothing: same processes.

@@ -193,6 +193,11 @@ describe.skipIf(!built)('tributary up (OneMachineSystem)', () => {
       async () => (await full()).peers.find((p) => p.peer === 'trader-0')?.report !== null,
       'the trader report in the full status',
     );
+    // The publisher and the dashboard are seen by the hub too (their presence connections).
+    await eventually(async () => {
+      const peers = (await full()).peers;
+      return ['publisher-0', 'dashboard-0'].every((name) => peers.find((p) => p.peer === name)?.report);
+    }, 'the publisher and the dashboard at the hub');
     expect((await readFile(info.operatorKeyFile, 'utf8')).trim()).toBe(
       `TRIBUTARY_HUB_KEY=${info.operatorKey.id}:${info.operatorKey.secret}`,
     );

@@ -133,13 +133,23 @@ export class MarketStream {
   }
 }
 
+/** First byte of a compact (wire 2) Delta frame (docs/protocol.md, Compact Delta frames). */
+const COMPACT_MARKER = 0xd2;
+
 /**
  * Reads which updates a frame carries, calling `visit(series, j)` for each kline row and quote,
  * and returns the frame kind. Works on Ingest frames (what the relay forwards) and on the hub's
  * Delta and Snapshot frames alike: the trade count and the update id pass through the merge
- * unchanged, so they name the message.
+ * unchanged, so they name the message. A compact Delta frame's rows carry differences, not the
+ * trade count: `appliedTrades(symbol)` reads the bar's trade count from the book that applied
+ * the frame (rows are named by their key alone; the tail is a TRB1 frame).
  */
-export function frameUpdates(frame: Uint8Array, visit: (series: number, j: number) => void): FrameKind {
+export function frameUpdates(
+  frame: Uint8Array,
+  visit: (series: number, j: number) => void,
+  appliedTrades?: (symbol: number) => number | undefined,
+): FrameKind {
+  if (frame[0] === COMPACT_MARKER) return compactUpdates(frame, visit, appliedTrades);
   const root = Frame.getRootAsFrame(new flatbuffers.ByteBuffer(frame));
   const kind = root.kind();
   for (let g = 0, groups = root.klinesLength(); g < groups; g++) {
@@ -159,6 +169,40 @@ export function frameUpdates(frame: Uint8Array, visit: (series: number, j: numbe
     visit(tick.symbol() * 2 + 1, Number(tick.updateId()) - 1);
   }
   return kind;
+}
+
+/** The updates of a compact Delta frame: each row's bar read from the book, the tail's quotes. */
+function compactUpdates(
+  frame: Uint8Array,
+  visit: (series: number, j: number) => void,
+  appliedTrades: ((symbol: number) => number | undefined) | undefined,
+): FrameKind {
+  let at = 1;
+  // Only keys and masks are used; other varints are stepped over (their value may pass 2^53).
+  const varint = (): number => {
+    let value = 0;
+    let scale = 1;
+    let byte = 0x80;
+    while (byte & 0x80 && at < frame.length) {
+      byte = frame[at++] ?? 0;
+      value += (byte & 0x7f) * scale;
+      scale *= 128;
+    }
+    return value;
+  };
+  for (let header = 0; header < 4; header++) varint(); // stream, seq, turn step, sent_at
+  const rows = varint();
+  for (let r = 0; r < rows; r++) {
+    const symbol = Math.floor(varint() / 16);
+    const mask = varint();
+    if (mask & 1) varint(); // base_back
+    varint(); // open time
+    for (let bit = 1; bit <= 17; bit++) if (mask & (1 << bit)) varint();
+    const trades = appliedTrades?.(symbol);
+    if (trades !== undefined && trades > 0) visit(symbol * 2, trades - 1);
+  }
+  if (at < frame.length) frameUpdates(frame.subarray(at), visit);
+  return FrameKind.Delta;
 }
 
 export { FrameKind };

@@ -209,10 +209,15 @@ async function subscriberRole(init: Init): Promise<Role> {
   });
   const deliveries = new DeliveryLog(SERIES);
   // Registered after the feed's own listener, so it runs right after the frames are applied.
+  // A compact (wire 2) row names its bar; the feed's book, which applied it, has the trade count.
+  const appliedTrades = (symbol: number): number | undefined => {
+    const series = feed?.book.klineSeries(symbol, '1m');
+    return series === undefined ? undefined : series.column('trades')[series.length - 1];
+  };
   client.onFrames((frames) => {
     const now = monotonicMs();
     const visit = (series: number, j: number): void => deliveries.deliver(series, j, now);
-    for (const frame of frames) frameUpdates(frame, visit);
+    for (const frame of frames) frameUpdates(frame, visit, appliedTrades);
   });
   post({ type: 'ready' });
   return {

@@ -1,5 +1,5 @@
 // Per-frame fixed costs: a one-update frame through the collector's encoder, the hub's turn and the trader's apply, and a batch's cost per row.
-import { HubBook, IngestEncoder, TraderBook } from '../../ts/native/index.js';
+import { HubBook, IngestEncoder, TraderBook, type WireVersion } from '../../ts/native/index.js';
 import { parseKlineMessage } from '../baseline/binance-json.js';
 import { encodeJsonDelta, encodeJsonSnapshot, JsTraderBook } from '../baseline/json-delta.js';
 import { JsMergeBook } from '../baseline/merge-book.js';
@@ -14,14 +14,18 @@ const FRAMES_PER_CALL = 16;
 export const BATCH_ROWS = 26;
 const STREAM = 7;
 
-/** The hub's frames for `messages`, `perFrame` updates to an Ingest frame and a turn, from a hub with one topic following everything. */
+/**
+ * The hub's frames for `messages`, `perFrame` updates to an Ingest frame and a turn, from a hub
+ * with one topic following everything in Delta frame encoding `wire`.
+ */
 export function hubFrames(
   messages: Buffer[],
   perFrame: number,
+  wire: WireVersion = 1,
 ): { ingest: Buffer[]; deltas: Buffer[]; snapshot: Buffer[]; rows: number } {
   const encoder = new IngestEncoder(SYMBOLS);
   const hub = new HubBook({ symbols: SYMBOLS });
-  hub.addTopic(STREAM, {});
+  hub.addTopic(STREAM, {}, wire);
   const snapshot = hub.topicSnapshotFrames(STREAM, HUB_CLOCK);
   const ingest: Buffer[] = [];
   const deltas: Buffer[] = [];
@@ -63,6 +67,8 @@ export function fixedCostCases(scale: number): Case[] {
   const batched = hubFrames(messages, BATCH_ROWS);
   const batchedJson = jsonFrames(messages, BATCH_ROWS);
   const batchRows = batched.rows / batched.deltas.length;
+  const compactSingle = hubFrames(messages, 1, 2);
+  const compactBatched = hubFrames(messages, BATCH_ROWS, 2);
 
   let encoder = new IngestEncoder(SYMBOLS);
   let cursor = 0;
@@ -73,12 +79,13 @@ export function fixedCostCases(scale: number): Case[] {
     return message;
   };
 
-  const freshHub = (): HubBook => {
+  const freshHub = (wire: WireVersion) => (): HubBook => {
     const hub = new HubBook({ symbols: SYMBOLS });
-    hub.addTopic(STREAM, {});
+    hub.addTopic(STREAM, {}, wire);
     return hub;
   };
-  const hubFeed = new Feed(single.ingest, FRAMES_PER_CALL, freshHub);
+  const hubFeed = new Feed(single.ingest, FRAMES_PER_CALL, freshHub(1));
+  const compactHubFeed = new Feed(single.ingest, FRAMES_PER_CALL, freshHub(2));
   const jsHubFeed = new Feed(messages, FRAMES_PER_CALL, () => {
     const out: JsDelta[] = [];
     return { book: new JsMergeBook(out), out };
@@ -99,6 +106,9 @@ export function fixedCostCases(scale: number): Case[] {
   const jsApplyFeed = new Feed(singleJson.deltas, FRAMES_PER_CALL, jsTrader(singleJson.snapshot));
   const batchFeed = new Feed(batched.deltas, 1, trader(batched.snapshot));
   const jsBatchFeed = new Feed(batchedJson.deltas, 1, jsTrader(batchedJson.snapshot));
+  // Wire 2 against wire 1: the same updates, the baseline being today's TRB1 path.
+  const compactApplyFeed = new Feed(compactSingle.deltas, FRAMES_PER_CALL, trader(compactSingle.snapshot));
+  const compactBatchFeed = new Feed(compactBatched.deltas, 1, trader(compactBatched.snapshot));
 
   return [
     {
@@ -164,6 +174,57 @@ export function fixedCostCases(scale: number): Case[] {
       baseline: () => {
         const { state, items } = jsApplyFeed.next();
         for (const text of items) state.applyJson(text.toString());
+      },
+    },
+    {
+      name: 'fixed/hub ingest→publish, 1-update turn, wire 2 vs wire 1',
+      unit: 'ns/msg',
+      batch: FRAMES_PER_CALL,
+      setup: () => {
+        compactHubFeed.reset();
+        hubFeed.reset();
+      },
+      native: () => {
+        const { state, items } = compactHubFeed.next();
+        for (const frame of items) state.ingestTurn([frame], [1], HUB_CLOCK);
+      },
+      baseline: () => {
+        const { state, items } = hubFeed.next();
+        for (const frame of items) state.ingestTurn([frame], [1], HUB_CLOCK);
+      },
+    },
+    {
+      name: 'fixed/trader apply, 1-row frame, wire 2 vs wire 1',
+      unit: 'ns/msg',
+      batch: FRAMES_PER_CALL,
+      setup: () => {
+        compactApplyFeed.reset();
+        applyFeed.reset();
+      },
+      native: () => {
+        const { state, items } = compactApplyFeed.next();
+        for (const frame of items) state.applyMany([frame]);
+      },
+      baseline: () => {
+        const { state, items } = applyFeed.next();
+        for (const frame of items) state.applyMany([frame]);
+      },
+    },
+    {
+      name: `fixed/trader apply, ${BATCH_ROWS}-update frame (per row), wire 2 vs wire 1`,
+      unit: 'ns/msg',
+      batch: batchRows,
+      setup: () => {
+        compactBatchFeed.reset();
+        batchFeed.reset();
+      },
+      native: () => {
+        const { state, items } = compactBatchFeed.next();
+        state.applyMany(items as Buffer[]);
+      },
+      baseline: () => {
+        const { state, items } = batchFeed.next();
+        state.applyMany(items as Buffer[]);
       },
     },
     {

@@ -9,7 +9,8 @@ const mean = (xs: Buffer[]): number => xs.reduce((sum, x) => sum + x.length, 0) 
 /**
  * Mean bytes per kline update: our Delta frame, the same delta as JSON, and Binance's own event;
  * one update a frame (about 1k updates/s) and 26 a frame (about 20k updates/s: what one hub turn
- * carries then).
+ * carries then). The first three rows are wire-1 (TRB1) frames; the `wire 2 vs wire 1` rows put
+ * compact frames against TRB1 frames of the same hub turns (a topic following everything).
  */
 export function wireBytes(): Measure[] {
   const messages = klineStream(2_000);
@@ -20,7 +21,22 @@ export function wireBytes(): Measure[] {
   const perUpdate = (xs: Buffer[], updates: number): number =>
     xs.reduce((sum, x) => sum + x.length, 0) / updates;
   const updates = batched.deltas.length * BATCH_ROWS;
+  const single = hubFrames(messages, 1);
+  const compactSingle = hubFrames(messages, 1, 2);
+  const compactBatched = hubFrames(messages, BATCH_ROWS, 2);
   return [
+    {
+      name: 'wire/kline update, wire 2 vs wire 1',
+      unit: 'bytes',
+      ours: mean(compactSingle.deltas),
+      baseline: mean(single.deltas),
+    },
+    {
+      name: `wire/kline update in ${BATCH_ROWS}-update frames, wire 2 vs wire 1`,
+      unit: 'bytes',
+      ours: perUpdate(compactBatched.deltas, updates),
+      baseline: perUpdate(batched.deltas, updates),
+    },
     { name: 'wire/kline update vs JSON delta', unit: 'bytes', ours, baseline: mean(json) },
     { name: 'wire/kline update vs Binance event', unit: 'bytes', ours, baseline: mean(messages) },
     {

@@ -1,10 +1,11 @@
 //! The bar aggregator as JS classes: raw aggTrade messages in (batched); closed bars and id gaps out (`Aggregator`), or bars straight into a collector's Ingest batch (`StreamBars`).
 
+use crate::counts::LiveCounts;
 use crate::error::fail;
 use crate::hub::IngestEncoder;
 use crate::interval::parse_interval;
 use crate::records::{name, KlineObject};
-use napi::bindgen_prelude::BufferSlice;
+use napi::bindgen_prelude::{BufferSlice, Uint32Array};
 use napi::{Env, Result};
 use napi_derive::napi;
 use tributary_core::aggregator::{Aggregator as CoreAggregator, AggregatorStats, ClosedBar, TradeBatch};
@@ -56,17 +57,17 @@ pub struct RejectedMessage {
     pub message: String,
 }
 
-/// What one batch did.
+/// The lists of the last batch (its counts are in `batchCounts`).
 #[napi(object)]
-pub struct AggregatorBatchResult {
+pub struct AggregatorBatchDetails {
     /// Bars the batch closed (empty bars included), grouped by interval, in time order.
     pub closed: Vec<BarObject>,
     pub gaps: Vec<IdGapObject>,
     pub rejected: Vec<RejectedMessage>,
-    pub accepted: u32,
-    pub duplicates: u32,
-    pub late: u32,
 }
+
+/// Slots of `Aggregator.batchCounts`: accepted, duplicates, late, closed bars, id gaps, rejected.
+const BATCH_COUNTS: usize = 6;
 
 /// The aggregator's counters since it was created.
 #[napi(object)]
@@ -130,6 +131,9 @@ fn intervals(env: &Env, names: Option<Vec<String>>) -> Result<Vec<Interval>> {
 pub struct Aggregator {
     inner: CoreAggregator,
     closed: Vec<ClosedBar>,
+    /// The last batch, until `takeBatchDetails` (or the next batch) replaces it.
+    batch: TradeBatch,
+    counts: LiveCounts<BATCH_COUNTS>,
 }
 
 #[napi]
@@ -143,17 +147,47 @@ impl Aggregator {
         Ok(Aggregator {
             inner,
             closed: Vec::new(),
+            batch: TradeBatch::default(),
+            counts: LiveCounts::default(),
         })
     }
 
     /// Parses and applies a batch of raw `aggTrade` messages (plain or combined-stream envelope),
     /// in order, in one call. Bad messages are reported, not thrown, so one never hides the rest.
+    /// The counts go to `batchCounts` (accepted, duplicates, late, closed bars, id gaps,
+    /// rejected); returns closed bars + gaps + rejected, and when that is not 0 the lists come
+    /// from `takeBatchDetails`: a batch that closes nothing builds no JS value.
     #[napi]
-    pub fn push_messages(&mut self, messages: Vec<BufferSlice>) -> AggregatorBatchResult {
-        let batch = self
+    pub fn push_messages(&mut self, messages: Vec<BufferSlice>) -> u32 {
+        self.closed.clear();
+        self.batch = self
             .inner
             .push_messages(messages.iter().map(|m| &m[..]), &mut self.closed);
-        AggregatorBatchResult {
+        let b = &self.batch;
+        self.counts.set([
+            b.accepted,
+            b.duplicates,
+            b.late,
+            self.closed.len(),
+            b.gaps.len(),
+            b.rejected.len(),
+        ]);
+        u32::try_from(self.closed.len() + b.gaps.len() + b.rejected.len()).unwrap_or(u32::MAX)
+    }
+
+    /// The six counts of the last `pushMessages` as a live Uint32Array over native memory; can be
+    /// taken once (keep it).
+    #[napi]
+    pub fn batch_counts(&mut self, env: Env) -> Result<Uint32Array> {
+        self.counts.export(&env)
+    }
+
+    /// The closed bars, id gaps and rejected messages of the last `pushMessages` (taken: a
+    /// second call returns empty lists).
+    #[napi]
+    pub fn take_batch_details(&mut self) -> AggregatorBatchDetails {
+        let batch = std::mem::take(&mut self.batch);
+        AggregatorBatchDetails {
             closed: self
                 .closed
                 .drain(..)
@@ -161,9 +195,6 @@ impl Aggregator {
                 .collect(),
             gaps: gaps(&batch),
             rejected: rejected(&batch),
-            accepted: batch.accepted as u32,
-            duplicates: batch.duplicates as u32,
-            late: batch.late as u32,
         }
     }
 

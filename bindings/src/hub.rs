@@ -12,7 +12,7 @@ use napi::{Env, Result};
 use napi_derive::napi;
 use std::collections::HashMap;
 use tributary_core::admission::AdmissionRules;
-use tributary_core::frame::FrameError;
+use tributary_core::frame::{FrameError, WireVersion};
 use tributary_core::hub_book::{HubBook as CoreHubBook, HubBookConfig, Turn};
 use tributary_core::ingest::{
     IngestBatch, IngestEncoder as CoreIngestEncoder, IngestError, IngestReport, RestKlinesPoll,
@@ -778,13 +778,31 @@ impl HubBook {
         Ok(Buffer::from(bytes))
     }
 
-    /// Adds subscription stream `stream` (not 0) with its filter; its seq starts at 0.
+    /// Adds subscription stream `stream` (not 0) with its filter and the Delta encoding its
+    /// subscribers speak (`wire` 1, the default, or 2: compact frames); its seq starts at 0.
     #[napi]
-    pub fn add_topic(&mut self, env: Env, stream: u32, filter: TopicFilterObject) -> Result<()> {
+    pub fn add_topic(&mut self, env: Env, stream: u32, filter: TopicFilterObject, wire: Option<u32>) -> Result<()> {
         let filter = filter.to_core(&env)?;
+        let wire = match wire {
+            None => WireVersion::V1,
+            Some(number) => WireVersion::from_number(number)
+                .ok_or_else(|| fail(&env, "invalid_value", format!("unknown wire version {number} (1 or 2)")))?,
+        };
         self.inner
-            .add_topic(stream, filter)
+            .add_topic_with_wire(stream, filter, wire)
             .map_err(|e| fail(&env, e.reason(), e))
+    }
+
+    /// The turn of the last publication of stream frames (1 before the first).
+    #[napi(getter)]
+    pub fn turn(&self) -> i64 {
+        self.inner.turn() as i64
+    }
+
+    /// Bars whose last published version is kept as the base of their next wire-2 row.
+    #[napi(getter)]
+    pub fn kline_bases(&self) -> u32 {
+        self.inner.kline_bases() as u32
     }
 
     /// Removes a stream; false when it did not exist.

@@ -32,7 +32,7 @@ pub struct BookPositionObject {
 #[napi(object)]
 pub struct ApplyOutcomeObject {
     #[napi(
-        ts_type = "'applied' | 'snapshot' | 'chunk' | 'duplicate' | 'gap' | 'stale' | 'chunkDropped' | 'wrongKind' | 'invalid'"
+        ts_type = "'applied' | 'snapshot' | 'chunk' | 'duplicate' | 'gap' | 'stale' | 'chunkDropped' | 'wrongKind' | 'invalid' | 'baseMismatch'"
     )]
     pub kind: String,
     pub stream: Option<u32>,
@@ -43,6 +43,8 @@ pub struct ApplyOutcomeObject {
     pub expected: Option<i64>,
     /// The seq that arrived instead (`gap`).
     pub got: Option<i64>,
+    /// Kline rows not applied because the book does not hold their base version (`baseMismatch`).
+    pub rows: Option<u32>,
     /// True when the caller must ask the hub for a snapshot of `stream`.
     pub needs_snapshot: bool,
     /// Reason label and message of an undecodable frame (`invalid`) or the frame kind (`wrongKind`).
@@ -59,6 +61,7 @@ impl ApplyOutcomeObject {
             deltas: None,
             expected: None,
             got: None,
+            rows: None,
             needs_snapshot: false,
             code: None,
             message: None,
@@ -112,6 +115,16 @@ impl From<ApplyOutcome> for ApplyOutcomeObject {
                 )),
                 ..Self::empty("chunkDropped")
             },
+            ApplyOutcome::BaseMismatch { stream, seq, rows } => ApplyOutcomeObject {
+                stream: Some(stream),
+                seq: Some(seq as i64),
+                rows: Some(rows as u32),
+                code: Some("base_mismatch".into()),
+                message: Some(format!(
+                    "{rows} kline rows are relative to versions this book does not hold; the stream needs a snapshot"
+                )),
+                ..Self::empty("baseMismatch")
+            },
             ApplyOutcome::WrongKind { kind } => ApplyOutcomeObject {
                 code: Some("wrong_kind".into()),
                 message: Some(format!("a trader book does not apply {} frames", kind.as_str())),
@@ -142,15 +155,15 @@ pub struct ApplyIssue {
 
 /// Numbers per frame in `ApplyManyResult.frames`: kind code (0 ingest, 1 delta, 2 snapshot, -1
 /// undecodable), stream, seq, result code (`FrameResult`: 0 applied, 1 snapshot, 2 chunk,
-/// 3 duplicate, 4 gap, 5 stale, 6 chunkDropped, 7 wrongKind, 8 invalid).
+/// 3 duplicate, 4 gap, 5 stale, 6 chunkDropped, 7 wrongKind, 8 invalid, 9 baseMismatch).
 const FRAME_FIELDS: usize = 4;
 
 /// Slots of `applyCounts()`: applied, snapshots completed (whole Snapshot frames, or the last
 /// chunk of a chunked one), snapshot chunks held, duplicates, ignored while stale, issues.
 const APPLY_COUNTS: usize = 6;
 
-/// The frames of a batch that need attention (`gap` or `chunkDropped` of a stream out of sync:
-/// ask the hub for a snapshot; `wrongKind`; `invalid`).
+/// The frames of a batch that need attention (`gap`, `baseMismatch`, or `chunkDropped` of a
+/// stream out of sync: ask the hub for a snapshot; `wrongKind`; `invalid`).
 fn issues(report: &ApplyReport) -> Vec<ApplyIssue> {
     report
         .issues
@@ -177,6 +190,8 @@ pub struct TraderBookStatsObject {
     pub snapshot_chunks: i64,
     pub snapshots_dropped: i64,
     pub old_klines_dropped: i64,
+    pub base_mismatches: i64,
+    pub rows_already_held: i64,
 }
 
 /// The trader's book: applies hub frames in sequence per stream and exposes copy-free views.
@@ -260,7 +275,7 @@ impl TraderBook {
     /// What each frame of the last `applyMany` was: four numbers per frame, in order: kind code
     /// (0 ingest, 1 delta, 2 snapshot, -1 when the frame did not decode), stream, seq (NaN when
     /// undecodable), and the result code (0 applied, 1 snapshot, 2 chunk, 3 duplicate, 4 gap,
-    /// 5 stale, 6 chunkDropped, 7 wrongKind, 8 invalid).
+    /// 5 stale, 6 chunkDropped, 7 wrongKind, 8 invalid, 9 baseMismatch).
     #[napi]
     pub fn frame_reports(&self) -> Float64Array {
         let mut values = Vec::with_capacity(self.report.frames.len() * FRAME_FIELDS);
@@ -416,6 +431,8 @@ impl TraderBook {
             snapshot_chunks: s.snapshot_chunks as i64,
             snapshots_dropped: s.snapshots_dropped as i64,
             old_klines_dropped: s.old_klines_dropped as i64,
+            base_mismatches: s.base_mismatches as i64,
+            rows_already_held: s.rows_already_held as i64,
         }
     }
 

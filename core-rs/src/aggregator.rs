@@ -114,8 +114,7 @@ impl Bar {
         }
     }
 
-    /// The sums of this bar once `trade` is added; `None` when one overflows. An empty bar's sums
-    /// are the trade's own (see [`Bar::first`]).
+    /// The sums of this bar, which holds trades, once `trade` is added; `None` when one overflows.
     #[inline(always)]
     fn sums_after(&self, trade: &AggTrade, applied: &AppliedTrade) -> Option<Sums> {
         let k = &self.kline;
@@ -130,21 +129,13 @@ impl Bar {
         })
     }
 
-    /// Whether `trade` can be added to this bar ([`Bar::add`] then succeeds).
+    /// Adds `trade` to this bar in place, the fields a trade changes only; nothing when a sum
+    /// would overflow, which the caller ruled out with [`Bar::sums_after`].
     #[inline(always)]
-    fn can_add(&self, trade: &AggTrade, applied: &AppliedTrade) -> bool {
-        self.is_empty() || self.sums_after(trade, applied).is_some()
-    }
-
-    /// Adds `trade` to this bar in place, the fields a trade changes only; `None` (bar unchanged)
-    /// when a sum overflows, which [`Bar::can_add`] rules out.
-    #[inline(always)]
-    fn add(&mut self, interval_ms: i64, trade: &AggTrade, applied: &AppliedTrade) -> Option<()> {
-        if self.is_empty() {
-            *self = Bar::first(interval_ms, self.kline.open_time, trade, applied);
-            return Some(());
-        }
-        let sums = self.sums_after(trade, applied)?;
+    fn add(&mut self, trade: &AggTrade, applied: &AppliedTrade) {
+        let Some(sums) = self.sums_after(trade, applied) else {
+            return;
+        };
         let k = &mut self.kline;
         // As `max` and `min` decide ties: a price equal to the high replaces it (it may carry
         // another scale), one equal to the low does not.
@@ -163,11 +154,11 @@ impl Bar {
         k.last_trade_id = Some(trade.last_trade_id);
         k.as_of = k.as_of.max(trade.event_time);
         self.agg_trades = sums.agg_trades;
-        Some(())
     }
 }
 
 /// The sums of a bar after a trade, computed before any is stored.
+#[derive(Clone, Copy, Debug)]
 struct Sums {
     volume: Decimal,
     quote_volume: Decimal,
@@ -175,6 +166,65 @@ struct Sums {
     taker_buy_volume: Decimal,
     taker_buy_quote_volume: Decimal,
     agg_trades: u64,
+}
+
+/// What a trade does to one series, decided (and checked) before any series changes.
+#[derive(Clone, Copy, Debug)]
+enum Step {
+    /// Add it to the current bar (its sums fit).
+    Add,
+    /// Make it the first trade of the current bar, empty so far (opened by `advance_to`).
+    Fill,
+    /// Close the current bar, if any, and the empty bars after it; open the bar at this time.
+    Open(i64),
+}
+
+/// Upper bounds on every bar's sums, which let a push skip checking each series' sums for
+/// overflow: while every trade so far had the same quantity and quote-volume scales, every sum of
+/// every bar (a sum of some of those trades' values, or a zero at those scales) carries those
+/// scales and a mantissa no larger in magnitude than the sum of all the trades' mantissa
+/// magnitudes; while that total fits an `i128` (`u64` for trade counts), adding a new trade
+/// cannot overflow, so the sums need no check. Once the scales vary, every push checks them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct SumBounds {
+    /// The scales of every trade's quantity and quote volume; `None` before the first trade.
+    scales: Option<(u8, u8)>,
+    /// A trade came with other scales: the bounds no longer cover the sums.
+    varied: bool,
+    /// Σ |quantity mantissa|, Σ |quote-volume mantissa| and Σ underlying trades, saturating.
+    volume: u128,
+    quote: u128,
+    trades: u128,
+}
+
+impl SumBounds {
+    /// The bounds once `quantity` and `quote` (the trade's quote volume) of `trades` underlying
+    /// trades are applied, if they still prove that no sum can overflow.
+    fn after(&self, quantity: &Decimal, quote: &Decimal, trades: u64) -> Option<SumBounds> {
+        let scales = (quantity.scale(), quote.scale());
+        if self.varied || self.scales.is_some_and(|s| s != scales) {
+            return None;
+        }
+        let next = SumBounds {
+            scales: Some(scales),
+            varied: false,
+            volume: self.volume.saturating_add(quantity.mantissa().unsigned_abs()),
+            quote: self.quote.saturating_add(quote.mantissa().unsigned_abs()),
+            trades: self.trades.saturating_add(u128::from(trades)),
+        };
+        let fits =
+            next.volume <= i128::MAX as u128 && next.quote <= i128::MAX as u128 && next.trades <= u128::from(u64::MAX);
+        fits.then_some(next)
+    }
+
+    /// Records an applied trade: its bounds (`after`), or, when they proved nothing, that the
+    /// bounds no longer hold.
+    fn record(&mut self, after: Option<SumBounds>) {
+        match after {
+            Some(next) => *self = next,
+            None => self.varied = true,
+        }
+    }
 }
 
 /// Zero carrying `scale` digits after the point (`scale` always comes from an existing decimal).
@@ -339,6 +389,10 @@ pub struct Aggregator {
     /// [`Aggregator::finish`]. A push first checks that the trade can be applied to every
     /// series, so a refused trade leaves no trace, then updates each bar in place.
     bars: Vec<Option<Bar>>,
+    /// What the trade being pushed does to each series (kept between pushes: no allocation).
+    steps: Vec<Step>,
+    /// What proves that a trade's sums fit every bar without checking each.
+    bounds: SumBounds,
     last_id: Option<u64>,
     stats: AggregatorStats,
     quote: QuoteRule,
@@ -363,6 +417,8 @@ impl Aggregator {
         Ok(Aggregator {
             symbol,
             bars: vec![None; series.len()],
+            steps: Vec::with_capacity(series.len()),
+            bounds: SumBounds::default(),
             series,
             last_id: None,
             stats: AggregatorStats::default(),
@@ -410,31 +466,34 @@ impl Aggregator {
             }),
             _ => None,
         };
-        let (applied, out_of_window) = match self.check(trade) {
+        // Every series is checked (and its step decided) before any changes: a refused trade
+        // leaves no trace, and each sum is computed once.
+        let mut steps = std::mem::take(&mut self.steps);
+        let checked = self.check(trade, &mut steps);
+        let (applied, out_of_window, bounds) = match checked {
             Ok(checked) => checked,
             Err(error) => {
+                self.steps = steps;
                 self.stats.rejected += 1;
                 return Err(error);
             }
         };
-        let time = trade.trade_time;
-        for (series, slot) in self.series.iter().zip(self.bars.iter_mut()) {
-            match slot {
-                Some(bar) if time < bar.kline.open_time + series.length_ms => {
-                    // Checked above: the sums fit.
-                    let _ = bar.add(series.length_ms, trade, &applied);
+        for ((series, slot), step) in self.series.iter().zip(self.bars.iter_mut()).zip(&steps) {
+            match (step, slot.as_mut()) {
+                (Step::Add, Some(bar)) => bar.add(trade, &applied),
+                (Step::Fill, Some(bar)) => {
+                    *bar = Bar::first(series.length_ms, bar.kline.open_time, trade, &applied);
                 }
-                Some(_) => {
-                    let open_time = series.interval.open_time(time);
+                (&Step::Open(open_time), _) => {
                     close_through(series, slot, open_time, closed);
                     *slot = Some(Bar::first(series.length_ms, open_time, trade, &applied));
                 }
-                None => {
-                    let open_time = series.interval.open_time(time);
-                    *slot = Some(Bar::first(series.length_ms, open_time, trade, &applied));
-                }
+                // Unreachable: `check` decides Add and Fill only for a series with a bar.
+                (Step::Add | Step::Fill, None) => {}
             }
         }
+        self.steps = steps;
+        self.bounds.record(bounds);
         self.last_id = Some(trade.id);
         self.stats.accepted += 1;
         if out_of_window {
@@ -450,9 +509,16 @@ impl Aggregator {
         })
     }
 
-    /// Checks that `trade` can be applied to every series, changing nothing: what it adds, and
-    /// whether its time fell before a current bar's window.
-    fn check(&self, trade: &AggTrade) -> Result<(AppliedTrade, bool), TradeError> {
+    /// Checks that `trade` can be applied to every series, changing nothing: what it adds,
+    /// whether its time fell before a current bar's window, and (into `steps`, emptied first)
+    /// what it does to each series.
+    /// The bounds after the trade come last (`None` when they prove nothing).
+    fn check(
+        &self,
+        trade: &AggTrade,
+        steps: &mut Vec<Step>,
+    ) -> Result<(AppliedTrade, bool, Option<SumBounds>), TradeError> {
+        steps.clear();
         let id = trade.id;
         if trade.symbol != self.symbol {
             return Err(TradeError::WrongSymbol {
@@ -479,24 +545,37 @@ impl Aggregator {
                 .ok_or(TradeError::NotionalOverflow { id })?,
             trades: trade.last_trade_id - trade.first_trade_id + 1,
         };
+        let bounds = self
+            .bounds
+            .after(&trade.quantity, &applied.notional, applied.trades)
+            // A bar's aggregate-trade count is at most the trades accepted.
+            .filter(|_| self.stats.accepted < u64::MAX);
         let mut out_of_window = false;
         for (series, bar) in self.series.iter().zip(&self.bars) {
-            let Some(current) = bar else {
-                continue;
-            };
-            if time < current.kline.open_time + series.length_ms {
-                out_of_window |= time < current.kline.open_time;
-                if !current.can_add(trade, &applied) {
-                    return Err(TradeError::SumOverflow {
-                        id,
-                        interval: series.interval,
-                    });
+            let step = match bar {
+                Some(current) if time < current.kline.open_time + series.length_ms => {
+                    out_of_window |= time < current.kline.open_time;
+                    if current.is_empty() {
+                        Step::Fill
+                    } else {
+                        if bounds.is_none() && current.sums_after(trade, &applied).is_none() {
+                            return Err(TradeError::SumOverflow {
+                                id,
+                                interval: series.interval,
+                            });
+                        }
+                        Step::Add
+                    }
                 }
-            } else {
-                check_jump(series, current, time).map_err(|jump| TradeError::TimeJump { id, jump })?;
-            }
+                Some(current) => {
+                    check_jump(series, current, time).map_err(|jump| TradeError::TimeJump { id, jump })?;
+                    Step::Open(series.interval.open_time(time))
+                }
+                None => Step::Open(series.interval.open_time(time)),
+            };
+            steps.push(step);
         }
-        Ok((applied, out_of_window))
+        Ok((applied, out_of_window, bounds))
     }
 
     /// Closes every bar whose window ended at or before `now_ms` (exchange time), empty bars
@@ -1054,6 +1133,36 @@ mod tests {
         assert_eq!(a.open_bar(Interval::M1), before.open_bar(Interval::M1));
         assert_eq!(a.open_bar(Interval::D1), before.open_bar(Interval::D1));
         assert_eq!(a.last_id(), Some(1));
+    }
+
+    #[test]
+    fn sums_are_checked_again_once_scales_vary() {
+        // 10^30 at scale 0 fits; aligned to the next trade's 10 decimals it would not (10^40).
+        let mut a = agg(&[Interval::M1]);
+        let mut closed = Vec::new();
+        let mut first = trade(1, "1", "1", DAY0, false);
+        first.quantity = Decimal::new(10i128.pow(30), 0).unwrap();
+        a.push(&first, &mut closed).unwrap();
+        assert_eq!(a.bounds.scales, Some((0, 0)));
+        let before = a.clone();
+        let second = trade(2, "1", "0.0000000001", DAY0 + 1, false);
+        assert_eq!(
+            a.push(&second, &mut closed),
+            Err(TradeError::SumOverflow {
+                id: 2,
+                interval: Interval::M1
+            })
+        );
+        assert_eq!(a.open_bar(Interval::M1), before.open_bar(Interval::M1));
+        assert_eq!(
+            a.bounds, before.bounds,
+            "a refused trade leaves the bounds as they were"
+        );
+        // A trade of another scale that fits is applied, and from then on every push checks.
+        a.push(&trade(3, "1", "0.5", DAY0 + 2, false), &mut closed).unwrap();
+        assert!(a.bounds.varied);
+        let k = a.open_bar(Interval::M1).unwrap().kline;
+        assert_eq!(k.volume.to_string(), "1000000000000000000000000000000.5");
     }
 
     #[test]

@@ -46,7 +46,7 @@ fn entity(delta: &Delta) -> Entity {
 /// A multiply-rotate hasher (the one rustc uses internally): the keys are a few small integers,
 /// for which SipHash's flooding resistance buys nothing and costs most of a lookup.
 #[derive(Default, Clone, Copy)]
-struct WordHasher(u64);
+pub(crate) struct WordHasher(u64);
 
 impl Hasher for WordHasher {
     fn write(&mut self, bytes: &[u8]) {

@@ -7,7 +7,11 @@
 //! that has a matching change. Everything the hub needs to count, log and answer comes back in one
 //! [`Turn`]: the counts, each refused record with its frame and reason, each undecodable frame,
 //! and the per-topic frames. Snapshots of any size come out as chunks
-//! ([`HubBook::topic_snapshot_chunks`]).
+//! ([`HubBook::topic_snapshot_chunks`]). Topics speak wire 1 (TRB1 Delta frames) or wire 2
+//! (compact frames whose kline rows are relative to each bar's last published version): the
+//! topic set numbers the turns and keeps those versions (`crate::kline_bases`); this book forgets
+//! a bar's version whenever its change goes unpublished (deltas discarded, a snapshot taken while
+//! deltas wait), so no row is ever written against a version a subscriber does not hold.
 //!
 //! The same book also merges raw exchange payloads for a collector running inside the hub's
 //! process (no frame in between) with the same checks.
@@ -15,7 +19,9 @@
 use crate::admission::{Admission, AdmissionRules, REFUSAL_REASONS};
 use crate::coalesce::Coalescer;
 use crate::delta::{Delta, Provenance, SourceId};
-use crate::frame::{Chunk, FrameEncoder, FrameError, FrameHeader, FrameKind, DEFAULT_SNAPSHOT_CHUNK_BYTES};
+use crate::frame::{
+    Chunk, FrameEncoder, FrameError, FrameHeader, FrameKind, WireVersion, DEFAULT_SNAPSHOT_CHUNK_BYTES,
+};
 use crate::ingest::{
     merge_ingest_bytes, merge_records, merge_rest_klines, IngestBatch, IngestError, IngestReport, RestKlinesPoll,
 };
@@ -284,6 +290,8 @@ impl HubBook {
     /// Drops the pending deltas without encoding them; returns how many.
     pub fn discard_deltas(&mut self) -> usize {
         let count = self.pending.len();
+        // Those bars changed without a publication: their next wire-2 rows travel whole.
+        self.topics.forget_bases(&self.pending);
         self.pending.clear();
         count
     }
@@ -333,6 +341,8 @@ impl HubBook {
             return Ok(None);
         }
         self.coalesce_pending();
+        // Published outside the topics: their subscribers never see these versions.
+        self.topics.forget_bases(&self.pending);
         let header = FrameHeader {
             kind: FrameKind::Delta,
             stream,
@@ -340,6 +350,7 @@ impl HubBook {
             source: SourceId(0),
             received_at: sent_at,
             chunk: Chunk::WHOLE,
+            turn: 0,
         };
         let bytes = self.encoder.encode_deltas(&header, &self.pending)?;
         self.pending.clear();
@@ -366,13 +377,43 @@ impl HubBook {
             source: SourceId(0),
             received_at: sent_at,
             chunk: Chunk::WHOLE,
+            turn: 0,
         };
         self.encoder.encode_snapshot(&header, &snapshot)
     }
 
-    /// Adds subscription topic `stream` (not 0) with its filter; its seq starts at 0.
+    /// Adds subscription topic `stream` (not 0) with its filter and wire-1 Delta frames; its seq
+    /// starts at 0.
     pub fn add_topic(&mut self, stream: u32, filter: TopicFilter) -> Result<(), TopicError> {
         self.topics.insert(stream, filter)
+    }
+
+    /// Adds a topic whose Delta frames use `wire` (see [`WireVersion`]).
+    pub fn add_topic_with_wire(
+        &mut self,
+        stream: u32,
+        filter: TopicFilter,
+        wire: WireVersion,
+    ) -> Result<(), TopicError> {
+        self.topics.insert_with_wire(stream, filter, wire)
+    }
+
+    /// The turn of the last publication of topic frames (1 before the first; see [`TopicSet`]).
+    pub fn turn(&self) -> u64 {
+        self.topics.turn()
+    }
+
+    /// Bars whose last published version is kept as the base of their next wire-2 row.
+    pub fn kline_bases(&self) -> usize {
+        self.topics.bases()
+    }
+
+    /// Before a snapshot: a snapshot holds the pending changes, which the next turn publishes
+    /// against bases the snapshot no longer has, so their rows must travel whole.
+    fn before_snapshot(&mut self) {
+        if !self.pending.is_empty() {
+            self.topics.forget_bases(&self.pending);
+        }
     }
 
     /// Removes a topic; false when it did not exist.
@@ -387,14 +428,15 @@ impl HubBook {
 
     /// The topic's Snapshot as of its current seq, as chunk frames of at most the configured
     /// chunk budget each, handed to `emit` in order. Take the pending deltas first, or the
-    /// snapshot already holds changes the topic's next Delta frame repeats. Returns the number
-    /// of chunks.
+    /// snapshot already holds changes the topic's next Delta frame repeats (harmless: they are
+    /// sent whole). Returns the number of chunks.
     pub fn topic_snapshot_chunks(
         &mut self,
         stream: u32,
         sent_at: i64,
         emit: impl FnMut(Chunk, &[u8]),
     ) -> Result<u32, TopicSnapshotError> {
+        self.before_snapshot();
         self.topics.encode_snapshot_chunks(
             &self.book,
             stream,
@@ -408,6 +450,7 @@ impl HubBook {
     /// The topic's Snapshot as of its current seq in one frame (`too_large` past the frame
     /// limit; [`HubBook::topic_snapshot_chunks`] has none).
     pub fn topic_snapshot_frame(&mut self, stream: u32, sent_at: i64) -> Result<&[u8], TopicSnapshotError> {
+        self.before_snapshot();
         self.topics
             .encode_snapshot(&self.book, stream, &mut self.encoder, sent_at)
     }
@@ -528,6 +571,7 @@ mod tests {
             source: SourceId(99),
             received_at: 0,
             chunk: Chunk::WHOLE,
+            turn: 0,
         };
         batch.encode(&mut FrameEncoder::new(), &header).unwrap().to_vec()
     }

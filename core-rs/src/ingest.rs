@@ -600,6 +600,7 @@ impl IngestEncoder {
             source,
             received_at: sent_at,
             chunk: Chunk::WHOLE,
+            turn: 0,
         };
         let bytes = match self.batch.encode(&mut self.encoder, &header) {
             Ok(bytes) => bytes,
@@ -651,6 +652,7 @@ mod tests {
             source: SourceId(source),
             received_at: 5,
             chunk: crate::frame::Chunk::WHOLE,
+            turn: 0,
         }
     }
 

@@ -14,6 +14,7 @@ pub mod frame;
 pub mod hub_book;
 pub mod ingest;
 pub mod interval;
+pub mod kline_bases;
 pub mod kline_csv;
 pub mod market;
 pub mod merge_book;

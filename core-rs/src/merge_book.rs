@@ -2232,6 +2232,7 @@ mod tests {
             source: SourceId(0),
             received_at: 0,
             chunk: crate::frame::Chunk::WHOLE,
+            turn: 0,
         };
         encoder.encode_snapshot(&header, &b.snapshot()).unwrap();
     }

@@ -53,6 +53,29 @@ impl Name {
         })
     }
 
+    /// [`Name::new`] for bytes that are all printable ASCII (the exchange's symbols): the same
+    /// name, without a UTF-8 pass or a character loop; `None` for anything else, including
+    /// every text `Name::new` refuses (it then gives the reason) and non-ASCII names.
+    #[inline]
+    pub fn from_plain_ascii(bytes: &[u8]) -> Option<Name> {
+        if bytes.is_empty() || bytes.len() > MAX_NAME_LEN {
+            return None;
+        }
+        // Printable ASCII is 0x21..=0x7e; Name::new also refuses the quote and the backslash.
+        if !bytes
+            .iter()
+            .all(|&b| (0x21..0x7f).contains(&b) && b != b'"' && b != b'\\')
+        {
+            return None;
+        }
+        let mut stored = [0u8; MAX_NAME_LEN];
+        stored[..bytes.len()].copy_from_slice(bytes);
+        Some(Name {
+            len: bytes.len() as u8,
+            bytes: stored,
+        })
+    }
+
     pub fn as_str(&self) -> &str {
         // Built only from a &str in `new`, so the bytes are valid UTF-8.
         std::str::from_utf8(&self.bytes[..self.len as usize]).unwrap_or_default()
@@ -139,6 +162,32 @@ mod tests {
         assert_eq!(Name::new(&"A".repeat(32)), Err(NameError::TooLong));
         assert_eq!(Name::new("BTC USDT"), Err(NameError::InvalidChar));
         assert_eq!(Name::new("BTC\""), Err(NameError::InvalidChar));
+    }
+
+    #[test]
+    fn plain_ascii_names_are_the_names_new_gives() {
+        // Every one- and two-byte text, and lengths around the limit.
+        let mut texts: Vec<Vec<u8>> = (0..=255u8).map(|b| vec![b]).collect();
+        for a in (0..=255u8).step_by(3) {
+            for b in (0..=255u8).step_by(5) {
+                texts.push(vec![b'B', a, b]);
+            }
+        }
+        texts.extend([
+            Vec::new(),
+            b"A".repeat(31),
+            b"A".repeat(32),
+            "币安人生USDT".as_bytes().to_vec(),
+        ]);
+        for text in texts {
+            let fast = Name::from_plain_ascii(&text);
+            let general = std::str::from_utf8(&text).ok().map(Name::new);
+            match fast {
+                Some(name) => assert_eq!(general, Some(Ok(name)), "{text:?}"),
+                // Declined: refused by `new`, or not ASCII.
+                None => assert!(!text.is_ascii() || !matches!(general, Some(Ok(_))), "{text:?}"),
+            }
+        }
     }
 
     #[test]

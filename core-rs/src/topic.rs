@@ -10,10 +10,14 @@
 //! kind list does. The interval list restricts klines only.
 
 use crate::delta::{Delta, Snapshot, SourceId};
-use crate::frame::{snapshot_item_bytes, Chunk, ChunkPlanner, FrameEncoder, FrameError, FrameHeader, FrameKind};
+use crate::frame::{
+    snapshot_item_bytes, Chunk, ChunkPlanner, FrameEncoder, FrameError, FrameHeader, FrameKind, WireVersion,
+};
 use crate::interval::Interval;
+use crate::kline_bases::{KlineBases, RowSlot, TurnRows};
 use crate::merge_book::MergeBook;
 use crate::symbol::SymbolId;
+use std::ops::Range;
 
 /// Entity kinds a topic may select, as bits of [`TopicFilter::kinds`].
 pub mod kinds {
@@ -127,13 +131,27 @@ impl TopicFilter {
     }
 }
 
-/// One subscription stream: its id, filter and the seq of the last Delta frame it was given
-/// (0 before the first).
+/// One subscription stream: its id, filter, the seq of the last Delta frame it was given (0
+/// before the first), the Delta encoding its subscribers speak, and the hub turn of its last
+/// Delta frame (or of its creation), which its next compact frame counts from and its snapshots
+/// are as of.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Topic {
     pub stream: u32,
     pub filter: TopicFilter,
     pub seq: u64,
+    pub wire: WireVersion,
+    pub turn: u64,
+}
+
+impl Topic {
+    /// The turn a snapshot of this topic carries: its turn on a wire-2 stream, 0 (none) on wire 1.
+    fn snapshot_turn(&self) -> u64 {
+        match self.wire {
+            WireVersion::V1 => 0,
+            WireVersion::V2 => self.turn,
+        }
+    }
 }
 
 /// Why a topic operation was refused.
@@ -167,12 +185,34 @@ pub struct TopicFailure {
     pub error: FrameError,
 }
 
-/// The hub's subscription streams.
-#[derive(Debug, Default)]
+/// The hub's subscription streams, and the publication state wire-2 streams need: the turn
+/// counter (every [`TopicSet::encode_deltas`] with deltas is one turn) and the base each recent
+/// bar's next row is written against ([`KlineBases`]).
+#[derive(Debug)]
 pub struct TopicSet {
     topics: Vec<Topic>,
     /// The deltas of the stream being encoded, reused across streams and turns.
     scratch: Vec<Delta>,
+    /// The turn of the last publication; turns start at 1 (0 means "no turn" on the wire).
+    turn: u64,
+    bases: KlineBases,
+    /// This turn's wire-2 rows, written once for every wire-2 stream.
+    rows: TurnRows,
+    /// The rows of the wire-2 stream being encoded.
+    row_ranges: Vec<Range<usize>>,
+}
+
+impl Default for TopicSet {
+    fn default() -> Self {
+        TopicSet {
+            topics: Vec::new(),
+            scratch: Vec::new(),
+            turn: 1,
+            bases: KlineBases::new(),
+            rows: TurnRows::new(),
+            row_ranges: Vec::new(),
+        }
+    }
 }
 
 impl TopicSet {
@@ -180,16 +220,50 @@ impl TopicSet {
         TopicSet::default()
     }
 
-    /// Adds a stream (ids are the caller's; 0 is reserved for "no stream", as in Ingest frames).
+    /// Adds a wire-1 stream (ids are the caller's; 0 is reserved for "no stream", as in Ingest
+    /// frames).
     pub fn insert(&mut self, stream: u32, filter: TopicFilter) -> Result<(), TopicError> {
+        self.insert_with_wire(stream, filter, WireVersion::V1)
+    }
+
+    /// Adds a stream whose Delta frames use `wire`.
+    pub fn insert_with_wire(&mut self, stream: u32, filter: TopicFilter, wire: WireVersion) -> Result<(), TopicError> {
         if stream == 0 {
             return Err(TopicError::ReservedStream { stream });
         }
         if self.get(stream).is_some() {
             return Err(TopicError::DuplicateStream { stream });
         }
-        self.topics.push(Topic { stream, filter, seq: 0 });
+        self.topics.push(Topic {
+            stream,
+            filter,
+            seq: 0,
+            wire,
+            turn: self.turn,
+        });
         Ok(())
+    }
+
+    /// The turn of the last publication (1 before the first).
+    pub fn turn(&self) -> u64 {
+        self.turn
+    }
+
+    /// Forgets the bases of the bars among `deltas`: they changed without a publication every
+    /// subscriber saw (the deltas were dropped, or a snapshot is taken before they go out), so
+    /// their next rows travel whole.
+    pub fn forget_bases(&mut self, deltas: &[Delta]) {
+        self.bases.forget_deltas(deltas);
+    }
+
+    /// Forgets every base (deltas were published outside the topics).
+    pub fn clear_bases(&mut self) {
+        self.bases.clear();
+    }
+
+    /// Bars with a base kept.
+    pub fn bases(&self) -> usize {
+        self.bases.bars()
     }
 
     /// Removes a stream; false when it did not exist.
@@ -211,10 +285,11 @@ impl TopicSet {
         self.topics.is_empty()
     }
 
-    /// Encodes, for every stream with at least one matching delta, one Delta frame numbered with
-    /// the stream's next seq, and hands it to `emit(stream, seq, bytes)` (the bytes live until
-    /// `emit` returns). Streams with nothing to say keep their seq. Returns the streams whose
-    /// frame could not be encoded.
+    /// One turn: encodes, for every stream with at least one matching delta, one Delta frame
+    /// numbered with the stream's next seq in the stream's encoding, and hands it to
+    /// `emit(stream, seq, bytes)` (the bytes live until `emit` returns). Streams with nothing to
+    /// say keep their seq. `deltas` holds one delta per entity (coalesced). Returns the streams
+    /// whose frame could not be encoded.
     pub fn encode_deltas(
         &mut self,
         deltas: &[Delta],
@@ -226,23 +301,74 @@ impl TopicSet {
         if deltas.is_empty() {
             return failures;
         }
+        self.turn += 1;
+        let turn = self.turn;
+        // Bases must follow every published version, or be dropped: a wire-2 stream added later
+        // would otherwise get rows against versions its snapshot never held.
+        if self.topics.iter().any(|t| t.wire == WireVersion::V2) {
+            self.rows.write(deltas, &mut self.bases, turn, sent_at);
+        } else {
+            self.rows.clear();
+            self.bases.clear();
+        }
         for topic in &mut self.topics {
-            self.scratch.clear();
-            self.scratch
-                .extend(deltas.iter().filter(|d| topic.filter.matches(d)).cloned());
-            if self.scratch.is_empty() {
-                continue;
-            }
-            topic.seq += 1;
             let header = FrameHeader {
                 kind: FrameKind::Delta,
                 stream: topic.stream,
-                seq: topic.seq,
+                seq: topic.seq + 1,
                 source: SourceId(0),
                 received_at: sent_at,
                 chunk: Chunk::WHOLE,
+                turn: 0,
             };
-            match encoder.encode_deltas(&header, &self.scratch) {
+            self.scratch.clear();
+            let encoded = match topic.wire {
+                WireVersion::V1 => {
+                    self.scratch
+                        .extend(deltas.iter().filter(|d| topic.filter.matches(d)).cloned());
+                    if self.scratch.is_empty() {
+                        continue;
+                    }
+                    encoder.encode_deltas(&header, &self.scratch)
+                }
+                WireVersion::V2 => {
+                    self.row_ranges.clear();
+                    let mut failed = None;
+                    for (index, delta) in deltas.iter().enumerate() {
+                        if !topic.filter.matches(delta) {
+                            continue;
+                        }
+                        match self.rows.slot(index) {
+                            Some(RowSlot::Row(range)) => self.row_ranges.push(range.clone()),
+                            Some(RowSlot::Failed(error)) => failed = Some(error.clone()),
+                            Some(RowSlot::Tail) | None => self.scratch.push(delta.clone()),
+                        }
+                    }
+                    if self.scratch.is_empty() && self.row_ranges.is_empty() && failed.is_none() {
+                        continue;
+                    }
+                    match failed {
+                        Some(error) => Err(error),
+                        None => {
+                            let (rows, ranges) = (&self.rows, &self.row_ranges);
+                            encoder.encode_compact(
+                                &header,
+                                turn - topic.turn,
+                                ranges.len(),
+                                |out| {
+                                    for range in ranges {
+                                        out.extend_from_slice(rows.bytes(range));
+                                    }
+                                },
+                                &self.scratch,
+                            )
+                        }
+                    }
+                }
+            };
+            topic.seq += 1;
+            topic.turn = turn;
+            match encoded {
                 Ok(bytes) => emit(topic.stream, topic.seq, bytes),
                 Err(error) => failures.push(TopicFailure {
                     stream: topic.stream,
@@ -281,6 +407,7 @@ impl TopicSet {
             source: SourceId(0),
             received_at: sent_at,
             chunk: Chunk { index: 0, count },
+            turn: topic.snapshot_turn(),
         };
         let mut placing = ChunkPlanner::new(chunk_bytes);
         let mut part = Snapshot::default();
@@ -326,6 +453,7 @@ impl TopicSet {
             source: SourceId(0),
             received_at: sent_at,
             chunk: Chunk::WHOLE,
+            turn: topic.snapshot_turn(),
         };
         Ok(encoder.encode_snapshot(&header, &snapshot)?)
     }
@@ -659,6 +787,7 @@ mod tests {
             source: SourceId(99),
             received_at: 5,
             chunk: Chunk::WHOLE,
+            turn: 0,
         };
         let mut encoder = FrameEncoder::new();
         let bytes = batch.encode(&mut encoder, &header).unwrap().to_vec();

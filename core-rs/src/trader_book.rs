@@ -22,6 +22,7 @@
 use crate::account::{Balance, Position, PositionSide};
 use crate::decimal::Decimal;
 use crate::delta::{BanList, Delta, KlineWindow, Snapshot, SourceId};
+use crate::frame::compact::{CompactDelta, CompactRow, WireKline};
 use crate::frame::{decode_frame, Chunk, Frame, FrameError, FrameHeader, FrameKind, FramePayload};
 use crate::interval::Interval;
 use crate::market::{Kline, Mark, Tick};
@@ -71,6 +72,8 @@ pub struct Written {
     /// The frame header's source and receive time.
     pub source: SourceId,
     pub received_at: i64,
+    /// The frame header's turn (0 on wire-1 Delta frames).
+    pub turn: u64,
 }
 
 impl Written {
@@ -80,6 +83,7 @@ impl Written {
             seq: header.seq,
             source: header.source,
             received_at: header.received_at,
+            turn: header.turn,
         }
     }
 }
@@ -89,6 +93,11 @@ impl Written {
 pub struct KlineSeries {
     /// Oldest first, unique open times, at most `capacity`.
     klines: Vec<Kline>,
+    /// Per bar, the hub turn its value is known current at (the turn of the frame that carried
+    /// it: a wire-2 snapshot's or compact frame's); 0 when unknown (wire 1). A compact row
+    /// relative to the version published at turn `b` applies only to a bar held at a turn in
+    /// `[b, its frame's turn)`.
+    turns: Vec<u64>,
     capacity: usize,
     /// `KLINE_COLUMNS × capacity` values, column-major; rows `[0, len)` are chronological.
     columns: F64Block,
@@ -99,6 +108,7 @@ impl KlineSeries {
     fn new(capacity: usize, written: Written) -> KlineSeries {
         KlineSeries {
             klines: Vec::with_capacity(capacity),
+            turns: Vec::with_capacity(capacity),
             capacity,
             columns: new_block(KLINE_COLUMNS * capacity),
             written,
@@ -183,34 +193,55 @@ impl KlineSeries {
         }
     }
 
-    /// Puts one kline in place by open time: replaces the bar with the same open time, appends a
-    /// newer one (shifting the oldest out when full) or inserts a missing one. Returns false when
-    /// the kline is older than every bar of a full window (dropped).
-    fn upsert(&mut self, kline: Kline) -> bool {
-        match self.klines.binary_search_by_key(&kline.open_time, |k| k.open_time) {
+    /// The row of the bar opening at `open_time`, or where it would go.
+    fn position(&self, open_time: i64) -> Result<usize, usize> {
+        // Nearly every update is for the newest bar: check it first.
+        match self.klines.last() {
+            Some(last) if last.open_time == open_time => Ok(self.klines.len() - 1),
+            Some(last) if last.open_time < open_time => Err(self.klines.len()),
+            _ => self.klines.binary_search_by_key(&open_time, |k| k.open_time),
+        }
+    }
+
+    /// True when a bar opening at `open_time` is older than every bar of a full window (a
+    /// change to it is dropped).
+    fn is_before_full_window(&self, open_time: i64) -> bool {
+        self.klines.len() >= self.capacity && self.klines.first().is_some_and(|k| open_time < k.open_time)
+    }
+
+    /// Puts one kline, known current at `turn`, in place by open time: replaces the bar with the
+    /// same open time, appends a newer one (shifting the oldest out when full) or inserts a
+    /// missing one. Returns false when the kline is older than every bar of a full window
+    /// (dropped).
+    fn upsert(&mut self, kline: Kline, turn: u64) -> bool {
+        match self.position(kline.open_time) {
             Ok(row) => {
-                if let Some(slot) = self.klines.get_mut(row) {
+                if let (Some(slot), Some(at)) = (self.klines.get_mut(row), self.turns.get_mut(row)) {
                     *slot = kline;
+                    *at = turn;
                 }
                 self.write_row(row);
             }
             Err(row) if self.klines.len() < self.capacity => {
                 self.klines.insert(row, kline);
+                self.turns.insert(row, turn);
                 self.write_rows_from(row);
             }
             Err(0) => return false,
             Err(row) => {
                 self.klines.remove(0);
+                self.turns.remove(0);
                 self.klines.insert(row - 1, kline);
+                self.turns.insert(row - 1, turn);
                 self.write_rows_from(0);
             }
         }
         true
     }
 
-    /// Replaces the whole series with `klines` (sorted by open time, the last of equal open times
-    /// kept, the newest `capacity` retained).
-    fn replace(&mut self, klines: &[Kline]) {
+    /// Replaces the whole series with `klines`, known current at `turn` (sorted by open time,
+    /// the last of equal open times kept, the newest `capacity` retained).
+    fn replace(&mut self, klines: &[Kline], turn: u64) {
         self.klines.clear();
         self.klines.extend_from_slice(klines);
         self.klines.sort_by_key(|k| k.open_time);
@@ -220,8 +251,29 @@ impl KlineSeries {
         self.klines.reverse();
         let excess = self.klines.len().saturating_sub(self.capacity);
         self.klines.drain(..excess);
+        self.turns.clear();
+        self.turns.resize(self.klines.len(), turn);
         self.write_rows_from(0);
     }
+
+    /// The turn the bar of `open_time` is known current at (0 when unknown); `None` when the
+    /// series does not hold it.
+    pub fn turn_of(&self, open_time: i64) -> Option<u64> {
+        self.position(open_time)
+            .ok()
+            .and_then(|row| self.turns.get(row).copied())
+    }
+}
+
+/// What became of one compact row.
+enum RowOutcome {
+    Applied,
+    /// The book already holds this turn's version (another stream carried it).
+    AlreadyHeld,
+    /// Older than every bar of a full window.
+    Dropped,
+    /// The book does not hold the version the row is relative to.
+    Mismatch,
 }
 
 /// An entity's exact record and its small value block.
@@ -336,6 +388,9 @@ pub struct StreamState {
     pub expected_seq: u64,
     /// True after a gap (or a delta before any snapshot) until a snapshot arrives.
     pub stale: bool,
+    /// The hub turn of the stream's last frame (a wire-2 snapshot's or compact frame's), which
+    /// its next compact frame counts from; 0 when unknown (wire 1).
+    pub turn: u64,
 }
 
 /// What applying one frame did.
@@ -366,6 +421,10 @@ pub enum ApplyOutcome {
         expected: Option<u64>,
         got: u64,
     },
+    /// A compact Delta frame in sequence with `rows` kline rows relative to versions the book
+    /// does not hold (it missed one, or holds a newer one): those rows were not applied, the
+    /// rest of the frame was, and the stream is stale until a snapshot arrives (ask for one).
+    BaseMismatch { stream: u32, seq: u64, rows: usize },
     /// A Delta of a stale stream, ignored until the snapshot arrives.
     IgnoredStale { stream: u32, seq: u64 },
     /// A frame kind a trader does not apply (Ingest).
@@ -377,7 +436,9 @@ impl ApplyOutcome {
     pub fn needs_snapshot(&self) -> bool {
         matches!(
             self,
-            ApplyOutcome::Gap { .. } | ApplyOutcome::ChunkDropped { resync: true, .. }
+            ApplyOutcome::Gap { .. }
+                | ApplyOutcome::ChunkDropped { resync: true, .. }
+                | ApplyOutcome::BaseMismatch { .. }
         )
     }
 
@@ -392,6 +453,7 @@ impl ApplyOutcome {
             ApplyOutcome::Gap { .. } => FrameResult::Gap,
             ApplyOutcome::IgnoredStale { .. } => FrameResult::Stale,
             ApplyOutcome::WrongKind { .. } => FrameResult::WrongKind,
+            ApplyOutcome::BaseMismatch { .. } => FrameResult::BaseMismatch,
         }
     }
 }
@@ -418,11 +480,14 @@ pub enum FrameResult {
     WrongKind = 7,
     /// Undecodable.
     Invalid = 8,
+    /// A compact frame with rows relative to versions the book does not hold: the stream needs
+    /// a snapshot.
+    BaseMismatch = 9,
 }
 
 impl FrameResult {
     /// Every result in code order.
-    pub const ALL: [FrameResult; 9] = [
+    pub const ALL: [FrameResult; 10] = [
         FrameResult::Applied,
         FrameResult::Snapshot,
         FrameResult::Chunk,
@@ -432,6 +497,7 @@ impl FrameResult {
         FrameResult::ChunkDropped,
         FrameResult::WrongKind,
         FrameResult::Invalid,
+        FrameResult::BaseMismatch,
     ];
 
     /// The label JavaScript sees.
@@ -446,6 +512,7 @@ impl FrameResult {
             FrameResult::ChunkDropped => "chunkDropped",
             FrameResult::WrongKind => "wrongKind",
             FrameResult::Invalid => "invalid",
+            FrameResult::BaseMismatch => "baseMismatch",
         }
     }
 }
@@ -506,9 +573,11 @@ impl ApplyReport {
             FrameResult::Duplicate => self.duplicates += 1,
             FrameResult::Stale => self.ignored_stale += 1,
             FrameResult::ChunkDropped if !outcome.as_ref().is_ok_and(ApplyOutcome::needs_snapshot) => {}
-            FrameResult::Gap | FrameResult::ChunkDropped | FrameResult::WrongKind | FrameResult::Invalid => {
-                self.issues.push(ApplyIssue { index, outcome })
-            }
+            FrameResult::Gap
+            | FrameResult::ChunkDropped
+            | FrameResult::WrongKind
+            | FrameResult::Invalid
+            | FrameResult::BaseMismatch => self.issues.push(ApplyIssue { index, outcome }),
         }
     }
 }
@@ -534,6 +603,10 @@ pub struct TraderBookStats {
     pub snapshots_dropped: u64,
     /// Kline deltas older than every bar of a full window.
     pub old_klines_dropped: u64,
+    /// Compact kline rows not applied because the book did not hold their base version.
+    pub base_mismatches: u64,
+    /// Compact kline rows whose version the book already held (another stream carried it).
+    pub rows_already_held: u64,
 }
 
 /// The trader's local book.
@@ -643,16 +716,25 @@ impl TraderBook {
             }
             (FramePayload::Snapshot(snapshot), FrameKind::Snapshot) => self.apply_chunk(header, snapshot),
             (FramePayload::Deltas(deltas), FrameKind::Delta) => {
-                // Most books have no snapshot in progress: skip the lookup then.
-                if !self.assemblies.is_empty() && self.assemblies.remove(&stream).is_some() {
-                    self.stats.snapshots_dropped += 1;
-                }
+                self.drop_assembly(stream);
                 self.apply_deltas(&header, &deltas)
+            }
+            (FramePayload::Compact(compact), FrameKind::Delta) => {
+                self.drop_assembly(stream);
+                self.apply_compact(&header, &compact)
             }
             (_, kind) => {
                 self.stats.wrong_kind += 1;
                 ApplyOutcome::WrongKind { kind }
             }
+        }
+    }
+
+    /// A Delta of `stream` ends the stream's snapshot in progress (the rest is not coming).
+    fn drop_assembly(&mut self, stream: u32) {
+        // Most books have no snapshot in progress: skip the lookup then.
+        if !self.assemblies.is_empty() && self.assemblies.remove(&stream).is_some() {
+            self.stats.snapshots_dropped += 1;
         }
     }
 
@@ -671,14 +753,17 @@ impl TraderBook {
         seq: u64,
         parts: impl IntoIterator<Item = (FrameHeader, Snapshot)>,
     ) -> ApplyOutcome {
+        let mut turn = 0;
         for (header, snapshot) in parts {
             self.apply_snapshot(&header, &snapshot);
+            turn = header.turn;
         }
         self.streams.insert(
             stream,
             StreamState {
                 expected_seq: seq.saturating_add(1),
                 stale: false,
+                turn,
             },
         );
         self.stats.snapshots += 1;
@@ -734,42 +819,56 @@ impl TraderBook {
         self.complete_snapshot(stream, seq, parts)
     }
 
-    /// A Delta frame under the sequencing rules.
-    fn apply_deltas(&mut self, header: &FrameHeader, deltas: &[Delta]) -> ApplyOutcome {
-        let (stream, seq) = (header.stream, header.seq);
-        let Some(state) = self.streams.get_mut(&stream) else {
-            self.streams.insert(
-                stream,
-                StreamState {
+    /// The sequencing rules for a Delta frame of `stream` numbered `seq`: its stream's state
+    /// when the frame is the one expected (the caller applies it and advances the state), or
+    /// what became of it.
+    fn sequence(&mut self, stream: u32, seq: u64) -> Result<&mut StreamState, ApplyOutcome> {
+        let state = match self.streams.entry(stream) {
+            Entry::Occupied(entry) => entry.into_mut(),
+            Entry::Vacant(entry) => {
+                entry.insert(StreamState {
                     expected_seq: 0,
                     stale: true,
-                },
-            );
-            self.stats.gaps += 1;
-            return ApplyOutcome::Gap {
-                stream,
-                expected: None,
-                got: seq,
-            };
+                    turn: 0,
+                });
+                self.stats.gaps += 1;
+                return Err(ApplyOutcome::Gap {
+                    stream,
+                    expected: None,
+                    got: seq,
+                });
+            }
         };
         if state.stale {
             self.stats.ignored_while_stale += 1;
-            return ApplyOutcome::IgnoredStale { stream, seq };
+            return Err(ApplyOutcome::IgnoredStale { stream, seq });
         }
         if seq < state.expected_seq {
             self.stats.duplicates += 1;
-            return ApplyOutcome::Duplicate { stream, seq };
+            return Err(ApplyOutcome::Duplicate { stream, seq });
         }
         if seq > state.expected_seq {
             state.stale = true;
             self.stats.gaps += 1;
-            return ApplyOutcome::Gap {
+            return Err(ApplyOutcome::Gap {
                 stream,
                 expected: Some(state.expected_seq),
                 got: seq,
-            };
+            });
         }
+        Ok(state)
+    }
+
+    /// A Delta frame under the sequencing rules.
+    fn apply_deltas(&mut self, header: &FrameHeader, deltas: &[Delta]) -> ApplyOutcome {
+        let (stream, seq) = (header.stream, header.seq);
+        let state = match self.sequence(stream, seq) {
+            Ok(state) => state,
+            Err(outcome) => return outcome,
+        };
         state.expected_seq = seq.saturating_add(1);
+        // A wire-1 frame says no turn: what the stream's next compact frame would count from is unknown.
+        state.turn = header.turn;
         let written = Written::from_header(header);
         for delta in deltas {
             self.apply_delta(delta, written);
@@ -780,6 +879,112 @@ impl TraderBook {
             stream,
             seq,
             deltas: deltas.len(),
+        }
+    }
+
+    /// A compact (wire 2) Delta frame under the sequencing rules: its turn counts from the
+    /// stream's last one; each kline row applies only against the version it was written
+    /// against (see [`KlineSeries`]); the tail applies like a wire-1 frame's deltas.
+    fn apply_compact(&mut self, header: &FrameHeader, compact: &CompactDelta) -> ApplyOutcome {
+        let (stream, seq) = (header.stream, header.seq);
+        let state = match self.sequence(stream, seq) {
+            Ok(state) => state,
+            Err(outcome) => return outcome,
+        };
+        state.expected_seq = seq.saturating_add(1);
+        // Without the stream's turn (its snapshot was wire 1) no row can be checked.
+        let turn = match state.turn {
+            0 => None,
+            known => known.checked_add(compact.turn_step),
+        };
+        state.turn = turn.unwrap_or(0);
+        let written = Written::from_header(header);
+        let mut mismatches = 0;
+        let mut applied = 0;
+        for row in &compact.rows {
+            let outcome = match turn {
+                Some(turn) => self.apply_row(row, turn, header.received_at, written),
+                None => RowOutcome::Mismatch,
+            };
+            match outcome {
+                RowOutcome::Applied => applied += 1,
+                RowOutcome::AlreadyHeld => self.stats.rows_already_held += 1,
+                RowOutcome::Dropped => self.stats.old_klines_dropped += 1,
+                RowOutcome::Mismatch => mismatches += 1,
+            }
+        }
+        for delta in &compact.tail {
+            self.apply_delta(delta, written);
+        }
+        let deltas = applied + compact.tail.len();
+        self.stats.deltas_applied += deltas as u64;
+        if mismatches > 0 {
+            if let Some(state) = self.streams.get_mut(&stream) {
+                state.stale = true;
+            }
+            self.stats.base_mismatches += mismatches as u64;
+            return ApplyOutcome::BaseMismatch {
+                stream,
+                seq,
+                rows: mismatches,
+            };
+        }
+        self.stats.frames_applied += 1;
+        ApplyOutcome::Applied { stream, seq, deltas }
+    }
+
+    /// One compact kline row of a frame of `turn` sent at `sent_at`.
+    fn apply_row(&mut self, row: &CompactRow, turn: u64, sent_at: i64, written: Written) -> RowOutcome {
+        let key = (row.symbol, row.interval);
+        let Some(series) = self.series.get_mut(&key) else {
+            if row.has_base() {
+                return RowOutcome::Mismatch;
+            }
+            let Ok(kline) = row.resolve(sent_at, None).and_then(|w| w.to_kline()) else {
+                return RowOutcome::Mismatch;
+            };
+            let mut series = KlineSeries::new(self.window, written);
+            series.upsert(kline, turn);
+            self.series.insert(key, series);
+            return RowOutcome::Applied;
+        };
+        let base = match (series.position(row.open_time), row.has_base()) {
+            (Ok(at), true) => {
+                let held = series.turns.get(at).copied().unwrap_or(0);
+                if held == turn {
+                    return RowOutcome::AlreadyHeld;
+                }
+                let Some(base_turn) = turn.checked_sub(row.base_back) else {
+                    return RowOutcome::Mismatch;
+                };
+                // The held version is the base's when it was known current at or after the
+                // base's publication and before this turn (versions change only at turns).
+                if held == 0 || held < base_turn || held > turn {
+                    return RowOutcome::Mismatch;
+                }
+                match series.klines.get(at).map(WireKline::of) {
+                    Some(Ok(wire)) => Some(wire),
+                    _ => return RowOutcome::Mismatch,
+                }
+            }
+            (Ok(at), false) => {
+                if series.turns.get(at) == Some(&turn) {
+                    return RowOutcome::AlreadyHeld;
+                }
+                None
+            }
+            (Err(_), true) if series.is_before_full_window(row.open_time) => return RowOutcome::Dropped,
+            (Err(_), true) => return RowOutcome::Mismatch,
+            (Err(_), false) => None,
+        };
+        let Ok(kline) = row.resolve(sent_at, base.as_ref()).and_then(|w| w.to_kline()) else {
+            return RowOutcome::Mismatch;
+        };
+        series.written = written;
+        if series.upsert(kline, turn) {
+            RowOutcome::Applied
+        } else {
+            RowOutcome::Dropped
         }
     }
 
@@ -796,7 +1001,8 @@ impl TraderBook {
                     .entry((*symbol, *interval))
                     .or_insert_with(|| KlineSeries::new(window, written));
                 series.written = written;
-                if !series.upsert(*kline) {
+                // A wire-1 frame carries no turn: 0, the version's turn is unknown.
+                if !series.upsert(*kline, written.turn) {
                     self.stats.old_klines_dropped += 1;
                 }
             }
@@ -845,7 +1051,7 @@ impl TraderBook {
                 .entry((*symbol, *interval))
                 .or_insert_with(|| KlineSeries::new(window, written));
             series.written = written;
-            series.replace(klines);
+            series.replace(klines, header.turn);
         }
         for (symbol, tick) in &snapshot.ticks {
             put_record(&mut self.ticks, *symbol, *tick, tick_values(tick), written);
@@ -1028,6 +1234,7 @@ mod tests {
             source: SourceId(2),
             received_at: 1_000 + seq as i64,
             chunk: crate::frame::Chunk::WHOLE,
+            turn: 0,
         }
     }
 
@@ -1126,7 +1333,8 @@ mod tests {
             book.stream_state(4),
             Some(StreamState {
                 expected_seq: 12,
-                stale: false
+                stale: false,
+                turn: 0
             })
         );
         assert_eq!(
@@ -1208,6 +1416,8 @@ mod tests {
                 snapshot_chunks: 0,
                 snapshots_dropped: 0,
                 old_klines_dropped: 0,
+                base_mismatches: 0,
+                rows_already_held: 0,
             }
         );
     }
@@ -1329,7 +1539,8 @@ mod tests {
                 stream: 2,
                 seq: 51,
                 source: SourceId(2),
-                received_at: 1_051
+                received_at: 1_051,
+                turn: 0
             }
         );
     }

@@ -24,6 +24,7 @@ fn header(kind: FrameKind, seq: u64) -> FrameHeader {
         source: SourceId(3),
         received_at: 1_626_992_742_289,
         chunk: Chunk::WHOLE,
+        turn: 0,
     }
 }
 
@@ -471,6 +472,7 @@ fn marks_round_trip_in_deltas_and_snapshots() {
         source: SourceId(1),
         received_at: 5,
         chunk: Chunk::WHOLE,
+        turn: 0,
     };
     let bytes = encoder.encode_deltas(&header, &deltas).unwrap().to_vec();
     match decode_frame(&bytes).unwrap().payload {
@@ -858,6 +860,7 @@ fn frame_json(frame: &Frame) -> serde_json::Value {
                 .collect();
             (groups, ticks, positions, balances, bans)
         }
+        FramePayload::Compact(_) => unreachable!("the fixture frames are TRB1 frames"),
     };
     json!({
         "kind": header.kind.code(), "stream": header.stream, "seq": int64(header.seq),
@@ -944,6 +947,7 @@ fn typescript_fixtures() -> Vec<(&'static str, Frame)> {
         source: SourceId(u16::MAX),
         received_at: i64::MIN,
         chunk,
+        turn: 0,
     };
     vec![
         (
@@ -963,6 +967,7 @@ fn typescript_fixtures() -> Vec<(&'static str, Frame)> {
                     source: SourceId(12),
                     received_at: 1_626_992_742_289,
                     chunk: Chunk::WHOLE,
+                    turn: 0,
                 },
                 payload: FramePayload::Deltas(vec![
                     Delta::Kline {

@@ -166,6 +166,7 @@ fn as_frame(record: &Delta) -> Option<Vec<u8>> {
         source: SourceId(9),
         received_at: 0,
         chunk: Chunk::WHOLE,
+        turn: 0,
     };
     batch.encode(&mut FrameEncoder::new(), &header).ok().map(<[u8]>::to_vec)
 }

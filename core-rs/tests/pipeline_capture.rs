@@ -42,6 +42,7 @@ fn trader_book_converges_to_the_hub_through_frames_and_a_gap() {
         source: SourceId(1),
         received_at: 0,
         chunk: Chunk::WHOLE,
+        turn: 0,
     };
     // The capture's symbols, at any time: this test is about the pipeline, not admission.
     let admission = Admission {

@@ -1,28 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { Decimal } from '../../ts/exact/decimal.js';
-import { SymbolFilterSet } from '../../ts/native/filters.js';
 import { decideLadder, type LadderInputs } from './ladder-decision.js';
 import { ladderStopId } from './ladder-ids.js';
 import { planLadder } from './ladder-plan.js';
 import type { StopOrder } from './stop-orders.js';
+import { FILTERS, ladder, SHAPE } from './testing/ladder-stops.js';
 
-const FILTERS = new SymbolFilterSet({ tickSize: '0.1', stepSize: '0.001', minQty: '0.001', maxQty: '1000' });
-const SHAPE = { rungs: 5, firstPercent: Decimal.parse('5'), stepPercent: Decimal.parse('0.5') };
 const d = Decimal.parse;
-
-/** The stops of a ladder planned for `amount` at `entry`, as the exchange would list them. */
-function ladder(generation: string, amount: string, entry: string): StopOrder[] {
-  return planLadder(d(amount), d(entry), FILTERS, SHAPE).map((r) => ({
-    symbol: 'BTCUSDT',
-    clientAlgoId: ladderStopId(generation, r.rung),
-    side: r.side,
-    quantity: r.quantity,
-    triggerPrice: r.triggerPrice,
-    status: 'NEW',
-    reduceOnly: true,
-    updateTime: 0,
-  }));
-}
 
 function inputs(
   amount: string,

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { defaultRiskSettings } from '../../ts/config/risk-config.js';
 import { Decimal } from '../../ts/exact/decimal.js';
 import { silentLogger } from '../../ts/log/logger.js';
-import { SymbolFilterSet } from '../../ts/native/filters.js';
 import { VirtualClock } from '../engine/engine-clock.js';
 import type { RiskEvent } from '../risk/risk-events.js';
 import { KnownStops } from './known-stops.js';
@@ -11,9 +10,8 @@ import { GenerationClock, ladderStopId } from './ladder-ids.js';
 import { LadderPlacer, type PlacerStats } from './ladder-placer.js';
 import { planLadder } from './ladder-plan.js';
 import type { StopOrder, StopOrderRequest, StopOrderVenue } from './stop-orders.js';
+import { FILTERS, ladder, SHAPE } from './testing/ladder-stops.js';
 
-const FILTERS = new SymbolFilterSet({ tickSize: '0.1', stepSize: '0.001', minQty: '0.001', maxQty: '1000' });
-const SHAPE = { rungs: 5, firstPercent: Decimal.parse('5'), stepPercent: Decimal.parse('0.5') };
 const d = Decimal.parse;
 
 /** An exchange's list of waiting stops with its open-stop limit (-4045 past it), noting the coverage after every change. */
@@ -50,19 +48,6 @@ class LimitedVenue implements StopOrderVenue {
     this.most = Math.max(this.most, this.open.size);
     this.coverages.push(coverage([...this.open.values()], this.amount));
   }
-}
-
-function ladder(generation: string, amount: string, entry: string): StopOrder[] {
-  return planLadder(d(amount), d(entry), FILTERS, SHAPE).map((r) => ({
-    symbol: 'BTCUSDT',
-    clientAlgoId: ladderStopId(generation, r.rung),
-    side: r.side,
-    quantity: r.quantity,
-    triggerPrice: r.triggerPrice,
-    status: 'NEW',
-    reduceOnly: true,
-    updateTime: 0,
-  }));
 }
 
 /** Replaces what `existing` leaves on a position of `amount` at 100, as the ladders would. */

@@ -1,7 +1,7 @@
 // The hub's JSON control messages: their types and the strict parser for what peers send.
 
 import { type BudgetKind, isBudgetKind } from '../exchange/budget-kinds.js';
-import type { TopicKind } from '../native/hub.js';
+import type { TopicKind, WireVersion } from '../native/hub.js';
 import { type IntervalName, isIntervalName as isKnownInterval } from '../native/interval.js';
 import { type AlertWire, parseAlertWires, type RelayedAlert } from './relayed-alerts.js';
 
@@ -12,12 +12,16 @@ import { type AlertWire, parseAlertWires, type RelayedAlert } from './relayed-al
  * would refuse as an unknown field). 4: `weight.lease` and `weight.block`, one request-weight
  * budget per IP group (a peer leases only from a hub of version 4 or later). 5: `alerts.publish`,
  * `alerts.subscribe` and the `alerts` push (a peer publishes alerts only to a hub of version 5 or
- * later).
+ * later); `subscribe` may carry `wire` (the Delta frame encoding the subscriber speaks: 2 for
+ * compact frames; sent only to a hub of version 5 or later) and `subscribed` says the stream's.
  */
 export const PROTOCOL_VERSION = 5;
 
 /** The first protocol version with `weight.lease` and `weight.block`. */
 export const WEIGHT_LEASE_VERSION = 4;
+
+/** The first protocol version with `subscribe.wire` (compact Delta frames). */
+export const WIRE_SUBSCRIBE_VERSION = 5;
 
 /** The first protocol version with `alerts.publish`, `alerts.subscribe` and the `alerts` push. */
 export const ALERTS_VERSION = 5;
@@ -58,16 +62,23 @@ export type PeerRole = 'collector' | 'trader' | 'viewer' | 'admin';
 
 export const PEER_ROLES: readonly PeerRole[] = ['collector', 'trader', 'viewer', 'admin'];
 
+/** The Delta frame encodings (`subscribe.wire`) this hub speaks, oldest first. */
+export const WIRE_VERSIONS: readonly WireVersion[] = [1, 2];
+
 export const TOPIC_KINDS: readonly TopicKind[] = ['kline', 'tick', 'position', 'balance', 'banlist', 'mark'];
 
 /** `'*'` or a list. */
 export type Selection<T> = '*' | T[];
 
-/** A subscription as a peer writes it: symbol names, kinds and interval names. */
+/**
+ * A subscription as a peer writes it: symbol names, kinds and interval names, and the Delta frame
+ * encoding it speaks (`wire`, default 1; docs/protocol.md, Compact Delta frames).
+ */
 export interface SubscriptionRequest {
   symbols: Selection<string>;
   kinds: Selection<TopicKind>;
   intervals: Selection<IntervalName>;
+  wire?: WireVersion;
 }
 
 /**
@@ -185,7 +196,7 @@ const ALLOWED_KEYS: Record<ClientOp, readonly string[]> = {
   'cursor.next': ['kind', 'count'],
   'slot.register': ['group'],
   'slot.release': ['group'],
-  subscribe: ['symbols', 'kinds', 'intervals'],
+  subscribe: ['symbols', 'kinds', 'intervals', 'wire'],
   unsubscribe: ['stream'],
   snapshot: ['stream'],
   ranks: ['top'],
@@ -467,13 +478,21 @@ export function parseClientMessage(text: string): ClientMessage | ControlError {
       case 'slot.register':
       case 'slot.release':
         return withId({ op, group: f.string('group', KIND_NAME) });
-      case 'subscribe':
-        return withId({
+      case 'subscribe': {
+        const wire = record.wire;
+        if (wire !== undefined && !(WIRE_VERSIONS as readonly unknown[]).includes(wire)) {
+          throw f.fail(
+            `wire must be one of ${WIRE_VERSIONS.join(', ')} (the Delta frame encodings this hub speaks)`,
+          );
+        }
+        const request = {
           op,
           symbols: f.selection('symbols', isSymbolName, 'symbol name'),
           kinds: f.selection('kinds', isTopicKind, 'kind'),
           intervals: f.selection('intervals', isIntervalName, 'interval'),
-        });
+        };
+        return withId(wire === undefined ? request : { ...request, wire: wire as WireVersion });
+      }
       case 'unsubscribe':
       case 'snapshot':
         return withId({ op, stream: f.streamId('stream') });
@@ -524,7 +543,8 @@ export type ServerMessage =
       symbol: string;
     }
   | { op: 'slot'; id?: number; group: string; k: number; n: number }
-  | { op: 'subscribed'; id?: number; stream: number; seq: number }
+  /** `wire`: the stream's Delta frame encoding (absent from hubs before protocol 5: 1). */
+  | { op: 'subscribed'; id?: number; stream: number; seq: number; wire?: WireVersion }
   | { op: 'unsubscribed'; id?: number; stream: number }
   | { op: 'snapshot'; id?: number; stream: number; seq: number }
   | { op: 'ranks'; id?: number; symbols: string[]; updatedAt: number | null }

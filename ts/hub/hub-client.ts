@@ -1,6 +1,7 @@
 // The hub client for collectors, traders and viewers: connect, authenticate, reconnect, requests, frames.
 import WebSocket, { type RawData } from 'ws';
 import { Logger } from '../log/logger.js';
+import type { WireVersion } from '../native/hub.js';
 import { hostName, processStartedAt, releaseVersion } from '../process/release-info.js';
 import {
   type ClientMessage,
@@ -11,6 +12,7 @@ import {
   type ServerMessage,
   ServerMessageError,
   type SubscriptionRequest,
+  WIRE_SUBSCRIBE_VERSION,
 } from './control-messages.js';
 import type { HubClientTls } from './hub-tls.js';
 import { authMac } from './peer-auth.js';
@@ -335,10 +337,20 @@ export class HubClient {
     this.#expect(await this.request({ op: 'slot.release', group }), 'ok');
   }
 
-  /** Subscribes; the stream's Snapshot frame follows the reply. */
-  async subscribe(request: SubscriptionRequest): Promise<{ stream: number; seq: number }> {
-    const reply = this.#expect(await this.request({ op: 'subscribe', ...request }), 'subscribed');
-    return { stream: reply.stream, seq: reply.seq };
+  /**
+   * Subscribes; the stream's Snapshot frame follows the reply. `request.wire` is sent only to a
+   * hub of protocol 5 or later (an older one would refuse the field and speaks wire 1 only);
+   * `wire` in the result is the encoding the stream's Delta frames use.
+   */
+  async subscribe(request: SubscriptionRequest): Promise<{ stream: number; seq: number; wire: WireVersion }> {
+    const { wire, ...filter } = request;
+    const speaksWire = (this.#welcome?.version ?? 0) >= WIRE_SUBSCRIBE_VERSION;
+    const message =
+      wire === undefined || !speaksWire
+        ? { op: 'subscribe' as const, ...filter }
+        : { op: 'subscribe' as const, ...filter, wire };
+    const reply = this.#expect(await this.request(message), 'subscribed');
+    return { stream: reply.stream, seq: reply.seq, wire: reply.wire ?? 1 };
   }
 
   async unsubscribe(stream: number): Promise<void> {

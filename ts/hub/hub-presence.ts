@@ -89,8 +89,8 @@ export class HubPresence {
 
   /** Stops reporting, hands queued alerts to the hub if it takes them within `waitMs`, and closes the connection. */
   async close(waitMs?: number): Promise<void> {
-    await this.forwarder?.stop(waitMs);
     this.#closing = true;
+    await this.forwarder?.stop(waitMs);
     clearInterval(this.#timer);
     this.#offReady();
     await this.client.close();

@@ -26,6 +26,16 @@ describe('control message parser', () => {
       kinds: '*',
       intervals: ['1m', '5m'],
     });
+    // `wire` (protocol 5): the Delta frame encoding; absent means 1.
+    expect(
+      parseClientMessage('{"op":"subscribe","symbols":"*","kinds":"*","intervals":"*","wire":2}'),
+    ).toEqual({
+      op: 'subscribe',
+      symbols: '*',
+      kinds: '*',
+      intervals: '*',
+      wire: 2,
+    });
     expect(
       parseClientMessage(`{"op":"auth","key":"hk0123","peer":"k-1","kind":"tick","mac":"${'a'.repeat(64)}"}`),
     ).toMatchObject({
@@ -45,6 +55,9 @@ describe('control message parser', () => {
     ['{"op":"subscribe","symbols":"*","kinds":["klines"],"intervals":"*"}', 'bad_field'],
     ['{"op":"subscribe","symbols":"*","kinds":"*","intervals":["2m"]}', 'bad_field'],
     ['{"op":"subscribe","symbols":["BTC USDT"],"kinds":"*","intervals":"*"}', 'bad_field'],
+    ['{"op":"subscribe","symbols":"*","kinds":"*","intervals":"*","wire":3}', 'bad_field'],
+    ['{"op":"subscribe","symbols":"*","kinds":"*","intervals":"*","wire":"2"}', 'bad_field'],
+    ['{"op":"subscribe","symbols":"*","kinds":"*","intervals":"*","wire":null}', 'bad_field'],
     ['{"op":"snapshot","stream":0}', 'bad_field'],
     [`{"op":"auth","key":"k","peer":"p","role":"admin","mac":"${'a'.repeat(64)}"}`, 'bad_field'],
     [`{"op":"auth","peer":"p","mac":"${'a'.repeat(64)}"}`, 'bad_field'],
@@ -197,13 +210,18 @@ describe('cursor, slots, directory, streams, budget', () => {
     expect(every).toEqual({ symbols: null, kinds: null, intervals: null });
     expect(() => normaliseFilter({ symbols: ['Z'], kinds: '*', intervals: '*' }, d, 5)).toThrow(ControlError);
     const table = new StreamTable();
-    const a = table.acquire(one, 1);
-    const b = table.acquire(two, 2);
+    const a = table.acquire(one, 1, 1);
+    const b = table.acquire(two, 1, 2);
     expect(b.stream.id).toBe(a.stream.id);
     expect([a.created, b.created]).toEqual([true, false]);
     expect(table.release(a.stream.id, 1)).toBe(false);
     expect(table.release(a.stream.id, 2)).toBe(true);
-    expect(table.acquire(one, 1).stream.id).not.toBe(a.stream.id);
+    expect(table.acquire(one, 1, 1).stream.id).not.toBe(a.stream.id);
+    // The same filter in the other wire version is a stream of its own.
+    const compact = table.acquire(two, 2, 3);
+    expect(compact.created).toBe(true);
+    expect(compact.stream.wire).toBe(2);
+    expect(compact.stream.id).not.toBe(table.acquire(one, 1, 4).stream.id);
   });
 
   it('budgets messages and bytes with a refilling bucket', () => {

@@ -126,7 +126,14 @@ const healthFields = {
     }),
   ),
   streams: z.array(
-    z.strictObject({ stream: count, filter: StreamFilterSchema, seq: count, subscribers: count }),
+    z.strictObject({
+      stream: count,
+      filter: StreamFilterSchema,
+      /** The stream's Delta frame encoding: 1 (TRB1 frames) or 2 (compact frames); hubs before protocol 5 say none: 1. */
+      wire: z.union([z.literal(1), z.literal(2)]).default(1),
+      seq: count,
+      subscribers: count,
+    }),
   ),
   messages: z.strictObject({ in: count, out: count, bytesIn: count, bytesOut: count }),
   merge: z.strictObject({

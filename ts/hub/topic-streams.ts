@@ -1,6 +1,6 @@
 // Subscription streams: one stream per distinct normalised filter, shared by its subscribers.
 import { randomInt } from 'node:crypto';
-import type { TopicFilter, TopicKind } from '../native/hub.js';
+import type { TopicFilter, TopicKind, WireVersion } from '../native/hub.js';
 import { INTERVALS, type IntervalName } from '../native/interval.js';
 import { ControlError, type SubscriptionRequest, TOPIC_KINDS } from './control-messages.js';
 import type { SymbolDirectory } from './symbol-directory.js';
@@ -60,29 +60,37 @@ export interface Stream {
   readonly id: number;
   readonly key: string;
   readonly filter: NormalisedFilter;
+  /** The Delta frame encoding of its frames (its subscribers asked for it). */
+  readonly wire: WireVersion;
   /** Session ids of the subscribers. */
   readonly subscribers: Set<number>;
 }
 
 /**
- * The streams of one hub instance. Ids start at a random base and only grow, so a stream id
- * is never reused within an instance and a client that reconnects to a restarted hub does not
- * mistake a new stream for the one its book followed before.
+ * The streams of one hub instance: one per distinct normalised filter and wire version (the
+ * same filter in two encodings is two streams, each with its own seq). Ids start at a random
+ * base and only grow, so a stream id is never reused within an instance and a client that
+ * reconnects to a restarted hub does not mistake a new stream for the one its book followed
+ * before.
  */
 export class StreamTable {
   readonly #byKey = new Map<string, Stream>();
   readonly #byId = new Map<number, Stream>();
   #nextId = randomInt(1, 2 ** 31);
 
-  /** The stream of `filter` with `subscriber` added; `created` when the stream is new. */
-  acquire(filter: NormalisedFilter, subscriber: number): { stream: Stream; created: boolean } {
-    const key = filterKey(filter);
+  /** The stream of `filter` in `wire` with `subscriber` added; `created` when the stream is new. */
+  acquire(
+    filter: NormalisedFilter,
+    wire: WireVersion,
+    subscriber: number,
+  ): { stream: Stream; created: boolean } {
+    const key = `${filterKey(filter)}/${wire}`;
     let stream = this.#byKey.get(key);
     const created = stream === undefined;
     if (stream === undefined) {
       const id = this.#nextId;
       this.#nextId = this.#nextId >= 0xffff_fffe ? 1 : this.#nextId + 1;
-      stream = { id, key, filter, subscribers: new Set() };
+      stream = { id, key, filter, wire, subscribers: new Set() };
       this.#byKey.set(key, stream);
       this.#byId.set(id, stream);
     }

@@ -1,6 +1,7 @@
 // A trader's (or viewer's) live book: HubClient subscriptions applied to a native TraderBook, with gap recovery.
 
 import { Logger } from '../log/logger.js';
+import type { WireVersion } from '../native/hub.js';
 import type { ApplyManyResult } from '../native/trader-book.js';
 import { TraderBook } from '../native/trader-book.js';
 import type { SubscriptionRequest } from './control-messages.js';
@@ -19,6 +20,12 @@ export interface TraderFeedOptions {
   staleRetryMs?: number;
   /** Backoff of refused subscriptions (e.g. `unknown_symbol` after a hub restart); default 500 ms doubling to 30 s. */
   subscribeRetry?: Partial<SubscribeRetry>;
+  /**
+   * The Delta frame encoding every subscription asks for: 2 (compact frames, the default; a hub
+   * before protocol 5 answers with wire 1) or 1. One for all: a book that took a bar from a
+   * wire-1 frame cannot check a wire-2 row of it against its base (a snapshot each time).
+   */
+  wire?: WireVersion;
 }
 
 /** Delays between attempts of a refused subscription: doubling from `initialMs` up to `maxMs`, with jitter. */
@@ -48,6 +55,8 @@ const RETRIED_CODES = new Set(['unknown_symbol', 'no_symbols', 'throttled', 'int
 export interface TraderFeedStats {
   framesApplied: number;
   gaps: number;
+  /** Compact frames with kline rows against versions the book did not hold (each asks for a snapshot). */
+  baseMismatches: number;
   snapshotRequests: number;
   resubscribes: number;
   invalidFrames: number;
@@ -84,6 +93,7 @@ export class TraderFeed {
   readonly #stats: TraderFeedStats = {
     framesApplied: 0,
     gaps: 0,
+    baseMismatches: 0,
     snapshotRequests: 0,
     resubscribes: 0,
     invalidFrames: 0,
@@ -97,8 +107,9 @@ export class TraderFeed {
     this.#client = options.client;
     this.#log = options.logger ?? new Logger('trader-feed');
     this.book = new TraderBook(options.window);
+    const wire = options.wire ?? 2;
     this.#followed = options.subscriptions.map((request) => ({
-      request,
+      request: { ...request, wire },
       stream: undefined,
       synced: false,
       refused: undefined,
@@ -283,7 +294,16 @@ export class TraderFeed {
     }
     for (const issue of result.issues) {
       const outcome = issue.outcome;
-      if (outcome.needsSnapshot && outcome.stream !== undefined) {
+      if (outcome.kind === 'baseMismatch' && outcome.stream !== undefined) {
+        // A version the hub numbered but this book never saw: never applied, never guessed.
+        this.#stats.baseMismatches += 1;
+        this.#log.warn('delta rows against versions the book does not hold, asking for a snapshot', {
+          stream: outcome.stream,
+          seq: outcome.seq ?? null,
+          rows: outcome.rows ?? null,
+        });
+        this.#requestSnapshot(outcome.stream);
+      } else if (outcome.needsSnapshot && outcome.stream !== undefined) {
         this.#stats.gaps += 1;
         const what = outcome.kind === 'gap' ? 'sequence gap' : 'snapshot chunk missing';
         this.#log.warn(`${what}, asking for a snapshot`, {

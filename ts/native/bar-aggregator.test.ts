@@ -34,12 +34,15 @@ describe('bar aggregator', () => {
       ['1m', T0 + 120_000, '101.0', 0],
     ]);
     expect(second.closed[1]?.vwap).toBeUndefined();
+    // A batch that closes nothing lists nothing (the last batch's lists do not carry over).
+    const third = agg.pushMessages([trade(14, '99.8', '0.5', 107, 107, T0 + 180_500, true)]);
+    expect(third).toEqual({ closed: [], gaps: [], rejected: [], accepted: 1, duplicates: 0, late: 0 });
     expect(agg.advanceTo(T0 + 300_000).map((b) => [b.interval, b.kline.openTime, b.kline.trades])).toEqual([
-      ['1m', T0 + 180_000, 3],
+      ['1m', T0 + 180_000, 4],
       ['1m', T0 + 240_000, 0],
-      ['5m', T0, 6],
+      ['5m', T0, 7],
     ]);
-    expect(agg.stats()).toMatchObject({ accepted: 3, duplicates: 1, late: 1, gaps: 1, missingIds: 1 });
+    expect(agg.stats()).toMatchObject({ accepted: 4, duplicates: 1, late: 1, gaps: 1, missingIds: 1 });
   });
 
   it("reproduces the exchange's own klines from the real capture", () => {

@@ -1,10 +1,11 @@
 // Typed facade over the native bar aggregator: bars as objects (BarAggregator), or straight into a collector's Ingest batch (StreamBars).
 import type {
-  AggregatorBatchResult,
   AggregatorStatsObject,
   BackfillPageObject,
   BarObject,
   HoldStatsObject,
+  IdGapObject,
+  RejectedMessage,
   StreamBarsResult,
 } from '../../bindings/index.cjs';
 import { binding } from './binding.js';
@@ -12,14 +13,19 @@ import type { IngestEncoder } from './hub.js';
 import type { IntervalName } from './interval.js';
 import { callNative } from './native-error.js';
 
-export type {
-  AggregatorBatchResult,
-  AggregatorStatsObject,
-  BackfillPageObject,
-  BarObject,
-  HoldStatsObject,
-  StreamBarsResult,
-};
+export type { AggregatorStatsObject, BackfillPageObject, BarObject, HoldStatsObject, StreamBarsResult };
+
+/** What one {@link BarAggregator.pushMessages} batch did. */
+export interface AggregatorBatchResult {
+  /** Bars the batch closed (empty bars included), grouped by interval, in time order. */
+  closed: BarObject[];
+  /** Aggregate trade ids that never arrived: backfill those bars (REST klines). */
+  gaps: IdGapObject[];
+  rejected: RejectedMessage[];
+  accepted: number;
+  duplicates: number;
+  late: number;
+}
 
 /**
  * Builds bars of one symbol for several intervals from raw `aggTrade` websocket messages, equal
@@ -28,15 +34,30 @@ export type {
  */
 export class BarAggregator {
   readonly #native: InstanceType<typeof binding.Aggregator>;
+  /** Accepted, duplicates, late, closed, gaps, rejected of the last batch: a live view. */
+  readonly #counts: Uint32Array;
 
   /** `intervals` defaults to 1m 3m 5m 15m 30m 1h 2h 4h 8h 12h 1d. */
   constructor(symbol: string, intervals?: IntervalName[]) {
     this.#native = callNative(() => new binding.Aggregator(symbol, intervals));
+    this.#counts = this.#native.batchCounts();
   }
 
   /** Applies a batch of raw messages in order in one native call; bad ones are listed, not thrown. */
   pushMessages(messages: Buffer[]): AggregatorBatchResult {
-    return this.#native.pushMessages(messages);
+    // The counts come through `#counts` (native memory) and the lists only when there are any:
+    // a native result object would cost more than aggregating the batch's trades.
+    const listed = this.#native.pushMessages(messages);
+    const counts = this.#counts;
+    const details = listed === 0 ? undefined : this.#native.takeBatchDetails();
+    return {
+      closed: details?.closed ?? [],
+      gaps: details?.gaps ?? [],
+      rejected: details?.rejected ?? [],
+      accepted: counts[0] ?? 0,
+      duplicates: counts[1] ?? 0,
+      late: counts[2] ?? 0,
+    };
   }
 
   /** Closes bars whose window ended at or before `nowMs` (empty bars included). */

@@ -61,5 +61,6 @@ export const FRAME_RESULTS = [
   'chunkDropped',
   'wrongKind',
   'invalid',
+  'baseMismatch',
 ] as const;
 export type FrameResultName = (typeof FRAME_RESULTS)[number];

@@ -94,6 +94,13 @@ export interface TopicFilter {
 }
 
 /**
+ * The Delta frame encoding a stream's subscribers speak: 1, TRB1 frames with every changed
+ * entity whole; 2, compact frames whose kline rows are differences from the version the
+ * subscriber holds (docs/protocol.md, Compact Delta frames). Snapshots are TRB1 frames on both.
+ */
+export type WireVersion = 1 | 2;
+
+/**
  * Collector side: parses exchange payloads into records keyed by the hub's symbol ids and encodes
  * them as Ingest frames. Symbols the registry does not know are skipped and counted.
  */
@@ -386,13 +393,23 @@ export class HubBook {
     return callNative(() => this.#native.snapshotFrame(stream, seq, sentAt, symbols));
   }
 
-  /** Adds subscription stream `stream` (not 0); its seq starts at 0. */
-  addTopic(stream: number, filter: TopicFilter): void {
+  /** Adds subscription stream `stream` (not 0) whose Delta frames use `wire`; its seq starts at 0. */
+  addTopic(stream: number, filter: TopicFilter, wire: WireVersion = 1): void {
     const native: TopicFilterObject = {};
     if (filter.symbols !== undefined) native.symbols = filter.symbols;
     if (filter.kinds !== undefined) native.kinds = filter.kinds;
     if (filter.intervals !== undefined) native.intervals = filter.intervals;
-    callNative(() => this.#native.addTopic(stream, native));
+    callNative(() => this.#native.addTopic(stream, native, wire));
+  }
+
+  /** The hub turn of the last publication of stream frames (1 before the first). */
+  get turn(): number {
+    return this.#native.turn;
+  }
+
+  /** Bars whose last published version is kept as the base of their next wire-2 row. */
+  get klineBases(): number {
+    return this.#native.klineBases;
   }
 
   /** Removes a stream; false when it did not exist. */

@@ -141,3 +141,48 @@ describe('trader book', () => {
     ]);
   });
 });
+
+describe('wire 2 through the binding', () => {
+  /** Bars of the symbol with `trades` trades, so each round wins the merge. */
+  const round = (trades: number): Kline[] =>
+    [0, 1].map((i) => ({ ...bar(i, `8.${trades}000`), trades, volume: `${100 + trades}` }));
+
+  it('applies compact frames exactly as TRB1 ones, and reports a row against a version the book lost', () => {
+    const hub = new HubBook({ symbols: ['SUSHIUSDT'] });
+    const collector = new IngestEncoder(['SUSHIUSDT']);
+    const turn = (trades: number) => {
+      collector.pushKlines(0, '1m', round(trades));
+      return hub.ingestTurn([collector.takeFrame(1, T0) as Buffer], [1], T0 + 120_000).frames;
+    };
+    hub.addTopic(1, {});
+    hub.addTopic(2, {}, 2);
+    expect(() => hub.addTopic(3, {}, 3 as 2)).toThrow(/wire version/);
+    turn(3);
+    expect(hub.klineBases).toBe(2);
+    const plain = new TraderBook();
+    const compact = new TraderBook();
+    const mixed = new TraderBook();
+    for (const chunk of hub.topicSnapshotFrames(1, T0)) plain.apply(chunk);
+    for (const chunk of hub.topicSnapshotFrames(2, T0)) compact.apply(chunk);
+    for (const chunk of hub.topicSnapshotFrames(1, T0)) mixed.apply(chunk);
+    for (const chunk of hub.topicSnapshotFrames(2, T0)) mixed.apply(chunk);
+    const frames = turn(4);
+    const [wire1, wire2] = [frames[0]?.frame as Buffer, frames[1]?.frame as Buffer];
+    expect(wire2.length * 3).toBeLessThan(wire1.length);
+    expect(plain.apply(wire1).kind).toBe('applied');
+    expect(compact.apply(wire2).kind).toBe('applied');
+    expect(compact.klines(0, '1m')).toEqual(plain.klines(0, '1m'));
+    // A book following both encodings: the wire-1 frame wrote the bars without a turn, so the
+    // wire-2 rows of them cannot be checked against their base.
+    expect(mixed.apply(wire1).kind).toBe('applied');
+    const outcome = mixed.apply(wire2);
+    expect(outcome).toMatchObject({ kind: 'baseMismatch', stream: 2, rows: 2, needsSnapshot: true });
+    expect(mixed.isStale(2)).toBe(true);
+    expect(mixed.stats().baseMismatches).toBe(2);
+    // Stale until a snapshot: what follows is ignored, and a snapshot repairs it.
+    expect(mixed.applyMany([wire2]).frames.result(0)).toBe('stale');
+    for (const chunk of hub.topicSnapshotFrames(2, T0)) mixed.apply(chunk);
+    expect(mixed.isStale(2)).toBe(false);
+    expect(mixed.klines(0, '1m')).toEqual(plain.klines(0, '1m'));
+  });
+});

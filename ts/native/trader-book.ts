@@ -106,14 +106,9 @@ export class FrameReports {
   }
 }
 /**
- * What a batch of frames did: counts of the normal outcomes, every frame's report (`frames`), and
- * `issues`, the frames that need attention (a gap, or a dropped chunk of a stream out of sync:
- * ask for a snapshot; a wrong kind; an undecodable frame).
- */
-/**
  * What a batch of frames did: counts of the normal outcomes, what each frame was, and the
- * frames that need attention (`gap` or `chunkDropped` of a stream out of sync: ask the hub for
- * a snapshot; `wrongKind`; `invalid`).
+ * frames that need attention (`gap`, `baseMismatch`, or `chunkDropped` of a stream out of sync:
+ * ask the hub for a snapshot; `wrongKind`; `invalid`).
  */
 export interface ApplyManyResult {
   applied: number;
@@ -162,7 +157,8 @@ export class KlineSeriesView {
 }
 
 /**
- * The trader's local book: applies hub Delta and Snapshot frames in sequence per stream. A gap
+ * The trader's local book: applies hub Delta and Snapshot frames (wire 1 or 2) in sequence per
+ * stream. A gap, or a compact row relative to a version the book does not hold (`baseMismatch`),
  * makes the stream stale (`needsSnapshot` in the outcome) until a snapshot arrives.
  */
 export class TraderBook {

@@ -19,6 +19,7 @@ fn header(kind: FrameKind, seq: u64) -> FrameHeader {
         source: SourceId(1),
         received_at: 1_700_000_011_915,
         chunk: Chunk::WHOLE,
+        turn: 0,
     }
 }
 

@@ -292,6 +292,7 @@ pub fn bench(c: &mut Criterion) {
         source: SourceId(1),
         received_at: from.received_at - 2,
         chunk: Chunk::WHOLE,
+        turn: 0,
     };
     let mut batch = IngestBatch::new();
     assert_eq!(batch.push_market_event(&registry, message).ok(), Some(1));

@@ -5,13 +5,17 @@
 //! ticks and positions as struct rows; balances as small tables with the asset name; the ban list
 //! as a table. Decimals are an `i64` mantissa with one scale byte per field group, so a one-kline
 //! delta is 216 bytes (Binance's own JSON event for it: about 270). The code in `generated/` comes
-//! from `scripts/gen-flatbuffers.sh`.
+//! from `scripts/gen-flatbuffers.sh`. Wire-2 streams get their Delta frames in the compact form of
+//! [`compact`] instead (not FlatBuffers; a few dozen bytes a kline update); their snapshots are
+//! these frames with `turn` set.
 //!
 //! Order: a decoded delta list holds the klines first, grouped by `(symbol, interval)` in
 //! ascending order with each group's rows in their original order, then ticks, positions and
 //! balances in their original order, then the ban list. Entities are independent, so only the
 //! order within one entity matters, and that is kept. Of several ban lists in one delta list
 //! only the last is sent (last writer wins).
+
+pub mod compact;
 
 #[allow(
     unknown_lints,
@@ -39,6 +43,7 @@ use crate::delta::{BanList, Delta, KlineWindow, Snapshot, SnapshotItem, SourceId
 use crate::interval::Interval;
 use crate::market::{Kline, Mark, Tick};
 use crate::symbol::{Name, SymbolId};
+use compact::{CompactDelta, CompactRow, COMPACT_MARKER};
 use flatbuffers::{FlatBufferBuilder, VerifierOptions, WIPOffset};
 use hub_generated::tributary::hub as wire;
 
@@ -111,6 +116,34 @@ impl FrameKind {
     }
 }
 
+/// The Delta frame encoding a stream speaks, as its subscribers stated at `subscribe`: TRB1
+/// frames (wire 1), or compact frames whose kline rows are relative to the subscriber's previous
+/// version of each bar (wire 2, [`compact`]). Snapshots are TRB1 frames on both.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum WireVersion {
+    #[default]
+    V1,
+    V2,
+}
+
+impl WireVersion {
+    /// The version of its number (1 or 2).
+    pub fn from_number(number: u32) -> Option<WireVersion> {
+        match number {
+            1 => Some(WireVersion::V1),
+            2 => Some(WireVersion::V2),
+            _ => None,
+        }
+    }
+
+    pub const fn number(self) -> u32 {
+        match self {
+            WireVersion::V1 => 1,
+            WireVersion::V2 => 2,
+        }
+    }
+}
+
 /// The envelope fields of a frame.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FrameHeader {
@@ -124,6 +157,9 @@ pub struct FrameHeader {
     pub received_at: i64,
     /// The part of a snapshot this frame carries; [`Chunk::WHOLE`] for every other frame.
     pub chunk: Chunk,
+    /// The hub turn a wire-2 stream's Snapshot is as of (see [`compact`]); 0 on every other
+    /// frame (and on a compact Delta frame, whose turn counts from its stream's previous one).
+    pub turn: u64,
 }
 
 /// What a decoded frame carries: entity changes (Ingest, Delta) or a full state (Snapshot).
@@ -131,6 +167,9 @@ pub struct FrameHeader {
 pub enum FramePayload {
     Deltas(Vec<Delta>),
     Snapshot(Snapshot),
+    /// A wire-2 compact Delta frame: kline rows relative to versions the reader holds, which
+    /// only a book can resolve ([`compact`]), and the other entities whole.
+    Compact(CompactDelta),
 }
 
 /// A decoded frame.
@@ -166,6 +205,9 @@ pub enum FrameError {
     ScaleTooLarge { field: &'static str, scale: u8 },
     #[error("{field} has unknown bits set: {flags:#04x}")]
     UnknownFlags { field: &'static str, flags: u8 },
+    /// Bits outside a compact row's mask or flags (a value wider than the byte of `UnknownFlags`).
+    #[error("{field} has unknown bits set: {bits:#x}")]
+    UnknownBits { field: &'static str, bits: u64 },
     #[error("invalid asset name {name:?}")]
     InvalidAssetName { name: String },
     /// A chunk number outside its count, a count above [`MAX_SNAPSHOT_CHUNKS`], or chunk fields
@@ -187,7 +229,7 @@ impl FrameError {
             FrameError::UnknownInterval { .. } => "unknown_interval",
             FrameError::UnknownPositionSide { .. } => "unknown_position_side",
             FrameError::ScaleTooLarge { .. } => "scale_too_large",
-            FrameError::UnknownFlags { .. } => "unknown_flags",
+            FrameError::UnknownFlags { .. } | FrameError::UnknownBits { .. } => "unknown_flags",
             FrameError::InvalidAssetName { .. } => "invalid_asset_name",
             FrameError::BadChunk { .. } => "bad_chunk",
         }
@@ -687,6 +729,8 @@ fn ban_list_from_table(table: &wire::BanList<'_>) -> Result<BanList, FrameError>
 /// Builds frames into one reused buffer: after warm-up, encoding allocates nothing.
 pub struct FrameEncoder {
     builder: FlatBufferBuilder<'static>,
+    /// The bytes of the last compact frame.
+    compact: Vec<u8>,
     /// `(symbol, interval code, index into the delta list)` of every kline delta, sorted to group them.
     kline_order: Vec<(u32, u8, usize)>,
     groups: Vec<WIPOffset<wire::KlineGroup<'static>>>,
@@ -716,6 +760,7 @@ impl FrameEncoder {
     pub fn new() -> FrameEncoder {
         FrameEncoder {
             builder: FlatBufferBuilder::with_capacity(1024),
+            compact: Vec::new(),
             kline_order: Vec::new(),
             groups: Vec::new(),
             balances: Vec::new(),
@@ -938,12 +983,66 @@ impl FrameEncoder {
         self.finish(header, parts)
     }
 
-    /// Encodes a decoded frame again (Deltas payload → Ingest/Delta frame, Snapshot → Snapshot).
+    /// Encodes a decoded frame again (Deltas payload → Ingest/Delta frame, Snapshot → Snapshot,
+    /// Compact → compact Delta frame).
     pub fn encode(&mut self, frame: &Frame) -> Result<&[u8], FrameError> {
         match &frame.payload {
             FramePayload::Deltas(deltas) => self.encode_deltas(&frame.header, deltas),
             FramePayload::Snapshot(snapshot) => self.encode_snapshot(&frame.header, snapshot),
+            FramePayload::Compact(compact) => {
+                let sent_at = frame.header.received_at;
+                self.encode_compact(
+                    &frame.header,
+                    compact.turn_step,
+                    compact.rows.len(),
+                    |out| {
+                        for row in &compact.rows {
+                            row.write(out, sent_at);
+                        }
+                    },
+                    &compact.tail,
+                )
+            }
         }
+    }
+
+    /// Encodes a compact (wire 2) Delta frame: the header (`header.received_at` is its send
+    /// time, which rows are written against), `rows` rows appended by `write_rows`, and the
+    /// `tail` deltas (no klines) as a TRB1 Delta frame after them when there are any. The
+    /// returned bytes live until the next call.
+    pub fn encode_compact(
+        &mut self,
+        header: &FrameHeader,
+        turn_step: u64,
+        rows: usize,
+        write_rows: impl FnOnce(&mut Vec<u8>),
+        tail: &[Delta],
+    ) -> Result<&[u8], FrameError> {
+        if header.kind != FrameKind::Delta {
+            return Err(FrameError::KindMismatch { kind: header.kind });
+        }
+        check_chunk(header.kind, header.chunk)?;
+        let mut out = std::mem::take(&mut self.compact);
+        out.clear();
+        compact::write_header(&mut out, header.stream, header.seq, turn_step, header.received_at, rows);
+        write_rows(&mut out);
+        if !tail.is_empty() {
+            let tail_header = FrameHeader {
+                source: SourceId(0),
+                turn: 0,
+                ..*header
+            };
+            match self.encode_deltas(&tail_header, tail) {
+                Ok(bytes) => out.extend_from_slice(bytes),
+                Err(error) => {
+                    self.compact = out;
+                    return Err(error);
+                }
+            }
+        }
+        self.compact = out;
+        check_size(self.compact.len())?;
+        Ok(&self.compact)
     }
 
     fn finish(&mut self, header: &FrameHeader, parts: FrameParts) -> Result<&[u8], FrameError> {
@@ -970,6 +1069,8 @@ impl FrameEncoder {
                 } else {
                     header.chunk.count
                 },
+                // 0 (every frame but a wire-2 snapshot) is the default and not written.
+                turn: header.turn,
             },
         );
         wire::finish_frame_buffer(&mut self.builder, root);
@@ -1089,6 +1190,9 @@ fn verifier_options() -> VerifierOptions {
 /// garbage is a typed error, never a panic.
 pub fn decode_frame(bytes: &[u8]) -> Result<Frame, FrameError> {
     check_size(bytes.len())?;
+    if bytes.first() == Some(&COMPACT_MARKER) {
+        return decode_compact(bytes);
+    }
     if bytes.get(4..8) != Some(FRAME_IDENTIFIER.as_bytes()) {
         return Err(FrameError::BadIdentifier);
     }
@@ -1115,6 +1219,7 @@ pub fn decode_frame(bytes: &[u8]) -> Result<Frame, FrameError> {
         source: SourceId(frame.source()),
         received_at: frame.received_at(),
         chunk,
+        turn: frame.turn(),
     };
 
     let mut windows = Vec::new();
@@ -1201,6 +1306,53 @@ pub fn decode_frame(bytes: &[u8]) -> Result<Frame, FrameError> {
     Ok(Frame { header, payload })
 }
 
+/// Decodes a compact (wire 2) Delta frame: its header, its rows as written (resolving them needs
+/// the reader's book) and its tail, a TRB1 Delta frame of the same stream and seq without klines.
+fn decode_compact(bytes: &[u8]) -> Result<Frame, FrameError> {
+    let mut reader = compact::Reader::new(bytes);
+    let head = compact::read_header(&mut reader)?;
+    let mut rows = Vec::with_capacity(head.rows);
+    for _ in 0..head.rows {
+        rows.push(CompactRow::read(&mut reader, head.sent_at)?);
+    }
+    let rest = reader.rest();
+    let tail = if rest.is_empty() {
+        Vec::new()
+    } else {
+        let bad_tail = |what: &str| FrameError::Malformed(format!("compact frame: its tail {what}"));
+        if rest.first() == Some(&COMPACT_MARKER) {
+            return Err(bad_tail("is another compact frame"));
+        }
+        let frame = decode_frame(rest)?;
+        let same = frame.header.stream == head.stream && frame.header.seq == head.seq;
+        match (frame.header.kind, frame.payload) {
+            (FrameKind::Delta, FramePayload::Deltas(deltas)) if same => {
+                if deltas.iter().any(|d| matches!(d, Delta::Kline { .. })) {
+                    return Err(bad_tail("carries klines"));
+                }
+                deltas
+            }
+            _ => return Err(bad_tail("is not a Delta frame of the same stream and seq")),
+        }
+    };
+    Ok(Frame {
+        header: FrameHeader {
+            kind: FrameKind::Delta,
+            stream: head.stream,
+            seq: head.seq,
+            source: SourceId(0),
+            received_at: head.sent_at,
+            chunk: Chunk::WHOLE,
+            turn: 0,
+        },
+        payload: FramePayload::Compact(CompactDelta {
+            turn_step: head.turn_step,
+            rows,
+            tail,
+        }),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1213,6 +1365,7 @@ mod tests {
             source: SourceId(1),
             received_at: 0,
             chunk: Chunk::WHOLE,
+            turn: 0,
         }
     }
 
@@ -1257,6 +1410,7 @@ mod tests {
                 marks: parts.marks,
                 positions_complete_at: parts.positions_complete_at,
                 chunk: 0,
+                turn: 0,
                 chunks: 0,
             },
         );
@@ -1450,6 +1604,91 @@ mod tests {
             assert_eq!((group.rows().as_ptr() as usize - base) % 8, 0);
         }
         assert_eq!((frame.ticks().unwrap().as_ptr() as usize - base) % 8, 0);
+    }
+
+    #[test]
+    fn compact_frames_round_trip_and_refuse_a_tail_of_another_frame() {
+        let mut encoder = FrameEncoder::new();
+        let sent_at = 1_767_225_600_123;
+        let delta = header(FrameKind::Delta);
+        // A compact frame has no source field: the hub's own frames say 0.
+        let header = FrameHeader {
+            received_at: sent_at,
+            source: SourceId(0),
+            ..delta
+        };
+        let wire = compact::WireKline::of(&kline()).unwrap();
+        let row = CompactRow::diff(SymbolId(4), Interval::H1, &wire, Some((2, &wire)), sent_at);
+        let tick = Delta::Tick {
+            symbol: SymbolId(4),
+            tick: Tick {
+                bid: Decimal::from_int(1),
+                bid_qty: Decimal::from_int(2),
+                ask: Decimal::from_int(3),
+                ask_qty: Decimal::from_int(4),
+                last: None,
+                time: 5,
+                update_id: None,
+            },
+        };
+        let compact = CompactDelta {
+            turn_step: 3,
+            rows: vec![row],
+            tail: vec![tick],
+        };
+        let frame = Frame {
+            header,
+            payload: FramePayload::Compact(compact.clone()),
+        };
+        let bytes = encoder.encode(&frame).unwrap().to_vec();
+        assert_eq!(bytes[0], COMPACT_MARKER);
+        assert_eq!(decode_frame(&bytes).unwrap(), frame);
+        // The same rows without a tail are a few bytes, not a TRB1 frame's hundreds.
+        let rows_only = Frame {
+            payload: FramePayload::Compact(CompactDelta {
+                tail: Vec::new(),
+                ..compact.clone()
+            }),
+            ..frame.clone()
+        };
+        assert!(encoder.encode(&rows_only).unwrap().len() < 40);
+        // A tail of another seq, a compact tail, a lying row count, a turn step of 0.
+        let head_len = {
+            let mut out = Vec::new();
+            compact::write_header(&mut out, 1, 1, 3, sent_at, 1);
+            row.write(&mut out, sent_at);
+            out.len()
+        };
+        let mut other_seq = bytes[..head_len].to_vec();
+        let tail_header = FrameHeader { seq: 9, ..header };
+        other_seq.extend_from_slice(encoder.encode_deltas(&tail_header, &compact.tail).unwrap());
+        assert_eq!(decode_frame(&other_seq).unwrap_err().reason(), "malformed");
+        let mut nested = bytes[..head_len].to_vec();
+        nested.extend_from_slice(&bytes);
+        assert_eq!(decode_frame(&nested).unwrap_err().reason(), "malformed");
+        let mut lying = Vec::new();
+        compact::write_header(&mut lying, 1, 1, 3, sent_at, 1_000);
+        assert_eq!(decode_frame(&lying).unwrap_err().reason(), "malformed");
+        let mut still = Vec::new();
+        compact::write_header(&mut still, 1, 1, 0, sent_at, 0);
+        assert_eq!(decode_frame(&still).unwrap_err().reason(), "malformed");
+        // A tail with klines is not a compact frame's.
+        let mut with_klines = bytes[..head_len].to_vec();
+        let kline_delta = [Delta::Kline {
+            symbol: SymbolId(1),
+            interval: Interval::M1,
+            kline: kline(),
+        }];
+        with_klines.extend_from_slice(encoder.encode_deltas(&header, &kline_delta).unwrap());
+        assert_eq!(decode_frame(&with_klines).unwrap_err().reason(), "malformed");
+        // Only Delta headers encode compact frames.
+        assert_eq!(
+            encoder
+                .encode_compact(&self::header(FrameKind::Ingest), 1, 0, |_| {}, &[])
+                .unwrap_err()
+                .reason(),
+            "kind_mismatch"
+        );
     }
 
     #[test]

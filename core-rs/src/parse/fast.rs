@@ -28,6 +28,7 @@ use super::rest::REST_KLINES;
 use crate::decimal::{Decimal, DecimalError};
 use crate::market::{AggTrade, Kline, KlineEvent, SymbolTick};
 use crate::swar::{first_lane, lane_byte, leading_digits, non_digits, string_stops, word_at, POW10};
+use crate::symbol::Symbol;
 use std::borrow::Cow;
 
 /// Deepest nesting of arrays and objects inside one skipped value; deeper values decline.
@@ -46,7 +47,69 @@ pub(super) fn market_event(bytes: &[u8]) -> Option<MarketEvent> {
 
 /// An `aggTrade` event, or `None` when the serde path must decide.
 pub(super) fn agg_trade(bytes: &[u8]) -> Option<AggTrade> {
+    if let Some(trade) = compact_agg_trade(bytes) {
+        return Some(trade);
+    }
     agg_trade_in(std::str::from_utf8(bytes).ok()?)
+}
+
+/// An `aggTrade` event in Binance's own layout, read straight through without a key lookup, a
+/// UTF-8 pass over the whole message or a second parse of its decimals:
+/// `{"e":"aggTrade","E":…,"a":…,"s":"…","p":"…","q":"…","f":…,"l":…,"T":…,"m":…}`, bare or as
+/// the `data` of `{"stream":"…","data":…}`, no whitespace inside, decimals of the common
+/// unsigned shape. `None` for anything else (another order, an added field, a negative id or a
+/// zero price, …), which [`agg_trade_in`] then reads. Every byte is checked: the keys and the
+/// envelope are literals, numbers are digits, and the two texts taken (the stream name, ignored,
+/// and the symbol) must be ASCII and valid names, so the record is the one serde gives.
+#[inline(never)]
+fn compact_agg_trade(bytes: &[u8]) -> Option<AggTrade> {
+    let mut scanner = Scanner::over_bytes(bytes)?;
+    let enveloped = bytes.starts_with(b"{\"stream\":");
+    if enveloped {
+        scanner.stream_prefix()?;
+        // The stream name ends 10 bytes in (`{"stream":"`) and 9 before the cursor (`","data":`).
+        if !bytes.get(11..scanner.pos - 9)?.is_ascii() {
+            return None;
+        }
+    }
+    scanner.literal(b"{\"e\":\"aggTrade\",\"E\":")?;
+    let event_time = scanner.int()?;
+    scanner.literal(b",\"a\":")?;
+    let id = u64::try_from(scanner.int()?).ok()?;
+    scanner.literal(b",\"s\":")?;
+    let symbol = scanner.string()?;
+    let symbol = Symbol::from_plain_ascii(bytes.get((symbol >> 32) as usize..(symbol as u32) as usize)?)?;
+    scanner.literal(b",\"p\":")?;
+    let price = positive_value(scanner.compact_last_decimal()?)?;
+    scanner.literal(b",\"q\":")?;
+    let quantity = positive_value(scanner.compact_last_decimal()?)?;
+    scanner.literal(b",\"f\":")?;
+    let first_trade_id = u64::try_from(scanner.int()?).ok()?;
+    scanner.literal(b",\"l\":")?;
+    let last_trade_id = u64::try_from(scanner.int()?).ok()?;
+    scanner.literal(b",\"T\":")?;
+    let trade_time = scanner.int()?;
+    scanner.literal(b",\"m\":")?;
+    let buyer_is_maker = scanner.boolean()?;
+    scanner.expect(b'}')?;
+    if enveloped {
+        scanner.expect(b'}')?;
+    }
+    scanner.at_end()?;
+    if last_trade_id < first_trade_id {
+        return None;
+    }
+    Some(AggTrade {
+        symbol,
+        id,
+        price,
+        quantity,
+        first_trade_id,
+        last_trade_id,
+        trade_time,
+        event_time,
+        buyer_is_maker,
+    })
 }
 
 /// A `kline` event, or `None` when the serde path must decide.
@@ -1317,6 +1380,52 @@ mod tests {
         assert_eq!(hot[0], 91);
         assert_eq!(hot[1], 67);
         assert!(hot[2] > 0);
+    }
+
+    #[test]
+    fn binance_layout_aggtrades_take_the_compact_read_and_others_the_general_scan() {
+        let general = |bytes: &[u8]| agg_trade_in(std::str::from_utf8(bytes).unwrap());
+        let mut layouts = vec![samples::AGG_TRADE.as_bytes().to_vec()];
+        // The event without its envelope, keys in Binance's order.
+        let (_, data) = samples::AGG_TRADE.split_once(r#","data":"#).unwrap();
+        layouts.push(data.strip_suffix('}').unwrap().as_bytes().to_vec());
+        // Every aggTrade of the capture is in Binance's layout.
+        for line in capture().iter().filter(|l| l.contains("@aggTrade")) {
+            layouts.push(line.as_bytes().to_vec());
+        }
+        for bytes in &layouts {
+            let compact = compact_agg_trade(bytes);
+            assert!(compact.is_some(), "declined: {}", String::from_utf8_lossy(bytes));
+            assert_eq!(compact, general(bytes));
+            assert_agrees(bytes);
+        }
+        // Anything else declines here; the general scan or serde decides, with the same result.
+        let sample = samples::AGG_TRADE;
+        let others = [
+            samples::AGG_TRADE_RAW.as_bytes().to_vec(),
+            replaced(sample, r#""a":16599292,"s":"CTKUSDT""#, r#""s":"CTKUSDT","a":16599292"#),
+            replaced(sample, r#""f":"#, r#" "f":"#),
+            replaced(sample, r#""m":false}"#, r#""m":false,"x":1}"#),
+            replaced(sample, r#""p":"1.01100""#, r#""p":"0.00000""#),
+            replaced(sample, r#""p":"1.01100""#, r#""p":"-1.01100""#),
+            replaced(sample, r#""f":23961322"#, r#""f":-1"#),
+            replaced(sample, r#""l":23961322"#, r#""l":23961321"#),
+            replaced(sample, r#""a":16599292"#, r#""a":99999999999999999999"#),
+            replaced(sample, "CTKUSDT\"", "CTK\\u0055SDT\""),
+            replaced(sample, "CTKUSDT\"", "CTK USDT\""),
+            replaced(sample, "CTKUSDT\"", "币安人生USDT\""),
+            replaced(sample, "ctkusdt@", "ctküsdt@"),
+            replaced(sample, r#""e":"aggTrade""#, r#""e":"aggTrades""#),
+            replaced(sample, "}}", "}} x"),
+        ];
+        for bytes in &others {
+            assert_eq!(compact_agg_trade(bytes), None, "{}", String::from_utf8_lossy(bytes));
+            assert_agrees(bytes);
+        }
+        // Trailing whitespace is Binance's layout still.
+        let spaced = [samples::AGG_TRADE.as_bytes(), b" \n"].concat();
+        assert!(compact_agg_trade(&spaced).is_some());
+        assert_agrees(&spaced);
     }
 
     /// `sample` with its first `from` replaced by `to`.

@@ -74,12 +74,12 @@ describe('Subscriptions: one owner of the stream table, the native topics and th
     const subs = new Subscriptions(book);
     const a = peer(1);
     const b = peer(2);
-    const first = subs.join(a, EVERY);
+    const first = subs.join(a, EVERY, 1);
     expect(first).toMatchObject({ created: true, again: false, seq: 0 });
     expect(book.topicSeq(first.stream)).toBe(0);
-    expect(subs.join(b, EVERY)).toMatchObject({ stream: first.stream, created: false });
-    expect(subs.join(a, EVERY)).toMatchObject({ stream: first.stream, again: true });
-    const ticks = subs.join(a, TICKS).stream;
+    expect(subs.join(b, EVERY, 1)).toMatchObject({ stream: first.stream, created: false });
+    expect(subs.join(a, EVERY, 1)).toMatchObject({ stream: first.stream, again: true });
+    const ticks = subs.join(a, TICKS, 1).stream;
     expect([...a.connection.topics].sort()).toEqual([topicName(first.stream), topicName(ticks)].sort());
     expect([...subs.subscribersOf(first.stream)].sort()).toEqual([1, 2]);
 
@@ -89,7 +89,7 @@ describe('Subscriptions: one owner of the stream table, the native topics and th
     expect(a.connection.topics.size).toBe(0);
     expect(subs.streamsOf(1).sort()).toEqual([first.stream, ticks].sort());
     // A stream joined while paused is not on the transport until resume.
-    const ban = subs.join(a, { symbols: null, kinds: ['banlist'], intervals: null }).stream;
+    const ban = subs.join(a, { symbols: null, kinds: ['banlist'], intervals: null }, 1).stream;
     expect(a.connection.topics.size).toBe(0);
     expect(subs.resume(a).sort()).toEqual([first.stream, ticks, ban].sort());
     expect(a.connection.topics.size).toBe(3);
@@ -123,7 +123,7 @@ describe('Backpressure: every byte counts, unread snapshots allowed once per str
       resendSnapshots: (_session, streams) => resent.push(streams),
     });
     const p = peer(1);
-    const stream = subs.join(p, EVERY).stream;
+    const stream = subs.join(p, EVERY, 1).stream;
     return { subs, bp, sent, closed, resent, p, stream };
   }
 

@@ -134,6 +134,7 @@ export class StatusBuilder {
       streams: [...s.subscriptions.streams()].map((stream) => ({
         stream: stream.id,
         filter: stream.filter,
+        wire: stream.wire,
         seq: s.subscriptions.seq(stream.id),
         subscribers: stream.subscribers.size,
       })),

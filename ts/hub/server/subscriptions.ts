@@ -1,5 +1,5 @@
 // Subscription state in one place: the stream table, the book's native topics and the transport's topics, kept consistent.
-import type { HubBook } from '../../native/hub.js';
+import type { HubBook, WireVersion } from '../../native/hub.js';
 import { type NormalisedFilter, nativeFilter, type Stream, StreamTable } from '../topic-streams.js';
 import type { HubConnection } from '../transport.js';
 import type { PeerSession } from './session.js';
@@ -32,15 +32,17 @@ export class Subscriptions {
   }
 
   /**
-   * Adds `session` to the stream of `filter` (created, with its native topic, when new). Returns
-   * the stream, its current seq, whether it was new, and whether the session already held it.
+   * Adds `session` to the stream of `filter` in `wire` (created, with its native topic, when new).
+   * Returns the stream, its current seq, whether it was new, and whether the session already
+   * held it.
    */
   join(
     session: PeerSession,
     filter: NormalisedFilter,
+    wire: WireVersion,
   ): { stream: number; seq: number; created: boolean; again: boolean } {
-    const { stream, created } = this.#streams.acquire(filter, session.id);
-    if (created) this.#book.addTopic(stream.id, nativeFilter(filter));
+    const { stream, created } = this.#streams.acquire(filter, wire, session.id);
+    if (created) this.#book.addTopic(stream.id, nativeFilter(filter), wire);
     const subscriber = this.#subscriber(session);
     const again = subscriber.streams.has(stream.id);
     subscriber.streams.add(stream.id);

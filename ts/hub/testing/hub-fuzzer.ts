@@ -59,12 +59,19 @@ const EXTRA_SYMBOLS = Array.from({ length: 8 }, (_, i) => `FZX${i}USDT`);
 const MAX_MESSAGE = 64 * 1024;
 const MAX_PAYLOAD = 256 * 1024;
 const ASSETS = ['USDT', 'BNB', 'FDUSD'];
-/** The subscriptions the fuzz subscribers hold: everything, two symbols' klines, the account side. */
-const FILTERS: SubscriptionRequest[] = [
+/**
+ * The subscriptions the fuzz subscribers hold: everything, two symbols' klines, the account side,
+ * each in both Delta frame encodings.
+ */
+const BASE_FILTERS: SubscriptionRequest[] = [
   { symbols: '*', kinds: '*', intervals: '*' },
   { symbols: ['FZ0USDT', 'FZ1USDT'], kinds: ['kline'], intervals: ['1m', '1h'] },
   { symbols: '*', kinds: ['tick', 'position', 'balance', 'banlist'], intervals: '*' },
 ];
+const FILTERS: SubscriptionRequest[] = BASE_FILTERS.flatMap((filter) => [
+  filter,
+  { ...filter, wire: 2 as const },
+]);
 const MIB = 2 ** 20;
 
 /** Decides and builds the fuzzed messages. */
@@ -77,10 +84,13 @@ class Mutator {
 
   constructor(seed: number) {
     this.#random = prng(seed);
-    // Delta and Snapshot frames: well-formed, but not what a collector may send.
+    // Delta frames (TRB1 and compact) and Snapshot frames: well-formed, but not what a collector
+    // may send.
     const book = new HubBook({ symbols: SYMBOLS });
-    const frame = this.#ingest();
-    book.ingestTurn([frame], [1], Date.now());
+    book.addTopic(1, {});
+    book.addTopic(2, {}, 2);
+    const turn = book.ingestTurn([this.#ingest()], [1], Date.now());
+    for (const { frame } of turn.frames) this.#wrongKind.push(frame);
     this.#wrongKind.push(book.snapshotFrame(1, 1, Date.now()));
   }
 
@@ -250,6 +260,14 @@ class Mutator {
       () => ({ op: 'cursor.next', id, kind: this.pick(['kline', 'tick', 42, null]) }),
       () => ({ op: 'snapshot', id, stream: this.pick([0, 1, 99_999, -1, 1.5, 'x']) }),
       () => ({ op: 'subscribe', id, symbols: '*', kinds: '*', intervals: '*' }),
+      () => ({
+        op: 'subscribe',
+        id,
+        symbols: '*',
+        kinds: '*',
+        intervals: '*',
+        wire: this.pick([2, 3, 0, '2', null]),
+      }),
       () => ({ op: 'symbols.set', id, symbols: [...SYMBOLS, ...EXTRA_SYMBOLS.slice(0, this.int(9))] }),
       () => ({ op: 'symbols.set', id, symbols: this.pick([[], 'x', [1, 2], ['a'.repeat(200)]]) }),
       () => ({ op: 'ranks.set', id, symbols: [this.pick([...SYMBOLS, 'NOPEUSDT'])] }),
@@ -422,6 +440,11 @@ export async function fuzzHub(options: FuzzOptions): Promise<FuzzResult> {
           mismatches.push(...diff.map((d) => `subscriber ${i}: ${d}`));
           if (subscriber.book.staleStreams().length > 0) mismatches.push(`subscriber ${i}: still stale`);
         });
+        // Frames arrive in order from one hub: a wire-2 row can only miss its base through a hub fault.
+        const baseMismatches = subscriber.book.stats().baseMismatches;
+        if (baseMismatches > 0) {
+          mismatches.push(`subscriber ${i}: ${baseMismatches} compact rows against versions it never held`);
+        }
       } finally {
         await fresh.client.close();
       }

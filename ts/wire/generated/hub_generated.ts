@@ -943,18 +943,28 @@ marksLength():number {
 }
 
 /**
+ * Wire 2 streams only (appended; 0, the default, on every other frame): the hub turn the
+ * frame's state is as of. A Snapshot of a wire-2 stream carries it so that the stream's
+ * compact Delta frames, which count turns from it, can be followed (docs/protocol.md).
+ */
+turn():bigint {
+  const offset = this.bb!.__offset(this.bb_pos, 30);
+  return offset ? this.bb!.readUint64(this.bb_pos + offset) : BigInt('0');
+}
+
+/**
  * Ingest frames only (appended: readers before it ignore it). When non-zero, `positions` lists
  * every non-flat position of the account as of this exchange time (Unix ms): a full list such
  * as GET /fapi/v3/account or /fapi/v3/positionRisk gives, which leave flat symbols out. The hub
  * sets every position it holds that is not listed and is older than this time to flat.
  */
 positionsCompleteAt():bigint {
-  const offset = this.bb!.__offset(this.bb_pos, 30);
+  const offset = this.bb!.__offset(this.bb_pos, 32);
   return offset ? this.bb!.readInt64(this.bb_pos + offset) : BigInt('0');
 }
 
 static startFrame(builder:flatbuffers.Builder) {
-  builder.startObject(14);
+  builder.startObject(15);
 }
 
 static addKind(builder:flatbuffers.Builder, kind:FrameKind) {
@@ -1045,8 +1055,12 @@ static startMarksVector(builder:flatbuffers.Builder, numElems:number) {
   builder.startVector(56, numElems, 8);
 }
 
+static addTurn(builder:flatbuffers.Builder, turn:bigint) {
+  builder.addFieldInt64(13, turn, BigInt('0'));
+}
+
 static addPositionsCompleteAt(builder:flatbuffers.Builder, positionsCompleteAt:bigint) {
-  builder.addFieldInt64(13, positionsCompleteAt, BigInt('0'));
+  builder.addFieldInt64(14, positionsCompleteAt, BigInt('0'));
 }
 
 static endFrame(builder:flatbuffers.Builder):flatbuffers.Offset {

@@ -2841,7 +2841,8 @@ impl<'a> Frame<'a> {
   pub const VT_CHUNK: flatbuffers::VOffsetT = 24;
   pub const VT_CHUNKS: flatbuffers::VOffsetT = 26;
   pub const VT_MARKS: flatbuffers::VOffsetT = 28;
-  pub const VT_POSITIONS_COMPLETE_AT: flatbuffers::VOffsetT = 30;
+  pub const VT_TURN: flatbuffers::VOffsetT = 30;
+  pub const VT_POSITIONS_COMPLETE_AT: flatbuffers::VOffsetT = 32;
 
   #[inline]
   pub fn init_from_table(table: flatbuffers::Table<'a>) -> Self {
@@ -2854,6 +2855,7 @@ impl<'a> Frame<'a> {
   ) -> flatbuffers::WIPOffset<Frame<'bldr>> {
     let mut builder = FrameBuilder::new(_fbb);
     builder.add_positions_complete_at(args.positions_complete_at);
+    builder.add_turn(args.turn);
     builder.add_received_at(args.received_at);
     builder.add_seq(args.seq);
     if let Some(x) = args.marks { builder.add_marks(x); }
@@ -2932,6 +2934,13 @@ impl<'a> Frame<'a> {
   pub fn marks(&self) -> Option<&'a [MarkRow]> {
     self._tab.get::<flatbuffers::ForwardsUOffset<flatbuffers::Vector<'a, MarkRow>>>(Frame::VT_MARKS, None).map(|v| v.safe_slice())
   }
+  /// Wire 2 streams only (appended; 0, the default, on every other frame): the hub turn the
+  /// frame's state is as of. A Snapshot of a wire-2 stream carries it so that the stream's
+  /// compact Delta frames, which count turns from it, can be followed (docs/protocol.md).
+  #[inline]
+  pub fn turn(&self) -> u64 {
+    self._tab.get::<u64>(Frame::VT_TURN, Some(0)).unwrap()
+  }
   /// Ingest frames only (appended: readers before it ignore it). When non-zero, `positions` lists
   /// every non-flat position of the account as of this exchange time (Unix ms): a full list such
   /// as GET /fapi/v3/account or /fapi/v3/positionRisk gives, which leave flat symbols out. The hub
@@ -2962,6 +2971,7 @@ impl flatbuffers::Verifiable for Frame<'_> {
      .visit_field::<u32>("chunk", Self::VT_CHUNK, false)?
      .visit_field::<u32>("chunks", Self::VT_CHUNKS, false)?
      .visit_field::<flatbuffers::ForwardsUOffset<flatbuffers::Vector<'_, MarkRow>>>("marks", Self::VT_MARKS, false)?
+     .visit_field::<u64>("turn", Self::VT_TURN, false)?
      .visit_field::<i64>("positions_complete_at", Self::VT_POSITIONS_COMPLETE_AT, false)?
      .finish();
     Ok(())
@@ -2981,6 +2991,7 @@ pub struct FrameArgs<'a> {
     pub chunk: u32,
     pub chunks: u32,
     pub marks: Option<flatbuffers::WIPOffset<flatbuffers::Vector<'a, MarkRow>>>,
+    pub turn: u64,
     pub positions_complete_at: i64,
 }
 impl<'a> Default for FrameArgs<'a> {
@@ -3000,6 +3011,7 @@ impl<'a> Default for FrameArgs<'a> {
       chunk: 0,
       chunks: 0,
       marks: None,
+      turn: 0,
       positions_complete_at: 0,
     }
   }
@@ -3063,6 +3075,10 @@ impl<'a: 'b, 'b> FrameBuilder<'a, 'b> {
     self.fbb_.push_slot_always::<flatbuffers::WIPOffset<_>>(Frame::VT_MARKS, marks);
   }
   #[inline]
+  pub fn add_turn(&mut self, turn: u64) {
+    self.fbb_.push_slot::<u64>(Frame::VT_TURN, turn, 0);
+  }
+  #[inline]
   pub fn add_positions_complete_at(&mut self, positions_complete_at: i64) {
     self.fbb_.push_slot::<i64>(Frame::VT_POSITIONS_COMPLETE_AT, positions_complete_at, 0);
   }
@@ -3097,6 +3113,7 @@ impl core::fmt::Debug for Frame<'_> {
       ds.field("chunk", &self.chunk());
       ds.field("chunks", &self.chunks());
       ds.field("marks", &self.marks());
+      ds.field("turn", &self.turn());
       ds.field("positions_complete_at", &self.positions_complete_at());
       ds.finish()
   }

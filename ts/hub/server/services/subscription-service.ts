@@ -43,8 +43,9 @@ export class SubscriptionService {
           if (this.#subscriptions.countOf(session.id) >= this.#maxStreamsPerPeer) {
             throw new ControlError('forbidden', `at most ${this.#maxStreamsPerPeer} streams per peer`, id);
           }
-          const joined = this.#subscriptions.join(session, filter);
-          reply({ op: 'subscribed', stream: joined.stream, seq: joined.seq });
+          const wire = message.wire ?? 1;
+          const joined = this.#subscriptions.join(session, filter, wire);
+          reply({ op: 'subscribed', stream: joined.stream, seq: joined.seq, wire });
           // The same filter again is answered like a snapshot request; a new one gets its first snapshot.
           if (joined.again) this.#metrics.snapshotsRequested += 1;
           else this.#metrics.snapshotsOnSubscribe += 1;
@@ -52,6 +53,7 @@ export class SubscriptionService {
           this.#log.info('subscribed', {
             peer: session.identity.peer,
             stream: joined.stream,
+            wire,
             created: joined.created,
             seq: joined.seq,
           });

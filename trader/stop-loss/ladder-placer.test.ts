@@ -10,7 +10,7 @@ import { GenerationClock, ladderStopId } from './ladder-ids.js';
 import { LadderPlacer, type PlacerStats } from './ladder-placer.js';
 import { planLadder } from './ladder-plan.js';
 import type { StopOrder, StopOrderRequest, StopOrderVenue } from './stop-orders.js';
-import { FILTERS, ladder, SHAPE } from './testing/ladder-stops.js';
+import { FILTERS, ladder, ladderInputs, SHAPE } from './testing/ladder-stops.js';
 
 const d = Decimal.parse;
 
@@ -77,22 +77,7 @@ async function replaceOn(amount: string, existing: StopOrder[], limit = 10, refu
       failures.push({ kind: 'stop-loss-failure', symbol, detail, at: 0 } as RiskEvent),
   });
   const plan = planLadder(d(amount), d('100'), FILTERS, SHAPE);
-  const decision = decideLadder({
-    amount: d(amount),
-    entry: d('100'),
-    plan,
-    stops: existing,
-    minCoverage: d('0.95'),
-    maxCoverage: d('1.05'),
-    repricePercent: d('1'),
-    now: 10_000,
-    lastTriggerAt: undefined,
-    settleMs: 1000,
-    busy: false,
-    underCoveredSince: undefined,
-    waitingSince: undefined,
-    graceMs: 5000,
-  });
+  const decision = decideLadder(ladderInputs(amount, '100', existing));
   if (decision.kind !== 'replace') throw new Error(`expected a replacement, got ${decision.kind}`);
   const outcome = await placer.replace('BTCUSDT', plan, decision.reason, decision.old);
   return { venue, outcome, failures };

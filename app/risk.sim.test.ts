@@ -104,6 +104,34 @@ async function faults(r: CollectorRig, spec: Record<string, unknown>): Promise<v
   expect(answer.status).toBe(200);
 }
 
+/** Counted faults the simulator still has to serve (it sets these counts, it does not add to them). */
+async function pendingFaults(
+  r: CollectorRig,
+): Promise<{ rateLimitNextRequests: number; unknownStatusNextOrders: number }> {
+  const answer = await fetch(`${r.sim.restUrl}/_sim/faults`);
+  return (await answer.json()) as { rateLimitNextRequests: number; unknownStatusNextOrders: number };
+}
+
+/**
+ * Arms `more` counted faults on top of those still pending: a 429 holds the weight budget for its
+ * Retry-After, so an earlier batch may not be served yet, and setting the count would drop its rest.
+ */
+async function addFaults(
+  r: CollectorRig,
+  more: { rateLimitNextRequests?: number; unknownStatusNextOrders?: number; dropWebsockets?: boolean },
+): Promise<void> {
+  const pending = await pendingFaults(r);
+  await faults(r, {
+    ...more,
+    ...(more.rateLimitNextRequests === undefined
+      ? {}
+      : { rateLimitNextRequests: pending.rateLimitNextRequests + more.rateLimitNextRequests }),
+    ...(more.unknownStatusNextOrders === undefined
+      ? {}
+      : { unknownStatusNextOrders: pending.unknownStatusNextOrders + more.unknownStatusNextOrders }),
+  });
+}
+
 describe('stop-loss ladders against the simulator', () => {
   it('ladders a new position within one user-data round trip, replaces it make-before-break, cancels it on close', async () => {
     const { rig: r, live: l } = await start();
@@ -188,13 +216,13 @@ describe('stop-loss ladders against the simulator', () => {
       'ladders',
       10_000,
     );
-    await faults(r, { rateLimitNextRequests: 4 });
+    await addFaults(r, { rateLimitNextRequests: 4 });
     engine.submitTarget('test', 'BTCUSDT', d('0.013'), 'grow under 429s');
     await new Promise((resolve) => setTimeout(resolve, 300));
-    await faults(r, { dropWebsockets: true, unknownStatusNextOrders: 2 });
+    await addFaults(r, { dropWebsockets: true, unknownStatusNextOrders: 2 });
     engine.submitTarget('test', 'ETHUSDT', d('-0.800'), 'grow with the stream dropped');
     await new Promise((resolve) => setTimeout(resolve, 300));
-    await faults(r, { rateLimitNextRequests: 3, dropWebsockets: true });
+    await addFaults(r, { rateLimitNextRequests: 3, dropWebsockets: true });
     engine.submitTarget('test', 'BTCUSDT', d('0.006'), 'shrink');
     engine.submitTarget('test', 'ETHUSDT', Decimal.ZERO, 'close');
     // Settled: the faults are over; from here on no position may stay under-covered past the grace.

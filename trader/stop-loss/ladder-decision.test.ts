@@ -1,12 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { Decimal } from '../../ts/exact/decimal.js';
-import { decideLadder, type LadderInputs } from './ladder-decision.js';
-import { ladderStopId } from './ladder-ids.js';
-import { planLadder } from './ladder-plan.js';
+import { decideLadder } from './ladder-decision.js';
 import type { StopOrder } from './stop-orders.js';
-import { FILTERS, ladder, ladderInputs, SHAPE } from './testing/ladder-stops.js';
+import { ladder, ladderInputs } from './testing/ladder-stops.js';
 
-const d = Decimal.parse;
+const _d = Decimal.parse;
 
 const ids = (stops: readonly StopOrder[]) => stops.map((s) => s.clientAlgoId).sort();
 

@@ -6,7 +6,7 @@ import { VirtualClock } from '../engine/engine-clock.js';
 import type { RiskEvent } from '../risk/risk-events.js';
 import { KnownStops } from './known-stops.js';
 import { coverage, decideLadder } from './ladder-decision.js';
-import { GenerationClock, ladderStopId } from './ladder-ids.js';
+import { GenerationClock } from './ladder-ids.js';
 import { LadderPlacer, type PlacerStats } from './ladder-placer.js';
 import { planLadder } from './ladder-plan.js';
 import type { StopOrder, StopOrderRequest, StopOrderVenue } from './stop-orders.js';

@@ -10,7 +10,9 @@ import { ExposureTracker } from '../../trader/engine/exposure-tracker.js';
 import { clientOrderId } from '../../trader/execution/client-order-ids.js';
 import { OrderExecutor } from '../../trader/execution/order-executor.js';
 import { FileOrderJournal } from '../../trader/execution/order-journal.js';
+import { OrderOutcomeUnknownError } from '../../trader/execution/order-sender.js';
 import { SymbolRules } from '../../trader/execution/symbol-rules.js';
+import type { Venue, VenueOrder } from '../../trader/execution/venue.js';
 import { Decimal } from '../../ts/exact/decimal.js';
 import { silentLogger } from '../../ts/log/logger.js';
 import { BacktestMarketData } from '../backtest/backtest-market-data.js';
@@ -20,7 +22,10 @@ import { ruleFields } from './symbol-specs.js';
 
 const T0 = Date.UTC(2026, 4, 8);
 
-function rig(journalPath: string) {
+/** How the next placement goes wrong: lost before the exchange, or run and its answer lost. */
+type LostAnswer = 'never-sent' | 'ran';
+
+function rig(journalPath: string, lose?: LostAnswer) {
   const clock = new VirtualClock(T0);
   const market = new DrivenMarket(DEFAULT_SYMBOLS, T0);
   market.setLastTrade('BTCUSDT', '100000.00', true, T0);
@@ -31,16 +36,35 @@ function rig(journalPath: string) {
     logger: silentLogger('sim'),
   });
   const venue = new EngineVenue(sim, 'account-1', () => clock.now());
+  let lost = lose;
+  // The venue answers the next placement with an unknown outcome, as a 503 -1007 or a timeout would.
+  const flaky: Venue = {
+    name: venue.name,
+    place: async (order: VenueOrder) => {
+      if (lost === undefined) return venue.place(order);
+      const how = lost;
+      lost = undefined;
+      if (how === 'ran') await venue.place(order);
+      throw new OrderOutcomeUnknownError('place', order.symbol, order.clientOrderId, `test: ${how}`);
+    },
+    cancel: (symbol, id) => venue.cancel(symbol, id),
+    query: (symbol, id) => venue.query(symbol, id),
+    openOrders: (symbol) => venue.openOrders(symbol),
+    applySettings: (settings, symbols) => venue.applySettings(settings, symbols),
+    positionMode: () => venue.positionMode(),
+    onUserEvent: (listener) => venue.onUserEvent(listener),
+  };
+  const tracker = new ExposureTracker();
   const executor = new OrderExecutor({
-    venue,
+    venue: flaky,
     rules: new SymbolRules(DEFAULT_SYMBOLS.map(ruleFields)),
     clock,
     journal: new FileOrderJournal(journalPath, silentLogger('journal')),
-    tracker: new ExposureTracker(),
+    tracker,
     market: new BacktestMarketData(['BTCUSDT'], market, 8),
     logger: silentLogger('executor'),
   });
-  return { sim, venue, executor };
+  return { sim, venue, executor, tracker, clock };
 }
 
 const intent: OrderIntent = {
@@ -110,4 +134,41 @@ describe('order ids and the journal', () => {
     expect(sameExchange.stats.orders).toBe(0);
     expect(restarted.executor.stats.orders).toBe(0);
   });
+
+  it('an order that never reached the exchange stops counting as pending once a query says so', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'tributary-journal-')), 'orders.jsonl');
+    const { executor, tracker, sim } = rig(path, 'never-sent');
+    await executor.submit(intent);
+    expect(executor.stats.unknown).toBe(1);
+    // Unknown: the engine must not decide as if the position stayed where it was.
+    expect(tracker.pending('BTCUSDT').eq(Decimal.parse('0.01'))).toBe(true);
+    expect(await executor.resolveUnknown()).toBe(0);
+    // Never executed: the engine's expected position is the exchange's again (flat), so the
+    // strategy's next decision sends the order instead of waiting for a fill that never comes.
+    expect(tracker.pending('BTCUSDT').isZero()).toBe(true);
+    const flat = { amount: Decimal.ZERO, entryPrice: Decimal.ZERO, updateTime: T0 };
+    expect(tracker.expected('BTCUSDT', flat).isZero()).toBe(true);
+    expect(sim.accountTruth('account-1').positions).toEqual([]);
+  });
+
+  it('an order that ran counts its fill once: from the query, and not again from late trade events', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'tributary-journal-')), 'orders.jsonl');
+    const { executor, tracker, sim, clock } = rig(path, 'ran');
+    await executor.submit(intent);
+    expect(await executor.resolveUnknown()).toBe(0);
+    expect(tracker.pending('BTCUSDT').isZero()).toBe(true);
+    // The position the engine holds may not show the fill yet: the expected one does.
+    const stale = { amount: Decimal.ZERO, entryPrice: Decimal.ZERO, updateTime: T0 - 1 };
+    expect(tracker.expected('BTCUSDT', stale).eq(Decimal.parse('0.01'))).toBe(true);
+    // The order's trade event arrives after the query: not counted a second time.
+    tracker.filled('BTCUSDT', Decimal.parse('0.010'), clock.now(), executorOrderId());
+    expect(tracker.expected('BTCUSDT', stale).eq(Decimal.parse('0.01'))).toBe(true);
+    const now = { amount: Decimal.parse('0.010'), entryPrice: Decimal.ZERO, updateTime: clock.now() };
+    expect(tracker.expected('BTCUSDT', now).eq(Decimal.parse('0.01'))).toBe(true);
+    expect(sim.accountTruth('account-1').positions.map((p) => p.positionAmt)).toEqual(['0.01']);
+  });
 });
+
+function executorOrderId(): string {
+  return clientOrderId({ key: intent.key, leg: 0, slice: 0, attempt: 0, kind: 'market' });
+}

@@ -2,6 +2,9 @@
 import { Decimal } from '../../ts/exact/decimal.js';
 import type { PositionState } from './market-data.js';
 
+/** Resolved orders whose late trade events are still skipped; beyond this the oldest is forgotten. */
+const MAX_CREDITED_ORDERS = 1_000;
+
 interface UnreflectedFill {
   readonly qty: Decimal;
   readonly time: number;
@@ -16,14 +19,55 @@ interface UnreflectedFill {
 export class ExposureTracker {
   readonly #pending = new Map<string, Decimal>();
   readonly #fills = new Map<string, UnreflectedFill[]>();
+  /**
+   * Per client order id: fill quantity (absolute) already counted from a query when an unknown
+   * outcome was resolved, so the order's trade events, if they still come, are not counted twice.
+   */
+  readonly #credited = new Map<string, Decimal>();
 
   /** An intent of `signedQty` was submitted. */
   submitted(symbol: string, signedQty: Decimal): void {
     this.#pending.set(symbol, (this.#pending.get(symbol) ?? Decimal.ZERO).add(signedQty));
   }
 
-  /** `signedQty` of it filled at exchange time `time`. */
-  filled(symbol: string, signedQty: Decimal, time: number): void {
+  /**
+   * `signedQty` of it filled at exchange time `time` (a trade event of order `clientOrderId`).
+   * The part a resolved query already counted is skipped.
+   */
+  filled(symbol: string, signedQty: Decimal, time: number, clientOrderId?: string): void {
+    let qty = signedQty;
+    const credit = clientOrderId === undefined ? undefined : this.#credited.get(clientOrderId);
+    if (credit !== undefined && clientOrderId !== undefined) {
+      const taken = Decimal.min(credit, qty.abs());
+      const left = credit.sub(taken);
+      if (left.isZero()) this.#credited.delete(clientOrderId);
+      else this.#credited.set(clientOrderId, left);
+      qty = qty.lt(Decimal.ZERO) ? qty.add(taken) : qty.sub(taken);
+      if (qty.isZero()) return;
+    }
+    this.#record(symbol, qty, time);
+  }
+
+  /**
+   * Order `clientOrderId`, whose outcome was unknown, was found to have filled `signedQty` that no
+   * trade event has reported yet (a query answered before the events, or the events were lost):
+   * counted now as a fill at `time`; its trade events, if they come later, are skipped.
+   */
+  filledByQuery(symbol: string, clientOrderId: string, signedQty: Decimal, time: number): void {
+    if (signedQty.isZero()) return;
+    this.#record(symbol, signedQty, time);
+    this.#credited.set(
+      clientOrderId,
+      (this.#credited.get(clientOrderId) ?? Decimal.ZERO).add(signedQty.abs()),
+    );
+    // Bounded: credits of orders whose events never come are dropped oldest first.
+    if (this.#credited.size > MAX_CREDITED_ORDERS) {
+      const oldest = this.#credited.keys().next().value;
+      if (oldest !== undefined) this.#credited.delete(oldest);
+    }
+  }
+
+  #record(symbol: string, signedQty: Decimal, time: number): void {
     this.#pending.set(symbol, (this.#pending.get(symbol) ?? Decimal.ZERO).sub(signedQty));
     const list = this.#fills.get(symbol) ?? [];
     list.push({ qty: signedQty, time });

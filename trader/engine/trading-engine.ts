@@ -304,7 +304,7 @@ export class TradingEngine {
     if (u.executionType === 'TRADE') {
       const qty = Decimal.parse(u.lastFilledQuantity);
       const side = u.side === 'SELL' ? 'SELL' : 'BUY';
-      this.tracker.filled(u.symbol, side === 'BUY' ? qty : qty.neg(), u.tradeTime);
+      this.tracker.filled(u.symbol, side === 'BUY' ? qty : qty.neg(), u.tradeTime, u.clientOrderId);
       const fill: EngineEvent = {
         type: 'fill',
         symbol: u.symbol,

@@ -49,6 +49,19 @@ interface OrderOutcome {
   readonly executed: Decimal;
 }
 
+/**
+ * An intent that gave up on an order of unknown outcome: its quantity not executed before that
+ * order stays pending in the tracker until a query resolves the order.
+ */
+interface UnknownOrder {
+  readonly symbol: string;
+  readonly side: 'BUY' | 'SELL';
+  /** The intent's quantity not executed by its earlier, settled orders. */
+  readonly unexecuted: Decimal;
+  /** Quantity the order's trade events have reported since. */
+  seen: Decimal;
+}
+
 interface DoneWaiter {
   resolve(outcome: OrderOutcome): void;
 }
@@ -79,6 +92,10 @@ export class OrderExecutor {
   readonly #done = new Map<string, OrderOutcome>();
   /** Client ids of orders this executor has sent and not settled yet (the order timeouts leave them alone). */
   readonly #working = new Set<string>();
+  /** Executed quantity of each running intent's settled orders. */
+  readonly #progress = new WeakMap<OrderIntent, Decimal>();
+  /** Orders of unknown outcome whose intents left quantity pending, by client id. */
+  readonly #unknownOrders = new Map<string, UnknownOrder>();
   readonly stats: ExecutorStats = { orders: 0, rejected: 0, unknown: 0, skippedRepeats: 0 };
 
   constructor(deps: OrderExecutorDeps) {
@@ -115,6 +132,9 @@ export class OrderExecutor {
 
   /** An order update from the venue's user events: wakes whoever waits for that order to finish. */
   onOrderUpdate(update: NonNullable<UserEventObject['orderUpdate']>): void {
+    const unknown = this.#unknownOrders.get(update.clientOrderId);
+    if (unknown !== undefined && update.executionType === 'TRADE')
+      unknown.seen = unknown.seen.add(Decimal.parse(update.lastFilledQuantity));
     if (!TERMINAL_ORDER_STATUSES.includes(update.status)) return;
     const outcome = { status: update.status, executed: Decimal.parse(update.cumulativeFilledQuantity) };
     this.#done.set(update.clientOrderId, outcome);
@@ -136,11 +156,13 @@ export class OrderExecutor {
       const found = await this.#d.venue.query(entry.symbol, entry.clientOrderId);
       if (found === null) {
         this.#d.journal.settle(entry.clientOrderId, 'NOT_FOUND', '0');
+        this.#release(entry.clientOrderId, Decimal.ZERO, this.#d.clock.now());
         this.#d.logger.info('unknown order resolved: never reached the exchange', {
           clientOrderId: entry.clientOrderId,
         });
       } else if (TERMINAL_ORDER_STATUSES.includes(found.status)) {
         this.#d.journal.settle(entry.clientOrderId, found.status, found.executedQty.toString());
+        this.#release(entry.clientOrderId, found.executedQty, found.updateTime);
         this.#d.logger.info('unknown order resolved', {
           clientOrderId: entry.clientOrderId,
           status: found.status,
@@ -166,7 +188,13 @@ export class OrderExecutor {
       });
       if (error instanceof OrderOutcomeUnknownError) {
         this.stats.unknown += 1;
-        // The order may exist: count it as pending until a later resolve says otherwise.
+        // The order may exist: its intent's rest stays pending until a resolve says how it ended.
+        this.#unknownOrders.set(error.clientOrderId, {
+          symbol: intent.symbol,
+          side: intent.side,
+          unexecuted: intent.quantity.sub(this.#progress.get(intent) ?? Decimal.ZERO),
+          seen: Decimal.ZERO,
+        });
         return;
       }
     }
@@ -386,8 +414,24 @@ export class OrderExecutor {
     return { status: found.status, executed: found.executedQty };
   }
 
+  /**
+   * An order of unknown outcome ended having executed `executed` (by exchange time `time`): what
+   * its trade events have not reported counts as filled now, and the rest of its intent is no
+   * longer pending, so the engine's expected position is the exchange's again.
+   */
+  #release(clientOrderId: string, executed: Decimal, time: number): void {
+    const unknown = this.#unknownOrders.get(clientOrderId);
+    if (unknown === undefined) return;
+    this.#unknownOrders.delete(clientOrderId);
+    const unreported = executed.sub(unknown.seen);
+    if (unreported.gt(Decimal.ZERO))
+      this.#d.tracker.filledByQuery(unknown.symbol, clientOrderId, signed(unknown.side, unreported), time);
+    this.#d.tracker.finished(unknown.symbol, signed(unknown.side, unknown.unexecuted.sub(executed)));
+  }
+
   #settle(intent: OrderIntent, order: VenueOrder, status: string, executed: Decimal): OrderOutcome {
     this.#done.delete(order.clientOrderId);
+    this.#progress.set(intent, (this.#progress.get(intent) ?? Decimal.ZERO).add(executed));
     this.#d.journal.settle(order.clientOrderId, status, executed.toString());
     const record: RecordedOrder = {
       clientOrderId: order.clientOrderId,

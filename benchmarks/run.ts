@@ -7,7 +7,7 @@ import { table, writeJson } from './report.js';
 import { aggregateCases } from './stages/aggregate.js';
 import { backtestMeasures } from './stages/backtest.js';
 import { deltaCases } from './stages/delta.js';
-import { endToEndStage, uwsUnavailable } from './stages/end-to-end.js';
+import { endToEndStage, universeStage, uwsUnavailable } from './stages/end-to-end.js';
 import { coalescingMeasures, fixedCostCases } from './stages/fixed-costs.js';
 import { parseMergeCases } from './stages/parse-merge.js';
 import { storageMeasures } from './stages/storage.js';
@@ -68,11 +68,23 @@ if (values.filter === undefined || values.filter.startsWith('hub/')) {
 // Stage 4 runs peer processes (dist/benchmarks/e2e/peer.js): `--filter e2e` runs it alone.
 let endToEndTable: string | undefined;
 let endToEndSeconds = 0;
+// `--filter e2e/universe` runs only the real-universe case of stage 4.
 if (values.filter === undefined || values.filter.startsWith('e2e')) {
   const stageStarted = Date.now();
-  const stage = await endToEndStage(quick);
-  results.push(...stage.results.filter((r) => values.filter === undefined || r.name.includes(values.filter)));
-  endToEndTable = stage.table;
+  const tables: string[] = [];
+  if (values.filter === undefined || !values.filter.startsWith('e2e/universe')) {
+    const stage = await endToEndStage(quick);
+    results.push(
+      ...stage.results.filter((r) => values.filter === undefined || r.name.includes(values.filter)),
+    );
+    tables.push(stage.table);
+  }
+  if (values.filter === undefined || values.filter === 'e2e' || values.filter.startsWith('e2e/universe')) {
+    const universe = await universeStage(quick);
+    results.push(...universe.results);
+    tables.push(universe.table);
+  }
+  endToEndTable = tables.join('\n\n');
   endToEndSeconds = (Date.now() - stageStarted) / 1000;
 }
 

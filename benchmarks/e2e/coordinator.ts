@@ -3,6 +3,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { monotonicMs } from './clock.js';
+import { DEFAULT_UNIVERSE, type E2eUniverse } from './market-stream.js';
 import { PaceSchedule } from './pacing.js';
 import { type PhaseSummary, summarisePhase } from './phase-summary.js';
 import type { CoordinatorMessage, E2eTransport, PeerMessage, PeerRole, ProcessUsage } from './protocol.js';
@@ -119,11 +120,16 @@ export class Pipeline {
   private constructor(
     readonly side: Side,
     readonly transport: E2eTransport,
+    readonly universe: E2eUniverse,
   ) {}
 
   /** Starts the server, then the subscribers and the collector; stops what started when that fails. */
-  static async start(side: Side, transport: E2eTransport): Promise<Pipeline> {
-    const pipeline = new Pipeline(side, transport);
+  static async start(
+    side: Side,
+    transport: E2eTransport,
+    universe: E2eUniverse = DEFAULT_UNIVERSE,
+  ): Promise<Pipeline> {
+    const pipeline = new Pipeline(side, transport, universe);
     try {
       await pipeline.#spawn();
     } catch (error) {
@@ -141,7 +147,15 @@ export class Pipeline {
     const secret = randomBytes(32).toString('hex');
     const tag = `${this.side}/${this.transport}`;
     const init = (peer: PeerProcess, role: PeerRole, url: string, name: string): void =>
-      peer.send({ type: 'init', role, transport: this.transport, secret, url, name });
+      peer.send({
+        type: 'init',
+        role,
+        transport: this.transport,
+        secret,
+        url,
+        name,
+        universe: this.universe,
+      });
     this.#server = new PeerProcess(`${tag} server`);
     init(this.#server, this.side, '', 'server');
     const { port } = await this.#server.next('ready', SETUP_TIMEOUT_MS);

@@ -138,6 +138,7 @@ export function phaseTable(runs: readonly PhaseRun[]): string {
     'srv heap',
     'sub rss',
     'sub heap',
+    'col rss',
     'verdict',
   ];
   const rows = runs.map((r) => {
@@ -162,6 +163,7 @@ export function phaseTable(runs: readonly PhaseRun[]): string {
       f1(r.usage.server.heapUsedMiB),
       f1(sub.rssMiB),
       f1(sub.heapUsedMiB),
+      f1(r.usage.collector.rssMiB),
       s.verdict,
     ];
   });

@@ -1,13 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { HubBook, IngestEncoder } from '../../ts/native/hub.js';
+import { TraderBook } from '../../ts/native/trader-book.js';
 import {
   E2E_SYMBOLS,
+  type E2eInterval,
+  e2eSymbols,
   FrameKind,
   frameUpdates,
   MarketStream,
   messageIndex,
   messageSeries,
   SERIES,
+  seriesCount,
+  USDM_UNIVERSE,
 } from './market-stream.js';
 
 function updates(frame: Uint8Array): { kind: FrameKind; seen: Array<[number, number]> } {
@@ -73,5 +78,50 @@ describe('MarketStream', () => {
       [SERIES - 2, 0],
       [SERIES - 1, 0],
     ]);
+  });
+
+  it('carries the real universe (600 symbols, 1m and 15m klines, quotes), named through wire 1 and wire 2 frames', () => {
+    const universe = USDM_UNIVERSE;
+    const symbols = e2eSymbols(universe);
+    const series = seriesCount(universe);
+    expect(series).toBe(1_800);
+    const stream = new MarketStream(universe);
+    const encoder = new IngestEncoder(symbols);
+    const book = new HubBook({ symbols });
+    book.addTopic(7, { kinds: ['kline', 'tick'], intervals: ['1m', '15m'] });
+    book.addTopic(8, { kinds: ['kline', 'tick'], intervals: ['1m', '15m'] }, 2);
+    const trader = new TraderBook();
+    for (const chunk of book.topicSnapshotFrames(8, 0)) trader.apply(chunk);
+    const appliedTrades = (symbol: number, interval: E2eInterval): number | undefined => {
+      const bars = trader.klineSeries(symbol, interval);
+      return bars === undefined ? undefined : bars.column('trades')[bars.length - 1];
+    };
+    const seenSlots = new Set<number>();
+    // Two rounds of every series and a few more: each symbol's 1m bar, 15m bar and quote.
+    for (let m = 0; m < series * 2 + 7; m++) {
+      const [message] = stream.take(1);
+      if (message === undefined) throw new Error('no message');
+      expect(encoder.pushMarketEvents([message]).failures).toEqual([]);
+      const ingest = encoder.takeFrame(1, 0);
+      if (ingest === null) throw new Error(`message ${m} encoded nothing`);
+      const want = messageSeries(m, universe);
+      seenSlots.add(want[0] % 3);
+      const named = (frame: Uint8Array, applied?: typeof appliedTrades) => {
+        const seen: Array<[number, number]> = [];
+        frameUpdates(frame, (s2, j) => seen.push([s2, j]), applied, universe);
+        return seen;
+      };
+      expect(named(ingest)).toEqual([want]);
+      expect(book.ingest(ingest, 1, Date.now()).changed).toBe(1);
+      const { frames } = book.takeTopicFrames(0);
+      const wire1 = frames.find((f) => f.stream === 7)?.frame;
+      const wire2 = frames.find((f) => f.stream === 8)?.frame;
+      if (wire1 === undefined || wire2 === undefined) throw new Error(`message ${m}: a stream got no delta`);
+      expect(named(wire1)).toContainEqual(want);
+      expect(trader.applyMany([wire2]).issues).toEqual([]);
+      expect(named(wire2, appliedTrades)).toContainEqual(want);
+    }
+    expect(seenSlots).toEqual(new Set([0, 1, 2]));
+    expect(encoder.unknownSymbols).toBe(0);
   });
 });

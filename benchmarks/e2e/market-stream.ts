@@ -1,32 +1,63 @@
 // The end-to-end benchmark's exchange messages: kline and bookTicker updates that each change the book, and how to tell which message a frame carries.
 import * as flatbuffers from 'flatbuffers';
+import { INTERVALS } from '../../ts/native/interval.js';
 import { Frame, FrameKind } from '../../ts/wire/generated/hub_generated.js';
 import { seeded } from '../fixtures.js';
 
-/** Symbols of the end-to-end run (the hub's registry order: id = position). */
-export const E2E_SYMBOLS = Array.from({ length: 200 }, (_, i) => `E2E${i}USDT`);
+/** The kline intervals an end-to-end run may carry. */
+export type E2eInterval = '1m' | '15m';
 
 /**
- * Every symbol has two series: its open 1m kline (series `2·id`) and its top of book
- * (series `2·id + 1`). Message `m` is update `j = ⌊m / SERIES⌋` of series `m mod SERIES`, so the
- * series take turns and every update is news: a kline's trade count is `j + 1` (more trades win
- * the merge), a quote's update id is `j + 1` and its time `T0 + j` ms (newer wins).
+ * What an end-to-end run carries: `symbols` symbols, each with one open kline per interval and
+ * its top of book. Symbol `id` owns series `id·(k+1) + i` for its interval `i` (of `k`) and
+ * `id·(k+1) + k` for its quote. Message `m` is update `j = ⌊m / series⌋` of series
+ * `m mod series`, so the series take turns and every update is news: a kline's trade count is
+ * `j + 1` (more trades win the merge), a quote's update id is `j + 1` and its time `T0 + j` ms.
  */
-export const SERIES = E2E_SYMBOLS.length * 2;
+export interface E2eUniverse {
+  readonly symbols: number;
+  readonly intervals: readonly E2eInterval[];
+}
+
+/** The default run: 200 symbols, 1m klines and quotes (400 series). */
+export const DEFAULT_UNIVERSE: E2eUniverse = { symbols: 200, intervals: ['1m'] };
+
+/** The real USD-M universe's size: 600 symbols, 1m and 15m klines and quotes (1,800 series). */
+export const USDM_UNIVERSE: E2eUniverse = { symbols: 600, intervals: ['1m', '15m'] };
+
+/** Symbol names of a universe (the hub's registry order: id = position). */
+export function e2eSymbols(universe: E2eUniverse): string[] {
+  return Array.from({ length: universe.symbols }, (_, i) => `E2E${i}USDT`);
+}
+
+/** Number of series of a universe. */
+export function seriesCount(universe: E2eUniverse): number {
+  return universe.symbols * (universe.intervals.length + 1);
+}
+
+/** Symbols of the default run. */
+export const E2E_SYMBOLS = e2eSymbols(DEFAULT_UNIVERSE);
+
+/** Series of the default run. */
+export const SERIES = seriesCount(DEFAULT_UNIVERSE);
 
 const T0 = 1778198400000;
 /** One bar holds the whole run: event times stay inside it up to this many updates per series. */
 export const MAX_UPDATES_PER_SERIES = 59_999;
 
 /** `[series, update]` of message `m`. */
-export function messageSeries(m: number): [number, number] {
-  return [m % SERIES, Math.floor(m / SERIES)];
+export function messageSeries(m: number, universe: E2eUniverse = DEFAULT_UNIVERSE): [number, number] {
+  const series = seriesCount(universe);
+  return [m % series, Math.floor(m / series)];
 }
 
 /** The message index of update `j` of `series`. */
-export function messageIndex(series: number, j: number): number {
-  return j * SERIES + series;
+export function messageIndex(series: number, j: number, universe: E2eUniverse = DEFAULT_UNIVERSE): number {
+  return j * seriesCount(universe) + series;
 }
+
+/** Milliseconds of a bar of each interval. */
+const BAR_MS: Record<E2eInterval, number> = { '1m': 60_000, '15m': 900_000 };
 
 const price = (ticks: number): string => (ticks / 10).toFixed(1);
 const qty = (steps: number): string => (steps / 1000).toFixed(3);
@@ -49,16 +80,26 @@ interface KlineState {
 export class MarketStream {
   #next = 0;
   readonly #rnd = seeded(44);
-  readonly #klines: KlineState[] = E2E_SYMBOLS.map(() => ({
-    close: 500_000,
-    high: 500_000,
-    low: 500_000,
-    v: 0,
-    q: 0,
-    V: 0,
-    Q: 0,
-  }));
-  readonly #bids: number[] = E2E_SYMBOLS.map(() => 500_000);
+  readonly #universe: E2eUniverse;
+  readonly #symbols: string[];
+  /** Per symbol and interval (`id·k + i`). */
+  readonly #klines: KlineState[];
+  readonly #bids: number[];
+
+  constructor(universe: E2eUniverse = DEFAULT_UNIVERSE) {
+    this.#universe = universe;
+    this.#symbols = e2eSymbols(universe);
+    this.#klines = Array.from({ length: universe.symbols * universe.intervals.length }, () => ({
+      close: 500_000,
+      high: 500_000,
+      low: 500_000,
+      v: 0,
+      q: 0,
+      V: 0,
+      Q: 0,
+    }));
+    this.#bids = this.#symbols.map(() => 500_000);
+  }
 
   /** Index of the next message. */
   get position(): number {
@@ -73,15 +114,18 @@ export class MarketStream {
   }
 
   #message(m: number): Buffer {
-    const [series, j] = messageSeries(m);
+    const [series, j] = messageSeries(m, this.#universe);
     if (j > MAX_UPDATES_PER_SERIES)
       throw new RangeError(`message ${m}: more than ${MAX_UPDATES_PER_SERIES} updates per series`);
-    const id = series >> 1;
-    const symbol = E2E_SYMBOLS[id] ?? '';
+    const k = this.#universe.intervals.length;
+    const id = Math.floor(series / (k + 1));
+    const slot = series % (k + 1);
+    const symbol = this.#symbols[id] ?? '';
     const stream = symbol.toLowerCase();
     const time = T0 + j;
-    if ((series & 1) === 0) {
-      const st = this.#klines[id];
+    const interval = this.#universe.intervals[slot];
+    if (interval !== undefined) {
+      const st = this.#klines[id * k + slot];
       if (st === undefined) throw new RangeError(`no state for symbol ${id}`);
       st.close += Math.round((this.#rnd() - 0.5) * 8);
       st.high = Math.max(st.high, st.close);
@@ -93,11 +137,11 @@ export class MarketStream {
         st.V += steps;
         st.Q += steps * st.close;
       }
-      const k = {
+      const bar = {
         t: T0,
-        T: T0 + 59_999,
+        T: T0 + BAR_MS[interval] - 1,
         s: symbol,
-        i: '1m',
+        i: interval,
         f: 1,
         L: j + 1,
         o: price(500_000),
@@ -113,7 +157,10 @@ export class MarketStream {
         B: '0',
       };
       return Buffer.from(
-        JSON.stringify({ stream: `${stream}@kline_1m`, data: { e: 'kline', E: time, s: symbol, k } }),
+        JSON.stringify({
+          stream: `${stream}@kline_${interval}`,
+          data: { e: 'kline', E: time, s: symbol, k: bar },
+        }),
       );
     }
     const bid = (this.#bids[id] ?? 500_000) + Math.round((this.#rnd() - 0.5) * 4);
@@ -147,15 +194,19 @@ const COMPACT_MARKER = 0xd2;
 export function frameUpdates(
   frame: Uint8Array,
   visit: (series: number, j: number) => void,
-  appliedTrades?: (symbol: number) => number | undefined,
+  appliedTrades?: (symbol: number, interval: E2eInterval) => number | undefined,
+  universe: E2eUniverse = DEFAULT_UNIVERSE,
 ): FrameKind {
-  if (frame[0] === COMPACT_MARKER) return compactUpdates(frame, visit, appliedTrades);
+  if (frame[0] === COMPACT_MARKER) return compactUpdates(frame, visit, appliedTrades, universe);
   const root = Frame.getRootAsFrame(new flatbuffers.ByteBuffer(frame));
   const kind = root.kind();
+  const width = universe.intervals.length + 1;
   for (let g = 0, groups = root.klinesLength(); g < groups; g++) {
     const group = root.klines(g);
     if (group === null) continue;
-    const series = group.symbol() * 2;
+    const slot = intervalSlot(universe, group.interval());
+    if (slot < 0) continue;
+    const series = group.symbol() * width + slot;
     let newest = -1;
     for (let r = 0, rows = group.rowsLength(); r < rows; r++) {
       const trades = Number(group.rows(r)?.trades() ?? 0n);
@@ -166,17 +217,25 @@ export function frameUpdates(
   for (let t = 0, ticks = root.ticksLength(); t < ticks; t++) {
     const tick = root.ticks(t);
     if (tick === null) continue;
-    visit(tick.symbol() * 2 + 1, Number(tick.updateId()) - 1);
+    visit(tick.symbol() * width + width - 1, Number(tick.updateId()) - 1);
   }
   return kind;
+}
+
+/** Position of interval code `code` in the universe's intervals (-1: not carried). */
+function intervalSlot(universe: E2eUniverse, code: number): number {
+  const name = INTERVALS[code];
+  return name === undefined ? -1 : (universe.intervals as readonly string[]).indexOf(name);
 }
 
 /** The updates of a compact Delta frame: each row's bar read from the book, the tail's quotes. */
 function compactUpdates(
   frame: Uint8Array,
   visit: (series: number, j: number) => void,
-  appliedTrades: ((symbol: number) => number | undefined) | undefined,
+  appliedTrades: ((symbol: number, interval: E2eInterval) => number | undefined) | undefined,
+  universe: E2eUniverse,
 ): FrameKind {
+  const width = universe.intervals.length + 1;
   let at = 1;
   // Only keys and masks are used; other varints are stepped over (their value may pass 2^53).
   const varint = (): number => {
@@ -193,15 +252,18 @@ function compactUpdates(
   for (let header = 0; header < 4; header++) varint(); // stream, seq, turn step, sent_at
   const rows = varint();
   for (let r = 0; r < rows; r++) {
-    const symbol = Math.floor(varint() / 16);
+    const key = varint();
+    const symbol = Math.floor(key / 16);
+    const slot = intervalSlot(universe, key % 16);
     const mask = varint();
     if (mask & 1) varint(); // base_back
     varint(); // open time
     for (let bit = 1; bit <= 17; bit++) if (mask & (1 << bit)) varint();
-    const trades = appliedTrades?.(symbol);
-    if (trades !== undefined && trades > 0) visit(symbol * 2, trades - 1);
+    const interval = universe.intervals[slot];
+    const trades = interval === undefined ? undefined : appliedTrades?.(symbol, interval);
+    if (trades !== undefined && trades > 0) visit(symbol * width + slot, trades - 1);
   }
-  if (at < frame.length) frameUpdates(frame.subarray(at), visit);
+  if (at < frame.length) frameUpdates(frame.subarray(at), visit, undefined, universe);
   return FrameKind.Delta;
 }
 

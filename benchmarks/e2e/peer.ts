@@ -8,7 +8,7 @@ import { IngestEncoder } from '../../ts/native/hub.js';
 import { benchKey, benchKeyRing } from './bench-keys.js';
 import { monotonicMs } from './clock.js';
 import { DeliveryLog } from './delivery-log.js';
-import { E2E_SYMBOLS, frameUpdates, MarketStream, SERIES } from './market-stream.js';
+import { type E2eInterval, e2eSymbols, frameUpdates, MarketStream, seriesCount } from './market-stream.js';
 import { PaceSchedule } from './pacing.js';
 import { percentile99 } from './phase-summary.js';
 import type { CoordinatorMessage, PeerMessage } from './protocol.js';
@@ -43,7 +43,7 @@ async function serverRole(init: Init): Promise<Role> {
     const hub = await HubServer.start({
       keys: benchKeyRing(init.secret),
       transport: init.transport,
-      symbols: E2E_SYMBOLS,
+      symbols: e2eSymbols(init.universe),
       logger: log.child('hub'),
     });
     post({ type: 'ready', port: hub.port });
@@ -69,7 +69,7 @@ async function serverRole(init: Init): Promise<Role> {
   const relay = await RelayServer.start({
     secret: init.secret,
     transport: init.transport,
-    symbols: E2E_SYMBOLS,
+    symbols: e2eSymbols(init.universe),
     logger: log.child('relay'),
   });
   post({ type: 'ready', port: relay.port });
@@ -99,7 +99,7 @@ async function collectorRole(init: Init): Promise<Role> {
   });
   const welcome = await client.connect();
   const encoder = new IngestEncoder(welcome.symbols);
-  const stream = new MarketStream();
+  const stream = new MarketStream(init.universe);
   let plan: { phase: number; schedule: PaceSchedule; first: number; frames: Buffer[] } | undefined;
   let sending: Promise<{ sendTimes: Float64Array; lags: Float64Array; unsent: number }> | undefined;
   post({ type: 'ready' });
@@ -196,7 +196,7 @@ async function subscriberRole(init: Init): Promise<Role> {
   if (init.role === 'trader') {
     feed = new TraderFeed({
       client,
-      subscriptions: [{ symbols: '*', kinds: ['kline', 'tick'], intervals: ['1m'] }],
+      subscriptions: [{ symbols: '*', kinds: ['kline', 'tick'], intervals: [...init.universe.intervals] }],
       logger: log.child(`${init.name}.feed`),
     });
     await feed.start();
@@ -207,17 +207,17 @@ async function subscriberRole(init: Init): Promise<Role> {
   client.onMessage((message) => {
     if (message.op === 'mode') modeSwitches += 1;
   });
-  const deliveries = new DeliveryLog(SERIES);
+  const deliveries = new DeliveryLog(seriesCount(init.universe));
   // Registered after the feed's own listener, so it runs right after the frames are applied.
   // A compact (wire 2) row names its bar; the feed's book, which applied it, has the trade count.
-  const appliedTrades = (symbol: number): number | undefined => {
-    const series = feed?.book.klineSeries(symbol, '1m');
+  const appliedTrades = (symbol: number, interval: E2eInterval): number | undefined => {
+    const series = feed?.book.klineSeries(symbol, interval);
     return series === undefined ? undefined : series.column('trades')[series.length - 1];
   };
   client.onFrames((frames) => {
     const now = monotonicMs();
     const visit = (series: number, j: number): void => deliveries.deliver(series, j, now);
-    for (const frame of frames) frameUpdates(frame, visit, appliedTrades);
+    for (const frame of frames) frameUpdates(frame, visit, appliedTrades, init.universe);
   });
   post({ type: 'ready' });
   return {

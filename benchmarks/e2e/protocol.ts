@@ -1,4 +1,5 @@
 // Messages between the end-to-end benchmark's coordinator and its peer processes (over the fork IPC channel).
+import type { E2eUniverse } from './market-stream.js';
 
 /** What a peer process runs. */
 export type PeerRole = 'hub' | 'relay' | 'collector' | 'trader' | 'relay-trader';
@@ -20,7 +21,16 @@ export interface ProcessUsage {
 
 /** Coordinator → peer. Times are {@link monotonicMs} values (one clock for every process). */
 export type CoordinatorMessage =
-  | { type: 'init'; role: PeerRole; transport: E2eTransport; secret: string; url: string; name: string }
+  | {
+      type: 'init';
+      role: PeerRole;
+      transport: E2eTransport;
+      secret: string;
+      url: string;
+      name: string;
+      /** The symbols and intervals the run carries. */
+      universe: E2eUniverse;
+    }
   /** Collector: build the phase's Ingest frames (one per tick) now, before the clock starts. */
   | { type: 'prepare'; phase: number; rate: number; durationMs: number }
   /**

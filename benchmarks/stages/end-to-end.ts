@@ -3,6 +3,7 @@
 import { loadUws } from '../../ts/hub/transport-uws.js';
 import { type PhaseRun, type PhaseTiming, Pipeline, type Side } from '../e2e/coordinator.js';
 import { endToEndResults, fallbackCost, phaseTable, type TransportRuns } from '../e2e/e2e-report.js';
+import { type E2eUniverse, seriesCount, USDM_UNIVERSE } from '../e2e/market-stream.js';
 import type { E2eTransport } from '../e2e/protocol.js';
 import type { Result } from '../harness.js';
 
@@ -33,6 +34,18 @@ export const E2E_QUICK: EndToEndBudget = {
   retries: 0,
 };
 
+/**
+ * Stage 4 at the real universe's size ({@link USDM_UNIVERSE}: 600 symbols, 1m and 15m klines and
+ * quotes, 1,800 series): every series updated 8 times a second, 14,400 msg/s in all. Binance pushes
+ * a kline stream at most every 250 ms (4 a second) while the bar trades, so the klines here come at
+ * twice that, and 8 quotes a second is a busy average for a USD-M symbol's bookTicker outside bursts.
+ */
+export const UNIVERSE_UPDATES_PER_SERIES = 8;
+export const UNIVERSE_RATE = seriesCount(USDM_UNIVERSE) * UNIVERSE_UPDATES_PER_SERIES;
+
+const UNIVERSE_FULL: PhaseTiming = { warmupMs: 1_000, measureMs: 4_000, drainMs: 2_000 };
+const UNIVERSE_QUICK: PhaseTiming = { warmupMs: 200, measureMs: 600, drainMs: 600 };
+
 /** The rate the latency target names (p99 within 1.1× of the relay). */
 export const TARGET_RATE = 20_000;
 
@@ -47,12 +60,16 @@ function progress(run: PhaseRun): void {
  * Runs one transport: both pipelines stay up for the whole transport (so each phase pairs the hub
  * and the relay minutes apart at most); the order of the two sides flips every phase.
  */
-async function runTransport(transport: E2eTransport, budget: EndToEndBudget): Promise<TransportRuns> {
+async function runTransport(
+  transport: E2eTransport,
+  budget: EndToEndBudget,
+  universe?: E2eUniverse,
+): Promise<TransportRuns> {
   const pipelines = new Map<Side, Pipeline>();
   try {
     const [hub, relay] = await Promise.all([
-      Pipeline.start('hub', transport),
-      Pipeline.start('relay', transport),
+      Pipeline.start('hub', transport, universe),
+      Pipeline.start('relay', transport, universe),
     ]);
     pipelines.set('hub', hub);
     pipelines.set('relay', relay);
@@ -86,7 +103,7 @@ async function runTransport(transport: E2eTransport, budget: EndToEndBudget): Pr
       flip = !flip;
       if (searching.size === 0) break;
     }
-    return { transport, fixed, search };
+    return { transport: universe === undefined ? transport : `universe/${transport}`, fixed, search };
   } finally {
     await Promise.all([...pipelines.values()].map((p) => p.stop()));
   }
@@ -121,6 +138,39 @@ export async function endToEndStage(
   return {
     results: [...runs.flatMap((r) => endToEndResults(r, TARGET_RATE)), ...fallbackCost(runs, TARGET_RATE)],
     table: phaseTable(runs.flatMap((r) => [...r.fixed, ...r.search])),
+    runs,
+  };
+}
+
+/**
+ * Stage 4 at the real universe's size: hub and relay pipelines on each transport carrying
+ * {@link USDM_UNIVERSE} at {@link UNIVERSE_RATE} (no max search), with latency, CPU and memory per
+ * process (`e2e/universe/<transport> ...` rows and the phase table).
+ */
+export async function universeStage(
+  quick: boolean,
+  transports: readonly E2eTransport[] = uwsUnavailable() === undefined ? ['uws', 'ws'] : ['ws'],
+): Promise<{ results: Result[]; table: string; runs: TransportRuns[] }> {
+  const budget: EndToEndBudget = {
+    fixedRates: [UNIVERSE_RATE],
+    fixed: quick ? UNIVERSE_QUICK : UNIVERSE_FULL,
+    searchRates: [],
+    search: UNIVERSE_QUICK,
+    retries: 0,
+  };
+  const runs: TransportRuns[] = [];
+  for (const transport of transports) {
+    process.stderr.write(
+      `bench: e2e/universe/${transport} (${USDM_UNIVERSE.symbols} symbols × ${USDM_UNIVERSE.intervals.join(' + ')} + quotes, ${UNIVERSE_RATE} msg/s) ...\n`,
+    );
+    runs.push(await runTransport(transport, budget, USDM_UNIVERSE));
+  }
+  return {
+    // No max search at this size: its max row would compare nothing.
+    results: runs
+      .flatMap((r) => endToEndResults(r, UNIVERSE_RATE))
+      .filter((r) => !r.name.includes('max sustained')),
+    table: phaseTable(runs.flatMap((r) => r.fixed)),
     runs,
   };
 }

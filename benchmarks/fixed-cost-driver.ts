@@ -6,16 +6,17 @@
 // (the difference of the two totals, per function, divided by 3,000 is the cost of one call;
 // docs/benchmarks.md, issue 18). Paths: encode, hubturn, apply1; hubturn2 and apply2 are the same
 // turns and applies with a wire-2 (compact frame) topic; rest is one 45-row REST klines poll parsed
-// and merged (a poll every 5 s of one series, as the bench case `parse+merge/REST klines`).
-import { HubBook, IngestEncoder, TraderBook, type WireVersion } from '../ts/native/index.js';
-import { HUB_CLOCK, klineStream, restKlinesBodies, SYMBOLS } from './fixtures.js';
+// and merged (a poll every 5 s of one series, as the bench case `parse+merge/REST klines`); agg is
+// 64 aggTrade messages into the 11-interval BarAggregator (the case `parse+aggregate/aggTrade`).
+import { BarAggregator, HubBook, IngestEncoder, TraderBook, type WireVersion } from '../ts/native/index.js';
+import { aggTradeStream, HUB_CLOCK, klineStream, restKlinesBodies, SYMBOLS } from './fixtures.js';
 
 const [path, callsText] = process.argv.slice(2);
 const calls = Number(callsText);
 const INPUTS = 4_000;
 if (!Number.isInteger(calls) || calls < 0 || calls > INPUTS) {
   throw new Error(
-    `usage: fixed-cost-driver <encode|hubturn|hubturn2|apply1|apply2|rest> <calls, at most ${INPUTS}>`,
+    `usage: fixed-cost-driver <encode|hubturn|hubturn2|apply1|apply2|rest|agg> <calls, at most ${INPUTS}>`,
   );
 }
 const messages = klineStream(INPUTS);
@@ -53,6 +54,9 @@ for (const chunk of wire2.snapshot) trader2.apply(chunk);
 const encoder = new IngestEncoder(SYMBOLS);
 const polls = restKlinesBodies(INPUTS);
 const restHub = new HubBook({ symbols: SYMBOLS });
+const AGG_BATCH = 64;
+const trades = aggTradeStream(INPUTS * AGG_BATCH);
+const aggregator = new BarAggregator('BTCUSDT');
 
 const paths: Record<string, (i: number) => void> = {
   encode: (i) => {
@@ -70,6 +74,9 @@ const paths: Record<string, (i: number) => void> = {
   },
   apply2: (i) => {
     trader2.applyMany([wire2.deltas[i] as Buffer]);
+  },
+  agg: (i) => {
+    aggregator.pushMessages(trades.slice(i * AGG_BATCH, (i + 1) * AGG_BATCH));
   },
   rest: (i) => {
     restHub.mergeRestKlines(0, '1m', polls.bodies[i] as Buffer, polls.serverTimes[i] ?? 0, 2, HUB_CLOCK);

@@ -68,6 +68,16 @@ describe('WeightLedger', () => {
     expect(names(l.ask(ask('order', 10, 'o1'), null, T0))).toEqual(['o1']); // 95 ≤ 100
   });
 
+  it('does not hold an order back for weight the exchange reports beyond what was granted, up to one more reserve', () => {
+    const l = ledger(100, 10);
+    l.ask(ask('kline', 80, 'k1'), null, T0);
+    // The header says 100: 20 more than granted (a process that sent before it leased).
+    expect(l.ask(ask('tick', 1, 't1'), 100, T0)).toEqual([]);
+    expect(names(l.ask(ask('order', 1, 'o1'), 100, T0))).toEqual(['o1']); // granted 81 ≤ 100, header 101 ≤ 110
+    // Past one more reserve on the header, orders wait as well.
+    expect(l.ask(ask('order', 1, 'o2'), 110, T0)).toEqual([]);
+  });
+
   it('no kind starves: a low request passed over minute after minute reaches the front', () => {
     const l = ledger(3);
     l.ask(ask('kline', 3, 'fill'), null, T0);

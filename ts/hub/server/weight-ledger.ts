@@ -63,7 +63,8 @@ export interface WeightGroupStatus {
 /**
  * The weight of one IP group (the processes of one host) per exchange UTC minute. Asks fit while
  * the minute's count (granted, or the exchange's own higher report) stays within the limit, and the
- * last `reserve` of it only for `order` asks. The rest wait in a {@link RankedQueue}: by kind
+ * last `reserve` of it only for `order` asks (which the exchange's report may hold back only once
+ * it passes the limit by a reserve). The rest wait in a {@link RankedQueue}: by kind
  * (`order` … `universe`), one rank up for every minute boundary that passed them over (so none
  * starves), oldest first within a rank; at every boundary (or the end of a block) the queue is
  * served in that order until the head does not fit. A new ask that competes worse than (or equal
@@ -228,8 +229,12 @@ export class WeightLedger<R> {
     const used = this.#used();
     // A request heavier than the whole budget still goes, alone, in a fresh window.
     if (used === 0) return true;
-    const cap = kind === 'order' ? this.#limit : this.#limit - this.#reserve;
-    return used + weight <= cap;
+    if (kind !== 'order') return used + weight <= this.#limit - this.#reserve;
+    // Orders may use the whole limit. The exchange's header can run past what the group granted
+    // (requests a process sent before it leased, other users of the IP): that excess may not hold
+    // an order back, so orders go on while the grants fit and the header stays within one more
+    // reserve, well inside the margin between the paced limit and the exchange's own.
+    return this.#granted + weight <= this.#limit && this.#reported + weight <= this.#limit + this.#reserve;
   }
 
   #grant(ask: WeightAsk<R>, waitedWindows: number): WeightGrant<R> {

@@ -133,8 +133,15 @@ describe('one weight budget per host, shared through the hub', () => {
     expect(g.reserve).toBe(Math.floor(PACED_LIMIT * 0.05));
     // One budget for the host: every process leases from it.
     expect(g.members).toBeGreaterThanOrEqual(9);
-    expect(g.used).toBeLessThanOrEqual(g.limit);
-    expect(g.previous?.used ?? 0).toBeLessThanOrEqual(g.limit);
+    // What the hub granted stays within the paced limit; the exchange's count of the minute may
+    // pass it only by orders going through the reserve once more (weight the exchange counted
+    // that the hub never granted must not hold an order back), far inside the exchange's 800.
+    const grantedTotal = (granted: Record<string, number>) =>
+      Object.values(granted).reduce((a, b) => a + b, 0);
+    expect(grantedTotal(g.granted)).toBeLessThanOrEqual(g.limit);
+    expect(grantedTotal(g.previous?.granted ?? {})).toBeLessThanOrEqual(g.limit);
+    expect(g.used).toBeLessThanOrEqual(g.limit + g.reserve);
+    expect(g.previous?.used ?? 0).toBeLessThanOrEqual(g.limit + g.reserve);
     // Every kind was served, none starved.
     for (const kind of BUDGET_KINDS) expect(g.weight[kind], kind).toBeGreaterThan(0);
     // The minute was full: requests were held. Orders never waited (their reserve), account reads

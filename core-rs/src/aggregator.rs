@@ -64,7 +64,6 @@ impl Bar {
 
     /// A bar opened by `trade` at `open_time`.
     fn first(interval_ms: i64, open_time: i64, trade: &AggTrade, applied: &AppliedTrade) -> Bar {
-        let (buy_volume, buy_quote) = applied.taker_buy_parts(trade);
         Bar {
             kline: Kline {
                 open_time,
@@ -76,8 +75,8 @@ impl Bar {
                 volume: trade.quantity,
                 quote_volume: applied.notional,
                 trades: applied.trades,
-                taker_buy_volume: buy_volume,
-                taker_buy_quote_volume: buy_quote,
+                taker_buy_volume: applied.buy_volume,
+                taker_buy_quote_volume: applied.buy_quote,
                 first_trade_id: Some(trade.first_trade_id),
                 last_trade_id: Some(trade.last_trade_id),
                 closed: false,
@@ -118,13 +117,12 @@ impl Bar {
     #[inline(always)]
     fn sums_after(&self, trade: &AggTrade, applied: &AppliedTrade) -> Option<Sums> {
         let k = &self.kline;
-        let (buy_volume, buy_quote) = applied.taker_buy_parts(trade);
         Some(Sums {
             volume: k.volume.checked_add(&trade.quantity)?,
             quote_volume: k.quote_volume.checked_add(&applied.notional)?,
             trades: k.trades.checked_add(applied.trades)?,
-            taker_buy_volume: k.taker_buy_volume.checked_add(&buy_volume)?,
-            taker_buy_quote_volume: k.taker_buy_quote_volume.checked_add(&buy_quote)?,
+            taker_buy_volume: k.taker_buy_volume.checked_add(&applied.buy_volume)?,
+            taker_buy_quote_volume: k.taker_buy_quote_volume.checked_add(&applied.buy_quote)?,
             agg_trades: self.agg_trades.checked_add(1)?,
         })
     }
@@ -136,16 +134,8 @@ impl Bar {
         let Some(sums) = self.sums_after(trade, applied) else {
             return;
         };
+        self.add_prices(trade);
         let k = &mut self.kline;
-        // As `max` and `min` decide ties: a price equal to the high replaces it (it may carry
-        // another scale), one equal to the low does not.
-        if trade.price >= k.high {
-            k.high = trade.price;
-        }
-        if trade.price < k.low {
-            k.low = trade.price;
-        }
-        k.close = trade.price;
         k.volume = sums.volume;
         k.quote_volume = sums.quote_volume;
         k.trades = sums.trades;
@@ -154,6 +144,40 @@ impl Bar {
         k.last_trade_id = Some(trade.last_trade_id);
         k.as_of = k.as_of.max(trade.event_time);
         self.agg_trades = sums.agg_trades;
+    }
+
+    /// [`Bar::add`] when the aggregator's [`SumBounds`] hold after this trade: every sum of the
+    /// bar and the trade's values then share their scales and no sum can overflow, so the sums
+    /// are added in place, mantissa to mantissa, with nothing to check. The result is the same
+    /// as `add`'s: this is the common case, once per interval per trade.
+    #[inline(always)]
+    fn add_within_bounds(&mut self, trade: &AggTrade, applied: &AppliedTrade) {
+        self.add_prices(trade);
+        let k = &mut self.kline;
+        k.volume.add_assign_proven(&trade.quantity);
+        k.quote_volume.add_assign_proven(&applied.notional);
+        k.taker_buy_volume.add_assign_proven(&applied.buy_volume);
+        k.taker_buy_quote_volume.add_assign_proven(&applied.buy_quote);
+        // The bounds cover the underlying trades (≤ u64::MAX in all) and the aggregate trades
+        // (at most the trades accepted, checked below u64::MAX).
+        k.trades += applied.trades;
+        k.last_trade_id = Some(trade.last_trade_id);
+        k.as_of = k.as_of.max(trade.event_time);
+        self.agg_trades += 1;
+    }
+
+    /// High, low and close after `trade`. As `max` and `min` decide ties: a price equal to the
+    /// high replaces it (it may carry another scale), one equal to the low does not.
+    #[inline(always)]
+    fn add_prices(&mut self, trade: &AggTrade) {
+        let k = &mut self.kline;
+        if trade.price >= k.high {
+            k.high = trade.price;
+        }
+        if trade.price < k.low {
+            k.low = trade.price;
+        }
+        k.close = trade.price;
     }
 }
 
@@ -238,16 +262,25 @@ struct AppliedTrade {
     notional: Decimal,
     /// Underlying trades, `l − f + 1`.
     trades: u64,
+    /// The trade's contribution to the taker-buy volume and quote volume: its volumes when the
+    /// taker bought, else zeros at the same scales (so taker-buy columns keep the volume
+    /// columns' scale).
+    buy_volume: Decimal,
+    buy_quote: Decimal,
 }
 
 impl AppliedTrade {
-    /// The trade's contribution to the taker-buy sums: its volumes when the taker bought, else
-    /// zeros at the same scales (so taker-buy columns keep the volume columns' scale).
-    fn taker_buy_parts(&self, trade: &AggTrade) -> (Decimal, Decimal) {
-        if trade.buyer_is_maker {
-            (zero_at(trade.quantity.scale()), zero_at(self.notional.scale()))
+    fn new(trade: &AggTrade, notional: Decimal) -> AppliedTrade {
+        let (buy_volume, buy_quote) = if trade.buyer_is_maker {
+            (zero_at(trade.quantity.scale()), zero_at(notional.scale()))
         } else {
-            (trade.quantity, self.notional)
+            (trade.quantity, notional)
+        };
+        AppliedTrade {
+            notional,
+            trades: trade.last_trade_id - trade.first_trade_id + 1,
+            buy_volume,
+            buy_quote,
         }
     }
 }
@@ -396,6 +429,9 @@ pub struct Aggregator {
     last_id: Option<u64>,
     stats: AggregatorStats,
     quote: QuoteRule,
+    /// Tests only: every trade takes the planned, checked path, to compare the fast paths with.
+    #[cfg(test)]
+    checked_only: bool,
 }
 
 impl Aggregator {
@@ -423,6 +459,8 @@ impl Aggregator {
             last_id: None,
             stats: AggregatorStats::default(),
             quote: QuoteRule::Linear,
+            #[cfg(test)]
+            checked_only: false,
         })
     }
 
@@ -466,32 +504,37 @@ impl Aggregator {
             }),
             _ => None,
         };
-        // Every series is checked (and its step decided) before any changes: a refused trade
-        // leaves no trace, and each sum is computed once.
-        let mut steps = std::mem::take(&mut self.steps);
-        let checked = self.check(trade, &mut steps);
-        let (applied, out_of_window, bounds) = match checked {
-            Ok(checked) => checked,
+        let (applied, bounds) = match self.admit(trade) {
+            Ok(admitted) => admitted,
             Err(error) => {
-                self.steps = steps;
                 self.stats.rejected += 1;
                 return Err(error);
             }
         };
-        for ((series, slot), step) in self.series.iter().zip(self.bars.iter_mut()).zip(&steps) {
-            match (step, slot.as_mut()) {
-                (Step::Add, Some(bar)) => bar.add(trade, &applied),
-                (Step::Fill, Some(bar)) => {
-                    *bar = Bar::first(series.length_ms, bar.kline.open_time, trade, &applied);
-                }
-                (&Step::Open(open_time), _) => {
-                    close_through(series, slot, open_time, closed);
-                    *slot = Some(Bar::first(series.length_ms, open_time, trade, &applied));
-                }
-                // Unreachable: `check` decides Add and Fill only for a series with a bar.
-                (Step::Add | Step::Fill, None) => {}
+        let mut steps = std::mem::take(&mut self.steps);
+        // Nearly every trade falls inside the current bar of every interval, each already holding
+        // trades; when the bounds also prove its sums, it is added everywhere as it is, with no
+        // step to plan and nothing that could refuse it.
+        let within_bounds = bounds.is_some() && self.proven_paths();
+        let out_of_window = if within_bounds && self.inside_every_bar(trade.trade_time) {
+            for bar in self.bars.iter_mut().flatten() {
+                bar.add_within_bounds(trade, &applied);
             }
-        }
+            false
+        } else {
+            // Every series is checked (and its step decided) before any changes: a refused
+            // trade leaves no trace, and each sum is computed once.
+            let out_of_window = match self.plan(trade, &applied, bounds, &mut steps) {
+                Ok(out_of_window) => out_of_window,
+                Err(error) => {
+                    self.steps = steps;
+                    self.stats.rejected += 1;
+                    return Err(error);
+                }
+            };
+            self.apply(trade, &applied, within_bounds, &steps, closed);
+            out_of_window
+        };
         self.steps = steps;
         self.bounds.record(bounds);
         self.last_id = Some(trade.id);
@@ -509,16 +552,9 @@ impl Aggregator {
         })
     }
 
-    /// Checks that `trade` can be applied to every series, changing nothing: what it adds,
-    /// whether its time fell before a current bar's window, and (into `steps`, emptied first)
-    /// what it does to each series.
-    /// The bounds after the trade come last (`None` when they prove nothing).
-    fn check(
-        &self,
-        trade: &AggTrade,
-        steps: &mut Vec<Step>,
-    ) -> Result<(AppliedTrade, bool, Option<SumBounds>), TradeError> {
-        steps.clear();
+    /// Checks what does not depend on the series, changing nothing: what `trade` adds, and the
+    /// bounds after it (`None` when they prove nothing).
+    fn admit(&self, trade: &AggTrade) -> Result<(AppliedTrade, Option<SumBounds>), TradeError> {
         let id = trade.id;
         if trade.symbol != self.symbol {
             return Err(TradeError::WrongSymbol {
@@ -538,18 +574,52 @@ impl Aggregator {
         if !(0..=MAX_TRADE_TIME_MS).contains(&time) {
             return Err(TradeError::TimeOutOfRange { id, time });
         }
-        let applied = AppliedTrade {
-            notional: self
-                .quote
-                .quote(&trade.price, &trade.quantity)
-                .ok_or(TradeError::NotionalOverflow { id })?,
-            trades: trade.last_trade_id - trade.first_trade_id + 1,
-        };
+        let notional = self
+            .quote
+            .quote(&trade.price, &trade.quantity)
+            .ok_or(TradeError::NotionalOverflow { id })?;
+        let applied = AppliedTrade::new(trade, notional);
         let bounds = self
             .bounds
             .after(&trade.quantity, &applied.notional, applied.trades)
             // A bar's aggregate-trade count is at most the trades accepted.
             .filter(|_| self.stats.accepted < u64::MAX);
+        Ok((applied, bounds))
+    }
+
+    /// Whether a trade whose bounds hold may take the paths that rely on them (always, but in
+    /// the tests that compare those paths with the checked one).
+    #[inline(always)]
+    fn proven_paths(&self) -> bool {
+        #[cfg(test)]
+        return !self.checked_only;
+        #[cfg(not(test))]
+        true
+    }
+
+    /// Whether `time` lies inside the window of every series' current bar, each holding trades.
+    #[inline(always)]
+    fn inside_every_bar(&self, time: i64) -> bool {
+        self.series.iter().zip(&self.bars).all(|(series, bar)| {
+            bar.as_ref().is_some_and(|current| {
+                let open = current.kline.open_time;
+                !current.is_empty() && time >= open && time < open + series.length_ms
+            })
+        })
+    }
+
+    /// Checks that the admitted `trade` can be applied to every series, changing nothing, and
+    /// decides (into `steps`, emptied first) what it does to each; returns whether its time fell
+    /// before a current bar's window.
+    fn plan(
+        &self,
+        trade: &AggTrade,
+        applied: &AppliedTrade,
+        bounds: Option<SumBounds>,
+        steps: &mut Vec<Step>,
+    ) -> Result<bool, TradeError> {
+        steps.clear();
+        let (id, time) = (trade.id, trade.trade_time);
         let mut out_of_window = false;
         for (series, bar) in self.series.iter().zip(&self.bars) {
             let step = match bar {
@@ -558,7 +628,7 @@ impl Aggregator {
                     if current.is_empty() {
                         Step::Fill
                     } else {
-                        if bounds.is_none() && current.sums_after(trade, &applied).is_none() {
+                        if bounds.is_none() && current.sums_after(trade, applied).is_none() {
                             return Err(TradeError::SumOverflow {
                                 id,
                                 interval: series.interval,
@@ -575,7 +645,33 @@ impl Aggregator {
             };
             steps.push(step);
         }
-        Ok((applied, out_of_window, bounds))
+        Ok(out_of_window)
+    }
+
+    /// Applies the planned `steps` of an admitted trade; `within_bounds` when its bounds held.
+    fn apply(
+        &mut self,
+        trade: &AggTrade,
+        applied: &AppliedTrade,
+        within_bounds: bool,
+        steps: &[Step],
+        closed: &mut Vec<ClosedBar>,
+    ) {
+        for ((series, slot), step) in self.series.iter().zip(self.bars.iter_mut()).zip(steps) {
+            match (step, slot.as_mut()) {
+                (Step::Add, Some(bar)) if within_bounds => bar.add_within_bounds(trade, applied),
+                (Step::Add, Some(bar)) => bar.add(trade, applied),
+                (Step::Fill, Some(bar)) => {
+                    *bar = Bar::first(series.length_ms, bar.kline.open_time, trade, applied);
+                }
+                (&Step::Open(open_time), _) => {
+                    close_through(series, slot, open_time, closed);
+                    *slot = Some(Bar::first(series.length_ms, open_time, trade, applied));
+                }
+                // Unreachable: `plan` decides Add and Fill only for a series with a bar.
+                (Step::Add | Step::Fill, None) => {}
+            }
+        }
     }
 
     /// Closes every bar whose window ended at or before `now_ms` (exchange time), empty bars
@@ -1263,7 +1359,77 @@ mod tests {
         })
     }
 
+    /// Trades with prices and quantities of varying scales (so the sum bounds break now and
+    /// then), times that sometimes go backwards, repeated and skipped ids; `Some(t)` in the
+    /// second place is an `advance_to(t)` before the trade.
+    fn unruly_trades_strategy() -> impl Strategy<Value = Vec<(AggTrade, Option<i64>)>> {
+        // (time step in ms, backwards, price, its scale, qty, its scale, maker, id step, advance)
+        proptest::collection::vec(
+            (
+                0i64..150_000,
+                prop::bool::weighted(0.1),
+                1i128..100_000,
+                prop::sample::select(vec![2u8, 2, 2, 2, 1, 3]),
+                1i128..5_000,
+                prop::sample::select(vec![3u8, 3, 3, 3, 3, 2, 4]),
+                any::<bool>(),
+                0u64..3,
+                prop::option::weighted(0.05, 0i64..400_000),
+            ),
+            1..200,
+        )
+        .prop_map(|steps| {
+            let mut time = DAY0 + 123_456;
+            let mut id = 100;
+            steps
+                .into_iter()
+                .map(
+                    |(dt, back, price, price_scale, qty, qty_scale, maker, id_step, advance)| {
+                        time = if back { time - dt / 3 } else { time + dt };
+                        id += id_step;
+                        let trade = AggTrade {
+                            symbol: sym(),
+                            id,
+                            price: Decimal::new(price, price_scale).unwrap(),
+                            quantity: Decimal::new(qty, qty_scale).unwrap(),
+                            first_trade_id: id * 3,
+                            last_trade_id: id * 3 + (id % 3),
+                            trade_time: time,
+                            event_time: time + 1,
+                            buyer_is_maker: maker,
+                        };
+                        (trade, advance.map(|a| time + a))
+                    },
+                )
+                .collect()
+        })
+    }
+
     proptest! {
+        #[test]
+        fn the_proven_paths_build_what_the_checked_path_builds(trades in unruly_trades_strategy()) {
+            let mut fast = agg(&AGGREGATED);
+            let mut checked = agg(&AGGREGATED);
+            checked.checked_only = true;
+            let (mut fast_closed, mut checked_closed) = (Vec::new(), Vec::new());
+            for (trade, advance) in &trades {
+                if let Some(now) = advance {
+                    prop_assert_eq!(fast.advance_to(*now, &mut fast_closed), checked.advance_to(*now, &mut checked_closed));
+                }
+                prop_assert_eq!(fast.push(trade, &mut fast_closed), checked.push(trade, &mut checked_closed));
+                prop_assert_eq!(&fast_closed, &checked_closed);
+                for interval in AGGREGATED {
+                    prop_assert_eq!(fast.open_bar(interval), checked.open_bar(interval));
+                }
+            }
+            prop_assert_eq!(fast.stats(), checked.stats());
+            // Same strings, not only the same values.
+            let text = |bars: &[ClosedBar]| {
+                bars.iter().map(|c| format!("{} {} {}", c.bar.kline.volume, c.bar.kline.quote_volume, c.bar.kline.high)).collect::<Vec<_>>()
+            };
+            prop_assert_eq!(text(&fast_closed), text(&checked_closed));
+        }
+
         #[test]
         fn five_minute_bars_merge_five_one_minute_bars(trades in trades_strategy()) {
             let mut a = agg(&[Interval::M1, Interval::M5]);

@@ -315,6 +315,19 @@ impl Decimal {
         Some((a, b, scale))
     }
 
+    /// Adds `other`, which has this value's scale, in place; the caller has proved that the sum
+    /// fits (the aggregator's sum bounds do). Checked in debug builds: a wrong proof panics in
+    /// the tests instead of wrapping.
+    #[inline(always)]
+    pub(crate) fn add_assign_proven(&mut self, other: &Decimal) {
+        debug_assert_eq!(self.scale, other.scale, "add_assign_proven needs equal scales");
+        debug_assert!(
+            self.mantissa.checked_add(other.mantissa).is_some(),
+            "add_assign_proven overflowed"
+        );
+        self.mantissa = self.mantissa.wrapping_add(other.mantissa);
+    }
+
     /// Exact sum, at the larger scale of the two; `None` on overflow.
     #[inline]
     pub fn checked_add(&self, other: &Decimal) -> Option<Decimal> {

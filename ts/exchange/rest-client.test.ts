@@ -346,6 +346,9 @@ describe('resolveRestConfig', () => {
     [{ baseUrl: 'http://127.0.0.1:1', weightBudget: { orderReserve: 0.9 } }, 'weightBudget.orderReserve'],
     [{ baseUrl: 'http://127.0.0.1:1', weightBudget: { coordinated: 'yes' } }, 'weightBudget.coordinated'],
     [{ baseUrl: 'http://127.0.0.1:1', timeouts: { requestMs: 'x' } }, 'timeouts.requestMs'],
+    // A misspelt option is refused, not ignored.
+    [{ baseUrl: 'http://127.0.0.1:1', recvWindw: 5000 }, 'recvWindw'],
+    [{ baseUrl: 'http://127.0.0.1:1', retries: { maxAttempt: 3 } }, 'retries.maxAttempt'],
   ])('names the bad field of %j', (input, field) => {
     let caught: unknown;
     try {
@@ -361,5 +364,8 @@ describe('resolveRestConfig', () => {
     expect(() =>
       resolveRestConfig({ baseUrl: 'http://127.0.0.1:1', apiKey: 'k', apiSecret: 'has space secret' }),
     ).toThrow(/^exchange config: apiSecret must be non-empty without whitespace$/);
+    expect(() =>
+      resolveRestConfig({ baseUrl: 'http://127.0.0.1:1', apiKey: ['secret-in-an-array'], apiSecret: 's' }),
+    ).toThrow(/^exchange config: apiKey must be a string$/);
   });
 });

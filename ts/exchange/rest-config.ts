@@ -1,4 +1,7 @@
 // Configuration of the Binance REST client, validated with errors that name the offending field.
+import { z } from 'zod';
+import { configIssues } from '../config/config-error.js';
+import { expecting, flag, integer, number, section } from '../config/config-fields.js';
 import { ExchangeConfigError } from './exchange-errors.js';
 
 /** Binance USD-M production REST base URL. */
@@ -72,165 +75,99 @@ export interface RestClientConfigInput {
   readonly maxBodyBytes?: number;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+/** An optional limit: a count to pace to, or `null` to disable it. */
+function optionalLimit(fallback: number) {
+  const error = expecting('an integer from 1 to 1000000, or null');
+  return z.union([z.null(), integer(1, 1_000_000)], { error }).default(fallback);
 }
 
-function section(input: Record<string, unknown>, field: string): Record<string, unknown> {
-  const value = input[field];
-  if (value === undefined) return {};
-  if (!isRecord(value)) throw new ExchangeConfigError(field, 'must be an object');
-  return value;
-}
+/** A credential: a string without whitespace, or absent. Its value is never echoed: it may be a secret. */
+const credential = z
+  .unknown()
+  .transform((value, ctx): string | null => {
+    if (value === undefined || value === null) return null;
+    if (typeof value !== 'string') {
+      ctx.issues.push({ code: 'custom', message: 'must be a string', input: '(hidden)' });
+      return z.NEVER;
+    }
+    if (value.length === 0 || /\s/.test(value)) {
+      ctx.issues.push({ code: 'custom', message: 'must be non-empty without whitespace', input: '(hidden)' });
+      return z.NEVER;
+    }
+    return value;
+  })
+  .default(null);
 
-function integer(
-  input: Record<string, unknown>,
-  key: string,
-  field: string,
-  fallback: number,
-  min: number,
-  max: number,
-): number {
-  const value = input[key];
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value)) {
-    throw new ExchangeConfigError(field, `must be an integer, got ${JSON.stringify(value)}`);
-  }
-  if (value < min || value > max)
-    throw new ExchangeConfigError(field, `must be within ${min}..${max}, got ${value}`);
-  return value;
-}
+/** The base URL, normalised to origin + path without a trailing slash. */
+const baseUrl = z
+  .unknown()
+  .transform((value, ctx): string => {
+    const fail = (message: string) => {
+      ctx.issues.push({ code: 'custom', message, input: value });
+      return z.NEVER;
+    };
+    if (typeof value !== 'string' || value.length === 0)
+      return fail('is required (e.g. https://fapi.binance.com)');
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      return fail(`is not a URL: ${JSON.stringify(value)}`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      return fail(`must be http: or https:, got ${url.protocol}`);
+    }
+    if (url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
+      return fail('must not carry a query, fragment or credentials');
+    }
+    return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+  })
+  // Absent: checked as empty, so the error says it is required.
+  .prefault('');
 
-function flag(input: Record<string, unknown>, key: string, field: string, fallback: boolean): boolean {
-  const value = input[key];
-  if (value === undefined) return fallback;
-  if (typeof value !== 'boolean')
-    throw new ExchangeConfigError(field, `must be true or false, got ${JSON.stringify(value)}`);
-  return value;
-}
+const f = DEFAULT_BUDGET_FRACTION;
 
-function optionalLimit(
-  input: Record<string, unknown>,
-  key: string,
-  field: string,
-  fallback: number,
-): number | null {
-  if (input[key] === null) return null;
-  return integer(input, key, field, fallback, 1, 1_000_000);
-}
+/** The client's options: every field checked, every default filled in, unknown options refused. */
+const restConfigSchema = section({
+  baseUrl,
+  apiKey: credential,
+  apiSecret: credential,
+  recvWindow: integer(1, 60_000).default(5000),
+  weightBudget: section({
+    perMinute: integer(1, 1_000_000).default(Math.floor(BINANCE_LIMITS.weightPerMinute * f)),
+    ordersPer10s: optionalLimit(Math.floor(BINANCE_LIMITS.ordersPer10s * f)),
+    ordersPerMinute: optionalLimit(Math.floor(BINANCE_LIMITS.ordersPerMinute * f)),
+    coordinated: flag().default(false),
+    fallbackShare: number(0.01, 1).default(0.25),
+    orderReserve: number(0, 0.5).default(0.05),
+  }).prefault({}),
+  timeouts: section({
+    requestMs: integer(10, 600_000).default(10_000),
+  }).prefault({}),
+  retries: section({
+    maxAttempts: integer(1, 10).default(3),
+    baseDelayMs: integer(0, 60_000).default(250),
+    maxDelayMs: integer(0, 600_000).default(5000),
+    maxRateLimitWaitMs: integer(0, 3_600_000).default(60_000),
+  }).prefault({}),
+  timeSyncMaxAgeMs: integer(1000, 86_400_000).default(600_000),
+  maxSockets: integer(1, 256).default(8),
+  maxBodyBytes: integer(1024, 1024 * 1024 * 1024).default(64 * 1024 * 1024),
+});
 
-function share(
-  input: Record<string, unknown>,
-  key: string,
-  field: string,
-  fallback: number,
-  min: number,
-  max: number,
-): number {
-  const value = input[key];
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-    throw new ExchangeConfigError(
-      field,
-      `must be a number from ${min} to ${max}, got ${JSON.stringify(value)}`,
-    );
-  }
-  return value;
-}
-
-function credential(input: Record<string, unknown>, key: string): string | null {
-  const value = input[key];
-  if (value === undefined || value === null) return null;
-  // the value itself is never echoed: it may be a secret
-  if (typeof value !== 'string') throw new ExchangeConfigError(key, 'must be a string');
-  if (value.length === 0 || /[\s]/.test(value)) {
-    throw new ExchangeConfigError(key, 'must be non-empty without whitespace');
-  }
-  return value;
-}
-
-function baseUrlOf(value: unknown): string {
-  if (typeof value !== 'string' || value.length === 0) {
-    throw new ExchangeConfigError('baseUrl', 'is required (e.g. https://fapi.binance.com)');
-  }
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new ExchangeConfigError('baseUrl', `is not a URL: ${JSON.stringify(value)}`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ExchangeConfigError('baseUrl', `must be http: or https:, got ${url.protocol}`);
-  }
-  if (url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
-    throw new ExchangeConfigError('baseUrl', 'must not carry a query, fragment or credentials');
-  }
-  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
-}
-
-/** Validates `input` and fills in defaults; throws `ExchangeConfigError` naming the field. */
+/** Validates `input` and fills in defaults; throws `ExchangeConfigError` naming the (first) bad field. */
 export function resolveRestConfig(input: unknown): RestClientConfig {
-  if (!isRecord(input)) throw new ExchangeConfigError('(root)', 'must be an object');
-  const apiKey = credential(input, 'apiKey');
-  const apiSecret = credential(input, 'apiSecret');
-  if ((apiKey === null) !== (apiSecret === null)) {
+  const parsed = restConfigSchema.safeParse(input);
+  if (!parsed.success) {
+    const [first] = configIssues(parsed.error);
+    throw new ExchangeConfigError(first?.path ?? '(root)', first?.message ?? 'is not valid');
+  }
+  const config = parsed.data;
+  if ((config.apiKey === null) !== (config.apiSecret === null)) {
     throw new ExchangeConfigError(
-      apiKey === null ? 'apiKey' : 'apiSecret',
+      config.apiKey === null ? 'apiKey' : 'apiSecret',
       'must be given together with its pair',
     );
   }
-  const budget = section(input, 'weightBudget');
-  const timeouts = section(input, 'timeouts');
-  const retries = section(input, 'retries');
-  const f = DEFAULT_BUDGET_FRACTION;
-  return {
-    baseUrl: baseUrlOf(input.baseUrl),
-    apiKey,
-    apiSecret,
-    recvWindow: integer(input, 'recvWindow', 'recvWindow', 5000, 1, 60_000),
-    weightBudget: {
-      perMinute: integer(
-        budget,
-        'perMinute',
-        'weightBudget.perMinute',
-        Math.floor(BINANCE_LIMITS.weightPerMinute * f),
-        1,
-        1_000_000,
-      ),
-      ordersPer10s: optionalLimit(
-        budget,
-        'ordersPer10s',
-        'weightBudget.ordersPer10s',
-        Math.floor(BINANCE_LIMITS.ordersPer10s * f),
-      ),
-      ordersPerMinute: optionalLimit(
-        budget,
-        'ordersPerMinute',
-        'weightBudget.ordersPerMinute',
-        Math.floor(BINANCE_LIMITS.ordersPerMinute * f),
-      ),
-      coordinated: flag(budget, 'coordinated', 'weightBudget.coordinated', false),
-      fallbackShare: share(budget, 'fallbackShare', 'weightBudget.fallbackShare', 0.25, 0.01, 1),
-      orderReserve: share(budget, 'orderReserve', 'weightBudget.orderReserve', 0.05, 0, 0.5),
-    },
-    timeouts: {
-      requestMs: integer(timeouts, 'requestMs', 'timeouts.requestMs', 10_000, 10, 600_000),
-    },
-    retries: {
-      maxAttempts: integer(retries, 'maxAttempts', 'retries.maxAttempts', 3, 1, 10),
-      baseDelayMs: integer(retries, 'baseDelayMs', 'retries.baseDelayMs', 250, 0, 60_000),
-      maxDelayMs: integer(retries, 'maxDelayMs', 'retries.maxDelayMs', 5000, 0, 600_000),
-      maxRateLimitWaitMs: integer(
-        retries,
-        'maxRateLimitWaitMs',
-        'retries.maxRateLimitWaitMs',
-        60_000,
-        0,
-        3_600_000,
-      ),
-    },
-    timeSyncMaxAgeMs: integer(input, 'timeSyncMaxAgeMs', 'timeSyncMaxAgeMs', 600_000, 1000, 86_400_000),
-    maxSockets: integer(input, 'maxSockets', 'maxSockets', 8, 1, 256),
-    maxBodyBytes: integer(input, 'maxBodyBytes', 'maxBodyBytes', 64 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
-  };
+  return config;
 }

@@ -50,8 +50,9 @@ async function startTrader(r: CollectorRig, config: string, stateDir: string): P
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`trader did not start:\n${output.slice(-3000)}`)),
-      // A start can wait up to a window for the weight budget the rig's collectors and earlier starts used.
-      45_000,
+      // A start can wait up to a window (the exchange's minute, plus the hub's 250 ms) for the
+      // weight budget the rig's collectors and earlier starts used.
+      75_000,
     );
     proc.stderr?.on('data', (chunk: Buffer) => {
       output += chunk.toString();
@@ -91,8 +92,10 @@ describe('a trader killed with SIGKILL', () => {
     const next = random(seed);
     rig = await CollectorRig.start({
       collectors: {
-        account: { instances: 1, intervalMs: 1000, version: 'v3' },
-        positionRisk: { instances: 1, intervalMs: 1000, version: 'v3' },
+        // The user stream brings position changes at once; these pollers only back it up, and at
+        // one a second (5 weight each) they took a quarter of the minute's budget from the starts.
+        account: { instances: 1, intervalMs: 5000, version: 'v3' },
+        positionRisk: { instances: 1, intervalMs: 5000, version: 'v3' },
         tick: { instances: 1, maxPollsPerSecond: 2 },
       },
     });
@@ -187,5 +190,5 @@ describe('a trader killed with SIGKILL', () => {
     expect(r.truth().openAlgoOrders).toBe(t.stops.length);
     await kill(child);
     child = undefined;
-  }, 240_000);
+  }, 360_000);
 });

@@ -615,16 +615,21 @@ export class JsMergeBook {
     if (bar === undefined || bar.closed || time < bar.openTime || time > bar.closeTime || time < bar.asOf) {
       return false;
     }
-    if (bar.close === price && price <= bar.high && price >= bar.low) {
+    // An empty bar's prices repeat the previous close: the traded price is the first one in it.
+    const empty = bar.trades === 0;
+    const same = empty
+      ? bar.open === price && bar.high === price && bar.low === price && bar.close === price
+      : bar.close === price && price <= bar.high && price >= bar.low;
+    if (same) {
       bar.asOf = time;
       return false;
     }
     const corrected: JsKline = {
       openTime: bar.openTime,
       closeTime: bar.closeTime,
-      open: bar.open,
-      high: Math.max(price, bar.high),
-      low: Math.min(price, bar.low),
+      open: empty ? price : bar.open,
+      high: empty ? price : Math.max(price, bar.high),
+      low: empty ? price : Math.min(price, bar.low),
       close: price,
       volume: bar.volume,
       quoteVolume: bar.quoteVolume,
@@ -654,8 +659,11 @@ function mergeIntoBar(stored: JsKline, incoming: JsKline): MergeResult {
     incoming.trades > stored.trades ||
     (incoming.trades === stored.trades && incoming.volume > stored.volume)
   ) {
-    if (stored.high > incoming.high) incoming.high = stored.high;
-    if (stored.low < incoming.low) incoming.low = stored.low;
+    // A version without trades holds no traded price of its own: the first with trades replaces it.
+    if (stored.trades > 0) {
+      if (stored.high > incoming.high) incoming.high = stored.high;
+      if (stored.low < incoming.low) incoming.low = stored.low;
+    }
     if (stored.asOf > incoming.asOf) incoming.asOf = stored.asOf;
     return 'changed';
   }

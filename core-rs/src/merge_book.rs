@@ -964,6 +964,7 @@ impl KlineSeries {
                 // fits whatever mix of the two versions the merge makes: merge in place.
                 if !stored.closed
                     && !incoming.closed
+                    && stored.trades > 0
                     && (incoming.trades, incoming.volume) > (stored.trades, stored.volume)
                     && kline_mix_plainly_fits(stored, incoming)
                 {
@@ -1033,6 +1034,13 @@ impl KlineSeries {
         kline.as_of = time;
         // Compare by value so an equal price in another scale does not count as a change.
         let mut changed = false;
+        if bar.trades == 0 {
+            // An empty bar's prices repeat the previous close: nothing traded at them in this bar.
+            // Until a version with trades replaces them, they are the newest traded price seen.
+            changed = kline.open != price || kline.high != price || kline.low != price || kline.close != price;
+            (kline.open, kline.high, kline.low, kline.close) = (price, price, price, price);
+            return Some(Correction { kline, changed });
+        }
         if kline.close != price {
             kline.close = price;
             changed = true;
@@ -1119,8 +1127,13 @@ fn merge_into_bar(stored: &Kline, incoming: &Kline) -> Result<Kline, MergeOutcom
     }
     if (incoming.trades, incoming.volume) > (stored.trades, stored.volume) {
         let mut merged = *incoming;
-        merged.high = merged.high.max(stored.high);
-        merged.low = merged.low.min(stored.low);
+        // A version without trades holds no traded price of its own (the exchange repeats the
+        // previous close in an empty bar; a correction guesses): the first version with trades
+        // replaces it, extremes included.
+        if stored.trades > 0 {
+            merged.high = merged.high.max(stored.high);
+            merged.low = merged.low.min(stored.low);
+        }
         merged.as_of = merged.as_of.max(stored.as_of);
         return Ok(merged);
     }
@@ -2146,6 +2159,69 @@ mod tests {
         assert_eq!(b.stats().ticks.applied, 2);
     }
 
+    /// The exchange repeats the previous close in a bar without trades; the first version with
+    /// trades starts the bar at its own prices (the data-path system test once saw a low of the
+    /// previous close kept in a bar whose only trade was a tick above it).
+    #[test]
+    fn an_empty_bar_gives_no_prices_to_the_first_version_with_trades() {
+        let mut b = book();
+        let mut out = Vec::new();
+        let empty = bar(T0, ["79996.1", "79996.1", "79996.1", "79996.1"], "0", 0);
+        assert_eq!(merge(&mut b, &empty, &mut out), MergeOutcome::Changed);
+        let first = bar(T0, ["79996.2", "79996.2", "79996.2", "79996.2"], "0.002", 1);
+        assert_eq!(merge(&mut b, &first, &mut out), MergeOutcome::Changed);
+        assert_eq!(b.klines(S, Interval::M1), &[first]);
+        // From then on extremes only widen: a stale version with fewer trades changes nothing,
+        // and the next with more keeps the high and low already seen.
+        let second = bar(T0, ["79996.2", "79996.3", "79996.2", "79996.3"], "0.003", 2);
+        assert_eq!(merge(&mut b, &second, &mut out), MergeOutcome::Changed);
+        let third = bar(T0, ["79996.2", "79996.2", "79996.0", "79996.0"], "0.004", 3);
+        merge(&mut b, &third, &mut out);
+        let stored = b.klines(S, Interval::M1)[0];
+        assert_eq!(
+            (stored.high, stored.low, stored.close),
+            (d("79996.3"), d("79996.0"), d("79996.0"))
+        );
+    }
+
+    #[test]
+    fn a_traded_price_in_an_empty_bar_sets_its_provisional_prices() {
+        let mut b = book();
+        let mut out = Vec::new();
+        let empty = bar(T0, ["10", "10", "10", "10"], "0", 0);
+        merge(&mut b, &empty, &mut out);
+        assert_eq!(
+            b.merge_tick(S, &traded("10.5", T0 + 20_000), prov(4, 0), &mut out),
+            Ok(MergeOutcome::Changed)
+        );
+        let stored = b.klines(S, Interval::M1)[0];
+        assert_eq!(
+            (stored.open, stored.high, stored.low, stored.close, stored.as_of),
+            (d("10.5"), d("10.5"), d("10.5"), d("10.5"), T0 + 20_000)
+        );
+        // Until a version with trades arrives the prices stay provisional: the newest traded price
+        // sets them all (that version replaces them anyway, extremes included).
+        b.merge_tick(S, &traded("10.2", T0 + 30_000), prov(4, 0), &mut out)
+            .unwrap();
+        let stored = b.klines(S, Interval::M1)[0];
+        assert_eq!(
+            (stored.open, stored.high, stored.low, stored.close),
+            (d("10.2"), d("10.2"), d("10.2"), d("10.2"))
+        );
+        let first = Kline {
+            as_of: T0 + 25_000,
+            ..bar(T0, ["10.5", "10.5", "10.1", "10.1"], "1", 2)
+        };
+        merge(&mut b, &first, &mut out);
+        assert_eq!(
+            b.klines(S, Interval::M1),
+            &[Kline {
+                as_of: T0 + 30_000,
+                ..first
+            }]
+        );
+    }
+
     /// Seed 000 corrects the last kline from the latest traded price; a book quote is no trade.
     #[test]
     fn bid_ask_and_midpoint_never_enter_a_bar() {
@@ -3082,9 +3158,13 @@ mod tests {
             prop_assert_eq!(out.len(), applied.len());
             let best_key = klines.iter().map(|k| (k.trades, k.volume)).max().unwrap();
             let winner = klines.iter().find(|k| (k.trades, k.volume) == best_key).unwrap();
+            // Versions without trades carry no traded price: the first with trades replaces them,
+            // so the extremes come from the versions with trades (or the last one, when none has).
+            let traded: Vec<&Kline> = applied.iter().filter(|k| k.trades > 0).collect();
+            let priced = if traded.is_empty() { vec![applied.last().unwrap()] } else { traded };
             let expected = Kline {
-                high: applied.iter().map(|k| k.high).max().unwrap(),
-                low: applied.iter().map(|k| k.low).min().unwrap(),
+                high: priced.iter().map(|k| k.high).max().unwrap(),
+                low: priced.iter().map(|k| k.low).min().unwrap(),
                 as_of: applied.iter().map(|k| k.as_of).max().unwrap(),
                 ..*winner
             };

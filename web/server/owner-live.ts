@@ -58,15 +58,26 @@ async function readJson(path: string | undefined): Promise<Record<string, unknow
   }
 }
 
-/** Builds the live document; each part fails on its own (an unreachable hub still shows the rest). */
+function reason(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Builds the live document; each part fails on its own (an unreachable hub, a store another
+ * process is still creating or a log file that cannot be read still shows the rest).
+ */
 export async function gatherOwnerLive(sources: OwnerSources, now = Date.now()): Promise<OwnerLive> {
   const [hub, machine, lines, trades, trading, publisher] = await Promise.all([
     sources.hubStatus(),
     sources.machine.sample(),
     sources.logFile === undefined
       ? Promise.resolve([])
-      : tailLines(sources.logFile, Math.max(sources.logLines, 1) * 4),
-    sources.paperTrades.recent(200),
+      : tailLines(sources.logFile, Math.max(sources.logLines, 1) * 4).catch((error: unknown) => [
+          `the log file could not be read: ${reason(error)}`,
+        ]),
+    sources.paperTrades
+      .recent(200)
+      .catch((error: unknown) => ({ trades: [], note: `paper trades could not be read: ${reason(error)}` })),
     sources.trading.states(),
     readJson(sources.publisherStateFile),
   ]);

@@ -2173,6 +2173,8 @@ mod tests {
         assert_eq!(b.klines(S, Interval::M1), &[first]);
         // From then on extremes only widen: a stale version with fewer trades changes nothing,
         // and the next with more keeps the high and low already seen.
+        assert_ne!(merge(&mut b, &empty, &mut out), MergeOutcome::Changed);
+        assert_eq!(b.klines(S, Interval::M1), &[first]);
         let second = bar(T0, ["79996.2", "79996.3", "79996.2", "79996.3"], "0.003", 2);
         assert_eq!(merge(&mut b, &second, &mut out), MergeOutcome::Changed);
         let third = bar(T0, ["79996.2", "79996.2", "79996.0", "79996.0"], "0.004", 3);

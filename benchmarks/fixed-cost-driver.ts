@@ -4,7 +4,7 @@
 //   valgrind --tool=callgrind node dist/benchmarks/fixed-cost-driver.js encode 3500
 //
 // (the difference of the two totals, per function, divided by 3,000 is the cost of one call;
-// docs/benchmarks.md, issue 18). Paths: encode, hubturn, apply1; hubturn2 and apply2 are the same
+// docs/benchmarks.md, issue 18). Paths: encode (push + take), encode1 (both in one call), hubturn, apply1; hubturn2 and apply2 are the same
 // turns and applies with a wire-2 (compact frame) topic; rest is one 45-row REST klines poll parsed
 // and merged (a poll every 5 s of one series, as the bench case `parse+merge/REST klines`); agg is
 // 64 aggTrade messages into the 11-interval BarAggregator (the case `parse+aggregate/aggTrade`).
@@ -16,7 +16,7 @@ const calls = Number(callsText);
 const INPUTS = 4_000;
 if (!Number.isInteger(calls) || calls < 0 || calls > INPUTS) {
   throw new Error(
-    `usage: fixed-cost-driver <encode|hubturn|hubturn2|apply1|apply2|rest|agg> <calls, at most ${INPUTS}>`,
+    `usage: fixed-cost-driver <encode|encode1|hubturn|hubturn2|apply1|apply2|rest|agg> <calls, at most ${INPUTS}>`,
   );
 }
 const messages = klineStream(INPUTS);
@@ -62,6 +62,9 @@ const paths: Record<string, (i: number) => void> = {
   encode: (i) => {
     encoder.pushMarketEvents([messages[i] as Buffer]);
     encoder.takeFrame(1, HUB_CLOCK);
+  },
+  encode1: (i) => {
+    encoder.pushAndTakeFrame(messages[i] as Buffer, 1, HUB_CLOCK);
   },
   hubturn: (i) => {
     timedHub.ingestTurn([frames[i] as Buffer], [1], HUB_CLOCK);

@@ -160,6 +160,11 @@ export declare class IngestEncoder {
    */
   pushMarketEvents(messages: Array<Buffer>): number
   /**
+   * `pushMarketEvents` of one message, without the array (its conversion costs as much as
+   * parsing the message); a failure is reported the same way, at index 0.
+   */
+  pushMarketEvent(message: Uint8Array): number
+  /**
    * `[records added, messages failed]` of the last `pushMarketEvents`, as a live Uint32Array
    * over native memory; can be taken once (keep it).
    */
@@ -200,10 +205,26 @@ export declare class IngestEncoder {
   /** Records skipped so far because the registry did not know their symbol. */
   get unknownSymbols(): number
   /**
-   * Encodes the waiting records as one Ingest frame from `source` and clears them; null when
-   * there is nothing to send. Frames are numbered 1, 2, ... per encoder.
+   * Encodes the waiting records as one Ingest frame from `source` and clears them, writing it
+   * into the scratch (`frameScratch`) instead of building a Buffer; returns its length, 0 when
+   * there is nothing to send. A length above the scratch's size means the frame did not fit:
+   * `takeHeldFrame` hands it out. Frames are numbered 1, 2, ... per encoder.
    */
-  takeFrame(source: number, sentAt: number): Buffer | null
+  takeFrameToScratch(source: number, sentAt: number): number
+  /**
+   * `pushMarketEvent(message)` then `takeFrameToScratch(source, sentAt)` in one call (each
+   * call of a class method costs about as much as parsing the message): a lone websocket
+   * message, with whatever was pending, straight to its frame. The push's counts and failures
+   * are kept before the frame is encoded, so an encode error loses neither.
+   */
+  pushMarketEventAndTakeFrame(message: Uint8Array, source: number, sentAt: number): number
+  /**
+   * The scratch `takeFrameToScratch` writes into, as a live Uint8Array over native memory;
+   * can be taken once (keep it).
+   */
+  frameScratch(): Uint8Array
+  /** The last frame `takeFrameToScratch` could not fit in the scratch (taken once). */
+  takeHeldFrame(): Buffer | null
 }
 
 /** Converts an aggTrades CSV dump, pushed in chunks split anywhere, into kline CSV rows. */

@@ -93,4 +93,46 @@ describe.each(TRANSPORTS)('ingest link over %s', (transport) => {
     expect(link.flush()).toBe(true);
     await waitFor(() => hub.book.klines(1, '1m').length === 1, 5_000, 'the next batch merged');
   });
+
+  it('sends a lone websocket message at once with what is pending, and loses no count when a batch cannot be encoded', async () => {
+    const hub = await startHub(transport, { symbols: UNIVERSE });
+    cleanups.push(() => hub.close());
+    const hubClient = new HubClient({
+      url: hub.url,
+      peer: 'stream-1',
+      key: keyOf('collector'),
+      logger: silentLogger('client'),
+    });
+    cleanups.push(() => hubClient.close());
+    await hubClient.connect();
+    const link = new IngestLink(hubClient, silentLogger('ingest'));
+    cleanups.push(() => link.close());
+    const openTime = Math.floor(Date.now() / 60_000) * 60_000;
+    const kline = (symbol: string, trades: number): Buffer =>
+      Buffer.from(
+        `{"e":"kline","E":${openTime + 5},"s":"${symbol}","k":{"t":${openTime},"T":${openTime + 59_999},"s":"${symbol}","i":"1m","f":1,"L":${trades},"o":"3000.10","c":"3000.20","h":"3000.30","l":"3000.00","v":"2","n":${trades},"x":false,"q":"6000.30","V":"1","Q":"3000.15","B":"0"}}`,
+      );
+    link.encoder.pushKlines(1, '1m', [syntheticBar(0, 1)]);
+    expect(link.sendMarketEvent(kline('SYM2USDT', 3))).toEqual({ added: 1, failures: [] });
+    expect(link.encoder.pending).toBe(0);
+    expect(link.counters).toMatchObject({ framesSent: 1, recordsSent: 2, framesDropped: 0 });
+    await waitFor(() => hub.book.klines(2, '1m').length === 1, 5_000, 'the message merged');
+    expect(hub.book.klines(1, '1m')).toHaveLength(1);
+    expect(hub.book.klines(2, '1m')[0]?.kline.trades).toBe(3);
+    // A message that cannot be parsed reports its failure; nothing was pending, so nothing is sent.
+    const unreadable = link.sendMarketEvent(Buffer.from('{"e":"kline","s":'));
+    expect(unreadable.added).toBe(0);
+    expect(unreadable.failures.map((f) => f.index)).toEqual([0]);
+    expect(link.counters.framesSent).toBe(1);
+    // A pending bar no frame can carry: the frame is dropped and counted, the message's push reported.
+    link.encoder.pushKlines(3, '1m', [
+      { ...syntheticBar(0, 1), low: '0.000000000000000001', high: '99999999999999999999' },
+    ]);
+    expect(link.sendMarketEvent(kline('SYM4USDT', 1))).toEqual({ added: 1, failures: [] });
+    expect(link.counters).toMatchObject({ framesSent: 1, framesDropped: 1 });
+    expect(link.sendMarketEvent(kline('SYM4USDT', 2)).added).toBe(1);
+    expect(link.counters.framesSent).toBe(2);
+    await waitFor(() => hub.book.klines(4, '1m')[0]?.kline.trades === 2, 5_000, 'the next message merged');
+    expect(hub.status().rejected).toEqual({});
+  });
 });

@@ -110,33 +110,48 @@ export function fixedCostCases(scale: number): Case[] {
   const compactApplyFeed = new Feed(compactSingle.deltas, FRAMES_PER_CALL, trader(compactSingle.snapshot));
   const compactBatchFeed = new Feed(compactBatched.deltas, 1, trader(compactBatched.snapshot));
 
+  const jsEncode = (): void => {
+    for (let i = 0; i < FRAMES_PER_CALL; i++) {
+      const event = parseKlineMessage(nextMessage().toString());
+      const delta: JsDelta = {
+        kind: 'kline',
+        symbol: event.symbol,
+        interval: event.interval,
+        kline: event.kline,
+      };
+      Buffer.from(encodeJsonDelta(0, ++jsSeq, [delta], HUB_CLOCK));
+    }
+  };
+  const freshEncoder = (): void => {
+    encoder = new IngestEncoder(SYMBOLS);
+    cursor = 0;
+  };
+
   return [
     {
+      // What a stream collector does with a one-message batch (IngestLink.sendMarketEvent).
       name: 'fixed/collector encode, 1-update frame',
       unit: 'ns/msg',
       batch: FRAMES_PER_CALL,
-      setup: () => {
-        encoder = new IngestEncoder(SYMBOLS);
-        cursor = 0;
+      setup: freshEncoder,
+      native: () => {
+        for (let i = 0; i < FRAMES_PER_CALL; i++) encoder.pushAndTakeFrame(nextMessage(), 1, HUB_CLOCK);
       },
+      baseline: jsEncode,
+    },
+    {
+      // A push then a flush: the path of batches and of every other source.
+      name: 'fixed/collector encode, 1-update frame, push + take',
+      unit: 'ns/msg',
+      batch: FRAMES_PER_CALL,
+      setup: freshEncoder,
       native: () => {
         for (let i = 0; i < FRAMES_PER_CALL; i++) {
           encoder.pushMarketEvents([nextMessage()]);
           encoder.takeFrame(1, HUB_CLOCK);
         }
       },
-      baseline: () => {
-        for (let i = 0; i < FRAMES_PER_CALL; i++) {
-          const event = parseKlineMessage(nextMessage().toString());
-          const delta: JsDelta = {
-            kind: 'kline',
-            symbol: event.symbol,
-            interval: event.interval,
-            kline: event.kline,
-          };
-          Buffer.from(encodeJsonDelta(0, ++jsSeq, [delta], HUB_CLOCK));
-        }
-      },
+      baseline: jsEncode,
     },
     {
       name: 'fixed/hub ingest→publish, 1-update turn',

@@ -51,10 +51,29 @@ function framesOf(flat: unknown[]): Buffer[] {
   return flat.filter((x): x is Buffer => Buffer.isBuffer(x));
 }
 
+/** Each encoder's frame scratch (it can be exported once). */
+const scratches = new WeakMap<Binding.IngestEncoder, Uint8Array>();
+
+/** A copy of the frame of `length` bytes the encoder just wrote (null for 0), as the facade reads it. */
+function frameOfLength(encoder: Binding.IngestEncoder, length: number): Buffer | null {
+  let scratch = scratches.get(encoder);
+  if (scratch === undefined) {
+    scratch = encoder.frameScratch();
+    scratches.set(encoder, scratch);
+  }
+  if (length === 0) return null;
+  return length > scratch.length ? encoder.takeHeldFrame() : Buffer.from(scratch.subarray(0, length));
+}
+
+/** The encoder's pending records as one frame (null when none). */
+function takeFrame(encoder: Binding.IngestEncoder): Buffer | null {
+  return frameOfLength(encoder, encoder.takeFrameToScratch(1, 0));
+}
+
 function frameOf(fill: (encoder: Binding.IngestEncoder) => void): Buffer {
   const encoder = new binding.IngestEncoder(['BTCUSDT', 'ETHUSDT']);
   fill(encoder);
-  const frame = encoder.takeFrame(1, 0);
+  const frame = takeFrame(encoder);
   if (frame === null) throw new Error('nothing encoded');
   return frame;
 }
@@ -95,7 +114,7 @@ describe('integers', () => {
     encoder.pushKlines(0, '1m', [
       bar({ firstTradeId: Number.MAX_SAFE_INTEGER - 1, lastTradeId: Number.MAX_SAFE_INTEGER }),
     ]);
-    const frame = encoder.takeFrame(1, 0);
+    const frame = takeFrame(encoder);
     if (frame === null) throw new Error('nothing encoded');
     const trader = new binding.TraderBook();
     const book = hub();
@@ -218,6 +237,65 @@ describe('buffers', () => {
     trader.applyMany(framesOf(next));
     expect(columns[5 * 5]).toBe(8.5);
     expect(thrown(() => trader.klineColumns(0, '1m')).code).toBe('view_exported');
+  });
+});
+
+describe('frames', () => {
+  const kline = (t: number, trades: number): Buffer =>
+    Buffer.from(
+      `{"e":"kline","E":${t + 5},"s":"ETHUSDT","k":{"t":${t},"T":${t + 59_999},"s":"ETHUSDT","i":"1m","f":1,"L":${trades},"o":"3000.10","c":"3000.20","h":"3000.30","l":"3000.00","v":"2","n":${trades},"x":false,"q":"6000.30","V":"1","Q":"3000.15","B":"0"}}`,
+    );
+
+  it('are written into the scratch, which is handed out once, and numbered per encoder', () => {
+    const encoder = new binding.IngestEncoder(['ETHUSDT']);
+    expect(takeFrame(encoder)).toBeNull();
+    expect(thrown(() => encoder.frameScratch()).code).toBe('view_exported');
+    encoder.pushMarketEvent(kline(T0, 1));
+    const first = takeFrame(encoder);
+    encoder.pushMarketEvent(kline(T0, 2));
+    const second = takeFrame(encoder);
+    if (first === null || second === null) throw new Error('nothing encoded');
+    // The copies are the caller's: the next frame written into the scratch leaves them as they were.
+    expect(first.equals(second)).toBe(false);
+    const book = hub();
+    const counts = book.turnCounts();
+    book.ingestTurn([first, second], [1, 1], NOW);
+    expect([counts[0], counts[5]]).toEqual([2, 0]); // changed, undecodable
+    // The encoder's id 0 is the hub's id 0: both frames arrived whole, the newer version last.
+    expect(book.klines(0, '1m')[0]?.kline.trades).toBe(2);
+  });
+
+  it('larger than the scratch are held and handed out whole', () => {
+    const encoder = new binding.IngestEncoder(['BTCUSDT']);
+    const bars = Array.from({ length: 1_000 }, (_, i) =>
+      bar({ openTime: T0 - i * 60_000, closeTime: T0 - i * 60_000 + 59_999, closed: true }),
+    );
+    encoder.pushKlines(0, '1m', bars);
+    const length = encoder.takeFrameToScratch(1, 0);
+    expect(length).toBeGreaterThan(64 * 1024);
+    const frame = frameOfLength(encoder, length);
+    expect(frame?.length).toBe(length);
+    expect(encoder.takeHeldFrame()).toBeNull(); // taken once
+    const book = new binding.HubBook({ symbols: ['BTCUSDT'], klineWindow: 1_000 });
+    const counts = book.turnCounts();
+    book.ingestTurn([frame as Buffer], [1], NOW);
+    expect([counts[0], counts[5]]).toEqual([1_000, 0]);
+  });
+
+  it('of one message pushed and taken in one call carry the pending records and keep the push failures', () => {
+    const encoder = new binding.IngestEncoder(['ETHUSDT']);
+    const pushCounts = encoder.pushCounts();
+    encoder.pushMarketEvent(kline(T0, 1));
+    const frame = frameOfLength(encoder, encoder.pushMarketEventAndTakeFrame(kline(T0 + 60_000, 1), 1, 0));
+    expect(Array.from(pushCounts)).toEqual([1, 0]);
+    expect(encoder.pending).toBe(0);
+    const book = new binding.HubBook({ symbols: ['ETHUSDT'] });
+    const counts = book.turnCounts();
+    book.ingestTurn([frame as Buffer], [1], NOW + 60_000);
+    expect(counts[0]).toBe(2);
+    expect(encoder.pushMarketEventAndTakeFrame(Buffer.from('{"e":"kline"'), 1, 0)).toBe(0);
+    expect(Array.from(pushCounts)).toEqual([0, 1]);
+    expect(encoder.takeFailures().map((f) => [f.index, f.code])).toEqual([[0, 'truncated']]);
   });
 });
 

@@ -7,7 +7,8 @@ use crate::parse::ParseFailure;
 use crate::records::{
     name, position_side, BalanceObject, BanListObject, KlineObject, MarkObject, PositionObject, TickObject,
 };
-use napi::bindgen_prelude::{Array, Buffer, BufferSlice, Uint32Array};
+use crate::scratch::FrameScratch;
+use napi::bindgen_prelude::{Array, Buffer, BufferSlice, Uint32Array, Uint8Array};
 use napi::{Env, Result};
 use napi_derive::napi;
 use std::collections::HashMap;
@@ -15,7 +16,7 @@ use tributary_core::admission::AdmissionRules;
 use tributary_core::frame::{FrameError, WireVersion};
 use tributary_core::hub_book::{HubBook as CoreHubBook, HubBookConfig, Turn};
 use tributary_core::ingest::{
-    IngestBatch, IngestEncoder as CoreIngestEncoder, IngestError, IngestReport, RestKlinesPoll,
+    IngestBatch, IngestEncoder as CoreIngestEncoder, IngestError, IngestReport, PushReport, RestKlinesPoll,
 };
 use tributary_core::merge_book::{KindStats, MergeBookConfig};
 use tributary_core::topic::{kind_bit, TopicFailure, TopicFilter};
@@ -56,6 +57,21 @@ pub struct IngestEncoder {
     failures: Vec<ParseFailure>,
     /// `[records added, messages failed]` of the last `pushMarketEvents`.
     push_counts: LiveCounts<2>,
+    /// Where `takeFrameToScratch` writes the frame.
+    scratch: FrameScratch,
+}
+
+impl IngestEncoder {
+    /// Keeps the counts and failures of one push of market events.
+    fn record_push(&mut self, report: PushReport) -> u32 {
+        self.failures = report
+            .failures
+            .iter()
+            .map(|f| ParseFailure::new(f.input, f.error.reason(), &f.error))
+            .collect();
+        self.push_counts.set([report.added, self.failures.len()]);
+        report.added as u32
+    }
 }
 
 #[napi]
@@ -67,6 +83,7 @@ impl IngestEncoder {
             inner: CoreIngestEncoder::new(names(&env, &symbols)?),
             failures: Vec::new(),
             push_counts: LiveCounts::default(),
+            scratch: FrameScratch::default(),
         })
     }
 
@@ -89,13 +106,15 @@ impl IngestEncoder {
     #[napi]
     pub fn push_market_events(&mut self, messages: Vec<BufferSlice>) -> u32 {
         let report = self.inner.push_market_events(messages.iter().map(|m| &m[..]));
-        self.failures = report
-            .failures
-            .iter()
-            .map(|f| ParseFailure::new(f.input, f.error.reason(), &f.error))
-            .collect();
-        self.push_counts.set([report.added, self.failures.len()]);
-        report.added as u32
+        self.record_push(report)
+    }
+
+    /// `pushMarketEvents` of one message, without the array (its conversion costs as much as
+    /// parsing the message); a failure is reported the same way, at index 0.
+    #[napi]
+    pub fn push_market_event(&mut self, message: &[u8]) -> u32 {
+        let report = self.inner.push_market_events(std::iter::once(message));
+        self.record_push(report)
     }
 
     /// `[records added, messages failed]` of the last `pushMarketEvents`, as a live Uint32Array
@@ -236,15 +255,47 @@ impl IngestEncoder {
         self.inner.batch().unknown_symbols() as i64
     }
 
-    /// Encodes the waiting records as one Ingest frame from `source` and clears them; null when
-    /// there is nothing to send. Frames are numbered 1, 2, ... per encoder.
+    /// Encodes the waiting records as one Ingest frame from `source` and clears them, writing it
+    /// into the scratch (`frameScratch`) instead of building a Buffer; returns its length, 0 when
+    /// there is nothing to send. A length above the scratch's size means the frame did not fit:
+    /// `takeHeldFrame` hands it out. Frames are numbered 1, 2, ... per encoder.
     #[napi]
-    pub fn take_frame<'env>(&mut self, env: &'env Env, source: u16, sent_at: i64) -> Result<Option<BufferSlice<'env>>> {
+    pub fn take_frame_to_scratch(&mut self, env: Env, source: u16, sent_at: i64) -> Result<u32> {
         let bytes = self
             .inner
             .take_frame(SourceId(source), sent_at)
-            .map_err(|e| frame_failed(env, e))?;
-        bytes.map(|b| buffer_copy(env, b)).transpose()
+            .map_err(|e| frame_failed(&env, e))?;
+        Ok(bytes.map_or(0, |b| self.scratch.put(b)))
+    }
+
+    /// `pushMarketEvent(message)` then `takeFrameToScratch(source, sentAt)` in one call (each
+    /// call of a class method costs about as much as parsing the message): a lone websocket
+    /// message, with whatever was pending, straight to its frame. The push's counts and failures
+    /// are kept before the frame is encoded, so an encode error loses neither.
+    #[napi]
+    pub fn push_market_event_and_take_frame(
+        &mut self,
+        env: Env,
+        message: &[u8],
+        source: u16,
+        sent_at: i64,
+    ) -> Result<u32> {
+        let report = self.inner.push_market_events(std::iter::once(message));
+        self.record_push(report);
+        self.take_frame_to_scratch(env, source, sent_at)
+    }
+
+    /// The scratch `takeFrameToScratch` writes into, as a live Uint8Array over native memory;
+    /// can be taken once (keep it).
+    #[napi]
+    pub fn frame_scratch(&mut self, env: Env) -> Result<Uint8Array> {
+        self.scratch.export(&env)
+    }
+
+    /// The last frame `takeFrameToScratch` could not fit in the scratch (taken once).
+    #[napi]
+    pub fn take_held_frame<'env>(&mut self, env: &'env Env) -> Result<Option<BufferSlice<'env>>> {
+        self.scratch.take_held(env)
     }
 }
 

@@ -10,4 +10,5 @@ mod kline_csv;
 mod parse;
 mod records;
 mod registry;
+mod scratch;
 mod trader;

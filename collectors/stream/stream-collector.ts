@@ -261,6 +261,18 @@ export class StreamCollector implements Collector {
     const routed = routeFrames(frames);
     this.#counters.unknownFrames += routed.unknown.length;
     try {
+      const [lone] = routed.mergeable;
+      if (
+        lone !== undefined &&
+        routed.mergeable.length === 1 &&
+        routed.markPrices.length === 0 &&
+        routed.aggTrades.size === 0
+      ) {
+        // A quiet stream's batch is one message: it goes out as its own frame in one native call.
+        this.#counters.rejected += link.sendMarketEvent(lone).failures.length;
+        this.#lastSuccessAt = Date.now();
+        return;
+      }
       if (routed.mergeable.length > 0) {
         const result = link.encoder.pushMarketEvents(routed.mergeable);
         this.#counters.rejected += result.failures.length;

@@ -39,6 +39,14 @@ export interface IngestPushResult {
   failures: ParseFailure[];
 }
 
+/** A websocket message pushed and every pending record taken as one frame, in one native call. */
+export interface FramedPush extends IngestPushResult {
+  /** The Ingest frame, or null when nothing was pending and the message added nothing. */
+  frame: Buffer | null;
+  /** Why the pending records could not be encoded (the encoder dropped them), or null. */
+  encodeError: NativeError | null;
+}
+
 /** One stream's Delta frame of a turn. */
 export interface TopicFrame {
   stream: number;
@@ -109,11 +117,14 @@ export class IngestEncoder {
   readonly native: InstanceType<typeof binding.IngestEncoder>;
   /** `[added, failed]` of the last `pushMarketEvents`: a live view the native call writes. */
   readonly #pushCounts: Uint32Array;
+  /** Where the native encoder writes each frame: a live view over native memory, copied out by `takeFrame`. */
+  readonly #scratch: Uint8Array;
 
   /** `symbols` in the hub's registry order: the id of a symbol is its position. */
   constructor(symbols: string[]) {
     this.native = callNative(() => new binding.IngestEncoder(symbols));
     this.#pushCounts = this.native.pushCounts();
+    this.#scratch = this.native.frameScratch();
   }
 
   addSymbols(symbols: string[]): void {
@@ -127,8 +138,12 @@ export class IngestEncoder {
   /** Websocket `kline` / `bookTicker` messages, in one native call. */
   pushMarketEvents(messages: Buffer[]): IngestPushResult {
     // The native call returns a number and writes its failure count to `#pushCounts`: a result
-    // object built natively would cost more than parsing a message (docs/benchmarks.md).
-    const added = this.native.pushMarketEvents(messages);
+    // object built natively would cost more than parsing a message (docs/benchmarks.md). One
+    // message goes without the array, whose conversion costs as much as parsing it.
+    const added =
+      messages.length === 1
+        ? this.native.pushMarketEvent(messages[0] as Buffer)
+        : this.native.pushMarketEvents(messages);
     return { added, failures: this.#pushCounts[1] === 0 ? [] : this.native.takeFailures() };
   }
 
@@ -215,7 +230,36 @@ export class IngestEncoder {
 
   /** One Ingest frame with every waiting record, or null when there is none. */
   takeFrame(source: number, sentAt: number): Buffer | null {
-    return callNative(() => this.native.takeFrame(source, sentAt));
+    return this.#frameOfLength(callNative(() => this.native.takeFrameToScratch(source, sentAt)));
+  }
+
+  /**
+   * `pushMarketEvents([message])` then `takeFrame(source, sentAt)` in one native call, half the
+   * per-call cost of the two: how a lone websocket message (a quiet stream) goes out. Never
+   * throws for an encode failure: the push's result comes back with `encodeError`.
+   */
+  pushAndTakeFrame(message: Buffer, source: number, sentAt: number): FramedPush {
+    let length = 0;
+    let encodeError: NativeError | null = null;
+    try {
+      length = callNative(() => this.native.pushMarketEventAndTakeFrame(message, source, sentAt));
+    } catch (error) {
+      if (!(error instanceof NativeError)) throw error;
+      encodeError = error;
+    }
+    const added = this.#pushCounts[0] ?? 0;
+    const failures = this.#pushCounts[1] === 0 ? [] : this.native.takeFailures();
+    return { added, failures, frame: this.#frameOfLength(length), encodeError };
+  }
+
+  /** The frame the native encoder just wrote into the scratch (or held, when larger). */
+  #frameOfLength(length: number): Buffer | null {
+    if (length === 0) return null;
+    if (length > this.#scratch.length) return this.native.takeHeldFrame();
+    // A copy into a pooled Buffer costs a tenth of a Buffer made natively (docs/benchmarks.md).
+    const frame = Buffer.allocUnsafe(length);
+    frame.set(this.#scratch.subarray(0, length));
+    return frame;
   }
 }
 

@@ -5,6 +5,7 @@ import { HubServer } from '../../ts/hub/hub-server.js';
 import { TraderFeed } from '../../ts/hub/trader-feed.js';
 import { Logger } from '../../ts/log/logger.js';
 import { IngestEncoder } from '../../ts/native/hub.js';
+import type { KlineSeriesView } from '../../ts/native/trader-book.js';
 import { benchKey, benchKeyRing } from './bench-keys.js';
 import { monotonicMs } from './clock.js';
 import { DeliveryLog } from './delivery-log.js';
@@ -210,9 +211,28 @@ async function subscriberRole(init: Init): Promise<Role> {
   const deliveries = new DeliveryLog(seriesCount(init.universe));
   // Registered after the feed's own listener, so it runs right after the frames are applied.
   // A compact (wire 2) row names its bar; the feed's book, which applied it, has the trade count.
+  // The measurement must cost no more than the relay side's decoding (it shares the two cores
+  // with what it measures): each series' view is looked up once, and the newest bar is the last
+  // row that is not NaN, found without a native call.
+  const views = new Map<E2eInterval, (KlineSeriesView | undefined)[]>();
   const appliedTrades = (symbol: number, interval: E2eInterval): number | undefined => {
-    const series = feed?.book.klineSeries(symbol, interval);
-    return series === undefined ? undefined : series.column('trades')[series.length - 1];
+    let byInterval = views.get(interval);
+    if (byInterval === undefined) {
+      byInterval = [];
+      views.set(interval, byInterval);
+    }
+    let view = byInterval[symbol];
+    if (view === undefined) {
+      view = feed?.book.klineSeries(symbol, interval);
+      byInterval[symbol] = view;
+    }
+    if (view === undefined) return undefined;
+    const trades = view.column('trades');
+    for (let row = trades.length - 1; row >= 0; row--) {
+      const value = trades[row] as number;
+      if (!Number.isNaN(value)) return value;
+    }
+    return undefined;
   };
   client.onFrames((frames) => {
     const now = monotonicMs();

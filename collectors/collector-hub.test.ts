@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { HubClient } from '../ts/hub/hub-client.js';
-import { keyOf, startHub, TRANSPORTS, waitFor } from '../ts/hub/testing/hub-fixtures.js';
+import type { HubServer, HubServerOptions } from '../ts/hub/hub-server.js';
+import { keyOf, startHub, TRANSPORTS, type TransportName, waitFor } from '../ts/hub/testing/hub-fixtures.js';
 import { syntheticBar } from '../ts/hub/testing/ingest-data.js';
 import { silentLogger } from '../ts/log/logger.js';
 import { IngestLink } from './collector-hub.js';
@@ -13,20 +14,30 @@ afterEach(async () => {
 /** The USD-M universe's size: 650 symbols. */
 const UNIVERSE = Array.from({ length: 650 }, (_, i) => `SYM${i}USDT`);
 
+/** A hub with the universe's registry (and `options`), a collector's client of it, and a link over the client. */
+async function linkedHub(
+  transport: TransportName,
+  peer: string,
+  options: Partial<HubServerOptions> = {},
+): Promise<{ hub: HubServer; hubClient: HubClient; link: IngestLink }> {
+  const hub = await startHub(transport, { symbols: UNIVERSE, ...options });
+  cleanups.push(() => hub.close());
+  const hubClient = new HubClient({
+    url: hub.url,
+    peer,
+    key: keyOf('collector'),
+    logger: silentLogger('client'),
+  });
+  cleanups.push(() => hubClient.close());
+  await hubClient.connect();
+  const link = new IngestLink(hubClient, silentLogger('ingest'));
+  cleanups.push(() => link.close());
+  return { hub, hubClient, link };
+}
+
 describe.each(TRANSPORTS)('ingest link over %s', (transport) => {
   it('splits what exceeds the hub’s message cap into frames under it, so nothing is refused (defect 10)', async () => {
-    const hub = await startHub(transport, { symbols: UNIVERSE });
-    cleanups.push(() => hub.close());
-    const hubClient = new HubClient({
-      url: hub.url,
-      peer: 'stream-0',
-      key: keyOf('collector'),
-      logger: silentLogger('client'),
-    });
-    cleanups.push(() => hubClient.close());
-    await hubClient.connect();
-    const link = new IngestLink(hubClient, silentLogger('ingest'));
-    cleanups.push(() => link.close());
+    const { hub, link } = await linkedHub(transport, 'stream-0');
     // After a stall: 45 bars of every symbol at once, about 3.6 MB of rows, plus 20 more bars of
     // each (about 5.2 MB in all), more than the 4 MiB a message may carry.
     const bars = Array.from({ length: 65 }, (_, i) => syntheticBar(i, 1));
@@ -45,18 +56,8 @@ describe.each(TRANSPORTS)('ingest link over %s', (transport) => {
   });
 
   it('follows the cap the hub announces, and counts what the hub refuses', async () => {
-    const hub = await startHub(transport, { symbols: UNIVERSE, maxMessageBytes: 64 * 1024 });
-    cleanups.push(() => hub.close());
-    const hubClient = new HubClient({
-      url: hub.url,
-      peer: 'kline-0',
-      key: keyOf('collector'),
-      logger: silentLogger('client'),
-    });
-    cleanups.push(() => hubClient.close());
-    expect((await hubClient.connect()).maxMessageBytes).toBe(64 * 1024);
-    const link = new IngestLink(hubClient, silentLogger('ingest'));
-    cleanups.push(() => link.close());
+    const { hub, hubClient, link } = await linkedHub(transport, 'kline-0', { maxMessageBytes: 64 * 1024 });
+    expect(hubClient.welcome?.maxMessageBytes).toBe(64 * 1024);
     expect(link.recordBudget).toBe(Math.floor((64 * 1024 - 1024) / 200));
     for (let id = 0; id < 300; id += 1)
       link.encoder.pushKlines(id, '1m', [syntheticBar(0, 1), syntheticBar(1, 1)]);
@@ -71,18 +72,7 @@ describe.each(TRANSPORTS)('ingest link over %s', (transport) => {
   });
 
   it('drops a batch no frame can carry, counts it, and sends the next one', async () => {
-    const hub = await startHub(transport, { symbols: UNIVERSE });
-    cleanups.push(() => hub.close());
-    const hubClient = new HubClient({
-      url: hub.url,
-      peer: 'kline-1',
-      key: keyOf('collector'),
-      logger: silentLogger('client'),
-    });
-    cleanups.push(() => hubClient.close());
-    await hubClient.connect();
-    const link = new IngestLink(hubClient, silentLogger('ingest'));
-    cleanups.push(() => link.close());
+    const { hub, link } = await linkedHub(transport, 'kline-1');
     // 1e-18 beside a 20-digit price: no i64 mantissa holds both at the bar's one scale.
     link.encoder.pushKlines(0, '1m', [
       { ...syntheticBar(0, 1), low: '0.000000000000000001', high: '99999999999999999999' },
@@ -95,18 +85,7 @@ describe.each(TRANSPORTS)('ingest link over %s', (transport) => {
   });
 
   it('sends a lone websocket message at once with what is pending, and loses no count when a batch cannot be encoded', async () => {
-    const hub = await startHub(transport, { symbols: UNIVERSE });
-    cleanups.push(() => hub.close());
-    const hubClient = new HubClient({
-      url: hub.url,
-      peer: 'stream-1',
-      key: keyOf('collector'),
-      logger: silentLogger('client'),
-    });
-    cleanups.push(() => hubClient.close());
-    await hubClient.connect();
-    const link = new IngestLink(hubClient, silentLogger('ingest'));
-    cleanups.push(() => link.close());
+    const { hub, link } = await linkedHub(transport, 'stream-1');
     const openTime = Math.floor(Date.now() / 60_000) * 60_000;
     const kline = (symbol: string, trades: number): Buffer =>
       Buffer.from(

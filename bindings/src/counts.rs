@@ -37,14 +37,7 @@ impl<const N: usize> LiveCounts<N> {
     /// The counters as a Uint32Array over native memory that sees every later `set`; refuses a
     /// second export (keep the first array).
     pub fn export(&mut self, env: &Env) -> Result<Uint32Array> {
-        if self.exported {
-            return Err(fail(
-                env,
-                "view_exported",
-                "the counts were already handed out; keep and reuse the first array",
-            ));
-        }
-        self.exported = true;
+        claim_export(env, &mut self.exported, "the counts were")?;
         let keep_alive = Arc::clone(&self.slots);
         // AtomicU32 has the size and alignment of u32.
         let data = keep_alive.as_ptr() as *mut u32;
@@ -53,6 +46,20 @@ impl<const N: usize> LiveCounts<N> {
         // inside a call from JavaScript on this thread, so no JS access runs concurrently.
         Ok(unsafe { Uint32Array::with_external_data(data, N, move |_, _| drop(keep_alive)) })
     }
+}
+
+/// Marks a view over native memory as handed out, or refuses a second export: V8 refuses two
+/// ArrayBuffers over the same memory, and the first view stays live anyway.
+pub fn claim_export(env: &Env, exported: &mut bool, what: &str) -> Result<()> {
+    if *exported {
+        return Err(fail(
+            env,
+            "view_exported",
+            format!("{what} already handed out; keep and reuse the first array"),
+        ));
+    }
+    *exported = true;
+    Ok(())
 }
 
 /// A JS Buffer holding a copy of `bytes`. For frames of a few hundred bytes a copy into a

@@ -5,8 +5,7 @@
 //! copying it out in JavaScript into a pooled `Buffer.allocUnsafe` costs a few hundred
 //! (docs/benchmarks.md). Output larger than the area is kept aside and handed out as a Buffer.
 
-use crate::counts::buffer_copy;
-use crate::error::fail;
+use crate::counts::{buffer_copy, claim_export};
 use napi::bindgen_prelude::{BufferSlice, Uint8Array};
 use napi::{Env, Result};
 use std::sync::atomic::AtomicU8;
@@ -56,14 +55,7 @@ impl FrameScratch {
     /// The area as a Uint8Array over native memory that sees every later `put`; refuses a second
     /// export (keep the first array).
     pub fn export(&mut self, env: &Env) -> Result<Uint8Array> {
-        if self.exported {
-            return Err(fail(
-                env,
-                "view_exported",
-                "the frame scratch was already handed out; keep and reuse the first array",
-            ));
-        }
-        self.exported = true;
+        claim_export(env, &mut self.exported, "the frame scratch was")?;
         let keep_alive = Arc::clone(&self.area);
         let data = keep_alive.as_ptr() as *mut u8;
         // SAFETY: the area is allocated once and never moves; `keep_alive` holds it until V8

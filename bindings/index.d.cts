@@ -48,21 +48,44 @@ export declare class HubBook {
    * One hub turn in one call: merges every Ingest frame of the turn (frame `i` credited to peer
    * `sources[i]` whatever it claims, received at `now` by the hub's clock, against which
    * records' times are checked), then encodes one Delta frame per topic with a matching change
-   * (sent at `now`). Returns the frames as `[stream, seq, frame, ...]`; the counts go to
-   * `turnCounts()`, refusals and failures (only when counted) to `takeTurnIssues`.
+   * (sent at `now`). Returns the number of frames; they are in `turnScratch()` back to back,
+   * described by `turnFrameIndex()` (`[stream, seq, length]` each), unless `turnCounts()[8]`
+   * says they spilled (then `takeSpilledFrames`). The counts go to `turnCounts()`, refusals and
+   * failures (only when counted) to `takeTurnIssues`.
    */
-  ingestTurn(frames: Array<Buffer>, sources: Array<number>, now: number): unknown[]
+  ingestTurnToScratch(frames: Array<Buffer>, sources: Array<number>, now: number): number
   /**
-   * Merges a turn's Ingest frames as `ingestTurn` does, leaving their deltas pending; the
+   * `ingestTurnToScratch` of a turn of one frame, without the two arrays (converting them
+   * costs more than merging a one-update frame).
+   */
+  ingestOneToScratch(frame: Uint8Array, source: number, now: number): number
+  /**
+   * Where the turn calls put their frames: a Uint8Array over native memory, live; can be
+   * taken once (keep it).
+   */
+  turnScratch(): Uint8Array
+  /**
+   * `[stream, seq, length]` of each frame of the last turn call, in order, as a live
+   * Float64Array over native memory; can be taken once (keep it).
+   */
+  turnFrameIndex(): Float64Array
+  /**
+   * The frames of the last turn call when they spilled (`turnCounts()[8]` is 1), as
+   * `[stream, seq, frame, ...]` (taken once).
+   */
+  takeSpilledFrames(): unknown[]
+  /**
+   * Merges a turn's Ingest frames as `ingestTurnToScratch` does, leaving their deltas pending; the
    * counts go to `turnCounts()` (deltas and encode failures 0), the details to
    * `takeTurnIssues`. Returns the number of records refused plus frames undecodable.
    */
   ingestFrom(frames: Array<Buffer>, sources: Array<number>, receivedAt: number): number
   /**
-   * The eight counts of the last `ingestTurn` / `ingestFrom` / `takeTopicFrames` (changed,
-   * unchanged, dropped, deltas, refused, undecodable, encode failures, deltas superseded
-   * within the turn) as a live Uint32Array
-   * over native memory; can be taken once (keep it).
+   * The nine counts of the last turn call (`ingestTurnToScratch`, `ingestOneToScratch`,
+   * `ingestFrom`, `takeTopicFramesToScratch`): changed, unchanged, dropped, deltas, refused,
+   * undecodable, encode failures, deltas superseded within the turn, and 1 when its frames
+   * spilled (`takeSpilledFrames`), as a live Uint32Array over native memory; can be taken once
+   * (keep it).
    */
   turnCounts(): Uint32Array
   /**
@@ -119,10 +142,11 @@ export declare class HubBook {
   topicSeq(stream: number): number | null
   /**
    * Encodes the pending deltas as one Delta frame per stream with a matching delta (numbered
-   * with that stream's next seq) and clears them. Returns `[stream, seq, frame, ...]`; the
-   * number of deltas and of encode failures go to `turnCounts()`.
+   * with that stream's next seq) and clears them. Returns the number of frames, put where
+   * `ingestTurnToScratch` puts them; the number of deltas and of encode failures go to
+   * `turnCounts()`.
    */
-  takeTopicFrames(sentAt: number): unknown[]
+  takeTopicFramesToScratch(sentAt: number): number
   /**
    * The Snapshot of `stream` as of its current seq as chunk frames (each within the chunk
    * budget), to send in order; the subscriber applies them once all arrived.
@@ -354,6 +378,11 @@ export declare class TraderBook {
    * value (a result object cost more than decoding and applying a one-row frame).
    */
   applyMany(frames: Array<Buffer>): number
+  /**
+   * `applyMany` of one frame, without the array (converting it costs about as much as
+   * applying a one-row frame); reported the same way, at index 0.
+   */
+  applyOne(frame: Uint8Array): number
   /**
    * The six counts of the last `applyMany` (applied, snapshots, chunks, duplicates, ignored
    * stale, issues) as a live Uint32Array over native memory; can be taken once (keep it).

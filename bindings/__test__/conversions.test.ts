@@ -46,9 +46,34 @@ function hub(): Binding.HubBook {
   return book;
 }
 
-/** The frames of a native `ingestTurn` (`[stream, seq, frame, ...]`). */
-function framesOf(flat: unknown[]): Buffer[] {
-  return flat.filter((x): x is Buffer => Buffer.isBuffer(x));
+/** Each hub book's turn scratch and frame index (each can be exported once). */
+const turnViews = new WeakMap<Binding.HubBook, { area: Uint8Array; index: Float64Array }>();
+
+/** The `count` frames of the book's last turn call, read as the facade reads them. */
+function turnFrames(book: Binding.HubBook, count: number): { stream: number; seq: number; frame: Buffer }[] {
+  let views = turnViews.get(book);
+  if (views === undefined) {
+    views = { area: book.turnScratch(), index: book.turnFrameIndex() };
+    turnViews.set(book, views);
+  }
+  const { area, index } = views;
+  const frames = [];
+  let offset = 0;
+  for (let i = 0; i < count; i++) {
+    const length = index[i * 3 + 2] as number;
+    frames.push({
+      stream: index[i * 3] as number,
+      seq: index[i * 3 + 1] as number,
+      frame: Buffer.from(area.subarray(offset, offset + length)),
+    });
+    offset += length;
+  }
+  return frames;
+}
+
+/** The frames of one native turn of `frames`. */
+function ingestTurn(book: Binding.HubBook, frames: Buffer[], sources: number[], now: number): Buffer[] {
+  return turnFrames(book, book.ingestTurnToScratch(frames, sources, now)).map((f) => f.frame);
 }
 
 /** Each encoder's frame scratch (it can be exported once). */
@@ -82,13 +107,13 @@ describe('decimal strings', () => {
   it('come back exactly as they went in, scale included', () => {
     const book = hub();
     const counts = book.turnCounts();
-    book.ingestTurn([frameOf((e) => e.pushKlines(0, '1m', [bar()]))], [1], NOW);
+    book.ingestTurnToScratch([frameOf((e) => e.pushKlines(0, '1m', [bar()]))], [1], NOW);
     expect(counts[0]).toBe(1); // changed
     const [entry] = book.klines(0, '1m');
     // The price group shares one scale on the wire: 9 and 7 travel as 9.0000 and 7.0000.
     expect(entry?.kline).toMatchObject({ open: '7.6110', high: '9.0000', close: '8.0000', volume: '100' });
     const tiny = '0.000000000000000001';
-    book.ingestTurn(
+    book.ingestTurnToScratch(
       [frameOf((e) => e.pushTick(1, { bid: tiny, bidQty: '1', ask: tiny, askQty: '1', time: NOW - 10 }))],
       [1],
       NOW,
@@ -118,7 +143,7 @@ describe('integers', () => {
     if (frame === null) throw new Error('nothing encoded');
     const trader = new binding.TraderBook();
     const book = hub();
-    book.ingestTurn([frame], [1], NOW);
+    book.ingestTurnToScratch([frame], [1], NOW);
     for (const chunk of book.topicSnapshotFrames(7, NOW)) trader.apply(chunk);
     expect(trader.klines(0, '1m')[0]).toMatchObject({
       firstTradeId: Number.MAX_SAFE_INTEGER - 1,
@@ -147,7 +172,11 @@ describe('integers', () => {
 
   it('refuses values outside the native type of an argument', () => {
     const book = hub();
-    expect(thrown(() => book.ingestTurn([Buffer.alloc(8)], [70_000], NOW)).code).toBe('invalid_value');
+    expect(thrown(() => book.ingestTurnToScratch([Buffer.alloc(8)], [70_000], NOW)).code).toBe(
+      'invalid_value',
+    );
+    expect(thrown(() => book.ingestOneToScratch(Buffer.alloc(8), 70_000, NOW)).code).toBe('invalid_value');
+    expect(thrown(() => book.ingestTurnToScratch([Buffer.alloc(8)], [1, 2], NOW)).code).toBe('invalid_value');
     expect(thrown(() => book.takeDeltaFrame(1, -1, 0)).code).toBe('invalid_value');
     // A value of the wrong JS type is napi's own conversion error.
     const wrongType = thrown(() =>
@@ -161,17 +190,17 @@ describe('optional fields', () => {
   it('are absent when the source had none and present when it had one', () => {
     const book = hub();
     const base = { bid: '1.5', bidQty: '2', ask: '1.6', askQty: '3' };
-    book.ingestTurn([frameOf((e) => e.pushTick(0, { ...base, time: NOW - 20 }))], [1], NOW);
+    book.ingestTurnToScratch([frameOf((e) => e.pushTick(0, { ...base, time: NOW - 20 }))], [1], NOW);
     const bare = book.tick(0)?.tick;
     expect(bare).toEqual({ ...base, time: NOW - 20 });
     expect(bare !== undefined && 'last' in bare).toBe(false);
-    book.ingestTurn(
+    book.ingestTurnToScratch(
       [frameOf((e) => e.pushTick(0, { ...base, last: '1.55', updateId: 9, time: NOW - 10 }))],
       [1],
       NOW,
     );
     expect(book.tick(0)?.tick).toMatchObject({ last: '1.55', updateId: 9 });
-    book.ingestTurn(
+    book.ingestTurnToScratch(
       [
         frameOf((e) =>
           e.pushPosition(1, { side: 'SHORT', amount: '-2.5', markPrice: '3000.1', updateTime: NOW - 5 }),
@@ -211,11 +240,9 @@ describe('buffers', () => {
     frame.copy(host, 5);
     const book = hub();
     const counts = book.turnCounts();
-    const turn = book.ingestTurn([host.subarray(5, 5 + frame.length)], [1], NOW);
+    const count = book.ingestOneToScratch(host.subarray(5, 5 + frame.length), 1, NOW);
     expect(counts[5]).toBe(0); // undecodable
-    // Flat: stream, seq, frame.
-    expect(turn.slice(0, 2)).toEqual([7, 1]);
-    expect(turn[2]).toBeInstanceOf(Buffer);
+    expect(turnFrames(book, count).map((f) => [f.stream, f.seq])).toEqual([[7, 1]]);
     expect(book.topicSnapshotFrames(7, NOW).every((b) => Buffer.isBuffer(b))).toBe(true);
   });
 
@@ -223,18 +250,18 @@ describe('buffers', () => {
     const book = hub();
     const trader = new binding.TraderBook(5);
     for (const chunk of book.topicSnapshotFrames(7, NOW)) trader.apply(chunk);
-    const turn = book.ingestTurn([frameOf((e) => e.pushKlines(0, '1m', [bar()]))], [1], NOW);
-    trader.applyMany(framesOf(turn));
+    trader.applyMany(ingestTurn(book, [frameOf((e) => e.pushKlines(0, '1m', [bar()]))], [1], NOW));
     const columns = trader.klineColumns(0, '1m');
     if (columns === null) throw new Error('no series');
     expect(columns.length).toBe(12 * 5);
     expect(columns[5 * 5]).toBe(8); // close of row 0
-    const next = book.ingestTurn(
+    const [next] = ingestTurn(
+      book,
       [frameOf((e) => e.pushKlines(0, '1m', [bar({ close: '8.5000', trades: 4 })]))],
       [1],
       NOW,
     );
-    trader.applyMany(framesOf(next));
+    trader.applyOne(next as Buffer);
     expect(columns[5 * 5]).toBe(8.5);
     expect(thrown(() => trader.klineColumns(0, '1m')).code).toBe('view_exported');
   });
@@ -259,7 +286,7 @@ describe('frames', () => {
     expect(first.equals(second)).toBe(false);
     const book = hub();
     const counts = book.turnCounts();
-    book.ingestTurn([first, second], [1, 1], NOW);
+    book.ingestTurnToScratch([first, second], [1, 1], NOW);
     expect([counts[0], counts[5]]).toEqual([2, 0]); // changed, undecodable
     // The encoder's id 0 is the hub's id 0: both frames arrived whole, the newer version last.
     expect(book.klines(0, '1m')[0]?.kline.trades).toBe(2);
@@ -278,7 +305,7 @@ describe('frames', () => {
     expect(encoder.takeHeldFrame()).toBeNull(); // taken once
     const book = new binding.HubBook({ symbols: ['BTCUSDT'], klineWindow: 1_000 });
     const counts = book.turnCounts();
-    book.ingestTurn([frame as Buffer], [1], NOW);
+    book.ingestOneToScratch(frame as Buffer, 1, NOW);
     expect([counts[0], counts[5]]).toEqual([1_000, 0]);
   });
 
@@ -291,7 +318,7 @@ describe('frames', () => {
     expect(encoder.pending).toBe(0);
     const book = new binding.HubBook({ symbols: ['ETHUSDT'] });
     const counts = book.turnCounts();
-    book.ingestTurn([frame as Buffer], [1], NOW + 60_000);
+    book.ingestOneToScratch(frame as Buffer, 1, NOW + 60_000);
     expect(counts[0]).toBe(2);
     expect(encoder.pushMarketEventAndTakeFrame(Buffer.from('{"e":"kline"'), 1, 0)).toBe(0);
     expect(Array.from(pushCounts)).toEqual([0, 1]);
@@ -365,5 +392,100 @@ describe('batch failures', () => {
     expect(bars.completeFrom).toBe(T0);
     bars.markIncompleteUntil(T0 + 90_000);
     expect(bars.advanceTo(T0 + 120_000, encoder)).toMatchObject({ bars: 0, withheld: 1 });
+  });
+});
+
+describe('turn frames', () => {
+  const klineFrame = (trades: number): Buffer => frameOf((e) => e.pushKlines(0, '1m', [bar({ trades })]));
+
+  it('are written back to back into the turn scratch with [stream, seq, length] each, views handed out once', () => {
+    const book = hub();
+    book.addTopic(9, { kinds: ['kline'] }, 2);
+    book.addTopic(11, { kinds: ['tick'] });
+    const counts = book.turnCounts();
+    const count = book.ingestTurnToScratch([klineFrame(3)], [1], NOW);
+    // Stream 11 follows ticks only: no frame for it.
+    expect(count).toBe(2);
+    expect(counts[8]).toBe(0); // not spilled
+    const frames = turnFrames(book, count);
+    expect(frames.map((f) => [f.stream, f.seq])).toEqual([
+      [7, 1],
+      [9, 1],
+    ]);
+    expect(thrown(() => book.turnScratch()).code).toBe('view_exported');
+    expect(thrown(() => book.turnFrameIndex()).code).toBe('view_exported');
+    // A wire-1 frame and a compact one, each readable by a trader that took the stream's snapshot.
+    const reference = hub();
+    reference.addTopic(9, { kinds: ['kline'] }, 2);
+    const wire1 = new binding.TraderBook();
+    const wire2 = new binding.TraderBook();
+    for (const chunk of reference.topicSnapshotFrames(7, NOW)) wire1.apply(chunk);
+    for (const chunk of reference.topicSnapshotFrames(9, NOW)) wire2.apply(chunk);
+    expect(wire1.applyOne(frames[0]?.frame as Buffer)).toBe(0);
+    expect(wire2.applyOne(frames[1]?.frame as Buffer)).toBe(0);
+    expect(wire1.klines(0, '1m')[0]?.trades).toBe(3);
+    expect(wire2.klines(0, '1m')[0]?.trades).toBe(3);
+  });
+
+  it('of a one-frame turn are the same whether the frame came alone or in an array', () => {
+    const alone = hub();
+    const inArray = hub();
+    for (const trades of [1, 2, 3]) {
+      const frame = klineFrame(trades);
+      const a = turnFrames(alone, alone.ingestOneToScratch(frame, 1, NOW));
+      const b = turnFrames(inArray, inArray.ingestTurnToScratch([frame], [1], NOW));
+      expect(a).toEqual(b);
+      expect(a.map((f) => f.seq)).toEqual([trades]);
+    }
+    expect(alone.ingestOneToScratch(klineFrame(3), 1, NOW)).toBe(0); // nothing changed: no frame
+    expect(alone.takeTopicFramesToScratch(NOW)).toBe(0);
+  });
+
+  it('spill whole when the index cannot describe them: more frames than it holds', () => {
+    const book = new binding.HubBook({ symbols: ['BTCUSDT'] });
+    const streams = Array.from({ length: 1_100 }, (_, i) => i + 1);
+    for (const stream of streams) book.addTopic(stream, {});
+    const counts = book.turnCounts();
+    const count = book.ingestOneToScratch(klineFrame(3), 1, NOW);
+    expect(count).toBe(1_100);
+    expect(counts[8]).toBe(1);
+    const flat = book.takeSpilledFrames();
+    expect(flat.length).toBe(3 * 1_100);
+    expect(flat.filter((_, i) => i % 3 === 0)).toEqual(streams);
+    expect(flat.filter((_, i) => i % 3 === 1).every((seq) => seq === 1)).toBe(true);
+    expect(flat.filter((_, i) => i % 3 === 2).every((f) => Buffer.isBuffer(f))).toBe(true);
+    expect(book.takeSpilledFrames()).toEqual([]); // taken once
+    // With 1,024 topics the next turn fits again.
+    for (const stream of streams.slice(1_024)) book.removeTopic(stream);
+    const fitting = turnFrames(book, book.ingestOneToScratch(klineFrame(4), 1, NOW));
+    expect(counts[8]).toBe(0);
+    expect(fitting.map((f) => f.stream)).toEqual(streams.slice(0, 1_024));
+    expect(fitting.every((f) => f.seq === 2 && f.frame.length > 0)).toBe(true);
+  });
+
+  it('spill whole when their bytes exceed the scratch', () => {
+    const book = new binding.HubBook({ symbols: ['BTCUSDT'], klineWindow: 1_000 });
+    for (const stream of [1, 2, 3, 4]) book.addTopic(stream, {});
+    const counts = book.turnCounts();
+    const encoder = new binding.IngestEncoder(['BTCUSDT']);
+    encoder.pushKlines(
+      0,
+      '1m',
+      Array.from({ length: 1_000 }, (_, i) =>
+        bar({ openTime: T0 - i * 60_000, closeTime: T0 - i * 60_000 + 59_999, closed: true }),
+      ),
+    );
+    const frame = frameOfLength(encoder, encoder.takeFrameToScratch(1, 0));
+    expect(book.ingestOneToScratch(frame as Buffer, 1, NOW)).toBe(4);
+    expect(counts[8]).toBe(1);
+    const flat = book.takeSpilledFrames();
+    const frames = flat.filter((x): x is Buffer => Buffer.isBuffer(x));
+    expect(frames.reduce((n, f) => n + f.length, 0)).toBeGreaterThan(256 * 1024);
+    const trader = new binding.TraderBook(1_000);
+    const reference = new binding.HubBook({ symbols: ['BTCUSDT'], klineWindow: 1_000 });
+    reference.addTopic(3, {});
+    for (const chunk of reference.topicSnapshotFrames(3, NOW)) trader.apply(chunk);
+    expect(trader.applyOne(frames[2] as Buffer)).toBe(0);
+    expect(trader.klines(0, '1m').length).toBe(1_000);
   });
 });

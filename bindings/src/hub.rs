@@ -7,14 +7,14 @@ use crate::parse::ParseFailure;
 use crate::records::{
     name, position_side, BalanceObject, BanListObject, KlineObject, MarkObject, PositionObject, TickObject,
 };
-use crate::scratch::FrameScratch;
-use napi::bindgen_prelude::{Array, Buffer, BufferSlice, Uint32Array, Uint8Array};
+use crate::scratch::{FrameScratch, TurnScratch};
+use napi::bindgen_prelude::{Array, Buffer, BufferSlice, Float64Array, Uint32Array, Uint8Array};
 use napi::{Env, Result};
 use napi_derive::napi;
 use std::collections::HashMap;
 use tributary_core::admission::AdmissionRules;
 use tributary_core::frame::{FrameError, WireVersion};
-use tributary_core::hub_book::{HubBook as CoreHubBook, HubBookConfig, Turn};
+use tributary_core::hub_book::{HubBook as CoreHubBook, HubBookConfig, TopicFrame, Turn};
 use tributary_core::ingest::{
     IngestBatch, IngestEncoder as CoreIngestEncoder, IngestError, IngestReport, PushReport, RestKlinesPoll,
 };
@@ -533,13 +533,13 @@ pub struct TurnIssues {
 }
 
 /// Slots of `turnCounts()`.
-const TURN_COUNTS: usize = 8;
+const TURN_COUNTS: usize = 9;
 
-/// The turn's frames as one flat array `[stream, seq, frame, stream, seq, frame, ...]`, each frame
+/// Spilled frames as one flat array `[stream, seq, frame, stream, seq, frame, ...]`, each frame
 /// a JS-owned copy: one array and one small Buffer per frame instead of an object per frame.
-fn flat_frames<'env>(env: &'env Env, turn: &Turn) -> Result<Array<'env>> {
-    let mut out = env.create_array((turn.frames.len() * 3) as u32)?;
-    for (i, frame) in turn.frames.iter().enumerate() {
+fn flat_frames<'env>(env: &'env Env, frames: &[TopicFrame]) -> Result<Array<'env>> {
+    let mut out = env.create_array((frames.len() * 3) as u32)?;
+    for (i, frame) in frames.iter().enumerate() {
         let at = (i * 3) as u32;
         out.set(at, frame.stream)?;
         out.set(at + 1, frame.seq as f64)?;
@@ -563,9 +563,11 @@ fn encode_failures(turn: &Turn) -> Vec<TopicFailureObject> {
 #[napi]
 pub struct HubBook {
     inner: CoreHubBook,
-    /// `[changed, unchanged, dropped, deltas, refused, undecodable, encode failures, superseded]`
-    /// of the last `ingestTurn` / `ingestFrom` / `takeTopicFrames`.
+    /// `[changed, unchanged, dropped, deltas, refused, undecodable, encode failures, superseded,
+    /// spilled]` of the last turn call.
     turn_counts: LiveCounts<TURN_COUNTS>,
+    /// Where a turn call puts its Delta frames for JavaScript to copy out.
+    turn_scratch: TurnScratch,
     /// The details behind the last turn's non-zero refusal and failure counts.
     issues: TurnIssues,
     /// The bars the last `merge_rest_klines` refused.
@@ -578,7 +580,7 @@ pub struct HubBook {
 impl HubBook {
     /// Writes a turn's counts to `turn_counts` and keeps its refusals and failures for
     /// `take_turn_issues` (built only when there are any).
-    fn record_turn(&mut self, report: &IngestReport, turn: &Turn) {
+    fn record_turn(&mut self, report: &IngestReport, turn: &Turn, spilled: bool) {
         self.turn_counts.set([
             report.changed,
             report.unchanged,
@@ -588,6 +590,7 @@ impl HubBook {
             report.failures.len(),
             turn.encode_failures.len(),
             turn.superseded,
+            usize::from(spilled),
         ]);
         self.issues.refused = if report.refused.is_empty() {
             Vec::new()
@@ -600,6 +603,15 @@ impl HubBook {
             failures(report)
         };
         self.issues.encode_failures = encode_failures(turn);
+    }
+
+    /// Puts a turn's frames in the turn scratch, records its counts, and returns its frame count.
+    fn finish_turn(&mut self, mut turn: Turn) -> u32 {
+        let frames = std::mem::take(&mut turn.frames);
+        let count = frames.len() as u32;
+        let spilled = self.turn_scratch.put(frames);
+        self.record_turn(&turn.ingest, &turn, spilled);
+        count
     }
 
     fn merge_messages(
@@ -632,6 +644,7 @@ impl HubBook {
         Ok(HubBook {
             inner,
             turn_counts: LiveCounts::default(),
+            turn_scratch: TurnScratch::default(),
             issues: TurnIssues {
                 refused: Vec::new(),
                 undecodable: Vec::new(),
@@ -658,23 +671,54 @@ impl HubBook {
     /// One hub turn in one call: merges every Ingest frame of the turn (frame `i` credited to peer
     /// `sources[i]` whatever it claims, received at `now` by the hub's clock, against which
     /// records' times are checked), then encodes one Delta frame per topic with a matching change
-    /// (sent at `now`). Returns the frames as `[stream, seq, frame, ...]`; the counts go to
-    /// `turnCounts()`, refusals and failures (only when counted) to `takeTurnIssues`.
+    /// (sent at `now`). Returns the number of frames; they are in `turnScratch()` back to back,
+    /// described by `turnFrameIndex()` (`[stream, seq, length]` each), unless `turnCounts()[8]`
+    /// says they spilled (then `takeSpilledFrames`). The counts go to `turnCounts()`, refusals and
+    /// failures (only when counted) to `takeTurnIssues`.
     #[napi]
-    pub fn ingest_turn<'env>(
+    pub fn ingest_turn_to_scratch(
         &mut self,
-        env: &'env Env,
+        env: Env,
         frames: Vec<BufferSlice>,
         sources: Vec<u32>,
         now: i64,
-    ) -> Result<Array<'env>> {
-        let inputs = frame_sources(env, &frames, &sources)?;
+    ) -> Result<u32> {
+        let inputs = frame_sources(&env, &frames, &sources)?;
         let turn = self.inner.ingest_turn(inputs, now);
-        self.record_turn(&turn.ingest, &turn);
-        flat_frames(env, &turn)
+        Ok(self.finish_turn(turn))
     }
 
-    /// Merges a turn's Ingest frames as `ingestTurn` does, leaving their deltas pending; the
+    /// `ingestTurnToScratch` of a turn of one frame, without the two arrays (converting them
+    /// costs more than merging a one-update frame).
+    #[napi]
+    pub fn ingest_one_to_scratch(&mut self, env: Env, frame: &[u8], source: u32, now: i64) -> Result<u32> {
+        let source = self::source(&env, source)?;
+        let turn = self.inner.ingest_turn(std::iter::once((frame, source)), now);
+        Ok(self.finish_turn(turn))
+    }
+
+    /// Where the turn calls put their frames: a Uint8Array over native memory, live; can be
+    /// taken once (keep it).
+    #[napi]
+    pub fn turn_scratch(&mut self, env: Env) -> Result<Uint8Array> {
+        self.turn_scratch.export_area(&env)
+    }
+
+    /// `[stream, seq, length]` of each frame of the last turn call, in order, as a live
+    /// Float64Array over native memory; can be taken once (keep it).
+    #[napi]
+    pub fn turn_frame_index(&mut self, env: Env) -> Result<Float64Array> {
+        self.turn_scratch.export_index(&env)
+    }
+
+    /// The frames of the last turn call when they spilled (`turnCounts()[8]` is 1), as
+    /// `[stream, seq, frame, ...]` (taken once).
+    #[napi]
+    pub fn take_spilled_frames<'env>(&mut self, env: &'env Env) -> Result<Array<'env>> {
+        flat_frames(env, &self.turn_scratch.take_spilled())
+    }
+
+    /// Merges a turn's Ingest frames as `ingestTurnToScratch` does, leaving their deltas pending; the
     /// counts go to `turnCounts()` (deltas and encode failures 0), the details to
     /// `takeTurnIssues`. Returns the number of records refused plus frames undecodable.
     #[napi]
@@ -688,14 +732,15 @@ impl HubBook {
         let inputs = frame_sources(&env, &frames, &sources)?;
         let mut report = IngestReport::default();
         self.inner.ingest_frames(inputs, received_at, &mut report);
-        self.record_turn(&report, &Turn::default());
+        self.record_turn(&report, &Turn::default(), false);
         Ok((report.refused.len() + report.failures.len()) as u32)
     }
 
-    /// The eight counts of the last `ingestTurn` / `ingestFrom` / `takeTopicFrames` (changed,
-    /// unchanged, dropped, deltas, refused, undecodable, encode failures, deltas superseded
-    /// within the turn) as a live Uint32Array
-    /// over native memory; can be taken once (keep it).
+    /// The nine counts of the last turn call (`ingestTurnToScratch`, `ingestOneToScratch`,
+    /// `ingestFrom`, `takeTopicFramesToScratch`): changed, unchanged, dropped, deltas, refused,
+    /// undecodable, encode failures, deltas superseded within the turn, and 1 when its frames
+    /// spilled (`takeSpilledFrames`), as a live Uint32Array over native memory; can be taken once
+    /// (keep it).
     #[napi]
     pub fn turn_counts(&mut self, env: Env) -> Result<Uint32Array> {
         self.turn_counts.export(&env)
@@ -869,13 +914,13 @@ impl HubBook {
     }
 
     /// Encodes the pending deltas as one Delta frame per stream with a matching delta (numbered
-    /// with that stream's next seq) and clears them. Returns `[stream, seq, frame, ...]`; the
-    /// number of deltas and of encode failures go to `turnCounts()`.
+    /// with that stream's next seq) and clears them. Returns the number of frames, put where
+    /// `ingestTurnToScratch` puts them; the number of deltas and of encode failures go to
+    /// `turnCounts()`.
     #[napi]
-    pub fn take_topic_frames<'env>(&mut self, env: &'env Env, sent_at: i64) -> Result<Array<'env>> {
+    pub fn take_topic_frames_to_scratch(&mut self, sent_at: i64) -> u32 {
         let turn = self.inner.take_topic_frames(sent_at);
-        self.record_turn(&IngestReport::default(), &turn);
-        flat_frames(env, &turn)
+        self.finish_turn(turn)
     }
 
     /// The Snapshot of `stream` as of its current seq as chunk frames (each within the chunk

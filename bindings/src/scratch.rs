@@ -4,12 +4,15 @@
 //! costs about 3,400 instructions (node allocates a BackingStore per Buffer); writing it here and
 //! copying it out in JavaScript into a pooled `Buffer.allocUnsafe` costs a few hundred
 //! (docs/benchmarks.md). Output larger than the area is kept aside and handed out as a Buffer.
+//! [`FrameScratch`] holds one frame (a collector's Ingest frame); [`TurnScratch`] a hub turn's
+//! Delta frames with an index of them.
 
 use crate::counts::{buffer_copy, claim_export};
-use napi::bindgen_prelude::{BufferSlice, Uint8Array};
+use napi::bindgen_prelude::{BufferSlice, Float64Array, Uint8Array};
 use napi::{Env, Result};
-use std::sync::atomic::AtomicU8;
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
+use tributary_core::hub_book::TopicFrame;
 
 /// Bytes of the area: Ingest frames of up to about 300 records fit; larger ones take the held path.
 pub const SCRATCH_BYTES: usize = 64 * 1024;
@@ -62,5 +65,105 @@ impl FrameScratch {
         // finalizes the ArrayBuffer. Native code writes it only inside a call from JavaScript on
         // this thread, so no JS access runs concurrently.
         Ok(unsafe { Uint8Array::with_external_data(data, SCRATCH_BYTES, move |_, _| drop(keep_alive)) })
+    }
+}
+
+/// Bytes of a turn's area: a turn's Delta frames, back to back (a 20-update compact frame is about
+/// 500 bytes, so a few hundred subscription streams fit); a larger turn spills.
+pub const TURN_SCRATCH_BYTES: usize = 256 * 1024;
+/// Frames of a turn the index describes; a turn with more spills.
+pub const TURN_SCRATCH_FRAMES: usize = 1024;
+/// Numbers per frame in the index: stream, seq, length.
+pub const TURN_INDEX_FIELDS: usize = 3;
+
+/// A hub turn's Delta frames for JavaScript to copy out: the bytes back to back in one area and,
+/// per frame, `[stream, seq, length]` in a Float64 index, both exported once. A turn that does not
+/// fit (more bytes or frames than the area and index hold) spills: its frames are kept whole for
+/// [`TurnScratch::take_spilled`].
+pub struct TurnScratch {
+    area: Arc<[AtomicU8]>,
+    /// f64 bits (JS reads a Float64Array; seqs stay exact below 2^53).
+    index: Arc<[AtomicU64]>,
+    area_exported: bool,
+    index_exported: bool,
+    spilled: Vec<TopicFrame>,
+}
+
+impl Default for TurnScratch {
+    fn default() -> Self {
+        TurnScratch {
+            area: (0..TURN_SCRATCH_BYTES).map(|_| AtomicU8::new(0)).collect(),
+            index: (0..TURN_SCRATCH_FRAMES * TURN_INDEX_FIELDS)
+                .map(|_| AtomicU64::new(0))
+                .collect(),
+            area_exported: false,
+            index_exported: false,
+            spilled: Vec::new(),
+        }
+    }
+}
+
+impl TurnScratch {
+    /// Puts a turn's frames where JavaScript reads them and returns whether they spilled (then
+    /// they wait whole for `take_spilled`, and the area and index are left as they were).
+    pub fn put(&mut self, frames: Vec<TopicFrame>) -> bool {
+        let bytes: usize = frames.iter().map(|f| f.bytes.len()).sum();
+        if frames.len() > TURN_SCRATCH_FRAMES || bytes > self.area.len() {
+            self.spilled = frames;
+            return true;
+        }
+        self.spilled.clear();
+        let mut at = 0;
+        for (i, frame) in frames.iter().enumerate() {
+            // SAFETY: as in `FrameScratch::put`: the area never moves, `frame.bytes` cannot overlap
+            // it, `at + len` stays within it (the sum was checked), and JavaScript reads it only
+            // between native calls on this thread.
+            unsafe {
+                std::ptr::copy_nonoverlapping(
+                    frame.bytes.as_ptr(),
+                    (self.area.as_ptr() as *mut u8).add(at),
+                    frame.bytes.len(),
+                )
+            };
+            at += frame.bytes.len();
+            let slot = i * TURN_INDEX_FIELDS;
+            for (field, value) in [f64::from(frame.stream), frame.seq as f64, frame.bytes.len() as f64]
+                .into_iter()
+                .enumerate()
+            {
+                if let Some(cell) = self.index.get(slot + field) {
+                    cell.store(value.to_bits(), Ordering::Relaxed);
+                }
+            }
+        }
+        false
+    }
+
+    /// The frames of a turn that spilled, as `[stream, seq, frame, ...]` (taken once).
+    pub fn take_spilled(&mut self) -> Vec<TopicFrame> {
+        std::mem::take(&mut self.spilled)
+    }
+
+    /// The area as a Uint8Array over native memory that sees every later `put` (once).
+    pub fn export_area(&mut self, env: &Env) -> Result<Uint8Array> {
+        claim_export(env, &mut self.area_exported, "the turn scratch was")?;
+        let keep_alive = Arc::clone(&self.area);
+        let data = keep_alive.as_ptr() as *mut u8;
+        // SAFETY: as in `FrameScratch::export`.
+        Ok(unsafe { Uint8Array::with_external_data(data, TURN_SCRATCH_BYTES, move |_, _| drop(keep_alive)) })
+    }
+
+    /// The index as a Float64Array over native memory that sees every later `put` (once).
+    pub fn export_index(&mut self, env: &Env) -> Result<Float64Array> {
+        claim_export(env, &mut self.index_exported, "the turn frame index was")?;
+        let keep_alive = Arc::clone(&self.index);
+        // AtomicU64 has the size and alignment of f64 (8 bytes) on every target napi builds for.
+        let data = keep_alive.as_ptr() as *mut f64;
+        // SAFETY: as in `FrameScratch::export`; the cells hold f64 bits.
+        Ok(unsafe {
+            Float64Array::with_external_data(data, TURN_SCRATCH_FRAMES * TURN_INDEX_FIELDS, move |_, _| {
+                drop(keep_alive)
+            })
+        })
     }
 }

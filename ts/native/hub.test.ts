@@ -267,6 +267,32 @@ describe('hub book: one call per turn', () => {
     expect(() => hub.ingestTurn([a], [], NOW)).toThrow(NativeError);
   });
 
+  it("hands out a turn's frames as copies the next turn leaves alone, and a turn too large for the scratch whole", () => {
+    const hub = new HubBook({ symbols: SYMBOLS });
+    hub.addTopic(1, {});
+    hub.addTopic(2, { kinds: ['kline'] }, 2);
+    const first = hub.ingestTurn([frameOf((c) => c.pushKlines(BTC, '1m', [bar({})]))], [1], NOW).frames;
+    const kept = first.map((f) => Buffer.from(f.frame));
+    const second = hub.ingestTurn([frameOf((c) => c.pushKlines(BTC, '1m', [bar({ trades: 11 })]))], [1], NOW);
+    expect(first.map((f, i) => f.frame.equals(kept[i] as Buffer))).toEqual([true, true]);
+    expect(second.frames.map((f) => [f.stream, f.seq])).toEqual([
+      [1, 2],
+      [2, 2],
+    ]);
+    // 1,100 subscription streams: more frames than the scratch's index holds, so they spill.
+    for (let stream = 3; stream <= 1_100; stream++) hub.addTopic(stream, {});
+    const spilled = hub.ingestTurn(
+      [frameOf((c) => c.pushKlines(BTC, '1m', [bar({ trades: 12 })]))],
+      [1],
+      NOW,
+    );
+    expect(spilled.frames.length).toBe(1_100);
+    expect(spilled.frames.map((f) => f.stream)).toEqual(Array.from({ length: 1_100 }, (_, i) => i + 1));
+    expect(spilled.frames.map((f) => f.seq).slice(0, 3)).toEqual([3, 3, 1]);
+    const pending = hub.takeTopicFrames(NOW);
+    expect(pending.frames).toEqual([]);
+  });
+
   it('refuses a tick price the open bar cannot carry on the wire, and keeps encoding', () => {
     const hub = new HubBook({ symbols: SYMBOLS });
     hub.addTopic(1, {});

@@ -290,15 +290,22 @@ export class HubBook {
   readonly #restCounts: Uint32Array;
   /**
    * Changed, unchanged, dropped, deltas, refused, undecodable, encode failures and superseded deltas of the last
-   * `ingestTurn` / `ingestFrom` / `takeTopicFrames`: a live view the native calls write, so a
-   * turn returns no native object (building one costs more than merging a one-update frame).
+   * `ingestTurn` / `ingestFrom` / `takeTopicFrames` (and a ninth, 1 when the turn's frames spilled):
+   * a live view the native calls write, so a turn returns no native object (building one costs
+   * more than merging a one-update frame).
    */
   readonly #turnCounts: Uint32Array;
+  /** Where a turn call writes its Delta frames back to back: a live view over native memory. */
+  readonly #turnScratch: Uint8Array;
+  /** `[stream, seq, length]` of each frame in `#turnScratch`: a live view over native memory. */
+  readonly #turnIndex: Float64Array;
 
   constructor(options: HubBookOptions = {}) {
     this.#native = callNative(() => new binding.HubBook(options));
     this.#restCounts = this.#native.restCounts();
     this.#turnCounts = this.#native.turnCounts();
+    this.#turnScratch = this.#native.turnScratch();
+    this.#turnIndex = this.#native.turnFrameIndex();
   }
 
   /** Appends symbols to the registry: a symbol's id is its position; ids only grow. */
@@ -319,7 +326,13 @@ export class HubBook {
    * (`undecodable`) are reported, never thrown; `frames` are ready to publish.
    */
   ingestTurn(frames: Buffer[], sources: number[], now: number): IngestTurnResult {
-    const flat = callNative(() => this.#native.ingestTurn(frames, sources, now));
+    // A turn of one frame (every turn at low rates) goes without the two arrays, whose conversion
+    // costs more than merging a one-update frame.
+    const count = callNative(() =>
+      frames.length === 1 && sources.length === 1
+        ? this.#native.ingestOneToScratch(frames[0] as Buffer, sources[0] as number, now)
+        : this.#native.ingestTurnToScratch(frames, sources, now),
+    );
     const counts = this.#turnCounts;
     const issues = this.#issues();
     return {
@@ -330,9 +343,32 @@ export class HubBook {
       undecodable: issues?.undecodable ?? [],
       deltas: counts[3] ?? 0,
       superseded: counts[7] ?? 0,
-      frames: topicFrames(flat),
+      frames: this.#turnFrames(count),
       encodeFailures: issues?.encodeFailures ?? [],
     };
+  }
+
+  /**
+   * The `count` frames of the last turn call, each copied out of the native scratch into a pooled
+   * Buffer (a transport may keep a frame queued after `publish` returns); a turn too large for the
+   * scratch spilled and comes as Buffers made natively.
+   */
+  #turnFrames(count: number): TopicFrame[] {
+    if (count === 0) return [];
+    if (this.#turnCounts[8] === 1) return topicFrames(this.#native.takeSpilledFrames());
+    const index = this.#turnIndex;
+    const scratch = this.#turnScratch;
+    const frames: TopicFrame[] = [];
+    let offset = 0;
+    for (let i = 0; i < count; i++) {
+      const length = index[i * 3 + 2] as number;
+      // A copy into a pooled Buffer costs a tenth of a Buffer made natively (docs/benchmarks.md).
+      const frame = Buffer.allocUnsafe(length);
+      frame.set(scratch.subarray(offset, offset + length));
+      offset += length;
+      frames.push({ stream: index[i * 3] as number, seq: index[i * 3 + 1] as number, frame });
+    }
+    return frames;
   }
 
   /** The refusals and failures of the last turn call, taken only when its counts show any. */
@@ -471,10 +507,10 @@ export class HubBook {
    * its stream's next seq), encoded in one native call; clears the pending deltas.
    */
   takeTopicFrames(sentAt: number): TopicFramesResult {
-    const flat = this.#native.takeTopicFrames(sentAt);
+    const count = this.#native.takeTopicFramesToScratch(sentAt);
     return {
       deltas: this.#turnCounts[3] ?? 0,
-      frames: topicFrames(flat),
+      frames: this.#turnFrames(count),
       failures: this.#issues()?.encodeFailures ?? [],
     };
   }

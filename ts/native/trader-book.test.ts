@@ -92,6 +92,15 @@ describe('trader book', () => {
       [3, 'gap', 4],
     ]);
     expect(batch.issues[1]?.outcome.needsSnapshot).toBe(true);
+    // A batch of one frame (the native call without the array) reports the same way.
+    const lone = book.applyMany([Buffer.from('garbage')]);
+    expect(lone).toMatchObject({ applied: 0, duplicates: 0, snapshots: 0 });
+    expect(lone.issues.map((i) => [i.index, i.outcome.kind, i.outcome.code])).toEqual([
+      [0, 'invalid', 'bad_identifier'],
+    ]);
+    expect(lone.frames.result(0)).toBe('invalid');
+    // The gap above left the stream stale until a snapshot: a delta is ignored, and said so.
+    expect(book.applyMany([first]).frames.result(0)).toBe('stale');
   });
 
   it('exposes live columns over native memory, without copying', () => {

@@ -190,7 +190,10 @@ export class TraderBook {
   applyMany(frames: Buffer[]): ApplyManyResult {
     // The native call writes its counts to `#counts` and returns how many frames need attention:
     // a native result object would cost more than applying a one-row frame (docs/benchmarks.md).
-    const issues = this.#native.applyMany(frames);
+    // One frame (a turn of one stream, the usual case) goes without the array, whose conversion
+    // costs about as much as applying a one-row frame.
+    const issues =
+      frames.length === 1 ? this.#native.applyOne(frames[0] as Buffer) : this.#native.applyMany(frames);
     const counts = this.#counts;
     return {
       applied: counts[0] ?? 0,

@@ -11,8 +11,7 @@ use crate::account::PositionSide;
 use crate::delta::Delta;
 use crate::interval::Interval;
 use crate::symbol::{Name, SymbolId};
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use crate::word_map::WordMap;
 
 /// What one delta is a version of.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -43,50 +42,11 @@ fn entity(delta: &Delta) -> Entity {
     }
 }
 
-/// A multiply-rotate hasher (the one rustc uses internally): the keys are a few small integers,
-/// for which SipHash's flooding resistance buys nothing and costs most of a lookup.
-#[derive(Default, Clone, Copy)]
-pub(crate) struct WordHasher(u64);
-
-impl Hasher for WordHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.write_u64(u64::from_le_bytes(word));
-        }
-    }
-
-    fn write_u64(&mut self, value: u64) {
-        self.0 = (self.0.rotate_left(5) ^ value).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-
-    fn write_u32(&mut self, value: u32) {
-        self.write_u64(u64::from(value));
-    }
-
-    fn write_u8(&mut self, value: u8) {
-        self.write_u64(u64::from(value));
-    }
-
-    fn write_i64(&mut self, value: i64) {
-        self.write_u64(value as u64);
-    }
-
-    fn write_usize(&mut self, value: usize) {
-        self.write_u64(value as u64);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
 /// Reusable state of [`Coalescer::coalesce`] (its table keeps its capacity between turns).
 #[derive(Default)]
 pub struct Coalescer {
     /// Entity → its position among the deltas kept so far.
-    kept: HashMap<Entity, usize, BuildHasherDefault<WordHasher>>,
+    kept: WordMap<Entity, usize>,
 }
 
 impl Coalescer {

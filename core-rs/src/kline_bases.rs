@@ -7,14 +7,12 @@
 //! without an entry travels whole, which is always correct. Only the newest few bars of a series
 //! are kept: updates go to the open bar and, around a bar's close, to the one before it.
 
-use crate::coalesce::WordHasher;
 use crate::delta::Delta;
 use crate::frame::compact::{CompactRow, WireKline};
 use crate::frame::FrameError;
 use crate::interval::Interval;
 use crate::symbol::SymbolId;
-use std::collections::HashMap;
-use std::hash::BuildHasherDefault;
+use crate::word_map::WordMap;
 use std::ops::Range;
 
 /// Bars of one series with a base kept (the newest by open time).
@@ -30,7 +28,7 @@ struct Base {
 #[derive(Debug, Default)]
 pub struct KlineBases {
     /// Per series, ascending by open time, at most [`BARS_PER_SERIES`].
-    series: HashMap<(SymbolId, Interval), Vec<Base>, BuildHasherDefault<WordHasher>>,
+    series: WordMap<(SymbolId, Interval), Vec<Base>>,
 }
 
 impl KlineBases {

@@ -24,6 +24,7 @@ mod swar;
 pub mod symbol;
 pub mod topic;
 pub mod trader_book;
+mod word_map;
 
 pub use account::{AccountSnapshot, Balance, Position, PositionSide, Side, SymbolPosition};
 pub use decimal::{Decimal, DecimalError};

@@ -27,8 +27,8 @@ use crate::frame::{decode_frame, Chunk, Frame, FrameError, FrameHeader, FrameKin
 use crate::interval::Interval;
 use crate::market::{Kline, Mark, Tick};
 use crate::symbol::{Asset, SymbolId};
+use crate::word_map::WordMap;
 use std::collections::hash_map::Entry;
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -355,7 +355,7 @@ fn balance_values(balance: &Balance) -> [f64; BALANCE_SLOTS] {
 
 /// Stores `record` under `key`, creating the view (and its block) on first sight.
 fn put_record<K, T, const N: usize>(
-    map: &mut HashMap<K, RecordView<T>>,
+    map: &mut WordMap<K, RecordView<T>>,
     key: K,
     record: T,
     values: [f64; N],
@@ -613,16 +613,16 @@ pub struct TraderBookStats {
 #[derive(Debug)]
 pub struct TraderBook {
     window: usize,
-    streams: HashMap<u32, StreamState>,
-    series: HashMap<(SymbolId, Interval), KlineSeries>,
-    ticks: HashMap<SymbolId, TickView>,
-    marks: HashMap<SymbolId, MarkView>,
-    positions: HashMap<(SymbolId, PositionSide), PositionView>,
-    balances: HashMap<Asset, BalanceView>,
+    streams: WordMap<u32, StreamState>,
+    series: WordMap<(SymbolId, Interval), KlineSeries>,
+    ticks: WordMap<SymbolId, TickView>,
+    marks: WordMap<SymbolId, MarkView>,
+    positions: WordMap<(SymbolId, PositionSide), PositionView>,
+    balances: WordMap<Asset, BalanceView>,
     ban_list: BanList,
     stats: TraderBookStats,
     /// Chunked snapshots in progress, by stream.
-    assemblies: HashMap<u32, Assembly>,
+    assemblies: WordMap<u32, Assembly>,
 }
 
 /// A chunked snapshot being received: the chunks so far, in order.
@@ -649,15 +649,15 @@ impl TraderBook {
     pub fn with_window(window: usize) -> TraderBook {
         TraderBook {
             window: window.max(1),
-            streams: HashMap::new(),
-            series: HashMap::new(),
-            ticks: HashMap::new(),
-            marks: HashMap::new(),
-            positions: HashMap::new(),
-            balances: HashMap::new(),
+            streams: WordMap::default(),
+            series: WordMap::default(),
+            ticks: WordMap::default(),
+            marks: WordMap::default(),
+            positions: WordMap::default(),
+            balances: WordMap::default(),
             ban_list: BanList::default(),
             stats: TraderBookStats::default(),
-            assemblies: HashMap::new(),
+            assemblies: WordMap::default(),
         }
     }
 

@@ -1,6 +1,8 @@
 // CPU, memory and disk of this machine for the owner view (CPU busy share measured between two samples).
+import type { StatsFs } from 'node:fs';
 import { statfs } from 'node:fs/promises';
 import { cpus, freemem, hostname, loadavg, totalmem, uptime } from 'node:os';
+import { dirname } from 'node:path';
 import type { MachineStats } from '../ui/owner-types.js';
 
 function cpuTimes(): { busy: number; total: number } {
@@ -29,7 +31,7 @@ export class MachineSampler {
     const total = now.total - this.#previous.total;
     const cpuBusy = total > 0 ? (now.busy - this.#previous.busy) / total : null;
     this.#previous = now;
-    const disk = await statfs(this.#diskPath);
+    const disk = await statfsOfNearest(this.#diskPath);
     return {
       name: hostname(),
       cores: cpus().length,
@@ -42,5 +44,23 @@ export class MachineSampler {
       diskFree: disk.bavail * disk.bsize,
       uptimeS: uptime(),
     };
+  }
+}
+
+/**
+ * `statfs` of `path`, or of its nearest existing ancestor while it does not exist yet: the state
+ * root is created by the first trader, and the owner view may be asked for before that (the disk
+ * it will live on is the ancestor's).
+ */
+async function statfsOfNearest(path: string): Promise<StatsFs> {
+  let at = path;
+  for (;;) {
+    try {
+      return await statfs(at);
+    } catch (error) {
+      const parent = dirname(at);
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || parent === at) throw error;
+      at = parent;
+    }
   }
 }

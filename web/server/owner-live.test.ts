@@ -38,4 +38,13 @@ describe('gatherOwnerLive', () => {
     expect(live.hub.reachable).toBe(false);
     expect(live.machines).toHaveLength(1);
   });
+
+  it('reports the disk of a state root that does not exist yet (the traders create it)', async () => {
+    const dir = mkdtempSync(`${tmpdir()}/owner-live-`);
+    const sample = await new MachineSampler(`${dir}/not/yet`).sample();
+    const parent = await new MachineSampler(dir).sample();
+    expect(sample.diskPath).toBe(`${dir}/not/yet`);
+    expect(sample.diskTotal).toBe(parent.diskTotal);
+    expect(sample.diskTotal).toBeGreaterThan(0);
+  });
 });

@@ -14,21 +14,63 @@ use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
 use tributary_core::hub_book::TopicFrame;
 
+/// A fixed byte area in native memory that JavaScript reads through one live Uint8Array.
+struct ByteArea {
+    bytes: Arc<[AtomicU8]>,
+    exported: bool,
+}
+
+impl ByteArea {
+    fn new(len: usize) -> ByteArea {
+        ByteArea {
+            bytes: (0..len).map(|_| AtomicU8::new(0)).collect(),
+            exported: false,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// Copies `bytes` in at offset `at`; false (nothing written) when they would not fit.
+    fn write(&self, at: usize, bytes: &[u8]) -> bool {
+        if at.checked_add(bytes.len()).is_none_or(|end| end > self.bytes.len()) {
+            return false;
+        }
+        // SAFETY: the range was checked; the area never moves or changes size, `bytes` is native
+        // memory that cannot overlap it, and JavaScript reads it only between native calls on this
+        // same thread. AtomicU8 is an UnsafeCell over a u8, so writing through a shared pointer is
+        // allowed.
+        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), (self.bytes.as_ptr() as *mut u8).add(at), bytes.len()) };
+        true
+    }
+
+    /// The area as a Uint8Array over native memory that sees every later write; refuses a second
+    /// export (keep the first array).
+    fn export(&mut self, env: &Env, what: &str) -> Result<Uint8Array> {
+        claim_export(env, &mut self.exported, what)?;
+        let keep_alive = Arc::clone(&self.bytes);
+        let (data, len) = (keep_alive.as_ptr() as *mut u8, keep_alive.len());
+        // SAFETY: the area is allocated once and never moves; `keep_alive` holds it until V8
+        // finalizes the ArrayBuffer. Native code writes it only inside a call from JavaScript on
+        // this thread, so no JS access runs concurrently.
+        Ok(unsafe { Uint8Array::with_external_data(data, len, move |_, _| drop(keep_alive)) })
+    }
+}
+
 /// Bytes of the area: Ingest frames of up to about 300 records fit; larger ones take the held path.
 pub const SCRATCH_BYTES: usize = 64 * 1024;
 
 /// The area, exported once as a live Uint8Array, and the one output too large for it.
 pub struct FrameScratch {
-    area: Arc<[AtomicU8]>,
-    exported: bool,
+    area: ByteArea,
     held: Option<Vec<u8>>,
 }
 
 impl Default for FrameScratch {
     fn default() -> Self {
         FrameScratch {
-            area: (0..SCRATCH_BYTES).map(|_| AtomicU8::new(0)).collect(),
-            exported: false,
+            area: ByteArea::new(SCRATCH_BYTES),
             held: None,
         }
     }
@@ -39,12 +81,7 @@ impl FrameScratch {
     /// otherwise held for [`FrameScratch::take_held`] (a length above the area's size says which).
     pub fn put(&mut self, bytes: &[u8]) -> u32 {
         self.held = None;
-        if bytes.len() <= self.area.len() {
-            // SAFETY: the area never moves or changes size, `bytes` is native memory that cannot
-            // overlap it, and JavaScript reads it only between native calls on this same thread.
-            // AtomicU8 is an UnsafeCell over a u8, so writing through a shared pointer is allowed.
-            unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), self.area.as_ptr() as *mut u8, bytes.len()) };
-        } else {
+        if !self.area.write(0, bytes) {
             self.held = Some(bytes.to_vec());
         }
         u32::try_from(bytes.len()).unwrap_or(u32::MAX)
@@ -55,16 +92,9 @@ impl FrameScratch {
         self.held.take().map(|bytes| buffer_copy(env, &bytes)).transpose()
     }
 
-    /// The area as a Uint8Array over native memory that sees every later `put`; refuses a second
-    /// export (keep the first array).
+    /// The area as a Uint8Array over native memory that sees every later `put` (once).
     pub fn export(&mut self, env: &Env) -> Result<Uint8Array> {
-        claim_export(env, &mut self.exported, "the frame scratch was")?;
-        let keep_alive = Arc::clone(&self.area);
-        let data = keep_alive.as_ptr() as *mut u8;
-        // SAFETY: the area is allocated once and never moves; `keep_alive` holds it until V8
-        // finalizes the ArrayBuffer. Native code writes it only inside a call from JavaScript on
-        // this thread, so no JS access runs concurrently.
-        Ok(unsafe { Uint8Array::with_external_data(data, SCRATCH_BYTES, move |_, _| drop(keep_alive)) })
+        self.area.export(env, "the frame scratch was")
     }
 }
 
@@ -81,10 +111,9 @@ pub const TURN_INDEX_FIELDS: usize = 3;
 /// fit (more bytes or frames than the area and index hold) spills: its frames are kept whole for
 /// [`TurnScratch::take_spilled`].
 pub struct TurnScratch {
-    area: Arc<[AtomicU8]>,
+    area: ByteArea,
     /// f64 bits (JS reads a Float64Array; seqs stay exact below 2^53).
     index: Arc<[AtomicU64]>,
-    area_exported: bool,
     index_exported: bool,
     spilled: Vec<TopicFrame>,
 }
@@ -92,11 +121,10 @@ pub struct TurnScratch {
 impl Default for TurnScratch {
     fn default() -> Self {
         TurnScratch {
-            area: (0..TURN_SCRATCH_BYTES).map(|_| AtomicU8::new(0)).collect(),
+            area: ByteArea::new(TURN_SCRATCH_BYTES),
             index: (0..TURN_SCRATCH_FRAMES * TURN_INDEX_FIELDS)
                 .map(|_| AtomicU64::new(0))
                 .collect(),
-            area_exported: false,
             index_exported: false,
             spilled: Vec::new(),
         }
@@ -115,42 +143,25 @@ impl TurnScratch {
         self.spilled.clear();
         let mut at = 0;
         for (i, frame) in frames.iter().enumerate() {
-            // SAFETY: as in `FrameScratch::put`: the area never moves, `frame.bytes` cannot overlap
-            // it, `at + len` stays within it (the sum was checked), and JavaScript reads it only
-            // between native calls on this thread.
-            unsafe {
-                std::ptr::copy_nonoverlapping(
-                    frame.bytes.as_ptr(),
-                    (self.area.as_ptr() as *mut u8).add(at),
-                    frame.bytes.len(),
-                )
-            };
+            // Fits: the total was checked above.
+            self.area.write(at, &frame.bytes);
             at += frame.bytes.len();
-            let slot = i * TURN_INDEX_FIELDS;
-            for (field, value) in [f64::from(frame.stream), frame.seq as f64, frame.bytes.len() as f64]
-                .into_iter()
-                .enumerate()
-            {
-                if let Some(cell) = self.index.get(slot + field) {
-                    cell.store(value.to_bits(), Ordering::Relaxed);
-                }
+            let fields = [f64::from(frame.stream), frame.seq as f64, frame.bytes.len() as f64];
+            for (cell, value) in self.index.iter().skip(i * TURN_INDEX_FIELDS).zip(fields) {
+                cell.store(value.to_bits(), Ordering::Relaxed);
             }
         }
         false
     }
 
-    /// The frames of a turn that spilled, as `[stream, seq, frame, ...]` (taken once).
+    /// The frames of a turn that spilled (taken once).
     pub fn take_spilled(&mut self) -> Vec<TopicFrame> {
         std::mem::take(&mut self.spilled)
     }
 
     /// The area as a Uint8Array over native memory that sees every later `put` (once).
     pub fn export_area(&mut self, env: &Env) -> Result<Uint8Array> {
-        claim_export(env, &mut self.area_exported, "the turn scratch was")?;
-        let keep_alive = Arc::clone(&self.area);
-        let data = keep_alive.as_ptr() as *mut u8;
-        // SAFETY: as in `FrameScratch::export`.
-        Ok(unsafe { Uint8Array::with_external_data(data, TURN_SCRATCH_BYTES, move |_, _| drop(keep_alive)) })
+        self.area.export(env, "the turn scratch was")
     }
 
     /// The index as a Float64Array over native memory that sees every later `put` (once).
@@ -158,12 +169,8 @@ impl TurnScratch {
         claim_export(env, &mut self.index_exported, "the turn frame index was")?;
         let keep_alive = Arc::clone(&self.index);
         // AtomicU64 has the size and alignment of f64 (8 bytes) on every target napi builds for.
-        let data = keep_alive.as_ptr() as *mut f64;
-        // SAFETY: as in `FrameScratch::export`; the cells hold f64 bits.
-        Ok(unsafe {
-            Float64Array::with_external_data(data, TURN_SCRATCH_FRAMES * TURN_INDEX_FIELDS, move |_, _| {
-                drop(keep_alive)
-            })
-        })
+        let (data, len) = (keep_alive.as_ptr() as *mut f64, keep_alive.len());
+        // SAFETY: as in `ByteArea::export`; the cells hold f64 bits.
+        Ok(unsafe { Float64Array::with_external_data(data, len, move |_, _| drop(keep_alive)) })
     }
 }

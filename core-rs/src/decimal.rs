@@ -472,11 +472,10 @@ impl Decimal {
 
     /// The nearest `f64` (for indicator maths in views; never for money decisions).
     pub fn to_f64(&self) -> f64 {
-        // One correctly rounded division while both operands are exact in f64.
-        if self.mantissa.unsigned_abs() < (1u128 << 53) && self.scale <= 22 {
-            return self.mantissa as f64 / 10f64.powi(i32::from(self.scale));
+        match i64::try_from(self.mantissa) {
+            Ok(mantissa) if exact_quotient(mantissa, self.scale) => quotient(mantissa, self.scale),
+            _ => self.to_string().parse().unwrap_or(f64::NAN),
         }
-        self.to_string().parse().unwrap_or(f64::NAN)
     }
 
     /// Writes the exact decimal text into `out` (no allocation beyond `out`'s growth).
@@ -484,6 +483,30 @@ impl Decimal {
         use std::fmt::Write;
         let _ = write!(out, "{self}");
     }
+}
+
+/// Powers of ten exact in `f64` (10^22 is the last).
+const EXACT_POWERS_OF_TEN: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20,
+    1e21, 1e22,
+];
+
+/// True when `mantissa` and `10^scale` are both exact in `f64`, so one division is correctly rounded.
+fn exact_quotient(mantissa: i64, scale: u8) -> bool {
+    mantissa.unsigned_abs() < (1u64 << 53) && usize::from(scale) < EXACT_POWERS_OF_TEN.len()
+}
+
+fn quotient(mantissa: i64, scale: u8) -> f64 {
+    mantissa as f64 / EXACT_POWERS_OF_TEN[usize::from(scale)]
+}
+
+/// The nearest `f64` to `mantissa × 10^-scale`: what [`Decimal::to_f64`] gives for that decimal,
+/// without building it (a wire form's mantissa and scale).
+pub fn mantissa_to_f64(mantissa: i64, scale: u8) -> f64 {
+    if exact_quotient(mantissa, scale) {
+        return quotient(mantissa, scale);
+    }
+    Decimal::new(i128::from(mantissa), scale).map_or(f64::NAN, |d| d.to_f64())
 }
 
 impl fmt::Display for Decimal {
@@ -702,7 +725,46 @@ mod tests {
         })
     }
 
+    /// The nearest f64 by way of the decimal text (Rust's float parse is correctly rounded).
+    fn f64_by_text(mantissa: i64, scale: u8) -> f64 {
+        Decimal::new(i128::from(mantissa), scale)
+            .unwrap()
+            .to_string()
+            .parse()
+            .unwrap()
+    }
+
+    #[test]
+    fn mantissa_to_f64_is_the_nearest_f64_at_the_edges() {
+        let edges = [
+            0,
+            1,
+            -1,
+            (1 << 53) - 1,
+            1 << 53,
+            -(1 << 53) + 1,
+            -(1 << 53),
+            i64::MAX,
+            i64::MIN,
+        ];
+        for mantissa in edges {
+            for scale in [0, 1, 8, 21, 22, 23, MAX_SCALE] {
+                let expected = f64_by_text(mantissa, scale);
+                assert_eq!(mantissa_to_f64(mantissa, scale), expected, "{mantissa} e-{scale}");
+                let decimal = Decimal::new(i128::from(mantissa), scale).unwrap();
+                assert_eq!(decimal.to_f64(), expected, "{mantissa} e-{scale}");
+            }
+        }
+        assert!(mantissa_to_f64(1, MAX_SCALE + 1).is_nan());
+    }
+
     proptest! {
+        #[test]
+        fn mantissa_to_f64_agrees_with_the_decimal_text(mantissa in any::<i64>(), small in -(1i64 << 53)..(1i64 << 53), scale in 0u8..=MAX_SCALE) {
+            prop_assert_eq!(mantissa_to_f64(mantissa, scale), f64_by_text(mantissa, scale));
+            prop_assert_eq!(mantissa_to_f64(small, scale), f64_by_text(small, scale));
+        }
+
         #[test]
         fn short_path_agrees_with_the_general_parse(text in "-?[0-9.]{0,35}|[0-9+e .-]{0,8}|-?0*[0-9]{0,16}[.]?[0-9]{0,17}") {
             if let Some(fast) = Decimal::parse_short(text.as_bytes()) {

@@ -20,7 +20,7 @@
 //! only make the shared mutation sound in safe Rust.
 
 use crate::account::{Balance, Position, PositionSide};
-use crate::decimal::Decimal;
+use crate::decimal::{mantissa_to_f64, Decimal};
 use crate::delta::{BanList, Delta, KlineWindow, Snapshot, SourceId};
 use crate::frame::compact::{CompactDelta, CompactRow, WireKline};
 use crate::frame::{decode_frame, Chunk, Frame, FrameError, FrameHeader, FrameKind, FramePayload};
@@ -88,11 +88,31 @@ impl Written {
     }
 }
 
+/// A bar in wire form whose flags and scales were checked, so it converts to a `Kline`: the only
+/// form a [`KlineSeries`] takes a bar in.
+#[derive(Clone, Copy, Debug)]
+struct CheckedBar(WireKline);
+
+impl CheckedBar {
+    /// A compact row's resolved bar, unless its flags or scales are out of range.
+    fn new(bar: WireKline) -> Option<CheckedBar> {
+        bar.check().ok().map(|()| CheckedBar(bar))
+    }
+
+    /// A kline's wire form; `None` for one no wire frame can carry (see
+    /// [`TraderBookStats::unrepresentable_klines`]).
+    fn of(kline: &Kline) -> Option<CheckedBar> {
+        WireKline::of(kline).ok().map(CheckedBar)
+    }
+}
+
 /// The last `capacity` klines of one `(symbol, interval)`: exact records and a column block.
 #[derive(Debug)]
 pub struct KlineSeries {
-    /// Oldest first, unique open times, at most `capacity`.
-    klines: Vec<Kline>,
+    /// Oldest first, unique open times, at most `capacity`; each exact in its wire form (a
+    /// quarter of a `Kline`'s size, and what a compact row's base and the columns are read from),
+    /// checked on entry so it always converts to a `Kline`.
+    bars: Vec<WireKline>,
     /// Per bar, the hub turn its value is known current at (the turn of the frame that carried
     /// it: a wire-2 snapshot's or compact frame's); 0 when unknown (wire 1). A compact row
     /// relative to the version published at turn `b` applies only to a bar held at a turn in
@@ -107,7 +127,7 @@ pub struct KlineSeries {
 impl KlineSeries {
     fn new(capacity: usize, written: Written) -> KlineSeries {
         KlineSeries {
-            klines: Vec::with_capacity(capacity),
+            bars: Vec::with_capacity(capacity),
             turns: Vec::with_capacity(capacity),
             capacity,
             columns: new_block(KLINE_COLUMNS * capacity),
@@ -123,11 +143,11 @@ impl KlineSeries {
 
     /// Rows currently held.
     pub fn len(&self) -> usize {
-        self.klines.len()
+        self.bars.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.klines.is_empty()
+        self.bars.is_empty()
     }
 
     /// Most rows the series holds (the book's window).
@@ -135,14 +155,14 @@ impl KlineSeries {
         self.capacity
     }
 
-    /// The exact klines, oldest first.
-    pub fn klines(&self) -> &[Kline] {
-        &self.klines
+    /// The exact klines, oldest first (built from the held wire forms, which always convert).
+    pub fn klines(&self) -> Vec<Kline> {
+        self.bars.iter().filter_map(|bar| bar.to_kline().ok()).collect()
     }
 
     /// Value of `column` at `row` as JavaScript sees it; `None` past `len()`.
     pub fn value(&self, column: KlineColumn, row: usize) -> Option<f64> {
-        if row >= self.klines.len() {
+        if row >= self.bars.len() {
             return None;
         }
         load_f64(&self.columns, column as usize * self.capacity + row)
@@ -159,23 +179,28 @@ impl KlineSeries {
     }
 
     fn write_row(&self, row: usize) {
-        let Some(k) = self.klines.get(row) else {
+        let Some(bar) = self.bars.get(row) else {
             return;
         };
+        let [open, high, low, close] = bar.prices;
+        let [volume, taker_buy_volume] = bar.volumes;
+        let [quote_volume, taker_buy_quote_volume] = bar.quotes;
+        let [price_scale, volume_scale, quote_scale] = bar.scales;
         for column in KlineColumn::ALL {
+            // The same nearest f64 as the exact decimal's `to_f64()`.
             let value = match column {
-                KlineColumn::OpenTime => k.open_time as f64,
-                KlineColumn::CloseTime => k.close_time as f64,
-                KlineColumn::Open => k.open.to_f64(),
-                KlineColumn::High => k.high.to_f64(),
-                KlineColumn::Low => k.low.to_f64(),
-                KlineColumn::Close => k.close.to_f64(),
-                KlineColumn::Volume => k.volume.to_f64(),
-                KlineColumn::QuoteVolume => k.quote_volume.to_f64(),
-                KlineColumn::Trades => k.trades as f64,
-                KlineColumn::TakerBuyVolume => k.taker_buy_volume.to_f64(),
-                KlineColumn::TakerBuyQuoteVolume => k.taker_buy_quote_volume.to_f64(),
-                KlineColumn::Closed => f64::from(u8::from(k.closed)),
+                KlineColumn::OpenTime => bar.open_time as f64,
+                KlineColumn::CloseTime => bar.close_time as f64,
+                KlineColumn::Open => mantissa_to_f64(open, price_scale),
+                KlineColumn::High => mantissa_to_f64(high, price_scale),
+                KlineColumn::Low => mantissa_to_f64(low, price_scale),
+                KlineColumn::Close => mantissa_to_f64(close, price_scale),
+                KlineColumn::Volume => mantissa_to_f64(volume, volume_scale),
+                KlineColumn::QuoteVolume => mantissa_to_f64(quote_volume, quote_scale),
+                KlineColumn::Trades => bar.trades as f64,
+                KlineColumn::TakerBuyVolume => mantissa_to_f64(taker_buy_volume, volume_scale),
+                KlineColumn::TakerBuyQuoteVolume => mantissa_to_f64(taker_buy_quote_volume, quote_scale),
+                KlineColumn::Closed => f64::from(u8::from(bar.is_closed())),
             };
             store(&self.columns, column as usize * self.capacity + row, value);
         }
@@ -183,10 +208,10 @@ impl KlineSeries {
 
     /// Rewrites rows `[from, len)` and blanks (NaN) the rows after them.
     fn write_rows_from(&self, from: usize) {
-        for row in from..self.klines.len() {
+        for row in from..self.bars.len() {
             self.write_row(row);
         }
-        for row in self.klines.len()..self.capacity {
+        for row in self.bars.len()..self.capacity {
             for column in 0..KLINE_COLUMNS {
                 store(&self.columns, column * self.capacity + row, f64::NAN);
             }
@@ -196,42 +221,43 @@ impl KlineSeries {
     /// The row of the bar opening at `open_time`, or where it would go.
     fn position(&self, open_time: i64) -> Result<usize, usize> {
         // Nearly every update is for the newest bar: check it first.
-        match self.klines.last() {
-            Some(last) if last.open_time == open_time => Ok(self.klines.len() - 1),
-            Some(last) if last.open_time < open_time => Err(self.klines.len()),
-            _ => self.klines.binary_search_by_key(&open_time, |k| k.open_time),
+        match self.bars.last() {
+            Some(last) if last.open_time == open_time => Ok(self.bars.len() - 1),
+            Some(last) if last.open_time < open_time => Err(self.bars.len()),
+            _ => self.bars.binary_search_by_key(&open_time, |k| k.open_time),
         }
     }
 
     /// True when a bar opening at `open_time` is older than every bar of a full window (a
     /// change to it is dropped).
     fn is_before_full_window(&self, open_time: i64) -> bool {
-        self.klines.len() >= self.capacity && self.klines.first().is_some_and(|k| open_time < k.open_time)
+        self.bars.len() >= self.capacity && self.bars.first().is_some_and(|k| open_time < k.open_time)
     }
 
     /// Puts one kline, known current at `turn`, in place by open time: replaces the bar with the
     /// same open time, appends a newer one (shifting the oldest out when full) or inserts a
     /// missing one. Returns false when the kline is older than every bar of a full window
     /// (dropped).
-    fn upsert(&mut self, kline: Kline, turn: u64) -> bool {
-        match self.position(kline.open_time) {
+    fn upsert(&mut self, bar: CheckedBar, turn: u64) -> bool {
+        let CheckedBar(bar) = bar;
+        match self.position(bar.open_time) {
             Ok(row) => {
-                if let (Some(slot), Some(at)) = (self.klines.get_mut(row), self.turns.get_mut(row)) {
-                    *slot = kline;
+                if let (Some(slot), Some(at)) = (self.bars.get_mut(row), self.turns.get_mut(row)) {
+                    *slot = bar;
                     *at = turn;
                 }
                 self.write_row(row);
             }
-            Err(row) if self.klines.len() < self.capacity => {
-                self.klines.insert(row, kline);
+            Err(row) if self.bars.len() < self.capacity => {
+                self.bars.insert(row, bar);
                 self.turns.insert(row, turn);
                 self.write_rows_from(row);
             }
             Err(0) => return false,
             Err(row) => {
-                self.klines.remove(0);
+                self.bars.remove(0);
                 self.turns.remove(0);
-                self.klines.insert(row - 1, kline);
+                self.bars.insert(row - 1, bar);
                 self.turns.insert(row - 1, turn);
                 self.write_rows_from(0);
             }
@@ -241,18 +267,18 @@ impl KlineSeries {
 
     /// Replaces the whole series with `klines`, known current at `turn` (sorted by open time,
     /// the last of equal open times kept, the newest `capacity` retained).
-    fn replace(&mut self, klines: &[Kline], turn: u64) {
-        self.klines.clear();
-        self.klines.extend_from_slice(klines);
-        self.klines.sort_by_key(|k| k.open_time);
+    fn replace(&mut self, bars: impl IntoIterator<Item = CheckedBar>, turn: u64) {
+        self.bars.clear();
+        self.bars.extend(bars.into_iter().map(|CheckedBar(bar)| bar));
+        self.bars.sort_by_key(|k| k.open_time);
         // Keep the last of equal open times: dedup keeps the first, so dedup in reverse.
-        self.klines.reverse();
-        self.klines.dedup_by_key(|k| k.open_time);
-        self.klines.reverse();
-        let excess = self.klines.len().saturating_sub(self.capacity);
-        self.klines.drain(..excess);
+        self.bars.reverse();
+        self.bars.dedup_by_key(|k| k.open_time);
+        self.bars.reverse();
+        let excess = self.bars.len().saturating_sub(self.capacity);
+        self.bars.drain(..excess);
         self.turns.clear();
-        self.turns.resize(self.klines.len(), turn);
+        self.turns.resize(self.bars.len(), turn);
         self.write_rows_from(0);
     }
 
@@ -607,6 +633,9 @@ pub struct TraderBookStats {
     pub base_mismatches: u64,
     /// Compact kline rows whose version the book already held (another stream carried it).
     pub rows_already_held: u64,
+    /// Klines of a hand-built frame that no wire frame can carry (a mantissa beyond 64 bits),
+    /// dropped: a decoded frame never has one.
+    pub unrepresentable_klines: u64,
 }
 
 /// The trader's local book.
@@ -940,11 +969,11 @@ impl TraderBook {
             if row.has_base() {
                 return RowOutcome::Mismatch;
             }
-            let Ok(kline) = row.resolve(sent_at, None).and_then(|w| w.to_kline()) else {
+            let Some(bar) = row.resolve(sent_at, None).ok().and_then(CheckedBar::new) else {
                 return RowOutcome::Mismatch;
             };
             let mut series = KlineSeries::new(self.window, written);
-            series.upsert(kline, turn);
+            series.upsert(bar, turn);
             self.series.insert(key, series);
             return RowOutcome::Applied;
         };
@@ -962,9 +991,9 @@ impl TraderBook {
                 if held == 0 || held < base_turn || held > turn {
                     return RowOutcome::Mismatch;
                 }
-                match series.klines.get(at).map(WireKline::of) {
-                    Some(Ok(wire)) => Some(wire),
-                    _ => return RowOutcome::Mismatch,
+                match series.bars.get(at) {
+                    Some(held) => Some(*held),
+                    None => return RowOutcome::Mismatch,
                 }
             }
             (Ok(at), false) => {
@@ -977,11 +1006,11 @@ impl TraderBook {
             (Err(_), true) => return RowOutcome::Mismatch,
             (Err(_), false) => None,
         };
-        let Ok(kline) = row.resolve(sent_at, base.as_ref()).and_then(|w| w.to_kline()) else {
+        let Some(bar) = row.resolve(sent_at, base.as_ref()).ok().and_then(CheckedBar::new) else {
             return RowOutcome::Mismatch;
         };
         series.written = written;
-        if series.upsert(kline, turn) {
+        if series.upsert(bar, turn) {
             RowOutcome::Applied
         } else {
             RowOutcome::Dropped
@@ -1001,8 +1030,12 @@ impl TraderBook {
                     .entry((*symbol, *interval))
                     .or_insert_with(|| KlineSeries::new(window, written));
                 series.written = written;
+                let Some(bar) = CheckedBar::of(kline) else {
+                    self.stats.unrepresentable_klines += 1;
+                    return;
+                };
                 // A wire-1 frame carries no turn: 0, the version's turn is unknown.
-                if !series.upsert(*kline, written.turn) {
+                if !series.upsert(bar, written.turn) {
                     self.stats.old_klines_dropped += 1;
                 }
             }
@@ -1051,7 +1084,9 @@ impl TraderBook {
                 .entry((*symbol, *interval))
                 .or_insert_with(|| KlineSeries::new(window, written));
             series.written = written;
-            series.replace(klines, header.turn);
+            let bars: Vec<CheckedBar> = klines.iter().filter_map(CheckedBar::of).collect();
+            self.stats.unrepresentable_klines += (klines.len() - bars.len()) as u64;
+            series.replace(bars, header.turn);
         }
         for (symbol, tick) in &snapshot.ticks {
             put_record(&mut self.ticks, *symbol, *tick, tick_values(tick), written);
@@ -1164,7 +1199,7 @@ impl TraderBook {
             .map(|(&(symbol, interval), s)| KlineWindow {
                 symbol,
                 interval,
-                klines: s.klines().to_vec(),
+                klines: s.klines(),
             })
             .collect();
         klines.sort_by_key(|w| (w.symbol, w.interval.code()));
@@ -1269,6 +1304,36 @@ mod tests {
             }],
             ..Snapshot::default()
         }
+    }
+
+    #[test]
+    fn a_kline_no_wire_frame_can_carry_is_dropped_and_counted() {
+        let mut book = TraderBook::new();
+        book.apply(&snapshot_frame(7, 1, window_snapshot(0..3)));
+        let mut wide = kline(3);
+        wide.volume = Decimal::new(i128::from(i64::MAX) * 4, 3).unwrap();
+        let outcome = book.apply(&delta_frame(
+            7,
+            2,
+            vec![Delta::Kline {
+                symbol: BTC,
+                interval: Interval::M1,
+                kline: wide,
+            }],
+        ));
+        assert!(matches!(outcome, ApplyOutcome::Applied { .. }));
+        assert_eq!(book.stats().unrepresentable_klines, 1);
+        let series = book.kline_series(BTC, Interval::M1).unwrap();
+        assert_eq!(series.klines(), vec![kline(0), kline(1), kline(2)]);
+        assert_columns_match(series);
+        // In a snapshot too: the rest of the window applies.
+        let mut snapshot = window_snapshot(10..13);
+        snapshot.klines[0].klines[1] = wide;
+        book.apply(&snapshot_frame(7, 3, snapshot));
+        assert_eq!(book.stats().unrepresentable_klines, 2);
+        let series = book.kline_series(BTC, Interval::M1).unwrap();
+        assert_eq!(series.klines(), vec![kline(10), kline(12)]);
+        assert_columns_match(series);
     }
 
     /// The columns JavaScript sees equal the exact klines' `to_f64()` values, and rows past
@@ -1418,6 +1483,7 @@ mod tests {
                 old_klines_dropped: 0,
                 base_mismatches: 0,
                 rows_already_held: 0,
+                unrepresentable_klines: 0,
             }
         );
     }

@@ -148,7 +148,7 @@ fn trader_book_converges_to_the_hub_through_frames_and_a_gap() {
                 .map(|k| tributary_core::Kline { as_of: 0, ..*k })
                 .collect::<Vec<_>>()
         };
-        assert_eq!(market(series.klines()), market(hub_klines), "{}", SYMBOLS[i]);
+        assert_eq!(market(&series.klines()), market(hub_klines), "{}", SYMBOLS[i]);
         for (row, k) in hub_klines.iter().enumerate() {
             assert_eq!(
                 series.value(tributary_core::trader_book::KlineColumn::Close, row),

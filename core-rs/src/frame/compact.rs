@@ -54,6 +54,8 @@ const OPEN_TIME_MS: u32 = 1 << 18;
 const KNOWN_BITS: u32 = (1 << 19) - 1;
 /// The value-carrying bits in the order their values are written.
 const VALUE_BITS: std::ops::RangeInclusive<u32> = 1..=17;
+/// The mask's value-carrying bits (`VALUE_BITS`) as one mask.
+const VALUE_MASK: u32 = ((1 << 18) - 1) & !HAS_BASE;
 
 const PRICE_BITS: [u32; 4] = [OPEN, HIGH, LOW, CLOSE];
 const VOLUME_BITS: [u32; 2] = [VOLUME, TAKER_BUY_VOLUME];
@@ -130,6 +132,20 @@ impl WireKline {
         ))
     }
 
+    /// Whether `to_kline` accepts it: known flags, scales within a decimal's.
+    pub fn check(&self) -> Result<(), FrameError> {
+        super::check_flags(self.flags, KLINE_FLAGS, "kline.flags")?;
+        for (scale, field) in self.scales.into_iter().zip(SCALE_FIELDS) {
+            check_scale(scale, field)?;
+        }
+        Ok(())
+    }
+
+    /// The bar is final (its `KlineFlag` bit).
+    pub fn is_closed(&self) -> bool {
+        self.flags & super::KLINE_CLOSED != 0
+    }
+
     fn has_first_trade_id(&self) -> bool {
         self.flags & KLINE_HAS_FIRST_TRADE_ID != 0
     }
@@ -177,6 +193,13 @@ impl<'a> Reader<'a> {
     }
 
     pub(crate) fn varint(&mut self) -> Result<u64, FrameError> {
+        // Most values of a row (small differences, keys, masks) take one byte.
+        if let Some(&byte) = self.bytes.get(self.at) {
+            if byte & 0x80 == 0 {
+                self.at += 1;
+                return Ok(u64::from(byte));
+            }
+        }
         let mut value = 0u64;
         for i in 0..10 {
             let byte = *self.bytes.get(self.at).ok_or_else(|| malformed("truncated"))?;
@@ -453,10 +476,11 @@ impl CompactRow {
             mask,
             values: [0; 18],
         };
-        for bit in VALUE_BITS {
-            if mask & (1 << bit) != 0 {
-                row.values[bit as usize] = reader.varint()?;
-            }
+        // The written values follow in bit order: visit the set bits only.
+        let mut unread = mask & VALUE_MASK;
+        while unread != 0 {
+            row.values[unread.trailing_zeros() as usize] = reader.varint()?;
+            unread &= unread - 1;
         }
         if let Some(flags) = row.written(FLAGS) {
             if flags & !u64::from(KLINE_FLAGS) != 0 {

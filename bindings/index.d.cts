@@ -60,6 +60,12 @@ export declare class HubBook {
    */
   ingestOneToScratch(frame: Uint8Array, source: number, now: number): number
   /**
+   * This book's handle for `hubIngestOne(handle, frame, source, now)`, the raw Node-API form of
+   * `ingestOneToScratch` (the same handle on every call; valid while the book lives, on this
+   * thread).
+   */
+  hotHandle(): number
+  /**
    * Where the turn calls put their frames: a Uint8Array over native memory, live; can be
    * taken once (keep it).
    */
@@ -383,6 +389,11 @@ export declare class TraderBook {
    * applying a one-row frame); reported the same way, at index 0.
    */
   applyOne(frame: Uint8Array): number
+  /**
+   * This book's handle for `traderApplyOne(handle, frame)`, the raw Node-API form of `applyOne`
+   * (the same handle on every call; valid while the book lives, on this thread).
+   */
+  hotHandle(): number
   /**
    * The six counts of the last `applyMany` (applied, snapshots, chunks, duplicates, ignored
    * stale, issues) as a live Uint32Array over native memory; can be taken once (keep it).
@@ -1020,6 +1031,8 @@ export interface TraderBookStatsObject {
   oldKlinesDropped: number
   baseMismatches: number
   rowsAlreadyHeld: number
+  /** Klines of a hand-built frame no wire frame can carry, dropped (never from a decoded frame). */
+  unrepresentableKlines: number
 }
 
 /**

@@ -1,4 +1,5 @@
 // The binding's conversions at its edges: exact decimal strings, integer limits, optional fields, errors with codes, buffers, batch failures.
+import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import type * as Binding from '../index.cjs';
@@ -487,5 +488,103 @@ describe('turn frames', () => {
     for (const chunk of reference.topicSnapshotFrames(3, NOW)) trader.apply(chunk);
     expect(trader.applyOne(frames[2] as Buffer)).toBe(0);
     expect(trader.klines(0, '1m').length).toBe(1_000);
+  });
+});
+
+describe('hot calls', () => {
+  /** The raw Node-API functions registered beside napi-rs's exports (not in index.d.cts). */
+  const hot = binding as unknown as {
+    traderApplyOne(handle: number, frame: Uint8Array): number;
+    hubIngestOne(handle: number, frame: Uint8Array, source: number, now: number): number;
+  };
+  const klineFrame = (trades: number): Buffer => frameOf((e) => e.pushKlines(0, '1m', [bar({ trades })]));
+
+  it('do what the napi-rs methods do, on the book their handle names', () => {
+    const viaHot = hub();
+    const viaMethod = hub();
+    const handle = viaHot.hotHandle();
+    expect(viaHot.hotHandle()).toBe(handle); // the same handle on every call
+    expect(hub().hotHandle()).not.toBe(handle);
+    const hotCounts = viaHot.turnCounts();
+    const methodCounts = viaMethod.turnCounts();
+    const traders = [new binding.TraderBook(), new binding.TraderBook()];
+    const [hotTrader, methodTrader] = traders as [Binding.TraderBook, Binding.TraderBook];
+    for (const trader of traders) for (const chunk of viaHot.topicSnapshotFrames(7, NOW)) trader.apply(chunk);
+    const traderHandle = hotTrader.hotHandle();
+    for (const trades of [1, 2, 3]) {
+      const frame = klineFrame(trades);
+      // Read inside a larger buffer, as the napi-rs conversion does.
+      const host = Buffer.alloc(frame.length + 9);
+      frame.copy(host, 4);
+      const a = turnFrames(viaHot, hot.hubIngestOne(handle, host.subarray(4, 4 + frame.length), 1, NOW));
+      const b = turnFrames(viaMethod, viaMethod.ingestOneToScratch(frame, 1, NOW));
+      expect(a).toEqual(b);
+      expect([...hotCounts]).toEqual([...methodCounts]);
+      expect(hot.traderApplyOne(traderHandle, a[0]?.frame as Buffer)).toBe(0);
+      expect(methodTrader.applyOne(b[0]?.frame as Buffer)).toBe(0);
+      expect(hotTrader.klines(0, '1m')).toEqual(methodTrader.klines(0, '1m'));
+    }
+    expect(hotTrader.klines(0, '1m')[0]?.trades).toBe(3);
+    // A gap is reported as applyOne reports it: one frame needing attention, at index 0.
+    const skipped = klineFrame(4);
+    turnFrames(viaHot, hot.hubIngestOne(handle, skipped, 1, NOW));
+    const [late] = turnFrames(viaHot, hot.hubIngestOne(handle, klineFrame(5), 1, NOW));
+    expect(hot.traderApplyOne(traderHandle, late?.frame as Buffer)).toBe(1);
+    expect(hotTrader.takeIssues()).toEqual([
+      { index: 0, outcome: { kind: 'gap', needsSnapshot: true, stream: 7, expected: 4, got: 5 } },
+    ]);
+    // An undecodable frame is reported, not thrown, on both paths.
+    expect(hot.traderApplyOne(traderHandle, Buffer.from([1, 2, 3]))).toBe(1);
+    expect(hotTrader.takeIssues()[0]?.outcome.kind).toBe('invalid');
+    expect(hot.hubIngestOne(handle, Buffer.from([1, 2, 3]), 1, NOW)).toBe(0);
+    expect(hotCounts[5]).toBe(1); // undecodable
+  });
+
+  it('refuse what the napi-rs methods refuse, and handles no book has, with codes', () => {
+    const book = hub();
+    const handle = book.hotHandle();
+    const trader = new binding.TraderBook();
+    const traderHandle = trader.hotHandle();
+    const frame = klineFrame(1);
+    expect(thrown(() => hot.hubIngestOne(handle, frame, 70_000, NOW)).code).toBe('invalid_value');
+    expect(thrown(() => hot.hubIngestOne(1_000_000, frame, 1, NOW)).code).toBe('invalid_handle');
+    expect(thrown(() => hot.traderApplyOne(1_000_000, frame)).code).toBe('invalid_handle');
+    expect(thrown(() => hot.traderApplyOne(traderHandle, 'frame' as unknown as Uint8Array)).code).toBe(
+      'invalid_arg',
+    );
+    expect(
+      thrown(() => hot.traderApplyOne(traderHandle, new Float64Array(4) as unknown as Uint8Array)).code,
+    ).toBe('invalid_arg');
+    expect(thrown(() => hot.traderApplyOne('0' as unknown as number, frame)).code).toBe('invalid_arg');
+    expect(thrown(() => hot.hubIngestOne(handle, frame, 1, 'now' as unknown as number)).code).toBe(
+      'invalid_arg',
+    );
+    expect(thrown(() => (hot.hubIngestOne as (...args: unknown[]) => number)()).code).toBe('invalid_arg');
+    // An empty frame is a frame that does not decode, not a refused argument.
+    expect(hot.traderApplyOne(traderHandle, new Uint8Array(0))).toBe(1);
+  });
+
+  it('refuse the handle of a book that was collected, and give it to the next book', () => {
+    // In a child with --expose-gc: a collected book leaves its table, so its handle reaches nothing.
+    const script = `
+      const binding = require(${JSON.stringify(createRequire(import.meta.url).resolve('../index.cjs'))});
+      let book = new binding.TraderBook();
+      const handle = book.hotHandle();
+      book = undefined;
+      const collected = new Promise((resolve) => setTimeout(resolve, 50));
+      collected.then(() => {
+        globalThis.gc();
+        setTimeout(() => {
+          globalThis.gc();
+          let code;
+          try { binding.traderApplyOne(handle, Buffer.alloc(1)); } catch (error) { code = error.code; }
+          const next = new binding.TraderBook().hotHandle();
+          process.stdout.write(JSON.stringify({ code, reused: next === handle }));
+        }, 50);
+      });
+    `;
+    const child = spawnSync(process.execPath, ['--expose-gc', '-e', script], { encoding: 'utf8' });
+    expect(child.stderr).toBe('');
+    expect(JSON.parse(child.stdout)).toEqual({ code: 'invalid_handle', reused: true });
   });
 });

@@ -2,6 +2,7 @@
 
 use crate::counts::{buffer_copy, LiveCounts};
 use crate::error::fail;
+use crate::hot_call;
 use crate::interval::parse_interval;
 use crate::parse::ParseFailure;
 use crate::records::{
@@ -575,6 +576,16 @@ pub struct HubBook {
     /// Changed, unchanged, dropped and refused bars of the last `merge_rest_klines`, read by JS
     /// through the array `rest_counts` exports (once).
     rest_counts: LiveCounts<4>,
+    /// This book's handle for the raw hot calls, once JavaScript asked for it.
+    hot: Option<u32>,
+}
+
+impl Drop for HubBook {
+    fn drop(&mut self) {
+        if let Some(handle) = self.hot {
+            hot_call::unregister::<HubBook>(handle);
+        }
+    }
 }
 
 impl HubBook {
@@ -652,6 +663,7 @@ impl HubBook {
             },
             rejected: Vec::new(),
             rest_counts: LiveCounts::default(),
+            hot: None,
         })
     }
 
@@ -695,6 +707,19 @@ impl HubBook {
         let source = self::source(&env, source)?;
         let turn = self.inner.ingest_turn(std::iter::once((frame, source)), now);
         Ok(self.finish_turn(turn))
+    }
+
+    /// This book's handle for `hubIngestOne(handle, frame, source, now)`, the raw Node-API form of
+    /// `ingestOneToScratch` (the same handle on every call; valid while the book lives, on this
+    /// thread).
+    #[napi]
+    pub fn hot_handle(&mut self) -> u32 {
+        if let Some(handle) = self.hot {
+            return handle;
+        }
+        let handle = hot_call::register(self);
+        self.hot = Some(handle);
+        handle
     }
 
     /// Where the turn calls put their frames: a Uint8Array over native memory, live; can be

@@ -4,6 +4,7 @@ mod aggregator;
 mod counts;
 mod error;
 mod filters;
+mod hot_call;
 mod hub;
 mod interval;
 mod kline_csv;

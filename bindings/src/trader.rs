@@ -7,6 +7,7 @@
 
 use crate::counts::LiveCounts;
 use crate::error::fail;
+use crate::hot_call;
 use crate::interval::parse_interval;
 use crate::records::{
     name, position_side, BalanceObject, BanListObject, KlineObject, MarkObject, PositionObject, TickObject,
@@ -192,6 +193,8 @@ pub struct TraderBookStatsObject {
     pub old_klines_dropped: i64,
     pub base_mismatches: i64,
     pub rows_already_held: i64,
+    /// Klines of a hand-built frame no wire frame can carry, dropped (never from a decoded frame).
+    pub unrepresentable_klines: i64,
 }
 
 /// The trader's book: applies hub frames in sequence per stream and exposes copy-free views.
@@ -205,6 +208,16 @@ pub struct TraderBook {
     exported: Rc<RefCell<HashSet<usize>>>,
     /// The counts of the last `apply_many`, read by JS through the array `apply_counts` exports.
     counts: LiveCounts<APPLY_COUNTS>,
+    /// This book's handle for the raw hot calls, once JavaScript asked for it.
+    hot: Option<u32>,
+}
+
+impl Drop for TraderBook {
+    fn drop(&mut self) {
+        if let Some(handle) = self.hot {
+            hot_call::unregister::<TraderBook>(handle);
+        }
+    }
 }
 
 impl TraderBook {
@@ -238,6 +251,7 @@ impl TraderBook {
             report: ApplyReport::default(),
             exported: Rc::default(),
             counts: LiveCounts::default(),
+            hot: None,
         })
     }
 
@@ -272,6 +286,18 @@ impl TraderBook {
     pub fn apply_one(&mut self, frame: &[u8]) -> u32 {
         self.book.apply_many_into(std::iter::once(frame), &mut self.report);
         self.record_apply()
+    }
+
+    /// This book's handle for `traderApplyOne(handle, frame)`, the raw Node-API form of `applyOne`
+    /// (the same handle on every call; valid while the book lives, on this thread).
+    #[napi]
+    pub fn hot_handle(&mut self) -> u32 {
+        if let Some(handle) = self.hot {
+            return handle;
+        }
+        let handle = hot_call::register(self);
+        self.hot = Some(handle);
+        handle
     }
 
     /// The six counts of the last `applyMany` (applied, snapshots, chunks, duplicates, ignored
@@ -448,6 +474,7 @@ impl TraderBook {
             old_klines_dropped: s.old_klines_dropped as i64,
             base_mismatches: s.base_mismatches as i64,
             rows_already_held: s.rows_already_held as i64,
+            unrepresentable_klines: s.unrepresentable_klines as i64,
         }
     }
 

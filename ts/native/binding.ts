@@ -8,3 +8,25 @@ import { packageRoot } from '../package-root.js';
 export const binding: typeof Binding = createRequire(import.meta.url)(
   join(packageRoot, 'bindings', 'index.cjs'),
 );
+
+/**
+ * The raw Node-API functions of bindings/src/hot_call.rs: the per-frame calls without napi-rs's
+ * class-method bookkeeping, on a book found by its `hotHandle()`. napi-rs's generated typings do
+ * not list them (they are registered by hand), so their signatures are declared here.
+ */
+export interface HotCalls {
+  /** `TraderBook.applyOne(frame)` of the book with this handle. */
+  traderApplyOne(handle: number, frame: Uint8Array): number;
+  /** `HubBook.ingestOneToScratch(frame, source, now)` of the book with this handle. */
+  hubIngestOne(handle: number, frame: Uint8Array, source: number, now: number): number;
+}
+
+/** The hot calls, checked once at load: a binding without them is a stale build. */
+export const hotCalls: HotCalls = (() => {
+  const raw = binding as unknown as Partial<HotCalls>;
+  const { traderApplyOne, hubIngestOne } = raw;
+  if (typeof traderApplyOne !== 'function' || typeof hubIngestOne !== 'function') {
+    throw new Error('the native binding has no hot calls: rebuild it (npm run build:native)');
+  }
+  return { traderApplyOne, hubIngestOne };
+})();

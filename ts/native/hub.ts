@@ -14,7 +14,7 @@ import type {
   TopicFilterObject,
   TurnIssues,
 } from '../../bindings/index.cjs';
-import { binding } from './binding.js';
+import { binding, hotCalls } from './binding.js';
 import type { IntervalName } from './interval.js';
 import { callNative, NativeError } from './native-error.js';
 import type { Balance, BanList, Kline, Mark, Position, PositionSide, Tick } from './records.js';
@@ -299,6 +299,8 @@ export class HubBook {
   readonly #turnScratch: Uint8Array;
   /** `[stream, seq, length]` of each frame in `#turnScratch`: a live view over native memory. */
   readonly #turnIndex: Float64Array;
+  /** This book's handle for the raw one-frame turn (`hotCalls.hubIngestOne`). */
+  readonly #hot: number;
 
   constructor(options: HubBookOptions = {}) {
     this.#native = callNative(() => new binding.HubBook(options));
@@ -306,6 +308,7 @@ export class HubBook {
     this.#turnCounts = this.#native.turnCounts();
     this.#turnScratch = this.#native.turnScratch();
     this.#turnIndex = this.#native.turnFrameIndex();
+    this.#hot = this.#native.hotHandle();
   }
 
   /** Appends symbols to the registry: a symbol's id is its position; ids only grow. */
@@ -327,10 +330,11 @@ export class HubBook {
    */
   ingestTurn(frames: Buffer[], sources: number[], now: number): IngestTurnResult {
     // A turn of one frame (every turn at low rates) goes without the two arrays, whose conversion
-    // costs more than merging a one-update frame.
+    // costs more than merging a one-update frame, and through the raw Node-API call, without
+    // napi-rs's per-call bookkeeping.
     const count = callNative(() =>
       frames.length === 1 && sources.length === 1
-        ? this.#native.ingestOneToScratch(frames[0] as Buffer, sources[0] as number, now)
+        ? hotCalls.hubIngestOne(this.#hot, frames[0] as Buffer, sources[0] as number, now)
         : this.#native.ingestTurnToScratch(frames, sources, now),
     );
     const counts = this.#turnCounts;

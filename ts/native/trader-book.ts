@@ -1,6 +1,6 @@
 // Typed facade over the native trader book, with cached copy-free views of its columns.
 import type { ApplyIssue, ApplyOutcomeObject, TraderBookStatsObject } from '../../bindings/index.cjs';
-import { binding } from './binding.js';
+import { binding, hotCalls } from './binding.js';
 import {
   BALANCE_SLOTS,
   type BalanceSlot,
@@ -167,10 +167,13 @@ export class TraderBook {
 
   /** Counts of the last `applyMany` (applied, snapshots, chunks, duplicates, ignored stale, issues): a live view. */
   readonly #counts: Uint32Array;
+  /** This book's handle for the raw one-frame apply (`hotCalls.traderApplyOne`). */
+  readonly #hot: number;
 
   constructor(window?: number) {
     this.#native = callNative(() => new binding.TraderBook(window));
     this.#counts = this.#native.applyCounts();
+    this.#hot = this.#native.hotHandle();
   }
 
   get window(): number {
@@ -191,9 +194,13 @@ export class TraderBook {
     // The native call writes its counts to `#counts` and returns how many frames need attention:
     // a native result object would cost more than applying a one-row frame (docs/benchmarks.md).
     // One frame (a turn of one stream, the usual case) goes without the array, whose conversion
-    // costs about as much as applying a one-row frame.
-    const issues =
-      frames.length === 1 ? this.#native.applyOne(frames[0] as Buffer) : this.#native.applyMany(frames);
+    // costs about as much as applying a one-row frame, and through the raw Node-API call, without
+    // napi-rs's per-call bookkeeping (about as much again).
+    const issues = callNative(() =>
+      frames.length === 1
+        ? hotCalls.traderApplyOne(this.#hot, frames[0] as Buffer)
+        : this.#native.applyMany(frames),
+    );
     const counts = this.#counts;
     return {
       applied: counts[0] ?? 0,

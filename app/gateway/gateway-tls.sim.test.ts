@@ -106,7 +106,9 @@ describe('the gateway between machines', () => {
         .catch((error: unknown) => error);
       expect(refused).toBeInstanceOf(GatewayRequestError);
       expect((refused as GatewayRequestError).code).toBe('tls-required');
-      expect(gateway.output()).toMatch(/"error":"tls-required: plain requests are served from loopback only/);
+      // The refusal's log line reaches the child's output after the answer: wait for it.
+      const logged = /"error":"tls-required: plain requests are served from loopback only/;
+      await waitUntil(() => logged.test(gateway.output()), 'the refusal in the gateway log', 10_000);
       await killHard(gateway.proc);
     },
     60_000,

@@ -5,18 +5,20 @@
 //
 // (the difference of the two totals, per function, divided by 3,000 is the cost of one call;
 // docs/benchmarks.md, issue 18). Paths: encode (push + take), encode1 (both in one call), hubturn, apply1; hubturn2 and apply2 are the same
-// turns and applies with a wire-2 (compact frame) topic; rest is one 45-row REST klines poll parsed
+// turns and applies with a wire-2 (compact frame) topic; hubturn26 and apply26 are a turn of a 26-update Ingest frame and the
+// trader's apply of its 26-row compact frame (about what a turn carries at 20k updates/s); rest is one 45-row REST klines poll parsed
 // and merged (a poll every 5 s of one series, as the bench case `parse+merge/REST klines`); agg is
 // 64 aggTrade messages into the 11-interval BarAggregator (the case `parse+aggregate/aggTrade`).
 import { BarAggregator, HubBook, IngestEncoder, TraderBook, type WireVersion } from '../ts/native/index.js';
 import { aggTradeStream, HUB_CLOCK, klineStream, restKlinesBodies, SYMBOLS } from './fixtures.js';
+import { BATCH_ROWS, hubFrames } from './stages/fixed-costs.js';
 
 const [path, callsText] = process.argv.slice(2);
 const calls = Number(callsText);
 const INPUTS = 4_000;
 if (!Number.isInteger(calls) || calls < 0 || calls > INPUTS) {
   throw new Error(
-    `usage: fixed-cost-driver <encode|encode1|hubturn|hubturn2|apply1|apply2|rest|agg> <calls, at most ${INPUTS}>`,
+    `usage: fixed-cost-driver <encode|encode1|hubturn|hubturn2|hubturn26|apply1|apply2|apply26|rest|agg> <calls, at most ${INPUTS}>`,
   );
 }
 const messages = klineStream(INPUTS);
@@ -51,6 +53,11 @@ const trader = new TraderBook();
 for (const chunk of wire1.snapshot) trader.apply(chunk);
 const trader2 = new TraderBook();
 for (const chunk of wire2.snapshot) trader2.apply(chunk);
+const batched = hubFrames(klineStream(INPUTS * BATCH_ROWS), BATCH_ROWS, 2);
+const timedHub26 = new HubBook({ symbols: SYMBOLS });
+timedHub26.addTopic(8, {}, 2);
+const trader26 = new TraderBook();
+for (const chunk of batched.snapshot) trader26.apply(chunk);
 const encoder = new IngestEncoder(SYMBOLS);
 const polls = restKlinesBodies(INPUTS);
 const restHub = new HubBook({ symbols: SYMBOLS });
@@ -71,6 +78,12 @@ const paths: Record<string, (i: number) => void> = {
   },
   hubturn2: (i) => {
     timedHub2.ingestTurn([frames[i] as Buffer], [1], HUB_CLOCK);
+  },
+  hubturn26: (i) => {
+    timedHub26.ingestTurn([batched.ingest[i] as Buffer], [1], HUB_CLOCK);
+  },
+  apply26: (i) => {
+    trader26.applyMany([batched.deltas[i] as Buffer]);
   },
   apply1: (i) => {
     trader.applyMany([wire1.deltas[i] as Buffer]);

@@ -43,12 +43,19 @@ thread_local! {
 
 /// A class whose instances can be reached by hot calls.
 pub trait HotTarget: Sized + 'static {
+    /// The table of this class's instances on this thread.
     fn slots() -> &'static LocalKey<RefCell<HotSlots<Self>>>;
+    /// Where the instance keeps its handle once it has one (it unregisters it when dropped).
+    fn handle_slot(&mut self) -> &mut Option<u32>;
 }
 
 impl HotTarget for TraderBook {
     fn slots() -> &'static LocalKey<RefCell<HotSlots<Self>>> {
         &TRADER_BOOKS
+    }
+
+    fn handle_slot(&mut self) -> &mut Option<u32> {
+        &mut self.hot
     }
 }
 
@@ -56,11 +63,24 @@ impl HotTarget for HubBook {
     fn slots() -> &'static LocalKey<RefCell<HotSlots<Self>>> {
         &HUB_BOOKS
     }
+
+    fn handle_slot(&mut self) -> &mut Option<u32> {
+        &mut self.hot
+    }
 }
 
-/// Puts `target` (the boxed instance napi-rs owns) in its table and returns its handle. The
-/// caller keeps the handle and calls [`unregister`] with it when the instance is dropped.
-pub fn register<T: HotTarget>(target: &mut T) -> u32 {
+/// The handle of `target` (the boxed instance napi-rs owns), putting it in its table on the
+/// first call; the instance calls [`unregister`] with it when dropped.
+pub fn handle<T: HotTarget>(target: &mut T) -> u32 {
+    if let Some(handle) = *target.handle_slot() {
+        return handle;
+    }
+    let handle = register(target);
+    *target.handle_slot() = Some(handle);
+    handle
+}
+
+fn register<T: HotTarget>(target: &mut T) -> u32 {
     let at = target as *mut T;
     T::slots().with(|slots| {
         let mut slots = slots.borrow_mut();

@@ -577,7 +577,7 @@ pub struct HubBook {
     /// through the array `rest_counts` exports (once).
     rest_counts: LiveCounts<4>,
     /// This book's handle for the raw hot calls, once JavaScript asked for it.
-    hot: Option<u32>,
+    pub(crate) hot: Option<u32>,
 }
 
 impl Drop for HubBook {
@@ -714,12 +714,7 @@ impl HubBook {
     /// thread).
     #[napi]
     pub fn hot_handle(&mut self) -> u32 {
-        if let Some(handle) = self.hot {
-            return handle;
-        }
-        let handle = hot_call::register(self);
-        self.hot = Some(handle);
-        handle
+        hot_call::handle(self)
     }
 
     /// Where the turn calls put their frames: a Uint8Array over native memory, live; can be

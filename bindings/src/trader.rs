@@ -209,7 +209,7 @@ pub struct TraderBook {
     /// The counts of the last `apply_many`, read by JS through the array `apply_counts` exports.
     counts: LiveCounts<APPLY_COUNTS>,
     /// This book's handle for the raw hot calls, once JavaScript asked for it.
-    hot: Option<u32>,
+    pub(crate) hot: Option<u32>,
 }
 
 impl Drop for TraderBook {
@@ -292,12 +292,7 @@ impl TraderBook {
     /// (the same handle on every call; valid while the book lives, on this thread).
     #[napi]
     pub fn hot_handle(&mut self) -> u32 {
-        if let Some(handle) = self.hot {
-            return handle;
-        }
-        let handle = hot_call::register(self);
-        self.hot = Some(handle);
-        handle
+        hot_call::handle(self)
     }
 
     /// The six counts of the last `applyMany` (applied, snapshots, chunks, duplicates, ignored

@@ -193,13 +193,6 @@ impl<'a> Reader<'a> {
     }
 
     pub(crate) fn varint(&mut self) -> Result<u64, FrameError> {
-        // Most values of a row (small differences, keys, masks) take one byte.
-        if let Some(&byte) = self.bytes.get(self.at) {
-            if byte & 0x80 == 0 {
-                self.at += 1;
-                return Ok(u64::from(byte));
-            }
-        }
         let mut value = 0u64;
         for i in 0..10 {
             let byte = *self.bytes.get(self.at).ok_or_else(|| malformed("truncated"))?;

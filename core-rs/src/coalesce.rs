@@ -71,7 +71,11 @@ impl Coalescer {
                 }
                 std::collections::hash_map::Entry::Vacant(slot) => {
                     slot.insert(write);
-                    deltas.swap(write, read);
+                    // Until a first duplicate, every delta is already in its place (a swap would
+                    // still copy it three times).
+                    if write != read {
+                        deltas.swap(write, read);
+                    }
                     write += 1;
                 }
             }

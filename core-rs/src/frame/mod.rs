@@ -357,6 +357,23 @@ fn at_common_scale<const N: usize>(
     Ok((mantissas, scale))
 }
 
+/// A group whose present values already share one scale and fit `i64`: what [`at_common_scale`]
+/// returns for it, without raising any value. Values decoded from a row, as every bar the hub
+/// publishes, are such a group; `None` sends the rest the general way.
+fn at_shared_scale<const N: usize>(values: &[Option<Decimal>; N]) -> Option<([i64; N], u8)> {
+    let scale = values.iter().flatten().next().map_or(0, Decimal::scale);
+    let mut mantissas = [0i64; N];
+    for (slot, value) in mantissas.iter_mut().zip(values) {
+        if let Some(d) = value {
+            if d.scale() != scale {
+                return None;
+            }
+            *slot = i64::try_from(d.mantissa()).ok()?;
+        }
+    }
+    Some((mantissas, scale))
+}
+
 /// Encodes a scale group: every value raised to the group's largest scale (exact); when that
 /// overflows `i64`, the normalized values are tried before giving up, so the error means a value
 /// cannot travel in this group at all. Absent values encode as 0.
@@ -364,6 +381,9 @@ fn encode_group<const N: usize>(
     values: [Option<Decimal>; N],
     fields: [&'static str; N],
 ) -> Result<([i64; N], u8), FrameError> {
+    if let Some(encoded) = at_shared_scale(&values) {
+        return Ok(encoded);
+    }
     at_common_scale(&values, &fields, false)
         .or_else(|_| at_common_scale(&values, &fields, true))
         .map_err(|field| FrameError::DecimalOutOfRange { field })
@@ -1222,18 +1242,45 @@ pub fn decode_frame(bytes: &[u8]) -> Result<Frame, FrameError> {
         turn: frame.turn(),
     };
 
+    // A snapshot keeps its windows; a Delta or Ingest frame's rows become deltas here, each
+    // decoded once into its place (no window vectors in between: this is the hub's per-frame path).
+    let groups = frame.klines().unwrap_or_default();
     let mut windows = Vec::new();
-    if let Some(groups) = frame.klines() {
+    let mut deltas = Vec::new();
+    if kind == FrameKind::Snapshot {
         windows.reserve(groups.len());
-        for group in groups.iter() {
-            let code = group.interval().0;
-            let interval = Interval::from_code(code).ok_or(FrameError::UnknownInterval { code })?;
-            let klines = group.rows().iter().map(kline_from_row).collect::<Result<Vec<_>, _>>()?;
+    } else {
+        // Every record of the frame, so the vector is never regrown (a verified frame's vectors
+        // are bounded by its size).
+        let rows: usize = groups.iter().map(|group| group.rows().len()).sum();
+        let others = [
+            frame.ticks().map_or(0, |v| v.len()),
+            frame.positions().map_or(0, |v| v.len()),
+            frame.balances().map_or(0, |v| v.len()),
+            frame.marks().map_or(0, |v| v.len()),
+        ];
+        deltas.reserve(rows + others.iter().sum::<usize>() + 2);
+    }
+    for group in groups.iter() {
+        let code = group.interval().0;
+        let interval = Interval::from_code(code).ok_or(FrameError::UnknownInterval { code })?;
+        let symbol = SymbolId(group.symbol());
+        let rows = group.rows().iter().map(kline_from_row);
+        if kind == FrameKind::Snapshot {
+            let klines = rows.collect::<Result<Vec<_>, _>>()?;
             windows.push(KlineWindow {
-                symbol: SymbolId(group.symbol()),
+                symbol,
                 interval,
                 klines,
             });
+        } else {
+            for kline in rows {
+                deltas.push(Delta::Kline {
+                    symbol,
+                    interval,
+                    kline: kline?,
+                });
+            }
         }
     }
     let ticks = frame
@@ -1278,16 +1325,6 @@ pub fn decode_frame(bytes: &[u8]) -> Result<Frame, FrameError> {
             marks,
         }),
         FrameKind::Ingest | FrameKind::Delta => {
-            let rows: usize = windows.iter().map(|w| w.klines.len()).sum();
-            let mut deltas = Vec::with_capacity(rows + ticks.len() + positions.len() + balances.len() + 1);
-            for window in windows {
-                let (symbol, interval) = (window.symbol, window.interval);
-                deltas.extend(window.klines.into_iter().map(|kline| Delta::Kline {
-                    symbol,
-                    interval,
-                    kline,
-                }));
-            }
             deltas.extend(ticks.into_iter().map(|(symbol, tick)| Delta::Tick { symbol, tick }));
             deltas.extend(
                 positions
@@ -1711,5 +1748,37 @@ mod tests {
             );
         }
         assert_eq!(encoder.builder.unfinished_data().len(), capacity);
+    }
+
+    proptest::proptest! {
+        /// The shared-scale path returns what the general one does wherever it answers, and
+        /// answers for every group of one scale whose mantissas fit (values decoded from a row).
+        #[test]
+        fn shared_scale_path_agrees_with_the_general_one(
+            mantissas in proptest::collection::vec(proptest::prelude::any::<i64>(), 3),
+            scales in proptest::collection::vec(0u8..=crate::decimal::MAX_SCALE, 3),
+            wide in proptest::prelude::any::<bool>(),
+            absent in 0usize..4,
+        ) {
+            let mut values = [None; 3];
+            for (i, slot) in values.iter_mut().enumerate() {
+                if i == absent {
+                    continue;
+                }
+                let mantissa = if wide && i == 0 { i128::from(mantissas[i]) * 1_000 } else { i128::from(mantissas[i]) };
+                *slot = Decimal::new(mantissa, scales[i]).ok();
+            }
+            let fields = ["a", "b", "c"];
+            if let Some(shared) = at_shared_scale(&values) {
+                proptest::prop_assert_eq!(Ok(shared), at_common_scale(&values, &fields, false));
+            }
+            let one_scale: Vec<Option<Decimal>> = values
+                .iter()
+                .map(|v| v.map(|d| Decimal::new(d.mantissa() / 1_000, scales[0]).unwrap()))
+                .collect();
+            let one_scale: [Option<Decimal>; 3] = [one_scale[0], one_scale[1], one_scale[2]];
+            proptest::prop_assert!(at_shared_scale(&one_scale).is_some());
+            proptest::prop_assert_eq!(encode_group(one_scale, fields), at_common_scale(&one_scale, &fields, false).map_err(|field| FrameError::DecimalOutOfRange { field }));
+        }
     }
 }

@@ -25,8 +25,8 @@ use crate::frame::{
 use crate::ingest::{
     merge_ingest_bytes, merge_records, merge_rest_klines, IngestBatch, IngestError, IngestReport, RestKlinesPoll,
 };
-use crate::market::Kline;
 use crate::merge_book::{MergeBook, MergeBookConfig, MergeError};
+use crate::parse::{RestPollMemory, RestPollMemoryStats};
 use crate::symbol::{Symbol, SymbolId, SymbolRegistry};
 use crate::topic::{TopicError, TopicFailure, TopicFilter, TopicSet, TopicSnapshotError};
 
@@ -99,8 +99,8 @@ pub struct HubBook {
     encoder: FrameEncoder,
     /// Records parsed from raw payloads, merged and cleared within each call.
     scratch: IngestBatch,
-    /// The bars of a REST klines body, kept between calls so a poll allocates nothing.
-    rest_rows: Vec<Kline>,
+    /// Each series' last REST klines body, so a poll parses only the rows that changed.
+    rest_memory: RestPollMemory,
     /// Records refused since the book was built, by reason (indexed like [`REFUSAL_REASONS`]).
     refused: [u64; REFUSAL_REASONS.len()],
 }
@@ -120,7 +120,7 @@ impl HubBook {
             superseded: 0,
             encoder: FrameEncoder::new(),
             scratch: IngestBatch::new(),
-            rest_rows: Vec::new(),
+            rest_memory: RestPollMemory::new(),
             refused: [0; REFUSAL_REASONS.len()],
         })
     }
@@ -274,12 +274,17 @@ impl HubBook {
             poll,
             from,
             &admission,
-            &mut self.rest_rows,
+            &mut self.rest_memory,
             &mut self.pending,
             &mut report,
         )?;
         self.count_refusals(&report);
         Ok(report)
+    }
+
+    /// What the memory of REST klines bodies did (rows reused, rows parsed, times forgotten).
+    pub fn rest_poll_memory(&self) -> RestPollMemoryStats {
+        self.rest_memory.stats()
     }
 
     /// Deltas merged and not yet encoded.
@@ -464,6 +469,7 @@ mod tests {
     use crate::delta::BanList;
     use crate::frame::{decode_frame, FramePayload};
     use crate::interval::Interval;
+    use crate::market::Kline;
     use crate::market::Tick;
     use crate::symbol::Name;
     use crate::topic::kinds;

@@ -14,7 +14,7 @@ use crate::frame::{Chunk, Frame, FrameEncoder, FrameError, FrameHeader, FrameKin
 use crate::interval::Interval;
 use crate::market::{Kline, Mark, Tick};
 use crate::merge_book::{MergeBook, MergeOutcome};
-use crate::parse::{self, MarketEvent, ParseError, UserEvent};
+use crate::parse::{self, MarketEvent, ParseError, RestPollMemory, UserEvent};
 use crate::symbol::{Symbol, SymbolId, SymbolRegistry};
 
 /// Why a payload or frame could not be ingested.
@@ -451,21 +451,20 @@ pub struct RestKlinesPoll<'a> {
 
 /// Parses a REST klines poll and merges its bars, for a collector running inside the hub's
 /// process: the same result as [`IngestBatch::push_rest_klines`] followed by [`merge_records`]
-/// (every bar checked and merged on its own), without copying the bars into records. `rows` is a
-/// scratch buffer the caller keeps between polls (cleared here). A body that does not parse
-/// merges nothing and is returned as the error.
+/// (every bar checked and merged on its own), without copying the bars into records. `memory`
+/// keeps each series' last body between polls, so the rows a poll repeats are not parsed again
+/// ([`RestPollMemory`]). A body that does not parse merges nothing and is returned as the error.
 pub fn merge_rest_klines(
     book: &mut MergeBook,
     poll: RestKlinesPoll<'_>,
     from: Provenance,
     admission: &Admission,
-    rows: &mut Vec<Kline>,
+    memory: &mut RestPollMemory,
     out: &mut Vec<Delta>,
     report: &mut IngestReport,
 ) -> Result<(), IngestError> {
-    rows.clear();
-    parse::parse_rest_klines_into(poll.body, poll.server_time_ms, rows)?;
-    for kline in rows.iter() {
+    let rows = memory.parse(poll.symbol, poll.interval, poll.body, poll.server_time_ms)?;
+    for kline in rows {
         let result = admission
             .check_kline(poll.symbol, kline)
             .and_then(|()| Ok(book.merge_kline(poll.symbol, poll.interval, kline, from, out)?));
@@ -828,7 +827,7 @@ mod tests {
         };
         let mut via_batch = MergeBook::new(MergeBookConfig::default()).unwrap();
         let mut direct = via_batch.clone();
-        let (mut batch, mut rows) = (IngestBatch::new(), Vec::new());
+        let (mut batch, mut memory) = (IngestBatch::new(), RestPollMemory::new());
         let (mut batch_out, mut direct_out) = (Vec::new(), Vec::new());
         let newer = samples::replaced(samples::REST_KLINES, ",48,", ",49,");
         // The sample's first row is a weekly bar: as a 1m bar it is refused; the second merges,
@@ -864,14 +863,16 @@ mod tests {
                 },
                 from,
                 &lenient(),
-                &mut rows,
+                &mut memory,
                 &mut direct_out,
                 &mut counts,
             )
             .unwrap();
             assert_eq!(format!("{counts:?}"), format!("{expected:?}"));
-            assert_eq!(rows.len(), 2);
         }
+        // The repeated polls took their unchanged rows from the series' last body.
+        assert_eq!(memory.stats().parsed_rows + memory.stats().reused_rows, 8);
+        assert_eq!(memory.stats().reused_rows, 5);
         assert_eq!(format!("{direct_out:?}"), format!("{batch_out:?}"));
         assert_eq!(direct_out.len(), 3);
         assert_eq!(
@@ -891,7 +892,7 @@ mod tests {
             },
             from,
             &lenient(),
-            &mut rows,
+            &mut memory,
             &mut direct_out,
             &mut IngestReport::default(),
         )

@@ -13,7 +13,7 @@ use tributary_core::ingest::{
     merge_ingest, merge_ingest_bytes, merge_rest_klines, IngestBatch, IngestError, IngestReport, RestKlinesPoll,
 };
 use tributary_core::merge_book::{DropReason, MergeBook, MergeBookConfig, MergeCounts, MergeError, MergeOutcome};
-use tributary_core::parse::{parse_book_ticker, parse_user_event, UserEvent};
+use tributary_core::parse::{parse_book_ticker, parse_user_event, RestPollMemory, UserEvent};
 use tributary_core::{Decimal, Delta, Interval, Kline, Position, Provenance, SourceId, SymbolId, SymbolRegistry};
 
 use crate::inputs;
@@ -237,7 +237,9 @@ pub fn bench(c: &mut Criterion) {
     rest_book
         .merge_klines(symbol, m1, &window, from, &mut out)
         .expect("valid window");
-    let mut rows = Vec::new();
+    // The same body every poll: after the first, every row is taken from the series' last body
+    // (`RestPollMemory`) and only merged.
+    let mut rows = RestPollMemory::new();
     let poll = RestKlinesPoll {
         symbol,
         interval: m1,

@@ -25,6 +25,7 @@ use super::market::{
     MarketEvent, RawAggTrade, RawBookTicker, RawKline, RawKlineEvent,
 };
 use super::rest::REST_KLINES;
+use super::rest_memory::PolledBody;
 use crate::decimal::{Decimal, DecimalError};
 use crate::market::{AggTrade, Kline, KlineEvent, SymbolTick};
 use crate::swar::{first_lane, lane_byte, leading_digits, non_digits, string_stops, word_at, POW10};
@@ -269,6 +270,53 @@ pub(super) fn rest_klines(bytes: &[u8], server_time_ms: i64, out: &mut Vec<Kline
     }
     loop {
         out.push(scanner.rest_kline_row(server_time_ms)?);
+        if scanner.item_separator()? == b']' {
+            break;
+        }
+    }
+    scanner.at_end()
+}
+
+/// [`rest_klines`] that takes a row's kline from `last` (the series' last body) when the row's
+/// text is byte for byte a row of it, setting only `closed` again; every other row, and the bytes
+/// between rows, are scanned exactly as [`rest_klines`] scans them, so it accepts, declines and
+/// returns the same. Appends each row's `(start, end)` in `bytes` to `spans` and counts the rows
+/// taken from `last` in `reused`.
+pub(super) fn rest_klines_reusing(
+    bytes: &[u8],
+    server_time_ms: i64,
+    last: &PolledBody,
+    out: &mut Vec<Kline>,
+    spans: &mut Vec<(u32, u32)>,
+    reused: &mut u64,
+) -> Option<()> {
+    let mut scanner = Scanner::over_bytes(bytes)?;
+    scanner.skip_ws();
+    scanner.expect(b'[')?;
+    scanner.skip_ws();
+    if scanner.peek()? == b']' {
+        scanner.pos += 1;
+        return scanner.at_end();
+    }
+    let mut next = 0;
+    loop {
+        let start = scanner.pos;
+        // A remembered row's text ends at its `]`, so an equal span is that whole row.
+        let remembered = scanner
+            .row_open_time()
+            .and_then(|open_time| last.row_at(bytes, start, open_time, &mut next));
+        match remembered {
+            Some((kline, length)) => {
+                let mut kline = *kline;
+                kline.closed = kline.close_time < server_time_ms;
+                out.push(kline);
+                scanner.pos = start + length;
+                *reused += 1;
+            }
+            None => out.push(scanner.rest_kline_row(server_time_ms)?),
+        }
+        // `over_bytes` checked that every offset fits `u32`.
+        spans.push((start as u32, scanner.pos as u32));
         if scanner.item_separator()? == b']' {
             break;
         }
@@ -709,6 +757,16 @@ impl<'a> Scanner<'a> {
     /// "V", "Q", ...]`, read positionally and checked by the serde path's rules; elements after
     /// the eleventh are skipped, as serde ignores them.
     #[inline(always)]
+    /// The open time of the REST row at the cursor when it starts `[<integer>`, without moving.
+    fn row_open_time(&self) -> Option<i64> {
+        let mut probe = Scanner {
+            bytes: self.bytes,
+            pos: self.pos,
+        };
+        probe.expect(b'[')?;
+        probe.int()
+    }
+
     fn rest_kline_row(&mut self, server_time_ms: i64) -> Option<Kline> {
         let start = self.pos;
         if let Some(kline) = self.compact_rest_row(server_time_ms) {

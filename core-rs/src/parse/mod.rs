@@ -13,6 +13,7 @@ mod fast;
 mod market;
 mod order;
 mod rest;
+mod rest_memory;
 #[cfg(test)]
 pub(crate) mod samples;
 mod user_data;
@@ -36,6 +37,7 @@ pub use rest::{
     parse_premium_index, parse_rest_agg_trades, parse_rest_book_tickers, parse_rest_klines, parse_rest_klines_into,
     parse_rest_price_tickers,
 };
+pub use rest_memory::{RestPollMemory, RestPollMemoryStats, MAX_HELD_BYTES as MAX_REST_MEMORY_BYTES};
 pub use user_data::{parse_user_event, AccountUpdate, AlgoUpdate, OrderUpdate, UserEvent};
 
 /// Largest websocket event accepted, in bytes.

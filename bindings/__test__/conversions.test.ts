@@ -496,6 +496,16 @@ describe('hot calls', () => {
   const hot = binding as unknown as {
     traderApplyOne(handle: number, frame: Uint8Array): number;
     hubIngestOne(handle: number, frame: Uint8Array, source: number, now: number): number;
+    hubMergeRestKlines(
+      handle: number,
+      symbolId: number,
+      interval: string,
+      body: Uint8Array,
+      serverTimeMs: number,
+      source: number,
+      receivedAt: number,
+    ): number;
+    hubDiscardDeltas(handle: number): number;
   };
   const klineFrame = (trades: number): Buffer => frameOf((e) => e.pushKlines(0, '1m', [bar({ trades })]));
 
@@ -562,6 +572,61 @@ describe('hot calls', () => {
     expect(thrown(() => (hot.hubIngestOne as (...args: unknown[]) => number)()).code).toBe('invalid_arg');
     // An empty frame is a frame that does not decode, not a refused argument.
     expect(hot.traderApplyOne(traderHandle, new Uint8Array(0))).toBe(1);
+  });
+
+  it('merge a REST klines poll and discard its deltas as the napi-rs methods do', () => {
+    const viaHot = hub();
+    const viaMethod = hub();
+    const handle = viaHot.hotHandle();
+    const [hotCounts, methodCounts] = [viaHot.restCounts(), viaMethod.restCounts()];
+    const minute = 60_000;
+    const open = Math.floor(NOW / minute) * minute;
+    const row = (at: number, close: string, trades: number): string =>
+      `[${at},"100.5","101.0","99.5","${close}","12.0",${at + minute - 1},"1206.0",${trades},"6.0","603.0","0"]`;
+    // The same series polled three times, then with a bar the hub refuses (opening years ahead).
+    const polls = [
+      `[${row(open - minute, '100.6', 30)},${row(open, '100.7', 3)}]`,
+      `[${row(open - minute, '100.6', 30)},${row(open, '100.8', 4)}]`,
+      `[${row(open - minute, '100.6', 30)},${row(open, '100.8', 4)}]`,
+      `[${row(open - minute, '100.6', 30)},${row(open, '100.8', 4)},${row(open + 1_000 * 1_440 * minute, '100.8', 4)}]`,
+    ];
+    for (const text of polls) {
+      const body = Buffer.from(text);
+      const refused = hot.hubMergeRestKlines(handle, 0, '1m', body, NOW, 3, NOW);
+      expect(refused).toBe(viaMethod.mergeRestKlines(0, '1m', body, NOW, 3, NOW));
+      expect([...hotCounts]).toEqual([...methodCounts]);
+      expect(viaHot.takeRejected()).toEqual(viaMethod.takeRejected());
+    }
+    expect([...hotCounts]).toEqual([0, 2, 0, 1]);
+    expect(viaHot.pendingDeltas).toBe(3);
+    expect(hot.hubDiscardDeltas(handle)).toBe(viaMethod.discardDeltas());
+    expect(viaHot.pendingDeltas).toBe(0);
+    expect(viaHot.klines(0, '1m')).toEqual(viaMethod.klines(0, '1m'));
+    // Refusals: the method's own errors, and the arguments a raw call can get wrong.
+    expect(thrown(() => hot.hubMergeRestKlines(handle, 0, '1m', Buffer.from('[[1'), 0, 1, NOW)).code).toBe(
+      'truncated',
+    );
+    expect(thrown(() => hot.hubMergeRestKlines(handle, 0, '2m', Buffer.from('[]'), 0, 1, NOW)).code).toBe(
+      'invalid_interval',
+    );
+    expect(
+      thrown(() => hot.hubMergeRestKlines(handle, 0, '1m-and-much-longer', Buffer.from('[]'), 0, 1, NOW))
+        .code,
+    ).toBe('invalid_interval');
+    expect(
+      thrown(() => hot.hubMergeRestKlines(handle, 0, 1 as unknown as string, Buffer.from('[]'), 0, 1, NOW))
+        .code,
+    ).toBe('invalid_arg');
+    expect(
+      thrown(() => hot.hubMergeRestKlines(handle, 0, '1m', '[]' as unknown as Uint8Array, 0, 1, NOW)).code,
+    ).toBe('invalid_arg');
+    expect(
+      thrown(() => hot.hubMergeRestKlines(handle, 0, '1m', Buffer.from('[]'), 0, 70_000, NOW)).code,
+    ).toBe('invalid_value');
+    expect(thrown(() => hot.hubMergeRestKlines(1_000_000, 0, '1m', Buffer.from('[]'), 0, 1, NOW)).code).toBe(
+      'invalid_handle',
+    );
+    expect(thrown(() => hot.hubDiscardDeltas(1_000_000)).code).toBe('invalid_handle');
   });
 
   it('refuse the handle of a book that was collected, and give it to the next book', () => {

@@ -1,4 +1,4 @@
-//! The per-frame calls (a trader's one-frame apply, a hub's one-frame turn) as raw Node-API functions, without napi-rs's class-method bookkeeping.
+//! The per-frame and per-poll calls (a trader's one-frame apply, a hub's one-frame turn, a REST klines poll and the discard after it) as raw Node-API functions, without napi-rs's class-method bookkeeping.
 //!
 //! napi-rs checks a class instance's type tag and registers and releases a borrow of it on every
 //! method call: measured with callgrind, about 4,000 instructions and 150 instruction-cache lines
@@ -197,6 +197,24 @@ unsafe fn bytes_arg<'call>(env: napi_env, value: napi_value, name: &str) -> std:
     Ok(unsafe { std::slice::from_raw_parts(data as *const u8, length) })
 }
 
+/// A short string argument (an interval name): at most `N - 1` bytes are read, so a longer one
+/// comes out cut, which no name the callers parse it as is.
+unsafe fn short_str_arg<'b, const N: usize>(
+    env: napi_env,
+    value: napi_value,
+    name: &str,
+    buffer: &'b mut [u8; N],
+) -> std::result::Result<&'b str, Refusal> {
+    let mut length = 0;
+    let status = unsafe { sys::napi_get_value_string_utf8(env, value, buffer.as_mut_ptr().cast(), N, &mut length) };
+    if status != Status::napi_ok {
+        return Err(refusal(c"invalid_arg", format!("{name} must be a string")));
+    }
+    // Node-API copies whole UTF-8 characters only, so the copied bytes are text.
+    std::str::from_utf8(buffer.get(..length).unwrap_or_default())
+        .map_err(|_| refusal(c"invalid_arg", format!("{name} must be a string")))
+}
+
 unsafe fn handle_arg<T: HotTarget>(env: napi_env, value: napi_value) -> std::result::Result<*mut T, Refusal> {
     let handle = unsafe { u32_arg(env, value, "handle") }?;
     target::<T>(handle).ok_or_else(|| refusal(c"invalid_handle", format!("no book has handle {handle} on this thread")))
@@ -261,6 +279,44 @@ unsafe extern "C" fn hub_ingest_one(env: napi_env, info: napi_callback_info) -> 
     }
 }
 
+/// `hubMergeRestKlines(handle, symbolId, interval, body, serverTimeMs, source, receivedAt)`:
+/// `HubBook.mergeRestKlines` with the same arguments.
+unsafe extern "C" fn hub_merge_rest_klines(env: napi_env, info: napi_callback_info) -> napi_value {
+    let mut interval = [0u8; 8];
+    let parsed = unsafe {
+        args::<7>(env, info).and_then(|[handle, symbol, name, body, server_time, source, received_at]| {
+            Ok((
+                handle_arg::<HubBook>(env, handle)?,
+                u32_arg(env, symbol, "symbolId")?,
+                short_str_arg(env, name, "interval", &mut interval)?,
+                bytes_arg(env, body, "body")?,
+                i64_arg(env, server_time, "serverTimeMs")?,
+                u32_arg(env, source, "source")?,
+                i64_arg(env, received_at, "receivedAt")?,
+            ))
+        })
+    };
+    match parsed {
+        // SAFETY: as in `trader_apply_one`.
+        Ok((book, symbol, interval, body, server_time, source, received_at)) => unsafe {
+            let env = Env::from_raw(env);
+            let merged = (*book).merge_rest_poll(&env, symbol, interval, body, server_time, source, received_at);
+            finish(env.raw(), merged)
+        },
+        Err(refused) => unsafe { throw(env, refused) },
+    }
+}
+
+/// `hubDiscardDeltas(handle)`: `HubBook.discardDeltas()`.
+unsafe extern "C" fn hub_discard_deltas(env: napi_env, info: napi_callback_info) -> napi_value {
+    let parsed = unsafe { args::<1>(env, info).and_then(|[handle]| handle_arg::<HubBook>(env, handle)) };
+    match parsed {
+        // SAFETY: as in `trader_apply_one`.
+        Ok(book) => unsafe { finish(env, Ok((*book).discard_deltas())) },
+        Err(refused) => unsafe { throw(env, refused) },
+    }
+}
+
 /// Adds the raw functions to the module's exports.
 #[napi_derive::napi(module_exports)]
 pub fn register_hot_calls(exports: Object) -> Result<()> {
@@ -271,6 +327,8 @@ pub fn register_hot_calls(exports: Object) -> Result<()> {
             trader_apply_one as unsafe extern "C" fn(napi_env, napi_callback_info) -> napi_value,
         ),
         (c"hubIngestOne", hub_ingest_one),
+        (c"hubMergeRestKlines", hub_merge_rest_klines),
+        (c"hubDiscardDeltas", hub_discard_deltas),
     ] {
         let mut function = ptr::null_mut();
         let name_ptr: *const c_char = name.as_ptr();

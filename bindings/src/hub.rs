@@ -809,7 +809,31 @@ impl HubBook {
         source: u16,
         received_at: i64,
     ) -> Result<u32> {
-        let interval = parse_interval(&env, &interval)?;
+        self.merge_rest_poll(
+            &env,
+            symbol_id,
+            &interval,
+            body,
+            server_time_ms,
+            source.into(),
+            received_at,
+        )
+    }
+
+    /// `mergeRestKlines` for it and for the raw `hubMergeRestKlines` (whose source may be any u32:
+    /// one beyond u16 is refused with `invalid_value`, as `ingestOneToScratch` refuses it).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn merge_rest_poll(
+        &mut self,
+        env: &Env,
+        symbol_id: u32,
+        interval: &str,
+        body: &[u8],
+        server_time_ms: i64,
+        source: u32,
+        received_at: i64,
+    ) -> Result<u32> {
+        let interval = parse_interval(env, interval)?;
         let poll = RestKlinesPoll {
             symbol: SymbolId(symbol_id),
             interval,
@@ -817,13 +841,13 @@ impl HubBook {
             server_time_ms,
         };
         let from = Provenance {
-            source: SourceId(source),
+            source: self::source(env, source)?,
             received_at,
         };
         let report = self
             .inner
             .merge_rest_klines(poll, from)
-            .map_err(|e| ingest_failed(&env, e))?;
+            .map_err(|e| ingest_failed(env, e))?;
         self.rest_counts
             .set([report.changed, report.unchanged, report.dropped, report.refused.len()]);
         self.rejected = rejected(&report);

@@ -19,14 +19,31 @@ export interface HotCalls {
   traderApplyOne(handle: number, frame: Uint8Array): number;
   /** `HubBook.ingestOneToScratch(frame, source, now)` of the book with this handle. */
   hubIngestOne(handle: number, frame: Uint8Array, source: number, now: number): number;
+  /** `HubBook.mergeRestKlines(...)` of the book with this handle: the number of bars refused. */
+  hubMergeRestKlines(
+    handle: number,
+    symbolId: number,
+    interval: string,
+    body: Uint8Array,
+    serverTimeMs: number,
+    source: number,
+    receivedAt: number,
+  ): number;
+  /** `HubBook.discardDeltas()` of the book with this handle. */
+  hubDiscardDeltas(handle: number): number;
 }
 
 /** The hot calls, checked once at load: a binding without them is a stale build. */
 export const hotCalls: HotCalls = (() => {
   const raw = binding as unknown as Partial<HotCalls>;
-  const { traderApplyOne, hubIngestOne } = raw;
-  if (typeof traderApplyOne !== 'function' || typeof hubIngestOne !== 'function') {
+  const { traderApplyOne, hubIngestOne, hubMergeRestKlines, hubDiscardDeltas } = raw;
+  if (
+    typeof traderApplyOne !== 'function' ||
+    typeof hubIngestOne !== 'function' ||
+    typeof hubMergeRestKlines !== 'function' ||
+    typeof hubDiscardDeltas !== 'function'
+  ) {
     throw new Error('the native binding has no hot calls: rebuild it (npm run build:native)');
   }
-  return { traderApplyOne, hubIngestOne };
+  return { traderApplyOne, hubIngestOne, hubMergeRestKlines, hubDiscardDeltas };
 })();

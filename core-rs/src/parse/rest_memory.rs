@@ -9,7 +9,7 @@
 //! same errors. A body the scan leaves to serde is parsed whole and remembered without rows.
 //!
 //! Memory is bounded: past [`MAX_HELD_BYTES`] every series is forgotten (its next poll is parsed
-//! whole) and the forgetting is counted.
+//! whole) and the forgetting is counted; a body larger than that alone is parsed and not kept.
 
 use super::error::{check_len, ParseError};
 use super::{fast, rest, MAX_REST_BYTES};
@@ -74,23 +74,44 @@ pub struct RestPollMemoryStats {
     pub reused_rows: u64,
     /// Rows read from their text.
     pub parsed_rows: u64,
-    /// Times every series was forgotten because [`MAX_HELD_BYTES`] was passed.
+    /// Times every series was forgotten because the budget ([`MAX_HELD_BYTES`]) was passed.
     pub forgotten: u64,
+    /// Bodies parsed but not remembered, each larger than the whole budget.
+    pub too_large: u64,
 }
 
 /// See the module documentation.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct RestPollMemory {
     series: WordMap<(SymbolId, Interval), PolledBody>,
     /// The body being parsed; swapped with the series' own once it parsed.
     scratch: PolledBody,
     held_bytes: usize,
+    budget: usize,
     stats: RestPollMemoryStats,
 }
 
+impl Default for RestPollMemory {
+    fn default() -> Self {
+        RestPollMemory::with_budget(MAX_HELD_BYTES)
+    }
+}
+
 impl RestPollMemory {
+    /// A memory that holds at most [`MAX_HELD_BYTES`].
     pub fn new() -> RestPollMemory {
         RestPollMemory::default()
+    }
+
+    /// A memory that holds at most `budget` bytes of bodies and klines.
+    pub fn with_budget(budget: usize) -> RestPollMemory {
+        RestPollMemory {
+            series: WordMap::default(),
+            scratch: PolledBody::default(),
+            held_bytes: 0,
+            budget,
+            stats: RestPollMemoryStats::default(),
+        }
     }
 
     /// The klines of a klines body of `(symbol, interval)` polled at `server_time_ms` (what
@@ -104,6 +125,11 @@ impl RestPollMemory {
         server_time_ms: i64,
     ) -> Result<&[Kline], ParseError> {
         check_len(body, MAX_REST_BYTES)?;
+        // The scratch keeps the capacity of the largest body it parsed: not past an eighth of
+        // the budget.
+        if self.scratch.held_bytes() > self.budget / 8 {
+            self.scratch = PolledBody::default();
+        }
         let key = (symbol, interval);
         let last = self.series.remove(&key).unwrap_or_default();
         let next = &mut self.scratch;
@@ -133,12 +159,21 @@ impl RestPollMemory {
         self.stats.parsed_rows += next.klines.len() as u64 - reused;
         let fresh = std::mem::replace(next, last);
         // `scratch` now holds the series' old body, kept for its buffers; it is not counted.
-        self.held_bytes = self.held_bytes.saturating_sub(self.scratch.held_bytes()) + fresh.held_bytes();
-        if self.held_bytes > MAX_HELD_BYTES {
+        self.held_bytes = self.held_bytes.saturating_sub(self.scratch.held_bytes());
+        let size = fresh.held_bytes();
+        if size > self.budget {
+            // Too large to remember at all: its klines are handed out from the scratch, which
+            // the next poll replaces.
+            self.stats.too_large += 1;
+            self.scratch = fresh;
+            return Ok(&self.scratch.klines);
+        }
+        if self.held_bytes + size > self.budget {
             self.series.clear();
-            self.held_bytes = fresh.held_bytes();
+            self.held_bytes = 0;
             self.stats.forgotten += 1;
         }
+        self.held_bytes += size;
         Ok(&self.series.entry(key).or_insert(fresh).klines)
     }
 
@@ -293,6 +328,20 @@ mod tests {
         }
         assert_eq!(memory.stats().forgotten, 1);
         assert!(memory.series() < fits);
+
+        // A body larger than the whole budget is parsed, never remembered, and its scratch is
+        // not kept for the next poll either.
+        let mut small = RestPollMemory::with_budget(per_series / 2);
+        check(&mut small, &text, 0);
+        check(&mut small, &text, 0);
+        assert_eq!(
+            (small.series(), small.held_bytes(), small.stats().reused_rows),
+            (0, 0, 0)
+        );
+        assert_eq!((small.stats().too_large, small.stats().forgotten), (2, 0));
+        assert!(small.scratch.held_bytes() > 0);
+        check(&mut small, "[]", 0);
+        assert_eq!(small.scratch.held_bytes(), 0);
     }
 
     proptest::proptest! {

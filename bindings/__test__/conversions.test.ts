@@ -2,6 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
+import type { HotCalls } from '../../ts/native/binding.js';
 import type * as Binding from '../index.cjs';
 
 const binding: typeof Binding = createRequire(import.meta.url)('../index.cjs');
@@ -493,20 +494,7 @@ describe('turn frames', () => {
 
 describe('hot calls', () => {
   /** The raw Node-API functions registered beside napi-rs's exports (not in index.d.cts). */
-  const hot = binding as unknown as {
-    traderApplyOne(handle: number, frame: Uint8Array): number;
-    hubIngestOne(handle: number, frame: Uint8Array, source: number, now: number): number;
-    hubMergeRestKlines(
-      handle: number,
-      symbolId: number,
-      interval: string,
-      body: Uint8Array,
-      serverTimeMs: number,
-      source: number,
-      receivedAt: number,
-    ): number;
-    hubDiscardDeltas(handle: number): number;
-  };
+  const hot = binding as unknown as HotCalls;
   const klineFrame = (trades: number): Buffer => frameOf((e) => e.pushKlines(0, '1m', [bar({ trades })]));
 
   it('do what the napi-rs methods do, on the book their handle names', () => {

@@ -260,21 +260,10 @@ fn book_ticker_in(text: &str) -> Option<SymbolTick> {
 /// decimal strings, which parse only when they are ASCII; serde does not check the strings it
 /// ignores either (a row's elements after the eleventh).
 pub(super) fn rest_klines(bytes: &[u8], server_time_ms: i64, out: &mut Vec<Kline>) -> Option<()> {
-    let mut scanner = Scanner::over_bytes(bytes)?;
-    scanner.skip_ws();
-    scanner.expect(b'[')?;
-    scanner.skip_ws();
-    if scanner.peek()? == b']' {
-        scanner.pos += 1;
-        return scanner.at_end();
-    }
-    loop {
+    rest_rows(bytes, |scanner| {
         out.push(scanner.rest_kline_row(server_time_ms)?);
-        if scanner.item_separator()? == b']' {
-            break;
-        }
-    }
-    scanner.at_end()
+        Some(())
+    })
 }
 
 /// [`rest_klines`] that takes a row's kline from `last` (the series' last body) when the row's
@@ -290,16 +279,8 @@ pub(super) fn rest_klines_reusing(
     spans: &mut Vec<(u32, u32)>,
     reused: &mut u64,
 ) -> Option<()> {
-    let mut scanner = Scanner::over_bytes(bytes)?;
-    scanner.skip_ws();
-    scanner.expect(b'[')?;
-    scanner.skip_ws();
-    if scanner.peek()? == b']' {
-        scanner.pos += 1;
-        return scanner.at_end();
-    }
     let mut next = 0;
-    loop {
+    rest_rows(bytes, |scanner| {
         let start = scanner.pos;
         // A remembered row's text ends at its `]`, so an equal span is that whole row.
         let remembered = scanner
@@ -317,6 +298,24 @@ pub(super) fn rest_klines_reusing(
         }
         // `over_bytes` checked that every offset fits `u32`.
         spans.push((start as u32, scanner.pos as u32));
+        Some(())
+    })
+}
+
+/// The array of a klines body: `row` reads each row at the cursor (`None` declines the body),
+/// this reads what is around and between them.
+#[inline(always)]
+fn rest_rows(bytes: &[u8], mut row: impl FnMut(&mut Scanner<'_>) -> Option<()>) -> Option<()> {
+    let mut scanner = Scanner::over_bytes(bytes)?;
+    scanner.skip_ws();
+    scanner.expect(b'[')?;
+    scanner.skip_ws();
+    if scanner.peek()? == b']' {
+        scanner.pos += 1;
+        return scanner.at_end();
+    }
+    loop {
+        row(&mut scanner)?;
         if scanner.item_separator()? == b']' {
             break;
         }

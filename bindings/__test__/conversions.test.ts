@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import type { HotCalls } from '../../ts/native/binding.js';
+import type { HotCalls } from '../hot-calls.cjs';
 import type * as Binding from '../index.cjs';
 
 const binding: typeof Binding = createRequire(import.meta.url)('../index.cjs');

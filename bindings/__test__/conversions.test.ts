@@ -611,6 +611,9 @@ describe('hot calls', () => {
     expect(
       thrown(() => hot.hubMergeRestKlines(handle, 0, '1m', Buffer.from('[]'), 0, 70_000, NOW)).code,
     ).toBe('invalid_value');
+    expect(thrown(() => viaMethod.mergeRestKlines(0, '1m', Buffer.from('[]'), 0, 70_000, NOW)).code).toBe(
+      'invalid_value',
+    );
     expect(thrown(() => hot.hubMergeRestKlines(1_000_000, 0, '1m', Buffer.from('[]'), 0, 1, NOW)).code).toBe(
       'invalid_handle',
     );

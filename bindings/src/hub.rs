@@ -806,22 +806,14 @@ impl HubBook {
         interval: String,
         body: &[u8],
         server_time_ms: i64,
-        source: u16,
+        source: u32,
         received_at: i64,
     ) -> Result<u32> {
-        self.merge_rest_poll(
-            &env,
-            symbol_id,
-            &interval,
-            body,
-            server_time_ms,
-            source.into(),
-            received_at,
-        )
+        self.merge_rest_poll(&env, symbol_id, &interval, body, server_time_ms, source, received_at)
     }
 
-    /// `mergeRestKlines` for it and for the raw `hubMergeRestKlines` (whose source may be any u32:
-    /// one beyond u16 is refused with `invalid_value`, as `ingestOneToScratch` refuses it).
+    /// `mergeRestKlines`, for it and for the raw `hubMergeRestKlines`: a source beyond u16 is
+    /// refused with `invalid_value`, as `ingestOneToScratch` refuses it.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn merge_rest_poll(
         &mut self,

@@ -1772,11 +1772,7 @@ mod tests {
             if let Some(shared) = at_shared_scale(&values) {
                 proptest::prop_assert_eq!(Ok(shared), at_common_scale(&values, &fields, false));
             }
-            let one_scale: Vec<Option<Decimal>> = values
-                .iter()
-                .map(|v| v.map(|d| Decimal::new(d.mantissa() / 1_000, scales[0]).unwrap()))
-                .collect();
-            let one_scale: [Option<Decimal>; 3] = [one_scale[0], one_scale[1], one_scale[2]];
+            let one_scale = values.map(|v| v.map(|d| Decimal::new(d.mantissa() / 1_000, scales[0]).unwrap()));
             proptest::prop_assert!(at_shared_scale(&one_scale).is_some());
             proptest::prop_assert_eq!(encode_group(one_scale, fields), at_common_scale(&one_scale, &fields, false).map_err(|field| FrameError::DecimalOutOfRange { field }));
         }

@@ -16,6 +16,7 @@
 //! only the last is sent (last writer wins).
 
 pub mod compact;
+mod reader;
 
 #[allow(
     unknown_lints,
@@ -39,12 +40,11 @@ mod hub_generated;
 
 use crate::account::{Balance, Position, PositionSide};
 use crate::decimal::Decimal;
-use crate::delta::{BanList, Delta, KlineWindow, Snapshot, SnapshotItem, SourceId};
-use crate::interval::Interval;
+use crate::delta::{BanList, Delta, Snapshot, SnapshotItem, SourceId};
 use crate::market::{Kline, Mark, Tick};
 use crate::symbol::{Name, SymbolId};
 use compact::{CompactDelta, CompactRow, COMPACT_MARKER};
-use flatbuffers::{FlatBufferBuilder, VerifierOptions, WIPOffset};
+use flatbuffers::{FlatBufferBuilder, WIPOffset};
 use hub_generated::tributary::hub as wire;
 
 /// Largest frame the codec writes or reads, in bytes.
@@ -697,39 +697,37 @@ fn position_from_row(row: &wire::PositionRow) -> Result<(SymbolId, Position), Fr
     Ok((SymbolId(row.symbol()), position))
 }
 
-fn balance_from_table(table: &wire::Balance<'_>) -> Result<Balance, FrameError> {
-    let flags = check_flags(table.flags(), BALANCE_FLAGS, "balance.flags")?;
-    let scale = check_scale(table.scale(), "balance.scale")?;
-    let name = table.asset();
+/// A balance from its wire fields: `values` are update_time, wallet_balance, cross_wallet_balance,
+/// available_balance and unrealized_pnl, as the schema orders them.
+fn balance_from_fields(name: &str, values: [i64; 5], scale: u8, flags: u8) -> Result<Balance, FrameError> {
+    let [update_time, wallet, cross, available, pnl] = values;
+    let flags = check_flags(flags, BALANCE_FLAGS, "balance.flags")?;
+    let scale = check_scale(scale, "balance.scale")?;
     let asset = Name::new(name).map_err(|_| FrameError::InvalidAssetName { name: name.to_owned() })?;
     let has = |bit: u8| flags & bit != 0;
     Ok(Balance {
         asset,
-        wallet_balance: decimal(table.wallet_balance(), scale, "balance.wallet_balance")?,
+        wallet_balance: decimal(wallet, scale, "balance.wallet_balance")?,
         cross_wallet_balance: optional_decimal(
             has(BALANCE_HAS_CROSS_WALLET),
-            table.cross_wallet_balance(),
+            cross,
             scale,
             "balance.cross_wallet_balance",
         )?,
         available_balance: optional_decimal(
             has(BALANCE_HAS_AVAILABLE),
-            table.available_balance(),
+            available,
             scale,
             "balance.available_balance",
         )?,
-        unrealized_pnl: optional_decimal(
-            has(BALANCE_HAS_UNREALIZED_PNL),
-            table.unrealized_pnl(),
-            scale,
-            "balance.unrealized_pnl",
-        )?,
-        update_time: table.update_time(),
+        unrealized_pnl: optional_decimal(has(BALANCE_HAS_UNREALIZED_PNL), pnl, scale, "balance.unrealized_pnl")?,
+        update_time,
     })
 }
 
-fn ban_list_from_table(table: &wire::BanList<'_>) -> Result<BanList, FrameError> {
-    let all = match table.all() {
+/// A ban list from its wire fields (`all` is 0 or 1).
+fn ban_list_from(all: u8, symbols: impl Iterator<Item = u32>) -> Result<BanList, FrameError> {
+    let all = match all {
         0 => false,
         1 => true,
         other => {
@@ -739,11 +737,7 @@ fn ban_list_from_table(table: &wire::BanList<'_>) -> Result<BanList, FrameError>
             })
         }
     };
-    let symbols = table
-        .symbols()
-        .map(|v| v.iter().map(SymbolId).collect())
-        .unwrap_or_default();
-    Ok(BanList::new(all, symbols))
+    Ok(BanList::new(all, symbols.map(SymbolId).collect()))
 }
 
 /// Builds frames into one reused buffer: after warm-up, encoding allocates nothing.
@@ -1193,21 +1187,10 @@ fn build_ban_list(builder: &mut FlatBufferBuilder<'static>, list: &BanList) -> W
     )
 }
 
-/// Verifier limits: the schema nests three tables deep; the apparent size bound stops a frame
-/// whose offsets share one large vector many times from decoding into far more memory than its
-/// own size.
-fn verifier_options() -> VerifierOptions {
-    VerifierOptions {
-        max_depth: 8,
-        max_tables: 1_000_000,
-        max_apparent_size: 2 * MAX_FRAME_BYTES,
-        ignore_missing_null_terminator: false,
-    }
-}
-
-/// Decodes one frame. The buffer is checked (size, identifier, FlatBuffers verifier) before any
-/// field is read, then every value is validated (kinds, intervals, sides, scales, flag bits), so
-/// garbage is a typed error, never a panic.
+/// Decodes one frame. The buffer is checked (size, identifier, then every offset, length and
+/// alignment as [`reader`] reads it, with the FlatBuffers verifier's acceptance) and every value
+/// is validated (kinds, intervals, sides, scales, flag bits), so garbage is a typed error, never
+/// a panic.
 pub fn decode_frame(bytes: &[u8]) -> Result<Frame, FrameError> {
     check_size(bytes.len())?;
     if bytes.first() == Some(&COMPACT_MARKER) {
@@ -1216,131 +1199,7 @@ pub fn decode_frame(bytes: &[u8]) -> Result<Frame, FrameError> {
     if bytes.get(4..8) != Some(FRAME_IDENTIFIER.as_bytes()) {
         return Err(FrameError::BadIdentifier);
     }
-    let frame =
-        wire::root_as_frame_with_opts(&verifier_options(), bytes).map_err(|e| FrameError::Malformed(e.to_string()))?;
-    let code = frame.kind().0;
-    let kind = FrameKind::from_code(code).ok_or(FrameError::UnknownKind { code })?;
-    // `chunks` = 0 is the encoding of a whole frame.
-    let chunk = match frame.chunks() {
-        0 => Chunk {
-            index: frame.chunk(),
-            count: 1,
-        },
-        count => Chunk {
-            index: frame.chunk(),
-            count,
-        },
-    };
-    check_chunk(kind, chunk)?;
-    let header = FrameHeader {
-        kind,
-        stream: frame.stream(),
-        seq: frame.seq(),
-        source: SourceId(frame.source()),
-        received_at: frame.received_at(),
-        chunk,
-        turn: frame.turn(),
-    };
-
-    // A snapshot keeps its windows; a Delta or Ingest frame's rows become deltas here, each
-    // decoded once into its place (no window vectors in between: this is the hub's per-frame path).
-    let groups = frame.klines().unwrap_or_default();
-    let mut windows = Vec::new();
-    let mut deltas = Vec::new();
-    if kind == FrameKind::Snapshot {
-        windows.reserve(groups.len());
-    } else {
-        // Every record of the frame, so the vector is never regrown (a verified frame's vectors
-        // are bounded by its size).
-        let rows: usize = groups.iter().map(|group| group.rows().len()).sum();
-        let others = [
-            frame.ticks().map_or(0, |v| v.len()),
-            frame.positions().map_or(0, |v| v.len()),
-            frame.balances().map_or(0, |v| v.len()),
-            frame.marks().map_or(0, |v| v.len()),
-        ];
-        deltas.reserve(rows + others.iter().sum::<usize>() + 2);
-    }
-    for group in groups.iter() {
-        let code = group.interval().0;
-        let interval = Interval::from_code(code).ok_or(FrameError::UnknownInterval { code })?;
-        let symbol = SymbolId(group.symbol());
-        let rows = group.rows().iter().map(kline_from_row);
-        if kind == FrameKind::Snapshot {
-            let klines = rows.collect::<Result<Vec<_>, _>>()?;
-            windows.push(KlineWindow {
-                symbol,
-                interval,
-                klines,
-            });
-        } else {
-            for kline in rows {
-                deltas.push(Delta::Kline {
-                    symbol,
-                    interval,
-                    kline: kline?,
-                });
-            }
-        }
-    }
-    let ticks = frame
-        .ticks()
-        .unwrap_or_default()
-        .iter()
-        .map(tick_from_row)
-        .collect::<Result<Vec<_>, _>>()?;
-    let positions = frame
-        .positions()
-        .unwrap_or_default()
-        .iter()
-        .map(position_from_row)
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut balances = Vec::new();
-    if let Some(tables) = frame.balances() {
-        balances.reserve(tables.len());
-        for table in tables.iter() {
-            balances.push(balance_from_table(&table)?);
-        }
-    }
-    let ban_list = frame.ban_list().map(|t| ban_list_from_table(&t)).transpose()?;
-    let marks = frame
-        .marks()
-        .unwrap_or_default()
-        .iter()
-        .map(mark_from_row)
-        .collect::<Result<Vec<_>, _>>()?;
-
-    // A whole positions list is for the hub's merge: only an Ingest frame may carry one.
-    let complete_at = frame.positions_complete_at();
-    if complete_at != 0 && kind != FrameKind::Ingest {
-        return Err(FrameError::KindMismatch { kind });
-    }
-    let payload = match kind {
-        FrameKind::Snapshot => FramePayload::Snapshot(Snapshot {
-            klines: windows,
-            ticks,
-            positions,
-            balances,
-            ban_list,
-            marks,
-        }),
-        FrameKind::Ingest | FrameKind::Delta => {
-            deltas.extend(ticks.into_iter().map(|(symbol, tick)| Delta::Tick { symbol, tick }));
-            deltas.extend(
-                positions
-                    .into_iter()
-                    .map(|(symbol, position)| Delta::Position { symbol, position }),
-            );
-            deltas.extend(balances.into_iter().map(|balance| Delta::Balance { balance }));
-            deltas.extend(ban_list.map(Delta::BanList));
-            deltas.extend(marks.into_iter().map(|(symbol, mark)| Delta::Mark { symbol, mark }));
-            if complete_at != 0 {
-                deltas.push(Delta::PositionsComplete { as_of: complete_at });
-            }
-            FramePayload::Deltas(deltas)
-        }
-    };
-    Ok(Frame { header, payload })
+    reader::read_frame(bytes)
 }
 
 /// Decodes a compact (wire 2) Delta frame: its header, its rows as written (resolving them needs
@@ -1393,6 +1252,7 @@ fn decode_compact(bytes: &[u8]) -> Result<Frame, FrameError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::interval::Interval;
 
     fn header(kind: FrameKind) -> FrameHeader {
         FrameHeader {

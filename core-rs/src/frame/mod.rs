@@ -189,7 +189,8 @@ pub enum FrameError {
     TooLarge { len: usize, max: usize },
     #[error("not a hub frame: file identifier is not {FRAME_IDENTIFIER}")]
     BadIdentifier,
-    /// The FlatBuffers verifier rejected the buffer (truncated, out-of-bounds offsets, ...).
+    /// The buffer is not a well-formed TRB1 frame (truncated, out-of-bounds or unaligned offsets,
+    /// a missing required field, ...): what the FlatBuffers verifier refuses.
     #[error("malformed frame: {0}")]
     Malformed(String),
     #[error("unknown frame kind code {code}")]
@@ -1188,7 +1189,7 @@ fn build_ban_list(builder: &mut FlatBufferBuilder<'static>, list: &BanList) -> W
 }
 
 /// Decodes one frame. The buffer is checked (size, identifier, then every offset, length and
-/// alignment as [`reader`] reads it, with the FlatBuffers verifier's acceptance) and every value
+/// alignment as the frame reader reads it, with the FlatBuffers verifier's acceptance) and every value
 /// is validated (kinds, intervals, sides, scales, flag bits), so garbage is a typed error, never
 /// a panic.
 pub fn decode_frame(bytes: &[u8]) -> Result<Frame, FrameError> {

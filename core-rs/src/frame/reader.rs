@@ -6,11 +6,12 @@
 //! walk the same offsets again through the accessors. Here every position is checked once, right
 //! where its value is read, by the few routines below.
 //!
-//! Acceptance is the verifier's (flatbuffers 2.1.2 `Verifier` with [`super::verifier_options`]):
-//! a scalar is aligned to its size and inside the buffer; a table's soffset leads inside the
-//! buffer to a vtable of even length that fits; a field is present when its vtable slot is inside
-//! the vtable and non-zero; a vector's length word is aligned and its elements fit; a string is UTF-8 with a 0 byte after it; required fields are present. The
-//! verifier's two budgets are kept as it keeps them: the bytes looked at (shared parts counted
+//! Acceptance is the verifier's (flatbuffers 2.1.2 `Verifier` with the options the hub used:
+//! depth 8, a million tables, 2 × `MAX_FRAME_BYTES` reached): a scalar is aligned to its size and
+//! inside the buffer; a table's soffset leads inside the buffer to a vtable of even length that
+//! fits; a field is present when its vtable slot is inside the vtable and non-zero; a vector's
+//! length word is aligned and its elements fit; a string is UTF-8 with a 0 byte after it; required
+//! fields are present. The verifier's two budgets are kept as it keeps them: the bytes looked at (shared parts counted
 //! each time they are reached) at most `2 × MAX_FRAME_BYTES`, and at most a million tables. Its
 //! depth limit (8) cannot be reached: the schema nests tables two deep. The differential property
 //! test below holds this reader to the verifier's decisions.
@@ -26,38 +27,22 @@ use super::{
 use crate::delta::{Delta, KlineWindow, Snapshot, SourceId};
 use crate::interval::Interval;
 use crate::symbol::SymbolId;
+// The vtable slots are the generated code's (`VT_*`), so they cannot drift from the schema.
+use wire::{Balance as BalanceTable, BanList as BanTable, Frame as FrameTable, KlineGroup as GroupTable};
 
 /// The verifier's budget of bytes looked at.
 const MAX_APPARENT_BYTES: usize = 2 * MAX_FRAME_BYTES;
 /// The verifier's budget of tables visited.
 const MAX_TABLES: usize = 1_000_000;
 
-// vtable slots, as the schema numbers the fields (4 + 2 × field index).
-const FRAME_KIND: usize = 4;
-const FRAME_STREAM: usize = 6;
-const FRAME_SEQ: usize = 8;
-const FRAME_SOURCE: usize = 10;
-const FRAME_RECEIVED_AT: usize = 12;
-const FRAME_KLINES: usize = 14;
-const FRAME_TICKS: usize = 16;
-const FRAME_POSITIONS: usize = 18;
-const FRAME_BALANCES: usize = 20;
-const FRAME_BAN_LIST: usize = 22;
-const FRAME_CHUNK: usize = 24;
-const FRAME_CHUNKS: usize = 26;
-const FRAME_MARKS: usize = 28;
-const FRAME_TURN: usize = 30;
-const FRAME_POSITIONS_COMPLETE_AT: usize = 32;
-const GROUP_SYMBOL: usize = 4;
-const GROUP_INTERVAL: usize = 6;
-const GROUP_ROWS: usize = 8;
-const BALANCE_ASSET: usize = 4;
 /// update_time, wallet_balance, cross_wallet_balance, available_balance, unrealized_pnl.
-const BALANCE_VALUES: [usize; 5] = [6, 8, 10, 12, 14];
-const BALANCE_SCALE: usize = 16;
-const BALANCE_FLAGS: usize = 18;
-const BAN_ALL: usize = 4;
-const BAN_SYMBOLS: usize = 6;
+const BALANCE_VALUES: [u16; 5] = [
+    BalanceTable::VT_UPDATE_TIME,
+    BalanceTable::VT_WALLET_BALANCE,
+    BalanceTable::VT_CROSS_WALLET_BALANCE,
+    BalanceTable::VT_AVAILABLE_BALANCE,
+    BalanceTable::VT_UNREALIZED_PNL,
+];
 
 /// A table found and checked: its position, its vtable and the vtable's length in bytes.
 #[derive(Clone, Copy)]
@@ -170,7 +155,8 @@ impl<'a> Reader<'a> {
     }
 
     /// Where field `slot` of `table` is, or `None` when the table leaves it out.
-    fn field(&mut self, table: Table, slot: usize, what: &str) -> Result<Option<usize>, FrameError> {
+    fn field(&mut self, table: Table, slot: u16, what: &str) -> Result<Option<usize>, FrameError> {
+        let slot = usize::from(slot);
         if slot >= table.vtable_len {
             return Ok(None);
         }
@@ -179,7 +165,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A scalar field, or 0 (every default of the schema) when it is left out.
-    fn scalar_field<const N: usize>(&mut self, table: Table, slot: usize, what: &str) -> Result<[u8; N], FrameError> {
+    fn scalar_field<const N: usize>(&mut self, table: Table, slot: u16, what: &str) -> Result<[u8; N], FrameError> {
         match self.field(table, slot, what)? {
             Some(pos) => self.scalar::<N>(pos, what),
             None => Ok([0; N]),
@@ -192,7 +178,7 @@ impl<'a> Reader<'a> {
     fn vector(
         &mut self,
         table: Table,
-        slot: usize,
+        slot: u16,
         element_size: usize,
         what: &str,
     ) -> Result<Option<(usize, usize)>, FrameError> {
@@ -206,12 +192,13 @@ impl<'a> Reader<'a> {
         Ok(Some((start, len)))
     }
 
-    /// A vector of structs of `row_bytes` each, as a byte slice (empty when left out).
-    fn struct_rows(&mut self, table: Table, slot: usize, row_bytes: usize, what: &str) -> Result<&'a [u8], FrameError> {
-        Ok(match self.vector(table, slot, row_bytes, what)? {
+    /// The bytes of a vector of fixed-size elements (the schema's structs, `uint`s), or `None`
+    /// when the table leaves it out.
+    fn elements(&mut self, table: Table, slot: u16, size: usize, what: &str) -> Result<Option<&'a [u8]>, FrameError> {
+        Ok(match self.vector(table, slot, size, what)? {
             // The range was checked by `vector`; `get` cannot fail here.
-            Some((start, len)) => self.bytes.get(start..start + len * row_bytes).unwrap_or_default(),
-            None => &[],
+            Some((start, len)) => Some(self.bytes.get(start..start + len * size).unwrap_or_default()),
+            None => None,
         })
     }
 
@@ -223,7 +210,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A string field: UTF-8 with a 0 byte after it.
-    fn string(&mut self, table: Table, slot: usize, what: &str) -> Result<Option<&'a str>, FrameError> {
+    fn string(&mut self, table: Table, slot: u16, what: &str) -> Result<Option<&'a str>, FrameError> {
         let Some((start, len)) = self.vector(table, slot, 1, what)? else {
             return Ok(None);
         };
@@ -254,20 +241,23 @@ pub(super) fn read_frame(bytes: &[u8]) -> Result<Frame, FrameError> {
     };
     let root = r.follow(0, "root offset")?;
     let frame = r.table(root, "frame")?;
-    let [code] = r.scalar_field::<1>(frame, FRAME_KIND, "frame.kind")?;
+    let [code] = r.scalar_field::<1>(frame, FrameTable::VT_KIND, "frame.kind")?;
     let kind = FrameKind::from_code(code).ok_or(FrameError::UnknownKind { code })?;
-    let stream = u32::from_le_bytes(r.scalar_field(frame, FRAME_STREAM, "frame.stream")?);
-    let seq = u64::from_le_bytes(r.scalar_field(frame, FRAME_SEQ, "frame.seq")?);
-    let source = u16::from_le_bytes(r.scalar_field(frame, FRAME_SOURCE, "frame.source")?);
-    let received_at = i64::from_le_bytes(r.scalar_field(frame, FRAME_RECEIVED_AT, "frame.received_at")?);
-    let index = u32::from_le_bytes(r.scalar_field(frame, FRAME_CHUNK, "frame.chunk")?);
+    let stream = u32::from_le_bytes(r.scalar_field(frame, FrameTable::VT_STREAM, "frame.stream")?);
+    let seq = u64::from_le_bytes(r.scalar_field(frame, FrameTable::VT_SEQ, "frame.seq")?);
+    let source = u16::from_le_bytes(r.scalar_field(frame, FrameTable::VT_SOURCE, "frame.source")?);
+    let received_at = i64::from_le_bytes(r.scalar_field(frame, FrameTable::VT_RECEIVED_AT, "frame.received_at")?);
+    let index = u32::from_le_bytes(r.scalar_field(frame, FrameTable::VT_CHUNK, "frame.chunk")?);
     // `chunks` = 0 is the encoding of a whole frame.
-    let count = u32::from_le_bytes(r.scalar_field(frame, FRAME_CHUNKS, "frame.chunks")?).max(1);
+    let count = u32::from_le_bytes(r.scalar_field(frame, FrameTable::VT_CHUNKS, "frame.chunks")?).max(1);
     let chunk = Chunk { index, count };
     check_chunk(kind, chunk)?;
-    let turn = u64::from_le_bytes(r.scalar_field(frame, FRAME_TURN, "frame.turn")?);
-    let complete_at =
-        i64::from_le_bytes(r.scalar_field(frame, FRAME_POSITIONS_COMPLETE_AT, "frame.positions_complete_at")?);
+    let turn = u64::from_le_bytes(r.scalar_field(frame, FrameTable::VT_TURN, "frame.turn")?);
+    let complete_at = i64::from_le_bytes(r.scalar_field(
+        frame,
+        FrameTable::VT_POSITIONS_COMPLETE_AT,
+        "frame.positions_complete_at",
+    )?);
     // A whole positions list is for the hub's merge: only an Ingest frame may carry one.
     if complete_at != 0 && kind != FrameKind::Ingest {
         return Err(FrameError::KindMismatch { kind });
@@ -282,26 +272,33 @@ pub(super) fn read_frame(bytes: &[u8]) -> Result<Frame, FrameError> {
         turn,
     };
 
-    let groups = r.vector(frame, FRAME_KLINES, 4, "frame.klines")?;
-    let ticks = r.struct_rows(frame, FRAME_TICKS, TICK_ROW_BYTES, "frame.ticks")?;
-    let positions = r.struct_rows(frame, FRAME_POSITIONS, POSITION_ROW_BYTES, "frame.positions")?;
-    let balances = r.vector(frame, FRAME_BALANCES, 4, "frame.balances")?;
-    let ban_list = match r.field(frame, FRAME_BAN_LIST, "frame.ban_list")? {
+    let groups = r.vector(frame, FrameTable::VT_KLINES, 4, "frame.klines")?;
+    let ticks = r
+        .elements(frame, FrameTable::VT_TICKS, TICK_ROW_BYTES, "frame.ticks")?
+        .unwrap_or_default();
+    let positions = r
+        .elements(frame, FrameTable::VT_POSITIONS, POSITION_ROW_BYTES, "frame.positions")?
+        .unwrap_or_default();
+    let balances = r.vector(frame, FrameTable::VT_BALANCES, 4, "frame.balances")?;
+    let ban_list = match r.field(frame, FrameTable::VT_BAN_LIST, "frame.ban_list")? {
         Some(field) => {
             let at = r.follow(field, "frame.ban_list")?;
             Some(r.table(at, "ban_list")?)
         }
         None => None,
     };
-    let marks = r.struct_rows(frame, FRAME_MARKS, MARK_ROW_BYTES, "frame.marks")?;
+    let marks = r
+        .elements(frame, FrameTable::VT_MARKS, MARK_ROW_BYTES, "frame.marks")?
+        .unwrap_or_default();
 
     let mut windows = Vec::new();
     let mut deltas = Vec::new();
     if kind == FrameKind::Snapshot {
         windows.reserve(groups.map_or(0, |(_, len)| len));
     } else {
-        // At most one delta per row of each kind, so the vector is never regrown: each group
-        // holds at least one row's 120 bytes, so the frame's size bounds the reservation.
+        // One delta per group and per record of each other kind (a group of several rows reserves
+        // the rest when it is read); every count comes from a checked vector, so the frame's
+        // size bounds the reservation.
         let others = (ticks.len() / TICK_ROW_BYTES)
             + (positions.len() / POSITION_ROW_BYTES)
             + (marks.len() / MARK_ROW_BYTES)
@@ -314,14 +311,13 @@ pub(super) fn read_frame(bytes: &[u8]) -> Result<Frame, FrameError> {
             let group = r.element_table(start, index, "kline_group")?;
             let symbol = SymbolId(u32::from_le_bytes(r.scalar_field(
                 group,
-                GROUP_SYMBOL,
+                GroupTable::VT_SYMBOL,
                 "kline_group.symbol",
             )?));
-            let [code] = r.scalar_field::<1>(group, GROUP_INTERVAL, "kline_group.interval")?;
-            let rows = match r.vector(group, GROUP_ROWS, KLINE_ROW_BYTES, "kline_group.rows")? {
-                Some((start, len)) => bytes.get(start..start + len * KLINE_ROW_BYTES).unwrap_or_default(),
-                None => return Err(malformed("kline_group.rows", group.pos, "is missing (required)")),
-            };
+            let [code] = r.scalar_field::<1>(group, GroupTable::VT_INTERVAL, "kline_group.interval")?;
+            let rows = r
+                .elements(group, GroupTable::VT_ROWS, KLINE_ROW_BYTES, "kline_group.rows")?
+                .ok_or_else(|| malformed("kline_group.rows", group.pos, "is missing (required)"))?;
             let interval = Interval::from_code(code).ok_or(FrameError::UnknownInterval { code })?;
             let rows = rows
                 .chunks_exact(KLINE_ROW_BYTES)
@@ -348,24 +344,23 @@ pub(super) fn read_frame(bytes: &[u8]) -> Result<Frame, FrameError> {
     if let Some((start, len)) = balances {
         for index in 0..len {
             let table = r.element_table(start, index, "balance")?;
-            let asset = r.string(table, BALANCE_ASSET, "balance.asset")?;
+            let asset = r.string(table, BalanceTable::VT_ASSET, "balance.asset")?;
             let mut values = [0i64; 5];
             for (value, slot) in values.iter_mut().zip(BALANCE_VALUES) {
                 *value = i64::from_le_bytes(r.scalar_field(table, slot, "balance")?);
             }
-            let [scale] = r.scalar_field::<1>(table, BALANCE_SCALE, "balance.scale")?;
-            let [flags] = r.scalar_field::<1>(table, BALANCE_FLAGS, "balance.flags")?;
+            let [scale] = r.scalar_field::<1>(table, BalanceTable::VT_SCALE, "balance.scale")?;
+            let [flags] = r.scalar_field::<1>(table, BalanceTable::VT_FLAGS, "balance.flags")?;
             let asset = asset.ok_or_else(|| malformed("balance.asset", table.pos, "is missing (required)"))?;
             balance_list.push(balance_from_fields(asset, values, scale, flags)?);
         }
     }
     let ban_list = match ban_list {
         Some(table) => {
-            let [all] = r.scalar_field::<1>(table, BAN_ALL, "ban_list.all")?;
-            let symbols = match r.vector(table, BAN_SYMBOLS, 4, "ban_list.symbols")? {
-                Some((start, len)) => bytes.get(start..start + 4 * len).unwrap_or_default(),
-                None => &[],
-            };
+            let [all] = r.scalar_field::<1>(table, BanTable::VT_ALL, "ban_list.all")?;
+            let symbols = r
+                .elements(table, BanTable::VT_SYMBOLS, 4, "ban_list.symbols")?
+                .unwrap_or_default();
             let symbols = symbols.chunks_exact(4).map(|word| u32::from_le_bytes(row(word)));
             Some(ban_list_from(all, symbols)?)
         }

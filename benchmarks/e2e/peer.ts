@@ -227,12 +227,17 @@ async function subscriberRole(init: Init): Promise<Role> {
       byInterval[symbol] = view;
     }
     if (view === undefined) return undefined;
+    // Held rows come first and the rest are NaN: the newest bar is the last row before the first
+    // NaN. Scanning forward reads the held rows only (one here: a run stays in one bar), where a
+    // scan back from the end read the whole window's column, cold, for every row of every frame.
     const trades = view.column('trades');
-    for (let row = trades.length - 1; row >= 0; row--) {
+    let newest: number | undefined;
+    for (let row = 0; row < trades.length; row++) {
       const value = trades[row] as number;
-      if (!Number.isNaN(value)) return value;
+      if (Number.isNaN(value)) break;
+      newest = value;
     }
-    return undefined;
+    return newest;
   };
   client.onFrames((frames) => {
     const now = monotonicMs();

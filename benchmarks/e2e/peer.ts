@@ -227,9 +227,9 @@ async function subscriberRole(init: Init): Promise<Role> {
       byInterval[symbol] = view;
     }
     if (view === undefined) return undefined;
-    // Held rows come first and the rest are NaN: the newest bar is the last row before the first
-    // NaN. Scanning forward reads the held rows only (one here: a run stays in one bar), where a
-    // scan back from the end read the whole window's column, cold, for every row of every frame.
+    // Held rows come first and the rest are NaN, so the newest bar is the last row before the
+    // first NaN: a forward scan reads only the held rows (one here: a run stays in one bar), not
+    // the whole window's column, which is cold memory in a process that sleeps between frames.
     const trades = view.column('trades');
     let newest: number | undefined;
     for (let row = 0; row < trades.length; row++) {

@@ -45,6 +45,7 @@ async function setState(trader: string, state: string): Promise<void> {
 function tradingSection(live: OwnerLive): HTMLElement {
   return section(
     'Trading state',
+    live.tradingNote === null ? null : el('p', { class: 'meta' }, live.tradingNote),
     table(
       'trading',
       ['Trader', 'State', 'Since', 'By', 'Reason', 'Force-closing', 'Switch'],
@@ -139,6 +140,7 @@ function render(live: OwnerLive): HTMLElement {
     ),
     section(
       'Machines',
+      live.machinesNote === null ? null : el('p', { class: 'meta' }, live.machinesNote),
       table(
         'machines',
         ['Machine', 'Cores', 'Load 1 min', 'CPU busy', 'Memory used', 'Disk used', 'Up'],

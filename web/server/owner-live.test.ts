@@ -37,6 +37,29 @@ describe('gatherOwnerLive', () => {
     expect(live.logs.at(-1)).toMatch(/^the log file could not be read: /);
     expect(live.hub.reachable).toBe(false);
     expect(live.machines).toHaveLength(1);
+    expect(live.machinesNote).toBeNull();
+    expect(live.tradingNote).toBeNull();
+  });
+
+  it('shows the rest when this machine cannot be sampled or the trading states cannot be read', async () => {
+    const machine = new MachineSampler(tmpdir());
+    machine.sample = () => Promise.reject(new Error('EACCES: permission denied, statfs'));
+    const live = await gatherOwnerLive(
+      sources({
+        machine,
+        trading: {
+          states: () => Promise.reject(new Error('EIO: i/o error, read')),
+          command: async () => ({ applied: false }),
+        },
+        paperTrades: { recent: async () => ({ trades: [], note: 'no paper trades yet' }) },
+      }),
+    );
+    expect(live.machines).toEqual([]);
+    expect(live.machinesNote).toBe('this machine could not be sampled: EACCES: permission denied, statfs');
+    expect(live.trading).toEqual([]);
+    expect(live.tradingNote).toBe('the trading states could not be read: EIO: i/o error, read');
+    expect(live.tradesNote).toBe('no paper trades yet');
+    expect(live.hub.reachable).toBe(false);
   });
 
   it('reports the disk of a state root that does not exist yet (the traders create it)', async () => {

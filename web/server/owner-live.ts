@@ -69,7 +69,13 @@ function reason(error: unknown): string {
 export async function gatherOwnerLive(sources: OwnerSources, now = Date.now()): Promise<OwnerLive> {
   const [hub, machine, lines, trades, trading, publisher] = await Promise.all([
     sources.hubStatus(),
-    sources.machine.sample(),
+    sources.machine
+      .sample()
+      .then((sample) => ({ machines: [sample], note: null }))
+      .catch((error: unknown) => ({
+        machines: [],
+        note: `this machine could not be sampled: ${reason(error)}`,
+      })),
     sources.logFile === undefined
       ? Promise.resolve([])
       : tailLines(sources.logFile, Math.max(sources.logLines, 1) * 4).catch((error: unknown) => [
@@ -78,7 +84,13 @@ export async function gatherOwnerLive(sources: OwnerSources, now = Date.now()): 
     sources.paperTrades
       .recent(200)
       .catch((error: unknown) => ({ trades: [], note: `paper trades could not be read: ${reason(error)}` })),
-    sources.trading.states(),
+    sources.trading
+      .states()
+      .then((states) => ({ states, note: null }))
+      .catch((error: unknown) => ({
+        states: [],
+        note: `the trading states could not be read: ${reason(error)}`,
+      })),
     readJson(sources.publisherStateFile),
   ]);
   // Every line passes the logger's own masking again: a secret never reaches the page.
@@ -119,14 +131,16 @@ export async function gatherOwnerLive(sources: OwnerSources, now = Date.now()): 
         ageMs: c.ageMs,
       })),
     },
-    machines: [machine],
+    machines: machine.machines,
+    machinesNote: machine.note,
     config: redactFields(sources.config),
     secrets: Object.fromEntries(Object.entries(sources.secrets).map(([k, v]) => [k, maskedSecret(v)])),
     logs: masked.slice(-sources.logLines),
     alerts: masked.filter(isAlert).slice(-100),
     trades: trades.trades,
     tradesNote: trades.note,
-    trading,
+    trading: trading.states,
+    tradingNote: trading.note,
     publisher,
   };
 }

@@ -74,6 +74,8 @@ export interface OwnerLive {
     }[];
   };
   readonly machines: readonly MachineStats[];
+  /** Why this machine could not be sampled (then `machines` is empty), or null. */
+  readonly machinesNote: string | null;
   /** The configuration in force; secrets are listed by name only, masked. */
   readonly config: unknown;
   readonly secrets: Readonly<Record<string, string>>;
@@ -82,6 +84,8 @@ export interface OwnerLive {
   readonly trades: readonly OwnerTrade[];
   readonly tradesNote: string | null;
   readonly trading: readonly OwnerTradingState[];
+  /** Why the trading states could not be read (then `trading` is empty), or null. */
+  readonly tradingNote: string | null;
   readonly publisher: Record<string, unknown> | null;
 }
 

@@ -185,6 +185,7 @@ function render(live: OwnerLive): HTMLElement {
     ),
     section(
       'Publisher',
+      live.publisherNote === null ? null : el('p', { class: 'meta' }, live.publisherNote),
       el('pre', { class: 'logs', id: 'publisher' }, JSON.stringify(live.publisher, null, 2)),
     ),
   );

@@ -1,5 +1,5 @@
 // The owner's live view keeps answering when one of its sources fails.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { MachineSampler } from './machine-stats.js';
@@ -60,6 +60,32 @@ describe('gatherOwnerLive', () => {
     expect(live.tradingNote).toBe('the trading states could not be read: EIO: i/o error, read');
     expect(live.tradesNote).toBe('no paper trades yet');
     expect(live.hub.reachable).toBe(false);
+  });
+
+  it('shows a publisher state file that is missing as nothing, and one that cannot be read or parsed with a note', async () => {
+    const dir = mkdtempSync(`${tmpdir()}/owner-live-`);
+    const missing = await gatherOwnerLive(sources({ publisherStateFile: `${dir}/publisher-state.json` }));
+    expect(missing.publisher).toBeNull();
+    expect(missing.publisherNote).toBeNull();
+
+    writeFileSync(`${dir}/good.json`, '{"rounds":3}');
+    const good = await gatherOwnerLive(sources({ publisherStateFile: `${dir}/good.json` }));
+    expect(good.publisher).toEqual({ rounds: 3 });
+    expect(good.publisherNote).toBeNull();
+
+    writeFileSync(`${dir}/torn.json`, '{"rounds":');
+    const torn = await gatherOwnerLive(sources({ publisherStateFile: `${dir}/torn.json` }));
+    expect(torn.publisher).toBeNull();
+    expect(torn.publisherNote).toMatch(/^the publisher's state file .*torn\.json is not JSON: /);
+
+    writeFileSync(`${dir}/list.json`, '[1]');
+    const list = await gatherOwnerLive(sources({ publisherStateFile: `${dir}/list.json` }));
+    expect(list.publisherNote).toMatch(/does not hold a JSON object$/);
+
+    // A folder: it exists, and reading it fails (EISDIR).
+    const folder = await gatherOwnerLive(sources({ publisherStateFile: dir }));
+    expect(folder.publisher).toBeNull();
+    expect(folder.publisherNote).toMatch(/^the publisher's state could not be read: .*EISDIR/);
   });
 
   it('reports the disk of a state root that does not exist yet (the traders create it)', async () => {

@@ -49,12 +49,28 @@ function isAlert(line: string): boolean {
   return /"level":"(warn|error|fatal)"|\b(WARN|ERROR|FATAL)\b|"level":(40|50|60)\b/.test(line);
 }
 
-async function readJson(path: string | undefined): Promise<Record<string, unknown> | null> {
-  if (path === undefined) return null;
+/**
+ * The publisher's state file: null with no note when there is none (no file configured, or the
+ * publisher has not written it yet), null with a note saying why when it cannot be read or parsed.
+ */
+async function readPublisherState(
+  path: string | undefined,
+): Promise<{ state: Record<string, unknown> | null; note: string | null }> {
+  if (path === undefined) return { state: null, note: null };
+  let text: string;
   try {
-    return JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
-  } catch {
-    return null;
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { state: null, note: null };
+    return { state: null, note: `the publisher's state could not be read: ${reason(error)}` };
+  }
+  try {
+    const state: unknown = JSON.parse(text);
+    if (typeof state === 'object' && state !== null && !Array.isArray(state))
+      return { state: state as Record<string, unknown>, note: null };
+    return { state: null, note: `the publisher's state file ${path} does not hold a JSON object` };
+  } catch (error) {
+    return { state: null, note: `the publisher's state file ${path} is not JSON: ${reason(error)}` };
   }
 }
 
@@ -91,7 +107,7 @@ export async function gatherOwnerLive(sources: OwnerSources, now = Date.now()): 
         states: [],
         note: `the trading states could not be read: ${reason(error)}`,
       })),
-    readJson(sources.publisherStateFile),
+    readPublisherState(sources.publisherStateFile),
   ]);
   // Every line passes the logger's own masking again: a secret never reaches the page.
   const masked = lines.map(maskSecretValues);
@@ -141,6 +157,7 @@ export async function gatherOwnerLive(sources: OwnerSources, now = Date.now()): 
     tradesNote: trades.note,
     trading: trading.states,
     tradingNote: trading.note,
-    publisher,
+    publisher: publisher.state,
+    publisherNote: publisher.note,
   };
 }

@@ -87,6 +87,8 @@ export interface OwnerLive {
   /** Why the trading states could not be read (then `trading` is empty), or null. */
   readonly tradingNote: string | null;
   readonly publisher: Record<string, unknown> | null;
+  /** Why the publisher's state file could not be read (then `publisher` is null), or null. */
+  readonly publisherNote: string | null;
 }
 
 /** The header every state-changing request must carry (a cross-site form cannot set it). */

@@ -78,6 +78,19 @@ function reason(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** A part of the live document: its value, or `empty` and a note saying why it failed. */
+async function orNote<T>(
+  part: Promise<T>,
+  empty: T,
+  what: string,
+): Promise<{ value: T; note: string | null }> {
+  try {
+    return { value: await part, note: null };
+  } catch (error) {
+    return { value: empty, note: `${what}: ${reason(error)}` };
+  }
+}
+
 /**
  * Builds the live document; each part fails on its own (an unreachable hub, a store another
  * process is still creating or a log file that cannot be read still shows the rest).
@@ -85,13 +98,11 @@ function reason(error: unknown): string {
 export async function gatherOwnerLive(sources: OwnerSources, now = Date.now()): Promise<OwnerLive> {
   const [hub, machine, lines, trades, trading, publisher] = await Promise.all([
     sources.hubStatus(),
-    sources.machine
-      .sample()
-      .then((sample) => ({ machines: [sample], note: null }))
-      .catch((error: unknown) => ({
-        machines: [],
-        note: `this machine could not be sampled: ${reason(error)}`,
-      })),
+    orNote(
+      sources.machine.sample().then((sample) => [sample]),
+      [],
+      'this machine could not be sampled',
+    ),
     sources.logFile === undefined
       ? Promise.resolve([])
       : tailLines(sources.logFile, Math.max(sources.logLines, 1) * 4).catch((error: unknown) => [
@@ -100,13 +111,7 @@ export async function gatherOwnerLive(sources: OwnerSources, now = Date.now()): 
     sources.paperTrades
       .recent(200)
       .catch((error: unknown) => ({ trades: [], note: `paper trades could not be read: ${reason(error)}` })),
-    sources.trading
-      .states()
-      .then((states) => ({ states, note: null }))
-      .catch((error: unknown) => ({
-        states: [],
-        note: `the trading states could not be read: ${reason(error)}`,
-      })),
+    orNote(sources.trading.states(), [], 'the trading states could not be read'),
     readPublisherState(sources.publisherStateFile),
   ]);
   // Every line passes the logger's own masking again: a secret never reaches the page.
@@ -147,7 +152,7 @@ export async function gatherOwnerLive(sources: OwnerSources, now = Date.now()): 
         ageMs: c.ageMs,
       })),
     },
-    machines: machine.machines,
+    machines: machine.value,
     machinesNote: machine.note,
     config: redactFields(sources.config),
     secrets: Object.fromEntries(Object.entries(sources.secrets).map(([k, v]) => [k, maskedSecret(v)])),
@@ -155,7 +160,7 @@ export async function gatherOwnerLive(sources: OwnerSources, now = Date.now()): 
     alerts: masked.filter(isAlert).slice(-100),
     trades: trades.trades,
     tradesNote: trades.note,
-    trading: trading.states,
+    trading: trading.value,
     tradingNote: trading.note,
     publisher: publisher.state,
     publisherNote: publisher.note,

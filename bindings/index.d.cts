@@ -399,6 +399,20 @@ export declare class TraderBook {
    * stale, issues) as a live Uint32Array over native memory; can be taken once (keep it).
    */
   applyCounts(): Uint32Array
+  /**
+   * What the last apply changed, live: five numbers a change (kind code, id, slot, open
+   * time, row; see `book_changes.rs`), the first 4,096 changes; can be taken once (keep it).
+   */
+  changeArea(): Float64Array
+  /**
+   * The last apply's change count and whether it applied a snapshot (1 or 0) as a live
+   * Uint32Array; can be taken once (keep it).
+   */
+  changeCounts(): Uint32Array
+  /** Every change of the last apply (five numbers each), for a batch past the live area's room. */
+  changes(): Float64Array
+  /** The assets of the last apply's balance changes, in order: a balance change's id indexes it. */
+  changedAssets(): Array<string>
   /** The frames of the last `applyMany` that need attention, with their index in the batch. */
   takeIssues(): Array<ApplyIssue>
   /**
@@ -422,7 +436,10 @@ export declare class TraderBook {
   klineCount(symbolId: number, interval: string): number
   /** The exact bars of `(symbol, interval)`, oldest first. */
   klines(symbolId: number, interval: string): Array<KlineObject>
-  /** Live `[bid, bidQty, ask, askQty, last (NaN if none), time]` of a symbol. */
+  /**
+   * Live `[bid, bidQty, ask, askQty, last, time, updateId]` of a symbol (`last` and `updateId`
+   * NaN when the source had none).
+   */
   tickValues(symbolId: number): Float64Array | null
   tick(symbolId: number): TickObject | null
   /**

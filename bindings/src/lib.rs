@@ -1,6 +1,7 @@
 //! Node binding for tributary-core: classes and batch functions over the core, no logic of its own.
 
 mod aggregator;
+mod book_changes;
 mod counts;
 mod error;
 mod filters;

@@ -5,6 +5,7 @@
 //! the same memory), so the TypeScript facade caches the views it gets; the ArrayBuffer's
 //! finalizer holds an `Arc` clone, so a view stays valid even after the book is gone.
 
+use crate::book_changes::{all_changes, changed_assets, ChangeArea};
 use crate::counts::LiveCounts;
 use crate::error::fail;
 use crate::hot_call;
@@ -210,6 +211,11 @@ pub struct TraderBook {
     counts: LiveCounts<APPLY_COUNTS>,
     /// This book's handle for the raw hot calls, once JavaScript asked for it.
     pub(crate) hot: Option<u32>,
+    /// What the last apply changed, read by JS through the array `change_area` exports.
+    changes: ChangeArea,
+    /// The last apply's change count and whether it applied a snapshot (1 or 0), read by JS
+    /// through the array `change_counts` exports.
+    change_counts: LiveCounts<2>,
 }
 
 impl Drop for TraderBook {
@@ -223,6 +229,7 @@ impl Drop for TraderBook {
 impl TraderBook {
     /// Writes the last apply's counts to `counts` and returns how many frames need attention.
     fn record_apply(&self) -> u32 {
+        self.record_changes();
         let r = &self.report;
         self.counts.set([
             r.applied,
@@ -233,6 +240,13 @@ impl TraderBook {
             r.issues.len(),
         ]);
         r.issues.len() as u32
+    }
+
+    /// Writes what the last apply changed to the change area and its counts.
+    fn record_changes(&self) {
+        let count = self.changes.write(&self.book);
+        let snapshot = usize::from(self.book.changes().had_snapshot());
+        self.change_counts.set([count, snapshot]);
     }
 }
 
@@ -252,6 +266,8 @@ impl TraderBook {
             exported: Rc::default(),
             counts: LiveCounts::default(),
             hot: None,
+            changes: ChangeArea::default(),
+            change_counts: LiveCounts::default(),
         })
     }
 
@@ -263,10 +279,9 @@ impl TraderBook {
     /// Applies one Delta or Snapshot frame. An undecodable frame throws a `NativeError`.
     #[napi]
     pub fn apply(&mut self, env: Env, frame: &[u8]) -> Result<ApplyOutcomeObject> {
-        self.book
-            .apply_bytes(frame)
-            .map(Into::into)
-            .map_err(|e| fail(&env, e.reason(), e))
+        let outcome = self.book.apply_bytes(frame);
+        self.record_changes();
+        outcome.map(Into::into).map_err(|e| fail(&env, e.reason(), e))
     }
 
     /// Applies frames in order in one call and returns how many need attention. The counts go to
@@ -300,6 +315,32 @@ impl TraderBook {
     #[napi]
     pub fn apply_counts(&mut self, env: Env) -> Result<Uint32Array> {
         self.counts.export(&env)
+    }
+
+    /// What the last apply changed, live: five numbers a change (kind code, id, slot, open
+    /// time, row; see `book_changes.rs`), the first 4,096 changes; can be taken once (keep it).
+    #[napi]
+    pub fn change_area(&mut self, env: Env) -> Result<Float64Array> {
+        self.changes.export(&env)
+    }
+
+    /// The last apply's change count and whether it applied a snapshot (1 or 0) as a live
+    /// Uint32Array; can be taken once (keep it).
+    #[napi]
+    pub fn change_counts(&mut self, env: Env) -> Result<Uint32Array> {
+        self.change_counts.export(&env)
+    }
+
+    /// Every change of the last apply (five numbers each), for a batch past the live area's room.
+    #[napi]
+    pub fn changes(&self) -> Float64Array {
+        Float64Array::new(all_changes(&self.book))
+    }
+
+    /// The assets of the last apply's balance changes, in order: a balance change's id indexes it.
+    #[napi]
+    pub fn changed_assets(&self) -> Vec<String> {
+        changed_assets(&self.book)
     }
 
     /// The frames of the last `applyMany` that need attention, with their index in the batch.
@@ -369,7 +410,8 @@ impl TraderBook {
             .map_or_else(Vec::new, |s| s.klines().iter().map(Into::into).collect()))
     }
 
-    /// Live `[bid, bidQty, ask, askQty, last (NaN if none), time]` of a symbol.
+    /// Live `[bid, bidQty, ask, askQty, last, time, updateId]` of a symbol (`last` and `updateId`
+    /// NaN when the source had none).
     #[napi]
     pub fn tick_values(&self, env: Env, symbol_id: u32) -> Result<Option<Float64Array>> {
         self.book

@@ -69,7 +69,8 @@ impl KlineColumn {
     }
 }
 
-/// Slots of a tick block; `Last` is NaN when the source had no last trade price.
+/// Slots of a tick block; `Last` is NaN when the source had no last trade price, `UpdateId`
+/// when it had no book update id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(usize)]
 pub enum TickSlot {
@@ -79,9 +80,10 @@ pub enum TickSlot {
     AskQty = 3,
     Last = 4,
     Time = 5,
+    UpdateId = 6,
 }
 
-pub const TICK_SLOTS: usize = 6;
+pub const TICK_SLOTS: usize = 7;
 
 impl TickSlot {
     pub const ALL: [TickSlot; TICK_SLOTS] = [
@@ -91,6 +93,7 @@ impl TickSlot {
         TickSlot::AskQty,
         TickSlot::Last,
         TickSlot::Time,
+        TickSlot::UpdateId,
     ];
 
     pub const fn name(self) -> &'static str {
@@ -101,6 +104,7 @@ impl TickSlot {
             TickSlot::AskQty => "askQty",
             TickSlot::Last => "last",
             TickSlot::Time => "time",
+            TickSlot::UpdateId => "updateId",
         }
     }
 }
@@ -250,7 +254,7 @@ pub fn typescript_module() -> String {
     out.push_str("export type KlineColumn = (typeof KLINE_COLUMNS)[number];\n\n");
     const_list(
         &mut out,
-        "Slots of a tick block (`last` is NaN when the source had no last trade price).",
+        "Slots of a tick block (`last` is NaN when the source had no last trade price, `updateId` when it had no book update id).",
         "TICK_SLOTS",
         TickSlot::ALL.map(TickSlot::name),
     );

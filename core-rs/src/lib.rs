@@ -5,6 +5,7 @@ pub mod account;
 pub mod admission;
 pub mod aggregator;
 pub mod aggtrades_csv;
+pub mod book_changes;
 pub mod book_layout;
 pub mod coalesce;
 pub mod decimal;

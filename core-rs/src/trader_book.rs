@@ -20,6 +20,7 @@
 //! only make the shared mutation sound in safe Rust.
 
 use crate::account::{Balance, Position, PositionSide};
+use crate::book_changes::{BookChanges, Change};
 use crate::decimal::{mantissa_to_f64, Decimal};
 use crate::delta::{BanList, Delta, KlineWindow, Snapshot, SourceId};
 use crate::frame::compact::{CompactDelta, CompactRow, WireKline};
@@ -356,6 +357,8 @@ fn tick_values(tick: &Tick) -> [f64; TICK_SLOTS] {
         TickSlot::AskQty => tick.ask_qty.to_f64(),
         TickSlot::Last => optional_f64(tick.last),
         TickSlot::Time => tick.time as f64,
+        // Exact below 2^53, which Binance's update ids are far from.
+        TickSlot::UpdateId => tick.update_id.map_or(f64::NAN, |id| id as f64),
     })
 }
 
@@ -652,6 +655,8 @@ pub struct TraderBook {
     stats: TraderBookStats,
     /// Chunked snapshots in progress, by stream.
     assemblies: WordMap<u32, Assembly>,
+    /// What the last apply wrote.
+    changes: BookChanges,
 }
 
 /// A chunked snapshot being received: the chunks so far, in order.
@@ -687,6 +692,7 @@ impl TraderBook {
             ban_list: BanList::default(),
             stats: TraderBookStats::default(),
             assemblies: WordMap::default(),
+            changes: BookChanges::default(),
         }
     }
 
@@ -697,6 +703,7 @@ impl TraderBook {
 
     /// Decodes and applies one frame.
     pub fn apply_bytes(&mut self, bytes: &[u8]) -> Result<ApplyOutcome, FrameError> {
+        self.changes.clear();
         let frame = decode_frame(bytes)?;
         Ok(self.apply_owned(frame.header, frame.payload))
     }
@@ -713,6 +720,7 @@ impl TraderBook {
     /// so a batch allocates nothing once the report has grown to the batch size.
     pub fn apply_many_into<'f>(&mut self, frames: impl IntoIterator<Item = &'f [u8]>, report: &mut ApplyReport) {
         report.clear();
+        self.changes.clear();
         for (index, bytes) in frames.into_iter().enumerate() {
             match decode_frame(bytes) {
                 Ok(frame) => {
@@ -726,6 +734,7 @@ impl TraderBook {
 
     /// Applies one decoded frame under the sequencing rules of the module doc.
     pub fn apply(&mut self, frame: &Frame) -> ApplyOutcome {
+        self.changes.clear();
         self.apply_owned(frame.header, frame.payload.clone())
     }
 
@@ -972,9 +981,15 @@ impl TraderBook {
             let Some(bar) = row.resolve(sent_at, None).ok().and_then(CheckedBar::new) else {
                 return RowOutcome::Mismatch;
             };
+            let open_time = bar.0.open_time;
             let mut series = KlineSeries::new(self.window, written);
             series.upsert(bar, turn);
             self.series.insert(key, series);
+            self.changes.push(Change::Kline {
+                symbol: row.symbol,
+                interval: row.interval,
+                open_time,
+            });
             return RowOutcome::Applied;
         };
         let base = match (series.position(row.open_time), row.has_base()) {
@@ -1011,6 +1026,11 @@ impl TraderBook {
         };
         series.written = written;
         if series.upsert(bar, turn) {
+            self.changes.push(Change::Kline {
+                symbol: row.symbol,
+                interval: row.interval,
+                open_time: row.open_time,
+            });
             RowOutcome::Applied
         } else {
             RowOutcome::Dropped
@@ -1035,15 +1055,23 @@ impl TraderBook {
                     return;
                 };
                 // A wire-1 frame carries no turn: 0, the version's turn is unknown.
-                if !series.upsert(bar, written.turn) {
+                if series.upsert(bar, written.turn) {
+                    self.changes.push(Change::Kline {
+                        symbol: *symbol,
+                        interval: *interval,
+                        open_time: kline.open_time,
+                    });
+                } else {
                     self.stats.old_klines_dropped += 1;
                 }
             }
             Delta::Tick { symbol, tick } => {
                 put_record(&mut self.ticks, *symbol, *tick, tick_values(tick), written);
+                self.changes.push(Change::Tick(*symbol));
             }
             Delta::Mark { symbol, mark } => {
                 put_record(&mut self.marks, *symbol, *mark, mark_values(mark), written);
+                self.changes.push(Change::Mark(*symbol));
             }
             Delta::Position { symbol, position } => {
                 let values = position_values(position);
@@ -1054,6 +1082,10 @@ impl TraderBook {
                     values,
                     written,
                 );
+                self.changes.push(Change::Position {
+                    symbol: *symbol,
+                    side: position.side,
+                });
             }
             Delta::Balance { balance } => {
                 put_record(
@@ -1063,8 +1095,12 @@ impl TraderBook {
                     balance_values(balance),
                     written,
                 );
+                self.changes.push(Change::Balance(balance.asset));
             }
-            Delta::BanList(list) => self.ban_list = list.clone(),
+            Delta::BanList(list) => {
+                self.ban_list = list.clone();
+                self.changes.push(Change::BanList);
+            }
             // Collector → hub only: a Delta frame cannot carry it (the decoder refuses one).
             Delta::PositionsComplete { .. } => {}
         }
@@ -1072,6 +1108,7 @@ impl TraderBook {
 
     fn apply_snapshot(&mut self, header: &FrameHeader, snapshot: &Snapshot) {
         let written = Written::from_header(header);
+        self.changes.mark_snapshot();
         for KlineWindow {
             symbol,
             interval,
@@ -1087,12 +1124,21 @@ impl TraderBook {
             let bars: Vec<CheckedBar> = klines.iter().filter_map(CheckedBar::of).collect();
             self.stats.unrepresentable_klines += (klines.len() - bars.len()) as u64;
             series.replace(bars, header.turn);
+            if let Some(newest) = series.bars.last() {
+                self.changes.push(Change::Kline {
+                    symbol: *symbol,
+                    interval: *interval,
+                    open_time: newest.open_time,
+                });
+            }
         }
         for (symbol, tick) in &snapshot.ticks {
             put_record(&mut self.ticks, *symbol, *tick, tick_values(tick), written);
+            self.changes.push(Change::Tick(*symbol));
         }
         for (symbol, mark) in &snapshot.marks {
             put_record(&mut self.marks, *symbol, *mark, mark_values(mark), written);
+            self.changes.push(Change::Mark(*symbol));
         }
         for (symbol, position) in &snapshot.positions {
             let values = position_values(position);
@@ -1103,6 +1149,10 @@ impl TraderBook {
                 values,
                 written,
             );
+            self.changes.push(Change::Position {
+                symbol: *symbol,
+                side: position.side,
+            });
         }
         for balance in &snapshot.balances {
             put_record(
@@ -1112,10 +1162,23 @@ impl TraderBook {
                 balance_values(balance),
                 written,
             );
+            self.changes.push(Change::Balance(balance.asset));
         }
         if let Some(list) = &snapshot.ban_list {
             self.ban_list = list.clone();
+            self.changes.push(Change::BanList);
         }
+    }
+
+    /// What the last apply (`apply`, `apply_bytes`, `apply_many`) wrote, in order.
+    pub fn changes(&self) -> &BookChanges {
+        &self.changes
+    }
+
+    /// The row of the bar of `(symbol, interval)` opening at `open_time` in the series' columns
+    /// now, if the series holds it (a change's row moves when a newer bar shifts the window).
+    pub fn kline_row(&self, symbol: SymbolId, interval: Interval, open_time: i64) -> Option<usize> {
+        self.series.get(&(symbol, interval))?.position(open_time).ok()
     }
 
     /// True while the stream waits for a snapshot after a gap.
@@ -1659,7 +1722,22 @@ mod tests {
         assert_eq!(&v[..4], &[100.5, 3.0, 100.6, 0.25]);
         assert!(v[TickSlot::Last as usize].is_nan());
         assert_eq!(v[TickSlot::Time as usize], 77.0);
+        assert_eq!(v[TickSlot::UpdateId as usize], 5.0);
         let tick_block = Arc::clone(view.values());
+        // The snapshot names each entity it wrote.
+        assert!(book.changes().had_snapshot());
+        assert_eq!(
+            book.changes().as_slice(),
+            &[
+                Change::Tick(BTC),
+                Change::Position {
+                    symbol: BTC,
+                    side: PositionSide::Short
+                },
+                Change::Balance(usdt),
+                Change::BanList
+            ]
+        );
 
         let view = book.position(BTC, PositionSide::Short).unwrap();
         assert_eq!(view.record(), &position);
@@ -1702,6 +1780,8 @@ mod tests {
                 Delta::BanList(BanList::new(true, vec![])),
             ],
         ));
+        assert!(!book.changes().had_snapshot());
+        assert_eq!(book.changes().as_slice(), &[Change::Tick(BTC), Change::BanList]);
         let view = book.tick(BTC).unwrap();
         assert!(Arc::ptr_eq(view.values(), &tick_block));
         assert_eq!(load_f64(&tick_block, TickSlot::Last as usize), Some(100.55));
@@ -1714,6 +1794,56 @@ mod tests {
         assert_eq!(book.ticks().count(), 1);
         assert_eq!(book.positions().count(), 1);
         assert_eq!(book.balances().count(), 1);
+    }
+
+    #[test]
+    fn changes_name_what_the_last_apply_wrote_and_nothing_else() {
+        let mut book = TraderBook::with_window(4);
+        let m1 = |minute: i64| Change::Kline {
+            symbol: BTC,
+            interval: Interval::M1,
+            open_time: minute * 60_000,
+        };
+        book.apply(&snapshot_frame(1, 0, window_snapshot(10..14)));
+        // A snapshot names each series once, by its newest bar.
+        assert_eq!(book.changes().as_slice(), &[m1(13)]);
+        assert!(book.changes().had_snapshot());
+        // Two rows of one bar and a new bar: each written row, in order; the new bar shifted the
+        // window, so the older rows moved and the first bar's is gone.
+        book.apply(&delta_frame(
+            1,
+            1,
+            vec![kline_delta(13), kline_delta(3), kline_delta(14), kline_delta(10)],
+        ));
+        // Minute 3 is older than the full window (dropped): not a change.
+        assert_eq!(book.changes().as_slice(), &[m1(13), m1(14)]);
+        assert!(!book.changes().had_snapshot());
+        assert_eq!(book.kline_row(BTC, Interval::M1, 13 * 60_000), Some(2));
+        assert_eq!(book.kline_row(BTC, Interval::M1, 14 * 60_000), Some(3));
+        assert_eq!(book.kline_row(BTC, Interval::M1, 10 * 60_000), None);
+        assert_eq!(book.kline_row(SymbolId(77), Interval::M1, 14 * 60_000), None);
+        // A duplicate, a gap and what is ignored while stale write nothing, and each apply starts
+        // a new list.
+        book.apply(&delta_frame(1, 1, vec![kline_delta(14)]));
+        assert!(book.changes().is_empty());
+        book.apply(&delta_frame(1, 5, vec![kline_delta(14)]));
+        assert!(book.changes().is_empty());
+        book.apply(&delta_frame(1, 6, vec![kline_delta(14)]));
+        assert!(book.changes().is_empty());
+        // A batch lists the changes of all its frames; an undecodable frame adds none.
+        let mut encoder = FrameEncoder::new();
+        let snapshot = encoder
+            .encode_snapshot(&header(FrameKind::Snapshot, 1, 9), &window_snapshot(12..14))
+            .unwrap()
+            .to_vec();
+        let delta = encoder
+            .encode_deltas(&header(FrameKind::Delta, 1, 10), &[kline_delta(14)])
+            .unwrap()
+            .to_vec();
+        book.apply_many([snapshot.as_slice(), b"junk".as_slice(), delta.as_slice()]);
+        assert_eq!(book.changes().as_slice(), &[m1(13), m1(14)]);
+        assert!(book.changes().had_snapshot());
+        assert_eq!(book.changes().len(), 2);
     }
 
     #[test]

@@ -2,12 +2,13 @@
 //! and wire-2 streams, traders following each, and the cases where a base is missing (a lost
 //! version, a snapshot taken while deltas wait, overlapping streams, a short window).
 
+use tributary_core::book_changes::Change;
 use tributary_core::delta::{Delta, Provenance, SourceId};
 use tributary_core::frame::compact::CompactDelta;
 use tributary_core::frame::{decode_frame, FrameEncoder, FramePayload, WireVersion};
 use tributary_core::hub_book::{HubBook, HubBookConfig, Turn};
 use tributary_core::topic::{kinds, TopicFilter};
-use tributary_core::trader_book::{ApplyOutcome, TraderBook};
+use tributary_core::trader_book::{ApplyOutcome, KlineColumn, TraderBook};
 use tributary_core::{Balance, Decimal, Interval, Kline, Name, SymbolId, Tick};
 
 /// 2026-03-18T09:30:00Z, the start of the simulated clock.
@@ -562,4 +563,96 @@ fn mutated_compact_frames_are_typed_errors_or_apply_without_panicking() {
         }
     }
     assert!(decoded > 0 && applied > 0, "{decoded} decoded, {applied} applied");
+}
+
+/// The entities a frame of wire-1 deltas names, as a trader's changes name them.
+fn changes_of(deltas: &[Delta]) -> Vec<Change> {
+    deltas
+        .iter()
+        .filter_map(|delta| match delta {
+            Delta::Kline {
+                symbol,
+                interval,
+                kline,
+            } => Some(Change::Kline {
+                symbol: *symbol,
+                interval: *interval,
+                open_time: kline.open_time,
+            }),
+            Delta::Tick { symbol, .. } => Some(Change::Tick(*symbol)),
+            Delta::Balance { balance } => Some(Change::Balance(balance.asset)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Sorted by their debug form: a compact frame lists its rows before its tail.
+fn sorted(changes: &[Change]) -> Vec<String> {
+    let mut out: Vec<String> = changes.iter().map(|c| format!("{c:?}")).collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn wire_1_and_wire_2_traders_name_the_same_changes_each_turn_and_rows_lead_to_the_bars() {
+    let mut hub = hub();
+    let mut market = Market::new();
+    hub.add_topic(V1, TopicFilter::all()).unwrap();
+    hub.add_topic_with_wire(V2, TopicFilter::all(), WireVersion::V2)
+        .unwrap();
+    let mut v1 = subscribe(&mut hub, V1);
+    let mut v2 = subscribe(&mut hub, V2);
+    let mut records = Vec::new();
+    let mut named = 0;
+    // Bars close and open over the run (the clock moves 20 minutes), so rows shift too.
+    for (turns, per_turn) in [(2_000, 1), (400, 26), (40, 600)] {
+        for _ in 0..turns {
+            market.now += 200;
+            records.clear();
+            for _ in 0..per_turn {
+                market.update(&mut records);
+            }
+            if market.rng.below(4) == 0 {
+                market.other(&mut records);
+            }
+            merge(&mut hub, &records, market.now);
+            let turn = hub.take_topic_frames(market.now);
+            let (a, b) = (frame_of(&turn, V1).unwrap(), frame_of(&turn, V2).unwrap());
+            let FramePayload::Deltas(deltas) = decode_frame(a).unwrap().payload else {
+                panic!("a wire-1 topic publishes deltas");
+            };
+            apply(&mut v1, a);
+            apply(&mut v2, b);
+            let expected = changes_of(&deltas);
+            assert_eq!(v1.changes().as_slice(), expected.as_slice());
+            assert_eq!(sorted(v2.changes().as_slice()), sorted(&expected));
+            assert!(!v2.changes().had_snapshot());
+            named += expected.len();
+            for (change, delta) in expected.iter().zip(&deltas) {
+                let (
+                    Change::Kline {
+                        symbol,
+                        interval,
+                        open_time,
+                    },
+                    Delta::Kline { kline, .. },
+                ) = (change, delta)
+                else {
+                    continue;
+                };
+                // The row leads to the bar, or the bar was shifted out by a newer one.
+                let Some(row) = v2.kline_row(*symbol, *interval, *open_time) else {
+                    assert!(v2.kline_series(*symbol, *interval).unwrap().len() == v2.window());
+                    continue;
+                };
+                let series = v2.kline_series(*symbol, *interval).unwrap();
+                assert_eq!(series.value(KlineColumn::OpenTime, row), Some(*open_time as f64));
+                let trades = series.value(KlineColumn::Trades, row).unwrap();
+                // A later delta of the turn may have written the bar again; never an older one.
+                assert!(trades >= kline.trades as f64, "{trades} < {}", kline.trades);
+            }
+        }
+    }
+    assert_eq!(v2.snapshot(), hub.book().snapshot());
+    assert!(named > 30_000, "{named} changes");
 }

@@ -19,8 +19,8 @@ export const KLINE_COLUMNS = [
 ] as const;
 export type KlineColumn = (typeof KLINE_COLUMNS)[number];
 
-/** Slots of a tick block (`last` is NaN when the source had no last trade price). */
-export const TICK_SLOTS = ['bid', 'bidQty', 'ask', 'askQty', 'last', 'time'] as const;
+/** Slots of a tick block (`last` is NaN when the source had no last trade price, `updateId` when it had no book update id). */
+export const TICK_SLOTS = ['bid', 'bidQty', 'ask', 'askQty', 'last', 'time', 'updateId'] as const;
 export type TickSlot = (typeof TICK_SLOTS)[number];
 
 /** Slots of a position block (NaN where the source had no value). */

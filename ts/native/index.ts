@@ -1,6 +1,7 @@
 // The typed facade over the native core: the only door from TypeScript into bindings/.
 export * from './aggregator.js';
 export * from './bar-aggregator.js';
+export * from './book-changes.js';
 export * from './hub.js';
 export * from './interval.js';
 export * from './native-error.js';

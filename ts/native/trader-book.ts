@@ -1,6 +1,7 @@
 // Typed facade over the native trader book, with cached copy-free views of its columns.
 import type { ApplyIssue, ApplyOutcomeObject, TraderBookStatsObject } from '../../bindings/index.cjs';
 import { binding, hotCalls } from './binding.js';
+import { BookChanges } from './book-changes.js';
 import {
   BALANCE_SLOTS,
   type BalanceSlot,
@@ -120,6 +121,8 @@ export interface ApplyManyResult {
   ignoredStale: number;
   issues: ApplyIssue[];
   frames: FrameReports;
+  /** What the batch wrote: the book's {@link BookChanges}, valid until its next apply. */
+  changes: BookChanges;
 }
 
 /**
@@ -169,11 +172,20 @@ export class TraderBook {
   readonly #counts: Uint32Array;
   /** This book's handle for the raw one-frame apply (`hotCalls.traderApplyOne`). */
   readonly #hot: number;
+  /** What the last apply wrote, over native memory every apply rewrites. */
+  readonly changes: BookChanges;
 
   constructor(window?: number) {
     this.#native = callNative(() => new binding.TraderBook(window));
     this.#counts = this.#native.applyCounts();
     this.#hot = this.#native.hotHandle();
+    const native = this.#native;
+    this.changes = new BookChanges({
+      area: native.changeArea(),
+      counts: native.changeCounts(),
+      loadAll: () => native.changes(),
+      loadAssets: () => native.changedAssets(),
+    });
   }
 
   get window(): number {
@@ -182,6 +194,7 @@ export class TraderBook {
 
   /** Applies one frame; an undecodable frame throws a `NativeError` with its reason. */
   apply(frame: Uint8Array): ApplyOutcomeObject {
+    this.changes.reset();
     return callNative(() => this.#native.apply(frame));
   }
 
@@ -196,6 +209,7 @@ export class TraderBook {
     // One frame (a turn of one stream, the usual case) goes without the array, whose conversion
     // costs about as much as applying a one-row frame, and through the raw Node-API call, without
     // napi-rs's per-call bookkeeping (about as much again).
+    this.changes.reset();
     const issues = callNative(() =>
       frames.length === 1
         ? hotCalls.traderApplyOne(this.#hot, frames[0] as Buffer)
@@ -210,6 +224,7 @@ export class TraderBook {
       ignoredStale: counts[4] ?? 0,
       issues: issues === 0 ? [] : this.#native.takeIssues(),
       frames: new FrameReports(this.#frameReports),
+      changes: this.changes,
     };
   }
 
@@ -241,7 +256,7 @@ export class TraderBook {
     return callNative(() => this.#native.klines(symbolId, interval));
   }
 
-  /** Live tick values, slots in {@link TICK_SLOTS} order (`last` NaN if none). */
+  /** Live tick values, slots in {@link TICK_SLOTS} order (`last` and `updateId` NaN when the source had none). */
   tickValues(symbolId: number): Float64Array | undefined {
     return this.#cachedArray(`t:${symbolId}`, () => this.#native.tickValues(symbolId));
   }

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { HubBook, IngestEncoder } from '../../ts/native/hub.js';
 import { TraderBook } from '../../ts/native/trader-book.js';
+import { AppliedUpdates } from './applied-updates.js';
 import {
   E2E_SYMBOLS,
-  type E2eInterval,
   e2eSymbols,
   FrameKind,
   frameUpdates,
@@ -80,7 +80,7 @@ describe('MarketStream', () => {
     ]);
   });
 
-  it('carries the real universe (600 symbols, 1m and 15m klines, quotes), named through wire 1 and wire 2 frames', () => {
+  it('carries the real universe (600 symbols, 1m and 15m klines, quotes), named through wire 1 frames and the changes of a wire-2 book', () => {
     const universe = USDM_UNIVERSE;
     const symbols = e2eSymbols(universe);
     const series = seriesCount(universe);
@@ -92,10 +92,7 @@ describe('MarketStream', () => {
     book.addTopic(8, { kinds: ['kline', 'tick'], intervals: ['1m', '15m'] }, 2);
     const trader = new TraderBook();
     for (const chunk of book.topicSnapshotFrames(8, 0)) trader.apply(chunk);
-    const appliedTrades = (symbol: number, interval: E2eInterval): number | undefined => {
-      const bars = trader.klineSeries(symbol, interval);
-      return bars === undefined ? undefined : bars.column('trades')[bars.length - 1];
-    };
+    const applied = new AppliedUpdates(trader, universe);
     const seenSlots = new Set<number>();
     // Two rounds of every series and a few more: each symbol's 1m bar, 15m bar and quote.
     for (let m = 0; m < series * 2 + 7; m++) {
@@ -106,9 +103,9 @@ describe('MarketStream', () => {
       if (ingest === null) throw new Error(`message ${m} encoded nothing`);
       const want = messageSeries(m, universe);
       seenSlots.add(want[0] % 3);
-      const named = (frame: Uint8Array, applied?: typeof appliedTrades) => {
+      const named = (frame: Uint8Array) => {
         const seen: Array<[number, number]> = [];
-        frameUpdates(frame, (s2, j) => seen.push([s2, j]), applied, universe);
+        frameUpdates(frame, (s2, j) => seen.push([s2, j]), universe);
         return seen;
       };
       expect(named(ingest)).toEqual([want]);
@@ -119,7 +116,9 @@ describe('MarketStream', () => {
       if (wire1 === undefined || wire2 === undefined) throw new Error(`message ${m}: a stream got no delta`);
       expect(named(wire1)).toContainEqual(want);
       expect(trader.applyMany([wire2]).issues).toEqual([]);
-      expect(named(wire2, appliedTrades)).toContainEqual(want);
+      const seen: Array<[number, number]> = [];
+      applied.visit((s2, j) => seen.push([s2, j]));
+      expect(seen).toContainEqual(want);
     }
     expect(seenSlots).toEqual(new Set([0, 1, 2]));
     expect(encoder.unknownSymbols).toBe(0);

@@ -180,24 +180,18 @@ export class MarketStream {
   }
 }
 
-/** First byte of a compact (wire 2) Delta frame (docs/protocol.md, Compact Delta frames). */
-const COMPACT_MARKER = 0xd2;
-
 /**
  * Reads which updates a frame carries, calling `visit(series, j)` for each kline row and quote,
  * and returns the frame kind. Works on Ingest frames (what the relay forwards) and on the hub's
- * Delta and Snapshot frames alike: the trade count and the update id pass through the merge
- * unchanged, so they name the message. A compact Delta frame's rows carry differences, not the
- * trade count: `appliedTrades(symbol)` reads the bar's trade count from the book that applied
- * the frame (rows are named by their key alone; the tail is a TRB1 frame).
+ * wire-1 Delta and Snapshot frames alike: the trade count and the update id pass through the
+ * merge unchanged, so they name the message. (A hub-side trader reads its book's changes
+ * instead: `applied-updates.ts`.)
  */
 export function frameUpdates(
   frame: Uint8Array,
   visit: (series: number, j: number) => void,
-  appliedTrades?: (symbol: number, interval: E2eInterval) => number | undefined,
   universe: E2eUniverse = DEFAULT_UNIVERSE,
 ): FrameKind {
-  if (frame[0] === COMPACT_MARKER) return compactUpdates(frame, visit, appliedTrades, universe);
   const root = Frame.getRootAsFrame(new flatbuffers.ByteBuffer(frame));
   const kind = root.kind();
   const width = universe.intervals.length + 1;
@@ -226,45 +220,6 @@ export function frameUpdates(
 function intervalSlot(universe: E2eUniverse, code: number): number {
   const name = INTERVALS[code];
   return name === undefined ? -1 : (universe.intervals as readonly string[]).indexOf(name);
-}
-
-/** The updates of a compact Delta frame: each row's bar read from the book, the tail's quotes. */
-function compactUpdates(
-  frame: Uint8Array,
-  visit: (series: number, j: number) => void,
-  appliedTrades: ((symbol: number, interval: E2eInterval) => number | undefined) | undefined,
-  universe: E2eUniverse,
-): FrameKind {
-  const width = universe.intervals.length + 1;
-  let at = 1;
-  // Only keys and masks are used; other varints are stepped over (their value may pass 2^53).
-  const varint = (): number => {
-    let value = 0;
-    let scale = 1;
-    let byte = 0x80;
-    while (byte & 0x80 && at < frame.length) {
-      byte = frame[at++] ?? 0;
-      value += (byte & 0x7f) * scale;
-      scale *= 128;
-    }
-    return value;
-  };
-  for (let header = 0; header < 4; header++) varint(); // stream, seq, turn step, sent_at
-  const rows = varint();
-  for (let r = 0; r < rows; r++) {
-    const key = varint();
-    const symbol = Math.floor(key / 16);
-    const slot = intervalSlot(universe, key % 16);
-    const mask = varint();
-    if (mask & 1) varint(); // base_back
-    varint(); // open time
-    for (let bit = 1; bit <= 17; bit++) if (mask & (1 << bit)) varint();
-    const interval = universe.intervals[slot];
-    const trades = interval === undefined ? undefined : appliedTrades?.(symbol, interval);
-    if (trades !== undefined && trades > 0) visit(symbol * width + slot, trades - 1);
-  }
-  if (at < frame.length) frameUpdates(frame.subarray(at), visit, undefined, universe);
-  return FrameKind.Delta;
 }
 
 export { FrameKind };

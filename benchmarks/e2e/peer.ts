@@ -5,11 +5,11 @@ import { HubServer } from '../../ts/hub/hub-server.js';
 import { TraderFeed } from '../../ts/hub/trader-feed.js';
 import { Logger } from '../../ts/log/logger.js';
 import { IngestEncoder } from '../../ts/native/hub.js';
-import type { KlineSeriesView } from '../../ts/native/trader-book.js';
+import { AppliedUpdates } from './applied-updates.js';
 import { benchKey, benchKeyRing } from './bench-keys.js';
 import { monotonicMs } from './clock.js';
 import { DeliveryLog } from './delivery-log.js';
-import { type E2eInterval, e2eSymbols, frameUpdates, MarketStream, seriesCount } from './market-stream.js';
+import { e2eSymbols, frameUpdates, MarketStream, seriesCount } from './market-stream.js';
 import { PaceSchedule } from './pacing.js';
 import { percentile99 } from './phase-summary.js';
 import type { CoordinatorMessage, PeerMessage } from './protocol.js';
@@ -209,41 +209,21 @@ async function subscriberRole(init: Init): Promise<Role> {
     if (message.op === 'mode') modeSwitches += 1;
   });
   const deliveries = new DeliveryLog(seriesCount(init.universe));
-  // Registered after the feed's own listener, so it runs right after the frames are applied.
-  // A compact (wire 2) row names its bar; the feed's book, which applied it, has the trade count.
-  // The measurement must cost no more than the relay side's decoding (it shares the two cores
-  // with what it measures): each series' view is looked up once, and the newest bar is the last
-  // row that is not NaN, found without a native call.
-  const views = new Map<E2eInterval, (KlineSeriesView | undefined)[]>();
-  const appliedTrades = (symbol: number, interval: E2eInterval): number | undefined => {
-    let byInterval = views.get(interval);
-    if (byInterval === undefined) {
-      byInterval = [];
-      views.set(interval, byInterval);
-    }
-    let view = byInterval[symbol];
-    if (view === undefined) {
-      view = feed?.book.klineSeries(symbol, interval);
-      byInterval[symbol] = view;
-    }
-    if (view === undefined) return undefined;
-    // Held rows come first and the rest are NaN, so the newest bar is the last row before the
-    // first NaN: a forward scan reads only the held rows (one here: a run stays in one bar), not
-    // the whole window's column, which is cold memory in a process that sleeps between frames.
-    const trades = view.column('trades');
-    let newest: number | undefined;
-    for (let row = 0; row < trades.length; row++) {
-      const value = trades[row] as number;
-      if (Number.isNaN(value)) break;
-      newest = value;
-    }
-    return newest;
-  };
-  client.onFrames((frames) => {
-    const now = monotonicMs();
-    const visit = (series: number, j: number): void => deliveries.deliver(series, j, now);
-    for (const frame of frames) frameUpdates(frame, visit, appliedTrades, init.universe);
-  });
+  if (feed !== undefined) {
+    // A trader learns what a frame wrote from its book's changes, right after the apply (the
+    // feed calls its listeners then), as a strategy would: no second decoding of the frame.
+    const applied = new AppliedUpdates(feed.book, init.universe);
+    feed.onUpdate(() => {
+      const now = monotonicMs();
+      applied.visit((series, j) => deliveries.deliver(series, j, now));
+    });
+  } else {
+    client.onFrames((frames) => {
+      const now = monotonicMs();
+      const visit = (series: number, j: number): void => deliveries.deliver(series, j, now);
+      for (const frame of frames) frameUpdates(frame, visit, init.universe);
+    });
+  }
   post({ type: 'ready' });
   return {
     start: (m) => deliveries.begin(m.first, m.count),

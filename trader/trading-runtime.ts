@@ -4,6 +4,7 @@ import type { Logger } from '../ts/log/logger.js';
 import { BookBarWatcher, BookMarketData, type SymbolDirectory } from './engine/book-market-data.js';
 import { WallClock } from './engine/engine-clock.js';
 import type { AccountView } from './engine/market-data.js';
+import { MarketEventScan } from './engine/market-event-scan.js';
 import type { RiskGate } from './engine/risk-gate.js';
 import { type StrategyStateStore, TradingEngine } from './engine/trading-engine.js';
 import type { OrderJournal } from './execution/order-journal.js';
@@ -55,8 +56,9 @@ export type TradingEngineAccountHook = NonNullable<
 
 /**
  * The live side of a trader: market data and account from the native book (`BookMarketData`,
- * `BookAccount` or the paper account), closed bars found by `BookBarWatcher` after every feed
- * update and every `pollMs`, ticks when the strategy asks, all pushed into one `TradingEngine`.
+ * `BookAccount` or the paper account), closed bars found by `BookBarWatcher` and ticks when the
+ * strategy asks (`MarketEventScan`: after every feed update for the symbols it touched, every
+ * `pollMs` for all), all pushed into one `TradingEngine`.
  */
 export class TradingRuntime {
   readonly engine: TradingEngine;
@@ -64,10 +66,8 @@ export class TradingRuntime {
   /** The risk side, when `protection` was given. */
   readonly risk: TraderRisk | undefined;
   readonly #trader: TraderProcess;
-  readonly #watcher: BookBarWatcher;
   readonly #o: TradingRuntimeOptions;
   readonly #dir: SymbolDirectory;
-  readonly #lastTick = new Map<string, number>();
   #timer: NodeJS.Timeout | undefined;
   #off: (() => void) | undefined;
 
@@ -79,7 +79,6 @@ export class TradingRuntime {
       symbols: () => trader.client.symbols,
     };
     this.market = new BookMarketData(trader.book, this.#dir);
-    this.#watcher = new BookBarWatcher(trader.book, this.#dir);
     const clock = new WallClock();
     const p = options.protection;
     this.risk =
@@ -140,12 +139,20 @@ export class TradingRuntime {
       risk.state.onChange(() => this.#trader.reportStatus());
     }
     await this.engine.start();
-    this.#scan();
-    this.#off = this.#trader.feed.onUpdate(() => {
-      this.risk?.onMarketUpdate();
-      this.#scan();
+    const scan = new MarketEventScan({
+      directory: this.#dir,
+      market: this.market,
+      watcher: new BookBarWatcher(this.#trader.book, this.#dir),
+      requirements: this.#o.strategy.requirements,
+      follows: (symbol) => this.engine.follows(symbol),
+      push: (event) => void this.engine.push(event),
     });
-    this.#timer = setInterval(() => this.#scan(), this.#o.pollMs ?? 1_000);
+    scan.all(Date.now());
+    this.#off = this.#trader.feed.onUpdate((result) => {
+      this.risk?.onMarketUpdate();
+      scan.changed(result.changes, Date.now());
+    });
+    this.#timer = setInterval(() => scan.all(Date.now()), this.#o.pollMs ?? 1_000);
     this.#timer.unref();
   }
 
@@ -154,23 +161,5 @@ export class TradingRuntime {
     this.#off?.();
     await this.risk?.stop();
     await this.engine.stop();
-  }
-
-  #scan(): void {
-    const now = Date.now();
-    const req = this.#o.strategy.requirements;
-    for (const symbol of this.#dir.symbols()) {
-      if (!this.engine.follows(symbol)) continue;
-      if (req.ticks) {
-        const price = this.market.lastPrice(symbol);
-        if (Number.isFinite(price) && this.#lastTick.get(symbol) !== price) {
-          this.#lastTick.set(symbol, price);
-          void this.engine.push({ type: 'tick', symbol, price, time: now });
-        }
-      }
-      for (const interval of req.intervals) {
-        for (const bar of this.#watcher.closed(symbol, interval, now)) void this.engine.push(bar);
-      }
-    }
   }
 }

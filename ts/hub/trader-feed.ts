@@ -83,6 +83,8 @@ interface Followed {
 export class TraderFeed {
   readonly book: TraderBook;
   readonly #client: HubClient;
+  /** Symbol ids by name, for the client's current symbol list. */
+  #ids: { from: readonly string[]; size: number; ids: Map<string, number> } | undefined;
   readonly #log: Logger;
   readonly #followed: Followed[];
   readonly #staleRetryMs: number;
@@ -170,8 +172,17 @@ export class TraderFeed {
 
   /** The hub's symbol id of `name` (ids are valid for the hub instance the client is connected to). */
   symbolId(name: string): number | undefined {
-    const index = this.#client.symbols.indexOf(name);
-    return index < 0 ? undefined : index;
+    // Traders look symbols up on every frame: a search of the 600-name list each time cost more
+    // than the frame. The map follows the client's list, which is replaced, never edited.
+    const symbols = this.#client.symbols;
+    if (this.#ids?.from !== symbols || this.#ids.size !== symbols.length) {
+      this.#ids = {
+        from: symbols,
+        size: symbols.length,
+        ids: new Map(symbols.map((name, id) => [name, id])),
+      };
+    }
+    return this.#ids.ids.get(name);
   }
 
   symbolName(id: number): string | undefined {

@@ -11,6 +11,7 @@ import { endToEndStage, universeStage, uwsUnavailable } from './stages/end-to-en
 import { coalescingMeasures, fixedCostCases } from './stages/fixed-costs.js';
 import { parseMergeCases } from './stages/parse-merge.js';
 import { storageMeasures } from './stages/storage.js';
+import { strategyEventCases } from './stages/strategy-events.js';
 import { wireBytes } from './stages/wire-bytes.js';
 
 const { values } = parseArgs({
@@ -31,6 +32,7 @@ const cases: Case[] = [
   ...parseMergeCases(scale),
   ...deltaCases(scale),
   ...fixedCostCases(scale),
+  ...strategyEventCases(),
   ...aggregateCases(),
 ].filter((c) => values.filter === undefined || c.name.includes(values.filter));
 const results: Result[] = [];

@@ -130,12 +130,14 @@ export class BookBarWatcher {
   closed(symbol: string, interval: IntervalName, now: number): BarEvent[] {
     const id = this.#dir.symbolId(symbol);
     const view = id === undefined ? undefined : this.#book.klineSeries(id, interval);
-    if (id === undefined || view === undefined || view.length === 0) return [];
+    // The bar count is asked once (a native call); the columns are read up to it. This runs for
+    // each followed series after every frame that touched its symbol.
+    const n = view?.length ?? 0;
+    if (id === undefined || view === undefined || n === 0) return [];
     const key = `${symbol}|${interval}`;
-    const opens = view.values('openTime');
-    const closes = view.values('closeTime');
-    const final = view.values('closed');
-    const n = opens.length;
+    const opens = view.column('openTime');
+    const closes = view.column('closeTime');
+    const final = view.column('closed');
     const reported = this.#lastReported.get(key);
     // The first row not reported yet.
     let first = n;
@@ -156,11 +158,11 @@ export class BookBarWatcher {
     if (end === first) return [];
     this.#lastReported.set(key, opens[end - 1] as number);
     const out: BarEvent[] = [];
-    const o = view.values('open');
-    const h = view.values('high');
-    const l = view.values('low');
-    const c = view.values('close');
-    const v = view.values('volume');
+    const o = view.column('open');
+    const h = view.column('high');
+    const l = view.column('low');
+    const c = view.column('close');
+    const v = view.column('volume');
     for (let i = first; i < end; i++) {
       out.push({
         type: 'bar',

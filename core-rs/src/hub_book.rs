@@ -20,10 +20,11 @@ use crate::admission::{Admission, AdmissionRules, REFUSAL_REASONS};
 use crate::coalesce::Coalescer;
 use crate::delta::{Delta, Provenance, SourceId};
 use crate::frame::{
-    Chunk, FrameEncoder, FrameError, FrameHeader, FrameKind, WireVersion, DEFAULT_SNAPSHOT_CHUNK_BYTES,
+    decode_frame_with, Chunk, DecodeBuffers, FrameEncoder, FrameError, FrameHeader, FrameKind, WireVersion,
+    DEFAULT_SNAPSHOT_CHUNK_BYTES,
 };
 use crate::ingest::{
-    merge_ingest_bytes, merge_records, merge_rest_klines, IngestBatch, IngestError, IngestReport, RestKlinesPoll,
+    merge_ingest, merge_records, merge_rest_klines, IngestBatch, IngestError, IngestReport, RestKlinesPoll,
 };
 use crate::merge_book::{MergeBook, MergeBookConfig, MergeError};
 use crate::parse::{RestPollMemory, RestPollMemoryStats};
@@ -99,6 +100,8 @@ pub struct HubBook {
     encoder: FrameEncoder,
     /// Records parsed from raw payloads, merged and cleared within each call.
     scratch: IngestBatch,
+    /// The vectors Ingest frames are decoded into, kept between frames.
+    buffers: DecodeBuffers,
     /// Each series' last REST klines body, so a poll parses only the rows that changed.
     rest_memory: RestPollMemory,
     /// Records refused since the book was built, by reason (indexed like [`REFUSAL_REASONS`]).
@@ -120,6 +123,7 @@ impl HubBook {
             superseded: 0,
             encoder: FrameEncoder::new(),
             scratch: IngestBatch::new(),
+            buffers: DecodeBuffers::default(),
             rest_memory: RestPollMemory::new(),
             refused: [0; REFUSAL_REASONS.len()],
         })
@@ -197,15 +201,26 @@ impl HubBook {
                 source,
                 received_at: now,
             };
-            merge_ingest_bytes(
-                &mut self.book,
-                bytes,
-                from,
-                &admission,
-                &mut self.pending,
-                input,
-                report,
-            );
+            // As `merge_ingest_bytes`, into vectors kept between frames.
+            let merged = match decode_frame_with(bytes, &mut self.buffers) {
+                Ok(frame) => {
+                    let merged = merge_ingest(
+                        &mut self.book,
+                        &frame,
+                        from,
+                        &admission,
+                        &mut self.pending,
+                        input,
+                        report,
+                    );
+                    self.buffers.recycle(frame.payload);
+                    merged
+                }
+                Err(error) => Err(IngestError::from(error)),
+            };
+            if let Err(error) = merged {
+                report.fail(input, error);
+            }
         }
         self.count_refusals(report);
     }

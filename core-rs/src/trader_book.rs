@@ -24,7 +24,7 @@ use crate::book_changes::{BookChanges, Change};
 use crate::decimal::{mantissa_to_f64, Decimal};
 use crate::delta::{BanList, Delta, KlineWindow, Snapshot, SourceId};
 use crate::frame::compact::{CompactDelta, CompactRow, WireKline};
-use crate::frame::{decode_frame, Chunk, Frame, FrameError, FrameHeader, FrameKind, FramePayload};
+use crate::frame::{decode_frame_with, Chunk, DecodeBuffers, Frame, FrameError, FrameHeader, FrameKind, FramePayload};
 use crate::interval::Interval;
 use crate::market::{Kline, Mark, Tick};
 use crate::symbol::{Asset, SymbolId};
@@ -657,6 +657,8 @@ pub struct TraderBook {
     assemblies: WordMap<u32, Assembly>,
     /// What the last apply wrote.
     changes: BookChanges,
+    /// The vectors Delta frames are decoded into, kept between frames.
+    buffers: DecodeBuffers,
 }
 
 /// A chunked snapshot being received: the chunks so far, in order.
@@ -693,6 +695,7 @@ impl TraderBook {
             stats: TraderBookStats::default(),
             assemblies: WordMap::default(),
             changes: BookChanges::default(),
+            buffers: DecodeBuffers::default(),
         }
     }
 
@@ -704,7 +707,7 @@ impl TraderBook {
     /// Decodes and applies one frame.
     pub fn apply_bytes(&mut self, bytes: &[u8]) -> Result<ApplyOutcome, FrameError> {
         self.changes.clear();
-        let frame = decode_frame(bytes)?;
+        let frame = decode_frame_with(bytes, &mut self.buffers)?;
         Ok(self.apply_owned(frame.header, frame.payload))
     }
 
@@ -722,7 +725,7 @@ impl TraderBook {
         report.clear();
         self.changes.clear();
         for (index, bytes) in frames.into_iter().enumerate() {
-            match decode_frame(bytes) {
+            match decode_frame_with(bytes, &mut self.buffers) {
                 Ok(frame) => {
                     let outcome = self.apply_owned(frame.header, frame.payload);
                     report.count(index, Some(frame.header), Ok(outcome));
@@ -755,13 +758,18 @@ impl TraderBook {
             (FramePayload::Snapshot(snapshot), FrameKind::Snapshot) => self.apply_chunk(header, snapshot),
             (FramePayload::Deltas(deltas), FrameKind::Delta) => {
                 self.drop_assembly(stream);
-                self.apply_deltas(&header, &deltas)
+                let outcome = self.apply_deltas(&header, &deltas);
+                self.buffers.recycle(FramePayload::Deltas(deltas));
+                outcome
             }
             (FramePayload::Compact(compact), FrameKind::Delta) => {
                 self.drop_assembly(stream);
-                self.apply_compact(&header, &compact)
+                let outcome = self.apply_compact(&header, &compact);
+                self.buffers.recycle(FramePayload::Compact(compact));
+                outcome
             }
-            (_, kind) => {
+            (payload, kind) => {
+                self.buffers.recycle(payload);
                 self.stats.wrong_kind += 1;
                 ApplyOutcome::WrongKind { kind }
             }

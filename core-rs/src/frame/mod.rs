@@ -1193,22 +1193,75 @@ fn build_ban_list(builder: &mut FlatBufferBuilder<'static>, list: &BanList) -> W
 /// is validated (kinds, intervals, sides, scales, flag bits), so garbage is a typed error, never
 /// a panic.
 pub fn decode_frame(bytes: &[u8]) -> Result<Frame, FrameError> {
+    decode_frame_with(bytes, &mut DecodeBuffers::default())
+}
+
+/// Vectors a Delta frame is decoded into, taken back after the frame was applied
+/// ([`DecodeBuffers::recycle`]): a reader that decodes a frame every millisecond then allocates
+/// nothing for it, and glibc's allocator, cold in a process that sleeps between frames, stays out
+/// of the path (docs/benchmarks.md).
+#[derive(Debug, Default)]
+pub struct DecodeBuffers {
+    rows: Vec<CompactRow>,
+    deltas: Vec<Delta>,
+}
+
+/// Elements a recycled vector may keep room for: a large frame's room is given back.
+const RECYCLED_CAPACITY: usize = 1024;
+
+impl DecodeBuffers {
+    /// Takes back the vectors of a decoded Delta payload (a snapshot's are left to drop).
+    pub fn recycle(&mut self, payload: FramePayload) {
+        match payload {
+            FramePayload::Deltas(deltas) => self.keep_deltas(deltas),
+            FramePayload::Compact(compact) => {
+                self.keep_deltas(compact.tail);
+                let mut rows = compact.rows;
+                if rows.capacity() <= RECYCLED_CAPACITY && rows.capacity() > self.rows.capacity() {
+                    rows.clear();
+                    self.rows = rows;
+                }
+            }
+            FramePayload::Snapshot(_) => {}
+        }
+    }
+
+    fn keep_deltas(&mut self, mut deltas: Vec<Delta>) {
+        if deltas.capacity() <= RECYCLED_CAPACITY && deltas.capacity() > self.deltas.capacity() {
+            deltas.clear();
+            self.deltas = deltas;
+        }
+    }
+
+    /// An empty vector for a frame's deltas, with the room kept from earlier frames.
+    fn deltas(&mut self) -> Vec<Delta> {
+        std::mem::take(&mut self.deltas)
+    }
+
+    fn rows(&mut self) -> Vec<CompactRow> {
+        std::mem::take(&mut self.rows)
+    }
+}
+
+/// [`decode_frame`] into vectors kept from earlier frames.
+pub fn decode_frame_with(bytes: &[u8], buffers: &mut DecodeBuffers) -> Result<Frame, FrameError> {
     check_size(bytes.len())?;
     if bytes.first() == Some(&COMPACT_MARKER) {
-        return decode_compact(bytes);
+        return decode_compact(bytes, buffers);
     }
     if bytes.get(4..8) != Some(FRAME_IDENTIFIER.as_bytes()) {
         return Err(FrameError::BadIdentifier);
     }
-    reader::read_frame(bytes)
+    reader::read_frame(bytes, buffers.deltas())
 }
 
 /// Decodes a compact (wire 2) Delta frame: its header, its rows as written (resolving them needs
 /// the reader's book) and its tail, a TRB1 Delta frame of the same stream and seq without klines.
-fn decode_compact(bytes: &[u8]) -> Result<Frame, FrameError> {
+fn decode_compact(bytes: &[u8], buffers: &mut DecodeBuffers) -> Result<Frame, FrameError> {
     let mut reader = compact::Reader::new(bytes);
     let head = compact::read_header(&mut reader)?;
-    let mut rows = Vec::with_capacity(head.rows);
+    let mut rows = buffers.rows();
+    rows.reserve(head.rows);
     for _ in 0..head.rows {
         rows.push(CompactRow::read(&mut reader, head.sent_at)?);
     }
@@ -1220,7 +1273,7 @@ fn decode_compact(bytes: &[u8]) -> Result<Frame, FrameError> {
         if rest.first() == Some(&COMPACT_MARKER) {
             return Err(bad_tail("is another compact frame"));
         }
-        let frame = decode_frame(rest)?;
+        let frame = decode_frame_with(rest, buffers)?;
         let same = frame.header.stream == head.stream && frame.header.seq == head.seq;
         match (frame.header.kind, frame.payload) {
             (FrameKind::Delta, FramePayload::Deltas(deltas)) if same => {

@@ -233,7 +233,8 @@ fn row<const N: usize>(bytes: &[u8]) -> [u8; N] {
 /// Decodes a TRB1 frame whose size and identifier were checked (see [`super::decode_frame`]):
 /// the same frames are refused, and the same [`Frame`] given, as by the FlatBuffers verifier
 /// followed by the generated accessors.
-pub(super) fn read_frame(bytes: &[u8]) -> Result<Frame, FrameError> {
+/// Reads a TRB1 frame; a Delta or Ingest frame's deltas go into `deltas` (empty; its room is reused).
+pub(super) fn read_frame(bytes: &[u8], mut deltas: Vec<Delta>) -> Result<Frame, FrameError> {
     let mut r = Reader {
         bytes,
         apparent: 0,
@@ -292,7 +293,7 @@ pub(super) fn read_frame(bytes: &[u8]) -> Result<Frame, FrameError> {
         .unwrap_or_default();
 
     let mut windows = Vec::new();
-    let mut deltas = Vec::new();
+    deltas.clear();
     if kind == FrameKind::Snapshot {
         windows.reserve(groups.map_or(0, |(_, len)| len));
     } else {
@@ -698,7 +699,7 @@ mod tests {
     #[test]
     fn valid_frames_read_as_the_verifier_and_accessors_read_them() {
         for seed in seeds() {
-            let read = read_frame(&seed).unwrap();
+            let read = read_frame(&seed, Vec::new()).unwrap();
             assert_eq!(Ok(read), verified_read(&seed));
         }
     }
@@ -735,18 +736,20 @@ mod tests {
         // looked at binds first, each visit of a group costing about 40 of them).
         let tables = shared_group_frame(MAX_TABLES + 1, 0);
         assert!(tables.len() <= MAX_FRAME_BYTES);
-        assert!(read_frame(&tables).is_err());
+        assert!(read_frame(&tables, Vec::new()).is_err());
         assert!(verified_read(&tables).is_err());
         let many = shared_group_frame(500_000, 0);
-        let read = read_frame(&many).unwrap();
+        let read = read_frame(&many, Vec::new()).unwrap();
         assert_eq!(Ok(read), verified_read(&many));
         // Shared rows counted each time they are reached: 2,000 rows (240 kB) reached 140 times
         // pass 32 MiB; 130 times do not.
         let apparent = shared_group_frame(140, 2_000);
-        assert!(matches!(read_frame(&apparent), Err(FrameError::Malformed(m)) if m.contains("reaches more than")));
+        assert!(
+            matches!(read_frame(&apparent, Vec::new()), Err(FrameError::Malformed(m)) if m.contains("reaches more than"))
+        );
         assert!(verified_read(&apparent).is_err());
         let within = shared_group_frame(130, 2_000);
-        let read = read_frame(&within).unwrap();
+        let read = read_frame(&within, Vec::new()).unwrap();
         assert_eq!(Ok(read), verified_read(&within));
     }
 
@@ -755,7 +758,7 @@ mod tests {
         let mut frame = seeds().remove(0);
         let root = u32::from_le_bytes(frame[0..4].try_into().unwrap()) as usize;
         frame[root..root + 4].copy_from_slice(&i32::MIN.to_le_bytes());
-        assert!(matches!(read_frame(&frame), Err(FrameError::Malformed(_))));
+        assert!(matches!(read_frame(&frame, Vec::new()), Err(FrameError::Malformed(_))));
     }
 
     /// One edit of a frame's bytes.
@@ -819,7 +822,7 @@ mod tests {
 
     /// Both refuse `bytes`, or both read the same frame from it.
     fn agree(bytes: &[u8]) -> Result<(), TestCaseError> {
-        let ours = read_frame(bytes);
+        let ours = read_frame(bytes, Vec::new());
         let oracle = verified_read(bytes);
         match (&ours, &oracle) {
             (Ok(a), Ok(b)) => prop_assert_eq!(a, b),

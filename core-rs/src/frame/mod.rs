@@ -1390,6 +1390,39 @@ mod tests {
     }
 
     #[test]
+    fn recycled_vectors_decode_the_next_frame_alone_and_large_ones_are_given_back() {
+        let mut encoder = FrameEncoder::new();
+        let kline_delta = |minute: i64| {
+            let mut k = kline();
+            k.open_time = minute * 60_000;
+            k.close_time = k.open_time + 59_999;
+            Delta::Kline {
+                symbol: SymbolId(1),
+                interval: Interval::M1,
+                kline: k,
+            }
+        };
+        let many: Vec<Delta> = (0..3).map(kline_delta).collect();
+        let one = vec![kline_delta(9)];
+        let mut buffers = DecodeBuffers::default();
+        for deltas in [&many, &one, &many] {
+            let bytes = encoder
+                .encode_deltas(&header(FrameKind::Delta), deltas)
+                .unwrap()
+                .to_vec();
+            let frame = decode_frame_with(&bytes, &mut buffers).unwrap();
+            // Nothing of the previous frame is left in the recycled vector.
+            assert_eq!(frame, decode_frame(&bytes).unwrap());
+            assert_eq!(frame.payload, FramePayload::Deltas(deltas.clone()));
+            buffers.recycle(frame.payload);
+            assert!(buffers.deltas.is_empty() && buffers.deltas.capacity() >= 3);
+        }
+        // Past the cap a vector's room is not kept.
+        buffers.recycle(FramePayload::Deltas(Vec::with_capacity(RECYCLED_CAPACITY + 1)));
+        assert!(buffers.deltas.capacity() <= RECYCLED_CAPACITY);
+    }
+
+    #[test]
     fn hand_built_valid_frame_decodes() {
         let frame = decode_frame(&with_kline_row(0, |_| {})).unwrap();
         assert_eq!(

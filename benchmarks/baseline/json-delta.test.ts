@@ -124,7 +124,15 @@ class Pipelines {
       }
       const tick = this.jsTrader.tick(symbol);
       expect(
-        tick && [tick.bid, tick.bidQty, tick.ask, tick.askQty, tick.last ?? Number.NaN, tick.time],
+        tick && [
+          tick.bid,
+          tick.bidQty,
+          tick.ask,
+          tick.askQty,
+          tick.last ?? Number.NaN,
+          tick.time,
+          tick.updateId ?? Number.NaN,
+        ],
         symbol,
       ).toEqual(this.trader.tickValues(id) && Array.from(this.trader.tickValues(id) ?? []));
       for (const side of SIDES) {

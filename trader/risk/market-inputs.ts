@@ -1,6 +1,9 @@
 // What pre-trade checks read besides the order: the hub's ban list and how fresh the book's prices are (interfaces, and their implementations over the trader's native book).
-import type { TraderBook } from '../../ts/native/trader-book.js';
+import { TICK_SLOTS, type TraderBook } from '../../ts/native/trader-book.js';
 import type { SymbolDirectory } from '../engine/book-market-data.js';
+
+/** Where a quote's exchange time sits in the book's tick block. */
+const TICK_TIME = TICK_SLOTS.indexOf('time');
 
 /** Why a symbol is banned: the whole account (`ALL`) or the symbol itself. */
 export type BanReason = 'ALL' | 'SYMBOL';
@@ -63,7 +66,7 @@ export class BookFreshness implements MarketFreshness {
   priceAgeMs(symbol: string, now: number): number | undefined {
     const id = this.#dir.symbolId(symbol);
     if (id === undefined) return undefined;
-    const time = this.#book.tickValues(id)?.[5];
+    const time = this.#book.tickValues(id)?.[TICK_TIME];
     return time === undefined || !Number.isFinite(time) ? undefined : Math.max(0, now - time);
   }
 

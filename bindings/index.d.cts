@@ -405,7 +405,8 @@ export declare class TraderBook {
    */
   changeArea(): Float64Array
   /**
-   * The last apply's change count and whether it applied a snapshot (1 or 0) as a live
+   * The last apply's change count, whether it applied a snapshot (1 or 0), and the entities
+   * the book holds (series, ticks, marks, positions, balances; it only grows) as a live
    * Uint32Array; can be taken once (keep it).
    */
   changeCounts(): Uint32Array
@@ -426,10 +427,10 @@ export declare class TraderBook {
   isStale(stream: number): boolean
   staleStreams(): Array<number>
   /**
-   * Live columns of `(symbol, interval)`: 11 × window f64 values, column-major (open_time,
-   * close_time, open, high, low, close, volume, quote_volume, trades, taker_buy_volume,
-   * taker_buy_quote_volume); rows `[0, klineCount)` oldest first, the rest NaN. Null until the
-   * series exists. Each series can be exported once: keep the returned array.
+   * Live columns of `(symbol, interval)`: 12 × window f64 values, column-major (see
+   * `KLINE_COLUMNS`); rows `[0, klineCount)` oldest first, the rest NaN; then one value, the
+   * bar count. Null until the series exists. Each series can be exported once: keep the
+   * returned array.
    */
   klineColumns(symbolId: number, interval: string): Float64Array | null
   /** Bars currently held for `(symbol, interval)`. */

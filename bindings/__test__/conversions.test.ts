@@ -255,7 +255,9 @@ describe('buffers', () => {
     trader.applyMany(ingestTurn(book, [frameOf((e) => e.pushKlines(0, '1m', [bar()]))], [1], NOW));
     const columns = trader.klineColumns(0, '1m');
     if (columns === null) throw new Error('no series');
-    expect(columns.length).toBe(12 * 5);
+    // 12 columns of 5 rows, then the bar count.
+    expect(columns.length).toBe(12 * 5 + 1);
+    expect(columns[12 * 5]).toBe(1);
     expect(columns[5 * 5]).toBe(8); // close of row 0
     const [next] = ingestTurn(
       book,

@@ -213,9 +213,9 @@ pub struct TraderBook {
     pub(crate) hot: Option<u32>,
     /// What the last apply changed, read by JS through the array `change_area` exports.
     changes: ChangeArea,
-    /// The last apply's change count and whether it applied a snapshot (1 or 0), read by JS
-    /// through the array `change_counts` exports.
-    change_counts: LiveCounts<2>,
+    /// The last apply's change count, whether it applied a snapshot (1 or 0), and the entities
+    /// the book holds, read by JS through the array `change_counts` exports.
+    change_counts: LiveCounts<3>,
 }
 
 impl Drop for TraderBook {
@@ -246,7 +246,7 @@ impl TraderBook {
     fn record_changes(&self) {
         let count = self.changes.write(&self.book);
         let snapshot = usize::from(self.book.changes().had_snapshot());
-        self.change_counts.set([count, snapshot]);
+        self.change_counts.set([count, snapshot, self.book.entities()]);
     }
 }
 
@@ -324,7 +324,8 @@ impl TraderBook {
         self.changes.export(&env)
     }
 
-    /// The last apply's change count and whether it applied a snapshot (1 or 0) as a live
+    /// The last apply's change count, whether it applied a snapshot (1 or 0), and the entities
+    /// the book holds (series, ticks, marks, positions, balances; it only grows) as a live
     /// Uint32Array; can be taken once (keep it).
     #[napi]
     pub fn change_counts(&mut self, env: Env) -> Result<Uint32Array> {
@@ -377,10 +378,10 @@ impl TraderBook {
         self.book.stale_streams()
     }
 
-    /// Live columns of `(symbol, interval)`: 11 × window f64 values, column-major (open_time,
-    /// close_time, open, high, low, close, volume, quote_volume, trades, taker_buy_volume,
-    /// taker_buy_quote_volume); rows `[0, klineCount)` oldest first, the rest NaN. Null until the
-    /// series exists. Each series can be exported once: keep the returned array.
+    /// Live columns of `(symbol, interval)`: 12 × window f64 values, column-major (see
+    /// `KLINE_COLUMNS`); rows `[0, klineCount)` oldest first, the rest NaN; then one value, the
+    /// bar count. Null until the series exists. Each series can be exported once: keep the
+    /// returned array.
     #[napi]
     pub fn kline_columns(&self, env: Env, symbol_id: u32, interval: String) -> Result<Option<Float64Array>> {
         let interval = parse_interval(&env, &interval)?;

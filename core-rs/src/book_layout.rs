@@ -247,7 +247,7 @@ pub fn typescript_module() -> String {
     );
     const_list(
         &mut out,
-        "Kline series block columns in block order (row `r` of column `c` at `c × capacity + r`; `closed`: 1 or 0).",
+        "Kline series block columns in block order (row `r` of column `c` at `c × capacity + r`; `closed`: 1 or 0); the block's last value is the bar count.",
         "KLINE_COLUMNS",
         KlineColumn::ALL.map(KlineColumn::name),
     );

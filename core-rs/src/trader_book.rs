@@ -120,7 +120,8 @@ pub struct KlineSeries {
     /// `[b, its frame's turn)`.
     turns: Vec<u64>,
     capacity: usize,
-    /// `KLINE_COLUMNS × capacity` values, column-major; rows `[0, len)` are chronological.
+    /// `KLINE_COLUMNS × capacity` values, column-major; rows `[0, len)` are chronological. One
+    /// more slot after them holds `len`, so JavaScript reads the bar count without a call.
     columns: F64Block,
     written: Written,
 }
@@ -131,13 +132,13 @@ impl KlineSeries {
             bars: Vec::with_capacity(capacity),
             turns: Vec::with_capacity(capacity),
             capacity,
-            columns: new_block(KLINE_COLUMNS * capacity),
+            columns: new_block(KLINE_COLUMNS * capacity + 1),
             written,
         }
     }
 
-    /// The column block: column `c` of row `r` at `c × capacity() + r`. Allocated once; hold a
-    /// clone to keep a pointer into it valid.
+    /// The column block: column `c` of row `r` at `c × capacity() + r`, then the bar count (NaN
+    /// before the first bar). Allocated once; hold a clone to keep a pointer into it valid.
     pub fn columns(&self) -> &F64Block {
         &self.columns
     }
@@ -207,7 +208,8 @@ impl KlineSeries {
         }
     }
 
-    /// Rewrites rows `[from, len)` and blanks (NaN) the rows after them.
+    /// Rewrites rows `[from, len)`, blanks (NaN) the rows after them and writes the bar count
+    /// (every change of the count goes through here).
     fn write_rows_from(&self, from: usize) {
         for row in from..self.bars.len() {
             self.write_row(row);
@@ -217,6 +219,7 @@ impl KlineSeries {
                 store(&self.columns, column * self.capacity + row, f64::NAN);
             }
         }
+        store(&self.columns, KLINE_COLUMNS * self.capacity, self.bars.len() as f64);
     }
 
     /// The row of the bar opening at `open_time`, or where it would go.
@@ -1178,6 +1181,13 @@ impl TraderBook {
         }
     }
 
+    /// Entities the book holds: kline series, ticks, marks, positions and balances. None is ever
+    /// removed, so the number changes exactly when an apply creates one (a reader that found an
+    /// entity missing need not ask again until it does).
+    pub fn entities(&self) -> usize {
+        self.series.len() + self.ticks.len() + self.marks.len() + self.positions.len() + self.balances.len()
+    }
+
     /// What the last apply (`apply`, `apply_bytes`, `apply_many`) wrote, in order.
     pub fn changes(&self) -> &BookChanges {
         &self.changes
@@ -1412,7 +1422,8 @@ mod tests {
     fn assert_columns_match(series: &KlineSeries) {
         let cap = series.capacity();
         let block = series.columns();
-        assert_eq!(block.len(), KLINE_COLUMNS * cap);
+        assert_eq!(block.len(), KLINE_COLUMNS * cap + 1);
+        assert_eq!(load_f64(block, KLINE_COLUMNS * cap), Some(series.len() as f64));
         for (row, k) in series.klines().iter().enumerate() {
             let expected = [
                 k.open_time as f64,

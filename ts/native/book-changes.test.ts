@@ -55,6 +55,12 @@ describe('book changes', () => {
       { kind: 'banList' },
     ]);
 
+    // Views of entities the book does not hold yet are missing (asked twice: the second answer
+    // comes from the facade) until an apply creates them.
+    for (let i = 0; i < 2; i++) {
+      expect(book.tickValues(42)).toBeUndefined();
+      expect(book.klineSeries(599, '15m')).toBeUndefined();
+    }
     collector.pushKlines(3, '1m', [bar(T0, 5), bar(T0 + 60_000, 2)]);
     collector.pushKlines(599, '15m', [bar(T0, 9)]);
     collector.pushTick(42, {
@@ -87,6 +93,8 @@ describe('book changes', () => {
     expect(changes.symbolId(3)).toBe(42);
     expect(changes.interval(3)).toBeUndefined();
     expect(book.tickValues(42)?.[6]).toBe(987_654_321_012);
+    expect(book.klineSeries(599, '15m')?.length).toBe(1);
+    expect(book.markValues(42)).toBeUndefined();
     // Past the end: nothing, never a stale entry.
     expect(changes.kind(5)).toBeUndefined();
     expect(changes.at(5)).toBeUndefined();

@@ -2,7 +2,7 @@
 // Regenerate with `TRIBUTARY_WRITE_LAYOUT=1 cargo test -p tributary-core book_layout`; a Rust test fails while
 // this file differs from the Rust enums.
 
-/** Kline series block columns in block order (row `r` of column `c` at `c × capacity + r`; `closed`: 1 or 0). */
+/** Kline series block columns in block order (row `r` of column `c` at `c × capacity + r`; `closed`: 1 or 0); the block's last value is the bar count. */
 export const KLINE_COLUMNS = [
   'openTime',
   'closeTime',

@@ -132,20 +132,25 @@ export interface ApplyManyResult {
  */
 export class KlineSeriesView {
   readonly #columns: Record<KlineColumn, Float64Array>;
-  readonly #count: () => number;
+  readonly #block: Float64Array;
+  /** Where the block holds the bar count: after the columns. */
+  readonly #countAt: number;
 
-  constructor(block: Float64Array, capacity: number, count: () => number) {
+  /** `block`: the book's `KLINE_COLUMNS × capacity` values, then the bar count. */
+  constructor(block: Float64Array, capacity: number) {
     const columns: Partial<Record<KlineColumn, Float64Array>> = {};
     KLINE_COLUMNS.forEach((name, i) => {
       columns[name] = block.subarray(i * capacity, (i + 1) * capacity);
     });
     this.#columns = columns as Record<KlineColumn, Float64Array>;
-    this.#count = count;
+    this.#block = block;
+    this.#countAt = KLINE_COLUMNS.length * capacity;
   }
 
-  /** Bars held now. */
+  /** Bars held now (read from the block: no native call). */
   get length(): number {
-    return this.#count();
+    const count = this.#block[this.#countAt] ?? Number.NaN;
+    return Number.isNaN(count) ? 0 : count;
   }
 
   /** The whole column (capacity rows; rows past `length` are NaN). */
@@ -167,6 +172,14 @@ export class KlineSeriesView {
 export class TraderBook {
   readonly #native: InstanceType<typeof binding.TraderBook>;
   readonly #views = new Map<string, KlineSeriesView | Float64Array>();
+  /**
+   * Views found missing, with the book's entity count then: the book never removes an entity,
+   * so while the count is the same the view is still missing and the native call is skipped
+   * (a strategy asks for a mark every symbol lacks on every frame).
+   */
+  readonly #missing = new Map<string, number>();
+  /** [changes, snapshot, entities] of the last apply, live. */
+  readonly #liveCounts: Uint32Array;
 
   /** Counts of the last `applyMany` (applied, snapshots, chunks, duplicates, ignored stale, issues): a live view. */
   readonly #counts: Uint32Array;
@@ -180,9 +193,10 @@ export class TraderBook {
     this.#counts = this.#native.applyCounts();
     this.#hot = this.#native.hotHandle();
     const native = this.#native;
+    this.#liveCounts = native.changeCounts();
     this.changes = new BookChanges({
       area: native.changeArea(),
-      counts: native.changeCounts(),
+      counts: this.#liveCounts,
       loadAll: () => native.changes(),
       loadAssets: () => native.changedAssets(),
     });
@@ -244,9 +258,10 @@ export class TraderBook {
     const key = `k:${symbolId}:${interval}`;
     const cached = this.#views.get(key);
     if (cached instanceof KlineSeriesView) return cached;
+    if (this.#stillMissing(key)) return undefined;
     const block = callNative(() => this.#native.klineColumns(symbolId, interval));
-    if (block === null) return undefined;
-    const view = new KlineSeriesView(block, this.window, () => this.#native.klineCount(symbolId, interval));
+    if (block === null) return this.#markMissing(key);
+    const view = new KlineSeriesView(block, this.window);
     this.#views.set(key, view);
     return view;
   }
@@ -319,9 +334,20 @@ export class TraderBook {
   #cachedArray(key: string, load: () => Float64Array | null): Float64Array | undefined {
     const cached = this.#views.get(key);
     if (cached instanceof Float64Array) return cached;
+    if (this.#stillMissing(key)) return undefined;
     const array = callNative(load);
-    if (array === null) return undefined;
+    if (array === null) return this.#markMissing(key);
     this.#views.set(key, array);
     return array;
+  }
+
+  /** True when `key` was found missing and no apply has created an entity since. */
+  #stillMissing(key: string): boolean {
+    return this.#missing.get(key) === this.#liveCounts[2];
+  }
+
+  #markMissing(key: string): undefined {
+    this.#missing.set(key, this.#liveCounts[2] ?? 0);
+    return undefined;
   }
 }

@@ -428,13 +428,11 @@ export declare class TraderBook {
   staleStreams(): Array<number>
   /**
    * Live columns of `(symbol, interval)`: 12 × window f64 values, column-major (see
-   * `KLINE_COLUMNS`); rows `[0, klineCount)` oldest first, the rest NaN; then one value, the
-   * bar count. Null until the series exists. Each series can be exported once: keep the
+   * `KLINE_COLUMNS`); rows `[0, count)` oldest first, the rest NaN; then one value, the bar
+   * count. Null until the series exists. Each series can be exported once: keep the
    * returned array.
    */
   klineColumns(symbolId: number, interval: string): Float64Array | null
-  /** Bars currently held for `(symbol, interval)`. */
-  klineCount(symbolId: number, interval: string): number
   /** The exact bars of `(symbol, interval)`, oldest first. */
   klines(symbolId: number, interval: string): Array<KlineObject>
   /**

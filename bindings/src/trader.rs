@@ -379,8 +379,8 @@ impl TraderBook {
     }
 
     /// Live columns of `(symbol, interval)`: 12 × window f64 values, column-major (see
-    /// `KLINE_COLUMNS`); rows `[0, klineCount)` oldest first, the rest NaN; then one value, the
-    /// bar count. Null until the series exists. Each series can be exported once: keep the
+    /// `KLINE_COLUMNS`); rows `[0, count)` oldest first, the rest NaN; then one value, the bar
+    /// count. Null until the series exists. Each series can be exported once: keep the
     /// returned array.
     #[napi]
     pub fn kline_columns(&self, env: Env, symbol_id: u32, interval: String) -> Result<Option<Float64Array>> {
@@ -389,16 +389,6 @@ impl TraderBook {
             .kline_series(SymbolId(symbol_id), interval)
             .map(|s| self.export(&env, s.columns()))
             .transpose()
-    }
-
-    /// Bars currently held for `(symbol, interval)`.
-    #[napi]
-    pub fn kline_count(&self, env: Env, symbol_id: u32, interval: String) -> Result<u32> {
-        let interval = parse_interval(&env, &interval)?;
-        Ok(self
-            .book
-            .kline_series(SymbolId(symbol_id), interval)
-            .map_or(0, |s| s.len() as u32))
     }
 
     /// The exact bars of `(symbol, interval)`, oldest first.

@@ -232,8 +232,8 @@ fn row<const N: usize>(bytes: &[u8]) -> [u8; N] {
 
 /// Decodes a TRB1 frame whose size and identifier were checked (see [`super::decode_frame`]):
 /// the same frames are refused, and the same [`Frame`] given, as by the FlatBuffers verifier
-/// followed by the generated accessors.
-/// Reads a TRB1 frame; a Delta or Ingest frame's deltas go into `deltas` (empty; its room is reused).
+/// followed by the generated accessors. A Delta or Ingest frame's deltas go into `deltas`,
+/// whose room is reused (see [`super::DecodeBuffers`]).
 pub(super) fn read_frame(bytes: &[u8], mut deltas: Vec<Delta>) -> Result<Frame, FrameError> {
     let mut r = Reader {
         bytes,

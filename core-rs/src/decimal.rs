@@ -56,11 +56,19 @@ pub enum DecimalError {
 /// The scale a value was parsed with is kept, so formatting gives back the exchange's own string
 /// (`"7.6110"` stays `"7.6110"`), while comparison and hashing are by numeric value
 /// (`7.6110 == 7.611`). Negative zero is not kept: `"-0.0"` formats as `"0.0"`.
+///
+/// Packed to 8-byte alignment: 24 bytes instead of the 32 an `i128`'s 16-byte alignment pads it
+/// to. A kline holds eight and every record is copied several times a hub turn (decode, merge,
+/// the turn's list), so the records shrink by about a quarter (docs/benchmarks.md). Fields are
+/// only ever read by value (a reference to a packed field does not compile).
 #[derive(Clone, Copy, Debug, Default)]
+#[repr(Rust, packed(8))]
 pub struct Decimal {
     mantissa: i128,
     scale: u8,
 }
+
+const _: () = assert!(std::mem::size_of::<Decimal>() == 24);
 
 impl Decimal {
     /// Zero with no digits after the point.
@@ -549,7 +557,8 @@ impl Ord for Decimal {
     fn cmp(&self, other: &Self) -> Ordering {
         // Values of one column nearly always share a scale: one integer comparison.
         if self.scale == other.scale {
-            return self.mantissa.cmp(&other.mantissa);
+            let (a, b) = (self.mantissa, other.mantissa);
+            return a.cmp(&b);
         }
         cmp_scaled(self, other)
     }
@@ -591,8 +600,9 @@ impl Eq for Decimal {}
 impl Hash for Decimal {
     fn hash<H: Hasher>(&self, state: &mut H) {
         let n = self.normalized();
-        n.mantissa.hash(state);
-        n.scale.hash(state);
+        let (mantissa, scale) = (n.mantissa, n.scale);
+        mantissa.hash(state);
+        scale.hash(state);
     }
 }
 

@@ -184,27 +184,47 @@ impl KlineSeries {
         let Some(bar) = self.bars.get(row) else {
             return;
         };
-        let [open, high, low, close] = bar.prices;
-        let [volume, taker_buy_volume] = bar.volumes;
-        let [quote_volume, taker_buy_quote_volume] = bar.quotes;
-        let [price_scale, volume_scale, quote_scale] = bar.scales;
         for column in KlineColumn::ALL {
-            // The same nearest f64 as the exact decimal's `to_f64()`.
-            let value = match column {
-                KlineColumn::OpenTime => bar.open_time as f64,
-                KlineColumn::CloseTime => bar.close_time as f64,
-                KlineColumn::Open => mantissa_to_f64(open, price_scale),
-                KlineColumn::High => mantissa_to_f64(high, price_scale),
-                KlineColumn::Low => mantissa_to_f64(low, price_scale),
-                KlineColumn::Close => mantissa_to_f64(close, price_scale),
-                KlineColumn::Volume => mantissa_to_f64(volume, volume_scale),
-                KlineColumn::QuoteVolume => mantissa_to_f64(quote_volume, quote_scale),
-                KlineColumn::Trades => bar.trades as f64,
-                KlineColumn::TakerBuyVolume => mantissa_to_f64(taker_buy_volume, volume_scale),
-                KlineColumn::TakerBuyQuoteVolume => mantissa_to_f64(taker_buy_quote_volume, quote_scale),
-                KlineColumn::Closed => f64::from(u8::from(bar.is_closed())),
+            store(
+                &self.columns,
+                column as usize * self.capacity + row,
+                column_value(bar, column),
+            );
+        }
+    }
+
+    /// Rewrites the columns of `row` whose value differs from `before`, the bar of the same open
+    /// time it replaced. An update of the open bar usually leaves its times, open and flag (and
+    /// often its high and low) as they were, and each column skipped is a cache line an apply does
+    /// not write (docs/benchmarks.md). Compared on the exact wire values, so a column is skipped
+    /// only when its `f64` is the one already there.
+    fn write_changed(&self, row: usize, before: &WireKline) {
+        let Some(bar) = self.bars.get(row) else {
+            return;
+        };
+        let [prices, volumes, quotes] = [0, 1, 2].map(|group| bar.scales[group] != before.scales[group]);
+        for column in KlineColumn::ALL {
+            let changed = match column {
+                KlineColumn::OpenTime => bar.open_time != before.open_time,
+                KlineColumn::CloseTime => bar.close_time != before.close_time,
+                KlineColumn::Open => prices || bar.prices[0] != before.prices[0],
+                KlineColumn::High => prices || bar.prices[1] != before.prices[1],
+                KlineColumn::Low => prices || bar.prices[2] != before.prices[2],
+                KlineColumn::Close => prices || bar.prices[3] != before.prices[3],
+                KlineColumn::Volume => volumes || bar.volumes[0] != before.volumes[0],
+                KlineColumn::TakerBuyVolume => volumes || bar.volumes[1] != before.volumes[1],
+                KlineColumn::QuoteVolume => quotes || bar.quotes[0] != before.quotes[0],
+                KlineColumn::TakerBuyQuoteVolume => quotes || bar.quotes[1] != before.quotes[1],
+                KlineColumn::Trades => bar.trades != before.trades,
+                KlineColumn::Closed => bar.is_closed() != before.is_closed(),
             };
-            store(&self.columns, column as usize * self.capacity + row, value);
+            if changed {
+                store(
+                    &self.columns,
+                    column as usize * self.capacity + row,
+                    column_value(bar, column),
+                );
+            }
         }
     }
 
@@ -247,10 +267,10 @@ impl KlineSeries {
         match self.position(bar.open_time) {
             Ok(row) => {
                 if let (Some(slot), Some(at)) = (self.bars.get_mut(row), self.turns.get_mut(row)) {
-                    *slot = bar;
+                    let before = std::mem::replace(slot, bar);
                     *at = turn;
+                    self.write_changed(row, &before);
                 }
-                self.write_row(row);
             }
             Err(row) if self.bars.len() < self.capacity => {
                 self.bars.insert(row, bar);
@@ -292,6 +312,29 @@ impl KlineSeries {
         self.position(open_time)
             .ok()
             .and_then(|row| self.turns.get(row).copied())
+    }
+}
+
+/// Column `column` of `bar` as JavaScript sees it: the same nearest `f64` as the exact
+/// decimal's `to_f64()`.
+fn column_value(bar: &WireKline, column: KlineColumn) -> f64 {
+    let [open, high, low, close] = bar.prices;
+    let [volume, taker_buy_volume] = bar.volumes;
+    let [quote_volume, taker_buy_quote_volume] = bar.quotes;
+    let [price_scale, volume_scale, quote_scale] = bar.scales;
+    match column {
+        KlineColumn::OpenTime => bar.open_time as f64,
+        KlineColumn::CloseTime => bar.close_time as f64,
+        KlineColumn::Open => mantissa_to_f64(open, price_scale),
+        KlineColumn::High => mantissa_to_f64(high, price_scale),
+        KlineColumn::Low => mantissa_to_f64(low, price_scale),
+        KlineColumn::Close => mantissa_to_f64(close, price_scale),
+        KlineColumn::Volume => mantissa_to_f64(volume, volume_scale),
+        KlineColumn::QuoteVolume => mantissa_to_f64(quote_volume, quote_scale),
+        KlineColumn::Trades => bar.trades as f64,
+        KlineColumn::TakerBuyVolume => mantissa_to_f64(taker_buy_volume, volume_scale),
+        KlineColumn::TakerBuyQuoteVolume => mantissa_to_f64(taker_buy_quote_volume, quote_scale),
+        KlineColumn::Closed => f64::from(u8::from(bar.is_closed())),
     }
 }
 
@@ -1437,6 +1480,7 @@ mod tests {
                 k.trades as f64,
                 k.taker_buy_volume.to_f64(),
                 k.taker_buy_quote_volume.to_f64(),
+                f64::from(u8::from(k.closed)),
             ];
             for (column, value) in expected.into_iter().enumerate() {
                 assert_eq!(
@@ -1605,6 +1649,94 @@ mod tests {
         // The block outlives the book while a clone is held.
         drop(book);
         assert_eq!(load_f64(&block, 4), Some(199.0 * 60_000.0));
+    }
+
+    #[test]
+    fn a_new_version_of_a_bar_rewrites_exactly_its_changed_columns() {
+        // Only the columns that changed are written in place (`write_changed`): every column
+        // must still read the new version, whichever fields and scales changed.
+        let mut book = TraderBook::with_window(4);
+        book.apply(&snapshot_frame(1, 0, window_snapshot(0..3)));
+        let base = Kline {
+            closed: false,
+            ..kline(2)
+        };
+        let versions: Vec<Kline> = vec![
+            base,
+            // The usual update: close, volumes, trades.
+            Kline {
+                close: d("700.0080"),
+                volume: d("1.500"),
+                quote_volume: d("1050.01234"),
+                taker_buy_volume: d("0.700"),
+                taker_buy_quote_volume: d("490.00111"),
+                trades: 40,
+                ..base
+            },
+            // A new high and low, the same values at another scale, then other scales.
+            Kline {
+                high: d("700.9000"),
+                low: d("699.1000"),
+                ..base
+            },
+            Kline {
+                high: d("700.9"),
+                low: d("699.1"),
+                close: d("700.25"),
+                volume: d("1.5"),
+                quote_volume: d("1050.5"),
+                ..base
+            },
+            Kline {
+                open: d("700.00371"),
+                taker_buy_volume: d("0.7001"),
+                taker_buy_quote_volume: d("490.1"),
+                ..base
+            },
+            // Nothing changed at all, then the bar closes.
+            Kline {
+                open: d("700.00371"),
+                taker_buy_volume: d("0.7001"),
+                taker_buy_quote_volume: d("490.1"),
+                ..base
+            },
+            Kline { closed: true, ..base },
+            Kline { closed: false, ..base },
+            // Every mantissa the same and only the scales changed: every value is new.
+            Kline {
+                open: d("700.00"),
+                high: d("700.90"),
+                low: d("699.10"),
+                close: d("700.25"),
+                volume: d("1.5"),
+                taker_buy_volume: d("0.7"),
+                quote_volume: d("1050.5"),
+                taker_buy_quote_volume: d("490.1"),
+                ..base
+            },
+            Kline {
+                open: d("7.0000"),
+                high: d("7.0090"),
+                low: d("6.9910"),
+                close: d("7.0025"),
+                volume: d("0.015"),
+                taker_buy_volume: d("0.007"),
+                quote_volume: d("10.505"),
+                taker_buy_quote_volume: d("4.901"),
+                ..base
+            },
+        ];
+        for (seq, version) in versions.into_iter().enumerate() {
+            let delta = Delta::Kline {
+                symbol: BTC,
+                interval: Interval::M1,
+                kline: version,
+            };
+            book.apply(&delta_frame(1, seq as u64 + 1, vec![delta]));
+            let series = book.kline_series(BTC, Interval::M1).unwrap();
+            assert_eq!(series.klines().last(), Some(&version), "version {seq}");
+            assert_columns_match(series);
+        }
     }
 
     #[test]

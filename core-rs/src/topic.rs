@@ -11,7 +11,7 @@
 
 use crate::delta::{Delta, Snapshot, SourceId};
 use crate::frame::{
-    snapshot_item_bytes, Chunk, ChunkPlanner, FrameEncoder, FrameError, FrameHeader, FrameKind, WireVersion,
+    snapshot_item_bytes, Chunk, ChunkPlanner, FrameEncoder, FrameError, FrameHeader, FrameKind, Picked, WireVersion,
 };
 use crate::interval::Interval;
 use crate::kline_bases::{KlineBases, RowSlot, TurnRows};
@@ -191,8 +191,9 @@ pub struct TopicFailure {
 #[derive(Debug)]
 pub struct TopicSet {
     topics: Vec<Topic>,
-    /// The deltas of the stream being encoded, reused across streams and turns.
-    scratch: Vec<Delta>,
+    /// Positions in the turn's deltas of the stream being encoded (not copies: see [`Picked`]),
+    /// reused across streams and turns.
+    picked: Vec<usize>,
     /// The turn of the last publication; turns start at 1 (0 means "no turn" on the wire).
     turn: u64,
     bases: KlineBases,
@@ -206,7 +207,7 @@ impl Default for TopicSet {
     fn default() -> Self {
         TopicSet {
             topics: Vec::new(),
-            scratch: Vec::new(),
+            picked: Vec::new(),
             turn: 1,
             bases: KlineBases::new(),
             rows: TurnRows::new(),
@@ -321,15 +322,20 @@ impl TopicSet {
                 chunk: Chunk::WHOLE,
                 turn: 0,
             };
-            self.scratch.clear();
+            self.picked.clear();
             let encoded = match topic.wire {
                 WireVersion::V1 => {
-                    self.scratch
-                        .extend(deltas.iter().filter(|d| topic.filter.matches(d)).cloned());
-                    if self.scratch.is_empty() {
+                    self.picked.extend(
+                        deltas
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, d)| topic.filter.matches(d))
+                            .map(|(index, _)| index),
+                    );
+                    if self.picked.is_empty() {
                         continue;
                     }
-                    encoder.encode_deltas(&header, &self.scratch)
+                    encoder.encode_picked(&header, Picked::at(deltas, &self.picked))
                 }
                 WireVersion::V2 => {
                     self.row_ranges.clear();
@@ -341,10 +347,10 @@ impl TopicSet {
                         match self.rows.slot(index) {
                             Some(RowSlot::Row(range)) => self.row_ranges.push(range.clone()),
                             Some(RowSlot::Failed(error)) => failed = Some(error.clone()),
-                            Some(RowSlot::Tail) | None => self.scratch.push(delta.clone()),
+                            Some(RowSlot::Tail) | None => self.picked.push(index),
                         }
                     }
-                    if self.scratch.is_empty() && self.row_ranges.is_empty() && failed.is_none() {
+                    if self.picked.is_empty() && self.row_ranges.is_empty() && failed.is_none() {
                         continue;
                     }
                     match failed {
@@ -360,7 +366,7 @@ impl TopicSet {
                                         out.extend_from_slice(rows.bytes(range));
                                     }
                                 },
-                                &self.scratch,
+                                Picked::at(deltas, &self.picked),
                             )
                         }
                     }

@@ -771,6 +771,51 @@ struct FrameParts {
     positions_complete_at: i64,
 }
 
+/// The deltas one frame carries: a whole slice, or the ones at given positions of it (a stream's
+/// share of a hub turn, picked without copying the records: a `Delta` is over 200 bytes, and
+/// each copy is cache lines a cold turn writes).
+#[derive(Clone, Copy, Debug)]
+pub struct Picked<'a> {
+    deltas: &'a [Delta],
+    /// Positions in `deltas`, in frame order; `None` for all of them.
+    at: Option<&'a [usize]>,
+}
+
+impl<'a> Picked<'a> {
+    /// Every delta of `deltas`, in order.
+    pub fn all(deltas: &'a [Delta]) -> Picked<'a> {
+        Picked { deltas, at: None }
+    }
+
+    /// The deltas at positions `at` of `deltas`, in that order (positions past the end are
+    /// skipped).
+    pub fn at(deltas: &'a [Delta], at: &'a [usize]) -> Picked<'a> {
+        Picked { deltas, at: Some(at) }
+    }
+
+    /// How many positions are picked.
+    pub fn len(&self) -> usize {
+        self.at.map_or(self.deltas.len(), <[usize]>::len)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The `k`-th picked delta.
+    pub fn get(&self, k: usize) -> Option<&'a Delta> {
+        match self.at {
+            None => self.deltas.get(k),
+            Some(at) => at.get(k).and_then(|&index| self.deltas.get(index)),
+        }
+    }
+
+    /// The picked deltas, in order.
+    pub fn iter(self) -> impl DoubleEndedIterator<Item = &'a Delta> + Clone {
+        (0..self.len()).filter_map(move |k| self.get(k))
+    }
+}
+
 impl FrameEncoder {
     pub fn new() -> FrameEncoder {
         FrameEncoder {
@@ -784,6 +829,12 @@ impl FrameEncoder {
 
     /// Encodes an Ingest or Delta frame. The returned bytes live until the next call.
     pub fn encode_deltas(&mut self, header: &FrameHeader, deltas: &[Delta]) -> Result<&[u8], FrameError> {
+        self.encode_picked(header, Picked::all(deltas))
+    }
+
+    /// Encodes an Ingest or Delta frame of the `picked` deltas, in their order. The returned
+    /// bytes live until the next call.
+    pub fn encode_picked(&mut self, header: &FrameHeader, deltas: Picked<'_>) -> Result<&[u8], FrameError> {
         if header.kind == FrameKind::Snapshot {
             return Err(FrameError::KindMismatch { kind: header.kind });
         }
@@ -808,8 +859,8 @@ impl FrameEncoder {
         let mut parts = FrameParts::default();
 
         // Klines: group by (symbol, interval); the index keeps each group's rows in order.
-        for (index, delta) in deltas.iter().enumerate() {
-            if let Delta::Kline { symbol, interval, .. } = delta {
+        for index in 0..deltas.len() {
+            if let Some(Delta::Kline { symbol, interval, .. }) = deltas.get(index) {
                 self.kline_order.push((symbol.0, interval.code(), index));
             }
         }
@@ -865,7 +916,7 @@ impl FrameEncoder {
             parts.positions = Some(self.builder.end_vector(position_count));
         }
 
-        for delta in deltas {
+        for delta in deltas.iter() {
             if let Delta::Balance { balance } = delta {
                 let offset = build_balance(&mut self.builder, balance)?;
                 self.balances.push(offset);
@@ -1015,7 +1066,7 @@ impl FrameEncoder {
                             row.write(out, sent_at);
                         }
                     },
-                    &compact.tail,
+                    Picked::all(&compact.tail),
                 )
             }
         }
@@ -1031,7 +1082,7 @@ impl FrameEncoder {
         turn_step: u64,
         rows: usize,
         write_rows: impl FnOnce(&mut Vec<u8>),
-        tail: &[Delta],
+        tail: Picked<'_>,
     ) -> Result<&[u8], FrameError> {
         if header.kind != FrameKind::Delta {
             return Err(FrameError::KindMismatch { kind: header.kind });
@@ -1047,7 +1098,7 @@ impl FrameEncoder {
                 turn: 0,
                 ..*header
             };
-            match self.encode_deltas(&tail_header, tail) {
+            match self.encode_picked(&tail_header, tail) {
                 Ok(bytes) => out.extend_from_slice(bytes),
                 Err(error) => {
                     self.compact = out;
@@ -1591,6 +1642,64 @@ mod tests {
     }
 
     #[test]
+    fn picked_positions_encode_as_the_copied_records_would() {
+        let p = Decimal::parse("2.25").unwrap();
+        let tick = |symbol: u32, time: i64| Delta::Tick {
+            symbol: SymbolId(symbol),
+            tick: Tick {
+                bid: p,
+                bid_qty: p,
+                ask: p,
+                ask_qty: p,
+                last: Some(p),
+                time,
+                update_id: Some(7),
+            },
+        };
+        let kline_of = |symbol: u32, open_time: i64| Delta::Kline {
+            symbol: SymbolId(symbol),
+            interval: Interval::M1,
+            kline: Kline {
+                open_time,
+                close_time: open_time + 59_999,
+                ..kline()
+            },
+        };
+        let all = vec![
+            kline_of(3, 60_000),
+            tick(1, 5),
+            kline_of(1, 0),
+            tick(2, 6),
+            kline_of(3, 0),
+            tick(3, 7),
+        ];
+        let mut encoder = FrameEncoder::new();
+        let delta = header(FrameKind::Delta);
+        // Out of order, repeated and partial picks, across both kinds.
+        for at in [
+            vec![],
+            vec![1],
+            vec![4, 0, 2],
+            vec![5, 3, 1, 0],
+            vec![2, 2],
+            vec![0, 1, 2, 3, 4, 5],
+        ] {
+            let copied: Vec<Delta> = at.iter().map(|&i| all[i].clone()).collect();
+            let expected = encoder.encode_deltas(&delta, &copied).unwrap().to_vec();
+            let picked = encoder.encode_picked(&delta, Picked::at(&all, &at)).unwrap().to_vec();
+            assert_eq!(picked, expected, "positions {at:?}");
+        }
+        let whole = encoder.encode_deltas(&delta, &all).unwrap().to_vec();
+        assert_eq!(encoder.encode_picked(&delta, Picked::all(&all)).unwrap(), &whole[..]);
+        // A position past the end names nothing: it is skipped, never read.
+        let beyond = encoder
+            .encode_picked(&delta, Picked::at(&all, &[1, 99]))
+            .unwrap()
+            .to_vec();
+        assert_eq!(beyond, encoder.encode_deltas(&delta, &all[1..2]).unwrap());
+    }
+
+    #[test]
     fn compact_frames_round_trip_and_refuse_a_tail_of_another_frame() {
         let mut encoder = FrameEncoder::new();
         let sent_at = 1_767_225_600_123;
@@ -1668,7 +1777,7 @@ mod tests {
         // Only Delta headers encode compact frames.
         assert_eq!(
             encoder
-                .encode_compact(&self::header(FrameKind::Ingest), 1, 0, |_| {}, &[])
+                .encode_compact(&self::header(FrameKind::Ingest), 1, 0, |_| {}, Picked::all(&[]))
                 .unwrap_err()
                 .reason(),
             "kind_mismatch"

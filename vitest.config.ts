@@ -14,6 +14,7 @@ export default defineConfig({
       'web/**/*.test.ts',
       'app/**/*.test.ts',
       'bindings/__test__/**/*.test.ts',
+      'scripts/**/*.test.ts',
     ],
     // The fleet test (root, network namespaces, sshd; minutes) runs alone: npm run test:fleet.
     exclude: ['**/node_modules/**', '**/dist/**', '**/*.netns.test.ts'],

@@ -31,7 +31,12 @@ function rustcLlvmMajor() {
 function withoutProfile() {
   if (process.env.TRIBUTARY_PGO === 'off') return 'TRIBUTARY_PGO=off';
   if (!existsSync(profile)) return `no profile at ${profile}`;
-  const meta = JSON.parse(readFileSync(join(pgoDir, 'profile.json'), 'utf8'));
+  let meta;
+  try {
+    meta = JSON.parse(readFileSync(join(pgoDir, 'profile.json'), 'utf8'));
+  } catch (error) {
+    return `bindings/pgo/profile.json is unreadable: ${error instanceof Error ? error.message : error}`;
+  }
   const llvm = rustcLlvmMajor();
   if (llvm !== meta.llvm) {
     return `rustc's LLVM is ${llvm ?? 'unknown'}, the profile was written by LLVM ${meta.llvm}`;

@@ -794,16 +794,16 @@ impl<'a> Picked<'a> {
     }
 
     /// How many positions are picked.
-    pub fn len(&self) -> usize {
+    fn len(&self) -> usize {
         self.at.map_or(self.deltas.len(), <[usize]>::len)
     }
 
-    pub fn is_empty(&self) -> bool {
+    fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// The `k`-th picked delta.
-    pub fn get(&self, k: usize) -> Option<&'a Delta> {
+    fn get(&self, k: usize) -> Option<&'a Delta> {
         match self.at {
             None => self.deltas.get(k),
             Some(at) => at.get(k).and_then(|&index| self.deltas.get(index)),
@@ -811,7 +811,7 @@ impl<'a> Picked<'a> {
     }
 
     /// The picked deltas, in order.
-    pub fn iter(self) -> impl DoubleEndedIterator<Item = &'a Delta> + Clone {
+    fn iter(self) -> impl DoubleEndedIterator<Item = &'a Delta> + Clone {
         (0..self.len()).filter_map(move |k| self.get(k))
     }
 }

@@ -10,22 +10,15 @@
 // another rustc the addon builds without it, and says so. A profile older than the code only
 // loses the optimisation for the functions that changed.
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { withRustFlag } from './rust-flags.mjs';
+import { rustcInfo, withRustFlag } from './rust-toolchain.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const pgoDir = join(root, 'bindings', 'pgo');
 const profile = join(pgoDir, 'tributary.profdata');
-
-/** The LLVM major version of the rustc on PATH, or undefined when rustc does not say. */
-function rustcLlvmMajor() {
-  const version = execFileSync('rustc', ['-vV'], { encoding: 'utf8' });
-  const match = /^LLVM version: (\d+)\./m.exec(version);
-  return match === null ? undefined : Number(match[1]);
-}
 
 /** Why the build goes without the profile, or undefined when it uses it. */
 function withoutProfile() {
@@ -37,7 +30,7 @@ function withoutProfile() {
   } catch (error) {
     return `bindings/pgo/profile.json is unreadable: ${error instanceof Error ? error.message : error}`;
   }
-  const llvm = rustcLlvmMajor();
+  const { llvm } = rustcInfo();
   if (llvm !== meta.llvm) {
     return `rustc's LLVM is ${llvm ?? 'unknown'}, the profile was written by LLVM ${meta.llvm}`;
   }

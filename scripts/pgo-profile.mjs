@@ -23,7 +23,7 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { withRustFlag } from './rust-flags.mjs';
+import { rustcInfo, withRustFlag } from './rust-toolchain.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const pgoDir = join(root, 'bindings', 'pgo');
@@ -35,11 +35,8 @@ function run(command, args, env = process.env) {
   if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} exited with ${result.status}`);
 }
 
-const rustc = execFileSync('rustc', ['-vV'], { encoding: 'utf8' });
-const host = /^host: (\S+)$/m.exec(rustc)?.[1];
-const llvm = Number(/^LLVM version: (\d+)\./m.exec(rustc)?.[1]);
-if (host === undefined || !Number.isInteger(llvm))
-  throw new Error(`rustc -vV names no host or LLVM version:\n${rustc}`);
+const { release, host, llvm } = rustcInfo();
+if (host === undefined || llvm === undefined) throw new Error('rustc -vV names no host or LLVM version');
 
 /** An llvm-profdata of rustc's LLVM major version: the profile format follows it. */
 function findProfdata() {
@@ -96,7 +93,7 @@ writeFileSync(
   `${JSON.stringify(
     {
       llvm,
-      rustc: /^rustc .*$/m.exec(rustc)?.[0] ?? 'unknown',
+      rustc: release ?? 'unknown',
       commit,
       workload: 'node dist/benchmarks/run.js',
       written: new Date().toISOString(),

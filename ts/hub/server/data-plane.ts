@@ -205,7 +205,9 @@ export class DataPlane {
         for (const { stream, frame } of turn.frames) this.#transport.publish(topicName(stream), frame);
       });
     }
-    // The bookkeeping comes after the publish, so it never delays what subscribers wait for.
+    // The bookkeeping comes after the publish: on ws the writes leave as the batch ends, before it.
+    // uWS writes a publish when its loop hook drains the topic tree, after this callback; deferring
+    // the bookkeeping past that hook measured no difference (docs/benchmarks.md, 2026-12-04 23:50).
     const published = performance.now();
     this.#afterIngest(batch, turn, now);
     this.#afterPublish(turn);

@@ -61,7 +61,8 @@ export interface PhaseSummary {
   verdict: string;
 }
 
-function median(values: number[]): number {
+/** The lower median of `values` (NaN when empty). */
+export function median(values: number[]): number {
   if (values.length === 0) return Number.NaN;
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor((sorted.length - 1) / 2)] ?? Number.NaN;

@@ -207,7 +207,7 @@ export class DataPlane {
     }
     // The bookkeeping comes after the publish: on ws the writes leave as the batch ends, before it.
     // uWS writes a publish when its loop hook drains the topic tree, after this callback; deferring
-    // the bookkeeping past that hook measured no difference (docs/benchmarks.md, 2026-12-04 23:50).
+    // the bookkeeping past that hook gave no net gain (docs/benchmarks.md, 2026-12-04 23:50).
     const published = performance.now();
     this.#afterIngest(batch, turn, now);
     this.#afterPublish(turn);

@@ -21,9 +21,8 @@ export default defineConfig({
     exclude: ['**/node_modules/**', '**/dist/**', '**/*.netns.test.ts'],
     testTimeout: 60_000,
     // Vitest's default is one worker less than the cores: one on a 2-core machine. The suite mostly
-    // waits on real time (simulated exchanges, child processes, minute boundaries) and one worker
-    // kept about a fifth of the two cores busy, so two workers halve its wall time (10.7 → 6.0
-    // min here, every test passing) without loading the machine as far as its waits would notice.
+    // waits on real time (simulated exchanges, child processes, minute boundaries): one worker kept
+    // about a fifth of the two cores busy, and two halve its wall time (10.7 → 6.0 min, 2026-12-04).
     maxWorkers: Math.max(2, availableParallelism() - 1),
   },
 });

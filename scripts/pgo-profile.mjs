@@ -35,7 +35,7 @@ function run(command, args, env = process.env) {
   if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} exited with ${result.status}`);
 }
 
-const { release, host, llvm } = rustcInfo();
+const { version, host, llvm } = rustcInfo();
 if (host === undefined || llvm === undefined) throw new Error('rustc -vV names no host or LLVM version');
 
 /** An llvm-profdata of rustc's LLVM major version: the profile format follows it. */
@@ -93,7 +93,7 @@ writeFileSync(
   `${JSON.stringify(
     {
       llvm,
-      rustc: release ?? 'unknown',
+      rustc: version ?? 'unknown',
       commit,
       workload: 'node dist/benchmarks/run.js',
       written: new Date().toISOString(),

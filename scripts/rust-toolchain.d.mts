@@ -2,7 +2,8 @@
 
 /** What `rustc -vV` says of a rustc (undefined where it does not say). */
 export interface RustcInfo {
-  release: string | undefined;
+  /** The version line, as `rustc --version` prints it. */
+  version: string | undefined;
   host: string | undefined;
   llvm: number | undefined;
 }

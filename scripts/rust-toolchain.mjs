@@ -13,7 +13,7 @@ export function rustcInfo() {
 export function parseRustcInfo(text) {
   const llvm = /^LLVM version: (\d+)\./m.exec(text)?.[1];
   return {
-    release: /^rustc .*$/m.exec(text)?.[0],
+    version: /^rustc .*$/m.exec(text)?.[0],
     host: /^host: (\S+)$/m.exec(text)?.[1],
     llvm: llvm === undefined ? undefined : Number(llvm),
   };

@@ -45,7 +45,7 @@ describe('parseRustcInfo', () => {
       '',
     ].join('\n');
     expect(parseRustcInfo(text)).toEqual({
-      release: 'rustc 1.95.0 (59807616e 2026-04-14)',
+      version: 'rustc 1.95.0 (59807616e 2026-04-14)',
       host: 'x86_64-unknown-linux-gnu',
       llvm: 22,
     });
@@ -53,7 +53,7 @@ describe('parseRustcInfo', () => {
 
   it('says nothing it was not told (a rustc built without LLVM)', () => {
     expect(parseRustcInfo('rustc 1.95.0-dev\nhost: aarch64-apple-darwin\n')).toEqual({
-      release: 'rustc 1.95.0-dev',
+      version: 'rustc 1.95.0-dev',
       host: 'aarch64-apple-darwin',
       llvm: undefined,
     });

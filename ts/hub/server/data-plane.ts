@@ -207,7 +207,8 @@ export class DataPlane {
     }
     // The bookkeeping comes after the publish: on ws the writes leave as the batch ends, before it.
     // uWS writes a publish when its loop hook drains the topic tree, after this callback; deferring
-    // the bookkeeping past that hook gave no net gain (docs/benchmarks.md, 2026-12-04 23:50).
+    // the bookkeeping past that hook gave no net gain: it still takes one of the cores the
+    // subscribers are waiting for (docs/benchmarks.md, "Where the 20k msg/s gap is spent").
     const published = performance.now();
     this.#afterIngest(batch, turn, now);
     this.#afterPublish(turn);

@@ -27,6 +27,34 @@ export interface StreamPublisherOptions {
   readonly emit: (route: StreamRoute, stream: string, payload: Json) => void;
 }
 
+/**
+ * When each cadence (a multiple of {@link FAST_TICK_MS}) is due. Time is the greater of the ticks
+ * counted × 50 ms and the clock's time since the first tick, and a cadence is due on the tick that
+ * crosses one of its multiples: while the timer keeps time (or a test steps ticks without moving
+ * the clock) it is every `everyMs / 50` ticks, and when the timer runs late on a loaded process the
+ * clock catches up, so a 500 ms stream waits for the next 500 ms of the clock, not for ten late
+ * ticks (Binance's speeds are wall-clock speeds).
+ */
+export class FastTickSchedule {
+  /** Clock time of tick 0, set by the first tick. */
+  #epoch: number | undefined;
+  /** Schedule time (ms since tick 0) of the last tick. */
+  #elapsed = 0;
+
+  /** Moves to fast tick `tick` at clock time `now`; returns whether a cadence is due on it. */
+  advance(tick: number, now: number): (everyMs: number) => boolean {
+    let previous = this.#elapsed;
+    if (this.#epoch === undefined) {
+      this.#epoch = now - tick * FAST_TICK_MS;
+      // The first tick is due for what a tick-counting schedule calls due on it.
+      previous = (tick - 1) * FAST_TICK_MS;
+    }
+    const elapsed = Math.max(previous, tick * FAST_TICK_MS, now - this.#epoch);
+    this.#elapsed = elapsed;
+    return (everyMs) => Math.floor(elapsed / everyMs) > Math.floor(previous / everyMs);
+  }
+}
+
 /** What a kline stream pushed last: the bar's open time and a signature of its values. */
 interface KlineSent {
   openTime: number;
@@ -40,10 +68,12 @@ interface KlineSent {
  * when its window ends; depth every 100/250/500 ms when the book changed (diff depth with `U`, `u`,
  * `pu` continuing per stream); mark price every 1 s or 3 s; tickers every 2 s, the all-market arrays
  * every second with the symbols that changed; liquidations every second; all book tickers every
- * 5 s. Per-stream state lives as long as the stream is subscribed.
+ * 5 s. Per-stream state lives as long as the stream is subscribed. The 250 ms and depth speeds keep
+ * to the clock when the tick timer runs late ({@link FastTickSchedule}).
  */
 export class StreamPublisher {
   readonly #options: StreamPublisherOptions;
+  readonly #schedule = new FastTickSchedule();
   readonly #wanted = new Set<string>();
   #byKind = new Map<MarketStreamKind, MarketStream[]>();
   readonly #klineSent = new Map<string, KlineSent>();
@@ -98,8 +128,7 @@ export class StreamPublisher {
 
   /** Every fast tick (`tick` counts them): klines every 250 ms, depth at its speeds. */
   onFastTick(tick: number, now: number): void {
-    const elapsed = tick * FAST_TICK_MS;
-    const due = (everyMs: number): boolean => elapsed % everyMs < FAST_TICK_MS;
+    const due = this.#schedule.advance(tick, now);
     if (due(250)) {
       for (const stream of this.#byKind.get('kline') ?? []) this.#pushKline(stream, now, false);
       for (const stream of this.#byKind.get('continuousKline') ?? []) this.#pushKline(stream, now, true);

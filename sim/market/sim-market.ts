@@ -431,7 +431,9 @@ export class SimMarket implements MarketView {
     }
     const now = this.#now();
     for (const market of this.#list) market.advanceKlines(now);
-    if (!this.#frozen() && this.#streamListeners.size > 0) this.#publisher.onFastTick(this.#fastTicks, now);
+    if (!this.#frozen() && this.#streamListeners.size > 0) {
+      this.#publisher.onFastTick(this.#fastTicks, now, this.#clock.now());
+    }
   }
 
   /** One mark tick (every second): funding samples and settlements, then the per-second streams. */

@@ -126,9 +126,13 @@ export class StreamPublisher {
     this.#options.emit('public', name, bookTickerEvent(market, now));
   }
 
-  /** Every fast tick (`tick` counts them): klines every 250 ms, depth at its speeds. */
-  onFastTick(tick: number, now: number): void {
-    const due = this.#schedule.advance(tick, now);
+  /**
+   * Every fast tick (`tick` counts them) at market time `now`: klines every 250 ms, depth at its
+   * speeds, kept to `clockNow`, the time of the clock the tick timer runs on (market time runs
+   * ahead of it in a max-speed replay, where every tick would be due).
+   */
+  onFastTick(tick: number, now: number, clockNow: number): void {
+    const due = this.#schedule.advance(tick, clockNow);
     if (due(250)) {
       for (const stream of this.#byKind.get('kline') ?? []) this.#pushKline(stream, now, false);
       for (const stream of this.#byKind.get('continuousKline') ?? []) this.#pushKline(stream, now, true);

@@ -135,7 +135,8 @@ export declare class HubBook {
   snapshotFrame(stream: number, seqNo: number, sentAt: number, symbols?: Array<number> | undefined | null): Buffer
   /**
    * Adds subscription stream `stream` (not 0) with its filter and the Delta encoding its
-   * subscribers speak (`wire` 1, the default, or 2: compact frames); its seq starts at 0.
+   * subscribers speak (`wire` 1, the default, 2: compact frames, or 3: compact frames with
+   * tick rows); its seq starts at 0.
    */
   addTopic(stream: number, filter: TopicFilterObject, wire?: number | undefined | null): void
   /** The turn of the last publication of stream frames (1 before the first). */

@@ -911,14 +911,20 @@ impl HubBook {
     }
 
     /// Adds subscription stream `stream` (not 0) with its filter and the Delta encoding its
-    /// subscribers speak (`wire` 1, the default, or 2: compact frames); its seq starts at 0.
+    /// subscribers speak (`wire` 1, the default, 2: compact frames, or 3: compact frames with
+    /// tick rows); its seq starts at 0.
     #[napi]
     pub fn add_topic(&mut self, env: Env, stream: u32, filter: TopicFilterObject, wire: Option<u32>) -> Result<()> {
         let filter = filter.to_core(&env)?;
         let wire = match wire {
             None => WireVersion::V1,
-            Some(number) => WireVersion::from_number(number)
-                .ok_or_else(|| fail(&env, "invalid_value", format!("unknown wire version {number} (1 or 2)")))?,
+            Some(number) => WireVersion::from_number(number).ok_or_else(|| {
+                fail(
+                    &env,
+                    "invalid_value",
+                    format!("unknown wire version {number} (1, 2 or 3)"),
+                )
+            })?,
         };
         self.inner
             .add_topic_with_wire(stream, filter, wire)

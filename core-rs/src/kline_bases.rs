@@ -8,7 +8,7 @@
 //! are kept: updates go to the open bar and, around a bar's close, to the one before it.
 
 use crate::delta::Delta;
-use crate::frame::compact::{CompactRow, WireKline};
+use crate::frame::compact::{self, CompactRow, WireKline};
 use crate::frame::FrameError;
 use crate::interval::Interval;
 use crate::symbol::SymbolId;
@@ -95,18 +95,21 @@ impl KlineBases {
     }
 }
 
-/// One delta's wire-2 row in a turn.
+/// One delta's compact row in a turn.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RowSlot {
-    /// Not a kline: it travels in the frame's tail.
+    /// Not a kline, nor a tick written as a row: it travels in the frame's tail.
     Tail,
-    /// The row's bytes in [`TurnRows`]' buffer.
+    /// The kline row's bytes in [`TurnRows`]' buffer.
     Row(Range<usize>),
-    /// The kline cannot travel (its decimals do not fit the wire): streams carrying it fail.
+    /// The tick row's bytes in [`TurnRows`]' buffer (wire 3; a wire-2 frame carries the tick in
+    /// its tail).
+    Tick(Range<usize>),
+    /// The kline or tick cannot travel (its decimals do not fit the wire): streams carrying it fail.
     Failed(FrameError),
 }
 
-/// The wire-2 rows of one turn's deltas, written once and shared by every wire-2 stream.
+/// The compact rows of one turn's deltas, written once and shared by every wire-2 and wire-3 stream.
 #[derive(Debug, Default)]
 pub struct TurnRows {
     bytes: Vec<u8>,
@@ -120,19 +123,34 @@ impl TurnRows {
     }
 
     /// Writes the row of every kline among `deltas` (one delta per entity: coalesced) against
-    /// its kept base, and records each as published at `turn`. `sent_at` is the frames' send
-    /// time, which rows are written against.
-    pub fn write(&mut self, deltas: &[Delta], bases: &mut KlineBases, turn: u64, sent_at: i64) {
+    /// its kept base, and records each as published at `turn`; with `tick_rows` (a wire-3
+    /// stream exists), the row of every tick too. `sent_at` is the frames' send time, which rows
+    /// are written against.
+    pub fn write(&mut self, deltas: &[Delta], bases: &mut KlineBases, turn: u64, sent_at: i64, tick_rows: bool) {
         self.clear();
         for delta in deltas {
-            let Delta::Kline {
-                symbol,
-                interval,
-                kline,
-            } = delta
-            else {
-                self.slots.push(RowSlot::Tail);
-                continue;
+            let (symbol, interval, kline) = match delta {
+                Delta::Kline {
+                    symbol,
+                    interval,
+                    kline,
+                } => (symbol, interval, kline),
+                Delta::Tick { symbol, tick } if tick_rows => {
+                    let start = self.bytes.len();
+                    let slot = match compact::write_tick(&mut self.bytes, *symbol, tick, sent_at) {
+                        Ok(()) => RowSlot::Tick(start..self.bytes.len()),
+                        Err(error) => {
+                            self.bytes.truncate(start);
+                            RowSlot::Failed(error)
+                        }
+                    };
+                    self.slots.push(slot);
+                    continue;
+                }
+                _ => {
+                    self.slots.push(RowSlot::Tail);
+                    continue;
+                }
             };
             let slot = match WireKline::of(kline) {
                 Ok(wire) => {
@@ -167,7 +185,7 @@ impl TurnRows {
         self.slots.get(index)
     }
 
-    /// The bytes of a [`RowSlot::Row`].
+    /// The bytes of a [`RowSlot::Row`] or [`RowSlot::Tick`].
     pub fn bytes(&self, range: &Range<usize>) -> &[u8] {
         self.bytes.get(range.clone()).unwrap_or_default()
     }

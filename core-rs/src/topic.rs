@@ -11,7 +11,8 @@
 
 use crate::delta::{Delta, Snapshot, SourceId};
 use crate::frame::{
-    snapshot_item_bytes, Chunk, ChunkPlanner, FrameEncoder, FrameError, FrameHeader, FrameKind, Picked, WireVersion,
+    snapshot_item_bytes, Chunk, ChunkPlanner, CompactTicks, FrameEncoder, FrameError, FrameHeader, FrameKind, Picked,
+    WireVersion,
 };
 use crate::interval::Interval;
 use crate::kline_bases::{KlineBases, RowSlot, TurnRows};
@@ -145,11 +146,13 @@ pub struct Topic {
 }
 
 impl Topic {
-    /// The turn a snapshot of this topic carries: its turn on a wire-2 stream, 0 (none) on wire 1.
+    /// The turn a snapshot of this topic carries: its turn on a compact (wire-2 or wire-3)
+    /// stream, 0 (none) on wire 1.
     fn snapshot_turn(&self) -> u64 {
-        match self.wire {
-            WireVersion::V1 => 0,
-            WireVersion::V2 => self.turn,
+        if self.wire.is_compact() {
+            self.turn
+        } else {
+            0
         }
     }
 }
@@ -185,7 +188,7 @@ pub struct TopicFailure {
     pub error: FrameError,
 }
 
-/// The hub's subscription streams, and the publication state wire-2 streams need: the turn
+/// The hub's subscription streams, and the publication state compact streams need: the turn
 /// counter (every [`TopicSet::encode_deltas`] with deltas is one turn) and the base each recent
 /// bar's next row is written against ([`KlineBases`]).
 #[derive(Debug)]
@@ -197,10 +200,12 @@ pub struct TopicSet {
     /// The turn of the last publication; turns start at 1 (0 means "no turn" on the wire).
     turn: u64,
     bases: KlineBases,
-    /// This turn's wire-2 rows, written once for every wire-2 stream.
+    /// This turn's compact rows, written once for every wire-2 and wire-3 stream.
     rows: TurnRows,
-    /// The rows of the wire-2 stream being encoded.
+    /// The kline rows of the compact stream being encoded.
     row_ranges: Vec<Range<usize>>,
+    /// The tick rows of the wire-3 stream being encoded.
+    tick_ranges: Vec<Range<usize>>,
 }
 
 impl Default for TopicSet {
@@ -212,6 +217,7 @@ impl Default for TopicSet {
             bases: KlineBases::new(),
             rows: TurnRows::new(),
             row_ranges: Vec::new(),
+            tick_ranges: Vec::new(),
         }
     }
 }
@@ -304,10 +310,11 @@ impl TopicSet {
         }
         self.turn += 1;
         let turn = self.turn;
-        // Bases must follow every published version, or be dropped: a wire-2 stream added later
+        // Bases must follow every published version, or be dropped: a compact stream added later
         // would otherwise get rows against versions its snapshot never held.
-        if self.topics.iter().any(|t| t.wire == WireVersion::V2) {
-            self.rows.write(deltas, &mut self.bases, turn, sent_at);
+        if self.topics.iter().any(|t| t.wire.is_compact()) {
+            let tick_rows = self.topics.iter().any(|t| t.wire == WireVersion::V3);
+            self.rows.write(deltas, &mut self.bases, turn, sent_at, tick_rows);
         } else {
             self.rows.clear();
             self.bases.clear();
@@ -337,8 +344,10 @@ impl TopicSet {
                     }
                     encoder.encode_picked(&header, Picked::at(deltas, &self.picked))
                 }
-                WireVersion::V2 => {
+                WireVersion::V2 | WireVersion::V3 => {
+                    let tick_rows = topic.wire == WireVersion::V3;
                     self.row_ranges.clear();
+                    self.tick_ranges.clear();
                     let mut failed = None;
                     for (index, delta) in deltas.iter().enumerate() {
                         if !topic.filter.matches(delta) {
@@ -346,17 +355,24 @@ impl TopicSet {
                         }
                         match self.rows.slot(index) {
                             Some(RowSlot::Row(range)) => self.row_ranges.push(range.clone()),
+                            Some(RowSlot::Tick(range)) if tick_rows => self.tick_ranges.push(range.clone()),
                             Some(RowSlot::Failed(error)) => failed = Some(error.clone()),
-                            Some(RowSlot::Tail) | None => self.picked.push(index),
+                            Some(RowSlot::Tail | RowSlot::Tick(_)) | None => self.picked.push(index),
                         }
                     }
-                    if self.picked.is_empty() && self.row_ranges.is_empty() && failed.is_none() {
+                    let empty = self.picked.is_empty() && self.row_ranges.is_empty() && self.tick_ranges.is_empty();
+                    if empty && failed.is_none() {
                         continue;
                     }
                     match failed {
                         Some(error) => Err(error),
                         None => {
-                            let (rows, ranges) = (&self.rows, &self.row_ranges);
+                            let (rows, ranges, tick_ranges) = (&self.rows, &self.row_ranges, &self.tick_ranges);
+                            let write_ticks = |out: &mut Vec<u8>| {
+                                for range in tick_ranges {
+                                    out.extend_from_slice(rows.bytes(range));
+                                }
+                            };
                             encoder.encode_compact(
                                 &header,
                                 turn - topic.turn,
@@ -366,6 +382,10 @@ impl TopicSet {
                                         out.extend_from_slice(rows.bytes(range));
                                     }
                                 },
+                                tick_rows.then_some(CompactTicks {
+                                    count: tick_ranges.len(),
+                                    write: &write_ticks,
+                                }),
                                 Picked::at(deltas, &self.picked),
                             )
                         }

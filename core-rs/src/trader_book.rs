@@ -974,9 +974,10 @@ impl TraderBook {
         }
     }
 
-    /// A compact (wire 2) Delta frame under the sequencing rules: its turn counts from the
+    /// A compact (wire 2 or 3) Delta frame under the sequencing rules: its turn counts from the
     /// stream's last one; each kline row applies only against the version it was written
-    /// against (see [`KlineSeries`]); the tail applies like a wire-1 frame's deltas.
+    /// against (see [`KlineSeries`]); tick rows (wire 3) and the tail apply like a wire-1
+    /// frame's deltas.
     fn apply_compact(&mut self, header: &FrameHeader, compact: &CompactDelta) -> ApplyOutcome {
         let (stream, seq) = (header.stream, header.seq);
         let state = match self.sequence(stream, seq) {
@@ -1005,10 +1006,13 @@ impl TraderBook {
                 RowOutcome::Mismatch => mismatches += 1,
             }
         }
+        for (symbol, tick) in &compact.ticks {
+            self.apply_tick(*symbol, tick, written);
+        }
         for delta in &compact.tail {
             self.apply_delta(delta, written);
         }
-        let deltas = applied + compact.tail.len();
+        let deltas = applied + compact.ticks.len() + compact.tail.len();
         self.stats.deltas_applied += deltas as u64;
         if mismatches > 0 {
             if let Some(state) = self.streams.get_mut(&stream) {
@@ -1091,6 +1095,12 @@ impl TraderBook {
         }
     }
 
+    /// Stores a tick as the symbol's top of book (a wire-1 or wire-2 tail's, or a wire-3 row's).
+    fn apply_tick(&mut self, symbol: SymbolId, tick: &Tick, written: Written) {
+        put_record(&mut self.ticks, symbol, *tick, tick_values(tick), written);
+        self.changes.push(Change::Tick(symbol));
+    }
+
     fn apply_delta(&mut self, delta: &Delta, written: Written) {
         match delta {
             Delta::Kline {
@@ -1119,10 +1129,7 @@ impl TraderBook {
                     self.stats.old_klines_dropped += 1;
                 }
             }
-            Delta::Tick { symbol, tick } => {
-                put_record(&mut self.ticks, *symbol, *tick, tick_values(tick), written);
-                self.changes.push(Change::Tick(*symbol));
-            }
+            Delta::Tick { symbol, tick } => self.apply_tick(*symbol, tick, written),
             Delta::Mark { symbol, mark } => {
                 put_record(&mut self.marks, *symbol, *mark, mark_values(mark), written);
                 self.changes.push(Change::Mark(*symbol));

@@ -148,8 +148,8 @@ describe.each(TRANSPORTS)('hub over %s at the size of the USD-M universe', (tran
     await slow.auth('trader-slow', 'trader');
     slow.socket.pause();
     const subscribedBefore = hub.status().snapshots.onSubscribe;
-    // The feed's stream: the same filter in the feed's encoding (wire 2).
-    slow.sendJson({ op: 'subscribe', id: 1, symbols: '*', kinds: '*', intervals: '*', wire: 2 });
+    // The feed's stream: the same filter in the feed's encoding (wire 3).
+    slow.sendJson({ op: 'subscribe', id: 1, symbols: '*', kinds: '*', intervals: '*', wire: 3 });
     await waitFor(() => hub.status().snapshots.onSubscribe > subscribedBefore, 30_000, 'the snapshot queued');
     const stream = feed.streams()[0];
     for (let id = 2; id < 6; id += 1) slow.sendJson({ op: 'snapshot', id, stream });

@@ -14,14 +14,19 @@ import { type AlertWire, parseAlertWires, type RelayedAlert } from './relayed-al
  * `alerts.subscribe` and the `alerts` push (a peer publishes alerts only to a hub of version 5 or
  * later); `subscribe` may carry `wire` (the Delta frame encoding the subscriber speaks: 2 for
  * compact frames; sent only to a hub of version 5 or later) and `subscribed` says the stream's.
+ * 6: `subscribe.wire` may be 3 (compact frames with compact tick rows; a peer asks a hub before
+ * version 6 for 2 instead).
  */
-export const PROTOCOL_VERSION = 5;
+export const PROTOCOL_VERSION = 6;
 
 /** The first protocol version with `weight.lease` and `weight.block`. */
 export const WEIGHT_LEASE_VERSION = 4;
 
 /** The first protocol version with `subscribe.wire` (compact Delta frames). */
 export const WIRE_SUBSCRIBE_VERSION = 5;
+
+/** The first protocol version with `subscribe.wire` 3 (compact tick rows). */
+export const WIRE_TICK_ROWS_VERSION = 6;
 
 /** The first protocol version with `alerts.publish`, `alerts.subscribe` and the `alerts` push. */
 export const ALERTS_VERSION = 5;
@@ -63,7 +68,7 @@ export type PeerRole = 'collector' | 'trader' | 'viewer' | 'admin';
 export const PEER_ROLES: readonly PeerRole[] = ['collector', 'trader', 'viewer', 'admin'];
 
 /** The Delta frame encodings (`subscribe.wire`) this hub speaks, oldest first. */
-export const WIRE_VERSIONS: readonly WireVersion[] = [1, 2];
+export const WIRE_VERSIONS: readonly WireVersion[] = [1, 2, 3];
 
 export const TOPIC_KINDS: readonly TopicKind[] = ['kline', 'tick', 'position', 'balance', 'banlist', 'mark'];
 

@@ -13,6 +13,7 @@ import {
   ServerMessageError,
   type SubscriptionRequest,
   WIRE_SUBSCRIBE_VERSION,
+  WIRE_TICK_ROWS_VERSION,
 } from './control-messages.js';
 import type { HubClientTls } from './hub-tls.js';
 import { authMac } from './peer-auth.js';
@@ -339,14 +340,16 @@ export class HubClient {
 
   /**
    * Subscribes; the stream's Snapshot frame follows the reply. `request.wire` is sent only to a
-   * hub of protocol 5 or later (an older one would refuse the field and speaks wire 1 only);
-   * `wire` in the result is the encoding the stream's Delta frames use.
+   * hub of protocol 5 or later (an older one would refuse the field and speaks wire 1 only), and
+   * 3 only to a hub of protocol 6 or later (an older one is asked for 2); `wire` in the result is
+   * the encoding the stream's Delta frames use.
    */
   async subscribe(request: SubscriptionRequest): Promise<{ stream: number; seq: number; wire: WireVersion }> {
-    const { wire, ...filter } = request;
-    const speaksWire = (this.#welcome?.version ?? 0) >= WIRE_SUBSCRIBE_VERSION;
+    const { wire: asked, ...filter } = request;
+    const version = this.#welcome?.version ?? 0;
+    const wire = asked === 3 && version < WIRE_TICK_ROWS_VERSION ? 2 : asked;
     const message =
-      wire === undefined || !speaksWire
+      wire === undefined || version < WIRE_SUBSCRIBE_VERSION
         ? { op: 'subscribe' as const, ...filter }
         : { op: 'subscribe' as const, ...filter, wire };
     const reply = this.#expect(await this.request(message), 'subscribed');

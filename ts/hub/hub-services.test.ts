@@ -55,7 +55,7 @@ describe('control message parser', () => {
     ['{"op":"subscribe","symbols":"*","kinds":["klines"],"intervals":"*"}', 'bad_field'],
     ['{"op":"subscribe","symbols":"*","kinds":"*","intervals":["2m"]}', 'bad_field'],
     ['{"op":"subscribe","symbols":["BTC USDT"],"kinds":"*","intervals":"*"}', 'bad_field'],
-    ['{"op":"subscribe","symbols":"*","kinds":"*","intervals":"*","wire":3}', 'bad_field'],
+    ['{"op":"subscribe","symbols":"*","kinds":"*","intervals":"*","wire":4}', 'bad_field'],
     ['{"op":"subscribe","symbols":"*","kinds":"*","intervals":"*","wire":"2"}', 'bad_field'],
     ['{"op":"subscribe","symbols":"*","kinds":"*","intervals":"*","wire":null}', 'bad_field'],
     ['{"op":"snapshot","stream":0}', 'bad_field'],

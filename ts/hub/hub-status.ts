@@ -129,8 +129,8 @@ const healthFields = {
     z.strictObject({
       stream: count,
       filter: StreamFilterSchema,
-      /** The stream's Delta frame encoding: 1 (TRB1 frames) or 2 (compact frames); hubs before protocol 5 say none: 1. */
-      wire: z.union([z.literal(1), z.literal(2)]).default(1),
+      /** The stream's Delta frame encoding: 1 (TRB1 frames), 2 (compact frames) or 3 (compact frames with tick rows); hubs before protocol 5 say none: 1. */
+      wire: z.union([z.literal(1), z.literal(2), z.literal(3)]).default(1),
       seq: count,
       subscribers: count,
     }),

@@ -1,4 +1,4 @@
-// Wire 1 and wire 2 (compact Delta frames) side by side on one hub: negotiation at subscribe, the frames each stream gets, and books that end equal.
+// Wire 1, wire 2 (compact Delta frames) and wire 3 (with compact tick rows) side by side on one hub: negotiation at subscribe, the frames each stream gets, and books that end equal.
 import * as flatbuffers from 'flatbuffers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { IngestEncoder } from '../native/hub.js';
@@ -22,6 +22,8 @@ afterEach(async () => {
 const EVERYTHING = { symbols: '*', kinds: '*', intervals: '*' } as const;
 /** The first byte of a compact Delta frame (docs/protocol.md, Compact Delta frames). */
 const COMPACT_MARKER = 0xd2;
+/** The first byte of a wire-3 compact Delta frame (docs/protocol.md, Compact tick rows). */
+const TICKS_MARKER = 0xd3;
 
 /** A subscriber's binary messages applied in order to a fresh book. */
 function bookOf(frames: Buffer[]): TraderBook {
@@ -34,62 +36,84 @@ function bookOf(frames: Buffer[]): TraderBook {
 }
 
 describe.each(TRANSPORTS)('wire versions over %s', (transport: TransportName) => {
-  it('serves one filter as a wire-1 and a wire-2 stream whose books end equal; refuses an unknown wire', async () => {
+  it('serves one filter as wire-1, wire-2 and wire-3 streams whose books end equal; refuses an unknown wire', async () => {
     const hub = await startHub(transport);
     cleanups.push(() => hub.close());
-    const peers = await Promise.all([0, 1, 2, 3].map(() => RawPeer.open(hub.url)));
+    const peers = await Promise.all([0, 1, 2, 3, 4].map(() => RawPeer.open(hub.url)));
     for (const peer of peers) cleanups.push(() => peer.close());
-    const [collector, compact, plain, wrong] = peers as [RawPeer, RawPeer, RawPeer, RawPeer];
+    const [collector, compact, plain, ticked, wrong] = peers as [RawPeer, RawPeer, RawPeer, RawPeer, RawPeer];
     await collector.auth('collector-wire', 'collector');
     const welcome = await compact.auth('trader-compact', 'trader');
-    expect(welcome.version).toBeGreaterThanOrEqual(5);
+    expect(welcome.version).toBeGreaterThanOrEqual(6);
     await plain.auth('trader-plain', 'trader');
+    await ticked.auth('trader-ticked', 'trader');
     await wrong.auth('trader-wrong', 'trader');
 
     compact.sendJson({ op: 'subscribe', id: 1, ...EVERYTHING, wire: 2 });
     plain.sendJson({ op: 'subscribe', id: 1, ...EVERYTHING });
-    wrong.sendJson({ op: 'subscribe', id: 1, ...EVERYTHING, wire: 3 });
+    ticked.sendJson({ op: 'subscribe', id: 1, ...EVERYTHING, wire: 3 });
+    wrong.sendJson({ op: 'subscribe', id: 1, ...EVERYTHING, wire: 4 });
     const a = await compact.next('subscribed');
     const b = await plain.next('subscribed');
-    expect(a.wire).toBe(2);
-    expect(b.wire).toBe(1);
-    expect(a.stream).not.toBe(b.stream);
+    const c = await ticked.next('subscribed');
+    expect([a.wire, b.wire, c.wire]).toEqual([2, 1, 3]);
+    expect(new Set([a.stream, b.stream, c.stream]).size).toBe(3);
     expect(await wrong.next('error')).toMatchObject({ code: 'bad_field', id: 1 });
 
     const encoder = new IngestEncoder(SYMBOLS);
     const rounds = 12;
+    const all = [compact, plain, ticked];
     for (let round = 0; round < rounds; round += 1) {
+      // Every symbol's quote as well, now and then without a last price or an update id.
+      for (let s = 0; s < SYMBOLS.length; s += 1) {
+        encoder.pushTick(s, {
+          bid: (100 + s + round / 10).toFixed(1),
+          bidQty: `${round + 1}.5`,
+          ask: (100 + s + round / 10 + 0.25).toFixed(2),
+          askQty: '3',
+          ...(round % 3 === 0 ? {} : { last: '100.05' }),
+          time: 1_778_198_400_000 + round,
+          ...(s % 4 === 0 ? {} : { updateId: 1_000_000_000_000 + round }),
+        });
+      }
       collector.send(syntheticFrame(encoder, SYMBOLS.length, 3, round), true);
-      // One turn per frame: wait until both streams published it.
-      await waitFor(() => compact.frames.length > round + 1 && plain.frames.length > round + 1);
+      // One turn per frame: wait until every stream published it.
+      await waitFor(() => all.every((peer) => peer.frames.length > round + 1));
     }
     // Snapshots are TRB1 frames on both; a wire-2 stream's carries its turn.
     const [compactSnapshot, ...compactDeltas] = compact.frames;
     const [plainSnapshot, ...plainDeltas] = plain.frames;
+    const [tickedSnapshot, ...tickedDeltas] = ticked.frames;
     const turnOf = (frame: Buffer | undefined) =>
       frame === undefined ? undefined : Frame.getRootAsFrame(new flatbuffers.ByteBuffer(frame)).turn();
     expect(turnOf(compactSnapshot)).toBeGreaterThan(0n);
     expect(turnOf(plainSnapshot)).toBe(0n);
+    expect(turnOf(tickedSnapshot)).toBeGreaterThan(0n);
     expect(compactDeltas.every((f) => f[0] === COMPACT_MARKER)).toBe(true);
-    expect(plainDeltas.every((f) => f[0] !== COMPACT_MARKER)).toBe(true);
-    const compactBytes = compactDeltas.reduce((sum, f) => sum + f.length, 0);
-    const plainBytes = plainDeltas.reduce((sum, f) => sum + f.length, 0);
-    expect(compactBytes * 3).toBeLessThan(plainBytes);
+    expect(plainDeltas.every((f) => f[0] !== COMPACT_MARKER && f[0] !== TICKS_MARKER)).toBe(true);
+    expect(tickedDeltas.every((f) => f[0] === TICKS_MARKER)).toBe(true);
+    const bytesOf = (frames: Buffer[]) => frames.reduce((sum, f) => sum + f.length, 0);
+    expect(bytesOf(compactDeltas) * 2).toBeLessThan(bytesOf(plainDeltas));
+    // Every frame carried every symbol's quote: a compact tick row is 30+ bytes short of a TRB1 one.
+    expect(bytesOf(compactDeltas) - bytesOf(tickedDeltas)).toBeGreaterThan(30 * SYMBOLS.length * rounds);
 
-    const compactBook = bookOf(compact.frames);
-    const plainBook = bookOf(plain.frames);
-    expect(compactBook.stats().baseMismatches).toBe(0);
+    const books = [bookOf(compact.frames), bookOf(plain.frames), bookOf(ticked.frames)];
+    for (const book of books) expect(book.stats().baseMismatches).toBe(0);
     for (let id = 0; id < SYMBOLS.length; id += 1) {
       const want = hub.book.klines(id, '1m').map((e) => comparable(e.kline));
       expect(want).toHaveLength(3);
-      expect(compactBook.klines(id, '1m').map(comparable)).toEqual(want);
-      expect(plainBook.klines(id, '1m').map(comparable)).toEqual(want);
+      const tick = comparable(hub.book.tick(id)?.tick);
+      expect(tick).toBeDefined();
+      for (const book of books) {
+        expect(book.klines(id, '1m').map(comparable)).toEqual(want);
+        expect(comparable(book.tick(id))).toEqual(tick);
+      }
     }
     expect(
       hub
         .status()
         .streams.map((s) => s.wire)
         .sort(),
-    ).toEqual([1, 2]);
+    ).toEqual([1, 2, 3]);
   });
 });

@@ -21,9 +21,10 @@ export interface TraderFeedOptions {
   /** Backoff of refused subscriptions (e.g. `unknown_symbol` after a hub restart); default 500 ms doubling to 30 s. */
   subscribeRetry?: Partial<SubscribeRetry>;
   /**
-   * The Delta frame encoding every subscription asks for: 2 (compact frames, the default; a hub
-   * before protocol 5 answers with wire 1) or 1. One for all: a book that took a bar from a
-   * wire-1 frame cannot check a wire-2 row of it against its base (a snapshot each time).
+   * The Delta frame encoding every subscription asks for: 3 (compact frames with compact tick
+   * rows, the default; a hub before protocol 6 answers with wire 2, one before protocol 5 with
+   * wire 1), 2 or 1. One for all: a book that took a bar from a wire-1 frame cannot check a
+   * compact row of it against its base (a snapshot each time).
    */
   wire?: WireVersion;
 }
@@ -109,7 +110,7 @@ export class TraderFeed {
     this.#client = options.client;
     this.#log = options.logger ?? new Logger('trader-feed');
     this.book = new TraderBook(options.window);
-    const wire = options.wire ?? 2;
+    const wire = options.wire ?? 3;
     this.#followed = options.subscriptions.map((request) => ({
       request: { ...request, wire },
       stream: undefined,

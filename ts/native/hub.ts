@@ -104,9 +104,10 @@ export interface TopicFilter {
 /**
  * The Delta frame encoding a stream's subscribers speak: 1, TRB1 frames with every changed
  * entity whole; 2, compact frames whose kline rows are differences from the version the
- * subscriber holds (docs/protocol.md, Compact Delta frames). Snapshots are TRB1 frames on both.
+ * subscriber holds (docs/protocol.md, Compact Delta frames); 3, compact frames that also carry
+ * their ticks as compact rows (Compact tick rows). Snapshots are TRB1 frames on all three.
  */
-export type WireVersion = 1 | 2;
+export type WireVersion = 1 | 2 | 3;
 
 /**
  * Collector side: parses exchange payloads into records keyed by the hub's symbol ids and encodes

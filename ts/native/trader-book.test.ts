@@ -165,7 +165,7 @@ describe('wire 2 through the binding', () => {
     };
     hub.addTopic(1, {});
     hub.addTopic(2, {}, 2);
-    expect(() => hub.addTopic(3, {}, 3 as 2)).toThrow(/wire version/);
+    expect(() => hub.addTopic(3, {}, 4 as 3)).toThrow(/wire version/);
     turn(3);
     expect(hub.klineBases).toBe(2);
     const plain = new TraderBook();

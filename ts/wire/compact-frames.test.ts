@@ -1,4 +1,4 @@
-// The compact (wire 2) Delta frame read by a reader written from docs/protocol.md alone, checked against the native trader book on the same frames.
+// The compact (wire 2 and wire 3) Delta frames read by a reader written from docs/protocol.md alone, checked against the native trader book on the same frames.
 import { describe, expect, it } from 'vitest';
 import { HubBook, IngestEncoder } from '../native/hub.js';
 import { TraderBook } from '../native/trader-book.js';
@@ -32,9 +32,27 @@ const unzigzag = (u: bigint): bigint => (u >> 1n) ^ -(u & 1n);
 /** `reference` plus a written difference, mod 2^64. */
 const plus = (reference: bigint, written: bigint): bigint => signed(reference + unzigzag(written));
 
-/** The reader of protocol.md's "Compact Delta frames (wire 2)": header, rows, rules 2–5. */
+/** A tick as a wire-3 tick row carries it (protocol.md, "Compact tick rows (wire 3)"). */
+interface WireTick {
+  flags: number;
+  priceScale: number;
+  qtyScale: number;
+  time: bigint;
+  updateId: bigint;
+  bid: bigint;
+  ask: bigint;
+  last: bigint;
+  bidQty: bigint;
+  askQty: bigint;
+}
+
+/**
+ * The reader of protocol.md's "Compact Delta frames (wire 2)" (header, rows, rules 2–5) and
+ * "Compact tick rows (wire 3)".
+ */
 class CompactReader {
   readonly bars = new Map<string, { turn: bigint; bar: WireBar }>();
+  readonly ticks = new Map<number, WireTick>();
   turn = 0n;
   mismatches = 0;
 
@@ -49,7 +67,8 @@ class CompactReader {
         if ((byte & 0x80) === 0) return value;
       }
     };
-    if (frame[at++] !== 0xd2) throw new Error('not a compact frame');
+    const marker = frame[at++];
+    if (marker !== 0xd2 && marker !== 0xd3) throw new Error('not a compact frame');
     varint(); // stream
     varint(); // seq
     const turn = this.turn + varint();
@@ -80,7 +99,37 @@ class CompactReader {
       }
       this.bars.set(id, { turn, bar: resolve(openTime, sentAt, written, base) });
     }
-    if (at !== frame.length) throw new Error('a tail: this check sends klines only');
+    if (marker === 0xd3) {
+      const count = Number(varint());
+      for (let t = 0; t < count; t++) {
+        const symbol = Number(varint());
+        const head = varint();
+        if (head >> 12n !== 0n) throw new Error('unknown head bits');
+        const flags = Number(head & 3n);
+        const time = plus(sentAt, varint());
+        const updateId = (flags & 2) !== 0 ? varint() : 0n;
+        const bid = unzigzag(varint());
+        const ask = plus(bid, varint());
+        const last = (flags & 1) !== 0 ? plus(bid, varint()) : 0n;
+        const bidQty = unzigzag(varint());
+        const askQty = unzigzag(varint());
+        const priceScale = Number((head >> 2n) & 31n);
+        const qtyScale = Number((head >> 7n) & 31n);
+        this.ticks.set(symbol, {
+          flags,
+          priceScale,
+          qtyScale,
+          time,
+          updateId,
+          bid,
+          ask,
+          last,
+          bidQty,
+          askQty,
+        });
+      }
+    }
+    if (at !== frame.length) throw new Error('a tail: this check sends klines and ticks only');
   }
 }
 
@@ -162,6 +211,24 @@ function klineEvent(symbol: number, minute: number, trades: number, step: number
   return Buffer.from(JSON.stringify({ stream: `${name.toLowerCase()}@kline_1m`, data }));
 }
 
+/** A bookTicker event of `symbol`, its decimals' count varying with `step` (scales change between rows). */
+function bookTickerEvent(symbol: number, step: number): Buffer {
+  const name = SYMBOLS[symbol] ?? '';
+  const bid = (50_000 + symbol * 7 + step) / 10;
+  const data = {
+    e: 'bookTicker',
+    u: 400_900_000_000 + step * 13 + symbol,
+    s: name,
+    b: bid.toFixed(step % 4 === 0 ? 2 : 1),
+    B: (step * 0.25 + 1).toFixed(3),
+    a: (bid + 0.1 * (1 + (step % 3))).toFixed(1),
+    A: (symbol + 0.5).toFixed(step % 2 === 0 ? 1 : 4),
+    T: T0 + step * 100 + symbol,
+    E: T0 + step * 100 + symbol + 2,
+  };
+  return Buffer.from(JSON.stringify({ stream: `${name.toLowerCase()}@bookTicker`, data }));
+}
+
 describe('compact Delta frames read from the protocol alone', () => {
   it('decode to the mantissas, scales, counts and times the native trader book holds', () => {
     const hub = new HubBook({ symbols: SYMBOLS });
@@ -231,5 +298,54 @@ describe('compact Delta frames read from the protocol alone', () => {
       compared += 1;
     }
     expect(compared).toBe(SYMBOLS.length * 3);
+  });
+
+  it('decode wire-3 tick rows to the mantissas, scales, times and ids the native trader book holds', () => {
+    const hub = new HubBook({ symbols: SYMBOLS });
+    hub.addTopic(STREAM, {}, 3);
+    const book = new TraderBook();
+    for (const chunk of hub.topicSnapshotFrames(STREAM, T0)) book.apply(chunk);
+    const reader = new CompactReader();
+    reader.turn = BigInt(hub.turn);
+    const encoder = new IngestEncoder(SYMBOLS);
+    let frames = 0;
+    for (let step = 1; step <= 60; step++) {
+      const quotes = SYMBOLS.map((_, s) => bookTickerEvent(s, step));
+      const bars = SYMBOLS.map((_, s) => klineEvent(s, 0, step, step % 11));
+      // Quotes alone, one symbol a frame; then quotes and bars of every symbol in one frame.
+      const batches = step % 2 === 0 ? [[...quotes, ...bars]] : quotes.map((q) => [q]);
+      for (const batch of batches) {
+        encoder.pushMarketEvents(batch);
+        const now = T0 + step * 100 + 50;
+        const ingest = encoder.takeFrame(1, now);
+        if (ingest === null) throw new Error(`step ${step}: nothing encoded`);
+        const frame = hub.ingestTurn([ingest], [1], now).frames[0]?.frame;
+        if (frame === undefined) throw new Error('no frame');
+        expect(frame[0]).toBe(0xd3);
+        expect(book.apply(frame).kind).toBe('applied');
+        reader.apply(frame);
+        frames += 1;
+      }
+    }
+    expect(frames).toBeGreaterThan(300);
+    expect(reader.mismatches).toBe(0);
+    expect(reader.ticks.size).toBe(SYMBOLS.length);
+    for (const [symbol, t] of reader.ticks) {
+      expect(book.tick(symbol), `symbol ${symbol}`).toEqual({
+        bid: decimal(t.bid, t.priceScale),
+        bidQty: decimal(t.bidQty, t.qtyScale),
+        ask: decimal(t.ask, t.priceScale),
+        askQty: decimal(t.askQty, t.qtyScale),
+        ...((t.flags & 1) !== 0 ? { last: decimal(t.last, t.priceScale) } : {}),
+        time: Number(t.time),
+        ...((t.flags & 2) !== 0 ? { updateId: Number(t.updateId) } : {}),
+      });
+    }
+    for (const [id, { bar }] of reader.bars) {
+      const [symbol] = id.split(':').map(Number);
+      const native = book.klines(symbol ?? -1, '1m').find((k) => BigInt(k.openTime) === bar.openTime);
+      expect(native?.trades, id).toBe(Number(bar.trades));
+      expect(native?.close, id).toBe(decimal(bar.prices[3] ?? 0n, bar.scales[0] ?? 0));
+    }
   });
 });

@@ -10,17 +10,33 @@
 //!
 //! Every value is exact: mantissas at their group's scale as in a TRB1 `KlineRow`, differences in
 //! wrapping 64-bit arithmetic (so any pair of values has one), zigzag-mapped to unsigned varints.
-//! Entities other than klines ride in a TRB1 Delta frame appended as the frame's tail.
+//! Entities other than klines ride in a TRB1 Delta frame appended as the frame's tail; a wire-3
+//! frame (marker `0xD3`) also carries its ticks as compact rows before that tail, each one whole
+//! (no base): top-of-book quotes change on nearly every update, and a row of plain varints is a
+//! quarter of a TRB1 `TickRow`.
 
-use super::{check_scale, kline_from_row, kline_row, wire, FrameError, KLINE_FLAGS, KLINE_HAS_FIRST_TRADE_ID};
+use super::{
+    check_scale, kline_from_row, kline_row, tick_from_row, wire, FrameError, KLINE_FLAGS, KLINE_HAS_FIRST_TRADE_ID,
+    TICK_HAS_LAST, TICK_HAS_UPDATE_ID,
+};
 use crate::delta::Delta;
 use crate::interval::Interval;
-use crate::market::Kline;
+use crate::market::{Kline, Tick};
 use crate::symbol::SymbolId;
 
-/// First byte of every compact frame. A TRB1 frame never starts with it: its first four bytes
-/// are the little-endian offset of its root table, which is a multiple of 4.
+/// First byte of every wire-2 compact frame. A TRB1 frame never starts with it: its first four
+/// bytes are the little-endian offset of its root table, which is a multiple of 4.
 pub const COMPACT_MARKER: u8 = 0xD2;
+
+/// First byte of every wire-3 compact frame (a wire-2 frame with compact tick rows); not a
+/// multiple of 4 either.
+pub const COMPACT_TICKS_MARKER: u8 = 0xD3;
+
+/// A tick row's head: its `TickFlag` bits (2), then the price scale (5 bits), then the quantity
+/// scale (5 bits).
+const TICK_HEAD_BITS: u32 = 12;
+/// The fewest bytes a tick row takes: key, head, time, bid, ask, bid and ask quantities.
+const TICK_ROW_MIN_BYTES: usize = 7;
 
 /// Bars open on whole minutes (every Binance interval), so open times travel in minutes.
 const MINUTE: i64 = 60_000;
@@ -499,13 +515,27 @@ pub struct CompactDelta {
     /// This frame's turn minus the turn of the stream's previous frame (or snapshot); at least 1.
     pub turn_step: u64,
     pub rows: Vec<CompactRow>,
-    /// The tail's deltas (ticks, marks, positions, balances, the ban list); never klines.
+    /// Whether the frame has a tick section (wire 3), even an empty one.
+    pub tick_rows: bool,
+    /// The ticks of a wire-3 frame's tick rows, in order.
+    pub ticks: Vec<(SymbolId, Tick)>,
+    /// The tail's deltas (ticks on wire 2, marks, positions, balances, the ban list); never
+    /// klines, and never ticks on wire 3.
     pub tail: Vec<Delta>,
 }
 
-/// Appends a compact frame's header: marker, stream, seq, turn step, send time and row count.
-pub(crate) fn write_header(out: &mut Vec<u8>, stream: u32, seq: u64, turn_step: u64, sent_at: i64, rows: usize) {
-    out.push(COMPACT_MARKER);
+/// Appends a compact frame's header: marker (`COMPACT_MARKER`, or `COMPACT_TICKS_MARKER` for a
+/// frame with tick rows), stream, seq, turn step, send time and row count.
+pub(crate) fn write_header(
+    out: &mut Vec<u8>,
+    marker: u8,
+    stream: u32,
+    seq: u64,
+    turn_step: u64,
+    sent_at: i64,
+    rows: usize,
+) {
+    out.push(marker);
     put_varint(out, u64::from(stream));
     put_varint(out, seq);
     put_varint(out, turn_step);
@@ -515,6 +545,8 @@ pub(crate) fn write_header(out: &mut Vec<u8>, stream: u32, seq: u64, turn_step: 
 
 /// A compact frame's header fields as read.
 pub(crate) struct CompactHeader {
+    /// A wire-3 frame: tick rows follow the kline rows.
+    pub tick_rows: bool,
     pub stream: u32,
     pub seq: u64,
     pub turn_step: u64,
@@ -524,9 +556,11 @@ pub(crate) struct CompactHeader {
 
 /// Reads the header after the marker.
 pub(crate) fn read_header(reader: &mut Reader<'_>) -> Result<CompactHeader, FrameError> {
-    if reader.byte()? != COMPACT_MARKER {
-        return Err(FrameError::BadIdentifier);
-    }
+    let tick_rows = match reader.byte()? {
+        COMPACT_MARKER => false,
+        COMPACT_TICKS_MARKER => true,
+        _ => return Err(FrameError::BadIdentifier),
+    };
     let stream = u32::try_from(reader.varint()?).map_err(|_| malformed("stream id beyond 32 bits"))?;
     let seq = reader.varint()?;
     let turn_step = match reader.varint()? {
@@ -542,12 +576,95 @@ pub(crate) fn read_header(reader: &mut Reader<'_>) -> Result<CompactHeader, Fram
         .filter(|&n| n <= reader.rest().len() / 3)
         .ok_or_else(|| malformed("more rows than bytes"))?;
     Ok(CompactHeader {
+        tick_rows,
         stream,
         seq,
         turn_step,
         sent_at,
         rows,
     })
+}
+
+/// Reads a wire-3 frame's tick count (after its kline rows), refusing a count its bytes cannot hold.
+pub(crate) fn read_tick_count(reader: &mut Reader<'_>) -> Result<usize, FrameError> {
+    let count = reader.varint()?;
+    usize::try_from(count)
+        .ok()
+        .filter(|&n| n <= reader.rest().len() / TICK_ROW_MIN_BYTES)
+        .ok_or_else(|| malformed("more tick rows than bytes"))
+}
+
+/// Appends `tick` of `symbol` as a compact tick row, or says why it cannot travel (as a TRB1
+/// frame would: its decimals do not fit a shared scale and a 64-bit mantissa).
+pub fn write_tick(out: &mut Vec<u8>, symbol: SymbolId, tick: &Tick, sent_at: i64) -> Result<(), FrameError> {
+    let row = super::tick_row(symbol, tick)?;
+    write_tick_row(out, &row, sent_at);
+    Ok(())
+}
+
+/// Appends one tick as a compact row, from its TRB1 row (so both wires carry the same mantissas
+/// and scales): key, head, time, update id (when flagged), bid, ask, last (when flagged), bid and
+/// ask quantities. docs/protocol.md, "Compact tick rows (wire 3)".
+pub(crate) fn write_tick_row(out: &mut Vec<u8>, row: &wire::TickRow, sent_at: i64) {
+    let flags = row.flags();
+    put_varint(out, u64::from(row.symbol()));
+    let head = u64::from(flags) | (u64::from(row.price_scale()) << 2) | (u64::from(row.qty_scale()) << 7);
+    put_varint(out, head);
+    put_varint(out, difference(row.time(), sent_at));
+    if flags & TICK_HAS_UPDATE_ID != 0 {
+        put_varint(out, row.update_id());
+    }
+    let bid = row.bid();
+    put_varint(out, zigzag(bid));
+    put_varint(out, difference(row.ask(), bid));
+    if flags & TICK_HAS_LAST != 0 {
+        put_varint(out, difference(row.last(), bid));
+    }
+    put_varint(out, zigzag(row.bid_qty()));
+    put_varint(out, zigzag(row.ask_qty()));
+}
+
+/// Reads one compact tick row, checked as a TRB1 `TickRow` is.
+pub(crate) fn read_tick_row(reader: &mut Reader<'_>, sent_at: i64) -> Result<(SymbolId, Tick), FrameError> {
+    let symbol = u32::try_from(reader.varint()?).map_err(|_| malformed("symbol id beyond 32 bits"))?;
+    let head = reader.varint()?;
+    if head >> TICK_HEAD_BITS != 0 {
+        return Err(FrameError::UnknownBits {
+            field: "compact.tick_head",
+            bits: head,
+        });
+    }
+    let flags = (head & 3) as u8;
+    let price_scale = check_scale(((head >> 2) & 31) as u8, "tick.price_scale")?;
+    let qty_scale = check_scale(((head >> 7) & 31) as u8, "tick.qty_scale")?;
+    let time = add_difference(sent_at, reader.varint()?);
+    let update_id = if flags & TICK_HAS_UPDATE_ID != 0 {
+        reader.varint()?
+    } else {
+        0
+    };
+    let bid = unzigzag(reader.varint()?);
+    let ask = add_difference(bid, reader.varint()?);
+    let last = if flags & TICK_HAS_LAST != 0 {
+        add_difference(bid, reader.varint()?)
+    } else {
+        0
+    };
+    let bid_qty = unzigzag(reader.varint()?);
+    let ask_qty = unzigzag(reader.varint()?);
+    tick_from_row(&wire::TickRow::new(
+        time,
+        update_id,
+        bid,
+        ask,
+        last,
+        bid_qty,
+        ask_qty,
+        symbol,
+        price_scale,
+        qty_scale,
+        flags,
+    ))
 }
 
 #[cfg(test)]
@@ -755,5 +872,120 @@ mod tests {
         assert_eq!(reader.varint().unwrap_err().reason(), "malformed");
         let mut reader = Reader::new(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]);
         assert_eq!(reader.varint(), Ok(u64::MAX));
+    }
+
+    fn quote(bid: i128, ask: i128, scale: u8) -> Tick {
+        Tick {
+            bid: Decimal::new(bid, scale).unwrap(),
+            bid_qty: d("1.25"),
+            ask: Decimal::new(ask, scale).unwrap(),
+            ask_qty: d("0.5"),
+            last: None,
+            time: T + 20_000,
+            update_id: Some(8_123_456_789_012),
+        }
+    }
+
+    /// Write, read: the tick comes back with every mantissa and scale a TRB1 reader would decode
+    /// (each group at its shared scale); returns the row's size.
+    fn tick_round_trip(tick: &Tick, sent_at: i64) -> usize {
+        let mut bytes = Vec::new();
+        write_tick(&mut bytes, SymbolId(599), tick, sent_at).unwrap();
+        let mut reader = Reader::new(&bytes);
+        let (symbol, read) = read_tick_row(&mut reader, sent_at).unwrap();
+        assert!(reader.rest().is_empty());
+        assert_eq!(symbol, SymbolId(599));
+        let (_, trb1) = tick_from_row(&super::super::tick_row(SymbolId(599), tick).unwrap()).unwrap();
+        assert_eq!(format!("{read:?}"), format!("{trb1:?}"));
+        assert_eq!(read, *tick);
+        bytes.len()
+    }
+
+    #[test]
+    fn tick_rows_carry_every_field_exactly_in_a_quarter_of_a_trb1_row() {
+        let plain = quote(500_001, 500_002, 1);
+        // 2 key, 2 head, 1 time, 7 update id, 3 bid, 1 ask, 2 + 1 quantities (TRB1: 64).
+        assert_eq!(tick_round_trip(&plain, T + 20_010), 19);
+        tick_round_trip(
+            &Tick {
+                last: Some(d("50000.3")),
+                ..plain
+            },
+            T,
+        );
+        tick_round_trip(
+            &Tick {
+                update_id: None,
+                ..plain
+            },
+            T,
+        );
+        tick_round_trip(&Tick::traded(d("0.00001234"), T - 5), T);
+        // A crossed or negative book, extreme mantissas and scales, a time far from the send time.
+        tick_round_trip(&quote(i128::from(i64::MAX), i128::from(i64::MIN), 30), i64::MIN);
+        tick_round_trip(&quote(-5, 7, 0), T);
+        tick_round_trip(
+            &Tick {
+                time: i64::MAX,
+                update_id: Some(u64::MAX),
+                ..plain
+            },
+            i64::MIN,
+        );
+    }
+
+    #[test]
+    fn the_documented_tick_row_is_what_the_codec_writes() {
+        let sent_at = T + 20_010;
+        let mut bytes = Vec::new();
+        write_tick(&mut bytes, SymbolId(599), &quote(500_001, 500_002, 1), sent_at).unwrap();
+        let expected = [
+            0xd7, 0x04, 0x86, 0x02, 0x13, 0x94, 0xb4, 0x86, 0x9e, 0xb6, 0xec, 0x01, 0xc2, 0x84, 0x3d, 0x02, 0xfa, 0x01,
+            0x64,
+        ];
+        assert_eq!(bytes, expected);
+    }
+
+    #[test]
+    fn a_tick_that_fits_no_wire_row_is_refused_at_writing() {
+        let huge = Tick {
+            bid: Decimal::new(i128::from(i64::MAX) + 1, 0).unwrap(),
+            ..quote(1, 2, 0)
+        };
+        let mut bytes = Vec::new();
+        assert!(write_tick(&mut bytes, SymbolId(1), &huge, T).is_err());
+    }
+
+    #[test]
+    fn garbage_tick_rows_are_typed_errors() {
+        let read = |bytes: &[u8]| read_tick_row(&mut Reader::new(bytes), T);
+        // Head bits above the two scales.
+        assert_eq!(
+            read(&[0x01, 0x80, 0x40, 0, 0, 0, 0, 0]).unwrap_err().reason(),
+            "unknown_flags"
+        );
+        // A price scale of 31, a quantity scale of 31.
+        assert_eq!(
+            read(&[0x01, 31 << 2, 0, 0, 0, 0, 0]).unwrap_err().reason(),
+            "scale_too_large"
+        );
+        assert_eq!(
+            read(&[0x01, 0x80, 0x1f, 0, 0, 0, 0, 0]).unwrap_err().reason(),
+            "scale_too_large"
+        );
+        // Truncated before the ask quantity; a symbol id past 32 bits.
+        assert_eq!(read(&[0x01, 0x00, 0, 0, 0, 0]).unwrap_err().reason(), "malformed");
+        assert_eq!(
+            read(&[0x80, 0x80, 0x80, 0x80, 0x10, 0, 0, 0, 0, 0, 0])
+                .unwrap_err()
+                .reason(),
+            "malformed"
+        );
+        assert_eq!(read(&[0x01, 0x00, 0, 0, 0, 0, 0]).map(|(s, _)| s), Ok(SymbolId(1)));
+        // A count of more rows than the bytes could hold.
+        let mut reader = Reader::new(&[3, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(read_tick_count(&mut reader).unwrap_err().reason(), "malformed");
+        let mut reader = Reader::new(&[2, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(read_tick_count(&mut reader), Ok(2));
     }
 }

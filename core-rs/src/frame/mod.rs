@@ -43,7 +43,7 @@ use crate::decimal::Decimal;
 use crate::delta::{BanList, Delta, Snapshot, SnapshotItem, SourceId};
 use crate::market::{Kline, Mark, Tick};
 use crate::symbol::{Name, SymbolId};
-use compact::{CompactDelta, CompactRow, COMPACT_MARKER};
+use compact::{CompactDelta, CompactRow, COMPACT_MARKER, COMPACT_TICKS_MARKER};
 use flatbuffers::{FlatBufferBuilder, WIPOffset};
 use hub_generated::tributary::hub as wire;
 
@@ -117,21 +117,24 @@ impl FrameKind {
 }
 
 /// The Delta frame encoding a stream speaks, as its subscribers stated at `subscribe`: TRB1
-/// frames (wire 1), or compact frames whose kline rows are relative to the subscriber's previous
-/// version of each bar (wire 2, [`compact`]). Snapshots are TRB1 frames on both.
+/// frames (wire 1), compact frames whose kline rows are relative to the subscriber's previous
+/// version of each bar (wire 2, [`compact`]), or compact frames that also carry their ticks as
+/// compact rows (wire 3). Snapshots are TRB1 frames on all three.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub enum WireVersion {
     #[default]
     V1,
     V2,
+    V3,
 }
 
 impl WireVersion {
-    /// The version of its number (1 or 2).
+    /// The version of its number (1, 2 or 3).
     pub fn from_number(number: u32) -> Option<WireVersion> {
         match number {
             1 => Some(WireVersion::V1),
             2 => Some(WireVersion::V2),
+            3 => Some(WireVersion::V3),
             _ => None,
         }
     }
@@ -140,7 +143,13 @@ impl WireVersion {
         match self {
             WireVersion::V1 => 1,
             WireVersion::V2 => 2,
+            WireVersion::V3 => 3,
         }
+    }
+
+    /// Whether Delta frames are compact (kline rows against bases, turns numbered).
+    pub const fn is_compact(self) -> bool {
+        !matches!(self, WireVersion::V1)
     }
 }
 
@@ -816,6 +825,13 @@ impl<'a> Picked<'a> {
     }
 }
 
+/// The tick section of a wire-3 compact frame: how many rows, and what appends them.
+#[derive(Clone, Copy)]
+pub struct CompactTicks<'a> {
+    pub count: usize,
+    pub write: &'a dyn Fn(&mut Vec<u8>),
+}
+
 impl FrameEncoder {
     pub fn new() -> FrameEncoder {
         FrameEncoder {
@@ -1057,6 +1073,19 @@ impl FrameEncoder {
             FramePayload::Snapshot(snapshot) => self.encode_snapshot(&frame.header, snapshot),
             FramePayload::Compact(compact) => {
                 let sent_at = frame.header.received_at;
+                let mut tick_rows = Vec::with_capacity(compact.ticks.len());
+                for (symbol, tick) in &compact.ticks {
+                    tick_rows.push(tick_row(*symbol, tick)?);
+                }
+                let write_ticks = |out: &mut Vec<u8>| {
+                    for row in &tick_rows {
+                        compact::write_tick_row(out, row, sent_at);
+                    }
+                };
+                let ticks = compact.tick_rows.then_some(CompactTicks {
+                    count: tick_rows.len(),
+                    write: &write_ticks,
+                });
                 self.encode_compact(
                     &frame.header,
                     compact.turn_step,
@@ -1066,15 +1095,17 @@ impl FrameEncoder {
                             row.write(out, sent_at);
                         }
                     },
+                    ticks,
                     Picked::all(&compact.tail),
                 )
             }
         }
     }
 
-    /// Encodes a compact (wire 2) Delta frame: the header (`header.received_at` is its send
-    /// time, which rows are written against), `rows` rows appended by `write_rows`, and the
-    /// `tail` deltas (no klines) as a TRB1 Delta frame after them when there are any. The
+    /// Encodes a compact Delta frame: the header (`header.received_at` is its send time, which
+    /// rows are written against), `rows` kline rows appended by `write_rows`, on wire 3 (`ticks`
+    /// given) the tick count and the tick rows its `write` appends, and the `tail` deltas (no
+    /// klines; no ticks on wire 3) as a TRB1 Delta frame after them when there are any. The
     /// returned bytes live until the next call.
     pub fn encode_compact(
         &mut self,
@@ -1082,6 +1113,7 @@ impl FrameEncoder {
         turn_step: u64,
         rows: usize,
         write_rows: impl FnOnce(&mut Vec<u8>),
+        ticks: Option<CompactTicks<'_>>,
         tail: Picked<'_>,
     ) -> Result<&[u8], FrameError> {
         if header.kind != FrameKind::Delta {
@@ -1090,8 +1122,25 @@ impl FrameEncoder {
         check_chunk(header.kind, header.chunk)?;
         let mut out = std::mem::take(&mut self.compact);
         out.clear();
-        compact::write_header(&mut out, header.stream, header.seq, turn_step, header.received_at, rows);
+        let marker = if ticks.is_some() {
+            COMPACT_TICKS_MARKER
+        } else {
+            COMPACT_MARKER
+        };
+        compact::write_header(
+            &mut out,
+            marker,
+            header.stream,
+            header.seq,
+            turn_step,
+            header.received_at,
+            rows,
+        );
         write_rows(&mut out);
+        if let Some(ticks) = ticks {
+            compact::put_varint(&mut out, ticks.count as u64);
+            (ticks.write)(&mut out);
+        }
         if !tail.is_empty() {
             let tail_header = FrameHeader {
                 source: SourceId(0),
@@ -1254,6 +1303,7 @@ pub fn decode_frame(bytes: &[u8]) -> Result<Frame, FrameError> {
 #[derive(Debug, Default)]
 pub struct DecodeBuffers {
     rows: Vec<CompactRow>,
+    ticks: Vec<(SymbolId, Tick)>,
     deltas: Vec<Delta>,
 }
 
@@ -1271,6 +1321,11 @@ impl DecodeBuffers {
                 if rows.capacity() <= RECYCLED_CAPACITY && rows.capacity() > self.rows.capacity() {
                     rows.clear();
                     self.rows = rows;
+                }
+                let mut ticks = compact.ticks;
+                if ticks.capacity() <= RECYCLED_CAPACITY && ticks.capacity() > self.ticks.capacity() {
+                    ticks.clear();
+                    self.ticks = ticks;
                 }
             }
             FramePayload::Snapshot(_) => {}
@@ -1292,12 +1347,16 @@ impl DecodeBuffers {
     fn rows(&mut self) -> Vec<CompactRow> {
         std::mem::take(&mut self.rows)
     }
+
+    fn ticks(&mut self) -> Vec<(SymbolId, Tick)> {
+        std::mem::take(&mut self.ticks)
+    }
 }
 
 /// [`decode_frame`] into vectors kept from earlier frames.
 pub fn decode_frame_with(bytes: &[u8], buffers: &mut DecodeBuffers) -> Result<Frame, FrameError> {
     check_size(bytes.len())?;
-    if bytes.first() == Some(&COMPACT_MARKER) {
+    if matches!(bytes.first(), Some(&(COMPACT_MARKER | COMPACT_TICKS_MARKER))) {
         return decode_compact(bytes, buffers);
     }
     if bytes.get(4..8) != Some(FRAME_IDENTIFIER.as_bytes()) {
@@ -1316,12 +1375,20 @@ fn decode_compact(bytes: &[u8], buffers: &mut DecodeBuffers) -> Result<Frame, Fr
     for _ in 0..head.rows {
         rows.push(CompactRow::read(&mut reader, head.sent_at)?);
     }
+    let mut ticks = buffers.ticks();
+    if head.tick_rows {
+        let count = compact::read_tick_count(&mut reader)?;
+        ticks.reserve(count);
+        for _ in 0..count {
+            ticks.push(compact::read_tick_row(&mut reader, head.sent_at)?);
+        }
+    }
     let rest = reader.rest();
     let tail = if rest.is_empty() {
         Vec::new()
     } else {
         let bad_tail = |what: &str| FrameError::Malformed(format!("compact frame: its tail {what}"));
-        if rest.first() == Some(&COMPACT_MARKER) {
+        if matches!(rest.first(), Some(&(COMPACT_MARKER | COMPACT_TICKS_MARKER))) {
             return Err(bad_tail("is another compact frame"));
         }
         let frame = decode_frame_with(rest, buffers)?;
@@ -1330,6 +1397,9 @@ fn decode_compact(bytes: &[u8], buffers: &mut DecodeBuffers) -> Result<Frame, Fr
             (FrameKind::Delta, FramePayload::Deltas(deltas)) if same => {
                 if deltas.iter().any(|d| matches!(d, Delta::Kline { .. })) {
                     return Err(bad_tail("carries klines"));
+                }
+                if head.tick_rows && deltas.iter().any(|d| matches!(d, Delta::Tick { .. })) {
+                    return Err(bad_tail("carries ticks (a wire-3 frame's ticks are rows)"));
                 }
                 deltas
             }
@@ -1349,6 +1419,8 @@ fn decode_compact(bytes: &[u8], buffers: &mut DecodeBuffers) -> Result<Frame, Fr
         payload: FramePayload::Compact(CompactDelta {
             turn_step: head.turn_step,
             rows,
+            tick_rows: head.tick_rows,
+            ticks,
             tail,
         }),
     })
@@ -1727,6 +1799,8 @@ mod tests {
         let compact = CompactDelta {
             turn_step: 3,
             rows: vec![row],
+            tick_rows: false,
+            ticks: Vec::new(),
             tail: vec![tick],
         };
         let frame = Frame {
@@ -1748,7 +1822,7 @@ mod tests {
         // A tail of another seq, a compact tail, a lying row count, a turn step of 0.
         let head_len = {
             let mut out = Vec::new();
-            compact::write_header(&mut out, 1, 1, 3, sent_at, 1);
+            compact::write_header(&mut out, COMPACT_MARKER, 1, 1, 3, sent_at, 1);
             row.write(&mut out, sent_at);
             out.len()
         };
@@ -1760,10 +1834,10 @@ mod tests {
         nested.extend_from_slice(&bytes);
         assert_eq!(decode_frame(&nested).unwrap_err().reason(), "malformed");
         let mut lying = Vec::new();
-        compact::write_header(&mut lying, 1, 1, 3, sent_at, 1_000);
+        compact::write_header(&mut lying, COMPACT_MARKER, 1, 1, 3, sent_at, 1_000);
         assert_eq!(decode_frame(&lying).unwrap_err().reason(), "malformed");
         let mut still = Vec::new();
-        compact::write_header(&mut still, 1, 1, 0, sent_at, 0);
+        compact::write_header(&mut still, COMPACT_MARKER, 1, 1, 0, sent_at, 0);
         assert_eq!(decode_frame(&still).unwrap_err().reason(), "malformed");
         // A tail with klines is not a compact frame's.
         let mut with_klines = bytes[..head_len].to_vec();
@@ -1777,7 +1851,7 @@ mod tests {
         // Only Delta headers encode compact frames.
         assert_eq!(
             encoder
-                .encode_compact(&self::header(FrameKind::Ingest), 1, 0, |_| {}, Picked::all(&[]))
+                .encode_compact(&self::header(FrameKind::Ingest), 1, 0, |_| {}, None, Picked::all(&[]))
                 .unwrap_err()
                 .reason(),
             "kind_mismatch"

@@ -61,7 +61,7 @@ const MAX_PAYLOAD = 256 * 1024;
 const ASSETS = ['USDT', 'BNB', 'FDUSD'];
 /**
  * The subscriptions the fuzz subscribers hold: everything, two symbols' klines, the account side,
- * each in both Delta frame encodings.
+ * each in the three Delta frame encodings.
  */
 const BASE_FILTERS: SubscriptionRequest[] = [
   { symbols: '*', kinds: '*', intervals: '*' },
@@ -71,6 +71,7 @@ const BASE_FILTERS: SubscriptionRequest[] = [
 const FILTERS: SubscriptionRequest[] = BASE_FILTERS.flatMap((filter) => [
   filter,
   { ...filter, wire: 2 as const },
+  { ...filter, wire: 3 as const },
 ]);
 const MIB = 2 ** 20;
 
@@ -266,7 +267,7 @@ class Mutator {
         symbols: '*',
         kinds: '*',
         intervals: '*',
-        wire: this.pick([2, 3, 0, '2', null]),
+        wire: this.pick([2, 3, 4, 0, '2', null]),
       }),
       () => ({ op: 'symbols.set', id, symbols: [...SYMBOLS, ...EXTRA_SYMBOLS.slice(0, this.int(9))] }),
       () => ({ op: 'symbols.set', id, symbols: this.pick([[], 'x', [1, 2], ['a'.repeat(200)]]) }),

@@ -1,28 +1,37 @@
 // Cold-cache driver: a stage 4 turn's native calls timed right after the caches were flushed, as a process that sleeps between 1 ms turns finds them.
 //
-//   node dist/benchmarks/cold-turn-driver.js [updates per frame] [MiB evicted] [calls]
+//   node dist/benchmarks/cold-turn-driver.js [updates per frame] [MiB evicted] [calls] [wire]
 //   node dist/benchmarks/cold-turn-driver.js 1 64 300      # one-update turns, caches flushed
 //   node dist/benchmarks/cold-turn-driver.js 20 0 300      # 20-update turns, caches warm
 //   valgrind --tool=callgrind --cache-sim=yes --I1=32768,8,64 --D1=32768,8,64 --LL=33554432,16,64 \
 //     node dist/benchmarks/cold-turn-driver.js 1 40 100    # where the cold misses are, per function
 //
 // The frames are stage 4's (benchmarks/e2e/market-stream.ts: 200 symbols, kline_1m and quotes),
-// merged by a hub book with one wire-2 topic and applied by a trader book that took its snapshot.
+// merged by a hub book with one topic in `wire` (default 3, what TraderFeed asks for) and applied
+// by a trader book that took its snapshot.
 // Before each timed call the driver writes one word per cache line of an `evict`-MiB array (0:
 // no flushing), which leaves the code and data of the call cold, as on the 2-core machine where
 // six processes share the caches (docs/benchmarks.md, "Where a cold turn's time goes"). It prints
 // the median of each call in microseconds, and of two reference calls: a native getter (the
 // cheapest crossing into the addon) and `Date.now()`.
 
-import { HubBook, IngestEncoder, TraderBook } from '../ts/native/index.js';
+import { HubBook, IngestEncoder, TraderBook, type WireVersion } from '../ts/native/index.js';
 import { E2E_SYMBOLS, MarketStream } from './e2e/market-stream.js';
 
-const [updatesText = '1', evictText = '64', callsText = '300'] = process.argv.slice(2);
+const [updatesText = '1', evictText = '64', callsText = '300', wireText = '3'] = process.argv.slice(2);
 const updates = Number(updatesText);
 const evictMiB = Number(evictText);
 const calls = Number(callsText);
-if (![updates, evictMiB, calls].every((n) => Number.isInteger(n) && n >= 0) || updates === 0 || calls === 0) {
-  throw new Error('usage: cold-turn-driver [updates per frame ≥ 1] [MiB evicted ≥ 0] [calls ≥ 1]');
+const wire = Number(wireText);
+if (
+  ![updates, evictMiB, calls].every((n) => Number.isInteger(n) && n >= 0) ||
+  updates === 0 ||
+  calls === 0 ||
+  (wire !== 1 && wire !== 2 && wire !== 3)
+) {
+  throw new Error(
+    'usage: cold-turn-driver [updates per frame ≥ 1] [MiB evicted ≥ 0] [calls ≥ 1] [wire 1, 2 or 3]',
+  );
 }
 /** Untimed calls first, so the JIT has settled. */
 const WARMUP = 100;
@@ -38,7 +47,7 @@ for (let i = 0; i < WARMUP + calls; i++) {
   frames.push(frame);
 }
 const hub = new HubBook({ symbols: E2E_SYMBOLS });
-hub.addTopic(8, {}, 2);
+hub.addTopic(8, {}, wire as WireVersion);
 const trader = new TraderBook();
 for (const chunk of hub.topicSnapshotFrames(8, NOW)) trader.apply(chunk);
 
@@ -88,7 +97,7 @@ const median = (values: number[]): string => {
   return (sorted[sorted.length >> 1] ?? Number.NaN).toFixed(1);
 };
 console.log(
-  `${updates} update(s) a frame, ${evictMiB} MiB evicted, ${calls} calls (median µs): ` +
+  `${updates} update(s) a frame, wire ${wire}, ${evictMiB} MiB evicted, ${calls} calls (median µs): ` +
     Object.entries(samples)
       .map(([name, values]) => `${name} ${median(values)}`)
       .join(', ') +

@@ -2,39 +2,22 @@
 //! and wire-2 streams, traders following each, and the cases where a base is missing (a lost
 //! version, a snapshot taken while deltas wait, overlapping streams, a short window).
 
+mod common;
+
+use common::hub_turns::{apply, frame_of, hub, merge, snapshot_into, subscribe, Rng, SYMBOLS, T0};
 use tributary_core::book_changes::Change;
-use tributary_core::delta::{Delta, Provenance, SourceId};
+use tributary_core::delta::Delta;
 use tributary_core::frame::compact::CompactDelta;
 use tributary_core::frame::{decode_frame, FrameEncoder, FramePayload, WireVersion};
-use tributary_core::hub_book::{HubBook, HubBookConfig, Turn};
 use tributary_core::topic::{kinds, TopicFilter};
 use tributary_core::trader_book::{ApplyOutcome, KlineColumn, TraderBook};
 use tributary_core::{Balance, Decimal, Interval, Kline, Name, SymbolId, Tick};
 
-/// 2026-03-18T09:30:00Z, the start of the simulated clock.
-const T0: i64 = 1_773_826_200_000;
-const SYMBOLS: u32 = 600;
 const INTERVALS: [Interval; 2] = [Interval::M1, Interval::M15];
 const V1: u32 = 10;
 const V2: u32 = 20;
 /// Wire 2, the first 100 symbols' 1m klines only.
 const V2_SOME: u32 = 30;
-
-/// A small deterministic generator (xorshift64*).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 /// The open bar of one series as an exchange would report it, changed a little at a time.
 #[derive(Clone, Copy)]
@@ -173,53 +156,6 @@ impl Market {
             });
         }
     }
-}
-
-fn hub() -> HubBook {
-    let mut hub = HubBook::new(HubBookConfig::default()).unwrap();
-    hub.add_symbols((0..SYMBOLS).map(|s| Name::new(&format!("SYM{s}USDT")).unwrap()));
-    hub
-}
-
-fn merge(hub: &mut HubBook, records: &[Delta], now: i64) {
-    let report = hub.merge_records(
-        records,
-        Provenance {
-            source: SourceId(1),
-            received_at: now,
-        },
-    );
-    assert!(report.refused.is_empty(), "{:?}", report.refused.first());
-}
-
-/// A trader that subscribed to `stream` now: the stream's snapshot chunks applied.
-fn subscribe(hub: &mut HubBook, stream: u32) -> TraderBook {
-    let mut trader = TraderBook::new();
-    snapshot_into(hub, stream, &mut trader);
-    trader
-}
-
-fn snapshot_into(hub: &mut HubBook, stream: u32, trader: &mut TraderBook) {
-    let mut chunks = Vec::new();
-    hub.topic_snapshot_chunks(stream, T0, |_, bytes| chunks.push(bytes.to_vec()))
-        .unwrap();
-    for chunk in chunks {
-        trader.apply_bytes(&chunk).unwrap();
-    }
-    assert!(!trader.is_stale(stream));
-}
-
-fn frame_of(turn: &Turn, stream: u32) -> Option<&[u8]> {
-    turn.frames
-        .iter()
-        .find(|f| f.stream == stream)
-        .map(|f| f.bytes.as_slice())
-}
-
-fn apply(trader: &mut TraderBook, bytes: &[u8]) -> ApplyOutcome {
-    let outcome = trader.apply_bytes(bytes).unwrap();
-    assert!(matches!(outcome, ApplyOutcome::Applied { .. }), "{outcome:?}");
-    outcome
 }
 
 /// The klines of two books, field by field with each decimal's mantissa and scale (`==` on

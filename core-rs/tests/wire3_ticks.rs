@@ -2,38 +2,21 @@
 //! the same turns to wire-1, wire-2 and wire-3 streams, a trader following each, and the ticks,
 //! klines and other entities every trader ends with compared field by field.
 
-use tributary_core::delta::{Delta, Provenance, SourceId};
+mod common;
+
+use common::hub_turns::{apply, frame_of, hub, merge, subscribe, Rng, SYMBOLS, T0};
+use tributary_core::delta::Delta;
 use tributary_core::frame::compact::COMPACT_TICKS_MARKER;
 use tributary_core::frame::{decode_frame, FrameEncoder, FramePayload, WireVersion};
-use tributary_core::hub_book::{HubBook, HubBookConfig, Turn};
 use tributary_core::topic::{kinds, TopicFilter};
-use tributary_core::trader_book::{ApplyOutcome, TraderBook};
+use tributary_core::trader_book::TraderBook;
 use tributary_core::{Balance, Decimal, Interval, Kline, Name, SymbolId, Tick};
 
-/// 2026-03-18T09:30:00Z, the start of the simulated clock.
-const T0: i64 = 1_773_826_200_000;
-const SYMBOLS: u32 = 600;
 const V1: u32 = 10;
 const V2: u32 = 20;
 const V3: u32 = 30;
 /// Wire 3, the quotes of the first 50 symbols only.
 const V3_SOME: u32 = 40;
-
-/// A small deterministic generator (xorshift64*).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 fn decimal(mantissa: i128, scale: u8) -> Decimal {
     Decimal::new(mantissa, scale).unwrap()
@@ -80,46 +63,6 @@ fn kline(rng: &mut Rng, symbol: u32, now: i64) -> Kline {
         closed: false,
         as_of: now,
     }
-}
-
-fn hub() -> HubBook {
-    let mut hub = HubBook::new(HubBookConfig::default()).unwrap();
-    hub.add_symbols((0..SYMBOLS).map(|s| Name::new(&format!("SYM{s}USDT")).unwrap()));
-    hub
-}
-
-fn merge(hub: &mut HubBook, records: &[Delta], now: i64) {
-    let report = hub.merge_records(
-        records,
-        Provenance {
-            source: SourceId(1),
-            received_at: now,
-        },
-    );
-    assert!(report.refused.is_empty(), "{:?}", report.refused.first());
-}
-
-fn subscribe(hub: &mut HubBook, stream: u32) -> TraderBook {
-    let mut trader = TraderBook::new();
-    let mut chunks = Vec::new();
-    hub.topic_snapshot_chunks(stream, T0, |_, bytes| chunks.push(bytes.to_vec()))
-        .unwrap();
-    for chunk in chunks {
-        trader.apply_bytes(&chunk).unwrap();
-    }
-    trader
-}
-
-fn frame_of(turn: &Turn, stream: u32) -> Option<&[u8]> {
-    turn.frames
-        .iter()
-        .find(|f| f.stream == stream)
-        .map(|f| f.bytes.as_slice())
-}
-
-fn apply(trader: &mut TraderBook, bytes: &[u8]) {
-    let outcome = trader.apply_bytes(bytes).unwrap();
-    assert!(matches!(outcome, ApplyOutcome::Applied { .. }), "{outcome:?}");
 }
 
 /// A book's ticks, klines and balances, each decimal with its mantissa and scale (`==` on

@@ -1,8 +1,11 @@
 //! Shared by the integration tests: where the real exchange captures are (`../shared/data` beside
-//! the repository, present in CI, absent in a bare clone).
+//! the repository, present in CI, absent in a bare clone), and a hub at the universe's size
+//! ([`hub_turns`]).
 #![allow(dead_code)] // each test binary uses its own subset
 
 use std::path::{Path, PathBuf};
+
+pub mod hub_turns;
 
 /// The capture of the USD-M combined stream (see shared/data/README.md).
 pub const CAPTURE: &str = "usdm-ws-capture-2021-07-22.txt";

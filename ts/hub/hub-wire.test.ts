@@ -1,10 +1,14 @@
 // Wire 1, wire 2 (compact Delta frames) and wire 3 (with compact tick rows) side by side on one hub: negotiation at subscribe, the frames each stream gets, and books that end equal.
 import * as flatbuffers from 'flatbuffers';
 import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocketServer } from 'ws';
+import { silentLogger } from '../log/logger.js';
 import { IngestEncoder } from '../native/hub.js';
 import { TraderBook } from '../native/trader-book.js';
 import { Frame } from '../wire/generated/hub_generated.js';
+import { HubClient } from './hub-client.js';
 import {
+  keyOf,
   RawPeer,
   SYMBOLS,
   startHub,
@@ -115,5 +119,62 @@ describe.each(TRANSPORTS)('wire versions over %s', (transport: TransportName) =>
         .streams.map((s) => s.wire)
         .sort(),
     ).toEqual([1, 2, 3]);
+  });
+});
+
+describe('wire negotiation with older hubs', () => {
+  /** The `subscribe` a HubClient asked for wire 3 sends to a hub of control protocol `version`. */
+  async function subscribeSent(version: number): Promise<Record<string, unknown> | undefined> {
+    const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    await new Promise((resolve) => server.once('listening', resolve));
+    let sent: Record<string, unknown> | undefined;
+    server.on('connection', (socket) => {
+      socket.send(JSON.stringify({ op: 'hello', nonce: 'ab'.repeat(32), version, hub: 'old' }));
+      socket.on('message', (data) => {
+        const message = JSON.parse(data.toString()) as Record<string, unknown>;
+        if (message.op === 'auth') {
+          socket.send(
+            JSON.stringify({
+              op: 'welcome',
+              id: message.id,
+              peerId: 1,
+              peer: message.peer,
+              role: 'trader',
+              key: message.key,
+              version,
+              hub: 'old',
+              symbols: SYMBOLS,
+              symbolsVersion: 1,
+              heartbeatMs: 5_000,
+              idleTimeoutMs: 15_000,
+              maxMessageBytes: 4 * 1024 * 1024,
+            }),
+          );
+        } else if (message.op === 'subscribe') {
+          sent = message;
+          const wire = message.wire === undefined ? {} : { wire: message.wire };
+          socket.send(JSON.stringify({ op: 'subscribed', id: message.id, stream: 7, seq: 0, ...wire }));
+        }
+      });
+    });
+    const address = server.address() as { port: number };
+    const client = new HubClient({
+      url: `ws://127.0.0.1:${address.port}/`,
+      peer: 'trader-old-hub',
+      key: keyOf('trader'),
+      logger: silentLogger('client'),
+    });
+    cleanups.push(() => client.close());
+    await client.connect();
+    const reply = await client.subscribe({ ...EVERYTHING, wire: 3 });
+    expect(reply.wire).toBe(sent?.wire ?? 1);
+    return sent;
+  }
+
+  it('asks a hub of protocol 6 for wire 3, one of protocol 5 for wire 2, an older one for none', async () => {
+    expect((await subscribeSent(6))?.wire).toBe(3);
+    expect((await subscribeSent(5))?.wire).toBe(2);
+    expect(await subscribeSent(4)).not.toHaveProperty('wire');
   });
 });

@@ -1,13 +1,14 @@
 //! Wire-2 (compact) Delta frames end to end at the universe's size: a hub publishing to wire-1
 //! and wire-2 streams, traders following each, and the cases where a base is missing (a lost
-//! version, a snapshot taken while deltas wait, overlapping streams, a short window).
+//! version, a snapshot taken while deltas wait, overlapping streams, a short window); mutated
+//! wire-2 and wire-3 frames fed to a following trader.
 
 mod common;
 
 use common::hub_turns::{apply, frame_of, hub, merge, snapshot_into, subscribe, Rng, SYMBOLS, T0};
 use tributary_core::book_changes::Change;
 use tributary_core::delta::Delta;
-use tributary_core::frame::compact::CompactDelta;
+use tributary_core::frame::compact::{CompactDelta, COMPACT_MARKER, COMPACT_TICKS_MARKER};
 use tributary_core::frame::{decode_frame, FrameEncoder, FramePayload, WireVersion};
 use tributary_core::topic::{kinds, TopicFilter};
 use tributary_core::trader_book::{ApplyOutcome, KlineColumn, TraderBook};
@@ -437,9 +438,20 @@ fn a_compact_frame_on_a_stream_without_a_turn_asks_for_a_snapshot() {
 
 #[test]
 fn mutated_compact_frames_are_typed_errors_or_apply_without_panicking() {
+    follow_mutated_frames(WireVersion::V2);
+}
+
+/// Wire 3's tick rows too: every frame of the run carries a quote.
+#[test]
+fn mutated_wire_3_frames_are_typed_errors_or_apply_without_panicking() {
+    follow_mutated_frames(WireVersion::V3);
+}
+
+/// 200 turns of a stream in `wire`, each frame mutated (a bit flipped, cut short, a byte
+/// replaced, bytes appended) and fed to a trader that follows the stream, five times over.
+fn follow_mutated_frames(wire: WireVersion) {
     let mut hub = hub();
-    hub.add_topic_with_wire(V2, TopicFilter::all(), WireVersion::V2)
-        .unwrap();
+    hub.add_topic_with_wire(V2, TopicFilter::all(), wire).unwrap();
     let mut start = Vec::new();
     hub.topic_snapshot_chunks(V2, T0, |_, bytes| start.push(bytes.to_vec()))
         .unwrap();
@@ -456,6 +468,12 @@ fn mutated_compact_frames_are_typed_errors_or_apply_without_panicking() {
         merge(&mut hub, &records, market.now);
         frames.push(frame_of(&hub.take_topic_frames(market.now), V2).unwrap().to_vec());
     }
+    let marker = if wire == WireVersion::V3 {
+        COMPACT_TICKS_MARKER
+    } else {
+        COMPACT_MARKER
+    };
+    assert!(frames.iter().all(|frame| frame[0] == marker));
     // A book that followed the stream up to frame `k` (exclusive).
     let follower = |k: usize| {
         let mut trader = TraderBook::new();

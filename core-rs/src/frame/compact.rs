@@ -12,8 +12,8 @@
 //! wrapping 64-bit arithmetic (so any pair of values has one), zigzag-mapped to unsigned varints.
 //! Entities other than klines ride in a TRB1 Delta frame appended as the frame's tail; a wire-3
 //! frame (marker `0xD3`) also carries its ticks as compact rows before that tail, each one whole
-//! (no base): top-of-book quotes change on nearly every update, and a row of plain varints is a
-//! quarter of a TRB1 `TickRow`.
+//! (no base): top-of-book quotes change on nearly every update, and a row of plain varints is
+//! under a third of a TRB1 `TickRow`.
 
 use super::{
     check_scale, kline_from_row, kline_row, tick_from_row, wire, FrameError, KLINE_FLAGS, KLINE_HAS_FIRST_TRADE_ID,
@@ -32,8 +32,12 @@ pub const COMPACT_MARKER: u8 = 0xD2;
 /// multiple of 4 either.
 pub const COMPACT_TICKS_MARKER: u8 = 0xD3;
 
-/// A tick row's head: its `TickFlag` bits (2), then the price scale (5 bits), then the quantity
-/// scale (5 bits).
+// A tick row's head: its `TickFlag` bits (2), then the price scale (5 bits), then the quantity
+// scale (5 bits); bits from `TICK_HEAD_BITS` up are refused.
+const TICK_FLAG_MASK: u64 = 3;
+const PRICE_SCALE_SHIFT: u32 = 2;
+const QTY_SCALE_SHIFT: u32 = 7;
+const SCALE_MASK: u64 = 31;
 const TICK_HEAD_BITS: u32 = 12;
 /// The fewest bytes a tick row takes: key, head, time, bid, ask, bid and ask quantities.
 const TICK_ROW_MIN_BYTES: usize = 7;
@@ -605,10 +609,12 @@ pub fn write_tick(out: &mut Vec<u8>, symbol: SymbolId, tick: &Tick, sent_at: i64
 /// Appends one tick as a compact row, from its TRB1 row (so both wires carry the same mantissas
 /// and scales): key, head, time, update id (when flagged), bid, ask, last (when flagged), bid and
 /// ask quantities. docs/protocol.md, "Compact tick rows (wire 3)".
-pub(crate) fn write_tick_row(out: &mut Vec<u8>, row: &wire::TickRow, sent_at: i64) {
+fn write_tick_row(out: &mut Vec<u8>, row: &wire::TickRow, sent_at: i64) {
     let flags = row.flags();
     put_varint(out, u64::from(row.symbol()));
-    let head = u64::from(flags) | (u64::from(row.price_scale()) << 2) | (u64::from(row.qty_scale()) << 7);
+    let head = u64::from(flags)
+        | (u64::from(row.price_scale()) << PRICE_SCALE_SHIFT)
+        | (u64::from(row.qty_scale()) << QTY_SCALE_SHIFT);
     put_varint(out, head);
     put_varint(out, difference(row.time(), sent_at));
     if flags & TICK_HAS_UPDATE_ID != 0 {
@@ -634,9 +640,9 @@ pub(crate) fn read_tick_row(reader: &mut Reader<'_>, sent_at: i64) -> Result<(Sy
             bits: head,
         });
     }
-    let flags = (head & 3) as u8;
-    let price_scale = check_scale(((head >> 2) & 31) as u8, "tick.price_scale")?;
-    let qty_scale = check_scale(((head >> 7) & 31) as u8, "tick.qty_scale")?;
+    let flags = (head & TICK_FLAG_MASK) as u8;
+    let price_scale = check_scale(((head >> PRICE_SCALE_SHIFT) & SCALE_MASK) as u8, "tick.price_scale")?;
+    let qty_scale = check_scale(((head >> QTY_SCALE_SHIFT) & SCALE_MASK) as u8, "tick.qty_scale")?;
     let time = add_difference(sent_at, reader.varint()?);
     let update_id = if flags & TICK_HAS_UPDATE_ID != 0 {
         reader.varint()?
@@ -902,7 +908,7 @@ mod tests {
     }
 
     #[test]
-    fn tick_rows_carry_every_field_exactly_in_a_quarter_of_a_trb1_row() {
+    fn tick_rows_carry_every_field_exactly_in_under_a_third_of_a_trb1_row() {
         let plain = quote(500_001, 500_002, 1);
         // 2 key, 2 head, 1 time, 7 update id, 3 bid, 1 ask, 2 + 1 quantities (TRB1: 64).
         assert_eq!(tick_round_trip(&plain, T + 20_010), 19);

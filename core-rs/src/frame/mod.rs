@@ -1073,17 +1073,14 @@ impl FrameEncoder {
             FramePayload::Snapshot(snapshot) => self.encode_snapshot(&frame.header, snapshot),
             FramePayload::Compact(compact) => {
                 let sent_at = frame.header.received_at;
-                let mut tick_rows = Vec::with_capacity(compact.ticks.len());
+                // Written first, so a tick that cannot travel is an error before the frame starts.
+                let mut tick_bytes = Vec::new();
                 for (symbol, tick) in &compact.ticks {
-                    tick_rows.push(tick_row(*symbol, tick)?);
+                    compact::write_tick(&mut tick_bytes, *symbol, tick, sent_at)?;
                 }
-                let write_ticks = |out: &mut Vec<u8>| {
-                    for row in &tick_rows {
-                        compact::write_tick_row(out, row, sent_at);
-                    }
-                };
+                let write_ticks = |out: &mut Vec<u8>| out.extend_from_slice(&tick_bytes);
                 let ticks = compact.tick_rows.then_some(CompactTicks {
-                    count: tick_rows.len(),
+                    count: compact.ticks.len(),
                     write: &write_ticks,
                 });
                 self.encode_compact(

@@ -65,7 +65,22 @@ async function start(
     'prices in the book',
     10_000,
   );
+  // An opening order is refused while the balance is unknown (and the positions with it): the
+  // account collector's first poll can come after the prices on a loaded machine.
+  await eventually(() => l.trader.book.balance('USDT') !== null, 'the balance in the book', 10_000);
   return { rig, live };
+}
+
+/** `eventually`, failing with the pre-trade refusals counted so far (why an order never went out). */
+async function until(check: () => boolean, what: string, timeoutMs: number): Promise<void> {
+  try {
+    await eventually(check, what, timeoutMs);
+  } catch (e) {
+    const refusals = Object.entries(live?.runtime.risk?.gate.refusals ?? {}).filter(([, n]) => n > 0);
+    throw new Error(
+      `${(e as Error).message}; pre-trade refusals: ${JSON.stringify(Object.fromEntries(refusals))}`,
+    );
+  }
 }
 
 /** ALGO_UPDATEs of the simulated account in the order the exchange sent them, and its fills' times. */
@@ -139,7 +154,7 @@ describe('stop-loss ladders against the simulator', () => {
     const events = seen.algos;
     const before = r.requests.length;
     l.runtime.engine.submitTarget('test', 'BTCUSDT', d('0.010'), 'open');
-    await eventually(() => exchangeTruth(r, 'BTCUSDT').stops.length === 5, 'a ladder of five stops', 5000);
+    await until(() => exchangeTruth(r, 'BTCUSDT').stops.length === 5, 'a ladder of five stops', 5000);
     const filledAt = seen.fills[0] ?? Number.NaN;
     const placedAt = Math.max(...events.filter((e) => e.status === 'NEW').map((e) => e.time));
     // Event-driven: the periodic resync is a minute away; the ladder follows the fill by one trip
@@ -280,7 +295,7 @@ describe('risk rules against the simulator', () => {
     const events = l.runtime.risk?.events;
     if (events !== undefined) alertRiskEvents(events, { raise: (a) => raised.push(a) });
     l.runtime.engine.submitTarget('test', 'ETHUSDT', d('0.300'), 'open');
-    await eventually(() => exchangeTruth(r, 'ETHUSDT').amount.toString() === '0.3', 'position', 5000);
+    await until(() => exchangeTruth(r, 'ETHUSDT').amount.toString() === '0.3', 'position', 5000);
     const entry = exchangeTruth(r, 'ETHUSDT').entry;
     await move(r, 'ETHUSDT', entry.mul(d('0.929')));
     await eventually(() => exchangeTruth(r, 'ETHUSDT').amount.isZero(), 'force-closed', 5000);
@@ -298,7 +313,7 @@ describe('risk rules against the simulator', () => {
   it('with ladders on, a 7 % fall closes the position through its stops and leaves no stop behind', async () => {
     const { rig: r, live: l } = await start();
     l.runtime.engine.submitTarget('test', 'BTCUSDT', d('0.010'), 'open');
-    await eventually(() => exchangeTruth(r, 'BTCUSDT').stops.length === 5, 'ladder', 5000);
+    await until(() => exchangeTruth(r, 'BTCUSDT').stops.length === 5, 'ladder', 5000);
     await move(r, 'BTCUSDT', exchangeTruth(r, 'BTCUSDT').entry.mul(d('0.925')));
     await eventually(
       () => exchangeTruth(r, 'BTCUSDT').amount.isZero() && r.truth().openAlgoOrders === 0,
@@ -313,7 +328,7 @@ describe('risk rules against the simulator', () => {
     await r.collector('income');
     const engine = l.runtime.engine;
     engine.submitTarget('test', 'BTCUSDT', d('0.010'), 'open');
-    await eventually(() => exchangeTruth(r, 'BTCUSDT').amount.toString() === '0.01', 'position', 5000);
+    await until(() => exchangeTruth(r, 'BTCUSDT').amount.toString() === '0.01', 'position', 5000);
     engine.submitTarget('test', 'BTCUSDT', Decimal.ZERO, 'close at a loss');
     await eventually(() => exchangeTruth(r, 'BTCUSDT').amount.isZero(), 'closed', 5000);
     const banned = () => {
@@ -323,7 +338,7 @@ describe('risk rules against the simulator', () => {
     await eventually(banned, 'BTCUSDT on the ban list in the trader book', 10_000);
     engine.submitTarget('test', 'BTCUSDT', d('0.010'), 'reopen');
     engine.submitTarget('test', 'ETHUSDT', d('0.100'), 'other symbol');
-    await eventually(() => exchangeTruth(r, 'ETHUSDT').amount.toString() === '0.1', 'ETH opened', 5000);
+    await until(() => exchangeTruth(r, 'ETHUSDT').amount.toString() === '0.1', 'ETH opened', 5000);
     expect(exchangeTruth(r, 'BTCUSDT').amount.isZero()).toBe(true);
     expect(l.runtime.risk?.gate.refusals['ban-list']).toBe(1);
   }, 30_000);
@@ -332,7 +347,7 @@ describe('risk rules against the simulator', () => {
     const { rig: r, live: l } = await start();
     const engine = l.runtime.engine;
     engine.submitTarget('test', 'BTCUSDT', d('0.010'), 'open');
-    await eventually(() => exchangeTruth(r, 'BTCUSDT').stops.length === 5, 'ladder', 5000);
+    await until(() => exchangeTruth(r, 'BTCUSDT').stops.length === 5, 'ladder', 5000);
     writeOwnerCommand(l.stateDir, { id: 'halt-1', state: 'HALTED', reason: 'test halt', at: Date.now() });
     await eventually(() => l.runtime.risk?.state.state === 'HALTED', 'HALTED', 3000);
     const mark = r.requests.length;
@@ -370,7 +385,7 @@ describe('risk rules against the simulator', () => {
     expect(exchangeTruth(r, 'BTCUSDT').amount.toString()).toBe('0.01');
     expect(exchangeTruth(r, 'ETHUSDT').amount.isZero()).toBe(true);
     engine.submitTarget('test', 'BTCUSDT', d('0.004'), 'reduce while reducing');
-    await eventually(() => exchangeTruth(r, 'BTCUSDT').amount.toString() === '0.004', 'reduced', 5000);
+    await until(() => exchangeTruth(r, 'BTCUSDT').amount.toString() === '0.004', 'reduced', 5000);
     // The ladder follows the reduction (stops only reduce, so they are sent in REDUCING).
     await eventually(
       () => covered(r, 'BTCUSDT').covered.toString() === '0.004' && covered(r, 'BTCUSDT').generations === 1,

@@ -2,7 +2,13 @@
 
 import { loadUws } from '../../ts/hub/transport-uws.js';
 import { type PhaseRun, type PhaseTiming, Pipeline, type Side } from '../e2e/coordinator.js';
-import { endToEndResults, fallbackCost, phaseTable, type TransportRuns } from '../e2e/e2e-report.js';
+import {
+  endToEndResults,
+  fallbackCost,
+  phaseTable,
+  roundRatioLines,
+  type TransportRuns,
+} from '../e2e/e2e-report.js';
 import { type E2eUniverse, seriesCount, USDM_UNIVERSE } from '../e2e/market-stream.js';
 import type { E2eTransport } from '../e2e/protocol.js';
 import type { Result } from '../harness.js';
@@ -11,6 +17,12 @@ import type { Result } from '../harness.js';
 export interface EndToEndBudget {
   fixedRates: number[];
   fixed: PhaseTiming;
+  /**
+   * Rounds of the fixed-rate phases: each round runs every rate on both sides, the order of the
+   * sides flipping phase by phase, and the report takes each side's median over the rounds (one
+   * phase's hub/relay ratio at 20k msg/s moved between 1.0× and 1.4× on the same build).
+   */
+  rounds: number;
   /** Rates tried in the max search, rising; a side stops at the first rate it fails twice in a row. */
   searchRates: number[];
   search: PhaseTiming;
@@ -21,6 +33,7 @@ export interface EndToEndBudget {
 export const E2E_FULL: EndToEndBudget = {
   fixedRates: [1_000, 20_000],
   fixed: { warmupMs: 1_000, measureMs: 4_000, drainMs: 2_000 },
+  rounds: 5,
   searchRates: [40_000, 60_000, 80_000, 100_000, 130_000, 170_000, 220_000],
   search: { warmupMs: 500, measureMs: 2_000, drainMs: 1_500 },
   retries: 1,
@@ -29,6 +42,7 @@ export const E2E_FULL: EndToEndBudget = {
 export const E2E_QUICK: EndToEndBudget = {
   fixedRates: [1_000, 20_000],
   fixed: { warmupMs: 100, measureMs: 300, drainMs: 400 },
+  rounds: 1,
   searchRates: [100_000],
   search: { warmupMs: 100, measureMs: 300, drainMs: 400 },
   retries: 0,
@@ -46,7 +60,7 @@ export const UNIVERSE_RATE = seriesCount(USDM_UNIVERSE) * UNIVERSE_UPDATES_PER_S
 const UNIVERSE_FULL: PhaseTiming = { warmupMs: 1_000, measureMs: 4_000, drainMs: 2_000 };
 const UNIVERSE_QUICK: PhaseTiming = { warmupMs: 200, measureMs: 600, drainMs: 600 };
 
-/** The rate the latency target names (p99 within 1.1× of the relay). */
+/** The rate the p99 target is reported at (issue 18: p50 and p99 within 1.2× of the relay). */
 export const TARGET_RATE = 20_000;
 
 function progress(run: PhaseRun): void {
@@ -75,13 +89,15 @@ async function runTransport(
     pipelines.set('relay', relay);
     const fixed: PhaseRun[] = [];
     let flip = false;
-    for (const rate of budget.fixedRates) {
-      for (const side of flip ? (['hub', 'relay'] as const) : (['relay', 'hub'] as const)) {
-        const run = await (side === 'hub' ? hub : relay).runPhase(rate, budget.fixed);
-        progress(run);
-        fixed.push(run);
+    for (let round = 0; round < budget.rounds; round++) {
+      for (const rate of budget.fixedRates) {
+        for (const side of flip ? (['hub', 'relay'] as const) : (['relay', 'hub'] as const)) {
+          const run = await (side === 'hub' ? hub : relay).runPhase(rate, budget.fixed);
+          progress(run);
+          fixed.push(run);
+        }
+        flip = !flip;
       }
-      flip = !flip;
     }
     const search: PhaseRun[] = [];
     const searching = new Set<Side>(['relay', 'hub']);
@@ -131,13 +147,13 @@ export async function endToEndStage(
   const runs: TransportRuns[] = [];
   for (const transport of transports) {
     process.stderr.write(
-      `bench: e2e/${transport} (hub and relay, ${budget.fixedRates.length} fixed rates, max search) ...\n`,
+      `bench: e2e/${transport} (hub and relay, ${budget.fixedRates.length} fixed rates × ${budget.rounds} rounds, max search) ...\n`,
     );
     runs.push(await runTransport(transport, budget));
   }
   return {
     results: [...runs.flatMap((r) => endToEndResults(r, TARGET_RATE)), ...fallbackCost(runs, TARGET_RATE)],
-    table: phaseTable(runs.flatMap((r) => [...r.fixed, ...r.search])),
+    table: `${roundRatioLines(runs)}\n\n${phaseTable(runs.flatMap((r) => [...r.fixed, ...r.search]))}`,
     runs,
   };
 }
@@ -154,6 +170,8 @@ export async function universeStage(
   const budget: EndToEndBudget = {
     fixedRates: [UNIVERSE_RATE],
     fixed: quick ? UNIVERSE_QUICK : UNIVERSE_FULL,
+    // One round: this stage reports memory at the universe's size, not a ratio to call.
+    rounds: 1,
     searchRates: [],
     search: UNIVERSE_QUICK,
     retries: 0,

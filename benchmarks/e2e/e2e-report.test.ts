@@ -164,6 +164,7 @@ describe('end-to-end report', () => {
     expect(latency).toMatchObject({ median: 125, baseline: 110, p99: 500, baselineP99: 420 });
     expect(latency?.ratio).toBeCloseTo(110 / 125, 9);
     expect(p99).toMatchObject({ median: 500, baseline: 420 });
+    expect(endToEndResults(rounds, 20_000, false)[1]?.name).toBe('e2e/uws p99 @20k msg/s');
     expect(roundRatios(rounds, 20_000)).toEqual([1.2, 300 / 110, 125 / 400]);
     expect(roundRatioLines([rounds])).toBe(
       'uws @20k msg/s, hub p50 / relay p50 by round: 1.20× 2.73× 0.31× (median 1.20×)',

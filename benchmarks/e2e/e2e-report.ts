@@ -100,11 +100,12 @@ export function roundRatioLines(runs: readonly TransportRuns[]): string {
 
 /**
  * Report rows of one transport: per fixed rate the latency (the median over the rounds of each
- * side's p50, p99 and p999; the ratio on the p50s) and, at the rate the target names, p99 against
- * p99; the max sustained rate; CPU and memory of the server and the subscribers at the highest
- * fixed rate (its first round).
+ * side's p50, p99 and p999; the ratio on the p50s) and, at `p99Rate`, p99 against p99 (labelled
+ * with issue 18's 1.2× when `p99Target`: the universe stage reports it without a target); the max
+ * sustained rate; CPU and memory of the server and the subscribers at the highest fixed rate (its
+ * first round).
  */
-export function endToEndResults(runs: TransportRuns, targetRate: number): Result[] {
+export function endToEndResults(runs: TransportRuns, p99Rate: number, p99Target = true): Result[] {
   const t = runs.transport;
   const out: Result[] = [];
   const rates = [...new Set(runs.fixed.map((r) => r.rate))].sort((a, b) => a - b);
@@ -117,10 +118,10 @@ export function endToEndResults(runs: TransportRuns, targetRate: number): Result
       p999: h.p999Us,
       baselineP999: b.p999Us,
     });
-    if (rate === targetRate)
+    if (rate === p99Rate)
       out.push(
         row(
-          `e2e/${t} p99 @${rateLabel(rate)} msg/s (target: ratio >= 0.83)`,
+          `e2e/${t} p99 @${rateLabel(rate)} msg/s${p99Target ? ' (target: ratio >= 0.83)' : ''}`,
           'us',
           h.p99Us,
           b.p99Us,

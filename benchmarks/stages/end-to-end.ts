@@ -186,7 +186,7 @@ export async function universeStage(
   return {
     // No max search at this size: its max row would compare nothing.
     results: runs
-      .flatMap((r) => endToEndResults(r, UNIVERSE_RATE))
+      .flatMap((r) => endToEndResults(r, UNIVERSE_RATE, false))
       .filter((r) => !r.name.includes('max sustained')),
     table: phaseTable(runs.flatMap((r) => r.fixed)),
     runs,

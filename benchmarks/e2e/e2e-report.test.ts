@@ -6,8 +6,7 @@ import {
   maxSustained,
   phaseTable,
   rateLabel,
-  roundRatioLines,
-  roundRatios,
+  roundLines,
   subscriberMean,
 } from './e2e-report.js';
 import type { PhaseSummary } from './phase-summary.js';
@@ -165,9 +164,9 @@ describe('end-to-end report', () => {
     expect(latency?.ratio).toBeCloseTo(110 / 125, 9);
     expect(p99).toMatchObject({ median: 500, baseline: 420 });
     expect(endToEndResults(rounds, 20_000, false)[1]?.name).toBe('e2e/uws p99 @20k msg/s');
-    expect(roundRatios(rounds, 20_000)).toEqual([1.2, 300 / 110, 125 / 400]);
-    expect(roundRatioLines([rounds])).toBe(
-      'uws @20k msg/s, hub p50 / relay p50 by round: 1.20× 2.73× 0.31× (median 1.20×)',
+    // Rounds in the order they ran: 120/100, 300/110, 125/400.
+    expect(roundLines([rounds])).toBe(
+      'uws 20000 msg/s: relay p50 110 µs (1.00×) p99 420 µs [1.00 1.00 1.00] | hub p50 125 µs (1.14×) p99 500 µs [1.20 2.73 0.31]',
     );
   });
 });

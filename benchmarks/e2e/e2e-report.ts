@@ -1,5 +1,6 @@
 // Assembles the end-to-end phases into report rows (hub against relay) and a per-process table.
 import { type Result, ratio } from '../harness.js';
+import { summariseRate } from './ab-plan.js';
 import type { PhaseRun } from './coordinator.js';
 import { median, type PhaseSummary } from './phase-summary.js';
 import type { ProcessUsage } from './protocol.js';
@@ -71,27 +72,25 @@ function latencyOver(runs: readonly PhaseRun[]): Latency | undefined {
 }
 
 /**
- * Per round, the hub's p50 over the relay's at `rate` (rounds paired in the order they ran): how
- * far one round's ratio strays from the medians'.
+ * One line per transport and fixed rate, in the rotating A/B's form (`summariseRate`): each side's
+ * median p50 and p99 over the rounds, the hub's ratio to the relay, and each round's ratio.
  */
-export function roundRatios(runs: TransportRuns, rate: number): number[] {
-  const at = (side: PhaseRun['side']) => runs.fixed.filter((r) => r.rate === rate && r.side === side);
-  const relay = at('relay');
-  return at('hub').flatMap((hub, i) => {
-    const base = relay[i];
-    return base === undefined ? [] : [hub.summary.p50Us / base.summary.p50Us];
-  });
-}
-
-/** One line per transport and fixed rate: the hub/relay p50 ratio of each round, in order. */
-export function roundRatioLines(runs: readonly TransportRuns[]): string {
+export function roundLines(runs: readonly TransportRuns[]): string {
   const lines: string[] = [];
   for (const r of runs) {
     const rates = [...new Set(r.fixed.map((p) => p.rate))].sort((a, b) => a - b);
     for (const rate of rates) {
-      const ratios = roundRatios(r, rate);
+      const sides = (['relay', 'hub'] as const).map((side) =>
+        r.fixed.filter((p) => p.rate === rate && p.side === side),
+      );
+      const pick = (of: (p: PhaseRun) => number) => sides.map((phases) => phases.map(of));
       lines.push(
-        `${r.transport} @${rateLabel(rate)} msg/s, hub p50 / relay p50 by round: ${ratios.map((x) => `${x.toFixed(2)}×`).join(' ')} (median ${median(ratios).toFixed(2)}×)`,
+        `${r.transport} ${summariseRate(
+          rate,
+          ['relay', 'hub'],
+          pick((p) => p.summary.p50Us),
+          pick((p) => p.summary.p99Us),
+        )}`,
       );
     }
   }

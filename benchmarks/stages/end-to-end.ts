@@ -6,7 +6,7 @@ import {
   endToEndResults,
   fallbackCost,
   phaseTable,
-  roundRatioLines,
+  roundLines,
   type TransportRuns,
 } from '../e2e/e2e-report.js';
 import { type E2eUniverse, seriesCount, USDM_UNIVERSE } from '../e2e/market-stream.js';
@@ -153,7 +153,7 @@ export async function endToEndStage(
   }
   return {
     results: [...runs.flatMap((r) => endToEndResults(r, TARGET_RATE)), ...fallbackCost(runs, TARGET_RATE)],
-    table: `${roundRatioLines(runs)}\n\n${phaseTable(runs.flatMap((r) => [...r.fixed, ...r.search]))}`,
+    table: `${roundLines(runs)}\n\n${phaseTable(runs.flatMap((r) => [...r.fixed, ...r.search]))}`,
     runs,
   };
 }

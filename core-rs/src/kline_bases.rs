@@ -7,6 +7,7 @@
 //! without an entry travels whole, which is always correct. Only the newest few bars of a series
 //! are kept: updates go to the open bar and, around a bar's close, to the one before it.
 
+use crate::cache_hint::prefetch_value;
 use crate::delta::Delta;
 use crate::frame::compact::{self, CompactRow, WireKline};
 use crate::frame::FrameError;
@@ -60,6 +61,18 @@ impl KlineBases {
                     bars.remove(0);
                 }
                 None
+            }
+        }
+    }
+
+    /// Hints the lines [`KlineBases::publish`] reads for each kline among `deltas`: the newest
+    /// kept version of its series (src/cache_hint.rs).
+    pub fn prefetch_for(&self, deltas: &[Delta]) {
+        for delta in deltas {
+            if let Delta::Kline { symbol, interval, .. } = delta {
+                if let Some(newest) = self.series.get(&(*symbol, *interval)).and_then(|bars| bars.last()) {
+                    prefetch_value(newest);
+                }
             }
         }
     }
@@ -128,6 +141,9 @@ impl TurnRows {
     /// are written against.
     pub fn write(&mut self, deltas: &[Delta], bases: &mut KlineBases, turn: u64, sent_at: i64, tick_rows: bool) {
         self.clear();
+        if deltas.len() > 1 {
+            bases.prefetch_for(deltas);
+        }
         for delta in deltas {
             let (symbol, interval, kline) = match delta {
                 Delta::Kline {

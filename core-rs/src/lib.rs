@@ -7,6 +7,7 @@ pub mod aggregator;
 pub mod aggtrades_csv;
 pub mod book_changes;
 pub mod book_layout;
+mod cache_hint;
 pub mod coalesce;
 pub mod decimal;
 pub mod delta;

@@ -6,6 +6,7 @@
 //! caller-owned vector for every real change and nothing otherwise.
 
 use crate::account::{Balance, Position, PositionSide};
+use crate::cache_hint::{prefetch, prefetch_value};
 use crate::decimal::Decimal;
 use crate::delta::{BanList, Delta, KlineWindow, Provenance, Snapshot, SnapshotItem};
 use crate::frame::{check_balance, check_kline, check_mark, check_position, check_tick, plainly_fits, FrameError};
@@ -835,6 +836,39 @@ impl MergeBook {
         snapshot.balances = self.balances.iter().map(|b| b.value).collect();
         snapshot.balances.sort_by(|a, b| a.asset.as_str().cmp(b.asset.as_str()));
         snapshot.ban_list = Some(self.ban_list.clone());
+    }
+
+    /// Hints the lines merging `records` reads first: each kline's series and newest bar, each
+    /// tick's stored tick. In two passes, because a bar's address is in its series: the first
+    /// pass's misses overlap one another, then the second's (src/cache_hint.rs).
+    pub fn prefetch_for(&self, records: &[Delta]) {
+        for record in records {
+            match record {
+                Delta::Kline { symbol, interval, .. } => {
+                    if let Some(series) = self.series(*symbol, *interval) {
+                        prefetch(series);
+                    }
+                }
+                Delta::Tick { symbol, .. } => {
+                    if let Some(book) = self.book(*symbol) {
+                        prefetch_value(&book.tick);
+                    }
+                }
+                _ => {}
+            }
+        }
+        for record in records {
+            if let Delta::Kline { symbol, interval, .. } = record {
+                if let Some(series) = self.series(*symbol, *interval) {
+                    if let Some(bar) = series.bars.last() {
+                        prefetch_value(bar);
+                    }
+                    if let Some(provenance) = series.provenance.last() {
+                        prefetch(provenance);
+                    }
+                }
+            }
+        }
     }
 
     fn book(&self, symbol: SymbolId) -> Option<&SymbolBook> {

@@ -21,6 +21,7 @@
 
 use crate::account::{Balance, Position, PositionSide};
 use crate::book_changes::{BookChanges, Change};
+use crate::cache_hint::{prefetch, prefetch_value};
 use crate::decimal::{mantissa_to_f64, Decimal};
 use crate::delta::{BanList, Delta, KlineWindow, Snapshot, SourceId};
 use crate::frame::compact::{CompactDelta, CompactRow, WireKline};
@@ -141,6 +142,20 @@ impl KlineSeries {
     /// before the first bar). Allocated once; hold a clone to keep a pointer into it valid.
     pub fn columns(&self) -> &F64Block {
         &self.columns
+    }
+
+    /// Hints the lines an update of the newest bar reads and writes: its record, its turn, and
+    /// its row of every column.
+    fn prefetch_newest(&self) {
+        let Some(row) = self.bars.len().checked_sub(1) else {
+            return;
+        };
+        prefetch_value(self.bars.as_ptr().wrapping_add(row));
+        prefetch(self.turns.as_ptr().wrapping_add(row));
+        let columns = self.columns.as_ptr();
+        for column in 0..KLINE_COLUMNS {
+            prefetch(columns.wrapping_add(column * self.capacity + row));
+        }
     }
 
     /// Rows currently held.
@@ -358,6 +373,12 @@ pub struct RecordView<T> {
 }
 
 impl<T> RecordView<T> {
+    /// Hints the lines a new value reads and writes: the record and its value block.
+    fn prefetch(&self) {
+        prefetch_value(&self.record);
+        prefetch(self.values.as_ptr());
+    }
+
     /// The exact record.
     pub fn record(&self) -> &T {
         &self.record
@@ -992,6 +1013,9 @@ impl TraderBook {
         };
         state.turn = turn.unwrap_or(0);
         let written = Written::from_header(header);
+        if compact.rows.len() + compact.ticks.len() > 1 {
+            self.prefetch_entities(compact);
+        }
         let mut mismatches = 0;
         let mut applied = 0;
         for row in &compact.rows {
@@ -1027,6 +1051,22 @@ impl TraderBook {
         }
         self.stats.frames_applied += 1;
         ApplyOutcome::Applied { stream, seq, deltas }
+    }
+
+    /// Hints the lines of every held entity a compact frame updates, before any is applied: the
+    /// lookups are independent, so their misses overlap instead of each waiting for the previous
+    /// row's work (src/cache_hint.rs).
+    fn prefetch_entities(&self, compact: &CompactDelta) {
+        for row in &compact.rows {
+            if let Some(series) = self.series.get(&(row.symbol, row.interval)) {
+                series.prefetch_newest();
+            }
+        }
+        for (symbol, _) in &compact.ticks {
+            if let Some(view) = self.ticks.get(symbol) {
+                view.prefetch();
+            }
+        }
     }
 
     /// One compact kline row of a frame of `turn` sent at `sent_at`.

@@ -20,11 +20,22 @@ pub fn prefetch<T>(at: *const T) {
     let _ = at;
 }
 
-/// [`prefetch`] for every line of the `T` at `at` (its first and last byte's lines).
+/// The cache line size of the x86_64 and AArch64 cores the project runs on.
+const LINE: usize = 64;
+
+/// [`prefetch`] for every line the `T` at `at` lies on (a 208-byte `Kline` spans four or five).
 #[inline(always)]
 pub fn prefetch_value<T>(at: *const T) {
-    prefetch(at);
-    prefetch(at.cast::<u8>().wrapping_add(std::mem::size_of::<T>().saturating_sub(1)));
+    let size = std::mem::size_of::<T>();
+    let start = at.cast::<u8>();
+    // One hint per line's worth of bytes, then the last byte's line (the value need not start
+    // on a line boundary). The size is a constant: the loop unrolls.
+    let mut offset = 0;
+    while offset < size {
+        prefetch(start.wrapping_add(offset));
+        offset += LINE;
+    }
+    prefetch(start.wrapping_add(size.saturating_sub(1)));
 }
 
 #[cfg(test)]
@@ -41,5 +52,6 @@ mod tests {
         // SAFETY: `gone` came from `Box::into_raw` just above and is freed once.
         drop(unsafe { Box::from_raw(gone) });
         prefetch_value(gone);
+        prefetch_value(std::ptr::NonNull::<()>::dangling().as_ptr());
     }
 }

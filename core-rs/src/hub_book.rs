@@ -20,8 +20,8 @@ use crate::admission::{Admission, AdmissionRules, REFUSAL_REASONS};
 use crate::coalesce::Coalescer;
 use crate::delta::{Delta, Provenance, SourceId};
 use crate::frame::{
-    decode_frame_with, Chunk, DecodeBuffers, FrameEncoder, FrameError, FrameHeader, FrameKind, FramePayload,
-    WireVersion, DEFAULT_SNAPSHOT_CHUNK_BYTES,
+    decode_frame_with, Chunk, DecodeBuffers, FrameEncoder, FrameError, FrameHeader, FrameKind, WireVersion,
+    DEFAULT_SNAPSHOT_CHUNK_BYTES,
 };
 use crate::ingest::{
     merge_ingest, merge_records, merge_rest_klines, IngestBatch, IngestError, IngestReport, RestKlinesPoll,
@@ -204,11 +204,6 @@ impl HubBook {
             // As `merge_ingest_bytes`, into vectors kept between frames.
             let merged = match decode_frame_with(bytes, &mut self.buffers) {
                 Ok(frame) => {
-                    if let FramePayload::Deltas(records) = &frame.payload {
-                        if records.len() > 1 {
-                            self.book.prefetch_for(records);
-                        }
-                    }
                     let merged = merge_ingest(
                         &mut self.book,
                         &frame,
@@ -487,7 +482,7 @@ mod tests {
     use crate::account::{Balance, Position, PositionSide};
     use crate::decimal::Decimal;
     use crate::delta::BanList;
-    use crate::frame::decode_frame;
+    use crate::frame::{decode_frame, FramePayload};
     use crate::interval::Interval;
     use crate::market::Kline;
     use crate::market::Tick;

@@ -394,6 +394,7 @@ pub fn merge_records(
     } else {
         Vec::new()
     };
+    book.prefetch_for(records);
     for record in records {
         let result = merge_listed(book, record, &listed, from, admission, out);
         report.count(input, record, result);

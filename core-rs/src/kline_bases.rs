@@ -66,8 +66,12 @@ impl KlineBases {
     }
 
     /// Hints the lines [`KlineBases::publish`] reads for each kline among `deltas`: the newest
-    /// kept version of its series (src/cache_hint.rs).
+    /// kept version of its series (src/cache_hint.rs); nothing for a single delta, which has no
+    /// other miss to overlap with.
     pub fn prefetch_for(&self, deltas: &[Delta]) {
+        if deltas.len() < 2 {
+            return;
+        }
         for delta in deltas {
             if let Delta::Kline { symbol, interval, .. } = delta {
                 if let Some(newest) = self.series.get(&(*symbol, *interval)).and_then(|bars| bars.last()) {
@@ -141,9 +145,7 @@ impl TurnRows {
     /// are written against.
     pub fn write(&mut self, deltas: &[Delta], bases: &mut KlineBases, turn: u64, sent_at: i64, tick_rows: bool) {
         self.clear();
-        if deltas.len() > 1 {
-            bases.prefetch_for(deltas);
-        }
+        bases.prefetch_for(deltas);
         for delta in deltas {
             let (symbol, interval, kline) = match delta {
                 Delta::Kline {

@@ -840,8 +840,12 @@ impl MergeBook {
 
     /// Hints the lines merging `records` reads first: each kline's series and newest bar, each
     /// tick's stored tick. In two passes, because a bar's address is in its series: the first
-    /// pass's misses overlap one another, then the second's (src/cache_hint.rs).
+    /// pass's misses overlap one another, then the second's (src/cache_hint.rs). A single record
+    /// has nothing to overlap with, so it is left to its own lookup.
     pub fn prefetch_for(&self, records: &[Delta]) {
+        if records.len() < 2 {
+            return;
+        }
         for record in records {
             match record {
                 Delta::Kline { symbol, interval, .. } => {

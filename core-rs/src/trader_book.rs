@@ -31,6 +31,8 @@ use crate::market::{Kline, Mark, Tick};
 use crate::symbol::{Asset, SymbolId};
 use crate::word_map::WordMap;
 use std::collections::hash_map::Entry;
+use std::collections::VecDeque;
+use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -52,6 +54,13 @@ fn new_block(len: usize) -> F64Block {
 fn store(block: &[AtomicU64], index: usize, value: f64) {
     if let Some(cell) = block.get(index) {
         cell.store(value.to_bits(), Ordering::Relaxed);
+    }
+}
+
+/// Copies slot `from` of a block to slot `to`; nothing when either is outside the block.
+fn copy_cell(block: &[AtomicU64], from: usize, to: usize) {
+    if let (Some(source), Some(target)) = (block.get(from), block.get(to)) {
+        target.store(source.load(Ordering::Relaxed), Ordering::Relaxed);
     }
 }
 
@@ -113,13 +122,14 @@ impl CheckedBar {
 pub struct KlineSeries {
     /// Oldest first, unique open times, at most `capacity`; each exact in its wire form (a
     /// quarter of a `Kline`'s size, and what a compact row's base and the columns are read from),
-    /// checked on entry so it always converts to a `Kline`.
-    bars: Vec<WireKline>,
+    /// checked on entry so it always converts to a `Kline`. A ring, so the window's shift at each
+    /// bar's opening drops the oldest without moving the others.
+    bars: VecDeque<WireKline>,
     /// Per bar, the hub turn its value is known current at (the turn of the frame that carried
     /// it: a wire-2 snapshot's or compact frame's); 0 when unknown (wire 1). A compact row
     /// relative to the version published at turn `b` applies only to a bar held at a turn in
     /// `[b, its frame's turn)`.
-    turns: Vec<u64>,
+    turns: VecDeque<u64>,
     capacity: usize,
     /// `KLINE_COLUMNS × capacity` values, column-major; rows `[0, len)` are chronological. One
     /// more slot after them holds `len`, so JavaScript reads the bar count without a call.
@@ -130,8 +140,8 @@ pub struct KlineSeries {
 impl KlineSeries {
     fn new(capacity: usize, written: Written) -> KlineSeries {
         KlineSeries {
-            bars: Vec::with_capacity(capacity),
-            turns: Vec::with_capacity(capacity),
+            bars: VecDeque::with_capacity(capacity),
+            turns: VecDeque::with_capacity(capacity),
             capacity,
             columns: new_block(KLINE_COLUMNS * capacity + 1),
             written,
@@ -150,8 +160,10 @@ impl KlineSeries {
         let Some(row) = self.bars.len().checked_sub(1) else {
             return;
         };
-        prefetch_value(self.bars.as_ptr().wrapping_add(row));
-        prefetch(self.turns.as_ptr().wrapping_add(row));
+        if let (Some(bar), Some(turn)) = (self.bars.back(), self.turns.back()) {
+            prefetch_value(std::ptr::from_ref(bar));
+            prefetch(std::ptr::from_ref(turn));
+        }
         let columns = self.columns.as_ptr();
         for column in 0..KLINE_COLUMNS {
             prefetch(columns.wrapping_add(column * self.capacity + row));
@@ -243,8 +255,7 @@ impl KlineSeries {
         }
     }
 
-    /// Rewrites rows `[from, len)`, blanks (NaN) the rows after them and writes the bar count
-    /// (every change of the count goes through here).
+    /// Rewrites rows `[from, len)`, blanks (NaN) the rows after them and writes the bar count.
     fn write_rows_from(&self, from: usize) {
         for row in from..self.bars.len() {
             self.write_row(row);
@@ -254,13 +265,46 @@ impl KlineSeries {
                 store(&self.columns, column * self.capacity + row, f64::NAN);
             }
         }
+        self.write_count();
+    }
+
+    fn write_count(&self) {
         store(&self.columns, KLINE_COLUMNS * self.capacity, self.bars.len() as f64);
+    }
+
+    /// Moves the values of `rows` one row earlier in every column. When the window shifts, the
+    /// bars that stay keep their values: copying the cells costs a load and a store each, where
+    /// rewriting them from the bars would convert every exact value to `f64` again, 12 × window
+    /// conversions per series at each bar's opening, for every followed series at once.
+    fn move_rows_earlier(&self, rows: Range<usize>) {
+        if rows.start == 0 {
+            return;
+        }
+        for column in 0..KLINE_COLUMNS {
+            let base = column * self.capacity;
+            // Ascending, so each cell is read before it is overwritten.
+            for row in rows.clone() {
+                copy_cell(&self.columns, base + row, base + row - 1);
+            }
+        }
+    }
+
+    /// Moves the values of `rows` one row later in every column (a missing bar inserted before
+    /// them); as [`KlineSeries::move_rows_earlier`], copied rather than converted again.
+    fn move_rows_later(&self, rows: Range<usize>) {
+        for column in 0..KLINE_COLUMNS {
+            let base = column * self.capacity;
+            // Descending, so each cell is read before it is overwritten.
+            for row in rows.clone().rev() {
+                copy_cell(&self.columns, base + row, base + row + 1);
+            }
+        }
     }
 
     /// The row of the bar opening at `open_time`, or where it would go.
     fn position(&self, open_time: i64) -> Result<usize, usize> {
         // Nearly every update is for the newest bar: check it first.
-        match self.bars.last() {
+        match self.bars.back() {
             Some(last) if last.open_time == open_time => Ok(self.bars.len() - 1),
             Some(last) if last.open_time < open_time => Err(self.bars.len()),
             _ => self.bars.binary_search_by_key(&open_time, |k| k.open_time),
@@ -270,7 +314,7 @@ impl KlineSeries {
     /// True when a bar opening at `open_time` is older than every bar of a full window (a
     /// change to it is dropped).
     fn is_before_full_window(&self, open_time: i64) -> bool {
-        self.bars.len() >= self.capacity && self.bars.first().is_some_and(|k| open_time < k.open_time)
+        self.bars.len() >= self.capacity && self.bars.front().is_some_and(|k| open_time < k.open_time)
     }
 
     /// Puts one kline, known current at `turn`, in place by open time: replaces the bar with the
@@ -287,18 +331,25 @@ impl KlineSeries {
                     self.write_changed(row, &before);
                 }
             }
+            // Rows past `len` are blank already (`write_rows_from`): only the moved rows, the new
+            // one and the count are written.
             Err(row) if self.bars.len() < self.capacity => {
+                self.move_rows_later(row..self.bars.len());
                 self.bars.insert(row, bar);
                 self.turns.insert(row, turn);
-                self.write_rows_from(row);
+                self.write_row(row);
+                self.write_count();
             }
             Err(0) => return false,
+            // A full window: the oldest bar leaves, the bars before the new one move up a row,
+            // the count stays.
             Err(row) => {
-                self.bars.remove(0);
-                self.turns.remove(0);
+                self.bars.pop_front();
+                self.turns.pop_front();
+                self.move_rows_earlier(1..row);
                 self.bars.insert(row - 1, bar);
                 self.turns.insert(row - 1, turn);
-                self.write_rows_from(0);
+                self.write_row(row - 1);
             }
         }
         true
@@ -307,15 +358,15 @@ impl KlineSeries {
     /// Replaces the whole series with `klines`, known current at `turn` (sorted by open time,
     /// the last of equal open times kept, the newest `capacity` retained).
     fn replace(&mut self, bars: impl IntoIterator<Item = CheckedBar>, turn: u64) {
-        self.bars.clear();
-        self.bars.extend(bars.into_iter().map(|CheckedBar(bar)| bar));
-        self.bars.sort_by_key(|k| k.open_time);
+        let mut sorted: Vec<WireKline> = bars.into_iter().map(|CheckedBar(bar)| bar).collect();
+        sorted.sort_by_key(|k| k.open_time);
         // Keep the last of equal open times: dedup keeps the first, so dedup in reverse.
-        self.bars.reverse();
-        self.bars.dedup_by_key(|k| k.open_time);
-        self.bars.reverse();
-        let excess = self.bars.len().saturating_sub(self.capacity);
-        self.bars.drain(..excess);
+        sorted.reverse();
+        sorted.dedup_by_key(|k| k.open_time);
+        sorted.reverse();
+        let excess = sorted.len().saturating_sub(self.capacity);
+        self.bars.clear();
+        self.bars.extend(sorted.drain(excess..));
         self.turns.clear();
         self.turns.resize(self.bars.len(), turn);
         self.write_rows_from(0);
@@ -1013,9 +1064,7 @@ impl TraderBook {
         };
         state.turn = turn.unwrap_or(0);
         let written = Written::from_header(header);
-        if compact.rows.len() + compact.ticks.len() > 1 {
-            self.prefetch_entities(compact);
-        }
+        self.prefetch_entities(compact);
         let mut mismatches = 0;
         let mut applied = 0;
         for row in &compact.rows {
@@ -1055,8 +1104,11 @@ impl TraderBook {
 
     /// Hints the lines of every held entity a compact frame updates, before any is applied: the
     /// lookups are independent, so their misses overlap instead of each waiting for the previous
-    /// row's work (src/cache_hint.rs).
+    /// row's work (src/cache_hint.rs). A frame of one entity has nothing to overlap with.
     fn prefetch_entities(&self, compact: &CompactDelta) {
+        if compact.rows.len() + compact.ticks.len() < 2 {
+            return;
+        }
         for row in &compact.rows {
             if let Some(series) = self.series.get(&(row.symbol, row.interval)) {
                 series.prefetch_newest();
@@ -1225,7 +1277,7 @@ impl TraderBook {
             let bars: Vec<CheckedBar> = klines.iter().filter_map(CheckedBar::of).collect();
             self.stats.unrepresentable_klines += (klines.len() - bars.len()) as u64;
             series.replace(bars, header.turn);
-            if let Some(newest) = series.bars.last() {
+            if let Some(newest) = series.bars.back() {
                 self.changes.push(Change::Kline {
                     symbol: *symbol,
                     interval: *interval,
@@ -1810,6 +1862,41 @@ mod tests {
         book.apply(&delta_frame(1, 4, vec![kline_delta(12)]));
         assert_eq!(opens(&book), vec![10, 11, 12, 13]);
         assert_columns_match(book.kline_series(BTC, Interval::M1).unwrap());
+    }
+
+    proptest::proptest! {
+        /// Whatever order bars arrive in, the window holds the newest `capacity` open times it
+        /// was given (a bar older than a full window dropped) with each one's latest version, and
+        /// the columns JavaScript reads match the bars after every frame: rows moved when the
+        /// window shifts or a missing bar is inserted are copied, not rewritten, so a wrong move
+        /// shows here.
+        #[test]
+        fn the_columns_follow_any_order_of_bars(
+            capacity in 1usize..7,
+            bars in proptest::collection::vec((0i64..24, 0u64..3), 1..80),
+        ) {
+            let mut book = TraderBook::with_window(capacity);
+            book.apply(&snapshot_frame(1, 0, window_snapshot(0..0)));
+            let mut model = std::collections::BTreeMap::new();
+            for (seq, &(minute, version)) in bars.iter().enumerate() {
+                let bar = Kline { trades: 1_000 + version, ..kline(minute) };
+                let delta = Delta::Kline { symbol: BTC, interval: Interval::M1, kline: bar };
+                book.apply(&delta_frame(1, seq as u64 + 1, vec![delta]));
+                let full = model.len() >= capacity;
+                if !(full && model.keys().next().is_some_and(|&oldest| minute < oldest)) {
+                    model.insert(minute, bar.trades);
+                    if model.len() > capacity {
+                        model.pop_first();
+                    }
+                }
+                let series = book.kline_series(BTC, Interval::M1).unwrap();
+                let held: Vec<(i64, u64)> =
+                    series.klines().iter().map(|k| (k.open_time / 60_000, k.trades)).collect();
+                let expected: Vec<(i64, u64)> = model.iter().map(|(&m, &t)| (m, t)).collect();
+                proptest::prop_assert_eq!(held, expected);
+                assert_columns_match(series);
+            }
+        }
     }
 
     #[test]

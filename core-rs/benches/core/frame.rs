@@ -2,10 +2,11 @@
 
 use std::hint::black_box;
 
-use criterion::{Criterion, Throughput};
-use tributary_core::frame::{decode_frame, Chunk, FrameEncoder, FrameHeader, FrameKind};
+use criterion::{BatchSize, Criterion, Throughput};
+use tributary_core::frame::{decode_frame, Chunk, Frame, FrameEncoder, FrameHeader, FrameKind, FramePayload};
+use tributary_core::symbol::Name;
 use tributary_core::trader_book::{ApplyOutcome, TraderBook};
-use tributary_core::{Delta, Interval, KlineWindow, Snapshot, SourceId, SymbolRegistry};
+use tributary_core::{Delta, Interval, Kline, KlineWindow, Snapshot, SourceId, SymbolRegistry};
 
 use crate::inputs;
 
@@ -112,5 +113,82 @@ pub fn bench(c: &mut Criterion) {
         })
     });
     assert_eq!(trader.stats().gaps, 0, "every delta was in sequence");
+
+    // A minute boundary at the real universe: one frame opens the next bar of 600 full windows,
+    // each shifting its window by a row.
+    let (mut opens, universe) = opening_bars(&kline, &window_of(&snapshot));
+    let mut trader = TraderBook::new();
+    let universe_header = header(FrameKind::Snapshot, 0);
+    assert!(matches!(
+        trader.apply(&Frame {
+            header: universe_header,
+            payload: FramePayload::Snapshot(universe)
+        }),
+        ApplyOutcome::SnapshotApplied { .. }
+    ));
+    group.throughput(Throughput::Elements(UNIVERSE as u64));
+    group.bench_function("trader_book/open_next_bar_600_series", |b| {
+        b.iter_batched(
+            &mut opens,
+            |frame| {
+                let outcome = trader.apply(black_box(&frame));
+                assert!(matches!(outcome, ApplyOutcome::Applied { deltas: UNIVERSE, .. }));
+            },
+            BatchSize::SmallInput,
+        )
+    });
     group.finish();
+}
+
+/// Symbols in the bar-opening case: the USD-M universe's size.
+const UNIVERSE: usize = 600;
+
+fn window_of(snapshot: &Snapshot) -> Vec<Kline> {
+    snapshot.klines.first().map(|w| w.klines.clone()).unwrap_or_default()
+}
+
+/// A snapshot of `UNIVERSE` symbols each holding `window`, and a maker of delta frames each
+/// opening every symbol's next bar (a copy of `newest`, one more minute on per frame).
+fn opening_bars(newest: &Kline, window: &[Kline]) -> (impl FnMut() -> Frame, Snapshot) {
+    let mut registry = SymbolRegistry::new();
+    let symbols: Vec<_> = (0..UNIVERSE)
+        .map(|i| registry.intern(Name::new(&format!("S{i}USDT")).expect("a valid symbol")))
+        .collect();
+    let snapshot = Snapshot {
+        klines: symbols
+            .iter()
+            .map(|&symbol| KlineWindow {
+                symbol,
+                interval: Interval::M1,
+                klines: window.to_vec(),
+            })
+            .collect(),
+        ..Snapshot::default()
+    };
+    let newest = *newest;
+    let mut minutes = 0;
+    let mut seq = 0;
+    let opens = move || {
+        minutes += 1;
+        seq += 1;
+        let shift = minutes * 60_000;
+        let kline = Kline {
+            open_time: newest.open_time + shift,
+            close_time: newest.close_time + shift,
+            ..newest
+        };
+        let deltas = symbols
+            .iter()
+            .map(|&symbol| Delta::Kline {
+                symbol,
+                interval: Interval::M1,
+                kline,
+            })
+            .collect();
+        Frame {
+            header: header(FrameKind::Delta, seq),
+            payload: FramePayload::Deltas(deltas),
+        }
+    };
+    (opens, snapshot)
 }

@@ -277,6 +277,7 @@ impl KlineSeries {
     /// rewriting them from the bars would convert every exact value to `f64` again, 12 × window
     /// conversions per series at each bar's opening, for every followed series at once.
     fn move_rows_earlier(&self, rows: Range<usize>) {
+        // Row 0 has no earlier row.
         if rows.start == 0 {
             return;
         }

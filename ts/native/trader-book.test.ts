@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { HubBook, IngestEncoder } from './hub.js';
 import type { Kline } from './records.js';
-import { TraderBook } from './trader-book.js';
+import { KLINE_COLUMNS, type KlineColumn, TraderBook } from './trader-book.js';
 
 const T0 = 1778198400000;
 const STREAM = 7;
@@ -119,6 +119,29 @@ describe('trader book', () => {
     expect(Array.from(close)).toEqual([8.2, 8.3, 8.4, 8.5, 8.6]);
     expect(Array.from(series.values('openTime'))).toEqual([2, 3, 4, 5, 6].map((i) => T0 + i * 60_000));
     expect(series.values('trades').every((t) => t === 3)).toBe(true);
+  });
+
+  it('makes a column the first time it is asked for and hands back the same one after', () => {
+    const { step, snapshot } = hubWithStream();
+    const book = new TraderBook(5);
+    book.apply(snapshot());
+    book.apply(step([bar(0, '8.0000')]));
+    const series = book.klineSeries(0, '1m');
+    if (series === undefined) throw new Error('no series');
+    // Rows past the bars held are NaN; later bars show through the same array.
+    const high = series.column('high');
+    expect(high).toHaveLength(5);
+    expect(high.slice(1).every(Number.isNaN)).toBe(true);
+    book.apply(step([bar(1, '8.1000')]));
+    expect(series.column('high')).toBe(high);
+    expect(Number.isNaN(high[1])).toBe(false);
+    // Each column is its own stretch of the block, whichever is asked for first.
+    const columns = KLINE_COLUMNS.slice().reverse().map((name) => series.column(name));
+    expect(new Set(columns.map((c) => c.byteOffset)).size).toBe(KLINE_COLUMNS.length);
+    expect(series.column('openTime')[0]).toBe(T0);
+    expect(series.column('high')[0]).toBe(high[0]);
+    expect(series.values('closed')).toHaveLength(2);
+    expect(() => series.column('bid' as KlineColumn)).toThrow(RangeError);
   });
   it('lists every position and balance it holds, exact, by symbol and side and by asset', () => {
     const hub = new HubBook({ klineWindow: 5, symbols: ['SUSHIUSDT', 'BTCUSDT'] });

@@ -125,25 +125,33 @@ export interface ApplyManyResult {
   changes: BookChanges;
 }
 
+/** Each column's position in a series' block (`KLINE_COLUMNS` order). */
+const COLUMN_INDEX = Object.fromEntries(KLINE_COLUMNS.map((name, i) => [name, i])) as Record<
+  KlineColumn,
+  number
+>;
+
 /**
  * Live, copy-free columns of one `(symbol, interval)` series: each column is a Float64Array over
  * native memory, rows `[0, length)` oldest first. Values are the nearest doubles of the exact
  * decimals (use `TraderBook.klines` for exact strings). Views stay current as frames apply.
+ *
+ * A column's array is made the first time it is asked for, then kept: a trader following the
+ * universe holds a view per series (1,800 at 600 symbols × 2 intervals) and a strategy reads a
+ * few of the 12 columns, so making all 12 at once put 20,000 arrays through the young
+ * generation's copies and promotion for nothing (docs/benchmarks.md).
  */
 export class KlineSeriesView {
-  readonly #columns: Record<KlineColumn, Float64Array>;
+  readonly #columns: (Float64Array | undefined)[] = new Array(KLINE_COLUMNS.length).fill(undefined);
   readonly #block: Float64Array;
+  readonly #capacity: number;
   /** Where the block holds the bar count: after the columns. */
   readonly #countAt: number;
 
   /** `block`: the book's `KLINE_COLUMNS × capacity` values, then the bar count. */
   constructor(block: Float64Array, capacity: number) {
-    const columns: Partial<Record<KlineColumn, Float64Array>> = {};
-    KLINE_COLUMNS.forEach((name, i) => {
-      columns[name] = block.subarray(i * capacity, (i + 1) * capacity);
-    });
-    this.#columns = columns as Record<KlineColumn, Float64Array>;
     this.#block = block;
+    this.#capacity = capacity;
     this.#countAt = KLINE_COLUMNS.length * capacity;
   }
 
@@ -153,14 +161,23 @@ export class KlineSeriesView {
     return Number.isNaN(count) ? 0 : count;
   }
 
-  /** The whole column (capacity rows; rows past `length` are NaN). */
+  /** The whole column (capacity rows; rows past `length` are NaN); the same array on every call. */
   column(name: KlineColumn): Float64Array {
-    return this.#columns[name];
+    const index = COLUMN_INDEX[name] as number | undefined;
+    // A caller outside TypeScript can name anything: say so, rather than hand back an empty array.
+    if (index === undefined) throw new RangeError(`no kline column named ${String(name)}`);
+    let column = this.#columns[index];
+    if (column === undefined) {
+      const capacity = this.#capacity;
+      column = this.#block.subarray(index * capacity, (index + 1) * capacity);
+      this.#columns[index] = column;
+    }
+    return column;
   }
 
   /** The held rows of a column, oldest first (a subarray: still no copy). */
   values(name: KlineColumn): Float64Array {
-    return this.#columns[name].subarray(0, this.length);
+    return this.column(name).subarray(0, this.length);
   }
 }
 

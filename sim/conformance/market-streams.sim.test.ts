@@ -185,7 +185,8 @@ describe('every market stream kind over a real websocket client', () => {
     endedAt = Date.now();
     loopDelay.disable();
     stallMs = Math.max(0, Math.ceil(loopDelay.max / 1e6) - LOOP_RESOLUTION_MS);
-    if (stallMs > 100) console.log(`market streams: the event loop stalled up to ${stallMs} ms in the window`);
+    if (stallMs > 100)
+      console.log(`market streams: the event loop stalled up to ${stallMs} ms in the window`);
   }, 60_000);
 
   afterAll(async () => {
@@ -208,9 +209,10 @@ describe('every market stream kind over a real websocket client', () => {
         for (const payload of l.payloads.slice(0, 50)) c.check(payload);
         const silence = longestSilence(l, endedAt);
         const allowed = c.updateMs + SLACK_MS + stallMs;
-        expect(silence, `${c.name} was silent for ${silence} ms (event loop stalled ${stallMs} ms)`).toBeLessThanOrEqual(
-          allowed,
-        );
+        expect(
+          silence,
+          `${c.name} was silent for ${silence} ms (event loop stalled ${stallMs} ms)`,
+        ).toBeLessThanOrEqual(allowed);
       });
     }
   }

@@ -136,7 +136,9 @@ describe('trader book', () => {
     expect(series.column('high')).toBe(high);
     expect(Number.isNaN(high[1])).toBe(false);
     // Each column is its own stretch of the block, whichever is asked for first.
-    const columns = KLINE_COLUMNS.slice().reverse().map((name) => series.column(name));
+    const columns = KLINE_COLUMNS.slice()
+      .reverse()
+      .map((name) => series.column(name));
     expect(new Set(columns.map((c) => c.byteOffset)).size).toBe(KLINE_COLUMNS.length);
     expect(series.column('openTime')[0]).toBe(T0);
     expect(series.column('high')[0]).toBe(high[0]);

@@ -103,13 +103,19 @@ describe('trader book', () => {
     expect(book.applyMany([first]).frames.result(0)).toBe('stale');
   });
 
-  it('exposes live columns over native memory, without copying', () => {
+  /** A 5-bar book holding one bar of symbol 0's 1m series, its view, and the stream's next frames. */
+  function oneBarSeries() {
     const { step, snapshot } = hubWithStream();
     const book = new TraderBook(5);
     book.apply(snapshot());
     book.apply(step([bar(0, '8.0000')]));
     const series = book.klineSeries(0, '1m');
     if (series === undefined) throw new Error('no series');
+    return { book, series, step };
+  }
+
+  it('exposes live columns over native memory, without copying', () => {
+    const { book, series, step } = oneBarSeries();
     expect(book.klineSeries(0, '1m')).toBe(series);
     const close = series.column('close');
     expect(Array.from(series.values('close'))).toEqual([8]);
@@ -122,12 +128,7 @@ describe('trader book', () => {
   });
 
   it('makes a column the first time it is asked for and hands back the same one after', () => {
-    const { step, snapshot } = hubWithStream();
-    const book = new TraderBook(5);
-    book.apply(snapshot());
-    book.apply(step([bar(0, '8.0000')]));
-    const series = book.klineSeries(0, '1m');
-    if (series === undefined) throw new Error('no series');
+    const { book, series, step } = oneBarSeries();
     // Rows past the bars held are NaN; later bars show through the same array.
     const high = series.column('high');
     expect(high).toHaveLength(5);
@@ -145,6 +146,7 @@ describe('trader book', () => {
     expect(series.values('closed')).toHaveLength(2);
     expect(() => series.column('bid' as KlineColumn)).toThrow(RangeError);
   });
+
   it('lists every position and balance it holds, exact, by symbol and side and by asset', () => {
     const hub = new HubBook({ klineWindow: 5, symbols: ['SUSHIUSDT', 'BTCUSDT'] });
     const collector = new IngestEncoder(['SUSHIUSDT', 'BTCUSDT']);

@@ -157,13 +157,12 @@ impl KlineSeries {
     /// Hints the lines an update of the newest bar reads and writes: its record, its turn, and
     /// its row of every column.
     fn prefetch_newest(&self) {
-        let Some(row) = self.bars.len().checked_sub(1) else {
+        let (Some(bar), Some(turn)) = (self.bars.back(), self.turns.back()) else {
             return;
         };
-        if let (Some(bar), Some(turn)) = (self.bars.back(), self.turns.back()) {
-            prefetch_value(std::ptr::from_ref(bar));
-            prefetch(std::ptr::from_ref(turn));
-        }
+        prefetch_value(std::ptr::from_ref(bar));
+        prefetch(std::ptr::from_ref(turn));
+        let row = self.bars.len() - 1;
         let columns = self.columns.as_ptr();
         for column in 0..KLINE_COLUMNS {
             prefetch(columns.wrapping_add(column * self.capacity + row));
@@ -255,9 +254,9 @@ impl KlineSeries {
         }
     }
 
-    /// Rewrites rows `[from, len)`, blanks (NaN) the rows after them and writes the bar count.
-    fn write_rows_from(&self, from: usize) {
-        for row in from..self.bars.len() {
+    /// Rewrites every row held, blanks (NaN) the rows after them and writes the bar count.
+    fn write_all_rows(&self) {
+        for row in 0..self.bars.len() {
             self.write_row(row);
         }
         for row in self.bars.len()..self.capacity {
@@ -332,7 +331,7 @@ impl KlineSeries {
                     self.write_changed(row, &before);
                 }
             }
-            // Rows past `len` are blank already (`write_rows_from`): only the moved rows, the new
+            // Rows past `len` are blank already (`write_all_rows`): only the moved rows, the new
             // one and the count are written.
             Err(row) if self.bars.len() < self.capacity => {
                 self.move_rows_later(row..self.bars.len());
@@ -370,7 +369,7 @@ impl KlineSeries {
         self.bars.extend(sorted.drain(excess..));
         self.turns.clear();
         self.turns.resize(self.bars.len(), turn);
-        self.write_rows_from(0);
+        self.write_all_rows();
     }
 
     /// The turn the bar of `open_time` is known current at (0 when unknown); `None` when the

@@ -47,7 +47,7 @@ pub fn bench(c: &mut Criterion) {
         klines: vec![KlineWindow {
             symbol,
             interval: Interval::M1,
-            klines: window,
+            klines: window.clone(),
         }],
         ..Snapshot::default()
     };
@@ -116,7 +116,7 @@ pub fn bench(c: &mut Criterion) {
 
     // A minute boundary at the real universe: one frame opens the next bar of 600 full windows,
     // each shifting its window by a row.
-    let (mut opens, universe) = opening_bars(&kline, &window_of(&snapshot));
+    let (mut opens, universe) = opening_bars(&kline, &window);
     let mut trader = TraderBook::new();
     let universe_header = header(FrameKind::Snapshot, 0);
     assert!(matches!(
@@ -142,10 +142,6 @@ pub fn bench(c: &mut Criterion) {
 
 /// Symbols in the bar-opening case: the USD-M universe's size.
 const UNIVERSE: usize = 600;
-
-fn window_of(snapshot: &Snapshot) -> Vec<Kline> {
-    snapshot.klines.first().map(|w| w.klines.clone()).unwrap_or_default()
-}
 
 /// A snapshot of `UNIVERSE` symbols each holding `window`, and a maker of delta frames each
 /// opening every symbol's next bar (a copy of `newest`, one more minute on per frame).

@@ -15,12 +15,14 @@ export declare class Aggregator {
   constructor(symbol: string, intervals?: Array<string> | undefined | null)
   /**
    * Parses and applies a batch of raw `aggTrade` messages (plain or combined-stream envelope),
-   * in order, in one call. Bad messages are reported, not thrown, so one never hides the rest.
-   * The counts go to `batchCounts` (accepted, duplicates, late, closed bars, id gaps,
-   * rejected); returns closed bars + gaps + rejected, and when that is not 0 the lists come
-   * from `takeBatchDetails`: a batch that closes nothing builds no JS value.
+   * in order, in one call: the first `count` messages gathered back to back in `bytes`, message
+   * `i` ending at `ends[i]` (`GatheredMessages`; ends that do not describe `bytes` throw
+   * `invalid_batch` before any is applied). Bad messages are reported, not thrown, so one never
+   * hides the rest. The counts go to `batchCounts` (accepted, duplicates, late, closed bars, id
+   * gaps, rejected); returns closed bars + gaps + rejected, and when that is not 0 the lists
+   * come from `takeBatchDetails`: a batch that closes nothing builds no JS value.
    */
-  pushMessages(messages: Array<Buffer>): number
+  pushGathered(bytes: Uint8Array, ends: Uint32Array, count: number): number
   /**
    * The six counts of the last `pushMessages` as a live Uint32Array over native memory; can be
    * taken once (keep it).
@@ -99,9 +101,17 @@ export declare class HubBook {
    * (taken: a second call returns empty lists).
    */
   takeTurnIssues(): TurnIssues
-  mergeMarketEvents(messages: Array<Buffer>, source: number, receivedAt: number): IngestManyResult
-  /** Parses and merges raw user-data messages (`ACCOUNT_UPDATE` positions and balances). */
-  mergeUserEvents(messages: Array<Buffer>, source: number, receivedAt: number): IngestManyResult
+  /**
+   * Parses and merges raw websocket `kline` / `bookTicker` messages (a collector task inside
+   * the hub's process): the first `count` messages gathered back to back in `bytes`, message
+   * `i` ending at `ends[i]` (ends that do not describe `bytes` throw `invalid_batch`).
+   */
+  mergeGatheredMarketEvents(bytes: Uint8Array, ends: Uint32Array, count: number, source: number, receivedAt: number): IngestManyResult
+  /**
+   * Parses and merges raw user-data messages (`ACCOUNT_UPDATE` positions and balances),
+   * gathered as for `mergeGatheredMarketEvents`.
+   */
+  mergeGatheredUserEvents(bytes: Uint8Array, ends: Uint32Array, count: number, source: number, receivedAt: number): IngestManyResult
   /**
    * Parses and merges a `GET /fapi/v1/klines` body for one series. Writes the bars changed,
    * unchanged, dropped and refused to the array `restCounts` returned, in that order, and
@@ -185,14 +195,16 @@ export declare class IngestEncoder {
   /** The id of `symbol`, or null when the registry does not know it. */
   symbolId(symbol: string): number | null
   /**
-   * Parses websocket `kline` / `bookTicker` messages in one call and returns the records added;
-   * failures are not thrown: their number goes to `pushCounts()[1]` and the failures themselves
+   * Parses websocket `kline` / `bookTicker` messages in one call and returns the records added:
+   * the first `count` messages gathered back to back in `bytes`, message `i` ending at
+   * `ends[i]` (ends that do not describe `bytes` throw `invalid_batch` before any is parsed).
+   * Failures are not thrown: their number goes to `pushCounts()[1]` and the failures themselves
    * come from `takeFailures` (a healthy call builds no JS value).
    */
-  pushMarketEvents(messages: Array<Buffer>): number
+  pushGatheredMarketEvents(bytes: Uint8Array, ends: Uint32Array, count: number): number
   /**
-   * `pushMarketEvents` of one message, without the array (its conversion costs as much as
-   * parsing the message); a failure is reported the same way, at index 0.
+   * `pushGatheredMarketEvents` of one message, without gathering it; a failure is reported the
+   * same way, at index 0.
    */
   pushMarketEvent(message: Uint8Array): number
   /**
@@ -313,11 +325,12 @@ export declare class StreamBars {
   get missingUntil(): number | null
   holdStats(): HoldStatsObject
   /**
-   * Applies raw aggTrade messages in order; the complete bars they closed and each interval's
-   * open bar go into `encoder`'s batch. While a hold is on (or when one starts) trades are put
-   * aside for `resume` instead. Bad messages are reported, not thrown.
+   * Applies raw aggTrade messages in order, gathered as for `Aggregator.pushGathered`; the
+   * complete bars they closed and each interval's open bar go into `encoder`'s batch. While a
+   * hold is on (or when one starts) trades are put aside for `resume` instead. Bad messages are
+   * reported, not thrown.
    */
-  pushMessages(messages: Array<Buffer>, encoder: IngestEncoder): StreamBarsResult
+  pushGathered(bytes: Uint8Array, ends: Uint32Array, count: number, encoder: IngestEncoder): StreamBarsResult
   /**
    * Closes bars whose window ended at or before `nowMs` and puts the complete ones into
    * `encoder`'s batch; nothing closes while a hold is on.

@@ -7,6 +7,17 @@ import type * as Binding from '../index.cjs';
 
 const binding: typeof Binding = createRequire(import.meta.url)('../index.cjs');
 
+/** Messages back to back with each one's end offset: how a batch of raw messages crosses the binding. */
+function gathered(messages: Buffer[]): { bytes: Buffer; ends: Uint32Array } {
+  const ends = new Uint32Array(messages.length);
+  let end = 0;
+  messages.forEach((message, i) => {
+    end += message.length;
+    ends[i] = end;
+  });
+  return { bytes: Buffer.concat(messages), ends };
+}
+
 const T0 = 1778198400000;
 const NOW = T0 + 60_000;
 
@@ -334,13 +345,14 @@ describe('batch failures', () => {
   it('are listed per item with their index and code, and never hide the rest of the batch', () => {
     const encoder = new binding.IngestEncoder(['ETHUSDT']);
     const pushCounts = encoder.pushCounts();
-    const added = encoder.pushMarketEvents([
+    const batch = gathered([
       Buffer.from('{"e":"bookTicker"'),
       Buffer.from(
         '{"e":"bookTicker","u":1,"s":"ETHUSDT","b":"3000.10","B":"2","a":"3000.20","A":"1","T":1778198400100,"E":1778198400101}',
       ),
       Buffer.from('{"e":"aggTrade","E":1,"s":"ETHUSDT","a":1,"p":"1","q":"1","f":1,"l":1,"T":1,"m":true}'),
     ]);
+    const added = encoder.pushGatheredMarketEvents(batch.bytes, batch.ends, 3);
     expect(added).toBe(1);
     expect(Array.from(pushCounts)).toEqual([1, 2]);
     expect(encoder.takeFailures().map((f) => [f.index, f.code])).toEqual([
@@ -380,14 +392,27 @@ describe('batch failures', () => {
     ]);
   });
 
-  it('put a stream collector’s bars into the encoder’s batch without leaving native code', () => {
+  it('put a stream collector’s bars from a gathered batch into the encoder’s batch without leaving native code', () => {
     const encoder = new binding.IngestEncoder(['BTCUSDT']);
     const bars = new binding.StreamBars('BTCUSDT', ['1m'], T0);
     const trade = (id: number, time: number) =>
       Buffer.from(
         `{"e":"aggTrade","E":${time},"s":"BTCUSDT","a":${id},"p":"100.5","q":"2","f":${id},"l":${id},"T":${time},"m":false}`,
       );
-    const result = bars.pushMessages([trade(1, T0 - 1), Buffer.from('{'), trade(2, T0 + 61_000)], encoder);
+    const { bytes, ends } = gathered([trade(1, T0 - 1), Buffer.from('{'), trade(2, T0 + 61_000)]);
+    // Ends that do not describe the bytes are refused before any message is applied.
+    const pastBytes = Uint32Array.from(ends, (end, i) => (i === 2 ? bytes.length + 1 : end));
+    expect(() => bars.pushGathered(bytes, pastBytes, 3, encoder)).toThrow(
+      expect.objectContaining({
+        code: 'invalid_batch',
+        message: expect.stringContaining('message 2 ends at'),
+      }),
+    );
+    expect(() => bars.pushGathered(bytes, ends, 4, encoder)).toThrow(
+      expect.objectContaining({ code: 'invalid_batch' }),
+    );
+    expect(encoder.pending).toBe(0);
+    const result = bars.pushGathered(bytes, ends, 3, encoder);
     // The first trade's minute may miss trades before it (withheld); the empty minute after it
     // and the open one are complete.
     expect(result).toMatchObject({ accepted: 2, bars: 2, withheld: 1 });

@@ -2,10 +2,11 @@
 
 use crate::counts::LiveCounts;
 use crate::error::fail;
+use crate::gathered::gathered;
 use crate::hub::IngestEncoder;
 use crate::interval::parse_interval;
 use crate::records::{name, KlineObject};
-use napi::bindgen_prelude::{BufferSlice, Uint32Array};
+use napi::bindgen_prelude::Uint32Array;
 use napi::{Env, Result};
 use napi_derive::napi;
 use tributary_core::aggregator::{Aggregator as CoreAggregator, AggregatorStats, ClosedBar, TradeBatch};
@@ -153,16 +154,17 @@ impl Aggregator {
     }
 
     /// Parses and applies a batch of raw `aggTrade` messages (plain or combined-stream envelope),
-    /// in order, in one call. Bad messages are reported, not thrown, so one never hides the rest.
-    /// The counts go to `batchCounts` (accepted, duplicates, late, closed bars, id gaps,
-    /// rejected); returns closed bars + gaps + rejected, and when that is not 0 the lists come
-    /// from `takeBatchDetails`: a batch that closes nothing builds no JS value.
+    /// in order, in one call: the first `count` messages gathered back to back in `bytes`, message
+    /// `i` ending at `ends[i]` (`GatheredMessages`; ends that do not describe `bytes` throw
+    /// `invalid_batch` before any is applied). Bad messages are reported, not thrown, so one never
+    /// hides the rest. The counts go to `batchCounts` (accepted, duplicates, late, closed bars, id
+    /// gaps, rejected); returns closed bars + gaps + rejected, and when that is not 0 the lists
+    /// come from `takeBatchDetails`: a batch that closes nothing builds no JS value.
     #[napi]
-    pub fn push_messages(&mut self, messages: Vec<BufferSlice>) -> u32 {
+    pub fn push_gathered(&mut self, env: Env, bytes: &[u8], ends: &[u32], count: u32) -> Result<u32> {
+        let messages = gathered(&env, bytes, ends, count)?;
         self.closed.clear();
-        self.batch = self
-            .inner
-            .push_messages(messages.iter().map(|m| &m[..]), &mut self.closed);
+        self.batch = self.inner.push_messages(messages.iter(), &mut self.closed);
         let b = &self.batch;
         self.counts.set([
             b.accepted,
@@ -172,7 +174,7 @@ impl Aggregator {
             b.gaps.len(),
             b.rejected.len(),
         ]);
-        u32::try_from(self.closed.len() + b.gaps.len() + b.rejected.len()).unwrap_or(u32::MAX)
+        Ok(u32::try_from(self.closed.len() + b.gaps.len() + b.rejected.len()).unwrap_or(u32::MAX))
     }
 
     /// The six counts of the last `pushMessages` as a live Uint32Array over native memory; can be
@@ -393,14 +395,21 @@ impl StreamBars {
         self.inner.hold_stats().into()
     }
 
-    /// Applies raw aggTrade messages in order; the complete bars they closed and each interval's
-    /// open bar go into `encoder`'s batch. While a hold is on (or when one starts) trades are put
-    /// aside for `resume` instead. Bad messages are reported, not thrown.
+    /// Applies raw aggTrade messages in order, gathered as for `Aggregator.pushGathered`; the
+    /// complete bars they closed and each interval's open bar go into `encoder`'s batch. While a
+    /// hold is on (or when one starts) trades are put aside for `resume` instead. Bad messages are
+    /// reported, not thrown.
     #[napi]
-    pub fn push_messages(&mut self, messages: Vec<BufferSlice>, encoder: &mut IngestEncoder) -> StreamBarsResult {
-        self.inner
-            .push_messages(messages.iter().map(|m| &m[..]), &mut encoder.inner)
-            .into()
+    pub fn push_gathered(
+        &mut self,
+        env: Env,
+        bytes: &[u8],
+        ends: &[u32],
+        count: u32,
+        encoder: &mut IngestEncoder,
+    ) -> Result<StreamBarsResult> {
+        let messages = gathered(&env, bytes, ends, count)?;
+        Ok(self.inner.push_messages(messages.iter(), &mut encoder.inner).into())
     }
 
     /// Closes bars whose window ended at or before `nowMs` and puts the complete ones into

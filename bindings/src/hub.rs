@@ -2,6 +2,7 @@
 
 use crate::counts::{buffer_copy, LiveCounts};
 use crate::error::fail;
+use crate::gathered::gathered;
 use crate::hot_call;
 use crate::interval::parse_interval;
 use crate::parse::ParseFailure;
@@ -15,6 +16,7 @@ use napi_derive::napi;
 use std::collections::HashMap;
 use tributary_core::admission::AdmissionRules;
 use tributary_core::frame::{FrameError, WireVersion};
+use tributary_core::gathered::GatheredMessages;
 use tributary_core::hub_book::{HubBook as CoreHubBook, HubBookConfig, TopicFrame, Turn};
 use tributary_core::ingest::{
     IngestBatch, IngestEncoder as CoreIngestEncoder, IngestError, IngestReport, PushReport, RestKlinesPoll,
@@ -101,17 +103,20 @@ impl IngestEncoder {
         Ok(self.inner.registry().id(&name(&env, "symbol", &symbol)?).map(|id| id.0))
     }
 
-    /// Parses websocket `kline` / `bookTicker` messages in one call and returns the records added;
-    /// failures are not thrown: their number goes to `pushCounts()[1]` and the failures themselves
+    /// Parses websocket `kline` / `bookTicker` messages in one call and returns the records added:
+    /// the first `count` messages gathered back to back in `bytes`, message `i` ending at
+    /// `ends[i]` (ends that do not describe `bytes` throw `invalid_batch` before any is parsed).
+    /// Failures are not thrown: their number goes to `pushCounts()[1]` and the failures themselves
     /// come from `takeFailures` (a healthy call builds no JS value).
     #[napi]
-    pub fn push_market_events(&mut self, messages: Vec<BufferSlice>) -> u32 {
-        let report = self.inner.push_market_events(messages.iter().map(|m| &m[..]));
-        self.record_push(report)
+    pub fn push_gathered_market_events(&mut self, env: Env, bytes: &[u8], ends: &[u32], count: u32) -> Result<u32> {
+        let messages = gathered(&env, bytes, ends, count)?;
+        let report = self.inner.push_market_events(messages.iter());
+        Ok(self.record_push(report))
     }
 
-    /// `pushMarketEvents` of one message, without the array (its conversion costs as much as
-    /// parsing the message); a failure is reported the same way, at index 0.
+    /// `pushGatheredMarketEvents` of one message, without gathering it; a failure is reported the
+    /// same way, at index 0.
     #[napi]
     pub fn push_market_event(&mut self, message: &[u8]) -> u32 {
         let report = self.inner.push_market_events(std::iter::once(message));
@@ -627,7 +632,7 @@ impl HubBook {
 
     fn merge_messages(
         &mut self,
-        messages: &[BufferSlice],
+        messages: GatheredMessages<'_>,
         source: u16,
         received_at: i64,
         push: fn(&mut IngestBatch, &tributary_core::SymbolRegistry, &[u8]) -> std::result::Result<usize, IngestError>,
@@ -636,9 +641,7 @@ impl HubBook {
             source: SourceId(source),
             received_at,
         };
-        self.inner
-            .merge_messages(messages.iter().map(|m| &m[..]), from, push)
-            .into()
+        self.inner.merge_messages(messages.iter(), from, push).into()
     }
 }
 
@@ -777,20 +780,37 @@ impl HubBook {
         }
     }
 
+    /// Parses and merges raw websocket `kline` / `bookTicker` messages (a collector task inside
+    /// the hub's process): the first `count` messages gathered back to back in `bytes`, message
+    /// `i` ending at `ends[i]` (ends that do not describe `bytes` throw `invalid_batch`).
     #[napi]
-    pub fn merge_market_events(
+    pub fn merge_gathered_market_events(
         &mut self,
-        messages: Vec<BufferSlice>,
+        env: Env,
+        bytes: &[u8],
+        ends: &[u32],
+        count: u32,
         source: u16,
         received_at: i64,
-    ) -> IngestManyResult {
-        self.merge_messages(&messages, source, received_at, IngestBatch::push_market_event)
+    ) -> Result<IngestManyResult> {
+        let messages = gathered(&env, bytes, ends, count)?;
+        Ok(self.merge_messages(messages, source, received_at, IngestBatch::push_market_event))
     }
 
-    /// Parses and merges raw user-data messages (`ACCOUNT_UPDATE` positions and balances).
+    /// Parses and merges raw user-data messages (`ACCOUNT_UPDATE` positions and balances),
+    /// gathered as for `mergeGatheredMarketEvents`.
     #[napi]
-    pub fn merge_user_events(&mut self, messages: Vec<BufferSlice>, source: u16, received_at: i64) -> IngestManyResult {
-        self.merge_messages(&messages, source, received_at, IngestBatch::push_user_event)
+    pub fn merge_gathered_user_events(
+        &mut self,
+        env: Env,
+        bytes: &[u8],
+        ends: &[u32],
+        count: u32,
+        source: u16,
+        received_at: i64,
+    ) -> Result<IngestManyResult> {
+        let messages = gathered(&env, bytes, ends, count)?;
+        Ok(self.merge_messages(messages, source, received_at, IngestBatch::push_user_event))
     }
 
     /// Parses and merges a `GET /fapi/v1/klines` body for one series. Writes the bars changed,

@@ -5,6 +5,7 @@ mod book_changes;
 mod counts;
 mod error;
 mod filters;
+mod gathered;
 mod hot_call;
 mod hub;
 mod interval;

@@ -13,6 +13,7 @@ pub mod decimal;
 pub mod delta;
 pub mod filters;
 pub mod frame;
+pub mod gathered;
 pub mod hub_book;
 pub mod ingest;
 pub mod interval;

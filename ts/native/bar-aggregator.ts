@@ -11,6 +11,7 @@ import type {
 import { binding } from './binding.js';
 import type { IngestEncoder } from './hub.js';
 import type { IntervalName } from './interval.js';
+import { sharedGather } from './message-gather.js';
 import { callNative } from './native-error.js';
 
 export type { AggregatorStatsObject, BackfillPageObject, BarObject, HoldStatsObject, StreamBarsResult };
@@ -47,7 +48,8 @@ export class BarAggregator {
   pushMessages(messages: Buffer[]): AggregatorBatchResult {
     // The counts come through `#counts` (native memory) and the lists only when there are any:
     // a native result object would cost more than aggregating the batch's trades.
-    const listed = this.#native.pushMessages(messages);
+    const count = sharedGather.gather(messages);
+    const listed = callNative(() => this.#native.pushGathered(sharedGather.bytes, sharedGather.ends, count));
     const counts = this.#counts;
     const details = listed === 0 ? undefined : this.#native.takeBatchDetails();
     return {
@@ -112,7 +114,10 @@ export class StreamBars {
    * counts trades put aside by a hold.
    */
   pushMessages(messages: Buffer[], encoder: IngestEncoder): StreamBarsResult {
-    return this.#native.pushMessages(messages, encoder.native);
+    const count = sharedGather.gather(messages);
+    return callNative(() =>
+      this.#native.pushGathered(sharedGather.bytes, sharedGather.ends, count, encoder.native),
+    );
   }
 
   /** Closes bars whose window ended at or before `nowMs` and puts the complete ones into `encoder`'s batch. */

@@ -16,6 +16,7 @@ import type {
 } from '../../bindings/index.cjs';
 import { binding, hotCalls } from './binding.js';
 import type { IntervalName } from './interval.js';
+import { sharedGather } from './message-gather.js';
 import { callNative, NativeError } from './native-error.js';
 import type { Balance, BanList, Kline, Mark, Position, PositionSide, Tick } from './records.js';
 
@@ -139,13 +140,20 @@ export class IngestEncoder {
   /** Websocket `kline` / `bookTicker` messages, in one native call. */
   pushMarketEvents(messages: Buffer[]): IngestPushResult {
     // The native call returns a number and writes its failure count to `#pushCounts`: a result
-    // object built natively would cost more than parsing a message (docs/benchmarks.md). One
-    // message goes without the array, whose conversion costs as much as parsing it.
+    // object built natively would cost more than parsing a message (docs/benchmarks.md). Several
+    // messages cross gathered into one buffer (an array costs a Node-API lookup per message).
     const added =
       messages.length === 1
         ? this.native.pushMarketEvent(messages[0] as Buffer)
-        : this.native.pushMarketEvents(messages);
+        : this.#pushGathered(messages);
     return { added, failures: this.#pushCounts[1] === 0 ? [] : this.native.takeFailures() };
+  }
+
+  #pushGathered(messages: Buffer[]): number {
+    const count = sharedGather.gather(messages);
+    return callNative(() =>
+      this.native.pushGatheredMarketEvents(sharedGather.bytes, sharedGather.ends, count),
+    );
   }
 
   pushRestKlines(symbolId: number, interval: IntervalName, body: Uint8Array, serverTimeMs: number): number {
@@ -398,12 +406,24 @@ export class HubBook {
    * Needs the registry; unknown symbols are skipped.
    */
   mergeMarketEvents(messages: Buffer[], source: number, receivedAt: number): IngestManyResult {
-    return this.#native.mergeMarketEvents(messages, source, receivedAt);
+    const count = sharedGather.gather(messages);
+    return callNative(() =>
+      this.#native.mergeGatheredMarketEvents(
+        sharedGather.bytes,
+        sharedGather.ends,
+        count,
+        source,
+        receivedAt,
+      ),
+    );
   }
 
   /** Parses and merges raw user-data messages (`ACCOUNT_UPDATE` positions and balances). */
   mergeUserEvents(messages: Buffer[], source: number, receivedAt: number): IngestManyResult {
-    return this.#native.mergeUserEvents(messages, source, receivedAt);
+    const count = sharedGather.gather(messages);
+    return callNative(() =>
+      this.#native.mergeGatheredUserEvents(sharedGather.bytes, sharedGather.ends, count, source, receivedAt),
+    );
   }
 
   /** Parses and merges a `GET /fapi/v1/klines` body for one series. */

@@ -38,6 +38,15 @@ class IngestBatch {
     this.numbers.push(session.traffic.binaryIn);
     this.arrivals.push(arrival);
   }
+
+  /** Empties the batch for reuse; the arrays keep their capacity (a turn allocates none). */
+  clear(): void {
+    this.frames.length = 0;
+    this.sources.length = 0;
+    this.sessions.length = 0;
+    this.numbers.length = 0;
+    this.arrivals.length = 0;
+  }
 }
 
 /**
@@ -61,6 +70,8 @@ export class DataPlane {
   readonly #metrics: HubMetrics;
   readonly #log: Logger;
   #pending = new IngestBatch();
+  /** The batch the next turn's frames go to while a turn uses `#pending`'s (the two alternate). */
+  #spare = new IngestBatch();
   #turnScheduled = false;
   #closed = false;
 
@@ -150,7 +161,9 @@ export class DataPlane {
     });
     for (const { stream, sizes } of sent) {
       const bytes = sizes.reduce((a, b) => a + b, 0);
-      for (const session of this.#liveSubscribers(stream)) {
+      for (const sessionId of this.#subscriptions.subscribersOf(stream)) {
+        const session = this.#liveSession(sessionId);
+        if (session === undefined) continue;
         this.#backpressure.snapshotQueued(session, stream, bytes);
         for (const size of sizes) this.#outbox.published(session, size);
       }
@@ -184,20 +197,28 @@ export class DataPlane {
     }
   }
 
-  *#liveSubscribers(stream: number): IterableIterator<PeerSession> {
-    for (const sessionId of this.#subscriptions.subscribersOf(stream)) {
-      const session = this.#sessions.get(sessionId);
-      if (session?.state === 'ready' && !session.closing && !this.#subscriptions.isPaused(sessionId))
-        yield session;
-    }
+  /** The session of a stream's subscriber when it is live (ready, not closing, not paused). */
+  #liveSession(sessionId: number): PeerSession | undefined {
+    const session = this.#sessions.get(sessionId);
+    if (session?.state !== 'ready' || session.closing || this.#subscriptions.isPaused(sessionId)) return undefined;
+    return session;
   }
 
   #turn(): void {
     this.#turnScheduled = false;
     const batch = this.#pending;
     if (batch.size === 0) return;
-    this.#pending = new IngestBatch();
-    if (this.#closed) return;
+    this.#pending = this.#spare;
+    try {
+      if (!this.#closed) this.#merge(batch);
+    } finally {
+      batch.clear();
+      this.#spare = batch;
+    }
+  }
+
+  /** One turn's batch merged, its Delta frames published, and the bookkeeping after them. */
+  #merge(batch: IngestBatch): void {
     const now = Date.now();
     const turn = this.#book.ingestTurn(batch.frames, batch.sources, now);
     if (turn.frames.length > 0) {
@@ -282,7 +303,11 @@ export class DataPlane {
     }
     for (const { stream, frame } of turn.frames) {
       this.#metrics.deltaFrames += 1;
-      for (const session of this.#liveSubscribers(stream)) this.#outbox.published(session, frame.length);
+      // A plain loop, not a generator: this runs for every subscriber of every frame of every turn.
+      for (const sessionId of this.#subscriptions.subscribersOf(stream)) {
+        const session = this.#liveSession(sessionId);
+        if (session !== undefined) this.#outbox.published(session, frame.length);
+      }
     }
   }
 }

@@ -24,12 +24,12 @@ export declare class Aggregator {
    */
   pushGathered(bytes: Uint8Array, ends: Uint32Array, count: number): number
   /**
-   * The six counts of the last `pushMessages` as a live Uint32Array over native memory; can be
+   * The six counts of the last `pushGathered` as a live Uint32Array over native memory; can be
    * taken once (keep it).
    */
   batchCounts(): Uint32Array
   /**
-   * The closed bars, id gaps and rejected messages of the last `pushMessages` (taken: a
+   * The closed bars, id gaps and rejected messages of the last `pushGathered` (taken: a
    * second call returns empty lists).
    */
   takeBatchDetails(): AggregatorBatchDetails
@@ -208,11 +208,11 @@ export declare class IngestEncoder {
    */
   pushMarketEvent(message: Uint8Array): number
   /**
-   * `[records added, messages failed]` of the last `pushMarketEvents`, as a live Uint32Array
-   * over native memory; can be taken once (keep it).
+   * `[records added, messages failed]` of the last push, as a live Uint32Array over native
+   * memory; can be taken once (keep it).
    */
   pushCounts(): Uint32Array
-  /** The messages the last `pushMarketEvents` could not use (taken: a second call returns none). */
+  /** The messages the last push could not use (taken: a second call returns none). */
   takeFailures(): Array<ParseFailure>
   /** Adds the bars of a `GET /fapi/v1/klines` body. */
   pushRestKlines(symbolId: number, interval: string, body: Uint8Array, serverTimeMs: number): number

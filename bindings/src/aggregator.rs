@@ -177,14 +177,14 @@ impl Aggregator {
         Ok(u32::try_from(self.closed.len() + b.gaps.len() + b.rejected.len()).unwrap_or(u32::MAX))
     }
 
-    /// The six counts of the last `pushMessages` as a live Uint32Array over native memory; can be
+    /// The six counts of the last `pushGathered` as a live Uint32Array over native memory; can be
     /// taken once (keep it).
     #[napi]
     pub fn batch_counts(&mut self, env: Env) -> Result<Uint32Array> {
         self.counts.export(&env)
     }
 
-    /// The closed bars, id gaps and rejected messages of the last `pushMessages` (taken: a
+    /// The closed bars, id gaps and rejected messages of the last `pushGathered` (taken: a
     /// second call returns empty lists).
     #[napi]
     pub fn take_batch_details(&mut self) -> AggregatorBatchDetails {

@@ -56,9 +56,10 @@ fn names(env: &Env, symbols: &[String]) -> Result<Vec<Name>> {
 #[napi]
 pub struct IngestEncoder {
     pub(crate) inner: CoreIngestEncoder,
-    /// Messages of the last `pushMarketEvents` that could not be used (taken by `takeFailures`).
+    /// Messages of the last push (`pushGatheredMarketEvents`, `pushMarketEvent`, ...) that could not
+    /// be used (taken by `takeFailures`).
     failures: Vec<ParseFailure>,
-    /// `[records added, messages failed]` of the last `pushMarketEvents`.
+    /// `[records added, messages failed]` of the last push.
     push_counts: LiveCounts<2>,
     /// Where `takeFrameToScratch` writes the frame.
     scratch: FrameScratch,
@@ -123,14 +124,14 @@ impl IngestEncoder {
         self.record_push(report)
     }
 
-    /// `[records added, messages failed]` of the last `pushMarketEvents`, as a live Uint32Array
-    /// over native memory; can be taken once (keep it).
+    /// `[records added, messages failed]` of the last push, as a live Uint32Array over native
+    /// memory; can be taken once (keep it).
     #[napi]
     pub fn push_counts(&mut self, env: Env) -> Result<Uint32Array> {
         self.push_counts.export(&env)
     }
 
-    /// The messages the last `pushMarketEvents` could not use (taken: a second call returns none).
+    /// The messages the last push could not use (taken: a second call returns none).
     #[napi]
     pub fn take_failures(&mut self) -> Vec<ParseFailure> {
         std::mem::take(&mut self.failures)

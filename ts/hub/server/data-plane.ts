@@ -200,7 +200,8 @@ export class DataPlane {
   /** The session of a stream's subscriber when it is live (ready, not closing, not paused). */
   #liveSession(sessionId: number): PeerSession | undefined {
     const session = this.#sessions.get(sessionId);
-    if (session?.state !== 'ready' || session.closing || this.#subscriptions.isPaused(sessionId)) return undefined;
+    if (session?.state !== 'ready' || session.closing || this.#subscriptions.isPaused(sessionId))
+      return undefined;
     return session;
   }
 

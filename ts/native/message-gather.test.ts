@@ -39,6 +39,15 @@ describe('MessageGather', () => {
     expect(split(gather, 1)).toEqual(['small']);
   });
 
+  it('refuses an element that is not bytes, naming it, instead of copying nothing', () => {
+    const gather = new MessageGather();
+    const notBytes = [Buffer.from('{}'), new ArrayBuffer(4), 'text'] as unknown as Uint8Array[];
+    expect(() => gather.gather(notBytes)).toThrow(
+      new TypeError('message 1 of the batch is not a Buffer or Uint8Array'),
+    );
+    expect(() => gather.gather([notBytes[2] as Uint8Array])).toThrow(/message 0 /);
+  });
+
   it('takes any Uint8Array view, not only whole Buffers', () => {
     const gather = new MessageGather();
     const backing = Buffer.from('__{"s":"X"}__');

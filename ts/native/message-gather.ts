@@ -31,11 +31,21 @@ export class MessageGather {
     return this.#ends;
   }
 
-  /** Copies `messages` in, in order, and returns how many there are. */
+  /**
+   * Copies `messages` in, in order, and returns how many there are; a `TypeError` names the first
+   * element that is not a `Uint8Array` (a `Buffer` is one), before anything is copied.
+   */
   gather(messages: readonly Uint8Array[]): number {
     const count = messages.length;
     let total = 0;
-    for (let i = 0; i < count; i++) total += (messages[i] as Uint8Array).length;
+    for (let i = 0; i < count; i++) {
+      const message = messages[i];
+      // `set` would copy nothing from an ArrayBuffer and char codes from a string: refuse both, as
+      // the binding's array conversion did.
+      if (!(message instanceof Uint8Array))
+        throw new TypeError(`message ${i} of the batch is not a Buffer or Uint8Array`);
+      total += message.length;
+    }
     if (total > MAX_BATCH_BYTES)
       throw new RangeError(`a batch of ${total} bytes is past the 4 GiB a batch may hold`);
     const held = this.#bytes.length;

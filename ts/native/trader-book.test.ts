@@ -145,6 +145,8 @@ describe('trader book', () => {
     expect(series.column('high')[0]).toBe(high[0]);
     expect(series.values('closed')).toHaveLength(2);
     expect(() => series.column('bid' as KlineColumn)).toThrow(RangeError);
+    // A name every object has is still no column.
+    expect(() => series.column('toString' as KlineColumn)).toThrow(RangeError);
   });
 
   it('lists every position and balance it holds, exact, by symbol and side and by asset', () => {

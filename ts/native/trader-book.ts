@@ -125,11 +125,8 @@ export interface ApplyManyResult {
   changes: BookChanges;
 }
 
-/** Each column's position in a series' block (`KLINE_COLUMNS` order). */
-const COLUMN_INDEX = Object.fromEntries(KLINE_COLUMNS.map((name, i) => [name, i])) as Record<
-  KlineColumn,
-  number
->;
+/** Each column's position in a series' block (`KLINE_COLUMNS` order); a Map, so `toString` is no column. */
+const COLUMN_INDEX: ReadonlyMap<string, number> = new Map(KLINE_COLUMNS.map((name, i) => [name, i]));
 
 /**
  * Live, copy-free columns of one `(symbol, interval)` series: each column is a Float64Array over
@@ -163,7 +160,7 @@ export class KlineSeriesView {
 
   /** The whole column (capacity rows; rows past `length` are NaN); the same array on every call. */
   column(name: KlineColumn): Float64Array {
-    const index = COLUMN_INDEX[name] as number | undefined;
+    const index = COLUMN_INDEX.get(name);
     // A caller outside TypeScript can name anything: say so, rather than hand back an empty array.
     if (index === undefined) throw new RangeError(`no kline column named ${String(name)}`);
     let column = this.#columns[index];

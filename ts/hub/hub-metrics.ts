@@ -2,6 +2,11 @@
 import * as hdr from 'hdr-histogram-js';
 import type { LatencySummary } from './hub-status.js';
 
+/** The histogram's ceiling: a latency past a minute is recorded as a minute. */
+const LATENCY_MAX_US = 60_000_000;
+/** Latencies held before they are folded into the histogram together. */
+const LATENCY_BATCH = 256;
+
 /** Everything the hub counts. Reasons are stable labels (see docs/protocol.md). */
 export class HubMetrics {
   messagesIn = 0;
@@ -39,9 +44,16 @@ export class HubMetrics {
   readonly closes = new Map<string, number>();
   readonly #latency = hdr.build({
     lowestDiscernibleValue: 1,
-    highestTrackableValue: 60_000_000,
+    highestTrackableValue: LATENCY_MAX_US,
     numberOfSignificantValueDigits: 3,
   });
+  /**
+   * Latencies not yet in the histogram. A hub turn records one or a few; folded in one at a time,
+   * each finds the histogram's lines evicted by the other processes since the last turn, so they
+   * wait here and go in together (docs/benchmarks.md, "The hub turn's bookkeeping in fewer lines").
+   */
+  readonly #pendingLatency = new Float64Array(LATENCY_BATCH);
+  #pendingCount = 0;
 
   /** Counts one refused input by reason. */
   reject(reason: string, count = 1): void {
@@ -53,12 +65,16 @@ export class HubMetrics {
     this.closes.set(reason, (this.closes.get(reason) ?? 0) + 1);
   }
 
-  /** Records one ingest→broadcast latency in microseconds. */
+  /** Records one ingest→broadcast latency in microseconds (clamped to 1 µs … 60 s). */
   recordLatencyUs(us: number): void {
-    this.#latency.recordValue(Math.max(1, Math.min(60_000_000, Math.round(us))));
+    this.#pendingLatency[this.#pendingCount] = us;
+    this.#pendingCount += 1;
+    if (this.#pendingCount === LATENCY_BATCH) this.#foldLatency();
   }
 
+  /** The latency histogram's summary, every recorded latency included. */
   latency(): LatencySummary {
+    this.#foldLatency();
     const h = this.#latency;
     return {
       count: h.totalCount,
@@ -68,5 +84,13 @@ export class HubMetrics {
       p999: h.getValueAtPercentile(99.9),
       max: h.maxValue,
     };
+  }
+
+  #foldLatency(): void {
+    const pending = this.#pendingLatency;
+    for (let i = 0; i < this.#pendingCount; i++) {
+      this.#latency.recordValue(Math.max(1, Math.min(LATENCY_MAX_US, Math.round(pending[i] as number))));
+    }
+    this.#pendingCount = 0;
   }
 }

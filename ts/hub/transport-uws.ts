@@ -108,6 +108,8 @@ class UwsConnection implements HubConnection {
 export class UwsTransport implements HubTransport {
   readonly name = 'uws';
   readonly secure: boolean;
+  /** uWS copies a published message into its topic tree (or writes it) before `publish` returns. */
+  readonly publishCopies = true;
   readonly #uws: UwsModule;
   readonly #app: Uws.TemplatedApp;
   readonly #log: Logger;

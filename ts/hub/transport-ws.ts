@@ -115,6 +115,8 @@ class WsConnection implements HubConnection {
 export class WsTransport implements HubTransport {
   readonly name = 'ws';
   readonly secure: boolean;
+  /** `ws` queues a reference to the message on a corked or busy socket until it is written. */
+  readonly publishCopies = false;
   readonly #log: Logger;
   readonly #http: Server;
   readonly #wss: WebSocketServer;

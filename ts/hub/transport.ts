@@ -82,6 +82,11 @@ export interface HubTransport {
   onGet(path: string, handler: (request: HttpRequest) => HttpReply): void;
   /** Starts listening; resolves with the bound port (useful with port 0). */
   listen(host: string, port: number): Promise<number>;
+  /**
+   * True when `publish` has copied `data` by the time it returns, so the caller may then reuse
+   * those bytes; false when a connection may keep referring to them until they are written.
+   */
+  readonly publishCopies: boolean;
   /** Sends `data` as one binary message to every connection subscribed to `topic`. */
   publish(topic: string, data: Uint8Array): void;
   /**

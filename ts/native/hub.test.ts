@@ -293,6 +293,33 @@ describe('hub book: one call per turn', () => {
     expect(pending.frames).toEqual([]);
   });
 
+  it("hands out a turn's frames as views over the scratch when asked: the same bytes, until the next turn", () => {
+    const twin = (): HubBook => {
+      const hub = new HubBook({ symbols: SYMBOLS });
+      hub.addTopic(1, {});
+      hub.addTopic(2, { kinds: ['kline'] }, 2);
+      return hub;
+    };
+    const copying = twin();
+    const viewing = twin();
+    const turns = [
+      frameOf((c) => c.pushKlines(BTC, '1m', [bar({})])),
+      frameOf((c) => c.pushKlines(BTC, '1m', [bar({ trades: 11 })])),
+    ];
+    const copied = turns.map((frame) => copying.ingestTurn([frame], [1], NOW).frames);
+    const first = viewing.ingestTurn([turns[0] as Buffer], [1], NOW, 'views').frames;
+    expect(first.map((f) => [f.stream, f.seq])).toEqual([
+      [1, 1],
+      [2, 1],
+    ]);
+    expect(first.map((f, i) => f.frame.equals(copied[0]?.[i]?.frame as Buffer))).toEqual([true, true]);
+    // The next turn writes its own frames where these were: a view is for handing on at once.
+    const second = viewing.ingestTurn([turns[1] as Buffer], [1], NOW, 'views').frames;
+    expect(second.map((f, i) => f.frame.equals(copied[1]?.[i]?.frame as Buffer))).toEqual([true, true]);
+    expect(first[0]?.frame.buffer).toBe(second[0]?.frame.buffer);
+    expect(first[0]?.frame.equals(copied[0]?.[0]?.frame as Buffer)).toBe(false);
+  });
+
   it('refuses a tick price the open bar cannot carry on the wire, and keeps encoding', () => {
     const hub = new HubBook({ symbols: SYMBOLS });
     hub.addTopic(1, {});

@@ -55,6 +55,12 @@ export interface TopicFrame {
   frame: Buffer;
 }
 
+/**
+ * How a turn's Delta frames come back: each with its own bytes, or as views over the book's
+ * native scratch that its next turn call overwrites.
+ */
+export type TurnFramesAs = 'copies' | 'views';
+
 /** The pending deltas as one Delta frame per stream with a matching delta. */
 export interface TopicFramesResult {
   /** Deltas encoded, one per entity changed (before topic filtering). */
@@ -336,8 +342,17 @@ export class HubBook {
    * are checked against), then encodes one Delta frame per topic with a matching change.
    * Refused records (`refused`, each with its frame index and reason) and undecodable frames
    * (`undecodable`) are reported, never thrown; `frames` are ready to publish.
+   *
+   * `framesAs`: `'copies'` (the default) gives each frame its own bytes; `'views'` gives Buffers
+   * over the book's native scratch, which the book's next turn call overwrites: for a caller that
+   * hands them at once to something that copies them (a transport whose `publish` copies).
    */
-  ingestTurn(frames: Buffer[], sources: number[], now: number): IngestTurnResult {
+  ingestTurn(
+    frames: Buffer[],
+    sources: number[],
+    now: number,
+    framesAs: TurnFramesAs = 'copies',
+  ): IngestTurnResult {
     // A turn of one frame (every turn at low rates) goes without the two arrays, whose conversion
     // costs more than merging a one-update frame, and through the raw Node-API call, without
     // napi-rs's per-call bookkeeping.
@@ -356,17 +371,18 @@ export class HubBook {
       undecodable: issues?.undecodable ?? [],
       deltas: counts[3] ?? 0,
       superseded: counts[7] ?? 0,
-      frames: this.#turnFrames(count),
+      frames: this.#turnFrames(count, framesAs),
       encodeFailures: issues?.encodeFailures ?? [],
     };
   }
 
   /**
    * The `count` frames of the last turn call, each copied out of the native scratch into a pooled
-   * Buffer (a transport may keep a frame queued after `publish` returns); a turn too large for the
-   * scratch spilled and comes as Buffers made natively.
+   * Buffer (a transport may keep a frame queued after `publish` returns), or as a Buffer over the
+   * scratch itself when the caller asked for views; a turn too large for the scratch spilled and
+   * comes as Buffers made natively.
    */
-  #turnFrames(count: number): TopicFrame[] {
+  #turnFrames(count: number, framesAs: TurnFramesAs = 'copies'): TopicFrame[] {
     if (count === 0) return [];
     if (this.#turnCounts[8] === 1) return topicFrames(this.#native.takeSpilledFrames());
     const index = this.#turnIndex;
@@ -375,9 +391,14 @@ export class HubBook {
     let offset = 0;
     for (let i = 0; i < count; i++) {
       const length = index[i * 3 + 2] as number;
-      // A copy into a pooled Buffer costs a tenth of a Buffer made natively (docs/benchmarks.md).
-      const frame = Buffer.allocUnsafe(length);
-      frame.set(scratch.subarray(offset, offset + length));
+      let frame: Buffer;
+      if (framesAs === 'views') {
+        frame = Buffer.from(scratch.buffer, scratch.byteOffset + offset, length);
+      } else {
+        // A copy into a pooled Buffer costs a tenth of a Buffer made natively (docs/benchmarks.md).
+        frame = Buffer.allocUnsafe(length);
+        frame.set(scratch.subarray(offset, offset + length));
+      }
       offset += length;
       frames.push({ stream: index[i * 3] as number, seq: index[i * 3 + 1] as number, frame });
     }

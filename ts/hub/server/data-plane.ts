@@ -221,7 +221,10 @@ export class DataPlane {
   /** One turn's batch merged, its Delta frames published, and the bookkeeping after them. */
   #merge(batch: IngestBatch): void {
     const now = Date.now();
-    const turn = this.#book.ingestTurn(batch.frames, batch.sources, now);
+    // The frames are published at once and used for their lengths after: where the transport
+    // copies what it publishes, they need no bytes of their own.
+    const framesAs = this.#transport.publishCopies ? 'views' : 'copies';
+    const turn = this.#book.ingestTurn(batch.frames, batch.sources, now, framesAs);
     if (turn.frames.length > 0) {
       this.#transport.batch(() => {
         for (const { stream, frame } of turn.frames) this.#transport.publish(topicName(stream), frame);

@@ -1,3 +1,4 @@
+// The hub's latency histogram: every recorded latency counted, whether folded in a batch or at the read.
 import { describe, expect, it } from 'vitest';
 import { HubMetrics } from './hub-metrics.js';
 

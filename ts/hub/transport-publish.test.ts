@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { silentLogger } from '../log/logger.js';
-import { TRANSPORTS, waitFor } from './testing/hub-fixtures.js';
+import { TRANSPORTS, type TransportName, waitFor } from './testing/hub-fixtures.js';
 import type { HubTransport } from './transport.js';
 import { createTransport } from './transport-select.js';
 
@@ -13,7 +13,7 @@ afterEach(async () => {
 
 /** A transport on loopback whose every connection joins `topic`, and one client connected to it. */
 async function transportWithSubscriber(
-  name: 'uws' | 'ws',
+  name: TransportName,
 ): Promise<{ transport: HubTransport; received: Buffer[] }> {
   const transport = createTransport(
     name,

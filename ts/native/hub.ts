@@ -382,7 +382,7 @@ export class HubBook {
    * scratch itself when the caller asked for views; a turn too large for the scratch spilled and
    * comes as Buffers made natively.
    */
-  #turnFrames(count: number, framesAs: TurnFramesAs = 'copies'): TopicFrame[] {
+  #turnFrames(count: number, framesAs: TurnFramesAs): TopicFrame[] {
     if (count === 0) return [];
     if (this.#turnCounts[8] === 1) return topicFrames(this.#native.takeSpilledFrames());
     const index = this.#turnIndex;
@@ -557,7 +557,7 @@ export class HubBook {
     const count = this.#native.takeTopicFramesToScratch(sentAt);
     return {
       deltas: this.#turnCounts[3] ?? 0,
-      frames: this.#turnFrames(count),
+      frames: this.#turnFrames(count, 'copies'),
       failures: this.#issues()?.encodeFailures ?? [],
     };
   }

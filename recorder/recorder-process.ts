@@ -7,6 +7,7 @@ import { HubClient } from '../ts/hub/hub-client.js';
 import type { HubClientTls } from '../ts/hub/hub-tls.js';
 import type { HubKeyCredentials } from '../ts/hub/peer-keys.js';
 import type { RelayedAlert } from '../ts/hub/relayed-alerts.js';
+import { StandingSubscription, type StandingSubscriptionStats } from '../ts/hub/standing-subscription.js';
 import { readStreamGapNotice } from '../ts/hub/stream-gap-notice.js';
 import type { Logger } from '../ts/log/logger.js';
 import { parseUserEvent } from '../ts/native/parse.js';
@@ -66,6 +67,9 @@ export interface RecorderStatus extends Readonly<ReconcileCounters> {
   /** Alerts stored: relayed by the hub from every process, and the recorder's own. */
   readonly relayedAlerts: number;
   readonly ownAlerts: number;
+  /** The order-event and alert subscriptions: connections granted, failed requests, dropped connections. */
+  readonly eventSubscription: StandingSubscriptionStats;
+  readonly alertSubscription: StandingSubscriptionStats;
   readonly writer: WriterStats;
 }
 
@@ -93,6 +97,8 @@ export class RecorderProcess {
   readonly reconciler: Reconciler;
   readonly scheduler: ReconcileScheduler;
   readonly account: HubAccount;
+  readonly #eventSubscription: StandingSubscription;
+  readonly #alertSubscription: StandingSubscription;
   readonly #o: RecorderOptions;
   readonly #log: Logger;
   readonly #timers: NodeJS.Timeout[] = [];
@@ -156,6 +162,28 @@ export class RecorderProcess {
         : { onDifference: options.onReconciliationDifference }),
       ...(options.alerts === undefined ? {} : { alerts: options.alerts }),
     });
+    // Both subscriptions last one connection: they are asked again on every one.
+    this.#eventSubscription = new StandingSubscription(this.client, {
+      what: 'order events',
+      subscribe: () => {
+        this.#lastSeq = 0;
+        return this.client.subscribeEvents();
+      },
+      // Whatever happened while this recorder was not subscribed is read by REST.
+      onSubscribed: () => this.requestReconcile('hub connection'),
+      logger: this.#log.child('events'),
+    });
+    this.#alertSubscription = new StandingSubscription(this.client, {
+      what: 'alerts',
+      subscribe: (welcome) => {
+        // The same hub instance continues its alert numbering: ask only for what came after.
+        const sameHub = welcome !== undefined && welcome.hub === this.#alertHub;
+        this.#alertHub = welcome?.hub;
+        if (!sameHub) this.#alertSeq = 0;
+        return this.client.subscribeAlerts(sameHub ? this.#alertSeq : undefined);
+      },
+      logger: this.#log.child('alerts'),
+    });
   }
 
   /**
@@ -182,28 +210,9 @@ export class RecorderProcess {
           this.#storeRelayedAlerts(message.alerts);
         }
       }),
-      this.client.onState((state, welcome) => {
-        if (state !== 'ready') return;
-        this.#lastSeq = 0;
-        this.client
-          .subscribeEvents()
-          .then(() => this.requestReconcile('hub connection'))
-          .catch((error: unknown) => {
-            this.#log.warn('event subscription failed; the next connection retries', {
-              error: messageOf(error),
-            });
-          });
-        // The same hub instance continues its alert numbering: ask only for what came after.
-        const sameHub = welcome !== undefined && welcome.hub === this.#alertHub;
-        this.#alertHub = welcome?.hub;
-        if (!sameHub) this.#alertSeq = 0;
-        this.client.subscribeAlerts(sameHub ? this.#alertSeq : undefined).catch((error: unknown) => {
-          this.#log.warn('alert subscription failed; the next connection retries', {
-            error: messageOf(error),
-          });
-        });
-      }),
     );
+    this.#eventSubscription.start();
+    this.#alertSubscription.start();
     this.account.start();
     await this.client.connect();
     const s = this.#o.settings;
@@ -240,6 +249,8 @@ export class RecorderProcess {
       ...this.#s,
       ...this.scheduler.counters,
       accountSynced: this.account.synced,
+      eventSubscription: this.#eventSubscription.stats(),
+      alertSubscription: this.#alertSubscription.stats(),
       writer: { ...this.writer.stats },
     };
   }
@@ -249,6 +260,8 @@ export class RecorderProcess {
     this.#stopped = true;
     for (const t of this.#timers.splice(0)) clearInterval(t);
     for (const off of this.#off.splice(0)) off();
+    this.#eventSubscription.stop();
+    this.#alertSubscription.stop();
     await this.scheduler.stop();
     this.account.stop();
     await this.client.close();

@@ -3,6 +3,7 @@ import type { LoadedConfig } from '../ts/config/load-config.js';
 import { HubClient } from '../ts/hub/hub-client.js';
 import { hubKey, hubTlsOption, hubUrl } from '../ts/hub/hub-link.js';
 import type { HubKeyCredentials } from '../ts/hub/peer-keys.js';
+import { StandingSubscription, type StandingSubscriptionStats } from '../ts/hub/standing-subscription.js';
 import { TraderFeed } from '../ts/hub/trader-feed.js';
 import type { Logger } from '../ts/log/logger.js';
 import type { TraderBook } from '../ts/native/trader-book.js';
@@ -24,6 +25,8 @@ export interface TraderStatus {
   /** Subscriptions the hub refuses now (retried with backoff while the reason may clear). */
   readonly refusedSubscriptions: ReadonlyArray<{ code: string; attempts: number; since: number }>;
   readonly orderEvents: number;
+  /** The order-event subscription: connections it was granted on, failed requests, dropped connections. */
+  readonly eventSubscription: StandingSubscriptionStats;
   /** USDT wallet balance as the hub last merged it, or null before any account data. */
   readonly usdtWallet: string | null;
   /** Open positions as `SYMBOL:amount`. */
@@ -46,6 +49,7 @@ export class TraderProcess {
   readonly #eventListeners = new Set<(json: string) => void>();
   #eventCount = 0;
   #lastEventSeq = 0;
+  readonly #eventSubscription: StandingSubscription;
   #off: (() => void) | undefined;
   #reporter: NodeJS.Timeout | undefined;
   #tradingStatus: (() => object | null) | undefined;
@@ -59,6 +63,15 @@ export class TraderProcess {
       peer: `trader-${instance}`,
       key,
       logger: logger.child('hub'),
+    });
+    this.#eventSubscription = new StandingSubscription(this.client, {
+      what: 'order events',
+      subscribe: () => {
+        // The hub numbers events across subscriptions: a new one starts a new sequence here.
+        this.#lastEventSeq = 0;
+        return this.client.subscribeEvents();
+      },
+      logger: logger.child('events'),
     });
     this.feed = new TraderFeed({
       client: this.client,
@@ -110,16 +123,8 @@ export class TraderProcess {
       this.#events.push(...message.events);
       if (this.#events.length > RECENT_EVENTS) this.#events.splice(0, this.#events.length - RECENT_EVENTS);
     });
-    this.client.onState((state) => {
-      if (state !== 'ready') return;
-      // The event subscription does not survive a reconnect: ask again every time.
-      this.#lastEventSeq = 0;
-      this.client.subscribeEvents().catch((error: unknown) => {
-        this.#log.warn('event subscription failed', {
-          error: error instanceof Error ? error.message : String(error),
-        });
-      });
-    });
+    // The event subscription does not survive a reconnect: it is asked again on every connection.
+    this.#eventSubscription.start();
     // The hub shows the trader's own status in /status.
     this.#reporter = setInterval(() => this.client.report(this.status()), 10_000);
     this.#reporter.unref();
@@ -130,6 +135,7 @@ export class TraderProcess {
   async stop(): Promise<void> {
     clearInterval(this.#reporter);
     this.#off?.();
+    this.#eventSubscription.stop();
     this.feed.stop();
     await this.client.close();
   }
@@ -157,6 +163,7 @@ export class TraderProcess {
       snapshotRequests: stats.snapshotRequests,
       refusedSubscriptions: this.feed.refused.map(({ code, attempts, since }) => ({ code, attempts, since })),
       orderEvents: this.#eventCount,
+      eventSubscription: this.#eventSubscription.stats(),
       usdtWallet: book.balance('USDT')?.walletBalance ?? null,
       positions,
       trading: this.#tradingStatus?.() ?? null,

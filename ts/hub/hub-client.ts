@@ -231,6 +231,17 @@ export class HubClient {
     await this.#running;
   }
 
+  /**
+   * Drops the current connection (when it is of no use, say a subscription it cannot get); the
+   * connection loop reconnects with its backoff, and `ready` comes again. Nothing when not connected.
+   */
+  dropConnection(reason: string): void {
+    const ws = this.#ws;
+    if (ws === undefined || this.#state === 'closed') return;
+    this.#log.warn('dropping the hub connection to reconnect', { reason });
+    ws.terminate();
+  }
+
   /** Sends a control request and resolves with its reply; rejects with a {@link HubRequestError}. */
   request(message: HubRequest, timeoutMs = this.#requestTimeoutMs): Promise<ServerMessage> {
     const ws = this.#ws;

@@ -109,6 +109,28 @@ describe('WeightLedger', () => {
     expect(l.status(T0).banned).toBe(1);
   });
 
+  it("wakes at a block's end even when the clock has passed it before the wake is computed", () => {
+    // The hub holds an ask made during a 200 ms block, then computes its wake on its own clock; a
+    // stall in between (GC, a busy core) can put that clock past the block's end. The wake is then
+    // due at once, not at the next minute (CI once saw the lease answered 40 s late).
+    const l = ledger(10);
+    expect(l.ask(ask('kline', 1, 'k1'), null, T0)).toHaveLength(1);
+    const until = T0 + 200;
+    expect(l.block(until, 'banned')).toBe(true);
+    expect(l.ask(ask('account', 1, 'a1'), null, T0 + 50)).toEqual([]);
+    expect(l.nextWakeAt(T0 + 400, 250)).toBe(until);
+    // A tick before the end serves nothing and keeps the wake; one after it serves the ask.
+    expect(l.tick(until - 1)).toEqual([]);
+    expect(l.nextWakeAt(until + 5, 250)).toBe(until);
+    expect(names(l.tick(until + 5))).toEqual(['a1']);
+    expect(l.nextWakeAt(until + 5, 250)).toBeNull();
+    // What a tick after the end could not serve waits for the minute, as without a block.
+    expect(l.block(T0 + 1_000, 'rate-limited')).toBe(true);
+    expect(l.ask(ask('kline', 9, 'k9'), null, T0 + 500)).toEqual([]);
+    expect(l.tick(T0 + 1_000)).toEqual([]); // 2 + 9 > 10
+    expect(l.nextWakeAt(T0 + 1_000, 250)).toBe((M0 + 1) * MINUTE + 250);
+  });
+
   it('paces to the smallest limit its processes declare, and drops the held asks of one that leaves', () => {
     const l = new WeightLedger<string>('host-a');
     l.declare(1, 100, 5);

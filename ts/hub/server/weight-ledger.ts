@@ -82,6 +82,12 @@ export class WeightLedger<R> {
   #reported = 0;
   #previous: WeightGroupStatus['previous'] = null;
   #blockedUntil = 0;
+  /**
+   * A block whose end no tick has looked at yet. The wake for it is due at its end even when the
+   * clock has already passed it by the time the wake is computed (a stall between an ask and its
+   * schedule): judged by the clock alone, such a wake would wait for the next minute.
+   */
+  #blockUnserved = false;
   #blockKind: 'rate-limited' | 'banned' = 'rate-limited';
   #lastRollover: WeightGroupStatus['lastRollover'] = null;
   readonly #totals = {
@@ -152,6 +158,7 @@ export class WeightLedger<R> {
    * served in order; so are they when a block ended. Returns the grants.
    */
   tick(now: number): WeightGrant<R>[] {
+    if (now >= this.#blockedUntil) this.#blockUnserved = false;
     const minute = Math.floor(now / MINUTE_MS);
     if (minute <= this.#minute)
       return now >= this.#blockedUntil && this.#queue.size > 0 ? this.#serve(false) : [];
@@ -172,14 +179,19 @@ export class WeightLedger<R> {
     else this.#rateLimited += 1;
     if (until <= this.#blockedUntil) return false;
     this.#blockedUntil = until;
+    this.#blockUnserved = true;
     this.#blockKind = kind;
     return true;
   }
 
-  /** Exchange time the held asks next need a look (the end of a block, else the next minute), or null. */
+  /**
+   * Exchange time the held asks next need a look (the end of a block, else the next minute), or
+   * null. A block's end stays the wake until a tick at or after it has served the queue, so a time
+   * already past means "now".
+   */
   nextWakeAt(now: number, slackMs: number): number | null {
     if (this.#queue.size === 0) return null;
-    if (now < this.#blockedUntil) return this.#blockedUntil;
+    if (now < this.#blockedUntil || this.#blockUnserved) return this.#blockedUntil;
     return (this.#minute + 1) * MINUTE_MS + slackMs;
   }
 

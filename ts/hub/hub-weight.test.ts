@@ -74,7 +74,9 @@ describe('weight leases at the hub', () => {
     const b = new HubWeightCoordinator(await client(hub.url, 'kline-2'), 'box-1', silentLogger('b'));
     const c = new HubWeightCoordinator(await client(hub.url, 'kline-3'), 'box-2', silentLogger('c'));
     // 40 s before the minute turns: the last lease is answered when the 200 ms block ends, on the
-    // hub's clock; a stalled CI machine once carried it 5 s past, into the next minute.
+    // hub's clock. (CI twice saw it answered in the next minute: a stall between the hub's ask and
+    // its wake made the ledger wait for the minute instead of the block's end; weight-ledger.test.ts
+    // pins the fix.)
     const at = BOUNDARY - 40_000;
     await a.lease(lease(1, 'kline', at));
     await b.lease(lease(1, 'kline', at));

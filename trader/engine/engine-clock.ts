@@ -16,15 +16,30 @@ export interface EngineClock {
   schedule(at: number, task: () => void): ScheduledTask;
 }
 
-/** `Date.now()` time and `setTimeout` tasks (timers do not keep the process alive). */
+/**
+ * `Date.now()` time and `setTimeout` tasks (timers do not keep the process alive). Node counts a
+ * timer's delay from the event loop's cached time, which lags `Date.now()` by however long the
+ * current turn of the loop has run, so a timer can fire before `at` on the wall clock; the task
+ * then waits for the rest, keeping the promise that it runs at or after `at`.
+ */
 export class WallClock implements EngineClock {
   now(): number {
     return Date.now();
   }
 
   schedule(at: number, task: () => void): ScheduledTask {
-    const timer = setTimeout(task, Math.max(0, at - Date.now()));
-    timer.unref();
+    let timer: NodeJS.Timeout;
+    const arm = (): void => {
+      timer = setTimeout(
+        () => {
+          if (Date.now() < at) arm();
+          else task();
+        },
+        Math.max(0, at - Date.now()),
+      );
+      timer.unref();
+    };
+    arm();
     return { cancel: () => clearTimeout(timer) };
   }
 }

@@ -6,6 +6,7 @@ import { ControlError, parseClientMessage } from './control-messages.js';
 import { HubClient, HubRequestError } from './hub-client.js';
 import { HubHealthSchema } from './hub-status.js';
 import { HubWeightCoordinator } from './hub-weight-coordinator.js';
+import { MAX_BLOCK_MS, MAX_LEASE_CLOCK_GAP_MS } from './server/services/weight-service.js';
 import { keyOf, RawPeer, startHub, waitFor } from './testing/hub-fixtures.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -19,7 +20,7 @@ const MINUTE = 60_000;
  * the held lease is served about 3 s later, and the asks and status checks before it have those 3 s
  * (not a few hundred ms a loaded CI machine can stall for) to run.
  */
-const BOUNDARY = 29_000_001 * MINUTE;
+const BOUNDARY = (Math.floor(Date.now() / MINUTE) + 3) * MINUTE; // a few minutes ahead of the hub's clock
 const AT = BOUNDARY - 3_000;
 
 async function client(url: string, peer: string): Promise<HubClient> {
@@ -125,6 +126,49 @@ describe('weight leases at the hub', () => {
       used: null,
     });
     expect(await raw.next('error')).toMatchObject({ code: 'bad_field' });
+  });
+
+  it("refuses a lease whose time is not the hub's (µs, s, a wrong clock) and a block beyond any ban, and the group goes on", async () => {
+    const hub = await startHub('ws');
+    cleanups.push(() => hub.close());
+    const a = new HubWeightCoordinator(await client(hub.url, 'kline-1'), 'box-1', silentLogger('a'));
+    const now = Date.now();
+    for (const at of [now * 1000, Math.floor(now / 1000), now + MAX_LEASE_CLOCK_GAP_MS + 60_000]) {
+      const refused = await a.lease(lease(1, 'kline', at)).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(HubRequestError);
+      expect(refused).toMatchObject({ code: 'bad_field' });
+      expect((refused as HubRequestError).message).toMatch(/from the hub's clock/);
+    }
+    // None of them moved the group to another minute: a lease now is granted in this one.
+    const minute = Math.floor(Date.now() / MINUTE);
+    const granted = await a.lease(lease(1, 'kline', Date.now()));
+    expect([minute, minute + 1]).toContain(granted.minute);
+    // A block "until" in µs would hold the group's leases for ever: refused, and nothing held.
+    const raw = await RawPeer.open(hub.url);
+    cleanups.push(() => raw.close());
+    await raw.auth('kline-9', 'collector');
+    raw.sendJson({
+      op: 'weight.block',
+      id: 5,
+      group: 'box-1',
+      until: now * 1000,
+      kind: 'banned',
+      reason: '418',
+    });
+    expect(await raw.next('error')).toMatchObject({ code: 'bad_field', id: 5 });
+    const until = now + MAX_BLOCK_MS - 60_000;
+    raw.sendJson({
+      op: 'weight.block',
+      id: 6,
+      group: 'box-1',
+      until,
+      kind: 'banned',
+      reason: '418, three days',
+    });
+    expect(await raw.next('ok')).toMatchObject({ id: 6 });
+    const box1 = HubHealthSchema.parse(hub.health()).weight.find((g) => g.group === 'box-1');
+    expect(box1?.block?.until).toBe(until);
+    expect(box1?.used).toBe(1);
   });
 });
 

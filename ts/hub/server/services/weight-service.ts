@@ -13,6 +13,15 @@ const MAX_HELD_PER_SESSION = 256;
 const MAX_GROUPS = 1024;
 /** After a minute boundary, for the residual error of the processes' exchange clocks. */
 const BOUNDARY_SLACK_MS = 250;
+/**
+ * How far a lease's `at` (the process's estimate of the exchange's time) may be from the hub's own
+ * clock. The group's minute follows the asks, so one time in µs or in s, or a process with a wrong
+ * clock, would move the whole group's budget to another minute (and its wake beyond what a timer
+ * can hold); both clocks follow the exchange's within seconds when they are kept right.
+ */
+export const MAX_LEASE_CLOCK_GAP_MS = 10 * 60_000;
+/** The longest block the hub takes: Binance's IP bans last from 2 minutes to 3 days. */
+export const MAX_BLOCK_MS = 4 * 24 * 3_600_000;
 
 /** How a held ask is answered. */
 interface Answer {
@@ -78,6 +87,15 @@ export class WeightService {
         handle: (message, { session, id }) => {
           if (id === undefined)
             throw new ControlError('bad_field', 'weight.lease needs an id (the grant answers it)');
+          const offset = message.at - Date.now();
+          if (Math.abs(offset) > MAX_LEASE_CLOCK_GAP_MS) {
+            throw new ControlError(
+              'bad_field',
+              `at ${message.at} is ${Math.round(offset / 1000)} s from the hub's clock (at most ` +
+                `${MAX_LEASE_CLOCK_GAP_MS / 1000} s either way): exchange Unix ms from a clock kept right`,
+              id,
+            );
+          }
           const ledger = this.#ledger(message.group, id);
           if (ledger.heldOf(session.id) >= MAX_HELD_PER_SESSION) {
             throw new ControlError(
@@ -87,7 +105,7 @@ export class WeightService {
             );
           }
           this.#join(message.group, session.id);
-          this.#offsets.set(message.group, message.at - Date.now());
+          this.#offsets.set(message.group, offset);
           ledger.declare(session.id, message.limit, message.reserve);
           const ask = {
             session: session.id,
@@ -103,6 +121,15 @@ export class WeightService {
       'weight.block': {
         roles: ANY,
         handle: (message, { session, id, reply }) => {
+          const length = message.until - Date.now();
+          if (length > MAX_BLOCK_MS) {
+            throw new ControlError(
+              'bad_field',
+              `until ${message.until} is ${Math.round(length / 3_600_000)} h away (a block lasts at most ` +
+                `${MAX_BLOCK_MS / 3_600_000} h): exchange Unix ms`,
+              id,
+            );
+          }
           const ledger = this.#ledger(message.group, id);
           this.#join(message.group, session.id);
           const extended = ledger.block(message.until, message.kind);

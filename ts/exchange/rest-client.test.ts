@@ -11,7 +11,7 @@ import {
   UnexpectedStatusError,
 } from './exchange-errors.js';
 import { hmacSha256Hex } from './request-signer.js';
-import { type ExchangeAlert, RestClient } from './rest-client.js';
+import { type ExchangeAlert, MAX_RETRY_AFTER_MS, RestClient } from './rest-client.js';
 import { type RestClientConfigInput, resolveRestConfig } from './rest-config.js';
 import { ScriptedServer } from './testing/scripted-server.js';
 import { VirtualScheduler } from './testing/virtual-scheduler.js';
@@ -224,6 +224,24 @@ describe('RestClient rate limits', () => {
     await h.client.request(ENDPOINTS.exchangeInfo); // a short rest of the ban is waited out
     expect(h.clock.now()).toBeGreaterThanOrEqual(START + 120_000);
     expect(server.requestsTo('/fapi/v1/exchangeInfo')).toHaveLength(2);
+  });
+
+  it.each([
+    ['ten million seconds', '9999999'],
+    ['a date years ahead', 'Fri, 01 Jan 2100 00:00:00 GMT'],
+  ])('takes a Retry-After of %s as the longest ban (3 days), and logs it', async (_, retryAfter) => {
+    const h = await harness();
+    server.on('GET', '/fapi/v1/exchangeInfo', () => ({
+      status: 418,
+      headers: { 'Retry-After': retryAfter },
+      body: { code: -1003, msg: 'Way too much request weight used; IP banned.' },
+    }));
+    const error = await h.client.request(ENDPOINTS.exchangeInfo).catch((e: unknown) => e);
+    expect(error).toMatchObject({ status: 418, retryAfterMs: MAX_RETRY_AFTER_MS });
+    expect(h.client.budget.blockedUntil).toBe(h.clock.now() + MAX_RETRY_AFTER_MS);
+    expect(
+      h.lines.some((l) => l.level === 'warn' && l.line.includes('Retry-After beyond the longest ban')),
+    ).toBe(true);
   });
 });
 

@@ -81,6 +81,13 @@ function snippet(body: Buffer): string {
 }
 
 /**
+ * The longest wait a `Retry-After` is taken for: Binance's IP bans last from 2 minutes to 3 days.
+ * A longer one (a date years ahead, ten million seconds) is cut to it, and logged: left whole it
+ * would stop the process for months, and past 24.8 days a timer fires at once instead.
+ */
+export const MAX_RETRY_AFTER_MS = 3 * 24 * 3_600_000;
+
+/**
  * Parses `Retry-After` (seconds, or an HTTP date) into ms; `null` when absent or unreadable.
  */
 export function parseRetryAfter(headers: IncomingHttpHeaders, nowMs: number): number | null {
@@ -339,8 +346,7 @@ export class RestClient {
   ): RateLimitedError {
     const now = this.clock.now();
     // Without Retry-After the weight window is what was exceeded: wait for the next minute.
-    const retryAfterMs =
-      parseRetryAfter(received.headers, received.receivedAt) ?? 60_000 - (now % 60_000) + 250;
+    const retryAfterMs = this.#retryAfterMs(endpoint, received) ?? 60_000 - (now % 60_000) + 250;
     const until = now + retryAfterMs;
     const code = error instanceof BinanceApiError ? error.code : -1003;
     // The account's order count (-1015) limits this account, not the IP: only the weight is shared.
@@ -350,13 +356,26 @@ export class RestClient {
     return new RateLimitedError(code, msg, endpoint.method, endpoint.path, retryAfterMs, until);
   }
 
+  /** The answer's `Retry-After` in ms, at most {@link MAX_RETRY_AFTER_MS}; null without one. */
+  #retryAfterMs(endpoint: EndpointSpec, received: Received): number | null {
+    const parsed = parseRetryAfter(received.headers, received.receivedAt);
+    if (parsed === null || parsed <= MAX_RETRY_AFTER_MS) return parsed;
+    this.#log.warn('Retry-After beyond the longest ban the exchange gives; waiting that long instead', {
+      method: endpoint.method,
+      path: endpoint.path,
+      retryAfter: received.headers['retry-after'],
+      waitMs: MAX_RETRY_AFTER_MS,
+    });
+    return MAX_RETRY_AFTER_MS;
+  }
+
   #banned(
     endpoint: EndpointSpec,
     received: Received,
     error: BinanceApiError | UnexpectedStatusError,
   ): IpBannedError {
     const now = this.clock.now();
-    const retryAfterMs = parseRetryAfter(received.headers, received.receivedAt) ?? DEFAULT_BAN_MS;
+    const retryAfterMs = this.#retryAfterMs(endpoint, received) ?? DEFAULT_BAN_MS;
     const until = now + retryAfterMs;
     this.budget.blockUntil(until, `418 on ${endpoint.method} ${endpoint.path}`, 'banned');
     const code = error instanceof BinanceApiError ? error.code : -1003;

@@ -40,4 +40,21 @@ describe('WallClock', () => {
     await sleep(60);
     expect(ran).toEqual(['past']);
   });
+
+  it('runs a task further ahead than one timer holds at its time, not before', async () => {
+    vi.useFakeTimers();
+    try {
+      const clock = new WallClock();
+      const days30 = 30 * 24 * 3_600_000;
+      const ran: number[] = [];
+      const at = Date.now() + days30;
+      clock.schedule(at, () => ran.push(Date.now()));
+      await vi.advanceTimersByTimeAsync(days30 - 1);
+      expect(ran).toEqual([]);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(ran).toEqual([at]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 });

@@ -16,11 +16,15 @@ export interface EngineClock {
   schedule(at: number, task: () => void): ScheduledTask;
 }
 
+/** The longest delay one `setTimeout` holds; Node fires a longer one after 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /**
  * `Date.now()` time and `setTimeout` tasks (timers do not keep the process alive). Node counts a
  * timer's delay from the event loop's cached time, which lags `Date.now()` by however long the
  * current turn of the loop has run, so a timer can fire before `at` on the wall clock; the task
- * then waits for the rest, keeping the promise that it runs at or after `at`.
+ * then waits for the rest, keeping the promise that it runs at or after `at`. A task further
+ * ahead than one timer holds (24.8 days) waits in steps.
  */
 export class WallClock implements EngineClock {
   now(): number {
@@ -35,7 +39,7 @@ export class WallClock implements EngineClock {
           if (Date.now() < at) arm();
           else task();
         },
-        Math.max(0, at - Date.now()),
+        Math.min(MAX_TIMER_MS, Math.max(0, at - Date.now())),
       );
       timer.unref();
     };

@@ -89,10 +89,11 @@ export class WeightService {
             throw new ControlError('bad_field', 'weight.lease needs an id (the grant answers it)');
           const offset = message.at - Date.now();
           if (Math.abs(offset) > MAX_LEASE_CLOCK_GAP_MS) {
+            // The same text for every lease of a wrong clock: a process logs each new reason once.
             throw new ControlError(
               'bad_field',
-              `at ${message.at} is ${Math.round(offset / 1000)} s from the hub's clock (at most ` +
-                `${MAX_LEASE_CLOCK_GAP_MS / 1000} s either way): exchange Unix ms from a clock kept right`,
+              `at is more than ${MAX_LEASE_CLOCK_GAP_MS / 1000} s ${offset > 0 ? 'ahead of' : 'behind'} the ` +
+                "hub's clock: exchange Unix ms, from a clock kept right (the process's or the hub's is not)",
               id,
             );
           }
@@ -125,8 +126,8 @@ export class WeightService {
           if (length > MAX_BLOCK_MS) {
             throw new ControlError(
               'bad_field',
-              `until ${message.until} is ${Math.round(length / 3_600_000)} h away (a block lasts at most ` +
-                `${MAX_BLOCK_MS / 3_600_000} h): exchange Unix ms`,
+              `until is more than ${MAX_BLOCK_MS / 3_600_000} h after the hub's clock (the exchange's ` +
+                'bans last at most 3 days): exchange Unix ms',
               id,
             );
           }

@@ -1,4 +1,5 @@
 // The engine's time: the wall clock in live, paper and dry-run; a virtual clock the data drives in backtests.
+import { runAt } from '../../ts/process/wall-timer.js';
 
 /** A task scheduled on an {@link EngineClock}; `cancel` is idempotent. */
 export interface ScheduledTask {
@@ -16,15 +17,9 @@ export interface EngineClock {
   schedule(at: number, task: () => void): ScheduledTask;
 }
 
-/** The longest delay one `setTimeout` holds; Node fires a longer one after 1 ms. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
 /**
- * `Date.now()` time and `setTimeout` tasks (timers do not keep the process alive). Node counts a
- * timer's delay from the event loop's cached time, which lags `Date.now()` by however long the
- * current turn of the loop has run, so a timer can fire before `at` on the wall clock; the task
- * then waits for the rest, keeping the promise that it runs at or after `at`. A task further
- * ahead than one timer holds (24.8 days) waits in steps.
+ * `Date.now()` time; tasks wait with {@link runAt}, so one runs at or after its time even when
+ * Node's timer fires early, and does not keep the process alive.
  */
 export class WallClock implements EngineClock {
   now(): number {
@@ -32,19 +27,7 @@ export class WallClock implements EngineClock {
   }
 
   schedule(at: number, task: () => void): ScheduledTask {
-    let timer: NodeJS.Timeout;
-    const arm = (): void => {
-      timer = setTimeout(
-        () => {
-          if (Date.now() < at) arm();
-          else task();
-        },
-        Math.min(MAX_TIMER_MS, Math.max(0, at - Date.now())),
-      );
-      timer.unref();
-    };
-    arm();
-    return { cancel: () => clearTimeout(timer) };
+    return { cancel: runAt(at, task, { unref: true }) };
   }
 }
 

@@ -1,4 +1,5 @@
 // The time source and sleep the exchange client waits with; tests pass a virtual one to run fast.
+import { runAt } from '../process/wall-timer.js';
 
 /** Local wall-clock time and waiting. */
 export interface Scheduler {
@@ -8,23 +9,8 @@ export interface Scheduler {
   sleep(ms: number): Promise<void>;
 }
 
-/** The longest delay one `setTimeout` holds; Node fires a longer one after 1 ms. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
-/** Resolves after `ms`, in steps a timer can hold. */
-function sleepFor(ms: number): Promise<void> {
-  if (ms <= 0) return Promise.resolve();
-  return new Promise((resolve) => {
-    const step = (left: number): void => {
-      if (left <= MAX_TIMER_MS) setTimeout(resolve, left);
-      else setTimeout(() => step(left - MAX_TIMER_MS), MAX_TIMER_MS);
-    };
-    step(ms);
-  });
-}
-
-/** The real clock and `setTimeout`. */
+/** The real clock; a sleep waits with {@link runAt} (at least `ms` on the wall clock, however long). */
 export const systemScheduler: Scheduler = {
   now: () => Date.now(),
-  sleep: sleepFor,
+  sleep: (ms) => (ms <= 0 ? Promise.resolve() : new Promise((resolve) => runAt(Date.now() + ms, resolve))),
 };

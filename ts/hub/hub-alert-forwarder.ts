@@ -126,7 +126,7 @@ export class HubAlertForwarder {
   async #send(): Promise<void> {
     const batch = this.#queue.slice(0, MAX_ALERTS_PER_MESSAGE);
     try {
-      await this.#o.client.publishAlerts(batch.map(toAlertWire));
+      await this.#o.client.publishAlerts(batch.map((alert) => toAlertWire(alert)));
       this.#queue.splice(0, batch.length);
       this.#stats.forwarded += batch.length;
     } catch (error) {

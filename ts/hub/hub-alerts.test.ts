@@ -151,12 +151,28 @@ describe('alerts through the hub', () => {
     await expect(bad).rejects.toBeInstanceOf(HubRequestError);
     await expect(bad).rejects.toMatchObject({ code: 'bad_field' });
 
-    const wire = toAlertWire({ at: 1, severity: 'info', source: 'load.test', title: 'one', details: {} });
+    // Times a peer gets wrong by a unit are refused whole, with a text that carries no numbers.
+    const now = Date.now();
+    const one = toAlertWire({ at: now, severity: 'info', source: 'unit.test', title: 'one', details: {} });
+    for (const at of [Math.floor(now / 1000), now * 1000, now * 1_000_000, now + 2 * 86_400_000, 0]) {
+      const refused = trader.publishAlerts([one, { ...one, at }]);
+      await expect(refused).rejects.toMatchObject({
+        code: 'bad_field',
+        message: expect.stringContaining('alerts[1]: at must be Unix milliseconds from 2020 to a day ahead'),
+      });
+    }
+    await trader.publishAlerts([
+      { ...one, at: now - 30 * 86_400_000 },
+      { ...one, at: now + 3_600_000 },
+    ]);
+
+    const wire = toAlertWire({ at: now, severity: 'info', source: 'load.test', title: 'one', details: {} });
     for (let i = 0; i < KEPT_ALERTS + 20; i += 100)
-      await trader.publishAlerts(Array.from({ length: 100 }, (_, j) => ({ ...wire, at: i + j })));
+      await trader.publishAlerts(Array.from({ length: 100 }, (_, j) => ({ ...wire, at: now + i + j })));
     const late = await subscriber(hub);
     await waitUntil(() => late.got.length === KEPT_ALERTS, 'the kept alerts');
-    expect(late.got[0]?.seq).toBe(KEPT_ALERTS + 100 - KEPT_ALERTS + 1);
+    // 2 alerts of plausible times, then 1,100 of the load: the newest KEPT_ALERTS are kept.
+    expect(late.got[0]?.seq).toBe(2 + KEPT_ALERTS + 100 - KEPT_ALERTS + 1);
   });
 });
 
@@ -166,7 +182,7 @@ describe('alert wire format', () => {
     const details: Record<string, string> = {};
     for (let i = 0; i < 60; i++) details[`k${i}`] = long;
     const wire = toAlertWire({
-      at: 7.9,
+      at: 1_780_000_000_000.9,
       severity: 'warning',
       source: 'risk:odd source',
       title: long,
@@ -174,7 +190,7 @@ describe('alert wire format', () => {
     });
     expect(wire.title).toHaveLength(MAX_ALERT_TEXT);
     expect(wire.source).toBe('risk-odd-source');
-    expect(wire.at).toBe(7);
+    expect(wire.at).toBe(1_780_000_000_000);
     expect(wire.details.detailsLeftOut).toBe(21);
     expect(parseAlertWires([wire])).toEqual([wire]);
 
@@ -183,5 +199,22 @@ describe('alert wire format', () => {
     expect(parseAlertWires([{ ...wire, details: { a: { nested: true } } }])).toMatch(/details\.a/);
     expect(parseAlertWires([{ ...wire, details: { a: Number.NaN } }])).toMatch(/details\.a/);
     expect(parseAlertWires([{ ...wire, at: -1 }])).toMatch(/at must/);
+    expect(parseAlertWires([{ ...wire, at: 1_780_000_000_000_000 }], 1_780_000_000_000)).toMatch(/at must/);
+    expect(parseAlertWires([{ ...wire, at: 1_780_000_000 }], 1_780_000_000_000)).toMatch(/at must/);
+  });
+
+  it('sends an alert raised with a time the hub would refuse at the time it is sent, keeping the time given', () => {
+    const now = 1_780_000_000_000;
+    const details: Record<string, number> = {};
+    for (let i = 0; i < 60; i++) details[`k${i}`] = i;
+    for (const given of [now * 1000, now / 1000, Number.NaN, now + 2 * 86_400_000]) {
+      const wire = toAlertWire({ at: given, severity: 'critical', source: 'risk', title: 't', details }, now);
+      expect(wire.at).toBe(now);
+      expect(wire.details.atGiven).toBe(Number.isNaN(given) ? 'NaN' : given);
+      expect(wire.details.detailsLeftOut).toBe(60 - 38);
+      expect(parseAlertWires([wire], now)).toEqual([wire]);
+    }
+    const onTime = toAlertWire({ at: now - 5, severity: 'info', source: 'risk', title: 't' }, now);
+    expect(onTime).toMatchObject({ at: now - 5, details: {} });
   });
 });

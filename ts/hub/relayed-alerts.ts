@@ -27,31 +27,44 @@ export const MAX_ALERT_TEXT = 1000;
 /** Most detail fields of one alert. */
 export const MAX_ALERT_DETAILS = 40;
 
+/** Earliest `at` the hub takes (2020-01-01 UTC): a time in seconds reads as January 1970. */
+export const MIN_ALERT_AT = Date.UTC(2020, 0, 1);
+/** Furthest `at` may be ahead of the hub's clock (ms): a time in µs or ns reads as a far future year. */
+export const MAX_ALERT_LEAD_MS = 86_400_000;
+
 const SOURCE = /^[A-Za-z0-9._-]{1,64}$/;
 
+/** Whether `at` is Unix ms between 2020 and a day ahead of `now`: not seconds, µs or ns. */
+export function isPlausibleAlertTime(at: number, now: number): boolean {
+  return Number.isSafeInteger(at) && at >= MIN_ALERT_AT && at <= now + MAX_ALERT_LEAD_MS;
+}
+
 /**
- * Reads the `alerts` field of `alerts.publish`: 1 … 100 alerts, each exactly `at`, `severity`,
- * `source`, `title` and `details` of their shapes. Returns the list or the reason it is refused.
+ * Reads the `alerts` field of `alerts.publish`: 1 … 100 alerts, each exactly `at` (Unix ms from
+ * 2020 to a day ahead of `now`), `severity`, `source`, `title` and `details` of their shapes.
+ * Returns the list or the reason it is refused.
  */
-export function parseAlertWires(value: unknown): AlertWire[] | string {
+export function parseAlertWires(value: unknown, now: number = Date.now()): AlertWire[] | string {
   if (!Array.isArray(value) || value.length === 0 || value.length > MAX_ALERTS_PER_MESSAGE)
     return `alerts must be a list of 1 … ${MAX_ALERTS_PER_MESSAGE} alerts`;
   const out: AlertWire[] = [];
   for (const [i, item] of value.entries()) {
-    const alert = parseAlertWire(item);
+    const alert = parseAlertWire(item, now);
     if (typeof alert === 'string') return `alerts[${i}]: ${alert}`;
     out.push(alert);
   }
   return out;
 }
 
-function parseAlertWire(item: unknown): AlertWire | string {
+function parseAlertWire(item: unknown, now: number): AlertWire | string {
   if (typeof item !== 'object' || item === null || Array.isArray(item)) return 'must be an object';
   const a = item as Record<string, unknown>;
   if (Object.keys(a).sort().join(',') !== 'at,details,severity,source,title')
     return 'must have exactly at, severity, source, title and details';
   const { at, severity, source, title, details } = a;
-  if (typeof at !== 'number' || !Number.isSafeInteger(at) || at < 0) return 'at must be Unix milliseconds';
+  // The text carries no numbers, so a forwarder logs one refusal the same way every time.
+  if (typeof at !== 'number' || !isPlausibleAlertTime(at, now))
+    return 'at must be Unix milliseconds from 2020 to a day ahead of the hub’s clock';
   const level = ALERT_SEVERITIES.find((s) => s === severity);
   if (level === undefined) return `severity must be one of ${ALERT_SEVERITIES.join(', ')}`;
   if (typeof source !== 'string' || !SOURCE.test(source)) return `source must match ${SOURCE.source}`;
@@ -80,25 +93,34 @@ function clip(text: string): string {
 /**
  * An alert as a peer publishes it: the texts clipped to what the hub accepts and the details cut to
  * `MAX_ALERT_DETAILS` fields (the cut ones counted in `detailsLeftOut`), so a long error text never
- * gets the whole alert refused.
+ * gets the whole alert refused. An `at` the hub would refuse (seconds, µs, a bad clock) becomes
+ * `now`, and the time given is kept as the detail `atGiven`: one alert raised with a wrong unit
+ * must not get itself and the 99 alerts beside it dropped.
  */
-export function toAlertWire(alert: {
-  at: number;
-  severity: AlertSeverity;
-  source: string;
-  title: string;
-  details?: Readonly<Record<string, AlertDetail>> | undefined;
-}): AlertWire {
+export function toAlertWire(
+  alert: {
+    at: number;
+    severity: AlertSeverity;
+    source: string;
+    title: string;
+    details?: Readonly<Record<string, AlertDetail>> | undefined;
+  },
+  now: number = Date.now(),
+): AlertWire {
   const entries = Object.entries(alert.details ?? {}).filter(
     ([, v]) => typeof v !== 'number' || Number.isFinite(v),
   );
-  const kept = entries.slice(0, MAX_ALERT_DETAILS - 1);
+  const at = Math.floor(alert.at);
+  const atPlausible = isPlausibleAlertTime(at, now);
+  // Room for `atGiven` and `detailsLeftOut`, so the hub's field limit still holds.
+  const kept = entries.slice(0, MAX_ALERT_DETAILS - (atPlausible ? 1 : 2));
   const details: Record<string, AlertDetail> = {};
   for (const [k, v] of kept) details[clip(k)] = typeof v === 'string' ? clip(v) : v;
   if (entries.length > kept.length) details.detailsLeftOut = entries.length - kept.length;
+  if (!atPlausible) details.atGiven = Number.isFinite(alert.at) ? alert.at : String(alert.at);
   const source = alert.source.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64) || 'unknown';
   return {
-    at: Math.max(0, Math.floor(alert.at)),
+    at: atPlausible ? at : now,
     severity: alert.severity,
     source,
     title: clip(alert.title) || '(no title)',

@@ -25,6 +25,8 @@ export interface TraderStatus {
   /** Subscriptions the hub refuses now (retried with backoff while the reason may clear). */
   readonly refusedSubscriptions: ReadonlyArray<{ code: string; attempts: number; since: number }>;
   readonly orderEvents: number;
+  /** Relayed events a subscriber refused (malformed for the parser, or failing its handler); each logged. */
+  readonly refusedEvents: number;
   /** The order-event subscription: connections it was granted on, failed requests, dropped connections. */
   readonly eventSubscription: StandingSubscriptionStats;
   /** USDT wallet balance as the hub last merged it, or null before any account data. */
@@ -48,6 +50,7 @@ export class TraderProcess {
   readonly #events: string[] = [];
   readonly #eventListeners = new Set<(json: string) => void>();
   #eventCount = 0;
+  #refusedEvents = 0;
   #lastEventSeq = 0;
   readonly #eventSubscription: StandingSubscription;
   #off: (() => void) | undefined;
@@ -119,7 +122,7 @@ export class TraderProcess {
       }
       this.#lastEventSeq = message.seq;
       this.#eventCount += message.events.length;
-      for (const json of message.events) for (const listener of this.#eventListeners) listener(json);
+      for (const json of message.events) this.#relay(json);
       this.#events.push(...message.events);
       if (this.#events.length > RECENT_EVENTS) this.#events.splice(0, this.#events.length - RECENT_EVENTS);
     });
@@ -130,6 +133,28 @@ export class TraderProcess {
     this.#reporter.unref();
     await this.feed.start();
     this.client.report(this.status());
+  }
+
+  /**
+   * Gives one event to every subscriber. A subscriber that throws (the native parser refusing a
+   * malformed payload, a handler failing on an absurd value) is logged and counted; the other
+   * subscribers and the events after it are still served, so one bad record loses only itself.
+   */
+  #relay(json: string): void {
+    let refused = false;
+    for (const listener of this.#eventListeners) {
+      try {
+        listener(json);
+      } catch (error) {
+        if (!refused)
+          this.#log.warn('relayed user event refused', {
+            error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+            event: json.length > 300 ? `${json.slice(0, 300)}…` : json,
+          });
+        refused = true;
+      }
+    }
+    if (refused) this.#refusedEvents += 1;
   }
 
   async stop(): Promise<void> {
@@ -163,6 +188,7 @@ export class TraderProcess {
       snapshotRequests: stats.snapshotRequests,
       refusedSubscriptions: this.feed.refused.map(({ code, attempts, since }) => ({ code, attempts, since })),
       orderEvents: this.#eventCount,
+      refusedEvents: this.#refusedEvents,
       eventSubscription: this.#eventSubscription.stats(),
       usdtWallet: book.balance('USDT')?.walletBalance ?? null,
       positions,

@@ -49,6 +49,17 @@ export class ExposureTracker {
   }
 
   /**
+   * `signedQty` of an order the engine did not send (a ladder stop that triggered, a liquidation,
+   * a manual trade) filled at exchange time `time`: the account's position will show it, so it
+   * counts until then, but no intent of the engine was waiting for it, so `pending` is left alone
+   * (taking it from `pending` would leave the symbol looking busy and off by it for good).
+   */
+  filledElsewhere(symbol: string, signedQty: Decimal, time: number): void {
+    if (signedQty.isZero()) return;
+    this.#unreflected(symbol, signedQty, time);
+  }
+
+  /**
    * Order `clientOrderId`, whose outcome was unknown, was found to have filled `signedQty` that no
    * trade event has reported yet (a query answered before the events, or the events were lost):
    * counted now as a fill at `time`; its trade events, if they come later, are skipped.
@@ -69,6 +80,10 @@ export class ExposureTracker {
 
   #record(symbol: string, signedQty: Decimal, time: number): void {
     this.#pending.set(symbol, (this.#pending.get(symbol) ?? Decimal.ZERO).sub(signedQty));
+    this.#unreflected(symbol, signedQty, time);
+  }
+
+  #unreflected(symbol: string, signedQty: Decimal, time: number): void {
     const list = this.#fills.get(symbol) ?? [];
     list.push({ qty: signedQty, time });
     this.#fills.set(symbol, list);

@@ -4,6 +4,13 @@ import type { Logger } from '../../ts/log/logger.js';
 import type { SymbolRules } from '../execution/symbol-rules.js';
 import type { OrderIntent, OrderSide, SignalEvent } from './events.js';
 
+/**
+ * Most orders one leg is split into. A real lot's maxQty splits even a huge position into a
+ * handful; more means the exchange's maxQty is absurd for the step, and sending them all would
+ * flood the order-rate budget (or, with a maxQty below one step, never end).
+ */
+const MAX_SPLIT = 100;
+
 /** A leg the planner dropped, and why (counted and logged, never silent). */
 export interface SkippedLeg {
   readonly symbol: string;
@@ -56,7 +63,13 @@ export class TargetPlanner {
     const market = signal.execution.kind !== 'post-only';
     const intents: OrderIntent[] = [];
     for (const leg of legs) {
-      for (const qty of this.#split(symbol, this.#rules.snapQuantity(symbol, leg.qty, market), market)) {
+      const snapped = this.#rules.snapQuantity(symbol, leg.qty, market);
+      const pieces = this.#split(symbol, snapped, market);
+      if (typeof pieces === 'string') {
+        this.#skip(symbol, snapped, pieces, signal.reason);
+        continue;
+      }
+      for (const qty of pieces) {
         const problem = this.#check(symbol, qty, referencePrice, market, leg.reduceOnly);
         if (problem !== undefined) {
           this.#skip(symbol, qty, problem, signal.reason);
@@ -78,16 +91,22 @@ export class TargetPlanner {
     return intents;
   }
 
-  /** Splits `qty` into pieces no larger than the lot's maxQty (each still on the step). */
-  #split(symbol: string, qty: Decimal, market: boolean): Decimal[] {
+  /**
+   * Splits `qty` into pieces no larger than the lot's maxQty (each still on the step), or says
+   * why it cannot: a maxQty under one step, or one so small the leg would take over MAX_SPLIT orders.
+   */
+  #split(symbol: string, qty: Decimal, market: boolean): Decimal[] | string {
     const fields = this.#rules.fields(symbol);
     const maxText = market ? (fields?.marketMaxQty ?? fields?.maxQty) : fields?.maxQty;
     const max = maxText === undefined || maxText === null ? undefined : Decimal.parse(maxText);
     if (max === undefined || max.sign() <= 0 || qty.lte(max)) return [qty];
     const cap = this.#rules.snapQuantity(symbol, max, market);
+    if (cap.sign() <= 0) return `the lot's maxQty ${max.toString()} is under one step`;
     const pieces: Decimal[] = [];
     let left = qty;
     while (left.gt(cap)) {
+      if (pieces.length >= MAX_SPLIT)
+        return `the lot's maxQty ${max.toString()} would split ${qty.toString()} into more than ${MAX_SPLIT} orders`;
       pieces.push(cap);
       left = left.sub(cap);
     }

@@ -26,6 +26,7 @@ import type {
   SignalEvent,
   TickEvent,
 } from './events.js';
+import { checkExchangeTime } from './exchange-time.js';
 import { ExposureTracker } from './exposure-tracker.js';
 import type { AccountView, MarketData } from './market-data.js';
 import { PassThroughRisk, type RiskGate } from './risk-gate.js';
@@ -67,6 +68,10 @@ export interface TradingEngineStats {
   orders: number;
   refusedByRisk: number;
   fills: number;
+  /** Fills of orders this engine did not send (ladder stops, liquidations, manual trades). */
+  fillsElsewhere: number;
+  /** Fills whose trade time was implausible (µs, seconds, far future): another exchange time, or none, used. */
+  implausibleFillTimes: number;
 }
 
 const MARKET: ExecutionStyle = { kind: 'market' };
@@ -90,6 +95,8 @@ export class TradingEngine {
     orders: 0,
     refusedByRisk: 0,
     fills: 0,
+    fillsElsewhere: 0,
+    implausibleFillTimes: 0,
   };
   readonly #o: TradingEngineOptions;
   readonly #risk: RiskGate;
@@ -304,7 +311,18 @@ export class TradingEngine {
     if (u.executionType === 'TRADE') {
       const qty = Decimal.parse(u.lastFilledQuantity);
       const side = u.side === 'SELL' ? 'SELL' : 'BUY';
-      this.tracker.filled(u.symbol, side === 'BUY' ? qty : qty.neg(), u.tradeTime, u.clientOrderId);
+      const signedQty = side === 'BUY' ? qty : qty.neg();
+      const time = this.#fillTime(u);
+      // Without a time to trust, the fill is taken as reflected by the account already: a time
+      // kept too late would add the fill to the expected position for good, one too early leaves
+      // it out only until the account reports the position (the same moment, usually).
+      const trackedTime = time ?? 0;
+      if (this.#o.journal.get(u.clientOrderId) !== undefined)
+        this.tracker.filled(u.symbol, signedQty, trackedTime, u.clientOrderId);
+      else {
+        this.stats.fillsElsewhere += 1;
+        this.tracker.filledElsewhere(u.symbol, signedQty, trackedTime);
+      }
       const fill: EngineEvent = {
         type: 'fill',
         symbol: u.symbol,
@@ -316,7 +334,7 @@ export class TradingEngine {
         commissionAsset: u.commissionAsset ?? 'USDT',
         realizedPnl: Decimal.parse(u.realizedProfit),
         maker: u.isMaker,
-        time: u.tradeTime,
+        time: time ?? this.#o.clock.now(),
         tradeId: u.tradeId ?? '',
       };
       this.queue.push(fill);
@@ -325,6 +343,36 @@ export class TradingEngine {
       queueMicrotask(() => void this.queue.drain());
     }
     this.executor.onOrderUpdate(u);
+  }
+
+  /**
+   * The fill's exchange time: the trade time, else the transaction or event time when the trade
+   * time is implausible, else undefined (counted and logged; the fill itself is kept).
+   */
+  #fillTime(u: NonNullable<UserEventObject['orderUpdate']>): number | undefined {
+    const now = this.#o.clock.now();
+    const tradeTime = checkExchangeTime('tradeTime', u.tradeTime, now);
+    if (tradeTime === undefined) return u.tradeTime;
+    this.stats.implausibleFillTimes += 1;
+    for (const [field, time] of [
+      ['transactionTime', u.transactionTime],
+      ['eventTime', u.eventTime],
+    ] as const) {
+      if (checkExchangeTime(field, time, now) === undefined) {
+        this.#log.warn('fill with an implausible trade time; its transaction or event time used', {
+          clientOrderId: u.clientOrderId,
+          error: tradeTime.message,
+          used: field,
+        });
+        return time;
+      }
+    }
+    this.#log.warn('fill with implausible exchange times; taken as reflected by the account', {
+      clientOrderId: u.clientOrderId,
+      symbol: u.symbol,
+      error: tradeTime.message,
+    });
+    return undefined;
   }
 
   #saveState(): void {

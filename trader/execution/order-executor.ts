@@ -6,6 +6,7 @@ import type { Logger } from '../../ts/log/logger.js';
 import type { UserEventObject } from '../../ts/native/parse.js';
 import type { EngineClock } from '../engine/engine-clock.js';
 import type { OrderIntent } from '../engine/events.js';
+import { checkExchangeTime } from '../engine/exchange-time.js';
 import type { ExposureTracker } from '../engine/exposure-tracker.js';
 import type { MarketData } from '../engine/market-data.js';
 import { clientOrderId, type OrderSlot } from './client-order-ids.js';
@@ -72,6 +73,8 @@ export interface ExecutorStats {
   rejected: number;
   unknown: number;
   skippedRepeats: number;
+  /** Resolving queries whose update time was implausible (µs, seconds, far future). */
+  implausibleTimes: number;
 }
 
 function signed(side: 'BUY' | 'SELL', qty: Decimal): Decimal {
@@ -96,7 +99,13 @@ export class OrderExecutor {
   readonly #progress = new WeakMap<OrderIntent, Decimal>();
   /** Orders of unknown outcome whose intents left quantity pending, by client id. */
   readonly #unknownOrders = new Map<string, UnknownOrder>();
-  readonly stats: ExecutorStats = { orders: 0, rejected: 0, unknown: 0, skippedRepeats: 0 };
+  readonly stats: ExecutorStats = {
+    orders: 0,
+    rejected: 0,
+    unknown: 0,
+    skippedRepeats: 0,
+    implausibleTimes: 0,
+  };
 
   constructor(deps: OrderExecutorDeps) {
     this.#d = deps;
@@ -162,7 +171,11 @@ export class OrderExecutor {
         });
       } else if (TERMINAL_ORDER_STATUSES.includes(found.status)) {
         this.#d.journal.settle(entry.clientOrderId, found.status, found.executedQty.toString());
-        this.#release(entry.clientOrderId, found.executedQty, found.updateTime);
+        this.#release(
+          entry.clientOrderId,
+          found.executedQty,
+          this.#fillTime(entry.clientOrderId, found.updateTime),
+        );
         this.#d.logger.info('unknown order resolved', {
           clientOrderId: entry.clientOrderId,
           status: found.status,
@@ -427,6 +440,22 @@ export class OrderExecutor {
     if (unreported.gt(Decimal.ZERO))
       this.#d.tracker.filledByQuery(unknown.symbol, clientOrderId, signed(unknown.side, unreported), time);
     this.#d.tracker.finished(unknown.symbol, signed(unknown.side, unknown.unexecuted.sub(executed)));
+  }
+
+  /**
+   * The exchange time a resolved order's fills are counted at. An implausible one (a time in µs
+   * would keep them added to the position for good) is refused, counted and logged; the fills are
+   * then taken as shown by the account already (0), which a query made after them usually is.
+   */
+  #fillTime(clientOrderId: string, updateTime: number): number {
+    const error = checkExchangeTime('updateTime', updateTime, this.#d.clock.now());
+    if (error === undefined) return updateTime;
+    this.stats.implausibleTimes += 1;
+    this.#d.logger.warn('resolved order with an implausible update time', {
+      clientOrderId,
+      error: error.message,
+    });
+    return 0;
   }
 
   #settle(intent: OrderIntent, order: VenueOrder, status: string, executed: Decimal): OrderOutcome {

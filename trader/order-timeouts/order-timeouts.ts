@@ -6,6 +6,7 @@ import type { Logger } from '../../ts/log/logger.js';
 import type { UserEventObject } from '../../ts/native/parse.js';
 import type { EngineClock, ScheduledTask } from '../engine/engine-clock.js';
 import type { OrderSide } from '../engine/events.js';
+import { checkExchangeTime } from '../engine/exchange-time.js';
 import type { SymbolRules } from '../execution/symbol-rules.js';
 import type { Venue } from '../execution/venue.js';
 import type { RiskEventSink } from '../risk/risk-events.js';
@@ -64,7 +65,8 @@ export function ruleFor(rules: readonly TimeoutRule[], clientOrderId: string): T
  * remainder itself). Nothing is cancelled or sent while HALTED.
  */
 export class OrderTimeouts {
-  readonly stats = { cancelled: 0, resent: 0, failures: 0 };
+  /** `implausibleTimes`: orders whose exchange time was refused (watched from the clock's time instead). */
+  readonly stats = { cancelled: 0, resent: 0, failures: 0, implausibleTimes: 0 };
   readonly #d: OrderTimeoutDeps;
   readonly #rules: TimeoutRule[];
   readonly #resting = new Map<string, RestingOrder>();
@@ -111,7 +113,7 @@ export class OrderTimeouts {
         symbol: u.symbol,
         clientOrderId: u.clientOrderId,
         side: u.side === 'SELL' ? 'SELL' : 'BUY',
-        since: u.transactionTime,
+        since: this.#since(u.clientOrderId, 'transactionTime', u.transactionTime, this.#d.clock.now()),
       });
   }
 
@@ -178,7 +180,7 @@ export class OrderTimeouts {
             symbol: o.symbol,
             clientOrderId: o.clientOrderId,
             side: o.side,
-            since: o.time ?? o.updateTime,
+            since: this.#since(o.clientOrderId, 'time', o.time ?? o.updateTime, readAt),
           });
       }
       // Orders gone from the list are gone (their events were missed); newer ones were placed after the read.
@@ -191,6 +193,22 @@ export class OrderTimeouts {
         error: error instanceof Error ? error.message : String(error),
       });
     }
+  }
+
+  /**
+   * When an order started resting: the exchange's `time`, or `now` when that time is implausible.
+   * A time in µs would keep the order from ever looking old, one in seconds would cancel it at
+   * once; `now` (when the trader learned of it) can only make it time out a little late.
+   */
+  #since(clientOrderId: string, field: string, time: number, now: number): number {
+    const error = checkExchangeTime(field, time, now);
+    if (error === undefined) return time;
+    this.stats.implausibleTimes += 1;
+    this.#d.logger.warn('resting order with an implausible exchange time; its age counted from now', {
+      clientOrderId,
+      error: error.message,
+    });
+    return now;
   }
 
   #schedule(): void {

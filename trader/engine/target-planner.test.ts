@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { Decimal } from '../../ts/exact/decimal.js';
+import { silentLogger } from '../../ts/log/logger.js';
+import { SymbolRules } from '../execution/symbol-rules.js';
+import type { SignalEvent } from './events.js';
+import { TargetPlanner } from './target-planner.js';
+
+const signal = (target: string): SignalEvent => ({
+  type: 'signal',
+  key: { strategy: 'test', symbol: 'XUSDT', time: 1 },
+  target: Decimal.parse(target),
+  execution: { kind: 'market' },
+  reason: 'test',
+});
+
+describe('TargetPlanner and absurd exchange filters', () => {
+  it('a market maxQty below one step skips the leg instead of splitting it forever', () => {
+    // Well-formed exchangeInfo, absurd values: at most 0.5 per market order, in steps of 1.
+    const rules = new SymbolRules([
+      {
+        symbol: 'XUSDT',
+        stepSize: '1',
+        minQty: '1',
+        maxQty: '1000',
+        marketStepSize: '1',
+        marketMaxQty: '0.5',
+      },
+    ]);
+    const planner = new TargetPlanner(rules, silentLogger('planner'));
+    const intents = planner.plan(signal('3'), Decimal.ZERO, Decimal.parse('10'));
+    expect(intents).toEqual([]);
+    expect(planner.skipped).toHaveLength(1);
+    expect(planner.skipped[0]?.reason).toMatch(/maxQty/);
+  });
+
+  it('a maxQty so small that a leg would take hundreds of orders skips the leg', () => {
+    const rules = new SymbolRules([{ symbol: 'XUSDT', stepSize: '1', minQty: '1', maxQty: '1' }]);
+    const planner = new TargetPlanner(rules, silentLogger('planner'));
+    expect(planner.plan(signal('500'), Decimal.ZERO, Decimal.parse('10'))).toEqual([]);
+    expect(planner.skipped[0]?.reason).toMatch(/more than 100 orders/);
+  });
+
+  it('a leg above maxQty is still split into pieces on the step', () => {
+    const rules = new SymbolRules([{ symbol: 'XUSDT', stepSize: '1', minQty: '1', maxQty: '2' }]);
+    const planner = new TargetPlanner(rules, silentLogger('planner'));
+    const intents = planner.plan(signal('5'), Decimal.ZERO, Decimal.parse('10'));
+    expect(intents.map((i) => i.quantity.toString())).toEqual(['2', '2', '1']);
+  });
+});

@@ -1,0 +1,141 @@
+import { describe, expect, it } from 'vitest';
+import { Decimal } from '../../ts/exact/decimal.js';
+import type { OrderRecord } from '../../ts/exchange/usdm-decoders.js';
+import { silentLogger } from '../../ts/log/logger.js';
+import type { UserEventObject } from '../../ts/native/parse.js';
+import { MemoryOrderJournal } from '../execution/order-journal.js';
+import { SymbolRules } from '../execution/symbol-rules.js';
+import type { Venue, VenueOrder } from '../execution/venue.js';
+import { StaticAccount, StaticMarket } from '../risk/testing/static-views.js';
+import type { Strategy } from '../strategies/strategy-api.js';
+import { VirtualClock } from './engine-clock.js';
+import { TradingEngine } from './trading-engine.js';
+
+const T0 = Date.UTC(2026, 4, 8);
+type OrderUpdate = NonNullable<UserEventObject['orderUpdate']>;
+
+/** A venue that fills every order at once at 100,000 and whose user events the test emits. */
+function fakeVenue(now: () => number) {
+  const listeners = new Set<(event: UserEventObject) => void>();
+  const placed: VenueOrder[] = [];
+  const emit = (event: UserEventObject): void => {
+    for (const l of listeners) l(event);
+  };
+  const venue: Venue = {
+    name: 'fake',
+    place: async (order: VenueOrder): Promise<OrderRecord> => {
+      placed.push(order);
+      return {
+        symbol: order.symbol,
+        clientOrderId: order.clientOrderId,
+        side: order.side,
+        type: order.type,
+        status: 'FILLED',
+        origQty: order.quantity,
+        executedQty: order.quantity,
+        reduceOnly: order.reduceOnly,
+        updateTime: now(),
+      } as unknown as OrderRecord;
+    },
+    cancel: async () => {
+      throw new Error('not used');
+    },
+    query: async () => null,
+    openOrders: async () => [],
+    applySettings: async () => [],
+    positionMode: async () => false,
+    onUserEvent: (listener) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+  return { venue, emit, placed };
+}
+
+/** A trade event of `clientOrderId` as the exchange sends it. */
+function trade(clientOrderId: string, side: 'BUY' | 'SELL', qty: string, time: number): UserEventObject {
+  const orderUpdate: OrderUpdate = {
+    eventTime: time,
+    transactionTime: time,
+    symbol: 'BTCUSDT',
+    clientOrderId,
+    side,
+    orderType: 'MARKET',
+    timeInForce: 'GTC',
+    originalQuantity: qty,
+    price: '0',
+    averagePrice: '100000',
+    executionType: 'TRADE',
+    status: 'FILLED',
+    orderId: '1',
+    lastFilledQuantity: qty,
+    cumulativeFilledQuantity: qty,
+    lastFilledPrice: '100000',
+    tradeTime: time,
+    tradeId: '7',
+    isMaker: false,
+    reduceOnly: true,
+    workingType: 'CONTRACT_PRICE',
+    originalOrderType: 'STOP_MARKET',
+    positionSide: 'BOTH',
+    closePosition: false,
+    realizedProfit: '0',
+  };
+  return { kind: 'orderTradeUpdate', eventType: 'ORDER_TRADE_UPDATE', eventTime: time, orderUpdate };
+}
+
+function rig() {
+  const clock = new VirtualClock(T0);
+  const market = new StaticMarket();
+  market.set('BTCUSDT', '100000');
+  const account = new StaticAccount();
+  const { venue, emit, placed } = fakeVenue(() => clock.now());
+  const strategy: Strategy = {
+    requirements: { symbols: ['BTCUSDT'], intervals: ['1m'], warmupBars: 0, ticks: false },
+  };
+  const engine = new TradingEngine({
+    name: 'test',
+    strategy,
+    market,
+    account,
+    venue,
+    rules: new SymbolRules([
+      { symbol: 'BTCUSDT', tickSize: '0.1', stepSize: '0.001', minQty: '0.001', maxQty: '1000' },
+    ]),
+    clock,
+    journal: new MemoryOrderJournal(),
+    logger: silentLogger('engine'),
+  });
+  return { engine, account, emit, clock, placed };
+}
+
+describe('TradingEngine and exchange fills', () => {
+  it('a fill of an order it did not send (a ladder stop triggering) leaves its pending quantity alone', async () => {
+    const { engine, account, emit } = rig();
+    await engine.start();
+    account.set('BTCUSDT', '1.000', '100000', T0 - 10);
+    // A stop-loss ladder stop triggers: its market order is the exchange's, not the engine's.
+    emit(trade('sl_stop_fired', 'SELL', '0.200', T0 + 1));
+    await engine.idle();
+    // The account shows it a moment later.
+    account.set('BTCUSDT', '0.800', '100000', T0 + 1);
+    expect(engine.tracker.expected('BTCUSDT', account.position('BTCUSDT')).toString()).toBe('0.800');
+    // Nothing of the engine's is on its way: the risk side must not see the symbol as busy.
+    expect(engine.tracker.pending('BTCUSDT').isZero()).toBe(true);
+  });
+
+  it('a fill stamped in microseconds counts once the account shows it, not forever', async () => {
+    const { engine, account, emit, clock, placed } = rig();
+    await engine.start();
+    engine.submitTarget('test', 'BTCUSDT', Decimal.parse('1'), 'open');
+    await engine.idle();
+    const id = placed[0]?.clientOrderId ?? '';
+    expect(id).not.toBe('');
+    // Its trade event carries a time in µs (a unit change, a broken relay).
+    emit(trade(id, 'BUY', '1.000', (clock.now() + 5) * 1000));
+    await engine.idle();
+    // The account reflects the fill with its own (millisecond) time.
+    account.set('BTCUSDT', '1.000', '100000', clock.now() + 5);
+    expect(engine.tracker.expected('BTCUSDT', account.position('BTCUSDT')).toString()).toBe('1.000');
+  });
+});

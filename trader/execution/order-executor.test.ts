@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { Decimal } from '../../ts/exact/decimal.js';
+import type { OrderRecord } from '../../ts/exchange/usdm-decoders.js';
+import { silentLogger } from '../../ts/log/logger.js';
+import { VirtualClock } from '../engine/engine-clock.js';
+import type { OrderIntent } from '../engine/events.js';
+import { ExposureTracker } from '../engine/exposure-tracker.js';
+import { StaticMarket } from '../risk/testing/static-views.js';
+import { OrderExecutor } from './order-executor.js';
+import { MemoryOrderJournal } from './order-journal.js';
+import { OrderOutcomeUnknownError } from './order-sender.js';
+import { SymbolRules } from './symbol-rules.js';
+import type { Venue, VenueOrder } from './venue.js';
+
+const T0 = Date.UTC(2026, 4, 8);
+
+const intent: OrderIntent = {
+  key: { strategy: 'test', symbol: 'BTCUSDT', time: T0 - 1 },
+  leg: 0,
+  symbol: 'BTCUSDT',
+  side: 'BUY',
+  quantity: Decimal.parse('1.000'),
+  reduceOnly: false,
+  execution: { kind: 'market' },
+  referencePrice: Decimal.parse('100000'),
+  reason: 'test',
+};
+
+describe('OrderExecutor and exchange answers', () => {
+  it('an unknown order resolved by a query stamped in microseconds counts once the account shows it', async () => {
+    const clock = new VirtualClock(T0);
+    let sent: VenueOrder | undefined;
+    const venue = {
+      name: 'fake',
+      place: async (order: VenueOrder) => {
+        sent = order;
+        throw new OrderOutcomeUnknownError('place', order.symbol, order.clientOrderId, 'test: timeout');
+      },
+      // The order ran; the query's answer carries its update time in µs.
+      query: async () =>
+        ({
+          status: 'FILLED',
+          executedQty: Decimal.parse('1.000'),
+          updateTime: (T0 + 5) * 1000,
+        }) as unknown as OrderRecord,
+      onUserEvent: () => () => {},
+    } as unknown as Venue;
+    const tracker = new ExposureTracker();
+    const market = new StaticMarket();
+    market.set('BTCUSDT', '100000');
+    const executor = new OrderExecutor({
+      venue,
+      rules: new SymbolRules([{ symbol: 'BTCUSDT', stepSize: '0.001', minQty: '0.001', maxQty: '1000' }]),
+      clock,
+      journal: new MemoryOrderJournal(),
+      tracker,
+      market,
+      logger: silentLogger('executor'),
+    });
+    await executor.submit(intent);
+    expect(sent).toBeDefined();
+    expect(await executor.resolveUnknown()).toBe(0);
+    // The account shows the fill with its own (millisecond) time.
+    const position = {
+      amount: Decimal.parse('1.000'),
+      entryPrice: Decimal.parse('100000'),
+      updateTime: T0 + 5,
+    };
+    expect(tracker.expected('BTCUSDT', position).toString()).toBe('1.000');
+  });
+});

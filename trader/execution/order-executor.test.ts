@@ -68,4 +68,48 @@ describe('OrderExecutor and exchange answers', () => {
     };
     expect(tracker.expected('BTCUSDT', position).toString()).toBe('1.000');
   });
+
+  it('holds no outcome of orders it is not placing: foreign orders and its own after they settled', async () => {
+    const clock = new VirtualClock(T0);
+    const listeners: ((u: Parameters<OrderExecutor['onOrderUpdate']>[0]) => void)[] = [];
+    let sentId = '';
+    const update = (clientOrderId: string) =>
+      ({
+        clientOrderId,
+        symbol: 'BTCUSDT',
+        side: 'BUY',
+        executionType: 'TRADE',
+        status: 'FILLED',
+        lastFilledQuantity: '1.000',
+        cumulativeFilledQuantity: '1.000',
+      }) as Parameters<OrderExecutor['onOrderUpdate']>[0];
+    const venue = {
+      name: 'fake',
+      // The fill's event comes while the placement is awaited, then the answer says FILLED too.
+      place: async (order: VenueOrder) => {
+        sentId = order.clientOrderId;
+        for (const l of listeners) l(update(order.clientOrderId));
+        return { status: 'FILLED', executedQty: order.quantity, updateTime: T0 } as unknown as OrderRecord;
+      },
+      onUserEvent: () => () => {},
+    } as unknown as Venue;
+    const market = new StaticMarket();
+    market.set('BTCUSDT', '100000');
+    const executor = new OrderExecutor({
+      venue,
+      rules: new SymbolRules([{ symbol: 'BTCUSDT', stepSize: '0.001', minQty: '0.001', maxQty: '1000' }]),
+      clock,
+      journal: new MemoryOrderJournal(),
+      tracker: new ExposureTracker(),
+      market,
+      logger: silentLogger('executor'),
+    });
+    listeners.push((u) => executor.onOrderUpdate(u));
+    await executor.submit(intent);
+    // Its own order's event again after it settled, and a thousand orders it never sent.
+    for (const l of listeners) l(update(sentId));
+    for (let i = 0; i < 1000; i++) executor.onOrderUpdate(update(`stop-${i}`));
+    expect(executor.stats.orders).toBe(1);
+    expect(executor.heldOutcomes).toBe(0);
+  });
 });

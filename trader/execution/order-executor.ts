@@ -92,6 +92,11 @@ export class OrderExecutor {
   readonly #d: OrderExecutorDeps;
   readonly #chains = new Map<string, Promise<void>>();
   readonly #waiters = new Map<string, DoneWaiter>();
+  /**
+   * Terminal outcomes that came as events while the order's placement was still awaited, by
+   * client id; only for orders in `#working` (an entry per foreign or already settled order would
+   * be kept for the life of the process).
+   */
   readonly #done = new Map<string, OrderOutcome>();
   /** Client ids of orders this executor has sent and not settled yet (the order timeouts leave them alone). */
   readonly #working = new Set<string>();
@@ -129,6 +134,11 @@ export class OrderExecutor {
     return this.#working.has(clientOrderId);
   }
 
+  /** Terminal outcomes held for orders still being placed (for tests: it must not grow with the account's orders). */
+  get heldOutcomes(): number {
+    return this.#done.size;
+  }
+
   /** Whether any symbol has work queued or running. */
   get busy(): boolean {
     return this.#chains.size > 0;
@@ -146,7 +156,7 @@ export class OrderExecutor {
       unknown.seen = unknown.seen.add(Decimal.parse(update.lastFilledQuantity));
     if (!TERMINAL_ORDER_STATUSES.includes(update.status)) return;
     const outcome = { status: update.status, executed: Decimal.parse(update.cumulativeFilledQuantity) };
-    this.#done.set(update.clientOrderId, outcome);
+    if (this.#working.has(update.clientOrderId)) this.#done.set(update.clientOrderId, outcome);
     const waiter = this.#waiters.get(update.clientOrderId);
     if (waiter !== undefined) {
       this.#waiters.delete(update.clientOrderId);
@@ -346,6 +356,7 @@ export class OrderExecutor {
       return await this.#placeAndWait(intent, order, restMs);
     } finally {
       this.#working.delete(id);
+      this.#done.delete(id);
     }
   }
 

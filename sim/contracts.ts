@@ -192,5 +192,8 @@ export const RATE_LIMITS = {
   ordersPerMinute: 1200,
 } as const;
 
+/** Open orders allowed per account and symbol (exchangeInfo's MAX_NUM_ORDERS); the next is refused with -2025. */
+export const MAX_OPEN_ORDERS = 200;
+
 /** Open conditional orders allowed per account and symbol (exchangeInfo's MAX_NUM_ALGO_ORDERS); the next is refused with -4045. */
 export const MAX_OPEN_ALGO_ORDERS = 10;

@@ -74,6 +74,14 @@ export function accountEndpoints(deps: EngineDeps): Endpoint[] {
         const leverage = /^\d{1,4}$/.test(text) ? Number(text) : Number.NaN;
         if (!Number.isInteger(leverage) || leverage < 1 || leverage > spec.maxLeverage)
           throw Reject.badLeverage(text);
+        // An isolated position's margin was set at the old leverage: Binance refuses to lower it under one.
+        const settings = account.settings(spec.symbol, spec.maxLeverage);
+        if (
+          settings.marginType === 'ISOLATED' &&
+          leverage < settings.leverage &&
+          account.openPositions(spec.symbol).length > 0
+        )
+          throw Reject.isolatedLeverageReduction();
         // The positions of the symbol (both sides in hedge mode) must fit the new leverage's brackets.
         const cap = maxNotional(bracketsFor(spec), leverage);
         const risk = assessAccount(account, market, ctx.orders.open(account.id));
@@ -81,7 +89,7 @@ export function accountEndpoints(deps: EngineDeps): Endpoint[] {
           if (p.position.symbol === spec.symbol && p.notional.abs().gt(cap))
             throw Reject.leverageTooHighForPosition();
         }
-        account.settings(spec.symbol, spec.maxLeverage).leverage = leverage;
+        settings.leverage = leverage;
         ctx.emit(account.id, leverageUpdate(spec.symbol, leverage, ctx.clock.now()));
         return { leverage, maxNotionalValue: cap.toString(), symbol: spec.symbol };
       },

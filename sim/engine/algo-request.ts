@@ -9,11 +9,10 @@ import {
   optionalEnum,
   optionalString,
   requireDecimal,
-  requireEnum,
   requireString,
 } from '../request-params.js';
 import { ALGO_ORDER_TYPES, type AlgoOrderType } from './algo-store.js';
-import { clientIdParam, POSITION_SIDES, SIDES, TIME_IN_FORCE } from './order-request.js';
+import { clientIdParam, positionSideParam, sideParam, TIME_IN_FORCE } from './order-request.js';
 
 const ALGO_TIME_IN_FORCE = TIME_IN_FORCE.filter((tif) => tif !== 'GTD');
 
@@ -60,11 +59,11 @@ export function parseNewAlgo(params: Params, market: MarketView): NewAlgoRequest
   if (algoType !== 'CONDITIONAL') throw illegal('algoType', algoType);
   const symbol = requireString(params, 'symbol');
   const spec = requireSpec(market, symbol);
-  const side = requireEnum(params, 'side', SIDES);
+  const side = sideParam(params);
   const typeText = requireString(params, 'type');
   if (!(ALGO_ORDER_TYPES as readonly string[]).includes(typeText)) throw Reject.invalidOrderType();
   const orderType = typeText as AlgoOrderType;
-  const positionSide = optionalEnum(params, 'positionSide', POSITION_SIDES);
+  const positionSide = positionSideParam(params);
   // GTD is not served on conditional orders: refused as an unknown time in force.
   const timeInForce = optionalEnum(params, 'timeInForce', ALGO_TIME_IN_FORCE) ?? 'GTC';
   const workingType =

@@ -366,7 +366,7 @@ describe('filters and refusals', () => {
     ['unknown type', { type: 'ICEBERG' }, -1116],
     ['missing quantity', { quantity: '' }, -1102],
     ['missing timeInForce', { timeInForce: '' }, -1102],
-    ['bad side', { side: 'UP' }, -1130],
+    ['bad side', { side: 'UP' }, -1117],
     ['garbage price', { price: '1e5' }, -1130],
     ['positionSide LONG in one-way', { positionSide: 'LONG' }, -4061],
     ['reduceOnly with no position', { reduceOnly: 'true' }, -2022],

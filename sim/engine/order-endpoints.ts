@@ -1,12 +1,18 @@
 // REST handlers for user orders: place, query, cancel, open/all orders, and the trade list.
 import { Decimal } from '../../ts/exact/decimal.js';
-import type { Endpoint, Json, MarketView, Params, SymbolSpec } from '../contracts.js';
+import {
+  type Endpoint,
+  type Json,
+  MAX_OPEN_ORDERS,
+  type MarketView,
+  type Params,
+  type SymbolSpec,
+} from '../contracts.js';
 import {
   illegal,
   optionalInt,
   optionalString,
   requireDecimal,
-  requireEnum,
   requireInt,
   requireString,
 } from '../request-params.js';
@@ -14,7 +20,7 @@ import type { Account } from './account.js';
 import type { EngineDeps } from './engine-context.js';
 import { requestAccount } from './engine-context.js';
 import { resolvePositionSide } from './order-executor.js';
-import { type NewOrderRequest, parseNewOrder, SIDES } from './order-request.js';
+import { type NewOrderRequest, parseNewOrder, sideParam } from './order-request.js';
 import { isOpen, type UserOrder } from './order-store.js';
 import { orderQueryJson, orderResponseJson, tradeJson } from './order-views.js';
 import { Reject } from './rejections.js';
@@ -30,6 +36,8 @@ const MAX_AMENDMENTS = 10_000;
 export function placeOrder(deps: EngineDeps, account: Account, req: NewOrderRequest): Json {
   const { ctx, executor } = deps;
   const positionSide = resolvePositionSide(account, req.positionSide, req.reduceOnly);
+  // exchangeInfo's MAX_NUM_ORDERS: without it a client could pile up open orders without bound.
+  if (ctx.orders.openCount(account.id, req.spec.symbol) >= MAX_OPEN_ORDERS) throw Reject.maxOpenOrders();
   if (req.clientOrderId !== undefined) {
     const same = ctx.orders.find(account.id, req.spec.symbol, undefined, req.clientOrderId);
     if (same !== undefined && isOpen(same)) throw Reject.duplicateClientOrderId();
@@ -73,7 +81,7 @@ export function modifyOrder(deps: EngineDeps, account: Account, params: Params):
   const market = ctx.market;
   const { order, spec } = findOrder(deps, account.id, params, market);
   if (order === undefined || !isOpen(order)) throw Reject.noSuchOrder();
-  const side = requireEnum(params, 'side', SIDES);
+  const side = sideParam(params);
   if (side !== order.side) throw illegal('side', side);
   const quantity = requireDecimal(params, 'quantity');
   const price = requireDecimal(params, 'price');

@@ -6,10 +6,8 @@ import {
   missing,
   optionalBool,
   optionalDecimal,
-  optionalEnum,
   optionalString,
   requireDecimal,
-  requireEnum,
   requireString,
 } from '../request-params.js';
 import { ALGO_ORDER_TYPES } from './algo-store.js';
@@ -89,6 +87,29 @@ export function matchedPrice(
   return levels[depth - 1]?.price ?? levels.at(-1)?.price;
 }
 
+/** `side`: mandatory (-1102); a value other than BUY/SELL is Binance's -1117, not a generic -1130. */
+export function sideParam(params: Params): OrderSide {
+  const text = requireString(params, 'side');
+  if (!(SIDES as readonly string[]).includes(text)) throw Reject.invalidSide();
+  return text as OrderSide;
+}
+
+/** `positionSide`: optional; a value other than BOTH/LONG/SHORT is Binance's -4060. */
+export function positionSideParam(params: Params): PositionSide | undefined {
+  const text = optionalString(params, 'positionSide');
+  if (text === undefined) return undefined;
+  if (!(POSITION_SIDES as readonly string[]).includes(text)) throw Reject.invalidPositionSide();
+  return text as PositionSide;
+}
+
+/** `newOrderRespType`: ACK (the default) or RESULT; anything else is Binance's -1136. */
+function respTypeParam(params: Params): 'ACK' | 'RESULT' {
+  const text = optionalString(params, 'newOrderRespType');
+  if (text === undefined) return 'ACK';
+  if (text !== 'ACK' && text !== 'RESULT') throw Reject.invalidRespType();
+  return text;
+}
+
 /** Validates `clientOrderId`-like parameters (-4015). */
 export function clientIdParam(params: Params, name: string): string | undefined {
   const id = optionalString(params, name);
@@ -103,15 +124,15 @@ export function clientIdParam(params: Params, name: string): string | undefined 
 export function parseNewOrder(params: Params, market: MarketView, now: number): NewOrderRequest {
   const symbol = requireString(params, 'symbol');
   const spec = requireSpec(market, symbol);
-  const side = requireEnum(params, 'side', SIDES);
+  const side = sideParam(params);
   const typeText = requireString(params, 'type');
   if ((ALGO_ORDER_TYPES as readonly string[]).includes(typeText)) throw Reject.useAlgoEndpoint();
   if (typeText !== 'LIMIT' && typeText !== 'MARKET') throw Reject.invalidOrderType();
   const type: MatchingType = typeText;
-  const positionSide = optionalEnum(params, 'positionSide', POSITION_SIDES);
+  const positionSide = positionSideParam(params);
   const reduceOnlyFlag = optionalBool(params, 'reduceOnly');
   const clientOrderId = clientIdParam(params, 'newClientOrderId');
-  const respType = optionalEnum(params, 'newOrderRespType', ['ACK', 'RESULT'] as const) ?? 'ACK';
+  const respType = respTypeParam(params);
   const stp = stpParam(params);
   const priceMatch = priceMatchParam(params);
   if (optionalString(params, 'closePosition') === 'true') throw Reject.closePositionInvalid(type, true);

@@ -116,6 +116,13 @@ export class OrderStore {
     return out.sort((a, b) => a.orderId - b.orderId);
   }
 
+  /** How many orders an account has open on `symbol` (the MAX_NUM_ORDERS count; no list, no sort). */
+  openCount(accountId: string, symbol: string): number {
+    let count = 0;
+    for (const o of this.#open.values()) if (o.accountId === accountId && o.symbol === symbol) count += 1;
+    return count;
+  }
+
   /** Open GTD orders whose time has come (`goodTillDate <= now`). */
   dueGoodTillDate(now: number): UserOrder[] {
     const due: UserOrder[] = [];

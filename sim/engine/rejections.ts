@@ -14,6 +14,8 @@ export const Reject = {
     reject(-1102, `Param '${a}' or '${b}' must be sent, but both were empty/null!`),
   invalidOrderType: () => reject(-1116, 'Invalid orderType.'),
   invalidTimeInForce: () => reject(-1115, 'Invalid timeInForce.'),
+  invalidSide: () => reject(-1117, 'Invalid side.'),
+  invalidRespType: () => reject(-1136, 'Invalid newOrderRespType.'),
   unknownOrderCancel: () => reject(-2011, 'Unknown order sent.'),
   noSuchOrder: () => reject(-2013, 'Order does not exist.'),
   marginInsufficient: () => reject(-2019, 'Margin is insufficient.'),
@@ -23,6 +25,7 @@ export const Reject = {
   wouldTrigger: () => reject(-2021, 'Order would immediately trigger.'),
   maxStopOrders: () => reject(-4045, 'Reach max stop order limit.'),
   reduceOnlyRejected: () => reject(-2022, 'ReduceOnly Order is rejected.'),
+  maxOpenOrders: () => reject(-2025, 'Reach max open order limit.'),
   priceNotPositive: () => reject(-4001, 'Price less than 0.'),
   priceAboveMax: () => reject(-4002, 'Price greater than max price.'),
   qtyNotPositive: () => reject(-4003, 'Quantity less than or equal to zero.'),
@@ -41,6 +44,7 @@ export const Reject = {
   marginTypeOpenOrders: () => reject(-4047, 'Margin type cannot be changed if there exists open orders.'),
   marginTypePosition: () => reject(-4048, 'Margin type cannot be changed if there exists position.'),
   positionModeUnchanged: () => reject(-4059, 'No need to change position side.'),
+  invalidPositionSide: () => reject(-4060, 'Invalid position side.'),
   positionSideMismatch: () => reject(-4061, "Order's position side does not match user's setting."),
   positionModeOpenOrders: () => reject(-4067, 'Position side cannot be changed if there exists open orders.'),
   positionModePosition: () => reject(-4068, 'Position side cannot be changed if there exists position.'),
@@ -53,6 +57,8 @@ export const Reject = {
     ),
   closePositionInvalid: (orderType: string, closePosition: boolean) =>
     reject(-4136, `Target strategy invalid for orderType ${orderType},closePosition ${closePosition}`),
+  isolatedLeverageReduction: () =>
+    reject(-4161, 'Leverage reduction is not supported in Isolated Margin Mode with open positions'),
   minNotional: (minNotional: string) =>
     reject(-4164, `Order's notional must be no smaller than ${minNotional} (unless you choose reduce only).`),
   postOnlyWouldTake: () =>

@@ -4,6 +4,7 @@ import {
   type Endpoint,
   type Json,
   MAX_OPEN_ALGO_ORDERS,
+  MAX_OPEN_ORDERS,
   type Params,
   RATE_LIMITS,
   type RateLimitValues,
@@ -111,7 +112,7 @@ function exchangeSymbol(spec: SymbolSpec, onboardDate: number): Json {
         maxQty: spec.marketMaxQty.toString(),
         minQty: spec.marketMinQty.toString(),
       },
-      { filterType: 'MAX_NUM_ORDERS', limit: 200 },
+      { filterType: 'MAX_NUM_ORDERS', limit: MAX_OPEN_ORDERS },
       { filterType: 'MAX_NUM_ALGO_ORDERS', limit: MAX_OPEN_ALGO_ORDERS },
       { filterType: 'MIN_NOTIONAL', notional: spec.minNotional.toString() },
       {

@@ -26,6 +26,21 @@ const intent: OrderIntent = {
   reason: 'test',
 };
 
+/** An executor of BTCUSDT orders (step 0.001, price 100,000) on `venue`, with a journal in memory. */
+function executorFor(venue: Venue, clock: VirtualClock, tracker: ExposureTracker): OrderExecutor {
+  const market = new StaticMarket();
+  market.set('BTCUSDT', '100000');
+  return new OrderExecutor({
+    venue,
+    rules: new SymbolRules([{ symbol: 'BTCUSDT', stepSize: '0.001', minQty: '0.001', maxQty: '1000' }]),
+    clock,
+    journal: new MemoryOrderJournal(),
+    tracker,
+    market,
+    logger: silentLogger('executor'),
+  });
+}
+
 describe('OrderExecutor and exchange answers', () => {
   it('an unknown order resolved by a query stamped in microseconds counts once the account shows it', async () => {
     const clock = new VirtualClock(T0);
@@ -46,17 +61,7 @@ describe('OrderExecutor and exchange answers', () => {
       onUserEvent: () => () => {},
     } as unknown as Venue;
     const tracker = new ExposureTracker();
-    const market = new StaticMarket();
-    market.set('BTCUSDT', '100000');
-    const executor = new OrderExecutor({
-      venue,
-      rules: new SymbolRules([{ symbol: 'BTCUSDT', stepSize: '0.001', minQty: '0.001', maxQty: '1000' }]),
-      clock,
-      journal: new MemoryOrderJournal(),
-      tracker,
-      market,
-      logger: silentLogger('executor'),
-    });
+    const executor = executorFor(venue, clock, tracker);
     await executor.submit(intent);
     expect(sent).toBeDefined();
     expect(await executor.resolveUnknown()).toBe(0);
@@ -93,17 +98,7 @@ describe('OrderExecutor and exchange answers', () => {
       },
       onUserEvent: () => () => {},
     } as unknown as Venue;
-    const market = new StaticMarket();
-    market.set('BTCUSDT', '100000');
-    const executor = new OrderExecutor({
-      venue,
-      rules: new SymbolRules([{ symbol: 'BTCUSDT', stepSize: '0.001', minQty: '0.001', maxQty: '1000' }]),
-      clock,
-      journal: new MemoryOrderJournal(),
-      tracker: new ExposureTracker(),
-      market,
-      logger: silentLogger('executor'),
-    });
+    const executor = executorFor(venue, clock, new ExposureTracker());
     listeners.push((u) => executor.onOrderUpdate(u));
     await executor.submit(intent);
     // Its own order's event again after it settled, and a thousand orders it never sent.

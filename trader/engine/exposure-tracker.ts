@@ -49,8 +49,8 @@ export class ExposureTracker {
   }
 
   /**
-   * `signedQty` of an order the engine did not send (a ladder stop that triggered, a liquidation,
-   * a manual trade) filled at exchange time `time`: the account's position will show it, so it
+   * `signedQty` of an order not sent for an intent of this process (one sent before a restart, a
+   * ladder stop that triggered, a liquidation, a manual trade) filled at exchange time `time`: the account's position will show it, so it
    * counts until then, but no intent of the engine was waiting for it, so `pending` is left alone
    * (taking it from `pending` would leave the symbol looking busy and off by it for good).
    */

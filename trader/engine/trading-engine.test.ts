@@ -84,7 +84,7 @@ function trade(clientOrderId: string, side: 'BUY' | 'SELL', qty: string, time: n
   return { kind: 'orderTradeUpdate', eventType: 'ORDER_TRADE_UPDATE', eventTime: time, orderUpdate };
 }
 
-function rig() {
+function rig(journal = new MemoryOrderJournal()) {
   const clock = new VirtualClock(T0);
   const market = new StaticMarket();
   market.set('BTCUSDT', '100000');
@@ -103,7 +103,7 @@ function rig() {
       { symbol: 'BTCUSDT', tickSize: '0.1', stepSize: '0.001', minQty: '0.001', maxQty: '1000' },
     ]),
     clock,
-    journal: new MemoryOrderJournal(),
+    journal,
     logger: silentLogger('engine'),
   });
   return { engine, account, emit, clock, placed };
@@ -137,5 +137,29 @@ describe('TradingEngine and exchange fills', () => {
     // The account reflects the fill with its own (millisecond) time.
     account.set('BTCUSDT', '1.000', '100000', clock.now() + 5);
     expect(engine.tracker.expected('BTCUSDT', account.position('BTCUSDT')).toString()).toBe('1.000');
+  });
+
+  it('a fill of an order sent before a restart counts until the account shows it, without touching pending', async () => {
+    // The previous process journaled a resting order that is still open at the restart.
+    const journal = new MemoryOrderJournal();
+    journal.begin({
+      clientOrderId: 'x-before-restart',
+      symbol: 'BTCUSDT',
+      side: 'BUY',
+      quantity: '0.500',
+      reduceOnly: false,
+      kind: 'post-only',
+      decidedAt: T0 - 60_000,
+    });
+    const { engine, account, emit } = rig(journal);
+    await engine.start();
+    account.set('BTCUSDT', '0', '0', T0 - 10);
+    emit(trade('x-before-restart', 'BUY', '0.500', T0 + 1));
+    await engine.idle();
+    expect(engine.tracker.pending('BTCUSDT').isZero()).toBe(true);
+    expect(engine.tracker.expected('BTCUSDT', account.position('BTCUSDT')).toString()).toBe('0.500');
+    account.set('BTCUSDT', '0.500', '100000', T0 + 1);
+    expect(engine.tracker.expected('BTCUSDT', account.position('BTCUSDT')).toString()).toBe('0.500');
+    expect(engine.stats.fillsElsewhere).toBe(1);
   });
 });

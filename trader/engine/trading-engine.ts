@@ -68,7 +68,7 @@ export interface TradingEngineStats {
   orders: number;
   refusedByRisk: number;
   fills: number;
-  /** Fills of orders this engine did not send (ladder stops, liquidations, manual trades). */
+  /** Fills of orders not sent for an intent of this process (sent before a restart, ladder stops, liquidations, manual trades). */
   fillsElsewhere: number;
   /** Fills whose trade time was implausible (µs, seconds, far future): another exchange time, or none, used. */
   implausibleFillTimes: number;
@@ -317,7 +317,7 @@ export class TradingEngine {
       // kept too late would add the fill to the expected position for good, one too early leaves
       // it out only until the account reports the position (the same moment, usually).
       const trackedTime = time ?? 0;
-      if (this.#o.journal.get(u.clientOrderId) !== undefined)
+      if (this.executor.sentHere(u.clientOrderId))
         this.tracker.filled(u.symbol, signedQty, trackedTime, u.clientOrderId);
       else {
         this.stats.fillsElsewhere += 1;

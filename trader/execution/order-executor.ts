@@ -77,6 +77,12 @@ export interface ExecutorStats {
   implausibleTimes: number;
 }
 
+/**
+ * Orders sent here remembered at most (a day of a busy account is a few thousand): beyond it the
+ * oldest, whose terminal event never came, is forgotten.
+ */
+const MAX_SENT_REMEMBERED = 10_000;
+
 function signed(side: 'BUY' | 'SELL', qty: Decimal): Decimal {
   return side === 'BUY' ? qty : qty.neg();
 }
@@ -100,6 +106,12 @@ export class OrderExecutor {
   readonly #done = new Map<string, OrderOutcome>();
   /** Client ids of orders this executor has sent and not settled yet (the order timeouts leave them alone). */
   readonly #working = new Set<string>();
+  /**
+   * Client ids of orders sent for intents of this process, until their terminal event (or a refusal
+   * that means no event will come). Their fills settle quantity this process counts as pending; the
+   * fills of any other order (sent before a restart, a ladder's stop, a manual trade) do not.
+   */
+  readonly #sentHere = new Set<string>();
   /** Executed quantity of each running intent's settled orders. */
   readonly #progress = new WeakMap<OrderIntent, Decimal>();
   /** Orders of unknown outcome whose intents left quantity pending, by client id. */
@@ -129,6 +141,14 @@ export class OrderExecutor {
     return next;
   }
 
+  /**
+   * Whether `clientOrderId` was sent for an intent of this process (its fills settle pending
+   * quantity). Asked before `onOrderUpdate` sees the order's terminal event.
+   */
+  sentHere(clientOrderId: string): boolean {
+    return this.#sentHere.has(clientOrderId);
+  }
+
   /** Whether this executor is working `clientOrderId` (sent and not yet settled). */
   isWorking(clientOrderId: string): boolean {
     return this.#working.has(clientOrderId);
@@ -155,6 +175,7 @@ export class OrderExecutor {
     if (unknown !== undefined && update.executionType === 'TRADE')
       unknown.seen = unknown.seen.add(Decimal.parse(update.lastFilledQuantity));
     if (!TERMINAL_ORDER_STATUSES.includes(update.status)) return;
+    this.#sentHere.delete(update.clientOrderId);
     const outcome = { status: update.status, executed: Decimal.parse(update.cumulativeFilledQuantity) };
     if (this.#working.has(update.clientOrderId)) this.#done.set(update.clientOrderId, outcome);
     const waiter = this.#waiters.get(update.clientOrderId);
@@ -335,6 +356,7 @@ export class OrderExecutor {
       clientOrderId: id,
       ...shape,
     };
+    this.#rememberSent(id);
     if (known === undefined) {
       this.#d.journal.begin({
         clientOrderId: id,
@@ -469,8 +491,19 @@ export class OrderExecutor {
     return 0;
   }
 
+  /** Adds `id` to the orders sent here, forgetting the oldest beyond MAX_SENT_REMEMBERED (events lost for good). */
+  #rememberSent(id: string): void {
+    this.#sentHere.add(id);
+    if (this.#sentHere.size <= MAX_SENT_REMEMBERED) return;
+    const oldest = this.#sentHere.values().next().value;
+    if (oldest !== undefined) this.#sentHere.delete(oldest);
+  }
+
   #settle(intent: OrderIntent, order: VenueOrder, status: string, executed: Decimal): OrderOutcome {
     this.#done.delete(order.clientOrderId);
+    // Refused before it existed: no event will ever come for it.
+    if (status === 'NOT_SENT' || status === 'REJECTED' || status === 'NOT_FOUND')
+      this.#sentHere.delete(order.clientOrderId);
     this.#progress.set(intent, (this.#progress.get(intent) ?? Decimal.ZERO).add(executed));
     this.#d.journal.settle(order.clientOrderId, status, executed.toString());
     const record: RecordedOrder = {

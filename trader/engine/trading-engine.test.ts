@@ -162,4 +162,63 @@ describe('TradingEngine and exchange fills', () => {
     expect(engine.tracker.expected('BTCUSDT', account.position('BTCUSDT')).toString()).toBe('0.500');
     expect(engine.stats.fillsElsewhere).toBe(1);
   });
+
+  it('a decision repeated after a restart, found filled in the journal, is counted once', async () => {
+    const journal = new MemoryOrderJournal();
+    const first = rig(journal);
+    await first.engine.start();
+    first.engine.submitTarget('test', 'BTCUSDT', Decimal.parse('1'), 'open');
+    await first.engine.idle();
+    const id = first.placed[0]?.clientOrderId ?? '';
+    expect(journal.get(id)?.status).toBe('FILLED');
+    first.emit(trade(id, 'BUY', '1.000', T0 + 2));
+    await first.engine.idle();
+    first.engine.stop();
+
+    // The restarted process decides the same at the same time, before the account shows the fill.
+    const second = rig(journal);
+    await second.engine.start();
+    second.account.set('BTCUSDT', '0', '0', T0 - 10);
+    second.engine.submitTarget('test', 'BTCUSDT', Decimal.parse('1'), 'open');
+    await second.engine.idle();
+    expect(second.placed).toHaveLength(0);
+    expect(second.engine.executor.stats.skippedRepeats).toBe(1);
+    expect(second.engine.tracker.pending('BTCUSDT').isZero()).toBe(true);
+    expect(second.engine.tracker.expected('BTCUSDT', second.account.position('BTCUSDT')).toString()).toBe(
+      '1.000',
+    );
+    second.account.set('BTCUSDT', '1.000', '100000', T0 + 2);
+    expect(second.engine.tracker.expected('BTCUSDT', second.account.position('BTCUSDT')).toString()).toBe(
+      '1.000',
+    );
+  });
+
+  it('a decision repeated in the same run leaves no pending quantity behind', async () => {
+    const { engine, account, emit, placed } = rig();
+    await engine.start();
+    account.set('BTCUSDT', '0', '0', T0 - 10);
+    const signal = (target: string) => {
+      engine.queue.push({
+        type: 'signal',
+        key: { strategy: 'test', symbol: 'BTCUSDT', time: T0 },
+        target: Decimal.parse(target),
+        execution: { kind: 'market' },
+        reason: 'test',
+      });
+      void engine.queue.drain();
+    };
+    signal('1');
+    await engine.idle();
+    const id = placed[0]?.clientOrderId ?? '';
+    emit(trade(id, 'BUY', '1.000', T0 + 2));
+    await engine.idle();
+    // A second target under the same decision key maps to the same client id: not sent again.
+    signal('2');
+    await engine.idle();
+    expect(placed).toHaveLength(1);
+    expect(engine.executor.stats.skippedRepeats).toBe(1);
+    expect(engine.tracker.pending('BTCUSDT').isZero()).toBe(true);
+    account.set('BTCUSDT', '1.000', '100000', T0 + 2);
+    expect(engine.tracker.expected('BTCUSDT', account.position('BTCUSDT')).toString()).toBe('1.000');
+  });
 });

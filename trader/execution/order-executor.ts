@@ -10,7 +10,7 @@ import { checkExchangeTime } from '../engine/exchange-time.js';
 import type { ExposureTracker } from '../engine/exposure-tracker.js';
 import type { MarketData } from '../engine/market-data.js';
 import { clientOrderId, type OrderSlot } from './client-order-ids.js';
-import type { OrderJournal } from './order-journal.js';
+import type { JournalEntry, OrderJournal } from './order-journal.js';
 import { OrderOutcomeUnknownError } from './order-sender.js';
 import type { SymbolRules } from './symbol-rules.js';
 import type { RecordedOrder, TradeRecorder } from './trade-recorder.js';
@@ -78,8 +78,8 @@ export interface ExecutorStats {
 }
 
 /**
- * Orders sent here remembered at most (a day of a busy account is a few thousand): beyond it the
- * oldest, whose terminal event never came, is forgotten.
+ * Orders of this run remembered at most: a busy account sends a few thousand a day, and an order
+ * rests for minutes at most (post-only timeouts), so the oldest is long finished when forgotten.
  */
 const MAX_SENT_REMEMBERED = 10_000;
 
@@ -107,9 +107,9 @@ export class OrderExecutor {
   /** Client ids of orders this executor has sent and not settled yet (the order timeouts leave them alone). */
   readonly #working = new Set<string>();
   /**
-   * Client ids of orders sent for intents of this process, until their terminal event (or a refusal
-   * that means no event will come). Their fills settle quantity this process counts as pending; the
-   * fills of any other order (sent before a restart, a ladder's stop, a manual trade) do not.
+   * Client ids of orders sent (or taken over from the journal) for intents of this run, the newest
+   * MAX_SENT_REMEMBERED. Their fills settle quantity this run counts as pending; the fills of any
+   * other order (sent before a restart, a ladder's stop, a manual trade) do not.
    */
   readonly #sentHere = new Set<string>();
   /** Executed quantity of each running intent's settled orders. */
@@ -141,10 +141,7 @@ export class OrderExecutor {
     return next;
   }
 
-  /**
-   * Whether `clientOrderId` was sent for an intent of this process (its fills settle pending
-   * quantity). Asked before `onOrderUpdate` sees the order's terminal event.
-   */
+  /** Whether `clientOrderId` was sent for an intent of this run (its fills settle pending quantity). */
   sentHere(clientOrderId: string): boolean {
     return this.#sentHere.has(clientOrderId);
   }
@@ -175,7 +172,6 @@ export class OrderExecutor {
     if (unknown !== undefined && update.executionType === 'TRADE')
       unknown.seen = unknown.seen.add(Decimal.parse(update.lastFilledQuantity));
     if (!TERMINAL_ORDER_STATUSES.includes(update.status)) return;
-    this.#sentHere.delete(update.clientOrderId);
     const outcome = { status: update.status, executed: Decimal.parse(update.cumulativeFilledQuantity) };
     if (this.#working.has(update.clientOrderId)) this.#done.set(update.clientOrderId, outcome);
     const waiter = this.#waiters.get(update.clientOrderId);
@@ -347,7 +343,9 @@ export class OrderExecutor {
         clientOrderId: id,
         status: known.status,
       });
-      return { status: known.status, executed: Decimal.parse(known.executedQty ?? '0') };
+      const executed = Decimal.parse(known.executedQty ?? '0');
+      this.#repeated(intent.symbol, known, executed);
+      return { status: known.status, executed };
     }
     const order: VenueOrder = {
       symbol: intent.symbol,
@@ -491,7 +489,22 @@ export class OrderExecutor {
     return 0;
   }
 
-  /** Adds `id` to the orders sent here, forgetting the oldest beyond MAX_SENT_REMEMBERED (events lost for good). */
+  /**
+   * A repeated decision found its order settled with `executed` filled. That order's fills settle
+   * the pending quantity of the intent that sent it, not of this one: the quantity is released
+   * here. If an earlier run sent it, no trade event of it comes in this run: the fills count
+   * from the order's decision time until the account shows them, so the decision is not taken a
+   * third time meanwhile.
+   */
+  #repeated(symbol: string, known: JournalEntry, executed: Decimal): void {
+    const qty = signed(known.side, executed);
+    if (qty.isZero()) return;
+    this.#d.tracker.finished(symbol, qty);
+    if (!this.#sentHere.has(known.clientOrderId))
+      this.#d.tracker.filledElsewhere(symbol, qty, known.decidedAt);
+  }
+
+  /** Adds `id` to the orders sent in this run, forgetting the oldest beyond MAX_SENT_REMEMBERED. */
   #rememberSent(id: string): void {
     this.#sentHere.add(id);
     if (this.#sentHere.size <= MAX_SENT_REMEMBERED) return;
@@ -501,9 +514,6 @@ export class OrderExecutor {
 
   #settle(intent: OrderIntent, order: VenueOrder, status: string, executed: Decimal): OrderOutcome {
     this.#done.delete(order.clientOrderId);
-    // Refused before it existed: no event will ever come for it.
-    if (status === 'NOT_SENT' || status === 'REJECTED' || status === 'NOT_FOUND')
-      this.#sentHere.delete(order.clientOrderId);
     this.#progress.set(intent, (this.#progress.get(intent) ?? Decimal.ZERO).add(executed));
     this.#d.journal.settle(order.clientOrderId, status, executed.toString());
     const record: RecordedOrder = {

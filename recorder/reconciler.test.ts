@@ -6,7 +6,7 @@ import { Decimal } from '../ts/exact/decimal.js';
 import { RestClient } from '../ts/exchange/rest-client.js';
 import { UsdmApi } from '../ts/exchange/usdm-api.js';
 import type { OrderRecord, TradeRecord } from '../ts/exchange/usdm-decoders.js';
-import { silentLogger } from '../ts/log/logger.js';
+import { Logger, silentLogger } from '../ts/log/logger.js';
 import { openSqliteStore } from '../ts/store/open-store.js';
 import type { SqlRecordStore } from '../ts/store/sql/sql-record-store.js';
 import type { RecordScope } from '../ts/store/store-records.js';
@@ -154,6 +154,49 @@ describe('Reconciler', () => {
     expect(parseSymbolCursor(await store.cursor(r.symbolCursorName('SOLUSDT')))?.order).toBeGreaterThan(
       working.orderId,
     );
+  });
+
+  it('stores the income rows around one no column can hold, and refuses that one alone (counted, logged)', async () => {
+    const scope: RecordScope = { mode: 'testnet', account: 'refusals' };
+    const now = Date.now();
+    const row = (tranId: number, over: Record<string, unknown> = {}) => ({
+      symbol: 'BTCUSDT',
+      incomeType: 'FUNDING_FEE',
+      income: '-0.01',
+      asset: 'USDT',
+      info: '',
+      time: now - 1000,
+      tranId,
+      tradeId: '',
+      ...over,
+    });
+    // A 100-digit amount is a plain decimal the decoders accept; the store's column holds 80 characters.
+    const rows = [row(1), row(2, { income: '1'.repeat(100), symbol: 'ODDUSDT' }), row(3)];
+    const fakeApi = {
+      income: async () => ({ body: Buffer.from(JSON.stringify(rows)) }),
+    } as unknown as UsdmApi;
+    const logged: Array<Record<string, unknown>> = [];
+    const logger = new Logger('reconcile', {
+      level: 'info',
+      format: 'json',
+      sink: (line) => logged.push(JSON.parse(line) as Record<string, unknown>),
+    });
+    const r = new Reconciler({ store, api: fakeApi, scope, settings: SETTINGS, logger });
+    const read = await r.income();
+    expect(read.inserted).toBe(2);
+    // The refused row's symbol is not looked at: nothing of it could be stored.
+    expect([...read.symbols]).toEqual(['BTCUSDT']);
+    expect((await store.income(scope)).map((i) => i.tranId)).toEqual(['1', '3']);
+    expect(r.refused).toBe(1);
+    expect(logged).toEqual([
+      expect.objectContaining({
+        level: 'error',
+        msg: 'record refused: a column cannot hold it; not stored',
+        kind: 'income',
+        field: 'income',
+        record: expect.objectContaining({ tranId: '2', income: '1'.repeat(100) }),
+      }),
+    ]);
   });
 });
 

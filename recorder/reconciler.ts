@@ -10,8 +10,9 @@ import {
 import type { Logger } from '../ts/log/logger.js';
 import { parseAccount } from '../ts/native/parse.js';
 import { fillFromRest, incomeFromRest, orderUpdateFromRest } from '../ts/store/exchange-records.js';
+import { refusalLogFields, type ScreenedBatch, screenBatch } from '../ts/store/record-check.js';
 import type { RecordStore } from '../ts/store/record-store.js';
-import type { RecordScope } from '../ts/store/store-records.js';
+import type { RecordBatch, RecordScope } from '../ts/store/store-records.js';
 
 /** Binance's largest page for allOrders, userTrades and income. */
 const PAGE = 1000;
@@ -111,6 +112,8 @@ export class Reconciler {
   readonly #log: Logger;
   readonly #cursorName: string;
   readonly #incomeCursor: string;
+  /** Rows REST returned that no column can hold: each logged as an error with the row, not stored. */
+  refused = 0;
 
   constructor(options: {
     store: RecordStore;
@@ -165,14 +168,14 @@ export class Reconciler {
       const response = await this.#api.income({ startTime: ms(since), endTime: now, limit: PAGE, page });
       requests += 1;
       const got = decodeIncomes(parseJson(response.body));
-      for (const row of got) {
-        rows.push(incomeFromRest(this.#scope, row));
-        if (row.symbol !== '' && row.time >= after) symbols.add(row.symbol);
-      }
+      for (const row of got) rows.push(incomeFromRest(this.#scope, row));
       if (got.length < PAGE) break;
       if (page === MAX_PAGES) this.#log.warn('income pages cut at the per-run limit', { pages: MAX_PAGES });
     }
-    const result = await this.#store.write({ income: rows }, { [this.#incomeCursor]: String(now) });
+    const screened = this.#screen({ income: rows }, { [this.#incomeCursor]: String(now) });
+    for (const row of screened.batch.income ?? [])
+      if (row.symbol !== '' && row.time >= after) symbols.add(row.symbol);
+    const result = await this.#store.write(screened.batch, screened.cursors);
     return { symbols, inserted: result.inserted, requests };
   }
 
@@ -227,17 +230,41 @@ export class Reconciler {
     const trades = await this.#trades(symbol, since, cursor?.trade ?? undefined);
     const clientIds = new Map(orders.rows.map((o) => [String(o.orderId), o.clientOrderId]));
     const next = nextCursor(cursor, orders.from, orders.rows, trades.rows);
-    const o = await this.#store.write({
-      orderUpdates: orders.rows.map((r) => orderUpdateFromRest(this.#scope, r)),
-    });
+    const o = await this.#write(
+      this.#screen({
+        orderUpdates: orders.rows.map((r) => orderUpdateFromRest(this.#scope, r)),
+      }),
+    );
     // The cursor moves with the fills, after the orders are in: a failure in between re-reads them.
-    const f = await this.#store.write(
-      {
-        fills: trades.rows.map((t) => fillFromRest(this.#scope, t, clientIds.get(String(t.orderId)) ?? null)),
-      },
-      next === undefined ? {} : { [name]: JSON.stringify(next) },
+    // It moves past a refused fill too: read again, it would be refused again.
+    const f = await this.#write(
+      this.#screen(
+        {
+          fills: trades.rows.map((t) =>
+            fillFromRest(this.#scope, t, clientIds.get(String(t.orderId)) ?? null),
+          ),
+        },
+        next === undefined ? {} : { [name]: JSON.stringify(next) },
+      ),
     );
     return { orders: o.inserted, fills: f.inserted, requests: orders.requests + trades.requests };
+  }
+
+  /**
+   * Keeps the rows every column can hold: the store refuses a whole batch for one that does not,
+   * and the exchange would return that one on every pass, so nothing around it would be stored.
+   */
+  #screen(batch: RecordBatch, cursors: Readonly<Record<string, string>> = {}): ScreenedBatch {
+    const screened = screenBatch(batch, cursors);
+    for (const refusal of screened.refused) {
+      this.refused += 1;
+      this.#log.error('record refused: a column cannot hold it; not stored', refusalLogFields(refusal));
+    }
+    return screened;
+  }
+
+  #write(screened: ScreenedBatch): ReturnType<RecordStore['write']> {
+    return this.#store.write(screened.batch, screened.cursors);
   }
 
   /** Orders from `fromId` upward, or (no id known yet) created since `since`; pages by order id. */

@@ -71,6 +71,8 @@ export interface RecorderStatus extends Readonly<ReconcileCounters> {
   readonly eventSubscription: StandingSubscriptionStats;
   readonly alertSubscription: StandingSubscriptionStats;
   readonly writer: WriterStats;
+  /** Rows read by REST that no column can hold (each logged, not stored); the stream's are `writer.refused`. */
+  readonly reconcileRefused: number;
 }
 
 /**
@@ -252,6 +254,7 @@ export class RecorderProcess {
       eventSubscription: this.#eventSubscription.stats(),
       alertSubscription: this.#alertSubscription.stats(),
       writer: { ...this.writer.stats },
+      reconcileRefused: this.reconciler.refused,
     };
   }
 

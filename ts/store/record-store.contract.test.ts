@@ -160,6 +160,20 @@ for (const backend of backends) {
       expect(await store.cursor('reconciled')).toBe('7');
     });
 
+    it('refuses a batch with a record no column can hold before writing any of it, the same on every database', async () => {
+      const { store } = await open();
+      const long = fill({ tradeId: '2', clientOrderId: 'x'.repeat(200) });
+      const writing = store.write({ fills: [fill({ tradeId: '1' }), long] }, { reconciled: '5' });
+      await expect(writing).rejects.toBeInstanceOf(StoreError);
+      await expect(writing).rejects.toThrow(/fills record refused: client_order_id is 200 characters/);
+      await expect(writing).rejects.toHaveProperty(
+        'cause',
+        expect.objectContaining({ name: 'RecordRefusedError', kind: 'fills', field: 'client_order_id' }),
+      );
+      expect(await store.fills(LIVE)).toEqual([]);
+      expect(await store.cursor('reconciled')).toBeUndefined();
+    });
+
     it('splits a large batch into statements under the parameter limit', async () => {
       const { store } = await open();
       const many = Array.from({ length: 6000 }, (_, i) =>

@@ -91,7 +91,11 @@ export interface RecordStore {
   /** Schema version the store is at (after migrations). */
   readonly schemaVersion: number;
 
-  /** Stores a batch atomically (all or nothing) and idempotently; cursors are set in the same transaction. */
+  /**
+   * Stores a batch atomically (all or nothing) and idempotently; cursors are set in the same
+   * transaction. A batch with a record no column can hold (record-check.ts) is refused whole on
+   * every database, before any statement: a `StoreError` whose `cause` is a `RecordRefusedError`.
+   */
   write(batch: RecordBatch, cursors?: Readonly<Record<string, string>>): Promise<WriteResult>;
 
   /** A reconciliation cursor set by `write`, or undefined. */

@@ -20,6 +20,21 @@ export interface TableDef {
   readonly indexes?: ReadonlyArray<readonly string[]>;
 }
 
+/**
+ * What the bounded MySQL column kinds hold (the `VARCHAR` lengths below are spelled from these;
+ * `TEXT` holds 65,535 bytes by definition). SQLite would hold more, so record-check.ts refuses a
+ * record beyond them on every database: a record fits both or neither, and never fails a whole
+ * batch inside the database.
+ */
+export const COLUMN_LIMITS = {
+  /** `VARCHAR(64)`: characters (code points), as MySQL counts them in utf8mb4. */
+  keyChars: 64,
+  /** `VARCHAR(80)`. */
+  decChars: 80,
+  /** `TEXT`: bytes of UTF-8, not characters. */
+  textBytes: 65_535,
+} as const;
+
 const c = (name: string, kind: ColumnKind, nullable = false): ColumnDef => ({ name, kind, nullable });
 const SCOPE = [c('mode', 'key'), c('account', 'key')];
 
@@ -283,10 +298,10 @@ function columnType(kind: ColumnKind, dialect: 'sqlite' | 'mysql'): string {
   if (dialect === 'sqlite') return kind === 'int' || kind === 'bool' ? 'INTEGER' : 'TEXT';
   switch (kind) {
     case 'key':
-      return 'VARCHAR(64)';
+      return `VARCHAR(${COLUMN_LIMITS.keyChars})`;
     case 'dec':
       // Exact text: a DECIMAL column would pad "0.010" to its scale and lose how it was written.
-      return 'VARCHAR(80)';
+      return `VARCHAR(${COLUMN_LIMITS.decChars})`;
     case 'int':
       return 'BIGINT';
     case 'bool':

@@ -1,5 +1,6 @@
 // The records store on a SQL database (SQLite or MySQL through a SqlDriver): batched idempotent writes and the read side.
 import { Decimal } from '../../exact/decimal.js';
+import { screenBatch } from '../record-check.js';
 import type {
   AccountSummary,
   DailyTotal,
@@ -131,6 +132,11 @@ export class SqlRecordStore implements RecordStore {
   }
 
   async write(batch: RecordBatch, cursors: Readonly<Record<string, string>> = {}): Promise<WriteResult> {
+    // The buffered writer's checks, so a record MySQL cannot hold is refused by SQLite too, before
+    // the transaction. The batch stays all or nothing: callers that want the rest stored screen it
+    // first, as the writer and the reconciler do.
+    const refused = screenBatch(batch, cursors).refused[0];
+    if (refused !== undefined) throw new StoreError('write', refused.message, { cause: refused });
     const now = Date.now();
     try {
       return await this.#db.transaction(async (tx) => {

@@ -84,4 +84,49 @@ describe('the claim log', () => {
     expect(again.pending()[0]?.clientOrderId).toBe('t_open');
     again.close();
   });
+
+  it('reads back every value a peer or the exchange can put in it: extreme decimals, odd names, any message text', () => {
+    const path = fresh();
+    const now = Date.now();
+    const log = new ClaimLog(path, silentLogger(), 7 * DAY, now);
+    const id = `t_${'z'.repeat(34)}`;
+    const tiny = log.claim({
+      ...claimFields(id, now),
+      symbol: 'ZZZZ9',
+      order: {
+        side: 'SELL',
+        type: 'LIMIT',
+        quantity: '0.000000000000000001',
+        price: '0.000000000000000001',
+        timeInForce: 'GTX',
+        reduceOnly: true,
+      },
+      peer: 'trader-0.a:b@c',
+    });
+    const huge = log.claim({
+      ...claimFields('t_huge', now),
+      order: {
+        side: 'BUY',
+        type: 'MARKET',
+        quantity: '999999999999999999.999999999999999999',
+        reduceOnly: false,
+      },
+    });
+    log.sending(tiny, now + 1);
+    log.finish(tiny, now + 2, {
+      kind: 'rejected',
+      exchange: {
+        status: 400,
+        code: -1111,
+        msg: 'quote " back\\slash\nnew line \u2028 \ud800 lone surrogate',
+      },
+    });
+    log.sending(huge, now + 3);
+    log.close();
+    const again = new ClaimLog(path, silentLogger(), 7 * DAY, now + 10);
+    expect(again.stats).toMatchObject({ claims: 2, pending: 1, badLines: 0 });
+    expect(again.get(tiny.key)).toEqual({ ...tiny, outcome: tiny.outcome });
+    expect(again.get(huge.key)).toMatchObject({ order: huge.order, sentAt: now + 3, outcome: null });
+    again.close();
+  });
 });

@@ -201,8 +201,8 @@ export class GatewayServer {
     }
     if (parts.length === 4 && (method === 'GET' || method === 'DELETE')) {
       const ref = check(OrderRefSchema, {
-        symbol: decodeURIComponent(parts[2] ?? ''),
-        clientOrderId: decodeURIComponent(parts[3] ?? ''),
+        symbol: decodePart(parts[2] ?? '', 'symbol'),
+        clientOrderId: decodePart(parts[3] ?? '', 'clientOrderId'),
       });
       return this.#bounded(
         method === 'GET' ? this.#o.claims.query(caller.peer, ref) : this.#o.claims.cancel(caller.peer, ref),
@@ -279,6 +279,18 @@ function readBody(req: IncomingMessage): Promise<string> {
       if (!req.complete) reject(new GatewayRequestError('bad-request', 'the body was cut off'));
     });
   });
+}
+
+/** A percent-decoded path segment; a broken escape (`%E0%A4%A`) is the request's fault, not the gateway's. */
+function decodePart(part: string, field: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch (error) {
+    throw new GatewayRequestError(
+      'bad-request',
+      `${field}: the path segment is not percent-encoded text: ${describe(error)}`,
+    );
+  }
 }
 
 function parseJson(body: string): unknown {

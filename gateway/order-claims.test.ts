@@ -196,4 +196,66 @@ describe('order claims', () => {
     const queried = await c.query('trader-1', { symbol: 'ETHUSDT', clientOrderId: id });
     expect(queried.exchangeClientOrderId).toBe(`${id}.1`);
   });
+
+  it('refuses a limit order priced at zero before claiming it (newOrder would refuse it unsent, forever)', async () => {
+    const { log, claims: c } = claims();
+    const id = `t_${randomBytes(6).toString('hex')}`;
+    const zero = { ...order(id), type: 'LIMIT' as const, price: '0.00', timeInForce: 'GTC' as const };
+    const refusal = await c.place('trader-0', zero).catch((e: unknown) => e);
+    expect(refusal).toBeInstanceOf(GatewayRequestError);
+    expect((refusal as GatewayRequestError).code).toBe('bad-request');
+    expect((refusal as GatewayRequestError).message).toContain('price');
+    // Nothing claimed: no pending claim for a restart to resume, nothing at the exchange.
+    expect(log.pending()).toHaveLength(0);
+    expect(ordersWith(id)).toHaveLength(0);
+  });
+
+  it('split mode: refuses an id too long to carry the share suffix with a typed error, for every member', async () => {
+    const { log, claims: c } = claims({ kind: 'split', members: ['trader-0', 'trader-1', 'trader-2'] });
+    // 35 characters: a valid Binance id, but `<id>.<i>` would be 37.
+    const id = `t_${'a'.repeat(33)}`;
+    for (const member of ['trader-0', 'trader-2']) {
+      const refusal = await c.place(member, order(id)).catch((e: unknown) => e);
+      expect(refusal).toBeInstanceOf(GatewayRequestError);
+      expect((refusal as GatewayRequestError).code).toBe('bad-request');
+      expect((refusal as GatewayRequestError).message).toContain('clientOrderId');
+    }
+    expect(log.stats.claims).toBe(0);
+  });
+
+  it('refuses a duplicate of the opposite side (that trader would book a trade that did not happen); the claimed order stands', async () => {
+    const { claims: c } = claims();
+    const id = `t_${randomBytes(6).toString('hex')}`;
+    const first = await c.place('trader-0', order(id, '0.100', 'BUY'));
+    expect(first.outcome).toBe('placed');
+    const alertsBefore = raised.filter((a) => a.source === 'gateway.conflict').length;
+    const opposite = await c.place('trader-1', order(id, '0.100', 'SELL')).catch((e: unknown) => e);
+    expect(opposite).toBeInstanceOf(GatewayRequestError);
+    expect((opposite as GatewayRequestError).code).toBe('conflict');
+    expect((opposite as GatewayRequestError).message).toContain('BUY');
+    expect(c.stats.conflicts).toBe(1);
+    expect(raised.filter((a) => a.source === 'gateway.conflict')).toHaveLength(alertsBefore + 1);
+    // The claimed order is untouched: its own trader still gets it, and only it exists.
+    const again = await c.place('trader-0', order(id, '0.100', 'BUY'));
+    expect(again).toMatchObject({
+      outcome: 'duplicate',
+      order: { orderId: first.order?.orderId, side: 'BUY' },
+    });
+    expect(ordersWith(id)).toHaveLength(1);
+  });
+
+  it('split mode: refuses a member whose share is the opposite side of a share already claimed for the signal', async () => {
+    const { claims: c } = claims({ kind: 'split', members: ['trader-0', 'trader-1', 'trader-2'] });
+    const id = `t_${randomBytes(6).toString('hex')}`;
+    const buy = await c.place('trader-0', order(id, '0.300', 'BUY'));
+    expect(buy).toMatchObject({ outcome: 'placed', quantity: '0.100' });
+    const sell = await c.place('trader-1', order(id, '0.300', 'SELL')).catch((e: unknown) => e);
+    expect(sell).toBeInstanceOf(GatewayRequestError);
+    expect((sell as GatewayRequestError).code).toBe('conflict');
+    expect(c.stats.conflicts).toBe(1);
+    // Only the first member's share exists; the refused member's was never claimed nor sent.
+    expect(ordersWith(id).map((o) => [o.clientOrderId, o.side])).toEqual([[`${id}.0`, 'BUY']]);
+    const third = await c.place('trader-2', order(id, '0.300', 'BUY'));
+    expect(third).toMatchObject({ outcome: 'placed', quantity: '0.100' });
+  });
 });

@@ -1,6 +1,7 @@
 // Claims and places orders: the first request for a signal's order claims it (durably) and has it placed exactly once; every other request gets that order.
 import type { AlertSink } from '../ts/alerts/alert.js';
 import { Decimal } from '../ts/exact/decimal.js';
+import { CLIENT_ORDER_ID_PATTERN } from '../ts/exchange/client-order-id.js';
 import {
   BinanceApiError,
   BinanceCode,
@@ -132,8 +133,8 @@ export class OrderClaims {
     let claimedNow = false;
     const wanted = this.#orderOf(request, index);
     if (claim === undefined) {
-      const exchangeClientOrderId =
-        index === undefined ? request.clientOrderId : shareClientOrderId(request.clientOrderId, index);
+      const exchangeClientOrderId = this.#exchangeIdOf(request.clientOrderId, index);
+      this.#checkSiblings(request, peer, wanted);
       claim = this.#o.log.claim({
         symbol: request.symbol,
         clientOrderId: request.clientOrderId,
@@ -150,30 +151,61 @@ export class OrderClaims {
       }
     } else {
       this.stats.duplicates += 1;
-      if (!sameOrder(claim.order, wanted)) {
-        this.stats.conflicts += 1;
-        this.#o.alerts?.raise({
-          severity: 'warning',
-          source: 'gateway.conflict',
-          title: 'traders sent different orders for one signal; the first stands',
-          details: {
-            symbol: request.symbol,
-            clientOrderId: request.clientOrderId,
-            claimedBy: claim.peer,
-            peer,
-          },
-        });
-        this.#o.logger.warn('a duplicate differs from the claimed order; the claimed one stands', {
-          clientOrderId: request.clientOrderId,
-          claimedBy: claim.peer,
-          claimed: JSON.stringify(claim.order),
-          peer,
-          sent: JSON.stringify(wanted),
-        });
+      if (claim.order.side !== wanted.side) {
+        // The opposite trade under one decision id: answering with the claimed order would have
+        // this trader book a fill it did not ask for, so it is refused (counted and alerted).
+        this.#conflict(claim, request, peer, wanted);
+        throw new GatewayRequestError(
+          'conflict',
+          `${request.symbol} ${request.clientOrderId} was claimed by ${claim.peer} as a ${claim.order.side}; this request is a ${wanted.side}: the claimed order stands`,
+        );
       }
+      if (!sameOrder(claim.order, wanted)) this.#conflict(claim, request, peer, wanted);
     }
     await this.#settle(claim);
     return this.#answer(claim, claimedNow ? 'placed' : 'duplicate');
+  }
+
+  /**
+   * Split mode: each member claims its own share, so a member sending the opposite side for a
+   * signal whose other shares are claimed would place the opposite trade under the same decision
+   * id, unnoticed. It is refused as a conflict (counted, alerted), as a duplicate would be.
+   */
+  #checkSiblings(request: PlaceRequest, peer: string, wanted: ClaimOrder): void {
+    if (this.#o.mode.kind !== 'split') return;
+    for (const other of this.#o.mode.members) {
+      if (other === peer) continue;
+      const sibling = this.#o.log.get(claimKey(request.symbol, request.clientOrderId, other));
+      if (sibling === undefined || sibling.order.side === wanted.side) continue;
+      this.#conflict(sibling, request, peer, wanted);
+      throw new GatewayRequestError(
+        'conflict',
+        `${request.symbol} ${request.clientOrderId}: ${other}'s share was claimed as a ${sibling.order.side}; this request is a ${wanted.side}: the claimed shares stand`,
+      );
+    }
+  }
+
+  /** Counts, alerts and logs a duplicate that differs from the claimed order. */
+  #conflict(claim: Claim, request: PlaceRequest, peer: string, wanted: ClaimOrder): void {
+    this.stats.conflicts += 1;
+    this.#o.alerts?.raise({
+      severity: 'warning',
+      source: 'gateway.conflict',
+      title: 'traders sent different orders for one signal; the first stands',
+      details: {
+        symbol: request.symbol,
+        clientOrderId: request.clientOrderId,
+        claimedBy: claim.peer,
+        peer,
+      },
+    });
+    this.#o.logger.warn('a duplicate differs from the claimed order; the claimed one stands', {
+      clientOrderId: request.clientOrderId,
+      claimedBy: claim.peer,
+      claimed: JSON.stringify(claim.order),
+      peer,
+      sent: JSON.stringify(wanted),
+    });
   }
 
   /** The order of `peer`'s claim of `ref`, as the exchange reports it now. */
@@ -246,6 +278,10 @@ export class OrderClaims {
   #orderOf(request: PlaceRequest, index: number | undefined): ClaimOrder {
     if (Decimal.parse(request.quantity).isZero())
       throw new GatewayRequestError('bad-request', 'quantity: must be more than zero');
+    // A zero price passes the protocol's decimal pattern, but newOrder refuses it before sending:
+    // claimed, it would be retried as an unknown outcome until it expired.
+    if (request.price !== undefined && Decimal.parse(request.price).isZero())
+      throw new GatewayRequestError('bad-request', 'price: must be more than zero');
     if ((request.type === 'LIMIT') !== (request.price !== undefined && request.timeInForce !== undefined))
       throw new GatewayRequestError(
         'bad-request',
@@ -275,6 +311,22 @@ export class OrderClaims {
       ...(request.timeInForce === undefined ? {} : { timeInForce: request.timeInForce }),
       reduceOnly: request.reduceOnly,
     };
+  }
+
+  /**
+   * The id the claim's order carries at the exchange. A split share appends `.<index>`; an id too
+   * long for that is refused as the request's fault (checked with the last member's index, so
+   * every member gets the same answer) rather than failing inside the gateway.
+   */
+  #exchangeIdOf(clientOrderId: string, index: number | undefined): string {
+    if (index === undefined || this.#o.mode.kind !== 'split') return clientOrderId;
+    const last = this.#o.mode.members.length - 1;
+    if (!CLIENT_ORDER_ID_PATTERN.test(`${clientOrderId}.${last}`))
+      throw new GatewayRequestError(
+        'bad-request',
+        `clientOrderId: ${clientOrderId.length} characters leave no room for the split share suffix .${last} (Binance allows 36 in all)`,
+      );
+    return shareClientOrderId(clientOrderId, index);
   }
 
   /** The claim of `ref` once it has an outcome; `not-claimed` when none was placed, `outcome-unknown` while open. */

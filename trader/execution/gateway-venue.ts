@@ -146,7 +146,9 @@ export class GatewayVenue implements Venue {
           path,
         );
       }
-      if (error.code === 'expired') return new NotSentError(`${clientOrderId}: ${error.message}`);
+      // Not placed for this trader: the claim expired, or the signal was claimed for the other side.
+      if (error.code === 'expired' || error.code === 'conflict')
+        return new NotSentError(`${clientOrderId}: ${error.message}`);
       if (error.code === 'outcome-unknown')
         return new OrderOutcomeUnknownError(action, symbol, clientOrderId, error.message, { cause: error });
       return error;

@@ -88,6 +88,8 @@ export const GATEWAY_ERRORS = {
   'no-such-endpoint': 404,
   /** The gateway holds no claim for this order. */
   'not-claimed': 404,
+  /** The signal was claimed for the opposite side: the claimed order stands, this request is refused; definitive. */
+  conflict: 409,
   /** The exchange refused the order (its code and message are given); definitive. */
   'exchange-rejected': 422,
   /** The claim was older than the placement window when the gateway could place it: not placed. */

@@ -168,10 +168,14 @@ export function checkRecord<K extends keyof RecordBatch>(
 
 /** Why a cursor cannot be stored, or undefined. */
 export function checkCursor(name: string, value: string): RecordRefusedError | undefined {
-  const problem = columnProblem(CURSOR_NAME, name) ?? columnProblem(CURSOR_VALUE, value);
-  if (problem === undefined) return undefined;
-  const field = columnProblem(CURSOR_NAME, name) === undefined ? CURSOR_VALUE.name : CURSOR_NAME.name;
-  return new RecordRefusedError('cursor', field, problem, { name, value });
+  for (const [column, text] of [
+    [CURSOR_NAME, name],
+    [CURSOR_VALUE, value],
+  ] as const) {
+    const problem = columnProblem(column, text);
+    if (problem !== undefined) return new RecordRefusedError('cursor', column.name, problem, { name, value });
+  }
+  return undefined;
 }
 
 /**
@@ -199,14 +203,12 @@ export function screenBatch(
     }
     kept[kind] = fit ?? rows;
   }
-  const cursorRefusals = Object.entries(cursors).flatMap(([name, value]) => checkCursor(name, value) ?? []);
-  refused.push(...cursorRefusals);
-  const keptCursors =
-    cursorRefusals.length === 0
-      ? cursors
-      : Object.fromEntries(
-          Object.entries(cursors).filter(([name, value]) => checkCursor(name, value) === undefined),
-        );
+  const keptCursors: Record<string, string> = {};
+  for (const [name, value] of Object.entries(cursors)) {
+    const problem = checkCursor(name, value);
+    if (problem === undefined) keptCursors[name] = value;
+    else refused.push(problem);
+  }
   return { batch: kept as RecordBatch, cursors: keptCursors, refused };
 }
 

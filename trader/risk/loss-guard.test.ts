@@ -115,6 +115,17 @@ describe('LossGuard', () => {
     expect(r.events.stats().byKind).toMatchObject({ 'risk-action:close-all': 1, 'risk-action:state': 1 });
   });
 
+  it('does not close a long on a last price of zero (no price, not a 100 % loss)', () => {
+    const r = rig();
+    r.account.set('AAAUSDT', '100', '100');
+    r.market.set('AAAUSDT', '0');
+    r.check(1_000);
+    expect(r.closes).toEqual([]);
+    expect(r.state.forceClosing().size).toBe(0);
+    expect(r.state.closeAll).toBeNull();
+    expect(r.state.state).toBe('ACTIVE');
+  });
+
   it('sends nothing while HALTED, and closes once the owner lifts it', () => {
     const r = rig();
     r.state.setByOwner('HALTED', 'hands off');

@@ -29,13 +29,17 @@ const HUNDRED = Decimal.fromInt(100);
 
 /**
  * The price a position is judged at: the middle of the best bid and ask (the freshest price the
- * trader holds; the exchange's mark price only arrives with position polls), else the last trade.
+ * trader holds; the exchange's mark price only arrives with position polls), else the last trade;
+ * `undefined` when neither is a positive price.
  */
 export function judgedPrice(market: MarketData, symbol: string): Decimal | undefined {
   const q = market.quote(symbol);
   if (q !== undefined && q.bid.sign() > 0 && q.ask.sign() > 0)
     return q.bid.add(q.ask).div(Decimal.fromInt(2), 12);
-  return market.lastPriceExact(symbol);
+  // A last price of zero (or below) is no price: judged at it, every long would be 100 % against
+  // its entry and closed at market, and the total could trip close-all.
+  const last = market.lastPriceExact(symbol);
+  return last !== undefined && last.sign() > 0 ? last : undefined;
 }
 
 /** How many percent `price` is against a position of `amount` entered at `entry` (negative: in profit). */

@@ -65,6 +65,7 @@ function rig() {
     state,
     check,
     account,
+    market,
     orderRate,
     ban: (symbol: string, reason: BanReason) => banned.set(symbol, reason),
     age: (symbol: string, ms: number) => ages.set(symbol, ms),
@@ -145,6 +146,15 @@ describe('PreTradeRisk', () => {
     r.account.equityValue = Decimal.parse('100000');
     r.account.set('BBBUSDT', '-490', '100');
     expect(rule(r.check(intent('AAAUSDT', 'BUY', '11')))).toBe('max-total-notional');
+  });
+
+  it("values another symbol's position at its entry when its last price is zero, not at nothing", () => {
+    const r = rig();
+    // Equity 2,000 × 5 = 10,000 in total: 50 AAA entered at 100 (5,000) plus 60 BBB at 100 (6,000) is over.
+    r.account.equityValue = Decimal.parse('2000');
+    r.account.set('AAAUSDT', '50', '100');
+    r.market.set('AAAUSDT', '0');
+    expect(rule(r.check(intent('BBBUSDT', 'BUY', '60')))).toBe('max-leverage');
   });
 
   it("judges a flip's opening leg after its closing leg", () => {

@@ -161,7 +161,11 @@ export class PreTradeRisk implements RiskGate {
     let total = symbolNotional;
     for (const other of ctx.account.openPositions()) {
       if (other === symbol) continue;
-      const last = ctx.market.lastPriceExact(other) ?? ctx.account.position(other).entryPrice;
+      // A last price of zero (or below) is no price: valued at it, the position would vanish from
+      // the total and the leverage limit.
+      const quoted = ctx.market.lastPriceExact(other);
+      const last =
+        quoted !== undefined && quoted.sign() > 0 ? quoted : ctx.account.position(other).entryPrice;
       total = total.add(expected(other).abs().mul(last));
     }
     if (total.gt(this.#maxTotal))

@@ -56,6 +56,15 @@ export interface TradingStatusReport {
 
 const POSITION_CHECK_MS = 50;
 
+/** The target that closes `quantity` of a position expected at `expected` by an order on `side`, never past flat. */
+export function shrunkTarget(expected: Decimal, side: OrderSide, quantity: Decimal): Decimal {
+  // The close was decided for a position on the other side (a passed stop, a cancelled reduce-only
+  // order); if the position flipped since, the same side would grow it: leave it as it is.
+  if (expected.sign() !== (side === 'BUY' ? -1 : 1)) return expected;
+  const target = expected.add(side === 'BUY' ? quantity : quantity.neg());
+  return target.sign() !== 0 && target.sign() !== expected.sign() ? Decimal.ZERO : target;
+}
+
 /**
  * Builds the parts from the `risk` settings. `gate` goes to the engine; `attach(engine)` gives the
  * loss guard and the ladders their way to close (the engine's `submitTarget`, so closes pass the
@@ -209,9 +218,7 @@ export class TraderRisk {
 
   /** The target that closes `quantity` of `symbol` on `side`, never past flat. */
   #shrunk(engine: TradingEngine, symbol: string, side: OrderSide, quantity: Decimal): Decimal {
-    const expected = engine.tracker.expected(symbol, this.#o.account.position(symbol));
-    const target = expected.add(side === 'BUY' ? quantity : quantity.neg());
-    return target.sign() !== 0 && target.sign() !== expected.sign() ? Decimal.ZERO : target;
+    return shrunkTarget(engine.tracker.expected(symbol, this.#o.account.position(symbol)), side, quantity);
   }
 
   #every(name: string, ms: number, run: () => void): void {

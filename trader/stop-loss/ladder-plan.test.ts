@@ -66,6 +66,28 @@ describe('planLadder', () => {
     ]);
   });
 
+  it('never puts a trigger at or past the entry when the tick is coarser than the distance', () => {
+    // A tick of 0.1 on an entry of 1.00: 5 % under it is 0.95, which snaps up (toward the entry) to
+    // 1.0 — a "stop-loss" at the entry, refused as passed (-2021) and closed at market the moment the
+    // mark dips under it. The rung must stay beyond the entry: the next tick out.
+    const coarse = new SymbolFilterSet({ tickSize: '0.1', stepSize: '1', minQty: '1' });
+    const plan = (amount: string) =>
+      planLadder(Decimal.parse(amount), Decimal.parse('1.00'), coarse, SEED).map(
+        (r) => `${r.side} ${r.quantity.toString()} @ ${r.triggerPrice.toString()}`,
+      );
+    for (const line of plan('100')) expect(line).toMatch(/^SELL \d+ @ 0\.9$/);
+    for (const line of plan('-100')) expect(line).toMatch(/^BUY \d+ @ 1\.1$/);
+  });
+
+  it('folds rungs under the minimum quantity into the last one rather than planning stops the exchange refuses', () => {
+    // minQty 0.01 on a 0.001 step: 0.03 / 5 = 0.006 per rung is under the minimum.
+    const lot = new SymbolFilterSet({ tickSize: '0.10', stepSize: '0.001', minQty: '0.01' });
+    const rungs = planLadder(Decimal.parse('0.03'), Decimal.parse('60000'), lot, SEED);
+    expect(rungs.map((r) => `${r.rung} ${r.quantity.toString()} @ ${r.triggerPrice.toString()}`)).toEqual([
+      '4 0.030 @ 55800.00',
+    ]);
+  });
+
   it('plans nothing for a flat position or an unknown entry', () => {
     expect(shown('0', '60000')).toEqual([]);
     expect(shown('0.1', '0')).toEqual([]);

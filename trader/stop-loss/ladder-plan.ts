@@ -32,8 +32,9 @@ export function closingSide(amount: Decimal): OrderSide {
  * closing side, each |amount| / rungs snapped down to the (market) lot step, the remainder on the
  * last; rung i triggers `firstPercent + i × stepPercent` percent beyond the entry on the losing side
  * (below it for a long, above for a short), snapped to the tick toward the entry (the safe side:
- * up for a sell stop, down for a buy stop). Rungs whose size snaps to zero are left out, so a
- * position smaller than `rungs` steps gets fewer, larger stops; nothing for a flat position.
+ * up for a sell stop, down for a buy stop), or one tick away from it when that would reach the
+ * entry. Rungs whose size snaps to zero or under the lot's minQty are left out, so a position
+ * smaller than `rungs` steps gets fewer, larger stops; nothing for a flat position.
  */
 export function planLadder(
   amount: Decimal,
@@ -44,7 +45,10 @@ export function planLadder(
   if (amount.isZero() || entry.sign() <= 0) return [];
   const side = closingSide(amount);
   const size = amount.abs();
-  const each = filters.snapQuantity(size.div(Decimal.fromInt(shape.rungs), size.scale + 6, 'down'), true);
+  const share = filters.snapQuantity(size.div(Decimal.fromInt(shape.rungs), size.scale + 6, 'down'), true);
+  // A share under the lot's minQty would be refused by the exchange and leave those rungs' part
+  // unprotected: such rungs are left out like zero-sized ones, their quantity going to the last.
+  const each = underMinQty(filters, share) ? Decimal.ZERO : share;
   const rungs: LadderRung[] = [];
   let placed = Decimal.ZERO;
   for (let i = 0; i < shape.rungs; i++) {
@@ -55,10 +59,22 @@ export function planLadder(
     const factor = side === 'SELL' ? HUNDRED.sub(percent) : HUNDRED.add(percent);
     if (factor.sign() <= 0) continue;
     const raw = entry.mul(factor).div(HUNDRED, entry.scale + factor.scale + 2, 'down');
-    const triggerPrice = filters.snapPrice(raw, side);
+    let triggerPrice = filters.snapPrice(raw, side);
+    // A tick coarser than the distance snaps the trigger onto (or past) the entry: that is no
+    // stop-loss, and with the mark just past the entry the exchange refuses it as passed and the
+    // rung is closed at market. Such a rung goes one tick further out instead.
+    if (side === 'SELL' ? triggerPrice.gte(entry) : triggerPrice.lte(entry))
+      triggerPrice = filters.snapPrice(raw, side === 'SELL' ? 'BUY' : 'SELL');
     if (triggerPrice.sign() <= 0) continue;
     placed = placed.add(quantity);
     rungs.push({ rung: i, side, quantity, triggerPrice });
   }
   return rungs;
+}
+
+/** Whether `quantity` is under the (market) lot's minQty, which the exchange refuses. */
+function underMinQty(filters: SymbolFilterSet, quantity: Decimal): boolean {
+  return (
+    quantity.sign() > 0 && filters.checkOrder(undefined, quantity, true)?.reason === 'quantity_below_min'
+  );
 }

@@ -156,3 +156,45 @@ describe('StoreDashboardSource', () => {
     expect(chart.stops.map((s) => s.price)).toEqual(['38000.0']);
   });
 });
+
+describe('StoreDashboardSource summary', () => {
+  it('takes unrealized PnL and equity from the snapshot’s equity point when the balance lacks them', async () => {
+    // A snapshot from the hub's book: the user stream's ACCOUNT_UPDATE balance carries no unrealized
+    // PnL (stored as 0); the positions and the equity point of the same minute do.
+    const at = NOW;
+    await store.write({
+      balances: [
+        {
+          ...SCOPE,
+          time: at,
+          asset: 'USDT',
+          walletBalance: '10030',
+          availableBalance: null,
+          unrealizedPnl: '0',
+        },
+      ],
+      positions: [
+        {
+          ...SCOPE,
+          time: at,
+          symbol: 'BTCUSDT',
+          positionSide: 'BOTH',
+          amount: '0.010',
+          entryPrice: '41500.0',
+          markPrice: '42000.0',
+          unrealizedPnl: '5.00',
+        },
+      ],
+      equity: [{ ...SCOPE, time: at, walletBalance: '10030', unrealizedPnl: '5.00', equity: '10035.00' }],
+    });
+    const docs = await buildDocuments(source(), LIMITS, NOW);
+    const summary = docs.get('summary.json') as SummaryDocument;
+    const equity = docs.get('equity.json') as { points: { equity: string }[] };
+    expect([summary.walletBalance, summary.unrealizedPnl, summary.equity]).toEqual([
+      '10030',
+      '5.00',
+      '10035.00',
+    ]);
+    expect(summary.equity).toBe(equity.points.at(-1)?.equity);
+  });
+});

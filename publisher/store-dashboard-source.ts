@@ -81,6 +81,11 @@ export interface StoreReads {
       readonly unrealizedPnl: string;
       readonly time: number;
     }[];
+    readonly equity: {
+      readonly time: number;
+      readonly walletBalance: string;
+      readonly unrealizedPnl: string;
+    } | null;
   }>;
   equitySeries(
     scope: StoreScope,
@@ -214,11 +219,16 @@ export class StoreDashboardSource implements DashboardSource {
     const summary = await this.#o.store.accountSummary(this.#o.scope);
     const balance = summary.balances.find((b) => b.asset === this.#o.asset);
     if (balance === undefined) return undefined;
+    // A balance from the user stream carries no unrealized PnL (stored as 0); the equity point of
+    // the same snapshot sums the positions' own, so the summary agrees with positions and equity.
+    const point = summary.equity;
+    const samePoint =
+      point !== null && point.time === balance.time && point.walletBalance === balance.walletBalance;
     return {
       time: summary.time ?? balance.time,
       asset: balance.asset,
       walletBalance: balance.walletBalance,
-      unrealizedPnl: balance.unrealizedPnl,
+      unrealizedPnl: samePoint ? point.unrealizedPnl : balance.unrealizedPnl,
       availableBalance: balance.availableBalance,
     };
   }

@@ -200,6 +200,76 @@ describe('Reconciler', () => {
   });
 });
 
+describe('Reconciler conflicts', () => {
+  it('counts and logs a trade id seen twice with different values, keeping the first', async () => {
+    const scope: RecordScope = { mode: 'testnet', account: 'conflicts' };
+    const now = Date.now();
+    const trade = (id: number, commission: string, realizedPnl = '0') => ({
+      symbol: 'XRPUSDT',
+      id,
+      orderId: 500 + id,
+      side: 'BUY',
+      positionSide: 'BOTH',
+      price: Decimal.parse('0.5000'),
+      qty: Decimal.parse('100'),
+      quoteQty: Decimal.parse('50.0000'),
+      realizedPnl: Decimal.parse(realizedPnl),
+      commission: Decimal.parse(commission),
+      commissionAsset: 'USDT',
+      buyer: true,
+      maker: false,
+      time: now - 1000,
+    });
+    // The stream stored trade 7 with one commission; the exchange reports another. Trade 8 comes
+    // twice in the exchange's pages, with two realized PnLs. Trade 9 is new.
+    await store.write({
+      fills: [
+        {
+          ...scope,
+          symbol: 'XRPUSDT',
+          tradeId: '7',
+          orderId: '507',
+          clientOrderId: null,
+          side: 'BUY',
+          positionSide: 'BOTH',
+          price: '0.5000',
+          qty: '100',
+          quoteQty: '50',
+          realizedPnl: '0',
+          commission: '0.01',
+          commissionAsset: 'USDT',
+          maker: false,
+          time: now - 1000,
+          source: 'stream',
+        },
+      ],
+    });
+    const fakeApi = {
+      allOrders: async () => [],
+      userTrades: async () => [trade(7, '0.02'), trade(8, '0.01'), trade(8, '0.01', '1.5'), trade(9, '0.01')],
+    } as unknown as UsdmApi;
+    const logged: Array<Record<string, unknown>> = [];
+    const logger = new Logger('reconcile', {
+      level: 'info',
+      format: 'json',
+      sink: (line) => logged.push(JSON.parse(line) as Record<string, unknown>),
+    });
+    const r = new Reconciler({ store, api: fakeApi, scope, settings: SETTINGS, logger });
+    const report = await r.reconcile('activity', { full: false, seen: ['XRPUSDT'] });
+    expect(report.differences.map((d) => `${d.symbol} ${d.fills}`)).toEqual(['XRPUSDT 2']);
+    expect(r.conflicts).toBe(2);
+    expect(logged.filter((l) => l.msg === 'fill differs from the exchange; the stored one is kept')).toEqual([
+      expect.objectContaining({ level: 'error', tradeId: '7' }),
+      expect.objectContaining({ level: 'error', tradeId: '8' }),
+    ]);
+    expect((await store.fills(scope)).map((f) => [f.tradeId, f.commission, f.realizedPnl])).toEqual([
+      ['7', '0.01', '0'],
+      ['8', '0.01', '0'],
+      ['9', '0.01', '0'],
+    ]);
+  });
+});
+
 describe('nextCursor', () => {
   const order = (orderId: number, status: string) => ({ orderId, status }) as OrderRecord;
   const trade = (id: number) => ({ id }) as TradeRecord;

@@ -1,4 +1,5 @@
 // Reconciliation from REST: the exchange's orders, fills and income since what was last confirmed, so the store converges to the exchange's truth.
+import { Decimal } from '../ts/exact/decimal.js';
 import { parseJson } from '../ts/exchange/json-shape.js';
 import type { UsdmApi } from '../ts/exchange/usdm-api.js';
 import {
@@ -10,9 +11,9 @@ import {
 import type { Logger } from '../ts/log/logger.js';
 import { parseAccount } from '../ts/native/parse.js';
 import { fillFromRest, incomeFromRest, orderUpdateFromRest } from '../ts/store/exchange-records.js';
-import { refusalLogFields, type ScreenedBatch, screenBatch } from '../ts/store/record-check.js';
+import { recordForLog, refusalLogFields, type ScreenedBatch, screenBatch } from '../ts/store/record-check.js';
 import type { RecordStore } from '../ts/store/record-store.js';
-import type { RecordBatch, RecordScope } from '../ts/store/store-records.js';
+import type { FillRecord, RecordBatch, RecordScope } from '../ts/store/store-records.js';
 
 /** Binance's largest page for allOrders, userTrades and income. */
 const PAGE = 1000;
@@ -114,6 +115,11 @@ export class Reconciler {
   readonly #incomeCursor: string;
   /** Rows REST returned that no column can hold: each logged as an error with the row, not stored. */
   refused = 0;
+  /**
+   * Fills whose trade id was seen with other values (stored from the stream, or earlier in the same
+   * read): the natural key keeps the first, so each is logged as an error with both versions.
+   */
+  conflicts = 0;
 
   constructor(options: {
     store: RecordStore;
@@ -228,6 +234,7 @@ export class Reconciler {
     const oldestOpen = marks.openOrderIds[0] === undefined ? undefined : Number(marks.openOrderIds[0]);
     const orders = await this.#orders(symbol, since, minDefined(cursor?.order ?? undefined, oldestOpen));
     const trades = await this.#trades(symbol, since, cursor?.trade ?? undefined);
+    await this.#checkConflicts(symbol, trades.rows);
     const clientIds = new Map(orders.rows.map((o) => [String(o.orderId), o.clientOrderId]));
     const next = nextCursor(cursor, orders.from, orders.rows, trades.rows);
     const o = await this.#write(
@@ -248,6 +255,40 @@ export class Reconciler {
       ),
     );
     return { orders: o.inserted, fills: f.inserted, requests: orders.requests + trades.requests };
+  }
+
+  /**
+   * Compares the trades REST returned with the fills stored under the same ids, and with each
+   * other: a different value is not a duplicate, and the store would silently keep the first.
+   */
+  async #checkConflicts(symbol: string, trades: readonly TradeRecord[]): Promise<void> {
+    if (trades.length === 0) return;
+    let from = Number.POSITIVE_INFINITY;
+    let to = Number.NEGATIVE_INFINITY;
+    for (const t of trades) {
+      from = Math.min(from, t.time);
+      to = Math.max(to, t.time);
+    }
+    const stored = await this.#store.fills(this.#scope, { symbol, from, to });
+    const seen = new Map<string, FillRecord>(stored.map((f) => [f.tradeId, f]));
+    for (const t of trades) {
+      const rest = fillFromRest(this.#scope, t, null);
+      const first = seen.get(rest.tradeId);
+      if (first === undefined) {
+        seen.set(rest.tradeId, rest);
+        continue;
+      }
+      const fields = differingFields(first, rest);
+      if (fields.length === 0) continue;
+      this.conflicts += 1;
+      this.#log.error('fill differs from the exchange; the stored one is kept', {
+        symbol,
+        tradeId: rest.tradeId,
+        fields: fields.join(','),
+        kept: recordForLog(first),
+        exchange: recordForLog(rest),
+      });
+    }
   }
 
   /**
@@ -310,6 +351,19 @@ export class Reconciler {
     }
     return { rows, requests };
   }
+}
+
+/** The fields in which two fills of one trade id differ (decimals by value: "0.010" is "0.01"). */
+function differingFields(a: FillRecord, b: FillRecord): string[] {
+  // Not quoteQty: a stream fill's is price × quantity, worked out here, so it says nothing of its own.
+  const decimals = ['price', 'qty', 'realizedPnl', 'commission'] as const;
+  const others = ['orderId', 'side', 'positionSide', 'commissionAsset', 'time'] as const;
+  // The stream names no asset for a fill without commission (stored as USDT); REST always does.
+  const noCommission = Decimal.parse(a.commission).isZero() && Decimal.parse(b.commission).isZero();
+  return [
+    ...decimals.filter((k) => !Decimal.parse(a[k]).eq(Decimal.parse(b[k]))),
+    ...others.filter((k) => a[k] !== b[k] && !(k === 'commissionAsset' && noCommission)),
+  ];
 }
 
 function minDefined(a: number | undefined, b: number | undefined): number | undefined {

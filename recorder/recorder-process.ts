@@ -73,6 +73,8 @@ export interface RecorderStatus extends Readonly<ReconcileCounters> {
   readonly writer: WriterStats;
   /** Rows read by REST that no column can hold (each logged, not stored); the stream's are `writer.refused`. */
   readonly reconcileRefused: number;
+  /** Fills REST reported with other values than the stored ones of their trade ids (each logged). */
+  readonly reconcileConflicts: number;
 }
 
 /**
@@ -110,6 +112,12 @@ export class RecorderProcess {
   #alertSeq = 0;
   #stopped = false;
   #derivedAt: number | undefined;
+  /** Symbols of rows a reconciliation stored that the stream missed: their times may predate any recent window. */
+  #lateSymbols = new Set<string>();
+  /** A reconciliation stored income the stream missed; the difference names no symbol, so every one is rebuilt. */
+  #lateIncome = false;
+  /** Symbols whose last rebuild failed. */
+  #rebuildFailed = new Set<string>();
   #restFallbackLogged = false;
   #s = {
     events: 0,
@@ -159,9 +167,11 @@ export class RecorderProcess {
       openPositions: () => this.account.openPositionSymbols(),
       reconcileMs: options.settings.reconcileMs,
       logger: options.logger.child('reconcile'),
-      ...(options.onReconciliationDifference === undefined
-        ? {}
-        : { onDifference: options.onReconciliationDifference }),
+      onDifference: (difference) => {
+        if (difference.symbol === '') this.#lateIncome = true;
+        else this.#lateSymbols.add(difference.symbol);
+        options.onReconciliationDifference?.(difference);
+      },
       ...(options.alerts === undefined ? {} : { alerts: options.alerts }),
     });
     // Both subscriptions last one connection: they are asked again on every one.
@@ -255,6 +265,7 @@ export class RecorderProcess {
       alertSubscription: this.#alertSubscription.stats(),
       writer: { ...this.writer.stats },
       reconcileRefused: this.reconciler.refused,
+      reconcileConflicts: this.reconciler.conflicts,
     };
   }
 
@@ -331,14 +342,37 @@ export class RecorderProcess {
     }
     const peers = await this.#peers();
     await this.writer.add({ ...batch, peers });
-    // Round trips and daily rows of the symbols that traded since the last rebuild (all at first).
+    // Round trips and daily rows of the symbols that traded since the last rebuild (all at first,
+    // and after a reconciliation stored rows the stream missed: those carry their exchange times,
+    // which may be older than any window since the last rebuild).
     const since = this.#derivedAt;
-    this.#derivedAt = Date.now();
-    const symbols =
-      since === undefined
-        ? undefined
-        : await this.#o.store.activeSymbols(this.#o.scope, since - this.#o.settings.overlapMs);
-    await this.#o.store.rebuildDerived(this.#o.scope, symbols);
+    const startedAt = Date.now();
+    const everything = since === undefined || this.#lateIncome;
+    const symbols = await this.#o.store.activeSymbols(
+      this.#o.scope,
+      everything ? 0 : since - this.#o.settings.overlapMs,
+    );
+    this.#derivedAt = startedAt;
+    if (everything) this.#lateIncome = false;
+    const late = this.#lateSymbols;
+    this.#lateSymbols = new Set();
+    // One symbol at a time: one that cannot be rebuilt (a row no day can hold, a failed write)
+    // must not leave every symbol after it stale; it is logged and tried again next time.
+    const failed = new Set<string>();
+    for (const symbol of new Set([...this.#rebuildFailed, ...late, ...symbols])) {
+      try {
+        await this.#o.store.rebuildDerived(this.#o.scope, [symbol]);
+      } catch (error) {
+        failed.add(symbol);
+        // Logged when a symbol starts failing, not again at every snapshot while it still does.
+        if (!this.#rebuildFailed.has(symbol))
+          this.#log.warn('round trips and daily rows not rebuilt; every snapshot retries', {
+            symbol,
+            error: messageOf(error),
+          });
+      }
+    }
+    this.#rebuildFailed = failed;
   }
 
   async #peers(): Promise<PeerStatusRecord[]> {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { Decimal } from '../exact/decimal.js';
 import { computeDailyStats, computeRoundTrips } from './round-trips.js';
 import type { RecordScope } from './store-records.js';
-import { fill, scriptedDays } from './testing/record-fixtures.js';
+import { fill, income, scriptedDays } from './testing/record-fixtures.js';
 
 const LIVE: RecordScope = { mode: 'live', account: 'main' };
 const n = (v: string) => Decimal.parse(v).normalize().toString();
@@ -100,6 +100,126 @@ describe('daily statistics', () => {
       // −6 − 0.166 + 0.409 = −5.757; the short that closed this day lost.
       ['2026-01-06', 'BTCUSDT', '-6', '0.166', '0.409', '-5.757', '415', 1, 1, 0, 1],
       ['2026-01-06', 'ETHUSDT', '5', '0', '0', '5', '1995', 2, 1, 1, 0],
+    ]);
+  });
+});
+
+describe('round trips: funding and precision', () => {
+  it('give each hedge-mode funding row to its own side, never to both', () => {
+    // Long 2 and short 1 open together; at 08:00 the long pays 2 (2 × 100 × 0.01) and the short
+    // receives 1: each trip books only its own row, so the trips' funding adds up to the account's −1.
+    const at = (h: number) => Date.parse('2026-02-01T00:00:00Z') + h * 3_600_000;
+    const fills = [
+      fill({ tradeId: '1', positionSide: 'LONG', side: 'BUY', qty: '2', price: '100', time: at(1) }),
+      fill({ tradeId: '2', positionSide: 'SHORT', side: 'SELL', qty: '1', price: '100', time: at(2) }),
+      fill({ tradeId: '3', positionSide: 'LONG', side: 'SELL', qty: '2', price: '100', time: at(9) }),
+      fill({ tradeId: '4', positionSide: 'SHORT', side: 'BUY', qty: '1', price: '100', time: at(10) }),
+    ];
+    const funding = [
+      income({ incomeType: 'FUNDING_FEE', income: '1', tranId: 'f1', tradeId: '', time: at(8) }),
+      income({ incomeType: 'FUNDING_FEE', income: '-2', tranId: 'f2', tradeId: '', time: at(8) }),
+    ];
+    const trips = computeRoundTrips(LIVE, fills, funding);
+    expect(trips.map((t) => [t.direction, n(t.funding)])).toEqual([
+      ['LONG', '-2'],
+      ['SHORT', '1'],
+    ]);
+  });
+
+  it('give funding settled at the moment of a flip to one trip only', () => {
+    // The flip fill and the funding share one millisecond: the long held before it pays; the
+    // short it opens does not pay the same row again.
+    const t8 = Date.parse('2026-02-01T08:00:00Z');
+    const fills = [
+      fill({ tradeId: '1', side: 'BUY', qty: '1', price: '100', time: t8 - 3_600_000 }),
+      fill({ tradeId: '2', side: 'SELL', qty: '2', price: '100', time: t8 }),
+      fill({ tradeId: '3', side: 'BUY', qty: '1', price: '100', time: t8 + 3_600_000 }),
+    ];
+    const funding = [
+      income({ incomeType: 'FUNDING_FEE', income: '-1', tranId: 'f1', tradeId: '', time: t8 }),
+    ];
+    const trips = computeRoundTrips(LIVE, fills, funding);
+    expect(trips.map((t) => [t.direction, n(t.funding)])).toEqual([
+      ['LONG', '-1'],
+      ['SHORT', '0'],
+    ]);
+  });
+
+  it('give funding settled as a position opens to that position', () => {
+    const t8 = Date.parse('2026-02-01T08:00:00Z');
+    const trips = computeRoundTrips(
+      LIVE,
+      [
+        fill({ tradeId: '1', side: 'BUY', qty: '1', price: '100', time: t8 }),
+        fill({ tradeId: '2', side: 'SELL', qty: '1', price: '100', time: t8 + 1 }),
+      ],
+      [income({ incomeType: 'FUNDING_FEE', income: '-1', tranId: 'f1', tradeId: '', time: t8 })],
+    );
+    expect(trips.map((t) => n(t.funding))).toEqual(['-1']);
+  });
+
+  it('keep entry and exit prices finer than 8 decimals', () => {
+    const trips = computeRoundTrips(
+      LIVE,
+      [
+        fill({ tradeId: '1', side: 'BUY', qty: '1000000000', price: '0.000000000000000001', time: 1 }),
+        fill({ tradeId: '2', side: 'SELL', qty: '1000000000', price: '0.000000000000000003', time: 2 }),
+      ],
+      [],
+    );
+    expect(trips.map((t) => [n(t.entryPrice), n(t.exitPrice)])).toEqual([
+      ['0.000000000000000001', '0.000000000000000003'],
+    ]);
+  });
+});
+
+describe('round trips: history that starts with a position open', () => {
+  it('do not open a phantom trip from a fill that closed a position opened before the records', () => {
+    // The records start while a long of 1 is open: its close (realized +10) must not start a short
+    // that the next real long then "closes", shifting every later trip.
+    const trips = computeRoundTrips(
+      LIVE,
+      [
+        fill({ tradeId: '1', side: 'SELL', qty: '1', price: '110', realizedPnl: '10', time: 1 }),
+        fill({ tradeId: '2', side: 'BUY', qty: '1', price: '100', realizedPnl: '0', time: 2 }),
+        fill({ tradeId: '3', side: 'SELL', qty: '1', price: '105', realizedPnl: '5', time: 3 }),
+      ],
+      [],
+    );
+    expect(trips.map((t) => [t.direction, n(t.entryPrice), n(t.exitPrice), n(t.realizedPnl)])).toEqual([
+      ['LONG', '100', '105', '5'],
+    ]);
+  });
+
+  it('do not open a phantom trip from a hedge-side fill that can only reduce', () => {
+    // A SELL on the LONG side closes a long, even one closed at its entry price (no PnL).
+    const trips = computeRoundTrips(
+      LIVE,
+      [
+        fill({
+          tradeId: '1',
+          positionSide: 'LONG',
+          side: 'SELL',
+          qty: '1',
+          price: '100',
+          realizedPnl: '0',
+          time: 1,
+        }),
+        fill({ tradeId: '2', positionSide: 'LONG', side: 'BUY', qty: '1', price: '100', time: 2 }),
+        fill({
+          tradeId: '3',
+          positionSide: 'LONG',
+          side: 'SELL',
+          qty: '1',
+          price: '103',
+          realizedPnl: '3',
+          time: 3,
+        }),
+      ],
+      [],
+    );
+    expect(trips.map((t) => [t.direction, n(t.entryPrice), n(t.exitPrice), n(t.realizedPnl)])).toEqual([
+      ['LONG', '100', '103', '3'],
     ]);
   });
 });

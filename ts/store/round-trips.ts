@@ -10,7 +10,7 @@ import type {
 
 /** Commission paid in this asset counts in USDT results; another asset (BNB) is left out of them. */
 export const QUOTE_ASSET = 'USDT';
-/** Scale of averaged prices and of a flip's split commission. */
+/** Least scale of averaged prices (finer fill prices keep theirs), and the scale of a flip's split commission. */
 const PRICE_SCALE = 8;
 
 const ZERO = Decimal.ZERO;
@@ -29,6 +29,8 @@ interface OpenTrip {
   funding: Decimal;
   maxQty: Decimal;
   fills: number;
+  /** Finest price scale of the trip's fills: averaged prices keep at least it (a 1e-18 price is not 0). */
+  priceScale: number;
 }
 
 function byTimeThenId(a: FillRecord, b: FillRecord): number {
@@ -48,8 +50,8 @@ function finish(trip: OpenTrip, closeTime: number, scope: RecordScope): RoundTri
     openTime: trip.openTime,
     closeTime,
     maxQty: trip.maxQty.toString(),
-    entryPrice: trip.entryNotional.div(trip.entryQty, PRICE_SCALE).toString(),
-    exitPrice: trip.exitQty.isZero() ? '0' : trip.exitNotional.div(trip.exitQty, PRICE_SCALE).toString(),
+    entryPrice: trip.entryNotional.div(trip.entryQty, trip.priceScale).toString(),
+    exitPrice: trip.exitQty.isZero() ? '0' : trip.exitNotional.div(trip.exitQty, trip.priceScale).toString(),
     realizedPnl: trip.realized.toString(),
     commission: trip.commission.toString(),
     funding: trip.funding.toString(),
@@ -64,7 +66,11 @@ function finish(trip: OpenTrip, closeTime: number, scope: RecordScope): RoundTri
  * zero. A fill that flips the position closes one trip and opens the next: its realized PnL goes to
  * the closing trip (the exchange books it there), its commission is split by quantity (the closing
  * share at 8 decimals, the rest to the new trip, so the two add up exactly). Funding of a symbol at
- * time t goes to the trip open at t. Trips still open at the end are not returned.
+ * time t goes to the trip open at t, each row to one trip only: the position held just before t
+ * (the one a flip at t closes), else the one opened at t; with both hedge-mode sides open, each
+ * row to the side whose position it is proportional to. Trips still open at the end are not
+ * returned. A fill that, from flat, can only have closed a position opened before the stored
+ * history (it realized PnL, or it shrinks a hedge-mode side) opens nothing.
  */
 export function computeRoundTrips(
   scope: RecordScope,
@@ -74,37 +80,42 @@ export function computeRoundTrips(
   const done: Array<{ trip: OpenTrip; closeTime: number }> = [];
   const open = new Map<string, OpenTrip>();
   const position = new Map<string, Decimal>();
-  const fundingBySymbol = new Map<string, IncomeRecord[]>();
-  for (const row of income) {
-    if (row.incomeType !== 'FUNDING_FEE' || row.asset !== QUOTE_ASSET) continue;
-    const list = fundingBySymbol.get(row.symbol) ?? [];
-    list.push(row);
-    fundingBySymbol.set(row.symbol, list);
-  }
-  for (const fill of [...fills].sort(byTimeThenId)) {
+  const funding = income
+    .filter((row) => row.incomeType === 'FUNDING_FEE' && row.asset === QUOTE_ASSET)
+    .sort((a, b) => a.time - b.time || a.tranId.localeCompare(b.tranId));
+  const applyFill = (fill: FillRecord): void => {
     const key = `${fill.symbol}\u0000${fill.positionSide}`;
     const price = Decimal.parse(fill.price);
     const qty = Decimal.parse(fill.qty);
-    if (qty.isZero()) continue;
+    if (qty.isZero()) return;
     const signed = fill.side === 'BUY' ? qty : qty.neg();
     const commission = fill.commissionAsset === QUOTE_ASSET ? Decimal.parse(fill.commission) : ZERO;
     const before = position.get(key) ?? ZERO;
+    // From flat a fill can only open. One that realized PnL, or that shrinks a hedge side, closed a
+    // position opened before the stored history: following it would start a phantom trip that the
+    // next real one "closes", offsetting every later trip. Its PnL still counts in the daily rows.
+    if (
+      before.isZero() &&
+      (!Decimal.parse(fill.realizedPnl).isZero() || shrinksHedgeSide(fill.positionSide, signed))
+    )
+      return;
     const after = before.add(signed);
     position.set(key, after);
     let trip = open.get(key);
     if (trip === undefined || before.isZero()) {
       trip = newTrip(fill, signed, qty, price, commission, Decimal.parse(fill.realizedPnl));
       open.set(key, trip);
-      continue;
+      return;
     }
     trip.fills += 1;
+    trip.priceScale = Math.max(trip.priceScale, price.scale);
     if (before.sign() === signed.sign()) {
       trip.entryQty = trip.entryQty.add(qty);
       trip.entryNotional = trip.entryNotional.add(qty.mul(price));
       trip.commission = trip.commission.add(commission);
       trip.realized = trip.realized.add(Decimal.parse(fill.realizedPnl));
       trip.maxQty = Decimal.max(trip.maxQty, after.abs());
-      continue;
+      return;
     }
     const closing = Decimal.min(qty, before.abs());
     const closeShare = closing.eq(qty) ? commission : commission.mul(closing).div(qty, PRICE_SCALE);
@@ -121,12 +132,21 @@ export function computeRoundTrips(
         open.set(key, next);
       }
     }
-  }
-  for (const { trip, closeTime } of done) {
-    for (const row of fundingBySymbol.get(trip.symbol) ?? []) {
-      if (row.time >= trip.openTime && row.time <= closeTime)
-        trip.funding = trip.funding.add(Decimal.parse(row.income));
-    }
+  };
+  const sorted = [...fills].sort(byTimeThenId);
+  let f = 0;
+  let r = 0;
+  while (f < sorted.length || r < funding.length) {
+    const time = Math.min(
+      sorted[f]?.time ?? Number.POSITIVE_INFINITY,
+      funding[r]?.time ?? Number.POSITIVE_INFINITY,
+    );
+    const rows: IncomeRecord[] = [];
+    while (funding[r]?.time === time) rows.push(funding[r++] as IncomeRecord);
+    // Booked before the fills of the same millisecond, so a row is never given to both trips of a flip.
+    const unbooked = bookFunding(rows, open, position);
+    while (sorted[f]?.time === time) applyFill(sorted[f++] as FillRecord);
+    bookFunding(unbooked, open, position);
   }
   return done
     .map(({ trip, closeTime }) => finish(trip, closeTime, scope))
@@ -155,7 +175,57 @@ function newTrip(
     funding: ZERO,
     maxQty: qty,
     fills: 1,
+    priceScale: Math.max(PRICE_SCALE, price.scale),
   };
+}
+
+/**
+ * Adds funding rows (one time) to the trips of their symbol open now; returns the rows of symbols
+ * with none. One trip takes its symbol's rows. Two (hedge mode: LONG and SHORT) split them so that
+ * no row counts twice: a position's payment is −amount × mark × rate, so each row goes to the side
+ * that makes row ÷ amount the same for both (with one row, to the larger position).
+ */
+function bookFunding(
+  rows: readonly IncomeRecord[],
+  open: ReadonlyMap<string, OpenTrip>,
+  position: ReadonlyMap<string, Decimal>,
+): IncomeRecord[] {
+  const unbooked: IncomeRecord[] = [];
+  const bySymbol = new Map<string, IncomeRecord[]>();
+  for (const row of rows) bySymbol.set(row.symbol, [...(bySymbol.get(row.symbol) ?? []), row]);
+  for (const [symbol, list] of bySymbol) {
+    const trips: Array<{ trip: OpenTrip; amount: Decimal }> = [];
+    for (const [key, trip] of open)
+      if (trip.symbol === symbol) trips.push({ trip, amount: position.get(key) ?? ZERO });
+    const add = (trip: OpenTrip, row: IncomeRecord) => {
+      trip.funding = trip.funding.add(Decimal.parse(row.income));
+    };
+    const [a, b] = trips;
+    if (a === undefined) unbooked.push(...list);
+    else if (b === undefined) for (const row of list) add(a.trip, row);
+    else {
+      const [r1, r2] = list;
+      if (trips.length === 2 && list.length === 2 && r1 !== undefined && r2 !== undefined) {
+        const x = Decimal.parse(r1.income);
+        const y = Decimal.parse(r2.income);
+        // r1 → a, r2 → b is right when r1 × b.amount = r2 × a.amount; keep the pairing closer to it.
+        const straight = x.mul(b.amount).sub(y.mul(a.amount)).abs();
+        const crossed = y.mul(b.amount).sub(x.mul(a.amount)).abs();
+        const [ra, rb] = crossed.lt(straight) ? [r2, r1] : [r1, r2];
+        add(a.trip, ra);
+        add(b.trip, rb);
+      } else {
+        const largest = trips.reduce((m, t) => (t.amount.abs().gt(m.amount.abs()) ? t : m));
+        for (const row of list) add(largest.trip, row);
+      }
+    }
+  }
+  return unbooked;
+}
+
+/** Whether a fill of `signed` quantity can only reduce its hedge-mode side (a SELL on LONG, a BUY on SHORT). */
+function shrinksHedgeSide(positionSide: string, signed: Decimal): boolean {
+  return (positionSide === 'LONG' && signed.sign() < 0) || (positionSide === 'SHORT' && signed.sign() > 0);
 }
 
 /** The UTC day (`YYYY-MM-DD`) of a Unix-ms time. */

@@ -186,7 +186,7 @@ export interface RoundTripRecord extends RecordScope {
   readonly closeTime: number;
   /** Largest absolute position reached. */
   readonly maxQty: DecimalText;
-  /** Quantity-weighted entry and exit prices (8 decimals, half-even). */
+  /** Quantity-weighted entry and exit prices (half-even, at least 8 decimals and at least as many as the finest fill price). */
   readonly entryPrice: DecimalText;
   readonly exitPrice: DecimalText;
   readonly realizedPnl: DecimalText;

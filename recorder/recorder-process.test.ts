@@ -1,0 +1,181 @@
+// The recorder process with an in-test hub, a scripted exchange and a SQLite store: what its snapshots rebuild after a reconciliation.
+import { afterEach, describe, expect, it } from 'vitest';
+import { Decimal } from '../ts/exact/decimal.js';
+import type { UsdmApi } from '../ts/exchange/usdm-api.js';
+import type { TradeRecord } from '../ts/exchange/usdm-decoders.js';
+import type { HubServer } from '../ts/hub/hub-server.js';
+import { keyOf, startHub } from '../ts/hub/testing/hub-fixtures.js';
+import { silentLogger } from '../ts/log/logger.js';
+import { openSqliteStore } from '../ts/store/open-store.js';
+import type { SqlRecordStore } from '../ts/store/sql/sql-record-store.js';
+import type { RecordScope } from '../ts/store/store-records.js';
+import { sqliteTestDatabase, type TestDatabase } from '../ts/store/testing/test-databases.js';
+import { RecorderProcess } from './recorder-process.js';
+
+const SCOPE: RecordScope = { mode: 'testnet', account: 'main' };
+
+let hub: HubServer | undefined;
+let db: TestDatabase | undefined;
+let store: SqlRecordStore | undefined;
+let recorder: RecorderProcess | undefined;
+
+afterEach(async () => {
+  await recorder?.stop();
+  await store?.close();
+  await db?.drop();
+  await hub?.close();
+});
+
+/** An exchange whose account is flat and whose history holds `trades` (set by the test). */
+function scriptedApi(trades: TradeRecord[]): UsdmApi {
+  const body = (value: unknown) => ({ body: Buffer.from(JSON.stringify(value)) });
+  return {
+    income: async () => body([]),
+    openOrders: async () => [],
+    allOrders: async () => [],
+    userTrades: async () => [...trades],
+    accountV3: async () =>
+      body({
+        assets: [
+          {
+            asset: 'USDT',
+            walletBalance: '1000',
+            unrealizedProfit: '0',
+            availableBalance: '1000',
+            crossWalletBalance: '1000',
+            updateTime: 1,
+          },
+        ],
+        positions: [],
+      }),
+    positionRiskV3: async () => body([]),
+    exchangeInfo: async () => {
+      throw new Error('not scripted');
+    },
+  } as unknown as UsdmApi;
+}
+
+const trade = (
+  id: number,
+  side: 'BUY' | 'SELL',
+  price: string,
+  realizedPnl: string,
+  time: number,
+): TradeRecord => ({
+  symbol: 'BTCUSDT',
+  id,
+  orderId: 100 + id,
+  side,
+  positionSide: 'BOTH',
+  price: Decimal.parse(price),
+  qty: Decimal.parse('0.010'),
+  quoteQty: Decimal.parse(price).mul(Decimal.parse('0.010')),
+  realizedPnl: Decimal.parse(realizedPnl),
+  commission: Decimal.parse('0.1'),
+  commissionAsset: 'USDT',
+  buyer: side === 'BUY',
+  maker: false,
+  time,
+});
+
+describe('RecorderProcess', () => {
+  it('rebuilds round trips and daily rows of fills a reconciliation found long after they happened', async () => {
+    hub = await startHub('ws');
+    db = sqliteTestDatabase();
+    store = await openSqliteStore(db.sqlitePath ?? '');
+    const trades: TradeRecord[] = [];
+    recorder = new RecorderProcess({
+      store,
+      api: scriptedApi(trades),
+      scope: SCOPE,
+      settings: {
+        enabled: true,
+        reconcileMs: 3_600_000,
+        incomeMs: 3_600_000,
+        snapshotMs: 1000,
+        lookbackMs: 86_400_000,
+        overlapMs: 120_000,
+        activeDays: 7,
+        symbols: ['BTCUSDT'],
+        klineSymbols: [],
+        klineIntervals: [],
+      },
+      hub: { url: hub.url, key: keyOf('viewer'), peer: 'recorder-0' },
+      writer: { flushMs: 20, maxBatch: 100 },
+      logger: silentLogger('recorder'),
+    });
+    await recorder.start();
+    await recorder.settled();
+    // While the user stream was away, a round trip opened and closed an hour ago; the next full
+    // pass (a stream-gap notice) finds it by REST.
+    const hourAgo = Date.now() - 3_600_000;
+    trades.push(trade(1, 'BUY', '40000', '0', hourAgo), trade(2, 'SELL', '40500', '5', hourAgo + 60_000));
+    await recorder.reconcileNow('user stream reconnected');
+    expect(await store.fills(SCOPE)).toHaveLength(2);
+    // Snapshots run every second and rebuild what changed: give them a few.
+    for (let i = 0; i < 40 && (await store.roundTrips(SCOPE)).length === 0; i++)
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    expect((await store.roundTrips(SCOPE)).map((t) => [t.direction, t.realizedPnl, t.netPnl])).toEqual([
+      ['LONG', '5', '4.8'],
+    ]);
+    expect((await store.dailyStats(SCOPE)).map((d) => [d.symbol, d.fills])).toEqual([['BTCUSDT', 2]]);
+  }, 20_000);
+
+  it('rebuilds every other symbol when one symbol cannot be rebuilt', async () => {
+    hub = await startHub('ws');
+    db = sqliteTestDatabase();
+    store = await openSqliteStore(db.sqlitePath ?? '');
+    const hourAgo = Date.now() - 3_600_000;
+    const fill = (symbol: string, id: number, side: 'BUY' | 'SELL', realizedPnl: string, time: number) => ({
+      ...SCOPE,
+      symbol,
+      tradeId: String(id),
+      orderId: String(100 + id),
+      clientOrderId: null,
+      side,
+      positionSide: 'BOTH',
+      price: '100',
+      qty: '1',
+      quoteQty: '100',
+      realizedPnl,
+      commission: '0',
+      commissionAsset: 'USDT',
+      maker: false,
+      time,
+      source: 'stream' as const,
+    });
+    // AAAUSDT holds a fill stamped beyond any date (a safe integer the store accepts): its daily
+    // row cannot be computed. BTCUSDT's round trip must be rebuilt all the same.
+    await store.write({
+      fills: [
+        fill('AAAUSDT', 1, 'BUY', '0', 9_000_000_000_000_000),
+        fill('BTCUSDT', 2, 'BUY', '0', hourAgo),
+        fill('BTCUSDT', 3, 'SELL', '1', hourAgo + 1000),
+      ],
+    });
+    recorder = new RecorderProcess({
+      store,
+      api: scriptedApi([]),
+      scope: SCOPE,
+      settings: {
+        enabled: true,
+        reconcileMs: 3_600_000,
+        incomeMs: 3_600_000,
+        snapshotMs: 1000,
+        lookbackMs: 86_400_000,
+        overlapMs: 120_000,
+        activeDays: 7,
+        symbols: [],
+        klineSymbols: [],
+        klineIntervals: [],
+      },
+      hub: { url: hub.url, key: keyOf('viewer'), peer: 'recorder-0' },
+      writer: { flushMs: 20, maxBatch: 100 },
+      logger: silentLogger('recorder'),
+    });
+    await recorder.start();
+    for (let i = 0; i < 30 && (await store.roundTrips(SCOPE)).length === 0; i++)
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    expect((await store.roundTrips(SCOPE)).map((t) => [t.symbol, t.realizedPnl])).toEqual([['BTCUSDT', '1']]);
+  }, 20_000);
+});

@@ -20,6 +20,8 @@ export class AccountPoller implements Collector {
   readonly #options: AccountPollerOptions;
   readonly #loop: PollLoop;
   #records = 0;
+  /** Records of the last poll skipped because the hub's registry lacks their symbol. */
+  #unknownSymbols = 0;
 
   constructor(ctx: CollectorContext, options: AccountPollerOptions) {
     this.kind = options.kind;
@@ -37,7 +39,10 @@ export class AccountPoller implements Collector {
   }
 
   status(): CollectorStatus {
-    return pollStatus(this.kind, this.#loop, this.#ctx.link, { records: this.#records });
+    return pollStatus(this.kind, this.#loop, this.#ctx.link, {
+      records: this.#records,
+      unknownSymbols: this.#unknownSymbols,
+    });
   }
 
   /** One poll now (also used by the user-stream collector to reconcile after a gap). */
@@ -47,13 +52,26 @@ export class AccountPoller implements Collector {
     const v3 = this.#options.version === 'v3';
     // Both versions list the whole account (v3 without its flat symbols): as of when the request
     // left, which the exchange had surely reached when it made the list.
-    if (this.kind === 'account') {
-      const response = await (v3 ? api.accountV3() : api.accountV2());
-      this.#records += link.encoder.pushAccount(response.body, response.serverSentAtMs);
-    } else {
-      const response = await (v3 ? api.positionRiskV3() : api.positionRiskV2());
-      this.#records += link.encoder.pushPositionRisk(response.body, response.serverSentAtMs);
+    const response =
+      this.kind === 'account'
+        ? await (v3 ? api.accountV3() : api.accountV2())
+        : await (v3 ? api.positionRiskV3() : api.positionRiskV2());
+    // Read right around the push: a reconnection during the request may have replaced the encoder.
+    const skippedBefore = link.currentEncoder.unknownSymbols;
+    this.#records +=
+      this.kind === 'account'
+        ? link.encoder.pushAccount(response.body, response.serverSentAtMs)
+        : link.encoder.pushPositionRisk(response.body, response.serverSentAtMs);
+    // A position in a symbol the registry lacks (listed since the last universe refresh, or left
+    // out of it) reaches no trader or risk rule: logged whenever the number changes, not every poll.
+    const unknown = link.currentEncoder.unknownSymbols - skippedBefore;
+    if (unknown !== this.#unknownSymbols) {
+      this.#ctx.logger.warn('account records skipped: symbol not in the hub registry', {
+        skipped: unknown,
+        before: this.#unknownSymbols,
+      });
     }
+    this.#unknownSymbols = unknown;
     link.flush();
   }
 }

@@ -11,6 +11,8 @@ const DAY_MS = 86_400_000;
 const PAGE_LIMIT = 1000;
 /** Pages read per poll before yielding to the next poll (bounds one poll's weight). */
 const MAX_PAGES = 10;
+/** How far past the exchange's clock a row's time may lie before it is taken for a wrong unit (µs), ms. */
+const MAX_FUTURE_SKEW_MS = 60_000;
 
 export interface IncomePollerOptions {
   readonly intervalMs: number;
@@ -32,6 +34,10 @@ export class IncomePoller implements Collector {
   readonly #loop: PollLoop;
   #sentKey: string | undefined;
   #rows = 0;
+  /** Rows refused for a time outside `[startTime, exchange now]` (µs or seconds instead of ms). */
+  #rejected = 0;
+  /** The newest sane row time of any type or asset: where the next page starts. */
+  #cursor: number | undefined;
   #decision: BanDecision | undefined;
 
   constructor(ctx: CollectorContext, options: IncomePollerOptions) {
@@ -61,6 +67,7 @@ export class IncomePoller implements Collector {
     const d = this.#decision;
     return pollStatus(this.kind, this.#loop, this.#ctx.link, {
       rows: this.#rows,
+      rejected: this.#rejected,
       bannedAll: d?.all === true ? 'yes' : 'no',
       bannedSymbols: d?.symbols.join(',') ?? '',
       account24h: d?.account24h.toString() ?? '',
@@ -70,15 +77,20 @@ export class IncomePoller implements Collector {
   async #poll(): Promise<void> {
     const { api, link } = this.#ctx;
     const now = Date.now();
-    let start = Math.max(this.#rules.newestTime() ?? now - DAY_MS, now - DAY_MS);
+    let start = Math.max(this.#cursor ?? now - DAY_MS, now - DAY_MS);
     for (let page = 0; page < MAX_PAGES; page++) {
       const response = await api.income({ startTime: start, limit: PAGE_LIMIT });
-      const rows = decodeIncomes(parseJson(response.body));
+      const all = decodeIncomes(parseJson(response.body));
+      const rows = this.#sane(all, start, response.serverTimeMs);
       const added = this.#rules.add(rows);
       this.#rows += added;
       if (added > 0) this.#options.onIncome?.(rows);
-      const newest = this.#rules.newestTime();
-      if (rows.length < PAGE_LIMIT || newest === undefined || newest <= start) break;
+      // Advanced by every row, not only the PnL ones kept: a full page of other rows (fees paid in
+      // BNB, transfers) would otherwise be asked for again on every poll and nothing after it read.
+      let newest: number | undefined;
+      for (const r of rows) newest = newest === undefined ? r.time : Math.max(newest, r.time);
+      if (newest !== undefined) this.#cursor = Math.max(this.#cursor ?? newest, newest);
+      if (all.length < PAGE_LIMIT || newest === undefined || newest <= start) break;
       start = newest;
     }
     const decision = this.#rules.decide(now);
@@ -99,5 +111,28 @@ export class IncomePoller implements Collector {
     }
     link.encoder.setBanList({ all: decision.all, symbols: ids });
     if (link.flush()) this.#sentKey = key;
+  }
+
+  /**
+   * Drops, counts and logs rows whose time cannot be right: before the `startTime` asked for, or
+   * past the exchange's clock (µs or seconds instead of ms). Kept, a µs row would stay in the 24 h
+   * window for ever (its loss banning trading) and move the next `startTime` centuries ahead.
+   */
+  #sane(rows: readonly IncomeRecord[], startTime: number, serverNow: number): readonly IncomeRecord[] {
+    const latest = serverNow + MAX_FUTURE_SKEW_MS;
+    const sane = rows.filter((r) => r.time >= startTime && r.time <= latest);
+    const refused = rows.length - sane.length;
+    if (refused === 0) return rows;
+    this.#rejected += refused;
+    const first = rows.find((r) => r.time < startTime || r.time > latest);
+    this.#ctx.logger.warn('income rows refused: time outside the window asked for', {
+      refused,
+      startTime,
+      latest,
+      tranId: first?.tranId,
+      time: first?.time,
+      total: this.#rejected,
+    });
+    return sane;
   }
 }

@@ -30,4 +30,14 @@ describe('hotSymbols', () => {
     expect(hotSymbols(rows, registry, Decimal.parse('0'), 2)).toEqual(['BTCUSDT', 'ETHUSDT']);
     expect(hotSymbols(rows, registry, Decimal.parse('1000000000000'), 5)).toEqual([]);
   });
+
+  it('lists a symbol the answer holds twice once, so it takes one of the top places, not two', () => {
+    const twice = [
+      { symbol: 'BTCUSDT', quoteVolume: '9000000000' },
+      { symbol: 'ETHUSDT', quoteVolume: '5000000000' },
+      { symbol: 'BTCUSDT', quoteVolume: '9000000000' },
+      { symbol: 'SOLUSDT', quoteVolume: '1000000000' },
+    ];
+    expect(hotSymbols(twice, registry, Decimal.parse('0'), 3)).toEqual(['BTCUSDT', 'ETHUSDT', 'SOLUSDT']);
+  });
 });

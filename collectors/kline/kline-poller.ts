@@ -37,6 +37,8 @@ interface TickerRow {
 /**
  * The hot list: registry symbols whose 24 h quote volume is at least `minQuoteVolume`, largest
  * first, at most `top`, ties by name (every poller computes the same list from the same data).
+ * A symbol the answer holds twice counts once, by its first row: listed twice it would take two
+ * of the `top` places and push a symbol out.
  */
 export function hotSymbols(
   rows: readonly TickerRow[],
@@ -45,8 +47,10 @@ export function hotSymbols(
   top: number,
 ): string[] {
   const passing: { symbol: string; volume: Decimal }[] = [];
+  const seen = new Set<string>();
   for (const row of rows) {
-    if (!registry.has(row.symbol)) continue;
+    if (!registry.has(row.symbol) || seen.has(row.symbol)) continue;
+    seen.add(row.symbol);
     let volume: Decimal;
     try {
       volume = Decimal.parse(row.quoteVolume);
@@ -76,6 +80,8 @@ export class KlinePoller implements Collector {
   #hotAt = 0;
   #requests = 0;
   #skipped = 0;
+  /** `ticker/24hr` rows naming a symbol an earlier row of the same answer named. */
+  #duplicateRows = 0;
 
   constructor(ctx: CollectorContext, options: KlinePollerOptions) {
     this.kind = options.kind;
@@ -96,6 +102,7 @@ export class KlinePoller implements Collector {
     return pollStatus(this.kind, this.#loop, this.#ctx.link, {
       requests: this.#requests,
       skipped: this.#skipped,
+      duplicateRows: this.#duplicateRows,
       hotSymbols: this.#hot.length,
     });
   }
@@ -119,6 +126,14 @@ export class KlinePoller implements Collector {
     this.#requests += 1;
     const rows = JSON.parse(response.body.toString()) as TickerRow[];
     if (!Array.isArray(rows)) throw new Error('ticker/24hr: expected an array of all symbols');
+    const duplicates = rows.length - new Set(rows.map((r) => r.symbol)).size;
+    if (duplicates > 0) {
+      this.#duplicateRows += duplicates;
+      this.#ctx.logger.warn('ticker/24hr names some symbols twice; the first row of each counts', {
+        duplicates,
+        total: this.#duplicateRows,
+      });
+    }
     const hot = hotSymbols(
       rows,
       new Set(this.#ctx.link.symbols),

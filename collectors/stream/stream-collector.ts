@@ -69,6 +69,8 @@ export class StreamCollector implements Collector {
   readonly #bars = new Map<string, StreamBars>();
   readonly #off: (() => void)[] = [];
   readonly #backfilling = new Set<string>();
+  /** Symbols whose unsubscribed aggTrade frames were logged (once each). */
+  readonly #strays = new Set<string>();
   readonly #trades: TradeBackfill;
   #timer: NodeJS.Timeout | undefined;
   #markTimer: NodeJS.Timeout | undefined;
@@ -295,7 +297,18 @@ export class StreamCollector implements Collector {
    */
   #pushTrades(symbol: string, trades: Buffer[]): void {
     const bars = this.#bars.get(symbol);
-    if (bars === undefined) return;
+    if (bars === undefined) {
+      // A stream this collector never subscribed to: no bars to build, so counted as unknown.
+      this.#counters.unknownFrames += trades.length;
+      if (!this.#strays.has(symbol)) {
+        this.#strays.add(symbol);
+        this.#ctx.logger.warn('aggTrades of a stream not subscribed to; dropped (logged once per symbol)', {
+          symbol,
+          frames: trades.length,
+        });
+      }
+      return;
+    }
     const { link } = this.#ctx;
     const intervals = this.#aggregatedIntervals().length;
     const piece = Math.max(1, Math.floor(link.recordBudget / intervals) - 1);

@@ -1,6 +1,7 @@
 // Reads the exchange's contract list and 24 h volumes, and sets the hub's symbol registry and volume ranks.
 
 import type { Decimal } from '../../ts/exact/decimal.js';
+import { MalformedResponseError } from '../../ts/exchange/exchange-errors.js';
 import { arrayOf, dec, objectAt, parseJson, str } from '../../ts/exchange/json-shape.js';
 import { parseExchangeInfo } from '../../ts/native/parse.js';
 import type { Collector, CollectorStatus } from '../collector.js';
@@ -81,9 +82,20 @@ export class UniverseCollector implements Collector {
   /** Reads exchangeInfo and 24 h tickers and publishes both to the hub. */
   async refresh(): Promise<void> {
     const { api, logger } = this.#ctx;
-    const info = parseExchangeInfo((await api.exchangeInfo()).body);
+    const body = (await api.exchangeInfo()).body;
+    const info = parseExchangeInfo(body);
     const wanted = new Set(this.#options.symbols);
     const tradable = info.symbols.filter((s) => s.tradable && (wanted.size === 0 || wanted.has(s.symbol)));
+    // Published, an empty universe stops every kline poller until the next refresh (a day): keep
+    // the last one and let the poll loop retry (counted, logged, backing off).
+    if (tradable.length === 0 && this.#universe.length > 0) {
+      throw new MalformedResponseError(
+        'GET',
+        '/fapi/v1/exchangeInfo',
+        `no tradable contract among ${info.symbols.length} listed; keeping the ${this.#universe.length} symbols of the last refresh`,
+        body.subarray(0, 200).toString('utf8'),
+      );
+    }
     const missing = [...wanted].filter((name) => !tradable.some((s) => s.symbol === name));
     if (missing.length > 0)
       logger.warn('configured symbols are not tradable on the exchange', { missing: missing.join(',') });

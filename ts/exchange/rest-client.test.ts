@@ -6,6 +6,7 @@ import {
   BinanceApiError,
   ExchangeConfigError,
   IpBannedError,
+  MalformedResponseError,
   RateLimitedError,
   TransportError,
   UnexpectedStatusError,
@@ -120,6 +121,18 @@ describe('RestClient signing and time', () => {
     expect(h.client.clock.roundTripMs).toBe(200);
   });
 
+  it('refuses a server time in µs or seconds and keeps the offset it had', async () => {
+    const h = await harness();
+    await h.client.syncTime();
+    expect(h.client.clock.offsetMs).toBe(0);
+    for (const serverTime of [h.clock.now() * 1000, Math.floor(h.clock.now() / 1000)]) {
+      server.on('GET', '/fapi/v1/time', () => ({ body: { serverTime } }));
+      await expect(h.client.syncTime()).rejects.toBeInstanceOf(MalformedResponseError);
+      // Taken, it would mark every open kline closed (final at the hub) and stamp every signed request wrong.
+      expect(h.client.clock.offsetMs).toBe(0);
+    }
+  });
+
   it('resyncs the clock and retries once on -1021', async () => {
     const h = await harness();
     let calls = 0;
@@ -225,6 +238,29 @@ describe('RestClient rate limits', () => {
     expect(h.clock.now()).toBeGreaterThanOrEqual(START + 120_000);
     expect(server.requestsTo('/fapi/v1/exchangeInfo')).toHaveLength(2);
   });
+
+  it.each([
+    ['0', '0'],
+    ['a date already past', 'Thu, 01 Jan 2026 00:00:00 GMT'],
+  ])(
+    'takes a 418 Retry-After of %s as the shortest ban (2 min): sending at once would lengthen the ban',
+    async (_, retryAfter) => {
+      const h = await harness();
+      server.on('GET', '/fapi/v1/exchangeInfo', () => ({
+        status: 418,
+        headers: { 'Retry-After': retryAfter },
+        body: { code: -1003, msg: 'Way too much request weight used; IP banned.' },
+      }));
+      const error = await h.client.request(ENDPOINTS.exchangeInfo).catch((e: unknown) => e);
+      expect(error).toMatchObject({ status: 418, retryAfterMs: 120_000 });
+      expect(h.client.budget.blockedUntil).toBe(h.clock.now() + 120_000);
+      await expect(h.client.request(ENDPOINTS.exchangeInfo)).rejects.toBeInstanceOf(IpBannedError);
+      expect(server.requestsTo('/fapi/v1/exchangeInfo')).toHaveLength(1);
+      expect(h.lines.some((l) => l.level === 'warn' && l.line.includes('waiting the shortest ban'))).toBe(
+        true,
+      );
+    },
+  );
 
   it.each([
     ['ten million seconds', '9999999'],

@@ -74,7 +74,11 @@ interface Received {
   readonly receivedAt: number;
 }
 
+/** Binance's shortest IP ban: taken when a 418 gives no `Retry-After`, or one of 0. */
 const DEFAULT_BAN_MS = 120_000;
+/** Bounds of a 13-digit Unix ms time (2001-09-09 to 2286-11-20). */
+const MIN_MS_TIME = 1e12;
+const MAX_MS_TIME = 1e13;
 
 function snippet(body: Buffer): string {
   return body.subarray(0, 200).toString('utf8').replace(/\s+/g, ' ');
@@ -375,7 +379,18 @@ export class RestClient {
     error: BinanceApiError | UnexpectedStatusError,
   ): IpBannedError {
     const now = this.clock.now();
-    const retryAfterMs = this.#retryAfterMs(endpoint, received) ?? DEFAULT_BAN_MS;
+    let retryAfterMs = this.#retryAfterMs(endpoint, received) ?? DEFAULT_BAN_MS;
+    if (retryAfterMs <= 0) {
+      // A ban of no time is no answer (a short one is kept: the simulator bans for seconds);
+      // sending at once would meet the ban and lengthen it, so wait Binance's shortest ban.
+      this.#log.warn('418 Retry-After of 0 or in the past; waiting the shortest ban (2 minutes) instead', {
+        method: endpoint.method,
+        path: endpoint.path,
+        retryAfter: received.headers['retry-after'],
+        waitMs: DEFAULT_BAN_MS,
+      });
+      retryAfterMs = DEFAULT_BAN_MS;
+    }
     const until = now + retryAfterMs;
     this.budget.blockUntil(until, `418 on ${endpoint.method} ${endpoint.path}`, 'banned');
     const code = error instanceof BinanceApiError ? error.code : -1003;
@@ -429,6 +444,10 @@ export class RestClient {
     const response = await this.request(ENDPOINTS.time);
     try {
       const serverTime = int(objectAt(parseJson(response.body), '$'), 'serverTime');
+      // Unix ms has 13 digits from 2001 to 2286: more or fewer is µs or seconds, and an offset
+      // taken from it would stamp every signed request and mark every open kline closed.
+      if (serverTime < MIN_MS_TIME || serverTime >= MAX_MS_TIME)
+        throw new ShapeError('$.serverTime', `${serverTime} is not a Unix time in ms (13 digits)`);
       return { sentAt: response.sentAt, serverTime, receivedAt: response.receivedAt };
     } catch (error) {
       if (!(error instanceof ShapeError)) throw error;

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { packageRoot } from '../../ts/package-root.js';
-import { symbolFromFileName } from './aggregate.js';
+import { runAggregate, symbolFromFileName } from './aggregate.js';
 
 const run = promisify(execFile);
 const cli = join(packageRoot, 'bin', 'tributary.js');
@@ -170,6 +170,17 @@ describe('tributary aggregate', () => {
     expect(noSymbol.stderr).toContain('--symbol');
     expect((await tributary(['aggregate', '--interval', '1m', '--bogus', path])).code).toBe(2);
     expect((await tributary(['nonsense'])).code).toBe(2);
+  });
+
+  it('refuses a symbol in lower case: a COIN-M one would pass for linear and get wrong quote volumes', async () => {
+    const path = fixture('trades.csv', TRADES_US);
+    await expect(runAggregate(['-i', '1m', '-q', '--symbol', 'btcusd_perp', path])).rejects.toThrow(
+      /--symbol: "btcusd_perp" is not a symbol name/,
+    );
+    const named = fixture('btcusd_perp-aggTrades-2026-05-08.csv', TRADES_US);
+    await expect(runAggregate(['-i', '1m', '-q', named])).rejects.toThrow(
+      /"btcusd_perp" is not a symbol name/,
+    );
   });
 
   it('takes the symbol from a dump file name', () => {

@@ -5,11 +5,10 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { KlineCsvAggregator } from '../../ts/native/aggregator.js';
 import { INTERVALS, isIntervalName } from '../../ts/native/interval.js';
-import { UsageError } from './usage-error.js';
+import { parseCommandArgs, UsageError } from './usage-error.js';
 
 const HELP = `Usage: tributary aggregate --interval <i> [options] <aggTrades.csv>
 
@@ -141,6 +140,11 @@ export async function runAggregate(args: string[]): Promise<number> {
   if (symbol === undefined) {
     throw new UsageError(`cannot tell the symbol from "${basename(input)}": pass --symbol`);
   }
+  // Symbols are upper case: "btcusd_perp" would not be recognised as COIN-M and get linear quote volumes.
+  if (!/^[A-Z0-9_]{2,32}$/.test(symbol)) {
+    const from = values.symbol === undefined ? ` (from the file name ${basename(input)})` : '';
+    throw new UsageError(`--symbol: ${JSON.stringify(symbol)} is not a symbol name such as BTCUSDT${from}`);
+  }
   const size = await contractSize(symbol, values);
   const aggregator = new KlineCsvAggregator({
     symbol,
@@ -194,7 +198,7 @@ async function convertToFile(input: string, aggregator: KlineCsvAggregator, outp
 }
 
 function parse(args: string[]) {
-  return parseArgs({
+  return parseCommandArgs({
     args,
     allowPositionals: true,
     strict: true,

@@ -5,7 +5,7 @@ import { alerterFromConfig } from '../../ts/alerts/create-alerter.js';
 import { loadConfig } from '../../ts/config/load-config.js';
 import { Logger } from '../../ts/log/logger.js';
 import { runUntilSignal } from '../../ts/process/run-until-signal.js';
-import { instanceArg, parseCommandArgs, UsageError } from './usage-error.js';
+import { instanceArg, parseCommandArgs, statusEveryArg, UsageError } from './usage-error.js';
 
 const HELP = `Usage: tributary collect <kind> [--config <file>] [--instance <n>]
 
@@ -44,10 +44,7 @@ export async function runCollect(args: string[]): Promise<number> {
     );
   }
   const instance = instanceArg(values.instance);
-  const statusEvery = Number(values['status-every'] ?? '60');
-  if (!Number.isFinite(statusEvery) || statusEvery < 0) {
-    throw new UsageError(`--status-every must be a number of seconds, got ${values['status-every']}`);
-  }
+  const statusEvery = statusEveryArg(values['status-every'], 60);
   const loaded = loadConfig(values.config);
   const logger = new Logger(`collector.${kind}.${instance}`);
   const alerts = alerterFromConfig(loaded, `${kind}-${instance}`, logger);

@@ -86,4 +86,19 @@ describe('tributary download', () => {
       runDownload(['--symbols', 'BTCUSDT', '--from', '2024-01-01', '--base-url', 'ftp://x']),
     ).rejects.toThrow(/--base-url/);
   });
+
+  it('refuses --interval without --kind klines rather than fetching aggTrades regardless', async () => {
+    await expect(
+      runDownload([
+        '--symbols',
+        'BTCUSDT',
+        '--from',
+        '2024-01-01',
+        '--interval',
+        '5m',
+        '--base-url',
+        'http://127.0.0.1:1',
+      ]),
+    ).rejects.toThrow(/--interval is for --kind klines/);
+  });
 });

@@ -71,6 +71,9 @@ export async function runDownload(args: string[]): Promise<number> {
   if (kindName === 'aggTrades') kind = { kind: 'aggTrades' };
   else if (kindName === 'klines') kind = { kind: 'klines', interval: values.interval ?? '1m' };
   else throw new UsageError(`--kind must be aggTrades or klines, got ${kindName}`);
+  // An interval with aggTrades was meant for klines: fetching aggTrades instead would be a silent surprise.
+  if (kind.kind === 'aggTrades' && values.interval !== undefined)
+    throw new UsageError(`--interval is for --kind klines, got --interval ${values.interval} with aggTrades`);
   const period = values.period ?? 'daily';
   if (period !== 'daily' && period !== 'monthly')
     throw new UsageError(`--period must be daily or monthly, got ${period}`);

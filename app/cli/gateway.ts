@@ -51,7 +51,8 @@ export async function runGateway(args: string[]): Promise<number> {
   }
   const instance = instanceArg(values.instance);
   const port = values.port === undefined ? undefined : Number(values.port);
-  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65_535))
+  // Digits only: `Number` reads "" (an unset `"$PORT"`) as 0, a random port no trader knows.
+  if (port !== undefined && (!/^\d+$/.test(values.port ?? '') || port > 65_535))
     throw new UsageError(`--port must be an integer from 0 to 65535, got ${JSON.stringify(values.port)}`);
   const loaded = loadConfig(values.config);
   const keysFile = keysFileOf(values.keys);

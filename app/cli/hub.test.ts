@@ -35,6 +35,23 @@ describe('tributary hub', () => {
     );
   });
 
+  it('refuses an empty port, snapshots in seconds (milliseconds are meant), and lower-case or repeated symbols', async () => {
+    const keys = ['--keys', '/nonexistent/keys.json'];
+    // An unset `--port "$PORT"` would listen on a random port no peer knows.
+    await expect(runHub([...keys, '--port', ''])).rejects.toThrow(/--port must be/);
+    await expect(runHub([...keys, '--port', '0x50'])).rejects.toThrow(/--port must be/);
+    // 30 is 30 ms: a full snapshot to every subscriber 33 times a second.
+    await expect(runHub([...keys, '--snapshot-every', '30'])).rejects.toThrow(
+      /--snapshot-every must be 0 .* or/,
+    );
+    await expect(runHub([...keys, '--symbols', 'BTCUSDT,ethusdt'])).rejects.toThrow(
+      /--symbols: "ethusdt" is not a symbol name/,
+    );
+    await expect(runHub([...keys, '--symbols', 'BTCUSDT,BTCUSDT'])).rejects.toThrow(
+      /--symbols: BTCUSDT is named twice/,
+    );
+  });
+
   it('runs until SIGTERM and exits 0', async () => {
     const file = await keyFile();
     const before = process.listenerCount('SIGTERM');

@@ -57,10 +57,25 @@ function parse(args: string[]) {
 function integer(name: string, text: string | undefined, fallback: number, min: number, max: number): number {
   if (text === undefined) return fallback;
   const value = Number(text);
-  if (!Number.isInteger(value) || value < min || value > max) {
+  // Digits only: `Number` reads "" (an unset `"$PORT"`) as 0, a random port, and "0x50" as 80.
+  if (!/^\d+$/.test(text) || value < min || value > max) {
     throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(text)}`);
   }
   return value;
+}
+
+/** The `--symbols` list: upper-case names, each once (a lower-case one would match no contract). */
+function symbolsArg(text: string): string[] {
+  const symbols = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+  for (const [i, symbol] of symbols.entries()) {
+    if (!/^[A-Z0-9]{2,20}$/.test(symbol))
+      throw new UsageError(`--symbols: ${JSON.stringify(symbol)} is not a symbol name (A-Z, 0-9)`);
+    if (symbols.indexOf(symbol) !== i) throw new UsageError(`--symbols: ${symbol} is named twice`);
+  }
+  return symbols;
 }
 
 /** The key file named by `--keys` or `TRIBUTARY_HUB_KEYS`, or a usage error saying how to make one. */
@@ -88,13 +103,7 @@ export async function runHub(args: string[]): Promise<number> {
   if (transport !== 'auto' && transport !== 'uws' && transport !== 'ws') {
     throw new UsageError(`--transport must be auto, uws or ws, got ${JSON.stringify(transport)}`);
   }
-  const symbols =
-    values.symbols === undefined
-      ? [...loaded.config.symbols]
-      : values.symbols
-          .split(',')
-          .map((s) => s.trim())
-          .filter((s) => s.length > 0);
+  const symbols = values.symbols === undefined ? [...loaded.config.symbols] : symbolsArg(values.symbols);
   const port = integer('port', values.port, settings.port, 0, 65_535);
   const klineWindow = integer('kline-window', values['kline-window'], 45, 1, 100_000);
   const snapshotIntervalMs = integer(
@@ -104,6 +113,12 @@ export async function runHub(args: string[]): Promise<number> {
     0,
     86_400_000,
   );
+  // Milliseconds, as hub.snapshotIntervalMs (at least 1000): "30" meant as seconds would send a full
+  // snapshot to every subscriber 33 times a second.
+  if (snapshotIntervalMs > 0 && snapshotIntervalMs < 1000)
+    throw new UsageError(
+      `--snapshot-every must be 0 (off) or from 1000 to 86400000 ms, got ${JSON.stringify(values['snapshot-every'])}`,
+    );
   const keysFile = keysFileOf(values.keys);
   const tls = hubServerTls(loaded);
   const log = new Logger('hub');

@@ -1,6 +1,5 @@
 // `tributary sim`: runs the Binance USD-M futures simulator until Ctrl-C.
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { startSimulator } from '../../sim/simulator.js';
 import {
   DEFAULT_SIM_HOST,
@@ -13,7 +12,7 @@ import {
 } from '../../sim/simulator-config.js';
 import { Logger } from '../../ts/log/logger.js';
 import { symbolFromFileName } from './aggregate.js';
-import { UsageError } from './usage-error.js';
+import { parseCommandArgs, UsageError } from './usage-error.js';
 
 const HELP = `Usage: tributary sim [options]
 
@@ -65,7 +64,7 @@ function waitForSignal(): Promise<string> {
 const defaultIo: SimCliIo = { out: (text) => process.stdout.write(text), stopped: waitForSignal };
 
 function parse(args: string[]) {
-  return parseArgs({
+  return parseCommandArgs({
     args,
     allowPositionals: false,
     strict: true,

@@ -3,7 +3,7 @@ import { loadConfig } from '../../ts/config/load-config.js';
 import { renderFleet } from '../../ts/deploy/fleet-view.js';
 import { hubClientTls, hubKey, hubUrl } from '../../ts/hub/hub-link.js';
 import { readFullStatus } from '../../ts/hub/status-client.js';
-import { parseCommandArgs } from './usage-error.js';
+import { parseCommandArgs, UsageError } from './usage-error.js';
 
 const HELP = `Usage: tributary status [--config <file>] [--hub <url>] [--json]
 
@@ -26,6 +26,15 @@ Options:
       --json            the full status document as JSON instead of the table
 `;
 
+/** The scheme of a URL (`"ws:"`), or "" when `text` is no URL. */
+function protocolOf(text: string): string {
+  try {
+    return new URL(text).protocol;
+  } catch {
+    return '';
+  }
+}
+
 /** Runs `tributary status`; exit code 0 when the hub answered, 1 otherwise. */
 export async function runStatus(args: string[]): Promise<number> {
   const { values } = parseCommandArgs({
@@ -43,6 +52,11 @@ export async function runStatus(args: string[]): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
+  // The status client takes any scheme for http (ftp://x would be asked as http://x): refuse it here.
+  if (values.hub !== undefined && !/^(wss?|https?):$/.test(protocolOf(values.hub)))
+    throw new UsageError(
+      `--hub must be a ws://, wss://, http:// or https:// URL, got ${JSON.stringify(values.hub)}`,
+    );
   // It never calls the exchange: no exchange keys needed.
   const loaded = loadConfig(values.config, process.env, { exchangeKeys: 'unused' });
   const status = await readFullStatus({

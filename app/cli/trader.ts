@@ -10,7 +10,7 @@ import { runUntilSignal } from '../../ts/process/run-until-signal.js';
 import { chooseStrategy } from '../venues/trader-strategy.js';
 import { startTraderTrading } from '../venues/trader-trading.js';
 import { runTraderState } from './trader-state.js';
-import { instanceArg, parseCommandArgs, UsageError } from './usage-error.js';
+import { instanceArg, parseCommandArgs, statusEveryArg, UsageError } from './usage-error.js';
 
 const HELP = `Usage: tributary trader [--config <file>] [--instance <n>] [--strategy <name>] [--status-every <s>]
 
@@ -55,9 +55,7 @@ export async function runTrader(args: string[]): Promise<number> {
     return 0;
   }
   const instance = instanceArg(values.instance);
-  const every = Number(values['status-every'] ?? '30');
-  if (!Number.isFinite(every) || every < 0)
-    throw new UsageError(`--status-every must be seconds, got ${values['status-every']}`);
+  const every = statusEveryArg(values['status-every'], 30);
   let strategyConfig: unknown;
   if (values['strategy-config'] !== undefined) {
     try {

@@ -103,6 +103,29 @@ describe('archive paths', () => {
     );
   });
 
+  it('refuses dates in the future and a symbol named twice instead of listing them as missing', () => {
+    const now = Date.parse('2026-12-06T13:00:00Z');
+    expect(() => archiveDates('daily', '2026-12-07', '2026-12-07', now)).toThrow(
+      /from: 2026-12-07 is in the future/,
+    );
+    expect(() => archiveDates('daily', '2026-12-01', '2027-01-01', now)).toThrow(
+      /to: 2027-01-01 is in the future/,
+    );
+    expect(() => archiveDates('monthly', '2027-01', '2027-01', now)).toThrow(
+      /from: 2027-01 is in the future/,
+    );
+    expect(archiveDates('daily', '2026-12-05', '2026-12-06', now)).toEqual(['2026-12-05', '2026-12-06']);
+    expect(() =>
+      archiveFiles({
+        market: 'um',
+        period: 'daily',
+        kind: { kind: 'aggTrades' },
+        symbols: ['BTCUSDT', 'ETHUSDT', 'BTCUSDT'],
+        from: '2024-01-01',
+      }),
+    ).toThrow(/symbols: BTCUSDT is named twice/);
+  });
+
   it('reads a CHECKSUM line and refuses one for another file', () => {
     const digest = 'a'.repeat(64);
     expect(parseChecksum(`${digest}  X-aggTrades-2024-01-01.zip\n`, 'X-aggTrades-2024-01-01.zip')).toBe(
@@ -192,6 +215,34 @@ describe('ArchiveDownloader', () => {
     expect(existsSync(join(dir, `${bad.fileName}.part`))).toBe(false);
   });
 
+  it("refuses a zip that does not hold exactly its own CSV (two files, or another symbol's), keeping the part", async () => {
+    const csv = strToU8('1,60000.0,0.001,1,1,1704067200000,true\n');
+    const two = one('BTCUSDT', '2024-01-09');
+    server.publish(
+      two.path,
+      Buffer.from(
+        zipSync({ 'BTCUSDT-aggTrades-2024-01-09.csv': csv, 'BTCUSDT-aggTrades-2024-01-10.csv': csv }),
+      ),
+    );
+    const error = await downloader()
+      .download(two)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ArchiveDownloadError);
+    expect(String(error)).toMatch(
+      /holds BTCUSDT-aggTrades-2024-01-09\.csv, BTCUSDT-aggTrades-2024-01-10\.csv, not only BTCUSDT-aggTrades-2024-01-09\.csv/,
+    );
+    // Neither put in place for a backtest to read half of, nor thrown away.
+    expect(existsSync(join(dir, two.fileName))).toBe(false);
+    expect(existsSync(join(dir, `${two.fileName}.part`))).toBe(true);
+
+    const other = one('BTCUSDT', '2024-01-11');
+    server.publish(other.path, Buffer.from(zipSync({ 'ETHUSDT-aggTrades-2024-01-11.csv': csv })));
+    await expect(downloader().download(other)).rejects.toThrow(
+      /holds ETHUSDT-aggTrades-2024-01-11\.csv, not only BTCUSDT-aggTrades-2024-01-11\.csv/,
+    );
+    expect(server.of(other.path)).toHaveLength(1);
+  });
+
   it('retries 503s and honours 429 Retry-After; a missing day is reported, not retried', async () => {
     const file = one('BTCUSDT', '2024-01-07');
     const bytes = dayZip('BTCUSDT', '2024-01-07', 500);
@@ -216,8 +267,9 @@ describe('ArchiveDownloader', () => {
   });
 
   it('paces request starts to the configured rate', async () => {
-    const files = ['2024-02-01', '2024-02-02', '2024-02-03'].map((d) => one('BTCUSDT', d));
-    for (const f of files) server.publish(f.path, dayZip('BTCUSDT', '2024-02-01', 100));
+    const dates = ['2024-02-01', '2024-02-02', '2024-02-03'];
+    const files = dates.map((d) => one('BTCUSDT', d));
+    for (const [i, f] of files.entries()) server.publish(f.path, dayZip('BTCUSDT', dates[i] ?? '', 100));
     const d = downloader({ requestsPerSecond: 10 });
     for (const f of files) await d.download(f);
     const times = server.requests.map((r) => r.time);

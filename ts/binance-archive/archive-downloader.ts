@@ -1,10 +1,14 @@
 // Downloads data.binance.vision dumps: SHA-256 checked against the published .CHECKSUM, resumed by HTTP Range from a .part file, paced, retried a bounded number of times.
 import { createHash } from 'node:crypto';
 import {
+  closeSync,
   createReadStream,
   createWriteStream,
   existsSync,
+  fstatSync,
   mkdirSync,
+  openSync,
+  readSync,
   renameSync,
   statSync,
   unlinkSync,
@@ -84,6 +88,46 @@ export async function sha256File(path: string): Promise<string> {
   const hash = createHash('sha256');
   await pipeline(createReadStream(path), hash);
   return hash.digest('hex');
+}
+
+/** The end-of-central-directory record's signature (PK 05 06). */
+const ZIP_END = Buffer.from([0x50, 0x4b, 0x05, 0x06]);
+/** A central-directory entry's signature (PK 01 02). */
+const ZIP_ENTRY = 0x02014b50;
+
+/**
+ * The names of a zip file's entries, read from its central directory (nothing is inflated, so a
+ * monthly dump is not read whole); `zip64` when the directory is in the zip64 form this does not
+ * read, `[]` when no directory is found (not a zip).
+ */
+export function zipEntryNames(path: string): string[] | 'zip64' {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    // The end record (22 bytes) is followed by a comment of at most 65,535 bytes.
+    const tailLength = Math.min(size, 22 + 0xffff);
+    const tail = Buffer.alloc(tailLength);
+    readSync(fd, tail, 0, tailLength, size - tailLength);
+    const end = tail.lastIndexOf(ZIP_END);
+    if (end < 0 || end + 22 > tail.length) return [];
+    const count = tail.readUInt16LE(end + 10);
+    const dirSize = tail.readUInt32LE(end + 12);
+    const dirOffset = tail.readUInt32LE(end + 16);
+    if (count === 0xffff || dirSize === 0xffffffff || dirOffset === 0xffffffff) return 'zip64';
+    if (dirOffset + dirSize > size) return [];
+    const dir = Buffer.alloc(dirSize);
+    readSync(fd, dir, 0, dirSize, dirOffset);
+    const names: string[] = [];
+    for (let at = 0, i = 0; i < count; i++) {
+      if (at + 46 > dir.length || dir.readUInt32LE(at) !== ZIP_ENTRY) return [];
+      const nameLength = dir.readUInt16LE(at + 28);
+      names.push(dir.toString('utf8', at + 46, at + 46 + nameLength));
+      at += 46 + nameLength + dir.readUInt16LE(at + 30) + dir.readUInt16LE(at + 32);
+    }
+    return names;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** A failure worth another attempt, with how long the server asked us to wait. */
@@ -191,6 +235,20 @@ export class ArchiveDownloader {
     } catch (error) {
       if (error instanceof NotFound) return { status: 'missing', file: target, url: dataUrl };
       throw error;
+    }
+    // The checksum comes from the same server: a mirror's zip holding two days, or another symbol's
+    // day, would match it, and a backtest reads the first CSV of a zip under the zip's name. Such a
+    // file is not put in place (nor deleted: the part is kept to look at).
+    const names = zipEntryNames(part);
+    const csv = file.fileName.replace(/\.zip$/, '.csv');
+    if (names !== 'zip64' && (names.length !== 1 || names[0] !== csv)) {
+      const holds = names.length === 0 ? 'no readable zip directory' : names.join(', ');
+      this.#log.warn('archive file does not hold its own CSV; not put in place', {
+        file: part,
+        holds,
+        expected: csv,
+      });
+      throw new ArchiveDownloadError(dataUrl, `holds ${holds}, not only ${csv}; kept as ${part}`);
     }
     renameSync(part, target);
     const bytes = statSync(target).size;

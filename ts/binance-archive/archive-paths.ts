@@ -71,10 +71,15 @@ function dateText(time: number, period: ArchivePeriod): string {
   return period === 'daily' ? iso.slice(0, 10) : iso.slice(0, 7);
 }
 
-/** The dates of a selection, oldest first (`YYYY-MM-DD` daily, `YYYY-MM` monthly). */
-export function archiveDates(period: ArchivePeriod, from: string, to = from): string[] {
+/**
+ * The dates of a selection, oldest first (`YYYY-MM-DD` daily, `YYYY-MM` monthly). A date that has
+ * not begun at `now` is refused: the archive cannot have it, and listing it as missing hides the typo.
+ */
+export function archiveDates(period: ArchivePeriod, from: string, to = from, now = Date.now()): string[] {
   const start = parseDate('from', from, period);
   const end = parseDate('to', to, period);
+  if (start > now) throw new ArchiveSelectionError(`from: ${from} is in the future`);
+  if (end > now) throw new ArchiveSelectionError(`to: ${to} is in the future`);
   if (end < start) throw new ArchiveSelectionError(`to: ${to} is before from ${from}`);
   const dates: string[] = [];
   for (let t = start; t <= end; ) {
@@ -106,9 +111,12 @@ export function archiveFiles(selection: ArchiveSelection): ArchiveFile[] {
     throw new ArchiveSelectionError(`interval: ${kind.interval} is not a fixed kline interval (1m .. 1w)`);
   const dates = archiveDates(selection.period, selection.from, selection.to);
   const files: ArchiveFile[] = [];
-  for (const symbol of selection.symbols) {
+  for (const [i, symbol] of selection.symbols.entries()) {
     if (!/^[A-Z0-9_]{2,32}$/.test(symbol))
       throw new ArchiveSelectionError(`symbols: ${JSON.stringify(symbol)} is not a symbol name (BTCUSDT)`);
+    // Named twice is a typo for another symbol, whose files would be silently left out.
+    if (selection.symbols.indexOf(symbol) !== i)
+      throw new ArchiveSelectionError(`symbols: ${symbol} is named twice`);
     const folder =
       kind.kind === 'aggTrades'
         ? `${marketRoot(selection.market)}/${selection.period}/aggTrades/${symbol}`

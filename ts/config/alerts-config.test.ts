@@ -3,6 +3,8 @@ import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { COLLECTOR_KINDS } from '../../collectors/collector.js';
+import { SPARSE_KIND_NAMES } from './alerts-config.js';
 import { ConfigError } from './config-error.js';
 import { loadConfig } from './load-config.js';
 import { readTributaryConfig } from './tributary-config.js';
@@ -82,5 +84,16 @@ describe('the alerts section', () => {
   it('is overridden from the environment like every section', () => {
     const { config } = loadConfig(undefined, { TRIBUTARY__ALERTS__MIN_INTERVAL_MS: '120000' });
     expect(config.alerts.minIntervalMs).toBe(120_000);
+  });
+
+  it('refuses a sparse kind that is no collector kind (a misspelt one would alert on a quiet collector)', () => {
+    expect(
+      issuesOf(() =>
+        readTributaryConfig({ alerts: { watch: { sparseKinds: ['income', 'userStream'] } } }, 't'),
+      ),
+    ).toEqual([
+      'alerts.watch.sparseKinds[1]: must be one of kline, hot-kline, tick, stream, account, position-risk, user-stream, income, universe, got "userStream"',
+    ]);
+    expect(SPARSE_KIND_NAMES).toEqual(COLLECTOR_KINDS);
   });
 });

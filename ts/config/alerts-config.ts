@@ -2,6 +2,19 @@
 import { z } from 'zod';
 import { expecting, integer, type SectionSettings, section, text } from './config-fields.js';
 
+/** The collector kinds (collectors/collector.ts), which `sparseKinds` may name: a misspelt one would be alerted as stale. */
+export const SPARSE_KIND_NAMES = [
+  'kline',
+  'hot-kline',
+  'tick',
+  'stream',
+  'account',
+  'position-risk',
+  'user-stream',
+  'income',
+  'universe',
+] as const;
+
 /** What the hub and the traders watch for: silent processes and stale data. */
 export const alertWatchSection = section({
   checkMs: integer(500, 600_000).default(5000).describe('How often peers and data are looked at, ms'),
@@ -17,7 +30,13 @@ export const alertWatchSection = section({
       "A collector's last ingest (at the hub) or a trader's book (not synced) this old is alerted, ms",
     ),
   sparseKinds: z
-    .array(text(), { error: expecting('an array of collector kinds') })
+    .array(
+      // A refinement, not an enum: the kinds live with the collectors (a test keeps the two lists equal).
+      text().refine((kind) => (SPARSE_KIND_NAMES as readonly string[]).includes(kind), {
+        error: expecting(`one of ${SPARSE_KIND_NAMES.join(', ')}`),
+      }),
+      { error: expecting('an array of collector kinds') },
+    )
     .default(() => ['universe', 'income', 'user-stream'])
     .describe('Collector kinds whose data is naturally sparse (events, daily lists): never called stale'),
 });

@@ -50,7 +50,8 @@ export function configIssues(error: z.ZodError): ConfigIssue[] {
 /** Parses JSON text of a configuration file, naming the file on failure. */
 export function parseConfigText(text: string, source: string): unknown {
   try {
-    return JSON.parse(text) as unknown;
+    // A byte-order mark (some Windows editors write one) is not part of the JSON (RFC 8259 8.1).
+    return JSON.parse(text.startsWith('\uFEFF') ? text.slice(1) : text) as unknown;
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new ConfigError([{ path: '(file)', message: `is not valid JSON: ${reason}` }], source);

@@ -86,6 +86,14 @@ export function decimalString() {
     .regex(/^-?\d+(\.\d+)?$/, { error: expecting('a decimal number written as a string') });
 }
 
+/** Adds an issue at the second (and any later) place of a name a list holds more than once. */
+function refuseRepeats(names: readonly string[], ctx: z.RefinementCtx): void {
+  names.forEach((name, i) => {
+    if (names.indexOf(name) !== i)
+      ctx.addIssue({ code: 'custom', path: [i], message: `${shown(name)} is named twice` });
+  });
+}
+
 /** A Binance interval name (`1m` … `1M`). */
 export function intervalName() {
   return z.enum(INTERVALS, {
@@ -96,10 +104,11 @@ export function intervalName() {
   });
 }
 
-/** A list of interval names, `defaults` when absent. */
+/** A list of interval names, `defaults` when absent; one named twice is refused (it would be polled twice). */
 export function intervalList(defaults: readonly IntervalName[]) {
   return z
     .array(intervalName(), { error: expecting('an array of interval names') })
+    .superRefine(refuseRepeats)
     .default(() => [...defaults]);
 }
 
@@ -110,9 +119,12 @@ export function symbolName() {
   });
 }
 
-/** A list of symbol names, empty when absent. */
+/** A list of symbol names, empty when absent; a name given twice is refused (a typo for another one, or a copy that doubles its work). */
 export function symbolList() {
-  return z.array(symbolName(), { error: expecting('an array of symbol names') }).default(() => []);
+  return z
+    .array(symbolName(), { error: expecting('an array of symbol names') })
+    .superRefine(refuseRepeats)
+    .default(() => []);
 }
 
 /** Makes every property of a parsed section read-only, all the way down. */

@@ -96,6 +96,22 @@ describe('configuration', () => {
     expect(() => loadConfig(file, {})).toThrow(/bad\.json/);
   });
 
+  it('refuses a file whose JSON is not an object instead of running on the defaults', () => {
+    for (const [text, shown] of [
+      ['null', 'null'],
+      ['[]', 'an array'],
+      ['7700', '7700'],
+    ] as const) {
+      const file = tempFile('root.json', text);
+      expect(issuesOf(() => loadConfig(file, {}))).toEqual([`(root): must be an object, got ${shown}`]);
+    }
+  });
+
+  it('reads a file saved with a byte-order mark (Windows editors) as the same JSON', () => {
+    const file = tempFile('bom.json', `\uFEFF${JSON.stringify({ hub: { port: 7701 } })}`);
+    expect(loadConfig(file, {}).config.hub.port).toBe(7701);
+  });
+
   it('takes secrets only from the environment or a private secrets file', () => {
     const secretsFile = tempFile('secrets.env', 'BINANCE_API_KEY=k1\nBINANCE_API_SECRET=s1\n# comment\n');
     const loaded = loadConfig(undefined, { TRIBUTARY_SECRETS_FILE: secretsFile, TRIBUTARY_HUB_SECRET: 'h' });
@@ -109,6 +125,21 @@ describe('configuration', () => {
     });
     const open = tempFile('open.env', 'BINANCE_API_KEY=k1\n', 0o644);
     expect(issuesOf(() => loadConfig(undefined, { TRIBUTARY_SECRETS_FILE: open }))[0]).toMatch(/chmod 600/);
+  });
+
+  it('refuses a secrets file line that is not NAME=VALUE, without showing it, and takes quoted values unquoted', () => {
+    const exported = tempFile(
+      'exported.env',
+      'BINANCE_API_KEY=k1\nexport TRIBUTARY_ALERT_WEBHOOK_URL=https://x/hook/sekrit\n',
+    );
+    const issues = issuesOf(() => loadConfig(undefined, { TRIBUTARY_SECRETS_FILE: exported }));
+    expect(issues).toEqual([
+      `TRIBUTARY_SECRETS_FILE: ${exported} line 2 is not NAME=VALUE (not shown: it may hold a secret)`,
+    ]);
+    expect(issues.join()).not.toContain('sekrit');
+    const quoted = tempFile('quoted.env', 'BINANCE_API_KEY="k1"\nBINANCE_API_SECRET=\'s1\'\n');
+    const { secrets } = loadConfig(undefined, { TRIBUTARY_SECRETS_FILE: quoted });
+    expect([secrets.apiKey, secrets.apiSecret]).toEqual(['k1', 's1']);
   });
 
   it('needs keys for a real exchange and the matching exchange for live or testnet trading', () => {

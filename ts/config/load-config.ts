@@ -2,6 +2,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { registerSecret } from '../log/log-redaction.js';
 import { ConfigError, type ConfigIssue, parseConfigText } from './config-error.js';
+import { shown } from './config-fields.js';
 import { readTributaryConfig, type TributaryConfig, tributaryJsonSchema } from './tributary-config.js';
 
 /** Secrets: only ever from the environment or a secrets file, never from the config file or logged. */
@@ -127,12 +128,27 @@ export function readSecretsFile(path: string): Record<string, string> {
     );
   }
   const values: Record<string, string> = {};
-  for (const line of readFileSync(path, 'utf8').split('\n')) {
+  for (const [index, line] of readFileSync(path, 'utf8').split('\n').entries()) {
     const trimmed = line.trim();
     if (trimmed === '' || trimmed.startsWith('#')) continue;
     const eq = trimmed.indexOf('=');
-    if (eq <= 0) continue;
-    values[trimmed.slice(0, eq).trim()] = trimmed.slice(eq + 1).trim();
+    const name = eq > 0 ? trimmed.slice(0, eq).trim() : '';
+    // Skipped, a line such as `export NAME=...` or `NAME: value` would leave its secret unset
+    // without a word (no alerts, say); the line is named, never shown.
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+      throw new ConfigError(
+        [
+          {
+            path: 'TRIBUTARY_SECRETS_FILE',
+            message: `${path} line ${index + 1} is not NAME=VALUE (not shown: it may hold a secret)`,
+          },
+        ],
+        path,
+      );
+    }
+    const value = trimmed.slice(eq + 1).trim();
+    // Quotes around a value (`KEY="..."`, as shell and systemd files write them) are not part of it.
+    values[name] = /^(["']).*\1$/.test(value) && value.length >= 2 ? value.slice(1, -1) : value;
   }
   return values;
 }
@@ -192,6 +208,9 @@ export function loadConfig(
       throw new ConfigError([{ path: '(file)', message: `cannot be read: ${reason}` }], file);
     }
     raw = parseConfigText(text, file);
+    // `null`, `[]` or a number is a mistake, not "no options": the overrides below would run it on the defaults.
+    if (!isRecord(raw))
+      throw new ConfigError([{ path: '(root)', message: `must be an object, got ${shown(raw)}` }], file);
     sources.push(file);
   }
   const { value, issues } = applyEnvOverrides(raw, env);

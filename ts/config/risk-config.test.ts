@@ -40,4 +40,34 @@ describe('the risk section', () => {
       'risk.stopLoss.unknown: is not a known option',
     ]);
   });
+
+  it('refuses stop-loss settings under which no ladder could ever stand', () => {
+    // A new ladder covers all of |position|: a maxCoverage under 1 would replace it at every check.
+    expect(problems({ stopLoss: { maxCoverage: '0.9' } })).toEqual([
+      'risk.stopLoss.maxCoverage: must be at least "1" (a new ladder covers the whole position), got "0.9"',
+    ]);
+    // The deepest rung 100 % or more below a long's entry has no price: longs would get no stops at all.
+    expect(problems({ stopLoss: { firstPercent: '98', stepPercent: '0.5', rungs: 5 } })).toEqual([
+      'risk.stopLoss.firstPercent: firstPercent + (rungs - 1) × stepPercent must be under 100, got 100',
+    ]);
+    expect(problems({ stopLoss: { firstPercent: '97', stepPercent: '0.5', rungs: 5 } })).toEqual([]);
+  });
+
+  it('refuses an order-timeout rule that an earlier prefix always wins over', () => {
+    expect(
+      problems({
+        orderTimeouts: {
+          rules: [
+            { prefix: 'm', maxAgeMs: 2500 },
+            { prefix: 'm_', maxAgeMs: 1000 },
+            { prefix: 'MC', maxAgeMs: 60000 },
+            { prefix: 'MC', maxAgeMs: 1000 },
+          ],
+        },
+      }),
+    ).toEqual([
+      'risk.orderTimeouts.rules[1].prefix: never applies: rules[0] ("m") matches every id it matches (the first matching prefix wins)',
+      'risk.orderTimeouts.rules[3].prefix: never applies: rules[2] ("MC") matches every id it matches (the first matching prefix wins)',
+    ]);
+  });
 });

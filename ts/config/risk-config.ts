@@ -92,7 +92,11 @@ export const stopLossSection = section({
   minCoverage: share()
     .default('0.95')
     .describe('A new ladder is placed when the stops cover less than this share of |position|'),
-  maxCoverage: positiveDecimal()
+  // A new ladder covers the whole position: under 1 every ladder would be replaced at every check.
+  maxCoverage: decimalString()
+    .refine((v) => !v.startsWith('-') && Number(v) >= 1, {
+      error: expecting('at least "1" (a new ladder covers the whole position)'),
+    })
     .default('1.05')
     .describe('... or more than this share (the position shrank: the rungs would close too much too early)'),
   repricePercent: positiveDecimal()
@@ -123,6 +127,16 @@ export const stopLossSection = section({
   confirmAttempts: integer(1, 20)
     .default(3)
     .describe('Read-backs of a new ladder before it counts as not confirmed'),
+}).superRefine((stopLoss, ctx) => {
+  // A rung 100 % or more below a long's entry has no price, and the planner leaves it out: a ladder
+  // that deep leaves long positions with fewer stops, or none.
+  const deepest = Number(stopLoss.firstPercent) + (stopLoss.rungs - 1) * Number(stopLoss.stepPercent);
+  if (deepest >= 100)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['firstPercent'],
+      message: `firstPercent + (rungs - 1) × stepPercent must be under 100, got ${deepest}`,
+    });
 });
 
 /** One per-prefix limit of resting orders (seed 000's checkTimeoutOrders). */
@@ -151,6 +165,18 @@ export const orderTimeoutsSection = section({
     ),
   rules: z
     .array(timeoutRuleSchema, { error: expecting('an array of { prefix, maxAgeMs, takerShare }') })
+    .superRefine((rules, ctx) => {
+      // The first matching prefix wins: a rule an earlier prefix covers would silently never apply.
+      rules.forEach((rule, i) => {
+        const earlier = rules.findIndex((r, j) => j < i && rule.prefix.startsWith(r.prefix));
+        if (earlier >= 0)
+          ctx.addIssue({
+            code: 'custom',
+            path: [i, 'prefix'],
+            message: `never applies: rules[${earlier}] (${JSON.stringify(rules[earlier]?.prefix)}) matches every id it matches (the first matching prefix wins)`,
+          });
+      });
+    })
     .default(() => DEFAULT_TIMEOUT_RULES.map((r) => ({ ...r })))
     .describe('Limits by client order id prefix; the first matching prefix wins'),
 });

@@ -263,6 +263,18 @@ describe('the configuration schema', () => {
     expect(issuesOf(null)).toEqual(['(root): must be an object, got null']);
   });
 
+  it('refuses a symbol or an interval named twice, at its second place', () => {
+    expect(issuesOf({ symbols: ['BTCUSDT', 'ETHUSDT', 'BTCUSDT'] })).toEqual([
+      'symbols[2]: "BTCUSDT" is named twice',
+    ]);
+    expect(issuesOf({ recorder: { klineSymbols: ['ETHUSDT', 'ETHUSDT'] } })).toEqual([
+      'recorder.klineSymbols[1]: "ETHUSDT" is named twice',
+    ]);
+    expect(issuesOf({ collectors: { kline: { intervals: ['1m', '15m', '1m'] } } })).toEqual([
+      'collectors.kline.intervals[2]: "1m" is named twice',
+    ]);
+  });
+
   it('keeps the cross-section rules of the trading modes', () => {
     expect(issuesOf({ trader: { mode: 'testnet' }, exchange: { kind: 'binance' } })).toEqual([
       'trader.mode: "testnet" needs exchange.kind "testnet", got "binance"',

@@ -61,6 +61,38 @@ describe('sim market', () => {
     expect(tapes[0]).not.toBe(tapes[2]);
   });
 
+  it('numbers trades with whole ids and counts every one in its bar at a rate that is no whole number a minute', () => {
+    // 10,000 trades a second over 600 symbols: 16.67 a symbol, 1,000.0000000000001 a minute. The
+    // history's density was that product, so every live id was a fraction the aggregator refused.
+    const clock = new TestClock();
+    const m = new SimMarket({
+      clock,
+      seed: 7,
+      logger: silentLogger(),
+      source: { kind: 'random-walk', tradesPerSecond: 10_000 / 600 },
+    });
+    m.generateTrades(30, 'BTCUSDT');
+    const trades = call(
+      m.endpoints(),
+      '/fapi/v1/aggTrades',
+      { symbol: 'BTCUSDT', limit: '1000' },
+      clock.time,
+    );
+    const tape = trades as { a: number; f: number; l: number; T: number }[];
+    expect(tape.map((t) => t.a).filter((a) => !Number.isSafeInteger(a))).toEqual([]);
+    const bars = call(
+      m.endpoints(),
+      '/fapi/v1/klines',
+      { symbol: 'BTCUSDT', interval: '1m', limit: '1' },
+      clock.time,
+    ) as unknown[][];
+    const live = tape.filter((t) => t.T >= T0);
+    expect(live.length).toBeGreaterThanOrEqual(30);
+    expect(bars[0]?.[0]).toBe(T0);
+    // A bar counts the trades each aggregate holds (f … l).
+    expect(bars[0]?.[8]).toBe(live.reduce((n, t) => n + t.l - t.f + 1, 0));
+  });
+
   it('keeps trades and the book on the tick and step grids, with a 1–3 tick spread', () => {
     const { market: m, clock } = market(3);
     for (let i = 0; i < 20; i++) {

@@ -147,7 +147,9 @@ export class SimMarket implements MarketView {
     const now = this.#clock.now();
     const historyStart = monthStart(now - days * DAY_MS);
     const minutes = Math.ceil((now - historyStart) / 60_000) + 1;
-    const aggPerMinute = Math.max(MIN_HISTORY_TRADES_PER_MINUTE, this.#tradesPerSecond * 60);
+    // A whole number: the history's ids are counted from it, and a rate such as 10,000 / 600 a second
+    // would make every id a fraction (which no client, nor the market's own aggregator, accepts).
+    const aggPerMinute = Math.max(MIN_HISTORY_TRADES_PER_MINUTE, Math.round(this.#tradesPerSecond * 60));
     const cache = new NodeCache(NODE_CACHE_ENTRIES);
     const replaySymbol = this.#source.kind === 'replay' ? this.#source.symbol : undefined;
     const replayStart = this.#source.kind === 'replay' ? this.#replayStart(this.#source) : undefined;

@@ -47,7 +47,9 @@ export const simulatorSection = section({
     .describe('Live aggTrades the simulator keeps over all symbols together (default 2,000,000)'),
   balance: decimalString().default('10000').describe('Starting USDT balance of the account, exact'),
   positionMode: oneOf(['one-way', 'hedge']).default('one-way'),
-  tradesPerSecond: number(0.1, 100_000).default(20).describe('Trades per second of the random walk'),
+  tradesPerSecond: number(0.1, 100_000)
+    .default(20)
+    .describe("Trades per second of each symbol's random walk"),
   replay: replaySection.optional().describe('Replay an aggTrades CSV instead of the random walk'),
 });
 

@@ -200,6 +200,37 @@ describe('Reconciler', () => {
   });
 });
 
+describe('Reconciler income paging', () => {
+  it('reads on from where a read cut at the page limit stopped, not from now', async () => {
+    const scope: RecordScope = { mode: 'testnet', account: 'paging' };
+    const now = Date.now();
+    // 60 pages of funding within the last hour, oldest first as the exchange pages them; a read takes 50.
+    const all = Array.from({ length: 60_000 }, (_, i) => ({
+      symbol: 'BTCUSDT',
+      incomeType: 'FUNDING_FEE',
+      income: '-0.01',
+      asset: 'USDT',
+      info: '',
+      time: now - 3_599_000 + i * 50,
+      tranId: i + 1,
+      tradeId: '',
+    }));
+    const fakeApi = {
+      income: async (q: { startTime: number; endTime: number; limit: number; page: number }) => {
+        const within = all.filter((r) => r.time >= q.startTime && r.time <= q.endTime);
+        const page = within.slice((q.page - 1) * q.limit, q.page * q.limit);
+        return { body: Buffer.from(JSON.stringify(page)) };
+      },
+    } as unknown as UsdmApi;
+    const r = new Reconciler({ store, api: fakeApi, scope, settings: SETTINGS, logger: silentLogger() });
+    const first = await r.income();
+    expect(first.inserted).toBe(50_000);
+    const second = await r.income();
+    expect(second.inserted).toBe(10_000);
+    expect((await store.income(scope)).length).toBe(60_000);
+  }, 60_000);
+});
+
 describe('Reconciler conflicts', () => {
   it('counts and logs a trade id seen twice with different values, keeping the first', async () => {
     const scope: RecordScope = { mode: 'testnet', account: 'conflicts' };

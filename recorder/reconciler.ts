@@ -170,15 +170,27 @@ export class Reconciler {
     const symbols = new Set<string>();
     const rows = [];
     let requests = 0;
+    // Read up to: `now` when every page was read; else the newest row read (the exchange pages oldest
+    // first), so the next read goes on from there instead of skipping what this one left.
+    let readTo = now;
     for (let page = 1; page <= MAX_PAGES; page++) {
       const response = await this.#api.income({ startTime: ms(since), endTime: now, limit: PAGE, page });
       requests += 1;
       const got = decodeIncomes(parseJson(response.body));
       for (const row of got) rows.push(incomeFromRest(this.#scope, row));
       if (got.length < PAGE) break;
-      if (page === MAX_PAGES) this.#log.warn('income pages cut at the per-run limit', { pages: MAX_PAGES });
+      if (page === MAX_PAGES) {
+        readTo = Math.min(now, Math.max(since, ...got.map((row) => row.time)));
+        this.#log.warn(
+          'income pages cut at the per-run limit; the next read goes on from the last row read',
+          {
+            pages: MAX_PAGES,
+            readTo,
+          },
+        );
+      }
     }
-    const screened = this.#screen({ income: rows }, { [this.#incomeCursor]: String(now) });
+    const screened = this.#screen({ income: rows }, { [this.#incomeCursor]: String(readTo) });
     for (const row of screened.batch.income ?? [])
       if (row.symbol !== '' && row.time >= after) symbols.add(row.symbol);
     const result = await this.#store.write(screened.batch, screened.cursors);

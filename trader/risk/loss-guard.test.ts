@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultRiskSettings } from '../../ts/config/risk-config.js';
 import { Decimal } from '../../ts/exact/decimal.js';
-import { silentLogger } from '../../ts/log/logger.js';
+import { Logger, silentLogger } from '../../ts/log/logger.js';
 import { LossGuard, percentAgainst } from './loss-guard.js';
 import { RiskEventLog } from './risk-events.js';
 import { RiskState } from './risk-state.js';
@@ -69,6 +69,42 @@ describe('LossGuard', () => {
     r.account.set('AAAUSDT', '0', '0');
     r.check(5_000);
     expect(r.state.forceClosing().size).toBe(0);
+  });
+
+  it('names the positions it cannot price, which keep close-all from being judged, and logs only when they change', () => {
+    const logged: Array<Record<string, unknown>> = [];
+    const logger = new Logger('guard', {
+      level: 'info',
+      format: 'json',
+      sink: (line) => logged.push(JSON.parse(line) as Record<string, unknown>),
+    });
+    const market = new StaticMarket();
+    const account = new StaticAccount();
+    const events = new RiskEventLog(silentLogger('events'));
+    const state = new RiskState(new MemoryRiskStateStore(), events, silentLogger('state'), () => 1_000);
+    const guard = new LossGuard({
+      state,
+      settings: { ...defaultRiskSettings().lossGuard, closeAllBelow: '-100' },
+      account,
+      market,
+      events,
+      logger,
+      closer: { close: () => {}, busy: () => false },
+    });
+    account.set('AAAUSDT', '10', '100');
+    market.set('AAAUSDT', '80'); // -200 USDT: under the -100 close-all line
+    account.set('BBBUSDT', '1', '50'); // no price at all
+    guard.check(1_000);
+    guard.check(2_000);
+    expect(guard.unpriced).toEqual(['BBBUSDT']);
+    expect(state.closeAll).toBeNull();
+    expect(logged.map((l) => l.msg)).toEqual([
+      'close-all not judged: open positions without a price or entry',
+    ]);
+    market.set('BBBUSDT', '50');
+    guard.check(3_000);
+    expect(guard.unpriced).toEqual([]);
+    expect(state.closeAll).not.toBeNull();
   });
 
   it('judges at the middle of bid and ask when the book has them, and force-closes a short 7 % above', () => {

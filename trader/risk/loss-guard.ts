@@ -65,6 +65,11 @@ export class LossGuard {
   readonly #busySince = new Map<string, number>();
   /** The last total unrealized PnL computed, for the status. */
   unrealizedPnl: Decimal = Decimal.ZERO;
+  /**
+   * Open positions the last round could not price (no positive price, or no entry): while there is
+   * one, the account's total is unknown and close-all is not judged, so the status names them.
+   */
+  unpriced: readonly string[] = [];
 
   constructor(deps: LossGuardDeps) {
     this.#d = deps;
@@ -77,12 +82,12 @@ export class LossGuard {
     const { account, market, state, events } = this.#d;
     const open = account.openPositions();
     let unrealized = Decimal.ZERO;
-    let priced = true;
+    const unpriced: string[] = [];
     for (const symbol of open) {
       const p = account.position(symbol);
       const price = judgedPrice(market, symbol);
       if (price === undefined || p.entryPrice.sign() <= 0) {
-        priced = false;
+        unpriced.push(symbol);
         continue;
       }
       unrealized = unrealized.add(price.sub(p.entryPrice).mul(p.amount));
@@ -94,13 +99,30 @@ export class LossGuard {
       }
     }
     this.unrealizedPnl = unrealized;
-    if (priced && open.length > 0 && unrealized.lte(this.#closeAllBelow) && state.closeAll === null) {
+    this.#noteUnpriced(unpriced);
+    if (
+      unpriced.length === 0 &&
+      open.length > 0 &&
+      unrealized.lte(this.#closeAllBelow) &&
+      state.closeAll === null
+    ) {
       const reason = `total unrealized PnL ${unrealized.toFixed(2)} USDT is at or under ${this.#closeAllBelow.toString()}`;
       state.startCloseAll(reason);
       events.emit({ kind: 'risk-action', action: 'close-all', symbol: null, reason, at: now });
       state.escalate('REDUCING', 'close-all', reason);
     }
     this.#act(now, open);
+  }
+
+  /** Keeps the unpriced positions for the status; logs when that set changes, not every round. */
+  #noteUnpriced(unpriced: readonly string[]): void {
+    if (unpriced.join(',') === this.unpriced.join(',')) return;
+    if (unpriced.length > 0)
+      this.#d.logger.warn('close-all not judged: open positions without a price or entry', {
+        symbols: unpriced.join(','),
+      });
+    else this.#d.logger.info('every open position priced again; close-all judged', {});
+    this.unpriced = unpriced;
   }
 
   #act(now: number, open: readonly string[]): void {

@@ -48,6 +48,8 @@ export interface TradingStatusReport {
   readonly closeAll: boolean;
   readonly forceClosing: readonly string[];
   readonly unrealizedPnl: string;
+  /** Open positions without a price or entry: while any, close-all is not judged. */
+  readonly unpriced: readonly string[];
   readonly refusals: Readonly<Record<string, number>>;
   readonly ladders: ReturnType<StopLossLadders['status']>;
   readonly underCovered: readonly string[];
@@ -209,6 +211,7 @@ export class TraderRisk {
       closeAll: this.state.closeAll !== null,
       forceClosing: [...this.state.forceClosing().keys()],
       unrealizedPnl: this.guard?.unrealizedPnl.toString() ?? '0',
+      unpriced: this.guard?.unpriced ?? [],
       refusals: { ...this.gate.refusals },
       ladders: this.ladders?.status() ?? [],
       underCovered: this.ladders?.watch.underCovered() ?? [],

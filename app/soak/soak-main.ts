@@ -7,6 +7,8 @@ const { values } = parseArgs({
   options: {
     minutes: { type: 'string', default: '10' },
     rate: { type: 'string', default: '20000' },
+    // The real USD-M universe by default: a soak of six symbols hides what breaks at 600.
+    universe: { type: 'string', default: '600' },
     'kill-every-s': { type: 'string', default: '30' },
     seed: { type: 'string', default: '1' },
   },
@@ -21,9 +23,20 @@ function positive(name: string, text: string | undefined): number {
   return value;
 }
 
+/** `--universe`: a whole number of contracts the simulator can list (1 … 2,000, as its config allows). */
+function contracts(text: string | undefined): number {
+  const value = positive('universe', text);
+  if (!Number.isInteger(value) || value > 2_000) {
+    process.stderr.write(`--universe must be a whole number from 1 to 2000, got ${JSON.stringify(text)}\n`);
+    process.exit(2);
+  }
+  return value;
+}
+
 const result = await runSoak({
   durationMs: positive('minutes', values.minutes) * 60_000,
   tradesPerSecond: positive('rate', values.rate),
+  universe: contracts(values.universe),
   killEveryMs: positive('kill-every-s', values['kill-every-s']) * 1000,
   seed: positive('seed', values.seed),
   logger: new Logger('soak'),

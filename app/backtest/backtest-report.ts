@@ -30,7 +30,10 @@ export interface BacktestSummary {
   readonly openPositionsAtEnd: number;
 }
 
-/** A completed round trip of one symbol: flat → position → flat. */
+/** Scale of a flipping fill's commission split (as the records store's round trips). */
+const FLIP_FEE_SCALE = 8;
+
+/** A completed round trip of one symbol: flat → position → flat, or to the reversed position. */
 interface RoundTrip {
   symbol: string;
   net: Decimal;
@@ -92,11 +95,15 @@ function roundTrips(out: BacktestOutcome): RoundTrip[] {
   for (const f of out.recorder.fills) {
     const before = position.get(f.symbol) ?? Decimal.ZERO;
     const after = before.add(f.side === 'BUY' ? f.quantity : f.quantity.neg());
-    const running = (net.get(f.symbol) ?? Decimal.ZERO).add(f.realizedPnl).sub(f.commission);
     position.set(f.symbol, after);
-    if (after.isZero()) {
+    // A fill that reverses the position (stop and reverse) closes one trip and opens the next, as
+    // the records store derives them: the closing share of its commission to the trip it closes.
+    const flips = !before.isZero() && !after.isZero() && after.sign() !== before.sign();
+    const closingFee = flips ? f.commission.mul(before.abs()).div(f.quantity, FLIP_FEE_SCALE) : f.commission;
+    const running = (net.get(f.symbol) ?? Decimal.ZERO).add(f.realizedPnl).sub(closingFee);
+    if (after.isZero() || flips) {
       trips.push({ symbol: f.symbol, net: running });
-      net.set(f.symbol, Decimal.ZERO);
+      net.set(f.symbol, f.commission.sub(closingFee).neg());
     } else net.set(f.symbol, running);
   }
   return trips;
@@ -114,6 +121,7 @@ export function reportJson(out: BacktestOutcome): string {
     summary: summarize(out),
     engine: out.stats,
     skippedLegs: out.skippedLegs,
+    rejectedRows: out.rejectedRows,
     orders: out.recorder.orders,
     fills: out.recorder.fills.map((f) => ({
       time: f.time,
@@ -144,6 +152,11 @@ export function summaryText(out: BacktestOutcome): string {
     `drawdown    ${s.maxDrawdown} USDT max (${pct(s.maxDrawdownPct)})`,
     `sharpe      ${s.sharpe ?? 'n/a'} (annualised, 1-minute returns)`,
     `exposure    ${pct(s.exposure)} of minutes in a position; ${s.openPositionsAtEnd} open at the end`,
+    ...(out.rejectedRows > 0
+      ? [
+          `note        ${out.rejectedRows} input rows rejected (malformed, repeated or out of order; see the log)`,
+        ]
+      : []),
     ...(out.assumedSpecs.length > 0
       ? [
           `note        contract rules assumed for ${out.assumedSpecs.join(', ')} (not in the simulator's list)`,

@@ -75,6 +75,8 @@ export interface BacktestOutcome {
   readonly trades: number;
   readonly assumedSpecs: string[];
   readonly skippedLegs: number;
+  /** Input rows dropped as malformed, repeated or out of order (each symbol's first is logged). */
+  readonly rejectedRows: number;
   readonly stats: TradingEngine['stats'];
 }
 
@@ -89,13 +91,30 @@ interface FileGroup {
   files: string[];
 }
 
-/** Groups files by symbol, in name (date) order; every file of one symbol must be of one kind. */
+const FILE_NAME = /^([A-Z0-9_]+)-(aggTrades|[0-9]+[smhdwM])-(\d{4}-\d{2}(?:-\d{2})?)\.(csv|zip)$/;
+
+/** `[symbol, what, date]` of a file name ('' for a name that does not match: refused below). */
+function nameKey(file: string): [string, string, string] {
+  const m = FILE_NAME.exec(basename(file));
+  return m === null ? ['', '', basename(file)] : [m[1] as string, m[2] as string, m[3] as string];
+}
+
+/**
+ * Groups files by symbol, in date order (a month before its days: a day it holds is then dropped
+ * row by row as a repeat, not replayed after the month's later rows); every file of one symbol
+ * must be of one kind and, for klines, one interval.
+ */
 export function groupFiles(files: readonly string[]): FileGroup[] {
   const groups = new Map<string, FileGroup>();
-  for (const file of [...files].sort((a, b) => basename(a).localeCompare(basename(b)))) {
-    const m = /^([A-Z0-9_]+)-(aggTrades|[0-9]+[smhdwM])-\d{4}-\d{2}(-\d{2})?\.(csv|zip)$/.exec(
-      basename(file),
-    );
+  const ordered = [...files].sort((a, b) => {
+    const x = nameKey(a);
+    const y = nameKey(b);
+    // Code-unit order, not localeCompare: '2026-05' must come before '2026-05-08'.
+    for (let i = 0; i < 3; i++) if (x[i] !== y[i]) return (x[i] as string) < (y[i] as string) ? -1 : 1;
+    return 0;
+  });
+  for (const file of ordered) {
+    const m = FILE_NAME.exec(basename(file));
     if (m === null) {
       throw new BacktestInputError(
         `${file}: not a data.binance.vision aggTrades or klines file name (SYMBOL-aggTrades-YYYY-MM-DD.csv)`,
@@ -111,9 +130,44 @@ export function groupFiles(files: readonly string[]): FileGroup[] {
     if (group === undefined) groups.set(symbol, { symbol, kind, files: [file] });
     else if (group.kind.kind !== kind.kind)
       throw new BacktestInputError(`${symbol}: aggTrades and klines files mixed`);
+    else if (group.kind.kind === 'klines' && kind.kind === 'klines' && group.kind.interval !== kind.interval)
+      // One tape reads one interval: 1h rows read as 1m bars would be wrong bars, silently.
+      throw new BacktestInputError(`${symbol}: klines of ${group.kind.interval} and ${kind.interval} mixed`);
     else group.files.push(file);
   }
+  for (const group of groups.values()) checkNoMissingDay(group);
   return [...groups.values()];
+}
+
+const DAY_MS = 86_400_000;
+
+/** `[first day, day after the last]` a file name covers (a daily or a monthly dump), in ms. */
+function coveredDays(file: string): [number, number] {
+  const [y, m, d] = (nameKey(file)[2] as string).split('-').map(Number) as [number, number, number?];
+  if (d === undefined) return [Date.UTC(y, m - 1, 1), Date.UTC(y, m, 1)];
+  const day = Date.UTC(y, m - 1, d);
+  return [day, day + DAY_MS];
+}
+
+/**
+ * Refuses a symbol's files that leave a day out: the replay would run through it on bars made up
+ * from the last price (and charge funding on them), a result of data nobody recorded.
+ */
+function checkNoMissingDay(group: FileGroup): void {
+  let until: number | undefined;
+  let previous = '';
+  for (const file of group.files) {
+    const [from, to] = coveredDays(file);
+    if (until !== undefined && from > until) {
+      const last = new Date(from - DAY_MS).toISOString().slice(0, 10);
+      const first = new Date(until).toISOString().slice(0, 10);
+      throw new BacktestInputError(
+        `${group.symbol}: no file for ${first === last ? first : `${first} to ${last}`} (between ${basename(previous)} and ${basename(file)})`,
+      );
+    }
+    if (until === undefined || to > until) until = to;
+    previous = file;
+  }
 }
 
 /**
@@ -131,6 +185,16 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestOut
   const intervals = [...new Set<IntervalName>(['1m', ...req.intervals])].sort(
     (a, b) => INTERVALS.indexOf(a) - INTERVALS.indexOf(b),
   );
+  for (const { symbol, kind } of groups) {
+    if (kind.kind !== 'klines') continue;
+    const given = kind.interval;
+    const missing = req.intervals.filter((i) => i !== given);
+    // Klines are replayed as given, never re-aggregated: the strategy would see no bar and trade nothing.
+    if (missing.length > 0)
+      throw new BacktestInputError(
+        `${symbol}: klines of ${given} give no ${missing.join(', ')} bars the strategy trades on (give aggTrades or klines of that interval)`,
+      );
+  }
   const tapes = groups.map(
     (g) => new SymbolTape(g.symbol, g.kind, g.files, intervals, options.barBuilder ?? nativeBarBuilder),
   );
@@ -155,10 +219,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestOut
       [],
       nativeBarBuilder,
     );
-    let price = '1';
-    probe.advance(probe.nextTime() + 1, (row) => {
-      price = row.price;
-    });
+    const price = probe.firstPrice() ?? '1';
     firstPrices.set(tape.symbol, price);
     specs.push(specFromPrice(tape.symbol, price));
     assumed.push(tape.symbol);
@@ -294,6 +355,13 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestOut
     }
   }
   await engine.stop();
+  for (const tape of tapes)
+    if (tape.rejected > 0)
+      logger.warn('input rows rejected', {
+        symbol: tape.symbol,
+        rows: tape.rejected,
+        first: tape.firstRejection,
+      });
   // Everything still open is valued at the last prices (not closed: the report says so).
   const income = (await venue.income()) as ReadonlyArray<{ incomeType: string; income: string }>;
   const sum = (type: string) =>
@@ -319,6 +387,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestOut
     trades: recorder.fills.length,
     assumedSpecs: assumed,
     skippedLegs: engine.planner.skipped.length,
+    rejectedRows: tapes.reduce((n, t) => n + t.rejected, 0),
     stats: { ...engine.stats },
   };
 }

@@ -70,6 +70,8 @@ class ZipBytes implements ByteSource {
       if (raw === null) {
         this.#unzip.push(new Uint8Array(0), true);
         this.#ended = true;
+        // Not a zip, or one holding nothing: saying so beats reporting a run over no data.
+        if (!this.#taken) throw new Error('no file in the zip (not a zip archive, or an empty one)');
       } else this.#unzip.push(raw);
     }
     const next = this.#out.shift();
@@ -92,6 +94,8 @@ export class LineChunkReader {
   readonly #source: ByteSource;
   #carry: Uint8Array = new Uint8Array(0);
   #done = false;
+  /** The last chunk returned ends with a line the file did not end (a cut download's last row). */
+  unterminated = false;
 
   constructor(path: string) {
     this.size = statSync(path).size;
@@ -112,6 +116,7 @@ export class LineChunkReader {
         if (this.#carry.length === 0) return null;
         const last = Buffer.concat([this.#carry, Buffer.from('\n')]);
         this.#carry = new Uint8Array(0);
+        this.unterminated = true;
         return last;
       }
       // The source put the carried partial line in front of what it read.

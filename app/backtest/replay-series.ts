@@ -55,14 +55,21 @@ export class ReplaySeries implements BarSeries {
   }
 }
 
+/** Times above this are microseconds (10^14 ms is the year 5138, 10^14 µs is 1973). */
+const MICROS_THRESHOLD = 1e14;
+
 /**
  * Parses one kline row of the dump layout (`openTime,open,high,low,close,volume,closeTime,
- * quoteVolume,trades,takerBuyVolume,takerBuyQuoteVolume,ignore`) into column order; undefined
- * for a header or malformed row.
+ * quoteVolume,trades,takerBuyVolume,takerBuyQuoteVolume,ignore`) into column order, times in
+ * milliseconds; undefined for a header or malformed row.
  */
 export function klineRowValues(line: string): number[] | undefined {
   const f = line.split(',');
   if (f.length < 11) return undefined;
   const v = [f[0], f[6], f[1], f[2], f[3], f[4], f[5], f[7], f[8], f[9], f[10]].map(Number);
-  return v.every(Number.isFinite) ? v : undefined;
+  if (!v.every(Number.isFinite)) return undefined;
+  // Spot dumps since 2025 (and the bars the aggregator builds from them) give µs times; the
+  // replay steps, the clock and funding all count milliseconds.
+  for (const i of [0, 1]) if ((v[i] as number) > MICROS_THRESHOLD) v[i] = Math.floor((v[i] as number) / 1000);
+  return v;
 }

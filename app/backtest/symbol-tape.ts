@@ -1,9 +1,17 @@
 // One symbol's recorded trades (or klines) in time order, fed to the bar builders and the driven market step by step.
 
+import { basename } from 'node:path';
 import { KlineCsvAggregator } from '../../ts/native/aggregator.js';
 import type { IntervalName } from '../../ts/native/interval.js';
 import { LineChunkReader } from './chunk-reader.js';
-import { firstRowAtOrAfter, lastRowBefore, lineEnd, parseRow, type TradeRow } from './csv-lines.js';
+import {
+  firstRowAtOrAfter,
+  lastRowBefore,
+  lineEnd,
+  lineStart,
+  parseRow,
+  type TradeRow,
+} from './csv-lines.js';
 import { klineRowValues } from './replay-series.js';
 
 /** Builds kline rows (dump layout, newline-separated) from aggTrades CSV bytes pushed in order. */
@@ -23,6 +31,20 @@ export const nativeBarBuilder: BarBuilderFactory = (symbol, interval) => {
     finish: () => aggregator.finish().toString('latin1'),
   };
 };
+
+/** A data file that cannot be read on (bad row the bar builders refuse, broken zip): names the file. */
+export class BacktestDataError extends Error {
+  override readonly name = 'BacktestDataError';
+  constructor(
+    readonly file: string,
+    readonly reason: string,
+  ) {
+    super(`${basename(file)}: ${reason}`);
+  }
+}
+
+/** An aggTrades row's last field: `is_buyer_maker` (futures) or `is_best_match` (spot). */
+const LAST_FIELD = /,(true|false)\r?$/i;
 
 /** A closed bar waiting for its step, in column order. */
 export interface ReplayBar {
@@ -49,7 +71,11 @@ export class SymbolTape {
   readonly #files: string[];
   readonly #builders: Array<{ interval: IntervalName; builder: BarBuilder }>;
   readonly #pending: ReplayBar[] = [];
+  readonly #factory: BarBuilderFactory;
   #reader: LineChunkReader | undefined;
+  #file = '';
+  /** Whether the builders' trades are in µs (spot dumps since 2025), once a file said so. */
+  #micros: boolean | undefined;
   #buf: Buffer = Buffer.alloc(0);
   /** Next row JavaScript has not consumed. */
   #pos = 0;
@@ -58,7 +84,12 @@ export class SymbolTape {
   #ended = false;
   #fileStart = false;
   #bytesDone = 0;
+  /** Open time of the last kline replayed: a row not after it is a repeat or out of order. */
+  #lastOpen = Number.NEGATIVE_INFINITY;
   rows = 0;
+  /** Rows dropped (a file's cut last line; klines malformed, repeated or out of order), and the first, for the log. */
+  rejected = 0;
+  firstRejection: string | undefined;
 
   constructor(
     symbol: string,
@@ -70,6 +101,7 @@ export class SymbolTape {
     this.symbol = symbol;
     this.kind = kind;
     this.#files = [...files];
+    this.#factory = factory;
     this.#builders =
       kind.kind === 'aggTrades'
         ? intervals.map((interval) => ({ interval, builder: factory(symbol, interval) }))
@@ -87,22 +119,32 @@ export class SymbolTape {
 
   /** Time of the next unconsumed row, or Infinity at the end. */
   nextTime(): number {
-    while (this.#pos >= this.#buf.length) if (!this.#refill()) return Number.POSITIVE_INFINITY;
-    const end = lineEnd(this.#buf, this.#pos, this.#buf.length);
-    const row = this.kind.kind === 'aggTrades' ? parseRow(this.#buf, this.#pos, end) : undefined;
-    if (this.kind.kind === 'klines') {
-      const v = klineRowValues(this.#buf.toString('latin1', this.#pos, end));
-      if (v === undefined) {
-        this.#pos = end + 1;
-        return this.nextTime();
+    // A loop, not recursion: a file of many bad rows must not overflow the stack.
+    for (;;) {
+      while (this.#pos >= this.#buf.length) if (!this.#refill()) return Number.POSITIVE_INFINITY;
+      const end = lineEnd(this.#buf, this.#pos, this.#buf.length);
+      if (this.kind.kind === 'klines') {
+        const line = this.#buf.toString('latin1', this.#pos, end);
+        const v = klineRowValues(line);
+        if (v !== undefined) return v[0] as number;
+        if (line.length > 0) this.#reject(line, 'malformed');
+      } else {
+        // The bar builders have refused a malformed trade row already; an empty line is left here.
+        const row = parseRow(this.#buf, this.#pos, end);
+        if (row !== undefined) return row.time;
       }
-      return v[0] as number;
-    }
-    if (row === undefined) {
       this.#pos = end + 1;
-      return this.nextTime();
     }
-    return row.time;
+  }
+
+  /**
+   * The first row's price (a kline's close), not consumed; undefined without rows. Contract rules
+   * are derived from it: a kline is only consumed once closed, so `advance` would not reach it.
+   */
+  firstPrice(): string | undefined {
+    if (!Number.isFinite(this.nextTime())) return undefined;
+    const line = this.#buf.toString('latin1', this.#pos, lineEnd(this.#buf, this.#pos, this.#buf.length));
+    return line.split(',')[this.kind.kind === 'klines' ? 4 : 1]?.trim();
   }
 
   /**
@@ -158,12 +200,22 @@ export class SymbolTape {
       const v = klineRowValues(line);
       if (v !== undefined && (v[1] as number) >= time) break;
       this.#pos = end + 1;
-      if (v === undefined) continue;
+      if (v === undefined || (v[0] as number) <= this.#lastOpen) {
+        // Replaying it would hand the strategy an old bar as new and move the touch back in time.
+        if (line.length > 0) this.#reject(line, v === undefined ? 'malformed' : 'not after the previous row');
+        continue;
+      }
+      this.#lastOpen = v[0] as number;
       this.rows += 1;
       this.#pending.push({ interval, values: v });
       onLast({ price: line.split(',')[4] ?? String(v[5]), qty: '0', time: v[1] as number, takerSold: false });
     }
     return this.#due(time);
+  }
+
+  #reject(line: string, why: string): void {
+    this.rejected += 1;
+    this.firstRejection ??= `${why}: ${line.slice(0, 120)}`;
   }
 
   #build(upTo: number): void {
@@ -194,6 +246,49 @@ export class SymbolTape {
   }
 
   #refill(): boolean {
+    try {
+      return this.#refillOrThrow();
+    } catch (error) {
+      if (error instanceof BacktestDataError) throw error;
+      throw new BacktestDataError(this.#file, error instanceof Error ? error.message : String(error));
+    }
+  }
+
+  /** Without `chunk`'s last line when the file ended inside it and it is cut short (counted). */
+  #withoutCutLine(chunk: Buffer): Buffer {
+    const start = lineStart(chunk, chunk.length - 1);
+    const line = chunk.toString('latin1', start, chunk.length - 1);
+    const first = chunk[start];
+    // A file that is only its header row: the header logic skips it, nothing was cut.
+    if (this.#fileStart && start === 0 && first !== undefined && (first < 48 || first > 57)) return chunk;
+    const whole =
+      this.kind.kind === 'aggTrades'
+        ? parseRow(chunk, start, chunk.length - 1) !== undefined && LAST_FIELD.test(line)
+        : line.split(',').length >= 12 && klineRowValues(line) !== undefined;
+    if (whole) return chunk;
+    this.#reject(line, `${basename(this.#file)}: last line cut short`);
+    return chunk.subarray(0, start);
+  }
+
+  /**
+   * Spot dumps switched from ms to µs on 2025-01-01, and a builder refuses a unit change mid-stream:
+   * at a file in the other unit the builders finish (the day boundary closes every bar up to 1d)
+   * and new ones start.
+   */
+  #checkTimeUnit(chunk: Buffer): void {
+    if (this.kind.kind !== 'aggTrades' || this.#pos >= chunk.length) return;
+    const time = chunk.toString('latin1', this.#pos, lineEnd(chunk, this.#pos, chunk.length)).split(',')[5];
+    if (time === undefined) return;
+    const micros = Number(time) > 1e14;
+    if (this.#micros !== undefined && this.#micros !== micros)
+      for (const entry of this.#builders) {
+        this.#collect(entry.interval, entry.builder.finish());
+        entry.builder = this.#factory(this.symbol, entry.interval);
+      }
+    this.#micros = micros;
+  }
+
+  #refillOrThrow(): boolean {
     for (;;) {
       if (this.#reader === undefined) {
         const next = this.#files.shift();
@@ -205,15 +300,19 @@ export class SymbolTape {
           }
           return false;
         }
+        this.#file = next;
         this.#reader = new LineChunkReader(next);
         this.#fileStart = true;
       }
-      const chunk = this.#reader.next();
+      let chunk = this.#reader.next();
       if (chunk === null) {
         this.#bytesDone += this.#reader.bytesRead;
         this.#reader = undefined;
         continue;
       }
+      // A download cut mid-row: the builders would refuse the whole run over its last line.
+      if (this.#reader.unterminated) chunk = this.#withoutCutLine(chunk);
+      if (chunk.length === 0) continue;
       this.#buf = chunk;
       this.#pos = 0;
       this.#built = 0;
@@ -224,6 +323,7 @@ export class SymbolTape {
         this.#pos = lineEnd(chunk, 0, chunk.length) + 1;
         this.#built = this.#pos;
       }
+      if (this.#fileStart) this.#checkTimeUnit(chunk);
       this.#fileStart = false;
       // The builders take the whole chunk at once (one native call per MiB, not per step); the
       // bars it closes wait in `#pending` until the replay reaches their close time.

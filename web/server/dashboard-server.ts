@@ -1,5 +1,5 @@
 // The local dashboard server: the published site as static files, and the owner's live view behind a password.
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, realpath, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve, sep } from 'node:path';
@@ -21,6 +21,8 @@ export interface DashboardServerOptions {
   readonly ownerToken: string | undefined;
   readonly owner: OwnerSources;
   readonly logger: Logger;
+  /** The clock of the wrong-password limit (tests move it). */
+  readonly now?: () => number;
 }
 
 const CommandSchema = z.strictObject({
@@ -31,6 +33,15 @@ const CommandSchema = z.strictObject({
 
 /** Largest request body accepted (an owner command is a few hundred bytes). */
 const MAX_BODY = 16_384;
+
+/**
+ * Wrong passwords one address may send within the window before it is refused (429) until the
+ * window ends: the owner mistypes a few times, a guesser needs millions of tries.
+ */
+const MAX_FAILURES = 10;
+const FAILURE_WINDOW_MS = 60_000;
+/** Addresses tracked at most, so a flood of addresses cannot grow the table without end. */
+const MAX_TRACKED = 10_000;
 
 const SECURITY_HEADERS = {
   'x-content-type-options': 'nosniff',
@@ -52,21 +63,31 @@ function send(
   response.end(body);
 }
 
-function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((resolvePromise, reject) => {
+/** A request body, or why there is none: larger than {@link MAX_BODY}, or the client went away. */
+type Body = { ok: true; text: string } | { ok: false; tooLarge: boolean; error: string };
+
+/** Reads the body up to {@link MAX_BODY}; past it stops reading (the caller answers 413 and closes). */
+function readBody(request: IncomingMessage): Promise<Body> {
+  return new Promise((resolvePromise) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    request.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer): void => {
       size += chunk.length;
       if (size > MAX_BODY) {
-        reject(new Error('body too large'));
-        request.destroy();
+        request.off('data', onData);
+        request.pause();
+        resolvePromise({ ok: false, tooLarge: true, error: `body larger than ${MAX_BODY} bytes` });
         return;
       }
       chunks.push(chunk);
-    });
-    request.on('end', () => resolvePromise(Buffer.concat(chunks).toString('utf8')));
-    request.on('error', reject);
+    };
+    request.on('data', onData);
+    request.on('end', () => resolvePromise({ ok: true, text: Buffer.concat(chunks).toString('utf8') }));
+    request.on('error', (error) => resolvePromise({ ok: false, tooLarge: false, error: error.message }));
+    // After 'end' this changes nothing; without it a client gone mid-body would leave this pending.
+    request.on('close', () =>
+      resolvePromise({ ok: false, tooLarge: false, error: 'the client closed before the body ended' }),
+    );
   });
 }
 
@@ -83,13 +104,21 @@ export class DashboardServer {
   readonly #publicRoot: string;
   readonly #ownerRoot: string;
   #url: string | undefined;
-  /** Requests refused for want of the password, by reason (for the log and tests). */
-  readonly refused = { noCredentials: 0, badCredentials: 0, closed: 0 };
+  /**
+   * Requests refused, by reason (for the log and tests): without or with a wrong password, the
+   * owner view closed, from an address refused after repeated wrong passwords, and requests that
+   * are malformed (a path or URL that cannot be read, a bad or oversized command).
+   */
+  readonly refused = { noCredentials: 0, badCredentials: 0, closed: 0, limited: 0, badRequests: 0 };
+  /** Wrong passwords per remote address: how many, since when (the window's start). */
+  readonly #failures = new Map<string, { count: number; since: number }>();
+  readonly #now: () => number;
 
   constructor(options: DashboardServerOptions) {
     this.#o = options;
     this.#publicRoot = resolve(options.publicDir);
     this.#ownerRoot = resolve(options.ownerDir);
+    this.#now = options.now ?? Date.now;
     this.#server = createServer((request, response) => {
       this.#handle(request, response).catch((error: unknown) => {
         const reason = error instanceof Error ? error.message : String(error);
@@ -123,11 +152,18 @@ export class DashboardServer {
   }
 
   async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const url = new URL(request.url ?? '/', 'http://local');
     let path: string;
     try {
-      path = decodeURIComponent(url.pathname);
+      path = decodeURIComponent(new URL(request.url ?? '/', 'http://local').pathname);
     } catch {
+      path = '\0';
+    }
+    // A URL that does not parse, bad escapes, or a NUL (no file name holds one) is the client's
+    // fault: 400, counted, logged at debug only so a stranger cannot fill the log (its errors are
+    // the owner's alerts).
+    if (path.includes('\0')) {
+      this.refused.badRequests++;
+      this.#o.logger.debug('dashboard: unreadable request path', { url: request.url ?? '' });
       send(response, 400, 'bad path');
       return;
     }
@@ -150,11 +186,22 @@ export class DashboardServer {
       return;
     }
     const header = request.headers.authorization;
+    const from = request.socket.remoteAddress ?? '';
+    const blockedForMs = this.#blockedFor(from);
+    if (blockedForMs > 0) {
+      // Not even the right password is checked: a different answer would reveal a right guess.
+      this.refused.limited++;
+      send(response, 429, 'too many wrong passwords from this address: try again later', {
+        'retry-after': String(Math.ceil(blockedForMs / 1000)),
+      });
+      return;
+    }
     if (!isOwner(header, this.#o.ownerToken)) {
       if (header === undefined) this.refused.noCredentials++;
       else {
         this.refused.badCredentials++;
-        this.#o.logger.warn('owner view: wrong password', { from: request.socket.remoteAddress ?? '' });
+        this.#o.logger.warn('owner view: wrong password', { from });
+        this.#failed(from);
       }
       send(response, 401, 'the owner view needs the owner password', challenge);
       return;
@@ -186,6 +233,57 @@ export class DashboardServer {
     );
   }
 
+  /** How long `from` is still refused after repeated wrong passwords (0: not refused). */
+  #blockedFor(from: string): number {
+    const entry = this.#failures.get(from);
+    if (entry === undefined) return 0;
+    const left = entry.since + FAILURE_WINDOW_MS - this.#now();
+    if (left <= 0) {
+      this.#failures.delete(from);
+      return 0;
+    }
+    return entry.count >= MAX_FAILURES ? left : 0;
+  }
+
+  /** Counts a wrong password from `from`; the one that reaches the limit is logged once. */
+  #failed(from: string): void {
+    const now = this.#now();
+    let entry = this.#failures.get(from);
+    if (entry === undefined) {
+      if (this.#failures.size >= MAX_TRACKED) {
+        for (const [address, old] of this.#failures)
+          if (old.since + FAILURE_WINDOW_MS <= now) this.#failures.delete(address);
+        // Still full: forget the oldest window (Map keeps insertion order).
+        const oldest = this.#failures.keys().next();
+        if (this.#failures.size >= MAX_TRACKED && oldest.done !== true) this.#failures.delete(oldest.value);
+      }
+      entry = { count: 0, since: now };
+      this.#failures.set(from, entry);
+    }
+    entry.count++;
+    if (entry.count === MAX_FAILURES)
+      this.#o.logger.warn('owner view: address refused after repeated wrong passwords', {
+        from,
+        failures: entry.count,
+        forMs: entry.since + FAILURE_WINDOW_MS - now,
+      });
+  }
+
+  /** Refuses a command body larger than {@link MAX_BODY} with 413 and closes the connection (the rest is never read). */
+  #tooLarge(request: IncomingMessage, response: ServerResponse, size: string): void {
+    this.refused.badRequests++;
+    this.#o.logger.warn('owner command refused: body too large', { size, max: MAX_BODY });
+    response.on('finish', () => request.socket.destroy());
+    send(response, 413, `the body is larger than ${MAX_BODY} bytes`, { connection: 'close' });
+  }
+
+  /** Refuses a command that is not JSON or not a command: 400 saying why, counted and logged. */
+  #badCommand(response: ServerResponse, why: string): void {
+    this.refused.badRequests++;
+    this.#o.logger.warn('owner command refused: bad command', { reason: why });
+    send(response, 400, `bad command: ${why}`);
+  }
+
   async #command(request: IncomingMessage, response: ServerResponse): Promise<void> {
     if (request.method !== 'POST') {
       send(response, 405, 'POST only', { allow: 'POST' });
@@ -198,20 +296,31 @@ export class DashboardServer {
       send(response, 403, `needs content-type application/json and ${OWNER_CSRF_HEADER}: 1`);
       return;
     }
+    const declared = Number(request.headers['content-length'] ?? '0');
+    if (declared > MAX_BODY) {
+      this.#tooLarge(request, response, String(declared));
+      return;
+    }
+    const body = await readBody(request);
+    if (!body.ok) {
+      if (body.tooLarge) this.#tooLarge(request, response, 'streamed');
+      else this.refused.badRequests++;
+      // A client that went away has no one to answer.
+      return;
+    }
     let parsed: z.infer<typeof CommandSchema>;
     try {
-      const result = CommandSchema.safeParse(JSON.parse(await readBody(request)));
+      const result = CommandSchema.safeParse(JSON.parse(body.text));
       if (!result.success) {
-        send(
+        this.#badCommand(
           response,
-          400,
-          `bad command: ${result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+          result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
         );
         return;
       }
       parsed = result.data;
     } catch (error) {
-      send(response, 400, `bad command: ${error instanceof Error ? error.message : String(error)}`);
+      this.#badCommand(response, error instanceof Error ? error.message : String(error));
       return;
     }
     this.#o.logger.warn('owner command from the live view', {
@@ -241,11 +350,17 @@ export class DashboardServer {
     }
     let body: Buffer;
     try {
-      if (!(await stat(file)).isFile()) throw Object.assign(new Error('not a file'), { code: 'ENOENT' });
-      body = await readFile(file);
+      // A link inside the folder may point anywhere (a secrets file): only files that really are
+      // inside it are served. The root is resolved per request: the publisher may create it later.
+      const real = await realpath(file);
+      const realRoot = await realpath(root);
+      if (!real.startsWith(realRoot + sep)) throw Object.assign(new Error('outside'), { code: 'ENOENT' });
+      if (!(await stat(real)).isFile()) throw Object.assign(new Error('not a file'), { code: 'ENOENT' });
+      body = await readFile(real);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') {
+      // A name too long for a file, or a link loop, cannot be a file here either.
+      if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ENAMETOOLONG' || code === 'ELOOP') {
         send(response, 404, 'not found');
         return;
       }

@@ -54,12 +54,15 @@ export function signOf(value: string | null): -1 | 0 | 1 {
 /** `YYYY-MM-DD HH:MM` in UTC. */
 export function formatTime(ms: number | null): string {
   if (ms === null) return '—';
-  return new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
+  const date = new Date(ms);
+  // Past Date's range (±8.64e15 ms) toISOString throws, and the page would show nothing at all.
+  if (Number.isNaN(date.getTime())) return '—';
+  return date.toISOString().slice(0, 16).replace('T', ' ');
 }
 
 /** A duration as "3.2 s", "4 min", "2 h", "5 d". */
 export function formatAge(ms: number | null): string {
-  if (ms === null) return '—';
+  if (ms === null || Number.isNaN(ms)) return '—';
   if (ms < 1000) return `${Math.max(0, Math.round(ms))} ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
   if (ms < 3_600_000) return `${Math.round(ms / 60_000)} min`;

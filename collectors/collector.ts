@@ -1,23 +1,9 @@
 // What every collector kind shares: its name, lifecycle and the status it reports to the hub and the log.
 
-/** The collector kinds of DESIGN.md 5. */
-export const COLLECTOR_KINDS = [
-  'kline',
-  'hot-kline',
-  'tick',
-  'stream',
-  'account',
-  'position-risk',
-  'user-stream',
-  'income',
-  'universe',
-] as const;
+// The kinds live in ts/ so the configuration's checks and the deploy inventory share the list.
+import type { CollectorKind } from '../ts/config/collector-kinds.js';
 
-export type CollectorKind = (typeof COLLECTOR_KINDS)[number];
-
-export function isCollectorKind(name: string): name is CollectorKind {
-  return (COLLECTOR_KINDS as readonly string[]).includes(name);
-}
+export { COLLECTOR_KINDS, type CollectorKind, isCollectorKind } from '../ts/config/collector-kinds.js';
 
 /** Counters every collector keeps; `detail` carries kind-specific ones. */
 export interface CollectorStatus {

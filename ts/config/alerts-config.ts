@@ -1,19 +1,7 @@
 // The `alerts` section: how often a process may message the owner's chat, how hard it tries, how messages read (the webhook itself is a secret: TRIBUTARY_ALERT_WEBHOOK_URL).
 import { z } from 'zod';
+import { COLLECTOR_KINDS } from './collector-kinds.js';
 import { expecting, integer, type SectionSettings, section, text } from './config-fields.js';
-
-/** The collector kinds (collectors/collector.ts), which `sparseKinds` may name: a misspelt one would be alerted as stale. */
-export const SPARSE_KIND_NAMES = [
-  'kline',
-  'hot-kline',
-  'tick',
-  'stream',
-  'account',
-  'position-risk',
-  'user-stream',
-  'income',
-  'universe',
-] as const;
 
 /** What the hub and the traders watch for: silent processes and stale data. */
 export const alertWatchSection = section({
@@ -31,9 +19,9 @@ export const alertWatchSection = section({
     ),
   sparseKinds: z
     .array(
-      // A refinement, not an enum: the kinds live with the collectors (a test keeps the two lists equal).
-      text().refine((kind) => (SPARSE_KIND_NAMES as readonly string[]).includes(kind), {
-        error: expecting(`one of ${SPARSE_KIND_NAMES.join(', ')}`),
+      // A misspelt kind would be alerted as stale.
+      text().refine((kind) => (COLLECTOR_KINDS as readonly string[]).includes(kind), {
+        error: expecting(`one of ${COLLECTOR_KINDS.join(', ')}`),
       }),
       { error: expecting('an array of collector kinds') },
     )

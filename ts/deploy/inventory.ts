@@ -3,20 +3,14 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
+import { COLLECTOR_KINDS } from '../config/collector-kinds.js';
 import { configIssues } from '../config/config-error.js';
 import { expecting, integer, text } from '../config/config-fields.js';
 
-/** Collector kinds a host may run (as in `tributary collect <kind>`). */
+/** Collector kinds a host may run (as in `tributary collect <kind>`), the universe first. */
 export const COLLECTOR_SERVICES = [
   'universe',
-  'kline',
-  'hot-kline',
-  'tick',
-  'stream',
-  'account',
-  'position-risk',
-  'user-stream',
-  'income',
+  ...COLLECTOR_KINDS.filter((kind) => kind !== 'universe'),
 ] as const;
 
 /**

@@ -190,8 +190,11 @@ export const KEY_ID = /^[A-Za-z0-9._-]{1,64}$/;
 /** Most exchange events in one `events.publish`, and the longest one (characters of JSON text). */
 export const MAX_EVENTS_PER_MESSAGE = 1000;
 export const MAX_EVENT_CHARS = 64 * 1024;
-/** Largest `report` status object (characters of its JSON). */
-export const MAX_REPORT_CHARS = 16 * 1024;
+/**
+ * Largest `report` status object (characters of its JSON): a trader of the whole universe lists
+ * hundreds of positions and ladders (16 KiB was passed at 600 symbols).
+ */
+export const MAX_REPORT_CHARS = 256 * 1024;
 
 const ALLOWED_KEYS: Record<ClientOp, readonly string[]> = {
   auth: ['key', 'peer', 'kind', 'mac', 'agent'],

@@ -6,6 +6,7 @@ import { hostName, processStartedAt, releaseVersion } from '../process/release-i
 import {
   type ClientMessage,
   type ControlErrorCode,
+  MAX_REPORT_CHARS,
   type PeerRole,
   PROTOCOL_VERSION,
   parseServerMessage,
@@ -19,6 +20,9 @@ import type { HubClientTls } from './hub-tls.js';
 import { authMac } from './peer-auth.js';
 import type { HubKeyCredentials } from './peer-keys.js';
 import type { AlertWire } from './relayed-alerts.js';
+
+/** Largest field of a report over the hub's limit that the reduced report still carries (characters of JSON). */
+const REPORT_FIELD_KEPT_CHARS = 2048;
 
 /** Where the client is. `ready` is emitted again after every reconnect: re-register then. */
 export type HubClientState = 'idle' | 'connecting' | 'ready' | 'reconnecting' | 'closed' | 'failed';
@@ -119,6 +123,8 @@ const FATAL_CLOSE_CODES = new Set([4401, 4403, 4426]);
 export class HubClient {
   readonly #options: HubClientOptions;
   readonly #log: Logger;
+  /** The fields the last reduced report left out (`''`: none yet), so the warning is logged once per change. */
+  #reportOmitted = '';
   readonly #backoff: BackoffOptions;
   readonly #requestTimeoutMs: number;
   readonly #connectTimeoutMs: number;
@@ -282,8 +288,39 @@ export class HubClient {
    */
   report(status: object): boolean {
     if (this.#state !== 'ready' || this.#ws === undefined) return false;
-    this.#ws.send(JSON.stringify({ op: 'report', status }));
+    const chars = JSON.stringify(status).length;
+    const sent = chars <= MAX_REPORT_CHARS ? status : this.#reducedReport(status, chars);
+    this.#ws.send(JSON.stringify({ op: 'report', status: sent }));
     return true;
+  }
+
+  /**
+   * A report the hub would refuse whole, without its large fields: the hub shows the rest, and
+   * which fields were left out (`omitted`) and how large it was (`reportChars`); logged when the
+   * fields left out change, not every report.
+   */
+  #reducedReport(status: object, chars: number): Record<string, unknown> {
+    const kept: Record<string, unknown> = {};
+    const omitted: string[] = [];
+    for (const [key, value] of Object.entries(status)) {
+      if ((JSON.stringify(value) ?? '').length <= REPORT_FIELD_KEPT_CHARS) kept[key] = value;
+      else omitted.push(key);
+    }
+    const reduced = { ...kept, omitted, reportChars: chars };
+    const sent =
+      JSON.stringify(reduced).length <= MAX_REPORT_CHARS
+        ? reduced
+        : { omitted: Object.keys(status), reportChars: chars };
+    const named = sent.omitted.join(',');
+    if (named !== this.#reportOmitted) {
+      this.#reportOmitted = named;
+      this.#log.warn("status report over the hub's limit; its large fields are left out", {
+        chars,
+        limit: MAX_REPORT_CHARS,
+        omitted: named,
+      });
+    }
+    return sent;
   }
 
   /** Asks the hub for relayed exchange events (`op: 'events'` messages through `onMessage`). */

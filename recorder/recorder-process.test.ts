@@ -78,32 +78,38 @@ const trade = (
   time,
 });
 
+/** A recorder of SCOPE into `store` through `hub`: snapshots (and their rebuilds) every second, reconciliation only when asked. */
+function recorderOf(on: HubServer, api: UsdmApi, symbols: string[]): RecorderProcess {
+  if (store === undefined) throw new Error('open the store first');
+  return new RecorderProcess({
+    store,
+    api,
+    scope: SCOPE,
+    settings: {
+      enabled: true,
+      reconcileMs: 3_600_000,
+      incomeMs: 3_600_000,
+      snapshotMs: 1000,
+      lookbackMs: 86_400_000,
+      overlapMs: 120_000,
+      activeDays: 7,
+      symbols,
+      klineSymbols: [],
+      klineIntervals: [],
+    },
+    hub: { url: on.url, key: keyOf('viewer'), peer: 'recorder-0' },
+    writer: { flushMs: 20, maxBatch: 100 },
+    logger: silentLogger('recorder'),
+  });
+}
+
 describe('RecorderProcess', () => {
   it('rebuilds round trips and daily rows of fills a reconciliation found long after they happened', async () => {
     hub = await startHub('ws');
     db = sqliteTestDatabase();
     store = await openSqliteStore(db.sqlitePath ?? '');
     const trades: TradeRecord[] = [];
-    recorder = new RecorderProcess({
-      store,
-      api: scriptedApi(trades),
-      scope: SCOPE,
-      settings: {
-        enabled: true,
-        reconcileMs: 3_600_000,
-        incomeMs: 3_600_000,
-        snapshotMs: 1000,
-        lookbackMs: 86_400_000,
-        overlapMs: 120_000,
-        activeDays: 7,
-        symbols: ['BTCUSDT'],
-        klineSymbols: [],
-        klineIntervals: [],
-      },
-      hub: { url: hub.url, key: keyOf('viewer'), peer: 'recorder-0' },
-      writer: { flushMs: 20, maxBatch: 100 },
-      logger: silentLogger('recorder'),
-    });
+    recorder = recorderOf(hub, scriptedApi(trades), ['BTCUSDT']);
     await recorder.start();
     await recorder.settled();
     // While the user stream was away, a round trip opened and closed an hour ago; the next full
@@ -153,26 +159,7 @@ describe('RecorderProcess', () => {
         fill('BTCUSDT', 3, 'SELL', '1', hourAgo + 1000),
       ],
     });
-    recorder = new RecorderProcess({
-      store,
-      api: scriptedApi([]),
-      scope: SCOPE,
-      settings: {
-        enabled: true,
-        reconcileMs: 3_600_000,
-        incomeMs: 3_600_000,
-        snapshotMs: 1000,
-        lookbackMs: 86_400_000,
-        overlapMs: 120_000,
-        activeDays: 7,
-        symbols: [],
-        klineSymbols: [],
-        klineIntervals: [],
-      },
-      hub: { url: hub.url, key: keyOf('viewer'), peer: 'recorder-0' },
-      writer: { flushMs: 20, maxBatch: 100 },
-      logger: silentLogger('recorder'),
-    });
+    recorder = recorderOf(hub, scriptedApi([]), []);
     await recorder.start();
     for (let i = 0; i < 30 && (await store.roundTrips(SCOPE)).length === 0; i++)
       await new Promise((resolve) => setTimeout(resolve, 100));

@@ -14,6 +14,11 @@ afterEach(async () => {
 /** The USD-M universe's size: 650 symbols. */
 const UNIVERSE = Array.from({ length: 650 }, (_, i) => `SYM${i}USDT`);
 
+/** Waits past the link's pacing gap (0.4 ms), so its next send goes at once. */
+function pastPacing(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 2));
+}
+
 /** A hub with the universe's registry (and `options`), a collector's client of it, and a link over the client. */
 async function linkedHub(
   transport: TransportName,
@@ -53,6 +58,30 @@ describe.each(TRANSPORTS)('ingest link over %s', (transport) => {
     expect(link.counters.framesSent).toBeGreaterThan(1);
     expect(link.counters.recordsSent).toBe(UNIVERSE.length * bars.length);
     expect(status.merge.ingestFrames).toBe(link.counters.framesSent);
+  });
+
+  it('paces its frames under the hub’s budget: 3,000 quotes sent back to back arrive whole, in far fewer frames, none throttled', async () => {
+    const { hub, link } = await linkedHub(transport, 'stream-1');
+    const now = Date.now();
+    const quote = (id: number, price: string) =>
+      Buffer.from(
+        `{"e":"bookTicker","u":${id},"s":"${UNIVERSE[id % UNIVERSE.length]}","b":"${price}","B":"1","a":"${price}","A":"1","T":${now},"E":${now}}`,
+      );
+    // One after another, as a stream collector sends a quiet stream's messages: before, one frame each.
+    for (let i = 0; i < 3000; i++) link.sendMarketEvent(quote(i, i < 2350 ? '1.00' : '2.00'));
+    await waitFor(
+      () =>
+        hub.status().merge.ingestFrames === link.counters.framesSent && link.counters.recordsSent === 3000,
+      10_000,
+      'every quote sent and merged',
+    );
+    expect(link.counters.framesSent).toBeLessThan(300);
+    expect(link.counters.framesPaced).toBeGreaterThan(0);
+    const status = hub.status();
+    expect(status.rejected).toEqual({});
+    // The last 650 quotes (one per symbol) are what the book holds.
+    expect(hub.book.tick(UNIVERSE.length - 1)?.tick.bid).toBe('2.00');
+    expect(hub.book.tick(0)?.tick.bid).toBe('2.00');
   });
 
   it('follows the cap the hub announces, and counts what the hub refuses', async () => {
@@ -107,8 +136,10 @@ describe.each(TRANSPORTS)('ingest link over %s', (transport) => {
     link.encoder.pushKlines(3, '1m', [
       { ...syntheticBar(0, 1), low: '0.000000000000000001', high: '99999999999999999999' },
     ]);
+    await pastPacing();
     expect(link.sendMarketEvent(kline('SYM4USDT', 1))).toEqual({ added: 1, failures: [] });
     expect(link.counters).toMatchObject({ framesSent: 1, framesDropped: 1 });
+    await pastPacing();
     expect(link.sendMarketEvent(kline('SYM4USDT', 2)).added).toBe(1);
     expect(link.counters.framesSent).toBe(2);
     await waitFor(() => hub.book.klines(4, '1m')[0]?.kline.trades === 2, 5_000, 'the next message merged');

@@ -37,6 +37,8 @@ export interface IngestCounters {
   framesRefused: number;
   /** Records the hub refused inside frames it merged (`invalid_record`). */
   recordsRefused: number;
+  /** Sends that waited for the next frame because the last one had just gone (the pacing under the hub's budget). */
+  framesPaced: number;
   /** The hub's last refusal: code, message and what to do. */
   lastRefusal: string | null;
 }
@@ -51,6 +53,15 @@ const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 export const MAX_RECORD_BYTES = 200;
 /** The frame's envelope and vector headers, with room to spare. */
 const FRAME_OVERHEAD_BYTES = 1024;
+/**
+ * Least time between two Ingest frames of a link, ms: at most 2,500 frames a second, half the
+ * hub's budget of 5,000 messages a second per peer (docs/protocol.md), the rest for control
+ * messages. A stream collector of 600 symbols gets more exchange messages than that; sent one
+ * frame each, the hub dropped them and cut the connection for flooding. Closer frames wait (at
+ * most a timer's millisecond) and leave as one.
+ */
+const MIN_FRAME_GAP_MS = 0.4;
+
 /**
  * The fewest bytes of exchange JSON one record comes from (a REST kline row, a bookTicker or an
  * account position is 60–400 bytes): bounds how many records a raw body can add.
@@ -181,9 +192,14 @@ export class IngestLink {
     recordsSent: 0,
     framesRefused: 0,
     recordsRefused: 0,
+    framesPaced: 0,
     lastRefusal: null,
   };
   readonly #unsubscribe: (() => void)[] = [];
+  /** When the last frame was taken (`performance.now()`), for the pacing. */
+  #lastFrameAt = Number.NEGATIVE_INFINITY;
+  /** The timer that sends what waited for the pacing. */
+  #paced: NodeJS.Timeout | undefined;
 
   constructor(hub: CollectorHub, logger: Logger) {
     this.#hub = hub;
@@ -240,7 +256,7 @@ export class IngestLink {
   /** Sends what is pending first when `records` more could take the frame past the cap. */
   makeRoom(records: number): void {
     const pending = this.#encoder.pending;
-    if (pending > 0 && pending + records > this.recordBudget) this.flush();
+    if (pending > 0 && pending + records > this.recordBudget) this.#flushNow(Date.now());
   }
 
   #sync(symbols: readonly string[]): void {
@@ -259,8 +275,39 @@ export class IngestLink {
     this.#symbols = [...symbols];
   }
 
-  /** Sends every pending record as one Ingest frame; true when a frame went to the hub. */
+  /**
+   * Sends every pending record as one Ingest frame; true when a frame went to the hub. Within
+   * {@link MIN_FRAME_GAP_MS} of the last frame the records wait for the next one (false), sent
+   * by a timer if nothing else comes.
+   */
   flush(now: number = Date.now()): boolean {
+    if (this.#tooSoon()) {
+      this.#defer();
+      return false;
+    }
+    return this.#flushNow(now);
+  }
+
+  /** Whether a frame now would come within {@link MIN_FRAME_GAP_MS} of the last. */
+  #tooSoon(): boolean {
+    return this.#encoder.pending > 0 && performance.now() - this.#lastFrameAt < MIN_FRAME_GAP_MS;
+  }
+
+  /** Leaves the pending records for the pacing timer (one at a time). */
+  #defer(): void {
+    this.counters.framesPaced += 1;
+    if (this.#paced !== undefined) return;
+    this.#paced = setTimeout(() => {
+      this.#paced = undefined;
+      this.#flushNow(Date.now());
+    }, 1);
+  }
+
+  #flushNow(now: number): boolean {
+    if (this.#paced !== undefined) {
+      clearTimeout(this.#paced);
+      this.#paced = undefined;
+    }
     const records = this.#encoder.pending;
     let frame: Buffer | null;
     try {
@@ -281,8 +328,14 @@ export class IngestLink {
   sendMarketEvent(message: Buffer, now: number = Date.now()): IngestPushResult {
     let pending = this.#encoder.pending;
     if (pending + 1 > this.recordBudget) {
-      this.flush(now);
+      this.#flushNow(now);
       pending = 0;
+    }
+    if (performance.now() - this.#lastFrameAt < MIN_FRAME_GAP_MS) {
+      // Too soon after the last frame: this one waits for the next, with what is pending.
+      const result = this.#encoder.pushMarketEvents([message]);
+      this.flush(now);
+      return { added: result.added, failures: result.failures };
     }
     const { added, failures, frame, encodeError } = this.#encoder.pushAndTakeFrame(
       message,
@@ -324,6 +377,7 @@ export class IngestLink {
       this.counters.framesDropped += 1;
       return false;
     }
+    this.#lastFrameAt = performance.now();
     this.counters.framesSent += 1;
     this.counters.recordsSent += records;
     return true;
@@ -331,6 +385,8 @@ export class IngestLink {
 
   close(): void {
     for (const off of this.#unsubscribe.splice(0)) off();
+    if (this.#paced !== undefined) clearTimeout(this.#paced);
+    this.#paced = undefined;
   }
 
   #refused(error: ServerError): void {

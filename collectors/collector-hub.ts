@@ -334,8 +334,8 @@ export class IngestLink {
     if (performance.now() - this.#lastFrameAt < MIN_FRAME_GAP_MS) {
       // Too soon after the last frame: this one waits for the next, with what is pending.
       const result = this.#encoder.pushMarketEvents([message]);
-      this.flush(now);
-      return { added: result.added, failures: result.failures };
+      this.#defer();
+      return result;
     }
     const { added, failures, frame, encodeError } = this.#encoder.pushAndTakeFrame(
       message,

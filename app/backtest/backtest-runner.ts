@@ -200,7 +200,6 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestOut
   );
   const symbols = tapes.map((t) => t.symbol);
   let start = Number.POSITIVE_INFINITY;
-  const firstPrices = new Map<string, string>();
   for (const tape of tapes) start = Math.min(start, tape.nextTime());
   if (!Number.isFinite(start)) throw new BacktestInputError('the data files hold no rows');
   // A first look at each symbol's first price, for specs the data has to describe.
@@ -212,16 +211,8 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestOut
       specs.push(given);
       continue;
     }
-    const probe = new SymbolTape(
-      tape.symbol,
-      tape.kind,
-      groups.find((g) => g.symbol === tape.symbol)?.files ?? [],
-      [],
-      nativeBarBuilder,
-    );
-    const price = probe.firstPrice() ?? '1';
-    firstPrices.set(tape.symbol, price);
-    specs.push(specFromPrice(tape.symbol, price));
+    // The tape's own first row: reading it does not consume it.
+    specs.push(specFromPrice(tape.symbol, tape.firstPrice() ?? '1'));
     assumed.push(tape.symbol);
   }
   const t0 = Math.floor(start / STEP_MS) * STEP_MS;

@@ -288,9 +288,11 @@ export class HubClient {
    */
   report(status: object): boolean {
     if (this.#state !== 'ready' || this.#ws === undefined) return false;
-    const chars = JSON.stringify(status).length;
-    const sent = chars <= MAX_REPORT_CHARS ? status : this.#reducedReport(status, chars);
-    this.#ws.send(JSON.stringify({ op: 'report', status: sent }));
+    // Serialised once: its length decides whether it goes whole.
+    const text = JSON.stringify(status);
+    const sent =
+      text.length <= MAX_REPORT_CHARS ? text : JSON.stringify(this.#reducedReport(status, text.length));
+    this.#ws.send(`{"op":"report","status":${sent}}`);
     return true;
   }
 

@@ -191,8 +191,13 @@ function bookFunding(
   position: ReadonlyMap<string, Decimal>,
 ): IncomeRecord[] {
   const unbooked: IncomeRecord[] = [];
+  if (rows.length === 0) return unbooked;
   const bySymbol = new Map<string, IncomeRecord[]>();
-  for (const row of rows) bySymbol.set(row.symbol, [...(bySymbol.get(row.symbol) ?? []), row]);
+  for (const row of rows) {
+    const list = bySymbol.get(row.symbol);
+    if (list === undefined) bySymbol.set(row.symbol, [row]);
+    else list.push(row);
+  }
   for (const [symbol, list] of bySymbol) {
     const trips: Array<{ trip: OpenTrip; amount: Decimal }> = [];
     for (const [key, trip] of open)

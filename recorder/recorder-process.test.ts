@@ -10,6 +10,7 @@ import { openSqliteStore } from '../ts/store/open-store.js';
 import type { SqlRecordStore } from '../ts/store/sql/sql-record-store.js';
 import type { RecordScope } from '../ts/store/store-records.js';
 import { sqliteTestDatabase, type TestDatabase } from '../ts/store/testing/test-databases.js';
+import { insertUncheckedFills } from '../ts/store/testing/unchecked-rows.js';
 import { RecorderProcess } from './recorder-process.js';
 
 const SCOPE: RecordScope = { mode: 'testnet', account: 'main' };
@@ -150,14 +151,11 @@ describe('RecorderProcess', () => {
       time,
       source: 'stream' as const,
     });
-    // AAAUSDT holds a fill stamped beyond any date (a safe integer the store accepts): its daily
-    // row cannot be computed. BTCUSDT's round trip must be rebuilt all the same.
+    // AAAUSDT holds a fill stamped beyond any date (the store refuses one now; a database written
+    // before may hold it): its daily row cannot be computed. BTCUSDT's round trip must be rebuilt all the same.
+    await insertUncheckedFills(store, [fill('AAAUSDT', 1, 'BUY', '0', 9_000_000_000_000_000)]);
     await store.write({
-      fills: [
-        fill('AAAUSDT', 1, 'BUY', '0', 9_000_000_000_000_000),
-        fill('BTCUSDT', 2, 'BUY', '0', hourAgo),
-        fill('BTCUSDT', 3, 'SELL', '1', hourAgo + 1000),
-      ],
+      fills: [fill('BTCUSDT', 2, 'BUY', '0', hourAgo), fill('BTCUSDT', 3, 'SELL', '1', hourAgo + 1000)],
     });
     recorder = recorderOf(hub, scriptedApi([]), []);
     await recorder.start();

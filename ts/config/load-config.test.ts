@@ -1,10 +1,10 @@
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { packageRoot } from '../package-root.js';
 import { ConfigError } from './config-error.js';
-import { loadConfig } from './load-config.js';
+import { loadConfig, OWN_VARIABLES, singleUnderscoreProblem } from './load-config.js';
 import { readTributaryConfig } from './tributary-config.js';
 
 function tempFile(name: string, text: string, mode = 0o600): string {
@@ -73,16 +73,84 @@ describe('configuration', () => {
     expect(sources).toEqual([file, 'environment']);
   });
 
-  it('refuses a misspelt environment override by name', () => {
+  it('refuses a misspelt environment override by name, with the option it probably meant', () => {
     expect(issuesOf(() => loadConfig(undefined, { TRIBUTARY__HUB__PROT: '1' }))).toEqual([
-      'TRIBUTARY__HUB__PROT: no option "PROT" at this place',
+      'TRIBUTARY__HUB__PROT: no option "PROT" in hub (did you mean TRIBUTARY__HUB__PORT, hub.port?)',
+    ]);
+    expect(
+      issuesOf(() => loadConfig(undefined, { TRIBUTARY__COLLECTORS__POSITION_RSIK__INTERVAL_MS: '1' })),
+    ).toEqual([
+      'TRIBUTARY__COLLECTORS__POSITION_RSIK__INTERVAL_MS: no option "POSITION_RSIK" in collectors (did you mean TRIBUTARY__COLLECTORS__POSITION_RISK, collectors.positionRisk?)',
     ]);
     expect(
       issuesOf(() => loadConfig(undefined, { TRIBUTARY__COLLECTORS__KLINE__INTERVALS__X: '1' })),
-    ).toEqual(['TRIBUTARY__COLLECTORS__KLINE__INTERVALS__X: no option "X" at this place']);
-    expect(issuesOf(() => loadConfig(undefined, { TRIBUTARY__STORAGE__PATH: 'x' }))).toEqual([
-      'TRIBUTARY__STORAGE__PATH: no option "STORAGE" at this place',
+    ).toEqual([
+      'TRIBUTARY__COLLECTORS__KLINE__INTERVALS__X: no option "X" in collectors.kline.intervals (collectors.kline.intervals has no options of its own)',
     ]);
+    expect(issuesOf(() => loadConfig(undefined, { TRIBUTARY__STORAGE__PATH: 'x' }))).toEqual([
+      'TRIBUTARY__STORAGE__PATH: no option "STORAGE" at the top level (did you mean TRIBUTARY__STORE, store?)',
+    ]);
+    // Nothing close: the options of that place are listed instead of a wrong guess.
+    expect(issuesOf(() => loadConfig(undefined, { TRIBUTARY__HUB__ZZZZZZ: '1' }))).toEqual([
+      'TRIBUTARY__HUB__ZZZZZZ: no option "ZZZZZZ" in hub (options: host, port, url, transport, snapshotIntervalMs, tls)',
+    ]);
+  });
+
+  it('refuses an override written with single underscores instead of ignoring it', () => {
+    expect(issuesOf(() => loadConfig(undefined, { TRIBUTARY_HUB_PORT: '7701' }))).toEqual([
+      'TRIBUTARY_HUB_PORT: is not read: overrides of hub.port are spelled with double underscores, TRIBUTARY__HUB__PORT',
+    ]);
+    expect(
+      issuesOf(() => loadConfig(undefined, { TRIBUTARY_COLLECTORS_POSITION_RISK_INTERVAL_MS: '2500' })),
+    ).toEqual([
+      'TRIBUTARY_COLLECTORS_POSITION_RISK_INTERVAL_MS: is not read: overrides of collectors.positionRisk.intervalMs are spelled with double underscores, TRIBUTARY__COLLECTORS__POSITION_RISK__INTERVAL_MS',
+    ]);
+    expect(issuesOf(() => loadConfig(undefined, { TRIBUTARY_SYMBOLS: '["BTCUSDT"]' }))[0]).toMatch(
+      /TRIBUTARY__SYMBOLS$/,
+    );
+  });
+
+  it('leaves alone the single-underscore variables tributary reads by name and any that spell no option', () => {
+    const env: Record<string, string> = {
+      TRIBUTARY_STORE_URL: 'mysql://u:p@127.0.0.1:3306/db',
+      TRIBUTARY_HUB_KEY: 'id:secret',
+      TRIBUTARY_ALERT_WEBHOOK_URL: 'https://example.invalid/hook/x',
+      TRIBUTARY_ALERT_WEBHOOK_SECRET: 's',
+      TRIBUTARY_OWNER_TOKEN: 'owner-token',
+      TRIBUTARY_HUB_SECRET: 'h',
+      TRIBUTARY_PGO: '1',
+      TRIBUTARY_LOG_LEVEL: 'warn',
+      TRIBUTARY_TEST_MYSQL: '1',
+      TRIBUTARY_MY_OWN_THING: 'x',
+      TRIBUTARY_: 'x',
+    };
+    expect(loadConfig(undefined, env).config.hub.port).toBe(7700);
+    for (const name of OWN_VARIABLES) expect(singleUnderscoreProblem(name)).toBeUndefined();
+  });
+
+  it('refuses no TRIBUTARY_ variable the repository itself reads or sets', () => {
+    // Every single-underscore name written anywhere in the sources, docs and scripts: one that spells
+    // an option and is missing from OWN_VARIABLES would stop every process that has it set.
+    const names = new Set<string>();
+    const scan = (dir: string): void => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        if (['node_modules', 'dist', 'target', '.git', '.tributary'].includes(entry.name)) continue;
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) scan(path);
+        else if (/\.(ts|mts|mjs|js|json|md|sh|ya?ml|toml|rs|service)$/.test(entry.name))
+          for (const match of readFileSync(path, 'utf8').matchAll(/\bTRIBUTARY_[A-Z0-9][A-Z0-9_]*/g))
+            names.add(match[0]);
+      }
+    };
+    scan(packageRoot);
+    expect(names).toContain('TRIBUTARY_STORE_URL');
+    // The mistakes this file and docs/operations.md show on purpose.
+    const examples = new Set([
+      'TRIBUTARY_HUB_PORT',
+      'TRIBUTARY_COLLECTORS_POSITION_RISK_INTERVAL_MS',
+      'TRIBUTARY_SYMBOLS',
+    ]);
+    expect([...names].filter((name) => !examples.has(name) && singleUnderscoreProblem(name))).toEqual([]);
   });
 
   it('names the option of an override with a bad value', () => {

@@ -29,6 +29,36 @@ export interface Secrets {
 /** Prefix of environment overrides: `TRIBUTARY__HUB__PORT=7701` sets `hub.port`. */
 export const ENV_PREFIX = 'TRIBUTARY__';
 
+/**
+ * `TRIBUTARY_` variables with one underscore that tributary reads by their own names (secrets, test
+ * and build switches). Some spell a configuration path too (`TRIBUTARY_STORE_URL` ↔ `store.url`),
+ * so they are never taken for a misspelt override.
+ */
+export const OWN_VARIABLES: ReadonlySet<string> = new Set([
+  'TRIBUTARY_ALERT_WEBHOOK_SECRET',
+  'TRIBUTARY_ALERT_WEBHOOK_URL',
+  'TRIBUTARY_ARCHIVE_URL',
+  'TRIBUTARY_CHROMIUM',
+  'TRIBUTARY_FLEET_KEEP',
+  'TRIBUTARY_FULL_UNIVERSE',
+  'TRIBUTARY_HOST',
+  'TRIBUTARY_HUB_KEY',
+  'TRIBUTARY_HUB_KEYS',
+  'TRIBUTARY_HUB_SECRET',
+  'TRIBUTARY_LOG_FILE',
+  'TRIBUTARY_LOG_LEVEL',
+  'TRIBUTARY_NODE22_VERSION',
+  'TRIBUTARY_OPENSSL',
+  'TRIBUTARY_OWNER_TOKEN',
+  'TRIBUTARY_PARENT_LINK',
+  'TRIBUTARY_PGO',
+  'TRIBUTARY_SECRETS_FILE',
+  'TRIBUTARY_STORE_URL',
+  'TRIBUTARY_TEST_MYSQL',
+  'TRIBUTARY_WRITE_FRAMES',
+  'TRIBUTARY_WRITE_LAYOUT',
+]);
+
 /** A loaded configuration with its secrets kept apart (secrets are never printed or logged). */
 export interface LoadedConfig {
   readonly config: TributaryConfig;
@@ -43,9 +73,14 @@ function isRecord(value: unknown): value is Mutable {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** An option name or variable segment compared without case or underscores (`POSITION_RISK` ~ `positionRisk`). */
+function folded(name: string): string {
+  return name.replaceAll('_', '').toLowerCase();
+}
+
 /** Finds `segment` among `keys` ignoring case and underscores (`POSITION_RISK` → `positionRisk`). */
 function matchKey(keys: readonly string[], segment: string): string | undefined {
-  const wanted = segment.replaceAll('_', '').toLowerCase();
+  const wanted = folded(segment);
   return keys.find((key) => key.toLowerCase() === wanted);
 }
 
@@ -65,28 +100,118 @@ function optionsOf(schema: unknown): Mutable {
 
 let jsonSchema: Mutable | undefined;
 
+function rootOptions(): Mutable {
+  jsonSchema ??= tributaryJsonSchema();
+  return optionsOf(jsonSchema);
+}
+
+/** The override variable of a configuration path: `['collectors', 'positionRisk']` → `TRIBUTARY__COLLECTORS__POSITION_RISK`. */
+export function overrideVariable(path: readonly string[]): string {
+  return ENV_PREFIX + path.map((key) => key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('__');
+}
+
+/**
+ * Edit distance of two short names, a swap of neighbours counting as one edit (`PROT` is one from
+ * `port`): options are a few dozen characters at most.
+ */
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
+  const at = (i: number, j: number): number => d[i]?.[j] ?? 0;
+  for (let i = 1; i <= a.length; i++) {
+    const row = d[i] ?? [];
+    for (let j = 1; j <= b.length; j++) {
+      const same = a[i - 1] === b[j - 1];
+      let best = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + (same ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        best = Math.min(best, at(i - 2, j - 2) + 1);
+      row[j] = best;
+    }
+  }
+  return at(a.length, b.length);
+}
+
+/** The option at this place closest to a misspelt `segment` (a typo or two away), if any. */
+function nearestKey(keys: readonly string[], segment: string): string | undefined {
+  const wanted = folded(segment);
+  let best: { key: string; distance: number } | undefined;
+  for (const key of keys) {
+    const distance = editDistance(wanted, key.toLowerCase());
+    if (best === undefined || distance < best.distance) best = { key, distance };
+  }
+  // Beyond a third of the name it is another word, not a typo: no suggestion beats a wrong one.
+  return best !== undefined && best.distance <= Math.max(1, Math.floor(wanted.length / 3))
+    ? best.key
+    : undefined;
+}
+
+/**
+ * The configuration path that the words of a variable after `TRIBUTARY_` spell, if any
+ * (`HUB_PORT` → `['hub', 'port']`, `COLLECTORS_POSITION_RISK_INTERVAL_MS` →
+ * `['collectors', 'positionRisk', 'intervalMs']`): option names hold underscores of their own, so
+ * every split of the words is tried.
+ */
+function spelledPath(words: readonly string[], options: Mutable): string[] | undefined {
+  // `$schema` is the editor's pointer, not an option anyone overrides.
+  const keys = Object.keys(options).filter((key) => !key.startsWith('$'));
+  for (let take = 1; take <= words.length; take++) {
+    const key = matchKey(keys, words.slice(0, take).join(''));
+    if (key === undefined) continue;
+    if (take === words.length) return [key];
+    const rest = spelledPath(words.slice(take), optionsOf(options[key]));
+    if (rest !== undefined) return [key, ...rest];
+  }
+  return undefined;
+}
+
+/**
+ * Why the variable `name` would be silently ignored though it was meant as an override, or
+ * undefined: `TRIBUTARY_HUB_PORT` (single underscores) spells `hub.port`, whose override is
+ * `TRIBUTARY__HUB__PORT`. Variables tributary reads by their own name ({@link OWN_VARIABLES}) and
+ * any that spell no option (a user's own `TRIBUTARY_SOMETHING`) are left alone.
+ */
+export function singleUnderscoreProblem(name: string): ConfigIssue | undefined {
+  if (!name.startsWith('TRIBUTARY_') || name.startsWith(ENV_PREFIX) || OWN_VARIABLES.has(name))
+    return undefined;
+  const words = name.slice('TRIBUTARY_'.length).split('_');
+  if (words.some((word) => word === '')) return undefined;
+  const path = spelledPath(words, rootOptions());
+  if (path === undefined) return undefined;
+  return {
+    path: name,
+    message: `is not read: overrides of ${path.join('.')} are spelled with double underscores, ${overrideVariable(path)}`,
+  };
+}
+
 /**
  * Applies `TRIBUTARY__A__B=value` overrides onto `raw`. Key segments are matched against the
  * options the schema knows (every section, including options without a default), so a misspelt
- * variable is an error naming it.
+ * variable is an error naming it (and the option it was probably meant for); so is a
+ * `TRIBUTARY_A_B` variable that spells an option with single underscores, which would otherwise be
+ * ignored without a word.
  */
 export function applyEnvOverrides(
   raw: unknown,
   env: NodeJS.ProcessEnv,
 ): { value: unknown; issues: ConfigIssue[] } {
   const root: Mutable = isRecord(raw) ? structuredClone(raw) : {};
-  jsonSchema ??= tributaryJsonSchema();
   const issues: ConfigIssue[] = [];
   for (const [name, text] of Object.entries(env)) {
-    if (!name.startsWith(ENV_PREFIX) || text === undefined) continue;
+    if (text === undefined) continue;
+    if (!name.startsWith(ENV_PREFIX)) {
+      const problem = singleUnderscoreProblem(name);
+      if (problem !== undefined) issues.push(problem);
+      continue;
+    }
     const segments = name.slice(ENV_PREFIX.length).split('__');
     let target: Mutable = root;
-    let known: Mutable = optionsOf(jsonSchema);
+    let known: Mutable = rootOptions();
     for (let i = 0; i < segments.length; i++) {
       const segment = segments[i] ?? '';
       const key = matchKey(Object.keys(known), segment);
       if (key === undefined) {
-        issues.push({ path: name, message: `no option "${segment}" at this place` });
+        issues.push({ path: name, message: unknownOptionMessage(segments.slice(0, i), segment, known) });
         break;
       }
       if (i === segments.length - 1) {
@@ -100,6 +225,26 @@ export function applyEnvOverrides(
     }
   }
   return { value: root, issues };
+}
+
+/** `no option "PROT" in hub (did you mean TRIBUTARY__HUB__PORT, hub.port?)`, for a segment matching no option. */
+function unknownOptionMessage(before: readonly string[], segment: string, known: Mutable): string {
+  // The segments before matched options; spelled as the schema spells them for the message.
+  const path: string[] = [];
+  let options = rootOptions();
+  for (const part of before) {
+    const key = matchKey(Object.keys(options), part) ?? part;
+    path.push(key);
+    options = optionsOf(options[key]);
+  }
+  const keys = Object.keys(known).filter((key) => key !== '$schema');
+  const place = path.length === 0 ? 'at the top level' : `in ${path.join('.')}`;
+  if (keys.length === 0)
+    return `no option "${segment}" ${place} (${path.join('.')} has no options of its own)`;
+  const nearest = nearestKey(keys, segment);
+  if (nearest === undefined) return `no option "${segment}" ${place} (options: ${keys.join(', ')})`;
+  const meant = [...path, nearest];
+  return `no option "${segment}" ${place} (did you mean ${overrideVariable(meant)}, ${meant.join('.')}?)`;
 }
 
 /** The password of a database URL (so a log line showing the URL never shows it), if any. */

@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { packageRoot } from '../package-root.js';
 import { ConfigError } from './config-error.js';
+import { loadConfig } from './load-config.js';
+import { STRATEGY_NAMES } from './strategy-names.js';
 import { readTributaryConfig, tributaryJsonSchema } from './tributary-config.js';
 
 function issuesOf(raw: unknown): string[] {
@@ -282,6 +284,24 @@ describe('the configuration schema', () => {
     expect(
       readTributaryConfig({ trader: { mode: 'live' }, exchange: { kind: 'binance' } }, 't').trader.mode,
     ).toBe('live');
+  });
+
+  it('refuses an unknown strategy name, naming the field and the strategies there are', () => {
+    expect(issuesOf({ trader: { strategy: 'bolinger' } })).toEqual([
+      'trader.strategy: unknown strategy "bolinger" (one of demo, bollinger, factor, example; none runs the book only)',
+    ]);
+    expect(issuesOf({ trader: { strategy: 7 } })).toEqual([
+      'trader.strategy: must be a strategy name such as "demo", got 7',
+    ]);
+    for (const name of [...STRATEGY_NAMES, 'none'])
+      expect(readTributaryConfig({ trader: { strategy: name } }, 't').trader.strategy).toBe(name);
+    expect(readTributaryConfig({}, 't').trader.strategy).toBeUndefined();
+  });
+
+  it('refuses an unknown strategy through the environment as from the file (what every process loads)', () => {
+    expect(() => loadConfig(undefined, { TRIBUTARY__TRADER__STRATEGY: 'nope' })).toThrow(
+      /trader\.strategy: unknown strategy "nope"/,
+    );
   });
 
   it('accepts the editor schema pointer and leaves it out of the result', () => {

@@ -97,6 +97,19 @@ describe('usdm decoders', () => {
         rateLimits: [{ rateLimitType: 'REQUEST_WEIGHT', interval: 'MINUTE', intervalNum: 1, limit: 2400 }],
       }),
     ).toEqual([{ rateLimitType: 'REQUEST_WEIGHT', interval: 'MINUTE', intervalNum: 1, limit: 2400 }]);
+    // A limit or window below 1 is no limit to pace to (a 0 would become one request a minute).
+    for (const [limit, intervalNum, where] of [
+      [0, 1, 'limit'],
+      [-1, 1, 'limit'],
+      [2400, 0, 'intervalNum'],
+    ] as const) {
+      const decoding = () =>
+        decodeRateLimits({
+          rateLimits: [{ rateLimitType: 'ORDERS', interval: 'MINUTE', intervalNum, limit }],
+        });
+      expect(decoding).toThrow(ShapeError);
+      expect(decoding).toThrow(`$.rateLimits[0].${where}: expected a positive integer`);
+    }
     expect(
       decodeLeverage({ leverage: 21, maxNotionalValue: 'INF', symbol: 'BTCUSDT' }).maxNotionalValue,
     ).toBeNull();

@@ -333,7 +333,19 @@ export interface RateLimitRecord {
   readonly limit: number;
 }
 
-/** `rateLimits` of an exchangeInfo body (the rest of the document is left to its consumers). */
+/** An integer of at least 1 (a count per window, a window's length). */
+function positiveInt(o: JsonObject, key: string): number {
+  const v = int(o, key);
+  if (v < 1) throw new ShapeError(`${o.at}.${key}`, `expected a positive integer, got ${v}`);
+  return v;
+}
+
+/**
+ * `rateLimits` of an exchangeInfo body (the rest of the document is left to its consumers). A
+ * `limit` or `intervalNum` below 1 is a shape error like any other: paced to, a limit of 0 would
+ * become one request a minute (the budget's floor) and stall every process on the host; refused,
+ * the reader keeps the limits it has and says so.
+ */
 export function decodeRateLimits(value: unknown): RateLimitRecord[] {
   const o = objectAt(value, '$');
   return arrayOf(o.fields.rateLimits, '$.rateLimits', (item, at) => {
@@ -341,8 +353,8 @@ export function decodeRateLimits(value: unknown): RateLimitRecord[] {
     return {
       rateLimitType: str(r, 'rateLimitType'),
       interval: str(r, 'interval'),
-      intervalNum: int(r, 'intervalNum'),
-      limit: int(r, 'limit'),
+      intervalNum: positiveInt(r, 'intervalNum'),
+      limit: positiveInt(r, 'limit'),
     };
   });
 }

@@ -3,7 +3,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Logger } from '../log/logger.js';
 import { BufferedRecordWriter } from './buffered-writer.js';
 import { openMysqlStore, openSqliteStore } from './open-store.js';
+import type { ImplausibleTimeError } from './record-check.js';
 import type { RecordStore } from './record-store.js';
+import { PLAUSIBLE_TIME_MS } from './sql/schema.js';
 import type { SqlRecordStore } from './sql/sql-record-store.js';
 import type { FillRecord, RecordBatch, RecordScope } from './store-records.js';
 import { fill, income, order } from './testing/record-fixtures.js';
@@ -112,6 +114,45 @@ for (const backend of backends) {
       expect(lines.filter((l) => l.level === 'warn' || String(l.msg).includes('given up'))).toEqual([]);
     });
 
+    it('refuses a record stamped in µs or seconds, alone, counted and logged with its field and value', async () => {
+      const store = await open();
+      const { logger, lines } = capture();
+      const writer = new BufferedRecordWriter(store, { flushMs: 5, maxBatch: 10_000, logger });
+      const base = 1_700_000_000_000;
+      const micros = fill({ tradeId: '7002', time: base * 1000 });
+      const seconds = { ...LIVE, time: base / 1000, walletBalance: '1', unrealizedPnl: '0', equity: '1' };
+      const result = await writer.add({
+        fills: [fill({ tradeId: '7001' }), micros, fill({ tradeId: '7003' })],
+        orderUpdates: [order({ orderId: '8001', updateTime: base * 1000 })],
+        income: [income({ tranId: '9101', time: base })],
+        equity: [{ ...LIVE, time: base, walletBalance: '1', unrealizedPnl: '0', equity: '1' }, seconds],
+      });
+      await writer.close();
+
+      expect((await store.fills(LIVE)).map((f) => f.tradeId)).toEqual(['7001', '7003']);
+      expect(await store.orders(LIVE)).toEqual([]);
+      expect((await store.income(LIVE)).map((i) => i.tranId)).toEqual(['9101']);
+      expect((await store.equitySeries(LIVE)).map((e) => e.time)).toEqual([base]);
+      expect(writer.stats).toMatchObject({ written: 4, refused: 3, lost: 0 });
+      expect(result.refused.map((r) => [r.name, r.kind, r.field, (r as ImplausibleTimeError).value])).toEqual(
+        [
+          ['ImplausibleTimeError', 'orderUpdates', 'update_time', base * 1000],
+          ['ImplausibleTimeError', 'fills', 'time', base * 1000],
+          ['ImplausibleTimeError', 'equity', 'time', base / 1000],
+        ],
+      );
+      const refusals = lines.filter((l) => String(l.msg).startsWith('record refused'));
+      expect(refusals.map((l) => [l.level, l.kind, l.field, l.value])).toEqual([
+        ['error', 'orderUpdates', 'update_time', base * 1000],
+        ['error', 'fills', 'time', base * 1000],
+        ['error', 'equity', 'time', base / 1000],
+      ]);
+      expect(refusals[1]?.reason).toBe(
+        'is 1700000000000000, not a Unix time in ms from 2000-01-01 to before 2100-01-01 (microseconds?)',
+      );
+      expect(refusals[2]?.reason).toMatch(/\(seconds\?\)$/);
+    });
+
     it('stores a record at every column limit exactly as written', async () => {
       const store = await open();
       const { logger } = capture();
@@ -120,16 +161,17 @@ for (const backend of backends) {
       const symbol = '😀'.repeat(64);
       // 80 characters, with the 36 fraction digits exact decimals allow.
       const price = `${'9'.repeat(43)}.${'1'.repeat(36)}`;
+      // Times at both ends of the plausible range: the last ms before it ends, its first ms.
       const atLimits = order({
         symbol,
         clientOrderId: 'c'.repeat(64),
         price,
-        updateTime: Number.MAX_SAFE_INTEGER,
+        updateTime: PLAUSIBLE_TIME_MS.below - 1,
       });
       // 65,535 bytes of UTF-8 (2 bytes a character, and one more).
       const details = `${'é'.repeat(32_767)}a`;
       const alert = {
-        time: 1,
+        time: PLAUSIBLE_TIME_MS.from,
         severity: 'info' as const,
         source: 's'.repeat(64),
         kind: 'k',

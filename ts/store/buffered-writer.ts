@@ -52,7 +52,8 @@ export interface WriterStats {
   lost: number;
   /**
    * Records refused by `add` because a column cannot hold them (too long, not a decimal, not a
-   * safe integer, missing): each logged as an error with the record, never written.
+   * safe integer, a time that is no Unix ms, missing): each logged as an error with the record,
+   * never written.
    */
   refused: number;
 }

@@ -1,7 +1,16 @@
 // Records against the tables' column definitions: the limits come from schema.ts, just inside them passes, just beyond is refused by field.
 import { describe, expect, it } from 'vitest';
-import { checkCursor, checkRecord, columnProblem, RecordRefusedError, screenBatch } from './record-check.js';
-import { COLUMN_LIMITS, createTableSql, FILLS } from './sql/schema.js';
+import {
+  checkCursor,
+  checkRecord,
+  columnProblem,
+  ImplausibleTimeError,
+  RecordRefusedError,
+  refusalLogFields,
+  screenBatch,
+  timeProblem,
+} from './record-check.js';
+import { COLUMN_LIMITS, createTableSql, FILLS, PLAUSIBLE_TIME_MS } from './sql/schema.js';
 import type { OrderUpdateRecord } from './store-records.js';
 import { fill, income, order } from './testing/record-fixtures.js';
 
@@ -9,6 +18,7 @@ const key = { name: 'k', kind: 'key' } as const;
 const dec = { name: 'd', kind: 'dec' } as const;
 const int = { name: 'i', kind: 'int' } as const;
 const text = { name: 't', kind: 'text' } as const;
+const time = { name: 'time', kind: 'time' } as const;
 
 describe('record checks', () => {
   it('takes its limits from the schema MySQL is created with', () => {
@@ -47,6 +57,58 @@ describe('record checks', () => {
     expect(columnProblem(int, 2n ** 63n - 1n)).toBeUndefined();
     expect(columnProblem(int, 2n ** 63n)).toMatch(/beyond a 64-bit integer/);
     expect(columnProblem(int, '5')).toMatch(/not an integer/);
+  });
+
+  it('holds times in Unix ms from 2000 to before 2100 only, naming the unit a refused one was probably in', () => {
+    const from = Date.UTC(2000, 0, 1);
+    const below = Date.UTC(2100, 0, 1);
+    expect(PLAUSIBLE_TIME_MS).toEqual({ from, below });
+    expect(columnProblem(time, from)).toBeUndefined();
+    expect(columnProblem(time, below - 1)).toBeUndefined();
+    expect(columnProblem(time, 1_700_000_000_000)).toBeUndefined();
+    expect(columnProblem(time, 1_700_000_000_000_000)).toBe(
+      'is 1700000000000000, not a Unix time in ms from 2000-01-01 to before 2100-01-01 (microseconds?)',
+    );
+    expect(columnProblem(time, 1_700_000_000)).toMatch(
+      /^is 1700000000, not a Unix time in ms .*\(seconds\?\)$/,
+    );
+    expect(timeProblem(1_700_000_000_000_000_000)).toMatch(/\(nanoseconds\?\)$/);
+    expect(timeProblem(from - 1)).toBe(
+      'is 946684799999, not a Unix time in ms from 2000-01-01 to before 2100-01-01',
+    );
+    expect(timeProblem(below)).toMatch(/^is 4102444800000, not a Unix time/);
+    expect(columnProblem(time, 0)).toMatch(/not a Unix time/);
+    expect(columnProblem(time, -1)).toMatch(/not a Unix time/);
+    // What no integer column holds is worded as for any integer.
+    expect(columnProblem(time, Number.NaN)).toBe('is NaN, not a safe integer');
+    expect(columnProblem(time, 1.5e12 + 0.5)).toMatch(/not a safe integer/);
+    expect(columnProblem(time, '1700000000000')).toMatch(/not an integer/);
+    expect(columnProblem({ ...time, nullable: true }, null)).toBeUndefined();
+  });
+
+  it('refuses a record whose time is no Unix ms with a typed error naming the field and the value', () => {
+    const micros = 1_700_000_000_500_000;
+    const refused = checkRecord('fills', fill({ time: micros }));
+    expect(refused).toBeInstanceOf(ImplausibleTimeError);
+    expect(refused).toBeInstanceOf(RecordRefusedError);
+    expect(refused).toMatchObject({
+      name: 'ImplausibleTimeError',
+      kind: 'fills',
+      field: 'time',
+      value: micros,
+    });
+    expect(refused?.message).toMatch(
+      /^fills record refused: time is 1700000000500000, not a Unix time in ms/,
+    );
+    expect(refusalLogFields(refused as RecordRefusedError)).toMatchObject({ field: 'time', value: micros });
+    expect(checkRecord('orderUpdates', order({ updateTime: 1_700_000_000 }))).toMatchObject({
+      field: 'update_time',
+      value: 1_700_000_000,
+    });
+    expect(checkRecord('orderUpdates', order({ createTime: null }))).toBeUndefined();
+    expect(checkRecord('income', income({ time: micros }))?.field).toBe('time');
+    // Not a number at all is the plain refusal, as before.
+    expect(checkRecord('fills', fill({ time: Number.NaN }))).not.toBeInstanceOf(ImplausibleTimeError);
   });
 
   it('holds text up to 65,535 bytes of UTF-8', () => {

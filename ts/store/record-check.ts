@@ -22,12 +22,13 @@ import type { RecordBatch } from './store-records.js';
 export type RecordKind = keyof RecordBatch | 'cursor';
 
 /**
- * A record no column of its table can hold (too long, not a decimal, not a safe integer, missing).
- * Refused before it reaches a database: MySQL in strict mode would fail the whole transaction it is
- * in, and SQLite would store what MySQL refuses, so the two would differ.
+ * A record no column of its table can hold (too long, not a decimal, not a safe integer, a time
+ * outside {@link T.PLAUSIBLE_TIME_MS}, missing). Refused before it reaches a database: MySQL in
+ * strict mode would fail the whole transaction it is in, and SQLite would store what MySQL refuses,
+ * so the two would differ.
  */
 export class RecordRefusedError extends Error {
-  override readonly name = 'RecordRefusedError';
+  override readonly name: string = 'RecordRefusedError';
   constructor(
     readonly kind: RecordKind,
     /** The column (as the schema names it) that cannot hold the record's value. */
@@ -39,6 +40,23 @@ export class RecordRefusedError extends Error {
   }
 }
 
+/**
+ * A record whose time is an integer but no plausible Unix time in ms (most likely µs or seconds
+ * written as ms): stored, it would be a date thousands of years away in every daily row and chart.
+ */
+export class ImplausibleTimeError extends RecordRefusedError {
+  override readonly name: string = 'ImplausibleTimeError';
+  constructor(
+    kind: RecordKind,
+    field: string,
+    /** The time as the record gave it. */
+    readonly value: number,
+    record: unknown,
+  ) {
+    super(kind, field, timeProblem(value) ?? 'is not a plausible time', record);
+  }
+}
+
 /** The records of a batch that fit, and those refused. */
 export interface ScreenedBatch {
   readonly batch: RecordBatch;
@@ -46,7 +64,8 @@ export interface ScreenedBatch {
   readonly refused: readonly RecordRefusedError[];
 }
 
-// `recorded_at` is the store's own clock when it writes; any safe integer stands for it here.
+// `recorded_at` is the store's own clock when it writes (an `int` column, never a record's `time`):
+// any safe integer stands for it here.
 const NOW = 0;
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
@@ -98,6 +117,27 @@ function describe(value: unknown): string {
   return typeof value === 'bigint' ? `${value}n` : String(value);
 }
 
+/** `2000-01-01` for a Unix ms time. */
+const isoDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+
+/**
+ * Why `ms` is no plausible Unix time in ms ({@link T.PLAUSIBLE_TIME_MS}), with the unit it was
+ * probably written in, or undefined when it is one.
+ */
+export function timeProblem(ms: number): string | undefined {
+  const { from, below } = T.PLAUSIBLE_TIME_MS;
+  const plausible = (t: number) => t >= from && t < below;
+  if (plausible(ms)) return undefined;
+  const unit = plausible(ms / 1000)
+    ? ' (microseconds?)'
+    : plausible(ms / 1_000_000)
+      ? ' (nanoseconds?)'
+      : plausible(ms * 1000)
+        ? ' (seconds?)'
+        : '';
+  return `is ${ms}, not a Unix time in ms from ${isoDay(from)} to before ${isoDay(below)}${unit}`;
+}
+
 /** Why `column` cannot hold `value`, or undefined when it can. */
 export function columnProblem(column: T.ColumnDef, value: unknown): string | undefined {
   if (value === null) return column.nullable === true ? undefined : 'is missing (the column is NOT NULL)';
@@ -117,6 +157,9 @@ export function columnProblem(column: T.ColumnDef, value: unknown): string | und
         return `is ${describe(value)}, not a plain decimal number`;
       return undefined;
     }
+    case 'time':
+      // First what any integer column refuses (NaN, text, ...), in the same words; then the range.
+      return columnProblem({ ...column, kind: 'int' }, value) ?? timeProblem(Number(value));
     case 'int':
       if (typeof value === 'number')
         return Number.isSafeInteger(value) ? undefined : `is ${describe(value)}, not a safe integer`;
@@ -144,8 +187,13 @@ function rowProblem(
   record: unknown,
 ): RecordRefusedError | undefined {
   for (const [i, col] of table.columns.entries()) {
-    const problem = columnProblem(col, values[i]);
-    if (problem !== undefined) return new RecordRefusedError(kind, col.name, problem, record);
+    const value = values[i];
+    const problem = columnProblem(col, value);
+    if (problem === undefined) continue;
+    // An integer time out of range is its own error, carrying the number (a caller may tell µs apart).
+    if (col.kind === 'time' && typeof value === 'number' && Number.isSafeInteger(value))
+      return new ImplausibleTimeError(kind, col.name, value, record);
+    return new RecordRefusedError(kind, col.name, problem, record);
   }
   return undefined;
 }
@@ -212,9 +260,15 @@ export function screenBatch(
   return { batch: kept as RecordBatch, cursors: keptCursors, refused };
 }
 
-/** A refused record for a log line: its kind, field and why, and the record itself to recover it by hand. */
+/** A refused record for a log line: its kind, field and why (a time's value too), and the record itself to recover it by hand. */
 export function refusalLogFields(error: RecordRefusedError): LogFields {
-  return { kind: error.kind, field: error.field, reason: error.reason, record: recordForLog(error.record) };
+  return {
+    kind: error.kind,
+    field: error.field,
+    reason: error.reason,
+    ...(error instanceof ImplausibleTimeError ? { value: error.value } : {}),
+    record: recordForLog(error.record),
+  };
 }
 
 /**

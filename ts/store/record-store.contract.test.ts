@@ -23,6 +23,8 @@ if (!mariadb)
 const LIVE: RecordScope = { mode: 'live', account: 'main' };
 const PAPER: RecordScope = { mode: 'paper', account: 'main' };
 const n = (v: string) => Decimal.parse(v).normalize().toString();
+/** A plausible time to count from: the store refuses times that are no Unix ms (µs, seconds, ...). */
+const T0 = Date.UTC(2024, 0, 1);
 
 const backends: Array<{ name: 'sqlite' | 'mysql'; skip: boolean; make: () => TestDatabase }> = [
   { name: 'sqlite', skip: false, make: sqliteTestDatabase },
@@ -137,8 +139,8 @@ for (const backend of backends) {
       // Within one batch too: the later state wins.
       await store.write({
         orderUpdates: [
-          order({ orderId: '7', status: 'CANCELED', updateTime: 5 }),
-          order({ orderId: '7', updateTime: 4 }),
+          order({ orderId: '7', status: 'CANCELED', updateTime: T0 + 5 }),
+          order({ orderId: '7', updateTime: T0 + 4 }),
         ],
       });
       expect((await store.orders(LIVE, { symbol: 'BTCUSDT' })).find((o) => o.orderId === '7')?.status).toBe(
@@ -174,6 +176,78 @@ for (const backend of backends) {
       expect(await store.cursor('reconciled')).toBeUndefined();
     });
 
+    it('refuses a batch with a time that is no Unix ms (µs, seconds) before writing any of it', async () => {
+      const { store } = await open();
+      const micros = fill({ tradeId: '2', time: 1_700_000_000_500_000 });
+      const writing = store.write({ fills: [fill({ tradeId: '1' }), micros] }, { reconciled: '5' });
+      await expect(writing).rejects.toBeInstanceOf(StoreError);
+      await expect(writing).rejects.toThrow(
+        /fills record refused: time is 1700000000500000, not a Unix time in ms .*\(microseconds\?\)/,
+      );
+      await expect(writing).rejects.toHaveProperty(
+        'cause',
+        expect.objectContaining({
+          name: 'ImplausibleTimeError',
+          kind: 'fills',
+          field: 'time',
+          value: 1_700_000_000_500_000,
+        }),
+      );
+      expect(await store.fills(LIVE)).toEqual([]);
+      expect(await store.cursor('reconciled')).toBeUndefined();
+      // Every kind a record brings its time in, each at its own column.
+      const scope = { ...LIVE };
+      const refused = async (batch: Parameters<SqlRecordStore['write']>[0]) =>
+        store.write(batch).then(
+          () => 'stored',
+          (error: StoreError) => (error.cause as { field?: string }).field,
+        );
+      const seconds = 1_700_000_000;
+      expect(
+        await Promise.all([
+          refused({ orderUpdates: [order({ createTime: seconds })] }),
+          refused({ income: [income({ time: seconds })] }),
+          refused({
+            equity: [{ ...scope, time: seconds, walletBalance: '1', unrealizedPnl: '0', equity: '1' }],
+          }),
+          refused({
+            positions: [
+              {
+                ...scope,
+                time: seconds,
+                symbol: 'BTCUSDT',
+                positionSide: 'BOTH',
+                amount: '0',
+                entryPrice: '0',
+                markPrice: null,
+                unrealizedPnl: '0',
+              },
+            ],
+          }),
+          refused({
+            balances: [
+              {
+                ...scope,
+                time: seconds,
+                asset: 'USDT',
+                walletBalance: '1',
+                availableBalance: null,
+                unrealizedPnl: '0',
+              },
+            ],
+          }),
+          refused({
+            alerts: [{ time: -1, severity: 'info', source: 's', kind: 'k', message: '', details: '{}' }],
+          }),
+          refused({
+            peers: [
+              { time: T0, peer: 'p', role: 'trader', state: 'ready', lastSeen: seconds, details: '{}' },
+            ],
+          }),
+        ]),
+      ).toEqual(['create_time', 'time', 'time', 'time', 'time', 'time', 'last_seen']);
+    });
+
     it('splits a large batch into statements under the parameter limit', async () => {
       const { store } = await open();
       const many = Array.from({ length: 6000 }, (_, i) =>
@@ -190,7 +264,7 @@ for (const backend of backends) {
         balances: [
           {
             ...LIVE,
-            time: 60_000,
+            time: T0 + 60_000,
             asset: 'USDT',
             walletBalance: '10000.00',
             availableBalance: '9000.5',
@@ -198,7 +272,7 @@ for (const backend of backends) {
           },
           {
             ...LIVE,
-            time: 120_000,
+            time: T0 + 120_000,
             asset: 'USDT',
             walletBalance: '10010.00',
             availableBalance: null,
@@ -208,7 +282,7 @@ for (const backend of backends) {
         positions: [
           {
             ...LIVE,
-            time: 120_000,
+            time: T0 + 120_000,
             symbol: 'BTCUSDT',
             positionSide: 'BOTH',
             amount: '0.010',
@@ -218,7 +292,7 @@ for (const backend of backends) {
           },
           {
             ...LIVE,
-            time: 120_000,
+            time: T0 + 120_000,
             symbol: 'ETHUSDT',
             positionSide: 'BOTH',
             amount: '0',
@@ -228,12 +302,18 @@ for (const backend of backends) {
           },
         ],
         equity: [
-          { ...LIVE, time: 60_000, walletBalance: '10000.00', unrealizedPnl: '1.5', equity: '10001.50' },
-          { ...LIVE, time: 120_000, walletBalance: '10010.00', unrealizedPnl: '-2.25', equity: '10007.75' },
+          { ...LIVE, time: T0 + 60_000, walletBalance: '10000.00', unrealizedPnl: '1.5', equity: '10001.50' },
+          {
+            ...LIVE,
+            time: T0 + 120_000,
+            walletBalance: '10010.00',
+            unrealizedPnl: '-2.25',
+            equity: '10007.75',
+          },
         ],
         alerts: [
           {
-            time: 5,
+            time: T0 + 5,
             severity: 'warning',
             source: 'recorder-0',
             kind: 'reconciliation',
@@ -242,15 +322,15 @@ for (const backend of backends) {
           },
         ],
         peers: [
-          { time: 1, peer: 'trader-0', role: 'trader', state: 'ready', lastSeen: 1, details: '{}' },
-          { time: 2, peer: 'trader-0', role: 'trader', state: 'gone', lastSeen: null, details: '{}' },
+          { time: T0 + 1, peer: 'trader-0', role: 'trader', state: 'ready', lastSeen: T0 + 1, details: '{}' },
+          { time: T0 + 2, peer: 'trader-0', role: 'trader', state: 'gone', lastSeen: null, details: '{}' },
         ],
         klines: [
           {
             symbol: 'BTCUSDT',
             interval: '1m',
-            openTime: 0,
-            closeTime: 59_999,
+            openTime: T0,
+            closeTime: T0 + 59_999,
             open: '1.0',
             high: '2.0',
             low: '0.5',
@@ -269,18 +349,20 @@ for (const backend of backends) {
             tickSize: '0.10',
             stepSize: '0.001',
             minNotional: '100',
-            updatedAt: 1,
+            updatedAt: T0 + 1,
           },
         ],
         orderUpdates: [order({ orderId: '11' }), order({ orderId: '12', status: 'CANCELED' })],
-        fills: [fill({ time: 777 })],
+        fills: [fill({ time: T0 + 777 })],
       });
       const summary = await store.accountSummary(LIVE);
-      expect(summary.time).toBe(120_000);
+      expect(summary.time).toBe(T0 + 120_000);
       expect(summary.balances.map((b) => b.walletBalance)).toEqual(['10010.00']);
       expect(summary.positions.map((p) => p.symbol)).toEqual(['BTCUSDT']);
       expect(summary.equity?.equity).toBe('10007.75');
-      expect((await store.equitySeries(LIVE, { from: 100_000 })).map((e) => e.equity)).toEqual(['10007.75']);
+      expect((await store.equitySeries(LIVE, { from: T0 + 100_000 })).map((e) => e.equity)).toEqual([
+        '10007.75',
+      ]);
       expect(await store.balanceSnapshots(LIVE)).toHaveLength(2);
       expect(await store.positionSnapshots(LIVE, { symbol: 'BTCUSDT' })).toHaveLength(1);
       expect((await store.alerts()).map((a) => a.kind)).toEqual(['reconciliation']);
@@ -289,7 +371,7 @@ for (const backend of backends) {
       expect((await store.symbols())[0]?.tickSize).toBe('0.10');
       const marks = await store.symbolMarks(LIVE, 'BTCUSDT');
       expect(marks.openOrderIds).toEqual(['11']);
-      expect(marks.lastFillTime).toBe(777);
+      expect(marks.lastFillTime).toBe(T0 + 777);
       expect(await store.activeSymbols(LIVE, 0)).toEqual(['BTCUSDT']);
       expect(await store.activeSymbols(PAPER, 0)).toEqual([]);
       // A symbol's listing is replaced, not duplicated.
@@ -303,7 +385,7 @@ for (const backend of backends) {
             tickSize: '0.10',
             stepSize: '0.001',
             minNotional: null,
-            updatedAt: 2,
+            updatedAt: T0 + 2,
           },
         ],
       });

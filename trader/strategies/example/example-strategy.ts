@@ -1,7 +1,8 @@
 // The strategy to copy when writing your own: a moving-average crossover that shows every part of the strategy API (settings, lifecycle, warm-up, bars, ticks, fills, state kept across restarts).
 //
 // To start your own: copy this folder to `trader/strategies/<name>/`, rename the class, the schema
-// and `name` below, change `onBar`, add the definition to `strategies/registry.ts`, then run it:
+// and `name` below, change `onBar`, add the definition to `strategies/registry.ts` and the name to
+// `ts/config/strategy-names.ts` (the configuration refuses names it does not list), then run it:
 //   npx tributary backtest --strategy <name> --strategy-config '{...}' <data files>
 // and, in the configuration file, `"trader": { "strategy": "<name>", "strategyConfig": {...} }`.
 import { z } from 'zod';

@@ -2,9 +2,10 @@
 
 /**
  * Column kinds. `dec` holds an exact decimal as text (never a float); `key` is short text that
- * takes part in keys (MySQL needs a bounded length there); `int` is a 64-bit integer (times in ms).
+ * takes part in keys (MySQL needs a bounded length there); `int` is a 64-bit integer; `time` is an
+ * `int` holding a Unix time in ms that a record brings (checked against {@link PLAUSIBLE_TIME_MS}).
  */
-export type ColumnKind = 'key' | 'dec' | 'int' | 'bool' | 'text';
+export type ColumnKind = 'key' | 'dec' | 'int' | 'time' | 'bool' | 'text';
 
 export interface ColumnDef {
   readonly name: string;
@@ -35,6 +36,17 @@ export const COLUMN_LIMITS = {
   textBytes: 65_535,
 } as const;
 
+/**
+ * The Unix ms times a `time` column holds: from 2000-01-01 up to (not including) 2100-01-01 UTC.
+ * Any safe integer fits the column, but a time in µs (1.7e15, year 55,000) or in seconds (1.7e9,
+ * 20 January 1970) stored as ms would make daily rows and charts of dates nobody traded on; the
+ * range holds every Binance time with centuries to spare on both sides of either mistake.
+ */
+export const PLAUSIBLE_TIME_MS = {
+  from: Date.UTC(2000, 0, 1),
+  below: Date.UTC(2100, 0, 1),
+} as const;
+
 const c = (name: string, kind: ColumnKind, nullable = false): ColumnDef => ({ name, kind, nullable });
 const SCOPE = [c('mode', 'key'), c('account', 'key')];
 
@@ -55,7 +67,7 @@ export const SYMBOLS: TableDef = {
     c('tick_size', 'dec'),
     c('step_size', 'dec'),
     c('min_notional', 'dec', true),
-    c('updated_at', 'int'),
+    c('updated_at', 'time'),
   ],
   key: ['symbol'],
 };
@@ -65,8 +77,8 @@ export const KLINES: TableDef = {
   columns: [
     c('symbol', 'key'),
     c('bar_interval', 'key'),
-    c('open_time', 'int'),
-    c('close_time', 'int'),
+    c('open_time', 'time'),
+    c('close_time', 'time'),
     c('open_price', 'dec'),
     c('high_price', 'dec'),
     c('low_price', 'dec'),
@@ -95,8 +107,8 @@ const ORDER_COLUMNS: ColumnDef[] = [
   c('avg_price', 'dec', true),
   c('stop_price', 'dec', true),
   c('reduce_only', 'bool'),
-  c('create_time', 'int', true),
-  c('update_time', 'int'),
+  c('create_time', 'time', true),
+  c('update_time', 'time'),
   c('source', 'key'),
   c('recorded_at', 'int'),
 ];
@@ -137,7 +149,7 @@ export const FILLS: TableDef = {
     c('commission', 'dec'),
     c('commission_asset', 'key'),
     c('maker', 'bool'),
-    c('time', 'int'),
+    c('time', 'time'),
     c('source', 'key'),
     c('recorded_at', 'int'),
   ],
@@ -158,7 +170,7 @@ export const INCOME: TableDef = {
     c('income', 'dec'),
     c('asset', 'key'),
     c('info', 'text'),
-    c('time', 'int'),
+    c('time', 'time'),
     c('trade_id', 'key'),
     c('recorded_at', 'int'),
   ],
@@ -173,7 +185,7 @@ export const POSITION_SNAPSHOTS: TableDef = {
   name: 'position_snapshots',
   columns: [
     ...SCOPE,
-    c('time', 'int'),
+    c('time', 'time'),
     c('symbol', 'key'),
     c('position_side', 'key'),
     c('amount', 'dec'),
@@ -188,7 +200,7 @@ export const BALANCE_SNAPSHOTS: TableDef = {
   name: 'balance_snapshots',
   columns: [
     ...SCOPE,
-    c('time', 'int'),
+    c('time', 'time'),
     c('asset', 'key'),
     c('wallet_balance', 'dec'),
     c('available_balance', 'dec', true),
@@ -201,7 +213,7 @@ export const EQUITY: TableDef = {
   name: 'equity',
   columns: [
     ...SCOPE,
-    c('time', 'int'),
+    c('time', 'time'),
     c('wallet_balance', 'dec'),
     c('unrealized_pnl', 'dec'),
     c('equity', 'dec'),
@@ -234,8 +246,8 @@ export const ROUND_TRIPS: TableDef = {
     ...SCOPE,
     c('symbol', 'key'),
     c('direction', 'key'),
-    c('open_time', 'int'),
-    c('close_time', 'int'),
+    c('open_time', 'time'),
+    c('close_time', 'time'),
     c('max_qty', 'dec'),
     c('entry_price', 'dec'),
     c('exit_price', 'dec'),
@@ -252,7 +264,7 @@ export const ROUND_TRIPS: TableDef = {
 export const ALERTS: TableDef = {
   name: 'alerts',
   columns: [
-    c('time', 'int'),
+    c('time', 'time'),
     c('source', 'key'),
     c('kind', 'key'),
     c('severity', 'key'),
@@ -267,10 +279,10 @@ export const PEER_STATUS: TableDef = {
   name: 'peer_status',
   columns: [
     c('peer', 'key'),
-    c('time', 'int'),
+    c('time', 'time'),
     c('peer_role', 'key'),
     c('state', 'key'),
-    c('last_seen', 'int', true),
+    c('last_seen', 'time', true),
     c('details', 'text'),
   ],
   key: ['peer', 'time'],
@@ -295,7 +307,7 @@ export const TABLES_V1: readonly TableDef[] = [
 ];
 
 function columnType(kind: ColumnKind, dialect: 'sqlite' | 'mysql'): string {
-  if (dialect === 'sqlite') return kind === 'int' || kind === 'bool' ? 'INTEGER' : 'TEXT';
+  if (dialect === 'sqlite') return kind === 'int' || kind === 'time' || kind === 'bool' ? 'INTEGER' : 'TEXT';
   switch (kind) {
     case 'key':
       return `VARCHAR(${COLUMN_LIMITS.keyChars})`;
@@ -303,6 +315,7 @@ function columnType(kind: ColumnKind, dialect: 'sqlite' | 'mysql'): string {
       // Exact text: a DECIMAL column would pad "0.010" to its scale and lose how it was written.
       return `VARCHAR(${COLUMN_LIMITS.decChars})`;
     case 'int':
+    case 'time':
       return 'BIGINT';
     case 'bool':
       return 'TINYINT';

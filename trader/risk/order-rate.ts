@@ -14,6 +14,11 @@ export interface OrderRateMeter {
   usage(now: number): OrderRateUsage;
   /** An order is about to be sent (a local meter counts it; the exchange's counts need nothing). */
   record(now: number): void;
+  /**
+   * Whether requests wait their turn in the rate limiter now (sent later, not refused). Absent: a
+   * meter that only counts, where nothing waits.
+   */
+  holding?(now: number): boolean;
 }
 
 /**
@@ -40,6 +45,16 @@ export class BudgetOrderRate implements OrderRateMeter {
 
   record(): void {
     // The budget counts the request itself when it is sent.
+  }
+
+  /**
+   * Requests wait in the budget: for the order counts' next window, the IP weight's, or the end of
+   * a 429/418 block. Any request counts, not only orders: a ladder's reads of the exchange's stop
+   * list wait there too, and the budget serves its queue from the head, so one that waits holds
+   * back those behind it.
+   */
+  holding(): boolean {
+    return this.#budget.stats().waiting > 0;
   }
 }
 

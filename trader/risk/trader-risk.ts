@@ -53,6 +53,8 @@ export interface TradingStatusReport {
   readonly refusals: Readonly<Record<string, number>>;
   readonly ladders: ReturnType<StopLossLadders['status']>;
   readonly underCovered: readonly string[];
+  /** Of those, past the grace but waiting their turn in the order-rate limiter: not failures yet. */
+  readonly queuedLadders: number;
   readonly events: Readonly<Record<string, number>>;
 }
 
@@ -215,6 +217,7 @@ export class TraderRisk {
       refusals: { ...this.gate.refusals },
       ladders: this.ladders?.status() ?? [],
       underCovered: this.ladders?.watch.underCovered() ?? [],
+      queuedLadders: this.ladders?.watch.queued().length ?? 0,
       events: this.events.stats().byKind,
     };
   }

@@ -93,7 +93,7 @@ export class LadderPlacer {
         quantity: r.quantity,
         triggerPrice: r.triggerPrice,
         workingType: this.#d.settings.workingType,
-        clientAlgoId: ladderStopId(generation, r.rung),
+        clientAlgoId: ladderStopId(generation, r.rung, r.part),
       }),
     );
     this.#d.logger.info('placing a stop-loss ladder', { symbol, generation, reason, stops: requests.length });

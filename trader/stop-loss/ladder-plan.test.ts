@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Decimal } from '../../ts/exact/decimal.js';
 import { SymbolFilterSet } from '../../ts/native/filters.js';
-import { planLadder } from './ladder-plan.js';
+import { ladderStopId, parseLadderStopId } from './ladder-ids.js';
+import { type LadderRung, LadderTooLargeError, planLadder, stopMaxQty } from './ladder-plan.js';
 
 const BTC = new SymbolFilterSet({
   tickSize: '0.10',
@@ -91,5 +92,92 @@ describe('planLadder', () => {
   it('plans nothing for a flat position or an unknown entry', () => {
     expect(shown('0', '60000')).toEqual([]);
     expect(shown('0.1', '0')).toEqual([]);
+  });
+
+  describe('with the lot maxQty', () => {
+    // BTC's MARKET_LOT_SIZE maxQty is 120 (LOT_SIZE's 1000): stops are market orders.
+    const LOT = { maxQty: stopMaxQty({ marketMaxQty: '120', maxQty: '1000' }), maxOrders: 40 };
+    const split = (amount: string, lot = LOT): LadderRung[] => {
+      const plan = planLadder(Decimal.parse(amount), Decimal.parse('60000'), BTC, SEED, lot);
+      if (plan instanceof LadderTooLargeError) throw plan;
+      return plan;
+    };
+
+    it('sends a rung over maxQty as several orders at its trigger, each within maxQty and on the step, summing to the rung', () => {
+      // 601.237 / 5 = 120.247 a rung (120.249 the last): over 120, two orders each.
+      const plan = split('601.237');
+      expect(
+        plan.map((r) => `${r.rung}.${r.part} ${r.quantity.toString()} @ ${r.triggerPrice.toString()}`),
+      ).toEqual([
+        '0.0 60.124 @ 57000.00',
+        '0.1 60.123 @ 57000.00',
+        '1.0 60.124 @ 56700.00',
+        '1.1 60.123 @ 56700.00',
+        '2.0 60.124 @ 56400.00',
+        '2.1 60.123 @ 56400.00',
+        '3.0 60.124 @ 56100.00',
+        '3.1 60.123 @ 56100.00',
+        '4.0 60.125 @ 55800.00',
+        '4.1 60.124 @ 55800.00',
+      ]);
+      // As the exchange checks a STOP_MARKET: MARKET_LOT_SIZE passes for every order.
+      for (const r of plan) expect(BTC.checkOrder(r.triggerPrice, r.quantity, true)).toBeNull();
+    });
+
+    it('covers the position exactly with orders the market lot accepts, whatever the size', () => {
+      for (const amount of ['120.001', '600.001', '-777.777', '1234.5', '4000.001', '4800']) {
+        const plan = split(amount);
+        const total = plan.reduce((sum, r) => sum.add(r.quantity), Decimal.ZERO);
+        expect(total.eq(Decimal.parse(amount).abs()), amount).toBe(true);
+        for (const r of plan) {
+          expect(r.quantity.lte(Decimal.parse('120')), `${amount}: ${r.quantity.toString()}`).toBe(true);
+          expect(
+            BTC.checkOrder(r.triggerPrice, r.quantity, true),
+            `${amount}: ${r.quantity.toString()}`,
+          ).toBeNull();
+        }
+        // Every rung's orders share its trigger; ids stay unique and say rung and part.
+        const ids = plan.map((r) => ladderStopId('g1', r.rung, r.part));
+        expect(new Set(ids).size).toBe(plan.length);
+        for (const [i, id] of ids.entries()) {
+          expect(parseLadderStopId(id)).toEqual({
+            generation: 'g1',
+            rung: plan[i]?.rung,
+            part: plan[i]?.part,
+          });
+        }
+      }
+    });
+
+    it('leaves rungs within maxQty as single orders with the ids they always had', () => {
+      const plan = split('0.123');
+      expect(plan.map((r) => r.part)).toEqual([null, null, null, null, null]);
+      expect(ladderStopId('g1', 3, null)).toBe('sl_g1_3');
+      expect(parseLadderStopId('sl_g1_3')).toEqual({ generation: 'g1', rung: 3, part: null });
+    });
+
+    it('refuses, as a value naming the sizes, a position needing more orders than a ladder may have', () => {
+      // 1,300 in 5 rungs of 260: 3 orders of at most 120 each, 15 orders against a limit of 10.
+      const plan = planLadder(Decimal.parse('1300'), Decimal.parse('60000'), BTC, SEED, {
+        ...LOT,
+        maxOrders: 10,
+      });
+      expect(plan).toBeInstanceOf(LadderTooLargeError);
+      expect(plan).toMatchObject({ orders: 15, maxOrders: 10 });
+      expect((plan as LadderTooLargeError).message).toBe(
+        'a ladder for 1300 needs 15 stop orders of at most 120.000 each, more than the 10 allowed',
+      );
+      // An absurd position is refused without building its orders (this would be 10^12 of them).
+      const absurd = planLadder(Decimal.parse('120000000000000'), Decimal.parse('60000'), BTC, SEED, LOT);
+      expect(absurd).toBeInstanceOf(LadderTooLargeError);
+    });
+
+    it("takes the market lot's maxQty for stops, the lot's when the symbol lists no market one", () => {
+      expect(stopMaxQty({ marketMaxQty: '120', maxQty: '1000' })?.toString()).toBe('120');
+      expect(stopMaxQty({ maxQty: '1000' })?.toString()).toBe('1000');
+      expect(stopMaxQty({ marketMaxQty: '0', maxQty: '1000' })?.toString()).toBe('1000');
+      expect(stopMaxQty({})).toBeUndefined();
+      expect(stopMaxQty(undefined)).toBeUndefined();
+    });
   });
 });

@@ -1,14 +1,67 @@
 // The shape of a stop-loss ladder (seed 000's makerStopLoss): rung sizes and trigger prices from a position, snapped by the native filters.
 import { Decimal } from '../../ts/exact/decimal.js';
-import type { SymbolFilterSet } from '../../ts/native/filters.js';
+import type { SymbolFilterFields, SymbolFilterSet } from '../../ts/native/filters.js';
 import type { OrderSide } from '../engine/events.js';
 
-/** One planned stop. */
+/**
+ * One planned stop order. A rung larger than the lot's maxQty goes out as several orders at the
+ * same trigger, `part` 0, 1, … of it; a rung that fits in one order has `part` null.
+ */
 export interface LadderRung {
   readonly rung: number;
+  readonly part: number | null;
   readonly side: OrderSide;
   readonly quantity: Decimal;
   readonly triggerPrice: Decimal;
+}
+
+/** The lot limits a ladder is planned within. */
+export interface LadderLot {
+  /** The largest quantity one stop order may have (see {@link stopMaxQty}); undefined: no limit. */
+  readonly maxQty: Decimal | undefined;
+  /** The most stop orders one ladder may have: past it the ladder is refused, not sent. */
+  readonly maxOrders: number;
+}
+
+/**
+ * A ladder that would need more stop orders than the symbol can hold (or than is sane to send):
+ * the position is larger than `maxOrders × maxQty`. Returned, not sent, so the exchange is never
+ * flooded with orders it refuses one by one; the caller reports it and keeps what stops there are.
+ */
+export class LadderTooLargeError extends Error {
+  override readonly name = 'LadderTooLargeError';
+
+  constructor(
+    readonly quantity: Decimal,
+    readonly maxQty: Decimal | undefined,
+    readonly orders: number,
+    readonly maxOrders: number,
+  ) {
+    const each = maxQty === undefined ? '' : ` of at most ${maxQty.toString()} each`;
+    super(
+      `a ladder for ${quantity.toString()} needs ${orders} stop orders${each}, more than the ${maxOrders} allowed`,
+    );
+  }
+}
+
+/**
+ * The most a ladder may have whatever the exchange's open-stop limit says: a position needing more
+ * stops than this is refused as too large rather than protected by an absurd number of orders.
+ */
+export const MAX_LADDER_ORDERS = 40;
+
+/**
+ * The largest quantity of one stop order: ladder stops are STOP_MARKET orders, which the exchange
+ * checks against MARKET_LOT_SIZE's maxQty; a symbol listed without it falls back to LOT_SIZE's
+ * (the only bound known). A zero or absent maxQty imposes nothing, as on the exchange.
+ */
+export function stopMaxQty(fields: SymbolFilterFields | undefined): Decimal | undefined {
+  for (const text of [fields?.marketMaxQty, fields?.maxQty]) {
+    // exchangeInfo's parser may hand a missing filter field on as null, whatever the type says.
+    const value = typeof text === 'string' ? Decimal.tryParse(text) : undefined;
+    if (value !== undefined && value.sign() > 0) return value;
+  }
+  return undefined;
 }
 
 /** The ladder's settings as exact numbers. */
@@ -35,8 +88,49 @@ export function closingSide(amount: Decimal): OrderSide {
  * up for a sell stop, down for a buy stop), or one tick away from it when that would reach the
  * entry. Rungs whose size snaps to zero or under the lot's minQty are left out, so a position
  * smaller than `rungs` steps gets fewer, larger stops; nothing for a flat position.
+ *
+ * With `lot`, a rung over `lot.maxQty` is split into as few orders at its trigger as keep each
+ * within maxQty (near-equal, multiples of the step, summing exactly to the rung), since the
+ * exchange refuses a larger one (-4005) and would leave that part unprotected on every retry; a
+ * ladder of more than `lot.maxOrders` orders is a {@link LadderTooLargeError}, nothing planned.
  */
 export function planLadder(
+  amount: Decimal,
+  entry: Decimal,
+  filters: SymbolFilterSet,
+  shape: LadderShape,
+): LadderRung[];
+export function planLadder(
+  amount: Decimal,
+  entry: Decimal,
+  filters: SymbolFilterSet,
+  shape: LadderShape,
+  lot: LadderLot,
+): LadderRung[] | LadderTooLargeError;
+export function planLadder(
+  amount: Decimal,
+  entry: Decimal,
+  filters: SymbolFilterSet,
+  shape: LadderShape,
+  lot?: LadderLot,
+): LadderRung[] | LadderTooLargeError {
+  const rungs = planRungs(amount, entry, filters, shape);
+  if (lot === undefined) return rungs;
+  // maxQty snapped down to the step, so that parts of at most it are valid quantities themselves.
+  const max = lot.maxQty === undefined ? undefined : filters.snapQuantity(lot.maxQty, true);
+  if (max === undefined || max.sign() <= 0) {
+    if (rungs.length <= lot.maxOrders) return rungs;
+    return new LadderTooLargeError(amount.abs(), undefined, rungs.length, lot.maxOrders);
+  }
+  // Counted before any part is built: a position of a million lots must not become a million objects.
+  const counts = rungs.map((r) => partsNeeded(r.quantity, max));
+  const orders = counts.reduce((sum, n) => sum + n, 0);
+  if (orders > lot.maxOrders) return new LadderTooLargeError(amount.abs(), max, orders, lot.maxOrders);
+  return rungs.flatMap((r, i) => splitRung(r, counts[i] ?? 1, filters));
+}
+
+/** The rungs of {@link planLadder}, one order each. */
+function planRungs(
   amount: Decimal,
   entry: Decimal,
   filters: SymbolFilterSet,
@@ -67,9 +161,38 @@ export function planLadder(
       triggerPrice = filters.snapPrice(raw, side === 'SELL' ? 'BUY' : 'SELL');
     if (triggerPrice.sign() <= 0) continue;
     placed = placed.add(quantity);
-    rungs.push({ rung: i, side, quantity, triggerPrice });
+    rungs.push({ rung: i, part: null, side, quantity, triggerPrice });
   }
   return rungs;
+}
+
+/** How many orders of at most `max` (> 0) carry `quantity`: ⌈quantity / max⌉. */
+function partsNeeded(quantity: Decimal, max: Decimal): number {
+  const whole = quantity.div(max, 0, 'ceil');
+  // Beyond a safe integer the count is only compared with a small limit: any huge number will do.
+  return Number.isSafeInteger(whole.toNumber()) ? Math.max(1, whole.toNumber()) : Number.MAX_SAFE_INTEGER;
+}
+
+/**
+ * `rung` as `parts` orders at its trigger. Each takes ⌈remaining / parts left⌉ on the step (the
+ * remaining quantity less the rest snapped down), so the parts differ by at most a step, never
+ * exceed ⌈quantity / parts⌉ ≤ maxQty, stay far above minQty (each is over half of maxQty), and
+ * sum exactly to the rung.
+ */
+function splitRung(rung: LadderRung, parts: number, filters: SymbolFilterSet): LadderRung[] {
+  if (parts <= 1) return [rung];
+  const out: LadderRung[] = [];
+  let remaining = rung.quantity;
+  for (let k = parts; k >= 1; k--) {
+    const rest = filters.snapQuantity(
+      remaining.mul(Decimal.fromInt(k - 1)).div(Decimal.fromInt(k), remaining.scale + 6, 'down'),
+      true,
+    );
+    const quantity = remaining.sub(rest);
+    remaining = rest;
+    out.push({ ...rung, part: parts - k, quantity });
+  }
+  return out;
 }
 
 /** Whether `quantity` is under the (market) lot's minQty, which the exchange refuses. */

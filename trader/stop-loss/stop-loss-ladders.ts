@@ -15,7 +15,16 @@ import { KnownStops } from './known-stops.js';
 import { decideLadder, type LadderDecision } from './ladder-decision.js';
 import { GenerationClock, parseLadderStopId } from './ladder-ids.js';
 import { LadderPlacer } from './ladder-placer.js';
-import { type LadderRung, type LadderShape, planLadder } from './ladder-plan.js';
+import {
+  type LadderLot,
+  type LadderRung,
+  type LadderShape,
+  LadderTooLargeError,
+  MAX_LADDER_ORDERS,
+  planLadder,
+  stopMaxQty,
+} from './ladder-plan.js';
+import { LadderRequests } from './ladder-requests.js';
 import type { StopOrder, StopOrderVenue } from './stop-orders.js';
 
 /** What the ladders work with. */
@@ -34,7 +43,16 @@ export interface StopLossDeps {
   readonly closePassed?:
     | ((symbol: string, side: OrderSide, quantity: Decimal, reason: string) => void)
     | undefined;
+  /**
+   * The order-rate budget: how many orders were sent, and whether orders wait their turn in the
+   * limiter now, which the coverage watch does not count against the grace.
+   */
   readonly orderRate?: OrderRateMeter | undefined;
+  /**
+   * How long a position may stay under-covered while its ladder waits its turn in the order-rate
+   * limiter before that too is a failure, ms (default {@link QUEUED_GRACE_MS}, at least the grace).
+   */
+  readonly queuedGraceMs?: number | undefined;
 }
 
 /** Counters of the ladders. */
@@ -46,8 +64,16 @@ export interface StopLossStats {
   passedRungs: number;
   notConfirmed: number;
   failures: number;
+  /** Ladders refused before sending: the position needs more stop orders than a ladder may have. */
+  tooLarge: number;
 }
 
+/**
+ * Default bound on a ladder waiting its turn in the order-rate limiter. Placing 600 ladders at once
+ * is 3,000 stop orders: 2.5 min at Binance's 1,200 orders/min, longer at the paced share and beside
+ * the strategy's own orders; twice that, so only a queue that does not drain alerts.
+ */
+export const QUEUED_GRACE_MS = 300_000;
 const TICK_MS = 250;
 const MAX_BACKOFF_MS = 30_000;
 
@@ -65,6 +91,11 @@ function message(error: unknown): string {
  * every `resyncMs` per symbol, and `start` (and every `fullResyncMs`) reads every open algo
  * order of the account, so orphans and a restart are handled from the exchange's own list. Nothing
  * is placed or cancelled while HALTED; leaving HALTED reconciles everything.
+ *
+ * A rung over the lot's maxQty goes out as several stops at its trigger; a position needing more
+ * stops than the symbol may hold is refused, reported, and left with the stops it has. A ladder
+ * whose requests wait their turn in the order-rate limiter is not failing: the coverage watch's
+ * grace runs from when they leave it, within the longer `queuedGraceMs` for the whole wait.
  */
 export class StopLossLadders {
   readonly stats: StopLossStats = {
@@ -75,6 +106,7 @@ export class StopLossLadders {
     passedRungs: 0,
     notConfirmed: 0,
     failures: 0,
+    tooLarge: 0,
   };
   readonly known = new KnownStops();
   readonly watch: CoverageWatch;
@@ -93,6 +125,9 @@ export class StopLossLadders {
   readonly #retries = new Map<string, ScheduledTask>();
   readonly #kept = new Map<string, string>();
   readonly #waitingSince = new Map<string, number>();
+  readonly #requests: LadderRequests;
+  /** The ladder each symbol was last refused as too large for (its position), so it is reported once. */
+  readonly #tooLarge = new Map<string, string>();
   #timer: ScheduledTask | undefined;
   #lastFull = 0;
   #full: Promise<void> | undefined;
@@ -111,9 +146,13 @@ export class StopLossLadders {
     this.#min = Decimal.parse(s.minCoverage);
     this.#max = Decimal.parse(s.maxCoverage);
     this.#reprice = Decimal.parse(s.repricePercent);
-    this.watch = new CoverageWatch(deps.events, this.#min, s.coverageGraceMs);
+    this.#requests = new LadderRequests(deps.clock, deps.orderRate, s.coverageGraceMs);
+    this.watch = new CoverageWatch(deps.events, this.#min, s.coverageGraceMs, {
+      queuedGraceMs: Math.max(deps.queuedGraceMs ?? QUEUED_GRACE_MS, s.coverageGraceMs),
+      logger: deps.logger,
+    });
     this.#placer = new LadderPlacer({
-      venue: deps.venue,
+      venue: this.#requests.counted(deps.venue),
       settings: s,
       clock: deps.clock,
       events: deps.events,
@@ -227,9 +266,11 @@ export class StopLossLadders {
     const s = this.#d.settings;
     if (now - this.#lastFull >= s.fullResyncMs && this.#full === undefined) void this.#fullResync();
     const tracked = this.#tracked();
+    const holding = this.#requests.limiterHolding(now);
     for (const symbol of tracked) {
       const amount = this.#d.account.position(symbol).amount;
-      this.watch.observe(symbol, amount, this.known.covered(symbol, amount), now);
+      const queued = holding && this.#requests.hasOut(symbol);
+      this.watch.observe(symbol, amount, this.known.covered(symbol, amount), now, { queued });
       if (now - (this.#lastCheck.get(symbol) ?? 0) >= s.resyncMs) this.#kick(symbol);
     }
     this.watch.retain(tracked);
@@ -288,13 +329,28 @@ export class StopLossLadders {
     this.stats.reconciles += 1;
     const now = this.#d.clock.now();
     this.#lastCheck.set(symbol, now);
-    const listed = this.known.replace(symbol, await this.#d.venue.openStops(symbol));
+    const listed = this.known.replace(
+      symbol,
+      await this.#requests.run(symbol, () => this.#d.venue.openStops(symbol)),
+    );
     const position = this.#d.account.position(symbol);
-    const plan = position.amount.isZero()
+    const planned = position.amount.isZero()
       ? []
-      : planLadder(position.amount, position.entryPrice, this.#d.rules.filters(symbol), this.#shape);
+      : planLadder(
+          position.amount,
+          position.entryPrice,
+          this.#d.rules.filters(symbol),
+          this.#shape,
+          this.#lot(symbol),
+        );
     const amount = position.amount;
-    this.watch.observe(symbol, amount, this.known.covered(symbol, amount), now, true);
+    this.watch.observe(symbol, amount, this.known.covered(symbol, amount), now, { quiet: true });
+    if (planned instanceof LadderTooLargeError) {
+      this.#refuseTooLarge(symbol, planned, listed);
+      return;
+    }
+    this.#tooLarge.delete(symbol);
+    const plan = planned;
     const decision = decideLadder({
       amount,
       entry: position.entryPrice,
@@ -338,6 +394,34 @@ export class StopLossLadders {
         return;
       }
     }
+  }
+
+  /**
+   * The lot limits of `symbol`'s ladders: stops of at most its market maxQty, and no more orders
+   * than the exchange lets the symbol hold open (nor than {@link MAX_LADDER_ORDERS}).
+   */
+  #lot(symbol: string): LadderLot {
+    return {
+      maxQty: stopMaxQty(this.#d.rules.fields(symbol)),
+      maxOrders: Math.min(this.#d.settings.maxOpenStops, MAX_LADDER_ORDERS),
+    };
+  }
+
+  /**
+   * A position too large for any ladder the exchange would take: nothing is sent (the orders could
+   * never all stand, and retrying would refuse them again forever) and the stops there are stay,
+   * since they still protect part of it. Reported once per position size; the coverage watch keeps
+   * alerting for the unprotected part as for any other.
+   */
+  #refuseTooLarge(symbol: string, error: LadderTooLargeError, listed: readonly StopOrder[]): void {
+    const key = error.quantity.toString();
+    if (this.#tooLarge.get(symbol) === key) return;
+    this.#tooLarge.set(symbol, key);
+    this.stats.tooLarge += 1;
+    this.#fail(
+      symbol,
+      `${error.message}: no ladder placed, the ${listed.length} stops there are stay; reduce the position`,
+    );
   }
 
   #fail(symbol: string | null, detail: string): void {

@@ -1,7 +1,7 @@
 // The dashboard server refuses bad requests from any client with a clear status, counted, without crashing or flooding the log.
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Logger } from '../../ts/log/logger.js';
@@ -19,6 +19,7 @@ afterEach(async () => {
 
 async function start(
   now?: () => number,
+  maxConnections?: number,
 ): Promise<{ server: DashboardServer; port: number; lines: string[]; commands: string[]; dir: string }> {
   const dir = mkdtempSync(`${tmpdir()}/dashboard-server-`);
   mkdirSync(`${dir}/public`);
@@ -52,6 +53,7 @@ async function start(
     },
     logger: new Logger('dashboard', { sink: (line) => lines.push(line) }),
     ...(now === undefined ? {} : { now }),
+    ...(maxConnections === undefined ? {} : { maxConnections }),
   });
   server = created;
   await created.start();
@@ -196,5 +198,32 @@ describe('DashboardServer', () => {
     expect(await get(port, '/owner/leak.txt', `Bearer ${TOKEN}`)).toBe(404);
     // A link that stays inside is served.
     expect(await get(port, '/same.html')).toBe(200);
+  });
+
+  it('drops connections past its cap on arrival, counted and logged once, and serves again when one closes', async () => {
+    const { server, port, lines } = await start(undefined, 3);
+    /** A connection that sends nothing, resolved once open; `closed` says when the server ended it. */
+    const idle = () =>
+      new Promise<{ socket: Socket; closed: Promise<void> }>((resolve) => {
+        const socket = connect(port, '127.0.0.1');
+        const closed = new Promise<void>((done) => socket.on('close', () => done()));
+        socket.on('error', () => {});
+        socket.on('connect', () => resolve({ socket, closed }));
+      });
+    const held = [await idle(), await idle(), await idle()];
+    // The server counts a connection when it accepts it, a loop turn after the client sees it open.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const extra = await Promise.all([idle(), idle(), idle(), idle()]);
+    await Promise.all(extra.map((c) => c.closed));
+    expect(server.refused.tooManyConnections).toBe(4);
+    expect(lines.filter((l) => l.includes('connections dropped, too many open'))).toHaveLength(1);
+    held[0]?.socket.destroy();
+    await held[0]?.closed;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    held[1]?.socket.destroy();
+    await held[1]?.closed;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await get(port, '/')).toBe(200);
+    for (const c of held) c.socket.destroy();
   });
 });

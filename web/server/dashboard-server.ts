@@ -23,6 +23,8 @@ export interface DashboardServerOptions {
   readonly logger: Logger;
   /** The clock of the wrong-password limit (tests move it). */
   readonly now?: () => number;
+  /** Connections open at once at most (default {@link MAX_CONNECTIONS}); more are dropped on arrival. */
+  readonly maxConnections?: number;
 }
 
 const CommandSchema = z.strictObject({
@@ -42,6 +44,18 @@ const MAX_FAILURES = 10;
 const FAILURE_WINDOW_MS = 60_000;
 /** Addresses tracked at most, so a flood of addresses cannot grow the table without end. */
 const MAX_TRACKED = 10_000;
+
+/**
+ * Connections open at once at most: a browser opens six, the owner's view and a few visitors
+ * a few dozen; without a cap, idle connections from one client would use up the process's file
+ * descriptors, the recorder's and the publisher's too on a machine that runs them together.
+ */
+export const MAX_CONNECTIONS = 256;
+/** A client has this long to send a request's headers, and the whole request (slow senders hold a connection). */
+const HEADERS_TIMEOUT_MS = 10_000;
+const REQUEST_TIMEOUT_MS = 30_000;
+/** A dropped connection is logged at most once in this window (a flood must not flood the log). */
+const DROP_LOG_MS = 60_000;
 
 const SECURITY_HEADERS = {
   'x-content-type-options': 'nosniff',
@@ -109,7 +123,16 @@ export class DashboardServer {
    * owner view closed, from an address refused after repeated wrong passwords, and requests that
    * are malformed (a path or URL that cannot be read, a bad or oversized command).
    */
-  readonly refused = { noCredentials: 0, badCredentials: 0, closed: 0, limited: 0, badRequests: 0 };
+  readonly refused = {
+    noCredentials: 0,
+    badCredentials: 0,
+    closed: 0,
+    limited: 0,
+    badRequests: 0,
+    /** Connections dropped on arrival because {@link MAX_CONNECTIONS} were open. */
+    tooManyConnections: 0,
+  };
+  #dropLoggedAt = Number.NEGATIVE_INFINITY;
   /** Wrong passwords per remote address: how many, since when (the window's start). */
   readonly #failures = new Map<string, { count: number; since: number }>();
   readonly #now: () => number;
@@ -126,6 +149,23 @@ export class DashboardServer {
         if (!response.headersSent) send(response, 500, 'internal error');
         else response.end();
       });
+    });
+    this.#server.maxConnections = options.maxConnections ?? MAX_CONNECTIONS;
+    this.#server.headersTimeout = HEADERS_TIMEOUT_MS;
+    this.#server.requestTimeout = REQUEST_TIMEOUT_MS;
+    this.#server.on('drop', (dropped) => this.#dropped(dropped?.remoteAddress));
+  }
+
+  /** Counts a connection dropped at the cap, and says so once a window. */
+  #dropped(address: string | undefined): void {
+    this.refused.tooManyConnections++;
+    const now = this.#now();
+    if (now - this.#dropLoggedAt < DROP_LOG_MS) return;
+    this.#dropLoggedAt = now;
+    this.#o.logger.warn('dashboard: connections dropped, too many open', {
+      maxConnections: this.#server.maxConnections,
+      dropped: this.refused.tooManyConnections,
+      address: address ?? '',
     });
   }
 

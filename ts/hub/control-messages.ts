@@ -240,6 +240,13 @@ const MAX_WEIGHT = 10_000_000;
 /** Longest `reason` of a `weight.block`. */
 export const MAX_BLOCK_REASON_CHARS = 200;
 
+/**
+ * The process start times an `agent` may claim: Unix ms from 2000-01-01 to before 2100-01-01, so a
+ * peer stamping µs (1.7e15) or seconds (1.7e9) is refused instead of shown as started in year
+ * 55,000 or in 1970, with an uptime and restart count to match.
+ */
+const AGENT_STARTED_AT = { from: Date.UTC(2000, 0, 1), below: Date.UTC(2100, 0, 1) } as const;
+
 /** An `auth` message's `agent`: every field present and of its shape, nothing else. */
 function parseAgent(value: unknown, f: Fields): PeerAgent {
   if (typeof value !== 'object' || value === null || Array.isArray(value))
@@ -256,8 +263,15 @@ function parseAgent(value: unknown, f: Fields): PeerAgent {
   if (typeof node !== 'string' || !AGENT_TEXT.test(node)) throw f.fail('agent.node must be a version');
   if (typeof pid !== 'number' || !Number.isSafeInteger(pid) || pid < 0)
     throw f.fail('agent.pid must be an integer');
-  if (typeof startedAt !== 'number' || !Number.isSafeInteger(startedAt) || startedAt < 0) {
-    throw f.fail('agent.startedAt must be Unix milliseconds');
+  if (
+    typeof startedAt !== 'number' ||
+    !Number.isSafeInteger(startedAt) ||
+    startedAt < AGENT_STARTED_AT.from ||
+    startedAt >= AGENT_STARTED_AT.below
+  ) {
+    throw f.fail(
+      `agent.startedAt must be Unix milliseconds from 2000-01-01 to before 2100-01-01, got ${String(startedAt).slice(0, 32)}`,
+    );
   }
   return { host, version, node, pid, startedAt };
 }

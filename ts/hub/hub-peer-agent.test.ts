@@ -87,6 +87,28 @@ describe('what peers say of their process, in the full status', () => {
     expect(hub.status().peers).toHaveLength(0);
   });
 
+  it.each([
+    ['microseconds', Date.now() * 1000],
+    ['seconds', Math.floor(Date.now() / 1000)],
+  ])('refuses an agent whose startedAt is in %s, naming the field', async (_unit, startedAt) => {
+    const hub = await startHub('ws');
+    cleanups.push(() => hub.close());
+    const raw = await RawPeer.open(hub.url);
+    cleanups.push(() => raw.close());
+    const hello = await raw.next('hello');
+    const key = keyOf('collector');
+    raw.sendJson({
+      op: 'auth',
+      key: key.id,
+      peer: 'kline-3',
+      mac: authMac(key.secret, hello.nonce, key.id, 'kline-3'),
+      agent: { host: 'box-7', version: '0.2.0', node: '22.12.0', pid: 4242, startedAt },
+    });
+    const error = await raw.next('error');
+    expect(error.message).toMatch(/agent\.startedAt must be Unix milliseconds/);
+    expect(hub.status().peers).toHaveLength(0);
+  });
+
   it('sends no agent to a hub of protocol version 2 (which would refuse the field)', async () => {
     const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
     cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));

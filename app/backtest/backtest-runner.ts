@@ -18,10 +18,29 @@ import { DrivenMarket } from '../venues/driven-market.js';
 import { EngineVenue } from '../venues/engine-venue.js';
 import { ruleFields, simulatorSpec, specFromPrice } from '../venues/symbol-specs.js';
 import { BacktestMarketData } from './backtest-market-data.js';
-import { type BarBuilderFactory, nativeBarBuilder, SymbolTape, type TapeKind } from './symbol-tape.js';
+import { KlineFills, type KlinePrices } from './kline-fills.js';
+import {
+  type BarBuilderFactory,
+  nativeBarBuilder,
+  type ReplayBar,
+  SymbolTape,
+  type TapeKind,
+} from './symbol-tape.js';
 
 const STEP_MS = 60_000;
 const TERMINAL = new Set(['FILLED', 'CANCELED', 'EXPIRED', 'EXPIRED_IN_MATCH', 'REJECTED']);
+/** Timers run after the data ends before a run that still has work is called stalled. */
+const MAX_DRAIN_TURNS = 100_000;
+
+/** One macrotask turn: every promise the in-process venue and engine can settle has settled. */
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+const ignoreRow = (): void => {};
+
+/** A kline bar of one symbol closed in this step, waiting for the bar fill model. */
+interface KlineStep {
+  readonly symbol: string;
+  readonly bar: ReplayBar;
+}
 
 /** How a backtest runs. */
 export interface BacktestOptions {
@@ -78,6 +97,11 @@ export interface BacktestOutcome {
   /** Input rows dropped as malformed, repeated or out of order (each symbol's first is logged). */
   readonly rejectedRows: number;
   readonly stats: TradingEngine['stats'];
+}
+
+/** A run whose engine still has work after the data ended and no timer that would end it. */
+export class BacktestStallError extends Error {
+  override readonly name = 'BacktestStallError';
 }
 
 /** A file name that does not say what it holds. */
@@ -240,7 +264,9 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestOut
   const recorder = new MemoryTradeRecorder();
   const resting = new Map<string, number>();
   const restingIds = new Map<string, string>();
+  const klineFills = new KlineFills(market);
   venue.onUserEvent((event) => {
+    klineFills.onUserEvent(event);
     const u = event.orderUpdate;
     if (u === undefined) return;
     if (u.status === 'NEW' && u.orderType === 'LIMIT' && !restingIds.has(u.clientOrderId)) {
@@ -278,10 +304,60 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestOut
   const everyMs = options.progressEveryMs ?? 2_000;
   let lastProgress = Date.now();
   let end = t0;
+  /**
+   * Waits for the strategy's work (the engine's event queue, however long it takes) and lets the
+   * executor's in-process work run: the venue answers synchronously, so one macrotask turn settles
+   * all it can; what is left waits on data time (a resting order's fill or timeout, a TWAP slice)
+   * and comes as the replay goes on. Awaiting `engine.idle()` instead would wait for ever.
+   */
+  const settle = async (): Promise<void> => {
+    do {
+      await engine.queue.drain();
+      if (engine.executor.busy) await nextTurn();
+    } while (engine.queue.size > 0);
+  };
+  /** {@link settle}, also when the executor is idle: a fill's event may start the strategy's work. */
+  const settleAll = async (): Promise<void> => {
+    await nextTurn();
+    await settle();
+  };
+  /** Runs the engine's timers due up to `at`, each at its own time, the engine settled after each. */
+  const runClockTo = async (at: number): Promise<void> => {
+    for (let due = clock.nextDue(); due <= at; due = clock.nextDue()) {
+      clock.advanceTo(due);
+      await settle();
+    }
+    clock.advanceTo(at);
+  };
+  const collect = (symbol: string, bar: ReplayBar, time: number, into: BarEvent[]): void => {
+    const v = bar.values;
+    data.seriesFor(symbol, bar.interval).push(v);
+    if (bar.interval === '1m')
+      candles[symbol]?.push([v[0] as number, v[2] as number, v[3] as number, v[4] as number, v[5] as number]);
+    into.push({
+      type: 'bar',
+      symbol,
+      interval: bar.interval,
+      openTime: v[0] as number,
+      closeTime: v[1] as number,
+      open: v[2] as number,
+      high: v[3] as number,
+      low: v[4] as number,
+      close: v[5] as number,
+      volume: v[6] as number,
+      time,
+    });
+  };
   for (let time = t0 + STEP_MS; !tapes.every((t) => t.ended); time += STEP_MS) {
     const bars: Array<BarEvent> = [];
+    const klineBars: KlineStep[] = [];
     for (const tape of tapes) {
       const symbol = tape.symbol;
+      if (tape.kind.kind === 'klines') {
+        // Walked below, after the trade tapes of this step: the bar model runs the clock to the bars' close.
+        for (const bar of tape.advance(time, ignoreRow)) klineBars.push({ symbol, bar });
+        continue;
+      }
       const wantsTicks = req.ticks && engine.follows(symbol);
       const perTrade = wantsTicks || (resting.get(symbol) ?? 0) > 0;
       const closed = perTrade
@@ -290,38 +366,16 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestOut
             if ((resting.get(symbol) ?? 0) > 0)
               market.publishTrade(symbol, row.price, row.qty, row.takerSold, row.time);
             else market.setLastTrade(symbol, row.price, row.takerSold, row.time);
-            if (wantsTicks)
-              return engine.push({ type: 'tick', symbol, price: Number(row.price), time: row.time });
-            if (engine.executor.busy) return engine.idle();
-            return undefined;
+            if (wantsTicks) {
+              const pending = engine.push({ type: 'tick', symbol, price: Number(row.price), time: row.time });
+              return pending === undefined ? undefined : settle();
+            }
+            return engine.executor.busy ? settle() : undefined;
           })
         : tape.advance(time, (row) => market.setLastTrade(symbol, row.price, row.takerSold, row.time));
-      for (const bar of closed) {
-        const v = bar.values;
-        data.seriesFor(symbol, bar.interval).push(v);
-        if (bar.interval === '1m')
-          candles[symbol]?.push([
-            v[0] as number,
-            v[2] as number,
-            v[3] as number,
-            v[4] as number,
-            v[5] as number,
-          ]);
-        bars.push({
-          type: 'bar',
-          symbol,
-          interval: bar.interval,
-          openTime: v[0] as number,
-          closeTime: v[1] as number,
-          open: v[2] as number,
-          high: v[3] as number,
-          low: v[4] as number,
-          close: v[5] as number,
-          volume: v[6] as number,
-          time,
-        });
-      }
+      for (const bar of closed) collect(symbol, bar, time, bars);
     }
+    if (klineBars.length > 0) await walkKlines(klineBars, time, bars);
     clock.advanceTo(time);
     sim.advance(time);
     bars.sort(
@@ -332,10 +386,9 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestOut
     );
     for (const bar of bars) {
       if (!req.intervals.includes(bar.interval)) continue;
-      const pending = engine.push(bar);
-      if (pending !== undefined) await pending;
+      if (engine.push(bar) !== undefined) await settle();
     }
-    if (engine.executor.busy) await engine.idle();
+    if (engine.executor.busy || engine.queue.size > 0) await settle();
     const open = account.openPositions();
     equity.push({ time, equity: (account.equity() ?? Decimal.ZERO).toString(), exposed: open.length });
     end = time;
@@ -345,6 +398,64 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestOut
       options.onProgress(totalBytes > 0 ? read / totalBytes : 0, time);
     }
   }
+
+  /**
+   * The klines of one step, bar by bar (those opening together at once): the touch at the open
+   * (all that is known when the bar starts), the engine's timers due inside the bar (a post-only
+   * order that times out is cancelled before the bar can fill it, its remainder sent at the open),
+   * the bar fill model over what rested since the bar opened, then the touch at the close, the
+   * series and the strategy's tick.
+   */
+  async function walkKlines(steps: KlineStep[], time: number, into: BarEvent[]): Promise<void> {
+    steps.sort((a, b) => (a.bar.values[0] as number) - (b.bar.values[0] as number));
+    for (let i = 0; i < steps.length; ) {
+      const openTime = steps[i]?.bar.values[0] as number;
+      let j = i;
+      let closeTime = openTime;
+      while (j < steps.length && steps[j]?.bar.values[0] === openTime) {
+        closeTime = Math.max(closeTime, steps[j]?.bar.values[1] as number);
+        j += 1;
+      }
+      const group = steps.slice(i, j);
+      i = j;
+      for (const { symbol, bar } of group) {
+        const prices = bar.prices as KlinePrices;
+        market.setLastTrade(symbol, prices.open, false, openTime);
+      }
+      await runClockTo(closeTime);
+      for (const { symbol, bar } of group)
+        await klineFills.replay(symbol, bar.prices as KlinePrices, openTime, clock.now(), settleAll);
+      for (const { symbol, bar } of group) {
+        const prices = bar.prices as KlinePrices;
+        const barClose = bar.values[1] as number;
+        market.setLastTrade(symbol, prices.close, false, barClose);
+        collect(symbol, bar, time, into);
+        if (req.ticks && engine.follows(symbol)) {
+          const pending = engine.push({ type: 'tick', symbol, price: Number(prices.close), time: barClose });
+          if (pending !== undefined) await settle();
+        }
+      }
+    }
+  }
+
+  // Work still running when the data ends (a post-only order resting, TWAP slices) runs out on
+  // the clock at the last prices, as it would have had the data gone on: `engine.stop()` waits for it.
+  for (let turns = 0; engine.executor.busy; turns++) {
+    const due = clock.nextDue();
+    if (!Number.isFinite(due) || turns >= MAX_DRAIN_TURNS)
+      throw new BacktestStallError(
+        `the executor is still working after the data ended (${turns} timers run) and nothing it waits for is scheduled`,
+      );
+    clock.advanceTo(due);
+    await settle();
+  }
+  if (klineFills.stats.deferredLevels > 0)
+    logger.warn(
+      'kline fills deferred to the next bar: an order placed inside a bar rested at a better price',
+      {
+        levels: klineFills.stats.deferredLevels,
+      },
+    );
   await engine.stop();
   for (const tape of tapes)
     if (tape.rejected > 0)

@@ -12,6 +12,7 @@ import {
   parseRow,
   type TradeRow,
 } from './csv-lines.js';
+import type { KlinePrices } from './kline-fills.js';
 import { klineRowValues } from './replay-series.js';
 
 /** Builds kline rows (dump layout, newline-separated) from aggTrades CSV bytes pushed in order. */
@@ -50,6 +51,8 @@ const LAST_FIELD = /,(true|false)\r?$/i;
 export interface ReplayBar {
   readonly interval: IntervalName;
   readonly values: number[];
+  /** A kline row's prices as written (klines mode: the bar fill model works on them exactly). */
+  readonly prices?: KlinePrices;
 }
 
 /** What the tape reads: aggTrades (bars built here) or klines of one interval (bars as given). */
@@ -207,8 +210,14 @@ export class SymbolTape {
       }
       this.#lastOpen = v[0] as number;
       this.rows += 1;
-      this.#pending.push({ interval, values: v });
-      onLast({ price: line.split(',')[4] ?? String(v[5]), qty: '0', time: v[1] as number, takerSold: false });
+      const f = line.split(',');
+      const text = (i: number) => f[i]?.trim() ?? String(v[i + 1]);
+      this.#pending.push({
+        interval,
+        values: v,
+        prices: { open: text(1), high: text(2), low: text(3), close: text(4) },
+      });
+      onLast({ price: text(4), qty: '0', time: v[1] as number, takerSold: false });
     }
     return this.#due(time);
   }

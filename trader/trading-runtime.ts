@@ -128,8 +128,11 @@ export class TradingRuntime {
   async start(): Promise<void> {
     if (this.#o.settings !== undefined)
       await this.#o.venue.applySettings(this.#o.settings, this.tradedSymbols());
-    const open = await this.engine.executor.resolveUnknown();
-    if (open > 0) this.#o.logger.warn('orders from before the restart are still open', { open });
+    // Orders a restart left working are cancelled before the strategy decides anew (it re-places
+    // what it still wants), so they cannot fill beside its new orders.
+    const { cancelled, open } = await this.engine.executor.cancelLeftOpen();
+    if (cancelled > 0 || open > 0)
+      this.#o.logger.warn('orders from before the restart', { cancelled, stillOpen: open });
     // Ladders are rebuilt from the exchange before the strategy may trade.
     await this.risk?.start();
     const risk = this.risk;

@@ -27,14 +27,19 @@ const intent: OrderIntent = {
 };
 
 /** An executor of BTCUSDT orders (step 0.001, price 100,000) on `venue`, with a journal in memory. */
-function executorFor(venue: Venue, clock: VirtualClock, tracker: ExposureTracker): OrderExecutor {
+function executorFor(
+  venue: Venue,
+  clock: VirtualClock,
+  tracker: ExposureTracker,
+  journal = new MemoryOrderJournal(),
+): OrderExecutor {
   const market = new StaticMarket();
   market.set('BTCUSDT', '100000');
   return new OrderExecutor({
     venue,
     rules: new SymbolRules([{ symbol: 'BTCUSDT', stepSize: '0.001', minQty: '0.001', maxQty: '1000' }]),
     clock,
-    journal: new MemoryOrderJournal(),
+    journal,
     tracker,
     market,
     logger: silentLogger('executor'),
@@ -106,5 +111,58 @@ describe('OrderExecutor and exchange answers', () => {
     for (let i = 0; i < 1000; i++) executor.onOrderUpdate(update(`stop-${i}`));
     expect(executor.stats.orders).toBe(1);
     expect(executor.heldOutcomes).toBe(0);
+  });
+
+  describe('orders a restart left working', () => {
+    /** A journal holding one post-only buy sent before the restart, whose outcome it never learnt. */
+    const journalWithLeftOrder = (): MemoryOrderJournal => {
+      const journal = new MemoryOrderJournal();
+      journal.begin({
+        clientOrderId: 'left-1',
+        symbol: 'BTCUSDT',
+        side: 'BUY',
+        quantity: '1.000',
+        reduceOnly: false,
+        kind: 'post-only',
+        decidedAt: T0 - 60_000,
+      });
+      return journal;
+    };
+    /** A venue where the order rests, partly filled, until a cancel reaches it (or every cancel fails). */
+    const venueWithLeftOrder = (cancels: 'work' | 'fail') => {
+      let status = 'PARTIALLY_FILLED';
+      const cancelled: string[] = [];
+      const venue = {
+        name: 'fake',
+        query: async () =>
+          ({ status, executedQty: Decimal.parse('0.400'), updateTime: T0 }) as unknown as OrderRecord,
+        cancel: async (_symbol: string, clientOrderId: string) => {
+          if (cancels === 'fail') throw new Error('test: exchange unreachable');
+          cancelled.push(clientOrderId);
+          status = 'CANCELED';
+          return { status, executedQty: Decimal.parse('0.400'), updateTime: T0 } as unknown as OrderRecord;
+        },
+        onUserEvent: () => () => {},
+      } as unknown as Venue;
+      return { venue, cancelled };
+    };
+
+    it('cancels it before the strategy trades and settles it from the exchange', async () => {
+      const journal = journalWithLeftOrder();
+      const { venue, cancelled } = venueWithLeftOrder('work');
+      const executor = executorFor(venue, new VirtualClock(T0), new ExposureTracker(), journal);
+      expect(await executor.cancelLeftOpen()).toEqual({ cancelled: 1, open: 0 });
+      expect(cancelled).toEqual(['left-1']);
+      expect(journal.get('left-1')).toMatchObject({ status: 'CANCELED', executedQty: '0.400' });
+      expect(journal.unresolved()).toEqual([]);
+    });
+
+    it('keeps it unresolved, and says so, when the cancel fails', async () => {
+      const journal = journalWithLeftOrder();
+      const { venue } = venueWithLeftOrder('fail');
+      const executor = executorFor(venue, new VirtualClock(T0), new ExposureTracker(), journal);
+      expect(await executor.cancelLeftOpen()).toEqual({ cancelled: 0, open: 1 });
+      expect(journal.unresolved().map((e) => e.clientOrderId)).toEqual(['left-1']);
+    });
   });
 });

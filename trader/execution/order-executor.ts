@@ -214,6 +214,39 @@ export class OrderExecutor {
     return open;
   }
 
+  /**
+   * Cancels this trader's orders that a restart left working on the exchange (journal entries a
+   * query finds neither ended nor missing). Nothing tracks them any more: a resting one would fill
+   * beside the orders of the strategy's new decisions and overshoot its target. What they filled
+   * is in the account's positions already; their journal entries are settled from a query after
+   * the cancel. Returns how many were cancelled and how many are still open (a cancel the
+   * exchange refused, logged): those stay unresolved, and their symbol's next intent queries them
+   * first.
+   */
+  async cancelLeftOpen(): Promise<{ cancelled: number; open: number }> {
+    await this.resolveUnknown();
+    let cancelled = 0;
+    for (const entry of this.#d.journal.unresolved()) {
+      try {
+        await this.#d.venue.cancel(entry.symbol, entry.clientOrderId);
+        cancelled += 1;
+        this.#d.logger.warn('order from before the restart cancelled', {
+          clientOrderId: entry.clientOrderId,
+          symbol: entry.symbol,
+        });
+      } catch (error) {
+        // Filled or ended meanwhile (the query below settles it), or the exchange is unreachable.
+        this.#d.logger.warn('order from before the restart could not be cancelled', {
+          clientOrderId: entry.clientOrderId,
+          symbol: entry.symbol,
+          error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+        });
+      }
+    }
+    const open = cancelled > 0 || this.#d.journal.unresolved().length > 0 ? await this.resolveUnknown() : 0;
+    return { cancelled, open };
+  }
+
   async #run(intent: OrderIntent): Promise<void> {
     let executed = Decimal.ZERO;
     try {

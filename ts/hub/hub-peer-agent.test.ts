@@ -68,7 +68,8 @@ describe('what peers say of their process, in the full status', () => {
     });
   });
 
-  it('refuses an auth whose agent is malformed, naming the field', async () => {
+  /** Authenticates a collector whose auth carries `agent`: the hub's error and how many peers it then shows. */
+  async function authWithAgent(agent: Record<string, unknown>): Promise<{ message: string; peers: number }> {
     const hub = await startHub('ws');
     cleanups.push(() => hub.close());
     const raw = await RawPeer.open(hub.url);
@@ -80,33 +81,31 @@ describe('what peers say of their process, in the full status', () => {
       key: key.id,
       peer: 'kline-3',
       mac: authMac(key.secret, hello.nonce, key.id, 'kline-3'),
-      agent: { host: 'a b', version: '1', node: '1', pid: 1, startedAt: 1 },
+      agent,
     });
     const error = await raw.next('error');
-    expect(error.message).toMatch(/agent.host/);
-    expect(hub.status().peers).toHaveLength(0);
+    return { message: String(error.message), peers: hub.status().peers.length };
+  }
+
+  it('refuses an auth whose agent is malformed, naming the field', async () => {
+    const refused = await authWithAgent({ host: 'a b', version: '1', node: '1', pid: 1, startedAt: 1 });
+    expect(refused.message).toMatch(/agent.host/);
+    expect(refused.peers).toBe(0);
   });
 
   it.each([
     ['microseconds', Date.now() * 1000],
     ['seconds', Math.floor(Date.now() / 1000)],
   ])('refuses an agent whose startedAt is in %s, naming the field', async (_unit, startedAt) => {
-    const hub = await startHub('ws');
-    cleanups.push(() => hub.close());
-    const raw = await RawPeer.open(hub.url);
-    cleanups.push(() => raw.close());
-    const hello = await raw.next('hello');
-    const key = keyOf('collector');
-    raw.sendJson({
-      op: 'auth',
-      key: key.id,
-      peer: 'kline-3',
-      mac: authMac(key.secret, hello.nonce, key.id, 'kline-3'),
-      agent: { host: 'box-7', version: '0.2.0', node: '22.12.0', pid: 4242, startedAt },
+    const refused = await authWithAgent({
+      host: 'box-7',
+      version: '0.2.0',
+      node: '22.12.0',
+      pid: 4242,
+      startedAt,
     });
-    const error = await raw.next('error');
-    expect(error.message).toMatch(/agent\.startedAt must be Unix milliseconds/);
-    expect(hub.status().peers).toHaveLength(0);
+    expect(refused.message).toMatch(/agent\.startedAt must be Unix milliseconds/);
+    expect(refused.peers).toBe(0);
   });
 
   it('sends no agent to a hub of protocol version 2 (which would refuse the field)', async () => {

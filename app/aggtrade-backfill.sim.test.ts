@@ -1,4 +1,4 @@
-// End to end: the simulator's stream loses aggTrades mid-minute; the stream collector fetches them by id, and the hub's bar is the exchange's.
+// End to end: the simulator's stream loses aggTrades or stalls mid-minute; the stream collector fetches the trades by id, and the hub's bars are the exchange's.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { KlineObject } from '../ts/native/index.js';
 import { parseRestKlines } from '../ts/native/parse.js';
@@ -84,10 +84,13 @@ describe('aggTrade gap backfill, simulator → stream collector → hub', () => 
     };
     expect(faults.served.aggTradesDropped).toBe(DROPPED);
 
-    // Nothing trades or streams from now until after the minute: the collector closes the bar by
-    // the exchange's clock (as its stream last showed it) and sends it; the exchange's closing kline update comes only after the freeze,
-    // when the hub's bar (closed: final) is already the collector's.
-    r.sim.market.freeze(minute + MINUTE + 2_000);
+    // Nothing trades from now until after the minute, while `!markPrice@arr@1s` keeps beating: the
+    // collector closes the bar by the exchange's clock as that heartbeat shows it, and sends it.
+    // The exchange's own closing kline update would come within 250 ms of the end, before the
+    // collector's (500 ms lag): it is lost here, so the hub's final bar can only be the collector's.
+    r.sim.market.quiet(minute + MINUTE + 2_000);
+    await sleep(600); // the kline update of the last trades is out; the next one is the closing one
+    r.sim.market.dropStreamMessages(`${SYMBOL.toLowerCase()}@kline_1m`, 1);
     const hubBar = () => r.hub.book.klines(id, '1m').find((e) => e.kline.openTime === minute)?.kline;
     const closeBy = minute + MINUTE + 1_500 - Date.now();
     await eventually(() => hubBar()?.closed === true, 'the minute closed at the hub', closeBy).catch(
@@ -104,6 +107,9 @@ describe('aggTrade gap backfill, simulator → stream collector → hub', () => 
     expect(bar).toBeDefined();
     if (bar === undefined || exchangeBar === undefined) return;
     expect(values(bar)).toEqual(values(exchangeBar));
+    // The collector's bar: its newest information is its last trade's, inside the minute (the
+    // exchange's closing update is stamped after the end).
+    expect(bar.asOf).toBeLessThan(minute + MINUTE);
 
     // Counted: one hold, healed; the missing trades came by REST; no gap was applied, nothing released.
     const d = detail();
@@ -150,4 +156,80 @@ describe('aggTrade gap backfill, simulator → stream collector → hub', () => 
     expect(requests.length).toBe(d.backfillPages);
     expect(requests.every((q) => new URLSearchParams(q.query).get('fromId') !== null)).toBe(true);
   }, 60_000);
+
+  it('a market stream that stalls mid-minute while the exchange trades on closes no bar as final unlike the exchange’s kline: the stall is counted, the route reconnected, the missed trades fetched by id', async () => {
+    const r = await CollectorRig.start();
+    rigs.push(r);
+    await r.collector('universe');
+    await eventually(() => r.hub.symbols.names.length === 6, 'the universe in the hub registry');
+    const symbols = [...r.hub.symbols.names];
+    const stream = await r.collector('stream');
+    const detail = () => stream.collector.status().detail;
+    await eventually(() => Number(detail().streams) > 0, 'the stream collector subscribed');
+    // The first minute the collector sees whole, and the next one.
+    const minute = Math.ceil((Date.now() + 1) / MINUTE) * MINUTE;
+    const minutes = [minute, minute + MINUTE];
+
+    // Every bar of those minutes as the hub first had it closed (closed bars are final at the hub).
+    const firstClosed = new Map<string, KlineObject>();
+    const watch = setInterval(() => {
+      for (const symbol of symbols) {
+        const id = r.hub.symbols.id(symbol) ?? -1;
+        for (const e of r.hub.book.klines(id, '1m')) {
+          const key = `${symbol} ${e.kline.openTime}`;
+          if (e.kline.closed && minutes.includes(e.kline.openTime) && !firstClosed.has(key)) {
+            firstClosed.set(key, e.kline);
+          }
+        }
+      }
+    }, 20);
+    try {
+      // 8 s before the first minute ends, every market connection goes silent for 20 s (open,
+      // answering pings) while the exchange trades on.
+      await sleep(minute + MINUTE - 8_000 - Date.now());
+      const response = await fetch(`${r.sim.restUrl}/_sim/faults`, {
+        method: 'POST',
+        body: JSON.stringify({ stallStreamsForMs: 20_000 }),
+      });
+      expect(response.status).toBe(200);
+      await eventually(
+        () => firstClosed.size === symbols.length * minutes.length,
+        'every bar of both minutes closed at the hub',
+        minute + 2 * MINUTE + 10_000 - Date.now(),
+      ).catch((error: Error) => {
+        throw new Error(
+          `${error.message}: ${[...firstClosed.keys()].join(', ')} ${JSON.stringify(detail())}`,
+        );
+      });
+    } finally {
+      clearInterval(watch);
+    }
+
+    // Each bar, as it first became final at the hub, is the exchange's kline exactly.
+    for (const symbol of symbols) {
+      const served = await r.api().klines({ symbol, interval: '1m', startTime: minute, limit: 2 });
+      const exchangeBars = parseRestKlines(served.body, served.serverTimeMs);
+      for (const openTime of minutes) {
+        const exchangeBar = exchangeBars.find((k) => k.openTime === openTime);
+        const hubBar = firstClosed.get(`${symbol} ${openTime}`);
+        if (exchangeBar === undefined || hubBar === undefined)
+          throw new Error(`${symbol} ${openTime} missing`);
+        expect(exchangeBar.closed, `${symbol} ${openTime} closed at the exchange`).toBe(true);
+        expect(values(hubBar), `${symbol} ${openTime}`).toEqual(values(exchangeBar));
+      }
+    }
+
+    // Counted: one stall, the route reconnected because of it, every symbol's missed trades fetched
+    // by id (holds healed, none given up, no gap applied).
+    const d = detail();
+    expect(d.marketStalls).toBe(1);
+    expect(Number(d.marketStallReconnects)).toBeGreaterThanOrEqual(1);
+    expect(Number(d.reconnects)).toBeGreaterThanOrEqual(1);
+    expect(Number(d.holds)).toBeGreaterThanOrEqual(symbols.length);
+    expect(d.holdsReleased).toBe(0);
+    expect(d.aggTradeGaps).toBe(0);
+    expect(Number(d.tradesBackfilled)).toBeGreaterThan(0);
+    const requests = r.requests.filter((q) => q.path === '/fapi/v1/aggTrades');
+    expect(requests.every((q) => new URLSearchParams(q.query).get('fromId') !== null)).toBe(true);
+  }, 240_000);
 });

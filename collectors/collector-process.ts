@@ -65,6 +65,8 @@ export function createCollector(
         intervals: c.stream.intervals,
         maxStreamsPerConnection: c.stream.maxStreamsPerConnection,
         markFallbackMs: c.stream.markFallbackMs,
+        quietCloseBoundMs: c.stream.quietCloseBoundMs,
+        marketStallMs: c.stream.marketStallMs,
         symbols: loaded.config.symbols,
       });
     case 'account':

@@ -1,13 +1,14 @@
-// StreamCollector against a scripted market websocket: frames of streams it did not subscribe to.
+// StreamCollector against a scripted market websocket: stray frames, the bound on quiet closing, stall detection.
 import { afterEach, describe, expect, it } from 'vitest';
 import { RestClient } from '../../ts/exchange/rest-client.js';
 import { ScriptedServer as HttpServer } from '../../ts/exchange/testing/scripted-server.js';
 import { ScriptedServer as WsServer, waitUntil } from '../../ts/exchange/testing/ws-scripted-server.js';
 import { UsdmApi } from '../../ts/exchange/usdm-api.js';
-import { silentLogger } from '../../ts/log/logger.js';
+import { Logger, silentLogger } from '../../ts/log/logger.js';
+import { HubBook } from '../../ts/native/hub.js';
 import type { CollectorContext } from '../collector-context.js';
 import { type CollectorHub, IngestLink } from '../collector-hub.js';
-import { StreamCollector } from './stream-collector.js';
+import { MARK_PRICE_STREAM, StreamCollector, type StreamCollectorOptions } from './stream-collector.js';
 
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -69,5 +70,206 @@ describe('StreamCollector', () => {
     ws.sendRaw('/market', JSON.stringify({ stream: 'ethusdt@aggTrade', data: stray }));
     await waitUntil(() => collector.status().detail.frames === 1, 'the stray frame received');
     expect(collector.status().detail.unknownFrames).toBe(1);
+  });
+});
+
+/** A collector on scripted servers; `frames` collects what it sends the hub, `warnings` its warn lines. */
+async function started(options: Partial<StreamCollectorOptions> = {}) {
+  const ws = await WsServer.start();
+  cleanup.push(() => ws.close());
+  const http = await HttpServer.start();
+  cleanup.push(() => http.close());
+  const rest = new RestClient({ baseUrl: http.url, retries: { maxAttempts: 1 } }, { logger: silentLogger() });
+  cleanup.push(() => rest.close());
+  const frames: Buffer[] = [];
+  const hub = fakeHub(frames);
+  const warnings: string[] = [];
+  const logger = new Logger('test', {
+    level: 'warn',
+    format: 'json',
+    sink: (line, level) => {
+      if (level === 'warn') warnings.push(line);
+    },
+  });
+  const ctx: CollectorContext = {
+    api: new UsdmApi(rest, { logger: silentLogger() }),
+    hub,
+    link: new IngestLink(hub, silentLogger()),
+    logger,
+  };
+  const collector = new StreamCollector(ctx, {
+    wsUrl: ws.url,
+    intervals: ['1m'],
+    maxStreamsPerConnection: 200,
+    symbols: [],
+    flushMs: 50,
+    ...options,
+  });
+  cleanup.push(() => collector.stop());
+  collector.start();
+  await waitUntil(
+    () =>
+      ws.open().some((c) => c.streams.has('btcusdt@aggTrade')) &&
+      ws.open().some((c) => c.streams.has(MARK_PRICE_STREAM)),
+    'the subscriptions',
+  );
+  return { ws, collector, frames, warnings };
+}
+
+/** One `!markPrice@arr@1s` message of the scripted symbol at exchange time `time`. */
+function markPrices(time: number) {
+  return [
+    {
+      e: 'markPriceUpdate',
+      E: time,
+      s: 'BTCUSDT',
+      p: '100.0',
+      i: '100.0',
+      P: '100.0',
+      r: '0.0001',
+      T: time + 3_600_000,
+    },
+  ];
+}
+
+/** The 1m bar opening at `openTime` as a hub merging `frames` (at exchange time `hubNow`) has it. */
+function hubBar(frames: readonly Buffer[], openTime: number, hubNow: number) {
+  const book = new HubBook({ symbols: ['BTCUSDT'] });
+  for (const frame of frames) book.ingest(frame, 1, hubNow);
+  return book.klines(0, '1m').find((e) => e.kline.openTime === openTime)?.kline;
+}
+
+/** The message of a JSON log line. */
+function message(line: string): string {
+  const parsed: unknown = JSON.parse(line);
+  return typeof parsed === 'object' && parsed !== null && 'msg' in parsed ? String(parsed.msg) : '';
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('StreamCollector closing quiet bars', () => {
+  it('closes a quiet bar by time only up to quietCloseBoundMs past the newest market event: a silent route closes nothing as final', async () => {
+    const { ws, collector, frames } = await started({
+      quietCloseLagMs: 100,
+      quietCloseBoundMs: 1_000,
+      marketStallMs: 60_000,
+    });
+    // Exchange times a minute or more ahead of this machine's: bars the collector sees whole.
+    const minute = Math.ceil((Date.now() + 60_000) / 60_000) * 60_000;
+    ws.publish('btcusdt@aggTrade', aggTrade(1, minute - 5_000)); // the first trade: complete after it
+    ws.publish('btcusdt@aggTrade', aggTrade(2, minute + 1_000));
+    ws.publish('btcusdt@aggTrade', aggTrade(3, minute + 58_000));
+    await waitUntil(() => collector.status().detail.frames === 3, 'the trades received');
+    // The route now delivers nothing: unbounded, the clock would pass the bar's end 2.1 s later.
+    await sleep(2_500);
+    expect(hubBar(frames, minute, minute + 61_000)?.closed).toBe(false);
+    expect(collector.status().detail.marketTime).toBe(minute + 59_000);
+    // The heartbeat shows the exchange past the end: the quiet bar closes, with both trades.
+    ws.publish(MARK_PRICE_STREAM, markPrices(minute + 61_000));
+    await waitUntil(() => hubBar(frames, minute, minute + 61_000)?.closed === true, 'the bar closed');
+    expect(hubBar(frames, minute, minute + 61_000)?.trades).toBe(2);
+  });
+
+  it('bounds each connection by its own last frame: a stalled connection’s symbols close nothing while the heartbeat’s connection flows', async () => {
+    // One stream per connection: the heartbeat on the first, BTCUSDT's aggTrades on the second.
+    const { ws, collector, frames } = await started({
+      maxStreamsPerConnection: 1,
+      quietCloseLagMs: 100,
+      quietCloseBoundMs: 1_000,
+      marketStallMs: 60_000,
+      markFallbackMs: 60_000,
+    });
+    const minute = Math.ceil((Date.now() + 60_000) / 60_000) * 60_000;
+    ws.publish('btcusdt@aggTrade', aggTrade(1, minute - 5_000));
+    ws.publish('btcusdt@aggTrade', aggTrade(2, minute + 1_000));
+    ws.publish('btcusdt@aggTrade', aggTrade(3, minute + 58_000));
+    await waitUntil(() => collector.status().detail.frames === 3, 'the trades received');
+    // The heartbeat's connection goes on, its exchange time in step with this clock, past the
+    // bar's end; the aggTrade connection delivers nothing more.
+    const start = Date.now();
+    while (Date.now() - start < 3_500) {
+      ws.publish(MARK_PRICE_STREAM, markPrices(minute + 58_000 + (Date.now() - start)));
+      await sleep(200);
+    }
+    expect(Number(collector.status().detail.marketTime)).toBeGreaterThan(minute + 61_000);
+    expect(hubBar(frames, minute, minute + 62_000)?.closed).toBe(false);
+    // The aggTrade connection delivers again: the next minute's trade closes the bar, whole.
+    ws.publish('btcusdt@aggTrade', aggTrade(4, minute + 61_600));
+    await waitUntil(() => hubBar(frames, minute, minute + 62_000)?.closed === true, 'the bar closed');
+    expect(hubBar(frames, minute, minute + 62_000)?.trades).toBe(2);
+  });
+
+  it('keeps closing quiet bars while only the heartbeat flows (no trades)', async () => {
+    const { ws, frames } = await started({ quietCloseLagMs: 100, quietCloseBoundMs: 1_000 });
+    const minute = Math.ceil((Date.now() + 60_000) / 60_000) * 60_000;
+    ws.publish('btcusdt@aggTrade', aggTrade(1, minute - 5_000));
+    ws.publish('btcusdt@aggTrade', aggTrade(2, minute + 1_000));
+    for (let t = minute + 57_000; t <= minute + 60_000; t += 1_000) {
+      ws.publish(MARK_PRICE_STREAM, markPrices(t));
+      await sleep(200);
+    }
+    await waitUntil(() => hubBar(frames, minute, minute + 61_000)?.closed === true, 'the bar closed');
+  });
+});
+
+describe('StreamCollector market stalls', () => {
+  it('a market route silent past marketStallMs after its heartbeat is a stall: warned once, counted, reconnected; a heartbeat ends it', async () => {
+    const { ws, collector, warnings } = await started({ marketStallMs: 800, markFallbackMs: 60_000 });
+    const market = () => ws.connections.filter((c) => c.path.startsWith('/market'));
+    const beat = async (count: number) => {
+      for (let i = 0; i < count; i++) {
+        ws.publish(MARK_PRICE_STREAM, markPrices(Date.now()));
+        await sleep(200);
+      }
+    };
+    await beat(8); // 1.6 s, the heartbeat every 0.2 s: no stall
+    const detail = () => collector.status().detail;
+    expect(detail().marketStalls).toBe(0);
+    expect(market().length).toBe(1);
+
+    // Silent from now, the connection open and answering pings.
+    await waitUntil(() => detail().marketStalls === 1, 'the stall seen', 3_000);
+    await waitUntil(
+      () =>
+        market().length === 2 &&
+        ws.open().some((c) => c.path.startsWith('/market') && c.streams.has(MARK_PRICE_STREAM)),
+      'the market route reconnected and subscribed',
+    );
+    expect(market()[0]?.closed).toBe(true);
+    expect(detail().marketStallReconnects).toBe(1);
+    expect(Number(detail().reconnects)).toBeGreaterThanOrEqual(1);
+    const stallWarnings = () => warnings.filter((w) => message(w).startsWith('market stream silent'));
+    expect(stallWarnings().length).toBe(1);
+    expect(JSON.parse(stallWarnings()[0] ?? '{}').silentMs).toBeGreaterThanOrEqual(800);
+
+    // Delivering again (the reconnect worked): the episode is over, no further reconnect.
+    await beat(8);
+    expect(detail().marketStalls).toBe(1);
+    expect(detail().marketStallReconnects).toBe(1);
+    expect(market().length).toBe(2);
+
+    // A second silence is a second episode.
+    await waitUntil(() => detail().marketStalls === 2, 'the second stall seen', 3_000);
+    expect(stallWarnings().length).toBe(2);
+  });
+
+  it('a route still silent after the reconnect is reconnected again after twice the wait, each logged', async () => {
+    const { ws, collector, warnings } = await started({ marketStallMs: 500, markFallbackMs: 60_000 });
+    ws.publish(MARK_PRICE_STREAM, markPrices(Date.now()));
+    const detail = () => collector.status().detail;
+    await waitUntil(() => detail().marketStallReconnects === 1, 'the first reconnect', 3_000);
+    const first = Date.now();
+    await waitUntil(() => detail().marketStallReconnects === 2, 'the second reconnect', 3_000);
+    // The second waits 2 × 500 ms after the first (the first waits none).
+    expect(Date.now() - first).toBeGreaterThanOrEqual(900);
+    expect(detail().marketStalls).toBe(1);
+    expect(warnings.filter((w) => message(w).startsWith('market stream silent')).length).toBe(1);
+    expect(warnings.filter((w) => message(w).startsWith('market stream still silent')).length).toBe(1);
+  });
+
+  it('no heartbeat seen (the mark price stream not delivering): silence is not taken for a stall', async () => {
+    const { collector } = await started({ marketStallMs: 300, markFallbackMs: 60_000 });
+    await sleep(1_000);
+    expect(collector.status().detail.marketStalls).toBe(0);
   });
 });

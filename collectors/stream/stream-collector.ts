@@ -23,6 +23,20 @@ export interface StreamCollectorOptions {
    */
   readonly quietCloseLagMs?: number;
   /**
+   * How far the exchange's clock may be extrapolated past the newest market-route event (default
+   * 2500 ms). `!markPrice@arr@1s` moves that event time every second on a healthy route, even in a
+   * market without trades; a route that stalls (connection open, nothing delivered) thus stops
+   * closing bars within this bound instead of closing them as final without the trades it missed.
+   */
+  readonly quietCloseBoundMs?: number;
+  /**
+   * The market route silent this long, after its heartbeat (`!markPrice@arr@1s`) was seen, is a
+   * stall (default 10 000 ms, ten heartbeats): logged once, counted, and every connection of the
+   * route replaced; the reconnect's gap check fetches missed trades by id. Still silent, the
+   * route is replaced again after twice the wait each time, at most every 5 min.
+   */
+  readonly marketStallMs?: number;
+  /**
    * After this long without a `!markPrice@arr@1s` message (stream down or not yet subscribed),
    * mark prices come from REST `premiumIndex` (all symbols, weight 10), once per period (default 3 s).
    */
@@ -36,6 +50,9 @@ export const MARK_PRICE_STREAM = '!markPrice@arr@1s';
 
 /** Wait before subscribing again after a refused or failed subscription. */
 const SUBSCRIBE_RETRY_MS = 5000;
+
+/** Longest wait between forced reconnects of a market route that stays silent. */
+const STALL_RETRY_MAX_MS = 300_000;
 
 /** Bars fetched by REST after a gap, per interval: the open bar and the one before it. */
 const BACKFILL_BARS = 2;
@@ -58,6 +75,11 @@ const BACKFILL_BARS = 2;
  * Mark price, index price, funding rate and next funding time of every symbol come from
  * `!markPrice@arr@1s` (one message a second); while it is silent longer than `markFallbackMs`, from
  * REST `premiumIndex` instead. The hub keeps the newest by exchange time, whichever source.
+ *
+ * That stream is also the `/market` route's heartbeat: a quiet bar closes by the exchange's time
+ * only up to `quietCloseBoundMs` past the newest event the route delivered, and a route silent for
+ * `marketStallMs` after a heartbeat was seen is reconnected (a stall: Binance can keep a connection
+ * open, answering pings, while delivering nothing).
  */
 export class StreamCollector implements Collector {
   readonly kind = 'stream' as const;
@@ -76,7 +98,17 @@ export class StreamCollector implements Collector {
   #markTimer: NodeJS.Timeout | undefined;
   #running = false;
   #subscribed = new Set<string>();
-  #counters = { batches: 0, frames: 0, failures: 0, unknownFrames: 0, rejected: 0, gaps: 0, barRefreshes: 0 };
+  #counters = {
+    batches: 0,
+    frames: 0,
+    failures: 0,
+    unknownFrames: 0,
+    rejected: 0,
+    gaps: 0,
+    barRefreshes: 0,
+    marketStalls: 0,
+    stallReconnects: 0,
+  };
   #lastSuccessAt: number | null = null;
   #lastError: string | null = null;
   /** When the last mark price message arrived (stream), or the collector started. */
@@ -91,6 +123,12 @@ export class StreamCollector implements Collector {
    * batch and when that batch arrived here; undefined before the first.
    */
   #marketClock: { event: number; receivedAt: number } | undefined;
+  /** When the last market-route batch arrived (this machine's clock); undefined before the first. */
+  #lastMarketAt: number | undefined;
+  /** Whether a mark price message came over the market route: only then is its silence a stall. */
+  #heartbeatSeen = false;
+  /** The current stall episode: forced reconnects so far and when the next may be made. */
+  #stall: { reconnects: number; nextAt: number } | undefined;
 
   constructor(ctx: CollectorContext, options: StreamCollectorOptions) {
     this.#ctx = ctx;
@@ -118,7 +156,8 @@ export class StreamCollector implements Collector {
       // The market route carries the aggTrades: its exchange time says which bars have ended.
       const newest = newestEventTime(frames);
       if (newest !== undefined) this.#marketClock = { event: newest, receivedAt };
-      this.#onFrames(frames, receivedAt);
+      this.#marketDelivered(receivedAt);
+      this.#onFrames(frames, receivedAt, true);
     };
     this.#off.push(
       this.#market.onMessages(onMarketFrames),
@@ -134,7 +173,10 @@ export class StreamCollector implements Collector {
     );
     void this.#syncSubscriptions();
     this.#lastMarkAt = Date.now();
-    this.#timer = setInterval(() => this.#advanceQuietBars(), this.#options.flushMs ?? 250);
+    this.#timer = setInterval(() => {
+      this.#checkStall();
+      this.#advanceQuietBars();
+    }, this.#options.flushMs ?? 250);
     // Its own clock, checked twice per fallback period, so silence is seen whatever the phase of
     // the stream's one-a-second messages.
     const fallbackMs = this.#options.markFallbackMs ?? 3000;
@@ -199,6 +241,10 @@ export class StreamCollector implements Collector {
       aggTradeGaps: this.#counters.gaps + t.gapsApplied,
       barRefreshes: this.#counters.barRefreshes,
       marketTime: this.#exchangeNow() ?? 0,
+      // Stalls: the market route silent past `marketStallMs` with its heartbeat seen before.
+      marketStalls: this.#counters.marketStalls,
+      marketStallReconnects: this.#counters.stallReconnects,
+      marketSilentMs: this.#lastMarketAt === undefined ? 0 : Date.now() - this.#lastMarketAt,
       markMessages: this.#markCounters.streamed,
       markPolls: this.#markCounters.polled,
     });
@@ -256,12 +302,18 @@ export class StreamCollector implements Collector {
     this.#ctx.logger.warn(what, { error: this.#lastError });
   }
 
-  #onFrames(frames: Buffer[], _receivedAt: number): void {
+  #onFrames(frames: Buffer[], _receivedAt: number, market = false): void {
     const { link } = this.#ctx;
     this.#counters.batches += 1;
     this.#counters.frames += frames.length;
     const routed = routeFrames(frames);
     this.#counters.unknownFrames += routed.unknown.length;
+    if (market && routed.markPrices.length > 0 && !this.#heartbeatSeen) {
+      this.#heartbeatSeen = true;
+      this.#ctx.logger.info('market route heartbeat seen; stalls are watched from now', {
+        stallMs: this.#stallMs(),
+      });
+    }
     try {
       const [lone] = routed.mergeable;
       if (
@@ -365,29 +417,108 @@ export class StreamCollector implements Collector {
 
   /**
    * The exchange's time now as the market route shows it: the newest event time plus what this
-   * machine's clock says has passed since it arrived. It trails the exchange by that event's
-   * delivery delay and follows it whatever this machine's clock is set to.
+   * machine's clock says has passed since it arrived, at most `quietCloseBoundMs`. It trails the
+   * exchange by that event's delivery delay and follows it whatever this machine's clock is set
+   * to; a route that stops delivering stops it within the bound.
    */
   #exchangeNow(): number | undefined {
     const clock = this.#marketClock;
-    return clock === undefined ? undefined : clock.event + (Date.now() - clock.receivedAt);
+    if (clock === undefined) return undefined;
+    // Bounded: past the bound the route's silence is no evidence that nothing traded.
+    const elapsed = Math.min(Date.now() - clock.receivedAt, this.#options.quietCloseBoundMs ?? 2500);
+    return clock.event + Math.max(0, elapsed);
+  }
+
+  #stallMs(): number {
+    return this.#options.marketStallMs ?? 10_000;
+  }
+
+  /** The market route delivered: a stall episode, if any, is over. */
+  #marketDelivered(receivedAt: number): void {
+    this.#lastMarketAt = receivedAt;
+    const stall = this.#stall;
+    if (stall === undefined) return;
+    this.#stall = undefined;
+    this.#ctx.logger.info('market stream delivering again after a stall', {
+      reconnects: stall.reconnects,
+    });
+  }
+
+  /**
+   * A market route silent for `marketStallMs` after its heartbeat was seen has stalled: logged
+   * once per episode, counted, and every live connection of it replaced (each reconnects with
+   * its own backoff and reports a possible gap, so missed trades are fetched by id). While it
+   * stays silent it is replaced again after twice the previous wait, at most every 5 min.
+   */
+  #checkStall(): void {
+    const last = this.#lastMarketAt;
+    if (!this.#running || !this.#heartbeatSeen || last === undefined) return;
+    const now = Date.now();
+    const silentMs = now - last;
+    const stallMs = this.#stallMs();
+    if (silentMs < stallMs) return;
+    const first = this.#stall === undefined;
+    const stall = this.#stall ?? { reconnects: 0, nextAt: now };
+    this.#stall = stall;
+    if (first) this.#counters.marketStalls += 1;
+    if (now < stall.nextAt) return;
+    stall.reconnects += 1;
+    stall.nextAt = now + Math.min(STALL_RETRY_MAX_MS, stallMs * 2 ** stall.reconnects);
+    this.#counters.stallReconnects += 1;
+    const connections = this.#market.reconnectAll(`market stream silent for ${silentMs} ms`);
+    const fields = { silentMs, connections, attempt: stall.reconnects, nextInMs: stall.nextAt - now };
+    if (first) {
+      this.#ctx.logger.warn('market stream silent though its heartbeat flowed before; reconnecting', {
+        ...fields,
+        stallMs,
+        stalls: this.#counters.marketStalls,
+      });
+    } else {
+      this.#ctx.logger.warn('market stream still silent; reconnecting again', fields);
+    }
   }
 
   /**
    * Closes bars of quiet symbols and sends them (a bar ends even when no trade comes), up to the
    * exchange's time less the lag; nothing before the first market event. A bar closed here is
    * final at the hub: never by this machine's clock, which may run ahead of the exchange.
+   *
+   * The route's clock is bounded per connection too: a symbol whose aggTrades come over another
+   * connection than the heartbeat's closes only up to `quietCloseBoundMs` past that connection's
+   * last frame (mapped to exchange time through the route's clock), so one stalled connection of
+   * many cannot have its symbols' bars closed by the others' events.
    */
   #advanceQuietBars(): void {
+    const clock = this.#marketClock;
     const exchangeNow = this.#exchangeNow();
-    if (exchangeNow === undefined) return;
-    const now = exchangeNow - (this.#options.quietCloseLagMs ?? 500);
+    if (clock === undefined || exchangeNow === undefined) return;
+    const lag = this.#options.quietCloseLagMs ?? 500;
+    const bound = this.#options.quietCloseBoundMs ?? 2500;
     const { link } = this.#ctx;
     const intervals = this.#aggregatedIntervals().length;
+    // Per connection slot, the exchange time up to which its symbols may close (computed once).
+    const slotLimits = new Map<number, number>();
+    const limitOf = (symbol: string): number => {
+      const slot = this.#market.slotOf(`${symbol.toLowerCase()}@aggTrade`);
+      if (slot === undefined) return exchangeNow;
+      let limit = slotLimits.get(slot);
+      if (limit === undefined) {
+        const last = this.#market.lastFrameAt(slot);
+        // A connection that never delivered proves nothing about its symbols: they wait for it.
+        limit =
+          last === null || last === undefined
+            ? Number.NEGATIVE_INFINITY
+            : Math.min(exchangeNow, clock.event + (last - clock.receivedAt) + bound);
+        slotLimits.set(slot, limit);
+      }
+      return limit;
+    };
     try {
-      for (const bars of this.#bars.values()) {
+      for (const [symbol, bars] of this.#bars) {
+        const limit = limitOf(symbol);
+        if (limit === Number.NEGATIVE_INFINITY) continue;
         link.makeRoom(intervals);
-        bars.advanceTo(now, link.currentEncoder);
+        bars.advanceTo(limit - lag, link.currentEncoder);
       }
       link.flush();
     } catch (error) {

@@ -315,6 +315,38 @@ describe('sim market', () => {
     expect(events.length).toBeGreaterThan(before);
   });
 
+  it('goes quiet: no trades until the end, while the mark price stream keeps its second beat', () => {
+    const { market: m, clock } = market();
+    const events: Event[] = [];
+    m.onStream((route, stream, payload) => events.push({ route, stream, payload }));
+    m.setStreamDemand(() => true);
+    m.generateTrades(2);
+    const price = m.lastPrice('SOLUSDT').toString();
+    m.quiet(clock.time + 5000);
+    events.length = 0;
+    m.generateTrades(10);
+    for (let i = 0; i < 40; i++) m.tick();
+    m.markTick();
+    m.markTick();
+    expect(events.filter((e) => e.stream.endsWith('@aggTrade'))).toEqual([]);
+    expect(events.filter((e) => e.stream === '!markPrice@arr@1s').length).toBe(2);
+    expect(m.lastPrice('SOLUSDT').toString()).toBe(price);
+    clock.time += 5000;
+    m.generateTrades(1, 'SOLUSDT');
+    expect(events.some((e) => e.stream === 'solusdt@aggTrade')).toBe(true);
+  });
+
+  it('drops the next messages of one stream on request, nothing else', () => {
+    const { market: m } = market();
+    const events: Event[] = [];
+    m.onStream((route, stream, payload) => events.push({ route, stream, payload }));
+    m.setStreamDemand(() => true);
+    m.dropStreamMessages('!markPrice@arr@1s', 2);
+    for (let i = 0; i < 3; i++) m.markTick();
+    expect(events.filter((e) => e.stream === '!markPrice@arr@1s').length).toBe(1);
+    expect(events.filter((e) => e.stream === '!markPrice@arr').length).toBeGreaterThan(0);
+  });
+
   it('serves aggTrades by id as Binance does: fromId inclusive, a p q f l T m, limit 500 by default and 1000 at most, pages contiguous from the history into the live tape', () => {
     const { market: m, clock } = market(5);
     for (let i = 0; i < 6; i++) {

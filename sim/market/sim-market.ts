@@ -103,9 +103,13 @@ export class SimMarket implements MarketView {
   readonly #tradeListeners = new Set<(trade: MarketTrade) => void>();
   readonly #publisher: StreamPublisher;
   #frozenUntil = 0;
+  /** No trades until then (the quiet-market fault); streams go on. */
+  #quietUntil = 0;
   /** aggTrade stream messages still to drop per symbol (the `dropAggTrades` fault), and dropped so far. */
   readonly #aggTradeDrops = new Map<string, number>();
   #aggTradesDropped = 0;
+  /** Messages still to withhold per stream name (`dropStreamMessages`). */
+  readonly #streamDrops = new Map<string, number>();
   #timers: NodeJS.Timeout[] = [];
   #replay: AggTradeCsvReplay | undefined;
   #markTicks = 0;
@@ -225,7 +229,7 @@ export class SimMarket implements MarketView {
         clock: this.#clock,
         logger: this.#logger.child('replay'),
         deliver: (trades) => this.#deliverReplay(market, trades),
-        holdUntil: () => this.#frozenUntil,
+        holdUntil: () => Math.max(this.#frozenUntil, this.#quietUntil),
       });
     } catch (error) {
       throw new SimMarketError(`source.speed: ${error instanceof Error ? error.message : String(error)}`);
@@ -364,6 +368,19 @@ export class SimMarket implements MarketView {
     return true;
   }
 
+  /**
+   * Test control: the next `count` messages of the stream named `stream` (as subscribed, e.g.
+   * `btcusdt@kline_1m`) are not sent to anyone (0 clears). Nothing else changes: trades, klines
+   * and REST go on. For a lost message of a time-driven stream, such as a kline's closing update.
+   */
+  dropStreamMessages(stream: string, count: number): void {
+    if (!Number.isSafeInteger(count) || count < 0)
+      throw new SimMarketError(`message count must be ≥ 0, got ${count}`);
+    if (count > 0) this.#streamDrops.set(stream, count);
+    else this.#streamDrops.delete(stream);
+    this.#logger.info('stream messages to drop', { stream, count });
+  }
+
   clearAggTradeDrops(): void {
     this.#aggTradeDrops.clear();
   }
@@ -380,8 +397,18 @@ export class SimMarket implements MarketView {
   }
 
   /**
+   * Quiet-market fault: nothing trades until `untilMs` (a replay waits, shifting its later trades),
+   * while the time-driven streams go on as on Binance: `!markPrice@arr@1s` every second, kline
+   * updates, funding. The market control (`movePrice`) still prints its trade.
+   */
+  quiet(untilMs: number): void {
+    this.#quietUntil = Math.max(this.#quietUntil, untilMs);
+    this.#logger.info('market quiet', { untilMs: this.#quietUntil });
+  }
+
+  /**
    * Deterministic stepping for tests and backtests: make `count` random-walk trades now, for every
-   * walking symbol or for one (a replayed symbol cannot be stepped). Does nothing while frozen.
+   * walking symbol or for one (a replayed symbol cannot be stepped). Does nothing while frozen or quiet.
    */
   generateTrades(count: number, symbol?: string): void {
     if (!Number.isSafeInteger(count) || count < 0)
@@ -391,7 +418,7 @@ export class SimMarket implements MarketView {
     for (const market of markets) {
       if (market.walk === undefined) throw new SimMarketError(`${market.spec.symbol} is replayed from a CSV`);
     }
-    if (this.#frozen()) return;
+    if (this.#frozen() || this.#quiet()) return;
     for (const market of markets) this.#walk(market, count);
   }
 
@@ -420,7 +447,7 @@ export class SimMarket implements MarketView {
   /** One fast tick (the timer's work; tests call it to step deterministically): trades, closes, pushes. */
   tick(): void {
     this.#fastTicks += 1;
-    if (!this.#frozen()) {
+    if (!this.#frozen() && !this.#quiet()) {
       // Trade arrivals per symbol: Poisson with the configured rate (Knuth's method, bounded).
       const expected = (this.#tradesPerSecond * FAST_TICK_MS) / 1000;
       const limit = Math.exp(-expected);
@@ -478,6 +505,10 @@ export class SimMarket implements MarketView {
     return this.#clock.now() < this.#frozenUntil;
   }
 
+  #quiet(): boolean {
+    return this.#clock.now() < this.#quietUntil;
+  }
+
   #guard(what: string, run: () => void): void {
     try {
       run();
@@ -489,6 +520,12 @@ export class SimMarket implements MarketView {
   }
 
   #emit(route: StreamRoute, stream: string, payload: Json): void {
+    const drop = this.#streamDrops.get(stream);
+    if (drop !== undefined) {
+      if (drop <= 1) this.#streamDrops.delete(stream);
+      else this.#streamDrops.set(stream, drop - 1);
+      return;
+    }
     for (const listener of this.#streamListeners) {
       try {
         listener(route, stream, payload);

@@ -128,6 +128,38 @@ describe('FaultInjector', () => {
     );
   });
 
+  it('quiets the market and stalls stream connections through their actions, shown in the snapshot', () => {
+    const a = actions();
+    const quiet: number[] = [];
+    const stalls: number[] = [];
+    const faults = new FaultInjector({
+      ...a,
+      quietMarket: (until) => {
+        quiet.push(until);
+      },
+      stallStreams: (forMs) => {
+        stalls.push(forMs);
+        return 4;
+      },
+    });
+    expect(parseFaultSpec({ quietMarketForMs: 30_000, stallStreamsForMs: 20_000 })).toEqual({
+      quietMarketForMs: 30_000,
+      stallStreamsForMs: 20_000,
+    });
+    faults.apply({ quietMarketForMs: 30_000, stallStreamsForMs: 20_000 });
+    expect(quiet).toEqual([1_000_000 + 30_000]);
+    expect(stalls).toEqual([20_000]);
+    expect(faults.snapshot()).toMatchObject({
+      quietMarketRemainingMs: 30_000,
+      stallStreamsRemainingMs: 20_000,
+      served: { streamsStalled: 4 },
+    });
+    expect(() => new FaultInjector(a).apply({ latencyMs: 5, quietMarketForMs: 10 })).toThrow(
+      'needs a market',
+    );
+    expect(() => new FaultInjector(a).apply({ stallStreamsForMs: 10 })).toThrow('needs a websocket server');
+  });
+
   it('refuses a stale-market fault without a market, changing nothing', () => {
     const { freezeMarket: _unused, ...withoutMarket } = actions();
     const faults = new FaultInjector(withoutMarket);

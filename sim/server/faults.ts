@@ -1,4 +1,4 @@
-// Fault injection: latency, forced 429/418, 503 unknown-status orders, dropped sockets and aggTrades, expiry, skew.
+// Fault injection: latency, forced 429/418, 503 unknown-status orders, dropped, stalled sockets and aggTrades, quiet or stale market, expiry, skew.
 import type { Json } from '../contracts.js';
 
 /**
@@ -23,8 +23,19 @@ export interface FaultSpec {
   readonly dropWebsockets?: boolean;
   /** Expire every listen key now (`listenKeyExpired` is sent, connections closed). */
   readonly expireListenKeys?: boolean;
-  /** Freeze the market (no trades, no stream payloads) for this long. */
+  /** Freeze the market (no trades, no stream payloads) for this long: a stale exchange. */
   readonly staleMarketForMs?: number;
+  /**
+   * No trades for this long; time-driven streams (`!markPrice@arr@1s`, kline updates) keep coming,
+   * as on Binance when nothing trades.
+   */
+  readonly quietMarketForMs?: number;
+  /**
+   * Every market websocket connection open now delivers nothing for this long while it stays open,
+   * answering pings and control messages; trades go on (tape, REST aggTrades and klines), and what
+   * those connections missed is never sent. Connections opened later deliver as usual.
+   */
+  readonly stallStreamsForMs?: number;
   /** Server clock = wall clock + this skew (replaces the previous skew). */
   readonly clockSkewMs?: number;
   /**
@@ -52,6 +63,8 @@ const DURATION_FIELDS = [
   'rateLimitForMs',
   'banForMs',
   'staleMarketForMs',
+  'quietMarketForMs',
+  'stallStreamsForMs',
 ] as const;
 const FLAG_FIELDS = ['reset', 'dropWebsockets', 'expireListenKeys'] as const;
 const KNOWN = new Set<string>([
@@ -120,6 +133,10 @@ export interface FaultActions {
   expireListenKeys(): number;
   /** Freezes the market until `untilMs` (simulator clock); absent when no market is attached. */
   freezeMarket?(untilMs: number): void;
+  /** No trades until `untilMs` (simulator clock), streams go on; absent when the market cannot. */
+  quietMarket?(untilMs: number): void;
+  /** Stalls the market websocket connections open now for `forMs`; returns how many. */
+  stallStreams?(forMs: number): number;
   /**
    * Drops the next `count` aggTrade stream messages of `symbol` (0 clears); false when the market
    * does not list the symbol. Absent when no market is attached.
@@ -146,7 +163,16 @@ export class FaultInjector {
   #banUntil = 0;
   #unknownNext = 0;
   #staleUntil = 0;
-  readonly #served = { rateLimited: 0, banned: 0, unknownStatus: 0, dropped: 0, expired: 0 };
+  #quietUntil = 0;
+  #stallUntil = 0;
+  readonly #served = {
+    rateLimited: 0,
+    banned: 0,
+    unknownStatus: 0,
+    dropped: 0,
+    expired: 0,
+    streamsStalled: 0,
+  };
 
   constructor(actions: FaultActions, random: () => number = Math.random) {
     this.#actions = actions;
@@ -158,6 +184,12 @@ export class FaultInjector {
     if (spec.staleMarketForMs !== undefined && this.#actions.freezeMarket === undefined) {
       // Refuse before anything changes, so a refused request leaves no partial effect.
       throw new FaultSpecError('faults.staleMarketForMs', 'needs a market, and none is attached');
+    }
+    if (spec.quietMarketForMs !== undefined && this.#actions.quietMarket === undefined) {
+      throw new FaultSpecError('faults.quietMarketForMs', 'needs a market, and none is attached');
+    }
+    if (spec.stallStreamsForMs !== undefined && this.#actions.stallStreams === undefined) {
+      throw new FaultSpecError('faults.stallStreamsForMs', 'needs a websocket server, and none is attached');
     }
     if (spec.dropAggTrades !== undefined) {
       // First, so a refused request (no market, unknown symbol) leaves no partial effect.
@@ -194,6 +226,14 @@ export class FaultInjector {
     if (spec.staleMarketForMs !== undefined && this.#actions.freezeMarket !== undefined) {
       this.#staleUntil = now + spec.staleMarketForMs;
       this.#actions.freezeMarket(this.#staleUntil);
+    }
+    if (spec.quietMarketForMs !== undefined && this.#actions.quietMarket !== undefined) {
+      this.#quietUntil = now + spec.quietMarketForMs;
+      this.#actions.quietMarket(this.#quietUntil);
+    }
+    if (spec.stallStreamsForMs !== undefined && this.#actions.stallStreams !== undefined) {
+      this.#stallUntil = now + spec.stallStreamsForMs;
+      this.#served.streamsStalled += this.#actions.stallStreams(spec.stallStreamsForMs);
     }
     if (spec.dropWebsockets === true) this.#served.dropped += this.#actions.dropWebsockets();
     if (spec.expireListenKeys === true) this.#served.expired += this.#actions.expireListenKeys();
@@ -245,6 +285,8 @@ export class FaultInjector {
       banRemainingMs: Math.max(0, this.#banUntil - now),
       unknownStatusNextOrders: this.#unknownNext,
       staleMarketRemainingMs: Math.max(0, this.#staleUntil - now),
+      quietMarketRemainingMs: Math.max(0, this.#quietUntil - now),
+      stallStreamsRemainingMs: Math.max(0, this.#stallUntil - now),
       clockSkewMs: this.#actions.clockSkewMs(),
       dropAggTradesPending: this.#actions.aggTradeDrops?.().pending ?? {},
       served: { ...this.#served, aggTradesDropped: this.#actions.aggTradeDrops?.().dropped ?? 0 },

@@ -47,6 +47,8 @@ export interface MarketStreamSource {
   /** Which streams have subscribers: a predicate, and the list of them. */
   setStreamDemand(isWanted: (stream: string) => boolean, wanted: () => Iterable<string>): void;
   freeze(untilMs: number): void;
+  /** The quiet-market fault (absent: it is refused): see `SimMarket.quiet`. */
+  quiet?(untilMs: number): void;
   /** The market control of `POST /_sim/market` (absent: the route answers 404). */
   movePrice?(symbol: string, price: Decimal): Decimal;
   /** The `dropAggTrades` fault (absent: it is refused): see `SimMarket.dropAggTrades`. */
@@ -174,6 +176,7 @@ export class SimServer {
     }
     this.faults = new FaultInjector({
       dropWebsockets: () => this.#hub.dropAll(),
+      stallStreams: (forMs) => this.#hub.stallMarketStreams(forMs),
       expireListenKeys: () => {
         const ended = this.listenKeys.expireAll();
         for (const key of ended) this.#hub.endListenKey(key);
@@ -183,6 +186,9 @@ export class SimServer {
         ? {}
         : {
             freezeMarket: (untilMs: number) => market.freeze(untilMs),
+            ...(market.quiet === undefined
+              ? {}
+              : { quietMarket: (untilMs: number) => market.quiet?.(untilMs) }),
             ...(market.dropAggTrades === undefined
               ? {}
               : {

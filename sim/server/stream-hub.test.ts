@@ -321,6 +321,36 @@ describe('StreamHub market streams', () => {
     expect((await c.waitClosed())?.code).toBe(1008);
   });
 
+  it('stalls the market connections open on the stallStreamsForMs fault: open, answering pings and requests, delivering nothing; a new connection delivers', async () => {
+    const { server, market } = await start({ wsPingIntervalMs: 50, housekeepingIntervalMs: 20 });
+    const stalled = await Client.open(`${server.wsUrl}/market/stream?streams=btcusdt@aggTrade`);
+    let pings = 0;
+    stalled.ws.on('ping', () => {
+      pings += 1;
+    });
+    const r = await fetch(`${server.restUrl}/_sim/faults`, {
+      method: 'POST',
+      body: JSON.stringify({ stallStreamsForMs: 600 }),
+    });
+    expect(r.status).toBe(200);
+    expect(((await r.json()) as { served: { streamsStalled: number } }).served.streamsStalled).toBe(1);
+    const fresh = await Client.open(`${server.wsUrl}/market/stream?streams=btcusdt@aggTrade`);
+    market.emit('market', 'btcusdt@aggTrade', { e: 'aggTrade', a: 1 });
+    expect(await fresh.next()).toEqual([{ stream: 'btcusdt@aggTrade', data: { e: 'aggTrade', a: 1 } }]);
+    await settle();
+    expect(stalled.messages).toEqual([]);
+    expect(await stalled.request({ method: 'LIST_SUBSCRIPTIONS', id: 1 })).toEqual({
+      result: ['btcusdt@aggTrade'],
+      id: 1,
+    });
+    expect(pings).toBeGreaterThan(0);
+    expect(stalled.closed).toBeUndefined();
+    // After the stall it delivers again; what it missed is never sent.
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    market.emit('market', 'btcusdt@aggTrade', { e: 'aggTrade', a: 2 });
+    expect(await stalled.next()).toEqual([{ stream: 'btcusdt@aggTrade', data: { e: 'aggTrade', a: 2 } }]);
+  });
+
   it('pings, drops a connection that never pongs, and closes at the age limit', async () => {
     const { server } = await start({
       wsPingIntervalMs: 50,

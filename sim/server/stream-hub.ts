@@ -32,6 +32,8 @@ interface Connection {
   lastPongAt: number;
   messageSecond: number;
   messagesThisSecond: number;
+  /** Wall time until which market payloads are withheld (the `stallStreamsForMs` fault); 0 when not stalled. */
+  stalledUntil: number;
 }
 
 /** A market stream as the hub needs it: its canonical name and route. */
@@ -81,6 +83,8 @@ export class StreamHub {
   ]);
   readonly #byListenKey = new Map<string, Set<Connection>>();
   #nextId = 1;
+  /** The latest end of any stall: publishing checks connections only while it lies ahead. */
+  #stallsUntil = 0;
   readonly #counters = {
     connected: 0,
     refused: 0,
@@ -89,6 +93,7 @@ export class StreamHub {
     slowDropped: 0,
     pongDropped: 0,
     aged: 0,
+    stalledFramesWithheld: 0,
   };
 
   constructor(options: StreamHubOptions) {
@@ -137,7 +142,13 @@ export class StreamHub {
     if (subscribers === undefined || subscribers.size === 0) return;
     let raw: string | undefined;
     let combined: string | undefined;
+    const stallCheck = this.#stallsUntil > 0 ? this.#wallNow() : Number.POSITIVE_INFINITY;
     for (const connection of subscribers) {
+      if (connection.stalledUntil > stallCheck) {
+        // Withheld for good, as Binance's stalled connections never deliver what they missed.
+        this.#counters.stalledFramesWithheld += 1;
+        continue;
+      }
       if (connection.combined) {
         combined ??= JSON.stringify({ stream, data: payload });
         this.#send(connection, combined);
@@ -208,6 +219,26 @@ export class StreamHub {
       this.#detach(connection);
     }
     return count;
+  }
+
+  /**
+   * The `stallStreamsForMs` fault: every `/public` and `/market` connection open now delivers no
+   * market payload for `forMs` (wall time) while it stays open, answers pings and control
+   * messages, and keeps its subscriptions; what is published meanwhile is never sent to it.
+   * Connections opened later deliver as usual, so a client that reconnects is cured. Returns how
+   * many connections stalled.
+   */
+  stallMarketStreams(forMs: number): number {
+    const until = this.#wallNow() + forMs;
+    let stalled = 0;
+    for (const connection of this.#connections) {
+      if (connection.route === 'private') continue;
+      connection.stalledUntil = until;
+      stalled += 1;
+    }
+    this.#stallsUntil = Math.max(this.#stallsUntil, until);
+    this.#log.info('market stream connections stalled', { connections: stalled, forMs });
+    return stalled;
   }
 
   /** Pings, pong deadlines and the maximum connection age; called by the server's housekeeping timer. */
@@ -304,6 +335,7 @@ export class StreamHub {
       lastPongAt: now,
       messageSecond: Math.floor(now / 1000),
       messagesThisSecond: 0,
+      stalledUntil: 0,
     };
     this.#connections.add(connection);
     this.#counters.connected += 1;

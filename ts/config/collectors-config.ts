@@ -61,6 +61,16 @@ export const streamCollectorSection = section({
     .describe(
       'Mark prices come from REST premiumIndex (weight 10) while !markPrice@arr@1s is silent this long',
     ),
+  quietCloseBoundMs: integer(1500, 10_000)
+    .default(2500)
+    .describe(
+      "Bars of quiet symbols close by the exchange's clock at most this far past the market route's newest event (its 1 s mark price heartbeat keeps it moving); a stalled route stops closing bars within it",
+    ),
+  marketStallMs: integer(3000, 300_000)
+    .default(10_000)
+    .describe(
+      'The market route silent this long after its heartbeat was seen is a stall: logged, counted and reconnected (missed trades fetched by id)',
+    ),
 });
 
 /** The account (balances) by REST. */

@@ -72,6 +72,8 @@ describe('the configuration schema', () => {
           intervals: ['1m', '15m'],
           maxStreamsPerConnection: 200,
           markFallbackMs: 3000,
+          quietCloseBoundMs: 2500,
+          marketStallMs: 10_000,
         },
         account: { instances: 1, intervalMs: 5000, version: 'v3' },
         positionRisk: { instances: 1, intervalMs: 5000, version: 'v3' },

@@ -126,6 +126,25 @@ describe('MarketStreamClient', () => {
     expect(conn?.streams.size).toBe(38);
   });
 
+  it('reconnectAll replaces every live connection that stays open but silent: resubscribed, the gap reported with the reason', async () => {
+    const { server, client } = await setup({}, { maxStreamsPerConnection: 2 });
+    const gaps: MarketStreamGap[] = [];
+    client.onPossibleGap((gap) => gaps.push(gap));
+    await client.subscribe(names(4));
+    expect(server.open()).toHaveLength(2);
+    expect(client.reconnectAll('silent for 10000 ms')).toBe(2);
+    await waitUntil(
+      () => server.open().length === 2 && server.open().every((c) => c.streams.size === 2 && c.index >= 2),
+      'both slots reconnected and resubscribed',
+    );
+    await waitUntil(() => gaps.length === 2, 'a gap per slot');
+    expect(gaps.map((g) => g.reason)).toEqual(['silent for 10000 ms', 'silent for 10000 ms']);
+    expect(gaps.flatMap((g) => g.streams).sort()).toEqual(names(4).sort());
+    expect(client.status().reconnects).toBe(2);
+    await client.close();
+    expect(client.reconnectAll('closed')).toBe(0);
+  });
+
   it('reconnects with growing backoff, resubscribes everything and reports the gap', async () => {
     const { server, client, batches } = await setup();
     const gaps: MarketStreamGap[] = [];

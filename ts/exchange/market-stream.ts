@@ -448,6 +448,20 @@ export class MarketStreamClient {
     return [...this.#slotOf.keys()].sort();
   }
 
+  /** The connection slot carrying `stream` (stable across reconnects), or undefined when not subscribed. */
+  slotOf(stream: string): number | undefined {
+    return this.#slotOf.get(stream)?.id;
+  }
+
+  /**
+   * When the connection slot `slot` last delivered a data frame (this machine's clock, ms): null
+   * before its first, undefined for no such slot. Cheaper than `status()` for a per-slot check.
+   */
+  lastFrameAt(slot: number): number | null | undefined {
+    const found = this.#slots.get(slot);
+    return found === undefined ? undefined : found.channel.status().lastFrameAt;
+  }
+
   /** Adds a consumer of raw frame batches; returns the function that removes it. */
   onMessages(handler: FramesHandler): () => void {
     return this.#batcher.add(handler);
@@ -472,6 +486,23 @@ export class MarketStreamClient {
   /** Rotates every live connection now (make-before-break), as at `maxConnectionAgeMs`. */
   async rotateAll(): Promise<void> {
     await Promise.all([...this.#slots.values()].map((slot) => slot.channel.rotateNow()));
+  }
+
+  /**
+   * Drops every live connection so each reconnects: for connections that stay open, answering
+   * pings, yet deliver nothing. Each comes back through its own backoff, resubscribes and reports
+   * a possible gap (`onPossibleGap`). Connections not live now (connecting, waiting) are left to
+   * their own retries. Returns how many were dropped.
+   */
+  reconnectAll(reason: string): number {
+    if (this.#closed) return 0;
+    let dropped = 0;
+    for (const slot of this.#slots.values()) {
+      if (slot.channel.state !== 'live') continue;
+      slot.channel.reconnectNow(reason);
+      dropped += 1;
+    }
+    return dropped;
   }
 
   status(): MarketStreamStatus {

@@ -50,6 +50,7 @@ function outcome(fills: FillEvent[]): BacktestOutcome {
     skippedLegs: 0,
     rejectedRows: 0,
     stats: {} as BacktestOutcome['stats'],
+    risk: null,
   };
 }
 

@@ -135,6 +135,7 @@ export function reportJson(out: BacktestOutcome): string {
       clientOrderId: f.clientOrderId,
       tradeId: f.tradeId,
     })),
+    risk: out.risk,
     equity: out.equity,
   };
   return `${JSON.stringify(report, null, 1)}\n`;
@@ -152,6 +153,7 @@ export function summaryText(out: BacktestOutcome): string {
     `drawdown    ${s.maxDrawdown} USDT max (${pct(s.maxDrawdownPct)})`,
     `sharpe      ${s.sharpe ?? 'n/a'} (annualised, 1-minute returns)`,
     `exposure    ${pct(s.exposure)} of minutes in a position; ${s.openPositionsAtEnd} open at the end`,
+    riskLine(out),
     ...(out.rejectedRows > 0
       ? [
           `note        ${out.rejectedRows} input rows rejected (malformed, repeated or out of order; see the log)`,
@@ -163,6 +165,17 @@ export function summaryText(out: BacktestOutcome): string {
         ]
       : []),
   ].join('\n');
+}
+
+/** What the risk side did, in one line (stop-loss exits are among the fills above). */
+function riskLine(out: BacktestOutcome): string {
+  const risk = out.risk;
+  if (risk === null) return 'risk        off (no pre-trade checks, loss guard or stop-loss ladders)';
+  const stopFills = out.recorder.fills.filter((f) => f.clientOrderId.startsWith('sl_')).length;
+  const refused = Object.values(risk.refusals).reduce((a, b) => a + b, 0);
+  const closes = (risk.events['risk-action:force-close'] ?? 0) + (risk.events['risk-action:close-all'] ?? 0);
+  const failures = risk.events['stop-loss-failure'] ?? 0;
+  return `risk        ${stopFills} stop-loss fills, ${refused} orders refused, ${closes} force-close/close-all, ${failures} stop-loss failures; state ${risk.state}`;
 }
 
 function coarse(

@@ -3,7 +3,6 @@ import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { SymbolSpec } from '../../sim/contracts.js';
 import { ExchangeEngine } from '../../sim/engine/exchange-engine.js';
-import { VirtualClock } from '../../trader/engine/engine-clock.js';
 import { EventAccount } from '../../trader/engine/event-account.js';
 import type { BarEvent } from '../../trader/engine/events.js';
 import { type StrategyStateStore, TradingEngine } from '../../trader/engine/trading-engine.js';
@@ -11,6 +10,7 @@ import { MemoryOrderJournal } from '../../trader/execution/order-journal.js';
 import { SymbolRules } from '../../trader/execution/symbol-rules.js';
 import { MemoryTradeRecorder, type TradeRecorder } from '../../trader/execution/trade-recorder.js';
 import type { Strategy } from '../../trader/strategies/strategy-api.js';
+import { defaultRiskSettings, type RiskSettings } from '../../ts/config/risk-config.js';
 import { Decimal } from '../../ts/exact/decimal.js';
 import { type Logger, silentLogger } from '../../ts/log/logger.js';
 import { INTERVALS, type IntervalName, isIntervalName } from '../../ts/native/interval.js';
@@ -18,7 +18,9 @@ import { DrivenMarket } from '../venues/driven-market.js';
 import { EngineVenue } from '../venues/engine-venue.js';
 import { ruleFields, simulatorSpec, specFromPrice } from '../venues/symbol-specs.js';
 import { BacktestMarketData } from './backtest-market-data.js';
+import { BacktestRisk, type BacktestRiskReport, type OrderLimits, orderLimits } from './backtest-risk.js';
 import { KlineFills, type KlinePrices } from './kline-fills.js';
+import { ReplayClock } from './replay-clock.js';
 import {
   type BarBuilderFactory,
   nativeBarBuilder,
@@ -26,6 +28,7 @@ import {
   SymbolTape,
   type TapeKind,
 } from './symbol-tape.js';
+import { WaitingStops } from './waiting-stops.js';
 
 const STEP_MS = 60_000;
 const TERMINAL = new Set(['FILLED', 'CANCELED', 'EXPIRED', 'EXPIRED_IN_MATCH', 'REJECTED']);
@@ -65,6 +68,15 @@ export interface BacktestOptions {
   readonly progressEveryMs?: number;
   /** Also records every order and fill here (the records store, mode `backtest`). */
   readonly record?: TradeRecorder;
+  /**
+   * The trader's risk side, as paper trading runs it: the pre-trade gate, the loss guard, the
+   * stop-loss ladders and the order timeouts, with these settings (the config's `risk` section;
+   * default: its defaults, what a trader without a config runs). `false`, or `enabled: false`:
+   * none of it, every order passes and no stop protects a position.
+   */
+  readonly risk?: RiskSettings | false;
+  /** Order counts the risk side paces openings to (default: a trader's, 80 % of Binance's limits). */
+  readonly orderLimits?: OrderLimits;
 }
 
 /** One equity sample. */
@@ -97,6 +109,8 @@ export interface BacktestOutcome {
   /** Input rows dropped as malformed, repeated or out of order (each symbol's first is logged). */
   readonly rejectedRows: number;
   readonly stats: TradingEngine['stats'];
+  /** What the risk side did (refusals, stop-loss ladders, closes); null when the run had none. */
+  readonly risk: BacktestRiskReport | null;
 }
 
 /** A run whose engine still has work after the data ended and no timer that would end it. */
@@ -240,7 +254,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestOut
     assumed.push(tape.symbol);
   }
   const t0 = Math.floor(start / STEP_MS) * STEP_MS;
-  const clock = new VirtualClock(t0);
+  const clock = new ReplayClock(t0);
   const market = new DrivenMarket(specs, t0);
   const balance = options.balance ?? '10000';
   const sim = new ExchangeEngine({
@@ -265,8 +279,12 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestOut
   const resting = new Map<string, number>();
   const restingIds = new Map<string, string>();
   const klineFills = new KlineFills(market);
+  const stops = new WaitingStops();
   venue.onUserEvent((event) => {
+    // The account first: the ladders read positions when the same event reaches them.
+    if (event.accountUpdate !== undefined) account.apply(event.accountUpdate);
     klineFills.onUserEvent(event);
+    stops.onUserEvent(event);
     const u = event.orderUpdate;
     if (u === undefined) return;
     if (u.status === 'NEW' && u.orderType === 'LIMIT' && !restingIds.has(u.clientOrderId)) {
@@ -277,24 +295,42 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestOut
       resting.set(u.symbol, (resting.get(u.symbol) ?? 1) - 1);
     }
   });
+  const rules = new SymbolRules(specs.map(ruleFields));
+  const settings = options.risk === undefined ? defaultRiskSettings() : options.risk;
+  const risk =
+    settings === false || !settings.enabled
+      ? undefined
+      : new BacktestRisk({
+          settings,
+          venue,
+          account,
+          market: data,
+          rules,
+          clock,
+          logger: logger.child('risk'),
+          orderLimits: options.orderLimits ?? orderLimits(),
+        });
   const engine = new TradingEngine({
     name: options.strategyName,
     strategy: options.strategy,
     market: data,
     account,
-    venue,
-    rules: new SymbolRules(specs.map(ruleFields)),
+    venue: risk?.venue ?? venue,
+    rules,
     clock,
     journal: new MemoryOrderJournal(),
     recorder: teeRecorder(recorder, options.record),
     logger: logger.child('engine'),
-    onAccountUpdate: (u) => account.apply(u),
+    ...(risk === undefined ? {} : { risk: risk.gate }),
     ...(options.stateStore === undefined ? {} : { stateStore: options.stateStore }),
   });
+  risk?.attach(engine);
   await venue.applySettings(
     { marginType: 'CROSSED', positionMode: 'one-way', leverage: options.leverage ?? 20 },
     symbols,
   );
+  // As in a trader: the ladders start (from the exchange's list) before the strategy may trade.
+  await risk?.start();
   await engine.start();
 
   const equity: EquityPoint[] = [];
@@ -308,13 +344,16 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestOut
    * Waits for the strategy's work (the engine's event queue, however long it takes) and lets the
    * executor's in-process work run: the venue answers synchronously, so one macrotask turn settles
    * all it can; what is left waits on data time (a resting order's fill or timeout, a TWAP slice)
-   * and comes as the replay goes on. Awaiting `engine.idle()` instead would wait for ever.
+   * and comes as the replay goes on. Awaiting `engine.idle()` instead would wait for ever. The
+   * risk side's work (a ladder placed after a fill, replaced after a stop fired) is a chain of
+   * awaits on the simulator: turns are given while it sends something or hears from the simulator.
    */
   const settle = async (): Promise<void> => {
     do {
       await engine.queue.drain();
-      if (engine.executor.busy) await nextTurn();
-    } while (engine.queue.size > 0);
+      const riskWork = risk?.takeActivity() === true;
+      if (engine.executor.busy || riskWork) await nextTurn();
+    } while (engine.queue.size > 0 || risk?.active === true);
   };
   /** {@link settle}, also when the executor is idle: a fill's event may start the strategy's work. */
   const settleAll = async (): Promise<void> => {
@@ -359,18 +398,20 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestOut
         continue;
       }
       const wantsTicks = req.ticks && engine.follows(symbol);
-      const perTrade = wantsTicks || (resting.get(symbol) ?? 0) > 0;
+      // A waiting stop (a ladder's) is judged trade by trade, so that it fires at the trade that reaches it.
+      const perTrade = wantsTicks || (resting.get(symbol) ?? 0) > 0 || stops.waits(symbol);
       const closed = perTrade
         ? await tape.advanceEach(time, (row) => {
             clock.advanceTo(row.time);
-            if ((resting.get(symbol) ?? 0) > 0)
+            if ((resting.get(symbol) ?? 0) > 0 || stops.reached(symbol, row.price))
               market.publishTrade(symbol, row.price, row.qty, row.takerSold, row.time);
             else market.setLastTrade(symbol, row.price, row.takerSold, row.time);
+            const riskWork = risk !== undefined && (risk.active || engine.queue.size > 0);
             if (wantsTicks) {
               const pending = engine.push({ type: 'tick', symbol, price: Number(row.price), time: row.time });
-              return pending === undefined ? undefined : settle();
+              return pending === undefined && !riskWork ? undefined : settle();
             }
-            return engine.executor.busy ? settle() : undefined;
+            return engine.executor.busy || riskWork ? settle() : undefined;
           })
         : tape.advance(time, (row) => market.setLastTrade(symbol, row.price, row.takerSold, row.time));
       for (const bar of closed) collect(symbol, bar, time, bars);
@@ -378,6 +419,8 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestOut
     if (klineBars.length > 0) await walkKlines(klineBars, time, bars);
     clock.advanceTo(time);
     sim.advance(time);
+    // The risk side's step (its checks, a stop the mark fired) settles before the strategy sees the bars.
+    if (risk !== undefined && (risk.active || engine.queue.size > 0)) await settle();
     bars.sort(
       (a, b) =>
         a.closeTime - b.closeTime ||
@@ -388,7 +431,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestOut
       if (!req.intervals.includes(bar.interval)) continue;
       if (engine.push(bar) !== undefined) await settle();
     }
-    if (engine.executor.busy || engine.queue.size > 0) await settle();
+    if (engine.executor.busy || engine.queue.size > 0 || risk?.active === true) await settle();
     const open = account.openPositions();
     equity.push({ time, equity: (account.equity() ?? Decimal.ZERO).toString(), exposed: open.length });
     end = time;
@@ -456,6 +499,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestOut
         levels: klineFills.stats.deferredLevels,
       },
     );
+  await risk?.stop();
   await engine.stop();
   for (const tape of tapes)
     if (tape.rejected > 0)
@@ -491,6 +535,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestOut
     skippedLegs: engine.planner.skipped.length,
     rejectedRows: tapes.reduce((n, t) => n + t.rejected, 0),
     stats: { ...engine.stats },
+    risk: risk?.report() ?? null,
   };
 }
 

@@ -4,23 +4,23 @@ import { join } from 'node:path';
 import type { SymbolSpec } from '../../sim/contracts.js';
 import { StoreTradeRecorder } from '../../trader/execution/store-trade-recorder.js';
 import { createStrategy, strategyDefinitions } from '../../trader/strategies/registry.js';
-import { loadConfig } from '../../ts/config/load-config.js';
+import { type LoadedConfig, loadConfig } from '../../ts/config/load-config.js';
 import { Decimal } from '../../ts/exact/decimal.js';
 import { Logger } from '../../ts/log/logger.js';
 import { parseExchangeInfo } from '../../ts/native/parse.js';
 import { BufferedRecordWriter } from '../../ts/store/buffered-writer.js';
 import { openRecordStore } from '../../ts/store/open-store.js';
 import { reportHtml, reportJson, summaryText } from '../backtest/backtest-report.js';
+import { orderLimits } from '../backtest/backtest-risk.js';
 import { runBacktest } from '../backtest/backtest-runner.js';
 import { specFromExchangeInfo } from '../venues/symbol-specs.js';
 import { parseCommandArgs, UsageError } from './usage-error.js';
 
 /** The records store as a backtest's recorder (mode `backtest`, account `account`); `close` writes the rest and derives round trips. */
 async function openBacktestRecords(
-  configFile: string | undefined,
+  loaded: LoadedConfig,
   account: string,
 ): Promise<{ recorder: StoreTradeRecorder; close(): Promise<void> }> {
-  const loaded = loadConfig(configFile);
   const store = await openRecordStore(loaded);
   const writer = new BufferedRecordWriter(store, {
     flushMs: loaded.config.store.flushMs,
@@ -57,9 +57,13 @@ Options:
       --taker-fee <rate>        default 0.0005
       --exchange-info <file>    exchangeInfo JSON for the symbols' real filters
   -q, --quiet                   no progress lines
+      --no-risk                 without the trader's risk side: no pre-trade checks, loss guard,
+                                stop-loss ladders or order timeouts (by default they run as in paper
+                                trading, with the configuration's "risk" section)
       --record <name>           also keep the orders and fills in the records store (section "store"),
                                 mode backtest, account <name> (round trips and daily stats derived)
-  -c, --config <file>           configuration file (for --record's store)
+  -c, --config <file>           configuration file (the "risk" section, exchange.weightShare for the
+                                order-rate budget, and --record's store)
 `;
 
 /** Runs `tributary backtest`; returns the exit code. */
@@ -77,6 +81,7 @@ export async function runBacktestCommand(args: string[]): Promise<number> {
       'taker-fee': { type: 'string' },
       'exchange-info': { type: 'string' },
       quiet: { type: 'boolean', short: 'q' },
+      'no-risk': { type: 'boolean' },
       record: { type: 'string' },
       config: { type: 'string', short: 'c' },
       help: { type: 'boolean', short: 'h' },
@@ -113,10 +118,16 @@ export async function runBacktestCommand(args: string[]): Promise<number> {
   }
   const quiet = values.quiet === true;
   const started = Date.now();
-  const records =
-    values.record === undefined ? undefined : await openBacktestRecords(values.config, values.record);
+  // The risk side runs as a trader would run it with this configuration; keys are not needed here.
+  const loaded =
+    values.record === undefined
+      ? loadConfig(values.config, process.env, { exchangeKeys: 'unused' })
+      : loadConfig(values.config);
+  const records = values.record === undefined ? undefined : await openBacktestRecords(loaded, values.record);
   const outcome = await runBacktest({
     ...(records === undefined ? {} : { record: records.recorder }),
+    risk: values['no-risk'] === true ? false : loaded.config.risk,
+    orderLimits: orderLimits(loaded.config.exchange.weightShare),
     strategyName: name,
     strategy: createStrategy(name, config),
     files: positionals,

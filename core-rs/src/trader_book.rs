@@ -355,8 +355,12 @@ impl KlineSeries {
         true
     }
 
-    /// Replaces the whole series with `klines`, known current at `turn` (sorted by open time,
-    /// the last of equal open times kept, the newest `capacity` retained).
+    /// Replaces the series with `klines`, known current at `turn` (sorted by open time, the last
+    /// of equal open times kept, the newest `capacity` retained), from the snapshot's oldest bar
+    /// on. The held bars older than that stay when they lead into it without a gap and the last of
+    /// them is final (see [`KlineSeries::history_before`]): a hub that restarted holds only the
+    /// bars it has seen since, and its snapshot would otherwise cut a strategy's window to them
+    /// until the REST pollers have gone round the whole universe (ten minutes at 600 symbols).
     fn replace(&mut self, bars: impl IntoIterator<Item = CheckedBar>, turn: u64) {
         let mut sorted: Vec<WireKline> = bars.into_iter().map(|CheckedBar(bar)| bar).collect();
         sorted.sort_by_key(|k| k.open_time);
@@ -364,12 +368,33 @@ impl KlineSeries {
         sorted.reverse();
         sorted.dedup_by_key(|k| k.open_time);
         sorted.reverse();
-        let excess = sorted.len().saturating_sub(self.capacity);
-        self.bars.clear();
-        self.bars.extend(sorted.drain(excess..));
+        let kept = sorted.first().map_or(0, |first| self.history_before(first.open_time));
+        // The kept bars are the oldest `kept` held ones; their versions are another hub turn's
+        // (or an earlier stream's), so they count as unknown (turn 0): a compact row based on
+        // them is a mismatch and brings a snapshot, never an update applied to the wrong base.
+        self.bars.truncate(kept);
         self.turns.clear();
+        self.turns.resize(kept, 0);
+        self.bars.extend(sorted.drain(..));
         self.turns.resize(self.bars.len(), turn);
+        let excess = self.bars.len().saturating_sub(self.capacity);
+        self.bars.drain(..excess);
+        self.turns.drain(..excess);
         self.write_all_rows();
+    }
+
+    /// How many of the oldest held bars stay before a snapshot whose oldest bar opens at
+    /// `first_open`: those opening before it, when the last of them is final and closes right
+    /// where that bar opens. After a gap, or with its last bar still open (its close never seen),
+    /// the held history would splice into the snapshot as if it were adjacent and complete: none
+    /// stays, and the series starts at the snapshot (a window shorter than asked for, which a
+    /// strategy sees, rather than a wrong one, which it cannot).
+    fn history_before(&self, first_open: i64) -> usize {
+        let before = self.bars.partition_point(|bar| bar.open_time < first_open);
+        match before.checked_sub(1).and_then(|last| self.bars.get(last)) {
+            Some(last) if last.is_closed() && last.close_time.checked_add(1) == Some(first_open) => before,
+            _ => 0,
+        }
     }
 
     /// The turn the bar of `open_time` is known current at (0 when unknown); `None` when the
@@ -1937,6 +1962,64 @@ mod tests {
         let series = book.kline_series(BTC, Interval::M1).unwrap();
         assert_eq!(series.klines().first().unwrap().open_time, 40 * 60_000);
         assert_columns_match(series);
+    }
+
+    /// The bars of `series` by minute.
+    fn minutes(series: &KlineSeries) -> Vec<i64> {
+        series.klines().iter().map(|k| k.open_time / 60_000).collect()
+    }
+
+    #[test]
+    fn a_snapshot_keeps_the_held_history_that_leads_into_it() {
+        // A hub that restarted holds only minutes 5 and 6; the book held 0..5, all final.
+        let mut book = TraderBook::with_window(10);
+        book.apply(&snapshot_frame(1, 0, window_snapshot(0..5)));
+        let mut restarted = snapshot_frame(1, 1, window_snapshot(5..7));
+        restarted.header.turn = 9;
+        book.apply(&restarted);
+        let series = book.kline_series(BTC, Interval::M1).unwrap();
+        assert_eq!(series.klines(), (0..7).map(kline).collect::<Vec<_>>());
+        assert_columns_match(series);
+        // The kept bars' versions are unknown (no compact row can be based on them); the
+        // snapshot's are its turn's.
+        assert_eq!(series.turn_of(4 * 60_000), Some(0));
+        assert_eq!(series.turn_of(5 * 60_000), Some(9));
+        // The window still holds the newest only.
+        let mut small = TraderBook::with_window(5);
+        small.apply(&snapshot_frame(1, 0, window_snapshot(0..5)));
+        small.apply(&snapshot_frame(1, 1, window_snapshot(5..7)));
+        let series = small.kline_series(BTC, Interval::M1).unwrap();
+        assert_eq!(minutes(series), vec![2, 3, 4, 5, 6]);
+        assert_columns_match(series);
+    }
+
+    #[test]
+    fn a_snapshot_after_a_gap_or_an_unfinished_bar_keeps_no_history() {
+        // Minute 5 missing between the held bars and the snapshot: no splice across the gap.
+        let mut book = TraderBook::with_window(10);
+        book.apply(&snapshot_frame(1, 0, window_snapshot(0..5)));
+        book.apply(&snapshot_frame(1, 1, window_snapshot(6..8)));
+        assert_eq!(minutes(book.kline_series(BTC, Interval::M1).unwrap()), vec![6, 7]);
+        // The held minute 4 never closed (the hub went away first): its history is not kept.
+        let mut book = TraderBook::with_window(10);
+        let mut held = window_snapshot(0..5);
+        if let Some(last) = held.klines[0].klines.last_mut() {
+            last.closed = false;
+        }
+        book.apply(&snapshot_frame(1, 0, held));
+        book.apply(&snapshot_frame(1, 1, window_snapshot(5..7)));
+        let series = book.kline_series(BTC, Interval::M1).unwrap();
+        assert_eq!(minutes(series), vec![5, 6]);
+        assert_columns_match(series);
+        // Held bars the snapshot's range covers are the snapshot's, whatever was held.
+        let mut book = TraderBook::with_window(10);
+        book.apply(&snapshot_frame(1, 0, window_snapshot(0..6)));
+        let mut corrected = window_snapshot(3..5);
+        corrected.klines[0].klines[1].trades = 999;
+        book.apply(&snapshot_frame(1, 1, corrected));
+        let series = book.kline_series(BTC, Interval::M1).unwrap();
+        assert_eq!(minutes(series), vec![0, 1, 2, 3, 4]);
+        assert_eq!(series.klines()[4].trades, 999);
     }
 
     #[test]

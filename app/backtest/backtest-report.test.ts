@@ -44,6 +44,13 @@ function outcome(fills: FillEvent[]): BacktestOutcome {
     candles: {},
     fees: '0',
     funding: '0',
+    fundingSource: {
+      source: 'assumed',
+      recorded: [],
+      assumed: { rate: '0.0001', everyHours: 8, symbols: ['BTCUSDT'] },
+      gaps: 0,
+    },
+    fundingPayments: [],
     realized: '0',
     trades: fills.length,
     assumedSpecs: [],

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Decimal } from '../../ts/exact/decimal.js';
 import type { BacktestOutcome } from './backtest-runner.js';
+import { fundingLine } from './funding-rates.js';
 
 const MINUTES_PER_YEAR = 525_600;
 /** Candles drawn per symbol at most; longer runs are merged into coarser candles for the page. */
@@ -21,6 +22,8 @@ export interface BacktestSummary {
   readonly realizedPnl: string;
   readonly fees: string;
   readonly funding: string;
+  /** Where the funding rates came from: recorded files and rows, or the constant, marked as assumed. */
+  readonly fundingSource: string;
   readonly maxDrawdown: string;
   readonly maxDrawdownPct: number;
   /** Annualised from one-minute equity returns. */
@@ -80,6 +83,7 @@ export function summarize(out: BacktestOutcome): BacktestSummary {
     realizedPnl: out.realized,
     fees: out.fees,
     funding: out.funding,
+    fundingSource: fundingLine(out.fundingSource),
     maxDrawdown: maxDd.toString(),
     maxDrawdownPct: round(maxDdPct, 6),
     sharpe: sd > 0 ? round((mean / sd) * Math.sqrt(MINUTES_PER_YEAR), 4) : null,
@@ -122,6 +126,7 @@ export function reportJson(out: BacktestOutcome): string {
     engine: out.stats,
     skippedLegs: out.skippedLegs,
     rejectedRows: out.rejectedRows,
+    funding: { ...out.fundingSource, payments: out.fundingPayments },
     orders: out.recorder.orders,
     fills: out.recorder.fills.map((f) => ({
       time: f.time,
@@ -149,6 +154,7 @@ export function summaryText(out: BacktestOutcome): string {
     `strategy ${out.strategy} on ${out.symbols.join(', ')}, ${new Date(out.start).toISOString()} → ${new Date(out.end).toISOString()}`,
     `trades      ${s.fills} fills, ${s.roundTrips} round trips, win rate ${pct(s.winRate)}`,
     `PnL         ${s.pnl} USDT after fees ${s.fees} and funding ${s.funding} (realized ${s.realizedPnl})`,
+    `funding     ${s.fundingSource}`,
     `equity      ${s.startEquity} → ${s.finalEquity} USDT`,
     `drawdown    ${s.maxDrawdown} USDT max (${pct(s.maxDrawdownPct)})`,
     `sharpe      ${s.sharpe ?? 'n/a'} (annualised, 1-minute returns)`,

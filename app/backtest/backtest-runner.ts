@@ -19,6 +19,7 @@ import { EngineVenue } from '../venues/engine-venue.js';
 import { ruleFields, simulatorSpec, specFromPrice } from '../venues/symbol-specs.js';
 import { BacktestMarketData } from './backtest-market-data.js';
 import { BacktestRisk, type BacktestRiskReport, type OrderLimits, orderLimits } from './backtest-risk.js';
+import { FUNDING_STEP_MS, FundingRates, type FundingReport, isFundingFile } from './funding-rates.js';
 import { KlineFills, type KlinePrices } from './kline-fills.js';
 import { ReplayClock } from './replay-clock.js';
 import {
@@ -30,7 +31,7 @@ import {
 } from './symbol-tape.js';
 import { WaitingStops } from './waiting-stops.js';
 
-const STEP_MS = 60_000;
+const STEP_MS = FUNDING_STEP_MS;
 const TERMINAL = new Set(['FILLED', 'CANCELED', 'EXPIRED', 'EXPIRED_IN_MATCH', 'REJECTED']);
 /** Timers run after the data ends before a run that still has work is called stalled. */
 const MAX_DRAIN_TURNS = 100_000;
@@ -50,7 +51,10 @@ export interface BacktestOptions {
   /** Strategy name (for keys and the report) and the strategy itself. */
   readonly strategyName: string;
   readonly strategy: Strategy;
-  /** data.binance.vision files: `SYMBOL-aggTrades-DATE.csv|.zip` or `SYMBOL-<interval>-DATE.csv|.zip`. */
+  /**
+   * data.binance.vision files: `SYMBOL-aggTrades-DATE.csv|.zip` or `SYMBOL-<interval>-DATE.csv|.zip`,
+   * and `SYMBOL-fundingRate-YYYY-MM.csv|.zip` for the funding Binance applied (else a constant, assumed).
+   */
   readonly files: readonly string[];
   /** Starting USDT wallet, exact (default 10000). */
   readonly balance?: string;
@@ -102,6 +106,14 @@ export interface BacktestOutcome {
   readonly candles: Record<string, Array<[number, number, number, number, number]>>;
   readonly fees: string;
   readonly funding: string;
+  /** Which funding was charged: recorded rates (files, rows) or the constant, as an assumption. */
+  readonly fundingSource: FundingReport;
+  /** Every funding payment booked (FUNDING_FEE income: negative paid, positive received), in order. */
+  readonly fundingPayments: ReadonlyArray<{
+    readonly time: number;
+    readonly symbol: string;
+    readonly income: string;
+  }>;
   readonly realized: string;
   readonly trades: number;
   readonly assumedSpecs: string[];
@@ -155,7 +167,7 @@ export function groupFiles(files: readonly string[]): FileGroup[] {
     const m = FILE_NAME.exec(basename(file));
     if (m === null) {
       throw new BacktestInputError(
-        `${file}: not a data.binance.vision aggTrades or klines file name (SYMBOL-aggTrades-YYYY-MM-DD.csv)`,
+        `${file}: not a data.binance.vision aggTrades, klines or fundingRate file name (SYMBOL-aggTrades-YYYY-MM-DD.csv)`,
       );
     }
     const symbol = m[1] as string;
@@ -217,7 +229,13 @@ function checkNoMissingDay(group: FileGroup): void {
  */
 export async function runBacktest(options: BacktestOptions): Promise<BacktestOutcome> {
   const logger = options.logger ?? silentLogger('backtest');
-  const groups = groupFiles(options.files);
+  const marketFiles = options.files.filter((f) => !isFundingFile(f));
+  const groups = groupFiles(marketFiles);
+  // Before the check for no data: a fundingRate file alone is refused naming its symbol.
+  const funding = FundingRates.load(
+    options.files.filter(isFundingFile),
+    new Map(groups.map((g) => [g.symbol, g.files])),
+  );
   if (groups.length === 0) throw new BacktestInputError('no data files given');
   const req = options.strategy.requirements;
   const intervals = [...new Set<IntervalName>(['1m', ...req.intervals])].sort(
@@ -271,6 +289,9 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestOut
       },
     ],
     logger: logger.child('sim'),
+    // Recorded funding times are the rows' calc_times (4 h, 1 h intervals, a few ms late), not an
+    // 8 h grid: the engine settles at every step, at the rate `funding.apply` sets (zero between).
+    ...(funding.recorded ? { fundingIntervalMs: STEP_MS } : {}),
   });
   const venue = new EngineVenue(sim, 'account-1', () => clock.now());
   const data = new BacktestMarketData(symbols, market, Math.max(2 * req.warmupBars, 64));
@@ -336,7 +357,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestOut
   const equity: EquityPoint[] = [];
   const candles: BacktestOutcome['candles'] = {};
   for (const s of symbols) candles[s] = [];
-  const totalBytes = options.files.reduce((sum, f) => sum + statSync(f).size, 0);
+  const totalBytes = marketFiles.reduce((sum, f) => sum + statSync(f).size, 0);
   const everyMs = options.progressEveryMs ?? 2_000;
   let lastProgress = Date.now();
   let end = t0;
@@ -418,6 +439,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestOut
     }
     if (klineBars.length > 0) await walkKlines(klineBars, time, bars);
     clock.advanceTo(time);
+    if (funding.recorded) funding.apply(market, time);
     sim.advance(time);
     // The risk side's step (its checks, a stop the mark fired) settles before the strategy sees the bars.
     if (risk !== undefined && (risk.active || engine.queue.size > 0)) await settle();
@@ -501,6 +523,14 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestOut
     );
   await risk?.stop();
   await engine.stop();
+  const fundingSource = funding.report();
+  if (fundingSource.gaps > 0)
+    logger.warn(
+      'gaps between recorded fundingRate rows longer than their interval (funding times there not charged)',
+      {
+        gaps: fundingSource.gaps,
+      },
+    );
   for (const tape of tapes)
     if (tape.rejected > 0)
       logger.warn('input rows rejected', {
@@ -509,7 +539,12 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestOut
         first: tape.firstRejection,
       });
   // Everything still open is valued at the last prices (not closed: the report says so).
-  const income = (await venue.income()) as ReadonlyArray<{ incomeType: string; income: string }>;
+  const income = (await venue.income()) as ReadonlyArray<{
+    incomeType: string;
+    income: string;
+    symbol: string;
+    time: number;
+  }>;
   const sum = (type: string) =>
     income
       .filter((r) => r.incomeType === type)
@@ -529,6 +564,10 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestOut
     candles,
     fees: sum('COMMISSION').neg().toString(),
     funding: sum('FUNDING_FEE').toString(),
+    fundingSource,
+    fundingPayments: income
+      .filter((r) => r.incomeType === 'FUNDING_FEE')
+      .map((r) => ({ time: Number(r.time), symbol: r.symbol, income: r.income })),
     realized: sum('REALIZED_PNL').toString(),
     trades: recorder.fills.length,
     assumedSpecs: assumed,

@@ -42,8 +42,11 @@ const HELP = `Usage: tributary backtest --strategy <name> [options] <data files.
 
 Replays data.binance.vision aggTrades dumps (SYMBOL-aggTrades-YYYY-MM-DD.csv or .zip) or kline dumps
 (SYMBOL-1m-YYYY-MM-DD.csv), several symbols and days, through the strategy with the same engine and
-execution code as live, against the simulator's matching engine, fees and funding. Prints a summary
-and writes <out>/report.json and <out>/report.html. The same input gives byte-identical reports.
+execution code as live, against the simulator's matching engine, fees and funding. Funding is
+charged at the rates Binance applied when SYMBOL-fundingRate-YYYY-MM.csv (or .zip) files are given
+beside a symbol's data (\`tributary download --kind fundingRate\`), else at a constant 0.01 % every
+8 h, which the summary and report say is assumed. Prints a summary and writes <out>/report.json and
+<out>/report.html. The same input gives byte-identical reports.
 
 Options:
   -s, --strategy <name>         ${strategyDefinitions()

@@ -1,5 +1,5 @@
 // `tributary download` against a local server with data.binance.vision's paths, its files then read by a backtest.
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { strToU8, zipSync } from 'fflate';
@@ -72,6 +72,70 @@ describe('tributary download', () => {
       files: [join(out, `${name}.zip`)],
     });
     expect(outcome.recorder.fills.map((f) => f.side)).toEqual(['BUY', 'SELL']);
+  });
+
+  it('fetches fundingRate months (monthly by default), reports a missing one, and a backtest charges what it wrote', async () => {
+    server = await ArchiveServer.start();
+    const start = Date.parse('2024-03-01T00:00:00Z');
+    const name = 'BTCUSDT-fundingRate-2024-03';
+    const rows = `calc_time,funding_interval_hours,last_funding_rate\n${start},8,0.00010000\n${start + 28_800_000},8,0.00250000\n`;
+    server.publish(
+      `data/futures/um/monthly/fundingRate/BTCUSDT/${name}.zip`,
+      Buffer.from(zipSync({ [`${name}.csv`]: strToU8(rows) })),
+    );
+    const out = mkdtempSync(join(tmpdir(), 'tributary-download-funding-'));
+    const args = [
+      '--symbols',
+      'BTCUSDT',
+      '--kind',
+      'fundingRate',
+      '--from',
+      '2024-03',
+      '--to',
+      '2024-04',
+      '-o',
+      out,
+    ];
+    const first = await captured(() =>
+      runDownload([...args, '--base-url', server?.url ?? '', '--rate', '50']),
+    );
+    expect(first.code).toBe(0);
+    expect(first.out).toContain(`[1/2] downloaded ${join(out, `${name}.zip`)}`);
+    expect(first.out).toMatch(
+      /\[2\/2\] missing .*\/monthly\/fundingRate\/BTCUSDT\/BTCUSDT-fundingRate-2024-04\.zip \(404\)/,
+    );
+    expect(readdirSync(out)).toEqual([`${name}.zip`]);
+
+    // Long from minute 2 to minute 4: no funding time inside, so nothing charged, but the file is read and reported.
+    const trades = minuteTrades(
+      start,
+      [100000, 100000, 102000, 102000, 101000],
+      [100000, 102000, 102000, 101000, 101000],
+    );
+    const day = join(out, 'BTCUSDT-aggTrades-2024-03-01.csv');
+    writeFileSync(day, aggTradesCsv(trades));
+    const outcome = await runBacktest({
+      strategyName: 'demo',
+      strategy: createStrategy('demo', { notional: '1000' }),
+      files: [day, join(out, `${name}.zip`)],
+    });
+    expect(outcome.fundingSource).toMatchObject({
+      source: 'recorded',
+      recorded: [{ symbol: 'BTCUSDT', file: `${name}.zip`, rows: 2 }],
+    });
+  });
+
+  it('refuses fundingRate by day, for spot, or with an interval', async () => {
+    const base = ['--symbols', 'BTCUSDT', '--kind', 'fundingRate', '--base-url', 'http://127.0.0.1:1'];
+    await expect(runDownload([...base, '--from', '2024-01-01', '--period', 'daily'])).rejects.toThrow(
+      /fundingRate is published monthly only/,
+    );
+    await expect(runDownload([...base, '--from', '2024-01', '--market', 'spot'])).rejects.toThrow(
+      /spot has no fundingRate/,
+    );
+    await expect(runDownload([...base, '--from', '2024-01', '--interval', '8h'])).rejects.toThrow(
+      /--interval is for --kind klines, got --interval 8h with fundingRate/,
+    );
   });
 
   it('refuses bad arguments naming them', async () => {

@@ -1,4 +1,4 @@
-// `tributary download`: fetches data.binance.vision dumps (aggTrades, klines) for backtests, checked and resumable.
+// `tributary download`: fetches data.binance.vision dumps (aggTrades, klines, fundingRate) for backtests, checked and resumable.
 import { ArchiveDownloadError, ArchiveDownloader } from '../../ts/binance-archive/archive-downloader.js';
 import {
   ARCHIVE_MARKETS,
@@ -23,9 +23,10 @@ Options:
       --symbols <list>     comma-separated symbols, e.g. BTCUSDT,ETHUSDT
       --from <date>        first day YYYY-MM-DD (monthly: YYYY-MM)
       --to <date>          last day, included (default: --from)
-      --kind <k>           aggTrades (default) or klines
+      --kind <k>           aggTrades (default), klines, or fundingRate (the funding rates
+                           Binance applied, monthly, futures only; a backtest charges them)
       --interval <i>       klines interval (default 1m)
-      --period <p>         daily (default) or monthly
+      --period <p>         daily (default; monthly for fundingRate) or monthly
       --market <m>         um (USD-M futures, default), cm (COIN-M futures) or spot
   -o, --out <dir>          folder for the files (default data/binance)
       --base-url <url>     archive URL (default TRIBUTARY_ARCHIVE_URL, else ${DEFAULT_ARCHIVE_URL})
@@ -70,11 +71,15 @@ export async function runDownload(args: string[]): Promise<number> {
   let kind: ArchiveKind;
   if (kindName === 'aggTrades') kind = { kind: 'aggTrades' };
   else if (kindName === 'klines') kind = { kind: 'klines', interval: values.interval ?? '1m' };
-  else throw new UsageError(`--kind must be aggTrades or klines, got ${kindName}`);
+  else if (kindName === 'fundingRate') kind = { kind: 'fundingRate' };
+  else throw new UsageError(`--kind must be aggTrades, klines or fundingRate, got ${kindName}`);
   // An interval with aggTrades was meant for klines: fetching aggTrades instead would be a silent surprise.
-  if (kind.kind === 'aggTrades' && values.interval !== undefined)
-    throw new UsageError(`--interval is for --kind klines, got --interval ${values.interval} with aggTrades`);
-  const period = values.period ?? 'daily';
+  if (kind.kind !== 'klines' && values.interval !== undefined)
+    throw new UsageError(
+      `--interval is for --kind klines, got --interval ${values.interval} with ${kind.kind}`,
+    );
+  // Binance publishes funding history only by month: that is the default for it, daily is refused.
+  const period = values.period ?? (kind.kind === 'fundingRate' ? 'monthly' : 'daily');
   if (period !== 'daily' && period !== 'monthly')
     throw new UsageError(`--period must be daily or monthly, got ${period}`);
   const market = (values.market ?? 'um') as ArchiveMarket;

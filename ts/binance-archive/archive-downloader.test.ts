@@ -126,6 +126,46 @@ describe('archive paths', () => {
     ).toThrow(/symbols: BTCUSDT is named twice/);
   });
 
+  it('names USD-M and COIN-M fundingRate months as data.binance.vision does, and refuses daily or spot ones', () => {
+    const files = archiveFiles({
+      market: 'um',
+      period: 'monthly',
+      kind: { kind: 'fundingRate' },
+      symbols: ['BTCUSDT'],
+      from: '2024-01',
+      to: '2024-02-15',
+    });
+    expect(files.map((f) => [f.fileName, f.path, f.checksumPath])).toEqual([
+      [
+        'BTCUSDT-fundingRate-2024-01.zip',
+        'data/futures/um/monthly/fundingRate/BTCUSDT/BTCUSDT-fundingRate-2024-01.zip',
+        'data/futures/um/monthly/fundingRate/BTCUSDT/BTCUSDT-fundingRate-2024-01.zip.CHECKSUM',
+      ],
+      [
+        'BTCUSDT-fundingRate-2024-02.zip',
+        'data/futures/um/monthly/fundingRate/BTCUSDT/BTCUSDT-fundingRate-2024-02.zip',
+        'data/futures/um/monthly/fundingRate/BTCUSDT/BTCUSDT-fundingRate-2024-02.zip.CHECKSUM',
+      ],
+    ]);
+    const cm = archiveFiles({
+      market: 'cm',
+      period: 'monthly',
+      kind: { kind: 'fundingRate' },
+      symbols: ['BTCUSD_PERP'],
+      from: '2024-01',
+    });
+    expect(cm[0]?.path).toBe(
+      'data/futures/cm/monthly/fundingRate/BTCUSD_PERP/BTCUSD_PERP-fundingRate-2024-01.zip',
+    );
+    const base = { kind: { kind: 'fundingRate' }, symbols: ['BTCUSDT'], from: '2024-01-01' } as const;
+    expect(() => archiveFiles({ ...base, market: 'um', period: 'daily' })).toThrow(
+      /period: fundingRate is published monthly only/,
+    );
+    expect(() => archiveFiles({ ...base, market: 'spot', period: 'monthly' })).toThrow(
+      /market: spot has no fundingRate/,
+    );
+  });
+
   it('reads a CHECKSUM line and refuses one for another file', () => {
     const digest = 'a'.repeat(64);
     expect(parseChecksum(`${digest}  X-aggTrades-2024-01-01.zip\n`, 'X-aggTrades-2024-01-01.zip')).toBe(

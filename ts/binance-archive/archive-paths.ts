@@ -1,4 +1,4 @@
-// The paths of data.binance.vision's public dumps (aggTrades and klines, daily and monthly, spot and futures) for a range of dates.
+// The paths of data.binance.vision's public dumps (aggTrades and klines, daily and monthly, spot and futures; futures fundingRate, monthly) for a range of dates.
 import { isIntervalName } from '../native/interval.js';
 
 /** Binance's public data archive. */
@@ -11,10 +11,11 @@ export const ARCHIVE_MARKETS: readonly ArchiveMarket[] = ['um', 'cm', 'spot'];
 /** One file a day, or one a calendar month. */
 export type ArchivePeriod = 'daily' | 'monthly';
 
-/** What a dump holds: aggregate trades, or klines of one interval. */
+/** What a dump holds: aggregate trades, klines of one interval, or the funding rates Binance applied. */
 export type ArchiveKind =
   | { readonly kind: 'aggTrades' }
-  | { readonly kind: 'klines'; readonly interval: string };
+  | { readonly kind: 'klines'; readonly interval: string }
+  | { readonly kind: 'fundingRate' };
 
 /** What to fetch: symbols × dates (days, or months for `monthly`), `from` and `to` included. */
 export interface ArchiveSelection {
@@ -109,6 +110,12 @@ export function archiveFiles(selection: ArchiveSelection): ArchiveFile[] {
   // Calendar-month klines are left out: the archive names them `1mo`, not Binance's `1M`.
   if (kind.kind === 'klines' && (!isIntervalName(kind.interval) || kind.interval === '1M'))
     throw new ArchiveSelectionError(`interval: ${kind.interval} is not a fixed kline interval (1m .. 1w)`);
+  // Binance publishes funding history per month and for futures only: a daily or spot path is a
+  // 404 for every date, which would be listed as missing rather than refused as the mistake it is.
+  if (kind.kind === 'fundingRate' && selection.period !== 'monthly')
+    throw new ArchiveSelectionError('period: fundingRate is published monthly only (--period monthly)');
+  if (kind.kind === 'fundingRate' && selection.market === 'spot')
+    throw new ArchiveSelectionError('market: spot has no fundingRate (um or cm)');
   const dates = archiveDates(selection.period, selection.from, selection.to);
   const files: ArchiveFile[] = [];
   for (const [i, symbol] of selection.symbols.entries()) {
@@ -117,11 +124,10 @@ export function archiveFiles(selection: ArchiveSelection): ArchiveFile[] {
     // Named twice is a typo for another symbol, whose files would be silently left out.
     if (selection.symbols.indexOf(symbol) !== i)
       throw new ArchiveSelectionError(`symbols: ${symbol} is named twice`);
+    const root = `${marketRoot(selection.market)}/${selection.period}`;
     const folder =
-      kind.kind === 'aggTrades'
-        ? `${marketRoot(selection.market)}/${selection.period}/aggTrades/${symbol}`
-        : `${marketRoot(selection.market)}/${selection.period}/klines/${symbol}/${kind.interval}`;
-    const label = kind.kind === 'aggTrades' ? 'aggTrades' : kind.interval;
+      kind.kind === 'klines' ? `${root}/klines/${symbol}/${kind.interval}` : `${root}/${kind.kind}/${symbol}`;
+    const label = kind.kind === 'klines' ? kind.interval : kind.kind;
     for (const date of dates) {
       const fileName = `${symbol}-${label}-${date}.zip`;
       const path = `${folder}/${fileName}`;

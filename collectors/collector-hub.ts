@@ -288,9 +288,14 @@ export class IngestLink {
     return this.#flushNow(now);
   }
 
-  /** Whether a frame now would come within {@link MIN_FRAME_GAP_MS} of the last. */
+  /** Whether a frame of the pending records now would come within {@link MIN_FRAME_GAP_MS} of the last. */
   #tooSoon(): boolean {
-    return this.#encoder.pending > 0 && performance.now() - this.#lastFrameAt < MIN_FRAME_GAP_MS;
+    return this.#encoder.pending > 0 && this.#withinGap();
+  }
+
+  /** Whether now is within {@link MIN_FRAME_GAP_MS} of the last frame. */
+  #withinGap(): boolean {
+    return performance.now() - this.#lastFrameAt < MIN_FRAME_GAP_MS;
   }
 
   /** Leaves the pending records for the pacing timer (one at a time). */
@@ -331,7 +336,7 @@ export class IngestLink {
       this.#flushNow(now);
       pending = 0;
     }
-    if (performance.now() - this.#lastFrameAt < MIN_FRAME_GAP_MS) {
+    if (this.#withinGap()) {
       // Too soon after the last frame: this one waits for the next, with what is pending.
       const result = this.#encoder.pushMarketEvents([message]);
       this.#defer();

@@ -1,4 +1,5 @@
 // A backtest's risk side: the trader's own TraderRisk (pre-trade gate, loss guard, stop-loss ladders, order timeouts) on the replay's clock, market and simulator.
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { AccountView, MarketData } from '../../trader/engine/market-data.js';
 import type { RiskGate } from '../../trader/engine/risk-gate.js';
 import type { TradingEngine } from '../../trader/engine/trading-engine.js';
@@ -22,7 +23,6 @@ import type { ReplayClock } from './replay-clock.js';
 const MAX_STOP_TURNS = 10_000;
 
 /** One macrotask turn: every promise the in-process simulator can settle has settled. */
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** Order counts a backtest paces openings to (a trader's default: 80 % of Binance's, `exchange.weightShare`). */
 export interface OrderLimits {

@@ -1,6 +1,7 @@
 // Replays recorded data through the same engine, strategy and execution code as live, against the simulator's matching, fees and funding.
 import { statSync } from 'node:fs';
 import { basename } from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { SymbolSpec } from '../../sim/contracts.js';
 import { ExchangeEngine } from '../../sim/engine/exchange-engine.js';
 import { EventAccount } from '../../trader/engine/event-account.js';
@@ -12,6 +13,7 @@ import { MemoryTradeRecorder, type TradeRecorder } from '../../trader/execution/
 import type { Strategy } from '../../trader/strategies/strategy-api.js';
 import { defaultRiskSettings, type RiskSettings } from '../../ts/config/risk-config.js';
 import { Decimal } from '../../ts/exact/decimal.js';
+import { TERMINAL_ORDER_STATUSES } from '../../ts/exchange/usdm-decoders.js';
 import { type Logger, silentLogger } from '../../ts/log/logger.js';
 import { INTERVALS, type IntervalName, isIntervalName } from '../../ts/native/interval.js';
 import { DrivenMarket } from '../venues/driven-market.js';
@@ -32,12 +34,9 @@ import {
 import { WaitingStops } from './waiting-stops.js';
 
 const STEP_MS = FUNDING_STEP_MS;
-const TERMINAL = new Set(['FILLED', 'CANCELED', 'EXPIRED', 'EXPIRED_IN_MATCH', 'REJECTED']);
 /** Timers run after the data ends before a run that still has work is called stalled. */
 const MAX_DRAIN_TURNS = 100_000;
 
-/** One macrotask turn: every promise the in-process venue and engine can settle has settled. */
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 const ignoreRow = (): void => {};
 
 /** A kline bar of one symbol closed in this step, waiting for the bar fill model. */
@@ -311,7 +310,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestOut
     if (u.status === 'NEW' && u.orderType === 'LIMIT' && !restingIds.has(u.clientOrderId)) {
       restingIds.set(u.clientOrderId, u.symbol);
       resting.set(u.symbol, (resting.get(u.symbol) ?? 0) + 1);
-    } else if (TERMINAL.has(u.status) && restingIds.has(u.clientOrderId)) {
+    } else if (TERMINAL_ORDER_STATUSES.includes(u.status) && restingIds.has(u.clientOrderId)) {
       restingIds.delete(u.clientOrderId);
       resting.set(u.symbol, (resting.get(u.symbol) ?? 1) - 1);
     }

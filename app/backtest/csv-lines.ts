@@ -54,7 +54,15 @@ export function rowTime(buf: Uint8Array, start: number, end: number): number {
     digits++;
   }
   if (digits === 0) return Number.NaN;
-  return t > 1e14 ? Math.floor(t / 1000) : t;
+  return isMicros(t) ? Math.floor(t / 1000) : t;
+}
+
+/**
+ * Whether a dump's time is in microseconds (spot dumps since 2025): above 10^14, which as ms would
+ * be the year 5138 and as µs is 1973.
+ */
+export function isMicros(time: number): boolean {
+  return time > 1e14;
 }
 
 /** The row at `[start, end)`, or undefined for a header or malformed row. */

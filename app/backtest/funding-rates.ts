@@ -2,6 +2,7 @@
 import { basename } from 'node:path';
 import { Decimal } from '../../ts/exact/decimal.js';
 import { LineChunkReader } from './chunk-reader.js';
+import { isMicros } from './csv-lines.js';
 
 /** The replay advances the simulator's engine once per step of this many ms (the runner's `STEP_MS`). */
 export const FUNDING_STEP_MS = 60_000;
@@ -85,7 +86,7 @@ function readFundingFile(file: string, month: [number, number], label: string): 
     if (!/^\d{1,16}$/.test(timeText)) fail(`calc_time ${timeText.slice(0, 20)} is not a time in ms`);
     const calcTime = Number(timeText);
     // A µs time read as ms would be tens of thousands of years out; say what it is.
-    if (calcTime > 1e14) fail(`calc_time ${timeText} is in µs, not ms`);
+    if (isMicros(calcTime)) fail(`calc_time ${timeText} is in µs, not ms`);
     if (calcTime < month[0] || calcTime >= month[1])
       fail(
         `calc_time ${timeText} (${new Date(calcTime).toISOString()}) is outside ${label}, the month the file name says`,

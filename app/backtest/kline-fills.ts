@@ -1,5 +1,6 @@
 // Fills resting limit orders and triggers stop orders from kline bars: a klines backtest has no trades for the simulator to match against.
 import { Decimal } from '../../ts/exact/decimal.js';
+import { TERMINAL_ORDER_STATUSES } from '../../ts/exchange/usdm-decoders.js';
 import type { UserEventObject } from '../../ts/native/parse.js';
 import type { DrivenMarket } from '../venues/driven-market.js';
 
@@ -32,7 +33,6 @@ interface WaitingStop {
   readonly rising: boolean;
 }
 
-const TERMINAL = new Set(['FILLED', 'CANCELED', 'EXPIRED', 'EXPIRED_IN_MATCH', 'REJECTED']);
 /** Conditional types with a fixed trigger; a trailing stop's moves with the price and is left to the simulator. */
 const FIXED_TRIGGER = new Set(['STOP', 'STOP_MARKET', 'TAKE_PROFIT', 'TAKE_PROFIT_MARKET']);
 
@@ -75,7 +75,8 @@ export class KlineFills {
   onUserEvent(event: UserEventObject): void {
     const u = event.orderUpdate;
     if (u !== undefined) {
-      if (TERMINAL.has(u.status) || u.orderType !== 'LIMIT') this.#limits.delete(u.clientOrderId);
+      if (TERMINAL_ORDER_STATUSES.includes(u.status) || u.orderType !== 'LIMIT')
+        this.#limits.delete(u.clientOrderId);
       else {
         const known = this.#limits.get(u.clientOrderId);
         const moved = known === undefined || u.executionType === 'AMENDMENT';

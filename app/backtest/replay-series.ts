@@ -1,6 +1,7 @@
 // Bar columns of a backtest, filled from the replayed bars: the same column interface as the native book's views.
 import type { BarSeries } from '../../trader/engine/market-data.js';
 import { KLINE_COLUMNS, type KlineColumn } from '../../ts/native/trader-book.js';
+import { isMicros } from './csv-lines.js';
 
 const COLUMN_INDEX = new Map<KlineColumn, number>(KLINE_COLUMNS.map((c, i) => [c, i]));
 /** The columns a pushed row gives: every one but `closed` (the last), in block order. */
@@ -55,9 +56,6 @@ export class ReplaySeries implements BarSeries {
   }
 }
 
-/** Times above this are microseconds (10^14 ms is the year 5138, 10^14 µs is 1973). */
-const MICROS_THRESHOLD = 1e14;
-
 /**
  * Parses one kline row of the dump layout (`openTime,open,high,low,close,volume,closeTime,
  * quoteVolume,trades,takerBuyVolume,takerBuyQuoteVolume,ignore`) into column order, times in
@@ -70,6 +68,6 @@ export function klineRowValues(line: string): number[] | undefined {
   if (!v.every(Number.isFinite)) return undefined;
   // Spot dumps since 2025 (and the bars the aggregator builds from them) give µs times; the
   // replay steps, the clock and funding all count milliseconds.
-  for (const i of [0, 1]) if ((v[i] as number) > MICROS_THRESHOLD) v[i] = Math.floor((v[i] as number) / 1000);
+  for (const i of [0, 1]) if (isMicros(v[i] as number)) v[i] = Math.floor((v[i] as number) / 1000);
   return v;
 }

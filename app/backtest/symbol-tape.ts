@@ -6,6 +6,7 @@ import type { IntervalName } from '../../ts/native/interval.js';
 import { LineChunkReader } from './chunk-reader.js';
 import {
   firstRowAtOrAfter,
+  isMicros,
   lastRowBefore,
   lineEnd,
   lineStart,
@@ -288,7 +289,7 @@ export class SymbolTape {
     if (this.kind.kind !== 'aggTrades' || this.#pos >= chunk.length) return;
     const time = chunk.toString('latin1', this.#pos, lineEnd(chunk, this.#pos, chunk.length)).split(',')[5];
     if (time === undefined) return;
-    const micros = Number(time) > 1e14;
+    const micros = isMicros(Number(time));
     if (this.#micros !== undefined && this.#micros !== micros)
       for (const entry of this.#builders) {
         this.#collect(entry.interval, entry.builder.finish());

@@ -98,6 +98,8 @@ export class StreamCollector implements Collector {
   #markTimer: NodeJS.Timeout | undefined;
   #running = false;
   #subscribed = new Set<string>();
+  /** Each subscribed symbol's aggTrade stream name, as subscribed (the connection slot that carries it is looked up by it). */
+  readonly #aggTradeStreams = new Map<string, string>();
   #counters = {
     batches: 0,
     frames: 0,
@@ -125,8 +127,6 @@ export class StreamCollector implements Collector {
   #marketClock: { event: number; receivedAt: number } | undefined;
   /** When the last market-route batch arrived (this machine's clock); undefined before the first. */
   #lastMarketAt: number | undefined;
-  /** Whether a mark price message came over the market route: only then is its silence a stall. */
-  #heartbeatSeen = false;
   /** The current stall episode: forced reconnects so far and when the next may be made. */
   #stall: { reconnects: number; nextAt: number } | undefined;
 
@@ -157,7 +157,7 @@ export class StreamCollector implements Collector {
       const newest = newestEventTime(frames);
       if (newest !== undefined) this.#marketClock = { event: newest, receivedAt };
       this.#marketDelivered(receivedAt);
-      this.#onFrames(frames, receivedAt, true);
+      this.#onFrames(frames, receivedAt);
     };
     this.#off.push(
       this.#market.onMessages(onMarketFrames),
@@ -266,7 +266,9 @@ export class StreamCollector implements Collector {
       const publicStreams: string[] = [];
       for (const symbol of symbols) {
         const s = symbol.toLowerCase();
-        market.push(`${s}@aggTrade`, ...this.#options.intervals.map((i) => `${s}@kline_${i}`));
+        const aggTrades = `${s}@aggTrade`;
+        this.#aggTradeStreams.set(symbol, aggTrades);
+        market.push(aggTrades, ...this.#options.intervals.map((i) => `${s}@kline_${i}`));
         publicStreams.push(`${s}@bookTicker`);
         if (!this.#bars.has(symbol)) {
           this.#bars.set(symbol, new StreamBars(symbol, this.#aggregatedIntervals(), Date.now(), true));
@@ -302,18 +304,12 @@ export class StreamCollector implements Collector {
     this.#ctx.logger.warn(what, { error: this.#lastError });
   }
 
-  #onFrames(frames: Buffer[], _receivedAt: number, market = false): void {
+  #onFrames(frames: Buffer[], _receivedAt: number): void {
     const { link } = this.#ctx;
     this.#counters.batches += 1;
     this.#counters.frames += frames.length;
     const routed = routeFrames(frames);
     this.#counters.unknownFrames += routed.unknown.length;
-    if (market && routed.markPrices.length > 0 && !this.#heartbeatSeen) {
-      this.#heartbeatSeen = true;
-      this.#ctx.logger.info('market route heartbeat seen; stalls are watched from now', {
-        stallMs: this.#stallMs(),
-      });
-    }
     try {
       const [lone] = routed.mergeable;
       if (
@@ -380,6 +376,11 @@ export class StreamCollector implements Collector {
       this.#ctx.link.encoder.pushMarkPrices(message);
       this.#lastMarkAt = Date.now();
       this.#markCounters.streamed += 1;
+      // The stream is on `/market` only: its first message is the route's heartbeat seen.
+      if (this.#markCounters.streamed === 1)
+        this.#ctx.logger.info('market route heartbeat seen; stalls are watched from now', {
+          stallMs: this.#stallMs(),
+        });
       if (this.#markFallback) {
         this.#markFallback = false;
         this.#ctx.logger.info('mark price stream back; premiumIndex polling stopped');
@@ -452,7 +453,7 @@ export class StreamCollector implements Collector {
    */
   #checkStall(): void {
     const last = this.#lastMarketAt;
-    if (!this.#running || !this.#heartbeatSeen || last === undefined) return;
+    if (!this.#running || this.#markCounters.streamed === 0 || last === undefined) return;
     const now = Date.now();
     const silentMs = now - last;
     const stallMs = this.#stallMs();
@@ -499,7 +500,8 @@ export class StreamCollector implements Collector {
     // Per connection slot, the exchange time up to which its symbols may close (computed once).
     const slotLimits = new Map<number, number>();
     const limitOf = (symbol: string): number => {
-      const slot = this.#market.slotOf(`${symbol.toLowerCase()}@aggTrade`);
+      const stream = this.#aggTradeStreams.get(symbol);
+      const slot = stream === undefined ? undefined : this.#market.slotOf(stream);
       if (slot === undefined) return exchangeNow;
       let limit = slotLimits.get(slot);
       if (limit === undefined) {

@@ -243,7 +243,8 @@ export class OrderExecutor {
         });
       }
     }
-    const open = cancelled > 0 || this.#d.journal.unresolved().length > 0 ? await this.resolveUnknown() : 0;
+    // A cancelled entry stays unresolved until the query settles it.
+    const open = this.#d.journal.unresolved().length > 0 ? await this.resolveUnknown() : 0;
     return { cancelled, open };
   }
 

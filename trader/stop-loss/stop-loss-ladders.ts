@@ -126,6 +126,8 @@ export class StopLossLadders {
   readonly #kept = new Map<string, string>();
   readonly #waitingSince = new Map<string, number>();
   readonly #requests: LadderRequests;
+  /** The venue, every per-symbol request counted by {@link LadderRequests} while it is out. */
+  readonly #venue: StopOrderVenue;
   /** The ladder each symbol was last refused as too large for (its position), so it is reported once. */
   readonly #tooLarge = new Map<string, string>();
   #timer: ScheduledTask | undefined;
@@ -147,12 +149,14 @@ export class StopLossLadders {
     this.#max = Decimal.parse(s.maxCoverage);
     this.#reprice = Decimal.parse(s.repricePercent);
     this.#requests = new LadderRequests(deps.clock, deps.orderRate, s.coverageGraceMs);
+    this.#venue = this.#requests.counted(deps.venue);
     this.watch = new CoverageWatch(deps.events, this.#min, s.coverageGraceMs, {
-      queuedGraceMs: Math.max(deps.queuedGraceMs ?? QUEUED_GRACE_MS, s.coverageGraceMs),
+      // The watch keeps it at least the grace.
+      queuedGraceMs: deps.queuedGraceMs ?? QUEUED_GRACE_MS,
       logger: deps.logger,
     });
     this.#placer = new LadderPlacer({
-      venue: this.#requests.counted(deps.venue),
+      venue: this.#venue,
       settings: s,
       clock: deps.clock,
       events: deps.events,
@@ -281,7 +285,7 @@ export class StopLossLadders {
       this.#lastFull = this.#d.clock.now();
       let listed: StopOrder[];
       try {
-        listed = await this.#d.venue.openStops();
+        listed = await this.#venue.openStops();
       } catch (error) {
         this.#fail(null, `reading the account's open algo orders failed: ${message(error)}`);
         return;
@@ -329,10 +333,7 @@ export class StopLossLadders {
     this.stats.reconciles += 1;
     const now = this.#d.clock.now();
     this.#lastCheck.set(symbol, now);
-    const listed = this.known.replace(
-      symbol,
-      await this.#requests.run(symbol, () => this.#d.venue.openStops(symbol)),
-    );
+    const listed = this.known.replace(symbol, await this.#venue.openStops(symbol));
     const position = this.#d.account.position(symbol);
     const planned = position.amount.isZero()
       ? []

@@ -1,6 +1,6 @@
 // The `alerts` section: how often a process may message the owner's chat, how hard it tries, how messages read (the webhook itself is a secret: TRIBUTARY_ALERT_WEBHOOK_URL).
 import { z } from 'zod';
-import { COLLECTOR_KINDS } from './collector-kinds.js';
+import { COLLECTOR_KINDS, type CollectorKind, isCollectorKind } from './collector-kinds.js';
 import { expecting, integer, type SectionSettings, section, text } from './config-fields.js';
 
 /** What the hub and the traders watch for: silent processes and stale data. */
@@ -20,12 +20,12 @@ export const alertWatchSection = section({
   sparseKinds: z
     .array(
       // A misspelt kind would be alerted as stale.
-      text().refine((kind) => (COLLECTOR_KINDS as readonly string[]).includes(kind), {
+      text().refine(isCollectorKind, {
         error: expecting(`one of ${COLLECTOR_KINDS.join(', ')}`),
       }),
       { error: expecting('an array of collector kinds') },
     )
-    .default(() => ['universe', 'income', 'user-stream'])
+    .default((): CollectorKind[] => ['universe', 'income', 'user-stream'])
     .describe('Collector kinds whose data is naturally sparse (events, daily lists): never called stale'),
 });
 

@@ -459,7 +459,7 @@ export class MarketStreamClient {
    */
   lastFrameAt(slot: number): number | null | undefined {
     const found = this.#slots.get(slot);
-    return found === undefined ? undefined : found.channel.status().lastFrameAt;
+    return found === undefined ? undefined : found.channel.lastFrameAt;
   }
 
   /** Adds a consumer of raw frame batches; returns the function that removes it. */

@@ -205,6 +205,11 @@ export class WsChannel {
     return this.#rotate();
   }
 
+  /** When the delivering connection last brought a data frame (this machine's clock); null before the first. */
+  get lastFrameAt(): number | null {
+    return this.#lastFrameAt;
+  }
+
   status(): ChannelStatus {
     return {
       state: this.#state,

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Logger } from '../log/logger.js';
 import { BufferedRecordWriter } from './buffered-writer.js';
 import { openMysqlStore, openSqliteStore } from './open-store.js';
-import type { ImplausibleTimeError } from './record-check.js';
+import type { RecordTimeRefusedError } from './record-check.js';
 import type { RecordStore } from './record-store.js';
 import { PLAUSIBLE_TIME_MS } from './sql/schema.js';
 import type { SqlRecordStore } from './sql/sql-record-store.js';
@@ -134,13 +134,13 @@ for (const backend of backends) {
       expect((await store.income(LIVE)).map((i) => i.tranId)).toEqual(['9101']);
       expect((await store.equitySeries(LIVE)).map((e) => e.time)).toEqual([base]);
       expect(writer.stats).toMatchObject({ written: 4, refused: 3, lost: 0 });
-      expect(result.refused.map((r) => [r.name, r.kind, r.field, (r as ImplausibleTimeError).value])).toEqual(
-        [
-          ['ImplausibleTimeError', 'orderUpdates', 'update_time', base * 1000],
-          ['ImplausibleTimeError', 'fills', 'time', base * 1000],
-          ['ImplausibleTimeError', 'equity', 'time', base / 1000],
-        ],
-      );
+      expect(
+        result.refused.map((r) => [r.name, r.kind, r.field, (r as RecordTimeRefusedError).value]),
+      ).toEqual([
+        ['RecordTimeRefusedError', 'orderUpdates', 'update_time', base * 1000],
+        ['RecordTimeRefusedError', 'fills', 'time', base * 1000],
+        ['RecordTimeRefusedError', 'equity', 'time', base / 1000],
+      ]);
       const refusals = lines.filter((l) => String(l.msg).startsWith('record refused'));
       expect(refusals.map((l) => [l.level, l.kind, l.field, l.value])).toEqual([
         ['error', 'orderUpdates', 'update_time', base * 1000],

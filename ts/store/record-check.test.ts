@@ -4,8 +4,8 @@ import {
   checkCursor,
   checkRecord,
   columnProblem,
-  ImplausibleTimeError,
   RecordRefusedError,
+  RecordTimeRefusedError,
   refusalLogFields,
   screenBatch,
   timeProblem,
@@ -89,10 +89,10 @@ describe('record checks', () => {
   it('refuses a record whose time is no Unix ms with a typed error naming the field and the value', () => {
     const micros = 1_700_000_000_500_000;
     const refused = checkRecord('fills', fill({ time: micros }));
-    expect(refused).toBeInstanceOf(ImplausibleTimeError);
+    expect(refused).toBeInstanceOf(RecordTimeRefusedError);
     expect(refused).toBeInstanceOf(RecordRefusedError);
     expect(refused).toMatchObject({
-      name: 'ImplausibleTimeError',
+      name: 'RecordTimeRefusedError',
       kind: 'fills',
       field: 'time',
       value: micros,
@@ -108,7 +108,7 @@ describe('record checks', () => {
     expect(checkRecord('orderUpdates', order({ createTime: null }))).toBeUndefined();
     expect(checkRecord('income', income({ time: micros }))?.field).toBe('time');
     // Not a number at all is the plain refusal, as before.
-    expect(checkRecord('fills', fill({ time: Number.NaN }))).not.toBeInstanceOf(ImplausibleTimeError);
+    expect(checkRecord('fills', fill({ time: Number.NaN }))).not.toBeInstanceOf(RecordTimeRefusedError);
   });
 
   it('holds text up to 65,535 bytes of UTF-8', () => {

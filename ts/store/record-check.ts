@@ -44,8 +44,8 @@ export class RecordRefusedError extends Error {
  * A record whose time is an integer but no plausible Unix time in ms (most likely µs or seconds
  * written as ms): stored, it would be a date thousands of years away in every daily row and chart.
  */
-export class ImplausibleTimeError extends RecordRefusedError {
-  override readonly name: string = 'ImplausibleTimeError';
+export class RecordTimeRefusedError extends RecordRefusedError {
+  override readonly name: string = 'RecordTimeRefusedError';
   constructor(
     kind: RecordKind,
     field: string,
@@ -138,6 +138,15 @@ export function timeProblem(ms: number): string | undefined {
   return `is ${ms}, not a Unix time in ms from ${isoDay(from)} to before ${isoDay(below)}${unit}`;
 }
 
+/** Why an integer column cannot hold `value` (not a number, not safe, beyond 64 bits), or undefined. */
+function intProblem(value: unknown): string | undefined {
+  if (typeof value === 'number')
+    return Number.isSafeInteger(value) ? undefined : `is ${describe(value)}, not a safe integer`;
+  if (typeof value === 'bigint')
+    return value >= INT64_MIN && value <= INT64_MAX ? undefined : `is ${value}n, beyond a 64-bit integer`;
+  return `is ${typeof value} ${describe(value)}, not an integer`;
+}
+
 /** Why `column` cannot hold `value`, or undefined when it can. */
 export function columnProblem(column: T.ColumnDef, value: unknown): string | undefined {
   if (value === null) return column.nullable === true ? undefined : 'is missing (the column is NOT NULL)';
@@ -159,13 +168,9 @@ export function columnProblem(column: T.ColumnDef, value: unknown): string | und
     }
     case 'time':
       // First what any integer column refuses (NaN, text, ...), in the same words; then the range.
-      return columnProblem({ ...column, kind: 'int' }, value) ?? timeProblem(Number(value));
+      return intProblem(value) ?? timeProblem(Number(value));
     case 'int':
-      if (typeof value === 'number')
-        return Number.isSafeInteger(value) ? undefined : `is ${describe(value)}, not a safe integer`;
-      if (typeof value === 'bigint')
-        return value >= INT64_MIN && value <= INT64_MAX ? undefined : `is ${value}n, beyond a 64-bit integer`;
-      return `is ${typeof value} ${describe(value)}, not an integer`;
+      return intProblem(value);
     case 'bool':
       return value === 0 || value === 1 ? undefined : `is ${describe(value)}, not a boolean`;
     case 'text': {
@@ -191,8 +196,8 @@ function rowProblem(
     const problem = columnProblem(col, value);
     if (problem === undefined) continue;
     // An integer time out of range is its own error, carrying the number (a caller may tell µs apart).
-    if (col.kind === 'time' && typeof value === 'number' && Number.isSafeInteger(value))
-      return new ImplausibleTimeError(kind, col.name, value, record);
+    if (col.kind === 'time' && typeof value === 'number' && intProblem(value) === undefined)
+      return new RecordTimeRefusedError(kind, col.name, value, record);
     return new RecordRefusedError(kind, col.name, problem, record);
   }
   return undefined;
@@ -266,7 +271,7 @@ export function refusalLogFields(error: RecordRefusedError): LogFields {
     kind: error.kind,
     field: error.field,
     reason: error.reason,
-    ...(error instanceof ImplausibleTimeError ? { value: error.value } : {}),
+    ...(error instanceof RecordTimeRefusedError ? { value: error.value } : {}),
     record: recordForLog(error.record),
   };
 }

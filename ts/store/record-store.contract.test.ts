@@ -187,7 +187,7 @@ for (const backend of backends) {
       await expect(writing).rejects.toHaveProperty(
         'cause',
         expect.objectContaining({
-          name: 'ImplausibleTimeError',
+          name: 'RecordTimeRefusedError',
           kind: 'fills',
           field: 'time',
           value: 1_700_000_000_500_000,

@@ -95,7 +95,7 @@ export interface RecordStore {
    * Stores a batch atomically (all or nothing) and idempotently; cursors are set in the same
    * transaction. A batch with a record no column can hold (record-check.ts) is refused whole on
    * every database, before any statement: a `StoreError` whose `cause` is a `RecordRefusedError`
-   * (an `ImplausibleTimeError`, with the `value`, for a time that is no Unix ms: µs, seconds).
+   * (an `RecordTimeRefusedError`, with the `value`, for a time that is no Unix ms: µs, seconds).
    */
   write(batch: RecordBatch, cursors?: Readonly<Record<string, string>>): Promise<WriteResult>;
 

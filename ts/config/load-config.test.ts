@@ -110,6 +110,20 @@ describe('configuration', () => {
     );
   });
 
+  it('refuses a tributary variable whose prefix is not in capitals instead of ignoring it', () => {
+    expect(issuesOf(() => loadConfig(undefined, { tributary__hub__port: '7701' }))).toEqual([
+      'tributary__hub__port: is not read: variable names are case-sensitive; write TRIBUTARY__HUB__PORT',
+    ]);
+    expect(issuesOf(() => loadConfig(undefined, { Tributary_Hub_Secret: 's' }))).toEqual([
+      'Tributary_Hub_Secret: is not read: variable names are case-sensitive; write TRIBUTARY_HUB_SECRET',
+    ]);
+    expect(issuesOf(() => loadConfig(undefined, { tributary_hub_port: '7701' }))).toEqual([
+      'tributary_hub_port: is not read: variable names are case-sensitive; write TRIBUTARY__HUB__PORT',
+    ]);
+    // A user's own variable that names nothing of tributary's stays theirs.
+    expect(loadConfig(undefined, { tributary_my_own_thing: 'x' }).config.hub.port).toBe(7700);
+  });
+
   it('leaves alone the single-underscore variables tributary reads by name and any that spell no option', () => {
     const env: Record<string, string> = {
       TRIBUTARY_STORE_URL: 'mysql://u:p@127.0.0.1:3306/db',

@@ -174,9 +174,7 @@ function spelledPath(words: readonly string[], options: Mutable): string[] | und
 export function singleUnderscoreProblem(name: string): ConfigIssue | undefined {
   if (!name.startsWith('TRIBUTARY_') || name.startsWith(ENV_PREFIX) || OWN_VARIABLES.has(name))
     return undefined;
-  const words = name.slice('TRIBUTARY_'.length).split('_');
-  if (words.some((word) => word === '')) return undefined;
-  const path = spelledPath(words, rootOptions());
+  const path = singleUnderscorePath(name);
   if (path === undefined) return undefined;
   return {
     path: name,
@@ -184,12 +182,42 @@ export function singleUnderscoreProblem(name: string): ConfigIssue | undefined {
   };
 }
 
+/** The option a `TRIBUTARY_A_B` name spells with single underscores, if any. */
+function singleUnderscorePath(name: string): string[] | undefined {
+  const words = name.slice('TRIBUTARY_'.length).split('_');
+  if (words.some((word) => word === '')) return undefined;
+  return spelledPath(words, rootOptions());
+}
+
+/** The override variable a `TRIBUTARY_A_B` name meant (`TRIBUTARY_HUB_PORT` → `TRIBUTARY__HUB__PORT`), if any. */
+function singleUnderscoreOverride(name: string): string | undefined {
+  const path = singleUnderscorePath(name);
+  return path === undefined ? undefined : overrideVariable(path);
+}
+
+/**
+ * Why the variable `name`, whose prefix is `tributary_` in some other case, would be silently
+ * ignored though it was meant for tributary, or undefined: variable names are case-sensitive, so
+ * `tributary__hub__port` and `Tributary_Hub_Secret` are never read. Refused when the name in
+ * capitals is an override (`TRIBUTARY__…`), a variable tributary reads by its own name, or a
+ * single-underscore spelling of an option; any other variable (a user's own) is left alone.
+ */
+export function prefixCaseProblem(name: string): ConfigIssue | undefined {
+  const upper = name.toUpperCase();
+  if (!upper.startsWith('TRIBUTARY_') || name.startsWith('TRIBUTARY_')) return undefined;
+  const meant =
+    upper.startsWith(ENV_PREFIX) || OWN_VARIABLES.has(upper) ? upper : singleUnderscoreOverride(upper);
+  if (meant === undefined) return undefined;
+  return { path: name, message: `is not read: variable names are case-sensitive; write ${meant}` };
+}
+
 /**
  * Applies `TRIBUTARY__A__B=value` overrides onto `raw`. Key segments are matched against the
  * options the schema knows (every section, including options without a default), so a misspelt
  * variable is an error naming it (and the option it was probably meant for); so is a
- * `TRIBUTARY_A_B` variable that spells an option with single underscores, which would otherwise be
- * ignored without a word.
+ * `TRIBUTARY_A_B` variable that spells an option with single underscores, or a tributary variable
+ * whose prefix is not in capitals ({@link prefixCaseProblem}), which would otherwise be ignored
+ * without a word.
  */
 export function applyEnvOverrides(
   raw: unknown,
@@ -200,7 +228,7 @@ export function applyEnvOverrides(
   for (const [name, text] of Object.entries(env)) {
     if (text === undefined) continue;
     if (!name.startsWith(ENV_PREFIX)) {
-      const problem = singleUnderscoreProblem(name);
+      const problem = singleUnderscoreProblem(name) ?? prefixCaseProblem(name);
       if (problem !== undefined) issues.push(problem);
       continue;
     }

@@ -81,6 +81,7 @@ export async function runDashboard(args: string[]): Promise<number> {
   const server = new DashboardServer({
     host: config.dashboard.host,
     port: config.dashboard.port,
+    trustedProxies: config.dashboard.trustedProxies,
     publicDir,
     ownerDir: join(packageRoot, 'dist', 'site', 'owner'),
     ownerToken: loaded.secrets.ownerToken,

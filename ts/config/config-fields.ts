@@ -1,4 +1,5 @@
 // The building blocks of configuration sections: zod schemas for each kind of option, with messages that say what is expected and what was found.
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { INTERVALS, type IntervalName } from '../native/interval.js';
 
@@ -61,6 +62,13 @@ export function numberOrWord<W extends string>(min: number, max: number, word: W
 export function text() {
   const error = expecting('a non-empty string');
   return z.string({ error }).min(1, { error });
+}
+
+/** An IPv4 or IPv6 address (`127.0.0.1`, `::1`), no host name: compared with a socket's peer address. */
+export function ipAddress() {
+  return z.string({ error: expecting('an IP address') }).refine((value) => isIP(value) !== 0, {
+    error: (issue) => `${shown(issue.input)} is not an IP address (a host name is not resolved here)`,
+  });
 }
 
 /** true or false. */

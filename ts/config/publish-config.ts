@@ -6,6 +6,7 @@ import {
   flag,
   integer,
   intervalName,
+  ipAddress,
   type SectionSettings,
   section,
   text,
@@ -70,6 +71,12 @@ export const dashboardSection = section({
   host: text().default('127.0.0.1').describe('Address the dashboard server listens on'),
   port: integer(0, 65_535).default(7780).describe('Port of the dashboard server (0: any free port)'),
   logLines: integer(0, 100_000).default(500).describe('Recent log lines kept for the owner view'),
+  trustedProxies: z
+    .array(ipAddress(), { error: expecting('a list of IP addresses') })
+    .default(() => [])
+    .describe(
+      'Addresses of the reverse proxies in front of the dashboard (e.g. ["127.0.0.1"] for a proxy on the same host): a request from one counts against the wrong-password limit of the client its X-Forwarded-For names, not of the proxy; default none (the header is ignored, anyone could send it)',
+    ),
   traders: z
     .array(integer(0, 10_000), { error: expecting('a list of trader instance numbers') })
     .optional()

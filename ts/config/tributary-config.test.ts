@@ -138,7 +138,7 @@ describe('the configuration schema', () => {
         chartSymbols: 20,
         chartDays: 3,
       },
-      dashboard: { enabled: true, host: '127.0.0.1', port: 7780, logLines: 500 },
+      dashboard: { enabled: true, host: '127.0.0.1', port: 7780, logLines: 500, trustedProxies: [] },
       alerts: {
         label: 'Tributary',
         minIntervalMs: 60_000,
@@ -276,6 +276,17 @@ describe('the configuration schema', () => {
     ]);
     expect(issuesOf({ collectors: { kline: { intervals: ['1m', '15m', '1m'] } } })).toEqual([
       'collectors.kline.intervals[2]: "1m" is named twice',
+    ]);
+  });
+
+  it('takes only IP addresses as trusted proxies of the dashboard', () => {
+    expect(readTributaryConfig({ dashboard: { trustedProxies: ['127.0.0.1', '::1'] } }).dashboard.trustedProxies).toEqual([
+      '127.0.0.1',
+      '::1',
+    ]);
+    expect(issuesOf({ dashboard: { trustedProxies: ['localhost', 7] } })).toEqual([
+      'dashboard.trustedProxies[0]: "localhost" is not an IP address (a host name is not resolved here)',
+      'dashboard.trustedProxies[1]: must be an IP address, got 7',
     ]);
   });
 

@@ -20,6 +20,7 @@ afterEach(async () => {
 async function start(
   now?: () => number,
   maxConnections?: number,
+  trustedProxies?: readonly string[],
 ): Promise<{ server: DashboardServer; port: number; lines: string[]; commands: string[]; dir: string }> {
   const dir = mkdtempSync(`${tmpdir()}/dashboard-server-`);
   mkdirSync(`${dir}/public`);
@@ -54,6 +55,7 @@ async function start(
     logger: new Logger('dashboard', { sink: (line) => lines.push(line) }),
     ...(now === undefined ? {} : { now }),
     ...(maxConnections === undefined ? {} : { maxConnections }),
+    ...(trustedProxies === undefined ? {} : { trustedProxies }),
   });
   server = created;
   await created.start();
@@ -74,11 +76,12 @@ function raw(port: number, text: string): Promise<string> {
   });
 }
 
-function get(port: number, path: string, authorization?: string): Promise<number> {
-  return raw(
-    port,
-    `GET ${path} HTTP/1.1\r\nHost: x\r\n${authorization === undefined ? '' : `Authorization: ${authorization}\r\n`}Connection: close\r\n\r\n`,
-  ).then((line) => Number(line.split(' ')[1]));
+function get(port: number, path: string, authorization?: string, forwardedFor?: string): Promise<number> {
+  const auth = authorization === undefined ? '' : `Authorization: ${authorization}\r\n`;
+  const forwarded = forwardedFor === undefined ? '' : `X-Forwarded-For: ${forwardedFor}\r\n`;
+  return raw(port, `GET ${path} HTTP/1.1\r\nHost: x\r\n${auth}${forwarded}Connection: close\r\n\r\n`).then(
+    (line) => Number(line.split(' ')[1]),
+  );
 }
 
 describe('DashboardServer', () => {
@@ -116,6 +119,25 @@ describe('DashboardServer', () => {
     expect(await get(port, '/')).toBe(200);
     now += 60_001;
     expect(await get(port, '/owner/', `Bearer ${TOKEN}`)).toBe(200);
+  });
+
+  it('behind a trusted proxy, limits the client X-Forwarded-For names, not the proxy', async () => {
+    const { port } = await start(() => 1_000_000, undefined, ['127.0.0.1']);
+    for (let i = 0; i < 10; i++)
+      expect(await get(port, '/owner/', `Bearer guess-${i}`, '203.0.113.9')).toBe(401);
+    expect(await get(port, '/owner/', `Bearer ${TOKEN}`, '203.0.113.9')).toBe(429);
+    // The owner, through the same proxy from another address, is not locked out by the guesser.
+    expect(await get(port, '/owner/', `Bearer ${TOKEN}`, '198.51.100.7')).toBe(200);
+    // A guesser cannot escape its limit by claiming another address to the left of its own.
+    expect(await get(port, '/owner/', `Bearer ${TOKEN}`, '198.51.100.7, 203.0.113.9')).toBe(429);
+  });
+
+  it('ignores X-Forwarded-For from a peer that is not a trusted proxy', async () => {
+    const { port } = await start(() => 1_000_000);
+    for (let i = 0; i < 10; i++)
+      expect(await get(port, '/owner/', `Bearer guess-${i}`, `192.0.2.${i}`)).toBe(401);
+    // Ten claimed addresses were one peer: it is limited whatever it claims next.
+    expect(await get(port, '/owner/', `Bearer ${TOKEN}`, '198.51.100.7')).toBe(429);
   });
 
   it('answers a body larger than a command with 413, and applies nothing', async () => {

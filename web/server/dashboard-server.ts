@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { Logger } from '../../ts/log/logger.js';
 import { contentTypeOf } from '../../ts/publish/content-types.js';
 import { OWNER_CSRF_HEADER } from '../ui/owner-types.js';
+import { clientAddress, plainAddress } from './client-address.js';
 import { isOwner, OWNER_REALM } from './owner-auth.js';
 import { gatherOwnerLive, type OwnerSources } from './owner-live.js';
 
@@ -25,6 +26,13 @@ export interface DashboardServerOptions {
   readonly now?: () => number;
   /** Connections open at once at most (default {@link MAX_CONNECTIONS}); more are dropped on arrival. */
   readonly maxConnections?: number;
+  /**
+   * Addresses of reverse proxies in front of the server (`dashboard.trustedProxies`): a request
+   * from one of them counts against the wrong-password limit of the client its `X-Forwarded-For`
+   * names, not of the proxy (else one guesser locks everyone out). Default none: the header is
+   * ignored.
+   */
+  readonly trustedProxies?: readonly string[];
 }
 
 const CommandSchema = z.strictObject({
@@ -136,9 +144,11 @@ export class DashboardServer {
   /** Wrong passwords per remote address: how many, since when (the window's start). */
   readonly #failures = new Map<string, { count: number; since: number }>();
   readonly #now: () => number;
+  readonly #trustedProxies: ReadonlySet<string>;
 
   constructor(options: DashboardServerOptions) {
     this.#o = options;
+    this.#trustedProxies = new Set((options.trustedProxies ?? []).map(plainAddress));
     this.#publicRoot = resolve(options.publicDir);
     this.#ownerRoot = resolve(options.ownerDir);
     this.#now = options.now ?? Date.now;
@@ -226,7 +236,11 @@ export class DashboardServer {
       return;
     }
     const header = request.headers.authorization;
-    const from = request.socket.remoteAddress ?? '';
+    const from = clientAddress(
+      request.socket.remoteAddress,
+      request.headers['x-forwarded-for'],
+      this.#trustedProxies,
+    );
     const blockedForMs = this.#blockedFor(from);
     if (blockedForMs > 0) {
       // Not even the right password is checked: a different answer would reveal a right guess.

@@ -28,7 +28,10 @@ const fill = (
   tradeId: String(time),
 });
 
-function outcome(fills: FillEvent[]): BacktestOutcome {
+function outcome(
+  fills: FillEvent[],
+  fundingPayments: BacktestOutcome['fundingPayments'] = [],
+): BacktestOutcome {
   const recorder = new MemoryTradeRecorder();
   for (const f of fills) recorder.fill(f);
   return {
@@ -50,7 +53,7 @@ function outcome(fills: FillEvent[]): BacktestOutcome {
       assumed: { rate: '0.0001', everyHours: 8, symbols: ['BTCUSDT'] },
       gaps: 0,
     },
-    fundingPayments: [],
+    fundingPayments,
     realized: '0',
     trades: fills.length,
     assumedSpecs: [],
@@ -74,5 +77,23 @@ describe('summarize', () => {
     // The long won 10 − 0.05 − 0.055; the short lost 10 + 0.055 + 0.06.
     expect(s.roundTrips).toBe(2);
     expect(s.winRate).toBe(0.5);
+  });
+
+  it('counts funding paid while a trip is open in its net, as the records store does', () => {
+    // Long 1 at 100, out at 101: +1 realized, 0.1 commission; funding of −2 paid meanwhile.
+    const fills = [fill(1, 'BUY', '1', '100', '0.05', '0'), fill(3, 'SELL', '1', '101', '0.05', '1')];
+    expect(summarize(outcome(fills)).winRate).toBe(1);
+    const s = summarize(outcome(fills, [{ time: 2, symbol: 'BTCUSDT', income: '-2' }]));
+    expect(s.roundTrips).toBe(1);
+    expect(s.winRate).toBe(0);
+    // Funding of another symbol, or paid while flat, is no trip's.
+    expect(
+      summarize(
+        outcome(fills, [
+          { time: 2, symbol: 'ETHUSDT', income: '-2' },
+          { time: 4, symbol: 'BTCUSDT', income: '-2' },
+        ]),
+      ).winRate,
+    ).toBe(1);
   });
 });

@@ -2,7 +2,10 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { fillRecord } from '../../trader/execution/fill-record.js';
 import { Decimal } from '../../ts/exact/decimal.js';
+import { computeRoundTrips, QUOTE_ASSET } from '../../ts/store/round-trips.js';
+import type { IncomeRecord, RoundTripRecord } from '../../ts/store/store-records.js';
 import type { BacktestOutcome } from './backtest-runner.js';
 import { fundingLine } from './funding-rates.js';
 
@@ -31,15 +34,6 @@ export interface BacktestSummary {
   /** Share of minutes with a position open. */
   readonly exposure: number;
   readonly openPositionsAtEnd: number;
-}
-
-/** Scale of a flipping fill's commission split (as the records store's round trips). */
-const FLIP_FEE_SCALE = 8;
-
-/** A completed round trip of one symbol: flat → position → flat, or to the reversed position. */
-interface RoundTrip {
-  symbol: string;
-  net: Decimal;
 }
 
 const round = (x: number, digits: number): number => Number(x.toFixed(digits));
@@ -71,7 +65,7 @@ export function summarize(out: BacktestOutcome): BacktestSummary {
   const variance = returns.reduce((a, r) => a + (r - mean) ** 2, 0) / Math.max(1, returns.length);
   const sd = Math.sqrt(variance);
   const trips = roundTrips(out);
-  const wins = trips.filter((t) => t.net.sign() > 0).length;
+  const wins = trips.filter((t) => Decimal.parse(t.netPnl).sign() > 0).length;
   const last = out.equity.at(-1);
   return {
     fills: out.recorder.fills.length,
@@ -92,25 +86,28 @@ export function summarize(out: BacktestOutcome): BacktestSummary {
   };
 }
 
-function roundTrips(out: BacktestOutcome): RoundTrip[] {
-  const position = new Map<string, Decimal>();
-  const net = new Map<string, Decimal>();
-  const trips: RoundTrip[] = [];
-  for (const f of out.recorder.fills) {
-    const before = position.get(f.symbol) ?? Decimal.ZERO;
-    const after = before.add(f.side === 'BUY' ? f.quantity : f.quantity.neg());
-    position.set(f.symbol, after);
-    // A fill that reverses the position (stop and reverse) closes one trip and opens the next, as
-    // the records store derives them: the closing share of its commission to the trip it closes.
-    const flips = !before.isZero() && !after.isZero() && after.sign() !== before.sign();
-    const closingFee = flips ? f.commission.mul(before.abs()).div(f.quantity, FLIP_FEE_SCALE) : f.commission;
-    const running = (net.get(f.symbol) ?? Decimal.ZERO).add(f.realizedPnl).sub(closingFee);
-    if (after.isZero() || flips) {
-      trips.push({ symbol: f.symbol, net: running });
-      net.set(f.symbol, f.commission.sub(closingFee).neg());
-    } else net.set(f.symbol, running);
-  }
-  return trips;
+/**
+ * The run's round trips exactly as the records store derives them from the same fills and funding
+ * ({@link computeRoundTrips}), so a backtest's trip count and win rate are the dashboard's: a fill
+ * that flips the position closes one trip and opens the next, and funding paid while a trip is
+ * open counts in its net.
+ */
+function roundTrips(out: BacktestOutcome): RoundTripRecord[] {
+  // The scope only labels the records; the trips are counted, not stored.
+  const scope = { mode: 'backtest', account: out.strategy } as const;
+  const fills = out.recorder.fills.map((fill) => fillRecord(fill, scope));
+  const funding: IncomeRecord[] = out.fundingPayments.map((payment, index) => ({
+    ...scope,
+    symbol: payment.symbol,
+    incomeType: 'FUNDING_FEE',
+    income: payment.income,
+    asset: QUOTE_ASSET,
+    info: '',
+    time: payment.time,
+    tranId: String(index),
+    tradeId: '',
+  }));
+  return computeRoundTrips(scope, fills, funding);
 }
 
 /** The JSON report: deterministic (same outcome, same bytes), exact decimals as strings. */

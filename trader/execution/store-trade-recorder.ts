@@ -1,7 +1,8 @@
 // Records paper and backtest orders and fills in the records store, marked with their mode, without the engine waiting for the database.
 import type { BufferedRecordWriter } from '../../ts/store/buffered-writer.js';
-import type { FillRecord, OrderUpdateRecord, RecordScope } from '../../ts/store/store-records.js';
+import type { OrderUpdateRecord, RecordScope } from '../../ts/store/store-records.js';
 import type { FillEvent } from '../engine/events.js';
+import { fillRecord } from './fill-record.js';
 import type { RecordedOrder, TradeRecorder } from './trade-recorder.js';
 
 /**
@@ -46,24 +47,6 @@ export class StoreTradeRecorder implements TradeRecorder {
   }
 
   fill(fill: FillEvent): void {
-    const row: FillRecord = {
-      ...this.#scope,
-      symbol: fill.symbol,
-      tradeId: fill.tradeId,
-      orderId: fill.clientOrderId,
-      clientOrderId: fill.clientOrderId,
-      side: fill.side,
-      positionSide: 'BOTH',
-      price: fill.price.toString(),
-      qty: fill.quantity.toString(),
-      quoteQty: fill.price.mul(fill.quantity).normalize().toString(),
-      realizedPnl: fill.realizedPnl.toString(),
-      commission: fill.commission.toString(),
-      commissionAsset: fill.commissionAsset,
-      maker: fill.maker,
-      time: fill.time,
-      source: 'engine',
-    };
-    void this.#writer.add({ fills: [row] });
+    void this.#writer.add({ fills: [fillRecord(fill, this.#scope)] });
   }
 }

@@ -280,10 +280,10 @@ describe('the configuration schema', () => {
   });
 
   it('takes only IP addresses as trusted proxies of the dashboard', () => {
-    expect(readTributaryConfig({ dashboard: { trustedProxies: ['127.0.0.1', '::1'] } }).dashboard.trustedProxies).toEqual([
-      '127.0.0.1',
-      '::1',
-    ]);
+    expect(
+      readTributaryConfig({ dashboard: { trustedProxies: ['127.0.0.1', '::1'] } }, 'test').dashboard
+        .trustedProxies,
+    ).toEqual(['127.0.0.1', '::1']);
     expect(issuesOf({ dashboard: { trustedProxies: ['localhost', 7] } })).toEqual([
       'dashboard.trustedProxies[0]: "localhost" is not an IP address (a host name is not resolved here)',
       'dashboard.trustedProxies[1]: must be an IP address, got 7',

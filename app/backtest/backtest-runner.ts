@@ -13,7 +13,6 @@ import { MemoryTradeRecorder, type TradeRecorder } from '../../trader/execution/
 import type { Strategy } from '../../trader/strategies/strategy-api.js';
 import { defaultRiskSettings, type RiskSettings } from '../../ts/config/risk-config.js';
 import { Decimal } from '../../ts/exact/decimal.js';
-import { TERMINAL_ORDER_STATUSES } from '../../ts/exchange/usdm-decoders.js';
 import { type Logger, silentLogger } from '../../ts/log/logger.js';
 import { INTERVALS, type IntervalName, isIntervalName } from '../../ts/native/interval.js';
 import { DrivenMarket } from '../venues/driven-market.js';
@@ -23,6 +22,7 @@ import { BacktestMarketData } from './backtest-market-data.js';
 import { BacktestRisk, type BacktestRiskReport, type OrderLimits, orderLimits } from './backtest-risk.js';
 import { FUNDING_STEP_MS, FundingRates, type FundingReport, isFundingFile } from './funding-rates.js';
 import { KlineFills, type KlinePrices } from './kline-fills.js';
+import { SimulatorOpenOrders } from './open-orders.js';
 import { ReplayClock } from './replay-clock.js';
 import {
   type BarBuilderFactory,
@@ -31,7 +31,6 @@ import {
   SymbolTape,
   type TapeKind,
 } from './symbol-tape.js';
-import { WaitingStops } from './waiting-stops.js';
 
 const STEP_MS = FUNDING_STEP_MS;
 /** Timers run after the data ends before a run that still has work is called stalled. */
@@ -296,24 +295,12 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestOut
   const data = new BacktestMarketData(symbols, market, Math.max(2 * req.warmupBars, 64));
   const account = new EventAccount(data, Decimal.parse(balance));
   const recorder = new MemoryTradeRecorder();
-  const resting = new Map<string, number>();
-  const restingIds = new Map<string, string>();
-  const klineFills = new KlineFills(market);
-  const stops = new WaitingStops();
+  const orders = new SimulatorOpenOrders();
+  const klineFills = new KlineFills(market, orders);
   venue.onUserEvent((event) => {
     // The account first: the ladders read positions when the same event reaches them.
     if (event.accountUpdate !== undefined) account.apply(event.accountUpdate);
-    klineFills.onUserEvent(event);
-    stops.onUserEvent(event);
-    const u = event.orderUpdate;
-    if (u === undefined) return;
-    if (u.status === 'NEW' && u.orderType === 'LIMIT' && !restingIds.has(u.clientOrderId)) {
-      restingIds.set(u.clientOrderId, u.symbol);
-      resting.set(u.symbol, (resting.get(u.symbol) ?? 0) + 1);
-    } else if (TERMINAL_ORDER_STATUSES.includes(u.status) && restingIds.has(u.clientOrderId)) {
-      restingIds.delete(u.clientOrderId);
-      resting.set(u.symbol, (resting.get(u.symbol) ?? 1) - 1);
-    }
+    orders.onUserEvent(event);
   });
   const rules = new SymbolRules(specs.map(ruleFields));
   const settings = options.risk === undefined ? defaultRiskSettings() : options.risk;
@@ -419,11 +406,11 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestOut
       }
       const wantsTicks = req.ticks && engine.follows(symbol);
       // A waiting stop (a ladder's) is judged trade by trade, so that it fires at the trade that reaches it.
-      const perTrade = wantsTicks || (resting.get(symbol) ?? 0) > 0 || stops.waits(symbol);
+      const perTrade = wantsTicks || orders.watches(symbol);
       const closed = perTrade
         ? await tape.advanceEach(time, (row) => {
             clock.advanceTo(row.time);
-            if ((resting.get(symbol) ?? 0) > 0 || stops.reached(symbol, row.price))
+            if (orders.rests(symbol) || orders.reached(symbol, row.price))
               market.publishTrade(symbol, row.price, row.qty, row.takerSold, row.time);
             else market.setLastTrade(symbol, row.price, row.takerSold, row.time);
             const riskWork = risk !== undefined && (risk.active || engine.queue.size > 0);

@@ -16,6 +16,7 @@ import { specFromPrice } from '../venues/symbol-specs.js';
 import { summarize } from './backtest-report.js';
 import { type BacktestOutcome, runBacktest } from './backtest-runner.js';
 import { KlineFills, type KlinePrices } from './kline-fills.js';
+import { SimulatorOpenOrders } from './open-orders.js';
 
 const START = Date.UTC(2026, 4, 8);
 const MINUTE = 60_000;
@@ -205,10 +206,11 @@ function rig(price = '100.0') {
     logger: silentLogger('sim'),
   });
   const venue = new EngineVenue(sim, 'account-1', () => clock.now());
-  const fills = new KlineFills(market);
+  const orders = new SimulatorOpenOrders();
+  const fills = new KlineFills(market, orders);
   const trades: Array<{ side: string; price: string; qty: string; maker: boolean; id: string }> = [];
   venue.onUserEvent((event) => {
-    fills.onUserEvent(event);
+    orders.onUserEvent(event);
     const u = event.orderUpdate;
     if (u?.executionType === 'TRADE')
       trades.push({
@@ -238,7 +240,7 @@ function rig(price = '100.0') {
       reduceOnly: false,
       clientOrderId: id,
     });
-  return { clock, market, venue, fills, trades, bar, limit };
+  return { clock, market, venue, orders, fills, trades, bar, limit };
 }
 
 describe('klines backtest: the bar walk on the simulator', () => {
@@ -323,5 +325,56 @@ describe('klines backtest: the bar walk on the simulator', () => {
     expect(r.trades.slice(1)).toEqual([
       { side: 'SELL', price: '95.0', qty: '1.000', maker: false, id: 'stop-96' },
     ]);
+  });
+
+  it('follows the simulator’s open orders per symbol: limits until they end, fixed-trigger stops while they wait', async () => {
+    const r = rig();
+    expect(r.orders.watches(SYMBOL)).toBe(false);
+    await r.limit('rest', 'BUY', '99.0');
+    await r.limit('gone', 'BUY', '98.0');
+    expect([...r.orders.limits(SYMBOL)].map((o) => [o.side, o.price.toString()])).toEqual([
+      ['BUY', '99.0'],
+      ['BUY', '98.0'],
+    ]);
+    await r.venue.cancel(SYMBOL, 'gone');
+    expect([...r.orders.limits(SYMBOL)].map((o) => o.price.toString())).toEqual(['99.0']);
+    expect(r.orders.rests(SYMBOL)).toBe(true);
+    expect(r.orders.rests('BTCUSDT')).toBe(false);
+    // A sell stop fires on a fall to 97.0; a buy stop on a rise to 103.0.
+    await r.venue.placeStop({
+      symbol: SYMBOL,
+      side: 'SELL',
+      quantity: Decimal.parse('1'),
+      triggerPrice: Decimal.parse('97.0'),
+      workingType: 'CONTRACT_PRICE',
+      clientAlgoId: 'down',
+    });
+    await r.venue.placeStop({
+      symbol: SYMBOL,
+      side: 'BUY',
+      quantity: Decimal.parse('1'),
+      triggerPrice: Decimal.parse('103.0'),
+      workingType: 'CONTRACT_PRICE',
+      clientAlgoId: 'up',
+    });
+    expect(r.orders.waits(SYMBOL)).toBe(true);
+    expect(['97.1', '97.0', '96.5', '102.9', '103.0'].map((p) => r.orders.reached(SYMBOL, p))).toEqual([
+      false,
+      true,
+      true,
+      false,
+      true,
+    ]);
+    await r.venue.cancelStop(SYMBOL, 'down');
+    expect(r.orders.reached(SYMBOL, '96.5')).toBe(false);
+    expect(r.orders.reached(SYMBOL, '103.0')).toBe(true);
+    // The resting buy fills on a bar that trades through 99.0: no limit is left, the stop still waits.
+    r.clock.advanceTo(START + MINUTE);
+    await r.bar(1, ['100.0', '100.0', '98.5', '99.5']);
+    expect(r.trades.map((t) => t.id)).toEqual(['rest']);
+    expect(r.orders.rests(SYMBOL)).toBe(false);
+    expect(r.orders.watches(SYMBOL)).toBe(true);
+    await r.venue.cancelStop(SYMBOL, 'up');
+    expect(r.orders.watches(SYMBOL)).toBe(false);
   });
 });

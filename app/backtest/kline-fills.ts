@@ -1,8 +1,7 @@
 // Fills resting limit orders and triggers stop orders from kline bars: a klines backtest has no trades for the simulator to match against.
 import { Decimal } from '../../ts/exact/decimal.js';
-import { TERMINAL_ORDER_STATUSES } from '../../ts/exchange/usdm-decoders.js';
-import type { UserEventObject } from '../../ts/native/parse.js';
 import type { DrivenMarket } from '../venues/driven-market.js';
+import type { RestingLimit, SimulatorOpenOrders } from './open-orders.js';
 
 /** A kline's prices as the dump prints them (exact). */
 export interface KlinePrices {
@@ -13,28 +12,6 @@ export interface KlinePrices {
 }
 
 type Side = 'BUY' | 'SELL';
-
-/** A limit order resting on the simulator, as its order updates describe it. */
-interface RestingLimit {
-  readonly symbol: string;
-  readonly side: Side;
-  readonly price: Decimal;
-  readonly quantity: Decimal;
-  readonly filled: Decimal;
-  /** When it was placed (or last amended: the simulator moves it to the back of the queue then). */
-  readonly placedAt: number;
-}
-
-/** A conditional order waiting on the simulator (its algo updates). */
-interface WaitingStop {
-  readonly symbol: string;
-  readonly trigger: Decimal;
-  /** Fires when the price rises to the trigger (a buy stop, a sell take-profit); else when it falls to it. */
-  readonly rising: boolean;
-}
-
-/** Conditional types with a fixed trigger; a trailing stop's moves with the price and is left to the simulator. */
-const FIXED_TRIGGER = new Set(['STOP', 'STOP_MARKET', 'TAKE_PROFIT', 'TAKE_PROFIT_MARKET']);
 
 /** What one bar did (for tests and the warning at the end of a run). */
 export interface KlineFillStats {
@@ -63,53 +40,13 @@ export interface KlineFillStats {
  */
 export class KlineFills {
   readonly #market: DrivenMarket;
-  readonly #limits = new Map<string, RestingLimit>();
-  readonly #stops = new Map<string, WaitingStop>();
+  readonly #orders: SimulatorOpenOrders;
   readonly stats: KlineFillStats = { limitLevels: 0, stopLevels: 0, deferredLevels: 0 };
 
-  constructor(market: DrivenMarket) {
+  /** `orders` follows the simulator's user events (the caller feeds it, before this walks a bar). */
+  constructor(market: DrivenMarket, orders: SimulatorOpenOrders) {
     this.#market = market;
-  }
-
-  /** Keeps the resting limits and waiting stops up to date (the simulator's user events, in order). */
-  onUserEvent(event: UserEventObject): void {
-    const u = event.orderUpdate;
-    if (u !== undefined) {
-      if (TERMINAL_ORDER_STATUSES.includes(u.status) || u.orderType !== 'LIMIT')
-        this.#limits.delete(u.clientOrderId);
-      else {
-        const known = this.#limits.get(u.clientOrderId);
-        const moved = known === undefined || u.executionType === 'AMENDMENT';
-        this.#limits.set(u.clientOrderId, {
-          symbol: u.symbol,
-          side: u.side === 'SELL' ? 'SELL' : 'BUY',
-          price: Decimal.parse(u.price),
-          quantity: Decimal.parse(u.originalQuantity),
-          filled: Decimal.parse(u.cumulativeFilledQuantity),
-          placedAt: moved ? u.transactionTime : known.placedAt,
-        });
-      }
-    }
-    const a = event.algoUpdate;
-    if (a !== undefined) {
-      if (a.status !== 'NEW' || !FIXED_TRIGGER.has(a.orderType) || a.triggerPrice === undefined)
-        this.#stops.delete(a.clientAlgoId);
-      else {
-        const stop = a.orderType === 'STOP' || a.orderType === 'STOP_MARKET';
-        this.#stops.set(a.clientAlgoId, {
-          symbol: a.symbol,
-          trigger: Decimal.parse(a.triggerPrice),
-          rising: stop === (a.side === 'BUY'),
-        });
-      }
-    }
-  }
-
-  /** Whether `symbol` has anything a bar could fill or trigger. */
-  watches(symbol: string): boolean {
-    for (const o of this.#limits.values()) if (o.symbol === symbol) return true;
-    for (const s of this.#stops.values()) if (s.symbol === symbol) return true;
-    return false;
+    this.#orders = orders;
   }
 
   /**
@@ -125,7 +62,7 @@ export class KlineFills {
     time: number,
     settle: () => Promise<void>,
   ): Promise<void> {
-    if (!this.watches(symbol)) return;
+    if (!this.#orders.watches(symbol)) return;
     const open = Decimal.parse(bar.open);
     const high = Decimal.parse(bar.high);
     const low = Decimal.parse(bar.low);
@@ -161,9 +98,8 @@ export class KlineFills {
       await settle();
     }
     for (const rising of [false, true]) {
-      const fires = [...this.#stops.values()].some(
-        (s) =>
-          s.symbol === symbol && s.rising === rising && (rising ? open.gte(s.trigger) : open.lte(s.trigger)),
+      const fires = [...this.#orders.stops(symbol)].some(
+        (s) => s.rising === rising && (rising ? open.gte(s.trigger) : open.lte(s.trigger)),
       );
       if (!fires) continue;
       // A falling stop's market sell then meets a bid at the open, a rising one's buy an ask there.
@@ -189,8 +125,8 @@ export class KlineFills {
     const reaches = (p: Decimal) => (falling ? p.gte(to) && p.lte(from) : p.lte(to) && p.gte(from));
     const levels: Decimal[] = [];
     for (const o of this.#eligible(symbol, side, openTime)) if (passes(o.price)) levels.push(o.price);
-    for (const s of this.#stops.values())
-      if (s.symbol === symbol && s.rising !== falling && reaches(s.trigger)) levels.push(s.trigger);
+    for (const s of this.#orders.stops(symbol))
+      if (s.rising !== falling && reaches(s.trigger)) levels.push(s.trigger);
     levels.sort((a, b) => (falling ? b.cmp(a) : a.cmp(b)));
     let previous: Decimal | undefined;
     for (const level of levels) {
@@ -198,9 +134,7 @@ export class KlineFills {
       previous = level;
       // Read again at each level: a fill or a stop before it may have closed, expired or placed orders.
       const here = this.#eligible(symbol, side, openTime).filter((o) => o.price.eq(level) && passes(level));
-      const firing = [...this.#stops.values()].some(
-        (s) => s.symbol === symbol && s.rising !== falling && s.trigger.eq(level),
-      );
+      const firing = [...this.#orders.stops(symbol)].some((s) => s.rising !== falling && s.trigger.eq(level));
       if (here.length > 0 && this.#blocked(symbol, side, openTime, here)) {
         if (!firing) continue;
         this.#publish(symbol, level, Decimal.ZERO, falling, time);
@@ -219,8 +153,8 @@ export class KlineFills {
 
   /** Limits of `symbol` on `side` with quantity left, placed no later than the bar opened. */
   #eligible(symbol: string, side: Side, openTime: number): RestingLimit[] {
-    return [...this.#limits.values()].filter(
-      (o) => o.symbol === symbol && o.side === side && o.placedAt <= openTime && o.quantity.gt(o.filled),
+    return [...this.#orders.limits(symbol)].filter(
+      (o) => o.side === side && o.placedAt <= openTime && o.quantity.gt(o.filled),
     );
   }
 
@@ -233,9 +167,8 @@ export class KlineFills {
       (w, o) => (side === 'BUY' ? Decimal.min(w, o.price) : Decimal.max(w, o.price)),
       (fill[0] as RestingLimit).price,
     );
-    for (const o of this.#limits.values()) {
-      if (o.symbol !== symbol || o.side !== side || o.placedAt <= openTime || !o.quantity.gt(o.filled))
-        continue;
+    for (const o of this.#orders.limits(symbol)) {
+      if (o.side !== side || o.placedAt <= openTime || !o.quantity.gt(o.filled)) continue;
       if (side === 'BUY' ? o.price.gt(worst) : o.price.lt(worst)) {
         this.stats.deferredLevels += 1;
         return true;

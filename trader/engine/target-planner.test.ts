@@ -46,4 +46,13 @@ describe('TargetPlanner and absurd exchange filters', () => {
     const intents = planner.plan(signal('5'), Decimal.ZERO, Decimal.parse('10'));
     expect(intents.map((i) => i.quantity.toString())).toEqual(['2', '2', '1']);
   });
+
+  it('splits a leg above maxQty into near-equal pieces, so no remainder falls under minQty', () => {
+    // 1.005 at most 1 a piece: [1, 0.005] would leave a piece under the 0.01 minQty, refused.
+    const rules = new SymbolRules([{ symbol: 'XUSDT', stepSize: '0.001', minQty: '0.01', maxQty: '1' }]);
+    const planner = new TargetPlanner(rules, silentLogger('planner'));
+    const intents = planner.plan(signal('1.005'), Decimal.ZERO, Decimal.parse('10'));
+    expect(intents.map((i) => i.quantity.toString())).toEqual(['0.503', '0.502']);
+    expect(planner.skipped).toEqual([]);
+  });
 });

@@ -3,6 +3,7 @@ import { Decimal } from '../../ts/exact/decimal.js';
 import type { Logger } from '../../ts/log/logger.js';
 import type { SymbolRules } from '../execution/symbol-rules.js';
 import type { OrderIntent, OrderSide, SignalEvent } from './events.js';
+import { partsNeeded, splitEvenly } from './quantity-split.js';
 
 /**
  * Most orders one leg is split into. A real lot's maxQty splits even a huge position into a
@@ -92,8 +93,9 @@ export class TargetPlanner {
   }
 
   /**
-   * Splits `qty` into pieces no larger than the lot's maxQty (each still on the step), or says
-   * why it cannot: a maxQty under one step, or one so small the leg would take over MAX_SPLIT orders.
+   * Splits `qty` into the fewest near-equal pieces no larger than the lot's maxQty, each on the step
+   * ({@link splitEvenly}: no small remainder that could fall under minQty), or says why it cannot:
+   * a maxQty under one step, or one so small the leg would take over MAX_SPLIT orders.
    */
   #split(symbol: string, qty: Decimal, market: boolean): Decimal[] | string {
     const fields = this.#rules.fields(symbol);
@@ -102,16 +104,10 @@ export class TargetPlanner {
     if (max === undefined || max.sign() <= 0 || qty.lte(max)) return [qty];
     const cap = this.#rules.snapQuantity(symbol, max, market);
     if (cap.sign() <= 0) return `the lot's maxQty ${max.toString()} is under one step`;
-    const pieces: Decimal[] = [];
-    let left = qty;
-    while (left.gt(cap)) {
-      if (pieces.length >= MAX_SPLIT)
-        return `the lot's maxQty ${max.toString()} would split ${qty.toString()} into more than ${MAX_SPLIT} orders`;
-      pieces.push(cap);
-      left = left.sub(cap);
-    }
-    if (left.sign() > 0) pieces.push(left);
-    return pieces;
+    const parts = partsNeeded(qty, cap);
+    if (parts > MAX_SPLIT)
+      return `the lot's maxQty ${max.toString()} would split ${qty.toString()} into more than ${MAX_SPLIT} orders`;
+    return splitEvenly(qty, parts, (q) => this.#rules.snapQuantity(symbol, q, market));
   }
 
   #check(

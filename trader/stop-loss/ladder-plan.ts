@@ -2,6 +2,7 @@
 import { Decimal } from '../../ts/exact/decimal.js';
 import type { SymbolFilterFields, SymbolFilterSet } from '../../ts/native/filters.js';
 import type { OrderSide } from '../engine/events.js';
+import { partsNeeded, splitEvenly } from '../engine/quantity-split.js';
 
 /**
  * One planned stop order. A rung larger than the lot's maxQty goes out as several orders at the
@@ -166,33 +167,14 @@ function planRungs(
   return rungs;
 }
 
-/** How many orders of at most `max` (> 0) carry `quantity`: ⌈quantity / max⌉. */
-function partsNeeded(quantity: Decimal, max: Decimal): number {
-  const whole = quantity.div(max, 0, 'ceil');
-  // Beyond a safe integer the count is only compared with a small limit: any huge number will do.
-  return Number.isSafeInteger(whole.toNumber()) ? Math.max(1, whole.toNumber()) : Number.MAX_SAFE_INTEGER;
-}
-
-/**
- * `rung` as `parts` orders at its trigger. Each takes ⌈remaining / parts left⌉ on the step (the
- * remaining quantity less the rest snapped down), so the parts differ by at most a step, never
- * exceed ⌈quantity / parts⌉ ≤ maxQty, stay far above minQty (each is over half of maxQty), and
- * sum exactly to the rung.
- */
+/** `rung` as `parts` orders at its trigger, near-equal on the step ({@link splitEvenly}). */
 function splitRung(rung: LadderRung, parts: number, filters: SymbolFilterSet): LadderRung[] {
   if (parts <= 1) return [rung];
-  const out: LadderRung[] = [];
-  let remaining = rung.quantity;
-  for (let k = parts; k >= 1; k--) {
-    const rest = filters.snapQuantity(
-      remaining.mul(Decimal.fromInt(k - 1)).div(Decimal.fromInt(k), remaining.scale + 6, 'down'),
-      true,
-    );
-    const quantity = remaining.sub(rest);
-    remaining = rest;
-    out.push({ ...rung, part: parts - k, quantity });
-  }
-  return out;
+  return splitEvenly(rung.quantity, parts, (q) => filters.snapQuantity(q, true)).map((quantity, part) => ({
+    ...rung,
+    part,
+    quantity,
+  }));
 }
 
 /** Whether `quantity` is under the (market) lot's minQty, which the exchange refuses. */

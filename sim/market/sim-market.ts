@@ -1,6 +1,7 @@
 // The simulator's market: a seeded random walk or a CSV replay with a generated past, and every Binance view of it.
 import { statSync } from 'node:fs';
 import { Decimal } from '../../ts/exact/decimal.js';
+import { LogThrottle } from '../../ts/hub/log-throttle.js';
 import { Logger } from '../../ts/log/logger.js';
 import type {
   BookLevel,
@@ -115,6 +116,8 @@ export class SimMarket implements MarketView {
   #markTicks = 0;
   #fastTicks = 0;
   #aggregatorProblems = 0;
+  /** One aggregator-refusal line per symbol per 10 s (the count keeps the full tally). */
+  readonly #aggregatorLog = new LogThrottle();
   #listenerErrors = 0;
   #offGrid = 0;
 
@@ -694,14 +697,17 @@ export class SimMarket implements MarketView {
     if (result !== undefined) {
       if (result.rejected.length > 0 || result.late > 0 || result.duplicates > 0 || result.gaps.length > 0) {
         this.#aggregatorProblems += 1;
-        this.#logger.error('kline aggregator refused market trades', {
-          symbol: market.spec.symbol,
-          rejected: result.rejected.length,
-          late: result.late,
-          duplicates: result.duplicates,
-          gaps: result.gaps.length,
-          problems: this.#aggregatorProblems,
-        });
+        const suppressed = this.#aggregatorLog.allow(market.spec.symbol, Date.now());
+        if (suppressed !== undefined)
+          this.#logger.error('kline aggregator refused market trades', {
+            symbol: market.spec.symbol,
+            rejected: result.rejected.length,
+            late: result.late,
+            duplicates: result.duplicates,
+            gaps: result.gaps.length,
+            problems: this.#aggregatorProblems,
+            suppressed,
+          });
       }
     }
     if (!this.#frozen() && this.#streamListeners.size > 0) this.#publisher.afterTrades(market, this.#now());

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { SymbolSpec } from '../../sim/contracts.js';
 import { StoreTradeRecorder } from '../../trader/execution/store-trade-recorder.js';
 import { createStrategy, strategyDefinitions } from '../../trader/strategies/registry.js';
+import { registerStrategyModule } from '../../trader/strategies/strategy-module.js';
 import { type LoadedConfig, loadConfig } from '../../ts/config/load-config.js';
 import { Decimal } from '../../ts/exact/decimal.js';
 import { Logger } from '../../ts/log/logger.js';
@@ -39,6 +40,7 @@ async function openBacktestRecords(
 }
 
 const HELP = `Usage: tributary backtest --strategy <name> [options] <data files...>
+       tributary backtest --strategy-module <file> [options] <data files...>
 
 Replays data.binance.vision aggTrades dumps (SYMBOL-aggTrades-YYYY-MM-DD.csv or .zip) or kline dumps
 (SYMBOL-1m-YYYY-MM-DD.csv), several symbols and days, through the strategy with the same engine and
@@ -52,6 +54,9 @@ Options:
   -s, --strategy <name>         ${strategyDefinitions()
     .map((d) => d.name)
     .join(', ')}
+      --strategy-module <file>  a strategy of your own: an ES module (.js or .mjs) whose default
+                                export is its definition (trader/README.md, "Writing a strategy");
+                                --strategy may then be left out (it must name the module's strategy)
       --strategy-config <json>  the strategy's settings (checked against its schema)
   -o, --out <dir>               report folder (default backtest-<strategy>)
       --balance <usdt>          starting wallet (default 10000)
@@ -69,6 +74,21 @@ Options:
                                 order-rate budget, and --record's store)
 `;
 
+/**
+ * The strategy's name: `--strategy`, or the strategy `--strategy-module` defines (imported and
+ * registered first; a module it cannot use is a `StrategyModuleError` naming the file).
+ */
+async function strategyToRun(flag: string | undefined, moduleFile: string | undefined): Promise<string> {
+  if (moduleFile === undefined) {
+    if (flag === undefined) throw new UsageError('--strategy (or --strategy-module) is required');
+    return flag;
+  }
+  const defined = (await registerStrategyModule(moduleFile)).name;
+  if (flag !== undefined && flag !== defined)
+    throw new UsageError(`--strategy is "${flag}", but ${moduleFile} defines strategy "${defined}"`);
+  return defined;
+}
+
 /** Runs `tributary backtest`; returns the exit code. */
 export async function runBacktestCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs({
@@ -76,6 +96,7 @@ export async function runBacktestCommand(args: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       strategy: { type: 'string', short: 's' },
+      'strategy-module': { type: 'string' },
       'strategy-config': { type: 'string' },
       out: { type: 'string', short: 'o' },
       balance: { type: 'string' },
@@ -94,8 +115,7 @@ export async function runBacktestCommand(args: string[]): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
-  const name = values.strategy;
-  if (name === undefined) throw new UsageError('--strategy is required');
+  const name = await strategyToRun(values.strategy, values['strategy-module']);
   if (positionals.length === 0) throw new UsageError('give at least one data file');
   let config: unknown = {};
   if (values['strategy-config'] !== undefined) {

@@ -7,7 +7,7 @@ import { loadConfig } from '../../ts/config/load-config.js';
 import { HubAlertForwarder } from '../../ts/hub/hub-alert-forwarder.js';
 import { Logger } from '../../ts/log/logger.js';
 import { runUntilSignal } from '../../ts/process/run-until-signal.js';
-import { chooseStrategy } from '../venues/trader-strategy.js';
+import { chooseConfiguredStrategy } from '../venues/trader-strategy.js';
 import { startTraderTrading } from '../venues/trader-trading.js';
 import { runTraderState } from './trader-state.js';
 import { instanceArg, parseCommandArgs, statusEveryArg, UsageError } from './usage-error.js';
@@ -33,6 +33,10 @@ Options:
       --strategy-config <json>  the strategy's settings as JSON (default trader.strategyConfig;
                           checked against the strategy's schema)
       --state-dir <dir>   order journal and records (default .tributary/trader-<n>)
+
+A strategy of your own is an ES module named by trader.strategyModule (trader/README.md, "Writing a
+strategy"): imported and checked before the trader connects; one it cannot use stops it, naming
+the file and what is wrong.
 `;
 
 /** Runs `tributary trader`; returns the exit code. */
@@ -65,7 +69,7 @@ export async function runTrader(args: string[]): Promise<number> {
     }
   }
   const loaded = loadConfig(values.config);
-  const chosen = chooseStrategy(
+  const chosen = await chooseConfiguredStrategy(
     loaded.config.trader,
     {
       ...(values.strategy === undefined ? {} : { strategy: values.strategy }),

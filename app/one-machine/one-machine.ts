@@ -25,6 +25,7 @@ import {
   ProcessSupervisor,
   type ProcessSupervisorOptions,
 } from '../supervisor/process-supervisor.js';
+import { checkStrategyModule } from '../venues/trader-strategy.js';
 import { LogFile } from './log-file.js';
 
 /** How a one-machine system is started. */
@@ -142,6 +143,10 @@ export class OneMachineSystem {
     const log = this.#options.logger;
     const loaded = this.#loaded;
     const { config } = loaded;
+    // A strategy module the traders cannot use stops the start here, naming the file, instead of
+    // every trader failing on it until the supervisor gives up.
+    if (config.trader.instances > 0)
+      await checkStrategyModule(config.trader, loaded.sources.join(' + ') || 'defaults');
     const childEnv: Record<string, string> = {};
     // Every child alerts the owner through the same bot (each at most one message a minute).
     const { alertWebhookUrl, alertWebhookSecret } = loaded.secrets;

@@ -1,6 +1,7 @@
 // Which strategy a trader runs, from its command line and the `trader` section: explicit everywhere but paper, validated before anything starts.
 import { createStrategy, StrategyConfigError } from '../../trader/strategies/registry.js';
 import type { Strategy } from '../../trader/strategies/strategy-api.js';
+import { registerStrategyModule, StrategyModuleError } from '../../trader/strategies/strategy-module.js';
 import { ConfigError } from '../../ts/config/config-error.js';
 import type { TraderSettings } from '../../ts/config/tributary-config.js';
 
@@ -57,4 +58,50 @@ export function chooseStrategy(
       source,
     );
   }
+}
+
+/**
+ * Imports, checks and registers the user's own strategy module (`trader.strategyModule`, made
+ * absolute by `loadConfig`), when one is configured. A module that cannot be used is a
+ * `ConfigError` at `trader.strategyModule` naming the file and what is wrong; one whose strategy is
+ * not the one `trader.strategy` names is a `ConfigError` at `trader.strategy`. `tributary up` calls
+ * it before it starts anything, the trader before it connects.
+ */
+export async function checkStrategyModule(settings: TraderSettings, source: string): Promise<void> {
+  const file = settings.strategyModule;
+  if (file === undefined) return;
+  let name: string;
+  try {
+    name = (await registerStrategyModule(file)).name;
+  } catch (error) {
+    if (!(error instanceof StrategyModuleError)) throw error;
+    throw new ConfigError(
+      [{ path: 'trader.strategyModule', message: `${error.file}: ${error.problem}` }],
+      source,
+    );
+  }
+  if (settings.strategy !== undefined && settings.strategy !== name) {
+    throw new ConfigError(
+      [
+        {
+          path: 'trader.strategy',
+          message: `is "${settings.strategy}", but ${file} defines strategy "${name}"`,
+        },
+      ],
+      source,
+    );
+  }
+}
+
+/**
+ * {@link chooseStrategy} after {@link checkStrategyModule}, so a module's settings are checked by
+ * its schema as a built-in's are. The trader refuses to start with any of their errors.
+ */
+export async function chooseConfiguredStrategy(
+  settings: TraderSettings,
+  flags: StrategyFlags,
+  source: string,
+): Promise<ChosenStrategy> {
+  await checkStrategyModule(settings, source);
+  return chooseStrategy(settings, flags, source);
 }

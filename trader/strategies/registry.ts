@@ -30,8 +30,12 @@ export function strategyDefinitions(): readonly AnyStrategyDefinition[] {
   return DEFINITIONS;
 }
 
-/** Registers another kind (a user's own strategy module); a name may be taken once. */
+/**
+ * Registers another kind (a user's own strategy module, `strategy-module.ts`); a name may be taken
+ * once. The same definition again is not a second taking (a module loaded twice in one process).
+ */
 export function registerStrategy(definition: AnyStrategyDefinition): void {
+  if (DEFINITIONS.includes(definition)) return;
   if (DEFINITIONS.some((d) => d.name === definition.name))
     throw new StrategyConfigError(`strategy "${definition.name}" is already defined`);
   (DEFINITIONS as AnyStrategyDefinition[]).push(definition);

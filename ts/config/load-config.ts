@@ -3,6 +3,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { registerSecret } from '../log/log-redaction.js';
 import { ConfigError, type ConfigIssue, parseConfigText } from './config-error.js';
 import { shown } from './config-fields.js';
+import { withStrategyModuleResolved } from './trader-config.js';
 import { readTributaryConfig, type TributaryConfig, tributaryJsonSchema } from './tributary-config.js';
 
 /** Secrets: only ever from the environment or a secrets file, never from the config file or logged. */
@@ -364,6 +365,7 @@ function checkAlertWebhook(secrets: Secrets): void {
  * `TRIBUTARY_SECRETS_FILE`, registering them with the logger so no log line can show them. The
  * exchange keys are required for a real exchange unless `options.exchangeKeys` is `unused`: a
  * process that never calls the exchange (the hub, the dashboard, `tributary status`) runs without.
+ * A relative `trader.strategyModule` is made absolute against the file's folder.
  */
 export function loadConfig(
   file: string | undefined,
@@ -389,7 +391,9 @@ export function loadConfig(
   const { value, issues } = applyEnvOverrides(raw, env);
   if (issues.length > 0) throw new ConfigError(issues, 'environment');
   if (Object.keys(env).some((k) => k.startsWith(ENV_PREFIX))) sources.push('environment');
-  const config = readTributaryConfig(value, sources.join(' + ') || 'defaults');
+  const checked = readTributaryConfig(value, sources.join(' + ') || 'defaults');
+  // Paths in the file are the file's: resolved here, every process sees the same absolute path.
+  const config: TributaryConfig = { ...checked, trader: withStrategyModuleResolved(checked.trader, file) };
 
   const fromFile =
     env.TRIBUTARY_SECRETS_FILE === undefined ? {} : readSecretsFile(env.TRIBUTARY_SECRETS_FILE);

@@ -5,6 +5,9 @@
 // `ts/config/strategy-names.ts` (the configuration refuses names it does not list), then run it:
 //   npx tributary backtest --strategy <name> --strategy-config '{...}' <data files>
 // and, in the configuration file, `"trader": { "strategy": "<name>", "strategyConfig": {...} }`.
+// A strategy kept outside this repository needs none of that: the same definition as the default
+// export of an ES module named by `trader.strategyModule` (`--strategy-module` for a backtest);
+// trader/README.md, "Writing a strategy", shows one.
 import { z } from 'zod';
 import { Decimal } from '../../../ts/exact/decimal.js';
 import type { IntervalName } from '../../../ts/native/interval.js';

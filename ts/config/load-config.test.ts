@@ -224,6 +224,26 @@ describe('configuration', () => {
     expect([secrets.apiKey, secrets.apiSecret]).toEqual(['k1', 's1']);
   });
 
+  it('refuses a secrets file that cannot be read, or a name in it that tributary does not read', () => {
+    const missing = join(mkdtempSync(join(tmpdir(), 'tributary-secrets-')), 'absent.env');
+    expect(issuesOf(() => loadConfig(undefined, { TRIBUTARY_SECRETS_FILE: missing }))[0]).toMatch(
+      /^TRIBUTARY_SECRETS_FILE: cannot be read: ENOENT/,
+    );
+    const typo = tempFile(
+      'typo.env',
+      'BINANCE_API_KEY=k1\nTRIBUTARY_ALERT_WEBHOOK_ULR=https://x/hook/sekrit\n',
+    );
+    const issues = issuesOf(() => loadConfig(undefined, { TRIBUTARY_SECRETS_FILE: typo }));
+    expect(issues).toEqual([
+      `TRIBUTARY_SECRETS_FILE: ${typo} line 2 sets TRIBUTARY_ALERT_WEBHOOK_ULR, which tributary does not read (did you mean TRIBUTARY_ALERT_WEBHOOK_URL?)`,
+    ]);
+    expect(issues.join()).not.toContain('sekrit');
+    const other = tempFile('other.env', 'NODE_OPTIONS=--max-old-space-size=4096\n');
+    expect(issuesOf(() => loadConfig(undefined, { TRIBUTARY_SECRETS_FILE: other }))[0]).toMatch(
+      /line 1 sets NODE_OPTIONS, which tributary does not read \(it reads BINANCE_API_KEY, /,
+    );
+  });
+
   it('needs keys for a real exchange and the matching exchange for live or testnet trading', () => {
     expect(issuesOf(() => loadConfig(undefined, { TRIBUTARY__EXCHANGE__KIND: 'binance' }))[0]).toMatch(
       /BINANCE_API_KEY/,

@@ -27,6 +27,19 @@ export interface Secrets {
   readonly storeUrl?: string | undefined;
 }
 
+/** The secrets tributary reads from the environment or from `TRIBUTARY_SECRETS_FILE`: the only names that file may set. */
+export const SECRETS_FILE_NAMES: readonly string[] = [
+  'BINANCE_API_KEY',
+  'BINANCE_API_SECRET',
+  'TRIBUTARY_HUB_SECRET',
+  'OSS_ACCESS_KEY_ID',
+  'OSS_ACCESS_KEY_SECRET',
+  'TRIBUTARY_OWNER_TOKEN',
+  'TRIBUTARY_ALERT_WEBHOOK_URL',
+  'TRIBUTARY_ALERT_WEBHOOK_SECRET',
+  'TRIBUTARY_STORE_URL',
+];
+
 /** Prefix of environment overrides: `TRIBUTARY__HUB__PORT=7701` sets `hub.port`. */
 export const ENV_PREFIX = 'TRIBUTARY__';
 
@@ -138,7 +151,7 @@ function nearestKey(keys: readonly string[], segment: string): string | undefine
   const wanted = folded(segment);
   let best: { key: string; distance: number } | undefined;
   for (const key of keys) {
-    const distance = editDistance(wanted, key.toLowerCase());
+    const distance = editDistance(wanted, folded(key));
     if (best === undefined || distance < best.distance) best = { key, distance };
   }
   // Beyond a third of the name it is another word, not a typo: no suggestion beats a wrong one.
@@ -289,7 +302,13 @@ function passwordOf(url: string | undefined): string | undefined {
 
 /** Reads `KEY=VALUE` lines of a secrets file, refusing one that others can read. */
 export function readSecretsFile(path: string): Record<string, string> {
-  const mode = statSync(path).mode & 0o777;
+  let mode: number;
+  try {
+    mode = statSync(path).mode & 0o777;
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ConfigError([{ path: 'TRIBUTARY_SECRETS_FILE', message: `cannot be read: ${reason}` }], path);
+  }
   if ((mode & 0o077) !== 0) {
     throw new ConfigError(
       [
@@ -315,6 +334,20 @@ export function readSecretsFile(path: string): Record<string, string> {
           {
             path: 'TRIBUTARY_SECRETS_FILE',
             message: `${path} line ${index + 1} is not NAME=VALUE (not shown: it may hold a secret)`,
+          },
+        ],
+        path,
+      );
+    }
+    // A misspelt name would leave its secret unset without a word (no alerts, say): refused, named
+    // (names are not secret, only values are) with the one probably meant.
+    if (!SECRETS_FILE_NAMES.includes(name)) {
+      const meant = nearestKey(SECRETS_FILE_NAMES, name);
+      throw new ConfigError(
+        [
+          {
+            path: 'TRIBUTARY_SECRETS_FILE',
+            message: `${path} line ${index + 1} sets ${name}, which tributary does not read${meant === undefined ? ` (it reads ${SECRETS_FILE_NAMES.join(', ')})` : ` (did you mean ${meant}?)`}`,
           },
         ],
         path,

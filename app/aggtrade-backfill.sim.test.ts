@@ -1,4 +1,4 @@
-// End to end: the simulator's stream loses aggTrades or stalls mid-minute; the stream collector fetches the trades by id, and the hub's bars are the exchange's.
+// End to end: the simulator's stream loses aggTrades or stalls mid-minute (all connections or one); the stream collector fetches the trades by id, and the hub's bars are the exchange's.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { KlineObject } from '../ts/native/index.js';
 import { parseRestKlines } from '../ts/native/parse.js';
@@ -44,6 +44,48 @@ function values(
     takerBuyVolume: exact(k.takerBuyVolume),
     takerBuyQuoteVolume: exact(k.takerBuyQuoteVolume),
   };
+}
+
+/**
+ * Records every 1m bar of `symbols` opening at one of `minutes` as the hub first had it closed
+ * (closed bars are final at the hub), polling every 20 ms; `stop` ends the polling.
+ */
+function watchFirstClosed(r: CollectorRig, symbols: readonly string[], minutes: readonly number[]) {
+  const firstClosed = new Map<string, KlineObject>();
+  const timer = setInterval(() => {
+    for (const symbol of symbols) {
+      const id = r.hub.symbols.id(symbol) ?? -1;
+      for (const e of r.hub.book.klines(id, '1m')) {
+        const key = `${symbol} ${e.kline.openTime}`;
+        if (e.kline.closed && minutes.includes(e.kline.openTime) && !firstClosed.has(key)) {
+          firstClosed.set(key, e.kline);
+        }
+      }
+    }
+  }, 20);
+  return { firstClosed, stop: () => clearInterval(timer) };
+}
+
+/** Each bar, as it first became final at the hub, is the exchange's closed kline exactly. */
+async function expectExchangeBars(
+  r: CollectorRig,
+  symbols: readonly string[],
+  minutes: readonly number[],
+  firstClosed: ReadonlyMap<string, KlineObject>,
+): Promise<void> {
+  const [first] = minutes;
+  if (first === undefined) return;
+  for (const symbol of symbols) {
+    const served = await r.api().klines({ symbol, interval: '1m', startTime: first, limit: minutes.length });
+    const exchangeBars = parseRestKlines(served.body, served.serverTimeMs);
+    for (const openTime of minutes) {
+      const exchangeBar = exchangeBars.find((k) => k.openTime === openTime);
+      const hubBar = firstClosed.get(`${symbol} ${openTime}`);
+      if (exchangeBar === undefined || hubBar === undefined) throw new Error(`${symbol} ${openTime} missing`);
+      expect(exchangeBar.closed, `${symbol} ${openTime} closed at the exchange`).toBe(true);
+      expect(values(hubBar), `${symbol} ${openTime}`).toEqual(values(exchangeBar));
+    }
+  }
 }
 
 describe('aggTrade gap backfill, simulator → stream collector → hub', () => {
@@ -171,18 +213,7 @@ describe('aggTrade gap backfill, simulator → stream collector → hub', () => 
     const minutes = [minute, minute + MINUTE];
 
     // Every bar of those minutes as the hub first had it closed (closed bars are final at the hub).
-    const firstClosed = new Map<string, KlineObject>();
-    const watch = setInterval(() => {
-      for (const symbol of symbols) {
-        const id = r.hub.symbols.id(symbol) ?? -1;
-        for (const e of r.hub.book.klines(id, '1m')) {
-          const key = `${symbol} ${e.kline.openTime}`;
-          if (e.kline.closed && minutes.includes(e.kline.openTime) && !firstClosed.has(key)) {
-            firstClosed.set(key, e.kline);
-          }
-        }
-      }
-    }, 20);
+    const { firstClosed, stop } = watchFirstClosed(r, symbols, minutes);
     try {
       // 8 s before the first minute ends, every market connection goes silent for 20 s (open,
       // answering pings) while the exchange trades on.
@@ -202,22 +233,11 @@ describe('aggTrade gap backfill, simulator → stream collector → hub', () => 
         );
       });
     } finally {
-      clearInterval(watch);
+      stop();
     }
 
     // Each bar, as it first became final at the hub, is the exchange's kline exactly.
-    for (const symbol of symbols) {
-      const served = await r.api().klines({ symbol, interval: '1m', startTime: minute, limit: 2 });
-      const exchangeBars = parseRestKlines(served.body, served.serverTimeMs);
-      for (const openTime of minutes) {
-        const exchangeBar = exchangeBars.find((k) => k.openTime === openTime);
-        const hubBar = firstClosed.get(`${symbol} ${openTime}`);
-        if (exchangeBar === undefined || hubBar === undefined)
-          throw new Error(`${symbol} ${openTime} missing`);
-        expect(exchangeBar.closed, `${symbol} ${openTime} closed at the exchange`).toBe(true);
-        expect(values(hubBar), `${symbol} ${openTime}`).toEqual(values(exchangeBar));
-      }
-    }
+    await expectExchangeBars(r, symbols, minutes, firstClosed);
 
     // Counted: one stall, the route reconnected because of it, every symbol's missed trades fetched
     // by id (holds healed, none given up, no gap applied).
@@ -226,6 +246,89 @@ describe('aggTrade gap backfill, simulator → stream collector → hub', () => 
     expect(Number(d.marketStallReconnects)).toBeGreaterThanOrEqual(1);
     expect(Number(d.reconnects)).toBeGreaterThanOrEqual(1);
     expect(Number(d.holds)).toBeGreaterThanOrEqual(symbols.length);
+    expect(d.holdsReleased).toBe(0);
+    expect(d.aggTradeGaps).toBe(0);
+    expect(Number(d.tradesBackfilled)).toBeGreaterThan(0);
+    const requests = r.requests.filter((q) => q.path === '/fapi/v1/aggTrades');
+    expect(requests.every((q) => new URLSearchParams(q.query).get('fromId') !== null)).toBe(true);
+  }, 240_000);
+  it('one market connection of several stalls mid-minute while the others deliver: only it is reconnected, within connectionStallMs, its missed trades fetched by id, and every bar is the exchange’s', async () => {
+    const STALL_MS = 10_000; // the smallest connectionStallMs the config takes
+    const r = await CollectorRig.start({
+      collectors: {
+        // 19 streams (the heartbeat, aggTrade + 1m + 5m klines of six symbols), 4 a connection: 5 connections.
+        stream: {
+          instances: 1,
+          intervals: ['1m', '5m'],
+          maxStreamsPerConnection: 4,
+          connectionStallMs: STALL_MS,
+        },
+      },
+    });
+    rigs.push(r);
+    await r.collector('universe');
+    await eventually(() => r.hub.symbols.names.length === 6, 'the universe in the hub registry');
+    const symbols = [...r.hub.symbols.names];
+    const stream = await r.collector('stream');
+    const detail = () => stream.collector.status().detail;
+    await eventually(() => Number(detail().streams) === 19 + symbols.length, 'every stream subscribed');
+    expect(detail().connections).toBe(5 + 2); // and six book tickers on /public, 4 a connection
+    const minute = Math.ceil((Date.now() + 1) / MINUTE) * MINUTE;
+    const minutes = [minute, minute + MINUTE];
+    const { firstClosed, stop } = watchFirstClosed(r, symbols, minutes);
+    // The last symbol's aggTrades ride on a connection without the heartbeat (it is subscribed first).
+    const stalledStream = `${(symbols.at(-1) ?? '').toLowerCase()}@aggTrade`;
+    let stalledAt = 0;
+    try {
+      // 8 s before the first minute ends, that connection goes silent (open, answering pings) for
+      // longer than this test; the exchange trades on, and every other connection delivers.
+      await sleep(minute + MINUTE - 8_000 - Date.now());
+      stalledAt = Date.now();
+      const response = await fetch(`${r.sim.restUrl}/_sim/faults`, {
+        method: 'POST',
+        body: JSON.stringify({ stallConnection: { stream: stalledStream, forMs: 600_000 } }),
+      });
+      expect(response.status).toBe(200);
+      const faults = (await response.json()) as { served: { connectionsStalled: number } };
+      expect(faults.served.connectionsStalled).toBe(1);
+
+      await eventually(
+        () => detail().connectionStallReconnects === 1,
+        'the stalled connection replaced',
+        STALL_MS + 5_000,
+      ).catch((error: Error) => {
+        throw new Error(`${error.message}: ${JSON.stringify(detail())}`);
+      });
+      const reconnectedAfter = Date.now() - stalledAt;
+      expect(reconnectedAfter).toBeGreaterThanOrEqual(STALL_MS - 1_000);
+      expect(reconnectedAfter).toBeLessThan(STALL_MS + 3_000);
+
+      await eventually(
+        () => firstClosed.size === symbols.length * minutes.length,
+        'every bar of both minutes closed at the hub',
+        minute + 2 * MINUTE + 10_000 - Date.now(),
+      ).catch((error: Error) => {
+        throw new Error(
+          `${error.message}: ${[...firstClosed.keys()].join(', ')} ${JSON.stringify(detail())}`,
+        );
+      });
+    } finally {
+      stop();
+    }
+
+    // Each bar, the stalled connection's symbols' among them, as it first became final at the hub
+    // is the exchange's kline exactly.
+    await expectExchangeBars(r, symbols, minutes, firstClosed);
+
+    // Counted: one connection stall, one reconnect, of that connection only (no other connection
+    // of either route reconnected, no route-wide stall); the missed trades came by id.
+    const d = detail();
+    expect(d.connectionStalls).toBe(1);
+    expect(d.connectionStallReconnects).toBe(1);
+    expect(d.stalledConnections).toBe(0);
+    expect(d.marketStalls).toBe(0);
+    expect(d.reconnects).toBe(1);
+    expect(Number(d.holds)).toBeGreaterThanOrEqual(1);
     expect(d.holdsReleased).toBe(0);
     expect(d.aggTradeGaps).toBe(0);
     expect(Number(d.tradesBackfilled)).toBeGreaterThan(0);

@@ -343,6 +343,17 @@ export declare class StreamBars {
   markIncompleteUntil(timeMs: number): void
   /** Bars opening before this time are not sent. */
   get completeFrom(): number
+  /**
+   * Complete closed bars kept for `resend`: per interval the last `max(2, ⌈30 min ÷ interval⌉)`,
+   * at most 32.
+   */
+  get retainedBars(): number
+  /**
+   * Pushes the kept complete closed bars (per interval, oldest first) and each interval's open
+   * bar (when complete and no hold is on) into `encoder`'s batch again, for a hub that lost them
+   * (a restart); returns the bars pushed, at most `retainedBars` plus one per interval.
+   */
+  resend(encoder: IngestEncoder): number
   /** The still-open bar of `interval`, if any trade has opened one. */
   openBar(interval: string): BarObject | null
   stats(): AggregatorStatsObject

@@ -67,6 +67,7 @@ export function createCollector(
         markFallbackMs: c.stream.markFallbackMs,
         quietCloseBoundMs: c.stream.quietCloseBoundMs,
         marketStallMs: c.stream.marketStallMs,
+        connectionStallMs: c.stream.connectionStallMs,
         symbols: loaded.config.symbols,
       });
     case 'account':

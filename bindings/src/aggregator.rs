@@ -435,6 +435,21 @@ impl StreamBars {
         self.inner.complete_from()
     }
 
+    /// Complete closed bars kept for `resend`: per interval the last `max(2, ⌈30 min ÷ interval⌉)`,
+    /// at most 32.
+    #[napi(getter)]
+    pub fn retained_bars(&self) -> u32 {
+        self.inner.retained_bars() as u32
+    }
+
+    /// Pushes the kept complete closed bars (per interval, oldest first) and each interval's open
+    /// bar (when complete and no hold is on) into `encoder`'s batch again, for a hub that lost them
+    /// (a restart); returns the bars pushed, at most `retainedBars` plus one per interval.
+    #[napi]
+    pub fn resend(&mut self, encoder: &mut IngestEncoder) -> u32 {
+        self.inner.resend(&mut encoder.inner) as u32
+    }
+
     /// The still-open bar of `interval`, if any trade has opened one.
     #[napi]
     pub fn open_bar(&self, env: Env, interval: String) -> Result<Option<BarObject>> {

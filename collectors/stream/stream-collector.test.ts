@@ -1,4 +1,4 @@
-// StreamCollector against a scripted market websocket: stray frames, the bound on quiet closing, stall detection.
+// StreamCollector against a scripted market websocket: stray frames, the bound on quiet closing, stall detection, bars sent again after the hub was away.
 import { afterEach, describe, expect, it } from 'vitest';
 import { RestClient } from '../../ts/exchange/rest-client.js';
 import { ScriptedServer as HttpServer } from '../../ts/exchange/testing/scripted-server.js';
@@ -271,5 +271,175 @@ describe('StreamCollector market stalls', () => {
     const { collector } = await started({ marketStallMs: 300, markFallbackMs: 60_000 });
     await sleep(1_000);
     expect(collector.status().detail.marketStalls).toBe(0);
+  });
+});
+
+describe('StreamCollector single connection stalls', () => {
+  it('one market connection silent past connectionStallMs while the heartbeat flows is replaced alone: warned, counted; delivering again ends it', async () => {
+    // One stream per connection: the heartbeat, BTCUSDT's aggTrades, its 1m klines.
+    const { ws, collector, warnings } = await started({
+      maxStreamsPerConnection: 1,
+      connectionStallMs: 800,
+      marketStallMs: 60_000,
+      markFallbackMs: 60_000,
+    });
+    const market = () => ws.connections.filter((c) => c.path.startsWith('/market'));
+    await waitUntil(() => market().length === 3, 'three market connections');
+    const [heartbeat, trades, klines] = market();
+    ws.publish('btcusdt@aggTrade', aggTrade(1, Date.now()));
+    const detail = () => collector.status().detail;
+    await waitUntil(() => detail().frames === 1, 'the trade received');
+    // The heartbeat goes on every 200 ms; the aggTrade connection delivers nothing more, and the
+    // kline connection never delivered (it proves nothing, so it is left alone).
+    let beating = true;
+    const beats = (async () => {
+      while (beating) {
+        ws.publish(MARK_PRICE_STREAM, markPrices(Date.now()));
+        await sleep(200);
+      }
+    })();
+    try {
+      await waitUntil(
+        () => detail().connectionStallReconnects === 1,
+        'the silent connection replaced',
+        3_000,
+      );
+      await waitUntil(
+        () => ws.open().some((c) => c !== trades && c.streams.has('btcusdt@aggTrade')),
+        'its streams subscribed on a new connection',
+      );
+      expect(trades?.closed).toBe(true);
+      expect(heartbeat?.closed).toBe(false);
+      expect(klines?.closed).toBe(false);
+      expect(market().length).toBe(4);
+      expect(detail().connectionStalls).toBe(1);
+      expect(detail().stalledConnections).toBe(1);
+      expect(detail().marketStalls).toBe(0);
+      expect(detail().marketStallReconnects).toBe(0);
+      const stallWarnings = warnings.filter((w) => message(w).startsWith('market connection silent'));
+      expect(stallWarnings.length).toBe(1);
+      const fields = JSON.parse(stallWarnings[0] ?? '{}') as Record<string, unknown>;
+      expect(fields).toMatchObject({ slot: 2, streams: 1, attempt: 1 });
+      expect(Number(fields.silentMs)).toBeGreaterThanOrEqual(800);
+
+      // The new connection delivers: the episode is over, nothing more is replaced while it does.
+      ws.publish('btcusdt@aggTrade', aggTrade(2, Date.now()));
+      await waitUntil(() => detail().stalledConnections === 0, 'the episode ended');
+      for (let id = 3; id < 10; id++) {
+        ws.publish('btcusdt@aggTrade', aggTrade(id, Date.now()));
+        await sleep(200);
+      }
+      expect(detail().connectionStalls).toBe(1);
+      expect(detail().connectionStallReconnects).toBe(1);
+      expect(market().length).toBe(4);
+    } finally {
+      beating = false;
+      await beats;
+    }
+  });
+});
+
+/** A hub whose connection state the test moves; it keeps the frames sent while it is `ready`. */
+function switchableHub(frames: Buffer[], initial: 'connecting' | 'ready') {
+  const listeners: ((state: string) => void)[] = [];
+  const hub = {
+    state: initial as string,
+    symbols: ['BTCUSDT'],
+    peerId: 1,
+    welcome: undefined,
+    onState: (listener: (state: string) => void) => {
+      listeners.push(listener);
+      return () => listeners.splice(listeners.indexOf(listener), 1);
+    },
+    onMessage: () => () => {},
+    sendIngest: (frame: Buffer) => {
+      if (hub.state !== 'ready') return false;
+      frames.push(Buffer.from(frame));
+      return true;
+    },
+  };
+  const setState = (state: 'ready' | 'reconnecting') => {
+    hub.state = state;
+    for (const listener of [...listeners]) listener(state);
+  };
+  return { hub: hub as unknown as CollectorHub, setState };
+}
+
+describe('StreamCollector after the hub was away', () => {
+  it('sends the bars that closed while the hub was away again when it is back, once per return, not on the first ready', async () => {
+    const ws = await WsServer.start();
+    cleanup.push(() => ws.close());
+    const http = await HttpServer.start();
+    cleanup.push(() => http.close());
+    const rest = new RestClient(
+      { baseUrl: http.url, retries: { maxAttempts: 1 } },
+      { logger: silentLogger() },
+    );
+    cleanup.push(() => rest.close());
+    const frames: Buffer[] = [];
+    const { hub, setState } = switchableHub(frames, 'connecting');
+    const infos: string[] = [];
+    const logger = new Logger('test', {
+      level: 'info',
+      format: 'json',
+      sink: (line, level) => {
+        if (level === 'info') infos.push(line);
+      },
+    });
+    const link = new IngestLink(hub, silentLogger());
+    const ctx: CollectorContext = { api: new UsdmApi(rest, { logger: silentLogger() }), hub, link, logger };
+    const collector = new StreamCollector(ctx, {
+      wsUrl: ws.url,
+      intervals: ['1m'],
+      maxStreamsPerConnection: 200,
+      symbols: [],
+      flushMs: 50,
+      marketStallMs: 60_000,
+      markFallbackMs: 60_000,
+    });
+    cleanup.push(() => collector.stop());
+    collector.start();
+    await waitUntil(() => ws.open().some((c) => c.streams.has('btcusdt@aggTrade')), 'the subscription');
+    const detail = () => collector.status().detail;
+    const minute = Math.ceil((Date.now() + 60_000) / 60_000) * 60_000;
+    const resentLines = () => infos.filter((l) => message(l).startsWith('hub back after being away'));
+
+    // Trades before the hub is first ready; its first ready sends nothing again.
+    ws.publish('btcusdt@aggTrade', aggTrade(1, minute - 5_000)); // the first trade: complete after it
+    ws.publish('btcusdt@aggTrade', aggTrade(2, minute + 1_000));
+    await waitUntil(() => detail().frames === 2, 'the first trades received');
+    setState('ready');
+    await sleep(300);
+    expect(frames).toHaveLength(0);
+    expect(detail().resends).toBe(0);
+
+    // Ready: the open bar goes as usual.
+    ws.publish('btcusdt@aggTrade', aggTrade(3, minute + 30_000));
+    await waitUntil(() => hubBar(frames, minute, minute + 62_000)?.trades === 2, 'the open bar at the hub');
+
+    // The hub goes away; the minute closes meanwhile (its frame is dropped).
+    setState('reconnecting');
+    ws.publish('btcusdt@aggTrade', aggTrade(4, minute + 61_000));
+    await waitUntil(() => detail().frames === 4, 'the closing trade received');
+    await waitUntil(() => collector.status().framesDropped > 0, 'the closed bar’s frame dropped');
+    expect(hubBar(frames, minute, minute + 62_000)?.closed).toBe(false);
+
+    // Back: the closed minute (both its trades) and the open bar go again.
+    const before = frames.length;
+    setState('ready');
+    await waitUntil(() => frames.length > before, 'the bars sent again');
+    expect(hubBar(frames, minute, minute + 62_000)).toMatchObject({ closed: true, trades: 2 });
+    expect(hubBar(frames, minute + 60_000, minute + 62_000)).toMatchObject({ closed: false, trades: 1 });
+    expect(detail().resends).toBe(1);
+    expect(detail().barsResent).toBe(2);
+    expect(resentLines()).toHaveLength(1);
+    expect(JSON.parse(resentLines()[0] ?? '{}')).toMatchObject({ bars: 2, symbols: 1 });
+
+    // Away and back again: the retained bar goes again (harmless: a closed bar is final at the hub).
+    setState('reconnecting');
+    setState('ready');
+    expect(detail().resends).toBe(2);
+    expect(detail().barsResent).toBe(4);
+    expect(resentLines()).toHaveLength(2);
   });
 });

@@ -4,6 +4,8 @@ import { StreamBars } from '../../ts/native/bar-aggregator.js';
 import type { IntervalName } from '../../ts/native/interval.js';
 import type { Collector, CollectorStatus } from '../collector.js';
 import { type CollectorContext, collectorStatus } from '../collector-context.js';
+import { BarResend } from './bar-resend.js';
+import { ConnectionStallWatch } from './connection-stall-watch.js';
 import { newestEventTime, routeFrames } from './stream-router.js';
 import { type HoldOutcome, TradeBackfill, type TradeBackfillOptions } from './trade-backfill.js';
 
@@ -37,6 +39,23 @@ export interface StreamCollectorOptions {
    */
   readonly marketStallMs?: number;
   /**
+   * One `/market` connection silent this long, after it delivered before, while the route as a
+   * whole delivers (the route-wide stall not on) is a stall of that connection (default 60 000 ms;
+   * 0 turns the per-connection watch off): logged once per episode, counted, and only that
+   * connection replaced (the reconnect's gap check fetches its symbols' missed trades by id);
+   * still silent, replaced again after twice the wait each time, at most every 5 min.
+   *
+   * Why 60 s: a connection carries `<s>@aggTrade` and `<s>@kline_<i>` of its symbols, not the
+   * heartbeat. Binance documents the USD-M `<symbol>@kline_<interval>` stream's update speed as
+   * 250 ms, pushing the current kline "every 250 milliseconds (if existing)" (USD-M futures docs,
+   * Kline/Candlestick Streams): it does not promise a push when nothing traded, and aggTrades come
+   * only with trades. So a healthy connection carrying a few thin symbols (the last connection may
+   * carry a handful of streams) can be quiet for a while; 60 s is 240 kline update periods, a wide
+   * margin over the silence of a connection of trading symbols, and a false alarm costs one
+   * reconnect and a REST refresh of that connection's symbols, then ever longer waits.
+   */
+  readonly connectionStallMs?: number;
+  /**
    * After this long without a `!markPrice@arr@1s` message (stream down or not yet subscribed),
    * mark prices come from REST `premiumIndex` (all symbols, weight 10), once per period (default 3 s).
    */
@@ -54,6 +73,9 @@ const SUBSCRIBE_RETRY_MS = 5000;
 /** Longest wait between forced reconnects of a market route that stays silent. */
 const STALL_RETRY_MAX_MS = 300_000;
 
+/** Default of `connectionStallMs` (see there for why). */
+const CONNECTION_STALL_MS = 60_000;
+
 /** Bars fetched by REST after a gap, per interval: the open bar and the one before it. */
 const BACKFILL_BARS = 2;
 
@@ -62,7 +84,9 @@ const BACKFILL_BARS = 2;
  * every symbol. Kline and bookTicker frames go to the hub as they are; aggTrades feed a native
  * `StreamBars` per symbol that puts its bars into the Ingest batch without leaving native code
  * (the merge keeps whichever version has seen more trades). Only bars this collector saw whole
- * are sent — not one it joined mid-way (closed bars are final at the hub).
+ * are sent — not one it joined mid-way (closed bars are final at the hub). The last 30 minutes'
+ * complete closed bars are kept and sent again when the hub is back after being away
+ * ({@link BarResend}): a restarted hub has lost them, and the frames that carried them were dropped.
  *
  * An aggTrade id gap costs no bar: the symbol's later trades are held while {@link TradeBackfill}
  * fetches the missing ids from REST `aggTrades` by id, then everything is applied in id order,
@@ -94,6 +118,8 @@ export class StreamCollector implements Collector {
   /** Symbols whose unsubscribed aggTrade frames were logged (once each). */
   readonly #strays = new Set<string>();
   readonly #trades: TradeBackfill;
+  /** Sends the retained bars again when the hub is back after being away. */
+  readonly #resend: BarResend;
   #timer: NodeJS.Timeout | undefined;
   #markTimer: NodeJS.Timeout | undefined;
   #running = false;
@@ -129,6 +155,8 @@ export class StreamCollector implements Collector {
   #lastMarketAt: number | undefined;
   /** The current stall episode: forced reconnects so far and when the next may be made. */
   #stall: { reconnects: number; nextAt: number } | undefined;
+  /** Stalls of single market connections while the route delivers. */
+  readonly #connectionStalls: ConnectionStallWatch;
 
   constructor(ctx: CollectorContext, options: StreamCollectorOptions) {
     this.#ctx = ctx;
@@ -146,6 +174,16 @@ export class StreamCollector implements Collector {
       { ...options.tradeBackfill, intervals: this.#aggregatedIntervals().length },
       (symbol, outcome) => this.#settled(symbol, outcome),
     );
+    this.#resend = new BarResend(
+      ctx.hub,
+      ctx.link,
+      ctx.logger.child('resend'),
+      this.#bars,
+      this.#aggregatedIntervals().length,
+    );
+    this.#connectionStalls = new ConnectionStallWatch(this.#market, ctx.logger.child('market'), {
+      stallMs: options.connectionStallMs ?? CONNECTION_STALL_MS,
+    });
   }
 
   start(): void {
@@ -171,6 +209,8 @@ export class StreamCollector implements Collector {
         if (message.op === 'symbols') void this.#syncSubscriptions();
       }),
     );
+    // After the link's own listeners (it was built first): the registry is synced when this runs.
+    this.#off.push(this.#resend.watch());
     void this.#syncSubscriptions();
     this.#lastMarkAt = Date.now();
     this.#timer = setInterval(() => {
@@ -240,11 +280,18 @@ export class StreamCollector implements Collector {
       // Id gaps applied as gaps (a hold given up): their bars came from REST klines.
       aggTradeGaps: this.#counters.gaps + t.gapsApplied,
       barRefreshes: this.#counters.barRefreshes,
+      // The hub back after being away: recent closed bars sent again (bar-resend.ts).
+      resends: this.#resend.counters.resends,
+      barsResent: this.#resend.counters.barsResent,
       marketTime: this.#exchangeNow() ?? 0,
       // Stalls: the market route silent past `marketStallMs` with its heartbeat seen before.
       marketStalls: this.#counters.marketStalls,
       marketStallReconnects: this.#counters.stallReconnects,
       marketSilentMs: this.#lastMarketAt === undefined ? 0 : Date.now() - this.#lastMarketAt,
+      // One connection silent past `connectionStallMs` while the route delivered.
+      connectionStalls: this.#connectionStalls.counters.stalls,
+      connectionStallReconnects: this.#connectionStalls.counters.reconnects,
+      stalledConnections: this.#connectionStalls.stalled,
       markMessages: this.#markCounters.streamed,
       markPolls: this.#markCounters.polled,
     });
@@ -450,6 +497,8 @@ export class StreamCollector implements Collector {
    * once per episode, counted, and every live connection of it replaced (each reconnects with
    * its own backoff and reports a possible gap, so missed trades are fetched by id). While it
    * stays silent it is replaced again after twice the previous wait, at most every 5 min.
+   * While the route delivers, one connection of it that stays silent is the
+   * {@link ConnectionStallWatch}'s, replaced alone.
    */
   #checkStall(): void {
     const last = this.#lastMarketAt;
@@ -457,6 +506,10 @@ export class StreamCollector implements Collector {
     const now = Date.now();
     const silentMs = now - last;
     const stallMs = this.#stallMs();
+    this.#connectionStalls.check({
+      lastFrameAt: last,
+      stalled: this.#stall !== undefined || silentMs >= stallMs,
+    });
     if (silentMs < stallMs) return;
     const first = this.#stall === undefined;
     const stall = this.#stall ?? { reconnects: 0, nextAt: now };

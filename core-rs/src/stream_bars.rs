@@ -26,6 +26,22 @@
 //! with no known end: the next stream trade (or a short REST page) says whether ids were lost.
 //! [`StreamBars::release`] gives a hold up: the trades put aside are applied with the gap, which
 //! then withholds the bars it spans, as without holding.
+//!
+//! **Recent closed bars** ([`StreamBars::resend`]): the hub keeps its book in memory only, and a
+//! collector's frames are dropped while the hub is away, so a bar that closed during a hub restart
+//! would reach the new hub only through the REST kline pollers (minutes at 600 symbols). Every
+//! complete bar this closes (exactly the closed bars sent, or that would have been sent had the
+//! encoder's registry known the symbol: never a withheld one) is also kept, per interval the last
+//! [`retained_limit`] of them: `max(2, ⌈30 min ÷ interval⌉)`, at most 32, enough for a hub
+//! outage of about 30 minutes. `resend` pushes them again, oldest first, with each interval's open
+//! bar. Closed bars are final at the hub (an identical copy merges as unchanged and yields no
+//! delta; a different one is dropped and counted), and a missing older bar is inserted in
+//! open-time order, so resending is harmless and fills what the restart lost.
+//!
+//! Memory: a retained bar is one [`Kline`], 208 bytes ([`RETAINED_BAR_BYTES`]), reserved up front.
+//! With the default intervals (1m, 15m) that is 30 + 2 = 32 bars, 6.5 KiB a symbol, 3.8 MiB at 600
+//! symbols; with all 11 aggregated intervals (1m 30, 3m 10, 5m 6, and 2 for each of the other
+//! eight) 62 bars, 12.6 KiB a symbol, 7.4 MiB at 600 symbols.
 
 use crate::aggregator::{
     Aggregator, AggregatorError, ClosedBar, MessageError, PushOutcome, TimeJump, TradeBatch, TradeError,
@@ -36,7 +52,53 @@ use crate::market::{AggTrade, Kline};
 use crate::parse::{parse_agg_trade, parse_rest_agg_trades, ParseError};
 use crate::symbol::Symbol;
 use std::collections::btree_map::Entry;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
+
+/// The hub outage the retained closed bars cover, ms (30 minutes).
+const RESEND_SPAN_MS: i64 = 30 * 60_000;
+/// Fewest closed bars kept per interval (a long interval still gets the last two).
+const MIN_RETAINED: usize = 2;
+/// Most closed bars kept per interval.
+const MAX_RETAINED: usize = 32;
+/// Bytes one retained bar takes (one [`Kline`]).
+pub const RETAINED_BAR_BYTES: usize = std::mem::size_of::<Kline>();
+
+/// How many of its most recent complete closed bars [`StreamBars`] keeps for `interval`:
+/// `max(2, ⌈30 min ÷ length⌉)`, at most 32 (2 for an interval without a fixed length).
+pub fn retained_limit(interval: Interval) -> usize {
+    let Some(length) = interval.fixed_ms().filter(|&l| l > 0) else {
+        return MIN_RETAINED;
+    };
+    let covering = usize::try_from((RESEND_SPAN_MS + length - 1) / length).unwrap_or(MAX_RETAINED);
+    covering.clamp(MIN_RETAINED, MAX_RETAINED)
+}
+
+/// The most recent complete closed bars of one interval, oldest first, at most `limit`.
+#[derive(Clone, Debug)]
+struct RecentBars {
+    interval: Interval,
+    limit: usize,
+    bars: VecDeque<Kline>,
+}
+
+impl RecentBars {
+    fn new(interval: Interval) -> RecentBars {
+        let limit = retained_limit(interval);
+        RecentBars {
+            interval,
+            limit,
+            bars: VecDeque::with_capacity(limit),
+        }
+    }
+
+    /// Keeps `kline`, forgetting the oldest when full (the deque never grows past `limit`).
+    fn keep(&mut self, kline: &Kline) {
+        if self.bars.len() >= self.limit {
+            self.bars.pop_front();
+        }
+        self.bars.push_back(*kline);
+    }
+}
 
 /// What a batch did: the trades' counts, and the bars sent to the batch or withheld.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -106,19 +168,24 @@ pub struct StreamBars {
     hold_gaps: bool,
     hold: Option<Hold>,
     hold_stats: HoldStats,
+    /// Per interval (in the aggregator's order), the complete closed bars kept for [`StreamBars::resend`].
+    recent: Vec<RecentBars>,
 }
 
 impl StreamBars {
     /// Bars of `intervals` for `symbol`; trades are complete from `complete_from` (Unix ms, the
     /// moment the collector subscribed).
     pub fn new(symbol: Symbol, intervals: &[Interval], complete_from: i64) -> Result<StreamBars, AggregatorError> {
+        let aggregator = Aggregator::new(symbol, intervals)?;
+        let recent = aggregator.intervals().map(RecentBars::new).collect();
         Ok(StreamBars {
-            aggregator: Aggregator::new(symbol, intervals)?,
+            aggregator,
             complete_from,
             closed: Vec::new(),
             hold_gaps: false,
             hold: None,
             hold_stats: HoldStats::default(),
+            recent,
         })
     }
 
@@ -341,6 +408,35 @@ impl StreamBars {
         Ok(batch)
     }
 
+    /// Complete closed bars kept for [`StreamBars::resend`], over all intervals.
+    pub fn retained_bars(&self) -> usize {
+        self.recent.iter().map(|r| r.bars.len()).sum()
+    }
+
+    /// Pushes every retained complete closed bar (per interval, oldest first) and then each
+    /// interval's open bar (when complete and no hold is on, as [`StreamBars::push_messages`]
+    /// decides) into `target`'s batch, again: for a hub that lost them (a restart). Returns the
+    /// bars pushed (none when `target`'s registry does not know the symbol, which it counts).
+    /// Pushes at most [`StreamBars::retained_bars`] plus one bar per interval.
+    pub fn resend(&mut self, target: &mut IngestEncoder) -> usize {
+        let symbol = self.aggregator.symbol();
+        let mut pushed = 0;
+        for recent in &self.recent {
+            let (older, newer) = recent.bars.as_slices();
+            for part in [older, newer] {
+                if !part.is_empty() {
+                    pushed += target.push_named_klines(&symbol, recent.interval, part);
+                }
+            }
+        }
+        if self.hold.is_none() {
+            let mut batch = StreamBarsBatch::default();
+            self.send_open(target, &mut batch);
+            pushed += batch.bars;
+        }
+        pushed
+    }
+
     /// Applies one trade to the aggregator and sends the complete bars it closed.
     fn apply(
         &mut self,
@@ -415,22 +511,22 @@ impl StreamBars {
         }
     }
 
+    /// Sends the complete bars the current step closed and keeps them for [`StreamBars::resend`].
     fn send_closed(&mut self, target: &mut IngestEncoder, batch: &mut StreamBarsBatch) {
         let symbol = self.aggregator.symbol();
         for closed in self.closed.drain(..) {
-            send(
-                target,
-                batch,
-                self.complete_from,
-                symbol,
-                closed.interval,
-                &closed.bar.kline,
-            );
+            let kline = &closed.bar.kline;
+            if send(target, batch, self.complete_from, symbol, closed.interval, kline) {
+                if let Some(recent) = self.recent.iter_mut().find(|r| r.interval == closed.interval) {
+                    recent.keep(kline);
+                }
+            }
         }
     }
 }
 
-/// Adds `kline` to `target` when it opened at or after `complete_from`, counting it either way.
+/// Adds `kline` to `target` when it opened at or after `complete_from`, counting it either way;
+/// returns whether it was complete (sent, or skipped only because the registry lacks the symbol).
 fn send(
     target: &mut IngestEncoder,
     batch: &mut StreamBarsBatch,
@@ -438,11 +534,13 @@ fn send(
     symbol: Symbol,
     interval: Interval,
     kline: &Kline,
-) {
+) -> bool {
     if kline.open_time < complete_from {
         batch.withheld += 1;
+        false
     } else {
         batch.bars += target.push_named_klines(&symbol, interval, std::slice::from_ref(kline));
+        true
     }
 }
 
@@ -844,6 +942,196 @@ mod tests {
         assert!(!stream.is_holding());
         assert!(!stream.expect_after_loss(T0 + 40_000));
         assert_eq!(stream.complete_from(), T0 + 40_000);
+    }
+
+    /// The bars a resend pushes into a fresh encoder, and the count it returned.
+    fn resent(stream: &mut StreamBars) -> (Vec<(Interval, i64, bool)>, usize) {
+        let mut fresh = encoder();
+        let pushed = stream.resend(&mut fresh);
+        (bars(&fresh), pushed)
+    }
+
+    #[test]
+    fn retention_is_bounded_per_interval() {
+        // ⌈30 min ÷ length⌉, at least 2, at most 32.
+        let limits: Vec<(Interval, usize)> = crate::interval::AGGREGATED
+            .iter()
+            .map(|&i| (i, retained_limit(i)))
+            .collect();
+        assert_eq!(
+            limits,
+            vec![
+                (Interval::M1, 30),
+                (Interval::M3, 10),
+                (Interval::M5, 6),
+                (Interval::M15, 2),
+                (Interval::M30, 2),
+                (Interval::H1, 2),
+                (Interval::H2, 2),
+                (Interval::H4, 2),
+                (Interval::H8, 2),
+                (Interval::H12, 2),
+                (Interval::D1, 2),
+            ]
+        );
+        assert!(crate::interval::ALL.iter().all(|&i| retained_limit(i) <= MAX_RETAINED));
+        // The module documentation's memory figures.
+        assert_eq!(RETAINED_BAR_BYTES, 208);
+        let all: usize = crate::interval::AGGREGATED.iter().map(|&i| retained_limit(i)).sum();
+        assert_eq!(
+            (all, retained_limit(Interval::M1) + retained_limit(Interval::M15)),
+            (62, 32)
+        );
+        // Three hours of a quiet market: each interval keeps its limit, and its storage never grows.
+        let mut target = encoder();
+        let mut stream = StreamBars::new(btc(), &crate::interval::AGGREGATED, T0).unwrap();
+        let capacities: Vec<usize> = stream.recent.iter().map(|r| r.bars.capacity()).collect();
+        push(&mut stream, &mut target, &[trade(1, T0 - 1, "10")]);
+        for minute in 1..=180 {
+            push(
+                &mut stream,
+                &mut target,
+                &[trade(1 + minute as u64, T0 + minute * MIN + 5, "11")],
+            );
+        }
+        let sent = bars(&target);
+        for recent in &stream.recent {
+            let closed = sent.iter().filter(|b| b.0 == recent.interval && b.2).count();
+            assert_eq!(recent.bars.len(), recent.limit.min(closed), "{}", recent.interval);
+        }
+        assert_eq!(stream.recent[0].bars.len(), 30, "180 minutes closed, 30 kept");
+        let after: Vec<usize> = stream.recent.iter().map(|r| r.bars.capacity()).collect();
+        assert_eq!(after, capacities);
+    }
+
+    #[test]
+    fn only_complete_bars_are_retained_and_resent() {
+        // Subscribed mid-minute: minute 0 is withheld, minute 1 is complete.
+        let mut target = encoder();
+        let mut stream = StreamBars::new(btc(), &[Interval::M1], T0 + 10_000).unwrap();
+        push(
+            &mut stream,
+            &mut target,
+            &[
+                trade(1, T0 + 20_000, "10"),
+                trade(2, T0 + MIN, "11"),
+                trade(3, T0 + 2 * MIN + 1, "12"),
+            ],
+        );
+        assert_eq!(
+            resent(&mut stream),
+            (
+                vec![(Interval::M1, T0 + MIN, true), (Interval::M1, T0 + 2 * MIN, false)],
+                2
+            )
+        );
+        // An id gap: the bars it spans and the one holding its trade are neither sent nor kept.
+        let mut target = encoder();
+        let mut stream = StreamBars::new(btc(), &[Interval::M1], T0).unwrap();
+        push(
+            &mut stream,
+            &mut target,
+            &[
+                trade(0, T0 - 1, "10"),
+                trade(1, T0 + 1_000, "10"),
+                trade(2, T0 + MIN + 1_000, "11"),
+                trade(9, T0 + 2 * MIN + 5_000, "12"), // ids 3..8 missing
+                trade(10, T0 + 3 * MIN, "13"),
+                trade(11, T0 + 4 * MIN, "14"),
+            ],
+        );
+        let sent: Vec<_> = bars(&target).into_iter().filter(|b| b.2).collect();
+        assert_eq!(sent, vec![(Interval::M1, T0, true), (Interval::M1, T0 + 3 * MIN, true)]);
+        let (again, pushed) = resent(&mut stream);
+        assert_eq!(
+            again,
+            vec![
+                (Interval::M1, T0, true),
+                (Interval::M1, T0 + 3 * MIN, true),
+                (Interval::M1, T0 + 4 * MIN, false),
+            ]
+        );
+        assert_eq!(pushed, 3);
+        assert_eq!(stream.retained_bars(), 2);
+        // A lost connection marks bars before its restoration incomplete: none closed after is kept.
+        stream.mark_incomplete_until(T0 + 4 * MIN + 30_000);
+        push(&mut stream, &mut target, &[trade(12, T0 + 5 * MIN, "15")]);
+        assert_eq!(stream.retained_bars(), 2, "minute 4 spans the loss");
+        // A symbol the encoder's registry does not know: nothing pushed, counted there.
+        let mut other = IngestEncoder::new([Name::new("ETHUSDT").unwrap()]);
+        assert_eq!(stream.resend(&mut other), 0);
+        assert!(other.batch().is_empty());
+    }
+
+    #[test]
+    fn resend_pushes_the_retained_bars_oldest_first_then_the_open_bars() {
+        let rows = tape(); // two minutes, ids 1..=20
+        let mut target = encoder();
+        let mut stream = StreamBars::new(btc(), &[Interval::M1, Interval::M5], T0).unwrap();
+        push(&mut stream, &mut target, &[trade(0, T0 - 1, "100")]);
+        push(&mut stream, &mut target, &stream_of(&rows));
+        // Quiet to minute 11: minutes 0..=10 and the 5m bars at 0 and 5 close (T0 is on a 5m boundary).
+        stream.advance_to(T0 + 11 * MIN + 1, &mut target).unwrap();
+        let closed: Vec<Kline> = klines(&target).into_iter().filter(|k| k.closed).collect();
+        let mut fresh = encoder();
+        let pushed = stream.resend(&mut fresh);
+        let again = klines(&fresh);
+        assert_eq!(pushed, again.len());
+        assert_eq!(
+            bars(&fresh),
+            (0..11)
+                .map(|m| (Interval::M1, T0 + m * MIN, true))
+                .chain([(Interval::M5, T0, true), (Interval::M5, T0 + 5 * MIN, true)])
+                .chain([
+                    (Interval::M1, T0 + 11 * MIN, false),
+                    (Interval::M5, T0 + 10 * MIN, false)
+                ])
+                .collect::<Vec<_>>()
+        );
+        // The closed bars are exactly those sent when they closed, field for field.
+        let mut sent_by_interval = closed.clone();
+        sent_by_interval.sort_by_key(|k| (k.close_time - k.open_time, k.open_time));
+        assert_eq!(&again[..13], &sent_by_interval[..]);
+        // The open bars are the aggregator's.
+        assert_eq!(again[13], stream.aggregator().open_bar(Interval::M1).unwrap().kline);
+        assert_eq!(again[14], stream.aggregator().open_bar(Interval::M5).unwrap().kline);
+        // Retained bars stay: a second outage resends them again.
+        assert_eq!(resent(&mut stream).1, pushed);
+    }
+
+    #[test]
+    fn after_many_bars_only_the_last_n_remain_and_a_hold_keeps_the_open_bar_back() {
+        let mut target = encoder();
+        let mut stream = StreamBars::new(btc(), &[Interval::M1, Interval::M5], T0)
+            .unwrap()
+            .holding_gaps(true);
+        push(&mut stream, &mut target, &[trade(1, T0 - 1, "10")]);
+        for minute in 0..100i64 {
+            let id = 2 + minute as u64;
+            push(&mut stream, &mut target, &[trade(id, T0 + minute * MIN + 7, "10")]);
+        }
+        // Minutes 0..=98 closed (99 is open); the 5m bars 0..=90 closed (95 is open).
+        let (again, _) = resent(&mut stream);
+        let m1: Vec<i64> = again
+            .iter()
+            .filter(|b| b.0 == Interval::M1 && b.2)
+            .map(|b| b.1)
+            .collect();
+        let m5: Vec<i64> = again
+            .iter()
+            .filter(|b| b.0 == Interval::M5 && b.2)
+            .map(|b| b.1)
+            .collect();
+        assert_eq!(m1, (69..=98).map(|m| T0 + m * MIN).collect::<Vec<_>>());
+        assert_eq!(m5, (13..=18).map(|b| T0 + b * 5 * MIN).collect::<Vec<_>>());
+        assert_eq!(stream.retained_bars(), 36);
+        assert_eq!(again.iter().filter(|b| !b.2).count(), 2, "the open bars");
+        // An id gap starts a hold: the closed bars go, the open bars (which may miss trades) wait.
+        push(&mut stream, &mut target, &[trade(500, T0 + 99 * MIN + 30_000, "10")]);
+        assert!(stream.is_holding());
+        let (held, pushed) = resent(&mut stream);
+        assert_eq!(pushed, 36);
+        assert!(held.iter().all(|b| b.2));
     }
 
     proptest::proptest! {

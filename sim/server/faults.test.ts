@@ -160,6 +160,41 @@ describe('FaultInjector', () => {
     expect(() => new FaultInjector(a).apply({ stallStreamsForMs: 10 })).toThrow('needs a websocket server');
   });
 
+  it('stalls the connections carrying one stream through its action, counted; refuses a bad or unserved stream, changing nothing', () => {
+    const a = actions();
+    const stalled: [string, number][] = [];
+    const faults = new FaultInjector({
+      ...a,
+      stallConnection: (stream, forMs) => {
+        stalled.push([stream, forMs]);
+        return 1;
+      },
+      servesStream: (stream) => stream === 'btcusdt@aggTrade',
+    });
+    const spec = { stallConnection: { stream: 'btcusdt@aggTrade', forMs: 600_000 } };
+    expect(parseFaultSpec(spec)).toEqual(spec);
+    faults.apply(spec);
+    expect(stalled).toEqual([['btcusdt@aggTrade', 600_000]]);
+    expect(faults.snapshot()).toMatchObject({ served: { connectionsStalled: 1 } });
+
+    expect(() => parseFaultSpec({ stallConnection: 'btcusdt@aggTrade' })).toThrow('faults.stallConnection');
+    expect(() => parseFaultSpec({ stallConnection: { stream: 'a b', forMs: 1 } })).toThrow(
+      'faults.stallConnection.stream',
+    );
+    expect(() => parseFaultSpec({ stallConnection: { stream: 'btcusdt@aggTrade', forMs: -1 } })).toThrow(
+      'faults.stallConnection.forMs',
+    );
+    expect(() => parseFaultSpec({ stallConnection: { stream: 'x@aggTrade', forMs: 1, n: 2 } })).toThrow(
+      'faults.stallConnection.n',
+    );
+    expect(() =>
+      faults.apply({ latencyMs: 50, stallConnection: { stream: 'xyzusdt@aggTrade', forMs: 1 } }),
+    ).toThrow('is not a stream the simulator serves');
+    expect(faults.latencyMs()).toBe(0);
+    expect(stalled).toHaveLength(1);
+    expect(() => new FaultInjector(a).apply(spec)).toThrow('needs a websocket server');
+  });
+
   it('refuses a stale-market fault without a market, changing nothing', () => {
     const { freezeMarket: _unused, ...withoutMarket } = actions();
     const faults = new FaultInjector(withoutMarket);

@@ -1,4 +1,4 @@
-// Fault injection: latency, forced 429/418, 503 unknown-status orders, dropped, stalled sockets and aggTrades, quiet or stale market, expiry, skew.
+// Fault injection: latency, forced 429/418, 503 unknown-status orders, dropped, stalled sockets (all or one) and aggTrades, quiet or stale market, expiry, skew.
 import type { Json } from '../contracts.js';
 
 /**
@@ -36,6 +36,13 @@ export interface FaultSpec {
    * those connections missed is never sent. Connections opened later deliver as usual.
    */
   readonly stallStreamsForMs?: number;
+  /**
+   * As `stallStreamsForMs`, for the connections open now that subscribe to `stream` only (one
+   * client's connection carrying, say, `btcusdt@aggTrade`): they deliver nothing for `forMs` while
+   * they stay open, answering pings and control messages; every other connection delivers on.
+   * Refused for a stream the simulator does not serve.
+   */
+  readonly stallConnection?: { readonly stream: string; readonly forMs: number };
   /** Server clock = wall clock + this skew (replaces the previous skew). */
   readonly clockSkewMs?: number;
   /**
@@ -73,6 +80,7 @@ const KNOWN = new Set<string>([
   ...FLAG_FIELDS,
   'clockSkewMs',
   'dropAggTrades',
+  'stallConnection',
 ]);
 /** A symbol name as Binance spells them. */
 const SYMBOL = /^[A-Z0-9]{1,32}$/;
@@ -85,13 +93,18 @@ export function parseFaultSpec(value: unknown, path = 'faults'): FaultSpec {
     throw new FaultSpecError(path, 'must be a JSON object');
   }
   const record = value as Record<string, unknown>;
-  const spec: Record<string, number | boolean | { symbol: string; count: number }> = {};
+  const spec: Record<
+    string,
+    number | boolean | { symbol: string; count: number } | { stream: string; forMs: number }
+  > = {};
   for (const [key, field] of Object.entries(record)) {
     const name = `${path}.${key}`;
     if (!KNOWN.has(key))
       throw new FaultSpecError(name, `is not a known fault (one of ${[...KNOWN].join(', ')})`);
     if (key === 'dropAggTrades') {
       spec[key] = parseDropAggTrades(field, name);
+    } else if (key === 'stallConnection') {
+      spec[key] = parseStallConnection(field, name);
     } else if ((FLAG_FIELDS as readonly string[]).includes(key)) {
       if (typeof field !== 'boolean') throw new FaultSpecError(name, 'must be true or false');
       spec[key] = field;
@@ -127,6 +140,25 @@ function parseDropAggTrades(value: unknown, name: string): { symbol: string; cou
   return { symbol, count };
 }
 
+/** A stream name as a client sends it (no space, slash or query characters). */
+const STREAM = /^[^\s/?&#"\\]{1,200}$/;
+
+function parseStallConnection(value: unknown, name: string): { stream: string; forMs: number } {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new FaultSpecError(name, 'must be an object {"stream": "btcusdt@aggTrade", "forMs": 20000}');
+  }
+  const { stream, forMs, ...rest } = value as Record<string, unknown>;
+  const extra = Object.keys(rest)[0];
+  if (extra !== undefined) throw new FaultSpecError(`${name}.${extra}`, 'is not a field (stream, forMs)');
+  if (typeof stream !== 'string' || !STREAM.test(stream)) {
+    throw new FaultSpecError(`${name}.stream`, 'must be a stream name such as btcusdt@aggTrade');
+  }
+  if (typeof forMs !== 'number' || !Number.isSafeInteger(forMs) || forMs < 0 || forMs > MAX_MS) {
+    throw new FaultSpecError(`${name}.forMs`, `must be an integer between 0 and ${MAX_MS}`);
+  }
+  return { stream, forMs };
+}
+
 /** The instant actions a fault can trigger in other parts of the simulator. */
 export interface FaultActions {
   dropWebsockets(): number;
@@ -137,6 +169,10 @@ export interface FaultActions {
   quietMarket?(untilMs: number): void;
   /** Stalls the market websocket connections open now for `forMs`; returns how many. */
   stallStreams?(forMs: number): number;
+  /** Stalls the market websocket connections open now that subscribe to `stream` for `forMs`; returns how many. */
+  stallConnection?(stream: string, forMs: number): number;
+  /** Whether the simulator serves market stream `stream` (checked before a fault names it). */
+  servesStream?(stream: string): boolean;
   /**
    * Drops the next `count` aggTrade stream messages of `symbol` (0 clears); false when the market
    * does not list the symbol. Absent when no market is attached.
@@ -172,6 +208,7 @@ export class FaultInjector {
     dropped: 0,
     expired: 0,
     streamsStalled: 0,
+    connectionsStalled: 0,
   };
 
   constructor(actions: FaultActions, random: () => number = Math.random) {
@@ -190,6 +227,18 @@ export class FaultInjector {
     }
     if (spec.stallStreamsForMs !== undefined && this.#actions.stallStreams === undefined) {
       throw new FaultSpecError('faults.stallStreamsForMs', 'needs a websocket server, and none is attached');
+    }
+    if (spec.stallConnection !== undefined) {
+      if (this.#actions.stallConnection === undefined) {
+        throw new FaultSpecError('faults.stallConnection', 'needs a websocket server, and none is attached');
+      }
+      const { stream } = spec.stallConnection;
+      if (this.#actions.servesStream?.(stream) !== true) {
+        throw new FaultSpecError(
+          'faults.stallConnection.stream',
+          `${stream} is not a stream the simulator serves`,
+        );
+      }
     }
     if (spec.dropAggTrades !== undefined) {
       // First, so a refused request (no market, unknown symbol) leaves no partial effect.
@@ -234,6 +283,10 @@ export class FaultInjector {
     if (spec.stallStreamsForMs !== undefined && this.#actions.stallStreams !== undefined) {
       this.#stallUntil = now + spec.stallStreamsForMs;
       this.#served.streamsStalled += this.#actions.stallStreams(spec.stallStreamsForMs);
+    }
+    if (spec.stallConnection !== undefined && this.#actions.stallConnection !== undefined) {
+      const { stream, forMs } = spec.stallConnection;
+      this.#served.connectionsStalled += this.#actions.stallConnection(stream, forMs);
     }
     if (spec.dropWebsockets === true) this.#served.dropped += this.#actions.dropWebsockets();
     if (spec.expireListenKeys === true) this.#served.expired += this.#actions.expireListenKeys();

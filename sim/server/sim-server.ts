@@ -177,6 +177,8 @@ export class SimServer {
     this.faults = new FaultInjector({
       dropWebsockets: () => this.#hub.dropAll(),
       stallStreams: (forMs) => this.#hub.stallMarketStreams(forMs),
+      stallConnection: (stream, forMs) => this.#hub.stallConnectionsOf(stream, forMs),
+      servesStream: (stream) => this.#hub.servesStream(stream),
       expireListenKeys: () => {
         const ended = this.listenKeys.expireAll();
         for (const key of ended) this.#hub.endListenKey(key);

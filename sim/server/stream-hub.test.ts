@@ -351,6 +351,42 @@ describe('StreamHub market streams', () => {
     expect(await stalled.next()).toEqual([{ stream: 'btcusdt@aggTrade', data: { e: 'aggTrade', a: 2 } }]);
   });
 
+  it('stalls only the connections carrying a stream on the stallConnection fault; the others deliver; an unserved stream is refused', async () => {
+    const { server, market } = await start();
+    const stalled = await Client.open(
+      `${server.wsUrl}/market/stream?streams=btcusdt@aggTrade/btcusdt@kline_1m`,
+    );
+    const other = await Client.open(
+      `${server.wsUrl}/market/stream?streams=ethusdt@aggTrade/btcusdt@kline_1m`,
+    );
+    const r = await fetch(`${server.restUrl}/_sim/faults`, {
+      method: 'POST',
+      body: JSON.stringify({ stallConnection: { stream: 'btcusdt@aggTrade', forMs: 60_000 } }),
+    });
+    expect(r.status).toBe(200);
+    expect(((await r.json()) as { served: { connectionsStalled: number } }).served.connectionsStalled).toBe(
+      1,
+    );
+    market.emit('market', 'btcusdt@kline_1m', { e: 'kline', a: 1 });
+    market.emit('market', 'ethusdt@aggTrade', { e: 'aggTrade', a: 2 });
+    market.emit('market', 'btcusdt@aggTrade', { e: 'aggTrade', a: 3 });
+    expect(await other.next()).toEqual([{ stream: 'btcusdt@kline_1m', data: { e: 'kline', a: 1 } }]);
+    expect(await other.next()).toEqual([{ stream: 'ethusdt@aggTrade', data: { e: 'aggTrade', a: 2 } }]);
+    await settle();
+    expect(stalled.messages).toEqual([]);
+    expect(await stalled.request({ method: 'LIST_SUBSCRIPTIONS', id: 1 })).toMatchObject({ id: 1 });
+    expect(stalled.closed).toBeUndefined();
+    // A new connection carrying the stream delivers.
+    const fresh = await Client.open(`${server.wsUrl}/market/stream?streams=btcusdt@aggTrade`);
+    market.emit('market', 'btcusdt@aggTrade', { e: 'aggTrade', a: 4 });
+    expect(await fresh.next()).toEqual([{ stream: 'btcusdt@aggTrade', data: { e: 'aggTrade', a: 4 } }]);
+    const refused = await fetch(`${server.restUrl}/_sim/faults`, {
+      method: 'POST',
+      body: JSON.stringify({ stallConnection: { stream: 'nosuchusdt@aggTrade', forMs: 1_000 } }),
+    });
+    expect(refused.status).toBe(400);
+  });
+
   it('pings, drops a connection that never pongs, and closes at the age limit', async () => {
     const { server } = await start({
       wsPingIntervalMs: 50,

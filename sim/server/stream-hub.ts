@@ -32,7 +32,7 @@ interface Connection {
   lastPongAt: number;
   messageSecond: number;
   messagesThisSecond: number;
-  /** Wall time until which market payloads are withheld (the `stallStreamsForMs` fault); 0 when not stalled. */
+  /** Wall time until which market payloads are withheld (the `stallStreamsForMs` and `stallConnection` faults); 0 when not stalled. */
   stalledUntil: number;
 }
 
@@ -239,6 +239,35 @@ export class StreamHub {
     this.#stallsUntil = Math.max(this.#stallsUntil, until);
     this.#log.info('market stream connections stalled', { connections: stalled, forMs });
     return stalled;
+  }
+
+  /**
+   * The `stallConnection` fault: as `stallMarketStreams`, for the `/public` or `/market`
+   * connections open now that subscribe to `stream` only (its canonical name on its route); every
+   * other connection delivers on. Returns how many stalled (0 for a stream nobody subscribes to or
+   * the simulator does not serve).
+   */
+  stallConnectionsOf(stream: string, forMs: number): number {
+    const resolved = this.#options.directory.resolveStream(stream);
+    if ('refused' in resolved) return 0;
+    const until = this.#wallNow() + forMs;
+    let stalled = 0;
+    for (const connection of this.#subscribers.get(resolved.route)?.get(resolved.name) ?? []) {
+      connection.stalledUntil = until;
+      stalled += 1;
+    }
+    if (stalled > 0) this.#stallsUntil = Math.max(this.#stallsUntil, until);
+    this.#log.info('market stream connection stalled', {
+      stream: resolved.name,
+      connections: stalled,
+      forMs,
+    });
+    return stalled;
+  }
+
+  /** Whether `stream` is a market stream the simulator serves (on either route). */
+  servesStream(stream: string): boolean {
+    return !('refused' in this.#options.directory.resolveStream(stream));
   }
 
   /** Pings, pong deadlines and the maximum connection age; called by the server's housekeeping timer. */

@@ -7,6 +7,7 @@ import {
   oneOf,
   type SectionSettings,
   section,
+  shown,
 } from './config-fields.js';
 
 /** The options every polling collector has: its process count and poll interval. */
@@ -70,6 +71,14 @@ export const streamCollectorSection = section({
     .default(10_000)
     .describe(
       'The market route silent this long after its heartbeat was seen is a stall: logged, counted and reconnected (missed trades fetched by id)',
+    ),
+  connectionStallMs: integer(0, 3_600_000)
+    .refine((ms) => ms === 0 || ms >= 10_000, {
+      error: (issue) => `must be 0 (off) or an integer from 10000 to 3600000, got ${shown(issue.input)}`,
+    })
+    .default(60_000)
+    .describe(
+      "One market connection silent this long while the route delivers (after it delivered before) is a stall of that connection: logged, counted and only it reconnected (missed trades fetched by id); 0 turns this off. Binance pushes a kline update every 250 ms only 'if existing', so a connection of thin symbols may be quiet: keep a wide margin",
     ),
 });
 

@@ -74,6 +74,7 @@ describe('the configuration schema', () => {
           markFallbackMs: 3000,
           quietCloseBoundMs: 2500,
           marketStallMs: 10_000,
+          connectionStallMs: 60_000,
         },
         account: { instances: 1, intervalMs: 5000, version: 'v3' },
         positionRisk: { instances: 1, intervalMs: 5000, version: 'v3' },
@@ -232,6 +233,18 @@ describe('the configuration schema', () => {
       coordinator: 'hub',
       group: 'box-1',
     });
+  });
+
+  it('collectors.stream.connectionStallMs: 0 turns the watch off, 10 s to 1 h taken, a shorter bound refused', () => {
+    const stall = (ms: unknown) => ({ collectors: { stream: { connectionStallMs: ms } } });
+    expect(readTributaryConfig(stall(0), 't').collectors.stream.connectionStallMs).toBe(0);
+    expect(readTributaryConfig(stall(10_000), 't').collectors.stream.connectionStallMs).toBe(10_000);
+    expect(issuesOf(stall(5_000))).toEqual([
+      'collectors.stream.connectionStallMs: must be 0 (off) or an integer from 10000 to 3600000, got 5000',
+    ]);
+    expect(issuesOf(stall(3_600_001))).toEqual([
+      'collectors.stream.connectionStallMs: must be an integer from 0 to 3600000, got 3600001',
+    ]);
   });
 
   it('reports every problem at once, each at its own path', () => {

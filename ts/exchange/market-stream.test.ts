@@ -145,6 +145,50 @@ describe('MarketStreamClient', () => {
     expect(client.reconnectAll('closed')).toBe(0);
   });
 
+  it('reconnectSlot replaces only that slot’s connection: the others stay, its gap names only its streams; slotActivity shows each slot’s last frame', async () => {
+    const { server, client, batches } = await setup({}, { maxStreamsPerConnection: 2 });
+    const gaps: MarketStreamGap[] = [];
+    client.onPossibleGap((gap) => gaps.push(gap));
+    await client.subscribe(names(6));
+    expect(server.open()).toHaveLength(3);
+    const before = client.slotActivity();
+    expect(before.map((s) => [s.slot, s.state, s.streams, s.lastFrameAt])).toEqual([
+      [1, 'live', 2, null],
+      [2, 'live', 2, null],
+      [3, 'live', 2, null],
+    ]);
+    const sent = Date.now();
+    server.publish('sym2usdt@aggTrade', { e: 'aggTrade', a: 1 });
+    await waitUntil(() => batches.length > 0, 'the frame delivered');
+    const [one, two, three] = client.slotActivity();
+    expect(one?.lastFrameAt).toBeNull();
+    expect(two?.lastFrameAt).toBeGreaterThanOrEqual(sent);
+    expect(three?.lastFrameAt).toBeNull();
+
+    const slot = client.slotOf('sym2usdt@aggTrade') ?? -1;
+    expect(slot).toBe(2);
+    const [first, second, third] = server.connections;
+    expect(client.reconnectSlot(slot, 'connection silent for 30000 ms')).toBe(true);
+    await waitUntil(
+      () => server.open().length === 3 && server.open().some((c) => c.index === 3 && c.streams.size === 2),
+      'the slot reconnected and resubscribed',
+    );
+    await waitUntil(() => gaps.length === 1, 'its gap reported');
+    expect(gaps[0]).toMatchObject({ slot: 2, reason: 'connection silent for 30000 ms' });
+    expect(gaps[0]?.streams.sort()).toEqual(['sym2usdt@aggTrade', 'sym3usdt@aggTrade']);
+    expect(second?.closed).toBe(true);
+    expect(first?.closed).toBe(false);
+    expect(third?.closed).toBe(false);
+    expect(client.status().reconnects).toBe(1);
+    expect(client.status().connections.map((c) => c.reconnects)).toEqual([0, 1, 0]);
+    // The last frame is the slot's, kept across its reconnect (a silence goes on counting).
+    expect(client.slotActivity()[1]?.lastFrameAt).toBe(two?.lastFrameAt);
+
+    expect(client.reconnectSlot(99, 'no such slot')).toBe(false);
+    await client.close();
+    expect(client.reconnectSlot(1, 'closed')).toBe(false);
+  });
+
   it('reconnects with growing backoff, resubscribes everything and reports the gap', async () => {
     const { server, client, batches } = await setup();
     const gaps: MarketStreamGap[] = [];

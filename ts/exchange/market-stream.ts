@@ -92,6 +92,16 @@ export interface MarketConnectionStatus {
   duplicatesDropped: number;
 }
 
+/** A connection slot's activity, for a per-connection stall watch (cheaper than `status()`). */
+export interface MarketSlotActivity {
+  slot: number;
+  state: ChannelState;
+  /** Streams the slot carries (subscribed or being subscribed). */
+  streams: number;
+  /** When the slot last delivered a data frame, over all its connections (this machine's clock); null before the first. */
+  lastFrameAt: number | null;
+}
+
 /** Counters of the whole client. */
 export interface MarketStreamStatus {
   route: MarketRoute;
@@ -503,6 +513,31 @@ export class MarketStreamClient {
       dropped += 1;
     }
     return dropped;
+  }
+
+  /**
+   * Drops the live connection of slot `slot` so it reconnects, as `reconnectAll` does for every
+   * slot: for one connection that stays open, answering pings, yet delivers nothing while the
+   * others deliver. It comes back through its own backoff, resubscribes and reports a possible gap
+   * (`onPossibleGap`). Returns false, doing nothing, when the slot does not exist or is not live
+   * (connecting or waiting: its own retries are under way) or the client is closed.
+   */
+  reconnectSlot(slot: number, reason: string): boolean {
+    if (this.#closed) return false;
+    const found = this.#slots.get(slot);
+    if (found === undefined || found.channel.state !== 'live') return false;
+    found.channel.reconnectNow(reason);
+    return true;
+  }
+
+  /** Every connection slot with its state, stream count and last frame time, in slot order. */
+  slotActivity(): MarketSlotActivity[] {
+    return [...this.#slots.values()].map((slot) => ({
+      slot: slot.id,
+      state: slot.channel.state,
+      streams: slot.desired.size,
+      lastFrameAt: slot.channel.lastFrameAt,
+    }));
   }
 
   status(): MarketStreamStatus {

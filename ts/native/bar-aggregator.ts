@@ -190,6 +190,25 @@ export class StreamBars {
     return this.#native.completeFrom;
   }
 
+  /**
+   * Complete closed bars kept for {@link StreamBars.resend}: exactly those sent (never a withheld
+   * one), per interval the last `max(2, ⌈30 min ÷ interval⌉)`, at most 32 (208 bytes each).
+   */
+  get retainedBars(): number {
+    return this.#native.retainedBars;
+  }
+
+  /**
+   * Pushes the kept complete closed bars (per interval, oldest first) and each interval's open bar
+   * (when complete and no hold is on) into `encoder`'s batch again, for a hub that lost them (a
+   * restart: frames built while it was away were dropped). Returns the bars pushed, at most
+   * {@link StreamBars.retainedBars} plus one per interval. Harmless to a hub that has them: a
+   * closed bar is final there, and an identical copy changes nothing.
+   */
+  resend(encoder: IngestEncoder): number {
+    return this.#native.resend(encoder.native);
+  }
+
   openBar(interval: IntervalName): BarObject | null {
     return callNative(() => this.#native.openBar(interval));
   }

@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { KlineObject } from '../ts/native/index.js';
 import { parseRestKlines } from '../ts/native/parse.js';
-import { CollectorRig, eventually, exact } from './testing/system-rig.js';
+import { CollectorRig, eventually, klineValues } from './testing/system-rig.js';
 
 const rigs: CollectorRig[] = [];
 afterEach(async () => {
@@ -15,36 +15,6 @@ const MINUTE = 60_000;
 const DROPPED = 20;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** The fields a bar must share with the exchange's kline, exactly (decimals compared by value). */
-function values(
-  k: Pick<
-    KlineObject,
-    | 'openTime'
-    | 'open'
-    | 'high'
-    | 'low'
-    | 'close'
-    | 'volume'
-    | 'quoteVolume'
-    | 'trades'
-    | 'takerBuyVolume'
-    | 'takerBuyQuoteVolume'
-  >,
-) {
-  return {
-    openTime: k.openTime,
-    open: exact(k.open),
-    high: exact(k.high),
-    low: exact(k.low),
-    close: exact(k.close),
-    volume: exact(k.volume),
-    quoteVolume: exact(k.quoteVolume),
-    trades: k.trades,
-    takerBuyVolume: exact(k.takerBuyVolume),
-    takerBuyQuoteVolume: exact(k.takerBuyQuoteVolume),
-  };
-}
 
 /**
  * Records every 1m bar of `symbols` opening at one of `minutes` as the hub first had it closed
@@ -83,7 +53,7 @@ async function expectExchangeBars(
       const hubBar = firstClosed.get(`${symbol} ${openTime}`);
       if (exchangeBar === undefined || hubBar === undefined) throw new Error(`${symbol} ${openTime} missing`);
       expect(exchangeBar.closed, `${symbol} ${openTime} closed at the exchange`).toBe(true);
-      expect(values(hubBar), `${symbol} ${openTime}`).toEqual(values(exchangeBar));
+      expect(klineValues(hubBar), `${symbol} ${openTime}`).toEqual(klineValues(exchangeBar));
     }
   }
 }
@@ -148,7 +118,7 @@ describe('aggTrade gap backfill, simulator → stream collector → hub', () => 
     const bar = hubBar();
     expect(bar).toBeDefined();
     if (bar === undefined || exchangeBar === undefined) return;
-    expect(values(bar)).toEqual(values(exchangeBar));
+    expect(klineValues(bar)).toEqual(klineValues(exchangeBar));
     // The collector's bar: its newest information is its last trade's, inside the minute (the
     // exchange's closing update is stamped after the end).
     expect(bar.asOf).toBeLessThan(minute + MINUTE);

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { TraderProcess } from '../trader/trader-process.js';
 import type { KlineObject } from '../ts/native/index.js';
 import { parseRestKlines } from '../ts/native/parse.js';
-import { CollectorRig, eventually, exact } from './testing/system-rig.js';
+import { CollectorRig, eventually, klineValues } from './testing/system-rig.js';
 
 const rigs: CollectorRig[] = [];
 afterEach(async () => {
@@ -35,22 +35,6 @@ async function simAt(r: CollectorRig, time: number): Promise<void> {
   }
 }
 
-/** The fields a bar must share with the exchange's kline, exactly (decimals compared by value). */
-function values(k: KlineObject) {
-  return {
-    openTime: k.openTime,
-    open: exact(k.open),
-    high: exact(k.high),
-    low: exact(k.low),
-    close: exact(k.close),
-    volume: exact(k.volume),
-    quoteVolume: exact(k.quoteVolume),
-    trades: k.trades,
-    takerBuyVolume: exact(k.takerBuyVolume),
-    takerBuyQuoteVolume: exact(k.takerBuyQuoteVolume),
-  };
-}
-
 /** Symbols whose 1m bar at `openTime` in `book` is not the simulator's closed kline, with what differs. */
 async function differences(
   r: CollectorRig,
@@ -69,8 +53,10 @@ async function differences(
       problems.push(`${symbol}: the simulator has no closed kline at ${openTime}`);
     } else if (mine === undefined || !mine.closed) {
       problems.push(`${symbol}: ${mine === undefined ? 'missing' : 'not closed'}`);
-    } else if (JSON.stringify(values(mine)) !== JSON.stringify(values(truth))) {
-      problems.push(`${symbol}: ${JSON.stringify(values(mine))} vs ${JSON.stringify(values(truth))}`);
+    } else if (JSON.stringify(klineValues(mine)) !== JSON.stringify(klineValues(truth))) {
+      problems.push(
+        `${symbol}: ${JSON.stringify(klineValues(mine))} vs ${JSON.stringify(klineValues(truth))}`,
+      );
     }
   }
   return problems;

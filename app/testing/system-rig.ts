@@ -17,6 +17,7 @@ import { HubServer } from '../../ts/hub/hub-server.js';
 import { newKey } from '../../ts/hub/key-file.js';
 import { type ActiveKey, type HubKeyCredentials, KeyRing } from '../../ts/hub/peer-keys.js';
 import { silentLogger } from '../../ts/log/logger.js';
+import type { KlineObject } from '../../ts/native/index.js';
 import { waitUntil } from '../../ts/testing/wait-until.js';
 
 /** Fast settings so a test sees many polls in a second or two. */
@@ -216,4 +217,35 @@ export class CollectorRig {
 /** The same decimal written without trailing fraction zeros ("7.6200" and "7.62" compare equal). */
 export function exact(value: string | undefined | null): string | undefined {
   return value === undefined || value === null ? undefined : Decimal.parse(value).normalize().toString();
+}
+
+/** The kline fields a bar must share with the exchange's, as text compared exactly (`exact` decimals). */
+export type KlineFields = Pick<
+  KlineObject,
+  | 'openTime'
+  | 'open'
+  | 'high'
+  | 'low'
+  | 'close'
+  | 'volume'
+  | 'quoteVolume'
+  | 'trades'
+  | 'takerBuyVolume'
+  | 'takerBuyQuoteVolume'
+>;
+
+/** The fields a bar must share with the exchange's kline, exactly (decimals compared by value). */
+export function klineValues(k: KlineFields) {
+  return {
+    openTime: k.openTime,
+    open: exact(k.open),
+    high: exact(k.high),
+    low: exact(k.low),
+    close: exact(k.close),
+    volume: exact(k.volume),
+    quoteVolume: exact(k.quoteVolume),
+    trades: k.trades,
+    takerBuyVolume: exact(k.takerBuyVolume),
+    takerBuyQuoteVolume: exact(k.takerBuyQuoteVolume),
+  };
 }

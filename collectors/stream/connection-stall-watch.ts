@@ -27,6 +27,8 @@ export interface ConnectionStallWatchOptions {
   readonly maxRetryMs?: number;
   /** This machine's clock (tests inject one); the slots' `lastFrameAt` must be on it. */
   readonly now?: () => number;
+  /** The route's name in log lines and reasons (default `market`). */
+  readonly route?: 'market' | 'public';
 }
 
 /** One connection's stall episode: its last frame when it began, reconnects so far, the next allowed. */
@@ -51,6 +53,7 @@ export class ConnectionStallWatch {
   readonly #stallMs: number;
   readonly #maxRetryMs: number;
   readonly #now: () => number;
+  readonly #route: string;
   readonly #episodes = new Map<number, Episode>();
   readonly #counters = { stalls: 0, reconnects: 0 };
 
@@ -63,6 +66,7 @@ export class ConnectionStallWatch {
     this.#stallMs = options.stallMs;
     this.#maxRetryMs = options.maxRetryMs ?? CONNECTION_STALL_RETRY_MAX_MS;
     this.#now = options.now ?? Date.now;
+    this.#route = options.route ?? 'market';
   }
 
   /** Episodes begun (`stalls`) and connections replaced because of them (`reconnects`). */
@@ -92,7 +96,7 @@ export class ConnectionStallWatch {
       const episode = this.#episodes.get(s.slot);
       if (episode !== undefined && s.lastFrameAt > episode.lastFrameAt) {
         this.#episodes.delete(s.slot);
-        this.#log.info('market connection delivering again after a stall', {
+        this.#log.info(`${this.#route} connection delivering again after a stall`, {
           slot: s.slot,
           reconnects: episode.reconnects,
           silentMs: s.lastFrameAt - episode.lastFrameAt,
@@ -118,7 +122,7 @@ export class ConnectionStallWatch {
       this.#counters.stalls += 1;
     }
     if (now < episode.nextAt) return;
-    const reason = `market connection silent for ${silentMs} ms while the route delivers`;
+    const reason = `${this.#route} connection silent for ${silentMs} ms while the route delivers`;
     if (!this.#connections.reconnectSlot(s.slot, reason)) return;
     episode.reconnects += 1;
     episode.nextAt = now + Math.min(this.#maxRetryMs, this.#stallMs * 2 ** episode.reconnects);
@@ -131,13 +135,13 @@ export class ConnectionStallWatch {
       nextInMs: episode.nextAt - now,
     };
     if (episode.reconnects === 1) {
-      this.#log.warn('market connection silent while the route delivers; reconnecting it', {
+      this.#log.warn(`${this.#route} connection silent while the route delivers; reconnecting it`, {
         ...fields,
         stallMs: this.#stallMs,
         stalls: this.#counters.stalls,
       });
     } else {
-      this.#log.warn('market connection still silent; reconnecting it again', fields);
+      this.#log.warn(`${this.#route} connection still silent; reconnecting it again`, fields);
     }
   }
 }

@@ -16,10 +16,10 @@ afterEach(async () => {
 });
 
 /** A connected hub that keeps the Ingest frames it is sent. */
-function fakeHub(frames: Buffer[]): CollectorHub {
+function fakeHub(frames: Buffer[], symbols: readonly string[] = ['BTCUSDT']): CollectorHub {
   const hub = {
     state: 'ready',
-    symbols: ['BTCUSDT'],
+    symbols: [...symbols],
     peerId: 1,
     welcome: undefined,
     onState: () => () => {},
@@ -74,7 +74,7 @@ describe('StreamCollector', () => {
 });
 
 /** A collector on scripted servers; `frames` collects what it sends the hub, `warnings` its warn lines. */
-async function started(options: Partial<StreamCollectorOptions> = {}) {
+async function started(options: Partial<StreamCollectorOptions> = {}, hubSymbols?: readonly string[]) {
   const ws = await WsServer.start();
   cleanup.push(() => ws.close());
   const http = await HttpServer.start();
@@ -82,7 +82,7 @@ async function started(options: Partial<StreamCollectorOptions> = {}) {
   const rest = new RestClient({ baseUrl: http.url, retries: { maxAttempts: 1 } }, { logger: silentLogger() });
   cleanup.push(() => rest.close());
   const frames: Buffer[] = [];
-  const hub = fakeHub(frames);
+  const hub = fakeHub(frames, hubSymbols);
   const warnings: string[] = [];
   const logger = new Logger('test', {
     level: 'warn',
@@ -275,6 +275,57 @@ describe('StreamCollector market stalls', () => {
 });
 
 describe('StreamCollector single connection stalls', () => {
+  it('one /public connection silent past connectionStallMs while another delivers is replaced alone', async () => {
+    const { ws, collector, warnings } = await started(
+      { maxStreamsPerConnection: 1, connectionStallMs: 800, marketStallMs: 60_000, markFallbackMs: 60_000 },
+      ['BTCUSDT', 'ETHUSDT'],
+    );
+    const publicRoute = () => ws.connections.filter((c) => c.path.startsWith('/public'));
+    await waitUntil(() => publicRoute().length === 2, 'two public connections');
+    const btc = publicRoute().find((c) => c.streams.has('btcusdt@bookTicker'));
+    const eth = publicRoute().find((c) => c.streams.has('ethusdt@bookTicker'));
+    const ticker = (s: string) => ({
+      e: 'bookTicker',
+      u: 1,
+      s,
+      b: '1.0',
+      B: '1',
+      a: '1.1',
+      A: '1',
+      T: Date.now(),
+      E: Date.now(),
+    });
+    ws.publish('btcusdt@bookTicker', ticker('BTCUSDT'));
+    const detail = () => collector.status().detail;
+    // ETHUSDT's quotes go on every 200 ms; BTCUSDT's connection delivers nothing more.
+    let quoting = true;
+    const quotes = (async () => {
+      while (quoting) {
+        ws.publish('ethusdt@bookTicker', ticker('ETHUSDT'));
+        await sleep(200);
+      }
+    })();
+    try {
+      await waitUntil(
+        () => detail().publicConnectionStallReconnects === 1,
+        'the silent connection replaced',
+        3_000,
+      );
+      await waitUntil(
+        () => ws.open().some((c) => c !== btc && c.streams.has('btcusdt@bookTicker')),
+        'its stream subscribed on a new connection',
+      );
+      expect(btc?.closed).toBe(true);
+      expect(eth?.closed).toBe(false);
+      expect(detail().publicConnectionStalls).toBe(1);
+      expect(detail().connectionStallReconnects).toBe(0);
+      expect(warnings.filter((w) => message(w).startsWith('public connection silent')).length).toBe(1);
+    } finally {
+      quoting = false;
+      await quotes;
+    }
+  });
+
   it('one market connection silent past connectionStallMs while the heartbeat flows is replaced alone: warned, counted; delivering again ends it', async () => {
     // One stream per connection: the heartbeat, BTCUSDT's aggTrades, its 1m klines.
     const { ws, collector, warnings } = await started({

@@ -157,6 +157,8 @@ export class StreamCollector implements Collector {
   #stall: { reconnects: number; nextAt: number } | undefined;
   /** Stalls of single market connections while the route delivers. */
   readonly #connectionStalls: ConnectionStallWatch;
+  /** Stalls of single `/public` (bookTicker) connections while others of that route deliver. */
+  readonly #publicStalls: ConnectionStallWatch;
 
   constructor(ctx: CollectorContext, options: StreamCollectorOptions) {
     this.#ctx = ctx;
@@ -183,6 +185,10 @@ export class StreamCollector implements Collector {
     );
     this.#connectionStalls = new ConnectionStallWatch(this.#market, ctx.logger.child('market'), {
       stallMs: options.connectionStallMs ?? CONNECTION_STALL_MS,
+    });
+    this.#publicStalls = new ConnectionStallWatch(this.#public, ctx.logger.child('public'), {
+      stallMs: options.connectionStallMs ?? CONNECTION_STALL_MS,
+      route: 'public',
     });
   }
 
@@ -215,6 +221,7 @@ export class StreamCollector implements Collector {
     this.#lastMarkAt = Date.now();
     this.#timer = setInterval(() => {
       this.#checkStall();
+      this.#checkPublicStalls();
       this.#advanceQuietBars();
     }, this.#options.flushMs ?? 250);
     // Its own clock, checked twice per fallback period, so silence is seen whatever the phase of
@@ -292,6 +299,9 @@ export class StreamCollector implements Collector {
       connectionStalls: this.#connectionStalls.counters.stalls,
       connectionStallReconnects: this.#connectionStalls.counters.reconnects,
       stalledConnections: this.#connectionStalls.stalled,
+      // The same for `/public` (book tickers): a stalled one leaves its symbols' quotes stale.
+      publicConnectionStalls: this.#publicStalls.counters.stalls,
+      publicConnectionStallReconnects: this.#publicStalls.counters.reconnects,
       markMessages: this.#markCounters.streamed,
       markPolls: this.#markCounters.polled,
     });
@@ -530,6 +540,22 @@ export class StreamCollector implements Collector {
     } else {
       this.#ctx.logger.warn('market stream still silent; reconnecting again', fields);
     }
+  }
+
+  /**
+   * One `/public` connection silent for `connectionStallMs` while another of the route delivered
+   * after that (book tickers come with every change of the best bid or ask, so the liquid symbols'
+   * connections show the exchange pushes) is replaced alone, as on `/market`. The route has no
+   * heartbeat, so the route's newest frame is the newest of its connections'; a silence of the
+   * whole route is not this watch's (nothing shows the exchange pushes then).
+   */
+  #checkPublicStalls(): void {
+    if (!this.#running) return;
+    let newest: number | null = null;
+    for (const slot of this.#public.slotActivity())
+      if (slot.lastFrameAt !== null && (newest === null || slot.lastFrameAt > newest))
+        newest = slot.lastFrameAt;
+    if (newest !== null) this.#publicStalls.check({ lastFrameAt: newest, stalled: false });
   }
 
   /**

@@ -78,7 +78,7 @@ export const streamCollectorSection = section({
     })
     .default(60_000)
     .describe(
-      "One market connection silent this long while the route delivers (after it delivered before) is a stall of that connection: logged, counted and only it reconnected (missed trades fetched by id); 0 turns this off. Binance pushes a kline update every 250 ms only 'if existing', so a connection of thin symbols may be quiet: keep a wide margin",
+      "One market (or public, book tickers) connection silent this long while the route delivers (after it delivered before) is a stall of that connection: logged, counted and only it reconnected (missed trades fetched by id); 0 turns this off. Binance pushes a kline update every 250 ms only 'if existing', so a connection of thin symbols may be quiet: keep a wide margin",
     ),
 });
 

@@ -171,6 +171,8 @@ export interface FaultActions {
   stallStreams?(forMs: number): number;
   /** Stalls the market websocket connections open now that subscribe to `stream` for `forMs`; returns how many. */
   stallConnection?(stream: string, forMs: number): number;
+  /** Ends every stream connection stall (the reset). */
+  clearStreamStalls?(): void;
   /** Whether the simulator serves market stream `stream` (checked before a fault names it). */
   servesStream?(stream: string): boolean;
   /**
@@ -259,6 +261,7 @@ export class FaultInjector {
       this.#unknownNext = 0;
       this.#actions.setClockSkew(0);
       this.#actions.clearAggTradeDrops?.();
+      this.#actions.clearStreamStalls?.();
       // The drop this request asks for (checked and set above) stands after the reset.
       if (spec.dropAggTrades !== undefined) {
         this.#actions.dropAggTrades?.(spec.dropAggTrades.symbol, spec.dropAggTrades.count);

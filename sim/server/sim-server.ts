@@ -178,6 +178,7 @@ export class SimServer {
       dropWebsockets: () => this.#hub.dropAll(),
       stallStreams: (forMs) => this.#hub.stallMarketStreams(forMs),
       stallConnection: (stream, forMs) => this.#hub.stallConnectionsOf(stream, forMs),
+      clearStreamStalls: () => this.#hub.clearStalls(),
       servesStream: (stream) => this.#hub.servesStream(stream),
       expireListenKeys: () => {
         const ended = this.listenKeys.expireAll();

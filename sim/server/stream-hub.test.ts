@@ -385,6 +385,10 @@ describe('StreamHub market streams', () => {
       body: JSON.stringify({ stallConnection: { stream: 'nosuchusdt@aggTrade', forMs: 1_000 } }),
     });
     expect(refused.status).toBe(400);
+    // Clearing the faults ends the stall: the stalled connection delivers again.
+    expect((await fetch(`${server.restUrl}/_sim/faults`, { method: 'DELETE' })).status).toBe(200);
+    market.emit('market', 'btcusdt@aggTrade', { e: 'aggTrade', a: 5 });
+    expect(await stalled.next()).toEqual([{ stream: 'btcusdt@aggTrade', data: { e: 'aggTrade', a: 5 } }]);
   });
 
   it('pings, drops a connection that never pongs, and closes at the age limit', async () => {

@@ -265,6 +265,12 @@ export class StreamHub {
     return stalled;
   }
 
+  /** Ends every connection stall now (`DELETE /_sim/faults`): stalled connections deliver again. */
+  clearStalls(): void {
+    for (const connection of this.#connections) connection.stalledUntil = 0;
+    this.#stallsUntil = 0;
+  }
+
   /** Whether `stream` is a market stream the simulator serves (on either route). */
   servesStream(stream: string): boolean {
     return !('refused' in this.#options.directory.resolveStream(stream));

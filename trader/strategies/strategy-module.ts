@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { NO_STRATEGY } from '../../ts/config/strategy-names.js';
-import { STRATEGY_NAME_PATTERN } from '../../ts/config/trader-config.js';
+import { STRATEGY_MODULE_FILE, STRATEGY_NAME_PATTERN } from '../../ts/config/trader-config.js';
 import { Decimal } from '../../ts/exact/decimal.js';
 import { registerStrategy, StrategyConfigError, strategyDefinitions } from './registry.js';
 import type { AnyStrategyDefinition } from './strategy-api.js';
@@ -92,7 +92,7 @@ export async function importStrategyModule(file: string): Promise<AnyStrategyDef
   const fail = (problem: string): never => {
     throw new StrategyModuleError(path, problem);
   };
-  if (!/\.m?js$/.test(path)) fail('must be a .js or .mjs file (an ES module)');
+  if (!STRATEGY_MODULE_FILE.test(path)) fail('must be a .js or .mjs file (an ES module)');
   let isFile = false;
   try {
     isFile = statSync(path).isFile();

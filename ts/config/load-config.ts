@@ -27,18 +27,21 @@ export interface Secrets {
   readonly storeUrl?: string | undefined;
 }
 
-/** The secrets tributary reads from the environment or from `TRIBUTARY_SECRETS_FILE`: the only names that file may set. */
-export const SECRETS_FILE_NAMES: readonly string[] = [
-  'BINANCE_API_KEY',
-  'BINANCE_API_SECRET',
-  'TRIBUTARY_HUB_SECRET',
-  'OSS_ACCESS_KEY_ID',
-  'OSS_ACCESS_KEY_SECRET',
-  'TRIBUTARY_OWNER_TOKEN',
-  'TRIBUTARY_ALERT_WEBHOOK_URL',
-  'TRIBUTARY_ALERT_WEBHOOK_SECRET',
-  'TRIBUTARY_STORE_URL',
-];
+/** Each secret and the variable it is read from (the environment, or `TRIBUTARY_SECRETS_FILE`). */
+const SECRET_VARIABLES = {
+  apiKey: 'BINANCE_API_KEY',
+  apiSecret: 'BINANCE_API_SECRET',
+  hubSecret: 'TRIBUTARY_HUB_SECRET',
+  ossAccessKeyId: 'OSS_ACCESS_KEY_ID',
+  ossAccessKeySecret: 'OSS_ACCESS_KEY_SECRET',
+  ownerToken: 'TRIBUTARY_OWNER_TOKEN',
+  alertWebhookUrl: 'TRIBUTARY_ALERT_WEBHOOK_URL',
+  alertWebhookSecret: 'TRIBUTARY_ALERT_WEBHOOK_SECRET',
+  storeUrl: 'TRIBUTARY_STORE_URL',
+} as const satisfies Record<keyof Secrets, string>;
+
+/** The secrets tributary reads: the only names `TRIBUTARY_SECRETS_FILE` may set. */
+export const SECRETS_FILE_NAMES: readonly string[] = Object.values(SECRET_VARIABLES);
 
 /** Prefix of environment overrides: `TRIBUTARY__HUB__PORT=7701` sets `hub.port`. */
 export const ENV_PREFIX = 'TRIBUTARY__';
@@ -435,15 +438,15 @@ export function loadConfig(
     return v === undefined || v === '' ? undefined : v;
   };
   const secrets: Secrets = {
-    apiKey: secret('BINANCE_API_KEY'),
-    apiSecret: secret('BINANCE_API_SECRET'),
-    hubSecret: secret('TRIBUTARY_HUB_SECRET'),
-    ossAccessKeyId: secret('OSS_ACCESS_KEY_ID'),
-    ossAccessKeySecret: secret('OSS_ACCESS_KEY_SECRET'),
-    ownerToken: secret('TRIBUTARY_OWNER_TOKEN'),
-    alertWebhookUrl: secret('TRIBUTARY_ALERT_WEBHOOK_URL'),
-    alertWebhookSecret: secret('TRIBUTARY_ALERT_WEBHOOK_SECRET'),
-    storeUrl: secret('TRIBUTARY_STORE_URL'),
+    apiKey: secret(SECRET_VARIABLES.apiKey),
+    apiSecret: secret(SECRET_VARIABLES.apiSecret),
+    hubSecret: secret(SECRET_VARIABLES.hubSecret),
+    ossAccessKeyId: secret(SECRET_VARIABLES.ossAccessKeyId),
+    ossAccessKeySecret: secret(SECRET_VARIABLES.ossAccessKeySecret),
+    ownerToken: secret(SECRET_VARIABLES.ownerToken),
+    alertWebhookUrl: secret(SECRET_VARIABLES.alertWebhookUrl),
+    alertWebhookSecret: secret(SECRET_VARIABLES.alertWebhookSecret),
+    storeUrl: secret(SECRET_VARIABLES.storeUrl),
   };
   // From here on, no log line of this process can show them.
   registerSecret(secrets.apiKey);

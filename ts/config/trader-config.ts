@@ -25,7 +25,7 @@ export const TRADER_MODES = ['paper', 'live', 'testnet', 'dry-run'] as const;
 export const STRATEGY_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 
 /** The extensions of a strategy module: ES modules node imports as they are. */
-const MODULE_FILE = /\.(m?js)$/;
+export const STRATEGY_MODULE_FILE = /\.(m?js)$/;
 
 /**
  * `trader.strategy` against `trader.strategyModule`. Without a module the name is one of the
@@ -88,7 +88,7 @@ export const traderSection = section({
     .describe("The strategy's own settings, checked against its schema when the trader starts"),
   strategyModule: z
     .string({ error: expecting('the path of a .js or .mjs file') })
-    .regex(MODULE_FILE, {
+    .regex(STRATEGY_MODULE_FILE, {
       error: (issue) => `must be a .js or .mjs file (an ES module), got ${shown(issue.input)}`,
     })
     .optional()

@@ -68,6 +68,7 @@ export function createCollector(
         quietCloseBoundMs: c.stream.quietCloseBoundMs,
         marketStallMs: c.stream.marketStallMs,
         connectionStallMs: c.stream.connectionStallMs,
+        publicStallMs: c.stream.publicStallMs,
         symbols: loaded.config.symbols,
       });
     case 'account':

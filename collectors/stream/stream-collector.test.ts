@@ -274,6 +274,88 @@ describe('StreamCollector market stalls', () => {
   });
 });
 
+describe('StreamCollector public route stalls', () => {
+  const ticker = (s: string) => ({
+    e: 'bookTicker',
+    u: 1,
+    s,
+    b: '1.0',
+    B: '1',
+    a: '1.1',
+    A: '1',
+    T: Date.now(),
+    E: Date.now(),
+  });
+
+  it('the whole /public route silent past publicStallMs while the market heartbeat flows is replaced whole: warned once, counted; a quote ends it', async () => {
+    const { ws, collector, warnings } = await started(
+      {
+        maxStreamsPerConnection: 1,
+        publicStallMs: 800,
+        connectionStallMs: 0,
+        marketStallMs: 60_000,
+        markFallbackMs: 60_000,
+      },
+      ['BTCUSDT', 'ETHUSDT'],
+    );
+    const publicRoute = () => ws.connections.filter((c) => c.path.startsWith('/public'));
+    await waitUntil(() => publicRoute().length === 2, 'two public connections');
+    const first = publicRoute();
+    ws.publish('btcusdt@bookTicker', ticker('BTCUSDT'));
+    ws.publish('ethusdt@bookTicker', ticker('ETHUSDT'));
+    const detail = () => collector.status().detail;
+    await waitUntil(() => Number(detail().frames) >= 2, 'the quotes received');
+    // The heartbeat goes on every 200 ms; neither public connection delivers anything more.
+    let beating = true;
+    const beats = (async () => {
+      while (beating) {
+        ws.publish(MARK_PRICE_STREAM, markPrices(Date.now()));
+        await sleep(200);
+      }
+    })();
+    try {
+      await waitUntil(() => detail().publicStallReconnects === 1, 'the public route replaced', 3_000);
+      await waitUntil(
+        () =>
+          ws.open().some((c) => !first.includes(c) && c.streams.has('btcusdt@bookTicker')) &&
+          ws.open().some((c) => !first.includes(c) && c.streams.has('ethusdt@bookTicker')),
+        'both streams subscribed on new connections',
+      );
+      expect(first.every((c) => c.closed)).toBe(true);
+      expect(detail().publicStalls).toBe(1);
+      expect(detail().marketStalls).toBe(0);
+      const routeWarnings = () => warnings.filter((w) => message(w).startsWith('public stream silent'));
+      expect(routeWarnings().length).toBe(1);
+      expect(JSON.parse(routeWarnings()[0] ?? '{}')).toMatchObject({ connections: 2, stallMs: 800 });
+      // A quote on the new connections ends the episode: no further reconnect while they deliver.
+      const reconnects = detail().publicStallReconnects;
+      for (let i = 0; i < 8; i++) {
+        ws.publish('btcusdt@bookTicker', ticker('BTCUSDT'));
+        await sleep(200);
+      }
+      expect(detail().publicStallReconnects).toBe(reconnects);
+      expect(detail().publicStalls).toBe(1);
+    } finally {
+      beating = false;
+      await beats;
+    }
+  });
+
+  it('a silent /public route while the market route is silent too is not its stall (nothing shows the exchange pushes)', async () => {
+    const { ws, collector } = await started({
+      publicStallMs: 500,
+      marketStallMs: 60_000,
+      markFallbackMs: 60_000,
+    });
+    ws.publish(MARK_PRICE_STREAM, markPrices(Date.now()));
+    ws.publish('btcusdt@bookTicker', ticker('BTCUSDT'));
+    await waitUntil(() => Number(collector.status().detail.frames) >= 2, 'a heartbeat and a quote received');
+    await sleep(1_500);
+    expect(collector.status().detail.publicStalls).toBe(0);
+    expect(collector.status().detail.publicStallReconnects).toBe(0);
+  });
+});
+
 describe('StreamCollector single connection stalls', () => {
   it('one /public connection silent past connectionStallMs while another delivers is replaced alone', async () => {
     const { ws, collector, warnings } = await started(

@@ -6,6 +6,7 @@ import type { Collector, CollectorStatus } from '../collector.js';
 import { type CollectorContext, collectorStatus } from '../collector-context.js';
 import { BarResend } from './bar-resend.js';
 import { ConnectionStallWatch } from './connection-stall-watch.js';
+import { RouteStallWatch } from './route-stall-watch.js';
 import { newestEventTime, routeFrames } from './stream-router.js';
 import { type HoldOutcome, TradeBackfill, type TradeBackfillOptions } from './trade-backfill.js';
 
@@ -56,6 +57,17 @@ export interface StreamCollectorOptions {
    */
   readonly connectionStallMs?: number;
   /**
+   * The whole `/public` route (every book-ticker connection) silent this long, after it delivered
+   * before, while the market route delivers (its heartbeat seen, no market stall on), is a stall of
+   * the route (default 30 000 ms; 0 turns it off): logged once per episode, counted, and every
+   * `/public` connection replaced; still silent, replaced again after twice the wait each time, at
+   * most every 5 min. A book ticker is pushed with every change of a symbol's best bid or ask, so
+   * a route of any USD-M symbols silent for 30 s while the exchange pushes trades is broken; left
+   * alone, its quotes (which post-only pricing reads) would stay stale until the connections'
+   * maximum age.
+   */
+  readonly publicStallMs?: number;
+  /**
    * After this long without a `!markPrice@arr@1s` message (stream down or not yet subscribed),
    * mark prices come from REST `premiumIndex` (all symbols, weight 10), once per period (default 3 s).
    */
@@ -70,11 +82,11 @@ export const MARK_PRICE_STREAM = '!markPrice@arr@1s';
 /** Wait before subscribing again after a refused or failed subscription. */
 const SUBSCRIBE_RETRY_MS = 5000;
 
-/** Longest wait between forced reconnects of a market route that stays silent. */
-const STALL_RETRY_MAX_MS = 300_000;
-
 /** Default of `connectionStallMs` (see there for why). */
 const CONNECTION_STALL_MS = 60_000;
+
+/** Default of `publicStallMs` (see there for why). */
+const PUBLIC_STALL_MS = 30_000;
 
 /** Bars fetched by REST after a gap, per interval: the open bar and the one before it. */
 const BACKFILL_BARS = 2;
@@ -103,7 +115,8 @@ const BACKFILL_BARS = 2;
  * That stream is also the `/market` route's heartbeat: a quiet bar closes by the exchange's time
  * only up to `quietCloseBoundMs` past the newest event the route delivered, and a route silent for
  * `marketStallMs` after a heartbeat was seen is reconnected (a stall: Binance can keep a connection
- * open, answering pings, while delivering nothing).
+ * open, answering pings, while delivering nothing). `/public` has none: it is reconnected when
+ * silent as a whole for `publicStallMs` while the market route delivers.
  */
 export class StreamCollector implements Collector {
   readonly kind = 'stream' as const;
@@ -134,8 +147,6 @@ export class StreamCollector implements Collector {
     rejected: 0,
     gaps: 0,
     barRefreshes: 0,
-    marketStalls: 0,
-    stallReconnects: 0,
   };
   #lastSuccessAt: number | null = null;
   #lastError: string | null = null;
@@ -151,10 +162,10 @@ export class StreamCollector implements Collector {
    * batch and when that batch arrived here; undefined before the first.
    */
   #marketClock: { event: number; receivedAt: number } | undefined;
-  /** When the last market-route batch arrived (this machine's clock); undefined before the first. */
-  #lastMarketAt: number | undefined;
-  /** The current stall episode: forced reconnects so far and when the next may be made. */
-  #stall: { reconnects: number; nextAt: number } | undefined;
+  /** Stalls of the market route as a whole (silent after its heartbeat was seen). */
+  readonly #marketRoute: RouteStallWatch;
+  /** Stalls of the `/public` route as a whole (silent while the market route delivers). */
+  readonly #publicRoute: RouteStallWatch;
   /** Stalls of single market connections while the route delivers. */
   readonly #connectionStalls: ConnectionStallWatch;
   /** Stalls of single `/public` (bookTicker) connections while others of that route deliver. */
@@ -183,6 +194,16 @@ export class StreamCollector implements Collector {
       this.#bars,
       this.#aggregatedIntervals().length,
     );
+    this.#marketRoute = new RouteStallWatch(this.#market, ctx.logger, {
+      stallMs: options.marketStallMs ?? 10_000,
+      route: 'market',
+      because: 'though its heartbeat flowed before',
+    });
+    this.#publicRoute = new RouteStallWatch(this.#public, ctx.logger, {
+      stallMs: options.publicStallMs ?? PUBLIC_STALL_MS,
+      route: 'public',
+      because: 'while the market route delivers',
+    });
     this.#connectionStalls = new ConnectionStallWatch(this.#market, ctx.logger.child('market'), {
       stallMs: options.connectionStallMs ?? CONNECTION_STALL_MS,
     });
@@ -195,17 +216,20 @@ export class StreamCollector implements Collector {
   start(): void {
     if (this.#running) return;
     this.#running = true;
-    const onFrames = (frames: Buffer[], receivedAt: number) => this.#onFrames(frames, receivedAt);
+    const onPublicFrames = (frames: Buffer[], receivedAt: number) => {
+      this.#publicRoute.delivered(receivedAt);
+      this.#onFrames(frames, receivedAt);
+    };
     const onMarketFrames = (frames: Buffer[], receivedAt: number) => {
       // The market route carries the aggTrades: its exchange time says which bars have ended.
       const newest = newestEventTime(frames);
       if (newest !== undefined) this.#marketClock = { event: newest, receivedAt };
-      this.#marketDelivered(receivedAt);
+      this.#marketRoute.delivered(receivedAt);
       this.#onFrames(frames, receivedAt);
     };
     this.#off.push(
       this.#market.onMessages(onMarketFrames),
-      this.#public.onMessages(onFrames),
+      this.#public.onMessages(onPublicFrames),
       this.#market.onPossibleGap((gap) => this.#onGap(gap)),
       this.#public.onPossibleGap((gap) => this.#onGap(gap)),
       this.#ctx.hub.onState((state) => {
@@ -292,9 +316,13 @@ export class StreamCollector implements Collector {
       barsResent: this.#resend.counters.barsResent,
       marketTime: this.#exchangeNow() ?? 0,
       // Stalls: the market route silent past `marketStallMs` with its heartbeat seen before.
-      marketStalls: this.#counters.marketStalls,
-      marketStallReconnects: this.#counters.stallReconnects,
-      marketSilentMs: this.#lastMarketAt === undefined ? 0 : Date.now() - this.#lastMarketAt,
+      marketStalls: this.#marketRoute.counters.stalls,
+      marketStallReconnects: this.#marketRoute.counters.reconnects,
+      marketSilentMs: this.#marketRoute.silentMs(),
+      // The whole `/public` route silent past `publicStallMs` while the market route delivered.
+      publicStalls: this.#publicRoute.counters.stalls,
+      publicStallReconnects: this.#publicRoute.counters.reconnects,
+      publicSilentMs: this.#publicRoute.silentMs(),
       // One connection silent past `connectionStallMs` while the route delivered.
       connectionStalls: this.#connectionStalls.counters.stalls,
       connectionStallReconnects: this.#connectionStalls.counters.reconnects,
@@ -491,71 +519,42 @@ export class StreamCollector implements Collector {
     return this.#options.marketStallMs ?? 10_000;
   }
 
-  /** The market route delivered: a stall episode, if any, is over. */
-  #marketDelivered(receivedAt: number): void {
-    this.#lastMarketAt = receivedAt;
-    const stall = this.#stall;
-    if (stall === undefined) return;
-    this.#stall = undefined;
-    this.#ctx.logger.info('market stream delivering again after a stall', {
-      reconnects: stall.reconnects,
-    });
-  }
-
   /**
-   * A market route silent for `marketStallMs` after its heartbeat was seen has stalled: logged
-   * once per episode, counted, and every live connection of it replaced (each reconnects with
-   * its own backoff and reports a possible gap, so missed trades are fetched by id). While it
-   * stays silent it is replaced again after twice the previous wait, at most every 5 min.
+   * The market route silent for `marketStallMs` after its heartbeat was seen has stalled, and is
+   * replaced whole ({@link RouteStallWatch}; the reconnects' gap checks fetch missed trades by id).
    * While the route delivers, one connection of it that stays silent is the
    * {@link ConnectionStallWatch}'s, replaced alone.
    */
   #checkStall(): void {
-    const last = this.#lastMarketAt;
+    const last = this.#marketRoute.lastFrameAt;
     if (!this.#running || this.#markCounters.streamed === 0 || last === undefined) return;
-    const now = Date.now();
-    const silentMs = now - last;
-    const stallMs = this.#stallMs();
-    this.#connectionStalls.check({
-      lastFrameAt: last,
-      stalled: this.#stall !== undefined || silentMs >= stallMs,
-    });
-    if (silentMs < stallMs) return;
-    const first = this.#stall === undefined;
-    const stall = this.#stall ?? { reconnects: 0, nextAt: now };
-    this.#stall = stall;
-    if (first) this.#counters.marketStalls += 1;
-    if (now < stall.nextAt) return;
-    stall.reconnects += 1;
-    stall.nextAt = now + Math.min(STALL_RETRY_MAX_MS, stallMs * 2 ** stall.reconnects);
-    this.#counters.stallReconnects += 1;
-    const connections = this.#market.reconnectAll(`market stream silent for ${silentMs} ms`);
-    const fields = { silentMs, connections, attempt: stall.reconnects, nextInMs: stall.nextAt - now };
-    if (first) {
-      this.#ctx.logger.warn('market stream silent though its heartbeat flowed before; reconnecting', {
-        ...fields,
-        stallMs,
-        stalls: this.#counters.marketStalls,
-      });
-    } else {
-      this.#ctx.logger.warn('market stream still silent; reconnecting again', fields);
-    }
+    const stalled = this.#marketRoute.check(true);
+    this.#connectionStalls.check({ lastFrameAt: last, stalled });
   }
 
   /**
-   * One `/public` connection silent for `connectionStallMs` while another of the route delivered
-   * after that (book tickers come with every change of the best bid or ask, so the liquid symbols'
-   * connections show the exchange pushes) is replaced alone, as on `/market`. The route has no
-   * heartbeat, so the route's newest frame is the newest of its connections'; a silence of the
-   * whole route is not this watch's (nothing shows the exchange pushes then).
+   * `/public` has no heartbeat. The route as a whole silent for `publicStallMs` while the market
+   * route delivers (its heartbeat seen, delivering within that bound, no market stall on) is a
+   * stall of the route, replaced whole ({@link RouteStallWatch}). One connection silent while
+   * another of the route delivered after that (book tickers come with every change of the best
+   * bid or ask, so the liquid symbols' connections show the exchange pushes) is replaced alone,
+   * as on `/market`.
    */
   #checkPublicStalls(): void {
     if (!this.#running) return;
+    const marketLast = this.#marketRoute.lastFrameAt;
+    const publicStallMs = this.#options.publicStallMs ?? PUBLIC_STALL_MS;
+    const marketDelivers =
+      this.#markCounters.streamed > 0 &&
+      !this.#marketRoute.stalled &&
+      marketLast !== undefined &&
+      Date.now() - marketLast < publicStallMs;
+    const routeStalled = this.#publicRoute.check(marketDelivers);
     let newest: number | null = null;
     for (const slot of this.#public.slotActivity())
       if (slot.lastFrameAt !== null && (newest === null || slot.lastFrameAt > newest))
         newest = slot.lastFrameAt;
-    if (newest !== null) this.#publicStalls.check({ lastFrameAt: newest, stalled: false });
+    if (newest !== null) this.#publicStalls.check({ lastFrameAt: newest, stalled: routeStalled });
   }
 
   /**

@@ -80,6 +80,14 @@ export const streamCollectorSection = section({
     .describe(
       "One market (or public, book tickers) connection silent this long while the route delivers (after it delivered before) is a stall of that connection: logged, counted and only it reconnected (missed trades fetched by id); 0 turns this off. Binance pushes a kline update every 250 ms only 'if existing', so a connection of thin symbols may be quiet: keep a wide margin",
     ),
+  publicStallMs: integer(0, 3_600_000)
+    .refine((ms) => ms === 0 || ms >= 10_000, {
+      error: (issue) => `must be 0 (off) or an integer from 10000 to 3600000, got ${shown(issue.input)}`,
+    })
+    .default(30_000)
+    .describe(
+      'The whole public route (every book ticker connection) silent this long, after it delivered before, while the market route delivers is a stall of the route: logged, counted and every public connection reconnected (its quotes would otherwise stay stale); 0 turns this off',
+    ),
 });
 
 /** The account (balances) by REST. */

@@ -75,6 +75,7 @@ describe('the configuration schema', () => {
           quietCloseBoundMs: 2500,
           marketStallMs: 10_000,
           connectionStallMs: 60_000,
+          publicStallMs: 30_000,
         },
         account: { instances: 1, intervalMs: 5000, version: 'v3' },
         positionRisk: { instances: 1, intervalMs: 5000, version: 'v3' },
@@ -245,6 +246,17 @@ describe('the configuration schema', () => {
     expect(issuesOf(stall(3_600_001))).toEqual([
       'collectors.stream.connectionStallMs: must be an integer from 0 to 3600000, got 3600001',
     ]);
+  });
+
+  it('collectors.stream.publicStallMs: 0 turns the route watch off, 10 s to 1 h taken, a shorter bound refused', () => {
+    const stall = (ms: unknown) => ({ collectors: { stream: { publicStallMs: ms } } });
+    expect(readTributaryConfig({}, 't').collectors.stream.publicStallMs).toBe(30_000);
+    expect(readTributaryConfig(stall(0), 't').collectors.stream.publicStallMs).toBe(0);
+    expect(readTributaryConfig(stall(10_000), 't').collectors.stream.publicStallMs).toBe(10_000);
+    expect(issuesOf(stall(9_999))).toEqual([
+      'collectors.stream.publicStallMs: must be 0 (off) or an integer from 10000 to 3600000, got 9999',
+    ]);
+    expect(issuesOf(stall('30s'))).toHaveLength(1);
   });
 
   it('reports every problem at once, each at its own path', () => {

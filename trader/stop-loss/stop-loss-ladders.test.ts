@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { defaultRiskSettings, type StopLossSettings } from '../../ts/config/risk-config.js';
+import { readTributaryConfig } from '../../ts/config/tributary-config.js';
 import { Decimal } from '../../ts/exact/decimal.js';
 import { BinanceApiError } from '../../ts/exchange/exchange-errors.js';
 import { silentLogger } from '../../ts/log/logger.js';
@@ -282,6 +283,24 @@ describe('StopLossLadders behind the order-rate limit', () => {
     await run(clock, 20_000);
     expect(failures().length).toBeGreaterThan(0);
     expect(failures()[0]?.detail).toMatch(/queued bound 300000 ms/);
+    exchange.release();
+    await run(clock, 1_000);
+    await ladders.stop();
+  }, 60_000);
+
+  it('bounds the queue by the configured risk.stopLoss.queuedGraceMs', async () => {
+    // The same slow drain, with the bound set to 1 minute in the configuration.
+    const configured = readTributaryConfig({ risk: { stopLoss: { queuedGraceMs: 60_000 } } }, 'test');
+    const symbols = many(30);
+    const exchange = new LimitedExchange(new VirtualClock(T0), 2);
+    const { clock, failures, account, ladders } = await rig(exchange, symbols, configured.risk.stopLoss);
+    for (const s of symbols) account.set(s, '1', '100');
+    ladders.positionsMaybeChanged();
+    await run(clock, 55_000);
+    expect(failures()).toEqual([]);
+    await run(clock, 10_000);
+    expect(failures().length).toBeGreaterThan(0);
+    expect(failures()[0]?.detail).toMatch(/queued bound 60000 ms/);
     exchange.release();
     await run(clock, 1_000);
     await ladders.stop();

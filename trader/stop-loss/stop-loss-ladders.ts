@@ -48,11 +48,6 @@ export interface StopLossDeps {
    * limiter now, which the coverage watch does not count against the grace.
    */
   readonly orderRate?: OrderRateMeter | undefined;
-  /**
-   * How long a position may stay under-covered while its ladder waits its turn in the order-rate
-   * limiter before that too is a failure, ms (default {@link QUEUED_GRACE_MS}, at least the grace).
-   */
-  readonly queuedGraceMs?: number | undefined;
 }
 
 /** Counters of the ladders. */
@@ -68,12 +63,6 @@ export interface StopLossStats {
   tooLarge: number;
 }
 
-/**
- * Default bound on a ladder waiting its turn in the order-rate limiter. Placing 600 ladders at once
- * is 3,000 stop orders: 2.5 min at Binance's 1,200 orders/min, longer at the paced share and beside
- * the strategy's own orders; twice that, so only a queue that does not drain alerts.
- */
-export const QUEUED_GRACE_MS = 300_000;
 const TICK_MS = 250;
 const MAX_BACKOFF_MS = 30_000;
 
@@ -151,8 +140,7 @@ export class StopLossLadders {
     this.#requests = new LadderRequests(deps.clock, deps.orderRate, s.coverageGraceMs);
     this.#venue = this.#requests.counted(deps.venue);
     this.watch = new CoverageWatch(deps.events, this.#min, s.coverageGraceMs, {
-      // The watch keeps it at least the grace.
-      queuedGraceMs: deps.queuedGraceMs ?? QUEUED_GRACE_MS,
+      queuedGraceMs: s.queuedGraceMs,
       logger: deps.logger,
     });
     this.#placer = new LadderPlacer({

@@ -53,6 +53,25 @@ describe('the risk section', () => {
     expect(problems({ stopLoss: { firstPercent: '97', stepPercent: '0.5', rungs: 5 } })).toEqual([]);
   });
 
+  it('bounds the wait of ladders queued behind the order-rate limit by queuedGraceMs, at least the grace', () => {
+    expect(readTributaryConfig({}, 'test').risk.stopLoss.queuedGraceMs).toBe(300_000);
+    const set = readTributaryConfig({ risk: { stopLoss: { queuedGraceMs: 900_000 } } }, 'test');
+    expect(set.risk.stopLoss.queuedGraceMs).toBe(900_000);
+    // Equal to the grace: queued ladders alert as soon as any other.
+    expect(problems({ stopLoss: { coverageGraceMs: 5000, queuedGraceMs: 5000 } })).toEqual([]);
+    expect(problems({ stopLoss: { queuedGraceMs: 7_200_000 } })).toEqual([
+      'risk.stopLoss.queuedGraceMs: must be an integer from 100 to 3600000, got 7200000',
+    ]);
+    expect(problems({ stopLoss: { queuedGraceMs: 50 } })).toEqual([
+      'risk.stopLoss.queuedGraceMs: must be an integer from 100 to 3600000, got 50',
+      'risk.stopLoss.queuedGraceMs: queuedGraceMs must be at least coverageGraceMs (5000), got 50',
+    ]);
+    // Under the grace it would be raised to the grace in silence: refused, naming both.
+    expect(problems({ stopLoss: { coverageGraceMs: 10_000, queuedGraceMs: 4000 } })).toEqual([
+      'risk.stopLoss.queuedGraceMs: queuedGraceMs must be at least coverageGraceMs (10000), got 4000',
+    ]);
+  });
+
   it('refuses an order-timeout rule that an earlier prefix always wins over', () => {
     expect(
       problems({

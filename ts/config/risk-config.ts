@@ -110,6 +110,14 @@ export const stopLossSection = section({
   coverageGraceMs: integer(100, 600_000)
     .default(5000)
     .describe('A position covered under minCoverage for longer than this raises a stop-loss failure, ms'),
+  // 600 ladders at once are 3,000 stops: 2.5 min at Binance's 1,200 orders/min, longer at the paced
+  // share and beside the strategy's own orders; the default is twice that, so only a queue that does
+  // not drain alerts. Above an hour a position would sit unprotected too long without a word.
+  queuedGraceMs: integer(100, 3_600_000)
+    .default(300_000)
+    .describe(
+      "While a ladder's orders wait in the trader's order-rate queue the grace runs from when they leave it; the whole wait is bounded by this, ms (at least coverageGraceMs)",
+    ),
   settleMs: integer(0, 60_000)
     .default(1000)
     .describe('After a stop of a ladder triggered, wait this long for the position to follow, ms'),
@@ -136,6 +144,14 @@ export const stopLossSection = section({
       code: 'custom',
       path: ['firstPercent'],
       message: `firstPercent + (rungs - 1) × stepPercent must be under 100, got ${deepest}`,
+    });
+  // The queued bound covers the whole wait, the grace included: a smaller one would be raised to the
+  // grace in silence, and a config mistake should not be.
+  if (stopLoss.queuedGraceMs < stopLoss.coverageGraceMs)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['queuedGraceMs'],
+      message: `queuedGraceMs must be at least coverageGraceMs (${stopLoss.coverageGraceMs}), got ${stopLoss.queuedGraceMs}`,
     });
 });
 

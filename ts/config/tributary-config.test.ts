@@ -108,6 +108,7 @@ describe('the configuration schema', () => {
           repricePercent: '1',
           workingType: 'MARK_PRICE',
           coverageGraceMs: 5000,
+          queuedGraceMs: 300_000,
           settleMs: 1000,
           resyncMs: 15_000,
           fullResyncMs: 60_000,

@@ -1,7 +1,7 @@
 // What to do with one symbol's stops given its position: keep the ladder (cancelling extras), place a new one, or wait — a pure function, so every case is testable.
 import { Decimal } from '../../ts/exact/decimal.js';
 import { compareGenerations, parseLadderStopId } from './ladder-ids.js';
-import { closingSide, type LadderRung } from './ladder-plan.js';
+import { type CappedLadder, closingSide, type LadderRung } from './ladder-plan.js';
 import type { StopOrder } from './stop-orders.js';
 
 /** Everything the decision looks at, for one symbol at one moment. */
@@ -11,6 +11,11 @@ export interface LadderInputs {
   readonly entry: Decimal;
   /** The ladder the position calls for now ({@link planLadder}). */
   readonly plan: readonly LadderRung[];
+  /**
+   * What a ladder should close: |amount| (when undefined), or less when the position is larger
+   * than the stops the symbol may hold can close (a {@link CappedLadder}'s `covered`).
+   */
+  readonly target?: Decimal | undefined;
   /** The symbol's waiting ladder stops as the exchange listed them (any generation). */
   readonly stops: readonly StopOrder[];
   readonly minCoverage: Decimal;
@@ -87,8 +92,9 @@ function ladderProblem(group: readonly StopOrder[], input: LadderInputs): string
   const side = closingSide(input.amount);
   if (group.some((s) => s.side !== side)) return 'stops on the wrong side';
   const covered = coverage(group, input.amount);
-  if (!coverageWithin(covered, input.amount, input.minCoverage, input.maxCoverage))
-    return `stops cover ${covered.toString()} of ${input.amount.abs().toString()}`;
+  const target = input.target ?? input.amount.abs();
+  if (!coverageWithin(covered, target, input.minCoverage, input.maxCoverage))
+    return `stops cover ${covered.toString()} of ${target.toString()}`;
   const limit = input.entry
     .mul(input.repricePercent)
     .div(HUNDRED, input.entry.scale + input.repricePercent.scale + 2);
@@ -104,7 +110,8 @@ function ladderProblem(group: readonly StopOrder[], input: LadderInputs): string
 
 /**
  * The decision for one symbol. Flat: keep nothing, cancel every stop. Otherwise the newest ladder
- * that is on the closing side, covers `[minCoverage, maxCoverage]` of |position| and sits where the
+ * that is on the closing side, covers `[minCoverage, maxCoverage]` of |position| (of `target` when
+ * the position is larger than a ladder may cover) and sits where the
  * plan puts it is kept and every other stop cancelled. Without such a ladder a new one is placed —
  * at once when the position has no stop at all, else after waiting `settleMs` past a trigger (the
  * position shrinks a moment after its stop fired) and while the engine's orders for the symbol are

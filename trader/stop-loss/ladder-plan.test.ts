@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Decimal } from '../../ts/exact/decimal.js';
 import { SymbolFilterSet } from '../../ts/native/filters.js';
 import { ladderStopId, parseLadderStopId } from './ladder-ids.js';
-import { type LadderRung, LadderTooLargeError, planLadder, stopMaxQty } from './ladder-plan.js';
+import { CappedLadder, type LadderRung, planLadder, stopMaxQty } from './ladder-plan.js';
 
 const BTC = new SymbolFilterSet({
   tickSize: '0.10',
@@ -99,7 +99,7 @@ describe('planLadder', () => {
     const LOT = { maxQty: stopMaxQty({ marketMaxQty: '120', maxQty: '1000' }), maxOrders: 40 };
     const split = (amount: string, lot = LOT): LadderRung[] => {
       const plan = planLadder(Decimal.parse(amount), Decimal.parse('60000'), BTC, SEED, lot);
-      if (plan instanceof LadderTooLargeError) throw plan;
+      if (plan instanceof CappedLadder) throw new Error(plan.message);
       return plan;
     };
 
@@ -156,20 +156,76 @@ describe('planLadder', () => {
       expect(parseLadderStopId('sl_g1_3')).toEqual({ generation: 'g1', rung: 3, part: null });
     });
 
-    it('refuses, as a value naming the sizes, a position needing more orders than a ladder may have', () => {
+    it('caps a position needing more orders than a ladder may have at that many stops of maxQty, spread over the rungs', () => {
       // 1,300 in 5 rungs of 260: 3 orders of at most 120 each, 15 orders against a limit of 10.
       const plan = planLadder(Decimal.parse('1300'), Decimal.parse('60000'), BTC, SEED, {
         ...LOT,
         maxOrders: 10,
       });
-      expect(plan).toBeInstanceOf(LadderTooLargeError);
-      expect(plan).toMatchObject({ orders: 15, maxOrders: 10 });
-      expect((plan as LadderTooLargeError).message).toBe(
-        'a ladder for 1300 needs 15 stop orders of at most 120.000 each, more than the 10 allowed',
+      if (!(plan instanceof CappedLadder)) throw new Error('expected a capped ladder');
+      expect(plan).toMatchObject({ ordersNeeded: 15, maxOrders: 10 });
+      expect(plan.rungs).toHaveLength(10);
+      // Two stops of exactly maxQty on each rung, at that rung's trigger.
+      expect(plan.rungs.map((r) => [r.rung, r.part, r.quantity.toString()])).toEqual(
+        [0, 1, 2, 3, 4].flatMap((rung) => [
+          [rung, 0, '120.000'],
+          [rung, 1, '120.000'],
+        ]),
       );
-      // An absurd position is refused without building its orders (this would be 10^12 of them).
+      const full = planLadder(Decimal.parse('1300'), Decimal.parse('60000'), BTC, SEED);
+      for (const r of plan.rungs)
+        expect(r.triggerPrice.toString()).toBe(full.find((f) => f.rung === r.rung)?.triggerPrice.toString());
+      expect(plan.covered.toString()).toBe('1200.000');
+      expect(plan.message).toBe(
+        'a ladder for 1300 needs 15 stop orders of at most 120.000 each, more than the 10 allowed: 10 stops cover 1200.000 of it',
+      );
+      // Fewer allowed than rungs: the nearest rungs get one each; a rung whose full size fits keeps it.
+      const few = planLadder(Decimal.parse('1300'), Decimal.parse('60000'), BTC, SEED, {
+        ...LOT,
+        maxOrders: 3,
+      });
+      if (!(few instanceof CappedLadder)) throw new Error('expected a capped ladder');
+      expect(few.rungs.map((r) => [r.rung, r.part, r.quantity.toString()])).toEqual([
+        [0, null, '120.000'],
+        [1, null, '120.000'],
+        [2, null, '120.000'],
+      ]);
+      const uneven = planLadder(Decimal.parse('1000'), Decimal.parse('60000'), BTC, SEED, {
+        ...LOT,
+        maxOrders: 9,
+      });
+      if (!(uneven instanceof CappedLadder)) throw new Error('expected a capped ladder');
+      // 5 rungs of 200 need 2 stops each (10): the first four get both, the last one.
+      expect(uneven.rungs.map((r) => [r.rung, r.quantity.toString()])).toEqual([
+        [0, '100.000'],
+        [0, '100.000'],
+        [1, '100.000'],
+        [1, '100.000'],
+        [2, '100.000'],
+        [2, '100.000'],
+        [3, '100.000'],
+        [3, '100.000'],
+        [4, '120.000'],
+      ]);
+      expect(uneven.covered.toString()).toBe('920.000');
+      // An absurd position is capped without building its orders (this would be 10^12 of them).
       const absurd = planLadder(Decimal.parse('120000000000000'), Decimal.parse('60000'), BTC, SEED, LOT);
-      expect(absurd).toBeInstanceOf(LadderTooLargeError);
+      if (!(absurd instanceof CappedLadder)) throw new Error('expected a capped ladder');
+      expect(absurd.rungs).toHaveLength(40);
+      expect(absurd.covered.toString()).toBe('4800.000');
+    });
+
+    it('without a maxQty, rungs past maxOrders join the last one kept: the position stays covered in full', () => {
+      const plan = planLadder(Decimal.parse('1.000'), Decimal.parse('60000'), BTC, SEED, {
+        maxQty: undefined,
+        maxOrders: 3,
+      });
+      if (plan instanceof CappedLadder) throw new Error('expected a full ladder');
+      expect(plan.map((r) => [r.rung, r.quantity.toString()])).toEqual([
+        [0, '0.200'],
+        [1, '0.200'],
+        [2, '0.600'],
+      ]);
     });
 
     it("takes the market lot's maxQty for stops, the lot's when the symbol lists no market one", () => {

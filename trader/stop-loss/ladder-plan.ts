@@ -20,34 +20,44 @@ export interface LadderRung {
 export interface LadderLot {
   /** The largest quantity one stop order may have (see {@link stopMaxQty}); undefined: no limit. */
   readonly maxQty: Decimal | undefined;
-  /** The most stop orders one ladder may have: past it the ladder is refused, not sent. */
+  /** The most stop orders one ladder may have: past it the ladder is capped ({@link CappedLadder}). */
   readonly maxOrders: number;
 }
 
 /**
- * A ladder that would need more stop orders than the symbol can hold (or than is sane to send):
- * the position is larger than `maxOrders × maxQty`. Returned, not sent, so the exchange is never
- * flooded with orders it refuses one by one; the caller reports it and keeps what stops there are.
+ * The ladder of a position larger than the stops the symbol may hold can close
+ * (`maxOrders × maxQty`): `rungs` is the largest ladder the exchange takes, `maxOrders` stops of
+ * at most maxQty spread over the rungs from the first (each rung gets as many as its full size
+ * needs, one at a time in turn), covering `covered` of `quantity`. The rest of the position has no
+ * stop: the caller places these, reports the shortfall, and the coverage watch alerts for it.
+ * Before, such a position got no ladder at all.
  */
-export class LadderTooLargeError extends Error {
-  override readonly name = 'LadderTooLargeError';
-
+export class CappedLadder {
   constructor(
+    readonly rungs: readonly LadderRung[],
+    /** |position|. */
     readonly quantity: Decimal,
-    readonly maxQty: Decimal | undefined,
-    readonly orders: number,
+    /** What the capped ladder's stops close together. */
+    readonly covered: Decimal,
+    readonly maxQty: Decimal,
+    /** The stop orders a full ladder would need. */
+    readonly ordersNeeded: number,
     readonly maxOrders: number,
-  ) {
-    const each = maxQty === undefined ? '' : ` of at most ${maxQty.toString()} each`;
-    super(
-      `a ladder for ${quantity.toString()} needs ${orders} stop orders${each}, more than the ${maxOrders} allowed`,
+  ) {}
+
+  /** What was capped, in words (sizes exact). */
+  get message(): string {
+    return (
+      `a ladder for ${this.quantity.toString()} needs ${this.ordersNeeded} stop orders of at most ` +
+      `${this.maxQty.toString()} each, more than the ${this.maxOrders} allowed: ${this.rungs.length} ` +
+      `stops cover ${this.covered.toString()} of it`
     );
   }
 }
 
 /**
  * The most a ladder may have whatever the exchange's open-stop limit says: a position needing more
- * stops than this is refused as too large rather than protected by an absurd number of orders.
+ * stops than this gets a ladder capped at it ({@link CappedLadder}), not an absurd number of orders.
  */
 export const MAX_LADDER_ORDERS = 40;
 
@@ -92,8 +102,9 @@ export function closingSide(amount: Decimal): OrderSide {
  *
  * With `lot`, a rung over `lot.maxQty` is split into as few orders at its trigger as keep each
  * within maxQty (near-equal, multiples of the step, summing exactly to the rung), since the
- * exchange refuses a larger one (-4005) and would leave that part unprotected on every retry; a
- * ladder of more than `lot.maxOrders` orders is a {@link LadderTooLargeError}, nothing planned.
+ * exchange refuses a larger one (-4005) and would leave that part unprotected on every retry. A
+ * ladder that needs more than `lot.maxOrders` orders is capped at that many ({@link CappedLadder});
+ * without a maxQty (every rung one order) the deepest rungs past the limit join the last kept one.
  */
 export function planLadder(
   amount: Decimal,
@@ -107,27 +118,57 @@ export function planLadder(
   filters: SymbolFilterSet,
   shape: LadderShape,
   lot: LadderLot,
-): LadderRung[] | LadderTooLargeError;
+): LadderRung[] | CappedLadder;
 export function planLadder(
   amount: Decimal,
   entry: Decimal,
   filters: SymbolFilterSet,
   shape: LadderShape,
   lot?: LadderLot,
-): LadderRung[] | LadderTooLargeError {
+): LadderRung[] | CappedLadder {
   const rungs = planRungs(amount, entry, filters, shape);
   if (lot === undefined) return rungs;
+  const maxOrders = Math.max(1, lot.maxOrders);
   // maxQty snapped down to the step, so that parts of at most it are valid quantities themselves.
   const max = lot.maxQty === undefined ? undefined : filters.snapQuantity(lot.maxQty, true);
-  if (max === undefined || max.sign() <= 0) {
-    if (rungs.length <= lot.maxOrders) return rungs;
-    return new LadderTooLargeError(amount.abs(), undefined, rungs.length, lot.maxOrders);
-  }
+  if (max === undefined || max.sign() <= 0) return mergeDeepest(rungs, maxOrders);
   // Counted before any part is built: a position of a million lots must not become a million objects.
   const counts = rungs.map((r) => partsNeeded(r.quantity, max));
   const orders = counts.reduce((sum, n) => sum + n, 0);
-  if (orders > lot.maxOrders) return new LadderTooLargeError(amount.abs(), max, orders, lot.maxOrders);
-  return rungs.flatMap((r, i) => splitRung(r, counts[i] ?? 1, filters));
+  if (orders <= maxOrders) return rungs.flatMap((r, i) => splitRung(r, counts[i] ?? 1, filters));
+  // Too many: the orders go to the rungs one at a time in turn from the first, none past what its
+  // full size needs (a bounded loop: every pass gives at least one, and at most maxOrders are given).
+  const given = rungs.map(() => 0);
+  let left = maxOrders;
+  while (left > 0)
+    for (let i = 0; i < rungs.length && left > 0; i++)
+      if ((given[i] ?? 0) < (counts[i] ?? 0)) {
+        given[i] = (given[i] ?? 0) + 1;
+        left -= 1;
+      }
+  const capped = rungs.flatMap((r, i): LadderRung[] => {
+    const n = given[i] ?? 0;
+    if (n === (counts[i] ?? 0)) return splitRung(r, n, filters);
+    // Short of its full size: n stops of exactly maxQty.
+    return Array.from({ length: n }, (_, part) => ({ ...r, part: n === 1 ? null : part, quantity: max }));
+  });
+  const covered = capped.reduce((sum, r) => sum.add(r.quantity), Decimal.ZERO);
+  return new CappedLadder(capped, amount.abs(), covered, max, orders, maxOrders);
+}
+
+/**
+ * `rungs` (one order each) within `maxOrders`: the deepest rungs past the limit give their quantity
+ * to the last one kept, so the position stays covered in full with fewer triggers. The
+ * configuration refuses more rungs than `maxOpenStops`; this keeps the planner total anyway.
+ */
+function mergeDeepest(rungs: LadderRung[], maxOrders: number): LadderRung[] {
+  if (rungs.length <= maxOrders) return rungs;
+  const kept = rungs.slice(0, maxOrders);
+  const last = kept[kept.length - 1];
+  if (last === undefined) return rungs;
+  const extra = rungs.slice(maxOrders).reduce((sum, r) => sum.add(r.quantity), Decimal.ZERO);
+  kept[kept.length - 1] = { ...last, quantity: last.quantity.add(extra) };
+  return kept;
 }
 
 /** The rungs of {@link planLadder}, one order each. */

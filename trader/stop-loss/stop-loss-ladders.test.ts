@@ -345,22 +345,40 @@ describe('StopLossLadders with a rung over maxQty', () => {
     await ladders.stop();
   });
 
-  it('refuses, once and without sending anything, a position needing more stops than the symbol may hold', async () => {
+  it('gives a position needing more stops than the symbol may hold the largest ladder it may hold, reported once, the rest alerted', async () => {
     // 1,300 at a maxQty of 120: 5 rungs of 260, 3 stops each, 15 stops against maxOpenStops 10.
     const exchange = new LimitedExchange(new VirtualClock(T0), 1_000, d('120'));
     const { clock, failures, account, ladders } = await rig(exchange, ['HUGEUSDT'], {}, '120');
     account.set('HUGEUSDT', '1300', '100');
     ladders.positionsMaybeChanged();
     await run(clock, 3_000);
-    expect(exchange.placements).toBe(0);
-    const refusals = failures().filter((e) => e.detail.includes('needs 15 stop orders'));
-    expect(refusals).toHaveLength(1);
-    expect(ladders.stats.tooLarge).toBe(1);
-    // Later reconciles do not report it again; the unprotected position is still alerted by the watch.
+    // Ten stops of exactly maxQty, two at each rung's trigger: 1,200 of the 1,300 protected.
+    const stops = exchange.of('HUGEUSDT');
+    expect(stops).toHaveLength(10);
+    for (const s of stops) expect(s.quantity.toString()).toBe('120.000');
+    expect(coverage(stops, d('1300')).toString()).toBe('1200.000');
+    const rungs = stops.map((s) => parseLadderStopId(s.clientAlgoId)?.rung).sort();
+    expect(rungs).toEqual([0, 0, 1, 1, 2, 2, 3, 3, 4, 4]);
+    const capped = failures().filter((e) => e.detail.includes('needs 15 stop orders'));
+    expect(capped).toHaveLength(1);
+    expect(capped[0]?.detail).toBe(
+      'a ladder for 1300 needs 15 stop orders of at most 120.000 each, more than the 10 allowed: 10 stops cover 1200.000 of it; the rest has no stop: reduce the position',
+    );
+    expect(ladders.stats.capped).toBe(1);
+    expect(ladders.stats.laddersPlaced).toBe(1);
+    // Later reconciles keep that ladder (no churn) and do not report it again; the unprotected
+    // rest is alerted by the coverage watch.
+    const placed = exchange.placements;
     await run(clock, 40_000);
+    expect(exchange.placements).toBe(placed);
     expect(failures().filter((e) => e.detail.includes('needs 15 stop orders'))).toHaveLength(1);
-    expect(failures().some((e) => e.detail.startsWith('stops cover 0 of 1300'))).toBe(true);
-    expect(exchange.placements).toBe(0);
+    expect(failures().some((e) => e.detail.startsWith('stops cover 1200.000 of 1300'))).toBe(true);
+    // The position shrinks under the cap: a full ladder replaces the capped one.
+    account.set('HUGEUSDT', '1000', '100');
+    ladders.positionsMaybeChanged();
+    await run(clock, 5_000);
+    expect(coverage(exchange.of('HUGEUSDT'), d('1000')).toString()).toBe('1000.000');
+    expect(ladders.stats.laddersPlaced).toBe(2);
     await ladders.stop();
   });
 });

@@ -16,10 +16,10 @@ import { decideLadder, type LadderDecision } from './ladder-decision.js';
 import { GenerationClock, parseLadderStopId } from './ladder-ids.js';
 import { LadderPlacer } from './ladder-placer.js';
 import {
+  CappedLadder,
   type LadderLot,
   type LadderRung,
   type LadderShape,
-  LadderTooLargeError,
   MAX_LADDER_ORDERS,
   planLadder,
   stopMaxQty,
@@ -59,8 +59,8 @@ export interface StopLossStats {
   passedRungs: number;
   notConfirmed: number;
   failures: number;
-  /** Ladders refused before sending: the position needs more stop orders than a ladder may have. */
-  tooLarge: number;
+  /** Positions too large for a full ladder, given the largest the symbol may hold (once per size). */
+  capped: number;
 }
 
 const TICK_MS = 250;
@@ -82,7 +82,8 @@ function message(error: unknown): string {
  * is placed or cancelled while HALTED; leaving HALTED reconciles everything.
  *
  * A rung over the lot's maxQty goes out as several stops at its trigger; a position needing more
- * stops than the symbol may hold is refused, reported, and left with the stops it has. A ladder
+ * stops than the symbol may hold gets the largest ladder it may hold (every stop at maxQty), reported
+ * once per size, and the coverage watch alerts for the unprotected rest. A ladder
  * whose requests wait their turn in the order-rate limiter is not failing: the coverage watch's
  * grace runs from when they leave it, within the longer `queuedGraceMs` for the whole wait.
  */
@@ -95,7 +96,7 @@ export class StopLossLadders {
     passedRungs: 0,
     notConfirmed: 0,
     failures: 0,
-    tooLarge: 0,
+    capped: 0,
   };
   readonly known = new KnownStops();
   readonly watch: CoverageWatch;
@@ -117,8 +118,8 @@ export class StopLossLadders {
   readonly #requests: LadderRequests;
   /** The venue, every per-symbol request counted by {@link LadderRequests} while it is out. */
   readonly #venue: StopOrderVenue;
-  /** The ladder each symbol was last refused as too large for (its position), so it is reported once. */
-  readonly #tooLarge = new Map<string, string>();
+  /** The position size each symbol's ladder was last capped for, so it is reported once per size. */
+  readonly #capped = new Map<string, string>();
   #timer: ScheduledTask | undefined;
   #lastFull = 0;
   #full: Promise<void> | undefined;
@@ -334,16 +335,21 @@ export class StopLossLadders {
         );
     const amount = position.amount;
     this.watch.observe(symbol, amount, this.known.covered(symbol, amount), now, { quiet: true });
-    if (planned instanceof LadderTooLargeError) {
-      this.#refuseTooLarge(symbol, planned, listed);
-      return;
+    let plan: readonly LadderRung[];
+    let target: Decimal | undefined;
+    if (planned instanceof CappedLadder) {
+      this.#reportCapped(symbol, planned);
+      plan = planned.rungs;
+      target = planned.covered;
+    } else {
+      this.#capped.delete(symbol);
+      plan = planned;
     }
-    this.#tooLarge.delete(symbol);
-    const plan = planned;
     const decision = decideLadder({
       amount,
       entry: position.entryPrice,
       plan,
+      target,
       stops: listed,
       minCoverage: this.#min,
       maxCoverage: this.#max,
@@ -397,20 +403,16 @@ export class StopLossLadders {
   }
 
   /**
-   * A position too large for any ladder the exchange would take: nothing is sent (the orders could
-   * never all stand, and retrying would refuse them again forever) and the stops there are stay,
-   * since they still protect part of it. Reported once per position size; the coverage watch keeps
-   * alerting for the unprotected part as for any other.
+   * A position too large for a full ladder: the capped one goes out like any other (the most the
+   * exchange lets stops protect), and the shortfall is a stop-loss failure, reported once per
+   * position size; the coverage watch alerts for the unprotected rest as for any under-coverage.
    */
-  #refuseTooLarge(symbol: string, error: LadderTooLargeError, listed: readonly StopOrder[]): void {
-    const key = error.quantity.toString();
-    if (this.#tooLarge.get(symbol) === key) return;
-    this.#tooLarge.set(symbol, key);
-    this.stats.tooLarge += 1;
-    this.#fail(
-      symbol,
-      `${error.message}: no ladder placed, the ${listed.length} stops there are stay; reduce the position`,
-    );
+  #reportCapped(symbol: string, capped: CappedLadder): void {
+    const key = capped.quantity.toString();
+    if (this.#capped.get(symbol) === key) return;
+    this.#capped.set(symbol, key);
+    this.stats.capped += 1;
+    this.#fail(symbol, `${capped.message}; the rest has no stop: reduce the position`);
   }
 
   #fail(symbol: string | null, detail: string): void {

@@ -72,6 +72,13 @@ describe('the risk section', () => {
     ]);
   });
 
+  it('refuses more ladder rungs than maxOpenStops, naming both', () => {
+    expect(problems({ stopLoss: { rungs: 12 } })).toEqual([
+      'risk.stopLoss.rungs: rungs must be at most maxOpenStops (10), got 12',
+    ]);
+    expect(problems({ stopLoss: { rungs: 12, maxOpenStops: 12 } })).toEqual([]);
+  });
+
   it('refuses an order-timeout rule that an earlier prefix always wins over', () => {
     expect(
       problems({

@@ -145,6 +145,14 @@ export const stopLossSection = section({
       path: ['firstPercent'],
       message: `firstPercent + (rungs - 1) × stepPercent must be under 100, got ${deepest}`,
     });
+  // A ladder is one stop per rung at least: more rungs than the symbol may hold stops would leave
+  // every position's deepest rungs merged into one, the configured shape never placed.
+  if (stopLoss.rungs > stopLoss.maxOpenStops)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['rungs'],
+      message: `rungs must be at most maxOpenStops (${stopLoss.maxOpenStops}), got ${stopLoss.rungs}`,
+    });
   // The queued bound covers the whole wait, the grace included: a smaller one would be raised to the
   // grace in silence, and a config mistake should not be.
   if (stopLoss.queuedGraceMs < stopLoss.coverageGraceMs)

@@ -36,7 +36,8 @@ Options:
 
 A strategy of your own is an ES module named by trader.strategyModule (trader/README.md, "Writing a
 strategy"): imported and checked before the trader connects; one it cannot use stops it, naming
-the file and what is wrong.
+the file and what is wrong. A built-in strategy or \`none\` given by --strategy runs without
+importing it.
 `;
 
 /** Runs `tributary trader`; returns the exit code. */

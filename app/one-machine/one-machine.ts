@@ -144,7 +144,9 @@ export class OneMachineSystem {
     const loaded = this.#loaded;
     const { config } = loaded;
     // A strategy module the traders cannot use stops the start here, naming the file, instead of
-    // every trader failing on it until the supervisor gives up.
+    // every trader failing on it until the supervisor gives up. Checked by the trader's own rule
+    // for the strategy they run (the configured one, or demo in paper mode): imported only when
+    // that is not a built-in.
     if (config.trader.instances > 0)
       await checkStrategyModule(config.trader, loaded.sources.join(' + ') || 'defaults');
     const childEnv: Record<string, string> = {};

@@ -9,7 +9,7 @@ import { loadConfig } from '../../ts/config/load-config.js';
 import { silentLogger } from '../../ts/log/logger.js';
 import { runBacktest } from '../backtest/backtest-runner.js';
 import { minuteTrades, writeAggTrades } from '../backtest/testing/trade-files.js';
-import { chooseConfiguredStrategy } from './trader-strategy.js';
+import { checkStrategyModule, chooseConfiguredStrategy } from './trader-strategy.js';
 
 const FIXTURES = resolve(import.meta.dirname, '../../trader/strategies/testing/strategy-modules');
 const START = Date.UTC(2026, 4, 8);
@@ -125,6 +125,22 @@ describe('the trader with a strategy module', () => {
       expect(found[0]?.path).toBe('trader.strategyModule');
       expect(found[0]?.message.startsWith(`${join(FIXTURES, module)}: `)).toBe(true);
       expect(found[0]?.message).toMatch(problem);
+    }
+  });
+
+  it('runs a built-in (or none) chosen by --strategy without importing the module, and still refuses the module when it runs it', async () => {
+    for (const module of ['missing.mjs', 'wrong-shape.mjs']) {
+      const settings = traderSettings(module, { strategy: 'mine' });
+      expect((await chooseConfiguredStrategy(settings, { strategy: 'demo' }, 'test')).name).toBe('demo');
+      expect((await chooseConfiguredStrategy(settings, { strategy: 'none' }, 'test')).name).toBe('none');
+      // `tributary up` checks by the same rule, for the strategy its traders run.
+      await expect(checkStrategyModule(settings, 'test', 'bollinger')).resolves.toBeUndefined();
+      const found = await issues(() => chooseConfiguredStrategy(settings, {}, 'test'));
+      expect(found.map((i) => i.path)).toEqual(['trader.strategyModule']);
+      expect(await issues(() => checkStrategyModule(settings, 'test'))).toEqual(found);
+      expect(await issues(() => chooseConfiguredStrategy(settings, { strategy: 'mine' }, 'test'))).toEqual(
+        found,
+      );
     }
   });
 

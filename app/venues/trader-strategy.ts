@@ -3,6 +3,7 @@ import { createStrategy, StrategyConfigError } from '../../trader/strategies/reg
 import type { Strategy } from '../../trader/strategies/strategy-api.js';
 import { registerStrategyModule, StrategyModuleError } from '../../trader/strategies/strategy-module.js';
 import { ConfigError } from '../../ts/config/config-error.js';
+import { isStrategyName, NO_STRATEGY } from '../../ts/config/strategy-names.js';
 import type { TraderSettings } from '../../ts/config/tributary-config.js';
 
 /** What the command line may override. */
@@ -19,6 +20,24 @@ export type ChosenStrategy =
   | { readonly name: 'none' };
 
 /**
+ * The name of the strategy a trader runs: `--strategy` over `trader.strategy`, paper mode falling
+ * back to `demo`; undefined when nothing names one outside paper mode.
+ */
+export function strategyToRun(settings: TraderSettings, flags: StrategyFlags): string | undefined {
+  return flags.strategy ?? settings.strategy ?? (settings.mode === 'paper' ? 'demo' : undefined);
+}
+
+/**
+ * True when running strategy `name` needs `trader.strategyModule` imported: only the module can
+ * define a name that is neither built in nor `none` (a module may not take a built-in's name), so
+ * a trader told to run a built-in one does not depend on a module it does not use. An unknown
+ * name (none given) counts as needing it, so the module is still checked.
+ */
+export function needsStrategyModule(name: string | undefined): boolean {
+  return name === undefined || (name !== NO_STRATEGY && !isStrategyName(name));
+}
+
+/**
  * The trader's strategy: `--strategy` over `trader.strategy`; only paper mode falls back to the
  * demo, because a trader that sends real (or signed) orders must never trade a strategy nobody
  * chose. Settings: `--strategy-config` over `trader.strategyConfig`, checked against the
@@ -30,7 +49,7 @@ export function chooseStrategy(
   flags: StrategyFlags,
   source: string,
 ): ChosenStrategy {
-  const name = flags.strategy ?? settings.strategy ?? (settings.mode === 'paper' ? 'demo' : undefined);
+  const name = strategyToRun(settings, flags);
   if (name === undefined) {
     throw new ConfigError(
       [
@@ -62,14 +81,21 @@ export function chooseStrategy(
 
 /**
  * Imports, checks and registers the user's own strategy module (`trader.strategyModule`, made
- * absolute by `loadConfig`), when one is configured. A module that cannot be used is a
- * `ConfigError` at `trader.strategyModule` naming the file and what is wrong; one whose strategy is
- * not the one `trader.strategy` names is a `ConfigError` at `trader.strategy`. `tributary up` calls
- * it before it starts anything, the trader before it connects.
+ * absolute by `loadConfig`), when one is configured and the strategy to run (`strategy`, by
+ * default the configured one: {@link strategyToRun} without flags) needs it
+ * ({@link needsStrategyModule}). A module that cannot be used is a `ConfigError` at
+ * `trader.strategyModule` naming the file and what is wrong; one whose strategy is not the one
+ * `trader.strategy` names is a `ConfigError` at `trader.strategy`. `tributary up` calls it with the
+ * configured strategy (what its traders run) before it starts anything, the trader with the one it
+ * runs before it connects.
  */
-export async function checkStrategyModule(settings: TraderSettings, source: string): Promise<void> {
+export async function checkStrategyModule(
+  settings: TraderSettings,
+  source: string,
+  strategy: string | undefined = strategyToRun(settings, {}),
+): Promise<void> {
   const file = settings.strategyModule;
-  if (file === undefined) return;
+  if (file === undefined || !needsStrategyModule(strategy)) return;
   let name: string;
   try {
     name = (await registerStrategyModule(file)).name;
@@ -94,14 +120,16 @@ export async function checkStrategyModule(settings: TraderSettings, source: stri
 }
 
 /**
- * {@link chooseStrategy} after {@link checkStrategyModule}, so a module's settings are checked by
- * its schema as a built-in's are. The trader refuses to start with any of their errors.
+ * {@link chooseStrategy} after {@link checkStrategyModule} for the strategy it will run, so a
+ * module's settings are checked by its schema as a built-in's are, and a built-in (or `none`)
+ * chosen with `--strategy` runs without importing the module. The trader refuses to start with
+ * any of their errors.
  */
 export async function chooseConfiguredStrategy(
   settings: TraderSettings,
   flags: StrategyFlags,
   source: string,
 ): Promise<ChosenStrategy> {
-  await checkStrategyModule(settings, source);
+  await checkStrategyModule(settings, source, strategyToRun(settings, flags));
   return chooseStrategy(settings, flags, source);
 }

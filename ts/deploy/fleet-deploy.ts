@@ -18,7 +18,7 @@ import {
   planHost,
   releaseProblems,
 } from './fleet-plan.js';
-import { placementProblems } from './host-config.js';
+import { placementProblems, strategyModuleProblems } from './host-config.js';
 import type { HostState } from './host-probe.js';
 import { activateScript, keysScript, listKeysScript, prepareScript, stagingDir } from './host-scripts.js';
 import type { Inventory } from './inventory.js';
@@ -93,9 +93,15 @@ export class FleetDeploy {
     return JSON.parse(out) as ListedKey[];
   }
 
-  /** Builds the plan of every host against the release; changes nothing. */
+  /**
+   * Builds the plan of every host against the release; changes nothing. The inventory's own
+   * problems (placement, a strategy module that cannot be shipped) stop it before any host is reached.
+   */
   async plan(release: ReleaseArtifact, states?: Map<string, HostState>): Promise<FleetPlan> {
-    const placement = placementProblems(this.#inventory, (host) => this.#state.secretsFor(host));
+    const placement = [
+      ...placementProblems(this.#inventory, (host) => this.#state.secretsFor(host)),
+      ...strategyModuleProblems(this.#inventory),
+    ];
     if (placement.length > 0) throw new PlanError(placement);
     const observed = states ?? (await this.#fleet.observe());
     const services = assignInstances(this.#inventory.hosts, observed);

@@ -1,7 +1,7 @@
 // What the fleet should run (services with fleet-wide instance numbers, their files) and what each host must change to get there.
 import { createHash } from 'node:crypto';
 import { readTributaryConfig } from '../config/tributary-config.js';
-import { hostConfig } from './host-config.js';
+import { hostConfig, strategyModuleOf } from './host-config.js';
 import type { HostState } from './host-probe.js';
 import {
   type Inventory,
@@ -12,6 +12,12 @@ import {
 } from './inventory.js';
 import type { ReleaseManifest } from './release-artifact.js';
 import { secretsOf } from './service-secrets.js';
+import {
+  hostStrategyModule,
+  readStrategyModule,
+  STRATEGY_PACKAGE,
+  strategyModuleProblem,
+} from './strategy-module-file.js';
 import {
   commandOf,
   type InstallLayout,
@@ -82,7 +88,7 @@ export interface DesiredHost {
   readonly host: InventoryHost;
   readonly layout: InstallLayout;
   readonly services: readonly ServiceInstance[];
-  /** Content by path relative to the install dir (`etc/config.json`, `etc/tls/...`). */
+  /** Content by path relative to the install dir (`etc/config.json`, `etc/tls/...`, `etc/strategy/...`). */
   readonly files: ReadonlyMap<string, string>;
   /** The deploy's part of each service's env file (the hub key line is added on the host). */
   readonly envs: ReadonlyMap<string, string>;
@@ -106,7 +112,11 @@ export function layoutOf(inventory: Inventory, host: InventoryHost): InstallLayo
   };
 }
 
-/** Everything `host` should have. Throws a {@link PlanError} when its merged configuration is invalid. */
+/**
+ * Everything `host` should have; a host that runs a trader gets a copy of the strategy module its
+ * configuration names (the configuration names the copy). Throws a {@link PlanError} when its
+ * merged configuration is invalid or the module cannot be read.
+ */
 export function desiredHost(
   inventory: Inventory,
   host: InventoryHost,
@@ -124,6 +134,15 @@ export function desiredHost(
     ]);
   }
   const files = new Map<string, string>([['etc/config.json', `${JSON.stringify(config, null, 2)}\n`]]);
+  const module = strategyModuleOf(inventory, host);
+  if (module !== undefined && traders.length > 0) {
+    // The module travels like the configuration (hashed, written when it changed, services
+    // restarted): it is the operator's file, not part of the release every fleet shares.
+    const problem = strategyModuleProblem(module);
+    if (problem !== undefined) throw new PlanError([`${host.name}: trader.strategyModule: ${problem}`]);
+    files.set(hostStrategyModule(module), readStrategyModule(module));
+    files.set(STRATEGY_PACKAGE.path, STRATEGY_PACKAGE.text);
+  }
   if (inputs.tls !== undefined) {
     files.set('etc/tls/ca.crt', inputs.tls.ca);
     files.set('etc/tls/host.crt', inputs.tls.cert);

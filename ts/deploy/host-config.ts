@@ -1,6 +1,7 @@
 // The configuration file each host gets (the fleet's, the host's over it, then what the deploy decides) and the placement rules that depend on it.
 import { isIP } from 'node:net';
 import type { Inventory, InventoryHost } from './inventory.js';
+import { hostStrategyModule, strategyModuleIn, strategyModuleProblem } from './strategy-module-file.js';
 import { hostPaths } from './systemd-unit.js';
 
 /** The records store file the deploy gives every host (shared by its recorder, publisher, dashboard and paper traders). */
@@ -35,6 +36,14 @@ function at(config: unknown, ...path: string[]): unknown {
 /** The host's configuration before the deploy's part: the fleet's with the host's over it. */
 function userConfig(inventory: Inventory, host: InventoryHost): Record<string, unknown> {
   return mergeConfig(inventory.config, host.config ?? {});
+}
+
+/**
+ * The strategy module (absolute, on this machine: `readInventory` resolved it against the
+ * inventory's folder) that `host`'s merged configuration names, or undefined.
+ */
+export function strategyModuleOf(inventory: Inventory, host: InventoryHost): string | undefined {
+  return strategyModuleIn(userConfig(inventory, host));
 }
 
 /** `host:port` with brackets around an IPv6 address. */
@@ -74,8 +83,9 @@ export function gatewayUrlOf(inventory: Inventory): string {
 /**
  * The configuration file of `host`: the fleet's, the host's over it, then what the deploy
  * decides: where the hub is and its TLS files; the records store in `var/records` and a folder
- * publish target in `var/public` (shared by the host's recorder, publisher and dashboard); and,
- * when the fleet runs a gateway, that traders use it and where.
+ * publish target in `var/public` (shared by the host's recorder, publisher and dashboard); when
+ * the fleet runs a gateway, that traders use it and where; and a strategy module's copy in
+ * `etc/strategy/` (`fleet-plan.ts` ships it to hosts that run a trader).
  */
 export function hostConfig(inventory: Inventory, host: InventoryHost, dir: string): Record<string, unknown> {
   const isHub = host.name === inventory.hub.host;
@@ -111,6 +121,8 @@ export function hostConfig(inventory: Inventory, host: InventoryHost, dir: strin
       ...(isHub ? { host: listen } : {}),
     };
   }
+  const module = strategyModuleIn(user);
+  if (module !== undefined) managed.trader = { strategyModule: `${dir}/${hostStrategyModule(module)}` };
   return mergeConfig(user, managed);
 }
 
@@ -163,6 +175,28 @@ export function placementProblems(
       problems.push(
         `${where(host, index, 'gateway', 'enabled')}: traders would send their orders to a gateway no host runs: add "gateway": 1 to the services of hub.host ("${inventory.hub.host}"), or set gateway.url`,
       );
+  });
+  // A fleet-wide field is named once, not once per host.
+  return [...new Set(problems)];
+}
+
+/**
+ * The strategy modules the deploy could not ship, each naming the field and the file: not
+ * .js/.mjs, missing, or not a file. Checked before any host is reached, so a plan with one
+ * sends nothing.
+ */
+export function strategyModuleProblems(inventory: Inventory): string[] {
+  const problems: string[] = [];
+  inventory.hosts.forEach((host, index) => {
+    const module = strategyModuleOf(inventory, host);
+    if (module === undefined) return;
+    const problem = strategyModuleProblem(module);
+    if (problem === undefined) return;
+    const field =
+      strategyModuleIn(host.config) !== undefined
+        ? `hosts[${index}].config.trader.strategyModule`
+        : 'config.trader.strategyModule';
+    problems.push(`${field}: ${problem} (the deploy ships this file to each trader host)`);
   });
   // A fleet-wide field is named once, not once per host.
   return [...new Set(problems)];

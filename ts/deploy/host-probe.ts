@@ -29,7 +29,7 @@ export interface HostState {
   readonly releases: readonly string[];
   /** By service name. */
   readonly units: ReadonlyMap<string, ObservedUnit>;
-  /** sha256 by path relative to the install dir (`etc/config.json`, `etc/tls/ca.crt`, ...). */
+  /** sha256 by path relative to the install dir (`etc/config.json`, `etc/tls/ca.crt`, `etc/strategy/...`). */
   readonly files: ReadonlyMap<string, string>;
   /** By service name. */
   readonly envs: ReadonlyMap<string, ObservedEnv>;
@@ -52,7 +52,7 @@ for f in ${q(unitDir)}/tributary-*.service; do
   u=$(basename "$f")
   echo "unit $(basename "$u" .service | sed 's/^tributary-//') $(sha256sum < "$f" | cut -c1-64) $(systemctl is-active "$u" 2>/dev/null || true)"
 done
-for f in ${q(p.config)} ${q(p.tls)}/*; do
+for f in ${q(p.config)} ${q(p.tls)}/* ${q(p.strategy)}/*; do
   [ -f "$f" ] && echo "file \${f#${q(`${dir}/`)}} $(sha256sum < "$f" | cut -c1-64)"
 done
 for f in ${q(p.env)}/*.env; do

@@ -10,8 +10,8 @@ export function stagingDir(fleet: string, host: string): string {
 
 /**
  * Creates the user and folders, unpacks the release (if uploaded) into `releases/<id>` and
- * installs changed configuration and TLS files. Starts, stops and rewires nothing, so a failure
- * anywhere in this phase leaves every service as it was.
+ * installs changed configuration, TLS and strategy module files. Starts, stops and rewires
+ * nothing, so a failure anywhere in this phase leaves every service as it was.
  */
 export function prepareScript(
   layout: InstallLayout,
@@ -26,13 +26,13 @@ export function prepareScript(
     'set -eu',
     'umask 022',
     `id -u ${u} >/dev/null 2>&1 || useradd --system --user-group --home-dir ${q(p.var)} --no-create-home --shell /usr/sbin/nologin ${u}`,
-    `mkdir -p ${q(p.releases)} ${q(p.tls)} ${q(p.env)} ${q(p.var)}`,
+    `mkdir -p ${q(p.releases)} ${q(p.tls)} ${q(p.strategy)} ${q(p.env)} ${q(p.var)}`,
     `chown root:root ${q(layout.dir)} ${q(p.releases)} ${q(p.env)}`,
     `chmod 755 ${q(layout.dir)} ${q(p.releases)}`,
     // Env files hold secrets: root only (systemd reads them before dropping to the service user).
     `chmod 700 ${q(p.env)}`,
-    `chown root:${u} ${q(p.etc)} ${q(p.tls)}`,
-    `chmod 750 ${q(p.etc)} ${q(p.tls)}`,
+    `chown root:${u} ${q(p.etc)} ${q(p.tls)} ${q(p.strategy)}`,
+    `chmod 750 ${q(p.etc)} ${q(p.tls)} ${q(p.strategy)}`,
     `chown ${u}:${u} ${q(p.var)}`,
     `chmod 750 ${q(p.var)}`,
   ];

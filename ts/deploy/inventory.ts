@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { COLLECTOR_KINDS } from '../config/collector-kinds.js';
 import { configIssues } from '../config/config-error.js';
 import { expecting, integer, text } from '../config/config-fields.js';
+import { withStrategyModuleResolved } from './strategy-module-file.js';
 
 /** Collector kinds a host may run (as in `tributary collect <kind>`), the universe first. */
 export const COLLECTOR_SERVICES = [
@@ -262,7 +263,10 @@ export class InventoryError extends Error {
   }
 }
 
-/** Validates a parsed inventory; relative paths in it are taken from `baseDir`. */
+/**
+ * Validates a parsed inventory; relative paths in it are taken from `baseDir` (the secrets and
+ * identity files, and `trader.strategyModule` in `config` and `hosts[].config`).
+ */
 export function readInventory(raw: unknown, source: string, baseDir: string): Inventory {
   const result = inventorySchema.safeParse(raw);
   if (!result.success) throw new InventoryError(configIssues(result.error), source);
@@ -274,10 +278,12 @@ export function readInventory(raw: unknown, source: string, baseDir: string): In
   };
   return {
     ...inventory,
+    config: withStrategyModuleResolved(inventory.config, baseDir),
     secretsFile: absolute(inventory.secretsFile),
     ssh: { ...inventory.ssh, identityFile: absolute(inventory.ssh.identityFile) },
     hosts: inventory.hosts.map((host) => ({
       ...host,
+      ...(host.config === undefined ? {} : { config: withStrategyModuleResolved(host.config, baseDir) }),
       secretsFile: absolute(host.secretsFile),
       ...(host.ssh === undefined
         ? {}

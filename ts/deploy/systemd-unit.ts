@@ -51,6 +51,8 @@ export function hostPaths(dir: string) {
     etc: `${dir}/etc`,
     config: `${dir}/etc/config.json`,
     tls: `${dir}/etc/tls`,
+    /** The copy of the user's strategy module a trader host runs (trader.strategyModule). */
+    strategy: `${dir}/etc/strategy`,
     env: `${dir}/etc/env`,
     /** The hub's key file: in the hub's own state folder, written by `tributary keys` as the service user. */
     hubKeys: `${dir}/var/hub/hub-keys.json`,

@@ -1,0 +1,173 @@
+// A fleet deploy ships the strategy module trader.strategyModule names to each trader host, whose configuration names the copy; a module it cannot ship stops the plan before any host is reached.
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../ts/config/load-config.js';
+import { FleetDeploy } from '../../ts/deploy/fleet-deploy.js';
+import { PlanError } from '../../ts/deploy/fleet-plan.js';
+import { type HostState, parseProbe, probeScript } from '../../ts/deploy/host-probe.js';
+import { stagingDir } from '../../ts/deploy/host-scripts.js';
+import { loadInventory } from '../../ts/deploy/inventory.js';
+import type { ReleaseArtifact } from '../../ts/deploy/release-artifact.js';
+import { FakeDeployState, FakeFleetAccess, FakeShell } from '../../ts/deploy/testing/fake-fleet.js';
+import { chooseConfiguredStrategy } from '../venues/trader-strategy.js';
+
+const FIXTURE = resolve(
+  import.meta.dirname,
+  '../../trader/strategies/testing/strategy-modules/buy-first-sell-fifth.mjs',
+);
+
+/** The release (a placeholder tarball: the fake hosts never unpack it). */
+const release: ReleaseArtifact = {
+  file: join(mkdtempSync(join(tmpdir(), 'tributary-deploy-release-')), 'release.tgz'),
+  manifest: {
+    id: '0123456789abcdef',
+    version: '0.1.0',
+    createdAt: '2026-12-06T00:00:00Z',
+    platform: 'linux',
+    arch: 'x64',
+    node: { version: process.versions.node, abi: process.versions.modules },
+    commands: ['hub', 'collect', 'trader', 'keys'],
+    napiAddons: [],
+    abiBound: [],
+  },
+};
+
+writeFileSync(release.file, 'not a real release\n');
+
+const fresh: HostState = {
+  node: { version: process.versions.node, abi: process.versions.modules },
+  userExists: false,
+  hasRsync: true,
+  hasSystemd: true,
+  current: undefined,
+  previous: undefined,
+  releases: [],
+  units: new Map(),
+  files: new Map(),
+  envs: new Map(),
+};
+
+/**
+ * A fleet folder: the inventory (a hub host and a trader host, installed under a folder of its
+ * own) naming `strategyModule` relative to it, and the fixture module at `strategies/mine.mjs`.
+ */
+function fleetFolder(trader: Record<string, unknown>, traderHost: Record<string, unknown> = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'tributary-deploy-module-'));
+  mkdirSync(join(dir, 'strategies'));
+  copyFileSync(FIXTURE, join(dir, 'strategies', 'mine.mjs'));
+  const install = join(dir, 'host-t');
+  const inventoryFile = join(dir, 'inventory.json');
+  writeFileSync(
+    inventoryFile,
+    JSON.stringify({
+      fleet: 'test',
+      hub: { host: 'h' },
+      install: { dir: install },
+      config: { trader: { mode: 'paper', strategy: 'buy-first-sell-fifth', ...trader } },
+      hosts: [
+        { name: 'h', address: '10.9.0.2', services: { hub: 1, universe: 1 } },
+        { name: 't', address: '10.9.0.3', services: { trader: 1 }, ...traderHost },
+      ],
+    }),
+  );
+  const inventory = loadInventory(inventoryFile);
+  const shell = new FakeShell();
+  let states = new Map([
+    ['h', fresh],
+    ['t', fresh],
+  ]);
+  const fleet = new FakeFleetAccess(inventory, new FakeDeployState(inventory, dir), shell, () => states);
+  const deploy = new FleetDeploy(fleet, () => {});
+  return { dir, install, shell, fleet, deploy, setStates: (s: typeof states) => (states = s) };
+}
+
+describe('a fleet deploy with a strategy module', () => {
+  it('ships the module to the trader host, whose configuration names the copy, and then changes nothing', async () => {
+    const { dir, install, shell, deploy, fleet, setStates } = fleetFolder({
+      strategyModule: 'strategies/mine.mjs',
+    });
+    await deploy.apply(release);
+
+    // The trader host was sent the module, beside the configuration that names its copy.
+    const sent = shell.sent.get('t') ?? new Map<string, string>();
+    const module = readFileSync(join(dir, 'strategies', 'mine.mjs'), 'utf8');
+    expect(sent.get('files/etc/strategy/mine.mjs')).toBe(module);
+    expect(JSON.parse(sent.get('files/etc/strategy/package.json') ?? '{}')).toEqual({ type: 'module' });
+    const config = JSON.parse(sent.get('files/etc/config.json') ?? '{}') as {
+      trader: Record<string, unknown>;
+    };
+    expect(config.trader).toMatchObject({
+      strategy: 'buy-first-sell-fifth',
+      strategyModule: `${install}/etc/strategy/mine.mjs`,
+    });
+    // ... which its prepare step installs, readable by the service user's group only.
+    const staging = stagingDir('test', 't');
+    const [prepare] = shell.scripts('t', 'prepare');
+    expect(prepare).toContain(
+      `install -o root -g tributary -m 0640 ${staging}/files/etc/strategy/mine.mjs ${install}/etc/strategy/mine.mjs`,
+    );
+    // A host without a trader gets no copy.
+    expect([...(shell.sent.get('h')?.keys() ?? [])].filter((p) => p.includes('strategy'))).toEqual([]);
+
+    // On the host, as the prepare step installs them: the trader loads its configuration and runs
+    // the module from the copy.
+    for (const [path, text] of sent) {
+      if (!path.startsWith('files/')) continue;
+      const file = join(install, path.slice('files/'.length));
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, text);
+    }
+    const onHost = loadConfig(join(install, 'etc', 'config.json'), {});
+    const chosen = await chooseConfiguredStrategy(onHost.config.trader, {}, 'host t');
+    expect(chosen.name).toBe('buy-first-sell-fifth');
+
+    // The host probe sees the copy, so the next plan leaves it (and the services) alone.
+    const probed = parseProbe(
+      execFileSync('sh', ['-s'], {
+        input: probeScript(install, 'root', process.execPath, join(dir, 'units')),
+        encoding: 'utf8',
+      }),
+    );
+    expect(probed.files.has('etc/strategy/mine.mjs')).toBe(true);
+    setStates(
+      new Map([
+        ['h', fresh],
+        ['t', { ...fresh, files: probed.files }],
+      ]),
+    );
+    const again = await deploy.plan(release);
+    expect(again.hosts.find((h) => h.desired.host.name === 't')?.plan.writeFiles).toEqual([]);
+    expect(fleet.observed).toBe(3);
+  });
+
+  it('refuses a module that is missing or not .js/.mjs, naming the field and the file, having reached no host', async () => {
+    const cases: Array<[Record<string, unknown>, Record<string, unknown>, (dir: string) => string]> = [
+      [
+        { strategyModule: 'strategies/missing.mjs' },
+        {},
+        (dir) =>
+          `config.trader.strategyModule: ${join(dir, 'strategies', 'missing.mjs')} does not exist (the deploy ships this file to each trader host)`,
+      ],
+      [
+        { strategyModule: 'strategies/mine.mjs' },
+        { config: { trader: { strategyModule: './strategies/mine.ts' } } },
+        (dir) =>
+          `hosts[1].config.trader.strategyModule: ${join(dir, 'strategies', 'mine.ts')} must be a .js or .mjs file (an ES module) (the deploy ships this file to each trader host)`,
+      ],
+    ];
+    for (const [trader, traderHost, problem] of cases) {
+      const { dir, shell, fleet, deploy } = fleetFolder(trader, traderHost);
+      const error = await deploy.apply(release).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(PlanError);
+      expect((error as PlanError).problems).toEqual([problem(dir)]);
+      expect(shell.ran).toEqual([]);
+      expect(fleet.observed).toBe(0);
+    }
+  });
+});

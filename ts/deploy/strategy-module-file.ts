@@ -1,0 +1,69 @@
+// The user's strategy module (`trader.strategyModule`) in a fleet deploy: resolved against the inventory's folder, checked, read, and where a host keeps its copy.
+import { readFileSync, statSync } from 'node:fs';
+import { basename, isAbsolute, resolve } from 'node:path';
+import { STRATEGY_MODULE_FILE } from '../config/trader-config.js';
+
+/** The folder (relative to the install dir) where a trader host keeps its copy of the module. */
+export const STRATEGY_DIR = 'etc/strategy';
+
+/**
+ * The `package.json` shipped beside the copy: it makes a `.js` module an ES module on the host,
+ * as the documentation says it is, whatever package.json it had beside it on the operator's machine
+ * and whether or not the host's Node detects module syntax by itself (older Node 20 does not).
+ */
+export const STRATEGY_PACKAGE = { path: `${STRATEGY_DIR}/package.json`, text: '{ "type": "module" }\n' };
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** `trader.strategyModule` of an unchecked configuration object, when it is a string. */
+export function strategyModuleIn(config: unknown): string | undefined {
+  const trader = isObject(config) ? config.trader : undefined;
+  const module = isObject(trader) ? trader.strategyModule : undefined;
+  return typeof module === 'string' ? module : undefined;
+}
+
+/**
+ * `config` with a relative `trader.strategyModule` made absolute against `baseDir`, the
+ * inventory's folder: the inventory holds the configuration, so its folder is the configuration
+ * file's folder `loadConfig` resolves the path against. Anything else is left as it is (the
+ * configuration check names a wrong value).
+ */
+export function withStrategyModuleResolved(
+  config: Record<string, unknown>,
+  baseDir: string,
+): Record<string, unknown> {
+  const module = strategyModuleIn(config);
+  if (module === undefined || isAbsolute(module)) return config;
+  return { ...config, trader: { ...(config.trader as object), strategyModule: resolve(baseDir, module) } };
+}
+
+/**
+ * Where a host keeps its copy of the module at `file`, relative to the install dir: the file's
+ * own name (so the trader's messages name what the operator wrote) in {@link STRATEGY_DIR}, each
+ * character outside letters, digits, `.`, `_` and `-` made `_` (the host probe reads names split
+ * on blanks).
+ */
+export function hostStrategyModule(file: string): string {
+  return `${STRATEGY_DIR}/${basename(file).replace(/[^A-Za-z0-9._-]/g, '_')}`;
+}
+
+/** What stops the module at `file` (absolute) from being shipped: not .js/.mjs, missing, not a file; undefined when nothing does. */
+export function strategyModuleProblem(file: string): string | undefined {
+  if (!STRATEGY_MODULE_FILE.test(file)) return `${file} must be a .js or .mjs file (an ES module)`;
+  try {
+    if (!statSync(file).isFile()) return `${file} is not a file`;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === 'ENOENT'
+      ? `${file} does not exist`
+      : `${file} cannot be read: ${(error as Error).message}`;
+  }
+  return undefined;
+}
+
+/** The module's text, as the deploy ships it. */
+export function readStrategyModule(file: string): string {
+  return readFileSync(file, 'utf8');
+}

@@ -254,13 +254,7 @@ describe('aggTrade gap backfill, simulator → stream collector → hub', () => 
       // longer than this test; the exchange trades on, and every other connection delivers.
       await sleep(minute + MINUTE - 8_000 - Date.now());
       stalledAt = Date.now();
-      const response = await fetch(`${r.sim.restUrl}/_sim/faults`, {
-        method: 'POST',
-        body: JSON.stringify({ stallConnection: { stream: stalledStream, forMs: 600_000 } }),
-      });
-      expect(response.status).toBe(200);
-      const faults = (await response.json()) as { served: { connectionsStalled: number } };
-      expect(faults.served.connectionsStalled).toBe(1);
+      expect(await r.stallConnection(stalledStream, 600_000)).toBe(1);
 
       await eventually(
         () => detail().connectionStallReconnects === 1,

@@ -36,15 +36,7 @@ describe('a stalled /public route', () => {
     // The /public connection stays open, answering pings, and delivers nothing for longer than
     // this test; /market (trades, klines, the heartbeat) goes on.
     const stalledAt = Date.now();
-    const response = await fetch(`${r.sim.restUrl}/_sim/faults`, {
-      method: 'POST',
-      body: JSON.stringify({
-        stallConnection: { stream: `${symbols[0]?.toLowerCase()}@bookTicker`, forMs: 600_000 },
-      }),
-    });
-    expect(response.status).toBe(200);
-    const faults = (await response.json()) as { served: { connectionsStalled: number } };
-    expect(faults.served.connectionsStalled).toBe(1);
+    expect(await r.stallConnection(`${symbols[0]?.toLowerCase()}@bookTicker`, 600_000)).toBe(1);
     const before = new Map(symbols.map((s) => [s, quoteTime(s)]));
 
     await eventually(

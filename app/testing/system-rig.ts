@@ -189,6 +189,21 @@ export class CollectorRig {
     });
   }
 
+  /**
+   * Stalls, through the simulator's fault endpoint, the stream connections carrying `stream` (open,
+   * answering pings, delivering nothing) for `forMs`; returns how many connections it stalled.
+   */
+  async stallConnection(stream: string, forMs: number): Promise<number> {
+    const response = await fetch(`${this.sim.restUrl}/_sim/faults`, {
+      method: 'POST',
+      body: JSON.stringify({ stallConnection: { stream, forMs } }),
+    });
+    if (response.status !== 200)
+      throw new Error(`stallConnection refused: ${response.status} ${await response.text()}`);
+    const faults = (await response.json()) as { served: { connectionsStalled: number } };
+    return faults.served.connectionsStalled;
+  }
+
   /** An API client of the simulated account (tests place orders with it). */
   api(): UsdmApi {
     const rest = new RestClient({

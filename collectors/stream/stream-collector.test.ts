@@ -132,6 +132,12 @@ function markPrices(time: number) {
   ];
 }
 
+/** One `bookTicker` message of `s` stamped now. */
+function ticker(s: string) {
+  const now = Date.now();
+  return { e: 'bookTicker', u: 1, s, b: '1.0', B: '1', a: '1.1', A: '1', T: now, E: now };
+}
+
 /** The 1m bar opening at `openTime` as a hub merging `frames` (at exchange time `hubNow`) has it. */
 function hubBar(frames: readonly Buffer[], openTime: number, hubNow: number) {
   const book = new HubBook({ symbols: ['BTCUSDT'] });
@@ -275,18 +281,6 @@ describe('StreamCollector market stalls', () => {
 });
 
 describe('StreamCollector public route stalls', () => {
-  const ticker = (s: string) => ({
-    e: 'bookTicker',
-    u: 1,
-    s,
-    b: '1.0',
-    B: '1',
-    a: '1.1',
-    A: '1',
-    T: Date.now(),
-    E: Date.now(),
-  });
-
   it('the whole /public route silent past publicStallMs while the market heartbeat flows is replaced whole: warned once, counted; a quote ends it', async () => {
     const { ws, collector, warnings } = await started(
       {
@@ -366,17 +360,6 @@ describe('StreamCollector single connection stalls', () => {
     await waitUntil(() => publicRoute().length === 2, 'two public connections');
     const btc = publicRoute().find((c) => c.streams.has('btcusdt@bookTicker'));
     const eth = publicRoute().find((c) => c.streams.has('ethusdt@bookTicker'));
-    const ticker = (s: string) => ({
-      e: 'bookTicker',
-      u: 1,
-      s,
-      b: '1.0',
-      B: '1',
-      a: '1.1',
-      A: '1',
-      T: Date.now(),
-      E: Date.now(),
-    });
     ws.publish('btcusdt@bookTicker', ticker('BTCUSDT'));
     const detail = () => collector.status().detail;
     // ETHUSDT's quotes go on every 200 ms; BTCUSDT's connection delivers nothing more.

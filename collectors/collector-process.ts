@@ -1,7 +1,6 @@
 // Runs one collector of a kind as a process (or a task): exchange client, hub connection, the collector.
 import type { AlertFeed, AlertSink } from '../ts/alerts/alert.js';
 import type { LoadedConfig } from '../ts/config/load-config.js';
-import { Decimal } from '../ts/exact/decimal.js';
 import { connectExchange } from '../ts/exchange/exchange-link.js';
 import { HubAlertForwarder } from '../ts/hub/hub-alert-forwarder.js';
 import { HubClient } from '../ts/hub/hub-client.js';
@@ -13,6 +12,7 @@ import { AccountPoller } from './account/account-poller.js';
 import type { Collector, CollectorKind } from './collector.js';
 import type { CollectorContext } from './collector-context.js';
 import { IngestLink } from './collector-hub.js';
+import { banThresholds } from './income/ban-rules.js';
 import { IncomePoller } from './income/income-poller.js';
 import { KlinePoller } from './kline/kline-poller.js';
 import { StreamCollector } from './stream/stream-collector.js';
@@ -92,14 +92,9 @@ export function createCollector(
       });
     }
     case 'income': {
-      const ban = loaded.config.risk.banList;
       return new IncomePoller(ctx, {
         intervalMs: c.income.intervalMs,
-        thresholds: {
-          symbol4h: Decimal.parse(ban.symbol4h),
-          symbol24h: Decimal.parse(ban.symbol24h),
-          account24h: Decimal.parse(ban.account24h),
-        },
+        thresholds: banThresholds(loaded.config.risk.banList),
       });
     }
     case 'universe':

@@ -178,7 +178,9 @@ function riskLine(out: BacktestOutcome): string {
   const refused = Object.values(risk.refusals).reduce((a, b) => a + b, 0);
   const closes = (risk.events['risk-action:force-close'] ?? 0) + (risk.events['risk-action:close-all'] ?? 0);
   const failures = risk.events['stop-loss-failure'] ?? 0;
-  return `risk        ${stopFills} stop-loss fills, ${refused} orders refused, ${closes} force-close/close-all, ${failures} stop-loss failures; state ${risk.state}`;
+  const bans = risk.actions.filter((a) => a.action === 'ban').length;
+  const banRefused = risk.refusals['ban-list'] ?? 0;
+  return `risk        ${stopFills} stop-loss fills, ${refused} orders refused, ${closes} force-close/close-all, ${failures} stop-loss failures; ${bans} bans (ban list, ${banRefused} refused by it); state ${risk.state}`;
 }
 
 function coarse(

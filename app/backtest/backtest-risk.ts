@@ -1,5 +1,6 @@
-// A backtest's risk side: the trader's own TraderRisk (pre-trade gate, loss guard, stop-loss ladders, order timeouts) on the replay's clock, market and simulator.
+// A backtest's risk side: the trader's own TraderRisk (pre-trade gate, ban list, loss guard, stop-loss ladders, order timeouts) on the replay's clock, market and simulator.
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { ScheduledTask } from '../../trader/engine/engine-clock.js';
 import type { AccountView, MarketData } from '../../trader/engine/market-data.js';
 import type { RiskGate } from '../../trader/engine/risk-gate.js';
 import type { TradingEngine } from '../../trader/engine/trading-engine.js';
@@ -17,6 +18,7 @@ import { BINANCE_LIMITS, DEFAULT_BUDGET_FRACTION } from '../../ts/exchange/rest-
 import type { OrderRecord } from '../../ts/exchange/usdm-decoders.js';
 import type { Logger } from '../../ts/log/logger.js';
 import type { UserEventObject } from '../../ts/native/parse.js';
+import { BacktestBanList, type IncomeReader } from './backtest-ban-list.js';
 import type { ReplayClock } from './replay-clock.js';
 
 /** Turns of the event loop the risk side gets to finish its work when the run ends. */
@@ -52,12 +54,19 @@ export interface BacktestRiskOptions {
   readonly clock: ReplayClock;
   readonly logger: Logger;
   readonly orderLimits: OrderLimits;
+  /** The run's income as the exchange books it (the simulator's `GET /fapi/v1/income`): the ban list's input. */
+  readonly income: IncomeReader;
+  /** How often the ban list is decided, replay ms (the income collector's `collectors.income.intervalMs`). */
+  readonly incomePollMs: number;
 }
 
 /** One thing risk did or failed at, for the report. */
 export interface BacktestRiskAction {
   readonly time: number;
-  /** `refuse`, `force-close`, `close-all`, `state`, `stop-passed`, `order-timeout`, or `stop-loss-failure`. */
+  /**
+   * `refuse`, `force-close`, `close-all`, `state`, `stop-passed`, `order-timeout`,
+   * `stop-loss-failure`, or `ban` / `unban` (the ban list changed; `symbol` null: everything, `ALL`).
+   */
   readonly action: string;
   readonly symbol: string | null;
   readonly reason: string;
@@ -154,9 +163,10 @@ class NotedVenue implements Venue, StopOrderVenue {
  * (there is no owner to send commands), its timers on the replay's {@link ReplayClock} (once per
  * replay step), the replay's market data and account, ladder stops on the simulator (which
  * triggers them from the replayed trades or the kline walk), and the order-rate budget counted
- * locally on replay time. Not judged, for want of inputs: the hub's ban list (computed from the
- * real account's income) and the book's freshness (recorded data has no feed to go stale).
- * `venue` goes to the engine (sends checked against the trading state), `gate` is its risk gate.
+ * locally on replay time, and the ban list decided from the run's own income as the income
+ * collector decides it from the account's ({@link BacktestBanList}, every `incomePollMs` of replay
+ * time). Not judged, for want of inputs: the book's freshness (recorded data has no feed to go
+ * stale). `venue` goes to the engine (sends checked against the trading state), `gate` is its risk gate.
  */
 export class BacktestRisk {
   readonly risk: TraderRisk;
@@ -165,10 +175,17 @@ export class BacktestRisk {
   readonly #clock: ReplayClock;
   readonly #actions: BacktestRiskAction[] = [];
   readonly #off: () => void;
+  readonly #bans: BacktestBanList;
+  readonly #incomePollMs: number;
+  readonly #logger: Logger;
+  #banPoll: ScheduledTask | undefined;
   #active = false;
 
   constructor(o: BacktestRiskOptions) {
     this.#clock = o.clock;
+    this.#logger = o.logger;
+    this.#incomePollMs = o.incomePollMs;
+    this.#bans = new BacktestBanList(o.settings.banList, o.income);
     const noted = new NotedVenue(o.venue, () => {
       this.#active = true;
     });
@@ -181,12 +198,15 @@ export class BacktestRisk {
       clock: o.clock.steps,
       logger: o.logger,
       orderRate: new LocalOrderRate(o.orderLimits),
+      banList: this.#bans,
       stopOrders: noted,
     });
     this.venue = this.risk.guardVenue(noted);
-    // What the simulator tells (a fill, a stop that fired) starts ladder work: the runner lets it finish.
+    // What the simulator tells (a fill, a stop that fired) starts ladder work: the runner lets it
+    // finish. A fill or a funding payment is also income: the ban list's next poll reads it.
     this.#off = o.venue.onUserEvent(() => {
       this.#active = true;
+      this.#bans.noteIncome();
     });
     this.risk.events.onEvent((event) => this.#actions.push(action(event)));
   }
@@ -203,6 +223,7 @@ export class BacktestRisk {
   /** Starts the ladders (from the simulator's empty list) and the timers; before the engine starts, as in a trader. */
   async start(): Promise<void> {
     await this.risk.start();
+    this.#pollBans();
   }
 
   /** Whether the risk side sent something or heard from the simulator since {@link takeActivity}. */
@@ -223,6 +244,7 @@ export class BacktestRisk {
    * such pauses run now, within a bound.
    */
   async stop(): Promise<void> {
+    this.#banPoll?.cancel();
     let done = false;
     const stopping = this.risk.stop().then(() => {
       done = true;
@@ -237,6 +259,21 @@ export class BacktestRisk {
     }
     await stopping;
     this.#off();
+  }
+
+  /** One poll of the ban list at the replay's time, its changes in the actions; then the next, `incomePollMs` later. */
+  #pollBans(): void {
+    const steps = this.#clock.steps;
+    const now = steps.now();
+    for (const change of this.#bans.poll(now)) {
+      this.#actions.push(change);
+      this.#logger.warn('ban list changed', {
+        action: change.action,
+        symbol: change.symbol ?? 'ALL',
+        reason: change.reason,
+      });
+    }
+    this.#banPoll = steps.schedule(now + this.#incomePollMs, () => this.#pollBans());
   }
 
   report(): BacktestRiskReport {

@@ -11,6 +11,7 @@ import { MemoryOrderJournal } from '../../trader/execution/order-journal.js';
 import { SymbolRules } from '../../trader/execution/symbol-rules.js';
 import { MemoryTradeRecorder, type TradeRecorder } from '../../trader/execution/trade-recorder.js';
 import type { Strategy } from '../../trader/strategies/strategy-api.js';
+import { incomeCollectorSection } from '../../ts/config/collectors-config.js';
 import { defaultRiskSettings, type RiskSettings } from '../../ts/config/risk-config.js';
 import { Decimal } from '../../ts/exact/decimal.js';
 import { type Logger, silentLogger } from '../../ts/log/logger.js';
@@ -71,14 +72,20 @@ export interface BacktestOptions {
   /** Also records every order and fill here (the records store, mode `backtest`). */
   readonly record?: TradeRecorder;
   /**
-   * The trader's risk side, as paper trading runs it: the pre-trade gate, the loss guard, the
-   * stop-loss ladders and the order timeouts, with these settings (the config's `risk` section;
-   * default: its defaults, what a trader without a config runs). `false`, or `enabled: false`:
-   * none of it, every order passes and no stop protects a position.
+   * The trader's risk side, as paper trading runs it: the pre-trade gate (with the ban list the
+   * run's own income implies), the loss guard, the stop-loss ladders and the order timeouts, with
+   * these settings (the config's `risk` section; default: its defaults, what a trader without a
+   * config runs). `false`, or `enabled: false`: none of it, every order passes and no stop
+   * protects a position.
    */
   readonly risk?: RiskSettings | false;
   /** Order counts the risk side paces openings to (default: a trader's, 80 % of Binance's limits). */
   readonly orderLimits?: OrderLimits;
+  /**
+   * How often the risk side decides the ban list from the run's income, replay ms: the income
+   * collector's poll interval (`collectors.income.intervalMs`, default its default, 60 s).
+   */
+  readonly incomePollMs?: number;
 }
 
 /** One equity sample. */
@@ -316,6 +323,8 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestOut
           clock,
           logger: logger.child('risk'),
           orderLimits: options.orderLimits ?? orderLimits(),
+          income: (startTime) => venue.incomeSince(startTime),
+          incomePollMs: options.incomePollMs ?? incomeCollectorSection.parse({}).intervalMs,
         });
   const engine = new TradingEngine({
     name: options.strategyName,

@@ -71,7 +71,8 @@ Options:
       --record <name>           also keep the orders and fills in the records store (section "store"),
                                 mode backtest, account <name> (round trips and daily stats derived)
   -c, --config <file>           configuration file (the "risk" section, exchange.weightShare for the
-                                order-rate budget, and --record's store)
+                                order-rate budget, collectors.income.intervalMs for how often the
+                                ban list is decided, and --record's store)
 `;
 
 /**
@@ -151,6 +152,7 @@ export async function runBacktestCommand(args: string[]): Promise<number> {
     ...(records === undefined ? {} : { record: records.recorder }),
     risk: values['no-risk'] === true ? false : loaded.config.risk,
     orderLimits: orderLimits(loaded.config.exchange.weightShare),
+    incomePollMs: loaded.config.collectors.income.intervalMs,
     strategyName: name,
     strategy: createStrategy(name, config),
     files: positionals,

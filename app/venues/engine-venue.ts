@@ -11,12 +11,17 @@ import {
   decodeAlgoOrder,
   decodeAlgoOrders,
   decodeCodeMessage,
+  decodeIncomes,
   decodeOrder,
   decodeOrders,
+  type IncomeRecord,
   type OrderRecord,
   TERMINAL_ALGO_STATUSES,
 } from '../../ts/exchange/usdm-decoders.js';
 import { parseUserEvent, type UserEventObject } from '../../ts/native/parse.js';
+
+/** Binance's largest income page. */
+const INCOME_PAGE = 1000;
 
 /**
  * A `Venue` over an in-process `ExchangeEngine`: each call runs the engine's own REST handler
@@ -100,6 +105,26 @@ export class EngineVenue implements Venue, SettingsOperations, StopOrderVenue {
       rows.push(...page);
       if (page.length < 1000) return rows;
       startTime = Number(page[page.length - 1]?.time ?? 0) + 1;
+    }
+  }
+
+  /**
+   * Income rows booked at or after `startTime` (ms), decoded as the exchange client decodes them,
+   * read page by page as the income collector reads them (each page from the newest time of the
+   * last: rows of that millisecond come again, callers deduplicate by type and `tranId`). At once:
+   * the engine answers synchronously, so a replay step sees what it booked.
+   */
+  incomeSince(startTime: number): IncomeRecord[] {
+    const rows: IncomeRecord[] = [];
+    let start = startTime;
+    for (;;) {
+      const page = decodeIncomes(
+        this.#call('GET', '/fapi/v1/income', { startTime: String(start), limit: String(INCOME_PAGE) }),
+      );
+      rows.push(...page);
+      const newest = page.at(-1)?.time;
+      if (page.length < INCOME_PAGE || newest === undefined || newest <= start) return rows;
+      start = newest;
     }
   }
 

@@ -1,4 +1,5 @@
 // The loss rules that ban trading a symbol, or everything, from recent realized income (DESIGN.md 6).
+import type { BanListSettings } from '../../ts/config/risk-config.js';
 import { Decimal } from '../../ts/exact/decimal.js';
 import type { IncomeRecord } from '../../ts/exchange/usdm-decoders.js';
 
@@ -18,6 +19,15 @@ export const DEFAULT_BAN_THRESHOLDS: BanThresholds = {
   account24h: Decimal.parse('-3000'),
 };
 
+/** The thresholds of the `risk.banList` settings (the income collector's and a backtest's). */
+export function banThresholds(settings: BanListSettings): BanThresholds {
+  return {
+    symbol4h: Decimal.parse(settings.symbol4h),
+    symbol24h: Decimal.parse(settings.symbol24h),
+    account24h: Decimal.parse(settings.account24h),
+  };
+}
+
 /** Income types that make up realized PnL: the trade's PnL net of its fees and funding. */
 export const PNL_INCOME_TYPES: ReadonlySet<string> = new Set(['REALIZED_PNL', 'COMMISSION', 'FUNDING_FEE']);
 
@@ -30,6 +40,8 @@ export interface BanDecision {
   readonly symbols: readonly string[];
   /** Net PnL per symbol over 24 h, exact, for the log and the dashboard. */
   readonly pnl24h: ReadonlyMap<string, Decimal>;
+  /** Net PnL per symbol over 4 h (symbols with income in that window), for the log. */
+  readonly pnl4h: ReadonlyMap<string, Decimal>;
   readonly account24h: Decimal;
 }
 
@@ -92,6 +104,7 @@ export class BanRules {
       all: account.lte(this.#thresholds.account24h),
       symbols: [...banned].sort(),
       pnl24h: day,
+      pnl4h: four,
       account24h: account,
     };
   }

@@ -123,6 +123,15 @@ describe('RouteStallWatch', () => {
     expect(off.watch.counters).toEqual({ stalls: 0, reconnects: 0 });
   });
 
+  it('a route subscribed and never delivering is judged from the subscription; a later subscription does not move it', () => {
+    const r = rig();
+    r.watch.expectFrom(r.now());
+    r.run(STALL_MS / 2);
+    r.watch.expectFrom(r.now());
+    r.run(STALL_MS / 2);
+    expect(r.reconnects).toEqual([{ at: r.now(), reason: `public stream silent for ${STALL_MS} ms` }]);
+  });
+
   it('refuses a stallMs that is not a non-negative integer', () => {
     expect(() => rig(-1)).toThrow(/public route stallMs must be a non-negative integer, got -1/);
     expect(() => rig(1.5)).toThrow(RangeError);

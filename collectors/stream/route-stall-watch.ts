@@ -30,7 +30,8 @@ interface Episode {
 }
 
 /**
- * Watches one route as a whole. Once it has delivered, a silence of `stallMs` while the caller's
+ * Watches one route as a whole. Once it has delivered (or was subscribed, {@link expectFrom}), a
+ * silence of `stallMs` while the caller's
  * evidence says the exchange pushes (`check(true)`: the market route's heartbeat was seen; for
  * `/public`, the market route delivers) is a stall: logged once per episode, counted, and every
  * live connection of the route replaced (each reconnects with its own backoff and reports a
@@ -65,7 +66,7 @@ export class RouteStallWatch {
     return { ...this.#counters };
   }
 
-  /** When the route last delivered; undefined before its first frame. */
+  /** When the route last delivered (or was subscribed, before its first frame); undefined before either. */
   get lastFrameAt(): number | undefined {
     return this.#lastFrameAt;
   }
@@ -78,6 +79,15 @@ export class RouteStallWatch {
   /** How long the route has been silent; 0 before its first frame. */
   silentMs(): number {
     return this.#lastFrameAt === undefined ? 0 : this.#now() - this.#lastFrameAt;
+  }
+
+  /**
+   * The route was asked to deliver from `at` (its streams subscribed): until its first frame, its
+   * silence counts from then, so a route that never delivers is judged too. Later calls change
+   * nothing.
+   */
+  expectFrom(at: number): void {
+    this.#lastFrameAt ??= at;
   }
 
   /** The route delivered at `at`: a stall episode, if any, is over. */

@@ -293,8 +293,15 @@ describe('StreamCollector public route stalls', () => {
       ['BTCUSDT', 'ETHUSDT'],
     );
     const publicRoute = () => ws.connections.filter((c) => c.path.startsWith('/public'));
-    await waitUntil(() => publicRoute().length === 2, 'two public connections');
+    await waitUntil(
+      () =>
+        ['btcusdt@bookTicker', 'ethusdt@bookTicker'].every((stream) =>
+          ws.open().some((c) => c.streams.has(stream)),
+        ),
+      'both book tickers subscribed',
+    );
     const first = publicRoute();
+    expect(first.length).toBe(2);
     ws.publish('btcusdt@bookTicker', ticker('BTCUSDT'));
     ws.publish('ethusdt@bookTicker', ticker('ETHUSDT'));
     const detail = () => collector.status().detail;
@@ -335,12 +342,46 @@ describe('StreamCollector public route stalls', () => {
     }
   });
 
+  it('a /public route subscribed and never delivering while the market heartbeat flows is replaced too', async () => {
+    const { ws, collector } = await started({
+      publicStallMs: 800,
+      connectionStallMs: 0,
+      marketStallMs: 60_000,
+      markFallbackMs: 60_000,
+    });
+    const first = ws.connections.filter((c) => c.path.startsWith('/public'));
+    expect(first.length).toBe(1);
+    let beating = true;
+    const beats = (async () => {
+      while (beating) {
+        ws.publish(MARK_PRICE_STREAM, markPrices(Date.now()));
+        await sleep(200);
+      }
+    })();
+    try {
+      await waitUntil(
+        () => collector.status().detail.publicStallReconnects === 1,
+        'the silent public route replaced',
+        3_000,
+      );
+      await waitUntil(() => first[0]?.closed === true, 'the silent connection closed');
+      expect(collector.status().detail.publicStalls).toBe(1);
+    } finally {
+      beating = false;
+      await beats;
+    }
+  });
+
   it('a silent /public route while the market route is silent too is not its stall (nothing shows the exchange pushes)', async () => {
     const { ws, collector } = await started({
       publicStallMs: 500,
       marketStallMs: 60_000,
       markFallbackMs: 60_000,
     });
+    await waitUntil(
+      () => ws.open().some((c) => c.streams.has('btcusdt@bookTicker')),
+      'the book ticker subscribed',
+    );
     ws.publish(MARK_PRICE_STREAM, markPrices(Date.now()));
     ws.publish('btcusdt@bookTicker', ticker('BTCUSDT'));
     await waitUntil(() => Number(collector.status().detail.frames) >= 2, 'a heartbeat and a quote received');

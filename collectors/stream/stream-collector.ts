@@ -58,7 +58,7 @@ export interface StreamCollectorOptions {
   readonly connectionStallMs?: number;
   /**
    * The whole `/public` route (every book-ticker connection) silent this long, after it delivered
-   * before, while the market route delivers (its heartbeat seen, no market stall on), is a stall of
+   * or was subscribed, while the market route delivers (its heartbeat seen, no market stall on), is a stall of
    * the route (default 30 000 ms; 0 turns it off): logged once per episode, counted, and every
    * `/public` connection replaced; still silent, replaced again after twice the wait each time, at
    * most every 5 min. A book ticker is pushed with every change of a symbol's best bid or ask, so
@@ -365,6 +365,9 @@ export class StreamCollector implements Collector {
         this.#market.subscribe([...markStream, ...market]),
         this.#public.subscribe(publicStreams),
       ]);
+      // Book tickers come with every change of the best bid or ask: a route subscribed and then
+      // silent is judged like one that went silent.
+      this.#publicRoute.expectFrom(Date.now());
       this.#ctx.logger.info('subscribed', {
         symbols: symbols.length,
         streams: market.length + publicStreams.length,

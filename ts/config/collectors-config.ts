@@ -86,7 +86,7 @@ export const streamCollectorSection = section({
     })
     .default(30_000)
     .describe(
-      'The whole public route (every book ticker connection) silent this long, after it delivered before, while the market route delivers is a stall of the route: logged, counted and every public connection reconnected (its quotes would otherwise stay stale); 0 turns this off',
+      'The whole public route (every book ticker connection) silent this long, after it delivered or was subscribed, while the market route delivers is a stall of the route: logged, counted and every public connection reconnected (its quotes would otherwise stay stale); 0 turns this off',
     ),
 });
 

@@ -93,7 +93,7 @@ export const traderSection = section({
     })
     .optional()
     .describe(
-      "A strategy of your own: an ES module file (.js or .mjs; relative to the configuration file's folder, or absolute) whose default export is a strategy definition; trader.strategy names its strategy. Imported and checked when the trader starts",
+      "A strategy of your own: an ES module file (.js or .mjs; relative to the configuration file's folder, or absolute) whose default export is a strategy definition; trader.strategy names its strategy. Imported and checked when a trader starts to run a strategy that is not built in (and by tributary up before it starts anything); a fleet deploy ships it to each trader host",
     ),
 }).check(z.superRefine(checkStrategyName, { when: () => true }));
 

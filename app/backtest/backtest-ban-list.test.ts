@@ -9,7 +9,7 @@ import { defaultRiskSettings, type RiskSettings } from '../../ts/config/risk-con
 import { Decimal } from '../../ts/exact/decimal.js';
 import type { IncomeRecord } from '../../ts/exchange/usdm-decoders.js';
 import { BacktestBanList } from './backtest-ban-list.js';
-import { reportJson, summaryText } from './backtest-report.js';
+import { reportHtml, reportJson, summaryText } from './backtest-report.js';
 import { type BacktestOutcome, runBacktest } from './backtest-runner.js';
 import { aggTradesCsv, type HandTrade } from './testing/trade-files.js';
 
@@ -114,6 +114,11 @@ describe('the ban list in a backtest', () => {
     const report = JSON.parse(reportJson(out)) as { risk: { actions: Array<{ action: string }> } };
     expect(report.risk.actions.map((a) => a.action)).toEqual(['ban', 'refuse', 'refuse', 'refuse', 'unban']);
     expect(summaryText(out)).toContain('1 bans (ban list, 3 refused by it)');
+    // The page lists them too, each with its time, symbol and reason.
+    const html = reportHtml(out);
+    expect(html).toContain('<h2>Risk actions</h2>');
+    expect(html).toContain(`<td>${new Date(ban?.time ?? 0).toISOString()}</td><td>ban</td><td>${A}</td>`);
+    expect(html.match(/<td>refuse<\/td>/g)).toHaveLength(3);
 
     // `risk.preTrade.followBanList: false` (a trader's switch) decides the same bans and refuses nothing.
     const settings = defaultRiskSettings();

@@ -212,7 +212,30 @@ function chartLibrary(): string {
   return readFileSync(join(root, 'dist', 'lightweight-charts.standalone.production.js'), 'utf8');
 }
 
-/** A self-contained HTML page: the summary, the equity curve, and each symbol's prices with entries and exits. */
+/** Risk actions shown on the HTML page at most; report.json holds them all. */
+const HTML_RISK_ACTIONS = 500;
+
+/** The risk side's actions as table rows (time UTC, action, symbol, reason), the first {@link HTML_RISK_ACTIONS}. */
+function riskActionRows(out: BacktestOutcome, esc: (t: string) => string): string {
+  const actions = out.risk?.actions ?? [];
+  const rows = actions
+    .slice(0, HTML_RISK_ACTIONS)
+    .map(
+      (a) =>
+        `<tr><td>${esc(new Date(a.time).toISOString())}</td><td>${esc(a.action)}</td><td>${esc(a.symbol ?? 'ALL')}</td><td>${esc(a.reason)}</td></tr>`,
+    )
+    .join('');
+  const more =
+    actions.length > HTML_RISK_ACTIONS
+      ? `<p>${actions.length - HTML_RISK_ACTIONS} more in report.json.</p>`
+      : '';
+  return `<table><tr><th>time (UTC)</th><th>action</th><th>symbol</th><th>reason</th></tr>${rows}</table>${more}`;
+}
+
+/**
+ * A self-contained HTML page: the summary, the risk side's actions (refusals, bans, force-closes,
+ * stop-loss failures), the equity curve, and each symbol's prices with entries and exits.
+ */
 export function reportHtml(out: BacktestOutcome): string {
   const s = summarize(out);
   const data = {
@@ -249,6 +272,7 @@ export function reportHtml(out: BacktestOutcome): string {
 <h1>Backtest: ${esc(out.strategy)}</h1>
 <p>${esc(out.files.join(', '))}<br>${esc(new Date(out.start).toISOString())} → ${esc(new Date(out.end).toISOString())}</p>
 <table>${rows}</table>
+${out.risk === null || out.risk.actions.length === 0 ? '' : `<h2>Risk actions</h2>${riskActionRows(out, esc)}`}
 <h2>Equity (USDT)</h2><div id="equity" class="chart"></div>
 <div id="prices"></div>
 <script>${chartLibrary()}</script>

@@ -138,6 +138,23 @@ function ticker(s: string) {
   return { e: 'bookTicker', u: 1, s, b: '1.0', B: '1', a: '1.1', A: '1', T: now, E: now };
 }
 
+/** Publishes the market route's heartbeat (`!markPrice@arr@1s`) every 200 ms until `stop`. */
+function publishHeartbeat(ws: WsServer) {
+  let on = true;
+  const loop = (async () => {
+    while (on) {
+      ws.publish(MARK_PRICE_STREAM, markPrices(Date.now()));
+      await sleep(200);
+    }
+  })();
+  return {
+    async stop(): Promise<void> {
+      on = false;
+      await loop;
+    },
+  };
+}
+
 /** The 1m bar opening at `openTime` as a hub merging `frames` (at exchange time `hubNow`) has it. */
 function hubBar(frames: readonly Buffer[], openTime: number, hubNow: number) {
   const book = new HubBook({ symbols: ['BTCUSDT'] });
@@ -307,13 +324,7 @@ describe('StreamCollector public route stalls', () => {
     const detail = () => collector.status().detail;
     await waitUntil(() => Number(detail().frames) >= 2, 'the quotes received');
     // The heartbeat goes on every 200 ms; neither public connection delivers anything more.
-    let beating = true;
-    const beats = (async () => {
-      while (beating) {
-        ws.publish(MARK_PRICE_STREAM, markPrices(Date.now()));
-        await sleep(200);
-      }
-    })();
+    const beats = publishHeartbeat(ws);
     try {
       await waitUntil(() => detail().publicStallReconnects === 1, 'the public route replaced', 3_000);
       await waitUntil(
@@ -337,8 +348,7 @@ describe('StreamCollector public route stalls', () => {
       expect(detail().publicStallReconnects).toBe(reconnects);
       expect(detail().publicStalls).toBe(1);
     } finally {
-      beating = false;
-      await beats;
+      await beats.stop();
     }
   });
 
@@ -351,13 +361,7 @@ describe('StreamCollector public route stalls', () => {
     });
     const first = ws.connections.filter((c) => c.path.startsWith('/public'));
     expect(first.length).toBe(1);
-    let beating = true;
-    const beats = (async () => {
-      while (beating) {
-        ws.publish(MARK_PRICE_STREAM, markPrices(Date.now()));
-        await sleep(200);
-      }
-    })();
+    const beats = publishHeartbeat(ws);
     try {
       await waitUntil(
         () => collector.status().detail.publicStallReconnects === 1,
@@ -367,8 +371,7 @@ describe('StreamCollector public route stalls', () => {
       await waitUntil(() => first[0]?.closed === true, 'the silent connection closed');
       expect(collector.status().detail.publicStalls).toBe(1);
     } finally {
-      beating = false;
-      await beats;
+      await beats.stop();
     }
   });
 
@@ -448,13 +451,7 @@ describe('StreamCollector single connection stalls', () => {
     await waitUntil(() => detail().frames === 1, 'the trade received');
     // The heartbeat goes on every 200 ms; the aggTrade connection delivers nothing more, and the
     // kline connection never delivered (it proves nothing, so it is left alone).
-    let beating = true;
-    const beats = (async () => {
-      while (beating) {
-        ws.publish(MARK_PRICE_STREAM, markPrices(Date.now()));
-        await sleep(200);
-      }
-    })();
+    const beats = publishHeartbeat(ws);
     try {
       await waitUntil(
         () => detail().connectionStallReconnects === 1,
@@ -490,8 +487,7 @@ describe('StreamCollector single connection stalls', () => {
       expect(detail().connectionStallReconnects).toBe(1);
       expect(market().length).toBe(4);
     } finally {
-      beating = false;
-      await beats;
+      await beats.stop();
     }
   });
 });

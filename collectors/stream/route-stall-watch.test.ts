@@ -128,6 +128,9 @@ describe('RouteStallWatch', () => {
     r.watch.expectFrom(r.now());
     r.run(STALL_MS / 2);
     r.watch.expectFrom(r.now());
+    // The subscription is no frame: the route's last frame stays unknown, its silence counts.
+    expect(r.watch.lastFrameAt).toBeUndefined();
+    expect(r.watch.silentMs()).toBe(STALL_MS / 2);
     r.run(STALL_MS / 2);
     expect(r.reconnects).toEqual([{ at: r.now(), reason: `public stream silent for ${STALL_MS} ms` }]);
   });

@@ -46,6 +46,8 @@ export class RouteStallWatch {
   readonly #now: () => number;
   readonly #counters = { stalls: 0, reconnects: 0 };
   #lastFrameAt: number | undefined;
+  /** When the route was subscribed ({@link expectFrom}): its silence counts from then until its first frame. */
+  #expectedFrom: number | undefined;
   #episode: Episode | undefined;
 
   constructor(route: WatchedRoute, logger: Logger, options: RouteStallWatchOptions) {
@@ -66,9 +68,19 @@ export class RouteStallWatch {
     return { ...this.#counters };
   }
 
-  /** When the route last delivered (or was subscribed, before its first frame); undefined before either. */
+  /** When the route last delivered; undefined before its first frame. */
   get lastFrameAt(): number | undefined {
     return this.#lastFrameAt;
+  }
+
+  /** The silence that makes a stall, ms (0: the watch is off). */
+  get stallMs(): number {
+    return this.#options.stallMs;
+  }
+
+  /** Where the route's silence counts from: its last frame, else its subscription. */
+  #silentSince(): number | undefined {
+    return this.#lastFrameAt ?? this.#expectedFrom;
   }
 
   /** True while a stall episode is on (it ends with the route's next frame). */
@@ -76,9 +88,10 @@ export class RouteStallWatch {
     return this.#episode !== undefined;
   }
 
-  /** How long the route has been silent; 0 before its first frame. */
+  /** How long the route has been silent (since its subscription, before its first frame); 0 before either. */
   silentMs(): number {
-    return this.#lastFrameAt === undefined ? 0 : this.#now() - this.#lastFrameAt;
+    const since = this.#silentSince();
+    return since === undefined ? 0 : this.#now() - since;
   }
 
   /**
@@ -87,7 +100,7 @@ export class RouteStallWatch {
    * nothing.
    */
   expectFrom(at: number): void {
-    this.#lastFrameAt ??= at;
+    this.#expectedFrom ??= at;
   }
 
   /** The route delivered at `at`: a stall episode, if any, is over. */
@@ -108,7 +121,7 @@ export class RouteStallWatch {
    */
   check(evidence: boolean): boolean {
     const { stallMs, route } = this.#options;
-    const last = this.#lastFrameAt;
+    const last = this.#silentSince();
     if (stallMs === 0 || last === undefined) return false;
     if (!evidence) return this.#episode !== undefined;
     const now = this.#now();

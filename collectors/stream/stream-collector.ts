@@ -82,6 +82,9 @@ export const MARK_PRICE_STREAM = '!markPrice@arr@1s';
 /** Wait before subscribing again after a refused or failed subscription. */
 const SUBSCRIBE_RETRY_MS = 5000;
 
+/** Default of `marketStallMs` (ten heartbeats). */
+const MARKET_STALL_MS = 10_000;
+
 /** Default of `connectionStallMs` (see there for why). */
 const CONNECTION_STALL_MS = 60_000;
 
@@ -195,7 +198,7 @@ export class StreamCollector implements Collector {
       this.#aggregatedIntervals().length,
     );
     this.#marketRoute = new RouteStallWatch(this.#market, ctx.logger, {
-      stallMs: options.marketStallMs ?? 10_000,
+      stallMs: options.marketStallMs ?? MARKET_STALL_MS,
       route: 'market',
       because: 'though its heartbeat flowed before',
     });
@@ -467,7 +470,7 @@ export class StreamCollector implements Collector {
       // The stream is on `/market` only: its first message is the route's heartbeat seen.
       if (this.#markCounters.streamed === 1)
         this.#ctx.logger.info('market route heartbeat seen; stalls are watched from now', {
-          stallMs: this.#stallMs(),
+          stallMs: this.#marketRoute.stallMs,
         });
       if (this.#markFallback) {
         this.#markFallback = false;
@@ -518,10 +521,6 @@ export class StreamCollector implements Collector {
     return clock.event + Math.max(0, elapsed);
   }
 
-  #stallMs(): number {
-    return this.#options.marketStallMs ?? 10_000;
-  }
-
   /**
    * The market route silent for `marketStallMs` after its heartbeat was seen has stalled, and is
    * replaced whole ({@link RouteStallWatch}; the reconnects' gap checks fetch missed trades by id).
@@ -546,18 +545,15 @@ export class StreamCollector implements Collector {
   #checkPublicStalls(): void {
     if (!this.#running) return;
     const marketLast = this.#marketRoute.lastFrameAt;
-    const publicStallMs = this.#options.publicStallMs ?? PUBLIC_STALL_MS;
     const marketDelivers =
       this.#markCounters.streamed > 0 &&
       !this.#marketRoute.stalled &&
       marketLast !== undefined &&
-      Date.now() - marketLast < publicStallMs;
+      Date.now() - marketLast < this.#publicRoute.stallMs;
     const routeStalled = this.#publicRoute.check(marketDelivers);
-    let newest: number | null = null;
-    for (const slot of this.#public.slotActivity())
-      if (slot.lastFrameAt !== null && (newest === null || slot.lastFrameAt > newest))
-        newest = slot.lastFrameAt;
-    if (newest !== null) this.#publicStalls.check({ lastFrameAt: newest, stalled: routeStalled });
+    const publicLast = this.#publicRoute.lastFrameAt;
+    if (publicLast !== undefined)
+      this.#publicStalls.check({ lastFrameAt: publicLast, stalled: routeStalled });
   }
 
   /**

@@ -1,10 +1,10 @@
 // A user's own strategy from an ES module file kept outside the repository: imported, checked and registered, every failure naming the file.
-import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
+import { strategyModuleFileProblem } from '../../ts/config/strategy-module-file.js';
 import { NO_STRATEGY } from '../../ts/config/strategy-names.js';
-import { STRATEGY_MODULE_FILE, STRATEGY_NAME_PATTERN } from '../../ts/config/trader-config.js';
+import { STRATEGY_NAME_PATTERN } from '../../ts/config/trader-config.js';
 import { Decimal } from '../../ts/exact/decimal.js';
 import { registerStrategy, StrategyConfigError, strategyDefinitions } from './registry.js';
 import type { AnyStrategyDefinition } from './strategy-api.js';
@@ -92,15 +92,8 @@ export async function importStrategyModule(file: string): Promise<AnyStrategyDef
   const fail = (problem: string): never => {
     throw new StrategyModuleError(path, problem);
   };
-  if (!STRATEGY_MODULE_FILE.test(path)) fail('must be a .js or .mjs file (an ES module)');
-  let isFile = false;
-  try {
-    isFile = statSync(path).isFile();
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    fail(code === 'ENOENT' ? 'does not exist' : `cannot be read: ${oneLine(error)}`);
-  }
-  if (!isFile) fail('is not a file');
+  const fileProblem = strategyModuleFileProblem(path);
+  if (fileProblem !== undefined) fail(fileProblem);
   let namespace: Record<string, unknown>;
   try {
     namespace = (await import(pathToFileURL(path).href)) as Record<string, unknown>;

@@ -1,7 +1,7 @@
 // The user's strategy module (`trader.strategyModule`) in a fleet deploy: resolved against the inventory's folder, checked, read, and where a host keeps its copy.
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { basename, isAbsolute, resolve } from 'node:path';
-import { STRATEGY_MODULE_FILE } from '../config/trader-config.js';
+import { strategyModuleFileProblem } from '../config/strategy-module-file.js';
 
 /** The folder (relative to the install dir) where a trader host keeps its copy of the module. */
 export const STRATEGY_DIR = 'etc/strategy';
@@ -49,18 +49,10 @@ export function hostStrategyModule(file: string): string {
   return `${STRATEGY_DIR}/${basename(file).replace(/[^A-Za-z0-9._-]/g, '_')}`;
 }
 
-/** What stops the module at `file` (absolute) from being shipped: not .js/.mjs, missing, not a file; undefined when nothing does. */
+/** What stops the module at `file` (absolute) from being shipped (the trader's own rule); undefined when nothing does. */
 export function strategyModuleProblem(file: string): string | undefined {
-  if (!STRATEGY_MODULE_FILE.test(file)) return `${file} must be a .js or .mjs file (an ES module)`;
-  try {
-    if (!statSync(file).isFile()) return `${file} is not a file`;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    return code === 'ENOENT'
-      ? `${file} does not exist`
-      : `${file} cannot be read: ${(error as Error).message}`;
-  }
-  return undefined;
+  const problem = strategyModuleFileProblem(file);
+  return problem === undefined ? undefined : `${file} ${problem}`;
 }
 
 /** The module's text, as the deploy ships it. */

@@ -42,6 +42,24 @@ export function eventually(
   return waitUntil(check, what, timeoutMs, 20);
 }
 
+/**
+ * Waits until `check` holds after a stall of `stallMs` began at `stalledAt` (at most `stallMs` + 5
+ * s), failing with `detail` (the collector's status) in the message; returns how long after the
+ * stall it held, for the caller to bound.
+ */
+export async function replacedAfterStall(
+  check: () => boolean,
+  what: string,
+  stalledAt: number,
+  stallMs: number,
+  detail: () => unknown,
+): Promise<number> {
+  await eventually(check, what, stalledAt + stallMs + 5_000 - Date.now()).catch((error: Error) => {
+    throw new Error(`${error.message}: ${JSON.stringify(detail())}`);
+  });
+  return Date.now() - stalledAt;
+}
+
 /** A simulator, a hub and whatever collectors and traders a test starts, all stopped by `stop`. */
 export class CollectorRig {
   readonly requests: SimRequestRecord[] = [];

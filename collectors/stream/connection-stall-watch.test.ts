@@ -1,7 +1,7 @@
 // ConnectionStallWatch on a fake clock: which silent connection is replaced, when again, and when not.
 import { describe, expect, it } from 'vitest';
 import type { MarketSlotActivity } from '../../ts/exchange/market-stream.js';
-import { Logger } from '../../ts/log/logger.js';
+import { recordingLogger } from '../../ts/log/testing/recording-logger.js';
 import { ConnectionStallWatch } from './connection-stall-watch.js';
 
 const STALL_MS = 30_000;
@@ -13,15 +13,7 @@ function rig(stallMs = STALL_MS) {
     [1, 2, 3].map((slot) => [slot, { slot, state: 'live', streams: 10 * slot, lastFrameAt: now }]),
   );
   const reconnects: { slot: number; at: number; reason: string }[] = [];
-  const lines: { level: string; msg: string; fields: Record<string, unknown> }[] = [];
-  const logger = new Logger('test', {
-    level: 'info',
-    format: 'json',
-    sink: (line, level) => {
-      const { msg, ...fields } = JSON.parse(line) as { msg: string } & Record<string, unknown>;
-      lines.push({ level, msg, fields });
-    },
-  });
+  const { logger, lines } = recordingLogger();
   const watch = new ConnectionStallWatch(
     {
       slotActivity: () => [...slots.values()].map((s) => ({ ...s })),

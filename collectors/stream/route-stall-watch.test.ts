@@ -1,6 +1,6 @@
 // RouteStallWatch on a fake clock: when a silent route is replaced, when again, and when not.
 import { describe, expect, it } from 'vitest';
-import { Logger } from '../../ts/log/logger.js';
+import { recordingLogger } from '../../ts/log/testing/recording-logger.js';
 import { RouteStallWatch } from './route-stall-watch.js';
 
 const STALL_MS = 30_000;
@@ -9,15 +9,7 @@ const STALL_MS = 30_000;
 function rig(stallMs = STALL_MS) {
   let now = 1_000_000;
   const reconnects: { at: number; reason: string }[] = [];
-  const lines: { level: string; msg: string; fields: Record<string, unknown> }[] = [];
-  const logger = new Logger('test', {
-    level: 'info',
-    format: 'json',
-    sink: (line, level) => {
-      const { msg, ...fields } = JSON.parse(line) as { msg: string } & Record<string, unknown>;
-      lines.push({ level, msg, fields });
-    },
-  });
+  const { logger, lines } = recordingLogger();
   const watch = new RouteStallWatch(
     {
       reconnectAll: (reason) => {

@@ -10,6 +10,7 @@ import { loadInventory } from '../../ts/deploy/inventory.js';
 import { buildRelease, type ReleaseArtifact, readReleaseManifest } from '../../ts/deploy/release-artifact.js';
 import { RemoteError, RemoteShell } from '../../ts/deploy/remote-shell.js';
 import { packageRoot } from '../../ts/package-root.js';
+import { hostStrategyModuleRefusals } from '../venues/trader-strategy.js';
 import { parseCommandArgs, UsageError } from './usage-error.js';
 
 const HELP = `Usage:
@@ -87,7 +88,7 @@ export async function runDeploy(args: string[]): Promise<number> {
   const loginUsers = inventory.hosts.map((h) => h.ssh?.user ?? inventory.ssh.user ?? 'root');
   const shell = new RemoteShell({ sudo: loginUsers.some((u) => u !== 'root') });
   const fleet = new FleetAccess(inventory, state, shell);
-  const deploy = new FleetDeploy(fleet, report);
+  const deploy = new FleetDeploy(fleet, report, { checkStrategyModule: hostStrategyModuleRefusals });
   switch (action) {
     case 'plan': {
       const plan = await deploy.plan(await releaseFor(values.release, state));

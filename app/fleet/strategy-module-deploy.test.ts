@@ -12,7 +12,7 @@ import { stagingDir } from '../../ts/deploy/host-scripts.js';
 import { loadInventory } from '../../ts/deploy/inventory.js';
 import type { ReleaseArtifact } from '../../ts/deploy/release-artifact.js';
 import { FakeDeployState, FakeFleetAccess, FakeShell } from '../../ts/deploy/testing/fake-fleet.js';
-import { chooseConfiguredStrategy } from '../venues/trader-strategy.js';
+import { chooseConfiguredStrategy, hostStrategyModuleRefusals } from '../venues/trader-strategy.js';
 
 const FIXTURE = resolve(
   import.meta.dirname,
@@ -80,7 +80,8 @@ function fleetFolder(trader: Record<string, unknown>, traderHost: Record<string,
     ['t', fresh],
   ]);
   const fleet = new FakeFleetAccess(inventory, new FakeDeployState(inventory, dir), shell, () => states);
-  const deploy = new FleetDeploy(fleet, () => {});
+  // The deploy's own check of each trader host's module, as `tributary deploy` gives it.
+  const deploy = new FleetDeploy(fleet, () => {}, { checkStrategyModule: hostStrategyModuleRefusals });
   return { dir, install, shell, fleet, deploy, setStates: (s: typeof states) => (states = s) };
 }
 
@@ -170,4 +171,57 @@ describe('a fleet deploy with a strategy module', () => {
       expect(fleet.observed).toBe(0);
     }
   });
+
+  it('refuses a module the trader host would refuse to start with, naming the host and the field, having reached no host', async () => {
+    const cases: Array<{
+      trader: Record<string, unknown>;
+      traderHost?: Record<string, unknown>;
+      problem: (dir: string) => RegExp;
+    }> = [
+      {
+        // A syntax error: the trader could not import it.
+        trader: { strategyModule: 'strategies/broken.mjs' },
+        problem: (dir) =>
+          new RegExp(
+            `^t: trader\\.strategyModule: ${escaped(join(dir, 'strategies', 'broken.mjs'))}: cannot be imported: .*\\(config and hosts\\[1\\]\\.config merged; its trader would refuse to start\\)$`,
+          ),
+      },
+      {
+        // The host's configuration names another strategy than the module defines.
+        trader: { strategyModule: 'strategies/mine.mjs' },
+        traderHost: { config: { trader: { strategy: 'buy-and-hold' } } },
+        problem: (dir) =>
+          new RegExp(
+            `^t: trader\\.strategy: is "buy-and-hold", but ${escaped(join(dir, 'strategies', 'mine.mjs'))} defines strategy "buy-first-sell-fifth" \\(`,
+          ),
+      },
+      {
+        // A setting the module's schema does not know, and one it refuses.
+        trader: { strategyModule: 'strategies/mine.mjs', strategyConfig: { quantity: 'ten', sellAfter: 3 } },
+        problem: () =>
+          /^t: trader\.strategyConfig\.(quantity: a decimal number written as a string|sellAfter: is not a known setting) \(/,
+      },
+    ];
+    for (const { trader, traderHost, problem } of cases) {
+      const { dir, shell, fleet, deploy } = fleetFolder(trader, traderHost);
+      writeFileSync(join(dir, 'strategies', 'broken.mjs'), 'export default { name: "broken",\n');
+      const error = await deploy.apply(release).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(PlanError);
+      const problems = (error as PlanError).problems;
+      expect(problems.length).toBeGreaterThan(0);
+      for (const p of problems) expect(p).toMatch(problem(dir));
+      // The hub host names the module too (the fleet-wide config) but runs no trader: not checked.
+      expect(problems.some((p) => p.startsWith('h:'))).toBe(false);
+      expect(shell.ran).toEqual([]);
+      expect(fleet.observed).toBe(0);
+    }
+  });
 });
+
+/** `text` with the characters a regular expression treats specially escaped. */
+function escaped(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -9,7 +9,7 @@ import { loadConfig } from '../../ts/config/load-config.js';
 import { silentLogger } from '../../ts/log/logger.js';
 import { runBacktest } from '../backtest/backtest-runner.js';
 import { minuteTrades, writeAggTrades } from '../backtest/testing/trade-files.js';
-import { checkStrategyModule, chooseConfiguredStrategy } from './trader-strategy.js';
+import { checkStrategyModule, chooseConfiguredStrategy, strategyModuleRefusals } from './trader-strategy.js';
 
 const FIXTURES = resolve(import.meta.dirname, '../../trader/strategies/testing/strategy-modules');
 const START = Date.UTC(2026, 4, 8);
@@ -151,6 +151,39 @@ describe('the trader with a strategy module', () => {
         path: 'trader.strategy',
         message: `is "carry", but ${join(FIXTURES, 'own-zod.mjs')} defines strategy "own-zod"`,
       },
+    ]);
+  });
+
+  it('tells a deploy what the trader would refuse, without registering anything', async () => {
+    // Two copies of one module, as two hosts may run two versions of a strategy: each is checked as
+    // its own trader would check it, so the second is no "name already taken".
+    const dir = mkdtempSync(join(tmpdir(), 'tributary-module-copies-'));
+    const text = readFileSync(join(FIXTURES, 'buy-first-sell-fifth.mjs'), 'utf8');
+    for (const copy of ['v1.mjs', 'v2.mjs']) writeFileSync(join(dir, copy), text);
+    for (const copy of ['v1.mjs', 'v2.mjs']) {
+      const settings = traderSettings(relative(FIXTURES, join(dir, copy)), {
+        strategy: 'buy-first-sell-fifth',
+      });
+      expect(await strategyModuleRefusals(settings)).toEqual([]);
+    }
+    expect(
+      await strategyModuleRefusals(
+        traderSettings('buy-first-sell-fifth.mjs', {
+          strategy: 'buy-first-sell-fifth',
+          strategyConfig: { sellAtBar: 1, symbol: 'BTCUSDT' },
+        }),
+      ),
+    ).toEqual([
+      'trader.strategyConfig.sellAtBar: Too small: expected number to be >=2',
+      'trader.strategyConfig.symbol: is not a known setting',
+    ]);
+    expect(await strategyModuleRefusals(traderSettings('duplicate-name.mjs', { strategy: 'mine' }))).toEqual([
+      `trader.strategyModule: ${join(FIXTURES, 'duplicate-name.mjs')} defines strategy "demo", a built-in name: rename it`,
+    ]);
+    expect(
+      await strategyModuleRefusals(traderSettings('no-default-export.mjs', { strategy: 'mine' })),
+    ).toEqual([
+      expect.stringMatching(/^trader\.strategyModule: .*no-default-export\.mjs: has no default export/),
     ]);
   });
 });

@@ -1,10 +1,22 @@
 // Which strategy a trader runs, from its command line and the `trader` section: explicit everywhere but paper, validated before anything starts.
-import { createStrategy, StrategyConfigError } from '../../trader/strategies/registry.js';
+import {
+  createStrategy,
+  StrategyConfigError,
+  strategySettingsIssues,
+} from '../../trader/strategies/registry.js';
 import type { Strategy } from '../../trader/strategies/strategy-api.js';
-import { registerStrategyModule, StrategyModuleError } from '../../trader/strategies/strategy-module.js';
+import {
+  importStrategyModule,
+  registerStrategyModule,
+  StrategyModuleError,
+} from '../../trader/strategies/strategy-module.js';
 import { ConfigError } from '../../ts/config/config-error.js';
 import { isStrategyName, NO_STRATEGY } from '../../ts/config/strategy-names.js';
-import type { TraderSettings } from '../../ts/config/tributary-config.js';
+import {
+  readTributaryConfig,
+  type TraderSettings,
+  type TributaryConfig,
+} from '../../ts/config/tributary-config.js';
 
 /** What the command line may override. */
 export interface StrategyFlags {
@@ -117,6 +129,57 @@ export async function checkStrategyModule(
       source,
     );
   }
+}
+
+/**
+ * What a trader with `settings` would refuse at start about its strategy module, found without
+ * running one: the module imports and default-exports a definition, its name is not a built-in's,
+ * it is the strategy `trader.strategy` names, and its schema takes
+ * `trader.strategyConfig`. Each refusal names its field. Nothing is registered, so modules of
+ * several hosts that define the same name are each checked as their own trader would check them.
+ * Empty when there is no module, or when the trader runs a built-in strategy or `none` and never
+ * imports it. A fleet deploy calls it for every trader host before it reaches any.
+ */
+export async function strategyModuleRefusals(settings: TraderSettings): Promise<string[]> {
+  const file = settings.strategyModule;
+  const strategy = strategyToRun(settings, {});
+  if (file === undefined || !needsStrategyModule(strategy)) return [];
+  let name: string;
+  let issues: ReturnType<typeof strategySettingsIssues>;
+  try {
+    const definition = await importStrategyModule(file);
+    name = definition.name;
+    issues = strategySettingsIssues(definition, settings.strategyConfig);
+  } catch (error) {
+    if (!(error instanceof StrategyModuleError)) throw error;
+    return [`trader.strategyModule: ${error.file}: ${error.problem}`];
+  }
+  if (isStrategyName(name))
+    return [`trader.strategyModule: ${file} defines strategy "${name}", a built-in name: rename it`];
+  if (strategy !== undefined && strategy !== name)
+    return [`trader.strategy: is "${strategy}", but ${file} defines strategy "${name}"`];
+  return issues.map((i) =>
+    i.path.length === 0
+      ? `trader.strategyConfig: ${i.message}`
+      : `trader.strategyConfig.${i.path.join('.')}: ${i.message}`,
+  );
+}
+
+/**
+ * {@link strategyModuleRefusals} for a fleet host's configuration (unchecked: the fleet's with the
+ * host's over it), what `tributary deploy` runs for every trader host before it reaches any. A
+ * configuration that does not validate has no trader section to read; the deploy's plan names
+ * its problems with the host's merged configuration, so nothing is added here.
+ */
+export async function hostStrategyModuleRefusals(config: Record<string, unknown>): Promise<string[]> {
+  let settings: TributaryConfig;
+  try {
+    settings = readTributaryConfig(config, 'a host configuration');
+  } catch (error) {
+    if (error instanceof ConfigError) return [];
+    throw error;
+  }
+  return strategyModuleRefusals(settings.trader);
 }
 
 /**

@@ -41,6 +41,33 @@ export function registerStrategy(definition: AnyStrategyDefinition): void {
   (DEFINITIONS as AnyStrategyDefinition[]).push(definition);
 }
 
+type SettingsIssue = { path: string[]; message: string };
+
+/** `config` parsed by `definition`'s schema, or every setting it refuses. */
+function parseSettings(
+  definition: AnyStrategyDefinition,
+  config: unknown,
+): { ok: true; settings: unknown } | { ok: false; issues: SettingsIssue[] } {
+  const parsed = definition.config.safeParse(config ?? {});
+  if (parsed.success) return { ok: true, settings: parsed.data };
+  // An unknown setting is named on its own (a misspelt option silently ignored loses money).
+  const issues = parsed.error.issues.flatMap((i: z.core.$ZodIssue) =>
+    i.code === 'unrecognized_keys'
+      ? i.keys.map((key) => ({ path: [...i.path.map(String), key], message: 'is not a known setting' }))
+      : [{ path: i.path.map(String), message: i.message }],
+  );
+  return { ok: false, issues };
+}
+
+/**
+ * Every setting of `config` that `definition`'s schema refuses, with its path inside the strategy's
+ * configuration (as {@link createStrategy} refuses them); empty when it takes them all.
+ */
+export function strategySettingsIssues(definition: AnyStrategyDefinition, config: unknown): SettingsIssue[] {
+  const parsed = parseSettings(definition, config);
+  return parsed.ok ? [] : parsed.issues;
+}
+
 /** Validates `config` with the named kind's schema and creates the strategy. */
 export function createStrategy(name: string, config: unknown): Strategy {
   const definition = DEFINITIONS.find((d) => d.name === name);
@@ -48,18 +75,12 @@ export function createStrategy(name: string, config: unknown): Strategy {
     const message = `unknown strategy "${name}" (one of ${DEFINITIONS.map((d) => d.name).join(', ')})`;
     throw new StrategyConfigError(message, [{ path: [], message }]);
   }
-  const parsed = definition.config.safeParse(config ?? {});
-  if (!parsed.success) {
-    // An unknown setting is named on its own (a misspelt option silently ignored loses money).
-    const issues = parsed.error.issues.flatMap((i: z.core.$ZodIssue) =>
-      i.code === 'unrecognized_keys'
-        ? i.keys.map((key) => ({ path: [...i.path.map(String), key], message: 'is not a known setting' }))
-        : [{ path: i.path.map(String), message: i.message }],
-    );
+  const parsed = parseSettings(definition, config);
+  if (!parsed.ok) {
     throw new StrategyConfigError(
-      issues.map((i) => `strategy.${[name, ...i.path].join('.')}: ${i.message}`).join('; '),
-      issues,
+      parsed.issues.map((i) => `strategy.${[name, ...i.path].join('.')}: ${i.message}`).join('; '),
+      parsed.issues,
     );
   }
-  return definition.create(parsed.data);
+  return definition.create(parsed.settings);
 }

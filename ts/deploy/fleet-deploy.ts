@@ -18,7 +18,7 @@ import {
   planHost,
   releaseProblems,
 } from './fleet-plan.js';
-import { placementProblems, strategyModuleProblems } from './host-config.js';
+import { configuredStrategyModules, placementProblems, strategyModuleProblems } from './host-config.js';
 import type { HostState } from './host-probe.js';
 import { activateScript, keysScript, listKeysScript, prepareScript, stagingDir } from './host-scripts.js';
 import type { Inventory } from './inventory.js';
@@ -65,6 +65,20 @@ export function describePlan(plan: HostPlan, releaseId: string): string[] {
   return lines;
 }
 
+/**
+ * What a trader started with a host's configuration (the fleet's with the host's over it,
+ * unchecked) would refuse about its strategy module, each refusal naming its field; empty when
+ * nothing. The composition root gives the trader's own check (the deploy library may not import
+ * the trader).
+ */
+export type StrategyModuleCheck = (config: Record<string, unknown>) => Promise<string[]>;
+
+/** Options of {@link FleetDeploy}. */
+export interface FleetDeployOptions {
+  /** Run for every trader host whose configuration names a strategy module, before any host is reached. */
+  readonly checkStrategyModule?: StrategyModuleCheck;
+}
+
 /** Plans and applies an inventory (rollback and status: `fleet-rollback.ts`). */
 export class FleetDeploy {
   readonly #fleet: FleetAccess;
@@ -72,13 +86,35 @@ export class FleetDeploy {
   readonly #state: DeployState;
   readonly #shell: RemoteShell;
   readonly #report: Report;
+  readonly #checkStrategyModule: StrategyModuleCheck | undefined;
 
-  constructor(fleet: FleetAccess, report: Report) {
+  constructor(fleet: FleetAccess, report: Report, options: FleetDeployOptions = {}) {
     this.#fleet = fleet;
     this.#inventory = fleet.inventory;
     this.#state = fleet.state;
     this.#shell = fleet.shell;
     this.#report = report;
+    this.#checkStrategyModule = options.checkStrategyModule;
+  }
+
+  /**
+   * What each trader host's trader would refuse about its strategy module, found here before the
+   * module is shipped: a module that does not import, or does not fit the host's configuration,
+   * would otherwise stop every trader it reaches at its restart.
+   */
+  async #strategyModuleRefusals(): Promise<string[]> {
+    const check = this.#checkStrategyModule;
+    if (check === undefined) return [];
+    const problems: string[] = [];
+    for (const { host, config } of configuredStrategyModules(this.#inventory)) {
+      if ((host.services.trader ?? 0) === 0) continue;
+      const index = this.#inventory.hosts.indexOf(host);
+      for (const refusal of await check(config))
+        problems.push(
+          `${host.name}: ${refusal} (config and hosts[${index}].config merged; its trader would refuse to start)`,
+        );
+    }
+    return problems;
   }
 
   /** The hub's keys (empty before the hub host has the release or a key file). */
@@ -95,7 +131,8 @@ export class FleetDeploy {
 
   /**
    * Builds the plan of every host against the release; changes nothing. The inventory's own
-   * problems (placement, a strategy module that cannot be shipped) stop it before any host is reached.
+   * problems (placement, a strategy module that cannot be shipped or that a host's trader would
+   * refuse) stop it before any host is reached.
    */
   async plan(release: ReleaseArtifact, states?: Map<string, HostState>): Promise<FleetPlan> {
     const placement = [
@@ -103,6 +140,8 @@ export class FleetDeploy {
       ...strategyModuleProblems(this.#inventory),
     ];
     if (placement.length > 0) throw new PlanError(placement);
+    const refusals = await this.#strategyModuleRefusals();
+    if (refusals.length > 0) throw new PlanError(refusals);
     const observed = states ?? (await this.#fleet.observe());
     const services = assignInstances(this.#inventory.hosts, observed);
     const problems = releaseProblems(

@@ -180,23 +180,42 @@ export function placementProblems(
   return [...new Set(problems)];
 }
 
+/** A host whose merged configuration names a strategy module. */
+export interface ConfiguredStrategyModule {
+  readonly host: InventoryHost;
+  /** The module, absolute on this machine. */
+  readonly file: string;
+  /** The inventory field that names it: `config.trader.strategyModule` or the host's own. */
+  readonly field: string;
+  /** The host's configuration before the deploy's part (the fleet's with the host's over it), unchecked. */
+  readonly config: Record<string, unknown>;
+}
+
+/** Every host whose configuration names a strategy module, in inventory order. */
+export function configuredStrategyModules(inventory: Inventory): ConfiguredStrategyModule[] {
+  return inventory.hosts.flatMap((host, index) => {
+    const config = userConfig(inventory, host);
+    const file = strategyModuleIn(config);
+    if (file === undefined) return [];
+    const field =
+      strategyModuleIn(host.config) !== undefined
+        ? `hosts[${index}].config.trader.strategyModule`
+        : 'config.trader.strategyModule';
+    return [{ host, file, field, config }];
+  });
+}
+
 /**
  * The strategy modules the deploy could not ship, each naming the field and the file: not
  * .js/.mjs, missing, or not a file. Checked before any host is reached, so a plan with one
  * sends nothing.
  */
 export function strategyModuleProblems(inventory: Inventory): string[] {
-  const problems: string[] = [];
-  inventory.hosts.forEach((host, index) => {
-    const module = strategyModuleOf(inventory, host);
-    if (module === undefined) return;
-    const problem = strategyModuleProblem(module);
-    if (problem === undefined) return;
-    const field =
-      strategyModuleIn(host.config) !== undefined
-        ? `hosts[${index}].config.trader.strategyModule`
-        : 'config.trader.strategyModule';
-    problems.push(`${field}: ${problem} (the deploy ships this file to each trader host)`);
+  const problems = configuredStrategyModules(inventory).flatMap(({ file, field }) => {
+    const problem = strategyModuleProblem(file);
+    return problem === undefined
+      ? []
+      : [`${field}: ${problem} (the deploy ships this file to each trader host)`];
   });
   // A fleet-wide field is named once, not once per host.
   return [...new Set(problems)];

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { describePlan } from './fleet-deploy.js';
 import {
   assignInstances,
   type DesiredHost,
@@ -161,6 +162,29 @@ describe('planning a fleet', () => {
     expect(b?.revokeKeys).toEqual(['key-kline-1']);
     expect(b?.restartServices).toEqual([]);
     expect(b?.issueKeys.map((k) => k.service)).toEqual(['tick-0']);
+  });
+
+  it('removes strategy module copies the host keeps that its configuration no longer names, and nothing else it did not write', () => {
+    const inv = inventory({ a: { hub: 1, universe: 1 } });
+    const [desired] = desiredAll(inv, new Map()) as [DesiredHost];
+    const state = installed(desired);
+    const kept = {
+      ...state,
+      files: new Map([
+        ...state.files,
+        ['etc/strategy/old.mjs', sha('old')],
+        ['etc/strategy/package.json', sha('{}')],
+        ['etc/tls/extra.crt', sha('extra')],
+      ]),
+    };
+    const plan = planHost(desired, kept, release, keysFor([desired]));
+    expect(plan.removeFiles).toEqual(['etc/strategy/old.mjs', 'etc/strategy/package.json']);
+    // Removing an unused copy restarts nothing, but it is a change to apply.
+    expect(plan.restartServices).toEqual([]);
+    expect(isNoop(plan)).toBe(false);
+    expect(describePlan(plan, release.id)).toContain(
+      '  remove etc/strategy/old.mjs (no longer named by the configuration)',
+    );
   });
 
   it('restarts every service of a host whose release or configuration changes, and reissues a revoked key', () => {

@@ -15,6 +15,7 @@ import { secretsOf } from './service-secrets.js';
 import {
   hostStrategyModule,
   readStrategyModule,
+  STRATEGY_DIR,
   STRATEGY_PACKAGE,
   strategyModuleProblem,
 } from './strategy-module-file.js';
@@ -173,6 +174,12 @@ export interface HostPlan {
   readonly switchRelease: boolean;
   /** Paths relative to the install dir. */
   readonly writeFiles: readonly string[];
+  /**
+   * Strategy module copies (and their `package.json`) the host keeps that its configuration no
+   * longer names: removed once the services run on the new configuration, so a renamed or dropped
+   * module leaves no stale copy behind.
+   */
+  readonly removeFiles: readonly string[];
   /** Services whose env file is (re)written: new ones, changed managed part, or a new key. */
   readonly writeEnvs: readonly string[];
   /** Services that need a new hub key (no key yet, or the hub no longer holds theirs). */
@@ -192,6 +199,7 @@ export function isNoop(plan: HostPlan): boolean {
     !plan.uploadRelease &&
     !plan.switchRelease &&
     plan.writeFiles.length === 0 &&
+    plan.removeFiles.length === 0 &&
     plan.writeEnvs.length === 0 &&
     plan.writeUnits.length === 0 &&
     plan.removeServices.length === 0 &&
@@ -236,6 +244,9 @@ export function planHost(
   const writeFiles = [...desired.files]
     .filter(([path, text]) => observed.files.get(path) !== sha256(text))
     .map(([p]) => p);
+  const removeFiles = [...observed.files.keys()].filter(
+    (path) => path.startsWith(`${STRATEGY_DIR}/`) && !desired.files.has(path),
+  );
   const wanted = new Set(desired.services.map((s) => s.name));
   const issueKeys: { service: string; role: string }[] = [];
   const writeEnvs: string[] = [];
@@ -278,6 +289,7 @@ export function planHost(
     uploadRelease: !observed.releases.includes(release.id),
     switchRelease,
     writeFiles,
+    removeFiles,
     writeEnvs,
     issueKeys,
     writeUnits,

@@ -31,6 +31,7 @@ const empty: HostPlan = {
   uploadRelease: false,
   switchRelease: false,
   writeFiles: [],
+  removeFiles: [],
   writeEnvs: [],
   issueKeys: [],
   writeUnits: [],
@@ -144,5 +145,41 @@ describe.skipIf(!isRoot)('the activation script', () => {
       'disable --now tributary-a-0.service',
     ]);
     expect(readlinkSync(join(h.layout.dir, 'current'))).toBe(join(h.layout.dir, 'releases', 'r1'));
+  });
+
+  it('removes strategy module copies the configuration no longer names once the services run again, and keeps them when a restart fails', () => {
+    for (const failOn of [undefined, 'tributary-b-0.service']) {
+      const h = host(failOn);
+      const strategy = join(h.layout.dir, 'etc', 'strategy');
+      mkdirSync(strategy, { recursive: true });
+      for (const name of ['old.mjs', 'package.json']) writeFileSync(join(strategy, name), 'x\n');
+      // The fake systemctl also says whether the old copy is still there when it is called.
+      const systemctl = join(h.root, 'bin', 'systemctl');
+      writeFileSync(
+        systemctl,
+        readFileSync(systemctl, 'utf8').replace(
+          '#!/bin/sh\n',
+          `#!/bin/sh\n[ -e ${join(strategy, 'old.mjs')} ] && echo "old copy there" >> ${join(h.root, 'systemctl.log')}\n`,
+        ),
+      );
+      const result = h.run({
+        ...startBoth,
+        removeFiles: ['etc/strategy/old.mjs', 'etc/strategy/package.json'],
+      });
+      const left = ['old.mjs', 'package.json'].filter(
+        (n) => spawnSync('test', ['-e', join(strategy, n)]).status === 0,
+      );
+      // Every systemctl call (the starts included) saw the old copy: it goes only after them.
+      expect(h.calls().filter((c) => c === 'old copy there').length).toBe(
+        h.calls().filter((c) => c !== 'old copy there').length,
+      );
+      if (failOn === undefined) {
+        expect(result.status, result.stderr).toBe(0);
+        expect(left).toEqual([]);
+      } else {
+        expect(result.status).not.toBe(0);
+        expect(left).toEqual(['old.mjs', 'package.json']);
+      }
+    }
   });
 });

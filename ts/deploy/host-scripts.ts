@@ -198,6 +198,9 @@ export function activateScript(
       `systemctl restart ${q(unitName(service))}`,
     );
   }
+  // After the restarts: until then a trader that restarted on its own read the old configuration,
+  // which may still name one of these.
+  for (const file of plan.removeFiles) lines.push(`rm -f ${q(`${layout.dir}/${file}`)}`);
   lines.push(
     // Keep the current and previous releases; older ones go.
     `cur=$(basename "$(readlink ${q(p.current)} 2>/dev/null || echo none)")`,

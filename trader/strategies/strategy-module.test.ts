@@ -90,6 +90,19 @@ describe('a strategy module', () => {
     );
   });
 
+  it('refuses a module whose top-level code never finishes, within the bound', async () => {
+    const waiting = writeModule(
+      'waits.mjs',
+      "await new Promise(() => {});\nexport default { name: 'never', summary: '', config: null, create: null };\n",
+    );
+    const started = Date.now();
+    const error = await refusal(() => importStrategyModule(waiting, 300));
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(error.problem).toBe(
+      'did not finish importing within 0.3 s: its top-level code waits on something that never settles',
+    );
+  });
+
   it('refuses a module without a default export, saying what it does export', async () => {
     const error = await refusal(() => importStrategyModule(fixture('no-default-export.mjs')));
     expect(error.message).toBe(

@@ -35,6 +35,12 @@ export class StrategyModuleError extends Error {
   }
 }
 
+/** How long a module's import (its top-level code) may take before it is refused. */
+export const STRATEGY_MODULE_IMPORT_TIMEOUT_MS = 30_000;
+
+/** What the import's race resolves to when the bound passed first. */
+const IMPORT_TIMED_OUT = Symbol('import timed out');
+
 /** Definitions already taken from a file, so loading it again (a second backtest) registers nothing twice. */
 const loaded = new Map<string, AnyStrategyDefinition>();
 
@@ -82,10 +88,14 @@ function definitionProblem(value: unknown): string | undefined {
  * its definition, without registering it. The rule: the module's **default export** is the
  * definition (`{ name, summary, config, create }`, as `defineStrategy` takes), or a function that,
  * called with {@link STRATEGY_KIT}, returns one. Throws a {@link StrategyModuleError} for a file
- * that is missing or not .js/.mjs, one that cannot be imported (the import's own message), no
- * default export, and a definition of the wrong shape (every problem listed).
+ * that is missing or not .js/.mjs, one that cannot be imported (the import's own message) or whose
+ * import does not finish within `importTimeoutMs`, no default export, and a definition of the
+ * wrong shape (every problem listed).
  */
-export async function importStrategyModule(file: string): Promise<AnyStrategyDefinition> {
+export async function importStrategyModule(
+  file: string,
+  importTimeoutMs = STRATEGY_MODULE_IMPORT_TIMEOUT_MS,
+): Promise<AnyStrategyDefinition> {
   const path = resolve(file);
   const known = loaded.get(path);
   if (known !== undefined) return known;
@@ -94,13 +104,27 @@ export async function importStrategyModule(file: string): Promise<AnyStrategyDef
   };
   const fileProblem = strategyModuleFileProblem(path);
   if (fileProblem !== undefined) fail(fileProblem);
-  let namespace: Record<string, unknown>;
+  // A module whose top-level code never finishes (an await on a connection that never answers)
+  // would leave the trader, `tributary up` or a deploy waiting with nothing said: the wait is
+  // bounded. The timer is not unref'd, so the process stays to say so.
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<typeof IMPORT_TIMED_OUT>((resolveWait) => {
+    timer = setTimeout(() => resolveWait(IMPORT_TIMED_OUT), importTimeoutMs);
+  });
+  let imported: unknown;
   try {
-    namespace = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+    imported = await Promise.race([import(pathToFileURL(path).href), timedOut]);
   } catch (error) {
     const hint = error instanceof SyntaxError ? ` (\`node --check ${path}\` shows where)` : '';
     return fail(`cannot be imported: ${oneLine(error)}${hint}`);
+  } finally {
+    clearTimeout(timer);
   }
+  if (imported === IMPORT_TIMED_OUT)
+    return fail(
+      `did not finish importing within ${importTimeoutMs / 1000} s: its top-level code waits on something that never settles`,
+    );
+  const namespace = imported as Record<string, unknown>;
   if (!('default' in namespace) || namespace.default === undefined) {
     const names = Object.keys(namespace);
     return fail(

@@ -15,20 +15,20 @@ const registry = new Set(['BTCUSDT', 'ETHUSDT', 'SOLUSDT', 'DOGEUSDT', 'XRPUSDT'
 
 describe('hotSymbols', () => {
   it('keeps registry symbols at or above the minimum 24 h quote volume, largest first, ties by name', () => {
-    expect(hotSymbols(rows, registry, Decimal.parse('50000000'), 10)).toEqual([
+    expect(hotSymbols(rows, registry, Decimal.parse('50000000'), 10).symbols).toEqual([
       'BTCUSDT',
       'ETHUSDT',
       'SOLUSDT',
     ]);
     // The threshold itself passes; an unreadable volume or a symbol outside the registry never does.
-    expect(hotSymbols(rows, registry, Decimal.parse('49999999.99'), 10)).toContain('DOGEUSDT');
-    expect(hotSymbols(rows, registry, Decimal.parse('0'), 10)).not.toContain('XRPUSDT');
-    expect(hotSymbols(rows, registry, Decimal.parse('0'), 10)).not.toContain('DELISTED');
+    expect(hotSymbols(rows, registry, Decimal.parse('49999999.99'), 10).symbols).toContain('DOGEUSDT');
+    expect(hotSymbols(rows, registry, Decimal.parse('0'), 10).symbols).not.toContain('XRPUSDT');
+    expect(hotSymbols(rows, registry, Decimal.parse('0'), 10).symbols).not.toContain('DELISTED');
   });
 
   it('caps the list at top', () => {
-    expect(hotSymbols(rows, registry, Decimal.parse('0'), 2)).toEqual(['BTCUSDT', 'ETHUSDT']);
-    expect(hotSymbols(rows, registry, Decimal.parse('1000000000000'), 5)).toEqual([]);
+    expect(hotSymbols(rows, registry, Decimal.parse('0'), 2).symbols).toEqual(['BTCUSDT', 'ETHUSDT']);
+    expect(hotSymbols(rows, registry, Decimal.parse('1000000000000'), 5).symbols).toEqual([]);
   });
 
   it('lists a symbol the answer holds twice once, so it takes one of the top places, not two', () => {
@@ -38,6 +38,28 @@ describe('hotSymbols', () => {
       { symbol: 'BTCUSDT', quoteVolume: '9000000000' },
       { symbol: 'SOLUSDT', quoteVolume: '1000000000' },
     ];
-    expect(hotSymbols(twice, registry, Decimal.parse('0'), 3)).toEqual(['BTCUSDT', 'ETHUSDT', 'SOLUSDT']);
+    const hot = hotSymbols(twice, registry, Decimal.parse('0'), 3);
+    expect(hot.symbols).toEqual(['BTCUSDT', 'ETHUSDT', 'SOLUSDT']);
+    expect(hot.duplicateRows).toBe(1);
+  });
+
+  it('names what it could not count: rows without a symbol, and registry symbols without a readable, non-negative volume', () => {
+    const odd: unknown[] = [
+      { symbol: 'BTCUSDT', quoteVolume: '9000000000' },
+      null,
+      'ETHUSDT',
+      { quoteVolume: '1' },
+      { symbol: 'ETHUSDT', quoteVolume: 5000000000 },
+      { symbol: 'SOLUSDT', quoteVolume: '-1' },
+      { symbol: 'DOGEUSDT' },
+      { symbol: 'DELISTED', quoteVolume: 'x' },
+    ];
+    expect(hotSymbols(odd, registry, Decimal.parse('0'), 10)).toEqual({
+      symbols: ['BTCUSDT'],
+      duplicateRows: 0,
+      // A symbol outside the registry is not the hot list's concern, readable or not.
+      unreadable: ['ETHUSDT', 'SOLUSDT', 'DOGEUSDT'],
+      malformedRows: 3,
+    });
   });
 });

@@ -28,10 +28,22 @@ export interface KlinePollerOptions {
   readonly conditionRefreshMs?: number;
 }
 
-/** One row of `GET /fapi/v1/ticker/24hr` as far as the condition reads it. */
+/** One row of `GET /fapi/v1/ticker/24hr` as far as the condition reads it (unchecked). */
 interface TickerRow {
-  symbol: string;
-  quoteVolume: string;
+  symbol?: unknown;
+  quoteVolume?: unknown;
+}
+
+/** The hot list and what the answer held that it could not count. */
+export interface HotSymbols {
+  /** Registry symbols passing the condition, largest volume first, at most `top`. */
+  readonly symbols: string[];
+  /** Rows naming a symbol an earlier row of the same answer named (the first counts). */
+  readonly duplicateRows: number;
+  /** Registry symbols whose row has no readable `quoteVolume` (a non-negative decimal string): they never pass. */
+  readonly unreadable: string[];
+  /** Rows that are not objects naming a symbol. */
+  readonly malformedRows: number;
 }
 
 /**
@@ -41,26 +53,42 @@ interface TickerRow {
  * of the `top` places and push a symbol out.
  */
 export function hotSymbols(
-  rows: readonly TickerRow[],
+  rows: readonly unknown[],
   registry: ReadonlySet<string>,
   minQuoteVolume: Decimal,
   top: number,
-): string[] {
+): HotSymbols {
   const passing: { symbol: string; volume: Decimal }[] = [];
   const seen = new Set<string>();
-  for (const row of rows) {
-    if (!registry.has(row.symbol) || seen.has(row.symbol)) continue;
+  const unreadable: string[] = [];
+  let duplicateRows = 0;
+  let malformedRows = 0;
+  for (const raw of rows) {
+    const row = (typeof raw === 'object' && raw !== null ? raw : {}) as TickerRow;
+    if (typeof row.symbol !== 'string') {
+      malformedRows += 1;
+      continue;
+    }
+    if (seen.has(row.symbol)) {
+      duplicateRows += 1;
+      continue;
+    }
     seen.add(row.symbol);
-    let volume: Decimal;
-    try {
-      volume = Decimal.parse(row.quoteVolume);
-    } catch {
+    if (!registry.has(row.symbol)) continue;
+    const volume = typeof row.quoteVolume === 'string' ? Decimal.tryParse(row.quoteVolume) : undefined;
+    if (volume === undefined || volume.sign() < 0) {
+      unreadable.push(row.symbol);
       continue;
     }
     if (volume.gte(minQuoteVolume)) passing.push({ symbol: row.symbol, volume });
   }
   passing.sort((a, b) => b.volume.cmp(a.volume) || (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0));
-  return passing.slice(0, top).map((p) => p.symbol);
+  return {
+    symbols: passing.slice(0, top).map((p) => p.symbol),
+    duplicateRows,
+    unreadable,
+    malformedRows,
+  };
 }
 
 /**
@@ -82,6 +110,8 @@ export class KlinePoller implements Collector {
   #skipped = 0;
   /** `ticker/24hr` rows naming a symbol an earlier row of the same answer named. */
   #duplicateRows = 0;
+  /** `ticker/24hr` rows not counted: no symbol, or a registry symbol's volume unreadable. */
+  #unreadableRows = 0;
 
   constructor(ctx: CollectorContext, options: KlinePollerOptions) {
     this.kind = options.kind;
@@ -103,6 +133,7 @@ export class KlinePoller implements Collector {
       requests: this.#requests,
       skipped: this.#skipped,
       duplicateRows: this.#duplicateRows,
+      unreadableRows: this.#unreadableRows,
       hotSymbols: this.#hot.length,
     });
   }
@@ -124,22 +155,33 @@ export class KlinePoller implements Collector {
   async #evaluateCondition(now: number): Promise<void> {
     const response = await this.#ctx.api.ticker24h();
     this.#requests += 1;
-    const rows = JSON.parse(response.body.toString()) as TickerRow[];
+    const rows = JSON.parse(response.body.toString()) as unknown;
     if (!Array.isArray(rows)) throw new Error('ticker/24hr: expected an array of all symbols');
-    const duplicates = rows.length - new Set(rows.map((r) => r.symbol)).size;
-    if (duplicates > 0) {
-      this.#duplicateRows += duplicates;
-      this.#ctx.logger.warn('ticker/24hr names some symbols twice; the first row of each counts', {
-        duplicates,
-        total: this.#duplicateRows,
-      });
-    }
-    const hot = hotSymbols(
+    const result = hotSymbols(
       rows,
       new Set(this.#ctx.link.symbols),
       Decimal.parse(this.#options.minQuoteVolume ?? '0'),
       this.#options.top ?? 5,
     );
+    if (result.duplicateRows > 0) {
+      this.#duplicateRows += result.duplicateRows;
+      this.#ctx.logger.warn('ticker/24hr names some symbols twice; the first row of each counts', {
+        duplicates: result.duplicateRows,
+        total: this.#duplicateRows,
+      });
+    }
+    const unreadable = result.unreadable.length + result.malformedRows;
+    if (unreadable > 0) {
+      // A symbol whose row cannot be read never passes: that must be seen, not taken for low volume.
+      this.#unreadableRows += unreadable;
+      this.#ctx.logger.warn('ticker/24hr rows not counted: no symbol, or no readable quoteVolume', {
+        withoutSymbol: result.malformedRows,
+        unreadableVolume: result.unreadable.length,
+        symbols: result.unreadable.slice(0, 20),
+        total: this.#unreadableRows,
+      });
+    }
+    const hot = result.symbols;
     if (hot.join() !== this.#hot.join()) {
       this.#ctx.logger.info('hot symbols', { count: hot.length, symbols: hot.slice(0, 20) });
     }

@@ -401,9 +401,16 @@ describe('StreamCollector single connection stalls', () => {
       ['BTCUSDT', 'ETHUSDT'],
     );
     const publicRoute = () => ws.connections.filter((c) => c.path.startsWith('/public'));
-    await waitUntil(() => publicRoute().length === 2, 'two public connections');
-    const btc = publicRoute().find((c) => c.streams.has('btcusdt@bookTicker'));
-    const eth = publicRoute().find((c) => c.streams.has('ethusdt@bookTicker'));
+    // Both subscriptions must have reached the server before anything is published (a quote
+    // published before its subscription is lost), and each connection is found by its stream.
+    const withStream = (stream: string) => publicRoute().find((c) => c.streams.has(stream));
+    await waitUntil(
+      () => withStream('btcusdt@bookTicker') !== undefined && withStream('ethusdt@bookTicker') !== undefined,
+      'two public connections, each subscribed to its book ticker',
+    );
+    const btc = withStream('btcusdt@bookTicker');
+    const eth = withStream('ethusdt@bookTicker');
+    expect(btc).not.toBe(eth);
     ws.publish('btcusdt@bookTicker', ticker('BTCUSDT'));
     const detail = () => collector.status().detail;
     // ETHUSDT's quotes go on every 200 ms; BTCUSDT's connection delivers nothing more.
@@ -444,8 +451,20 @@ describe('StreamCollector single connection stalls', () => {
       markFallbackMs: 60_000,
     });
     const market = () => ws.connections.filter((c) => c.path.startsWith('/market'));
-    await waitUntil(() => market().length === 3, 'three market connections');
-    const [heartbeat, trades, klines] = market();
+    // Found by their streams once subscribed: the server may accept the three connections in any
+    // order, and a trade published before its subscription arrives is lost.
+    const withStream = (stream: string) => market().find((c) => c.streams.has(stream));
+    await waitUntil(
+      () =>
+        market().length === 3 &&
+        withStream(MARK_PRICE_STREAM) !== undefined &&
+        withStream('btcusdt@aggTrade') !== undefined &&
+        market().every((c) => c.streams.size > 0),
+      'three market connections, each subscribed',
+    );
+    const heartbeat = withStream(MARK_PRICE_STREAM);
+    const trades = withStream('btcusdt@aggTrade');
+    const klines = market().find((c) => c !== heartbeat && c !== trades);
     ws.publish('btcusdt@aggTrade', aggTrade(1, Date.now()));
     const detail = () => collector.status().detail;
     await waitUntil(() => detail().frames === 1, 'the trade received');

@@ -14,6 +14,8 @@ import { startTraderTrading, type TraderTrading } from './venues/trader-trading.
 
 const MINUTE = 60_000;
 const FIRST_ID = 500_000_000;
+/** The file's trades: five minutes of twelve. */
+const TRADES = 60;
 /** The simulator's polls share one per-IP weight: poll gently; bars and the touch come from the streams. */
 const PACED_COLLECTORS = {
   account: { instances: 1, intervalMs: 1000, version: 'v3' },
@@ -58,10 +60,12 @@ describe('backtest and paper mode give the same fills', () => {
   // The simulator's clock is set back by up to a minute against this machine's: bars are final
   // when the exchange (or a collector that saw every trade) says so, by the exchange's time.
   it('the demo strategy on one aggTrades file: backtest vs the simulator replaying it', async () => {
-    // Minute 0: a steep rise (+4 %), minute 1: a steep fall (−4 %), minute 2: flat. However the
-    // replay's start slips against the simulator's minutes (it is read back below), some minute
-    // of the simulator rises more than 1 % (the demo opens) and a later one falls more than 0.5 %
-    // (it closes).
+    // Minutes 0 and 1: flat, minute 2: a steep rise (+4 %), minute 3: a steep fall (−4 %), minute
+    // 4: flat. However the replay's start slips against the simulator's minutes (it is read back
+    // below), some minute of the simulator rises more than 1 % (the demo opens) and a later one
+    // falls more than 0.5 % (it closes). The flat minutes leave the setup below (simulator,
+    // collectors, hub, trader) two minutes to be trading before the rise closes: under load it took
+    // over a minute (the rise closed before the strategy ran, and nothing ever opened).
     // Ids high enough for the simulator's generated past to fit below them.
     const MINUTE_0 = Math.floor(Date.now() / MINUTE) * MINUTE;
     const dir = mkdtempSync(join(tmpdir(), 'tributary-parity-data-'));
@@ -69,7 +73,11 @@ describe('backtest and paper mode give the same fills', () => {
     writeFileSync(
       file,
       aggTradesCsv(
-        minuteTrades(MINUTE_0, [100_000, 104_000, 100_000], [104_000, 100_000, 100_000]),
+        minuteTrades(
+          MINUTE_0,
+          [100_000, 100_000, 100_000, 104_000, 100_000],
+          [100_000, 100_000, 104_000, 100_000, 100_000],
+        ),
         FIRST_ID,
       ),
     );
@@ -107,7 +115,7 @@ describe('backtest and paper mode give the same fills', () => {
     });
     const paperFills = (): FillFacts[] => fills;
     try {
-      await eventually(() => paperFills().length >= 2, 'the paper run’s open and close', 240_000);
+      await eventually(() => paperFills().length >= 2, 'the paper run’s open and close', 360_000);
     } catch (error) {
       const id = trader.feed.symbolId('BTCUSDT');
       const bars = id === undefined ? [] : trader.book.klines(id, '1m').slice(-5);
@@ -139,14 +147,14 @@ describe('backtest and paper mode give the same fills', () => {
         const answer = await fetch(
           `${r.sim.restUrl}/fapi/v1/aggTrades?symbol=BTCUSDT&fromId=${FIRST_ID}&limit=1000`,
         );
-        replayed = ((await answer.json()) as Row[]).filter((row) => row.a < FIRST_ID + 36);
-        return replayed.length === 36;
+        replayed = ((await answer.json()) as Row[]).filter((row) => row.a < FIRST_ID + TRADES);
+        return replayed.length === TRADES;
       },
       'the end of the replay',
       150_000,
       1_000,
     );
-    expect(replayed).toHaveLength(36);
+    expect(replayed).toHaveLength(TRADES);
     const replayedFile = join(
       dir,
       'replayed',
@@ -181,5 +189,5 @@ describe('backtest and paper mode give the same fills', () => {
     // Both orders went to the simulator over HTTP, once each.
     const posted = r.requests.filter((q) => q.method === 'POST' && q.path === '/fapi/v1/order');
     expect(posted).toHaveLength(2);
-  }, 480_000);
+  }, 600_000);
 });

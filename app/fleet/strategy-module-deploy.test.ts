@@ -4,6 +4,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { strategyDefinitions } from '../../trader/strategies/registry.js';
 import { loadConfig } from '../../ts/config/load-config.js';
 import { FleetDeploy } from '../../ts/deploy/fleet-deploy.js';
 import { PlanError } from '../../ts/deploy/fleet-plan.js';
@@ -108,7 +109,7 @@ describe('a fleet deploy with a strategy module', () => {
     const staging = stagingDir('test', 't');
     const [prepare] = shell.scripts('t', 'prepare');
     expect(prepare).toContain(
-      `install -o root -g tributary -m 0640 ${staging}/files/etc/strategy/mine.mjs ${install}/etc/strategy/mine.mjs`,
+      `install -D -o root -g tributary -m 0640 ${staging}/files/etc/strategy/mine.mjs ${install}/etc/strategy/mine.mjs`,
     );
     // A host without a trader gets no copy.
     expect([...(shell.sent.get('h')?.keys() ?? [])].filter((p) => p.includes('strategy'))).toEqual([]);
@@ -142,6 +143,105 @@ describe('a fleet deploy with a strategy module', () => {
     const again = await deploy.plan(release);
     expect(again.hosts.find((h) => h.desired.host.name === 't')?.plan.writeFiles).toEqual([]);
     expect(fleet.observed).toBe(3);
+  });
+
+  it('ships the files of its own a module imports, where its imports find them on the host, and removes those it no longer imports', async () => {
+    // Its own name: this process's registry already holds the fixture's from the test above.
+    const { dir, install, shell, deploy, setStates } = fleetFolder({
+      strategyModule: 'strategies/mine.mjs',
+      strategy: 'split-module',
+    });
+    // The definition lives in a folder below the module, with its defaults in a JSON file beside it.
+    mkdirSync(join(dir, 'strategies', 'lib'));
+    copyFileSync(FIXTURE, join(dir, 'strategies', 'lib', 'definition.mjs'));
+    writeFileSync(join(dir, 'strategies', 'lib', 'defaults.json'), '{ "sellAtBar": 3 }\n');
+    writeFileSync(
+      join(dir, 'strategies', 'mine.mjs'),
+      [
+        "import define from './lib/definition.mjs';",
+        "import defaults from './lib/defaults.json' with { type: 'json' };",
+        'export default (kit) => {',
+        '  const definition = define(kit);',
+        "  return { ...definition, name: 'split-module', summary: `${definition.summary}, selling at bar ${defaults.sellAtBar}` };",
+        '};',
+      ].join('\n'),
+    );
+    await deploy.apply(release);
+
+    const sent = shell.sent.get('t') ?? new Map<string, string>();
+    expect([...sent.keys()].filter((p) => p.startsWith('files/etc/strategy/')).sort()).toEqual([
+      'files/etc/strategy/lib/defaults.json',
+      'files/etc/strategy/lib/definition.mjs',
+      'files/etc/strategy/mine.mjs',
+      'files/etc/strategy/package.json',
+    ]);
+    const staging = stagingDir('test', 't');
+    const [prepare] = shell.scripts('t', 'prepare');
+    expect(prepare).toContain(
+      `install -D -o root -g tributary -m 0640 ${staging}/files/etc/strategy/lib/definition.mjs ${install}/etc/strategy/lib/definition.mjs`,
+    );
+
+    // On the host, as the prepare step installs them, the trader imports the copy with its files.
+    for (const [path, text] of sent) {
+      if (!path.startsWith('files/')) continue;
+      const file = join(install, path.slice('files/'.length));
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, text);
+    }
+    const onHost = loadConfig(join(install, 'etc', 'config.json'), {});
+    const chosen = await chooseConfiguredStrategy(onHost.config.trader, {}, 'host t');
+    expect(chosen.name).toBe('split-module');
+    // The summary is read from the JSON file beside the definition.
+    const registered = strategyDefinitions().find((d) => d.name === 'split-module');
+    expect(registered?.summary).toMatch(/selling at bar 3$/);
+
+    // The probe sees the files in the folder below too: the next plan writes nothing.
+    const probe = () =>
+      parseProbe(
+        execFileSync('sh', ['-s'], {
+          input: probeScript(install, 'root', process.execPath, join(dir, 'units')),
+          encoding: 'utf8',
+        }),
+      );
+    setStates(
+      new Map([
+        ['h', fresh],
+        ['t', { ...fresh, files: probe().files }],
+      ]),
+    );
+    const again = await deploy.plan(release);
+    expect(again.hosts.find((h) => h.desired.host.name === 't')?.plan.writeFiles).toEqual([]);
+
+    // The module stops importing its defaults: the copy goes, and its folder with its last file.
+    writeFileSync(
+      join(dir, 'strategies', 'mine.mjs'),
+      "import define from './lib/definition.mjs';\nexport default (kit) => ({ ...define(kit), name: 'split-module' });\n",
+    );
+    const changed = (await deploy.plan(release)).hosts.find((h) => h.desired.host.name === 't')?.plan;
+    expect(changed?.writeFiles).toEqual(['etc/strategy/mine.mjs']);
+    expect(changed?.removeFiles).toEqual(['etc/strategy/lib/defaults.json']);
+  });
+
+  it('refuses a module whose imports a trader host could not resolve from the shipped files, having reached no host', async () => {
+    const { dir, shell, fleet, deploy } = fleetFolder({ strategyModule: 'strategies/mine.mjs' });
+    const module = join(dir, 'strategies', 'mine.mjs');
+    writeFileSync(
+      module,
+      `import { mean } from 'node:path';\nimport define from '../shared/definition.mjs';\nexport default define;\n`,
+    );
+    mkdirSync(join(dir, 'shared'));
+    copyFileSync(FIXTURE, join(dir, 'shared', 'definition.mjs'));
+    const error = await deploy.apply(release).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(PlanError);
+    // The module imports (its folder's parent is there on this machine): only the shipping refuses it.
+    expect((error as PlanError).problems).toEqual([
+      `config.trader.strategyModule: ${module} imports ${join(dir, 'shared', 'definition.mjs')}, outside the module's folder ${join(dir, 'strategies')}: the deploy ships that folder and what is below it (the deploy ships the module's own files to each trader host)`,
+    ]);
+    expect(shell.ran).toEqual([]);
+    expect(fleet.observed).toBe(0);
   });
 
   it('refuses a module that is missing or not .js/.mjs, naming the field and the file, having reached no host', async () => {

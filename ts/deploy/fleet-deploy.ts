@@ -18,7 +18,12 @@ import {
   planHost,
   releaseProblems,
 } from './fleet-plan.js';
-import { configuredStrategyModules, placementProblems, strategyModuleProblems } from './host-config.js';
+import {
+  configuredStrategyModules,
+  placementProblems,
+  strategyModuleProblems,
+  strategyModuleShippingProblems,
+} from './host-config.js';
 import type { HostState } from './host-probe.js';
 import { activateScript, keysScript, listKeysScript, prepareScript, stagingDir } from './host-scripts.js';
 import type { Inventory } from './inventory.js';
@@ -133,7 +138,7 @@ export class FleetDeploy {
   /**
    * Builds the plan of every host against the release; changes nothing. The inventory's own
    * problems (placement, a strategy module that cannot be shipped or that a host's trader would
-   * refuse) stop it before any host is reached.
+   * refuse, an import of the module a host could not resolve) stop it before any host is reached.
    */
   async plan(release: ReleaseArtifact, states?: Map<string, HostState>): Promise<FleetPlan> {
     const placement = [
@@ -143,6 +148,8 @@ export class FleetDeploy {
     if (placement.length > 0) throw new PlanError(placement);
     const refusals = await this.#strategyModuleRefusals();
     if (refusals.length > 0) throw new PlanError(refusals);
+    const unshippable = strategyModuleShippingProblems(this.#inventory);
+    if (unshippable.length > 0) throw new PlanError(unshippable);
     const observed = states ?? (await this.#fleet.observe());
     const services = assignInstances(this.#inventory.hosts, observed);
     const problems = releaseProblems(

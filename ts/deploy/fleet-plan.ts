@@ -12,13 +12,7 @@ import {
 } from './inventory.js';
 import type { ReleaseManifest } from './release-artifact.js';
 import { secretsOf } from './service-secrets.js';
-import {
-  hostStrategyModule,
-  readStrategyModule,
-  STRATEGY_DIR,
-  STRATEGY_PACKAGE,
-  strategyModuleProblem,
-} from './strategy-module-file.js';
+import { STRATEGY_DIR, shippedStrategyModule, strategyModuleProblem } from './strategy-module-file.js';
 import {
   commandOf,
   type InstallLayout,
@@ -139,10 +133,13 @@ export function desiredHost(
   if (module !== undefined && traders.length > 0) {
     // The module travels like the configuration (hashed, written when it changed, services
     // restarted): it is the operator's file, not part of the release every fleet shares.
+    // Its own files it imports travel with it, where its imports find them on the host.
     const problem = strategyModuleProblem(module);
     if (problem !== undefined) throw new PlanError([`${host.name}: trader.strategyModule: ${problem}`]);
-    files.set(hostStrategyModule(module), readStrategyModule(module));
-    files.set(STRATEGY_PACKAGE.path, STRATEGY_PACKAGE.text);
+    const shipped = shippedStrategyModule(module);
+    if (!shipped.ok)
+      throw new PlanError(shipped.problems.map((p) => `${host.name}: trader.strategyModule: ${p}`));
+    for (const [path, text] of shipped.files) files.set(path, text);
   }
   if (inputs.tls !== undefined) {
     files.set('etc/tls/ca.crt', inputs.tls.ca);

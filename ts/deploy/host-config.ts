@@ -1,7 +1,12 @@
 // The configuration file each host gets (the fleet's, the host's over it, then what the deploy decides) and the placement rules that depend on it.
 import { isIP } from 'node:net';
 import type { Inventory, InventoryHost } from './inventory.js';
-import { hostStrategyModule, strategyModuleIn, strategyModuleProblem } from './strategy-module-file.js';
+import {
+  hostStrategyModule,
+  shippedStrategyModule,
+  strategyModuleIn,
+  strategyModuleProblem,
+} from './strategy-module-file.js';
 import { hostPaths } from './systemd-unit.js';
 
 /** The records store file the deploy gives every host (shared by its recorder, publisher, dashboard and paper traders). */
@@ -218,5 +223,24 @@ export function strategyModuleProblems(inventory: Inventory): string[] {
       : [`${field}: ${problem} (the deploy ships this file to each trader host)`];
   });
   // A fleet-wide field is named once, not once per host.
+  return [...new Set(problems)];
+}
+
+/**
+ * The imports of usable strategy modules that a trader host could not resolve from the files the
+ * deploy ships (a package, a file outside the module's folder, a computed name;
+ * `strategy-module-files.ts`), each naming the field. Checked before any host is reached, after
+ * {@link strategyModuleProblems} and the import check, which names a syntax error better.
+ */
+export function strategyModuleShippingProblems(inventory: Inventory): string[] {
+  const problems = configuredStrategyModules(inventory).flatMap(({ file, field }) => {
+    if (strategyModuleProblem(file) !== undefined) return [];
+    const shipped = shippedStrategyModule(file);
+    return shipped.ok
+      ? []
+      : shipped.problems.map(
+          (p) => `${field}: ${p} (the deploy ships the module's own files to each trader host)`,
+        );
+  });
   return [...new Set(problems)];
 }

@@ -52,8 +52,11 @@ for f in ${q(unitDir)}/tributary-*.service; do
   u=$(basename "$f")
   echo "unit $(basename "$u" .service | sed 's/^tributary-//') $(sha256sum < "$f" | cut -c1-64) $(systemctl is-active "$u" 2>/dev/null || true)"
 done
-for f in ${q(p.config)} ${q(p.tls)}/* ${q(p.strategy)}/*; do
+for f in ${q(p.config)} ${q(p.tls)}/*; do
   [ -f "$f" ] && echo "file \${f#${q(`${dir}/`)}} $(sha256sum < "$f" | cut -c1-64)"
+done
+[ -d ${q(p.strategy)} ] && find ${q(p.strategy)} -type f | sort | while read -r f; do
+  echo "file \${f#${q(`${dir}/`)}} $(sha256sum < "$f" | cut -c1-64)"
 done
 for f in ${q(p.env)}/*.env; do
   [ -f "$f" ] || continue

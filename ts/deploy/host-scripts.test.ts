@@ -152,7 +152,10 @@ describe.skipIf(!isRoot)('the activation script', () => {
       const h = host(failOn);
       const strategy = join(h.layout.dir, 'etc', 'strategy');
       mkdirSync(strategy, { recursive: true });
-      for (const name of ['old.mjs', 'package.json']) writeFileSync(join(strategy, name), 'x\n');
+      mkdirSync(join(strategy, 'lib'));
+      mkdirSync(join(strategy, 'kept'));
+      for (const name of ['old.mjs', 'package.json', 'lib/old.mjs', 'kept/new.mjs'])
+        writeFileSync(join(strategy, name), 'x\n');
       // The fake systemctl also says whether the old copy is still there when it is called.
       const systemctl = join(h.root, 'bin', 'systemctl');
       writeFileSync(
@@ -164,9 +167,9 @@ describe.skipIf(!isRoot)('the activation script', () => {
       );
       const result = h.run({
         ...startBoth,
-        removeFiles: ['etc/strategy/old.mjs', 'etc/strategy/package.json'],
+        removeFiles: ['etc/strategy/old.mjs', 'etc/strategy/package.json', 'etc/strategy/lib/old.mjs'],
       });
-      const left = ['old.mjs', 'package.json'].filter(
+      const left = ['old.mjs', 'package.json', 'lib/old.mjs', 'lib', 'kept/new.mjs'].filter(
         (n) => spawnSync('test', ['-e', join(strategy, n)]).status === 0,
       );
       // Every systemctl call (the starts included) saw the old copy: it goes only after them.
@@ -175,10 +178,11 @@ describe.skipIf(!isRoot)('the activation script', () => {
       );
       if (failOn === undefined) {
         expect(result.status, result.stderr).toBe(0);
-        expect(left).toEqual([]);
+        // A folder goes with its last file; a file still named stays.
+        expect(left).toEqual(['kept/new.mjs']);
       } else {
         expect(result.status).not.toBe(0);
-        expect(left).toEqual(['old.mjs', 'package.json']);
+        expect(left).toEqual(['old.mjs', 'package.json', 'lib/old.mjs', 'lib', 'kept/new.mjs']);
       }
     }
   });

@@ -63,7 +63,8 @@ export function prepareScript(
       : file.startsWith('etc/tls/')
         ? '-o root -g root -m 0644'
         : `-o root -g ${u} -m 0640`;
-    lines.push(`install ${owner} ${q(`${staging}/files/${file}`)} ${q(`${layout.dir}/${file}`)}`);
+    // -D: a strategy module's own files may sit in folders below etc/strategy.
+    lines.push(`install -D ${owner} ${q(`${staging}/files/${file}`)} ${q(`${layout.dir}/${file}`)}`);
   }
   lines.push('echo prepared');
   return `${lines.join('\n')}\n`;
@@ -201,6 +202,8 @@ export function activateScript(
   // After the restarts: until then a trader that restarted on its own read the old configuration,
   // which may still name one of these.
   for (const file of plan.removeFiles) lines.push(`rm -f ${q(`${layout.dir}/${file}`)}`);
+  // A module's folder of its own files goes with its last file.
+  if (plan.removeFiles.length > 0) lines.push(`find ${q(p.strategy)} -mindepth 1 -type d -empty -delete`);
   lines.push(
     // Keep the current and previous releases; older ones go.
     `cur=$(basename "$(readlink ${q(p.current)} 2>/dev/null || echo none)")`,

@@ -1,7 +1,7 @@
-// The user's strategy module (`trader.strategyModule`) in a fleet deploy: resolved against the inventory's folder, checked, read, and where a host keeps its copy.
-import { readFileSync } from 'node:fs';
+// The user's strategy module (`trader.strategyModule`) in a fleet deploy: resolved against the inventory's folder, checked, the files shipped with it, and where a host keeps its copy.
 import { basename, isAbsolute, resolve } from 'node:path';
 import { strategyModuleFileProblem } from '../config/strategy-module-file.js';
+import { strategyModuleFiles } from './strategy-module-files.js';
 
 /** The folder (relative to the install dir) where a trader host keeps its copy of the module. */
 export const STRATEGY_DIR = 'etc/strategy';
@@ -46,7 +46,12 @@ export function withStrategyModuleResolved(
  * on blanks).
  */
 export function hostStrategyModule(file: string): string {
-  return `${STRATEGY_DIR}/${basename(file).replace(/[^A-Za-z0-9._-]/g, '_')}`;
+  return `${STRATEGY_DIR}/${hostStrategyModuleName(file)}`;
+}
+
+/** The name of the host's copy of the module at `file` in {@link STRATEGY_DIR} (see {@link hostStrategyModule}). */
+export function hostStrategyModuleName(file: string): string {
+  return basename(file).replace(/[^A-Za-z0-9._-]/g, '_');
 }
 
 /** What stops the module at `file` (absolute) from being shipped (the trader's own rule); undefined when nothing does. */
@@ -55,7 +60,17 @@ export function strategyModuleProblem(file: string): string | undefined {
   return problem === undefined ? undefined : `${file} ${problem}`;
 }
 
-/** The module's text, as the deploy ships it. */
-export function readStrategyModule(file: string): string {
-  return readFileSync(file, 'utf8');
+/**
+ * The files a host gets for the module at `file` (absolute), by path relative to the install dir:
+ * the module and the files of its own it imports (`strategy-module-files.ts`), beside
+ * {@link STRATEGY_PACKAGE}; or why they cannot be shipped.
+ */
+export function shippedStrategyModule(
+  file: string,
+): { ok: true; files: Map<string, string> } | { ok: false; problems: readonly string[] } {
+  const walked = strategyModuleFiles(file, hostStrategyModuleName(file));
+  if (!walked.ok) return walked;
+  const files = new Map(walked.files.map((f) => [`${STRATEGY_DIR}/${f.path}`, f.text]));
+  files.set(STRATEGY_PACKAGE.path, STRATEGY_PACKAGE.text);
+  return { ok: true, files };
 }

@@ -116,14 +116,7 @@ describe('a fleet deploy with a strategy module', () => {
 
     // On the host, as the prepare step installs them: the trader loads its configuration and runs
     // the module from the copy.
-    for (const [path, text] of sent) {
-      if (!path.startsWith('files/')) continue;
-      const file = join(install, path.slice('files/'.length));
-      mkdirSync(dirname(file), { recursive: true });
-      writeFileSync(file, text);
-    }
-    const onHost = loadConfig(join(install, 'etc', 'config.json'), {});
-    const chosen = await chooseConfiguredStrategy(onHost.config.trader, {}, 'host t');
+    const chosen = await startOnHost(sent, install);
     expect(chosen.name).toBe('buy-first-sell-fifth');
 
     // The host probe sees the copy, so the next plan leaves it (and the services) alone.
@@ -162,7 +155,7 @@ describe('a fleet deploy with a strategy module', () => {
         "import defaults from './lib/defaults.json' with { type: 'json' };",
         'export default (kit) => {',
         '  const definition = define(kit);',
-        "  return { ...definition, name: 'split-module', summary: `${definition.summary}, selling at bar ${defaults.sellAtBar}` };",
+        "  return { ...definition, name: 'split-module', summary: definition.summary + ', selling at bar ' + defaults.sellAtBar };",
         '};',
       ].join('\n'),
     );
@@ -182,14 +175,7 @@ describe('a fleet deploy with a strategy module', () => {
     );
 
     // On the host, as the prepare step installs them, the trader imports the copy with its files.
-    for (const [path, text] of sent) {
-      if (!path.startsWith('files/')) continue;
-      const file = join(install, path.slice('files/'.length));
-      mkdirSync(dirname(file), { recursive: true });
-      writeFileSync(file, text);
-    }
-    const onHost = loadConfig(join(install, 'etc', 'config.json'), {});
-    const chosen = await chooseConfiguredStrategy(onHost.config.trader, {}, 'host t');
+    const chosen = await startOnHost(sent, install);
     expect(chosen.name).toBe('split-module');
     // The summary is read from the JSON file beside the definition.
     const registered = strategyDefinitions().find((d) => d.name === 'split-module');
@@ -320,6 +306,21 @@ describe('a fleet deploy with a strategy module', () => {
     }
   });
 });
+
+/**
+ * Writes the files a host was sent where its prepare step installs them, then chooses the strategy
+ * as its trader does at start, from the configuration written there.
+ */
+async function startOnHost(sent: ReadonlyMap<string, string>, install: string) {
+  for (const [path, text] of sent) {
+    if (!path.startsWith('files/')) continue;
+    const file = join(install, path.slice('files/'.length));
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, text);
+  }
+  const onHost = loadConfig(join(install, 'etc', 'config.json'), {});
+  return chooseConfiguredStrategy(onHost.config.trader, {}, 'host t');
+}
 
 /** `text` with the characters a regular expression treats specially escaped. */
 function escaped(text: string): string {

@@ -118,17 +118,22 @@ export async function checkStrategyModule(
       source,
     );
   }
-  if (settings.strategy !== undefined && settings.strategy !== name) {
-    throw new ConfigError(
-      [
-        {
-          path: 'trader.strategy',
-          message: `is "${settings.strategy}", but ${file} defines strategy "${name}"`,
-        },
-      ],
-      source,
-    );
-  }
+  const mismatch = strategyNameMismatch(settings.strategy, file, name);
+  if (mismatch !== undefined) throw new ConfigError([{ path: 'trader.strategy', message: mismatch }], source);
+}
+
+/**
+ * Why `trader.strategy` (`configured`) cannot run the module at `file`, which defines `defined`;
+ * undefined when it names that strategy or nothing. The trader's check and the deploy's share it.
+ */
+function strategyNameMismatch(
+  configured: string | undefined,
+  file: string,
+  defined: string,
+): string | undefined {
+  return configured === undefined || configured === defined
+    ? undefined
+    : `is "${configured}", but ${file} defines strategy "${defined}"`;
 }
 
 /**
@@ -156,8 +161,8 @@ export async function strategyModuleRefusals(settings: TraderSettings): Promise<
   }
   if (isStrategyName(name))
     return [`trader.strategyModule: ${file} defines strategy "${name}", a built-in name: rename it`];
-  if (strategy !== undefined && strategy !== name)
-    return [`trader.strategy: is "${strategy}", but ${file} defines strategy "${name}"`];
+  const mismatch = strategyNameMismatch(strategy, file, name);
+  if (mismatch !== undefined) return [`trader.strategy: ${mismatch}`];
   return issues.map((i) =>
     i.path.length === 0
       ? `trader.strategyConfig: ${i.message}`

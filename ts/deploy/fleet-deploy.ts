@@ -112,9 +112,8 @@ export class FleetDeploy {
     const check = this.#checkStrategyModule;
     if (check === undefined) return [];
     const problems: string[] = [];
-    for (const { host, config } of configuredStrategyModules(this.#inventory)) {
+    for (const { host, index, config } of configuredStrategyModules(this.#inventory)) {
       if ((host.services.trader ?? 0) === 0) continue;
-      const index = this.#inventory.hosts.indexOf(host);
       for (const refusal of await check(config))
         problems.push(
           `${host.name}: ${refusal} (config and hosts[${index}].config merged; its trader would refuse to start)`,

@@ -188,6 +188,8 @@ export function placementProblems(
 /** A host whose merged configuration names a strategy module. */
 export interface ConfiguredStrategyModule {
   readonly host: InventoryHost;
+  /** The host's place in `hosts`. */
+  readonly index: number;
   /** The module, absolute on this machine. */
   readonly file: string;
   /** The inventory field that names it: `config.trader.strategyModule` or the host's own. */
@@ -206,7 +208,7 @@ export function configuredStrategyModules(inventory: Inventory): ConfiguredStrat
       strategyModuleIn(host.config) !== undefined
         ? `hosts[${index}].config.trader.strategyModule`
         : 'config.trader.strategyModule';
-    return [{ host, file, field, config }];
+    return [{ host, index, file, field, config }];
   });
 }
 

@@ -29,12 +29,12 @@ export class BarResend {
   readonly #logger: Logger;
   readonly #bars: ReadonlyMap<string, StreamBars>;
   readonly #intervals: number;
-  /** The hub was ready at some point since watching began (the first `ready` sends nothing). */
-  #wasReady = false;
-  /** The hub went away after having been ready. */
-  #away = false;
-  /** Back, but the resend waits for the hub's registry. */
-  #pending = false;
+  /**
+   * Where the hub connection stands for the resend: never ready since watching began (its first
+   * `ready` sends nothing), ready, away after having been ready, or back with the resend due (it
+   * waits for the hub's registry).
+   */
+  #hubIs: 'new' | 'ready' | 'away' | 'back' = 'new';
 
   /** `bars`: the collector's bars by symbol (read at each resend); `intervals`: the intervals each builds. */
   constructor(
@@ -57,15 +57,15 @@ export class BarResend {
    * built first), so the link has synced the hub's registry when this runs.
    */
   watch(): () => void {
-    this.#wasReady = this.#hub.state === 'ready';
+    if (this.#hub.state === 'ready') this.#hubIs = 'ready';
     const offState = this.#hub.onState((state) => {
       if (state !== 'ready') {
-        if (this.#wasReady) this.#away = true;
+        // Gone again before the resend went: it is still due when the hub is back.
+        if (this.#hubIs !== 'new') this.#hubIs = 'away';
         return;
       }
-      if (this.#away) this.#pending = true;
-      this.#away = false;
-      this.#wasReady = true;
+      if (this.#hubIs === 'away') this.#hubIs = 'back';
+      else if (this.#hubIs === 'new') this.#hubIs = 'ready';
       this.#resendIfDue();
     });
     const offMessage = this.#hub.onMessage((message) => {
@@ -79,8 +79,8 @@ export class BarResend {
 
   /** Sends every symbol's retained bars when the hub is back and has a registry. */
   #resendIfDue(): void {
-    if (!this.#pending || !this.#link.ready) return;
-    this.#pending = false;
+    if (this.#hubIs !== 'back' || !this.#link.ready) return;
+    this.#hubIs = 'ready';
     let bars = 0;
     let symbols = 0;
     for (const stream of this.#bars.values()) {

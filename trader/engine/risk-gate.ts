@@ -22,7 +22,10 @@ export type RiskDecision =
  * Judges every order intent (opening and reduce-only alike, from strategies and from risk's own
  * force-closes) before it reaches an executor. Issue 14 implements trading states (ACTIVE,
  * REDUCING, HALTED), the ban list, staleness, order-rate budgets, notional and leverage limits
- * here; force-close and close-all submit intents through `TradingEngine.submitTarget`.
+ * here; force-close and close-all submit intents through `TradingEngine.submitTarget`. A gate
+ * that refuses reports the refusal itself (`PreTradeRisk` to the `RiskEventLog`, which writes a
+ * repeat of the same symbol and rule within a minute as a count, not a line): the engine only
+ * counts it.
  */
 export interface RiskGate {
   check(intent: OrderIntent, ctx: RiskContext): RiskDecision;

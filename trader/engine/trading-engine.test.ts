@@ -1,14 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { Decimal } from '../../ts/exact/decimal.js';
 import type { OrderRecord } from '../../ts/exchange/usdm-decoders.js';
-import { silentLogger } from '../../ts/log/logger.js';
+import { Logger, silentLogger } from '../../ts/log/logger.js';
 import type { UserEventObject } from '../../ts/native/parse.js';
 import { MemoryOrderJournal } from '../execution/order-journal.js';
 import { SymbolRules } from '../execution/symbol-rules.js';
 import type { Venue, VenueOrder } from '../execution/venue.js';
+import { RiskEventLog } from '../risk/risk-events.js';
 import { StaticAccount, StaticMarket } from '../risk/testing/static-views.js';
 import type { Strategy } from '../strategies/strategy-api.js';
 import { VirtualClock } from './engine-clock.js';
+import type { RiskGate } from './risk-gate.js';
 import { TradingEngine } from './trading-engine.js';
 
 const T0 = Date.UTC(2026, 4, 8);
@@ -84,7 +86,7 @@ function trade(clientOrderId: string, side: 'BUY' | 'SELL', qty: string, time: n
   return { kind: 'orderTradeUpdate', eventType: 'ORDER_TRADE_UPDATE', eventTime: time, orderUpdate };
 }
 
-function rig(journal = new MemoryOrderJournal()) {
+function rig(journal = new MemoryOrderJournal(), options: { risk?: RiskGate; logger?: Logger } = {}) {
   const clock = new VirtualClock(T0);
   const market = new StaticMarket();
   market.set('BTCUSDT', '100000');
@@ -104,7 +106,8 @@ function rig(journal = new MemoryOrderJournal()) {
     ]),
     clock,
     journal,
-    logger: silentLogger('engine'),
+    logger: options.logger ?? silentLogger('engine'),
+    risk: options.risk,
   });
   return { engine, account, emit, clock, placed };
 }
@@ -220,5 +223,41 @@ describe('TradingEngine and exchange fills', () => {
     expect(engine.tracker.pending('BTCUSDT').isZero()).toBe(true);
     account.set('BTCUSDT', '1.000', '100000', T0 + 2);
     expect(engine.tracker.expected('BTCUSDT', account.position('BTCUSDT')).toString()).toBe('1.000');
+  });
+});
+
+describe('TradingEngine and risk refusals', () => {
+  it('counts every refusal and leaves its lines to the risk event log: one a minute per symbol and rule, not one per order', async () => {
+    const lines: string[] = [];
+    const logger = new Logger('trader', { level: 'info', format: 'json', sink: (line) => lines.push(line) });
+    const events = new RiskEventLog(logger.child('risk'));
+    // A gate refusing as PreTradeRisk does before the account has reported a balance.
+    const risk: RiskGate = {
+      check: (intent, ctx) => {
+        events.emit({
+          kind: 'risk-action',
+          action: 'refuse',
+          symbol: intent.symbol,
+          reason: 'balance-unknown: no balance reported yet',
+          at: ctx.now,
+        });
+        return { allowed: false, rule: 'balance-unknown', reason: 'no balance reported yet' };
+      },
+    };
+    const { engine, clock, placed } = rig(undefined, { risk, logger: logger.child('engine') });
+    await engine.start();
+    // A strategy that asks again on every tick: fifty decisions in five seconds.
+    for (let i = 1; i <= 50; i++) {
+      clock.advanceTo(T0 + i * 100);
+      engine.submitTarget('strategy', 'BTCUSDT', Decimal.parse(`0.${String(i).padStart(3, '0')}`), 'signal');
+      await engine.idle();
+    }
+    expect(placed).toEqual([]);
+    expect(engine.stats.refusedByRisk).toBe(50);
+    expect(events.stats().suppressed).toBe(49);
+    const warnings = lines
+      .map((l) => JSON.parse(l) as { level: string; msg: string })
+      .filter((l) => l.level === 'warn');
+    expect(warnings.map((w) => w.msg)).toEqual(['risk refuse']);
   });
 });

@@ -291,7 +291,9 @@ export class TradingEngine {
       });
       if (!decision.allowed) {
         this.stats.refusedByRisk += 1;
-        this.#log.warn('order refused by risk', { symbol, rule: decision.rule, reason: decision.reason });
+        // The gate reported it (the risk event log writes one line per symbol and rule a minute):
+        // a line here for every refusal turned a strategy that signals on every tick into a flood.
+        this.#log.debug('order refused by risk', { symbol, rule: decision.rule, reason: decision.reason });
         continue;
       }
       this.queue.push({ type: 'order', intent });

@@ -120,4 +120,31 @@ describe('UserDataStream against the simulator', () => {
       'events on the new key',
     );
   });
+
+  it('closing one stream leaves the others of the account running: the account has one listenKey, which nobody deletes', async () => {
+    // Two collectors of one account (redundant hosts, or another program during a migration) are
+    // handed the same key; a DELETE from the one that stops would close the other's socket.
+    const streams = [0, 1].map(
+      () => new UserDataStream({ api, baseUrl: sim.wsUrl, logger: silentLogger(), backoff: fastReconnect }),
+    );
+    const [leaving, staying] = streams as [UserDataStream, UserDataStream];
+    closers.push(() => staying.close());
+    const events: Buffer[] = [];
+    staying.onMessages((batch) => events.push(...batch));
+    const gaps: unknown[] = [];
+    staying.onPossibleGap((gap) => gaps.push(gap));
+    await leaving.start();
+    await staying.start();
+    expect(staying.status().listenKeysCreated).toBe(1);
+
+    await leaving.close();
+    await api.newOrder({ symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: Decimal.parse('0.002') });
+    await until(
+      () => events.some((e) => e.includes('ORDER_TRADE_UPDATE')),
+      'the order on the staying stream',
+    );
+    expect(gaps).toEqual([]);
+    expect(staying.status()).toMatchObject({ listenKeysCreated: 1, reconnects: 0 });
+    await api.newOrder({ symbol: 'BTCUSDT', side: 'SELL', type: 'MARKET', quantity: Decimal.parse('0.002') });
+  });
 });

@@ -12,13 +12,15 @@ import {
 import { describeError, WsClientClosedError, type WsReconnectExhaustedError } from './ws-errors.js';
 import { FrameBatcher, type FramesHandler } from './ws-frame-batcher.js';
 
-/** The listenKey endpoints (`POST/PUT/DELETE /fapi/v1/listenKey`); the REST client implements it. */
+/**
+ * The listenKey endpoints a stream uses (`POST/PUT /fapi/v1/listenKey`; never `DELETE`, see
+ * {@link UserDataStream.close}); the REST client implements them.
+ */
 export interface ListenKeyApi {
   /** Creates a key, or returns the active one with its validity extended to 60 min. */
   createListenKey(): Promise<string>;
   /** Extends the key's validity to 60 min; fails with code -1125 when the key does not exist. */
   keepAliveListenKey(key: string): Promise<void>;
-  closeListenKey(key: string): Promise<void>;
 }
 
 /**
@@ -271,7 +273,12 @@ export class UserDataStream {
     };
   }
 
-  /** Stops the keepalive, closes the socket, delivers what was received and closes the listenKey. */
+  /**
+   * Stops the keepalive, closes the socket and delivers what was received. The listenKey is left to
+   * lapse (60 min after its last keepalive), never deleted: a USD-M account has one active key,
+   * which every stream of the account is handed (another user-stream collector, another program
+   * on the same account), and a DELETE would close all of their streams.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -279,17 +286,8 @@ export class UserDataStream {
     for (const w of this.#startWaiters.splice(0)) w.reject(new WsClientClosedError('UserDataStream'));
     await this.#channel.close();
     this.#batcher.flush();
-    const key = this.#key;
     this.#key = undefined;
-    if (key !== undefined) {
-      try {
-        await this.#api.closeListenKey(key);
-      } catch (error) {
-        // The key lapses by itself within 60 min; closing is a courtesy, so a failure is only logged.
-        this.#log.warn('closing the listenKey failed', { error: describeError(error) });
-      }
-    }
-    this.#log.info('closed');
+    this.#log.info('closed; the listenKey is left to lapse (other streams of the account may use it)');
   }
 
   async #resolveUrl(): Promise<{ url: string; displayUrl: string }> {

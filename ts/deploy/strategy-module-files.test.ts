@@ -39,7 +39,9 @@ describe('strategyModuleFiles', () => {
         'export const signal = params.level + shared;',
         'export const here = import.meta.url;',
       ].join('\n'),
-      'lib/shared.js': 'export const shared = 1;',
+      // Saved with a byte order mark, as some editors do: Node imports it, so its imports count.
+      'lib/shared.js': "\uFEFFimport { base } from './base.mjs'; export const shared = base;",
+      'lib/base.mjs': 'export const base = 1;',
       'lib/late.mjs': "import { signal } from './signal.mjs'; export default signal;",
       'params.json': '{ "level": 2 }',
       'unused.mjs': 'export const never = 1;',
@@ -53,6 +55,7 @@ describe('strategyModuleFiles', () => {
       'lib/shared.js',
       'lib/late.mjs',
       'params.json',
+      'lib/base.mjs',
     ]);
     expect(walked.files[4]).toMatchObject({ source: join(dir, 'params.json'), text: '{ "level": 2 }' });
   });

@@ -67,7 +67,9 @@ export function strategyModuleFiles(entry: string, entryPath: string): StrategyM
 }
 
 /** The specifiers `file` imports that name a file of its own (builtins and `import.meta` left out). */
-function importsOf(file: string, text: string, problems: string[]): string[] {
+function importsOf(file: string, withBom: string, problems: string[]): string[] {
+  // Node reads a module that starts with a byte order mark; the lexer would find no import in it.
+  const text = withBom.charCodeAt(0) === 0xfeff ? withBom.slice(1) : withBom;
   let imports: ReturnType<typeof parse>[0];
   try {
     [imports] = parse(text, file);

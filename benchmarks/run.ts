@@ -14,14 +14,35 @@ import { storageMeasures } from './stages/storage.js';
 import { strategyEventCases } from './stages/strategy-events.js';
 import { wireBytes } from './stages/wire-bytes.js';
 
-const { values } = parseArgs({
-  args: process.argv.slice(2),
-  options: {
-    quick: { type: 'boolean' },
-    json: { type: 'string' },
-    filter: { type: 'string' },
-  },
-});
+const USAGE = `usage: npm run bench -- [--quick] [--json <file>] [--filter <text>]
+  --quick          a run under a minute (indicative only)
+  --json <file>    also write the figures as JSON
+  --filter <text>  only the cases whose name contains <text>
+`;
+
+function parsed() {
+  try {
+    return parseArgs({
+      args: process.argv.slice(2),
+      options: {
+        quick: { type: 'boolean' },
+        json: { type: 'string' },
+        filter: { type: 'string' },
+        help: { type: 'boolean' },
+      },
+    }).values;
+  } catch (error) {
+    // An unknown option or a missing value: say which, and how to call it, not a stack trace.
+    process.stderr.write(`bench: ${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
+    process.exit(2);
+  }
+}
+
+const values = parsed();
+if (values.help === true) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
 
 const quick = values.quick === true;
 const budget = quick ? QUICK : FULL;

@@ -90,6 +90,14 @@ describe('strategyModuleFiles', () => {
     ]);
   });
 
+  it('refuses a file that would take the name the module itself gets on the host', () => {
+    const dir = folder({ 'my strategy.mjs': "import './my_strategy.mjs';", 'my_strategy.mjs': '' });
+    const walked = strategyModuleFiles(join(dir, 'my strategy.mjs'), 'my_strategy.mjs');
+    expect(walked.ok ? [] : walked.problems).toEqual([
+      `${join(dir, 'my strategy.mjs')} imports ${join(dir, 'my_strategy.mjs')}, which a host would keep under the module's own name my_strategy.mjs: rename one of them`,
+    ]);
+  });
+
   it('names a problem in a file the module reaches, not only in the module', () => {
     const dir = folder({
       'main.mjs': "export { signal } from './lib/signal.mjs';",

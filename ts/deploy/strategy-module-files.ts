@@ -60,6 +60,13 @@ export function strategyModuleFiles(entry: string, entryPath: string): StrategyM
       const target = localTarget(next.source, specifier, root, problems);
       if (target === undefined || seen.has(target.source)) continue;
       seen.add(target.source);
+      // The module's own name is made safe on the host: a file of its folder may already have it.
+      if (target.path === entryPath) {
+        problems.push(
+          `${next.source} imports ${target.source}, which a host would keep under the module's own name ${entryPath}: rename one of them`,
+        );
+        continue;
+      }
       queue.push(target);
     }
   }

@@ -107,7 +107,7 @@ function rig(journal = new MemoryOrderJournal(), options: { risk?: RiskGate; log
     clock,
     journal,
     logger: options.logger ?? silentLogger('engine'),
-    risk: options.risk,
+    ...(options.risk === undefined ? {} : { risk: options.risk }),
   });
   return { engine, account, emit, clock, placed };
 }

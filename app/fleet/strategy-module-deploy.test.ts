@@ -181,6 +181,10 @@ describe('a fleet deploy with a strategy module', () => {
     const registered = strategyDefinitions().find((d) => d.name === 'split-module');
     expect(registered?.summary).toMatch(/selling at bar 3$/);
 
+    // A package an operator installed by hand beside the copy is theirs: never listed, never removed.
+    const handInstalled = join(install, 'etc', 'strategy', 'node_modules', 'extra', 'index.js');
+    mkdirSync(dirname(handInstalled), { recursive: true });
+    writeFileSync(handInstalled, 'export default 1;\n');
     // The probe sees the files in the folder below too: the next plan writes nothing.
     const probe = () =>
       parseProbe(

@@ -29,7 +29,11 @@ export interface HostState {
   readonly releases: readonly string[];
   /** By service name. */
   readonly units: ReadonlyMap<string, ObservedUnit>;
-  /** sha256 by path relative to the install dir (`etc/config.json`, `etc/tls/ca.crt`, `etc/strategy/...`). */
+  /**
+   * sha256 by path relative to the install dir (`etc/config.json`, `etc/tls/ca.crt`, every file
+   * below `etc/strategy/`). A `node_modules` folder there is left out: it is the operator's, put
+   * there by hand, so the deploy neither lists nor removes it.
+   */
   readonly files: ReadonlyMap<string, string>;
   /** By service name. */
   readonly envs: ReadonlyMap<string, ObservedEnv>;
@@ -55,7 +59,7 @@ done
 for f in ${q(p.config)} ${q(p.tls)}/*; do
   [ -f "$f" ] && echo "file \${f#${q(`${dir}/`)}} $(sha256sum < "$f" | cut -c1-64)"
 done
-[ -d ${q(p.strategy)} ] && find ${q(p.strategy)} -type f | sort | while read -r f; do
+[ -d ${q(p.strategy)} ] && find ${q(p.strategy)} -name node_modules -prune -o -type f -print | sort | while read -r f; do
   echo "file \${f#${q(`${dir}/`)}} $(sha256sum < "$f" | cut -c1-64)"
 done
 for f in ${q(p.env)}/*.env; do

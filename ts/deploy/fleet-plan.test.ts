@@ -183,7 +183,7 @@ describe('planning a fleet', () => {
     expect(plan.restartServices).toEqual([]);
     expect(isNoop(plan)).toBe(false);
     expect(describePlan(plan, release.id)).toContain(
-      '  remove etc/strategy/old.mjs (no longer named by the configuration)',
+      '  remove etc/strategy/old.mjs (no longer part of the strategy module the configuration names)',
     );
   });
 

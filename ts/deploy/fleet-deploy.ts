@@ -60,7 +60,8 @@ export function describePlan(plan: HostPlan, releaseId: string): string[] {
   if (plan.uploadRelease) item(`upload release ${releaseId}`);
   if (plan.switchRelease) item(`switch to release ${releaseId} (the current one is kept for rollback)`);
   for (const f of plan.writeFiles) item(`write ${f}`);
-  for (const f of plan.removeFiles) item(`remove ${f} (no longer part of the strategy module the configuration names)`);
+  for (const f of plan.removeFiles)
+    item(`remove ${f} (no longer part of the strategy module the configuration names)`);
   for (const k of plan.issueKeys) item(`issue a ${k.role} hub key for ${k.service}`);
   for (const e of plan.writeEnvs) item(`write env file of ${e}`);
   for (const u of plan.writeUnits) item(`install unit ${unitName(u)}`);

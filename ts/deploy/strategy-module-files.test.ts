@@ -41,7 +41,8 @@ describe('strategyModuleFiles', () => {
       ].join('\n'),
       // Saved with a byte order mark, as some editors do: Node imports it, so its imports count.
       'lib/shared.js': "\uFEFFimport { base } from './base.mjs'; export const shared = base;",
-      'lib/base.mjs': 'export const base = 1;',
+      'lib/base.mjs': "import dots from '../..dots.mjs'; export const base = dots;",
+      '..dots.mjs': 'export default 1;',
       'lib/late.mjs': "import { signal } from './signal.mjs'; export default signal;",
       'params.json': '{ "level": 2 }',
       'unused.mjs': 'export const never = 1;',
@@ -56,6 +57,7 @@ describe('strategyModuleFiles', () => {
       'lib/late.mjs',
       'params.json',
       'lib/base.mjs',
+      '..dots.mjs',
     ]);
     expect(walked.files[4]).toMatchObject({ source: join(dir, 'params.json'), text: '{ "level": 2 }' });
   });
@@ -70,6 +72,7 @@ describe('strategyModuleFiles', () => {
         "import old from './old.cjs';",
         "import spaced from './my lib.mjs';",
         "import pkg from './package.json' with { type: 'json' };",
+        "import remote from 'file://elsewhere/strategy.mjs';",
         'const name = "./late.mjs";',
         'export default async () => (await import(name)).default;',
       ].join('\n'),
@@ -87,6 +90,10 @@ describe('strategyModuleFiles', () => {
       `${main} imports ${join(dir, 'old.cjs')}: only .js, .mjs and .json files are shipped`,
       `${main} imports ${join(dir, 'my lib.mjs')}, whose path a host would not keep as it is: use letters, digits, ".", "_" and "-" (and no package.json beside the module)`,
       `${main} imports ${join(dir, 'package.json')}, whose path a host would not keep as it is: use letters, digits, ".", "_" and "-" (and no package.json beside the module)`,
+      // Node's own words follow (they may change between versions).
+      expect.stringMatching(
+        / imports "file:\/\/elsewhere\/strategy\.mjs", which is not a file URL of this machine: ./,
+      ),
     ]);
   });
 

@@ -108,11 +108,8 @@ function localTarget(
   root: string,
   problems: string[],
 ): { source: string; path: string } | undefined {
-  let source: string;
-  if (specifier.startsWith('./') || specifier.startsWith('../') || specifier.startsWith('/'))
-    source = resolve(dirname(from), specifier);
-  else if (specifier.startsWith('file:')) source = fileURLToPath(specifier);
-  else {
+  const local = specifier.startsWith('./') || specifier.startsWith('../') || specifier.startsWith('/');
+  if (!local && !specifier.startsWith('file:')) {
     problems.push(
       `${from} imports the package "${specifier}", which a trader host cannot resolve: the deploy ships the module's own files, not packages (take \`z\` and \`Decimal\` from the kit the module's default export is called with, or bundle the package into the module)`,
     );
@@ -122,8 +119,17 @@ function localTarget(
     problems.push(`${from} imports "${specifier}": a query or fragment in a module's imports is not shipped`);
     return undefined;
   }
+  let source: string;
+  try {
+    source = local ? resolve(dirname(from), specifier) : fileURLToPath(specifier);
+  } catch (error) {
+    problems.push(
+      `${from} imports "${specifier}", which is not a file URL of this machine: ${(error as Error).message}`,
+    );
+    return undefined;
+  }
   const within = relative(root, source);
-  if (within.startsWith('..') || isAbsolute(within)) {
+  if (within === '..' || within.startsWith(`..${sep}`) || isAbsolute(within)) {
     problems.push(
       `${from} imports ${source}, outside the module's folder ${root}: the deploy ships that folder and what is below it`,
     );

@@ -27,6 +27,7 @@ function scripted() {
         differences: reason.includes('gap')
           ? [{ reason, symbol: 'BTCUSDT', orders: 1, fills: 1, income: 0 }]
           : [],
+        unlisted: [],
       };
     },
     async income() {

@@ -334,3 +334,40 @@ describe('nextCursor', () => {
     expect(parseSymbolCursor('{"order":-1,"trade":"x"}')).toEqual({ order: null, trade: null });
   });
 });
+
+describe('Reconciler and a symbol the exchange does not list', () => {
+  it('skips it, warns naming it, and reconciles the symbols after it', async () => {
+    // A delisted symbol keeps its records, so it stays among the active ones for days; sorted
+    // first, it used to fail every pass before any other symbol was read.
+    await market('XRPUSDT', 'BUY', '10');
+    const warnings: string[] = [];
+    const r = new Reconciler({
+      store,
+      api: recordedApi(api),
+      scope: SCOPE,
+      settings: SETTINGS,
+      logger: new Logger('reconcile', {
+        level: 'warn',
+        format: 'json',
+        sink: (line) => warnings.push(line),
+      }),
+    });
+    const report = await r.reconcile('fills', { full: false, seen: ['AAADELISTEDUSDT', 'XRPUSDT'] });
+    expect(report.unlisted).toEqual(['AAADELISTEDUSDT']);
+    expect(report.differences.map((d) => d.symbol)).toEqual(['XRPUSDT']);
+    expect((await store.fills(SCOPE, { symbol: 'XRPUSDT' })).length).toBeGreaterThan(0);
+    expect(r.unlistedSkips).toBe(1);
+    expect(warnings.map((l) => JSON.parse(l) as { msg: string; symbols?: string })).toEqual([
+      expect.objectContaining({
+        msg: 'symbols the exchange does not list (delisted?) skipped; their records stay as stored',
+        symbols: 'AAADELISTEDUSDT',
+      }),
+    ]);
+    // The next pass does not ask about it again.
+    calls.length = 0;
+    const again = await r.reconcile('fills', { full: false, seen: ['AAADELISTEDUSDT', 'XRPUSDT'] });
+    expect(again.unlisted).toEqual(['AAADELISTEDUSDT']);
+    expect(calls.filter((c) => c.includes('AAADELISTEDUSDT'))).toEqual([]);
+    expect(calls.filter((c) => c.includes('XRPUSDT')).length).toBeGreaterThan(0);
+  });
+});

@@ -1,5 +1,6 @@
 // Reconciliation from REST: the exchange's orders, fills and income since what was last confirmed, so the store converges to the exchange's truth.
 import { Decimal } from '../ts/exact/decimal.js';
+import { isUnknownSymbol } from '../ts/exchange/exchange-errors.js';
 import { parseJson } from '../ts/exchange/json-shape.js';
 import type { UsdmApi } from '../ts/exchange/usdm-api.js';
 import {
@@ -49,6 +50,15 @@ export interface ReconcileReport {
   readonly since: number;
   readonly symbols: number;
   readonly differences: readonly ReconciliationDifference[];
+  readonly requests: number;
+  /** Symbols the exchange refused as unknown (-1121: delisted, or never listed), skipped. */
+  readonly unlisted: readonly string[];
+}
+
+/** What a pass stored for one symbol, and the requests it took. */
+interface SymbolReconciled {
+  readonly orders: number;
+  readonly fills: number;
   readonly requests: number;
 }
 
@@ -120,6 +130,13 @@ export class Reconciler {
    * read): the natural key keeps the first, so each is logged as an error with both versions.
    */
   conflicts = 0;
+  /** Symbols skipped because the exchange does not list them (counted once per pass each). */
+  unlistedSkips = 0;
+  /**
+   * Symbols the exchange refused as unknown in this process: later passes skip them without
+   * asking (a request and a refusal each, for every pass of `activeDays`). A restart asks again.
+   */
+  readonly #unlisted = new Set<string>();
 
   constructor(options: {
     store: RecordStore;
@@ -227,19 +244,42 @@ export class Reconciler {
         for (const p of account.positions) if (Number(p.position.amount) !== 0) symbols.add(p.symbol);
       }
     }
+    const unlisted: string[] = [];
     for (const symbol of [...symbols].sort()) {
-      const found = await this.#symbol(symbol, since);
+      if (this.#unlisted.has(symbol)) {
+        unlisted.push(symbol);
+        continue;
+      }
+      let found: SymbolReconciled;
+      try {
+        found = await this.#symbol(symbol, since);
+      } catch (error) {
+        // A delisted symbol with records stays among the active ones for days: one such symbol
+        // must not fail every pass, and with it every symbol after it. Any other error fails the
+        // pass, which the scheduler owes again.
+        if (!isUnknownSymbol(error)) throw error;
+        if (this.#unlisted.size < 10_000) this.#unlisted.add(symbol);
+        unlisted.push(symbol);
+        requests += 1;
+        continue;
+      }
       requests += found.requests;
       if (found.orders > 0 || found.fills > 0)
         differences.push({ reason, symbol, orders: found.orders, fills: found.fills, income: 0 });
     }
     // The time a symbol without a cursor of its own is first read from: only a full pass has looked everywhere.
     if (plan.full) await this.#store.write({}, { [this.#cursorName]: String(now) });
-    return { reason, full: plan.full, since, symbols: symbols.size, differences, requests };
+    if (unlisted.length > 0) {
+      this.unlistedSkips += unlisted.length;
+      this.#log.warn('symbols the exchange does not list (delisted?) skipped; their records stay as stored', {
+        symbols: unlisted.join(','),
+      });
+    }
+    return { reason, full: plan.full, since, symbols: symbols.size, differences, requests, unlisted };
   }
 
   /** Orders and fills of one symbol from its cursor, stored with the moved cursor in one transaction. */
-  async #symbol(symbol: string, since: number): Promise<{ orders: number; fills: number; requests: number }> {
+  async #symbol(symbol: string, since: number): Promise<SymbolReconciled> {
     const name = this.symbolCursorName(symbol);
     const cursor = parseSymbolCursor(await this.#store.cursor(name));
     const marks = await this.#store.symbolMarks(this.#scope, symbol);

@@ -75,6 +75,17 @@ export class BinanceApiError extends ExchangeError {
   }
 }
 
+/** Binance's code for a symbol it does not list (never listed, or delisted and settled). */
+export const UNKNOWN_SYMBOL_CODE = -1121;
+
+/**
+ * Whether `error` is Binance refusing a symbol it does not list (-1121 "Invalid symbol"): asking
+ * again will not help, so a loop over many symbols skips that one and goes on with the rest.
+ */
+export function isUnknownSymbol(error: unknown): error is BinanceApiError {
+  return error instanceof BinanceApiError && error.code === UNKNOWN_SYMBOL_CODE;
+}
+
 /** HTTP 429: a rate limit was broken; nothing leaves this client before `until` (exchange time, ms). */
 export class RateLimitedError extends BinanceApiError {
   override readonly name = 'RateLimitedError';

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { Decimal } from '../../ts/exact/decimal.js';
+import { BinanceApiError } from '../../ts/exchange/exchange-errors.js';
 import type { OrderRecord } from '../../ts/exchange/usdm-decoders.js';
 import { silentLogger } from '../../ts/log/logger.js';
 import { VirtualClock } from '../engine/engine-clock.js';
 import type { OrderIntent } from '../engine/events.js';
 import { ExposureTracker } from '../engine/exposure-tracker.js';
 import { StaticMarket } from '../risk/testing/static-views.js';
-import { OrderExecutor } from './order-executor.js';
+import { OrderExecutor, UNLISTED_SYMBOL_STATUS } from './order-executor.js';
 import { MemoryOrderJournal } from './order-journal.js';
 import { OrderOutcomeUnknownError } from './order-sender.js';
 import { SymbolRules } from './symbol-rules.js';
@@ -155,6 +156,44 @@ describe('OrderExecutor and exchange answers', () => {
       expect(cancelled).toEqual(['left-1']);
       expect(journal.get('left-1')).toMatchObject({ status: 'CANCELED', executedQty: '0.400' });
       expect(journal.unresolved()).toEqual([]);
+    });
+
+    it('settles without a fill an order of a symbol the exchange no longer lists, so the trader can start', async () => {
+      const journal = journalWithLeftOrder();
+      const venue = {
+        name: 'fake',
+        query: async () => {
+          throw new BinanceApiError(400, -1121, 'Invalid symbol.', 'GET', '/fapi/v1/order');
+        },
+        cancel: async () => {
+          throw new Error('test: nothing to cancel');
+        },
+        onUserEvent: () => () => {},
+      } as unknown as Venue;
+      const executor = executorFor(venue, new VirtualClock(T0), new ExposureTracker(), journal);
+      expect(await executor.cancelLeftOpen()).toEqual({ cancelled: 0, open: 0 });
+      expect(journal.get('left-1')).toMatchObject({ status: UNLISTED_SYMBOL_STATUS, executedQty: '0' });
+      expect(journal.unresolved()).toEqual([]);
+    });
+
+    it('keeps it unresolved, and the start fails, when the query fails otherwise', async () => {
+      const journal = journalWithLeftOrder();
+      const venue = {
+        name: 'fake',
+        query: async () => {
+          throw new BinanceApiError(
+            503,
+            -1007,
+            'Timeout waiting for response from backend server.',
+            'GET',
+            '/fapi/v1/order',
+          );
+        },
+        onUserEvent: () => () => {},
+      } as unknown as Venue;
+      const executor = executorFor(venue, new VirtualClock(T0), new ExposureTracker(), journal);
+      await expect(executor.cancelLeftOpen()).rejects.toThrow(/-1007/);
+      expect(journal.unresolved().map((e) => e.clientOrderId)).toEqual(['left-1']);
     });
 
     it('keeps it unresolved, and says so, when the cancel fails', async () => {

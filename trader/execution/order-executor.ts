@@ -1,6 +1,11 @@
 // Executes order intents on a venue: market, post-only (GTX), TWAP and VWAP, with write-ahead journaling and unknown outcomes resolved first.
 import { Decimal } from '../../ts/exact/decimal.js';
-import { BinanceApiError, IpBannedError, RateLimitedError } from '../../ts/exchange/exchange-errors.js';
+import {
+  BinanceApiError,
+  IpBannedError,
+  isUnknownSymbol,
+  RateLimitedError,
+} from '../../ts/exchange/exchange-errors.js';
 import { TERMINAL_ORDER_STATUSES } from '../../ts/exchange/usdm-decoders.js';
 import type { Logger } from '../../ts/log/logger.js';
 import type { UserEventObject } from '../../ts/native/parse.js';
@@ -21,6 +26,9 @@ import type { VolumeProfile } from './volume-profile.js';
 export const DEFAULT_POST_ONLY_TIMEOUT_MS = 2_500;
 /** Re-prices of a post-only order refused because it would take (-5022). */
 const POST_ONLY_REPRICES = 3;
+
+/** The journal status of an unknown order whose symbol the exchange no longer lists (see `resolveUnknown`). */
+export const UNLISTED_SYMBOL_STATUS = 'SYMBOL_UNLISTED';
 /** Retries of an order refused by a rate limit (429) or ban (418), each after the exchange's wait. */
 const RATE_LIMIT_RETRIES = 3;
 /** Longest wait for one rate-limit retry; a longer ban gives the order up (it was never executed). */
@@ -189,7 +197,25 @@ export class OrderExecutor {
     let open = 0;
     for (const entry of this.#d.journal.unresolved()) {
       if (symbol !== undefined && entry.symbol !== symbol) continue;
-      const found = await this.#d.venue.query(entry.symbol, entry.clientOrderId);
+      let found: Awaited<ReturnType<Venue['query']>>;
+      try {
+        found = await this.#d.venue.query(entry.symbol, entry.clientOrderId);
+      } catch (error) {
+        // The exchange no longer lists the symbol (delisted: its orders were cancelled and its
+        // positions settled by the exchange). Left unresolved, the entry would fail every start
+        // of this trader; what it filled is in the account's records, not in a query any more.
+        if (!isUnknownSymbol(error)) throw error;
+        this.#d.journal.settle(entry.clientOrderId, UNLISTED_SYMBOL_STATUS, '0');
+        this.#release(entry.clientOrderId, Decimal.ZERO, this.#d.clock.now());
+        this.#d.logger.warn(
+          'unknown order of a symbol the exchange no longer lists: settled without a fill',
+          {
+            clientOrderId: entry.clientOrderId,
+            symbol: entry.symbol,
+          },
+        );
+        continue;
+      }
       if (found === null) {
         this.#d.journal.settle(entry.clientOrderId, 'NOT_FOUND', '0');
         this.#release(entry.clientOrderId, Decimal.ZERO, this.#d.clock.now());

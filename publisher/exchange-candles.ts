@@ -1,5 +1,7 @@
 // Candles for the charts from the exchange's public klines endpoint (market data is not in the records unless kept), cached per symbol.
+import { isUnknownSymbol } from '../ts/exchange/exchange-errors.js';
 import type { KlineInterval, UsdmApi } from '../ts/exchange/usdm-api.js';
+import type { Logger } from '../ts/log/logger.js';
 import { parseRestKlines } from '../ts/native/parse.js';
 import type { Candle } from '../ts/publish/dashboard-documents.js';
 
@@ -17,24 +19,48 @@ export interface CandleProvider {
 export class ExchangeCandles implements CandleProvider {
   readonly #api: UsdmApi;
   readonly #refreshMs: number;
+  readonly #log: Logger;
   readonly #cache = new Map<string, { at: number; candles: readonly Candle[] }>();
+  /** Symbols the exchange refused as unknown, each logged once. */
+  readonly #unlisted = new Set<string>();
 
-  constructor(api: UsdmApi, refreshMs = 60_000) {
+  constructor(api: UsdmApi, logger: Logger, refreshMs = 60_000) {
     this.#api = api;
+    this.#log = logger;
     this.#refreshMs = refreshMs;
   }
 
+  /**
+   * A symbol the exchange does not list (delisted, with records still shown) has no candles: its
+   * chart is empty, and the rest of the page is published as usual.
+   */
   async candles(symbol: string, interval: string, since: number, limit: number): Promise<readonly Candle[]> {
     const key = `${symbol}|${interval}|${limit}`;
     const cached = this.#cache.get(key);
     const now = Date.now();
     let candles = cached !== undefined && now - cached.at < this.#refreshMs ? cached.candles : undefined;
     if (candles === undefined) {
-      const response = await this.#api.klines({
-        symbol,
-        interval: interval as KlineInterval,
-        limit: Math.min(limit, 1500),
-      });
+      let response: Awaited<ReturnType<UsdmApi['klines']>>;
+      try {
+        response = await this.#api.klines({
+          symbol,
+          interval: interval as KlineInterval,
+          limit: Math.min(limit, 1500),
+        });
+      } catch (error) {
+        if (!isUnknownSymbol(error)) throw error;
+        if (!this.#unlisted.has(symbol)) {
+          if (this.#unlisted.size < 10_000) this.#unlisted.add(symbol);
+          this.#log.warn(
+            'no candles for a symbol the exchange does not list (delisted?); its chart is empty',
+            {
+              symbol,
+            },
+          );
+        }
+        this.#cache.set(key, { at: now, candles: [] });
+        return [];
+      }
       candles = parseRestKlines(response.body, response.serverTimeMs).map((k) => ({
         openTime: k.openTime,
         open: k.open,

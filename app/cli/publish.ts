@@ -109,7 +109,7 @@ export async function runPublish(args: string[]): Promise<number> {
     scope,
     asset: 'USDT',
     strategies: [],
-    candles: new ExchangeCandles(exchange.api),
+    candles: new ExchangeCandles(exchange.api, logger.child('candles')),
     status: () =>
       hubHealthStatus(
         readHub,

@@ -48,6 +48,9 @@ Options:
       --once             publish one round and exit (0 when everything was published)
 `;
 
+/** How long a status read waits for the publisher's first hub connection (the hub client's own connect timeout is 5 s). */
+const FIRST_CONNECTION_WAIT_MS = 6_000;
+
 /** Runs `tributary publish`; returns the exit code. */
 export async function runPublish(args: string[]): Promise<number> {
   const { values } = parseCommandArgs({
@@ -100,6 +103,8 @@ export async function runPublish(args: string[]): Promise<number> {
   const readHub = async (): Promise<HubStatusParts> => {
     if (presence === undefined)
       return readHealthStatus({ hubUrl: hubUrl(loaded), ...hubTlsOption(loaded), timeoutMs: 3000 });
+    // The first round comes as the connection starts: a hub that answers is not reported unreachable.
+    await presence.client.firstAttempt(FIRST_CONNECTION_WAIT_MS);
     const { scope, status } = await presence.client.status();
     return (scope === 'full' ? HubStatusSchema : HubHealthSchema).parse(status);
   };

@@ -182,6 +182,27 @@ export class HubClient {
     return this.#reconnects;
   }
 
+  /**
+   * Resolves with the state once the first connection attempt has ended (`ready`, or for now not:
+   * `reconnecting`, `failed`, `closed`), or after `timeoutMs`; at once when it already has. A
+   * reader that would take a client still connecting at start for an unreachable hub waits here.
+   */
+  firstAttempt(timeoutMs: number): Promise<HubClientState> {
+    if (this.#state !== 'idle' && this.#state !== 'connecting') return Promise.resolve(this.#state);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        off();
+        resolve(this.#state);
+      }, timeoutMs);
+      const off = this.onState((state) => {
+        if (state === 'idle' || state === 'connecting') return;
+        clearTimeout(timer);
+        off();
+        resolve(state);
+      });
+    });
+  }
+
   /** Called on every state change (`ready` with the welcome). Returns an unsubscribe function. */
   onState(listener: (state: HubClientState, welcome: Welcome | undefined) => void): () => void {
     this.#stateListeners.add(listener);

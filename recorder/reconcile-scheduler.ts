@@ -184,7 +184,7 @@ export class ReconcileScheduler {
       differences: report.differences
         .map((d) => `${d.symbol || 'account'}:${d.orders}/${d.fills}/${d.income}`)
         .join(' '),
-      unlisted: report.unlisted.join(','),
+      unlisted: report.unlisted.length,
     });
     if (report.differences.length === 0) return;
     for (const d of report.differences) {

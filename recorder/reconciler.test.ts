@@ -369,5 +369,7 @@ describe('Reconciler and a symbol the exchange does not list', () => {
     expect(again.unlisted).toEqual(['AAADELISTEDUSDT']);
     expect(calls.filter((c) => c.includes('AAADELISTEDUSDT'))).toEqual([]);
     expect(calls.filter((c) => c.includes('XRPUSDT')).length).toBeGreaterThan(0);
+    expect(warnings).toHaveLength(1);
+    expect(r.unlistedSkips).toBe(2);
   });
 });

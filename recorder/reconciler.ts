@@ -245,6 +245,8 @@ export class Reconciler {
       }
     }
     const unlisted: string[] = [];
+    /** Refused in this pass; the others were refused in an earlier one and logged then. */
+    const refused: string[] = [];
     for (const symbol of [...symbols].sort()) {
       if (this.#unlisted.has(symbol)) {
         unlisted.push(symbol);
@@ -260,6 +262,7 @@ export class Reconciler {
         if (!isUnknownSymbol(error)) throw error;
         if (this.#unlisted.size < 10_000) this.#unlisted.add(symbol);
         unlisted.push(symbol);
+        refused.push(symbol);
         requests += 1;
         continue;
       }
@@ -269,12 +272,12 @@ export class Reconciler {
     }
     // The time a symbol without a cursor of its own is first read from: only a full pass has looked everywhere.
     if (plan.full) await this.#store.write({}, { [this.#cursorName]: String(now) });
-    if (unlisted.length > 0) {
-      this.unlistedSkips += unlisted.length;
+    this.unlistedSkips += unlisted.length;
+    if (refused.length > 0)
       this.#log.warn('symbols the exchange does not list (delisted?) skipped; their records stay as stored', {
-        symbols: unlisted.join(','),
+        count: refused.length,
+        symbols: refused.slice(0, 20).join(','),
       });
-    }
     return { reason, full: plan.full, since, symbols: symbols.size, differences, requests, unlisted };
   }
 

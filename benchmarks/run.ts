@@ -1,6 +1,6 @@
 // `npm run bench`: per-stage figures of the native path against pure-TypeScript baselines in one process.
 import { cpus } from 'node:os';
-import { parseArgs } from 'node:util';
+import { parseCommandArgs, UsageError } from '../app/cli/usage-error.js';
 import type { Case } from './case.js';
 import { compare, FULL, measured, QUICK, type Result } from './harness.js';
 import { table, writeJson } from './report.js';
@@ -22,7 +22,7 @@ const USAGE = `usage: npm run bench -- [--quick] [--json <file>] [--filter <text
 
 function parsed() {
   try {
-    return parseArgs({
+    return parseCommandArgs({
       args: process.argv.slice(2),
       options: {
         quick: { type: 'boolean' },
@@ -32,8 +32,9 @@ function parsed() {
       },
     }).values;
   } catch (error) {
-    // An unknown option or a missing value: say which, and how to call it, not a stack trace.
-    process.stderr.write(`bench: ${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
+    // An unknown, repeated or valueless option: say which, and how to call it, not a stack trace.
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`bench: ${error.message}\n${USAGE}`);
     process.exit(2);
   }
 }

@@ -148,6 +148,19 @@ describe('OrderExecutor and exchange answers', () => {
       return { venue, cancelled };
     };
 
+    /** A venue whose every query Binance refuses with `code` (a cancel fails too: nothing rests). */
+    const venueWhoseQueryFails = (status: number, code: number, msg: string): Venue =>
+      ({
+        name: 'fake',
+        query: async () => {
+          throw new BinanceApiError(status, code, msg, 'GET', '/fapi/v1/order');
+        },
+        cancel: async () => {
+          throw new Error('test: nothing to cancel');
+        },
+        onUserEvent: () => () => {},
+      }) as unknown as Venue;
+
     it('cancels it before the strategy trades and settles it from the exchange', async () => {
       const journal = journalWithLeftOrder();
       const { venue, cancelled } = venueWithLeftOrder('work');
@@ -160,16 +173,7 @@ describe('OrderExecutor and exchange answers', () => {
 
     it('settles without a fill an order of a symbol the exchange no longer lists, so the trader can start', async () => {
       const journal = journalWithLeftOrder();
-      const venue = {
-        name: 'fake',
-        query: async () => {
-          throw new BinanceApiError(400, -1121, 'Invalid symbol.', 'GET', '/fapi/v1/order');
-        },
-        cancel: async () => {
-          throw new Error('test: nothing to cancel');
-        },
-        onUserEvent: () => () => {},
-      } as unknown as Venue;
+      const venue = venueWhoseQueryFails(400, -1121, 'Invalid symbol.');
       const executor = executorFor(venue, new VirtualClock(T0), new ExposureTracker(), journal);
       expect(await executor.cancelLeftOpen()).toEqual({ cancelled: 0, open: 0 });
       expect(journal.get('left-1')).toMatchObject({ status: UNLISTED_SYMBOL_STATUS, executedQty: '0' });
@@ -178,19 +182,7 @@ describe('OrderExecutor and exchange answers', () => {
 
     it('keeps it unresolved, and the start fails, when the query fails otherwise', async () => {
       const journal = journalWithLeftOrder();
-      const venue = {
-        name: 'fake',
-        query: async () => {
-          throw new BinanceApiError(
-            503,
-            -1007,
-            'Timeout waiting for response from backend server.',
-            'GET',
-            '/fapi/v1/order',
-          );
-        },
-        onUserEvent: () => () => {},
-      } as unknown as Venue;
+      const venue = venueWhoseQueryFails(503, -1007, 'Timeout waiting for response from backend server.');
       const executor = executorFor(venue, new VirtualClock(T0), new ExposureTracker(), journal);
       await expect(executor.cancelLeftOpen()).rejects.toThrow(/-1007/);
       expect(journal.unresolved().map((e) => e.clientOrderId)).toEqual(['left-1']);

@@ -1,6 +1,6 @@
 // `npm run bench`: per-stage figures of the native path against pure-TypeScript baselines in one process.
 import { cpus } from 'node:os';
-import { parseCommandArgs, UsageError } from '../app/cli/usage-error.js';
+import { scriptArgs } from '../app/cli/usage-error.js';
 import type { Case } from './case.js';
 import { compare, FULL, measured, QUICK, type Result } from './harness.js';
 import { table, writeJson } from './report.js';
@@ -20,30 +20,13 @@ const USAGE = `usage: npm run bench -- [--quick] [--json <file>] [--filter <text
   --filter <text>  only the cases whose name contains <text>
 `;
 
-function parsed() {
-  try {
-    return parseCommandArgs({
-      args: process.argv.slice(2),
-      options: {
-        quick: { type: 'boolean' },
-        json: { type: 'string' },
-        filter: { type: 'string' },
-        help: { type: 'boolean' },
-      },
-    }).values;
-  } catch (error) {
-    // An unknown, repeated or valueless option: say which, and how to call it, not a stack trace.
-    if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`bench: ${error.message}\n${USAGE}`);
-    process.exit(2);
-  }
-}
-
-const values = parsed();
-if (values.help === true) {
-  process.stdout.write(USAGE);
-  process.exit(0);
-}
+const values = scriptArgs('bench', USAGE, {
+  options: {
+    quick: { type: 'boolean' },
+    json: { type: 'string' },
+    filter: { type: 'string' },
+  },
+});
 
 const quick = values.quick === true;
 const budget = quick ? QUICK : FULL;

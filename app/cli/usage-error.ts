@@ -28,6 +28,30 @@ export function parseCommandArgs<T extends ParseArgsConfig>(config: T): ReturnTy
   }
 }
 
+/**
+ * {@link parseCommandArgs} for a script run from npm (`npm run soak`, `npm run bench`): a bad
+ * option prints `<name>: <why>` and `usage` to stderr and exits 2; `--help` (which `config` need
+ * not declare) prints `usage` and exits 0.
+ */
+export function scriptArgs<T extends ParseArgsConfig>(
+  name: string,
+  usage: string,
+  config: T,
+): ReturnType<typeof parseArgs<T>>['values'] {
+  const args = config.args ?? process.argv.slice(2);
+  if (args.includes('--help')) {
+    process.stdout.write(usage);
+    process.exit(0);
+  }
+  try {
+    return parseCommandArgs({ ...config, args }).values;
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`${name}: ${error.message}\n${usage}`);
+    process.exit(2);
+  }
+}
+
 /** The `--traders` option: trader instance numbers (`0,2`), or `none`. */
 export function tradersArg(value: string): number[] {
   if (value === 'none') return [];

@@ -1,37 +1,22 @@
 // `npm run soak`: runs the soak (app/soak/soak-run.ts) and prints its result as JSON; exits 1 when a check failed.
 import { Logger } from '../../ts/log/logger.js';
-import { parseCommandArgs, UsageError } from '../cli/usage-error.js';
+import { scriptArgs } from '../cli/usage-error.js';
 import { runSoak } from './soak-run.js';
 
 const USAGE = `usage: npm run soak -- [--minutes N] [--rate trades/s] [--universe contracts] [--kill-every-s N] [--seed N]
   defaults: 10 minutes, 20000 trades/s, 600 contracts (the real USD-M universe), a kill every 30 s, seed 1
 `;
 
-function parsed() {
-  try {
-    return parseCommandArgs({
-      options: {
-        minutes: { type: 'string', default: '10' },
-        rate: { type: 'string', default: '20000' },
-        // The real USD-M universe by default: a soak of six symbols hides what breaks at 600.
-        universe: { type: 'string', default: '600' },
-        'kill-every-s': { type: 'string', default: '30' },
-        seed: { type: 'string', default: '1' },
-        help: { type: 'boolean' },
-      },
-    }).values;
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`soak: ${error.message}\n${USAGE}`);
-    process.exit(2);
-  }
-}
-
-const values = parsed();
-if (values.help === true) {
-  process.stdout.write(USAGE);
-  process.exit(0);
-}
+const values = scriptArgs('soak', USAGE, {
+  options: {
+    minutes: { type: 'string', default: '10' },
+    rate: { type: 'string', default: '20000' },
+    // The real USD-M universe by default: a soak of six symbols hides what breaks at 600.
+    universe: { type: 'string', default: '600' },
+    'kill-every-s': { type: 'string', default: '30' },
+    seed: { type: 'string', default: '1' },
+  },
+});
 
 function positive(name: string, text: string | undefined): number {
   const value = Number(text);

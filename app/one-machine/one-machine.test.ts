@@ -71,10 +71,12 @@ describe.skipIf(!built)('tributary up (OneMachineSystem)', () => {
       },
       logger: silentLogger('up'),
       output: (name, line) => lines.push(`[${name}] ${line}`),
-      logFile: join(dir, 'logs', 'tributary.log'),
+      workDir: dir,
     });
     cleanups.push(() => system.stop());
     const info = await system.start();
+    // Every child's state under the system's folder, none in the checkout's `.tributary/`.
+    expect(info.logFile).toBe(join(dir, '.tributary', 'logs', 'tributary.log'));
     expect(info.children).toContain('hub');
     expect(info.children).toContain('trader-0');
     expect(info.children).toContain('dashboard');

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { COLLECTOR_KINDS, type CollectorKind } from '../../collectors/collector.js';
 import type { RunningSimulator } from '../../sim/simulator.js';
 import { startSimulator } from '../../sim/simulator.js';
@@ -39,8 +39,15 @@ export interface OneMachineOptions {
   readonly output?: ProcessSupervisorOptions['output'];
   /** How long the hub may take to answer `/status` (default 20 s). */
   readonly startTimeoutMs?: number;
-  /** The system's log file (default `.tributary/logs/tributary.log`). */
+  /** The system's log file (default `.tributary/logs/tributary.log` in {@link workDir}). */
   readonly logFile?: string;
+  /**
+   * The folder the children start in, so that the relative paths of their state (the records'
+   * `.tributary/records.sqlite`, each trader's `.tributary/trader-<n>/`, the log) are under it;
+   * default this process's current folder. A relative `configFile` is still read from the current
+   * folder.
+   */
+  readonly workDir?: string;
 }
 
 /** What `start` reports, for the banner and for tests. */
@@ -109,13 +116,18 @@ export class OneMachineSystem {
   #presence: HubPresence | undefined;
   #stopped = false;
   readonly #logFile: LogFile;
+  readonly #workDir: string;
+  readonly #configFile: string | undefined;
 
   /** Reads the configuration (throwing a `ConfigError` naming every bad field). */
   constructor(options: OneMachineOptions) {
     this.#options = options;
     this.#loaded = loadConfig(options.configFile, options.env ?? process.env);
     const settings = this.#loaded.config.supervisor;
-    this.#logFile = new LogFile(options.logFile ?? join('.tributary', 'logs', 'tributary.log'));
+    this.#workDir = resolve(options.workDir ?? '.');
+    // Children get the configuration's path as given; made absolute, it names the same file from their folder.
+    this.#configFile = options.configFile === undefined ? undefined : resolve(options.configFile);
+    this.#logFile = new LogFile(resolve(this.#workDir, options.logFile ?? join('.tributary', 'logs', 'tributary.log')));
     const print = options.output ?? defaultOutput;
     const output: ProcessSupervisorOptions['output'] = (name, line, stream) => {
       print(name, line, stream);
@@ -128,6 +140,7 @@ export class OneMachineSystem {
     this.alerts = alerterFromConfig(this.#loaded, 'supervisor', options.logger);
     this.supervisor = new ProcessSupervisor({
       command: [process.execPath, join(packageRoot, 'bin', 'tributary.js')],
+      cwd: this.#workDir,
       logger: options.logger.child('supervisor'),
       alerts: this.alerts,
       maxRestarts: settings.maxRestarts,
@@ -202,7 +215,7 @@ export class OneMachineSystem {
     }
     const hubUrl = config.hub.url ?? `ws://${config.hub.host}:${hubPort}`;
     const statusUrl = `http://${config.hub.host}:${hubPort}/status`;
-    const configArgs = this.#options.configFile === undefined ? [] : ['--config', this.#options.configFile];
+    const configArgs = this.#configFile === undefined ? [] : ['--config', this.#configFile];
 
     // Each peer its own key, for its own name only; the hub reads them from a private file.
     this.#keyDir = await mkdtemp(join(tmpdir(), 'tributary-up-'));

@@ -131,6 +131,8 @@ function startUp(config: Record<string, unknown>): UpRun {
         BINANCE_API_SECRET: API_SECRET,
         TRIBUTARY_HUB_SECRET: HUB_SECRET,
       },
+      // Its state (records, trader journal, log) in the test's folder, not the checkout's `.tributary/`.
+      cwd: dir,
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );

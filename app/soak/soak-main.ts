@@ -3,8 +3,10 @@ import { Logger } from '../../ts/log/logger.js';
 import { scriptArgs } from '../cli/usage-error.js';
 import { runSoak } from './soak-run.js';
 
-const USAGE = `usage: npm run soak -- [--minutes N] [--rate trades/s] [--universe contracts] [--kill-every-s N] [--seed N]
+const USAGE = `usage: npm run soak -- [--minutes N] [--rate trades/s] [--universe contracts] [--kill-every-s N] [--seed N] [--state-dir DIR]
   defaults: 10 minutes, 20000 trades/s, 600 contracts (the real USD-M universe), a kill every 30 s, seed 1
+  --state-dir: where the system keeps its records, journal and log (default a new temporary folder,
+  removed when the soak passes, kept when it fails; the result's stateDir names it)
 `;
 
 const values = scriptArgs('soak', USAGE, {
@@ -15,6 +17,7 @@ const values = scriptArgs('soak', USAGE, {
     universe: { type: 'string', default: '600' },
     'kill-every-s': { type: 'string', default: '30' },
     seed: { type: 'string', default: '1' },
+    'state-dir': { type: 'string' },
   },
 });
 
@@ -44,6 +47,7 @@ const result = await runSoak({
   killEveryMs: positive('kill-every-s', values['kill-every-s']) * 1000,
   seed: positive('seed', values.seed),
   logger: new Logger('soak'),
+  ...(values['state-dir'] === undefined ? {} : { stateDir: values['state-dir'] }),
 });
 process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 process.exit(result.passed ? 0 : 1);

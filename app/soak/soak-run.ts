@@ -1,6 +1,6 @@
 // The soak: `tributary up` against the simulator at a high trade rate, its hub, collectors and trader killed at random; afterwards the books are checked against the simulator.
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Decimal } from '../../ts/exact/decimal.js';
@@ -27,6 +27,13 @@ export interface SoakOptions {
   readonly killEveryMs: number;
   readonly seed: number;
   readonly logger: Logger;
+  /**
+   * The folder the system runs in: its configuration, records, trader journal and log (under
+   * `.tributary/`). Default: a new temporary folder, removed when the soak passes and kept when it
+   * fails. A folder given here is always kept. Never the checkout's own `.tributary/`, which the
+   * next `npm start` reads: a soak's 600 contracts are symbols that start's simulator does not list.
+   */
+  readonly stateDir?: string;
 }
 
 /** One RSS sample of a process, MiB. */
@@ -55,6 +62,9 @@ export interface SoakResult {
   readonly hubRss: Array<{ pid: number; perMinuteMiB: number[] }>;
   /** RSS per minute of this process (simulator, supervisor, checking trader), MiB; must be flat. */
   readonly soakRssPerMinuteMiB: number[];
+  /** The folder the system ran in; kept when the soak failed or the folder was given. */
+  readonly stateDir: string;
+  readonly stateDirKept: boolean;
   readonly passed: boolean;
 }
 
@@ -130,7 +140,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     );
   }
   const random = seededRandom(options.seed);
-  const dir = await mkdtemp(join(tmpdir(), 'tributary-soak-'));
+  const dir = options.stateDir ?? (await mkdtemp(join(tmpdir(), 'tributary-soak-')));
+  await mkdir(dir, { recursive: true });
   const configFile = join(dir, 'tributary.json');
   await writeFile(
     configFile,
@@ -154,8 +165,14 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     env: { ...process.env, BINANCE_API_KEY: API_KEY, BINANCE_API_SECRET: API_SECRET },
     logger: log.child('up'),
     output: () => {},
+    workDir: dir,
   });
-  const cleanups: Array<() => Promise<void> | void> = [() => rm(dir, { recursive: true, force: true })];
+  // The folder goes only after a soak that passed, when the soak made it: a failure's log,
+  // records and journal are what one reads to find out why.
+  let passed = false;
+  const cleanups: Array<() => Promise<void> | void> = [
+    () => (passed && options.stateDir === undefined ? rm(dir, { recursive: true, force: true }) : undefined),
+  ];
   try {
     const info = await system.start();
     cleanups.push(() => system.stop());
@@ -350,7 +367,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     }));
     const soakRssPerMinuteMiB = perMinute(ownSamples);
     const elapsedS = (Date.now() - started) / 1000;
-    const result: SoakResult = {
+    passed =
+      barMismatches.length === 0 &&
+      positionMismatches.length === 0 &&
+      barsChecked > 0 &&
+      flat(soakRssPerMinuteMiB) &&
+      hubRss.every((h) => h.perMinuteMiB.length < 3 || flat(h.perMinuteMiB));
+    return {
       durationS: Math.round(killPhaseS),
       tradesPerSecond: options.tradesPerSecond,
       universe: options.universe,
@@ -364,14 +387,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       positionMismatches,
       hubRss,
       soakRssPerMinuteMiB,
-      passed:
-        barMismatches.length === 0 &&
-        positionMismatches.length === 0 &&
-        barsChecked > 0 &&
-        flat(soakRssPerMinuteMiB) &&
-        hubRss.every((h) => h.perMinuteMiB.length < 3 || flat(h.perMinuteMiB)),
+      stateDir: dir,
+      stateDirKept: !passed || options.stateDir !== undefined,
+      passed,
     };
-    return result;
   } finally {
     for (const cleanup of cleanups.reverse()) {
       await Promise.resolve()

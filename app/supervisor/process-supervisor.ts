@@ -43,6 +43,8 @@ export interface ProcessSupervisorOptions {
   /** The program and leading arguments every child runs, e.g. `[process.execPath, 'bin/tributary.js']`. */
   readonly command: readonly string[];
   readonly logger: Logger;
+  /** The folder every child starts in (default this process's current folder). */
+  readonly cwd?: string;
   /** Restarts allowed per child within `restartWindowMs`; the next death marks it failed (default 5). */
   readonly maxRestarts?: number;
   /** The window restarts are counted in (default 60 s). */
@@ -96,6 +98,7 @@ export class ProcessSupervisor {
       stopTimeoutMs: 5000,
       output: defaultOutput,
       onChildFailed: () => {},
+      cwd: process.cwd(),
       ...options,
     };
   }
@@ -124,6 +127,7 @@ export class ProcessSupervisor {
     const [program, ...lead] = this.#options.command;
     if (program === undefined) throw new Error('supervisor command is empty');
     const proc = spawn(program, [...lead, ...child.spec.args], {
+      cwd: this.#options.cwd,
       env: { ...process.env, ...child.spec.env, [PARENT_LINK_ENV]: PARENT_LINK_IPC },
       // The fourth descriptor is the parent link: it closes when this process dies.
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

@@ -566,7 +566,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestOut
     realized: sum('REALIZED_PNL').toString(),
     trades: recorder.fills.length,
     assumedSpecs: assumed,
-    skippedLegs: engine.planner.skipped.length,
+    skippedLegs: engine.planner.skippedCount,
     rejectedRows: tapes.reduce((n, t) => n + t.rejected, 0),
     stats: { ...engine.stats },
     risk: risk?.report() ?? null,

@@ -1,7 +1,7 @@
 // The simulator's market: a seeded random walk or a CSV replay with a generated past, and every Binance view of it.
 import { statSync } from 'node:fs';
 import { Decimal } from '../../ts/exact/decimal.js';
-import { LogThrottle } from '../../ts/hub/log-throttle.js';
+import { LogThrottle } from '../../ts/log/log-throttle.js';
 import { Logger } from '../../ts/log/logger.js';
 import type {
   BookLevel,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Decimal } from '../../ts/exact/decimal.js';
-import { silentLogger } from '../../ts/log/logger.js';
+import { Logger, silentLogger } from '../../ts/log/logger.js';
 import { SymbolRules } from '../execution/symbol-rules.js';
 import type { SignalEvent } from './events.js';
 import { TargetPlanner } from './target-planner.js';
@@ -29,15 +29,15 @@ describe('TargetPlanner and absurd exchange filters', () => {
     const planner = new TargetPlanner(rules, silentLogger('planner'));
     const intents = planner.plan(signal('3'), Decimal.ZERO, Decimal.parse('10'));
     expect(intents).toEqual([]);
-    expect(planner.skipped).toHaveLength(1);
-    expect(planner.skipped[0]?.reason).toMatch(/maxQty/);
+    expect(planner.skippedCount).toBe(1);
+    expect(planner.recentSkipped[0]?.reason).toMatch(/maxQty/);
   });
 
   it('a maxQty so small that a leg would take hundreds of orders skips the leg', () => {
     const rules = new SymbolRules([{ symbol: 'XUSDT', stepSize: '1', minQty: '1', maxQty: '1' }]);
     const planner = new TargetPlanner(rules, silentLogger('planner'));
     expect(planner.plan(signal('500'), Decimal.ZERO, Decimal.parse('10'))).toEqual([]);
-    expect(planner.skipped[0]?.reason).toMatch(/more than 100 orders/);
+    expect(planner.recentSkipped[0]?.reason).toMatch(/more than 100 orders/);
   });
 
   it('a leg above maxQty is still split into pieces on the step', () => {
@@ -53,6 +53,27 @@ describe('TargetPlanner and absurd exchange filters', () => {
     const planner = new TargetPlanner(rules, silentLogger('planner'));
     const intents = planner.plan(signal('1.005'), Decimal.ZERO, Decimal.parse('10'));
     expect(intents.map((i) => i.quantity.toString())).toEqual(['0.503', '0.502']);
-    expect(planner.skipped).toEqual([]);
+    expect(planner.skippedCount).toBe(0);
+  });
+});
+
+describe('TargetPlanner over a long run', () => {
+  it('warns once a symbol a minute and keeps a bounded list of skipped legs, counting them all', () => {
+    const rules = new SymbolRules([{ symbol: 'XUSDT', stepSize: '1', minQty: '1', maxQty: '1000' }]);
+    const lines: string[] = [];
+    const planner = new TargetPlanner(rules, new Logger('planner', { sink: (line) => lines.push(line) }));
+    // A strategy asking for a third of a step on every tick: every leg snaps to zero.
+    const at = (time: number): SignalEvent => ({ ...signal('0.3'), key: { ...signal('0.3').key, time } });
+    for (let i = 0; i < 1_000; i++) planner.plan(at(1_000 + i * 50), Decimal.ZERO, Decimal.parse('10'));
+    expect(planner.skippedCount).toBe(1_000);
+    expect(planner.recentSkipped).toHaveLength(100);
+    const warnings = lines.filter((l) => l.includes('order leg skipped'));
+    // 1,000 ticks over 50 s: the first is written, the other 999 held back until a minute has passed.
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('below one step');
+    planner.plan(at(61_000), Decimal.ZERO, Decimal.parse('10'));
+    const after = lines.filter((l) => l.includes('order leg skipped'));
+    expect(after).toHaveLength(2);
+    expect(JSON.parse(after[1] ?? '{}')).toMatchObject({ symbol: 'XUSDT', suppressed: 999 });
   });
 });

@@ -1,5 +1,6 @@
 // Turns a target position into order legs: the difference from the expected position, snapped and checked by the native filters.
 import { Decimal } from '../../ts/exact/decimal.js';
+import { LogThrottle } from '../../ts/log/log-throttle.js';
 import type { Logger } from '../../ts/log/logger.js';
 import type { SymbolRules } from '../execution/symbol-rules.js';
 import type { OrderIntent, OrderSide, SignalEvent } from './events.js';
@@ -11,6 +12,16 @@ import { partsNeeded, splitEvenly } from './quantity-split.js';
  * flood the order-rate budget (or, with a maxQty below one step, never end).
  */
 const MAX_SPLIT = 100;
+
+/** Skipped legs kept for inspection, the newest; {@link TargetPlanner.skippedCount} counts them all. */
+const RECENT_SKIPPED = 100;
+
+/**
+ * At most one warning a symbol per this long (engine time): a strategy that asks for a sub-step
+ * target on every tick would otherwise write a line per tick. The next warning says how many were
+ * held back.
+ */
+const SKIP_WARN_INTERVAL_MS = 60_000;
 
 /** A leg the planner dropped, and why (counted and logged, never silent). */
 export interface SkippedLeg {
@@ -31,11 +42,23 @@ export interface SkippedLeg {
 export class TargetPlanner {
   readonly #rules: SymbolRules;
   readonly #log: Logger;
-  readonly skipped: SkippedLeg[] = [];
+  readonly #recentSkipped: SkippedLeg[] = [];
+  readonly #warnThrottle = new LogThrottle(SKIP_WARN_INTERVAL_MS);
+  #skippedCount = 0;
 
   constructor(rules: SymbolRules, logger: Logger) {
     this.#rules = rules;
     this.#log = logger;
+  }
+
+  /** Legs dropped since this planner was made. */
+  get skippedCount(): number {
+    return this.#skippedCount;
+  }
+
+  /** The last {@link RECENT_SKIPPED} legs dropped, oldest first (a live trader runs for months). */
+  get recentSkipped(): readonly SkippedLeg[] {
+    return this.#recentSkipped;
   }
 
   plan(signal: SignalEvent, expected: Decimal, referencePrice: Decimal): OrderIntent[] {
@@ -67,13 +90,13 @@ export class TargetPlanner {
       const snapped = this.#rules.snapQuantity(symbol, leg.qty, market);
       const pieces = this.#split(symbol, snapped, market);
       if (typeof pieces === 'string') {
-        this.#skip(symbol, snapped, pieces, signal.reason);
+        this.#skip(symbol, snapped, pieces, signal);
         continue;
       }
       for (const qty of pieces) {
         const problem = this.#check(symbol, qty, referencePrice, market, leg.reduceOnly);
         if (problem !== undefined) {
-          this.#skip(symbol, qty, problem, signal.reason);
+          this.#skip(symbol, qty, problem, signal);
           continue;
         }
         intents.push({
@@ -124,8 +147,18 @@ export class TargetPlanner {
     return violation.message;
   }
 
-  #skip(symbol: string, qty: Decimal, reason: string, signalReason: string): void {
-    this.skipped.push({ symbol, quantity: qty.toString(), reason });
-    this.#log.warn('order leg skipped', { symbol, quantity: qty.toString(), reason, signal: signalReason });
+  #skip(symbol: string, qty: Decimal, reason: string, signal: SignalEvent): void {
+    this.#skippedCount += 1;
+    this.#recentSkipped.push({ symbol, quantity: qty.toString(), reason });
+    if (this.#recentSkipped.length > RECENT_SKIPPED) this.#recentSkipped.shift();
+    const suppressed = this.#warnThrottle.allow(symbol, signal.key.time);
+    if (suppressed === undefined) return;
+    this.#log.warn('order leg skipped', {
+      symbol,
+      quantity: qty.toString(),
+      reason,
+      signal: signal.reason,
+      suppressed,
+    });
   }
 }

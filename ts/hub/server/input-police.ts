@@ -2,7 +2,7 @@
 import type { Logger } from '../../log/logger.js';
 import { type ControlErrorCode, ERROR_HINTS, type ServerError } from '../control-messages.js';
 import type { HubMetrics } from '../hub-metrics.js';
-import { LogThrottle } from '../log-throttle.js';
+import { LogThrottle } from '../../log/log-throttle.js';
 import { type BudgetLimits, PeerBudget } from '../peer-budget.js';
 import { CloseCode } from '../transport.js';
 import type { PeerOutbox } from './peer-outbox.js';

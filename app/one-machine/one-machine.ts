@@ -127,7 +127,9 @@ export class OneMachineSystem {
     this.#workDir = resolve(options.workDir ?? '.');
     // Children get the configuration's path as given; made absolute, it names the same file from their folder.
     this.#configFile = options.configFile === undefined ? undefined : resolve(options.configFile);
-    this.#logFile = new LogFile(resolve(this.#workDir, options.logFile ?? join('.tributary', 'logs', 'tributary.log')));
+    this.#logFile = new LogFile(
+      resolve(this.#workDir, options.logFile ?? join('.tributary', 'logs', 'tributary.log')),
+    );
     const print = options.output ?? defaultOutput;
     const output: ProcessSupervisorOptions['output'] = (name, line, stream) => {
       print(name, line, stream);

@@ -1,8 +1,9 @@
 // Input policing: size and flood limits on what peers send, and every refusal counted, logged (throttled) and told to the sender.
+
+import { LogThrottle } from '../../log/log-throttle.js';
 import type { Logger } from '../../log/logger.js';
 import { type ControlErrorCode, ERROR_HINTS, type ServerError } from '../control-messages.js';
 import type { HubMetrics } from '../hub-metrics.js';
-import { LogThrottle } from '../../log/log-throttle.js';
 import { type BudgetLimits, PeerBudget } from '../peer-budget.js';
 import { CloseCode } from '../transport.js';
 import type { PeerOutbox } from './peer-outbox.js';

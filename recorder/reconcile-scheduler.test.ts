@@ -1,7 +1,7 @@
 // The recorder's reconciliation schedule against a scripted reconciler: which passes run, merged how, retried when, and when income is read.
 import { describe, expect, it } from 'vitest';
 import type { AlertInput } from '../ts/alerts/alert.js';
-import { silentLogger } from '../ts/log/logger.js';
+import { Logger, silentLogger } from '../ts/log/logger.js';
 import { ReconcileScheduler } from './reconcile-scheduler.js';
 import type { ReconcilePlan, ReconcileReport, Reconciler } from './reconciler.js';
 
@@ -111,6 +111,28 @@ describe('ReconcileScheduler', () => {
     s.tick();
     await s.settled();
     expect(r.passes).toHaveLength(2);
+  });
+
+  it('counts no failure and owes no pass for a pass cut short by the stop', async () => {
+    const r = scripted();
+    const lines: string[] = [];
+    const s = new ReconcileScheduler({
+      reconciler: r.reconciler,
+      flush: async () => {},
+      openPositions: () => [],
+      reconcileMs: 60_000,
+      logger: new Logger('reconcile', { sink: (line) => lines.push(line) }),
+    });
+    r.hold();
+    s.requestFull('start');
+    // The process stops while the pass waits; its requests then fail unsent.
+    const stopping = s.stop();
+    r.failing(true);
+    r.release();
+    await stopping;
+    expect(s.counters.reconcileFailures).toBe(0);
+    expect(lines.filter((l) => l.includes('"level":"error"'))).toEqual([]);
+    expect(lines.some((l) => l.includes('reconciliation left to the next start'))).toBe(true);
   });
 
   it('reads income after a fill, while a position is open or the account is unknown, and names its symbols for the next pass', async () => {

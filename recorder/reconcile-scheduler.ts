@@ -159,6 +159,14 @@ export class ReconcileScheduler {
         this.counters.lastReconciledAt = Date.now();
         this.#report(report);
       } catch (error) {
+        if (this.#stopped) {
+          // The process is stopping and its requests are failed unsent; the next start reconciles.
+          this.#log.info('reconciliation left to the next start', {
+            reason: request.reason,
+            error: messageOf(error),
+          });
+          return;
+        }
         this.counters.reconcileFailures += 1;
         for (const s of seen) this.#active.add(s);
         this.#log.error('reconciliation failed; the next one retries', {

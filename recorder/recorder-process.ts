@@ -423,7 +423,9 @@ export class RecorderProcess {
     try {
       await run();
     } catch (error) {
-      this.#log.warn('recorder job failed; the next period retries', { job, error: messageOf(error) });
+      // A job cut short by the stop (its requests failed unsent) is no failure.
+      const level = this.#stopped ? 'info' : 'warn';
+      this.#log[level]('recorder job failed; the next period retries', { job, error: messageOf(error) });
     }
   }
 }

@@ -118,7 +118,11 @@ export async function runRecord(args: string[]): Promise<number> {
     account: loaded.config.store.account,
   });
   return runUntilSignal(logger, async () => {
-    await recorder.stop();
+    // Marked stopping first, then every reconciliation request still waiting for weight fails
+    // unsent: a stop must not wait for the budget's next window, past the supervisor's 5 s.
+    const stopping = recorder.stop();
+    link.api.rest.budget.close();
+    await stopping;
     stopLeasing();
     link.close();
     await store.close();

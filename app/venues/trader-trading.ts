@@ -197,7 +197,12 @@ export async function startTraderTrading(
     venue,
     account,
     stop: async () => {
-      await runtime.stop();
+      // The ladders and the engine are marked stopping first (synchronously), then every request
+      // still waiting for weight or an order slot fails unsent: a stop must not wait for the
+      // limiter's next window, up to a minute, past the supervisor's 5 s before SIGKILL.
+      const stopping = runtime.stop();
+      link.api.rest.budget.close();
+      await stopping;
       offAlerts?.();
       stopVenue();
       await records?.writer.close();

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Decimal } from '../../ts/exact/decimal.js';
 import { BinanceApiError } from '../../ts/exchange/exchange-errors.js';
 import type { OrderRecord } from '../../ts/exchange/usdm-decoders.js';
+import { BudgetClosedError } from '../../ts/exchange/weight-budget.js';
 import { silentLogger } from '../../ts/log/logger.js';
 import { VirtualClock } from '../engine/engine-clock.js';
 import type { OrderIntent } from '../engine/events.js';
@@ -112,6 +113,26 @@ describe('OrderExecutor and exchange answers', () => {
     for (let i = 0; i < 1000; i++) executor.onOrderUpdate(update(`stop-${i}`));
     expect(executor.stats.orders).toBe(1);
     expect(executor.heldOutcomes).toBe(0);
+  });
+
+  it('settles an order its stopping process never sent (the weight budget closed) as NOT_SENT, not as unknown', async () => {
+    const clock = new VirtualClock(T0);
+    const venue = {
+      name: 'fake',
+      place: async () => {
+        throw new BudgetClosedError();
+      },
+      onUserEvent: () => () => {},
+    } as unknown as Venue;
+    const journal = new MemoryOrderJournal();
+    const tracker = new ExposureTracker();
+    const executor = executorFor(venue, clock, tracker, journal);
+    await executor.submit(intent);
+    expect(journal.unresolved()).toEqual([]);
+    expect(journal.all().map((e) => e.status)).toEqual(['NOT_SENT']);
+    expect(executor.stats.rejected).toBe(0);
+    const flat = { amount: Decimal.ZERO, entryPrice: Decimal.ZERO, updateTime: T0 };
+    expect(tracker.expected('BTCUSDT', flat).isZero()).toBe(true);
   });
 
   describe('orders a restart left working', () => {

@@ -7,6 +7,7 @@ import {
   RateLimitedError,
 } from '../../ts/exchange/exchange-errors.js';
 import { TERMINAL_ORDER_STATUSES } from '../../ts/exchange/usdm-decoders.js';
+import { BudgetClosedError } from '../../ts/exchange/weight-budget.js';
 import type { Logger } from '../../ts/log/logger.js';
 import type { UserEventObject } from '../../ts/native/parse.js';
 import type { EngineClock } from '../engine/engine-clock.js';
@@ -448,7 +449,9 @@ export class OrderExecutor {
         const record = await this.#d.venue.place(order);
         return await this.#finish(intent, order, record.status, record.executedQty, restMs);
       } catch (error) {
-        if (error instanceof NotSentError) return this.#settle(intent, order, 'NOT_SENT', Decimal.ZERO);
+        // A closed budget fails a request before it is sent: the process is stopping.
+        if (error instanceof NotSentError || error instanceof BudgetClosedError)
+          return this.#settle(intent, order, 'NOT_SENT', Decimal.ZERO);
         if (
           (error instanceof RateLimitedError || error instanceof IpBannedError) &&
           retry < RATE_LIMIT_RETRIES

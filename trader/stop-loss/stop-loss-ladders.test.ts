@@ -3,6 +3,7 @@ import { defaultRiskSettings, type StopLossSettings } from '../../ts/config/risk
 import { readTributaryConfig } from '../../ts/config/tributary-config.js';
 import { Decimal } from '../../ts/exact/decimal.js';
 import { BinanceApiError } from '../../ts/exchange/exchange-errors.js';
+import { BudgetClosedError } from '../../ts/exchange/weight-budget.js';
 import { silentLogger } from '../../ts/log/logger.js';
 import { VirtualClock } from '../engine/engine-clock.js';
 import { SymbolRules } from '../execution/symbol-rules.js';
@@ -23,6 +24,7 @@ const T0 = 1_000_000;
 interface Waiting {
   readonly isOrder: boolean;
   readonly run: () => void;
+  readonly fail: (error: Error) => void;
 }
 
 /**
@@ -52,6 +54,11 @@ class LimitedExchange implements StopOrderVenue, OrderRateMeter {
     readonly latencyMs = 20,
   ) {
     this.per10s = per10s;
+  }
+
+  /** Fails every waiting request unsent, as `WeightBudget.close` does when the process stops. */
+  close(): void {
+    for (const waiting of this.queue.splice(0)) waiting.fail(new BudgetClosedError());
   }
 
   /** Lifts the limit and lets everything waiting through (so a test can stop the ladders). */
@@ -112,6 +119,7 @@ class LimitedExchange implements StopOrderVenue, OrderRateMeter {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({
         isOrder,
+        fail: reject,
         run: () =>
           this.clock.schedule(this.clock.now() + this.latencyMs, () => {
             try {
@@ -269,6 +277,28 @@ describe('StopLossLadders behind the order-rate limit', () => {
     exchange.release();
     await run(clock, 1_000);
     await ladders.stop();
+  }, 60_000);
+
+  it('stops without waiting for the limiter once the waiting requests are failed unsent, and raises no failure', async () => {
+    // 100 ladders queued behind 50 orders per 10 s: a stop that waited for them would take ~100 s.
+    const symbols = many(100);
+    const exchange = new LimitedExchange(new VirtualClock(T0), 50);
+    const { clock, failures, account, ladders } = await rig(exchange, symbols);
+    for (const s of symbols) account.set(s, '1', '100');
+    ladders.positionsMaybeChanged();
+    await run(clock, 5_000);
+    expect(exchange.queue.length).toBeGreaterThan(0);
+    let stopped = false;
+    const stopping = ladders.stop().then(() => {
+      stopped = true;
+    });
+    exchange.close();
+    // The requests already at the exchange are answered; nothing waits for the next window.
+    await run(clock, 1_000);
+    expect(stopped).toBe(true);
+    await stopping;
+    expect(failures()).toEqual([]);
+    expect(exchange.queue.length).toBe(0);
   }, 60_000);
 
   it('bounds a queue that drains too slowly by queuedGraceMs', async () => {

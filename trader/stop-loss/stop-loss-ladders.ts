@@ -170,7 +170,11 @@ export class StopLossLadders {
     this.#schedule();
   }
 
-  /** Stops scheduling and waits for running reconciles. */
+  /**
+   * Stops scheduling and waits for running reconciles. A caller that fails their waiting requests
+   * (the trader closes its weight budget) shortens the wait; what they leave undone is not a
+   * stop-loss failure, the next start's full resync finishes it.
+   */
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#timer?.cancel();
@@ -416,6 +420,12 @@ export class StopLossLadders {
   }
 
   #fail(symbol: string | null, detail: string): void {
+    if (this.#stopped) {
+      // The process is stopping and its requests are failed unsent: no alert; the next start
+      // reads the exchange's stops and finishes the ladder.
+      this.#d.logger.info('stop-loss work left to the next start', { symbol, detail });
+      return;
+    }
     this.stats.failures += 1;
     this.#d.events.emit({
       kind: 'stop-loss-failure',

@@ -11,7 +11,7 @@
 // by a trader book that took its snapshot.
 // Before each timed call the driver writes one word per cache line of an `evict`-MiB array (0:
 // no flushing), which leaves the code and data of the call cold, as on the 2-core machine where
-// six processes share the caches (docs/benchmarks.md, "Where a cold turn's time goes"). It prints
+// six processes share the caches (docs/benchmarks-journal.md, "Where a cold turn's time goes"). It prints
 // the median of each call in microseconds, and of two reference calls: a native getter (the
 // cheapest crossing into the addon) and `Date.now()`.
 

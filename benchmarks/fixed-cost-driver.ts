@@ -4,7 +4,7 @@
 //   valgrind --tool=callgrind node dist/benchmarks/fixed-cost-driver.js encode 3500
 //
 // (the difference of the two totals, per function, divided by 3,000 is the cost of one call;
-// docs/benchmarks.md, issue 18). Paths: encode (push + take), encode1 (both in one call), hubturn, apply1; hubturn2 and apply2 are the same
+// docs/benchmarks-journal.md, issue 18). Paths: encode (push + take), encode1 (both in one call), hubturn, apply1; hubturn2 and apply2 are the same
 // turns and applies with a wire-2 (compact frame) topic; hubturn26 and apply26 are a turn of a 26-update Ingest frame and the
 // trader's apply of its 26-row compact frame (about what a turn carries at 20k updates/s); rest is one 45-row REST klines poll parsed
 // and merged (a poll every 5 s of one series, as the bench case `parse+merge/REST klines`); agg is

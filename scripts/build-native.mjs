@@ -6,7 +6,7 @@
 // The profile (bindings/pgo/tributary.profdata, made by `npm run pgo`) tells LLVM which paths the
 // benchmark workload runs, so it lays the hot code of a hub turn and a trader apply out together
 // and the error paths apart: about a sixth fewer instructions and instruction cache lines a turn
-// (docs/benchmarks.md). A profile is read only by the LLVM major version that wrote it; with
+// (docs/benchmarks-journal.md). A profile is read only by the LLVM major version that wrote it; with
 // another rustc the addon builds without it, and says so. A profile older than the code only
 // loses the optimisation for the functions that changed.
 

@@ -2,7 +2,7 @@
 //!
 //! napi-rs checks a class instance's type tag and registers and releases a borrow of it on every
 //! method call: measured with callgrind, about 4,000 instructions and 150 instruction-cache lines
-//! a call, as much as decoding and applying a one-row frame (docs/benchmarks.md). These functions
+//! a call, as much as decoding and applying a one-row frame (docs/benchmarks-journal.md). These functions
 //! find the book by a small integer handle in a per-thread table instead, read their arguments
 //! with three or four Node-API calls, and run the same method the napi-rs export runs.
 //!

@@ -3,7 +3,7 @@
 //! Handing a frame of a few hundred bytes to JavaScript as a new Buffer (`napi_create_buffer_copy`)
 //! costs about 3,400 instructions (node allocates a BackingStore per Buffer); writing it here and
 //! copying it out in JavaScript into a pooled `Buffer.allocUnsafe` costs a few hundred
-//! (docs/benchmarks.md). Output larger than the area is kept aside and handed out as a Buffer.
+//! (docs/benchmarks-journal.md). Output larger than the area is kept aside and handed out as a Buffer.
 //! [`FrameScratch`] holds one frame (a collector's Ingest frame); [`TurnScratch`] a hub turn's
 //! Delta frames with an index of them.
 

@@ -3,7 +3,7 @@
 //! A trader's apply and a hub's merge each touch a few cache lines per entity (a record, a turn, a
 //! row of every column) in memory the other processes of the machine have evicted since the last
 //! frame. Done one entity after another, each entity's misses wait for the previous entity's work;
-//! hinted for every entity of the frame first, they are fetched in parallel (docs/benchmarks.md,
+//! hinted for every entity of the frame first, they are fetched in parallel (docs/benchmarks-journal.md,
 //! "A frame's lines fetched together").
 
 /// Asks the CPU to bring the cache line holding `at` into its caches. A hint: the address is never

@@ -59,7 +59,7 @@ pub enum DecimalError {
 ///
 /// Packed without padding: 17 bytes instead of the 32 an `i128`'s 16-byte alignment pads it to.
 /// A kline holds eight and every record is copied several times a hub turn (decode, merge, the
-/// turn's list), so a `Kline` is 208 bytes instead of 336 (docs/benchmarks.md); x86-64 and
+/// turn's list), so a `Kline` is 208 bytes instead of 336 (docs/benchmarks-journal.md); x86-64 and
 /// AArch64 load unaligned words at no extra cost. Fields are only ever read by value (a reference
 /// to a packed field does not compile).
 #[derive(Clone, Copy, Debug, Default)]

@@ -2,7 +2,7 @@
 //!
 //! Handing native code an array of N buffers costs a Node-API lookup and a type check per
 //! element, about 900 instructions a message, which is more than parsing an aggTrade message
-//! (docs/benchmarks.md). Copied into one buffer on the JavaScript side (about 25 ns a message),
+//! (docs/benchmarks-journal.md). Copied into one buffer on the JavaScript side (about 25 ns a message),
 //! the batch crosses as two values whatever its length.
 
 use std::fmt;

@@ -222,7 +222,7 @@ impl KlineSeries {
     /// Rewrites the columns of `row` whose value differs from `before`, the bar of the same open
     /// time it replaced. An update of the open bar usually leaves its times, open and flag (and
     /// often its high and low) as they were, and each column skipped is a cache line an apply does
-    /// not write (docs/benchmarks.md). Compared on the exact wire values, so a column is skipped
+    /// not write (docs/benchmarks-journal.md). Compared on the exact wire values, so a column is skipped
     /// only when its `f64` is the one already there.
     fn write_changed(&self, row: usize, before: &WireKline) {
         let Some(bar) = self.bars.get(row) else {

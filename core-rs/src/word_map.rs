@@ -2,7 +2,7 @@
 //!
 //! The keys are the book's own ids, bounded by the registry and topics, so SipHash's resistance to
 //! flooding buys nothing here and costs most of a lookup: about 150 instructions a key against 10
-//! (callgrind, docs/benchmarks.md).
+//! (callgrind, docs/benchmarks-journal.md).
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};

@@ -50,7 +50,7 @@ export class HubMetrics {
   /**
    * Latencies not yet in the histogram. A hub turn records one or a few; folded in one at a time,
    * each finds the histogram's lines evicted by the other processes since the last turn, so they
-   * wait here and go in together (docs/benchmarks.md, "The hub turn timed stage by stage").
+   * wait here and go in together (docs/benchmarks-journal.md, "The hub turn timed stage by stage").
    */
   readonly #pendingLatency = new Float64Array(LATENCY_BATCH);
   #pendingCount = 0;

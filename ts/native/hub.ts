@@ -146,7 +146,7 @@ export class IngestEncoder {
   /** Websocket `kline` / `bookTicker` messages, in one native call. */
   pushMarketEvents(messages: Buffer[]): IngestPushResult {
     // The native call returns a number and writes its failure count to `#pushCounts`: a result
-    // object built natively would cost more than parsing a message (docs/benchmarks.md). Several
+    // object built natively would cost more than parsing a message (docs/benchmarks-journal.md). Several
     // messages cross gathered into one buffer (an array costs a Node-API lookup per message).
     const added =
       messages.length === 1
@@ -271,7 +271,7 @@ export class IngestEncoder {
   #frameOfLength(length: number): Buffer | null {
     if (length === 0) return null;
     if (length > this.#scratch.length) return this.native.takeHeldFrame();
-    // A copy into a pooled Buffer costs a tenth of a Buffer made natively (docs/benchmarks.md).
+    // A copy into a pooled Buffer costs a tenth of a Buffer made natively (docs/benchmarks-journal.md).
     const frame = Buffer.allocUnsafe(length);
     frame.set(this.#scratch.subarray(0, length));
     return frame;
@@ -395,7 +395,7 @@ export class HubBook {
       if (framesAs === 'views') {
         frame = Buffer.from(scratch.buffer, scratch.byteOffset + offset, length);
       } else {
-        // A copy into a pooled Buffer costs a tenth of a Buffer made natively (docs/benchmarks.md).
+        // A copy into a pooled Buffer costs a tenth of a Buffer made natively (docs/benchmarks-journal.md).
         frame = Buffer.allocUnsafe(length);
         frame.set(scratch.subarray(offset, offset + length));
       }

@@ -12,7 +12,7 @@ const MAX_BATCH_BYTES = 0xffff_ffff;
  * native call that takes the batch as `(bytes, ends, count)` (`GatheredMessages` in the core).
  * An array of N buffers costs native code a Node-API lookup and type check per message, about 900
  * instructions, more than parsing an aggTrade message; the copy costs about 25 ns a message
- * (docs/benchmarks.md).
+ * (docs/benchmarks-journal.md).
  *
  * Native calls are synchronous, so one gather serves every caller on a thread: the views stay
  * valid until the next {@link MessageGather.gather}.

@@ -136,7 +136,7 @@ const COLUMN_INDEX: ReadonlyMap<string, number> = new Map(KLINE_COLUMNS.map((nam
  * A column's array is made the first time it is asked for, then kept: a trader following the
  * universe holds a view per series (1,800 at 600 symbols × 2 intervals) and a strategy reads a
  * few of the 12 columns, so making all 12 at once put 20,000 arrays through the young
- * generation's copies and promotion for nothing (docs/benchmarks.md).
+ * generation's copies and promotion for nothing (docs/benchmarks-journal.md).
  */
 export class KlineSeriesView {
   readonly #columns: (Float64Array | undefined)[] = new Array(KLINE_COLUMNS.length).fill(undefined);
@@ -233,7 +233,7 @@ export class TraderBook {
    */
   applyMany(frames: Buffer[]): ApplyManyResult {
     // The native call writes its counts to `#counts` and returns how many frames need attention:
-    // a native result object would cost more than applying a one-row frame (docs/benchmarks.md).
+    // a native result object would cost more than applying a one-row frame (docs/benchmarks-journal.md).
     // One frame (a turn of one stream, the usual case) goes without the array, whose conversion
     // costs about as much as applying a one-row frame, and through the raw Node-API call, without
     // napi-rs's per-call bookkeeping (about as much again).

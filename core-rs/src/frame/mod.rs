@@ -1296,7 +1296,7 @@ pub fn decode_frame(bytes: &[u8]) -> Result<Frame, FrameError> {
 /// Vectors a Delta frame is decoded into, taken back after the frame was applied
 /// ([`DecodeBuffers::recycle`]): a reader that decodes a frame every millisecond then allocates
 /// nothing for it, and glibc's allocator, cold in a process that sleeps between frames, stays out
-/// of the path (docs/benchmarks.md).
+/// of the path (docs/benchmarks-journal.md).
 #[derive(Debug, Default)]
 pub struct DecodeBuffers {
     rows: Vec<CompactRow>,

@@ -2,7 +2,7 @@
 //!
 //! Why not `root_as_frame_with_opts` and the generated accessors: a hub turn and a trader's
 //! compact frame with a tail each run the verifier cold (its monomorphized field visits were
-//! about a quarter of the instruction lines a cold hub turn fetches, docs/benchmarks.md), then
+//! about a quarter of the instruction lines a cold hub turn fetches, docs/benchmarks-journal.md), then
 //! walk the same offsets again through the accessors. Here every position is checked once, right
 //! where its value is read, by the few routines below.
 //!

@@ -64,7 +64,7 @@ export class DataPlane {
    * This turn's frames. Each turn takes a new batch rather than emptying one: V8 sets an array's
    * length to 0 in a runtime call and drops its backing store anyway, so reuse kept no capacity
    * and cost five calls a turn (a fresh batch took 100–110 ns less a turn, warm, in a direct
-   * comparison; docs/benchmarks.md, "Native code kept warm between frames").
+   * comparison; docs/benchmarks-journal.md, "Native code kept warm between frames").
    */
   #pending = new IngestBatch();
   #turnScheduled = false;
@@ -223,7 +223,7 @@ export class DataPlane {
     // The bookkeeping comes after the publish: on ws the writes leave as the batch ends, before it.
     // uWS writes a publish when its loop hook drains the topic tree, after this callback; deferring
     // the bookkeeping past that hook gave no net gain: it still takes one of the cores the
-    // subscribers are waiting for (docs/benchmarks.md, "Where the 20k msg/s gap is spent").
+    // subscribers are waiting for (docs/benchmarks-journal.md, "Where the 20k msg/s gap is spent").
     const published = performance.now();
     this.#afterIngest(batch, turn, now);
     this.#afterPublish(turn);

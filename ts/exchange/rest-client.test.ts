@@ -352,6 +352,28 @@ describe('RestClient retries and errors', () => {
     expect(slow).toMatchObject({ reason: 'timeout', sent: true });
   });
 
+  it('logs a refusal its caller expects at debug, any other at warn, and throws both', async () => {
+    const { lines } = await harness({ retries: { maxAttempts: 1 } });
+    server.on('POST', '/fapi/v1/marginType', () => ({
+      status: 400,
+      body: { code: -4046, msg: 'No need to change margin type.' },
+    }));
+    const c = client;
+    if (c === null) throw new Error('no client');
+    const params = { symbol: 'BTCUSDT', marginType: 'CROSSED' };
+    const expected = await c
+      .request(ENDPOINTS.marginType, params, { expectedCodes: [-4046] })
+      .catch((e: unknown) => e);
+    expect(expected).toMatchObject({ code: -4046 });
+    const failed = () => lines.filter((l) => l.line.includes('request failed')).map((l) => l.level);
+    expect(failed()).toEqual(['debug']);
+    const other = await c
+      .request(ENDPOINTS.marginType, params, { expectedCodes: [-4059] })
+      .catch((e: unknown) => e);
+    expect(other).toMatchObject({ code: -4046 });
+    expect(failed()).toEqual(['debug', 'warn']);
+  });
+
   it('reuses one keep-alive connection for many requests', async () => {
     await harness();
     server.on('GET', '/fapi/v1/ticker/bookTicker', () => ({ body: [] }));

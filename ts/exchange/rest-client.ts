@@ -64,6 +64,11 @@ export interface RestClientDeps {
 export interface RequestOptions {
   /** Overrides `retries.maxAttempts` for this call (1 = no automatic retry). */
   readonly maxAttempts?: number;
+  /**
+   * Binance error codes the caller takes as an answer, not a failure (-4046 "No need to change
+   * margin type."): such a refusal is still thrown, but logged at debug instead of warn.
+   */
+  readonly expectedCodes?: readonly number[];
 }
 
 interface Received {
@@ -268,7 +273,9 @@ export class RestClient {
         await this.#backoff(endpoint, attempt, maxAttempts, error.message);
         continue;
       }
-      this.#log.warn('request failed', {
+      const expected =
+        error instanceof BinanceApiError && options.expectedCodes?.includes(error.code) === true;
+      this.#log[expected ? 'debug' : 'warn']('request failed', {
         method: endpoint.method,
         path: endpoint.path,
         status: received.status,

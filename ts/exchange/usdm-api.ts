@@ -500,10 +500,11 @@ export class UsdmApi implements ListenKeyApi {
   /** POST /fapi/v1/marginType (weight 1); `changed` is false when it already was (-4046). */
   async setMarginType(symbol: string, marginType: 'ISOLATED' | 'CROSSED'): Promise<{ changed: boolean }> {
     try {
-      const response = await this.rest.request(ENDPOINTS.marginType, {
-        symbol: requireSymbol(symbol),
-        marginType,
-      });
+      const response = await this.rest.request(
+        ENDPOINTS.marginType,
+        { symbol: requireSymbol(symbol), marginType },
+        { expectedCodes: [BinanceCode.NO_NEED_TO_CHANGE_MARGIN_TYPE] },
+      );
       this.#decode(ENDPOINTS.marginType, response, decodeCodeMessage);
       return { changed: true };
     } catch (error) {
@@ -521,9 +522,11 @@ export class UsdmApi implements ListenKeyApi {
   /** POST /fapi/v1/positionSide/dual (weight 1); `changed` is false when it already was (-4059). */
   async setPositionMode(dualSidePosition: boolean): Promise<{ changed: boolean }> {
     try {
-      const response = await this.rest.request(ENDPOINTS.setPositionMode, {
-        dualSidePosition: String(dualSidePosition),
-      });
+      const response = await this.rest.request(
+        ENDPOINTS.setPositionMode,
+        { dualSidePosition: String(dualSidePosition) },
+        { expectedCodes: [BinanceCode.NO_NEED_TO_CHANGE_POSITION_SIDE] },
+      );
       this.#decode(ENDPOINTS.setPositionMode, response, decodeCodeMessage);
       return { changed: true };
     } catch (error) {

@@ -61,17 +61,27 @@ describe('TargetPlanner over a long run', () => {
   it('warns once a symbol a minute and keeps a bounded list of skipped legs, counting them all', () => {
     const rules = new SymbolRules([{ symbol: 'XUSDT', stepSize: '1', minQty: '1', maxQty: '1000' }]);
     const lines: string[] = [];
-    const planner = new TargetPlanner(rules, new Logger('planner', { sink: (line) => lines.push(line) }));
-    // A strategy asking for a third of a step on every tick: every leg snaps to zero.
+    let now = 1_000;
+    const planner = new TargetPlanner(
+      rules,
+      new Logger('planner', { sink: (line) => lines.push(line) }),
+      () => now,
+    );
+    // A strategy asking for a third of a step on every tick (every leg snaps to zero), its signals
+    // named by the times of bars an hour apart, as at a start that goes over past bars.
     const at = (time: number): SignalEvent => ({ ...signal('0.3'), key: { ...signal('0.3').key, time } });
-    for (let i = 0; i < 1_000; i++) planner.plan(at(1_000 + i * 50), Decimal.ZERO, Decimal.parse('10'));
+    for (let i = 0; i < 1_000; i++) {
+      now = 1_000 + i * 50;
+      planner.plan(at(i * 3_600_000), Decimal.ZERO, Decimal.parse('10'));
+    }
     expect(planner.skippedCount).toBe(1_000);
     expect(planner.recentSkipped).toHaveLength(100);
     const warnings = lines.filter((l) => l.includes('order leg skipped'));
     // 1,000 ticks over 50 s: the first is written, the other 999 held back until a minute has passed.
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain('below one step');
-    planner.plan(at(61_000), Decimal.ZERO, Decimal.parse('10'));
+    now = 61_000;
+    planner.plan(at(0), Decimal.ZERO, Decimal.parse('10'));
     const after = lines.filter((l) => l.includes('order leg skipped'));
     expect(after).toHaveLength(2);
     expect(JSON.parse(after[1] ?? '{}')).toMatchObject({ symbol: 'XUSDT', suppressed: 999 });

@@ -17,9 +17,9 @@ const MAX_SPLIT = 100;
 const RECENT_SKIPPED = 100;
 
 /**
- * At most one warning a symbol per this long (engine time): a strategy that asks for a sub-step
- * target on every tick would otherwise write a line per tick. The next warning says how many were
- * held back.
+ * At most one warning a symbol per this long (engine clock): a strategy that asks for a sub-step
+ * target on every tick, or on every past bar at its start, would otherwise write a line each. The
+ * next warning says how many were held back.
  */
 const SKIP_WARN_INTERVAL_MS = 60_000;
 
@@ -46,9 +46,13 @@ export class TargetPlanner {
   readonly #warnThrottle = new LogThrottle(SKIP_WARN_INTERVAL_MS);
   #skippedCount = 0;
 
-  constructor(rules: SymbolRules, logger: Logger) {
+  readonly #now: () => number;
+
+  /** `now`: the engine's clock, which paces the warnings (a signal's own time may be a bar's, long past). */
+  constructor(rules: SymbolRules, logger: Logger, now: () => number = Date.now) {
     this.#rules = rules;
     this.#log = logger;
+    this.#now = now;
   }
 
   /** Legs dropped since this planner was made. */
@@ -151,7 +155,7 @@ export class TargetPlanner {
     this.#skippedCount += 1;
     this.#recentSkipped.push({ symbol, quantity: qty.toString(), reason });
     if (this.#recentSkipped.length > RECENT_SKIPPED) this.#recentSkipped.shift();
-    const suppressed = this.#warnThrottle.allow(symbol, signal.key.time);
+    const suppressed = this.#warnThrottle.allow(symbol, this.#now());
     if (suppressed === undefined) return;
     this.#log.warn('order leg skipped', {
       symbol,

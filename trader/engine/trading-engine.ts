@@ -116,7 +116,9 @@ export class TradingEngine {
     this.#log = options.logger;
     this.#risk = options.risk ?? new PassThroughRisk();
     this.queue = new EventQueue(options.logger.child('queue'));
-    this.planner = new TargetPlanner(options.rules, options.logger.child('planner'));
+    this.planner = new TargetPlanner(options.rules, options.logger.child('planner'), () =>
+      options.clock.now(),
+    );
     this.executor = new OrderExecutor({
       venue: options.venue,
       rules: options.rules,

@@ -28,6 +28,7 @@ function scripted() {
           ? [{ reason, symbol: 'BTCUSDT', orders: 1, fills: 1, income: 0 }]
           : [],
         unlisted: [],
+        backfilled: 0,
       };
     },
     async income() {

@@ -193,6 +193,7 @@ export class ReconcileScheduler {
         .map((d) => `${d.symbol || 'account'}:${d.orders}/${d.fills}/${d.income}`)
         .join(' '),
       unlisted: report.unlisted.length,
+      backfilled: report.backfilled,
     });
     if (report.differences.length === 0) return;
     for (const d of report.differences) {

@@ -87,9 +87,10 @@ describe('Reconciler', () => {
     // Income, open orders, then orders and fills of each symbol; positions came from the caller.
     expect(calls.filter((c) => c.startsWith('accountV3'))).toEqual([]);
     expect(calls.filter((c) => c.startsWith('openOrders'))).toHaveLength(1);
-    expect(full.differences.map((d) => `${d.symbol} ${d.orders}/${d.fills}`)).toEqual(
-      expect.arrayContaining(['BTCUSDT 1/1', 'ETHUSDT 1/1']),
-    );
+    // The account's first full pass reads its history: stored, and no difference (nothing to alert).
+    expect(full.differences).toEqual([]);
+    expect(full.backfilled).toBeGreaterThanOrEqual(4);
+    expect(await store.orders(SCOPE, { symbol: 'ETHUSDT' })).toHaveLength(1);
     const btc = (await store.orders(SCOPE, { symbol: 'BTCUSDT' }))[0];
     const btcTrade = (await store.fills(SCOPE, { symbol: 'BTCUSDT' }))[0];
     expect(btc?.status).toBe('FILLED');
@@ -122,6 +123,12 @@ describe('Reconciler', () => {
     const again = await r.reconcile('activity', { full: false, seen: ['BTCUSDT'] });
     expect(again.differences).toEqual([]);
     expect(await store.orders(SCOPE, { symbol: 'BTCUSDT' })).toHaveLength(2);
+
+    // Only the first full pass is a backfill: a later one reports what the stream missed.
+    await market('ETHUSDT', 'BUY', '0.50');
+    const later = await r.reconcile('hub connection', { full: true, positions: ['BTCUSDT', 'ETHUSDT'] });
+    expect(later.backfilled).toBe(0);
+    expect(later.differences.map((d) => `${d.symbol} ${d.orders}/${d.fills}`)).toContain('ETHUSDT 1/1');
   });
 
   it('keeps a working order as the cursor until it ends, then stores its final state', async () => {

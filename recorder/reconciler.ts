@@ -53,6 +53,11 @@ export interface ReconcileReport {
   readonly requests: number;
   /** Symbols the exchange refused as unknown (-1121: delisted, or never listed), skipped. */
   readonly unlisted: readonly string[];
+  /**
+   * Orders, fills and income rows stored by the account's first full pass: history from before
+   * the recorder ran, which no stream could have delivered, so not differences.
+   */
+  readonly backfilled: number;
 }
 
 /** What a pass stored for one symbol, and the requests it took. */
@@ -223,6 +228,10 @@ export class Reconciler {
     const since = await this.#since(this.#cursorName, now);
     const symbols = new Set<string>(plan.seen ?? []);
     const differences: ReconciliationDifference[] = [];
+    // The store's first full pass for this account (no pass has written the cursor yet) reads its
+    // history: what it stores is a backfill, not something the stream lost.
+    const firstFull = plan.full && (await this.#store.cursor(this.#cursorName)) === undefined;
+    let backfilled = 0;
     let requests = 0;
     if (plan.full) {
       for (const s of this.#settings.symbols) symbols.add(s);
@@ -231,7 +240,8 @@ export class Reconciler {
       const income = await this.income();
       requests += income.requests;
       for (const s of income.symbols) symbols.add(s);
-      if (income.inserted > 0)
+      if (firstFull) backfilled += income.inserted;
+      else if (income.inserted > 0)
         differences.push({ reason, symbol: '', orders: 0, fills: 0, income: income.inserted });
       const open = await this.#api.openOrders();
       requests += 1;
@@ -267,7 +277,8 @@ export class Reconciler {
         continue;
       }
       requests += found.requests;
-      if (found.orders > 0 || found.fills > 0)
+      if (firstFull) backfilled += found.orders + found.fills;
+      else if (found.orders > 0 || found.fills > 0)
         differences.push({ reason, symbol, orders: found.orders, fills: found.fills, income: 0 });
     }
     // The time a symbol without a cursor of its own is first read from: only a full pass has looked everywhere.
@@ -278,7 +289,16 @@ export class Reconciler {
         count: refused.length,
         symbols: refused.slice(0, 20).join(','),
       });
-    return { reason, full: plan.full, since, symbols: symbols.size, differences, requests, unlisted };
+    return {
+      reason,
+      full: plan.full,
+      since,
+      symbols: symbols.size,
+      differences,
+      requests,
+      unlisted,
+      backfilled,
+    };
   }
 
   /** Orders and fills of one symbol from its cursor, stored with the moved cursor in one transaction. */

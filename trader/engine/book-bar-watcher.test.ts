@@ -67,6 +67,18 @@ describe('BookBarWatcher', () => {
     expect(r.closes(T0 + 10 * MIN)).toEqual([]);
   });
 
+  it('reports no history that arrives after a first scan that found only the open bar', () => {
+    const r = rig();
+    // At a start the stream's open bar can be in before the REST poller's history.
+    r.klines([bar(30, '101.0', false)]);
+    expect(r.closes(T0 + 30 * MIN + 10_000)).toEqual([]);
+    r.klines([bar(27, '98.0', true), bar(28, '99.0', true), bar(29, '100.0', true)]);
+    expect(r.closes(T0 + 30 * MIN + 20_000)).toEqual([]);
+    // The open bar closing is a fresh close.
+    r.klines([bar(30, '101.5', true)]);
+    expect(r.closes(T0 + 31 * MIN)).toEqual([[T0 + 30 * MIN, 101.5]]);
+  });
+
   it('waits for the final update of a bar a newer one overtook, whatever the local clock says', () => {
     const r = rig();
     r.klines([bar(0, '101.0', true)]);

@@ -151,8 +151,11 @@ export class BookBarWatcher {
     )
       end += 1;
     if (reported === undefined) {
-      // Start after what the book already held: history is warm-up, not a fresh close.
-      this.#lastReported.set(key, end > first ? (opens[end - 1] as number) : Number.NEGATIVE_INFINITY);
+      // Start after what the book already held: history is warm-up, not a fresh close. When no bar
+      // it holds is final yet (only the open one, ahead of the REST poller's history), start just
+      // before that open bar: history arriving later is older, and is not reported either.
+      const start = end > first ? (opens[end - 1] as number) : (opens[first] as number) - 1;
+      this.#lastReported.set(key, start);
       return [];
     }
     if (end === first) return [];

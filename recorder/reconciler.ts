@@ -164,8 +164,8 @@ export class Reconciler {
     return `${this.#cursorName}:${symbol}`;
   }
 
-  async #since(cursor: string, now: number): Promise<number> {
-    const stored = await this.#store.cursor(cursor);
+  /** Where a read from `cursor` (its `stored` value, undefined when never written) starts. */
+  #since(cursor: string, stored: string | undefined, now: number): number {
     const wanted =
       stored === undefined ? now - this.#settings.lookbackMs : Number(stored) - this.#settings.overlapMs;
     const oldest = now - MAX_WINDOW_MS;
@@ -187,7 +187,7 @@ export class Reconciler {
   async income(): Promise<{ symbols: Set<string>; inserted: number; requests: number }> {
     const now = Date.now();
     const previous = await this.#store.cursor(this.#incomeCursor);
-    const since = await this.#since(this.#incomeCursor, now);
+    const since = this.#since(this.#incomeCursor, previous, now);
     const after = previous === undefined ? 0 : Number(previous);
     const symbols = new Set<string>();
     const rows = [];
@@ -225,12 +225,13 @@ export class Reconciler {
    */
   async reconcile(reason: string, plan: ReconcilePlan): Promise<ReconcileReport> {
     const now = Date.now();
-    const since = await this.#since(this.#cursorName, now);
+    const stored = await this.#store.cursor(this.#cursorName);
+    const since = this.#since(this.#cursorName, stored, now);
     const symbols = new Set<string>(plan.seen ?? []);
     const differences: ReconciliationDifference[] = [];
     // The store's first full pass for this account (no pass has written the cursor yet) reads its
     // history: what it stores is a backfill, not something the stream lost.
-    const firstFull = plan.full && (await this.#store.cursor(this.#cursorName)) === undefined;
+    const firstFull = plan.full && stored === undefined;
     let backfilled = 0;
     let requests = 0;
     if (plan.full) {

@@ -424,8 +424,9 @@ export class RecorderProcess {
       await run();
     } catch (error) {
       // A job cut short by the stop (its requests failed unsent) is no failure.
-      const level = this.#stopped ? 'info' : 'warn';
-      this.#log[level]('recorder job failed; the next period retries', { job, error: messageOf(error) });
+      if (this.#stopped)
+        this.#log.info('recorder job left to the next start', { job, error: messageOf(error) });
+      else this.#log.warn('recorder job failed; the next period retries', { job, error: messageOf(error) });
     }
   }
 }

@@ -402,8 +402,17 @@ describe.skipIf(unavailable !== undefined)('a fleet on three machines (network n
     const unheard = fills.filter((f) => f.source !== 'stream' && f.time >= recorderJoined + 2_000);
     if (unheard.length > 0) reportOrderPath(status, hosts, fills);
     expect(unheard, 'fills made while the recorder was subscribed are recorded from the stream').toEqual([]);
-    const publisherReport = status.peers.find((p) => p.peer === 'publisher-0')?.report;
-    expect(publisherReport?.rounds).toBeGreaterThan(0);
+    // The publisher's first round is its own (it waits for its hub connection first), not tied to
+    // when the order path above completed: wait for it, bounded.
+    const roundsBy = Date.now() + 30_000;
+    let rounds = 0;
+    while (Date.now() < roundsBy) {
+      status = await fullStatus(first);
+      rounds = Number(status.peers.find((p) => p.peer === 'publisher-0')?.report?.rounds ?? 0);
+      if (rounds > 0) break;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    expect(rounds).toBeGreaterThan(0);
 
     lap('same inventory again, order through the gateway');
     // 3. One collector fewer on hub-1, one more on col-1, and trd-1 down to its trader: only those

@@ -8,7 +8,7 @@ import { RecorderProcess, type RecorderStatus } from '../recorder/recorder-proce
 import { alerterFromConfig } from '../ts/alerts/create-alerter.js';
 import { defaultRiskSettings } from '../ts/config/risk-config.js';
 import { Decimal } from '../ts/exact/decimal.js';
-import { decodeIncomes, decodeOrders, decodeTrades } from '../ts/exchange/usdm-decoders.js';
+import { decodeAlgoOrders, decodeIncomes, decodeOrders, decodeTrades } from '../ts/exchange/usdm-decoders.js';
 import { silentLogger } from '../ts/log/logger.js';
 import { packageRoot } from '../ts/package-root.js';
 import { openMysqlStore, openSqliteStore } from '../ts/store/open-store.js';
@@ -85,7 +85,12 @@ async function faults(rig: CollectorRig, spec: Record<string, unknown>): Promise
  * simulator through its endpoint handlers (no request weight is spent: polling this over REST would
  * take the per-IP weight every process of the test shares).
  */
-function exchangeRecords(rig: CollectorRig): { orders: string[]; fills: string[]; income: string[] } {
+function exchangeRecords(rig: CollectorRig): {
+  orders: string[];
+  fills: string[];
+  income: string[];
+  algoOrders: string[];
+} {
   const call = (path: string, params: Record<string, string>): unknown => {
     const handler = rig.sim.engine.endpoints().find((e) => e.method === 'GET' && e.path === path);
     if (handler === undefined) throw new Error(`the simulator has no ${path}`);
@@ -128,7 +133,21 @@ function exchangeRecords(rig: CollectorRig): { orders: string[]; fills: string[]
   const income = decodeIncomes(call('/fapi/v1/income', { limit: '1000' })).map((i) =>
     [i.incomeType, i.tranId, i.symbol, n(i.income.toString()), i.asset, i.time].join(' '),
   );
-  return { orders: orders.sort(), fills: fills.sort(), income: income.sort() };
+  const algoOrders = SYMBOLS.flatMap((symbol) =>
+    decodeAlgoOrders(call('/fapi/v1/allAlgoOrders', { symbol })).map((a) =>
+      [
+        a.symbol,
+        a.algoId,
+        a.clientAlgoId,
+        a.orderType,
+        a.algoStatus,
+        n(a.quantity.toString()),
+        n(a.triggerPrice?.toString()),
+        a.updateTime,
+      ].join(' '),
+    ),
+  );
+  return { orders: orders.sort(), fills: fills.sort(), income: income.sort(), algoOrders: algoOrders.sort() };
 }
 
 /** What one side has that the other lacks, per kind (for a failure message). */
@@ -146,7 +165,7 @@ function difference(want: Record<string, string[]>, have: Record<string, string[
 
 async function storeRecords(
   store: SqlRecordStore,
-): Promise<{ orders: string[]; fills: string[]; income: string[] }> {
+): Promise<{ orders: string[]; fills: string[]; income: string[]; algoOrders: string[] }> {
   const orders = (await store.orders(SCOPE)).map((o) =>
     [
       o.symbol,
@@ -178,7 +197,19 @@ async function storeRecords(
   const income = (await store.income(SCOPE)).map((i) =>
     [i.incomeType, i.tranId, i.symbol, n(i.income), i.asset, i.time].join(' '),
   );
-  return { orders: orders.sort(), fills: fills.sort(), income: income.sort() };
+  const algoOrders = (await store.algoOrders(SCOPE)).map((a) =>
+    [
+      a.symbol,
+      a.algoId,
+      a.clientAlgoId,
+      a.type,
+      a.status,
+      n(a.quantity),
+      n(a.triggerPrice),
+      a.updateTime,
+    ].join(' '),
+  );
+  return { orders: orders.sort(), fills: fills.sort(), income: income.sort(), algoOrders: algoOrders.sort() };
 }
 
 /** Rounds of the fault script per database (CI: one). */
@@ -281,11 +312,28 @@ for (const backend of backends) {
           await live?.stop();
           live = await startLiveTrading(rig, riskOff, stateDir);
         };
+        /** A reduce-only stop 20 % under BTCUSDT's price, placed directly (a ladder's kind of order). */
+        const placeStop = async (): Promise<number> => {
+          const price = live?.runtime.market.lastPriceExact('BTCUSDT');
+          if (price === undefined) throw new Error('no BTCUSDT price');
+          const stop = await rig.api().newAlgoOrder({
+            symbol: 'BTCUSDT',
+            side: 'SELL',
+            type: 'STOP_MARKET',
+            quantity: d('0.002'),
+            triggerPrice: price.mul(d('0.8')).snap(d('0.1'), 'down'),
+            reduceOnly: true,
+          });
+          return stop.algoId;
+        };
+        const cancelStop = (algoId: number) => rig.api().cancelAlgoOrder({ algoId });
 
         // One round of the scripted faults takes 15–60 s; RECORDS_FAULT_ROUNDS=12 runs it for several
         // minutes (docs/operations.md, Records).
         for (let round = 0; round < FAULT_ROUNDS; round++) {
           await target('BTCUSDT', '0.010');
+          // Conditional orders (stops) live in their own service and stream (ALGO_UPDATE).
+          const [stopA, stopB] = [await placeStop(), await placeStop()];
           await target('ETHUSDT', '-0.20');
           // Orders whose answer is lost (503, the order placed anyway): the sender resolves them by query.
           await faults(rig, { unknownStatusNextOrders: 2 });
@@ -293,13 +341,16 @@ for (const backend of backends) {
           await target('ETHUSDT', '0.10');
           // The user stream drops: its events in between never reach the hub.
           await faults(rig, { dropWebsockets: true });
+          await cancelStop(stopA);
           await target('BTCUSDT', '0');
           await restartTrader();
           await target('ETHUSDT', '-0.10');
           // The recorder stops (its buffer written) and misses what happens while it is away.
           await stopRecorder(recorder);
           recorder = undefined;
+          await cancelStop(stopB);
           await target('BTCUSDT', '-0.015');
+          await placeStop();
           await target('ETHUSDT', '0');
           recorder = await startRecorder();
           await faults(rig, { unknownStatusNextOrders: 1, dropWebsockets: true });
@@ -322,8 +373,10 @@ for (const backend of backends) {
         ).catch((error: unknown) => {
           throw new Error(`${(error as Error).message}\n${last.slice(0, 4000)}`);
         });
-        const { orders, fills, income } = exchangeRecords(rig);
+        const { orders, fills, income, algoOrders } = exchangeRecords(rig);
         expect(orders.length).toBeGreaterThanOrEqual(10);
+        // Three stops a round: two cancelled (one while the stream was down, one while the recorder was away).
+        expect(algoOrders.filter((line) => line.includes(' CANCELED ')).length).toBe(2 * FAULT_ROUNDS);
         expect(fills.length).toBeGreaterThanOrEqual(10);
         expect(income.some((line) => line.startsWith('COMMISSION'))).toBe(true);
         // Exactly once: the natural keys admit no second row, and the counts match the exchange's.

@@ -12,7 +12,7 @@ import type {
 import { openSqliteStore } from '../ts/store/open-store.js';
 import type { RecordStore } from '../ts/store/record-store.js';
 import type { RecordScope } from '../ts/store/store-records.js';
-import { order, scriptedDays } from '../ts/store/testing/record-fixtures.js';
+import { algoOrder, order, scriptedDays } from '../ts/store/testing/record-fixtures.js';
 import { buildDocuments, type DocumentLimits } from './document-builder.js';
 import { StoreDashboardSource } from './store-dashboard-source.js';
 
@@ -154,6 +154,54 @@ describe('StoreDashboardSource', () => {
       stops: { price: string }[];
     };
     expect(chart.stops.map((s) => s.price)).toEqual(['38000.0']);
+  });
+});
+
+describe('StoreDashboardSource stops', () => {
+  it('shows the waiting conditional orders (a ladder’s stops) with the older stop orders, and charts each one’s span', async () => {
+    const placed = NOW - 1_800_000;
+    const stop = (algoId: string, triggerPrice: string, over: Parameters<typeof algoOrder>[0] = {}) =>
+      algoOrder({
+        ...SCOPE,
+        algoId,
+        clientAlgoId: `sl-${algoId}`,
+        triggerPrice,
+        updateTime: placed,
+        ...over,
+      });
+    await store.write({
+      algoOrderUpdates: [
+        stop('a1', '39400.0'),
+        stop('a2', '39200.0'),
+        stop('a3', '39000.0'),
+        stop('a4', '40000.0'),
+        // Cancelled when the ladder was replaced; the other triggered: neither protects anything now.
+        stop('a3', '39000.0', { status: 'CANCELED', updateTime: placed + 600_000 }),
+        stop('a4', '40000.0', { status: 'TRIGGERED', actualOrderId: '77', updateTime: placed + 900_000 }),
+        // A trailing stop not yet armed has no trigger price to show.
+        stop('a5', '0', { type: 'TRAILING_STOP_MARKET', triggerPrice: null }),
+      ],
+    });
+    const docs = await buildDocuments(source(), LIMITS, NOW);
+    const positions = docs.get('positions.json') as { positions: { symbol: string; stopPrices: string[] }[] };
+    expect(positions.positions).toEqual([
+      expect.objectContaining({ symbol: 'BTCUSDT', stopPrices: ['38000.0', '39200.0', '39400.0'] }),
+    ]);
+    // The chart draws what its candles cover (none here: only the stops still waiting at `now`).
+    const chart = docs.get('charts/BTCUSDT.json') as { stops: { price: string }[] };
+    expect(chart.stops.map((x) => x.price).sort()).toEqual(['38000.0', '39200.0', '39400.0']);
+    // Each stop's span, from its first state to the one that ended it.
+    const levels = await source().stopLevels('BTCUSDT', NOW - 30 * 86_400_000);
+    const spans = levels.map(
+      (x) => `${x.price} ${x.from - placed} ${x.to === null ? 'open' : x.to - placed}`,
+    );
+    expect(spans.sort()).toEqual([
+      `38000.0 ${NOW - 3_600_000 - placed} open`,
+      '39000.0 0 600000',
+      '39200.0 0 open',
+      '39400.0 0 open',
+      '40000.0 0 900000',
+    ]);
   });
 });
 

@@ -58,6 +58,41 @@ interface StoreOrder {
   readonly updateTime: number;
 }
 
+/** A conditional (algo) order's state as the store keeps it: where the stop-loss ladders' stops are since 2025-12. */
+interface StoreAlgoOrder {
+  readonly symbol: string;
+  readonly algoId: string;
+  readonly status: string;
+  readonly triggerPrice: string | null;
+  readonly createTime: number | null;
+  readonly updateTime: number;
+}
+
+/** One state of a stop, whichever kind of order holds it. */
+interface StopState {
+  /** Unique across both kinds (order ids and algo ids are separate number spaces). */
+  readonly id: string;
+  readonly symbol: string;
+  readonly price: string;
+  readonly status: string;
+  readonly createTime: number | null;
+  readonly updateTime: number;
+}
+
+/** An order's state as a stop's, when it has a stop price (orders placed before conditional orders moved). */
+function orderStop(o: StoreOrder): StopState | undefined {
+  if (o.stopPrice === null || Decimal.parse(o.stopPrice).isZero()) return undefined;
+  return { ...o, id: `order:${o.orderId}`, price: o.stopPrice };
+}
+
+/** A conditional order's state as a stop's, when it has a trigger price (a trailing stop may not yet). */
+function algoStop(a: StoreAlgoOrder): StopState | undefined {
+  if (a.triggerPrice === null || Decimal.parse(a.triggerPrice).isZero()) return undefined;
+  return { ...a, id: `algo:${a.algoId}`, price: a.triggerPrice };
+}
+
+const defined = <T>(value: T | undefined): value is T => value !== undefined;
+
 /**
  * The records store's read side as this adapter uses it: the methods and fields of `RecordStore`
  * (ts/store/record-store.ts) it calls, so the store satisfies it as it is and nothing else of the
@@ -120,6 +155,11 @@ export interface StoreReads {
   largeLosses(scope: StoreScope, threshold: string, limit?: number): Promise<readonly StoreRoundTrip[]>;
   orders(scope: StoreScope, query?: RowQuery): Promise<readonly StoreOrder[]>;
   orderUpdates(scope: StoreScope, query?: RowQuery & { orderId?: string }): Promise<readonly StoreOrder[]>;
+  algoOrders(scope: StoreScope, query?: RowQuery & { open?: boolean }): Promise<readonly StoreAlgoOrder[]>;
+  algoOrderUpdates(
+    scope: StoreScope,
+    query?: RowQuery & { algoId?: string },
+  ): Promise<readonly StoreAlgoOrder[]>;
   fills(
     scope: StoreScope,
     query?: RowQuery,
@@ -288,11 +328,14 @@ export class StoreDashboardSource implements DashboardSource {
   }
 
   async openStops(): Promise<Map<string, string[]>> {
-    const orders = await this.#o.store.orders(this.#o.scope);
+    const [orders, algos] = await Promise.all([
+      this.#o.store.orders(this.#o.scope),
+      this.#o.store.algoOrders(this.#o.scope, { open: true }),
+    ]);
     const stops = new Map<string, string[]>();
-    for (const o of orders) {
-      if (o.stopPrice === null || FINAL.has(o.status) || Decimal.parse(o.stopPrice).isZero()) continue;
-      stops.set(o.symbol, [...(stops.get(o.symbol) ?? []), o.stopPrice]);
+    for (const stop of [...orders.map(orderStop), ...algos.map(algoStop)].filter(defined)) {
+      if (FINAL.has(stop.status)) continue;
+      stops.set(stop.symbol, [...(stops.get(stop.symbol) ?? []), stop.price]);
     }
     for (const [symbol, prices] of stops)
       stops.set(
@@ -338,22 +381,28 @@ export class StoreDashboardSource implements DashboardSource {
   }
 
   async stopLevels(symbol: string, since: Millis): Promise<StopLevel[]> {
-    const [updates, latest] = await Promise.all([
-      this.#o.store.orderUpdates(this.#o.scope, { symbol, from: since }),
-      this.#o.store.orders(this.#o.scope, { symbol }),
+    const scope = this.#o.scope;
+    const [updates, latest, algoUpdates, algoLatest] = await Promise.all([
+      this.#o.store.orderUpdates(scope, { symbol, from: since }),
+      this.#o.store.orders(scope, { symbol }),
+      this.#o.store.algoOrderUpdates(scope, { symbol, from: since }),
+      this.#o.store.algoOrders(scope, { symbol }),
     ]);
-    // Each stop order's span: from its first state to the state that ended it (null: still open).
+    const states = [
+      ...[...latest, ...updates].map(orderStop),
+      ...[...algoLatest, ...algoUpdates].map(algoStop),
+    ].filter(defined);
+    // Each stop's span: from its first state to the state that ended it (null: still open).
     const spans = new Map<string, { price: string; from: number; to: number | null }>();
-    for (const o of [...latest, ...updates].sort((a, b) => a.updateTime - b.updateTime)) {
-      if (o.stopPrice === null || Decimal.parse(o.stopPrice).isZero()) continue;
-      const span = spans.get(o.orderId) ?? {
-        price: o.stopPrice,
+    for (const o of states.sort((a, b) => a.updateTime - b.updateTime)) {
+      const span = spans.get(o.id) ?? {
+        price: o.price,
         from: o.createTime ?? o.updateTime,
         to: null,
       };
       span.from = Math.min(span.from, o.createTime ?? o.updateTime);
       if (FINAL.has(o.status)) span.to = span.to === null ? o.updateTime : Math.max(span.to, o.updateTime);
-      spans.set(o.orderId, span);
+      spans.set(o.id, span);
     }
     return [...spans.values()]
       .filter((s) => s.to === null || s.to >= since)

@@ -29,6 +29,7 @@ function scripted() {
           : [],
         unlisted: [],
         backfilled: 0,
+        algoOrders: 0,
       };
     },
     async income() {

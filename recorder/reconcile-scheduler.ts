@@ -194,6 +194,7 @@ export class ReconcileScheduler {
         .join(' '),
       unlisted: report.unlisted.length,
       backfilled: report.backfilled,
+      algoOrders: report.algoOrders,
     });
     if (report.differences.length === 0) return;
     for (const d of report.differences) {

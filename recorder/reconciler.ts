@@ -15,6 +15,7 @@ import { fillFromRest, incomeFromRest, orderUpdateFromRest } from '../ts/store/e
 import { recordForLog, refusalLogFields, type ScreenedBatch, screenBatch } from '../ts/store/record-check.js';
 import type { RecordStore } from '../ts/store/record-store.js';
 import type { FillRecord, RecordBatch, RecordScope } from '../ts/store/store-records.js';
+import { AlgoOrderReconciler } from './algo-order-reconciler.js';
 
 /** Binance's largest page for allOrders, userTrades and income. */
 const PAGE = 1000;
@@ -58,6 +59,11 @@ export interface ReconcileReport {
    * the recorder ran, which no stream could have delivered, so not differences.
    */
   readonly backfilled: number;
+  /**
+   * Conditional (algo) order states a full pass stored that the store lacked (the stream missed
+   * them, or the first pass read them); 0 for a pass over the active symbols.
+   */
+  readonly algoOrders: number;
 }
 
 /** What a pass stored for one symbol, and the requests it took. */
@@ -142,6 +148,7 @@ export class Reconciler {
    * asking (a request and a refusal each, for every pass of `activeDays`). A restart asks again.
    */
   readonly #unlisted = new Set<string>();
+  readonly #algo: AlgoOrderReconciler;
 
   constructor(options: {
     store: RecordStore;
@@ -157,6 +164,7 @@ export class Reconciler {
     this.#log = options.logger;
     this.#cursorName = `reconciled:${options.scope.mode}:${options.scope.account}`;
     this.#incomeCursor = `income:${options.scope.mode}:${options.scope.account}`;
+    this.#algo = new AlgoOrderReconciler(options);
   }
 
   /** The name of `symbol`'s cursor in the store. */
@@ -234,7 +242,13 @@ export class Reconciler {
     const firstFull = plan.full && stored === undefined;
     let backfilled = 0;
     let requests = 0;
+    let algoOrders = 0;
     if (plan.full) {
+      // Conditional orders (the stop-loss ladders' stops) come from their own service, for every symbol at once.
+      const algo = await this.#algo.reconcile();
+      requests += algo.requests;
+      algoOrders = algo.stored;
+      this.refused += algo.refused;
       for (const s of this.#settings.symbols) symbols.add(s);
       for (const s of await this.#store.activeSymbols(this.#scope, now - this.#settings.activeDays * DAY_MS))
         symbols.add(s);
@@ -299,6 +313,7 @@ export class Reconciler {
       requests,
       unlisted,
       backfilled,
+      algoOrders,
     };
   }
 

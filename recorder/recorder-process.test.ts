@@ -33,6 +33,7 @@ function scriptedApi(trades: TradeRecord[]): UsdmApi {
   return {
     income: async () => body([]),
     openOrders: async () => [],
+    openAlgoOrders: async () => [],
     allOrders: async () => [],
     userTrades: async () => [...trades],
     accountV3: async () =>

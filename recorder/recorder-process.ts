@@ -12,7 +12,11 @@ import { readStreamGapNotice } from '../ts/hub/stream-gap-notice.js';
 import type { Logger } from '../ts/log/logger.js';
 import { parseUserEvent } from '../ts/native/parse.js';
 import { BufferedRecordWriter, type WriterStats } from '../ts/store/buffered-writer.js';
-import { fillFromStream, orderUpdateFromStream } from '../ts/store/exchange-records.js';
+import {
+  algoOrderUpdateFromStream,
+  fillFromStream,
+  orderUpdateFromStream,
+} from '../ts/store/exchange-records.js';
 import type { RecordStore } from '../ts/store/record-store.js';
 import type { PeerStatusRecord, RecordBatch, RecordScope } from '../ts/store/store-records.js';
 import { readClosedKlines, readSnapshot, readSymbols, snapshotRecords } from './account-snapshots.js';
@@ -151,6 +155,9 @@ export class RecorderProcess {
           duplicates: result.duplicates,
           trades: (batch.fills ?? []).map((f) => `${f.symbol}:${f.tradeId}`).join(' '),
           orders: (batch.orderUpdates ?? []).map((o) => `${o.symbol}:${o.orderId}:${o.status}`).join(' '),
+          algoOrders: (batch.algoOrderUpdates ?? [])
+            .map((a) => `${a.symbol}:${a.algoId}:${a.status}`)
+            .join(' '),
         }),
     });
     this.reconciler = new Reconciler({
@@ -300,6 +307,12 @@ export class RecorderProcess {
     } catch (error) {
       this.#s.rejectedEvents += 1;
       this.#log.warn('user event refused', { error: messageOf(error), bytes: json.length });
+      return;
+    }
+    const algo = parsed.algoUpdate;
+    if (algo !== undefined) {
+      // A conditional order (a stop-loss ladder's stop, ...): its states, not an order's.
+      void this.writer.add({ algoOrderUpdates: [algoOrderUpdateFromStream(this.#o.scope, algo)] });
       return;
     }
     const o = parsed.orderUpdate;

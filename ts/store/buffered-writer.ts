@@ -7,6 +7,7 @@ import { batchSize, type RecordBatch } from './store-records.js';
 type BatchKey = keyof RecordBatch;
 const KEYS: readonly BatchKey[] = [
   'orderUpdates',
+  'algoOrderUpdates',
   'fills',
   'income',
   'positions',
@@ -304,6 +305,7 @@ function messageOf(error: unknown): string {
 function emptyBuffer() {
   return {
     orderUpdates: [],
+    algoOrderUpdates: [],
     fills: [],
     income: [],
     positions: [],

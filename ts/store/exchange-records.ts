@@ -1,8 +1,19 @@
 // Exchange payloads as store records: user-stream order updates, REST orders, trades and income rows.
 import { Decimal } from '../exact/decimal.js';
-import type { IncomeRecord as ExchangeIncome, OrderRecord, TradeRecord } from '../exchange/usdm-decoders.js';
+import type {
+  AlgoOrderRecord,
+  IncomeRecord as ExchangeIncome,
+  OrderRecord,
+  TradeRecord,
+} from '../exchange/usdm-decoders.js';
 import type { UserEventObject } from '../native/parse.js';
-import type { FillRecord, IncomeRecord, OrderUpdateRecord, RecordScope } from './store-records.js';
+import type {
+  AlgoOrderUpdateRecord,
+  FillRecord,
+  IncomeRecord,
+  OrderUpdateRecord,
+  RecordScope,
+} from './store-records.js';
 
 /** The order part of a parsed `ORDER_TRADE_UPDATE`. */
 export type StreamOrderUpdate = NonNullable<UserEventObject['orderUpdate']>;
@@ -35,6 +46,64 @@ export function orderUpdateFromStream(scope: RecordScope, o: StreamOrderUpdate):
     createTime: null,
     updateTime: o.transactionTime,
     source: 'stream',
+  };
+}
+
+/** The conditional order part of a parsed `ALGO_UPDATE`. */
+export type StreamAlgoUpdate = NonNullable<UserEventObject['algoUpdate']>;
+
+/**
+ * The conditional order state an `ALGO_UPDATE` reports, at the event's transaction time (REST's
+ * `updateTime` of the same state).
+ */
+export function algoOrderUpdateFromStream(scope: RecordScope, a: StreamAlgoUpdate): AlgoOrderUpdateRecord {
+  return {
+    ...scope,
+    symbol: a.symbol,
+    algoId: a.algoId,
+    clientAlgoId: a.clientAlgoId,
+    algoType: a.algoType,
+    type: a.orderType,
+    side: a.side === 'SELL' ? 'SELL' : 'BUY',
+    positionSide: a.positionSide,
+    timeInForce: optional(a.timeInForce),
+    status: a.status,
+    quantity: a.quantity,
+    triggerPrice: optional(a.triggerPrice),
+    price: optional(a.price),
+    workingType: optional(a.workingType),
+    reduceOnly: a.reduceOnly,
+    closePosition: a.closePosition,
+    actualOrderId: optional(a.orderId),
+    createTime: null,
+    updateTime: a.transactionTime,
+    source: 'stream',
+  };
+}
+
+/** A conditional order as `openAlgoOrders`, `allAlgoOrders` or `algoOrder` returned it. */
+export function algoOrderUpdateFromRest(scope: RecordScope, r: AlgoOrderRecord): AlgoOrderUpdateRecord {
+  return {
+    ...scope,
+    symbol: r.symbol,
+    algoId: String(r.algoId),
+    clientAlgoId: r.clientAlgoId,
+    algoType: r.algoType,
+    type: r.orderType,
+    side: r.side,
+    positionSide: r.positionSide,
+    timeInForce: r.timeInForce,
+    status: r.algoStatus,
+    quantity: r.quantity.toString(),
+    triggerPrice: r.triggerPrice?.toString() ?? null,
+    price: r.price?.toString() ?? null,
+    workingType: r.workingType,
+    reduceOnly: r.reduceOnly,
+    closePosition: r.closePosition,
+    actualOrderId: r.actualOrderId,
+    createTime: r.createTime,
+    updateTime: r.updateTime,
+    source: 'rest',
   };
 }
 

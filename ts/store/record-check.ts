@@ -3,6 +3,7 @@ import { Decimal } from '../exact/decimal.js';
 import type { LogFields, LogValue } from '../log/logger.js';
 import {
   alertValues,
+  algoOrderValues,
   balanceValues,
   equityValues,
   fillValues,
@@ -84,6 +85,7 @@ interface Shape<R> {
  */
 const SHAPES: { readonly [K in keyof RecordBatch]-?: Shape<Row<K>> } = {
   orderUpdates: { table: T.ORDER_UPDATES, values: (o) => orderValues(o, NOW) },
+  algoOrderUpdates: { table: T.ALGO_ORDER_UPDATES, values: (a) => algoOrderValues(a, NOW) },
   fills: { table: T.FILLS, values: (f) => fillValues(f, NOW) },
   income: { table: T.INCOME, values: (i) => incomeValues(i, NOW) },
   positions: { table: T.POSITION_SNAPSHOTS, values: positionValues },

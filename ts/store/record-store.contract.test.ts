@@ -6,7 +6,7 @@ import { SchemaTooNewError, StoreError } from './record-store.js';
 import { SCHEMA_VERSION } from './sql/migrations.js';
 import type { SqlRecordStore } from './sql/sql-record-store.js';
 import type { RecordScope } from './store-records.js';
-import { fill, income, order, scriptedDays } from './testing/record-fixtures.js';
+import { algoOrder, fill, income, order, scriptedDays } from './testing/record-fixtures.js';
 import {
   mariadbReachable,
   mariadbTestDatabase,
@@ -58,6 +58,21 @@ for (const backend of backends) {
       await store.close();
       const again = await open(db);
       expect(again.store.schemaVersion).toBe(SCHEMA_VERSION);
+    });
+
+    it('brings a version-1 store with records to version 2, keeping them', async () => {
+      const { store, db } = await open();
+      await store.write({ orderUpdates: [order()] });
+      // A store as version 1 left it: no conditional order tables, version 1 applied.
+      await store.driver.run('DROP TABLE `algo_orders`');
+      await store.driver.run('DROP TABLE `algo_order_updates`');
+      await store.driver.run('DELETE FROM `schema_migrations` WHERE `version` = 2');
+      await store.close();
+      const again = await open(db);
+      expect(again.store.schemaVersion).toBe(2);
+      expect(await again.store.orders(LIVE)).toEqual([order()]);
+      await again.store.write({ algoOrderUpdates: [algoOrder()] });
+      expect(await again.store.algoOrders(LIVE, { open: true })).toEqual([algoOrder()]);
     });
 
     it('refuses a database whose schema is newer than the code', async () => {
@@ -146,6 +161,55 @@ for (const backend of backends) {
       expect((await store.orders(LIVE, { symbol: 'BTCUSDT' })).find((o) => o.orderId === '7')?.status).toBe(
         'CANCELED',
       );
+    });
+
+    it('keeps every state of a conditional order once, and its latest whatever order states arrive in', async () => {
+      const { store } = await open();
+      const placed = algoOrder();
+      const canceled = algoOrder({
+        status: 'CANCELED',
+        source: 'rest',
+        createTime: 1_700_000_000_000,
+        updateTime: 1_700_000_009_000,
+      });
+      expect(await store.write({ algoOrderUpdates: [placed] })).toEqual({ inserted: 1, duplicates: 0 });
+      // The same state read by REST is the same state; the cancel stored before a late NEW stays the latest.
+      expect(
+        await store.write({
+          algoOrderUpdates: [canceled, algoOrder({ source: 'rest', createTime: 1_700_000_000_000 })],
+        }),
+      ).toEqual({ inserted: 1, duplicates: 1 });
+      expect(await store.write({ algoOrderUpdates: [placed] })).toEqual({ inserted: 0, duplicates: 1 });
+      const [latest] = await store.algoOrders(LIVE);
+      expect(latest).toEqual(canceled);
+      expect((await store.algoOrderUpdates(LIVE)).map((a) => a.status)).toEqual(['NEW', 'CANCELED']);
+      expect(await store.algoOrders(LIVE, { open: true })).toEqual([]);
+      // Within one millisecond a trigger comes after the wait, whatever order the batch holds them in.
+      const at = T0 + 50;
+      await store.write({
+        algoOrderUpdates: [
+          algoOrder({ algoId: '7002', status: 'TRIGGERED', actualOrderId: '9001', updateTime: at }),
+          algoOrder({ algoId: '7002', status: 'TRIGGERING', updateTime: at }),
+          algoOrder({ algoId: '7003', triggerPrice: '37500.5', updateTime: at }),
+          algoOrder({ algoId: '7002', updateTime: at - 10 }),
+        ],
+      });
+      const all = await store.algoOrders(LIVE, { symbol: 'BTCUSDT' });
+      expect(all.map((a) => `${a.algoId}:${a.status}:${a.actualOrderId}`)).toEqual([
+        '7001:CANCELED:null',
+        '7002:TRIGGERED:9001',
+        '7003:NEW:null',
+      ]);
+      const waiting = await store.algoOrders(LIVE, { open: true });
+      expect(waiting.map((a) => [a.algoId, a.triggerPrice, a.reduceOnly, a.closePosition])).toEqual([
+        ['7003', '37500.5', true, false],
+      ]);
+      expect(await store.algoOrderUpdates(LIVE, { algoId: '7002' })).toHaveLength(3);
+      // Another mode's conditional orders are apart; a time in seconds is refused like any other.
+      expect(await store.algoOrders(PAPER)).toEqual([]);
+      await expect(
+        store.write({ algoOrderUpdates: [algoOrder({ algoId: '7004', updateTime: 1_700_000_000 })] }),
+      ).rejects.toThrow(/algoOrderUpdates record refused: update_time is 1700000000/);
     });
 
     it('writes a batch all or nothing, with its cursors', async () => {

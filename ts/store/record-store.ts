@@ -1,6 +1,7 @@
 // The records store's one interface: idempotent batched writes, and the queries the recorder and the dashboard read.
 import type {
   AlertRecord,
+  AlgoOrderUpdateRecord,
   BalanceSnapshotRecord,
   DailyStatRecord,
   EquityPointRecord,
@@ -77,6 +78,7 @@ export interface SymbolMarks {
  *
  * Read side (the dashboard's publisher and the recorder use these; all exact strings):
  * - {@link orders}: the latest state of every order; {@link orderUpdates}: every state change;
+ * - {@link algoOrders}, {@link algoOrderUpdates}: the same for conditional (algo) orders;
  * - {@link fills}, {@link income}: fills and the income history;
  * - {@link accountSummary}: latest balances, open positions, equity;
  * - {@link equitySeries}: the equity curve;
@@ -113,6 +115,12 @@ export interface RecordStore {
 
   orders(scope: RecordScope, query?: RowQuery): Promise<OrderUpdateRecord[]>;
   orderUpdates(scope: RecordScope, query?: RowQuery & { orderId?: string }): Promise<OrderUpdateRecord[]>;
+  /** The latest state of every conditional (algo) order; `open`: only those still waiting for their trigger. */
+  algoOrders(scope: RecordScope, query?: RowQuery & { open?: boolean }): Promise<AlgoOrderUpdateRecord[]>;
+  algoOrderUpdates(
+    scope: RecordScope,
+    query?: RowQuery & { algoId?: string },
+  ): Promise<AlgoOrderUpdateRecord[]>;
   fills(scope: RecordScope, query?: RowQuery): Promise<FillRecord[]>;
   income(scope: RecordScope, query?: RowQuery & { incomeType?: string }): Promise<IncomeRecord[]>;
   /** Symbols with orders, fills or income in `scope` at or after `since`. */

@@ -55,6 +55,45 @@ export interface OrderUpdateRecord extends RecordScope {
 
 export type RecordSource = 'stream' | 'rest' | 'engine';
 
+/**
+ * One state of one conditional order placed through Binance's algo service (`/fapi/v1/algoOrder`:
+ * STOP_MARKET, TAKE_PROFIT_MARKET, ... since 2025-12; the stop-loss ladders' stops): an
+ * `ALGO_UPDATE`, or a row of `openAlgoOrders` / `allAlgoOrders` / `algoOrder`. Natural key: scope,
+ * symbol, algo id, update time and status. When it triggers, the order it places is an ordinary
+ * order ({@link OrderUpdateRecord}), named here by `actualOrderId`.
+ */
+export interface AlgoOrderUpdateRecord extends RecordScope {
+  readonly symbol: string;
+  /** The exchange's algo id (its own id space, not an order id). */
+  readonly algoId: string;
+  readonly clientAlgoId: string;
+  /** `CONDITIONAL`. */
+  readonly algoType: string;
+  /** STOP, STOP_MARKET, TAKE_PROFIT, TAKE_PROFIT_MARKET, TRAILING_STOP_MARKET. */
+  readonly type: string;
+  readonly side: 'BUY' | 'SELL';
+  readonly positionSide: string;
+  readonly timeInForce: string | null;
+  /** NEW, TRIGGERING, TRIGGERED, FINISHED, CANCELED, EXPIRED, REJECTED. */
+  readonly status: string;
+  /** The order's quantity ("0" for a close-position order). */
+  readonly quantity: DecimalText;
+  readonly triggerPrice: DecimalText | null;
+  /** The limit price of a STOP / TAKE_PROFIT order, else null. */
+  readonly price: DecimalText | null;
+  /** MARK_PRICE or CONTRACT_PRICE, when known. */
+  readonly workingType: string | null;
+  readonly reduceOnly: boolean;
+  readonly closePosition: boolean;
+  /** The ordinary order it placed when it triggered, else null. */
+  readonly actualOrderId: string | null;
+  /** Creation time, when known (REST rows). */
+  readonly createTime: number | null;
+  /** Time of this state (the event's transaction time, REST's `updateTime`). */
+  readonly updateTime: number;
+  readonly source: RecordSource;
+}
+
 /** One fill of one of our orders. Natural key: scope, symbol and trade id. */
 export interface FillRecord extends RecordScope {
   readonly symbol: string;
@@ -225,6 +264,7 @@ export interface DailyStatRecord extends RecordScope {
  */
 export interface RecordBatch {
   readonly orderUpdates?: readonly OrderUpdateRecord[];
+  readonly algoOrderUpdates?: readonly AlgoOrderUpdateRecord[];
   readonly fills?: readonly FillRecord[];
   readonly income?: readonly IncomeRecord[];
   readonly positions?: readonly PositionSnapshotRecord[];

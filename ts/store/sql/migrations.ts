@@ -1,6 +1,6 @@
 // Versioned schema migrations, applied in order at start; a database newer than the code is refused.
 import { SchemaTooNewError } from '../record-store.js';
-import { createTableSql, TABLES_V1 } from './schema.js';
+import { createTableSql, TABLES_V1, TABLES_V2 } from './schema.js';
 import type { SqlDriver, SqlTransaction } from './sql-driver.js';
 
 /** One schema step. Versions are consecutive from 1; a released step is never edited, only followed. */
@@ -16,6 +16,11 @@ export const MIGRATIONS: readonly Migration[] = [
     description:
       'symbols, klines, orders and order updates, fills, income, snapshots, equity, daily stats, round trips, alerts, peer status, cursors',
     statements: (dialect) => TABLES_V1.flatMap((t) => createTableSql(t, dialect)),
+  },
+  {
+    version: 2,
+    description: 'conditional (algo) orders and their updates',
+    statements: (dialect) => TABLES_V2.flatMap((t) => createTableSql(t, dialect)),
   },
 ];
 

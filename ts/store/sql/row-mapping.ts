@@ -2,6 +2,7 @@
 import type {
   AlertRecord,
   AlertSeverity,
+  AlgoOrderUpdateRecord,
   BalanceSnapshotRecord,
   DailyStatRecord,
   EquityPointRecord,
@@ -86,6 +87,69 @@ export function orderFromRow(row: SqlRow): OrderUpdateRecord {
     avgPrice: optStr(row, 'avg_price'),
     stopPrice: optStr(row, 'stop_price'),
     reduceOnly: bool(row, 'reduce_only'),
+    createTime: optNum(row, 'create_time'),
+    updateTime: num(row, 'update_time'),
+    source: str(row, 'source') as RecordSource,
+  };
+}
+
+/** How far along an algo status is: waiting, triggering, then every status after the trigger or instead of it. */
+const ALGO_STATUS_RANK: Record<string, number> = { NEW: 0, TRIGGERING: 1, TRIGGERED: 2 };
+
+/**
+ * A text that sorts an algo order's states: update time, then how far along the status is, so the
+ * latest state wins whatever order the stream and REST deliver them in.
+ */
+export function algoOrderStateKey(a: AlgoOrderUpdateRecord): string {
+  return `${String(a.updateTime).padStart(15, '0')}:${ALGO_STATUS_RANK[a.status] ?? 3}`;
+}
+
+export function algoOrderValues(a: AlgoOrderUpdateRecord, now: number): SqlValue[] {
+  return [
+    a.mode,
+    a.account,
+    a.symbol,
+    a.algoId,
+    a.clientAlgoId,
+    a.algoType,
+    a.type,
+    a.side,
+    a.positionSide,
+    a.timeInForce,
+    a.status,
+    a.quantity,
+    a.triggerPrice,
+    a.price,
+    a.workingType,
+    b(a.reduceOnly),
+    b(a.closePosition),
+    a.actualOrderId,
+    a.createTime,
+    a.updateTime,
+    a.source,
+    now,
+  ];
+}
+
+export function algoOrderFromRow(row: SqlRow): AlgoOrderUpdateRecord {
+  return {
+    ...scope(row),
+    symbol: str(row, 'symbol'),
+    algoId: str(row, 'algo_id'),
+    clientAlgoId: str(row, 'client_algo_id'),
+    algoType: str(row, 'algo_type'),
+    type: str(row, 'order_type'),
+    side: str(row, 'side') as 'BUY' | 'SELL',
+    positionSide: str(row, 'position_side'),
+    timeInForce: optStr(row, 'time_in_force'),
+    status: str(row, 'status'),
+    quantity: str(row, 'quantity'),
+    triggerPrice: optStr(row, 'trigger_price'),
+    price: optStr(row, 'price'),
+    workingType: optStr(row, 'working_type'),
+    reduceOnly: bool(row, 'reduce_only'),
+    closePosition: bool(row, 'close_position'),
+    actualOrderId: optStr(row, 'actual_order_id'),
     createTime: optNum(row, 'create_time'),
     updateTime: num(row, 'update_time'),
     source: str(row, 'source') as RecordSource,

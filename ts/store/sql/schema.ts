@@ -132,6 +132,49 @@ export const ORDERS: TableDef = {
   ],
 };
 
+const ALGO_ORDER_COLUMNS: ColumnDef[] = [
+  ...SCOPE,
+  c('symbol', 'key'),
+  c('algo_id', 'key'),
+  c('client_algo_id', 'key'),
+  c('algo_type', 'key'),
+  c('order_type', 'key'),
+  c('side', 'key'),
+  c('position_side', 'key'),
+  c('time_in_force', 'key', true),
+  c('status', 'key'),
+  c('quantity', 'dec'),
+  c('trigger_price', 'dec', true),
+  c('price', 'dec', true),
+  c('working_type', 'key', true),
+  c('reduce_only', 'bool'),
+  c('close_position', 'bool'),
+  c('actual_order_id', 'key', true),
+  c('create_time', 'time', true),
+  c('update_time', 'time'),
+  c('source', 'key'),
+  c('recorded_at', 'int'),
+];
+
+/** Every state change of every conditional (algo) order: the stop-loss ladders' stops among them. */
+export const ALGO_ORDER_UPDATES: TableDef = {
+  name: 'algo_order_updates',
+  columns: ALGO_ORDER_COLUMNS,
+  key: ['mode', 'account', 'symbol', 'algo_id', 'update_time', 'status'],
+  indexes: [['mode', 'account', 'update_time']],
+};
+
+/** The latest state of every conditional order (`state_key`: time, then how far along its status is). */
+export const ALGO_ORDERS: TableDef = {
+  name: 'algo_orders',
+  columns: [...ALGO_ORDER_COLUMNS, c('state_key', 'key')],
+  key: ['mode', 'account', 'symbol', 'algo_id'],
+  indexes: [
+    ['mode', 'account', 'update_time'],
+    ['mode', 'account', 'status'],
+  ],
+};
+
 export const FILLS: TableDef = {
   name: 'fills',
   columns: [
@@ -305,6 +348,9 @@ export const TABLES_V1: readonly TableDef[] = [
   ALERTS,
   PEER_STATUS,
 ];
+
+/** The tables schema version 2 adds: conditional orders, which Binance keeps apart since 2025-12. */
+export const TABLES_V2: readonly TableDef[] = [ALGO_ORDER_UPDATES, ALGO_ORDERS];
 
 function columnType(kind: ColumnKind, dialect: 'sqlite' | 'mysql'): string {
   if (dialect === 'sqlite') return kind === 'int' || kind === 'time' || kind === 'bool' ? 'INTEGER' : 'TEXT';

@@ -1,5 +1,6 @@
 // The records store on a SQL database (SQLite or MySQL through a SqlDriver): batched idempotent writes and the read side.
 import { Decimal } from '../../exact/decimal.js';
+import { TERMINAL_ALGO_STATUSES } from '../../exchange/usdm-decoders.js';
 import { screenBatch } from '../record-check.js';
 import type {
   AccountSummary,
@@ -14,6 +15,7 @@ import { StoreError } from '../record-store.js';
 import { computeDailyStats, computeRoundTrips } from '../round-trips.js';
 import type {
   AlertRecord,
+  AlgoOrderUpdateRecord,
   BalanceSnapshotRecord,
   DailyStatRecord,
   EquityPointRecord,
@@ -33,6 +35,9 @@ import { migrate } from './migrations.js';
 import {
   alertFromRow,
   alertValues,
+  algoOrderFromRow,
+  algoOrderStateKey,
+  algoOrderValues,
   balanceFromRow,
   balanceValues,
   dailyFromRow,
@@ -159,6 +164,19 @@ export class SqlRecordStore implements RecordStore {
           updates.map((o) => [...orderValues(o, now), orderStateKey(o)]),
           { kind: 'newer', column: 'state_key' },
         );
+        const algoUpdates = batch.algoOrderUpdates ?? [];
+        await put(
+          T.ALGO_ORDER_UPDATES,
+          algoUpdates.map((a) => algoOrderValues(a, now)),
+        );
+        await insertRows(
+          tx,
+          this.#db.dialect,
+          this.#db.maxParams,
+          T.ALGO_ORDERS,
+          algoUpdates.map((a) => [...algoOrderValues(a, now), algoOrderStateKey(a)]),
+          { kind: 'newer', column: 'state_key' },
+        );
         await put(
           T.FILLS,
           (batch.fills ?? []).map((f) => fillValues(f, now)),
@@ -276,6 +294,42 @@ export class SqlRecordStore implements RecordStore {
       '`update_time` ASC, `symbol` ASC, `order_id` ASC, `recorded_at` ASC',
       query.limit,
       orderFromRow,
+    );
+  }
+
+  algoOrders(
+    scope: RecordScope,
+    query: RowQuery & { open?: boolean } = {},
+  ): Promise<AlgoOrderUpdateRecord[]> {
+    const where = new Where(scope).range('update_time', query);
+    if (query.symbol !== undefined) where.add('`symbol` = ?', query.symbol);
+    if (query.open === true)
+      where.add(
+        `\`status\` NOT IN (${TERMINAL_ALGO_STATUSES.map(() => '?').join(', ')})`,
+        ...TERMINAL_ALGO_STATUSES,
+      );
+    return this.#select(
+      'SELECT * FROM `algo_orders`',
+      where,
+      '`update_time` ASC, `symbol` ASC, `algo_id` ASC',
+      query.limit,
+      algoOrderFromRow,
+    );
+  }
+
+  algoOrderUpdates(
+    scope: RecordScope,
+    query: RowQuery & { algoId?: string } = {},
+  ): Promise<AlgoOrderUpdateRecord[]> {
+    const where = new Where(scope).range('update_time', query);
+    if (query.symbol !== undefined) where.add('`symbol` = ?', query.symbol);
+    if (query.algoId !== undefined) where.add('`algo_id` = ?', query.algoId);
+    return this.#select(
+      'SELECT * FROM `algo_order_updates`',
+      where,
+      '`update_time` ASC, `symbol` ASC, `algo_id` ASC, `recorded_at` ASC',
+      query.limit,
+      algoOrderFromRow,
     );
   }
 

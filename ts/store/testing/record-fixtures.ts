@@ -1,5 +1,11 @@
 // Records for store tests: an order, a fill and an income row with overridable fields, and two scripted trading days.
-import type { FillRecord, IncomeRecord, OrderUpdateRecord, RecordScope } from '../store-records.js';
+import type {
+  AlgoOrderUpdateRecord,
+  FillRecord,
+  IncomeRecord,
+  OrderUpdateRecord,
+  RecordScope,
+} from '../store-records.js';
 
 const LIVE: RecordScope = { mode: 'live', account: 'main' };
 
@@ -24,6 +30,33 @@ export function order(over: Partial<OrderUpdateRecord> = {}): OrderUpdateRecord 
     reduceOnly: false,
     createTime: 1_700_000_000_000,
     updateTime: 1_700_000_000_000,
+    source: 'stream',
+    ...over,
+  };
+}
+
+/** A state of BTCUSDT conditional order 7001: a reduce-only STOP_MARKET sell, waiting (override any field). */
+export function algoOrder(over: Partial<AlgoOrderUpdateRecord> = {}): AlgoOrderUpdateRecord {
+  return {
+    ...LIVE,
+    symbol: 'BTCUSDT',
+    algoId: '7001',
+    clientAlgoId: 'sl-7001',
+    algoType: 'CONDITIONAL',
+    type: 'STOP_MARKET',
+    side: 'SELL',
+    positionSide: 'BOTH',
+    timeInForce: 'GTC',
+    status: 'NEW',
+    quantity: '0.002',
+    triggerPrice: '38000.0',
+    price: null,
+    workingType: 'MARK_PRICE',
+    reduceOnly: true,
+    closePosition: false,
+    actualOrderId: null,
+    createTime: null,
+    updateTime: 1_700_000_000_100,
     source: 'stream',
     ...over,
   };

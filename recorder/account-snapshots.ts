@@ -8,10 +8,44 @@ import type { KlineRecord, RecordBatch, RecordScope, SymbolRecord } from '../ts/
 /** The quote asset the equity curve is kept in. */
 const EQUITY_ASSET = 'USDT';
 
+/** A mark price older than this is not used to value a position (the stream is away): the position's own fields are. */
+export const MARK_FRESH_MS = 60_000;
+
+/** A symbol's latest mark price and its exchange time, where known. */
+export type MarkPrices = (symbol: string) => { readonly price: string; readonly time: number } | undefined;
+
+/**
+ * A position's mark price and unrealized PnL at `now`: from a fresh mark, `amount × (mark −
+ * entry)` (Binance's unrealized PnL of a USDⓈ-M position; a short's amount is negative); else the
+ * values the position record carries. Those are as of the position's last change: the exchange's
+ * `updateTime` does not move with the mark, so the hub keeps them while the amount stays.
+ */
+function valued(
+  symbol: string,
+  position: {
+    amount: string;
+    entryPrice?: string | undefined;
+    markPrice?: string | undefined;
+    unrealizedPnl?: string | undefined;
+  },
+  entryPrice: string,
+  now: number,
+  marks: MarkPrices | undefined,
+): { markPrice: string | null; unrealizedPnl: string } {
+  const mark = marks?.(symbol);
+  const entry = Decimal.parse(entryPrice);
+  if (mark !== undefined && now - mark.time <= MARK_FRESH_MS && !entry.isZero()) {
+    const pnl = Decimal.parse(position.amount).mul(Decimal.parse(mark.price).sub(entry));
+    return { markPrice: mark.price, unrealizedPnl: pnl.normalize().toString() };
+  }
+  return { markPrice: position.markPrice ?? null, unrealizedPnl: position.unrealizedPnl ?? '0' };
+}
+
 /**
  * Positions, balances and the equity point of one account read (`GET /fapi/v3/account`), stamped
  * with `time` rounded down to `everyMs` (two recorders of one account write the same keys).
- * Equity is the USDT wallet plus the unrealized PnL of every open position.
+ * Equity is the USDT wallet plus the unrealized PnL of every open position, each valued at its
+ * fresh mark price when `marks` knows one (the hub's account state), else as the account read says.
  */
 export function snapshotRecords(
   scope: RecordScope,
@@ -19,22 +53,27 @@ export function snapshotRecords(
   now: number,
   everyMs: number,
   risk: readonly SymbolPositionObject[] = [],
+  marks?: MarkPrices,
 ): RecordBatch {
   const time = now - (now % everyMs);
   // The v3 account leaves out entry and mark prices; positionRisk has them.
   const detail = new Map(risk.map((r) => [`${r.symbol} ${r.position.side}`, r.position]));
   const positions = account.positions
     .filter((p) => !Decimal.parse(p.position.amount).isZero())
-    .map((p) => ({
-      ...scope,
-      time,
-      symbol: p.symbol,
-      positionSide: p.position.side,
-      amount: p.position.amount,
-      entryPrice: p.position.entryPrice ?? detail.get(`${p.symbol} ${p.position.side}`)?.entryPrice ?? '0',
-      markPrice: p.position.markPrice ?? detail.get(`${p.symbol} ${p.position.side}`)?.markPrice ?? null,
-      unrealizedPnl: p.position.unrealizedPnl ?? '0',
-    }));
+    .map((p) => {
+      const more = detail.get(`${p.symbol} ${p.position.side}`);
+      const entryPrice = p.position.entryPrice ?? more?.entryPrice ?? '0';
+      const position = { ...p.position, markPrice: p.position.markPrice ?? more?.markPrice };
+      return {
+        ...scope,
+        time,
+        symbol: p.symbol,
+        positionSide: p.position.side,
+        amount: p.position.amount,
+        entryPrice,
+        ...valued(p.symbol, position, entryPrice, now, marks),
+      };
+    });
   const balances = account.balances.map((b) => ({
     ...scope,
     time,

@@ -89,5 +89,38 @@ describe('HubAccount', () => {
       'USDT 1000.50000000 990.50000000',
     ]);
     expect(batch.equity?.[0]?.equity).toBe('1001.49900000');
+
+    // The mark moves and the position does not: the hub's mark values it.
+    expect(account.mark('BTCUSDT')).toBeUndefined();
+    const markedAt = T + 500;
+    encoder.pushMarketEvents([
+      Buffer.from(
+        JSON.stringify({
+          e: 'markPriceUpdate',
+          E: markedAt,
+          s: 'BTCUSDT',
+          p: '93200.00',
+          i: '93190.00',
+          P: '93195.00',
+          r: '0.00010000',
+          T: markedAt + 3_600_000,
+        }),
+      ),
+    ]);
+    const marked = encoder.takeFrame(2, Date.now());
+    if (marked === null) throw new Error('no frame');
+    collector.sendIngest(marked);
+    await waitUntil(() => account.mark('BTCUSDT') !== undefined, 'the mark at the recorder');
+    expect(account.mark('BTCUSDT')).toEqual({ price: '93200.00', time: markedAt });
+    const valued = snapshotRecords(
+      { mode: 'testnet', account: 'main' },
+      account.account() ?? { positions: [], balances: [] },
+      markedAt + 1_000,
+      60_000,
+      [],
+      (symbol) => account.mark(symbol),
+    );
+    expect(valued.positions?.map((p) => `${p.markPrice} ${p.unrealizedPnl}`)).toEqual(['93200.00 1.999']);
+    expect(valued.equity?.[0]?.equity).toBe('1002.49900000');
   });
 });

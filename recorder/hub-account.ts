@@ -6,7 +6,7 @@ import type { Logger } from '../ts/log/logger.js';
 import type { AccountObject } from '../ts/native/parse.js';
 
 /**
- * Follows the hub's `position` and `balance` topics of every symbol into a local book, so the
+ * Follows the hub's `position`, `balance` and `mark` topics of every symbol into a local book, so the
  * recorder reads the account's state without spending request weight: the user-stream, account
  * and position-risk collectors already keep it current at the hub. `account()` is undefined while
  * the book is not in sync (no snapshot yet, a gap not yet repaired, the hub away): the caller then
@@ -20,7 +20,7 @@ export class HubAccount {
     this.#log = logger;
     this.feed = new TraderFeed({
       client,
-      subscriptions: [{ symbols: '*', kinds: ['position', 'balance'], intervals: '*' }],
+      subscriptions: [{ symbols: '*', kinds: ['position', 'balance', 'mark'], intervals: '*' }],
       logger,
     });
   }
@@ -51,6 +51,17 @@ export class HubAccount {
       return symbol === undefined ? [] : [{ symbol, position }];
     });
     return { positions, balances: book.balances() };
+  }
+
+  /**
+   * A symbol's latest mark price at the hub and its exchange time (what values a position between
+   * its changes), or undefined while not in sync or never marked.
+   */
+  mark(symbol: string): { price: string; time: number } | undefined {
+    if (!this.feed.synced) return undefined;
+    const id = this.feed.symbolId(symbol);
+    const mark = id === undefined ? null : this.feed.book.mark(id);
+    return mark === null ? undefined : { price: mark.markPrice, time: mark.time };
   }
 
   /** Symbols with a non-zero position, or undefined while not in sync. */

@@ -343,7 +343,9 @@ export class RecorderProcess {
     const account = this.account.account();
     let batch: RecordBatch;
     if (account !== undefined) {
-      batch = snapshotRecords(this.#o.scope, account, now, everyMs);
+      batch = snapshotRecords(this.#o.scope, account, now, everyMs, [], (symbol) =>
+        this.account.mark(symbol),
+      );
       this.#s.hubSnapshots += 1;
       this.#restFallbackLogged = false;
     } else {

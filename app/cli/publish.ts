@@ -18,7 +18,7 @@ import { runUntilSignal } from '../../ts/process/run-until-signal.js';
 import { openRecordStore } from '../../ts/store/open-store.js';
 import { TRADING_MODES } from '../../ts/store/store-records.js';
 import { FileTradingControl } from '../dashboard/trading-control.js';
-import { dashboardScope } from './record.js';
+import { dashboardScope, dashboardStrategies } from './record.js';
 import { instanceArg, parseCommandArgs, tradersArg, UsageError } from './usage-error.js';
 
 const HELP = `Usage: tributary publish [--config <file>] [--mode <mode>] [--account <name>] [--once]
@@ -113,7 +113,7 @@ export async function runPublish(args: string[]): Promise<number> {
     store,
     scope,
     asset: 'USDT',
-    strategies: [],
+    strategies: dashboardStrategies(loaded, traderNumbers),
     candles: new ExchangeCandles(exchange.api, logger.child('candles')),
     status: () =>
       hubHealthStatus(

@@ -4,6 +4,7 @@ import { alerterFromConfig } from '../../ts/alerts/create-alerter.js';
 import type { LoadedConfig } from '../../ts/config/load-config.js';
 import { loadConfig } from '../../ts/config/load-config.js';
 import { dashboardTraders } from '../../ts/config/publish-config.js';
+import { NO_STRATEGY } from '../../ts/config/strategy-names.js';
 import { connectExchange } from '../../ts/exchange/exchange-link.js';
 import { hubKey, hubTlsOption, hubUrl } from '../../ts/hub/hub-link.js';
 import { coordinateWeight } from '../../ts/hub/hub-weight-coordinator.js';
@@ -11,6 +12,7 @@ import { Logger } from '../../ts/log/logger.js';
 import { runUntilSignal } from '../../ts/process/run-until-signal.js';
 import { openRecordStore } from '../../ts/store/open-store.js';
 import { TRADING_MODES, type TradingMode } from '../../ts/store/store-records.js';
+import { strategyToRun } from '../venues/trader-strategy.js';
 import { instanceArg, parseCommandArgs, UsageError } from './usage-error.js';
 
 const HELP = `Usage: tributary record [--config <file>] [--instance <n>] [--mode <mode>]
@@ -47,6 +49,16 @@ export function recordedMode(loaded: LoadedConfig): TradingMode {
   if (exchange.kind === 'binance') return 'live';
   if (exchange.kind === 'simulator' && trader.mode === 'paper') return 'paper';
   return 'testnet';
+}
+
+/**
+ * The strategies the dashboard names: the one the configuration gives its traders (`trader.strategy`,
+ * in paper mode the demo when none is set), none when no trader is shown or they run none. A
+ * trader started with its own `--strategy` is not known here.
+ */
+export function dashboardStrategies(loaded: LoadedConfig, traders: readonly number[]): string[] {
+  const strategy = strategyToRun(loaded.config.trader, {});
+  return traders.length > 0 && strategy !== undefined && strategy !== NO_STRATEGY ? [strategy] : [];
 }
 
 /**

@@ -123,7 +123,14 @@ export async function startTraderTrading(
       logger: logger.child('records'),
     });
     records = { store, writer };
-    recorder = new StoreTradeRecorder(writer, { mode: 'paper', account: `paper-${options.instance}` });
+    const paperRecorder = new StoreTradeRecorder(writer, {
+      mode: 'paper',
+      account: `paper-${options.instance}`,
+    });
+    paper.venue.onUserEvent((event) => {
+      if (event.algoUpdate !== undefined) paperRecorder.conditionalOrder(event.algoUpdate);
+    });
+    recorder = paperRecorder;
     stopVenue = paper.stop;
     stopOrders = paper.venue;
     orderRate = new LocalOrderRate(link.api.rest.budget.limits);

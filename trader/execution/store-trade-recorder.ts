@@ -1,5 +1,6 @@
 // Records paper and backtest orders and fills in the records store, marked with their mode, without the engine waiting for the database.
 import type { BufferedRecordWriter } from '../../ts/store/buffered-writer.js';
+import { algoOrderUpdateFromStream, type StreamAlgoUpdate } from '../../ts/store/exchange-records.js';
 import type { OrderUpdateRecord, RecordScope } from '../../ts/store/store-records.js';
 import type { FillEvent } from '../engine/events.js';
 import { fillRecord } from './fill-record.js';
@@ -48,5 +49,15 @@ export class StoreTradeRecorder implements TradeRecorder {
 
   fill(fill: FillEvent): void {
     void this.#writer.add({ fills: [fillRecord(fill, this.#scope)] });
+  }
+
+  /**
+   * A state of a conditional order (a stop-loss ladder's stop) the paper engine reports as an
+   * `ALGO_UPDATE`, so a paper scope's dashboard shows its positions' stops as an exchange
+   * account's does.
+   */
+  conditionalOrder(update: StreamAlgoUpdate): void {
+    const row = { ...algoOrderUpdateFromStream(this.#scope, update), source: 'engine' as const };
+    void this.#writer.add({ algoOrderUpdates: [row] });
   }
 }

@@ -1,11 +1,9 @@
 // Conditional order reconciliation against the simulator and a SQLite store: placed, cancelled and forgotten stops.
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningSimulator, startSimulator } from '../sim/simulator.js';
+import { type SimAccount, startSimAccount } from '../sim/testing/sim-account.js';
 import { Decimal } from '../ts/exact/decimal.js';
-import { RestClient } from '../ts/exchange/rest-client.js';
-import { UsdmApi } from '../ts/exchange/usdm-api.js';
-import { Logger, silentLogger } from '../ts/log/logger.js';
+import type { UsdmApi } from '../ts/exchange/usdm-api.js';
+import { Logger } from '../ts/log/logger.js';
 import { parseRestBookTickers } from '../ts/native/parse.js';
 import { openSqliteStore } from '../ts/store/open-store.js';
 import type { SqlRecordStore } from '../ts/store/sql/sql-record-store.js';
@@ -17,8 +15,7 @@ import { AlgoOrderReconciler } from './algo-order-reconciler.js';
 const SCOPE: RecordScope = { mode: 'testnet', account: 'main' };
 const SYMBOL = 'BTCUSDT';
 
-let sim: RunningSimulator;
-let rest: RestClient;
+let account: SimAccount;
 let api: UsdmApi;
 let db: TestDatabase;
 let store: SqlRecordStore;
@@ -26,19 +23,8 @@ const lines: string[] = [];
 const logger = new Logger('algo', { level: 'info', format: 'json', sink: (line) => lines.push(line) });
 
 beforeAll(async () => {
-  const apiKey = randomBytes(16).toString('hex');
-  const apiSecret = randomBytes(32).toString('hex');
-  sim = await startSimulator(
-    {
-      port: 0,
-      seed: 11,
-      accounts: [{ apiKey, apiSecret, balances: { USDT: '100000' } }],
-      source: { kind: 'random-walk', tradesPerSecond: 10 },
-    },
-    { logger: silentLogger('sim') },
-  );
-  rest = new RestClient({ baseUrl: sim.restUrl, apiKey, apiSecret });
-  api = new UsdmApi(rest);
+  account = await startSimAccount({ seed: 11 });
+  api = account.api;
   db = sqliteTestDatabase();
   store = await openSqliteStore(db.sqlitePath ?? '');
 }, 30_000);
@@ -46,8 +32,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await store?.close();
   await db?.drop();
-  rest?.close();
-  await sim?.stop();
+  await account?.stop();
 });
 
 /** A long BTCUSDT position and `count` reduce-only stops under it, 10 % and more below the ask. */

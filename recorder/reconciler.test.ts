@@ -1,10 +1,8 @@
 // The reconciler against the simulator and a SQLite store: what each kind of pass reads by REST, from which cursors, and what it stores.
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningSimulator, startSimulator } from '../sim/simulator.js';
+import { type SimAccount, startSimAccount } from '../sim/testing/sim-account.js';
 import { Decimal } from '../ts/exact/decimal.js';
-import { RestClient } from '../ts/exchange/rest-client.js';
-import { UsdmApi } from '../ts/exchange/usdm-api.js';
+import type { UsdmApi } from '../ts/exchange/usdm-api.js';
 import type { OrderRecord, TradeRecord } from '../ts/exchange/usdm-decoders.js';
 import { Logger, silentLogger } from '../ts/log/logger.js';
 import { openSqliteStore } from '../ts/store/open-store.js';
@@ -16,8 +14,7 @@ import { nextCursor, parseSymbolCursor, Reconciler } from './reconciler.js';
 const SCOPE: RecordScope = { mode: 'testnet', account: 'main' };
 const SETTINGS = { lookbackMs: 3_600_000, overlapMs: 60_000, activeDays: 1, symbols: [] };
 
-let sim: RunningSimulator;
-let rest: RestClient;
+let account: SimAccount;
 let api: UsdmApi;
 let db: TestDatabase;
 let store: SqlRecordStore;
@@ -39,19 +36,8 @@ function recordedApi(inner: UsdmApi): UsdmApi {
 }
 
 beforeAll(async () => {
-  const apiKey = randomBytes(16).toString('hex');
-  const apiSecret = randomBytes(32).toString('hex');
-  sim = await startSimulator(
-    {
-      port: 0,
-      seed: 7,
-      accounts: [{ apiKey, apiSecret, balances: { USDT: '100000' } }],
-      source: { kind: 'random-walk', tradesPerSecond: 10 },
-    },
-    { logger: silentLogger('sim') },
-  );
-  rest = new RestClient({ baseUrl: sim.restUrl, apiKey, apiSecret });
-  api = new UsdmApi(rest);
+  account = await startSimAccount({ seed: 7 });
+  api = account.api;
   db = sqliteTestDatabase();
   store = await openSqliteStore(db.sqlitePath ?? '');
 }, 30_000);
@@ -59,8 +45,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await store?.close();
   await db?.drop();
-  rest?.close();
-  await sim?.stop();
+  await account?.stop();
 });
 
 function reconciler(): Reconciler {

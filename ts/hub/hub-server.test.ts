@@ -330,6 +330,22 @@ describe.each(TRANSPORTS)('hub over %s: cursor, slots, symbols, ranks', (transpo
 });
 
 describe.each(TRANSPORTS)('hub over %s: status', (transport) => {
+  it('counts a universe collector’s symbol list and ranks as its data, so its freshness is not “never”', async () => {
+    const hub = track(await startHub(transport));
+    const universe = client(hub, 'universe-0', 'collector', 'universe');
+    await universe.connect();
+    const freshness = () => hub.health().collectors.find((c) => c.peer === 'universe-0')?.lastIngestAt;
+    expect(freshness()).toBeNull();
+    const before = Date.now();
+    await universe.setSymbols([...SYMBOLS]);
+    const listed = freshness() ?? 0;
+    expect(listed).toBeGreaterThanOrEqual(before);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await universe.setRanks([...SYMBOLS].slice(0, 3));
+    expect(freshness() ?? 0).toBeGreaterThan(listed);
+    expect(hub.health().collectors.find((c) => c.peer === 'universe-0')?.frames).toBe(0);
+  });
+
   it('serves the public health document at GET /status, valid for its schema, and 404 elsewhere', async () => {
     const hub = track(await startHub(transport));
     const c = client(hub, 'kline-1', 'collector', 'kline');

@@ -122,10 +122,10 @@ export class HubServer {
       resendSnapshots: (session, streams) => this.#dataPlane.resendSnapshots(session, streams),
     });
 
-    this.#symbolService = new SymbolService(this.symbols, this.#sessions, outbox, log);
+    this.#symbolService = new SymbolService(this.symbols, this.#sessions, outbox, log, ledger);
     const cursors = new CursorService(this.symbols);
     const slots = new SlotService(this.#sessions, outbox);
-    const ranks = new RankService(this.symbols);
+    const ranks = new RankService(this.symbols, ledger);
     const events = new EventRelay(this.#sessions, subscriptions, outbox, metrics);
     this.#alerts = new AlertRelay(this.#sessions, outbox);
     this.#weights = new WeightService(this.#sessions, outbox, log.child('weight'));

@@ -1,4 +1,4 @@
-// Data freshness per collector, kept after it leaves: frames merged and when the last one arrived.
+// Data freshness per collector, kept after it leaves: frames merged and when it last delivered data.
 import type { PeerSession } from './session.js';
 
 /** What the hub remembers of one collector. */
@@ -7,6 +7,7 @@ export interface CollectorRecord {
   readonly peerId: number;
   readonly kind: string | undefined;
   frames: number;
+  /** When it last delivered data: an Ingest frame merged, or a symbol list or ranks set. */
   lastIngestAt: number | null;
 }
 
@@ -19,6 +20,15 @@ export class CollectorLedger {
     const { peer, peerId, kind, role } = session.identity;
     if (role !== 'collector' || this.#records.has(peer)) return;
     this.#records.set(peer, { peer, peerId, kind, frames: 0, lastIngestAt: null });
+  }
+
+  /**
+   * Notes data a collector delivered other than an Ingest frame (the universe collector's symbol
+   * list and volume ranks), so its freshness says when it last did its job.
+   */
+  delivered(peer: string, at: number): void {
+    const record = this.#records.get(peer);
+    if (record !== undefined) record.lastIngestAt = at;
   }
 
   /** The record of a collector, for the data plane to update. */

@@ -2,6 +2,7 @@
 import type { Logger } from '../../../log/logger.js';
 import type { ServerMessage } from '../../control-messages.js';
 import type { SymbolDirectory } from '../../symbol-directory.js';
+import type { CollectorLedger } from '../collector-ledger.js';
 import type { PeerOutbox } from '../peer-outbox.js';
 import type { Sessions } from '../sessions.js';
 import { ANY, type OpTable } from './control-service.js';
@@ -12,12 +13,20 @@ export class SymbolService {
   readonly #sessions: Sessions;
   readonly #outbox: PeerOutbox;
   readonly #log: Logger;
+  readonly #ledger: CollectorLedger;
 
-  constructor(symbols: SymbolDirectory, sessions: Sessions, outbox: PeerOutbox, log: Logger) {
+  constructor(
+    symbols: SymbolDirectory,
+    sessions: Sessions,
+    outbox: PeerOutbox,
+    log: Logger,
+    ledger: CollectorLedger,
+  ) {
     this.#symbols = symbols;
     this.#sessions = sessions;
     this.#outbox = outbox;
     this.#log = log;
+    this.#ledger = ledger;
   }
 
   /** Makes `names` the active universe; every peer is told when it changed. */
@@ -38,6 +47,7 @@ export class SymbolService {
         roles: ['collector', 'admin'],
         handle: (message, { session, reply }) => {
           const changed = this.#symbols.setActive(message.symbols);
+          this.#ledger.delivered(session.identity.peer, Date.now());
           this.#log.info('symbol universe set', {
             peer: session.identity.peer,
             active: message.symbols.length,

@@ -1,5 +1,5 @@
 // Candles for the charts from the exchange's public klines endpoint (market data is not in the records unless kept), cached per symbol.
-import { isUnknownSymbol } from '../ts/exchange/exchange-errors.js';
+import { isUnknownSymbol, UNKNOWN_SYMBOL_CODE } from '../ts/exchange/exchange-errors.js';
 import type { KlineInterval, UsdmApi } from '../ts/exchange/usdm-api.js';
 import type { Logger } from '../ts/log/logger.js';
 import { parseRestKlines } from '../ts/native/parse.js';
@@ -42,11 +42,11 @@ export class ExchangeCandles implements CandleProvider {
     if (candles === undefined) {
       let response: Awaited<ReturnType<UsdmApi['klines']>>;
       try {
-        response = await this.#api.klines({
-          symbol,
-          interval: interval as KlineInterval,
-          limit: Math.min(limit, 1500),
-        });
+        response = await this.#api.klines(
+          { symbol, interval: interval as KlineInterval, limit: Math.min(limit, 1500) },
+          // A delisted symbol's refusal (-1121) is an answer here: the warning below says it once.
+          { expectedCodes: [UNKNOWN_SYMBOL_CODE] },
+        );
       } catch (error) {
         if (!isUnknownSymbol(error)) throw error;
         if (!this.#unlisted.has(symbol)) {

@@ -15,6 +15,8 @@ const SCOPE: RecordScope = { mode: 'testnet', account: 'main' };
 const SETTINGS = { lookbackMs: 3_600_000, overlapMs: 60_000, activeDays: 1, symbols: [] };
 
 let account: SimAccount;
+/** What the REST client logged at warn and above. */
+const restWarnings: string[] = [];
 let api: UsdmApi;
 let db: TestDatabase;
 let store: SqlRecordStore;
@@ -36,7 +38,14 @@ function recordedApi(inner: UsdmApi): UsdmApi {
 }
 
 beforeAll(async () => {
-  account = await startSimAccount({ seed: 7 });
+  account = await startSimAccount({
+    seed: 7,
+    restLogger: new Logger('rest', {
+      level: 'warn',
+      format: 'json',
+      sink: (line) => restWarnings.push(line),
+    }),
+  });
   api = account.api;
   db = sqliteTestDatabase();
   store = await openSqliteStore(db.sqlitePath ?? '');
@@ -349,6 +358,8 @@ describe('Reconciler and a symbol the exchange does not list', () => {
     expect(report.differences.map((d) => d.symbol)).toEqual(['XRPUSDT']);
     expect((await store.fills(SCOPE, { symbol: 'XRPUSDT' })).length).toBeGreaterThan(0);
     expect(r.unlistedSkips).toBe(1);
+    // The refusal is the reconciler's answer: the REST client does not warn about it as a failure.
+    expect(restWarnings.filter((l) => l.includes('"code":-1121'))).toEqual([]);
     expect(warnings.map((l) => JSON.parse(l) as { msg: string; symbols?: string })).toEqual([
       expect.objectContaining({
         msg: 'symbols the exchange does not list (delisted?) skipped; their records stay as stored',

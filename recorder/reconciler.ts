@@ -1,6 +1,6 @@
 // Reconciliation from REST: the exchange's orders, fills and income since what was last confirmed, so the store converges to the exchange's truth.
 import { Decimal } from '../ts/exact/decimal.js';
-import { isUnknownSymbol } from '../ts/exchange/exchange-errors.js';
+import { isUnknownSymbol, UNKNOWN_SYMBOL_CODE } from '../ts/exchange/exchange-errors.js';
 import { parseJson } from '../ts/exchange/json-shape.js';
 import type { UsdmApi } from '../ts/exchange/usdm-api.js';
 import {
@@ -407,10 +407,12 @@ export class Reconciler {
   ): Promise<{ rows: OrderRecord[]; requests: number; from: number | undefined }> {
     const rows = new Map<number, OrderRecord>();
     let requests = 1;
+    // A delisted symbol's refusal (-1121) is an answer here (the pass skips it and says so once).
+    const unlisted = { expectedCodes: [UNKNOWN_SYMBOL_CODE] };
     let batch =
       fromId === undefined
-        ? await this.#api.allOrders({ symbol, startTime: ms(since), limit: PAGE })
-        : await this.#api.allOrders({ symbol, orderId: fromId, limit: PAGE });
+        ? await this.#api.allOrders({ symbol, startTime: ms(since), limit: PAGE }, unlisted)
+        : await this.#api.allOrders({ symbol, orderId: fromId, limit: PAGE }, unlisted);
     for (let n = 1; ; n++) {
       for (const o of batch) rows.set(o.orderId, o);
       if (batch.length < PAGE || n >= MAX_PAGES) break;

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { RestClient } from '../../ts/exchange/rest-client.js';
 import { UsdmApi } from '../../ts/exchange/usdm-api.js';
-import { silentLogger } from '../../ts/log/logger.js';
+import { type Logger, silentLogger } from '../../ts/log/logger.js';
 import { type RunningSimulator, startSimulator } from '../simulator.js';
 
 /** A running simulator, its one account's API, and how to stop both. */
@@ -15,10 +15,11 @@ export interface SimAccount {
 
 /**
  * Starts a simulator on a free port with one account (fresh random keys, `usdt` of USDT) trading
- * a seeded random walk of `tradesPerSecond`, and a `UsdmApi` signed with that account's keys.
+ * a seeded random walk of `tradesPerSecond`, and a `UsdmApi` signed with that account's keys
+ * (its REST client logging to `restLogger`, when given).
  */
 export async function startSimAccount(
-  options: { seed?: number; usdt?: string; tradesPerSecond?: number } = {},
+  options: { seed?: number; usdt?: string; tradesPerSecond?: number; restLogger?: Logger } = {},
 ): Promise<SimAccount> {
   const apiKey = randomBytes(16).toString('hex');
   const apiSecret = randomBytes(32).toString('hex');
@@ -31,7 +32,10 @@ export async function startSimAccount(
     },
     { logger: silentLogger('sim') },
   );
-  const rest = new RestClient({ baseUrl: sim.restUrl, apiKey, apiSecret });
+  const rest = new RestClient(
+    { baseUrl: sim.restUrl, apiKey, apiSecret },
+    options.restLogger === undefined ? {} : { logger: options.restLogger },
+  );
   return {
     sim,
     rest,

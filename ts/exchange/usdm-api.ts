@@ -11,7 +11,7 @@ import {
 } from './exchange-errors.js';
 import { parseJson, ShapeError } from './json-shape.js';
 import type { RequestParams } from './request-signer.js';
-import type { RawResponse, RestClient } from './rest-client.js';
+import type { RawResponse, RequestOptions, RestClient } from './rest-client.js';
 import {
   type AlgoCancelRecord,
   type AlgoOrderRecord,
@@ -209,12 +209,19 @@ export class UsdmApi implements ListenKeyApi {
   }
 
   /** GET /fapi/v1/klines (weight 1–10 by `limit`); for `parseRestKlines` / `IngestEncoder.pushRestKlines`. */
-  async klines(params: { symbol: string; interval: KlineInterval } & HistoryWindow): Promise<RawResponse> {
-    return this.rest.request(ENDPOINTS.klines, {
-      symbol: requireSymbol(params.symbol),
-      interval: params.interval,
-      ...windowParams(params),
-    });
+  async klines(
+    params: { symbol: string; interval: KlineInterval } & HistoryWindow,
+    options: RequestOptions = {},
+  ): Promise<RawResponse> {
+    return this.rest.request(
+      ENDPOINTS.klines,
+      {
+        symbol: requireSymbol(params.symbol),
+        interval: params.interval,
+        ...windowParams(params),
+      },
+      options,
+    );
   }
 
   /** GET /fapi/v1/aggTrades (weight 20). */
@@ -376,12 +383,19 @@ export class UsdmApi implements ListenKeyApi {
   }
 
   /** GET /fapi/v1/allOrders (weight 5). */
-  async allOrders(params: { symbol: string; orderId?: number } & HistoryWindow): Promise<OrderRecord[]> {
-    const response = await this.rest.request(ENDPOINTS.allOrders, {
-      symbol: requireSymbol(params.symbol),
-      orderId: optionalInt(params.orderId, 'orderId'),
-      ...windowParams(params),
-    });
+  async allOrders(
+    params: { symbol: string; orderId?: number } & HistoryWindow,
+    options: RequestOptions = {},
+  ): Promise<OrderRecord[]> {
+    const response = await this.rest.request(
+      ENDPOINTS.allOrders,
+      {
+        symbol: requireSymbol(params.symbol),
+        orderId: optionalInt(params.orderId, 'orderId'),
+        ...windowParams(params),
+      },
+      options,
+    );
     return this.#decode(ENDPOINTS.allOrders, response, decodeOrders);
   }
 

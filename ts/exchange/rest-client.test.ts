@@ -374,6 +374,32 @@ describe('RestClient retries and errors', () => {
     expect(failed()).toEqual(['debug', 'warn']);
   });
 
+  it('signs a request when a socket is free, not while it waits behind others for one', async () => {
+    // One socket: the second order query waits for the first, held by the server while 3 s pass.
+    const h = await harness({ maxSockets: 1 });
+    let open = (): void => {};
+    const held = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    server.on('GET', '/fapi/v1/order', async () => {
+      if (server.requestsTo('/fapi/v1/order').length === 1) await held;
+      return { body: { ok: true } };
+    });
+    const first = h.client.request(ENDPOINTS.queryOrder, { symbol: 'BTCUSDT', origClientOrderId: 'a' });
+    const second = h.client.request(ENDPOINTS.queryOrder, { symbol: 'BTCUSDT', origClientOrderId: 'b' });
+    for (let i = 0; i < 200 && server.requestsTo('/fapi/v1/order').length === 0; i++)
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    h.clock.advance(3_000);
+    open();
+    await Promise.all([first, second]);
+    const stamps = server
+      .requestsTo('/fapi/v1/order')
+      .map((r) => Number(new URLSearchParams(r.rawQuery).get('timestamp')));
+    expect(stamps).toHaveLength(2);
+    // Stamped at START both, the second would be 3 s old when sent: Binance refuses past recvWindow.
+    expect((stamps[1] ?? 0) - (stamps[0] ?? 0)).toBeGreaterThanOrEqual(3_000);
+  });
+
   it('reuses one keep-alive connection for many requests', async () => {
     await harness();
     server.on('GET', '/fapi/v1/ticker/bookTicker', () => ({ body: [] }));

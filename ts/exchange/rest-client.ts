@@ -19,6 +19,7 @@ import { readUsageHeaders, type UsageHeaders } from './rate-limits.js';
 import { encodeParams, type RequestParams, RequestSigner } from './request-signer.js';
 import { type RestClientConfig, type RestClientConfigInput, resolveRestConfig } from './rest-config.js';
 import { type Scheduler, systemScheduler } from './scheduler.js';
+import { SendSlots, SlotsClosedError } from './send-slots.js';
 import { ServerClock, type TimeSample } from './server-clock.js';
 import { WeightBudget } from './weight-budget.js';
 
@@ -123,6 +124,8 @@ export class RestClient {
   readonly scheduler: Scheduler;
   readonly #onAlert: (alert: ExchangeAlert) => void;
   readonly #agent: http.Agent;
+  /** One per agent socket: see `#sendWhenFree`. */
+  readonly #slots: SendSlots;
   readonly #transport: typeof http | typeof https;
   readonly #hostname: string;
   readonly #port: number;
@@ -149,6 +152,7 @@ export class RestClient {
     this.#port = url.port === '' ? (secure ? 443 : 80) : Number(url.port);
     this.#basePath = url.pathname === '/' ? '' : url.pathname;
     const agentOptions = { keepAlive: true, keepAliveMsecs: 1000, maxSockets: this.#config.maxSockets };
+    this.#slots = new SendSlots(this.#config.maxSockets);
     this.#agent = secure ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
     this.clock = new ServerClock(this.scheduler, () => this.#timeSample(), this.#log.child('clock'));
     const { coordinated, fallbackShare, orderReserve, ...limits } = this.#config.weightBudget;
@@ -182,6 +186,7 @@ export class RestClient {
    */
   close(): void {
     this.#closed = true;
+    this.#slots.close();
     if (this.#ownBudget) this.budget.close();
     this.#agent.destroy();
   }
@@ -207,7 +212,7 @@ export class RestClient {
       const ticket = await this.budget.acquire(weight, endpoint.budgetKind, endpoint.countsAsOrder);
       let received: Received;
       try {
-        received = await this.#send(endpoint, await this.#payload(endpoint, params));
+        received = await this.#sendWhenFree(endpoint, params);
       } catch (error) {
         this.budget.settle(ticket, null);
         if (error instanceof TransportError && endpoint.idempotent && attempt < maxAttempts) {
@@ -414,7 +419,28 @@ export class RestClient {
     return banned;
   }
 
-  async #payload(endpoint: EndpointSpec, params: RequestParams): Promise<{ query: string; body: string }> {
+  /**
+   * Sends once a socket is free, signing only then: a request signed while others held every
+   * socket waited in the agent's queue with its timestamp ageing. The server clock is synced
+   * before a slot is taken (the sync is a request of its own and needs one).
+   */
+  async #sendWhenFree(endpoint: EndpointSpec, params: RequestParams): Promise<Received> {
+    if (isSigned(endpoint)) await this.#ensureClock();
+    let release: () => void;
+    try {
+      release = await this.#slots.acquire();
+    } catch (error) {
+      if (error instanceof SlotsClosedError) throw new ClientClosedError(endpoint);
+      throw error;
+    }
+    try {
+      return await this.#send(endpoint, this.#payload(endpoint, params));
+    } finally {
+      release();
+    }
+  }
+
+  #payload(endpoint: EndpointSpec, params: RequestParams): { query: string; body: string } {
     const inBody = endpoint.method === 'POST' || endpoint.method === 'PUT';
     if (!isSigned(endpoint)) {
       const encoded = encodeParams(params);
@@ -423,7 +449,6 @@ export class RestClient {
     if (this.#signer === null) {
       throw new ExchangeConfigError('apiSecret', `is required for ${endpoint.method} ${endpoint.path}`);
     }
-    await this.#ensureClock();
     const encoded = encodeParams({
       ...params,
       recvWindow: this.#config.recvWindow,

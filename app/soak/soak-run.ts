@@ -287,42 +287,46 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     await sample();
     clearInterval(sampler);
 
-    // Positions: the simulator's truth, the checker's book and the trader's own report.
-    const positionMismatches: string[] = [];
-    const truth = new Map(
-      sim.engine
-        .accountTruth('account-1')
-        .positions.filter((p) => !Decimal.parse(p.positionAmt).isZero())
-        .map((p) => [p.symbol, Decimal.parse(p.positionAmt).normalize().toString()]),
-    );
-    await waitUntil(
-      async () => {
-        const report = (await full())?.peers.find((p) => p.peer === 'trader-0')?.report;
-        return report !== null && report !== undefined && (report as { synced?: boolean }).synced === true;
-      },
-      'the trader reporting synced',
-      60_000,
-      500,
-    );
-    const report = (await full())?.peers.find((p) => p.peer === 'trader-0')?.report as
-      | { positions?: string[] }
-      | undefined;
-    const reported = new Map(
-      (report?.positions ?? []).map((entry) => {
-        const [symbol = '', amount = '0'] = entry.split(':');
-        return [symbol, Decimal.parse(amount).normalize().toString()];
-      }),
-    );
-    for (const [symbol, amount] of truth) {
-      const id = feed.symbolId(symbol);
-      const held = id === undefined ? null : feed.book.position(id, 'BOTH')?.amount;
-      const checker = held === null || held === undefined ? '0' : Decimal.parse(held).normalize().toString();
-      if (checker !== amount) positionMismatches.push(`checker ${symbol}: ${checker} ≠ ${amount}`);
-      if (reported.get(symbol) !== amount)
-        positionMismatches.push(`trader-0 ${symbol}: ${reported.get(symbol)} ≠ ${amount}`);
+    // Positions: the simulator's truth, the checker's book and the trader's own report. The trader
+    // trades on and reports every 10 s, so the three are compared until they agree (a trade just
+    // before a report is not yet in it), at most a minute; what still differs then is a mismatch.
+    const positionsDiffer = async (): Promise<string[]> => {
+      const mismatches: string[] = [];
+      const truth = new Map(
+        sim.engine
+          .accountTruth('account-1')
+          .positions.filter((p) => !Decimal.parse(p.positionAmt).isZero())
+          .map((p) => [p.symbol, Decimal.parse(p.positionAmt).normalize().toString()]),
+      );
+      const report = (await full())?.peers.find((p) => p.peer === 'trader-0')?.report as
+        | { synced?: boolean; positions?: string[] }
+        | null
+        | undefined;
+      if (report?.synced !== true) return ['trader-0 not reporting synced'];
+      const reported = new Map(
+        (report.positions ?? []).map((entry) => {
+          const [symbol = '', amount = '0'] = entry.split(':');
+          return [symbol, Decimal.parse(amount).normalize().toString()];
+        }),
+      );
+      for (const [symbol, amount] of truth) {
+        const id = feed.symbolId(symbol);
+        const held = id === undefined ? null : feed.book.position(id, 'BOTH')?.amount;
+        const checker =
+          held === null || held === undefined ? '0' : Decimal.parse(held).normalize().toString();
+        if (checker !== amount) mismatches.push(`checker ${symbol}: ${checker} ≠ ${amount}`);
+        if (reported.get(symbol) !== amount)
+          mismatches.push(`trader-0 ${symbol}: ${reported.get(symbol)} ≠ ${amount}`);
+      }
+      for (const symbol of reported.keys())
+        if (!truth.has(symbol)) mismatches.push(`trader-0 holds ${symbol}, the simulator does not`);
+      return mismatches;
+    };
+    let positionMismatches = await positionsDiffer();
+    for (const deadline = Date.now() + 60_000; positionMismatches.length > 0 && Date.now() < deadline; ) {
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      positionMismatches = await positionsDiffer();
     }
-    for (const symbol of reported.keys())
-      if (!truth.has(symbol)) positionMismatches.push(`trader-0 holds ${symbol}, the simulator does not`);
 
     // Closed 1m bars of every symbol: the checker's book against the simulator's own klines.
     const barMismatches: string[] = [];

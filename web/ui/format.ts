@@ -39,9 +39,14 @@ export function formatMoney(value: string | null, signed = false): string {
   return signed && !text.startsWith('-') && !/^0(\.0+)?$/.test(text) ? `+${text}` : text;
 }
 
-/** A price or quantity exactly as recorded (no rounding), grouped. */
+/**
+ * A price or quantity exactly (no rounding), grouped, without trailing fraction zeros: the hub's
+ * wire carries each record's prices at one scale, so "80045.0" may arrive as "80045.00000000".
+ */
 export function formatExact(value: string | null): string {
-  return value === null ? '—' : groupThousands(value);
+  if (value === null) return '—';
+  const trimmed = /^-?\d+\.\d+$/.test(value) ? value.replace(/\.?0+$/, '') : value;
+  return groupThousands(trimmed === '-0' ? '0' : trimmed);
 }
 
 /** -1, 0 or 1 by a decimal string's sign. */

@@ -1,5 +1,6 @@
 // The dashboard's records read from the records store (ts/store's RecordStore read side), candles from the exchange, status from the hub.
 import { Decimal } from '../ts/exact/decimal.js';
+import { TERMINAL_ALGO_STATUSES, TERMINAL_ORDER_STATUSES } from '../ts/exchange/usdm-decoders.js';
 import type {
   Candle,
   ChartTrade,
@@ -200,16 +201,8 @@ export interface StoreSourceOptions {
   readonly status: () => Promise<SystemStatusInput>;
 }
 
-/** Order states after which a stop no longer protects anything. */
-const FINAL = new Set([
-  'FILLED',
-  'CANCELED',
-  'EXPIRED',
-  'EXPIRED_IN_MATCH',
-  'REJECTED',
-  'FINISHED',
-  'TRIGGERED',
-]);
+/** Order and conditional-order states after which a stop no longer protects anything. */
+const FINAL: ReadonlySet<string> = new Set([...TERMINAL_ORDER_STATUSES, ...TERMINAL_ALGO_STATUSES]);
 
 function toRoundTrip(t: StoreRoundTrip): SourceRoundTrip {
   return {

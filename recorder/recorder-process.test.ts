@@ -3,9 +3,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Decimal } from '../ts/exact/decimal.js';
 import type { UsdmApi } from '../ts/exchange/usdm-api.js';
 import type { TradeRecord } from '../ts/exchange/usdm-decoders.js';
+import { HubClient } from '../ts/hub/hub-client.js';
 import type { HubServer } from '../ts/hub/hub-server.js';
-import { keyOf, startHub } from '../ts/hub/testing/hub-fixtures.js';
+import { keyOf, SYMBOLS, startHub } from '../ts/hub/testing/hub-fixtures.js';
 import { silentLogger } from '../ts/log/logger.js';
+import { IngestEncoder } from '../ts/native/hub.js';
 import { openSqliteStore } from '../ts/store/open-store.js';
 import type { SqlRecordStore } from '../ts/store/sql/sql-record-store.js';
 import type { RecordScope } from '../ts/store/store-records.js';
@@ -19,8 +21,11 @@ let hub: HubServer | undefined;
 let db: TestDatabase | undefined;
 let store: SqlRecordStore | undefined;
 let recorder: RecorderProcess | undefined;
+let collector: HubClient | undefined;
 
 afterEach(async () => {
+  await collector?.close();
+  collector = undefined;
   await recorder?.stop();
   await store?.close();
   await db?.drop();
@@ -163,5 +168,66 @@ describe('RecorderProcess', () => {
     for (let i = 0; i < 30 && (await store.roundTrips(SCOPE)).length === 0; i++)
       await new Promise((resolve) => setTimeout(resolve, 100));
     expect((await store.roundTrips(SCOPE)).map((t) => [t.symbol, t.realizedPnl])).toEqual([['BTCUSDT', '1']]);
+  }, 20_000);
+
+  it('values each snapshot’s position at the hub’s fresh mark, not at the mark of its last change', async () => {
+    hub = await startHub('ws');
+    db = sqliteTestDatabase();
+    store = await openSqliteStore(db.sqlitePath ?? '');
+    recorder = recorderOf(hub, scriptedApi([]), ['BTCUSDT']);
+    await recorder.start();
+    collector = new HubClient({
+      url: hub.url,
+      peer: 'account-0',
+      kind: 'account',
+      key: keyOf('collector'),
+      logger: silentLogger('c'),
+    });
+    await collector.connect();
+    // The position changed a few seconds ago at mark 93,100; the mark has moved to 93,200 since.
+    const changedAt = Date.now() - 5_000;
+    const encoder = new IngestEncoder(SYMBOLS);
+    encoder.pushPosition(SYMBOLS.indexOf('BTCUSDT'), {
+      side: 'BOTH',
+      amount: '0.010',
+      entryPrice: '93000.10',
+      markPrice: '93100.00',
+      unrealizedPnl: '0.99900000',
+      updateTime: changedAt,
+    });
+    encoder.pushBalance({
+      asset: 'USDT',
+      walletBalance: '1000',
+      availableBalance: '990',
+      updateTime: changedAt,
+    });
+    const markedAt = Date.now() - 1_000;
+    encoder.pushMarketEvents([
+      Buffer.from(
+        JSON.stringify({
+          e: 'markPriceUpdate',
+          E: markedAt,
+          s: 'BTCUSDT',
+          p: '93200.00',
+          i: '93190.00',
+          P: '93195.00',
+          r: '0.00010000',
+          T: markedAt + 3_600_000,
+        }),
+      ),
+    ]);
+    const frame = encoder.takeFrame(1, Date.now());
+    if (frame === null) throw new Error('no frame');
+    collector.sendIngest(frame);
+    // Snapshots run every second: the first one after the frame reached the recorder's view.
+    let snapshots = await store.positionSnapshots(SCOPE);
+    for (let i = 0; i < 50 && !snapshots.some((p) => p.markPrice === '93200.00'); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      snapshots = await store.positionSnapshots(SCOPE);
+    }
+    // 0.010 × (93,200 − 93,000.10) = 1.999, Binance's formula at the mark, exact.
+    expect(snapshots.map((p) => `${p.symbol} ${p.amount} ${p.markPrice} ${p.unrealizedPnl}`)).toContain(
+      'BTCUSDT 0.010 93200.00 1.999',
+    );
   }, 20_000);
 });

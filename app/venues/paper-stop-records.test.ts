@@ -14,6 +14,7 @@ import { openSqliteStore } from '../../ts/store/open-store.js';
 import type { RecordScope } from '../../ts/store/store-records.js';
 import { DrivenMarket } from './driven-market.js';
 import { EngineVenue } from './engine-venue.js';
+import { recordPaperStops } from './paper-venue.js';
 
 const T0 = Date.UTC(2026, 4, 8);
 const SCOPE: RecordScope = { mode: 'paper', account: 'paper-0' };
@@ -22,7 +23,7 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-describe('StoreTradeRecorder', () => {
+describe('recordPaperStops', () => {
   it('stores each state of the paper engine’s conditional orders under the paper scope', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tributary-paper-records-'));
     dirs.push(dir);
@@ -39,9 +40,7 @@ describe('StoreTradeRecorder', () => {
     });
     const venue = new EngineVenue(engine, 'account-1', () => clock.now());
     const recorder = new StoreTradeRecorder(writer, SCOPE);
-    venue.onUserEvent((event) => {
-      if (event.algoUpdate !== undefined) recorder.conditionalOrder(event.algoUpdate);
-    });
+    recordPaperStops(venue, recorder);
 
     await venue.placeStop({
       symbol: 'BTCUSDT',

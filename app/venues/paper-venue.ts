@@ -3,13 +3,15 @@ import type { SymbolSpec } from '../../sim/contracts.js';
 import { ExchangeEngine } from '../../sim/engine/exchange-engine.js';
 import { BookMarketData } from '../../trader/engine/book-market-data.js';
 import { EventAccount } from '../../trader/engine/event-account.js';
+import type { StoreTradeRecorder } from '../../trader/execution/store-trade-recorder.js';
 import type { TraderProcess } from '../../trader/trader-process.js';
 import { Decimal } from '../../ts/exact/decimal.js';
+import { TERMINAL_ORDER_STATUSES } from '../../ts/exchange/usdm-decoders.js';
 import type { Logger } from '../../ts/log/logger.js';
 import { DrivenMarket } from './driven-market.js';
 import { EngineVenue } from './engine-venue.js';
 
-const TERMINAL = new Set(['FILLED', 'CANCELED', 'EXPIRED', 'EXPIRED_IN_MATCH', 'REJECTED']);
+const TERMINAL: ReadonlySet<string> = new Set(TERMINAL_ORDER_STATUSES);
 
 /** A running paper venue. */
 export interface PaperVenue {
@@ -126,4 +128,14 @@ export function startPaperVenue(
       engine.close();
     },
   };
+}
+
+/**
+ * Records every state of the paper engine's conditional orders (a ladder's stops) through
+ * `recorder`, as the recorder stores a real account's `ALGO_UPDATE`s. Returns the unsubscribe.
+ */
+export function recordPaperStops(venue: EngineVenue, recorder: StoreTradeRecorder): () => void {
+  return venue.onUserEvent((event) => {
+    if (event.algoUpdate !== undefined) recorder.conditionalOrder(event.algoUpdate);
+  });
 }

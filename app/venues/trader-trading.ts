@@ -38,7 +38,7 @@ import { parseExchangeInfo } from '../../ts/native/parse.js';
 import { BufferedRecordWriter } from '../../ts/store/buffered-writer.js';
 import { openRecordStore } from '../../ts/store/open-store.js';
 import type { RecordStore } from '../../ts/store/record-store.js';
-import { startPaperVenue } from './paper-venue.js';
+import { recordPaperStops, startPaperVenue } from './paper-venue.js';
 import { specFromExchangeInfo } from './symbol-specs.js';
 
 /** A trader's trading side as started. */
@@ -127,9 +127,7 @@ export async function startTraderTrading(
       mode: 'paper',
       account: `paper-${options.instance}`,
     });
-    paper.venue.onUserEvent((event) => {
-      if (event.algoUpdate !== undefined) paperRecorder.conditionalOrder(event.algoUpdate);
-    });
+    recordPaperStops(paper.venue, paperRecorder);
     recorder = paperRecorder;
     stopVenue = paper.stop;
     stopOrders = paper.venue;

@@ -1,6 +1,6 @@
 // The records store on a SQL database (SQLite or MySQL through a SqlDriver): batched idempotent writes and the read side.
 import { Decimal } from '../../exact/decimal.js';
-import { TERMINAL_ALGO_STATUSES } from '../../exchange/usdm-decoders.js';
+import { TERMINAL_ALGO_STATUSES, TERMINAL_ORDER_STATUSES } from '../../exchange/usdm-decoders.js';
 import { screenBatch } from '../record-check.js';
 import type {
   AccountSummary,
@@ -65,8 +65,6 @@ import {
 import * as T from './schema.js';
 import type { SqlDriver, SqlRow, SqlTransaction, SqlValue } from './sql-driver.js';
 import { type ConflictRule, insertRows } from './sql-statements.js';
-
-const FINAL = ['FILLED', 'CANCELED', 'EXPIRED', 'EXPIRED_IN_MATCH', 'REJECTED'];
 
 /** WHERE clauses and their parameters, built up one condition at a time. */
 class Where {
@@ -371,8 +369,8 @@ export class SqlRecordStore implements RecordStore {
 
   async symbolMarks(scope: RecordScope, symbol: string): Promise<SymbolMarks> {
     const open = await this.#db.query(
-      `SELECT \`order_id\` FROM \`orders\` WHERE \`mode\` = ? AND \`account\` = ? AND \`symbol\` = ? AND \`status\` NOT IN (${FINAL.map(() => '?').join(', ')})`,
-      [scope.mode, scope.account, symbol, ...FINAL],
+      `SELECT \`order_id\` FROM \`orders\` WHERE \`mode\` = ? AND \`account\` = ? AND \`symbol\` = ? AND \`status\` NOT IN (${TERMINAL_ORDER_STATUSES.map(() => '?').join(', ')})`,
+      [scope.mode, scope.account, symbol, ...TERMINAL_ORDER_STATUSES],
     );
     const last = await this.#db.query(
       'SELECT MAX(`time`) AS `t` FROM `fills` WHERE `mode` = ? AND `account` = ? AND `symbol` = ?',

@@ -294,12 +294,13 @@ export class HistoryModel {
     const volume = options.meanTradeSteps * aggAll * Math.exp(0.2 * rng.gaussian());
     const volBuy = BigInt(Math.max(aggBuy, Math.round(volume * tilt)));
     const volSell = BigInt(Math.max(aggSell, Math.round(volume * (1 - tilt))));
-    const typical = (open + high + low + close) / 4;
+    // One mean price for both taker sides: over a month buyers and sellers trade at all its prices.
+    const mean = Math.round((open + high + low + close) / 4 + rng.gaussian() * (high - low) * 0.05);
     const quote = (v: bigint): bigint => {
       const margin = quoteMargin(high, low, minutes);
       const least = BigInt(low) * v + margin;
       const most = BigInt(high) * v - margin;
-      const guess = BigInt(Math.round(typical + rng.gaussian() * (high - low) * 0.05)) * v;
+      const guess = BigInt(mean) * v;
       return guess < least ? least : guess > most ? most : guess;
     };
     return {

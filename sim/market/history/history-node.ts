@@ -66,6 +66,33 @@ function clamp(value: number, low: number, high: number): number {
   return Math.max(low, Math.min(value, high));
 }
 
+/** The node's mean trade price in ticks: its quote over its volume, both sides. */
+function meanTicks(node: HistNode): number {
+  const volume = node.volBuy + node.volSell;
+  if (volume <= 0n) return (node.open + node.close) / 2;
+  return Number(((node.quoteBuy + node.quoteSell) * 1024n) / volume) / 1024;
+}
+
+/** `value` folded back into `[low, high]` at each bound, as a walk reflected by walls. */
+function reflect(value: number, low: number, high: number): number {
+  const width = high - low;
+  if (width <= 0) return low;
+  const period = 2 * width;
+  const folded = (((value - low) % period) + period) % period;
+  return low + (folded > width ? period - folded : folded);
+}
+
+/**
+ * A child's high drawn as `drawn` (at least `from`, its open or close), kept below the node's
+ * high `limit`: a draw at or past it lands uniformly in `[from, limit)` instead of on it. Only the
+ * child chosen to carry the node's extreme reaches it (`pricePath`); clamping every overshoot to
+ * it gave runs of bars with the same high (or, negated, the same low).
+ */
+function insideExtreme(drawn: number, from: number, limit: number, rng: Prng): number {
+  if (drawn < limit) return drawn;
+  return from >= limit ? limit : rng.int(from, limit - 1);
+}
+
 interface ChildDraft {
   start: number;
   end: number;
@@ -79,8 +106,10 @@ interface ChildDraft {
 /**
  * Splits `node` at `bounds` (its start, the child boundaries, its end) into children whose sums
  * are exactly the node's: the closes follow a Brownian bridge from the node's open to its close
- * inside its range, one child reaches the node's high and one its low; counts, volumes and
- * quotes are split with floors so every child keeps the {@link HistNode} invariant. When the
+ * inside its range, around the node's mean price, one child reaches the node's high and one its
+ * low; counts, volumes and quotes are split with floors so every child keeps the
+ * {@link HistNode} invariant, the taker sides' volumes leaning so that their mix carries the
+ * node's difference between buy and sell mean prices (see `sideLean`). When the
  * node's quote needs more room than the children's ranges give, children are widened toward the
  * node's high or low (always enough: with every child at the node's range the invariant holds).
  */
@@ -100,15 +129,18 @@ export function splitNode(
     const scale = Math.max(1, d.open * shape.sigmaPerMinute * Math.sqrt(d.minutes));
     return clamp(0.5 + 0.3 * Math.tanh((d.close - d.open) / scale), 0.15, 0.85);
   });
+  const buyWeight = minutes.map((m, i) => m * (activity[i] ?? 1) * (tilt[i] ?? 0.5));
+  const sellWeight = minutes.map((m, i) => m * (activity[i] ?? 1) * (1 - (tilt[i] ?? 0.5)));
+  const lean = sideLean(node, drafts, buyWeight, sellWeight);
   const aggBuy = splitInt(
     node.aggBuy,
     minutes.map((m) => MIN_AGG_PER_SIDE_PER_MINUTE * m),
-    minutes.map((m, i) => m * (activity[i] ?? 1) * (tilt[i] ?? 0.5)),
+    buyWeight.map((w, i) => w * (lean[i] ?? 1)),
   );
   const aggSell = splitInt(
     node.aggSell,
     minutes.map((m) => MIN_AGG_PER_SIDE_PER_MINUTE * m),
-    minutes.map((m, i) => m * (activity[i] ?? 1) * (1 - (tilt[i] ?? 0.5))),
+    sellWeight.map((w, i) => w / (lean[i] ?? 1)),
   );
   const aggAll = aggBuy.map((b, i) => b + (aggSell[i] ?? 0));
   const trades = splitInt(node.trades, aggAll, aggAll);
@@ -124,8 +156,13 @@ export function splitNode(
     aggSell.map((a, i) => a * (size[i] ?? 1)),
   );
   widenForQuotes(node, drafts, volBuy, volSell);
-  const quoteBuy = allocateQuotes(node.quoteBuy, drafts, volBuy, rng);
-  const quoteSell = allocateQuotes(node.quoteSell, drafts, volSell, rng);
+  // One typical price per child for both sides: drawn per side, the two sides' mean prices
+  // drifted apart level by level until no path could reach both without widening to the extremes.
+  const typical = drafts.map(
+    (d) => (d.open + d.high + d.low + d.close) / 4 + rng.gaussian() * (d.high - d.low) * 0.1,
+  );
+  const quoteBuy = allocateQuotes(node.quoteBuy, drafts, volBuy, typical);
+  const quoteSell = allocateQuotes(node.quoteSell, drafts, volSell, typical);
   const children: HistNode[] = [];
   let aggId = node.firstAggId;
   let tradeId = node.firstTradeId;
@@ -154,7 +191,77 @@ export function splitNode(
   return children;
 }
 
-/** Opens, closes, highs and lows of the children: a bridge in log price, clamped to the node's range. */
+/** Strongest lean of {@link sideLean}: a child's buy share at most e^±2 of its drawn one. */
+const MAX_LEAN = 4;
+
+/**
+ * Per child, the factor its taker-buy weight is multiplied by (and its sell weight divided by) so
+ * that the children's volume mix alone carries the node's difference between its buy and sell
+ * mean prices: buying leans toward the children priced above the node's mean when buyers paid more,
+ * below it when they paid less. Without it each child inherited the node's whole difference in
+ * price, which grew against the shrinking ranges level by level until every 15-minute bar's
+ * buyers traded at its high and its sellers at its low, and its neighbours had to share both.
+ */
+function sideLean(
+  node: HistNode,
+  drafts: readonly ChildDraft[],
+  buyWeight: readonly number[],
+  sellWeight: readonly number[],
+): number[] {
+  const range = node.high - node.low;
+  if (range <= 0 || node.volBuy <= 0n || node.volSell <= 0n) return drafts.map(() => 1);
+  const scale = 1024n;
+  const gap =
+    Number((node.quoteBuy * scale) / node.volBuy - (node.quoteSell * scale) / node.volSell) / Number(scale);
+  const price = drafts.map((d) => (d.open + d.high + d.low + d.close) / 4);
+  let mean = 0;
+  let weights = 0;
+  for (let i = 0; i < drafts.length; i++) {
+    const w = (buyWeight[i] ?? 0) + (sellWeight[i] ?? 0);
+    mean += w * (price[i] ?? 0);
+    weights += w;
+  }
+  mean /= weights > 0 ? weights : 1;
+  const offset = price.map((p) => (p - mean) / range);
+  // The buy side's mean price less the sell side's with lean `kappa`: rises with kappa.
+  const gapAt = (kappa: number): number => {
+    let buyQuote = 0;
+    let buyVolume = 0;
+    let sellQuote = 0;
+    let sellVolume = 0;
+    for (let i = 0; i < drafts.length; i++) {
+      const f = Math.exp(kappa * (offset[i] ?? 0));
+      const b = (buyWeight[i] ?? 0) * f;
+      const s = (sellWeight[i] ?? 0) / f;
+      buyQuote += b * (price[i] ?? 0);
+      buyVolume += b;
+      sellQuote += s * (price[i] ?? 0);
+      sellVolume += s;
+    }
+    return buyQuote / (buyVolume || 1) - sellQuote / (sellVolume || 1);
+  };
+  let low = -MAX_LEAN;
+  let high = MAX_LEAN;
+  if (gapAt(high) <= gap) low = high;
+  else if (gapAt(low) >= gap) high = low;
+  else {
+    for (let step = 0; step < 40; step++) {
+      const mid = (low + high) / 2;
+      if (gapAt(mid) < gap) low = mid;
+      else high = mid;
+    }
+  }
+  const kappa = (low + high) / 2;
+  return offset.map((x) => Math.exp(kappa * x));
+}
+
+/**
+ * Opens, closes, highs and lows of the children: a bridge in log price from the node's open to
+ * its close, lifted or lowered by a bump (zero at both ends) so that the children's mean price
+ * is the node's (its quote over its volume), and reflected into the node's range. Without the
+ * bump the path often stayed away from the node's mean, and the quotes could only be reached by
+ * widening bar after bar to the node's extreme.
+ */
 function pricePath(node: HistNode, bounds: readonly number[], shape: HistoryShape, rng: Prng): ChildDraft[] {
   const k = bounds.length - 1;
   const total = node.end - node.start;
@@ -167,34 +274,48 @@ function pricePath(node: HistNode, bounds: readonly number[], shape: HistoryShap
     w += rng.gaussian() * shape.sigmaPerMinute * Math.sqrt(minutes);
     walk.push(w);
   }
+  // Closes before the bump (the last is the node's), and each child's weight and bump.
+  const raw: number[] = [];
+  const bump: number[] = [];
+  for (let i = 0; i < k; i++) {
+    const share = ((bounds[i + 1] ?? 0) - node.start) / total;
+    raw.push(
+      i === k - 1
+        ? node.close
+        : Math.exp(logOpen + share * (logClose - logOpen) + (walk[i] ?? 0) - share * w),
+    );
+    bump.push(i === k - 1 ? 0 : Math.sin(Math.PI * share));
+  }
+  let mean = 0;
+  let lift = 0;
+  let weights = 0;
+  for (let i = 0; i < k; i++) {
+    const weight = ((bounds[i + 1] ?? 0) - (bounds[i] ?? 0)) / total;
+    mean += (weight * ((i === 0 ? node.open : (raw[i - 1] ?? 0)) + (raw[i] ?? 0))) / 2;
+    lift += (weight * ((i === 0 ? 0 : (bump[i - 1] ?? 0)) + (bump[i] ?? 0))) / 2;
+    weights += weight;
+  }
+  const target = meanTicks(node);
+  const amplitude = lift > 0 && weights > 0 ? (target - mean / weights) / (lift / weights) : 0;
   const drafts: ChildDraft[] = [];
   let open = node.open;
   for (let i = 0; i < k; i++) {
     const start = bounds[i] ?? 0;
     const end = bounds[i + 1] ?? 0;
-    const share = (end - node.start) / total;
-    let close: number;
-    if (i === k - 1) {
-      close = node.close;
-    } else {
-      const bridge = (walk[i] ?? 0) - share * w;
-      close = clamp(
-        Math.round(Math.exp(logOpen + share * (logClose - logOpen) + bridge)),
-        node.low,
-        node.high,
-      );
-    }
+    const close =
+      i === k - 1
+        ? node.close
+        : reflect(Math.round((raw[i] ?? 0) + amplitude * (bump[i] ?? 0)), node.low, node.high);
     const minutes = (end - start) / MINUTE_MS;
     const spread = Math.max(open, close) * shape.sigmaPerMinute * Math.sqrt(minutes) * 0.8;
-    const high = clamp(
-      Math.max(open, close) + Math.round(Math.abs(rng.gaussian()) * spread),
-      node.low,
-      node.high,
-    );
-    const low = clamp(
-      Math.min(open, close) - Math.round(Math.abs(rng.gaussian()) * spread),
-      node.low,
-      node.high,
+    const top = Math.max(open, close);
+    const bottom = Math.min(open, close);
+    const high = insideExtreme(top + Math.round(Math.abs(rng.gaussian()) * spread), top, node.high, rng);
+    const low = -insideExtreme(
+      -(bottom - Math.round(Math.abs(rng.gaussian()) * spread)),
+      -bottom,
+      -node.low,
+      rng,
     );
     drafts.push({ start, end, minutes, open, high, low, close });
     open = close;
@@ -271,14 +392,15 @@ function widenForQuotes(
 }
 
 /**
- * Splits one side's quote over the children: each starts near its volume × typical price, inside its
- * bounds, and the difference to the node's quote is spread over the room the children have left.
+ * Splits one side's quote over the children: each starts at its volume × its `typical` price
+ * (the same for both sides), inside its bounds, and the difference to the node's quote is spread
+ * over the room the children have left.
  */
 function allocateQuotes(
   total: bigint,
   drafts: readonly ChildDraft[],
   volumes: readonly bigint[],
-  rng: Prng,
+  typical: readonly number[],
 ): bigint[] {
   const n = drafts.length;
   const lo: bigint[] = [];
@@ -291,8 +413,7 @@ function allocateQuotes(
     const margin = quoteMargin(d.high, d.low, d.minutes);
     const low = BigInt(d.low) * v + margin;
     const high = BigInt(d.high) * v - margin;
-    const typical = (d.open + d.high + d.low + d.close) / 4 + rng.gaussian() * (d.high - d.low) * 0.1;
-    let guess = BigInt(Math.round(typical)) * v;
+    let guess = BigInt(Math.round(typical[i] ?? d.close)) * v;
     if (guess < low) guess = low;
     if (guess > high) guess = high;
     lo.push(low);

@@ -1,4 +1,4 @@
-// A backtest recorded in the records store: its orders and fills marked `backtest`, exactly the report's, and a derived round trip.
+// A backtest recorded in the records store: its orders, fills and ladder stops marked `backtest`, exactly the report's, and a derived round trip.
 import { afterEach, describe, expect, it } from 'vitest';
 import { StoreTradeRecorder } from '../../trader/execution/store-trade-recorder.js';
 import { demoStrategy } from '../../trader/strategies/demo/demo-strategy.js';
@@ -19,7 +19,7 @@ afterEach(async () => {
 });
 
 describe('a backtest recorded in the store', () => {
-  it('keeps every order and fill once, marked backtest, and derives the round trip', async () => {
+  it('keeps every order, fill and stop once, marked backtest, and derives the round trip', async () => {
     db = sqliteTestDatabase();
     const store = await openSqliteStore(db.sqlitePath ?? '');
     const writer = new BufferedRecordWriter(store, { flushMs: 50, maxBatch: 100, logger: silentLogger() });
@@ -51,6 +51,11 @@ describe('a backtest recorded in the store', () => {
       ['FILLED', true],
     ]);
     expect(await store.fills({ mode: 'paper', account: 'demo-test' })).toEqual([]);
+    // The long's stop-loss ladder: five stops placed when it opened, none left once it closed.
+    const stops = await store.algoOrders(scope);
+    expect(stops).toHaveLength(5);
+    expect(stops.every((s) => s.clientAlgoId.startsWith('sl_') && s.mode === 'backtest')).toBe(true);
+    expect(await store.algoOrders(scope, { open: true })).toEqual([]);
     await store.rebuildDerived(scope);
     const [trip] = await store.roundTrips(scope);
     const realized = out.recorder.fills.reduce((s, f) => s.add(f.realizedPnl), Decimal.ZERO);

@@ -69,7 +69,7 @@ export interface BacktestOptions {
   /** Called about every `progressEveryMs` of wall time with the share of input read. */
   readonly onProgress?: (share: number, dataTime: number) => void;
   readonly progressEveryMs?: number;
-  /** Also records every order and fill here (the records store, mode `backtest`). */
+  /** Also records every order, fill and conditional order here (the records store, mode `backtest`). */
   readonly record?: TradeRecorder;
   /**
    * The trader's risk side, as paper trading runs it: the pre-trade gate (with the ban list the
@@ -308,6 +308,8 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestOut
     // The account first: the ladders read positions when the same event reaches them.
     if (event.accountUpdate !== undefined) account.apply(event.accountUpdate);
     orders.onUserEvent(event);
+    // The ladders' stops, for a store that keeps them (`--record`), as a paper trader's are.
+    if (event.algoUpdate !== undefined) options.record?.conditionalOrder?.(event.algoUpdate);
   });
   const rules = new SymbolRules(specs.map(ruleFields));
   const settings = options.risk === undefined ? defaultRiskSettings() : options.risk;

@@ -1,4 +1,5 @@
 // Where paper and backtest orders and fills are recorded: an interface the records store implements.
+import type { StreamAlgoUpdate } from '../../ts/store/exchange-records.js';
 import type { FillEvent } from '../engine/events.js';
 
 /** One order as recorded: what was sent and how it ended. */
@@ -23,6 +24,8 @@ export interface RecordedOrder {
 export interface TradeRecorder {
   order(order: RecordedOrder): void;
   fill(fill: FillEvent): void;
+  /** A state of a conditional order (a ladder's stop) the engine reported; optional. */
+  conditionalOrder?(update: StreamAlgoUpdate): void;
 }
 
 /** Keeps everything in memory. */

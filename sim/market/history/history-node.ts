@@ -332,6 +332,27 @@ function pricePath(node: HistNode, bounds: readonly number[], shape: HistoryShap
   return drafts;
 }
 
+/**
+ * Ticks a child of `minutes` must widen by so that each short side reaches its quote: a tick
+ * more of range moves that side's reachable bound by its volume less the margin's `3·minutes`
+ * (see {@link quoteMargin}). `room` when a short side cannot be reached this way, or needs more.
+ */
+function ticksToCover(
+  shortfalls: readonly { short: bigint; volume: bigint }[],
+  minutes: number,
+  room: number,
+): number {
+  let ticks = 0n;
+  for (const { short, volume } of shortfalls) {
+    if (short <= 0n) continue;
+    const perTick = volume - BigInt(3 * minutes);
+    if (perTick <= 0n) return room;
+    const need = (short + perTick - 1n) / perTick;
+    if (need > ticks) ticks = need;
+  }
+  return ticks >= BigInt(room) ? room : Number(ticks);
+}
+
 /** The quote bounds `[Σ low·vol + W, Σ high·vol − W]` the children of one side can reach. */
 function sideBounds(drafts: readonly ChildDraft[], volumes: readonly bigint[]): { lo: bigint; hi: bigint } {
   let lo = 0n;
@@ -348,8 +369,10 @@ function sideBounds(drafts: readonly ChildDraft[], volumes: readonly bigint[]): 
 
 /**
  * Widens children toward the node's low (or high), the child that gains most first, until both
- * sides' quotes are within reach. Ends at the latest when every child spans the node's range,
- * where the node's invariant makes both sides reachable.
+ * sides' quotes are within reach. A child moves only as far as the shortfall needs (so widened
+ * bars do not all share the node's extreme) in the first `2 × children` steps, and all the way
+ * after them. Ends at the latest when every child spans the node's range, where the node's
+ * invariant makes both sides reachable.
  */
 function widenForQuotes(
   node: HistNode,
@@ -357,7 +380,8 @@ function widenForQuotes(
   volBuy: readonly bigint[],
   volSell: readonly bigint[],
 ): void {
-  for (let step = 0; step <= 2 * drafts.length; step++) {
+  const partialSteps = 2 * drafts.length;
+  for (let step = 0; step <= 2 * partialSteps; step++) {
     const buy = sideBounds(drafts, volBuy);
     const sell = sideBounds(drafts, volSell);
     const tooLow = node.quoteBuy < buy.lo || node.quoteSell < sell.lo;
@@ -376,8 +400,19 @@ function widenForQuotes(
     }
     if (best < 0) break;
     const d = drafts[best] as ChildDraft;
-    if (tooLow) d.low = node.low;
-    else d.high = node.high;
+    const shortfalls = tooLow
+      ? [
+          { short: buy.lo - node.quoteBuy, volume: volBuy[best] ?? 0n },
+          { short: sell.lo - node.quoteSell, volume: volSell[best] ?? 0n },
+        ]
+      : [
+          { short: node.quoteBuy - buy.hi, volume: volBuy[best] ?? 0n },
+          { short: node.quoteSell - sell.hi, volume: volSell[best] ?? 0n },
+        ];
+    const room = tooLow ? d.low - node.low : node.high - d.high;
+    const move = step < partialSteps ? ticksToCover(shortfalls, d.minutes, room) : room;
+    if (tooLow) d.low -= move;
+    else d.high += move;
   }
   const buy = sideBounds(drafts, volBuy);
   const sell = sideBounds(drafts, volSell);

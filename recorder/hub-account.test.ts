@@ -1,5 +1,6 @@
 // The recorder's view of the account through a real hub: positions and balances a collector ingests, read by symbol name, exact, and snapshotted.
 import { afterEach, describe, expect, it } from 'vitest';
+import { markPriceMessage } from '../ts/exchange/testing/market-event-json.js';
 import { HubClient } from '../ts/hub/hub-client.js';
 import { keyOf, SYMBOLS, startHub } from '../ts/hub/testing/hub-fixtures.js';
 import { silentLogger } from '../ts/log/logger.js';
@@ -93,20 +94,7 @@ describe('HubAccount', () => {
     // The mark moves and the position does not: the hub's mark values it.
     expect(account.mark('BTCUSDT')).toBeUndefined();
     const markedAt = T + 500;
-    encoder.pushMarketEvents([
-      Buffer.from(
-        JSON.stringify({
-          e: 'markPriceUpdate',
-          E: markedAt,
-          s: 'BTCUSDT',
-          p: '93200.00',
-          i: '93190.00',
-          P: '93195.00',
-          r: '0.00010000',
-          T: markedAt + 3_600_000,
-        }),
-      ),
-    ]);
+    encoder.pushMarketEvents([markPriceMessage('BTCUSDT', '93200.00', markedAt)]);
     const marked = encoder.takeFrame(2, Date.now());
     if (marked === null) throw new Error('no frame');
     collector.sendIngest(marked);

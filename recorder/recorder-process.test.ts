@@ -1,6 +1,7 @@
 // The recorder process with an in-test hub, a scripted exchange and a SQLite store: what its snapshots rebuild after a reconciliation.
 import { afterEach, describe, expect, it } from 'vitest';
 import { Decimal } from '../ts/exact/decimal.js';
+import { markPriceMessage } from '../ts/exchange/testing/market-event-json.js';
 import type { UsdmApi } from '../ts/exchange/usdm-api.js';
 import type { TradeRecord } from '../ts/exchange/usdm-decoders.js';
 import { HubClient } from '../ts/hub/hub-client.js';
@@ -202,20 +203,7 @@ describe('RecorderProcess', () => {
       updateTime: changedAt,
     });
     const markedAt = Date.now() - 1_000;
-    encoder.pushMarketEvents([
-      Buffer.from(
-        JSON.stringify({
-          e: 'markPriceUpdate',
-          E: markedAt,
-          s: 'BTCUSDT',
-          p: '93200.00',
-          i: '93190.00',
-          P: '93195.00',
-          r: '0.00010000',
-          T: markedAt + 3_600_000,
-        }),
-      ),
-    ]);
+    encoder.pushMarketEvents([markPriceMessage('BTCUSDT', '93200.00', markedAt)]);
     const frame = encoder.takeFrame(1, Date.now());
     if (frame === null) throw new Error('no frame');
     collector.sendIngest(frame);

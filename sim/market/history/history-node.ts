@@ -66,11 +66,14 @@ function clamp(value: number, low: number, high: number): number {
   return Math.max(low, Math.min(value, high));
 }
 
-/** The node's mean trade price in ticks: its quote over its volume, both sides. */
-function meanTicks(node: HistNode): number {
-  const volume = node.volBuy + node.volSell;
-  if (volume <= 0n) return (node.open + node.close) / 2;
-  return Number(((node.quoteBuy + node.quoteSell) * 1024n) / volume) / 1024;
+/** A mean trade price in ticks: `quote` (tick·step units) over `volume` (steps), to 1/1024 tick. */
+function meanPrice(quote: bigint, volume: bigint): number {
+  return Number((quote * 1024n) / volume) / 1024;
+}
+
+/** A bar's typical price: the mean of its open, high, low and close. */
+function typicalPrice(d: { open: number; high: number; low: number; close: number }): number {
+  return (d.open + d.high + d.low + d.close) / 4;
 }
 
 /** `value` folded back into `[low, high]` at each bound, as a walk reflected by walls. */
@@ -158,9 +161,7 @@ export function splitNode(
   widenForQuotes(node, drafts, volBuy, volSell);
   // One typical price per child for both sides: drawn per side, the two sides' mean prices
   // drifted apart level by level until no path could reach both without widening to the extremes.
-  const typical = drafts.map(
-    (d) => (d.open + d.high + d.low + d.close) / 4 + rng.gaussian() * (d.high - d.low) * 0.1,
-  );
+  const typical = drafts.map((d) => typicalPrice(d) + rng.gaussian() * (d.high - d.low) * 0.1);
   const quoteBuy = allocateQuotes(node.quoteBuy, drafts, volBuy, typical);
   const quoteSell = allocateQuotes(node.quoteSell, drafts, volSell, typical);
   const children: HistNode[] = [];
@@ -210,10 +211,8 @@ function sideLean(
 ): number[] {
   const range = node.high - node.low;
   if (range <= 0 || node.volBuy <= 0n || node.volSell <= 0n) return drafts.map(() => 1);
-  const scale = 1024n;
-  const gap =
-    Number((node.quoteBuy * scale) / node.volBuy - (node.quoteSell * scale) / node.volSell) / Number(scale);
-  const price = drafts.map((d) => (d.open + d.high + d.low + d.close) / 4);
+  const gap = meanPrice(node.quoteBuy, node.volBuy) - meanPrice(node.quoteSell, node.volSell);
+  const price = drafts.map(typicalPrice);
   let mean = 0;
   let weights = 0;
   for (let i = 0; i < drafts.length; i++) {
@@ -245,7 +244,8 @@ function sideLean(
   if (gapAt(high) <= gap) low = high;
   else if (gapAt(low) >= gap) high = low;
   else {
-    for (let step = 0; step < 40; step++) {
+    // 24 halvings of the lean's range: to within 10⁻⁶, far below a tick's effect.
+    for (let step = 0; step < 24; step++) {
       const mid = (low + high) / 2;
       if (gapAt(mid) < gap) low = mid;
       else high = mid;
@@ -286,17 +286,18 @@ function pricePath(node: HistNode, bounds: readonly number[], shape: HistoryShap
     );
     bump.push(i === k - 1 ? 0 : Math.sin(Math.PI * share));
   }
+  // The children's mean price, each child's weighted by its share of the node's time, and how
+  // much a bump of amplitude 1 lifts it.
   let mean = 0;
   let lift = 0;
-  let weights = 0;
   for (let i = 0; i < k; i++) {
     const weight = ((bounds[i + 1] ?? 0) - (bounds[i] ?? 0)) / total;
     mean += (weight * ((i === 0 ? node.open : (raw[i - 1] ?? 0)) + (raw[i] ?? 0))) / 2;
     lift += (weight * ((i === 0 ? 0 : (bump[i - 1] ?? 0)) + (bump[i] ?? 0))) / 2;
-    weights += weight;
   }
-  const target = meanTicks(node);
-  const amplitude = lift > 0 && weights > 0 ? (target - mean / weights) / (lift / weights) : 0;
+  const volume = node.volBuy + node.volSell;
+  const target = volume > 0n ? meanPrice(node.quoteBuy + node.quoteSell, volume) : mean;
+  const amplitude = lift > 0 ? (target - mean) / lift : 0;
   const drafts: ChildDraft[] = [];
   let open = node.open;
   for (let i = 0; i < k; i++) {

@@ -17,7 +17,7 @@ import { Decimal } from '../../ts/exact/decimal.js';
 import { type Logger, silentLogger } from '../../ts/log/logger.js';
 import { INTERVALS, type IntervalName, isIntervalName } from '../../ts/native/interval.js';
 import { DrivenMarket } from '../venues/driven-market.js';
-import { EngineVenue } from '../venues/engine-venue.js';
+import { EngineVenue, recordEngineStops } from '../venues/engine-venue.js';
 import { ruleFields, simulatorSpec, specFromPrice } from '../venues/symbol-specs.js';
 import { BacktestMarketData } from './backtest-market-data.js';
 import { BacktestRisk, type BacktestRiskReport, type OrderLimits, orderLimits } from './backtest-risk.js';
@@ -308,9 +308,9 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestOut
     // The account first: the ladders read positions when the same event reaches them.
     if (event.accountUpdate !== undefined) account.apply(event.accountUpdate);
     orders.onUserEvent(event);
-    // The ladders' stops, for a store that keeps them (`--record`), as a paper trader's are.
-    if (event.algoUpdate !== undefined) options.record?.conditionalOrder?.(event.algoUpdate);
   });
+  // The ladders' stops, for a store that keeps them (`--record`), as a paper trader's are.
+  if (options.record !== undefined) recordEngineStops(venue, options.record);
   const rules = new SymbolRules(specs.map(ruleFields));
   const settings = options.risk === undefined ? defaultRiskSettings() : options.risk;
   const risk =

@@ -1,20 +1,16 @@
-// A paper trader's records: the paper engine's conditional orders (a ladder's stops) stored as its scope's stops.
+// A paper trader's or recorded backtest's records: the engine's conditional orders (a ladder's stops) stored as its scope's stops.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ExchangeEngine } from '../../sim/engine/exchange-engine.js';
-import { DEFAULT_SYMBOLS } from '../../sim/symbols.js';
-import { VirtualClock } from '../../trader/engine/engine-clock.js';
 import { StoreTradeRecorder } from '../../trader/execution/store-trade-recorder.js';
 import { Decimal } from '../../ts/exact/decimal.js';
 import { silentLogger } from '../../ts/log/logger.js';
 import { BufferedRecordWriter } from '../../ts/store/buffered-writer.js';
 import { openSqliteStore } from '../../ts/store/open-store.js';
 import type { RecordScope } from '../../ts/store/store-records.js';
-import { DrivenMarket } from './driven-market.js';
-import { EngineVenue } from './engine-venue.js';
-import { recordPaperStops } from './paper-venue.js';
+import { recordEngineStops } from './engine-venue.js';
+import { engineRig } from './testing/engine-rig.js';
 
 const T0 = Date.UTC(2026, 4, 8);
 const SCOPE: RecordScope = { mode: 'paper', account: 'paper-0' };
@@ -23,24 +19,14 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-describe('recordPaperStops', () => {
+describe('recordEngineStops', () => {
   it('stores each state of the paper engine’s conditional orders under the paper scope', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tributary-paper-records-'));
     dirs.push(dir);
     const store = await openSqliteStore(join(dir, 'records.sqlite'));
     const writer = new BufferedRecordWriter(store, { flushMs: 10, maxBatch: 100, logger: silentLogger('w') });
-    const clock = new VirtualClock(T0);
-    const market = new DrivenMarket(DEFAULT_SYMBOLS, T0);
-    market.setLastTrade('BTCUSDT', '100000.00', true, T0);
-    const engine = new ExchangeEngine({
-      market,
-      clock,
-      accounts: [{ apiKey: 'k', apiSecret: 's' }],
-      logger: silentLogger('sim'),
-    });
-    const venue = new EngineVenue(engine, 'account-1', () => clock.now());
-    const recorder = new StoreTradeRecorder(writer, SCOPE);
-    recordPaperStops(venue, recorder);
+    const { clock, venue } = engineRig(T0);
+    recordEngineStops(venue, new StoreTradeRecorder(writer, SCOPE));
 
     await venue.placeStop({
       symbol: 'BTCUSDT',

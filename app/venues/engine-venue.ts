@@ -3,6 +3,7 @@ import type { Endpoint, Json, Params } from '../../sim/contracts.js';
 import { SimRejection } from '../../sim/contracts.js';
 import type { ExchangeEngine } from '../../sim/engine/exchange-engine.js';
 import { applyContractSettings, type SettingsOperations } from '../../trader/execution/contract-settings.js';
+import type { TradeRecorder } from '../../trader/execution/trade-recorder.js';
 import type { ContractSettings, SymbolSettings, Venue, VenueOrder } from '../../trader/execution/venue.js';
 import { stopFromAlgoRecord } from '../../trader/stop-loss/exchange-stop-orders.js';
 import type { StopOrder, StopOrderRequest, StopOrderVenue } from '../../trader/stop-loss/stop-orders.js';
@@ -228,4 +229,17 @@ export class EngineVenue implements Venue, SettingsOperations, StopOrderVenue {
       throw error;
     }
   }
+}
+
+/**
+ * Records every state of the engine's conditional orders (the ladders' stops) through `recorder`,
+ * as the recorder process stores a real account's `ALGO_UPDATE`s: a paper trader's and a recorded
+ * backtest's stops. Nothing when the recorder keeps no conditional orders. Returns the unsubscribe.
+ */
+export function recordEngineStops(venue: EngineVenue, recorder: TradeRecorder): () => void {
+  const record = recorder.conditionalOrder?.bind(recorder);
+  if (record === undefined) return () => {};
+  return venue.onUserEvent((event) => {
+    if (event.algoUpdate !== undefined) record(event.algoUpdate);
+  });
 }

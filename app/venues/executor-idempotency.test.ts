@@ -2,7 +2,6 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ExchangeEngine } from '../../sim/engine/exchange-engine.js';
 import { DEFAULT_SYMBOLS } from '../../sim/symbols.js';
 import { VirtualClock } from '../../trader/engine/engine-clock.js';
 import type { OrderIntent } from '../../trader/engine/events.js';
@@ -17,8 +16,8 @@ import { Decimal } from '../../ts/exact/decimal.js';
 import { silentLogger } from '../../ts/log/logger.js';
 import { BacktestMarketData } from '../backtest/backtest-market-data.js';
 import { DrivenMarket } from './driven-market.js';
-import { EngineVenue } from './engine-venue.js';
 import { ruleFields } from './symbol-specs.js';
+import { engineRig } from './testing/engine-rig.js';
 
 const T0 = Date.UTC(2026, 4, 8);
 
@@ -26,16 +25,7 @@ const T0 = Date.UTC(2026, 4, 8);
 type LostAnswer = 'never-sent' | 'ran';
 
 function rig(journalPath: string, lose?: LostAnswer) {
-  const clock = new VirtualClock(T0);
-  const market = new DrivenMarket(DEFAULT_SYMBOLS, T0);
-  market.setLastTrade('BTCUSDT', '100000.00', true, T0);
-  const sim = new ExchangeEngine({
-    market,
-    clock,
-    accounts: [{ apiKey: 'k', apiSecret: 's' }],
-    logger: silentLogger('sim'),
-  });
-  const venue = new EngineVenue(sim, 'account-1', () => clock.now());
+  const { clock, market, engine: sim, venue } = engineRig(T0);
   let lost = lose;
   // The venue answers the next placement with an unknown outcome, as a 503 -1007 or a timeout would.
   const flaky: Venue = {

@@ -3,7 +3,6 @@ import type { SymbolSpec } from '../../sim/contracts.js';
 import { ExchangeEngine } from '../../sim/engine/exchange-engine.js';
 import { BookMarketData } from '../../trader/engine/book-market-data.js';
 import { EventAccount } from '../../trader/engine/event-account.js';
-import type { StoreTradeRecorder } from '../../trader/execution/store-trade-recorder.js';
 import type { TraderProcess } from '../../trader/trader-process.js';
 import { Decimal } from '../../ts/exact/decimal.js';
 import { TERMINAL_ORDER_STATUSES } from '../../ts/exchange/usdm-decoders.js';
@@ -128,14 +127,4 @@ export function startPaperVenue(
       engine.close();
     },
   };
-}
-
-/**
- * Records every state of the paper engine's conditional orders (a ladder's stops) through
- * `recorder`, as the recorder stores a real account's `ALGO_UPDATE`s. Returns the unsubscribe.
- */
-export function recordPaperStops(venue: EngineVenue, recorder: StoreTradeRecorder): () => void {
-  return venue.onUserEvent((event) => {
-    if (event.algoUpdate !== undefined) recorder.conditionalOrder(event.algoUpdate);
-  });
 }

@@ -38,7 +38,8 @@ import { parseExchangeInfo } from '../../ts/native/parse.js';
 import { BufferedRecordWriter } from '../../ts/store/buffered-writer.js';
 import { openRecordStore } from '../../ts/store/open-store.js';
 import type { RecordStore } from '../../ts/store/record-store.js';
-import { recordPaperStops, startPaperVenue } from './paper-venue.js';
+import { recordEngineStops } from './engine-venue.js';
+import { startPaperVenue } from './paper-venue.js';
 import { specFromExchangeInfo } from './symbol-specs.js';
 
 /** A trader's trading side as started. */
@@ -123,12 +124,8 @@ export async function startTraderTrading(
       logger: logger.child('records'),
     });
     records = { store, writer };
-    const paperRecorder = new StoreTradeRecorder(writer, {
-      mode: 'paper',
-      account: `paper-${options.instance}`,
-    });
-    recordPaperStops(paper.venue, paperRecorder);
-    recorder = paperRecorder;
+    recorder = new StoreTradeRecorder(writer, { mode: 'paper', account: `paper-${options.instance}` });
+    recordEngineStops(paper.venue, recorder);
     stopVenue = paper.stop;
     stopOrders = paper.venue;
     orderRate = new LocalOrderRate(link.api.rest.budget.limits);

@@ -52,9 +52,9 @@ export class StoreTradeRecorder implements TradeRecorder {
   }
 
   /**
-   * A state of a conditional order (a stop-loss ladder's stop) the paper engine reports as an
-   * `ALGO_UPDATE`, so a paper scope's dashboard shows its positions' stops as an exchange
-   * account's does.
+   * A state of a conditional order (a stop-loss ladder's stop) the paper or backtest engine
+   * reports as an `ALGO_UPDATE`, so the scope's dashboard shows its positions' stops as an
+   * exchange account's does.
    */
   conditionalOrder(update: StreamAlgoUpdate): void {
     const row = { ...algoOrderUpdateFromStream(this.#scope, update), source: 'engine' as const };

@@ -1,6 +1,7 @@
 // Tests of MarketStreamClient against a scripted loopback websocket server.
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../log/logger.js';
+import { recordingLogger } from '../log/testing/recording-logger.js';
 import { parseMarketEvents } from '../native/parse.js';
 import { MarketStreamClient, type MarketStreamClientOptions, type MarketStreamGap } from './market-stream.js';
 import { ScriptedServer, type ScriptedServerOptions, waitUntil } from './testing/ws-scripted-server.js';
@@ -276,6 +277,40 @@ describe('MarketStreamClient', () => {
     expect(status.duplicatesDropped).toBeGreaterThan(0);
     // Replaced connections are closed (the newest two may be mid-rotation).
     expect(server.connections.slice(0, -2).every((c) => c.closed)).toBe(true);
+  });
+
+  it('a stall longer than the dedup window right after a rotation repeats no message', async () => {
+    // The new connection lags 15 ms, so at the switch its copies of the last old frames are still in
+    // flight. The event loop then blocks for twice the dedup window: when it wakes, the window's
+    // timer has expired while those copies wait unread in the socket.
+    const { logger, lines } = recordingLogger();
+    const { server, client, batches } = await setup(
+      { lagFor: (i) => (i % 2) * 15 },
+      { rotationOverlapMs: 60, logger },
+    );
+    await client.subscribe(['seq@test']);
+    let n = 0;
+    const timer = setInterval(() => {
+      for (let k = 0; k < 3; k++) server.publish('seq@test', { e: 'seq', n: n++ });
+    }, 2);
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    await client.rotateAll();
+    const stallUntil = Date.now() + 120;
+    while (Date.now() < stallUntil) {
+      // blocked, as under a long GC pause or a saturated machine
+    }
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    clearInterval(timer);
+    const last = n - 1;
+    await waitUntil(() => batches.flat().some((b) => b.toString().includes(`"n":${last}}`)), 'last number');
+    const seen = batches.flat().map((b) => (JSON.parse(b.toString()) as { data: { n: number } }).data.n);
+    const first = seen[0] ?? 0;
+    expect(seen).toEqual(Array.from({ length: last - first + 1 }, (_, i) => first + i));
+    expect(client.status()).toMatchObject({ rotations: 1, reconnects: 0 });
+    expect(client.status().duplicatesDropped).toBeGreaterThan(0);
+    const extended = lines.filter((l) => l.msg.startsWith('event loop stalled in a rotation dedup window'));
+    expect(extended.length).toBeGreaterThanOrEqual(1);
+    expect(extended[0]?.fields.lateMs).toBeGreaterThanOrEqual(50);
   });
 
   it('answers server pings with pongs, pings an idle server and stays connected', async () => {

@@ -61,6 +61,8 @@ export interface WsChannelOptions {
 }
 
 const LEDGER_LIMIT = 200_000;
+/** How late a dedup window's timer may fire before the window counts as stalled and is extended. */
+const DEDUP_STALL_TOLERANCE_MS = 20;
 
 /** Rejects with a `WsConnectionClosedError` if `promise` takes longer than `ms` (its late result is ignored). */
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -461,6 +463,33 @@ export class WsChannel {
     }
   }
 
+  /**
+   * Ends `dedup` after `rotationOverlapMs` of a responsive event loop. A stall (GC, a saturated
+   * machine) lets the timer expire while the new connection's copies of old frames wait unread in its
+   * socket: a timer that fires late opens a fresh window, and the window closes in the check phase,
+   * after the poll phase has read whatever arrived before the timer fired.
+   */
+  #armDedupWindow(dedup: Dedup): void {
+    if (this.#dedupTimer !== undefined) clearTimeout(this.#dedupTimer);
+    const deadline = Date.now() + this.#o.rotationOverlapMs;
+    this.#dedupTimer = setTimeout(() => {
+      this.#dedupTimer = undefined;
+      if (this.#rotation !== dedup) return;
+      const lateMs = Date.now() - deadline;
+      if (lateMs > DEDUP_STALL_TOLERANCE_MS) {
+        this.#log.warn('event loop stalled in a rotation dedup window; window extended', {
+          channel: this.#o.name,
+          lateMs,
+        });
+        this.#armDedupWindow(dedup);
+        return;
+      }
+      setImmediate(() => {
+        if (this.#rotation === dedup) this.#rotation = undefined;
+      });
+    }, this.#o.rotationOverlapMs);
+  }
+
   /** Makes the prepared candidate the delivering connection and closes the old one. */
   #switch(): void {
     const rotation = this.#rotation;
@@ -481,11 +510,7 @@ export class WsChannel {
       if (dedup.ledger.consume(frame)) this.#duplicatesDropped += 1;
       else this.#deliver(frame);
     }
-    if (this.#dedupTimer !== undefined) clearTimeout(this.#dedupTimer);
-    this.#dedupTimer = setTimeout(() => {
-      this.#dedupTimer = undefined;
-      if (this.#rotation === dedup) this.#rotation = undefined;
-    }, this.#o.rotationOverlapMs);
+    this.#armDedupWindow(dedup);
     this.#rotations += 1;
     this.#rotationFailuresInRow = 0;
     this.#scheduleRotation(this.#o.maxConnectionAgeMs);

@@ -83,7 +83,10 @@ export interface DashboardSource {
   largeLosses(threshold: Decimal, limit: number): Promise<readonly SourceRoundTrip[]>;
   /** Stop-loss trigger prices in force now, by symbol. */
   openStops(): Promise<ReadonlyMap<string, readonly Decimal[]>>;
-  /** Symbols worth a chart: traded since `since` or holding a position. */
+  /**
+   * Symbols worth a chart: traded since `since` or holding a position; before any is, the markets
+   * the system watches (the most active first), so a fresh start shows a market.
+   */
   chartSymbols(since: Millis, limit: number): Promise<readonly string[]>;
   /** Candles of `symbol` on `interval` since `since`, oldest first, at most `limit` (the newest). */
   klines(symbol: string, interval: string, since: Millis, limit: number): Promise<readonly Candle[]>;

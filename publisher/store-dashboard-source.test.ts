@@ -90,10 +90,14 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function source(): StoreDashboardSource {
+function source(
+  scope: RecordScope = SCOPE,
+  watchedSymbols?: (limit: number) => Promise<readonly string[]>,
+): StoreDashboardSource {
   return new StoreDashboardSource({
     store,
-    scope: SCOPE,
+    scope,
+    ...(watchedSymbols === undefined ? {} : { watchedSymbols }),
     asset: 'USDT',
     strategies: ['demo'],
     candles: undefined,
@@ -244,5 +248,24 @@ describe('StoreDashboardSource summary', () => {
       '10035.00',
     ]);
     expect(summary.equity).toBe(equity.points.at(-1)?.equity);
+  });
+});
+
+describe('StoreDashboardSource charts', () => {
+  const watched = async (limit: number) => ['XRPUSDT', 'BTCUSDT', 'ETHUSDT'].slice(0, limit);
+
+  it('charts the watched markets while nothing is traded or held, and only then', async () => {
+    const fresh = source({ mode: 'paper', account: 'paper-7' }, watched);
+    expect(await fresh.chartSymbols(NOW - 30 * 86_400_000, 2)).toEqual(['XRPUSDT', 'BTCUSDT']);
+    const documents = await buildDocuments(fresh, LIMITS, NOW);
+    expect([...documents.keys()].filter((path) => path.startsWith('charts/'))).toEqual([
+      'charts/XRPUSDT.json',
+      'charts/BTCUSDT.json',
+      'charts/ETHUSDT.json',
+    ]);
+    const traded = source(SCOPE, watched);
+    const symbols = await traded.chartSymbols(NOW - 30 * 86_400_000, 20);
+    expect(symbols).toContain('BTCUSDT');
+    expect(symbols).not.toContain('XRPUSDT');
   });
 });

@@ -199,6 +199,8 @@ export interface StoreSourceOptions {
   /** Candles when the store keeps none for a symbol (the exchange's klines). */
   readonly candles: CandleProvider | undefined;
   readonly status: () => Promise<SystemStatusInput>;
+  /** At most `limit` symbols charted while none is traded or held, most active first (none if absent). */
+  readonly watchedSymbols?: (limit: number) => Promise<readonly string[]>;
 }
 
 /** Order and conditional-order states after which a stop no longer protects anything. */
@@ -345,6 +347,8 @@ export class StoreDashboardSource implements DashboardSource {
     ]);
     const symbols = new Set<string>(summary.positions.map((p) => p.symbol));
     for (const s of active) symbols.add(s);
+    if (symbols.size === 0 && this.#o.watchedSymbols !== undefined)
+      return (await this.#o.watchedSymbols(limit)).slice(0, limit);
     return [...symbols].sort().slice(0, limit);
   }
 

@@ -4,6 +4,7 @@ import { ExchangeCandles } from '../../publisher/exchange-candles.js';
 import { type HubStatusParts, hubHealthStatus } from '../../publisher/hub-health-status.js';
 import { createPublishProcess } from '../../publisher/publish-process.js';
 import { StoreDashboardSource, type StoreScope } from '../../publisher/store-dashboard-source.js';
+import { WatchedMarkets } from '../../publisher/watched-markets.js';
 import { alerterFromConfig } from '../../ts/alerts/create-alerter.js';
 import { loadConfig } from '../../ts/config/load-config.js';
 import { dashboardTraders } from '../../ts/config/publish-config.js';
@@ -109,12 +110,25 @@ export async function runPublish(args: string[]): Promise<number> {
     return (scope === 'full' ? HubStatusSchema : HubHealthSchema).parse(status);
   };
   let hubDown = false;
+  // Before anything is traded, Charts shows the hub's most active markets (--once has no hub link).
+  const watched = new WatchedMarkets(
+    values.once === true
+      ? undefined
+      : async (top) => {
+          if (presence === undefined) throw new Error('no hub connection yet');
+          await presence.client.firstAttempt(FIRST_CONNECTION_WAIT_MS);
+          return presence.client.ranks(top);
+        },
+    config.symbols,
+    logger.child('charts'),
+  );
   const source = new StoreDashboardSource({
     store,
     scope,
     asset: 'USDT',
     strategies: dashboardStrategies(loaded, traderNumbers),
     candles: new ExchangeCandles(exchange.api, logger.child('candles')),
+    watchedSymbols: (limit) => watched.symbols(limit),
     status: () =>
       hubHealthStatus(
         readHub,

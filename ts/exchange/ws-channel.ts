@@ -61,8 +61,10 @@ export interface WsChannelOptions {
 }
 
 const LEDGER_LIMIT = 200_000;
-/** How late a dedup window's timer may fire before the window counts as stalled and is extended. */
+/** How late a dedup window's timer may fire, at least, before the window counts as stalled and is extended. */
 const DEDUP_STALL_TOLERANCE_MS = 20;
+/** Extensions of one dedup window at most. */
+const DEDUP_MAX_EXTENSIONS = 5;
 
 /** Rejects with a `WsConnectionClosedError` if `promise` takes longer than `ms` (its late result is ignored). */
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -466,22 +468,26 @@ export class WsChannel {
   /**
    * Ends `dedup` after `rotationOverlapMs` of a responsive event loop. A stall (GC, a saturated
    * machine) lets the timer expire while the new connection's copies of old frames wait unread in its
-   * socket: a timer that fires late opens a fresh window, and the window closes in the check phase,
-   * after the poll phase has read whatever arrived before the timer fired.
+   * socket: a timer that fires late (by more than a quarter of the window, at least 20 ms) opens a
+   * fresh window, at most `DEDUP_MAX_EXTENSIONS` times so a machine that is always late still
+   * rotates; the window closes in the check phase, after the poll phase has read whatever arrived
+   * before the timer fired.
    */
-  #armDedupWindow(dedup: Dedup): void {
+  #armDedupWindow(dedup: Dedup, extensions = 0): void {
     if (this.#dedupTimer !== undefined) clearTimeout(this.#dedupTimer);
     const deadline = Date.now() + this.#o.rotationOverlapMs;
     this.#dedupTimer = setTimeout(() => {
       this.#dedupTimer = undefined;
       if (this.#rotation !== dedup) return;
       const lateMs = Date.now() - deadline;
-      if (lateMs > DEDUP_STALL_TOLERANCE_MS) {
+      const tolerance = Math.max(DEDUP_STALL_TOLERANCE_MS, this.#o.rotationOverlapMs / 4);
+      if (lateMs > tolerance && extensions < DEDUP_MAX_EXTENSIONS) {
         this.#log.warn('event loop stalled in a rotation dedup window; window extended', {
           channel: this.#o.name,
           lateMs,
+          extension: extensions + 1,
         });
-        this.#armDedupWindow(dedup);
+        this.#armDedupWindow(dedup, extensions + 1);
         return;
       }
       setImmediate(() => {

@@ -27,8 +27,6 @@ export interface TradingRuntimeOptions {
   readonly rules: SymbolRules;
   readonly journal: OrderJournal;
   readonly logger: Logger;
-  /** Where positions come from: the book's (exchange account via the hub) unless given (the paper account). */
-  readonly account?: AccountView;
   readonly onAccountUpdate?: TradingEngineAccountHook;
   readonly settings?: ContractSettings;
   readonly risk?: RiskGate;
@@ -95,7 +93,7 @@ export class TradingRuntime {
             banList: new BookBanList(trader.book, this.#dir),
             freshness: new BookFreshness(trader.book, this.#dir),
             orderRate: p.orderRate,
-            positionsKnown: () => trader.book.balance('USDT') !== null || options.account !== undefined,
+            positionsKnown: () => account.positionsKnown(),
             stopOrders: p.stopOrders,
           });
     const risk = this.risk?.gate ?? options.risk;

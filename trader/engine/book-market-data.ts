@@ -95,6 +95,11 @@ export class BookAccount implements AccountView {
   openPositions(): string[] {
     return this.#dir.symbols().filter((s) => !this.position(s).amount.isZero());
   }
+
+  /** The account collectors report the wallet with the positions: known once the balance is in the book. */
+  positionsKnown(): boolean {
+    return this.#book.balance('USDT') !== null;
+  }
 }
 
 /** Where the exchange times sit in the book's tick and mark blocks. */

@@ -70,4 +70,9 @@ export class EventAccount implements AccountView {
   openPositions(): string[] {
     return [...this.#positions.entries()].filter(([, p]) => !p.amount.isZero()).map(([s]) => s);
   }
+
+  /** The venue's account is this one: every position it ever opens is reported here, so none is unknown. */
+  positionsKnown(): boolean {
+    return true;
+  }
 }

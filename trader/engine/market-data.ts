@@ -51,4 +51,9 @@ export interface AccountView {
   available(): Decimal | undefined;
   /** Symbols with a non-zero position. */
   openPositions(): string[];
+  /**
+   * True once the positions are known: reported by the exchange (through the hub), or kept by the
+   * trader itself from the start (paper). Until then a flat position may only mean "not heard yet".
+   */
+  positionsKnown(): boolean;
 }

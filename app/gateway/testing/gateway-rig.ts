@@ -87,6 +87,9 @@ class SimAccount implements AccountView {
   openPositions(): string[] {
     return this.position(SYMBOL).amount.isZero() ? [] : [SYMBOL];
   }
+  positionsKnown(): boolean {
+    return true;
+  }
 }
 
 /** The simulator, the key file and the configuration the gateways and traders share. */

@@ -266,6 +266,11 @@ class PolledAccount implements AccountView {
   openPositions(): string[] {
     return [...this.#positions.entries()].filter(([, p]) => !p.amount.isZero()).map(([s]) => s);
   }
+
+  /** Known from the first poll, as the hub's book is from the account collectors' first report. */
+  positionsKnown(): boolean {
+    return this.#equity !== undefined;
+  }
 }
 
 const IDLE: Strategy = {

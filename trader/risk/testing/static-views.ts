@@ -39,6 +39,7 @@ export class StaticMarket implements MarketData {
 export class StaticAccount implements AccountView {
   readonly positions = new Map<string, PositionState>();
   equityValue: Decimal | undefined = Decimal.parse('10000');
+  known = true;
 
   set(symbol: string, amount: string, entry: string, updateTime = 1): void {
     this.positions.set(symbol, {
@@ -62,5 +63,9 @@ export class StaticAccount implements AccountView {
 
   openPositions(): string[] {
     return [...this.positions.entries()].filter(([, p]) => !p.amount.isZero()).map(([s]) => s);
+  }
+
+  positionsKnown(): boolean {
+    return this.known;
   }
 }

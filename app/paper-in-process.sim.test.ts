@@ -1,0 +1,102 @@
+// System test: paper mode beside a real exchange trades on the engine inside the trader: no order reaches the exchange, and orders, fills and the ladder's stops are recorded under paper-<instance>.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { LoadedConfig } from '../ts/config/load-config.js';
+import { Decimal } from '../ts/exact/decimal.js';
+import { silentLogger } from '../ts/log/logger.js';
+import { openSqliteStore } from '../ts/store/open-store.js';
+import type { RecordScope } from '../ts/store/store-records.js';
+import { CollectorRig, eventually } from './testing/system-rig.js';
+import { chooseStrategy } from './venues/trader-strategy.js';
+import { startTraderTrading, type TraderTrading } from './venues/trader-trading.js';
+
+const PAPER: RecordScope = { mode: 'paper', account: 'paper-3' };
+
+let rig: CollectorRig | undefined;
+let trading: TraderTrading | undefined;
+const dirs: string[] = [];
+afterEach(async () => {
+  await trading?.stop();
+  trading = undefined;
+  await rig?.stop();
+  rig = undefined;
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+}, 30_000);
+
+describe('paper mode beside a real exchange (the engine in the trader)', () => {
+  it('keeps every order off the exchange and records the orders, fills and ladder stops as paper', async () => {
+    rig = await CollectorRig.start({ collectors: { tick: { instances: 1, maxPollsPerSecond: 2 } } });
+    const r = rig;
+    for (const kind of ['universe', 'tick', 'stream'] as const) await r.collector(kind);
+    const trader = await r.trader(3);
+    const dir = mkdtempSync(join(tmpdir(), 'tributary-paper-in-process-'));
+    dirs.push(dir);
+    const sqlitePath = join(dir, 'records.sqlite');
+    // The simulator stands in for Binance: the trader sees an exchange that is not the built-in one.
+    const loaded: LoadedConfig = {
+      ...r.loaded,
+      config: {
+        ...r.loaded.config,
+        exchange: { ...r.loaded.config.exchange, kind: 'binance' },
+        store: { ...r.loaded.config.store, sqlitePath, flushMs: 50 },
+      },
+    };
+    expect(loaded.config.trader.mode).toBe('paper');
+    // Opens on the first closed minute (any move above −100 %), never closes by itself.
+    const chosen = chooseStrategy(
+      loaded.config.trader,
+      { strategyConfig: { symbols: ['BTCUSDT'], openAbove: '-1', closeBelow: '-100', notional: '500' } },
+      'test',
+    );
+    if (!('strategy' in chosen)) throw new Error('no strategy');
+    trading = await startTraderTrading(
+      trader,
+      loaded,
+      { strategyName: chosen.name, strategy: chosen.strategy, stateDir: join(dir, 'state'), instance: 3 },
+      silentLogger('trading'),
+    );
+    const t = trading;
+    expect(t.venue.name).toBe('simulator engine');
+    await eventually(() => t.runtime.engine.stats.fills >= 1, 'the paper fill', 90_000);
+    await eventually(
+      () => t.account.position('BTCUSDT').amount.sign() > 0,
+      'the long in the paper account',
+      10_000,
+    );
+
+    const store = await openSqliteStore(sqlitePath);
+    try {
+      // The ladder's stops follow the position within a check or two; the writer flushes every 50 ms.
+      await eventually(
+        async () => (await store.algoOrders(PAPER, { open: true })).length === 5,
+        'the ladder’s five stops in the records',
+        20_000,
+      );
+      const orders = await store.orders(PAPER);
+      expect(orders.some((o) => o.symbol === 'BTCUSDT' && o.side === 'BUY' && o.status === 'FILLED')).toBe(
+        true,
+      );
+      const fills = await store.fills(PAPER);
+      expect(fills.length).toBeGreaterThanOrEqual(1);
+      expect(fills.every((f) => f.symbol === 'BTCUSDT' && f.side === 'BUY')).toBe(true);
+      // One ladder of the default five rungs, together the whole long.
+      const stops = await store.algoOrders(PAPER, { open: true });
+      expect(stops.every((s) => s.symbol === 'BTCUSDT' && s.side === 'SELL' && s.source === 'engine')).toBe(
+        true,
+      );
+      const covered = stops.reduce((sum, s) => sum.add(Decimal.parse(s.quantity)), Decimal.ZERO);
+      expect(covered.eq(t.account.position('BTCUSDT').amount)).toBe(true);
+      // Nothing of it under the exchange account's scope.
+      expect(await store.orders({ mode: 'live', account: loaded.config.store.account })).toEqual([]);
+    } finally {
+      await store.close();
+    }
+    // Not one order or conditional order went to the exchange.
+    const sent = r.requests.filter(
+      (q) => q.method !== 'GET' && (q.path === '/fapi/v1/order' || q.path === '/fapi/v1/algoOrder'),
+    );
+    expect(sent).toEqual([]);
+  }, 150_000);
+});

@@ -41,6 +41,7 @@ describe('paper mode beside a real exchange (the engine in the trader)', () => {
         ...r.loaded.config,
         exchange: { ...r.loaded.config.exchange, kind: 'binance' },
         store: { ...r.loaded.config.store, sqlitePath, flushMs: 50 },
+        recorder: { ...r.loaded.config.recorder, snapshotMs: 1000 },
       },
     };
     expect(loaded.config.trader.mode).toBe('paper');
@@ -88,6 +89,28 @@ describe('paper mode beside a real exchange (the engine in the trader)', () => {
       );
       const covered = stops.reduce((sum, s) => sum.add(Decimal.parse(s.quantity)), Decimal.ZERO);
       expect(covered.eq(t.account.position('BTCUSDT').amount)).toBe(true);
+      // The account itself, as the recorder keeps an exchange account's: the snapshot shows the long
+      // at its entry, the wallet and the equity; the day's row counts the fill and its commission.
+      await eventually(
+        async () => (await store.accountSummary(PAPER)).positions.length === 1,
+        'a snapshot with the long',
+        10_000,
+      );
+      const summary = await store.accountSummary(PAPER);
+      const long = t.account.position('BTCUSDT');
+      expect(summary.positions[0]).toMatchObject({ symbol: 'BTCUSDT', positionSide: 'BOTH' });
+      expect(Decimal.parse(summary.positions[0]?.amount ?? '0').eq(long.amount)).toBe(true);
+      expect(Decimal.parse(summary.positions[0]?.entryPrice ?? '0').eq(long.entryPrice)).toBe(true);
+      expect(summary.positions[0]?.markPrice).not.toBeNull();
+      const usdt = summary.balances.find((b) => b.asset === 'USDT');
+      const commission = fills.reduce((sum, f) => sum.add(Decimal.parse(f.commission)), Decimal.ZERO);
+      expect(commission.sign()).toBe(1);
+      expect(Decimal.parse(usdt?.walletBalance ?? '0').eq(Decimal.parse('10000').sub(commission))).toBe(true);
+      expect(summary.equity).not.toBeNull();
+      const days = await store.dailyStats(PAPER);
+      expect(days).toHaveLength(1);
+      expect(days[0]).toMatchObject({ symbol: 'BTCUSDT', fills: fills.length });
+      expect(Decimal.parse(days[0]?.commission ?? '0').eq(commission)).toBe(true);
       // Nothing of it under the exchange account's scope.
       expect(await store.orders({ mode: 'live', account: loaded.config.store.account })).toEqual([]);
     } finally {

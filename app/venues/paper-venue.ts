@@ -12,6 +12,9 @@ import { EngineVenue } from './engine-venue.js';
 
 const TERMINAL: ReadonlySet<string> = new Set(TERMINAL_ORDER_STATUSES);
 
+/** The paper engine's one account. */
+export const PAPER_ACCOUNT_ID = 'account-1';
+
 /** A running paper venue. */
 export interface PaperVenue {
   readonly venue: EngineVenue;
@@ -42,7 +45,7 @@ export function startPaperVenue(
     accounts: [{ apiKey: 'paper', apiSecret: 'paper', balances: { USDT: balance } }],
     logger: logger.child('paper-engine'),
   });
-  const venue = new EngineVenue(engine, 'account-1', () => Date.now());
+  const venue = new EngineVenue(engine, PAPER_ACCOUNT_ID, () => Date.now());
   const dir = { symbolId: (n: string) => trader.feed.symbolId(n), symbols: () => trader.client.symbols };
   const data = new BookMarketData(trader.book, dir);
   const account = new EventAccount(data, Decimal.parse(balance));

@@ -39,7 +39,8 @@ import { BufferedRecordWriter } from '../../ts/store/buffered-writer.js';
 import { openRecordStore } from '../../ts/store/open-store.js';
 import type { RecordStore } from '../../ts/store/record-store.js';
 import { recordEngineStops } from './engine-venue.js';
-import { startPaperVenue } from './paper-venue.js';
+import { PaperAccountRecords } from './paper-account-records.js';
+import { PAPER_ACCOUNT_ID, startPaperVenue } from './paper-venue.js';
 import { specFromExchangeInfo } from './symbol-specs.js';
 
 /** A trader's trading side as started. */
@@ -100,7 +101,7 @@ export async function startTraderTrading(
   let journal: OrderJournal;
   let stopVenue = (): void => {};
   let recorder: StoreTradeRecorder | undefined;
-  let records: { store: RecordStore; writer: BufferedRecordWriter } | undefined;
+  let records: { store: RecordStore; writer: BufferedRecordWriter; account: PaperAccountRecords } | undefined;
   let stopOrders: StopOrderVenue | undefined;
   let orderRate: OrderRateMeter;
   // On the built-in simulator the simulator is the paper exchange: orders go to it (its matching
@@ -123,8 +124,21 @@ export async function startTraderTrading(
       maxBatch: loaded.config.store.maxBatch,
       logger: logger.child('records'),
     });
-    records = { store, writer };
-    recorder = new StoreTradeRecorder(writer, { mode: 'paper', account: `paper-${options.instance}` });
+    const scope = { mode: 'paper' as const, account: `paper-${options.instance}` };
+    // The account itself (positions, wallet, equity) and its round trips and days, as the recorder
+    // keeps an exchange account's: nobody else writes this scope.
+    const accountRecords = new PaperAccountRecords({
+      engine: paper.engine,
+      accountId: PAPER_ACCOUNT_ID,
+      market: paper.market,
+      store,
+      writer,
+      scope,
+      everyMs: loaded.config.recorder.snapshotMs,
+      logger: logger.child('paper-records'),
+    });
+    records = { store, writer, account: accountRecords };
+    recorder = new StoreTradeRecorder(writer, scope);
     recordEngineStops(paper.venue, recorder);
     stopVenue = paper.stop;
     stopOrders = paper.venue;
@@ -194,6 +208,7 @@ export async function startTraderTrading(
   const offAlerts =
     alerts === undefined || riskEvents === undefined ? undefined : alertRiskEvents(riskEvents, alerts);
   await runtime.start();
+  records?.account.start();
   return {
     runtime,
     venue,
@@ -206,6 +221,7 @@ export async function startTraderTrading(
       link.api.rest.budget.close();
       await stopping;
       offAlerts?.();
+      await records?.account.stop();
       stopVenue();
       await records?.writer.close();
       await records?.store.close();

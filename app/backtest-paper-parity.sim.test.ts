@@ -10,20 +10,13 @@ import { waitUntil } from '../ts/testing/wait-until.js';
 import { runBacktest } from './backtest/backtest-runner.js';
 import { aggTradesCsv, minuteTrades } from './backtest/testing/trade-files.js';
 import { CollectorRig, eventually } from './testing/system-rig.js';
+import { PACED_COLLECTORS } from './testing/trading-session.js';
 import { startTraderTrading, type TraderTrading } from './venues/trader-trading.js';
 
 const MINUTE = 60_000;
 const FIRST_ID = 500_000_000;
 /** The file's trades: five minutes of twelve. */
 const TRADES = 60;
-/** The simulator's polls share one per-IP weight: poll gently; bars and the touch come from the streams. */
-const PACED_COLLECTORS = {
-  account: { instances: 1, intervalMs: 1000, version: 'v3' },
-  positionRisk: { instances: 1, intervalMs: 1000, version: 'v3' },
-  income: { instances: 1, intervalMs: 1000 },
-  tick: { instances: 1, maxPollsPerSecond: 2 },
-};
-
 let rig: CollectorRig | undefined;
 let trading: TraderTrading | undefined;
 afterEach(async () => {

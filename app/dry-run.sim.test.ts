@@ -1,59 +1,28 @@
 // System test: dry-run signs the strategy's order exactly as it would be sent and sends nothing; the exchange accepts the logged request as it stands.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DryRunVenue } from '../trader/execution/dry-run-venue.js';
 import type { LoadedConfig } from '../ts/config/load-config.js';
-import { silentLogger } from '../ts/log/logger.js';
 import { CollectorRig, eventually } from './testing/system-rig.js';
-import { chooseStrategy } from './venues/trader-strategy.js';
-import { startTraderTrading, type TraderTrading } from './venues/trader-trading.js';
+import { PACED_COLLECTORS, startStrategy, tradingSession } from './testing/trading-session.js';
 
-let rig: CollectorRig | undefined;
-let trading: TraderTrading | undefined;
-afterEach(async () => {
-  await trading?.stop();
-  trading = undefined;
-  await rig?.stop();
-  rig = undefined;
-}, 30_000);
+const session = tradingSession();
 
 describe('dry-run mode', () => {
   it('signs the demo’s order, sends nothing, and the logged request is one the exchange accepts', async () => {
-    rig = await CollectorRig.start({
-      collectors: {
-        account: { instances: 1, intervalMs: 1000, version: 'v3' },
-        positionRisk: { instances: 1, intervalMs: 1000, version: 'v3' },
-        tick: { instances: 1, maxPollsPerSecond: 2 },
-      },
-    });
-    const r = rig;
+    const r = await CollectorRig.start({ collectors: PACED_COLLECTORS });
+    session.rig = r;
     // The risk rules need the account's balance and positions: dry-run trades the real account's view.
     for (const kind of ['universe', 'account', 'position-risk', 'tick', 'stream'] as const)
       await r.collector(kind);
-    const trader = await r.trader();
     const loaded: LoadedConfig = {
       ...r.loaded,
       config: { ...r.loaded.config, trader: { ...r.loaded.config.trader, mode: 'dry-run' } },
     };
-    const chosen = chooseStrategy(
-      loaded.config.trader,
-      { strategy: 'demo', strategyConfig: { symbols: ['BTCUSDT'], openAbove: '-1', notional: '500' } },
-      'test',
-    );
-    if (!('strategy' in chosen)) throw new Error('no strategy');
-    trading = await startTraderTrading(
-      trader,
-      loaded,
-      {
-        strategyName: chosen.name,
-        strategy: chosen.strategy,
-        stateDir: mkdtempSync(join(tmpdir(), 'tributary-dry-run-')),
-        instance: 0,
-      },
-      silentLogger('trading'),
-    );
+    const trading = await startStrategy(await r.trader(), loaded, {
+      strategy: 'demo',
+      strategyConfig: { symbols: ['BTCUSDT'], openAbove: '-1', notional: '500' },
+    });
+    session.trading = trading;
     const venue = trading.venue;
     if (!(venue instanceof DryRunVenue)) throw new Error(`venue ${venue.name}, not dry-run`);
     await eventually(() => venue.sent.length >= 1, 'the demo’s order, signed', 90_000);

@@ -1,34 +1,28 @@
-// System test: paper mode beside a real exchange trades on the engine inside the trader: no order reaches the exchange, and orders, fills and the ladder's stops are recorded under paper-<instance>.
+// System test: paper mode beside a real exchange trades on the engine inside the trader: no order reaches the exchange, and orders, fills, the ladder's stops and the account itself are recorded under paper-<instance>.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LoadedConfig } from '../ts/config/load-config.js';
 import { Decimal } from '../ts/exact/decimal.js';
-import { silentLogger } from '../ts/log/logger.js';
 import { openSqliteStore } from '../ts/store/open-store.js';
 import type { RecordScope } from '../ts/store/store-records.js';
 import { CollectorRig, eventually } from './testing/system-rig.js';
-import { chooseStrategy } from './venues/trader-strategy.js';
-import { startTraderTrading, type TraderTrading } from './venues/trader-trading.js';
+import { startStrategy, tradingSession } from './testing/trading-session.js';
 
 const PAPER: RecordScope = { mode: 'paper', account: 'paper-3' };
 
-let rig: CollectorRig | undefined;
-let trading: TraderTrading | undefined;
 const dirs: string[] = [];
-afterEach(async () => {
-  await trading?.stop();
-  trading = undefined;
-  await rig?.stop();
-  rig = undefined;
+afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-}, 30_000);
+});
+// Registered after the folders' cleanup, so it runs before it: the trader closes its store first.
+const session = tradingSession();
 
 describe('paper mode beside a real exchange (the engine in the trader)', () => {
   it('keeps every order off the exchange and records the orders, fills and ladder stops as paper', async () => {
-    rig = await CollectorRig.start({ collectors: { tick: { instances: 1, maxPollsPerSecond: 2 } } });
-    const r = rig;
+    const r = await CollectorRig.start({ collectors: { tick: { instances: 1, maxPollsPerSecond: 2 } } });
+    session.rig = r;
     for (const kind of ['universe', 'tick', 'stream'] as const) await r.collector(kind);
     const trader = await r.trader(3);
     const dir = mkdtempSync(join(tmpdir(), 'tributary-paper-in-process-'));
@@ -46,19 +40,13 @@ describe('paper mode beside a real exchange (the engine in the trader)', () => {
     };
     expect(loaded.config.trader.mode).toBe('paper');
     // Opens on the first closed minute (any move above −100 %), never closes by itself.
-    const chosen = chooseStrategy(
-      loaded.config.trader,
-      { strategyConfig: { symbols: ['BTCUSDT'], openAbove: '-1', closeBelow: '-100', notional: '500' } },
-      'test',
-    );
-    if (!('strategy' in chosen)) throw new Error('no strategy');
-    trading = await startTraderTrading(
+    const t = await startStrategy(
       trader,
       loaded,
-      { strategyName: chosen.name, strategy: chosen.strategy, stateDir: join(dir, 'state'), instance: 3 },
-      silentLogger('trading'),
+      { strategyConfig: { symbols: ['BTCUSDT'], openAbove: '-1', closeBelow: '-100', notional: '500' } },
+      3,
     );
-    const t = trading;
+    session.trading = t;
     expect(t.venue.name).toBe('simulator engine');
     await eventually(() => t.runtime.engine.stats.fills >= 1, 'the paper fill', 90_000);
     await eventually(

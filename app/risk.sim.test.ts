@@ -10,6 +10,7 @@ import { Decimal } from '../ts/exact/decimal.js';
 import { parseUserEvent } from '../ts/native/parse.js';
 import { exchangeTruth, type LiveTrading, startLiveTrading } from './testing/live-trading-rig.js';
 import { CollectorRig, eventually } from './testing/system-rig.js';
+import { PACED_COLLECTORS } from './testing/trading-session.js';
 
 const d = Decimal.parse;
 const GRACE_MS = 3000;
@@ -25,18 +26,6 @@ function settings(change: (s: RiskSettings) => RiskSettings = (s) => s): RiskSet
 }
 
 const COLLECTORS = ['universe', 'user-stream', 'account', 'position-risk', 'tick', 'stream'] as const;
-/**
- * Every process of this machine shares the simulator's per-IP weight (2,400 a minute): polls at the
- * rig's fast defaults would spend it in well under a minute and then everything waits for the next
- * one. Bars come from the websocket stream, which costs no weight.
- */
-const PACED_COLLECTORS = {
-  account: { instances: 1, intervalMs: 1000, version: 'v3' },
-  positionRisk: { instances: 1, intervalMs: 1000, version: 'v3' },
-  income: { instances: 1, intervalMs: 1000 },
-  tick: { instances: 1, maxPollsPerSecond: 2 },
-};
-
 let rig: CollectorRig | undefined;
 let live: LiveTrading | undefined;
 

@@ -33,6 +33,28 @@ async function setup(
   return { server, client, batches };
 }
 
+/** Publishes `{e:'seq', n}` on `seq@test`, three numbers every 2 ms, until the returned stop is called. */
+function publishNumbers(server: ScriptedServer): { stop: () => number } {
+  let n = 0;
+  const timer = setInterval(() => {
+    for (let k = 0; k < 3; k++) server.publish('seq@test', { e: 'seq', n: n++ });
+  }, 2);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      return n - 1;
+    },
+  };
+}
+
+/** Waits for number `last`, then requires every number from the first delivered to `last`, once each and in order. */
+async function expectEachNumberOnce(batches: Buffer[][], last: number): Promise<void> {
+  await waitUntil(() => batches.flat().some((b) => b.toString().includes(`"n":${last}}`)), 'last number');
+  const seen = batches.flat().map((b) => (JSON.parse(b.toString()) as { data: { n: number } }).data.n);
+  const first = seen[0] ?? 0;
+  expect(seen).toEqual(Array.from({ length: last - first + 1 }, (_, i) => first + i));
+}
+
 const names = (n: number, from = 0): string[] =>
   Array.from({ length: n }, (_, i) => `sym${from + i}usdt@aggTrade`);
 
@@ -261,17 +283,9 @@ describe('MarketStreamClient', () => {
       { maxConnectionAgeMs: 250, rotationOverlapMs: 60 },
     );
     await client.subscribe(['seq@test']);
-    let n = 0;
-    const timer = setInterval(() => {
-      for (let k = 0; k < 3; k++) server.publish('seq@test', { e: 'seq', n: n++ });
-    }, 2);
+    const numbers = publishNumbers(server);
     await waitUntil(() => client.status().rotations >= 3, 'three rotations', 5_000);
-    clearInterval(timer);
-    const last = n - 1;
-    await waitUntil(() => batches.flat().some((b) => b.toString().includes(`"n":${last}}`)), 'last number');
-    const seen = batches.flat().map((b) => (JSON.parse(b.toString()) as { data: { n: number } }).data.n);
-    const first = seen[0] ?? 0;
-    expect(seen).toEqual(Array.from({ length: last - first + 1 }, (_, i) => first + i));
+    await expectEachNumberOnce(batches, numbers.stop());
     const status = client.status();
     expect(status.reconnects).toBe(0);
     expect(status.duplicatesDropped).toBeGreaterThan(0);
@@ -289,10 +303,7 @@ describe('MarketStreamClient', () => {
       { rotationOverlapMs: 60, logger },
     );
     await client.subscribe(['seq@test']);
-    let n = 0;
-    const timer = setInterval(() => {
-      for (let k = 0; k < 3; k++) server.publish('seq@test', { e: 'seq', n: n++ });
-    }, 2);
+    const numbers = publishNumbers(server);
     await new Promise((resolve) => setTimeout(resolve, 40));
     await client.rotateAll();
     const stallUntil = Date.now() + 120;
@@ -300,12 +311,7 @@ describe('MarketStreamClient', () => {
       // blocked, as under a long GC pause or a saturated machine
     }
     await new Promise((resolve) => setTimeout(resolve, 40));
-    clearInterval(timer);
-    const last = n - 1;
-    await waitUntil(() => batches.flat().some((b) => b.toString().includes(`"n":${last}}`)), 'last number');
-    const seen = batches.flat().map((b) => (JSON.parse(b.toString()) as { data: { n: number } }).data.n);
-    const first = seen[0] ?? 0;
-    expect(seen).toEqual(Array.from({ length: last - first + 1 }, (_, i) => first + i));
+    await expectEachNumberOnce(batches, numbers.stop());
     expect(client.status()).toMatchObject({ rotations: 1, reconnects: 0 });
     expect(client.status().duplicatesDropped).toBeGreaterThan(0);
     const extended = lines.filter((l) => l.msg.startsWith('event loop stalled in a rotation dedup window'));

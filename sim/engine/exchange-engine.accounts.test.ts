@@ -372,6 +372,77 @@ describe('account views and configuration', () => {
     expect(make([{ apiKey: 'a', apiSecret: 's', defaultLeverage: 0 }])).toThrow(
       'accounts[0].defaultLeverage',
     );
+    const seeded = (positions: { symbol: string; amount: string; entryPrice: string }[], hedge = false) =>
+      make([
+        { apiKey: 'a', apiSecret: 's', positions, ...(hedge ? { positionMode: 'hedge' as const } : {}) },
+      ]);
+    expect(seeded([{ symbol: 'NOPEUSDT', amount: '1', entryPrice: '100' }])).toThrow(
+      'accounts[0].positions[0].symbol',
+    );
+    expect(
+      seeded([
+        { symbol: S, amount: '1', entryPrice: '100' },
+        { symbol: S, amount: '1', entryPrice: '100' },
+      ]),
+    ).toThrow('accounts[0].positions[1].symbol');
+    expect(seeded([{ symbol: S, amount: '0', entryPrice: '100' }])).toThrow(
+      'accounts[0].positions[0].amount',
+    );
+    expect(seeded([{ symbol: S, amount: '1', entryPrice: '0' }])).toThrow(
+      'accounts[0].positions[0].entryPrice',
+    );
+    expect(seeded([{ symbol: S, amount: '1', entryPrice: '100' }], true)).toThrow(
+      'accounts[0].positions[0].symbol',
+    );
+    expect(
+      () =>
+        new ExchangeEngine({
+          market,
+          clock,
+          accounts: [{ apiKey: 'a', apiSecret: 's' }],
+          idOffset: -1,
+          logger: silentLogger(),
+        }),
+    ).toThrow('idOffset');
+  });
+
+  it('moves every id range up by idOffset, so an engine replacing another does not repeat its ids', () => {
+    const firstOrderId = (idOffset: number) => {
+      const h = new EngineHarness([{ apiKey: 'a', apiSecret: 's' }], [testSpec()], idOffset);
+      h.market.setBook(S, [['99.0', '10']], [['100.0', '10']]);
+      h.market.setMark(S, '100');
+      return (order(h, { side: 'BUY', type: 'MARKET', quantity: '0.1' }) as { orderId: number }).orderId;
+    };
+    expect(firstOrderId(1_000_000_000_000) - firstOrderId(0)).toBe(1_000_000_000_000);
+  });
+
+  it('starts with the configured positions: valued at the mark, closed against their entry, no income for them', () => {
+    const h = new EngineHarness([
+      {
+        apiKey: 'key-1',
+        apiSecret: 'secret-1',
+        balances: { USDT: '9990' },
+        positions: [{ symbol: S, amount: '-0.5', entryPrice: '110' }],
+      },
+    ]);
+    h.market.setBook(S, [['99.0', '10']], [['100.0', '10']]);
+    h.market.setMark(S, '100');
+    const truth = h.engine.accountTruth('account-1');
+    expect(truth.positions).toMatchObject([
+      {
+        symbol: S,
+        positionSide: 'BOTH',
+        positionAmt: '-0.5',
+        entryPrice: '110',
+        unrealizedPnl: '5.00000000',
+      },
+    ]);
+    expect(truth.walletBalances.USDT).toBe('9990.00000000');
+    // Bought back at the ask: realized (110 − 100) × 0.5 = 5 against the seeded entry.
+    order(h, { side: 'BUY', type: 'MARKET', quantity: '0.5', reduceOnly: 'true' });
+    const income = h.call('GET', '/fapi/v1/income', { incomeType: 'REALIZED_PNL' }) as { income: string }[];
+    expect(income.map((i) => i.income)).toEqual(['5.00000000']);
+    expect(h.engine.accountTruth('account-1').positions).toEqual([]);
   });
 
   it('every endpoint is declared with its Binance weight and security', () => {

@@ -49,6 +49,15 @@ export interface AccountConfig {
   takerFee?: string;
   /** Default 20 (capped per symbol at its maximum). */
   defaultLeverage?: number;
+  /**
+   * Positions the account starts with (one-way mode; a short's amount is negative), e.g. a paper
+   * account carried over a restart. Each symbol must be listed, once.
+   */
+  positions?: ReadonlyArray<{
+    readonly symbol: string;
+    readonly amount: string;
+    readonly entryPrice: string;
+  }>;
 }
 
 /** What the engine runs on. */
@@ -58,6 +67,13 @@ export interface ExchangeEngineOptions {
   accounts: readonly AccountConfig[];
   /** Default 8 h; funding at multiples of it since the epoch (00/08/16 UTC). */
   fundingIntervalMs?: number;
+  /**
+   * Added to every id range (default 0). An engine that takes over from an earlier one, such as a
+   * restarted paper trader's, gives ids the earlier one never did when this is larger than the
+   * count of ids that one handed out (the time in ms since the earlier start is, at any order rate
+   * Binance allows).
+   */
+  idOffset?: number;
   logger?: Logger;
 }
 
@@ -140,7 +156,11 @@ export class ExchangeEngine implements AccountDirectory {
     if (!Number.isSafeInteger(interval) || interval <= 0) {
       throw new EngineConfigError('fundingIntervalMs', `must be a positive integer, got ${interval}`);
     }
-    const ids = new IdSource();
+    const offset = options.idOffset ?? 0;
+    if (!Number.isSafeInteger(offset) || offset < 0 || offset > 2 ** 52) {
+      throw new EngineConfigError('idOffset', `must be an integer in 0..2^52, got ${offset}`);
+    }
+    const ids = new IdSource(offset);
     const income = new IncomeLedger();
     this.#ctx = {
       market: this.#market,
@@ -335,6 +355,7 @@ export class ExchangeEngine implements AccountDirectory {
       new Map(),
     );
     const now = this.#clock.now();
+    this.#seedPositions(account, config, field, now);
     for (const [asset, amount] of balances) {
       account.adjustCrossWallet(amount, now, asset);
       if (amount.isZero()) continue;
@@ -353,6 +374,40 @@ export class ExchangeEngine implements AccountDirectory {
     this.#accounts.set(id, account);
     for (const pair of pairs) this.#byApiKey.set(pair.apiKey, { account, secret: pair.apiSecret });
     this.#logger.info('account ready', { account: id, mode: account.positionMode, asset: MARGIN_ASSET });
+  }
+
+  /** Opens `config.positions` on `account` as they are: no trade, fee or income (they were paid before). */
+  #seedPositions(
+    account: Account,
+    config: AccountConfig,
+    field: (name: string) => string,
+    now: number,
+  ): void {
+    const seen = new Set<string>();
+    (config.positions ?? []).forEach((p, i) => {
+      const at = (name: string) => field(`positions[${i}].${name}`);
+      if (account.positionMode !== 'one-way')
+        throw new EngineConfigError(at('symbol'), 'starting positions need the one-way position mode');
+      if (this.#market.spec(p.symbol) === undefined || seen.has(p.symbol))
+        throw new EngineConfigError(
+          at('symbol'),
+          `not a listed symbol, or listed twice: ${JSON.stringify(p.symbol)}`,
+        );
+      seen.add(p.symbol);
+      const amount = Decimal.tryParse(p.amount);
+      if (amount === undefined || amount.isZero())
+        throw new EngineConfigError(at('amount'), `not a non-zero amount: ${JSON.stringify(p.amount)}`);
+      const entry = Decimal.tryParse(p.entryPrice);
+      if (entry === undefined || entry.sign() <= 0)
+        throw new EngineConfigError(
+          at('entryPrice'),
+          `not a positive price: ${JSON.stringify(p.entryPrice)}`,
+        );
+      const position = account.position(p.symbol, 'BOTH');
+      position.amount = amount;
+      position.entryPrice = entry;
+      position.updateTime = now;
+    });
   }
 
   #snapshot(account: Account): AccountSnapshot {

@@ -1,11 +1,21 @@
 // Increasing identifiers for orders, algo orders, trades and income rows (unique across accounts).
 
-/** Counters for every id the engine hands out; each starts in its own range, like Binance's. */
+/**
+ * Counters for every id the engine hands out; each starts in its own range, like Binance's, moved
+ * up by `offset` (an engine that replaces an earlier one must not hand out the earlier one's ids).
+ */
 export class IdSource {
-  #order = 4_000_000_000;
-  #algo = 1_000_000;
-  #trade = 200_000_000;
-  #tran = 9_000_000_000;
+  #order: number;
+  #algo: number;
+  #trade: number;
+  #tran: number;
+
+  constructor(offset = 0) {
+    this.#order = 4_000_000_000 + offset;
+    this.#algo = 1_000_000 + offset;
+    this.#trade = 200_000_000 + offset;
+    this.#tran = 9_000_000_000 + offset;
+  }
 
   nextOrderId(): number {
     this.#order += 1;

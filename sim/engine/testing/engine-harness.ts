@@ -18,6 +18,7 @@ export class EngineHarness {
   constructor(
     accounts: readonly AccountConfig[] = [{ apiKey: 'key-1', apiSecret: 'secret-1' }],
     specs = [testSpec()],
+    idOffset = 0,
   ) {
     this.clock = new ManualClock(T0);
     this.market = new ScriptedMarket(specs, this.clock);
@@ -25,6 +26,7 @@ export class EngineHarness {
       market: this.market,
       clock: this.clock,
       accounts,
+      idOffset,
       logger: silentLogger(),
     });
     this.engine.onUserEvent((accountId, event) => this.events.push({ accountId, event }));

@@ -20,7 +20,7 @@ afterEach(() => {
 const session = tradingSession();
 
 describe('paper mode beside a real exchange (the engine in the trader)', () => {
-  it('keeps every order off the exchange and records the orders, fills and ladder stops as paper', async () => {
+  it('keeps every order off the exchange, records the orders, fills, ladder stops and the account as paper, and carries the account over a restart', async () => {
     const r = await CollectorRig.start({ collectors: { tick: { instances: 1, maxPollsPerSecond: 2 } } });
     session.rig = r;
     for (const kind of ['universe', 'tick', 'stream'] as const) await r.collector(kind);
@@ -55,6 +55,7 @@ describe('paper mode beside a real exchange (the engine in the trader)', () => {
       10_000,
     );
 
+    let fillCount = 0;
     const store = await openSqliteStore(sqlitePath);
     try {
       // The ladder's stops follow the position within a check or two; the writer flushes every 50 ms.
@@ -68,6 +69,7 @@ describe('paper mode beside a real exchange (the engine in the trader)', () => {
         true,
       );
       const fills = await store.fills(PAPER);
+      fillCount = fills.length;
       expect(fills.length).toBeGreaterThanOrEqual(1);
       expect(fills.every((f) => f.symbol === 'BTCUSDT' && f.side === 'BUY')).toBe(true);
       // One ladder of the default five rungs, together the whole long.
@@ -109,5 +111,64 @@ describe('paper mode beside a real exchange (the engine in the trader)', () => {
       (q) => q.method !== 'GET' && (q.path === '/fapi/v1/order' || q.path === '/fapi/v1/algoOrder'),
     );
     expect(sent).toEqual([]);
-  }, 150_000);
+
+    // A restart. The paper engine ends with the trading side: its stops are recorded as cancelled
+    // and a last snapshot is written. The next one carries the long and the wallet over from the
+    // records and places a new ladder; the strategy, long already, orders nothing.
+    const held = t.account.position('BTCUSDT');
+    await t.stop();
+    session.trading = undefined;
+    const reopened = await openSqliteStore(sqlitePath);
+    try {
+      const ended = await reopened.algoOrders(PAPER);
+      expect(ended.map((a) => a.status)).toEqual(Array(5).fill('CANCELED'));
+      // And one stop a crashed engine would have left waiting (a clean stop cancels them).
+      const [model] = ended;
+      if (model === undefined) throw new Error('no stop');
+      await reopened.write({
+        algoOrderUpdates: [
+          {
+            ...model,
+            algoId: '1',
+            clientAlgoId: 'sl_crashed',
+            status: 'NEW',
+            updateTime: Date.now() - 1_000,
+          },
+        ],
+      });
+      const last = await reopened.accountSummary(PAPER);
+      const restartedAt = Date.now();
+      const again = await startStrategy(
+        trader,
+        loaded,
+        { strategyConfig: { symbols: ['BTCUSDT'], openAbove: '-1', closeBelow: '-100', notional: '500' } },
+        3,
+      );
+      session.trading = again;
+      const carried = again.account.position('BTCUSDT');
+      expect(carried.amount.eq(held.amount) && carried.entryPrice.eq(held.entryPrice)).toBe(true);
+      await eventually(
+        async () => (await reopened.algoOrders(PAPER, { open: true })).length === 5,
+        'the new ladder’s five stops',
+        20_000,
+      );
+      const states = (await reopened.algoOrders(PAPER)).map((a) => a.status).sort();
+      expect(states).toEqual([...Array(5).fill('CANCELED'), 'EXPIRED', ...Array(5).fill('NEW')]);
+      await eventually(
+        async () => ((await reopened.accountSummary(PAPER)).time ?? 0) >= restartedAt,
+        'a snapshot of the carried-over account',
+        10_000,
+      );
+      const now = await reopened.accountSummary(PAPER);
+      expect(now.balances.find((b) => b.asset === 'USDT')?.walletBalance).toBe(
+        last.balances.find((b) => b.asset === 'USDT')?.walletBalance,
+      );
+      expect(now.positions.map((p) => [p.symbol, p.amount, p.entryPrice])).toEqual(
+        last.positions.map((p) => [p.symbol, p.amount, p.entryPrice]),
+      );
+      expect((await reopened.fills(PAPER)).length).toBe(fillCount);
+    } finally {
+      await reopened.close();
+    }
+  }, 200_000);
 });

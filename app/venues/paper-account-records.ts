@@ -1,12 +1,14 @@
-// A paper trader's account in the records: snapshots of its engine's account and its scope's round trips and daily rows, as the recorder keeps an exchange account's.
+// A paper trader's account in the records: snapshots of its engine's account and its scope's round trips and daily rows (as the recorder keeps an exchange account's), and the account a restarted paper trader carries over from them.
 import { snapshotRecords } from '../../recorder/account-snapshots.js';
 import type { ExchangeEngine } from '../../sim/engine/exchange-engine.js';
+import { Decimal } from '../../ts/exact/decimal.js';
 import type { Logger } from '../../ts/log/logger.js';
 import type { AccountObject } from '../../ts/native/parse.js';
 import type { BufferedRecordWriter } from '../../ts/store/buffered-writer.js';
 import type { RecordStore } from '../../ts/store/record-store.js';
 import type { RecordScope } from '../../ts/store/store-records.js';
 import type { DrivenMarket } from './driven-market.js';
+import type { PaperStart } from './paper-venue.js';
 
 /** What {@link PaperAccountRecords} reads and writes. */
 export interface PaperAccountRecordsOptions {
@@ -50,27 +52,33 @@ export class PaperAccountRecords {
     this.#timer.unref();
   }
 
-  /** Stops the timer and writes a last round (waiting for one in progress first). */
+  /**
+   * Stops the timer and writes a last round, stamped with the exact time: a restarted trader
+   * carries the account over from it, and a snapshot at the period's rounded time may already hold
+   * a position closed since (closed positions are not written, so they could not replace it).
+   */
   async stop(): Promise<void> {
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#timer = undefined;
-    await this.round();
+    await this.#running;
+    await this.#round(1);
   }
 
   /** One snapshot and rebuild now; a round already running is waited for, not doubled. */
   round(): Promise<void> {
     if (this.#running !== undefined) return this.#running;
-    this.#running = this.#round().finally(() => {
+    this.#running = this.#round(this.#o.everyMs).finally(() => {
       this.#running = undefined;
     });
     return this.#running;
   }
 
-  async #round(): Promise<void> {
+  /** A snapshot stamped at its time rounded down to `stampMs`, then the derived rows. */
+  async #round(stampMs: number): Promise<void> {
     const { scope, store, writer, everyMs } = this.#o;
     const now = Date.now();
     try {
-      const batch = snapshotRecords(scope, this.#account(), now, everyMs, [], (symbol) => ({
+      const batch = snapshotRecords(scope, this.#account(), now, stampMs, [], (symbol) => ({
         price: this.#o.market.markPrice(symbol).toString(),
         time: now,
       }));
@@ -118,4 +126,75 @@ export class PaperAccountRecords {
       })),
     };
   }
+}
+
+/**
+ * The account a paper trader starts with: its scope's latest snapshot (the USDT wallet and the
+ * open one-way positions of listed symbols) when it has one, else a fresh wallet of
+ * `freshBalance`. A position of a symbol no longer listed cannot be carried over: it is logged and
+ * left out (the wallet keeps what it paid).
+ */
+export async function paperStartFromRecords(
+  store: Pick<RecordStore, 'accountSummary'>,
+  scope: RecordScope,
+  freshBalance: string,
+  listed: ReadonlySet<string>,
+  logger: Logger,
+): Promise<PaperStart> {
+  const summary = await store.accountSummary(scope);
+  const wallet = summary.balances.find((b) => b.asset === 'USDT');
+  if (summary.time === null || wallet === undefined) return { balance: freshBalance };
+  const positions = [];
+  for (const p of summary.positions) {
+    if (p.positionSide !== 'BOTH') continue;
+    const entry = Decimal.tryParse(p.entryPrice);
+    if (!listed.has(p.symbol) || entry === undefined || entry.sign() <= 0) {
+      logger.warn(
+        'a paper position not carried over: its symbol is no longer listed, or it has no entry price',
+        {
+          symbol: p.symbol,
+          amount: p.amount,
+          entryPrice: p.entryPrice,
+        },
+      );
+      continue;
+    }
+    positions.push({ symbol: p.symbol, amount: p.amount, entryPrice: p.entryPrice });
+  }
+  logger.info('paper account carried over from its records', {
+    scope: scope.account,
+    asOf: summary.time,
+    wallet: wallet.walletBalance,
+    positions: positions.length,
+  });
+  return { balance: wallet.walletBalance, positions };
+}
+
+/**
+ * Closes in the records the conditional orders an earlier paper engine of `scope` left waiting. That
+ * engine ended with its process, and its stops with it; a clean stop records their cancels, a crash
+ * does not. They are recorded as EXPIRED at `now`; returns how many.
+ */
+export async function expireOrphanedStops(
+  store: Pick<RecordStore, 'algoOrders'>,
+  writer: Pick<BufferedRecordWriter, 'add'>,
+  scope: RecordScope,
+  now: number,
+  logger: Logger,
+): Promise<number> {
+  const orphaned = await store.algoOrders(scope, { open: true });
+  if (orphaned.length === 0) return 0;
+  await writer.add({
+    algoOrderUpdates: orphaned.map((a) => ({
+      ...a,
+      status: 'EXPIRED',
+      updateTime: now,
+      source: 'engine' as const,
+    })),
+  });
+  logger.warn('stops an earlier paper engine left waiting (it did not stop cleanly) recorded as expired', {
+    scope: scope.account,
+    stops: orphaned.length,
+  });
+  return orphaned.length;
 }

@@ -21,7 +21,24 @@ export interface PaperVenue {
   readonly account: EventAccount;
   readonly engine: ExchangeEngine;
   readonly market: DrivenMarket;
+  /**
+   * Cancels the engine's waiting stops: the engine ends with this process, and its stops with it
+   * (recorded as CANCELED, so the records do not keep them open; a restarted trader places its
+   * ladders anew). Call before `stop`.
+   */
+  endStops(): Promise<void>;
   stop(): void;
+}
+
+/** The paper account a trader starts with: a fresh wallet, or what its records held at its last stop. */
+export interface PaperStart {
+  readonly balance: string;
+  /** One-way positions carried over (a short's amount is negative). */
+  readonly positions?: ReadonlyArray<{
+    readonly symbol: string;
+    readonly amount: string;
+    readonly entryPrice: string;
+  }>;
 }
 
 /**
@@ -35,20 +52,37 @@ export interface PaperVenue {
 export function startPaperVenue(
   trader: TraderProcess,
   specs: readonly SymbolSpec[],
-  balance: string,
+  start: PaperStart,
   logger: Logger,
 ): PaperVenue {
   const market = new DrivenMarket(specs, Date.now());
+  const positions = start.positions ?? [];
   const engine = new ExchangeEngine({
     market,
     clock: { now: () => Date.now() },
-    accounts: [{ apiKey: 'paper', apiSecret: 'paper', balances: { USDT: balance } }],
+    accounts: [{ apiKey: 'paper', apiSecret: 'paper', balances: { USDT: start.balance }, positions }],
+    // Order, trade and algo ids a restarted paper trader gives must not be its earlier run's: the
+    // records key orders and fills by them.
+    idOffset: Date.now(),
     logger: logger.child('paper-engine'),
   });
   const venue = new EngineVenue(engine, PAPER_ACCOUNT_ID, () => Date.now());
   const dir = { symbolId: (n: string) => trader.feed.symbolId(n), symbols: () => trader.client.symbols };
   const data = new BookMarketData(trader.book, dir);
-  const account = new EventAccount(data, Decimal.parse(balance));
+  const account = new EventAccount(data, Decimal.parse(start.balance));
+  if (positions.length > 0) {
+    const now = Date.now();
+    account.apply({
+      eventTime: now,
+      transactionTime: now,
+      reason: 'RESTORED',
+      balances: [],
+      positions: positions.map((p) => ({
+        symbol: p.symbol,
+        position: { side: 'BOTH', amount: p.amount, entryPrice: p.entryPrice, updateTime: now },
+      })),
+    });
+  }
   const resting = new Map<string, Set<string>>();
   venue.onUserEvent((event) => {
     if (event.accountUpdate !== undefined) account.apply(event.accountUpdate);
@@ -123,6 +157,9 @@ export function startPaperVenue(
     account,
     engine,
     market,
+    endStops: async () => {
+      for (const stop of await venue.openStops()) await venue.cancelStop(stop.symbol, stop.clientAlgoId);
+    },
     stop: () => {
       clearInterval(timer);
       off();

@@ -39,7 +39,7 @@ import { BufferedRecordWriter } from '../../ts/store/buffered-writer.js';
 import { openRecordStore } from '../../ts/store/open-store.js';
 import type { RecordStore } from '../../ts/store/record-store.js';
 import { recordEngineStops } from './engine-venue.js';
-import { PaperAccountRecords } from './paper-account-records.js';
+import { expireOrphanedStops, PaperAccountRecords, paperStartFromRecords } from './paper-account-records.js';
 import { PAPER_ACCOUNT_ID, startPaperVenue } from './paper-venue.js';
 import { specFromExchangeInfo } from './symbol-specs.js';
 
@@ -99,7 +99,8 @@ export async function startTraderTrading(
   let venue: Venue;
   let account: AccountView;
   let journal: OrderJournal;
-  let stopVenue = (): void => {};
+  /** Ends the paper venue: its stops, a last snapshot of its account, the engine. */
+  let endPaper = async (): Promise<void> => {};
   let recorder: StoreTradeRecorder | undefined;
   let records: { store: RecordStore; writer: BufferedRecordWriter; account: PaperAccountRecords } | undefined;
   let stopOrders: StopOrderVenue | undefined;
@@ -114,17 +115,26 @@ export async function startTraderTrading(
       const fallback = Decimal.parse(s.maxPrice ?? '1000').div(Decimal.fromInt(1000), 8);
       return specFromExchangeInfo(s, close === undefined ? fallback : Decimal.parse(close));
     });
-    const paper = startPaperVenue(trader, specs, options.paperBalance ?? '10000', logger.child('paper'));
+    const store = await openRecordStore(loaded);
+    const scope = { mode: 'paper' as const, account: `paper-${options.instance}` };
+    // The paper account lives in this process: a restart carries it over from its records.
+    const start = await paperStartFromRecords(
+      store,
+      scope,
+      options.paperBalance ?? '10000',
+      new Set(specs.map((s) => s.symbol)),
+      logger.child('paper'),
+    );
+    const paper = startPaperVenue(trader, specs, start, logger.child('paper'));
     venue = paper.venue;
     account = paper.account;
     journal = new MemoryOrderJournal();
-    const store = await openRecordStore(loaded);
     const writer = new BufferedRecordWriter(store, {
       flushMs: loaded.config.store.flushMs,
       maxBatch: loaded.config.store.maxBatch,
       logger: logger.child('records'),
     });
-    const scope = { mode: 'paper' as const, account: `paper-${options.instance}` };
+    await expireOrphanedStops(store, writer, scope, Date.now(), logger.child('paper'));
     // The account itself (positions, wallet, equity) and its round trips and days, as the recorder
     // keeps an exchange account's: nobody else writes this scope.
     const accountRecords = new PaperAccountRecords({
@@ -140,7 +150,11 @@ export async function startTraderTrading(
     records = { store, writer, account: accountRecords };
     recorder = new StoreTradeRecorder(writer, scope);
     recordEngineStops(paper.venue, recorder);
-    stopVenue = paper.stop;
+    endPaper = async () => {
+      await paper.endStops();
+      await accountRecords.stop();
+      paper.stop();
+    };
     stopOrders = paper.venue;
     orderRate = new LocalOrderRate(link.api.rest.budget.limits);
   } else {
@@ -221,8 +235,7 @@ export async function startTraderTrading(
       link.api.rest.budget.close();
       await stopping;
       offAlerts?.();
-      await records?.account.stop();
-      stopVenue();
+      await endPaper();
       await records?.writer.close();
       await records?.store.close();
       stopLeasing();

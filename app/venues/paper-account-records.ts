@@ -159,7 +159,12 @@ export async function paperStartFromRecords(
       );
       continue;
     }
-    positions.push({ symbol: p.symbol, amount: p.amount, entryPrice: p.entryPrice });
+    positions.push({
+      symbol: p.symbol,
+      amount: p.amount,
+      entryPrice: p.entryPrice,
+      ...(p.markPrice === null ? {} : { markPrice: p.markPrice }),
+    });
   }
   logger.info('paper account carried over from its records', {
     scope: scope.account,

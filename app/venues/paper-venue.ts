@@ -33,11 +33,12 @@ export interface PaperVenue {
 /** The paper account a trader starts with: a fresh wallet, or what its records held at its last stop. */
 export interface PaperStart {
   readonly balance: string;
-  /** One-way positions carried over (a short's amount is negative). */
+  /** One-way positions carried over (a short's amount is negative), with their last mark where known. */
   readonly positions?: ReadonlyArray<{
     readonly symbol: string;
     readonly amount: string;
     readonly entryPrice: string;
+    readonly markPrice?: string | undefined;
   }>;
 }
 

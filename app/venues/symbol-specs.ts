@@ -59,6 +59,24 @@ export function specFromExchangeInfo(info: SymbolInfo, price: Decimal): SymbolSp
 }
 
 /**
+ * The paper engine's specs of the tradable symbols, each starting at the first price known of: the
+ * book's last close (`closeOf`), else a carried-over position's last mark (`carriedMarks`), else a
+ * price inside the symbol's filter (maxPrice / 1000). A made-up price must never meet a position:
+ * its stops would look passed and close it.
+ */
+export function paperSpecs(
+  tradable: readonly SymbolInfo[],
+  closeOf: (symbol: string) => string | undefined,
+  carriedMarks: ReadonlyMap<string, string | undefined>,
+): SymbolSpec[] {
+  return tradable.map((s) => {
+    const price = closeOf(s.symbol) ?? carriedMarks.get(s.symbol);
+    const fallback = Decimal.parse(s.maxPrice ?? '1000').div(Decimal.fromInt(1000), 8);
+    return specFromExchangeInfo(s, price === undefined ? fallback : Decimal.parse(price));
+  });
+}
+
+/**
  * A spec for a symbol nobody describes (a dump of a contract outside the simulator's list): the
  * tick from the data's price text, the simulator's BTCUSDT lot rules, minimum notional 5 USDT.
  * Said in the report, because the numbers are assumed.

@@ -27,7 +27,6 @@ import { TradingRuntime } from '../../trader/trading-runtime.js';
 import type { AlertSink } from '../../ts/alerts/alert.js';
 import { gatewayUrl } from '../../ts/config/gateway-config.js';
 import type { LoadedConfig } from '../../ts/config/load-config.js';
-import { Decimal } from '../../ts/exact/decimal.js';
 import { connectExchange } from '../../ts/exchange/exchange-link.js';
 import { GatewayClient } from '../../ts/gateway/gateway-client.js';
 import { hubClientTls, hubKey } from '../../ts/hub/hub-link.js';
@@ -41,7 +40,7 @@ import type { RecordStore } from '../../ts/store/record-store.js';
 import { recordEngineStops } from './engine-venue.js';
 import { expireOrphanedStops, PaperAccountRecords, paperStartFromRecords } from './paper-account-records.js';
 import { PAPER_ACCOUNT_ID, startPaperVenue } from './paper-venue.js';
-import { specFromExchangeInfo } from './symbol-specs.js';
+import { paperSpecs } from './symbol-specs.js';
 
 /** A trader's trading side as started. */
 export interface TraderTrading {
@@ -109,12 +108,6 @@ export async function startTraderTrading(
   // engine, on the market the hub shows), positions come back through the hub into the book.
   const paperInProcess = mode === 'paper' && loaded.config.exchange.kind !== 'simulator';
   if (paperInProcess) {
-    const specs = tradable.map((s) => {
-      const id = trader.feed.symbolId(s.symbol);
-      const close = id === undefined ? undefined : trader.book.klines(id, '1m').at(-1)?.close;
-      const fallback = Decimal.parse(s.maxPrice ?? '1000').div(Decimal.fromInt(1000), 8);
-      return specFromExchangeInfo(s, close === undefined ? fallback : Decimal.parse(close));
-    });
     const store = await openRecordStore(loaded);
     const scope = { mode: 'paper' as const, account: `paper-${options.instance}` };
     // The paper account lives in this process: a restart carries it over from its records.
@@ -122,8 +115,16 @@ export async function startTraderTrading(
       store,
       scope,
       options.paperBalance ?? '10000',
-      new Set(specs.map((s) => s.symbol)),
+      new Set(tradable.map((s) => s.symbol)),
       logger.child('paper'),
+    );
+    const specs = paperSpecs(
+      tradable,
+      (symbol) => {
+        const id = trader.feed.symbolId(symbol);
+        return id === undefined ? undefined : trader.book.klines(id, '1m').at(-1)?.close;
+      },
+      new Map((start.positions ?? []).map((p) => [p.symbol, p.markPrice])),
     );
     const paper = startPaperVenue(trader, specs, start, logger.child('paper'));
     venue = paper.venue;

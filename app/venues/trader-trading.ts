@@ -152,7 +152,14 @@ export async function startTraderTrading(
     recorder = new StoreTradeRecorder(writer, scope);
     recordEngineStops(paper.venue, recorder);
     endPaper = async () => {
-      await paper.endStops();
+      try {
+        await paper.endStops();
+      } catch (error) {
+        // The last snapshot and the writer's close must still happen; the next start expires them.
+        logger.warn('paper stops not cancelled at stop; the next start records them as expired', {
+          error: error instanceof Error ? error.message : String(error),
+        });
+      }
       await accountRecords.stop();
       paper.stop();
     };

@@ -40,8 +40,6 @@ export class PaperAccountRecords {
   /** When the derived rows were last rebuilt (undefined: never, so every symbol is). */
   #derivedAt: number | undefined;
   #failing = false;
-  /** Rounds written (snapshot and derived rows), for status and tests. */
-  rounds = 0;
 
   constructor(options: PaperAccountRecordsOptions) {
     this.#o = options;
@@ -89,7 +87,6 @@ export class PaperAccountRecords {
       const symbols = since === undefined ? undefined : await store.activeSymbols(scope, since - everyMs);
       if (symbols === undefined || symbols.length > 0) await store.rebuildDerived(scope, symbols);
       this.#derivedAt = now;
-      this.rounds += 1;
       if (this.#failing) this.#o.logger.info('paper account records written again');
       this.#failing = false;
     } catch (error) {

@@ -50,8 +50,8 @@ export class BudgetOrderRate implements OrderRateMeter {
   /**
    * Requests wait in the budget: for the order counts' next window, the IP weight's, or the end of
    * a 429/418 block. Any request counts, not only orders: a ladder's reads of the exchange's stop
-   * list wait there too, and the budget serves its queue from the head, so one that waits holds
-   * back those behind it.
+   * list wait there too when the weight or a block holds them (an order waiting for the order
+   * count holds back only the orders behind it).
    */
   holding(): boolean {
     return this.#budget.stats().waiting > 0;

@@ -20,6 +20,9 @@ class LimitedVenue implements StopOrderVenue {
   readonly coverages: Decimal[] = [];
   most = 0;
   refuse = false;
+  /** Cancels in flight now, and the most at once: each takes a real millisecond, as a round trip would. */
+  cancelling = 0;
+  mostCancelling = 0;
 
   constructor(
     readonly limit: number,
@@ -36,6 +39,10 @@ class LimitedVenue implements StopOrderVenue {
   }
 
   async cancelStop(_symbol: string, id: string): Promise<void> {
+    this.cancelling += 1;
+    this.mostCancelling = Math.max(this.mostCancelling, this.cancelling);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    this.cancelling -= 1;
     this.open.delete(id);
     this.#note();
   }
@@ -93,6 +100,17 @@ describe('LadderPlacer', () => {
     // Never less than the old ladder covered, at any step.
     expect(venue.coverages.every((c) => c.gte(d('0.010')))).toBe(true);
     expect(coverage([...venue.open.values()], d('0.019')).toString()).toBe('0.019');
+  });
+
+  it('cancels the old ladder in one round trip once the new one is confirmed, so the two overlap as briefly as can be', async () => {
+    // The position shrank: both ladders carry the same trigger prices, so while both are up a dip
+    // would fill a rung of each and close more than either intends.
+    const old = ladder('a1', '0.019', '100');
+    const { venue, outcome, failures } = await replaceOn('0.010', old);
+    expect(outcome.ok).toBe(true);
+    expect(failures).toEqual([]);
+    expect(venue.mostCancelling).toBe(old.length);
+    expect([...venue.open.values()].map((s) => s.clientAlgoId.split('_')[1])).not.toContain('a1');
   });
 
   it('within the open-stop limit, keeps covering what the old stops covered (a crash left a partial ladder beside a full one)', async () => {

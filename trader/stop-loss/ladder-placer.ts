@@ -217,20 +217,26 @@ export class LadderPlacer {
     return false;
   }
 
-  /** Cancels stops; true when every one is gone. */
+  /**
+   * Cancels stops, all at once: until the last old stop is gone, a dip could fill rungs of both
+   * ladders and close more than either intends, so the overlap lasts one round trip, not one per
+   * stop. True when every one is gone.
+   */
   async cancel(symbol: string, stops: readonly StopOrder[]): Promise<boolean> {
-    let ok = true;
-    for (const stop of stops) {
-      try {
-        await this.#d.venue.cancelStop(symbol, stop.clientAlgoId);
-        this.#stats.stopsCancelled += 1;
-        this.#known.remove(symbol, stop.clientAlgoId);
-      } catch (error) {
-        ok = false;
-        this.#d.fail(symbol, `cancelling ${stop.clientAlgoId} failed: ${message(error)}`);
-      }
-    }
-    return ok;
+    const done = await Promise.all(
+      stops.map(async (stop) => {
+        try {
+          await this.#d.venue.cancelStop(symbol, stop.clientAlgoId);
+          this.#stats.stopsCancelled += 1;
+          this.#known.remove(symbol, stop.clientAlgoId);
+          return true;
+        } catch (error) {
+          this.#d.fail(symbol, `cancelling ${stop.clientAlgoId} failed: ${message(error)}`);
+          return false;
+        }
+      }),
+    );
+    return done.every((ok) => ok);
   }
 
   #passed(symbol: string, passed: readonly StopOrderRequest[]): void {

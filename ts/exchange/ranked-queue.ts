@@ -44,10 +44,14 @@ export class RankedQueue<T> {
     if (!this.#entries.includes(entry)) this.#entries.push(entry);
   }
 
-  /** The entry served next: lowest effective rank, then oldest. */
-  peek(): Ranked<T> | undefined {
+  /**
+   * The entry served next: lowest effective rank, then oldest; with `where`, the first in that
+   * order whose item matches it.
+   */
+  peek(where?: (item: T) => boolean): Ranked<T> | undefined {
     let best: Ranked<T> | undefined;
     for (const entry of this.#entries) {
+      if (where !== undefined && !where(entry.item)) continue;
       if (best === undefined) {
         best = entry;
         continue;

@@ -93,6 +93,40 @@ describe('WeightBudget', () => {
     await b.acquire(1, 'tick', false); // reads are not held by the order limit
   });
 
+  it('lets cancels and reads pass an order waiting for the order count, not a block or the weight', async () => {
+    const { budget: b, clock } = budget({ perMinute: 3, ordersPer10s: 1 });
+    await b.acquire(0, 'order', true); // the 10 s order count is used up
+    b.blockUntil(START + 1_000, 'test'); // so that every request below is queued before any is served
+    const tenSeconds = Math.floor(START / 10_000);
+    const minute = Math.floor(START / MINUTE);
+    const sent: string[] = [];
+    const send = async (name: string, weight: number, kind: 'order' | 'tick', isOrder: boolean) => {
+      const t = await b.acquire(weight, kind, isOrder);
+      sent.push(`${name}: ${t.minute - minute}m ${t.tenSeconds - tenSeconds}x10s`);
+    };
+    await Promise.all([
+      send('order', 0, 'order', true),
+      send('cancel', 1, 'order', false), // a cancel: an order's rank, counted as weight only
+      send('read', 1, 'tick', false),
+      send('second read', 1, 'tick', false),
+      send('third read', 1, 'tick', false), // the minute's weight (3) is used up: the next minute
+    ]);
+    expect(sent).toEqual([
+      'cancel: 0m 0x10s',
+      'read: 0m 0x10s',
+      'second read: 0m 0x10s',
+      'order: 0m 1x10s',
+      'third read: 1m 6x10s',
+    ]);
+    expect(b.stats().passedWaitingOrders).toBe(3);
+
+    // A 429/418 block holds everything, cancels included.
+    b.blockUntil(clock.now() + 5_000, 'test');
+    const at = clock.now();
+    await b.acquire(1, 'order', false);
+    expect(clock.now()).toBe(at + 5_000);
+  });
+
   it('reads the usage headers and rejects garbage', () => {
     expect(
       readUsageHeaders({

@@ -57,6 +57,8 @@ export interface WeightBudgetStats {
   readonly blockedUntil: number;
   /** How many times a request waited for the next window. */
   readonly windowWaits: number;
+  /** Requests that are not orders (cancels, reads) sent ahead of an order waiting for the order count. */
+  readonly passedWaitingOrders: number;
   /** Requests waiting for weight now (locally or at the coordinator). */
   readonly waiting: number;
   /** Requests granted by the coordinator. */
@@ -151,6 +153,7 @@ export class WeightBudget {
   #fallbackReason: string | null = null;
   readonly #counts = {
     windowWaits: 0,
+    passedWaitingOrders: 0,
     leases: 0,
     fallbackGrants: 0,
     fallbacks: 0,
@@ -360,6 +363,11 @@ export class WeightBudget {
     return 0;
   }
 
+  /** Whether a request that is not an order may go at once: leased, or within the local weight. */
+  #fitsNow(waiter: Waiter, now: number): boolean {
+    return this.#leasable(waiter) || this.#weightWait(waiter.weight, this.#localLimit(), now) === 0;
+  }
+
   #kick(): void {
     if (!this.#pumping) void this.#pump();
   }
@@ -380,12 +388,23 @@ export class WeightBudget {
       while (this.#waiting.size > 0 && !this.#closed) {
         const now = this.#now();
         this.#roll(now);
-        const entry = this.#waiting.peek();
+        let entry = this.#waiting.peek();
         if (entry === undefined) break;
-        const waiter = entry.item;
         let wait = 0;
         if (now < this.#blockedUntil) wait = this.#blockedUntil - now;
-        else if (waiter.isOrder) wait = this.#orderWait(now);
+        else if (entry.item.isOrder) wait = this.#orderWait(now);
+        if (wait > 0 && now >= this.#blockedUntil) {
+          // The account's order count holds back orders only: a cancel or a read behind a waiting
+          // order goes now when its weight fits (a cancelled stop must not outlive its
+          // replacement for a window, nor a timed-out order stay on the book).
+          const other = this.#waiting.peek((w) => !w.isOrder);
+          if (other !== undefined && this.#fitsNow(other.item, now)) {
+            entry = other;
+            wait = 0;
+            this.#counts.passedWaitingOrders += 1;
+          }
+        }
+        const waiter = entry.item;
         if (wait === 0 && this.#leasable(waiter)) {
           if (this.#outstanding >= this.#maxOutstanding) {
             await new Promise<void>((resolve) => this.#slotListeners.push(resolve));

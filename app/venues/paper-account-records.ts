@@ -2,9 +2,11 @@
 import { snapshotRecords } from '../../recorder/account-snapshots.js';
 import type { ExchangeEngine } from '../../sim/engine/exchange-engine.js';
 import { Decimal } from '../../ts/exact/decimal.js';
+import type { IncomeRecord as EngineIncome } from '../../ts/exchange/usdm-decoders.js';
 import type { Logger } from '../../ts/log/logger.js';
 import type { AccountObject } from '../../ts/native/parse.js';
 import type { BufferedRecordWriter } from '../../ts/store/buffered-writer.js';
+import { incomeFromRest } from '../../ts/store/exchange-records.js';
 import type { RecordStore } from '../../ts/store/record-store.js';
 import type { RecordScope } from '../../ts/store/store-records.js';
 import type { DrivenMarket } from './driven-market.js';
@@ -16,6 +18,8 @@ export interface PaperAccountRecordsOptions {
   readonly accountId: string;
   /** Where the engine's mark prices come from (the positions are valued at them). */
   readonly market: DrivenMarket;
+  /** The engine's income rows booked at or after a time (`EngineVenue.incomeSince`). */
+  readonly incomeSince: (startTime: number) => readonly EngineIncome[];
   readonly store: RecordStore;
   /** The paper trader's writer (its orders and fills go through it too). */
   readonly writer: BufferedRecordWriter;
@@ -29,9 +33,11 @@ export interface PaperAccountRecordsOptions {
  * The recorder keeps an exchange account's positions, balances, equity curve, round trips and
  * daily rows; nothing did for a paper account beside a real exchange, whose orders and fills alone
  * reached the store, so the dashboard of its scope had no equity, positions, trades or days. This
+ * writes the income the engine booked since the last round (funding, realized PnL, commission; not
+ * the starting wallet's transfer, which a restart books again for the wallet it carries over),
  * snapshots the paper engine's account every `everyMs` (valued at its marks), then rebuilds the
- * derived rows of the symbols that traded since the last rebuild. A failed round is logged and the
- * next one tries again; `stop` writes a last one.
+ * derived rows of the symbols that traded or were funded since the last rebuild. A failed round is
+ * logged and the next one tries again; `stop` writes a last one.
  */
 export class PaperAccountRecords {
   readonly #o: PaperAccountRecordsOptions;
@@ -40,6 +46,9 @@ export class PaperAccountRecords {
   /** When the derived rows were last rebuilt (undefined: never, so every symbol is). */
   #derivedAt: number | undefined;
   #failing = false;
+  /** The newest income row written (its time, and its tranId: the engine numbers them in order). */
+  #incomeFrom = 0;
+  #incomeTranId = -1;
 
   constructor(options: PaperAccountRecordsOptions) {
     this.#o = options;
@@ -76,6 +85,7 @@ export class PaperAccountRecords {
     const { scope, store, writer, everyMs } = this.#o;
     const now = Date.now();
     try {
+      await this.#writeIncome();
       const batch = snapshotRecords(scope, this.#account(), now, stampMs, [], (symbol) => ({
         price: this.#o.market.markPrice(symbol).toString(),
         time: now,
@@ -96,6 +106,19 @@ export class PaperAccountRecords {
         });
       this.#failing = true;
     }
+  }
+
+  /** The income rows booked since the last round, in the records (the daily rows' funding comes from them). */
+  async #writeIncome(): Promise<void> {
+    const fresh = this.#o.incomeSince(this.#incomeFrom).filter((row) => row.tranId > this.#incomeTranId);
+    const last = fresh.at(-1);
+    if (last === undefined) return;
+    const income = fresh
+      .filter((row) => row.incomeType !== 'TRANSFER')
+      .map((row) => incomeFromRest(this.#o.scope, row));
+    if (income.length > 0) await this.#o.writer.add({ income });
+    this.#incomeFrom = last.time;
+    this.#incomeTranId = last.tranId;
   }
 
   /** The engine's account in the exchange's account-read form (what the recorder snapshots). */

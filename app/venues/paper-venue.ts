@@ -3,6 +3,7 @@ import type { SymbolSpec } from '../../sim/contracts.js';
 import { ExchangeEngine } from '../../sim/engine/exchange-engine.js';
 import { BookMarketData } from '../../trader/engine/book-market-data.js';
 import { EventAccount } from '../../trader/engine/event-account.js';
+import type { RecordedOrder } from '../../trader/execution/trade-recorder.js';
 import type { TraderProcess } from '../../trader/trader-process.js';
 import { Decimal } from '../../ts/exact/decimal.js';
 import { TERMINAL_ORDER_STATUSES } from '../../ts/exchange/usdm-decoders.js';
@@ -27,7 +28,37 @@ export interface PaperVenue {
    * ladders anew). Call before `stop`.
    */
   endStops(): Promise<void>;
+  /**
+   * Cancels the engine's resting orders, for the same reason, and returns them as cancelled: the
+   * executor records an order once it settles, and these never would. Call before `stop`.
+   */
+  endOrders(): Promise<RecordedOrder[]>;
   stop(): void;
+}
+
+/** Why a paper trader's resting orders end when it stops. */
+const ENDED_WITH_TRADER = 'paper trader stopped: its engine, and the orders resting in it, end with it';
+
+/** Cancels every order resting in the engine; returns them as cancelled, in the form the executor records. */
+export async function cancelRestingOrders(venue: EngineVenue): Promise<RecordedOrder[]> {
+  const ended: RecordedOrder[] = [];
+  for (const open of await venue.openOrders()) {
+    const o = await venue.cancel(open.symbol, open.clientOrderId);
+    ended.push({
+      clientOrderId: o.clientOrderId,
+      symbol: o.symbol,
+      side: o.side,
+      type: o.timeInForce === 'GTX' ? 'LIMIT_GTX' : o.type,
+      quantity: o.origQty.toString(),
+      price: o.price.isZero() ? null : o.price.toString(),
+      reduceOnly: o.reduceOnly,
+      status: o.status,
+      executedQty: o.executedQty.toString(),
+      time: o.updateTime,
+      reason: ENDED_WITH_TRADER,
+    });
+  }
+  return ended;
 }
 
 /** The paper account a trader starts with: a fresh wallet, or what its records held at its last stop. */
@@ -161,6 +192,7 @@ export function startPaperVenue(
     endStops: async () => {
       for (const stop of await venue.openStops()) await venue.cancelStop(stop.symbol, stop.clientAlgoId);
     },
+    endOrders: () => cancelRestingOrders(venue),
     stop: () => {
       clearInterval(timer);
       off();

@@ -142,6 +142,7 @@ export async function startTraderTrading(
       engine: paper.engine,
       accountId: PAPER_ACCOUNT_ID,
       market: paper.market,
+      incomeSince: (startTime) => paper.venue.incomeSince(startTime),
       store,
       writer,
       scope,
@@ -149,9 +150,18 @@ export async function startTraderTrading(
       logger: logger.child('paper-records'),
     });
     records = { store, writer, account: accountRecords };
-    recorder = new StoreTradeRecorder(writer, scope);
-    recordEngineStops(paper.venue, recorder);
+    const paperRecorder = new StoreTradeRecorder(writer, scope);
+    recorder = paperRecorder;
+    recordEngineStops(paper.venue, paperRecorder);
     endPaper = async () => {
+      try {
+        for (const order of await paper.endOrders()) paperRecorder.order(order);
+      } catch (error) {
+        // Not recorded: those orders stay unrecorded, as an order the executor never settled is.
+        logger.warn('paper resting orders not cancelled at stop', {
+          error: error instanceof Error ? error.message : String(error),
+        });
+      }
       try {
         await paper.endStops();
       } catch (error) {

@@ -1,6 +1,6 @@
 // Tests of weight pacing: per-minute windows, header accounting, blocks and order limits on a virtual clock.
 import { describe, expect, it } from 'vitest';
-import { silentLogger } from '../log/logger.js';
+import { Logger, silentLogger } from '../log/logger.js';
 import { limitsFromRateLimits, readUsageHeaders, type WeightLimits } from './rate-limits.js';
 import { VirtualScheduler } from './testing/virtual-scheduler.js';
 import { BudgetClosedError, WeightBudget } from './weight-budget.js';
@@ -284,6 +284,36 @@ describe('WeightBudget with a coordinator', () => {
     expect(next.minute).toBe(Math.floor(START / MINUTE) + 1);
     expect(coordinator.asked).toHaveLength(0);
     expect(b.stats().mode).toBe('fallback');
+  });
+
+  it('says a coordinator not connected yet at info (every process starts so), and one lost after it granted leases as a warning', async () => {
+    const lines: string[] = [];
+    const clock = new VirtualScheduler(START);
+    const b = new WeightBudget(
+      { perMinute: 100, ordersPer10s: null, ordersPerMinute: null },
+      {
+        now: () => clock.now(),
+        scheduler: clock,
+        log: new Logger('t', { level: 'info', format: 'json', sink: (line) => lines.push(line) }),
+        boundarySlackMs: 100,
+        coordinated: true,
+        fallbackShare: 0.1,
+        coordinatorRetryMs: 5_000,
+      },
+    );
+    const coordinator = new ScriptedCoordinator();
+    coordinator.available = false;
+    b.attachCoordinator(coordinator);
+    await b.acquire(1, 'kline'); // before the process's hub connection is up
+    coordinator.available = true;
+    await b.acquire(1, 'kline'); // leased
+    coordinator.available = false;
+    await b.acquire(1, 'kline'); // the hub connection lost
+    const levels = lines
+      .map((line) => JSON.parse(line) as { level: string; msg: string })
+      .filter((entry) => entry.msg === 'weight coordinator unavailable; pacing to the fallback share')
+      .map((entry) => entry.level);
+    expect(levels).toEqual(['info', 'warn']);
   });
 
   it('paces to the fallback share when it is meant to lease but has no coordinator', async () => {

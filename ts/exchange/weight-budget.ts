@@ -480,8 +480,10 @@ export class WeightBudget {
       if (reason !== this.#fallbackReason) {
         if (this.#fallbackReason === null) this.#counts.fallbacks += 1;
         this.#fallbackReason = reason;
-        // A process without a hub connection (gateway, publisher) always paces this way: info, not a warning.
-        const level = this.#coordinator === undefined ? 'info' : 'warn';
+        // A process without a hub connection (gateway, publisher) always paces this way, and every
+        // process does for its first requests, sent before its hub connection is up: info, not a
+        // warning. Losing a coordinator that granted leases is the warning.
+        const level = this.#coordinator === undefined || this.#counts.leases === 0 ? 'info' : 'warn';
         this.#log[level]('weight coordinator unavailable; pacing to the fallback share', {
           reason,
           perMinute: this.#localLimit(),

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { VenueOrder } from '../../trader/execution/venue.js';
 import { Decimal } from '../../ts/exact/decimal.js';
 import { silentLogger } from '../../ts/log/logger.js';
 import { BufferedRecordWriter } from '../../ts/store/buffered-writer.js';
@@ -45,17 +46,27 @@ async function paperRecords() {
   return { ...rig, store, writer, records };
 }
 
+/** A BUY of 0.010 BTCUSDT on the paper engine: at market, or resting as `limit` says. */
+function buy(
+  p: Awaited<ReturnType<typeof paperRecords>>,
+  clientOrderId: string,
+  limit?: Partial<VenueOrder>,
+) {
+  return p.venue.place({
+    symbol: 'BTCUSDT',
+    side: 'BUY',
+    type: 'MARKET',
+    quantity: d('0.010'),
+    reduceOnly: false,
+    clientOrderId,
+    ...limit,
+  });
+}
+
 describe('PaperAccountRecords', () => {
   it('writes the income the engine booked (funding in the daily rows), each row once, and not the starting wallet', async () => {
     const p = await paperRecords();
-    await p.venue.place({
-      symbol: 'BTCUSDT',
-      side: 'BUY',
-      type: 'MARKET',
-      quantity: d('0.010'),
-      reduceOnly: false,
-      clientOrderId: 'open-1',
-    });
+    await buy(p, 'open-1');
     p.market.setFundingRate('BTCUSDT', d('0.001'));
     p.clock.advanceTo(T0 + 2 * 60_000);
     p.engine.advance(p.clock.now());
@@ -88,16 +99,7 @@ describe('PaperAccountRecords', () => {
 describe('cancelRestingOrders', () => {
   it('cancels every order resting in the paper engine and returns each as the executor records a settled one', async () => {
     const p = await paperRecords();
-    await p.venue.place({
-      symbol: 'BTCUSDT',
-      side: 'BUY',
-      type: 'LIMIT',
-      quantity: d('0.010'),
-      price: d('90000.00'),
-      timeInForce: 'GTX',
-      reduceOnly: false,
-      clientOrderId: 'rest-1',
-    });
+    await buy(p, 'rest-1', { type: 'LIMIT', price: d('90000.00'), timeInForce: 'GTX' });
     expect(await p.venue.openOrders()).toHaveLength(1);
     const ended = await cancelRestingOrders(p.venue);
     expect(ended).toEqual([

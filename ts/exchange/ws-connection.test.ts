@@ -67,6 +67,32 @@ describe('WsConnection', () => {
     await expect(conn.request('SUBSCRIBE', ['a'])).rejects.toBeInstanceOf(WsConnectionClosedError);
   });
 
+  it('after a stall of the process longer than the reply timeout, takes the reply that arrived meanwhile rather than dropping the connection', async () => {
+    // The reply is in the socket when this process stalls for 300 ms: the reply timer (100 ms) is
+    // then overdue and fires, in the timers phase, before the reply is read.
+    const server = await ScriptedServer.start({ afterReply: () => stall(300) });
+    cleanup.push(() => server.close());
+    const { conn, closes } = await connect(server, { controlTimeoutMs: 100 });
+    await expect(conn.request('SUBSCRIBE', ['a'])).resolves.toBeNull();
+    expect(conn.state).toBe('open');
+    expect(closes).toEqual([]);
+  });
+
+  it('after a stall of the process longer than deadAfterMs, keeps a connection whose frames arrived meanwhile; drops one still silent', async () => {
+    const server = await ScriptedServer.start();
+    cleanup.push(() => server.close());
+    const { conn, frames, closes } = await connect(server, { deadAfterMs: 200, idlePingMs: 0 });
+    server.sendRaw('/market', '{"stream":"a","data":{}}');
+    stall(400); // the frame waits in the socket while the liveness check becomes overdue
+    await waitUntil(() => frames.length === 1, 'the frame sent before the stall');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(conn.state).toBe('open');
+    expect(closes).toEqual([]);
+    // Nothing more arrives: the check drops it once it is silent past deadAfterMs.
+    await waitUntil(() => conn.state === 'closed', 'the silent connection dropped');
+    expect(closes).toEqual([{ reason: expect.stringContaining('no frame, ping or pong'), planned: false }]);
+  });
+
   it('fails to open with a typed error when the handshake is refused', async () => {
     const server = await ScriptedServer.start({ rejectHandshakes: 1 });
     cleanup.push(() => server.close());
@@ -81,6 +107,14 @@ describe('WsConnection', () => {
     expect(closes).toEqual([{ reason: 'done', planned: true }]);
   });
 });
+
+/** Blocks this process for `ms`, as a long GC pause or a saturated machine does. */
+function stall(ms: number): void {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    // busy
+  }
+}
 
 describe('Backoff', () => {
   it('grows exponentially, is bounded, jittered within range, and gives up after maxAttempts', () => {

@@ -171,6 +171,8 @@ export class WsConnection {
   readonly #pending = new Map<number, PendingReply>();
   #pumpTimer: NodeJS.Timeout | undefined;
   #livenessTimer: NodeJS.Timeout | undefined;
+  /** A silence verdict waits for the check phase (`#confirmSilence`). */
+  #confirmingSilence = false;
   readonly #closed: Promise<void>;
   #resolveClosed: () => void = () => {};
   #rejectOpen: (() => void) | undefined;
@@ -442,7 +444,16 @@ export class WsConnection {
     if (this.#queue.length > 0) this.#pump();
   }
 
+  /**
+   * A reply timer that fires late, after a stall of this process (GC, a saturated machine), runs in
+   * the timers phase, before the poll phase reads a reply that arrived meanwhile: the verdict waits
+   * for the check phase, after that read.
+   */
   #onReplyTimeout(id: number): void {
+    setImmediate(() => this.#replyTimedOut(id));
+  }
+
+  #replyTimedOut(id: number): void {
     const pending = this.#pending.get(id);
     if (pending === undefined) return;
     this.#pending.delete(id);
@@ -472,12 +483,12 @@ export class WsConnection {
     const now = Date.now();
     const idle = now - this.#lastActivityAt;
     if (idle >= this.#settings.deadAfterMs) {
-      this.#log.warn('connection silent; dropping it', {
-        connection: this.id,
-        url: this.displayUrl,
-        idleMs: idle,
-      });
-      this.terminate(`no frame, ping or pong for ${idle} ms`);
+      // As for a reply timer: after a stall of this process, frames that arrived meanwhile are read
+      // in the poll phase, after this timer; the connection is judged once they were.
+      if (!this.#confirmingSilence) {
+        this.#confirmingSilence = true;
+        setImmediate(() => this.#confirmSilence());
+      }
       return;
     }
     const { idlePingMs } = this.#settings;
@@ -485,6 +496,21 @@ export class WsConnection {
       this.#lastPingSentAt = now;
       this.#pingsSent += 1;
       this.#ws?.ping();
+    }
+  }
+
+  /** Drops the connection when it is still silent past `deadAfterMs` once pending reads were done. */
+  #confirmSilence(): void {
+    this.#confirmingSilence = false;
+    if (this.#state !== 'open') return;
+    const idle = Date.now() - this.#lastActivityAt;
+    if (idle >= this.#settings.deadAfterMs) {
+      this.#log.warn('connection silent; dropping it', {
+        connection: this.id,
+        url: this.displayUrl,
+        idleMs: idle,
+      });
+      this.terminate(`no frame, ping or pong for ${idle} ms`);
     }
   }
 

@@ -42,6 +42,8 @@ export interface ScriptedServerOptions {
   rejectHandshakes?: number;
   /** Data lag per connection index (ms). */
   lagFor?: (index: number) => number;
+  /** Runs right after a control reply was sent (a test stalls the process there). */
+  afterReply?: () => void;
 }
 
 /** Binance closes a connection that sends more than 10 messages in a second; so does this server. */
@@ -193,9 +195,13 @@ export class ScriptedServer {
           );
         }
       };
+      const answer = (): void => {
+        reply();
+        this.options.afterReply?.();
+      };
       const delay = this.options.replyDelayMs ?? 0;
-      if (delay > 0) setTimeout(reply, delay);
-      else reply();
+      if (delay > 0) setTimeout(answer, delay);
+      else answer();
     });
   }
 }

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../log/logger.js';
 import { recordingLogger } from '../log/testing/recording-logger.js';
 import { parseMarketEvents } from '../native/parse.js';
+import { stall } from '../testing/stall.js';
 import { MarketStreamClient, type MarketStreamClientOptions, type MarketStreamGap } from './market-stream.js';
 import { ScriptedServer, type ScriptedServerOptions, waitUntil } from './testing/ws-scripted-server.js';
 import { isControlReply } from './ws-connection.js';
@@ -306,10 +307,7 @@ describe('MarketStreamClient', () => {
     const numbers = publishNumbers(server);
     await new Promise((resolve) => setTimeout(resolve, 40));
     await client.rotateAll();
-    const stallUntil = Date.now() + 120;
-    while (Date.now() < stallUntil) {
-      // blocked, as under a long GC pause or a saturated machine
-    }
+    stall(120);
     await new Promise((resolve) => setTimeout(resolve, 40));
     await expectEachNumberOnce(batches, numbers.stop());
     expect(client.status()).toMatchObject({ rotations: 1, reconnects: 0 });

@@ -1,6 +1,7 @@
 // Tests of one websocket connection (control replies, timeouts, closes) and of the reconnect backoff.
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../log/logger.js';
+import { stall } from '../testing/stall.js';
 import { ScriptedServer, waitUntil } from './testing/ws-scripted-server.js';
 import { Backoff } from './ws-backoff.js';
 import { DEFAULT_CONNECTION_SETTINGS, WsConnection } from './ws-connection.js';
@@ -107,14 +108,6 @@ describe('WsConnection', () => {
     expect(closes).toEqual([{ reason: 'done', planned: true }]);
   });
 });
-
-/** Blocks this process for `ms`, as a long GC pause or a saturated machine does. */
-function stall(ms: number): void {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    // busy
-  }
-}
 
 describe('Backoff', () => {
   it('grows exponentially, is bounded, jittered within range, and gives up after maxAttempts', () => {

@@ -2,6 +2,7 @@
 // by id, liveness watchdog (idle ping, dead after silence), raw frames handed on as bytes.
 import WebSocket from 'ws';
 import type { Logger } from '../log/logger.js';
+import { type CancelDeadline, replyDeadline } from '../process/reply-deadline.js';
 import {
   describeError,
   WsConnectionClosedError,
@@ -125,7 +126,7 @@ interface PendingReply {
   method: ControlMethod;
   params: string[];
   requests: QueuedRequest[];
-  timer: NodeJS.Timeout;
+  cancelDeadline: CancelDeadline;
 }
 
 function toBuffer(data: WebSocket.RawData): Buffer {
@@ -381,7 +382,7 @@ export class WsConnection {
       return;
     }
     this.#pending.delete(id);
-    clearTimeout(pending.timer);
+    pending.cancelDeadline();
     if (isError) {
       const error = new WsControlError(
         pending.method,
@@ -428,8 +429,8 @@ export class WsConnection {
       head.method === 'LIST_SUBSCRIPTIONS'
         ? JSON.stringify({ method: head.method, id })
         : JSON.stringify({ method: head.method, params, id });
-    const timer = setTimeout(() => this.#onReplyTimeout(id), this.#settings.controlTimeoutMs);
-    this.#pending.set(id, { method: head.method, params, requests, timer });
+    const cancelDeadline = replyDeadline(this.#settings.controlTimeoutMs, () => this.#replyTimedOut(id));
+    this.#pending.set(id, { method: head.method, params, requests, cancelDeadline });
     this.#controlSent += 1;
     this.#nextSendAt = now + 1000 / this.#settings.controlMessagesPerSecond;
     this.#log.debug('control request', {
@@ -442,15 +443,6 @@ export class WsConnection {
       if (error) this.terminate(`send failed: ${describeError(error)}`);
     });
     if (this.#queue.length > 0) this.#pump();
-  }
-
-  /**
-   * A reply timer that fires late, after a stall of this process (GC, a saturated machine), runs in
-   * the timers phase, before the poll phase reads a reply that arrived meanwhile: the verdict waits
-   * for the check phase, after that read.
-   */
-  #onReplyTimeout(id: number): void {
-    setImmediate(() => this.#replyTimedOut(id));
   }
 
   #replyTimedOut(id: number): void {
@@ -522,7 +514,7 @@ export class WsConnection {
     if (this.#livenessTimer !== undefined) clearInterval(this.#livenessTimer);
     const error = new WsConnectionClosedError(this.displayUrl, this.#closeReason);
     for (const pending of this.#pending.values()) {
-      clearTimeout(pending.timer);
+      pending.cancelDeadline();
       for (const r of pending.requests) r.reject(error);
     }
     this.#pending.clear();

@@ -3,6 +3,7 @@ import WebSocket, { type RawData } from 'ws';
 import { Logger } from '../log/logger.js';
 import type { WireVersion } from '../native/hub.js';
 import { hostName, processStartedAt, releaseVersion } from '../process/release-info.js';
+import { type CancelDeadline, replyDeadline } from '../process/reply-deadline.js';
 import {
   type ClientMessage,
   type ControlErrorCode,
@@ -109,7 +110,7 @@ interface PendingRequest {
   op: string;
   resolve(message: ServerMessage): void;
   reject(error: Error): void;
-  timer: NodeJS.Timeout;
+  cancelDeadline: CancelDeadline;
 }
 
 /** Close codes after which retrying cannot help (the configuration is wrong). */
@@ -277,11 +278,11 @@ export class HubClient {
     }
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const cancelDeadline = replyDeadline(timeoutMs, () => {
         this.#pending.delete(id);
         reject(new HubRequestError(message.op, 'timeout', `no reply within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.#pending.set(id, { op: message.op, resolve, reject, timer });
+      });
+      this.#pending.set(id, { op: message.op, resolve, reject, cancelDeadline });
       ws.send(JSON.stringify({ ...message, id }));
     });
   }
@@ -572,7 +573,7 @@ export class HubClient {
         this.#ws = undefined;
         this.#flushFrames();
         for (const [id, pending] of this.#pending) {
-          clearTimeout(pending.timer);
+          pending.cancelDeadline();
           pending.reject(new HubRequestError(pending.op, 'disconnected', `connection closed (${code})`));
           this.#pending.delete(id);
         }
@@ -672,11 +673,16 @@ export class HubClient {
     this.#lastHeard = Date.now();
     const every = Math.max(50, Math.floor(welcome.idleTimeoutMs / 3));
     clearInterval(this.#keepAlive);
+    const silent = (): boolean => Date.now() - this.#lastHeard > welcome.idleTimeoutMs;
     this.#keepAlive = setInterval(() => {
-      // The hub sends a heartbeat every heartbeatMs: silence past its idle timeout means a dead link.
-      if (Date.now() - this.#lastHeard > welcome.idleTimeoutMs) {
-        this.#log.warn('hub silent, dropping the connection', { silentMs: Date.now() - this.#lastHeard });
-        ws.terminate();
+      // The hub sends a heartbeat every heartbeatMs: silence past its idle timeout means a dead link,
+      // judged in the check phase, after the poll phase read what arrived during a stall of this process.
+      if (silent()) {
+        setImmediate(() => {
+          if (!silent() || ws.readyState !== WebSocket.OPEN) return;
+          this.#log.warn('hub silent, dropping the connection', { silentMs: Date.now() - this.#lastHeard });
+          ws.terminate();
+        });
         return;
       }
       if (ws.readyState === WebSocket.OPEN) ws.send('{"op":"ping"}');
@@ -690,7 +696,7 @@ export class HubClient {
       const pending = this.#pending.get(id);
       if (pending !== undefined) {
         this.#pending.delete(id);
-        clearTimeout(pending.timer);
+        pending.cancelDeadline();
         if (message.op === 'error')
           pending.reject(new HubRequestError(pending.op, message.code, message.message));
         else pending.resolve(message);

@@ -153,23 +153,23 @@ export async function startTraderTrading(
     const paperRecorder = new StoreTradeRecorder(writer, scope);
     recorder = paperRecorder;
     recordEngineStops(paper.venue, paperRecorder);
+    // A step that fails is logged and the rest still runs: the last snapshot and the writer's close
+    // must happen. Resting orders not cancelled stay unrecorded (as an order the executor never
+    // settled is); stops not cancelled are recorded as expired by the next start.
+    const atStop = async (failure: string, step: () => Promise<void>): Promise<void> => {
+      try {
+        await step();
+      } catch (error) {
+        logger.warn(failure, { error: error instanceof Error ? error.message : String(error) });
+      }
+    };
     endPaper = async () => {
-      try {
+      await atStop('paper resting orders not cancelled at stop', async () => {
         for (const order of await paper.endOrders()) paperRecorder.order(order);
-      } catch (error) {
-        // Not recorded: those orders stay unrecorded, as an order the executor never settled is.
-        logger.warn('paper resting orders not cancelled at stop', {
-          error: error instanceof Error ? error.message : String(error),
-        });
-      }
-      try {
-        await paper.endStops();
-      } catch (error) {
-        // The last snapshot and the writer's close must still happen; the next start expires them.
-        logger.warn('paper stops not cancelled at stop; the next start records them as expired', {
-          error: error instanceof Error ? error.message : String(error),
-        });
-      }
+      });
+      await atStop('paper stops not cancelled at stop; the next start records them as expired', () =>
+        paper.endStops(),
+      );
       await accountRecords.stop();
       paper.stop();
     };

@@ -172,8 +172,6 @@ export class WsConnection {
   readonly #pending = new Map<number, PendingReply>();
   #pumpTimer: NodeJS.Timeout | undefined;
   #livenessTimer: NodeJS.Timeout | undefined;
-  /** A silence verdict waits for the check phase (`#confirmSilence`). */
-  #confirmingSilence = false;
   readonly #closed: Promise<void>;
   #resolveClosed: () => void = () => {};
   #rejectOpen: (() => void) | undefined;
@@ -476,11 +474,9 @@ export class WsConnection {
     const idle = now - this.#lastActivityAt;
     if (idle >= this.#settings.deadAfterMs) {
       // As for a reply timer: after a stall of this process, frames that arrived meanwhile are read
-      // in the poll phase, after this timer; the connection is judged once they were.
-      if (!this.#confirmingSilence) {
-        this.#confirmingSilence = true;
-        setImmediate(() => this.#confirmSilence());
-      }
+      // in the poll phase, after this timer; the connection is judged once they were (in the check
+      // phase of this loop turn, before the interval can fire again).
+      setImmediate(() => this.#confirmSilence());
       return;
     }
     const { idlePingMs } = this.#settings;
@@ -493,7 +489,6 @@ export class WsConnection {
 
   /** Drops the connection when it is still silent past `deadAfterMs` once pending reads were done. */
   #confirmSilence(): void {
-    this.#confirmingSilence = false;
     if (this.#state !== 'open') return;
     const idle = Date.now() - this.#lastActivityAt;
     if (idle >= this.#settings.deadAfterMs) {

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SimAccount, startSimAccount } from '../sim/testing/sim-account.js';
 import { Decimal } from '../ts/exact/decimal.js';
 import type { UsdmApi } from '../ts/exchange/usdm-api.js';
-import type { OrderRecord, TradeRecord } from '../ts/exchange/usdm-decoders.js';
+import type { AlgoOrderRecord, OrderRecord, TradeRecord } from '../ts/exchange/usdm-decoders.js';
 import { Logger, silentLogger } from '../ts/log/logger.js';
 import { openSqliteStore } from '../ts/store/open-store.js';
 import type { SqlRecordStore } from '../ts/store/sql/sql-record-store.js';
@@ -89,18 +89,25 @@ describe('Reconciler', () => {
     const btcTrade = (await store.fills(SCOPE, { symbol: 'BTCUSDT' }))[0];
     expect(btc?.status).toBe('FILLED');
     // The cursor: the order after the newest (none is working), the trade after the newest.
+    // The cursor: the order after the newest (none is working), the trade after the newest, and no
+    // conditional order seen yet.
     expect(parseSymbolCursor(await store.cursor(r.symbolCursorName('BTCUSDT')))).toEqual({
       order: Number(btc?.orderId) + 1,
       trade: Number(btcTrade?.tradeId) + 1,
+      algo: null,
     });
 
-    // A pass over one active symbol with nothing new: two requests, by id, no time window.
+    // A pass over one active symbol with nothing new: three requests, orders and fills by id, and
+    // conditional orders by time while none was ever seen.
     calls.length = 0;
     const quiet = await r.reconcile('activity', { full: false, seen: ['BTCUSDT'] });
-    expect(quiet.requests).toBe(2);
-    expect(calls).toEqual([
+    expect(quiet.requests).toBe(3);
+    expect(calls.slice(0, 2)).toEqual([
       `allOrders ${JSON.stringify({ symbol: 'BTCUSDT', orderId: Number(btc?.orderId) + 1, limit: 1000 })}`,
       `userTrades ${JSON.stringify({ symbol: 'BTCUSDT', fromId: Number(btcTrade?.tradeId) + 1, limit: 1000 })}`,
+    ]);
+    expect(calls.slice(2)).toEqual([
+      `allAlgoOrders ${JSON.stringify({ symbol: 'BTCUSDT', startTime: quiet.since, limit: 1000 })}`,
     ]);
     expect(quiet.differences).toEqual([]);
 
@@ -155,6 +162,48 @@ describe('Reconciler', () => {
     expect(parseSymbolCursor(await store.cursor(r.symbolCursorName('SOLUSDT')))?.order).toBeGreaterThan(
       working.orderId,
     );
+  });
+
+  it('finds a conditional order placed and cancelled while the stream was away, and keeps a waiting one as the cursor', async () => {
+    const r = reconciler();
+    const ticker = JSON.parse((await api.tickerPrice({ symbol: 'ETHUSDT' })).body.toString('utf8')) as {
+      price: string;
+    };
+    // Well below the market: none triggers.
+    const triggerPrice = Decimal.parse(ticker.price).mul(Decimal.parse('0.8')).rescale(2, 'down');
+    const stop = () =>
+      api.newAlgoOrder({
+        symbol: 'ETHUSDT',
+        side: 'SELL',
+        type: 'STOP_MARKET',
+        quantity: Decimal.parse('0.5'),
+        triggerPrice,
+      });
+    const gone = await stop();
+    await api.cancelAlgoOrder({ algoId: gone.algoId });
+    const waiting = await stop();
+    // The exchange lists only the waiting one as open; the cancelled one is in the symbol's history.
+    await r.reconcile('user stream reconnected', { full: true, positions: ['ETHUSDT'] });
+    const states = async () =>
+      (await store.algoOrders(SCOPE, { symbol: 'ETHUSDT' })).map((a) => `${a.algoId} ${a.status}`).sort();
+    expect(await states()).toEqual([`${gone.algoId} CANCELED`, `${waiting.algoId} NEW`].sort());
+    expect(parseSymbolCursor(await store.cursor(r.symbolCursorName('ETHUSDT')))?.algo).toBe(waiting.algoId);
+
+    // Two more ends the stream missed: the next pass over the symbol reads from the waiting one, once.
+    const later = await stop();
+    await api.cancelAlgoOrder({ algoId: later.algoId });
+    await api.cancelAlgoOrder({ algoId: waiting.algoId });
+    calls.length = 0;
+    const pass = await r.reconcile('activity', { full: false, seen: ['ETHUSDT'] });
+    expect(calls).toContain(
+      `allAlgoOrders ${JSON.stringify({ symbol: 'ETHUSDT', algoId: waiting.algoId, limit: 1000 })}`,
+    );
+    expect(pass.algoOrders).toBe(2);
+    expect(await states()).toEqual(
+      [`${gone.algoId} CANCELED`, `${waiting.algoId} CANCELED`, `${later.algoId} CANCELED`].sort(),
+    );
+    expect(parseSymbolCursor(await store.cursor(r.symbolCursorName('ETHUSDT')))?.algo).toBe(later.algoId + 1);
+    expect((await r.reconcile('activity', { full: false, seen: ['ETHUSDT'] })).algoOrders).toBe(0);
   });
 
   it('stores the income rows around one no column can hold, and refuses that one alone (counted, logged)', async () => {
@@ -278,6 +327,7 @@ describe('Reconciler conflicts', () => {
     });
     const fakeApi = {
       allOrders: async () => [],
+      allAlgoOrders: async () => [],
       userTrades: async () => [trade(7, '0.02'), trade(8, '0.01'), trade(8, '0.01', '1.5'), trade(9, '0.01')],
     } as unknown as UsdmApi;
     const logged: Array<Record<string, unknown>> = [];
@@ -305,6 +355,7 @@ describe('Reconciler conflicts', () => {
 describe('nextCursor', () => {
   const order = (orderId: number, status: string) => ({ orderId, status }) as OrderRecord;
   const trade = (id: number) => ({ id }) as TradeRecord;
+  const algo = (algoId: number, algoStatus: string) => ({ algoId, algoStatus }) as AlgoOrderRecord;
 
   it('starts orders at the oldest working one, else after the newest, and trades after the newest', () => {
     expect(
@@ -314,25 +365,41 @@ describe('nextCursor', () => {
         [order(5, 'FILLED'), order(7, 'NEW'), order(9, 'CANCELED')],
         [trade(3), trade(4)],
       ),
-    ).toEqual({ order: 7, trade: 5 });
+    ).toEqual({ order: 7, trade: 5, algo: null });
     expect(nextCursor(undefined, undefined, [order(5, 'FILLED'), order(9, 'EXPIRED')], [])).toEqual({
       order: 10,
       trade: null,
+      algo: null,
+    });
+    // Conditional orders as orders: from the oldest that may still change (TRIGGERED becomes FINISHED).
+    expect(
+      nextCursor(undefined, undefined, [], [], undefined, [algo(4, 'CANCELED'), algo(6, 'TRIGGERED')]),
+    ).toEqual({ order: null, trade: null, algo: 6 });
+    expect(nextCursor(undefined, undefined, [], [], 3, [algo(4, 'CANCELED'), algo(6, 'FINISHED')])).toEqual({
+      order: null,
+      trade: null,
+      algo: 7,
     });
   });
 
   it('keeps what it had when REST returned nothing new, and stays unset until something was seen', () => {
-    expect(nextCursor({ order: 12, trade: 40 }, 12, [], [])).toEqual({ order: 12, trade: 40 });
+    expect(nextCursor({ order: 12, trade: 40, algo: 8 }, 12, [], [], 8)).toEqual({
+      order: 12,
+      trade: 40,
+      algo: 8,
+    });
     expect(nextCursor(undefined, undefined, [], [])).toBeUndefined();
     // Fills without their orders (an order older than the time window): orders are read by time again.
-    expect(nextCursor(undefined, undefined, [], [trade(8)])).toEqual({ order: null, trade: 9 });
+    expect(nextCursor(undefined, undefined, [], [trade(8)])).toEqual({ order: null, trade: 9, algo: null });
   });
 
   it('reads a stored cursor back, and treats anything else as none', () => {
-    expect(parseSymbolCursor('{"order":3,"trade":null}')).toEqual({ order: 3, trade: null });
+    // A cursor stored before conditional orders were read per symbol: they are read by time.
+    expect(parseSymbolCursor('{"order":3,"trade":null}')).toEqual({ order: 3, trade: null, algo: null });
+    expect(parseSymbolCursor('{"order":3,"trade":4,"algo":5}')).toEqual({ order: 3, trade: 4, algo: 5 });
     expect(parseSymbolCursor('not json')).toBeUndefined();
     expect(parseSymbolCursor(undefined)).toBeUndefined();
-    expect(parseSymbolCursor('{"order":-1,"trade":"x"}')).toEqual({ order: null, trade: null });
+    expect(parseSymbolCursor('{"order":-1,"trade":"x"}')).toEqual({ order: null, trade: null, algo: null });
   });
 });
 

@@ -4,6 +4,7 @@ import { isUnknownSymbol, UNKNOWN_SYMBOL_CODE } from '../ts/exchange/exchange-er
 import { parseJson } from '../ts/exchange/json-shape.js';
 import type { UsdmApi } from '../ts/exchange/usdm-api.js';
 import {
+  type AlgoOrderRecord,
   decodeIncomes,
   type OrderRecord,
   TERMINAL_ORDER_STATUSES,
@@ -11,7 +12,12 @@ import {
 } from '../ts/exchange/usdm-decoders.js';
 import type { Logger } from '../ts/log/logger.js';
 import { parseAccount } from '../ts/native/parse.js';
-import { fillFromRest, incomeFromRest, orderUpdateFromRest } from '../ts/store/exchange-records.js';
+import {
+  algoOrderUpdateFromRest,
+  fillFromRest,
+  incomeFromRest,
+  orderUpdateFromRest,
+} from '../ts/store/exchange-records.js';
 import { recordForLog, refusalLogFields, type ScreenedBatch, screenBatch } from '../ts/store/record-check.js';
 import type { RecordStore } from '../ts/store/record-store.js';
 import type { FillRecord, RecordBatch, RecordScope } from '../ts/store/store-records.js';
@@ -25,6 +31,8 @@ const MAX_PAGES = 50;
 const MAX_WINDOW_MS = 7 * 86_400_000 - 60_000;
 const DAY_MS = 86_400_000;
 const TERMINAL = new Set(TERMINAL_ORDER_STATUSES);
+/** Conditional order statuses that never change again (a TRIGGERED one still becomes FINISHED). */
+const SETTLED_ALGO = new Set(['CANCELED', 'FINISHED', 'EXPIRED', 'REJECTED']);
 
 /** What reconciliation needs to know. */
 export interface ReconcilerSettings {
@@ -60,8 +68,9 @@ export interface ReconcileReport {
    */
   readonly backfilled: number;
   /**
-   * Conditional (algo) order states a full pass stored that the store lacked (the stream missed
-   * them, or the first pass read them); 0 for a pass over the active symbols.
+   * Conditional (algo) order states the pass stored that the store lacked (the stream missed
+   * them, or the first pass read them): a full pass's open list and stored-open queries, and every
+   * pass's per-symbol history. Not differences: a conditional order's fill is an order and a fill.
    */
   readonly algoOrders: number;
 }
@@ -70,6 +79,7 @@ export interface ReconcileReport {
 interface SymbolReconciled {
   readonly orders: number;
   readonly fills: number;
+  readonly algoOrders: number;
   readonly requests: number;
 }
 
@@ -100,6 +110,11 @@ export interface SymbolCursor {
   readonly order: number | null;
   /** The trade after the newest one REST returned; null while none was. */
   readonly trade: number | null;
+  /**
+   * The oldest conditional order that may still change, else the one after the newest seen; null
+   * while none was seen (they are then read by time).
+   */
+  readonly algo: number | null;
 }
 
 const ms = (a: number) => Math.max(0, Math.floor(a));
@@ -108,9 +123,10 @@ const ms = (a: number) => Math.max(0, Math.floor(a));
 export function parseSymbolCursor(text: string | undefined): SymbolCursor | undefined {
   if (text === undefined) return undefined;
   try {
-    const value = JSON.parse(text) as { order?: unknown; trade?: unknown };
+    const value = JSON.parse(text) as { order?: unknown; trade?: unknown; algo?: unknown };
     const id = (v: unknown) => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : null);
-    return { order: id(value.order), trade: id(value.trade) };
+    // A cursor stored before conditional orders were read per symbol has no algo id: read by time.
+    return { order: id(value.order), trade: id(value.trade), algo: id(value.algo) };
   } catch {
     return undefined;
   }
@@ -120,10 +136,12 @@ export function parseSymbolCursor(text: string | undefined): SymbolCursor | unde
  * Reads the exchange's record of the account through REST and stores what the store lacks, by the
  * same natural keys the stream's records use (so nothing is stored twice).
  *
- * Each symbol keeps its own cursor (order and trade ids, committed with its rows): `allOrders` from
- * the oldest order that may still change and `userTrades` from the trade after the last one REST
- * returned, so a pass over a quiet symbol costs two small requests and never re-reads history. A
- * symbol seen for the first time is read from a time (the last full pass, else `lookbackMs` ago).
+ * Each symbol keeps its own cursor (order, trade and conditional order ids, committed with its
+ * rows): `allOrders` from the oldest order that may still change, `userTrades` from the trade after
+ * the last one REST returned, and `allAlgoOrders` from the oldest conditional order that may still
+ * change, so a pass over a quiet symbol costs three small requests and never re-reads history; a
+ * stop placed and cancelled while the stream was away is found like an order. A symbol seen for
+ * the first time is read from a time (the last full pass, else `lookbackMs` ago).
  * Which symbols: see {@link ReconcilePlan}.
  */
 export class Reconciler {
@@ -292,6 +310,7 @@ export class Reconciler {
         continue;
       }
       requests += found.requests;
+      algoOrders += found.algoOrders;
       if (firstFull) backfilled += found.orders + found.fills;
       else if (found.orders > 0 || found.fills > 0)
         differences.push({ reason, symbol, orders: found.orders, fills: found.fills, income: 0 });
@@ -317,7 +336,10 @@ export class Reconciler {
     };
   }
 
-  /** Orders and fills of one symbol from its cursor, stored with the moved cursor in one transaction. */
+  /**
+   * Orders, fills and conditional orders of one symbol from its cursor; the cursor moves in the
+   * last write, after every row it passes is stored.
+   */
   async #symbol(symbol: string, since: number): Promise<SymbolReconciled> {
     const name = this.symbolCursorName(symbol);
     const cursor = parseSymbolCursor(await this.#store.cursor(name));
@@ -325,12 +347,27 @@ export class Reconciler {
     const oldestOpen = marks.openOrderIds[0] === undefined ? undefined : Number(marks.openOrderIds[0]);
     const orders = await this.#orders(symbol, since, minDefined(cursor?.order ?? undefined, oldestOpen));
     const trades = await this.#trades(symbol, since, cursor?.trade ?? undefined);
+    const waiting = await this.#store.algoOrders(this.#scope, { symbol, open: true });
+    const oldestWaiting = waiting
+      .map((a) => Number(a.algoId))
+      .filter((id) => Number.isSafeInteger(id))
+      .reduce<number | undefined>((a, b) => minDefined(a, b), undefined);
+    // Never read by id yet: by time. A stop the stream (or a full pass's open list) stored as
+    // waiting is not where the history starts: stops before it may have come and gone unseen.
+    // Waiting stops older than the time window are the full pass's queries by id.
+    const algoFrom = cursor?.algo == null ? undefined : minDefined(cursor.algo, oldestWaiting);
+    const algos = await this.#algos(symbol, since, algoFrom);
     await this.#checkConflicts(symbol, trades.rows);
     const clientIds = new Map(orders.rows.map((o) => [String(o.orderId), o.clientOrderId]));
-    const next = nextCursor(cursor, orders.from, orders.rows, trades.rows);
+    const next = nextCursor(cursor, orders.from, orders.rows, trades.rows, algos.from, algos.rows);
     const o = await this.#write(
       this.#screen({
         orderUpdates: orders.rows.map((r) => orderUpdateFromRest(this.#scope, r)),
+      }),
+    );
+    const a = await this.#write(
+      this.#screen({
+        algoOrderUpdates: algos.rows.map((r) => algoOrderUpdateFromRest(this.#scope, r)),
       }),
     );
     // The cursor moves with the fills, after the orders are in: a failure in between re-reads them.
@@ -345,7 +382,12 @@ export class Reconciler {
         next === undefined ? {} : { [name]: JSON.stringify(next) },
       ),
     );
-    return { orders: o.inserted, fills: f.inserted, requests: orders.requests + trades.requests };
+    return {
+      orders: o.inserted,
+      fills: f.inserted,
+      algoOrders: a.inserted,
+      requests: orders.requests + trades.requests + algos.requests,
+    };
   }
 
   /**
@@ -423,6 +465,28 @@ export class Reconciler {
     return { rows: [...rows.values()].sort((a, b) => a.orderId - b.orderId), requests, from: fromId };
   }
 
+  /** Conditional orders from `fromId` upward, or (no id known yet) created since `since`; pages by algo id. */
+  async #algos(
+    symbol: string,
+    since: number,
+    fromId: number | undefined,
+  ): Promise<{ rows: AlgoOrderRecord[]; requests: number; from: number | undefined }> {
+    const rows = new Map<number, AlgoOrderRecord>();
+    let requests = 1;
+    let batch =
+      fromId === undefined
+        ? await this.#api.allAlgoOrders({ symbol, startTime: ms(since), limit: PAGE })
+        : await this.#api.allAlgoOrders({ symbol, algoId: fromId, limit: PAGE });
+    for (let n = 1; ; n++) {
+      for (const a of batch) rows.set(a.algoId, a);
+      if (batch.length < PAGE || n >= MAX_PAGES) break;
+      const last = batch.reduce((max, a) => Math.max(max, a.algoId), 0);
+      batch = await this.#api.allAlgoOrders({ symbol, algoId: last + 1, limit: PAGE });
+      requests += 1;
+    }
+    return { rows: [...rows.values()].sort((a, b) => a.algoId - b.algoId), requests, from: fromId };
+  }
+
   /** Fills from `fromId` upward, or (no id known yet) since `since`; pages by trade id. */
   async #trades(
     symbol: string,
@@ -468,19 +532,25 @@ function minDefined(a: number | undefined, b: number | undefined): number | unde
 /**
  * Where a symbol's next reconciliation starts: orders from the oldest one REST still showed working
  * (else the one after the newest it showed, else where this one started); trades after the newest
- * REST showed. Undefined while nothing was ever seen (the next pass reads by time again).
+ * REST showed; conditional orders as orders, from the oldest one that may still change. Undefined
+ * while nothing was ever seen (the next pass reads by time again).
  */
 export function nextCursor(
   previous: SymbolCursor | undefined,
   ordersFrom: number | undefined,
   orders: readonly OrderRecord[],
   trades: readonly TradeRecord[],
+  algosFrom?: number,
+  algos: readonly AlgoOrderRecord[] = [],
 ): SymbolCursor | undefined {
   const working = orders.find((o) => !TERMINAL.has(o.status));
   const newest = orders.at(-1);
   const order = working?.orderId ?? (newest === undefined ? ordersFrom : newest.orderId + 1) ?? null;
   let trade = previous?.trade ?? null;
   for (const t of trades) if (trade === null || t.id + 1 > trade) trade = t.id + 1;
-  if (order === null && trade === null) return undefined;
-  return { order, trade };
+  const waiting = algos.find((a) => !SETTLED_ALGO.has(a.algoStatus));
+  const newestAlgo = algos.at(-1);
+  const algo = waiting?.algoId ?? (newestAlgo === undefined ? algosFrom : newestAlgo.algoId + 1) ?? null;
+  if (order === null && trade === null && algo === null) return undefined;
+  return { order, trade, algo };
 }

@@ -41,6 +41,7 @@ function scriptedApi(trades: TradeRecord[]): UsdmApi {
     openOrders: async () => [],
     openAlgoOrders: async () => [],
     allOrders: async () => [],
+    allAlgoOrders: async () => [],
     userTrades: async () => [...trades],
     accountV3: async () =>
       body({

@@ -268,3 +268,20 @@ describe('conditional orders', () => {
     }
   });
 });
+
+describe('ALGO_UPDATE times', () => {
+  it("carries the change's own time as its transaction time (REST's updateTime), even when sent later", () => {
+    const h = new EngineHarness();
+    // A clock that moves on every reading: work between a change and its event takes time.
+    const read = h.clock.now.bind(h.clock);
+    let ticks = 0;
+    h.clock.now = () => read() + ticks++;
+    const placed = algo(h, { side: 'SELL', type: 'STOP_MARKET', triggerPrice: '95.0', quantity: '1' });
+    h.call('DELETE', '/fapi/v1/algoOrder', { algoId: String(field(placed, 'algoId')) });
+    const rest = h.call('GET', '/fapi/v1/algoOrder', { algoId: String(field(placed, 'algoId')) });
+    const [created, cancelled] = h.eventsOf('ALGO_UPDATE') as Array<{ T: number; E: number }>;
+    expect(created?.T).toBe(field(placed, 'updateTime'));
+    expect(cancelled?.T).toBe(field(rest, 'updateTime'));
+    expect(cancelled?.E).toBeGreaterThan(cancelled?.T ?? Number.POSITIVE_INFINITY);
+  });
+});

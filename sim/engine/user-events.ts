@@ -143,7 +143,11 @@ export function accountUpdate(
   };
 }
 
-/** `ALGO_UPDATE` for an algo order after a change; `executed` describes its placed order once there is one. */
+/**
+ * `ALGO_UPDATE` for an algo order after a change, sent at `time`; `executed` describes its placed
+ * order once there is one. The transaction time is the change's own (the order's `updateTime`, as
+ * REST shows it), which the event may be sent after.
+ */
 export function algoUpdate(
   algo: AlgoOrder,
   spec: SymbolSpec,
@@ -178,7 +182,7 @@ export function algoUpdate(
     rm: algo.rejectReason,
   };
   if (algo.callbackRate !== undefined) o.cr = algo.callbackRate.toString();
-  return { e: 'ALGO_UPDATE', T: time, E: time, o };
+  return { e: 'ALGO_UPDATE', T: algo.updateTime, E: time, o };
 }
 
 /** `ACCOUNT_CONFIG_UPDATE` after a leverage change. */

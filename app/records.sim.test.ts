@@ -8,7 +8,6 @@ import { RecorderProcess, type RecorderStatus } from '../recorder/recorder-proce
 import { alerterFromConfig } from '../ts/alerts/create-alerter.js';
 import { defaultRiskSettings } from '../ts/config/risk-config.js';
 import { Decimal } from '../ts/exact/decimal.js';
-import { decodeAlgoOrders, decodeIncomes, decodeOrders, decodeTrades } from '../ts/exchange/usdm-decoders.js';
 import { silentLogger } from '../ts/log/logger.js';
 import { packageRoot } from '../ts/package-root.js';
 import { openMysqlStore, openSqliteStore } from '../ts/store/open-store.js';
@@ -21,6 +20,12 @@ import {
   type TestDatabase,
 } from '../ts/store/testing/test-databases.js';
 import { waitUntil } from '../ts/testing/wait-until.js';
+import {
+  accountLinesGaps,
+  describeGaps,
+  exchangeAccountLines,
+  storedAccountLines,
+} from './testing/account-lines.js';
 import { type LiveTrading, startLiveTrading } from './testing/live-trading-rig.js';
 import { CollectorRig, eventually } from './testing/system-rig.js';
 
@@ -32,8 +37,6 @@ if (!mariadb)
 const built = existsSync(join(packageRoot, 'dist', 'app', 'cli', 'main.js'));
 
 const d = Decimal.parse;
-const n = (v: string | null | undefined) =>
-  v === null || v === undefined ? null : d(v).normalize().toString();
 const SCOPE: RecordScope = { mode: 'testnet', account: 'main' };
 const SYMBOLS = ['BTCUSDT', 'ETHUSDT'];
 /** Market orders of the kill test's burst. */
@@ -80,137 +83,8 @@ async function faults(rig: CollectorRig, spec: Record<string, unknown>): Promise
   expect(answer.status).toBe(200);
 }
 
-/**
- * The exchange's orders, fills and income of the account as comparable exact lines, read inside the
- * simulator through its endpoint handlers (no request weight is spent: polling this over REST would
- * take the per-IP weight every process of the test shares).
- */
-function exchangeRecords(rig: CollectorRig): {
-  orders: string[];
-  fills: string[];
-  income: string[];
-  algoOrders: string[];
-} {
-  const call = (path: string, params: Record<string, string>): unknown => {
-    const handler = rig.sim.engine.endpoints().find((e) => e.method === 'GET' && e.path === path);
-    if (handler === undefined) throw new Error(`the simulator has no ${path}`);
-    return handler.handle({ params, accountId: 'account-1', now: rig.sim.clock.now() });
-  };
-  const orders: string[] = [];
-  const fills: string[] = [];
-  for (const symbol of SYMBOLS) {
-    for (const o of decodeOrders(call('/fapi/v1/allOrders', { symbol, limit: '1000' })))
-      orders.push(
-        [
-          o.symbol,
-          o.orderId,
-          o.clientOrderId,
-          o.status,
-          n(o.executedQty.toString()),
-          n(o.origQty.toString()),
-          n(o.price.toString()),
-          o.updateTime,
-        ].join(' '),
-      );
-    for (const t of decodeTrades(call('/fapi/v1/userTrades', { symbol, limit: '1000' })))
-      fills.push(
-        [
-          t.symbol,
-          t.id,
-          t.orderId,
-          t.side,
-          n(t.price.toString()),
-          n(t.qty.toString()),
-          n(t.quoteQty.toString()),
-          n(t.realizedPnl.toString()),
-          n(t.commission.toString()),
-          t.commissionAsset,
-          t.maker,
-          t.time,
-        ].join(' '),
-      );
-  }
-  const income = decodeIncomes(call('/fapi/v1/income', { limit: '1000' })).map((i) =>
-    [i.incomeType, i.tranId, i.symbol, n(i.income.toString()), i.asset, i.time].join(' '),
-  );
-  const algoOrders = SYMBOLS.flatMap((symbol) =>
-    decodeAlgoOrders(call('/fapi/v1/allAlgoOrders', { symbol })).map((a) =>
-      [
-        a.symbol,
-        a.algoId,
-        a.clientAlgoId,
-        a.orderType,
-        a.algoStatus,
-        n(a.quantity.toString()),
-        n(a.triggerPrice?.toString()),
-        a.updateTime,
-      ].join(' '),
-    ),
-  );
-  return { orders: orders.sort(), fills: fills.sort(), income: income.sort(), algoOrders: algoOrders.sort() };
-}
-
-/** What one side has that the other lacks, per kind (for a failure message). */
-function difference(want: Record<string, string[]>, have: Record<string, string[]>): string {
-  return Object.keys(want)
-    .map((k) => {
-      const w = new Set(want[k]);
-      const h = new Set(have[k]);
-      const missing = [...w].filter((x) => !h.has(x));
-      const extra = [...h].filter((x) => !w.has(x));
-      return `${k}: missing ${JSON.stringify(missing)} extra ${JSON.stringify(extra)}`;
-    })
-    .join('\n');
-}
-
-async function storeRecords(
-  store: SqlRecordStore,
-): Promise<{ orders: string[]; fills: string[]; income: string[]; algoOrders: string[] }> {
-  const orders = (await store.orders(SCOPE)).map((o) =>
-    [
-      o.symbol,
-      o.orderId,
-      o.clientOrderId,
-      o.status,
-      n(o.executedQty),
-      n(o.origQty),
-      n(o.price),
-      o.updateTime,
-    ].join(' '),
-  );
-  const fills = (await store.fills(SCOPE)).map((f) =>
-    [
-      f.symbol,
-      f.tradeId,
-      f.orderId,
-      f.side,
-      n(f.price),
-      n(f.qty),
-      n(f.quoteQty),
-      n(f.realizedPnl),
-      n(f.commission),
-      f.commissionAsset,
-      f.maker,
-      f.time,
-    ].join(' '),
-  );
-  const income = (await store.income(SCOPE)).map((i) =>
-    [i.incomeType, i.tranId, i.symbol, n(i.income), i.asset, i.time].join(' '),
-  );
-  const algoOrders = (await store.algoOrders(SCOPE)).map((a) =>
-    [
-      a.symbol,
-      a.algoId,
-      a.clientAlgoId,
-      a.type,
-      a.status,
-      n(a.quantity),
-      n(a.triggerPrice),
-      a.updateTime,
-    ].join(' '),
-  );
-  return { orders: orders.sort(), fills: fills.sort(), income: income.sort(), algoOrders: algoOrders.sort() };
-}
+/** The account's records at the simulator, in the symbols the tests trade. */
+const exchangeRecords = (rig: CollectorRig) => exchangeAccountLines(rig.sim, 'account-1', SYMBOLS);
 
 /** Rounds of the fault script per database (CI: one). */
 const FAULT_ROUNDS = Math.max(1, Number(process.env.RECORDS_FAULT_ROUNDS ?? '1'));
@@ -363,9 +237,9 @@ for (const backend of backends) {
         let last = '';
         await waitUntil(
           async () => {
-            const [want, have] = [exchangeRecords(rig), await storeRecords(store)];
-            last = difference(want, have);
-            return JSON.stringify(want) === JSON.stringify(have);
+            const gaps = accountLinesGaps(exchangeRecords(rig), await storedAccountLines(store, SCOPE));
+            last = describeGaps(gaps);
+            return gaps.length === 0;
           },
           'the store equal to the exchange',
           90_000,
@@ -376,9 +250,9 @@ for (const backend of backends) {
         const { orders, fills, income, algoOrders } = exchangeRecords(rig);
         expect(orders.length).toBeGreaterThanOrEqual(10);
         // Three stops a round: two cancelled (one while the stream was down, one while the recorder was away).
-        expect(algoOrders.filter((line) => line.includes(' CANCELED ')).length).toBe(2 * FAULT_ROUNDS);
+        expect(algoOrders.filter((line) => line.text.includes(' CANCELED ')).length).toBe(2 * FAULT_ROUNDS);
         expect(fills.length).toBeGreaterThanOrEqual(10);
-        expect(income.some((line) => line.startsWith('COMMISSION'))).toBe(true);
+        expect(income.some((line) => line.text.startsWith('COMMISSION'))).toBe(true);
         // Exactly once: the natural keys admit no second row, and the counts match the exchange's.
         expect((await store.fills(SCOPE)).length).toBe(fills.length);
         expect((await store.income(SCOPE)).length).toBe(income.length);
@@ -516,9 +390,9 @@ for (const backend of backends) {
         let last = '';
         await waitUntil(
           async () => {
-            const [want, have] = [exchangeRecords(rig), await storeRecords(store)];
-            last = difference(want, have);
-            return JSON.stringify(want) === JSON.stringify(have);
+            const gaps = accountLinesGaps(exchangeRecords(rig), await storedAccountLines(store, SCOPE));
+            last = describeGaps(gaps);
+            return gaps.length === 0;
           },
           'the store equal to the exchange after the restart',
           60_000,

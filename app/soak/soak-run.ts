@@ -1,8 +1,9 @@
-// The soak: `tributary up` against the simulator at a high trade rate, its hub, collectors and trader killed at random; afterwards the books are checked against the simulator.
+// The soak: `tributary up` against the simulator at a high trade rate, its hub, collectors, trader and recorder killed at random; afterwards the books and the records store are checked against the simulator.
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { loadConfig } from '../../ts/config/load-config.js';
 import { Decimal } from '../../ts/exact/decimal.js';
 import { RestClient } from '../../ts/exchange/rest-client.js';
 import { UsdmApi } from '../../ts/exchange/usdm-api.js';
@@ -12,8 +13,12 @@ import { statusAuthorization } from '../../ts/hub/peer-auth.js';
 import { TraderFeed } from '../../ts/hub/trader-feed.js';
 import type { Logger } from '../../ts/log/logger.js';
 import type { Kline } from '../../ts/native/records.js';
+import { openSqliteStore } from '../../ts/store/open-store.js';
 import { waitUntil } from '../../ts/testing/wait-until.js';
+import { recordedMode } from '../cli/record.js';
 import { OneMachineSystem } from '../one-machine/one-machine.js';
+import { checkRecords, type RecordsCheck } from './records-check.js';
+import { type SoakOrderCounts, SoakOrders } from './soak-orders.js';
 
 /** How a soak runs. */
 export interface SoakOptions {
@@ -58,6 +63,10 @@ export interface SoakResult {
   readonly barsChecked: number;
   readonly barMismatches: string[];
   readonly positionMismatches: string[];
+  /** The soak's own order rounds at the simulator. */
+  readonly orders: SoakOrderCounts;
+  /** The records store against the simulator's account; passes when it converged. */
+  readonly records: RecordsCheck;
   /** RSS per minute of each hub instance (one per restart), MiB; instances of 3 minutes or more must be flat. */
   readonly hubRss: Array<{ pid: number; perMinuteMiB: number[] }>;
   /** RSS per minute of this process (simulator, supervisor, checking trader), MiB; must be flat. */
@@ -127,7 +136,12 @@ const MAX_SYMBOL_RATE = 100_000;
 
 const API_KEY = 'soak-key';
 const API_SECRET = 'soak-secret';
-const KILLABLE = /^(hub|kline-\d+|stream-\d+|tick-\d+|account-\d+|position-risk-\d+|trader-\d+)$/;
+const KILLABLE =
+  /^(hub|kline-\d+|stream-\d+|tick-\d+|account-\d+|position-risk-\d+|user-stream-\d+|trader-\d+|recorder-\d+)$/;
+/** The symbol the soak's own orders go to. */
+const ORDER_SYMBOL = 'BTCUSDT';
+/** How often the recorder reconciles in the soak (the default is 5 minutes), ms. */
+const RECONCILE_MS = 60_000;
 
 /** Runs one soak; see docs/operations.md, "Soak". */
 export async function runSoak(options: SoakOptions): Promise<SoakResult> {
@@ -158,6 +172,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         income: { instances: 0 },
       },
       trader: { intervals: ['1m'] },
+      recorder: { reconcileMs: RECONCILE_MS },
     }),
   );
   const system = new OneMachineSystem({
@@ -247,7 +262,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     const sampler = setInterval(() => void sample(), 5_000);
     cleanups.push(() => clearInterval(sampler));
 
-    // The kill phase: a random child every killEveryMs on average, a market order every 15 s.
+    // The kill phase: a random child every killEveryMs on average, a round of orders every 15 s.
+    const orders = new SoakOrders(api, sim, ORDER_SYMBOL, log.child('orders'));
     let nextKill = started + options.killEveryMs * (0.5 + random());
     let nextOrder = started + 15_000;
     while (Date.now() - started < options.durationMs) {
@@ -255,10 +271,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       const now = Date.now();
       if (now >= nextOrder) {
         nextOrder = now + 15_000;
-        const side = random() < 0.5 ? 'BUY' : 'SELL';
-        await api
-          .newOrder({ symbol: 'BTCUSDT', side, type: 'MARKET', quantity: Decimal.parse('0.005') })
-          .catch((error: unknown) => log.warn('soak order failed', { error: String(error) }));
+        await orders.round(random() < 0.5 ? 'BUY' : 'SELL');
       }
       if (now < nextKill) continue;
       nextKill = now + options.killEveryMs * (0.5 + random());
@@ -328,6 +341,24 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       positionMismatches = await positionsDiffer();
     }
 
+    // Records: every order, fill, income row and conditional order of the account in the store,
+    // exactly once, whatever was killed while they happened. The recorder may need its next
+    // reconciliation to catch up, so the store is compared until it is equal, for a while longer
+    // than one reconciliation period.
+    const loaded = loadConfig(configFile, {}, { exchangeKeys: 'unused' });
+    const store = await openSqliteStore(resolve(dir, loaded.config.store.sqlitePath));
+    cleanups.push(() => store.close());
+    const accountId = sim.engine.credentials(API_KEY)?.accountId;
+    if (accountId === undefined) throw new Error('the simulator does not know the soak key');
+    const recordsCheck = await checkRecords({
+      sim,
+      accountId,
+      symbols: sim.market.specs().map((spec) => spec.symbol),
+      store,
+      scope: { mode: recordedMode(loaded), account: loaded.config.store.account },
+      withinMs: RECONCILE_MS + 60_000,
+    });
+
     // Closed 1m bars of every symbol: the checker's book against the simulator's own klines.
     const barMismatches: string[] = [];
     let barsChecked = 0;
@@ -374,6 +405,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     passed =
       barMismatches.length === 0 &&
       positionMismatches.length === 0 &&
+      recordsCheck.convergedAfterS !== null &&
+      recordsCheck.exchangeRows.orders > 0 &&
       barsChecked > 0 &&
       flat(soakRssPerMinuteMiB) &&
       hubRss.every((h) => h.perMinuteMiB.length < 3 || flat(h.perMinuteMiB));
@@ -389,6 +422,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       barsChecked,
       barMismatches,
       positionMismatches,
+      orders: orders.counts,
+      records: recordsCheck,
       hubRss,
       soakRssPerMinuteMiB,
       stateDir: dir,

@@ -441,72 +441,59 @@ export class Reconciler {
     return this.#store.write(screened.batch, screened.cursors);
   }
 
-  /** Orders from `fromId` upward, or (no id known yet) created since `since`; pages by order id. */
+  /** Orders from `fromId` upward, or (no id known yet) created since `since`, once each in id order. */
   async #orders(
     symbol: string,
     since: number,
     fromId: number | undefined,
   ): Promise<{ rows: OrderRecord[]; requests: number; from: number | undefined }> {
-    const rows = new Map<number, OrderRecord>();
-    let requests = 1;
     // A delisted symbol's refusal (-1121) is an answer here (the pass skips it and says so once).
     const unlisted = { expectedCodes: [UNKNOWN_SYMBOL_CODE] };
-    let batch =
-      fromId === undefined
-        ? await this.#api.allOrders({ symbol, startTime: ms(since), limit: PAGE }, unlisted)
-        : await this.#api.allOrders({ symbol, orderId: fromId, limit: PAGE }, unlisted);
-    for (let n = 1; ; n++) {
-      for (const o of batch) rows.set(o.orderId, o);
-      if (batch.length < PAGE || n >= MAX_PAGES) break;
-      const last = batch.at(-1)?.orderId ?? 0;
-      batch = await this.#api.allOrders({ symbol, orderId: last + 1, limit: PAGE });
-      requests += 1;
-    }
-    return { rows: [...rows.values()].sort((a, b) => a.orderId - b.orderId), requests, from: fromId };
+    const read = await readPages(
+      () =>
+        fromId === undefined
+          ? this.#api.allOrders({ symbol, startTime: ms(since), limit: PAGE }, unlisted)
+          : this.#api.allOrders({ symbol, orderId: fromId, limit: PAGE }, unlisted),
+      (orderId) => this.#api.allOrders({ symbol, orderId, limit: PAGE }),
+      (o) => o.orderId,
+    );
+    return { rows: onePerId(read.rows, (o) => o.orderId), requests: read.requests, from: fromId };
   }
 
-  /** Conditional orders from `fromId` upward, or (no id known yet) created since `since`; pages by algo id. */
+  /** Conditional orders from `fromId` upward, or (no id known yet) created since `since`, once each in id order. */
   async #algos(
     symbol: string,
     since: number,
     fromId: number | undefined,
   ): Promise<{ rows: AlgoOrderRecord[]; requests: number; from: number | undefined }> {
-    const rows = new Map<number, AlgoOrderRecord>();
-    let requests = 1;
-    let batch =
-      fromId === undefined
-        ? await this.#api.allAlgoOrders({ symbol, startTime: ms(since), limit: PAGE })
-        : await this.#api.allAlgoOrders({ symbol, algoId: fromId, limit: PAGE });
-    for (let n = 1; ; n++) {
-      for (const a of batch) rows.set(a.algoId, a);
-      if (batch.length < PAGE || n >= MAX_PAGES) break;
-      const last = batch.reduce((max, a) => Math.max(max, a.algoId), 0);
-      batch = await this.#api.allAlgoOrders({ symbol, algoId: last + 1, limit: PAGE });
-      requests += 1;
-    }
-    return { rows: [...rows.values()].sort((a, b) => a.algoId - b.algoId), requests, from: fromId };
+    const read = await readPages(
+      () =>
+        fromId === undefined
+          ? this.#api.allAlgoOrders({ symbol, startTime: ms(since), limit: PAGE })
+          : this.#api.allAlgoOrders({ symbol, algoId: fromId, limit: PAGE }),
+      (algoId) => this.#api.allAlgoOrders({ symbol, algoId, limit: PAGE }),
+      (a) => a.algoId,
+    );
+    return { rows: onePerId(read.rows, (a) => a.algoId), requests: read.requests, from: fromId };
   }
 
-  /** Fills from `fromId` upward, or (no id known yet) since `since`; pages by trade id. */
-  async #trades(
+  /**
+   * Fills from `fromId` upward, or (no id known yet) since `since`, as REST returned them: a trade
+   * id seen twice stays twice, for the conflict check.
+   */
+  #trades(
     symbol: string,
     since: number,
     fromId: number | undefined,
   ): Promise<{ rows: TradeRecord[]; requests: number }> {
-    const rows: TradeRecord[] = [];
-    let requests = 1;
-    let batch =
-      fromId === undefined
-        ? await this.#api.userTrades({ symbol, startTime: ms(since), limit: PAGE })
-        : await this.#api.userTrades({ symbol, fromId, limit: PAGE });
-    for (let n = 1; ; n++) {
-      rows.push(...batch);
-      if (batch.length < PAGE || n >= MAX_PAGES) break;
-      const last = batch.at(-1)?.id ?? 0;
-      batch = await this.#api.userTrades({ symbol, fromId: last + 1, limit: PAGE });
-      requests += 1;
-    }
-    return { rows, requests };
+    return readPages(
+      () =>
+        fromId === undefined
+          ? this.#api.userTrades({ symbol, startTime: ms(since), limit: PAGE })
+          : this.#api.userTrades({ symbol, fromId, limit: PAGE }),
+      (next) => this.#api.userTrades({ symbol, fromId: next, limit: PAGE }),
+      (t) => t.id,
+    );
   }
 }
 
@@ -521,6 +508,32 @@ function differingFields(a: FillRecord, b: FillRecord): string[] {
     ...decimals.filter((k) => !Decimal.parse(a[k]).eq(Decimal.parse(b[k]))),
     ...others.filter((k) => a[k] !== b[k] && !(k === 'commissionAsset' && noCommission)),
   ];
+}
+
+/**
+ * A history read that pages by id: the first page, then (while a page comes back full, at most
+ * {@link MAX_PAGES} pages) the page from the id after the highest one returned. Rows as returned.
+ */
+async function readPages<T>(
+  first: () => Promise<T[]>,
+  from: (id: number) => Promise<T[]>,
+  idOf: (row: T) => number,
+): Promise<{ rows: T[]; requests: number }> {
+  const rows: T[] = [];
+  let requests = 1;
+  let batch = await first();
+  for (let n = 1; ; n++) {
+    rows.push(...batch);
+    if (batch.length < PAGE || n >= MAX_PAGES) break;
+    batch = await from(batch.reduce((max, row) => Math.max(max, idOf(row)), 0) + 1);
+    requests += 1;
+  }
+  return { rows, requests };
+}
+
+/** `rows` with one per id (the last read wins), in id order. */
+function onePerId<T>(rows: readonly T[], idOf: (row: T) => number): T[] {
+  return [...new Map(rows.map((row) => [idOf(row), row])).values()].sort((a, b) => idOf(a) - idOf(b));
 }
 
 function minDefined(a: number | undefined, b: number | undefined): number | undefined {

@@ -347,15 +347,11 @@ export class Reconciler {
     const oldestOpen = marks.openOrderIds[0] === undefined ? undefined : Number(marks.openOrderIds[0]);
     const orders = await this.#orders(symbol, since, minDefined(cursor?.order ?? undefined, oldestOpen));
     const trades = await this.#trades(symbol, since, cursor?.trade ?? undefined);
-    const waiting = await this.#store.algoOrders(this.#scope, { symbol, open: true });
-    const oldestWaiting = waiting
-      .map((a) => Number(a.algoId))
-      .filter((id) => Number.isSafeInteger(id))
-      .reduce<number | undefined>((a, b) => minDefined(a, b), undefined);
     // Never read by id yet: by time. A stop the stream (or a full pass's open list) stored as
     // waiting is not where the history starts: stops before it may have come and gone unseen.
     // Waiting stops older than the time window are the full pass's queries by id.
-    const algoFrom = cursor?.algo == null ? undefined : minDefined(cursor.algo, oldestWaiting);
+    const algoFrom =
+      cursor?.algo == null ? undefined : minDefined(cursor.algo, await this.#oldestWaitingStop(symbol));
     const algos = await this.#algos(symbol, since, algoFrom);
     await this.#checkConflicts(symbol, trades.rows);
     const clientIds = new Map(orders.rows.map((o) => [String(o.orderId), o.clientOrderId]));
@@ -458,6 +454,16 @@ export class Reconciler {
       (o) => o.orderId,
     );
     return { rows: onePerId(read.rows, (o) => o.orderId), requests: read.requests, from: fromId };
+  }
+
+  /** The lowest algo id of the stops the store holds as waiting in `symbol`. */
+  async #oldestWaitingStop(symbol: string): Promise<number | undefined> {
+    let oldest: number | undefined;
+    for (const stop of await this.#store.algoOrders(this.#scope, { symbol, open: true })) {
+      const id = Number(stop.algoId);
+      if (Number.isSafeInteger(id)) oldest = minDefined(oldest, id);
+    }
+    return oldest;
   }
 
   /** Conditional orders from `fromId` upward, or (no id known yet) created since `since`, once each in id order. */

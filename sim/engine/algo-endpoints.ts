@@ -5,6 +5,7 @@ import { parseNewAlgo } from './algo-request.js';
 import type { AlgoOrder } from './algo-store.js';
 import type { EngineDeps } from './engine-context.js';
 import { requestAccount } from './engine-context.js';
+import { historyWindow, sendsStart } from './history-window.js';
 import { CANCEL_ALL_DONE, limitParam } from './order-endpoints.js';
 import { algoOrderJson } from './order-views.js';
 import { Reject } from './rejections.js';
@@ -85,14 +86,20 @@ export function algoEndpoints(deps: EngineDeps): Endpoint[] {
         const account = requestAccount(ctx, accountId);
         const spec = requireSpec(market, requireString(params, 'symbol'));
         const algoId = optionalInt(params, 'algoId', 0);
-        const start = optionalInt(params, 'startTime');
-        const end = optionalInt(params, 'endTime');
         const page = optionalInt(params, 'page', 1) ?? 1;
         const limit = limitParam(params, 500, 1000);
         let rows = ctx.algos.all(account.id, spec.symbol);
-        if (algoId !== undefined) rows = rows.filter((a) => a.algoId >= algoId);
-        if (start !== undefined) rows = rows.filter((a) => a.createTime >= start);
-        if (end !== undefined) rows = rows.filter((a) => a.createTime <= end);
+        if (algoId !== undefined) {
+          rows = rows.filter((a) => a.algoId >= algoId);
+        } else {
+          const window = historyWindow(params, ctx.clock.now());
+          rows = rows.filter((a) => a.createTime >= window.start && a.createTime <= window.end);
+          // Without a cursor or a start time, pages count back from the most recent order.
+          if (!sendsStart(params)) {
+            const end = Math.max(0, rows.length - (page - 1) * limit);
+            return rows.slice(Math.max(0, end - limit), end).map(json);
+          }
+        }
         return rows.slice((page - 1) * limit, page * limit).map(json);
       },
     },

@@ -12,11 +12,19 @@ import {
   requireString,
 } from '../request-params.js';
 import { ALGO_ORDER_TYPES, type AlgoOrderType } from './algo-store.js';
-import { clientIdParam, positionSideParam, sideParam, TIME_IN_FORCE } from './order-request.js';
+import {
+  clientIdParam,
+  type PriceMatch,
+  positionSideParam,
+  priceMatchParam,
+  sideParam,
+  stpParam,
+  TIME_IN_FORCE,
+} from './order-request.js';
 
 const ALGO_TIME_IN_FORCE = TIME_IN_FORCE.filter((tif) => tif !== 'GTD');
 
-import type { OrderSide, TimeInForce, WorkingType } from './order-store.js';
+import type { OrderSide, StpMode, TimeInForce, WorkingType } from './order-store.js';
 import type { PositionSide } from './position-state.js';
 import { Reject } from './rejections.js';
 import {
@@ -41,7 +49,12 @@ export interface NewAlgoRequest {
   readonly timeInForce: TimeInForce;
   /** Zero with closePosition. */
   readonly quantity: Decimal;
+  /** Limit price of STOP / TAKE_PROFIT; zero for the market types and for a price-matched one. */
   readonly price: Decimal;
+  /** STOP / TAKE_PROFIT priced from the book when it triggers, instead of at `price`. */
+  readonly priceMatch: PriceMatch | undefined;
+  /** Self-trade prevention of the order placed when it triggers. */
+  readonly stp: StpMode;
   /** Zero for a trailing stop (its level follows the price). */
   readonly triggerPrice: Decimal;
   readonly workingType: WorkingType;
@@ -66,8 +79,10 @@ export function parseNewAlgo(params: Params, market: MarketView): NewAlgoRequest
   const positionSide = positionSideParam(params);
   // GTD is not served on conditional orders: refused as an unknown time in force.
   const timeInForce = optionalEnum(params, 'timeInForce', ALGO_TIME_IN_FORCE) ?? 'GTC';
-  const workingType =
-    optionalEnum(params, 'workingType', ['MARK_PRICE', 'CONTRACT_PRICE'] as const) ?? 'CONTRACT_PRICE';
+  const workingType = workingTypeParam(params);
+  const stp = stpParam(params);
+  const matchText = priceMatchParam(params);
+  const priceMatch = matchText === 'NONE' ? undefined : matchText;
   const priceProtect = optionalBool(params, 'priceProtect') ?? false;
   const closePosition = optionalBool(params, 'closePosition') ?? false;
   const reduceOnly = optionalBool(params, 'reduceOnly') ?? false;
@@ -79,9 +94,11 @@ export function parseNewAlgo(params: Params, market: MarketView): NewAlgoRequest
   if (closePosition && reduceOnly) throw Reject.notRequired('reduceOnly');
   const quantity = closePosition ? Decimal.ZERO : requireDecimal(params, 'quantity');
   let price = Decimal.ZERO;
-  if (limitType) {
+  if (!limitType && priceMatch !== undefined) throw Reject.priceMatchOrderType();
+  if (limitType && priceMatch === undefined) {
     price = requireDecimal(params, 'price');
   } else if (optionalString(params, 'price') !== undefined) {
+    // Binance: priceMatch "can't be passed together with price".
     throw Reject.notRequired('price');
   }
   let triggerPrice = Decimal.ZERO;
@@ -105,12 +122,13 @@ export function parseNewAlgo(params: Params, market: MarketView): NewAlgoRequest
   }
   if (!closePosition) checkQuantity(spec, quantity, !limitType);
   const mark = market.markPrice(symbol);
-  if (limitType) {
+  const priced = limitType && priceMatch === undefined;
+  if (priced) {
     checkPrice(spec, price);
     checkPercentPrice(spec, side, price, mark);
   }
   if (!closePosition) {
-    const reference = limitType ? price : triggerPrice.isZero() ? mark : triggerPrice;
+    const reference = priced ? price : triggerPrice.isZero() ? mark : triggerPrice;
     checkNotional(spec, quantity, reference, reduceOnly);
   }
   return {
@@ -121,6 +139,8 @@ export function parseNewAlgo(params: Params, market: MarketView): NewAlgoRequest
     timeInForce,
     quantity,
     price,
+    priceMatch,
+    stp,
     triggerPrice,
     workingType,
     priceProtect,
@@ -130,4 +150,12 @@ export function parseNewAlgo(params: Params, market: MarketView): NewAlgoRequest
     callbackRate,
     clientAlgoId,
   };
+}
+
+/** `workingType`: MARK_PRICE or CONTRACT_PRICE (the default); anything else is Binance's -4031. */
+function workingTypeParam(params: Params): WorkingType {
+  const text = optionalString(params, 'workingType');
+  if (text === undefined) return 'CONTRACT_PRICE';
+  if (text !== 'MARK_PRICE' && text !== 'CONTRACT_PRICE') throw Reject.invalidWorkingType(text);
+  return text;
 }

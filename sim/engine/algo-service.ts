@@ -1,6 +1,7 @@
 // The algo service: accepts conditional orders, watches prices, and places the real order on trigger.
 import { Decimal } from '../../ts/exact/decimal.js';
 import { type Json, MAX_OPEN_ALGO_ORDERS, SimRejection, type SymbolSpec } from '../contracts.js';
+import { missing } from '../request-params.js';
 import type { Account } from './account.js';
 import type { NewAlgoRequest } from './algo-request.js';
 import {
@@ -13,6 +14,7 @@ import {
 import type { EngineContext } from './engine-context.js';
 import { generatedClientId } from './id-source.js';
 import { type OrderExecutor, reducibleQty, resolvePositionSide } from './order-executor.js';
+import { matchedPrice } from './order-request.js';
 import { isOpen, type UserOrder } from './order-store.js';
 import { averagePrice } from './order-views.js';
 import { Reject } from './rejections.js';
@@ -60,6 +62,8 @@ export class AlgoService {
       timeInForce: req.timeInForce,
       quantity: req.quantity,
       price: req.price,
+      priceMatch: req.priceMatch,
+      stp: req.stp,
       workingType: req.workingType,
       priceProtect: req.priceProtect,
       reduceOnly: req.reduceOnly,
@@ -121,7 +125,16 @@ export class AlgoService {
     }
   }
 
-  /** Places the real order: market for *_MARKET types, limit at `price` for STOP / TAKE_PROFIT. */
+  /** The limit price of a triggered STOP / TAKE_PROFIT: its own, or the book's by its price-match mode. */
+  #limitPrice(algo: AlgoOrder): Decimal {
+    if (algo.priceMatch === undefined) return algo.price;
+    const matched = matchedPrice(this.#ctx.market, algo.symbol, algo.side, algo.priceMatch);
+    // An empty book side has no level to match: refused as a limit order without its price.
+    if (matched === undefined) throw missing('price');
+    return matched;
+  }
+
+  /** Places the real order: market for *_MARKET types, limit at `price` (or the matched price) for STOP / TAKE_PROFIT. */
   #trigger(algo: AlgoOrder, spec: SymbolSpec): void {
     const account = this.#ctx.account(algo.accountId);
     const now = this.#ctx.clock.now();
@@ -135,6 +148,7 @@ export class AlgoService {
       quantity = reducibleQty(account.position(algo.symbol, algo.positionSide), algo.side);
     try {
       if (quantity.isZero()) throw Reject.reduceOnlyRejected();
+      const price = limitType ? this.#limitPrice(algo) : undefined;
       this.#executor.place(
         account,
         {
@@ -144,7 +158,7 @@ export class AlgoService {
           timeInForce: algo.timeInForce,
           positionSide: algo.positionSide,
           quantity,
-          price: limitType ? algo.price : undefined,
+          price,
           reduceOnly: algo.positionSide === 'BOTH' && (algo.reduceOnly || algo.closePosition),
           closePosition: algo.closePosition,
           clientOrderId: algo.clientAlgoId,
@@ -152,6 +166,8 @@ export class AlgoService {
           stopPrice: algo.triggerPrice,
           workingType: algo.workingType,
           priceProtect: algo.priceProtect,
+          stp: algo.stp,
+          ...(algo.priceMatch === undefined ? {} : { priceMatch: algo.priceMatch }),
         },
         (order) => {
           algo.status = 'TRIGGERED';

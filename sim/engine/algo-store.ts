@@ -1,6 +1,7 @@
 // Conditional (algo) orders: their state, storage, and the trigger rules of each type.
 import { Decimal } from '../../ts/exact/decimal.js';
-import type { OrderSide, TimeInForce, WorkingType } from './order-store.js';
+import type { PriceMatch } from './order-request.js';
+import type { OrderSide, StpMode, TimeInForce, WorkingType } from './order-store.js';
 import type { PositionSide } from './position-state.js';
 
 export type AlgoOrderType =
@@ -39,6 +40,10 @@ export interface AlgoOrder {
   readonly quantity: Decimal;
   /** Limit price of STOP / TAKE_PROFIT; zero for the market types. */
   readonly price: Decimal;
+  /** Price-match mode of a STOP / TAKE_PROFIT priced from the book at trigger (`price` is zero). */
+  readonly priceMatch: PriceMatch | undefined;
+  /** Self-trade prevention mode of the order placed at trigger. */
+  readonly stp: StpMode;
   readonly workingType: WorkingType;
   readonly priceProtect: boolean;
   readonly reduceOnly: boolean;

@@ -103,6 +103,47 @@ describe('conditional orders', () => {
     expect(algoStatuses(h)).toEqual(['NEW', 'TRIGGERING', 'TRIGGERED', 'FINISHED']);
   });
 
+  it('a price-matched TAKE_PROFIT takes its limit price from the book when it triggers, with its STP mode', () => {
+    const h = new EngineHarness();
+    h.market.setBook(S, [['99.0', '10']], [['101.0', '10']]);
+    // Binance: priceMatch "can't be passed together with price"; only LIMIT/STOP/TAKE_PROFIT take it.
+    const base = { side: 'BUY', type: 'TAKE_PROFIT', triggerPrice: '96.0', quantity: '0.1' };
+    expect(
+      h.code('POST', '/fapi/v1/algoOrder', {
+        algoType: 'CONDITIONAL',
+        symbol: S,
+        ...base,
+        price: '95.0',
+        priceMatch: 'QUEUE',
+      }),
+    ).toBe(-1106);
+    expect(
+      h.code('POST', '/fapi/v1/algoOrder', {
+        algoType: 'CONDITIONAL',
+        symbol: S,
+        side: 'BUY',
+        type: 'TAKE_PROFIT_MARKET',
+        triggerPrice: '96.0',
+        quantity: '0.1',
+        priceMatch: 'QUEUE',
+      }),
+    ).toBeLessThan(0);
+    const placed = algo(h, { ...base, priceMatch: 'QUEUE', selfTradePreventionMode: 'EXPIRE_MAKER' });
+    expect(field(placed, 'priceMatch')).toBe('QUEUE');
+    expect(field(placed, 'selfTradePreventionMode')).toBe('EXPIRE_MAKER');
+    h.market.setBook(S, [['95.5', '10']], [['96.0', '10']]);
+    h.market.trade(S, '96.0', '0.1', 'SELL');
+    const open = h.call('GET', '/fapi/v1/openOrders', { symbol: S });
+    expect(open).toHaveLength(1);
+    const order = (open as readonly unknown[])[0] as never;
+    // QUEUE: the best bid of a buy's own side when it triggered.
+    expect(field(order, 'price')).toBe('95.50');
+    expect(field(order, 'priceMatch')).toBe('QUEUE');
+    expect(field(order, 'selfTradePreventionMode')).toBe('EXPIRE_MAKER');
+    const update = parseUserEvent(bytes(h.eventsOf('ALGO_UPDATE')[0] ?? null)).algoUpdate;
+    expect(update?.status).toBe('NEW');
+  });
+
   it('TRAILING_STOP_MARKET activates at activatePrice, follows the high, fires callbackRate % below it', () => {
     const h = new EngineHarness();
     longOne(h);

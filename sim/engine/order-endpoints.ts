@@ -19,6 +19,7 @@ import {
 import type { Account } from './account.js';
 import type { EngineDeps } from './engine-context.js';
 import { requestAccount } from './engine-context.js';
+import { historyWindow, sendsStart, sendsTime } from './history-window.js';
 import { resolvePositionSide } from './order-executor.js';
 import { type NewOrderRequest, parseNewOrder, sideParam } from './order-request.js';
 import { isOpen, type UserOrder } from './order-store.js';
@@ -273,16 +274,14 @@ export function orderEndpoints(deps: EngineDeps): Endpoint[] {
         const account = requestAccount(ctx, accountId);
         const spec = requireSpec(market, requireString(params, 'symbol'));
         const orderId = optionalInt(params, 'orderId', 0);
-        const start = optionalInt(params, 'startTime');
-        const end = optionalInt(params, 'endTime');
         const limit = limitParam(params, 500, 1000);
         let rows = ctx.orders.all(account.id, spec.symbol);
         if (orderId !== undefined) {
           rows = rows.filter((o) => o.orderId >= orderId).slice(0, limit);
         } else {
-          if (start !== undefined) rows = rows.filter((o) => o.time >= start);
-          if (end !== undefined) rows = rows.filter((o) => o.time <= end);
-          rows = start !== undefined ? rows.slice(0, limit) : rows.slice(-limit);
+          const window = historyWindow(params, ctx.clock.now());
+          rows = rows.filter((o) => o.time >= window.start && o.time <= window.end);
+          rows = sendsStart(params) ? rows.slice(0, limit) : rows.slice(-limit);
         }
         return rows.map((o) => orderQueryJson(o, spec));
       },
@@ -297,16 +296,15 @@ export function orderEndpoints(deps: EngineDeps): Endpoint[] {
         const account = requestAccount(ctx, accountId);
         const spec = requireSpec(market, requireString(params, 'symbol'));
         const orderId = optionalInt(params, 'orderId', 0);
-        const startTime = optionalInt(params, 'startTime');
-        const endTime = optionalInt(params, 'endTime');
         const fromId = optionalInt(params, 'fromId');
+        if (fromId !== undefined && sendsTime(params)) throw Reject.invalidCombination();
         const rows = ctx.trades.query(account.id, {
           symbol: spec.symbol,
           limit: limitParam(params, 500, 1000),
           ...(orderId === undefined ? {} : { orderId }),
-          ...(startTime === undefined ? {} : { startTime }),
-          ...(endTime === undefined ? {} : { endTime }),
-          ...(fromId === undefined ? {} : { fromId }),
+          ...(fromId === undefined
+            ? { window: historyWindow(params, ctx.clock.now()), fromStart: sendsStart(params) }
+            : { fromId }),
         });
         return rows.map((r) => tradeJson(r, spec));
       },

@@ -197,7 +197,7 @@ export function stpParam(params: Params): StpMode {
 }
 
 /** `priceMatch`: `NONE` or one of Binance's modes (-5037). */
-function priceMatchParam(params: Params): PriceMatch | 'NONE' | undefined {
+export function priceMatchParam(params: Params): PriceMatch | 'NONE' | undefined {
   const text = optionalString(params, 'priceMatch');
   if (text === undefined) return undefined;
   if (text !== 'NONE' && !(PRICE_MATCHES as readonly string[]).includes(text))

@@ -7,9 +7,6 @@ import type { IncomeRow } from './income-ledger.js';
 import type { UserOrder } from './order-store.js';
 import type { TradeRow } from './trade-ledger.js';
 
-/** Binance's default self-trade-prevention mode for USD-M orders (`selfTradePreventionMode` unset). */
-export const DEFAULT_STP = 'NONE';
-
 export function qtyText(value: Decimal, spec: SymbolSpec): string {
   return value.toFixed(spec.quantityPrecision, 'down');
 }
@@ -86,9 +83,9 @@ export function algoOrderJson(algo: AlgoOrder, spec: SymbolSpec): Json {
     triggerPrice: priceText(algo.triggerPrice, spec),
     price: priceText(algo.price, spec),
     icebergQuantity: null,
-    selfTradePreventionMode: DEFAULT_STP,
+    selfTradePreventionMode: algo.stp,
     workingType: algo.workingType,
-    priceMatch: 'NONE',
+    priceMatch: algo.priceMatch ?? 'NONE',
     closePosition: algo.closePosition,
     priceProtect: algo.priceProtect,
     reduceOnly: algo.reduceOnly,

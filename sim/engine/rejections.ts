@@ -9,6 +9,10 @@ function reject(code: number, msg: string): SimRejection {
 export const Reject = {
   badPrecision: () => reject(-1111, 'Precision is over the maximum defined for this asset.'),
   badSymbol: () => reject(-1121, 'Invalid symbol.'),
+  startAfterEnd: () => reject(-1023, 'Start time is greater than end time.'),
+  windowTooLong: (hours: number) => reject(-1127, `More than ${hours} hours between startTime and endTime.`),
+  invalidCombination: () => reject(-1128, 'Combination of optional parameters invalid.'),
+  invalidWorkingType: (text: string) => reject(-4031, `Invalid parameter working type: ${text.slice(0, 64)}`),
   notRequired: (name: string) => reject(-1106, `Parameter '${name}' sent when not required.`),
   eitherId: (a: string, b: string) =>
     reject(-1102, `Param '${a}' or '${b}' must be sent, but both were empty/null!`),

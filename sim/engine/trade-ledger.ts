@@ -1,5 +1,6 @@
 // The account trade list (`GET /fapi/v1/userTrades`): one row per fill, in fill order.
 import type { Decimal } from '../../ts/exact/decimal.js';
+import type { HistoryWindow } from './history-window.js';
 import type { OrderSide } from './order-store.js';
 import type { PositionSide } from './position-state.js';
 
@@ -25,9 +26,12 @@ export interface TradeRow {
 export interface TradeQuery {
   readonly symbol: string;
   readonly orderId?: number;
-  readonly startTime?: number;
-  readonly endTime?: number;
+  /** From this trade id upward; no time window applies. */
   readonly fromId?: number;
+  /** The times selected (see `historyWindow`), when no `fromId` is sent. */
+  readonly window?: HistoryWindow;
+  /** Whether a start time was sent: the oldest `limit` rows of the window, else the newest. */
+  readonly fromStart?: boolean;
   readonly limit: number;
 }
 
@@ -45,8 +49,8 @@ export class TradeLedger {
   }
 
   /**
-   * Binance's selection: by `orderId`, or from `fromId` upward, or within start/end time (the most
-   * recent `limit` rows when no bound is given), oldest first.
+   * Binance's selection: by `orderId`, then from `fromId` upward, or within the time window (its
+   * oldest `limit` rows when a start time was sent, else its newest), oldest first.
    */
   query(accountId: string, q: TradeQuery): TradeRow[] {
     let rows = this.#rows.filter((r) => r.accountId === accountId && r.symbol === q.symbol);
@@ -55,14 +59,8 @@ export class TradeLedger {
       const from = q.fromId;
       return rows.filter((r) => r.id >= from).slice(0, q.limit);
     }
-    if (q.startTime !== undefined) {
-      const start = q.startTime;
-      rows = rows.filter((r) => r.time >= start);
-    }
-    if (q.endTime !== undefined) {
-      const end = q.endTime;
-      rows = rows.filter((r) => r.time <= end);
-    }
-    return q.startTime !== undefined ? rows.slice(0, q.limit) : rows.slice(-q.limit);
+    const window = q.window;
+    if (window !== undefined) rows = rows.filter((r) => r.time >= window.start && r.time <= window.end);
+    return q.fromStart === true ? rows.slice(0, q.limit) : rows.slice(-q.limit);
   }
 }

@@ -4,7 +4,7 @@ import type { Json, SymbolSpec } from '../contracts.js';
 import type { AlgoOrder } from './algo-store.js';
 import { atLeast, moneyText } from './binance-format.js';
 import type { UserOrder } from './order-store.js';
-import { averagePrice, DEFAULT_STP, priceText, qtyText } from './order-views.js';
+import { averagePrice, priceText, qtyText } from './order-views.js';
 import type { PositionState } from './position-state.js';
 
 /** Execution types of ORDER_TRADE_UPDATE the engine produces. */
@@ -171,9 +171,9 @@ export function algoUpdate(
     act: algo.actualOrderType ?? '0',
     tp: priceText(algo.triggerPrice, spec),
     p: priceText(algo.price, spec),
-    V: DEFAULT_STP,
+    V: algo.stp,
     wt: algo.workingType,
-    pm: 'NONE',
+    pm: algo.priceMatch ?? 'NONE',
     cp: algo.closePosition,
     pP: algo.priceProtect,
     R: algo.reduceOnly,

@@ -27,13 +27,13 @@ function shown(amount: string, entry: string) {
 describe('planLadder', () => {
   it("puts a long position's five sell stops 5, 5.5, 6, 6.5 and 7 % under the entry, snapped up to the tick", () => {
     // The tick is written 0.10, so prices carry two decimals as the exchange lists them.
-    // 0.123 / 5 = 0.0246 → 0.024 each, the remainder 0.027 on the last rung.
+    // 0.123 / 5 = 0.0246: split evenly on the step, the larger parts on the nearest rungs.
     expect(shown('0.123', '60123.4')).toEqual([
-      '0 SELL 0.024 @ 57117.30', // 57117.23
-      '1 SELL 0.024 @ 56816.70', // 56816.613
-      '2 SELL 0.024 @ 56516.00', // 56515.996
+      '0 SELL 0.025 @ 57117.30', // 57117.23
+      '1 SELL 0.025 @ 56816.70', // 56816.613
+      '2 SELL 0.025 @ 56516.00', // 56515.996
       '3 SELL 0.024 @ 56215.40', // 56215.379
-      '4 SELL 0.027 @ 55914.80', // 55914.762
+      '4 SELL 0.024 @ 55914.80', // 55914.762
     ]);
   });
 
@@ -56,14 +56,68 @@ describe('planLadder', () => {
     }
   });
 
-  it('gives a position smaller than five steps fewer, larger stops (the remainder on the last rung)', () => {
-    expect(shown('0.003', '60000')).toEqual(['4 SELL 0.003 @ 55800.00']);
+  it('keeps every rung within one lot step of |pos|/5, the larger ones nearest the entry (a 0.009 BTC ≈ 540 USDT position)', () => {
+    // |pos|/5 = 0.0018. Before: 0.001 on each of the first four rungs and the remainder 0.005 on the
+    // 7 % rung, 55 % of the position stopped at the deepest price.
+    expect(shown('0.009', '60000')).toEqual([
+      '0 SELL 0.002 @ 57000.00',
+      '1 SELL 0.002 @ 56700.00',
+      '2 SELL 0.002 @ 56400.00',
+      '3 SELL 0.002 @ 56100.00',
+      '4 SELL 0.001 @ 55800.00',
+    ]);
     expect(shown('0.007', '60000')).toEqual([
+      '0 SELL 0.002 @ 57000.00',
+      '1 SELL 0.002 @ 56700.00',
+      '2 SELL 0.001 @ 56400.00',
+      '3 SELL 0.001 @ 56100.00',
+      '4 SELL 0.001 @ 55800.00',
+    ]);
+  });
+
+  it('splits any position evenly: parts one step apart at most, never larger on a deeper rung, rungs from the first', () => {
+    for (const amount of [
+      '0.001',
+      '0.002',
+      '0.004',
+      '0.006',
+      '0.009',
+      '0.011',
+      '0.999',
+      '1.001',
+      '-7.777',
+      '119.999',
+    ]) {
+      const rungs = planLadder(Decimal.parse(amount), Decimal.parse('60000'), BTC, SEED);
+      expect(
+        rungs.map((r) => r.rung),
+        amount,
+      ).toEqual(rungs.map((_, i) => i));
+      for (const [i, r] of rungs.entries()) {
+        const next = rungs[i + 1];
+        if (next === undefined) continue;
+        expect(r.quantity.gte(next.quantity), `${amount}: rung ${i}`).toBe(true);
+        expect(r.quantity.sub(next.quantity).lte(Decimal.parse('0.001')), `${amount}: rung ${i}`).toBe(true);
+      }
+      const first = rungs[0]?.quantity ?? Decimal.ZERO;
+      const last = rungs[rungs.length - 1]?.quantity ?? Decimal.ZERO;
+      expect(first.sub(last).lte(Decimal.parse('0.001')), amount).toBe(true);
+    }
+  });
+
+  it('gives a position smaller than five steps one stop per step on the nearest rungs, the first 5 % beyond the entry', () => {
+    // Before: the whole position on rung 4, 7 % under the entry (55800), the nearer rungs empty.
+    expect(shown('0.003', '60000')).toEqual([
+      '0 SELL 0.001 @ 57000.00',
+      '1 SELL 0.001 @ 56700.00',
+      '2 SELL 0.001 @ 56400.00',
+    ]);
+    expect(shown('-0.001', '60000')).toEqual(['0 BUY 0.001 @ 63000.00']);
+    expect(shown('0.004', '60000')).toEqual([
       '0 SELL 0.001 @ 57000.00',
       '1 SELL 0.001 @ 56700.00',
       '2 SELL 0.001 @ 56400.00',
       '3 SELL 0.001 @ 56100.00',
-      '4 SELL 0.003 @ 55800.00',
     ]);
   });
 
@@ -80,13 +134,24 @@ describe('planLadder', () => {
     for (const line of plan('-100')) expect(line).toMatch(/^BUY \d+ @ 1\.1$/);
   });
 
-  it('folds rungs under the minimum quantity into the last one rather than planning stops the exchange refuses', () => {
-    // minQty 0.01 on a 0.001 step: 0.03 / 5 = 0.006 per rung is under the minimum.
+  it('plans fewer stops on the nearest rungs rather than stops under the minimum quantity the exchange refuses', () => {
+    // minQty 0.01 on a 0.001 step: 0.03 / 5 = 0.006 and 0.03 / 4 = 0.0075 per rung are under the
+    // minimum, 0.03 / 3 = 0.01 is not. Before: one stop of 0.030 at 7 %.
     const lot = new SymbolFilterSet({ tickSize: '0.10', stepSize: '0.001', minQty: '0.01' });
-    const rungs = planLadder(Decimal.parse('0.03'), Decimal.parse('60000'), lot, SEED);
-    expect(rungs.map((r) => `${r.rung} ${r.quantity.toString()} @ ${r.triggerPrice.toString()}`)).toEqual([
-      '4 0.030 @ 55800.00',
+    const plan = (amount: string) =>
+      planLadder(Decimal.parse(amount), Decimal.parse('60000'), lot, SEED).map(
+        (r) => `${r.rung} ${r.quantity.toString()} @ ${r.triggerPrice.toString()}`,
+      );
+    expect(plan('0.03')).toEqual(['0 0.010 @ 57000.00', '1 0.010 @ 56700.00', '2 0.010 @ 56400.00']);
+    // 0.041 / 4 = 0.01025 → 0.011, 0.010, 0.010, 0.010: four stops, none under the minimum.
+    expect(plan('0.041')).toEqual([
+      '0 0.011 @ 57000.00',
+      '1 0.010 @ 56700.00',
+      '2 0.010 @ 56400.00',
+      '3 0.010 @ 56100.00',
     ]);
+    // Not even two stops of the minimum: the whole position on the first rung.
+    expect(plan('0.019')).toEqual(['0 0.019 @ 57000.00']);
   });
 
   it('plans nothing for a flat position or an unknown entry', () => {
@@ -104,21 +169,21 @@ describe('planLadder', () => {
     };
 
     it('sends a rung over maxQty as several orders at its trigger, each within maxQty and on the step, summing to the rung', () => {
-      // 601.237 / 5 = 120.247 a rung (120.249 the last): over 120, two orders each.
+      // 601.237 / 5 = 120.2474: 120.248 on the first two rungs, 120.247 on the rest; over 120, two orders each.
       const plan = split('601.237');
       expect(
         plan.map((r) => `${r.rung}.${r.part} ${r.quantity.toString()} @ ${r.triggerPrice.toString()}`),
       ).toEqual([
         '0.0 60.124 @ 57000.00',
-        '0.1 60.123 @ 57000.00',
+        '0.1 60.124 @ 57000.00',
         '1.0 60.124 @ 56700.00',
-        '1.1 60.123 @ 56700.00',
+        '1.1 60.124 @ 56700.00',
         '2.0 60.124 @ 56400.00',
         '2.1 60.123 @ 56400.00',
         '3.0 60.124 @ 56100.00',
         '3.1 60.123 @ 56100.00',
-        '4.0 60.125 @ 55800.00',
-        '4.1 60.124 @ 55800.00',
+        '4.0 60.124 @ 55800.00',
+        '4.1 60.123 @ 55800.00',
       ]);
       // As the exchange checks a STOP_MARKET: MARKET_LOT_SIZE passes for every order.
       for (const r of plan) expect(BTC.checkOrder(r.triggerPrice, r.quantity, true)).toBeNull();
@@ -215,16 +280,16 @@ describe('planLadder', () => {
       expect(absurd.covered.toString()).toBe('4800.000');
     });
 
-    it('without a maxQty, rungs past maxOrders join the last one kept: the position stays covered in full', () => {
+    it('without a maxQty, the position is split evenly over the nearest maxOrders rungs: covered in full', () => {
       const plan = planLadder(Decimal.parse('1.000'), Decimal.parse('60000'), BTC, SEED, {
         maxQty: undefined,
         maxOrders: 3,
       });
       if (plan instanceof CappedLadder) throw new Error('expected a full ladder');
       expect(plan.map((r) => [r.rung, r.quantity.toString()])).toEqual([
-        [0, '0.200'],
-        [1, '0.200'],
-        [2, '0.600'],
+        [0, '0.334'],
+        [1, '0.333'],
+        [2, '0.333'],
       ]);
     });
 

@@ -93,18 +93,22 @@ export function closingSide(amount: Decimal): OrderSide {
 
 /**
  * The ladder for a position of `amount` entered at `entry`: `rungs` reduce-only stops on the
- * closing side, each |amount| / rungs snapped down to the (market) lot step, the remainder on the
- * last; rung i triggers `firstPercent + i × stepPercent` percent beyond the entry on the losing side
- * (below it for a long, above for a short), snapped to the tick toward the entry (the safe side:
- * up for a sell stop, down for a buy stop), or one tick away from it when that would reach the
- * entry. Rungs whose size snaps to zero or under the lot's minQty are left out, so a position
- * smaller than `rungs` steps gets fewer, larger stops; nothing for a flat position.
+ * closing side, |amount| split as evenly as the (market) lot step allows, the larger parts (one step
+ * more) on the nearest rungs ({@link splitEvenly}); rung i triggers `firstPercent + i × stepPercent`
+ * percent beyond the entry on the losing side (below it for a long, above for a short), snapped to
+ * the tick toward the entry (the safe side: up for a sell stop, down for a buy stop), or one tick
+ * away from it when that would reach the entry. A position too small for `rungs` parts of at least
+ * one step and the lot's minQty gets as many stops as it can fill, on the nearest rungs (a position
+ * of three steps: one step at each of 5, 5.5 and 6 %), one stop of the whole position at the
+ * first rung when even two cannot be had; nothing for a flat position. The stops sum to |amount|
+ * snapped down to the step.
  *
  * With `lot`, a rung over `lot.maxQty` is split into as few orders at its trigger as keep each
  * within maxQty (near-equal, multiples of the step, summing exactly to the rung), since the
  * exchange refuses a larger one (-4005) and would leave that part unprotected on every retry. A
  * ladder that needs more than `lot.maxOrders` orders is capped at that many ({@link CappedLadder});
- * without a maxQty (every rung one order) the deepest rungs past the limit join the last kept one.
+ * without a maxQty (every rung one order) the position is split over the nearest `lot.maxOrders`
+ * rungs instead.
  */
 export function planLadder(
   amount: Decimal,
@@ -126,12 +130,13 @@ export function planLadder(
   shape: LadderShape,
   lot?: LadderLot,
 ): LadderRung[] | CappedLadder {
-  const rungs = planRungs(amount, entry, filters, shape);
-  if (lot === undefined) return rungs;
+  if (lot === undefined) return planRungs(amount, entry, filters, shape, shape.rungs);
   const maxOrders = Math.max(1, lot.maxOrders);
   // maxQty snapped down to the step, so that parts of at most it are valid quantities themselves.
   const max = lot.maxQty === undefined ? undefined : filters.snapQuantity(lot.maxQty, true);
-  if (max === undefined || max.sign() <= 0) return mergeDeepest(rungs, maxOrders);
+  // Without a maxQty every rung is one order: no more rungs than orders allowed.
+  if (max === undefined || max.sign() <= 0) return planRungs(amount, entry, filters, shape, maxOrders);
+  const rungs = planRungs(amount, entry, filters, shape, shape.rungs);
   // Counted before any part is built: a position of a million lots must not become a million objects.
   const counts = rungs.map((r) => partsNeeded(r.quantity, max));
   const orders = counts.reduce((sum, n) => sum + n, 0);
@@ -157,55 +162,68 @@ export function planLadder(
 }
 
 /**
- * `rungs` (one order each) within `maxOrders`: the deepest rungs past the limit give their quantity
- * to the last one kept, so the position stays covered in full with fewer triggers. The
- * configuration refuses more rungs than `maxOpenStops`; this keeps the planner total anyway.
+ * The rungs of {@link planLadder}, one order each, at most `maxStops` of them: the position split
+ * evenly over the nearest rungs with a valid trigger, as many as parts of at least one step and the
+ * lot's minQty allow.
  */
-function mergeDeepest(rungs: LadderRung[], maxOrders: number): LadderRung[] {
-  if (rungs.length <= maxOrders) return rungs;
-  const kept = rungs.slice(0, maxOrders);
-  const last = kept[kept.length - 1];
-  if (last === undefined) return rungs;
-  const extra = rungs.slice(maxOrders).reduce((sum, r) => sum.add(r.quantity), Decimal.ZERO);
-  kept[kept.length - 1] = { ...last, quantity: last.quantity.add(extra) };
-  return kept;
-}
-
-/** The rungs of {@link planLadder}, one order each. */
 function planRungs(
   amount: Decimal,
   entry: Decimal,
   filters: SymbolFilterSet,
   shape: LadderShape,
+  maxStops: number,
 ): LadderRung[] {
   if (amount.isZero() || entry.sign() <= 0) return [];
   const side = closingSide(amount);
-  const size = amount.abs();
-  const share = filters.snapQuantity(size.div(Decimal.fromInt(shape.rungs), size.scale + 6, 'down'), true);
-  // A share under the lot's minQty would be refused by the exchange and leave those rungs' part
-  // unprotected: such rungs are left out like zero-sized ones, their quantity going to the last.
-  const each = underMinQty(filters, share) ? Decimal.ZERO : share;
-  const rungs: LadderRung[] = [];
-  let placed = Decimal.ZERO;
+  const size = filters.snapQuantity(amount.abs(), true);
+  if (size.sign() <= 0) return [];
+  // The rungs a stop can be placed at, nearest first.
+  const slots: Array<{ rung: number; triggerPrice: Decimal }> = [];
   for (let i = 0; i < shape.rungs; i++) {
-    const last = i === shape.rungs - 1;
-    const quantity = last ? filters.snapQuantity(size.sub(placed), true) : each;
-    if (quantity.sign() <= 0) continue;
-    const percent = shape.firstPercent.add(shape.stepPercent.mul(Decimal.fromInt(i)));
-    const factor = side === 'SELL' ? HUNDRED.sub(percent) : HUNDRED.add(percent);
-    if (factor.sign() <= 0) continue;
-    const raw = entry.mul(factor).div(HUNDRED, entry.scale + factor.scale + 2, 'down');
-    let triggerPrice = filters.snapPrice(raw, side);
-    // A tick coarser than the distance snaps the trigger onto (or past) the entry: that is no
-    // stop-loss, and with the mark just past the entry the exchange refuses it as passed and the
-    // rung is closed at market. Such a rung goes one tick further out instead.
-    if (side === 'SELL' ? triggerPrice.gte(entry) : triggerPrice.lte(entry))
-      triggerPrice = filters.snapPrice(raw, side === 'SELL' ? 'BUY' : 'SELL');
-    if (triggerPrice.sign() <= 0) continue;
-    placed = placed.add(quantity);
-    rungs.push({ rung: i, part: null, side, quantity, triggerPrice });
+    const triggerPrice = rungTrigger(entry, side, shape, i, filters);
+    if (triggerPrice !== undefined) slots.push({ rung: i, triggerPrice });
   }
-  return rungs;
+  // The most stops whose even split of the position has no part under one step or the lot's
+  // minQty (the exchange would refuse it, leaving that part unprotected); the smallest part of an
+  // even split of `size` in k is `size / k` snapped down to the step.
+  let stops = Math.min(slots.length, Math.max(1, maxStops));
+  while (stops > 1) {
+    const smallest = filters.snapQuantity(size.div(Decimal.fromInt(stops), size.scale + 6, 'down'), true);
+    if (smallest.sign() > 0 && !underMinQty(filters, smallest)) break;
+    stops -= 1;
+  }
+  const quantities = splitEvenly(size, stops, (q) => filters.snapQuantity(q, true));
+  return slots.slice(0, stops).map((slot, i) => ({
+    rung: slot.rung,
+    part: null,
+    side,
+    quantity: quantities[i] ?? Decimal.ZERO,
+    triggerPrice: slot.triggerPrice,
+  }));
+}
+
+/**
+ * The trigger of rung `i` for a stop on `side`, or undefined when it has none (a sell stop at or
+ * under zero).
+ */
+function rungTrigger(
+  entry: Decimal,
+  side: OrderSide,
+  shape: LadderShape,
+  i: number,
+  filters: SymbolFilterSet,
+): Decimal | undefined {
+  const percent = shape.firstPercent.add(shape.stepPercent.mul(Decimal.fromInt(i)));
+  const factor = side === 'SELL' ? HUNDRED.sub(percent) : HUNDRED.add(percent);
+  if (factor.sign() <= 0) return undefined;
+  const raw = entry.mul(factor).div(HUNDRED, entry.scale + factor.scale + 2, 'down');
+  let triggerPrice = filters.snapPrice(raw, side);
+  // A tick coarser than the distance snaps the trigger onto (or past) the entry: that is no
+  // stop-loss, and with the mark just past the entry the exchange refuses it as passed and the
+  // rung is closed at market. Such a rung goes one tick further out instead.
+  if (side === 'SELL' ? triggerPrice.gte(entry) : triggerPrice.lte(entry))
+    triggerPrice = filters.snapPrice(raw, side === 'SELL' ? 'BUY' : 'SELL');
+  return triggerPrice.sign() > 0 ? triggerPrice : undefined;
 }
 
 /** `rung` as `parts` orders at its trigger, near-equal on the step ({@link splitEvenly}). */

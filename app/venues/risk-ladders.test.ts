@@ -79,11 +79,12 @@ describe('stop-loss ladders on the engine', () => {
         .snap(d('0.01'), 'floor')
         .toFixed(2);
     expect(shown(await rig.stops())).toEqual([
-      `rung 0 BUY 0.200 @ ${level('5')}`,
-      `rung 1 BUY 0.200 @ ${level('5.5')}`,
-      `rung 2 BUY 0.200 @ ${level('6')}`,
+      // 1.003 split evenly on the 0.001 step, the larger parts nearest the entry.
+      `rung 0 BUY 0.201 @ ${level('5')}`,
+      `rung 1 BUY 0.201 @ ${level('5.5')}`,
+      `rung 2 BUY 0.201 @ ${level('6')}`,
       `rung 3 BUY 0.200 @ ${level('6.5')}`,
-      `rung 4 BUY 0.203 @ ${level('7')}`,
+      `rung 4 BUY 0.200 @ ${level('7')}`,
     ]);
   });
 });

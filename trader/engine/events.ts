@@ -73,8 +73,12 @@ export interface OrderIntent {
   readonly quantity: Decimal;
   readonly reduceOnly: boolean;
   readonly execution: ExecutionStyle;
-  /** Reference price the size was computed from (last trade), exact. */
-  readonly referencePrice: Decimal;
+  /**
+   * Reference price the size was computed from (the last trade, else the mid of a sane quote),
+   * exact. `undefined` only for a reduce-only leg of a symbol with no price at all: closing needs
+   * none (reduce-only market orders are exempt from MIN_NOTIONAL), opening is never planned without.
+   */
+  readonly referencePrice: Decimal | undefined;
   readonly reason: string;
 }
 

@@ -11,19 +11,39 @@ interface UnreflectedFill {
 }
 
 /**
- * Per symbol: the signed quantity of submitted intents not filled yet, and fills the account's
- * position may not show yet (a live account learns of a fill through the hub a moment later; a
- * fill is reflected once the position's update time reaches the fill's time). The target planner
- * works from `expected`, so a decision taken while an order is in flight is not sent twice.
+ * Per symbol: the signed quantity of intents approved by risk and not handed to the executor yet,
+ * of submitted intents not filled yet, and fills the account's position may not show yet (a live
+ * account learns of a fill through the hub a moment later; a fill is reflected once the
+ * position's update time reaches the fill's time). The target planner and the risk gate work
+ * from `expected`, so a decision taken while an order is in flight is not sent twice, and an
+ * approved leg counts toward the notional limits before the next one is judged.
  */
 export class ExposureTracker {
   readonly #pending = new Map<string, Decimal>();
+  /** Approved intents whose order event still waits on the engine's queue. */
+  readonly #approved = new Map<string, Decimal>();
   readonly #fills = new Map<string, UnreflectedFill[]>();
   /**
    * Per client order id: fill quantity (absolute) already counted from a query when an unknown
    * outcome was resolved, so the order's trade events, if they still come, are not counted twice.
    */
   readonly #credited = new Map<string, Decimal>();
+
+  /**
+   * An intent of `signedQty` passed risk; its order event waits on the queue. It counts as pending
+   * from now, so every intent judged after it (a later leg, another symbol of the same decision)
+   * sees it, not a book the order has not reached yet.
+   */
+  approved(symbol: string, signedQty: Decimal): void {
+    this.#approved.set(symbol, (this.#approved.get(symbol) ?? Decimal.ZERO).add(signedQty));
+  }
+
+  /** An approved intent of `signedQty` went to the executor, whose `submitted` counts it from now. */
+  handedOver(symbol: string, signedQty: Decimal): void {
+    const left = (this.#approved.get(symbol) ?? Decimal.ZERO).sub(signedQty);
+    if (left.isZero()) this.#approved.delete(symbol);
+    else this.#approved.set(symbol, left);
+  }
 
   /** An intent of `signedQty` was submitted. */
   submitted(symbol: string, signedQty: Decimal): void {
@@ -95,9 +115,24 @@ export class ExposureTracker {
     this.#pending.set(symbol, (this.#pending.get(symbol) ?? Decimal.ZERO).sub(signedRemainder));
   }
 
-  /** Quantity still to fill of submitted intents. */
+  /** Quantity still to fill of approved and submitted intents. */
   pending(symbol: string): Decimal {
-    return this.#pending.get(symbol) ?? Decimal.ZERO;
+    const submitted = this.#pending.get(symbol) ?? Decimal.ZERO;
+    const approved = this.#approved.get(symbol);
+    return approved === undefined ? submitted : submitted.add(approved);
+  }
+
+  /**
+   * Symbols whose expected position may differ from the account's: intents approved or on their
+   * way, or fills the account may not show yet. The notional limits value these beside the
+   * account's open positions (an order resting in a symbol the account shows flat is exposure too).
+   */
+  symbols(): string[] {
+    const out = new Set<string>();
+    for (const [symbol, qty] of this.#approved) if (!qty.isZero()) out.add(symbol);
+    for (const [symbol, qty] of this.#pending) if (!qty.isZero()) out.add(symbol);
+    for (const [symbol, fills] of this.#fills) if (fills.length > 0) out.add(symbol);
+    return [...out];
   }
 
   /** The position `symbol` will have once everything submitted has filled. */

@@ -9,8 +9,18 @@ export interface RiskContext {
   readonly account: AccountView;
   /** Engine time. */
   readonly now: number;
-  /** The position `symbol` will have once every order already submitted has filled (the planner's view). */
+  /**
+   * The position `symbol` will have once every intent already approved has filled (the planner's
+   * view): the engine counts an approved intent at once, before its order event reaches the
+   * executor, so a later leg or another symbol of the same decision is judged with it.
+   */
   readonly expectedPosition?: (symbol: string) => Decimal;
+  /**
+   * Symbols besides the account's open positions whose expected position may not be zero: intents
+   * approved or on their way (resting post-only orders included), fills the account does not show
+   * yet. The total notional and leverage limits value them too.
+   */
+  readonly exposedSymbols?: () => Iterable<string>;
 }
 
 /** Pass, or refuse with the rule's name and why (a typed result, never an exception). */

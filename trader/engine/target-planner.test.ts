@@ -87,3 +87,25 @@ describe('TargetPlanner over a long run', () => {
     expect(JSON.parse(after[1] ?? '{}')).toMatchObject({ symbol: 'XUSDT', suppressed: 999 });
   });
 });
+
+describe('TargetPlanner without a reference price', () => {
+  it('plans the reduce-only legs of a symbol with no price (market or post-only), never an opening leg', () => {
+    const rules = new SymbolRules([
+      { symbol: 'XUSDT', tickSize: '0.01', stepSize: '1', minQty: '1', maxQty: '1000', minNotional: '5' },
+    ]);
+    const planner = new TargetPlanner(rules, silentLogger('planner'));
+    const close = planner.plan(signal('0'), Decimal.parse('3'), undefined);
+    expect(close.map((i) => `${i.side} ${i.quantity.toString()} ${i.reduceOnly}`)).toEqual(['SELL 3 true']);
+    expect(close[0]?.referencePrice).toBeUndefined();
+    const postOnly = planner.plan(
+      { ...signal('0'), execution: { kind: 'post-only' } },
+      Decimal.parse('-2'),
+      undefined,
+    );
+    expect(postOnly.map((i) => `${i.side} ${i.quantity.toString()} ${i.reduceOnly}`)).toEqual(['BUY 2 true']);
+    // A flip: the close leg goes, the opening leg cannot be sized.
+    const flip = planner.plan(signal('-4'), Decimal.parse('3'), undefined);
+    expect(flip.map((i) => `${i.side} ${i.quantity.toString()} ${i.reduceOnly}`)).toEqual(['SELL 3 true']);
+    expect(planner.recentSkipped.at(-1)?.reason).toMatch(/^no price/);
+  });
+});

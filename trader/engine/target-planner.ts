@@ -35,9 +35,10 @@ export interface SkippedLeg {
  * legs. A position that changes sign is closed by a reduce-only leg first and opened by a second
  * leg; a shrinking position gets one reduce-only leg. Quantities are snapped down to the step
  * (MARKET_LOT_SIZE for market execution) by the native filters; legs above the lot's maxQty are
- * split. Opening legs must pass every filter including MIN_NOTIONAL at the reference price;
- * reduce-only legs are exempt from MIN_NOTIONAL, as on Binance (-4164 "... unless you choose
- * reduce only"), so a small remainder can always be closed.
+ * split. Opening legs must pass every filter including MIN_NOTIONAL at the reference price, and
+ * without a reference price none is planned; reduce-only legs are exempt from MIN_NOTIONAL, as on
+ * Binance (-4164 "... unless you choose reduce only"), and need no reference price at all, so a
+ * small remainder, or a position in a symbol with no last trade, can always be closed.
  */
 export class TargetPlanner {
   readonly #rules: SymbolRules;
@@ -65,7 +66,8 @@ export class TargetPlanner {
     return this.#recentSkipped;
   }
 
-  plan(signal: SignalEvent, expected: Decimal, referencePrice: Decimal): OrderIntent[] {
+  /** `referencePrice` undefined: the symbol has no usable price; only reduce-only legs are planned. */
+  plan(signal: SignalEvent, expected: Decimal, referencePrice: Decimal | undefined): OrderIntent[] {
     const { target } = signal;
     const symbol = signal.key.symbol;
     if (target.eq(expected)) return [];
@@ -140,14 +142,19 @@ export class TargetPlanner {
   #check(
     symbol: string,
     qty: Decimal,
-    price: Decimal,
+    price: Decimal | undefined,
     market: boolean,
     reduceOnly: boolean,
   ): string | undefined {
     if (qty.sign() <= 0) return 'quantity is below one step after snapping';
+    if (price === undefined && !reduceOnly)
+      return 'no price (no last trade, no usable quote): an opening leg cannot be sized or checked';
     const violation = this.#rules.filters(symbol).checkOrder(price, qty, market);
     if (violation === null) return undefined;
     if (reduceOnly && violation.filter === 'MIN_NOTIONAL') return undefined;
+    // A reduce-only leg without a reference price: the lot filter was checked; the price a
+    // post-only close rests at comes from the book when it is sent.
+    if (reduceOnly && price === undefined && violation.reason === 'missing_price') return undefined;
     return violation.message;
   }
 

@@ -1,5 +1,6 @@
 // The event engine of a trader: market event → strategy → signal → target planner → risk → order → executor → fill, on one queue.
 import { Decimal } from '../../ts/exact/decimal.js';
+import { LogThrottle } from '../../ts/log/log-throttle.js';
 import type { Logger } from '../../ts/log/logger.js';
 import type { UserEventObject } from '../../ts/native/parse.js';
 import { OrderExecutor } from '../execution/order-executor.js';
@@ -23,12 +24,14 @@ import type {
   ExecutionStyle,
   FillEvent,
   MarketEvent,
+  OrderIntent,
   SignalEvent,
   TickEvent,
 } from './events.js';
 import { checkExchangeTime } from './exchange-time.js';
 import { ExposureTracker } from './exposure-tracker.js';
 import type { AccountView, MarketData } from './market-data.js';
+import { quoteMid } from './quote-price.js';
 import { PassThroughRisk, type RiskGate } from './risk-gate.js';
 import { TargetPlanner } from './target-planner.js';
 
@@ -72,9 +75,23 @@ export interface TradingEngineStats {
   fillsElsewhere: number;
   /** Fills whose trade time was implausible (µs, seconds, far future): another exchange time, or none, used. */
   implausibleFillTimes: number;
+  /** Signals of a symbol with no usable price (no last trade, no sane quote): only reduce-only legs planned. */
+  unpricedSignals: number;
+  /** Signals that asked for a change of which nothing could be sent (unlisted symbol, every leg skipped). */
+  unsentSignals: number;
 }
 
+/** A signal of which nothing could be sent, and why (see {@link TradingEngine.onUnsent}). */
+export type UnsentListener = (signal: SignalEvent, reason: string) => void;
+
+/** At most one "no price" warning a symbol per this long (engine clock); the counters keep the tally. */
+const UNPRICED_WARN_INTERVAL_MS = 60_000;
+
 const MARKET: ExecutionStyle = { kind: 'market' };
+
+function signedQuantity(intent: OrderIntent): Decimal {
+  return intent.side === 'BUY' ? intent.quantity : intent.quantity.neg();
+}
 
 /**
  * One trader's engine (seed 003's shape). Data sources push market events; the strategy is called
@@ -97,6 +114,8 @@ export class TradingEngine {
     fills: 0,
     fillsElsewhere: 0,
     implausibleFillTimes: 0,
+    unpricedSignals: 0,
+    unsentSignals: 0,
   };
   readonly #o: TradingEngineOptions;
   readonly #risk: RiskGate;
@@ -107,6 +126,10 @@ export class TradingEngine {
   readonly #submitted = new Map<string, number>();
   readonly #warm = new Map<string, boolean>();
   readonly #symbols: ReadonlySet<string> | undefined;
+  /** Intents approved by risk whose order event is still on the queue (counted in the tracker). */
+  readonly #approved = new WeakSet<OrderIntent>();
+  readonly #unsentListeners = new Set<UnsentListener>();
+  readonly #unpricedWarn = new LogThrottle(UNPRICED_WARN_INTERVAL_MS);
   #decisionTime = 0;
   #offUser: (() => void) | undefined;
   #started = false;
@@ -139,6 +162,8 @@ export class TradingEngine {
     this.queue.on('signal', (e) => this.#onSignal(e));
     this.queue.on('order', (e) => {
       this.stats.orders += 1;
+      // The executor counts it as submitted from here; until now the approval counted it.
+      if (this.#approved.delete(e.intent)) this.tracker.handedOver(e.intent.symbol, signedQuantity(e.intent));
       void this.executor.submit(e.intent);
     });
     this.queue.on('fill', (e) => this.#onFill(e));
@@ -198,6 +223,17 @@ export class TradingEngine {
       reason,
     });
     void this.queue.drain();
+  }
+
+  /**
+   * Calls `listener` for every signal that asked for a change of which nothing could be sent (a
+   * symbol the exchange does not list, every leg skipped by the planner); risk refusals are not
+   * included (the gate reports those). Returns the unsubscribe function. Risk alerts on its own
+   * closes through it: a force-close that cannot be sent must not go unnoticed.
+   */
+  onUnsent(listener: UnsentListener): () => void {
+    this.#unsentListeners.add(listener);
+    return () => this.#unsentListeners.delete(listener);
   }
 
   /** Resolves when the queue is empty and no order is being executed. */
@@ -276,20 +312,32 @@ export class TradingEngine {
     const symbol = signal.key.symbol;
     if (!this.#o.rules.has(symbol)) {
       this.#log.warn('signal for a symbol the exchange does not list', { symbol });
+      this.#unsent(signal, `the exchange does not list ${symbol}`);
       return;
     }
-    const reference = this.#o.market.lastPriceExact(symbol);
-    if (reference === undefined) {
-      this.#log.warn('signal without a last price; not sized', { symbol, reason: signal.reason });
-      return;
-    }
+    const reference = this.#referencePrice(symbol);
     const expected = this.tracker.expected(symbol, this.#o.account.position(symbol));
-    for (const intent of this.planner.plan(signal, expected, reference)) {
+    if (reference === undefined && !signal.target.eq(expected)) {
+      this.stats.unpricedSignals += 1;
+      const suppressed = this.#unpricedWarn.allow(symbol, this.#o.clock.now());
+      if (suppressed !== undefined)
+        this.#log.warn('signal without a price: only reduce-only legs are sent', {
+          symbol,
+          reason: signal.reason,
+          suppressed,
+        });
+    }
+    const skipped = this.planner.skippedCount;
+    const intents = this.planner.plan(signal, expected, reference);
+    if (this.planner.skippedCount > skipped && intents.length === 0)
+      this.#unsent(signal, this.planner.recentSkipped.at(-1)?.reason ?? 'every leg was skipped');
+    for (const intent of intents) {
       const decision = this.#risk.check(intent, {
         market: this.#o.market,
         account: this.#o.account,
         now: this.#o.clock.now(),
         expectedPosition: (s) => this.tracker.expected(s, this.#o.account.position(s)),
+        exposedSymbols: () => this.tracker.symbols(),
       });
       if (!decision.allowed) {
         this.stats.refusedByRisk += 1;
@@ -298,7 +346,47 @@ export class TradingEngine {
         this.#log.debug('order refused by risk', { symbol, rule: decision.rule, reason: decision.reason });
         continue;
       }
+      // Counted from the approval, not from when the order event reaches the executor: the next
+      // leg, and the next symbol of the same decision, are judged with it (the notional limits
+      // would otherwise judge every leg of a bar against a flat book).
+      this.tracker.approved(symbol, signedQuantity(intent));
+      this.#approved.add(intent);
       this.queue.push({ type: 'order', intent });
+    }
+  }
+
+  /**
+   * What a signal of `symbol` is sized and checked at: the last trade, else the mid of the book's
+   * bid and ask when the quote is sane (`quoteMid`: a book with a bid and ask but no trade yet),
+   * else undefined (only reduce-only legs are planned then: a close never needs a price).
+   */
+  #referencePrice(symbol: string): Decimal | undefined {
+    const market = this.#o.market;
+    const last = market.lastPriceExact(symbol);
+    if (last !== undefined && last.sign() > 0) return last;
+    const quote = market.quote(symbol);
+    if (quote === undefined) return undefined;
+    const tick = this.#o.rules.fields(symbol)?.tickSize;
+    const mid = quoteMid(quote, { tickSize: tick === undefined ? undefined : Decimal.parse(tick) });
+    if ('mid' in mid) return mid.mid;
+    const suppressed = this.#unpricedWarn.allow(`${symbol}|quote`, this.#o.clock.now());
+    if (suppressed !== undefined)
+      this.#log.warn('quote refused as a reference price', { symbol, reason: mid.refused, suppressed });
+    return undefined;
+  }
+
+  /** Counts and reports a signal of which nothing could be sent. */
+  #unsent(signal: SignalEvent, reason: string): void {
+    this.stats.unsentSignals += 1;
+    for (const listener of this.#unsentListeners) {
+      try {
+        listener(signal, reason);
+      } catch (error) {
+        this.#log.error('unsent-signal listener failed', {
+          symbol: signal.key.symbol,
+          error: error instanceof Error ? error.message : String(error),
+        });
+      }
     }
   }
 

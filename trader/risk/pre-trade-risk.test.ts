@@ -174,6 +174,52 @@ describe('PreTradeRisk', () => {
     );
   });
 
+  it('counts quantity on its way in symbols the account shows flat toward the total and the leverage', () => {
+    const r = rig();
+    // Equity 5,000 × 5 = 25,000 in total.
+    r.account.equityValue = Decimal.parse('5000');
+    // Orders resting or just approved: 90 AAA and −90 BBB expected, none of it in the account yet.
+    const onItsWay = new Map([
+      ['AAAUSDT', Decimal.parse('90')],
+      ['BBBUSDT', Decimal.parse('-90')],
+    ]);
+    const ctx: RiskContext = {
+      market: r.market,
+      account: r.account,
+      now: NOW,
+      expectedPosition: (s) => onItsWay.get(s) ?? Decimal.ZERO,
+      exposedSymbols: () => onItsWay.keys(),
+    };
+    r.market.set('CCCUSDT', '100');
+    // 9,000 + 9,000 on its way: 7,000 more is 25,000, one unit more is over.
+    expect(rule(r.gate.check(intent('CCCUSDT', 'BUY', '70'), ctx))).toBe('allowed');
+    expect(rule(r.gate.check(intent('CCCUSDT', 'BUY', '71'), ctx))).toBe('max-leverage');
+    r.account.equityValue = Decimal.parse('100000');
+    r.market.set('AAAUSDT', '1000'); // the 90 AAA on its way is 90,000 now: over 50,000
+    expect(rule(r.gate.check(intent('CCCUSDT', 'BUY', '1'), ctx))).toBe('max-total-notional');
+    // Without a trade price the mid of a sane quote values it; with no price at all it is refused.
+    r.market.prices.delete('AAAUSDT');
+    r.market.quotes.set('AAAUSDT', { bid: Decimal.parse('99.9'), ask: Decimal.parse('100.1') });
+    expect(rule(r.gate.check(intent('CCCUSDT', 'BUY', '1'), ctx))).toBe('allowed');
+    r.market.quotes.delete('AAAUSDT');
+    const refused = r.gate.check(intent('CCCUSDT', 'BUY', '1'), ctx);
+    expect(refused).toMatchObject({ allowed: false, rule: 'max-total-notional' });
+    expect(refused.allowed ? '' : refused.reason).toContain('AAAUSDT');
+  });
+
+  it('refuses opening while a close-all is in progress, whatever the state says', () => {
+    const r = rig();
+    // Saved by a close-all that crashed before its switch to REDUCING.
+    r.state.startCloseAll('total unrealized PnL -3000.00 USDT is at or under -3000');
+    expect(r.state.state).toBe('ACTIVE');
+    expect(rule(r.check(intent('AAAUSDT', 'BUY', '1')))).toBe('closing-all');
+    expect(rule(r.check(intent('AAAUSDT', 'SELL', '1', true)))).toBe('allowed');
+    // The owner's ACTIVE ends it: opening passes again.
+    r.state.setByOwner('ACTIVE', 'resume');
+    expect(r.state.closeAll).toBeNull();
+    expect(rule(r.check(intent('AAAUSDT', 'BUY', '1')))).toBe('allowed');
+  });
+
   it('reports each refusal as a risk event naming the rule, repeats counted but not repeated', () => {
     const r = rig();
     const seen: string[] = [];

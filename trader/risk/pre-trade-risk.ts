@@ -2,6 +2,7 @@
 import type { PreTradeSettings } from '../../ts/config/risk-config.js';
 import { Decimal } from '../../ts/exact/decimal.js';
 import type { OrderIntent } from '../engine/events.js';
+import { quoteMid } from '../engine/quote-price.js';
 import type { RiskContext, RiskDecision, RiskGate } from '../engine/risk-gate.js';
 import type { BanListView, MarketFreshness } from './market-inputs.js';
 import type { OrderRateMeter } from './order-rate.js';
@@ -11,6 +12,7 @@ import type { RiskState } from './risk-state.js';
 /** The names refusals carry (`RiskDecision.rule`). */
 export const PRE_TRADE_RULES = [
   'trading-state',
+  'closing-all',
   'force-closing',
   'ban-list',
   'book-stale',
@@ -43,14 +45,38 @@ function signed(intent: OrderIntent): Decimal {
 }
 
 /**
+ * The price another symbol's exposure is valued at: the last trade, else the mid of a sane quote,
+ * else the position's entry; undefined when none is positive. A price of zero (or below) is no
+ * price: valued at it, the exposure would vanish from the total and the leverage limit.
+ */
+function valuation(ctx: RiskContext, symbol: string): Decimal | undefined {
+  const last = ctx.market.lastPriceExact(symbol);
+  if (last !== undefined && last.sign() > 0) return last;
+  const quote = ctx.market.quote(symbol);
+  if (quote !== undefined) {
+    const mid = quoteMid(quote);
+    if ('mid' in mid) return mid.mid;
+  }
+  const entry = ctx.account.position(symbol).entryPrice;
+  return entry.sign() > 0 ? entry : undefined;
+}
+
+/**
  * The engine's {@link RiskGate}. In HALTED nothing passes; in REDUCING only reduce-only intents.
  * A reduce-only intent then passes (shrinking exposure is always allowed: a stale book, a ban or a
  * spent opening budget must never keep a position open). An opening intent must also pass, in
- * order: no force-close of the symbol in progress, the ban list (the symbol, or `ALL`), a fresh book (no stream waiting for a snapshot, a
- * last price younger than `maxTickAgeMs`), a known balance and known positions, the opening share of
- * the order-rate budget, and the notional limits after the order — per symbol, in total, and as
- * leverage on equity — valued at the intent's reference price and the other symbols' last prices.
- * Every refusal is a typed result naming its rule, counted, and reported as a risk event.
+ * order: no close-all in progress (the owner's ACTIVE ends one, `RiskState.setByOwner`; one still
+ * running while ACTIVE, after a crash between its start and the switch to REDUCING, would close at
+ * market whatever opens), no force-close of the symbol in progress, the ban list (the symbol, or
+ * `ALL`), a fresh book (no stream waiting for a snapshot, a last price younger than
+ * `maxTickAgeMs`), a known balance and known positions, the opening share of the order-rate
+ * budget, and the notional limits after the order — per symbol, in total, and as leverage on
+ * equity — valued at the intent's reference price and the other symbols' last prices (else the mid
+ * of a sane quote, else the entry). "Other symbols" are the account's open positions and every
+ * symbol the engine has quantity on its way in (`RiskContext.exposedSymbols`: approved legs of the
+ * same decision, orders in flight, resting post-only orders, fills the account does not show yet),
+ * each at its expected position. Every refusal is a typed result naming its rule, counted, and
+ * reported as a risk event.
  */
 export class PreTradeRisk implements RiskGate {
   readonly refusals: RefusalCounts = Object.fromEntries(PRE_TRADE_RULES.map((r) => [r, 0])) as RefusalCounts;
@@ -59,7 +85,10 @@ export class PreTradeRisk implements RiskGate {
   readonly #maxTotal: Decimal;
   readonly #maxLeverage: Decimal;
   readonly #openingShare: number;
-  /** Earlier legs of the decision being checked: they are not submitted yet when later legs are judged. */
+  /**
+   * Earlier approved legs of the decision being checked, for a caller without `expectedPosition`
+   * (the engine's expected position counts an approved leg at once, so it needs none of this).
+   */
   #decision: { id: string; signed: Decimal } | undefined;
 
   constructor(inputs: PreTradeInputs) {
@@ -72,7 +101,9 @@ export class PreTradeRisk implements RiskGate {
 
   check(intent: OrderIntent, ctx: RiskContext): RiskDecision {
     const id = `${intent.key.strategy}|${intent.key.symbol}|${intent.key.time}`;
-    const earlier = intent.leg > 0 && this.#decision?.id === id ? this.#decision.signed : Decimal.ZERO;
+    const tracked = ctx.expectedPosition !== undefined;
+    const earlier =
+      !tracked && intent.leg > 0 && this.#decision?.id === id ? this.#decision.signed : Decimal.ZERO;
     const refusal = this.#judge(intent, ctx, earlier);
     if (refusal !== undefined) {
       this.refusals[refusal.rule] += 1;
@@ -85,7 +116,7 @@ export class PreTradeRisk implements RiskGate {
       });
       return { allowed: false, rule: refusal.rule, reason: refusal.reason };
     }
-    this.#decision = { id, signed: earlier.add(signed(intent)) };
+    if (!tracked) this.#decision = { id, signed: earlier.add(signed(intent)) };
     this.#in.orderRate?.record(ctx.now);
     return { allowed: true };
   }
@@ -100,6 +131,8 @@ export class PreTradeRisk implements RiskGate {
     if (intent.reduceOnly) return undefined;
     if (!state.allowsOpening())
       return { rule: 'trading-state', reason: `${state.state}: only reduce-only orders are sent` };
+    if (state.closeAll !== null)
+      return { rule: 'closing-all', reason: `every position is being closed: ${state.closeAll.reason}` };
     const symbol = intent.symbol;
     const closing = state.forceClosing().get(symbol);
     if (closing !== undefined)
@@ -151,6 +184,8 @@ export class PreTradeRisk implements RiskGate {
       ctx.expectedPosition?.(symbol) ?? ctx.account.position(symbol).amount;
     const symbol = intent.symbol;
     const price = intent.referencePrice;
+    if (price === undefined || price.sign() <= 0)
+      return { rule: 'max-symbol-notional', reason: `${symbol} has no price to value the order at` };
     const after = expected(symbol).add(earlier).add(signed(intent));
     const symbolNotional = after.abs().mul(price);
     if (symbolNotional.gt(this.#maxSymbol))
@@ -159,14 +194,21 @@ export class PreTradeRisk implements RiskGate {
         reason: `${symbol} would hold ${symbolNotional.toFixed(2)} USDT (limit ${this.#maxSymbol.toString()})`,
       };
     let total = symbolNotional;
-    for (const other of ctx.account.openPositions()) {
-      if (other === symbol) continue;
-      // A last price of zero (or below) is no price: valued at it, the position would vanish from
-      // the total and the leverage limit.
-      const quoted = ctx.market.lastPriceExact(other);
-      const last =
-        quoted !== undefined && quoted.sign() > 0 ? quoted : ctx.account.position(other).entryPrice;
-      total = total.add(expected(other).abs().mul(last));
+    // Reported positions and quantity still on its way alike: an order resting in a symbol the
+    // account shows flat, or a leg approved a moment ago, is exposure the limits are about.
+    const others = new Set(ctx.account.openPositions());
+    for (const other of ctx.exposedSymbols?.() ?? []) others.add(other);
+    others.delete(symbol);
+    for (const other of others) {
+      const amount = expected(other).abs();
+      if (amount.isZero()) continue;
+      const value = valuation(ctx, other);
+      if (value === undefined)
+        return {
+          rule: 'max-total-notional',
+          reason: `${other} holds or has on its way ${amount.toString()} with no price to value it at`,
+        };
+      total = total.add(amount.mul(value));
     }
     if (total.gt(this.#maxTotal))
       return {

@@ -26,6 +26,14 @@ describe('riskEventAlert', () => {
     });
     expect(riskEventAlert(action('stop-passed'))?.severity).toBe('warning');
     expect(
+      riskEventAlert({ kind: 'risk-action', action: 'close-unsent', symbol: 'BTCUSDT', reason: 'why', at }),
+    ).toEqual({
+      severity: 'critical',
+      source: 'risk.close-unsent',
+      title: 'A risk close could not be sent',
+      details: { symbol: 'BTCUSDT', reason: 'why' },
+    });
+    expect(
       riskEventAlert({
         kind: 'stop-loss-failure',
         symbol: 'ETHUSDT',

@@ -5,8 +5,9 @@ import type { RiskEvent, RiskEventLog } from './risk-events.js';
 /**
  * The alert for a risk event, or `undefined` for the routine ones (a refused order, a resting order
  * timed out: counted in the status and logged, never messaged). Stop-loss failures and close-all
- * are critical; HALTED is critical, REDUCING a warning, back to ACTIVE info; a force-close or a
- * passed stop closed at market is a warning.
+ * are critical, and so is a close risk asked for that could not be sent (the position stays open);
+ * HALTED is critical, REDUCING a warning, back to ACTIVE info; a force-close or a passed stop
+ * closed at market is a warning.
  */
 export function riskEventAlert(event: RiskEvent): AlertInput | undefined {
   if (event.kind === 'stop-loss-failure') {
@@ -50,6 +51,13 @@ export function riskEventAlert(event: RiskEvent): AlertInput | undefined {
         details,
       };
     }
+    case 'close-unsent':
+      return {
+        severity: 'critical',
+        source: 'risk.close-unsent',
+        title: 'A risk close could not be sent',
+        details,
+      };
     case 'refuse':
     case 'order-timeout':
       return undefined;

@@ -15,7 +15,9 @@ export type RiskAction =
   /** A stop of a new ladder would have triggered at once: its quantity was closed at market. */
   | 'stop-passed'
   /** A resting order outlived its prefix's limit and was cancelled (a share maybe sent as taker). */
-  | 'order-timeout';
+  | 'order-timeout'
+  /** A close risk asked for (force-close, close-all, a passed stop) could not be sent at all. */
+  | 'close-unsent';
 
 /** A risk rule acted. Shaped like the alert channel's `risk-action` alert, plus the time. */
 export interface RiskActionEvent {
@@ -58,12 +60,16 @@ export interface RiskEventStats {
 
 const RECENT = 50;
 
+/** Actions a rule may repeat every few seconds: a repeat within the window is counted, not passed on. */
+const REPEATED_ACTIONS: ReadonlySet<RiskAction> = new Set<RiskAction>(['refuse', 'close-unsent']);
+
 /**
  * Logs every risk event (stop-loss failures as errors, actions as warnings), counts them by kind
  * and action, keeps the last 50 for the status, and hands them to listeners (the alert channel).
- * The same refusal repeated (same symbol and rule) within `repeatWindowMs` is counted but
- * neither logged nor handed on again, so a strategy that keeps asking for a banned symbol cannot
- * flood the log or the alerts.
+ * The same refusal, or the same close that could not be sent (the loss guard retries it every
+ * `retryMs`), repeated (same symbol and rule) within `repeatWindowMs` is counted but neither
+ * logged nor handed on again, so a strategy that keeps asking for a banned symbol cannot flood the
+ * log or the alerts.
  */
 export class RiskEventLog implements RiskEventSink {
   readonly #log: Logger;
@@ -88,9 +94,9 @@ export class RiskEventLog implements RiskEventSink {
   emit(event: RiskEvent): void {
     const label = event.kind === 'risk-action' ? `risk-action:${event.action}` : event.kind;
     this.#counts[label] = (this.#counts[label] ?? 0) + 1;
-    if (event.kind === 'risk-action' && event.action === 'refuse') {
-      // By symbol and rule (the reason starts with the rule's name; its details, e.g. a price's age, vary).
-      const key = `${event.symbol}|${event.reason.split(':')[0]}`;
+    if (event.kind === 'risk-action' && REPEATED_ACTIONS.has(event.action)) {
+      // By action, symbol and rule (the reason starts with the rule's name; its details, e.g. a price's age, vary).
+      const key = `${event.action}|${event.symbol}|${event.reason.split(':')[0]}`;
       const last = this.#lastSeen.get(key);
       if (last !== undefined && event.at - last < this.#repeatWindowMs) {
         this.#suppressed += 1;

@@ -109,9 +109,23 @@ export class RiskState {
     return true;
   }
 
-  /** The owner sets any state. */
+  /**
+   * The owner sets any state. ACTIVE also ends a close-all in progress: the owner has seen it and
+   * resumes trading, and a close-all left running would close at market everything the strategy
+   * opens from then on (the positions it had not closed yet stay open; the loss guard judges the
+   * account's total again at its next check and starts a new close-all if it is still under the
+   * limit). Force-closes of single symbols go on.
+   */
   setByOwner(state: TradingState, reason: string, commandId: string | null = null): boolean {
     if (commandId !== null) this.#s.lastOwnerCommand = commandId;
+    if (state === 'ACTIVE' && this.#s.closeAll !== null) {
+      this.#log.warn("close-all ended by the owner's ACTIVE", {
+        since: this.#s.closeAll.since,
+        closeAllReason: this.#s.closeAll.reason,
+        reason,
+      });
+      this.#s.closeAll = null;
+    }
     if (state === this.#s.trading.state) {
       this.#save();
       return false;

@@ -50,6 +50,10 @@ export interface TradingStatusReport {
   readonly unrealizedPnl: string;
   /** Open positions without a price or entry: while any, close-all is not judged. */
   readonly unpriced: readonly string[];
+  /** Quotes the loss guard refused as a price (a side under one tick, crossed, too wide, far from the last trade). */
+  readonly refusedQuotes: number;
+  /** Force-closes and close-all closes sent again because the position stayed open. */
+  readonly resentCloses: number;
   readonly refusals: Readonly<Record<string, number>>;
   readonly ladders: ReturnType<StopLossLadders['status']>;
   readonly underCovered: readonly string[];
@@ -59,6 +63,9 @@ export interface TradingStatusReport {
 }
 
 const POSITION_CHECK_MS = 50;
+
+/** `submitTarget` sources whose targets are risk's own closes (force-close and close-all, passed stops). */
+const CLOSING_SOURCES: ReadonlySet<string> = new Set(['risk', 'stop-loss']);
 
 /** The target that closes `quantity` of a position expected at `expected` by an order on `side`, never past flat. */
 export function shrunkTarget(expected: Decimal, side: OrderSide, quantity: Decimal): Decimal {
@@ -86,6 +93,7 @@ export class TraderRisk {
   readonly #o: TraderRiskOptions;
   readonly #timers = new Map<string, ScheduledTask>();
   #venueOff: (() => void) | undefined;
+  #unsentOff: (() => void) | undefined;
   #venue: Venue | undefined;
   #positionCheck: ScheduledTask | undefined;
   #stopped = false;
@@ -130,6 +138,23 @@ export class TraderRisk {
         close: (symbol, reason) => engine.submitTarget('risk', symbol, Decimal.ZERO, reason),
         busy,
       },
+      tickSize: (symbol) => {
+        const tick = o.rules.fields(symbol)?.tickSize;
+        return tick === undefined ? undefined : Decimal.parse(tick);
+      },
+    });
+    // A close of risk's own that the engine could not send (every leg skipped, an unlisted symbol)
+    // leaves the position open: reported as a risk event, which alerts.
+    this.#unsentOff?.();
+    this.#unsentOff = engine.onUnsent((signal, why) => {
+      if (!CLOSING_SOURCES.has(signal.key.strategy)) return;
+      this.events.emit({
+        kind: 'risk-action',
+        action: 'close-unsent',
+        symbol: signal.key.symbol,
+        reason: `${signal.key.strategy}: ${why} (target ${signal.target.toString()}; ${signal.reason})`,
+        at: o.clock.now(),
+      });
     });
     if (s.stopLoss.enabled && o.stopOrders !== undefined) {
       this.ladders = new StopLossLadders({
@@ -185,6 +210,7 @@ export class TraderRisk {
     for (const t of this.#timers.values()) t.cancel();
     this.#positionCheck?.cancel();
     this.#venueOff?.();
+    this.#unsentOff?.();
     this.timeouts?.stop();
     await this.ladders?.stop();
   }
@@ -214,6 +240,8 @@ export class TraderRisk {
       forceClosing: [...this.state.forceClosing().keys()],
       unrealizedPnl: this.guard?.unrealizedPnl.toString() ?? '0',
       unpriced: this.guard?.unpriced ?? [],
+      refusedQuotes: this.guard?.refusedQuotes ?? 0,
+      resentCloses: this.guard?.resentCloses ?? 0,
       refusals: { ...this.gate.refusals },
       ladders: this.ladders?.status() ?? [],
       underCovered: this.ladders?.watch.underCovered() ?? [],

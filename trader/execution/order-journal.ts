@@ -1,5 +1,6 @@
 // The executor's write-ahead journal: every order is written before it is sent, so a restart knows what may exist.
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Logger } from '../../ts/log/logger.js';
 
 /** One order the executor decided to send. */
@@ -63,49 +64,107 @@ type JournalLine =
   | ({ readonly op: 'begin' } & JournalEntry)
   | { readonly op: 'settle'; clientOrderId: string; status: string; executedQty: string };
 
+/** Counters of a {@link FileOrderJournal}'s load. */
+export interface OrderJournalStats {
+  /** Orders held after the load. */
+  entries: number;
+  /** Lines that could not be read at start (a torn last line after a crash, or damage); dropped by the rewrite. */
+  badLines: number;
+}
+
 /**
  * A journal in an append-only JSON-lines file, fsynced on every `begin` (an order is on disk before
- * it can reach the exchange). Reloaded at start; a torn last line (a crash mid-write) is skipped
- * and logged.
+ * it can reach the exchange) and every `settle`. At start the file is read (a torn last line, left
+ * by a crash mid-write, is skipped, logged and counted) and rewritten from the entries read
+ * (temporary file, fsync, rename, fsync of the folder) before anything is appended: a line appended
+ * after a torn fragment would be glued onto it and lost at the next start.
  */
 export class FileOrderJournal extends MemoryOrderJournal {
+  readonly path: string;
+  readonly stats: OrderJournalStats = { entries: 0, badLines: 0 };
+  readonly #log: Logger;
   readonly #fd: number;
 
   constructor(path: string, logger: Logger) {
     super();
-    if (existsSync(path)) {
-      const lines = readFileSync(path, 'utf8').split('\n');
-      for (const [index, line] of lines.entries()) {
-        if (line.trim() === '') continue;
-        let parsed: JournalLine;
-        try {
-          parsed = JSON.parse(line) as JournalLine;
-        } catch {
-          logger.warn('order journal: unreadable line skipped', { path, line: index + 1 });
-          continue;
-        }
-        if (parsed.op === 'begin') {
-          const { op: _op, ...entry } = parsed;
-          super.begin(entry);
-        } else if (parsed.op === 'settle')
-          super.settle(parsed.clientOrderId, parsed.status, parsed.executedQty);
-      }
-    }
-    this.#fd = openSync(path, 'a');
+    this.path = path;
+    this.#log = logger;
+    if (existsSync(path)) this.#load();
+    this.#rewrite();
+    this.#fd = openSync(path, 'a', 0o600);
+    this.stats.entries = this.entries.size;
   }
 
   override begin(entry: JournalEntry): void {
     super.begin(entry);
-    writeSync(this.#fd, `${JSON.stringify({ op: 'begin', ...entry })}\n`);
-    fsyncSync(this.#fd);
+    this.#append({ op: 'begin', ...entry });
   }
 
   override settle(clientOrderId: string, status: string, executedQty: string): void {
     super.settle(clientOrderId, status, executedQty);
-    writeSync(this.#fd, `${JSON.stringify({ op: 'settle', clientOrderId, status, executedQty })}\n`);
+    this.#append({ op: 'settle', clientOrderId, status, executedQty });
   }
 
   close(): void {
     closeSync(this.#fd);
+  }
+
+  #append(line: JournalLine): void {
+    writeSync(this.#fd, `${JSON.stringify(line)}\n`);
+    fsyncSync(this.#fd);
+  }
+
+  #load(): void {
+    const lines = readFileSync(this.path, 'utf8').split('\n');
+    for (const [index, text] of lines.entries()) {
+      if (text.trim() === '') continue;
+      let parsed: JournalLine;
+      try {
+        parsed = JSON.parse(text) as JournalLine;
+      } catch (error) {
+        this.stats.badLines += 1;
+        // A crash mid-write leaves a torn last line: its `begin` never returned, so its order was never sent.
+        const torn = index >= lines.length - 2;
+        this.#log[torn ? 'warn' : 'error']('order journal: unreadable line skipped', {
+          path: this.path,
+          line: index + 1,
+          torn,
+          error: error instanceof Error ? error.message : String(error),
+        });
+        continue;
+      }
+      if (parsed.op === 'begin') {
+        const { op: _op, ...entry } = parsed;
+        super.begin(entry);
+      } else if (parsed.op === 'settle')
+        super.settle(parsed.clientOrderId, parsed.status, parsed.executedQty);
+    }
+    this.#log.info('order journal loaded', {
+      path: this.path,
+      entries: this.entries.size,
+      unresolved: this.unresolved().length,
+      badLines: this.stats.badLines,
+    });
+  }
+
+  /** Writes the entries held as a fresh file (temporary file, fsync, rename, fsync of the folder). */
+  #rewrite(): void {
+    const temporary = `${this.path}.${process.pid}.tmp`;
+    const fd = openSync(temporary, 'w', 0o600);
+    try {
+      // one `begin` line per entry, carrying its final status when known (read back as is)
+      const lines = [...this.entries.values()].map((e) => `${JSON.stringify({ op: 'begin', ...e })}\n`);
+      writeSync(fd, lines.join(''));
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temporary, this.path);
+    const dir = openSync(dirname(this.path), 'r');
+    try {
+      fsyncSync(dir);
+    } finally {
+      closeSync(dir);
+    }
   }
 }

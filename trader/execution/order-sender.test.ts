@@ -20,6 +20,8 @@ const NO_SUCH_ORDER: ScriptedReply = { status: 400, body: { code: -2013, msg: 'O
 
 let server: ScriptedServer;
 let rest: RestClient | null = null;
+/** The virtual clock of the current test's client (sleeps take no real time). */
+let clock: VirtualScheduler;
 /** Alerts the sender raised in the current test. */
 let raised: AlertInput[] = [];
 
@@ -32,7 +34,7 @@ afterEach(async () => {
 
 async function orderSender(): Promise<OrderSender> {
   server = await ScriptedServer.start();
-  const clock = new VirtualScheduler(START);
+  clock = new VirtualScheduler(START);
   server.on('GET', '/fapi/v1/time', () => ({ body: { serverTime: clock.now() } }));
   rest = new RestClient(
     {
@@ -78,18 +80,73 @@ describe('OrderSender', () => {
     expect(query?.params.get('symbol')).toBe('BTCUSDT');
   });
 
-  it('after 503 unknown and "order does not exist", resends once with the same client id', async () => {
+  it('after 503 unknown and "order does not exist" past recvWindow, resends once with the same client id', async () => {
     const sender = await orderSender();
-    const ids: (string | null)[] = [];
+    const posts: { id: string | null; at: number; timestamp: number; recvWindow: number }[] = [];
     server.on('POST', '/fapi/v1/order', (r) => {
-      ids.push(r.params.get('newClientOrderId'));
-      return ids.length === 1 ? UNKNOWN_503 : { body: orderJson(r.params) };
+      posts.push({
+        id: r.params.get('newClientOrderId'),
+        at: clock.now(),
+        timestamp: Number(r.params.get('timestamp')),
+        recvWindow: Number(r.params.get('recvWindow')),
+      });
+      return posts.length === 1 ? UNKNOWN_503 : { body: orderJson(r.params) };
     });
-    server.on('GET', '/fapi/v1/order', () => NO_SUCH_ORDER);
+    const queriedAt: number[] = [];
+    server.on('GET', '/fapi/v1/order', () => {
+      queriedAt.push(clock.now());
+      return NO_SUCH_ORDER;
+    });
     const result = await sender.place(limitBuy);
-    expect(ids).toHaveLength(2);
-    expect(ids[0]).toBe(ids[1]);
-    expect(result.clientOrderId).toBe(ids[0]);
+    const [first, second] = posts;
+    if (first === undefined || second === undefined) throw new Error(`expected 2 sends, got ${posts.length}`);
+    expect(posts).toHaveLength(2);
+    expect(second.id).toBe(first.id);
+    expect(result.clientOrderId).toBe(first.id);
+    // the resend waits until the first request can no longer be accepted (timestamp + recvWindow + 1 s)
+    expect(first.recvWindow).toBe(5000);
+    expect(second.at - first.timestamp).toBeGreaterThanOrEqual(first.recvWindow + 1000);
+    // and the order is looked up again after that wait, before the resend
+    expect(queriedAt.some((at) => at >= first.timestamp + first.recvWindow + 1000 && at <= second.at)).toBe(
+      true,
+    );
+  });
+
+  it('does not resend a market order while the unanswered first request can still be accepted', async () => {
+    // Binance keeps client ids unique among OPEN orders only: a MARKET order that executes late
+    // fills at once and frees its id, so an early resend with the same id is a second order.
+    const sender = await orderSender();
+    const posts: { at: number; timestamp: number; recvWindow: number }[] = [];
+    let executed = false;
+    server.on('POST', '/fapi/v1/order', (r) => {
+      posts.push({
+        at: clock.now(),
+        timestamp: Number(r.params.get('timestamp')),
+        recvWindow: Number(r.params.get('recvWindow')),
+      });
+      // 503: the request reached Binance, which did not say whether it executed (still queued for
+      // the matching engine); the first query does not see it yet.
+      return posts.length === 1
+        ? { status: 503, body: { code: -1007, msg: 'Timeout waiting for response from backend server.' } }
+        : { body: orderJson(r.params, 'FILLED') };
+    });
+    server.on('GET', '/fapi/v1/order', (r) => {
+      const first = posts[0];
+      // the lost request executes late, but within its recvWindow
+      if (first !== undefined && clock.now() >= first.timestamp + first.recvWindow - 500) executed = true;
+      return executed ? { body: orderJson(r.params, 'FILLED') } : NO_SUCH_ORDER;
+    });
+    const result = await sender.place({
+      symbol: 'BTCUSDT',
+      side: 'BUY',
+      type: 'MARKET',
+      quantity: Decimal.parse('0.010'),
+      newClientOrderId: 't_late',
+    });
+    expect(result.status).toBe('FILLED');
+    expect(result.clientOrderId).toBe('t_late');
+    expect(posts).toHaveLength(1);
+    expect(raised).toEqual([]);
   });
 
   it('reads the order when the resend is refused as a duplicate client id', async () => {
@@ -104,7 +161,8 @@ describe('OrderSender', () => {
     });
     server.on('GET', '/fapi/v1/order', (r) => {
       queries += 1;
-      return queries === 1 ? NO_SUCH_ORDER : { body: orderJson(r.params, 'FILLED') };
+      // absent before and after the recvWindow wait; the resend's duplicate says it landed after all
+      return queries <= 2 ? NO_SUCH_ORDER : { body: orderJson(r.params, 'FILLED') };
     });
     const result = await sender.place(limitBuy);
     expect(result.status).toBe('FILLED');

@@ -32,6 +32,14 @@ export interface OutcomeRecoveryOptions {
   readonly maxQueries?: number;
   /** Resends (same client id) after a query says the order does not exist (default 1). */
   readonly maxResends?: number;
+  /**
+   * Before a resend, the sender waits until the lost request can no longer be accepted: its
+   * `timestamp` + the client's `recvWindow` + this margin, ms (default 1000, for clock differences),
+   * then queries again. Binance keeps client ids unique only among open orders, so a resend before
+   * then can become a second order when the first request executes late (a MARKET order fills at
+   * once and frees its id).
+   */
+  readonly resendMarginMs?: number;
 }
 
 /** Options of an {@link OrderSender}. */
@@ -83,9 +91,10 @@ interface Cancel<T> {
  * anything twice blindly. Every placement carries a client id (generated when absent); when the
  * exchange leaves the outcome unknown (HTTP 5xx such as 503 "Unknown error", -1006/-1007, a
  * timeout after sending) the order is queried by that id and what is found is returned; only when
- * the exchange says it does not exist is it resent, with the same id. A cancel with an unknown
- * outcome is resolved by a query: a finished order is returned as found, a live one is cancelled
- * again. Every loop is bounded and logged; what stays unknown is an {@link OrderOutcomeUnknownError}.
+ * the exchange says it does not exist, and again once the lost request can no longer be accepted
+ * (its `timestamp` + `recvWindow` + a margin), is it resent, with the same id. A cancel with an
+ * unknown outcome is resolved by a query: a finished order is returned as found, a live one is
+ * cancelled again. Every loop is bounded and logged; what stays unknown is an {@link OrderOutcomeUnknownError}.
  */
 export class OrderSender {
   readonly api: UsdmApi;
@@ -94,6 +103,7 @@ export class OrderSender {
   readonly #queryDelayMs: number;
   readonly #maxQueries: number;
   readonly #maxResends: number;
+  readonly #resendMarginMs: number;
 
   constructor(api: UsdmApi, options: OrderSenderOptions = {}) {
     this.api = api;
@@ -102,6 +112,7 @@ export class OrderSender {
     this.#queryDelayMs = options.recovery?.queryDelayMs ?? 500;
     this.#maxQueries = Math.max(1, options.recovery?.maxQueries ?? 3);
     this.#maxResends = Math.max(0, options.recovery?.maxResends ?? 1);
+    this.#resendMarginMs = Math.max(0, options.recovery?.resendMarginMs ?? 1000);
   }
 
   /** POST /fapi/v1/order; after an unknown outcome, the order found by its client id. */
@@ -163,10 +174,14 @@ export class OrderSender {
 
   async #placeOnce<T>(action: Placement<T>): Promise<T> {
     let lastError: unknown = null;
+    const scheduler = this.api.rest.scheduler;
     for (let sends = 0; sends <= this.#maxResends; sends++) {
+      // When the request was signed at the latest: before its failure came back.
+      let signedBy: number;
       try {
         return await action.send();
       } catch (error) {
+        signedBy = scheduler.now();
         // A resend refused as a duplicate means the earlier send did land: read it.
         const duplicate = sends > 0 && hasBinanceCode(error, BinanceCode.DUPLICATED_CLIENT_ORDER_ID);
         if (!duplicate && !isOutcomeUnknown(error)) throw error;
@@ -178,7 +193,20 @@ export class OrderSender {
           error,
         );
       }
-      const found = await this.#find(action, lastError);
+      let found = await this.#find(action, lastError);
+      if (found === null && sends < this.#maxResends) {
+        // Not there yet is not "never": the lost request may still be accepted until its timestamp
+        // + recvWindow, and a resend before then could become a second order. Wait, then look again.
+        const lookAt = signedBy + this.api.rest.settings.recvWindow + this.#resendMarginMs;
+        const waitMs = Math.max(0, lookAt - scheduler.now());
+        this.#log.warn(`${action.kind} not found; waiting until the lost request can no longer be accepted`, {
+          symbol: action.symbol,
+          clientId: action.clientId,
+          waitMs,
+        });
+        await scheduler.sleep(waitMs);
+        found = await this.#find(action, lastError);
+      }
       if (found !== null) {
         this.#log.info(`${action.kind} found after unknown outcome`, {
           symbol: action.symbol,
@@ -188,7 +216,7 @@ export class OrderSender {
       }
       if (sends < this.#maxResends) {
         this.#warn(
-          `${action.kind} does not exist; resending with the same client id`,
+          `${action.kind} does not exist past recvWindow; resending with the same client id`,
           action.symbol,
           action.clientId,
           lastError,

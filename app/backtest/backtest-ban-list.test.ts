@@ -210,7 +210,7 @@ describe('BacktestBanList', () => {
     asset: 'USDT',
     info: '',
     time: START + minute * MINUTE,
-    tranId,
+    tranId: String(tranId),
     tradeId: '',
   });
 

@@ -48,7 +48,7 @@ export class PaperAccountRecords {
   #failing = false;
   /** The newest income row written (its time, and its tranId: the engine numbers them in order). */
   #incomeFrom = 0;
-  #incomeTranId = -1;
+  #incomeTranId = -1n;
 
   constructor(options: PaperAccountRecordsOptions) {
     this.#o = options;
@@ -110,7 +110,9 @@ export class PaperAccountRecords {
 
   /** The income rows booked since the last round, in the records (the daily rows' funding comes from them). */
   async #writeIncome(): Promise<void> {
-    const fresh = this.#o.incomeSince(this.#incomeFrom).filter((row) => row.tranId > this.#incomeTranId);
+    const fresh = this.#o
+      .incomeSince(this.#incomeFrom)
+      .filter((row) => BigInt(row.tranId) > this.#incomeTranId);
     const last = fresh.at(-1);
     if (last === undefined) return;
     const income = fresh
@@ -118,7 +120,7 @@ export class PaperAccountRecords {
       .map((row) => incomeFromRest(this.#o.scope, row));
     if (income.length > 0) await this.#o.writer.add({ income });
     this.#incomeFrom = last.time;
-    this.#incomeTranId = last.tranId;
+    this.#incomeTranId = BigInt(last.tranId);
   }
 
   /** The engine's account in the exchange's account-read form (what the recorder snapshots). */

@@ -16,7 +16,7 @@ function row(symbol: string, incomeType: string, income: string, ageHours: numbe
     asset: 'USDT',
     info: '',
     time: NOW - ageHours * HOUR,
-    tranId: tran,
+    tranId: String(tran),
     tradeId: '',
   };
 }

@@ -25,13 +25,55 @@ function describe(value: unknown): string {
   return typeof value === 'string' ? `string ${JSON.stringify(value.slice(0, 40))}` : typeof value;
 }
 
-/** Parses UTF-8 JSON bytes. */
+/**
+ * Parses UTF-8 JSON bytes. An integer too large for a double to hold exactly (Binance's funding
+ * fee `tranId`s have 18–19 digits, sent as bare numbers) is read as its digit string instead, so no
+ * id loses digits and two ids never become one; {@link id} reads either form.
+ */
 export function parseJson(body: Uint8Array): unknown {
   try {
-    return JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
+    const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+    return JSON.parse(quoteUnsafeIntegers(text));
   } catch (error) {
     throw new ShapeError('$', `not JSON (${error instanceof Error ? error.message : String(error)})`);
   }
+}
+
+const LONG_DIGITS = /\d{16}/;
+const NUMBER = /-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+
+/**
+ * `text` with every integer literal outside strings that is not a safe integer wrapped in quotes.
+ * Only a text with a run of 16 digits can hold one, so other bodies are returned as they are.
+ */
+export function quoteUnsafeIntegers(text: string): string {
+  if (!LONG_DIGITS.test(text)) return text;
+  let out = '';
+  let copied = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // a backslash escapes the next character
+      else if (c === 0x22) inString = false;
+      continue;
+    }
+    if (c === 0x22) {
+      inString = true;
+      continue;
+    }
+    if (c !== 0x2d && (c < 0x30 || c > 0x39)) continue;
+    NUMBER.lastIndex = i;
+    const token = NUMBER.exec(text)?.[0];
+    if (token === undefined) continue;
+    if (/^-?\d+$/.test(token) && !Number.isSafeInteger(Number(token))) {
+      out += `${text.slice(copied, i)}"${token}"`;
+      copied = i + token.length;
+    }
+    i += token.length - 1;
+  }
+  return copied === 0 ? text : out + text.slice(copied);
 }
 
 function isRecord(value: unknown): value is Readonly<Record<string, unknown>> {
@@ -70,6 +112,17 @@ export function int(o: JsonObject, key: string): number {
   if (typeof v === 'number' && Number.isSafeInteger(v)) return v;
   if (typeof v === 'string' && /^-?\d{1,16}$/.test(v) && Number.isSafeInteger(Number(v))) return Number(v);
   throw new ShapeError(`${o.at}.${key}`, `expected an integer, got ${describe(v)}`);
+}
+
+/**
+ * An id as its digit string: a safe integer number, or digits of any length (an id too large for a
+ * double arrives as digits, see {@link parseJson}). Leading zeros are not an id's: refused.
+ */
+export function id(o: JsonObject, key: string): string {
+  const v = o.fields[key];
+  if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return String(v);
+  if (typeof v === 'string' && /^(0|[1-9]\d{0,29})$/.test(v)) return v;
+  throw new ShapeError(`${o.at}.${key}`, `expected an id (digits), got ${describe(v)}`);
 }
 
 export function optInt(o: JsonObject, key: string): number | null {

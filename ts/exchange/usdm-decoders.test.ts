@@ -91,7 +91,7 @@ describe('usdm decoders', () => {
       },
     ]);
     expect(row?.income.toString()).toBe('-0.37500000');
-    expect(row?.tranId).toBe(9689322392);
+    expect(row?.tranId).toBe('9689322392');
     expect(
       decodeRateLimits({
         rateLimits: [{ rateLimitType: 'REQUEST_WEIGHT', interval: 'MINUTE', intervalNum: 1, limit: 2400 }],

@@ -5,6 +5,7 @@ import {
   arrayOf,
   bool,
   dec,
+  id,
   int,
   type JsonObject,
   objectAt,
@@ -237,8 +238,11 @@ export interface IncomeRecord {
   readonly asset: string;
   readonly info: string;
   readonly time: number;
-  /** The natural key for idempotent upserts (with `incomeType`). */
-  readonly tranId: number;
+  /**
+   * The natural key for idempotent upserts (with `incomeType`), as digits: funding fees' ids have
+   * 18–19 digits, more than a double holds.
+   */
+  readonly tranId: string;
   readonly tradeId: string;
 }
 
@@ -252,7 +256,7 @@ export function decodeIncome(value: unknown, at = '$'): IncomeRecord {
     asset: str(o, 'asset'),
     info: optStr(o, 'info') ?? '',
     time: int(o, 'time'),
-    tranId: int(o, 'tranId'),
+    tranId: id(o, 'tranId'),
     tradeId: typeof tradeId === 'number' ? String(int(o, 'tradeId')) : (optStr(o, 'tradeId') ?? ''),
   };
 }

@@ -59,6 +59,12 @@ export interface Endpoint {
   /** How much it counts on each window when not 1 and 1 (batch orders: 5 per 10 s, 1 per minute). */
   orderCount?(params: Params): { readonly tenSeconds: number; readonly minute: number };
   handle(ctx: RequestContext): Json;
+  /**
+   * Fields whose digit-string values the server writes as bare JSON numbers: ids Binance sends as
+   * numbers too large for a double (income `tranId`s of 19 digits), which a JavaScript number
+   * cannot carry through `Json`. In-process callers see the digits as strings.
+   */
+  readonly bareIntegers?: readonly string[];
 }
 
 /** The simulator's clock: wall-clock time plus an adjustable skew (to test -1021 handling). */

@@ -4,6 +4,8 @@
 // userTrades refuses fromId combined with a time (-1128).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Decimal } from '../ts/exact/decimal.js';
+import { parseJson } from '../ts/exchange/json-shape.js';
+import { decodeIncomes } from '../ts/exchange/usdm-decoders.js';
 import { signedQuery } from './server/request-signature.js';
 import { type RunningSimulator, startSimulator } from './simulator.js';
 
@@ -139,5 +141,21 @@ describe('GET /fapi/v1/allAlgoOrders', () => {
     });
     expect(reply.status).toBe(400);
     expect(errorCode(reply)).toBe(-1127);
+  });
+});
+
+describe('GET /fapi/v1/income', () => {
+  it('writes tranIds beyond 2^53 as bare JSON numbers, as Binance does, and our decoder keeps every digit', async () => {
+    const query = signedQuery(SECRET, { timestamp: sim.clock.now() });
+    const response = await fetch(`${sim.restUrl}/fapi/v1/income?${query}`, {
+      headers: { 'X-MBX-APIKEY': KEY },
+    });
+    const text = await response.text();
+    const bare = [...text.matchAll(/"tranId":(\d+)[,}]/g)].map((m) => m[1]);
+    expect(bare.length).toBeGreaterThan(0);
+    expect(bare.every((id) => id !== undefined && !Number.isSafeInteger(Number(id)))).toBe(true);
+    const decoded = decodeIncomes(parseJson(Buffer.from(text))).map((row) => row.tranId);
+    expect(decoded).toEqual(bare);
+    expect(new Set(decoded).size).toBe(decoded.length);
   });
 });

@@ -218,6 +218,7 @@ export function accountEndpoints(deps: EngineDeps): Endpoint[] {
       security: 'USER_DATA',
       weight: () => 30,
       countsAsOrder: false,
+      bareIntegers: ['tranId'],
       handle: ({ params, accountId, now }) => {
         const account = requestAccount(ctx, accountId);
         const symbol = optionalString(params, 'symbol');

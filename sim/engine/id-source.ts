@@ -8,13 +8,15 @@ export class IdSource {
   #order: number;
   #algo: number;
   #trade: number;
-  #tran: number;
+  #tran: bigint;
 
   constructor(offset = 0) {
     this.#order = 4_000_000_000 + offset;
     this.#algo = 1_000_000 + offset;
     this.#trade = 200_000_000 + offset;
-    this.#tran = 9_000_000_000 + offset;
+    // Binance's income ids reach 19 digits (its funding fees'), past what a double holds exactly:
+    // clients must read them as digits, so the simulator's are that large too.
+    this.#tran = 6_000_000_000_000_000_000n + BigInt(offset);
   }
 
   nextOrderId(): number {
@@ -29,9 +31,10 @@ export class IdSource {
     this.#trade += 1;
     return this.#trade;
   }
-  nextTranId(): number {
-    this.#tran += 1;
-    return this.#tran;
+  /** As its digits: a JavaScript number cannot hold it (see `Endpoint.bareIntegers`). */
+  nextTranId(): string {
+    this.#tran += 1n;
+    return this.#tran.toString();
   }
 }
 

@@ -39,7 +39,8 @@ export interface IncomeRow {
   readonly asset: string;
   readonly info: string;
   readonly time: number;
-  readonly tranId: number;
+  /** Digits of an integer beyond 2^53, as Binance's funding fees have; written as a bare JSON number. */
+  readonly tranId: string;
   /** The trade id for REALIZED_PNL / COMMISSION rows, else empty. */
   readonly tradeId: string;
 }

@@ -444,8 +444,8 @@ export class SimServer {
     if (res.destroyed || this.#stopped) return;
     const headers: Record<string, string> = {};
     try {
-      const result = this.#process(req, method, path, rawQuery, body, headers);
-      this.#write(res, 200, JSON.stringify(result), headers);
+      const { result, endpoint } = this.#process(req, method, path, rawQuery, body, headers);
+      this.#write(res, 200, serializeJson(result, endpoint.bareIntegers), headers);
     } catch (error) {
       if (error instanceof SimRejection) {
         this.#reject(res, error, headers, false);
@@ -461,7 +461,7 @@ export class SimServer {
     }
   }
 
-  /** The request pipeline; returns the handler's JSON or throws a SimRejection (headers filled as it goes). */
+  /** The request pipeline; returns the handler's JSON and its endpoint, or throws a SimRejection (headers filled as it goes). */
   #process(
     req: IncomingMessage,
     method: string,
@@ -469,7 +469,7 @@ export class SimServer {
     rawQuery: string,
     rawBody: string,
     headers: Record<string, string>,
-  ): Json {
+  ): { result: Json; endpoint: Endpoint } {
     const ip = req.socket.remoteAddress ?? 'unknown';
     const now = this.#clock.now();
     const forcedBan = this.faults.takeForcedBan(now);
@@ -513,7 +513,7 @@ export class SimServer {
       if (orders.exceeded !== undefined) throw tooManyOrders(orders.exceeded.limit, orders.exceeded.per);
     }
     const ctx: RequestContext = { params, accountId, now };
-    if (!endpoint.countsAsOrder) return endpoint.handle(ctx);
+    if (!endpoint.countsAsOrder) return { result: endpoint.handle(ctx), endpoint };
     let result: Json;
     try {
       result = endpoint.handle(ctx);
@@ -528,7 +528,7 @@ export class SimServer {
       this.#log.info('503 fault: order placed, answered as unknown', { path });
       throw executionStatusUnknown();
     }
-    return result;
+    return { result, endpoint };
   }
 
   /** Checks the API key and, for USER_DATA/TRADE, timestamp, recvWindow and signature. */
@@ -640,4 +640,15 @@ export class SimServer {
 function isFormBody(req: IncomingMessage): boolean {
   const type = req.headers['content-type'];
   return type === undefined || type.toLowerCase().startsWith('application/x-www-form-urlencoded');
+}
+
+/**
+ * `json` as the response body, with the digit strings of the `bareIntegers` fields written as bare
+ * numbers (as Binance writes ids too large for a double; see `Endpoint.bareIntegers`).
+ */
+export function serializeJson(json: Json, bareIntegers: readonly string[] | undefined): string {
+  const text = JSON.stringify(json);
+  if (bareIntegers === undefined || bareIntegers.length === 0) return text;
+  const names = bareIntegers.map((name) => name.replace(/[^A-Za-z0-9_]/g, '')).join('|');
+  return text.replace(new RegExp(`"(${names})":"(-?\\d+)"`, 'g'), '"$1":$2');
 }

@@ -8,6 +8,7 @@ import { VirtualClock } from '../engine/engine-clock.js';
 import type { OrderIntent } from '../engine/events.js';
 import { ExposureTracker } from '../engine/exposure-tracker.js';
 import { StaticMarket } from '../risk/testing/static-views.js';
+import { clientOrderId } from './client-order-ids.js';
 import { OrderExecutor, UNLISTED_SYMBOL_STATUS } from './order-executor.js';
 import { MemoryOrderJournal } from './order-journal.js';
 import { OrderOutcomeUnknownError } from './order-sender.js';
@@ -216,5 +217,124 @@ describe('OrderExecutor and exchange answers', () => {
       expect(await executor.cancelLeftOpen()).toEqual({ cancelled: 0, open: 1 });
       expect(journal.unresolved().map((e) => e.clientOrderId)).toEqual(['left-1']);
     });
+  });
+});
+
+describe('OrderExecutor and orders of unknown outcome', () => {
+  it('sends nothing for a symbol while an unresolved order of it is still working, and releases the intent', async () => {
+    const journal = new MemoryOrderJournal();
+    // Left by the previous run; cancelLeftOpen could not cancel it.
+    journal.begin({
+      clientOrderId: 'm_left',
+      symbol: 'BTCUSDT',
+      side: 'BUY',
+      quantity: '1.000',
+      reduceOnly: false,
+      kind: 'post-only',
+      decidedAt: T0 - 60_000,
+    });
+    const placed: VenueOrder[] = [];
+    const venue = {
+      name: 'fake',
+      query: async () =>
+        ({ status: 'NEW', executedQty: Decimal.ZERO, updateTime: T0 - 60_000 }) as unknown as OrderRecord,
+      place: async (order: VenueOrder) => {
+        placed.push(order);
+        return { status: 'FILLED', executedQty: order.quantity, updateTime: T0 } as unknown as OrderRecord;
+      },
+      onUserEvent: () => () => {},
+    } as unknown as Venue;
+    const tracker = new ExposureTracker();
+    const executor = executorFor(venue, new VirtualClock(T0), tracker, journal);
+    await executor.submit(intent);
+    expect(journal.unresolved().map((e) => e.clientOrderId)).toEqual(['m_left']);
+    expect(placed).toEqual([]);
+    expect(executor.stats.blocked).toBe(1);
+    expect(tracker.pending('BTCUSDT').toNumber()).toBe(0);
+  });
+
+  it('with the gateway unreachable, keeps the first order pending and releases a later intent that sent nothing', async () => {
+    let gatewayUp = false;
+    const placed: string[] = [];
+    // What GatewayVenue does: an unreachable gateway is an unknown outcome, for place and for query.
+    const venue = {
+      name: 'fake via gateway',
+      place: async (order: VenueOrder) => {
+        placed.push(order.clientOrderId);
+        throw new OrderOutcomeUnknownError('place', order.symbol, order.clientOrderId, 'gateway unreachable');
+      },
+      query: async (symbol: string, id: string) => {
+        if (!gatewayUp) throw new OrderOutcomeUnknownError('place', symbol, id, 'gateway unreachable');
+        return {
+          status: 'FILLED',
+          executedQty: Decimal.parse('1.000'),
+          updateTime: T0 + 5,
+        } as unknown as OrderRecord;
+      },
+      onUserEvent: () => () => {},
+    } as unknown as Venue;
+    const tracker = new ExposureTracker();
+    const executor = executorFor(venue, new VirtualClock(T0 + 10), tracker);
+    const at = (time: number, qty: string): OrderIntent => ({
+      ...intent,
+      key: { ...intent.key, time },
+      quantity: Decimal.parse(qty),
+    });
+    await executor.submit(at(T0, '1.000')); // placed, outcome unknown (it did fill 1.000)
+    await executor.submit(at(T0 + 1, '0.500')); // blocked by the unknown one: nothing sent
+    expect(placed).toHaveLength(1);
+    expect(tracker.pending('BTCUSDT').toNumber()).toBe(1);
+    gatewayUp = true;
+    expect(await executor.resolveUnknown()).toBe(0);
+    // The account shows the 1.000 filled; nothing else is on its way.
+    const position = {
+      amount: Decimal.parse('1.000'),
+      entryPrice: Decimal.parse('100000'),
+      updateTime: T0 + 6,
+    };
+    expect(tracker.pending('BTCUSDT').toNumber()).toBe(0);
+    expect(tracker.expected('BTCUSDT', position).toNumber()).toBe(1);
+  });
+
+  it('a repeated decision taking over its order from before a restart releases what that order filled then', async () => {
+    const decided: OrderIntent = { ...intent, key: { ...intent.key, time: T0 - 60_000 } };
+    const id = clientOrderId({ key: decided.key, leg: 0, slice: 0, attempt: 0, kind: 'market' });
+    const journal = new MemoryOrderJournal();
+    journal.begin({
+      clientOrderId: id,
+      symbol: 'BTCUSDT',
+      side: 'BUY',
+      quantity: '1.000',
+      reduceOnly: false,
+      kind: 'market',
+      decidedAt: T0 - 60_000,
+    });
+    // Still working when the symbol's unknowns are resolved; filled (before this run sent
+    // anything) by the time the repeated decision looks it up.
+    const answers = ['NEW', 'FILLED'];
+    const placed: VenueOrder[] = [];
+    const venue = {
+      name: 'fake',
+      query: async () =>
+        ({
+          status: answers.shift() ?? 'FILLED',
+          executedQty: Decimal.parse('1.000'),
+          updateTime: T0 - 1,
+        }) as unknown as OrderRecord,
+      place: async (order: VenueOrder) => {
+        placed.push(order);
+        throw new Error('must not be sent again');
+      },
+      onUserEvent: () => () => {},
+    } as unknown as Venue;
+    const tracker = new ExposureTracker();
+    const executor = executorFor(venue, new VirtualClock(T0), tracker, journal);
+    await executor.submit(decided);
+    expect(placed).toEqual([]);
+    expect(journal.unresolved()).toEqual([]);
+    // The account shows the 1.000 the order filled: the engine must expect 1.000, not 2.000.
+    const position = { amount: Decimal.parse('1.000'), entryPrice: Decimal.parse('100000'), updateTime: T0 };
+    expect(tracker.pending('BTCUSDT').toNumber()).toBe(0);
+    expect(tracker.expected('BTCUSDT', position).toNumber()).toBe(1);
   });
 });

@@ -82,6 +82,8 @@ export interface ExecutorStats {
   rejected: number;
   unknown: number;
   skippedRepeats: number;
+  /** Intents given up unsent: an unknown order of their symbol still working or not readable. */
+  blocked: number;
   /** Resolving queries whose update time was implausible (µs, seconds, far future). */
   implausibleTimes: number;
 }
@@ -91,6 +93,10 @@ export interface ExecutorStats {
  * rests for minutes at most (post-only timeouts), so the oldest is long finished when forgotten.
  */
 const MAX_SENT_REMEMBERED = 10_000;
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
 
 function signed(side: 'BUY' | 'SELL', qty: Decimal): Decimal {
   return side === 'BUY' ? qty : qty.neg();
@@ -125,11 +131,17 @@ export class OrderExecutor {
   readonly #progress = new WeakMap<OrderIntent, Decimal>();
   /** Orders of unknown outcome whose intents left quantity pending, by client id. */
   readonly #unknownOrders = new Map<string, UnknownOrder>();
+  /**
+   * Quantity the trade events of this executor's placed, not yet settled orders reported, by
+   * client id: what the tracker counted already if such an order's outcome becomes unknown.
+   */
+  readonly #seen = new Map<string, Decimal>();
   readonly stats: ExecutorStats = {
     orders: 0,
     rejected: 0,
     unknown: 0,
     skippedRepeats: 0,
+    blocked: 0,
     implausibleTimes: 0,
   };
 
@@ -180,6 +192,11 @@ export class OrderExecutor {
     const unknown = this.#unknownOrders.get(update.clientOrderId);
     if (unknown !== undefined && update.executionType === 'TRADE')
       unknown.seen = unknown.seen.add(Decimal.parse(update.lastFilledQuantity));
+    else if (this.#working.has(update.clientOrderId) && update.executionType === 'TRADE')
+      this.#seen.set(
+        update.clientOrderId,
+        (this.#seen.get(update.clientOrderId) ?? Decimal.ZERO).add(Decimal.parse(update.lastFilledQuantity)),
+      );
     if (!TERMINAL_ORDER_STATUSES.includes(update.status)) return;
     const outcome = { status: update.status, executed: Decimal.parse(update.cumulativeFilledQuantity) };
     if (this.#working.has(update.clientOrderId)) this.#done.set(update.clientOrderId, outcome);
@@ -195,6 +212,14 @@ export class OrderExecutor {
    * client id. Entries that still cannot be resolved stay; the symbol stays blocked.
    */
   async resolveUnknown(symbol?: string): Promise<number> {
+    return this.#resolve(symbol, new Set());
+  }
+
+  /**
+   * `resolveUnknown`, not counting the still-working entries in `own` (the client ids of the
+   * intent about to run: a repeated decision takes its own order over in `#send`).
+   */
+  async #resolve(symbol: string | undefined, own: ReadonlySet<string>): Promise<number> {
     let open = 0;
     for (const entry of this.#d.journal.unresolved()) {
       if (symbol !== undefined && entry.symbol !== symbol) continue;
@@ -234,7 +259,7 @@ export class OrderExecutor {
           clientOrderId: entry.clientOrderId,
           status: found.status,
         });
-      } else {
+      } else if (!own.has(entry.clientOrderId)) {
         open += 1;
       }
     }
@@ -276,30 +301,79 @@ export class OrderExecutor {
   }
 
   async #run(intent: OrderIntent): Promise<void> {
+    // Orders of the symbol whose outcome is still unknown come first: while one may still fill
+    // (or cannot be read), the symbol stays blocked and the intent is given up having sent nothing.
+    let open: number;
+    try {
+      open = await this.#resolve(intent.symbol, this.#ownIds(intent));
+    } catch (error) {
+      this.#blocked(intent, 'unknown orders of the symbol could not be resolved', { error: describe(error) });
+      return;
+    }
+    if (open > 0) {
+      this.#blocked(intent, 'orders of the symbol from before are still working', { open });
+      return;
+    }
     let executed = Decimal.ZERO;
     try {
-      await this.resolveUnknown(intent.symbol);
       executed = await this.#execute(intent);
     } catch (error) {
       this.#d.logger.error('order intent failed', {
         symbol: intent.symbol,
         side: intent.side,
         quantity: intent.quantity.toString(),
-        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+        error: describe(error),
       });
+      // What its settled orders executed (their fills settled that part of the pending quantity).
+      executed = this.#progress.get(intent) ?? Decimal.ZERO;
       if (error instanceof OrderOutcomeUnknownError) {
         this.stats.unknown += 1;
         // The order may exist: its intent's rest stays pending until a resolve says how it ended.
         this.#unknownOrders.set(error.clientOrderId, {
           symbol: intent.symbol,
           side: intent.side,
-          unexecuted: intent.quantity.sub(this.#progress.get(intent) ?? Decimal.ZERO),
-          seen: Decimal.ZERO,
+          unexecuted: intent.quantity.sub(executed),
+          seen: this.#seen.get(error.clientOrderId) ?? Decimal.ZERO,
         });
+        this.#seen.delete(error.clientOrderId);
         return;
       }
     }
     this.#d.tracker.finished(intent.symbol, signed(intent.side, intent.quantity.sub(executed)));
+  }
+
+  /** Gives `intent` up before it sent anything: its whole quantity is no longer pending. */
+  #blocked(intent: OrderIntent, message: string, context: Record<string, unknown>): void {
+    this.stats.blocked += 1;
+    this.#d.logger.warn(`order intent not sent: ${message}`, {
+      symbol: intent.symbol,
+      side: intent.side,
+      quantity: intent.quantity.toString(),
+      ...context,
+    });
+    this.#d.tracker.finished(intent.symbol, signed(intent.side, intent.quantity));
+  }
+
+  /** Every client id `intent` may send (a repeated decision finds its own orders in the journal). */
+  #ownIds(intent: OrderIntent): Set<string> {
+    const { key, leg } = intent;
+    const ids = new Set<string>();
+    switch (intent.execution.kind) {
+      case 'market':
+        ids.add(clientOrderId({ key, leg, kind: 'market', slice: 0, attempt: 0 }));
+        break;
+      case 'post-only':
+        for (let attempt = 0; attempt < POST_ONLY_REPRICES; attempt++)
+          ids.add(clientOrderId({ key, leg, kind: 'post-only', slice: 0, attempt }));
+        ids.add(clientOrderId({ key, leg, kind: 'market', slice: 0, attempt: POST_ONLY_REPRICES }));
+        break;
+      case 'twap':
+      case 'vwap':
+        for (let slice = 0; slice < intent.execution.slices; slice++)
+          ids.add(clientOrderId({ key, leg, kind: intent.execution.kind, slice, attempt: 0 }));
+        break;
+    }
+    return ids;
   }
 
   async #execute(intent: OrderIntent): Promise<Decimal> {
@@ -337,8 +411,8 @@ export class OrderExecutor {
     const left = intent.quantity.sub(executed);
     if (left.sign() > 0) {
       const taker = await this.#send(
-        { ...intent, execution: { kind: 'market' } },
-        { slice: 0, attempt: POST_ONLY_REPRICES },
+        intent,
+        { slice: 0, attempt: POST_ONLY_REPRICES, kind: 'market' },
         { type: 'MARKET', quantity: left },
       );
       executed = executed.add(taker.executed);
@@ -373,11 +447,17 @@ export class OrderExecutor {
       const qty = upTo.sub(sent);
       if (qty.sign() <= 0) continue;
       const price = this.#d.market.lastPriceExact(intent.symbol) ?? intent.referencePrice;
-      const violation = this.#d.rules.filters(intent.symbol).checkOrder(price, qty, true);
+      const filters = this.#d.rules.filters(intent.symbol);
+      const violation = filters.checkOrder(price, qty, true);
       const exempt = intent.reduceOnly && violation?.filter === 'MIN_NOTIONAL';
       if (violation !== null && !exempt && i < slices - 1) continue; // too small: carried to the next slice
-      sent = upTo;
-      const outcome = await this.#send(intent, { slice: i, attempt: 0 }, { type: 'MARKET', quantity: qty });
+      // A rest the exchange would refuse on its own (below the lot or notional minimum) goes now.
+      const rest = intent.quantity.sub(upTo);
+      const restViolation = rest.sign() > 0 ? filters.checkOrder(price, rest, true) : null;
+      const restExempt = intent.reduceOnly && restViolation?.filter === 'MIN_NOTIONAL';
+      const quantity = restViolation !== null && !restExempt ? intent.quantity.sub(sent) : qty;
+      sent = sent.add(quantity);
+      const outcome = await this.#send(intent, { slice: i, attempt: 0 }, { type: 'MARKET', quantity });
       executed = executed.add(outcome.executed);
     }
     return executed;
@@ -392,11 +472,18 @@ export class OrderExecutor {
   /** Sends one order (journaled first); returns how it ended. */
   async #send(
     intent: OrderIntent,
-    place: Pick<OrderSlot, 'slice' | 'attempt'>,
+    place: Pick<OrderSlot, 'slice' | 'attempt'> & { readonly kind?: OrderSlot['kind'] },
     shape: Pick<VenueOrder, 'type' | 'quantity' | 'price' | 'timeInForce'>,
     restMs = DONE_QUERY_AFTER_MS,
   ): Promise<OrderOutcome> {
-    const id = clientOrderId({ key: intent.key, leg: intent.leg, kind: intent.execution.kind, ...place });
+    const kind = place.kind ?? intent.execution.kind;
+    const id = clientOrderId({
+      key: intent.key,
+      leg: intent.leg,
+      kind,
+      slice: place.slice,
+      attempt: place.attempt,
+    });
     const known = this.#d.journal.get(id);
     if (known?.status !== undefined) {
       this.stats.skippedRepeats += 1;
@@ -406,6 +493,7 @@ export class OrderExecutor {
       });
       const executed = Decimal.parse(known.executedQty ?? '0');
       this.#repeated(intent.symbol, known, executed);
+      this.#addProgress(intent, executed);
       return { status: known.status, executed };
     }
     const order: VenueOrder = {
@@ -423,13 +511,27 @@ export class OrderExecutor {
         side: order.side,
         quantity: order.quantity.toString(),
         reduceOnly: order.reduceOnly,
-        kind: intent.execution.kind,
+        kind,
         decidedAt: this.#d.clock.now(),
       });
     } else {
       // Journaled before a restart with no outcome: find out before (maybe) sending.
       const found = await this.#d.venue.query(order.symbol, id);
-      if (found !== null) return this.#finish(intent, order, found.status, found.executedQty, restMs);
+      if (found !== null) {
+        // Taken over: what it executed before now (in the previous run) comes as no trade event of
+        // this run; it is released like a repeated decision's, and only its later fills settle
+        // pending quantity by their events.
+        this.#tookOver(intent.symbol, known, found.executedQty);
+        this.#working.add(id);
+        try {
+          return await this.#placed(order, () =>
+            this.#finish(intent, order, found.status, found.executedQty, restMs),
+          );
+        } finally {
+          this.#working.delete(id);
+          this.#done.delete(id);
+        }
+      }
     }
     this.stats.orders += 1;
     this.#working.add(id);
@@ -447,7 +549,9 @@ export class OrderExecutor {
     for (let retry = 0; ; retry++) {
       try {
         const record = await this.#d.venue.place(order);
-        return await this.#finish(intent, order, record.status, record.executedQty, restMs);
+        return await this.#placed(order, () =>
+          this.#finish(intent, order, record.status, record.executedQty, restMs),
+        );
       } catch (error) {
         // A closed budget fails a request before it is sent: the process is stopping.
         if (error instanceof NotSentError || error instanceof BudgetClosedError)
@@ -473,6 +577,22 @@ export class OrderExecutor {
         }
         throw error;
       }
+    }
+  }
+
+  /**
+   * Runs `follow` for an order the exchange has: a failure to learn how it ended (a query or the
+   * gateway failing) leaves its outcome unknown, so its intent keeps its rest pending until a
+   * resolve reads it.
+   */
+  async #placed(order: VenueOrder, follow: () => Promise<OrderOutcome>): Promise<OrderOutcome> {
+    try {
+      return await follow();
+    } catch (error) {
+      if (error instanceof OrderOutcomeUnknownError) throw error;
+      throw new OrderOutcomeUnknownError('place', order.symbol, order.clientOrderId, describe(error), {
+        cause: error,
+      });
     }
   }
 
@@ -567,6 +687,22 @@ export class OrderExecutor {
       this.#d.tracker.filledElsewhere(symbol, qty, known.decidedAt);
   }
 
+  /**
+   * A repeated decision took over its order `known`, which had executed `executed` already. No
+   * trade event of that part comes in this run: released from pending here and counted from the
+   * order's decision time until the account shows it, like `#repeated`.
+   */
+  #tookOver(symbol: string, known: JournalEntry, executed: Decimal): void {
+    const qty = signed(known.side, executed);
+    if (qty.isZero()) return;
+    this.#d.tracker.finished(symbol, qty);
+    this.#d.tracker.filledElsewhere(symbol, qty, known.decidedAt);
+  }
+
+  #addProgress(intent: OrderIntent, executed: Decimal): void {
+    this.#progress.set(intent, (this.#progress.get(intent) ?? Decimal.ZERO).add(executed));
+  }
+
   /** Adds `id` to the orders sent in this run, forgetting the oldest beyond MAX_SENT_REMEMBERED. */
   #rememberSent(id: string): void {
     this.#sentHere.add(id);
@@ -577,7 +713,8 @@ export class OrderExecutor {
 
   #settle(intent: OrderIntent, order: VenueOrder, status: string, executed: Decimal): OrderOutcome {
     this.#done.delete(order.clientOrderId);
-    this.#progress.set(intent, (this.#progress.get(intent) ?? Decimal.ZERO).add(executed));
+    this.#seen.delete(order.clientOrderId);
+    this.#addProgress(intent, executed);
     this.#d.journal.settle(order.clientOrderId, status, executed.toString());
     const record: RecordedOrder = {
       clientOrderId: order.clientOrderId,

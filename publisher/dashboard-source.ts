@@ -84,8 +84,9 @@ export interface DashboardSource {
   /** Stop-loss trigger prices in force now, by symbol. */
   openStops(): Promise<ReadonlyMap<string, readonly Decimal[]>>;
   /**
-   * Symbols worth a chart: traded since `since` or holding a position; before any is, the markets
-   * the system watches (the most active first), so a fresh start shows a market.
+   * Symbols worth a chart, at most `limit`: those holding a position first, then those traded since
+   * `since` (the latest first); before any is, the markets the system watches (the most active
+   * first), so a fresh start shows a market.
    */
   chartSymbols(since: Millis, limit: number): Promise<readonly string[]>;
   /** Candles of `symbol` on `interval` since `since`, oldest first, at most `limit` (the newest). */

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Decimal } from '../ts/exact/decimal.js';
 import type {
   DailyDocument,
   RoundTripsDocument,
@@ -11,10 +12,10 @@ import type {
 } from '../ts/publish/dashboard-documents.js';
 import { openSqliteStore } from '../ts/store/open-store.js';
 import type { RecordStore } from '../ts/store/record-store.js';
-import type { RecordScope } from '../ts/store/store-records.js';
-import { algoOrder, order, scriptedDays } from '../ts/store/testing/record-fixtures.js';
+import type { FillRecord, RecordScope } from '../ts/store/store-records.js';
+import { algoOrder, fill, income, order, scriptedDays } from '../ts/store/testing/record-fixtures.js';
 import { buildDocuments, type DocumentLimits } from './document-builder.js';
-import { StoreDashboardSource } from './store-dashboard-source.js';
+import { fillKinds, StoreDashboardSource } from './store-dashboard-source.js';
 
 const SCOPE: RecordScope = { mode: 'paper', account: 'paper-0' };
 const NOW = Date.parse('2026-01-06T12:00:00Z');
@@ -267,5 +268,201 @@ describe('StoreDashboardSource charts', () => {
     const symbols = await traded.chartSymbols(NOW - 30 * 86_400_000, 20);
     expect(symbols).toContain('BTCUSDT');
     expect(symbols).not.toContain('XRPUSDT');
+  });
+});
+
+/** A scope of its own, empty before each test writes to it (the seeded one is `SCOPE`). */
+const FRESH: RecordScope = { mode: 'paper', account: 'paper-9' };
+let nextTradeId = 0;
+const freshFill = (over: Partial<FillRecord>): FillRecord => {
+  nextTradeId += 1;
+  return fill({ ...FRESH, tradeId: String(nextTradeId), orderId: String(1000 + nextTradeId), ...over });
+};
+
+describe('StoreDashboardSource symbols', () => {
+  it('counts a symbol’s fills in "trades" (the page’s "Fills all"), as daily.json does, not its round trips', async () => {
+    // One long built in 3 fills and closed in 2: five fills, one round trip.
+    const t = NOW - 3_600_000;
+    await store.write({
+      fills: [
+        freshFill({ side: 'BUY', qty: '0.010', price: '40000', quoteQty: '400', time: t }),
+        freshFill({ side: 'BUY', qty: '0.010', price: '40000', quoteQty: '400', time: t + 1000 }),
+        freshFill({ side: 'BUY', qty: '0.010', price: '40000', quoteQty: '400', time: t + 2000 }),
+        freshFill({
+          side: 'SELL',
+          qty: '0.015',
+          price: '40100',
+          quoteQty: '601.5',
+          realizedPnl: '1.5',
+          time: t + 3000,
+        }),
+        freshFill({
+          side: 'SELL',
+          qty: '0.015',
+          price: '40100',
+          quoteQty: '601.5',
+          realizedPnl: '1.5',
+          time: t + 4000,
+        }),
+      ],
+    });
+    await store.rebuildDerived(FRESH);
+    const docs = await buildDocuments(source(FRESH), LIMITS, NOW);
+    const daily = docs.get('daily.json') as DailyDocument;
+    const symbols = docs.get('symbols.json') as SymbolsDocument;
+    expect(daily.days.find((d) => d.day === '2026-01-06')?.trades).toBe(5);
+    const btc = symbols.symbols.find((s) => s.symbol === 'BTCUSDT')?.windows;
+    expect([btc?.['1d'].trades, btc?.all.trades]).toEqual([5, 5]);
+  });
+});
+
+describe('StoreDashboardSource round trips', () => {
+  it('publishes each trip’s funding, so pnl − commission + funding is its net', async () => {
+    const t = NOW - 20 * 3_600_000;
+    await store.write({
+      fills: [
+        freshFill({ side: 'BUY', qty: '1', price: '100', quoteQty: '100', commission: '0.5', time: t }),
+        freshFill({
+          side: 'SELL',
+          qty: '1',
+          price: '110',
+          quoteQty: '110',
+          commission: '0.5',
+          realizedPnl: '10',
+          time: t + 10 * 3_600_000,
+        }),
+      ],
+      income: [
+        income({
+          ...FRESH,
+          incomeType: 'FUNDING_FEE',
+          income: '-3',
+          tranId: 'fund-1',
+          tradeId: '',
+          time: Date.parse('2026-01-06T00:00:00Z'),
+        }),
+      ],
+    });
+    await store.rebuildDerived(FRESH);
+    const docs = await buildDocuments(source(FRESH), LIMITS, NOW);
+    const trips = (docs.get('round-trips.json') as RoundTripsDocument).roundTrips;
+    expect(trips.map((x) => [x.pnl, x.commission, x.funding, x.net])).toEqual([['10', '1.0', '-3', '6.0']]);
+    for (const x of trips)
+      expect(
+        Decimal.parse(x.pnl).sub(Decimal.parse(x.commission)).add(Decimal.parse(x.funding)).toString(),
+      ).toBe(Decimal.parse(x.net).toString());
+  });
+});
+
+describe('StoreDashboardSource chart markers', () => {
+  it('marks a break-even close (realized PnL exactly 0) as an exit', async () => {
+    const t = NOW - 3_600_000;
+    await store.write({
+      fills: [
+        freshFill({ side: 'BUY', qty: '1', price: '100', quoteQty: '100', time: t }),
+        // The stop moved to break-even is hit: closes the whole long at the entry price.
+        freshFill({
+          side: 'SELL',
+          qty: '1',
+          price: '100',
+          quoteQty: '100',
+          realizedPnl: '0',
+          time: t + 60_000,
+        }),
+      ],
+    });
+    const trades = await source(FRESH).trades('BTCUSDT', NOW - 86_400_000);
+    expect(trades.map((x) => x.kind)).toEqual(['entry', 'exit']);
+  });
+
+  it('decides by the position each fill found, including the fills before the chart’s span', async () => {
+    const t = NOW - 3_600_000;
+    await store.write({
+      fills: [
+        // Opened 10 days ago, before the span: the later SELL at break-even still closes it.
+        freshFill({ side: 'BUY', qty: '2', price: '100', quoteQty: '200', time: NOW - 10 * 86_400_000 }),
+        freshFill({ side: 'SELL', qty: '1', price: '100', quoteQty: '100', time: t }),
+        // Flips: closes the last 1 of the long and opens a short of 1 (drawn as an exit).
+        freshFill({ side: 'SELL', qty: '2', price: '100', quoteQty: '200', time: t + 1000 }),
+        freshFill({ side: 'SELL', qty: '1', price: '100', quoteQty: '100', time: t + 2000 }),
+        freshFill({ side: 'BUY', qty: '2', price: '100', quoteQty: '200', time: t + 3000 }),
+      ],
+    });
+    const trades = await source(FRESH).trades('BTCUSDT', NOW - 86_400_000);
+    expect(trades.map((x) => x.kind)).toEqual(['exit', 'exit', 'entry', 'exit']);
+  });
+
+  it('reads hedge-mode sides: a SELL on LONG and a BUY on SHORT are exits, whatever their PnL', () => {
+    const row = (side: 'BUY' | 'SELL', positionSide: string, realizedPnl = '0') => ({
+      side,
+      positionSide,
+      qty: '1',
+      realizedPnl,
+    });
+    expect(
+      fillKinds([
+        row('BUY', 'LONG'),
+        row('SELL', 'SHORT'),
+        row('SELL', 'LONG', '0'),
+        row('BUY', 'SHORT', '0'),
+        // One-way, from flat, with PnL: it closed a position opened before the stored history.
+        row('SELL', 'BOTH', '4'),
+        row('BUY', 'BOTH'),
+      ]),
+    ).toEqual(['entry', 'entry', 'exit', 'exit', 'exit', 'entry']);
+  });
+});
+
+describe('StoreDashboardSource chart symbols', () => {
+  it('charts every symbol with an open position, then the latest traded, when more traded than charts allowed', async () => {
+    // 25 symbols traded in the last 3 days; the only open position is on ZECUSDT.
+    const t = NOW - 3_600_000;
+    const fills: FillRecord[] = [];
+    for (let i = 0; i < 25; i++) {
+      const symbol = `A${String(i).padStart(2, '0')}USDT`;
+      fills.push(freshFill({ symbol, side: 'BUY', qty: '1', price: '10', quoteQty: '10', time: t + i }));
+      fills.push(
+        freshFill({
+          symbol,
+          side: 'SELL',
+          qty: '1',
+          price: '11',
+          quoteQty: '11',
+          realizedPnl: '1',
+          time: t + 100 + i,
+        }),
+      );
+    }
+    fills.push(
+      freshFill({ symbol: 'ZECUSDT', side: 'BUY', qty: '1', price: '50', quoteQty: '50', time: t + 50 }),
+    );
+    await store.write({
+      fills,
+      positions: [
+        {
+          ...FRESH,
+          time: NOW - 60_000,
+          symbol: 'ZECUSDT',
+          positionSide: 'BOTH',
+          amount: '1',
+          entryPrice: '50',
+          markPrice: '51',
+          unrealizedPnl: '1',
+        },
+      ],
+      balances: [
+        {
+          ...FRESH,
+          time: NOW - 60_000,
+          asset: 'USDT',
+          walletBalance: '1000',
+          availableBalance: '900',
+          unrealizedPnl: '1',
+        },
+      ],
+    });
+    const charted = await source(FRESH).chartSymbols(NOW - 3 * 86_400_000, LIMITS.chartSymbols);
+    const latest = Array.from({ length: 19 }, (_, i) => `A${String(24 - i).padStart(2, '0')}USDT`);
+    expect(charted).toEqual(['ZECUSDT', ...latest]);
   });
 });

@@ -46,6 +46,7 @@ interface StoreRoundTrip {
   readonly exitPrice: string;
   readonly realizedPnl: string;
   readonly commission: string;
+  readonly funding: string;
   readonly netPnl: string;
 }
 
@@ -149,7 +150,7 @@ export interface StoreReads {
       readonly realizedPnl: string;
       readonly commission: string;
       readonly funding: string;
-      readonly roundTrips: number;
+      readonly fills: number;
     }[]
   >;
   roundTrips(scope: StoreScope, query?: RowQuery): Promise<readonly StoreRoundTrip[]>;
@@ -166,8 +167,10 @@ export interface StoreReads {
     query?: RowQuery,
   ): Promise<
     readonly {
+      readonly symbol: string;
       readonly time: number;
       readonly side: 'BUY' | 'SELL';
+      readonly positionSide: string;
       readonly price: string;
       readonly qty: string;
       readonly realizedPnl: string;
@@ -217,6 +220,7 @@ function toRoundTrip(t: StoreRoundTrip): SourceRoundTrip {
     exitPrice: t.exitPrice,
     pnl: t.realizedPnl,
     commission: t.commission,
+    funding: t.funding,
     net: t.netPnl,
   };
 }
@@ -236,8 +240,42 @@ function thin<T>(points: readonly T[], limit: number): T[] {
 }
 
 /**
- * Reads the dashboard from the records store of one scope. Entries and exits on the chart: a fill
- * that realized PnL closed (part of) a position, one that realized none opened or added.
+ * Whether each fill (in time order, all of one symbol) opened or grew a position (entry) or shrank,
+ * closed or flipped one (exit), decided from the position, not from the realized PnL (a close at the
+ * entry price realizes none). Hedge mode: a SELL on LONG or a BUY on SHORT is an exit, the others
+ * entries. One-way (BOTH): the signed position is followed as `computeRoundTrips`
+ * (ts/store/round-trips.ts) does; a fill against it is an exit, a flip (closing one position and
+ * opening the other) included, and from flat a fill that realized PnL closed a position opened
+ * before the stored history (an exit, leaving the position flat).
+ */
+export function fillKinds(
+  fills: readonly {
+    readonly side: 'BUY' | 'SELL';
+    readonly positionSide: string;
+    readonly qty: string;
+    readonly realizedPnl: string;
+  }[],
+): ('entry' | 'exit')[] {
+  let position = Decimal.ZERO;
+  return fills.map((f) => {
+    if (f.positionSide === 'LONG') return f.side === 'SELL' ? 'exit' : 'entry';
+    if (f.positionSide === 'SHORT') return f.side === 'BUY' ? 'exit' : 'entry';
+    const qty = Decimal.parse(f.qty);
+    const signed = f.side === 'BUY' ? qty : qty.neg();
+    const before = position;
+    if (before.isZero()) {
+      if (!Decimal.parse(f.realizedPnl).isZero()) return 'exit';
+      position = signed;
+      return 'entry';
+    }
+    position = before.add(signed);
+    return before.sign() === signed.sign() || qty.isZero() ? 'entry' : 'exit';
+  });
+}
+
+/**
+ * Reads the dashboard from the records store of one scope. Entries and exits on the chart: see
+ * {@link fillKinds}.
  */
 export class StoreDashboardSource implements DashboardSource {
   readonly #o: StoreSourceOptions;
@@ -308,7 +346,7 @@ export class StoreDashboardSource implements DashboardSource {
         .filter((r) => r.symbol !== '')
         .map((r) => [
           r.symbol,
-          { realizedPnl: r.realizedPnl, commission: r.commission, funding: r.funding, trades: r.roundTrips },
+          { realizedPnl: r.realizedPnl, commission: r.commission, funding: r.funding, trades: r.fills },
         ]),
     );
   }
@@ -340,16 +378,38 @@ export class StoreDashboardSource implements DashboardSource {
     return stops;
   }
 
+  /**
+   * The symbols with an open position first (by name), then the other active ones, the latest fill
+   * or order update first (those active by income only last, by name), at most `limit`.
+   */
   async chartSymbols(since: Millis, limit: number): Promise<string[]> {
-    const [active, summary] = await Promise.all([
-      this.#o.store.activeSymbols(this.#o.scope, since),
-      this.#o.store.accountSummary(this.#o.scope),
+    const scope = this.#o.scope;
+    const [active, summary, fills, orders] = await Promise.all([
+      this.#o.store.activeSymbols(scope, since),
+      this.#o.store.accountSummary(scope),
+      this.#o.store.fills(scope, { from: since }),
+      this.#o.store.orders(scope, { from: since }),
     ]);
-    const symbols = new Set<string>(summary.positions.map((p) => p.symbol));
-    for (const s of active) symbols.add(s);
-    if (symbols.size === 0 && this.#o.watchedSymbols !== undefined)
+    const held = [
+      ...new Set(summary.positions.filter((p) => !Decimal.parse(p.amount).isZero()).map((p) => p.symbol)),
+    ].sort();
+    const latest = new Map<string, number>();
+    for (const { symbol, time } of [
+      ...fills.map((f) => ({ symbol: f.symbol, time: f.time })),
+      ...orders.map((o) => ({ symbol: o.symbol, time: o.updateTime })),
+    ])
+      latest.set(symbol, Math.max(latest.get(symbol) ?? Number.NEGATIVE_INFINITY, time));
+    const others = [...new Set(active)]
+      .filter((s) => !held.includes(s))
+      .sort(
+        (a, b) =>
+          (latest.get(b) ?? Number.NEGATIVE_INFINITY) - (latest.get(a) ?? Number.NEGATIVE_INFINITY) ||
+          a.localeCompare(b),
+      );
+    const symbols = [...held, ...others];
+    if (symbols.length === 0 && this.#o.watchedSymbols !== undefined)
       return (await this.#o.watchedSymbols(limit)).slice(0, limit);
-    return [...symbols].sort().slice(0, limit);
+    return symbols.slice(0, limit);
   }
 
   async klines(symbol: string, interval: string, since: Millis, limit: number): Promise<readonly Candle[]> {
@@ -367,14 +427,15 @@ export class StoreDashboardSource implements DashboardSource {
   }
 
   async trades(symbol: string, since: Millis): Promise<ChartTrade[]> {
-    const fills = await this.#o.store.fills(this.#o.scope, { symbol, from: since });
-    return fills.map((f) => ({
-      time: f.time,
-      side: f.side,
-      price: f.price,
-      quantity: f.qty,
-      kind: Decimal.parse(f.realizedPnl).isZero() ? 'entry' : 'exit',
-    }));
+    // The whole history of the symbol: whether a fill since `since` opened or closed depends on the
+    // position it found, which earlier fills built.
+    const fills = await this.#o.store.fills(this.#o.scope, { symbol });
+    const kinds = fillKinds(fills);
+    return fills.flatMap((f, i) =>
+      f.time < since
+        ? []
+        : [{ time: f.time, side: f.side, price: f.price, quantity: f.qty, kind: kinds[i] ?? 'entry' }],
+    );
   }
 
   async stopLevels(symbol: string, since: Millis): Promise<StopLevel[]> {

@@ -290,6 +290,7 @@ describe.skipIf(!haveChromium)('dashboard in Chromium', () => {
               t.exitPrice,
               t.pnl,
               t.commission,
+              t.funding,
               t.net,
             ];
             expect(d.largeLosses.length).toBeGreaterThan(0);

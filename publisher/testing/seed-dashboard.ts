@@ -104,6 +104,7 @@ export function seedDashboard(options: SeedOptions): MemoryDashboardSource {
       exitPrice: exit.toString(),
       pnl: pnl.toString(),
       commission: commission.toString(),
+      funding: '0',
       net: pnl.sub(commission).toString(),
     });
     const half = commission.div(Decimal.fromInt(2), 6);

@@ -90,6 +90,7 @@ export interface DailyRow {
   readonly funding: Decimal;
   /** realizedPnl + funding − commission. */
   readonly net: Decimal;
+  /** Fills of the day (the page's "Fills"). */
   readonly trades: number;
 }
 
@@ -104,6 +105,7 @@ export interface WindowPnl {
   readonly commission: Decimal;
   readonly funding: Decimal;
   readonly net: Decimal;
+  /** Fills (the page's "Fills all"), as in `daily.json`; not round trips. */
   readonly trades: number;
 }
 
@@ -131,7 +133,9 @@ export interface RoundTripRow {
   /** Realized PnL before commission. */
   readonly pnl: Decimal;
   readonly commission: Decimal;
-  /** pnl − commission. */
+  /** Funding paid (negative) or received while the position was open. */
+  readonly funding: Decimal;
+  /** pnl − commission + funding. */
   readonly net: Decimal;
 }
 
@@ -185,7 +189,10 @@ export interface ChartTrade {
   readonly side: 'BUY' | 'SELL';
   readonly price: Decimal;
   readonly quantity: Decimal;
-  /** Entry: it opened or grew a position; exit: it shrank or closed one. */
+  /**
+   * Entry: it opened or grew a position; exit: it shrank, closed or flipped one (a flip is drawn as
+   * an exit only), decided by the position it found, not by its realized PnL.
+   */
   readonly kind: 'entry' | 'exit';
 }
 

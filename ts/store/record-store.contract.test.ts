@@ -488,6 +488,9 @@ for (const backend of backends) {
         ['ETHUSDT', '5'],
         ['BTCUSDT', '14.5028'],
       ]);
+      // A symbol's fills are its daily rows' (the dashboard's "Fills all"), adding up to the days'.
+      expect(bySymbol.reduce((sum, s) => sum + s.fills, 0)).toBe(totals.reduce((sum, t) => sum + t.fills, 0));
+      expect(bySymbol.every((s) => s.fills > 0)).toBe(true);
       expect((await store.symbolPnl(LIVE, '2026-01-06')).map((s) => [s.symbol, n(s.netPnl)])).toEqual([
         ['BTCUSDT', '-5.757'],
         ['ETHUSDT', '5'],

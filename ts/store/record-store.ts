@@ -60,6 +60,7 @@ export interface SymbolPnl {
   readonly funding: string;
   readonly netPnl: string;
   readonly volume: string;
+  readonly fills: number;
   readonly roundTrips: number;
 }
 

@@ -140,6 +140,7 @@ function tripRows(trips: readonly RoundTripRow[]) {
     num(t.exitPrice, 'exact'),
     num(t.pnl, 'signed'),
     num(t.commission, 'money'),
+    num(t.funding, 'signed'),
     num(t.net, 'signed'),
   ]);
 }
@@ -154,6 +155,7 @@ const TRIP_HEADERS = [
   'Exit',
   'PnL',
   'Commission',
+  'Funding',
   'Net',
 ];
 

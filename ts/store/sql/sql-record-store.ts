@@ -500,6 +500,7 @@ export class SqlRecordStore implements RecordStore {
         funding: sum(rows.map((r) => r.funding)),
         netPnl: sum(rows.map((r) => r.netPnl)),
         volume: sum(rows.map((r) => r.volume)),
+        fills: rows.reduce((n, r) => n + r.fills, 0),
         roundTrips: rows.reduce((n, r) => n + r.roundTrips, 0),
       }))
       .sort(

@@ -1,18 +1,10 @@
 // The gateway's durable claim log: every claim, send and outcome appended as a JSON line and fsynced before the gateway acts on it.
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import type { OrderJson } from '../ts/gateway/gateway-protocol.js';
 import type { Logger } from '../ts/log/logger.js';
+import { replaceFileDurably } from '../ts/process/durable-file.js';
 
 /** The order a claim places (the member's share in split mode). */
 const ClaimOrderSchema = z.strictObject({
@@ -238,40 +230,25 @@ export class ClaimLog {
     });
   }
 
-  /** Writes the claims held as a fresh file (temporary file, fsync, rename, fsync of the folder). */
+  /** Writes the claims held as a fresh file (see `replaceFileDurably`). */
   #rewrite(): void {
-    const temporary = `${this.path}.${process.pid}.tmp`;
-    const fd = openSync(temporary, 'w', 0o600);
-    try {
-      for (const c of this.#claims.values()) {
-        const lines: Line[] = [
-          {
-            t: 'claim',
-            key: c.key,
-            symbol: c.symbol,
-            clientOrderId: c.clientOrderId,
-            member: c.member,
-            exchangeClientOrderId: c.exchangeClientOrderId,
-            order: c.order,
-            peer: c.peer,
-            at: c.claimedAt,
-          },
-        ];
-        if (c.sentAt !== null) lines.push({ t: 'send', key: c.key, at: c.sentAt });
-        if (c.outcome !== null) lines.push({ t: 'done', key: c.key, at: c.claimedAt, outcome: c.outcome });
-        writeSync(fd, lines.map((l) => `${JSON.stringify(l)}\n`).join(''));
-      }
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
+    const lines: Line[] = [];
+    for (const c of this.#claims.values()) {
+      lines.push({
+        t: 'claim',
+        key: c.key,
+        symbol: c.symbol,
+        clientOrderId: c.clientOrderId,
+        member: c.member,
+        exchangeClientOrderId: c.exchangeClientOrderId,
+        order: c.order,
+        peer: c.peer,
+        at: c.claimedAt,
+      });
+      if (c.sentAt !== null) lines.push({ t: 'send', key: c.key, at: c.sentAt });
+      if (c.outcome !== null) lines.push({ t: 'done', key: c.key, at: c.claimedAt, outcome: c.outcome });
     }
-    renameSync(temporary, this.path);
-    const dir = openSync(dirname(this.path), 'r');
-    try {
-      fsyncSync(dir);
-    } finally {
-      closeSync(dir);
-    }
+    replaceFileDurably(this.path, lines.map((l) => `${JSON.stringify(l)}\n`).join(''));
   }
 
   #count(): void {

@@ -5,6 +5,7 @@ import type { AlertSink } from '../ts/alerts/alert.js';
 import { ConfigError } from '../ts/config/config-error.js';
 import type { LoadedConfig } from '../ts/config/load-config.js';
 import type { Logger } from '../ts/log/logger.js';
+import { replaceFileDurably } from '../ts/process/durable-file.js';
 import type { DashboardSource } from './dashboard-source.js';
 import type { DocumentLimits } from './document-builder.js';
 import { type ForbiddenText, forbiddenAddress } from './forbidden-text.js';
@@ -12,7 +13,6 @@ import { OssTarget } from './oss-target.js';
 import { LocalFolderTarget, type PublishTarget } from './publish-target.js';
 import { Publisher, type PublishReport } from './publisher.js';
 import { readSiteFiles } from './site-files.js';
-import { writeFileAtomic } from './state-file.js';
 
 /** What the process needs besides the configuration. */
 export interface PublishProcessOptions {
@@ -125,7 +125,7 @@ export function createPublishProcess(options: PublishProcessOptions): {
       },
     };
     try {
-      writeFileAtomic(options.stateFile, `${JSON.stringify(state, null, 2)}\n`);
+      replaceFileDurably(options.stateFile, `${JSON.stringify(state, null, 2)}\n`);
     } catch (error) {
       logger.warn('cannot write the publisher state file', {
         path: options.stateFile,

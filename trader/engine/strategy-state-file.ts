@@ -1,7 +1,8 @@
 // Where a strategy's state survives restarts: one JSON file per strategy instance, replaced atomically, written only when it changed.
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../../ts/log/logger.js';
+import { replaceFileDurably } from '../../ts/process/durable-file.js';
 import type { StrategyState } from '../strategies/strategy-api.js';
 import type { StrategyStateStore } from './trading-engine.js';
 
@@ -47,15 +48,7 @@ export class FileStrategyStateStore implements StrategyStateStore {
     const text = JSON.stringify(state);
     if (this.#last.get(name) === text) return;
     const path = this.#path(name);
-    const temporary = `${path}.tmp`;
-    const fd = openSync(temporary, 'w');
-    try {
-      writeSync(fd, text);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temporary, path);
+    replaceFileDurably(path, text);
     this.#last.set(name, text);
   }
 }

@@ -1,7 +1,7 @@
 // The executor's write-ahead journal: every order is written before it is sent, so a restart knows what may exist.
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
 import type { Logger } from '../../ts/log/logger.js';
+import { replaceFileDurably } from '../../ts/process/durable-file.js';
 
 /** One order the executor decided to send. */
 export interface JournalEntry {
@@ -147,24 +147,10 @@ export class FileOrderJournal extends MemoryOrderJournal {
     });
   }
 
-  /** Writes the entries held as a fresh file (temporary file, fsync, rename, fsync of the folder). */
+  /** Writes the entries held as a fresh file (see `replaceFileDurably`). */
   #rewrite(): void {
-    const temporary = `${this.path}.${process.pid}.tmp`;
-    const fd = openSync(temporary, 'w', 0o600);
-    try {
-      // one `begin` line per entry, carrying its final status when known (read back as is)
-      const lines = [...this.entries.values()].map((e) => `${JSON.stringify({ op: 'begin', ...e })}\n`);
-      writeSync(fd, lines.join(''));
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temporary, this.path);
-    const dir = openSync(dirname(this.path), 'r');
-    try {
-      fsyncSync(dir);
-    } finally {
-      closeSync(dir);
-    }
+    // one `begin` line per entry, carrying its final status when known (read back as is)
+    const lines = [...this.entries.values()].map((e) => `${JSON.stringify({ op: 'begin', ...e })}\n`);
+    replaceFileDurably(this.path, lines.join(''));
   }
 }

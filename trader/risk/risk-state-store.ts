@@ -1,7 +1,8 @@
 // Where the risk engine's state survives restarts (trading state, closes in progress) and where the owner's state commands arrive: two small JSON files, written atomically.
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { z } from 'zod';
+import { replaceFileDurably } from '../../ts/process/durable-file.js';
 
 export const TRADING_STATES = ['ACTIVE', 'REDUCING', 'HALTED'] as const;
 /** ACTIVE trades; REDUCING sends only orders that shrink exposure; HALTED sends nothing. */
@@ -44,19 +45,6 @@ export class RiskStateFileError extends Error {
 export const RISK_STATE_FILE = 'risk-state.json';
 export const OWNER_COMMAND_FILE = 'owner-command.json';
 
-/** Writes `text` to `path` so that a reader sees the old or the new content, never a mix (write, fsync, rename). */
-export function writeFileAtomic(path: string, text: string): void {
-  const tmp = join(dirname(path), `.${Date.now()}-${process.pid}.tmp`);
-  const fd = openSync(tmp, 'w', 0o600);
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-}
-
 function readJson(path: string): unknown | undefined {
   let text: string;
   try {
@@ -98,7 +86,7 @@ export class FileRiskStateStore implements RiskStateStore {
   }
 
   save(state: PersistedRiskState): void {
-    writeFileAtomic(this.#statePath, `${JSON.stringify(state, null, 2)}\n`);
+    replaceFileDurably(this.#statePath, `${JSON.stringify(state, null, 2)}\n`);
   }
 
   ownerCommand(): OwnerCommand | undefined {
@@ -163,7 +151,7 @@ export function parseOwnerCommand(value: unknown, source: string): OwnerCommand 
 /** Writes an owner command for the trader whose state folder is `dir` (what `tributary trader state` does). */
 export function writeOwnerCommand(dir: string, command: OwnerCommand): void {
   const checked = parseOwnerCommand(command, 'command') as OwnerCommand;
-  writeFileAtomic(join(dir, OWNER_COMMAND_FILE), `${JSON.stringify(checked)}\n`);
+  replaceFileDurably(join(dir, OWNER_COMMAND_FILE), `${JSON.stringify(checked)}\n`);
 }
 
 /** Reads the risk state a trader last saved in `dir` (what `tributary trader state` shows). */

@@ -253,6 +253,34 @@ describe('OrderExecutor and orders of unknown outcome', () => {
     expect(tracker.pending('BTCUSDT').toNumber()).toBe(0);
   });
 
+  it('still sends a reduce-only intent (a close) while an unresolved order of its symbol is working', async () => {
+    const journal = new MemoryOrderJournal();
+    journal.begin({
+      clientOrderId: 'm_left',
+      symbol: 'BTCUSDT',
+      side: 'BUY',
+      quantity: '1.000',
+      reduceOnly: false,
+      kind: 'post-only',
+      decidedAt: T0 - 60_000,
+    });
+    const placed: VenueOrder[] = [];
+    const venue = {
+      name: 'fake',
+      query: async () =>
+        ({ status: 'NEW', executedQty: Decimal.ZERO, updateTime: T0 - 60_000 }) as unknown as OrderRecord,
+      place: async (order: VenueOrder) => {
+        placed.push(order);
+        return { status: 'FILLED', executedQty: order.quantity, updateTime: T0 } as unknown as OrderRecord;
+      },
+      onUserEvent: () => () => {},
+    } as unknown as Venue;
+    const executor = executorFor(venue, new VirtualClock(T0), new ExposureTracker(), journal);
+    await executor.submit({ ...intent, side: 'SELL', reduceOnly: true });
+    expect(placed.map((o) => [o.side, o.reduceOnly])).toEqual([['SELL', true]]);
+    expect(executor.stats.blocked).toBe(0);
+  });
+
   it('with the gateway unreachable, keeps the first order pending and releases a later intent that sent nothing', async () => {
     let gatewayUp = false;
     const placed: string[] = [];

@@ -303,14 +303,29 @@ export class OrderExecutor {
   async #run(intent: OrderIntent): Promise<void> {
     // Orders of the symbol whose outcome is still unknown come first: while one may still fill
     // (or cannot be read), the symbol stays blocked and the intent is given up having sent nothing.
+    // Not a reduce-only one (a close, a force-close): it cannot add to what a left-over order may
+    // still fill, the exchange refuses it past the position (-2022), and a loss must not stay open
+    // because an old order cannot be read.
     let open: number;
     try {
       open = await this.#resolve(intent.symbol, this.#ownIds(intent));
     } catch (error) {
-      this.#blocked(intent, 'unknown orders of the symbol could not be resolved', { error: describe(error) });
-      return;
+      if (!intent.reduceOnly) {
+        this.#blocked(intent, 'unknown orders of the symbol could not be resolved', {
+          error: describe(error),
+        });
+        return;
+      }
+      this.#d.logger.warn(
+        'unknown orders of the symbol could not be resolved; a reduce-only order goes anyway',
+        {
+          symbol: intent.symbol,
+          error: describe(error),
+        },
+      );
+      open = 0;
     }
-    if (open > 0) {
+    if (open > 0 && !intent.reduceOnly) {
       this.#blocked(intent, 'orders of the symbol from before are still working', { open });
       return;
     }

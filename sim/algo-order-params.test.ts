@@ -3,42 +3,26 @@
 // the STP mode kept and shown; an unknown working type refused with -4031.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Decimal } from '../ts/exact/decimal.js';
-import { signedQuery } from './server/request-signature.js';
-import { type RunningSimulator, startSimulator } from './simulator.js';
+import type { RunningSimulator } from './simulator.js';
+import { type SignedSim, startSignedSim } from './testing/signed-calls.js';
 
-const KEY = 'algo-params-key';
-const SECRET = 'algo-params-secret';
 const S = 'BTCUSDT';
 
+let signed: SignedSim;
 let sim: RunningSimulator;
+const call = async (method: string, path: string, params: Record<string, string>) => {
+  const reply = await signed.call(method, path, params);
+  return { ...reply, body: reply.body as Record<string, unknown> };
+};
 
 beforeAll(async () => {
-  sim = await startSimulator({
-    port: 0,
-    accounts: [{ apiKey: KEY, apiSecret: SECRET, balances: { USDT: '10000000' } }],
-    symbols: [S],
-    seed: 5,
-    limits: { ordersPer10s: 100_000, ordersPerMinute: 100_000, requestWeightPerMinute: 1_000_000 },
-  });
+  signed = await startSignedSim(5, [S]);
+  sim = signed.sim;
 });
 
 afterAll(async () => {
-  await sim?.stop();
+  await signed?.stop();
 });
-
-interface Reply {
-  readonly status: number;
-  readonly body: Record<string, unknown>;
-}
-
-async function call(method: string, path: string, params: Record<string, string>): Promise<Reply> {
-  const query = signedQuery(SECRET, { ...params, timestamp: sim.clock.now() });
-  const response = await fetch(`${sim.restUrl}${path}?${query}`, {
-    method,
-    headers: { 'X-MBX-APIKEY': KEY },
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
 
 /** A STOP (limit) buy triggered 10 % above the market: rests without triggering. */
 function farStopBuy(): Record<string, string> {

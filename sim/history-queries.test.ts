@@ -6,24 +6,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Decimal } from '../ts/exact/decimal.js';
 import { parseJson } from '../ts/exchange/json-shape.js';
 import { decodeIncomes } from '../ts/exchange/usdm-decoders.js';
-import { signedQuery } from './server/request-signature.js';
-import { type RunningSimulator, startSimulator } from './simulator.js';
+import type { RunningSimulator } from './simulator.js';
+import { type SignedSim, startSignedSim } from './testing/signed-calls.js';
 
-const KEY = 'history-key';
-const SECRET = 'history-secret';
 const S = 'BTCUSDT';
 const DAY = 86_400_000;
 
+let signed: SignedSim;
 let sim: RunningSimulator;
+const call = (method: string, path: string, params: Record<string, string> = {}) =>
+  signed.call(method, path, params);
 
 beforeAll(async () => {
-  sim = await startSimulator({
-    port: 0,
-    accounts: [{ apiKey: KEY, apiSecret: SECRET, balances: { USDT: '10000000' } }],
-    symbols: [S],
-    seed: 7,
-    limits: { ordersPer10s: 100_000, ordersPerMinute: 100_000, requestWeightPerMinute: 1_000_000 },
-  });
+  signed = await startSignedSim(7, [S]);
+  sim = signed.sim;
   // Two fills, so the account has trades and orders to list.
   for (let i = 0; i < 2; i++) {
     const r = await call('POST', '/fapi/v1/order', {
@@ -37,27 +33,21 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await sim?.stop();
+  await signed?.stop();
 });
 
-interface Reply {
-  readonly status: number;
-  readonly body: unknown;
-}
-
-async function call(method: string, path: string, params: Record<string, string>): Promise<Reply> {
-  const query = signedQuery(SECRET, { ...params, timestamp: sim.clock.now() });
-  const response = await fetch(`${sim.restUrl}${path}?${query}`, {
-    method,
-    headers: { 'X-MBX-APIKEY': KEY },
+describe.each(['/fapi/v1/userTrades', '/fapi/v1/allOrders', '/fapi/v1/allAlgoOrders'])('GET %s', (path) => {
+  it('refuses a startTime..endTime window longer than 7 days (-1127)', async () => {
+    const now = sim.clock.now();
+    const reply = await call('GET', path, {
+      symbol: S,
+      startTime: String(now - 8 * DAY),
+      endTime: String(now),
+    });
+    expect(reply.status).toBe(400);
+    expect(reply.code).toBe(-1127);
   });
-  return { status: response.status, body: await response.json() };
-}
-
-function errorCode(reply: Reply): number | undefined {
-  const body = reply.body as { code?: unknown };
-  return typeof body === 'object' && body !== null && typeof body.code === 'number' ? body.code : undefined;
-}
+});
 
 describe('GET /fapi/v1/userTrades', () => {
   it('refuses fromId sent together with startTime (documented: cannot be sent together)', async () => {
@@ -68,18 +58,7 @@ describe('GET /fapi/v1/userTrades', () => {
       startTime: String(now - DAY),
     });
     expect(reply.status).toBe(400);
-    expect(errorCode(reply)).toBe(-1128);
-  });
-
-  it('refuses a startTime..endTime window longer than 7 days', async () => {
-    const now = sim.clock.now();
-    const reply = await call('GET', '/fapi/v1/userTrades', {
-      symbol: S,
-      startTime: String(now - 8 * DAY),
-      endTime: String(now),
-    });
-    expect(reply.status).toBe(400);
-    expect(errorCode(reply)).toBe(-1127);
+    expect(reply.code).toBe(-1128);
   });
 
   it('refuses startTime after endTime (-1023)', async () => {
@@ -90,20 +69,7 @@ describe('GET /fapi/v1/userTrades', () => {
       endTime: String(now - DAY),
     });
     expect(reply.status).toBe(400);
-    expect(errorCode(reply)).toBe(-1023);
-  });
-});
-
-describe('GET /fapi/v1/allOrders', () => {
-  it('refuses a startTime..endTime window longer than 7 days', async () => {
-    const now = sim.clock.now();
-    const reply = await call('GET', '/fapi/v1/allOrders', {
-      symbol: S,
-      startTime: String(now - 8 * DAY),
-      endTime: String(now),
-    });
-    expect(reply.status).toBe(400);
-    expect(errorCode(reply)).toBe(-1127);
+    expect(reply.code).toBe(-1023);
   });
 });
 
@@ -131,26 +97,11 @@ describe('GET /fapi/v1/allAlgoOrders', () => {
     expect(reply.status).toBe(200);
     expect((reply.body as { algoId: number }[]).map((a) => a.algoId)).toEqual([newest]);
   });
-
-  it('refuses a startTime..endTime window longer than 7 days', async () => {
-    const now = sim.clock.now();
-    const reply = await call('GET', '/fapi/v1/allAlgoOrders', {
-      symbol: S,
-      startTime: String(now - 8 * DAY),
-      endTime: String(now),
-    });
-    expect(reply.status).toBe(400);
-    expect(errorCode(reply)).toBe(-1127);
-  });
 });
 
 describe('GET /fapi/v1/income', () => {
   it('writes tranIds beyond 2^53 as bare JSON numbers, as Binance does, and our decoder keeps every digit', async () => {
-    const query = signedQuery(SECRET, { timestamp: sim.clock.now() });
-    const response = await fetch(`${sim.restUrl}/fapi/v1/income?${query}`, {
-      headers: { 'X-MBX-APIKEY': KEY },
-    });
-    const text = await response.text();
+    const { text } = await call('GET', '/fapi/v1/income');
     const bare = [...text.matchAll(/"tranId":(\d+)[,}]/g)].map((m) => m[1]);
     expect(bare.length).toBeGreaterThan(0);
     expect(bare.every((id) => id !== undefined && !Number.isSafeInteger(Number(id)))).toBe(true);

@@ -58,8 +58,28 @@ function rig() {
   market.set('AAAUSDT', '100');
   market.set('BBBUSDT', '100');
   const account = new StaticAccount();
-  const ctx: RiskContext = { market, account, now: NOW };
-  const check = (i: OrderIntent) => gate.check(i, ctx);
+  // As the engine's tracker: an approved leg counts at once toward the expected position of the
+  // decision's later legs; a new decision (or a first leg) finds earlier ones settled (this rig's
+  // account does not move).
+  const approved = new Map<string, Decimal>();
+  let decision = '';
+  const ctx: RiskContext = {
+    market,
+    account,
+    now: NOW,
+    expectedPosition: (s) => account.position(s).amount.add(approved.get(s) ?? Decimal.ZERO),
+  };
+  const check = (i: OrderIntent) => {
+    const key = `${i.key.strategy}|${i.key.symbol}|${i.key.time}`;
+    if (key !== decision || i.leg === 0) approved.clear();
+    decision = key;
+    const result = gate.check(i, ctx);
+    if (result.allowed) {
+      const qty = i.side === 'BUY' ? i.quantity : i.quantity.neg();
+      approved.set(i.symbol, (approved.get(i.symbol) ?? Decimal.ZERO).add(qty));
+    }
+    return result;
+  };
   return {
     gate,
     state,

@@ -85,11 +85,6 @@ export class PreTradeRisk implements RiskGate {
   readonly #maxTotal: Decimal;
   readonly #maxLeverage: Decimal;
   readonly #openingShare: number;
-  /**
-   * Earlier approved legs of the decision being checked, for a caller without `expectedPosition`
-   * (the engine's expected position counts an approved leg at once, so it needs none of this).
-   */
-  #decision: { id: string; signed: Decimal } | undefined;
 
   constructor(inputs: PreTradeInputs) {
     this.#in = inputs;
@@ -100,11 +95,7 @@ export class PreTradeRisk implements RiskGate {
   }
 
   check(intent: OrderIntent, ctx: RiskContext): RiskDecision {
-    const id = `${intent.key.strategy}|${intent.key.symbol}|${intent.key.time}`;
-    const tracked = ctx.expectedPosition !== undefined;
-    const earlier =
-      !tracked && intent.leg > 0 && this.#decision?.id === id ? this.#decision.signed : Decimal.ZERO;
-    const refusal = this.#judge(intent, ctx, earlier);
+    const refusal = this.#judge(intent, ctx);
     if (refusal !== undefined) {
       this.refusals[refusal.rule] += 1;
       this.#in.events.emit({
@@ -116,16 +107,11 @@ export class PreTradeRisk implements RiskGate {
       });
       return { allowed: false, rule: refusal.rule, reason: refusal.reason };
     }
-    if (!tracked) this.#decision = { id, signed: earlier.add(signed(intent)) };
     this.#in.orderRate?.record(ctx.now);
     return { allowed: true };
   }
 
-  #judge(
-    intent: OrderIntent,
-    ctx: RiskContext,
-    earlier: Decimal,
-  ): { rule: PreTradeRule; reason: string } | undefined {
+  #judge(intent: OrderIntent, ctx: RiskContext): { rule: PreTradeRule; reason: string } | undefined {
     const state = this.#in.state;
     if (!state.allowsReducing()) return { rule: 'trading-state', reason: 'HALTED: nothing is sent' };
     if (intent.reduceOnly) return undefined;
@@ -171,14 +157,13 @@ export class PreTradeRisk implements RiskGate {
       if (over(rate.count1m, rate.limit1m))
         return { rule: 'order-rate', reason: `${rate.count1m} orders in 1 min of ${rate.limit1m}` };
     }
-    return this.#notional(intent, ctx, equity, earlier);
+    return this.#notional(intent, ctx, equity);
   }
 
   #notional(
     intent: OrderIntent,
     ctx: RiskContext,
     equity: Decimal,
-    earlier: Decimal,
   ): { rule: PreTradeRule; reason: string } | undefined {
     const expected = (symbol: string): Decimal =>
       ctx.expectedPosition?.(symbol) ?? ctx.account.position(symbol).amount;
@@ -186,7 +171,7 @@ export class PreTradeRisk implements RiskGate {
     const price = intent.referencePrice;
     if (price === undefined || price.sign() <= 0)
       return { rule: 'max-symbol-notional', reason: `${symbol} has no price to value the order at` };
-    const after = expected(symbol).add(earlier).add(signed(intent));
+    const after = expected(symbol).add(signed(intent));
     const symbolNotional = after.abs().mul(price);
     if (symbolNotional.gt(this.#maxSymbol))
       return {
